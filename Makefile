@@ -1,0 +1,32 @@
+# ninescope — see README.md. `make demo` and `make test` do everything on a fresh Debian machine.
+SWIFT      ?= swift
+BUILD_FLAGS ?=
+BIN_DIR     = $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
+
+.PHONY: all deps build release test unit demo bench clean
+
+all: build
+
+deps:
+	@bash .ci/install-deps
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS)
+
+release: deps
+	$(SWIFT) build -c release
+
+# Every test: unit, property, view snapshots, and end-to-end runs against real peers
+# (diod, diodcat/diodls/diodload, tcpdump, tshark, tmux) over loopback sockets.
+test: deps
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	NINESCOPE_BIN="$(BIN_DIR)/ninescope" NINESCOPE_ROOT="$(CURDIR)" $(SWIFT) test $(BUILD_FLAGS) --skip-build
+
+demo: build
+	"$(BIN_DIR)/ninescope" demo
+
+bench: deps release
+	bash bench/decode.sh
+
+clean:
+	rm -rf .build

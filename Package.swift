@@ -1,0 +1,91 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers (→ = depends on; strictly downward). See DESIGN.md in the README's "Architecture" section.
+// Layer 0 (pure): NinePWire, NinePSession, NinePCapture, NinePServer, InspectorCore, NinePREPL, TUICore
+// Layer 1 (adapters): NinePDrivers, NinePNIO, CNCursesW, CEditLine, TerminalIO, InspectorUI
+// Layer 2: ninescope (executable), NinePTestSupport
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "ninescope",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ninescope", targets: ["ninescope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // Layer 0 — pure
+        .target(name: "NinePWire", swiftSettings: strict),
+        .target(name: "NinePSession", dependencies: ["NinePWire"], swiftSettings: strict),
+        .target(name: "NinePCapture", dependencies: ["NinePWire"], swiftSettings: strict),
+        .target(name: "NinePServer", dependencies: ["NinePWire"], swiftSettings: strict),
+        .target(name: "InspectorCore", dependencies: [
+            "NinePWire", "NinePSession", "NinePCapture",
+            .product(name: "Collections", package: "swift-collections"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ], swiftSettings: strict),
+        .target(name: "NinePREPL", dependencies: ["InspectorCore", "NinePWire", "NinePSession"], swiftSettings: strict),
+        .target(name: "TUICore", swiftSettings: strict),
+
+        // Layer 1 — adapters
+        .target(name: "NinePDrivers", dependencies: ["NinePServer", "NinePWire"], swiftSettings: strict),
+        .target(name: "NinePNIO", dependencies: [
+            "NinePWire", "NinePServer", "NinePSession", "NinePCapture",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .systemLibrary(name: "CNCursesW", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "TerminalIO", dependencies: ["TUICore", "CNCursesW", "CEditLine"], swiftSettings: strict),
+        .target(name: "InspectorUI", dependencies: [
+            "InspectorCore", "TUICore",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ], swiftSettings: strict),
+
+        // Layer 2
+        .executableTarget(name: "ninescope", dependencies: [
+            "NinePWire", "NinePSession", "NinePCapture", "NinePServer", "NinePDrivers", "NinePNIO",
+            "InspectorCore", "InspectorUI", "NinePREPL", "TUICore", "TerminalIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .target(name: "NinePTestSupport", dependencies: [
+            "NinePWire", "NinePServer", "TUICore",
+        ], swiftSettings: strict),
+
+        // Tests
+        .testTarget(name: "NinePWireTests", dependencies: [
+            "NinePWire", "NinePTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ], swiftSettings: strict),
+        .testTarget(name: "NinePSessionTests", dependencies: ["NinePSession", "NinePWire", "NinePTestSupport"], swiftSettings: strict),
+        .testTarget(name: "NinePCaptureTests", dependencies: ["NinePCapture", "NinePWire", "NinePTestSupport"], swiftSettings: strict),
+        .testTarget(name: "NinePServerTests", dependencies: [
+            "NinePServer", "NinePDrivers", "NinePNIO", "NinePWire", "NinePTestSupport",
+        ], swiftSettings: strict),
+        .testTarget(name: "NinePNIOTests", dependencies: [
+            "NinePNIO", "NinePWire", "NinePSession", "NinePTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .testTarget(name: "InspectorCoreTests", dependencies: ["InspectorCore", "NinePTestSupport"], swiftSettings: strict),
+        .testTarget(name: "InspectorUITests", dependencies: ["InspectorUI", "InspectorCore", "TUICore", "NinePTestSupport"], swiftSettings: strict),
+        .testTarget(name: "NinePREPLTests", dependencies: ["NinePREPL", "NinePWire", "NinePTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TUICoreTests", dependencies: ["TUICore", "NinePTestSupport"], swiftSettings: strict),
+        // End-to-end: runs the built `ninescope` binary against real peers (diod, tshark, tcpdump, tmux).
+        .testTarget(name: "IntegrationTests", dependencies: ["NinePWire", "NinePTestSupport"], swiftSettings: strict),
+    ]
+)

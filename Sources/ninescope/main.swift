@@ -1,0 +1,2 @@
+// ninescope entry point; subcommands arrive with their issues.
+print("ninescope: under construction")

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func InspectorUITestsPlaceholder() { #expect(Bool(true)) }

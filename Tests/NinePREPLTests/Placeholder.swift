@@ -1,0 +1,3 @@
+import Testing
+
+@Test func NinePREPLTestsPlaceholder() { #expect(Bool(true)) }
