@@ -47,7 +47,8 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: strict),
         .systemLibrary(name: "CNCursesW", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
-        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // libedit's pkg-config cflags carry -D flags SwiftPM rejects; its header lives in /usr/include anyway.
+        .systemLibrary(name: "CEditLine", providers: [.apt(["libedit-dev"])]),
         .target(name: "TerminalIO", dependencies: ["TUICore", "CNCursesW", "CEditLine"], swiftSettings: strict),
         .target(name: "InspectorUI", dependencies: [
             "InspectorCore", "TUICore",

@@ -1,0 +1,182 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Helpers for tests that talk to real peers over loopback: diod and its clients, tcpdump, tshark,
+/// tmux, and the built `ninescope` binary. Everything here is bounded in time.
+public enum Peers {
+    /// The repository root (NINESCOPE_ROOT, else found from this file's location).
+    public static var repoRoot: String {
+        if let r = ProcessInfo.processInfo.environment["NINESCOPE_ROOT"], !r.isEmpty { return r }
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }
+
+    /// The built `ninescope` executable (NINESCOPE_BIN, else .build/debug/ninescope).
+    public static var ninescope: String {
+        if let b = ProcessInfo.processInfo.environment["NINESCOPE_BIN"], !b.isEmpty { return b }
+        return repoRoot + "/.build/debug/ninescope"
+    }
+
+    /// Full path of a command on PATH (or in /usr/sbin, /sbin), nil when absent.
+    public static func which(_ name: String) -> String? {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/sbin:/usr/bin"
+        for dir in path.split(separator: ":") {
+            let p = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    public static func freePort() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return UInt16(bigEndian: addr.sin_port)
+    }
+
+    /// Waits until something accepts TCP connections on 127.0.0.1:port (true) or the deadline passes.
+    @discardableResult
+    public static func waitForPort(_ port: UInt16, timeout: TimeInterval = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = port.bigEndian
+            let rc = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if rc == 0 { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// Waits until a unix socket path exists.
+    @discardableResult
+    public static func waitForPath(_ path: String, timeout: TimeInterval = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: path) { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: Data
+        public var timedOut: Bool
+        public var out: String { String(decoding: stdout, as: UTF8.self) }
+        public var err: String { String(decoding: stderr, as: UTF8.self) }
+    }
+
+    /// Runs a program to completion (killed after `timeout`), capturing output.
+    public static func run(_ path: String, _ args: [String], stdin: Data? = nil, timeout: TimeInterval = 120,
+                           environment: [String: String]? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        if let environment { p.environment = environment }
+        let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
+        p.standardOutput = outPipe
+        p.standardError = errPipe
+        p.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
+        let outBox = DataBox(), errBox = DataBox()
+        let group = DispatchGroup()
+        group.enter(); group.enter()
+        DispatchQueue.global().async { outBox.set(outPipe.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+        DispatchQueue.global().async { errBox.set(errPipe.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+        try p.run()
+        if let stdin {
+            inPipe.fileHandleForWriting.write(stdin)
+            try? inPipe.fileHandleForWriting.close()
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while p.isRunning {
+            if Date() > deadline { timedOut = true; p.terminate(); usleep(200_000); if p.isRunning { kill(p.processIdentifier, SIGKILL) }; break }
+            usleep(10_000)
+        }
+        p.waitUntilExit()
+        _ = group.wait(timeout: .now() + 10)
+        return Result(status: p.terminationStatus, stdout: outBox.get(), stderr: errBox.get(), timedOut: timedOut)
+    }
+
+    /// Starts a long-running program in the background; stdout/stderr go to files in `logDir`.
+    public static func spawn(_ path: String, _ args: [String], log: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = h
+        p.standardError = h
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// Stops a background process: SIGTERM, then SIGKILL after a grace period.
+    public static func stop(_ p: Process, signal sig: Int32 = SIGTERM, grace: TimeInterval = 3) {
+        guard p.isRunning else { return }
+        kill(p.processIdentifier, sig)
+        let deadline = Date().addingTimeInterval(grace)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+    }
+
+    /// A fresh temporary directory.
+    public static func tempDir(_ prefix: String = "ninescope") -> String {
+        let path = NSTemporaryDirectory() + "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+final class DataBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
+    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
+}
+
+/// A diod server on loopback exporting a directory (and `ctl`, which diodload needs).
+public final class Diod: @unchecked Sendable {
+    public let port: UInt16
+    public let export: String
+    public let process: Process
+    public let logPath: String
+    public var address: String { "127.0.0.1:\(port)" }
+
+    /// Starts diod in the foreground mode, no auth, ignoring /etc/diod.conf. Nil when diod is not installed.
+    public static func start(export: String, extraArgs: [String] = []) throws -> Diod? {
+        guard let diod = Peers.which("diod") else { return nil }
+        let port = Peers.freePort()
+        let log = Peers.tempDir("diod") + "/diod.log"
+        let out = log + ".out"
+        let p = try Peers.spawn(diod, ["-f", "-n", "-c", "/dev/null", "-L", log, "-l", "127.0.0.1:\(port)",
+                                       "-e", export, "-e", "ctl"] + extraArgs, log: out)
+        guard Peers.waitForPort(port) else { Peers.stop(p); return nil }
+        return Diod(port: port, export: export, process: p, logPath: log)
+    }
+    init(port: UInt16, export: String, process: Process, logPath: String) {
+        self.port = port; self.export = export; self.process = process; self.logPath = logPath
+    }
+    public func stop() { Peers.stop(process) }
+    deinit { if process.isRunning { Peers.stop(process) } }
+}
