@@ -1,0 +1,18 @@
+# Shared helpers for the benchmark scripts (sourced). Not tests: they print figures and ratios.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="$ROOT/bench/out"; mkdir -p "$OUT"
+NINESCOPE="${NINESCOPE:-$ROOT/.build/release/ninescope}"
+ensure_release() {
+  if [ ! -x "$NINESCOPE" ] || [ -n "$(find "$ROOT/Sources" -newer "$NINESCOPE" -name '*.swift' | head -1)" ]; then
+    (cd "$ROOT" && swift build -c release >/dev/null)
+  fi
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+start_diod() { # start_diod PORT EXPORT -> sets DIOD_PID
+  diod -f -n -c /dev/null -L "$OUT/diod-$1.log" -l "127.0.0.1:$1" -e "$2" -e ctl >/dev/null 2>&1 &
+  DIOD_PID=$!; wait_port "$1"
+}
+now_ns() { date +%s%N; }
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b else 'n/a')" "$1" "$2"; }
