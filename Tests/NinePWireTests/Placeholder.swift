@@ -1,3 +1,0 @@
-import Testing
-
-@Test func NinePWireTestsPlaceholder() { #expect(Bool(true)) }
