@@ -1,3 +1,0 @@
-import Testing
-
-@Test func TUICoreTestsPlaceholder() { #expect(Bool(true)) }
