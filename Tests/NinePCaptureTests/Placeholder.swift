@@ -1,3 +1,0 @@
-import Testing
-
-@Test func NinePCaptureTestsPlaceholder() { #expect(Bool(true)) }
