@@ -1,0 +1,94 @@
+// The exact path for packets that carry ninescope's own metadata comments.
+
+extension CaptureDecoder {
+    struct FrameBuffer {
+        var bytes: [UInt8] = []
+        var timestampNanos: Int64 = 0
+        var marks: FrameMarks = []
+    }
+
+    struct RecordedConnection {
+        var id: ConnectionID
+        var closed = false
+        var expected: [Direction: UInt32] = [:]
+        var buffers: [Direction: FrameBuffer] = [:]
+
+        mutating func flush(_ direction: Direction, into events: inout [CaptureEvent]) {
+            guard let buffer = buffers[direction], !buffer.bytes.isEmpty else { return }
+            events.append(.data(conn: id, direction: direction, timestampNanos: buffer.timestampNanos,
+                                bytes: buffer.bytes, metadata: CaptureMetadata(marks: buffer.marks)))
+            buffers[direction] = nil
+        }
+
+        mutating func flushBuffers(into events: inout [CaptureEvent]) {
+            for direction in Direction.allCases { flush(direction, into: &events) }
+        }
+    }
+
+    mutating func processRecorded(_ segment: TCPSegment, packet: CapturedPacket, recordedID: Int,
+                                  direction: Direction, fields: [String: String]) -> [CaptureEvent] {
+        var events: [CaptureEvent] = []
+        let t = packet.timestampNanos
+        var connection: RecordedConnection
+        if let existing = recorded[recordedID] {
+            connection = existing
+        } else {
+            connection = RecordedConnection(id: allocateID(preferring: recordedID))
+            let (client, server) = direction == .toServer ? (segment.source, segment.destination)
+                                                          : (segment.destination, segment.source)
+            let metadata = CaptureMetadata(clientAddress: fields["client"], upstreamAddress: fields["upstream"])
+            events.append(.open(conn: connection.id, client: client, server: server, timestampNanos: t,
+                                metadata: metadata))
+        }
+        if connection.closed { return [] }
+        var sequence = segment.sequenceNumber
+        if segment.flags.contains(.syn) {
+            sequence &+= 1
+            if connection.expected[direction] == nil { connection.expected[direction] = sequence }
+        }
+        var payload = segment.payload
+        if !payload.isEmpty {
+            if let expected = connection.expected[direction] {
+                let delta = Int(Int32(bitPattern: sequence &- expected))
+                if delta > 0 {
+                    connection.flush(direction, into: &events)
+                    events.append(.gap(conn: connection.id, direction: direction, missingBytes: delta,
+                                       timestampNanos: t))
+                } else if delta < 0 {
+                    payload = -delta >= payload.count ? [] : Array(payload[(-delta)...])
+                    sequence = expected
+                }
+            }
+            let (index, total) = Self.segmentPosition(fields["seg"])
+            if index == 1 { connection.flush(direction, into: &events) }
+            if !payload.isEmpty {
+                var buffer = connection.buffers[direction] ?? FrameBuffer()
+                if buffer.bytes.isEmpty {
+                    buffer.timestampNanos = t
+                    buffer.marks = CaptureComment.marks(from: fields["marks"] ?? "")
+                }
+                buffer.bytes += payload
+                connection.buffers[direction] = buffer
+                connection.expected[direction] = sequence &+ UInt32(truncatingIfNeeded: payload.count)
+            }
+            if index >= total { connection.flush(direction, into: &events) }
+        }
+        if segment.flags.contains(.rst) || segment.flags.contains(.fin) {
+            connection.flushBuffers(into: &events)
+            events.append(.close(conn: connection.id, reset: segment.flags.contains(.rst), timestampNanos: t))
+            connection.closed = true
+        }
+        recorded[recordedID] = connection
+        return events
+    }
+
+    /// `i/n` → (i, n); a missing or malformed value counts as a whole frame (1/1).
+    static func segmentPosition(_ text: String?) -> (Int, Int) {
+        guard let text, let slash = text.firstIndex(of: "/"),
+              let index = Int(text[..<slash]), let total = Int(text[text.index(after: slash)...]),
+              index >= 1, total >= index else {
+            return (1, 1)
+        }
+        return (index, total)
+    }
+}

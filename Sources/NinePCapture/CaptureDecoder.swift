@@ -1,0 +1,123 @@
+/// Turns captured packets into `CaptureEvent`s.
+///
+/// Packets whose pcapng comment is ninescope metadata (see `PcapngWriter`) take the exact path: the
+/// recorded connection id, direction, marks and addresses are restored and each recorded frame comes back
+/// as one `.data` event, whatever its TCP segmentation. All other packets go through `TCPReassembler`.
+/// Connection ids from the two paths never collide: a recorded id already given to a foreign connection is
+/// replaced by the next free one (only possible in files that mix both kinds of packets).
+public struct CaptureDecoder: Sendable {
+    public var options: ReassemblyOptions { reassembler.options }
+    public private(set) var warnings: [CaptureWarning] = []
+    /// Warnings dropped after the first `maxWarnings`.
+    public private(set) var suppressedWarnings = 0
+    public let maxWarnings: Int
+
+    var reassembler: TCPReassembler
+    var reassemblerWarningsSeen = 0
+    var foreignIDs: [ConnectionID: ConnectionID] = [:]
+    var recorded: [Int: RecordedConnection] = [:]
+    var usedIDs: Set<Int> = []
+    var nextFreeID = 0
+    var lastTimestamp: Int64 = 0
+    var reportedLinkTypes: Set<UInt32> = []
+
+    public init(options: ReassemblyOptions = ReassemblyOptions(), maxWarnings: Int = 1000) {
+        self.reassembler = TCPReassembler(options: options)
+        self.maxWarnings = maxWarnings
+    }
+
+    public mutating func process(_ packet: CapturedPacket) -> [CaptureEvent] {
+        lastTimestamp = max(lastTimestamp, packet.timestampNanos)
+        let segment: TCPSegment
+        switch PacketDecoder.decode(packet.data, linkType: packet.linkType) {
+        case .tcp(let decoded):
+            segment = decoded
+        case .notTCP:
+            return []
+        case .skipped(let reason):
+            if reason.hasPrefix("unsupported link type") {
+                guard reportedLinkTypes.insert(packet.linkType.rawValue).inserted else { return [] }
+                warn(packet, reason + " (reported once)")
+            } else {
+                warn(packet, reason)
+            }
+            return []
+        }
+        if segment.isFirstFragment {
+            warn(packet, "first fragment of a fragmented datagram: only the bytes in this packet are used")
+        } else if segment.payload.count < segment.declaredPayloadLength {
+            warn(packet, "packet cut by the snap length: \(segment.declaredPayloadLength - segment.payload.count) "
+                 + "payload bytes missing")
+        }
+        for comment in packet.comments {
+            if let fields = CaptureComment.parse(comment), let conn = fields["conn"].flatMap({ Int($0) }),
+               let direction = fields["dir"].flatMap({ CaptureComment.direction(from: $0) }) {
+                return processRecorded(segment, packet: packet, recordedID: conn, direction: direction,
+                                       fields: fields)
+            }
+        }
+        let events = reassembler.process(segment, timestampNanos: packet.timestampNanos, packet: packet.number)
+        collectReassemblerWarnings()
+        return events.map { relabelForeign($0) }
+    }
+
+    /// Ends the capture: buffered bytes are delivered (holes before them reported as gaps).
+    public mutating func finish() -> [CaptureEvent] {
+        var events: [CaptureEvent] = []
+        for event in reassembler.finish(timestampNanos: lastTimestamp) { events.append(relabelForeign(event)) }
+        collectReassemblerWarnings()
+        for key in recorded.keys.sorted() {
+            guard var connection = recorded[key], !connection.closed else { continue }
+            connection.flushBuffers(into: &events)
+            recorded[key] = connection
+        }
+        return events
+    }
+
+    mutating func warn(_ packet: CapturedPacket?, _ message: String) {
+        guard warnings.count < maxWarnings else {
+            suppressedWarnings += 1
+            return
+        }
+        warnings.append(CaptureWarning(offset: packet?.fileOffset, packet: packet?.number, message: message))
+    }
+
+    private mutating func collectReassemblerWarnings() {
+        let all = reassembler.warnings
+        while reassemblerWarningsSeen < all.count {
+            let warning = all[reassemblerWarningsSeen]
+            reassemblerWarningsSeen += 1
+            if warnings.count < maxWarnings { warnings.append(warning) } else { suppressedWarnings += 1 }
+        }
+    }
+
+    mutating func allocateID(preferring wanted: Int?) -> ConnectionID {
+        if let wanted, wanted >= 0, !usedIDs.contains(wanted) {
+            usedIDs.insert(wanted)
+            return ConnectionID(wanted)
+        }
+        while usedIDs.contains(nextFreeID) { nextFreeID += 1 }
+        usedIDs.insert(nextFreeID)
+        return ConnectionID(nextFreeID)
+    }
+
+    private mutating func relabelForeign(_ event: CaptureEvent) -> CaptureEvent {
+        let id: ConnectionID
+        if case .open(let raw, _, _, _, _) = event {
+            id = allocateID(preferring: nil)
+            foreignIDs[raw] = id
+        } else {
+            id = foreignIDs[event.conn] ?? event.conn
+        }
+        switch event {
+        case .open(_, let client, let server, let t, let metadata):
+            return .open(conn: id, client: client, server: server, timestampNanos: t, metadata: metadata)
+        case .data(_, let direction, let t, let bytes, let metadata):
+            return .data(conn: id, direction: direction, timestampNanos: t, bytes: bytes, metadata: metadata)
+        case .gap(_, let direction, let missing, let t):
+            return .gap(conn: id, direction: direction, missingBytes: missing, timestampNanos: t)
+        case .close(_, let reset, let t):
+            return .close(conn: id, reset: reset, timestampNanos: t)
+        }
+    }
+}

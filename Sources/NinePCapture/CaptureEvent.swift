@@ -1,0 +1,67 @@
+/// Marks ninescope records on a frame it captured.
+public struct FrameMarks: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The frame was sent by the user (REPL or injection), not by the client or server.
+    public static let injected = FrameMarks(rawValue: 1 << 0)
+    /// The frame was held or edited by an intercept before it was forwarded.
+    public static let intercepted = FrameMarks(rawValue: 1 << 1)
+    /// The frame did not decode as 9P.
+    public static let malformed = FrameMarks(rawValue: 1 << 2)
+
+    /// Names in a fixed order, as written in capture comments.
+    public static let names: [(FrameMarks, String)] = [
+        (.injected, "injected"), (.intercepted, "intercepted"), (.malformed, "malformed"),
+    ]
+
+    /// `injected,malformed`; empty when no mark is set.
+    public var description: String {
+        Self.names.filter { contains($0.0) }.map(\.1).joined(separator: ",")
+    }
+}
+
+/// What ninescope recorded about a connection or frame in its own captures; absent for foreign captures.
+public struct CaptureMetadata: Hashable, Sendable {
+    /// Frame marks (on `.data`).
+    public var marks: FrameMarks
+    /// The real client's address as the proxy saw it (on `.open`), e.g. `127.0.0.1:51234`.
+    public var clientAddress: String?
+    /// The real upstream server's address (on `.open`), e.g. `tcp!127.0.0.1!5640` or `unix!/tmp/9p.sock`.
+    public var upstreamAddress: String?
+
+    public init(marks: FrameMarks = [], clientAddress: String? = nil, upstreamAddress: String? = nil) {
+        self.marks = marks
+        self.clientAddress = clientAddress
+        self.upstreamAddress = upstreamAddress
+    }
+}
+
+/// One step of a reassembled TCP conversation, in capture order.
+public enum CaptureEvent: Hashable, Sendable {
+    /// A connection was first seen (its SYN, or its first segment when the capture starts mid-stream).
+    case open(conn: ConnectionID, client: Endpoint, server: Endpoint, timestampNanos: Int64,
+              metadata: CaptureMetadata?)
+    /// In-order stream bytes. For ninescope's own captures one event carries exactly one recorded frame.
+    case data(conn: ConnectionID, direction: Direction, timestampNanos: Int64, bytes: [UInt8],
+              metadata: CaptureMetadata?)
+    /// `missingBytes` bytes of the stream were never captured; the next `.data` resumes after them.
+    case gap(conn: ConnectionID, direction: Direction, missingBytes: Int, timestampNanos: Int64)
+    /// The connection ended: both FINs delivered, or a RST (`reset`).
+    case close(conn: ConnectionID, reset: Bool, timestampNanos: Int64)
+
+    public var conn: ConnectionID {
+        switch self {
+        case .open(let conn, _, _, _, _), .data(let conn, _, _, _, _), .gap(let conn, _, _, _),
+             .close(let conn, _, _):
+            return conn
+        }
+    }
+
+    public var timestampNanos: Int64 {
+        switch self {
+        case .open(_, _, _, let t, _), .data(_, _, let t, _, _), .gap(_, _, _, let t), .close(_, _, let t):
+            return t
+        }
+    }
+}

@@ -1,0 +1,185 @@
+/// Writes ninescope captures: pcapng that Wireshark and tshark decode as 9P with no plugin
+/// (`tshark -n -r FILE` decodes port 564 as 9P by itself; another server port needs
+/// `-d tcp.port==PORT,9p`). The writer is pure: every call returns the bytes to append to the file.
+///
+///     var writer = PcapngWriter(options: PcapngWriterOptions(toolVersion: "0.1.0"))
+///     file.append(writer.header())
+///     file.append(writer.open(conn: id, clientAddress: "127.0.0.1:51234", upstreamAddress: "tcp!127.0.0.1!564", t: t0))
+///     file.append(writer.frame(conn: id, direction: .toServer, t: t1, bytes: tversion, marks: []))
+///     file.append(writer.close(conn: id, reset: false, t: t2))
+///
+/// ## File layout (capture-format version 1)
+/// - One Section Header Block, little-endian (big-endian with `options.bigEndian`), version 1.0, section
+///   length −1, options `shb_userappl` = `ninescope <toolVersion>` and `opt_comment` =
+///   `ninescope capture-format=1`.
+/// - One Interface Description Block: LINKTYPE_ETHERNET (1), snaplen 0 (no limit), `if_name` = `ninescope`,
+///   `if_tsresol` = 9 (timestamps in nanoseconds since the Unix epoch).
+/// - Then one Enhanced Packet Block per synthesized packet, interface 0, captured length = original length.
+///
+/// ## Synthesized packets
+/// Each packet is Ethernet II / IPv4 / TCP:
+/// - Connection `n` (its `ConnectionID.rawValue`) uses client 10.0.1.1 + ⌊n / 20000⌋ (10.0.1.1 for
+///   n < 20000, then 10.0.1.2, …) port 40000 + n mod 20000, and server 10.0.0.1 port 564 (or the
+///   `serverPort` given to `open`). MAC addresses are 02:00 followed by the four IPv4 bytes.
+/// - IPv4: version 4, IHL 5, DSCP 0, DF set, TTL 64, protocol 6, an identification counter per writer, and a
+///   correct header checksum. TCP: 20-byte header (28 on SYN and SYN+ACK, which carry NOP, window scale 14 and
+///   MSS = `maxSegmentSize`), window field 65535 (scaled: 1 GiB), urgent pointer 0, correct checksum.
+/// - Initial sequence numbers: client `initialSequence &+ n &* 0x9E3779B9`, server the client's
+///   `&+ 0x40000000`; both advance by payload bytes, SYN and FIN, so seq/ack stay consistent both ways.
+/// - `open`: SYN (c→s), SYN+ACK (s→c), ACK (c→s), all at `t`.
+/// - `frame`: the bytes as TCP payload in segments of at most `maxSegmentSize` bytes (default 65495, the
+///   most an IPv4 packet of 65535 bytes holds); flags ACK, plus PSH on the last segment;
+///   ack = the other direction's next sequence number. All segments of one frame share `t`.
+/// - `close(reset: false)`: FIN+ACK (c→s), FIN+ACK (s→c), ACK (c→s); `close(reset: true)`: one RST+ACK (c→s).
+///
+/// ## Metadata (EPB options)
+/// - `epb_flags`: inbound (0b01) for client→server packets, outbound (0b10) for server→client, as seen from
+///   the server; other bits 0.
+/// - `opt_comment`: `ninescope` followed by space-separated `key=value` pairs (see `CaptureComment`: values
+///   percent-encoded, so they contain no spaces):
+///   - `conn=<n>` the connection id, on every packet;
+///   - `dir=c2s|s2c` the packet's direction, on every packet;
+///   - `ev=open|data|close|reset` what the packet belongs to;
+///   - `client=<address>` and `upstream=<address>` the real client and upstream addresses given to `open`,
+///     on the SYN only (the per-connection comment);
+///   - `seg=<i>/<k>` on data packets: segment i of the k segments carrying one frame;
+///   - `marks=<list>` on data packets with marks: comma-separated `injected`, `intercepted`, `malformed`.
+///   Example: `ninescope conn=3 dir=c2s ev=data seg=1/2 marks=injected,malformed`.
+///
+/// ## Edge cases
+/// `frame` on a connection never opened opens it first (handshake without addresses). `frame` with no
+/// bytes writes nothing. After `close`, the id is spent: `open`, `frame` and `close` on it write nothing, as
+/// does `open` on an id already open. Negative timestamps are written as 0.
+public struct PcapngWriter: Sendable {
+    public static let captureFormatVersion = 1
+    /// The most TCP payload an IPv4 packet can hold: 65535 − 20 (IPv4) − 20 (TCP).
+    public static let largestSegmentSize = 65495
+
+    public let options: PcapngWriterOptions
+    var connections: [ConnectionID: Connection] = [:]
+    var ipIdentification: UInt16 = 0
+
+    struct Connection {
+        var client: Endpoint
+        var server: Endpoint
+        var clientNext: UInt32
+        var serverNext: UInt32
+        var closed = false
+    }
+
+    public init(options: PcapngWriterOptions = PcapngWriterOptions()) {
+        self.options = options
+    }
+
+    /// The synthesized client and server endpoints of connection `conn` (server port as `open` chose).
+    public func endpoints(conn: ConnectionID) -> (client: Endpoint, server: Endpoint)? {
+        connections[conn].map { ($0.client, $0.server) }
+    }
+
+    /// Section header and interface description: the first bytes of the file.
+    public func header() -> [UInt8] {
+        var out: [UInt8] = []
+        var shb: [UInt8] = []
+        shb.appendU32(PcapngReader.byteOrderMagic, bigEndian: big)
+        shb.appendU16(1, bigEndian: big)
+        shb.appendU16(0, bigEndian: big)
+        shb.appendU64(UInt64.max, bigEndian: big)
+        appendOption(4, Array("ninescope \(options.toolVersion)".utf8), to: &shb)
+        appendOption(1, Array(CaptureComment.encode([("capture-format", "\(Self.captureFormatVersion)")]).utf8),
+                     to: &shb)
+        appendOption(0, [], to: &shb)
+        appendBlock(PcapngReader.sectionHeaderBlockType, body: shb, to: &out)
+
+        var idb: [UInt8] = []
+        idb.appendU16(UInt16(LinkType.ethernet.rawValue), bigEndian: big)
+        idb.appendU16(0, bigEndian: big)
+        idb.appendU32(0, bigEndian: big)
+        appendOption(2, Array("ninescope".utf8), to: &idb)
+        appendOption(9, [9], to: &idb)
+        appendOption(0, [], to: &idb)
+        appendBlock(PcapngReader.BlockType.interfaceDescription, body: idb, to: &out)
+        return out
+    }
+
+    /// A synthesized three-way handshake for a new connection. `clientAddress` and `upstreamAddress` (the
+    /// real addresses, free text) go into the SYN's comment; `serverPort` overrides `options.serverPort`.
+    public mutating func open(conn: ConnectionID, clientAddress: String, upstreamAddress: String,
+                              serverPort: UInt16? = nil, t: Int64) -> [UInt8] {
+        guard connections[conn] == nil else { return [] }
+        return handshake(conn: conn, addresses: (clientAddress, upstreamAddress), serverPort: serverPort, t: t)
+    }
+
+    /// One frame (normally one whole 9P message) as TCP payload, split into segments of at most
+    /// `options.maxSegmentSize` bytes.
+    public mutating func frame(conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
+                               marks: FrameMarks = []) -> [UInt8] {
+        guard !bytes.isEmpty else { return [] }
+        var out: [UInt8] = []
+        if connections[conn] == nil {
+            out = handshake(conn: conn, addresses: nil, serverPort: nil, t: t)
+        }
+        guard var connection = connections[conn], !connection.closed else { return out }
+        let size = options.effectiveSegmentSize
+        let total = (bytes.count + size - 1) / size
+        for index in 0..<total {
+            let chunk = Array(bytes[(index * size)..<min(bytes.count, (index + 1) * size)])
+            var fields: [(key: String, value: String)] = [
+                ("conn", "\(conn.rawValue)"), ("dir", CaptureComment.code(for: direction)), ("ev", "data"),
+                ("seg", "\(index + 1)/\(total)"),
+            ]
+            if !marks.isEmpty { fields.append(("marks", marks.description)) }
+            let flags: TCPFlags = index == total - 1 ? [.ack, .psh] : [.ack]
+            out += segment(&connection, direction: direction, flags: flags, payload: chunk, t: t, fields: fields)
+        }
+        connections[conn] = connection
+        return out
+    }
+
+    /// FIN/ACK exchange (client first), or one RST when `reset`.
+    public mutating func close(conn: ConnectionID, reset: Bool = false, t: Int64) -> [UInt8] {
+        guard var connection = connections[conn], !connection.closed else { return [] }
+        var out: [UInt8] = []
+        func fields(_ direction: Direction, _ event: String) -> [(key: String, value: String)] {
+            [("conn", "\(conn.rawValue)"), ("dir", CaptureComment.code(for: direction)), ("ev", event)]
+        }
+        if reset {
+            out += segment(&connection, direction: .toServer, flags: [.rst, .ack], payload: [], t: t,
+                           fields: fields(.toServer, "reset"))
+        } else {
+            out += segment(&connection, direction: .toServer, flags: [.fin, .ack], payload: [], t: t,
+                           fields: fields(.toServer, "close"))
+            out += segment(&connection, direction: .toClient, flags: [.fin, .ack], payload: [], t: t,
+                           fields: fields(.toClient, "close"))
+            out += segment(&connection, direction: .toServer, flags: [.ack], payload: [], t: t,
+                           fields: fields(.toServer, "close"))
+        }
+        connection.closed = true
+        connections[conn] = connection
+        return out
+    }
+}
+
+/// Settings for `PcapngWriter`.
+public struct PcapngWriterOptions: Hashable, Sendable {
+    /// Written as `shb_userappl` = `ninescope <toolVersion>`.
+    public var toolVersion: String
+    /// Largest TCP payload per packet, clamped to 1…65495.
+    public var maxSegmentSize: Int
+    /// Server port of synthesized connections unless `open` names one.
+    public var serverPort: UInt16
+    /// Base of the synthesized initial sequence numbers (tests use values near 2^32 to force wrap-around).
+    public var initialSequence: UInt32
+    /// Write the file big-endian (readers must handle both; little-endian is the default).
+    public var bigEndian: Bool
+
+    public init(toolVersion: String = "dev", maxSegmentSize: Int = PcapngWriter.largestSegmentSize,
+                serverPort: UInt16 = 564, initialSequence: UInt32 = 0x1000_0000, bigEndian: Bool = false) {
+        self.toolVersion = toolVersion
+        self.maxSegmentSize = maxSegmentSize
+        self.serverPort = serverPort
+        self.initialSequence = initialSequence
+        self.bigEndian = bigEndian
+    }
+
+    var effectiveSegmentSize: Int { min(max(1, maxSegmentSize), PcapngWriter.largestSegmentSize) }
+}

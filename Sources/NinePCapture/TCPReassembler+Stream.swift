@@ -1,0 +1,176 @@
+// Per-direction sequence tracking for TCPReassembler.
+
+extension TCPReassembler {
+    /// A contiguous run of bytes waiting for the bytes before it.
+    struct Pending {
+        var start: Int64
+        var bytes: [UInt8]
+        var timestampNanos: Int64
+        var end: Int64 { start + Int64(bytes.count) }
+    }
+
+    /// Stream output before it is labelled with connection and direction.
+    enum Output {
+        case data([UInt8], Int64)
+        case gap(Int, Int64)
+    }
+
+    /// One direction of a connection. Positions are 64-bit "unwrapped" sequence numbers.
+    struct StreamState {
+        /// Position of the next byte to deliver; nil until the direction's first segment.
+        var next: Int64?
+        var synSequence: UInt32?
+        var pending: [Pending] = []
+        var pendingBytes = 0
+        var finAt: Int64?
+
+        var finished: Bool {
+            guard let finAt, let next else { return false }
+            return next >= finAt
+        }
+
+        /// The 64-bit position of `sequence` closest to `reference`.
+        static func unwrap(_ sequence: UInt32, near reference: Int64) -> Int64 {
+            reference + Int64(Int32(bitPattern: sequence &- UInt32(truncatingIfNeeded: reference)))
+        }
+
+        mutating func insert(at start: Int64, _ bytes: [UInt8], t: Int64, maxBuffered: Int, into out: inout [Output]) {
+            guard let next, !bytes.isEmpty else { return }
+            let end = start + Int64(bytes.count)
+            if end <= next { return } // retransmission of delivered bytes
+            if start <= next {
+                out.append(.data(Array(bytes[Int(next - start)...]), t))
+                self.next = end
+                drain(into: &out)
+                return
+            }
+            var low = 0, high = pending.count
+            while low < high {
+                let mid = (low + high) / 2
+                if pending[mid].start <= start { low = mid + 1 } else { high = mid }
+            }
+            pending.insert(Pending(start: start, bytes: bytes, timestampNanos: t), at: low)
+            pendingBytes += bytes.count
+            while pendingBytes > maxBuffered, let first = pending.first, let current = self.next {
+                out.append(.gap(Int(first.start - current), t))
+                self.next = first.start
+                drain(into: &out)
+            }
+        }
+
+        /// Delivers waiting segments that now start at or before `next`.
+        mutating func drain(into out: inout [Output]) {
+            guard var position = next else { return }
+            while let first = pending.first, first.start <= position {
+                pending.removeFirst()
+                pendingBytes -= first.bytes.count
+                if first.end > position {
+                    out.append(.data(Array(first.bytes[Int(position - first.start)...]), first.timestampNanos))
+                    position = first.end
+                }
+            }
+            next = position
+        }
+
+        /// Declares everything before `limit` that has not arrived lost, delivering what has.
+        mutating func flush(upTo limit: Int64, t: Int64, into out: inout [Output]) {
+            drain(into: &out)
+            while let current = next, current < limit {
+                if let first = pending.first, first.start < limit {
+                    out.append(.gap(Int(first.start - current), t))
+                    next = first.start
+                    drain(into: &out)
+                } else {
+                    out.append(.gap(Int(limit - current), t))
+                    next = limit
+                }
+            }
+        }
+
+        /// Declares every hole before buffered bytes lost and delivers them all.
+        mutating func flushAll(t: Int64, into out: inout [Output]) {
+            drain(into: &out)
+            while let first = pending.first, let current = next {
+                out.append(.gap(Int(first.start - current), t))
+                next = first.start
+                drain(into: &out)
+            }
+        }
+    }
+}
+
+extension TCPReassembler.Flow {
+    func stream(from source: Endpoint) -> TCPReassembler.StreamState {
+        source == client ? toServer : toClient
+    }
+
+    subscript(direction: Direction) -> TCPReassembler.StreamState {
+        get { direction == .toServer ? toServer : toClient }
+        set { if direction == .toServer { toServer = newValue } else { toClient = newValue } }
+    }
+
+    func label(_ output: [TCPReassembler.Output], _ direction: Direction, into events: inout [CaptureEvent]) {
+        for item in output {
+            switch item {
+            case .data(let bytes, let t):
+                events.append(.data(conn: id, direction: direction, timestampNanos: t, bytes: bytes, metadata: nil))
+            case .gap(let count, let t):
+                if count > 0 {
+                    events.append(.gap(conn: id, direction: direction, missingBytes: count, timestampNanos: t))
+                }
+            }
+        }
+    }
+
+    mutating func flushAll(t: Int64, into events: inout [CaptureEvent]) {
+        for direction in Direction.allCases {
+            var output: [TCPReassembler.Output] = []
+            self[direction].flushAll(t: t, into: &output)
+            label(output, direction, into: &events)
+        }
+    }
+
+    mutating func apply(_ segment: TCPSegment, t: Int64, maxBuffered: Int, events: inout [CaptureEvent],
+                        warnings: inout [CaptureWarning], packet: Int?) {
+        let direction: Direction = segment.source == client ? .toServer : .toClient
+        let flags = segment.flags
+        if flags.contains(.rst) {
+            flushAll(t: t, into: &events)
+            events.append(.close(conn: id, reset: true, timestampNanos: t))
+            closed = true
+            return
+        }
+        var stream = self[direction]
+        var output: [TCPReassembler.Output] = []
+        if flags.contains(.syn), stream.next == nil {
+            stream.synSequence = segment.sequenceNumber
+        }
+        let dataSequence = segment.sequenceNumber &+ (flags.contains(.syn) ? 1 : 0)
+        if stream.next == nil { stream.next = Int64(dataSequence) }
+        let start = TCPReassembler.StreamState.unwrap(dataSequence, near: stream.next ?? 0)
+        stream.insert(at: start, segment.payload, t: t, maxBuffered: maxBuffered, into: &output)
+        if flags.contains(.fin), stream.finAt == nil {
+            stream.finAt = start + Int64(segment.declaredPayloadLength)
+        }
+        self[direction] = stream
+        label(output, direction, into: &events)
+
+        // The peer's acknowledgment tells us which of its bytes were sent: anything below it that never
+        // arrived was lost by the capture.
+        var peer = self[direction.reversed]
+        if flags.contains(.ack), let peerNext = peer.next {
+            let acknowledged = TCPReassembler.StreamState.unwrap(segment.acknowledgmentNumber, near: peerNext)
+            let limit = min(acknowledged, peer.finAt ?? Int64.max)
+            if limit > peerNext {
+                var peerOutput: [TCPReassembler.Output] = []
+                peer.flush(upTo: limit, t: t, into: &peerOutput)
+                self[direction.reversed] = peer
+                label(peerOutput, direction.reversed, into: &events)
+            }
+        }
+        if toServer.finished && toClient.finished {
+            events.append(.close(conn: id, reset: false, timestampNanos: t))
+            closed = true
+        }
+    }
+}

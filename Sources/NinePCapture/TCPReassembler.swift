@@ -1,0 +1,135 @@
+/// Options for turning TCP segments into ordered byte streams.
+public struct ReassemblyOptions: Hashable, Sendable {
+    /// Ports that mark the 9P server side of a connection (default: 564).
+    public var ninePPorts: Set<UInt16>
+    /// When true, connections with neither port in `ninePPorts` are ignored entirely.
+    public var onlyNinePPorts: Bool
+    /// Out-of-order bytes buffered per direction before the missing bytes in front of them are declared
+    /// lost (reported as `.gap`).
+    public var maxBufferedBytes: Int
+
+    public init(ninePPorts: Set<UInt16> = [564], onlyNinePPorts: Bool = false, maxBufferedBytes: Int = 16 << 20) {
+        self.ninePPorts = ninePPorts
+        self.onlyNinePPorts = onlyNinePPorts
+        self.maxBufferedBytes = maxBufferedBytes
+    }
+}
+
+/// Reassembles TCP conversations (keyed by 4-tuple) into ordered `CaptureEvent`s.
+///
+/// Rules:
+/// - Connection ids are 0, 1, 2, … in order of each connection's first segment. A SYN (without ACK) on a
+///   4-tuple that is closed, or whose earlier SYN had another sequence number, starts a new connection.
+/// - Client and server: the side whose port is in `ninePPorts` is the server when exactly one side's is;
+///   otherwise the sender of a first-seen SYN is the client (of a SYN+ACK, the server); otherwise the side
+///   with the lower port is the server; with equal ports, the destination of the first segment.
+/// - Each direction starts at its SYN's sequence number + 1, or, without a SYN (capture started
+///   mid-stream), at the first sequence number seen in that direction; earlier bytes are ignored.
+/// - Bytes are delivered in sequence order (32-bit wrap-around handled). Retransmitted bytes are dropped;
+///   overlapping segments contribute only their new bytes (the first copy of a byte wins). Out-of-order
+///   segments wait until the bytes before them arrive.
+/// - Lost bytes: when the peer acknowledges bytes never seen, when more than `maxBufferedBytes` wait, on a
+///   RST, and at `finish()`, the missing range is reported as `.gap` and delivery resumes after it.
+/// - `.close(reset: false)` once both directions' FINs are reached; `.close(reset: true)` at the first RST.
+///   Connections still open at the end of the capture get no `.close`.
+public struct TCPReassembler: Sendable {
+    public var options: ReassemblyOptions
+    public private(set) var warnings: [CaptureWarning] = []
+    var flows: [FlowKey: Flow] = [:]
+    var nextID = 0
+
+    public init(options: ReassemblyOptions = ReassemblyOptions()) {
+        self.options = options
+    }
+
+    struct FlowKey: Hashable {
+        var low: Endpoint
+        var high: Endpoint
+        init(_ a: Endpoint, _ b: Endpoint) {
+            low = min(a, b)
+            high = max(a, b)
+        }
+    }
+
+    struct Flow {
+        var id: ConnectionID
+        var client: Endpoint
+        var server: Endpoint
+        var toServer = StreamState()
+        var toClient = StreamState()
+        var closed = false
+    }
+
+    /// Feeds one segment seen at `timestampNanos`; returns the events it completes. `packet` (the frame
+    /// number) only labels warnings.
+    public mutating func process(_ segment: TCPSegment, timestampNanos t: Int64, packet: Int? = nil) -> [CaptureEvent] {
+        let ports = options.ninePPorts
+        if options.onlyNinePPorts,
+           !ports.contains(segment.source.port), !ports.contains(segment.destination.port) {
+            return []
+        }
+        var events: [CaptureEvent] = []
+        let key = FlowKey(segment.source, segment.destination)
+        let isOpeningSYN = segment.flags.contains(.syn) && !segment.flags.contains(.ack)
+        var flow: Flow
+        if let existing = flows[key] {
+            if existing.closed {
+                guard isOpeningSYN else { return [] } // stray ACK/FIN/RST after the end
+                flow = newFlow(for: segment, t: t, events: &events)
+            } else if isOpeningSYN,
+                      existing.stream(from: segment.source).synSequence != segment.sequenceNumber {
+                var old = existing
+                warnings.append(CaptureWarning(packet: packet, message:
+                    "connection \(old.id.rawValue): new SYN on its 4-tuple before it closed; starting a new connection"))
+                old.flushAll(t: t, into: &events)
+                events.append(.close(conn: old.id, reset: false, timestampNanos: t))
+                flow = newFlow(for: segment, t: t, events: &events)
+            } else {
+                flow = existing
+            }
+        } else {
+            flow = newFlow(for: segment, t: t, events: &events)
+        }
+        flow.apply(segment, t: t, maxBuffered: options.maxBufferedBytes, events: &events,
+                   warnings: &warnings, packet: packet)
+        flows[key] = flow
+        return events
+    }
+
+    /// Ends the capture: every connection still open reports its missing bytes as gaps and delivers what it
+    /// buffered. No `.close` is emitted for them.
+    public mutating func finish(timestampNanos t: Int64) -> [CaptureEvent] {
+        var events: [CaptureEvent] = []
+        for key in flows.keys.sorted(by: { flows[$0]!.id < flows[$1]!.id }) {
+            guard var flow = flows[key], !flow.closed else { continue }
+            flow.flushAll(t: t, into: &events)
+            flows[key] = flow
+        }
+        return events
+    }
+
+    private mutating func newFlow(for segment: TCPSegment, t: Int64, events: inout [CaptureEvent]) -> Flow {
+        let (client, server) = Self.roles(for: segment, ninePPorts: options.ninePPorts)
+        let id = ConnectionID(nextID)
+        nextID += 1
+        events.append(.open(conn: id, client: client, server: server, timestampNanos: t, metadata: nil))
+        return Flow(id: id, client: client, server: server)
+    }
+
+    /// The documented client/server rule (see the type's comment).
+    static func roles(for segment: TCPSegment, ninePPorts: Set<UInt16>) -> (client: Endpoint, server: Endpoint) {
+        let source = segment.source, destination = segment.destination
+        let sourceIsServer = ninePPorts.contains(source.port)
+        let destinationIsServer = ninePPorts.contains(destination.port)
+        if destinationIsServer != sourceIsServer {
+            return destinationIsServer ? (source, destination) : (destination, source)
+        }
+        if segment.flags.contains(.syn) {
+            return segment.flags.contains(.ack) ? (destination, source) : (source, destination)
+        }
+        if source.port != destination.port {
+            return source.port < destination.port ? (destination, source) : (source, destination)
+        }
+        return (source, destination)
+    }
+}
