@@ -1,0 +1,71 @@
+import NinePWire
+
+/// Kinds of protocol anomaly the tracker reports.
+public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// A request used a tag that is still pending on the connection.
+    case tagReusedWhilePending = "tag-reused"
+    /// A reply whose tag matches no pending request.
+    case replyToUnknownTag = "unknown-tag"
+    /// A request named a fid that is not in use on the connection.
+    case unknownFid = "unknown-fid"
+    /// Tattach fid / Twalk newfid / Txattrwalk newfid / Tauth afid already in use.
+    case newfidInUse = "newfid-in-use"
+    /// Twalk with more than MAXWELEM (16) names (or Rwalk with more than 16 qids).
+    case walkTooLong = "walk-too-long"
+    /// Tread/Twrite/Treaddir count above the fid's iounit.
+    case countExceedsIounit = "count-over-iounit"
+    /// Tread/Twrite/Treaddir count above msize − 24 (IOHDRSZ).
+    case countExceedsMsize = "count-over-msize"
+    /// A reply of another type than the request's (Rerror/Rlerror excepted).
+    case replyTypeMismatch = "reply-type-mismatch"
+    /// Tversion with a tag other than NOTAG.
+    case versionTagNotNotag = "version-tag"
+    /// A frame larger than the negotiated msize.
+    case messageExceedsMsize = "over-msize"
+    /// A reply to a request that was already flushed (it came after the Rflush).
+    case replyAfterRflush = "reply-after-rflush"
+    /// A fid still in use when the connection ended.
+    case fidLeakedAtClose = "fid-leak"
+    /// A frame that could not be decoded.
+    case malformedFrame = "malformed"
+    /// Bytes the splitter could not frame.
+    case garbageBytes = "garbage"
+    /// A message type that the connection's (negotiated or forced) dialect does not define.
+    case typeNotInDialect = "type-not-in-dialect"
+    /// A T-message travelling to the client or an R-message travelling to the server.
+    case wrongDirection = "wrong-direction"
+    /// The client used a tag from the range reserved for injection.
+    case clientUsedReservedTag = "reserved-tag"
+    /// The client used a fid from the range reserved for injection.
+    case clientUsedReservedFid = "reserved-fid"
+
+    public var description: String { rawValue }
+}
+
+/// One anomaly: what, where (connection, message), and a human sentence.
+public struct Anomaly: Hashable, Sendable, CustomStringConvertible {
+    public var kind: AnomalyKind
+    public var conn: ConnectionID
+    /// The message that showed the problem. For `fidLeakedAtClose`: the request that created the fid
+    /// (nil for an adopted fid).
+    public var messageIndex: MessageIndex?
+    /// The exchange concerned, when there is one.
+    public var exchange: ExchangeID?
+    public var tag: Tag?
+    public var fid: Fid?
+    /// When it was detected (ns).
+    public var at: Int64
+    /// A sentence for humans, e.g. "tag 3 reused while Twalk (x12) is pending".
+    public var text: String
+
+    public init(kind: AnomalyKind, conn: ConnectionID, messageIndex: MessageIndex?, exchange: ExchangeID?,
+                tag: Tag?, fid: Fid?, at: Int64, text: String) {
+        self.kind = kind; self.conn = conn; self.messageIndex = messageIndex; self.exchange = exchange
+        self.tag = tag; self.fid = fid; self.at = at; self.text = text
+    }
+
+    /// `ANOMALY kind conn #index: text`.
+    public var description: String {
+        "\(kind) \(conn)" + (messageIndex.map { " #\($0)" } ?? "") + ": " + text
+    }
+}

@@ -1,0 +1,108 @@
+import NinePWire
+
+/// What a pending request will do to the fid table if it succeeds.
+enum FidEffect: Sendable {
+    case attach(fid: Fid, aname: P9String, uname: P9String, nUname: UInt32?)
+    case auth(afid: Fid, uname: P9String, nUname: UInt32?)
+    case walk(fid: Fid, newfid: Fid, names: [P9String])
+    case open(fid: Fid, mode: FidOpenMode)
+    case create(fid: Fid, name: P9String, mode: FidOpenMode)
+    case xattrwalk(fid: Fid, newfid: Fid, name: P9String)
+    case xattrcreate(fid: Fid, name: P9String, size: UInt64)
+    case clunk(fid: Fid)
+    case remove(fid: Fid)
+    case rename(fid: Fid, dfid: Fid, name: P9String)
+    case renameat(olddirfid: Fid, oldname: P9String, newdirfid: Fid, newname: P9String)
+}
+
+/// Per pending request: its fid effect and the primary fid's record and path at request time.
+struct PendingInfo: Sendable {
+    var effect: FidEffect?
+    var primaryFid: Fid?
+    var pathNode: Int32
+}
+
+/// Rare per-exchange data, kept out of the dense exchange array.
+struct ExchangeExtras: Sendable {
+    var error: ExchangeError?
+    var flushTarget: Int?
+    var flushOutcome: FlushOutcome?
+    var flushedBy: [Int] = []
+    var lateReplyIndex: Int?
+}
+
+/// The dense per-exchange record (ids are array positions).
+struct ExchangeRecord: Sendable {
+    static let noIndex = -1
+    static let noTime = Int64.min
+    var requestIndex: Int
+    var replyIndex: Int
+    var start: Int64
+    var end: Int64
+    var conn: ConnectionID
+    var tag: Tag
+    var requestCode: UInt8
+    var replyCode: UInt8
+    var status: ExchangeStatus
+    var isInjected: Bool
+    var isMalformed: Bool
+    var hasExtras: Bool
+}
+
+/// One message in the log. Bytes are stored once; the decoding is redone on demand.
+struct StoredMessage: Sendable {
+    static let toClientBit: UInt8 = 1, garbageBit: UInt8 = 2, malformedBit: UInt8 = 4
+    var bytes: [UInt8]
+    var at: Int64
+    var exchange: Int32
+    var pathNode: Int32
+    var conn: ConnectionID
+    var flags: UInt8
+    var marks: FrameMarks
+    var dialect: Dialect
+}
+
+/// Everything the tracker knows about one connection.
+struct ConnState: Sendable {
+    var id: ConnectionID
+    var info: ConnectionInfo?
+    var openedAt: Int64
+    var closedAt: Int64?
+    var closeReason: CloseReason?
+
+    var dialect: Dialect
+    var dialectSource: DialectSource
+    /// Dialects the traffic has contradicted (only used while guessing).
+    var ruledOut: Set<Dialect> = []
+    var proposedVersion: String?
+    var proposedMsize: UInt32?
+    var negotiatedVersion: String?
+    var msize: UInt32?
+
+    var sawFrame = false
+    var startedMidStream = false
+    /// True from a mid-stream start until the next Tversion: unknown fids are adopted silently and
+    /// replies to never-seen tags are not anomalies.
+    var midStreamActive = false
+    var seenTags: Set<Tag> = []
+
+    var pendingByTag: [Tag: Int] = [:]
+    var pendingIDs: Set<Int> = []
+    var pendingInfo: [Int: PendingInfo] = [:]
+    /// Tags whose last request was flushed (Rflush came first): a reply on them is a late reply.
+    var flushedTags: [Tag: Int] = [:]
+
+    var liveFids: [Fid: Int] = [:]
+    var fidRecords: [FidRecord] = []
+
+    var messageCount = 0, requestCount = 0, replyCount = 0
+    var bytesToServer = 0, bytesToClient = 0
+    var exchangeCount = 0, errorCount = 0, flushCount = 0, malformedCount = 0, garbageCount = 0, anomalyCount = 0
+
+    init(id: ConnectionID, info: ConnectionInfo?, openedAt: Int64, dialect: Dialect, source: DialectSource) {
+        self.id = id; self.info = info; self.openedAt = openedAt; self.dialect = dialect; self.dialectSource = source
+    }
+
+    /// Whether the dialect may still be re-decided from traffic.
+    var isGuessing: Bool { dialectSource == .assumed || dialectSource == .inferred }
+}

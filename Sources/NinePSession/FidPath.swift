@@ -1,0 +1,116 @@
+import NinePWire
+
+/// What a fid path is relative to.
+public enum PathRoot: Hashable, Sendable {
+    /// The root of a Tattach with this `aname`.
+    case attach(aname: P9String)
+    /// A fid first seen in use (the trace began after it was made): its origin is unknown.
+    case unknown
+    /// An authentication fid (Tauth afid): not a file.
+    case auth
+}
+
+/// A fid's path: the attach root plus the names walked from it, `..` already applied
+/// (at the root `..` stays at the root, as walk(5) says; above an unknown root it is kept literally).
+public struct FidPath: Hashable, Sendable, CustomStringConvertible {
+    public var root: PathRoot
+    public var elements: [P9String]
+    public init(root: PathRoot, elements: [P9String] = []) { self.root = root; self.elements = elements }
+
+    /// `/usr/bin` for the empty aname; `ANAME:/usr/bin` otherwise; `?/usr/bin` under an unknown root;
+    /// `(auth)` for an auth fid. Names are shown escaped (`P9String.escaped`).
+    public var description: String {
+        let tail = "/" + elements.map(\.escaped).joined(separator: "/")
+        switch root {
+        case .attach(let aname): return aname.isEmpty ? tail : aname.escaped + ":" + tail
+        case .unknown: return "?" + tail
+        case .auth: return elements.isEmpty ? "(auth)" : "(auth)" + tail
+        }
+    }
+
+    /// The last element, or nil at the root.
+    public var lastElement: P9String? { elements.last }
+}
+
+/// Interned paths: a trie of (parent, name) nodes, so a path is stored once however many fids and
+/// messages refer to it. Node ids are `Int32`; `PathStore.none` means "no path".
+struct PathStore: Sendable {
+    static let none: Int32 = -1
+
+    private struct Node: Sendable {
+        var parent: Int32
+        var name: P9String
+        var root: PathRoot
+        var depth: Int32
+    }
+    private struct ChildKey: Hashable, Sendable {
+        var parent: Int32
+        var name: P9String
+    }
+    private var nodes: [Node] = []
+    private var roots: [PathRoot: Int32] = [:]
+    private var children: [ChildKey: Int32] = [:]
+
+    /// The node for a root (created on first use).
+    mutating func root(_ r: PathRoot) -> Int32 {
+        if let id = roots[r] { return id }
+        let id = Int32(nodes.count)
+        nodes.append(Node(parent: PathStore.none, name: P9String(bytes: []), root: r, depth: 0))
+        roots[r] = id
+        return id
+    }
+
+    /// `node` with one more element; `..` goes to the parent ("." is kept: 9P has no `.` rule).
+    mutating func child(_ node: Int32, _ name: P9String) -> Int32 {
+        if name.bytes == [0x2E, 0x2E] {
+            let n = nodes[Int(node)]
+            if n.depth > 0 && !(n.root == .unknown && n.name.bytes == [0x2E, 0x2E]) { return n.parent }
+            if n.root != .unknown { return node }      // `..` of a root is the root (walk(5))
+        }
+        let key = ChildKey(parent: node, name: name)
+        if let id = children[key] { return id }
+        let parent = nodes[Int(node)]
+        let id = Int32(nodes.count)
+        nodes.append(Node(parent: node, name: name, root: parent.root, depth: parent.depth + 1))
+        children[key] = id
+        return id
+    }
+
+    mutating func walk(_ node: Int32, _ names: [P9String]) -> Int32 {
+        var n = node
+        for name in names { n = child(n, name) }
+        return n
+    }
+
+    /// The node's parent, or the node itself at a root.
+    func parent(_ node: Int32) -> Int32 {
+        let p = nodes[Int(node)].parent
+        return p == PathStore.none ? node : p
+    }
+
+    func path(_ node: Int32) -> FidPath? {
+        guard node != PathStore.none else { return nil }
+        var names: [P9String] = []
+        var n = node
+        while true {
+            let rec = nodes[Int(n)]
+            if rec.parent == PathStore.none { return FidPath(root: rec.root, elements: names.reversed()) }
+            names.append(rec.name)
+            n = rec.parent
+        }
+    }
+
+    /// The element names from `ancestor` down to `node`, or nil when `ancestor` is not an ancestor of
+    /// (or equal to) `node`.
+    func suffix(of node: Int32, below ancestor: Int32) -> [P9String]? {
+        var names: [P9String] = []
+        var n = node
+        while n != ancestor {
+            let rec = nodes[Int(n)]
+            if rec.parent == PathStore.none { return nil }
+            names.append(rec.name)
+            n = rec.parent
+        }
+        return names.reversed()
+    }
+}

@@ -1,0 +1,92 @@
+import NinePWire
+
+/// The fids a request names: the one it is "about" (for paths), the ones that must already exist, and
+/// the one it brings into use.
+public struct FidRefs: Hashable, Sendable {
+    /// The fid the message is about: Twalk fid, Tattach fid, Tmkdir dfid, Trenameat olddirfid …
+    public var primary: Fid?
+    /// Fids that must be in use already (Tattach afid when not NOFID included).
+    public var uses: [Fid]
+    /// The fid the request brings into use: Tattach fid, Tauth afid, Twalk/Txattrwalk newfid
+    /// (nil when newfid = fid).
+    public var creates: Fid?
+    public init(primary: Fid?, uses: [Fid], creates: Fid?) {
+        self.primary = primary; self.uses = uses; self.creates = creates
+    }
+}
+
+extension Message {
+    /// Which fids this message names (empty for replies, Tversion and Tflush).
+    public var fidRefs: FidRefs {
+        switch self {
+        case .tauth(let m): return FidRefs(primary: m.afid, uses: [], creates: m.afid)
+        case .tattach(let m): return FidRefs(primary: m.fid, uses: m.afid == .nofid ? [] : [m.afid], creates: m.fid)
+        case .twalk(let m): return FidRefs(primary: m.fid, uses: [m.fid], creates: m.newfid == m.fid ? nil : m.newfid)
+        case .txattrwalk(let m):
+            return FidRefs(primary: m.fid, uses: [m.fid], creates: m.newfid == m.fid ? nil : m.newfid)
+        case .topen(let m): return .one(m.fid)
+        case .tcreate(let m): return .one(m.fid)
+        case .tread(let m): return .one(m.fid)
+        case .twrite(let m): return .one(m.fid)
+        case .tclunk(let m): return .one(m.fid)
+        case .tremove(let m): return .one(m.fid)
+        case .tstat(let m): return .one(m.fid)
+        case .twstat(let m): return .one(m.fid)
+        case .tstatfs(let m): return .one(m.fid)
+        case .tlopen(let m): return .one(m.fid)
+        case .tlcreate(let m): return .one(m.fid)
+        case .tsymlink(let m): return .one(m.fid)
+        case .tmknod(let m): return .one(m.dfid)
+        case .treadlink(let m): return .one(m.fid)
+        case .tgetattr(let m): return .one(m.fid)
+        case .tsetattr(let m): return .one(m.fid)
+        case .txattrcreate(let m): return .one(m.fid)
+        case .treaddir(let m): return .one(m.fid)
+        case .tfsync(let m): return .one(m.fid)
+        case .tlock(let m): return .one(m.fid)
+        case .tgetlock(let m): return .one(m.fid)
+        case .tmkdir(let m): return .one(m.dfid)
+        case .tunlinkat(let m): return .one(m.dirfid)
+        case .trename(let m): return FidRefs(primary: m.fid, uses: [m.fid, m.dfid], creates: nil)
+        case .tlink(let m): return FidRefs(primary: m.dfid, uses: [m.dfid, m.fid], creates: nil)
+        case .trenameat(let m):
+            return FidRefs(primary: m.olddirfid, uses: [m.olddirfid, m.newdirfid], creates: nil)
+        default: return FidRefs(primary: nil, uses: [], creates: nil)
+        }
+    }
+
+    /// The I/O count a Tread/Twrite/Treaddir asks for, with its fid.
+    var ioCount: (fid: Fid, count: UInt32)? {
+        switch self {
+        case .tread(let m): (m.fid, m.count)
+        case .twrite(let m): (m.fid, UInt32(truncatingIfNeeded: m.data.count))
+        case .treaddir(let m): (m.fid, m.count)
+        default: nil
+        }
+    }
+
+    /// What the request does to the fid table when it succeeds.
+    var fidEffect: FidEffect? {
+        switch self {
+        case .tattach(let m): .attach(fid: m.fid, aname: m.aname, uname: m.uname, nUname: m.nUname)
+        case .tauth(let m): .auth(afid: m.afid, uname: m.uname, nUname: m.nUname)
+        case .twalk(let m): .walk(fid: m.fid, newfid: m.newfid, names: m.wnames)
+        case .topen(let m): .open(fid: m.fid, mode: .classic(m.mode))
+        case .tlopen(let m): .open(fid: m.fid, mode: .dotL(m.flags))
+        case .tcreate(let m): .create(fid: m.fid, name: m.name, mode: .classic(m.mode))
+        case .tlcreate(let m): .create(fid: m.fid, name: m.name, mode: .dotL(m.flags))
+        case .txattrwalk(let m): .xattrwalk(fid: m.fid, newfid: m.newfid, name: m.name)
+        case .txattrcreate(let m): .xattrcreate(fid: m.fid, name: m.name, size: m.attrSize)
+        case .tclunk(let m): .clunk(fid: m.fid)
+        case .tremove(let m): .remove(fid: m.fid)
+        case .trename(let m): .rename(fid: m.fid, dfid: m.dfid, name: m.name)
+        case .trenameat(let m):
+            .renameat(olddirfid: m.olddirfid, oldname: m.oldname, newdirfid: m.newdirfid, newname: m.newname)
+        default: nil
+        }
+    }
+}
+
+extension FidRefs {
+    static func one(_ fid: Fid) -> FidRefs { FidRefs(primary: fid, uses: [fid], creates: nil) }
+}

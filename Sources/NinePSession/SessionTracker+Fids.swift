@@ -1,0 +1,155 @@
+import NinePWire
+
+extension SessionTracker {
+    /// Applies a request's fid effect once its reply came. Fids change only on success, except that
+    /// Tclunk and Tremove end the fid on any reply. Returns the path node to log with the reply.
+    mutating func apply(_ c: inout ConnState, _ out: inout TrackerOutput, _ effect: FidEffect, success: Bool,
+                        reply: Message?, id: Int, info: PendingInfo, index: Int, at: Int64) -> Int32 {
+        let xid = ExchangeID(id)
+        switch effect {
+        case let .clunk(fid):
+            end(&c, &out, fid, state: .clunked, by: xid)
+            return info.pathNode
+        case let .remove(fid):
+            end(&c, &out, fid, state: success ? .removed : .clunked, by: xid)
+            return info.pathNode
+        default:
+            break
+        }
+        guard success, let reply else { return info.pathNode }
+        switch (effect, reply) {
+        case let (.attach(fid, aname, uname, nUname), .rattach(r)):
+            let node = paths.root(.attach(aname: aname))
+            create(&c, &out, fid, FidRecord(
+                fid: fid, generation: 0, pathNode: node, qid: r.qid, state: .attached, openMode: nil, iounit: nil,
+                xattr: nil, uname: uname, nUname: nUname, createdBy: xid, endedBy: nil,
+                lastUsedIndex: exchangeRecords[id].requestIndex, useCount: 1), by: xid)
+            return node
+        case let (.auth(afid, uname, nUname), .rauth(r)):
+            let node = paths.root(.auth)
+            create(&c, &out, afid, FidRecord(
+                fid: afid, generation: 0, pathNode: node, qid: r.aqid, state: .auth, openMode: nil, iounit: nil,
+                xattr: nil, uname: uname, nUname: nUname, createdBy: xid, endedBy: nil,
+                lastUsedIndex: exchangeRecords[id].requestIndex, useCount: 1), by: xid)
+            return node
+        case let (.walk(fid, newfid, names), .rwalk(r)):
+            if r.wqids.count > NineP.maxWalkElements {
+                report(&c, &out, .walkTooLong, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+                       "Rwalk with \(r.wqids.count) qids (at most \(NineP.maxWalkElements))")
+            }
+            guard r.wqids.count == names.count else { return info.pathNode }   // partial: newfid not made
+            let node = paths.walk(info.pathNode, names)
+            let source = c.liveFids[fid].map { c.fidRecords[$0] }
+            let qid = r.wqids.last ?? source?.qid
+            if newfid == fid, let s = c.liveFids[fid] {
+                c.fidRecords[s].pathNode = node
+                c.fidRecords[s].qid = qid
+                if c.fidRecords[s].state == .attached || c.fidRecords[s].state == .adopted {
+                    c.fidRecords[s].state = .walked
+                }
+                out.fids.append(fidEntry(c.fidRecords[s], conn: c.id))
+            } else {
+                create(&c, &out, newfid, FidRecord(
+                    fid: newfid, generation: 0, pathNode: node, qid: qid, state: .walked, openMode: nil, iounit: nil,
+                    xattr: nil, uname: source?.uname, nUname: source?.nUname, createdBy: xid, endedBy: nil,
+                    lastUsedIndex: exchangeRecords[id].requestIndex, useCount: 1), by: xid)
+            }
+            return node
+        case let (.open(fid, mode), _):
+            guard let (qid, iounit) = reply.openResult else { break }
+            update(&c, &out, fid) {
+                $0.state = .open; $0.openMode = mode; $0.qid = qid; $0.iounit = iounit
+            }
+        case let (.create(fid, name, mode), _):
+            guard let (qid, iounit) = reply.openResult else { break }
+            let node = paths.child(info.pathNode, name)
+            update(&c, &out, fid) {
+                $0.pathNode = node; $0.state = .open; $0.openMode = mode; $0.qid = qid; $0.iounit = iounit
+            }
+            return node
+        case let (.xattrwalk(fid, newfid, name), .rxattrwalk(r)):
+            let source = c.liveFids[fid].map { c.fidRecords[$0] }
+            let xattr = XattrInfo(name: name, size: r.size)
+            if newfid == fid {
+                update(&c, &out, fid) { $0.state = .xattr; $0.xattr = xattr }
+            } else {
+                create(&c, &out, newfid, FidRecord(
+                    fid: newfid, generation: 0, pathNode: info.pathNode, qid: source?.qid, state: .xattr,
+                    openMode: nil, iounit: nil, xattr: xattr, uname: source?.uname, nUname: source?.nUname,
+                    createdBy: xid, endedBy: nil, lastUsedIndex: exchangeRecords[id].requestIndex, useCount: 1), by: xid)
+            }
+        case let (.xattrcreate(fid, name, size), .rxattrcreate):
+            update(&c, &out, fid) { $0.state = .xattr; $0.xattr = XattrInfo(name: name, size: size) }
+        case let (.rename(fid, dfid, name), .rrename):
+            guard let f = c.liveFids[fid] else { break }
+            let oldNode = c.fidRecords[f].pathNode
+            let dirNode = c.liveFids[dfid].map { c.fidRecords[$0].pathNode } ?? paths.root(.unknown)
+            let newNode = paths.child(dirNode, name)
+            move(&c, &out, from: oldNode, to: newNode)
+            return newNode
+        case let (.renameat(olddirfid, oldname, newdirfid, newname), .rrenameat):
+            guard let o = c.liveFids[olddirfid], let n = c.liveFids[newdirfid] else { break }
+            let oldNode = paths.child(c.fidRecords[o].pathNode, oldname)
+            let newNode = paths.child(c.fidRecords[n].pathNode, newname)
+            move(&c, &out, from: oldNode, to: newNode)
+        default:
+            break
+        }
+        return info.pathNode
+    }
+
+    /// A fid brought into use; an existing live record under the same number is ended first (the
+    /// newfid-in-use anomaly was reported at the request).
+    mutating func create(_ c: inout ConnState, _ out: inout TrackerOutput, _ fid: Fid, _ record: FidRecord,
+                         by xid: ExchangeID) {
+        if c.liveFids[fid] != nil { end(&c, &out, fid, state: .clunked, by: xid) }
+        var rec = record
+        rec.generation = c.fidRecords.count
+        c.liveFids[fid] = c.fidRecords.count
+        c.fidRecords.append(rec)
+        out.fids.append(fidEntry(rec, conn: c.id))
+    }
+
+    mutating func end(_ c: inout ConnState, _ out: inout TrackerOutput, _ fid: Fid, state: FidState, by xid: ExchangeID) {
+        guard let r = c.liveFids.removeValue(forKey: fid) else { return }
+        c.fidRecords[r].state = state
+        c.fidRecords[r].endedBy = xid
+        out.fids.append(fidEntry(c.fidRecords[r], conn: c.id))
+    }
+
+    mutating func update(_ c: inout ConnState, _ out: inout TrackerOutput, _ fid: Fid, _ body: (inout FidRecord) -> Void) {
+        guard let r = c.liveFids[fid] else { return }
+        body(&c.fidRecords[r])
+        out.fids.append(fidEntry(c.fidRecords[r], conn: c.id))
+    }
+
+    /// After a rename: every live fid at or below `from` now lives at or below `to`.
+    mutating func move(_ c: inout ConnState, _ out: inout TrackerOutput, from: Int32, to: Int32) {
+        guard from != to else { return }
+        for (_, r) in c.liveFids.sorted(by: { $0.key < $1.key }) {
+            guard let suffix = paths.suffix(of: c.fidRecords[r].pathNode, below: from) else { continue }
+            c.fidRecords[r].pathNode = paths.walk(to, suffix)
+            out.fids.append(fidEntry(c.fidRecords[r], conn: c.id))
+        }
+    }
+
+    func fidEntry(_ r: FidRecord, conn: ConnectionID) -> FidEntry {
+        FidEntry(fid: r.fid, conn: conn, generation: r.generation, path: paths.path(r.pathNode), qid: r.qid,
+                 state: r.state, openMode: r.openMode, iounit: r.iounit, xattr: r.xattr, uname: r.uname,
+                 nUname: r.nUname, createdBy: r.createdBy, endedBy: r.endedBy, lastUsedIndex: r.lastUsedIndex,
+                 useCount: r.useCount)
+    }
+}
+
+extension Message {
+    /// qid and iounit of Ropen, Rcreate, Rlopen, Rlcreate.
+    var openResult: (Qid, UInt32)? {
+        switch self {
+        case .ropen(let r): (r.qid, r.iounit)
+        case .rcreate(let r): (r.qid, r.iounit)
+        case .rlopen(let r): (r.qid, r.iounit)
+        case .rlcreate(let r): (r.qid, r.iounit)
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import NinePWire
+
+extension SessionTracker {
+    /// One complete frame. Decodes it with the connection's dialect, pairs it, updates fids, and logs it.
+    public mutating func frame(conn: ConnectionID, direction: Direction, at: Int64, bytes: [UInt8],
+                               marks: FrameMarks = []) -> TrackerOutput {
+        var c = takeConn(conn, at: at)
+        defer { putConn(c) }
+        var out = TrackerOutput()
+        let index = messageTotal
+        messageTotal += 1
+        let header = FrameHeader(bytes)
+        if !c.sawFrame {
+            c.sawFrame = true
+            c.startedMidStream = header?.type != MessageType.tversion.rawValue
+            c.midStreamActive = c.startedMidStream
+        }
+        c.messageCount += 1
+        if direction == .toServer { c.bytesToServer += bytes.count } else { c.bytesToClient += bytes.count }
+
+        let (dialect, result) = decode(&c, bytes, header)
+        let fcall = try? result.get()
+        if case .failure(let error) = result {
+            c.malformedCount += 1
+            let what = header.map { "\(TracedMessage.typeName($0.type)) tag \($0.tag)" } ?? "frame"
+            report(&c, &out, .malformedFrame, messageIndex: index, exchange: nil as Int?, tag: header?.tag, fid: nil,
+                   at: at, "malformed \(what): \(error)")
+        }
+        var exchange: Int? = nil
+        var pathNode = PathStore.none
+        if let h = header {
+            checkFrame(&c, &out, h, size: bytes.count, direction: direction, index: index, at: at)
+            if h.type & 1 == 0 {
+                c.requestCount += 1
+                (exchange, pathNode) = request(&c, &out, h, fcall, index: index, at: at, marks: marks)
+            } else {
+                c.replyCount += 1
+                (exchange, pathNode) = reply(&c, &out, h, fcall, result, index: index, at: at)
+            }
+        }
+        if fcall == nil, let x = exchange { exchangeRecords[x].isMalformed = true }
+        if let x = exchange, let i = out.exchanges.lastIndex(where: { $0.id.rawValue == x }) {
+            out.exchanges[i] = self.exchange(x)     // refresh after the malformed mark
+        }
+        if configuration.retainFrames {
+            var flags: UInt8 = direction == .toClient ? StoredMessage.toClientBit : 0
+            if fcall == nil { flags |= StoredMessage.malformedBit }
+            log.append(StoredMessage(bytes: bytes, at: at, exchange: Int32(exchange ?? -1), pathNode: pathNode,
+                                     conn: conn, flags: flags, marks: marks, dialect: dialect))
+        }
+        let rec = exchange.map { exchangeRecords[$0] }
+        let isReply = header.map { $0.type & 1 == 1 } ?? false
+        var requestIndex: MessageIndex? = nil
+        var latency: Int64? = nil
+        if isReply, let r = rec, r.replyIndex == index, r.requestIndex != ExchangeRecord.noIndex {
+            requestIndex = r.requestIndex
+            latency = at - r.start
+        }
+        out.message = TracedMessage(index: index, conn: conn, direction: direction, timestamp: at, kind: .frame,
+                                    bytes: bytes, marks: marks, dialect: dialect, fcall: result,
+                                    exchange: exchange.map { ExchangeID($0) }, requestIndex: requestIndex,
+                                    latency: latency, fidPath: paths.path(pathNode))
+        return out
+    }
+
+    /// Bytes the splitter could not frame: logged as a garbage message and reported.
+    public mutating func garbage(conn: ConnectionID, direction: Direction, at: Int64, bytes: [UInt8],
+                                 reason: String) -> TrackerOutput {
+        var c = takeConn(conn, at: at)
+        defer { putConn(c) }
+        var out = TrackerOutput()
+        let index = messageTotal
+        messageTotal += 1
+        c.messageCount += 1
+        c.garbageCount += 1
+        if direction == .toServer { c.bytesToServer += bytes.count } else { c.bytesToClient += bytes.count }
+        report(&c, &out, .garbageBytes, messageIndex: index, exchange: nil as Int?, tag: nil, fid: nil, at: at,
+               "\(bytes.count) unframeable bytes \(direction == .toServer ? "to the server" : "to the client"): \(reason)")
+        if configuration.retainFrames {
+            let flags = StoredMessage.garbageBit | (direction == .toClient ? StoredMessage.toClientBit : 0)
+            log.append(StoredMessage(bytes: bytes, at: at, exchange: -1, pathNode: PathStore.none, conn: conn,
+                                     flags: flags, marks: [], dialect: c.dialect))
+            garbageReasons[index] = reason
+        }
+        out.message = TracedMessage(index: index, conn: conn, direction: direction, timestamp: at,
+                                    kind: .garbage(reason: reason), bytes: bytes, marks: [], dialect: c.dialect,
+                                    fcall: .failure(DecodeError(offset: 0, field: "frame", reason: reason)),
+                                    exchange: nil, requestIndex: nil, latency: nil, fidPath: nil)
+        return out
+    }
+
+    /// Size, dialect and direction checks that need only the header.
+    mutating func checkFrame(_ c: inout ConnState, _ out: inout TrackerOutput, _ h: FrameHeader, size: Int,
+                             direction: Direction, index: Int, at: Int64) {
+        let isVersion = h.type == MessageType.tversion.rawValue || h.type == MessageType.rversion.rawValue
+        if let msize = c.msize, !isVersion, size > Int(msize) {
+            report(&c, &out, .messageExceedsMsize, messageIndex: index, exchange: nil as Int?, tag: h.tag, fid: nil,
+                   at: at, "\(TracedMessage.typeName(h.type)) of \(size) bytes exceeds msize \(msize)")
+        }
+        if c.dialectSource == .forced || c.dialectSource == .negotiated, let t = h.messageType,
+           !t.dialects.contains(c.dialect) {
+            report(&c, &out, .typeNotInDialect, messageIndex: index, exchange: nil as Int?, tag: h.tag, fid: nil,
+                   at: at, "\(t.name) is not a \(c.dialect) message")
+        }
+        let isRequest = h.type & 1 == 0
+        if isRequest != (direction == .toServer) {
+            report(&c, &out, .wrongDirection, messageIndex: index, exchange: nil as Int?, tag: h.tag, fid: nil,
+                   at: at, "\(TracedMessage.typeName(h.type)) travelling \(direction == .toServer ? "to the server" : "to the client")")
+        }
+    }
+
+    /// Decodes with the connection's dialect; while guessing, tries the others when the code or the body
+    /// contradicts the guess, and switches to the one that explains the frame.
+    mutating func decode(_ c: inout ConnState, _ bytes: [UInt8], _ header: FrameHeader?) -> (Dialect, Result<Fcall, DecodeError>) {
+        let current = c.dialect
+        let first = SessionTracker.decode(bytes, current)
+        guard c.isGuessing, let h = header else { return (current, first) }
+        let type = h.messageType
+        let defined: (Dialect) -> Bool = { d in type.map { $0.dialects.contains(d) } ?? true }
+        if case .success = first, defined(current) {
+            if let t = type, t.dialects.count < Dialect.allCases.count {
+                // A code only some dialects define is evidence.
+                let excluded = Set(Dialect.allCases.filter { !t.dialects.contains($0) })
+                if !excluded.isSubset(of: c.ruledOut) {
+                    c.ruledOut.formUnion(excluded)
+                    c.dialectSource = .inferred
+                }
+            }
+            return (current, first)
+        }
+        var failed: [Dialect] = defined(current) ? [current] : []
+        let order: [Dialect] = [.l, .u, .p9].filter { $0 != current && defined($0) }
+        let candidates = order.filter { !c.ruledOut.contains($0) } + order.filter { c.ruledOut.contains($0) }
+        for d in candidates {
+            let r = SessionTracker.decode(bytes, d)
+            if case .success = r {
+                c.ruledOut.formUnion(failed)
+                if !defined(current) { c.ruledOut.insert(current) }
+                if let t = type { c.ruledOut.formUnion(Dialect.allCases.filter { !t.dialects.contains($0) }) }
+                c.ruledOut.remove(d)
+                c.dialect = d
+                c.dialectSource = .inferred
+                return (d, r)
+            }
+            failed.append(d)
+        }
+        return (current, first)
+    }
+
+    static func decode(_ bytes: [UInt8], _ dialect: Dialect) -> Result<Fcall, DecodeError> {
+        do throws(DecodeError) {
+            return .success(try Fcall.decode(bytes, dialect: dialect))
+        } catch {
+            return .failure(error)
+        }
+    }
+}

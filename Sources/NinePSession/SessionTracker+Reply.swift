@@ -1,0 +1,136 @@
+import NinePWire
+
+extension SessionTracker {
+    /// An R-message: completes the exchange pending on its tag, follows flushes, applies fid effects.
+    mutating func reply(_ c: inout ConnState, _ out: inout TrackerOutput, _ h: FrameHeader, _ fcall: Fcall?,
+                        _ result: Result<Fcall, DecodeError>, index: Int, at: Int64) -> (Int?, Int32) {
+        let tag = h.tag
+        let isError = h.type == MessageType.rerror.rawValue || h.type == MessageType.rlerror.rawValue
+        if isError { c.errorCount += 1 }
+        guard let id = c.pendingByTag[tag] else {
+            return unmatchedReply(&c, &out, h, fcall, index: index, at: at)
+        }
+        c.pendingByTag[tag] = nil
+        c.pendingIDs.remove(id)
+        let info = c.pendingInfo.removeValue(forKey: id)
+        let requestCode = exchangeRecords[id].requestCode
+        exchangeRecords[id].replyIndex = index
+        exchangeRecords[id].replyCode = h.type
+        exchangeRecords[id].end = at
+        let mismatch = !isError && h.type != requestCode &+ 1
+        if mismatch {
+            report(&c, &out, .replyTypeMismatch, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
+                   "\(TracedMessage.typeName(h.type)) answers \(TracedMessage.typeName(requestCode)) (x\(id))")
+        }
+        if isError {
+            let err = SessionTracker.error(of: fcall)
+            modifyExtras(id) { $0.error = err }
+        }
+        let flushers = extras[id]?.flushedBy ?? []
+        if flushers.isEmpty {
+            exchangeRecords[id].status = isError ? .error : .ok
+        } else {
+            exchangeRecords[id].status = .answeredAfterFlush
+            for f in flushers where extras[f]?.flushOutcome == .awaitingRflush {
+                modifyExtras(f) { $0.flushOutcome = .targetAnsweredFirst }
+                out.exchanges.append(exchange(f))
+            }
+        }
+        if requestCode == MessageType.tflush.rawValue && h.type == MessageType.rflush.rawValue {
+            rflush(&c, &out, flush: id, at: at)
+        }
+        if requestCode == MessageType.tversion.rawValue, case .rversion(let v)? = fcall?.message {
+            c.negotiatedVersion = v.version.string
+            c.msize = v.msize
+            if c.dialectSource != .forced {
+                if let d = Dialect(version: v.version.string) {
+                    c.dialect = d
+                    c.dialectSource = .negotiated
+                } else {
+                    c.dialectSource = .rejected
+                }
+            }
+        }
+        var pathNode = info?.pathNode ?? PathStore.none
+        if let info, let effect = info.effect {
+            let success = !isError && !mismatch && fcall != nil
+            pathNode = apply(&c, &out, effect, success: success, reply: fcall?.message, id: id, info: info,
+                             index: index, at: at)
+        }
+        out.exchanges.append(exchange(id))
+        return (id, pathNode)
+    }
+
+    /// A reply with no pending request on its tag: a late reply to a flushed request, a reply to a request
+    /// sent before the trace began (mid-stream), or an anomaly.
+    mutating func unmatchedReply(_ c: inout ConnState, _ out: inout TrackerOutput, _ h: FrameHeader, _ fcall: Fcall?,
+                                 index: Int, at: Int64) -> (Int?, Int32) {
+        let tag = h.tag
+        let name = TracedMessage.typeName(h.type)
+        if let flushed = c.flushedTags[tag], extras[flushed]?.lateReplyIndex == nil {
+            c.flushedTags[tag] = nil
+            modifyExtras(flushed) { $0.lateReplyIndex = index }
+            for f in extras[flushed]?.flushedBy ?? [] where extras[f]?.flushOutcome == .targetFlushed {
+                modifyExtras(f) { $0.flushOutcome = .targetAnsweredAfterRflush }
+                out.exchanges.append(exchange(f))
+            }
+            report(&c, &out, .replyAfterRflush, messageIndex: index, exchange: flushed, tag: tag, fid: nil, at: at,
+                   "\(name) tag \(tag) came after the Rflush that cancelled x\(flushed)")
+            out.exchanges.append(exchange(flushed))
+            return (flushed, PathStore.none)
+        }
+        let id = exchangeRecords.count
+        exchangeRecords.append(ExchangeRecord(
+            requestIndex: ExchangeRecord.noIndex, replyIndex: index, start: ExchangeRecord.noTime, end: at,
+            conn: c.id, tag: tag, requestCode: 0, replyCode: h.type, status: .unmatchedReply, isInjected: false,
+            isMalformed: fcall == nil, hasExtras: false))
+        c.exchangeCount += 1
+        if h.type == MessageType.rerror.rawValue || h.type == MessageType.rlerror.rawValue {
+            let err = SessionTracker.error(of: fcall)
+            modifyExtras(id) { $0.error = err }
+        }
+        if !(c.midStreamActive && !c.seenTags.contains(tag)) {
+            report(&c, &out, .replyToUnknownTag, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
+                   "\(name) tag \(tag) answers no pending request")
+        }
+        out.exchanges.append(exchange(id))
+        return (id, PathStore.none)
+    }
+
+    /// Rflush for exchange `flush`: its target, if still pending, is flushed (its tag freed); earlier
+    /// Tflushes for the same target that are still waiting are answered by this one (flush(5)).
+    mutating func rflush(_ c: inout ConnState, _ out: inout TrackerOutput, flush: Int, at: Int64) {
+        guard let target = extras[flush]?.flushTarget else { return }
+        if exchangeRecords[target].status == .pending {
+            exchangeRecords[target].status = .flushed
+            exchangeRecords[target].end = at
+            c.pendingIDs.remove(target)
+            c.pendingInfo[target] = nil
+            let tag = exchangeRecords[target].tag
+            if c.pendingByTag[tag] == target {
+                c.pendingByTag[tag] = nil
+                c.flushedTags[tag] = target
+            }
+            modifyExtras(flush) { $0.flushOutcome = .targetFlushed }
+            out.exchanges.append(exchange(target))
+        }
+        for f in extras[target]?.flushedBy ?? [] where f < flush && exchangeRecords[f].status == .pending {
+            exchangeRecords[f].status = .superseded
+            exchangeRecords[f].end = at
+            c.pendingIDs.remove(f)
+            c.pendingInfo[f] = nil
+            let tag = exchangeRecords[f].tag
+            if c.pendingByTag[tag] == f { c.pendingByTag[tag] = nil }
+            modifyExtras(f) { $0.flushOutcome = .superseded }
+            out.exchanges.append(exchange(f))
+        }
+    }
+
+    static func error(of fcall: Fcall?) -> ExchangeError {
+        switch fcall?.message {
+        case .rlerror(let e)?: return ExchangeError(errno: e.ecode, ename: nil)
+        case .rerror(let e)?: return ExchangeError(errno: e.errno.map { Errno($0) }, ename: e.ename.escaped)
+        default: return ExchangeError(errno: nil, ename: nil)
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import NinePWire
+
+extension SessionTracker {
+    /// A T-message: opens an exchange, checks tags and fids, and remembers what a success will do.
+    /// Returns the exchange and the path node to log with the message.
+    mutating func request(_ c: inout ConnState, _ out: inout TrackerOutput, _ h: FrameHeader, _ fcall: Fcall?,
+                          index: Int, at: Int64, marks: FrameMarks) -> (Int?, Int32) {
+        let tag = h.tag
+        let id = exchangeRecords.count
+        let injected = marks.contains(.injected)
+        if h.type == MessageType.tversion.rawValue {
+            version(&c, &out, tag: tag, fcall: fcall, id: id, index: index, at: at)
+        }
+        if let old = c.pendingByTag[tag] {
+            let oldName = TracedMessage.typeName(exchangeRecords[old].requestCode)
+            report(&c, &out, .tagReusedWhilePending, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
+                   "tag \(tag) reused by \(TracedMessage.typeName(h.type)) while \(oldName) (x\(old)) is pending")
+        }
+        if let r = configuration.reservedTags, !injected, tag != .notag, r.contains(tag.rawValue) {
+            report(&c, &out, .clientUsedReservedTag, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
+                   "client used tag \(tag), reserved for injection")
+        }
+        exchangeRecords.append(ExchangeRecord(
+            requestIndex: index, replyIndex: ExchangeRecord.noIndex, start: at, end: ExchangeRecord.noTime,
+            conn: c.id, tag: tag, requestCode: h.type, replyCode: 0, status: .pending, isInjected: injected,
+            isMalformed: fcall == nil, hasExtras: false))
+        c.exchangeCount += 1
+        c.pendingByTag[tag] = id
+        c.pendingIDs.insert(id)
+        c.flushedTags[tag] = nil
+        if c.midStreamActive { c.seenTags.insert(tag) }
+
+        var pathNode = PathStore.none
+        if let f = fcall {
+            if case .tflush(let t) = f.message {
+                c.flushCount += 1
+                var x = ExchangeExtras()
+                if let target = c.pendingByTag[t.oldtag], target != id {
+                    x.flushTarget = target
+                    x.flushOutcome = .awaitingRflush
+                    modifyExtras(target) { $0.flushedBy.append(id) }
+                    out.exchanges.append(exchange(target))
+                } else {
+                    x.flushOutcome = .noPendingTarget
+                }
+                extras[id] = x
+                exchangeRecords[id].hasExtras = true
+            }
+            pathNode = checkFids(&c, &out, f.message, id: id, index: index, at: at, injected: injected)
+            if let effect = f.message.fidEffect {
+                c.pendingInfo[id] = PendingInfo(effect: effect, primaryFid: f.message.fidRefs.primary,
+                                                pathNode: pathNode)
+            } else if let p = f.message.fidRefs.primary {
+                c.pendingInfo[id] = PendingInfo(effect: nil, primaryFid: p, pathNode: pathNode)
+            }
+        }
+        out.exchanges.append(exchange(id))
+        return (id, pathNode)
+    }
+
+    /// Tversion: checks the tag, records the proposal, aborts pending requests and frees every fid.
+    mutating func version(_ c: inout ConnState, _ out: inout TrackerOutput, tag: Tag, fcall: Fcall?, id: Int,
+                          index: Int, at: Int64) {
+        if tag != .notag {
+            report(&c, &out, .versionTagNotNotag, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
+                   "Tversion with tag \(tag) instead of NOTAG")
+        }
+        for x in c.pendingIDs.sorted() {
+            exchangeRecords[x].status = .abortedByVersion
+            exchangeRecords[x].end = at
+            out.exchanges.append(exchange(x))
+        }
+        c.pendingIDs.removeAll()
+        c.pendingByTag.removeAll()
+        c.pendingInfo.removeAll()
+        c.flushedTags.removeAll()
+        for (_, r) in c.liveFids.sorted(by: { $0.key < $1.key }) {
+            c.fidRecords[r].state = .resetByVersion
+            c.fidRecords[r].endedBy = ExchangeID(id)
+            out.fids.append(fidEntry(c.fidRecords[r], conn: c.id))
+        }
+        c.liveFids.removeAll()
+        c.midStreamActive = false
+        c.seenTags.removeAll()
+        guard case .tversion(let v)? = fcall?.message else { return }
+        c.proposedVersion = v.version.string
+        c.proposedMsize = v.msize
+        if c.dialectSource != .forced, let d = Dialect(version: v.version.string) {
+            c.dialect = d
+            c.dialectSource = .proposed
+            c.ruledOut.removeAll()
+        }
+    }
+
+    /// Checks every fid the request names; touches the ones in use, adopts unknown ones in a mid-stream
+    /// trace. Returns the path node of the primary fid (for Tattach: the attach root).
+    mutating func checkFids(_ c: inout ConnState, _ out: inout TrackerOutput, _ m: Message, id: Int, index: Int,
+                            at: Int64, injected: Bool) -> Int32 {
+        let refs = m.fidRefs
+        let name = m.name
+        for fid in refs.uses {
+            if let r = c.liveFids[fid] {
+                c.fidRecords[r].useCount += 1
+                c.fidRecords[r].lastUsedIndex = index
+            } else if c.midStreamActive {
+                let r = c.fidRecords.count
+                c.fidRecords.append(FidRecord(
+                    fid: fid, generation: r, pathNode: paths.root(.unknown), qid: nil, state: .adopted, openMode: nil,
+                    iounit: nil, xattr: nil, uname: nil, nUname: nil, createdBy: nil, endedBy: nil,
+                    lastUsedIndex: index, useCount: 1))
+                c.liveFids[fid] = r
+                out.fids.append(fidEntry(c.fidRecords[r], conn: c.id))
+            } else {
+                report(&c, &out, .unknownFid, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+                       "\(name) uses fid \(fid), which is not in use")
+            }
+        }
+        if let new = refs.creates {
+            if let r = c.liveFids[new] {
+                let path = paths.path(c.fidRecords[r].pathNode)?.description ?? "?"
+                report(&c, &out, .newfidInUse, messageIndex: index, exchange: id, tag: nil, fid: new, at: at,
+                       "\(name) brings fid \(new) into use, but it is already in use (\(path))")
+            }
+            if let range = configuration.reservedFids, !injected, new != .nofid, range.contains(new.rawValue) {
+                report(&c, &out, .clientUsedReservedFid, messageIndex: index, exchange: id, tag: nil, fid: new, at: at,
+                       "client used fid \(new), reserved for injection")
+            }
+        }
+        switch m {
+        case .twalk(let w) where w.wnames.count > NineP.maxWalkElements:
+            report(&c, &out, .walkTooLong, messageIndex: index, exchange: id, tag: nil, fid: w.fid, at: at,
+                   "Twalk with \(w.wnames.count) names (at most \(NineP.maxWalkElements))")
+        default: break
+        }
+        if let (fid, count) = m.ioCount {
+            if let r = c.liveFids[fid], let iounit = c.fidRecords[r].iounit, iounit > 0, count > iounit {
+                report(&c, &out, .countExceedsIounit, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+                       "\(name) count \(count) exceeds fid \(fid)'s iounit \(iounit)")
+            }
+            if let msize = c.msize, msize >= UInt32(NineP.ioHeaderSize), count > msize - UInt32(NineP.ioHeaderSize) {
+                report(&c, &out, .countExceedsMsize, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+                       "\(name) count \(count) exceeds msize − \(NineP.ioHeaderSize) = \(msize - UInt32(NineP.ioHeaderSize))")
+            }
+        }
+        switch m {
+        case .tattach(let a): return paths.root(.attach(aname: a.aname))
+        case .tauth: return paths.root(.auth)
+        default:
+            guard let p = refs.primary else { return PathStore.none }
+            if let r = c.liveFids[p] { return c.fidRecords[r].pathNode }
+            return paths.root(.unknown)
+        }
+    }
+
+    mutating func modifyExtras(_ id: Int, _ body: (inout ExchangeExtras) -> Void) {
+        var x = extras[id] ?? ExchangeExtras()
+        body(&x)
+        extras[id] = x
+        exchangeRecords[id].hasExtras = true
+    }
+}

@@ -1,0 +1,159 @@
+import NinePWire
+
+/// The 9P session tracker: a pure state machine fed with connection events and raw frames.
+///
+/// It decodes every frame with its connection's dialect (so `decode`, the proxy, the UI, the REPL and
+/// replay all see the same decoding), pairs requests and replies by tag into `Exchange`s, follows flush
+/// chains, keeps a fid table per connection, and reports `Anomaly`s. Time is always a parameter
+/// (ns since the epoch); the tracker never reads a clock.
+///
+/// Dialect per connection: a forced dialect (configuration) wins; otherwise Tversion proposes and
+/// Rversion decides (its version wins; "unknown" leaves the previous dialect, marked `.rejected`).
+/// When the trace starts mid-session (the first frame is not Tversion) the dialect is guessed:
+/// `defaultDialect` (9P2000.L) until a message code or body that only another dialect explains
+/// arrives (.L-only codes → .L; Topen/Tcreate/Tstat/Twstat/Rerror → .u or 9P2000; a Tattach/Rerror
+/// body that only decodes without the .u fields → 9P2000), re-decided whenever evidence contradicts it.
+///
+/// Memory: the log stores each frame's bytes once plus ~40 bytes of metadata; decodings are redone on
+/// demand by `message(at:)`; paths are interned. With `retainFrames == false` nothing per message is
+/// kept (for streaming `decode`): `message(at:)` then returns nil.
+public struct SessionTracker: Sendable {
+    public struct Configuration: Hashable, Sendable {
+        /// Decode every connection with this dialect, whatever Tversion/Rversion say.
+        public var forcedDialect: Dialect?
+        /// The guess for connections whose Tversion was not seen, until evidence arrives.
+        public var defaultDialect: Dialect
+        /// Keep every message's bytes for `message(at:)` (false: count them only).
+        public var retainFrames: Bool
+        /// Tags/fids reserved for injection (`TagAllocator.range`, `FidAllocator.range`): a client
+        /// request using one is reported as `clientUsedReservedTag`/`clientUsedReservedFid`.
+        public var reservedTags: ClosedRange<UInt16>?
+        public var reservedFids: ClosedRange<UInt32>?
+
+        public init(forcedDialect: Dialect? = nil, defaultDialect: Dialect = .l, retainFrames: Bool = true,
+                    reservedTags: ClosedRange<UInt16>? = nil, reservedFids: ClosedRange<UInt32>? = nil) {
+            self.forcedDialect = forcedDialect; self.defaultDialect = defaultDialect
+            self.retainFrames = retainFrames; self.reservedTags = reservedTags; self.reservedFids = reservedFids
+        }
+    }
+
+    public let configuration: Configuration
+    /// Every anomaly so far, in detection order.
+    public private(set) var anomalies: [Anomaly] = []
+
+    var log: [StoredMessage] = []
+    var messageTotal = 0
+    var garbageReasons: [Int: String] = [:]
+    var exchangeRecords: [ExchangeRecord] = []
+    var extras: [Int: ExchangeExtras] = [:]
+    var conns: [ConnState] = []
+    var connIndex: [ConnectionID: Int] = [:]
+    var paths = PathStore()
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// Feeds one event; returns what it produced.
+    public mutating func handle(_ event: SessionEvent) -> TrackerOutput {
+        switch event {
+        case let .connectionOpened(conn, at, info):
+            return connectionOpened(conn: conn, at: at, info: info)
+        case let .frame(conn, direction, at, bytes, marks):
+            return frame(conn: conn, direction: direction, at: at, bytes: bytes, marks: marks)
+        case let .garbage(conn, direction, at, bytes, reason):
+            return garbage(conn: conn, direction: direction, at: at, bytes: bytes, reason: reason)
+        case let .connectionClosed(conn, at, reason):
+            return connectionClosed(conn: conn, at: at, reason: reason)
+        }
+    }
+
+    /// A connection began. Re-opening a known id starts a fresh connection state under the same id
+    /// (its earlier exchanges and fid history stay in the log).
+    public mutating func connectionOpened(conn: ConnectionID, at: Int64, info: ConnectionInfo?) -> TrackerOutput {
+        let state = newConn(conn, at: at, info: info)
+        if let i = connIndex[conn] { conns[i] = state } else {
+            connIndex[conn] = conns.count
+            conns.append(state)
+        }
+        return TrackerOutput()
+    }
+
+    /// The connection ended: pending requests become `unansweredAtClose`; live fids are reported as
+    /// leaks (one `fidLeakedAtClose` each, with its path) and become `.leaked` — except for
+    /// `.endOfCapture`, where they stay live.
+    public mutating func connectionClosed(conn: ConnectionID, at: Int64, reason: CloseReason) -> TrackerOutput {
+        var c = takeConn(conn, at: at)
+        defer { putConn(c) }
+        var out = TrackerOutput()
+        c.closedAt = at
+        c.closeReason = reason
+        for id in c.pendingIDs.sorted() {
+            exchangeRecords[id].status = .unansweredAtClose
+            exchangeRecords[id].end = at
+            out.exchanges.append(exchange(id))
+        }
+        c.pendingIDs.removeAll()
+        c.pendingByTag.removeAll()
+        c.pendingInfo.removeAll()
+        guard reason != .endOfCapture else { return out }
+        for (fid, r) in c.liveFids.sorted(by: { $0.key < $1.key }) {
+            let rec = c.fidRecords[r]
+            let created = rec.createdBy.map { exchangeRecords[$0.rawValue].requestIndex } ?? rec.lastUsedIndex
+            let path = paths.path(rec.pathNode)?.description ?? "?"
+            let text = "fid \(fid) (\(rec.state), \(path)) still in use when the connection ended (\(reason))"
+            report(&c, &out, .fidLeakedAtClose, messageIndex: created, exchange: rec.createdBy, tag: nil, fid: fid,
+                   at: at, text)
+            c.fidRecords[r].state = .leaked
+            out.fids.append(fidEntry(c.fidRecords[r], conn: conn))
+        }
+        c.liveFids.removeAll()
+        return out
+    }
+
+    // MARK: - Connection plumbing
+
+    func newConn(_ id: ConnectionID, at: Int64, info: ConnectionInfo?) -> ConnState {
+        if let d = configuration.forcedDialect {
+            return ConnState(id: id, info: info, openedAt: at, dialect: d, source: .forced)
+        }
+        return ConnState(id: id, info: info, openedAt: at, dialect: configuration.defaultDialect, source: .assumed)
+    }
+
+    /// Moves a connection's state out of the array (so it can be mutated without copying its tables);
+    /// opens it implicitly when unknown. Always pair with `putConn`.
+    mutating func takeConn(_ id: ConnectionID, at: Int64) -> ConnState {
+        if let i = connIndex[id] {
+            var c = ConnState(id: id, info: nil, openedAt: 0, dialect: .l, source: .assumed)
+            swap(&c, &conns[i])
+            return c
+        }
+        let c = newConn(id, at: at, info: nil)
+        connIndex[id] = conns.count
+        conns.append(c)
+        var taken = ConnState(id: id, info: nil, openedAt: 0, dialect: .l, source: .assumed)
+        swap(&taken, &conns[conns.count - 1])
+        return taken
+    }
+
+    mutating func putConn(_ c: ConnState) {
+        conns[connIndex[c.id]!] = c
+    }
+
+    /// Records an anomaly in the tracker, the connection's count and the output.
+    mutating func report(_ c: inout ConnState, _ out: inout TrackerOutput, _ kind: AnomalyKind,
+                         messageIndex: MessageIndex?, exchange: Int?, tag: Tag?, fid: Fid?, at: Int64, _ text: String) {
+        report(&c, &out, kind, messageIndex: messageIndex, exchange: exchange.map { ExchangeID($0) }, tag: tag,
+               fid: fid, at: at, text)
+    }
+
+    mutating func report(_ c: inout ConnState, _ out: inout TrackerOutput, _ kind: AnomalyKind,
+                         messageIndex: MessageIndex?, exchange: ExchangeID?, tag: Tag?, fid: Fid?, at: Int64,
+                         _ text: String) {
+        let a = Anomaly(kind: kind, conn: c.id, messageIndex: messageIndex, exchange: exchange, tag: tag, fid: fid,
+                        at: at, text: text)
+        anomalies.append(a)
+        out.anomalies.append(a)
+        c.anomalyCount += 1
+    }
+}
