@@ -1,0 +1,84 @@
+import NinePWire
+
+/// Tstat and Twstat (stat(5)) for 9P2000 and 9P2000.u.
+extension Connection {
+    func stat(_ t: Tstat) async throws -> Message {
+        let e = try entry(t.fid)
+        let a = try await attributes(of: e)
+        let target = (dialect == .u && a.fileType == .symlink) ? try? await driver.readlink(e.node) : nil
+        return .rstat(Rstat(stat: makeStat(a, name: e.name, symlinkTarget: target)))
+    }
+
+    /// A classic stat from driver attributes. Owner names are the decimal ids (this server has no user
+    /// database); 9P2000.u adds the numeric ids and the extension (symlink target, "b/c major minor").
+    func makeStat(_ a: NodeAttributes, name: P9String, symlinkTarget: P9String?) -> Stat {
+        let unix = dialect == .u
+        var mode = DirMode(rawValue: a.mode & 0o777)
+        var ext: P9String = ""
+        switch a.fileType {
+        case .directory: mode.insert(.dir)
+        case .symlink: if unix { mode.insert(.symlink); ext = symlinkTarget ?? "" }
+        case .characterDevice, .blockDevice:
+            if unix {
+                mode.insert(.device)
+                let kind = a.fileType == .blockDevice ? "b" : "c"
+                ext = P9String("\(kind) \(DeviceNumber.major(a.rdev)) \(DeviceNumber.minor(a.rdev))")
+            }
+        case .fifo: if unix { mode.insert(.namedPipe) }
+        case .socket: if unix { mode.insert(.socket) }
+        case .regular, nil: break
+        }
+        if unix {
+            if a.mode & 0o4000 != 0 { mode.insert(.setuid) }
+            if a.mode & 0o2000 != 0 { mode.insert(.setgid) }
+            if a.mode & 0o1000 != 0 { mode.insert(.setvtx) }
+        }
+        return Stat(qid: a.qid, mode: mode,
+                    atime: UInt32(clamping: a.atime.sec), mtime: UInt32(clamping: a.mtime.sec),
+                    length: a.isDirectory ? 0 : a.size, name: name,
+                    uid: P9String(String(a.uid)), gid: P9String(String(a.gid)), muid: "",
+                    unix: unix ? Stat.UnixStat(extension: ext, nUid: a.uid, nGid: a.gid, nMuid: NineP.noUname) : nil)
+    }
+
+    /// stat(5) wstat: fields with "don't touch" values (~0, empty strings) are left alone; a wstat that
+    /// touches nothing asks for the file to be synced. A new name renames within the same directory.
+    func wstat(_ t: Twstat) async throws -> Message {
+        let e = try entry(t.fid)
+        let st = t.stat
+        var c = AttributeChanges()
+        if st.mode.rawValue != UInt32.max {
+            guard st.mode.contains(.dir) == e.isDirectory else { throw ServerError(.EINVAL, "cannot change DMDIR") }
+            c.mode = st.mode.permissions | (dialect == .u ? Self.unixBits(st.mode) : 0)
+        }
+        if st.atime != UInt32.max { c.atime = .set(FileTime(sec: UInt64(st.atime))) }
+        if st.mtime != UInt32.max { c.mtime = .set(FileTime(sec: UInt64(st.mtime))) }
+        if st.length != UInt64.max {
+            guard !e.isDirectory else { throw ServerError(.EISDIR) }
+            c.size = st.length
+        }
+        c.uid = try Self.owner(st.unix?.nUid, st.uid)
+        c.gid = try Self.owner(st.unix?.nGid, st.gid)
+        let rename = !st.name.isEmpty && st.name != e.name
+        if c.isEmpty && !rename {
+            if let o = e.opened { try await driver.fsync(o.file, dataOnly: false) }
+            return .rwstat
+        }
+        try requireWritable()
+        if !c.isEmpty { try await driver.setattr(e.node, c) }
+        if rename {
+            guard let parent = e.ancestors.last else { throw ServerError(.EBUSY, "cannot rename the root") }
+            try validateNewName(st.name)
+            try await driver.rename(from: parent.node, e.name, to: parent.node, st.name)
+            renamed(from: parent.qid.path, e.name, to: e.ancestors, st.name)
+        }
+        return .rwstat
+    }
+
+    /// A numeric owner from a .u id (~0 = don't touch) or a decimal name ("" = don't touch).
+    static func owner(_ numeric: UInt32?, _ name: P9String) throws(ServerError) -> UInt32? {
+        if let n = numeric, n != NineP.noUname { return n }
+        if name.isEmpty { return nil }
+        guard let n = UInt32(name.string) else { throw ServerError(.EPERM, "unknown user \(name.escaped)") }
+        return n
+    }
+}

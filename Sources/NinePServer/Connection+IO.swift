@@ -1,0 +1,118 @@
+import NinePWire
+
+/// Tread, Twrite, Treaddir; classic directory reads as packed stat entries (read(5), stat(5)).
+extension Connection {
+    /// The most data an Rread or Rreaddir may carry under this msize.
+    var maxIO: UInt32 { msize > UInt32(NineP.ioHeaderSize) ? msize - UInt32(NineP.ioHeaderSize) : 0 }
+
+    func read(_ t: Tread) async throws -> Message {
+        let e = try entry(t.fid)
+        let count = min(t.count, maxIO)
+        switch e.state {
+        case .xattrRead(let value):
+            guard t.offset < UInt64(value.count) else { return .rread(Rread(data: [])) }
+            let from = Int(t.offset)
+            return .rread(Rread(data: Array(value[from..<min(value.count, from + Int(count))])))
+        case .open(let o):
+            guard o.canRead else { throw ServerError(.EBADF, "fid not open for reading") }
+            if o.isDirectory {
+                guard dialect != .l else { throw ServerError(.EISDIR) }
+                return .rread(Rread(data: try await readStats(t.fid, e, o, offset: t.offset, count: count)))
+            }
+            return .rread(Rread(data: try await driver.read(o.file, offset: t.offset, count: count)))
+        default:
+            throw ServerError(.EBADF, "fid is not open")
+        }
+    }
+
+    func write(_ t: Twrite) async throws -> Message {
+        let e = try entry(t.fid)
+        switch e.state {
+        case .xattrWrite(var x):
+            let end = t.offset.addingReportingOverflow(UInt64(t.data.count))
+            guard !end.overflow, end.partialValue <= UInt64(x.value.count) else {
+                throw ServerError(.ENOSPC, "write past the declared xattr size")
+            }
+            x.value.replaceSubrange(Int(t.offset)..<Int(end.partialValue), with: t.data)
+            x.written = max(x.written, end.partialValue)
+            let updated = x
+            update(t.fid, serial: e.serial) { $0.state = .xattrWrite(updated) }
+            return .rwrite(Rwrite(count: UInt32(t.data.count)))
+        case .open(let o):
+            guard o.canWrite, !o.isDirectory else { throw ServerError(.EBADF, "fid not open for writing") }
+            let n = try await driver.write(o.file, offset: t.offset, data: t.data)
+            return .rwrite(Rwrite(count: n))
+        default:
+            throw ServerError(.EBADF, "fid is not open")
+        }
+    }
+
+    /// 9P2000.L readdir: whole dirents only, as many as fit in `count`.
+    func readdir(_ t: Treaddir) async throws -> Message {
+        let (_, o) = try openedEntry(t.fid)
+        guard o.isDirectory else { throw ServerError(.ENOTDIR) }
+        guard o.canRead else { throw ServerError(.EBADF, "fid not open for reading") }
+        let count = Int(min(t.count, maxIO))
+        let limit = count / 24 + 1
+        let entries = try await driver.readdir(o.file, after: t.offset, limit: limit)
+        var data: [UInt8] = []
+        for ent in entries {
+            guard data.count + ent.direntSize <= count else { break }
+            DirentPacking.append(ent, to: &data)
+        }
+        if data.isEmpty && !entries.isEmpty {
+            throw ServerError(.EINVAL, "count \(t.count) too small for the next entry")
+        }
+        return .rreaddir(Rreaddir(data: data))
+    }
+
+    /// read(5) on a directory: offset 0 restarts, otherwise it must be where the previous read ended;
+    /// whole stat entries only; `.` and `..` are not listed.
+    private func readStats(_ fid: Fid, _ e: Entry, _ o: Opened, offset: UInt64, count: UInt32) async throws -> [UInt8] {
+        let cookie: UInt64
+        if offset == 0 {
+            cookie = 0
+        } else if offset == o.dirOffset {
+            cookie = o.dirCookie
+        } else {
+            throw ServerError(.EINVAL, "bad offset in directory read")
+        }
+        var data: [UInt8] = []
+        var next = cookie
+        var full = false
+        while !full {
+            let entries = try await driver.readdir(o.file, after: next, limit: 64)
+            if entries.isEmpty { break }
+            for ent in entries {
+                if ent.name.bytes == [0x2E] || ent.name.bytes == [0x2E, 0x2E] { next = ent.cookie; continue }
+                let stat = try await dirStat(e, ent)
+                let bytes = StatPacking.encode(stat, dialect: dialect ?? .p9)
+                guard data.count + bytes.count <= Int(count) else { full = true; break }
+                data += bytes
+                next = ent.cookie
+            }
+        }
+        if data.isEmpty && full { throw ServerError(.EINVAL, "count \(count) too small for the next entry") }
+        let reached = offset + UInt64(data.count), resume = next
+        update(fid, serial: e.serial) {
+            if case .open(var cur) = $0.state {
+                cur.dirOffset = reached
+                cur.dirCookie = resume
+                $0.state = .open(cur)
+            }
+        }
+        return data
+    }
+
+    /// The stat of one directory entry (looking the entry up when the driver gave no attributes, or
+    /// when a 9P2000.u symlink needs its target).
+    private func dirStat(_ dir: Entry, _ ent: DirectoryEntry) async throws -> Stat {
+        if let attrs = ent.attributes, !(dialect == .u && attrs.fileType == .symlink) {
+            return makeStat(attrs, name: ent.name, symlinkTarget: nil)
+        }
+        let node = try await driver.lookup(dir.node, name: ent.name)
+        let attrs = try await driver.getattr(node)
+        let target = (dialect == .u && attrs.fileType == .symlink) ? try? await driver.readlink(node) : nil
+        return makeStat(attrs, name: ent.name, symlinkTarget: target)
+    }
+}

@@ -1,0 +1,160 @@
+import NinePWire
+
+/// Tlopen, Topen, Tlcreate, Tcreate (open(5), 9P2000.L lopen/lcreate).
+extension Connection {
+    var iounit: UInt32 { config.iounit ?? (msize > UInt32(NineP.ioHeaderSize) ? msize - UInt32(NineP.ioHeaderSize) : 0) }
+
+    func lopen(_ t: Tlopen) async throws -> Message {
+        let flags = t.flags.subtracting([.create, .excl])
+        let (qid, iounit) = try await openFid(t.fid, flags: flags, removeOnClose: false)
+        return .rlopen(Rlopen(qid: qid, iounit: iounit))
+    }
+
+    func open(_ t: Topen) async throws -> Message {
+        let (qid, iounit) = try await openFid(t.fid, flags: Self.lflags(t.mode), removeOnClose: t.mode.removeOnClose)
+        return .ropen(Ropen(qid: qid, iounit: iounit))
+    }
+
+    /// Classic open mode → 9P2000.L flags: OREAD/OWRITE/ORDWR (OEXEC reads), OTRUNC, and Linux's .u OAPPEND.
+    static func lflags(_ mode: OpenMode) -> LOpenFlags {
+        var f: LOpenFlags = switch mode.access {
+        case 1: .wronly
+        case 2: .rdwr
+        default: .rdonly
+        }
+        if mode.truncate { f.insert(.trunc) }
+        if mode.rawValue & OpenMode.appendBit != 0 { f.insert(.append) }
+        return f
+    }
+
+    private func openFid(_ fid: Fid, flags: LOpenFlags, removeOnClose: Bool) async throws -> (Qid, UInt32) {
+        let e = try entry(fid)
+        guard case .walked = e.state else { throw ServerError(.EBADF, "fid is already open") }
+        let writes = flags.accessMode == LOpenFlags.wronly.rawValue || flags.accessMode == LOpenFlags.rdwr.rawValue
+        if e.isDirectory && (writes || flags.contains(.trunc)) { throw ServerError(.EISDIR) }
+        if writes || flags.contains(.trunc) || removeOnClose { try requireWritable() }
+        if removeOnClose && e.isRoot { throw ServerError(.EBUSY, "cannot remove the root") }
+        update(fid, serial: e.serial) { $0.state = .busy }
+        let file: OpenFile
+        let qid: Qid
+        do {
+            file = try await driver.open(e.node, flags: flags)
+            qid = (try? await driver.qid(of: e.node)) ?? e.qid
+        } catch {
+            update(fid, serial: e.serial) { $0.state = .walked }
+            throw error
+        }
+        let opened = Opened(file: file, flags: flags, isDirectory: e.isDirectory, removeOnClose: removeOnClose)
+        guard update(fid, serial: e.serial, { $0.state = .open(opened); $0.qid = qid }) else {
+            await driver.close(file)
+            throw ServerError.unknownFid
+        }
+        return (qid, iounit)
+    }
+
+    func lcreate(_ t: Tlcreate) async throws -> Message {
+        let (qid, iounit) = try await createFile(t.fid, name: t.name, flags: t.flags.subtracting([.create, .excl]),
+                                                 mode: t.mode & 0o7777, gid: t.gid, removeOnClose: false)
+        return .rlcreate(Rlcreate(qid: qid, iounit: iounit))
+    }
+
+    /// Creates a regular file in the directory `fid` refers to; `fid` then refers to the new open file.
+    private func createFile(_ fid: Fid, name: P9String, flags: LOpenFlags, mode: UInt32, gid: UInt32,
+                            removeOnClose: Bool) async throws -> (Qid, UInt32) {
+        let e = try entry(fid)
+        guard case .walked = e.state else { throw ServerError(.EBADF, "fid is already open") }
+        guard e.isDirectory else { throw ServerError(.ENOTDIR) }
+        try validateNewName(name)
+        try requireWritable()
+        update(fid, serial: e.serial) { $0.state = .busy }
+        let created: (node: Node, file: OpenFile)
+        let qid: Qid
+        do {
+            created = try await driver.create(in: e.node, name: name, flags: flags, mode: mode, gid: gid)
+            qid = try await driver.qid(of: created.node)
+        } catch {
+            update(fid, serial: e.serial) { $0.state = .walked }
+            throw error
+        }
+        let opened = Opened(file: created.file, flags: flags, isDirectory: false, removeOnClose: removeOnClose)
+        let parent = steps(through: e)
+        guard update(fid, serial: e.serial, {
+            $0.node = created.node; $0.qid = qid; $0.ancestors = parent; $0.name = name; $0.state = .open(opened)
+        }) else {
+            await driver.close(created.file)
+            throw ServerError.unknownFid
+        }
+        return (qid, iounit)
+    }
+
+    /// Classic Tcreate: perm's DM bits choose a directory, a file or (9P2000.u) a symlink, hard link,
+    /// device, fifo or socket (from `extension`). Files and directories are then open with `mode`; the
+    /// special files are not opened (fid refers to them).
+    func create(_ t: Tcreate) async throws -> Message {
+        let perm = t.perm
+        let special: DirMode = [.symlink, .link, .device, .namedPipe, .socket]
+        if perm.intersection(special).isEmpty && !perm.contains(.dir) {
+            var mode = perm.permissions
+            if dialect == .u { mode |= Self.unixBits(perm) }
+            let (qid, iounit) = try await createFile(t.fid, name: t.name, flags: Self.lflags(t.mode), mode: mode,
+                                                     gid: NineP.noUname, removeOnClose: t.mode.removeOnClose)
+            return .rcreate(Rcreate(qid: qid, iounit: iounit))
+        }
+        let e = try entry(t.fid)
+        guard case .walked = e.state else { throw ServerError(.EBADF, "fid is already open") }
+        guard e.isDirectory else { throw ServerError(.ENOTDIR) }
+        try validateNewName(t.name)
+        try requireWritable()
+        let gid = NineP.noUname
+        let node: Node
+        if perm.contains(.dir) {
+            node = try await driver.mkdir(in: e.node, name: t.name, mode: perm.permissions, gid: gid)
+        } else if dialect != .u {
+            throw ServerError(.EINVAL, "special files need 9P2000.u")
+        } else if perm.contains(.symlink) {
+            node = try await driver.symlink(in: e.node, name: t.name, target: t.extension ?? "", gid: gid)
+        } else if perm.contains(.link) {
+            let text = (t.extension ?? "").string.trimmingSuffix("\n")
+            guard let n = UInt32(text) else { throw ServerError(.EINVAL, "bad hard link extension") }
+            let target = try entry(Fid(n))
+            try await driver.link(target.node, in: e.node, name: t.name)
+            node = try await driver.lookup(e.node, name: t.name)
+        } else {
+            let (type, major, minor) = try Self.deviceSpec(perm, t.extension ?? "")
+            node = try await driver.mknod(in: e.node, name: t.name, mode: type.rawValue | perm.permissions,
+                                          major: major, minor: minor, gid: gid)
+        }
+        let qid = try await driver.qid(of: node)
+        let parent = steps(through: e)
+        let fresh = nextSerial()
+        guard update(t.fid, serial: e.serial, {
+            $0.node = node; $0.qid = qid; $0.ancestors = parent; $0.name = t.name; $0.serial = fresh
+        }) else { throw ServerError.unknownFid }
+        if perm.contains(.dir) {
+            let (q, iounit) = try await openFid(t.fid, flags: Self.lflags(t.mode), removeOnClose: t.mode.removeOnClose)
+            return .rcreate(Rcreate(qid: q, iounit: iounit))
+        }
+        return .rcreate(Rcreate(qid: qid, iounit: 0))
+    }
+
+    /// setuid/setgid/sticky from 9P2000.u DM bits.
+    static func unixBits(_ perm: DirMode) -> UInt32 {
+        (perm.contains(.setuid) ? 0o4000 : 0) | (perm.contains(.setgid) ? 0o2000 : 0) | (perm.contains(.setvtx) ? 0o1000 : 0)
+    }
+
+    /// Device/fifo/socket from DM bits and the .u extension ("b 1 2", "c 1 2", "").
+    static func deviceSpec(_ perm: DirMode, _ ext: P9String) throws(ServerError) -> (FileType, UInt32, UInt32) {
+        if perm.contains(.namedPipe) { return (.fifo, 0, 0) }
+        if perm.contains(.socket) { return (.socket, 0, 0) }
+        let parts = ext.string.split(separator: " ")
+        guard parts.count == 3, let major = UInt32(parts[1]), let minor = UInt32(parts[2]),
+              parts[0] == "b" || parts[0] == "c" else { throw ServerError(.EINVAL, "bad device extension") }
+        return (parts[0] == "b" ? .blockDevice : .characterDevice, major, minor)
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,0 +1,147 @@
+import NinePWire
+
+/// The one interface between the 9P server and a filesystem (after QEMU's 9pfs `FileOperations`).
+///
+/// The server owns 9P's meaning — versions, fids, walks, open modes, iounit, directory packing, flush,
+/// dialect-specific errors — and calls a driver with filesystem-shaped requests only. A driver never sees
+/// a fid, a tag or a message; it sees nodes (what a walked fid refers to) and open files.
+///
+/// Rules for implementers:
+/// - Every method is `async` and may be called concurrently, from several connections at once.
+/// - Failures are Linux errno values (`Errno.ENOENT`, …), never host errno numbers.
+/// - Every requirement except ``attach(_:)``, ``lookup(_:name:)`` and ``getattr(_:)`` has a default that
+///   fails with `EOPNOTSUPP` (`ENOSYS` for ``statfs(_:)``), so a small driver stays small.
+/// - Names passed in are single path elements: never empty, never `.` or `..`, never containing `/` or NUL
+///   (the server resolves `.` and `..` itself and refuses the rest). Drivers that touch a real filesystem
+///   should still check.
+/// - Long operations should honour task cancellation: the server cancels the request's task when the
+///   client flushes it (Tflush) or disconnects. Throw `EINTR` when cancelled.
+/// - `Node` is what a fid refers to; it may outlive the object (after unlink) and then fails with ENOENT
+///   or keeps working, as the driver can. `OpenFile` is what open/create returns; I/O goes through it
+///   and must keep working after the name is unlinked.
+/// - ``close(_:)`` is called exactly once for every `OpenFile` handed out, when its fid is clunked or the
+///   connection ends. An in-flight read or write on the same handle may still be running then, so a
+///   driver that owns OS resources should release them when the last reference goes (e.g. in `deinit`).
+public protocol FileSystemDriver: Sendable {
+    /// A reference to a filesystem object, as held by a walked fid.
+    associatedtype Node: Sendable
+    /// A handle to an opened object, as held by an open fid.
+    associatedtype OpenFile: Sendable
+
+    // MARK: Session
+
+    /// The root node for Tattach. `aname` selects a tree when the driver serves several.
+    func attach(_ request: AttachRequest) async throws(Errno) -> Node
+
+    /// An optional hook the server awaits before handling each request (except Tversion and Tflush), in the
+    /// request's task: throwing fails the request with that errno; suspending delays it (a flush cancels
+    /// the wait). Used by fault injection (`FaultDriver`); nil (the default) costs nothing.
+    var requestHook: RequestHook? { get }
+
+    // MARK: Names and attributes
+
+    /// The child `name` of `directory`, without following a symlink at `name`. ENOENT when absent,
+    /// ENOTDIR when `directory` is not a directory.
+    func lookup(_ directory: Node, name: P9String) async throws(Errno) -> Node
+    /// The node's qid. Default: `getattr(node).qid`. Qid paths must be unique among all live objects the
+    /// driver serves (mix the device number in when several filesystems are involved).
+    func qid(of node: Node) async throws(Errno) -> Qid
+    /// The node's attributes (lstat-like: a symlink reports itself).
+    func getattr(_ node: Node) async throws(Errno) -> NodeAttributes
+    /// Attributes of an open file (fstat-like); keeps working after unlink where the driver can.
+    /// Default: EOPNOTSUPP (the server then falls back to ``getattr(_:)`` on the fid's node).
+    func getattr(open file: OpenFile) async throws(Errno) -> NodeAttributes
+    /// Changes attributes (chmod, chown, truncate, utimes).
+    func setattr(_ node: Node, _ changes: AttributeChanges) async throws(Errno)
+    /// Filesystem numbers for the filesystem holding `node`.
+    func statfs(_ node: Node) async throws(Errno) -> FileSystemStats
+
+    // MARK: Open files
+
+    /// Opens `node`. `flags` are 9P2000.L open flags (Linux values): access mode, TRUNC, APPEND, DIRECTORY,
+    /// NOFOLLOW, SYNC, … (the server has removed CREATE and EXCL). Opening a symlink fails (ELOOP).
+    func open(_ node: Node, flags: LOpenFlags) async throws(Errno) -> OpenFile
+    /// Up to `count` bytes at `offset`; fewer (or none) at end of file.
+    func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8]
+    /// Writes `data` at `offset` (at the end for files opened with APPEND); returns the bytes written.
+    func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32
+    /// Entries of an open directory that come after `cookie` (0 = from the start), at most `limit` of them;
+    /// an empty result means the end. Include `.` and `..` first (at the root `..` is the root itself); the
+    /// server drops them for classic directory reads.
+    func readdir(_ file: OpenFile, after cookie: UInt64, limit: Int) async throws(Errno) -> [DirectoryEntry]
+    /// fsync (or fdatasync when `dataOnly`).
+    func fsync(_ file: OpenFile, dataOnly: Bool) async throws(Errno)
+    /// The open file is no longer used by the server (see the rules above). Default: nothing.
+    func close(_ file: OpenFile) async
+
+    // MARK: Namespace changes
+
+    /// Creates and opens a regular file `name` in `directory` (Tlcreate, classic Tcreate). `mode` holds
+    /// the permission bits; EEXIST when the name exists.
+    func create(in directory: Node, name: P9String, flags: LOpenFlags, mode: UInt32, gid: UInt32) async throws(Errno) -> (node: Node, file: OpenFile)
+    func mkdir(in directory: Node, name: P9String, mode: UInt32, gid: UInt32) async throws(Errno) -> Node
+    func symlink(in directory: Node, name: P9String, target: P9String, gid: UInt32) async throws(Errno) -> Node
+    /// The target of a symlink (EINVAL for anything else).
+    func readlink(_ node: Node) async throws(Errno) -> P9String
+    /// Creates a device, fifo or socket; `mode` includes the `S_IF*` type bits.
+    func mknod(in directory: Node, name: P9String, mode: UInt32, major: UInt32, minor: UInt32, gid: UInt32) async throws(Errno) -> Node
+    /// A hard link `name` in `directory` to `node` (EPERM for directories).
+    func link(_ node: Node, in directory: Node, name: P9String) async throws(Errno)
+    /// renameat(2): moves `oldName` in `oldDirectory` to `newName` in `newDirectory`, replacing a
+    /// compatible existing target.
+    func rename(from oldDirectory: Node, _ oldName: P9String, to newDirectory: Node, _ newName: P9String) async throws(Errno)
+    /// unlinkat(2); `removeDirectory` = AT_REMOVEDIR (rmdir semantics: ENOTEMPTY, ENOTDIR).
+    func unlink(in directory: Node, name: P9String, removeDirectory: Bool) async throws(Errno)
+
+    // MARK: Extended attributes
+
+    /// ENODATA when absent.
+    func getxattr(_ node: Node, name: P9String) async throws(Errno) -> [UInt8]
+    func listxattr(_ node: Node) async throws(Errno) -> [P9String]
+    func setxattr(_ node: Node, name: P9String, value: [UInt8], flags: XattrFlags) async throws(Errno)
+    /// ENODATA when absent.
+    func removexattr(_ node: Node, name: P9String) async throws(Errno)
+
+    // MARK: Locks
+
+    /// Sets or clears (type UNLCK) a POSIX byte-range lock. Never blocks: a conflict answers `.blocked`
+    /// (the Linux client retries when it asked with the BLOCK flag).
+    func lock(_ file: OpenFile, _ request: LockRequest) async throws(Errno) -> LockStatus
+    /// The first lock that would conflict with `request`, or `request` with type UNLCK when none would.
+    func getlock(_ file: OpenFile, _ request: LockRequest) async throws(Errno) -> LockRequest
+}
+
+/// See ``FileSystemDriver/requestHook``.
+public typealias RequestHook = @Sendable (MessageType) async throws(Errno) -> Void
+
+extension FileSystemDriver {
+    public var requestHook: RequestHook? { nil }
+    public func qid(of node: Node) async throws(Errno) -> Qid { try await getattr(node).qid }
+    public func getattr(open file: OpenFile) async throws(Errno) -> NodeAttributes { throw .EOPNOTSUPP }
+    public func setattr(_ node: Node, _ changes: AttributeChanges) async throws(Errno) { throw .EOPNOTSUPP }
+    public func statfs(_ node: Node) async throws(Errno) -> FileSystemStats { throw .ENOSYS }
+    public func open(_ node: Node, flags: LOpenFlags) async throws(Errno) -> OpenFile { throw .EOPNOTSUPP }
+    public func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8] { throw .EOPNOTSUPP }
+    public func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 { throw .EOPNOTSUPP }
+    public func readdir(_ file: OpenFile, after cookie: UInt64, limit: Int) async throws(Errno) -> [DirectoryEntry] { throw .EOPNOTSUPP }
+    public func fsync(_ file: OpenFile, dataOnly: Bool) async throws(Errno) { throw .EOPNOTSUPP }
+    public func close(_ file: OpenFile) async {}
+    public func create(in directory: Node, name: P9String, flags: LOpenFlags, mode: UInt32, gid: UInt32) async throws(Errno) -> (node: Node, file: OpenFile) { throw .EOPNOTSUPP }
+    public func mkdir(in directory: Node, name: P9String, mode: UInt32, gid: UInt32) async throws(Errno) -> Node { throw .EOPNOTSUPP }
+    public func symlink(in directory: Node, name: P9String, target: P9String, gid: UInt32) async throws(Errno) -> Node { throw .EOPNOTSUPP }
+    public func readlink(_ node: Node) async throws(Errno) -> P9String { throw .EOPNOTSUPP }
+    public func mknod(in directory: Node, name: P9String, mode: UInt32, major: UInt32, minor: UInt32, gid: UInt32) async throws(Errno) -> Node { throw .EOPNOTSUPP }
+    public func link(_ node: Node, in directory: Node, name: P9String) async throws(Errno) { throw .EOPNOTSUPP }
+    public func rename(from oldDirectory: Node, _ oldName: P9String, to newDirectory: Node, _ newName: P9String) async throws(Errno) { throw .EOPNOTSUPP }
+    public func unlink(in directory: Node, name: P9String, removeDirectory: Bool) async throws(Errno) { throw .EOPNOTSUPP }
+    public func getxattr(_ node: Node, name: P9String) async throws(Errno) -> [UInt8] { throw .EOPNOTSUPP }
+    public func listxattr(_ node: Node) async throws(Errno) -> [P9String] { throw .EOPNOTSUPP }
+    public func setxattr(_ node: Node, name: P9String, value: [UInt8], flags: XattrFlags) async throws(Errno) { throw .EOPNOTSUPP }
+    public func removexattr(_ node: Node, name: P9String) async throws(Errno) { throw .EOPNOTSUPP }
+    public func lock(_ file: OpenFile, _ request: LockRequest) async throws(Errno) -> LockStatus { throw .EOPNOTSUPP }
+    public func getlock(_ file: OpenFile, _ request: LockRequest) async throws(Errno) -> LockRequest { throw .EOPNOTSUPP }
+}
+
+// Errors thrown by drivers are plain Linux errno values. (This conformance belongs in NinePWire; it lives
+// here until NinePWire declares it.)
+extension Errno: Error {}

@@ -1,0 +1,47 @@
+import NinePWire
+
+/// A POSIX byte-range lock as carried by Tlock/Tgetlock/Rgetlock. `length` 0 means "to end of file".
+/// The owner is (`clientId`, `procId`).
+public struct LockRequest: Hashable, Sendable {
+    public var type: LockType
+    public var flags: LockFlags
+    public var start: UInt64
+    public var length: UInt64
+    public var procId: UInt32
+    public var clientId: P9String
+
+    public init(type: LockType, flags: LockFlags = [], start: UInt64, length: UInt64, procId: UInt32, clientId: P9String) {
+        self.type = type; self.flags = flags; self.start = start; self.length = length
+        self.procId = procId; self.clientId = clientId
+    }
+
+    /// The last byte covered (inclusive), `UInt64.max` for "to end of file".
+    public var end: UInt64 {
+        if length == 0 { return .max }
+        let (e, overflow) = start.addingReportingOverflow(length - 1)
+        return overflow ? .max : e
+    }
+    public func overlaps(_ other: LockRequest) -> Bool { start <= other.end && other.start <= end }
+    public func sameOwner(_ other: LockRequest) -> Bool { procId == other.procId && clientId == other.clientId }
+}
+
+/// Txattrcreate flags (Linux XATTR_CREATE / XATTR_REPLACE).
+public struct XattrFlags: OptionSet, Hashable, Sendable {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// Fail with EEXIST if the attribute exists.
+    public static let create = XattrFlags(rawValue: 1)
+    /// Fail with ENODATA if the attribute does not exist.
+    public static let replace = XattrFlags(rawValue: 2)
+}
+
+/// Who attaches: Tattach's `uname`, `aname` and (9P2000.u/.L) `n_uname`.
+public struct AttachRequest: Hashable, Sendable {
+    public var uname: P9String
+    public var aname: P9String
+    /// Numeric user id; nil when absent (9P2000) or NONUNAME.
+    public var nUname: UInt32?
+    public init(uname: P9String, aname: P9String, nUname: UInt32? = nil) {
+        self.uname = uname; self.aname = aname; self.nUname = nUname
+    }
+}

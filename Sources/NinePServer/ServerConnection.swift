@@ -1,0 +1,92 @@
+import NinePWire
+
+/// One client connection of the hosted 9P server: raw request frames in, raw reply frames out.
+///
+/// The transport (NinePNIO's socket adapter, or a test) owns the bytes; this type owns 9P's meaning.
+/// ```swift
+/// let conn = ServerConnection(driver: MemoryDriver(), config: ServerConfig(),
+///                             send: { frame in channel.write(frame) },
+///                             close: { reason in channel.close() })
+/// conn.enqueue(frame: frame)      // from a synchronous read callback: ordered, never blocks
+/// await conn.receive(frame: frame) // or from async code: returns once the request is dispatched
+/// await conn.closed()              // the peer went away: cancels requests, clunks every fid
+/// ```
+/// Contract:
+/// - Frames are complete 9P messages (`size[4]` included), split by the transport (NinePWire's
+///   `FrameSplitter`; its `maxFrameSize` may be `config.maxMsize`). Use *either* `enqueue` *or*
+///   `receive` on one connection; each keeps frames in order.
+/// - `send` is called with each reply frame, in the order replies are produced; requests run
+///   concurrently, so replies may come out of request order (9P matches them by tag).
+/// - `close` is called at most once, when the server wants the connection dropped (a frame larger than
+///   msize, or a frame whose header is unreadable); the transport should close the socket and then call
+///   ``closed()``. Nothing is sent after `close`.
+/// - Callbacks are invoked from the connection's actor; keep them short and non-blocking.
+public final class ServerConnection: Sendable {
+    private let core: any ConnectionCore
+    private let inbox: AsyncStream<[UInt8]>.Continuation
+
+    public convenience init<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig = ServerConfig(),
+                                                      send: @escaping @Sendable ([UInt8]) -> Void,
+                                                      close: @escaping @Sendable (CloseReason) -> Void) {
+        self.init(driver: driver, config: config, send: send, close: close, onClosed: nil)
+    }
+
+    init<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig, send: @escaping @Sendable ([UInt8]) -> Void,
+                                   close: @escaping @Sendable (CloseReason) -> Void, onClosed: (@Sendable () -> Void)?) {
+        self.onClosed = onClosed
+        let core = Connection(driver: driver, config: config, send: send, close: close)
+        self.core = core
+        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
+        self.inbox = continuation
+        Task {
+            for await frame in stream { await core.receive(frame: frame) }
+        }
+    }
+
+    deinit { inbox.finish() }
+
+    /// A connection whose output is an `AsyncStream` instead of callbacks. The stream finishes after
+    /// `.shouldClose` or ``closed()``.
+    public static func makeStream<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig = ServerConfig())
+        -> (connection: ServerConnection, output: AsyncStream<ServerOutput>) {
+        let (stream, continuation) = AsyncStream<ServerOutput>.makeStream()
+        let conn = ServerConnection(driver: driver, config: config,
+                                    send: { continuation.yield(.frame($0)) },
+                                    close: { continuation.yield(.shouldClose($0)); continuation.finish() },
+                                    onClosed: { continuation.finish() })
+        return (conn, stream)
+    }
+
+    /// Hands one frame to the connection without waiting (ordered with other `enqueue` calls).
+    public func enqueue(frame: [UInt8]) { inbox.yield(frame) }
+
+    /// Processes one frame: decodes it and dispatches the request. Returns once the request is under way
+    /// (or answered, if it could be answered at once) — not when its reply is sent.
+    public func receive(frame: [UInt8]) async { await core.receive(frame: frame) }
+
+    /// The transport is gone: cancels every request (no more replies), clunks every fid (closing open
+    /// files) and returns when that is done. Idempotent.
+    public func closed() async {
+        inbox.finish()
+        await core.shutdown()
+        onClosed?()
+    }
+
+    /// The negotiated dialect and msize, nil before a successful Tversion.
+    public var negotiated: (dialect: Dialect, msize: UInt32)? { get async { await core.negotiated() } }
+    /// Number of fids currently held by the client.
+    public var fidCount: Int { get async { await core.fidCount() } }
+    /// Number of requests (including flushes) not yet answered.
+    public var pendingCount: Int { get async { await core.pendingCount() } }
+
+    private let onClosed: (@Sendable () -> Void)?
+}
+
+/// The type-erased face of the generic per-connection actor.
+protocol ConnectionCore: Actor {
+    func receive(frame: [UInt8]) async
+    func shutdown() async
+    func negotiated() -> (dialect: Dialect, msize: UInt32)?
+    func fidCount() -> Int
+    func pendingCount() -> Int
+}
