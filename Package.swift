@@ -46,8 +46,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: strict),
-        .systemLibrary(name: "CNCursesW", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
-        // libedit's pkg-config cflags carry -D flags SwiftPM rejects; its header lives in /usr/include anyway.
+        // ncursesw's and libedit's pkg-config cflags carry -D flags SwiftPM rejects (a warning on every build);
+        // both headers live in /usr/include, and the module maps name the libraries to link.
+        .systemLibrary(name: "CNCursesW", providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(name: "CEditLine", providers: [.apt(["libedit-dev"])]),
         .target(name: "TerminalIO", dependencies: ["TUICore", "CNCursesW", "CEditLine"], swiftSettings: strict),
         .target(name: "InspectorUI", dependencies: [
