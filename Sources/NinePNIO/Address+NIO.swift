@@ -1,0 +1,33 @@
+import NIOCore
+
+extension Address {
+    /// The NIO socket address. Host names are resolved here (getaddrinfo; it may block briefly).
+    public func socketAddress() throws -> SocketAddress {
+        switch self {
+        case .tcp(let host, let port):
+            do {
+                return try SocketAddress.makeAddressResolvingHost(host, port: Int(port))
+            } catch {
+                throw AddressError(input: description, reason: "cannot resolve host \"\(host)\": \(error)")
+            }
+        case .unix(let path):
+            do {
+                return try SocketAddress(unixDomainSocketPath: path)
+            } catch {
+                throw AddressError(input: description, reason: "bad unix socket path: \(error)")
+            }
+        }
+    }
+
+    /// The address NIO reports for a socket (a bound listener, a peer). Nil when NIO gives none.
+    public init?(_ socketAddress: SocketAddress?) {
+        guard let socketAddress else { return nil }
+        switch socketAddress {
+        case .v4, .v6:
+            guard let ip = socketAddress.ipAddress, let port = socketAddress.port else { return nil }
+            self = .tcp(host: ip, port: UInt16(truncatingIfNeeded: port))
+        case .unixDomainSocket:
+            self = .unix(path: socketAddress.pathname ?? "")
+        }
+    }
+}

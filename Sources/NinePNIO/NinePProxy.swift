@@ -1,0 +1,180 @@
+import NIOCore
+import NIOPosix
+import NinePSession
+import NinePWire
+
+/// The man-in-the-middle 9P proxy: accepts clients on `listen`, dials `upstream` for each, relays bytes
+/// unchanged both ways (with backpressure and half-close), and reports every frame through its tap.
+///
+/// Each accepted connection gets its own upstream connection on the same event loop. If the dial fails,
+/// the client is closed and the connection reported `.closed(…, .dialFailed)`. Connection ids are small
+/// integers in accept order, from 0.
+public final class NinePProxy: Sendable {
+    public struct Options: Sendable {
+        /// Report every frame and garbage run (false: only open/close and ninescope's own frames).
+        public var reportFrames: Bool
+        /// Frames larger than this are treated as garbage by the tap (the bytes still pass through).
+        public var maxFrameSize: UInt32
+        public var channelSettings: NinePSockets.ChannelSettings
+        public var connectTimeout: TimeAmount
+        /// Event loops to run on (default: the shared group).
+        public var group: any EventLoopGroup
+
+        public init(reportFrames: Bool = true, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize,
+                    channelSettings: NinePSockets.ChannelSettings = .init(allowRemoteHalfClosure: true),
+                    connectTimeout: TimeAmount = .seconds(10), group: any EventLoopGroup = NinePSockets.group) {
+            self.reportFrames = reportFrames
+            self.maxFrameSize = maxFrameSize
+            self.channelSettings = channelSettings
+            self.connectTimeout = connectTimeout
+            self.group = group
+        }
+    }
+
+    public let listenAddress: Address
+    public let upstreamAddress: Address
+    public let options: Options
+    /// The events, in batches, when no sink was given to `init` (otherwise it stays empty and finishes).
+    public let events: AsyncStream<[ProxyEvent]>
+
+    private let sink: ProxyEventSink
+    private let ownStream: AsyncStream<[ProxyEvent]>.Continuation?
+    private struct State {
+        var listener: NinePSockets.Listener?
+        var nextID: UInt32 = 0
+        var pairs: [NinePWire.ConnectionID: NIOLoopBound<RelayPair>] = [:]
+        var finished: [NinePWire.ConnectionID: EventLoopFuture<Void>] = [:]
+        var stopped = false
+    }
+    private let state = Locked(State())
+
+    /// A proxy that reports to `sink` (called on event loop threads; see `ProxyEventSink`), or, when `sink`
+    /// is nil, to `events`.
+    public init(listen: Address, upstream: Address, options: Options = Options(), sink: ProxyEventSink? = nil) {
+        self.listenAddress = listen
+        self.upstreamAddress = upstream
+        self.options = options
+        if let sink {
+            self.sink = sink
+            let (stream, continuation) = AsyncStream<[ProxyEvent]>.makeStream()
+            continuation.finish()
+            self.events = stream
+            self.ownStream = nil
+        } else {
+            let (stream, continuation) = AsyncStream<[ProxyEvent]>.makeStream()
+            self.events = stream
+            self.ownStream = continuation
+            self.sink = { batch in continuation.yield(batch) }
+        }
+    }
+
+    /// An `AsyncStream` and a sink feeding it, for callers that want the stream elsewhere.
+    public static func makeEventStream(
+        bufferingPolicy: AsyncStream<[ProxyEvent]>.Continuation.BufferingPolicy = .unbounded
+    ) -> (stream: AsyncStream<[ProxyEvent]>, sink: ProxyEventSink) {
+        let (stream, continuation) = AsyncStream<[ProxyEvent]>.makeStream(bufferingPolicy: bufferingPolicy)
+        return (stream, { batch in continuation.yield(batch) })
+    }
+
+    /// Binds the listening socket and starts accepting. Returns the bound address (the real port when
+    /// port 0 was asked for).
+    @discardableResult
+    public func start() async throws -> Address {
+        let listener = try await NinePSockets.listen(listenAddress, group: options.group,
+                                                     settings: options.channelSettings) { [self] channel in
+            self.accept(channel)
+        }
+        state.withLock { $0.listener = listener }
+        return listener.localAddress
+    }
+
+    /// The bound address once started.
+    public var localAddress: Address? { state.withLock { $0.listener?.localAddress } }
+
+    /// Connections currently open (or still dialing).
+    public var connections: [NinePWire.ConnectionID] { state.withLock { $0.pairs.keys.sorted() } }
+
+    /// Stops accepting, closes every connection (reported `.closed(…, .stopped)`), waits until each has
+    /// reported its close, and finishes `events`.
+    public func stop() async {
+        let (listener, pairs, futures) = state.withLock { s in
+            s.stopped = true
+            let l = s.listener
+            s.listener = nil
+            return (l, Array(s.pairs.values), Array(s.finished.values))
+        }
+        await listener?.close()
+        for bound in pairs {
+            bound.eventLoop.execute { bound.value.stop() }
+        }
+        for f in futures { try? await f.get() }
+        ownStream?.finish()
+    }
+
+    /// Writes `frame` (a complete T-message whose tag and fids the caller chose, e.g. with the tracker's
+    /// allocators) upstream on connection `conn`, between two client frames. Its reply is intercepted: it is
+    /// reported marked `.intercepted` and never reaches the client.
+    public func inject(conn: NinePWire.ConnectionID, frame: [UInt8]) async throws {
+        let bound = try pair(conn)
+        try await bound.eventLoop.submit { () throws -> Void in try bound.value.inject(frame) }.get()
+    }
+
+    /// Flushes the client's pending request `tag` on `conn` with a Tflush sent upstream under a tag the proxy
+    /// picks (returned). The client gets exactly one reply for `tag`: the server's if it comes first, else
+    /// an error reply made by the proxy (Rlerror EINTR for 9P2000.L, Rerror "interrupted" otherwise).
+    @discardableResult
+    public func flush(conn: NinePWire.ConnectionID, tag: UInt16) async throws -> UInt16 {
+        let bound = try pair(conn)
+        return try await bound.eventLoop.submit { () throws -> UInt16 in
+            try bound.value.flush(clientTag: tag)
+        }.get()
+    }
+
+    /// Counters for `conn`, nil when it is not open.
+    public func stats(conn: NinePWire.ConnectionID) async -> RelayStats? {
+        guard let bound = try? pair(conn) else { return nil }
+        return try? await bound.eventLoop.submit { bound.value.stats }.get()
+    }
+
+    /// Tags outstanding on `conn` (the client's pending requests and ninescope's own), nil when not open.
+    public func tagsInUse(conn: NinePWire.ConnectionID) async -> Set<UInt16>? {
+        guard let bound = try? pair(conn) else { return nil }
+        return try? await bound.eventLoop.submit { bound.value.tagsInUse }.get()
+    }
+
+    // MARK: - Internals
+
+    private func pair(_ conn: NinePWire.ConnectionID) throws(ProxyControlError) -> NIOLoopBound<RelayPair> {
+        guard let bound = state.withLock({ $0.pairs[conn] }) else { throw .noSuchConnection(conn) }
+        return bound
+    }
+
+    private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
+        let id: NinePWire.ConnectionID? = state.withLock { s in
+            if s.stopped { return nil }
+            defer { s.nextID += 1 }
+            return NinePWire.ConnectionID(s.nextID)
+        }
+        guard let id else { return channel.close() }
+        return channel.eventLoop.makeCompletedFuture {
+            let loop = channel.eventLoop
+            let pair = RelayPair(conn: id, eventLoop: loop, clientAddress: Address(channel.remoteAddress),
+                                 upstreamAddress: upstreamAddress, options: options, sink: sink,
+                                 onFinished: { [weak self] id in self?.forget(id) })
+            try channel.pipeline.syncOperations.addHandler(pair.makeHandler(.client))
+            let bound = NIOLoopBound(pair, eventLoop: loop)
+            state.withLock {
+                $0.pairs[id] = bound
+                $0.finished[id] = pair.finishedFuture
+            }
+            pair.start()
+        }
+    }
+
+    private func forget(_ id: NinePWire.ConnectionID) {
+        state.withLock {
+            $0.pairs[id] = nil
+            $0.finished[id] = nil
+        }
+    }
+}

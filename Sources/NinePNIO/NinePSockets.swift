@@ -1,0 +1,123 @@
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Listeners and dialers for TCP and unix-domain sockets, with the options 9P needs.
+///
+/// Every TCP socket, accepted or dialed, gets TCP_NODELAY: 9P is strict request/response, and Nagle plus
+/// delayed ACKs would stall each large message by ~40 ms. Listeners set SO_REUSEADDR; a stale unix socket
+/// file is unlinked before binding. All sockets share one event loop group unless told otherwise.
+public enum NinePSockets {
+    /// The one shared `MultiThreadedEventLoopGroup` (NIO's process-wide singleton; never shut down).
+    public static var group: any EventLoopGroup { MultiThreadedEventLoopGroup.singleton }
+
+    /// Per-channel settings applied to accepted and dialed sockets.
+    public struct ChannelSettings: Sendable {
+        /// Keep the channel open after the peer's EOF so the other direction can drain (half-close).
+        public var allowRemoteHalfClosure: Bool
+        /// Outbound bytes queued above `high` make the channel unwritable until they drain below `low`.
+        public var writeBufferLow: Int
+        public var writeBufferHigh: Int
+        /// Largest single read from the socket.
+        public var maxReadSize: Int
+
+        public init(allowRemoteHalfClosure: Bool = false, writeBufferLow: Int = 64 * 1024,
+                    writeBufferHigh: Int = 256 * 1024, maxReadSize: Int = 256 * 1024) {
+            self.allowRemoteHalfClosure = allowRemoteHalfClosure
+            self.writeBufferLow = writeBufferLow
+            self.writeBufferHigh = writeBufferHigh
+            self.maxReadSize = maxReadSize
+        }
+    }
+
+    /// A bound listening socket.
+    public struct Listener: Sendable {
+        /// The server channel; close it to stop accepting.
+        public let channel: any Channel
+        /// The address actually bound (the real port when port 0 was asked for).
+        public let localAddress: Address
+
+        /// Stops accepting (already accepted connections stay up) and unlinks a unix socket file.
+        public func close() async {
+            try? await channel.close()
+            if case .unix(let path) = localAddress, !path.isEmpty { _ = unlink(path) }
+        }
+    }
+
+    /// Binds `address` and calls `childInitializer` (on the child's event loop) for each accepted connection.
+    public static func listen(
+        _ address: Address,
+        group: any EventLoopGroup = NinePSockets.group,
+        settings: ChannelSettings = ChannelSettings(),
+        backlog: Int32 = 256,
+        childInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+    ) async throws -> Listener {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)   // NIO skips it on unix sockets
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: settings.allowRemoteHalfClosure)
+            .childChannelOption(.writeBufferWaterMark,
+                                value: .init(low: settings.writeBufferLow, high: settings.writeBufferHigh))
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
+                minimum: 2048, initial: 64 * 1024, maximum: settings.maxReadSize))
+            .childChannelInitializer(childInitializer)
+        let channel: any Channel
+        switch address {
+        case .tcp:
+            channel = try await bootstrap.bind(to: address.socketAddress()).get()
+        case .unix(let path):
+            channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        }
+        let bound = Address(channel.localAddress) ?? address
+        // NIO reports a unix listener's path as bound; keep the caller's spelling when it gives none.
+        if case .unix(let p) = bound, p.isEmpty { return Listener(channel: channel, localAddress: address) }
+        return Listener(channel: channel, localAddress: bound)
+    }
+
+    /// Connects to `address` on `eventLoop` (pass a specific loop to keep two channels together).
+    public static func dial(
+        _ address: Address,
+        on eventLoop: any EventLoopGroup = NinePSockets.group,
+        settings: ChannelSettings = ChannelSettings(),
+        connectTimeout: TimeAmount = .seconds(10),
+        channelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+    ) -> EventLoopFuture<any Channel> {
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.allowRemoteHalfClosure, value: settings.allowRemoteHalfClosure)
+            .channelOption(.writeBufferWaterMark,
+                           value: .init(low: settings.writeBufferLow, high: settings.writeBufferHigh))
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
+                minimum: 2048, initial: 64 * 1024, maximum: settings.maxReadSize))
+            .channelInitializer(channelInitializer)
+        switch address {
+        case .tcp:
+            do {
+                return bootstrap.connect(to: try address.socketAddress())
+            } catch {
+                return eventLoop.next().makeFailedFuture(error)
+            }
+        case .unix(let path):
+            return bootstrap.connect(unixDomainSocketPath: path)
+        }
+    }
+
+    /// Reads TCP_NODELAY back from a channel's socket (nil for non-TCP sockets or on error). For tests and
+    /// diagnostics.
+    public static func noDelay(of channel: any Channel) async -> Bool? {
+        guard let local = channel.localAddress, local.protocol == .inet || local.protocol == .inet6 else {
+            return nil
+        }
+        guard let value = try? await channel.getOption(.tcpOption(.tcp_nodelay)).get() else { return nil }
+        return value != 0
+    }
+}

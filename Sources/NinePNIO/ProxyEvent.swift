@@ -1,0 +1,88 @@
+import NinePSession
+import NinePWire
+
+/// Which end of a proxied connection something happened at.
+public enum ProxySide: String, Hashable, Sendable, CustomStringConvertible {
+    /// The 9P client that connected to the proxy.
+    case client
+    /// The real server the proxy dialed.
+    case upstream
+    public var description: String { rawValue }
+}
+
+/// Why a proxied connection ended.
+public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
+    /// Both directions ended with an orderly EOF at a frame boundary.
+    case eof
+    /// Orderly EOF, but the stream in `direction` ended inside a frame (a `.garbage` event carries the bytes).
+    case midFrame(NinePWire.Direction)
+    /// A peer reset the connection (ECONNRESET / EPIPE). The proxy resets the other side too.
+    case reset(ProxySide)
+    /// Any other transport error, as text.
+    case error(ProxySide, String)
+    /// Dialing the upstream server failed; the client was closed.
+    case dialFailed(String)
+    /// The proxy was stopped.
+    case stopped
+
+    public var description: String {
+        switch self {
+        case .eof: return "eof"
+        case .midFrame(let d): return "eof mid-frame (\(d == .toServer ? "client→server" : "server→client"))"
+        case .reset(let s): return "reset by \(s)"
+        case .error(let s, let text): return "\(s) error: \(text)"
+        case .dialFailed(let text): return "upstream dial failed: \(text)"
+        case .stopped: return "proxy stopped"
+        }
+    }
+
+    /// The tracker's coarser reason.
+    public var sessionReason: CloseReason {
+        switch self {
+        case .eof, .midFrame: return .eof
+        case .reset: return .reset
+        case .error, .dialFailed, .stopped: return .error(description)
+        }
+    }
+}
+
+/// What the proxy's tap reports, in order per connection. Timestamps are wall-clock nanoseconds since the
+/// Unix epoch, read by the proxy when the bytes arrived (for a frame: when its last byte arrived).
+///
+/// Marks on frames:
+/// - `[.injected]` — sent by ninescope, not by the client or server: a request from `inject`, the Tflush
+///   from `flush`, or the error reply the proxy gave the client for a flushed tag.
+/// - `[.intercepted]` — a server reply to one of ninescope's own requests (injected request or Tflush):
+///   never forwarded to the client.
+/// - `[.dropped]` — a server reply for a tag the proxy already answered (a late reply after Rflush): not
+///   forwarded, so the client never gets two replies for one tag.
+public enum ProxyEvent: Sendable, Hashable {
+    /// A client connected and the upstream connection is being dialed. `client` is the client's address as
+    /// the proxy saw it (nil when the socket has none), `upstream` the address dialed.
+    case opened(conn: NinePWire.ConnectionID, client: Address?, upstream: Address, at: Int64)
+    /// One complete frame (`size[4]` included), exactly as it travelled.
+    case frame(conn: NinePWire.ConnectionID, direction: NinePWire.Direction, at: Int64, bytes: [UInt8], marks: NinePWire.FrameMarks)
+    /// Bytes that could not be framed, passed on unchanged all the same.
+    case garbage(conn: NinePWire.ConnectionID, direction: NinePWire.Direction, at: Int64, bytes: [UInt8], reason: String)
+    /// The connection ended; both sides are closed.
+    case closed(conn: NinePWire.ConnectionID, reason: ProxyCloseReason, at: Int64)
+
+    public var conn: NinePWire.ConnectionID {
+        switch self {
+        case .opened(let c, _, _, _), .frame(let c, _, _, _, _), .garbage(let c, _, _, _, _), .closed(let c, _, _):
+            return c
+        }
+    }
+
+    public var at: Int64 {
+        switch self {
+        case .opened(_, _, _, let t), .frame(_, _, let t, _, _), .garbage(_, _, let t, _, _), .closed(_, _, let t):
+            return t
+        }
+    }
+}
+
+/// Receives the proxy's events in batches (one batch per burst of socket reads, in order per connection).
+/// Called on NIO event loop threads: it must be cheap and must not block; typically it yields into an
+/// `AsyncStream` (see `NinePProxy.makeEventStream`).
+public typealias ProxyEventSink = @Sendable ([ProxyEvent]) -> Void

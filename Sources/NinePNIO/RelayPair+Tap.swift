@@ -1,0 +1,130 @@
+import NIOCore
+import NinePSession
+import NinePWire
+
+/// The passive tap and the small amount of 9P a relay must know: which client tags are pending, which
+/// replies belong to ninescope's own requests, and the dialect (for the error reply that answers a flushed
+/// request). Only frame headers are looked at, except Tversion/Rversion/Tflush bodies (a few bytes).
+extension RelayPair: FrameCursorDelegate {
+    func forward(_ bytes: ByteBuffer, _ direction: Direction) {
+        (direction == .toServer ? upstream : client)?.write(bytes)
+    }
+
+    func decide(_ header: FrameHeader, _ direction: Direction, alreadyForwarded: Bool) -> FrameDecision {
+        let tag = header.tag.rawValue
+        let report = options.reportFrames
+        if direction == .toServer {
+            let type = header.type
+            if type == MessageType.tversion.rawValue {
+                // Tversion aborts everything outstanding (version(5)).
+                pending.removeAll()
+                ours.removeAll()
+                flushing.removeAll()
+                answered.removeAll()
+            }
+            if type & 1 == 0 {
+                pending[tag] = PendingRequest(type: type, oldTag: nil)
+                if !answered.isEmpty { answered.remove(tag) }
+            }
+            let needBody = type == MessageType.tversion.rawValue || type == MessageType.tflush.rawValue
+            return FrameDecision(forward: true, collect: report || needBody, marks: [])
+        }
+
+        if !alreadyForwarded, let own = ours.removeValue(forKey: tag) {
+            if case .flush(let old) = own, flushing[old] == tag {
+                // Our Tflush was answered before the original reply: the server will not answer `old` any
+                // more, so the client gets an error reply for it from us, here in the stream.
+                flushing[old] = nil
+                pending[old] = nil
+                answered.insert(old)
+                toClientInserts.append((interruptedReply(tag: old), [.injected]))
+            }
+            return FrameDecision(forward: false, collect: true, marks: [.intercepted])
+        }
+        if !alreadyForwarded, !answered.isEmpty, answered.remove(tag) != nil {
+            // A reply for a tag the proxy already answered: never two replies for one tag.
+            return FrameDecision(forward: false, collect: true, marks: [.dropped])
+        }
+        if let p = pending.removeValue(forKey: tag) {
+            if !flushing.isEmpty { flushing[tag] = nil }   // original reply first: forward it, drop our Rflush later
+            if p.type == MessageType.tflush.rawValue, header.type == MessageType.rflush.rawValue, let old = p.oldTag {
+                // The client's own flush completed: nothing more will come for `old`.
+                pending[old] = nil
+                if !flushing.isEmpty { flushing[old] = nil }
+            }
+        }
+        return FrameDecision(forward: true, collect: report || header.type == MessageType.rversion.rawValue,
+                             marks: [])
+    }
+
+    func frame(_ bytes: [UInt8], header: FrameHeader, marks: FrameMarks, _ direction: Direction, at t: Int64) {
+        switch header.type {
+        case MessageType.tflush.rawValue where direction == .toServer && bytes.count >= 9:
+            let old = UInt16(bytes[7]) | UInt16(bytes[8]) << 8
+            if pending[header.tag.rawValue] != nil { pending[header.tag.rawValue]?.oldTag = old }
+        case MessageType.tversion.rawValue where direction == .toServer:
+            if let d = RelayPair.versionDialect(bytes) { offeredDialect = d }
+            dialect = nil
+        case MessageType.rversion.rawValue where direction == .toClient:
+            if let d = RelayPair.versionDialect(bytes) { dialect = d }
+        default:
+            break
+        }
+        if options.reportFrames || !marks.isEmpty {
+            events.append(.frame(conn: conn, direction: direction, at: t, bytes: bytes, marks: marks))
+        }
+    }
+
+    func garbage(_ bytes: [UInt8], reason: String, _ direction: Direction, at t: Int64) {
+        if options.reportFrames {
+            events.append(.garbage(conn: conn, direction: direction, at: t, bytes: bytes, reason: reason))
+        }
+    }
+
+    func hasInsertions(_ direction: Direction) -> Bool {
+        direction == .toServer ? !toServerInserts.isEmpty : !toClientInserts.isEmpty
+    }
+
+    func insertNow(_ direction: Direction, at t: Int64) {
+        let frames: [([UInt8], FrameMarks)]
+        if direction == .toServer {
+            frames = toServerInserts
+            toServerInserts = []
+        } else {
+            frames = toClientInserts
+            toClientInserts = []
+        }
+        guard let h = direction == .toServer ? upstream : client else { return }
+        for (bytes, marks) in frames {
+            h.write(ByteBuffer(bytes: bytes))
+            events.append(.frame(conn: conn, direction: direction, at: t, bytes: bytes, marks: marks))
+        }
+    }
+
+    func holdPartialHeaders(_ direction: Direction) -> Bool {
+        direction == .toClient && !(ours.isEmpty && answered.isEmpty)
+    }
+
+    // MARK: - Helpers
+
+    /// The dialect named by a Tversion/Rversion frame (`size[4] type[1] tag[2] msize[4] version[s]`).
+    static func versionDialect(_ frame: [UInt8]) -> Dialect? {
+        guard frame.count >= 13 else { return nil }
+        let len = Int(frame[11]) | Int(frame[12]) << 8
+        guard frame.count >= 13 + len else { return nil }
+        return Dialect(version: String(decoding: frame[13..<(13 + len)], as: UTF8.self))
+    }
+
+    /// The error reply that stands in for a flushed request: Rlerror EINTR for 9P2000.L, Rerror
+    /// "interrupted" (with errno EINTR for 9P2000.u) otherwise.
+    func interruptedReply(tag: UInt16) -> [UInt8] {
+        let d = dialect ?? offeredDialect ?? .p9
+        let message: Message
+        switch d {
+        case .l: message = .rlerror(Rlerror(ecode: .EINTR))
+        case .u: message = .rerror(Rerror(ename: "interrupted", errno: Errno.EINTR.rawValue))
+        case .p9: message = .rerror(Rerror(ename: "interrupted"))
+        }
+        return Fcall(tag: Tag(tag), message).encode(dialect: d)
+    }
+}

@@ -1,0 +1,289 @@
+import NIOCore
+import NIOPosix
+import NinePSession
+import NinePWire
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Counters of one proxied connection.
+public struct RelayStats: Hashable, Sendable {
+    /// Bytes read from the client / from the upstream server.
+    public var bytesFromClient = 0
+    public var bytesFromUpstream = 0
+    /// Frames seen per direction.
+    public var framesToServer = 0
+    public var framesToClient = 0
+    /// Times a read was held back because the other side could not take more (backpressure).
+    public var readsHeld = 0
+    /// Bytes queued in the proxy for the client / for the upstream server, not yet written to the socket.
+    public var bufferedToClient = 0
+    public var bufferedToUpstream = 0
+    /// Client requests the proxy has seen and not yet seen answered.
+    public var pendingClientTags = 0
+    /// The dialect seen in Tversion/Rversion (nil before).
+    public var dialect: Dialect?
+    public init() {}
+}
+
+/// One proxied connection: the client channel, the upstream channel (both on one event loop), the two
+/// frame cursors and the 9P bookkeeping that injection and flush need. Confined to `eventLoop`.
+final class RelayPair {
+    let conn: NinePWire.ConnectionID
+    let eventLoop: any EventLoop
+    let clientAddress: Address?
+    let upstreamAddress: Address
+    let options: NinePProxy.Options
+    private let sink: ProxyEventSink
+    private let onFinished: (NinePWire.ConnectionID) -> Void
+
+    private(set) var client: RelaySideHandler?
+    private(set) var upstream: RelaySideHandler?
+    let toServer: FrameCursor
+    let toClient: FrameCursor
+    var events: [ProxyEvent] = []
+
+    // 9P bookkeeping (see RelayPair+Tap.swift, RelayPair+Control.swift).
+    struct PendingRequest { var type: UInt8; var oldTag: UInt16? }
+    enum OwnRequest { case injected, flush(oldTag: UInt16) }
+    /// The client's outstanding requests, by tag.
+    var pending: [UInt16: PendingRequest] = [:]
+    /// ninescope's own outstanding requests upstream, by tag; their replies are never forwarded.
+    var ours: [UInt16: OwnRequest] = [:]
+    /// Client tag being flushed by the proxy → the proxy's Tflush tag.
+    var flushing: [UInt16: UInt16] = [:]
+    /// Client tags the proxy answered itself; a late server reply for them is dropped.
+    var answered: Set<UInt16> = []
+    var toServerInserts: [([UInt8], NinePWire.FrameMarks)] = []
+    var toClientInserts: [([UInt8], NinePWire.FrameMarks)] = []
+    var dialect: Dialect?
+    var offeredDialect: Dialect?
+
+    // Lifecycle.
+    private var clientInputDone = false
+    private var upstreamInputDone = false
+    private var outputShut: Set<ProxySide> = []
+    private var clientClosed = false
+    private var upstreamClosed = false
+    private var dialing = true
+    private var failure: ProxyCloseReason?
+    private var midFrame: NinePWire.Direction?
+    private var finished = false
+    private(set) var readsHeld = 0
+    private let finishedPromise: EventLoopPromise<Void>
+    /// Succeeds once the connection has reported `.closed`.
+    var finishedFuture: EventLoopFuture<Void> { finishedPromise.futureResult }
+
+    var upstreamOutputShut: Bool { outputShut.contains(.upstream) }
+    var upstreamInputFinished: Bool { upstreamInputDone || failure != nil }
+
+    init(conn: NinePWire.ConnectionID, eventLoop: any EventLoop, clientAddress: Address?, upstreamAddress: Address,
+         options: NinePProxy.Options, sink: @escaping ProxyEventSink,
+         onFinished: @escaping (NinePWire.ConnectionID) -> Void) {
+        self.conn = conn
+        self.eventLoop = eventLoop
+        self.clientAddress = clientAddress
+        self.upstreamAddress = upstreamAddress
+        self.options = options
+        self.sink = sink
+        self.onFinished = onFinished
+        self.toServer = FrameCursor(direction: .toServer, maxFrameSize: options.maxFrameSize)
+        self.toClient = FrameCursor(direction: .toClient, maxFrameSize: options.maxFrameSize)
+        self.finishedPromise = eventLoop.makePromise(of: Void.self)
+    }
+
+    func makeHandler(_ side: ProxySide) -> RelaySideHandler {
+        let h = RelaySideHandler(side: side, pair: self)
+        if side == .client { client = h } else { upstream = h }
+        return h
+    }
+
+    func handler(_ side: ProxySide) -> RelaySideHandler? { side == .client ? client : upstream }
+
+    // MARK: - Starting
+
+    /// Reports the connection and dials upstream on the pair's own event loop. The client is not read until
+    /// the upstream connection is up.
+    func start() {
+        events.append(.opened(conn: conn, client: clientAddress, upstream: upstreamAddress, at: WallClock.nowNanos()))
+        flushEvents()
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        var settings = options.channelSettings
+        settings.allowRemoteHalfClosure = true
+        NinePSockets.dial(upstreamAddress, on: eventLoop, settings: settings,
+                          connectTimeout: options.connectTimeout) { ch in
+            ch.eventLoop.makeCompletedFuture {
+                try ch.pipeline.syncOperations.addHandler(bound.value.makeHandler(.upstream))
+            }
+        }.assumeIsolated().whenComplete { result in
+            self.dialing = false
+            switch result {
+            case .success(let ch):
+                if self.clientClosed || self.failure != nil {
+                    ch.close(promise: nil)
+                }
+            case .failure(let error):
+                self.upstream = nil
+                self.upstreamClosed = true
+                if self.failure == nil { self.failure = .dialFailed(String(describing: error)) }
+                self.client?.channel?.close(promise: nil)
+                self.checkFinished()
+            }
+        }
+    }
+
+    // MARK: - Events from the handlers
+
+    func sideActive(_ side: ProxySide) {
+        guard side == .upstream else { return }
+        if clientInputDone { shutdownOutput(.upstream) }
+        client?.resumeReading()
+    }
+
+    func mayRead(_ side: ProxySide) -> Bool {
+        let other = side == .client ? upstream : client
+        guard let other, other.isWritable else {
+            readsHeld &+= 1
+            return false
+        }
+        return true
+    }
+
+    func becameWritable(_ side: ProxySide) {
+        handler(side == .client ? .upstream : .client)?.resumeReading()
+    }
+
+    func received(_ buffer: ByteBuffer, from side: ProxySide) {
+        let t = WallClock.nowNanos()
+        if side == .client { toServer.feed(buffer, at: t, self) } else { toClient.feed(buffer, at: t, self) }
+    }
+
+    func readComplete(from side: ProxySide) {
+        handler(side == .client ? .upstream : .client)?.flush()
+        flushEvents()
+    }
+
+    /// Orderly EOF from `side`: finish that direction, then shut the other side's output once what was
+    /// queued for it is written.
+    func inputEnded(_ side: ProxySide) {
+        if side == .client {
+            guard !clientInputDone else { return }
+            clientInputDone = true
+        } else {
+            guard !upstreamInputDone else { return }
+            upstreamInputDone = true
+        }
+        let cursor = side == .client ? toServer : toClient
+        if cursor.finish(at: WallClock.nowNanos(), self), midFrame == nil { midFrame = cursor.direction }
+        let other: ProxySide = side == .client ? .upstream : .client
+        if handler(other)?.channel != nil { shutdownOutput(other) }
+        flushEvents()
+    }
+
+    func failed(_ side: ProxySide, _ error: any Error) {
+        if failure == nil { failure = RelayPair.classify(error, side: side) }
+        closeBoth()
+    }
+
+    func sideInactive(_ side: ProxySide) {
+        let inputDone = side == .client ? clientInputDone : upstreamInputDone
+        if failure == nil && !inputDone {
+            if outputShut.contains(side) {
+                // EOF after we shut this side's output: NIO closes fully without an inputClosed event.
+                inputEnded(side)
+            } else {
+                // Closed without EOF or error: a write failed (the peer went away).
+                failure = .reset(side)
+            }
+        }
+        if side == .client { clientClosed = true } else { upstreamClosed = true }
+        if failure != nil { closeBoth() }
+        checkFinished()
+    }
+
+    // MARK: - Closing
+
+    /// Stops the connection from outside (proxy shutdown).
+    func stop() {
+        if failure == nil { failure = .stopped }
+        closeBoth()
+    }
+
+    private func shutdownOutput(_ side: ProxySide) {
+        guard !outputShut.contains(side), let h = handler(side), let ctx = h.context else { return }
+        outputShut.insert(side)
+        let channel = ctx.channel
+        let done = eventLoop.makePromise(of: Void.self)
+        // An empty write completes after everything queued before it; only then shut the output down (NIO
+        // would drop queued writes if the channel's input is already closed).
+        ctx.writeAndFlush(h.wrapOutboundOut(ByteBuffer()), promise: done)
+        done.futureResult.assumeIsolated().whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+        }
+    }
+
+    private func closeBoth() {
+        let reset: Bool
+        if case .reset = failure { reset = true } else { reset = false }
+        for side in [ProxySide.client, .upstream] {
+            guard let ch = handler(side)?.channel, ch.isActive else { continue }
+            if reset {
+                // Propagate the reset: SO_LINGER 0 makes close() send RST.
+                // (On the event loop the option is set synchronously.)
+                _ = (ch as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+            }
+            ch.close(promise: nil)
+        }
+    }
+
+    private func checkFinished() {
+        guard !finished, clientClosed, upstreamClosed || (!dialing && upstream == nil) else { return }
+        finished = true
+        let t = WallClock.nowNanos()
+        if !clientInputDone { toServer.finish(at: t, self) }
+        if !upstreamInputDone { toClient.finish(at: t, self) }
+        let reason = failure ?? midFrame.map { ProxyCloseReason.midFrame($0) } ?? .eof
+        events.append(.closed(conn: conn, reason: reason, at: t))
+        flushEvents()
+        onFinished(conn)
+        finishedPromise.succeed(())
+    }
+
+    func flushEvents() {
+        guard !events.isEmpty else { return }
+        let batch = events
+        events = []
+        sink(batch)
+    }
+
+    static func classify(_ error: any Error, side: ProxySide) -> ProxyCloseReason {
+        if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
+            return .reset(side)
+        }
+        return .error(side, String(describing: error))
+    }
+
+    // MARK: - Statistics
+
+    var stats: RelayStats {
+        var s = RelayStats()
+        s.bytesFromClient = toServer.bytesSeen
+        s.bytesFromUpstream = toClient.bytesSeen
+        s.framesToServer = toServer.framesSeen
+        s.framesToClient = toClient.framesSeen
+        s.readsHeld = readsHeld
+        s.bufferedToClient = RelayPair.buffered(client)
+        s.bufferedToUpstream = RelayPair.buffered(upstream)
+        s.pendingClientTags = pending.count
+        s.dialect = dialect ?? offeredDialect
+        return s
+    }
+
+    private static func buffered(_ h: RelaySideHandler?) -> Int {
+        guard let ch = h?.channel, let opts = ch.syncOptions else { return 0 }
+        return (try? opts.getOption(.bufferedWritableBytes)) ?? 0
+    }
+}
