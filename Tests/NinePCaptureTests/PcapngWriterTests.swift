@@ -1,0 +1,135 @@
+import Testing
+@testable import NinePCapture
+
+@Suite struct PcapngWriterTests {
+    /// Independent one's-complement sum check: a header with a correct checksum sums to 0xFFFF.
+    static func onesComplementSum(_ bytes: [UInt8]) -> UInt32 {
+        var sum: UInt32 = 0
+        var index = 0
+        while index < bytes.count {
+            let high = UInt32(bytes[index]) << 8
+            let low = index + 1 < bytes.count ? UInt32(bytes[index + 1]) : 0
+            sum += high | low
+            index += 2
+        }
+        while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
+        return sum
+    }
+
+    static func packets(_ file: [UInt8]) throws -> [CapturedPacket] {
+        var reader = try PcapngReader(bytes: file)
+        let packets = reader.readAll()
+        #expect(!reader.truncatedTail)
+        #expect(reader.warnings.isEmpty)
+        return packets
+    }
+
+    static func segment(_ packet: CapturedPacket) -> TCPSegment? {
+        if case .tcp(let segment) = PacketDecoder.decode(packet.data, linkType: packet.linkType) { return segment }
+        return nil
+    }
+
+    @Test func headerDescribesTheCapture() throws {
+        let writer = PcapngWriter(options: PcapngWriterOptions(toolVersion: "1.2.3"))
+        var reader = try PcapngReader(bytes: writer.header())
+        #expect(reader.readAll().isEmpty)
+        #expect(reader.sections.first?.userApplication == "ninescope 1.2.3")
+        #expect(reader.sections.first?.comments == ["ninescope capture-format=1"])
+        #expect(reader.interfaces.map(\.linkType) == [.ethernet])
+        #expect(reader.interfaces.first?.timestampResolution == 9)
+        #expect(!reader.truncatedTail && reader.warnings.isEmpty)
+    }
+
+    @Test func handshakeDataAndCloseAreConsistent() throws {
+        var writer = PcapngWriter()
+        let conn = ConnectionID(7)
+        var file = writer.header()
+        file += writer.open(conn: conn, clientAddress: "127.0.0.1:51000", upstreamAddress: "tcp!127.0.0.1!5640",
+                            t: 1_000)
+        file += writer.frame(conn: conn, direction: .toServer, t: 2_000, bytes: Fix.tversion)
+        file += writer.frame(conn: conn, direction: .toClient, t: 3_000, bytes: Fix.rversion, marks: [.injected])
+        file += writer.close(conn: conn, t: 4_000)
+        let packets = try Self.packets(file)
+        #expect(packets.count == 8)
+        #expect(packets.map(\.timestampNanos) == [1_000, 1_000, 1_000, 2_000, 3_000, 4_000, 4_000, 4_000])
+        let segments = packets.compactMap(Self.segment)
+        #expect(segments.count == 8)
+        #expect(segments.map(\.flags) == [[.syn], [.syn, .ack], [.ack], [.ack, .psh], [.ack, .psh],
+                                          [.fin, .ack], [.fin, .ack], [.ack]])
+        let client = segments[0].source, server = segments[0].destination
+        #expect(client.description == "10.0.1.1:40007")
+        #expect(server.description == "10.0.0.1:564")
+        // Sequence numbers advance by payload, SYN and FIN; every ACK names the peer's next byte.
+        var next: [Endpoint: UInt32] = [:]
+        for segment in segments {
+            if let expected = next[segment.source] { #expect(segment.sequenceNumber == expected) }
+            let consumed = UInt32(segment.payload.count) + (segment.flags.contains(.syn) ? 1 : 0)
+                + (segment.flags.contains(.fin) ? 1 : 0)
+            next[segment.source] = segment.sequenceNumber &+ consumed
+            if segment.flags.contains(.ack) {
+                #expect(segment.acknowledgmentNumber == next[segment.destination])
+            }
+        }
+        // Checksums: IPv4 header and TCP (with pseudo-header) sum to 0xFFFF.
+        for packet in packets {
+            let ip = Array(packet.data[14..<34])
+            #expect(Self.onesComplementSum(ip) == 0xFFFF)
+            let tcp = Array(packet.data[34...])
+            let pseudo = Array(packet.data[26..<34]) + [0, 6, UInt8(tcp.count >> 8), UInt8(tcp.count & 0xFF)]
+            #expect(Self.onesComplementSum(pseudo + tcp) == 0xFFFF)
+            #expect(packet.data[20] & 0x40 != 0) // DF
+        }
+        // Metadata in options.
+        #expect(packets[0].comments == ["ninescope conn=7 dir=c2s ev=open client=127.0.0.1:51000 upstream=tcp!127.0.0.1!5640"])
+        #expect(packets[3].comments == ["ninescope conn=7 dir=c2s ev=data seg=1/1"])
+        #expect(packets[4].comments == ["ninescope conn=7 dir=s2c ev=data seg=1/1 marks=injected"])
+        #expect(packets.map(\.flags) == [1, 2, 1, 1, 2, 1, 2, 1])
+    }
+
+    @Test func largeFramesAreSplitIntoSegments() throws {
+        var writer = PcapngWriter(options: PcapngWriterOptions(maxSegmentSize: 100))
+        let payload = (0..<250).map { UInt8($0 & 0xFF) }
+        let file = writer.header() + writer.frame(conn: ConnectionID(0), direction: .toServer, t: 5, bytes: payload)
+        let packets = try Self.packets(file)
+        let data = Array(packets.dropFirst(3))
+        #expect(data.compactMap(Self.segment).map(\.payload.count) == [100, 100, 50])
+        #expect(data.compactMap(Self.segment).map(\.flags) == [[.ack], [.ack], [.ack, .psh]])
+        #expect(data.map(\.comments) == [["ninescope conn=0 dir=c2s ev=data seg=1/3"],
+                                         ["ninescope conn=0 dir=c2s ev=data seg=2/3"],
+                                         ["ninescope conn=0 dir=c2s ev=data seg=3/3"]])
+        // The auto-opened handshake carries no addresses.
+        #expect(packets[0].comments == ["ninescope conn=0 dir=c2s ev=open"])
+        #expect(PcapngWriterOptions(maxSegmentSize: 1_000_000).effectiveSegmentSize == 65495)
+        #expect(PcapngWriterOptions(maxSegmentSize: 0).effectiveSegmentSize == 1)
+    }
+
+    @Test func edgeCasesWriteNothing() {
+        var writer = PcapngWriter()
+        let conn = ConnectionID(1)
+        #expect(!writer.open(conn: conn, clientAddress: "a", upstreamAddress: "b", t: 0).isEmpty)
+        #expect(writer.open(conn: conn, clientAddress: "a", upstreamAddress: "b", t: 0).isEmpty)
+        #expect(writer.frame(conn: conn, direction: .toServer, t: 0, bytes: []).isEmpty)
+        #expect(!writer.close(conn: conn, reset: true, t: 0).isEmpty)
+        #expect(writer.close(conn: conn, t: 0).isEmpty)
+        #expect(writer.frame(conn: conn, direction: .toServer, t: 0, bytes: [1]).isEmpty)
+        #expect(writer.close(conn: ConnectionID(99), t: 0).isEmpty)
+    }
+
+    @Test func clientAddressesStayUniqueAcrossManyConnections() {
+        #expect(PcapngWriter.clientEndpoint(ConnectionID(0)).description == "10.0.1.1:40000")
+        #expect(PcapngWriter.clientEndpoint(ConnectionID(19_999)).description == "10.0.1.1:59999")
+        #expect(PcapngWriter.clientEndpoint(ConnectionID(20_000)).description == "10.0.1.2:40000")
+        var seen = Set<Endpoint>()
+        for id in stride(from: 0, to: 200_000, by: 7) { seen.insert(PcapngWriter.clientEndpoint(ConnectionID(id))) }
+        #expect(seen.count == (200_000 + 6) / 7)
+    }
+
+    @Test func commentValuesAreEscaped() {
+        let text = CaptureComment.encode([("upstream", "unix!/tmp/my sock=%1"), ("x", "ü")])
+        #expect(text == "ninescope upstream=unix!/tmp/my%20sock%3D%251 x=%C3%BC")
+        #expect(CaptureComment.parse(text) == ["upstream": "unix!/tmp/my sock=%1", "x": "ü"])
+        #expect(CaptureComment.parse("ninescopes conn=1") == nil)
+        #expect(CaptureComment.parse("hello") == nil)
+        #expect(CaptureComment.parse("ninescope a=%Z1 b=2") == ["b": "2"])
+    }
+}
