@@ -8,6 +8,125 @@
 #define NCURSES_WIDECHAR 1
 #endif
 #include <locale.h>
+#include <langinfo.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
+
+/*
+ * Swift cannot call C macros that take arguments, cannot call variadic C functions, and treats
+ * C global variables as unsafe shared state under strict concurrency. These static inline
+ * wrappers give Swift plain functions instead. All prefixed ns_.
+ */
+
+/* Global state, read through functions (curses is used from one thread only). */
+static inline FILE *ns_curses_stdin(void) { return stdin; }
+static inline FILE *ns_curses_stdout(void) { return stdout; }
+static inline WINDOW *ns_stdscr(void) { return stdscr; }
+static inline WINDOW *ns_curscr(void) { return curscr; }
+static inline int ns_lines(void) { return LINES; }
+static inline int ns_cols(void) { return COLS; }
+static inline int ns_colors(void) { return COLORS; }
+static inline int ns_color_pairs(void) { return COLOR_PAIRS; }
+
+/* Window geometry macros. */
+static inline int ns_getmaxx(WINDOW *w) { return getmaxx(w); }
+static inline int ns_getmaxy(WINDOW *w) { return getmaxy(w); }
+static inline void ns_getyx(WINDOW *w, int *y, int *x) { int yy, xx; getyx(w, yy, xx); *y = yy; *x = xx; }
+
+/* Attribute macros. */
+static inline attr_t ns_a_normal(void) { return A_NORMAL; }
+static inline attr_t ns_a_bold(void) { return A_BOLD; }
+static inline attr_t ns_a_dim(void) { return A_DIM; }
+static inline attr_t ns_a_underline(void) { return A_UNDERLINE; }
+static inline attr_t ns_a_reverse(void) { return A_REVERSE; }
+static inline attr_t ns_a_italic(void) { return A_ITALIC; }
+static inline attr_t ns_a_blink(void) { return A_BLINK; }
+static inline attr_t ns_color_pair(int n) { return (attr_t)COLOR_PAIR(n); }
+
+/* The C library's column width of a wide character (-1 if unprintable). */
+static inline int ns_wcwidth(wchar_t c) { return wcwidth(c); }
+
+/* Key macros. */
+static inline int ns_key_f(int n) { return KEY_F(n); }
+
+/*
+ * Draws one cell: up to CCHARW_MAX-1 wide characters (a spacing character and its combining
+ * marks, NUL-terminated) with attributes and an extended colour pair number.
+ */
+static inline int ns_put_cell(WINDOW *w, int y, int x, const wchar_t *wch, attr_t attrs, int pair) {
+    cchar_t cc;
+    memset(&cc, 0, sizeof cc);
+    if (setcchar(&cc, wch, attrs, (short)(pair < 0x7fff ? pair : 0), &pair) != OK) return ERR;
+    return mvwadd_wch(w, y, x, &cc);
+}
+
+/* Mouse event masks for button b (1 = left, 2 = middle, 3 = right, 4/5 = wheel up/down). */
+static inline mmask_t ns_button_pressed(int b) { return NCURSES_MOUSE_MASK(b, NCURSES_BUTTON_PRESSED); }
+static inline mmask_t ns_button_released(int b) { return NCURSES_MOUSE_MASK(b, NCURSES_BUTTON_RELEASED); }
+static inline mmask_t ns_button_clicked(int b) { return NCURSES_MOUSE_MASK(b, NCURSES_BUTTON_CLICKED); }
+static inline mmask_t ns_button_double_clicked(int b) { return NCURSES_MOUSE_MASK(b, NCURSES_DOUBLE_CLICKED); }
+static inline mmask_t ns_button_ctrl(void) { return BUTTON_CTRL; }
+static inline mmask_t ns_button_shift(void) { return BUTTON_SHIFT; }
+static inline mmask_t ns_button_alt(void) { return BUTTON_ALT; }
+static inline mmask_t ns_all_mouse_events(void) { return ALL_MOUSE_EVENTS; }
+
+/* True when the current LC_CTYPE codeset is UTF-8. */
+static inline int ns_codeset_is_utf8(void) {
+    const char *cs = nl_langinfo(CODESET);
+    return cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+/*
+ * Fatal-signal cleanup: leave curses mode, then die from the same signal with its default
+ * action, so the shell gets the right status and the terminal is usable again. Installed only
+ * for signals whose disposition is still the default (an application handler is respected).
+ * endwin() is not strictly async-signal-safe; this is the usual curses compromise (ncurses'
+ * own handler does the same).
+ */
+static inline void ns_fatal_signal_handler(int sig) {
+    if (!isendwin()) endwin();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static inline void ns_install_fatal_signal_handlers(void) {
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = ns_fatal_signal_handler;
+            sigemptyset(&sa.sa_mask);
+            sigaction(sigs[i], &sa, NULL);
+        }
+    }
+}
+
+/* Leaves curses mode at process exit if the program forgot to (registered once). */
+static inline void ns_endwin_at_exit_handler(void) {
+    if (!isendwin()) endwin();
+}
+
+static inline void ns_register_endwin_at_exit(void) {
+    static int registered = 0;
+    if (!registered) {
+        registered = 1;
+        atexit(ns_endwin_at_exit_handler);
+    }
+}
+
+/* Puts back the default action for the signals that still have our handler. */
+static inline void ns_remove_fatal_signal_handlers(void) {
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == ns_fatal_signal_handler) {
+            signal(sigs[i], SIG_DFL);
+        }
+    }
+}
 #endif

@@ -1,0 +1,250 @@
+import CNCursesW
+import TUICore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The real terminal: a `TerminalBackend` on ncursesw.
+///
+/// **Thread confinement.** curses keeps global state and is not thread-safe, so this class is
+/// deliberately not `Sendable`: create it, use it and let it go on one thread (or inside one
+/// actor). Create at most one at a time; it owns the process's tty until `shutdown()` (also run
+/// by `deinit`, at process exit, and on SIGINT/SIGTERM/SIGHUP/SIGQUIT when those still have
+/// their default action).
+///
+/// The terminal runs in raw mode, so ctrl-c, ctrl-z and ctrl-\ arrive as keys (`ctrl-c` …)
+/// rather than signals; the UI decides what they do. Resizes arrive as `.resize` events
+/// (ncurses turns SIGWINCH into KEY_RESIZE). Mouse clicks and the wheel arrive as `.mouse`
+/// events when `Options.mouse` is on and the terminal supports it.
+public final class CursesBackend: TerminalBackend {
+    public struct Options: Sendable {
+        /// Use colours when the terminal has them; off draws with attributes only. Defaults
+        /// to off when `NO_COLOR` is set (see `TerminalEnvironment.noColorRequested`).
+        public var colors: Bool
+        /// Report mouse clicks and wheel steps (this stops the terminal's own text selection
+        /// unless shift is held, as in every curses program).
+        public var mouse: Bool
+        /// How long a lone ESC waits for the rest of an escape sequence.
+        public var escapeDelay: Duration
+        /// Install handlers that leave curses mode before the process dies of SIGINT, SIGTERM,
+        /// SIGHUP or SIGQUIT (only for signals still at their default action).
+        public var restoreTerminalOnSignals: Bool
+
+        public init(colors: Bool = !TerminalEnvironment.noColorRequested, mouse: Bool = true,
+                    escapeDelay: Duration = .milliseconds(25), restoreTerminalOnSignals: Bool = true) {
+            self.colors = colors
+            self.mouse = mouse
+            self.escapeDelay = escapeDelay
+            self.restoreTerminalOnSignals = restoreTerminalOnSignals
+        }
+    }
+
+    public let options: Options
+    /// Colours the terminal can show (8, 16, 256, …); 0 when drawing without colours.
+    public private(set) var paletteSize: Int = 0
+    /// True once `shutdown()` ran.
+    public private(set) var isShutDown = false
+    /// True between `suspend()` and `resume()`.
+    public private(set) var isSuspended = false
+
+    private let screen: OpaquePointer  // SCREEN *
+    private let window: UnsafeMutablePointer<WINDOW>
+    private var palette: ColorPairs
+    private var cursor: Point?
+    private var cursorShown = false
+
+    /// Takes over the terminal on stdin/stdout. Throws when either is not a terminal or curses
+    /// cannot start (for example an unknown `TERM`).
+    public init(options: Options = Options()) throws(TerminalError) {
+        guard TerminalEnvironment.isTerminal(0), TerminalEnvironment.isTerminal(1) else {
+            throw TerminalError.notATerminal
+        }
+        TerminalEnvironment.ensureUTF8Locale()
+        self.options = options
+        if options.restoreTerminalOnSignals { ns_install_fatal_signal_handlers() }
+        guard let screen = newterm(nil, ns_curses_stdout(), ns_curses_stdin()) else {
+            if options.restoreTerminalOnSignals { ns_remove_fatal_signal_handlers() }
+            let term = getenv("TERM").map { String(cString: $0) } ?? "(unset)"
+            throw TerminalError.cursesFailed("curses does not know TERM=\(term)")
+        }
+        self.screen = screen
+        set_term(screen)
+        ns_register_endwin_at_exit()
+        guard let window = ns_stdscr() else {
+            endwin()
+            throw TerminalError.cursesFailed("no standard screen")
+        }
+        self.window = window
+        raw()
+        noecho()
+        nonl()
+        keypad(window, true)
+        intrflush(window, false)
+        leaveok(window, false)
+        scrollok(window, false)
+        set_escdelay(Int32(clamping: CursesBackend.milliseconds(options.escapeDelay)))
+        curs_set(0)
+
+        var defaultColors = false
+        if options.colors && has_colors() {
+            start_color()
+            defaultColors = use_default_colors() == OK
+            paletteSize = Int(ns_colors())
+        }
+        palette = ColorPairs(paletteSize: paletteSize, maxPairs: Int(ns_color_pairs()), defaultColors: defaultColors)
+
+        if options.mouse {
+            var mask: mmask_t = 0
+            for button in 1...5 { mask |= ns_button_pressed(Int32(button)) }
+            mask |= ns_button_double_clicked(1)
+            _ = mousemask(mask, nil)
+            _ = mouseinterval(0)
+        }
+        werase(window)
+        wrefresh(window)
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Leaves curses mode and gives the terminal back in its original state. Idempotent.
+    public func shutdown() {
+        guard !isShutDown else { return }
+        isShutDown = true
+        if options.mouse { _ = mousemask(0, nil) }
+        curs_set(1)
+        if !isSuspended { endwin() }
+        if options.restoreTerminalOnSignals { ns_remove_fatal_signal_handlers() }
+    }
+
+    // MARK: TerminalBackend
+
+    public var size: Size {
+        Size(width: Int(max(0, ns_getmaxx(window))), height: Int(max(0, ns_getmaxy(window))))
+    }
+
+    public func draw(_ runs: [CellRun]) {
+        guard !isShutDown, !isSuspended else { return }
+        let bounds = Rect(size: size)
+        for run in runs {
+            let y = run.origin.y
+            guard y >= 0, y < bounds.height else { continue }
+            for (offset, cell) in run.cells.enumerated() where !cell.isContinuation {
+                let x = run.origin.x + offset
+                guard x >= 0, x < bounds.width else { continue }
+                drawCell(cell, x: x, y: y, limit: bounds.width)
+            }
+        }
+    }
+
+    public func setCursor(_ position: Point?) {
+        cursor = position
+    }
+
+    public func present() {
+        guard !isShutDown, !isSuspended else { return }
+        let bounds = Rect(size: size)
+        if let cursor, bounds.contains(cursor) {
+            wmove(window, Int32(cursor.y), Int32(cursor.x))
+            if !cursorShown { curs_set(1); cursorShown = true }
+        } else if cursorShown {
+            curs_set(0)
+            cursorShown = false
+        }
+        wrefresh(window)
+    }
+
+    public func readEvent(timeout: Duration?) -> InputEvent? {
+        guard !isShutDown, !isSuspended else { return nil }
+        wtimeout(window, timeout.map { Int32(clamping: CursesBackend.milliseconds($0)) } ?? -1)
+        var code: wint_t = 0
+        let status = wget_wch(window, &code)
+        switch status {
+        case OK:
+            return characterEvent(code)
+        case KEY_CODE_YES:
+            return keyCodeEvent(Int32(bitPattern: code))
+        default:
+            return nil  // timeout, or interrupted by a signal
+        }
+    }
+
+    public func suspend() {
+        guard !isShutDown, !isSuspended else { return }
+        isSuspended = true
+        if cursorShown { curs_set(1) }
+        def_prog_mode()
+        endwin()
+        fflush(ns_curses_stdout())
+    }
+
+    public func resume() {
+        guard !isShutDown, isSuspended else { return }
+        isSuspended = false
+        reset_prog_mode()
+        curs_set(cursorShown ? 1 : 0)
+        clearok(ns_curscr(), true)  // the screen was scribbled on: repaint all of it
+        wrefresh(window)
+    }
+
+    // MARK: drawing
+
+    private func drawCell(_ cell: Cell, x: Int, y: Int, limit: Int) {
+        let (attributes, pair) = palette.resolve(cell.style)
+        let text = CursesBackend.cursesText(for: cell)
+        let pad = text.padding && x + 1 < limit
+        text.chars.withUnsafeBufferPointer { buffer in
+            _ = ns_put_cell(window, Int32(y), Int32(x), buffer.baseAddress, attributes, pair)
+        }
+        if pad {
+            let space: [wchar_t] = [0x20, 0]
+            space.withUnsafeBufferPointer { buffer in
+                _ = ns_put_cell(window, Int32(y), Int32(x + 1), buffer.baseAddress, attributes, pair)
+            }
+        }
+    }
+
+    /// What to hand curses for a cell so that curses' idea of its width (the C library's
+    /// `wcwidth`) matches the grid's: the base scalar plus up to four zero-width marks; a wide
+    /// cell whose base the C library thinks narrow is drawn narrow plus a padding space; an
+    /// unprintable base becomes U+FFFD.
+    static func cursesText(for cell: Cell) -> (chars: [wchar_t], padding: Bool) {
+        let scalars = Array(cell.character.unicodeScalars)
+        let base = scalars.first ?? " "
+        let baseWidth = Int(ns_wcwidth(wchar_t(bitPattern: base.value)))
+        var chars: [wchar_t] = []
+        var padding = false
+        switch (cell.width, baseWidth) {
+        case (2, 2), (1, 1):
+            chars.append(wchar_t(bitPattern: base.value))
+            for scalar in scalars.dropFirst() {
+                let v = scalar.value
+                guard chars.count < 5, v != 0x200D, ns_wcwidth(wchar_t(bitPattern: v)) == 0 else { break }
+                chars.append(wchar_t(bitPattern: v))
+            }
+        case (2, 1):
+            chars.append(wchar_t(bitPattern: base.value))
+            padding = true
+        case (2, _):
+            chars.append(0xFFFD)
+            padding = true
+        default:
+            chars.append(0xFFFD)
+        }
+        chars.append(0)
+        return (chars, padding)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        if seconds < 0 { return 0 }
+        if seconds > Int64(Int32.max) / 1000 { return Int64(Int32.max) }
+        return seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+    }
+}
+
+@available(*, unavailable, message: "curses is confined to one thread")
+extension CursesBackend: Sendable {}

@@ -1,0 +1,171 @@
+import CEditLine
+import TUICore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A `LineEditor` on libedit: emacs-style editing, history (optionally kept in a file) and tab
+/// completion through `completer`.
+///
+/// When stdin or stdout is not a terminal (a script piped in), lines are read plainly with no
+/// prompt and no editing; history still records what `addHistory` is given.
+///
+/// Not thread-safe and not `Sendable`: use it from one thread. Do not use it while a
+/// `CursesBackend` owns the screen: call the backend's `suspend()` first and `resume()` after.
+/// ctrl-c is libedit's default (the signal reaches the process, after the terminal has been
+/// restored); ctrl-d on an empty line ends input (`readLine()` returns nil).
+public final class EditLineEditor: LineEditor {
+    public var prompt: String {
+        didSet { setPromptBuffer() }
+    }
+    public var completer: ((_ line: String, _ cursor: Int) -> [String])?
+    public var wordBreakCharacters: Set<Character> = LineCompletion.defaultBreaks
+    /// Add a space after a unique completion (see `LineCompletion.complete`).
+    public var appendSpaceAfterCompletion = true
+    /// True when libedit is in use (stdin and stdout are terminals).
+    public let isInteractive: Bool
+
+    private let history: OpaquePointer  // History *
+    private let programName: String
+    private var promptBuffer: UnsafeMutablePointer<CChar>
+
+    /// - Parameters:
+    ///   - programName: the name libedit uses to pick settings from `~/.editrc`.
+    ///   - historySize: entries kept in memory (and saved).
+    ///   - interactive: force line editing on or off; by default it is on when stdin and
+    ///     stdout are terminals.
+    public init(programName: String = "ninescope", prompt: String = "> ", historySize: Int = 1000,
+                interactive: Bool? = nil) {
+        self.prompt = prompt
+        self.programName = programName
+        self.promptBuffer = strdup(prompt)
+        self.isInteractive = interactive ?? (isatty(0) != 0 && isatty(1) != 0)
+        guard let history = history_init() else { fatalError("libedit: history_init failed (out of memory)") }
+        self.history = history
+        _ = ns_history_setsize(history, Int32(clamping: historySize))
+        _ = ns_history_setunique(history, 1)
+    }
+
+    deinit {
+        history_end(history)
+        free(promptBuffer)
+    }
+
+    /// A libedit instance for one `readLine()`. libedit saves the tty modes when it starts and
+    /// puts them back when it ends, so it must not outlive the read: a long-lived instance
+    /// torn down later (say, after curses took the terminal back) would undo curses' raw mode.
+    private func startEditLine() -> OpaquePointer? {
+        TerminalEnvironment.ensureUTF8Locale()
+        guard let editLine = el_init(programName, ns_stdin(), ns_stdout(), ns_stderr()) else { return nil }
+        _ = ns_el_set_clientdata(editLine, Unmanaged.passUnretained(self).toOpaque())
+        _ = ns_el_set_editor(editLine, "emacs")
+        _ = ns_el_set_signal(editLine, 1)
+        _ = ns_el_set_hist(editLine, history)
+        _ = ns_el_set_prompt(editLine, { editLine in
+            guard let editLine, let editor = EditLineEditor.from(editLine) else { return nil }
+            return editor.promptBuffer
+        })
+        _ = ns_el_addfn(editLine, "ns-complete", "Complete the word before the cursor", { editLine, _ in
+            guard let editLine, let editor = EditLineEditor.from(editLine) else { return UInt8(CC_ERROR) }
+            return editor.complete(editLine)
+        })
+        _ = ns_el_bind(editLine, "^I", "ns-complete")
+        _ = el_source(editLine, nil)  // the user's ~/.editrc, if any
+        return editLine
+    }
+
+    private static func from(_ editLine: OpaquePointer) -> EditLineEditor? {
+        guard let data = ns_el_get_clientdata(editLine) else { return nil }
+        return Unmanaged<EditLineEditor>.fromOpaque(data).takeUnretainedValue()
+    }
+
+    private func setPromptBuffer() {
+        free(promptBuffer)
+        promptBuffer = strdup(prompt)
+    }
+
+    // MARK: LineEditor
+
+    public func readLine() -> String? {
+        guard isInteractive, let editLine = startEditLine() else {
+            return Swift.readLine(strippingNewline: true)
+        }
+        defer { el_end(editLine) }
+        var count: Int32 = 0
+        guard let raw = el_gets(editLine, &count), count > 0 else { return nil }
+        var line = String(cString: raw)  // copied before el_end frees the buffer
+        if line.hasSuffix("\n") { line.removeLast() }
+        return line
+    }
+
+    public func addHistory(_ line: String) {
+        guard line.contains(where: { !$0.isWhitespace }) else { return }
+        _ = ns_history_enter(history, line)
+    }
+
+    /// The history, oldest first.
+    public var historyEntries: [String] {
+        var entries: [String] = []
+        var event = HistEvent()
+        guard ns_history_first(history, &event) else { return [] }
+        repeat {
+            entries.append(String(cString: event.str))
+        } while ns_history_next(history, &event)
+        return entries.reversed()
+    }
+
+    public func loadHistory(from path: String) throws {
+        guard access(path, F_OK) == 0 else { return }
+        _ = ns_history_clear(history)
+        guard ns_history_load(history, path) >= 0 else {
+            throw LineEditorError(path: path, reason: "cannot read history")
+        }
+    }
+
+    public func saveHistory(to path: String) throws {
+        guard ns_history_save(history, path) >= 0 else {
+            throw LineEditorError(path: path, reason: "cannot write history")
+        }
+    }
+
+    // MARK: completion
+
+    /// Runs on tab: completes the word before the cursor, lists candidates when ambiguous.
+    private func complete(_ editLine: OpaquePointer) -> UInt8 {
+        guard let completer, let info = el_line(editLine)?.pointee else { return UInt8(CC_REFRESH_BEEP) }
+        let before = EditLineEditor.text(from: info.buffer, to: info.cursor)
+        let after = EditLineEditor.text(from: info.cursor, to: info.lastchar)
+        let line = before + after
+        let cursor = before.count
+        let result = LineCompletion.complete(line: line, cursor: cursor, candidates: completer(line, cursor),
+                                             breaks: wordBreakCharacters, appendSpace: appendSpaceAfterCompletion)
+        switch result.kind {
+        case .none:
+            return UInt8(CC_REFRESH_BEEP)
+        case .unique, .commonPrefix:
+            el_deletestr(editLine, Int32(result.word.unicodeScalars.count))
+            guard el_insertstr(editLine, result.replacement) == 0 else { return UInt8(CC_REFRESH_BEEP) }
+            return UInt8(CC_REFRESH)
+        case .ambiguous:
+            let width = Int(ns_terminal_columns(1))
+            let out = ns_stdout()
+            fputs("\n", out)
+            for row in LineCompletion.columns(result.candidates, width: width > 0 ? width : 80) {
+                fputs(row + "\n", out)
+            }
+            fflush(out)
+            return UInt8(CC_REDISPLAY)
+        }
+    }
+
+    private static func text(from start: UnsafePointer<CChar>?, to end: UnsafePointer<CChar>?) -> String {
+        guard let start, let end, end > start else { return "" }
+        let bytes = UnsafeRawBufferPointer(start: start, count: end - start)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+@available(*, unavailable, message: "libedit is confined to one thread")
+extension EditLineEditor: Sendable {}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func NinePServerTestsPlaceholder() { #expect(Bool(true)) }
