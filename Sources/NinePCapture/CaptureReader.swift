@@ -3,63 +3,42 @@
 ///     var reader = try CaptureReader(bytes: fileBytes)
 ///     while let packet = reader.next() { … }
 ///     if reader.truncatedTail { … }
+///
+/// Streaming: pass the first chunk (at least 4 bytes) to `init`, drain `next()`, then `append(_:)` each
+/// further chunk and drain again. `truncatedTail` after the last chunk means the file ends mid-block.
 public struct CaptureReader: IteratorProtocol, Sendable {
-    enum Inner: Sendable {
-        case pcap(PcapReader)
-        case pcapng(PcapngReader)
-    }
-
-    var inner: Inner
+    // Exactly one is non-nil. Optionals (not an enum) so that `append` mutates the buffer in place.
+    var pcap: PcapReader?
+    var pcapng: PcapngReader?
 
     /// Fails when the bytes are too short to identify or carry no pcap/pcapng magic.
     public init(bytes: [UInt8]) throws(CaptureError) {
         guard let magic = bytes.u32(0, bigEndian: true) else { throw .tooShort(count: bytes.count) }
         if magic == PcapngReader.sectionHeaderBlockType {
-            inner = .pcapng(try PcapngReader(bytes: bytes))
+            pcapng = try PcapngReader(bytes: bytes)
         } else {
-            inner = .pcap(try PcapReader(bytes: bytes))
+            pcap = try PcapReader(bytes: bytes)
         }
     }
 
-    public var format: CaptureFormat {
-        switch inner {
-        case .pcap: return .pcap
-        case .pcapng: return .pcapng
-        }
-    }
+    public var format: CaptureFormat { pcapng == nil ? .pcap : .pcapng }
 
     public mutating func next() -> CapturedPacket? {
-        switch inner {
-        case .pcap(var reader):
-            let packet = reader.next()
-            inner = .pcap(reader)
-            return packet
-        case .pcapng(var reader):
-            let packet = reader.next()
-            inner = .pcapng(reader)
-            return packet
-        }
+        pcapng != nil ? pcapng?.next() : pcap?.next()
     }
 
-    public var truncatedTail: Bool {
-        switch inner {
-        case .pcap(let reader): return reader.truncatedTail
-        case .pcapng(let reader): return reader.truncatedTail
-        }
+    /// Adds the next bytes of the file; reading resumes where it stopped.
+    public mutating func append(_ more: [UInt8]) {
+        if pcapng != nil { pcapng?.append(more) } else { pcap?.append(more) }
     }
 
-    public var warnings: [CaptureWarning] {
-        switch inner {
-        case .pcap(let reader): return reader.warnings
-        case .pcapng(let reader): return reader.warnings
-        }
-    }
+    public var truncatedTail: Bool { pcapng?.truncatedTail ?? pcap?.truncatedTail ?? false }
+
+    public var warnings: [CaptureWarning] { pcapng?.warnings ?? pcap?.warnings ?? [] }
+
+    /// Packets returned so far.
+    public var packetCount: Int { pcapng?.packetCount ?? pcap?.packetCount ?? 0 }
 
     /// pcapng section headers met so far (empty for pcap).
-    public var sections: [PcapngSection] {
-        switch inner {
-        case .pcap: return []
-        case .pcapng(let reader): return reader.sections
-        }
-    }
+    public var sections: [PcapngSection] { pcapng?.sections ?? [] }
 }

@@ -1,16 +1,20 @@
-/// Reads a classic pcap file held in memory: both byte orders, microsecond (0xA1B2C3D4) and nanosecond
-/// (0xA1B23C4D) magic. Every read is bounds-checked; a file cut short yields every complete record before
-/// the cut, then `truncatedTail` becomes true with a warning "capture ends mid-block at offset N".
+/// Reads a classic pcap file: both byte orders, microsecond (0xA1B2C3D4) and nanosecond (0xA1B23C4D) magic.
+/// Every read is bounds-checked; a file cut short yields every complete record before the cut, then
+/// `truncatedTail` becomes true with a warning "capture ends mid-block at offset N".
+///
+/// Whole file in memory:
 ///
 ///     var reader = try PcapReader(bytes: fileBytes)
 ///     while let packet = reader.next() { … }
+///
+/// Streaming: start with the first chunk, call `next()` until nil, `append(_:)` the next chunk, and so on;
+/// `truncatedTail` then means "waiting for the rest of a record" until the final chunk.
 public struct PcapReader: IteratorProtocol, Sendable {
     public static let microsecondMagic: UInt32 = 0xA1B2_C3D4
     public static let nanosecondMagic: UInt32 = 0xA1B2_3C4D
     static let headerLength = 24
     static let recordHeaderLength = 16
 
-    public let bytes: [UInt8]
     /// True when the file's integers are big-endian.
     public private(set) var bigEndian = false
     /// True for the nanosecond-resolution variant.
@@ -24,45 +28,51 @@ public struct PcapReader: IteratorProtocol, Sendable {
     public private(set) var warnings: [CaptureWarning] = []
     /// Number of packets returned so far.
     public private(set) var packetCount = 0
-    private var offset = 0
+
+    var stream: ByteStream
+    private var headerRead = false
     private var finished = false
 
     /// Fails only when the first four bytes are not a pcap magic number. Fewer than 24 bytes of a pcap
     /// file is a truncated file (no packets, `truncatedTail`), not an error.
     public init(bytes: [UInt8]) throws(CaptureError) {
-        self.bytes = bytes
-        guard bytes.count >= 4 else {
-            markTruncated(at: 0)
-            return
+        stream = ByteStream(bytes)
+        if let raw = bytes.u32(0, bigEndian: true), Self.byteOrder(magic: raw) == nil {
+            throw .unrecognizedFormat(magic: raw)
         }
-        let raw = bytes.u32(0, bigEndian: true) ?? 0
-        switch raw {
-        case Self.microsecondMagic: bigEndian = true
-        case Self.nanosecondMagic: bigEndian = true; nanosecondResolution = true
-        case Self.microsecondMagic.byteSwapped: bigEndian = false
-        case Self.nanosecondMagic.byteSwapped: bigEndian = false; nanosecondResolution = true
-        default: throw .unrecognizedFormat(magic: raw)
+        readHeader()
+    }
+
+    /// (big-endian, nanoseconds) for a pcap magic read as big-endian.
+    static func byteOrder(magic: UInt32) -> (Bool, Bool)? {
+        switch magic {
+        case microsecondMagic: return (true, false)
+        case nanosecondMagic: return (true, true)
+        case microsecondMagic.byteSwapped: return (false, false)
+        case nanosecondMagic.byteSwapped: return (false, true)
+        default: return nil
         }
-        guard bytes.count >= Self.headerLength else {
-            markTruncated(at: 0)
-            return
+    }
+
+    /// Adds the next bytes of the file; reading resumes where it stopped.
+    public mutating func append(_ more: [UInt8]) {
+        stream.append(more)
+        if truncatedTail {
+            truncatedTail = false
+            finished = false
+            warnings.removeLast()
         }
-        versionMajor = bytes.u16(4, bigEndian: bigEndian) ?? 0
-        versionMinor = bytes.u16(6, bigEndian: bigEndian) ?? 0
-        snapLength = bytes.u32(16, bigEndian: bigEndian) ?? 0
-        // Low 16 bits are the link type; higher bits carry FCS information we do not need.
-        linkType = LinkType(rawValue: (bytes.u32(20, bigEndian: bigEndian) ?? 0) & 0xFFFF)
-        offset = Self.headerLength
     }
 
     /// The next complete packet record, or nil at the end (check `truncatedTail` then).
     public mutating func next() -> CapturedPacket? {
+        if !headerRead { readHeader() }
         guard !finished else { return nil }
-        if offset >= bytes.count {
-            finished = true
+        let bytes = stream.buffer
+        let start = stream.offset
+        if start >= bytes.count {
             return nil
         }
-        let start = offset
         guard let seconds = bytes.u32(start, bigEndian: bigEndian),
               let fraction = bytes.u32(start + 4, bigEndian: bigEndian),
               let included = bytes.u32(start + 8, bigEndian: bigEndian),
@@ -71,12 +81,12 @@ public struct PcapReader: IteratorProtocol, Sendable {
             markTruncated(at: start)
             return nil
         }
-        offset = start + Self.recordHeaderLength + Int(included)
+        stream.offset = start + Self.recordHeaderLength + Int(included)
         packetCount += 1
         let nanos = Timestamps.nanos(seconds: UInt64(seconds), fraction: UInt64(fraction),
                                      decimals: nanosecondResolution ? 9 : 6)
-        return CapturedPacket(number: packetCount, fileOffset: start, timestampNanos: nanos, linkType: linkType,
-                              data: data, originalLength: Int(original))
+        return CapturedPacket(number: packetCount, fileOffset: stream.base + start, timestampNanos: nanos,
+                              linkType: linkType, data: data, originalLength: Int(original))
     }
 
     /// Every remaining packet.
@@ -86,9 +96,51 @@ public struct PcapReader: IteratorProtocol, Sendable {
         return packets
     }
 
+    private mutating func readHeader() {
+        let bytes = stream.buffer
+        guard bytes.count >= Self.headerLength else {
+            if !truncatedTail { markTruncated(at: 0) }
+            return
+        }
+        guard let (big, nano) = Self.byteOrder(magic: bytes.u32(0, bigEndian: true) ?? 0) else {
+            finished = true
+            warnings.append(CaptureWarning(offset: 0, message: "not a pcap file"))
+            return
+        }
+        bigEndian = big
+        nanosecondResolution = nano
+        versionMajor = bytes.u16(4, bigEndian: bigEndian) ?? 0
+        versionMinor = bytes.u16(6, bigEndian: bigEndian) ?? 0
+        snapLength = bytes.u32(16, bigEndian: bigEndian) ?? 0
+        // Low 16 bits are the link type; higher bits carry FCS information we do not need.
+        linkType = LinkType(rawValue: (bytes.u32(20, bigEndian: bigEndian) ?? 0) & 0xFFFF)
+        stream.offset = Self.headerLength
+        headerRead = true
+    }
+
     private mutating func markTruncated(at offset: Int) {
         finished = true
         truncatedTail = true
-        warnings.append(CaptureWarning(offset: offset, message: "capture ends mid-block at offset \(offset)"))
+        let fileOffset = stream.base + offset
+        warnings.append(CaptureWarning(offset: fileOffset, message: "capture ends mid-block at offset \(fileOffset)"))
+    }
+}
+
+/// A growing window onto a file's bytes: `buffer[0]` is at file offset `base`; bytes before `offset` are
+/// consumed and dropped once enough of them pile up.
+struct ByteStream: Sendable {
+    var buffer: [UInt8]
+    var base = 0
+    var offset = 0
+
+    init(_ bytes: [UInt8]) { buffer = bytes }
+
+    mutating func append(_ more: [UInt8]) {
+        if offset >= 1 << 16, offset >= buffer.count / 2 {
+            buffer.removeSubrange(0..<offset)
+            base += offset
+            offset = 0
+        }
+        buffer += more
     }
 }

@@ -20,7 +20,7 @@ extension PcapngReader {
             let length = Int(bytes.u16(cursor + 2, bigEndian: bigEndian) ?? 0)
             if code == 0 { break }
             guard cursor + 4 + length <= range.upperBound, let value = bytes.bytes(cursor + 4, length) else {
-                warn(at: blockOffset, "block at offset \(blockOffset): option \(code) runs past the block")
+                warn(at: blockOffset, "block at offset \(stream.base + blockOffset): option \(code) runs past the block")
                 break
             }
             result.append(Option(code: code, value: value))
@@ -32,16 +32,16 @@ extension PcapngReader {
     /// Returns false when reading must stop (unsupported version).
     mutating func readSectionHeader(body: Range<Int>, blockOffset: Int) -> Bool {
         guard body.count >= 16 else {
-            stop(at: blockOffset, "section header too short at offset \(blockOffset)")
+            stop(at: blockOffset, "section header too short at offset \(stream.base + blockOffset)")
             return false
         }
         let major = bytes.u16(body.lowerBound + 4, bigEndian: bigEndian) ?? 0
         let minor = bytes.u16(body.lowerBound + 6, bigEndian: bigEndian) ?? 0
         guard major == 1 else {
-            stop(at: blockOffset, "unsupported pcapng version \(major).\(minor) at offset \(blockOffset)")
+            stop(at: blockOffset, "unsupported pcapng version \(major).\(minor) at offset \(stream.base + blockOffset)")
             return false
         }
-        var section = PcapngSection(fileOffset: blockOffset, bigEndian: bigEndian, versionMajor: major,
+        var section = PcapngSection(fileOffset: stream.base + blockOffset, bigEndian: bigEndian, versionMajor: major,
                                     versionMinor: minor, userApplication: nil, hardware: nil,
                                     operatingSystem: nil, comments: [])
         for option in options(in: (body.lowerBound + 16)..<body.upperBound, blockOffset: blockOffset) {
@@ -60,7 +60,7 @@ extension PcapngReader {
 
     mutating func readInterfaceDescription(body: Range<Int>, blockOffset: Int) {
         guard body.count >= 8 else {
-            warn(at: blockOffset, "interface description too short at offset \(blockOffset)")
+            warn(at: blockOffset, "interface description too short at offset \(stream.base + blockOffset)")
             // Keep interface numbering aligned with the writer's.
             interfaces.append(PcapngInterface(linkType: LinkType(rawValue: 0xFFFF), snapLength: 0,
                                               timestampResolution: 6, timestampOffsetSeconds: 0))
@@ -146,7 +146,7 @@ extension PcapngReader {
             Timestamps.nanos(units: $0, tsresol: interface.timestampResolution,
                              offsetSeconds: interface.timestampOffsetSeconds)
         })
-        return CapturedPacket(number: nextPacketNumber(), fileOffset: blockOffset, timestampNanos: nanos,
+        return CapturedPacket(number: nextPacketNumber(), fileOffset: stream.base + blockOffset, timestampNanos: nanos,
                               linkType: interface.linkType, data: data, originalLength: original,
                               interfaceID: interfaceID, section: max(0, sections.count - 1),
                               comments: comments, flags: flags)
@@ -154,7 +154,7 @@ extension PcapngReader {
 
     private mutating func corrupt(_ blockOffset: Int, _ message: String) -> CapturedPacket? {
         let number = nextPacketNumber() // keep numbering aligned with tshark's frame.number
-        warn(at: blockOffset, packet: number, "block at offset \(blockOffset): \(message); skipped")
+        warn(at: blockOffset, packet: number, "block at offset \(stream.base + blockOffset): \(message); skipped")
         return nil
     }
 }

@@ -2,7 +2,8 @@
 /// each with its own byte order and interfaces), interface description blocks (if_tsresol, if_tsoffset),
 /// enhanced, simple and obsolete packet blocks; every other block type is skipped. Every read is
 /// bounds-checked; a file cut short yields every complete packet before the cut, then `truncatedTail`
-/// becomes true with a warning "capture ends mid-block at offset N".
+/// becomes true with a warning "capture ends mid-block at offset N". Streaming works as for `PcapReader`:
+/// `append(_:)` the next chunk after `next()` returned nil.
 public struct PcapngReader: IteratorProtocol, Sendable {
     public static let sectionHeaderBlockType: UInt32 = 0x0A0D_0D0A
     public static let byteOrderMagic: UInt32 = 0x1A2B_3C4D
@@ -14,7 +15,6 @@ public struct PcapngReader: IteratorProtocol, Sendable {
         static let enhancedPacket: UInt32 = 6
     }
 
-    public let bytes: [UInt8]
     /// Section headers met so far (the first is read by `init`).
     public internal(set) var sections: [PcapngSection] = []
     /// Interfaces of the current section, in id order.
@@ -23,15 +23,17 @@ public struct PcapngReader: IteratorProtocol, Sendable {
     public private(set) var warnings: [CaptureWarning] = []
     public private(set) var packetCount = 0
 
-    var offset = 0
+    var stream: ByteStream
+    var bytes: [UInt8] { stream.buffer }
     var bigEndian = false
     private var finished = false
+    private var started = false
     private var lastTimestamp: Int64 = 0
 
     /// Fails when the bytes do not start with a section header block or its version is not 1.x.
     /// Fewer than 12 bytes of one is a truncated file (no packets, `truncatedTail`), not an error.
     public init(bytes: [UInt8]) throws(CaptureError) {
-        self.bytes = bytes
+        stream = ByteStream(bytes)
         guard let type = bytes.u32(0, bigEndian: true) else {
             markTruncated(at: 0)
             return
@@ -54,6 +56,16 @@ public struct PcapngReader: IteratorProtocol, Sendable {
         readBlocks(stopAfterSectionHeader: false)
     }
 
+    /// Adds the next bytes of the file; reading resumes where it stopped.
+    public mutating func append(_ more: [UInt8]) {
+        stream.append(more)
+        if truncatedTail {
+            truncatedTail = false
+            finished = false
+            warnings.removeLast()
+        }
+    }
+
     /// Every remaining packet.
     public mutating func readAll() -> [CapturedPacket] {
         var packets: [CapturedPacket] = []
@@ -64,11 +76,12 @@ public struct PcapngReader: IteratorProtocol, Sendable {
     @discardableResult
     private mutating func readBlocks(stopAfterSectionHeader: Bool) -> CapturedPacket? {
         while !finished {
-            if offset >= bytes.count {
-                finished = true
+            let start = stream.offset
+            if start >= bytes.count { return nil }
+            if !started, bytes.u32(start, bigEndian: true) != Self.sectionHeaderBlockType, bytes.has(start, 4) {
+                stop(at: start, "not a pcapng file")
                 return nil
             }
-            let start = offset
             guard let rawType = bytes.u32(start, bigEndian: true), bytes.has(start, 12) else {
                 markTruncated(at: start)
                 return nil
@@ -80,14 +93,14 @@ public struct PcapngReader: IteratorProtocol, Sendable {
                 } else if magic == Self.byteOrderMagic.byteSwapped {
                     bigEndian = false
                 } else {
-                    stop(at: start, "section header with bad byte-order magic at offset \(start)")
+                    stop(at: start, "section header with bad byte-order magic at offset \(stream.base + start)")
                     return nil
                 }
             }
             let type = bytes.u32(start, bigEndian: bigEndian) ?? 0
             let length = Int(bytes.u32(start + 4, bigEndian: bigEndian) ?? 0)
             guard length >= 12, length % 4 == 0 else {
-                stop(at: start, "invalid block length \(length) at offset \(start)")
+                stop(at: start, "invalid block length \(length) at offset \(stream.base + start)")
                 return nil
             }
             guard bytes.has(start, length) else {
@@ -95,12 +108,13 @@ public struct PcapngReader: IteratorProtocol, Sendable {
                 return nil
             }
             if bytes.u32(start + length - 4, bigEndian: bigEndian) != UInt32(length) {
-                warn(at: start, "block at offset \(start): trailing length differs from leading length")
+                warn(at: start, "block at offset \(stream.base + start): trailing length differs from leading length")
             }
-            offset = start + length
+            stream.offset = start + length
             let body = (start + 8)..<(start + length - 4)
             switch type {
             case Self.sectionHeaderBlockType:
+                started = true
                 guard readSectionHeader(body: body, blockOffset: start) else { return nil }
                 if stopAfterSectionHeader { return nil }
             case BlockType.interfaceDescription:
@@ -114,19 +128,21 @@ public struct PcapngReader: IteratorProtocol, Sendable {
         return nil
     }
 
+    /// Block offsets inside the reader are buffer offsets; these helpers turn them into file offsets.
     mutating func markTruncated(at offset: Int) {
         finished = true
         truncatedTail = true
-        warnings.append(CaptureWarning(offset: offset, message: "capture ends mid-block at offset \(offset)"))
+        let fileOffset = stream.base + offset
+        warnings.append(CaptureWarning(offset: fileOffset, message: "capture ends mid-block at offset \(fileOffset)"))
     }
 
     mutating func stop(at offset: Int, _ message: String) {
         finished = true
-        warnings.append(CaptureWarning(offset: offset, message: message))
+        warnings.append(CaptureWarning(offset: stream.base + offset, message: message))
     }
 
     mutating func warn(at offset: Int, packet: Int? = nil, _ message: String) {
-        warnings.append(CaptureWarning(offset: offset, packet: packet, message: message))
+        warnings.append(CaptureWarning(offset: stream.base + offset, packet: packet, message: message))
     }
 
     mutating func nextPacketNumber() -> Int {
