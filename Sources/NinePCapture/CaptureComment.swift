@@ -1,3 +1,4 @@
+import NinePWire
 /// The compact `key=value` text ninescope writes into pcapng comments, and its parser.
 ///
 /// Format: the word `ninescope`, then space-separated `key=value` pairs. Values are percent-encoded:

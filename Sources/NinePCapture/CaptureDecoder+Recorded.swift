@@ -1,3 +1,4 @@
+import NinePWire
 // The exact path for packets that carry ninescope's own metadata comments.
 
 extension CaptureDecoder {

@@ -1,3 +1,4 @@
+import NinePWire
 /// Turns captured packets into `CaptureEvent`s.
 ///
 /// Packets whose pcapng comment is ninescope metadata (see `PcapngWriter`) take the exact path: the
@@ -92,13 +93,13 @@ public struct CaptureDecoder: Sendable {
     }
 
     mutating func allocateID(preferring wanted: Int?) -> ConnectionID {
-        if let wanted, wanted >= 0, !usedIDs.contains(wanted) {
+        if let wanted, wanted >= 0, wanted <= Int(UInt32.max), !usedIDs.contains(wanted) {
             usedIDs.insert(wanted)
-            return ConnectionID(wanted)
+            return ConnectionID(UInt32(wanted))
         }
         while usedIDs.contains(nextFreeID) { nextFreeID += 1 }
         usedIDs.insert(nextFreeID)
-        return ConnectionID(nextFreeID)
+        return ConnectionID(UInt32(truncatingIfNeeded: nextFreeID))
     }
 
     private mutating func relabelForeign(_ event: CaptureEvent) -> CaptureEvent {

@@ -1,25 +1,4 @@
-/// Marks ninescope records on a frame it captured.
-public struct FrameMarks: OptionSet, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    /// The frame was sent by the user (REPL or injection), not by the client or server.
-    public static let injected = FrameMarks(rawValue: 1 << 0)
-    /// The frame was held or edited by an intercept before it was forwarded.
-    public static let intercepted = FrameMarks(rawValue: 1 << 1)
-    /// The frame did not decode as 9P.
-    public static let malformed = FrameMarks(rawValue: 1 << 2)
-
-    /// Names in a fixed order, as written in capture comments.
-    public static let names: [(FrameMarks, String)] = [
-        (.injected, "injected"), (.intercepted, "intercepted"), (.malformed, "malformed"),
-    ]
-
-    /// `injected,malformed`; empty when no mark is set.
-    public var description: String {
-        Self.names.filter { contains($0.0) }.map(\.1).joined(separator: ",")
-    }
-}
+import NinePWire
 
 /// What ninescope recorded about a connection or frame in its own captures; absent for foreign captures.
 public struct CaptureMetadata: Hashable, Sendable {

@@ -1,22 +1,3 @@
-/// A connection number, small and assigned in order of first appearance (0, 1, 2, …). Captures written
-/// by ninescope record the proxy's own numbers, which the reader restores.
-public struct ConnectionID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var rawValue: Int
-    public init(rawValue: Int) { self.rawValue = rawValue }
-    public init(_ rawValue: Int) { self.rawValue = rawValue }
-    public var description: String { "#\(rawValue)" }
-    public static func < (lhs: ConnectionID, rhs: ConnectionID) -> Bool { lhs.rawValue < rhs.rawValue }
-}
-
-/// Which way bytes travel on a connection.
-public enum Direction: String, Hashable, Sendable, CaseIterable {
-    /// Client → server (9P T-messages).
-    case toServer
-    /// Server → client (9P R-messages).
-    case toClient
-
-    public var reversed: Direction { self == .toServer ? .toClient : .toServer }
-}
 
 /// A pcap/pcapng link-layer type (LINKTYPE_* values from the tcpdump registry).
 public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {

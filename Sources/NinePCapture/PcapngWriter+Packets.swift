@@ -1,3 +1,4 @@
+import NinePWire
 // Packet synthesis for PcapngWriter: Ethernet/IPv4/TCP bytes and pcapng blocks.
 
 extension PcapngWriter {

@@ -1,3 +1,4 @@
+import NinePWire
 /// Writes ninescope captures: pcapng that Wireshark and tshark decode as 9P with no plugin
 /// (`tshark -n -r FILE` decodes port 564 as 9P by itself; another server port needs
 /// `-d tcp.port==PORT,9p`). The writer is pure: every call returns the bytes to append to the file.

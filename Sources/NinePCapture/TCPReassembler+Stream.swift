@@ -1,3 +1,4 @@
+import NinePWire
 // Per-direction sequence tracking for TCPReassembler.
 
 extension TCPReassembler {

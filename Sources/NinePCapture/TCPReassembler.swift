@@ -1,3 +1,4 @@
+import NinePWire
 /// Options for turning TCP segments into ordered byte streams.
 public struct ReassemblyOptions: Hashable, Sendable {
     /// Ports that mark the 9P server side of a connection (default: 564).
@@ -110,7 +111,7 @@ public struct TCPReassembler: Sendable {
 
     private mutating func newFlow(for segment: TCPSegment, t: Int64, events: inout [CaptureEvent]) -> Flow {
         let (client, server) = Self.roles(for: segment, ninePPorts: options.ninePPorts)
-        let id = ConnectionID(nextID)
+        let id = ConnectionID(UInt32(truncatingIfNeeded: nextID))
         nextID += 1
         events.append(.open(conn: id, client: client, server: server, timestampNanos: t, metadata: nil))
         return Flow(id: id, client: client, server: server)

@@ -1,3 +1,4 @@
+import NinePWire
 /// The tracker's inputs. Timestamps (`at`) are nanoseconds since the Unix epoch, supplied by the caller.
 public enum SessionEvent: Sendable {
     /// A connection began. Optional: a frame on an unknown connection opens it implicitly (without info).

@@ -1,3 +1,4 @@
+import NinePWire
 // Hand-built capture bytes for tests, written independently of the library's writer.
 @testable import NinePCapture
 

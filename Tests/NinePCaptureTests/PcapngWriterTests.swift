@@ -1,3 +1,4 @@
+import NinePWire
 import Testing
 @testable import NinePCapture
 
@@ -120,7 +121,7 @@ import Testing
         #expect(PcapngWriter.clientEndpoint(ConnectionID(19_999)).description == "10.0.1.1:59999")
         #expect(PcapngWriter.clientEndpoint(ConnectionID(20_000)).description == "10.0.1.2:40000")
         var seen = Set<Endpoint>()
-        for id in stride(from: 0, to: 200_000, by: 7) { seen.insert(PcapngWriter.clientEndpoint(ConnectionID(id))) }
+        for id in stride(from: 0, to: 200_000, by: 7) { seen.insert(PcapngWriter.clientEndpoint(ConnectionID(UInt32(id)))) }
         #expect(seen.count == (200_000 + 6) / 7)
     }
 

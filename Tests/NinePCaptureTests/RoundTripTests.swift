@@ -1,3 +1,4 @@
+import NinePWire
 import Testing
 @testable import NinePCapture
 

@@ -1,3 +1,4 @@
+import NinePWire
 import Testing
 @testable import NinePCapture
 
@@ -58,7 +59,7 @@ import Testing
         var writer = PcapngWriter(options: PcapngWriterOptions(maxSegmentSize: 1000))
         var file = writer.header()
         for id in 0..<4 {
-            file += writer.frame(conn: ConnectionID(id), direction: .toServer, t: Int64(id),
+            file += writer.frame(conn: ConnectionID(UInt32(id)), direction: .toServer, t: Int64(id),
                                  bytes: Fix.twrite(tag: 1, data: RoundTripTests.big))
         }
         let expected = try Self.whole(file)

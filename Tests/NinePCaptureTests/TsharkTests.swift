@@ -1,3 +1,4 @@
+import NinePWire
 import Foundation
 import Testing
 @testable import NinePCapture
