@@ -67,17 +67,30 @@ public enum MessageType: UInt8, Hashable, Sendable, CaseIterable, CustomStringCo
         self = t
     }
 
-    static let names: [MessageType: String] = {
-        var d: [MessageType: String] = [:]
-        for t in MessageType.allCases {
-            let raw = String(describing: t)   // e.g. "twalk" -> "Twalk"
-            d[t] = raw.prefix(1).uppercased() + raw.dropFirst()
-        }
-        return d
-    }()
+    // Spelled out: `String(describing:)` would call `description`, which reads this table (a re-entrant
+    // lazy initialisation that deadlocks).
+    static let names: [MessageType: String] = [
+        .tlerror: "Tlerror", .rlerror: "Rlerror", .tstatfs: "Tstatfs", .rstatfs: "Rstatfs",
+        .tlopen: "Tlopen", .rlopen: "Rlopen", .tlcreate: "Tlcreate", .rlcreate: "Rlcreate",
+        .tsymlink: "Tsymlink", .rsymlink: "Rsymlink", .tmknod: "Tmknod", .rmknod: "Rmknod",
+        .trename: "Trename", .rrename: "Rrename", .treadlink: "Treadlink", .rreadlink: "Rreadlink",
+        .tgetattr: "Tgetattr", .rgetattr: "Rgetattr", .tsetattr: "Tsetattr", .rsetattr: "Rsetattr",
+        .txattrwalk: "Txattrwalk", .rxattrwalk: "Rxattrwalk", .txattrcreate: "Txattrcreate", .rxattrcreate: "Rxattrcreate",
+        .treaddir: "Treaddir", .rreaddir: "Rreaddir", .tfsync: "Tfsync", .rfsync: "Rfsync",
+        .tlock: "Tlock", .rlock: "Rlock", .tgetlock: "Tgetlock", .rgetlock: "Rgetlock",
+        .tlink: "Tlink", .rlink: "Rlink", .tmkdir: "Tmkdir", .rmkdir: "Rmkdir",
+        .trenameat: "Trenameat", .rrenameat: "Rrenameat", .tunlinkat: "Tunlinkat", .runlinkat: "Runlinkat",
+        .tversion: "Tversion", .rversion: "Rversion", .tauth: "Tauth", .rauth: "Rauth",
+        .tattach: "Tattach", .rattach: "Rattach", .terror: "Terror", .rerror: "Rerror",
+        .tflush: "Tflush", .rflush: "Rflush", .twalk: "Twalk", .rwalk: "Rwalk",
+        .topen: "Topen", .ropen: "Ropen", .tcreate: "Tcreate", .rcreate: "Rcreate",
+        .tread: "Tread", .rread: "Rread", .twrite: "Twrite", .rwrite: "Rwrite",
+        .tclunk: "Tclunk", .rclunk: "Rclunk", .tremove: "Tremove", .rremove: "Rremove",
+        .tstat: "Tstat", .rstat: "Rstat", .twstat: "Twstat", .rwstat: "Rwstat",
+    ]
     static let byLowerName: [String: MessageType] = {
         var d: [String: MessageType] = [:]
-        for t in MessageType.allCases { d[String(describing: t)] = t }
+        for (t, n) in names { d[n.lowercased()] = t }
         return d
     }()
 }
