@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "InspectorCoreTests", dependencies: ["InspectorCore", "NinePTestSupport"], swiftSettings: strict),
         .testTarget(name: "InspectorUITests", dependencies: ["InspectorUI", "InspectorCore", "TUICore", "NinePTestSupport"], swiftSettings: strict),
         .testTarget(name: "NinePREPLTests", dependencies: ["NinePREPL", "NinePWire", "NinePTestSupport"], swiftSettings: strict),
-        .testTarget(name: "TUICoreTests", dependencies: ["TUICore", "NinePTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TUICoreTests", dependencies: ["TUICore", "NinePTestSupport", "TerminalIO"], swiftSettings: strict),
         // End-to-end: runs the built `ninescope` binary against real peers (diod, tshark, tcpdump, tmux).
         .testTarget(name: "IntegrationTests", dependencies: ["NinePWire", "NinePTestSupport"], swiftSettings: strict),
     ]

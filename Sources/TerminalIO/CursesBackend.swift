@@ -28,16 +28,20 @@ public final class CursesBackend: TerminalBackend {
         public var mouse: Bool
         /// How long a lone ESC waits for the rest of an escape sequence.
         public var escapeDelay: Duration
-        /// Install handlers that leave curses mode before the process dies of SIGINT, SIGTERM,
-        /// SIGHUP or SIGQUIT (only for signals still at their default action).
-        public var restoreTerminalOnSignals: Bool
+        /// Leave curses mode when the process exits or dies of SIGINT, SIGTERM, SIGHUP or
+        /// SIGQUIT (handlers are installed only for signals still at their default action).
+        public var restoreTerminalOnExit: Bool
+        /// The terminfo entry to use; nil means `$TERM`.
+        public var terminalType: String?
 
         public init(colors: Bool = !TerminalEnvironment.noColorRequested, mouse: Bool = true,
-                    escapeDelay: Duration = .milliseconds(25), restoreTerminalOnSignals: Bool = true) {
+                    escapeDelay: Duration = .milliseconds(25), restoreTerminalOnExit: Bool = true,
+                    terminalType: String? = nil) {
             self.colors = colors
             self.mouse = mouse
             self.escapeDelay = escapeDelay
-            self.restoreTerminalOnSignals = restoreTerminalOnSignals
+            self.restoreTerminalOnExit = restoreTerminalOnExit
+            self.terminalType = terminalType
         }
     }
 
@@ -50,30 +54,46 @@ public final class CursesBackend: TerminalBackend {
     public private(set) var isSuspended = false
 
     private let screen: OpaquePointer  // SCREEN *
+    private let ownedFiles: [UnsafeMutablePointer<FILE>]  // FILEs opened for non-standard fds
     private let window: UnsafeMutablePointer<WINDOW>
     private var palette: ColorPairs
     private var cursor: Point?
     private var cursorShown = false
 
-    /// Takes over the terminal on stdin/stdout. Throws when either is not a terminal or curses
+    /// Takes over the terminal on `input` and `output` (by default stdin and stdout; any other
+    /// descriptors are duplicated, not closed). Throws when either is not a terminal or curses
     /// cannot start (for example an unknown `TERM`).
-    public init(options: Options = Options()) throws(TerminalError) {
-        guard TerminalEnvironment.isTerminal(0), TerminalEnvironment.isTerminal(1) else {
+    public init(options: Options = Options(), input: Int32 = 0, output: Int32 = 1) throws(TerminalError) {
+        guard TerminalEnvironment.isTerminal(input), TerminalEnvironment.isTerminal(output) else {
             throw TerminalError.notATerminal
         }
         TerminalEnvironment.ensureUTF8Locale()
         self.options = options
-        if options.restoreTerminalOnSignals { ns_install_fatal_signal_handlers() }
-        guard let screen = newterm(nil, ns_curses_stdout(), ns_curses_stdin()) else {
-            if options.restoreTerminalOnSignals { ns_remove_fatal_signal_handlers() }
-            let term = getenv("TERM").map { String(cString: $0) } ?? "(unset)"
+        var owned: [UnsafeMutablePointer<FILE>] = []
+        func file(_ fd: Int32, standard: UnsafeMutablePointer<FILE>?, mode: String) -> UnsafeMutablePointer<FILE>? {
+            if let standard, fileno(standard) == fd { return standard }
+            let copy = dup(fd)
+            guard copy >= 0, let opened = fdopen(copy, mode) else { return nil }
+            owned.append(opened)
+            return opened
+        }
+        let inFile = file(input, standard: ns_curses_stdin(), mode: "r")
+        let outFile = file(output, standard: ns_curses_stdout(), mode: "w")
+        if options.restoreTerminalOnExit { ns_install_fatal_signal_handlers() }
+        guard let inFile, let outFile, let screen = newterm(options.terminalType, outFile, inFile) else {
+            if options.restoreTerminalOnExit { ns_remove_fatal_signal_handlers() }
+            owned.forEach { fclose($0) }
+            let term = options.terminalType ?? getenv("TERM").map { String(cString: $0) } ?? "(unset)"
             throw TerminalError.cursesFailed("curses does not know TERM=\(term)")
         }
         self.screen = screen
+        self.ownedFiles = owned
         set_term(screen)
-        ns_register_endwin_at_exit()
+        if options.restoreTerminalOnExit { ns_register_endwin_at_exit() }
         guard let window = ns_stdscr() else {
             endwin()
+            delscreen(screen)
+            owned.forEach { fclose($0) }
             throw TerminalError.cursesFailed("no standard screen")
         }
         self.window = window
@@ -114,16 +134,21 @@ public final class CursesBackend: TerminalBackend {
     public func shutdown() {
         guard !isShutDown else { return }
         isShutDown = true
-        if options.mouse { _ = mousemask(0, nil) }
-        curs_set(1)
-        if !isSuspended { endwin() }
-        if options.restoreTerminalOnSignals { ns_remove_fatal_signal_handlers() }
+        if !isSuspended {
+            if options.mouse { _ = mousemask(0, nil) }
+            curs_set(1)
+            endwin()
+        }
+        delscreen(screen)
+        ownedFiles.forEach { fclose($0) }
+        if options.restoreTerminalOnExit { ns_remove_fatal_signal_handlers() }
     }
 
     // MARK: TerminalBackend
 
     public var size: Size {
-        Size(width: Int(max(0, ns_getmaxx(window))), height: Int(max(0, ns_getmaxy(window))))
+        guard !isShutDown else { return .zero }
+        return Size(width: Int(max(0, ns_getmaxx(window))), height: Int(max(0, ns_getmaxy(window))))
     }
 
     public func draw(_ runs: [CellRun]) {

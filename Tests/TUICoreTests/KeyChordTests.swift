@@ -99,3 +99,19 @@ import TUICore
         #expect(bindings[KeyChord("g")] == nil)
     }
 }
+
+@Suite struct TerminfoKeyNameTests {
+    @Test(arguments: [
+        ("kUP5", "ctrl-up"), ("kDN2", "shift-down"), ("kLFT3", "alt-left"), ("kRIT6", "ctrl-shift-right"),
+        ("kHOM7", "ctrl-alt-home"), ("kEND8", "ctrl-alt-shift-end"), ("kNXT5", "ctrl-pgdn"), ("kPRV3", "alt-pgup"),
+        ("kDC5", "ctrl-delete"), ("kIC2", "shift-insert"),
+    ])
+    func extendedNames(name: String, chord: String) {
+        #expect(KeyChord(terminfoName: name)?.description == chord)
+    }
+
+    @Test(arguments: ["kUP", "kUP1", "kUP9", "kFOO5", "KEY_UP", "", "k5"])
+    func otherNamesAreNotKeys(name: String) {
+        #expect(KeyChord(terminfoName: name) == nil)
+    }
+}
