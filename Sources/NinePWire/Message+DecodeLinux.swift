@@ -94,7 +94,7 @@ extension Message {
             let fid = try r.fid(WireField("fid", .fid))
             let name = try r.string(WireField("name"))
             let attrSize = try r.u64(WireField("attr_size"))
-            let flags = try r.u32(WireField("flags", .hex))
+            let flags = try r.u32(WireField("flags", .xattrFlags))
             return .txattrcreate(Txattrcreate(fid: fid, name: name, attrSize: attrSize, flags: flags))
         case 33:
             return .rxattrcreate

@@ -6,7 +6,7 @@
 /// How a field's value is rendered in a field tree (and which names its bits carry).
 enum FieldFormat: Sendable {
     case dec, hex, size, fid, tag, msgType, openMode, dirMode, posixMode, lopenFlags, getattrMask
-    case setattrValid, errno, lockType, lockFlags, lockStatus, direntType, unlinkFlags, nUname, count
+    case setattrValid, errno, lockType, lockFlags, lockStatus, direntType, unlinkFlags, xattrFlags, nUname, count
 }
 
 /// A field descriptor: the manual's name, an optional element index (`wname[3]`), and a display format.

@@ -1,0 +1,194 @@
+extension Fcall {
+    /// Ordered fields for `--json`: `message` (manual name), `code` (type code), `tag`, then every field in
+    /// wire order under its manual name. Encodings:
+    /// - integers, fids, tags, counts: numbers (NOFID/NOTAG as their numeric values);
+    /// - strings: JSON strings; bytes that are not valid UTF-8 become U+FFFD and a twin `<name>_hex` member
+    ///   holds the exact bytes as hex (for walk names, `wname_hex` is an array parallel to `wname`);
+    /// - flag words: `{"value": n, "names": ["RDONLY", "LARGEFILE"]}`;
+    /// - enumerations (errno, lock type/status, dirent type): `{"value": 2, "name": "ENOENT"}` (name null
+    ///   when unknown);
+    /// - qids: `{"type": 128, "type_names": ["QTDIR"], "version": 0, "path": 16}`;
+    /// - data: `{"length": n, "hex": "…"}` (all bytes); Rreaddir adds `entries` (dirent objects) and
+    ///   directory Rread data that parses as stat entries is NOT expanded (the dialect's directory reads are
+    ///   indistinguishable from file data without the session);
+    /// - stat: an object of its fields (with `extension`, `n_uid`, `n_gid`, `n_muid` when present);
+    /// - unknown messages: `body` as data.
+    public var jsonObject: [(String, JSONValue)] {
+        var j = JSONFields()
+        j.members.append(("message", .string(message.name)))
+        j.num("code", message.typeCode)
+        j.num("tag", tag.rawValue)
+        message.appendJSON(to: &j)
+        return j.members
+    }
+
+    /// `jsonObject` as a value.
+    public var json: JSONValue { .object(jsonObject) }
+
+    /// One line of compact JSON (no trailing newline).
+    public var jsonLine: String { json.serialized }
+}
+
+struct JSONFields {
+    var members: [(String, JSONValue)] = []
+
+    mutating func num<T: BinaryInteger>(_ k: String, _ v: T) { members.append((k, .uint(UInt64(v)))) }
+    mutating func fid(_ k: String, _ f: Fid) { num(k, f.rawValue) }
+    mutating func str(_ k: String, _ s: P9String) {
+        if let v = s.validUTF8 {
+            members.append((k, .string(v)))
+        } else {
+            members.append((k, .string(s.string)))
+            members.append((k + "_hex", .string(Fmt.hexString(s.bytes))))
+        }
+    }
+    mutating func qid(_ k: String, _ q: Qid) { members.append((k, JSONFields.qid(q))) }
+    mutating func flags(_ k: String, _ raw: UInt64, _ names: [String]) {
+        members.append((k, .object([("value", .uint(raw)), ("names", .array(names.map { .string($0) }))])))
+    }
+    mutating func named(_ k: String, _ raw: UInt64, _ name: String?) {
+        members.append((k, .object([("value", .uint(raw)), ("name", name.map { .string($0) } ?? .null)])))
+    }
+    mutating func data(_ k: String, _ d: [UInt8]) {
+        members.append((k, .object([("length", .uint(UInt64(d.count))), ("hex", .string(Fmt.hexString(d)))])))
+    }
+
+    static func qid(_ q: Qid) -> JSONValue {
+        .object([("type", .uint(UInt64(q.type.rawValue))), ("type_names", .array(q.type.names.map { .string($0) })),
+                 ("version", .uint(UInt64(q.version))), ("path", .uint(q.path))])
+    }
+
+    static func stat(_ s: Stat) -> JSONValue {
+        var j = JSONFields()
+        j.num("type", s.type); j.num("dev", s.dev); j.qid("qid", s.qid)
+        j.flags("mode", UInt64(s.mode.rawValue), s.mode.names)
+        j.num("atime", s.atime); j.num("mtime", s.mtime); j.num("length", s.length)
+        j.str("name", s.name); j.str("uid", s.uid); j.str("gid", s.gid); j.str("muid", s.muid)
+        if let u = s.unix {
+            j.str("extension", u.extension); j.num("n_uid", u.nUid); j.num("n_gid", u.nGid); j.num("n_muid", u.nMuid)
+        }
+        return .object(j.members)
+    }
+
+    static func dirent(_ e: Dirent) -> JSONValue {
+        var j = JSONFields()
+        j.qid("qid", e.qid); j.num("offset", e.offset); j.named("type", UInt64(e.type), Dirent.typeName(e.type))
+        j.str("name", e.name)
+        return .object(j.members)
+    }
+}
+
+extension Message {
+    func appendJSON(to j: inout JSONFields) {
+        switch self {
+        case .tversion(let m): j.num("msize", m.msize); j.str("version", m.version)
+        case .rversion(let m): j.num("msize", m.msize); j.str("version", m.version)
+        case .tauth(let m):
+            j.fid("afid", m.afid); j.str("uname", m.uname); j.str("aname", m.aname)
+            if let n = m.nUname { j.num("n_uname", n) }
+        case .rauth(let m): j.qid("aqid", m.aqid)
+        case .tattach(let m):
+            j.fid("fid", m.fid); j.fid("afid", m.afid); j.str("uname", m.uname); j.str("aname", m.aname)
+            if let n = m.nUname { j.num("n_uname", n) }
+        case .rattach(let m): j.qid("qid", m.qid)
+        case .rerror(let m):
+            j.str("ename", m.ename)
+            if let e = m.errno { j.named("errno", UInt64(e), Errno(e).name) }
+        case .tflush(let m): j.num("oldtag", m.oldtag.rawValue)
+        case .twalk(let m):
+            j.fid("fid", m.fid); j.fid("newfid", m.newfid); j.num("nwname", m.wnames.count)
+            j.members.append(("wname", .array(m.wnames.map { .string($0.string) })))
+            if m.wnames.contains(where: { $0.validUTF8 == nil }) {
+                j.members.append(("wname_hex", .array(m.wnames.map { .string(Fmt.hexString($0.bytes)) })))
+            }
+        case .rwalk(let m):
+            j.num("nwqid", m.wqids.count)
+            j.members.append(("wqid", .array(m.wqids.map(JSONFields.qid))))
+        case .topen(let m): j.fid("fid", m.fid); j.flags("mode", UInt64(m.mode.rawValue), m.mode.names)
+        case .ropen(let m): j.qid("qid", m.qid); j.num("iounit", m.iounit)
+        case .tcreate(let m):
+            j.fid("fid", m.fid); j.str("name", m.name); j.flags("perm", UInt64(m.perm.rawValue), m.perm.names)
+            j.flags("mode", UInt64(m.mode.rawValue), m.mode.names)
+            if let e = m.extension { j.str("extension", e) }
+        case .rcreate(let m): j.qid("qid", m.qid); j.num("iounit", m.iounit)
+        case .tread(let m): j.fid("fid", m.fid); j.num("offset", m.offset); j.num("count", m.count)
+        case .rread(let m): j.num("count", m.data.count); j.data("data", m.data)
+        case .twrite(let m): j.fid("fid", m.fid); j.num("offset", m.offset); j.num("count", m.data.count); j.data("data", m.data)
+        case .rwrite(let m): j.num("count", m.count)
+        case .tclunk(let m): j.fid("fid", m.fid)
+        case .tremove(let m): j.fid("fid", m.fid)
+        case .tstat(let m): j.fid("fid", m.fid)
+        case .rstat(let m): j.members.append(("stat", JSONFields.stat(m.stat)))
+        case .twstat(let m): j.fid("fid", m.fid); j.members.append(("stat", JSONFields.stat(m.stat)))
+        case .rflush, .rclunk, .rremove, .rwstat, .rrename, .rsetattr, .rxattrcreate, .rfsync, .rlink,
+             .rrenameat, .runlinkat:
+            break
+        case .rlerror(let m): j.named("ecode", UInt64(m.ecode.rawValue), m.ecode.name)
+        case .tstatfs(let m): j.fid("fid", m.fid)
+        case .rstatfs(let m):
+            j.num("type", m.type); j.num("bsize", m.bsize); j.num("blocks", m.blocks); j.num("bfree", m.bfree)
+            j.num("bavail", m.bavail); j.num("files", m.files); j.num("ffree", m.ffree); j.num("fsid", m.fsid)
+            j.num("namelen", m.namelen)
+        case .tlopen(let m): j.fid("fid", m.fid); j.flags("flags", UInt64(m.flags.rawValue), m.flags.names)
+        case .rlopen(let m): j.qid("qid", m.qid); j.num("iounit", m.iounit)
+        case .tlcreate(let m):
+            j.fid("fid", m.fid); j.str("name", m.name); j.flags("flags", UInt64(m.flags.rawValue), m.flags.names)
+            j.num("mode", m.mode); j.num("gid", m.gid)
+        case .rlcreate(let m): j.qid("qid", m.qid); j.num("iounit", m.iounit)
+        case .tsymlink(let m): j.fid("fid", m.fid); j.str("name", m.name); j.str("symtgt", m.symtgt); j.num("gid", m.gid)
+        case .rsymlink(let m): j.qid("qid", m.qid)
+        case .tmknod(let m):
+            j.fid("dfid", m.dfid); j.str("name", m.name); j.num("mode", m.mode); j.num("major", m.major)
+            j.num("minor", m.minor); j.num("gid", m.gid)
+        case .rmknod(let m): j.qid("qid", m.qid)
+        case .trename(let m): j.fid("fid", m.fid); j.fid("dfid", m.dfid); j.str("name", m.name)
+        case .treadlink(let m): j.fid("fid", m.fid)
+        case .rreadlink(let m): j.str("target", m.target)
+        case .tgetattr(let m): j.fid("fid", m.fid); j.flags("request_mask", m.requestMask.rawValue, m.requestMask.names)
+        case .rgetattr(let m):
+            j.flags("valid", m.valid.rawValue, m.valid.names); j.qid("qid", m.qid); j.num("mode", m.mode)
+            j.num("uid", m.uid); j.num("gid", m.gid); j.num("nlink", m.nlink); j.num("rdev", m.rdev)
+            j.num("size", m.size); j.num("blksize", m.blksize); j.num("blocks", m.blocks)
+            j.num("atime_sec", m.atimeSec); j.num("atime_nsec", m.atimeNsec)
+            j.num("mtime_sec", m.mtimeSec); j.num("mtime_nsec", m.mtimeNsec)
+            j.num("ctime_sec", m.ctimeSec); j.num("ctime_nsec", m.ctimeNsec)
+            j.num("btime_sec", m.btimeSec); j.num("btime_nsec", m.btimeNsec)
+            j.num("gen", m.gen); j.num("data_version", m.dataVersion)
+        case .tsetattr(let m):
+            j.fid("fid", m.fid); j.flags("valid", UInt64(m.valid.rawValue), m.valid.names); j.num("mode", m.mode)
+            j.num("uid", m.uid); j.num("gid", m.gid); j.num("size", m.size)
+            j.num("atime_sec", m.atimeSec); j.num("atime_nsec", m.atimeNsec)
+            j.num("mtime_sec", m.mtimeSec); j.num("mtime_nsec", m.mtimeNsec)
+        case .txattrwalk(let m): j.fid("fid", m.fid); j.fid("newfid", m.newfid); j.str("name", m.name)
+        case .rxattrwalk(let m): j.num("size", m.size)
+        case .txattrcreate(let m):
+            j.fid("fid", m.fid); j.str("name", m.name); j.num("attr_size", m.attrSize)
+            j.flags("flags", UInt64(m.flags), Txattrcreate.flagNames(m.flags))
+        case .treaddir(let m): j.fid("fid", m.fid); j.num("offset", m.offset); j.num("count", m.count)
+        case .rreaddir(let m):
+            j.num("count", m.data.count); j.data("data", m.data)
+            if let entries = try? Dirent.decodeAll(m.data) { j.members.append(("entries", .array(entries.map(JSONFields.dirent)))) }
+        case .tfsync(let m): j.fid("fid", m.fid); j.num("datasync", m.datasync)
+        case .tlock(let m):
+            j.fid("fid", m.fid); j.named("type", UInt64(m.type.rawValue), m.type.knownName)
+            j.flags("flags", UInt64(m.flags.rawValue), m.flags.names); j.num("start", m.start); j.num("length", m.length)
+            j.num("proc_id", m.procId); j.str("client_id", m.clientId)
+        case .rlock(let m): j.named("status", UInt64(m.status.rawValue), m.status.knownName)
+        case .tgetlock(let m):
+            j.fid("fid", m.fid); j.named("type", UInt64(m.type.rawValue), m.type.knownName)
+            j.num("start", m.start); j.num("length", m.length); j.num("proc_id", m.procId); j.str("client_id", m.clientId)
+        case .rgetlock(let m):
+            j.named("type", UInt64(m.type.rawValue), m.type.knownName)
+            j.num("start", m.start); j.num("length", m.length); j.num("proc_id", m.procId); j.str("client_id", m.clientId)
+        case .tlink(let m): j.fid("dfid", m.dfid); j.fid("fid", m.fid); j.str("name", m.name)
+        case .tmkdir(let m): j.fid("dfid", m.dfid); j.str("name", m.name); j.num("mode", m.mode); j.num("gid", m.gid)
+        case .rmkdir(let m): j.qid("qid", m.qid)
+        case .trenameat(let m):
+            j.fid("olddirfid", m.olddirfid); j.str("oldname", m.oldname)
+            j.fid("newdirfid", m.newdirfid); j.str("newname", m.newname)
+        case .tunlinkat(let m):
+            j.fid("dirfd", m.dirfid); j.str("name", m.name); j.flags("flags", UInt64(m.flags), Tunlinkat.flagNames(m.flags))
+        case .unknown(_, let body): j.data("body", body)
+        }
+    }
+}
