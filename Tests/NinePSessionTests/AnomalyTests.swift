@@ -1,0 +1,238 @@
+import NinePSession
+import NinePWire
+import Testing
+
+/// Every anomaly kind, each from a scenario that names the message that shows it.
+@Suite struct AnomalyTests {
+    /// Version (msize 8192) + attach fid 0 + walk 0→1 "f" + clone 1→2 + Tlopen 2 (iounit 4096).
+    static func mounted(msize: UInt32 = 8192, configuration: SessionTracker.Configuration = .init()) -> Harness {
+        var h = Harness(wire: .l, configuration: configuration)
+        h.version("9P2000.L", msize: msize)
+        h.attach(0, fid: 0)
+        h.walk(0, 0, 1, ["f"], dir: false)
+        h.walk(0, 1, 2, [])
+        h.t(0, .tlopen(Tlopen(fid: 2, flags: .rdwr)))
+        h.r(0, .rlopen(Rlopen(qid: Qid(path: 100), iounit: 4096)))
+        #expect(h.anomalies.isEmpty)
+        return h
+    }
+
+    /// The only anomaly of `out` is `kind`, at the message `out` logged.
+    static func expectOnly(_ kind: AnomalyKind, _ out: TrackerOutput, _ h: Harness,
+                           sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(out.anomalies.map(\.kind) == [kind], sourceLocation: sourceLocation)
+        #expect(out.anomalies.first?.messageIndex == out.message?.index, sourceLocation: sourceLocation)
+        #expect(out.anomalies.first?.conn == h.conn, sourceLocation: sourceLocation)
+        #expect(h.anomalies.map(\.kind) == [kind], sourceLocation: sourceLocation)
+        #expect(h.tracker.anomalies(forMessage: out.message!.index).map(\.kind) == [kind], sourceLocation: sourceLocation)
+        #expect(out.anomalies.first?.text.isEmpty == false, sourceLocation: sourceLocation)
+    }
+
+    @Test func tagReusedWhilePending() {
+        var h = Self.mounted()
+        let first = h.t(3, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
+        let second = h.t(3, .tread(Tread(fid: 2, offset: 0, count: 10)))
+        Self.expectOnly(.tagReusedWhilePending, second, h)
+        #expect(second.anomalies[0].tag == 3)
+        // The reply goes to the newer request; the older one stays pending until close.
+        let reply = h.r(3, .rread(Rread(data: [])))
+        #expect(reply.message?.exchange == second.message?.exchange)
+        #expect(h.tracker.pending(on: h.conn).map(\.id) == [first.message!.exchange!])
+    }
+
+    @Test func replyToUnknownTag() {
+        var h = Self.mounted()
+        let out = h.r(9, .rclunk)
+        Self.expectOnly(.replyToUnknownTag, out, h)
+        #expect(out.exchange?.status == .unmatchedReply)
+        #expect(out.exchange?.requestIndex == nil)
+    }
+
+    @Test func unknownFid() {
+        var h = Self.mounted()
+        let out = h.t(0, .tgetattr(Tgetattr(fid: 42, requestMask: .basic)))
+        Self.expectOnly(.unknownFid, out, h)
+        #expect(out.anomalies[0].fid == 42)
+    }
+
+    @Test func clunkedFidIsUnknown() {
+        var h = Self.mounted()
+        h.clunk(0, 2)
+        let out = h.t(0, .tread(Tread(fid: 2, offset: 0, count: 1)))
+        Self.expectOnly(.unknownFid, out, h)
+    }
+
+    @Test func newfidInUse() {
+        var h = Self.mounted()
+        let out = h.t(0, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["g"])))
+        Self.expectOnly(.newfidInUse, out, h)
+        #expect(out.anomalies[0].fid == 1)
+        #expect(out.anomalies[0].text.contains("/f"))
+    }
+
+    @Test func attachFidInUse() {
+        var h = Self.mounted()
+        let out = h.t(0, .tattach(Tattach(fid: 2, uname: "u", aname: "", nUname: 0)))
+        Self.expectOnly(.newfidInUse, out, h)
+    }
+
+    @Test func walkWithMoreThanSixteenNames() {
+        var h = Self.mounted()
+        let names = (0..<17).map { P9String("d\($0)") }
+        let out = h.t(0, .twalk(Twalk(fid: 0, newfid: 5, wnames: names)))
+        Self.expectOnly(.walkTooLong, out, h)
+    }
+
+    @Test func readCountAboveIounit() {
+        var h = Self.mounted()
+        let out = h.t(0, .tread(Tread(fid: 2, offset: 0, count: 4097)))
+        Self.expectOnly(.countExceedsIounit, out, h)
+        let ok = h.t(1, .tread(Tread(fid: 2, offset: 0, count: 4096)))
+        #expect(ok.anomalies.isEmpty)
+    }
+
+    @Test func writeCountAboveMsizeMinus24() {
+        // iounit 0 = no guarantee, so only msize − 24 applies.
+        var h = Harness(wire: .l)
+        h.version("9P2000.L", msize: 8192)
+        h.attach(0, fid: 0)
+        h.walk(0, 0, 1, [])
+        h.t(0, .tlopen(Tlopen(fid: 1, flags: .wronly)))
+        h.r(0, .rlopen(Rlopen(qid: Qid(path: 1), iounit: 0)))
+        let fits = h.t(0, .twrite(Twrite(fid: 1, offset: 0, data: [UInt8](repeating: 0, count: 8192 - 24))))
+        #expect(fits.anomalies.isEmpty)
+        h.r(0, .rwrite(Rwrite(count: 8168)))
+        let out = h.t(0, .twrite(Twrite(fid: 1, offset: 0, data: [UInt8](repeating: 0, count: 8192 - 23))))
+        Self.expectOnly(.countExceedsMsize, out, h)
+    }
+
+    @Test func readdirCountAboveMsizeMinus24() {
+        var h = Self.mounted()
+        let out = h.t(0, .treaddir(Treaddir(fid: 2, offset: 0, count: 8192 - 24 + 1)))
+        // 8169 is also above the iounit (4096): both limits are reported.
+        #expect(out.anomalies.map(\.kind) == [.countExceedsIounit, .countExceedsMsize])
+        #expect(out.anomalies.allSatisfy { $0.messageIndex == out.message?.index })
+    }
+
+    @Test func replyTypeMismatch() {
+        var h = Self.mounted()
+        h.t(0, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
+        let out = h.r(0, .rclunk)
+        Self.expectOnly(.replyTypeMismatch, out, h)
+        #expect(h.tracker.fid(1, on: h.conn) != nil)
+    }
+
+    @Test func errorRepliesAreNotMismatches() {
+        var h = Self.mounted()
+        h.t(0, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
+        let out = h.r(0, .rlerror(Rlerror(ecode: .EIO)))
+        #expect(out.anomalies.isEmpty)
+        #expect(out.exchange?.status == .error)
+    }
+
+    @Test func versionTagNotNotag() {
+        var h = Harness(wire: .l)
+        let out = h.t(0, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        Self.expectOnly(.versionTagNotNotag, out, h)
+    }
+
+    @Test func messageLargerThanMsize() {
+        var h = Self.mounted(msize: 8192)
+        // A Twrite of 8200 bytes: the frame is over msize, and so is the count over msize − 24 and iounit.
+        let out = h.t(0, .twrite(Twrite(fid: 2, offset: 0, data: [UInt8](repeating: 1, count: 8200 - 23))))
+        #expect(out.anomalies.map(\.kind) == [.messageExceedsMsize, .countExceedsIounit, .countExceedsMsize])
+        #expect(out.anomalies.allSatisfy { $0.messageIndex == out.message?.index })
+        let big = h.r(0, .rread(Rread(data: [UInt8](repeating: 0, count: 9000))))
+        #expect(big.anomalies.map(\.kind) == [.messageExceedsMsize, .replyTypeMismatch])
+    }
+
+    @Test func malformedFrame() {
+        var h = Self.mounted()
+        var bytes = Fcall(tag: 4, .tclunk(Tclunk(fid: 1))).encode(dialect: .l)
+        bytes.removeLast()
+        bytes[0] = UInt8(bytes.count)
+        let out = h.raw(bytes, .toServer)
+        Self.expectOnly(.malformedFrame, out, h)
+        #expect(out.message?.isMalformed == true)
+        #expect(out.exchange?.isMalformed == true)
+        #expect(out.exchange?.tag == 4, "the header is still read: the exchange has its tag")
+        #expect(out.message?.canonicalLine.hasPrefix("malformed Tclunk tag 4") == true)
+        // Its reply pairs normally; a malformed Tclunk is not applied, so fid 1 lives on.
+        let reply = h.r(4, .rclunk)
+        #expect(reply.message?.exchange == out.message?.exchange)
+        #expect(h.tracker.fid(1, on: h.conn) != nil)
+    }
+
+    @Test func headerlessFrame() {
+        var h = Self.mounted()
+        let out = h.raw([3, 0, 0], .toServer)
+        Self.expectOnly(.malformedFrame, out, h)
+        #expect(out.message?.exchange == nil)
+    }
+
+    @Test func garbageBytes() {
+        var h = Self.mounted()
+        let out = h.tracker.handle(.garbage(conn: h.conn, direction: .toServer, at: h.tick(), bytes: [1, 2, 3],
+                                            reason: "frame size 3 is below the 7-byte minimum"))
+        Self.expectOnly(.garbageBytes, out, h)
+        #expect(out.message?.kind == .garbage(reason: "frame size 3 is below the 7-byte minimum"))
+        #expect(out.message?.canonicalLine == "garbage 3 bytes: frame size 3 is below the 7-byte minimum")
+        #expect(h.summary.garbageCount == 1)
+        let again = h.tracker.message(at: out.message!.index)!
+        #expect(again.kind == out.message!.kind)
+        #expect(again.bytes == [1, 2, 3])
+    }
+
+    @Test func typeNotInNegotiatedDialect() {
+        var h = Self.mounted()
+        let out = h.t(0, .topen(Topen(fid: 1, mode: .read)))
+        Self.expectOnly(.typeNotInDialect, out, h)
+        #expect(h.summary.dialect == .l, "a negotiated dialect is not re-guessed")
+    }
+
+    @Test func wrongDirection() {
+        var h = Self.mounted()
+        let bytes = Fcall(tag: 0, .tclunk(Tclunk(fid: 1))).encode(dialect: .l)
+        let out = h.tracker.handle(.frame(conn: h.conn, direction: .toClient, at: h.tick(), bytes: bytes, marks: []))
+        Self.expectOnly(.wrongDirection, out, h)
+    }
+
+    @Test func clientUsesReservedTagAndFid() {
+        let config = SessionTracker.Configuration(reservedTags: TagAllocator.defaultRange,
+                                                  reservedFids: FidAllocator.defaultRange)
+        var h = Self.mounted(configuration: config)
+        let tagOut = h.t(0xF123, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
+        #expect(tagOut.anomalies.map(\.kind) == [.clientUsedReservedTag])
+        #expect(tagOut.anomalies.first?.messageIndex == tagOut.message?.index)
+        h.r(0xF123, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 100))))
+        let fidOut = h.t(0, .twalk(Twalk(fid: 0, newfid: 0xFFFF_0001, wnames: [])))
+        #expect(fidOut.anomalies.map(\.kind) == [.clientUsedReservedFid])
+        #expect(fidOut.anomalies.first?.fid == 0xFFFF_0001)
+        h.r(0, .rwalk(Rwalk(wqids: [])))
+        // The same numbers on injected requests are fine.
+        let inj = h.t(0xF124, .twalk(Twalk(fid: 0, newfid: 0xFFFF_0002, wnames: [])), marks: .injected)
+        #expect(inj.anomalies.isEmpty)
+    }
+
+    @Test func leakAtResetNamesEveryLiveFid() {
+        var h = Self.mounted()
+        let out = h.close(.reset)
+        #expect(out.anomalies.map(\.kind) == [.fidLeakedAtClose, .fidLeakedAtClose, .fidLeakedAtClose])
+        #expect(out.anomalies.map(\.fid) == [0, 1, 2])
+        #expect(out.anomalies[2].text.contains("open"))
+        #expect(out.anomalies[2].text.contains("/f"))
+        #expect(out.anomalies[2].text.contains("reset"))
+        #expect(h.summary.anomalyCount == 3)
+    }
+
+    @Test func pendingAtCloseIsUnanswered() {
+        var h = Self.mounted()
+        let req = h.t(5, .tread(Tread(fid: 2, offset: 0, count: 1)))
+        h.close(.error("connection timed out"))
+        let x = h.tracker.exchange(req.message!.exchange!)!
+        #expect(x.status == .unansweredAtClose)
+        #expect(x.latency == nil)
+        #expect(h.tracker.pending(on: h.conn).isEmpty)
+        #expect(h.summary.closeReason == .error("connection timed out"))
+    }
+}

@@ -1,0 +1,149 @@
+import NinePSession
+import NinePWire
+import Testing
+
+/// Per-connection dialect: negotiation, forcing, and guessing when the trace starts mid-session.
+@Suite struct DialectTests {
+    @Test func rversionWins() {
+        var h = Harness(wire: .u)
+        h.t(.notag, .tversion(Tversion(msize: 8192, version: "9P2000.u")))
+        #expect(h.summary.dialect == .u)
+        #expect(h.summary.dialectSource == .proposed)
+        #expect(h.summary.proposedVersion == "9P2000.u" && h.summary.proposedMsize == 8192)
+        h.r(.notag, .rversion(Rversion(msize: 4096, version: "9P2000")))
+        #expect(h.summary.dialect == .p9)
+        #expect(h.summary.dialectSource == .negotiated)
+        #expect(h.summary.msize == 4096)
+    }
+
+    @Test func unknownVersionMeansNoDialect() {
+        var h = Harness(wire: .l)
+        h.version("9P2000.L", reply: "unknown")
+        #expect(h.summary.dialectSource == .rejected)
+        #expect(h.summary.negotiatedVersion == "unknown")
+        #expect(h.summary.dialect == .l, "decoding keeps the last dialect")
+    }
+
+    @Test func forcedDialectIgnoresVersion() {
+        var h = Harness(wire: .u, configuration: .init(forcedDialect: .u))
+        h.version("9P2000.L")
+        #expect(h.summary.dialect == .u)
+        #expect(h.summary.dialectSource == .forced)
+        #expect(h.summary.negotiatedVersion == "9P2000.L")
+        h.attach(0, fid: 0, nUname: 1000)
+        h.t(0, .tstat(Tstat(fid: 0)))
+        let err = h.r(0, .rerror(Rerror(ename: "permission denied", errno: 13)))
+        #expect(err.message?.dialect == .u)
+        #expect(err.exchange?.error == ExchangeError(errno: .EACCES, ename: "permission denied"))
+        // A .L message on a connection forced to .u is reported, and the dialect stays.
+        let l = h.t(1, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
+        #expect(l.anomalies.map(\.kind) == [.typeNotInDialect])
+        #expect(h.summary.dialect == .u)
+    }
+
+    @Test func midStreamDotLCodeInfersDotL() {
+        var h = Harness(wire: .l, configuration: .init(defaultDialect: .u))
+        let out = h.t(3, .tgetattr(Tgetattr(fid: 7, requestMask: .basic)))
+        #expect(out.message?.dialect == .l)
+        #expect(h.summary.dialect == .l)
+        #expect(h.summary.dialectSource == .inferred)
+        #expect(h.summary.startedMidStream)
+        // The fid in use before the trace is adopted, not an anomaly.
+        #expect(out.anomalies.isEmpty)
+        #expect(h.tracker.fid(7, on: h.conn)?.state == .adopted)
+        #expect(h.path(7) == "?/")
+        // A reply to a request sent before the trace began is not an anomaly either…
+        let early = h.r(5, .rclunk)
+        #expect(early.anomalies.isEmpty)
+        #expect(early.exchange?.status == .unmatchedReply)
+        h.r(3, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 9))))
+        // …but a reply on a tag the trace has seen used is.
+        let dup = h.r(3, .rclunk)
+        #expect(dup.anomalies.map(\.kind) == [.replyToUnknownTag])
+        h.walk(0, 7, 8, ["a", "b"])
+        #expect(h.path(8) == "?/a/b")
+    }
+
+    @Test func midStreamWithoutEvidenceAssumesDefault() {
+        var h = Harness(wire: .l)
+        let out = h.t(0, .tclunk(Tclunk(fid: 1)))
+        #expect(out.message?.dialect == .l)
+        #expect(h.summary.dialectSource == .assumed)
+        var u = Harness(wire: .u, configuration: .init(defaultDialect: .u))
+        u.t(0, .tclunk(Tclunk(fid: 1)))
+        #expect(u.summary.dialect == .u && u.summary.dialectSource == .assumed)
+    }
+
+    @Test func midStreamClassicCodeLeavesDotL() {
+        var h = Harness(wire: .u)
+        let open = h.t(0, .topen(Topen(fid: 1, mode: .read)))
+        #expect(open.message?.dialect == .u)
+        #expect(open.anomalies.isEmpty)
+        #expect(h.summary.dialect == .u && h.summary.dialectSource == .inferred)
+        h.r(0, .ropen(Ropen(qid: Qid(path: 1), iounit: 0)))
+        h.t(1, .twalk(Twalk(fid: 1, newfid: 2, wnames: ["x"])))
+        let err = h.r(1, .rerror(Rerror(ename: "file not found", errno: 2)))
+        #expect(err.message?.decoded?.message == .rerror(Rerror(ename: "file not found", errno: 2)))
+        #expect(err.exchange?.error?.errno == .ENOENT)
+        #expect(h.summary.dialect == .u)
+    }
+
+    @Test func midStreamBodiesTellNineP2000FromDotU() {
+        // First evidence: Tstat (classic) → .u is the first classic guess.
+        var h = Harness(wire: .p9)
+        h.t(0, .tstat(Tstat(fid: 1)))
+        #expect(h.summary.dialect == .u)
+        // A 9P2000 Rerror has no errno: it does not decode as .u, so the guess moves to 9P2000.
+        let err = h.r(0, .rerror(Rerror(ename: "file does not exist")))
+        #expect(err.message?.dialect == .p9)
+        #expect(err.message?.isMalformed == false)
+        #expect(err.anomalies.isEmpty)
+        #expect(h.summary.dialect == .p9 && h.summary.dialectSource == .inferred)
+        #expect(err.exchange?.error == ExchangeError(errno: nil, ename: "file does not exist"))
+        // And it stays there for later 9P2000 bodies.
+        let attach = h.t(1, .tattach(Tattach(fid: 5, uname: "glenda", aname: "")))
+        #expect(attach.message?.dialect == .p9)
+        #expect(attach.message?.isMalformed == false)
+    }
+
+    @Test func midStreamNineP2000AttachLeavesDotL() {
+        var h = Harness(wire: .p9)
+        let out = h.t(0, .tattach(Tattach(fid: 0, uname: "glenda", aname: "")))
+        #expect(out.message?.dialect == .p9)
+        #expect(out.message?.isMalformed == false)
+        #expect(h.summary.dialect == .p9)
+    }
+
+    @Test func versionMidStreamEndsTheGuessingAndTheAdoption() {
+        var h = Harness(wire: .l)
+        h.t(0, .tgetattr(Tgetattr(fid: 7, requestMask: .basic)))
+        h.r(0, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 9))))
+        #expect(h.tracker.fid(7, on: h.conn) != nil)
+        h.version("9P2000.L")
+        #expect(h.summary.dialectSource == .negotiated)
+        #expect(h.tracker.fid(7, on: h.conn) == nil, "Tversion frees every fid")
+        let out = h.t(0, .tgetattr(Tgetattr(fid: 7, requestMask: .basic)))
+        #expect(out.anomalies.map(\.kind) == [.unknownFid])
+    }
+
+    @Test func versionAbortsPendingAndFreesFids() {
+        var h = Harness(wire: .l)
+        h.version()
+        h.attach(0, fid: 0)
+        h.walk(0, 0, 1, ["a"])
+        let pending = h.t(4, .tread(Tread(fid: 1, offset: 0, count: 1)))
+        let v = h.t(.notag, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        let aborted = h.tracker.exchange(pending.message!.exchange!)!
+        #expect(aborted.status == .abortedByVersion)
+        #expect(aborted.latency == nil)
+        #expect(v.exchanges.contains { $0.id == aborted.id && $0.status == .abortedByVersion })
+        #expect(Set(v.fids.map(\.state)) == [.resetByVersion])
+        #expect(v.fids.map(\.fid) == [0, 1])
+        #expect(v.fids.allSatisfy { $0.endedBy == v.message?.exchange })
+        #expect(h.tracker.fidTable(on: h.conn).isEmpty)
+        #expect(h.tracker.pending(on: h.conn).map(\.requestType) == [.tversion])
+        h.r(.notag, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        #expect(h.summary.msize == 8192)
+        #expect(h.close().anomalies.isEmpty, "freed by version, so nothing leaks")
+    }
+}
