@@ -129,4 +129,13 @@ static inline void ns_remove_fatal_signal_handlers(void) {
         }
     }
 }
+/*
+ * The current low-level terminal (terminfo's cur_term). Other users of the shared terminfo
+ * library -- libedit calls tgetent() -- replace it, so the backend saves it and puts it back
+ * when it takes the terminal again. term.h is included last: it defines many lower-case
+ * capability macros (lines, columns, bell...) that must not touch the code above.
+ */
+#include <ncursesw/term.h>
+static inline void *ns_current_terminal(void) { return cur_term; }
+static inline void ns_set_current_terminal(void *terminal) { set_curterm((TERMINAL *)terminal); }
 #endif

@@ -55,6 +55,9 @@ public final class CursesBackend: TerminalBackend {
 
     private let screen: OpaquePointer  // SCREEN *
     private let ownedFiles: [UnsafeMutablePointer<FILE>]  // FILEs opened for non-standard fds
+    private let ttyFD: Int32
+    private let terminal: UnsafeMutableRawPointer?  // terminfo's TERMINAL * for this screen
+    private var programModes = termios()  // tty modes in curses mode, saved by suspend()
     private let window: UnsafeMutablePointer<WINDOW>
     private var palette: ColorPairs
     private var cursor: Point?
@@ -88,7 +91,9 @@ public final class CursesBackend: TerminalBackend {
         }
         self.screen = screen
         self.ownedFiles = owned
+        self.ttyFD = fileno(outFile)
         set_term(screen)
+        self.terminal = ns_current_terminal()
         if options.restoreTerminalOnExit { ns_register_endwin_at_exit() }
         guard let window = ns_stdscr() else {
             endwin()
@@ -201,6 +206,7 @@ public final class CursesBackend: TerminalBackend {
         guard !isShutDown, !isSuspended else { return }
         isSuspended = true
         if cursorShown { curs_set(1) }
+        tcgetattr(ttyFD, &programModes)
         def_prog_mode()
         endwin()
         fflush(ns_curses_stdout())
@@ -209,6 +215,12 @@ public final class CursesBackend: TerminalBackend {
     public func resume() {
         guard !isShutDown, isSuspended else { return }
         isSuspended = false
+        // Whoever had the terminal may have replaced terminfo's current terminal and the tty
+        // modes curses saved (libedit's tgetent does both): put ours back first.
+        set_term(screen)
+        ns_set_current_terminal(terminal)
+        tcsetattr(ttyFD, TCSADRAIN, &programModes)
+        def_prog_mode()
         reset_prog_mode()
         curs_set(cursorShown ? 1 : 0)
         clearok(ns_curscr(), true)  // the screen was scribbled on: repaint all of it

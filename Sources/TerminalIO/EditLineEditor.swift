@@ -9,8 +9,8 @@ import Darwin
 /// A `LineEditor` on libedit: emacs-style editing, history (optionally kept in a file) and tab
 /// completion through `completer`.
 ///
-/// When stdin or stdout is not a terminal (a script piped in), lines are read plainly with no
-/// prompt and no editing; history still records what `addHistory` is given.
+/// When the input or output is not a terminal (a script piped in), lines are read plainly with
+/// no prompt and no editing; history still records what `addHistory` is given.
 ///
 /// Not thread-safe and not `Sendable`: use it from one thread. Do not use it while a
 /// `CursesBackend` owns the screen: call the backend's `suspend()` first and `resume()` after.
@@ -24,24 +24,39 @@ public final class EditLineEditor: LineEditor {
     public var wordBreakCharacters: Set<Character> = LineCompletion.defaultBreaks
     /// Add a space after a unique completion (see `LineCompletion.complete`).
     public var appendSpaceAfterCompletion = true
-    /// True when libedit is in use (stdin and stdout are terminals).
+    /// True when libedit is in use (input and output are terminals).
     public let isInteractive: Bool
 
     private let history: OpaquePointer  // History *
     private let programName: String
     private var promptBuffer: UnsafeMutablePointer<CChar>
+    private let inFile: UnsafeMutablePointer<FILE>
+    private let outFile: UnsafeMutablePointer<FILE>
+    private var ownedFiles: [UnsafeMutablePointer<FILE>] = []
 
     /// - Parameters:
     ///   - programName: the name libedit uses to pick settings from `~/.editrc`.
     ///   - historySize: entries kept in memory (and saved).
-    ///   - interactive: force line editing on or off; by default it is on when stdin and
-    ///     stdout are terminals.
+    ///   - interactive: force line editing on or off; by default it is on when `input` and
+    ///     `output` are terminals.
+    ///   - input, output: file descriptors to read lines from and to echo/prompt on (default
+    ///     stdin and stdout; other descriptors are duplicated, not closed).
     public init(programName: String = "ninescope", prompt: String = "> ", historySize: Int = 1000,
-                interactive: Bool? = nil) {
+                interactive: Bool? = nil, input: Int32 = 0, output: Int32 = 1) {
         self.prompt = prompt
         self.programName = programName
         self.promptBuffer = strdup(prompt)
-        self.isInteractive = interactive ?? (isatty(0) != 0 && isatty(1) != 0)
+        self.isInteractive = interactive ?? (isatty(input) != 0 && isatty(output) != 0)
+        var owned: [UnsafeMutablePointer<FILE>] = []
+        func file(_ fd: Int32, standard: UnsafeMutablePointer<FILE>?, mode: String) -> UnsafeMutablePointer<FILE> {
+            if let standard, fileno(standard) == fd { return standard }
+            guard let opened = fdopen(dup(fd), mode) else { fatalError("EditLineEditor: cannot open fd \(fd)") }
+            owned.append(opened)
+            return opened
+        }
+        self.inFile = file(input, standard: ns_stdin(), mode: "r")
+        self.outFile = file(output, standard: ns_stdout(), mode: "w")
+        self.ownedFiles = owned
         guard let history = history_init() else { fatalError("libedit: history_init failed (out of memory)") }
         self.history = history
         _ = ns_history_setsize(history, Int32(clamping: historySize))
@@ -51,6 +66,7 @@ public final class EditLineEditor: LineEditor {
     deinit {
         history_end(history)
         free(promptBuffer)
+        ownedFiles.forEach { fclose($0) }
     }
 
     /// A libedit instance for one `readLine()`. libedit saves the tty modes when it starts and
@@ -58,7 +74,7 @@ public final class EditLineEditor: LineEditor {
     /// torn down later (say, after curses took the terminal back) would undo curses' raw mode.
     private func startEditLine() -> OpaquePointer? {
         TerminalEnvironment.ensureUTF8Locale()
-        guard let editLine = el_init(programName, ns_stdin(), ns_stdout(), ns_stderr()) else { return nil }
+        guard let editLine = el_init(programName, inFile, outFile, ns_stderr()) else { return nil }
         _ = ns_el_set_clientdata(editLine, Unmanaged.passUnretained(self).toOpaque())
         _ = ns_el_set_editor(editLine, "emacs")
         _ = ns_el_set_signal(editLine, 1)
@@ -90,13 +106,25 @@ public final class EditLineEditor: LineEditor {
 
     public func readLine() -> String? {
         guard isInteractive, let editLine = startEditLine() else {
-            return Swift.readLine(strippingNewline: true)
+            return plainLine()
         }
         defer { el_end(editLine) }
         var count: Int32 = 0
         guard let raw = el_gets(editLine, &count), count > 0 else { return nil }
         var line = String(cString: raw)  // copied before el_end frees the buffer
-        if line.hasSuffix("\n") { line.removeLast() }
+        if line.last == "\n" || line.last == "\r\n" { line.removeLast() }
+        return line
+    }
+
+    /// One line from a non-terminal input, without its line ending; nil at end of input.
+    private func plainLine() -> String? {
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(buffer) }
+        let count = getline(&buffer, &capacity, inFile)
+        guard count >= 0, let buffer else { return nil }
+        var line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: count), as: UTF8.self)
+        if line.last == "\n" || line.last == "\r\n" { line.removeLast() }  // "\r\n" is one Character
         return line
     }
 
@@ -149,8 +177,8 @@ public final class EditLineEditor: LineEditor {
             guard el_insertstr(editLine, result.replacement) == 0 else { return UInt8(CC_REFRESH_BEEP) }
             return UInt8(CC_REFRESH)
         case .ambiguous:
-            let width = Int(ns_terminal_columns(1))
-            let out = ns_stdout()
+            let out = outFile
+            let width = Int(ns_terminal_columns(fileno(out)))
             fputs("\n", out)
             for row in LineCompletion.columns(result.candidates, width: width > 0 ? width : 80) {
                 fputs(row + "\n", out)

@@ -5,9 +5,14 @@ import TerminalIO
 import Glibc
 #endif
 
+/// Tests that drive the real C libraries (curses, libedit) on pseudo-terminals. Serialized:
+/// both libraries keep process-wide terminal state and must never run on two threads at once.
+@Suite(.serialized) enum RealTerminalTests {}
+
 /// Smoke tests of the real curses backend on a pseudo-terminal made by the test: what it
 /// writes is read back from the master side, and keys are typed into it.
-@Suite(.serialized) struct CursesBackendPTYTests {
+extension RealTerminalTests {
+@Suite struct CursesBackendPTYTests {
     final class PTY {
         let master: Int32
         let slave: Int32
@@ -91,11 +96,23 @@ import Glibc
         #expect(backend.readEvent(timeout: .seconds(2)) == .key(KeyChord("é")))
         #expect(backend.readEvent(timeout: .zero) == nil)
 
+        // The app's flow for a line prompt: suspend curses, read a line with libedit, resume.
         backend.suspend()
         #expect(backend.isSuspended)
+        let editor = EditLineEditor(prompt: ": ", input: pty.slave, output: pty.slave)
+        pty.type("quit\r")
+        #expect(editor.readLine() == "quit")
         backend.resume()
         #expect(!backend.isSuspended)
-        #expect(Self.contains(pty.drain(), "Jello"))  // resume repaints the whole screen
+        let repaint = pty.drain()
+        #expect(Self.contains(repaint, "Jello"))  // resume repaints the whole screen
+        // Still in raw mode with colours after libedit had the terminal.
+        pty.type("\u{03}")
+        #expect(backend.readEvent(timeout: .seconds(2)) == .key(KeyChord("ctrl-c")!))
+        grid.put(text: "blue", at: Point(x: 0, y: 3), style: Style(fg: .blue))
+        renderer.render(grid, to: backend)
+        let blue = pty.drain()
+        #expect(Self.contains(blue, "\u{1B}[34m") || Self.contains(blue, "\u{1B}[38;5;4m"))
 
         backend.shutdown()
         #expect(backend.isShutDown)
@@ -128,4 +145,5 @@ import Glibc
             _ = try CursesBackend(options: Self.options, input: fds[0], output: fds[1])
         }
     }
+}
 }
