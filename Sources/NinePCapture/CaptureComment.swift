@@ -56,9 +56,9 @@ public enum CaptureComment {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// `c2s` / `s2c`, the `dir` values.
+    /// `c2s` / `s2c`, the `dir` values (`Direction.token`).
     public static func code(for direction: Direction) -> String {
-        direction == .toServer ? "c2s" : "s2c"
+        direction.token
     }
 
     public static func direction(from code: String) -> Direction? {
@@ -71,10 +71,6 @@ public enum CaptureComment {
 
     /// Parses a `marks` value (`injected,intercepted`); unknown names are ignored.
     public static func marks(from text: String) -> FrameMarks {
-        var marks: FrameMarks = []
-        for name in text.split(separator: ",") {
-            if let mark = FrameMarks.names.first(where: { $0.1 == name }) { marks.insert(mark.0) }
-        }
-        return marks
+        FrameMarks(names: text)
     }
 }

@@ -26,7 +26,7 @@ extension CaptureDecoder {
         }
     }
 
-    mutating func processRecorded(_ segment: TCPSegment, packet: CapturedPacket, recordedID: Int,
+    mutating func processRecorded(_ segment: TCPSegment, packet: CapturedPacket, recordedID: UInt32,
                                   direction: Direction, fields: [String: String]) -> [CaptureEvent] {
         var events: [CaptureEvent] = []
         let t = packet.timestampNanos

@@ -4,8 +4,9 @@ import NinePWire
 /// Packets whose pcapng comment is ninescope metadata (see `PcapngWriter`) take the exact path: the
 /// recorded connection id, direction, marks and addresses are restored and each recorded frame comes back
 /// as one `.data` event, whatever its TCP segmentation. All other packets go through `TCPReassembler`.
-/// Connection ids from the two paths never collide: a recorded id already given to a foreign connection is
-/// replaced by the next free one (only possible in files that mix both kinds of packets).
+/// Foreign connections are numbered 1, 2, 3, … in order of first appearance. Connection ids from the two
+/// paths never collide: a recorded id already given to a foreign connection is replaced by the lowest free
+/// one (only possible in files that mix both kinds of packets).
 public struct CaptureDecoder: Sendable {
     public var options: ReassemblyOptions { reassembler.options }
     public private(set) var warnings: [CaptureWarning] = []
@@ -16,9 +17,9 @@ public struct CaptureDecoder: Sendable {
     var reassembler: TCPReassembler
     var reassemblerWarningsSeen = 0
     var foreignIDs: [ConnectionID: ConnectionID] = [:]
-    var recorded: [Int: RecordedConnection] = [:]
-    var usedIDs: Set<Int> = []
-    var nextFreeID = 0
+    var recorded: [UInt32: RecordedConnection] = [:]
+    var usedIDs: Set<UInt32> = []
+    var nextFreeID: UInt32 = 1
     var lastTimestamp: Int64 = 0
     var reportedLinkTypes: Set<UInt32> = []
 
@@ -51,7 +52,7 @@ public struct CaptureDecoder: Sendable {
                  + "payload bytes missing")
         }
         for comment in packet.comments {
-            if let fields = CaptureComment.parse(comment), let conn = fields["conn"].flatMap({ Int($0) }),
+            if let fields = CaptureComment.parse(comment), let conn = fields["conn"].flatMap({ UInt32($0) }),
                let direction = fields["dir"].flatMap({ CaptureComment.direction(from: $0) }) {
                 return processRecorded(segment, packet: packet, recordedID: conn, direction: direction,
                                        fields: fields)
@@ -92,14 +93,15 @@ public struct CaptureDecoder: Sendable {
         }
     }
 
-    mutating func allocateID(preferring wanted: Int?) -> ConnectionID {
-        if let wanted, wanted >= 0, wanted <= Int(UInt32.max), !usedIDs.contains(wanted) {
+    /// `wanted` when still free, else the lowest free id from 1 up.
+    mutating func allocateID(preferring wanted: UInt32?) -> ConnectionID {
+        if let wanted, !usedIDs.contains(wanted) {
             usedIDs.insert(wanted)
-            return ConnectionID(UInt32(wanted))
+            return ConnectionID(wanted)
         }
-        while usedIDs.contains(nextFreeID) { nextFreeID += 1 }
+        while usedIDs.contains(nextFreeID) { nextFreeID &+= 1 }
         usedIDs.insert(nextFreeID)
-        return ConnectionID(UInt32(truncatingIfNeeded: nextFreeID))
+        return ConnectionID(nextFreeID)
     }
 
     private mutating func relabelForeign(_ event: CaptureEvent) -> CaptureEvent {

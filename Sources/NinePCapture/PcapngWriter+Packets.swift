@@ -12,14 +12,14 @@ extension PcapngWriter {
 
     /// The synthesized client endpoint of connection `conn`.
     static func clientEndpoint(_ conn: ConnectionID) -> Endpoint {
-        let n = UInt32(truncatingIfNeeded: conn.rawValue)
+        let n = conn.rawValue
         return Endpoint(address: .v4(firstClientAddress &+ n / clientsPerAddress),
                         port: UInt16(firstClientPort + n % clientsPerAddress))
     }
 
     mutating func handshake(conn: ConnectionID, addresses: (client: String, upstream: String)?,
                             serverPort: UInt16?, t: Int64) -> [UInt8] {
-        let clientISN = options.initialSequence &+ UInt32(truncatingIfNeeded: conn.rawValue) &* 0x9E37_79B9
+        let clientISN = options.initialSequence &+ conn.rawValue &* 0x9E37_79B9
         let serverISN = clientISN &+ 0x4000_0000
         var connection = Connection(
             client: Self.clientEndpoint(conn),

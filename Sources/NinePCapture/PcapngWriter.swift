@@ -44,7 +44,8 @@ import NinePWire
 ///   - `client=<address>` and `upstream=<address>` the real client and upstream addresses given to `open`,
 ///     on the SYN only (the per-connection comment);
 ///   - `seg=<i>/<k>` on data packets: segment i of the k segments carrying one frame;
-///   - `marks=<list>` on data packets with marks: comma-separated `injected`, `intercepted`, `malformed`.
+///   - `marks=<list>` on data packets with marks: `FrameMarks` names, comma-separated (`injected`,
+///     `intercepted`, `malformed`, `modified`, `dropped`, `replayed`).
 ///   Example: `ninescope conn=3 dir=c2s ev=data seg=1/2 marks=injected,malformed`.
 ///
 /// ## Edge cases

@@ -19,7 +19,7 @@ public struct ReassemblyOptions: Hashable, Sendable {
 /// Reassembles TCP conversations (keyed by 4-tuple) into ordered `CaptureEvent`s.
 ///
 /// Rules:
-/// - Connection ids are 0, 1, 2, … in order of each connection's first segment. A SYN (without ACK) on a
+/// - Connection ids are 1, 2, 3, … in order of each connection's first segment. A SYN (without ACK) on a
 ///   4-tuple that is closed, or whose earlier SYN had another sequence number, starts a new connection.
 /// - Client and server: the side whose port is in `ninePPorts` is the server when exactly one side's is;
 ///   otherwise the sender of a first-seen SYN is the client (of a SYN+ACK, the server); otherwise the side
@@ -37,7 +37,7 @@ public struct TCPReassembler: Sendable {
     public var options: ReassemblyOptions
     public private(set) var warnings: [CaptureWarning] = []
     var flows: [FlowKey: Flow] = [:]
-    var nextID = 0
+    var nextID: UInt32 = 1
 
     public init(options: ReassemblyOptions = ReassemblyOptions()) {
         self.options = options
@@ -111,8 +111,8 @@ public struct TCPReassembler: Sendable {
 
     private mutating func newFlow(for segment: TCPSegment, t: Int64, events: inout [CaptureEvent]) -> Flow {
         let (client, server) = Self.roles(for: segment, ninePPorts: options.ninePPorts)
-        let id = ConnectionID(UInt32(truncatingIfNeeded: nextID))
-        nextID += 1
+        let id = ConnectionID(nextID)
+        nextID &+= 1
         events.append(.open(conn: id, client: client, server: server, timestampNanos: t, metadata: nil))
         return Flow(id: id, client: client, server: server)
     }

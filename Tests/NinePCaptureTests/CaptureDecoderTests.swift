@@ -21,8 +21,8 @@ import Testing
     static func expectConversation(_ contents: CaptureContents, sourceLocation: SourceLocation = #_sourceLocation) {
         let events = contents.events
         #expect(events.opens.map(\.client.description) == ["192.168.1.10:50000"], sourceLocation: sourceLocation)
-        #expect(events.stream(0, .toServer) == Fix.tversion, sourceLocation: sourceLocation)
-        #expect(events.stream(0, .toClient) == Fix.rversion, sourceLocation: sourceLocation)
+        #expect(events.stream(1, .toServer) == Fix.tversion, sourceLocation: sourceLocation)
+        #expect(events.stream(1, .toClient) == Fix.rversion, sourceLocation: sourceLocation)
         #expect(events.closes.map(\.reset) == [false], sourceLocation: sourceLocation)
         #expect(events.count == 4, sourceLocation: sourceLocation)
         #expect(contents.warnings.isEmpty, "\(contents.warnings)", sourceLocation: sourceLocation)
@@ -59,7 +59,7 @@ import Testing
             + packets.enumerated().map { Fix.epb(true, units: UInt64($0.offset), data: $0.element) }.joined()
         let contents = try CaptureFile.decode(file)
         #expect(contents.events.opens.map(\.server.description) == ["[fe80::6]:564"])
-        #expect(contents.events.stream(0, .toServer) == Fix.tversion)
+        #expect(contents.events.stream(1, .toServer) == Fix.tversion)
     }
 
     @Test func oddPacketsBecomeWarningsNotFailures() throws {
@@ -72,7 +72,7 @@ import Testing
         let file = Fix.pcap(big: false, nano: true, linkType: 101,
                             records: records.map { (sec: 1, frac: 0, data: $0) })
         let contents = try CaptureFile.decode(file)
-        #expect(contents.events.stream(0, .toServer) == Fix.tversion)
+        #expect(contents.events.stream(1, .toServer) == Fix.tversion)
         #expect(contents.events.closes.count == 1)
         #expect(contents.warnings.map(\.packet) == [5, 6])
         #expect(contents.warnings.first?.message.contains("fragment") == true)
@@ -93,24 +93,24 @@ import Testing
         packets[3] = Array(packets[3].dropLast(6)) // Tversion cut by a snap length: 6 bytes missing
         let file = Fix.pcap(big: false, nano: false, linkType: 101, records: packets.map { (1, 0, $0) })
         let contents = try CaptureFile.decode(file)
-        #expect(contents.events.stream(0, .toServer) == Array(Fix.tversion.dropLast(6)))
+        #expect(contents.events.stream(1, .toServer) == Array(Fix.tversion.dropLast(6)))
         #expect(contents.events.gaps.map(\.missing) == [6])
         #expect(contents.warnings.count == 1)
     }
 
     @Test func recordedAndForeignConnectionsNeverShareAnID() throws {
-        // A foreign conversation first (gets id 0), then one recorded by ninescope as conn 0.
+        // A foreign conversation first (gets id 1), then one recorded by ninescope as conn 1.
         var writer = PcapngWriter()
         var file = Fix.shb(false) + Fix.idb(false, linkType: 101, tsresol: 9)
         for (index, packet) in Self.conversation().enumerated() {
             file += Fix.epb(false, units: UInt64(index), data: packet)
         }
-        let own = writer.header() + writer.open(conn: ConnectionID(0), clientAddress: "c", upstreamAddress: "u", t: 50)
-            + writer.frame(conn: ConnectionID(0), direction: .toServer, t: 51, bytes: Fix.tversion)
+        let own = writer.header() + writer.open(conn: ConnectionID(1), clientAddress: "c", upstreamAddress: "u", t: 50)
+            + writer.frame(conn: ConnectionID(1), direction: .toServer, t: 51, bytes: Fix.tversion)
         file += own
         let contents = try CaptureFile.decode(file)
-        #expect(contents.events.opens.map(\.conn) == [0, 1])
-        #expect(contents.events.stream(1, .toServer) == Fix.tversion)
+        #expect(contents.events.opens.map(\.conn) == [1, 2])
+        #expect(contents.events.stream(2, .toServer) == Fix.tversion)
         #expect(contents.ninescopeFormatVersion == 1) // the second section's header
     }
 

@@ -161,28 +161,28 @@ extension Array where Element == CaptureEvent {
     func stream(_ conn: Int, _ direction: Direction) -> [UInt8] {
         var out: [UInt8] = []
         for event in self {
-            if case .data(let c, let d, _, let bytes, _) = event, c.rawValue == conn, d == direction { out += bytes }
+            if case .data(let c, let d, _, let bytes, _) = event, Int(c.rawValue) == conn, d == direction { out += bytes }
         }
         return out
     }
 
     var gaps: [(conn: Int, direction: Direction, missing: Int)] {
         compactMap {
-            if case .gap(let c, let d, let n, _) = $0 { return (c.rawValue, d, n) }
+            if case .gap(let c, let d, let n, _) = $0 { return (Int(c.rawValue), d, n) }
             return nil
         }
     }
 
     var opens: [(conn: Int, client: Endpoint, server: Endpoint)] {
         compactMap {
-            if case .open(let c, let client, let server, _, _) = $0 { return (c.rawValue, client, server) }
+            if case .open(let c, let client, let server, _, _) = $0 { return (Int(c.rawValue), client, server) }
             return nil
         }
     }
 
     var closes: [(conn: Int, reset: Bool)] {
         compactMap {
-            if case .close(let c, let reset, _) = $0 { return (c.rawValue, reset) }
+            if case .close(let c, let reset, _) = $0 { return (Int(c.rawValue), reset) }
             return nil
         }
     }

@@ -16,11 +16,11 @@ import Testing
         for step in steps {
             switch step {
             case .open(let id, let client, let upstream, let t):
-                file += writer.open(conn: ConnectionID(id), clientAddress: client, upstreamAddress: upstream, t: t)
+                file += writer.open(conn: ConnectionID(UInt32(id)), clientAddress: client, upstreamAddress: upstream, t: t)
             case .frame(let id, let direction, let t, let bytes, let marks):
-                file += writer.frame(conn: ConnectionID(id), direction: direction, t: t, bytes: bytes, marks: marks)
+                file += writer.frame(conn: ConnectionID(UInt32(id)), direction: direction, t: t, bytes: bytes, marks: marks)
             case .close(let id, let reset, let t):
-                file += writer.close(conn: ConnectionID(id), reset: reset, t: t)
+                file += writer.close(conn: ConnectionID(UInt32(id)), reset: reset, t: t)
             }
         }
         return file
@@ -31,14 +31,14 @@ import Testing
         steps.map { step in
             switch step {
             case .open(let id, let client, let upstream, let t):
-                return .open(conn: ConnectionID(id), client: PcapngWriter.clientEndpoint(ConnectionID(id)),
+                return .open(conn: ConnectionID(UInt32(id)), client: PcapngWriter.clientEndpoint(ConnectionID(UInt32(id))),
                              server: Endpoint(address: .v4(0x0A00_0001), port: 564), timestampNanos: t,
                              metadata: CaptureMetadata(clientAddress: client, upstreamAddress: upstream))
             case .frame(let id, let direction, let t, let bytes, let marks):
-                return .data(conn: ConnectionID(id), direction: direction, timestampNanos: t, bytes: bytes,
+                return .data(conn: ConnectionID(UInt32(id)), direction: direction, timestampNanos: t, bytes: bytes,
                              metadata: CaptureMetadata(marks: marks))
             case .close(let id, let reset, let t):
-                return .close(conn: ConnectionID(id), reset: reset, timestampNanos: t)
+                return .close(conn: ConnectionID(UInt32(id)), reset: reset, timestampNanos: t)
             }
         }
     }
@@ -84,14 +84,14 @@ import Testing
         }
         let contents = try CaptureFile.decode(Fix.pcap(big: false, nano: true, records: records))
         let events = contents.events
-        #expect(events.opens.map(\.conn) == [0, 1])
+        #expect(events.opens.map(\.conn) == [1, 2])
         #expect(events.opens.map(\.client) == [PcapngWriter.clientEndpoint(ConnectionID(3)),
                                                PcapngWriter.clientEndpoint(ConnectionID(9))])
-        #expect(events.stream(0, .toServer) == Fix.tversion)
-        #expect(events.stream(0, .toClient) == Fix.rversion)
-        #expect(events.stream(1, .toServer) == Fix.twrite(tag: 1, data: Self.big))
-        #expect(events.stream(1, .toClient) == Fix.rwrite(tag: 1, count: 200_000))
-        #expect(events.closes.map(\.conn) == [0, 1])
+        #expect(events.stream(1, .toServer) == Fix.tversion)
+        #expect(events.stream(1, .toClient) == Fix.rversion)
+        #expect(events.stream(2, .toServer) == Fix.twrite(tag: 1, data: Self.big))
+        #expect(events.stream(2, .toClient) == Fix.rwrite(tag: 1, count: 200_000))
+        #expect(events.closes.map(\.conn) == [1, 2])
         #expect(events.closes.map(\.reset) == [false, true])
         #expect(events.gaps.isEmpty)
         #expect(contents.ninescopeFormatVersion == nil)

@@ -39,12 +39,12 @@ import Testing
             Self.seg(false, 922, ack: 123, Self.fin),
             Self.seg(true, 123, ack: 923, Self.ack),
         ])
-        #expect(events.first == .open(conn: ConnectionID(0), client: Self.client, server: Self.server,
+        #expect(events.first == .open(conn: ConnectionID(1), client: Self.client, server: Self.server,
                                       timestampNanos: 1, metadata: nil))
-        #expect(events[1] == .data(conn: ConnectionID(0), direction: .toServer, timestampNanos: 4,
+        #expect(events[1] == .data(conn: ConnectionID(1), direction: .toServer, timestampNanos: 4,
                                    bytes: Fix.tversion, metadata: nil))
-        #expect(events.stream(0, .toClient) == Fix.rversion)
-        #expect(events.last == .close(conn: ConnectionID(0), reset: false, timestampNanos: 7))
+        #expect(events.stream(1, .toClient) == Fix.rversion)
+        #expect(events.last == .close(conn: ConnectionID(1), reset: false, timestampNanos: 7))
         #expect(events.gaps.isEmpty)
         #expect(events.count == 4)
     }
@@ -56,7 +56,7 @@ import Testing
             Self.seg(true, 1011, ack: 5001, Self.ack, Array(data[10..<20])),
             Self.seg(true, 1001, ack: 5001, Self.ack, Array(data[0..<10])),
         ])
-        #expect(events.stream(0, .toServer) == data)
+        #expect(events.stream(1, .toServer) == data)
         #expect(events.gaps.isEmpty)
         // The first delivery happens when the first bytes arrive (t = 6); buffered ones keep their own times.
         let times = events.compactMap { if case .data(_, _, let t, _, _) = $0 { return t } else { return nil } }
@@ -72,7 +72,7 @@ import Testing
             Self.seg(true, 1018, ack: 5001, Self.ack, Array(data[17..<20])),     // out of order
             Self.seg(true, 1013, ack: 5001, Self.ack, Array(data[12..<18])),     // overlaps both sides
         ])
-        #expect(events.stream(0, .toServer) == data)
+        #expect(events.stream(1, .toServer) == data)
         #expect(events.gaps.isEmpty)
     }
 
@@ -81,7 +81,7 @@ import Testing
             Self.seg(true, 1, ack: 1, Self.ack, [1, 2, 3, 4]),
             Self.seg(true, 3, ack: 1, Self.ack, [99, 99, 5, 6]),
         ])
-        #expect(events.stream(0, .toServer) == [1, 2, 3, 4, 5, 6])
+        #expect(events.stream(1, .toServer) == [1, 2, 3, 4, 5, 6])
     }
 
     @Test func lostBytesAcknowledgedByThePeerBecomeAGap() {
@@ -93,7 +93,7 @@ import Testing
         ])
         #expect(events.gaps.map(\.missing) == [10])
         #expect(events.gaps.first?.direction == .toServer)
-        #expect(events.stream(0, .toServer) == Self.bytes(0..<10) + Self.bytes(20..<30) + [8])
+        #expect(events.stream(1, .toServer) == Self.bytes(0..<10) + Self.bytes(20..<30) + [8])
         // The gap comes right before the bytes that follow it, and before the peer's data.
         let kinds = events.map { event -> String in
             switch event {
@@ -119,7 +119,7 @@ import Testing
             Self.seg(true, 1009, ack: 5001, Self.push, Self.bytes(8..<12)),
         ])
         #expect(events.gaps.map(\.missing) == [4])
-        #expect(events.stream(0, .toServer) == Self.bytes(0..<4) + Self.bytes(8..<12))
+        #expect(events.stream(1, .toServer) == Self.bytes(0..<4) + Self.bytes(8..<12))
         #expect(events.closes.isEmpty) // still open when the capture ended
     }
 
@@ -133,7 +133,7 @@ import Testing
             Self.seg(true, isn &+ 1 &+ 16, ack: 8, Self.ack, Array(data[16..<32])), // retransmitted after wrap
             Self.seg(false, 8, ack: isn &+ 49, Self.push, [1]),
         ])
-        #expect(events.stream(0, .toServer) == data)
+        #expect(events.stream(1, .toServer) == data)
         #expect(events.gaps.isEmpty)
     }
 
@@ -145,8 +145,8 @@ import Testing
             Self.seg(true, 123_459, ack: 777_021, Self.push, [4]),
         ])
         #expect(events.opens.map(\.client) == [Self.client]) // port 564 marks the server
-        #expect(events.stream(0, .toClient) == Fix.rversion)
-        #expect(events.stream(0, .toServer) == [1, 2, 3, 4])
+        #expect(events.stream(1, .toClient) == Fix.rversion)
+        #expect(events.stream(1, .toServer) == [1, 2, 3, 4])
         #expect(events.gaps.isEmpty)
     }
 
@@ -159,7 +159,7 @@ import Testing
         ])
         #expect(events.closes.map(\.reset) == [true])
         #expect(events.gaps.map(\.missing) == [2])
-        #expect(events.stream(0, .toServer) == [1, 2, 5, 6])
+        #expect(events.stream(1, .toServer) == [1, 2, 5, 6])
         if case .close = events.last {} else { Issue.record("close must be the last event: \(events)") }
     }
 
@@ -169,9 +169,9 @@ import Testing
             Self.seg(false, 5001, ack: 1001, Self.fin),
             Self.seg(true, 1001, ack: 5002, Self.ack, [1, 2]),
         ])
-        #expect(events.stream(0, .toServer) == [1, 2, 3, 4])
+        #expect(events.stream(1, .toServer) == [1, 2, 3, 4])
         #expect(events.closes.map(\.reset) == [false])
-        #expect(events.last == .close(conn: ConnectionID(0), reset: false, timestampNanos: 6))
+        #expect(events.last == .close(conn: ConnectionID(1), reset: false, timestampNanos: 6))
     }
 
     @Test func finAcknowledgedOverAHoleReportsTheGapThenCloses() {
@@ -180,7 +180,7 @@ import Testing
             Self.seg(false, 5001, ack: 1007, Self.fin),          // acknowledges everything including FIN
         ])
         #expect(events.gaps.map(\.missing) == [4])
-        #expect(events.stream(0, .toServer) == [5])
+        #expect(events.stream(1, .toServer) == [5])
         #expect(events.closes.map(\.reset) == [false])
     }
 
@@ -214,10 +214,10 @@ import Testing
             Self.seg(true, 4000, Self.syn),                      // same 4-tuple, new connection
             Self.seg(true, 4001, ack: 0, Self.push, [42]),
         ])
-        #expect(events.opens.map(\.conn) == [0, 1, 2])
+        #expect(events.opens.map(\.conn) == [1, 2, 3])
         #expect(events.opens.map(\.client) == [Self.client, second, Self.client])
-        #expect(events.stream(2, .toServer) == [42])
-        #expect(events.closes.map(\.conn) == [0])
+        #expect(events.stream(3, .toServer) == [42])
+        #expect(events.closes.map(\.conn) == [1])
     }
 
     @Test func newSynOnAnOpenTupleClosesTheOldConnection() {
@@ -226,8 +226,8 @@ import Testing
         for segment in Self.handshake(100, 900) + [Self.seg(true, 77_777, Self.syn)] {
             events += reassembler.process(segment, timestampNanos: 1)
         }
-        #expect(events.opens.map(\.conn) == [0, 1])
-        #expect(events.closes.map(\.conn) == [0])
+        #expect(events.opens.map(\.conn) == [1, 2])
+        #expect(events.closes.map(\.conn) == [1])
         #expect(reassembler.warnings.count == 1)
     }
 
@@ -237,7 +237,7 @@ import Testing
             Self.seg(true, 1109, ack: 5001, Self.ack, Self.bytes(8..<16)), // 16 bytes waiting > limit 10
         ], options: ReassemblyOptions(maxBufferedBytes: 10))
         #expect(events.gaps.map(\.missing) == [100])
-        #expect(events.stream(0, .toServer) == Self.bytes(0..<16))
+        #expect(events.stream(1, .toServer) == Self.bytes(0..<16))
     }
 
     @Test func onlyNinePPortsIgnoresOtherTraffic() {
@@ -245,6 +245,6 @@ import Testing
         let events = Self.run([Self.seg(true, 1, Self.syn, client: a, server: b)] + Self.handshake(1, 2),
                               options: ReassemblyOptions(onlyNinePPorts: true))
         #expect(events.opens.map(\.server) == [Self.server])
-        #expect(events.opens.map(\.conn) == [0])
+        #expect(events.opens.map(\.conn) == [1])
     }
 }

@@ -42,11 +42,11 @@ struct TsharkTests {
         var expected: [String] = []
         var t: Int64 = 1_700_000_000_000_000_000
         let big = (0..<20_000).map { UInt8(truncatingIfNeeded: $0) }
-        for id in 0..<3 {
-            let conn = ConnectionID(id)
+        for id in 1...3 {
+            let conn = ConnectionID(UInt32(id))
             t += 1_000
             file += writer.open(conn: conn, clientAddress: "127.0.0.1:\(51000 + id)", upstreamAddress: "tcp!x!564",
-                                serverPort: id == 2 ? 5640 : nil, t: t)
+                                serverPort: id == 3 ? 5640 : nil, t: t)
             file += writer.frame(conn: conn, direction: .toServer, t: t + 1, bytes: Fix.tversion)
             file += writer.frame(conn: conn, direction: .toClient, t: t + 2, bytes: Fix.rversion)
             file += writer.frame(conn: conn, direction: .toServer, t: t + 3, bytes: Fix.twrite(tag: 7, data: big),
@@ -54,7 +54,7 @@ struct TsharkTests {
             file += writer.frame(conn: conn, direction: .toClient, t: t + 4, bytes: Fix.rwrite(tag: 7, count: 20_000))
             file += writer.frame(conn: conn, direction: .toServer, t: t + 5, bytes: Fix.tclunk(tag: 8, fid: 1))
             file += writer.frame(conn: conn, direction: .toClient, t: t + 6, bytes: Fix.rclunk(tag: 8))
-            file += writer.close(conn: conn, reset: id == 1, t: t + 7)
+            file += writer.close(conn: conn, reset: id == 2, t: t + 7)
             expected += ["100 65535", "101 65535", "118 7", "119 7", "120 8", "121 8"]
         }
         return (file, expected)
@@ -83,9 +83,9 @@ struct TsharkTests {
             let comments = try Self.run(["-n", "-r", path, "-d", "tcp.port==5640,9p", "-Y", "9p.msgtype == 118", "-T", "fields",
                                          "-e", "frame.comment", "-e", "frame.packet_flags_direction"])
             #expect(comments.split(separator: "\n").map(String.init) == [
-                "ninescope conn=0 dir=c2s ev=data seg=15/15 marks=injected\t0x00000001",
                 "ninescope conn=1 dir=c2s ev=data seg=15/15 marks=injected\t0x00000001",
                 "ninescope conn=2 dir=c2s ev=data seg=15/15 marks=injected\t0x00000001",
+                "ninescope conn=3 dir=c2s ev=data seg=15/15 marks=injected\t0x00000001",
             ])
         }
     }
