@@ -1,0 +1,167 @@
+import NinePSession
+import NinePWire
+import Testing
+
+/// Fid paths through walks (partial, clone, in place, `..`), creates, xattrs and renames.
+@Suite struct FidPathTests {
+    static func mounted(aname: String = "") -> Harness {
+        var h = Harness(wire: .l)
+        h.version()
+        h.attach(0, fid: 0, aname: aname)
+        return h
+    }
+
+    @Test func partialWalkMakesNoNewfid() {
+        var h = Self.mounted()
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["a", "b", "c"])))
+        let out = h.r(0, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 1), Qid(type: .dir, path: 2)])))
+        #expect(out.exchange?.status == .ok)
+        #expect(out.fids.isEmpty)
+        #expect(h.tracker.fid(1, on: h.conn) == nil)
+        #expect(h.anomalies.isEmpty)
+        // Linux then clunks the never-bound newfid (TRAFFIC.md §2): that names an unknown fid.
+        let clunk = h.t(0, .tclunk(Tclunk(fid: 1)))
+        #expect(clunk.anomalies.map(\.kind) == [.unknownFid])
+    }
+
+    @Test func cloneCopiesPathAndQid() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["usr", "lib"])
+        h.walk(0, 1, 2, [])
+        let two = h.tracker.fid(2, on: h.conn)!
+        #expect(two.path?.description == "/usr/lib")
+        #expect(two.qid == h.tracker.fid(1, on: h.conn)?.qid)
+        #expect(two.state == .walked)
+        #expect(two.uname == "nobody")
+    }
+
+    @Test func walkInPlaceAndDotDot() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, [])
+        h.walk(0, 1, 1, ["a", "b", "..", "c"])
+        #expect(h.path(1) == "/a/c")
+        #expect(h.tracker.fidTable(on: h.conn, includingHistory: true).count == 2, "in place: same record")
+        h.walk(0, 1, 1, ["..", "..", ".."])
+        #expect(h.path(1) == "/", "`..` of the root is the root")
+        h.walk(0, 0, 2, ["x", "..", "y"])
+        #expect(h.tracker.fid(2, on: h.conn)?.path?.elements == ["y"])
+    }
+
+    @Test func longPathsInChunksOfSixteen() {
+        var h = Self.mounted()
+        let names = (0..<20).map { "d\($0)" }
+        h.walk(0, 0, 1, Array(names[0..<16]))
+        h.walk(0, 1, 1, Array(names[16...]))
+        #expect(h.tracker.fid(1, on: h.conn)?.path?.elements.map(\.string) == names)
+        #expect(h.anomalies.isEmpty)
+    }
+
+    @Test func failedWalkMakesNoFid() {
+        var h = Self.mounted()
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["nope"])))
+        let out = h.r(0, .rlerror(Rlerror(ecode: .ENOENT)))
+        #expect(out.exchange?.error?.errno == .ENOENT)
+        #expect(out.exchange?.error?.description == "ENOENT no such file or directory")
+        #expect(h.tracker.fid(1, on: h.conn) == nil)
+    }
+
+    @Test func anameShowsInThePath() {
+        var h = Self.mounted(aname: "/srv/export")
+        h.walk(0, 0, 1, ["etc"])
+        #expect(h.path(0) == "/srv/export:/")
+        #expect(h.path(1) == "/srv/export:/etc")
+        #expect(h.tracker.fid(1, on: h.conn)?.path?.root == .attach(aname: "/srv/export"))
+    }
+
+    @Test func lcreateTurnsTheDirFidIntoTheNewFile() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["tmp"])
+        h.walk(0, 1, 2, [])
+        let flags = LOpenFlags(rawValue: 0x8041)
+        h.t(0, .tlcreate(Tlcreate(fid: 2, name: "NEW", flags: flags, mode: 0o100644, gid: 0)))
+        let out = h.r(0, .rlcreate(Rlcreate(qid: Qid(path: 77), iounit: 8168)))
+        #expect(out.message?.fidPath?.description == "/tmp/NEW")
+        let two = h.tracker.fid(2, on: h.conn)!
+        #expect(two.isOpen)
+        #expect(two.openMode == .dotL(flags))
+        #expect(two.openMode?.description == "WRONLY|CREATE|LARGEFILE")
+        #expect(two.qid == Qid(path: 77) && two.iounit == 8168)
+        #expect(h.path(1) == "/tmp")
+    }
+
+    @Test func xattrFids() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["f"], dir: false)
+        h.t(0, .txattrwalk(Txattrwalk(fid: 1, newfid: 2, name: "user.mime")))
+        h.r(0, .rxattrwalk(Rxattrwalk(size: 10)))
+        let two = h.tracker.fid(2, on: h.conn)!
+        #expect(two.state == .xattr)
+        #expect(two.xattr == XattrInfo(name: "user.mime", size: 10))
+        #expect(two.path?.description == "/f")
+        h.walk(0, 1, 3, [])
+        h.t(0, .txattrcreate(Txattrcreate(fid: 3, name: "user.new", attrSize: 4, flags: 0)))
+        h.r(0, .rxattrcreate)
+        #expect(h.tracker.fid(3, on: h.conn)?.state == .xattr)
+        #expect(h.tracker.fid(3, on: h.conn)?.xattr?.name == "user.new")
+    }
+
+    @Test func renameatMovesFidsBelowTheOldName() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["a"])
+        h.walk(0, 1, 2, ["sub", "file"], dir: false)
+        h.walk(0, 0, 3, ["b"])
+        h.walk(0, 0, 4, ["a", "subway"])
+        h.t(0, .trenameat(Trenameat(olddirfid: 1, oldname: "sub", newdirfid: 3, newname: "moved")))
+        let out = h.r(0, .rrenameat)
+        #expect(out.fids.map(\.fid) == [2])
+        #expect(h.path(2) == "/b/moved/file")
+        #expect(h.path(4) == "/a/subway", "a sibling with a common prefix does not move")
+        #expect(h.path(1) == "/a")
+    }
+
+    @Test func renameMovesTheFidAndItsDescendants() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["x"])
+        h.walk(0, 1, 2, ["inner"])
+        h.walk(0, 0, 3, ["dest"])
+        h.t(0, .trename(Trename(fid: 1, dfid: 3, name: "y")))
+        h.r(0, .rrename)
+        #expect(h.path(1) == "/dest/y")
+        #expect(h.path(2) == "/dest/y/inner")
+    }
+
+    @Test func failedRenameChangesNothing() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["x"])
+        h.walk(0, 0, 3, ["dest"])
+        h.t(0, .trename(Trename(fid: 1, dfid: 3, name: "y")))
+        h.r(0, .rlerror(Rlerror(ecode: .EXDEV)))
+        #expect(h.path(1) == "/x")
+    }
+
+    @Test func reusedFidNumbersKeepTheirHistory() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["first"])
+        h.clunk(0, 1)
+        h.walk(0, 0, 1, ["second"])
+        let history = h.tracker.fidTable(on: h.conn, includingHistory: true).filter { $0.fid == 1 }
+        #expect(history.map { $0.path?.description } == ["/first", "/second"])
+        #expect(history.map(\.state) == [.clunked, .walked])
+        #expect(history[0].generation < history[1].generation)
+        #expect(h.summary.liveFidCount == 2)
+        #expect(h.summary.fidRecordCount == 3)
+    }
+
+    @Test func useCountsAndLastUse() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["f"], dir: false)
+        h.t(0, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
+        let last = h.lastIndex
+        h.r(0, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 100))))
+        let one = h.tracker.fid(1, on: h.conn)!
+        #expect(one.useCount == 2)
+        #expect(one.lastUsedIndex == last)
+        // fid 0: Tattach, the Twalk from it.
+        #expect(h.tracker.fid(0, on: h.conn)?.useCount == 2)
+    }
+}
