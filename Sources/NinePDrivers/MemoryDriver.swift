@@ -44,7 +44,7 @@ public actor MemoryDriver: FileSystemDriver {
 
     var inodes: [UInt64: Inode] = [:]
     var open: [UInt64: Opened] = [:]
-    var locks: [HeldLock] = []
+    var locks = LockTable()
     private var nextId: UInt64 = 2
     private var nextHandle: UInt64 = 1
     let rootId: UInt64 = 1
@@ -240,7 +240,7 @@ public actor MemoryDriver: FileSystemDriver {
 
     public func close(_ file: OpenFile) async {
         guard let o = open.removeValue(forKey: file.handle) else { return }
-        locks.removeAll { $0.handle == file.handle }
+        locks.release(handle: file.handle)
         inodes[o.node]?.openCount -= 1
         collect(o.node)
     }

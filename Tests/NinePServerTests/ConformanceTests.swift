@@ -8,6 +8,7 @@ import Testing
 @Suite struct ConformanceTests {
     static let memoryCaps: DriverCapabilities = .posix
     static let synthCaps: DriverCapabilities = [.synthTree]
+    static let localCaps: DriverCapabilities = .posix
 
     @Test(arguments: DriverConformance.checks(for: memoryCaps))
     func memory(_ check: ConformanceCheck) async throws {
@@ -17,6 +18,13 @@ import Testing
     @Test(arguments: DriverConformance.checks(for: synthCaps))
     func synthetic(_ check: ConformanceCheck) async throws {
         try await DriverConformance.run(check, driver: SyntheticDriver(), capabilities: Self.synthCaps)
+    }
+
+    @Test(arguments: DriverConformance.checks(for: localCaps))
+    func local(_ check: ConformanceCheck) async throws {
+        let dir = try TempDirectory("conformance")
+        defer { dir.remove() }
+        try await DriverConformance.run(check, driver: try LocalDriver(root: dir.path), capabilities: Self.localCaps)
     }
 
     @Test func everyCheckRunsSomewhere() {

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+import NinePServer
+import NinePWire
+
+/// Thin Glibc helpers for `LocalDriver` (Linux values; constants Glibc's Swift module does not export).
+enum Local {
+    static let O_PATH: Int32 = 0o10000000
+    static let AT_EMPTY_PATH: Int32 = 0x1000
+    static let UTIME_NOW: Int = (1 << 30) - 1
+    static let UTIME_OMIT: Int = (1 << 30) - 2
+
+    /// The calling thread's errno as a Linux Errno (this driver only builds on Linux, where they agree).
+    static func lastError() -> Errno { Errno(UInt32(errno)) }
+
+    @discardableResult
+    static func check(_ result: Int32) throws(Errno) -> Int32 {
+        if result < 0 { throw lastError() }
+        return result
+    }
+
+    /// A single path element: not empty, not `.` or `..`, no `/` or NUL.
+    static func checkName(_ name: P9String) throws(Errno) {
+        let b = name.bytes
+        if b.isEmpty || b.contains(0) { throw .ENOENT }
+        if b.contains(0x2F) || b == [0x2E] || b == [0x2E, 0x2E] { throw .EACCES }
+        if b.count > 255 { throw .ENAMETOOLONG }
+    }
+
+    @discardableResult
+    static func withName<T>(_ name: P9String, _ body: (UnsafePointer<CChar>) throws(Errno) -> T) throws(Errno) -> T {
+        var c = name.bytes.map { CChar(bitPattern: $0) }
+        c.append(0)
+        return try c.withUnsafeBufferPointer { (p) throws(Errno) -> T in try body(p.baseAddress!) }
+    }
+
+    static func openat(_ dir: Int32, _ name: P9String, _ flags: Int32, _ mode: mode_t = 0) throws(Errno) -> Int32 {
+        try withName(name) { (n) throws(Errno) -> Int32 in try check(Glibc.openat(dir, n, flags, mode)) }
+    }
+
+    /// lstat of what the descriptor refers to.
+    static func stat(_ fd: Int32) throws(Errno) -> Glibc.stat {
+        var st = Glibc.stat()
+        try check(fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+        return st
+    }
+
+    static func statAt(_ dir: Int32, _ name: P9String) throws(Errno) -> Glibc.stat {
+        var st = Glibc.stat()
+        try withName(name) { (n) throws(Errno) in try check(fstatat(dir, n, &st, AT_SYMLINK_NOFOLLOW)) }
+        return st
+    }
+
+    /// 9P2000.L open flags → host open flags, bit by bit (CREATE/EXCL are the server's business; NOFOLLOW
+    /// cannot apply to a /proc reopen; DIRECT and NOATIME are dropped as host policy).
+    static func hostFlags(_ f: LOpenFlags) -> Int32 {
+        var h: Int32 = switch f.accessMode {
+        case LOpenFlags.wronly.rawValue: O_WRONLY
+        case LOpenFlags.rdwr.rawValue: O_RDWR
+        default: O_RDONLY
+        }
+        if f.contains(.trunc) { h |= O_TRUNC }
+        if f.contains(.append) { h |= O_APPEND }
+        if f.contains(.nonblock) { h |= O_NONBLOCK }
+        if f.contains(.dsync) { h |= O_DSYNC }
+        if f.contains(.sync) { h |= O_SYNC }
+        if f.contains(.directory) { h |= O_DIRECTORY }
+        return h | O_CLOEXEC
+    }
+
+    // xattr calls are not in Glibc's Swift module; look them up once.
+    typealias GetX = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int
+    typealias ListX = @convention(c) (UnsafePointer<CChar>, UnsafeMutablePointer<CChar>?, Int) -> Int
+    typealias SetX = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeRawPointer?, Int, Int32) -> Int32
+    typealias RemoveX = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>) -> Int32
+    static let getxattr: GetX? = symbol("getxattr")
+    static let listxattr: ListX? = symbol("listxattr")
+    static let setxattr: SetX? = symbol("setxattr")
+    static let removexattr: RemoveX? = symbol("removexattr")
+
+    static func symbol<T>(_ name: String) -> T? {
+        guard let p = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        return unsafeBitCast(p, to: T.self)
+    }
+}
+#endif

@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+import NinePServer
+import NinePWire
+import Synchronization
+
+extension LocalDriver {
+    /// An open host descriptor (and, for directories, its DIR stream); closed when the last reference
+    /// goes, so a read still running when the fid is clunked keeps a valid descriptor.
+    public final class OpenFile: Sendable {
+        let fd: Int32
+        let handle: UInt64
+        let flags: LOpenFlags
+        let isDirectory: Bool
+        let lockNode: UInt64
+        /// Directory stream state (DIR* as an address), serialised by the mutex.
+        let stream: Mutex<UInt>
+
+        init(fd: Int32, handle: UInt64, flags: LOpenFlags, isDirectory: Bool, lockNode: UInt64) {
+            self.fd = fd; self.handle = handle; self.flags = flags; self.isDirectory = isDirectory; self.lockNode = lockNode
+            self.stream = Mutex(0)
+        }
+        deinit {
+            let dir = stream.withLock { $0 }
+            if dir != 0, let p = OpaquePointer(bitPattern: dir) { closedir(p) } else { Glibc.close(fd) }
+        }
+    }
+
+    func nextHandle() -> UInt64 { handles.withLock { $0 += 1; return $0 } }
+
+    /// Opens the inode `node` holds through /proc/self/fd (never a path lookup).
+    func reopen(_ node: Node, _ flags: LOpenFlags) throws(Errno) -> OpenFile {
+        let st = try Local.stat(node.fd)
+        let type = FileType(mode: UInt32(st.st_mode))
+        if type == .symlink { throw .ELOOP }
+        if flags.contains(.directory) && type != .directory { throw .ENOTDIR }
+        if type == .directory && flags.allowsWrite { throw .EISDIR }
+        let fd = Glibc.open(node.procPath, Local.hostFlags(flags))
+        guard fd >= 0 else { throw Local.lastError() }
+        return OpenFile(fd: fd, handle: nextHandle(), flags: flags, isDirectory: type == .directory, lockNode: qid(st).path)
+    }
+
+    public func open(_ node: Node, flags: LOpenFlags) async throws(Errno) -> OpenFile { try reopen(node, flags) }
+
+    public func getattr(open file: OpenFile) async throws(Errno) -> NodeAttributes {
+        var st = stat()
+        try Local.check(fstat(file.fd, &st))
+        return attributes(st)
+    }
+
+    public func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8] {
+        if file.isDirectory { throw .EISDIR }
+        guard offset <= UInt64(Int64.max) else { return [] }
+        var buf = [UInt8](repeating: 0, count: Int(count))
+        let n = buf.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, Int(count), off_t(offset)) }
+        if n < 0 { throw Local.lastError() }
+        buf.removeSubrange(n...)
+        return buf
+    }
+
+    public func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 {
+        guard offset <= UInt64(Int64.max) else { throw .EFBIG }
+        let n = data.withUnsafeBytes { pwrite(file.fd, $0.baseAddress, data.count, off_t(offset)) }
+        if n < 0 { throw Local.lastError() }
+        return UInt32(n)
+    }
+
+    public func readdir(_ file: OpenFile, after cookie: UInt64, limit: Int) async throws(Errno) -> [DirectoryEntry] {
+        guard file.isDirectory else { throw .ENOTDIR }
+        return try file.stream.withLock { (addr: inout UInt) throws(Errno) -> [DirectoryEntry] in
+            if addr == 0 {
+                guard let d = fdopendir(file.fd) else { throw Local.lastError() }
+                addr = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(d)))
+            }
+            guard let dir = OpaquePointer(bitPattern: addr) else { throw .EBADF }
+            if cookie == 0 { rewinddir(dir) } else { seekdir(dir, Int(truncatingIfNeeded: cookie)) }
+            let dfd = dirfd(dir)
+            var out: [DirectoryEntry] = []
+            while out.count < limit {
+                errno = 0
+                guard let ent = Glibc.readdir(dir) else {
+                    if errno != 0 { throw Local.lastError() }
+                    break
+                }
+                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                    P9String(bytes: Array(raw.prefix { $0 != 0 }))
+                }
+                let next = UInt64(bitPattern: Int64(ent.pointee.d_off))
+                var st: stat
+                do throws(Errno) {
+                    st = try Local.statAt(dfd, name)
+                } catch {
+                    if error == .ENOENT { continue }   // removed while listing
+                    throw error
+                }
+                if name.bytes == [0x2E, 0x2E], isRoot(try Local.stat(dfd)) { st = try Local.stat(dfd) }
+                let attrs = attributes(st)
+                out.append(DirectoryEntry(name: name, qid: attrs.qid, type: attrs.fileType ?? .regular,
+                                          cookie: next, attributes: attrs))
+            }
+            return out
+        }
+    }
+
+    public func fsync(_ file: OpenFile, dataOnly: Bool) async throws(Errno) {
+        try Local.check(dataOnly ? fdatasync(file.fd) : Glibc.fsync(file.fd))
+    }
+
+    public func close(_ file: OpenFile) async {
+        lockTable.withLock { $0.release(handle: file.handle) }
+    }
+
+    public func lock(_ file: OpenFile, _ r: LockRequest) async throws(Errno) -> LockStatus {
+        try lockTable.withLock { (t) throws(Errno) -> LockStatus in
+            try t.apply(node: file.lockNode, handle: file.handle, canWrite: file.flags.allowsWrite, r)
+        }
+    }
+
+    public func getlock(_ file: OpenFile, _ r: LockRequest) async throws(Errno) -> LockRequest {
+        lockTable.withLock { $0.test(node: file.lockNode, r) }
+    }
+}
+#endif

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+import NinePServer
+import NinePWire
+
+/// Creating, linking, renaming and removing names, always relative to a held directory descriptor
+/// with a single-element name; xattrs through /proc/self/fd.
+extension LocalDriver {
+    /// The new object `name` in `dir`, without following a symlink there.
+    func node(in dir: Node, _ name: P9String) throws(Errno) -> Node {
+        Node(fd: try Local.openat(dir.fd, name, Local.O_PATH | O_NOFOLLOW | O_CLOEXEC))
+    }
+
+    func applyGid(_ node: Node, _ gid: UInt32) {
+        guard gid != NineP.noUname else { return }
+        _ = fchownat(node.fd, "", uid_t.max, gid_t(gid), Local.AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)
+    }
+
+    public func create(in directory: Node, name: P9String, flags: LOpenFlags, mode: UInt32, gid: UInt32) async throws(Errno) -> (node: Node, file: OpenFile) {
+        try Local.checkName(name)
+        let host = (Local.hostFlags(flags) & ~O_DIRECTORY) | O_CREAT | O_EXCL | O_NOFOLLOW
+        let fd = try Local.openat(directory.fd, name, host, mode_t(mode & 0o7777))
+        // The node is the inode just created, taken from the open descriptor (not by name again).
+        let pfd = Glibc.open("/proc/self/fd/\(fd)", Local.O_PATH | O_CLOEXEC)
+        guard pfd >= 0 else { let e = Local.lastError(); Glibc.close(fd); throw e }
+        let node = Node(fd: pfd)
+        applyGid(node, gid)
+        let st = try Local.stat(pfd)
+        return (node, OpenFile(fd: fd, handle: nextHandle(), flags: flags, isDirectory: false, lockNode: qid(st).path))
+    }
+
+    public func mkdir(in directory: Node, name: P9String, mode: UInt32, gid: UInt32) async throws(Errno) -> Node {
+        try Local.checkName(name)
+        try Local.withName(name) { (n) throws(Errno) in try Local.check(mkdirat(directory.fd, n, mode_t(mode & 0o7777))) }
+        let node = try node(in: directory, name)
+        applyGid(node, gid)
+        return node
+    }
+
+    public func symlink(in directory: Node, name: P9String, target: P9String, gid: UInt32) async throws(Errno) -> Node {
+        try Local.checkName(name)
+        guard !target.bytes.isEmpty, !target.bytes.contains(0) else { throw .EINVAL }
+        try Local.withName(target) { (t) throws(Errno) in
+            try Local.withName(name) { (n) throws(Errno) in try Local.check(symlinkat(t, directory.fd, n)) }
+        }
+        let node = try node(in: directory, name)
+        applyGid(node, gid)
+        return node
+    }
+
+    public func readlink(_ node: Node) async throws(Errno) -> P9String {
+        let st = try Local.stat(node.fd)
+        guard FileType(mode: UInt32(st.st_mode)) == .symlink else { throw .EINVAL }
+        var buf = [CChar](repeating: 0, count: 4097)
+        let n = readlinkat(node.fd, "", &buf, 4096)
+        if n < 0 { throw Local.lastError() }
+        return P9String(bytes: buf[0..<n].map { UInt8(bitPattern: $0) })
+    }
+
+    public func mknod(in directory: Node, name: P9String, mode: UInt32, major: UInt32, minor: UInt32, gid: UInt32) async throws(Errno) -> Node {
+        try Local.checkName(name)
+        guard let type = FileType(mode: mode), type != .directory, type != .symlink else { throw .EINVAL }
+        let dev = dev_t(DeviceNumber.make(major: major, minor: minor))
+        try Local.withName(name) { (n) throws(Errno) in
+            try Local.check(mknodat(directory.fd, n, mode_t(type.rawValue | (mode & 0o7777)), dev))
+        }
+        let node = try node(in: directory, name)
+        applyGid(node, gid)
+        return node
+    }
+
+    public func link(_ node: Node, in directory: Node, name: P9String) async throws(Errno) {
+        try Local.checkName(name)
+        let st = try Local.stat(node.fd)
+        if FileType(mode: UInt32(st.st_mode)) == .directory { throw .EPERM }
+        // Following the /proc magic link reaches the held inode itself, never a path.
+        try Local.withName(name) { (n) throws(Errno) in
+            try Local.check(linkat(AT_FDCWD, node.procPath, directory.fd, n, AT_SYMLINK_FOLLOW))
+        }
+    }
+
+    public func rename(from oldDirectory: Node, _ oldName: P9String, to newDirectory: Node, _ newName: P9String) async throws(Errno) {
+        try Local.checkName(oldName)
+        try Local.checkName(newName)
+        try Local.withName(oldName) { (o) throws(Errno) in
+            try Local.withName(newName) { (n) throws(Errno) in try Local.check(renameat(oldDirectory.fd, o, newDirectory.fd, n)) }
+        }
+    }
+
+    public func unlink(in directory: Node, name: P9String, removeDirectory: Bool) async throws(Errno) {
+        try Local.checkName(name)
+        try Local.withName(name) { (n) throws(Errno) in
+            try Local.check(unlinkat(directory.fd, n, removeDirectory ? AT_REMOVEDIR : 0))
+        }
+    }
+
+    // MARK: Extended attributes
+
+    public func getxattr(_ node: Node, name: P9String) async throws(Errno) -> [UInt8] {
+        guard let get = Local.getxattr else { throw .EOPNOTSUPP }
+        let path = node.procPath
+        return try Local.withName(name) { (n) throws(Errno) -> [UInt8] in
+            let size = get(path, n, nil, 0)
+            if size < 0 { throw Local.lastError() }
+            var buf = [UInt8](repeating: 0, count: size)
+            let got = buf.withUnsafeMutableBytes { get(path, n, $0.baseAddress, size) }
+            if got < 0 { throw Local.lastError() }
+            return Array(buf.prefix(got))
+        }
+    }
+
+    public func listxattr(_ node: Node) async throws(Errno) -> [P9String] {
+        guard let list = Local.listxattr else { throw .EOPNOTSUPP }
+        let path = node.procPath
+        let size = list(path, nil, 0)
+        if size < 0 { throw Local.lastError() }
+        var buf = [CChar](repeating: 0, count: size)
+        let got = list(path, &buf, size)
+        if got < 0 { throw Local.lastError() }
+        return buf.prefix(got).split(separator: 0).map { P9String(bytes: $0.map { UInt8(bitPattern: $0) }) }
+    }
+
+    public func setxattr(_ node: Node, name: P9String, value: [UInt8], flags: XattrFlags) async throws(Errno) {
+        guard let set = Local.setxattr else { throw .EOPNOTSUPP }
+        let path = node.procPath
+        try Local.withName(name) { (n) throws(Errno) in
+            try Local.check(value.withUnsafeBytes { set(path, n, $0.baseAddress, value.count, Int32(bitPattern: flags.rawValue)) })
+        }
+    }
+
+    public func removexattr(_ node: Node, name: P9String) async throws(Errno) {
+        guard let remove = Local.removexattr else { throw .EOPNOTSUPP }
+        let path = node.procPath
+        try Local.withName(name) { (n) throws(Errno) in try Local.check(remove(path, n)) }
+    }
+}
+#endif

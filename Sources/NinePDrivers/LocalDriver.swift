@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+import NinePServer
+import NinePWire
+import Synchronization
+
+/// Passthrough to a host directory, confined to it.
+///
+/// Confinement works on file descriptors, never on path strings:
+/// - every node is an `O_PATH` descriptor; a lookup is `openat(parent, name, O_PATH|O_NOFOLLOW)` with
+///   `name` a single element (no `/`, not `.` or `..`; the server resolves `..` from its own path stack
+///   and never goes above the attach root);
+/// - symlinks are never followed: they are nodes of their own, served with readlink; opening one fails
+///   (ELOOP), so a symlink swapped in during a request is not followed either;
+/// - files are reopened through `/proc/self/fd/N`, which names the exact inode already held, and every
+///   create-type call (`mkdirat`, `symlinkat`, `renameat`, `unlinkat`, `linkat`, …) works relative to a
+///   directory descriptor with a single-element name, so no `..`, symlink, rename or hard link can reach
+///   outside the tree.
+/// Limit: a directory moved out of the tree by another host process while a client holds it is still
+/// reachable through that descriptor (the same holds for QEMU's passthrough).
+///
+/// Qid paths mix `st_dev` in: each device seen gets a small index placed in the top 16 bits; inode
+/// numbers that do not fit the remaining 48 bits get a unique number from a per-(dev, ino) map.
+/// Locks are kept in-process (between this server's clients), not with fcntl.
+public final class LocalDriver: FileSystemDriver {
+    /// A held `O_PATH` descriptor; closed when the last reference goes.
+    public final class Node: Sendable {
+        let fd: Int32
+        init(fd: Int32) { self.fd = fd }
+        deinit { Glibc.close(fd) }
+        var procPath: String { "/proc/self/fd/\(fd)" }
+    }
+
+    public let root: String
+    let rootNode: Node
+    let rootId: (dev: UInt64, ino: UInt64)
+    private let ids = Mutex(QidMap())
+    let lockTable = Mutex(LockTable())
+    let handles = Mutex<UInt64>(0)
+
+    struct QidMap {
+        var devices: [UInt64: UInt64] = [:]
+        var large: [DevIno: UInt64] = [:]
+    }
+    struct DevIno: Hashable { var dev: UInt64; var ino: UInt64 }
+
+    /// Opens `root` (which must be a directory; a symlink to one is resolved once, here).
+    public init(root: String) throws(Errno) {
+        let fd = Glibc.open(root, Local.O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw Local.lastError() }
+        self.root = root
+        self.rootNode = Node(fd: fd)
+        let st = try Local.stat(fd)
+        self.rootId = (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
+    func qid(_ st: stat) -> Qid {
+        let dev = UInt64(st.st_dev), ino = UInt64(st.st_ino)
+        let path: UInt64 = ids.withLock { m in
+            let index: UInt64
+            if let i = m.devices[dev] { index = i } else { index = UInt64(m.devices.count); m.devices[dev] = index }
+            if ino < (1 << 48) && index < (1 << 15) { return index << 48 | ino }
+            let key = DevIno(dev: dev, ino: ino)
+            if let p = m.large[key] { return p }
+            let p = (1 << 63) | UInt64(m.large.count)
+            m.large[key] = p
+            return p
+        }
+        let version = UInt32(truncatingIfNeeded: UInt64(st.st_mtim.tv_sec) ^ UInt64(st.st_mtim.tv_nsec) ^ (UInt64(st.st_size) << 8))
+        return Qid.derived(mode: UInt32(st.st_mode), path: path, version: version)
+    }
+
+    func attributes(_ st: stat) -> NodeAttributes {
+        func t(_ ts: timespec) -> FileTime { FileTime(sec: UInt64(max(0, ts.tv_sec)), nsec: UInt64(max(0, ts.tv_nsec))) }
+        return NodeAttributes(qid: qid(st), mode: UInt32(st.st_mode), uid: st.st_uid, gid: st.st_gid, nlink: UInt64(st.st_nlink),
+                              rdev: UInt64(st.st_rdev), size: UInt64(max(0, st.st_size)), blksize: UInt64(max(0, st.st_blksize)),
+                              blocks: UInt64(max(0, st.st_blocks)), atime: t(st.st_atim), mtime: t(st.st_mtim), ctime: t(st.st_ctim))
+    }
+
+    func isRoot(_ st: stat) -> Bool { UInt64(st.st_dev) == rootId.dev && UInt64(st.st_ino) == rootId.ino }
+
+    // MARK: Names and attributes
+
+    public func attach(_ request: AttachRequest) async throws(Errno) -> Node { rootNode }
+
+    public func lookup(_ directory: Node, name: P9String) async throws(Errno) -> Node {
+        try Local.checkName(name)
+        return Node(fd: try Local.openat(directory.fd, name, Local.O_PATH | O_NOFOLLOW | O_CLOEXEC))
+    }
+
+    public func qid(of node: Node) async throws(Errno) -> Qid { qid(try Local.stat(node.fd)) }
+
+    public func getattr(_ node: Node) async throws(Errno) -> NodeAttributes { attributes(try Local.stat(node.fd)) }
+
+    public func setattr(_ node: Node, _ c: AttributeChanges) async throws(Errno) {
+        let st = try Local.stat(node.fd)
+        let isLink = FileType(mode: UInt32(st.st_mode)) == .symlink
+        if let m = c.mode {
+            if isLink { throw .EOPNOTSUPP }
+            try Local.check(fchmodat(AT_FDCWD, node.procPath, mode_t(m & 0o7777), 0))
+        }
+        if c.uid != nil || c.gid != nil {
+            let u = c.uid.map { uid_t($0) } ?? uid_t.max, g = c.gid.map { gid_t($0) } ?? gid_t.max
+            try Local.check(fchownat(node.fd, "", u, g, Local.AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+        }
+        if let s = c.size {
+            if FileType(mode: UInt32(st.st_mode)) == .directory { throw .EISDIR }
+            guard s <= UInt64(Int64.max) else { throw .EFBIG }
+            try Local.check(truncate(node.procPath, off_t(s)))
+        }
+        if c.atime != nil || c.mtime != nil {
+            if isLink { throw .EOPNOTSUPP }
+            func spec(_ t: AttributeChanges.TimeChange?) -> timespec {
+                switch t {
+                case nil: timespec(tv_sec: 0, tv_nsec: Int(Local.UTIME_OMIT))
+                case .now?: timespec(tv_sec: 0, tv_nsec: Int(Local.UTIME_NOW))
+                case .set(let v)?: timespec(tv_sec: Int(clamping: v.sec), tv_nsec: Int(clamping: v.nsec))
+                }
+            }
+            var times = [spec(c.atime), spec(c.mtime)]
+            try Local.check(utimensat(AT_FDCWD, node.procPath, &times, 0))
+        }
+    }
+
+    public func statfs(_ node: Node) async throws(Errno) -> FileSystemStats {
+        var s = statvfs()
+        try Local.check(fstatvfs(node.fd, &s))
+        return FileSystemStats(type: 0x0102_1997, bsize: UInt32(clamping: s.f_bsize), blocks: UInt64(s.f_blocks),
+                               bfree: UInt64(s.f_bfree), bavail: UInt64(s.f_bavail), files: UInt64(s.f_files),
+                               ffree: UInt64(s.f_ffree), fsid: UInt64(s.f_fsid), namelen: UInt32(clamping: s.f_namemax))
+    }
+}
+#endif
