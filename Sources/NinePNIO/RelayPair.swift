@@ -135,6 +135,16 @@ final class RelayPair {
         }
     }
 
+    /// Starts with an upstream channel that is already there, on the same event loop (for tests with
+    /// `EmbeddedChannel`; the proxy itself uses `start()`).
+    func start(attachedUpstream channel: any Channel) throws {
+        events.append(.opened(conn: conn, client: clientAddress, upstream: upstreamAddress, at: WallClock.nowNanos()))
+        dialing = false
+        try channel.pipeline.syncOperations.addHandler(makeHandler(.upstream))
+        if channel.isActive { sideActive(.upstream) }
+        flushEvents()
+    }
+
     // MARK: - Events from the handlers
 
     func sideActive(_ side: ProxySide) {

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func NinePNIOTestsPlaceholder() { #expect(Bool(true)) }

@@ -1,0 +1,186 @@
+import NIOCore
+import NIOEmbedded
+import NinePWire
+import Testing
+@testable import NinePNIO
+
+/// The relay pair and its tap, driven through `EmbeddedChannel`s: byte exactness, frame reports, garbage,
+/// injection, interception and flush.
+@Suite struct RelayEmbeddedTests {
+    @Test func framesPassUnchangedAndAreReportedWhateverTheSplit() throws {
+        let frames = [F.tversion(), F.tread(1), F.twrite(2, Array(repeating: 0xAB, count: 3000)), F.tclunk(3, fid: 9),
+                      [9, 0, 0, 0, 0xEE, 4, 0, 0x55, 0x66]]   // an unknown type: still a frame
+        let stream = frames.flatMap { $0 }
+        for seed in 0..<20 as Range<UInt64> {
+            let relay = try EmbeddedRelay()
+            var rng = SplitMix(seed: seed)
+            let pieces = seed == 0 ? stream.map { [$0] } : randomPieces(stream, rng: &rng, maxPiece: 700)
+            var forwarded: [UInt8] = []
+            for p in pieces {
+                try relay.fromClient(p)
+                forwarded += try relay.sentToServer()
+            }
+            #expect(forwarded == stream)
+            let reported = relay.events.frames(.toServer)
+            #expect(reported.map(\.bytes) == frames)
+            #expect(reported.allSatisfy { $0.marks.isEmpty })
+            #expect(relay.events.garbage(.toServer).isEmpty)
+        }
+    }
+
+    @Test func bytesBeforeTversionAndMalformedSizesPassThroughAndAreGarbage() throws {
+        let relay = try EmbeddedRelay()
+        let junk: [UInt8] = Array("hello, are you 9P?\n".utf8)
+        let tiny: [UInt8] = [3, 0, 0, 0]   // size 3 < 7
+        let stream = junk + F.tversion() + tiny + F.tread(4)
+        try relay.fromClient(stream)
+        #expect(try relay.sentToServer() == stream)
+        let garbage = relay.events.garbage(.toServer)
+        #expect(garbage.flatMap(\.bytes) == junk + tiny)
+        #expect(relay.events.frames(.toServer).map(\.bytes) == [F.tversion(), F.tread(4)])
+    }
+
+    @Test func theTapCanBeQuietWithoutChangingBytes() throws {
+        let relay = try EmbeddedRelay(reportFrames: false)
+        let stream = F.tversion() + F.tread(1)
+        try relay.fromClient(stream)
+        #expect(try relay.sentToServer() == stream)
+        #expect(relay.events.frames(.toServer).isEmpty)
+    }
+
+    @Test func streamEndingInsideAFrameIsReportedAndForwarded() throws {
+        let relay = try EmbeddedRelay()
+        let frame = F.tread(1)
+        try relay.fromClient(Array(frame[0..<10]))
+        relay.client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try relay.sentToServer() == Array(frame[0..<10]))
+        let g = relay.events.garbage(.toServer)
+        #expect(g.count == 1)
+        #expect(g.first?.bytes == Array(frame[0..<10]))
+        #expect(g.first?.reason.contains("inside a frame") == true)
+    }
+
+    @Test func injectedRequestGoesUpstreamAndItsReplyIsIntercepted() throws {
+        let relay = try EmbeddedRelay()
+        try relay.fromClient(F.tversion())
+        try relay.fromServer(F.rversion())
+        try relay.fromClient(F.tread(1))
+        _ = try relay.sentToServer()
+        _ = try relay.sentToClient()
+
+        let injected = F.tclunk(100, fid: 42)
+        try relay.pair.inject(injected)
+        #expect(try relay.sentToServer() == injected)
+        #expect(throws: ProxyControlError.tagInUse(100)) { try relay.pair.inject(F.tclunk(100, fid: 43)) }
+        #expect(throws: ProxyControlError.tagInUse(1)) { try relay.pair.inject(F.tclunk(1, fid: 43)) }
+
+        // The server answers both in one read; the client sees only its own reply.
+        try relay.fromServer(F.rclunk(100) + F.rread(1, [1, 2, 3]))
+        #expect(try relay.sentToClient() == F.rread(1, [1, 2, 3]))
+        let injectedFrames = relay.events.frames(.toServer).filter { $0.marks.contains(.injected) }
+        #expect(injectedFrames.map(\.bytes) == [injected])
+        let intercepted = relay.events.frames(.toClient).filter { $0.marks.contains(.intercepted) }
+        #expect(intercepted.map(\.bytes) == [F.rclunk(100)])
+        // Once answered the tag is free again: a second reply with it is the client's business.
+        try relay.fromServer(F.rclunk(100))
+        #expect(try relay.sentToClient() == F.rclunk(100))
+    }
+
+    @Test func injectionWaitsForAFrameBoundary() throws {
+        let relay = try EmbeddedRelay()
+        let write = F.twrite(2, Array(repeating: 7, count: 500))
+        try relay.fromClient(Array(write[0..<100]))
+        let injected = F.tclunk(200, fid: 5)
+        try relay.pair.inject(injected)
+        #expect(try relay.sentToServer() == Array(write[0..<100]))   // not in the middle of the Twrite
+        try relay.fromClient(Array(write[100...]) + F.tread(3))
+        #expect(try relay.sentToServer() == Array(write[100...]) + injected + F.tread(3))
+    }
+
+    @Test func interceptionIsExactWhateverTheSplit() throws {
+        for seed in 1...30 as ClosedRange<UInt64> {
+            let relay = try EmbeddedRelay()
+            try relay.fromClient(F.tversion() + F.tread(1) + F.tread(2))
+            try relay.fromServer(F.rversion())
+            try relay.pair.inject(F.tclunk(300, fid: 1))
+            try relay.pair.inject(F.tclunk(301, fid: 2))
+            _ = try relay.sentToClient()
+            let mine = F.rread(1, Array(repeating: 1, count: 50)) + F.rread(2, [9])
+            let stream = F.rclunk(300) + F.rread(1, Array(repeating: 1, count: 50)) + F.rclunk(301) + F.rread(2, [9])
+            var rng = SplitMix(seed: seed)
+            var got: [UInt8] = []
+            for p in randomPieces(stream, rng: &rng, maxPiece: 12) {
+                try relay.fromServer(p)
+                got += try relay.sentToClient()
+            }
+            #expect(got == mine, "seed \(seed)")
+            #expect(relay.events.frames(.toClient).filter { $0.marks.contains(.intercepted) }.map(\.bytes)
+                    == [F.rclunk(300), F.rclunk(301)])
+        }
+    }
+
+    @Test(arguments: [("9P2000.L", Dialect.l), ("9P2000.u", .u), ("9P2000", .p9)])
+    func flushAnsweredBeforeTheReplyGivesTheClientAnErrorReply(version: String, dialect: Dialect) throws {
+        let relay = try EmbeddedRelay()
+        try relay.fromClient(F.tversion(version))
+        try relay.fromServer(F.rversion(version))
+        try relay.fromClient(F.tread(5))
+        _ = try relay.sentToServer()
+        _ = try relay.sentToClient()
+
+        let flushTag = try relay.pair.flush(clientTag: 5)
+        let tflush = try relay.sentToServer()
+        let decoded = try Fcall.decode(tflush, dialect: dialect)
+        #expect(decoded == Fcall(tag: Tag(flushTag), .tflush(Tflush(oldtag: 5))))
+        #expect(throws: ProxyControlError.alreadyFlushing(5)) { _ = try relay.pair.flush(clientTag: 5) }
+        #expect(throws: ProxyControlError.notPending(6)) { _ = try relay.pair.flush(clientTag: 6) }
+
+        try relay.fromServer(F.rflush(flushTag))
+        let reply = try relay.sentToClient()
+        let expected: Message
+        switch dialect {
+        case .l: expected = .rlerror(Rlerror(ecode: .EINTR))
+        case .u: expected = .rerror(Rerror(ename: "interrupted", errno: 4))
+        case .p9: expected = .rerror(Rerror(ename: "interrupted"))
+        }
+        #expect(try Fcall.decode(reply, dialect: dialect) == Fcall(tag: 5, expected))
+        // A (non-conforming) late reply for tag 5 is not forwarded: one reply per tag.
+        try relay.fromServer(F.rread(5, [1]))
+        #expect(try relay.sentToClient().isEmpty)
+        // The client reuses tag 5: the new reply goes through.
+        try relay.fromClient(F.tread(5))
+        try relay.fromServer(F.rread(5, [2]))
+        #expect(try relay.sentToClient() == F.rread(5, [2]))
+        #expect(relay.events.frames(.toClient).contains { $0.bytes == reply && $0.marks == [.injected] })
+    }
+
+    @Test func flushWhoseReplyComesFirstForwardsTheReplyOnly() throws {
+        let relay = try EmbeddedRelay()
+        try relay.fromClient(F.tversion())
+        try relay.fromServer(F.rversion())
+        try relay.fromClient(F.tread(5))
+        _ = try relay.sentToClient()
+        let flushTag = try relay.pair.flush(clientTag: 5)
+        try relay.fromServer(F.rread(5, [4, 2]) + F.rflush(flushTag))
+        #expect(try relay.sentToClient() == F.rread(5, [4, 2]))
+        #expect(relay.pair.tagsInUse.isEmpty)
+    }
+
+    @Test func clientsOwnFlushClearsTheOldTag() throws {
+        let relay = try EmbeddedRelay()
+        try relay.fromClient(F.tversion() + F.tread(5) + F.frame(6, .tflush(Tflush(oldtag: 5))))
+        try relay.fromServer(F.rversion() + F.rflush(6))
+        #expect(relay.pair.tagsInUse.isEmpty)
+        #expect(throws: ProxyControlError.notPending(5)) { _ = try relay.pair.flush(clientTag: 5) }
+    }
+
+    @Test func injectRefusesMalformedFrames() throws {
+        let relay = try EmbeddedRelay()
+        #expect(throws: ProxyControlError.self) { try relay.pair.inject([1, 2, 3]) }
+        var bad = F.tclunk(9, fid: 1)
+        bad[0] = 99
+        #expect(throws: ProxyControlError.self) { try relay.pair.inject(bad) }
+        #expect(throws: ProxyControlError.self) { try relay.pair.inject(F.rclunk(9)) }
+        #expect(try relay.sentToServer().isEmpty)
+    }
+}
