@@ -72,10 +72,16 @@ extension LocalDriver {
     public func link(_ node: Node, in directory: Node, name: P9String) async throws(Errno) {
         try Local.checkName(name)
         let st = try Local.stat(node.fd)
-        if FileType(mode: UInt32(st.st_mode)) == .directory { throw .EPERM }
-        // Following the /proc magic link reaches the held inode itself, never a path.
+        let type = FileType(mode: UInt32(st.st_mode))
+        if type == .directory { throw .EPERM }
         try Local.withName(name) { (n) throws(Errno) in
-            try Local.check(linkat(AT_FDCWD, node.procPath, directory.fd, n, AT_SYMLINK_FOLLOW))
+            if type == .symlink {
+                // Never follow: link the symlink itself (AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH).
+                try Local.check(linkat(node.fd, "", directory.fd, n, Local.AT_EMPTY_PATH))
+            } else {
+                // Following the /proc magic link reaches the held (non-symlink) inode itself, never a path.
+                try Local.check(linkat(AT_FDCWD, node.procPath, directory.fd, n, AT_SYMLINK_FOLLOW))
+            }
         }
     }
 
@@ -98,7 +104,7 @@ extension LocalDriver {
 
     public func getxattr(_ node: Node, name: P9String) async throws(Errno) -> [UInt8] {
         guard let get = Local.getxattr else { throw .EOPNOTSUPP }
-        let path = node.procPath
+        let path = try followablePath(node)
         return try Local.withName(name) { (n) throws(Errno) -> [UInt8] in
             let size = get(path, n, nil, 0)
             if size < 0 { throw Local.lastError() }
@@ -111,7 +117,7 @@ extension LocalDriver {
 
     public func listxattr(_ node: Node) async throws(Errno) -> [P9String] {
         guard let list = Local.listxattr else { throw .EOPNOTSUPP }
-        let path = node.procPath
+        let path = try followablePath(node)
         let size = list(path, nil, 0)
         if size < 0 { throw Local.lastError() }
         var buf = [CChar](repeating: 0, count: size)
@@ -122,7 +128,7 @@ extension LocalDriver {
 
     public func setxattr(_ node: Node, name: P9String, value: [UInt8], flags: XattrFlags) async throws(Errno) {
         guard let set = Local.setxattr else { throw .EOPNOTSUPP }
-        let path = node.procPath
+        let path = try followablePath(node)
         try Local.withName(name) { (n) throws(Errno) in
             try Local.check(value.withUnsafeBytes { set(path, n, $0.baseAddress, value.count, Int32(bitPattern: flags.rawValue)) })
         }
@@ -130,7 +136,7 @@ extension LocalDriver {
 
     public func removexattr(_ node: Node, name: P9String) async throws(Errno) {
         guard let remove = Local.removexattr else { throw .EOPNOTSUPP }
-        let path = node.procPath
+        let path = try followablePath(node)
         try Local.withName(name) { (n) throws(Errno) in try Local.check(remove(path, n)) }
     }
 }

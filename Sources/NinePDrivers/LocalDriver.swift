@@ -77,6 +77,15 @@ public final class LocalDriver: FileSystemDriver {
                               blocks: UInt64(max(0, st.st_blocks)), atime: t(st.st_atim), mtime: t(st.st_mtim), ctime: t(st.st_ctim))
     }
 
+    /// `/proc/self/fd/N` for a node that is not a symlink. Calls through that path follow the magic link
+    /// to the held inode and then, for a symlink, its target — which may lie outside the tree — so they
+    /// are refused for symlinks.
+    func followablePath(_ node: Node) throws(Errno) -> String {
+        let st = try Local.stat(node.fd)
+        if FileType(mode: UInt32(st.st_mode)) == .symlink { throw .EOPNOTSUPP }
+        return node.procPath
+    }
+
     func isRoot(_ st: stat) -> Bool { UInt64(st.st_dev) == rootId.dev && UInt64(st.st_ino) == rootId.ino }
 
     // MARK: Names and attributes
@@ -97,7 +106,7 @@ public final class LocalDriver: FileSystemDriver {
         let isLink = FileType(mode: UInt32(st.st_mode)) == .symlink
         if let m = c.mode {
             if isLink { throw .EOPNOTSUPP }
-            try Local.check(fchmodat(AT_FDCWD, node.procPath, mode_t(m & 0o7777), 0))
+            try Local.check(fchmodat(AT_FDCWD, try followablePath(node), mode_t(m & 0o7777), 0))
         }
         if c.uid != nil || c.gid != nil {
             let u = c.uid.map { uid_t($0) } ?? uid_t.max, g = c.gid.map { gid_t($0) } ?? gid_t.max
@@ -106,7 +115,8 @@ public final class LocalDriver: FileSystemDriver {
         if let s = c.size {
             if FileType(mode: UInt32(st.st_mode)) == .directory { throw .EISDIR }
             guard s <= UInt64(Int64.max) else { throw .EFBIG }
-            try Local.check(truncate(node.procPath, off_t(s)))
+            if isLink { throw .EINVAL }
+            try Local.check(truncate(try followablePath(node), off_t(s)))
         }
         if c.atime != nil || c.mtime != nil {
             if isLink { throw .EOPNOTSUPP }
@@ -118,7 +128,7 @@ public final class LocalDriver: FileSystemDriver {
                 }
             }
             var times = [spec(c.atime), spec(c.mtime)]
-            try Local.check(utimensat(AT_FDCWD, node.procPath, &times, 0))
+            try Local.check(utimensat(AT_FDCWD, try followablePath(node), &times, 0))
         }
     }
 

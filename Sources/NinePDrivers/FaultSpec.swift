@@ -1,0 +1,151 @@
+import NinePServer
+import NinePWire
+
+/// Fault injection rules, as given to `ninescope serve --fault SPEC`.
+///
+/// Grammar: rules separated by commas (several `--fault` options simply add rules):
+/// ```
+/// rule   = action "=" type [":" arg] ["@" percent "%"]
+/// action = "delay" | "error" | "hang"
+/// type   = a request name, case-insensitive ("Tread", "twalk"), or "*" for every request
+/// arg    = delay: a duration "200ms", "1.5s", "500us", "100ns" (a bare number is milliseconds)
+///          error: an errno name or number ("EACCES", "13")
+/// ```
+/// Examples: `delay=Tread:200ms`, `error=Tlopen:EACCES@10%`, `hang=Twrite`.
+/// A delay postpones the request, an error answers it with that errno instead of running it, a hang
+/// keeps it pending until the client flushes it (or disconnects). Tversion and Tflush are never faulted.
+public struct FaultSpec: Hashable, Sendable, CustomStringConvertible {
+    public enum Action: Hashable, Sendable {
+        case delay(Duration)
+        case error(Errno)
+        case hang
+    }
+
+    public struct Rule: Hashable, Sendable, CustomStringConvertible {
+        /// nil = every request.
+        public var type: MessageType?
+        public var action: Action
+        /// Chance of firing, 0…1.
+        public var probability: Double
+
+        public init(type: MessageType?, action: Action, probability: Double = 1) {
+            self.type = type; self.action = action; self.probability = probability
+        }
+
+        public func matches(_ t: MessageType) -> Bool { type == nil || type == t }
+
+        public var description: String {
+            let target = type?.name ?? "*"
+            let body: String = switch action {
+            case .delay(let d): "delay=\(target):\(FaultSpec.format(d))"
+            case .error(let e): "error=\(target):\(e)"
+            case .hang: "hang=\(target)"
+            }
+            return probability >= 1 ? body : body + "@\(probability * 100)%"
+        }
+    }
+
+    public var rules: [Rule]
+
+    public init(rules: [Rule] = []) { self.rules = rules }
+
+    /// Parses one or more specs (each may hold several comma-separated rules).
+    public init(parsing specs: [String]) throws(FaultSpecError) {
+        var rules: [Rule] = []
+        for spec in specs {
+            for part in spec.split(separator: ",", omittingEmptySubsequences: true) {
+                let text = part.trimmingCharacters(in: " \t")
+                if text.isEmpty { continue }
+                rules.append(try Self.parseRule(text))
+            }
+        }
+        self.rules = rules
+    }
+
+    public init(parsing spec: String) throws(FaultSpecError) { try self.init(parsing: [spec]) }
+
+    public var description: String { rules.map(\.description).joined(separator: ",") }
+
+    static func parseRule(_ text: String) throws(FaultSpecError) -> Rule {
+        guard let eq = text.firstIndex(of: "=") else { throw FaultSpecError(text, "expected ACTION=TYPE") }
+        let action = text[..<eq].lowercased()
+        var rest = Substring(text[text.index(after: eq)...])
+        var probability = 1.0
+        if let at = rest.lastIndex(of: "@") {
+            var p = rest[rest.index(after: at)...]
+            rest = rest[..<at]
+            let percent = p.hasSuffix("%")
+            if percent { p = p.dropLast() }
+            guard let v = Double(p), v >= 0, (percent ? v <= 100 : v <= 1) else {
+                throw FaultSpecError(text, "probability must be like 10% (0–100%)")
+            }
+            probability = percent ? v / 100 : v
+        }
+        let typeText: Substring, arg: Substring?
+        if let colon = rest.firstIndex(of: ":") {
+            typeText = rest[..<colon]
+            arg = rest[rest.index(after: colon)...]
+        } else {
+            typeText = rest
+            arg = nil
+        }
+        let type: MessageType?
+        if typeText == "*" {
+            type = nil
+        } else {
+            guard let t = MessageType(name: String(typeText)), t.isRequest, t != .tversion, t != .tflush,
+                  t != .tlerror, t != .terror else {
+                throw FaultSpecError(text, "unknown or unfaultable request type \"\(typeText)\"")
+            }
+            type = t
+        }
+        switch action {
+        case "delay":
+            guard let arg, let d = parseDuration(arg) else { throw FaultSpecError(text, "delay needs a duration like 200ms") }
+            return Rule(type: type, action: .delay(d), probability: probability)
+        case "error":
+            guard let arg, let e = Errno(name: String(arg)) else { throw FaultSpecError(text, "error needs an errno like EACCES") }
+            return Rule(type: type, action: .error(e), probability: probability)
+        case "hang":
+            guard arg == nil else { throw FaultSpecError(text, "hang takes no argument") }
+            return Rule(type: type, action: .hang, probability: probability)
+        default:
+            throw FaultSpecError(text, "unknown action \"\(action)\" (delay, error, hang)")
+        }
+    }
+
+    /// "200ms", "1.5s", "500us", "100ns", "250" (milliseconds).
+    static func parseDuration(_ s: Substring) -> Duration? {
+        let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("ms", 1e-3), ("s", 1)]
+        for (suffix, scale) in units where s.hasSuffix(suffix) {
+            guard let v = Double(s.dropLast(suffix.count)), v >= 0, v.isFinite else { return nil }
+            return .nanoseconds(Int64(v * scale * 1e9))
+        }
+        guard let v = Double(s), v >= 0, v.isFinite else { return nil }
+        return .nanoseconds(Int64(v * 1e6))
+    }
+
+    static func format(_ d: Duration) -> String {
+        let ns = d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+        if ns % 1_000_000 == 0 { return "\(ns / 1_000_000)ms" }
+        if ns % 1000 == 0 { return "\(ns / 1000)us" }
+        return "\(ns)ns"
+    }
+}
+
+/// A `--fault` spec that does not parse: the offending rule and why.
+public struct FaultSpecError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var rule: String
+    public var reason: String
+    init(_ rule: String, _ reason: String) { self.rule = rule; self.reason = reason }
+    public var description: String { "bad fault rule \"\(rule)\": \(reason)" }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
