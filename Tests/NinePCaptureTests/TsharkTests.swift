@@ -34,14 +34,14 @@ struct TsharkTests {
         try body(path)
     }
 
-    /// Three connections (one on a non-default server port), a Twrite bigger than several segments,
+    /// Three connections (one on a non-default server port), a 300 KB Twrite split over 215 segments,
     /// a reset and clean closes.
     static func capture() -> (bytes: [UInt8], expected: [String]) {
         var writer = PcapngWriter(options: PcapngWriterOptions(toolVersion: "test", maxSegmentSize: 1400))
         var file = writer.header()
         var expected: [String] = []
         var t: Int64 = 1_700_000_000_000_000_000
-        let big = (0..<20_000).map { UInt8(truncatingIfNeeded: $0) }
+        let big = (0..<300_000).map { UInt8(truncatingIfNeeded: $0) }
         for id in 1...3 {
             let conn = ConnectionID(UInt32(id))
             t += 1_000
@@ -51,7 +51,7 @@ struct TsharkTests {
             file += writer.frame(conn: conn, direction: .toClient, t: t + 2, bytes: Fix.rversion)
             file += writer.frame(conn: conn, direction: .toServer, t: t + 3, bytes: Fix.twrite(tag: 7, data: big),
                                  marks: [.injected])
-            file += writer.frame(conn: conn, direction: .toClient, t: t + 4, bytes: Fix.rwrite(tag: 7, count: 20_000))
+            file += writer.frame(conn: conn, direction: .toClient, t: t + 4, bytes: Fix.rwrite(tag: 7, count: 300_000))
             file += writer.frame(conn: conn, direction: .toServer, t: t + 5, bytes: Fix.tclunk(tag: 8, fid: 1))
             file += writer.frame(conn: conn, direction: .toClient, t: t + 6, bytes: Fix.rclunk(tag: 8))
             file += writer.close(conn: conn, reset: id == 2, t: t + 7)
@@ -83,9 +83,9 @@ struct TsharkTests {
             let comments = try Self.run(["-n", "-r", path, "-d", "tcp.port==5640,9p", "-Y", "9p.msgtype == 118", "-T", "fields",
                                          "-e", "frame.comment", "-e", "frame.packet_flags_direction"])
             #expect(comments.split(separator: "\n").map(String.init) == [
-                "ninescope conn=1 dir=c2s ev=data seg=15/15 marks=injected\t0x00000001",
-                "ninescope conn=2 dir=c2s ev=data seg=15/15 marks=injected\t0x00000001",
-                "ninescope conn=3 dir=c2s ev=data seg=15/15 marks=injected\t0x00000001",
+                "ninescope conn=1 dir=c2s ev=data seg=215/215 marks=injected\t0x00000001",
+                "ninescope conn=2 dir=c2s ev=data seg=215/215 marks=injected\t0x00000001",
+                "ninescope conn=3 dir=c2s ev=data seg=215/215 marks=injected\t0x00000001",
             ])
         }
     }
