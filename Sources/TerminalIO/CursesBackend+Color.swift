@@ -21,6 +21,29 @@ struct ColorPairs {
         self.defaultColors = defaultColors
     }
 
+    /// The curses colour number for a colour; -1 for the default colour. Direct-colour
+    /// terminals (more than 256 colours, e.g. `xterm-direct`) number colours 0…7 as the ANSI
+    /// ones and everything else as packed 0xRRGGBB.
+    func colorNumber(_ color: Color) -> Int32 {
+        guard paletteSize > 256 else { return Int32(color.paletteIndex(forPaletteSize: paletteSize) ?? -1) }
+        let rgb: (UInt8, UInt8, UInt8)
+        switch color {
+        case .default:
+            return -1
+        case .rgb(let r, let g, let b):
+            rgb = (r, g, b)
+        case .indexed(let n):
+            if n < 8 { return Int32(n) }
+            rgb = Color.rgb(ofPaletteIndex: n)
+        default:
+            let index = color.ansiIndex!
+            if index < 8 { return Int32(index) }
+            rgb = Color.rgb(ofPaletteIndex: UInt8(index))
+        }
+        let packed = Int32(rgb.0) << 16 | Int32(rgb.1) << 8 | Int32(rgb.2)
+        return packed < 8 ? 8 : packed  // 0…7 would mean ANSI colours
+    }
+
     /// The curses attributes and pair number for a style. With no colours (or no pair left),
     /// the pair is 0: the terminal's default colours.
     mutating func resolve(_ style: Style) -> (attr_t, Int32) {
@@ -33,8 +56,8 @@ struct ColorPairs {
         if attrs.contains(.italic) { attributes |= ns_a_italic() }
         if attrs.contains(.blink) { attributes |= ns_a_blink() }
         guard paletteSize > 0 else { return (attributes, 0) }
-        var fg = Int32(style.fg.paletteIndex(forPaletteSize: paletteSize) ?? -1)
-        var bg = Int32(style.bg.paletteIndex(forPaletteSize: paletteSize) ?? -1)
+        var fg = colorNumber(style.fg)
+        var bg = colorNumber(style.bg)
         if fg == -1 && bg == -1 { return (attributes, 0) }
         if !defaultColors {
             // Without use_default_colors, -1 is not allowed: assume white on black.

@@ -46,7 +46,8 @@ public final class CursesBackend: TerminalBackend {
     }
 
     public let options: Options
-    /// Colours the terminal can show (8, 16, 256, …); 0 when drawing without colours.
+    /// Colours the terminal can show (8, 16, 256, or 16777216 for direct colour); 0 when
+    /// drawing without colours.
     public private(set) var paletteSize: Int = 0
     /// True once `shutdown()` ran.
     public private(set) var isShutDown = false
@@ -96,6 +97,7 @@ public final class CursesBackend: TerminalBackend {
         self.terminal = ns_current_terminal()
         if options.restoreTerminalOnExit { ns_register_endwin_at_exit() }
         guard let window = ns_stdscr() else {
+            if options.restoreTerminalOnExit { ns_remove_fatal_signal_handlers() }
             endwin()
             delscreen(screen)
             owned.forEach { fclose($0) }
