@@ -80,6 +80,21 @@ public enum ProxyEvent: Sendable, Hashable {
             return t
         }
     }
+
+    /// The same event as the tracker's input.
+    public var sessionEvent: SessionEvent {
+        switch self {
+        case .opened(let c, let client, let upstream, let t):
+            return .connectionOpened(conn: c, at: t, info: ConnectionInfo(client: client?.description ?? "?",
+                                                                          upstream: upstream.description))
+        case .frame(let c, let d, let t, let bytes, let marks):
+            return .frame(conn: c, direction: d, at: t, bytes: bytes, marks: marks)
+        case .garbage(let c, let d, let t, let bytes, let reason):
+            return .garbage(conn: c, direction: d, at: t, bytes: bytes, reason: reason)
+        case .closed(let c, let reason, let t):
+            return .connectionClosed(conn: c, at: t, reason: reason.sessionReason)
+        }
+    }
 }
 
 /// Receives the proxy's events in batches (one batch per burst of socket reads, in order per connection).

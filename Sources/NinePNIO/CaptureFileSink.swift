@@ -1,0 +1,133 @@
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a capture file could not be opened or written.
+public struct CaptureFileError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var operation: String
+    public var errno: Int32
+    public var description: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
+}
+
+/// Owns a capture file's descriptor. `append` buffers bytes in memory (cheap, any thread); the buffer is
+/// written and fsync'ed at least once a second on NIO's blocking-I/O thread pool, on `flush()`, and on
+/// `close()`. A large buffer (≥ `writeThreshold`) is written at once by the appending thread. Signal
+/// handling belongs to the executable: call `flush()` or `close()` from there.
+///
+/// (Named `CaptureFileSink` because NinePCapture already has a `CaptureFile`, the reading side.)
+public final class CaptureFileSink: Sendable {
+    public let path: String
+    public let writeThreshold: Int
+    private struct Buffer {
+        var pending: [UInt8] = []
+        var appended = 0
+        var closed = false
+        var error: CaptureFileError?
+    }
+    private let buffer = Locked(Buffer())
+    /// Serialises writes so bytes reach the file in append order; holds the descriptor (-1 once closed).
+    private let io: Locked<Int32>
+    private let written = Locked(0)
+    private let timer: Locked<RepeatedTask?> = Locked(nil)
+
+    /// Creates (or truncates) `path` with mode 0644.
+    public init(path: String, writeThreshold: Int = 4 << 20, flushEvery: TimeAmount = .seconds(1),
+                eventLoop: any EventLoop = NinePSockets.group.next()) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CaptureFileError(path: path, operation: "open", errno: errno) }
+        self.path = path
+        self.writeThreshold = writeThreshold
+        self.io = Locked(fd)
+        let task = eventLoop.scheduleRepeatedTask(initialDelay: flushEvery, delay: flushEvery) { [weak self] _ in
+            guard let self else { return }
+            NIOThreadPool.singleton.submit { [self] state in
+                guard state == .active else { return }
+                try? self.flush()
+            }
+        }
+        timer.withLock { $0 = task }
+    }
+
+    deinit {
+        timer.withLock { $0?.cancel() }
+        io.withLock { fd in
+            if fd >= 0 { systemClose(fd); fd = -1 }
+        }
+    }
+
+    /// Queues bytes for the file. Never blocks on the disk unless the buffer passed `writeThreshold`.
+    public func append(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        let big = buffer.withLock { b -> Bool in
+            guard !b.closed else { return false }
+            b.pending.append(contentsOf: bytes)
+            b.appended += bytes.count
+            return b.pending.count >= writeThreshold
+        }
+        if big { try? writePending(sync: false) }
+    }
+
+    /// Bytes appended so far / bytes on disk so far.
+    public var bytesAppended: Int { buffer.withLock { $0.appended } }
+    public var bytesWritten: Int { written.withLock { $0 } }
+
+    /// The first write error, if any.
+    public var lastError: CaptureFileError? { buffer.withLock { $0.error } }
+
+    /// Writes everything appended so far and fsyncs. Blocks the calling thread for the disk.
+    public func flush() throws {
+        try writePending(sync: true)
+    }
+
+    /// Flushes, fsyncs and closes the file. Later appends are ignored. Idempotent.
+    public func close() throws {
+        timer.withLock { $0?.cancel(); $0 = nil }
+        defer {
+            buffer.withLock { $0.closed = true }
+            io.withLock { fd in
+                if fd >= 0 { systemClose(fd); fd = -1 }
+            }
+        }
+        try writePending(sync: true)
+    }
+
+    private func writePending(sync: Bool) throws {
+        try io.withLock { fd in
+            guard fd >= 0 else { return }
+            let chunk = buffer.withLock { b -> [UInt8] in
+                let c = b.pending
+                b.pending = []
+                return c
+            }
+            var offset = 0
+            while offset < chunk.count {
+                let n = chunk.withUnsafeBytes { raw in
+                    write(fd, raw.baseAddress! + offset, raw.count - offset)
+                }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let e = CaptureFileError(path: path, operation: "write", errno: errno)
+                    buffer.withLock { if $0.error == nil { $0.error = e } }
+                    throw e
+                }
+                offset += n
+                written.withLock { $0 += n }
+            }
+            if sync && fsync(fd) != 0 && errno != EINVAL {
+                let e = CaptureFileError(path: path, operation: "fsync", errno: errno)
+                buffer.withLock { if $0.error == nil { $0.error = e } }
+                throw e
+            }
+        }
+    }
+}
+
+private func systemClose(_ fd: Int32) {
+    _ = close(fd)
+}
