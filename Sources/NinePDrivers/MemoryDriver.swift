@@ -98,6 +98,9 @@ public actor MemoryDriver: FileSystemDriver {
         if data { inodes[id]?.mtime = t; inodes[id]?.version &+= 1 }
     }
 
+    /// Live inodes (named or still open), the root included.
+    public var inodeCount: Int { inodes.count }
+
     var usedBytes: UInt64 { inodes.values.reduce(0) { $0 + UInt64($1.data.count) } }
 
     // MARK: FileSystemDriver — names and attributes

@@ -67,8 +67,28 @@ public actor NinePTestClient {
         }
     }
 
+    private var closeWaiters: [CheckedContinuation<CloseReason?, Never>] = []
+
+    /// Waits (at most `waitLimit`) until the server has asked to close or the output ended; returns the
+    /// close reason, nil if there was none.
+    public func waitForClose() async -> CloseReason? {
+        if finished { return closeReason }
+        let limit = waitLimit
+        Task { [weak self] in
+            try? await Task.sleep(for: limit)
+            await self?.releaseCloseWaiters()
+        }
+        return await withCheckedContinuation { closeWaiters.append($0) }
+    }
+
+    private func releaseCloseWaiters() {
+        for w in closeWaiters { w.resume(returning: closeReason) }
+        closeWaiters = []
+    }
+
     private func finish() {
         finished = true
+        releaseCloseWaiters()
         for (_, w) in waiters { w.continuation.resume(returning: nil) }
         waiters = [:]
     }

@@ -1,0 +1,75 @@
+import NinePDrivers
+import NinePServer
+import NinePTestSupport
+import NinePWire
+import Testing
+
+@Suite struct FaultTests {
+    @Test func parsesRules() throws {
+        let spec = try FaultSpec(parsing: ["delay=Tread:200ms,error=Tlopen:EACCES@10%", "hang=twrite", "error=*:5@50%"])
+        #expect(spec.rules == [
+            .init(type: .tread, action: .delay(.milliseconds(200))),
+            .init(type: .tlopen, action: .error(.EACCES), probability: 0.1),
+            .init(type: .twrite, action: .hang),
+            .init(type: nil, action: .error(.EIO), probability: 0.5),
+        ])
+        #expect(try FaultSpec(parsing: "delay=Twalk:1.5s").rules.first?.action == .delay(.milliseconds(1500)))
+        #expect(try FaultSpec(parsing: "delay=Twalk:250").rules.first?.action == .delay(.milliseconds(250)))
+        #expect(try FaultSpec(parsing: spec.description) == spec)
+    }
+
+    @Test(arguments: ["delay=Tread", "error=Tlopen:EWHAT", "hang=Twrite:1s", "boom=Tread", "error=Tversion:EIO",
+                      "error=Rread:EIO", "delay=Tread:fast", "error=Tread:EIO@150%", "Tread"])
+    func rejectsBadRules(_ text: String) {
+        #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: text) }
+    }
+
+    func client(_ spec: String, seed: UInt64 = 1) async throws -> (NinePTestClient, FaultDriver<MemoryDriver>) {
+        let mem = MemoryDriver()
+        try await mem.makeFile("f", contents: [1, 2, 3])
+        let driver = FaultDriver(wrapping: mem, spec: try FaultSpec(parsing: spec), seed: seed)
+        let c = await NinePTestClient.connect(driver: driver)
+        try await c.version()
+        try await c.attach(0)
+        return (c, driver)
+    }
+
+    @Test func errorFault() async throws {
+        let (c, d) = try await client("error=Tlopen:EACCES")
+        let f = try await c.walkTo(0, "f")
+        #expect(try await c.expectError(.tlopen(Tlopen(fid: f, flags: .rdonly))) == .EACCES)
+        #expect(d.firedCounts[.tlopen] == 1)
+        #expect(try await c.getattr(f).size == 3)   // other requests unaffected
+    }
+
+    @Test func hangFaultIsReleasedByFlush() async throws {
+        let (c, _) = try await client("hang=Tgetattr")
+        let hung = await c.send(.tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
+        guard case .rstatfs? = await c.reply(to: await c.send(.tstatfs(Tstatfs(fid: 0))))?.message else {
+            Issue.record("Tstatfs should complete while Tgetattr hangs"); return
+        }
+        let fl = await c.send(.tflush(Tflush(oldtag: hung)))
+        #expect(await c.reply(to: fl)?.message == .rflush)
+        #expect(await c.replies(tagged: hung).isEmpty)
+    }
+
+    @Test func delayFaultStillAnswers() async throws {
+        let (c, d) = try await client("delay=Tread:20ms")
+        let f = try await c.walkTo(0, "f")
+        try await c.lopen(f)
+        #expect(try await c.read(f) == [1, 2, 3])
+        #expect(d.firedCounts[.tread] == 1)
+    }
+
+    @Test func probabilityIsSeededAndPartial() async throws {
+        func outcomes(seed: UInt64) async throws -> [Bool] {
+            let (c, _) = try await client("error=Tgetattr:EIO@50%", seed: seed)
+            var out: [Bool] = []
+            for _ in 0..<64 { out.append(try await c.rpc(.tgetattr(Tgetattr(fid: 0, requestMask: .basic))).type == .rgetattr) }
+            return out
+        }
+        let a = try await outcomes(seed: 7), b = try await outcomes(seed: 7)
+        #expect(a == b)
+        #expect(a.contains(true) && a.contains(false))
+    }
+}
