@@ -73,3 +73,17 @@ import Testing
         #expect(a.contains(true) && a.contains(false))
     }
 }
+
+/// `serve` picks its driver at run time: an existential driver must fit both FaultDriver and
+/// ServerConnection (implicitly opened existentials).
+@Test func existentialDriversWire() async throws {
+    let chosen: any FileSystemDriver = SyntheticDriver()
+    func wrap<D: FileSystemDriver>(_ d: D) throws -> any FileSystemDriver { FaultDriver(wrapping: d, spec: try FaultSpec(parsing: "error=Tstatfs:EIO")) }
+    let faulty = try wrap(chosen)
+    let c = await NinePTestClient.connect(driver: faulty)
+    try await c.version()
+    try await c.attach(0)
+    #expect(try await c.expectError(.tstatfs(Tstatfs(fid: 0))) == .EIO)
+    let conn = ServerConnection(driver: faulty, send: { _ in }, close: { _ in })
+    await conn.closed()
+}
