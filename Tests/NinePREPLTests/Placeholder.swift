@@ -1,3 +1,0 @@
-import Testing
-
-@Test func NinePREPLTestsPlaceholder() { #expect(Bool(true)) }
