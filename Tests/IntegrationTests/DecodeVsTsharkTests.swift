@@ -27,7 +27,7 @@ import NinePTestSupport
 
         let ours = try Peers.run(Peers.ninescope, ["decode", pcap, "--port", String(diod.port), "--json"])
         #expect(ours.status == 0, "ninescope decode failed: \(ours.err)")
-        let mine = try RealTraffic.jsonLines(ours.out)
+        let mine = try RealTraffic.jsonLines(ours.out).filter { ($0["event"] as? String) == "message" }
         let theirs = try #require(try RealTraffic.tsharkMessages(file: pcap, port: diod.port))
 
         // diodcat of 300 KB at msize 8192 alone is ~40 reads: insist on a substantial capture.

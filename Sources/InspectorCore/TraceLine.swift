@@ -1,0 +1,158 @@
+import NinePWire
+import NinePSession
+
+/// The headless trace: one line per tracker output, as text (for people) or JSON (for programs).
+/// Used by `ninescope decode` and `ninescope proxy --headless`.
+///
+/// Text, one message per line:
+/// `15:56:01.123456 c1 → Twalk tag 3 fid 1 newfid 2 nwname 2 0:usr 1:bin  [/]`
+/// `15:56:01.123501 c1 ← Rwalk tag 3 nwqid 2 0:(…) 1:(…)  45.1µs #4  [/usr/bin]`
+/// — time (UTC, µs), connection, direction, the canonical line; replies add the latency and the index of
+/// the request they answer; the fid's path is shown in brackets when known. Anomalies follow on their own
+/// line: `15:56:01.123501 c1 ! unknown-fid: …`.
+///
+/// JSON lines carry `"event"`: `message` (with every field of the message under `fields`), `open`,
+/// `close`, or `anomaly`.
+public struct TraceLine: Sendable {
+    public enum Style: Sendable { case text, json }
+    public var style: Style
+    public init(style: Style) { self.style = style }
+
+    /// Lines for one tracker output (the message first, then its anomalies, then fid leaks etc.).
+    public func lines(for output: TrackerOutput) -> [String] {
+        var out: [String] = []
+        if let m = output.message { out.append(line(for: m)) }
+        for a in output.anomalies { out.append(line(for: a)) }
+        return out
+    }
+
+    public func line(for m: TracedMessage) -> String {
+        switch style {
+        case .text: return text(m)
+        case .json: return json(m).serialized
+        }
+    }
+
+    public func line(for a: Anomaly) -> String {
+        switch style {
+        case .text:
+            return TraceLine.clock(a.at) + " " + a.conn.description + " ! " + a.kind.rawValue + ": " + a.text
+        case .json:
+            var o: [(String, JSONValue)] = [("event", .string("anomaly")), ("t_ns", .int(a.at)),
+                                            ("time", .string(TraceLine.iso8601(a.at))), ("conn", .uint(UInt64(a.conn.rawValue))),
+                                            ("kind", .string(a.kind.rawValue)), ("text", .string(a.text))]
+            if let i = a.messageIndex { o.append(("index", .int(Int64(i)))) }
+            if let t = a.tag { o.append(("tag", .uint(UInt64(t.rawValue)))) }
+            if let f = a.fid { o.append(("fid", .uint(UInt64(f.rawValue)))) }
+            return JSONValue.object(o).serialized
+        }
+    }
+
+    public func opened(conn: ConnectionID, at t: Int64, info: ConnectionInfo?) -> String {
+        switch style {
+        case .text:
+            let what = info.map { "open client \($0.client) upstream \($0.upstream)" } ?? "open"
+            return TraceLine.clock(t) + " " + conn.description + " + " + what
+        case .json:
+            var o: [(String, JSONValue)] = [("event", .string("open")), ("t_ns", .int(t)),
+                                            ("time", .string(TraceLine.iso8601(t))), ("conn", .uint(UInt64(conn.rawValue)))]
+            if let info { o += [("client", .string(info.client)), ("upstream", .string(info.upstream))] }
+            return JSONValue.object(o).serialized
+        }
+    }
+
+    public func closed(conn: ConnectionID, at t: Int64, reason: CloseReason) -> String {
+        switch style {
+        case .text: return TraceLine.clock(t) + " " + conn.description + " - close (" + reason.description + ")"
+        case .json:
+            return JSONValue.object([("event", .string("close")), ("t_ns", .int(t)), ("time", .string(TraceLine.iso8601(t))),
+                                     ("conn", .uint(UInt64(conn.rawValue))), ("reason", .string(reason.description))]).serialized
+        }
+    }
+
+    private func text(_ m: TracedMessage) -> String {
+        var s = TraceLine.clock(m.timestamp) + " " + m.conn.description + " " + m.direction.description + " " + m.canonicalLine
+        if let lat = m.latency {
+            s += "  " + DurationFormat.compact(lat)
+            if let r = m.requestIndex { s += " #" + String(r) }
+        }
+        if let p = m.fidPath { s += "  [" + p.description + "]" }
+        if !m.marks.isEmpty { s += "  <" + m.marks.description + ">" }
+        return s
+    }
+
+    public func json(_ m: TracedMessage) -> JSONValue {
+        var o: [(String, JSONValue)] = [
+            ("event", .string("message")), ("index", .int(Int64(m.index))), ("t_ns", .int(m.timestamp)),
+            ("time", .string(TraceLine.iso8601(m.timestamp))), ("conn", .uint(UInt64(m.conn.rawValue))),
+            ("direction", .string(m.direction.token)), ("size", .int(Int64(m.bytes.count))),
+            ("dialect", .string(m.dialect.rawValue)),
+        ]
+        if let h = m.header {
+            o.append(("type", .string(TracedMessage.typeName(h.type))))
+            o.append(("typecode", .uint(UInt64(h.type))))
+            o.append(("tag", .uint(UInt64(h.tag.rawValue))))
+        }
+        switch m.fcall {
+        case .success(let f):
+            // The codec's own ordered fields, minus the header members repeated above.
+            let fields = f.jsonObject.filter { !["message", "code", "tag"].contains($0.0) }
+            o.append(("fields", .object(fields)))
+        case .failure(let e):
+            if case .garbage(let reason) = m.kind {
+                o.append(("garbage", .object([("reason", .string(reason)), ("hex", .string(TraceLine.hex(m.bytes)))])))
+            } else {
+                o.append(("malformed", .object([("offset", .int(Int64(e.offset))), ("field", .string(e.field)),
+                                                ("reason", .string(e.reason)), ("hex", .string(TraceLine.hex(m.bytes)))])))
+            }
+        }
+        if let x = m.exchange { o.append(("exchange", .int(Int64(x.rawValue)))) }
+        if let r = m.requestIndex { o.append(("answers", .int(Int64(r)))) }
+        if let l = m.latency { o.append(("latency_ns", .int(l))) }
+        if let p = m.fidPath { o.append(("path", .string(p.description))) }
+        if !m.marks.isEmpty { o.append(("marks", .string(m.marks.description))) }
+        o.append(("line", .string(m.canonicalLine)))
+        return .object(o)
+    }
+
+    /// `HH:MM:SS.uuuuuu` in UTC.
+    public static func clock(_ nanos: Int64) -> String {
+        let day: Int64 = 86_400_000_000_000
+        let inDay = ((nanos % day) + day) % day
+        let us = inDay / 1_000
+        let h = us / 3_600_000_000, m = us / 60_000_000 % 60, s = us / 1_000_000 % 60, frac = us % 1_000_000
+        return pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2) + "." + pad(frac, 6)
+    }
+
+    /// `2026-11-25T15:56:01.123456789Z`.
+    public static func iso8601(_ nanos: Int64) -> String {
+        let secs = nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
+        let frac = nanos - secs * 1_000_000_000
+        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+        let rem = secs - days * 86_400
+        // Civil date from days since 1970-01-01 (proleptic Gregorian).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let mo = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (mo <= 2 ? 1 : 0)
+        return pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(rem / 3600, 2) + ":" + pad(rem / 60 % 60, 2)
+            + ":" + pad(rem % 60, 2) + "." + pad(frac, 9) + "Z"
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8](); out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func pad(_ v: Int64, _ width: Int) -> String {
+        let s = String(v)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+}

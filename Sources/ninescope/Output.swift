@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered standard output for high-volume line output (decode, headless proxy): one write(2) per
+/// 64 KiB instead of one per line. Flush before exiting and at natural pauses.
+final class LineOutput: @unchecked Sendable {
+    private var buffer: [UInt8] = []
+    private let fd: Int32
+    private let lock = NSLockLike()
+    /// When true, every line is flushed at once (interactive use, e.g. a live headless proxy).
+    var lineBuffered: Bool
+
+    init(fd: Int32 = 1, lineBuffered: Bool = false) {
+        self.fd = fd
+        self.lineBuffered = lineBuffered
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    func write(_ line: String) {
+        lock.withLock {
+            buffer.append(contentsOf: line.utf8)
+            buffer.append(0x0A)
+            if lineBuffered || buffer.count >= 1 << 16 { flushLocked() }
+        }
+    }
+
+    func flush() { lock.withLock { flushLocked() } }
+
+    private func flushLocked() {
+        var offset = 0
+        buffer.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { if errno == EINTR { continue }; break }
+                offset += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A pthread mutex, usable from non-async and async code alike.
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}
+
+/// Writes a message to standard error.
+func printError(_ message: String) {
+    let line = message + "\n"
+    _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+extension Ninescope {
+    /// Every subcommand, in help order.
+    static let allSubcommands: [any ParsableCommand.Type] = [
+        DecodeCommand.self,
+    ]
+}
