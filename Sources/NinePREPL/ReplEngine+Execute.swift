@@ -1,0 +1,225 @@
+import NinePWire
+import NinePSession
+
+extension ReplEngine {
+    /// Parses and runs one line, printing what happens.
+    public func execute(_ line: String) async -> CommandOutcome {
+        let parsed: ParsedLine
+        do {
+            parsed = try parser.parse(line)
+        } catch {
+            emit(.error, line)
+            emit(.error, error.caret(under: line))
+            emit(.error, "syntax error: \(error)")
+            return .syntaxError(error)
+        }
+        return await run(parsed)
+    }
+
+    /// Runs a parsed line.
+    public func run(_ parsed: ParsedLine) async -> CommandOutcome {
+        guard let command = parsed.command else { return .ok }
+        if case .expect = command {} else if case .help = command {} else { remoteCache = [:] }
+        switch command {
+        case .request(let r):
+            guard let result = await sendRequest(r, background: parsed.background) else { return .ok }
+            return outcome(result)
+        case .hex(let bytes):
+            return await sendHex(bytes, background: parsed.background)
+        case .expect(let e):
+            if let why = e.failure(for: lastReply, dataLimit: max(config.dataLimit, 16)) {
+                emit(.error, "expect failed: " + why)
+                return .failed(why)
+            }
+            emit(.info, "   expect: ok")
+            return .ok
+        case .help(let topic):
+            guard let topic else { GrammarHelp.overview().forEach { emit(.info, $0) }; return .ok }
+            guard let lines = GrammarHelp.topic(topic) else { return fail("no help for \(topic)") }
+            lines.forEach { emit(.info, $0) }
+            return .ok
+        case .set(let name, let value):
+            return set(name, value)
+        case .fids:
+            fidLines().forEach { emit(.info, $0) }
+            return .ok
+        case .pending:
+            pendingLines().forEach { emit(.info, $0) }
+            return .ok
+        case .wait(let tag):
+            return await wait(tag)
+        case .echo(let text):
+            emit(.info, text)
+            return .ok
+        case .ls(let path): return await ls(path)
+        case .cat(let path): return await cat(path)
+        case .stat(let path): return await stat(path)
+        case .put(let local, let remote): return await put(local, remote)
+        case .reconnect:
+            do {
+                try await connect()
+                emit(.info, "connected (dialect \(dialect) until version says otherwise)")
+                return .ok
+            } catch {
+                return fail("reconnect failed: \(error)")
+            }
+        case .quit:
+            return .quit
+        }
+    }
+
+    func fail(_ text: String) -> CommandOutcome {
+        emit(.error, text)
+        return .failed(text)
+    }
+
+    func outcome(_ r: WaitResult) -> CommandOutcome {
+        switch r {
+        case .reply(let f):
+            return f.message.type?.isError == true ? .errorReply(f.canonicalLine) : .ok
+        case .malformed(let line):
+            return .failed("malformed reply: " + line)
+        case .gone(let why):
+            return fail(why)
+        }
+    }
+
+    /// The lowest tag that is neither pending nor awaited (never NOTAG).
+    func allocateTag() -> Tag {
+        let pending = tracker.pendingTags(on: conn)
+        var t: UInt16 = 0
+        while t < Tag.notag.rawValue {
+            let tag = Tag(t)
+            if !pending.contains(tag) && !awaiting.contains(tag) && mailbox[tag] == nil { return tag }
+            t += 1
+        }
+        return Tag(0)
+    }
+
+    /// Sends a request; waits for its reply unless `background` (then returns nil).
+    func sendRequest(_ r: Request, background: Bool, quiet: Bool = false) async -> WaitResult? {
+        guard let t = transport else { return .gone("not connected (reconnect to dial again)") }
+        let isVersion: Bool
+        if case .tversion = r.message { isVersion = true } else { isVersion = false }
+        let tag = r.tag ?? (isVersion ? .notag : allocateTag())
+        let fcall = Fcall(tag: tag, r.message)
+        let bytes = fcall.encode(dialect: dialect)
+        if case .tattach(let a) = r.message { attachCandidates[tag] = a.fid }
+        return await sendFrame(bytes, tag: tag, via: t, background: background, quiet: quiet)
+    }
+
+    func sendFrame(_ bytes: [UInt8], tag: Tag?, via t: any NinePTransport, background: Bool, quiet: Bool) async -> WaitResult? {
+        let wait = !background && tag != nil
+        if let tag, wait {
+            awaiting.insert(tag)
+            mailbox[tag] = nil
+            if quiet { quietTags.insert(tag) }
+        }
+        let out = tracker.handle(.frame(conn: conn, direction: .toServer, at: env.now(), bytes: bytes, marks: []))
+        if !quiet, let m = out.message {
+            emit(m.isMalformed ? .error : .sent, "-> " + m.canonicalLine)
+            if let f = m.decoded { payloadLines(f) }
+            for a in out.anomalies { emit(.error, "   anomaly: \(a.text)") }
+        }
+        do {
+            try await t.send(bytes)
+        } catch {
+            if let tag { awaiting.remove(tag); quietTags.remove(tag) }
+            await disconnect(reason: "send failed: \(error)", report: true)
+            return .gone("send failed: \(error)")
+        }
+        guard wait, let tag else { return nil }
+        return await waitFor(tag)
+    }
+
+    func sendHex(_ bytes: [UInt8], background: Bool) async -> CommandOutcome {
+        guard let t = transport else { return fail("not connected (reconnect to dial again)") }
+        // Wait for a reply only when the header names a request type.
+        let header = FrameHeader(bytes)
+        let tag = header.flatMap { h in MessageType(rawValue: h.type).map { $0.isRequest ? h.tag : nil } ?? nil }
+        guard let result = await sendFrame(bytes, tag: tag, via: t, background: background || tag == nil, quiet: false) else {
+            return .ok
+        }
+        return outcome(result)
+    }
+
+    func wait(_ tag: Tag?) async -> CommandOutcome {
+        let pending = tracker.pendingTags(on: conn)
+        let tags = tag.map { [$0] } ?? pending.sorted()
+        for t in tags {
+            guard pending.contains(t) || mailbox[t] != nil || awaiting.contains(t) else {
+                return fail("tag \(t) is not pending")
+            }
+            if mailbox[t] == nil { awaiting.insert(t) }
+            if case .gone(let why) = await waitFor(t) { return fail(why) }
+        }
+        return .ok
+    }
+
+    func set(_ name: String, _ value: String) -> CommandOutcome {
+        switch name {
+        case "datalimit":
+            guard let n = Int(value), n >= 0 else { return fail("datalimit: expected a number of bytes ≥ 0") }
+            config.dataLimit = n
+        case "msize":
+            guard let n = ValueParser.integer(value), n >= 7, n <= UInt64(UInt32.max) else { return fail("msize: expected a number ≥ 7") }
+            config.msize = UInt32(n)
+        case "timeout":
+            guard let s = Double(value), s >= 0 else { return fail("timeout: expected seconds ≥ 0 (0: wait forever)") }
+            config.replyTimeout = Int64(s * 1e9)
+        case "dialect":
+            guard let d = Dialect.allCases.first(where: { $0.rawValue.lowercased() == value.lowercased() })
+                    ?? [("l", Dialect.l), ("u", .u), ("9p", .p9)].first(where: { $0.0 == value.lowercased() })?.1 else {
+                return fail("dialect: expected 9P2000, 9P2000.u or 9P2000.L")
+            }
+            config.dialect = d
+            if tracker.connection(conn)?.negotiatedVersion == nil {
+                tracker = SessionTracker(configuration: .init(defaultDialect: d))
+                _ = tracker.connectionOpened(conn: conn, at: env.now(), info: nil)
+            } else {
+                emit(.info, "   the connection negotiated \(dialect); \(d) applies from the next version")
+            }
+        case "root":
+            guard let n = ValueParser.integer(value), n < UInt64(UInt32.max) else { return fail("root: expected a fid") }
+            rootFid = Fid(UInt32(n))
+        default:
+            return fail("unknown setting \(name) (settings: \(Completer.settings.joined(separator: ", ")), timeout)")
+        }
+        emit(.info, "   \(name) = \(value)")
+        return .ok
+    }
+
+    /// The fid table of the connection, one line per live fid.
+    public func fidLines() -> [String] {
+        let entries = tracker.fidTable(on: conn)
+        guard !entries.isEmpty else { return ["   no fids in use"] }
+        var rows = [["fid", "state", "path", "qid", "open", "iounit"]]
+        for e in entries {
+            rows.append([e.fid.description, e.state.description, e.path?.description ?? "?",
+                         e.qid.map(ValueFormatter.qid) ?? "", e.openMode?.description ?? "",
+                         e.iounit.map { String($0) } ?? ""])
+        }
+        return Self.table(rows)
+    }
+
+    /// Outstanding requests, oldest first.
+    public func pendingLines() -> [String] {
+        let list = tracker.pending(on: conn)
+        guard !list.isEmpty else { return ["   nothing pending"] }
+        let now = env.now()
+        return list.map { x in
+            let line = x.requestIndex.flatMap { tracker.message(at: $0)?.canonicalLine } ?? (x.requestType?.name ?? "?")
+            let age = x.start.map { " (waiting " + Self.milliseconds(now - $0) + ")" } ?? ""
+            return "   tag \(x.tag): " + line + age
+        }
+    }
+
+    static func table(_ rows: [[String]]) -> [String] {
+        let widths = (0..<(rows.first?.count ?? 0)).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            "   " + row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count + 2)
+            }.joined()
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import NinePWire
+
+extension ReplEngine {
+    /// Exit statuses of `runScript`.
+    public enum ScriptStatus {
+        public static let success: Int32 = 0
+        /// An `expect` failed, a command failed, an error reply was not expected, or the connection was lost.
+        public static let failure: Int32 = 1
+        /// A line did not parse.
+        public static let syntaxError: Int32 = 2
+    }
+
+    /// Runs a script (a file, or piped stdin) and returns the exit status.
+    ///
+    /// Semantics: lines run in order; blank lines and `#` comments are skipped. The script stops with
+    /// status 1 at the first failed `expect`, failed command (no connection, bad path in a
+    /// convenience, unknown setting …) or lost connection, and with status 2 at a line that does not
+    /// parse. An error reply (Rerror/Rlerror) is accepted only when the command is marked with a leading
+    /// `-`, or when the next command is an `expect` (which then decides: `expect Rlerror ENOENT`);
+    /// otherwise the script stops there with status 1. A `-` command never stops the script. `quit`
+    /// ends it with status 0.
+    public func runScript(_ lines: [String], name: String = "script") async -> Int32 {
+        var unchecked: (line: Int, text: String)?
+        for (i, line) in lines.enumerated() {
+            let number = i + 1
+            let parsed: ParsedLine
+            do {
+                parsed = try parser.parse(line)
+            } catch {
+                emit(.error, "\(name):\(number):\(error.column): \(error)")
+                emit(.error, "  " + line)
+                emit(.error, "  " + error.caret(under: line))
+                return ScriptStatus.syntaxError
+            }
+            guard let command = parsed.command else { continue }
+            if let u = unchecked {
+                if case .expect = command {} else {
+                    emit(.error, "\(name):\(u.line): unexpected error reply: \(u.text)")
+                    return ScriptStatus.failure
+                }
+            }
+            let outcome = await run(parsed)
+            if case .expect = command { unchecked = nil }
+            switch outcome {
+            case .ok:
+                break
+            case .quit:
+                return ScriptStatus.success
+            case .errorReply(let text):
+                if !parsed.allowFailure { unchecked = (number, text) }
+            case .failed(let why):
+                if !parsed.allowFailure {
+                    emit(.error, "\(name):\(number): \(why)")
+                    return ScriptStatus.failure
+                }
+            case .syntaxError(let e):
+                emit(.error, "\(name):\(number): \(e)")
+                return ScriptStatus.syntaxError
+            }
+        }
+        if let u = unchecked {
+            emit(.error, "\(name):\(u.line): unexpected error reply: \(u.text)")
+            return ScriptStatus.failure
+        }
+        return ScriptStatus.success
+    }
+}
