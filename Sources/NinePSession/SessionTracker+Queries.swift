@@ -129,7 +129,7 @@ extension SessionTracker {
 
     /// Anomalies pointing at one message.
     public func anomalies(forMessage index: MessageIndex) -> [Anomaly] {
-        anomalies.filter { $0.messageIndex == index }
+        (anomaliesByMessage[index] ?? []).map { anomalies[$0] }
     }
 
     func connState(_ conn: ConnectionID) -> ConnState? {

@@ -49,6 +49,8 @@ public struct SessionTracker: Sendable {
     var conns: [ConnState] = []
     var connIndex: [ConnectionID: Int] = [:]
     var paths = PathStore()
+    /// Anomaly positions by message index, for `anomalies(forMessage:)`.
+    var anomaliesByMessage: [Int: [Int]] = [:]
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -152,6 +154,7 @@ public struct SessionTracker: Sendable {
                          _ text: String) {
         let a = Anomaly(kind: kind, conn: c.id, messageIndex: messageIndex, exchange: exchange, tag: tag, fid: fid,
                         at: at, text: text)
+        if let m = messageIndex { anomaliesByMessage[m, default: []].append(anomalies.count) }
         anomalies.append(a)
         out.anomalies.append(a)
         c.anomalyCount += 1
