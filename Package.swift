@@ -78,7 +78,7 @@ let package = Package(
             "NinePServer", "NinePDrivers", "NinePNIO", "NinePWire", "NinePTestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "NinePNIOTests", dependencies: [
-            "NinePNIO", "NinePWire", "NinePSession", "NinePTestSupport",
+            "NinePNIO", "NinePWire", "NinePSession", "NinePServer", "NinePCapture", "NinePTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
