@@ -39,9 +39,17 @@ extension ReplEngine {
     }
 
     func scratchFid() throws(ConvenienceError) -> Fid {
-        guard let f = fidAllocator.allocate(avoiding: tracker.liveFids(on: conn)) else { throw .failed("no free fid") }
-        return f
+        let live = tracker.liveFids(on: conn)
+        var n: UInt32 = 1000
+        while live.contains(Fid(n)) || scratchFids.contains(Fid(n)) {
+            guard n < Fid.nofid.rawValue - 1 else { throw .failed("no free fid") }
+            n += 1
+        }
+        scratchFids.insert(Fid(n))
+        return Fid(n)
     }
+
+    func releaseScratch(_ fid: Fid) { scratchFids.remove(fid) }
 
     /// Path elements of `path` ("/a//b/./c" → a b c).
     static func elements(_ path: String) -> [P9String] {
@@ -60,7 +68,7 @@ extension ReplEngine {
             guard case .rwalk(let r) = reply.message else { throw .failed("unexpected reply " + reply.canonicalLine) }
             if r.wqids.count < chunk.count {
                 if !first { try? await clunk(fid, quiet: quiet) }
-                fidAllocator.release(fid)
+                releaseScratch(fid)
                 let missing = chunk[r.wqids.count]
                 throw .failed("\(path): '\(missing.escaped)' not found (walked \(done + r.wqids.count) of \(names.count) names)")
             }
@@ -70,7 +78,7 @@ extension ReplEngine {
     }
 
     func clunk(_ fid: Fid, quiet: Bool = false) async throws(ConvenienceError) {
-        defer { fidAllocator.release(fid) }
+        defer { releaseScratch(fid) }
         _ = try await step(.tclunk(Tclunk(fid: fid)), quiet: quiet)
     }
 
@@ -81,7 +89,7 @@ extension ReplEngine {
         do {
             try await walk(to: path, as: fid, quiet: quiet)
         } catch {
-            fidAllocator.release(fid)
+            releaseScratch(fid)
             throw error
         }
         let result: T
@@ -222,7 +230,7 @@ extension ReplEngine {
                     do throws(ConvenienceError) {
                         let w = try await step(.twalk(Twalk(fid: fid, newfid: f, wnames: [name])))
                         guard case .rwalk(let r) = w.message, r.wqids.count == 1 else {
-                            fidAllocator.release(f); extra = nil
+                            releaseScratch(f); extra = nil
                             throw .failed("\(remote): cannot create or open")
                         }
                         let o = try await step(dialect == .l ? .tlopen(Tlopen(fid: f, flags: LOpenFlags(rawValue: 0o1001)))

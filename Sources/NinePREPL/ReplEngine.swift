@@ -71,7 +71,8 @@ public actor ReplEngine {
     /// The fid conveniences walk from: the fid of the last successful attach (or `set root`).
     public internal(set) var rootFid: Fid?
     var attachCandidates: [Tag: Fid] = [:]
-    var fidAllocator = FidAllocator(range: 1000...0xFFFF_FFFE)
+    /// Scratch fids the conveniences hold (numbered from 1000 up, lowest free first).
+    var scratchFids: Set<Fid> = []
     var remoteCache: [String: [String]] = [:]
 
     public init(configuration: Configuration = Configuration(), environment: Environment) {

@@ -1,0 +1,82 @@
+import Testing
+import NinePWire
+@testable import NinePREPL
+
+@Test func lsWalksOpensReadsAndClunks() async throws {
+    let h = Harness()
+    try await h.start()
+    let before = h.transport.sentFcalls.count
+    h.clearOutput()
+    #expect(await h.engine.execute("ls /") == .ok)
+    let sent = h.transport.sentFcalls.dropFirst(before).map(\.message.type)
+    #expect(sent == [.twalk, .tlopen, .treaddir, .treaddir, .tclunk])
+    #expect(h.lines.contains("   hello.txt"))
+    #expect(h.lines.contains("   dir/"))
+    // Every message is printed.
+    #expect(h.output.value.filter { $0.kind == .sent }.count == 5)
+    #expect(h.output.value.filter { $0.kind == .received }.count == 5)
+    // The scratch fid is gone afterwards.
+    h.clearOutput()
+    _ = await h.run("fids")
+    #expect(h.lines.count == 2)   // header + fid 0
+}
+
+@Test func catPrintsTheContent() async throws {
+    let h = Harness()
+    try await h.start()
+    h.clearOutput()
+    #expect(await h.engine.execute("cat /hello.txt") == .ok)
+    #expect(h.lines.last == "hello")
+}
+
+@Test func catOfAMissingFileFails() async throws {
+    let h = Harness()
+    try await h.start()
+    let outcome = await h.engine.execute("cat /nope")
+    guard case .errorReply = outcome else { Issue.record("expected an error reply, got \(outcome)"); return }
+    let partial = await h.engine.execute("cat /dir/zzz")
+    guard case .failed(let why) = partial else { Issue.record("expected a failure, got \(partial)"); return }
+    #expect(why.contains("'zzz' not found"))
+}
+
+@Test func statPathShowsGetattrFields() async throws {
+    let h = Harness()
+    try await h.start()
+    h.clearOutput()
+    #expect(await h.engine.execute("stat /hello.txt") == .ok)
+    #expect(h.lines.contains("   size 6"))
+    #expect(h.transport.sentFcalls.contains { $0.message == .tgetattr(Tgetattr(fid: 1000, requestMask: .all)) })
+}
+
+@Test func putWritesTheLocalFile() async throws {
+    let server = TinyServer()
+    let h = Harness(server: server, files: ["/local/x": Array("0123456789".utf8)])
+    try await h.start()
+    #expect(await h.engine.execute("put /local/x /dir/new") == .ok)
+    #expect(server.tree.value["/dir/new"]?.data == Array("0123456789".utf8))
+    // iounit 4 → three writes.
+    #expect(h.transport.sentFcalls.filter { $0.message.type == .twrite }.count == 3)
+    #expect(await h.engine.execute("put /local/missing /dir/y") != .ok)
+}
+
+@Test func conveniencesNeedAnAttach() async throws {
+    let h = Harness()
+    try await h.engine.connect()
+    guard case .failed(let why) = await h.engine.execute("ls /") else { Issue.record("ls should fail"); return }
+    #expect(why.contains("attach"))
+}
+
+@Test func completionFetchesRemoteNamesQuietly() async throws {
+    let h = Harness()
+    try await h.start()
+    h.clearOutput()
+    let names = await h.engine.complete(line: "cat /he", cursor: 7)
+    #expect(names == ["/hello.txt"])
+    let dirs = await h.engine.complete(line: "ls /d", cursor: 5)
+    #expect(dirs == ["/dir/"])
+    let inner = await h.engine.complete(line: "cat /dir/", cursor: 9)
+    #expect(inner == ["/dir/a"])
+    #expect(!h.output.value.contains { $0.kind == .sent || $0.kind == .received })
+    let fids = await h.engine.complete(line: "clunk ", cursor: 6)
+    #expect(fids == ["0"])
+}

@@ -1,0 +1,191 @@
+import Testing
+import NinePWire
+@testable import NinePREPL
+
+@Test func versionIsSentWithNotagAndSetsTheDialect() async throws {
+    let h = Harness(server: TinyServer(version: "9P2000.u"))
+    try await h.engine.connect()
+    #expect(await h.engine.execute("version") == .ok)
+    let sent = Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+    #expect(h.transport.sentFcalls == [sent])
+    #expect(h.lines.contains("-> " + sent.canonicalLine))
+    let reply = Fcall(tag: .notag, .rversion(Rversion(msize: 8192, version: "9P2000.u")))
+    #expect(h.lines.contains { $0.hasPrefix("<- " + reply.canonicalLine) })
+    #expect(await h.engine.dialect == .u)
+    // Later requests are built for the negotiated dialect: Tattach carries n_uname in .u.
+    _ = await h.run("attach 0 glenda")
+    #expect(h.transport.sentFcalls.last?.message == .tattach(Tattach(fid: 0, afid: .nofid, uname: "glenda", aname: "", nUname: 0xFFFF_FFFF)))
+}
+
+@Test func tagsAreTheLowestFreeAndLatencyUsesTheInjectedClock() async throws {
+    let h = Harness(replyDelay: 2_500_000)
+    try await h.start()
+    h.clearOutput()
+    _ = await h.run("walk 0 1 dir")
+    let walk = Fcall(tag: 0, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["dir"])))
+    #expect(h.transport.sentFcalls.last == walk)
+    #expect(h.lines.contains { $0.hasPrefix("<- Rwalk tag 0") && $0.hasSuffix("(2.500 ms)") })
+}
+
+@Test func explicitTagIsUsed() async throws {
+    let h = Harness()
+    try await h.start()
+    _ = await h.run("clunk 0 tag=42")
+    #expect(h.transport.sentFcalls.last == Fcall(tag: 42, .tclunk(Tclunk(fid: 0))))
+}
+
+@Test func expectPassesAndFails() async throws {
+    let h = Harness()
+    try await h.start()
+    _ = await h.run("walk 0 1 dir a")
+    #expect(await h.engine.execute("expect Rwalk nwqid=2") == .ok)
+    #expect(await h.engine.execute("expect Rwalk wqid~=dir:0:3") == .ok)
+    let bad = await h.engine.execute("expect Rwalk nwqid=3")
+    guard case .failed(let why) = bad else { Issue.record("expected a failure, got \(bad)"); return }
+    #expect(why.contains("nwqid"))
+    #expect(await h.engine.execute("expect Rlerror") != .ok)
+    _ = await h.run("walk 0 2 nosuch")
+    #expect(await h.engine.execute("expect Rlerror ENOENT") == .ok)
+    #expect(await h.engine.execute("expect error") == .ok)
+    #expect(await h.engine.execute("expect Rlerror EPERM") != .ok)
+}
+
+@Test func errorRepliesAreReportedAsSuch() async throws {
+    let h = Harness()
+    try await h.start()
+    let outcome = await h.engine.execute("walk 0 1 nosuch")
+    #expect(outcome == .errorReply(Fcall(tag: 0, .rlerror(Rlerror(ecode: .ENOENT))).canonicalLine))
+}
+
+@Test func backgroundThenFlush() async throws {
+    let server = TinyServer(holdReadsOnFid: 9)
+    let h = Harness(server: server)
+    try await h.start()
+    _ = await h.run("walk 0 9 hello.txt", "lopen 9")
+    #expect(await h.engine.execute("read 9 0 10 &") == .ok)
+    #expect(await h.engine.execute("read 9 0 10 &") == .ok)
+    let reads = h.transport.sentFcalls.suffix(2).map(\.tag)
+    #expect(reads == [0, 1])
+    h.clearOutput()
+    _ = await h.run("pending")
+    #expect(h.lines.contains { $0.contains("tag 0: Tread tag 0 fid 9") })
+    #expect(h.lines.contains { $0.contains("tag 1: Tread tag 1 fid 9") })
+    #expect(await h.engine.execute("flush 0") == .ok)
+    #expect(h.transport.sentFcalls.last == Fcall(tag: 2, .tflush(Tflush(oldtag: 0))))
+    #expect(await h.engine.execute("expect Rflush") == .ok)
+    h.clearOutput()
+    _ = await h.run("pending")
+    #expect(!h.lines.contains { $0.contains("tag 0:") })
+    #expect(h.lines.contains { $0.contains("tag 1:") })
+}
+
+@Test func waitCollectsABackgroundReply() async throws {
+    let h = Harness()
+    try await h.start()
+    _ = await h.run("walk 0 1 hello.txt", "lopen 1")
+    #expect(await h.engine.execute("read 1 0 100 &") == .ok)
+    #expect(await h.engine.execute("wait") == .ok)
+    #expect(await h.engine.execute("expect Rread data='hello\\n'") == .ok)
+    #expect(await h.engine.execute("wait 77") != .ok)
+}
+
+@Test func fidsShowsPathsAndState() async throws {
+    let h = Harness()
+    try await h.start()
+    _ = await h.run("walk 0 1 dir", "walk 1 2 a", "lopen 2")
+    h.clearOutput()
+    _ = await h.run("fids")
+    let rows = h.lines
+    #expect(rows.first?.contains("fid") == true)
+    #expect(rows.contains { $0.contains("2") && $0.contains("/dir/a") && $0.contains("open") })
+    #expect(rows.contains { $0.contains("1") && $0.contains("/dir") && $0.contains("walked") })
+    _ = await h.run("clunk 2")
+    h.clearOutput()
+    _ = await h.run("fids")
+    #expect(!h.lines.contains { $0.contains("/dir/a") })
+}
+
+@Test func dataLimitControlsThePayloadLine() async throws {
+    let h = Harness(dataLimit: 256)
+    try await h.start()
+    _ = await h.run("walk 0 1 big", "lopen 1")
+    h.clearOutput()
+    _ = await h.run("read 1 0 1000")
+    #expect(h.lines.contains("   data '" + String(repeating: "A", count: 100) + "'"))
+    _ = await h.run("set datalimit 10")
+    h.clearOutput()
+    _ = await h.run("read 1 0 1000")
+    #expect(h.lines.contains("   data 'AAAAAAAAAA' … (+90 bytes)"))
+    _ = await h.run("set datalimit 0")
+    h.clearOutput()
+    _ = await h.run("read 1 0 1000")
+    #expect(!h.lines.contains { $0.hasPrefix("   data") })
+}
+
+@Test func hexSendsRawBytesAndWaitsForTheTag() async throws {
+    let h = Harness()
+    try await h.start()
+    let frame = Fcall(tag: 5, .tclunk(Tclunk(fid: 0))).encode(dialect: .l)
+    let hex = frame.map { String(format2: $0) }.joined()
+    #expect(await h.engine.execute("hex " + hex) == .ok)
+    #expect(h.transport.sent.value.last == frame)
+    #expect(await h.engine.lastReply == Fcall(tag: 5, .rclunk))
+    // A truncated Tclunk: sent as is, shown as malformed; the fake answers EPROTO.
+    h.clearOutput()
+    let outcome = await h.engine.execute("hex 07000000 78 0600")
+    #expect(h.transport.sent.value.last == [7, 0, 0, 0, 0x78, 6, 0])
+    #expect(h.output.value.contains { $0.kind == .error && $0.text.hasPrefix("-> malformed Tclunk tag 6") })
+    #expect(outcome == .errorReply(Fcall(tag: 6, .rlerror(Rlerror(ecode: .EPROTO))).canonicalLine))
+}
+
+@Test func connectionLossAndReconnect() async throws {
+    let h = Harness()
+    try await h.start()
+    h.transport.drop()
+    // Let the receive task see the close.
+    for _ in 0..<50 where await h.engine.isConnected { await Task.yield() }
+    #expect(await h.engine.isConnected == false)
+    #expect(h.output.value.contains { $0.kind == .error && $0.text.contains("connection lost") })
+    guard case .failed(let why) = await h.engine.execute("clunk 0") else { Issue.record("clunk should fail"); return }
+    #expect(why.contains("not connected"))
+    #expect(await h.engine.execute("reconnect") == .ok)
+    #expect(h.transports.value.count == 2)
+    #expect(await h.engine.execute("version") == .ok)
+    #expect(await h.engine.rootFid == nil)
+}
+
+@Test func replyTimeoutUsesTheInjectedSleep() async throws {
+    let h = Harness(server: TinyServer(holdReadsOnFid: 3), timeout: 1_000_000_000, sleep: { _ in })
+    try await h.start()
+    _ = await h.run("walk 0 3 hello.txt")
+    guard case .failed(let why) = await h.engine.execute("read 3 0 1") else { Issue.record("expected timeout"); return }
+    #expect(why.contains("no reply within 1000.000 ms"))
+}
+
+@Test func parseErrorsShowACaret() async throws {
+    let h = Harness()
+    try await h.start()
+    h.clearOutput()
+    let outcome = await h.engine.execute("walk 0 x")
+    guard case .syntaxError(let e) = outcome else { Issue.record("expected a syntax error"); return }
+    #expect(e.column == 8)
+    #expect(h.lines.contains("       ^"))
+}
+
+@Test func setCommands() async throws {
+    let h = Harness()
+    try await h.engine.connect()
+    #expect(await h.engine.execute("set msize 4096") == .ok)
+    #expect(await h.engine.execute("set dialect 9P2000.u") == .ok)
+    _ = await h.run("version")
+    #expect(h.transport.sentFcalls.last?.message == .tversion(Tversion(msize: 4096, version: "9P2000.u")))
+    #expect(await h.engine.execute("set bogus 1") != .ok)
+    #expect(await h.engine.execute("set datalimit -3") != .ok)
+}
+
+extension String {
+    init(format2 b: UInt8) {
+        let d = Array("0123456789abcdef")
+        self = String([d[Int(b >> 4)], d[Int(b & 15)]])
+    }
+}

@@ -1,0 +1,56 @@
+import Testing
+import NinePWire
+@testable import NinePREPL
+
+private func script(_ lines: [String]) async throws -> (Int32, Harness) {
+    let h = Harness()
+    try await h.engine.connect()
+    return (await h.engine.runScript(lines), h)
+}
+
+@Test func aCleanScriptSucceeds() async throws {
+    let (status, _) = try await script(["version", "attach 0 root", "# comment", "", "walk 0 1 dir", "expect Rwalk nwqid=1", "clunk 1"])
+    #expect(status == 0)
+}
+
+@Test func anErrorReplyFollowedByExpectIsFine() async throws {
+    let (status, _) = try await script(["version", "attach 0 root", "walk 0 1 nosuch", "expect Rlerror ENOENT", "clunk 0"])
+    #expect(status == 0)
+}
+
+@Test func anUnexpectedErrorReplyStopsTheScript() async throws {
+    let (status, h) = try await script(["version", "attach 0 root", "walk 0 1 nosuch", "clunk 0"])
+    #expect(status == 1)
+    #expect(!h.transport.sentFcalls.contains { $0.message.type == .tclunk })
+    #expect(h.lines.contains { $0.contains("script:3: unexpected error reply") })
+}
+
+@Test func anErrorReplyOnTheLastLineFails() async throws {
+    let (status, _) = try await script(["version", "attach 0 root", "walk 0 1 nosuch"])
+    #expect(status == 1)
+}
+
+@Test func allowedFailuresContinue() async throws {
+    let (status, h) = try await script(["version", "attach 0 root", "-walk 0 1 nosuch", "-cat /nope", "clunk 0"])
+    #expect(status == 0)
+    #expect(h.transport.sentFcalls.last?.message == .tclunk(Tclunk(fid: 0)))
+}
+
+@Test func aFailedExpectationStops() async throws {
+    let (status, h) = try await script(["version", "attach 0 root", "walk 0 1 dir", "expect Rwalk nwqid=5", "clunk 1"])
+    #expect(status == 1)
+    #expect(h.transport.sentFcalls.last?.message.type == .twalk)
+    #expect(h.lines.contains { $0.contains("script:4:") })
+}
+
+@Test func aSyntaxErrorStopsWithStatusTwo() async throws {
+    let (status, h) = try await script(["version", "walk 0 zz"])
+    #expect(status == 2)
+    #expect(h.lines.contains { $0.hasPrefix("script:2:8:") })
+}
+
+@Test func quitEndsTheScript() async throws {
+    let (status, h) = try await script(["version", "quit", "walk 0 1 nosuch"])
+    #expect(status == 0)
+    #expect(h.transport.sentFcalls.count == 1)
+}
