@@ -10,7 +10,7 @@ public enum PathRoot: Hashable, Sendable {
     case auth
 }
 
-/// A fid's path: the attach root plus the names walked from it, `..` already applied
+/// A fid's path: the attach root plus the names walked from it, `.` and `..` already applied
 /// (at the root `..` stays at the root, as walk(5) says; above an unknown root it is kept literally).
 public struct FidPath: Hashable, Sendable, CustomStringConvertible {
     public var root: PathRoot
@@ -60,8 +60,10 @@ struct PathStore: Sendable {
         return id
     }
 
-    /// `node` with one more element; `..` goes to the parent ("." is kept: 9P has no `.` rule).
+    /// `node` with one more element; `..` goes to the parent and `.` stays (Linux and diod walk `.` to the
+    /// same directory; Plan 9 file servers have no file named `.`).
     mutating func child(_ node: Int32, _ name: P9String) -> Int32 {
+        if name.bytes == [0x2E] { return node }
         if name.bytes == [0x2E, 0x2E] {
             let n = nodes[Int(node)]
             if n.depth > 0 && !(n.root == .unknown && n.name.bytes == [0x2E, 0x2E]) { return n.parent }

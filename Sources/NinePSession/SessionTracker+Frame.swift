@@ -2,8 +2,9 @@ import NinePWire
 
 extension SessionTracker {
     /// One complete frame. Decodes it with the connection's dialect, pairs it, updates fids, and logs it.
-    public mutating func frame(conn: ConnectionID, direction: Direction, at: Int64, bytes: [UInt8],
+    public mutating func frame(conn: ConnectionID, direction: Direction, at: Int64, bytes frame: [UInt8],
                                marks: FrameMarks = []) -> TrackerOutput {
+        let bytes = configuration.retainFrames ? SessionTracker.compacted(frame) : frame
         var c = takeConn(conn, at: at)
         defer { putConn(c) }
         var out = TrackerOutput()
@@ -145,6 +146,16 @@ extension SessionTracker {
             failed.append(d)
         }
         return (current, first)
+    }
+
+    /// The bytes in an allocation of their own size when the given array has much spare capacity (as
+    /// `Fcall.encode` arrays do): the log keeps frames for a long time.
+    static func compacted(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.capacity > bytes.count + 32 else { return bytes }
+        return [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            _ = buffer.initialize(from: bytes)
+            count = bytes.count
+        }
     }
 
     static func decode(_ bytes: [UInt8], _ dialect: Dialect) -> Result<Fcall, DecodeError> {

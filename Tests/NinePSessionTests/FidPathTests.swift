@@ -43,8 +43,14 @@ import Testing
         #expect(h.tracker.fidTable(on: h.conn, includingHistory: true).count == 2, "in place: same record")
         h.walk(0, 1, 1, ["..", "..", ".."])
         #expect(h.path(1) == "/", "`..` of the root is the root")
-        h.walk(0, 0, 2, ["x", "..", "y"])
+        h.walk(0, 0, 2, ["x", "..", "y", "."])
         #expect(h.tracker.fid(2, on: h.conn)?.path?.elements == ["y"])
+        // Above a root the trace never saw, `..` cannot be resolved and is kept.
+        var mid = Harness(wire: .l)
+        mid.walk(0, 7, 8, ["..", "a"])
+        #expect(mid.path(8) == "?/../a")
+        mid.walk(0, 8, 8, [".."])
+        #expect(mid.path(8) == "?/..")
     }
 
     @Test func longPathsInChunksOfSixteen() {

@@ -37,6 +37,21 @@ import Testing
         #expect(h.tracker.exchange(ExchangeID(999)) == nil)
     }
 
+    @Test func framesAreStoredOnceAndCompactly() {
+        var h = Harness(wire: .l)
+        var roomy: [UInt8] = []
+        roomy.reserveCapacity(4096)
+        roomy += Fcall(tag: 0, .tclunk(Tclunk(fid: 1))).encode(dialect: .l)
+        let out = h.tracker.handle(.frame(conn: h.conn, direction: .toServer, at: h.tick(), bytes: roomy, marks: []))
+        let stored = h.tracker.message(at: out.message!.index)!
+        #expect(stored.bytes == roomy)
+        #expect(stored.bytes.capacity < 4096, "spare capacity is not kept in the log")
+        // The output and the log share one buffer.
+        let a = out.message!.bytes.withUnsafeBufferPointer { $0.baseAddress }
+        let b = stored.bytes.withUnsafeBufferPointer { $0.baseAddress }
+        #expect(a == b)
+    }
+
     @Test func notRetainingStillTracks() {
         var h = Harness(wire: .l, configuration: .init(retainFrames: false))
         h.version()
