@@ -91,6 +91,13 @@ extension SessionTracker {
         return c.pendingIDs.sorted().map { exchange($0) }
     }
 
+    /// The exchange pending on a tag (what a reply with that tag would answer), e.g. for the proxy to see
+    /// whether a reply belongs to an injected request before forwarding it.
+    public func pendingExchange(tag: Tag, on conn: ConnectionID) -> Exchange? {
+        guard let c = connState(conn), let id = c.pendingByTag[tag] else { return nil }
+        return exchange(id)
+    }
+
     /// Tags pending on a connection (for `TagAllocator`).
     public func pendingTags(on conn: ConnectionID) -> Set<Tag> {
         guard let c = connState(conn) else { return [] }

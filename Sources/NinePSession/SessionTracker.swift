@@ -70,15 +70,23 @@ public struct SessionTracker: Sendable {
         }
     }
 
-    /// A connection began. Re-opening a known id starts a fresh connection state under the same id
-    /// (its earlier exchanges and fid history stay in the log).
+    /// A connection began. Re-opening a known id starts a fresh connection state under the same id (its
+    /// earlier exchanges stay in the log; requests still pending there become `unansweredAtClose`).
     public mutating func connectionOpened(conn: ConnectionID, at: Int64, info: ConnectionInfo?) -> TrackerOutput {
+        var out = TrackerOutput()
         let state = newConn(conn, at: at, info: info)
-        if let i = connIndex[conn] { conns[i] = state } else {
+        if let i = connIndex[conn] {
+            for id in conns[i].pendingIDs.sorted() {
+                exchangeRecords[id].status = .unansweredAtClose
+                exchangeRecords[id].end = at
+                out.exchanges.append(exchange(id))
+            }
+            conns[i] = state
+        } else {
             connIndex[conn] = conns.count
             conns.append(state)
         }
-        return TrackerOutput()
+        return out
     }
 
     /// The connection ended: pending requests become `unansweredAtClose`; live fids are reported as

@@ -102,6 +102,20 @@ import Testing
         #expect(tracker.connection(1)?.isOpen == true && tracker.connection(2)?.isOpen == false)
     }
 
+    @Test func reopeningAnIdStartsAFreshConnection() {
+        var h = Harness(wire: .l)
+        h.version()
+        h.attach(0, fid: 0)
+        let pending = h.t(1, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
+        #expect(h.tracker.pendingExchange(tag: 1, on: h.conn)?.id == pending.message?.exchange)
+        #expect(h.tracker.pendingExchange(tag: 2, on: h.conn) == nil)
+        let out = h.tracker.handle(.connectionOpened(conn: h.conn, at: h.tick(), info: nil))
+        #expect(out.exchanges.map(\.status) == [.unansweredAtClose])
+        #expect(h.tracker.fidTable(on: h.conn).isEmpty)
+        #expect(h.summary.messageCount == 0 && h.summary.msize == nil)
+        #expect(h.tracker.exchange(pending.message!.exchange!)?.status == .unansweredAtClose)
+    }
+
     @Test func summaryCounts() {
         var h = Harness(wire: .l)
         h.version(msize: 8192)
