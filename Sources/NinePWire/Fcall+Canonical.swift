@@ -36,25 +36,38 @@ extension Fcall {
     /// `Tgetattr tag 9 fid 1 request_mask 0x7ff BASIC`.
     public var canonicalLine: String {
         var l = CanonicalLine(message.name)
-        l.add("tag", tag.description)
+        l.tag("tag", tag)
         message.appendCanonical(to: &l)
         return l.text
     }
 }
 
-/// Builder for `name value` pairs.
+/// Builder for `name value` pairs, writing UTF-8 bytes (see `TextBuffer`).
 struct CanonicalLine {
-    var text: String
-    init(_ name: String) { text = name; text.reserveCapacity(96) }
-    mutating func add(_ name: String, _ value: String) {
-        text += " "; text += name; text += " "; text += value
+    var buf: TextBuffer
+    init(_ name: String) { buf = TextBuffer(capacity: 128); buf.append(name) }
+    var text: String { buf.string }
+    mutating func key(_ name: StaticString) { buf.byte(0x20); buf.append(name); buf.byte(0x20) }
+    mutating func word(_ w: StaticString) { buf.byte(0x20); buf.append(w) }
+    mutating func num<T: BinaryInteger>(_ name: StaticString, _ v: T) { key(name); buf.decimal(v) }
+    mutating func fid(_ name: StaticString, _ f: Fid) {
+        key(name)
+        if f == .nofid { buf.append("NOFID") } else { buf.decimal(f.rawValue) }
     }
-    mutating func word(_ w: String) { text += " "; text += w }
-    mutating func num<T: BinaryInteger>(_ name: String, _ v: T) { add(name, String(v)) }
-    mutating func fid(_ name: String, _ f: Fid) { add(name, f.description) }
-    mutating func str(_ name: String, _ s: P9String) { add(name, Fmt.quoted(s)) }
-    mutating func qid(_ name: String, _ q: Qid) { add(name, Fmt.qid(q)) }
-    mutating func mode(_ name: String, _ m: UInt32) { add(name, Fmt.octal(m)) }
+    mutating func tag(_ name: StaticString, _ t: Tag) {
+        key(name)
+        if t == .notag { buf.append("NOTAG") } else { buf.decimal(t.rawValue) }
+    }
+    mutating func str(_ name: StaticString, _ s: P9String) { key(name); buf.quoted(s) }
+    mutating func qid(_ name: StaticString, _ q: Qid) { key(name); buf.qid(q) }
+    mutating func mode(_ name: StaticString, _ m: UInt32) { key(name); buf.octal(m) }
+    mutating func hex(_ name: StaticString, _ v: UInt64) { key(name); buf.hex(v) }
+    mutating func nUname(_ name: StaticString, _ v: UInt32) { key(name); buf.nUname(v) }
+    mutating func flags(_ name: StaticString, _ raw: UInt64, _ names: [String]) { key(name); buf.flags(raw, names) }
+    mutating func named(_ name: StaticString, _ raw: UInt64, _ n: String?) { key(name); buf.enumerated(raw, n) }
+    mutating func data<C: RandomAccessCollection>(_ d: C) where C.Element == UInt8, C.Index == Int { buf.byte(0x20); buf.data(d) }
+    mutating func indexedBare(_ i: Int, _ n: P9String) { buf.byte(0x20); buf.decimal(i); buf.byte(0x3A); buf.bare(n) }
+    mutating func indexedQid(_ i: Int, _ q: Qid) { buf.byte(0x20); buf.decimal(i); buf.byte(0x3A); buf.qid(q) }
 }
 
 extension Message {
@@ -64,33 +77,33 @@ extension Message {
         case .rversion(let m): l.num("msize", m.msize); l.str("version", m.version)
         case .tauth(let m):
             l.fid("afid", m.afid); l.str("uname", m.uname); l.str("aname", m.aname)
-            if let n = m.nUname { l.add("n_uname", Fmt.nUname(n)) }
+            if let n = m.nUname { l.nUname("n_uname", n) }
         case .rauth(let m): l.qid("aqid", m.aqid)
         case .tattach(let m):
             l.fid("fid", m.fid); l.fid("afid", m.afid); l.str("uname", m.uname); l.str("aname", m.aname)
-            if let n = m.nUname { l.add("n_uname", Fmt.nUname(n)) }
+            if let n = m.nUname { l.nUname("n_uname", n) }
         case .rattach(let m): l.qid("qid", m.qid)
         case .rerror(let m):
             l.str("ename", m.ename)
-            if let e = m.errno { l.add("errno", Fmt.enumerated(UInt64(e), Errno(e).name)) }
-        case .tflush(let m): l.add("oldtag", m.oldtag.description)
+            if let e = m.errno { l.named("errno", UInt64(e), Errno(e).name) }
+        case .tflush(let m): l.tag("oldtag", m.oldtag)
         case .twalk(let m):
             l.fid("fid", m.fid); l.fid("newfid", m.newfid); l.num("nwname", m.wnames.count)
-            for (i, n) in m.wnames.enumerated() { l.word(String(i) + ":" + Fmt.bare(n)) }
+            for (i, n) in m.wnames.enumerated() { l.indexedBare(i, n) }
         case .rwalk(let m):
             l.num("nwqid", m.wqids.count)
-            for (i, q) in m.wqids.enumerated() { l.word(String(i) + ":" + Fmt.qid(q)) }
-        case .topen(let m): l.fid("fid", m.fid); l.add("mode", Fmt.flags(UInt64(m.mode.rawValue), m.mode.names))
+            for (i, q) in m.wqids.enumerated() { l.indexedQid(i, q) }
+        case .topen(let m): l.fid("fid", m.fid); l.flags("mode", UInt64(m.mode.rawValue), m.mode.names)
         case .ropen(let m): l.qid("qid", m.qid); l.num("iounit", m.iounit)
         case .tcreate(let m):
-            l.fid("fid", m.fid); l.str("name", m.name); l.add("perm", Fmt.flags(UInt64(m.perm.rawValue), m.perm.names))
-            l.add("mode", Fmt.flags(UInt64(m.mode.rawValue), m.mode.names))
+            l.fid("fid", m.fid); l.str("name", m.name); l.flags("perm", UInt64(m.perm.rawValue), m.perm.names)
+            l.flags("mode", UInt64(m.mode.rawValue), m.mode.names)
             if let e = m.extension { l.str("extension", e) }
         case .rcreate(let m): l.qid("qid", m.qid); l.num("iounit", m.iounit)
         case .tread(let m): l.fid("fid", m.fid); l.num("offset", m.offset); l.num("count", m.count)
-        case .rread(let m): l.num("count", m.data.count); l.word(Fmt.data(m.data))
+        case .rread(let m): l.num("count", m.data.count); l.data(m.data)
         case .twrite(let m):
-            l.fid("fid", m.fid); l.num("offset", m.offset); l.num("count", m.data.count); l.word(Fmt.data(m.data))
+            l.fid("fid", m.fid); l.num("offset", m.offset); l.num("count", m.data.count); l.data(m.data)
         case .rwrite(let m): l.num("count", m.count)
         case .tclunk(let m): l.fid("fid", m.fid)
         case .tremove(let m): l.fid("fid", m.fid)
@@ -100,16 +113,16 @@ extension Message {
         case .rflush, .rclunk, .rremove, .rwstat, .rrename, .rsetattr, .rxattrcreate, .rfsync, .rlink,
              .rrenameat, .runlinkat:
             break
-        case .rlerror(let m): l.add("ecode", Fmt.enumerated(UInt64(m.ecode.rawValue), m.ecode.name))
+        case .rlerror(let m): l.named("ecode", UInt64(m.ecode.rawValue), m.ecode.name)
         case .tstatfs(let m): l.fid("fid", m.fid)
         case .rstatfs(let m):
-            l.add("type", Fmt.hex(UInt64(m.type))); l.num("bsize", m.bsize); l.num("blocks", m.blocks)
+            l.hex("type", UInt64(m.type)); l.num("bsize", m.bsize); l.num("blocks", m.blocks)
             l.num("bfree", m.bfree); l.num("bavail", m.bavail); l.num("files", m.files); l.num("ffree", m.ffree)
-            l.add("fsid", Fmt.hex(m.fsid)); l.num("namelen", m.namelen)
-        case .tlopen(let m): l.fid("fid", m.fid); l.add("flags", Fmt.flags(UInt64(m.flags.rawValue), m.flags.names))
+            l.hex("fsid", m.fsid); l.num("namelen", m.namelen)
+        case .tlopen(let m): l.fid("fid", m.fid); l.flags("flags", UInt64(m.flags.rawValue), m.flags.names)
         case .rlopen(let m): l.qid("qid", m.qid); l.num("iounit", m.iounit)
         case .tlcreate(let m):
-            l.fid("fid", m.fid); l.str("name", m.name); l.add("flags", Fmt.flags(UInt64(m.flags.rawValue), m.flags.names))
+            l.fid("fid", m.fid); l.str("name", m.name); l.flags("flags", UInt64(m.flags.rawValue), m.flags.names)
             l.mode("mode", m.mode); l.num("gid", m.gid)
         case .rlcreate(let m): l.qid("qid", m.qid); l.num("iounit", m.iounit)
         case .tsymlink(let m): l.fid("fid", m.fid); l.str("name", m.name); l.str("symtgt", m.symtgt); l.num("gid", m.gid)
@@ -122,10 +135,10 @@ extension Message {
         case .treadlink(let m): l.fid("fid", m.fid)
         case .rreadlink(let m): l.str("target", m.target)
         case .tgetattr(let m):
-            l.fid("fid", m.fid); l.add("request_mask", Fmt.flags(m.requestMask.rawValue, m.requestMask.names))
+            l.fid("fid", m.fid); l.flags("request_mask", m.requestMask.rawValue, m.requestMask.names)
         case .rgetattr(let m): m.appendCanonical(to: &l)
         case .tsetattr(let m):
-            l.fid("fid", m.fid); l.add("valid", Fmt.flags(UInt64(m.valid.rawValue), m.valid.names))
+            l.fid("fid", m.fid); l.flags("valid", UInt64(m.valid.rawValue), m.valid.names)
             l.mode("mode", m.mode); l.num("uid", m.uid); l.num("gid", m.gid); l.num("size", m.size)
             l.num("atime_sec", m.atimeSec); l.num("atime_nsec", m.atimeNsec)
             l.num("mtime_sec", m.mtimeSec); l.num("mtime_nsec", m.mtimeNsec)
@@ -133,28 +146,28 @@ extension Message {
         case .rxattrwalk(let m): l.num("size", m.size)
         case .txattrcreate(let m):
             l.fid("fid", m.fid); l.str("name", m.name); l.num("attr_size", m.attrSize)
-            l.add("flags", Fmt.flags(UInt64(m.flags), Txattrcreate.flagNames(m.flags)))
+            l.flags("flags", UInt64(m.flags), Txattrcreate.flagNames(m.flags))
         case .treaddir(let m): l.fid("fid", m.fid); l.num("offset", m.offset); l.num("count", m.count)
         case .rreaddir(let m):
             l.num("count", m.data.count)
             if let entries = try? Dirent.decodeAll(m.data) {
                 l.num("nentries", entries.count)
-                for (i, e) in entries.prefix(16).enumerated() { l.word(String(i) + ":" + Fmt.bare(e.name)) }
+                for (i, e) in entries.prefix(16).enumerated() { l.indexedBare(i, e.name) }
                 if entries.count > 16 { l.word("…") }
             } else {
-                l.word(Fmt.data(m.data))
+                l.data(m.data)
             }
         case .tfsync(let m): l.fid("fid", m.fid); l.num("datasync", m.datasync)
         case .tlock(let m):
-            l.fid("fid", m.fid); l.add("type", Fmt.enumerated(UInt64(m.type.rawValue), m.type.knownName))
-            l.add("flags", Fmt.flags(UInt64(m.flags.rawValue), m.flags.names))
+            l.fid("fid", m.fid); l.named("type", UInt64(m.type.rawValue), m.type.knownName)
+            l.flags("flags", UInt64(m.flags.rawValue), m.flags.names)
             l.num("start", m.start); l.num("length", m.length); l.num("proc_id", m.procId); l.str("client_id", m.clientId)
-        case .rlock(let m): l.add("status", Fmt.enumerated(UInt64(m.status.rawValue), m.status.knownName))
+        case .rlock(let m): l.named("status", UInt64(m.status.rawValue), m.status.knownName)
         case .tgetlock(let m):
-            l.fid("fid", m.fid); l.add("type", Fmt.enumerated(UInt64(m.type.rawValue), m.type.knownName))
+            l.fid("fid", m.fid); l.named("type", UInt64(m.type.rawValue), m.type.knownName)
             l.num("start", m.start); l.num("length", m.length); l.num("proc_id", m.procId); l.str("client_id", m.clientId)
         case .rgetlock(let m):
-            l.add("type", Fmt.enumerated(UInt64(m.type.rawValue), m.type.knownName))
+            l.named("type", UInt64(m.type.rawValue), m.type.knownName)
             l.num("start", m.start); l.num("length", m.length); l.num("proc_id", m.procId); l.str("client_id", m.clientId)
         case .tlink(let m): l.fid("dfid", m.dfid); l.fid("fid", m.fid); l.str("name", m.name)
         case .tmkdir(let m): l.fid("dfid", m.dfid); l.str("name", m.name); l.mode("mode", m.mode); l.num("gid", m.gid)
@@ -163,16 +176,16 @@ extension Message {
             l.fid("olddirfid", m.olddirfid); l.str("oldname", m.oldname)
             l.fid("newdirfid", m.newdirfid); l.str("newname", m.newname)
         case .tunlinkat(let m):
-            l.fid("dirfd", m.dirfid); l.str("name", m.name); l.add("flags", Fmt.flags(UInt64(m.flags), Tunlinkat.flagNames(m.flags)))
-        case .unknown(_, let body): l.num("body", body.count); l.word(Fmt.data(body))
+            l.fid("dirfd", m.dirfid); l.str("name", m.name); l.flags("flags", UInt64(m.flags), Tunlinkat.flagNames(m.flags))
+        case .unknown(_, let body): l.num("body", body.count); l.data(body)
         }
     }
 }
 
 extension Rgetattr {
     func appendCanonical(to l: inout CanonicalLine) {
-        l.add("valid", Fmt.flags(valid.rawValue, valid.names)); l.qid("qid", qid); l.mode("mode", mode)
-        l.num("uid", uid); l.num("gid", gid); l.num("nlink", nlink); l.add("rdev", Fmt.hex(rdev)); l.num("size", size)
+        l.flags("valid", valid.rawValue, valid.names); l.qid("qid", qid); l.mode("mode", mode)
+        l.num("uid", uid); l.num("gid", gid); l.num("nlink", nlink); l.hex("rdev", rdev); l.num("size", size)
         l.num("blksize", blksize); l.num("blocks", blocks)
         l.num("atime_sec", atimeSec); l.num("atime_nsec", atimeNsec); l.num("mtime_sec", mtimeSec); l.num("mtime_nsec", mtimeNsec)
         l.num("ctime_sec", ctimeSec); l.num("ctime_nsec", ctimeNsec); l.num("btime_sec", btimeSec); l.num("btime_nsec", btimeNsec)
@@ -182,12 +195,12 @@ extension Rgetattr {
 
 extension Stat {
     func appendCanonical(to l: inout CanonicalLine) {
-        l.num("type", type); l.num("dev", dev); l.qid("qid", qid); l.add("mode", Fmt.flags(UInt64(mode.rawValue), mode.names))
+        l.num("type", type); l.num("dev", dev); l.qid("qid", qid); l.flags("mode", UInt64(mode.rawValue), mode.names)
         l.num("atime", atime); l.num("mtime", mtime); l.num("length", length)
         l.str("name", name); l.str("uid", uid); l.str("gid", gid); l.str("muid", muid)
         if let u = unix {
-            l.str("extension", u.extension); l.add("n_uid", Fmt.nUname(u.nUid)); l.add("n_gid", Fmt.nUname(u.nGid))
-            l.add("n_muid", Fmt.nUname(u.nMuid))
+            l.str("extension", u.extension); l.nUname("n_uid", u.nUid); l.nUname("n_gid", u.nGid)
+            l.nUname("n_muid", u.nMuid)
         }
     }
 
@@ -203,7 +216,7 @@ extension Dirent {
     /// `qid (…) offset 3 type 4 DT_DIR name 'usr'`.
     public var canonicalText: String {
         var l = CanonicalLine("")
-        l.qid("qid", qid); l.num("offset", offset); l.add("type", Fmt.enumerated(UInt64(type), Dirent.typeName(type)))
+        l.qid("qid", qid); l.num("offset", offset); l.named("type", UInt64(type), Dirent.typeName(type))
         l.str("name", name)
         return String(l.text.dropFirst())
     }

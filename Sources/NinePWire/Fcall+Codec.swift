@@ -80,8 +80,11 @@ extension Message {
     /// Whether this is a request (T-message: even type code).
     public var isRequest: Bool { typeCode & 1 == 0 }
 
-    static func name(ofType code: UInt8) -> String {
-        MessageType(rawValue: code)?.name ?? "type" + String(code)
+    static func name(ofType code: UInt8) -> String { nameByCode[Int(code)] }
+
+    /// Names for all 256 codes (array lookup: the canonical line needs one per message).
+    static let nameByCode: [String] = (0...255).map { code in
+        MessageType(rawValue: UInt8(code))?.name ?? "type" + String(code)
     }
 }
 

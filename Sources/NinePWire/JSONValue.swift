@@ -32,62 +32,82 @@ public enum JSONValue: Sendable, Equatable {
 
     /// Compact JSON text (no spaces, no newline), UTF-8, keys in order.
     public var serialized: String {
-        var out = ""
-        write(into: &out)
-        return out
+        var t = TextBuffer(capacity: 256)
+        write(into: &t)
+        return t.string
     }
 
-    public func write(into out: inout String) {
+    /// Appends `serialized` to `out`.
+    public func write(into out: inout String) { out += serialized }
+
+    func write(into out: inout TextBuffer) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .uint(let u): out += String(u)
+        case .null: out.append("null")
+        case .bool(let b): out.append(b ? "true" : "false")
+        case .int(let i):
+            if i < 0 { out.byte(0x2D); out.decimal(UInt64(bitPattern: 0 &- i)) } else { out.decimal(UInt64(i)) }
+        case .uint(let u): out.decimal(u)
         case .string(let s): JSONValue.writeString(s, into: &out)
         case .array(let a):
-            out += "["
+            out.byte(0x5B)
             for (i, v) in a.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.byte(0x2C) }
                 v.write(into: &out)
             }
-            out += "]"
+            out.byte(0x5D)
         case .object(let members):
-            out += "{"
+            out.byte(0x7B)
             for (i, (k, v)) in members.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.byte(0x2C) }
                 JSONValue.writeString(k, into: &out)
-                out += ":"
+                out.byte(0x3A)
                 v.write(into: &out)
             }
-            out += "}"
+            out.byte(0x7D)
         }
     }
 
     /// RFC 8259 string escaping: `"` `\` and control characters escaped (`\n`, `\u001b`); U+2028/U+2029
     /// escaped too so the text is also valid JavaScript; everything else as UTF-8.
     public static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b == 0xE2 { needsEscape = true; break }
-        if !needsEscape {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar.value {
-                case 0x22: out += "\\\""
-                case 0x5C: out += "\\\\"
-                case 0x0A: out += "\\n"
-                case 0x0D: out += "\\r"
-                case 0x09: out += "\\t"
-                case 0x08: out += "\\b"
-                case 0x0C: out += "\\f"
-                case 0..<0x20, 0x2028, 0x2029:
-                    let h = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                default: out.unicodeScalars.append(scalar)
+        var t = TextBuffer(capacity: s.utf8.count + 2)
+        writeString(s, into: &t)
+        out += t.string
+    }
+
+    static func writeString(_ s: String, into out: inout TextBuffer) {
+        var s = s
+        s.withUTF8 { u in
+            out.byte(0x22)
+            var clean = 0          // start of the run not yet copied
+            var i = 0
+            let n = u.count
+            while i < n {
+                let b = u[i]
+                if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0xE2 { i += 1; continue }
+                // U+2028/U+2029 are E2 80 A8 / E2 80 A9; other E2 sequences pass through.
+                if b == 0xE2 && !(i + 2 < n && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9)) { i += 1; continue }
+                out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[clean..<i]))
+                switch b {
+                case 0x22: out.append("\\\"")
+                case 0x5C: out.append("\\\\")
+                case 0x0A: out.append("\\n")
+                case 0x0D: out.append("\\r")
+                case 0x09: out.append("\\t")
+                case 0x08: out.append("\\b")
+                case 0x0C: out.append("\\f")
+                case 0xE2:
+                    out.append(u[i + 2] == 0xA8 ? "\\u2028" : "\\u2029")
+                    i += 2
+                default:
+                    out.append("\\u00")
+                    out.byte(TextBuffer.hexDigits[Int(b >> 4)]); out.byte(TextBuffer.hexDigits[Int(b & 15)])
                 }
+                i += 1
+                clean = i
             }
+            out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[clean..<n]))
+            out.byte(0x22)
         }
-        out += "\""
     }
 }

@@ -50,10 +50,13 @@ protocol WireSource {
 }
 
 extension WireSource {
+    @inline(never)
     func truncated(_ f: WireField, need: Int) -> DecodeError {
         error(at: offset, f, "needs \(need) bytes, only \(remaining) left")
     }
+    @inline(__always)
     mutating func fid(_ f: WireField) throws(DecodeError) -> Fid { Fid(try u32(f)) }
+    @inline(__always)
     mutating func tag(_ f: WireField) throws(DecodeError) -> Tag { Tag(try u16(f)) }
 }
 
@@ -73,23 +76,28 @@ struct FastReader: WireSource {
     var offset: Int { origin + pos }
     var remaining: Int { end - pos }
 
+    @inline(never)
     func error(at offset: Int, _ f: WireField, _ reason: String) -> DecodeError {
         let name = group.map { $0.label + "." + f.label } ?? f.label
         return DecodeError(offset: offset, field: name, reason: reason)
     }
 
+    @inline(__always)
     mutating func u8(_ f: WireField) throws(DecodeError) -> UInt8 {
         guard pos < end else { throw truncated(f, need: 1) }
         let v = base[pos]; pos += 1; return v
     }
+    @inline(__always)
     mutating func u16(_ f: WireField) throws(DecodeError) -> UInt16 {
         guard end - pos >= 2 else { throw truncated(f, need: 2) }
         let v = UInt16(littleEndian: base.loadUnaligned(fromByteOffset: pos, as: UInt16.self)); pos += 2; return v
     }
+    @inline(__always)
     mutating func u32(_ f: WireField) throws(DecodeError) -> UInt32 {
         guard end - pos >= 4 else { throw truncated(f, need: 4) }
         let v = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: pos, as: UInt32.self)); pos += 4; return v
     }
+    @inline(__always)
     mutating func u64(_ f: WireField) throws(DecodeError) -> UInt64 {
         guard end - pos >= 8 else { throw truncated(f, need: 8) }
         let v = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: pos, as: UInt64.self)); pos += 8; return v
@@ -105,6 +113,7 @@ struct FastReader: WireSource {
         pos += n
         return s
     }
+    @inline(__always)
     mutating func qid(_ f: WireField) throws(DecodeError) -> Qid {
         guard end - pos >= 13 else { throw truncated(f, need: 13) }
         let t = base[pos]
