@@ -27,7 +27,7 @@ struct TreeReader: WireSource {
         if stack.isEmpty { roots.append(n) } else { stack[stack.count - 1].node.children.append(n) }
     }
 
-    private mutating func leaf(_ f: WireField, _ start: Int, _ value: FieldValue, _ display: String) {
+    private mutating func leaf(_ f: WireField, _ start: Int, _ value: FieldNode.Value, _ display: String) {
         let label = f.label
         append(FieldNode(name: qualified(label), label: label, range: start..<offset, value: value, display: display))
     }
@@ -37,9 +37,9 @@ struct TreeReader: WireSource {
         leaf(f, start, value, display)
     }
 
-    static func render(_ v: UInt64, _ format: FieldFormat) -> (FieldValue, String) {
-        func flags(_ names: [String]) -> (FieldValue, String) { (.flags(raw: v, names: names), Fmt.flags(v, names)) }
-        func named(_ name: String?) -> (FieldValue, String) { (.enumerated(raw: v, name: name), Fmt.enumerated(v, name)) }
+    static func render(_ v: UInt64, _ format: FieldFormat) -> (FieldNode.Value, String) {
+        func flags(_ names: [String]) -> (FieldNode.Value, String) { (.flags(raw: v, names: names), Fmt.flags(v, names)) }
+        func named(_ name: String?) -> (FieldNode.Value, String) { (.enumerated(raw: v, name: name), Fmt.enumerated(v, name)) }
         switch format {
         case .dec, .size, .count: return (.unsigned(v), String(v))
         case .hex: return (.unsigned(v), Fmt.hex(v))
@@ -126,7 +126,7 @@ struct TreeReader: WireSource {
     mutating func beginGroup(_ f: WireField) {
         fast.beginGroup(f)
         let label = f.label
-        stack.append((FieldNode(name: qualified(label), label: label, range: offset..<offset, value: .none, display: ""), offset))
+        stack.append((FieldNode(name: qualified(label), label: label, range: offset..<offset, value: .group, display: ""), offset))
     }
 
     mutating func endGroup() {

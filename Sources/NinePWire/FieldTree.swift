@@ -1,20 +1,23 @@
 /// Field byte spans of one frame, for the decode tree and the hex view's field highlight.
 
-/// The value of one field, typed enough for the UI to style it.
-public enum FieldValue: Hashable, Sendable {
-    /// A group whose meaning is in its children (a stat entry, a dirent).
-    case none
-    case unsigned(UInt64)
-    case fid(Fid)
-    case tag(Tag)
-    case string(P9String)
-    /// A run of bytes: its length and its first bytes (at most 64).
-    case bytes(count: Int, prefix: [UInt8])
-    /// A flag word with the names of its bits (`RDONLY`, `LARGEFILE`; unknown bits as one hex name).
-    case flags(raw: UInt64, names: [String])
-    /// A number with a symbolic meaning (errno, lock type, message type); `name` nil when unknown.
-    case enumerated(raw: UInt64, name: String?)
-    case qid(Qid)
+extension FieldNode {
+    /// The value of one field, typed enough for the UI to style it. (Nested so it does not collide with
+    /// NinePREPL's `FieldValue`.)
+    public enum Value: Hashable, Sendable {
+        /// A group whose meaning is in its children (a stat entry, a dirent).
+        case group
+        case unsigned(UInt64)
+        case fid(Fid)
+        case tag(Tag)
+        case string(P9String)
+        /// A run of bytes: its length and its first bytes (at most 64).
+        case bytes(count: Int, prefix: [UInt8])
+        /// A flag word with the names of its bits (`RDONLY`, `LARGEFILE`; unknown bits as one hex name).
+        case flags(raw: UInt64, names: [String])
+        /// A number with a symbolic meaning (errno, lock type, message type); `name` nil when unknown.
+        case enumerated(raw: UInt64, name: String?)
+        case qid(Qid)
+    }
 }
 
 /// One field: its manual name, the bytes it occupies in the frame, its value and how it reads.
@@ -25,13 +28,13 @@ public struct FieldNode: Hashable, Sendable {
     public var label: String
     /// Byte offsets within the frame.
     public var range: Range<Int>
-    public var value: FieldValue
+    public var value: Value
     /// The value as shown in the canonical line (`NOFID`, `'usr'`, `0x8000 RDONLY|LARGEFILE`, `(… 0 d)`).
     public var display: String
     /// Sub-fields: a qid's type/version/path, a stat's fields, the dirents or stat entries of directory data.
     public var children: [FieldNode]
 
-    public init(name: String, label: String, range: Range<Int>, value: FieldValue, display: String,
+    public init(name: String, label: String, range: Range<Int>, value: Value, display: String,
                 children: [FieldNode] = []) {
         self.name = name; self.label = label; self.range = range; self.value = value; self.display = display
         self.children = children
