@@ -15,7 +15,7 @@ public enum Command: Hashable, Sendable {
     /// Send these bytes as they are.
     case hex([UInt8])
     /// Check the last reply.
-    case expect(Expectation)
+    case expect(ReplyExpectation)
     case help(topic: String?)
     case set(name: String, value: String)
     case fids

@@ -7,7 +7,7 @@ import NinePWire
 /// `expect error` (Rerror or Rlerror). Positional values check the message's non-derived fields in
 /// order. Operators: `=`, `!=`, `~=` (contains: a substring of a string or data, an element of a
 /// list). `qid.type`, `qid.version`, `qid.path` reach into qids.
-public struct Expectation: Hashable, Sendable {
+public struct ReplyExpectation: Hashable, Sendable {
     public enum Target: Hashable, Sendable {
         case type(MessageType)
         case ok
@@ -28,7 +28,7 @@ public struct Expectation: Hashable, Sendable {
 
     public init(target: Target, checks: [Check] = []) { self.target = target; self.checks = checks }
 
-    static func parse(head: Token, _ args: [Token], dialect: Dialect) throws(ParseError) -> Expectation {
+    static func parse(head: Token, _ args: [Token], dialect: Dialect) throws(ParseError) -> ReplyExpectation {
         guard let first = args.first else {
             throw ParseError(column: head.endColumn, expected: "a reply name (Rwalk, Rlerror …), ok or error")
         }
@@ -37,7 +37,7 @@ public struct Expectation: Hashable, Sendable {
             if args.count > 1 {
                 throw ParseError(column: args[1].column, expected: "end of line", found: args[1].text)
             }
-            return Expectation(target: first.text.lowercased() == "ok" ? .ok : .error)
+            return ReplyExpectation(target: first.text.lowercased() == "ok" ? .ok : .error)
         default: break
         }
         guard let type = MessageType(name: first.text), !type.isRequest, let schema = MessageSchema.schema(for: type) else {
@@ -75,7 +75,7 @@ public struct Expectation: Hashable, Sendable {
                 checks.append(Check(field: field.name, op: .equal, value: try checkValue(t, field: field, op: .equal), column: t.column))
             }
         }
-        return Expectation(target: .type(type), checks: checks)
+        return ReplyExpectation(target: .type(type), checks: checks)
     }
 
     /// `key=value`, `key!=value`, `key~=value`.

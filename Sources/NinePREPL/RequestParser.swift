@@ -130,7 +130,7 @@ public struct RequestParser: Sendable {
             }
             return .hex(bytes)
         case "expect":
-            return .expect(try Expectation.parse(head: head, args, dialect: dialect))
+            return .expect(try ReplyExpectation.parse(head: head, args, dialect: dialect))
         case "ls":
             try expectCount(args, 0...1, head: head, lineEnd: lineEnd, usage: usage)
             return .ls(path: args.first?.text ?? "/")
