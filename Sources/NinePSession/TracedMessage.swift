@@ -2,7 +2,7 @@ import NinePWire
 
 /// One frame (or one run of unframeable bytes) as the tracker saw it: raw bytes, the decoding, and
 /// what the tracker knew at that moment.
-public struct TracedMessage: Sendable {
+public struct TracedMessage: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
         /// A frame from the splitter.
         case frame

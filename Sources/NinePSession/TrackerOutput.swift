@@ -1,5 +1,5 @@
 /// What one event produced. Everything in it is a value snapshot taken after the event.
-public struct TrackerOutput: Sendable {
+public struct TrackerOutput: Hashable, Sendable {
     /// The message the event added to the log (frames and garbage; nil for open/close).
     public var message: TracedMessage?
     /// Anomalies found while handling the event, in detection order.

@@ -15,6 +15,7 @@ import Testing
         emitted.append(h.r(0, .rwalk(Rwalk(wqids: [Qid(path: 2)]))).message!)
         for m in emitted {
             let again = h.tracker.message(at: m.index)!
+            #expect(again == m)
             #expect(again.bytes == m.bytes)
             #expect(again.decoded == m.decoded)
             #expect(again.decoded != nil)
