@@ -63,6 +63,7 @@ struct PathStore: Sendable {
     /// `node` with one more element; `..` goes to the parent and `.` stays (Linux and diod walk `.` to the
     /// same directory; Plan 9 file servers have no file named `.`).
     mutating func child(_ node: Int32, _ name: P9String) -> Int32 {
+        if node == PathStore.none { return child(root(.unknown), name) }
         if name.bytes == [0x2E] { return node }
         if name.bytes == [0x2E, 0x2E] {
             let n = nodes[Int(node)]
@@ -85,11 +86,6 @@ struct PathStore: Sendable {
     }
 
     /// The node's parent, or the node itself at a root.
-    func parent(_ node: Int32) -> Int32 {
-        let p = nodes[Int(node)].parent
-        return p == PathStore.none ? node : p
-    }
-
     func path(_ node: Int32) -> FidPath? {
         guard node != PathStore.none else { return nil }
         var names: [P9String] = []
@@ -105,6 +101,7 @@ struct PathStore: Sendable {
     /// The element names from `ancestor` down to `node`, or nil when `ancestor` is not an ancestor of
     /// (or equal to) `node`.
     func suffix(of node: Int32, below ancestor: Int32) -> [P9String]? {
+        guard node != PathStore.none else { return nil }
         var names: [P9String] = []
         var n = node
         while n != ancestor {
