@@ -1,0 +1,72 @@
+import NinePWire
+
+/// What `replay --diff` does not hold against a server: values that naturally differ between two runs
+/// or two servers. Each rule is switchable (`--ignore default,-times,owner`).
+public enum IgnoreRule: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// qid.version in every qid (Rattach, Rwalk wqids, Rlopen, Rgetattr, Rstat, Rreaddir entries …).
+    case qidVersion = "qid.version"
+    /// qid.path in every qid is compared through a one-to-one mapping built as replies arrive instead of
+    /// literally: a server may number files differently, but one captured file must keep one replayed
+    /// number (and vice versa), otherwise it is a difference.
+    case qidPath = "qid.path"
+    /// Timestamps: Rgetattr atime/mtime/ctime/btime (sec and nsec), Rstat atime and mtime.
+    case times = "times"
+    /// Rgetattr gen and data_version.
+    case gen = "gen"
+    /// Rgetattr blksize and blocks (allocation depends on the underlying file system).
+    case blocks = "blocks"
+    /// Rstat type and dev (for kernel use).
+    case dev = "dev"
+    /// Every Rstatfs field (free space, file counts, fsid).
+    case statfs = "statfs"
+    /// iounit of Ropen, Rcreate, Rlopen, Rlcreate.
+    case iounit = "iounit"
+    /// Rreaddir entry offsets (directory cookies; replay also remaps them in later Treaddir requests).
+    case direntOffset = "dirent.offset"
+    /// Rreaddir entries compared as a set of (name, type) rather than in order. Off by default.
+    case direntOrder = "dirent.order"
+    /// Owners: Rgetattr uid/gid, Rstat uid/gid/muid and n_uid/n_gid/n_muid. Off by default.
+    case owner = "owner"
+    /// Rversion msize (a server may cap it). Off by default.
+    case msize = "msize"
+
+    public var description: String { rawValue }
+
+    /// The rules on unless switched off.
+    public static let defaults: Set<IgnoreRule> = [.qidVersion, .qidPath, .times, .gen, .blocks, .dev, .statfs, .iounit, .direntOffset]
+
+    /// Parses a comma-separated list: rule names add, `-name` removes, `default`, `all` and `none`
+    /// reset the set (`default,-times,owner`). Starts from the defaults.
+    public static func parse(_ spec: String) throws(ParseError) -> Set<IgnoreRule> {
+        var set = defaults
+        var column = 1
+        for item in spec.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+            defer { column += item.count + 1 }
+            let word = item.trimmingCharacters()
+            switch word.lowercased() {
+            case "default", "defaults": set = defaults
+            case "all": set = Set(allCases)
+            case "none": set = []
+            case "": continue
+            default:
+                let remove = word.hasPrefix("-")
+                let name = remove ? String(word.dropFirst()) : word
+                guard let rule = allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else {
+                    throw ParseError(column: column, expected: "an ignore rule (" + allCases.map(\.rawValue).joined(separator: ", ")
+                                     + ", default, all, none)", found: word)
+                }
+                if remove { set.remove(rule) } else { set.insert(rule) }
+            }
+        }
+        return set
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,215 @@
+import NinePWire
+
+/// One decoded message of a capture, as replay needs it (independent of the capture reader).
+public struct CapturedMessage: Hashable, Sendable {
+    /// The capture's connection number.
+    public var connection: UInt32
+    /// Nanoseconds (any epoch; only differences matter).
+    public var time: Int64
+    public var fcall: Fcall
+    public init(connection: UInt32, time: Int64, fcall: Fcall) {
+        self.connection = connection; self.time = time; self.fcall = fcall
+    }
+    /// T-messages are requests (even type codes).
+    public var isRequest: Bool { fcall.message.typeCode & 1 == 0 }
+}
+
+/// What to send, in which order, and what each request waits for.
+///
+/// Ordering rule: within a captured connection, request B waits for the reply to request A when A's
+/// reply was seen before B was sent in the capture (A happened-before B) and A and B belong to the
+/// same fid lineage — the fids linked by Tattach afid, Twalk/Txattrwalk fid→newfid and requests naming
+/// two fids (Tlink, Trename, Trenameat) — or when A is a Tversion (a barrier). Requests that were in
+/// flight together in the capture have no such edge and are sent concurrently. Only the nearest
+/// predecessors are kept (an edge implied by another one is dropped). A Tflush is sent after its target
+/// was sent. Captured order is kept among requests that become sendable at the same moment.
+public struct ReplayPlan: Hashable, Sendable {
+    public struct Step: Hashable, Sendable, Identifiable {
+        /// Index in `steps`.
+        public var id: Int
+        public var connection: UInt32
+        /// Offset from the first request of the plan (ns).
+        public var offset: Int64
+        public var request: Fcall
+        /// The reply the capture holds, if any (a flushed request may have none).
+        public var capturedReply: Fcall?
+        /// Steps whose replies must have arrived before this one is sent.
+        public var afterReplies: [Int]
+        /// Steps that must have been sent before this one (a Tflush's target).
+        public var afterSent: [Int]
+    }
+
+    public var steps: [Step]
+    /// Connections in the plan, in first-appearance order.
+    public var connections: [UInt32]
+    /// Odd things found while planning (replies to unknown tags, requests without a reply …).
+    public var notes: [String]
+
+    /// Plans a replay of `messages` (in capture order), restricted to `only` connections when given.
+    public static func make(_ messages: [CapturedMessage], only: Set<UInt32>? = nil) -> ReplayPlan {
+        var steps: [Step] = []
+        var connections: [UInt32] = []
+        var notes: [String] = []
+        var perConn: [UInt32: ConnPlanner] = [:]
+        let selected = messages.filter { only?.contains($0.connection) ?? true }
+        // Lineages are computed over the whole capture first (fid numbers linked by any request).
+        var lineages: [UInt32: Lineage] = [:]
+        for m in selected where m.isRequest { lineages[m.connection, default: Lineage()].link(m.fcall.message) }
+        let start = selected.first { $0.isRequest }?.time ?? 0
+        for m in selected {
+            if perConn[m.connection] == nil {
+                perConn[m.connection] = ConnPlanner()
+                connections.append(m.connection)
+            }
+            var planner = perConn[m.connection]!
+            let lineage = lineages[m.connection] ?? Lineage()
+            if m.isRequest {
+                let id = steps.count
+                let groups = lineage.groups(of: m.fcall.message)
+                let (afterReplies, afterSent) = planner.issue(id, m.fcall, groups: groups)
+                if m.fcall.message.type == .tflush, afterSent.isEmpty {
+                    notes.append("connection \(m.connection): \(m.fcall.canonicalLine) flushes a tag with nothing pending")
+                }
+                steps.append(Step(id: id, connection: m.connection, offset: m.time - start, request: m.fcall,
+                                  capturedReply: nil, afterReplies: afterReplies, afterSent: afterSent))
+            } else if let id = planner.reply(m.fcall.tag) {
+                steps[id].capturedReply = m.fcall
+                planner.completed(id, groups: lineage.groups(of: steps[id].request.message),
+                                  isVersion: steps[id].request.message.type == .tversion)
+            } else {
+                notes.append("connection \(m.connection): \(m.fcall.canonicalLine) answers no pending request")
+            }
+            perConn[m.connection] = planner
+        }
+        for s in steps where s.capturedReply == nil && s.request.message.type != .tflush {
+            notes.append("connection \(s.connection): \(s.request.canonicalLine) has no reply in the capture")
+        }
+        return ReplayPlan(steps: steps, connections: connections, notes: notes)
+    }
+}
+
+/// Union-find over fid numbers of one connection.
+struct Lineage: Sendable {
+    var parent: [UInt32: UInt32] = [:]
+
+    mutating func find(_ f: UInt32) -> UInt32 {
+        var x = f
+        while let p = parent[x], p != x { x = p }
+        var y = f
+        while let p = parent[y], p != x { parent[y] = x; y = p }
+        if parent[f] == nil { parent[f] = f }
+        return x
+    }
+
+    func root(_ f: UInt32) -> UInt32 {
+        var x = f
+        while let p = parent[x], p != x { x = p }
+        return x
+    }
+
+    mutating func union(_ a: UInt32, _ b: UInt32) {
+        let ra = find(a), rb = find(b)
+        if ra != rb { parent[rb] = ra }
+    }
+
+    mutating func link(_ m: Message) {
+        let fids = Self.fids(of: m)
+        for f in fids { _ = find(f) }
+        for f in fids.dropFirst() { union(fids[0], f) }
+    }
+
+    /// Lineage roots a request touches.
+    func groups(of m: Message) -> Set<UInt32> { Set(Self.fids(of: m).map(root)) }
+
+    /// Every fid a request names (NOFID excluded).
+    static func fids(of m: Message) -> [UInt32] {
+        let list: [Fid]
+        switch m {
+        case .tauth(let x): list = [x.afid]
+        case .tattach(let x): list = [x.fid, x.afid]
+        case .twalk(let x): list = [x.fid, x.newfid]
+        case .topen(let x): list = [x.fid]
+        case .tcreate(let x): list = [x.fid]
+        case .tread(let x): list = [x.fid]
+        case .twrite(let x): list = [x.fid]
+        case .tclunk(let x): list = [x.fid]
+        case .tremove(let x): list = [x.fid]
+        case .tstat(let x): list = [x.fid]
+        case .twstat(let x): list = [x.fid]
+        case .tstatfs(let x): list = [x.fid]
+        case .tlopen(let x): list = [x.fid]
+        case .tlcreate(let x): list = [x.fid]
+        case .tsymlink(let x): list = [x.fid]
+        case .tmknod(let x): list = [x.dfid]
+        case .trename(let x): list = [x.fid, x.dfid]
+        case .treadlink(let x): list = [x.fid]
+        case .tgetattr(let x): list = [x.fid]
+        case .tsetattr(let x): list = [x.fid]
+        case .txattrwalk(let x): list = [x.fid, x.newfid]
+        case .txattrcreate(let x): list = [x.fid]
+        case .treaddir(let x): list = [x.fid]
+        case .tfsync(let x): list = [x.fid]
+        case .tlock(let x): list = [x.fid]
+        case .tgetlock(let x): list = [x.fid]
+        case .tlink(let x): list = [x.dfid, x.fid]
+        case .tmkdir(let x): list = [x.dfid]
+        case .trenameat(let x): list = [x.olddirfid, x.newdirfid]
+        case .tunlinkat(let x): list = [x.dirfid]
+        default: list = []
+        }
+        return list.filter { $0 != .nofid }.map(\.rawValue)
+    }
+}
+
+/// The happens-before bookkeeping of one connection while planning.
+struct ConnPlanner: Sendable {
+    /// Pending requests by tag.
+    var pending: [Tag: Int] = [:]
+    /// Per lineage: completed steps not yet covered by a later completed step of that lineage.
+    var frontier: [UInt32: Set<Int>] = [:]
+    /// The last completed Tversion (everything later waits for it).
+    var barrier: Int?
+    /// Dependencies each step was given (to drop edges they imply when it completes).
+    var given: [Int: Set<Int>] = [:]
+    /// Every completed step not covered by a later completed one (for Tversion, which waits for all).
+    var allFrontier: Set<Int> = []
+
+    mutating func issue(_ id: Int, _ f: Fcall, groups: Set<UInt32>) -> ([Int], [Int]) {
+        var deps: Set<Int> = []
+        var sent: [Int] = []
+        if case .tflush(let fl) = f.message {
+            if let target = pending[fl.oldtag] { sent = [target] }
+        } else if f.message.type == .tversion {
+            deps = allFrontier
+        } else {
+            for g in groups { deps.formUnion(frontier[g] ?? []) }
+            if let b = barrier, !deps.contains(where: { given[$0]?.contains(b) ?? false }) { deps.insert(b) }
+        }
+        given[id] = deps
+        pending[f.tag] = id
+        return (deps.sorted(), sent)
+    }
+
+    mutating func reply(_ tag: Tag) -> Int? {
+        pending.removeValue(forKey: tag)
+    }
+
+    mutating func completed(_ id: Int, groups: Set<UInt32>, isVersion: Bool) {
+        let covered = given[id] ?? []
+        if isVersion {
+            frontier = [:]
+            allFrontier = [id]
+            barrier = id
+            pending = [:]
+            return
+        }
+        for g in groups {
+            var set = frontier[g] ?? []
+            set.subtract(covered)
+            set.insert(id)
+            frontier[g] = set
+        }
+        allFrontier.subtract(covered)
+        allFrontier.insert(id)
+    }
+}

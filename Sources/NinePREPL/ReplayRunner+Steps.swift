@@ -1,0 +1,190 @@
+import NinePWire
+
+extension ReplayRunner {
+    func sendSynthesizedVersion(on c: UInt32) async {
+        guard let t = conns[c]?.transport else { return }
+        let f = Fcall(tag: .notag, .tversion(Tversion(msize: options.msize, version: P9String(options.dialect.rawValue))))
+        conns[c]?.versionPending = true
+        env.trace("-> [\(c)] " + f.canonicalLine + " (not in the capture: it starts mid-session)")
+        do { try await t.send(f.encode(dialect: options.dialect)) } catch {
+            conns[c]?.versionPending = false
+            report.problems.append("connection \(c): send failed: \(error)")
+        }
+    }
+
+    /// Sends every step whose dependencies are met (and whose time has come).
+    func pump() async {
+        var earliestWait: Int64?
+        for step in plan.steps where sentAt[step.id] == nil && !done[step.id] {
+            guard let conn = conns[step.connection], conn.transport != nil, !conn.versionPending else { continue }
+            guard step.afterReplies.allSatisfy({ done[$0] }), step.afterSent.allSatisfy({ sentAt[$0] != nil || done[$0] }) else { continue }
+            if options.timing == .original {
+                let due = start + step.offset
+                let now = env.now()
+                if now < due { earliestWait = min(earliestWait ?? due, due); continue }
+            }
+            await send(step)
+        }
+        if let due = earliestWait, !wakeScheduled {
+            wakeScheduled = true
+            let delay = max(0, due - env.now())
+            let sleep = env.sleep
+            Task { [weak self] in
+                await sleep(delay)
+                await self?.wake()
+            }
+        }
+        finishIfDone()
+    }
+
+    func wake() async {
+        wakeScheduled = false
+        await pump()
+    }
+
+    func send(_ step: ReplayPlan.Step) async {
+        guard var conn = conns[step.connection], let t = conn.transport else { return }
+        var message = step.request.message
+        let tag: Tag
+        if message.type == .tversion {
+            tag = .notag
+        } else {
+            var n: UInt16 = 0
+            while conn.inflight[Tag(n)] != nil { n += 1 }
+            tag = Tag(n)
+        }
+        switch message {
+        case .tflush(let f):
+            if let target = step.afterSent.first, let mapped = tags[target] { message = .tflush(Tflush(oldtag: mapped)) }
+            else { message = .tflush(f) }
+        case .treaddir(let r) where r.offset != 0:
+            if let mapped = conn.offsets[r.fid]?[r.offset] {
+                message = .treaddir(Treaddir(fid: r.fid, offset: mapped, count: r.count))
+            }
+        default: break
+        }
+        conn.inflight[tag] = step.id
+        conns[step.connection] = conn
+        tags[step.id] = tag
+        sentAt[step.id] = env.now()
+        report.sent += 1
+        activity += 1
+        let f = Fcall(tag: tag, message)
+        env.trace("-> [\(step.connection)] " + f.canonicalLine)
+        progress()
+        do {
+            try await t.send(f.encode(dialect: conn.dialect))
+        } catch {
+            report.problems.append("connection \(step.connection): send failed: \(error)")
+            abandon(connection: step.connection, why: "send failed")
+        }
+    }
+
+    func handle(_ event: TransportEvent, on c: UInt32) async {
+        guard !finished, var conn = conns[c], conn.transport != nil else { return }
+        switch event {
+        case .frame(let bytes):
+            activity += 1
+            guard let f = try? Fcall.decode(bytes, dialect: conn.dialect) else {
+                let h = FrameHeader(bytes)
+                report.problems.append("connection \(c): undecodable reply (\(bytes.count) bytes, tag \(h?.tag.description ?? "?"))")
+                if let tag = h?.tag, let id = conn.inflight.removeValue(forKey: tag) {
+                    conns[c] = conn
+                    complete(id, reply: nil, on: c)
+                }
+                await pump()
+                return
+            }
+            env.trace("<- [\(c)] " + f.canonicalLine)
+            if case .rversion(let v) = f.message, let d = Dialect(version: v.version.string) {
+                conn.dialect = d
+                if f.tag == .notag && conn.versionPending && conn.inflight[.notag] == nil {
+                    conn.versionPending = false
+                    conns[c] = conn
+                    await pump()
+                    return
+                }
+            }
+            guard let id = conn.inflight.removeValue(forKey: f.tag) else {
+                report.problems.append("connection \(c): reply to a tag not in flight: \(f.canonicalLine)")
+                conns[c] = conn
+                return
+            }
+            conns[c] = conn
+            complete(id, reply: f, on: c)
+            await pump()
+        case .garbage(let bytes, let reason):
+            report.problems.append("connection \(c): \(bytes.count) bytes of garbage: \(reason)")
+        case .closed(let reason):
+            conns[c]?.transport = nil
+            abandon(connection: c, why: "connection closed" + (reason.map { ": " + $0 } ?? ""))
+            finishIfDone()
+        }
+    }
+
+    func complete(_ id: Int, reply: Fcall?, on c: UInt32) {
+        guard !done[id] else { return }
+        done[id] = true
+        replies[id] = reply
+        let step = plan.steps[id]
+        if reply != nil { report.answered += 1 }
+        // An Rflush ends its target if the target got no reply.
+        if case .rflush? = reply?.message, let target = step.afterSent.first, !done[target] {
+            if let tag = tags[target] { conns[c]?.inflight[tag] = nil }
+            done[target] = true
+        }
+        if let reply, case .rreaddir(let r) = reply.message, case .treaddir(let q) = step.request.message,
+           case .rreaddir(let captured)? = step.capturedReply?.message,
+           let mine = try? Dirent.decodeAll(r.data), let theirs = try? Dirent.decodeAll(captured.data) {
+            for (a, b) in zip(theirs, mine) { conns[c]?.offsets[q.fid, default: [:]][a.offset] = b.offset }
+        }
+        if options.diff, let captured = step.capturedReply {
+            report.compared += 1
+            if let reply {
+                let dialect = conns[c]?.dialect ?? options.dialect
+                let fields = conns[c]?.comparator.compare(captured: captured, replayed: reply, dialect: dialect) ?? []
+                if !fields.isEmpty {
+                    report.differences.append(ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
+                                                               captured: captured.canonicalLine, replayed: reply.canonicalLine,
+                                                               fields: fields))
+                }
+            } else {
+                report.differences.append(ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
+                                                           captured: captured.canonicalLine, replayed: nil, fields: []))
+            }
+        }
+        progress()
+    }
+
+    /// Marks every unfinished step of a connection as done without a reply.
+    func abandon(connection c: UInt32, why: String?) {
+        var lost = 0
+        for step in plan.steps where step.connection == c && !done[step.id] {
+            lost += 1
+            complete(step.id, reply: nil, on: c)
+        }
+        conns[c]?.versionPending = false
+        if let why, lost > 0 { report.problems.append("connection \(c): \(why); \(lost) requests unanswered") }
+    }
+
+    func startWatchdog() {
+        let sleep = env.sleep
+        let timeout = options.idleTimeout
+        Task { [weak self] in
+            var last = -1
+            while let self, await !self.finished {
+                await sleep(timeout)
+                let now = await self.activity
+                if now == last { await self.giveUp(); return }
+                last = now
+            }
+        }
+    }
+
+    func giveUp() {
+        guard !allDone else { return }
+        let ms = options.idleTimeout / 1_000_000
+        for c in plan.connections { abandon(connection: c, why: "nothing arrived for \(ms) ms") }
+        finishIfDone()
+    }
+}

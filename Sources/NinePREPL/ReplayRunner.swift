@@ -1,0 +1,138 @@
+import NinePWire
+
+/// Runs a `ReplayPlan` through transports (one new connection per captured connection, so fid numbers
+/// are kept; tags are always re-chosen — lowest free — and Tflush oldtags and Treaddir offsets are
+/// remapped to the replay's own tags and directory cookies). Optionally compares every reply with
+/// the captured one (`ReplyComparator`).
+public actor ReplayRunner {
+    public enum Timing: String, Hashable, Sendable, CaseIterable {
+        /// Send each request as soon as what it depends on is done.
+        case asap
+        /// Also wait until the request's captured offset from the start has passed.
+        case original
+    }
+
+    public struct Options: Sendable {
+        public var timing: Timing
+        /// Compare replies with the captured ones.
+        public var diff: Bool
+        public var ignore: Set<IgnoreRule>
+        /// Give up when no reply arrives for this long (ns); 0 waits forever.
+        public var idleTimeout: Int64
+        /// Dialect used until a replayed Tversion decides (captures that start mid-session).
+        public var dialect: Dialect
+        /// When a connection's first request is not Tversion, send `Tversion msize dialect` first.
+        public var synthesizeVersion: Bool
+        public var msize: UInt32
+
+        public init(timing: Timing = .asap, diff: Bool = false, ignore: Set<IgnoreRule> = IgnoreRule.defaults,
+                    idleTimeout: Int64 = 10_000_000_000, dialect: Dialect = .l, synthesizeVersion: Bool = true,
+                    msize: UInt32 = 131_096) {
+            self.timing = timing; self.diff = diff; self.ignore = ignore; self.idleTimeout = idleTimeout
+            self.dialect = dialect; self.synthesizeVersion = synthesizeVersion; self.msize = msize
+        }
+    }
+
+    public struct Environment: Sendable {
+        /// Opens the connection that replays captured connection N.
+        public var connect: @Sendable (UInt32) async throws -> any NinePTransport
+        public var now: @Sendable () -> Int64
+        public var sleep: @Sendable (Int64) async -> Void
+        public var progress: @Sendable (ReplayProgress) -> Void
+        /// Each message sent and received, as a canonical line (`-> …`, `<- …`), for verbose output.
+        public var trace: @Sendable (String) -> Void
+
+        public init(connect: @escaping @Sendable (UInt32) async throws -> any NinePTransport,
+                    now: @escaping @Sendable () -> Int64, sleep: @escaping @Sendable (Int64) async -> Void,
+                    progress: @escaping @Sendable (ReplayProgress) -> Void = { _ in },
+                    trace: @escaping @Sendable (String) -> Void = { _ in }) {
+            self.connect = connect; self.now = now; self.sleep = sleep; self.progress = progress; self.trace = trace
+        }
+    }
+
+    struct Conn {
+        var transport: (any NinePTransport)?
+        var dialect: Dialect
+        var inflight: [Tag: Int] = [:]
+        var comparator: ReplyComparator
+        /// Treaddir cookie remapping: fid → captured offset → replayed offset.
+        var offsets: [Fid: [UInt64: UInt64]] = [:]
+        /// The synthesized Tversion's tag is NOTAG and its step id -1.
+        var versionPending = false
+    }
+
+    let plan: ReplayPlan
+    let options: Options
+    let env: Environment
+    var conns: [UInt32: Conn] = [:]
+    var sentAt: [Int64?]
+    var done: [Bool]
+    var replies: [Fcall?]
+    var tags: [Tag?]
+    var report: ReplayReport
+    var start: Int64 = 0
+    var activity = 0
+    var wakeScheduled = false
+    var finished = false
+    var completion: CheckedContinuation<Void, Never>?
+
+    public init(plan: ReplayPlan, options: Options = Options(), environment: Environment) {
+        self.plan = plan
+        self.options = options
+        self.env = environment
+        let n = plan.steps.count
+        sentAt = Array(repeating: nil, count: n)
+        done = Array(repeating: false, count: n)
+        replies = Array(repeating: nil, count: n)
+        tags = Array(repeating: nil, count: n)
+        report = ReplayReport(total: n, sent: 0, answered: 0, compared: 0, differences: [], problems: [])
+    }
+
+    /// Replays the plan and reports.
+    public func run() async -> ReplayReport {
+        start = env.now()
+        for c in plan.connections {
+            var conn = Conn(transport: nil, dialect: options.dialect, comparator: ReplyComparator(ignore: options.ignore))
+            do {
+                let t = try await env.connect(c)
+                conn.transport = t
+                let stream = t.incoming
+                Task { [weak self] in
+                    for await event in stream { await self?.handle(event, on: c) }
+                    await self?.handle(.closed(reason: "end of stream"), on: c)
+                }
+            } catch {
+                report.problems.append("connection \(c): cannot connect: \(error)")
+            }
+            conns[c] = conn
+            if conn.transport == nil { abandon(connection: c, why: nil) }
+        }
+        for c in plan.connections where conns[c]?.transport != nil {
+            let first = plan.steps.first { $0.connection == c }
+            if options.synthesizeVersion, first?.request.message.type != .tversion {
+                await sendSynthesizedVersion(on: c)
+            }
+        }
+        if options.idleTimeout > 0 { startWatchdog() }
+        await pump()
+        if !allDone {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in completion = c }
+        }
+        finished = true
+        for c in plan.connections { await conns[c]?.transport?.close() }
+        return report
+    }
+
+    var allDone: Bool { !done.contains(false) && !conns.values.contains { $0.versionPending } }
+
+    func finishIfDone() {
+        guard allDone, let c = completion else { return }
+        completion = nil
+        c.resume()
+    }
+
+    func progress() {
+        env.progress(ReplayProgress(total: report.total, sent: report.sent, answered: report.answered,
+                                    differences: report.differences.count))
+    }
+}

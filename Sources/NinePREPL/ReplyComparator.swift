@@ -1,0 +1,138 @@
+import NinePWire
+
+/// One field that differs between a captured reply and its replayed counterpart.
+public struct FieldDifference: Hashable, Sendable, CustomStringConvertible {
+    /// Field name (`size`, `qid.path`, `wqid[1].type`, `entries[2].name`), or `type` for a different reply type.
+    public var field: String
+    public var captured: String
+    public var replayed: String
+    public init(field: String, captured: String, replayed: String) {
+        self.field = field; self.captured = captured; self.replayed = replayed
+    }
+    public var description: String { "\(field): captured \(captured), replayed \(replayed)" }
+}
+
+/// Compares replies field by field through `MessageSchema`, applying `IgnoreRule`s. Keeps the qid.path
+/// mapping between calls (one comparator per replayed connection).
+public struct ReplyComparator: Sendable {
+    public var ignore: Set<IgnoreRule>
+    /// captured qid.path → replayed qid.path, and the reverse.
+    var pathMap: [UInt64: UInt64] = [:]
+    var reversePathMap: [UInt64: UInt64] = [:]
+
+    public init(ignore: Set<IgnoreRule> = IgnoreRule.defaults) { self.ignore = ignore }
+
+    /// Differences between `captured` and `replayed` (tags are not compared).
+    public mutating func compare(captured: Fcall, replayed: Fcall, dialect: Dialect = .l) -> [FieldDifference] {
+        let ct = captured.message.type, rt = replayed.message.type
+        guard ct == rt, let schema = MessageSchema.schema(of: captured.message),
+              let cv = schema.values(of: captured.message), let rv = schema.values(of: replayed.message) else {
+            if ct == nil && rt == nil, captured.message != replayed.message {
+                return [FieldDifference(field: "body", captured: "unknown type \(captured.message.typeCode)",
+                                        replayed: "unknown type \(replayed.message.typeCode)")]
+            }
+            return ct == rt ? [] : [FieldDifference(field: "type", captured: captured.canonicalLine, replayed: replayed.canonicalLine)]
+        }
+        var out: [FieldDifference] = []
+        let type = schema.type
+        if type == .rreaddir {
+            // Entries (fields 2) when both decode; the raw data otherwise.
+            if cv[2] != nil && rv[2] != nil { compareEntries(cv[2], rv[2], &out) }
+            else { compareValue(schema.fields[1], cv[1], rv[1], type, &out) }
+            return out
+        }
+        for (i, field) in schema.fields.enumerated() {
+            if field.derived { continue }
+            if isIgnored(field.name, in: type) { continue }
+            compareValue(field, cv[i], rv[i], type, &out)
+        }
+        return out
+    }
+
+    func isIgnored(_ name: String, in type: MessageType) -> Bool {
+        switch type {
+        case .rgetattr:
+            if ignore.contains(.times) && ["atime_sec", "atime_nsec", "mtime_sec", "mtime_nsec", "ctime_sec", "ctime_nsec",
+                                           "btime_sec", "btime_nsec"].contains(name) { return true }
+            if ignore.contains(.gen) && (name == "gen" || name == "data_version") { return true }
+            if ignore.contains(.blocks) && (name == "blksize" || name == "blocks") { return true }
+            if ignore.contains(.owner) && (name == "uid" || name == "gid") { return true }
+        case .rstat:
+            if ignore.contains(.times) && (name == "atime" || name == "mtime") { return true }
+            if ignore.contains(.dev) && (name == "type" || name == "dev") { return true }
+            if ignore.contains(.owner) && ["uid", "gid", "muid", "n_uid", "n_gid", "n_muid"].contains(name) { return true }
+        case .rstatfs:
+            return ignore.contains(.statfs)
+        case .ropen, .rcreate, .rlopen, .rlcreate:
+            return ignore.contains(.iounit) && name == "iounit"
+        case .rversion:
+            return ignore.contains(.msize) && name == "msize"
+        default: break
+        }
+        return false
+    }
+
+    mutating func compareValue(_ field: FieldSpec, _ c: FieldValue?, _ r: FieldValue?, _ type: MessageType, _ out: inout [FieldDifference]) {
+        switch (c, r) {
+        case (.qid(let a)?, .qid(let b)?):
+            compareQid(field.name, a, b, &out)
+        case (.qids(let a)?, .qids(let b)?):
+            if a.count != b.count {
+                out.append(FieldDifference(field: field.name, captured: "\(a.count) qids", replayed: "\(b.count) qids"))
+            }
+            for (i, (x, y)) in zip(a, b).enumerated() { compareQid("\(field.name)[\(i)]", x, y, &out) }
+        default:
+            guard c != r else { return }
+            let show = { (v: FieldValue?) in v.map { ValueFormatter.format($0, as: field.type, dataLimit: 64) } ?? "absent" }
+            out.append(FieldDifference(field: field.name, captured: show(c), replayed: show(r)))
+        }
+    }
+
+    mutating func compareQid(_ name: String, _ a: Qid, _ b: Qid, _ out: inout [FieldDifference]) {
+        if a.type != b.type {
+            out.append(FieldDifference(field: name + ".type", captured: "0x" + String(a.type.rawValue, radix: 16),
+                                       replayed: "0x" + String(b.type.rawValue, radix: 16)))
+        }
+        if !ignore.contains(.qidVersion) && a.version != b.version {
+            out.append(FieldDifference(field: name + ".version", captured: String(a.version), replayed: String(b.version)))
+        }
+        if ignore.contains(.qidPath) {
+            let known = pathMap[a.path], knownBack = reversePathMap[b.path]
+            if known == nil && knownBack == nil {
+                pathMap[a.path] = b.path; reversePathMap[b.path] = a.path
+            } else if known != b.path || knownBack != a.path {
+                out.append(FieldDifference(field: name + ".path",
+                                           captured: "0x\(String(a.path, radix: 16)) (replayed before as \(known.map { "0x" + String($0, radix: 16) } ?? "nothing"))",
+                                           replayed: "0x\(String(b.path, radix: 16)) (captured before as \(knownBack.map { "0x" + String($0, radix: 16) } ?? "nothing"))"))
+            }
+        } else if a.path != b.path {
+            out.append(FieldDifference(field: name + ".path", captured: "0x" + String(a.path, radix: 16), replayed: "0x" + String(b.path, radix: 16)))
+        }
+    }
+
+    mutating func compareEntries(_ c: FieldValue?, _ r: FieldValue?, _ out: inout [FieldDifference]) {
+        guard case .dirents(var a)? = c, case .dirents(var b)? = r else {
+            if c != r { out.append(FieldDifference(field: "entries", captured: c == nil ? "undecodable" : "entries",
+                                                   replayed: r == nil ? "undecodable" : "entries")) }
+            return
+        }
+        if ignore.contains(.direntOrder) {
+            a.sort { $0.name < $1.name }; b.sort { $0.name < $1.name }
+        }
+        if a.map(\.name) != b.map(\.name) {
+            out.append(FieldDifference(field: "names",
+                                       captured: ValueFormatter.format(.strings(a.map(\.name)), as: .strings),
+                                       replayed: ValueFormatter.format(.strings(b.map(\.name)), as: .strings)))
+            return
+        }
+        for (i, (x, y)) in zip(a, b).enumerated() {
+            if x.type != y.type {
+                out.append(FieldDifference(field: "entries[\(i)].type", captured: String(x.type), replayed: String(y.type)))
+            }
+            if !ignore.contains(.direntOffset) && x.offset != y.offset {
+                out.append(FieldDifference(field: "entries[\(i)].offset", captured: String(x.offset), replayed: String(y.offset)))
+            }
+            compareQid("entries[\(i)].qid", x.qid, y.qid, &out)
+        }
+    }
+}
