@@ -4,5 +4,9 @@ extension Ninescope {
     /// Every subcommand, in help order.
     static let allSubcommands: [any ParsableCommand.Type] = [
         DecodeCommand.self,
+        ServeCommand.self,
+        ProxyCommand.self,
+        DemoCommand.self,
+        BenchPingCommand.self,
     ]
 }
