@@ -1,0 +1,87 @@
+/// Durations in nanoseconds: parsing filter literals (`10ms`, `1.5s`, `250us`) and compact display
+/// (`152µs`, `1.25ms`).
+public enum DurationFormat {
+    /// The units accepted in filters, with their size in nanoseconds.
+    public static let units: [(name: String, nanos: Int64)] = [
+        ("ns", 1), ("us", 1_000), ("µs", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000),
+    ]
+
+    /// Why a duration literal did not parse.
+    public enum ParseError: Error, Hashable, Sendable {
+        case missingNumber
+        case missingUnit
+        case unknownUnit(String)
+        case outOfRange
+    }
+
+    /// Parses `<number><unit>`: a non-negative decimal number (`10`, `1.5`) and a unit (ns, us, µs, ms, s).
+    public static func parse(_ text: Substring) throws(ParseError) -> Int64 {
+        var digits = Substring()
+        var rest = text[...]
+        while let c = rest.first, c.isASCII, c.isNumber || c == "." {
+            digits.append(c)
+            rest = rest.dropFirst()
+        }
+        guard !digits.isEmpty, digits.filter({ $0 == "." }).count <= 1, digits != "." else { throw .missingNumber }
+        guard !rest.isEmpty else { throw .missingUnit }
+        guard let unit = units.first(where: { $0.name == rest.lowercased() }) else { throw .unknownUnit(String(rest)) }
+        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+        guard let whole = parts[0].isEmpty ? 0 : Int64(parts[0]) else { throw .outOfRange }
+        let (wholeNanos, overflow) = whole.multipliedReportingOverflow(by: unit.nanos)
+        guard !overflow else { throw .outOfRange }
+        var fraction: Int64 = 0
+        if parts.count == 2 {
+            // Keep only the digits that still mean something at nanosecond resolution.
+            var scale = unit.nanos
+            for c in parts[1] {
+                scale /= 10
+                guard scale > 0 else { break }
+                fraction += Int64(c.wholeNumberValue!) * scale
+            }
+        }
+        let (total, overflow2) = wholeNanos.addingReportingOverflow(fraction)
+        guard !overflow2 else { throw .outOfRange }
+        return total
+    }
+
+    /// The shortest exact literal for `nanos` (`10ms`, `1500us`, `7ns`), as filters print it.
+    public static func filterLiteral(_ nanos: Int64) -> String {
+        for unit in units.reversed() where unit.name != "µs" {
+            if nanos != 0, nanos % unit.nanos == 0 { return "\(nanos / unit.nanos)\(unit.name)" }
+        }
+        return "\(nanos)ns"
+    }
+
+    /// A compact display of a duration with three significant digits: `850ns`, `1.52µs`, `15.2µs`,
+    /// `152µs`, `1.25ms`, `3.40s`, `1234s`. Negative values (clock skew) show as `-` + the magnitude.
+    public static func compact(_ nanos: Int64) -> String {
+        if nanos < 0 { return "-" + compact(nanos == Int64.min ? Int64.max : -nanos) }
+        if nanos < 1_000 { return "\(nanos)ns" }
+        let scaled: [(Int64, String)] = [(1_000, "µs"), (1_000_000, "ms"), (1_000_000_000, "s")]
+        for (i, (size, unit)) in scaled.enumerated() {
+            let isLast = i == scaled.count - 1
+            if nanos < size * 1_000 || isLast {
+                if nanos >= size * 1_000 { return "\(nanos / size)\(unit)" }
+                return threeDigits(nanos, per: size) + unit
+            }
+        }
+        return "\(nanos)ns"
+    }
+
+    /// `value / size` with three significant digits (value ≥ size, value < 1000 × size), rounded down.
+    private static func threeDigits(_ value: Int64, per size: Int64) -> String {
+        let whole = value / size
+        if whole >= 100 { return String(whole) }
+        let decimals = whole >= 10 ? 1 : 2
+        var frac = (value % size)
+        var text = String(whole) + "."
+        var step = size
+        for _ in 0..<decimals {
+            step /= 10
+            let digit = step > 0 ? frac / step : 0
+            text += String(digit)
+            if step > 0 { frac %= step }
+        }
+        return text
+    }
+}

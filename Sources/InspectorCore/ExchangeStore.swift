@@ -1,0 +1,156 @@
+import NinePSession
+import NinePWire
+
+/// The append-only table of exchanges the inspector shows, fed with the tracker's output.
+///
+/// Row `i` is the tracker's exchange `ExchangeID(i)` (the tracker numbers them densely), so lookups
+/// are array indexing. Rows are compact value structs (`ExchangeRow`); frames stay in the tracker's
+/// log; fid tables, anomalies and connection summaries are the tracker's (see `InspectorModel`).
+public struct ExchangeStore: Sendable {
+    public private(set) var rows: ContiguousArray<ExchangeRow> = []
+    /// Interned fid paths (`FidPath.description`), referenced by `ExchangeRow.requestPath`/`replyPath`.
+    public private(set) var paths = StringInterner()
+    /// Fids named by an anomaly (unknown fid, newfid in use, count over iounit …), per connection.
+    public private(set) var misusedFids: [UInt32: Set<UInt32>] = [:]
+    /// The earliest timestamp seen (ns), for relative times.
+    public private(set) var firstTime: Int64?
+
+    public init() {}
+
+    /// What one `apply` changed: rows appended and rows changed, each with its previous value.
+    public struct Change: Sendable {
+        public var appended: Range<Int>
+        /// Rows that existed before and changed, with their earlier value.
+        public var updated: [(index: Int, old: ExchangeRow)]
+        public var newAnomalies: Int
+        public var fidsChanged: Bool
+        public init(appended: Range<Int>, updated: [(index: Int, old: ExchangeRow)] = [], newAnomalies: Int = 0,
+                    fidsChanged: Bool = false) {
+            self.appended = appended; self.updated = updated; self.newAnomalies = newAnomalies
+            self.fidsChanged = fidsChanged
+        }
+        public var isEmpty: Bool { appended.isEmpty && updated.isEmpty && newAnomalies == 0 && !fidsChanged }
+    }
+
+    public var count: Int { rows.count }
+    public var isEmpty: Bool { rows.isEmpty }
+    public subscript(index: Int) -> ExchangeRow { rows[index] }
+
+    /// The path text of an interned id.
+    public func path(_ id: Int32) -> String? { paths[id] }
+
+    // MARK: - Feeding
+
+    /// Takes in what one tracker event produced.
+    @discardableResult
+    public mutating func apply(_ output: TrackerOutput) -> Change {
+        let before = rows.count
+        var updated: [Int: ExchangeRow] = [:]
+        func touch(_ i: Int, _ body: (inout ExchangeRow) -> Void) {
+            if i < before, updated[i] == nil { updated[i] = rows[i] }
+            body(&rows[i])
+        }
+        for exchange in output.exchanges {
+            let i = exchange.id.rawValue
+            while rows.count <= i { rows.append(ExchangeRow()) }
+            touch(i) { $0.update(from: exchange) }
+        }
+        if let message = output.message {
+            note(time: message.timestamp)
+            if let id = message.exchange?.rawValue, id < rows.count {
+                let path = message.fidPath.map { paths.intern($0.description) } ?? ExchangeRow.noPath
+                touch(id) { $0.update(from: message, path: path) }
+            }
+        }
+        for anomaly in output.anomalies {
+            if let fid = anomaly.fid, anomaly.kind != .fidLeakedAtClose {
+                misusedFids[anomaly.conn.rawValue, default: []].insert(fid.rawValue)
+            }
+            if let id = anomaly.exchange?.rawValue, id < rows.count, !rows[id].flags.contains(.anomaly),
+               anomaly.kind != .fidLeakedAtClose {
+                touch(id) { $0.flags.insert(.anomaly) }
+            }
+        }
+        let changes = updated.sorted { $0.key < $1.key }.filter { rows[$0.key] != $0.value }
+        return Change(appended: before..<rows.count, updated: changes.map { (index: $0.key, old: $0.value) },
+                      newAnomalies: output.anomalies.count, fidsChanged: !output.fids.isEmpty)
+    }
+
+    /// Appends or replaces a row directly (tests, synthetic models). Returns the change.
+    @discardableResult
+    public mutating func set(_ row: ExchangeRow, at index: Int) -> Change {
+        let before = rows.count
+        note(time: row.time)
+        if index < before {
+            let old = rows[index]
+            rows[index] = row
+            return Change(appended: before..<before, updated: old == row ? [] : [(index, old)])
+        }
+        while rows.count < index { rows.append(ExchangeRow()) }
+        rows.append(row)
+        return Change(appended: before..<rows.count)
+    }
+
+    /// Interns a path (for rows built with `set`).
+    public mutating func internPath(_ path: String) -> Int32 { paths.intern(path) }
+
+    /// Marks rows as "flush requested" by the user.
+    public mutating func markFlushRequested(_ index: Int) -> Change {
+        guard index < rows.count, !rows[index].flags.contains(.flushRequested) else {
+            return Change(appended: rows.count..<rows.count)
+        }
+        let old = rows[index]
+        rows[index].flags.insert(.flushRequested)
+        return Change(appended: rows.count..<rows.count, updated: [(index, old)])
+    }
+
+    private mutating func note(time: Int64) {
+        guard time != ExchangeRow.noTime else { return }
+        if firstTime.map({ time < $0 }) ?? true { firstTime = time }
+    }
+
+    // MARK: - Fids
+
+    /// Whether an anomaly named this fid on this connection.
+    public func isMisused(conn: UInt32, fid: UInt32) -> Bool {
+        misusedFids[conn]?.contains(fid) ?? false
+    }
+}
+
+extension ExchangeRow {
+    /// Refreshes the fields the tracker's `Exchange` carries.
+    mutating func update(from x: Exchange) {
+        conn = x.conn.rawValue
+        tag = x.tag.rawValue
+        if let code = x.requestCode { requestCode = code; flags.insert(.hasRequest) }
+        if let code = x.replyCode { replyCode = code; flags.insert(.hasReply) }
+        requestIndex = x.requestIndex.map { Int32(truncatingIfNeeded: $0) } ?? ExchangeRow.noIndex
+        replyIndex = x.replyIndex.map { Int32(truncatingIfNeeded: $0) } ?? ExchangeRow.noIndex
+        start = x.start ?? ExchangeRow.noTime
+        end = x.end ?? ExchangeRow.noTime
+        status = x.status
+        if let error = x.error {
+            errno = error.errno?.rawValue ?? error.ename.flatMap { Errno(message: $0)?.rawValue } ?? 0
+        }
+        if x.isInjected { flags.insert(.injected) }
+        if x.isMalformed { flags.insert(.malformed) }
+    }
+
+    /// Takes the message-level facts: sizes, fids named, paths.
+    mutating func update(from m: TracedMessage, path: Int32) {
+        let size = UInt32(truncatingIfNeeded: m.bytes.count)
+        if Int(m.index) == Int(requestIndex) || (m.isRequest == true && requestIndex == ExchangeRow.noIndex) {
+            requestBytes = size
+            requestPath = path
+            if let message = m.decoded?.message {
+                let refs = message.fidRefs
+                fid = refs.primary?.rawValue ?? ExchangeRow.noFid
+                let other = refs.creates ?? refs.uses.first { $0 != refs.primary }
+                otherFid = other?.rawValue ?? ExchangeRow.noFid
+            }
+        } else if Int(m.index) == Int(replyIndex) {
+            replyBytes = size
+            replyPath = path
+        }
+    }
+}

@@ -1,0 +1,244 @@
+import NinePWire
+
+/// Parses the filter language.
+///
+/// ```
+/// expr    := or
+/// or      := and (("or" | "||") and)*
+/// and     := unary (("and" | "&&")? unary)*       -- juxtaposition means "and"
+/// unary   := ("not" | "!") unary | "(" expr ")" | term
+/// term    := TYPE                                   Twalk, Rlerror (any case)
+///          | STATE                                  error pending flushed injected anomaly ok malformed
+///          | KEY ":" VALUE                          fid:3 tag:5 conn:2 path:/usr errno:ENOENT
+///                                                   type:Twalk text:"some words"
+///          | "latency" OP DURATION                  latency>10ms  latency <= 1.5s  (ns us µs ms s)
+///          | WORD | "quoted words"                   free text in either message's line
+/// OP      := "<" | "<=" | ">" | ">=" | "="
+/// ```
+/// Keywords are case-insensitive. A quoted word is always free text.
+public enum FilterParser {
+    /// Parses `text`; empty (or all-blank) text is `.all`.
+    public static func parse(_ text: String) throws(FilterError) -> FilterExpr {
+        var parser = Parser(tokens: try FilterLexer.tokens(text), endColumn: text.count + 1)
+        return try parser.parseAll()
+    }
+
+    /// The keys accepted before `:`.
+    public static let keys = ["fid", "tag", "conn", "path", "errno", "type", "text", "latency"]
+}
+
+private struct Parser {
+    typealias Token = FilterLexer.Token
+    var tokens: [Token]
+    var position = 0
+    let endColumn: Int
+
+    init(tokens: [Token], endColumn: Int) {
+        self.tokens = tokens
+        self.endColumn = endColumn
+    }
+
+    var current: Token? { position < tokens.count ? tokens[position] : nil }
+    var currentColumn: Int { current?.column ?? endColumn }
+
+    mutating func parseAll() throws(FilterError) -> FilterExpr {
+        guard !tokens.isEmpty else { return .all }
+        let expr = try parseOr()
+        if let extra = current {
+            if extra.kind == .close { throw FilterError(column: extra.column, message: "unbalanced ')'") }
+            throw FilterError(column: extra.column, message: "unexpected '\(extra.raw)'")
+        }
+        return expr
+    }
+
+    func isOperator(_ token: Token?, _ names: Set<String>) -> Bool {
+        guard let token, case .word(let w, quoted: false) = token.kind else { return false }
+        return names.contains(w.lowercased())
+    }
+
+    mutating func parseOr() throws(FilterError) -> FilterExpr {
+        var lhs = try parseAnd()
+        while isOperator(current, ["or", "||"]) {
+            position += 1
+            lhs = .or(lhs, try parseAnd())
+        }
+        return lhs
+    }
+
+    mutating func parseAnd() throws(FilterError) -> FilterExpr {
+        var lhs = try parseUnary()
+        while let token = current, token.kind != .close, !isOperator(token, ["or", "||"]) {
+            if isOperator(token, ["and", "&&"]) { position += 1 }
+            lhs = .and(lhs, try parseUnary())
+        }
+        return lhs
+    }
+
+    mutating func parseUnary() throws(FilterError) -> FilterExpr {
+        guard let token = current else {
+            throw FilterError(column: endColumn, message: "expected a term at the end of the filter")
+        }
+        switch token.kind {
+        case .open:
+            position += 1
+            if current?.kind == .close {
+                throw FilterError(column: currentColumn, message: "empty parentheses")
+            }
+            let inner = try parseOr()
+            guard current?.kind == .close else {
+                throw FilterError(column: currentColumn, message: "expected ')' to close '(' at column \(token.column)")
+            }
+            position += 1
+            return inner
+        case .close:
+            throw FilterError(column: token.column, message: "unexpected ')'")
+        case .word(let word, let quoted):
+            position += 1
+            if quoted { return .term(.text(word)) }
+            let lower = word.lowercased()
+            if lower == "not" || lower == "!" { return .not(try parseUnary()) }
+            if ["and", "or", "&&", "||"].contains(lower) {
+                throw FilterError(column: token.column, message: "'\(word)' needs a term before it")
+            }
+            if word.hasPrefix("!") {
+                // `!error`: negation glued to its term.
+                let rest = String(word.dropFirst())
+                let inner = Token(kind: .word(rest, quoted: false), column: token.column + 1, raw: rest)
+                tokens.insert(inner, at: position)
+                return .not(try parseUnary())
+            }
+            return .term(try parseTerm(word, column: token.column))
+        }
+    }
+
+    /// One unquoted word (plus, for `latency > 10ms` typed with spaces, the following words).
+    mutating func parseTerm(_ word: String, column: Int) throws(FilterError) -> FilterTerm {
+        let lower = word.lowercased()
+        if let comparison = try comparisonTerm(lower, column: column) { return comparison }
+        if let state = StateKeyword(rawValue: lower) { return .state(state) }
+        if let type = MessageType(name: word) { return .messageType(type) }
+        if let colon = word.firstIndex(of: ":") {
+            let key = word[..<colon].lowercased()
+            let value = String(word[word.index(after: colon)...])
+            let valueColumn = column + word.distance(from: word.startIndex, to: colon) + 1
+            return try keyed(key: key, value: value, keyColumn: column, valueColumn: valueColumn)
+        }
+        return .text(word)
+    }
+
+    mutating func keyed(key: String, value: String, keyColumn: Int, valueColumn: Int) throws(FilterError) -> FilterTerm {
+        var value = value
+        var valueColumn = valueColumn
+        if value.isEmpty, let next = current, case .word(let w, _) = next.kind {
+            // `fid: 3`
+            value = w
+            valueColumn = next.column
+            position += 1
+        }
+        guard !value.isEmpty else { throw FilterError(column: valueColumn, message: "'\(key):' needs a value") }
+        switch key {
+        case "fid":
+            if value.uppercased() == "NOFID" { return .fid(Fid.nofid.rawValue) }
+            guard let n = UInt32(value) else {
+                throw FilterError(column: valueColumn, message: "fid must be a number from 0 to 4294967295, not '\(value)'")
+            }
+            return .fid(n)
+        case "tag":
+            if value.uppercased() == "NOTAG" { return .tag(Tag.notag.rawValue) }
+            guard let n = UInt16(value) else {
+                throw FilterError(column: valueColumn, message: "tag must be a number from 0 to 65535, not '\(value)'")
+            }
+            return .tag(n)
+        case "conn":
+            let digits = value.lowercased().hasPrefix("c") ? String(value.dropFirst()) : value
+            guard let n = UInt32(digits) else {
+                throw FilterError(column: valueColumn, message: "conn must be a connection number, not '\(value)'")
+            }
+            return .conn(n)
+        case "path":
+            return .path(value)
+        case "errno":
+            guard let e = Errno(name: value) else {
+                throw FilterError(column: valueColumn, message: "unknown errno '\(value)' (use a name like ENOENT or a number)")
+            }
+            return .errno(e.rawValue)
+        case "type":
+            guard let t = MessageType(name: value) else {
+                throw FilterError(column: valueColumn, message: "unknown message type '\(value)'")
+            }
+            return .messageType(t)
+        case "text":
+            return .text(value)
+        case "latency":
+            guard let term = try comparisonTerm("latency" + value, column: keyColumn) else {
+                throw FilterError(column: valueColumn, message: "latency needs a comparison, e.g. latency>10ms")
+            }
+            return term
+        default:
+            throw FilterError(column: keyColumn,
+                              message: "unknown field '\(key)' (known: \(FilterParser.keys.joined(separator: ", ")))")
+        }
+    }
+
+    /// `latency>10ms`, `lat>=1s`, or `latency` followed by `> 10ms` / `>10ms` in later words.
+    mutating func comparisonTerm(_ lower: String, column: Int) throws(FilterError) -> FilterTerm? {
+        var name = ""
+        for prefix in ["latency", "lat"] where lower.hasPrefix(prefix) {
+            name = prefix
+            break
+        }
+        guard !name.isEmpty else { return nil }
+        var rest = String(lower.dropFirst(name.count))
+        var restColumn = column + name.count
+        if rest.first == ":" {
+            return nil  // `latency:…` goes through `keyed`
+        }
+        if rest.isEmpty {
+            // `latency > 10ms` / `latency >10ms`: only when the next word starts with an operator.
+            guard let next = current, case .word(let w, quoted: false) = next.kind,
+                  let first = w.first, "<>=".contains(first) else {
+                if name == "latency" {
+                    throw FilterError(column: restColumn, message: "latency needs a comparison, e.g. latency>10ms")
+                }
+                return nil
+            }
+            rest = w
+            restColumn = next.column
+            position += 1
+        } else if let first = rest.first, !"<>=".contains(first) {
+            return nil  // a word like `latest`: free text
+        }
+        let op: Comparison
+        if rest.hasPrefix("<=") { op = .lessOrEqual } else if rest.hasPrefix(">=") { op = .greaterOrEqual }
+        else if rest.hasPrefix("<") { op = .less } else if rest.hasPrefix(">") { op = .greater }
+        else if rest.hasPrefix("==") { op = .equal; rest.removeFirst() } else { op = .equal }
+        var literal = Substring(rest.dropFirst(op.rawValue.count))
+        var literalColumn = restColumn + rest.count - literal.count
+        if literal.isEmpty, let next = current, case .word(let w, quoted: false) = next.kind {
+            literal = Substring(w.lowercased())
+            literalColumn = next.column
+            position += 1
+        }
+        do {
+            return .latency(op, try DurationFormat.parse(literal))
+        } catch {
+            let message: String
+            switch error {
+            case .missingNumber: message = "expected a duration after '\(op.rawValue)', e.g. 10ms"
+            case .missingUnit: message = "'\(literal)' needs a unit: ns, us, ms or s"
+            case .unknownUnit(let u): message = "unknown unit '\(u)' (use ns, us, ms or s)"
+            case .outOfRange: message = "duration '\(literal)' is too large"
+            }
+            let offset = error == .missingUnit || error.isUnknownUnit
+                ? literal.prefix(while: { $0.isNumber || $0 == "." }).count : 0
+            throw FilterError(column: literalColumn + offset, message: message)
+        }
+    }
+}
+
+extension DurationFormat.ParseError {
+    fileprivate var isUnknownUnit: Bool {
+        if case .unknownUnit = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,105 @@
+import Histogram
+import NinePWire
+
+/// Counters and a latency histogram for one group of exchanges (a message type or a connection).
+public struct StatBucket: Sendable {
+    public private(set) var count = 0
+    public private(set) var errors = 0
+    /// Request plus reply bytes.
+    public private(set) var bytes = 0
+    public private(set) var pending = 0
+    public private(set) var flushed = 0
+    /// Latencies in nanoseconds (three significant digits).
+    public private(set) var latency = Histogram<UInt32>(numberOfSignificantValueDigits: .three)
+
+    public init() {}
+
+    /// Latency at a percentile (0…100) in ns; nil when no latency was recorded.
+    public func latency(percentile: Double) -> Int64? {
+        latency.totalCount == 0 ? nil : Int64(clamping: latency.valueAtPercentile(percentile))
+    }
+    public var p50: Int64? { latency(percentile: 50) }
+    public var p90: Int64? { latency(percentile: 90) }
+    public var p99: Int64? { latency(percentile: 99) }
+    /// The largest latency recorded (exact).
+    public var max: Int64? { latency.totalCount == 0 ? nil : Int64(clamping: latency.maxRecorded) }
+    public var latencyCount: Int { Int(latency.totalCount) }
+
+    /// Accounts for a row going from `old` (nil: new row) to `new`.
+    mutating func apply(old: ExchangeRow?, new: ExchangeRow) {
+        if old == nil { count += 1 }
+        bytes += Int(new.requestBytes) - Int(old?.requestBytes ?? 0)
+        bytes += Int(new.replyBytes) - Int(old?.replyBytes ?? 0)
+        errors += (new.isError ? 1 : 0) - ((old?.isError ?? false) ? 1 : 0)
+        pending += (new.status == .pending ? 1 : 0) - (old?.status == .pending ? 1 : 0)
+        flushed += (new.status == .flushed ? 1 : 0) - (old?.status == .flushed ? 1 : 0)
+        if old?.latency == nil, let l = new.latency {
+            latency.record(UInt64(clamping: Swift.max(0, l)))
+        }
+    }
+}
+
+/// Statistics over every exchange of a store: per request type and per connection, updated from
+/// row changes (so they never rescan the store).
+public struct Statistics: Sendable {
+    /// Indexed by the request's type code (an unmatched reply counts under its reply's code).
+    private var byCode: [StatBucket?] = Array(repeating: nil, count: 256)
+    public private(set) var byConnection: [UInt32: StatBucket] = [:]
+    public private(set) var total = StatBucket()
+
+    public init() {}
+
+    /// The type codes that have exchanges, ascending.
+    public var codes: [UInt8] {
+        (0..<256).compactMap { byCode[$0] != nil ? UInt8($0) : nil }
+    }
+
+    public func bucket(code: UInt8) -> StatBucket? { byCode[Int(code)] }
+    public func bucket(type: MessageType) -> StatBucket? { byCode[Int(type.rawValue)] }
+
+    /// Rows sorted by exchange count (descending), then code.
+    public var typesByCount: [(code: UInt8, bucket: StatBucket)] {
+        codes.map { ($0, byCode[Int($0)]!) }.sorted {
+            $0.bucket.count != $1.bucket.count ? $0.bucket.count > $1.bucket.count : $0.code < $1.code
+        }
+    }
+
+    /// Accounts for a store change.
+    public mutating func apply(_ change: ExchangeStore.Change, store: ExchangeStore) {
+        for i in change.appended { apply(old: nil, new: store[i]) }
+        for (i, old) in change.updated where !change.appended.contains(i) { apply(old: old, new: store[i]) }
+    }
+
+    public mutating func apply(old: ExchangeRow?, new: ExchangeRow) {
+        let code = Statistics.code(of: new)
+        if let old, Statistics.code(of: old) != code {
+            // A placeholder row got its request: move it to its real type.
+            byCode[Int(Statistics.code(of: old))]?.remove(old)
+            byCode[Int(code), default: StatBucket()].apply(old: nil, new: new)
+        } else {
+            byCode[Int(code), default: StatBucket()].apply(old: old, new: new)
+        }
+        byConnection[new.conn, default: StatBucket()].apply(old: old, new: new)
+        total.apply(old: old, new: new)
+    }
+
+    static func code(of row: ExchangeRow) -> UInt8 { row.hasRequest ? row.requestCode : row.replyCode }
+}
+
+extension Array where Element == StatBucket? {
+    fileprivate subscript(index: Int, default value: StatBucket) -> StatBucket {
+        get { self[index] ?? value }
+        set { self[index] = newValue }
+    }
+}
+
+extension StatBucket {
+    /// Undoes the counters of a row (its latency, already in the histogram, stays).
+    fileprivate mutating func remove(_ row: ExchangeRow) {
+        count -= 1
+        bytes -= Int(row.requestBytes) + Int(row.replyBytes)
+        if row.isError { errors -= 1 }
+        if row.status == .pending { pending -= 1 }
+        if row.status == .flushed { flushed -= 1 }
+    }
+}

@@ -1,0 +1,173 @@
+@testable import InspectorCore
+import NinePWire
+import Testing
+
+@Suite struct FilterParserTests {
+    func parse(_ text: String) throws -> FilterExpr { try FilterParser.parse(text) }
+
+    func error(_ text: String) -> FilterError? {
+        do {
+            _ = try FilterParser.parse(text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func emptyIsAll() throws {
+        #expect(try parse("") == .all)
+        #expect(try parse("   ") == .all)
+    }
+
+    @Test func messageTypesAnyCase() throws {
+        #expect(try parse("Twalk") == .term(.messageType(.twalk)))
+        #expect(try parse("rlerror") == .term(.messageType(.rlerror)))
+        #expect(try parse("type:Tclunk") == .term(.messageType(.tclunk)))
+    }
+
+    @Test func keyedTerms() throws {
+        #expect(try parse("fid:3") == .term(.fid(3)))
+        #expect(try parse("fid:NOFID") == .term(.fid(0xFFFF_FFFF)))
+        #expect(try parse("tag:5") == .term(.tag(5)))
+        #expect(try parse("tag:notag") == .term(.tag(0xFFFF)))
+        #expect(try parse("conn:2") == .term(.conn(2)))
+        #expect(try parse("conn:c7") == .term(.conn(7)))
+        #expect(try parse("path:/usr") == .term(.path("/usr")))
+        #expect(try parse("path:\"/my dir\"") == .term(.path("/my dir")))
+        #expect(try parse("errno:ENOENT") == .term(.errno(2)))
+        #expect(try parse("errno:enoent") == .term(.errno(2)))
+        #expect(try parse("errno:13") == .term(.errno(13)))
+        #expect(try parse("fid: 9") == .term(.fid(9)))
+    }
+
+    @Test func stateKeywords() throws {
+        for keyword in StateKeyword.allCases {
+            #expect(try parse(keyword.rawValue) == .term(.state(keyword)))
+            #expect(try parse(keyword.rawValue.uppercased()) == .term(.state(keyword)))
+        }
+    }
+
+    @Test func latencyComparisons() throws {
+        #expect(try parse("latency>10ms") == .term(.latency(.greater, 10_000_000)))
+        #expect(try parse("latency>=1.5s") == .term(.latency(.greaterOrEqual, 1_500_000_000)))
+        #expect(try parse("latency<250us") == .term(.latency(.less, 250_000)))
+        #expect(try parse("latency<=7ns") == .term(.latency(.lessOrEqual, 7)))
+        #expect(try parse("lat=1ms") == .term(.latency(.equal, 1_000_000)))
+        #expect(try parse("latency > 10ms") == .term(.latency(.greater, 10_000_000)))
+        #expect(try parse("latency >10ms") == .term(.latency(.greater, 10_000_000)))
+        #expect(try parse("latency:>2s") == .term(.latency(.greater, 2_000_000_000)))
+        #expect(try parse("latency<3µs") == .term(.latency(.less, 3_000)))
+    }
+
+    @Test func freeText() throws {
+        #expect(try parse("passwd") == .term(.text("passwd")))
+        #expect(try parse("\"error\"") == .term(.text("error")))
+        #expect(try parse("\"two words\"") == .term(.text("two words")))
+        #expect(try parse("text:Twalk") == .term(.text("Twalk")))
+        #expect(try parse("\"say \\\"hi\\\"\"") == .term(.text("say \"hi\"")))
+        // Words that merely start like a keyword stay text.
+        #expect(try parse("latest") == .term(.text("latest")))
+    }
+
+    @Test func precedenceAndBeforeOr() throws {
+        let e = try parse("Twalk and error or pending")
+        #expect(e == .or(.and(.term(.messageType(.twalk)), .term(.state(.error))), .term(.state(.pending))))
+        let f = try parse("Twalk or error and pending")
+        #expect(f == .or(.term(.messageType(.twalk)), .and(.term(.state(.error)), .term(.state(.pending)))))
+    }
+
+    @Test func juxtapositionIsAnd() throws {
+        #expect(try parse("Twalk fid:3") == .and(.term(.messageType(.twalk)), .term(.fid(3))))
+        #expect(try parse("Twalk && fid:3") == .and(.term(.messageType(.twalk)), .term(.fid(3))))
+        #expect(try parse("error || pending") == .or(.term(.state(.error)), .term(.state(.pending))))
+    }
+
+    @Test func notAndParentheses() throws {
+        #expect(try parse("not error") == .not(.term(.state(.error))))
+        #expect(try parse("!error") == .not(.term(.state(.error))))
+        #expect(try parse("! error") == .not(.term(.state(.error))))
+        #expect(try parse("not (pending or flushed) and conn:1")
+                == .and(.not(.or(.term(.state(.pending)), .term(.state(.flushed)))), .term(.conn(1))))
+        #expect(try parse("((Twalk))") == .term(.messageType(.twalk)))
+    }
+
+    @Test func descriptionRoundTrips() throws {
+        let inputs = [
+            "Twalk and fid:3", "error or latency>10ms", "not (pending or flushed) and path:/usr",
+            "a or (b or c)", "(a or b) and c", "not not error", "path:\"/my dir\" \"free text\"",
+            "errno:ENOENT conn:2 tag:65535", "latency>=1500us",
+        ]
+        for input in inputs {
+            let e = try parse(input)
+            #expect(try parse(e.description) == e, "\(input) → \(e.description)")
+        }
+        #expect(try parse("error or latency>10ms").description == "error or latency>10ms")
+        #expect(try parse("(a or b) and c").description == "(a or b) and c")
+        #expect(try parse("Twalk fid:3").description == "Twalk and fid:3")
+    }
+
+    @Test func errorsCarryColumns() {
+        #expect(error("fid:abc") == FilterError(column: 5, message: "fid must be a number from 0 to 4294967295, not 'abc'"))
+        #expect(error("Twalk and (error") == FilterError(column: 17, message: "expected ')' to close '(' at column 11"))
+        #expect(error("error)")?.column == 6)
+        #expect(error("latency>10mx")?.column == 11)
+        #expect(error("latency>10mx")?.message == "unknown unit 'mx' (use ns, us, ms or s)")
+        #expect(error("latency>10")?.message == "'10' needs a unit: ns, us, ms or s")
+        #expect(error("latency>")?.message == "expected a duration after '>', e.g. 10ms")
+        #expect(error("latency")?.column == 8)
+        #expect(error("error and")?.column == 10)
+        #expect(error("or error")?.column == 1)
+        #expect(error("bogus:1")?.column == 1)
+        #expect(error("bogus:1")?.message.hasPrefix("unknown field 'bogus'") == true)
+        #expect(error("errno:ENOPE")?.column == 7)
+        #expect(error("tag:70000")?.column == 5)
+        #expect(error("\"open")?.message == "unterminated quoted string")
+        #expect(error("()")?.message == "empty parentheses")
+        #expect(error("path:")?.message == "'path:' needs a value")
+    }
+}
+
+@Suite struct DurationFormatTests {
+    @Test func parses() throws {
+        #expect(try DurationFormat.parse("0ns") == 0)
+        #expect(try DurationFormat.parse("10ms") == 10_000_000)
+        #expect(try DurationFormat.parse("1.5s") == 1_500_000_000)
+        #expect(try DurationFormat.parse("2US") == 2_000)
+        #expect(try DurationFormat.parse(".5ms") == 500_000)
+        #expect(try DurationFormat.parse("1.0000000009s") == 1_000_000_000)
+        #expect(throws: DurationFormat.ParseError.missingUnit) { try DurationFormat.parse("12") }
+        #expect(throws: DurationFormat.ParseError.missingNumber) { try DurationFormat.parse("ms") }
+        #expect(throws: DurationFormat.ParseError.unknownUnit("h")) { try DurationFormat.parse("1h") }
+        #expect(throws: DurationFormat.ParseError.outOfRange) { try DurationFormat.parse("99999999999999s") }
+    }
+
+    @Test func compactHasThreeSignificantDigits() {
+        #expect(DurationFormat.compact(850) == "850ns")
+        #expect(DurationFormat.compact(1_523) == "1.52µs")
+        #expect(DurationFormat.compact(15_234) == "15.2µs")
+        #expect(DurationFormat.compact(152_999) == "152µs")
+        #expect(DurationFormat.compact(1_250_000) == "1.25ms")
+        #expect(DurationFormat.compact(3_400_000_000) == "3.40s")
+        #expect(DurationFormat.compact(1_234_000_000_000) == "1234s")
+        #expect(DurationFormat.compact(-2_000) == "-2.00µs")
+    }
+
+    @Test func filterLiteralIsExactAndShortest() throws {
+        for ns: Int64 in [0, 7, 1_000, 1_500, 10_000_000, 1_500_000_000, 3_000_000_000] {
+            let literal = DurationFormat.filterLiteral(ns)
+            #expect(try DurationFormat.parse(Substring(literal)) == ns, "\(literal)")
+        }
+        #expect(DurationFormat.filterLiteral(10_000_000) == "10ms")
+        #expect(DurationFormat.filterLiteral(1_500_000) == "1500us")
+    }
+
+    @Test func timeFormats() {
+        // 1970-01-02 03:04:05.678 UTC
+        let t: Int64 = ((27 * 3600 + 4 * 60 + 5) * 1000 + 678) * 1_000_000
+        #expect(TimeFormat.utc.format(t) == "03:04:05.678")
+        #expect(TimeFormat.clock(utcOffsetSeconds: 3600).format(t) == "04:04:05.678")
+        #expect(TimeFormat.clock(utcOffsetSeconds: -4 * 3600).format(t) == "23:04:05.678")
+        #expect(TimeFormat.relative(origin: t - 12_345_000_000).format(t) == "12.345")
+        #expect(TimeFormat.relative(origin: t + 1_000_000).format(t) == "-0.001")
+    }
+}

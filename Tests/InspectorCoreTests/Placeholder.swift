@@ -1,3 +1,0 @@
-import Testing
-
-@Test func InspectorCoreTestsPlaceholder() { #expect(Bool(true)) }
