@@ -171,6 +171,8 @@ struct ConnPlanner: Sendable {
     var barrier: Int?
     /// Dependencies each step was given (to drop edges they imply when it completes).
     var given: [Int: Set<Int>] = [:]
+    /// The barrier each step waits for, directly or through its dependencies.
+    var waitsFor: [Int: Int] = [:]
     /// Every completed step not covered by a later completed one (for Tversion, which waits for all).
     var allFrontier: Set<Int> = []
 
@@ -183,8 +185,9 @@ struct ConnPlanner: Sendable {
             deps = allFrontier
         } else {
             for g in groups { deps.formUnion(frontier[g] ?? []) }
-            if let b = barrier, !deps.contains(where: { given[$0]?.contains(b) ?? false }) { deps.insert(b) }
+            if let b = barrier, !deps.contains(where: { waitsFor[$0] == b }) { deps.insert(b) }
         }
+        if let b = barrier { waitsFor[id] = b }
         given[id] = deps
         pending[f.tag] = id
         return (deps.sorted(), sent)
@@ -200,6 +203,7 @@ struct ConnPlanner: Sendable {
             frontier = [:]
             allFrontier = [id]
             barrier = id
+            waitsFor[id] = id
             pending = [:]
             return
         }

@@ -1,0 +1,94 @@
+import Testing
+import NinePWire
+@testable import NinePREPL
+
+private func m(_ t: Int64, _ tag: NinePWire.Tag, _ message: Message, conn: UInt32 = 0) -> CapturedMessage {
+    CapturedMessage(connection: conn, time: t, fcall: Fcall(tag: tag, message))
+}
+
+private let rootQid = Qid(type: .dir, path: 1)
+
+/// A sequential session with two concurrent reads.
+private let session: [CapturedMessage] = [
+    m(100, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))),
+    m(110, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.L"))),
+    m(120, 0, .tattach(Tattach(fid: 0, uname: "u", aname: "", nUname: 0))),
+    m(130, 0, .rattach(Rattach(qid: rootQid))),
+    m(140, 0, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["f"]))),
+    m(150, 0, .rwalk(Rwalk(wqids: [Qid(path: 2)]))),
+    m(160, 0, .tlopen(Tlopen(fid: 1, flags: .rdonly))),
+    m(170, 0, .rlopen(Rlopen(qid: Qid(path: 2), iounit: 0))),
+    m(180, 0, .tread(Tread(fid: 1, offset: 0, count: 10))),
+    m(181, 1, .tread(Tread(fid: 1, offset: 10, count: 10))),
+    m(190, 1, .rread(Rread(data: [2]))),
+    m(191, 0, .rread(Rread(data: [1]))),
+    m(200, 0, .tclunk(Tclunk(fid: 1))),
+    m(210, 0, .rclunk),
+]
+
+@Test func sequentialRequestsWaitForTheirPredecessorsAndConcurrentOnesDoNot() {
+    let plan = ReplayPlan.make(session)
+    #expect(plan.steps.count == 7)
+    #expect(plan.steps.map(\.afterReplies) == [[], [0], [1], [2], [3], [3], [4, 5]])
+    #expect(plan.steps.map(\.offset) == [0, 20, 40, 60, 80, 81, 100])
+    #expect(plan.steps[4].capturedReply == Fcall(tag: 0, .rread(Rread(data: [1]))))
+    #expect(plan.steps[5].capturedReply == Fcall(tag: 1, .rread(Rread(data: [2]))))
+    #expect(plan.notes.isEmpty)
+    #expect(plan.connections == [0])
+}
+
+@Test func separateLineagesDoNotWaitForEachOther() {
+    let msgs: [CapturedMessage] = [
+        m(0, 0, .tattach(Tattach(fid: 0, uname: "a", aname: "", nUname: 1))),
+        m(1, 0, .rattach(Rattach(qid: rootQid))),
+        m(2, 0, .tattach(Tattach(fid: 10, uname: "b", aname: "", nUname: 2))),
+        m(3, 0, .rattach(Rattach(qid: rootQid))),
+        m(4, 0, .twalk(Twalk(fid: 10, newfid: 11, wnames: []))),
+        m(5, 0, .rwalk(Rwalk(wqids: []))),
+        m(6, 0, .twalk(Twalk(fid: 0, newfid: 2, wnames: []))),
+        m(7, 0, .rwalk(Rwalk(wqids: []))),
+    ]
+    let plan = ReplayPlan.make(msgs)
+    // The second attach, and the walk from fid 10, do not wait for anything of lineage 0.
+    #expect(plan.steps.map(\.afterReplies) == [[], [], [1], [0]])
+}
+
+@Test func versionIsABarrier() {
+    let msgs: [CapturedMessage] = [
+        m(0, 0, .tattach(Tattach(fid: 0, uname: "a", aname: "", nUname: 1))),
+        m(1, 0, .rattach(Rattach(qid: rootQid))),
+        m(2, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))),
+        m(3, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.L"))),
+        m(4, 0, .tattach(Tattach(fid: 5, uname: "b", aname: "", nUname: 2))),
+        m(5, 0, .rattach(Rattach(qid: rootQid))),
+    ]
+    let plan = ReplayPlan.make(msgs)
+    #expect(plan.steps.map(\.afterReplies) == [[], [0], [1]])
+}
+
+@Test func flushWaitsForItsTargetToBeSent() {
+    let msgs: [CapturedMessage] = [
+        m(0, 3, .tread(Tread(fid: 9, offset: 0, count: 1))),
+        m(1, 4, .tflush(Tflush(oldtag: 3))),
+        m(2, 4, .rflush),
+    ]
+    let plan = ReplayPlan.make(msgs)
+    #expect(plan.steps[1].afterSent == [0])
+    #expect(plan.steps[1].afterReplies == [])
+    #expect(plan.steps[0].capturedReply == nil)
+    #expect(plan.notes.contains { $0.contains("has no reply") })
+}
+
+@Test func connectionFilterAndUnmatchedReplies() {
+    let msgs: [CapturedMessage] = [
+        m(0, 0, .tclunk(Tclunk(fid: 1)), conn: 1),
+        m(1, 0, .tclunk(Tclunk(fid: 2)), conn: 2),
+        m(2, 0, .rclunk, conn: 2),
+        m(3, 0, .rclunk, conn: 1),
+        m(4, 9, .rclunk, conn: 1),
+    ]
+    let plan = ReplayPlan.make(msgs, only: [1])
+    #expect(plan.connections == [1])
+    #expect(plan.steps.map(\.request) == [Fcall(tag: 0, .tclunk(Tclunk(fid: 1)))])
+    #expect(plan.notes.contains { $0.contains("answers no pending request") })
+}

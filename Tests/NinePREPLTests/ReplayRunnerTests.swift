@@ -1,0 +1,152 @@
+import Testing
+import NinePWire
+@testable import NinePREPL
+
+private func m(_ t: Int64, _ tag: NinePWire.Tag, _ message: Message, conn: UInt32 = 0) -> CapturedMessage {
+    CapturedMessage(connection: conn, time: t, fcall: Fcall(tag: tag, message))
+}
+
+/// A capture of a client reading /hello.txt from a server like TinyServer (its captured replies are
+/// written by hand from what such a server answers).
+private func readSession(content: String = "hello\n") -> [CapturedMessage] {
+    [
+        m(0, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))),
+        m(1, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.L"))),
+        m(2, 5, .tattach(Tattach(fid: 0, uname: "u", aname: "", nUname: 0))),
+        m(3, 5, .rattach(Rattach(qid: Qid(type: .dir, path: 77)))),
+        m(4, 6, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["hello.txt"]))),
+        m(5, 6, .rwalk(Rwalk(wqids: [Qid(path: 78)]))),
+        m(6, 7, .tlopen(Tlopen(fid: 1, flags: .rdonly))),
+        m(7, 7, .rlopen(Rlopen(qid: Qid(path: 78), iounit: 0))),
+        m(8, 8, .tread(Tread(fid: 1, offset: 0, count: 100))),
+        m(9, 8, .rread(Rread(data: Array(content.utf8)))),
+        m(10, 9, .tclunk(Tclunk(fid: 1))),
+        m(11, 9, .rclunk),
+    ]
+}
+
+struct ReplayHarness {
+    let server: TinyServer
+    let transports = Box<[UInt32: FakeTransport]>([:])
+    let clock = Box<Int64>(0)
+    let sleeps = Box<[Int64]>([])
+    let progress = Box<[ReplayProgress]>([])
+
+    init(server: TinyServer = TinyServer()) { self.server = server }
+
+    func run(_ messages: [CapturedMessage], _ options: ReplayRunner.Options) async -> ReplayReport {
+        let env = ReplayRunner.Environment(
+            connect: { [transports, server] c in
+                let t = FakeTransport(respond: server.respond)
+                transports.update { $0[c] = t }
+                return t
+            },
+            now: { [clock] in clock.value },
+            sleep: { [clock, sleeps] ns in sleeps.update { $0.append(ns) }; clock.update { $0 += ns } },
+            progress: { [progress] p in progress.update { $0.append(p) } })
+        let runner = ReplayRunner(plan: ReplayPlan.make(messages), options: options, environment: env)
+        return await runner.run()
+    }
+
+    func sent(_ c: UInt32 = 0) -> [Fcall] { transports.value[c]?.sentFcalls ?? [] }
+}
+
+private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 0)
+
+@Test func aFaithfulReplayHasNoDifferences() async {
+    let h = ReplayHarness()
+    let report = await h.run(readSession(), asap)
+    #expect(report.total == 6 && report.sent == 6 && report.answered == 6 && report.compared == 6)
+    #expect(report.differences.isEmpty)
+    #expect(report.problems.isEmpty)
+    #expect(report.exitStatus == 0)
+    // Tags are re-chosen: the lowest free one.
+    #expect(h.sent().map(\.tag) == [.notag, 0, 0, 0, 0, 0])
+    #expect(h.progress.value.last == ReplayProgress(total: 6, sent: 6, answered: 6, differences: 0))
+}
+
+@Test func aChangedFileIsReported() async {
+    let h = ReplayHarness()
+    let report = await h.run(readSession(content: "HELLO\n"), asap)
+    #expect(report.differences.count == 1)
+    #expect(report.differences.first?.fields.map(\.field) == ["data"])
+    #expect(report.differences.first?.step == 4)
+    #expect(report.exitStatus == 1)
+    #expect(report.lines().contains { $0.contains("data: captured 'HELLO\\n', replayed 'hello\\n'") })
+}
+
+@Test func withoutDiffNothingIsCompared() async {
+    let h = ReplayHarness()
+    var options = asap
+    options.diff = false
+    let report = await h.run(readSession(content: "other"), options)
+    #expect(report.compared == 0 && report.differences.isEmpty && report.exitStatus == 0)
+}
+
+@Test func flushTargetsTheReplayedTag() async {
+    let h = ReplayHarness(server: TinyServer(holdReadsOnFid: 1))
+    var msgs = Array(readSession().prefix(8))
+    msgs += [m(8, 40, .tread(Tread(fid: 1, offset: 0, count: 1))), m(9, 41, .tflush(Tflush(oldtag: 40))), m(10, 41, .rflush)]
+    let report = await h.run(msgs, asap)
+    let sent = h.sent()
+    let read = sent.first { $0.message.type == .tread }!
+    let flush = sent.first { $0.message.type == .tflush }!
+    #expect(flush.message == .tflush(Tflush(oldtag: read.tag)))
+    #expect(flush.tag != read.tag)
+    #expect(report.problems.isEmpty)
+    #expect(report.exitStatus == 0)
+}
+
+@Test func readdirCookiesAreRemapped() async {
+    let h = ReplayHarness()
+    let entries = ["hello.txt", "dir", "big"].enumerated().map { i, n in
+        Dirent(qid: Qid(type: n == "dir" ? .dir : .file, path: UInt64(100 + i)), offset: UInt64(1000 * (i + 1)),
+               type: n == "dir" ? 4 : 8, name: P9String(n))
+    }
+    let msgs = Array(readSession().prefix(4)) + [
+        m(4, 1, .twalk(Twalk(fid: 0, newfid: 2, wnames: []))), m(5, 1, .rwalk(Rwalk(wqids: []))),
+        m(6, 1, .tlopen(Tlopen(fid: 2, flags: .rdonly))), m(7, 1, .rlopen(Rlopen(qid: Qid(type: .dir, path: 77), iounit: 0))),
+        m(8, 1, .treaddir(Treaddir(fid: 2, offset: 0, count: 1000))), m(9, 1, .rreaddir(Rreaddir(data: Dirent.encodeAll(entries)))),
+        m(10, 1, .treaddir(Treaddir(fid: 2, offset: 3000, count: 1000))), m(11, 1, .rreaddir(Rreaddir(data: []))),
+    ]
+    let report = await h.run(msgs, asap)
+    let readdirs = h.sent().compactMap { f -> UInt64? in if case .treaddir(let r) = f.message { r.offset } else { nil } }
+    #expect(readdirs == [0, 3])   // TinyServer's cookie for its third entry
+    #expect(report.differences.isEmpty)
+}
+
+@Test func aCaptureStartingMidSessionGetsAVersionFirst() async {
+    let h = ReplayHarness()
+    let msgs = Array(readSession().dropFirst(2))
+    let report = await h.run(msgs, asap)
+    #expect(h.sent().first?.message == .tversion(Tversion(msize: 131_096, version: "9P2000.L")))
+    #expect(report.sent == 5)
+    #expect(report.exitStatus == 0)
+}
+
+@Test func originalTimingSleepsUntilEachOffset() async {
+    let h = ReplayHarness()
+    let msgs = readSession().map { var x = $0; x.time *= 1_000_000; return x }   // 1 ms apart
+    var options = asap
+    options.timing = .original
+    let report = await h.run(msgs, options)
+    #expect(report.exitStatus == 0)
+    // Requests are 2 ms apart in the capture; replies come back instantly here.
+    #expect(h.sleeps.value == [2_000_000, 2_000_000, 2_000_000, 2_000_000, 2_000_000])
+}
+
+@Test func aLostConnectionIsAProblem() async {
+    let env = ReplayRunner.Environment(
+        connect: { _ in
+            let t = FakeTransport { f, _ in
+                if case .tversion? = f?.message { return [FakeTransport.reply(.notag, .rversion(Rversion(msize: 8192, version: "9P2000.L")))] }
+                return [.closed(reason: "reset")]
+            }
+            return t
+        },
+        now: { 0 }, sleep: { _ in })
+    let report = await ReplayRunner(plan: ReplayPlan.make(readSession()), options: asap, environment: env).run()
+    #expect(report.exitStatus == 1)
+    #expect(report.problems.contains { $0.contains("connection closed") })
+    #expect(report.answered == 1)
+}

@@ -1,0 +1,86 @@
+import Testing
+import NinePWire
+@testable import NinePREPL
+
+private func attr(path: UInt64 = 2, mtime: UInt64 = 0, size: UInt64 = 5, version: UInt32 = 0) -> Fcall {
+    Fcall(tag: 1, .rgetattr(Rgetattr(valid: .basic, qid: Qid(type: .file, version: version, path: path), mode: 0o100644,
+                                     size: size, atimeSec: mtime, mtimeSec: mtime, ctimeSec: mtime)))
+}
+
+@Test func defaultsIgnoreTimesAndQidVersion() {
+    var c = ReplyComparator()
+    #expect(c.compare(captured: attr(mtime: 1, version: 1), replayed: attr(mtime: 99, version: 7)).isEmpty)
+    var strict = ReplyComparator(ignore: [])
+    let diffs = strict.compare(captured: attr(mtime: 1, version: 1), replayed: attr(mtime: 99, version: 7))
+    #expect(Set(diffs.map(\.field)) == ["qid.version", "atime_sec", "mtime_sec", "ctime_sec"])
+}
+
+@Test func realDifferencesAreReported() {
+    var c = ReplyComparator()
+    let diffs = c.compare(captured: attr(size: 5), replayed: attr(size: 6))
+    #expect(diffs == [FieldDifference(field: "size", captured: "5", replayed: "6")])
+    let type = c.compare(captured: Fcall(tag: 1, .rwalk(Rwalk(wqids: []))), replayed: Fcall(tag: 1, .rlerror(Rlerror(ecode: .ENOENT))))
+    #expect(type.map(\.field) == ["type"])
+    let data = c.compare(captured: Fcall(tag: 1, .rread(Rread(data: [1, 2]))), replayed: Fcall(tag: 2, .rread(Rread(data: [1, 3]))))
+    #expect(data.map(\.field) == ["data"])
+}
+
+@Test func qidPathsMustMapOneToOne() {
+    var c = ReplyComparator()
+    #expect(c.compare(captured: attr(path: 1), replayed: attr(path: 100)).isEmpty)
+    #expect(c.compare(captured: attr(path: 1), replayed: attr(path: 100)).isEmpty)
+    #expect(c.compare(captured: attr(path: 2), replayed: attr(path: 200)).isEmpty)
+    // Captured file 3 comes back with the number of file 1: inconsistent.
+    #expect(c.compare(captured: attr(path: 3), replayed: attr(path: 100)).map(\.field) == ["qid.path"])
+    // Captured file 1 comes back with a new number: inconsistent too.
+    #expect(c.compare(captured: attr(path: 1), replayed: attr(path: 101)).map(\.field) == ["qid.path"])
+    var literal = ReplyComparator(ignore: IgnoreRule.defaults.subtracting([.qidPath]))
+    #expect(literal.compare(captured: attr(path: 1), replayed: attr(path: 100)).map(\.field) == ["qid.path"])
+}
+
+@Test func walkQidsComparedElementwise() {
+    var c = ReplyComparator(ignore: [])
+    let a = Fcall(tag: 1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 1), Qid(path: 2)])))
+    let b = Fcall(tag: 1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 1), Qid(type: .dir, path: 2)])))
+    #expect(c.compare(captured: a, replayed: b).map(\.field) == ["wqid[1].type"])
+    let short = Fcall(tag: 1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 1)])))
+    #expect(c.compare(captured: a, replayed: short).map(\.field) == ["wqid"])
+}
+
+@Test func readdirEntries() {
+    func dir(_ entries: [(String, UInt64)]) -> Fcall {
+        Fcall(tag: 1, .rreaddir(Rreaddir(data: Dirent.encodeAll(entries.enumerated().map { i, e in
+            Dirent(qid: Qid(path: UInt64(i + 10)), offset: e.1, type: 8, name: P9String(e.0)) }))))
+    }
+    var c = ReplyComparator()
+    #expect(c.compare(captured: dir([("a", 1), ("b", 2)]), replayed: dir([("a", 50), ("b", 60)])).isEmpty)
+    #expect(c.compare(captured: dir([("a", 1), ("b", 2)]), replayed: dir([("b", 1), ("a", 2)])).map(\.field) == ["names"])
+    var unordered = ReplyComparator(ignore: IgnoreRule.defaults.union([.direntOrder]))
+    let d = unordered.compare(captured: dir([("a", 1), ("b", 2)]), replayed: dir([("b", 1), ("a", 2)]))
+    #expect(!d.contains { $0.field == "names" })
+    var strict = ReplyComparator(ignore: [.qidPath])
+    #expect(strict.compare(captured: dir([("a", 1)]), replayed: dir([("a", 9)])).map(\.field) == ["entries[0].offset"])
+}
+
+@Test func ignoreRuleSpecs() throws {
+    #expect(try IgnoreRule.parse("") == IgnoreRule.defaults)
+    #expect(try IgnoreRule.parse("none") == [])
+    #expect(try IgnoreRule.parse("all") == Set(IgnoreRule.allCases))
+    #expect(try IgnoreRule.parse("default,-times,owner") == IgnoreRule.defaults.subtracting([.times]).union([.owner]))
+    #expect(try IgnoreRule.parse("none,qid.version") == [.qidVersion])
+    let e = try #require(throws: ParseError.self) { try IgnoreRule.parse("times,bogus") }
+    #expect(e.column == 7)
+    #expect(e.found == "bogus")
+}
+
+@Test func statfsAndIounitRules() {
+    var c = ReplyComparator()
+    let a = Fcall(tag: 1, .rstatfs(Rstatfs(type: 1, bsize: 2, blocks: 3, bfree: 4, bavail: 5, files: 6, ffree: 7, fsid: 8, namelen: 255)))
+    let b = Fcall(tag: 1, .rstatfs(Rstatfs(type: 1, bsize: 2, blocks: 3, bfree: 40, bavail: 50, files: 6, ffree: 70, fsid: 80, namelen: 255)))
+    #expect(c.compare(captured: a, replayed: b).isEmpty)
+    let o1 = Fcall(tag: 1, .rlopen(Rlopen(qid: Qid(path: 1), iounit: 0)))
+    let o2 = Fcall(tag: 1, .rlopen(Rlopen(qid: Qid(path: 1), iounit: 8168)))
+    #expect(c.compare(captured: o1, replayed: o2).isEmpty)
+    var strict = ReplyComparator(ignore: [])
+    #expect(strict.compare(captured: o1, replayed: o2).map(\.field) == ["iounit"])
+}
