@@ -14,7 +14,8 @@ public enum ServerListenerEvent: Hashable, Sendable {
 /// Serves 9P on `listen` with NinePServer: one `ServerConnection` (the per-connection actor) per accepted
 /// socket, fed with frames split by `NinePFrameDecoder` (frames above `config.maxMsize` close the
 /// connection; the server itself enforces the negotiated msize), its replies written back, and the socket
-/// closed when the server asks.
+/// closed when the server asks. `onFrame`, when given, sees every frame in and out (for a trace); it is
+/// called on event loop threads, requests in arrival order and replies in sending order.
 public final class NinePServerListener: Sendable {
     public let listenAddress: Address
     public let config: ServerConfig
@@ -22,6 +23,7 @@ public final class NinePServerListener: Sendable {
     private let makeConnection: @Sendable (_ send: @escaping @Sendable ([UInt8]) -> Void,
                                            _ close: @escaping @Sendable (CloseReason) -> Void) -> ServerConnection
     private let onEvent: (@Sendable (ServerListenerEvent) -> Void)?
+    private let onFrame: (@Sendable (_ id: Int, _ direction: NinePWire.Direction, _ frame: [UInt8]) -> Void)?
     private struct State {
         var listener: NinePSockets.Listener?
         var nextID = 0
@@ -30,13 +32,22 @@ public final class NinePServerListener: Sendable {
     }
     private let state = Locked(State())
 
+    public convenience init<Driver: FileSystemDriver>(listen: Address, driver: Driver, config: ServerConfig = ServerConfig(),
+                                                      group: any EventLoopGroup = NinePSockets.group,
+                                                      onEvent: (@Sendable (ServerListenerEvent) -> Void)? = nil) {
+        self.init(listen: listen, driver: driver, config: config, group: group, onEvent: onEvent, onFrame: nil)
+    }
+
+    /// As above, with `onFrame` seeing every frame in (`.toServer`) and out (`.toClient`).
     public init<Driver: FileSystemDriver>(listen: Address, driver: Driver, config: ServerConfig = ServerConfig(),
                                           group: any EventLoopGroup = NinePSockets.group,
-                                          onEvent: (@Sendable (ServerListenerEvent) -> Void)? = nil) {
+                                          onEvent: (@Sendable (ServerListenerEvent) -> Void)?,
+                                          onFrame: (@Sendable (_ id: Int, _ direction: NinePWire.Direction, _ frame: [UInt8]) -> Void)?) {
         self.listenAddress = listen
         self.config = config
         self.group = group
         self.onEvent = onEvent
+        self.onFrame = onFrame
         self.makeConnection = { send, close in
             ServerConnection(driver: driver, config: config, send: send, close: close)
         }
@@ -81,7 +92,9 @@ public final class NinePServerListener: Sendable {
         guard let id else { return channel.close() }
         onEvent?(.accepted(id: id, peer: Address(channel.remoteAddress)))
         let closeReason = Locked<String?>(nil)
+        let onFrame = self.onFrame
         let connection = makeConnection({ frame in
+            onFrame?(id, .toClient, frame)
             channel.writeAndFlush(ByteBuffer(bytes: frame), promise: nil)
         }, { reason in
             closeReason.withLock { if $0 == nil { $0 = "server closed it: \(reason)" } }
@@ -98,7 +111,8 @@ public final class NinePServerListener: Sendable {
             try channel.pipeline.syncOperations.addHandler(
                 ByteToMessageHandler(NinePFrameDecoder(maxFrameSize: maxFrame)))
             try channel.pipeline.syncOperations.addHandler(
-                ServerBridgeHandler(id: id, connection: connection, reason: closeReason, onEvent: onEvent))
+                ServerBridgeHandler(id: id, connection: connection, reason: closeReason, onEvent: onEvent,
+                                    onFrame: onFrame))
         }
     }
 }
@@ -111,18 +125,22 @@ final class ServerBridgeHandler: ChannelInboundHandler {
     private let connection: ServerConnection
     private let onEvent: (@Sendable (ServerListenerEvent) -> Void)?
     private let reason: Locked<String?>
+    private let onFrame: (@Sendable (Int, NinePWire.Direction, [UInt8]) -> Void)?
 
     init(id: Int, connection: ServerConnection, reason: Locked<String?>,
-         onEvent: (@Sendable (ServerListenerEvent) -> Void)?) {
+         onEvent: (@Sendable (ServerListenerEvent) -> Void)?,
+         onFrame: (@Sendable (Int, NinePWire.Direction, [UInt8]) -> Void)? = nil) {
         self.id = id
         self.connection = connection
         self.reason = reason
         self.onEvent = onEvent
+        self.onFrame = onFrame
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        connection.enqueue(frame: Array(frame.readableBytesView))
+        let frame = Array(unwrapInboundIn(data).readableBytesView)
+        onFrame?(id, .toServer, frame)
+        connection.enqueue(frame: frame)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -21,10 +21,17 @@ extension Connection {
 
     /// walk(5): elements are walked in order; if the first fails the walk fails, if a later one fails the
     /// reply lists the qids walked so far and newfid is not created. nwname 0 clones; newfid may equal fid.
-    /// `..` at the attach root stays at the root; `.` stays put; the driver never sees either.
+    /// `..` at the attach root stays at the root; `.` stays put; the driver never sees either. The new fid
+    /// is never open, whatever `fid` was.
     func walk(_ t: Twalk) async throws -> Message {
         let start = try entry(t.fid)
-        guard case .walked = start.state else { throw ServerError(.EBADF, "cannot walk an open fid") }
+        switch start.state {
+        case .walked: break
+        // 9P2000.L, as diod and QEMU serve it: an open fid may be walked from into a new fid (diodls -l
+        // walks from its open directory). walk(5)'s rule still holds for 9P2000/.u and for walks in place.
+        case .open where dialect == .l && t.newfid != t.fid: break
+        default: throw ServerError(.EBADF, "cannot walk an open fid")
+        }
         guard t.wnames.count <= NineP.maxWalkElements else {
             throw ServerError(.EINVAL, "walk of \(t.wnames.count) names exceeds \(NineP.maxWalkElements)")
         }

@@ -123,7 +123,9 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
     /// Routes one request (Tversion and Tflush excluded) to its handler.
     private func handle(_ message: Message) async throws -> Message {
         switch message {
-        case .tauth: throw ServerError(.EOPNOTSUPP, "authentication not required")
+        // No authentication: any error answers Tauth (attach(5)); ENOENT, as diod sends, is what diod's
+        // clients (diodcat, diodls, diodload) take as "attach without auth" — they give up on any other.
+        case .tauth: throw ServerError(.ENOENT, "authentication not required")
         case .tattach(let t): return try await attach(t)
         case .twalk(let t): return try await walk(t)
         case .topen(let t): return try await open(t)

@@ -2,11 +2,18 @@ import NinePServer
 import NinePWire
 import Synchronization
 
-/// A 9P client for in-process tests: drives a `ServerConnection` with encoded frames and decodes the
-/// replies. Replies are matched by tag (they may come out of order); `replies` logs every reply in the
-/// order the server sent it. Waits are bounded (`waitLimit`) so a missing reply fails instead of hanging.
+/// A 9P client for tests: sends encoded frames through a ``NinePTestTransport`` (a `ServerConnection` in
+/// process, or a socket) and decodes the replies. Replies are matched by tag (they may come out of order);
+/// `replies` logs every reply in the order the server sent it. Waits are bounded (`waitLimit`) so a
+/// missing reply fails instead of hanging.
 public actor NinePTestClient {
-    public let connection: ServerConnection
+    /// Where requests go.
+    public nonisolated let transport: any NinePTestTransport
+    /// The in-process server connection (only for clients made with ``connect(driver:config:dialect:)``).
+    public nonisolated var connection: ServerConnection {
+        guard let c = transport as? ServerConnection else { preconditionFailure("not an in-process test client") }
+        return c
+    }
     /// The dialect used to encode requests and decode replies (set from Rversion).
     public private(set) var dialect: Dialect
     /// Every reply received, in order.
@@ -24,8 +31,8 @@ public actor NinePTestClient {
     private var tagCounter: UInt16 = 0
     private let fidCounter = Mutex<UInt32>(100)
 
-    private init(connection: ServerConnection, dialect: Dialect) {
-        self.connection = connection
+    private init(transport: any NinePTestTransport, dialect: Dialect) {
+        self.transport = transport
         self.dialect = dialect
     }
 
@@ -34,13 +41,26 @@ public actor NinePTestClient {
     public static func connect<D: FileSystemDriver>(driver: D, config: ServerConfig = ServerConfig(),
                                                     dialect: Dialect = .l) async -> NinePTestClient {
         let (conn, output) = ServerConnection.makeStream(driver: driver, config: config)
-        let client = NinePTestClient(connection: conn, dialect: dialect)
+        return connect(transport: conn, output: output, dialect: dialect)
+    }
+
+    /// A client on any transport; `output` carries the server's frames (and close request, if the
+    /// transport knows it) and finishes when the connection ends.
+    public static func connect(transport: any NinePTestTransport, output: AsyncStream<ServerOutput>,
+                               dialect: Dialect = .l) -> NinePTestClient {
+        let client = NinePTestClient(transport: transport, dialect: dialect)
         Task {
             for await o in output { await client.deliver(o) }
             await client.finish()
         }
         return client
     }
+
+    /// Closes the connection from the client's side (see ``NinePTestTransport/close()``).
+    public func close() async { await transport.close() }
+
+    /// True once the server's output has ended (it closed the connection, or the client did).
+    public var hasEnded: Bool { finished }
 
     private var decodeDialect: Dialect = .p9
 
@@ -119,12 +139,12 @@ public actor NinePTestClient {
     @discardableResult
     public func send(_ message: Message, tag: Tag? = nil) async -> Tag {
         let t = tag ?? freshTag()
-        await connection.receive(frame: Fcall(tag: t, message).encode(dialect: dialect))
+        await transport.send(frame: Fcall(tag: t, message).encode(dialect: dialect))
         return t
     }
 
     /// Sends raw bytes as one frame.
-    public func sendRaw(_ frame: [UInt8]) async { await connection.receive(frame: frame) }
+    public func sendRaw(_ frame: [UInt8]) async { await transport.send(frame: frame) }
 
     /// The next reply carrying `tag` (or nil if none arrives within `waitLimit` or the server closed).
     public func reply(to tag: Tag) async -> Fcall? {

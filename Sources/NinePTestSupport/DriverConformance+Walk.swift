@@ -83,8 +83,14 @@ extension DriverConformance {
             try await ctx.ensureWalkTree()
             let d = try await ctx.client.walkTo(ctx.root, "WALK0")
             try await ctx.client.lopen(d, LOpenFlags.rdonly.union(.directory))
-            let e = try await ctx.client.expectError(.twalk(Twalk(fid: d, newfid: ctx.client.freshFid(), wnames: [])))
-            try require(e != nil, "an open fid cannot be walked")
+            let e = try await ctx.client.expectError(.twalk(Twalk(fid: d, newfid: d, wnames: [])))
+            try require(e != nil, "an open fid cannot be walked in place")
+            // 9P2000.L (diod, QEMU): walking from an open fid into a new fid works (diodls -l does it); the
+            // new fid is not open, and the open one still reads.
+            let sub = ctx.client.freshFid()
+            try requireEqual(try await ctx.client.walk(d, sub, ["\(SyntheticDriverNames.walk)1"]).count, 1, "walk from an open fid")
+            try await ctx.client.lopen(sub, LOpenFlags.rdonly.union(.directory))
+            try require(!(try await ctx.client.readdir(d)).isEmpty, "the open fid still reads")
             let f = try await ctx.client.walkTo(ctx.root, "WALK0")
             let e2 = try await ctx.client.expectError(.twalk(Twalk(fid: ctx.root, newfid: f, wnames: [])))
             try requireEqual(e2, .EBADF, "newfid already in use")

@@ -71,17 +71,26 @@ public enum DriverConformance {
     /// Runs one check against `driver` on a fresh connection (9P2000.L, msize 8192, root attached as fid 0).
     public static func run<D: FileSystemDriver>(_ check: ConformanceCheck, driver: D, capabilities: DriverCapabilities,
                                                 config: ServerConfig = ServerConfig()) async throws {
-        let client = await NinePTestClient.connect(driver: driver, config: config)
-        let v = try await client.version(msize: 8192)
-        try requireEqual(v.version.string, "9P2000.L", "negotiated version")
-        let rootQid = try await client.attach(0)
+        try await run(check, capabilities: capabilities) {
+            await NinePTestClient.connect(driver: driver, config: config)
+        }
+    }
+
+    /// Runs one check on a client from `connect` (any transport: in process, TCP, unix socket), which must
+    /// reach a fresh server connection for the driver under test.
+    public static func run(_ check: ConformanceCheck, capabilities: DriverCapabilities,
+                           connect: () async throws -> NinePTestClient) async throws {
+        let client = try await connect()
         do {
+            let v = try await client.version(msize: 8192)
+            try requireEqual(v.version.string, "9P2000.L", "negotiated version")
+            let rootQid = try await client.attach(0)
             try await check.body(ConformanceContext(client: client, root: 0, rootQid: rootQid, capabilities: capabilities))
         } catch {
-            await client.connection.closed()
+            await client.close()
             throw error
         }
-        await client.connection.closed()
+        await client.close()
         let late = await client.undecodable
         try require(late.isEmpty, "\(late.count) reply frames did not decode")
     }

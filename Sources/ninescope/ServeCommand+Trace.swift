@@ -1,0 +1,64 @@
+import InspectorCore
+import NinePNIO
+import NinePSession
+import NinePWire
+
+/// `ninescope serve --trace`: every frame the hosted server reads or writes goes through one
+/// SessionTracker (shared by all connections) and comes out as TraceLine lines, the same format as
+/// `ninescope proxy --headless` and `ninescope decode`.
+///
+/// Called on event loop threads (requests, connection events) and from server connection actors
+/// (replies); one lock orders it all. A request is traced before the server sees it, so its reply always
+/// comes after it.
+final class ServeTrace: @unchecked Sendable {
+    // @unchecked: all mutable state is accessed under `lock`.
+    private let lock = NSLockLike()
+    private var tracker = SessionTracker(configuration: .init(retainFrames: false))
+    private let format: TraceLine
+    private let out: LineOutput
+    private var server = "?"
+
+    init(style: TraceLine.Style, output: LineOutput) {
+        self.format = TraceLine(style: style)
+        self.out = output
+    }
+
+    /// Close reasons that are not worth a line on standard error.
+    static func isOrdinary(_ reason: String) -> Bool { reason == "closed by the client" }
+
+    func listening(on address: Address) { lock.withLock { server = address.colonForm } }
+
+    func event(_ event: ServerListenerEvent) {
+        let at = WallClock.nowNanos()
+        lock.withLock {
+            switch event {
+            case let .accepted(id, peer):
+                let conn = ConnectionID(UInt32(truncatingIfNeeded: id))
+                let info = ConnectionInfo(client: peer?.colonForm ?? "?", upstream: server)
+                let output = tracker.handle(.connectionOpened(conn: conn, at: at, info: info))
+                out.write(format.opened(conn: conn, at: at, info: info))
+                write(output)
+            case let .closed(id, reason):
+                let conn = ConnectionID(UInt32(truncatingIfNeeded: id))
+                let why: CloseReason = Self.isOrdinary(reason) ? .eof : .error(reason)
+                let output = tracker.handle(.connectionClosed(conn: conn, at: at, reason: why))
+                write(output)
+                out.write(format.closed(conn: conn, at: at, reason: why))
+            }
+        }
+    }
+
+    func frame(id: Int, direction: Direction, bytes: [UInt8]) {
+        let at = WallClock.nowNanos()
+        lock.withLock {
+            let conn = ConnectionID(UInt32(truncatingIfNeeded: id))
+            write(tracker.handle(.frame(conn: conn, direction: direction, at: at, bytes: bytes, marks: [])))
+        }
+    }
+
+    func flush() { out.flush() }
+
+    private func write(_ output: TrackerOutput) {
+        for line in format.lines(for: output) { out.write(line) }
+    }
+}

@@ -1,0 +1,273 @@
+import ArgumentParser
+import Dispatch
+import InspectorCore
+import NinePDrivers
+import NinePNIO
+import NinePServer
+import NinePSession
+import NinePWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ninescope serve --listen ADDR --driver memory|local:DIR|synth [--fault SPEC]… [--msize N] [--readonly]
+/// [--max-fids N] [--trace]`: hosts NinePServer over a driver. Wiring only: 9P's meaning lives in
+/// NinePServer, the drivers in NinePDrivers, sockets in NinePNIO's `NinePServerListener`.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Host a 9P server (9P2000, 9P2000.u, 9P2000.L) over a pluggable driver.",
+        discussion: """
+        Drivers:
+          memory      an in-memory tree (starts with /README, /etc, /tmp, /docs)
+          local:DIR   the host directory DIR, confined to it (symlinks never followed)
+          synth       QEMU's 9pfs synth test tree, plus SLOW, FAIL and SPARSE files
+
+        Every driver is served for any attach name (aname) except "ctl", which gets a small control tree \
+        like diod's (/zero, /null) so that diod's clients work unchanged: diodload copies ctl:zero to \
+        ctl:null, and diodcat/diodls attach "ctl" unless given -a.
+
+        Faults (repeatable, or comma-separated): ACTION=TYPE[:ARG][@P%] with ACTION delay, error or hang, \
+        TYPE a request name (Tread, tlopen, …) or * for all: delay=Tread:200ms, error=Tlopen:EACCES@10%, \
+        hang=Twrite (never answered until flushed).
+
+        The bound address goes to standard error on start (port 0 picks a free port). SIGINT or SIGTERM \
+        stops the server and closes every connection. --trace prints one line per message, like \
+        `ninescope proxy --headless`.
+
+        Examples:
+          ninescope serve --listen 127.0.0.1:5640 --driver memory
+          ninescope serve --listen unix:/tmp/9p.sock --driver local:/srv --readonly
+          ninescope serve --listen 127.0.0.1:0 --driver synth --fault hang=Tread --trace
+          diodcat -s 127.0.0.1:5640 -a / /README
+        """
+    )
+
+    @Option(help: ArgumentHelp("Where to listen: HOST:PORT, [V6]:PORT, tcp!HOST!PORT, unix:/path, unix!/path.",
+                               valueName: "ADDR"))
+    var listen: String
+    @Option(help: ArgumentHelp("memory, local:DIR or synth.", valueName: "DRIVER")) var driver: String
+    @Option(name: .customLong("fault"), help: ArgumentHelp("Inject faults (see above); repeatable.", valueName: "SPEC"))
+    var faults: [String] = []
+    @Option(help: ArgumentHelp("Largest msize the server accepts (Rversion answers the smaller of this and the client's).",
+                               valueName: "N"))
+    var msize: UInt32 = ServerConfig().maxMsize
+    @Flag(help: "Refuse every request that would change the tree (EROFS).") var readonly = false
+    @Option(name: .customLong("max-fids"), help: ArgumentHelp("Most fids one connection may hold.", valueName: "N"))
+    var maxFids: Int = ServerConfig().maxFids
+    @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed for probabilistic faults (default: random).",
+                                                                 valueName: "N"))
+    var faultSeed: UInt64?
+    @Flag(help: "Print one trace line per message to standard output.") var trace = false
+    @Flag(help: "With --trace, print JSON lines instead of text.") var json = false
+
+    /// What --driver names.
+    enum DriverChoice: Equatable {
+        case memory, synth
+        case local(String)
+
+        init(parsing text: String) throws {
+            switch text {
+            case "memory", "mem": self = .memory
+            case "synth", "synthetic": self = .synth
+            default:
+                if text.hasPrefix("local:") {
+                    let dir = String(text.dropFirst("local:".count))
+                    guard !dir.isEmpty else { throw ValidationError("--driver local:DIR needs a directory, e.g. local:/srv/export") }
+                    self = .local(dir)
+                } else if text == "local" {
+                    throw ValidationError("--driver local needs a directory: local:DIR")
+                } else {
+                    throw ValidationError("unknown driver '\(text)': use memory, local:DIR or synth")
+                }
+            }
+        }
+
+        var label: String {
+            switch self {
+            case .memory: "memory"
+            case .synth: "synth"
+            case .local(let d): "local:\(d)"
+            }
+        }
+    }
+
+    func validate() throws {
+        _ = try parsedAddress()
+        _ = try DriverChoice(parsing: driver)
+        _ = try parsedFaults()
+        guard msize >= ServerConfig().minMsize else {
+            throw ValidationError("--msize \(msize) is below the minimum \(ServerConfig().minMsize)")
+        }
+        guard maxFids > 0 else { throw ValidationError("--max-fids must be at least 1") }
+        if json && !trace { throw ValidationError("--json only applies with --trace") }
+    }
+
+    func parsedAddress() throws -> Address {
+        do { return try Address(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
+    }
+
+    func parsedFaults() throws -> FaultSpec {
+        do { return try FaultSpec(parsing: faults) } catch { throw ValidationError("--fault: \(error)") }
+    }
+
+    func run() async throws {
+        do {
+            try await start()
+        } catch let failure as ServeFailure {
+            printError("ninescope: serve: \(failure)")
+            throw ExitCode.failure
+        }
+    }
+
+    func start() async throws {
+        let address = try parsedAddress()
+        let spec = try parsedFaults()
+        let choice = try DriverChoice(parsing: driver)
+        let config = ServerConfig(maxMsize: msize, maxFids: maxFids, readOnly: readonly)
+        switch choice {
+        case .memory:
+            let memory = MemoryDriver()
+            do { try await Self.populate(memory) } catch { throw ServeFailure("cannot build the memory tree: \(error)") }
+            try await host(memory, choice: choice, spec: spec, address: address, config: config)
+        case .synth:
+            try await host(SyntheticDriver(), choice: choice, spec: spec, address: address, config: config)
+        case .local(let dir):
+            let local: LocalDriver
+            do { local = try LocalDriver(root: dir) } catch {
+                let why = error == .ENOENT ? "no such directory" : error == .ENOTDIR ? "not a directory" : "\(error)"
+                throw ServeFailure("cannot export '\(dir)': \(why)")
+            }
+            try await host(local, choice: choice, spec: spec, address: address, config: config)
+        }
+    }
+
+    /// Wraps the driver (control tree, then faults) and serves it.
+    func host<D: FileSystemDriver>(_ base: D, choice: DriverChoice, spec: FaultSpec, address: Address,
+                                   config: ServerConfig) async throws {
+        let tree = CtlTreeDriver(main: base)
+        if spec.rules.isEmpty {
+            try await serve(tree, choice: choice, spec: spec, address: address, config: config)
+        } else {
+            let seed = faultSeed ?? UInt64.random(in: 0...UInt64.max)
+            try await serve(FaultDriver(wrapping: tree, spec: spec, seed: seed), choice: choice, spec: spec,
+                            address: address, config: config)
+        }
+    }
+
+    func serve<D: FileSystemDriver>(_ driver: D, choice: DriverChoice, spec: FaultSpec, address: Address,
+                                    config: ServerConfig) async throws {
+        let tracer = trace ? ServeTrace(style: json ? .json : .text, output: LineOutput(fd: 1, lineBuffered: isatty(1) == 1)) : nil
+        let stats = ServeStats()
+        let signals = ServeSignals(SIGINT, SIGTERM)
+        let onEvent: @Sendable (ServerListenerEvent) -> Void = { event in
+            stats.record(event)
+            if let tracer {
+                tracer.event(event)
+            } else if case .closed(let id, let reason) = event, !ServeTrace.isOrdinary(reason) {
+                printError("ninescope: c\(id) closed: \(reason)")
+            }
+        }
+        var onFrame: (@Sendable (Int, NinePWire.Direction, [UInt8]) -> Void)?
+        if let tracer {
+            onFrame = { id, direction, frame in tracer.frame(id: id, direction: direction, bytes: frame) }
+        }
+        let listener = NinePServerListener(listen: address, driver: driver, config: config, onEvent: onEvent,
+                                           onFrame: onFrame)
+        let bound: Address
+        do { bound = try await listener.start() } catch {
+            throw ServeFailure("cannot listen on \(address.colonForm): \(error)")
+        }
+        tracer?.listening(on: bound)
+        var extras = ["msize ≤ \(config.maxMsize)"]
+        if config.readOnly { extras.append("read-only") }
+        if config.maxFids != ServerConfig().maxFids { extras.append("max \(config.maxFids) fids") }
+        if !spec.rules.isEmpty { extras.append("faults: \(spec)") }
+        printError("ninescope: serving \(choice.label) on \(bound.colonForm) (\(extras.joined(separator: ", ")))")
+        let sig = await signals.next()
+        await listener.stop()
+        tracer?.flush()
+        printError("ninescope: \(ServeSignals.name(sig)): stopped after \(stats.accepted) connection(s)")
+    }
+
+    /// The memory driver's starting tree: small, useful files for `diodls`/`diodcat` and a writable /tmp.
+    static func populate(_ memory: MemoryDriver) async throws {
+        let readme = """
+        This tree is served by `ninescope serve --driver memory`: it lives in memory and is lost when the
+        server stops. Create, write, rename and remove anything; /tmp is there for scratch files.
+        The attach name "ctl" serves /zero and /null instead (for diodload).
+
+        """
+        try await memory.makeFile("README", contents: Array(readme.utf8))
+        try await memory.makeDirectories("etc")
+        try await memory.makeFile("etc/hosts", contents: Array("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n".utf8))
+        try await memory.makeFile("etc/motd", contents: Array("Welcome to ninescope's in-memory 9P server.\n".utf8))
+        try await memory.makeDirectories("tmp", mode: 0o1777)
+        try await memory.makeDirectories("docs")
+        try await memory.makeFile("docs/numbers.txt", contents: Array((1...100).map { "\($0)\n" }.joined().utf8))
+        try await memory.makeSymlink("docs/hosts", target: "../etc/hosts")
+    }
+}
+
+/// A failure of `ninescope serve` after the arguments were accepted: printed as one line, exit status 1.
+struct ServeFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Connection counts for the stop line.
+final class ServeStats: @unchecked Sendable {
+    // @unchecked: state under `lock`.
+    private let lock = NSLockLike()
+    private var count = 0
+    var accepted: Int { lock.withLock { count } }
+    func record(_ event: ServerListenerEvent) {
+        if case .accepted = event { lock.withLock { count += 1 } }
+    }
+}
+
+/// SIGINT/SIGTERM as an awaitable value: the signals are ignored at the process level and delivered
+/// through Dispatch sources, so shutdown runs as ordinary async code.
+final class ServeSignals: @unchecked Sendable {
+    // @unchecked: `sources` is written once in init; the rest is under `lock`.
+    private var sources: [any DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "ninescope.serve.signals")
+    private let lock = NSLockLike()
+    private var received: Int32?
+    private var waiter: CheckedContinuation<Int32, Never>?
+
+    init(_ signals: Int32...) {
+        for sig in signals {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { [weak self] in self?.deliver(sig) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    deinit { for s in sources { s.cancel() } }
+
+    private func deliver(_ sig: Int32) {
+        let w: CheckedContinuation<Int32, Never>? = lock.withLock {
+            if received == nil { received = sig }
+            defer { waiter = nil }
+            return waiter
+        }
+        w?.resume(returning: sig)
+    }
+
+    /// Waits for the first signal.
+    func next() async -> Int32 {
+        await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
+            let ready: Int32? = lock.withLock {
+                if let r = received { return r }
+                waiter = c
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
+
+    static func name(_ sig: Int32) -> String { sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal \(sig)" }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import NinePTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ninescope serve` as a command: options, errors, faults seen by a real client, tracing, signals, and
+/// the server behind `ninescope proxy`.
+@Suite(.serialized) struct ServeCommandTests {
+    static var proxyAvailable: Bool {
+        (try? Peers.run(Peers.ninescope, ["proxy", "--help"], timeout: 30))?.status == 0
+    }
+
+    // MARK: Argument errors
+
+    @Test func badArgumentsGetClearErrors() throws {
+        let file = Peers.tempDir("serve-args") + "/plain-file"
+        _ = FileManager.default.createFile(atPath: file, contents: Data([1]))
+        let cases: [(args: [String], status: Int32, says: String)] = [
+            (["--driver", "bogus"], 64, "unknown driver 'bogus'"),
+            (["--driver", "local"], 64, "local:DIR"),
+            (["--driver", "local:/no/such/dir/for/ninescope"], 1, "cannot export '/no/such/dir/for/ninescope': no such directory"),
+            (["--driver", "local:\(file)"], 1, "not a directory"),
+            (["--driver", "memory", "--fault", "explode=Tread"], 64, "unknown action \"explode\""),
+            (["--driver", "memory", "--fault", "error=Tread:EWHATEVER"], 64, "error needs an errno"),
+            (["--driver", "memory", "--fault", "delay=Tfoo:1ms"], 64, "unknown or unfaultable request type"),
+            (["--driver", "memory", "--msize", "100"], 64, "below the minimum"),
+        ]
+        for c in cases {
+            let r = try Peers.run(Peers.ninescope, ["serve", "--listen", "127.0.0.1:0"] + c.args, timeout: 30)
+            #expect(r.status == c.status, "\(c.args): status \(r.status), stderr \(r.err)")
+            #expect(r.err.contains(c.says), "\(c.args): stderr \(r.err)")
+        }
+        let badAddress = try Peers.run(Peers.ninescope, ["serve", "--listen", "nowhere", "--driver", "memory"], timeout: 30)
+        #expect(badAddress.status == 64 && badAddress.err.contains("bad address \"nowhere\""), "\(badAddress.err)")
+    }
+
+    @Test func portInUseIsReported() throws {
+        let first = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { first.stop() }
+        let second = try Peers.run(Peers.ninescope, ["serve", "--listen", first.address, "--driver", "memory"], timeout: 30)
+        #expect(second.status == 1, "status \(second.status): \(second.err)")
+        #expect(second.err.contains("cannot listen on \(first.address)"), "\(second.err)")
+    }
+
+    // MARK: Faults, seen by a real client
+
+    @Test func errorFaultMakesDiodcatFail() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
+                                                 "--fault", "error=Tlopen:EACCES"])
+        defer { server.stop() }
+        let cat = try DiodClients.cat(server.diodAddress, ["README"])
+        #expect(cat.status != 0)
+        #expect(cat.err.contains("Permission denied"), "diodcat: \(cat.err)")
+        // Other requests are not affected.
+        let ls = try DiodClients.ls(server.diodAddress)
+        #expect(ls.status == 0 && DiodClients.names(ls).contains("README"), "diodls: \(ls.out) \(ls.err)")
+    }
+
+    @Test func hangFaultLeavesTheRequestUnanswered() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
+                                                 "--fault", "hang=Tread"])
+        defer { server.stop() }
+        // diodcat's own timeout ends it: the read is never answered.
+        let cat = try DiodClients.cat(server.diodAddress, ["README"], timeout: 3)
+        #expect(!cat.timedOut, "diodcat ignored its own timeout")
+        #expect(cat.status != 0, "a hung Tread was answered: \(cat.out)")
+        #expect(cat.stdout.isEmpty)
+        let ls = try DiodClients.ls(server.diodAddress, ["etc"])
+        #expect(ls.status == 0 && DiodClients.names(ls).contains("hosts"), "diodls: \(ls.err)")
+        // SIGTERM still stops the server promptly with the hung request's connection gone.
+        #expect(server.stop() == 0)
+    }
+
+    @Test func delayAndProbabilisticFaultsKeepDataIntact() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
+                                                 "--fault", "delay=Tread:20ms,delay=Twalk:1ms@50%", "--fault-seed", "7"])
+        defer { server.stop() }
+        let cat = try DiodClients.cat(server.diodAddress, msize: 256, ["docs/numbers.txt"])
+        #expect(cat.status == 0 && cat.out == (1...100).map { "\($0)\n" }.joined(), "diodcat: \(cat.err)")
+    }
+
+    // MARK: Options
+
+    @Test func msizeAndReadOnly() throws {
+        let export = try RealTraffic.makeExport(bigSize: 200_000)
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)",
+                                                 "--msize", "8192", "--readonly"])
+        defer { server.stop() }
+        #expect(server.output.contains("read-only"), "\(server.output)")
+        // The client asks for 65536 and gets 8192; the bytes still come through whole.
+        let cat = try DiodClients.cat(server.diodAddress, msize: 65536, ["big.bin"])
+        #expect(cat.status == 0 && cat.stdout == FileManager.default.contents(atPath: export + "/big.bin"), "diodcat: \(cat.err)")
+        // diodload opens ctl:null for writing: refused on a read-only server.
+        let load = try DiodClients.load(server.diodAddress, seconds: 1, threads: 1)
+        #expect(load.status != 0, "diodload wrote to a read-only server: \(load.out)")
+        #expect((load.out + load.err).contains("Read-only file system"), "diodload: \(load.out) \(load.err)")
+    }
+
+    // MARK: Trace and signals
+
+    @Test func traceShowsTheTraffic() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory", "--trace"])
+        let cat = try DiodClients.cat(server.diodAddress, ["etc/hosts"])
+        #expect(cat.status == 0, "diodcat: \(cat.err)")
+        usleep(200_000)
+        #expect(server.stop(signal: SIGINT) == 0)
+        let out = server.output
+        for needle in ["Tversion", "Rversion", "Tattach", "Rattach", "Twalk", "Tlopen", "Tread", "Rread", "Tclunk", " + open", " - close"] {
+            #expect(out.contains(needle), "trace lacks \(needle):\n\(out)")
+        }
+        #expect(out.contains("SIGINT: stopped after 1 connection"), "\(out)")
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func signalStopsCleanlyWithClientsConnected(_ sig: Int32) throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "synth"])
+        // A diodload keeps connections busy while the signal arrives.
+        let load = try Peers.spawn(try DiodClients.tool("diodload"), ["-s", server.diodAddress, "-r", "30", "-n", "2", "-g"],
+                                   log: Peers.tempDir("load") + "/load.log")
+        usleep(500_000)
+        #expect(server.stop(signal: sig) == 0, "\(server.output)")
+        #expect(server.output.contains("stopped"), "\(server.output)")
+        Peers.stop(load, signal: SIGKILL)
+    }
+
+    // MARK: Through ninescope proxy
+
+    @Test(.enabled(if: ServeCommandTests.proxyAvailable, "needs `ninescope proxy`"))
+    func diodClientsThroughNinescopeProxy() throws {
+        let export = try RealTraffic.makeExport(bigSize: 2_000_000)
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
+        defer { server.stop() }
+        let proxy = try NinescopeProcess.start(["proxy", "--listen", "127.0.0.1:0", "--upstream", server.address, "--headless"])
+        defer { proxy.stop() }
+        let ls = try DiodClients.ls(proxy.diodAddress)
+        let listing = try FileManager.default.contentsOfDirectory(atPath: export).sorted()
+        #expect(ls.status == 0 && DiodClients.names(ls) == listing, "diodls via proxy: \(ls.out) \(ls.err)")
+        let cat = try DiodClients.cat(proxy.diodAddress, ["big.bin", "hello.txt"])
+        let expected = try #require(FileManager.default.contents(atPath: export + "/big.bin"))
+            + (try #require(FileManager.default.contents(atPath: export + "/hello.txt")))
+        #expect(cat.status == 0 && cat.stdout == expected, "diodcat via proxy: \(cat.stdout.count) bytes, \(cat.err)")
+        for getattr in [false, true] {
+            let load = try DiodClients.load(proxy.diodAddress, seconds: 2, threads: 2, getattr: getattr)
+            #expect(load.status == 0 && (DiodClients.opsPerSecond(load) ?? 0) > 0, "diodload via proxy: \(load.out) \(load.err)")
+        }
+        // The proxy saw the traffic.
+        usleep(200_000)
+        #expect(proxy.output.contains("Rread"), "proxy trace: \(proxy.output.suffix(500))")
+        let mem = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { mem.stop() }
+        let proxy2 = try NinescopeProcess.start(["proxy", "--listen", "127.0.0.1:0", "--upstream", mem.address, "--headless"])
+        defer { proxy2.stop() }
+        let numbers = try DiodClients.cat(proxy2.diodAddress, msize: 256, ["docs/numbers.txt"])
+        #expect(numbers.out == (1...100).map { "\($0)\n" }.joined(), "diodcat via proxy (memory): \(numbers.err)")
+    }
+}
