@@ -25,7 +25,9 @@ public final class CaptureFileSink: Sendable {
     public let path: String
     public let writeThreshold: Int
     private struct Buffer {
-        var pending: [UInt8] = []
+        /// Appended chunks, kept as given (no copy) and written with writev.
+        var pending: [[UInt8]] = []
+        var pendingBytes = 0
         var appended = 0
         var closed = false
         var error: CaptureFileError?
@@ -66,9 +68,10 @@ public final class CaptureFileSink: Sendable {
         guard !bytes.isEmpty else { return }
         let big = buffer.withLock { b -> Bool in
             guard !b.closed else { return false }
-            b.pending.append(contentsOf: bytes)
+            b.pending.append(bytes)
+            b.pendingBytes += bytes.count
             b.appended += bytes.count
-            return b.pending.count >= writeThreshold
+            return b.pendingBytes >= writeThreshold
         }
         if big { try? writePending(sync: false) }
     }
@@ -100,30 +103,68 @@ public final class CaptureFileSink: Sendable {
     private func writePending(sync: Bool) throws {
         try io.withLock { fd in
             guard fd >= 0 else { return }
-            let chunk = buffer.withLock { b -> [UInt8] in
+            let chunks = buffer.withLock { b -> [[UInt8]] in
                 let c = b.pending
                 b.pending = []
+                b.pendingBytes = 0
                 return c
             }
-            var offset = 0
-            while offset < chunk.count {
-                let n = chunk.withUnsafeBytes { raw in
-                    write(fd, raw.baseAddress! + offset, raw.count - offset)
+            do {
+                try writeAll(fd, chunks)
+                if sync && fsync(fd) != 0 && errno != EINVAL {
+                    throw CaptureFileError(path: path, operation: "fsync", errno: errno)
                 }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    let e = CaptureFileError(path: path, operation: "write", errno: errno)
-                    buffer.withLock { if $0.error == nil { $0.error = e } }
-                    throw e
-                }
-                offset += n
-                written.withLock { $0 += n }
-            }
-            if sync && fsync(fd) != 0 && errno != EINVAL {
-                let e = CaptureFileError(path: path, operation: "fsync", errno: errno)
+            } catch let e as CaptureFileError {
                 buffer.withLock { if $0.error == nil { $0.error = e } }
                 throw e
             }
+        }
+    }
+
+    /// Writes `chunks` in order with writev, up to 512 chunks a call, resuming after partial writes.
+    private func writeAll(_ fd: Int32, _ chunks: [[UInt8]]) throws {
+        var index = 0
+        var offset = 0   // bytes of chunks[index] already written
+        while index < chunks.count {
+            let end = min(chunks.count, index + 512)
+            var vecs: [iovec] = []
+            vecs.reserveCapacity(end - index)
+            let n: Int = try withIOVecs(chunks, index..<end, firstOffset: offset, into: &vecs) { iov in
+                while true {
+                    let r = writev(fd, iov.baseAddress, Int32(iov.count))
+                    if r >= 0 { return r }
+                    if errno != EINTR { throw CaptureFileError(path: path, operation: "write", errno: errno) }
+                }
+            }
+            written.withLock { $0 += n }
+            var left = n
+            while left > 0 && index < chunks.count {
+                let rest = chunks[index].count - offset
+                if left >= rest {
+                    left -= rest
+                    index += 1
+                    offset = 0
+                } else {
+                    offset += left
+                    left = 0
+                }
+            }
+            while index < chunks.count && chunks[index].isEmpty { index += 1 }
+        }
+    }
+
+    /// Builds iovecs pointing into the chunks (valid only inside `body`).
+    private func withIOVecs<R>(_ chunks: [[UInt8]], _ range: Range<Int>, firstOffset: Int, into vecs: inout [iovec],
+                               _ body: (UnsafeBufferPointer<iovec>) throws -> R) throws -> R {
+        if range.isEmpty { return try vecs.withUnsafeBufferPointer(body) }
+        let i = range.lowerBound
+        return try chunks[i].withUnsafeBytes { raw in
+            let skip = i == range.lowerBound ? firstOffset : 0
+            if raw.count > skip {
+                vecs.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + skip),
+                                  iov_len: raw.count - skip))
+            }
+            return try withIOVecs(chunks, (i + 1)..<range.upperBound, firstOffset: 0, into: &vecs, body)
         }
     }
 }

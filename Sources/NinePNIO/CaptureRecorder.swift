@@ -17,25 +17,23 @@ public final class CaptureRecorder: Sendable {
     }
 
     public func record(_ events: [ProxyEvent]) {
-        let bytes = writer.withLock { w -> [UInt8] in
-            var out: [UInt8] = []
+        // Each piece goes to the file as the writer made it (no concatenation); the lock keeps them in order.
+        writer.withLock { w in
             for e in events {
                 switch e {
                 case .opened(let c, let client, let upstream, let t):
-                    out += w.open(conn: c, clientAddress: client?.colonForm ?? "?",
-                                  upstreamAddress: upstream.description, t: t)
+                    file.append(w.open(conn: c, clientAddress: client?.colonForm ?? "?",
+                                       upstreamAddress: upstream.description, t: t))
                 case .frame(let c, let d, let t, let bytes, let marks):
-                    out += w.frame(conn: c, direction: d, t: t, bytes: bytes, marks: marks)
+                    file.append(w.frame(conn: c, direction: d, t: t, bytes: bytes, marks: marks))
                 case .garbage(let c, let d, let t, let bytes, _):
-                    out += w.frame(conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed])
+                    file.append(w.frame(conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed]))
                 case .closed(let c, let reason, let t):
                     var reset = false
                     if case .reset = reason { reset = true }
-                    out += w.close(conn: c, reset: reset, t: t)
+                    file.append(w.close(conn: c, reset: reset, t: t))
                 }
             }
-            return out
         }
-        file.append(bytes)
     }
 }

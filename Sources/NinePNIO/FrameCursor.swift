@@ -149,7 +149,7 @@ final class FrameCursor {
                 marks = decision.marks
                 if collecting {
                     frame = []
-                    frame.reserveCapacity(Int(size))
+                    frame.reserveCapacity(min(Int(size), 4 << 20))   // a lying size must not reserve 16 MiB
                     frame.append(contentsOf: carry)
                 }
                 remaining = Int(size) - cc
@@ -253,7 +253,9 @@ final class FrameCursor {
         guard length > 0 else { return }
         let offset = index - buf.readerIndex
         buf.withUnsafeReadableBytes { raw in
-            array.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + length)]))
+            // Typed pointer: Array.append then copies with memcpy (a raw buffer would go byte by byte).
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + length)])
+            array.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
         }
     }
 }

@@ -19,15 +19,20 @@ public final class NinePProxy: Sendable {
         public var connectTimeout: TimeAmount
         /// Event loops to run on (default: the shared group).
         public var group: any EventLoopGroup
+        /// How long frame events may wait to be delivered together (zero: deliver after every read).
+        /// Timestamps are unaffected; only the consumer's wake-ups are fewer.
+        public var eventCoalescing: TimeAmount
 
         public init(reportFrames: Bool = true, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize,
                     channelSettings: NinePSockets.ChannelSettings = .init(allowRemoteHalfClosure: true),
-                    connectTimeout: TimeAmount = .seconds(10), group: any EventLoopGroup = NinePSockets.group) {
+                    connectTimeout: TimeAmount = .seconds(10), group: any EventLoopGroup = NinePSockets.group,
+                    eventCoalescing: TimeAmount = .milliseconds(5)) {
             self.reportFrames = reportFrames
             self.maxFrameSize = maxFrameSize
             self.channelSettings = channelSettings
             self.connectTimeout = connectTimeout
             self.group = group
+            self.eventCoalescing = eventCoalescing
         }
     }
 

@@ -71,12 +71,14 @@ extension RelayPair: FrameCursorDelegate {
             break
         }
         if options.reportFrames || !marks.isEmpty {
+            eventBytes += bytes.count
             events.append(.frame(conn: conn, direction: direction, at: t, bytes: bytes, marks: marks))
         }
     }
 
     func garbage(_ bytes: [UInt8], reason: String, _ direction: Direction, at t: Int64) {
         if options.reportFrames {
+            eventBytes += bytes.count
             events.append(.garbage(conn: conn, direction: direction, at: t, bytes: bytes, reason: reason))
         }
     }

@@ -26,6 +26,9 @@ public struct RelayStats: Hashable, Sendable {
     public var pendingClientTags = 0
     /// The dialect seen in Tversion/Rversion (nil before).
     public var dialect: Dialect?
+    /// TCP_NODELAY as read back from each socket (nil for unix sockets or when unknown).
+    public var clientNoDelay: Bool?
+    public var upstreamNoDelay: Bool?
     public init() {}
 }
 
@@ -73,6 +76,9 @@ final class RelayPair {
     private var midFrame: NinePWire.Direction?
     private var finished = false
     private(set) var readsHeld = 0
+    private var flushTimer: Scheduled<Void>?
+    /// Bytes held by `events` (frames and garbage), to bound coalescing.
+    var eventBytes = 0
     private let finishedPromise: EventLoopPromise<Void>
     /// Succeeds once the connection has reported `.closed`.
     var finishedFuture: EventLoopFuture<Void> { finishedPromise.futureResult }
@@ -173,7 +179,7 @@ final class RelayPair {
 
     func readComplete(from side: ProxySide) {
         handler(side == .client ? .upstream : .client)?.flush()
-        flushEvents()
+        eventsReady()
     }
 
     /// Orderly EOF from `side`: finish that direction, then shut the other side's output once what was
@@ -262,11 +268,31 @@ final class RelayPair {
         finishedPromise.succeed(())
     }
 
+    /// Delivers pending events now.
     func flushEvents() {
+        flushTimer?.cancel()
+        flushTimer = nil
+        eventBytes = 0
         guard !events.isEmpty else { return }
         let batch = events
         events = []
         sink(batch)
+    }
+
+    /// Delivers pending events soon: at once when many are waiting, else within
+    /// `options.eventCoalescing` (so a bulk transfer wakes the consumer a few hundred times a second, not
+    /// once per socket read). Event times are taken when bytes arrive, so this delays nothing but delivery.
+    func eventsReady() {
+        guard !events.isEmpty else { return }
+        if events.count >= 1024 || eventBytes >= (8 << 20) || options.eventCoalescing <= .zero {
+            flushEvents()
+            return
+        }
+        guard flushTimer == nil else { return }
+        flushTimer = eventLoop.assumeIsolated().scheduleTask(in: options.eventCoalescing) {
+            self.flushTimer = nil
+            self.flushEvents()
+        }
     }
 
     static func classify(_ error: any Error, side: ProxySide) -> ProxyCloseReason {
@@ -289,7 +315,15 @@ final class RelayPair {
         s.bufferedToUpstream = RelayPair.buffered(upstream)
         s.pendingClientTags = pending.count
         s.dialect = dialect ?? offeredDialect
+        s.clientNoDelay = RelayPair.noDelay(client)
+        s.upstreamNoDelay = RelayPair.noDelay(upstream)
         return s
+    }
+
+    private static func noDelay(_ h: RelaySideHandler?) -> Bool? {
+        guard let ch = h?.channel, let local = ch.localAddress, local.protocol == .inet || local.protocol == .inet6,
+              let opts = ch.syncOptions, let v = try? opts.getOption(.tcpOption(.tcp_nodelay)) else { return nil }
+        return v != 0
     }
 
     private static func buffered(_ h: RelaySideHandler?) -> Int {

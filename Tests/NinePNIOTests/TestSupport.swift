@@ -85,7 +85,7 @@ final class EmbeddedRelay {
         pair = RelayPair(conn: NinePWire.ConnectionID(7), eventLoop: loop,
                          clientAddress: .tcp(host: "127.0.0.1", port: 40000),
                          upstreamAddress: .tcp(host: "127.0.0.1", port: 564),
-                         options: NinePProxy.Options(reportFrames: reportFrames), sink: events.sink,
+                         options: NinePProxy.Options(reportFrames: reportFrames, eventCoalescing: .zero), sink: events.sink,
                          onFinished: { _ in })
         try client.pipeline.syncOperations.addHandler(pair.makeHandler(.client))
         try client.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()

@@ -1,0 +1,90 @@
+import Foundation
+import NinePCapture
+import NinePWire
+import Testing
+@testable import NinePNIO
+
+@Suite(.timeLimit(.minutes(2))) struct CaptureFileSinkTests {
+    func tempPath(_ name: String) -> String {
+        NSTemporaryDirectory() + "nio-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    @Test func appendsReachTheFileOnFlushInOrder() throws {
+        let path = tempPath("sink")
+        let sink = try CaptureFileSink(path: path)
+        var expected: [UInt8] = []
+        for i in 0..<100 {
+            let chunk = [UInt8](repeating: UInt8(i), count: i * 37 + 1)
+            sink.append(chunk)
+            expected += chunk
+        }
+        try sink.flush()
+        #expect(sink.bytesWritten == expected.count)
+        #expect(FileManager.default.contents(atPath: path).map(Array.init) == expected)
+        try sink.close()
+        sink.append([1, 2, 3])   // ignored after close
+        try sink.flush()
+        #expect(FileManager.default.contents(atPath: path).map(Array.init) == expected)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    @Test func bufferedBytesAreWrittenWithoutAnExplicitFlush() async throws {
+        let path = tempPath("timer")
+        let sink = try CaptureFileSink(path: path, flushEvery: .milliseconds(100))
+        sink.append(Array("periodic".utf8))
+        let deadline = Date().addingTimeInterval(30)
+        while sink.bytesWritten < 8 && Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(FileManager.default.contents(atPath: path).map(Array.init) == Array("periodic".utf8))
+        try sink.close()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    @Test func largeAppendsAreWrittenByTheAppender() throws {
+        let path = tempPath("big")
+        let sink = try CaptureFileSink(path: path, writeThreshold: 1000, flushEvery: .seconds(3600))
+        sink.append([UInt8](repeating: 9, count: 999))
+        #expect(sink.bytesWritten == 0)
+        sink.append([9, 9])
+        #expect(sink.bytesWritten == 1001)
+        try sink.close()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    @Test func openingAnImpossiblePathFails() {
+        #expect(throws: CaptureFileError.self) { _ = try CaptureFileSink(path: "/nonexistent-dir/x.pcapng") }
+    }
+
+    @Test func recordedProxyEventsReadBackAsTheSameConversation() throws {
+        let path = tempPath("rec") + ".pcapng"
+        let sink = try CaptureFileSink(path: path)
+        let recorder = CaptureRecorder(file: sink)
+        let c = NinePWire.ConnectionID(3)
+        let t0: Int64 = 1_700_000_000_000_000_000
+        let big = F.rread(2, Array(repeating: 0xCD, count: 100_000))
+        recorder.record([
+            .opened(conn: c, client: .tcp(host: "127.0.0.1", port: 40001), upstream: .tcp(host: "127.0.0.1", port: 5640), at: t0),
+            .frame(conn: c, direction: .toServer, at: t0 + 1, bytes: F.tversion(), marks: []),
+            .frame(conn: c, direction: .toClient, at: t0 + 2, bytes: F.rversion(), marks: []),
+            .frame(conn: c, direction: .toServer, at: t0 + 3, bytes: F.tread(2), marks: [.injected]),
+            .frame(conn: c, direction: .toClient, at: t0 + 4, bytes: big, marks: [.intercepted]),
+            .closed(conn: c, reason: .eof, at: t0 + 5),
+        ])
+        try sink.close()
+        let contents = try NinePCapture.CaptureFile.decode(Array(try #require(FileManager.default.contents(atPath: path))))
+        var toServer: [UInt8] = [], toClient: [UInt8] = []
+        var opened = false, closed = false
+        for e in contents.events {
+            switch e {
+            case .open: opened = true
+            case .data(_, let d, _, let bytes, _): if d == .toServer { toServer += bytes } else { toClient += bytes }
+            case .close: closed = true
+            case .gap: Issue.record("gap in a recorded capture")
+            }
+        }
+        #expect(opened && closed)
+        #expect(toServer == F.tversion() + F.tread(2))
+        #expect(toClient == F.rversion() + big)
+        #expect(contents.ninescopeFormatVersion != nil)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

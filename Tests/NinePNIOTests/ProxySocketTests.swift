@@ -1,0 +1,233 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NinePWire
+import Testing
+@testable import NinePNIO
+
+/// The proxy over real loopback sockets: byte exactness, half-close, reset, backpressure, injection and
+/// flush, unix listeners. No timing assertions: every wait is "until it happens, or a generous timeout".
+@Suite(.timeLimit(.minutes(5))) struct ProxySocketTests {
+    @Test func relayIsByteExactBothWaysWithAnyContent() async throws {
+        let echo = try await RawServer.start(echo: true)
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: echo.address, events: events)
+        let client = try await rawDial(bound)
+
+        var rng = SplitMix(seed: 99)
+        let junk = Array("not 9P at all\r\n".utf8)
+        let malformed: [UInt8] = [3, 0, 0, 0, 1, 2, 3]
+        let unknownType: [UInt8] = [10, 0, 0, 0, 0xEE, 1, 0, 0xAA, 0xBB, 0xCC]
+        let big = F.twrite(7, (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        // (An unknown type right after garbage could not be told from garbage: put it before.)
+        let stream = junk + F.tversion() + unknownType + malformed + big + F.tclunk(8, fid: 1)
+        for piece in randomPieces(stream, rng: &rng, maxPiece: 50_000) { try await client.send(piece) }
+        try await client.shutdownOutput()
+
+        #expect(await client.wait { $0.ended })
+        #expect(client.error == nil)
+        #expect(client.received == stream)
+        let upstreamSide = try #require(await echo.firstConnection())
+        #expect(upstreamSide.received == stream)
+        #expect(await events.wait { $0.contains { if case .closed = $0 { return true } else { return false } } })
+        // Echoed T-messages are garbage in the server→client direction, and random payload bytes there may
+        // look like the start of a frame: a clean EOF, possibly mid-frame in that direction.
+        #expect(events.closeReasons() == [.eof] || events.closeReasons() == [.midFrame(.toClient)])
+        // The tap saw every frame towards the server.
+        let framed = [F.tversion(), unknownType, big, F.tclunk(8, fid: 1)]
+        #expect(events.frames(.toServer).map(\.bytes).filter { framed.contains($0) }.count == framed.count)
+        #expect(!events.garbage(.toServer).isEmpty)
+        if case .opened(_, let c, let u, _)? = events.all.first {
+            #expect(c?.isTCP == true)
+            #expect(u == echo.address)
+        } else {
+            Issue.record("first event is not .opened")
+        }
+        await proxy.stop()
+        await echo.stop()
+    }
+
+    @Test func halfCloseKeepsTheOtherDirectionOpen() async throws {
+        let server = try await RawServer.start()
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: server.address, events: events)
+        let client = try await rawDial(bound)
+        try await client.send(F.tversion())
+        try await client.shutdownOutput()
+        let up = try #require(await server.firstConnection())
+        #expect(await up.wait { $0.sawEOF })
+        #expect(up.received == F.tversion())
+        // The server still talks after the client's EOF; the client still hears it.
+        try await up.send(F.rversion())
+        #expect(await client.wait { $0.received == F.rversion() })
+        #expect(!client.sawEOF)
+        try await up.shutdownOutput()
+        #expect(await client.wait { $0.ended })
+        #expect(client.error == nil)
+        #expect(await events.wait { $0.contains { if case .closed = $0 { return true } else { return false } } })
+        #expect(events.closeReasons() == [.eof])
+        await proxy.stop()
+        await server.stop()
+    }
+
+    @Test func clientResetResetsUpstream() async throws {
+        let server = try await RawServer.start()
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: server.address, events: events)
+        let client = try await rawDial(bound)
+        try await client.send(F.tversion())
+        let up = try #require(await server.firstConnection())
+        #expect(await up.wait { $0.receivedCount == F.tversion().count })
+        try await client.reset()
+        #expect(await up.wait { $0.isClosed })
+        #expect(up.error?.contains("reset") == true || up.error?.contains("ECONNRESET") == true,
+                "upstream saw: \(up.error ?? "no error")")
+        #expect(await events.wait { !$0.isEmpty && events.closeReasons() == [.reset(.client)] })
+        await proxy.stop()
+        await server.stop()
+    }
+
+    @Test func upstreamResetResetsClient() async throws {
+        let server = try await RawServer.start()
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: server.address, events: events)
+        let client = try await rawDial(bound)
+        try await client.send(F.tversion())
+        let up = try #require(await server.firstConnection())
+        #expect(await up.wait { $0.receivedCount > 0 })
+        try await up.reset()
+        #expect(await client.wait { $0.isClosed })
+        #expect(await events.wait { _ in events.closeReasons() == [.reset(.upstream)] })
+        await proxy.stop()
+        await server.stop()
+    }
+
+    @Test func dialFailureClosesTheClientAndIsReported() async throws {
+        // A port that was free a moment ago: nothing listens there.
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: .tcp(host: "127.0.0.1", port: freeTCPPort()), events: events)
+        let client = try await rawDial(bound)
+        #expect(await client.wait { $0.ended })
+        #expect(await events.wait { _ in
+            if case .dialFailed? = events.closeReasons().first { return true } else { return false }
+        })
+        await proxy.stop()
+    }
+
+    @Test func slowReaderStopsTheProxyReadingWithBoundedBuffers() async throws {
+        let server = try await RawServer.start(autoRead: false)
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: server.address, events: events,
+                                                  options: .init(reportFrames: false))
+        let client = try await rawDial(bound)
+        let chunk = [UInt8](repeating: 0x5A, count: 1 << 20)
+        let total = 96
+        let writer = Task {
+            for _ in 0..<total { try await client.send(chunk) }
+        }
+        // Wait until the proxy's intake stops growing (kernel buffers full, proxy holding reads).
+        let conn = NinePWire.ConnectionID(0)
+        var last = -1
+        var stable = 0
+        var stats: RelayStats?
+        for _ in 0..<6000 where stable < 50 {
+            try await Task.sleep(nanoseconds: 10_000_000)
+            stats = await proxy.stats(conn: conn)
+            let now = stats?.bytesFromClient ?? 0
+            stable = now == last && now > 0 ? stable + 1 : 0
+            last = now
+        }
+        let s = try #require(stats)
+        #expect(s.bytesFromClient < total * chunk.count)
+        #expect(s.readsHeld > 0)
+        #expect(s.bufferedToUpstream <= 2 << 20, "proxy buffered \(s.bufferedToUpstream) bytes")
+        // Let the reader go: every byte arrives, unchanged.
+        let up = try #require(await server.firstConnection())
+        try await up.startReading()
+        try await writer.value
+        #expect(await up.wait(timeout: 120) { $0.receivedCount == total * chunk.count })
+        #expect(up.received.allSatisfy { $0 == 0x5A })
+        await proxy.stop()
+        await server.stop()
+    }
+
+    @Test func unixListenerToTCPUpstreamReplacingAStaleSocketFile() async throws {
+        let echo = try await RawServer.start(echo: true)
+        let path = NSTemporaryDirectory() + "nio-proxy-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        makeStaleSocketFile(path)
+        #expect(FileManager.default.fileExists(atPath: path))
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: echo.address, listen: .unix(path: path), events: events)
+        #expect(bound == .unix(path: path))
+        let client = try await rawDial(.unix(path: path))
+        let stream = F.tversion() + F.tread(1)
+        try await client.send(stream)
+        #expect(await client.wait { $0.received == stream })
+        #expect(await events.wait { _ in events.frames(.toServer).count == 2 && events.frames(.toClient).count == 2 })
+        await proxy.stop()
+        #expect(!FileManager.default.fileExists(atPath: path))
+        await echo.stop()
+    }
+
+    @Test func everyTCPSocketHasNoDelay() async throws {
+        let accepted = Box<ChannelBox>()
+        let listener = try await NinePSockets.listen(.tcp(host: "127.0.0.1", port: 0)) { ch in
+            accepted.value = ChannelBox(ch)
+            return ch.eventLoop.makeSucceededVoidFuture()
+        }
+        let dialed = try await NinePSockets.dial(listener.localAddress) { $0.eventLoop.makeSucceededVoidFuture() }.get()
+        #expect(await NinePSockets.noDelay(of: dialed) == true)
+        let deadline = Date().addingTimeInterval(30)
+        while accepted.value == nil && Date() < deadline { try await Task.sleep(nanoseconds: 2_000_000) }
+        let child = try #require(accepted.value?.channel)
+        #expect(await NinePSockets.noDelay(of: child) == true)
+        try await dialed.close()
+        await listener.close()
+
+        // And the proxy's own pair.
+        let echo = try await RawServer.start(echo: true)
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: echo.address, events: events)
+        let client = try await rawDial(bound)
+        try await client.send(F.tversion())
+        #expect(await client.wait { $0.receivedCount == F.tversion().count })
+        let stats = try #require(await proxy.stats(conn: NinePWire.ConnectionID(0)))
+        #expect(stats.clientNoDelay == true)
+        #expect(stats.upstreamNoDelay == true)
+        await proxy.stop()
+        await echo.stop()
+    }
+}
+
+final class ChannelBox: @unchecked Sendable {
+    // @unchecked: immutable after init.
+    let channel: any Channel
+    init(_ c: any Channel) { channel = c }
+}
+
+/// A loopback TCP port nobody listens on (bound and released).
+func freeTCPPort() -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return UInt16(bigEndian: addr.sin_port)
+}
+
+/// Leaves a unix socket file behind: bound, then closed without unlinking.
+func makeStaleSocketFile(_ path: String) {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+        for (i, b) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
+    }
+    _ = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    close(fd)
+}
