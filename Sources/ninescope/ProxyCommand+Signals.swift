@@ -1,0 +1,70 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns SIGINT/SIGTERM (or any signals) into awaitable values: the signals are ignored at the process
+/// level and delivered through Dispatch signal sources instead, so shutdown code runs as ordinary async
+/// code (flush, close, print) rather than in a signal handler.
+final class SignalWatch: @unchecked Sendable {
+    // @unchecked: `sources` is written once in init; the rest is under `lock`.
+    private var sources: [any DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "ninescope.signals")
+    private let lock = NSLockLike()
+    private var received: [Int32] = []
+    private var waiter: CheckedContinuation<Int32, Never>?
+    private var later: (@Sendable (Int32) -> Void)?
+
+    init(_ signals: Int32...) {
+        for sig in signals {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { [weak self] in self?.deliver(sig) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    deinit {
+        for s in sources { s.cancel() }
+    }
+
+    private func deliver(_ sig: Int32) {
+        let action: (() -> Void)? = lock.withLock {
+            if let w = waiter {
+                waiter = nil
+                return { w.resume(returning: sig) }
+            }
+            if let later { return { later(sig) } }
+            received.append(sig)
+            return nil
+        }
+        action?()
+    }
+
+    /// Waits for the first signal (returns at once if one already came).
+    func next() async -> Int32 {
+        await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
+            let ready: Int32? = lock.withLock {
+                if !received.isEmpty { return received.removeFirst() }
+                waiter = c
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
+
+    /// Calls `body` (on a private queue) for every signal from now on.
+    func onAnother(_ body: @escaping @Sendable (Int32) -> Void) {
+        lock.withLock { later = body }
+    }
+
+    static func name(_ sig: Int32) -> String {
+        switch sig {
+        case SIGINT: return "SIGINT"
+        case SIGTERM: return "SIGTERM"
+        case SIGHUP: return "SIGHUP"
+        default: return "signal \(sig)"
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import NinePCapture
+import NinePNIO
+import NinePSession
+import NinePWire
+import InspectorCore
+
+/// The headless consumer of a proxy's events: records each batch into the capture, feeds the events to
+/// one SessionTracker (shared by all connections, so connection ids and message indexes are global) and
+/// prints TraceLine lines.
+///
+/// `consume` is the proxy's sink: it runs on NIO event loop threads, after the batch's bytes were already
+/// passed on. Doing the work there (under one lock) rather than in a separate task keeps latency low (no
+/// thread hop) and gives natural backpressure: a proxy that cannot print fast enough reads more slowly
+/// instead of queueing events without bound.
+final class ProxyTrace: @unchecked Sendable {
+    // @unchecked: all mutable state is accessed under `lock`.
+    private let lock = NSLockLike()
+    private var tracker = SessionTracker(configuration: .init(retainFrames: false))
+    private let format: TraceLine
+    private let out: LineOutput
+    private let recorder: CaptureRecorder?
+    private var connectionsOpened = 0
+    private var garbageRuns = 0
+    private var closeReasons: [String: Int] = [:]
+
+    init(style: TraceLine.Style, output: LineOutput, recorder: CaptureRecorder?) {
+        self.format = TraceLine(style: style)
+        self.out = output
+        self.recorder = recorder
+    }
+
+    func consume(_ batch: [ProxyEvent]) {
+        recorder?.record(batch)
+        lock.withLock {
+            for event in batch { handle(event) }
+        }
+    }
+
+    private func handle(_ event: ProxyEvent) {
+        let output = tracker.handle(event.sessionEvent)
+        switch event {
+        case let .opened(conn, client, upstream, at):
+            connectionsOpened += 1
+            let info = ConnectionInfo(client: client?.colonForm ?? "?", upstream: upstream.colonForm)
+            out.write(format.opened(conn: conn, at: at, info: info))
+            write(output)
+        case let .closed(conn, reason, at):
+            // Unanswered requests and leaked fids first, then the close with the proxy's own reason.
+            write(output)
+            out.write(format.closed(conn: conn, at: at, reason: Self.displayReason(reason)))
+            closeReasons[Self.summaryKey(reason), default: 0] += 1
+            if case .dialFailed(let why) = reason {
+                printError("ninescope: \(conn): upstream dial failed: \(why)")
+            }
+        case .garbage:
+            garbageRuns += 1
+            write(output)
+        case .frame:
+            write(output)
+        }
+    }
+
+    private func write(_ output: TrackerOutput) {
+        if let m = output.message { out.write(format.line(for: m)) }
+        for a in output.anomalies { out.write(format.line(for: a)) }
+    }
+
+    /// The tracker's close reasons are coarse (eof/reset/error); the trace shows the proxy's, which say
+    /// which side reset and whether a stream ended inside a frame.
+    static func displayReason(_ reason: ProxyCloseReason) -> CloseReason {
+        switch reason {
+        case .eof: return .eof
+        default: return .error(reason.description)
+        }
+    }
+
+    private static func summaryKey(_ reason: ProxyCloseReason) -> String {
+        switch reason {
+        case .eof: return "eof"
+        case .midFrame: return "mid-frame"
+        case .reset: return "reset"
+        case .error: return "error"
+        case .dialFailed: return "dial failed"
+        case .stopped: return "stopped"
+        }
+    }
+
+    /// `3 connections (1 eof, 2 stopped), 1234 messages (2 malformed, 1 garbage run), 2 anomalies`.
+    func summary() -> String {
+        lock.withLock {
+            var s = Self.count(connectionsOpened, "connection")
+            if !closeReasons.isEmpty {
+                s += " (" + closeReasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+                    .joined(separator: ", ") + ")"
+            }
+            let conns = tracker.connections
+            let malformed = conns.reduce(0) { $0 + $1.malformedCount }
+            let messages = tracker.messageCount - garbageRuns
+            s += ", " + Self.count(messages, "message")
+            var extra: [String] = []
+            if malformed > 0 { extra.append("\(malformed) malformed") }
+            if garbageRuns > 0 { extra.append(Self.count(garbageRuns, "garbage run")) }
+            if !extra.isEmpty { s += " (" + extra.joined(separator: ", ") + ")" }
+            s += ", " + Self.count(tracker.anomalies.count, "anomaly", plural: "anomalies")
+            return s
+        }
+    }
+
+    static func count(_ n: Int, _ noun: String, plural: String? = nil) -> String {
+        "\(n) " + (n == 1 ? noun : plural ?? noun + "s")
+    }
+
+    static func bytes(_ n: Int) -> String {
+        if n < 10_000 { return "\(n) bytes" }
+        if n < 10_000_000 { return "\(n / 1000) kB" }
+        return "\(n / 1_000_000) MB"
+    }
+}
