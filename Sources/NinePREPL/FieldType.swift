@@ -14,6 +14,8 @@ public enum FieldType: String, Hashable, Sendable, CaseIterable {
     case strings
     /// Classic open mode (`mode[1]`): `read|write|rdwr|exec` plus `trunc`, `rclose`, `rexec`, `append`.
     case openMode
+    /// A POSIX st_mode (.L: Tlcreate, Tmkdir, Tmknod, Tsetattr, Rgetattr), shown in octal.
+    case posixMode
     /// Plan 9 permission word (`perm[4]`, stat `mode`): `dir|append|…|0755`.
     case dirMode
     /// 9P2000.L open flags: `rdonly|wronly|rdwr|noaccess` plus `create`, `excl`, `trunc`, ….
@@ -49,6 +51,7 @@ public enum FieldType: String, Hashable, Sendable, CaseIterable {
         case .qids: return "comma-separated qids TYPE:VERSION:PATH"
         case .strings: return "comma-separated names"
         case .openMode: return "an open mode (read, write, rdwr, exec, |trunc, |rclose, or a number)"
+        case .posixMode: return "a mode (octal like 0644 or 0100644)"
         case .dirMode: return "a permission (octal like 0755, |dir, |append, … or a number)"
         case .lopenFlags: return "open flags (rdonly, wronly, rdwr, |create, |excl, |trunc, … or a number)"
         case .getattrMask: return "a getattr mask (basic, all, mode|size|…, or a number)"
@@ -68,7 +71,7 @@ public enum FieldType: String, Hashable, Sendable, CaseIterable {
         switch self {
         case .u8, .openMode, .lockType, .lockStatus: return 8
         case .u16, .tag: return 16
-        case .u32, .fid, .dirMode, .lopenFlags, .setattrValid, .lockFlags, .errno, .xattrFlags, .unlinkFlags: return 32
+        case .u32, .posixMode, .fid, .dirMode, .lopenFlags, .setattrValid, .lockFlags, .errno, .xattrFlags, .unlinkFlags: return 32
         case .u64, .getattrMask: return 64
         default: return nil
         }

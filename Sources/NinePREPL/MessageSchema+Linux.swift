@@ -27,7 +27,7 @@ extension MessageSchema {
         MessageSchema(.tlcreate, [
             FieldSpec("fid", .fid, aliases: ["dfid"]), FieldSpec("name", .string, default: .empty),
             FieldSpec("flags", .lopenFlags, default: .u(0o102), note: "default rdwr|create"),
-            FieldSpec("mode", .u32, default: .u(0o644)), zeroGid,
+            FieldSpec("mode", .posixMode, default: .u(0o644)), zeroGid,
         ], build: { f, _ in .tlcreate(Tlcreate(fid: f.fid("fid"), name: f.string("name"), flags: LOpenFlags(rawValue: f.u32("flags")),
                                                mode: f.u32("mode"), gid: f.u32("gid"))) },
            read: { if case .tlcreate(let m) = $0 { [.fid(m.fid), .s(m.name), .u(m.flags.rawValue), .u(m.mode), .u(m.gid)] } else { nil } }),
@@ -41,7 +41,7 @@ extension MessageSchema {
         qidOnly(.rsymlink) { if case .rsymlink(let m) = $0 { m.qid } else { nil } },
         MessageSchema(.tmknod, [
             FieldSpec("dfid", .fid), FieldSpec("name", .string, default: .empty),
-            FieldSpec("mode", .u32, default: .u(0o10644), note: "st_mode incl. S_IF* type bits; default a fifo 010644"),
+            FieldSpec("mode", .posixMode, default: .u(0o10644), note: "st_mode incl. S_IF* type bits; default a fifo 010644"),
             FieldSpec("major", .u32, default: .zero), FieldSpec("minor", .u32, default: .zero), zeroGid,
         ], build: { f, _ in .tmknod(Tmknod(dfid: f.fid("dfid"), name: f.string("name"), mode: f.u32("mode"),
                                            major: f.u32("major"), minor: f.u32("minor"), gid: f.u32("gid"))) },
@@ -63,7 +63,7 @@ extension MessageSchema {
         ], build: { f, _ in .tgetattr(Tgetattr(fid: f.fid("fid"), requestMask: GetattrMask(rawValue: f.u64("request_mask")))) },
            read: { if case .tgetattr(let m) = $0 { [.fid(m.fid), .u(m.requestMask.rawValue)] } else { nil } }),
         MessageSchema(.rgetattr, [
-            FieldSpec("valid", .getattrMask), FieldSpec("qid", .qid), FieldSpec("mode", .u32), FieldSpec("uid", .u32),
+            FieldSpec("valid", .getattrMask), FieldSpec("qid", .qid), FieldSpec("mode", .posixMode), FieldSpec("uid", .u32),
             FieldSpec("gid", .u32), FieldSpec("nlink", .u64), FieldSpec("rdev", .u64), FieldSpec("size", .u64),
             FieldSpec("blksize", .u64), FieldSpec("blocks", .u64),
             FieldSpec("atime_sec", .u64, aliases: ["atimeSec"]), FieldSpec("atime_nsec", .u64, aliases: ["atimeNsec"]),
@@ -78,7 +78,7 @@ extension MessageSchema {
         } else { nil } }),
         MessageSchema(.tsetattr, [
             FieldSpec("fid", .fid), FieldSpec("valid", .setattrValid, default: .zero, note: "friendly form: from the fields given"),
-            FieldSpec("mode", .u32, default: .zero), FieldSpec("uid", .u32, default: .zero), FieldSpec("gid", .u32, default: .zero),
+            FieldSpec("mode", .posixMode, default: .zero), FieldSpec("uid", .u32, default: .zero), FieldSpec("gid", .u32, default: .zero),
             FieldSpec("size", .u64, default: .zero),
             FieldSpec("atime_sec", .u64, aliases: ["atimeSec"], default: .zero), FieldSpec("atime_nsec", .u64, aliases: ["atimeNsec"], default: .zero),
             FieldSpec("mtime_sec", .u64, aliases: ["mtimeSec"], default: .zero), FieldSpec("mtime_nsec", .u64, aliases: ["mtimeNsec"], default: .zero),
@@ -143,7 +143,7 @@ extension MessageSchema {
                       read: { if case .tlink(let m) = $0 { [.fid(m.dfid), .fid(m.fid), .s(m.name)] } else { nil } }),
         empty(.rlink, .rlink),
         MessageSchema(.tmkdir, [FieldSpec("dfid", .fid), FieldSpec("name", .string, default: .empty),
-                                FieldSpec("mode", .u32, default: .u(0o755)), zeroGid],
+                                FieldSpec("mode", .posixMode, default: .u(0o755)), zeroGid],
                       build: { f, _ in .tmkdir(Tmkdir(dfid: f.fid("dfid"), name: f.string("name"), mode: f.u32("mode"), gid: f.u32("gid"))) },
                       read: { if case .tmkdir(let m) = $0 { [.fid(m.dfid), .s(m.name), .u(m.mode), .u(m.gid)] } else { nil } }),
         qidOnly(.rmkdir) { if case .rmkdir(let m) = $0 { m.qid } else { nil } },

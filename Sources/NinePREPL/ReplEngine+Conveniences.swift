@@ -153,7 +153,9 @@ extension ReplEngine {
     func ls(_ path: String) async -> CommandOutcome {
         await convenience { () async throws(ConvenienceError) in
             let entries = try await listDirectory(path, quiet: false)
-            for (name, isDir) in entries { emit(.info, "   " + P9String(name).escaped + (isDir ? "/" : "")) }
+            for (name, isDir) in entries where name != "." && name != ".." {
+                emit(.info, "   " + P9String(name).escaped + (isDir ? "/" : ""))
+            }
         }
     }
 

@@ -219,7 +219,7 @@ extension ReplEngine {
         return rows.map { row in
             "   " + row.enumerated().map { i, cell in
                 i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count + 2)
-            }.joined()
+            }.joined().trimmingSuffix(" ")
         }
     }
 }

@@ -23,6 +23,9 @@ public struct CapturedMessage: Hashable, Sendable {
 /// flight together in the capture have no such edge and are sent concurrently. Only the nearest
 /// predecessors are kept (an edge implied by another one is dropped). A Tflush is sent after its target
 /// was sent. Captured order is kept among requests that become sendable at the same moment.
+/// Across connections (unless switched off) B also waits for requests of other connections answered
+/// before B was sent, so a file one client made is there when another reads it; connections that ran
+/// at the same time keep running at the same time.
 public struct ReplayPlan: Hashable, Sendable {
     public struct Step: Hashable, Sendable, Identifiable {
         /// Index in `steps`.
@@ -46,11 +49,17 @@ public struct ReplayPlan: Hashable, Sendable {
     public var notes: [String]
 
     /// Plans a replay of `messages` (in capture order), restricted to `only` connections when given.
-    public static func make(_ messages: [CapturedMessage], only: Set<UInt32>? = nil) -> ReplayPlan {
+    /// With `orderAcrossConnections`, a request also waits for requests of other connections whose
+    /// replies came before it was sent in the capture (connections that really overlapped still do).
+    public static func make(_ messages: [CapturedMessage], only: Set<UInt32>? = nil,
+                            orderAcrossConnections: Bool = true) -> ReplayPlan {
         var steps: [Step] = []
         var connections: [UInt32] = []
         var notes: [String] = []
         var perConn: [UInt32: ConnPlanner] = [:]
+        // Per connection: completed steps no later completed step (of any connection) waited for.
+        var crossFrontier: [UInt32: Set<Int>] = [:]
+        var allGiven: [Int: Set<Int>] = [:]
         let selected = messages.filter { only?.contains($0.connection) ?? true }
         // Lineages are computed over the whole capture first (fid numbers linked by any request).
         var lineages: [UInt32: Lineage] = [:]
@@ -66,7 +75,13 @@ public struct ReplayPlan: Hashable, Sendable {
             if m.isRequest {
                 let id = steps.count
                 let groups = lineage.groups(of: m.fcall.message)
-                let (afterReplies, afterSent) = planner.issue(id, m.fcall, groups: groups)
+                var (afterReplies, afterSent) = planner.issue(id, m.fcall, groups: groups)
+                if orderAcrossConnections && m.fcall.message.type != .tflush {
+                    var cross: Set<Int> = []
+                    for (c, set) in crossFrontier where c != m.connection { cross.formUnion(set) }
+                    afterReplies = Array(Set(afterReplies).union(cross)).sorted()
+                }
+                allGiven[id] = Set(afterReplies)
                 if m.fcall.message.type == .tflush, afterSent.isEmpty {
                     notes.append("connection \(m.connection): \(m.fcall.canonicalLine) flushes a tag with nothing pending")
                 }
@@ -76,6 +91,9 @@ public struct ReplayPlan: Hashable, Sendable {
                 steps[id].capturedReply = m.fcall
                 planner.completed(id, groups: lineage.groups(of: steps[id].request.message),
                                   isVersion: steps[id].request.message.type == .tversion)
+                let covered = allGiven[id] ?? []
+                for c in crossFrontier.keys { crossFrontier[c]!.subtract(covered) }
+                crossFrontier[m.connection, default: []].insert(id)
             } else {
                 notes.append("connection \(m.connection): \(m.fcall.canonicalLine) answers no pending request")
             }

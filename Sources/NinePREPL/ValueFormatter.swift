@@ -10,6 +10,7 @@ public enum ValueFormatter {
             switch type {
             case .fid: return Fid(UInt32(truncatingIfNeeded: n)).description
             case .tag: return Tag(UInt16(truncatingIfNeeded: n)).description
+            case .posixMode: return "0" + String(n, radix: 8)
             case .errno:
                 let e = Errno(UInt32(truncatingIfNeeded: n))
                 return e.name.map { "\($0) (\(n))" } ?? String(n)

@@ -92,3 +92,20 @@ private let session: [CapturedMessage] = [
     #expect(plan.steps.map(\.request) == [Fcall(tag: 0, .tclunk(Tclunk(fid: 1)))])
     #expect(plan.notes.contains { $0.contains("answers no pending request") })
 }
+
+@Test func laterConnectionsWaitForEarlierOnesUnlessTheyOverlapped() {
+    let msgs: [CapturedMessage] = [
+        m(0, 0, .tmkdir(Tmkdir(dfid: 0, name: "d", mode: 0o755, gid: 0)), conn: 1),
+        m(1, 0, .rmkdir(Rmkdir(qid: Qid(type: .dir, path: 9))), conn: 1),
+        m(2, 0, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["d"])), conn: 2),
+        m(3, 0, .tclunk(Tclunk(fid: 0)), conn: 1),
+        m(4, 0, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 9)])), conn: 2),
+        m(5, 0, .rclunk, conn: 1),
+    ]
+    let ordered = ReplayPlan.make(msgs)
+    // The walk on connection 2 waits for the mkdir of connection 1; the clunk, sent while the walk
+    // was in flight, waits only for its own connection's mkdir.
+    #expect(ordered.steps.map(\.afterReplies) == [[], [0], [0]])
+    let free = ReplayPlan.make(msgs, orderAcrossConnections: false)
+    #expect(free.steps.map(\.afterReplies) == [[], [], [0]])
+}

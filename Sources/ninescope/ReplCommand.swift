@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import NinePWire
+import NinePNIO
+import NinePREPL
+import TUICore
+import TerminalIO
+
+/// `ninescope repl ADDR [--script FILE] [--dialect D] [--msize N] [--history FILE]`: hand-crafted requests.
+struct ReplCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl",
+        abstract: "Send hand-crafted 9P requests to a server and see every reply.",
+        discussion: """
+        Friendly forms (walk 0 1 usr bin, lopen 1 rdwr|create, write 1 0 hello), raw forms naming every \
+        field (Twalk fid=0 newfid=1 wname=usr,bin tag=5), raw bytes (hex …), conveniences (ls, cat, \
+        stat PATH, put LOCAL REMOTE), expect lines (expect Rlerror ENOENT), fids, pending, set datalimit N, \
+        reconnect. A trailing & sends without waiting; a leading - lets a script go on after an error. \
+        Type help inside the REPL for every command and help Tname for a message's fields.
+
+        With --script, or with standard input not a terminal, lines run as a script: the exit status is \
+        0 when everything passed, 1 at the first failed expect, failed command or unexpected error reply \
+        (one not followed by an expect line and not marked with -), 2 at a line that does not parse.
+
+        Examples:
+          ninescope repl 127.0.0.1:5640
+          ninescope repl unix!/tmp/9p.sock --script examples/basic.9p
+          echo 'version' | ninescope repl tcp!localhost!564 --dialect 9P2000.u
+        """
+    )
+
+    @Argument(help: "The server: HOST:PORT, tcp!HOST!PORT, [V6]:PORT, unix!/path or unix:/path.") var address: String
+    @Option(help: "Run the lines of FILE as a script and exit with its status.") var script: String?
+    @Option(help: "Dialect proposed by version and assumed until one is negotiated (9P2000, 9P2000.u, 9P2000.L).")
+    var dialect = "9P2000.L"
+    @Option(help: "msize proposed by version.") var msize: UInt32 = 131_096
+    @Option(help: "History file (default ~/.ninescope_history).") var history: String?
+    @Flag(help: "Do not read or write a history file.") var noHistory = false
+    @Option(help: "Seconds to wait for a reply before giving up on it (0: forever).") var timeout: Double = 30
+    @Option(help: "Payload bytes shown on data lines (set datalimit N changes it).") var datalimit = 256
+
+    func run() async throws {
+        guard let dialect = Dialect.allCases.first(where: { $0.rawValue.lowercased() == self.dialect.lowercased() }) else {
+            throw ValidationError("unknown dialect '\(self.dialect)': use 9P2000, 9P2000.u or 9P2000.L")
+        }
+        let addr: Address
+        do { addr = try Address(parsing: address) } catch { throw ValidationError(error.description) }
+        let interactive = script == nil && isatty(0) != 0
+        let out = LineOutput(lineBuffered: true)
+        let env = ReplEngine.Environment(
+            connect: { try await NIOReplTransport.connect(addr) },
+            now: { WallClock.nowNanos() },
+            sleep: { ns in try? await Task.sleep(nanoseconds: UInt64(max(0, ns))) },
+            readLocalFile: { path in
+                guard let data = FileManager.default.contents(atPath: path) else { throw ReplFileError(path: path) }
+                return [UInt8](data)
+            },
+            output: { line in
+                if line.kind == .error { out.flush(); printError(line.text) } else { out.write(line.text) }
+            })
+        let config = ReplEngine.Configuration(dialect: dialect, msize: msize, dataLimit: max(0, datalimit),
+                                              replyTimeout: Int64(max(0, timeout) * 1e9))
+        let engine = ReplEngine(configuration: config, environment: env)
+        do { try await engine.connect() } catch {
+            printError("ninescope: cannot connect to \(addr): \(error)")
+            throw ExitCode(1)
+        }
+        if !interactive {
+            let name = script ?? "stdin"
+            let text: String
+            if let script {
+                guard let data = FileManager.default.contents(atPath: script) else {
+                    printError("ninescope: cannot read \(script)")
+                    throw ExitCode(2)
+                }
+                text = String(decoding: data, as: UTF8.self)
+            } else {
+                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            }
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            if lines.last == "" { lines.removeLast() }
+            let status = await engine.runScript(lines, name: name)
+            await engine.close()
+            out.flush()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
+        let historyPath = noHistory ? nil
+            : (history ?? ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.ninescope_history" })
+        out.write("connected to \(addr); help lists the commands, quit or ctrl-d leaves")
+        let reader = LineReaderThread(engine: engine, historyPath: historyPath)
+        while let line = await reader.next() {
+            let outcome = await engine.execute(line)
+            if outcome == .quit { break }
+        }
+        reader.stop()
+        await engine.close()
+        out.flush()
+    }
+}
+
+struct ReplFileError: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "cannot read \(path)" }
+}
+
+/// NinePNIO's client connection as a `NinePTransport`: every received frame goes to `incoming`.
+struct NIOReplTransport: NinePTransport {
+    let connection: NinePClientConnection
+    let incoming: AsyncStream<TransportEvent>
+
+    static func connect(_ address: Address) async throws -> NIOReplTransport {
+        let c = try await NinePClientConnection.connect(address, maxFrameSize: NineP.defaultMaxFrameSize)
+        return NIOReplTransport(connection: c)
+    }
+
+    init(connection: NinePClientConnection) {
+        self.connection = connection
+        let frames = connection.frames
+        incoming = AsyncStream { continuation in
+            let task = Task {
+                for await f in frames { continuation.yield(.frame(f.bytes)) }
+                continuation.yield(.closed(reason: nil))
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    func send(_ frame: [UInt8]) async throws { try await connection.send(frame: frame) }
+    func close() async { await connection.close() }
+}
+
+/// Runs libedit on a thread of its own, so a blocked `readLine` (and completion waiting for the
+/// engine's directory listings) never holds a cooperative thread.
+final class LineReaderThread: @unchecked Sendable {
+    private let engine: ReplEngine
+    private let historyPath: String?
+    private let lock = NSCondition()
+    private var wanted = false
+    private var stopping = false
+    private var pending: CheckedContinuation<String?, Never>?
+    private var thread: Thread?
+
+    init(engine: ReplEngine, historyPath: String?) {
+        self.engine = engine
+        self.historyPath = historyPath
+        let t = Thread { [unowned self] in self.loop() }
+        t.name = "ninescope-repl-input"
+        thread = t
+        t.start()
+    }
+
+    /// The next line, nil at end of input.
+    func next() async -> String? {
+        await withCheckedContinuation { (c: CheckedContinuation<String?, Never>) in
+            lock.lock()
+            pending = c
+            wanted = true
+            lock.signal()
+            lock.unlock()
+        }
+    }
+
+    func stop() {
+        lock.lock()
+        stopping = true
+        lock.signal()
+        lock.unlock()
+    }
+
+    private func loop() {
+        let editor = EditLineEditor(programName: "ninescope", prompt: "9p> ")
+        if let historyPath { try? editor.loadHistory(from: historyPath) }
+        let engine = self.engine
+        editor.completer = { line, cursor in
+            let box = CompletionBox()
+            let done = DispatchSemaphore(value: 0)
+            Task {
+                box.value = await engine.complete(line: line, cursor: cursor)
+                done.signal()
+            }
+            done.wait()
+            return box.value
+        }
+        while true {
+            lock.lock()
+            while !wanted && !stopping { lock.wait() }
+            if stopping { lock.unlock(); break }
+            wanted = false
+            lock.unlock()
+            let line = editor.readLine()
+            if let line, !line.allSatisfy({ $0 == " " }) {
+                editor.addHistory(line)
+                if let historyPath { try? editor.saveHistory(to: historyPath) }
+            }
+            lock.lock()
+            let c = pending
+            pending = nil
+            lock.unlock()
+            c?.resume(returning: line)
+            if line == nil { break }
+        }
+    }
+}
+
+private final class CompletionBox: @unchecked Sendable {
+    var value: [String] = []
+}

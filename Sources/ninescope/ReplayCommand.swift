@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import NinePWire
+import NinePSession
+import NinePCapture
+import NinePNIO
+import NinePREPL
+import InspectorCore
+
+/// `ninescope replay FILE --to ADDR [--conn N] [--timing original|asap] [--diff] [--ignore …]`.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Send a capture's client requests to a server again, optionally comparing the replies.",
+        discussion: """
+        Each captured connection is replayed on a new connection. Requests keep their order where it mattered: \
+        one waits for the replies that came before it in the capture on the same fid lineage; requests that \
+        were in flight together are sent together. Tags are chosen afresh (Tflush follows), readdir cookies are \
+        remapped. With --diff every reply is compared with the captured one, ignoring what naturally varies; \
+        the exit status is 1 when replies differ or a request went unanswered.
+
+        Ignore rules (default: \(IgnoreRule.defaults.map(\.rawValue).sorted().joined(separator: ","))):
+        \(IgnoreRule.allCases.map { "  " + $0.rawValue }.joined(separator: "\n"))
+        --ignore takes a comma list: names add, -name removes, default/all/none reset (--ignore default,-times,owner).
+
+        Examples:
+          ninescope replay Captures/diod-ls-cat.pcapng --to 127.0.0.1:5640 --diff
+          ninescope replay trace.pcap --port 5640 --to unix!/tmp/9p.sock --conn 1 --timing original
+        """
+    )
+
+    @Argument(help: "A pcap or pcapng capture.") var file: String
+    @Option(help: "The server to replay to.") var to: String
+    @Option(help: "Replay only this captured connection (repeatable; default all).") var conn: [UInt32] = []
+    @Option(help: "asap: send as soon as dependencies allow; original: also keep the captured timing.") var timing = "asap"
+    @Flag(help: "Compare every reply with the captured one.") var diff = false
+    @Option(help: "Ignore rules for --diff (comma list, see above).") var ignore: String?
+    @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
+    @Option(help: "Dialect of a capture that starts mid-session (9P2000, 9P2000.u, 9P2000.L).") var dialect: String?
+    @Option(help: "Give up when no reply arrives for this many seconds (0: never).") var timeout: Double = 10
+    @Flag(help: "Print every message sent and received.") var verbose = false
+
+    func run() async throws {
+        guard let timing = ReplayRunner.Timing(rawValue: timing) else {
+            throw ValidationError("--timing: use original or asap")
+        }
+        var ignoreRules = IgnoreRule.defaults
+        if let ignore {
+            do { ignoreRules = try IgnoreRule.parse(ignore) } catch { throw ValidationError("--ignore: \(error)") }
+        }
+        var forced: Dialect?
+        if let d = dialect {
+            guard let parsed = Dialect.allCases.first(where: { $0.rawValue.lowercased() == d.lowercased() }) else {
+                throw ValidationError("unknown dialect '\(d)': use 9P2000, 9P2000.u or 9P2000.L")
+            }
+            forced = parsed
+        }
+        let addr: Address
+        do { addr = try Address(parsing: to) } catch { throw ValidationError(error.description) }
+        let messages = try readCapture(forcedDialect: forced)
+        let plan = ReplayPlan.make(messages, only: conn.isEmpty ? nil : Set(conn))
+        if plan.steps.isEmpty {
+            printError("ninescope: \(file): no requests to replay")
+            throw ExitCode(1)
+        }
+        for note in plan.notes { printError("note: " + note) }
+        let out = LineOutput(lineBuffered: true)
+        let verbose = self.verbose
+        let interactiveProgress = isatty(2) != 0 && !verbose
+        let env = ReplayRunner.Environment(
+            connect: { _ in try await NIOReplTransport.connect(addr) },
+            now: { WallClock.nowNanos() },
+            sleep: { ns in try? await Task.sleep(nanoseconds: UInt64(max(0, ns))) },
+            progress: { p in
+                guard interactiveProgress, p.answered == p.total || p.answered % 100 == 0 else { return }
+                printError("\u{1B}[1A\u{1B}[2K" + "replay: \(p.sent)/\(p.total) sent, \(p.answered) answered, \(p.differences) differ")
+            },
+            trace: { line in if verbose { out.write(line) } })
+        if interactiveProgress { printError("") }
+        let options = ReplayRunner.Options(timing: timing, diff: diff, ignore: ignoreRules,
+                                           idleTimeout: Int64(max(0, timeout) * 1e9), dialect: forced ?? .l)
+        let report = await ReplayRunner(plan: plan, options: options, environment: env).run()
+        for line in report.lines() { out.write(line) }
+        out.flush()
+        if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+    }
+
+    /// The capture's decoded messages, in order (frames the proxy dropped are left out).
+    func readCapture(forcedDialect: Dialect?) throws -> [CapturedMessage] {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
+        var reader: CaptureReader
+        do { reader = try CaptureReader(bytes: [UInt8](data)) } catch {
+            throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
+        }
+        var options = ReassemblyOptions()
+        if !port.isEmpty { options.ninePPorts = Set(port) }
+        var decoder = CaptureDecoder(options: options)
+        var ingest = CaptureIngest()
+        var tracker = SessionTracker(configuration: .init(forcedDialect: forcedDialect, retainFrames: false))
+        var messages: [CapturedMessage] = []
+        func feed(_ event: SessionEvent) {
+            let output = tracker.handle(event)
+            guard let m = output.message, !m.marks.contains(.dropped), let f = m.decoded else { return }
+            messages.append(CapturedMessage(connection: m.conn.rawValue, time: m.timestamp, fcall: f))
+        }
+        while let packet = reader.next() {
+            for ce in decoder.process(packet) { for se in ingest.ingest(ce) { feed(se) } }
+        }
+        for ce in decoder.finish() { for se in ingest.ingest(ce) { feed(se) } }
+        for se in ingest.finish() { feed(se) }
+        for w in reader.warnings + decoder.warnings { printError("ninescope: \(file): \(w)") }
+        return messages
+    }
+}
