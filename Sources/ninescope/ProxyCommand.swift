@@ -72,7 +72,10 @@ struct ProxyCommand: AsyncParsableCommand {
 
         let out = LineOutput(fd: 1, lineBuffered: stdoutIsTerminal)
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder)
+        // The trace is written inline on the event loops, right after each read's bytes are passed on, so
+        // events are not held back for coalescing: lines appear at once and in arrival order.
         let proxy = NinePProxy(listen: listenAddress, upstream: upstreamAddress,
+                               options: NinePProxy.Options(eventCoalescing: .zero),
                                sink: { batch in trace.consume(batch) })
         let signals = SignalWatch(SIGINT, SIGTERM)
 
