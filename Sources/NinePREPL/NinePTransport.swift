@@ -11,12 +11,16 @@ public protocol NinePTransport: Sendable {
 }
 
 public enum TransportEvent: Sendable, Hashable {
-    /// One complete frame from the server.
-    case frame([UInt8])
+    /// One complete frame from the server, with its arrival time (ns, the engine's clock) when the
+    /// transport knows it better than the engine would (latencies then exclude the hops in between).
+    case frame([UInt8], receivedAt: Int64?)
     /// Bytes that could not be framed (an impossible size field).
     case garbage([UInt8], reason: String)
     /// The connection ended; `reason` is nil for an orderly end of stream.
     case closed(reason: String?)
+
+    /// A frame without an arrival time.
+    public static func frame(_ bytes: [UInt8]) -> TransportEvent { .frame(bytes, receivedAt: nil) }
 }
 
 /// Opens a transport (again, for `reconnect`).

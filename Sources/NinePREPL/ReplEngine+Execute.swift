@@ -115,12 +115,20 @@ extension ReplEngine {
             mailbox[tag] = nil
             if quiet { quietTags.insert(tag) }
         }
-        let out = tracker.handle(.frame(conn: conn, direction: .toServer, at: env.now(), bytes: bytes, marks: []))
-        if !quiet, let m = out.message {
-            emit(m.isMalformed ? .error : .sent, "-> " + m.canonicalLine)
-            if let f = m.decoded { payloadLines(f) }
-            for a in out.anomalies { emit(.error, "   anomaly: \(a.text)") }
+        // Print, stamp, send: the reply cannot be printed before the request, and the latency covers
+        // only the round trip.
+        if !quiet {
+            switch Result(catching: { () throws(DecodeError) -> Fcall in try Fcall.decode(bytes, dialect: dialect) }) {
+            case .success(let f):
+                emit(.sent, "-> " + f.canonicalLine)
+                payloadLines(f)
+            case .failure(let e):
+                let name = FrameHeader(bytes).map { TracedMessage.typeName($0.type) + " tag \($0.tag)" } ?? "frame"
+                emit(.error, "-> malformed \(name) (\(bytes.count) bytes): \(e)")
+            }
         }
+        let out = tracker.handle(.frame(conn: conn, direction: .toServer, at: env.now(), bytes: bytes, marks: []))
+        if !quiet { for a in out.anomalies { emit(.error, "   anomaly: \(a.text)") } }
         do {
             try await t.send(bytes)
         } catch {

@@ -136,8 +136,8 @@ public actor ReplEngine {
     func handle(_ event: TransportEvent, generation gen: Int) async {
         guard gen == generation, transport != nil else { return }
         switch event {
-        case .frame(let bytes):
-            received(bytes)
+        case .frame(let bytes, let at):
+            received(bytes, at: at ?? env.now())
         case .garbage(let bytes, let reason):
             _ = tracker.handle(.garbage(conn: conn, direction: .toClient, at: env.now(), bytes: bytes, reason: reason))
             emit(.error, "<- garbage \(bytes.count) bytes: \(reason)")
@@ -146,8 +146,8 @@ public actor ReplEngine {
         }
     }
 
-    func received(_ bytes: [UInt8]) {
-        let out = tracker.handle(.frame(conn: conn, direction: .toClient, at: env.now(), bytes: bytes, marks: []))
+    func received(_ bytes: [UInt8], at: Int64) {
+        let out = tracker.handle(.frame(conn: conn, direction: .toClient, at: at, bytes: bytes, marks: []))
         let header = FrameHeader(bytes)
         let tag = header?.tag
         let quiet = tag.map { quietTags.contains($0) } ?? false

@@ -83,7 +83,7 @@ extension ReplayRunner {
     func handle(_ event: TransportEvent, on c: UInt32) async {
         guard !finished, var conn = conns[c], conn.transport != nil else { return }
         switch event {
-        case .frame(let bytes):
+        case .frame(let bytes, _):
             activity += 1
             guard let f = try? Fcall.decode(bytes, dialect: conn.dialect) else {
                 let h = FrameHeader(bytes)

@@ -119,7 +119,7 @@ struct NIOReplTransport: NinePTransport {
         let frames = connection.frames
         incoming = AsyncStream { continuation in
             let task = Task {
-                for await f in frames { continuation.yield(.frame(f.bytes)) }
+                for await f in frames { continuation.yield(.frame(f.bytes, receivedAt: f.at)) }
                 continuation.yield(.closed(reason: nil))
                 continuation.finish()
             }
