@@ -7,6 +7,8 @@ extension Ninescope {
         ServeCommand.self,
         ProxyCommand.self,
         DemoCommand.self,
+        ReplCommand.self,
+        ReplayCommand.self,
         BenchPingCommand.self,
     ]
 }
