@@ -1,0 +1,116 @@
+import NinePSession
+import NinePWire
+
+/// One line of the detail view: text, tree depth, and which frame bytes it stands for.
+public struct DetailLine: Hashable, Sendable {
+    public var text: StyledLine
+    public var depth: Int
+    /// Which of the exchange's frames the line belongs to (index into `Detail.frames`), if any.
+    public var frame: Int?
+    /// The bytes of that frame the line covers (a field, or the whole frame for a section line).
+    public var range: Range<Int>?
+    /// A message heading (`view.cycle` jumps between them).
+    public var isSection: Bool
+
+    public init(_ text: StyledLine, depth: Int = 0, frame: Int? = nil, range: Range<Int>? = nil, isSection: Bool = false) {
+        self.text = text; self.depth = depth; self.frame = frame; self.range = range; self.isSection = isSection
+    }
+}
+
+/// Everything the detail view shows for one exchange: summary lines, then for each frame (request, reply,
+/// late reply) a heading and its decode tree.
+public struct Detail: Hashable, Sendable {
+    public var lines: [DetailLine]
+    /// The raw frames, in the order the lines refer to them.
+    public var frames: [[UInt8]]
+    /// The first line that stands for bytes (where the cursor starts).
+    public var firstFieldLine: Int? { lines.firstIndex { $0.range != nil } }
+    /// Lines that head a frame.
+    public var sectionLines: [Int] { lines.indices.filter { lines[$0].isSection } }
+}
+
+extension InspectorModel {
+    /// The detail of a store row.
+    public func detail(ofRow row: Int, time: TimeFormat) -> Detail {
+        let r = store[row]
+        var lines: [DetailLine] = []
+        var frames: [[UInt8]] = []
+        let exchange = tracker.exchange(ExchangeID(row))
+        let role = ThemeRole.list(r.displayState)
+
+        var head = StyledLine()
+        head.append("exchange x\(row)", .treeSection)
+        head.append("  c\(r.conn)  tag \(r.tag == 0xFFFF ? "NOTAG" : String(r.tag))  ", .normal)
+        head.append(exchange?.status.description ?? r.status.description, role)
+        if let l = r.latency { head.append("  latency " + DurationFormat.compact(l), .normal) }
+        if r.flags.contains(.injected) { head.append("  injected", .listInjected) }
+        lines.append(DetailLine(head))
+        if let path = store.path(r.requestPath) ?? store.path(r.replyPath) {
+            var line = StyledLine("fid path  ", .treeField)
+            line.append(path, .treeValue)
+            if let after = store.path(r.replyPath), after != path {
+                line.append(" → ", .normal)
+                line.append(after, .treeValue)
+            }
+            lines.append(DetailLine(line))
+        }
+        if let x = exchange {
+            if let target = x.flushTarget {
+                lines.append(DetailLine(StyledLine("flushes \(target)" + (x.flushOutcome.map { ": \($0)" } ?? ""), .listFlushed)))
+            }
+            if !x.flushedBy.isEmpty {
+                let ids = x.flushedBy.map(\.description).joined(separator: ", ")
+                lines.append(DetailLine(StyledLine("flush requested by \(ids)", .listFlushed)))
+            }
+            if let error = x.error {
+                lines.append(DetailLine(StyledLine("error: \(error)", .listError)))
+            }
+        }
+        for a in tracker.anomalies where a.exchange?.rawValue == row {
+            lines.append(DetailLine(StyledLine("anomaly \(a.kind): \(a.text)", .listAnomaly)))
+        }
+
+        var indices: [(String, Int)] = []
+        if r.requestIndex >= 0 { indices.append(("request", Int(r.requestIndex))) }
+        if r.replyIndex >= 0 { indices.append(("reply", Int(r.replyIndex))) }
+        if let late = exchange?.lateReplyIndex { indices.append(("late reply", late)) }
+        for (label, index) in indices {
+            guard let m = tracker.message(at: index) else { continue }
+            let frame = frames.count
+            frames.append(m.bytes)
+            var heading = StyledLine()
+            heading.append(m.direction == .toServer ? "→ " : "← ", .treeSection)
+            heading.append(m.canonicalLine, .treeSection)
+            var info = "  (\(label), \(m.bytes.count) bytes, \(time.format(m.timestamp))"
+            if let l = m.latency { info += ", +" + DurationFormat.compact(l) }
+            info += ", \(m.dialect))"
+            heading.append(info, .dim)
+            lines.append(DetailLine(heading, frame: frame, range: 0..<m.bytes.count, isSection: true))
+            guard case .frame = m.kind else { continue }
+            let tree = Fcall.fieldTree(m.bytes, dialect: m.dialect)
+            func add(_ node: FieldNode, depth: Int) {
+                var text = StyledLine(String(repeating: "  ", count: depth) + DetailFormatter.padded(node.label), .treeField)
+                text.append(" ", .normal)
+                text.append(node.display, .treeValue)
+                lines.append(DetailLine(text, depth: depth, frame: frame, range: node.range))
+                for child in node.children { add(child, depth: depth + 1) }
+            }
+            for root in tree.roots { add(root, depth: 1) }
+            if let error = tree.error {
+                lines.append(DetailLine(StyledLine("  decode error: \(error)", .listError), depth: 1, frame: frame,
+                                        range: error.offset..<max(error.offset, m.bytes.count)))
+            }
+        }
+        if indices.isEmpty {
+            lines.append(DetailLine(StyledLine("(no frames retained)", .dim)))
+        }
+        return Detail(lines: lines, frames: frames)
+    }
+}
+
+enum DetailFormatter {
+    /// Field labels padded to a common width (ASCII labels from the manuals).
+    static func padded(_ label: String) -> String {
+        label.count >= 12 ? label : label + String(repeating: " ", count: 12 - label.count)
+    }
+}

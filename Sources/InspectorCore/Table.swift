@@ -1,0 +1,69 @@
+/// A column of a `Table`: its title, preferred width and alignment. Views size flexible columns to fill
+/// the screen and cut text that does not fit.
+public struct TableColumn: Hashable, Sendable {
+    public var title: String
+    /// Preferred width in columns (the minimum for flexible columns).
+    public var width: Int
+    public var alignRight: Bool
+    /// Takes a share of the spare width.
+    public var flexible: Bool
+    public init(_ title: String, width: Int, alignRight: Bool = false, flexible: Bool = false) {
+        self.title = title; self.width = width; self.alignRight = alignRight; self.flexible = flexible
+    }
+}
+
+/// What `list.open` does on a table row.
+public enum TableAction: Hashable, Sendable {
+    /// Show the exchange list filtered by this expression.
+    case filter(FilterExpr)
+    /// Select this store row in the exchange list and open its detail.
+    case showExchange(Int)
+}
+
+/// One row: a text per column, the role it is drawn in, and what opening it does.
+public struct TableRow: Hashable, Sendable {
+    public var cells: [String]
+    public var role: ThemeRole
+    public var action: TableAction?
+    public init(_ cells: [String], role: ThemeRole = .normal, action: TableAction? = nil) {
+        self.cells = cells; self.role = role; self.action = action
+    }
+}
+
+/// A titled table built from the model for one of the inspector's table views.
+public struct Table: Hashable, Sendable {
+    public var title: String
+    public var columns: [TableColumn]
+    public var rows: [TableRow]
+    /// Shown instead of rows when there are none.
+    public var emptyText: String
+    public init(title: String, columns: [TableColumn], rows: [TableRow], emptyText: String = "nothing yet") {
+        self.title = title; self.columns = columns; self.rows = rows; self.emptyText = emptyText
+    }
+
+    /// Column widths for a total width: preferred widths (plus one space between columns), spare width
+    /// shared by flexible columns, and when too narrow, flexible columns then the last columns shrink.
+    public func widths(total: Int) -> [Int] {
+        guard !columns.isEmpty else { return [] }
+        var widths = columns.map(\.width)
+        let gaps = columns.count - 1
+        var spare = total - gaps - widths.reduce(0, +)
+        let flexible = columns.indices.filter { columns[$0].flexible }
+        if spare > 0, !flexible.isEmpty {
+            for (k, i) in flexible.enumerated() {
+                let share = spare / (flexible.count - k)
+                widths[i] += share
+                spare -= share
+            }
+        }
+        // Too narrow: shrink flexible columns down to 4, then others from the right.
+        var deficit = -spare
+        for i in flexible + columns.indices.reversed() where deficit > 0 {
+            let floor = columns[i].flexible ? min(4, widths[i]) : 0
+            let cut = min(deficit, widths[i] - floor)
+            widths[i] -= cut
+            deficit -= cut
+        }
+        return widths
+    }
+}

@@ -1,0 +1,142 @@
+import NinePSession
+import NinePWire
+
+/// The tables of the inspector's table views, built from the model.
+extension InspectorModel {
+    /// The fid table of a connection: live fids by number, then ended records, newest first. Leaked fids
+    /// and fids named by anomalies get their own roles. Opening a row filters the list to the fid.
+    public func fidTable(conn: ConnectionID) -> Table {
+        let entries = tracker.fidTable(on: conn, includingHistory: true)
+        let live = entries.filter(\.isLive).sorted { $0.fid < $1.fid }
+        let ended = entries.filter { !$0.isLive }.reversed()
+        let rows = (live + ended).map { e -> TableRow in
+            let misused = store.isMisused(conn: conn.rawValue, fid: e.fid.rawValue)
+            let role: ThemeRole
+            if e.state == .leaked {
+                role = .fidLeaked
+            } else if misused && e.isLive {
+                role = .fidMisused
+            } else if !e.isLive {
+                role = .fidEnded
+            } else {
+                role = e.isOpen ? .fidOpen : .fidLive
+            }
+            var state = e.state.description
+            if misused { state += "!" }
+            return TableRow([
+                e.fid.description, state, e.path?.description ?? "?",
+                e.qid.map(Tables.qid) ?? "", e.openMode?.description ?? "",
+                e.iounit.map(String.init) ?? "", e.createdBy?.description ?? "-", String(e.useCount),
+            ], role: role, action: .filter(.and(.term(.conn(conn.rawValue)), .term(.fid(e.fid.rawValue)))))
+        }
+        return Table(title: "fids of \(conn)", columns: [
+            TableColumn("fid", width: 6, alignRight: true), TableColumn("state", width: 9),
+            TableColumn("path", width: 16, flexible: true), TableColumn("qid", width: 14),
+            TableColumn("mode", width: 8), TableColumn("iounit", width: 6, alignRight: true),
+            TableColumn("made by", width: 7), TableColumn("uses", width: 5, alignRight: true),
+        ], rows: rows, emptyText: "no fids on \(conn) yet")
+    }
+
+    /// Statistics per message type, then per connection, then the total.
+    public func statisticsTable() -> Table {
+        func cells(_ name: String, _ b: StatBucket) -> [String] {
+            [name, String(b.count), String(b.errors), Tables.bytes(b.bytes),
+             b.p50.map(DurationFormat.compact) ?? "-", b.p90.map(DurationFormat.compact) ?? "-",
+             b.p99.map(DurationFormat.compact) ?? "-", b.max.map(DurationFormat.compact) ?? "-"]
+        }
+        var rows: [TableRow] = statistics.typesByCount.map { code, bucket in
+            let name = MessageType(rawValue: code)?.name ?? TracedMessage.typeName(code)
+            let role: ThemeRole = bucket.errors > 0 ? .listError : .normal
+            return TableRow(cells(name, bucket), role: role,
+                            action: MessageType(rawValue: code).map { .filter(.term(.messageType($0))) })
+        }
+        if !statistics.byConnection.isEmpty {
+            rows.append(TableRow(["connection", "", "", "", "", "", "", ""], role: .listHeader))
+            for (conn, bucket) in statistics.byConnection.sorted(by: { $0.key < $1.key }) {
+                rows.append(TableRow(cells("c\(conn)", bucket), role: bucket.errors > 0 ? .listError : .normal,
+                                     action: .filter(.term(.conn(conn)))))
+            }
+        }
+        if statistics.total.count > 0 {
+            rows.append(TableRow(cells("total", statistics.total), role: .listHeader))
+        }
+        return Table(title: "statistics", columns: [
+            TableColumn("type", width: 12, flexible: true), TableColumn("count", width: 8, alignRight: true),
+            TableColumn("errors", width: 6, alignRight: true), TableColumn("bytes", width: 8, alignRight: true),
+            TableColumn("p50", width: 7, alignRight: true), TableColumn("p90", width: 7, alignRight: true),
+            TableColumn("p99", width: 7, alignRight: true), TableColumn("max", width: 7, alignRight: true),
+        ], rows: rows, emptyText: "no exchanges yet")
+    }
+
+    /// Every anomaly the tracker reported, oldest first. Opening one selects its exchange.
+    public func anomalyTable(time: TimeFormat) -> Table {
+        let rows = tracker.anomalies.map { a in
+            TableRow([time.format(a.at), a.conn.description, a.kind.rawValue, a.text], role: .anomalyKind,
+                     action: a.exchange.map { .showExchange($0.rawValue) })
+        }
+        return Table(title: "anomalies", columns: [
+            TableColumn("time", width: 12), TableColumn("conn", width: 4), TableColumn("kind", width: 19),
+            TableColumn("what", width: 20, flexible: true),
+        ], rows: rows, emptyText: "no anomalies")
+    }
+
+    /// Every connection. Opening one filters the list to it.
+    public func connectionTable(time: TimeFormat) -> Table {
+        let rows = tracker.connections.map { c in
+            let version = c.negotiatedVersion ?? c.proposedVersion.map { $0 + "?" } ?? c.dialect.rawValue + "~"
+            return TableRow([
+                c.id.description, c.info?.client ?? "", c.info?.upstream ?? "", version,
+                c.msize.map(String.init) ?? "", String(c.exchangeCount), String(c.pendingCount),
+                String(c.errorCount), String(c.anomalyCount), "\(c.liveFidCount)/\(c.openFidCount)",
+                c.isOpen ? "open" : "closed " + (c.closeReason?.description ?? ""),
+            ], role: c.isOpen ? .connOpen : .connClosed, action: .filter(.term(.conn(c.id.rawValue))))
+        }
+        return Table(title: "connections", columns: [
+            TableColumn("conn", width: 4), TableColumn("client", width: 10, flexible: true),
+            TableColumn("upstream", width: 10, flexible: true), TableColumn("version", width: 9),
+            TableColumn("msize", width: 6, alignRight: true), TableColumn("xchg", width: 6, alignRight: true),
+            TableColumn("pend", width: 4, alignRight: true), TableColumn("err", width: 4, alignRight: true),
+            TableColumn("anom", width: 4, alignRight: true), TableColumn("fids", width: 7, alignRight: true),
+            TableColumn("state", width: 6, flexible: true),
+        ], rows: rows, emptyText: "no connections yet")
+    }
+}
+
+/// Small text helpers for tables.
+public enum Tables {
+    /// `0000000000000010 0 d` → compact `10 v0 d`: path in hex, version, type letters.
+    public static func qid(_ q: Qid) -> String {
+        let letters: [(QidType, Character)] = [
+            (.dir, "d"), (.append, "a"), (.excl, "l"), (.mount, "m"), (.auth, "A"), (.tmp, "t"),
+            (.symlink, "L"), (.link, "H"),
+        ]
+        let type = String(letters.filter { q.type.contains($0.0) }.map(\.1))
+        return String(q.path, radix: 16) + " v" + String(q.version) + (type.isEmpty ? "" : " " + type)
+    }
+
+    /// `512`, `12.3K`, `4.56M`, `1.20G` (powers of 1024).
+    public static func bytes(_ n: Int) -> String {
+        if n < 1024 { return String(n) }
+        let units = ["K", "M", "G", "T"]
+        var value = Double(n) / 1024
+        var i = 0
+        while value >= 1024 && i < units.count - 1 {
+            value /= 1024
+            i += 1
+        }
+        let digits = value >= 100 ? 0 : value >= 10 ? 1 : 2
+        return fixed(value, digits) + units[i]
+    }
+
+    /// `value` with `digits` decimals, rounded down (no Foundation formatting).
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = Int((value * scale).rounded(.down))
+        let whole = scaled / Int(scale)
+        guard digits > 0 else { return String(whole) }
+        var frac = String(scaled % Int(scale))
+        while frac.count < digits { frac = "0" + frac }
+        return String(whole) + "." + frac
+    }
+}

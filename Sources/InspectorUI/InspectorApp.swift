@@ -1,0 +1,232 @@
+import Foundation
+import InspectorCore
+import NinePSession
+import TUICore
+
+/// The inspector's main loop. It owns the terminal backend and uses it from one thread only (the thread
+/// that calls `run`): it takes session events from an `AsyncStream` (a live proxy or a capture being
+/// read), feeds them to the model in batches, reads keys, performs commands through the registry, and
+/// redraws with the diffing renderer. Actions that talk to the network (inject, flush, save) run as
+/// tasks; their results come back to the loop as status messages.
+public final class InspectorApp: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// Where filter and command histories are remembered between runs (nil: not remembered).
+        public var filterHistoryPath: String?
+        public var commandHistoryPath: String?
+        /// Environment used to resolve `:theme` (NO_COLOR, NINESCOPE_THEMES).
+        public var environment: [String: String]
+        /// Most events fed to the model between two looks at the keyboard.
+        public var ingestBatch: Int
+        /// How long to wait for a key when there is nothing else to do.
+        public var idleWait: Duration
+
+        public init(filterHistoryPath: String? = nil, commandHistoryPath: String? = nil,
+                    environment: [String: String] = ProcessInfo.processInfo.environment,
+                    ingestBatch: Int = 50_000, idleWait: Duration = .milliseconds(100)) {
+            self.filterHistoryPath = filterHistoryPath
+            self.commandHistoryPath = commandHistoryPath
+            self.environment = environment
+            self.ingestBatch = max(1, ingestBatch)
+            self.idleWait = idleWait
+        }
+    }
+
+    public private(set) var screen: InspectorScreen
+    public let configuration: Configuration
+    private let actions: InspectorActions?
+    private var renderer = Renderer()
+    private var grid = Grid(size: .zero)
+    private var running = false
+
+    // Crossing threads: events and action results arrive here from other tasks.
+    private let lock = NSLock()
+    private var inbox: [SessionEvent] = []
+    private var inboxHead = 0
+    private var sourceFinished = false
+    private var results: [(text: String, isError: Bool)] = []
+
+    public init(screen: InspectorScreen, actions: InspectorActions? = nil, configuration: Configuration = Configuration()) {
+        var screen = screen
+        if let path = configuration.filterHistoryPath, let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            screen.filterHistory = History(text: text)
+        }
+        if let path = configuration.commandHistoryPath, let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            screen.commandHistory = History(text: text)
+        }
+        if let actions {
+            screen.requestCompleter = { actions.completions(for: $0) }
+        }
+        self.screen = screen
+        self.actions = actions
+        self.configuration = configuration
+    }
+
+    // MARK: - Feeding (any thread)
+
+    /// Queues events for the model (thread-safe).
+    public func enqueue<S: Sequence>(_ events: S) where S.Element == SessionEvent {
+        lock.lock()
+        inbox.append(contentsOf: events)
+        lock.unlock()
+    }
+
+    /// Marks the event source as finished (thread-safe).
+    public func finishSource() {
+        lock.lock()
+        sourceFinished = true
+        lock.unlock()
+    }
+
+    /// Consumes a stream of event batches into the queue until it ends; run it in a task of its own.
+    public func consume(_ stream: AsyncStream<[SessionEvent]>) async {
+        for await batch in stream { enqueue(batch) }
+        finishSource()
+    }
+
+    private func post(_ text: String, isError: Bool) {
+        lock.lock()
+        results.append((text, isError))
+        lock.unlock()
+    }
+
+    private func takeEvents(max: Int) -> ([SessionEvent], more: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        let end = min(inbox.count, inboxHead + max)
+        let batch = Array(inbox[inboxHead..<end])
+        inboxHead = end
+        if inboxHead == inbox.count {
+            inbox.removeAll(keepingCapacity: true)
+            inboxHead = 0
+        } else if inboxHead > 1 << 16 && inboxHead * 2 > inbox.count {
+            inbox.removeSubrange(0..<inboxHead)
+            inboxHead = 0
+        }
+        return (batch, inboxHead < inbox.count)
+    }
+
+    private func takeResults() -> [(text: String, isError: Bool)] {
+        lock.lock()
+        defer { lock.unlock() }
+        let r = results
+        results.removeAll()
+        return r
+    }
+
+    // MARK: - The loop (UI thread)
+
+    /// Runs until the user quits, drawing to `backend`. Call on the thread that owns the backend.
+    public func run(backend: TerminalBackend) {
+        running = true
+        var dirty = true
+        while running {
+            let (batch, more) = takeEvents(max: configuration.ingestBatch)
+            if !batch.isEmpty {
+                screen.model.handle(batch)
+                dirty = true
+            }
+            var scanning = false
+            if !screen.model.isScanComplete {
+                screen.model.continueScan()
+                scanning = !screen.model.isScanComplete
+                dirty = true
+            }
+            for r in takeResults() {
+                screen.setMessage(r.text, isError: r.isError)
+                dirty = true
+            }
+            if dirty {
+                draw(backend)
+                dirty = false
+            }
+            let wait: Duration = more || scanning ? .zero : configuration.idleWait
+            guard let event = backend.readEvent(timeout: wait) else { continue }
+            perform(screen.handle(event), backend: backend)
+            dirty = true
+            // Drain keys already typed before redrawing (keeps key repeat smooth).
+            while running, let next = backend.readEvent(timeout: .zero) {
+                perform(screen.handle(next), backend: backend)
+            }
+        }
+    }
+
+    /// Runs `run(backend:)` on a thread of its own (the backend is made there) and returns when it ends.
+    public func runOnOwnThread(makeBackend: @escaping @Sendable () throws -> TerminalBackend) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            let thread = Thread { [self] in
+                do {
+                    let backend = try makeBackend()
+                    self.run(backend: backend)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = "ninescope-ui"
+            thread.start()
+        }
+    }
+
+    /// Stops the loop after the current iteration (from the UI thread).
+    public func stop() { running = false }
+
+    private func draw(_ backend: TerminalBackend) {
+        let size = backend.size
+        if grid.size != size { grid = Grid(size: size) }
+        let cursor = screen.render(into: &grid)
+        renderer.render(grid, to: backend, cursor: cursor)
+    }
+
+    private func perform(_ effects: [InspectorEffect], backend: TerminalBackend) {
+        for effect in effects {
+            switch effect {
+            case .quit:
+                running = false
+            case .redraw:
+                renderer.invalidate()
+            case .loadTheme(let spec):
+                do {
+                    screen.theme = try ThemeLoader.load(spec, environment: configuration.environment)
+                    screen.setMessage("theme \(screen.theme.name)")
+                } catch {
+                    screen.setMessage("\(error)", isError: true)
+                }
+            case .historyChanged:
+                saveHistories()
+            case .flush(let conn, let tag, _):
+                launch { actions, tracker in try await actions.flush(tag: tag, conn: conn, tracker: tracker) }
+            case .inject(let conn, let request):
+                launch { actions, tracker in try await actions.inject(request, conn: conn, tracker: tracker) }
+            case .save(let path):
+                launch { actions, tracker in try await actions.save(to: path, tracker: tracker) }
+            }
+        }
+    }
+
+    private func launch(_ body: @escaping @Sendable (InspectorActions, SessionTracker) async throws -> String) {
+        guard let actions else {
+            screen.setMessage("not available here", isError: true)
+            return
+        }
+        let tracker = screen.model.tracker
+        Task { [self] in
+            do {
+                let text = try await body(actions, tracker)
+                self.post(text, isError: false)
+            } catch {
+                self.post("\(error)", isError: true)
+            }
+        }
+    }
+
+    private func saveHistories() {
+        if let path = configuration.filterHistoryPath { write(screen.filterHistory.text, to: path) }
+        if let path = configuration.commandHistoryPath { write(screen.commandHistory.text, to: path) }
+    }
+
+    private func write(_ text: String, to path: String) {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        try? text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}

@@ -1,0 +1,336 @@
+import InspectorCore
+import NinePWire
+import TUICore
+
+extension InspectorScreen {
+    // MARK: - Input
+
+    /// Handles one input event; returns what the app must do.
+    public mutating func handle(_ event: InputEvent) -> [InspectorEffect] {
+        switch event {
+        case .key(let chord): return handle(key: chord)
+        case .resize: return [.redraw]
+        case .mouse(let m): return handle(mouse: m)
+        }
+    }
+
+    public mutating func handle(key: KeyChord) -> [InspectorEffect] {
+        if prompt != nil { return handlePrompt(key) }
+        message = nil
+        guard let command = registry.command(forKey: key.description) else {
+            let help = registry.keys(for: .viewHelp).first ?? "?"
+            setMessage("\(key) is not bound to anything — \(help) shows the keys", isError: true)
+            return []
+        }
+        return perform(command, argument: nil)
+    }
+
+    /// Wheel scrolls the list; a click selects a row, a double click opens it.
+    mutating func handle(mouse: MouseEvent) -> [InspectorEffect] {
+        switch mouse.action {
+        case .scrollUp: return perform(.listUp, argument: nil) + perform(.listUp, argument: nil)
+        case .scrollDown: return perform(.listDown, argument: nil) + perform(.listDown, argument: nil)
+        case .click, .doubleClick:
+            guard case .list = stack.last ?? .list else { return [] }
+            // Row 0 is the title bar, row 1 the column headings.
+            let position = model.cursor.top + mouse.position.y - 2
+            guard mouse.position.y >= 2, position < model.cursor.visible.upperBound else { return [] }
+            model.moveSelection(by: position - (model.cursor.selected ?? position))
+            if case .doubleClick = mouse.action { return perform(.listOpen, argument: nil) }
+            return []
+        }
+    }
+
+    // MARK: - Commands
+
+    /// Runs a command (from a key, the `:` prompt, or a test).
+    public mutating func perform(_ command: CommandName, argument: String?) -> [InspectorEffect] {
+        switch command {
+        case .listDown: moveCursor { $0.move(by: 1) } model: { $0.moveSelection(by: 1) } help: { $0 + 1 }
+        case .listUp: moveCursor { $0.move(by: -1) } model: { $0.moveSelection(by: -1) } help: { $0 - 1 }
+        case .listPageDown: moveCursor { $0.pageDown() } model: { $0.pageDown() } help: { $0 + 10 }
+        case .listPageUp: moveCursor { $0.pageUp() } model: { $0.pageUp() } help: { $0 - 10 }
+        case .listHalfPageDown: moveCursor { $0.halfPageDown() } model: { $0.halfPageDown() } help: { $0 + 5 }
+        case .listHalfPageUp: moveCursor { $0.halfPageUp() } model: { $0.halfPageUp() } help: { $0 - 5 }
+        case .listTop: moveCursor { $0.toTop() } model: { $0.toTop() } help: { _ in 0 }
+        case .listBottom: moveCursor { $0.select($0.count - 1) } model: { $0.toBottom() } help: { _ in Int.max / 2 }
+        case .listOpen: return open()
+        case .exchangeNext, .exchangePrevious:
+            model.moveSelection(by: command == .exchangeNext ? 1 : -1)
+            if case .detail = stack.last, let row = model.selectedRow {
+                stack[stack.count - 1] = .detail(DetailState(row: row, detail: model.detail(ofRow: row, time: timeFormat)))
+            }
+        case .viewHexToggle:
+            showHex.toggle()
+            setMessage(showHex ? "hex dump shown" : "hex dump hidden")
+        case .viewCycle:
+            if case .detail(var d) = stack.last {
+                d.cycleSection()
+                stack[stack.count - 1] = .detail(d)
+            }
+        case .viewFids:
+            guard let conn = model.selectedConnection else {
+                setMessage("no connection yet", isError: true)
+                return []
+            }
+            push(.table(TableState(kind: .fids(conn))))
+        case .viewStats: push(.table(TableState(kind: .statistics)))
+        case .viewAnomalies: push(.table(TableState(kind: .anomalies)))
+        case .viewConnections: push(.table(TableState(kind: .connections)))
+        case .viewHelp: push(.help(top: 0))
+        case .viewBack:
+            if stack.count > 1 {
+                stack.removeLast()
+            } else if model.view.filter != .all {
+                model.setFilter(.all)
+                setMessage("filter cleared")
+            }
+        case .viewClose:
+            if stack.count > 1 { stack.removeLast() } else { return [.quit] }
+        case .viewTheme:
+            guard let argument, !argument.isEmpty else {
+                openPrompt(.command, text: "theme ")
+                return []
+            }
+            return [.loadTheme(argument)]
+        case .exchangeFlush: return flushSelected()
+        case .exchangeInject:
+            guard let argument, !argument.isEmpty else {
+                openPrompt(.inject)
+                return []
+            }
+            return inject(argument)
+        case .captureSave:
+            guard let argument, !argument.isEmpty else {
+                openPrompt(.save, text: defaultSavePath)
+                return []
+            }
+            return [.save(path: argument)]
+        case .promptCommand: openPrompt(.command)
+        case .filterEdit:
+            guard let argument else {
+                openPrompt(.filter, text: model.view.filter == .all ? "" : model.view.filter.description)
+                return []
+            }
+            return applyFilter(argument)
+        case .filterClear:
+            model.setFilter(.all)
+            setMessage("filter cleared")
+        case .searchEdit:
+            guard let argument else {
+                openPrompt(.search, text: model.search?.description ?? "")
+                return []
+            }
+            return applySearch(argument)
+        case .searchNext, .searchPrevious:
+            guard model.search != nil else {
+                setMessage("no search yet: \(registry.keys(for: .searchEdit).first ?? ":search") to search", isError: true)
+                return []
+            }
+            popToList()
+            if !model.searchNext(forward: command == .searchNext) {
+                setMessage("no exchange matches \(model.search!)", isError: true)
+            }
+        case .appRedraw: return [.redraw]
+        case .appQuit: return [.quit]
+        default:
+            setMessage("\(command) is not available here", isError: true)
+        }
+        return []
+    }
+
+    private mutating func push(_ screen: Screen) {
+        if case .table(let new) = screen, case .table(let old) = stack.last, old.kind == new.kind { return }
+        stack.append(screen)
+    }
+
+    mutating func popToList() {
+        stack = [.list]
+    }
+
+    /// Applies a movement to whichever list has focus.
+    private mutating func moveCursor(_ cursor: (inout ListCursor) -> Void, model list: (inout InspectorModel) -> Void,
+                                     help scroll: (Int) -> Int) {
+        switch stack.last ?? .list {
+        case .list: list(&model)
+        case .detail(var d):
+            cursor(&d.cursor)
+            stack[stack.count - 1] = .detail(d)
+        case .table(var t):
+            cursor(&t.cursor)
+            stack[stack.count - 1] = .table(t)
+        case .help(let top): stack[stack.count - 1] = .help(top: max(0, scroll(top)))
+        }
+    }
+
+    private mutating func open() -> [InspectorEffect] {
+        switch stack.last ?? .list {
+        case .list:
+            guard let row = model.selectedRow else { return [] }
+            stack.append(.detail(DetailState(row: row, detail: model.detail(ofRow: row, time: timeFormat))))
+        case .table(let t):
+            let table = model.table(t.kind, time: timeFormat)
+            guard let i = t.cursor.selected, i < table.rows.count, let action = table.rows[i].action else { return [] }
+            switch action {
+            case .filter(let expr):
+                popToList()
+                model.setFilter(expr)
+                filterHistory.add(expr.description)
+                setMessage("filter: \(expr)")
+                return [.historyChanged]
+            case .showExchange(let row):
+                popToList()
+                if !model.select(row: row) {
+                    model.setFilter(.all)
+                    model.select(row: row)
+                }
+                stack.append(.detail(DetailState(row: row, detail: model.detail(ofRow: row, time: timeFormat))))
+            }
+        case .detail, .help:
+            break
+        }
+        return []
+    }
+
+    /// The row acted on: the detail view's exchange, or the list's selection.
+    var actionRow: Int? {
+        if case .detail(let d) = stack.last { return d.row }
+        return model.selectedRow
+    }
+
+    private mutating func flushSelected() -> [InspectorEffect] {
+        guard isLive else {
+            setMessage("flush needs a live session (this is a capture)", isError: true)
+            return []
+        }
+        guard let row = actionRow else { return [] }
+        let r = model.store[row]
+        guard r.status == .pending, r.hasRequest else {
+            setMessage("x\(row) is not pending: nothing to flush", isError: true)
+            return []
+        }
+        model.markFlushRequested(row: row)
+        setMessage("Tflush sent for x\(row) (tag \(r.tag) on c\(r.conn))")
+        return [.flush(conn: ConnectionID(r.conn), tag: Tag(r.tag), row: row)]
+    }
+
+    private mutating func inject(_ request: String) -> [InspectorEffect] {
+        guard isLive else {
+            setMessage("injection needs a live session (this is a capture)", isError: true)
+            return []
+        }
+        guard let conn = model.selectedConnection else {
+            setMessage("no connection to inject into", isError: true)
+            return []
+        }
+        commandHistory.add(request)
+        setMessage("injecting into \(conn): \(request)")
+        return [.inject(conn: conn, request: request), .historyChanged]
+    }
+
+    private mutating func applyFilter(_ text: String) -> [InspectorEffect] {
+        do {
+            let expr = try FilterParser.parse(text)
+            popToList()
+            model.setFilter(expr)
+            if expr != .all { filterHistory.add(text) }
+            setMessage(expr == .all ? "filter cleared" : "filter: \(expr)")
+            return [.historyChanged]
+        } catch {
+            setMessage("filter: \(error)", isError: true)
+            return []
+        }
+    }
+
+    private mutating func applySearch(_ text: String) -> [InspectorEffect] {
+        do {
+            let expr = try FilterParser.parse(text)
+            model.setSearch(expr == .all ? nil : expr)
+            guard expr != .all else { return [] }
+            filterHistory.add(text)
+            popToList()
+            if !model.searchNext(forward: true) { setMessage("no exchange matches \(expr)", isError: true) }
+            return [.historyChanged]
+        } catch {
+            setMessage("search: \(error)", isError: true)
+            return []
+        }
+    }
+
+    // MARK: - Prompt
+
+    mutating func openPrompt(_ kind: PromptKind, text: String = "") {
+        prompt = PromptState(kind: kind, text: text)
+        validatePrompt()
+    }
+
+    private mutating func handlePrompt(_ key: KeyChord) -> [InspectorEffect] {
+        guard var p = prompt else { return [] }
+        let history = p.kind == .filter || p.kind == .search ? filterHistory : commandHistory
+        let registry = self.registry
+        let completer = requestCompleter
+        let kind = p.kind
+        let outcome = p.handle(key, history: history) { text in
+            InspectorScreen.completions(for: text, kind: kind, registry: registry, requests: completer,
+                                        history: history)
+        }
+        prompt = p
+        switch outcome {
+        case .editing:
+            validatePrompt()
+            return []
+        case .cancel:
+            prompt = nil
+            return []
+        case .submit(let text):
+            prompt = nil
+            message = nil
+            return submit(text, kind: p.kind)
+        }
+    }
+
+    private mutating func validatePrompt() {
+        guard var p = prompt else { return }
+        p.error = nil
+        if p.kind == .filter || p.kind == .search {
+            do { _ = try FilterParser.parse(p.string) } catch { p.error = error }
+        }
+        prompt = p
+    }
+
+    private mutating func submit(_ text: String, kind: PromptKind) -> [InspectorEffect] {
+        switch kind {
+        case .filter: return applyFilter(text)
+        case .search: return applySearch(text)
+        case .save: return text.isEmpty ? [] : perform(.captureSave, argument: text)
+        case .inject: return text.isEmpty ? [] : inject(text)
+        case .command:
+            switch registry.resolve(text) {
+            case .none: return []
+            case .inject(let request): return inject(request)
+            case .command(let name, let argument):
+                commandHistory.add(text)
+                return perform(name, argument: argument) + [.historyChanged]
+            }
+        }
+    }
+
+    /// Tab completion: command names for the first word of `:` lines, then the request grammar's;
+    /// history for filters.
+    static func completions(for text: String, kind: PromptKind, registry: CommandRegistry,
+                            requests: (@Sendable (String) -> [String])?, history: History) -> [String] {
+        switch kind {
+        case .filter, .search:
+            return history.matching(prefix: text)
+        case .command, .inject:
+            var out: [String] = []
+            if kind == .command, !text.contains(" ") {
+                out = registry.promptWords.filter { $0.hasPrefix(text) }
+            }
+            out += requests?(text) ?? []
+            return out
+        case .save:
+            return []
+        }
+    }
+}

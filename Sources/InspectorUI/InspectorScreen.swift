@@ -1,0 +1,227 @@
+import InspectorCore
+import NinePWire
+import TUICore
+
+/// Something the screen asks the app to do (it has no I/O of its own).
+public enum InspectorEffect: Hashable, Sendable {
+    case quit
+    /// Repaint everything (the terminal may have been scribbled on).
+    case redraw
+    /// Send Tflush for `tag` on `conn` (the exchange shown in `row`).
+    case flush(conn: ConnectionID, tag: Tag, row: Int)
+    /// Inject a request, written in the REPL's grammar, into `conn`.
+    case inject(conn: ConnectionID, request: String)
+    /// Write the session to a pcapng capture.
+    case save(path: String)
+    /// Switch to the theme `--theme` would load for this NAME|PATH.
+    case loadTheme(String)
+    /// A history changed (the app may persist it).
+    case historyChanged
+}
+
+/// The whole inspector UI as a value: the model, the view stack, the prompt and status line, the theme.
+/// Keys go in (`handle`), effects come out; `render` draws into a grid. No terminal, no clock, no I/O,
+/// so every screen is testable against a `Grid`.
+public struct InspectorScreen {
+    /// One entry of the view stack (the exchange list is always at the bottom).
+    enum Screen: Hashable {
+        case list
+        case detail(DetailState)
+        case table(TableState)
+        case help(top: Int)
+    }
+
+    public var model: InspectorModel
+    public var theme: Theme
+    public let registry: CommandRegistry
+    public var timeFormat: TimeFormat
+    /// What is being inspected, for the title bar (`live: 127.0.0.1:5640 → 127.0.0.1:564`, a file name).
+    public var title: String
+    /// Whether the session is live (flush and inject need a proxy).
+    public var isLive: Bool
+    /// Show the hex dump under the decode tree.
+    public var showHex = true
+    public var filterHistory = History()
+    public var commandHistory = History()
+    /// Suggested file name for `capture.save`.
+    public var defaultSavePath = "ninescope.pcapng"
+    /// Completions for the `:` and inject prompts beyond command names (the REPL grammar's), if any.
+    public var requestCompleter: (@Sendable (String) -> [String])?
+
+    var stack: [Screen] = [.list]
+    var prompt: PromptState?
+    /// The status line's message (until the next key), and whether it reports an error.
+    public internal(set) var message: (text: String, isError: Bool)?
+
+    public init(model: InspectorModel, theme: Theme, registry: CommandRegistry = .standard,
+                timeFormat: TimeFormat = .utc, title: String = "", isLive: Bool = false) {
+        self.model = model
+        self.theme = theme
+        self.registry = registry
+        self.timeFormat = timeFormat
+        self.title = title
+        self.isLive = isLive
+    }
+
+    /// The name of the view on top (for tests and the title bar).
+    public var currentView: String {
+        switch stack.last ?? .list {
+        case .list: "exchanges"
+        case .detail(let d): "exchange x\(d.row)"
+        case .table(let t):
+            switch t.kind {
+            case .fids(let c): "fids of \(c)"
+            case .statistics: "statistics"
+            case .anomalies: "anomalies"
+            case .connections: "connections"
+            }
+        case .help: "help"
+        }
+    }
+
+    /// Whether a prompt is open, and which.
+    public var promptKind: PromptKind? { prompt?.kind }
+
+    /// Shows a message in the status line until the next key.
+    public mutating func setMessage(_ text: String, isError: Bool = false) {
+        message = (text, isError)
+    }
+
+    // MARK: - Drawing
+
+    /// Draws the screen into `grid` (its size is the terminal's); returns where the text cursor goes
+    /// (in the prompt), or nil to hide it.
+    @discardableResult
+    public mutating func render(into grid: inout Grid) -> Point? {
+        grid.clear(theme.resolved(.normal))
+        let bounds = grid.bounds
+        guard bounds.height >= 4, bounds.width >= 20 else {
+            grid.withCanvas(bounds) { c in
+                _ = c.draw("ninescope: terminal too small", role: .statusError, y: 0, theme: theme)
+            }
+            return nil
+        }
+        let (top, rest) = bounds.splitTop(1)
+        let (middle, bottom) = rest.splitBottom(2)
+        let (statusRect, promptRect) = bottom.splitTop(1)
+        grid.withCanvas(middle) { drawBody(into: &$0) }
+        grid.withCanvas(top) { drawHeader(into: &$0) }
+        grid.withCanvas(statusRect) { drawStatus(into: &$0) }
+        var cursor: Point?
+        grid.withCanvas(promptRect) { c in
+            if let prompt {
+                let x = prompt.draw(into: &c, y: 0, theme: theme)
+                cursor = Point(x: promptRect.x + min(x, c.width - 1), y: promptRect.y)
+            } else {
+                drawHints(into: &c)
+            }
+        }
+        return cursor
+    }
+
+    /// Rows of the body for a terminal height (everything but title, status and prompt lines).
+    static func bodyHeight(_ terminalHeight: Int) -> Int { max(0, terminalHeight - 3) }
+
+    private mutating func drawBody(into canvas: inout Canvas) {
+        switch stack.last ?? .list {
+        case .list:
+            model.setPageSize(ExchangeListView.pageSize(height: canvas.height))
+            ExchangeListView.draw(model, into: &canvas, theme: theme, time: timeFormat)
+        case .detail(var state):
+            if state.row < model.store.count {
+                state.refresh(model.detail(ofRow: state.row, time: timeFormat))
+            }
+            DetailView.draw(&state, into: &canvas, theme: theme, showHex: showHex)
+            stack[stack.count - 1] = .detail(state)
+        case .table(var state):
+            let table = model.table(state.kind, time: timeFormat)
+            TableView.draw(table, cursor: &state.cursor, into: &canvas, theme: theme)
+            stack[stack.count - 1] = .table(state)
+        case .help(let top):
+            let lines = HelpView.lines(registry)
+            let clamped = max(0, min(top, lines.count - canvas.height))
+            HelpView.draw(lines, top: clamped, into: &canvas, theme: theme)
+            stack[stack.count - 1] = .help(top: clamped)
+        }
+    }
+
+    private func drawHeader(into canvas: inout Canvas) {
+        canvas.fillRow(0, role: .header, theme: theme)
+        let left = " ninescope" + (title.isEmpty ? "" : " · " + title)
+        let right = currentView + " "
+        let rightWidth = right.displayWidth
+        canvas.draw(left, role: .header, y: 0, maxX: max(0, canvas.width - rightWidth - 1), theme: theme)
+        canvas.draw(right, role: .header, x: max(0, canvas.width - rightWidth), y: 0, theme: theme)
+    }
+
+    private func drawStatus(into canvas: inout Canvas) {
+        canvas.fillRow(0, role: .status, theme: theme)
+        var x = 0
+        if let message {
+            let role: ThemeRole = message.isError ? .statusError : .status
+            x = canvas.draw(" " + message.text + " ", role: role, y: 0, theme: theme)
+        } else {
+            x = canvas.draw(" " + statusText(), role: .status, y: 0, theme: theme)
+        }
+        var flags: [String] = []
+        if case .list = stack.last ?? .list {
+            if model.cursor.isFollowing { flags.append("FOLLOW") }
+        }
+        if !model.isScanComplete {
+            let percent = model.store.count == 0 ? 100 : model.view.scanned * 100 / model.store.count
+            flags.append("FILTERING \(percent)%")
+        }
+        if model.view.filter != .all { flags.append("FILTERED") }
+        var right = canvas.width
+        for flag in flags.reversed() {
+            let text = " " + flag + " "
+            right -= text.displayWidth + 1
+            guard right > x else { break }
+            canvas.draw(text, role: .statusFlag, x: right, y: 0, theme: theme)
+        }
+    }
+
+    func statusText() -> String {
+        switch stack.last ?? .list {
+        case .list:
+            let total = Self.grouped(model.store.count)
+            var text = model.view.filter == .all
+                ? "\(total) exchanges"
+                : "\(Self.grouped(model.view.count)) of \(total) · filter: \(model.view.filter)"
+            if let p = model.cursor.selected { text = "\(Self.grouped(p + 1))/" + text }
+            return text
+        case .detail(let d):
+            guard let line = d.selectedLine else { return "x\(d.row)" }
+            var text = "x\(d.row)"
+            if let range = line.range, let frame = line.frame {
+                text += " · \(frame == 0 ? "request" : frame == 1 ? "reply" : "late reply") bytes \(range.lowerBound)..<\(range.upperBound)"
+            }
+            return text + " · tab: request/reply · x: hex"
+        case .table(let t):
+            let n = t.cursor.count
+            return n == 0 ? "empty" : "\((t.cursor.selected ?? 0) + 1)/\(n) · enter: show its exchanges"
+        case .help:
+            return "help · q or esc to close"
+        }
+    }
+
+    private func drawHints(into canvas: inout Canvas) {
+        let hints = registry.keys(for: .viewHelp).first.map { "\($0) help  " } ?? ""
+        let more = [("filter", CommandName.filterEdit), ("command", .promptCommand), ("flush", .exchangeFlush),
+                    ("fids", .viewFids), ("stats", .viewStats), ("quit", .viewClose)]
+            .compactMap { name, command in registry.keys(for: command).first.map { "\($0) \(name)" } }
+            .joined(separator: "  ")
+        canvas.draw(" " + hints + more, role: .dim, y: 0, theme: theme)
+    }
+
+    /// `1234567` → `1,234,567`.
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(d)
+        }
+        return out
+    }
+}

@@ -1,0 +1,100 @@
+import InspectorCore
+import NinePWire
+import TUICore
+
+/// Which table a table view shows.
+public enum TableKind: Hashable, Sendable {
+    case fids(ConnectionID)
+    case statistics
+    case anomalies
+    case connections
+}
+
+struct TableState: Hashable {
+    var kind: TableKind
+    var cursor = ListCursor(count: 0, pageSize: 1, following: false)
+}
+
+extension InspectorModel {
+    func table(_ kind: TableKind, time: TimeFormat) -> Table {
+        switch kind {
+        case .fids(let conn): fidTable(conn: conn)
+        case .statistics: statisticsTable()
+        case .anomalies: anomalyTable(time: time)
+        case .connections: connectionTable(time: time)
+        }
+    }
+}
+
+/// A table: column headings, then rows in their roles, the selected one highlighted.
+enum TableView {
+    static func draw(_ table: Table, cursor: inout ListCursor, into canvas: inout Canvas, theme: Theme) {
+        canvas.clear(theme.resolved(.normal))
+        guard canvas.height > 0 else { return }
+        cursor.setCount(table.rows.count)
+        cursor.setPageSize(max(1, canvas.height - 1))
+        let widths = table.widths(total: canvas.width - 1)
+        canvas.fillRow(0, role: .listHeader, theme: theme)
+        canvas.draw(line(table.columns.map(\.title), table.columns, widths, role: .listHeader), x: 1, y: 0, theme: theme)
+        if table.rows.isEmpty {
+            if canvas.height > 1 { canvas.draw(table.emptyText, role: .dim, x: 1, y: 1, theme: theme) }
+            return
+        }
+        for (i, index) in cursor.visible.enumerated() {
+            let y = i + 1
+            guard y < canvas.height else { break }
+            let row = table.rows[index]
+            let selected = index == cursor.selected
+            let overlay = selected ? theme.style(.listSelected) : nil
+            canvas.fillRow(y, role: row.role, theme: theme, overlay: overlay)
+            canvas.draw(line(row.cells, table.columns, widths, role: row.role), x: 1, y: y, theme: theme, overlay: overlay)
+        }
+    }
+
+    static func line(_ cells: [String], _ columns: [TableColumn], _ widths: [Int], role: ThemeRole) -> StyledLine {
+        var out = StyledLine()
+        for (i, column) in columns.enumerated() where widths[i] > 0 {
+            let text = i < cells.count ? cells[i] : ""
+            out.append(Fit.cell(text, width: widths[i], alignRight: column.alignRight) + (i < columns.count - 1 ? " " : ""),
+                       role)
+        }
+        return out
+    }
+}
+
+/// The help screen, generated from the command registry.
+enum HelpView {
+    static func lines(_ registry: CommandRegistry) -> [StyledLine] {
+        var out: [StyledLine] = []
+        for section in registry.helpSections {
+            out.append(StyledLine(section.title, .helpSection))
+            for e in section.entries {
+                var line = StyledLine()
+                let keys = e.keys.isEmpty ? "" : e.keys.joined(separator: " ")
+                line.append("  " + Fit.cell(keys, width: 20), .helpKey)
+                line.append(" " + Fit.cell(e.usage, width: 22) + " ", .dim)
+                line.append(e.summary, .normal)
+                out.append(line)
+            }
+            out.append(StyledLine())
+        }
+        out.append(StyledLine("Filter language (/ and \\)", .helpSection))
+        for (syntax, meaning) in CommandRegistry.filterHelp {
+            var line = StyledLine("  " + Fit.cell(syntax, width: 32), .helpKey)
+            line.append(" " + meaning, .normal)
+            out.append(line)
+        }
+        out.append(StyledLine())
+        out.append(StyledLine("Prompts: enter runs, esc cancels, up/down recall history, tab completes.", .dim))
+        return out
+    }
+
+    static func draw(_ lines: [StyledLine], top: Int, into canvas: inout Canvas, theme: Theme) {
+        canvas.clear(theme.resolved(.normal))
+        for y in 0..<canvas.height {
+            let index = top + y
+            guard index < lines.count else { break }
+            canvas.draw(lines[index], x: 1, y: y, theme: theme)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import InspectorCore
+import TOMLKit
+import TUICore
+
+/// Why a theme could not be loaded.
+public struct ThemeError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var source: String
+    public var message: String
+    public init(source: String, message: String) { self.source = source; self.message = message }
+    public var description: String { "theme \(source): \(message)" }
+}
+
+extension Theme {
+    /// Parses a theme file:
+    ///
+    /// ```toml
+    /// name = "dark"
+    /// description = "light text on a dark background"
+    /// [roles]
+    /// normal = { fg = "default", bg = "default" }
+    /// header = { fg = "black", bg = "cyan", attrs = ["bold"] }
+    /// list.pending = { fg = "yellow" }          # dotted keys, or "list.pending" quoted
+    /// ```
+    /// Colours: `default`, ANSI names (`red`, `bright-red`), `color0`…`color255`, `#rrggbb`.
+    /// Attributes: bold, dim, underline, reverse, italic, blink. Unknown roles, colours, attributes or
+    /// keys are errors (typos should not pass silently); missing roles are allowed here and reported by
+    /// `missingRoles`.
+    public static func parse(toml text: String, source: String = "<theme>") throws(ThemeError) -> Theme {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ThemeError(source: source, message: "\(error.description) at line \(error.source.begin.line)")
+        } catch {
+            throw ThemeError(source: source, message: "\(error)")
+        }
+        for key in table.keys where !["name", "description", "roles"].contains(key) {
+            throw ThemeError(source: source, message: "unknown key '\(key)' (expected name, description, [roles])")
+        }
+        guard let name = table["name"]?.string else {
+            throw ThemeError(source: source, message: "missing name = \"…\"")
+        }
+        let summary = table["description"]?.string ?? ""
+        guard let roles = table["roles"]?.table else {
+            throw ThemeError(source: source, message: "missing [roles] table")
+        }
+        var styles: [ThemeRole: Style] = [:]
+        try collect(roles, prefix: "", into: &styles, source: source)
+        return Theme(name: name, summary: summary, styles: styles)
+    }
+
+    private static let styleKeys: Set<String> = ["fg", "bg", "attrs"]
+
+    /// Walks `[roles]`: a table whose keys are all style keys is a role's style; any other table is a
+    /// level of dotted role names (`list` → `list.pending`).
+    private static func collect(_ table: TOMLTable, prefix: String, into styles: inout [ThemeRole: Style],
+                                source: String) throws(ThemeError) {
+        for key in table.keys {
+            let name = prefix.isEmpty ? key : prefix + "." + key
+            guard let value = table[key]?.table else {
+                throw ThemeError(source: source, message: "role \(name) must be a table like { fg = \"red\" }")
+            }
+            let keys = Set(value.keys)
+            if let role = ThemeRole(rawValue: name), keys.isSubset(of: styleKeys) {
+                if styles[role] != nil {
+                    throw ThemeError(source: source, message: "role \(name) is set twice")
+                }
+                styles[role] = try style(value, role: name, source: source)
+            } else if !keys.isEmpty, keys.isDisjoint(with: styleKeys) {
+                try collect(value, prefix: name, into: &styles, source: source)
+            } else if ThemeRole(rawValue: name) == nil {
+                throw ThemeError(source: source, message: "unknown role '\(name)'")
+            } else {
+                let bad = keys.subtracting(styleKeys).sorted().joined(separator: ", ")
+                throw ThemeError(source: source, message: "role \(name): unknown key(s) \(bad) (use fg, bg, attrs)")
+            }
+        }
+    }
+
+    private static func style(_ t: TOMLTable, role: String, source: String) throws(ThemeError) -> Style {
+        func color(_ key: String) throws(ThemeError) -> Color {
+            guard let value = t[key] else { return .default }
+            guard let text = value.string, let c = Color(text) else {
+                throw ThemeError(source: source, message: "role \(role): bad \(key) colour \(value.debugDescription)")
+            }
+            return c
+        }
+        var attrs: Attributes = []
+        if let value = t["attrs"] {
+            guard let array = value.array else {
+                throw ThemeError(source: source, message: "role \(role): attrs must be a list like [\"bold\"]")
+            }
+            for item in array {
+                guard let name = item.string, let a = Attributes(name: name) else {
+                    throw ThemeError(source: source, message: "role \(role): unknown attribute \(item.debugDescription)")
+                }
+                attrs.insert(a)
+            }
+        }
+        return Style(fg: try color("fg"), bg: try color("bg"), attrs: attrs)
+    }
+
+    /// The theme as TOML, every role in `ThemeRole` order (used to write new themes).
+    public var toml: String {
+        var out = "name = \"\(name)\"\n"
+        if !summary.isEmpty { out += "description = \"\(summary)\"\n" }
+        out += "\n[roles]\n"
+        for role in ThemeRole.allCases {
+            let s = style(role)
+            var parts: [String] = []
+            if s.fg != .default { parts.append("fg = \"\(s.fg)\"") }
+            if s.bg != .default { parts.append("bg = \"\(s.bg)\"") }
+            if !s.attrs.isEmpty { parts.append("attrs = [" + s.attrs.names.map { "\"\($0)\"" }.joined(separator: ", ") + "]") }
+            out += "\"\(role.rawValue)\" = { \(parts.joined(separator: ", ")) }\n"
+        }
+        return out
+    }
+}
