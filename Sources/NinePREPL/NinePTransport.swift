@@ -35,6 +35,8 @@ public struct ReplOutput: Hashable, Sendable {
         case received
         /// Payloads, listings, tables, help.
         case info
+        /// Protocol oddities shown in the message flow: malformed frames, tracker anomalies, garbage.
+        case anomaly
         /// Something went wrong (parse error, failed expectation, connection lost).
         case error
     }

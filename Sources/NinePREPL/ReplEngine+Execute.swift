@@ -110,6 +110,8 @@ extension ReplEngine {
 
     func sendFrame(_ bytes: [UInt8], tag: Tag?, via t: any NinePTransport, background: Bool, quiet: Bool) async -> WaitResult? {
         let wait = !background && tag != nil
+        // `expect` looks at what answers this request (or anything arriving later), never older replies.
+        if wait && !quiet { lastReply = nil }
         if let tag, wait {
             awaiting.insert(tag)
             mailbox[tag] = nil
@@ -124,11 +126,11 @@ extension ReplEngine {
                 payloadLines(f)
             case .failure(let e):
                 let name = FrameHeader(bytes).map { TracedMessage.typeName($0.type) + " tag \($0.tag)" } ?? "frame"
-                emit(.error, "-> malformed \(name) (\(bytes.count) bytes): \(e)")
+                emit(.anomaly, "-> malformed \(name) (\(bytes.count) bytes): \(e)")
             }
         }
         let out = tracker.handle(.frame(conn: conn, direction: .toServer, at: env.now(), bytes: bytes, marks: []))
-        if !quiet { for a in out.anomalies { emit(.error, "   anomaly: \(a.text)") } }
+        if !quiet { for a in out.anomalies { emit(.anomaly, "   anomaly: \(a.text)") } }
         do {
             try await t.send(bytes)
         } catch {
@@ -142,9 +144,9 @@ extension ReplEngine {
 
     func sendHex(_ bytes: [UInt8], background: Bool) async -> CommandOutcome {
         guard let t = transport else { return fail("not connected (reconnect to dial again)") }
-        // Wait for a reply only when the header names a request type.
+        // Wait for a reply when the type code is even (a T-message, known or not).
         let header = FrameHeader(bytes)
-        let tag = header.flatMap { h in MessageType(rawValue: h.type).map { $0.isRequest ? h.tag : nil } ?? nil }
+        let tag = header.flatMap { h in h.type & 1 == 0 ? h.tag : nil }
         guard let result = await sendFrame(bytes, tag: tag, via: t, background: background || tag == nil, quiet: false) else {
             return .ok
         }

@@ -140,7 +140,7 @@ public actor ReplEngine {
             received(bytes, at: at ?? env.now())
         case .garbage(let bytes, let reason):
             _ = tracker.handle(.garbage(conn: conn, direction: .toClient, at: env.now(), bytes: bytes, reason: reason))
-            emit(.error, "<- garbage \(bytes.count) bytes: \(reason)")
+            emit(.anomaly, "<- garbage \(bytes.count) bytes: \(reason)")
         case .closed(let reason):
             await disconnect(reason: reason ?? "closed by the server", report: true)
         }
@@ -155,9 +155,9 @@ public actor ReplEngine {
         if !quiet {
             var line = "<- " + message.canonicalLine
             if let ns = message.latency { line += " (" + Self.milliseconds(ns) + ")" }
-            emit(message.isMalformed ? .error : .received, line)
+            emit(message.isMalformed ? .anomaly : .received, line)
             if let f = message.decoded { payloadLines(f) }
-            for a in out.anomalies { emit(.error, "   anomaly: \(a.text)") }
+            for a in out.anomalies { emit(.anomaly, "   anomaly: \(a.text)") }
         }
         let result: WaitResult
         if let f = message.decoded {

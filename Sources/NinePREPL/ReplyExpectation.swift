@@ -1,6 +1,7 @@
 import NinePWire
 
-/// An `expect` line: an assertion about the last reply.
+/// An `expect` line: an assertion about the last reply — the one to the last request sent without `&`,
+/// or anything that arrived after it (a background reply, an Rflush).
 ///
 /// `expect Rwalk nwqid=2`, `expect Rlerror ENOENT`, `expect Rread data='hello'`, `expect Rgetattr
 /// size=5 qid.type=file`, `expect Rreaddir names~=foo`, `expect ok` (not an error reply),
