@@ -41,7 +41,7 @@ final class ProxyTrace: @unchecked Sendable {
         switch event {
         case let .opened(conn, client, upstream, at):
             connectionsOpened += 1
-            let info = ConnectionInfo(client: client?.colonForm ?? "?", upstream: upstream.colonForm)
+            let info = ConnectionInfo(client: Self.clientName(client), upstream: upstream.colonForm)
             out.write(format.opened(conn: conn, at: at, info: info))
             write(output)
         case let .closed(conn, reason, at):
@@ -63,6 +63,15 @@ final class ProxyTrace: @unchecked Sendable {
     private func write(_ output: TrackerOutput) {
         if let m = output.message { out.write(format.line(for: m)) }
         for a in output.anomalies { out.write(format.line(for: a)) }
+    }
+
+    /// A client's address for the open line; unix-socket clients are usually unnamed.
+    static func clientName(_ address: Address?) -> String {
+        switch address {
+        case .none: return "?"
+        case .unix(let path)? where path.isEmpty: return "unix:(unnamed)"
+        case let a?: return a.colonForm
+        }
     }
 
     /// The tracker's close reasons are coarse (eof/reset/error); the trace shows the proxy's, which say

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import NinePTestSupport
+import NinePWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 3: `ninescope proxy --capture FILE` writes pcapng that `ninescope decode` and tshark read back the
+/// same way; it reaches the disk while the proxy runs and survives `kill -9`.
+@Suite(.serialized) struct ProxyCaptureTests {
+    static func captureDir() -> String { Peers.tempDir("pxcap") }
+
+    @Test func captureReadsBackLikeTheLiveTraceAndLikeTshark() throws {
+        let export = try RealTraffic.makeExport(bigSize: 300_000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let file = Self.captureDir() + "/trace.pcapng"
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--json", "--capture", file])
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/", "/sub"])
+        #expect(ls.status == 0, "diodls: \(ls.err)")
+        // msize 8192: the 300 kB file takes ~40 reads; one missing file gives an error reply.
+        let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "8192", "hello.txt", "big.bin"])
+        #expect(cat.status == 0, "diodcat: \(cat.err)")
+        let missing = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "no-such-file"])
+        #expect(missing.status != 0)
+        #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains("\"event\":\"close\"") }.count == 3 })
+        let stop = proxy.stop(signal: SIGINT)
+        #expect(stop.exited && stop.status == 0)
+        #expect(proxy.stderr.contains("capture \(file)"), "\(proxy.stderr)")
+
+        let live = try RealTraffic.jsonLines(proxy.stdout).filter { $0.pxEvent == "message" }
+        let (objects, result) = try ProxyTool.decodeJSON(file)
+        #expect(result.status == 0, "decode: \(result.err)")
+        #expect(!result.err.contains("ends mid-record"), "a cleanly stopped capture is complete: \(result.err)")
+        let decoded = objects.filter { $0.pxEvent == "message" }
+        #expect(decoded.count > 60, "only \(decoded.count) messages")
+        // Same messages, connections, directions and timestamps as the live trace.
+        #expect(decoded.count == live.count)
+        for (i, (d, l)) in zip(decoded, live).enumerated() {
+            #expect(d.pxConn == l.pxConn && d.pxTypecode == l.pxTypecode && (d["tag"] as? Int) == (l["tag"] as? Int),
+                    "message \(i): \(d["line"] ?? "") vs live \(l["line"] ?? "")")
+            #expect((d["direction"] as? String) == (l["direction"] as? String))
+            #expect((d["t_ns"] as? Int) == (l["t_ns"] as? Int), "message \(i) time")
+        }
+        #expect(Set(objects.filter { $0.pxEvent == "open" }.compactMap(\.pxConn)) == [0, 1, 2])
+        #expect(objects.filter { $0.pxEvent == "close" }.count == 3)
+        #expect(decoded.contains { $0.pxTypeName == "Rlerror" }, "the missing file's error reply")
+
+        // tshark's own 9P dissector agrees on every message's type, tag and fid (port 564 in our captures).
+        let theirs = try #require(try RealTraffic.tsharkMessages(file: file, port: 564), "tshark is not installed")
+        #expect(theirs.count == decoded.count, "tshark \(theirs.count) vs decode \(decoded.count)")
+        for (i, (m, t)) in zip(decoded, theirs).enumerated() {
+            #expect(m.pxTypecode == t.type, "message \(i): type \(m.pxTypecode ?? -1) vs tshark \(t.type)")
+            #expect((m["tag"] as? Int) == t.tag, "message \(i): tag vs tshark \(t.tag)")
+            if let tfid = t.fid {
+                let fid = (m.pxFields["fid"] as? Int) ?? (m.pxFields["dfid"] as? Int)
+                #expect(fid == tfid, "message \(i) (\(t.type)): fid \(String(describing: fid)) vs tshark \(tfid)")
+            }
+        }
+        diod.kill()
+    }
+
+    @Test func captureIsOnDiskWhileRunningAndReadableAfterKill9() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let file = Self.captureDir() + "/live.pcapng"
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", file])
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
+        #expect(ls.status == 0)
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        let liveCount = proxy.stdoutLines.filter { $0.contains(" → ") || $0.contains(" ← ") }.count
+        #expect(liveCount > 6)
+
+        // The proxy keeps running; within about a second the whole session is on disk.
+        var seen = 0
+        let flushed = ProxyProcess.poll(timeout: 10, interval: 100_000) {
+            guard let (objects, r) = try? ProxyTool.decodeJSON(file), r.status == 0 else { return false }
+            seen = objects.filter { $0.pxEvent == "message" }.count
+            return seen == liveCount && objects.contains { $0.pxEvent == "close" }
+        }
+        #expect(flushed, "decode saw \(seen) of \(liveCount) messages while the proxy ran")
+        #expect(proxy.process.isRunning)
+
+        // A second session, then kill -9 once it is flushed: everything flushed stays readable.
+        let ls2 = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/sub"])
+        #expect(ls2.status == 0)
+        #expect(proxy.waitForOutput { $0.contains("c1 - close") })
+        let total = proxy.stdoutLines.filter { $0.contains(" → ") || $0.contains(" ← ") }.count
+        #expect(ProxyProcess.poll(timeout: 10, interval: 100_000) {
+            ((try? ProxyTool.decodeJSON(file))?.objects.filter { $0.pxEvent == "message" }.count ?? 0) == total
+        })
+        let killed = proxy.stop(signal: SIGKILL)
+        #expect(!killed.exited)
+        let (after, r) = try ProxyTool.decodeJSON(file)
+        #expect(r.status == 0, "decode after kill -9: \(r.err)")
+        #expect(after.filter { $0.pxEvent == "message" }.count == total)
+        #expect(Set(after.filter { $0.pxEvent == "message" }.compactMap(\.pxConn)) == [0, 1])
+
+        // Cut inside the last record (a kill during a write): decode reads what is whole and says so.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        let cut = Self.captureDir() + "/cut.pcapng"
+        try bytes.prefix(bytes.count - 30).write(to: URL(fileURLWithPath: cut))
+        let (partial, rc) = try ProxyTool.decodeJSON(cut)
+        #expect(rc.status == 0)
+        #expect(rc.err.contains("ends mid-record"), "\(rc.err)")
+        let partialCount = partial.filter { $0.pxEvent == "message" }.count
+        #expect(partialCount > 0 && partialCount <= total)
+        diod.kill()
+    }
+
+    @Test func textTraceShowsTimesConnectionsDirectionsAndLatency() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address)
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
+        #expect(ls.status == 0)
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        let lines = proxy.stdoutLines.map(String.init)
+        // `HH:MM:SS.uuuuuu c0 + open client 127.0.0.1:PORT upstream 127.0.0.1:PORT`
+        let open = try #require(lines.first)
+        #expect(open.contains(" c0 + open client 127.0.0.1:") && open.hasSuffix("upstream \(diod.address)"), "\(open)")
+        let clock = open.prefix(15)
+        #expect(clock.count == 15 && clock.dropFirst(8).first == "." && clock.filter { $0 == ":" }.count == 2, "\(open)")
+        let tversion = try #require(lines.first { $0.contains(" c0 → Tversion") })
+        #expect(tversion.contains("9P2000.L"))
+        let rversion = try #require(lines.first { $0.contains(" c0 ← Rversion") })
+        // Replies name their request's message index (Tversion is message 0) after the latency.
+        #expect(rversion.range(of: #"\d(\.\d+)?(ns|µs|ms|s) #0"#, options: .regularExpression) != nil, "latency: \(rversion)")
+        let rattach = try #require(lines.first { $0.contains(" c0 ← Rattach") })
+        let tattachIndex = try #require(lines.filter { $0.contains(" c0 → ") || $0.contains(" c0 ← ") }
+            .firstIndex { $0.contains(" c0 → Tattach") })
+        #expect(rattach.contains(" #\(tattachIndex) "), "\(rattach)")
+        #expect(lines.contains { $0.contains(" c0 → Tattach") })
+        #expect(lines.contains { $0.contains(" c0 ← Rreaddir") })
+        #expect(lines.last?.contains(" c0 - close (eof)") == true)
+        proxy.stop()
+        diod.kill()
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+import NinePTestSupport
+import NinePWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 3: `ninescope proxy` between real diod clients and a real diod, over TCP and unix sockets.
+/// Transparency is checked against what the same clients get talking to diod directly.
+@Suite(.serialized) struct ProxyDiodTests {
+    /// An export with a multi-megabyte file of pseudo-random bytes and a few small ones.
+    static func export(bigSize: Int = 6 << 20) throws -> String {
+        let dir = try RealTraffic.makeExport(bigSize: 1000)
+        ProxyTool.makeFile(dir + "/large.bin", size: bigSize, seed: 7)
+        return dir
+    }
+
+    @Test func diodcatOfALargeFileThroughTheProxyMatchesDirect() throws {
+        let export = try Self.export()
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address)
+
+        let direct = try ProxyTool.client("diodcat", ["-s", diod.address, "-a", export, "-m", "65536", "large.bin"])
+        let proxied = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "65536", "large.bin"])
+        #expect(direct.status == 0, "direct diodcat failed: \(direct.err)")
+        #expect(proxied.status == 0, "diodcat through the proxy failed: \(proxied.err)")
+        let onDisk = try Data(contentsOf: URL(fileURLWithPath: export + "/large.bin"))
+        #expect(direct.stdout.count == onDisk.count)
+        let directDigest = try ProxyTool.sha256(direct.stdout)
+        let proxiedDigest = try ProxyTool.sha256(proxied.stdout)
+        #expect(directDigest.count == 64)
+        #expect(proxiedDigest == directDigest, "proxied \(proxied.stdout.count) bytes, direct \(direct.stdout.count)")
+        #expect(proxied.stdout == onDisk)
+
+        // The trace saw the reads: Rread lines for connection 0, and a clean close.
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        let lines = proxy.stdoutLines
+        #expect(lines.contains { $0.contains("c0 → Tread") })
+        #expect(lines.contains { $0.contains("c0 ← Rread") })
+        #expect(lines.contains { $0.contains("c0 - close (eof)") })
+        let stop = proxy.stop()
+        #expect(stop.exited && stop.status == 0, "exit \(stop)")
+        diod.kill()
+    }
+
+    @Test func diodlsAndDiodloadThroughTheProxyCompleteWithoutError() throws {
+        let export = try Self.export(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address)
+
+        let direct = try ProxyTool.client("diodls", ["-s", diod.address, "-a", export, "-l", "/"])
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/"])
+        #expect(ls.status == 0, "diodls failed: \(ls.err)")
+        #expect(ls.err.isEmpty, "diodls complained: \(ls.err)")
+        #expect(ls.out.contains("hello.txt") && ls.out.contains("large.bin") && ls.out.contains("sub"))
+        #expect(ls.out.split(separator: "\n").count == direct.out.split(separator: "\n").count)
+
+        let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "2", "-n", "4"])
+        #expect(load.status == 0, "diodload failed: \(load.out) \(load.err)")
+        #expect(!load.err.lowercased().contains("error"), "diodload: \(load.err)")
+        let gload = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "2", "-n", "4", "-g"])
+        #expect(gload.status == 0, "diodload -g failed: \(gload.out) \(gload.err)")
+
+        // diodls + two diodload runs of 4 threads: the trace shows 1 + 4 + 4 connections open and close.
+        #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains(" - close") }.count >= 9 })
+        let lines = proxy.stdoutLines
+        #expect(lines.filter { $0.contains(" + open") }.count == 9)
+        #expect(lines.contains { $0.contains("→ Tgetattr") })
+        #expect(!lines.contains { $0.contains(" ! ") && !$0.contains("fid-leak") }, "unexpected anomalies")
+        let stop = proxy.stop(signal: SIGTERM)
+        #expect(stop.exited && stop.status == 0)
+        #expect(proxy.stderr.contains("SIGTERM: proxy stopped; 9 connections"), "\(proxy.stderr)")
+        diod.kill()
+    }
+
+    @Test func unixSocketListenerServesDiodClients() throws {
+        let export = try Self.export(bigSize: 3 << 20)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let path = Peers.tempDir("px") + "/9p.sock"
+        let proxy = try ProxyProcess(upstream: "tcp!127.0.0.1!\(diod.port)", listen: "unix:" + path)
+        #expect(proxy.listenAddress == "unix:" + path)
+        #expect(FileManager.default.fileExists(atPath: path))
+
+        let ls = try ProxyTool.client("diodls", ["-s", path, "-a", export, "/"])
+        #expect(ls.status == 0, "diodls over the unix socket failed: \(ls.err)")
+        #expect(ls.out.contains("hello.txt"))
+        let cat = try ProxyTool.client("diodcat", ["-s", path, "-a", export, "-m", "65536", "large.bin"])
+        #expect(cat.status == 0, "diodcat over the unix socket failed: \(cat.err)")
+        let onDisk = try Data(contentsOf: URL(fileURLWithPath: export + "/large.bin"))
+        let catDigest = try ProxyTool.sha256(cat.stdout), diskDigest = try ProxyTool.sha256(onDisk)
+        #expect(catDigest == diskDigest)
+        let load = try ProxyTool.client("diodload", ["-s", path, "-r", "2", "-n", "2"])
+        #expect(load.status == 0, "diodload over the unix socket failed: \(load.err)")
+
+        // A unix socket upstream too: a second proxy on TCP whose upstream is the first one's socket.
+        let front = try ProxyProcess(upstream: "unix!" + path)
+        let viaBoth = try ProxyTool.client("diodcat", ["-s", front.listenAddress, "-a", export, "-m", "65536", "large.bin"])
+        #expect(viaBoth.status == 0, "diodcat through TCP → unix → TCP failed: \(viaBoth.err)")
+        #expect(viaBoth.stdout == onDisk)
+        #expect(front.waitForOutput { $0.contains("c0 - close (eof)") })
+        #expect(front.stdout.contains("upstream unix:\(path)"), "\(front.stdout.prefix(300))")
+        front.stop()
+
+        #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains(" - close") }.count >= 5 })
+        #expect(proxy.stdout.contains("upstream 127.0.0.1:\(diod.port)"))
+        let stop = proxy.stop()
+        #expect(stop.exited && stop.status == 0)
+        // The socket file is removed when the proxy stops.
+        #expect(!FileManager.default.fileExists(atPath: path))
+        diod.kill()
+    }
+
+    @Test func severalClientsAtOnceInterleaved() throws {
+        let export = try Self.export(bigSize: 2 << 20)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--json"])
+
+        // Hand-driven clients, one message at a time round-robin: the trace must interleave them.
+        let clients = try (0..<3).map { _ in try ProxyRawSocket(proxy.listenAddress) }
+        for c in clients {
+            let r = try c.rpc(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+            #expect(r?.message.typeCode == MessageType.rversion.rawValue)
+        }
+        for (i, c) in clients.enumerated() {
+            let r = try c.rpc(1, .tattach(Tattach(fid: Fid(UInt32(10 + i)), uname: "root", aname: P9String(export), nUname: 0)))
+            #expect(r?.message.typeCode == MessageType.rattach.rawValue, "attach \(i): \(String(describing: r))")
+        }
+        // And real clients at the same time, on other threads.
+        let group = DispatchGroup()
+        let results = ProxyClientResults()
+        let proxyAddress = proxy.listenAddress
+        for i in 0..<3 {
+            group.enter()
+            Thread.detachNewThread {
+                let r = try? ProxyTool.client("diodcat", ["-s", proxyAddress, "-a", export, "-m", "16384", "large.bin"])
+                results.set(i, r)
+                group.leave()
+            }
+        }
+        for round in 0..<20 {
+            for (i, c) in clients.enumerated() {
+                let r = try c.rpc(UInt16(2 + round), .tgetattr(Tgetattr(fid: Fid(UInt32(10 + i)), requestMask: .init(rawValue: 0x7ff))))
+                #expect(r?.message.typeCode == MessageType.rgetattr.rawValue)
+            }
+        }
+        #expect(group.wait(timeout: .now() + 120) == .success)
+        let onDisk = try Data(contentsOf: URL(fileURLWithPath: export + "/large.bin"))
+        for i in 0..<3 {
+            let r = results.get(i)
+            #expect(r?.status == 0, "diodcat \(i) failed: \(r?.err ?? "did not run")")
+            #expect(r?.stdout == onDisk, "diodcat \(i) got \(r?.stdout.count ?? -1) bytes")
+        }
+        for (i, c) in clients.enumerated() {
+            _ = try c.rpc(100, .tclunk(Tclunk(fid: Fid(UInt32(10 + i)))))
+            c.close()
+        }
+
+        #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains("\"event\":\"close\"") }.count >= 6 })
+        let objects = try RealTraffic.jsonLines(proxy.stdout)
+        let messages = objects.filter { $0.pxEvent == "message" }
+        #expect(Set(objects.filter { $0.pxEvent == "open" }.compactMap(\.pxConn)).count == 6)
+        // Round-robin Tgetattrs: the three raw connections' lines alternate.
+        // (Lines of different connections come from different event loops; arrival times order them.)
+        let getattrConns = messages.filter { $0.pxTypeName == "Tgetattr" && [0, 1, 2].contains($0.pxConn ?? -1) }
+            .sorted { ($0["t_ns"] as? Int ?? 0) < ($1["t_ns"] as? Int ?? 0) }.compactMap(\.pxConn)
+        #expect(getattrConns.count == 60)
+        #expect(Array(getattrConns.prefix(6)) == [0, 1, 2, 0, 1, 2])
+        // Every reply on every connection was paired with its request and has a latency.
+        let replies = messages.filter { ($0["direction"] as? String) == "s2c" }
+        #expect(replies.count * 2 == messages.count)
+        #expect(replies.allSatisfy { $0["latency_ns"] is Int && $0["answers"] is Int })
+        proxy.stop()
+        diod.kill()
+    }
+}
+
+/// Results from client threads.
+final class ProxyClientResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int: Peers.Result] = [:]
+    func set(_ i: Int, _ r: Peers.Result?) { lock.withLock { values[i] = r } }
+    func get(_ i: Int) -> Peers.Result? { lock.withLock { values[i] } }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+import NinePTestSupport
+import NinePWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 3: the proxy under misbehaving peers — clients that die mid-frame, an upstream that dies or is
+/// not there, malformed bytes — reports what happened and keeps serving everyone else, never altering a
+/// byte.
+@Suite(.serialized) struct ProxyFailureTests {
+    static func attach(_ s: ProxyRawSocket, fid: UInt32, export: String) throws {
+        let v = try s.rpc(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        #expect(v?.message.typeCode == MessageType.rversion.rawValue)
+        let a = try s.rpc(1, .tattach(Tattach(fid: Fid(fid), uname: "root", aname: P9String(export), nUname: 0)))
+        #expect(a?.message.typeCode == MessageType.rattach.rawValue, "attach: \(String(describing: a))")
+    }
+
+    @Test func clientKilledMidFrameIsReportedAndOthersAreServed() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address)
+
+        let steady = try ProxyRawSocket(proxy.listenAddress)          // c0: stays up throughout
+        try Self.attach(steady, fid: 1, export: export)
+        let victim = try ProxyRawSocket(proxy.listenAddress)          // c1: dies inside a frame
+        try Self.attach(victim, fid: 1, export: export)
+        let walk = Fcall(tag: 2, .twalk(Twalk(fid: 1, newfid: 2, wnames: ["sub", "deeper"]))).encode(dialect: .l)
+        try victim.send(Array(walk.prefix(walk.count / 2)))
+        #expect(proxy.waitForOutput { $0.contains("c1 → Tattach") })
+        victim.close()
+
+        #expect(proxy.waitForOutput { $0.contains("c1 - close") })
+        let out = proxy.stdout
+        #expect(out.contains("c1 - close (error: eof mid-frame (client→server))"), "\(out)")
+        #expect(out.contains("stream ended inside a frame (\(walk.count / 2) of \(walk.count) bytes)"), "\(out)")
+        #expect(out.contains("c1 ! fid-leak"), "the attached fid was never clunked: \(out)")
+        #expect(proxy.process.isRunning)
+
+        // The other connection still works, and new clients are served.
+        let r = try steady.rpc(3, .tgetattr(Tgetattr(fid: 1, requestMask: .init(rawValue: 0x7ff))))
+        #expect(r?.message.typeCode == MessageType.rgetattr.rawValue)
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
+        #expect(ls.status == 0 && ls.out.contains("hello.txt"), "diodls after the kill: \(ls.err)")
+        steady.close()
+        let stop = proxy.stop()
+        #expect(stop.exited && stop.status == 0)
+        #expect(proxy.stderr.contains("1 mid-frame"), "\(proxy.stderr)")
+        diod.kill()
+    }
+
+    @Test func upstreamKilledMidSessionIsReportedAndServedAgainAfterRestart() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address)
+
+        let client = try ProxyRawSocket(proxy.listenAddress)
+        try Self.attach(client, fid: 1, export: export)
+        // A walk in flight: its fid is live, and the request may go unanswered.
+        _ = try client.rpc(2, .twalk(Twalk(fid: 1, newfid: 2, wnames: ["sub"])))
+        diod.kill(SIGKILL)
+
+        // The client sees its connection end and closes too (as real clients do: the proxy relays the
+        // server's EOF as a half-close and reports the connection once both directions have ended); the
+        // proxy reports the close and the leaked fids.
+        #expect(client.receiveSome() == nil)
+        client.close()
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        let out = proxy.stdout
+        #expect(out.contains("c0 ! fid-leak"), "\(out)")
+        #expect(proxy.process.isRunning)
+
+        // With the upstream down, a client is refused (dial failure reported) and the proxy stays up.
+        let refused = try ProxyRawSocket(proxy.listenAddress)
+        #expect(refused.receiveSome() == nil)
+        #expect(proxy.waitForOutput { $0.contains("c1 - close (error: upstream dial failed") })
+        #expect(ProxyProcess.poll(timeout: 30) { proxy.stderr.contains("c1: upstream dial failed") })
+        #expect(proxy.process.isRunning)
+
+        // diod back on the same port: new clients go through.
+        try diod.start()
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
+        #expect(ls.status == 0 && ls.out.contains("hello.txt"), "diodls after the restart: \(ls.err)")
+        #expect(proxy.waitForOutput { $0.contains("c2 - close (eof)") })
+        let stop = proxy.stop(signal: SIGTERM)
+        #expect(stop.exited && stop.status == 0)
+        #expect(proxy.stderr.contains("3 connections"), "\(proxy.stderr)")
+        diod.kill()
+    }
+
+    @Test func malformedBytesReachTheServerByteForByte() throws {
+        let upstream = try ProxyRecordingServer()
+        let proxy = try ProxyProcess(upstream: upstream.address)
+
+        var sent: [UInt8] = []
+        sent += [0x47, 0x45, 0x54, 0x20]                                     // bytes before any Tversion
+        sent += Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))).encode(dialect: .l)
+        // A Twalk whose nwname promises three names but carries one: well framed, malformed body.
+        var walk = Fcall(tag: 1, .twalk(Twalk(fid: 1, newfid: 2, wnames: ["a"]))).encode(dialect: .l)
+        walk[15] = 3
+        sent += walk
+        sent += [9, 0, 0, 0, 250, 7, 0, 0xAB, 0xCD]                          // unknown message type 250
+        sent += [3, 0, 0, 0]                                                  // a size below the minimum
+        sent += (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }  // noise
+        sent += Fcall(tag: 5, .tclunk(Tclunk(fid: 1))).encode(dialect: .l)
+        let client = try ProxyRawSocket(proxy.listenAddress)
+        // In pieces of awkward sizes, so frames straddle reads.
+        var offset = 0
+        for size in [3, 1, 17, 2, 40, 5, 200, 1000] where offset < sent.count {
+            let end = min(sent.count, offset + size)
+            try client.send(Array(sent[offset..<end]))
+            offset = end
+            usleep(5_000)
+        }
+        client.shutdownWrite()
+
+        #expect(ProxyProcess.poll(timeout: 30) { upstream.finishedConnections == 1 })
+        let got = upstream.connections.first ?? []
+        #expect(got.count == sent.count)
+        #expect(got == sent, "the server got different bytes")
+        client.close()
+
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        let out = proxy.stdout
+        #expect(out.contains("c0 ! garbage"), "\(out)")
+        #expect(out.contains("c0 ! malformed"), "\(out)")
+        #expect(out.contains("c0 → Tversion"))
+        #expect(out.contains("c0 → Tclunk"), "the frame after the noise is found again: \(out)")
+        proxy.stop()
+    }
+
+    @Test func deadUpstreamAtStartEndsEachConnectionNotTheProxy() throws {
+        let port = Peers.freePort()   // nothing listens here
+        let proxy = try ProxyProcess(upstream: "127.0.0.1:\(port)", extra: ["--json"])
+        for _ in 0..<2 {
+            let c = try ProxyRawSocket(proxy.listenAddress)
+            #expect(c.receiveSome() == nil)
+        }
+        #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains("\"event\":\"close\"") }.count == 2 })
+        let closes = try RealTraffic.jsonLines(proxy.stdout).filter { $0.pxEvent == "close" }
+        #expect(closes.allSatisfy { ($0["reason"] as? String)?.contains("upstream dial failed") == true }, "\(closes)")
+        #expect(proxy.process.isRunning)
+        let stop = proxy.stop()
+        #expect(stop.exited && stop.status == 0)
+        #expect(proxy.stderr.contains("2 connections (2 dial failed)"), "\(proxy.stderr)")
+    }
+
+    @Test func badArgumentsAreRefusedWithAMessage() throws {
+        let bad = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"])
+        #expect(bad.status != 0)
+        #expect(bad.err.contains("--listen") && bad.err.contains("bad address"), "\(bad.err)")
+        // A port already in use.
+        let holder = try ProxyRecordingServer()
+        let busy = try Peers.run(Peers.ninescope, ["proxy", "--listen", holder.address, "--upstream", "127.0.0.1:564",
+                                                   "--headless"])
+        #expect(busy.status != 0)
+        #expect(busy.err.contains("cannot listen on \(holder.address)"), "\(busy.err)")
+    }
+}
