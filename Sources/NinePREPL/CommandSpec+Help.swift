@@ -15,8 +15,9 @@ public enum GrammarHelp {
         lines.append("  stat PATH" + String(repeating: " ", count: max(1, width - 7)) + "walk, getattr (or Tstat), clunk")
         lines.append("REPL:")
         lines += CommandSpec.metas.map(line)
-        lines.append("Markers: a trailing & sends without waiting; a leading - lets a script continue after an error;")
-        lines.append("tag=N picks the tag. Numbers: 10, 0x1f, 0755 (octal), -1/~0 (all ones). help COMMAND or help Tname for fields.")
+        lines.append("Every request also takes FIELD=VALUE words (the message's field names) and tag=N. A trailing &")
+        lines.append("sends without waiting; a leading - lets a script go on after an error. Numbers: 10, 0x1f, 0755 (octal),")
+        lines.append("-1 or ~0 (all ones). help COMMAND or help Tname/Rname shows a message's fields.")
         return lines
     }
 
@@ -26,7 +27,7 @@ public enum GrammarHelp {
             return message(schema)
         }
         guard let spec = CommandSpec.named(word) else { return nil }
-        var lines = ["usage: " + spec.usage, "  " + spec.summary]
+        var lines = ["usage: " + spec.fullUsage, "  " + spec.summary]
         if let schema = spec.schema {
             lines += message(schema).map { "  " + $0 }
         }
@@ -45,7 +46,7 @@ public enum GrammarHelp {
             if let d = f.dialects { s += "; only in " + d.sorted { $0.rawValue < $1.rawValue }.map(\.rawValue).joined(separator: ", ") }
             if f.derived { s += "; computed" }
             if schema.isRequest && !f.derived {
-                if let v = f.defaultValue { s += "; default " + ValueFormatter.format(v, as: f.type) }
+                if let v = f.defaultValue, !f.note.contains("default") { s += "; default " + ValueFormatter.format(v, as: f.type) }
                 else if f.note.isEmpty { s += "; required in the raw form" }
             }
             if !f.note.isEmpty { s += " — " + f.note }

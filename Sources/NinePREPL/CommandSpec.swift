@@ -52,8 +52,13 @@ public struct CommandSpec: Sendable {
             if i == positional.count - 1 && tail != .single { word += "…" }
             parts.append(i < required ? word : "[\(word)]")
         }
-        if case .request = kind { parts.append("[FIELD=VALUE…] [tag=N] [&]") }
         return parts.joined(separator: " ")
+    }
+
+    /// `usage`, plus the markers every request accepts.
+    public var fullUsage: String {
+        if case .request = kind { return usage + " [FIELD=VALUE…] [tag=N] [&]" }
+        return usage
     }
 
     public static func named(_ name: String) -> CommandSpec? {

@@ -134,7 +134,7 @@ import NinePWire
     h.clearOutput()
     let outcome = await h.engine.execute("hex 07000000 78 0600")
     #expect(h.transport.sent.value.last == [7, 0, 0, 0, 0x78, 6, 0])
-    #expect(h.output.value.contains { $0.kind == .error && $0.text.hasPrefix("-> malformed Tclunk tag 6") })
+    #expect(h.output.value.contains { $0.kind == .anomaly && $0.text.hasPrefix("-> malformed Tclunk tag 6") })
     #expect(outcome == .errorReply(Fcall(tag: 6, .rlerror(Rlerror(ecode: .EPROTO))).canonicalLine))
 }
 
