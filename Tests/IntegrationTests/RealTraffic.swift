@@ -16,7 +16,7 @@ enum RealTraffic {
         var rng = SplitMix(seed: 42)
         var big = [UInt8](repeating: 0, count: bigSize)
         for i in big.indices { big[i] = UInt8(truncatingIfNeeded: rng.next()) }
-        FileManager.default.createFile(atPath: dir + "/big.bin", contents: Data(big))
+        _ = FileManager.default.createFile(atPath: dir + "/big.bin", contents: Data(big))
         return dir
     }
 
