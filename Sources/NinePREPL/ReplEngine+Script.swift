@@ -27,7 +27,7 @@ extension ReplEngine {
             do {
                 parsed = try parser.parse(line)
             } catch {
-                emit(.error, "\(name):\(number):\(error.column): \(error)")
+                emit(.error, "\(name):\(number):\(error.column): \(error.detail)")
                 emit(.error, "  " + line)
                 emit(.error, "  " + error.caret(under: line))
                 return ScriptStatus.syntaxError

@@ -31,7 +31,8 @@ public struct ReplyComparator: Sendable {
                 return [FieldDifference(field: "body", captured: "unknown type \(captured.message.typeCode)",
                                         replayed: "unknown type \(replayed.message.typeCode)")]
             }
-            return ct == rt ? [] : [FieldDifference(field: "type", captured: captured.canonicalLine, replayed: replayed.canonicalLine)]
+            let name = { (f: Fcall) in f.message.type?.name ?? "type \(f.message.typeCode)" }
+            return ct == rt ? [] : [FieldDifference(field: "type", captured: name(captured), replayed: name(replayed))]
         }
         var out: [FieldDifference] = []
         let type = schema.type

@@ -155,9 +155,11 @@ public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
         self.column = column; self.expected = expected; self.found = found; self.message = message
     }
 
-    public var description: String {
-        var s = "column \(column): "
-        if !message.isEmpty { s += message + ": " }
+    public var description: String { "column \(column): " + detail }
+
+    /// The error without its column: `unknown command: expected …, found '…'`.
+    public var detail: String {
+        var s = message.isEmpty ? "" : message + ": "
         s += "expected \(expected)"
         if let found { s += ", found '\(found)'" }
         return s

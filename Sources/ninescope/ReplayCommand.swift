@@ -60,7 +60,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let messages = try readCapture(forcedDialect: forced)
         let plan = ReplayPlan.make(messages, only: conn.isEmpty ? nil : Set(conn))
         if plan.steps.isEmpty {
-            printError("ninescope: \(file): no requests to replay")
+            let present = Set(messages.map(\.connection)).sorted().map(String.init).joined(separator: ", ")
+            printError("ninescope: \(file): no requests to replay" + (conn.isEmpty ? "" : " (its connections: \(present))"))
             throw ExitCode(1)
         }
         for note in plan.notes { printError("note: " + note) }
