@@ -107,7 +107,8 @@ enum DiodClients {
     /// The ops/s figure diodload prints (`diodload: 1234 ops/s, …`).
     static func opsPerSecond(_ r: Peers.Result) -> Int? {
         let text = r.out + r.err
-        guard let range = text.range(of: "diodload: ") else { return nil }
-        return Int(text[range.upperBound...].prefix { $0.isNumber })
+        guard let range = text.range(of: " ops/s") else { return nil }
+        let digits = text[..<range.lowerBound].reversed().prefix { $0.isNumber }
+        return Int(String(digits.reversed()))
     }
 }
