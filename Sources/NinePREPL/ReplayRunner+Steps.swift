@@ -110,7 +110,14 @@ extension ReplayRunner {
                 conns[c] = conn
                 return
             }
+            // Tversion aborts everything outstanding (version(5)): those requests get no reply.
+            var aborted: [Int] = []
+            if case .rversion = f.message {
+                aborted = Array(conn.inflight.values)
+                conn.inflight = [:]
+            }
             conns[c] = conn
+            for other in aborted { complete(other, reply: nil, on: c) }
             complete(id, reply: f, on: c)
             await pump()
         case .garbage(let bytes, let reason):

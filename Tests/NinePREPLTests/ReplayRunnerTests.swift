@@ -150,3 +150,16 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     #expect(report.problems.contains { $0.contains("connection closed") })
     #expect(report.answered == 1)
 }
+
+@Test func versionAbortsWhatIsOutstanding() async {
+    let h = ReplayHarness(server: TinyServer(holdReadsOnFid: 1))
+    var msgs = Array(readSession().prefix(8))
+    msgs += [m(8, 3, .tread(Tread(fid: 1, offset: 0, count: 1))),
+             m(9, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))),
+             m(10, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.L")))]
+    let report = await h.run(msgs, asap)
+    #expect(report.sent == 6)
+    #expect(report.answered == 5)
+    #expect(report.problems.isEmpty)
+    #expect(report.exitStatus == 0)
+}
