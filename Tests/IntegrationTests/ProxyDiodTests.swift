@@ -169,7 +169,11 @@ import Glibc
         let getattrConns = messages.filter { $0.pxTypeName == "Tgetattr" && [0, 1, 2].contains($0.pxConn ?? -1) }
             .sorted { ($0["t_ns"] as? Int ?? 0) < ($1["t_ns"] as? Int ?? 0) }.compactMap(\.pxConn)
         #expect(getattrConns.count == 60)
-        #expect(Array(getattrConns.prefix(6)) == [0, 1, 2, 0, 1, 2])
+        // Interleaved, not one connection after another: the first six Tgetattrs hold two of each
+        // connection. (Exact order is not asserted: taps on different event loops stamp arrival times
+        // independently, so neighbours from different connections can swap under load.)
+        let firstSix = Array(getattrConns.prefix(6))
+        #expect([0, 1, 2].allSatisfy { c in firstSix.filter { $0 == c }.count == 2 }, "\(firstSix)")
         // Every reply on every connection was paired with its request and has a latency.
         let replies = messages.filter { ($0["direction"] as? String) == "s2c" }
         #expect(replies.count * 2 == messages.count)
