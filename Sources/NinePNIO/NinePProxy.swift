@@ -85,8 +85,10 @@ public final class NinePProxy: Sendable {
     /// port 0 was asked for).
     @discardableResult
     public func start() async throws -> Address {
+        var settings = options.channelSettings
+        settings.allowRemoteHalfClosure = true   // the relay needs it to pass half-closes on
         let listener = try await NinePSockets.listen(listenAddress, group: options.group,
-                                                     settings: options.channelSettings) { [self] channel in
+                                                     settings: settings) { [self] channel in
             self.accept(channel)
         }
         state.withLock { $0.listener = listener }

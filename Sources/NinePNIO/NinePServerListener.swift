@@ -20,7 +20,8 @@ public final class NinePServerListener: Sendable {
     public let listenAddress: Address
     public let config: ServerConfig
     private let group: any EventLoopGroup
-    private let makeConnection: @Sendable (_ send: @escaping @Sendable ([UInt8]) -> Void,
+    private let makeConnection: @Sendable (_ executor: any SerialExecutor,
+                                           _ send: @escaping @Sendable ([UInt8]) -> Void,
                                            _ close: @escaping @Sendable (CloseReason) -> Void) -> ServerConnection
     private let onEvent: (@Sendable (ServerListenerEvent) -> Void)?
     private let onFrame: (@Sendable (_ id: Int, _ direction: NinePWire.Direction, _ frame: [UInt8]) -> Void)?
@@ -48,8 +49,8 @@ public final class NinePServerListener: Sendable {
         self.group = group
         self.onEvent = onEvent
         self.onFrame = onFrame
-        self.makeConnection = { send, close in
-            ServerConnection(driver: driver, config: config, send: send, close: close)
+        self.makeConnection = { executor, send, close in
+            ServerConnection(driver: driver, config: config, executor: executor, send: send, close: close)
         }
     }
 
@@ -93,7 +94,9 @@ public final class NinePServerListener: Sendable {
         onEvent?(.accepted(id: id, peer: Address(channel.remoteAddress)))
         let closeReason = Locked<String?>(nil)
         let onFrame = self.onFrame
-        let connection = makeConnection({ frame in
+        // The connection's state lives on the channel's event loop: frames go in and replies come out
+        // there without a thread hop (only driver calls leave it).
+        let connection = makeConnection(channel.eventLoop.executor, { frame in
             onFrame?(id, .toClient, frame)
             channel.writeAndFlush(ByteBuffer(bytes: frame), promise: nil)
         }, { reason in
@@ -140,7 +143,7 @@ final class ServerBridgeHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Array(unwrapInboundIn(data).readableBytesView)
         onFrame?(id, .toServer, frame)
-        connection.enqueue(frame: frame)
+        connection.receiveOnExecutor(frame: frame)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -7,7 +7,13 @@ import NinePWire
 /// request). Only frame headers are looked at, except Tversion/Rversion/Tflush bodies (a few bytes).
 extension RelayPair: FrameCursorDelegate {
     func forward(_ bytes: ByteBuffer, _ direction: Direction) {
-        (direction == .toServer ? upstream : client)?.write(bytes)
+        if direction == .toServer {
+            // Bytes can arrive before the upstream connection is up even though reads are held: on a peer's
+            // EOF NIO drains the socket regardless. Keep them until it is.
+            if let up = upstream, up.isActive { up.write(bytes) } else { preConnect.append(bytes) }
+        } else {
+            client?.write(bytes)
+        }
     }
 
     func decide(_ header: FrameHeader, _ direction: Direction, alreadyForwarded: Bool) -> FrameDecision {

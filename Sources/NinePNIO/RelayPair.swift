@@ -60,6 +60,8 @@ final class RelayPair {
     var flushing: [UInt16: UInt16] = [:]
     /// Client tags the proxy answered itself; a late server reply for them is dropped.
     var answered: Set<UInt16> = []
+    /// Client bytes that arrived before the upstream connection was up.
+    var preConnect: [ByteBuffer] = []
     var toServerInserts: [([UInt8], NinePWire.FrameMarks)] = []
     var toClientInserts: [([UInt8], NinePWire.FrameMarks)] = []
     var dialect: Dialect?
@@ -154,14 +156,23 @@ final class RelayPair {
     // MARK: - Events from the handlers
 
     func sideActive(_ side: ProxySide) {
-        guard side == .upstream else { return }
+        guard side == .upstream else {
+            // The upstream connection can come up before the client channel is active.
+            upstream?.resumeReading()
+            return
+        }
+        if !preConnect.isEmpty, let up = upstream {
+            for b in preConnect { up.write(b) }
+            preConnect = []
+            up.flush()
+        }
         if clientInputDone { shutdownOutput(.upstream) }
         client?.resumeReading()
     }
 
     func mayRead(_ side: ProxySide) -> Bool {
         let other = side == .client ? upstream : client
-        guard let other, other.isWritable else {
+        guard let other, other.isActive, other.isWritable else {
             readsHeld &+= 1
             return false
         }
@@ -195,7 +206,7 @@ final class RelayPair {
         let cursor = side == .client ? toServer : toClient
         if cursor.finish(at: WallClock.nowNanos(), self), midFrame == nil { midFrame = cursor.direction }
         let other: ProxySide = side == .client ? .upstream : .client
-        if handler(other)?.channel != nil { shutdownOutput(other) }
+        shutdownOutput(other)
         flushEvents()
     }
 
@@ -229,7 +240,8 @@ final class RelayPair {
     }
 
     private func shutdownOutput(_ side: ProxySide) {
-        guard !outputShut.contains(side), let h = handler(side), let ctx = h.context else { return }
+        // Not connected yet: `sideActive` shuts it down once it is.
+        guard !outputShut.contains(side), let h = handler(side), let ctx = h.context, ctx.channel.isActive else { return }
         outputShut.insert(side)
         let channel = ctx.channel
         let done = eventLoop.makePromise(of: Void.self)

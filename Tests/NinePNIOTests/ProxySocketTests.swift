@@ -47,6 +47,32 @@ import Testing
         await echo.stop()
     }
 
+    @Test func manyShortConnectionsThatHalfCloseAtOnce() async throws {
+        let echo = try await RawServer.start(echo: true)
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: echo.address, events: events)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    let client = try await rawDial(bound)
+                    let request = F.tread(UInt16(i), count: UInt32(i))
+                    try await client.send(request)   // possibly before the proxy's upstream dial completed
+                    try await client.shutdownOutput()
+                    #expect(await client.wait { $0.ended })
+                    #expect(client.received == request)
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(await events.wait { _ in events.closeReasons().count == 20 })
+        #expect(events.closeReasons().allSatisfy { $0 == .eof })
+        let ids = Set(events.all.map(\.conn))
+        #expect(ids == Set((0..<20).map { NinePWire.ConnectionID(UInt32($0)) }))
+        #expect(proxy.connections.isEmpty)
+        await proxy.stop()
+        await echo.stop()
+    }
+
     @Test func halfCloseKeepsTheOtherDirectionOpen() async throws {
         let server = try await RawServer.start()
         let events = EventBox()

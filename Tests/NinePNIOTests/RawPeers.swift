@@ -42,7 +42,7 @@ final class RawConn: @unchecked Sendable {
     /// Polls until `condition` holds (true) or the timeout passes (false).
     func wait(timeout: Double = 30, _ condition: (RawConn) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while Date() < deadline && !Task.isCancelled {
             if condition(self) { return true }
             try? await Task.sleep(nanoseconds: 2_000_000)
         }
@@ -116,7 +116,7 @@ final class RawServer: @unchecked Sendable {
 
     func firstConnection(timeout: Double = 30) async -> RawConn? {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while Date() < deadline && !Task.isCancelled {
             if let c = connections.first { return c }
             try? await Task.sleep(nanoseconds: 2_000_000)
         }
@@ -193,7 +193,7 @@ final class ScriptedServer: @unchecked Sendable {
 
     func waitForRequests(_ n: Int, timeout: Double = 30) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while Date() < deadline && !Task.isCancelled {
             if received.count >= n { return true }
             try? await Task.sleep(nanoseconds: 2_000_000)
         }

@@ -174,6 +174,27 @@ import Testing
         #expect(throws: ProxyControlError.notPending(5)) { _ = try relay.pair.flush(clientTag: 5) }
     }
 
+    @Test func readsHeldUntilBothSidesAreUpThenResumed() throws {
+        // The upstream side may connect before the client channel is active: its read waits, then resumes.
+        let loop = EmbeddedEventLoop()
+        let client = EmbeddedChannel(loop: loop)
+        let upstream = EmbeddedChannel(loop: loop)
+        let events = EventBox()
+        let pair = RelayPair(conn: NinePWire.ConnectionID(1), eventLoop: loop, clientAddress: nil,
+                             upstreamAddress: .unix(path: "/x"), options: .init(eventCoalescing: .zero),
+                             sink: events.sink, onFinished: { _ in })
+        try client.pipeline.syncOperations.addHandler(pair.makeHandler(.client))
+        try upstream.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2)).wait()
+        try pair.start(attachedUpstream: upstream)
+        upstream.read()
+        #expect(pair.upstream?.readHeld == true)
+        try client.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        #expect(pair.upstream?.readHeld == false)
+        client.read()
+        #expect(pair.client?.readHeld == false)
+        #expect(pair.readsHeld >= 1)
+    }
+
     @Test func injectRefusesMalformedFrames() throws {
         let relay = try EmbeddedRelay()
         #expect(throws: ProxyControlError.self) { try relay.pair.inject([1, 2, 3]) }

@@ -41,7 +41,7 @@ final class EventBox: @unchecked Sendable {
     /// Polls until `condition` holds or `timeout` seconds pass; returns whether it held.
     func wait(timeout: Double = 30, _ condition: ([ProxyEvent]) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while Date() < deadline && !Task.isCancelled {
             if condition(all) { return true }
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
