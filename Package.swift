@@ -84,7 +84,8 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "InspectorCoreTests", dependencies: ["InspectorCore", "NinePTestSupport"], swiftSettings: strict),
-        .testTarget(name: "InspectorUITests", dependencies: ["InspectorUI", "InspectorCore", "TUICore", "NinePTestSupport"], swiftSettings: strict),
+        .testTarget(name: "InspectorUITests", dependencies: ["InspectorUI", "InspectorCore", "TUICore", "NinePTestSupport"],
+                    exclude: ["Snapshots"], swiftSettings: strict),
         .testTarget(name: "NinePREPLTests", dependencies: ["NinePREPL", "NinePWire", "NinePTestSupport"], swiftSettings: strict),
         .testTarget(name: "TUICoreTests", dependencies: ["TUICore", "NinePTestSupport", "TerminalIO"], swiftSettings: strict),
         // End-to-end: runs the built `ninescope` binary against real peers (diod, tshark, tcpdump, tmux).
