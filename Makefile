@@ -20,7 +20,7 @@ release: deps
 # (diod, diodcat/diodls/diodload, tcpdump, tshark, tmux) over loopback sockets.
 test: deps
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	NINESCOPE_BIN="$(BIN_DIR)/ninescope" NINESCOPE_ROOT="$(CURDIR)" $(SWIFT) test $(BUILD_FLAGS) --skip-build
+	NINESCOPE_BIN="$(BIN_DIR)/ninescope" NINESCOPE_ROOT="$(CURDIR)" $(SWIFT) test $(BUILD_FLAGS) --skip-build --no-parallel
 
 demo: build
 	"$(BIN_DIR)/ninescope" demo
