@@ -23,8 +23,8 @@ public struct Detail: Hashable, Sendable {
     public var lines: [DetailLine]
     /// The raw frames, in the order the lines refer to them.
     public var frames: [[UInt8]]
-    /// The first line that stands for bytes (where the cursor starts).
-    public var firstFieldLine: Int? { lines.firstIndex { $0.range != nil } }
+    /// The first field line (where the cursor starts).
+    public var firstFieldLine: Int? { lines.firstIndex { $0.range != nil && !$0.isSection } }
     /// Lines that head a frame.
     public var sectionLines: [Int] { lines.indices.filter { lines[$0].isSection } }
 }
@@ -80,7 +80,8 @@ extension InspectorModel {
             frames.append(m.bytes)
             var heading = StyledLine()
             heading.append(m.direction == .toServer ? "→ " : "← ", .treeSection)
-            heading.append(m.canonicalLine, .treeSection)
+            let name = m.header.map { TracedMessage.typeName($0.type) + " tag " + $0.tag.description } ?? "garbage"
+            heading.append(name, .treeSection)
             var info = "  (\(label), \(m.bytes.count) bytes, \(time.format(m.timestamp))"
             if let l = m.latency { info += ", +" + DurationFormat.compact(l) }
             info += ", \(m.dialect))"

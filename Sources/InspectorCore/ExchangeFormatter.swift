@@ -82,18 +82,65 @@ public enum ExchangeFormatter {
         }
     }
 
-    /// A canonical line without its ` tag N` part (the list shows the tag in its own column):
-    /// `Twalk tag 3 fid 1 newfid 2 …` → `Twalk fid 1 newfid 2 …`.
+    /// A canonical line made compact for the list (the detail view shows the full line and fields):
+    /// without ` tag N` (the list has a tag column), without the `nwname`/`nwqid` counts (the elements
+    /// follow), and with qid paths lost their leading zeros: `Twalk tag 3 fid 1 newfid 2 nwname 2 0:usr
+    /// 1:bin` → `Twalk fid 1 newfid 2 0:usr 1:bin`; `(0000000000000007 0 d)` → `(7 0 d)`. Quoted strings
+    /// are never touched.
     public static func summary(_ line: String) -> String {
-        let chars = Array(line)
-        let marker: [Character] = [" ", "t", "a", "g", " "]
-        guard chars.count > marker.count else { return line }
-        for i in 0...(chars.count - marker.count) where Array(chars[i..<(i + marker.count)]) == marker {
-            var end = i + marker.count
-            while end < chars.count, chars[end] != " " { end += 1 }
-            guard end > i + marker.count else { return line }
-            return String(chars[..<i]) + String(chars[end...])
+        var tokens = tokenize(line)
+        var out: [String] = []
+        var i = 0
+        var droppedTag = false
+        while i < tokens.count {
+            let t = tokens[i]
+            if i > 0, i + 1 < tokens.count, (t == "tag" && !droppedTag) || t == "nwname" || t == "nwqid" {
+                if t == "tag" { droppedTag = true }
+                i += 2
+                continue
+            }
+            if t == ")", !out.isEmpty {
+                out[out.count - 1] += ")"
+                i += 1
+                continue
+            }
+            tokens[i] = compactQid(t)
+            out.append(tokens[i])
+            i += 1
         }
-        return line
+        return out.joined(separator: " ")
+    }
+
+    /// Splits at spaces outside `'…'` strings (which keep their `\'` escapes).
+    static func tokenize(_ line: String) -> [String] {
+        var tokens: [String] = []
+        var current = ""
+        var quoted = false
+        var escaped = false
+        for c in line {
+            if quoted {
+                current.append(c)
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "'" { quoted = false }
+                continue
+            }
+            if c == " " {
+                if !current.isEmpty { tokens.append(current) }
+                current = ""
+                continue
+            }
+            if c == "'" { quoted = true }
+            current.append(c)
+        }
+        if !current.isEmpty { tokens.append(current) }
+        return tokens
+    }
+
+    /// `(0000000000000007` → `(7` (also after an `i:` prefix); other tokens unchanged.
+    static func compactQid(_ token: String) -> String {
+        guard let open = token.firstIndex(of: "("), !token.contains("'") else { return token }
+        let hex = token[token.index(after: open)...]
+        guard hex.count == 16, hex.allSatisfy(\.isHexDigit) else { return token }
+        let trimmed = hex.drop { $0 == "0" }
+        return String(token[...open]) + (trimmed.isEmpty ? "0" : String(trimmed))
     }
 }

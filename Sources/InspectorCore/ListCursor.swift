@@ -90,7 +90,8 @@ public struct ListCursor: Hashable, Sendable {
     mutating func scrollToSelection() {
         guard let s = selected else { top = 0; return }
         if s < top { top = s } else if s >= top + pageSize { top = s - pageSize + 1 }
-        top = min(max(0, top), max(0, count - 1))
+        // Never leave rows empty at the bottom while there are rows above to show.
+        top = min(max(0, top), max(0, count - pageSize))
     }
 
     private mutating func settle() {

@@ -31,8 +31,8 @@ extension InspectorModel {
         }
         return Table(title: "fids of \(conn)", columns: [
             TableColumn("fid", width: 6, alignRight: true), TableColumn("state", width: 9),
-            TableColumn("path", width: 16, flexible: true), TableColumn("qid", width: 14),
-            TableColumn("mode", width: 8), TableColumn("iounit", width: 6, alignRight: true),
+            TableColumn("path", width: 16, flexible: true), TableColumn("qid", width: 10),
+            TableColumn("mode", width: 12), TableColumn("iounit", width: 6, alignRight: true),
             TableColumn("made by", width: 7), TableColumn("uses", width: 5, alignRight: true),
         ], rows: rows, emptyText: "no fids on \(conn) yet")
     }
@@ -96,7 +96,7 @@ extension InspectorModel {
             TableColumn("upstream", width: 10, flexible: true), TableColumn("version", width: 9),
             TableColumn("msize", width: 6, alignRight: true), TableColumn("xchg", width: 6, alignRight: true),
             TableColumn("pend", width: 4, alignRight: true), TableColumn("err", width: 4, alignRight: true),
-            TableColumn("anom", width: 4, alignRight: true), TableColumn("fids", width: 7, alignRight: true),
+            TableColumn("anom", width: 4, alignRight: true), TableColumn("fids/open", width: 9, alignRight: true),
             TableColumn("state", width: 6, flexible: true),
         ], rows: rows, emptyText: "no connections yet")
     }

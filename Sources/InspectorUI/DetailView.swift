@@ -10,10 +10,10 @@ struct DetailState: Hashable {
     /// Over `detail.lines`.
     var cursor: ListCursor
 
-    init(row: Int, detail: Detail) {
+    init(row: Int, detail: Detail, pageSize: Int = 1) {
         self.row = row
         self.detail = detail
-        cursor = ListCursor(count: detail.lines.count, pageSize: 1, following: false)
+        cursor = ListCursor(count: detail.lines.count, pageSize: pageSize, following: false)
         if let first = detail.firstFieldLine { cursor.select(first) }
     }
 

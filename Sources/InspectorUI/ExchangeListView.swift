@@ -14,7 +14,7 @@ struct ExchangeListLayout: Hashable {
     /// Wide screens get the full `HH:MM:SS.mmm`; narrow ones `MM:SS.mmm` (the hour is dropped).
     init(width: Int, connDigits: Int = 1) {
         time = width >= 100 ? 12 : 9
-        conn = 1 + max(1, connDigits)
+        conn = max(4, 1 + connDigits)
         let fixed = mark + time + conn + tag + latency + 6  // six single-space gaps
         let flexible = max(0, width - fixed)
         request = (flexible * 11 + 10) / 20

@@ -58,7 +58,7 @@ extension InspectorScreen {
         case .exchangeNext, .exchangePrevious:
             model.moveSelection(by: command == .exchangeNext ? 1 : -1)
             if case .detail = stack.last, let row = model.selectedRow {
-                stack[stack.count - 1] = .detail(DetailState(row: row, detail: model.detail(ofRow: row, time: timeFormat)))
+                stack[stack.count - 1] = makeDetail(row)
             }
         case .viewHexToggle:
             showHex.toggle()
@@ -142,6 +142,15 @@ extension InspectorScreen {
     private mutating func push(_ screen: Screen) {
         if case .table(let new) = screen, case .table(let old) = stack.last, old.kind == new.kind { return }
         stack.append(screen)
+        syncTableCursor()
+    }
+
+    /// Gives the table view's cursor the table's current row count (rows come and go between draws).
+    private mutating func syncTableCursor() {
+        guard case .table(var t) = stack.last else { return }
+        t.cursor.setCount(model.table(t.kind, time: timeFormat).rows.count)
+        t.cursor.setPageSize(max(1, bodySize.height - 1))
+        stack[stack.count - 1] = .table(t)
     }
 
     mutating func popToList() {
@@ -156,7 +165,9 @@ extension InspectorScreen {
         case .detail(var d):
             cursor(&d.cursor)
             stack[stack.count - 1] = .detail(d)
-        case .table(var t):
+        case .table:
+            syncTableCursor()
+            guard case .table(var t) = stack.last else { return }
             cursor(&t.cursor)
             stack[stack.count - 1] = .table(t)
         case .help(let top): stack[stack.count - 1] = .help(top: max(0, scroll(top)))
@@ -167,8 +178,10 @@ extension InspectorScreen {
         switch stack.last ?? .list {
         case .list:
             guard let row = model.selectedRow else { return [] }
-            stack.append(.detail(DetailState(row: row, detail: model.detail(ofRow: row, time: timeFormat))))
-        case .table(let t):
+            stack.append(makeDetail(row))
+        case .table:
+            syncTableCursor()
+            guard case .table(let t) = stack.last else { return [] }
             let table = model.table(t.kind, time: timeFormat)
             guard let i = t.cursor.selected, i < table.rows.count, let action = table.rows[i].action else { return [] }
             switch action {
@@ -184,7 +197,7 @@ extension InspectorScreen {
                     model.setFilter(.all)
                     model.select(row: row)
                 }
-                stack.append(.detail(DetailState(row: row, detail: model.detail(ofRow: row, time: timeFormat))))
+                stack.append(makeDetail(row))
             }
         case .detail, .help:
             break

@@ -50,6 +50,8 @@ public struct InspectorScreen {
 
     var stack: [Screen] = [.list]
     var prompt: PromptState?
+    /// The terminal size of the last render (views opened between renders are laid out for it).
+    var lastSize = Size(width: 80, height: 24)
     /// The status line's message (until the next key), and whether it reports an error.
     public internal(set) var message: (text: String, isError: Bool)?
 
@@ -95,9 +97,10 @@ public struct InspectorScreen {
     public mutating func render(into grid: inout Grid) -> Point? {
         grid.clear(theme.resolved(.normal))
         let bounds = grid.bounds
+        lastSize = grid.size
         guard bounds.height >= 4, bounds.width >= 20 else {
             grid.withCanvas(bounds) { c in
-                _ = c.draw("ninescope: terminal too small", role: .statusError, y: 0, theme: theme)
+                _ = c.draw("terminal too small", role: .statusError, y: 0, theme: theme)
             }
             return nil
         }
@@ -119,8 +122,15 @@ public struct InspectorScreen {
         return cursor
     }
 
-    /// Rows of the body for a terminal height (everything but title, status and prompt lines).
-    static func bodyHeight(_ terminalHeight: Int) -> Int { max(0, terminalHeight - 3) }
+    /// The body's size for the last terminal size (everything but title, status and prompt lines).
+    var bodySize: Size { Size(width: lastSize.width, height: max(0, lastSize.height - 3)) }
+
+    /// A detail view of a row, laid out for the current body size.
+    func makeDetail(_ row: Int) -> Screen {
+        var d = DetailState(row: row, detail: model.detail(ofRow: row, time: timeFormat), pageSize: bodySize.height)
+        _ = DetailView.layout(&d, body: Rect(size: bodySize), showHex: showHex)
+        return .detail(d)
+    }
 
     private mutating func drawBody(into canvas: inout Canvas) {
         switch stack.last ?? .list {
@@ -157,7 +167,9 @@ public struct InspectorScreen {
     private func drawStatus(into canvas: inout Canvas) {
         canvas.fillRow(0, role: .status, theme: theme)
         var x = 0
-        if let message {
+        if let error = prompt?.error {
+            x = canvas.draw(" " + error.description + " ", role: .statusError, y: 0, theme: theme)
+        } else if let message {
             let role: ThemeRole = message.isError ? .statusError : .status
             x = canvas.draw(" " + message.text + " ", role: role, y: 0, theme: theme)
         } else {

@@ -51,28 +51,35 @@ extension Theme {
 
     private static let styleKeys: Set<String> = ["fg", "bg", "attrs"]
 
-    /// Walks `[roles]`: a table whose keys are all style keys is a role's style; any other table is a
-    /// level of dotted role names (`list` → `list.pending`).
+    /// Walks `[roles]`: a table named after a role is that role's style (its sub-tables, if any, are
+    /// longer role names: `status` → `status.error`); any other table is a level of dotted role names
+    /// (`list` → `list.pending`).
     private static func collect(_ table: TOMLTable, prefix: String, into styles: inout [ThemeRole: Style],
                                 source: String) throws(ThemeError) {
         for key in table.keys {
             let name = prefix.isEmpty ? key : prefix + "." + key
             guard let value = table[key]?.table else {
-                throw ThemeError(source: source, message: "role \(name) must be a table like { fg = \"red\" }")
+                if prefix.isEmpty || ThemeRole(rawValue: prefix) == nil {
+                    throw ThemeError(source: source, message: "role \(name) must be a table like { fg = \"red\" }")
+                }
+                continue  // a style key of the enclosing role, read by `style`
             }
-            let keys = Set(value.keys)
-            if let role = ThemeRole(rawValue: name), keys.isSubset(of: styleKeys) {
-                if styles[role] != nil {
+            let subTables = value.keys.filter { value[$0]?.table != nil }
+            if ThemeRole(rawValue: name) != nil {
+                let bad = Set(value.keys).subtracting(styleKeys).subtracting(subTables).sorted()
+                guard bad.isEmpty else {
+                    throw ThemeError(source: source,
+                                     message: "role \(name): unknown key(s) \(bad.joined(separator: ", ")) (use fg, bg, attrs)")
+                }
+                if styles[ThemeRole(rawValue: name)!] != nil {
                     throw ThemeError(source: source, message: "role \(name) is set twice")
                 }
-                styles[role] = try style(value, role: name, source: source)
-            } else if !keys.isEmpty, keys.isDisjoint(with: styleKeys) {
+                styles[ThemeRole(rawValue: name)!] = try style(value, role: name, source: source)
+                if !subTables.isEmpty { try collect(value, prefix: name, into: &styles, source: source) }
+            } else if !value.keys.isEmpty, subTables.count == value.keys.count {
                 try collect(value, prefix: name, into: &styles, source: source)
-            } else if ThemeRole(rawValue: name) == nil {
-                throw ThemeError(source: source, message: "unknown role '\(name)'")
             } else {
-                let bad = keys.subtracting(styleKeys).sorted().joined(separator: ", ")
-                throw ThemeError(source: source, message: "role \(name): unknown key(s) \(bad) (use fg, bg, attrs)")
+                throw ThemeError(source: source, message: "unknown role '\(name)'")
             }
         }
     }

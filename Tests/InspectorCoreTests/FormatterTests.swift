@@ -1,0 +1,140 @@
+@testable import InspectorCore
+import NinePSession
+import NinePWire
+import Testing
+
+@Suite struct FormatterTests {
+    @Test func summaryIsCompact() {
+        #expect(ExchangeFormatter.summary("Twalk tag 3 fid 1 newfid 2 nwname 1 0:usr") == "Twalk fid 1 newfid 2 0:usr")
+        #expect(ExchangeFormatter.summary("Rwalk tag 3 nwqid 2 0:(0000000000000007 0 d) 1:(0000000000000008 1 )")
+                == "Rwalk 0:(7 0 d) 1:(8 1)")
+        #expect(ExchangeFormatter.summary("Rattach tag 1 qid (0000000000000000 0 d)") == "Rattach qid (0 0 d)")
+        // Quoted strings are left alone, even when they look like fields.
+        #expect(ExchangeFormatter.summary("Twrite tag 1 fid 4 offset 0 count 12 'a tag 9 nwname 3\\' x'")
+                == "Twrite fid 4 offset 0 count 12 'a tag 9 nwname 3\\' x'")
+        #expect(ExchangeFormatter.summary("Tversion tag NOTAG msize 8192 version '9P2000.L'")
+                == "Tversion msize 8192 version '9P2000.L'")
+        #expect(ExchangeFormatter.summary("Rclunk tag 5") == "Rclunk")
+        #expect(ExchangeFormatter.summary("garbage 9 bytes") == "garbage 9 bytes")
+    }
+
+    @Test func columnsOfSampleRows() {
+        let m = Sample.model()
+        let walk = m.columns(ofRow: Sample.walkPasswd, time: .utc)
+        #expect(walk.mark == "  ")
+        #expect(walk.tag == "2")
+        #expect(walk.conn == "c1")
+        #expect(walk.request.hasPrefix("Twalk fid 0 newfid 2"))
+        #expect(walk.reply.hasPrefix("Rwalk"))
+        #expect(walk.role == .listOk)
+        let pending = m.columns(ofRow: Sample.pendingRead, time: .utc)
+        #expect(pending.mark == "* ")
+        #expect(pending.latency == "pending")
+        #expect(pending.reply == "")
+        #expect(pending.role == .listPending)
+        let flushed = m.columns(ofRow: Sample.flushedReaddir, time: .utc)
+        #expect(flushed.mark == "F ")
+        #expect(flushed.reply == "(flushed)")
+        #expect(flushed.role == .listFlushed)
+        let error = m.columns(ofRow: Sample.walkMissing, time: .utc)
+        #expect(error.mark == "E ")
+        #expect(error.role == .listError)
+        let injected = m.columns(ofRow: Sample.injected, time: .utc)
+        #expect(injected.mark == " I")
+        #expect(injected.tag == "61440")
+        let anomaly = m.columns(ofRow: Sample.badClunk, time: .utc)
+        #expect(anomaly.mark == "E!")
+        #expect(anomaly.role == .listAnomaly)
+        #expect(m.columns(ofRow: Sample.readPasswd, time: .utc).latency == "2.50ms")
+        #expect(m.columns(ofRow: Sample.version, time: .utc).tag == "NOTAG")
+    }
+
+    @Test func hexLinesHighlightExactlyTheRange() {
+        let bytes = (0..<20).map { UInt8($0 + 0x41) }
+        let lines = HexFormatter.lines(bytes, bytesPerLine: 16, highlight: 14..<18)
+        #expect(lines.count == 2)
+        #expect(lines[0].text == "0000  41 42 43 44 45 46 47 48  49 4a 4b 4c 4d 4e 4f 50  ABCDEFGHIJKLMNOP")
+        #expect(lines[1].text.hasPrefix("0010  51 52 53 54 "))
+        // The text column lines up with the full line's.
+        #expect(lines[1].text.count == lines[0].text.count - 12)
+        #expect(Array(lines[1].text).firstIndex(of: "Q") == Array(lines[0].text).firstIndex(of: "A"))
+        let lit0 = lines[0].runs.filter { $0.role == .hexHighlight }.map(\.text).joined()
+        #expect(lit0 == "4f 50OP")
+        let lit1 = lines[1].runs.filter { $0.role == .hexHighlight }.map(\.text).joined()
+        #expect(lit1 == "51 52QR")
+        #expect(HexFormatter.bytesPerLine(forWidth: 80) == 16)
+        #expect(HexFormatter.bytesPerLine(forWidth: 50) == 8)
+        #expect(HexFormatter.lineWidth(bytesPerLine: 16, count: 100) == lines[0].text.count)
+        #expect(HexFormatter.line(containing: 17, bytesPerLine: 16) == 1)
+    }
+
+    @Test func detailHasEveryFieldWithItsBytes() {
+        let m = Sample.model()
+        let d = m.detail(ofRow: Sample.walkPasswd, time: .utc)
+        #expect(d.frames.count == 2)
+        #expect(d.sectionLines.count == 2)
+        let texts = d.lines.map(\.text.text)
+        #expect(texts.contains { $0.contains("wname[1]") && $0.contains("passwd") })
+        #expect(texts.contains { $0.hasPrefix("fid path") && $0.contains("/etc/passwd") })
+        // Every field line's range lies inside its frame, and the section covers the whole frame.
+        for line in d.lines {
+            guard let frame = line.frame, let range = line.range else { continue }
+            #expect(range.upperBound <= d.frames[frame].count)
+            if line.isSection { #expect(range == 0..<d.frames[frame].count) }
+        }
+        // The wname[1] line covers len[2] + "passwd".
+        let wname = d.lines.first { $0.text.text.contains("wname[1]") }!
+        #expect(wname.range!.count == 2 + 6)
+        #expect(Array(d.frames[0][wname.range!].dropFirst(2)) == Array("passwd".utf8))
+    }
+
+    @Test func detailNamesAnomaliesAndFlushes() {
+        let m = Sample.model()
+        let bad = m.detail(ofRow: Sample.badClunk, time: .utc).lines.map(\.text.text)
+        #expect(bad.contains { $0.hasPrefix("anomaly unknown-fid") })
+        let flushed = m.detail(ofRow: Sample.flushedReaddir, time: .utc).lines.map(\.text.text)
+        #expect(flushed.contains { $0.hasPrefix("flush requested by x\(Sample.flush)") })
+        let flush = m.detail(ofRow: Sample.flush, time: .utc).lines.map(\.text.text)
+        #expect(flush.contains { $0.hasPrefix("flushes x\(Sample.flushedReaddir)") })
+    }
+
+    @Test func tableWidthsShareSpareAndShrink() {
+        let t = Table(title: "t", columns: [TableColumn("a", width: 4), TableColumn("b", width: 10, flexible: true),
+                                            TableColumn("c", width: 6)], rows: [])
+        #expect(t.widths(total: 22) == [4, 10, 6])
+        #expect(t.widths(total: 30) == [4, 18, 6])
+        #expect(t.widths(total: 16) == [4, 4, 6])
+        #expect(t.widths(total: 12) == [4, 4, 2])
+    }
+
+    @Test func tablesOfTheSampleSession() {
+        let m = Sample.model()
+        let fids = m.fidTable(conn: 1)
+        // Live fids 0, 1, 4 (2 was clunked; 3's walk failed), then the clunked 2.
+        #expect(fids.rows.map { $0.cells[0] } == ["0", "1", "4", "2"])
+        #expect(fids.rows[3].role == .fidEnded)
+        #expect(fids.rows[2].role == .fidOpen)
+        #expect(fids.rows[0].cells[2] == "/")
+        #expect(fids.rows[3].cells[2] == "/etc/passwd")
+        #expect(fids.rows[1].action == .filter(.and(.term(.conn(1)), .term(.fid(1)))))
+        let stats = m.statisticsTable()
+        #expect(stats.rows.first?.cells[0] == "Twalk")
+        #expect(stats.rows.last?.cells[0] == "total")
+        #expect(stats.rows.last?.cells[1] == String(Sample.count))
+        let anomalies = m.anomalyTable(time: .utc)
+        #expect(anomalies.rows.contains { $0.cells[2] == "unknown-fid" && $0.action == .showExchange(Sample.badClunk) })
+        let conns = m.connectionTable(time: .utc)
+        #expect(conns.rows.count == 1)
+        #expect(conns.rows[0].cells[3] == "9P2000.L")
+        #expect(conns.rows[0].cells[1] == "tcp!127.0.0.1!40001")
+    }
+
+    @Test func byteAndQidText() {
+        #expect(Tables.bytes(512) == "512")
+        #expect(Tables.bytes(2048) == "2.00K")
+        #expect(Tables.bytes(12_700) == "12.4K")
+        #expect(Tables.bytes(5 * 1024 * 1024) == "5.00M")
+        #expect(Tables.qid(Qid(type: .dir, version: 3, path: 0x10)) == "10 v3 d")
+        #expect(Tables.qid(Qid(type: .file, version: 0, path: 255)) == "ff v0")
+    }
+}

@@ -1,0 +1,205 @@
+@testable import InspectorCore
+import NinePSession
+import NinePWire
+import Testing
+
+@Suite struct ModelTests {
+    @Test func storeHoldsOneRowPerExchange() {
+        let m = Sample.model()
+        #expect(m.store.count == Sample.count)
+        #expect(m.store[Sample.walkUsrLib].requestType == .twalk)
+        #expect(m.store[Sample.walkUsrLib].replyType == .rwalk)
+        #expect(m.store[Sample.version].tag == 0xFFFF)
+        #expect(m.store[Sample.readPasswd].requestType == .tread)
+        #expect(m.store[Sample.readPasswd].latency == 2_500_000)
+        #expect(m.store[Sample.attach].latency == 180_000)
+    }
+
+    @Test func statesComeFromTheTracker() {
+        let m = Sample.model()
+        #expect(m.store[Sample.pendingRead].status == .pending)
+        #expect(m.store[Sample.pendingRead].displayState == .pending)
+        #expect(m.store[Sample.pendingRead].latency == nil)
+        #expect(m.store[Sample.flushedReaddir].status == .flushed)
+        #expect(m.store[Sample.flushedReaddir].displayState == .flushed)
+        #expect(m.store[Sample.walkMissing].isError)
+        #expect(m.store[Sample.walkMissing].errno == Errno.ENOENT.rawValue)
+        #expect(m.store[Sample.injected].flags.contains(.injected))
+        #expect(m.store[Sample.injected].displayState == .injected)
+        #expect(m.store[Sample.badClunk].flags.contains(.anomaly))
+        #expect(m.store[Sample.badClunk].displayState == .anomaly)
+        #expect(m.store[Sample.statfs].displayState == .ok)
+    }
+
+    @Test func fidsAndPathsOfRequests() {
+        let m = Sample.model()
+        let walk = m.store[Sample.walkPasswd]
+        #expect(walk.fid == 0)
+        #expect(walk.otherFid == 2)
+        #expect(m.store.path(walk.replyPath) == "/etc/passwd")
+        #expect(m.store.path(m.store[Sample.readPasswd].requestPath) == "/etc/passwd")
+        #expect(m.store[Sample.version].fid == ExchangeRow.noFid)
+        #expect(m.store.isMisused(conn: 1, fid: 99))
+        #expect(!m.store.isMisused(conn: 1, fid: 2))
+    }
+
+    @Test func filtersOverTheSampleSession() throws {
+        let m = Sample.model()
+        #expect(try Sample.rows(m, "Twalk") == [Sample.walkUsrLib, Sample.walkPasswd, Sample.walkMissing, Sample.walkTmp])
+        #expect(try Sample.rows(m, "error") == [Sample.walkMissing, Sample.badClunk])
+        #expect(try Sample.rows(m, "Rlerror") == [Sample.walkMissing, Sample.badClunk])
+        #expect(try Sample.rows(m, "pending") == [Sample.pendingRead])
+        #expect(try Sample.rows(m, "flushed") == [Sample.flushedReaddir])
+        #expect(try Sample.rows(m, "injected") == [Sample.injected])
+        #expect(try Sample.rows(m, "anomaly") == [Sample.badClunk])
+        #expect(try Sample.rows(m, "fid:2") == [Sample.walkPasswd, Sample.getattr, Sample.lopenPasswd, Sample.readPasswd,
+                                                 Sample.clunkPasswd])
+        #expect(try Sample.rows(m, "path:/etc") == [Sample.walkPasswd, Sample.getattr, Sample.lopenPasswd,
+                                                     Sample.readPasswd, Sample.clunkPasswd])
+        #expect(try Sample.rows(m, "errno:ENOENT") == [Sample.walkMissing])
+        #expect(try Sample.rows(m, "latency>2ms") == [Sample.readPasswd])
+        #expect(try Sample.rows(m, "passwd") == [Sample.walkPasswd])
+        #expect(try Sample.rows(m, "tag:4") == [Sample.walkMissing, Sample.clunkPasswd])
+        #expect(try Sample.rows(m, "Tread or Twrite") == [Sample.readPasswd, Sample.write, Sample.pendingRead])
+        #expect(try Sample.rows(m, "conn:1").count == Sample.count)
+        #expect(try Sample.rows(m, "conn:2").isEmpty)
+        #expect(try Sample.rows(m, "Twalk and not error") == [Sample.walkUsrLib, Sample.walkPasswd, Sample.walkTmp])
+        #expect(try Sample.rows(m, "(Tlopen or Tlcreate) fid:4") == [Sample.lcreate])
+    }
+
+    /// Feeding events one at a time under a filter gives the same rows as filtering at the end, for
+    /// filters that depend on replies (the rows change state after they were first checked).
+    @Test func incrementalFilteringMatchesBatch() throws {
+        let events = SampleTraffic.session()
+        for text in ["pending", "error", "Rwalk", "latency>=1ms", "path:/usr", "not ok", "passwd or flushed", "fid:1"] {
+            var live = InspectorModel(scanBudget: 3)
+            live.setFilter(try FilterParser.parse(text))
+            for e in events { live.handle(e) }
+            while !live.continueScan() {}
+            let incremental = (0..<live.view.count).map { live.view[$0] }
+            var batch = InspectorModel()
+            batch.handle(events)
+            let expected = (0..<batch.store.count).filter { row in
+                var matcher = FilterMatcher(try! FilterParser.parse(text))
+                return matcher.matches(row, in: batch.store, text: { batch.text(ofRow: $0) })
+            }
+            #expect(incremental == expected, "\(text)")
+        }
+    }
+
+    @Test func followsTheTailUntilTheUserMoves() {
+        let events = SampleTraffic.session()
+        var m = InspectorModel()
+        m.setPageSize(5)
+        m.handle(events.prefix(10))
+        let firstCount = m.store.count
+        #expect(m.cursor.isFollowing)
+        #expect(m.selectedRow == firstCount - 1)
+        m.moveSelection(by: -2)
+        #expect(!m.cursor.isFollowing)
+        let held = m.selectedRow
+        m.handle(events.dropFirst(10))
+        #expect(m.store.count > firstCount)
+        #expect(m.selectedRow == held)
+        m.toBottom()
+        #expect(m.cursor.isFollowing)
+        #expect(m.selectedRow == m.store.count - 1)
+        #expect(m.cursor.visible.upperBound == m.store.count)
+    }
+
+    @Test func filterChangeKeepsTheSelectedExchange() throws {
+        var m = Sample.model()
+        m.toTop()
+        let r1 = m.select(row: Sample.readPasswd)
+        #expect(r1)
+        m.setFilter(try FilterParser.parse("fid:2"))
+        #expect(m.selectedRow == Sample.readPasswd)
+        // A row the filter hides: the selection goes to the next one that matches.
+        let r2 = m.select(row: Sample.getattr)
+        #expect(r2)
+        m.setFilter(try FilterParser.parse("Tread or Tclunk"))
+        #expect(m.selectedRow == Sample.readPasswd)
+        m.filterToFid(Fid(4), conn: 1)
+        #expect((0..<m.view.count).map { m.view[$0] } == [Sample.walkTmp, Sample.lcreate, Sample.write])
+    }
+
+    @Test func searchWrapsAround() throws {
+        var m = Sample.model()
+        m.toTop()
+        m.setSearch(try FilterParser.parse("error"))
+        let r3 = m.searchNext()
+        #expect(r3)
+        #expect(m.selectedRow == Sample.walkMissing)
+        let r4 = m.searchNext()
+        #expect(r4)
+        #expect(m.selectedRow == Sample.badClunk)
+        let r5 = m.searchNext()
+        #expect(r5)
+        #expect(m.selectedRow == Sample.walkMissing)
+        let r6 = m.searchNext(forward: false)
+        #expect(r6)
+        #expect(m.selectedRow == Sample.badClunk)
+        m.setSearch(try FilterParser.parse("Tsymlink"))
+        let neg = m.searchNext()
+        #expect(!neg)
+    }
+
+    @Test func statisticsPerTypeAndConnection() {
+        let m = Sample.model()
+        let walk = m.statistics.bucket(type: .twalk)
+        #expect(walk?.count == 4)
+        #expect(walk?.errors == 1)
+        #expect(walk?.latencyCount == 4)
+        let read = m.statistics.bucket(type: .tread)
+        #expect(read?.count == 2)
+        #expect(read?.pending == 1)
+        #expect(read?.latencyCount == 1)
+        #expect(read?.max == 2_500_000)
+        #expect(m.statistics.bucket(type: .treaddir)?.flushed == 1)
+        #expect(m.statistics.total.count == Sample.count)
+        #expect(m.statistics.byConnection[1]?.count == Sample.count)
+        #expect(m.statistics.total.errors == 2)
+        // Bytes: every frame counted once.
+        let frameBytes = SampleTraffic.session().reduce(0) { sum, e in
+            if case .frame(_, _, _, let b, _) = e { return sum + b.count }
+            return sum
+        }
+        #expect(m.statistics.total.bytes == frameBytes)
+    }
+
+    @Test func percentilesOfKnownLatencies() {
+        var s = Statistics()
+        // 100 exchanges with latencies 1µs … 100µs.
+        for i in 1...100 {
+            let row = ExchangeRow(start: 0, end: Int64(i) * 1_000, conn: 3, tag: UInt16(i), requestCode: MessageType.tread.rawValue,
+                                  replyCode: MessageType.rread.rawValue, status: .ok, flags: [.hasRequest, .hasReply])
+            s.apply(old: nil, new: row)
+        }
+        let b = s.bucket(type: .tread)!
+        // Three significant digits: within 0.1%.
+        #expect(abs(b.p50! - 50_000) <= 50)
+        #expect(abs(b.p90! - 90_000) <= 90)
+        #expect(abs(b.p99! - 99_000) <= 99)
+        #expect(b.max == 100_000)
+        #expect(s.byConnection[3]?.count == 100)
+    }
+
+    @Test func completionUpdatesStatisticsOnce() {
+        var s = Statistics()
+        var row = ExchangeRow(start: 0, tag: 1, requestCode: MessageType.twalk.rawValue, status: .pending,
+                              flags: [.hasRequest])
+        s.apply(old: nil, new: row)
+        #expect(s.bucket(type: .twalk)?.pending == 1)
+        let old = row
+        row.end = 5_000
+        row.status = .error
+        row.replyCode = MessageType.rlerror.rawValue
+        row.flags.insert(.hasReply)
+        s.apply(old: old, new: row)
+        let b = s.bucket(type: .twalk)!
+        #expect(b.count == 1)
+        #expect(b.pending == 0)
+        #expect(b.errors == 1)
+        #expect(b.latencyCount == 1)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import InspectorCore
+@testable import InspectorUI
+import NinePSession
+import NinePTestSupport
+import NinePWire
+import Testing
+import TUICore
+
+/// A fake live session: records what the UI asked for.
+final class RecordingActions: InspectorActions, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _calls: [String] = []
+    var calls: [String] { lock.lock(); defer { lock.unlock() }; return _calls }
+    private func note(_ s: String) { lock.lock(); _calls.append(s); lock.unlock() }
+
+    func inject(_ request: String, conn: ConnectionID, tracker: SessionTracker) async throws -> String {
+        note("inject \(conn) \(request)")
+        return "injected"
+    }
+    func flush(tag: Tag, conn: ConnectionID, tracker: SessionTracker) async throws -> String {
+        note("flush \(conn) \(tag)")
+        return "flushed"
+    }
+    func save(to path: String, tracker: SessionTracker) async throws -> String {
+        note("save \(path) \(tracker.messageCount)")
+        throw InspectorActionError("disk full")
+    }
+}
+
+@Suite struct AppTests {
+    func makeApp(live: Bool = true, actions: InspectorActions? = nil,
+                 configuration: InspectorApp.Configuration = .init(environment: [:])) -> InspectorApp {
+        let screen = InspectorScreen(model: InspectorModel(), theme: ThemeLoader.defaultTheme, timeFormat: .utc,
+                                     title: "test", isLive: live)
+        return InspectorApp(screen: screen, actions: actions, configuration: configuration)
+    }
+
+    @Test func loopIngestsEventsDrawsAndQuits() {
+        let app = makeApp()
+        app.enqueue(SampleTraffic.session())
+        let terminal = FakeTerminal(width: 80, height: 24)
+        terminal.press("g", "j", "q")
+        app.run(backend: terminal)
+        #expect(app.screen.model.store.count == Sample.count)
+        #expect(app.screen.model.selectedRow == 1)
+        #expect(terminal.presentCount >= 1)
+        #expect(terminal.snapshot().contains("Tattach"))
+    }
+
+    @Test func resizeRedrawsAtTheNewSize() {
+        let app = makeApp()
+        app.enqueue(SampleTraffic.session())
+        let terminal = FakeTerminal(width: 80, height: 24)
+        terminal.press("g")
+        terminal.resize(to: Size(width: 100, height: 12))
+        terminal.press("q")
+        app.run(backend: terminal)
+        let lines = terminal.snapshot(trimTrailing: false).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 12)
+        #expect(lines.allSatisfy { $0.count == 100 })
+        #expect(lines[1].contains("time"))
+    }
+
+    @Test func actionsRunAndReportBack() async throws {
+        let actions = RecordingActions()
+        let app = makeApp(actions: actions)
+        app.enqueue(SampleTraffic.session())
+        let terminal = FakeTerminal(width: 80, height: 24)
+        terminal.press("g")
+        for _ in 0..<Sample.pendingRead { terminal.press("j") }
+        terminal.press("f", "s", "enter", "q")
+        app.run(backend: terminal)
+        // The actions run as tasks; give them a moment.
+        for _ in 0..<100 where actions.calls.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(actions.calls.contains("flush c1 7"))
+        #expect(actions.calls.contains { $0.hasPrefix("save ninescope.pcapng ") })
+    }
+
+    @Test func historiesPersistAcrossRuns() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ninescope-hist-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = InspectorApp.Configuration(filterHistoryPath: dir.appendingPathComponent("filters").path,
+                                                commandHistoryPath: dir.appendingPathComponent("commands").path,
+                                                environment: [:])
+        let first = makeApp(configuration: config)
+        let t1 = FakeTerminal(width: 80, height: 24)
+        t1.press("/")
+        t1.type("Twalk")
+        t1.press("enter", "q")
+        first.run(backend: t1)
+        let second = makeApp(configuration: config)
+        #expect(second.screen.filterHistory.entries == ["Twalk"])
+        let t2 = FakeTerminal(width: 80, height: 24)
+        t2.press("/", "up", "enter", "q")
+        second.run(backend: t2)
+        #expect(second.screen.model.view.filter == .term(.messageType(.twalk)))
+    }
+
+    @Test func themeCommandSwitchesTheme() {
+        let app = makeApp()
+        let terminal = FakeTerminal(width: 80, height: 24)
+        terminal.press(":")
+        terminal.type("theme light")
+        terminal.press("enter", "q")
+        app.run(backend: terminal)
+        #expect(app.screen.theme.name == "light")
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func InspectorUITestsPlaceholder() { #expect(Bool(true)) }

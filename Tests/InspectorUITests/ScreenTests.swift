@@ -1,0 +1,217 @@
+import InspectorCore
+@testable import InspectorUI
+import NinePTestSupport
+import NinePWire
+import Testing
+import TUICore
+
+/// Behaviour of the screen state machine: keys → commands → model and effects.
+@Suite struct ScreenTests {
+    @Test func everyKeyInTheMapParsesToItsOwnName() {
+        for binding in CommandRegistry.standard.bindings {
+            let chord = KeyChord(binding.key)
+            #expect(chord != nil, "\(binding.key) does not parse")
+            #expect(chord?.description == binding.key, "\(binding.key) prints as \(chord?.description ?? "?")")
+        }
+    }
+
+    @Test func everyBoundKeyDoesSomethingKnown() {
+        // No binding may fall through to "not available".
+        for binding in CommandRegistry.standard.bindings {
+            var s = Sample.screen(live: true)
+            _ = s.press(binding.key)
+            if let message = s.message {
+                #expect(!message.text.contains("is not available here"), "\(binding.key)")
+                #expect(!message.text.contains("is not bound"), "\(binding.key)")
+            }
+        }
+    }
+
+    @Test func unboundKeySaysSo() {
+        var s = Sample.screen()
+        s.press("z")
+        #expect(s.message?.isError == true)
+        #expect(s.message?.text.contains("z is not bound") == true)
+    }
+
+    @Test func viewStackOpensAndCloses() {
+        var s = Sample.screen()
+        #expect(s.currentView == "exchanges")
+        s.press("enter")
+        #expect(s.currentView == "exchange x\(Sample.count - 1)")
+        s.press("F")
+        #expect(s.currentView == "fids of c1")
+        s.press("esc")
+        #expect(s.currentView == "exchange x\(Sample.count - 1)")
+        s.press("q")
+        #expect(s.currentView == "exchanges")
+        let r1 = s.press("q")
+        #expect(r1 == [.quit])
+    }
+
+    @Test func selectingAFidFiltersTheList() {
+        var s = Sample.screen()
+        s.press("F", "j", "enter")   // second live fid: 1
+        #expect(s.currentView == "exchanges")
+        #expect(s.model.view.filter == .and(.term(.conn(1)), .term(.fid(1))))
+        #expect(s.model.view.count > 0)
+        for p in 0..<s.model.view.count {
+            let row = s.model.store[s.model.view[p]]
+            #expect(row.fid == 1 || row.otherFid == 1)
+        }
+        s.press("esc")
+        #expect(s.model.view.filter == .all)
+    }
+
+    @Test func anomalyOpensItsExchange() {
+        var s = Sample.screen()
+        s.press("A", "enter")
+        #expect(s.currentView == "exchange x\(Sample.badClunk)")
+        #expect(s.model.selectedRow == Sample.badClunk)
+    }
+
+    @Test func flushAPendingExchange() {
+        var s = Sample.screen(live: true)
+        s.press("g")
+        for _ in 0..<Sample.pendingRead { s.press("j") }
+        #expect(s.model.selectedRow == Sample.pendingRead)
+        let effects = s.press("f")
+        #expect(effects == [.flush(conn: 1, tag: 7, row: Sample.pendingRead)])
+        #expect(s.model.store[Sample.pendingRead].flags.contains(.flushRequested))
+        // Not pending: refused.
+        s.press("k")
+        let r2 = s.press("f")
+        #expect(r2.isEmpty)
+        #expect(s.message?.isError == true)
+    }
+
+    @Test func flushAndInjectNeedALiveSession() {
+        var s = Sample.screen(live: false)
+        s.press("g")
+        for _ in 0..<Sample.pendingRead { s.press("j") }
+        let r3 = s.press("f")
+        #expect(r3.isEmpty)
+        #expect(s.message?.text.contains("live session") == true)
+        s.press(":")
+        s.type("walk 0 100 etc passwd")
+        let r4 = s.press("enter")
+        #expect(r4.isEmpty)
+        #expect(s.message?.isError == true)
+    }
+
+    @Test func injectFromTheCommandPrompt() {
+        var s = Sample.screen(live: true)
+        s.press(":")
+        s.type("walk 0 100 etc passwd")
+        let effects = s.press("enter")
+        #expect(effects.contains(.inject(conn: 1, request: "walk 0 100 etc passwd")))
+        s.press("i")
+        #expect(s.promptKind == .inject)
+        s.type("Tgetattr fid=100 mask=basic")
+        let r5 = s.press("enter")
+        #expect(r5.contains(.inject(conn: 1, request: "Tgetattr fid=100 mask=basic")))
+        // History: up recalls the last request.
+        s.press(":", "up")
+        #expect(s.prompt?.string == "Tgetattr fid=100 mask=basic")
+    }
+
+    @Test func commandPromptRunsCommands() {
+        var s = Sample.screen()
+        s.press(":")
+        s.type("stats")
+        s.press("enter")
+        #expect(s.currentView == "statistics")
+        s.press(":")
+        s.type("filter Rlerror")
+        s.press("enter")
+        #expect(s.currentView == "exchanges")
+        #expect(s.model.view.count == 2)
+        s.press(":")
+        s.type("save /tmp/x.pcapng")
+        let r6 = s.press("enter")
+        #expect(r6.contains(.save(path: "/tmp/x.pcapng")))
+        s.press(":")
+        s.type("theme light")
+        let r7 = s.press("enter")
+        #expect(r7.contains(.loadTheme("light")))
+    }
+
+    @Test func promptEditingAndCompletion() {
+        var s = Sample.screen()
+        s.press(":")
+        s.type("sta")
+        s.press("tab")
+        #expect(s.prompt?.string == "stats")
+        s.press("ctrl-u")
+        #expect(s.prompt?.string == "")
+        s.type("view.s")
+        s.press("tab")
+        #expect(s.prompt?.string == "view.stats")
+        s.press("esc")
+        #expect(s.promptKind == nil)
+        s.press("/")
+        s.type("Twalk ferror")
+        s.press("left", "left", "left", "left", "left", "left", "backspace")
+        #expect(s.prompt?.string == "Twalkferror")
+        s.press("home", "delete", "end", "backspace")
+        #expect(s.prompt?.string == "walkferro")
+    }
+
+    @Test func filterPromptShowsParseErrors() {
+        var s = Sample.screen()
+        s.press("/")
+        s.type("fid:x")
+        #expect(s.prompt?.error?.column == 5)
+        s.press("backspace")
+        s.type("3")
+        #expect(s.prompt?.error == nil)
+        // Submitting a bad filter keeps the old one and reports the error.
+        s.press("ctrl-u")
+        s.type("(error")
+        s.press("enter")
+        #expect(s.model.view.filter == .all)
+        #expect(s.message?.isError == true)
+    }
+
+    @Test func searchJumpsBetweenMatches() {
+        var s = Sample.screen()
+        s.press("g", "\\")
+        s.type("error")
+        s.press("enter")
+        #expect(s.model.selectedRow == Sample.walkMissing)
+        s.press("n")
+        #expect(s.model.selectedRow == Sample.badClunk)
+        s.press("N")
+        #expect(s.model.selectedRow == Sample.walkMissing)
+    }
+
+    @Test func detailCursorMovesTheHighlight() {
+        var s = Sample.screen()
+        s.press("g")
+        for _ in 0..<Sample.walkPasswd { s.press("j") }
+        s.press("enter")
+        guard case .detail(let d) = s.stack.last else {
+            Issue.record("no detail view")
+            return
+        }
+        #expect(d.selectedLine?.text.text.hasPrefix("  size") == true)
+        #expect(d.selectedLine?.range == 0..<4)
+        s.press("j")
+        guard case .detail(let d2) = s.stack.last else { return }
+        #expect(d2.selectedLine?.range == 4..<5)
+        s.press("J")
+        guard case .detail(let d3) = s.stack.last else { return }
+        #expect(d3.row == Sample.walkPasswd + 1)
+    }
+
+    @Test func mouseSelectsAndOpens() {
+        var s = Sample.screen()
+        s.press("g")
+        var grid = Grid(width: 80, height: 24)
+        _ = s.render(into: &grid)
+        _ = s.handle(.mouse(MouseEvent(.click(.left), at: Point(x: 10, y: 4))))
+        #expect(s.model.selectedRow == 2)
+        _ = s.handle(.mouse(MouseEvent(.doubleClick(.left), at: Point(x: 10, y: 5))))
+        #expect(s.currentView == "exchange x3")
+    }
+}

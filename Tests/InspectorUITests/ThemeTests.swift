@@ -1,0 +1,122 @@
+import Foundation
+import InspectorCore
+@testable import InspectorUI
+import Testing
+import TUICore
+
+@Suite struct ThemeTests {
+    static let themesDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Themes")
+
+    static func themeFiles() throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: themesDirectory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "toml" }.sorted { $0.path < $1.path }
+    }
+
+    @Test func everyThemeFileDefinesEveryRole() throws {
+        let files = try Self.themeFiles()
+        #expect(files.count >= 4)
+        for file in files {
+            let theme = try ThemeLoader.file(file.path)
+            #expect(theme.missingRoles.isEmpty, "\(file.lastPathComponent) lacks \(theme.missingRoles.map(\.rawValue))")
+            #expect(theme.name + ".toml" == file.lastPathComponent)
+        }
+    }
+
+    @Test func theRequiredThemesExist() throws {
+        let names = Set(try Self.themeFiles().map { $0.deletingPathExtension().lastPathComponent })
+        #expect(names.isSuperset(of: ["dark", "light", "high-contrast", "16color"]))
+    }
+
+    @Test func builtInThemesAreTheFiles() throws {
+        for file in try Self.themeFiles() {
+            let name = file.deletingPathExtension().lastPathComponent
+            let builtIn = BuiltinThemes.sources.first { $0.name == name }
+            #expect(builtIn != nil, "\(name) is not built in")
+            let text = try String(contentsOf: file, encoding: .utf8)
+            #expect(builtIn?.toml == String(text.dropLast(text.hasSuffix("\n") ? 1 : 0)),
+                    "\(name): BuiltinThemes.swift is stale; regenerate it from Themes/")
+        }
+        #expect(BuiltinThemes.sources.count == (try Self.themeFiles()).count)
+    }
+
+    @Test func sixteenColourThemeUsesOnlyANSIColours() throws {
+        let theme = try ThemeLoader.file(Self.themesDirectory.appendingPathComponent("16color.toml").path)
+        for role in ThemeRole.allCases {
+            let s = theme.style(role)
+            for c in [s.fg, s.bg] {
+                #expect(c == .default || c.ansiIndex != nil, "\(role): \(c)")
+            }
+        }
+    }
+
+    @Test func themesTellStatesApart() throws {
+        for name in ThemeLoader.builtinNames {
+            let theme = try #require(ThemeLoader.builtin(name))
+            let states: [ThemeRole] = [.listPending, .listOk, .listError, .listFlushed, .listInjected, .listAnomaly]
+            let styles = states.map { theme.resolved($0) }
+            #expect(Set(styles).count == states.count, "\(name): two row states look the same")
+            let selected = theme.resolved(.listOk).merged(with: theme.style(.listSelected))
+            #expect(selected != theme.resolved(.listOk), "\(name): the selection is invisible")
+        }
+    }
+
+    @Test func noColorDropsColoursButKeepsDistinctions() throws {
+        let theme = try ThemeLoader.load(nil, environment: ["NO_COLOR": "1"], searchDirectories: [])
+        for role in ThemeRole.allCases {
+            #expect(theme.style(role).fg == .default && theme.style(role).bg == .default, "\(role)")
+        }
+        #expect(theme.style(.listSelected).attrs.contains(.reverse))
+        #expect(theme.style(.hexHighlight).attrs.contains(.reverse))
+        let colored = try ThemeLoader.load(nil, environment: ["NO_COLOR": ""], searchDirectories: [])
+        #expect(colored.style(.listError).fg != .default)
+    }
+
+    @Test func loadByNameOrPath() throws {
+        #expect(try ThemeLoader.load("light", environment: [:], searchDirectories: []).name == "light")
+        let path = Self.themesDirectory.appendingPathComponent("high-contrast.toml").path
+        #expect(try ThemeLoader.load(path, environment: [:], searchDirectories: []).name == "high-contrast")
+        #expect(throws: ThemeError.self) { try ThemeLoader.load("nope", environment: [:], searchDirectories: []) }
+        // A user directory wins over the built-in theme of the same name.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ninescope-themes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "name = \"mine\"\n[roles]\nnormal = { fg = \"red\" }\n".write(to: dir.appendingPathComponent("dark.toml"),
+                                                                          atomically: true, encoding: .utf8)
+        let mine = try ThemeLoader.load("dark", environment: [:], searchDirectories: [dir.path])
+        #expect(mine.name == "mine")
+        #expect(mine.style(.listError).fg == .red)  // missing roles fall back to normal
+    }
+
+    @Test func parseErrorsNameTheProblem() {
+        func message(_ toml: String) -> String? {
+            do {
+                _ = try Theme.parse(toml: toml)
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        #expect(message("name = \"x\"\n[roles]\n\"list.bogus\" = { fg = \"red\" }")?.contains("unknown role 'list.bogus'") == true)
+        #expect(message("name = \"x\"\n[roles]\nnormal = { fg = \"purpleish\" }")?.contains("bad fg colour") == true)
+        #expect(message("name = \"x\"\n[roles]\nnormal = { attrs = [\"blinky\"] }")?.contains("unknown attribute") == true)
+        #expect(message("name = \"x\"\n[roles]\nnormal = { colour = \"red\" }")?.contains("unknown key(s) colour") == true)
+        #expect(message("[roles]\nnormal = {}")?.contains("missing name") == true)
+        #expect(message("name = \"x\"\ncolours = 16\n[roles]")?.contains("unknown key 'colours'") == true)
+        #expect(message("name = \"x\"\n[roles\n")?.contains("line") == true)
+    }
+
+    @Test func dottedKeysWorkToo() throws {
+        let theme = try Theme.parse(toml: "name = \"d\"\n[roles]\nlist.error = { fg = \"red\", attrs = [\"bold\"] }\n")
+        #expect(theme.style(.listError) == Style(fg: .red, attrs: .bold))
+    }
+
+    @Test func tomlRoundTrips() throws {
+        for name in ThemeLoader.builtinNames {
+            let theme = try #require(ThemeLoader.builtin(name))
+            let again = try Theme.parse(toml: theme.toml)
+            #expect(again.styles == theme.styles, "\(name)")
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import InspectorCore
+@testable import InspectorUI
+import NinePTestSupport
+import Testing
+import TUICore
+
+/// Every view rendered into a grid and compared with a reviewed snapshot (Snapshots/*.txt).
+@Suite struct ViewSnapshotTests {
+    @Test func exchangeListFollowsTheTail() {
+        var s = Sample.screen()
+        Snapshot.check(s.snapshot(), named: "list-80x24")
+    }
+
+    @Test func exchangeListWithStyles() {
+        var s = Sample.screen()
+        s.press("g")
+        Snapshot.check(s.snapshot(styles: true), named: "list-styles-80x24")
+    }
+
+    @Test func exchangeListWide() {
+        var s = Sample.screen()
+        _ = s.snapshot(width: 132, height: 30)
+        s.press("g", "j", "j")
+        Snapshot.check(s.snapshot(width: 132, height: 30), named: "list-132x30")
+    }
+
+    @Test func filterTypedAtThePrompt() {
+        var s = Sample.screen()
+        s.press("/")
+        s.type("Twalk or error")
+        Snapshot.check(s.snapshot(), named: "filter-prompt")
+        s.press("enter")
+        Snapshot.check(s.snapshot(), named: "filter-applied")
+    }
+
+    @Test func filterErrorIsMarkedAtItsColumn() {
+        var s = Sample.screen()
+        s.press("/")
+        s.type("Twalk and fid:x")
+        Snapshot.check(s.snapshot(styles: true), named: "filter-error")
+    }
+
+    @Test func detailWithHexHighlight() {
+        var s = Sample.screen()
+        s.press("g")
+        for _ in 0..<Sample.walkPasswd { s.press("j") }
+        s.press("enter")
+        // Down to wname[1] (size, type, tag, fid, newfid, nwname, wname[0], wname[1]).
+        for _ in 0..<7 { s.press("j") }
+        Snapshot.check(s.snapshot(styles: true), named: "detail-walk-wname1")
+        s.press("tab")
+        Snapshot.check(s.snapshot(), named: "detail-walk-reply")
+    }
+
+    @Test func detailOfWideCharacters() {
+        var s = Sample.screen()
+        _ = s.snapshot(width: 100, height: 40)
+        s.press("g")
+        for _ in 0..<Sample.readdir { s.press("j") }
+        s.press("enter", "x")
+        Snapshot.check(s.snapshot(width: 100, height: 40), named: "detail-readdir-wide-chars")
+    }
+
+    @Test func fidTable() {
+        var s = Sample.screen()
+        s.press("F")
+        Snapshot.check(s.snapshot(), named: "fids")
+    }
+
+    @Test func statisticsAnomaliesConnections() {
+        var s = Sample.screen()
+        s.press("S")
+        Snapshot.check(s.snapshot(), named: "stats")
+        s.press("q", "A")
+        Snapshot.check(s.snapshot(), named: "anomalies")
+        s.press("q", "C")
+        Snapshot.check(s.snapshot(), named: "connections")
+    }
+
+    @Test func helpScreen() {
+        var s = Sample.screen()
+        s.press("?")
+        Snapshot.check(s.snapshot(width: 100, height: 50), named: "help")
+    }
+
+    @Test func tinyTerminal() {
+        var s = Sample.screen()
+        Snapshot.check(s.snapshot(width: 40, height: 8), named: "list-40x8")
+        Snapshot.check(s.snapshot(width: 15, height: 3), named: "too-small")
+    }
+}
