@@ -137,8 +137,21 @@ final class RelayPair {
                 self.upstream = nil
                 self.upstreamClosed = true
                 if self.failure == nil { self.failure = .dialFailed(String(describing: error)) }
-                self.client?.channel?.close(promise: nil)
-                self.checkFinished()
+                // A refused loopback dial can fail at once, inside the child channel's initializer, before
+                // the client channel is registered: close it from the next tick, and count it closed when
+                // its close completes (a channel closed before it became active never reports inactive).
+                self.eventLoop.assumeIsolated().execute {
+                    guard let ch = self.client?.channel else {
+                        self.clientClosed = true
+                        self.checkFinished()
+                        return
+                    }
+                    ch.close(promise: nil)
+                    ch.closeFuture.assumeIsolated().whenComplete { _ in
+                        self.clientClosed = true
+                        self.checkFinished()
+                    }
+                }
             }
         }
     }
