@@ -8,10 +8,11 @@ import InspectorCore
 /// one SessionTracker (shared by all connections, so connection ids and message indexes are global) and
 /// prints TraceLine lines.
 ///
-/// `consume` is the proxy's sink: it runs on NIO event loop threads, after the batch's bytes were already
-/// passed on. Doing the work there (under one lock) rather than in a separate task keeps latency low (no
-/// thread hop) and gives natural backpressure: a proxy that cannot print fast enough reads more slowly
-/// instead of queueing events without bound.
+/// `consume` is the proxy's sink, called on NIO event loop threads after each read's bytes were passed
+/// on. With `threaded` (what `ninescope proxy` uses) it only hands the batch to a `ProxyEventQueue`, whose
+/// thread does the work: the relay then costs the event loops no decoding, formatting or disk writes, and a
+/// trace or capture that falls behind slows the clients down (the queue is bounded) rather than growing.
+/// Without it the work is done right there, under one lock (simplest; fine for light traffic).
 final class ProxyTrace: @unchecked Sendable {
     // @unchecked: all mutable state is accessed under `lock`.
     private let lock = NSLockLike()
@@ -19,17 +20,33 @@ final class ProxyTrace: @unchecked Sendable {
     private let format: TraceLine
     private let out: LineOutput
     private let recorder: CaptureRecorder?
+    private var queue: ProxyEventQueue?
     private var connectionsOpened = 0
     private var garbageRuns = 0
     private var closeReasons: [String: Int] = [:]
 
-    init(style: TraceLine.Style, output: LineOutput, recorder: CaptureRecorder?) {
+    init(style: TraceLine.Style, output: LineOutput, recorder: CaptureRecorder?, threaded: Bool = false) {
         self.format = TraceLine(style: style)
         self.out = output
         self.recorder = recorder
+        if threaded { queue = ProxyEventQueue { [unowned self] batch in self.process(batch) } }
     }
 
     func consume(_ batch: [ProxyEvent]) {
+        if let queue { queue.push(batch) } else { process(batch) }
+    }
+
+    /// Waits until every batch consumed so far is recorded and printed (a no-op when not threaded).
+    func drain() {
+        queue?.drain()
+    }
+
+    /// Drains and stops the consumer thread. Call once the proxy has stopped.
+    func finish() {
+        queue?.finish()
+    }
+
+    private func process(_ batch: [ProxyEvent]) {
         recorder?.record(batch)
         lock.withLock {
             for event in batch { handle(event) }
@@ -96,7 +113,8 @@ final class ProxyTrace: @unchecked Sendable {
 
     /// `3 connections (1 eof, 2 stopped), 1234 messages (2 malformed, 1 garbage run), 2 anomalies`.
     func summary() -> String {
-        lock.withLock {
+        drain()
+        return lock.withLock {
             var s = Self.count(connectionsOpened, "connection")
             if !closeReasons.isEmpty {
                 s += " (" + closeReasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }

@@ -71,9 +71,9 @@ struct ProxyCommand: AsyncParsableCommand {
         }
 
         let out = LineOutput(fd: 1, lineBuffered: stdoutIsTerminal)
-        let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder)
-        // The trace is written inline on the event loops, right after each read's bytes are passed on, so
-        // events are not held back for coalescing: lines appear at once and in arrival order.
+        let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true)
+        // Each read's events go to the trace's thread at once (no coalescing delay): lines appear as soon
+        // as the bytes have been passed on, in arrival order.
         let proxy = NinePProxy(listen: listenAddress, upstream: upstreamAddress,
                                options: NinePProxy.Options(eventCoalescing: .zero),
                                sink: { batch in trace.consume(batch) })
@@ -103,6 +103,7 @@ struct ProxyCommand: AsyncParsableCommand {
             _exit(128 + sig)
         }
         await proxy.stop()
+        trace.finish()
         ticker?.cancel()
         out.flush()
         var captureNote = ""

@@ -1,0 +1,115 @@
+import Foundation
+import NinePNIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A bounded hand-off of proxy event batches from the NIO event loops to one consumer thread, so that
+/// decoding, formatting and capture writing never run on an event loop (the relay only copies each frame
+/// once and appends it here).
+///
+/// Bounded: when more than `maxBytes` of frame bytes or `maxEvents` events wait, `push` blocks the event
+/// loop that calls it until the consumer catches up — that loop then reads no more from its sockets, so a
+/// proxy whose trace or capture cannot keep up slows its clients down instead of growing without bound.
+final class ProxyEventQueue: @unchecked Sendable {
+    // @unchecked: every mutable field is accessed with `mutex` held.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let work = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let space = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let idle = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var batches: [[ProxyEvent]] = []
+    private var queuedBytes = 0
+    private var queuedEvents = 0
+    private var consumerWaiting = false
+    private var producersWaiting = 0
+    private var busy = false
+    private var finishing = false
+    private var exited = false
+    let maxBytes: Int
+    let maxEvents: Int
+
+    /// Starts the consumer thread, which calls `body` with every batch in push order.
+    init(maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024, body: @escaping @Sendable ([ProxyEvent]) -> Void) {
+        self.maxBytes = maxBytes
+        self.maxEvents = maxEvents
+        pthread_mutex_init(mutex, nil)
+        for c in [work, space, idle] { pthread_cond_init(c, nil) }
+        let thread = Thread { [self] in run(body) }
+        thread.name = "ninescope-trace"
+        thread.start()
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        for c in [work, space, idle] { pthread_cond_destroy(c); c.deallocate() }
+        mutex.deallocate()
+    }
+
+    /// Queues a batch (any thread). Blocks while the queue is full.
+    func push(_ batch: [ProxyEvent]) {
+        guard !batch.isEmpty else { return }
+        var bytes = 0
+        for e in batch {
+            switch e {
+            case .frame(_, _, _, let b, _), .garbage(_, _, _, let b, _): bytes += b.count
+            default: break
+            }
+        }
+        pthread_mutex_lock(mutex)
+        while (queuedBytes >= maxBytes || queuedEvents >= maxEvents) && !exited {
+            producersWaiting += 1
+            pthread_cond_wait(space, mutex)
+            producersWaiting -= 1
+        }
+        batches.append(batch)
+        queuedBytes += bytes
+        queuedEvents += batch.count
+        if consumerWaiting { pthread_cond_signal(work) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Waits until everything pushed so far has been consumed.
+    func drain() {
+        pthread_mutex_lock(mutex)
+        while (!batches.isEmpty || busy) && !exited { pthread_cond_wait(idle, mutex) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Consumes what is queued, then stops the thread (later pushes are dropped). Waits for it.
+    func finish() {
+        pthread_mutex_lock(mutex)
+        finishing = true
+        pthread_cond_signal(work)
+        while !exited { pthread_cond_wait(idle, mutex) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    private func run(_ body: ([ProxyEvent]) -> Void) {
+        pthread_mutex_lock(mutex)
+        while true {
+            while batches.isEmpty && !finishing {
+                consumerWaiting = true
+                pthread_cond_wait(work, mutex)
+                consumerWaiting = false
+            }
+            if batches.isEmpty {
+                exited = true
+                pthread_cond_broadcast(idle)
+                pthread_cond_broadcast(space)
+                pthread_mutex_unlock(mutex)
+                return
+            }
+            let taken = batches
+            batches = []
+            queuedBytes = 0
+            queuedEvents = 0
+            busy = true
+            if producersWaiting > 0 { pthread_cond_broadcast(space) }
+            pthread_mutex_unlock(mutex)
+            for batch in taken { body(batch) }
+            pthread_mutex_lock(mutex)
+            busy = false
+            if batches.isEmpty { pthread_cond_broadcast(idle) }
+        }
+    }
+}
