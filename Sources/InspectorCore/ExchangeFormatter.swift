@@ -42,10 +42,10 @@ public enum ExchangeFormatter {
         let state: Character
         if row.status == .pending {
             state = "*"
+        } else if row.isFlushed {
+            state = "F"
         } else if row.isError {
             state = "E"
-        } else if row.status == .flushed {
-            state = "F"
         } else {
             state = " "
         }
@@ -71,6 +71,7 @@ public enum ExchangeFormatter {
 
     static func replyText(_ row: ExchangeRow, replyLine: String?) -> String {
         let reply = row.hasReply ? summary(replyLine ?? "") : ""
+        if row.flags.contains(.answeredByProxy) { return "(flushed) ninescope answered " + reply }
         switch row.status {
         case .pending: return row.flags.contains(.flushRequested) ? "(flush sent)" : ""
         case .flushed: return reply.isEmpty ? "(flushed)" : reply + " (flushed)"

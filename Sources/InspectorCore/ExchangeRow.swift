@@ -15,6 +15,8 @@ public struct RowFlags: OptionSet, Hashable, Sendable {
     public static let anomaly = RowFlags(rawValue: 1 << 4)
     /// The user asked to flush it (a Tflush was sent or is being sent).
     public static let flushRequested = RowFlags(rawValue: 1 << 5)
+    /// Its reply was made by ninescope's proxy (the error reply a flushed request gets), not the server.
+    public static let answeredByProxy = RowFlags(rawValue: 1 << 6)
 }
 
 /// What colour-relevant state an exchange is in, for the list (one per row).
@@ -82,9 +84,13 @@ public struct ExchangeRow: Hashable, Sendable {
         }
     }
 
+    /// Cancelled by a flush: the Rflush came first, or ninescope answered the client for the server.
+    public var isFlushed: Bool { status == .flushed || flags.contains(.answeredByProxy) }
+
     /// Whether the filter keyword `error` holds: an error reply, or never answered.
     public var isError: Bool {
-        switch status {
+        if flags.contains(.answeredByProxy) { return false }
+        return switch status {
         case .error, .unansweredAtClose, .abortedByVersion: true
         case .answeredAfterFlush: errno != 0 || replyType?.isError == true
         default: replyType?.isError == true
@@ -94,8 +100,8 @@ public struct ExchangeRow: Hashable, Sendable {
     /// The state the list colours the row by. Precedence: anomaly, error, flushed, injected, pending, ok.
     public var displayState: RowState {
         if flags.contains(.anomaly) || flags.contains(.malformed) || status == .unmatchedReply { return .anomaly }
+        if isFlushed { return .flushed }
         if isError { return .error }
-        if status == .flushed { return .flushed }
         if flags.contains(.injected) { return .injected }
         if status == .pending { return .pending }
         return .ok

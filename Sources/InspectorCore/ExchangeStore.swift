@@ -151,6 +151,7 @@ extension ExchangeRow {
         } else if Int(m.index) == Int(replyIndex) {
             replyBytes = size
             replyPath = path
+            if m.marks.contains(.injected) { flags.insert(.answeredByProxy) }
         }
     }
 }

@@ -64,10 +64,11 @@ public struct FilterMatcher: Sendable {
             switch s {
             case .error: return row.isError
             case .pending: return row.status == .pending
-            case .flushed: return row.status == .flushed
+            case .flushed: return row.isFlushed
             case .injected: return row.flags.contains(.injected)
             case .anomaly: return row.flags.contains(.anomaly) || row.status == .unmatchedReply
-            case .ok: return row.status == .ok || (row.status == .answeredAfterFlush && !row.isError)
+            case .ok:
+                return !row.isFlushed && (row.status == .ok || (row.status == .answeredAfterFlush && !row.isError))
             case .malformed: return row.flags.contains(.malformed)
             }
         case .latency(let op, let ns):

@@ -136,6 +136,8 @@ public struct InspectorModel: Sendable {
     public mutating func halfPageUp() { cursor.halfPageUp() }
     public mutating func toTop() { cursor.toTop() }
     public mutating func toBottom() { cursor.toBottom() }
+    /// Whether the selection follows new exchanges (live views) or stays put (captures start at the top).
+    public mutating func setFollowing(_ on: Bool) { cursor.setFollowing(on) }
 
     /// Selects a store row, if the filter shows it; returns whether it could.
     @discardableResult

@@ -32,7 +32,7 @@ public struct StatBucket: Sendable {
         bytes += Int(new.replyBytes) - Int(old?.replyBytes ?? 0)
         errors += (new.isError ? 1 : 0) - ((old?.isError ?? false) ? 1 : 0)
         pending += (new.status == .pending ? 1 : 0) - (old?.status == .pending ? 1 : 0)
-        flushed += (new.status == .flushed ? 1 : 0) - (old?.status == .flushed ? 1 : 0)
+        flushed += (new.isFlushed ? 1 : 0) - ((old?.isFlushed ?? false) ? 1 : 0)
         if old?.latency == nil, let l = new.latency {
             latency.record(UInt64(clamping: Swift.max(0, l)))
         }
@@ -100,6 +100,6 @@ extension StatBucket {
         bytes -= Int(row.requestBytes) + Int(row.replyBytes)
         if row.isError { errors -= 1 }
         if row.status == .pending { pending -= 1 }
-        if row.status == .flushed { flushed -= 1 }
+        if row.isFlushed { flushed -= 1 }
     }
 }

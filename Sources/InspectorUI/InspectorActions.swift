@@ -13,7 +13,8 @@ public protocol InspectorActions: Sendable {
     func flush(tag: Tag, conn: ConnectionID, tracker: SessionTracker) async throws -> String
     /// Writes the session so far to a pcapng capture at `path`.
     func save(to path: String, tracker: SessionTracker) async throws -> String
-    /// Completions for a partly typed request (the REPL grammar's); empty when unknown.
+    /// Completions for the last word of a partly typed request (the REPL grammar's): full replacement
+    /// words for that word; empty when unknown.
     func completions(for text: String) -> [String]
 }
 

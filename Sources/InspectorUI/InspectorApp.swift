@@ -19,15 +19,24 @@ public final class InspectorApp: @unchecked Sendable {
         public var ingestBatch: Int
         /// How long to wait for a key when there is nothing else to do.
         public var idleWait: Duration
+        /// Receives timing lines (for benchmarks): `first-screen MS` when the list first fills the
+        /// screen (or the source ended), `key NAME MS` for each key from reading it to the frame being
+        /// presented, `loaded MS` when the source ended and every event was taken in; MS counts from
+        /// `startedAt`.
+        public var timing: (@Sendable (String) -> Void)?
+        public var startedAt: ContinuousClock.Instant
 
         public init(filterHistoryPath: String? = nil, commandHistoryPath: String? = nil,
                     environment: [String: String] = ProcessInfo.processInfo.environment,
-                    ingestBatch: Int = 50_000, idleWait: Duration = .milliseconds(100)) {
+                    ingestBatch: Int = 50_000, idleWait: Duration = .milliseconds(100),
+                    timing: (@Sendable (String) -> Void)? = nil, startedAt: ContinuousClock.Instant = .now) {
             self.filterHistoryPath = filterHistoryPath
             self.commandHistoryPath = commandHistoryPath
             self.environment = environment
             self.ingestBatch = max(1, ingestBatch)
             self.idleWait = idleWait
+            self.timing = timing
+            self.startedAt = startedAt
         }
     }
 
@@ -119,6 +128,8 @@ public final class InspectorApp: @unchecked Sendable {
     public func run(backend: TerminalBackend) {
         running = true
         var dirty = true
+        var firstScreenLogged = false
+        var loadedLogged = false
         while running {
             let (batch, more) = takeEvents(max: configuration.ingestBatch)
             if !batch.isEmpty {
@@ -139,24 +150,70 @@ public final class InspectorApp: @unchecked Sendable {
                 draw(backend)
                 dirty = false
             }
+            if let timing = configuration.timing {
+                let finished = isSourceFinished && !more
+                if !firstScreenLogged, finished || screen.model.view.count > screen.bodySize.height {
+                    firstScreenLogged = true
+                    timing("first-screen \(elapsedMilliseconds())")
+                }
+                if !loadedLogged, finished {
+                    loadedLogged = true
+                    timing("loaded \(elapsedMilliseconds())")
+                }
+            }
             let wait: Duration = more || scanning ? .zero : configuration.idleWait
             guard let event = backend.readEvent(timeout: wait) else { continue }
+            let keyStart = ContinuousClock.now
+            var names = [Self.name(of: event)]
             perform(screen.handle(event), backend: backend)
-            dirty = true
             // Drain keys already typed before redrawing (keeps key repeat smooth).
             while running, let next = backend.readEvent(timeout: .zero) {
+                names.append(Self.name(of: next))
                 perform(screen.handle(next), backend: backend)
+            }
+            if running {
+                draw(backend)
+                dirty = false
+                if let timing = configuration.timing {
+                    let ms = Self.milliseconds(ContinuousClock.now - keyStart)
+                    timing("key \(names.joined(separator: ",")) \(ms)")
+                }
             }
         }
     }
 
-    /// Runs `run(backend:)` on a thread of its own (the backend is made there) and returns when it ends.
-    public func runOnOwnThread(makeBackend: @escaping @Sendable () throws -> TerminalBackend) async throws {
+    private var isSourceFinished: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return sourceFinished
+    }
+
+    private func elapsedMilliseconds() -> String { Self.milliseconds(ContinuousClock.now - configuration.startedAt) }
+
+    static func milliseconds(_ d: Duration) -> String {
+        let (s, atto) = d.components
+        let micros = s * 1_000_000 + atto / 1_000_000_000_000
+        return "\(micros / 1000).\(String(micros % 1000 / 100))"
+    }
+
+    static func name(of event: InputEvent) -> String {
+        switch event {
+        case .key(let k): k.description
+        case .resize(let s): "resize:\(s)"
+        case .mouse: "mouse"
+        }
+    }
+
+    /// Runs `run(backend:)` on a thread of its own (the backend is made there, and `tearDown` runs there
+    /// after the loop) and returns when it ends.
+    public func runOnOwnThread(makeBackend: @escaping @Sendable () throws -> TerminalBackend,
+                               tearDown: @escaping @Sendable (TerminalBackend) -> Void = { _ in }) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             let thread = Thread { [self] in
                 do {
                     let backend = try makeBackend()
                     self.run(backend: backend)
+                    tearDown(backend)
                     continuation.resume()
                 } catch {
                     continuation.resume(throwing: error)
@@ -166,6 +223,9 @@ public final class InspectorApp: @unchecked Sendable {
             thread.start()
         }
     }
+
+    /// Changes the title bar's text (before `run`, or from the UI thread).
+    public func setTitle(_ title: String) { screen.title = title }
 
     /// Stops the loop after the current iteration (from the UI thread).
     public func stop() { running = false }

@@ -340,7 +340,9 @@ extension InspectorScreen {
             if kind == .command, !text.contains(" ") {
                 out = registry.promptWords.filter { $0.hasPrefix(text) }
             }
-            out += requests?(text) ?? []
+            // The request grammar completes the word being typed; keep the words before it.
+            let head = text.lastIndex(of: " ").map { String(text[...$0]) } ?? ""
+            out += (requests?(text) ?? []).map { head + $0 }
             return out
         case .save:
             return []

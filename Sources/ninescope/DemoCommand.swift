@@ -30,6 +30,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also write a pcapng capture.", valueName: "FILE")) var capture: String?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
+    @Option(help: ArgumentHelp("Colour theme: dark, light, high-contrast, 16color, or a TOML file.",
+                               valueName: "NAME|PATH")) var theme: String?
 
     func run() async throws {
         let listenAddress = try ProxyCommand.parse(listen, option: "--listen")
@@ -43,8 +45,9 @@ struct DemoCommand: AsyncParsableCommand {
                                        options: PcapngWriterOptions(toolVersion: NinescopeVersion.string))
         }
         let stdoutIsTerminal = isatty(1) == 1
-        if !headless && !json && stdoutIsTerminal {
-            printError("ninescope: the live UI is not available yet; printing the headless trace (--headless silences this)")
+        if !headless && !json && stdoutIsTerminal && isatty(0) == 1 {
+            try await runWithUI(server: server, serverAddress: serverAddress, listen: listenAddress, recorder: recorder)
+            return
         }
         let out = LineOutput(fd: 1, lineBuffered: true)
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder)

@@ -7,6 +7,7 @@ extension Ninescope {
         ServeCommand.self,
         ProxyCommand.self,
         DemoCommand.self,
+        ViewCommand.self,
         ReplCommand.self,
         ReplayCommand.self,
         BenchPingCommand.self,

@@ -1,0 +1,42 @@
+import NinePCapture
+import NinePSession
+import NinePWire
+
+/// Writes what a tracker logged as a pcapng capture (the format `ninescope proxy --capture` writes:
+/// Wireshark/tshark read it as 9P; ninescope reads back connections, marks and addresses).
+public enum CaptureExport {
+    /// The whole capture as bytes: connections open at their first message (with their addresses), frames
+    /// and garbage in log order with their marks, and closes at their time. Empty when the tracker keeps
+    /// no frames.
+    public static func pcapng(from tracker: SessionTracker, toolVersion: String) -> [UInt8] {
+        var writer = PcapngWriter(options: PcapngWriterOptions(toolVersion: toolVersion))
+        var out = writer.header()
+        let summaries = Dictionary(tracker.connections.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var opened: Set<ConnectionID> = []
+        let closes = tracker.connections.compactMap { c in c.closedAt.map { (conn: c.id, at: $0, c.closeReason) } }
+            .sorted { $0.at < $1.at }
+        var nextClose = 0
+        func closeUpTo(_ t: Int64) {
+            while nextClose < closes.count, closes[nextClose].at <= t {
+                let c = closes[nextClose]
+                if opened.contains(c.conn), c.2 != .endOfCapture {
+                    out += writer.close(conn: c.conn, reset: c.2 == .reset, t: c.at)
+                }
+                nextClose += 1
+            }
+        }
+        for index in 0..<tracker.messageCount {
+            guard let m = tracker.message(at: index) else { continue }
+            closeUpTo(m.timestamp - 1)
+            if !opened.contains(m.conn) {
+                opened.insert(m.conn)
+                let info = summaries[m.conn]?.info
+                out += writer.open(conn: m.conn, clientAddress: info?.client ?? "", upstreamAddress: info?.upstream ?? "",
+                                   t: summaries[m.conn]?.openedAt ?? m.timestamp)
+            }
+            out += writer.frame(conn: m.conn, direction: m.direction, t: m.timestamp, bytes: m.bytes, marks: m.marks)
+        }
+        closeUpTo(.max)
+        return out
+    }
+}

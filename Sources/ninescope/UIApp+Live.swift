@@ -1,0 +1,142 @@
+import Foundation
+import InspectorCore
+import InspectorUI
+import NinePCapture
+import NinePNIO
+import NinePREPL
+import NinePSession
+import NinePWire
+
+/// The live inspector over a proxy: the proxy's events feed the UI (and the capture, if any); inject,
+/// flush and save act on the proxy.
+final class LiveInspector: @unchecked Sendable {
+    let app: InspectorApp
+    let actions: ProxyInspectorActions
+    private let recorder: CaptureRecorder?
+
+    init(title: String, theme: Theme, recorder: CaptureRecorder?) {
+        actions = ProxyInspectorActions()
+        let screen = InspectorScreen(model: InspectorModel(tracker: UIApp.liveTracker()), theme: theme,
+                                     timeFormat: UIApp.localTime, title: title, isLive: true)
+        app = InspectorApp(screen: screen, actions: actions, configuration: UIApp.configuration())
+        self.recorder = recorder
+    }
+
+    /// The proxy's event sink: record, then hand the events to the UI (cheap; called on event loops).
+    var sink: ProxyEventSink {
+        let app = self.app
+        let recorder = self.recorder
+        return { batch in
+            recorder?.record(batch)
+            app.enqueue(batch.map(\.sessionEvent))
+        }
+    }
+
+    /// Runs the UI until the user quits.
+    func run(proxy: NinePProxy) async throws {
+        actions.attach(proxy)
+        try await UIApp.run(app)
+    }
+}
+
+/// Inject, flush and save against a running proxy. Requests use the REPL's grammar; the
+/// `InjectionPlanner` picks tags and fids that cannot collide with the client's.
+final class ProxyInspectorActions: InspectorActions, @unchecked Sendable {
+    private let lock = NSLock()
+    private var proxy: NinePProxy?
+    private var planner = InjectionPlanner()
+
+    func attach(_ proxy: NinePProxy) {
+        lock.withLock { self.proxy = proxy }
+    }
+
+    private func currentProxy() throws -> NinePProxy {
+        guard let proxy = lock.withLock({ self.proxy }) else { throw InspectorActionError("the proxy is not running") }
+        return proxy
+    }
+
+    func inject(_ request: String, conn: ConnectionID, tracker: SessionTracker) async throws -> String {
+        let proxy = try currentProxy()
+        let summary = tracker.connection(conn)
+        let parser = RequestParser(dialect: summary?.dialect ?? .l, msize: summary?.msize ?? 8192)
+        let parsed: Request
+        do {
+            parsed = try parser.parseRequest(request)
+        } catch {
+            throw InspectorActionError("\(request): \(error)")
+        }
+        if case .tflush(let f) = parsed.message {
+            return try await flush(tag: f.oldtag, conn: conn, tracker: tracker)
+        }
+        let planned = plan(parsed.message, conn: conn, tracker: tracker)
+        let plan: InjectionPlanner.Plan
+        switch planned {
+        case .success(let p): plan = p
+        case .failure(let refusal): throw InspectorActionError("\(refusal)")
+        }
+        do {
+            try await proxy.inject(conn: conn, frame: plan.frame)
+        } catch {
+            throw InspectorActionError("inject into \(conn) failed: \(error)")
+        }
+        return "injected into \(conn): \(plan)"
+    }
+
+    /// Plans under the lock (synchronous, so the lock is never held across a suspension).
+    private func plan(_ message: Message, conn: ConnectionID,
+                      tracker: SessionTracker) -> Result<InjectionPlanner.Plan, InjectionPlanner.Refusal> {
+        lock.withLock {
+            do throws(InjectionPlanner.Refusal) {
+                return .success(try planner.plan(message, conn: conn, tracker: tracker))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    func flush(tag: Tag, conn: ConnectionID, tracker: SessionTracker) async throws -> String {
+        let proxy = try currentProxy()
+        do {
+            let flushTag = try await proxy.flush(conn: conn, tag: tag.rawValue)
+            return "Tflush tag \(flushTag) oldtag \(tag) sent upstream on \(conn)"
+        } catch {
+            throw InspectorActionError("flush of tag \(tag) on \(conn) failed: \(error)")
+        }
+    }
+
+    func save(to path: String, tracker: SessionTracker) async throws -> String {
+        try CaptureSaver.save(tracker, to: path)
+    }
+
+    func completions(for text: String) -> [String] {
+        Completer.complete(line: text, cursor: text.count, context: CompletionContext())
+    }
+}
+
+extension LiveInspector {
+    /// `ninescope proxy` with the UI: relays between clients and `upstream` while the UI shows the traffic;
+    /// returns when the user quits (the proxy is then stopped and the capture, if any, completed).
+    static func runProxy(listen: Address, upstream: Address, recorder: CaptureRecorder?, theme spec: String?) async throws {
+        let theme = try UIApp.theme(spec)
+        let live = LiveInspector(title: "proxy \(listen.colonForm) → \(upstream.colonForm)", theme: theme,
+                                 recorder: recorder)
+        let proxy = NinePProxy(listen: listen, upstream: upstream, options: NinePProxy.Options(eventCoalescing: .zero),
+                               sink: live.sink)
+        let bound: Address
+        do {
+            bound = try await proxy.start()
+        } catch {
+            try? recorder?.file.close()
+            throw UIAppError("cannot listen on \(listen.colonForm): \(error)")
+        }
+        live.app.setTitle("proxy \(bound.colonForm) → \(upstream.colonForm)")
+        var failure: Error?
+        do { try await live.run(proxy: proxy) } catch { failure = error }
+        await proxy.stop()
+        try? recorder?.file.close()
+        if let failure { throw failure }
+        let model = live.app.screen.model
+        printError("ninescope: proxy stopped; \(model.store.count) exchanges on \(model.tracker.connections.count) connections"
+                   + (recorder.map { "; capture \($0.file.path)" } ?? ""))
+    }
+}

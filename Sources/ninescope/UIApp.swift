@@ -1,0 +1,112 @@
+import Foundation
+import InspectorCore
+import InspectorUI
+import NinePSession
+import NinePWire
+import TerminalIO
+import TUICore
+
+/// Wiring shared by the commands that open the inspector UI (`proxy`, `demo`, `view`): theme, history
+/// files, local time, the curses backend on its own thread, and the benchmark timing log.
+enum UIApp {
+    /// Where filter and command histories are kept: `$XDG_STATE_HOME/ninescope` or
+    /// `~/.local/state/ninescope` (nil when neither is known).
+    static func historyDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let d = env["XDG_STATE_HOME"], !d.isEmpty { return d + "/ninescope" }
+        if let home = env["HOME"], !home.isEmpty { return home + "/.local/state/ninescope" }
+        return nil
+    }
+
+    /// The theme `--theme` asks for (or `$NINESCOPE_THEME`, or the default), NO_COLOR applied.
+    static func theme(_ spec: String?) throws -> Theme {
+        let env = ProcessInfo.processInfo.environment
+        do {
+            return try ThemeLoader.load(spec ?? env["NINESCOPE_THEME"], environment: env)
+        } catch {
+            throw UIAppError("\(error)")
+        }
+    }
+
+    /// Wall-clock times in the local time zone.
+    static var localTime: TimeFormat { .clock(utcOffsetSeconds: TimeZone.current.secondsFromGMT()) }
+
+    /// The app's configuration: histories, and a timing log when `NINESCOPE_UI_TIMING=FILE` is set.
+    static func configuration(startedAt: ContinuousClock.Instant = .now) -> InspectorApp.Configuration {
+        let env = ProcessInfo.processInfo.environment
+        let dir = historyDirectory(env)
+        var timing: (@Sendable (String) -> Void)?
+        if let path = env["NINESCOPE_UI_TIMING"], !path.isEmpty {
+            let log = TimingLog(path: path)
+            timing = { log.write($0) }
+        }
+        return InspectorApp.Configuration(filterHistoryPath: dir.map { $0 + "/filters" },
+                                          commandHistoryPath: dir.map { $0 + "/commands" },
+                                          environment: env, timing: timing, startedAt: startedAt)
+    }
+
+    /// Runs the UI on the terminal until the user quits.
+    static func run(_ app: InspectorApp) async throws {
+        do {
+            try await app.runOnOwnThread(makeBackend: { try CursesBackend() },
+                                         tearDown: { ($0 as? CursesBackend)?.shutdown() })
+        } catch let error as TerminalError {
+            throw UIAppError("cannot start the terminal UI: \(error)")
+        }
+    }
+
+    /// A tracker for live sessions: injection's reserved tag and fid ranges are known, so a client that
+    /// uses them is reported.
+    static func liveTracker() -> SessionTracker {
+        SessionTracker(configuration: .init(reservedTags: TagAllocator.defaultRange,
+                                            reservedFids: FidAllocator.defaultRange))
+    }
+}
+
+/// A UI setup failure, printed as `Error: <text>`.
+struct UIAppError: Error, CustomStringConvertible {
+    var description: String
+    init(_ text: String) { description = text }
+}
+
+/// Appends timing lines to a file (benchmarks read it).
+final class TimingLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private let handle: FileHandle?
+
+    init(path: String) {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        handle = FileHandle(forWritingAtPath: path)
+    }
+
+    func write(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        handle?.write(Data((line + "\n").utf8))
+    }
+}
+
+/// Saving a session to pcapng, for every UI.
+struct CaptureSaver {
+    static func save(_ tracker: SessionTracker, to path: String) throws -> String {
+        let bytes = CaptureExport.pcapng(from: tracker, toolVersion: NinescopeVersion.string)
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw InspectorActionError("cannot write \(path)")
+        }
+        return "saved \(tracker.messageCount) messages to \(path) (\(ProxyTrace.bytes(bytes.count)))"
+    }
+}
+
+/// Actions for a capture viewed offline: saving works; there is no live session to act on.
+struct OfflineActions: InspectorActions {
+    func inject(_ request: String, conn: ConnectionID, tracker: SessionTracker) async throws -> String {
+        throw InspectorActionError("injection needs a live session")
+    }
+
+    func flush(tag: Tag, conn: ConnectionID, tracker: SessionTracker) async throws -> String {
+        throw InspectorActionError("flush needs a live session")
+    }
+
+    func save(to path: String, tracker: SessionTracker) async throws -> String {
+        try CaptureSaver.save(tracker, to: path)
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import InspectorCore
+import InspectorUI
+import NinePCapture
+import NinePSession
+import NinePWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ninescope view FILE`: a capture in the inspector UI, offline.
+struct ViewCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "view",
+        abstract: "Open a capture (ninescope's, or a tcpdump/tshark pcap or pcapng) in the inspector UI.",
+        discussion: """
+        The capture is read in the background: the first exchanges show at once and the rest stream in. \
+        Everything the live UI shows works offline too — the exchange list, decode tree and hex, fid tables, \
+        statistics, anomalies, filters and search — except injecting and flushing. `s` saves what was \
+        loaded as a ninescope pcapng. Keys: `?` in the UI.
+
+        Examples:
+          ninescope view Captures/sample.pcapng
+          ninescope view trace.pcap --port 5640 --theme light
+          ninescope view --sample 1000          (synthetic traffic, to try the UI)
+        """
+    )
+
+    @Argument(help: "A pcap or pcapng file.") var file: String?
+    @Option(help: ArgumentHelp("Colour theme: dark, light, high-contrast, 16color, or a TOML file.",
+                               valueName: "NAME|PATH")) var theme: String?
+    @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
+    @Option(help: "Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.") var dialect: String?
+    @Option(help: "Show N exchanges of synthetic traffic instead of a file.") var sample: Int?
+    @Option(help: .hidden) var writeCapture: String?
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        var forced: Dialect?
+        if let d = dialect {
+            guard let parsed = Dialect(version: d), parsed.rawValue.lowercased() == d.lowercased() else {
+                throw ValidationError("unknown dialect '\(d)': use 9P2000, 9P2000.u or 9P2000.L")
+            }
+            forced = parsed
+        }
+        if let writeCapture {
+            guard let sample else { throw ValidationError("--write-capture needs --sample N") }
+            try Self.writeSample(exchanges: sample, to: writeCapture)
+            return
+        }
+        guard sample != nil || file != nil else { throw ValidationError("give a capture file (or --sample N)") }
+        guard isatty(1) == 1, isatty(0) == 1 else {
+            throw ValidationError("view needs a terminal; `ninescope decode \(file ?? "FILE")` prints the capture as text")
+        }
+        var bytes: [UInt8] = []
+        if sample == nil, let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
+            bytes = [UInt8](data)
+            do { _ = try CaptureReader(bytes: Array(bytes.prefix(64 * 1024))) } catch {
+                throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
+            }
+        }
+        let theme = try UIApp.theme(self.theme)
+        var model = InspectorModel(tracker: SessionTracker(configuration: .init(forcedDialect: forced)))
+        model.setFollowing(false)
+        let title = sample.map { "sample: \($0) exchanges" } ?? (file.map { ($0 as NSString).lastPathComponent } ?? "")
+        var screen = InspectorScreen(model: model, theme: theme, timeFormat: UIApp.localTime, title: title, isLive: false)
+        screen.defaultSavePath = (title as NSString).deletingPathExtension + "-ninescope.pcapng"
+        let app = InspectorApp(screen: screen, actions: OfflineActions(), configuration: UIApp.configuration(startedAt: started))
+
+        let ports = Set(port)
+        let exchanges = sample
+        let loader = Task.detached {
+            if let exchanges {
+                let events = SampleTraffic.bulk(exchanges: exchanges)
+                for start in stride(from: 0, to: events.count, by: 20_000) {
+                    app.enqueue(events[start..<min(events.count, start + 20_000)])
+                }
+            } else {
+                Self.load(bytes, ports: ports, into: app)
+            }
+            app.finishSource()
+        }
+        try await UIApp.run(app)
+        loader.cancel()
+    }
+
+    /// Reads a capture into the app's queue in chunks (so the first screen comes before the whole file).
+    static func load(_ bytes: [UInt8], ports: Set<UInt16>, into app: InspectorApp) {
+        guard var reader = try? CaptureReader(bytes: bytes) else { return }
+        var options = ReassemblyOptions()
+        if !ports.isEmpty { options.ninePPorts = ports }
+        var decoder = CaptureDecoder(options: options)
+        var ingest = CaptureIngest()
+        var chunk: [SessionEvent] = []
+        chunk.reserveCapacity(4096)
+        func flush(_ force: Bool) {
+            if force || chunk.count >= 4096 {
+                app.enqueue(chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        while let packet = reader.next() {
+            if Task.isCancelled { return }
+            for ce in decoder.process(packet) { chunk += ingest.ingest(ce) }
+            flush(false)
+        }
+        for ce in decoder.finish() { chunk += ingest.ingest(ce) }
+        chunk += ingest.finish()
+        flush(true)
+    }
+
+    /// Writes `exchanges` exchanges of synthetic traffic as a pcapng capture (for benchmarks).
+    static func writeSample(exchanges: Int, to path: String) throws {
+        var tracker = SessionTracker()
+        for event in SampleTraffic.bulk(exchanges: exchanges) { _ = tracker.handle(event) }
+        let message = try CaptureSaver.save(tracker, to: path)
+        printError("ninescope: " + message)
+    }
+}

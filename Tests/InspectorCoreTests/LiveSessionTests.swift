@@ -1,0 +1,143 @@
+@testable import InspectorCore
+import NinePCapture
+import NinePSession
+import NinePWire
+import Testing
+
+/// Injection planning, the proxy's flush answers, and exporting a session as a capture.
+@Suite struct LiveSessionTests {
+    /// The sample session's tracker (connection 1 open; fids 0, 1, 4 live).
+    func tracker() -> SessionTracker {
+        var t = SessionTracker()
+        for e in SampleTraffic.session() { _ = t.handle(e) }
+        return t
+    }
+
+    @Test func injectedWalkGetsReservedTagAndFid() throws {
+        var planner = InjectionPlanner()
+        let t = tracker()
+        let plan = try planner.plan(.twalk(Twalk(fid: 0, newfid: 100, wnames: ["etc", "passwd"])), conn: 1, tracker: t)
+        guard case .twalk(let w) = plan.fcall.message else {
+            Issue.record("not a walk")
+            return
+        }
+        #expect(w.fid == 0)  // the client's root fid is walked from, not replaced
+        #expect(FidAllocator.defaultRange.contains(w.newfid.rawValue))
+        #expect(TagAllocator.defaultRange.contains(plan.fcall.tag.rawValue))
+        #expect(!t.pendingTags(on: 1).contains(plan.fcall.tag))
+        #expect(plan.mappedFids == [Fid(100): w.newfid])
+        #expect(try Fcall.decode(plan.frame, dialect: .l) == plan.fcall)
+        // The same user fid maps to the same real fid in the next request.
+        let next = try planner.plan(.tgetattr(Tgetattr(fid: 100, requestMask: .basic)), conn: 1, tracker: t)
+        guard case .tgetattr(let g) = next.fcall.message else { return }
+        #expect(g.fid == w.newfid)
+        #expect(next.fcall.tag != plan.fcall.tag)
+    }
+
+    @Test func creatingOverAClientFidIsRemapped() throws {
+        var planner = InjectionPlanner()
+        // fid 1 is the client's (open on /usr/lib): walking into newfid 1 must not clobber it.
+        let plan = try planner.plan(.twalk(Twalk(fid: 0, newfid: 1, wnames: ["tmp"])), conn: 1, tracker: tracker())
+        guard case .twalk(let w) = plan.fcall.message else { return }
+        #expect(w.newfid != 1)
+        #expect(FidAllocator.defaultRange.contains(w.newfid.rawValue))
+    }
+
+    @Test func changingAClientFidIsRefused() {
+        var planner = InjectionPlanner()
+        let t = tracker()
+        for m: Message in [.tclunk(Tclunk(fid: 0)), .tremove(Tremove(fid: 1)), .tlopen(Tlopen(fid: 0, flags: [])),
+                           .twalk(Twalk(fid: 1, newfid: 1, wnames: ["x"]))] {
+            #expect(throws: InjectionPlanner.Refusal.self, "\(m)") { try planner.plan(m, conn: 1, tracker: t) }
+        }
+        #expect(throws: InjectionPlanner.Refusal.self) {
+            try planner.plan(.tversion(Tversion(msize: 8192, version: "9P2000.L")), conn: 1, tracker: t)
+        }
+        #expect(throws: InjectionPlanner.Refusal.noConnection(7)) {
+            try planner.plan(.tstatfs(Tstatfs(fid: 0)), conn: 7, tracker: t)
+        }
+    }
+
+    @Test func releasedFidsAreForgottenAfterClunk() throws {
+        var planner = InjectionPlanner()
+        var s = SampleTraffic(start: 1_000)
+        s.open()
+        s.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        s.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        s.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "u", aname: "", nUname: 0)))
+        s.r(1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        var t = SessionTracker()
+        for e in s.events { _ = t.handle(e) }
+        let walk = try planner.plan(.twalk(Twalk(fid: 0, newfid: 100, wnames: [])), conn: 1, tracker: t)
+        guard case .twalk(let w) = walk.fcall.message else { return }
+        #expect(planner.fidMaps[1]?[100] == w.newfid)
+        // The tracker sees the injected walk and a clunk of the real fid.
+        _ = t.handle(.frame(conn: 1, direction: .toServer, at: 9_000, bytes: walk.frame, marks: .injected))
+        _ = t.handle(.frame(conn: 1, direction: .toClient, at: 9_100,
+                            bytes: Fcall(tag: walk.fcall.tag, .rwalk(Rwalk(wqids: []))).encode(dialect: .l), marks: .intercepted))
+        _ = t.handle(.frame(conn: 1, direction: .toServer, at: 9_200,
+                            bytes: Fcall(tag: 5, .tclunk(Tclunk(fid: w.newfid))).encode(dialect: .l), marks: .injected))
+        _ = t.handle(.frame(conn: 1, direction: .toClient, at: 9_300,
+                            bytes: Fcall(tag: 5, .rclunk).encode(dialect: .l), marks: .intercepted))
+        _ = try planner.plan(.tstatfs(Tstatfs(fid: 0)), conn: 1, tracker: t)
+        #expect(planner.fidMaps[1]?[100] == nil)
+    }
+
+    @Test func mappingCoversEveryFidField() {
+        let m = Message.trenameat(Trenameat(olddirfid: 1, oldname: "a", newdirfid: 2, newname: "b"))
+        guard case .trenameat(let r) = m.mappingFids({ Fid($0.rawValue + 10) }) else { return }
+        #expect(r.olddirfid == 11 && r.newdirfid == 12)
+        guard case .tattach(let a) = Message.tattach(Tattach(fid: 3, afid: .nofid, uname: "", aname: ""))
+            .mappingFids({ Fid($0.rawValue + 10) }) else { return }
+        #expect(a.fid == 13 && a.afid == .nofid)
+    }
+
+    /// The proxy answers a flushed request itself (Rlerror EINTR marked injected): the row reads as
+    /// flushed, not as an error.
+    @Test func proxyAnsweredFlushReadsAsFlushed() throws {
+        var s = SampleTraffic(start: 1_000)
+        s.open()
+        s.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        s.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        s.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "u", aname: "", nUname: 0)))
+        s.r(1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        s.t(20, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
+        s.t(0xFFFE, .tflush(Tflush(oldtag: 20)), marks: .injected)
+        s.r(20, .rlerror(Rlerror(ecode: .EINTR)), marks: .injected)
+        s.r(0xFFFE, .rflush, marks: .intercepted)
+        var m = InspectorModel()
+        m.handle(s.events)
+        let row = m.store[2]
+        #expect(m.tracker.anomalies.isEmpty)
+        #expect(row.requestType == .tgetattr)
+        #expect(row.flags.contains(.answeredByProxy))
+        #expect(row.displayState == .flushed)
+        #expect(!row.isError)
+        #expect(try Sample.rows(m, "flushed") == [2])
+        #expect(try Sample.rows(m, "error").isEmpty)
+        #expect(ExchangeFormatter.mark(row) == "F ")
+    }
+
+    /// Exporting a session and reading it back gives the same messages.
+    @Test func exportedCaptureReadsBack() throws {
+        let original = tracker()
+        let bytes = CaptureExport.pcapng(from: original, toolVersion: "test")
+        var reader = try CaptureReader(bytes: bytes)
+        var decoder = CaptureDecoder(options: ReassemblyOptions())
+        var ingest = CaptureIngest()
+        var back = SessionTracker()
+        func feed(_ events: [CaptureEvent]) { for ce in events { for se in ingest.ingest(ce) { _ = back.handle(se) } } }
+        while let packet = reader.next() { feed(decoder.process(packet)) }
+        feed(decoder.finish())
+        for se in ingest.finish() { _ = back.handle(se) }
+        #expect(back.messageCount == original.messageCount)
+        for i in 0..<original.messageCount {
+            let a = original.message(at: i), b = back.message(at: i)
+            #expect(a?.canonicalLine == b?.canonicalLine, "message \(i)")
+            #expect(a?.timestamp == b?.timestamp)
+            #expect(a?.marks == b?.marks)
+            #expect(a?.direction == b?.direction)
+        }
+        #expect(back.connections.first?.info?.client == "tcp!127.0.0.1!40001")
+    }
+}
