@@ -71,6 +71,7 @@ final class RelayPair {
     private var clientInputDone = false
     private var upstreamInputDone = false
     private var outputShut: Set<ProxySide> = []
+    private var wasActive: Set<ProxySide> = []
     private var clientClosed = false
     private var upstreamClosed = false
     private var dialing = true
@@ -169,6 +170,7 @@ final class RelayPair {
     // MARK: - Events from the handlers
 
     func sideActive(_ side: ProxySide) {
+        wasActive.insert(side)
         guard side == .upstream else {
             // The upstream connection can come up before the client channel is active.
             upstream?.resumeReading()
@@ -228,7 +230,19 @@ final class RelayPair {
         closeBoth()
     }
 
+    /// The side's channel closed. Called from `channelInactive` and again from its close future (a channel
+    /// closed before it became active never reports inactive); only the first call counts.
     func sideInactive(_ side: ProxySide) {
+        if side == .client ? clientClosed : upstreamClosed { return }
+        guard wasActive.contains(side) else {
+            // Never connected: a failed dial is handled where the dial completes; a client closed before it
+            // became active just counts as closed.
+            if side == .client {
+                clientClosed = true
+                checkFinished()
+            }
+            return
+        }
         let inputDone = side == .client ? clientInputDone : upstreamInputDone
         if failure == nil && !inputDone {
             if outputShut.contains(side) {

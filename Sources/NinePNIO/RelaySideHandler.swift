@@ -24,6 +24,8 @@ final class RelaySideHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        let pair = self.pair, side = self.side
+        context.channel.closeFuture.assumeIsolated().whenComplete { _ in pair.sideInactive(side) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
