@@ -31,7 +31,7 @@ extension InspectorModel {
         }
         return Table(title: "fids of \(conn)", columns: [
             TableColumn("fid", width: 6, alignRight: true), TableColumn("state", width: 9),
-            TableColumn("path", width: 16, flexible: true), TableColumn("qid", width: 10),
+            TableColumn("path", width: 16, flexible: true), TableColumn("qid", width: 10, flexible: true),
             TableColumn("mode", width: 12), TableColumn("iounit", width: 6, alignRight: true),
             TableColumn("made by", width: 7), TableColumn("uses", width: 5, alignRight: true),
         ], rows: rows, emptyText: "no fids on \(conn) yet")

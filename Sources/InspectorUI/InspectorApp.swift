@@ -15,8 +15,10 @@ public final class InspectorApp: @unchecked Sendable {
         public var commandHistoryPath: String?
         /// Environment used to resolve `:theme` (NO_COLOR, NINESCOPE_THEMES).
         public var environment: [String: String]
-        /// Most events fed to the model between two looks at the keyboard.
+        /// Most events fed to the model between two looks at the keyboard (also bounded by `ingestTime`).
         public var ingestBatch: Int
+        /// Longest time spent feeding the model between two looks at the keyboard.
+        public var ingestTime: Duration
         /// How long to wait for a key when there is nothing else to do.
         public var idleWait: Duration
         /// Receives timing lines (for benchmarks): `first-screen MS` when the list first fills the
@@ -28,12 +30,14 @@ public final class InspectorApp: @unchecked Sendable {
 
         public init(filterHistoryPath: String? = nil, commandHistoryPath: String? = nil,
                     environment: [String: String] = ProcessInfo.processInfo.environment,
-                    ingestBatch: Int = 50_000, idleWait: Duration = .milliseconds(100),
+                    ingestBatch: Int = 50_000, ingestTime: Duration = .milliseconds(20),
+                    idleWait: Duration = .milliseconds(100),
                     timing: (@Sendable (String) -> Void)? = nil, startedAt: ContinuousClock.Instant = .now) {
             self.filterHistoryPath = filterHistoryPath
             self.commandHistoryPath = commandHistoryPath
             self.environment = environment
             self.ingestBatch = max(1, ingestBatch)
+            self.ingestTime = ingestTime
             self.idleWait = idleWait
             self.timing = timing
             self.startedAt = startedAt
@@ -77,6 +81,13 @@ public final class InspectorApp: @unchecked Sendable {
         lock.lock()
         inbox.append(contentsOf: events)
         lock.unlock()
+    }
+
+    /// Events queued and not yet taken in by the model (thread-safe): sources may wait while it is large.
+    public var queuedEventCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return inbox.count - inboxHead
     }
 
     /// Marks the event source as finished (thread-safe).
@@ -131,11 +142,19 @@ public final class InspectorApp: @unchecked Sendable {
         var firstScreenLogged = false
         var loadedLogged = false
         while running {
-            let (batch, more) = takeEvents(max: configuration.ingestBatch)
-            if !batch.isEmpty {
+            // Feed the model in slices until the batch or the time budget is used up.
+            let ingestStart = ContinuousClock.now
+            var taken = 0
+            var more = false
+            repeat {
+                let (batch, left) = takeEvents(max: min(4096, configuration.ingestBatch - taken))
+                more = left
+                guard !batch.isEmpty else { break }
                 screen.model.handle(batch)
+                taken += batch.count
                 dirty = true
-            }
+            } while more && taken < configuration.ingestBatch
+                && ContinuousClock.now - ingestStart < configuration.ingestTime
             var scanning = false
             if !screen.model.isScanComplete {
                 screen.model.continueScan()

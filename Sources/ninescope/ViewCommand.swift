@@ -55,8 +55,7 @@ struct ViewCommand: AsyncParsableCommand {
         }
         var bytes: [UInt8] = []
         if sample == nil, let file {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
-            bytes = [UInt8](data)
+            bytes = try Self.read(file)
             do { _ = try CaptureReader(bytes: Array(bytes.prefix(64 * 1024))) } catch {
                 throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
             }
@@ -76,6 +75,7 @@ struct ViewCommand: AsyncParsableCommand {
                 let events = SampleTraffic.bulk(exchanges: exchanges)
                 for start in stride(from: 0, to: events.count, by: 20_000) {
                     app.enqueue(events[start..<min(events.count, start + 20_000)])
+                    while app.queuedEventCount > 200_000, !Task.isCancelled { usleep(5_000) }
                 }
             } else {
                 Self.load(bytes, ports: ports, into: app)
@@ -84,6 +84,12 @@ struct ViewCommand: AsyncParsableCommand {
         }
         try await UIApp.run(app)
         loader.cancel()
+    }
+
+    /// The file's bytes (the Foundation buffer is released before returning).
+    static func read(_ file: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
+        return [UInt8](data)
     }
 
     /// Reads a capture into the app's queue in chunks (so the first screen comes before the whole file).
@@ -99,6 +105,8 @@ struct ViewCommand: AsyncParsableCommand {
             if force || chunk.count >= 4096 {
                 app.enqueue(chunk)
                 chunk.removeAll(keepingCapacity: true)
+                // Do not run far ahead of the UI: queued events are memory too.
+                while !force, app.queuedEventCount > 200_000, !Task.isCancelled { usleep(5_000) }
             }
         }
         while let packet = reader.next() {

@@ -1,0 +1,191 @@
+import Foundation
+import NinePTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A program running in a detached tmux session: keys in, the pane's text out (what a person would see).
+struct TmuxPane {
+    let session: String
+    let tmux: String
+
+    /// Starts `argv` in a new tmux session of the given size; nil when tmux is missing.
+    static func start(_ argv: [String], width: Int = 100, height: Int = 30, env: [String: String] = [:]) throws -> TmuxPane? {
+        guard let tmux = Peers.which("tmux") else { return nil }
+        let name = "ninescope-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var command = "env TERM=xterm-256color"
+        for (k, v) in env.sorted(by: { $0.key < $1.key }) { command += " \(k)=\(shellQuote(v))" }
+        command += " " + argv.map(shellQuote).joined(separator: " ")
+        // Keep the pane after the program ends, so its last screen and exit can be read.
+        command += "; echo \"[exit $?]\"; sleep 60"
+        let r = try Peers.run(tmux, ["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), command],
+                              timeout: 10)
+        guard r.status == 0 else {
+            Issue.record("tmux new-session failed: \(r.err)")
+            return nil
+        }
+        return TmuxPane(session: name, tmux: tmux)
+    }
+
+    static func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// Sends key names as tmux knows them (`Enter`, `Escape`, `j`, `C-c`).
+    func keys(_ names: String...) {
+        _ = try? Peers.run(tmux, ["send-keys", "-t", session] + names, timeout: 10)
+    }
+
+    /// Types text literally.
+    func type(_ text: String) {
+        _ = try? Peers.run(tmux, ["send-keys", "-t", session, "-l", text], timeout: 10)
+    }
+
+    func screen() -> String {
+        (try? Peers.run(tmux, ["capture-pane", "-p", "-t", session], timeout: 10))?.out ?? ""
+    }
+
+    /// The screen once `predicate` holds (polling), or the last screen seen when it never did.
+    @discardableResult
+    func wait(timeout: TimeInterval = 20, for predicate: (String) -> Bool) -> (ok: Bool, screen: String) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            last = screen()
+            if predicate(last) { return (true, last) }
+            usleep(150_000)
+        }
+        return (false, last)
+    }
+
+    func resize(width: Int, height: Int) {
+        _ = try? Peers.run(tmux, ["resize-window", "-t", session, "-x", String(width), "-y", String(height)], timeout: 10)
+    }
+
+    func kill() {
+        _ = try? Peers.run(tmux, ["kill-session", "-t", session], timeout: 10)
+    }
+}
+
+extension String {
+    var lines: [Substring] { split(separator: "\n", omittingEmptySubsequences: false) }
+    /// Exchange rows: lines whose time column looks like HH:MM:SS.mmm.
+    var exchangeRows: [Substring] {
+        lines.filter { line in
+            let cols = line.dropFirst(3).prefix(12)
+            return cols.count == 12 && cols.dropFirst(2).first == ":" && cols.dropFirst(8).first == "."
+        }
+    }
+}
+
+/// Issue 5 end to end: the UI in a real terminal (tmux), driven with keys, checked on screen.
+@Suite(.serialized) struct InspectorTmuxTests {
+    static let env = ["HOME": Peers.tempDir("ui-home"), "NO_COLOR": ""]
+
+    /// `ninescope view` on a sample capture: rows, states, detail, fid table, filter, resize, quit.
+    @Test func viewASampleCapture() throws {
+        let capture = Peers.repoRoot + "/Captures/synth-error-flush.pcapng"
+        guard FileManager.default.fileExists(atPath: capture) else {
+            Issue.record("missing \(capture)")
+            return
+        }
+        guard let pane = try TmuxPane.start([Peers.ninescope, "view", capture], env: Self.env) else { return }
+        defer { pane.kill() }
+
+        // The README says: a walk to a missing name (ENOENT), a read of /FAIL (EIO), a Twrite to /FLUSH
+        // flushed by tag 11 (oldtag 10) with an Rflush.
+        let first = pane.wait { $0.contains("Tversion") && $0.contains("exchanges") }
+        #expect(first.ok, "no exchange list:\n\(first.screen)")
+        let rows = first.screen.exchangeRows
+        #expect(rows.contains { $0.hasPrefix("E") && $0.contains("ENOENT") }, "\(first.screen)")
+        #expect(rows.contains { $0.hasPrefix("E") && $0.contains("EIO") }, "\(first.screen)")
+        #expect(rows.contains { $0.hasPrefix("F") && $0.contains("Twrite") && $0.contains("(flushed)") }, "\(first.screen)")
+        #expect(rows.contains { $0.contains("Tflush oldtag 10") && $0.contains("Rflush") }, "\(first.screen)")
+
+        // The fid table of the connection.
+        pane.keys("F")
+        let fids = pane.wait { $0.contains("fids of") && $0.contains("made by") }
+        #expect(fids.ok, "no fid table:\n\(fids.screen)")
+        // The client walked to /FAIL and /FLUSH from the root fid, and clunked everything before leaving.
+        for path in ["/FAIL", "/FLUSH"] {
+            #expect(fids.screen.lines.contains { $0.contains(path) && $0.contains("clunked") }, "\(fids.screen)")
+        }
+
+        // Back, filter to Twalk: every row shown is a walk.
+        pane.keys("q", "/")
+        pane.type("Twalk")
+        pane.keys("Enter")
+        let walks = pane.wait { $0.contains("FILTERED") && !$0.contains("Tversion") }
+        #expect(walks.ok, "filter not applied:\n\(walks.screen)")
+        #expect(!walks.screen.exchangeRows.isEmpty)
+        #expect(walks.screen.exchangeRows.allSatisfy { $0.contains("Twalk") }, "\(walks.screen)")
+
+        // Open one: the decode tree and the hex dump.
+        pane.keys("g", "Enter")
+        let detail = pane.wait { $0.contains("wname[0]") && $0.contains("0000  ") }
+        #expect(detail.ok, "no detail view:\n\(detail.screen)")
+
+        // Resize: the screen is redrawn at the new width.
+        pane.keys("q")
+        pane.resize(width: 140, height: 24)
+        let wide = pane.wait { screen in
+            screen.lines.first.map { $0.contains("exchanges") && $0.trimmingCharacters(in: .whitespaces).count > 120 } ?? false
+        }
+        #expect(wide.ok, "not redrawn at 140 columns:\n\(wide.screen)")
+
+        pane.keys("Q")
+        let exited = pane.wait { $0.contains("[exit 0]") }
+        #expect(exited.ok, "did not quit cleanly:\n\(exited.screen)")
+    }
+
+    /// `ninescope demo`: live rows, flushing the stuck write, injecting into its connection.
+    @Test func demoFlushAndInject() throws {
+        guard let pane = try TmuxPane.start([Peers.ninescope, "demo", "--pace", "20"], width: 120, height: 32,
+                                            env: Self.env) else { return }
+        defer { pane.kill() }
+        let live = pane.wait { $0.exchangeRows.count >= 10 }
+        #expect(live.ok, "no live traffic:\n\(live.screen)")
+
+        // The demo keeps one Twrite to /FLUSH pending: find it, flush it.
+        pane.keys("/")
+        pane.type("Twrite and pending")
+        pane.keys("Enter")
+        let pending = pane.wait { $0.exchangeRows.contains { $0.hasPrefix("*") && $0.contains("Twrite") } }
+        #expect(pending.ok, "no pending Twrite:\n\(pending.screen)")
+        guard let row = pending.screen.exchangeRows.first(where: { $0.contains("Twrite") }) else { return }
+        let conn = row.split(separator: " ", omittingEmptySubsequences: true).first { $0.hasPrefix("c") && $0.dropFirst().allSatisfy(\.isNumber) }
+        let connNumber = try #require(conn.map { String($0.dropFirst()) }, "no connection in \(row)")
+        pane.keys("f")
+        let sent = pane.wait { $0.contains("Tflush") && $0.contains("sent upstream") }
+        #expect(sent.ok, "flush not sent:\n\(sent.screen)")
+
+        // Everything on that connection: the write shows as flushed, the Tflush as injected.
+        pane.keys("/", "C-u")
+        pane.type("conn:\(connNumber)")
+        pane.keys("Enter")
+        let flushed = pane.wait { s in
+            s.exchangeRows.contains { $0.hasPrefix("F") && $0.contains("Twrite") && $0.contains("flushed") }
+                && s.exchangeRows.contains { $0.dropFirst().hasPrefix("I") && $0.contains("Tflush oldtag") }
+        }
+        #expect(flushed.ok, "no flushed write:\n\(flushed.screen)")
+
+        // Inject a walk and a getattr into that connection: shown as injected, with their replies.
+        pane.keys(":")
+        pane.type("walk 0 100 LOPEN")
+        pane.keys("Enter")
+        let walked = pane.wait { s in
+            s.exchangeRows.contains { $0.dropFirst().hasPrefix("I") && $0.contains("Twalk fid 0 newfid 42949") && $0.contains("Rwalk") }
+        }
+        #expect(walked.ok, "injected walk not shown:\n\(walked.screen)")
+        pane.keys(":")
+        pane.type("Tgetattr fid=100 request_mask=basic")
+        pane.keys("Enter")
+        let got = pane.wait { s in
+            s.exchangeRows.contains { $0.dropFirst().hasPrefix("I") && $0.contains("Tgetattr fid 42949") && $0.contains("Rgetattr") }
+        }
+        #expect(got.ok, "injected getattr not shown:\n\(got.screen)")
+
+        pane.keys("C-c")
+        let exited = pane.wait { $0.contains("[exit 0]") }
+        #expect(exited.ok, "demo did not stop:\n\(exited.screen)")
+    }
+}
