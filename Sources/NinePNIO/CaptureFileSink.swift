@@ -16,9 +16,12 @@ public struct CaptureFileError: Error, Hashable, Sendable, CustomStringConvertib
 }
 
 /// Owns a capture file's descriptor. `append` buffers bytes in memory (cheap, any thread); the buffer is
-/// written and fsync'ed at least once a second on NIO's blocking-I/O thread pool, on `flush()`, and on
-/// `close()`. A large buffer (≥ `writeThreshold`) is written at once by the appending thread. Signal
-/// handling belongs to the executable: call `flush()` or `close()` from there.
+/// written to the file at least once a second on NIO's blocking-I/O thread pool (so a killed process
+/// loses at most the last second), and written and fsync'ed on `flush()` and `close()`. The periodic
+/// write does not fsync: that would add nothing against `kill -9` (written bytes are in the kernel) and,
+/// holding the write lock for the disk, it stalled appenders of a busy capture. A large buffer
+/// (≥ `writeThreshold`) is written at once by the appending thread. Signal handling belongs to the
+/// executable: call `flush()` or `close()` from there.
 ///
 /// (Named `CaptureFileSink` because NinePCapture already has a `CaptureFile`, the reading side.)
 public final class CaptureFileSink: Sendable {
@@ -50,7 +53,7 @@ public final class CaptureFileSink: Sendable {
             guard let self else { return }
             NIOThreadPool.singleton.submit { [self] state in
                 guard state == .active else { return }
-                try? self.flush()
+                try? self.writePending(sync: false)
             }
         }
         timer.withLock { $0 = task }
