@@ -25,6 +25,11 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
     var isClosed = false
     private var serialCounter: UInt64 = 0
 
+    /// The executor the actor runs on: a caller's (a socket's event loop), or else a default actor's.
+    nonisolated let unownedExecutor: UnownedSerialExecutor
+    /// Keeps that executor alive (`UnownedSerialExecutor` does not).
+    private let executorOwner: AnyObject
+
     struct Pending {
         var task: Task<Void, Never>?
         /// Tflush tags waiting for this request to finish.
@@ -33,8 +38,16 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         var flushed = false
     }
 
-    init(driver: Driver, config: ServerConfig, send: @escaping @Sendable ([UInt8]) -> Void,
-         close: @escaping @Sendable (CloseReason) -> Void) {
+    init(driver: Driver, config: ServerConfig, executor: (any SerialExecutor)? = nil,
+         send: @escaping @Sendable ([UInt8]) -> Void, close: @escaping @Sendable (CloseReason) -> Void) {
+        if let executor {
+            unownedExecutor = executor.asUnownedSerialExecutor()
+            executorOwner = executor
+        } else {
+            let home = ExecutorHome()
+            unownedExecutor = home.unownedExecutor
+            executorOwner = home
+        }
         self.driver = driver
         self.config = config
         self.emit = send
@@ -52,6 +65,10 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
     }
 
     // MARK: Intake
+
+    nonisolated func receiveAssumingIsolated(frame: [UInt8]) {
+        assumeIsolated { $0.receive(frame: frame) }
+    }
 
     func receive(frame: [UInt8]) {
         guard !isClosed else { return }
@@ -263,6 +280,9 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         emit(Fcall(tag: tag, message).encode(dialect: dialect ?? .p9))
     }
 }
+
+/// A default actor lending its executor to a `Connection` made without one (actors may share executors).
+private actor ExecutorHome {}
 
 extension Errno {
     /// EMSGSIZE (Linux 90): message too long.

@@ -28,13 +28,24 @@ public final class ServerConnection: Sendable {
     public convenience init<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig = ServerConfig(),
                                                       send: @escaping @Sendable ([UInt8]) -> Void,
                                                       close: @escaping @Sendable (CloseReason) -> Void) {
-        self.init(driver: driver, config: config, send: send, close: close, onClosed: nil)
+        self.init(driver: driver, config: config, executor: nil, send: send, close: close, onClosed: nil)
     }
 
-    init<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig, send: @escaping @Sendable ([UInt8]) -> Void,
+    /// A connection whose state lives on `executor` (e.g. the socket's event loop): a transport already
+    /// running there hands frames over with ``receiveOnExecutor(frame:)``, without a thread hop, and
+    /// `send`/`close` are called there too.
+    public convenience init<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig = ServerConfig(),
+                                                      executor: any SerialExecutor,
+                                                      send: @escaping @Sendable ([UInt8]) -> Void,
+                                                      close: @escaping @Sendable (CloseReason) -> Void) {
+        self.init(driver: driver, config: config, executor: executor, send: send, close: close, onClosed: nil)
+    }
+
+    init<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig, executor: (any SerialExecutor)? = nil,
+                                   send: @escaping @Sendable ([UInt8]) -> Void,
                                    close: @escaping @Sendable (CloseReason) -> Void, onClosed: (@Sendable () -> Void)?) {
         self.onClosed = onClosed
-        let core = Connection(driver: driver, config: config, send: send, close: close)
+        let core = Connection(driver: driver, config: config, executor: executor, send: send, close: close)
         self.core = core
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
         self.inbox = continuation
@@ -59,6 +70,10 @@ public final class ServerConnection: Sendable {
 
     /// Hands one frame to the connection without waiting (ordered with other `enqueue` calls).
     public func enqueue(frame: [UInt8]) { inbox.yield(frame) }
+
+    /// Processes one frame at once. Only for a connection made with an `executor`, called on that executor
+    /// (it traps elsewhere); do not mix with `enqueue` or `receive` on one connection.
+    public func receiveOnExecutor(frame: [UInt8]) { core.receiveAssumingIsolated(frame: frame) }
 
     /// Processes one frame: decodes it and dispatches the request. Returns once the request is under way
     /// (or answered, if it could be answered at once) — not when its reply is sent.
@@ -85,6 +100,7 @@ public final class ServerConnection: Sendable {
 /// The type-erased face of the generic per-connection actor.
 protocol ConnectionCore: Actor {
     func receive(frame: [UInt8]) async
+    nonisolated func receiveAssumingIsolated(frame: [UInt8])
     func shutdown() async
     func negotiated() -> (dialect: Dialect, msize: UInt32)?
     func fidCount() -> Int
