@@ -84,14 +84,30 @@ final class ProxyEventQueue: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    /// How long the consumer naps, after a round of work, before asking producers to wake it: while traffic
+    /// flows it picks up whatever arrived every `nap` instead of being woken (a futex call) per batch.
+    static let napNanos = 1_000_000
+
     private func run(_ body: ([ProxyEvent]) -> Void) {
         pthread_mutex_lock(mutex)
+        var busyPeriod = false
         while true {
             while batches.isEmpty && !finishing {
+                if busyPeriod {
+                    busyPeriod = false
+                    var deadline = timespec()
+                    clock_gettime(CLOCK_REALTIME, &deadline)
+                    let ns = Int(deadline.tv_nsec) + Self.napNanos
+                    deadline.tv_sec += ns / 1_000_000_000
+                    deadline.tv_nsec = ns % 1_000_000_000
+                    pthread_cond_timedwait(work, mutex, &deadline)
+                    continue
+                }
                 consumerWaiting = true
                 pthread_cond_wait(work, mutex)
                 consumerWaiting = false
             }
+            busyPeriod = true
             if batches.isEmpty {
                 exited = true
                 pthread_cond_broadcast(idle)
