@@ -71,26 +71,21 @@ public struct Statistics: Sendable {
     }
 
     public mutating func apply(old: ExchangeRow?, new: ExchangeRow) {
-        let code = Statistics.code(of: new)
-        if let old, Statistics.code(of: old) != code {
+        let code = Int(Statistics.code(of: new))
+        if byCode[code] == nil { byCode[code] = StatBucket() }
+        if let old, Int(Statistics.code(of: old)) != code {
             // A placeholder row got its request: move it to its real type.
             byCode[Int(Statistics.code(of: old))]?.remove(old)
-            byCode[Int(code), default: StatBucket()].apply(old: nil, new: new)
+            byCode[code]!.apply(old: nil, new: new)
         } else {
-            byCode[Int(code), default: StatBucket()].apply(old: old, new: new)
+            // Mutated in place: a copy would duplicate the histogram's counts on every exchange.
+            byCode[code]!.apply(old: old, new: new)
         }
         byConnection[new.conn, default: StatBucket()].apply(old: old, new: new)
         total.apply(old: old, new: new)
     }
 
     static func code(of row: ExchangeRow) -> UInt8 { row.hasRequest ? row.requestCode : row.replyCode }
-}
-
-extension Array where Element == StatBucket? {
-    fileprivate subscript(index: Int, default value: StatBucket) -> StatBucket {
-        get { self[index] ?? value }
-        set { self[index] = newValue }
-    }
 }
 
 extension StatBucket {

@@ -51,10 +51,13 @@ extension LocalDriver {
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8] {
         if file.isDirectory { throw .EISDIR }
         guard offset <= UInt64(Int64.max) else { return [] }
-        var buf = [UInt8](repeating: 0, count: Int(count))
-        let n = buf.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, Int(count), off_t(offset)) }
-        if n < 0 { throw Local.lastError() }
-        buf.removeSubrange(n...)
+        // No zero-fill: pread writes the bytes, and only those it wrote become the array's contents.
+        var failure: Int32 = 0
+        let buf = [UInt8](unsafeUninitializedCapacity: Int(count)) { raw, initialized in
+            let n = pread(file.fd, raw.baseAddress, Int(count), off_t(offset))
+            if n < 0 { failure = errno; initialized = 0 } else { initialized = n }
+        }
+        if failure != 0 { throw Errno(UInt32(failure)) }
         return buf
     }
 
