@@ -18,9 +18,13 @@ release: deps
 
 # Every test: unit, property, view snapshots, and end-to-end runs against real peers
 # (diod, diodcat/diodls/diodload, tcpdump, tshark, tmux) over loopback sockets.
+# A hung test fails the run after TEST_TIMEOUT seconds instead of holding CI (the whole run takes
+# about 2 minutes here).
+TEST_TIMEOUT ?= 1800
 test: deps
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	NINESCOPE_BIN="$(BIN_DIR)/ninescope" NINESCOPE_ROOT="$(CURDIR)" $(SWIFT) test $(BUILD_FLAGS) --skip-build --no-parallel
+	NINESCOPE_BIN="$(BIN_DIR)/ninescope" NINESCOPE_ROOT="$(CURDIR)" timeout -k 30 $(TEST_TIMEOUT) \
+	  $(SWIFT) test $(BUILD_FLAGS) --skip-build --no-parallel
 
 demo: build
 	"$(BIN_DIR)/ninescope" demo

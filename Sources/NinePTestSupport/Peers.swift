@@ -87,56 +87,37 @@ public enum Peers {
     /// Runs a program to completion (killed after `timeout`), capturing output.
     public static func run(_ path: String, _ args: [String], stdin: Data? = nil, timeout: TimeInterval = 120,
                            environment: [String: String]? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        if let environment { p.environment = environment }
-        let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
-        p.standardOutput = outPipe
-        p.standardError = errPipe
-        p.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
-        let outBox = DataBox(), errBox = DataBox()
-        let group = DispatchGroup()
-        group.enter(); group.enter()
-        DispatchQueue.global().async { outBox.set(outPipe.fileHandleForReading.readDataToEndOfFile()); group.leave() }
-        DispatchQueue.global().async { errBox.set(errPipe.fileHandleForReading.readDataToEndOfFile()); group.leave() }
-        try p.run()
-        if let stdin {
-            inPipe.fileHandleForWriting.write(stdin)
-            try? inPipe.fileHandleForWriting.close()
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while p.isRunning {
-            if Date() > deadline { timedOut = true; p.terminate(); usleep(200_000); if p.isRunning { kill(p.processIdentifier, SIGKILL) }; break }
-            usleep(10_000)
-        }
-        p.waitUntilExit()
-        _ = group.wait(timeout: .now() + 10)
-        return Result(status: p.terminationStatus, stdout: outBox.get(), stderr: errBox.get(), timedOut: timedOut)
+        try runChild(path, args, stdin: stdin, timeout: timeout, environment: environment)
     }
 
-    /// Starts a long-running program in the background; stdout/stderr go to files in `logDir`.
-    public static func spawn(_ path: String, _ args: [String], log: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = h
-        p.standardError = h
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return p
+    /// Starts a long-running program in the background; stdout/stderr go to the file `log`.
+    public static func spawn(_ path: String, _ args: [String], log: String) throws -> ChildProcess {
+        try spawn(path, args, stdout: log, stderr: log)
+    }
+
+    /// Starts a long-running program in the background with stdout and stderr in files (the same file
+    /// or two), created empty.
+    public static func spawn(_ path: String, _ args: [String], stdout: String, stderr: String,
+                             environment: [String: String]? = nil) throws -> ChildProcess {
+        let outFD = open(stdout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard outFD >= 0 else { throw ChildProcessError("cannot create \(stdout)") }
+        defer { close(outFD) }
+        var errFD = outFD
+        if stderr != stdout {
+            errFD = open(stderr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard errFD >= 0 else { throw ChildProcessError("cannot create \(stderr)") }
+        }
+        defer { if errFD != outFD { close(errFD) } }
+        return try ChildProcess.launch(path, args, environment: environment, stdout: outFD, stderr: errFD)
     }
 
     /// Stops a background process: SIGTERM, then SIGKILL after a grace period.
-    public static func stop(_ p: Process, signal sig: Int32 = SIGTERM, grace: TimeInterval = 3) {
+    public static func stop(_ p: ChildProcess, signal sig: Int32 = SIGTERM, grace: TimeInterval = 3) {
         guard p.isRunning else { return }
-        kill(p.processIdentifier, sig)
+        p.signal(sig)
         let deadline = Date().addingTimeInterval(grace)
         while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        if p.isRunning { p.signal(SIGKILL) }
         p.waitUntilExit()
     }
 
@@ -148,18 +129,11 @@ public enum Peers {
     }
 }
 
-final class DataBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
-}
-
 /// A diod server on loopback exporting a directory (and `ctl`, which diodload needs).
 public final class Diod: @unchecked Sendable {
     public let port: UInt16
     public let export: String
-    public let process: Process
+    public let process: ChildProcess
     public let logPath: String
     public var address: String { "127.0.0.1:\(port)" }
 
@@ -174,7 +148,7 @@ public final class Diod: @unchecked Sendable {
         guard Peers.waitForPort(port) else { Peers.stop(p); return nil }
         return Diod(port: port, export: export, process: p, logPath: log)
     }
-    init(port: UInt16, export: String, process: Process, logPath: String) {
+    init(port: UInt16, export: String, process: ChildProcess, logPath: String) {
         self.port = port; self.export = export; self.process = process; self.logPath = logPath
     }
     public func stop() { Peers.stop(process) }

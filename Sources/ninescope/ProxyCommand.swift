@@ -46,6 +46,8 @@ struct ProxyCommand: AsyncParsableCommand {
     var capture: String?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
+    @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
+                               valueName: "NAME|PATH")) var theme: String?
 
     func run() async throws {
         let listenAddress = try Self.parse(listen, option: "--listen")
@@ -62,12 +64,11 @@ struct ProxyCommand: AsyncParsableCommand {
             }
         }
 
-        if !headless && !json && stdoutIsTerminal {
-            // UI hook: when the live UI lands (Sources/ninescope/UIApp*.swift), this is where it takes
-            // over: `try await runProxyUI(proxy:tracker:recorder:)` with a proxy built on
-            // `NinePProxy.makeEventStream()` (the UI consumes the stream on its own actor and records each
-            // batch with `recorder?.record(batch)`). Until then the headless trace is printed.
-            printError("ninescope: the live UI is not available yet; printing the headless trace (--headless silences this)")
+        if !headless && !json && stdoutIsTerminal && isatty(0) == 1 {
+            // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
+            try await LiveInspector.runProxy(listen: listenAddress, upstream: upstreamAddress, recorder: recorder,
+                                             theme: theme)
+            return
         }
 
         let out = LineOutput(fd: 1, lineBuffered: stdoutIsTerminal)

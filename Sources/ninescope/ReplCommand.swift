@@ -38,6 +38,10 @@ struct ReplCommand: AsyncParsableCommand {
     @Flag(help: "Do not read or write a history file.") var noHistory = false
     @Option(help: "Seconds to wait for a reply before giving up on it (0: forever).") var timeout: Double = 30
     @Option(help: "Payload bytes shown on data lines (set datalimit N changes it).") var datalimit = 256
+    @Option(name: .customLong("define"),
+            help: ArgumentHelp("Replace ${NAME} with VALUE in every line (repeatable; $$ is a literal $).",
+                               valueName: "NAME=VALUE"))
+    var definitions: [String] = []
 
     func run() async throws {
         guard let dialect = Dialect.allCases.first(where: { $0.rawValue.lowercased() == self.dialect.lowercased() }) else {
@@ -46,6 +50,10 @@ struct ReplCommand: AsyncParsableCommand {
         let addr: Address
         do { addr = try Address(parsing: address) } catch { throw ValidationError(error.description) }
         let interactive = script == nil && isatty(0) != 0
+        let variables: ScriptVariables
+        do { variables = try ScriptVariables(definitions: definitions) } catch {
+            throw ValidationError("--define: \(error)")
+        }
         let out = LineOutput(lineBuffered: true)
         let env = ReplEngine.Environment(
             connect: { try await NIOReplTransport.connect(addr) },
@@ -79,6 +87,13 @@ struct ReplCommand: AsyncParsableCommand {
             }
             var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             if lines.last == "" { lines.removeLast() }
+            for i in lines.indices where !lines[i].trimmingCharacters(in: .whitespaces).hasPrefix("#") {
+                do { lines[i] = try variables.expand(lines[i]) } catch {
+                    printError("\(name):\(i + 1): \(error)")
+                    await engine.close()
+                    throw ExitCode(2)
+                }
+            }
             let status = await engine.runScript(lines, name: name)
             await engine.close()
             out.flush()
@@ -89,7 +104,12 @@ struct ReplCommand: AsyncParsableCommand {
             : (history ?? ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.ninescope_history" })
         out.write("connected to \(addr); help lists the commands, quit or ctrl-d leaves")
         let reader = LineReaderThread(engine: engine, historyPath: historyPath)
-        while let line = await reader.next() {
+        while let raw = await reader.next() {
+            let line: String
+            do { line = try variables.expand(raw) } catch {
+                printError("ninescope: \(error)")
+                continue
+            }
             let outcome = await engine.execute(line)
             if outcome == .quit { break }
         }

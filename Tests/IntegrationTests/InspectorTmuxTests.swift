@@ -188,4 +188,42 @@ extension String {
         let exited = pane.wait { $0.contains("[exit 0]") }
         #expect(exited.ok, "demo did not stop:\n\(exited.screen)")
     }
+
+    /// `ninescope proxy` in a terminal opens the live UI: diodls through it shows its exchanges, the
+    /// capture is completed on quit, and the client's listing is unchanged.
+    @Test func proxyOpensTheLiveUI() throws {
+        let export = Peers.tempDir("proxy-ui-export")
+        for name in ["alpha", "beta", "gamma"] {
+            _ = FileManager.default.createFile(atPath: "\(export)/\(name)", contents: Data(name.utf8))
+        }
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
+        defer { server.stop() }
+        let port = Peers.freePort()
+        let capture = Peers.tempDir("proxy-ui") + "/ui.pcapng"
+        guard let pane = try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
+                                             "--upstream", server.address, "--capture", capture],
+                                            width: 120, height: 30, env: Self.env) else { return }
+        defer { pane.kill() }
+        let title = pane.wait { $0.contains("proxy 127.0.0.1:\(port)") }
+        #expect(title.ok, "no proxy title:\n\(title.screen)")
+        #expect(Peers.waitForPort(port, timeout: 20))
+
+        let listing = try DiodClients.ls("127.0.0.1:\(port)")
+        #expect(listing.status == 0, "diodls: \(listing.err)")
+        for name in ["alpha", "beta", "gamma"] { #expect(listing.out.contains(name), "\(listing.out)") }
+
+        let rows = pane.wait { s in
+            s.exchangeRows.contains { $0.contains("Tversion") && $0.contains("Rversion") }
+                && s.exchangeRows.contains { $0.contains("Tattach") && $0.contains("Rattach") }
+                && s.exchangeRows.contains { $0.contains("Treaddir") && $0.contains("Rreaddir") }
+        }
+        #expect(rows.ok && rows.screen.contains("Tversion"), "exchanges of diodls not shown:\n\(rows.screen)")
+
+        pane.keys("q")
+        let exited = pane.wait { $0.contains("[exit 0]") }
+        #expect(exited.ok, "proxy UI did not quit:\n\(exited.screen)")
+        let decoded = try Peers.run(Peers.ninescope, ["decode", capture])
+        #expect(decoded.status == 0, "\(decoded.err)")
+        #expect(decoded.out.contains("Treaddir"), "capture lacks the traffic:\n\(decoded.out.prefix(2000))")
+    }
 }

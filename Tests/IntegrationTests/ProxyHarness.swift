@@ -8,7 +8,7 @@ import Glibc
 /// A `ninescope proxy` process for end-to-end tests: stdout and stderr go to separate files; the bound
 /// address is read from the "proxy listening on" line on stderr.
 final class ProxyProcess {
-    let process: Process
+    let process: ChildProcess
     let stdoutPath: String
     let stderrPath: String
     /// The bound listen address in colon form (`127.0.0.1:40123`, `unix:/tmp/…`).
@@ -20,15 +20,8 @@ final class ProxyProcess {
         let dir = Peers.tempDir("proxy")
         stdoutPath = dir + "/stdout"
         stderrPath = dir + "/stderr"
-        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Peers.ninescope)
-        process.arguments = ["proxy", "--listen", listen, "--upstream", upstream] + extra
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try Peers.spawn(Peers.ninescope, ["proxy", "--listen", listen, "--upstream", upstream] + extra,
+                                  stdout: stdoutPath, stderr: stderrPath)
         let marker = "proxy listening on "
         let found = ProxyProcess.poll(timeout: 30) { [self] in
             guard let line = stderr.split(separator: "\n").first(where: { $0.contains(marker) }),
@@ -62,9 +55,9 @@ final class ProxyProcess {
     @discardableResult
     func stop(signal sig: Int32 = SIGINT) -> (status: Int32, exited: Bool) {
         if process.isRunning {
-            kill(process.processIdentifier, sig)
+            process.signal(sig)
             _ = ProxyProcess.poll(timeout: 30) { !self.process.isRunning }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            if process.isRunning { process.signal(SIGKILL) }
         }
         process.waitUntilExit()
         return (process.terminationStatus, process.terminationReason == .exit)
@@ -252,7 +245,7 @@ final class ProxyRecordingServer: Sendable {
 final class DiodOnPort {
     let port: UInt16
     let export: String
-    private(set) var process: Process?
+    private(set) var process: ChildProcess?
     var address: String { "127.0.0.1:\(port)" }
 
     init(export: String, port: UInt16 = Peers.freePort()) {

@@ -21,7 +21,7 @@ enum RealTraffic {
     }
 
     /// tcpdump on the loopback interface for one TCP port, writing a pcap file. Returns the process.
-    static func startTcpdump(port: UInt16, file: String) throws -> Process? {
+    static func startTcpdump(port: UInt16, file: String) throws -> ChildProcess? {
         guard let tcpdump = Peers.which("tcpdump") else { return nil }
         let log = file + ".log"
         let p = try Peers.spawn(tcpdump, ["-i", "lo", "-U", "-n", "-s", "0", "-w", file, "tcp", "port", String(port)], log: log)

@@ -8,7 +8,7 @@ import Glibc
 /// it: it listens on port 0 (or a unix socket) and the test reads the bound address from the line it
 /// prints on standard error.
 final class NinescopeProcess: @unchecked Sendable {
-    let process: Process
+    let process: ChildProcess
     let logPath: String
     /// The bound address as printed, in colon form (`127.0.0.1:40123`, `unix:/path`).
     let address: String
@@ -16,7 +16,7 @@ final class NinescopeProcess: @unchecked Sendable {
     /// The address in the form diod's clients take (`IP:PORT` or `/path/to/socket`).
     var diodAddress: String { address.hasPrefix("unix:") ? String(address.dropFirst(5)) : address }
 
-    private init(process: Process, logPath: String, address: String) {
+    private init(process: ChildProcess, logPath: String, address: String) {
         self.process = process; self.logPath = logPath; self.address = address
     }
 
@@ -58,11 +58,11 @@ final class NinescopeProcess: @unchecked Sendable {
     @discardableResult
     func stop(signal sig: Int32 = SIGTERM, grace: TimeInterval = 10) -> Int32? {
         guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, sig)
+        process.signal(sig)
         let deadline = Date().addingTimeInterval(grace)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             process.waitUntilExit()
             return nil
         }

@@ -1,6 +1,7 @@
 import NinePWire
 import Foundation
 import Testing
+import NinePTestSupport
 @testable import NinePCapture
 
 private let tsharkPath: String? = ["/usr/bin/tshark", "/usr/local/bin/tshark"].first {
@@ -13,17 +14,9 @@ struct TsharkTests {
     static var tshark: String? { tsharkPath }
 
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tshark ?? "/usr/bin/tshark")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "tshark \(arguments.joined(separator: " "))")
-        return String(decoding: data, as: UTF8.self)
+        let result = try Peers.run(tshark ?? "/usr/bin/tshark", arguments, timeout: 120)
+        #expect(result.status == 0, "tshark \(arguments.joined(separator: " "))")
+        return result.out
     }
 
     static func withCapture(_ bytes: [UInt8], _ body: (String) throws -> Void) throws {

@@ -1,0 +1,206 @@
+import Foundation
+import NinePTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 6 end to end: the built `ninescope repl` and `ninescope replay` against `ninescope serve` (every
+/// driver) and diod, over real loopback sockets. The example scripts in examples/ are the scripted
+/// sessions; their `expect` lines decide, and the exit status is checked.
+@Suite(.serialized) struct ReplIntegrationTests {
+    /// `ninescope repl ADDRESS --script examples/NAME.9p [--define …]`, run from the repository's top
+    /// directory (conveniences.9p `put`s a file by a relative path).
+    static func script(_ name: String, at address: String, defines: [String: String] = [:],
+                       extra: [String] = []) throws -> Peers.Result {
+        var args = ["repl", address, "--script", "examples/\(name).9p", "--no-history", "--timeout", "20"] + extra
+        for (k, v) in defines.sorted(by: { $0.key < $1.key }) { args += ["--define", "\(k)=\(v)"] }
+        return try inRoot(args)
+    }
+
+    /// Runs `ninescope ARGS…` with the repository's top directory as the working directory.
+    static func inRoot(_ args: [String], stdin: Data? = nil, timeout: TimeInterval = 120) throws -> Peers.Result {
+        let command = "cd \(TmuxPane.shellQuote(Peers.repoRoot)) && exec \"$0\" \"$@\""
+        return try Peers.run("/bin/sh", ["-c", command, Peers.ninescope] + args, stdin: stdin, timeout: timeout)
+    }
+
+    /// The memory driver's starting tree, as files: the same scripts then run against the local driver.
+    static func memoryTreeExport() throws -> String {
+        let dir = Peers.tempDir("repl-local")
+        let fm = FileManager.default
+        for d in ["etc", "tmp", "docs"] { try fm.createDirectory(atPath: "\(dir)/\(d)", withIntermediateDirectories: true) }
+        try "served by ninescope serve --driver local\n".write(toFile: "\(dir)/README", atomically: true, encoding: .utf8)
+        try "127.0.0.1\tlocalhost\n".write(toFile: "\(dir)/etc/hosts", atomically: true, encoding: .utf8)
+        try "Welcome to ninescope's local test export.\n".write(toFile: "\(dir)/etc/motd", atomically: true, encoding: .utf8)
+        try (1...100).map { "\($0)\n" }.joined().write(toFile: "\(dir)/docs/numbers.txt", atomically: true, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: "\(dir)/docs/hosts", withDestinationPath: "../etc/hosts")
+        return dir
+    }
+
+    static func expectClean(_ r: Peers.Result, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status == 0 && !r.timedOut,
+                "\(what): exit \(r.status)\n\(r.err)\n…\(r.out.suffix(3000))", sourceLocation: sourceLocation)
+    }
+
+    // MARK: scripted sessions against every driver
+
+    @Test func scriptsAgainstTheMemoryDriver() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { server.stop() }
+        for name in ["basic", "classic", "errors", "conveniences"] {
+            let r = try Self.script(name, at: server.address)
+            Self.expectClean(r, "\(name).9p against memory")
+            // Every expectation ran and held (the script is not a no-op).
+            #expect(r.out.components(separatedBy: "expect: ok").count > 5, "\(name).9p: \(r.out.suffix(500))")
+        }
+        // Run again: the scripts clean up after themselves.
+        Self.expectClean(try Self.script("basic", at: server.address), "basic.9p second run")
+        #expect(server.process.isRunning)
+    }
+
+    @Test func scriptsAgainstTheLocalDriver() throws {
+        let export = try Self.memoryTreeExport()
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
+        defer { server.stop() }
+        for name in ["basic", "classic", "errors", "conveniences"] {
+            Self.expectClean(try Self.script(name, at: server.address), "\(name).9p against local")
+        }
+        // The scratch files are really gone from the host directory.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: export + "/tmp").isEmpty)
+    }
+
+    @Test func scriptAgainstTheSyntheticDriver() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "unix:\(Peers.tempDir("repl-synth"))/9p.sock",
+                                                 "--driver", "synth"])
+        defer { server.stop() }
+        let r = try Self.script("synth", at: server.address)
+        Self.expectClean(r, "synth.9p against synth")
+        #expect(r.out.contains("Rwalk tag 0 nwqid 16"))
+        #expect(r.out.contains("Tflush tag 0 oldtag 300"))
+        // The flushed write never got a reply of its own.
+        #expect(!r.out.contains("<- Rwrite tag 300"))
+    }
+
+    @Test func scriptAgainstDiod() throws {
+        let export = try Self.memoryTreeExport()
+        guard let diod = try Diod.start(export: export) else {
+            Issue.record("diod is not installed; `make test` installs it")
+            return
+        }
+        defer { diod.stop() }
+        let r = try Self.script("diod", at: diod.address, defines: ["ANAME": export, "UNAME": "root"])
+        Self.expectClean(r, "diod.9p against diod")
+        // diod's answers recorded by the script: what it does not implement, and a lost connection survived.
+        #expect(r.out.contains("EOPNOTSUPP"))
+        #expect((r.out + r.err).contains("connection lost"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: export + "/diodtest"))
+    }
+
+    // MARK: expectations and errors decide the exit status
+
+    @Test func aFailedExpectationExitsNonZero() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { server.stop() }
+        let wrong = try Self.inRoot(["repl", server.address, "--no-history"],
+                                    stdin: Data("version\nattach 0 nobody\nwalk 0 1 etc motd\nexpect Rwalk nwqid=1\nclunk 0\n".utf8))
+        #expect(wrong.status == 1, "exit \(wrong.status): \(wrong.err)")
+        #expect(wrong.err.contains("stdin:4"), "\(wrong.err)")
+        #expect(!wrong.out.contains("Tclunk"), "the script went on after the failed expect")
+
+        let unexpected = try Self.inRoot(["repl", server.address, "--no-history"],
+                                         stdin: Data("version\nattach 0 nobody\nwalk 0 1 nosuch\nclunk 0\n".utf8))
+        #expect(unexpected.status == 1)
+        #expect(unexpected.err.contains("unexpected error reply"), "\(unexpected.err)")
+
+        let syntax = try Self.inRoot(["repl", server.address, "--no-history"], stdin: Data("version\nwalk zero\n".utf8))
+        #expect(syntax.status == 2)
+        #expect(syntax.err.contains("stdin:2:"), "\(syntax.err)")
+
+        let undefined = try Self.inRoot(["repl", server.address, "--no-history"], stdin: Data("attach 0 ${WHO}\n".utf8))
+        #expect(undefined.status == 2)
+        #expect(undefined.err.contains("${WHO} is not defined"), "\(undefined.err)")
+    }
+
+    /// Malformed frames sent with `hex` reach the server byte for byte (a proxy in between records them)
+    /// and the REPL survives the server's reaction, whatever it is.
+    @Test func hexFramesReachTheServerAndTheReplSurvives() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { server.stop() }
+        let proxy = try ProxyProcess(upstream: server.address, extra: ["--headless", "--json"])
+        defer { proxy.stop() }
+        let lines = """
+        version 8192
+        attach 0 nobody
+        -hex 07000000 78 0800
+        -hex 0b000000 c8 0a00 01020304
+        -hex 0b000000 06 0900 00000000
+        clunk 0
+        expect Rclunk
+        """
+        let r = try Self.inRoot(["repl", proxy.listenAddress, "--no-history"], stdin: Data(lines.utf8))
+        Self.expectClean(r, "hex frames")
+        #expect(proxy.waitForOutput { $0.contains("\"typecode\":121") }, "no Rclunk relayed:\n\(proxy.stdout.suffix(2000))")
+        let toServer = try RealTraffic.jsonLines(proxy.stdout).filter {
+            ($0["event"] as? String) == "message" && ($0["direction"] as? String) == "c2s"
+        }
+        // The three raw frames were relayed as sent: the short Tclunk whole, the others field by field.
+        let short = toServer.first { ($0["malformed"] as? [String: Any])?["hex"] as? String == "07000000780800" }
+        #expect(short != nil, "the short Tclunk was not relayed as sent: \(toServer)")
+        func body(_ code: Int) -> String? {
+            let m = toServer.first { ($0["typecode"] as? Int) == code && ($0["size"] as? Int) == 11 }
+            return ((m?["fields"] as? [String: Any])?["body"] as? [String: Any])?["hex"] as? String
+        }
+        #expect(body(200) == "01020304", "type 200 frame: \(toServer)")
+        #expect(body(6) == "00000000", "Tlerror frame: \(toServer)")
+    }
+
+    // MARK: replay
+
+    /// Recreates the export the diod samples were captured from (Captures/README.md).
+    static func sampleExport() throws -> String {
+        let export = "/tmp/ninescope-sample-export"
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: export)
+        try fm.createDirectory(atPath: export + "/sub/deeper", withIntermediateDirectories: true)
+        try "hello, 9p\n".write(toFile: export + "/hello.txt", atomically: true, encoding: .utf8)
+        try "nested\n".write(toFile: export + "/sub/deeper/n.txt", atomically: true, encoding: .utf8)
+        let data = (0..<20000).map { UInt8(truncatingIfNeeded: $0 * 131 + ($0 >> 8)) }
+        _ = fm.createFile(atPath: export + "/data.bin", contents: Data(data))
+        return export
+    }
+
+    @Test func replayAgainstTheServerThatProducedIt() throws {
+        let export = try Self.sampleExport()
+        guard let diod = try Diod.start(export: export) else {
+            Issue.record("diod is not installed; `make test` installs it")
+            return
+        }
+        defer { diod.stop() }
+        let same = try Self.inRoot(["replay", "Captures/diod-cat.pcapng", "--to", diod.address, "--diff"])
+        Self.expectClean(same, "diod-cat replayed to diod")
+        #expect(same.out.contains("21 answered, 21 compared, 0 differ"), "\(same.out.suffix(800))\(same.err)")
+
+        let synth = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "synth"])
+        defer { synth.stop() }
+        let flush = try Self.inRoot(["replay", "Captures/synth-error-flush.pcapng", "--to", synth.address, "--diff"])
+        Self.expectClean(flush, "synth-error-flush replayed to synth")
+        #expect(flush.out.contains("0 differ"), "\(flush.out.suffix(800))\(flush.err)")
+    }
+
+    @Test func replayAgainstADifferentServerReportsDifferences() throws {
+        _ = try Self.sampleExport()
+        let memory = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { memory.stop() }
+        let r = try Self.inRoot(["replay", "Captures/diod-cat.pcapng", "--to", memory.address, "--diff"])
+        #expect(r.status == 1, "exit \(r.status)\n\(r.out.suffix(800))")
+        // The walk to hello.txt fails on the memory server: the difference names both replies.
+        #expect(r.out.contains("captured: Rwalk"), "\(r.out.suffix(1500))")
+        #expect(r.out.contains("replayed: Rlerror"), "\(r.out.suffix(1500))")
+        let summary = try #require(r.out.split(separator: "\n").last { $0.hasPrefix("replayed ") })
+        #expect(!summary.hasSuffix(" 0 differ"), "\(summary)")
+
+        // Without --diff the same replay succeeds: every request was answered.
+        let plain = try Self.inRoot(["replay", "Captures/diod-cat.pcapng", "--to", memory.address])
+        #expect(plain.status == 0, "exit \(plain.status)\n\(plain.err)")
+    }
+}
