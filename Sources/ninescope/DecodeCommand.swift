@@ -28,6 +28,10 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "One JSON object per line (every field, the pairing, the fid's path).") var json = false
     @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
     @Option(help: "Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.") var dialect: String?
+    @Option(help: ArgumentHelp("Print only the exchanges that match, in the inspector's filter language (e.g. "
+                               + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms', 'conn:2').",
+                               valueName: "EXPR"))
+    var filter: String?
 
     func run() throws {
         var forced: Dialect?
@@ -41,8 +45,23 @@ struct DecodeCommand: ParsableCommand {
         defer { out.flush() }
         let format = TraceLine(style: json ? .json : .text)
         var tracker = SessionTracker(configuration: .init(forcedDialect: forced, retainFrames: false))
+        var traceFilter: TraceFilter?
+        if let filter {
+            do {
+                let expr = try FilterParser.parse(filter)
+                traceFilter = TraceFilter(expr, tracker: SessionTracker(configuration: .init(forcedDialect: forced)))
+            } catch {
+                throw ValidationError("--filter: \(error)")
+            }
+        }
+        defer { if var traceFilter { for line in traceFilter.finish() { out.write(line) } } }
 
         func feed(_ event: SessionEvent) {
+            if traceFilter != nil {
+                let output = tracker.handle(event)
+                traceFilter?.take(event, exchange: output.message?.exchange, lines: format.lines(for: output))
+                return
+            }
             let output = tracker.handle(event)
             switch event {
             case let .connectionOpened(conn, at, info): out.write(format.opened(conn: conn, at: at, info: info))
@@ -72,25 +91,9 @@ struct DecodeCommand: ParsableCommand {
             return
         }
         guard let file else { throw ValidationError("give a capture file or --hex HEX") }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("cannot read '\(file)'")
-        }
-        var reader: CaptureReader
-        do { reader = try CaptureReader(bytes: [UInt8](data)) } catch {
-            throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
-        }
-        var options = ReassemblyOptions()
-        if !port.isEmpty { options.ninePPorts = Set(port) }
-        var decoder = CaptureDecoder(options: options)
-        var ingest = CaptureIngest()
-        while let packet = reader.next() {
-            for ce in decoder.process(packet) { for se in ingest.ingest(ce) { feed(se) } }
-        }
-        for ce in decoder.finish() { for se in ingest.ingest(ce) { feed(se) } }
-        for se in ingest.finish() { feed(se) }
+        let truncated = try CaptureInput.forEachEvent(file: file, ports: port, feed)
         out.flush()
-        for w in reader.warnings + decoder.warnings { printError("ninescope: \(file): \(w)") }
-        if reader.truncatedTail {
+        if truncated {
             printError("ninescope: \(file): the capture ends mid-record (cut short or still being written); decoded everything before it")
         }
     }

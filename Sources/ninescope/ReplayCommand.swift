@@ -88,15 +88,6 @@ struct ReplayCommand: AsyncParsableCommand {
 
     /// The capture's decoded messages, in order (frames the proxy dropped are left out).
     func readCapture(forcedDialect: Dialect?) throws -> [CapturedMessage] {
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
-        var reader: CaptureReader
-        do { reader = try CaptureReader(bytes: [UInt8](data)) } catch {
-            throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
-        }
-        var options = ReassemblyOptions()
-        if !port.isEmpty { options.ninePPorts = Set(port) }
-        var decoder = CaptureDecoder(options: options)
-        var ingest = CaptureIngest()
         var tracker = SessionTracker(configuration: .init(forcedDialect: forcedDialect, retainFrames: false))
         var messages: [CapturedMessage] = []
         func feed(_ event: SessionEvent) {
@@ -104,12 +95,7 @@ struct ReplayCommand: AsyncParsableCommand {
             guard let m = output.message, !m.marks.contains(.dropped), let f = m.decoded else { return }
             messages.append(CapturedMessage(connection: m.conn.rawValue, time: m.timestamp, fcall: f))
         }
-        while let packet = reader.next() {
-            for ce in decoder.process(packet) { for se in ingest.ingest(ce) { feed(se) } }
-        }
-        for ce in decoder.finish() { for se in ingest.ingest(ce) { feed(se) } }
-        for se in ingest.finish() { feed(se) }
-        for w in reader.warnings + decoder.warnings { printError("ninescope: \(file): \(w)") }
+        try CaptureInput.forEachEvent(file: file, ports: port, feed)
         return messages
     }
 }

@@ -125,4 +125,32 @@ import Glibc
         #expect(messages.contains { $0.pxTypeName == "Twrite" && ($0["tag"] as? Int) == 10 })
         #expect(!messages.contains { ($0["direction"] as? String) == "s2c" && ($0["tag"] as? Int) == 10 })
     }
+
+    /// `decode --filter` keeps the matching exchanges (both messages, in order) and nothing else; a bad
+    /// expression is refused with its column.
+    @Test func decodeFilterOnASample() throws {
+        let file = Peers.repoRoot + "/Captures/synth-error-flush.pcapng"
+        let all = try Peers.run(Peers.ninescope, ["decode", file, "--json"])
+        #expect(all.status == 0, "\(all.err)")
+        let messages = try RealTraffic.jsonLines(all.out).filter { ($0["event"] as? String) == "message" }
+        let errors = messages.filter { ($0["type"] as? String) == "Rlerror" }
+        #expect(errors.count == 2)
+
+        let r = try Peers.run(Peers.ninescope, ["decode", file, "--json", "--filter", "error"])
+        #expect(r.status == 0, "\(r.err)")
+        let kept = try RealTraffic.jsonLines(r.out).filter { ($0["event"] as? String) == "message" }
+        // Each error reply and the request it answers; the indices keep the capture's order.
+        #expect(kept.count == 2 * errors.count, "\(r.out)")
+        #expect(kept.filter { ($0["type"] as? String) == "Rlerror" }.count == errors.count)
+        let indices = kept.compactMap { $0["index"] as? Int }
+        #expect(indices == indices.sorted() && indices.count == kept.count)
+
+        let walks = try Peers.run(Peers.ninescope, ["decode", file, "--filter", "Twalk and not error"])
+        let lines = walks.out.split(separator: "\n")
+        #expect(!lines.isEmpty && lines.allSatisfy { $0.contains("Twalk") || $0.contains("Rwalk") }, "\(walks.out)")
+
+        let bad = try Peers.run(Peers.ninescope, ["decode", file, "--filter", "Twalk and ("])
+        #expect(bad.status != 0)
+        #expect(bad.err.contains("--filter: column"), "\(bad.err)")
+    }
 }

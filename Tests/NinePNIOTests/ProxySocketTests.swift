@@ -1,3 +1,4 @@
+import NinePTestSupport
 import Foundation
 import NIOCore
 import NIOPosix

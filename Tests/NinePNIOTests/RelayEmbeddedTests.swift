@@ -1,3 +1,4 @@
+import NinePTestSupport
 import NIOCore
 import NIOEmbedded
 import NinePWire

@@ -1,3 +1,4 @@
+import NinePTestSupport
 import Foundation
 import NIOCore
 import NIOEmbedded
@@ -105,19 +106,6 @@ final class EmbeddedRelay {
         var out: [UInt8] = []
         while let b = try ch.readOutbound(as: ByteBuffer.self) { out += Array(b.readableBytesView) }
         return out
-    }
-}
-
-/// Deterministic pseudo-random numbers for split points and payloads.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

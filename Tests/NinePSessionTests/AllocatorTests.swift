@@ -1,18 +1,7 @@
+import NinePTestSupport
 import NinePSession
 import NinePWire
 import Testing
-
-/// A small deterministic generator (SplitMix64), so random scenarios replay identically.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct AllocatorTests {
     @Test func tagsComeFromTheReservedRangeAndNeverNotag() {
@@ -72,7 +61,7 @@ struct SplitMix: RandomNumberGenerator {
     /// is never one the client has in use at that moment, nor one already handed out.
     @Test(arguments: [1, 2, 3, 42])
     func randomScenariosNeverCollide(seed: UInt64) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix(seed: seed)
         var tags = TagAllocator(range: 0xFFF0...0xFFFE)
         var fids = FidAllocator(range: 100...120)
         var clientTags = Set<Tag>(), clientFids = Set<Fid>()

@@ -1,3 +1,4 @@
+import NinePTestSupport
 import NinePSession
 import NinePWire
 import Testing
@@ -36,7 +37,7 @@ import Testing
 
     @Test(arguments: [7, 8, 9])
     func randomTrafficKeepsInvariants(seed: UInt64) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix(seed: seed)
         var tracker = SessionTracker(configuration: .init(reservedTags: 3...3, reservedFids: 5...5))
         var logged = 0
         var at: Int64 = 0

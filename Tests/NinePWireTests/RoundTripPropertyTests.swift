@@ -1,3 +1,4 @@
+import NinePTestSupport
 import Testing
 import NinePWire
 import PropertyBased

@@ -1,0 +1,50 @@
+@testable import InspectorCore
+import NinePSession
+import NinePWire
+import Testing
+
+/// `decode --filter`: the filter language over headless trace lines.
+@Suite struct TraceFilterTests {
+    /// Runs the sample session through a tracker and a TraceFilter, the way `ninescope decode` does.
+    static func filtered(_ text: String) throws -> (lines: [String], all: [String]) {
+        let format = TraceLine(style: .text)
+        var tracker = SessionTracker()
+        var filter = TraceFilter(try FilterParser.parse(text), tracker: SessionTracker())
+        var all: [String] = []
+        for event in SampleTraffic.session() {
+            let output = tracker.handle(event)
+            let lines = format.lines(for: output)
+            all += lines
+            filter.take(event, exchange: output.message?.exchange, lines: lines)
+        }
+        return (filter.finish(), all)
+    }
+
+    @Test func keepsBothMessagesOfMatchingExchangesInOrder() throws {
+        let (lines, all) = try Self.filtered("Twalk")
+        let walks = lines.filter { $0.contains(" Twalk ") }
+        #expect(walks.count == 4, "\(lines.joined(separator: "\n"))")
+        #expect(lines.filter { $0.contains(" Rwalk ") || $0.contains(" Rlerror ") }.count == walks.count)
+        #expect(!lines.contains { $0.contains("Tversion") || $0.contains("Tread ") })
+        // Same order as the unfiltered trace.
+        let positions = lines.map { line in all.firstIndex(of: line) ?? -1 }
+        #expect(!positions.contains(-1))
+        #expect(positions == positions.sorted())
+    }
+
+    @Test func errorNeedsTheReply() throws {
+        let (lines, _) = try Self.filtered("error")
+        #expect(!lines.isEmpty)
+        // Every request kept is followed by its error reply.
+        let replies = lines.filter { $0.contains(" ← ") || $0.contains(" R") }
+        #expect(replies.allSatisfy { !$0.contains(" Rwalk ") || $0.contains("Rlerror") } )
+        #expect(lines.contains { $0.contains("Rlerror") })
+        #expect(!lines.contains { $0.contains("Rversion") })
+    }
+
+    @Test func nothingMatchesNothingPrinted() throws {
+        let (lines, all) = try Self.filtered("conn:99")
+        #expect(lines.isEmpty)
+        #expect(!all.isEmpty)
+    }
+}
