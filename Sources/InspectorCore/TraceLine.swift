@@ -71,13 +71,23 @@ public struct TraceLine: Sendable {
     }
 
     private func text(_ m: TracedMessage) -> String {
-        var s = TraceLine.clock(m.timestamp) + " " + m.conn.description + " " + m.direction.description + " " + m.canonicalLine
+        // One buffer, grown once: this runs for every message of `decode` and the headless proxy.
+        var s = String()
+        s.reserveCapacity(160)
+        s += TraceLine.clock(m.timestamp)
+        s += " "
+        s += m.conn.description
+        s += " "
+        s += m.direction.description
+        s += " "
+        s += m.canonicalLine
         if let lat = m.latency {
-            s += "  " + DurationFormat.compact(lat)
-            if let r = m.requestIndex { s += " #" + String(r) }
+            s += "  "
+            s += DurationFormat.compact(lat)
+            if let r = m.requestIndex { s += " #"; s += String(r) }
         }
-        if let p = m.fidPath { s += "  [" + p.description + "]" }
-        if !m.marks.isEmpty { s += "  <" + m.marks.description + ">" }
+        if let p = m.fidPath { s += "  ["; s += p.description; s += "]" }
+        if !m.marks.isEmpty { s += "  <"; s += m.marks.description; s += ">" }
         return s
     }
 
@@ -121,7 +131,20 @@ public struct TraceLine: Sendable {
         let inDay = ((nanos % day) + day) % day
         let us = inDay / 1_000
         let h = us / 3_600_000_000, m = us / 60_000_000 % 60, s = us / 1_000_000 % 60, frac = us % 1_000_000
-        return pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2) + "." + pad(frac, 6)
+        // HH:MM:SS.uuuuuu, written as bytes (fixed width, so no padding logic).
+        return String(unsafeUninitializedCapacity: 15) { buf in
+            func put(_ v: Int64, _ width: Int, at start: Int) {
+                var v = v
+                for i in stride(from: start + width - 1, through: start, by: -1) {
+                    buf[i] = 0x30 + UInt8(v % 10); v /= 10
+                }
+            }
+            put(h, 2, at: 0); buf[2] = 0x3A
+            put(m, 2, at: 3); buf[5] = 0x3A
+            put(s, 2, at: 6); buf[8] = 0x2E
+            put(frac, 6, at: 9)
+            return 15
+        }
     }
 
     /// `2026-11-25T15:56:01.123456789Z`.

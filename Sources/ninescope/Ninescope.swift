@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// ninescope — inspector and debugger for the 9P file protocol. Subcommands only wire parts together;
 /// no protocol logic lives in this target.
@@ -10,8 +13,31 @@ struct Ninescope: AsyncParsableCommand {
         version: NinescopeVersion.string,
         subcommands: Ninescope.allSubcommands
     )
+
+    static func main() async {
+        Allocator.tune()
+        await Self.main(nil)
+    }
 }
 
 enum NinescopeVersion {
     static let string = "0.1.0"
+}
+
+enum Allocator {
+    /// Frames up to msize (often 64 KiB–1 MiB) are allocated and freed per message. glibc's defaults
+    /// hand blocks from 128 KiB up to mmap and give freed memory back to the kernel at once, so every
+    /// large read paid for fresh zeroed pages (page faults were a twentieth of `serve`'s profile under
+    /// diodcat). Keep such blocks in the heap instead.
+    static func tune() {
+        #if canImport(Glibc)
+        // mallopt is not in Swift's Glibc module (malloc.h); look it up. Parameter numbers from malloc.h.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(nil, "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3
+        _ = mallopt(mmapThreshold, 4 << 20)
+        _ = mallopt(trimThreshold, 64 << 20)
+        #endif
+    }
 }

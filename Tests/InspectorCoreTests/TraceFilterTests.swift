@@ -48,3 +48,15 @@ import Testing
         #expect(!all.isEmpty)
     }
 }
+
+/// The trace's time column.
+@Suite struct TraceClockTests {
+    @Test func clockIsFixedWidthMicroseconds() {
+        #expect(TraceLine.clock(0) == "00:00:00.000000")
+        let t: Int64 = ((13 * 3600 + 4 * 60 + 5) * 1_000_000 + 678_901) * 1_000 + 999
+        #expect(TraceLine.clock(t) == "13:04:05.678901")
+        // Days wrap; times before 1970 count back from midnight.
+        #expect(TraceLine.clock(t + 86_400_000_000_000 * 3) == "13:04:05.678901")
+        #expect(TraceLine.clock(-1_000) == "23:59:59.999999")
+    }
+}
