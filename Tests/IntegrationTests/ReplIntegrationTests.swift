@@ -37,6 +37,14 @@ import Glibc
         return dir
     }
 
+    /// diod on loopback exporting `export`; `make test` installs it, so its absence is a failure.
+    static func diod(exporting export: String) throws -> Diod {
+        guard let diod = try Diod.start(export: export) else {
+            throw HarnessError("diod is not installed or did not start; `make test` installs it")
+        }
+        return diod
+    }
+
     static func expectClean(_ r: Peers.Result, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(r.status == 0 && !r.timedOut,
                 "\(what): exit \(r.status)\n\(r.err)\n…\(r.out.suffix(3000))", sourceLocation: sourceLocation)
@@ -83,10 +91,7 @@ import Glibc
 
     @Test func scriptAgainstDiod() throws {
         let export = try Self.memoryTreeExport()
-        guard let diod = try Diod.start(export: export) else {
-            Issue.record("diod is not installed; `make test` installs it")
-            return
-        }
+        let diod = try Self.diod(exporting: export)
         defer { diod.stop() }
         let r = try Self.script("diod", at: diod.address, defines: ["ANAME": export, "UNAME": "root"])
         Self.expectClean(r, "diod.9p against diod")
@@ -171,10 +176,7 @@ import Glibc
 
     @Test func replayAgainstTheServerThatProducedIt() throws {
         let export = try Self.sampleExport()
-        guard let diod = try Diod.start(export: export) else {
-            Issue.record("diod is not installed; `make test` installs it")
-            return
-        }
+        let diod = try Self.diod(exporting: export)
         defer { diod.stop() }
         let same = try Self.inRoot(["replay", "Captures/diod-cat.pcapng", "--to", diod.address, "--diff"])
         Self.expectClean(same, "diod-cat replayed to diod")
