@@ -219,6 +219,19 @@ extension String {
         }
         #expect(rows.ok && rows.screen.contains("Tversion"), "exchanges of diodls not shown:\n\(rows.screen)")
 
+        // Save the session so far from the command prompt; it reads back with the same traffic.
+        let saved = Peers.tempDir("proxy-ui-save") + "/saved.pcapng"
+        pane.keys(":")
+        pane.type("save \(saved)")
+        pane.keys("Enter")
+        let said = pane.wait { $0.contains("saved ") && $0.contains("saved.pcapng") }
+        #expect(said.ok, "no save message:\n\(said.screen)")
+        let reread = try Peers.run(Peers.ninescope, ["decode", saved])
+        #expect(reread.status == 0, "\(reread.err)")
+        for type in ["Tversion", "Tattach", "Treaddir", "Rreaddir"] {
+            #expect(reread.out.contains(type), "saved capture lacks \(type):\n\(reread.out.prefix(2000))")
+        }
+
         pane.keys("q")
         let exited = pane.wait { $0.contains("[exit 0]") }
         #expect(exited.ok, "proxy UI did not quit:\n\(exited.screen)")
