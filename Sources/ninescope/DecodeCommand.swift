@@ -56,21 +56,30 @@ struct DecodeCommand: ParsableCommand {
         }
         defer { if var traceFilter { for line in traceFilter.finish() { out.write(line) } } }
 
+        // Formatting runs on a second thread (in order, in batches); the filter needs every exchange first.
+        let writer = traceFilter == nil ? TraceWriterThread(format: format, out: out) : nil
+        var batch: [TraceItem] = []
+        batch.reserveCapacity(512)
+        defer {
+            writer?.submit(batch)
+            writer?.finish()
+        }
+
         func feed(_ event: SessionEvent) {
+            let output = tracker.handle(event)
             if traceFilter != nil {
-                let output = tracker.handle(event)
                 traceFilter?.take(event, exchange: output.message?.exchange, lines: format.lines(for: output))
                 return
             }
-            let output = tracker.handle(event)
             switch event {
-            case let .connectionOpened(conn, at, info): out.write(format.opened(conn: conn, at: at, info: info))
-            case let .connectionClosed(conn, at, reason):
-                for line in format.lines(for: output) { out.write(line) }
-                out.write(format.closed(conn: conn, at: at, reason: reason)); return
-            default: break
+            case let .connectionOpened(conn, at, info): batch.append(.opened(conn, at: at, info: info))
+            case let .connectionClosed(conn, at, reason): batch.append(.closed(output, conn, at: at, reason: reason))
+            default: batch.append(.output(output))
             }
-            for line in format.lines(for: output) { out.write(line) }
+            if batch.count >= 512 {
+                writer?.submit(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
         }
 
         if let hex {
@@ -92,6 +101,9 @@ struct DecodeCommand: ParsableCommand {
         }
         guard let file else { throw ValidationError("give a capture file or --hex HEX") }
         let truncated = try CaptureInput.forEachEvent(file: file, ports: port, feed)
+        writer?.submit(batch)
+        batch.removeAll()
+        writer?.finish()
         out.flush()
         if truncated {
             printError("ninescope: \(file): the capture ends mid-record (cut short or still being written); decoded everything before it")
