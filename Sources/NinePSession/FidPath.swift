@@ -20,7 +20,11 @@ public struct FidPath: Hashable, Sendable, CustomStringConvertible {
     /// `/usr/bin` for the empty aname; `ANAME:/usr/bin` otherwise; `?/usr/bin` under an unknown root;
     /// `(auth)` for an auth fid. Names are shown escaped (`P9String.escaped`).
     public var description: String {
-        let tail = "/" + elements.map(\.escaped).joined(separator: "/")
+        var tail = "/"
+        for (i, e) in elements.enumerated() {
+            if i > 0 { tail += "/" }
+            tail += e.escaped
+        }
         switch root {
         case .attach(let aname): return aname.isEmpty ? tail : aname.escaped + ":" + tail
         case .unknown: return "?" + tail
@@ -42,6 +46,8 @@ struct PathStore: Sendable {
         var name: P9String
         var root: PathRoot
         var depth: Int32
+        /// The whole path, built once: every traced message carries its fid's path.
+        var path: FidPath
     }
     private struct ChildKey: Hashable, Sendable {
         var parent: Int32
@@ -55,7 +61,8 @@ struct PathStore: Sendable {
     mutating func root(_ r: PathRoot) -> Int32 {
         if let id = roots[r] { return id }
         let id = Int32(nodes.count)
-        nodes.append(Node(parent: PathStore.none, name: P9String(bytes: []), root: r, depth: 0))
+        nodes.append(Node(parent: PathStore.none, name: P9String(bytes: []), root: r, depth: 0,
+                          path: FidPath(root: r)))
         roots[r] = id
         return id
     }
@@ -74,7 +81,8 @@ struct PathStore: Sendable {
         if let id = children[key] { return id }
         let parent = nodes[Int(node)]
         let id = Int32(nodes.count)
-        nodes.append(Node(parent: node, name: name, root: parent.root, depth: parent.depth + 1))
+        nodes.append(Node(parent: node, name: name, root: parent.root, depth: parent.depth + 1,
+                          path: FidPath(root: parent.root, elements: parent.path.elements + [name])))
         children[key] = id
         return id
     }
@@ -88,14 +96,7 @@ struct PathStore: Sendable {
     /// The node's parent, or the node itself at a root.
     func path(_ node: Int32) -> FidPath? {
         guard node != PathStore.none else { return nil }
-        var names: [P9String] = []
-        var n = node
-        while true {
-            let rec = nodes[Int(n)]
-            if rec.parent == PathStore.none { return FidPath(root: rec.root, elements: names.reversed()) }
-            names.append(rec.name)
-            n = rec.parent
-        }
+        return nodes[Int(node)].path
     }
 
     /// The element names from `ancestor` down to `node`, or nil when `ancestor` is not an ancestor of
