@@ -49,13 +49,20 @@ extension LocalDriver {
     }
 
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8] {
+        try await read(file, offset: offset, count: count, headroom: 0)
+    }
+
+    public func read(_ file: OpenFile, offset: UInt64, count: UInt32, headroom: Int) async throws(Errno) -> [UInt8] {
         if file.isDirectory { throw .EISDIR }
-        guard offset <= UInt64(Int64.max) else { return [] }
-        // No zero-fill: pread writes the bytes, and only those it wrote become the array's contents.
+        let headroom = max(0, headroom)
+        // No zero-fill: pread writes the bytes after the headroom, and only those it wrote (plus the
+        // zeroed headroom) become the array's contents.
         var failure: Int32 = 0
-        let buf = [UInt8](unsafeUninitializedCapacity: Int(count)) { raw, initialized in
-            let n = pread(file.fd, raw.baseAddress, Int(count), off_t(offset))
-            if n < 0 { failure = errno; initialized = 0 } else { initialized = n }
+        let buf = [UInt8](unsafeUninitializedCapacity: headroom + Int(count)) { raw, initialized in
+            for i in 0..<headroom { raw[i] = 0 }
+            guard offset <= UInt64(Int64.max) else { initialized = headroom; return }
+            let n = pread(file.fd, raw.baseAddress! + headroom, Int(count), off_t(offset))
+            if n < 0 { failure = errno; initialized = 0 } else { initialized = headroom + n }
         }
         if failure != 0 { throw Errno(UInt32(failure)) }
         return buf

@@ -25,6 +25,17 @@ extension Connection {
         }
     }
 
+    /// Tread, with file data read straight into the reply frame when the fid is an open regular file.
+    func readReply(_ t: Tread) async throws -> Reply {
+        let e = try entry(t.fid)
+        if case .open(let o) = e.state, o.canRead, !o.isDirectory {
+            let count = min(t.count, maxIO)
+            return .rreadFrame(try await driver.read(o.file, offset: t.offset, count: count,
+                                                     headroom: Reply.rreadHeaderSize))
+        }
+        return .message(try await read(t))
+    }
+
     func write(_ t: Twrite) async throws -> Message {
         let e = try entry(t.fid)
         switch e.state {

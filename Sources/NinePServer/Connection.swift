@@ -125,10 +125,14 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         let gen = generation
         pending[tag] = Pending()
         let task = Task.immediate {
-            let outcome: Result<Message, ServerError>
+            let outcome: Result<Reply, ServerError>
             do {
                 if let hook = self.driver.requestHook { try await hook(type) }
-                outcome = .success(try await self.handle(fcall.message))
+                if case .tread(let t) = fcall.message {
+                    outcome = .success(try await self.readReply(t))
+                } else {
+                    outcome = .success(.message(try await self.handle(fcall.message)))
+                }
             } catch {
                 outcome = .failure(ServerError.from(error))
             }
@@ -178,10 +182,11 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
 
     // MARK: Completion and flush
 
-    private func complete(_ tag: Tag, generation gen: UInt64, _ outcome: Result<Message, ServerError>) {
+    private func complete(_ tag: Tag, generation gen: UInt64, _ outcome: Result<Reply, ServerError>) {
         guard gen == generation, !isClosed, let p = pending.removeValue(forKey: tag) else { return }
         switch outcome {
-        case .success(let message): send(tag, message)
+        case .success(.message(let message)): send(tag, message)
+        case .success(.rreadFrame(let frame)): sendRread(tag, frame)
         case .failure(let error): if !p.flushed { sendError(tag, error) }
         }
         releaseFlushers(p.flushers)
@@ -270,6 +275,25 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         emit(frame)
     }
 
+    /// An Rread whose data already sits after `Reply.rreadHeaderSize` bytes of headroom: the header is
+    /// written in place and the frame goes out without another copy of the data.
+    func sendRread(_ tag: Tag, _ frame: [UInt8]) {
+        guard !isClosed else { return }
+        var frame = frame
+        let size = frame.count, count = size - Reply.rreadHeaderSize
+        if size > Int(msize) {
+            sendError(tag, ServerError(.ERANGE, "reply of \(size) bytes exceeds msize \(msize)"))
+            return
+        }
+        frame.withUnsafeMutableBytes { b in
+            b.storeBytes(of: UInt32(size).littleEndian, toByteOffset: 0, as: UInt32.self)
+            b[4] = MessageType.rread.rawValue
+            b.storeBytes(of: tag.rawValue.littleEndian, toByteOffset: 5, as: UInt16.self)
+            b.storeBytes(of: UInt32(count).littleEndian, toByteOffset: 7, as: UInt32.self)
+        }
+        emit(frame)
+    }
+
     func sendError(_ tag: Tag, _ error: ServerError) {
         guard !isClosed else { return }
         let message: Message = switch dialect {
@@ -279,6 +303,15 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         }
         emit(Fcall(tag: tag, message).encode(dialect: dialect ?? .p9))
     }
+}
+
+/// What a request handler produced: a reply message, or an Rread frame built in place (see
+/// `FileSystemDriver.read(_:offset:count:headroom:)`).
+enum Reply: Sendable {
+    case message(Message)
+    case rreadFrame([UInt8])
+    /// size[4] type[1] tag[2] count[4].
+    static let rreadHeaderSize = 11
 }
 
 /// A default actor lending its executor to a `Connection` made without one (actors may share executors).

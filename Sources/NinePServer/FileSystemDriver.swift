@@ -63,6 +63,10 @@ public protocol FileSystemDriver: Sendable {
     func open(_ node: Node, flags: LOpenFlags) async throws(Errno) -> OpenFile
     /// Up to `count` bytes at `offset`; fewer (or none) at end of file.
     func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8]
+    /// `read`, into an array whose first `headroom` bytes are left for the caller: the server puts the
+    /// Rread header there, so a driver reading from a file descriptor reads straight into the reply frame
+    /// (one copy of every payload less). Optional: the default calls `read` and copies.
+    func read(_ file: OpenFile, offset: UInt64, count: UInt32, headroom: Int) async throws(Errno) -> [UInt8]
     /// Writes `data` at `offset` (at the end for files opened with APPEND); returns the bytes written.
     func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32
     /// Entries of an open directory that come after `cookie` (0 = from the start), at most `limit` of them;
@@ -122,6 +126,13 @@ extension FileSystemDriver {
     public func statfs(_ node: Node) async throws(Errno) -> FileSystemStats { throw .ENOSYS }
     public func open(_ node: Node, flags: LOpenFlags) async throws(Errno) -> OpenFile { throw .EOPNOTSUPP }
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8] { throw .EOPNOTSUPP }
+    public func read(_ file: OpenFile, offset: UInt64, count: UInt32, headroom: Int) async throws(Errno) -> [UInt8] {
+        let data = try await read(file, offset: offset, count: count)
+        var out = [UInt8](repeating: 0, count: headroom)
+        out.reserveCapacity(headroom + data.count)
+        out.append(contentsOf: data)
+        return out
+    }
     public func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 { throw .EOPNOTSUPP }
     public func readdir(_ file: OpenFile, after cookie: UInt64, limit: Int) async throws(Errno) -> [DirectoryEntry] { throw .EOPNOTSUPP }
     public func fsync(_ file: OpenFile, dataOnly: Bool) async throws(Errno) { throw .EOPNOTSUPP }
