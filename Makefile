@@ -29,8 +29,12 @@ test: deps
 demo: build
 	"$(BIN_DIR)/ninescope" demo
 
+# Benchmarks, not tests: each prints its figures and ratios (a few minutes in all).
 bench: deps release
 	bash bench/decode.sh
+	bash bench/server.sh
+	bash bench/proxy.sh
+	bash bench/view.sh
 
 clean:
 	rm -rf .build
