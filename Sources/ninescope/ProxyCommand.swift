@@ -21,7 +21,7 @@ struct ProxyCommand: AsyncParsableCommand {
         HOST:PORT, [V6]:PORT, tcp!HOST!PORT, unix:/path, unix!/path (port 0 picks a free port; the bound \
         address is printed on standard error).
 
-        Output: when standard output is a terminal the live UI runs; with --headless, or when standard \
+        Output: when standard input and output are a terminal the live UI runs (keys: ? for help; --theme NAME); with --headless, or when standard \
         output is not a terminal, one line per message (time, connection, direction, the message, and for \
         replies the latency), `!` lines for anomalies as they happen, `+`/`-` lines when connections open \
         and close. --json prints one JSON object per line instead.
