@@ -26,6 +26,19 @@ public struct TraceLine: Sendable {
         return out
     }
 
+    /// `lines(for:)` as UTF-8, each line followed by a newline, appended to `out` (text style without
+    /// building Strings for the message lines; the same bytes either way).
+    public func appendLines(for output: TrackerOutput, to out: inout [UInt8]) {
+        if let m = output.message {
+            if style == .text { appendText(m, to: &out) } else { out.append(contentsOf: line(for: m).utf8) }
+            out.append(0x0A)
+        }
+        for a in output.anomalies {
+            out.append(contentsOf: line(for: a).utf8)
+            out.append(0x0A)
+        }
+    }
+
     public func line(for m: TracedMessage) -> String {
         switch style {
         case .text: return text(m)
@@ -89,6 +102,66 @@ public struct TraceLine: Sendable {
         if let p = m.fidPath { s += "  ["; s += p.description; s += "]" }
         if !m.marks.isEmpty { s += "  <"; s += m.marks.description; s += ">" }
         return s
+    }
+
+    private func appendText(_ m: TracedMessage, to out: inout [UInt8]) {
+        TraceLine.appendClock(m.timestamp, to: &out)
+        out.append(0x20)
+        out.append(0x63)  // "c"
+        TraceLine.appendDecimal(UInt64(m.conn.rawValue), to: &out)
+        out.append(contentsOf: m.direction == .toServer ? TraceLine.toServerArrow : TraceLine.toClientArrow)
+        m.appendCanonicalLine(to: &out)
+        if let lat = m.latency {
+            out.append(0x20); out.append(0x20)
+            out.append(contentsOf: DurationFormat.compact(lat).utf8)
+            if let r = m.requestIndex {
+                out.append(0x20); out.append(0x23)  // " #"
+                TraceLine.appendDecimal(UInt64(r), to: &out)
+            }
+        }
+        if let p = m.fidPath {
+            out.append(0x20); out.append(0x20); out.append(0x5B)
+            out.append(contentsOf: p.description.utf8)
+            out.append(0x5D)
+        }
+        if !m.marks.isEmpty {
+            out.append(0x20); out.append(0x20); out.append(0x3C)
+            out.append(contentsOf: m.marks.description.utf8)
+            out.append(0x3E)
+        }
+    }
+
+    /// " → " and " ← " (the arrows between the connection and the message).
+    private static let toServerArrow: [UInt8] = Array(" → ".utf8)
+    private static let toClientArrow: [UInt8] = Array(" ← ".utf8)
+
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        var v = value
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat { d[19 - n] = 0x30 + UInt8(v % 10); v /= 10; n += 1 } while v > 0
+            out.append(contentsOf: d[(20 - n)...])
+        }
+    }
+
+    /// HH:MM:SS.uuuuuu of the time of day (UTC), as `clock` writes it.
+    static func appendClock(_ nanos: Int64, to out: inout [UInt8]) {
+        let day: Int64 = 86_400_000_000_000
+        let us = (((nanos % day) + day) % day) / 1_000
+        func put(_ value: Int64, _ width: Int) {
+            var v = value
+            let start = out.count
+            out.append(contentsOf: repeatElement(0x30, count: width))
+            var j = start + width - 1
+            while v > 0 && j >= start { out[j] = 0x30 + UInt8(v % 10); v /= 10; j -= 1 }
+        }
+        put(us / 3_600_000_000, 2); out.append(0x3A)
+        put(us / 60_000_000 % 60, 2); out.append(0x3A)
+        put(us / 1_000_000 % 60, 2); out.append(0x2E)
+        put(us % 1_000_000, 6)
     }
 
     public func json(_ m: TracedMessage) -> JSONValue {

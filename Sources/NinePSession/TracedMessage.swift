@@ -72,6 +72,15 @@ public struct TracedMessage: Hashable, Sendable {
         }
     }
 
+    /// Appends `canonicalLine` as UTF-8 (decoded frames without an intermediate `String`).
+    public func appendCanonicalLine(to out: inout [UInt8]) {
+        if case (.frame, .success(let f)) = (kind, fcall) {
+            f.appendCanonicalLine(to: &out)
+        } else {
+            out.append(contentsOf: canonicalLine.utf8)
+        }
+    }
+
     /// The manual name of a type code, or `type<code>` when unknown.
     public static func typeName(_ code: UInt8) -> String {
         MessageType(rawValue: code)?.name ?? "type" + String(code)

@@ -26,8 +26,12 @@ final class TraceWriterThread: @unchecked Sendable {
     init(format: TraceLine, out: LineOutput, depth: Int = 16) {
         self.depth = depth
         let thread = Thread { [self] in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(1 << 17)
             while let batch = self.next() {
-                for item in batch { Self.write(item, format: format, out: out) }
+                for item in batch { Self.append(item, format: format, to: &bytes) }
+                out.write(bytes: bytes)
+                bytes.removeAll(keepingCapacity: true)
             }
             out.flush()
             self.finished.signal()
@@ -36,15 +40,17 @@ final class TraceWriterThread: @unchecked Sendable {
         thread.start()
     }
 
-    static func write(_ item: TraceItem, format: TraceLine, out: LineOutput) {
+    static func append(_ item: TraceItem, format: TraceLine, to bytes: inout [UInt8]) {
         switch item {
         case let .opened(conn, at, info):
-            out.write(format.opened(conn: conn, at: at, info: info))
+            bytes.append(contentsOf: format.opened(conn: conn, at: at, info: info).utf8)
+            bytes.append(0x0A)
         case let .output(output):
-            for line in format.lines(for: output) { out.write(line) }
+            format.appendLines(for: output, to: &bytes)
         case let .closed(output, conn, at, reason):
-            for line in format.lines(for: output) { out.write(line) }
-            out.write(format.closed(conn: conn, at: at, reason: reason))
+            format.appendLines(for: output, to: &bytes)
+            bytes.append(contentsOf: format.closed(conn: conn, at: at, reason: reason).utf8)
+            bytes.append(0x0A)
         }
     }
 

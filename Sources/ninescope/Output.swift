@@ -25,6 +25,14 @@ final class LineOutput: @unchecked Sendable {
         }
     }
 
+    /// Appends bytes that already end in newlines (one or more whole lines).
+    func write(bytes: [UInt8]) {
+        lock.withLock {
+            buffer.append(contentsOf: bytes)
+            if lineBuffered || buffer.count >= 1 << 16 { flushLocked() }
+        }
+    }
+
     func flush() { lock.withLock { flushLocked() } }
 
     private func flushLocked() {

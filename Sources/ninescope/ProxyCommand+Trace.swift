@@ -24,6 +24,8 @@ final class ProxyTrace: @unchecked Sendable {
     private var connectionsOpened = 0
     private var garbageRuns = 0
     private var closeReasons: [String: Int] = [:]
+    /// Lines of the batch being handled, as UTF-8, written to `out` once per batch.
+    private var pending: [UInt8] = []
 
     init(style: TraceLine.Style, output: LineOutput, recorder: CaptureRecorder?, threaded: Bool = false) {
         self.format = TraceLine(style: style)
@@ -50,6 +52,10 @@ final class ProxyTrace: @unchecked Sendable {
         recorder?.record(batch)
         lock.withLock {
             for event in batch { handle(event) }
+            if !pending.isEmpty {
+                out.write(bytes: pending)
+                pending.removeAll(keepingCapacity: true)
+            }
         }
     }
 
@@ -59,12 +65,12 @@ final class ProxyTrace: @unchecked Sendable {
         case let .opened(conn, client, upstream, at):
             connectionsOpened += 1
             let info = ConnectionInfo(client: Self.clientName(client), upstream: upstream.colonForm)
-            out.write(format.opened(conn: conn, at: at, info: info))
+            line(format.opened(conn: conn, at: at, info: info))
             write(output)
         case let .closed(conn, reason, at):
             // Unanswered requests and leaked fids first, then the close with the proxy's own reason.
             write(output)
-            out.write(format.closed(conn: conn, at: at, reason: Self.displayReason(reason)))
+            line(format.closed(conn: conn, at: at, reason: Self.displayReason(reason)))
             closeReasons[Self.summaryKey(reason), default: 0] += 1
             if case .dialFailed(let why) = reason {
                 printError("ninescope: \(conn): upstream dial failed: \(why)")
@@ -78,8 +84,12 @@ final class ProxyTrace: @unchecked Sendable {
     }
 
     private func write(_ output: TrackerOutput) {
-        if let m = output.message { out.write(format.line(for: m)) }
-        for a in output.anomalies { out.write(format.line(for: a)) }
+        format.appendLines(for: output, to: &pending)
+    }
+
+    private func line(_ text: String) {
+        pending.append(contentsOf: text.utf8)
+        pending.append(0x0A)
     }
 
     /// A client's address for the open line; unix-socket clients are usually unnamed.

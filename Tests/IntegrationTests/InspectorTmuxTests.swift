@@ -9,6 +9,9 @@ import Glibc
 struct TmuxPane {
     let session: String
     let tmux: String
+    /// Each pane gets a tmux server of its own (`-L`): a test that kills its session never races the next
+    /// test's `new-session` against a server that is shutting down.
+    var socket: String { session }
 
     /// Starts `argv` in a new tmux session of the given size; nil when tmux is missing.
     static func start(_ argv: [String], width: Int = 100, height: Int = 30, env: [String: String] = [:]) throws -> TmuxPane? {
@@ -19,8 +22,8 @@ struct TmuxPane {
         command += " " + argv.map(shellQuote).joined(separator: " ")
         // Keep the pane after the program ends, so its last screen and exit can be read.
         command += "; echo \"[exit $?]\"; sleep 60"
-        let r = try Peers.run(tmux, ["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), command],
-                              timeout: 10)
+        let r = try Peers.run(tmux, ["-L", name, "-f", "/dev/null", "new-session", "-d", "-s", name,
+                                     "-x", String(width), "-y", String(height), command], timeout: 10)
         guard r.status == 0 else {
             Issue.record("tmux new-session failed: \(r.err)")
             return nil
@@ -32,16 +35,16 @@ struct TmuxPane {
 
     /// Sends key names as tmux knows them (`Enter`, `Escape`, `j`, `C-c`).
     func keys(_ names: String...) {
-        _ = try? Peers.run(tmux, ["send-keys", "-t", session] + names, timeout: 10)
+        _ = try? Peers.run(tmux, ["-L", socket, "send-keys", "-t", session] + names, timeout: 10)
     }
 
     /// Types text literally.
     func type(_ text: String) {
-        _ = try? Peers.run(tmux, ["send-keys", "-t", session, "-l", text], timeout: 10)
+        _ = try? Peers.run(tmux, ["-L", socket, "send-keys", "-t", session, "-l", text], timeout: 10)
     }
 
     func screen() -> String {
-        (try? Peers.run(tmux, ["capture-pane", "-p", "-t", session], timeout: 10))?.out ?? ""
+        (try? Peers.run(tmux, ["-L", socket, "capture-pane", "-p", "-t", session], timeout: 10))?.out ?? ""
     }
 
     /// The screen once `predicate` holds (polling), or the last screen seen when it never did.
@@ -58,11 +61,15 @@ struct TmuxPane {
     }
 
     func resize(width: Int, height: Int) {
-        _ = try? Peers.run(tmux, ["resize-window", "-t", session, "-x", String(width), "-y", String(height)], timeout: 10)
+        _ = try? Peers.run(tmux, ["-L", socket, "resize-window", "-t", session, "-x", String(width), "-y", String(height)],
+                           timeout: 10)
     }
 
     func kill() {
-        _ = try? Peers.run(tmux, ["kill-session", "-t", session], timeout: 10)
+        _ = try? Peers.run(tmux, ["-L", socket, "kill-server"], timeout: 10)
+        // The server leaves its socket file behind.
+        let dir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        try? FileManager.default.removeItem(atPath: "\(dir)/tmux-\(getuid())/\(socket)")
     }
 }
 
