@@ -60,3 +60,23 @@ import Testing
         #expect(TraceLine.clock(-1_000) == "23:59:59.999999")
     }
 }
+
+/// The byte path (`appendLines`) writes exactly what `lines(for:)` returns, newline-terminated.
+@Suite struct TraceBytesTests {
+    @Test func appendLinesMatchesLines() {
+        for style in [TraceLine.Style.text, .json] {
+            let format = TraceLine(style: style)
+            var tracker = SessionTracker()
+            var compared = 0
+            for event in SampleTraffic.session() + SampleTraffic.bulk(exchanges: 200, conn: 2) {
+                let output = tracker.handle(event)
+                var bytes: [UInt8] = []
+                format.appendLines(for: output, to: &bytes)
+                let expected = format.lines(for: output).map { $0 + "\n" }.joined()
+                #expect(String(decoding: bytes, as: UTF8.self) == expected)
+                compared += output.message == nil ? 0 : 1
+            }
+            #expect(compared > 400)
+        }
+    }
+}
