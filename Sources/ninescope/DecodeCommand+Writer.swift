@@ -10,34 +10,17 @@ enum TraceItem: Sendable {
     case closed(TrackerOutput, ConnectionID, at: Int64, reason: CloseReason)
 }
 
-/// Formats and writes trace lines on a thread of its own while the caller reads the capture and runs
-/// the tracker: on two cores a decode then takes about as long as its slower half instead of both.
-/// Batches keep their order; at most `depth` wait, so a slow output holds the reader back (bounded
-/// memory) rather than queueing the whole capture.
-final class TraceWriterThread: @unchecked Sendable {
-    // @unchecked: `queue` and `closed` are guarded by `condition`; `format`/`out` are used by the thread only
-    // (LineOutput locks itself).
-    private let condition = NSCondition()
-    private var queue: [[TraceItem]] = []
-    private var closed = false
-    private let finished = DispatchSemaphore(value: 0)
-    private let depth: Int
-
-    init(format: TraceLine, out: LineOutput, depth: Int = 16) {
-        self.depth = depth
-        let thread = Thread { [self] in
+/// Formats and writes `decode`'s lines on a thread of its own (a `BatchQueue`) while the caller reads
+/// the capture and runs the tracker: on two cores a decode then takes about as long as its slower half
+/// instead of both. At most `maxItems` items wait, so a slow output holds the reader back.
+enum TraceWriter {
+    static func start(format: TraceLine, out: LineOutput, maxItems: Int = 16 * 512) -> BatchQueue<TraceItem> {
+        BatchQueue(name: "ninescope-decode-writer", maxEvents: maxItems, bytes: { _ in 0 }) { batch in
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(1 << 17)
-            while let batch = self.next() {
-                for item in batch { Self.append(item, format: format, to: &bytes) }
-                out.write(bytes: bytes)
-                bytes.removeAll(keepingCapacity: true)
-            }
-            out.flush()
-            self.finished.signal()
+            bytes.reserveCapacity(1 << 16)
+            for item in batch { append(item, format: format, to: &bytes) }
+            out.write(bytes: bytes)
         }
-        thread.name = "ninescope-decode-writer"
-        thread.start()
     }
 
     static func append(_ item: TraceItem, format: TraceLine, to bytes: inout [UInt8]) {
@@ -52,37 +35,5 @@ final class TraceWriterThread: @unchecked Sendable {
             bytes.append(contentsOf: format.closed(conn: conn, at: at, reason: reason).utf8)
             bytes.append(0x0A)
         }
-    }
-
-    /// Queues a batch, waiting while `depth` batches are already queued.
-    func submit(_ batch: [TraceItem]) {
-        guard !batch.isEmpty else { return }
-        condition.lock()
-        while queue.count >= depth && !closed { condition.wait() }
-        if closed { condition.unlock(); return }
-        queue.append(batch)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func next() -> [TraceItem]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty && !closed { condition.wait() }
-        if queue.isEmpty { return nil }
-        let batch = queue.removeFirst()
-        condition.broadcast()
-        return batch
-    }
-
-    /// Writes what is queued, then returns once the thread has flushed the output. Later calls return
-    /// at once; batches submitted after the first call are dropped.
-    func finish() {
-        condition.lock()
-        if closed { condition.unlock(); return }
-        closed = true
-        condition.broadcast()
-        condition.unlock()
-        finished.wait()
     }
 }

@@ -57,13 +57,16 @@ struct DecodeCommand: ParsableCommand {
         defer { if var traceFilter { for line in traceFilter.finish() { out.write(line) } } }
 
         // Formatting runs on a second thread (in order, in batches); the filter needs every exchange first.
-        let writer = traceFilter == nil ? TraceWriterThread(format: format, out: out) : nil
+        let writer = traceFilter == nil ? TraceWriter.start(format: format, out: out) : nil
         var batch: [TraceItem] = []
         batch.reserveCapacity(512)
-        defer {
-            writer?.submit(batch)
+        /// Hands over the last batch and waits until every line is written (again later: no-op).
+        func finishWriting() {
+            writer?.push(batch)
+            batch.removeAll()
             writer?.finish()
         }
+        defer { finishWriting() }
 
         func feed(_ event: SessionEvent) {
             let output = tracker.handle(event)
@@ -77,7 +80,7 @@ struct DecodeCommand: ParsableCommand {
             default: batch.append(.output(output))
             }
             if batch.count >= 512 {
-                writer?.submit(batch)
+                writer?.push(batch)
                 batch.removeAll(keepingCapacity: true)
             }
         }
@@ -101,9 +104,7 @@ struct DecodeCommand: ParsableCommand {
         }
         guard let file else { throw ValidationError("give a capture file or --hex HEX") }
         let truncated = try CaptureInput.forEachEvent(file: file, ports: port, feed)
-        writer?.submit(batch)
-        batch.removeAll()
-        writer?.finish()
+        finishWriting()
         out.flush()
         if truncated {
             printError("ninescope: \(file): the capture ends mid-record (cut short or still being written); decoded everything before it")

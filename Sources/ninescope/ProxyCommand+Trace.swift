@@ -9,7 +9,7 @@ import InspectorCore
 /// prints TraceLine lines.
 ///
 /// `consume` is the proxy's sink, called on NIO event loop threads after each read's bytes were passed
-/// on. With `threaded` (what `ninescope proxy` uses) it only hands the batch to a `ProxyEventQueue`, whose
+/// on. With `threaded` (what `ninescope proxy` uses) it only hands the batch to a `BatchQueue`, whose
 /// thread does the work: the relay then costs the event loops no decoding, formatting or disk writes, and a
 /// trace or capture that falls behind slows the clients down (the queue is bounded) rather than growing.
 /// Without it the work is done right there, under one lock (simplest; fine for light traffic).
@@ -20,7 +20,7 @@ final class ProxyTrace: @unchecked Sendable {
     private let format: TraceLine
     private let out: LineOutput
     private let recorder: CaptureRecorder?
-    private var queue: ProxyEventQueue?
+    private var queue: BatchQueue<ProxyEvent>?
     private var connectionsOpened = 0
     private var garbageRuns = 0
     private var closeReasons: [String: Int] = [:]
@@ -31,7 +31,19 @@ final class ProxyTrace: @unchecked Sendable {
         self.format = TraceLine(style: style)
         self.out = output
         self.recorder = recorder
-        if threaded { queue = ProxyEventQueue { [unowned self] batch in self.process(batch) } }
+        if threaded {
+            queue = BatchQueue(name: "ninescope-trace", bytes: ProxyTrace.frameBytes) { [unowned self] batch in
+                self.process(batch)
+            }
+        }
+    }
+
+    /// What an event weighs in the queue: its frame bytes.
+    @Sendable static func frameBytes(_ event: ProxyEvent) -> Int {
+        switch event {
+        case .frame(_, _, _, let b, _), .garbage(_, _, _, let b, _): b.count
+        default: 0
+        }
     }
 
     func consume(_ batch: [ProxyEvent]) {

@@ -1,23 +1,23 @@
 import Foundation
-import NinePNIO
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A bounded hand-off of proxy event batches from the NIO event loops to one consumer thread, so that
+/// A bounded hand-off of batches from producers to one consumer thread, which sees them in push order.
+/// The proxy hands its event batches from the NIO event loops to the trace thread through one, so
 /// decoding, formatting and capture writing never run on an event loop (the relay only copies each frame
-/// once and appends it here).
+/// once and appends it here); `decode` hands tracker output to the thread that formats and writes it.
 ///
-/// Bounded: when more than `maxBytes` of frame bytes or `maxEvents` events wait, `push` blocks the event
-/// loop that calls it until the consumer catches up — that loop then reads no more from its sockets, so a
-/// proxy whose trace or capture cannot keep up slows its clients down instead of growing without bound.
-final class ProxyEventQueue: @unchecked Sendable {
+/// Bounded: when more than `maxBytes` (as `bytes` counts them) or `maxEvents` items wait, `push` blocks
+/// its caller until the consumer catches up — a proxy event loop then reads no more from its sockets, so
+/// a proxy whose trace or capture cannot keep up slows its clients down instead of growing without bound.
+final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     // @unchecked: every mutable field is accessed with `mutex` held.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let work = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let space = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let idle = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var batches: [[ProxyEvent]] = []
+    private var batches: [[Item]] = []
     private var queuedBytes = 0
     private var queuedEvents = 0
     private var consumerWaiting = false
@@ -27,15 +27,18 @@ final class ProxyEventQueue: @unchecked Sendable {
     private var exited = false
     let maxBytes: Int
     let maxEvents: Int
+    private let bytes: @Sendable (Item) -> Int
 
-    /// Starts the consumer thread, which calls `body` with every batch in push order.
-    init(maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024, body: @escaping @Sendable ([ProxyEvent]) -> Void) {
+    /// Starts the consumer thread (named `name`), which calls `body` with every batch in push order.
+    init(name: String, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024, bytes: @escaping @Sendable (Item) -> Int,
+         body: @escaping @Sendable ([Item]) -> Void) {
         self.maxBytes = maxBytes
         self.maxEvents = maxEvents
+        self.bytes = bytes
         pthread_mutex_init(mutex, nil)
         for c in [work, space, idle] { pthread_cond_init(c, nil) }
         let thread = Thread { [self] in run(body) }
-        thread.name = "ninescope-trace"
+        thread.name = name
         thread.start()
     }
 
@@ -46,15 +49,10 @@ final class ProxyEventQueue: @unchecked Sendable {
     }
 
     /// Queues a batch (any thread). Blocks while the queue is full.
-    func push(_ batch: [ProxyEvent]) {
+    func push(_ batch: [Item]) {
         guard !batch.isEmpty else { return }
         var bytes = 0
-        for e in batch {
-            switch e {
-            case .frame(_, _, _, let b, _), .garbage(_, _, _, let b, _): bytes += b.count
-            default: break
-            }
-        }
+        for item in batch { bytes += self.bytes(item) }
         pthread_mutex_lock(mutex)
         while (queuedBytes >= maxBytes || queuedEvents >= maxEvents) && !exited {
             producersWaiting += 1
@@ -75,7 +73,8 @@ final class ProxyEventQueue: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Consumes what is queued, then stops the thread (later pushes are dropped). Waits for it.
+    /// Consumes what is queued, then stops the thread (later pushes are dropped). Waits for it; calling it
+    /// again returns at once.
     func finish() {
         pthread_mutex_lock(mutex)
         finishing = true
@@ -86,9 +85,9 @@ final class ProxyEventQueue: @unchecked Sendable {
 
     /// How long the consumer naps, after a round of work, before asking producers to wake it: while traffic
     /// flows it picks up whatever arrived every `nap` instead of being woken (a futex call) per batch.
-    static let napNanos = 1_000_000
+    static var napNanos: Int { 1_000_000 }
 
-    private func run(_ body: ([ProxyEvent]) -> Void) {
+    private func run(_ body: ([Item]) -> Void) {
         pthread_mutex_lock(mutex)
         var busyPeriod = false
         while true {
