@@ -4,30 +4,47 @@ import InspectorCore
 import NinePCapture
 import NinePSession
 
-/// A capture file read for `decode` and `replay`: packets → TCP reassembly → 9P framing, each framed
-/// session event handed on in order. Reader and reassembly warnings go to standard error, named by file.
+/// A capture read for `decode`, `replay` and `view`: packets → TCP reassembly → 9P framing, each framed
+/// session event handed on in order.
 enum CaptureInput {
-    /// Calls `body` with every session event of `file`; 9P is looked for on `ports` (564 when empty).
-    /// Returns whether the file ended mid-record (cut short, or still being written).
+    /// What reading a capture found besides its events.
+    struct Outcome {
+        /// The file ended mid-record (cut short, or still being written).
+        var truncated: Bool
+        /// Reader and reassembly warnings, in order.
+        var warnings: [CaptureWarning]
+    }
+
+    /// Calls `body` with every session event of the capture in `bytes`; 9P is looked for on `ports` (564
+    /// when empty). `keepGoing` is asked before each packet: false stops early. Throws when the bytes are
+    /// not a pcap or pcapng capture.
+    static func events(in bytes: [UInt8], ports: [UInt16], keepGoing: () -> Bool = { true },
+                       _ body: (SessionEvent) -> Void) throws -> Outcome {
+        var reader = try CaptureReader(bytes: bytes)
+        var options = ReassemblyOptions()
+        if !ports.isEmpty { options.ninePPorts = Set(ports) }
+        var decoder = CaptureDecoder(options: options)
+        var ingest = CaptureIngest()
+        while keepGoing(), let packet = reader.next() {
+            for ce in decoder.process(packet) { for se in ingest.ingest(ce) { body(se) } }
+        }
+        for ce in decoder.finish() { for se in ingest.ingest(ce) { body(se) } }
+        for se in ingest.finish() { body(se) }
+        return Outcome(truncated: reader.truncatedTail, warnings: reader.warnings + decoder.warnings)
+    }
+
+    /// `events(in:)` for a file, its warnings printed to standard error named by the file. Returns whether
+    /// the file ended mid-record.
     @discardableResult
     static func forEachEvent(file: String, ports: [UInt16], _ body: (SessionEvent) -> Void) throws -> Bool {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ValidationError("cannot read '\(file)'")
         }
-        var reader: CaptureReader
-        do { reader = try CaptureReader(bytes: [UInt8](data)) } catch {
+        let outcome: Outcome
+        do { outcome = try events(in: [UInt8](data), ports: ports, body) } catch {
             throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
         }
-        var options = ReassemblyOptions()
-        if !ports.isEmpty { options.ninePPorts = Set(ports) }
-        var decoder = CaptureDecoder(options: options)
-        var ingest = CaptureIngest()
-        while let packet = reader.next() {
-            for ce in decoder.process(packet) { for se in ingest.ingest(ce) { body(se) } }
-        }
-        for ce in decoder.finish() { for se in ingest.ingest(ce) { body(se) } }
-        for se in ingest.finish() { body(se) }
-        for w in reader.warnings + decoder.warnings { printError("ninescope: \(file): \(w)") }
-        return reader.truncatedTail
+        for w in outcome.warnings { printError("ninescope: \(file): \(w)") }
+        return outcome.truncated
     }
 }

@@ -68,7 +68,7 @@ struct ViewCommand: AsyncParsableCommand {
         screen.defaultSavePath = (title as NSString).deletingPathExtension + "-ninescope.pcapng"
         let app = InspectorApp(screen: screen, actions: OfflineActions(), configuration: UIApp.configuration(startedAt: started))
 
-        let ports = Set(port)
+        let ports = port
         let exchanges = sample
         let loader = Task.detached {
             if let exchanges {
@@ -93,12 +93,8 @@ struct ViewCommand: AsyncParsableCommand {
     }
 
     /// Reads a capture into the app's queue in chunks (so the first screen comes before the whole file).
-    static func load(_ bytes: [UInt8], ports: Set<UInt16>, into app: InspectorApp) {
-        guard var reader = try? CaptureReader(bytes: bytes) else { return }
-        var options = ReassemblyOptions()
-        if !ports.isEmpty { options.ninePPorts = ports }
-        var decoder = CaptureDecoder(options: options)
-        var ingest = CaptureIngest()
+    /// Warnings are not printed: the screen is the terminal's.
+    static func load(_ bytes: [UInt8], ports: [UInt16], into app: InspectorApp) {
         var chunk: [SessionEvent] = []
         chunk.reserveCapacity(4096)
         func flush(_ force: Bool) {
@@ -109,14 +105,11 @@ struct ViewCommand: AsyncParsableCommand {
                 while !force, app.queuedEventCount > 200_000, !Task.isCancelled { usleep(5_000) }
             }
         }
-        while let packet = reader.next() {
-            if Task.isCancelled { return }
-            for ce in decoder.process(packet) { chunk += ingest.ingest(ce) }
+        let outcome = try? CaptureInput.events(in: bytes, ports: ports, keepGoing: { !Task.isCancelled }) { event in
+            chunk.append(event)
             flush(false)
         }
-        for ce in decoder.finish() { chunk += ingest.ingest(ce) }
-        chunk += ingest.finish()
-        flush(true)
+        if outcome != nil, !Task.isCancelled { flush(true) }
     }
 
     /// Writes `exchanges` exchanges of synthetic traffic as a pcapng capture (for benchmarks).
