@@ -84,24 +84,10 @@ public struct TraceLine: Sendable {
     }
 
     private func text(_ m: TracedMessage) -> String {
-        // One buffer, grown once: this runs for every message of `decode` and the headless proxy.
-        var s = String()
-        s.reserveCapacity(160)
-        s += TraceLine.clock(m.timestamp)
-        s += " "
-        s += m.conn.description
-        s += " "
-        s += m.direction.description
-        s += " "
-        s += m.canonicalLine
-        if let lat = m.latency {
-            s += "  "
-            s += DurationFormat.compact(lat)
-            if let r = m.requestIndex { s += " #"; s += String(r) }
-        }
-        if let p = m.fidPath { s += "  ["; s += p.description; s += "]" }
-        if !m.marks.isEmpty { s += "  <"; s += m.marks.description; s += ">" }
-        return s
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160)
+        appendText(m, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private func appendText(_ m: TracedMessage, to out: inout [UInt8]) {
@@ -136,18 +122,10 @@ public struct TraceLine: Sendable {
     private static let toClientArrow: [UInt8] = Array(" ← ".utf8)
 
     static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var v = value
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat { d[19 - n] = 0x30 + UInt8(v % 10); v /= 10; n += 1 } while v > 0
-            out.append(contentsOf: d[(20 - n)...])
-        }
+        out.append(contentsOf: String(value).utf8)   // a small string: no allocation
     }
 
-    /// HH:MM:SS.uuuuuu of the time of day (UTC), as `clock` writes it.
+    /// HH:MM:SS.uuuuuu of the time of day (UTC): `clock`, as bytes.
     static func appendClock(_ nanos: Int64, to out: inout [UInt8]) {
         let day: Int64 = 86_400_000_000_000
         let us = (((nanos % day) + day) % day) / 1_000
@@ -200,24 +178,10 @@ public struct TraceLine: Sendable {
 
     /// `HH:MM:SS.uuuuuu` in UTC.
     public static func clock(_ nanos: Int64) -> String {
-        let day: Int64 = 86_400_000_000_000
-        let inDay = ((nanos % day) + day) % day
-        let us = inDay / 1_000
-        let h = us / 3_600_000_000, m = us / 60_000_000 % 60, s = us / 1_000_000 % 60, frac = us % 1_000_000
-        // HH:MM:SS.uuuuuu, written as bytes (fixed width, so no padding logic).
-        return String(unsafeUninitializedCapacity: 15) { buf in
-            func put(_ v: Int64, _ width: Int, at start: Int) {
-                var v = v
-                for i in stride(from: start + width - 1, through: start, by: -1) {
-                    buf[i] = 0x30 + UInt8(v % 10); v /= 10
-                }
-            }
-            put(h, 2, at: 0); buf[2] = 0x3A
-            put(m, 2, at: 3); buf[5] = 0x3A
-            put(s, 2, at: 6); buf[8] = 0x2E
-            put(frac, 6, at: 9)
-            return 15
-        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(15)
+        appendClock(nanos, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `2026-11-25T15:56:01.123456789Z`.
