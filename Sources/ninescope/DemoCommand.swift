@@ -59,15 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
         let workload = DemoWorkload(target: proxyAddress, pace: .milliseconds(pace))
         let rounds = self.rounds
         let client = Task {
-            var n = 0
-            while !Task.isCancelled && (rounds == 0 || n < rounds) {
-                do { try await workload.round(n) } catch {
-                    if Task.isCancelled { break }
-                    printError("ninescope: demo client: \(error)")
-                    try? await Task.sleep(for: .seconds(1))
-                }
-                n += 1
-            }
+            await workload.run(rounds: rounds) { error in printError("ninescope: demo client: \(error)") }
         }
         let stopper = Task { _ = await signals.next(); client.cancel() }
         _ = await client.result

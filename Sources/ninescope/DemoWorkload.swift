@@ -14,6 +14,20 @@ struct DemoWorkload: Sendable {
 
     private typealias S = SyntheticDriver
 
+    /// Runs rounds 0, 1, 2, … until cancelled or `rounds` are done (0: no end). A round that fails is
+    /// reported to `failed` (unless cancelled), and the next one starts a second later.
+    func run(rounds: Int, failed: @Sendable (any Error) -> Void) async {
+        var n = 0
+        while !Task.isCancelled && (rounds == 0 || n < rounds) {
+            do { try await round(n) } catch {
+                if Task.isCancelled { break }
+                failed(error)
+                try? await Task.sleep(for: .seconds(1))
+            }
+            n += 1
+        }
+    }
+
     func round(_ n: Int) async throws {
         let c = try await NinePClientConnection.connect(target)
         defer { Task { await c.close() } }

@@ -25,16 +25,7 @@ extension DemoCommand {
         let workload = DemoWorkload(target: proxyAddress, pace: .milliseconds(pace))
         let rounds = self.rounds
         // The client's errors cannot be printed under the UI; the traffic shows them anyway.
-        let client = Task {
-            var n = 0
-            while !Task.isCancelled && (rounds == 0 || n < rounds) {
-                do { try await workload.round(n) } catch {
-                    if Task.isCancelled { break }
-                    try? await Task.sleep(for: .seconds(1))
-                }
-                n += 1
-            }
-        }
+        let client = Task { await workload.run(rounds: rounds) { _ in } }
         // A second client whose Twrite to /FLUSH blocks until someone flushes it: a request worth
         // flushing (select it, press f). Once flushed it waits a little and blocks again.
         let stuck = Task { await Self.stuckWriter(proxyAddress) }
