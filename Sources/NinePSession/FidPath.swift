@@ -43,11 +43,12 @@ struct PathStore: Sendable {
 
     private struct Node: Sendable {
         var parent: Int32
-        var name: P9String
-        var root: PathRoot
-        var depth: Int32
         /// The whole path, built once: every traced message carries its fid's path.
         var path: FidPath
+        var root: PathRoot { path.root }
+        var depth: Int { path.elements.count }
+        /// The last element (empty at a root).
+        var name: P9String { path.elements.last ?? P9String(bytes: []) }
     }
     private struct ChildKey: Hashable, Sendable {
         var parent: Int32
@@ -61,8 +62,7 @@ struct PathStore: Sendable {
     mutating func root(_ r: PathRoot) -> Int32 {
         if let id = roots[r] { return id }
         let id = Int32(nodes.count)
-        nodes.append(Node(parent: PathStore.none, name: P9String(bytes: []), root: r, depth: 0,
-                          path: FidPath(root: r)))
+        nodes.append(Node(parent: PathStore.none, path: FidPath(root: r)))
         roots[r] = id
         return id
     }
@@ -81,8 +81,7 @@ struct PathStore: Sendable {
         if let id = children[key] { return id }
         let parent = nodes[Int(node)]
         let id = Int32(nodes.count)
-        nodes.append(Node(parent: node, name: name, root: parent.root, depth: parent.depth + 1,
-                          path: FidPath(root: parent.root, elements: parent.path.elements + [name])))
+        nodes.append(Node(parent: node, path: FidPath(root: parent.root, elements: parent.path.elements + [name])))
         children[key] = id
         return id
     }
@@ -93,7 +92,7 @@ struct PathStore: Sendable {
         return n
     }
 
-    /// The node's parent, or the node itself at a root.
+    /// The node's whole path (nil for `none`).
     func path(_ node: Int32) -> FidPath? {
         guard node != PathStore.none else { return nil }
         return nodes[Int(node)].path
