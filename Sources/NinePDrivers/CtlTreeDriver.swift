@@ -116,8 +116,7 @@ public final class CtlTreeDriver<Main: FileSystemDriver>: FileSystemDriver {
 
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32, headroom: Int) async throws(Errno) -> [UInt8] {
         if case .main(let f) = file { return try await main.read(f, offset: offset, count: count, headroom: headroom) }
-        let data = try await read(file, offset: offset, count: count)
-        return [UInt8](repeating: 0, count: headroom) + data
+        return Self.withHeadroom(headroom, try await read(file, offset: offset, count: count))
     }
 
     public func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 {

@@ -127,7 +127,12 @@ extension FileSystemDriver {
     public func open(_ node: Node, flags: LOpenFlags) async throws(Errno) -> OpenFile { throw .EOPNOTSUPP }
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8] { throw .EOPNOTSUPP }
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32, headroom: Int) async throws(Errno) -> [UInt8] {
-        let data = try await read(file, offset: offset, count: count)
+        Self.withHeadroom(headroom, try await read(file, offset: offset, count: count))
+    }
+
+    /// `headroom` zero bytes followed by `data`: what `read(_:offset:count:headroom:)` returns for data
+    /// read some other way.
+    public static func withHeadroom(_ headroom: Int, _ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: headroom)
         out.reserveCapacity(headroom + data.count)
         out.append(contentsOf: data)
