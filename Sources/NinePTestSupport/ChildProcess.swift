@@ -151,16 +151,19 @@ extension Peers {
         var timedOut = false
         var exitedAt: Date?
         var buffer = [UInt8](repeating: 0, count: 65536)
+        /// Past the deadline: SIGTERM, then SIGKILL (once).
+        func enforceDeadline() {
+            guard !timedOut, Date() > deadline else { return }
+            timedOut = true
+            child.signal(SIGTERM)
+            usleep(200_000)
+            child.signal(SIGKILL)
+        }
 
         while outFD >= 0 || errFD >= 0 || inFD >= 0 {
             if exitedAt == nil, !child.isRunning { exitedAt = Date() }
             if let exitedAt, Date().timeIntervalSince(exitedAt) > 1 { break }
-            if !timedOut, Date() > deadline {
-                timedOut = true
-                child.signal(SIGTERM)
-                usleep(200_000)
-                child.signal(SIGKILL)
-            }
+            enforceDeadline()
             var fds: [pollfd] = []
             if outFD >= 0 { fds.append(pollfd(fd: outFD, events: Int16(POLLIN), revents: 0)) }
             if errFD >= 0 { fds.append(pollfd(fd: errFD, events: Int16(POLLIN), revents: 0)) }
@@ -185,12 +188,7 @@ extension Peers {
         }
         for fd in [outFD, errFD, inFD] where fd >= 0 { close(fd) }
         while child.isRunning {
-            if !timedOut, Date() > deadline {
-                timedOut = true
-                child.signal(SIGTERM)
-                usleep(200_000)
-                child.signal(SIGKILL)
-            }
+            enforceDeadline()
             usleep(10_000)
         }
         return Result(status: child.terminationStatus, stdout: stdout, stderr: stderr, timedOut: timedOut)

@@ -6,6 +6,17 @@ import Testing
 
 /// Injection planning, the proxy's flush answers, and exporting a session as a capture.
 @Suite struct LiveSessionTests {
+    /// Connection 1 opened, Tversion/Rversion (9P2000.L, msize 8192) and fid 0 attached.
+    static func mounted() -> SampleTraffic {
+        var s = SampleTraffic(start: 1_000)
+        s.open()
+        s.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        s.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        s.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "u", aname: "", nUname: 0)))
+        s.r(1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        return s
+    }
+
     /// The sample session's tracker (connection 1 open; fids 0, 1, 4 live).
     func tracker() -> SessionTracker {
         var t = SessionTracker()
@@ -60,12 +71,7 @@ import Testing
 
     @Test func releasedFidsAreForgottenAfterClunk() throws {
         var planner = InjectionPlanner()
-        var s = SampleTraffic(start: 1_000)
-        s.open()
-        s.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
-        s.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
-        s.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "u", aname: "", nUname: 0)))
-        s.r(1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        let s = Self.mounted()
         var t = SessionTracker()
         for e in s.events { _ = t.handle(e) }
         let walk = try planner.plan(.twalk(Twalk(fid: 0, newfid: 100, wnames: [])), conn: 1, tracker: t)
@@ -95,12 +101,7 @@ import Testing
     /// The proxy answers a flushed request itself (Rlerror EINTR marked injected): the row reads as
     /// flushed, not as an error.
     @Test func proxyAnsweredFlushReadsAsFlushed() throws {
-        var s = SampleTraffic(start: 1_000)
-        s.open()
-        s.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
-        s.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
-        s.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "u", aname: "", nUname: 0)))
-        s.r(1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        var s = Self.mounted()
         s.t(20, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
         s.t(0xFFFE, .tflush(Tflush(oldtag: 20)), marks: .injected)
         s.r(20, .rlerror(Rlerror(ecode: .EINTR)), marks: .injected)
