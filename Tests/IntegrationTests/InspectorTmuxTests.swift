@@ -176,19 +176,18 @@ extension String {
         #expect(flushed.ok, "no flushed write:\n\(flushed.screen)")
 
         // Inject a walk and a getattr into that connection: shown as injected, with their replies.
-        pane.keys(":")
-        pane.type("walk 0 100 LOPEN")
-        pane.keys("Enter")
-        let walked = pane.wait { s in
-            s.exchangeRows.contains { $0.dropFirst().hasPrefix("I") && $0.contains("Twalk fid 0 newfid 42949") && $0.contains("Rwalk") }
+        /// Types `request` at the `:` prompt; true once a row marked injected shows `request` and `reply`.
+        func inject(_ request: String, shownAs requestText: String, reply: String) -> (ok: Bool, screen: String) {
+            pane.keys(":")
+            pane.type(request)
+            pane.keys("Enter")
+            return pane.wait { s in
+                s.exchangeRows.contains { $0.dropFirst().hasPrefix("I") && $0.contains(requestText) && $0.contains(reply) }
+            }
         }
+        let walked = inject("walk 0 100 LOPEN", shownAs: "Twalk fid 0 newfid 42949", reply: "Rwalk")
         #expect(walked.ok, "injected walk not shown:\n\(walked.screen)")
-        pane.keys(":")
-        pane.type("Tgetattr fid=100 request_mask=basic")
-        pane.keys("Enter")
-        let got = pane.wait { s in
-            s.exchangeRows.contains { $0.dropFirst().hasPrefix("I") && $0.contains("Tgetattr fid 42949") && $0.contains("Rgetattr") }
-        }
+        let got = inject("Tgetattr fid=100 request_mask=basic", shownAs: "Tgetattr fid 42949", reply: "Rgetattr")
         #expect(got.ok, "injected getattr not shown:\n\(got.screen)")
 
         pane.keys("C-c")
