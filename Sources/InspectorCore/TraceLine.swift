@@ -107,7 +107,7 @@ public struct TraceLine: Sendable {
         }
         if let p = m.fidPath {
             out.append(0x20); out.append(0x20); out.append(0x5B)
-            out.append(contentsOf: p.description.utf8)
+            p.appendDescription(to: &out)
             out.append(0x5D)
         }
         if !m.marks.isEmpty {

@@ -20,15 +20,26 @@ public struct FidPath: Hashable, Sendable, CustomStringConvertible {
     /// `/usr/bin` for the empty aname; `ANAME:/usr/bin` otherwise; `?/usr/bin` under an unknown root;
     /// `(auth)` for an auth fid. Names are shown escaped (`P9String.escaped`).
     public var description: String {
-        var tail = "/"
-        for (i, e) in elements.enumerated() {
-            if i > 0 { tail += "/" }
-            tail += e.escaped
-        }
+        var bytes: [UInt8] = []
+        appendDescription(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `description` as UTF-8, appended to `out` (the same bytes, without the intermediate strings).
+    public func appendDescription(to out: inout [UInt8]) {
         switch root {
-        case .attach(let aname): return aname.isEmpty ? tail : aname.escaped + ":" + tail
-        case .unknown: return "?" + tail
-        case .auth: return elements.isEmpty ? "(auth)" : "(auth)" + tail
+        case .attach(let aname):
+            if !aname.isEmpty { aname.appendEscaped(to: &out); out.append(0x3A) }   // "ANAME:"
+        case .unknown:
+            out.append(0x3F)                                                         // "?"
+        case .auth:
+            out.append(contentsOf: "(auth)".utf8)
+            if elements.isEmpty { return }
+        }
+        out.append(0x2F)
+        for (i, e) in elements.enumerated() {
+            if i > 0 { out.append(0x2F) }
+            e.appendEscaped(to: &out)
         }
     }
 

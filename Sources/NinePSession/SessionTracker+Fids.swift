@@ -47,7 +47,7 @@ extension SessionTracker {
                 if c.fidRecords[s].state == .attached || c.fidRecords[s].state == .adopted {
                     c.fidRecords[s].state = .walked
                 }
-                out.fids.append(fidEntry(c.fidRecords[s], conn: c.id))
+                note(&out, fid: c.fidRecords[s], conn: c.id)
             } else {
                 create(&c, &out, newfid, FidRecord(
                     fid: newfid, generation: 0, pathNode: node, qid: qid, state: .walked, openMode: nil, iounit: nil,
@@ -107,20 +107,20 @@ extension SessionTracker {
         rec.generation = c.fidRecords.count
         c.liveFids[fid] = c.fidRecords.count
         c.fidRecords.append(rec)
-        out.fids.append(fidEntry(rec, conn: c.id))
+        note(&out, fid: rec, conn: c.id)
     }
 
     mutating func end(_ c: inout ConnState, _ out: inout TrackerOutput, _ fid: Fid, state: FidState, by xid: ExchangeID) {
         guard let r = c.liveFids.removeValue(forKey: fid) else { return }
         c.fidRecords[r].state = state
         c.fidRecords[r].endedBy = xid
-        out.fids.append(fidEntry(c.fidRecords[r], conn: c.id))
+        note(&out, fid: c.fidRecords[r], conn: c.id)
     }
 
     mutating func update(_ c: inout ConnState, _ out: inout TrackerOutput, _ fid: Fid, _ body: (inout FidRecord) -> Void) {
         guard let r = c.liveFids[fid] else { return }
         body(&c.fidRecords[r])
-        out.fids.append(fidEntry(c.fidRecords[r], conn: c.id))
+        note(&out, fid: c.fidRecords[r], conn: c.id)
     }
 
     /// After a rename: every live fid at or below `from` now lives at or below `to`.
@@ -129,7 +129,7 @@ extension SessionTracker {
         for (_, r) in c.liveFids.sorted(by: { $0.key < $1.key }) {
             guard let suffix = paths.suffix(of: c.fidRecords[r].pathNode, below: from) else { continue }
             c.fidRecords[r].pathNode = paths.walk(to, suffix)
-            out.fids.append(fidEntry(c.fidRecords[r], conn: c.id))
+            note(&out, fid: c.fidRecords[r], conn: c.id)
         }
     }
 

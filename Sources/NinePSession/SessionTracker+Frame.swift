@@ -6,7 +6,7 @@ extension SessionTracker {
                                marks: FrameMarks = []) -> TrackerOutput {
         let bytes = configuration.retainFrames ? SessionTracker.compacted(frame) : frame
         var c = takeConn(conn, at: at)
-        defer { putConn(c) }
+        defer { putConn(&c) }
         var out = TrackerOutput()
         let index = messageTotal
         messageTotal += 1
@@ -68,7 +68,7 @@ extension SessionTracker {
     public mutating func garbage(conn: ConnectionID, direction: Direction, at: Int64, bytes: [UInt8],
                                  reason: String) -> TrackerOutput {
         var c = takeConn(conn, at: at)
-        defer { putConn(c) }
+        defer { putConn(&c) }
         var out = TrackerOutput()
         let index = messageTotal
         messageTotal += 1

@@ -33,7 +33,7 @@ extension SessionTracker {
             exchangeRecords[id].status = .answeredAfterFlush
             for f in flushers where extras[f]?.flushOutcome == .awaitingRflush {
                 modifyExtras(f) { $0.flushOutcome = .targetAnsweredFirst }
-                out.exchanges.append(exchange(f))
+                note(&out, exchange: f)
             }
         }
         if requestCode == MessageType.tflush.rawValue && h.type == MessageType.rflush.rawValue {
@@ -57,7 +57,7 @@ extension SessionTracker {
             pathNode = apply(&c, &out, effect, success: success, reply: fcall?.message, id: id, info: info,
                              index: index, at: at)
         }
-        out.exchanges.append(exchange(id))
+        note(&out, exchange: id)
         return (id, pathNode)
     }
 
@@ -72,11 +72,11 @@ extension SessionTracker {
             modifyExtras(flushed) { $0.lateReplyIndex = index }
             for f in extras[flushed]?.flushedBy ?? [] where extras[f]?.flushOutcome == .targetFlushed {
                 modifyExtras(f) { $0.flushOutcome = .targetAnsweredAfterRflush }
-                out.exchanges.append(exchange(f))
+                note(&out, exchange: f)
             }
             report(&c, &out, .replyAfterRflush, messageIndex: index, exchange: flushed, tag: tag, fid: nil, at: at,
                    "\(name) tag \(tag) came after the Rflush that cancelled x\(flushed)")
-            out.exchanges.append(exchange(flushed))
+            note(&out, exchange: flushed)
             return (flushed, PathStore.none)
         }
         let id = exchangeRecords.count
@@ -93,7 +93,7 @@ extension SessionTracker {
             report(&c, &out, .replyToUnknownTag, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
                    "\(name) tag \(tag) answers no pending request")
         }
-        out.exchanges.append(exchange(id))
+        note(&out, exchange: id)
         return (id, PathStore.none)
     }
 
@@ -112,7 +112,7 @@ extension SessionTracker {
                 c.flushedTags[tag] = target
             }
             modifyExtras(flush) { $0.flushOutcome = .targetFlushed }
-            out.exchanges.append(exchange(target))
+            note(&out, exchange: target)
         }
         for f in extras[target]?.flushedBy ?? [] where f < flush && exchangeRecords[f].status == .pending {
             exchangeRecords[f].status = .superseded
@@ -122,7 +122,7 @@ extension SessionTracker {
             let tag = exchangeRecords[f].tag
             if c.pendingByTag[tag] == f { c.pendingByTag[tag] = nil }
             modifyExtras(f) { $0.flushOutcome = .superseded }
-            out.exchanges.append(exchange(f))
+            note(&out, exchange: f)
         }
     }
 

@@ -39,7 +39,7 @@ extension SessionTracker {
                     x.flushTarget = target
                     x.flushOutcome = .awaitingRflush
                     modifyExtras(target) { $0.flushedBy.append(id) }
-                    out.exchanges.append(exchange(target))
+                    note(&out, exchange: target)
                 } else {
                     x.flushOutcome = .noPendingTarget
                 }
@@ -54,7 +54,7 @@ extension SessionTracker {
                 c.pendingInfo[id] = PendingInfo(effect: nil, primaryFid: p, pathNode: pathNode)
             }
         }
-        out.exchanges.append(exchange(id))
+        note(&out, exchange: id)
         return (id, pathNode)
     }
 
@@ -68,7 +68,7 @@ extension SessionTracker {
         for x in c.pendingIDs.sorted() {
             exchangeRecords[x].status = .abortedByVersion
             exchangeRecords[x].end = at
-            out.exchanges.append(exchange(x))
+            note(&out, exchange: x)
         }
         c.pendingIDs.removeAll()
         c.pendingByTag.removeAll()
@@ -77,7 +77,7 @@ extension SessionTracker {
         for (_, r) in c.liveFids.sorted(by: { $0.key < $1.key }) {
             c.fidRecords[r].state = .resetByVersion
             c.fidRecords[r].endedBy = ExchangeID(id)
-            out.fids.append(fidEntry(c.fidRecords[r], conn: c.id))
+            note(&out, fid: c.fidRecords[r], conn: c.id)
         }
         c.liveFids.removeAll()
         c.midStreamActive = false
@@ -109,7 +109,7 @@ extension SessionTracker {
                     iounit: nil, xattr: nil, uname: nil, nUname: nil, createdBy: nil, endedBy: nil,
                     lastUsedIndex: index, useCount: 1))
                 c.liveFids[fid] = r
-                out.fids.append(fidEntry(c.fidRecords[r], conn: c.id))
+                note(&out, fid: c.fidRecords[r], conn: c.id)
             } else {
                 report(&c, &out, .unknownFid, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
                        "\(name) uses fid \(fid), which is not in use")

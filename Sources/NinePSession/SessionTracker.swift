@@ -29,11 +29,23 @@ public struct SessionTracker: Sendable {
         /// request using one is reported as `clientUsedReservedTag`/`clientUsedReservedFid`.
         public var reservedTags: ClosedRange<UInt16>?
         public var reservedFids: ClosedRange<UInt32>?
+        /// Fill `TrackerOutput.exchanges` and `.fids` with snapshots of what each event changed (false:
+        /// outputs carry the message and its anomalies only — for line traces, which never read them and
+        /// would pay for a snapshot per message).
+        public var reportsChanges: Bool
 
         public init(forcedDialect: Dialect? = nil, defaultDialect: Dialect = .l, retainFrames: Bool = true,
-                    reservedTags: ClosedRange<UInt16>? = nil, reservedFids: ClosedRange<UInt32>? = nil) {
+                    reservedTags: ClosedRange<UInt16>? = nil, reservedFids: ClosedRange<UInt32>? = nil,
+                    reportsChanges: Bool = true) {
             self.forcedDialect = forcedDialect; self.defaultDialect = defaultDialect
             self.retainFrames = retainFrames; self.reservedTags = reservedTags; self.reservedFids = reservedFids
+            self.reportsChanges = reportsChanges
+        }
+
+        /// For a streaming line trace (`decode`, the headless proxy, replay): no per-message log, no
+        /// change snapshots.
+        public static func lineTrace(forcedDialect: Dialect? = nil) -> Configuration {
+            Configuration(forcedDialect: forcedDialect, retainFrames: false, reportsChanges: false)
         }
     }
 
@@ -48,6 +60,8 @@ public struct SessionTracker: Sendable {
     var extras: [Int: ExchangeExtras] = [:]
     var conns: [ConnState] = []
     var connIndex: [ConnectionID: Int] = [:]
+    /// The connection `takeConn` found last and its slot in `conns` (traffic comes in runs per connection).
+    var lastConn: (id: ConnectionID, slot: Int) = (ConnectionID(rawValue: 0), -1)
     var paths = PathStore()
     /// Anomaly positions by message index, for `anomalies(forMessage:)`.
     var anomaliesByMessage: [Int: [Int]] = [:]
@@ -79,7 +93,7 @@ public struct SessionTracker: Sendable {
             for id in conns[i].pendingIDs.sorted() {
                 exchangeRecords[id].status = .unansweredAtClose
                 exchangeRecords[id].end = at
-                out.exchanges.append(exchange(id))
+                note(&out, exchange: id)
             }
             conns[i] = state
         } else {
@@ -94,14 +108,14 @@ public struct SessionTracker: Sendable {
     /// `.endOfCapture`, where they stay live.
     public mutating func connectionClosed(conn: ConnectionID, at: Int64, reason: CloseReason) -> TrackerOutput {
         var c = takeConn(conn, at: at)
-        defer { putConn(c) }
+        defer { putConn(&c) }
         var out = TrackerOutput()
         c.closedAt = at
         c.closeReason = reason
         for id in c.pendingIDs.sorted() {
             exchangeRecords[id].status = .unansweredAtClose
             exchangeRecords[id].end = at
-            out.exchanges.append(exchange(id))
+            note(&out, exchange: id)
         }
         c.pendingIDs.removeAll()
         c.pendingByTag.removeAll()
@@ -115,7 +129,7 @@ public struct SessionTracker: Sendable {
             report(&c, &out, .fidLeakedAtClose, messageIndex: created, exchange: rec.createdBy, tag: nil, fid: fid,
                    at: at, text)
             c.fidRecords[r].state = .leaked
-            out.fids.append(fidEntry(c.fidRecords[r], conn: conn))
+            note(&out, fid: c.fidRecords[r], conn: conn)
         }
         c.liveFids.removeAll()
         return out
@@ -131,23 +145,34 @@ public struct SessionTracker: Sendable {
     }
 
     /// Moves a connection's state out of the array (so it can be mutated without copying its tables);
-    /// opens it implicitly when unknown. Always pair with `putConn`.
+    /// opens it implicitly when unknown. Always pair with `putConn`, which swaps it back (moves only: no
+    /// reference counting of the tables on the per-message path).
     mutating func takeConn(_ id: ConnectionID, at: Int64) -> ConnState {
-        if let i = connIndex[id] {
-            var c = ConnState(id: id, info: nil, openedAt: 0, dialect: .l, source: .assumed)
-            swap(&c, &conns[i])
-            return c
+        let i: Int
+        if lastConn.slot >= 0 && lastConn.id == id { i = lastConn.slot } else if let known = connIndex[id] { i = known } else {
+            i = conns.count
+            connIndex[id] = i
+            conns.append(newConn(id, at: at, info: nil))
         }
-        let c = newConn(id, at: at, info: nil)
-        connIndex[id] = conns.count
-        conns.append(c)
-        var taken = ConnState(id: id, info: nil, openedAt: 0, dialect: .l, source: .assumed)
-        swap(&taken, &conns[conns.count - 1])
-        return taken
+        lastConn = (id, i)
+        var c = ConnState(id: id, info: nil, openedAt: 0, dialect: .l, source: .assumed)
+        swap(&c, &conns[i])
+        return c
     }
 
-    mutating func putConn(_ c: ConnState) {
-        conns[connIndex[c.id]!] = c
+    mutating func putConn(_ c: inout ConnState) {
+        let i = lastConn.slot >= 0 && lastConn.id == c.id ? lastConn.slot : connIndex[c.id]!
+        swap(&c, &conns[i])
+    }
+
+    /// Adds a snapshot of exchange `id` to the output (when the configuration reports changes).
+    func note(_ out: inout TrackerOutput, exchange id: Int) {
+        if configuration.reportsChanges { out.exchanges.append(exchange(id)) }
+    }
+
+    /// Adds a snapshot of a fid record to the output (when the configuration reports changes).
+    func note(_ out: inout TrackerOutput, fid record: FidRecord, conn: ConnectionID) {
+        if configuration.reportsChanges { out.fids.append(fidEntry(record, conn: conn)) }
     }
 
     /// Records an anomaly in the tracker, the connection's count and the output.

@@ -61,6 +61,16 @@ public struct P9String: Hashable, Sendable, ExpressibleByStringLiteral, CustomSt
         return out
     }
 
+    /// `escaped` as UTF-8, appended to `out` (names of plain printable ASCII, the usual case, are copied
+    /// as they are without building a `String`).
+    public func appendEscaped(to out: inout [UInt8]) {
+        for c in bytes where c < 0x20 || c > 0x7E || c == 0x5C {
+            out.append(contentsOf: escaped.utf8)
+            return
+        }
+        out.append(contentsOf: bytes)
+    }
+
     static func hex2(_ b: UInt8) -> String {
         let d: [Character] = ["0","1","2","3","4","5","6","7","8","9","a","b","c","d","e","f"]
         return String([d[Int(b >> 4)], d[Int(b & 15)]])

@@ -37,14 +37,43 @@ enum CaptureInput {
     /// the file ended mid-record.
     @discardableResult
     static func forEachEvent(file: String, ports: [UInt16], _ body: (SessionEvent) -> Void) throws -> Bool {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("cannot read '\(file)'")
-        }
+        let bytes = try readFile(file)
         let outcome: Outcome
-        do { outcome = try events(in: [UInt8](data), ports: ports, body) } catch {
+        do { outcome = try events(in: bytes, ports: ports, body) } catch {
             throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
         }
         for w in outcome.warnings { printError("ninescope: \(file): \(w)") }
         return outcome.truncated
+    }
+
+    /// The whole file, read straight into one array (no intermediate `Data` and copy: captures run to
+    /// hundreds of megabytes).
+    static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ValidationError("cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw ValidationError("cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        var bytes = [UInt8](repeating: 0, count: 0)
+        var capacity = max(Int(st.st_size), 0) + 1   // +1: notices a file that grew meanwhile
+        var count = 0
+        while true {
+            if count == capacity { capacity *= 2 }
+            var failure: Int32 = 0
+            bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+                if count > 0 { _ = buffer.initialize(from: bytes[0..<count]) }
+                var filled = count
+                while filled < capacity {
+                    let n = read(fd, buffer.baseAddress! + filled, capacity - filled)
+                    if n < 0 { if errno == EINTR { continue }; failure = errno; break }
+                    if n == 0 { break }
+                    filled += n
+                }
+                initialized = filled
+            }
+            if failure != 0 { throw ValidationError("cannot read '\(path)': \(String(cString: strerror(failure)))") }
+            if bytes.count < capacity { return bytes }
+            count = bytes.count
+        }
     }
 }

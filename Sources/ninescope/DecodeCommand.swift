@@ -44,71 +44,68 @@ struct DecodeCommand: ParsableCommand {
         let out = LineOutput()
         defer { out.flush() }
         let format = TraceLine(style: json ? .json : .text)
-        var tracker = SessionTracker(configuration: .init(forcedDialect: forced, retainFrames: false))
-        var traceFilter: TraceFilter?
+        let tracker = SessionTracker(configuration: .lineTrace(forcedDialect: forced))
         if let filter {
-            do {
-                let expr = try FilterParser.parse(filter)
-                traceFilter = TraceFilter(expr, tracker: SessionTracker(configuration: .init(forcedDialect: forced)))
-            } catch {
-                throw ValidationError("--filter: \(error)")
+            let expr: FilterExpr
+            do { expr = try FilterParser.parse(filter) } catch { throw ValidationError("--filter: \(error)") }
+            // The filter sees every exchange before it prints: one thread, lines kept until the end.
+            var tracker = tracker
+            var traceFilter = TraceFilter(expr, tracker: SessionTracker(configuration: .init(forcedDialect: forced)))
+            let truncated = try forEachEvent { event in
+                let output = tracker.handle(event)
+                traceFilter.take(event, exchange: output.message?.exchange, lines: format.lines(for: output))
             }
+            for line in traceFilter.finish() { out.write(line) }
+            out.flush()
+            warnTruncated(truncated)
+            return
         }
-        defer { if var traceFilter { for line in traceFilter.finish() { out.write(line) } } }
-
-        // Formatting runs on a second thread (in order, in batches); the filter needs every exchange first.
-        let writer = traceFilter == nil ? TraceWriter.start(format: format, out: out) : nil
-        var batch: [TraceItem] = []
-        batch.reserveCapacity(512)
-        /// Hands over the last batch and waits until every line is written (again later: no-op).
-        func finishWriting() {
-            writer?.push(batch)
-            batch.removeAll()
-            writer?.finish()
+        let trace = DecodeTrace(tracker: tracker, format: format)
+        if file == nil {
+            var bytes: [UInt8] = []
+            _ = try forEachEvent { trace.append($0, to: &bytes) }
+            out.write(bytes: bytes)
+            return
         }
-        defer { finishWriting() }
-
-        func feed(_ event: SessionEvent) {
-            let output = tracker.handle(event)
-            if traceFilter != nil {
-                traceFilter?.take(event, exchange: output.message?.exchange, lines: format.lines(for: output))
-                return
-            }
-            switch event {
-            case let .connectionOpened(conn, at, info): batch.append(.opened(conn, at: at, info: info))
-            case let .connectionClosed(conn, at, reason): batch.append(.closed(output, conn, at: at, reason: reason))
-            default: batch.append(.output(output))
-            }
-            if batch.count >= 512 {
-                writer?.push(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
+        let pipeline = DecodePipeline(trace: trace, out: out)
+        let truncated: Bool
+        do {
+            truncated = try forEachEvent(pipeline.push)
+        } catch {
+            pipeline.finish()
+            throw error
         }
+        pipeline.finish()
+        out.flush()
+        warnTruncated(truncated)
+    }
 
+    /// Calls `body` with every session event of the input (`--hex` or the capture file); returns whether
+    /// the capture ended mid-record.
+    private func forEachEvent(_ body: (SessionEvent) -> Void) throws -> Bool {
         if let hex {
-            let bytes = try Self.parseHex(hex)
             var splitter = FrameSplitter()
-            splitter.append(bytes)
+            splitter.append(try Self.parseHex(hex))
             var events: [FrameSplitter.Event] = splitter.drain()
             if let tail = splitter.finish() { events.append(tail) }
             for e in events {
                 switch e {
                 case .frame(let f):
                     let dir: Direction = (FrameHeader(f)?.type ?? 0) & 1 == 0 ? .toServer : .toClient
-                    feed(.frame(conn: 1, direction: dir, at: 0, bytes: f, marks: []))
+                    body(.frame(conn: 1, direction: dir, at: 0, bytes: f, marks: []))
                 case .garbage(let g, let reason):
-                    feed(.garbage(conn: 1, direction: .toServer, at: 0, bytes: g, reason: reason))
+                    body(.garbage(conn: 1, direction: .toServer, at: 0, bytes: g, reason: reason))
                 }
             }
-            return
+            return false
         }
         guard let file else { throw ValidationError("give a capture file or --hex HEX") }
-        let truncated = try CaptureInput.forEachEvent(file: file, ports: port, feed)
-        finishWriting()
-        out.flush()
-        if truncated {
-            printError("ninescope: \(file): the capture ends mid-record (cut short or still being written); decoded everything before it")
-        }
+        return try CaptureInput.forEachEvent(file: file, ports: port, body)
+    }
+
+    private func warnTruncated(_ truncated: Bool) {
+        guard truncated, let file else { return }
+        printError("ninescope: \(file): the capture ends mid-record (cut short or still being written); decoded everything before it")
     }
 
     static func parseHex(_ text: String) throws -> [UInt8] {

@@ -16,7 +16,7 @@ import InspectorCore
 final class ProxyTrace: @unchecked Sendable {
     // @unchecked: all mutable state is accessed under `lock`.
     private let lock = NSLockLike()
-    private var tracker = SessionTracker(configuration: .init(retainFrames: false))
+    private var tracker = SessionTracker(configuration: .lineTrace())
     private let format: TraceLine
     private let out: LineOutput
     private let recorder: CaptureRecorder?

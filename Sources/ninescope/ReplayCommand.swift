@@ -88,7 +88,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     /// The capture's decoded messages, in order (frames the proxy dropped are left out).
     func readCapture(forcedDialect: Dialect?) throws -> [CapturedMessage] {
-        var tracker = SessionTracker(configuration: .init(forcedDialect: forcedDialect, retainFrames: false))
+        var tracker = SessionTracker(configuration: .lineTrace(forcedDialect: forcedDialect))
         var messages: [CapturedMessage] = []
         func feed(_ event: SessionEvent) {
             let output = tracker.handle(event)

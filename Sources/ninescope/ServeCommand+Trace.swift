@@ -13,7 +13,7 @@ import NinePWire
 final class ServeTrace: @unchecked Sendable {
     // @unchecked: all mutable state is accessed under `lock`.
     private let lock = NSLockLike()
-    private var tracker = SessionTracker(configuration: .init(retainFrames: false))
+    private var tracker = SessionTracker(configuration: .lineTrace())
     private let format: TraceLine
     private let out: LineOutput
     private var server = "?"

@@ -55,7 +55,7 @@ struct ViewCommand: AsyncParsableCommand {
         }
         var bytes: [UInt8] = []
         if sample == nil, let file {
-            bytes = try Self.read(file)
+            bytes = try CaptureInput.readFile(file)
             do { _ = try CaptureReader(bytes: Array(bytes.prefix(64 * 1024))) } catch {
                 throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
             }
@@ -84,12 +84,6 @@ struct ViewCommand: AsyncParsableCommand {
         }
         try await UIApp.run(app)
         loader.cancel()
-    }
-
-    /// The file's bytes (the Foundation buffer is released before returning).
-    static func read(_ file: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
-        return [UInt8](data)
     }
 
     /// Reads a capture into the app's queue in chunks (so the first screen comes before the whole file).
