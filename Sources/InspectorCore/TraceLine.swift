@@ -27,10 +27,11 @@ public struct TraceLine: Sendable {
     }
 
     /// `lines(for:)` as UTF-8, each line followed by a newline, appended to `out` (text style without
-    /// building Strings for the message lines; the same bytes either way).
-    public func appendLines(for output: TrackerOutput, to out: inout [UInt8]) {
+    /// building Strings for the message lines; the same bytes either way). `rendered` is the message's
+    /// canonical line made ahead of time, used when it applies.
+    public func appendLines(for output: TrackerOutput, to out: inout [UInt8], rendered: RenderedCanonical? = nil) {
         if let m = output.message {
-            if style == .text { appendText(m, to: &out) } else { out.append(contentsOf: line(for: m).utf8) }
+            if style == .text { appendText(m, to: &out, rendered: rendered) } else { out.append(contentsOf: line(for: m).utf8) }
             out.append(0x0A)
         }
         for a in output.anomalies {
@@ -90,13 +91,13 @@ public struct TraceLine: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private func appendText(_ m: TracedMessage, to out: inout [UInt8]) {
+    private func appendText(_ m: TracedMessage, to out: inout [UInt8], rendered: RenderedCanonical? = nil) {
         TraceLine.appendClock(m.timestamp, to: &out)
         out.append(0x20)
         out.append(0x63)  // "c"
         TraceLine.appendDecimal(UInt64(m.conn.rawValue), to: &out)
         out.append(contentsOf: m.direction == .toServer ? TraceLine.toServerArrow : TraceLine.toClientArrow)
-        m.appendCanonicalLine(to: &out)
+        if let r = rendered, r.applies(to: m) { out.append(contentsOf: r.bytes) } else { m.appendCanonicalLine(to: &out) }
         if let lat = m.latency {
             out.append(0x20); out.append(0x20)
             out.append(contentsOf: DurationFormat.compact(lat).utf8)
@@ -214,5 +215,20 @@ public struct TraceLine: Sendable {
     private static func pad(_ v: Int64, _ width: Int) -> String {
         let s = String(v)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+}
+
+/// A frame's canonical line rendered before the tracker saw it (by the thread that reads a capture, while
+/// another runs the tracker): the frame decoded with `dialect`. A decoded message's line depends only on
+/// its bytes and the dialect, so it stands for the tracker's own rendering whenever the tracker decoded the
+/// frame successfully with the same dialect; otherwise the line is made again.
+public struct RenderedCanonical {
+    public var dialect: Dialect
+    public var bytes: ArraySlice<UInt8>
+    public init(dialect: Dialect, bytes: ArraySlice<UInt8>) { self.dialect = dialect; self.bytes = bytes }
+
+    func applies(to m: TracedMessage) -> Bool {
+        guard m.dialect == dialect, case .frame = m.kind, case .success = m.fcall else { return false }
+        return true
     }
 }

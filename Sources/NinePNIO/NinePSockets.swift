@@ -14,7 +14,23 @@ import Darwin
 /// file is unlinked before binding. All sockets share one event loop group unless told otherwise.
 public enum NinePSockets {
     /// The one shared `MultiThreadedEventLoopGroup` (NIO's process-wide singleton; never shut down).
-    public static var group: any EventLoopGroup { MultiThreadedEventLoopGroup.singleton }
+    public static var group: any EventLoopGroup {
+        loopCount.withLock { $0.used = true }
+        return MultiThreadedEventLoopGroup.singleton
+    }
+
+    /// Sets how many event loops `group` will have (NIO's default: one per CPU). Only the first call before
+    /// the group's first use counts; later ones change nothing and return false.
+    @discardableResult
+    public static func suggestLoopCount(_ n: Int) -> Bool {
+        loopCount.withLock { state in
+            guard !state.used, !state.set, n > 0 else { return false }
+            state.set = true
+            NIOSingletons.groupLoopCountSuggestion = n
+            return true
+        }
+    }
+    private static let loopCount = Locked<(used: Bool, set: Bool)>((false, false))
 
     /// Per-channel settings applied to accepted and dialed sockets.
     public struct ChannelSettings: Sendable {

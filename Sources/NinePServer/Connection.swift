@@ -113,7 +113,7 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
             sendError(tag, ServerError(.EBUSY, "tag \(tag.rawValue) is already in use"))
             return
         }
-        guard let type = fcall.message.type, type.isRequest, type != .tlerror, type.dialects.contains(dialect) else {
+        guard let type = fcall.message.type, type.isRequest, type != .tlerror, type.isDefined(in: dialect) else {
             let what = fcall.message.type?.name ?? "message type \(fcall.message.typeCode)"
             sendError(tag, ServerError(.EOPNOTSUPP, "\(what) is not a \(dialect) request"))
             return

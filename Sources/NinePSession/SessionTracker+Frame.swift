@@ -99,7 +99,7 @@ extension SessionTracker {
                    at: at, "\(TracedMessage.typeName(h.type)) of \(size) bytes exceeds msize \(msize)")
         }
         if c.dialectSource == .forced || c.dialectSource == .negotiated, let t = h.messageType,
-           !t.dialects.contains(c.dialect) {
+           !t.isDefined(in: c.dialect) {
             report(&c, &out, .typeNotInDialect, messageIndex: index, exchange: nil as Int?, tag: h.tag, fid: nil,
                    at: at, "\(t.name) is not a \(c.dialect) message")
         }
@@ -117,9 +117,9 @@ extension SessionTracker {
         let first = SessionTracker.decode(bytes, current)
         guard c.isGuessing, let h = header else { return (current, first) }
         let type = h.messageType
-        let defined: (Dialect) -> Bool = { d in type.map { $0.dialects.contains(d) } ?? true }
+        let defined: (Dialect) -> Bool = { d in type.map { $0.isDefined(in: d) } ?? true }
         if case .success = first, defined(current) {
-            if let t = type, t.dialects.count < Dialect.allCases.count {
+            if let t = type, t.isDialectSpecific {
                 // A code only some dialects define is evidence.
                 let excluded = Set(Dialect.allCases.filter { !t.dialects.contains($0) })
                 if !excluded.isSubset(of: c.ruledOut) {

@@ -60,6 +60,24 @@ public enum MessageType: UInt8, Hashable, Sendable, CaseIterable, CustomStringCo
         }
     }
 
+    /// Whether `dialect` defines this type (`dialects.contains(dialect)` without building the set: for
+    /// per-message paths).
+    public func isDefined(in dialect: Dialect) -> Bool {
+        switch rawValue {
+        case 6...77: return dialect == .l
+        case 107, 112...115, 124...127: return dialect != .l
+        default: return true
+        }
+    }
+
+    /// Whether only some dialects define this type.
+    public var isDialectSpecific: Bool {
+        switch rawValue {
+        case 6...77, 107, 112...115, 124...127: return true
+        default: return false
+        }
+    }
+
     /// Looks a type up by its manual name, case-insensitively ("twalk", "Rlerror").
     public init?(name: String) {
         let lower = name.lowercased()

@@ -15,8 +15,9 @@ final class DecodeTrace: @unchecked Sendable {
         self.format = format
     }
 
-    /// Runs the event through the tracker and appends its lines to `bytes`.
-    func append(_ event: SessionEvent, to bytes: inout [UInt8]) {
+    /// Runs the event through the tracker and appends its lines to `bytes` (`rendered`: the frame's
+    /// canonical line made ahead, see `RenderedCanonical`).
+    func append(_ event: SessionEvent, to bytes: inout [UInt8], rendered: RenderedCanonical? = nil) {
         switch event {
         case let .connectionOpened(conn, at, info):
             _ = tracker.handle(event)
@@ -27,51 +28,103 @@ final class DecodeTrace: @unchecked Sendable {
             bytes.append(contentsOf: format.closed(conn: conn, at: at, reason: reason).utf8)
             bytes.append(0x0A)
         case .frame, .garbage:
-            format.appendLines(for: tracker.handle(event), to: &bytes)
+            format.appendLines(for: tracker.handle(event), to: &bytes, rendered: rendered)
         }
     }
 }
 
 /// Session events packed for a hand-off between threads: the frames' bytes back to back in one buffer,
-/// so a batch of hundreds of frames is two allocations, made and freed by one thread each (many small
-/// arrays made on one thread and freed on another make both wait on the allocator's lock).
-struct EventBatch: Sendable {
+/// so a batch of hundreds of frames is a few allocations, made and freed by one thread each (many small
+/// arrays made on one thread and freed on another make both wait on the allocator's lock); and a spent
+/// batch goes back to be filled again, so its buffers are reused rather than freed and faulted in anew.
+/// Frames may carry their canonical line rendered by the packing thread (`lines`).
+final class EventBatch: @unchecked Sendable {
+    // @unchecked: a batch belongs to one thread at a time — filled by the reader, handed over through the
+    // queue, drained by the worker, then handed back (`DecodePipeline`).
     enum Item: Sendable {
-        case frame(conn: ConnectionID, direction: Direction, at: Int64, end: Int, marks: FrameMarks)
+        /// A frame: its bytes end at `end` in `bytes`; its pre-rendered line (if any) ends at `lineEnd` in
+        /// `lines`, made with `dialect`.
+        case frame(conn: ConnectionID, direction: Direction, at: Int64, end: Int, marks: FrameMarks,
+                   dialect: Dialect?, lineEnd: Int)
         case other(SessionEvent)
     }
-    private(set) var items: [Item] = []
-    private(set) var bytes: [UInt8] = []
+    private var items: [Item] = []
+    private var bytes: [UInt8] = []
+    private var lines: [UInt8] = []
 
     init(capacity: Int, bytes: Int) {
         items.reserveCapacity(capacity)
         self.bytes.reserveCapacity(bytes)
+        lines.reserveCapacity(capacity * 96)
     }
 
     var count: Int { items.count }
     var byteCount: Int { bytes.count }
 
-    mutating func append(_ event: SessionEvent) {
+    /// Empties the batch, keeping its buffers.
+    func reset() {
+        items.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        lines.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends an event; `render` may append the frame's canonical line to `lines` and return the dialect
+    /// it decoded with.
+    func append(_ event: SessionEvent,
+                         render: (_ conn: ConnectionID, _ frame: [UInt8], _ lines: inout [UInt8]) -> Dialect? = { _, _, _ in nil }) {
         if case let .frame(conn, direction, at, frame, marks) = event {
             bytes.append(contentsOf: frame)
-            items.append(.frame(conn: conn, direction: direction, at: at, end: bytes.count, marks: marks))
+            let dialect = render(conn, frame, &lines)
+            items.append(.frame(conn: conn, direction: direction, at: at, end: bytes.count, marks: marks,
+                                dialect: dialect, lineEnd: lines.count))
         } else {
             items.append(.other(event))
         }
     }
 
-    /// The events in order (frames as arrays of their own again).
-    func forEach(_ body: (SessionEvent) -> Void) {
-        var start = 0
+    /// The events in order (frames as arrays of their own again), with their pre-rendered lines.
+    func forEach(_ body: (SessionEvent, RenderedCanonical?) -> Void) {
+        var start = 0, lineStart = 0
         for item in items {
             switch item {
-            case let .frame(conn, direction, at, end, marks):
-                body(.frame(conn: conn, direction: direction, at: at, bytes: Array(bytes[start..<end]), marks: marks))
+            case let .frame(conn, direction, at, end, marks, dialect, lineEnd):
+                let rendered = dialect.map { RenderedCanonical(dialect: $0, bytes: lines[lineStart..<lineEnd]) }
+                body(.frame(conn: conn, direction: direction, at: at, bytes: Array(bytes[start..<end]), marks: marks),
+                     rendered)
                 start = end
+                lineStart = lineEnd
             case .other(let event):
-                body(event)
+                body(event, nil)
             }
         }
+    }
+}
+
+/// Renders frames' canonical lines on the reading thread, ahead of the tracker: decodes each frame with
+/// the dialect its connection most likely uses (forced, or as Tversion/Rversion set it; 9P2000.L, the
+/// tracker's default guess, before). The tracker keeps the last word: a line made with another dialect
+/// than the tracker's is not used (`RenderedCanonical`).
+struct CanonicalPrerenderer {
+    let forced: Dialect?
+    private var dialects: [ConnectionID: Dialect] = [:]
+
+    init(forced: Dialect?) { self.forced = forced }
+
+    mutating func opened(_ conn: ConnectionID) { dialects[conn] = nil }
+
+    mutating func render(_ conn: ConnectionID, _ frame: [UInt8], into lines: inout [UInt8]) -> Dialect? {
+        let dialect = forced ?? dialects[conn] ?? .l
+        let fcall: Fcall
+        do throws(DecodeError) { fcall = try Fcall.decode(frame, dialect: dialect) } catch { return nil }
+        fcall.appendCanonicalLine(to: &lines)
+        if forced == nil {
+            switch fcall.message {
+            case .tversion(let v): if let d = Dialect(version: v.version.string) { dialects[conn] = d }
+            case .rversion(let v): if let d = Dialect(version: v.version.string) { dialects[conn] = d }
+            default: break
+            }
+        }
+        return dialect
     }
 }
 
@@ -81,35 +134,63 @@ struct EventBatch: Sendable {
 final class DecodePipeline {
     private let queue: BatchQueue<EventBatch>
     private var batch: EventBatch
+    /// Drained batches on their way back to the reader.
+    private let spares = SpareBatches()
     static let batchItems = 1024
     static let batchBytes = 256 << 10
 
-    init(trace: DecodeTrace, out: LineOutput, maxBatches: Int = 8) {
+    /// Set for text traces: the reading thread then renders the canonical lines too (JSON builds its own).
+    private var prerenderer: CanonicalPrerenderer?
+
+    init(trace: DecodeTrace, out: LineOutput, renderLines: Bool, forcedDialect: Dialect?, maxBatches: Int = 8) {
+        prerenderer = renderLines ? CanonicalPrerenderer(forced: forcedDialect) : nil
+        let spares = spares
+        let text = TextBuffer()
         queue = BatchQueue(name: "ninescope-decode", maxEvents: maxBatches, bytes: { _ in 0 }) { batches in
-            var text: [UInt8] = []
-            text.reserveCapacity(1 << 18)
             for b in batches {
-                b.forEach { trace.append($0, to: &text) }
-                out.write(bytes: text)
-                text.removeAll(keepingCapacity: true)
+                b.forEach { trace.append($0, to: &text.bytes, rendered: $1) }
+                out.write(bytes: text.bytes)
+                text.bytes.removeAll(keepingCapacity: true)
+                b.reset()
+                spares.put(b)
             }
         }
         batch = EventBatch(capacity: Self.batchItems, bytes: Self.batchBytes)
     }
 
     func push(_ event: SessionEvent) {
-        batch.append(event)
+        if prerenderer == nil {
+            batch.append(event)
+        } else {
+            if case .connectionOpened(let conn, _, _) = event { prerenderer!.opened(conn) }
+            batch.append(event) { prerenderer!.render($0, $1, into: &$2) }
+        }
         if batch.count >= Self.batchItems || batch.byteCount >= Self.batchBytes { handOver() }
     }
 
     private func handOver() {
         queue.push([batch])
-        batch = EventBatch(capacity: Self.batchItems, bytes: Self.batchBytes)
+        batch = spares.take() ?? EventBatch(capacity: Self.batchItems, bytes: Self.batchBytes)
     }
 
     /// Hands over the last batch and waits until every line is written.
     func finish() {
         if batch.count > 0 { handOver() }
         queue.finish()
+    }
+
+    /// The worker's output buffer (kept from batch to batch).
+    private final class TextBuffer: @unchecked Sendable {
+        // @unchecked: used by the worker thread only.
+        var bytes: [UInt8] = []
+        init() { bytes.reserveCapacity(1 << 18) }
+    }
+
+    private final class SpareBatches: @unchecked Sendable {
+        // @unchecked: `batches` is accessed with `lock` held.
+        private var batches: [EventBatch] = []
+        private let lock = NSLockLike()
+        func put(_ b: EventBatch) { lock.withLock { batches.append(b) } }
+        func take() -> EventBatch? { lock.withLock { batches.popLast() } }
     }
 }
