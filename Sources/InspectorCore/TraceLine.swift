@@ -123,7 +123,7 @@ public struct TraceLine: Sendable {
     private static let toClientArrow: [UInt8] = Array(" ← ".utf8)
 
     static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        out.append(contentsOf: String(value).utf8)   // a small string: no allocation
+        DecimalText.append(value, to: &out)
     }
 
     /// HH:MM:SS.uuuuuu of the time of day (UTC): `clock`, as bytes.

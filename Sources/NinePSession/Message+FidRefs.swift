@@ -6,24 +6,43 @@ public struct FidRefs: Hashable, Sendable {
     /// The fid the message is about: Twalk fid, Tattach fid, Tmkdir dfid, Trenameat olddirfid …
     public var primary: Fid?
     /// Fids that must be in use already (Tattach afid when not NOFID included).
-    public var uses: [Fid]
+    public var uses: FidList
     /// The fid the request brings into use: Tattach fid, Tauth afid, Twalk/Txattrwalk newfid
     /// (nil when newfid = fid).
     public var creates: Fid?
-    public init(primary: Fid?, uses: [Fid], creates: Fid?) {
+    public init(primary: Fid?, uses: FidList, creates: Fid?) {
         self.primary = primary; self.uses = uses; self.creates = creates
     }
+}
+
+/// None, one or two fids, stored inline (no request names more than two fids that must exist): the
+/// tracker asks every request for its fids, and an array would be an allocation each time.
+public struct FidList: RandomAccessCollection, Hashable, Sendable, CustomStringConvertible {
+    private let first_: Fid, second: Fid
+    public let count: Int
+    public init() { first_ = .nofid; second = .nofid; count = 0 }
+    public init(_ a: Fid) { first_ = a; second = .nofid; count = 1 }
+    public init(_ a: Fid, _ b: Fid) { first_ = a; second = b; count = 2 }
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(i: Int) -> Fid {
+        precondition(i >= 0 && i < count, "FidList index out of range")
+        return i == 0 ? first_ : second
+    }
+    public static func == (l: FidList, r: FidList) -> Bool { l.elementsEqual(r) }
+    public func hash(into h: inout Hasher) { h.combine(count); for f in self { h.combine(f) } }
+    public var description: String { Array(self).description }
 }
 
 extension Message {
     /// Which fids this message names (empty for replies, Tversion and Tflush).
     public var fidRefs: FidRefs {
         switch self {
-        case .tauth(let m): return FidRefs(primary: m.afid, uses: [], creates: m.afid)
-        case .tattach(let m): return FidRefs(primary: m.fid, uses: m.afid == .nofid ? [] : [m.afid], creates: m.fid)
-        case .twalk(let m): return FidRefs(primary: m.fid, uses: [m.fid], creates: m.newfid == m.fid ? nil : m.newfid)
+        case .tauth(let m): return FidRefs(primary: m.afid, uses: FidList(), creates: m.afid)
+        case .tattach(let m): return FidRefs(primary: m.fid, uses: m.afid == .nofid ? FidList() : FidList(m.afid), creates: m.fid)
+        case .twalk(let m): return FidRefs(primary: m.fid, uses: FidList(m.fid), creates: m.newfid == m.fid ? nil : m.newfid)
         case .txattrwalk(let m):
-            return FidRefs(primary: m.fid, uses: [m.fid], creates: m.newfid == m.fid ? nil : m.newfid)
+            return FidRefs(primary: m.fid, uses: FidList(m.fid), creates: m.newfid == m.fid ? nil : m.newfid)
         case .topen(let m): return .one(m.fid)
         case .tcreate(let m): return .one(m.fid)
         case .tread(let m): return .one(m.fid)
@@ -47,11 +66,11 @@ extension Message {
         case .tgetlock(let m): return .one(m.fid)
         case .tmkdir(let m): return .one(m.dfid)
         case .tunlinkat(let m): return .one(m.dirfid)
-        case .trename(let m): return FidRefs(primary: m.fid, uses: [m.fid, m.dfid], creates: nil)
-        case .tlink(let m): return FidRefs(primary: m.dfid, uses: [m.dfid, m.fid], creates: nil)
+        case .trename(let m): return FidRefs(primary: m.fid, uses: FidList(m.fid, m.dfid), creates: nil)
+        case .tlink(let m): return FidRefs(primary: m.dfid, uses: FidList(m.dfid, m.fid), creates: nil)
         case .trenameat(let m):
-            return FidRefs(primary: m.olddirfid, uses: [m.olddirfid, m.newdirfid], creates: nil)
-        default: return FidRefs(primary: nil, uses: [], creates: nil)
+            return FidRefs(primary: m.olddirfid, uses: FidList(m.olddirfid, m.newdirfid), creates: nil)
+        default: return FidRefs(primary: nil, uses: FidList(), creates: nil)
         }
     }
 
@@ -88,5 +107,5 @@ extension Message {
 }
 
 extension FidRefs {
-    static func one(_ fid: Fid) -> FidRefs { FidRefs(primary: fid, uses: [fid], creates: nil) }
+    static func one(_ fid: Fid) -> FidRefs { FidRefs(primary: fid, uses: FidList(fid), creates: nil) }
 }

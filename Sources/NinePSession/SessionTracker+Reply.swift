@@ -26,7 +26,7 @@ extension SessionTracker {
             let err = SessionTracker.error(of: fcall)
             modifyExtras(id) { $0.error = err }
         }
-        let flushers = extras[id]?.flushedBy ?? []
+        let flushers = exchangeRecords[id].hasExtras ? extras[id]?.flushedBy ?? [] : []
         if flushers.isEmpty {
             exchangeRecords[id].status = isError ? .error : .ok
         } else {

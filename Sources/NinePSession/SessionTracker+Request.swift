@@ -27,7 +27,7 @@ extension SessionTracker {
         c.exchangeCount += 1
         c.pendingByTag[tag] = id
         c.pendingIDs.insert(id)
-        c.flushedTags[tag] = nil
+        if !c.flushedTags.isEmpty { c.flushedTags[tag] = nil }
         if c.midStreamActive { c.seenTags.insert(tag) }
 
         var pathNode = PathStore.none
@@ -97,7 +97,6 @@ extension SessionTracker {
     mutating func checkFids(_ c: inout ConnState, _ out: inout TrackerOutput, _ m: Message, id: Int, index: Int,
                             at: Int64, injected: Bool) -> Int32 {
         let refs = m.fidRefs
-        let name = m.name
         for fid in refs.uses {
             if let r = c.liveFids[fid] {
                 c.fidRecords[r].useCount += 1
@@ -112,14 +111,14 @@ extension SessionTracker {
                 note(&out, fid: c.fidRecords[r], conn: c.id)
             } else {
                 report(&c, &out, .unknownFid, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
-                       "\(name) uses fid \(fid), which is not in use")
+                       "\(m.name) uses fid \(fid), which is not in use")
             }
         }
         if let new = refs.creates {
             if let r = c.liveFids[new] {
                 let path = paths.path(c.fidRecords[r].pathNode)?.description ?? "?"
                 report(&c, &out, .newfidInUse, messageIndex: index, exchange: id, tag: nil, fid: new, at: at,
-                       "\(name) brings fid \(new) into use, but it is already in use (\(path))")
+                       "\(m.name) brings fid \(new) into use, but it is already in use (\(path))")
             }
             if let range = configuration.reservedFids, !injected, new != .nofid, range.contains(new.rawValue) {
                 report(&c, &out, .clientUsedReservedFid, messageIndex: index, exchange: id, tag: nil, fid: new, at: at,
@@ -135,11 +134,11 @@ extension SessionTracker {
         if let (fid, count) = m.ioCount {
             if let r = c.liveFids[fid], let iounit = c.fidRecords[r].iounit, iounit > 0, count > iounit {
                 report(&c, &out, .countExceedsIounit, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
-                       "\(name) count \(count) exceeds fid \(fid)'s iounit \(iounit)")
+                       "\(m.name) count \(count) exceeds fid \(fid)'s iounit \(iounit)")
             }
             if let msize = c.msize, msize >= UInt32(NineP.ioHeaderSize), count > msize - UInt32(NineP.ioHeaderSize) {
                 report(&c, &out, .countExceedsMsize, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
-                       "\(name) count \(count) exceeds msize − \(NineP.ioHeaderSize) = \(msize - UInt32(NineP.ioHeaderSize))")
+                       "\(m.name) count \(count) exceeds msize − \(NineP.ioHeaderSize) = \(msize - UInt32(NineP.ioHeaderSize))")
             }
         }
         switch m {

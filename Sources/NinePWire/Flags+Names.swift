@@ -67,6 +67,9 @@ extension GetattrMask {
     /// `["BASIC"]`, `["ALL"]`, `["BASIC", "GEN"]`, `["MODE", "SIZE"]`: ALL and BASIC are used when all their
     /// bits are set; unknown bits as one hex token.
     public var names: [String] {
+        // The two masks nearly every Tgetattr/Rgetattr carries: no array built per message.
+        if rawValue == GetattrMask.basic.rawValue { return GetattrMask.basicNames }
+        if rawValue == GetattrMask.all.rawValue { return GetattrMask.allNames }
         if rawValue & GetattrMask.all.rawValue == GetattrMask.all.rawValue {
             return ["ALL"] + FlagParser.names(rawValue & ~GetattrMask.all.rawValue, GetattrMask.bitNames)
         }
@@ -75,6 +78,8 @@ extension GetattrMask {
         }
         return FlagParser.names(rawValue, GetattrMask.bitNames)
     }
+    private static let basicNames = ["BASIC"]
+    private static let allNames = ["ALL"]
     public var symbolic: String { names.isEmpty ? "0" : names.joined(separator: "|") }
     /// Parses `"basic"`, `"ALL"`, `"MODE|SIZE"`, `"P9_GETATTR_MODE"`, `"0x7ff"`.
     public init?(parsing text: String) {

@@ -15,15 +15,7 @@ struct TextBuffer {
     mutating func byte(_ b: UInt8) { bytes.append(b) }
 
     mutating func decimal<T: BinaryInteger>(_ value: T) {
-        var v = UInt64(truncatingIfNeeded: value)
-        if v < 10 { bytes.append(0x30 + UInt8(v)); return }
-        var digits = 0
-        var t = v
-        repeat { digits += 1; t /= 10 } while t > 0
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0x30, count: digits))
-        var i = start + digits - 1
-        repeat { bytes[i] = 0x30 + UInt8(v % 10); v /= 10; i -= 1 } while v > 0
+        DecimalText.append(UInt64(truncatingIfNeeded: value), to: &bytes)
     }
 
     /// Lowercase hex without leading zeros (`0` for zero), no prefix.
@@ -196,4 +188,23 @@ enum Fmt {
 
 extension QidType {
     static let letterBytes: [(UInt8, UInt8)] = letterTable.map { ($0.0, $0.1.asciiValue!) }
+}
+
+/// Decimal numbers as UTF-8 bytes, for writers that build lines as bytes.
+public enum DecimalText {
+    /// The decimal digits of `value`, appended (made in a stack buffer, then one append).
+    public static func append(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 { out.append(0x30 + UInt8(value)); return }
+        var v = value
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes ≥ the 20 digits of UInt64.max
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var i = raw.count
+            while v > 0 {
+                i -= 1
+                raw[i] = 0x30 + UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i...]))
+        }
+    }
 }
