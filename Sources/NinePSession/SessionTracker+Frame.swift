@@ -2,8 +2,10 @@ import NinePWire
 
 extension SessionTracker {
     /// One complete frame. Decodes it with the connection's dialect, pairs it, updates fids, and logs it.
+    /// `predecoded`: the frame already decoded (elsewhere, e.g. on another thread), used instead of decoding
+    /// again when its dialect is the one the tracker decodes this frame with.
     public mutating func frame(conn: ConnectionID, direction: Direction, at: Int64, bytes frame: [UInt8],
-                               marks: FrameMarks = []) -> TrackerOutput {
+                               marks: FrameMarks = [], predecoded: Predecoded? = nil) -> TrackerOutput {
         let bytes = configuration.retainFrames ? SessionTracker.compacted(frame) : frame
         var c = takeConn(conn, at: at)
         defer { putConn(&c) }
@@ -19,7 +21,7 @@ extension SessionTracker {
         c.messageCount += 1
         if direction == .toServer { c.bytesToServer += bytes.count } else { c.bytesToClient += bytes.count }
 
-        let (dialect, result) = decode(&c, bytes, header)
+        let (dialect, result) = decode(&c, bytes, header, predecoded)
         let fcall = try? result.get()
         if case .failure(let error) = result {
             c.malformedCount += 1
@@ -112,9 +114,11 @@ extension SessionTracker {
 
     /// Decodes with the connection's dialect; while guessing, tries the others when the code or the body
     /// contradicts the guess, and switches to the one that explains the frame.
-    mutating func decode(_ c: inout ConnState, _ bytes: [UInt8], _ header: FrameHeader?) -> (Dialect, Result<Fcall, DecodeError>) {
+    mutating func decode(_ c: inout ConnState, _ bytes: [UInt8], _ header: FrameHeader?,
+                         _ predecoded: Predecoded? = nil) -> (Dialect, Result<Fcall, DecodeError>) {
         let current = c.dialect
-        let first = SessionTracker.decode(bytes, current)
+        let first: Result<Fcall, DecodeError>
+        if let p = predecoded, p.dialect == current { first = .success(p.fcall) } else { first = SessionTracker.decode(bytes, current) }
         guard c.isGuessing, let h = header else { return (current, first) }
         let type = h.messageType
         let defined: (Dialect) -> Bool = { d in type.map { $0.isDefined(in: d) } ?? true }
@@ -165,4 +169,13 @@ extension SessionTracker {
             return .failure(error)
         }
     }
+}
+
+/// A frame decoded ahead of the tracker with `dialect` (by a thread that reads a capture while another
+/// runs the tracker): decoding is a pure function of the bytes and the dialect, so the tracker takes it
+/// for its own whenever it decodes that frame with the same dialect.
+public struct Predecoded: Sendable {
+    public var dialect: Dialect
+    public var fcall: Fcall
+    public init(dialect: Dialect, fcall: Fcall) { self.dialect = dialect; self.fcall = fcall }
 }

@@ -15,9 +15,10 @@ final class DecodeTrace: @unchecked Sendable {
         self.format = format
     }
 
-    /// Runs the event through the tracker and appends its lines to `bytes` (`rendered`: the frame's
-    /// canonical line made ahead, see `RenderedCanonical`).
-    func append(_ event: SessionEvent, to bytes: inout [UInt8], rendered: RenderedCanonical? = nil) {
+    /// Runs the event through the tracker and appends its lines to `bytes` (`rendered`, `predecoded`: the
+    /// frame's canonical line and decoding made ahead, see `RenderedCanonical` and `Predecoded`).
+    func append(_ event: SessionEvent, to bytes: inout [UInt8], rendered: RenderedCanonical? = nil,
+                predecoded: Predecoded? = nil) {
         switch event {
         case let .connectionOpened(conn, at, info):
             _ = tracker.handle(event)
@@ -27,8 +28,12 @@ final class DecodeTrace: @unchecked Sendable {
             format.appendLines(for: tracker.handle(event), to: &bytes)
             bytes.append(contentsOf: format.closed(conn: conn, at: at, reason: reason).utf8)
             bytes.append(0x0A)
-        case .frame, .garbage:
-            format.appendLines(for: tracker.handle(event), to: &bytes, rendered: rendered)
+        case let .frame(conn, direction, at, frame, marks):
+            let output = tracker.frame(conn: conn, direction: direction, at: at, bytes: frame, marks: marks,
+                                       predecoded: predecoded)
+            format.appendLines(for: output, to: &bytes, rendered: rendered)
+        case .garbage:
+            format.appendLines(for: tracker.handle(event), to: &bytes)
         }
     }
 }
@@ -42,8 +47,8 @@ final class EventBatch: @unchecked Sendable {
     // @unchecked: a batch belongs to one thread at a time — filled by the reader, handed over through the
     // queue, drained by the worker, then handed back (`DecodePipeline`).
     enum Item: Sendable {
-        /// A frame: its bytes end at `end` in `bytes`; its pre-rendered line (if any) ends at `lineEnd` in
-        /// `lines`, made with `dialect`.
+        /// A frame: its bytes end at `end` in `bytes`; when decoded ahead (with `dialect`), its decoding is
+        /// the next one in `fcalls` and its canonical line ends at `lineEnd` in `lines`.
         case frame(conn: ConnectionID, direction: Direction, at: Int64, end: Int, marks: FrameMarks,
                    dialect: Dialect?, lineEnd: Int)
         case other(SessionEvent)
@@ -51,6 +56,7 @@ final class EventBatch: @unchecked Sendable {
     private var items: [Item] = []
     private var bytes: [UInt8] = []
     private var lines: [UInt8] = []
+    private var fcalls: [Fcall] = []
 
     init(capacity: Int, bytes: Int) {
         items.reserveCapacity(capacity)
@@ -66,15 +72,17 @@ final class EventBatch: @unchecked Sendable {
         items.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
         lines.removeAll(keepingCapacity: true)
+        fcalls.removeAll(keepingCapacity: true)
     }
 
-    /// Appends an event; `render` may append the frame's canonical line to `lines` and return the dialect
-    /// it decoded with.
+    /// Appends an event; `render` may decode the frame, append its decoding to `fcalls` and its canonical
+    /// line to `lines`, and return the dialect it decoded with.
     func append(_ event: SessionEvent,
-                         render: (_ conn: ConnectionID, _ frame: [UInt8], _ lines: inout [UInt8]) -> Dialect? = { _, _, _ in nil }) {
+                render: (_ conn: ConnectionID, _ frame: [UInt8], _ fcalls: inout [Fcall], _ lines: inout [UInt8])
+                    -> Dialect? = { _, _, _, _ in nil }) {
         if case let .frame(conn, direction, at, frame, marks) = event {
             bytes.append(contentsOf: frame)
-            let dialect = render(conn, frame, &lines)
+            let dialect = render(conn, frame, &fcalls, &lines)
             items.append(.frame(conn: conn, direction: direction, at: at, end: bytes.count, marks: marks,
                                 dialect: dialect, lineEnd: lines.count))
         } else {
@@ -82,28 +90,33 @@ final class EventBatch: @unchecked Sendable {
         }
     }
 
-    /// The events in order (frames as arrays of their own again), with their pre-rendered lines.
-    func forEach(_ body: (SessionEvent, RenderedCanonical?) -> Void) {
-        var start = 0, lineStart = 0
+    /// The events in order (frames as arrays of their own again), with their decodings and lines made ahead.
+    func forEach(_ body: (SessionEvent, RenderedCanonical?, Predecoded?) -> Void) {
+        var start = 0, lineStart = 0, next = 0
         for item in items {
             switch item {
             case let .frame(conn, direction, at, end, marks, dialect, lineEnd):
-                let rendered = dialect.map { RenderedCanonical(dialect: $0, bytes: lines[lineStart..<lineEnd]) }
+                var rendered: RenderedCanonical?, predecoded: Predecoded?
+                if let dialect {
+                    rendered = RenderedCanonical(dialect: dialect, bytes: lines[lineStart..<lineEnd])
+                    predecoded = Predecoded(dialect: dialect, fcall: fcalls[next])
+                    next += 1
+                }
                 body(.frame(conn: conn, direction: direction, at: at, bytes: Array(bytes[start..<end]), marks: marks),
-                     rendered)
+                     rendered, predecoded)
                 start = end
                 lineStart = lineEnd
             case .other(let event):
-                body(event, nil)
+                body(event, nil, nil)
             }
         }
     }
 }
 
-/// Renders frames' canonical lines on the reading thread, ahead of the tracker: decodes each frame with
-/// the dialect its connection most likely uses (forced, or as Tversion/Rversion set it; 9P2000.L, the
-/// tracker's default guess, before). The tracker keeps the last word: a line made with another dialect
-/// than the tracker's is not used (`RenderedCanonical`).
+/// Decodes frames and renders their canonical lines on the reading thread, ahead of the tracker, with the
+/// dialect the connection most likely uses (forced, or as Tversion/Rversion set it; 9P2000.L, the
+/// tracker's default guess, before). The tracker keeps the last word: a decoding or line made with another
+/// dialect than the tracker's is not used (`Predecoded`, `RenderedCanonical`).
 struct CanonicalPrerenderer {
     let forced: Dialect?
     private var dialects: [ConnectionID: Dialect] = [:]
@@ -112,11 +125,14 @@ struct CanonicalPrerenderer {
 
     mutating func opened(_ conn: ConnectionID) { dialects[conn] = nil }
 
-    mutating func render(_ conn: ConnectionID, _ frame: [UInt8], into lines: inout [UInt8]) -> Dialect? {
+    /// Decodes the frame into `fcalls` and renders its line into `lines`; nil when it does not decode.
+    mutating func render(_ conn: ConnectionID, _ frame: [UInt8], into fcalls: inout [Fcall],
+                         _ lines: inout [UInt8]) -> Dialect? {
         let dialect = forced ?? dialects[conn] ?? .l
         let fcall: Fcall
         do throws(DecodeError) { fcall = try Fcall.decode(frame, dialect: dialect) } catch { return nil }
         fcall.appendCanonicalLine(to: &lines)
+        fcalls.append(fcall)
         if forced == nil {
             switch fcall.message {
             case .tversion(let v): if let d = Dialect(version: v.version.string) { dialects[conn] = d }
@@ -148,7 +164,7 @@ final class DecodePipeline {
         let text = TextBuffer()
         queue = BatchQueue(name: "ninescope-decode", maxEvents: maxBatches, bytes: { _ in 0 }) { batches in
             for b in batches {
-                b.forEach { trace.append($0, to: &text.bytes, rendered: $1) }
+                b.forEach { trace.append($0, to: &text.bytes, rendered: $1, predecoded: $2) }
                 out.write(bytes: text.bytes)
                 text.bytes.removeAll(keepingCapacity: true)
                 b.reset()
@@ -163,7 +179,7 @@ final class DecodePipeline {
             batch.append(event)
         } else {
             if case .connectionOpened(let conn, _, _) = event { prerenderer!.opened(conn) }
-            batch.append(event) { prerenderer!.render($0, $1, into: &$2) }
+            batch.append(event) { prerenderer!.render($0, $1, into: &$2, &$3) }
         }
         if batch.count >= Self.batchItems || batch.byteCount >= Self.batchBytes { handOver() }
     }
