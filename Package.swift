@@ -96,6 +96,8 @@ let package = Package(
         .testTarget(name: "NinePREPLTests", dependencies: ["NinePREPL", "NinePWire", "NinePTestSupport"], swiftSettings: strict),
         .testTarget(name: "TUICoreTests", dependencies: ["TUICore", "NinePTestSupport", "TerminalIO"], swiftSettings: strict),
         // End-to-end: runs the built `ninescope` binary against real peers (diod, tshark, tcpdump, tmux).
-        .testTarget(name: "IntegrationTests", dependencies: ["NinePWire", "NinePTestSupport"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "NinePWire", "NinePSession", "NinePCapture", "InspectorCore", "NinePTestSupport",
+        ], swiftSettings: strict),
     ]
 )

@@ -181,6 +181,29 @@ import Glibc
         proxy.stop()
         diod.kill()
     }
+
+    /// `--event-loops N` sets how many threads relay (default: one fewer than the CPUs): with several, the
+    /// connections spread over them and still relay and trace completely; zero is refused.
+    @Test func eventLoopCountIsAnOption() throws {
+        let export = try Self.export(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--event-loops", "3"])
+        let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "1", "-n", "4", "-g"])
+        #expect(load.status == 0, "diodload -g failed: \(load.out) \(load.err)")
+        #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains(" - close") }.count >= 4 })
+        let lines = proxy.stdoutLines
+        #expect(lines.filter { $0.contains(" + open") }.count == 4)
+        #expect(lines.filter { $0.contains("→ Tgetattr") }.count == lines.filter { $0.contains("← Rgetattr") }.count)
+        #expect(lines.contains { $0.contains("→ Tgetattr") })
+        #expect(proxy.stop().exited)
+        diod.kill()
+
+        let zero = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1",
+                                                   "--headless", "--event-loops", "0"])
+        #expect(zero.status != 0)
+        #expect(zero.err.contains("--event-loops must be at least 1"), "\(zero.err)")
+    }
 }
 
 /// Results from client threads.

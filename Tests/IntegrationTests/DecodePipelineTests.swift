@@ -1,0 +1,138 @@
+import Foundation
+import InspectorCore
+import NinePCapture
+import NinePSession
+import NinePTestSupport
+import NinePWire
+import Testing
+
+/// `ninescope decode FILE` runs on two threads (the reader packs frames into batches and decodes and
+/// renders ahead; a worker runs the tracker and writes). Its output must be byte for byte what one thread
+/// running the capture reader, a full tracker and `TraceLine` prints — over several batches, frames larger
+/// than a batch, several dialects, a trace that starts mid-session (where the guess made ahead is wrong),
+/// malformed frames and garbage.
+@Suite struct DecodePipelineTests {
+    /// A pcapng capture (ninescope's own format) of five connections and about 9,000 messages.
+    static func capture() -> [UInt8] {
+        var w = PcapngWriter(options: PcapngWriterOptions(toolVersion: "test"))
+        var file = w.header()
+        var t: Int64 = 1_700_000_000_000_000_000
+        func send(_ conn: ConnectionID, _ wire: Dialect, _ tag: NinePWire.Tag, _ m: Message) {
+            t += 1_500
+            let dir: Direction = (m.typeCode & 1) == 0 ? .toServer : .toClient
+            file += w.frame(conn: conn, direction: dir, t: t, bytes: Fcall(tag: tag, m).encode(dialect: wire), marks: [])
+        }
+        func raw(_ conn: ConnectionID, _ dir: Direction, _ bytes: [UInt8]) {
+            t += 1_500
+            file += w.frame(conn: conn, direction: dir, t: t, bytes: bytes, marks: [])
+        }
+        // 9P2000.L, with a long run of exchanges and a read larger than one hand-off batch.
+        file += w.open(conn: 1, clientAddress: "127.0.0.1:40001", upstreamAddress: "tcp!127.0.0.1!564", t: t)
+        send(1, .l, .notag, .tversion(Tversion(msize: 1 << 20, version: "9P2000.L")))
+        send(1, .l, .notag, .rversion(Rversion(msize: 1 << 20, version: "9P2000.L")))
+        send(1, .l, 1, .tattach(Tattach(fid: 0, uname: "root", aname: "/srv", nUname: 0)))
+        send(1, .l, 1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        for i in 0..<1_500 {
+            let fid = Fid(UInt32(100 + i % 40))
+            send(1, .l, 2, .twalk(Twalk(fid: 0, newfid: fid, wnames: ["dir", P9String("file-\(i)")])))
+            send(1, .l, 2, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 2), Qid(path: UInt64(1_000 + i))])))
+            send(1, .l, 3, .tgetattr(Tgetattr(fid: fid, requestMask: i % 3 == 0 ? .all : .basic)))
+            send(1, .l, 3, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: UInt64(1_000 + i)), mode: 0o100644,
+                                              uid: UInt32(i), size: UInt64(i) * 4096, mtimeSec: UInt64(1_700_000_000 + i))))
+            send(1, .l, 4, .tclunk(Tclunk(fid: fid)))
+            send(1, .l, 4, .rclunk)
+        }
+        send(1, .l, 5, .twalk(Twalk(fid: 0, newfid: 7, wnames: ["big"])))
+        send(1, .l, 5, .rwalk(Rwalk(wqids: [Qid(path: 9)])))
+        send(1, .l, 6, .tlopen(Tlopen(fid: 7, flags: LOpenFlags(rawValue: 0))))
+        send(1, .l, 6, .rlopen(Rlopen(qid: Qid(path: 9), iounit: 0)))
+        send(1, .l, 7, .tread(Tread(fid: 7, offset: 0, count: 400_000)))
+        send(1, .l, 7, .rread(Rread(data: (0..<400_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })))
+        var bad = Fcall(tag: 8, .tclunk(Tclunk(fid: 7))).encode(dialect: .l)
+        bad.append(0xEE)                                  // trailing byte: malformed
+        bad[0] = UInt8(bad.count)
+        raw(1, .toServer, bad)
+        file += w.close(conn: 1, t: t + 1)               // fid 7 leaks
+
+        // 9P2000.u.
+        file += w.open(conn: 2, clientAddress: "127.0.0.1:40002", upstreamAddress: "tcp!127.0.0.1!564", t: t)
+        send(2, .u, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.u")))
+        send(2, .u, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.u")))
+        send(2, .u, 1, .tattach(Tattach(fid: 0, uname: "glenda", aname: "", nUname: 1000)))
+        send(2, .u, 1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        for i in 0..<300 {
+            send(2, .u, 2, .topen(Topen(fid: 0, mode: OpenMode(rawValue: 0))))
+            send(2, .u, 2, i % 2 == 0 ? .rerror(Rerror(ename: "is a directory", errno: 21))
+                                      : .ropen(Ropen(qid: Qid(type: .dir, path: 1), iounit: 0)))
+        }
+        file += w.close(conn: 2, reset: true, t: t + 1)
+
+        // Classic 9P2000 picked up mid-session: the reader's guess (9P2000.L) is wrong at first.
+        for i in 0..<200 {
+            send(3, .p9, 9, .tstat(Tstat(fid: 5)))
+            send(3, .p9, 9, .rerror(Rerror(ename: P9String("no stat \(i)"))))
+        }
+        // 9P2000 negotiated, with an unknown message type.
+        send(4, .p9, .notag, .tversion(Tversion(msize: 8192, version: "9P2000")))
+        send(4, .p9, .notag, .rversion(Rversion(msize: 8192, version: "9P2000")))
+        raw(4, .toServer, [9, 0, 0, 0, 250, 1, 0, 0xAB, 0xCD])
+        // Bytes that never frame.
+        raw(5, .toServer, [3, 0, 0, 0, 1, 2, 3])
+        return file
+    }
+
+    /// What one thread prints for `bytes` (the semantics `decode` must keep).
+    static func reference(_ bytes: [UInt8], style: TraceLine.Style) throws -> String {
+        var reader = try CaptureReader(bytes: bytes)
+        var decoder = CaptureDecoder()
+        var ingest = CaptureIngest()
+        var tracker = SessionTracker()
+        let format = TraceLine(style: style)
+        var out: [UInt8] = []
+        func take(_ e: SessionEvent) {
+            switch e {
+            case let .connectionOpened(conn, at, info):
+                _ = tracker.handle(e)
+                out += Array(format.opened(conn: conn, at: at, info: info).utf8) + [0x0A]
+            case let .connectionClosed(conn, at, reason):
+                format.appendLines(for: tracker.handle(e), to: &out)
+                out += Array(format.closed(conn: conn, at: at, reason: reason).utf8) + [0x0A]
+            case .frame, .garbage:
+                format.appendLines(for: tracker.handle(e), to: &out)
+            }
+        }
+        while let packet = reader.next() {
+            for ce in decoder.process(packet) { for se in ingest.ingest(ce) { take(se) } }
+        }
+        for ce in decoder.finish() { for se in ingest.ingest(ce) { take(se) } }
+        for se in ingest.finish() { take(se) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test func decodeMatchesOneThreadByteForByte() throws {
+        let bytes = Self.capture()
+        let path = Peers.tempDir("decode-pipeline") + "/mixed.pcapng"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+
+        let text = try Peers.run(Peers.ninescope, ["decode", path])
+        #expect(text.status == 0, "\(text.err)")
+        let expected = try Self.reference(bytes, style: .text)
+        let lines = expected.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count > 9_000, "the capture should span several batches (\(lines.count) lines)")
+        // The scenario has what it is meant to have.
+        #expect(expected.contains("Rread tag 7 count 400000"))
+        #expect(expected.contains("malformed"))
+        #expect(expected.contains("garbage"))
+        #expect(expected.contains("Tstat tag 9 fid 5"))
+        #expect(expected.contains(" c2 ← Rerror tag 2 ename 'is a directory' errno 21"))
+        if text.out != expected {
+            let ours = text.out.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = Array(zip(ours, lines)).firstIndex { $0 != $1 } ?? min(ours.count, lines.count)
+            Issue.record("first difference at line \(first): decode \(first < ours.count ? String(ours[first]) : "<end>") | expected \(first < lines.count ? String(lines[first]) : "<end>")")
+        }
+
+        let json = try Peers.run(Peers.ninescope, ["decode", path, "--json"])
+        #expect(json.status == 0, "\(json.err)")
+        #expect(json.out == (try Self.reference(bytes, style: .json)))
+    }
+}
