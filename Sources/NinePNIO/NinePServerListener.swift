@@ -141,9 +141,15 @@ final class ServerBridgeHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Array(unwrapInboundIn(data).readableBytesView)
-        onFrame?(id, .toServer, frame)
-        connection.receiveOnExecutor(frame: frame)
+        let buffer = unwrapInboundIn(data)
+        if let onFrame {
+            let frame = Array(buffer.readableBytesView)
+            onFrame(id, .toServer, frame)
+            connection.receiveOnExecutor(frame: frame)
+        } else {
+            // Decoded straight from the socket's buffer: a Twrite's data is copied once, into the message.
+            buffer.withUnsafeReadableBytes { connection.receiveOnExecutor(bytes: $0) }
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -67,10 +67,22 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
     // MARK: Intake
 
     nonisolated func receiveAssumingIsolated(frame: [UInt8]) {
-        assumeIsolated { $0.receive(frame: frame) }
+        assumeIsolated { c in frame.withUnsafeBytes { c.receive(bytes: $0) } }
+    }
+
+    nonisolated func receiveAssumingIsolated(bytes: UnsafeRawBufferPointer) {
+        // The closure runs here and now, on this thread, and `receive` copies what it keeps before
+        // returning: the borrowed bytes never outlive the call.
+        nonisolated(unsafe) let borrowed = bytes
+        assumeIsolated { $0.receive(bytes: borrowed) }
     }
 
     func receive(frame: [UInt8]) {
+        frame.withUnsafeBytes { receive(bytes: $0) }
+    }
+
+    /// One frame, borrowed (decoding copies what the message keeps).
+    func receive(bytes frame: UnsafeRawBufferPointer) {
         guard !isClosed else { return }
         guard frame.count >= NineP.headerSize else {
             fail(.malformedFrame("\(frame.count) bytes, shorter than the 7-byte header"))
@@ -82,10 +94,11 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
             return
         }
         let tag = Tag(UInt16(frame[5]) | UInt16(frame[6]) << 8)
-        let typeName = MessageType(rawValue: frame[4])?.name ?? "type \(frame[4])"
+        let type = frame[4]
+        func typeName() -> String { MessageType(rawValue: type)?.name ?? "type \(type)" }
         let limit = dialect == nil ? config.maxMsize : msize
         if frame.count > Int(limit) {
-            sendError(tag, ServerError(.EMSGSIZE, "\(typeName) of \(frame.count) bytes exceeds msize \(limit)"))
+            sendError(tag, ServerError(.EMSGSIZE, "\(typeName()) of \(frame.count) bytes exceeds msize \(limit)"))
             fail(.frameTooLarge(size: frame.count, msize: limit))
             return
         }
@@ -93,7 +106,7 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         do {
             fcall = try Fcall.decode(frame, dialect: dialect ?? .l)
         } catch {
-            sendError(tag, ServerError(.EPROTO, "malformed \(typeName): \(error)"))
+            sendError(tag, ServerError(.EPROTO, "malformed \(typeName()): \(error)"))
             return
         }
         dispatch(fcall)

@@ -74,6 +74,8 @@ public final class ServerConnection: Sendable {
     /// Processes one frame at once. Only for a connection made with an `executor`, called on that executor
     /// (it traps elsewhere); do not mix with `enqueue` or `receive` on one connection.
     public func receiveOnExecutor(frame: [UInt8]) { core.receiveAssumingIsolated(frame: frame) }
+    /// `receiveOnExecutor(frame:)` for borrowed bytes (a transport's buffer: no copy of the frame first).
+    public func receiveOnExecutor(bytes: UnsafeRawBufferPointer) { core.receiveAssumingIsolated(bytes: bytes) }
 
     /// Processes one frame: decodes it and dispatches the request. Returns once the request is under way
     /// (or answered, if it could be answered at once) — not when its reply is sent.
@@ -101,6 +103,7 @@ public final class ServerConnection: Sendable {
 protocol ConnectionCore: Actor {
     func receive(frame: [UInt8]) async
     nonisolated func receiveAssumingIsolated(frame: [UInt8])
+    nonisolated func receiveAssumingIsolated(bytes: UnsafeRawBufferPointer)
     func shutdown() async
     func negotiated() -> (dialect: Dialect, msize: UInt32)?
     func fidCount() -> Int
