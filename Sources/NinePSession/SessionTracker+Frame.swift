@@ -118,7 +118,11 @@ extension SessionTracker {
                          _ predecoded: Predecoded? = nil) -> (Dialect, Result<Fcall, DecodeError>) {
         let current = c.dialect
         let first: Result<Fcall, DecodeError>
-        if let p = predecoded, p.dialect == current { first = .success(p.fcall) } else { first = SessionTracker.decode(bytes, current) }
+        if let p = predecoded, p.dialect == current {
+            first = .success(p.fcall)
+        } else {
+            first = SessionTracker.decode(bytes, current)
+        }
         guard c.isGuessing, let h = header else { return (current, first) }
         let type = h.messageType
         let defined: (Dialect) -> Bool = { d in type.map { $0.isDefined(in: d) } ?? true }

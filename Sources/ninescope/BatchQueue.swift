@@ -66,6 +66,13 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    /// Items pushed and not yet taken by the consumer (a hint: it changes as soon as the lock is let go).
+    var backlog: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return queuedEvents
+    }
+
     /// Waits until everything pushed so far has been consumed.
     func drain() {
         pthread_mutex_lock(mutex)

@@ -125,6 +125,22 @@ struct CanonicalPrerenderer {
 
     mutating func opened(_ conn: ConnectionID) { dialects[conn] = nil }
 
+    /// Follows Tversion/Rversion of a frame not rendered ahead (so later guesses stay right).
+    mutating func follow(_ conn: ConnectionID, _ frame: [UInt8]) {
+        guard forced == nil, let h = FrameHeader(frame),
+              h.type == MessageType.tversion.rawValue || h.type == MessageType.rversion.rawValue,
+              let f = try? Fcall.decode(frame, dialect: .l) else { return }
+        note(conn, f)
+    }
+
+    private mutating func note(_ conn: ConnectionID, _ fcall: Fcall) {
+        switch fcall.message {
+        case .tversion(let v): if let d = Dialect(version: v.version.string) { dialects[conn] = d }
+        case .rversion(let v): if let d = Dialect(version: v.version.string) { dialects[conn] = d }
+        default: break
+        }
+    }
+
     /// Decodes the frame into `fcalls` and renders its line into `lines`; nil when it does not decode.
     mutating func render(_ conn: ConnectionID, _ frame: [UInt8], into fcalls: inout [Fcall],
                          _ lines: inout [UInt8]) -> Dialect? {
@@ -133,13 +149,7 @@ struct CanonicalPrerenderer {
         do throws(DecodeError) { fcall = try Fcall.decode(frame, dialect: dialect) } catch { return nil }
         fcall.appendCanonicalLine(to: &lines)
         fcalls.append(fcall)
-        if forced == nil {
-            switch fcall.message {
-            case .tversion(let v): if let d = Dialect(version: v.version.string) { dialects[conn] = d }
-            case .rversion(let v): if let d = Dialect(version: v.version.string) { dialects[conn] = d }
-            default: break
-            }
-        }
+        if forced == nil { note(conn, fcall) }
         return dialect
     }
 }
@@ -175,18 +185,26 @@ final class DecodePipeline {
     }
 
     func push(_ event: SessionEvent) {
-        if prerenderer == nil {
-            batch.append(event)
-        } else {
-            if case .connectionOpened(let conn, _, _) = event { prerenderer!.opened(conn) }
+        if case .connectionOpened(let conn, _, _) = event { prerenderer?.opened(conn) }
+        if renderingAhead, prerenderer != nil {
             batch.append(event) { prerenderer!.render($0, $1, into: &$2, &$3) }
+        } else {
+            if case let .frame(conn, _, _, bytes, _) = event { prerenderer?.follow(conn, bytes) }
+            batch.append(event)
         }
         if batch.count >= Self.batchItems || batch.byteCount >= Self.batchBytes { handOver() }
     }
 
+    /// Whether the reading thread decodes and renders ahead for the next batch: only while the worker has
+    /// batches waiting (it is the slower side and the reader has time to spare); when the worker waits
+    /// for the reader, the reader leaves that work to it. The two threads so share it about evenly,
+    /// whichever half a capture makes heavier.
+    private var renderingAhead = true
+
     private func handOver() {
         queue.push([batch])
         batch = spares.take() ?? EventBatch(capacity: Self.batchItems, bytes: Self.batchBytes)
+        renderingAhead = queue.backlog >= 2
     }
 
     /// Hands over the last batch and waits until every line is written.
