@@ -16,44 +16,53 @@ public struct CaptureIngest: Sendable {
     public init(maxFrameSize: UInt32 = NineP.defaultMaxFrameSize) { self.maxFrameSize = maxFrameSize }
 
     public mutating func ingest(_ event: CaptureEvent) -> [SessionEvent] {
+        var out: [SessionEvent] = []
+        ingest(event) { out.append($0) }
+        return out
+    }
+
+    /// `ingest(_:)` handing each session event to `body` as it comes (no array per capture event).
+    public mutating func ingest(_ event: CaptureEvent, _ body: (SessionEvent) -> Void) {
         lastTime = max(lastTime, event.timestampNanos)
         switch event {
         case let .open(conn, client, server, t, metadata):
             open.insert(conn)
             let info = ConnectionInfo(client: metadata?.clientAddress ?? client.description,
                                       upstream: metadata?.upstreamAddress ?? server.description)
-            return [.connectionOpened(conn: conn, at: t, info: info)]
+            body(.connectionOpened(conn: conn, at: t, info: info))
         case let .data(conn, direction, t, bytes, metadata):
-            let side = Side(conn: conn, direction: direction)
-            var splitter = splitters[side] ?? FrameSplitter(maxFrameSize: maxFrameSize)
-            splitter.append(bytes)
-            var out: [SessionEvent] = []
             let marks = metadata?.marks ?? []
-            while let e = splitter.next() {
+            // The splitter is changed in place in the dictionary: a copy taken out and stored back would
+            // copy its buffered bytes on every append.
+            Self.split(bytes, with: &splitters[Side(conn: conn, direction: direction),
+                                               default: FrameSplitter(maxFrameSize: maxFrameSize)]) { e in
                 switch e {
-                case .frame(let f):
-                    out.append(.frame(conn: conn, direction: direction, at: t, bytes: f, marks: marks))
+                case .frame(let f): body(.frame(conn: conn, direction: direction, at: t, bytes: f, marks: marks))
                 case .garbage(let g, let reason):
-                    out.append(.garbage(conn: conn, direction: direction, at: t, bytes: g, reason: reason))
+                    body(.garbage(conn: conn, direction: direction, at: t, bytes: g, reason: reason))
                 }
             }
-            splitters[side] = splitter
-            return out
         case let .gap(conn, direction, missing, t):
             let side = Side(conn: conn, direction: direction)
-            var out: [SessionEvent] = []
             if var splitter = splitters[side], let e = splitter.finish(), case .garbage(let g, _) = e {
-                out.append(.garbage(conn: conn, direction: direction, at: t, bytes: g,
-                                    reason: "partial frame cut by \(missing) bytes missing from the capture"))
+                body(.garbage(conn: conn, direction: direction, at: t, bytes: g,
+                              reason: "partial frame cut by \(missing) bytes missing from the capture"))
             }
             splitters[side] = FrameSplitter(maxFrameSize: maxFrameSize)
-            return out
         case let .close(conn, reset, t):
-            var out = flush(conn: conn, at: t)
+            for e in flush(conn: conn, at: t) { body(e) }
             open.remove(conn)
-            out.append(.connectionClosed(conn: conn, at: t, reason: reset ? .reset : .eof))
-            return out
+            body(.connectionClosed(conn: conn, at: t, reason: reset ? .reset : .eof))
         }
+    }
+
+    private static func split(_ bytes: [UInt8], with splitter: inout FrameSplitter,
+                              _ each: (FrameSplitter.Event) -> Void) {
+        if let whole = splitter.appendTakingWholeFrame(bytes) {
+            each(.frame(whole))
+            return
+        }
+        while let e = splitter.next() { each(e) }
     }
 
     /// End of the capture: partial frames become garbage; connections still open end as `endOfCapture`

@@ -33,6 +33,18 @@ public struct FrameSplitter: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// `append(bytes)` for the common case of a segment holding exactly one frame while nothing is
+    /// buffered: that frame is returned as it is (no copy in and out of the buffer) and `next()` then has
+    /// nothing more. Otherwise the bytes are appended and nil is returned: call `next()` as usual.
+    public mutating func appendTakingWholeFrame(_ bytes: [UInt8]) -> [UInt8]? {
+        if !resyncing, start == buffer.count, bytes.count >= NineP.headerSize {
+            let size = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+            if UInt64(size) == UInt64(bytes.count), size <= maxFrameSize { return bytes }
+        }
+        append(bytes)
+        return nil
+    }
+
     /// The next frame or garbage event, or nil when more bytes are needed.
     public mutating func next() -> Event? {
         let avail = buffer.count - start

@@ -26,9 +26,9 @@ enum CaptureInput {
         var decoder = CaptureDecoder(options: options)
         var ingest = CaptureIngest()
         while keepGoing(), let packet = reader.next() {
-            for ce in decoder.process(packet) { for se in ingest.ingest(ce) { body(se) } }
+            for ce in decoder.process(packet) { ingest.ingest(ce, body) }
         }
-        for ce in decoder.finish() { for se in ingest.ingest(ce) { body(se) } }
+        for ce in decoder.finish() { ingest.ingest(ce, body) }
         for se in ingest.finish() { body(se) }
         return Outcome(truncated: reader.truncatedTail, warnings: reader.warnings + decoder.warnings)
     }

@@ -37,6 +37,44 @@ import NinePTestSupport
         }
     }
 
+    /// `appendTakingWholeFrame` gives exactly the events of `append` + `drain`, whatever the pieces (whole
+    /// frames, parts, several frames, garbage), and takes a lone whole frame without buffering it.
+    @Test func wholeFrameShortcutMatchesAppend() {
+        var g = SplitMix(seed: 11)
+        let withGarbage = Self.stream + [0, 0, 0, 0, 0xEE] + Self.frames[0] + [9, 0]
+        for round in 0..<60 {
+            var pieces: [[UInt8]] = []
+            var i = 0
+            let source = round % 2 == 0 ? Self.stream : withGarbage
+            if round % 3 == 0 {
+                pieces = Self.frames                                  // one frame per piece
+            } else {
+                while i < source.count {
+                    let j = min(source.count, i + Int.random(in: 1...60, using: &g))
+                    pieces.append(Array(source[i..<j]))
+                    i = j
+                }
+            }
+            var plain = FrameSplitter(), fast = FrameSplitter()
+            var expected: [FrameSplitter.Event] = [], got: [FrameSplitter.Event] = []
+            var shortcuts = 0
+            for p in pieces {
+                plain.append(p)
+                expected += plain.drain()
+                if let whole = fast.appendTakingWholeFrame(p) {
+                    shortcuts += 1
+                    got.append(.frame(whole))
+                    #expect(fast.bufferedCount == 0 && fast.next() == nil)
+                }
+                got += fast.drain()
+            }
+            if let tail = plain.finish() { expected.append(tail) }
+            if let tail = fast.finish() { got.append(tail) }
+            #expect(got == expected, "round \(round)")
+            if round % 3 == 0 { #expect(shortcuts == Self.frames.count) }
+        }
+    }
+
     @Test func framesDecodeAfterSplitting() throws {
         var s = FrameSplitter()
         s.append(Self.stream)
