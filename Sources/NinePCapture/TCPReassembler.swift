@@ -72,6 +72,13 @@ public struct TCPReassembler: Sendable {
         var events: [CaptureEvent] = []
         let key = FlowKey(segment.source, segment.destination)
         let isOpeningSYN = segment.flags.contains(.syn) && !segment.flags.contains(.ack)
+        // The common case, a segment of an open connection: the flow is changed in place in the table
+        // (copied out and stored back, its buffers would be copied whenever they hold bytes).
+        if !isOpeningSYN, let i = flows.index(forKey: key), !flows.values[i].closed {
+            flows.values[i].apply(segment, t: t, maxBuffered: options.maxBufferedBytes, events: &events,
+                                  warnings: &warnings, packet: packet)
+            return events
+        }
         var flow: Flow
         if let existing = flows[key] {
             if existing.closed {
