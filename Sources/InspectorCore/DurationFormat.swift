@@ -1,3 +1,5 @@
+import NinePWire
+
 /// Durations in nanoseconds: parsing filter literals (`10ms`, `1.5s`, `250us`) and compact display
 /// (`152µs`, `1.25ms`).
 public enum DurationFormat {
@@ -55,33 +57,48 @@ public enum DurationFormat {
     /// A compact display of a duration with three significant digits: `850ns`, `1.52µs`, `15.2µs`,
     /// `152µs`, `1.25ms`, `3.40s`, `1234s`. Negative values (clock skew) show as `-` + the magnitude.
     public static func compact(_ nanos: Int64) -> String {
-        if nanos < 0 { return "-" + compact(nanos == Int64.min ? Int64.max : -nanos) }
-        if nanos < 1_000 { return "\(nanos)ns" }
-        let scaled: [(Int64, String)] = [(1_000, "µs"), (1_000_000, "ms"), (1_000_000_000, "s")]
-        for (i, (size, unit)) in scaled.enumerated() {
-            let isLast = i == scaled.count - 1
-            if nanos < size * 1_000 || isLast {
-                if nanos >= size * 1_000 { return "\(nanos / size)\(unit)" }
-                return threeDigits(nanos, per: size) + unit
-            }
-        }
-        return "\(nanos)ns"
+        var bytes: [UInt8] = []
+        appendCompact(nanos, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// `value / size` with three significant digits (value ≥ size, value < 1000 × size), rounded down.
-    private static func threeDigits(_ value: Int64, per size: Int64) -> String {
-        let whole = value / size
-        if whole >= 100 { return String(whole) }
-        let decimals = whole >= 10 ? 1 : 2
-        var frac = (value % size)
-        var text = String(whole) + "."
-        var step = size
-        for _ in 0..<decimals {
-            step /= 10
-            let digit = step > 0 ? frac / step : 0
-            text += String(digit)
-            if step > 0 { frac %= step }
+    /// `compact` as UTF-8, appended to `out` (for writers that build lines as bytes: no String made).
+    public static func appendCompact(_ nanos: Int64, to out: inout [UInt8]) {
+        if nanos < 0 {
+            out.append(0x2D)   // "-"
+            appendCompact(nanos == Int64.min ? Int64.max : -nanos, to: &out)
+            return
         }
-        return text
+        if nanos < 1_000 {
+            DecimalText.append(UInt64(nanos), to: &out)
+            out.append(0x6E); out.append(0x73)   // "ns"
+            return
+        }
+        let size: Int64
+        if nanos < 1_000_000 {
+            size = 1_000
+        } else if nanos < 1_000_000_000 {
+            size = 1_000_000
+        } else {
+            size = 1_000_000_000
+        }
+        let whole = nanos / size
+        DecimalText.append(UInt64(whole), to: &out)
+        if whole < 100 {
+            // Three significant digits, rounded down.
+            out.append(0x2E)   // "."
+            var frac = nanos % size
+            var step = size
+            for _ in 0..<(whole >= 10 ? 1 : 2) {
+                step /= 10
+                out.append(0x30 + UInt8(frac / step))
+                frac %= step
+            }
+        }
+        switch size {
+        case 1_000: out.append(contentsOf: [0xC2, 0xB5, 0x73])   // "µs"
+        case 1_000_000: out.append(0x6D); out.append(0x73)      // "ms"
+        default: out.append(0x73)                               // "s"
+        }
     }
 }

@@ -100,7 +100,7 @@ public struct TraceLine: Sendable {
         if let r = rendered, r.applies(to: m) { out.append(contentsOf: r.bytes) } else { m.appendCanonicalLine(to: &out) }
         if let lat = m.latency {
             out.append(0x20); out.append(0x20)
-            out.append(contentsOf: DurationFormat.compact(lat).utf8)
+            DurationFormat.appendCompact(lat, to: &out)
             if let r = m.requestIndex {
                 out.append(0x20); out.append(0x23)  // " #"
                 TraceLine.appendDecimal(UInt64(r), to: &out)

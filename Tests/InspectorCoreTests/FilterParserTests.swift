@@ -150,6 +150,17 @@ import Testing
         #expect(DurationFormat.compact(3_400_000_000) == "3.40s")
         #expect(DurationFormat.compact(1_234_000_000_000) == "1234s")
         #expect(DurationFormat.compact(-2_000) == "-2.00µs")
+        // Unit boundaries, digits rounded down, zeros inside the fraction.
+        let cases: [(Int64, String)] = [
+            (0, "0ns"), (999, "999ns"), (1_000, "1.00µs"), (9_999, "9.99µs"), (10_000, "10.0µs"), (99_999, "99.9µs"),
+            (100_000, "100µs"), (999_999, "999µs"), (1_000_000, "1.00ms"), (1_050_000, "1.05ms"),
+            (999_999_999, "999ms"), (1_000_000_000, "1.00s"), (999_999_999_999, "999s"),
+            (1_000_000_000_000, "1000s"), (Int64.min, "-9223372036s"),
+        ]
+        for (ns, text) in cases { #expect(DurationFormat.compact(ns) == text, "\(ns)") }
+        var bytes: [UInt8] = [0x3E]
+        DurationFormat.appendCompact(15_234, to: &bytes)
+        #expect(bytes == [0x3E] + Array("15.2µs".utf8))
     }
 
     @Test func filterLiteralIsExactAndShortest() throws {
