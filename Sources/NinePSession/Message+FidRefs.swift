@@ -18,16 +18,16 @@ public struct FidRefs: Hashable, Sendable {
 /// None, one or two fids, stored inline (no request names more than two fids that must exist): the
 /// tracker asks every request for its fids, and an array would be an allocation each time.
 public struct FidList: RandomAccessCollection, Hashable, Sendable, CustomStringConvertible {
-    private let first_: Fid, second: Fid
+    private let firstFid: Fid, secondFid: Fid
     public let count: Int
-    public init() { first_ = .nofid; second = .nofid; count = 0 }
-    public init(_ a: Fid) { first_ = a; second = .nofid; count = 1 }
-    public init(_ a: Fid, _ b: Fid) { first_ = a; second = b; count = 2 }
+    public init() { firstFid = .nofid; secondFid = .nofid; count = 0 }
+    public init(_ a: Fid) { firstFid = a; secondFid = .nofid; count = 1 }
+    public init(_ a: Fid, _ b: Fid) { firstFid = a; secondFid = b; count = 2 }
     public var startIndex: Int { 0 }
     public var endIndex: Int { count }
     public subscript(i: Int) -> Fid {
         precondition(i >= 0 && i < count, "FidList index out of range")
-        return i == 0 ? first_ : second
+        return i == 0 ? firstFid : secondFid
     }
     public static func == (l: FidList, r: FidList) -> Bool { l.elementsEqual(r) }
     public func hash(into h: inout Hasher) { h.combine(count); for f in self { h.combine(f) } }
@@ -39,7 +39,8 @@ extension Message {
     public var fidRefs: FidRefs {
         switch self {
         case .tauth(let m): return FidRefs(primary: m.afid, uses: FidList(), creates: m.afid)
-        case .tattach(let m): return FidRefs(primary: m.fid, uses: m.afid == .nofid ? FidList() : FidList(m.afid), creates: m.fid)
+        case .tattach(let m):
+            return FidRefs(primary: m.fid, uses: m.afid == .nofid ? FidList() : FidList(m.afid), creates: m.fid)
         case .twalk(let m): return FidRefs(primary: m.fid, uses: FidList(m.fid), creates: m.newfid == m.fid ? nil : m.newfid)
         case .txattrwalk(let m):
             return FidRefs(primary: m.fid, uses: FidList(m.fid), creates: m.newfid == m.fid ? nil : m.newfid)

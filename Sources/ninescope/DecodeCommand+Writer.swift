@@ -5,8 +5,8 @@ import NinePWire
 
 /// The tracker and the line format of a `decode` run: turns session events into trace lines.
 final class DecodeTrace: @unchecked Sendable {
-    // @unchecked: used by one thread at a time — the caller's, or the worker of a `DecodePipeline`,
-    // which owns it from `start` to `finish`.
+    // @unchecked: used by one thread at a time — the caller's, or the worker of the `DecodePipeline` it
+    // was given to, until that pipeline's `finish`.
     private var tracker: SessionTracker
     private let format: TraceLine
 
@@ -42,7 +42,7 @@ final class DecodeTrace: @unchecked Sendable {
 /// so a batch of hundreds of frames is a few allocations, made and freed by one thread each (many small
 /// arrays made on one thread and freed on another make both wait on the allocator's lock); and a spent
 /// batch goes back to be filled again, so its buffers are reused rather than freed and faulted in anew.
-/// Frames may carry their canonical line rendered by the packing thread (`lines`).
+/// Frames may carry their decoding and canonical line made by the packing thread (`fcalls`, `lines`).
 final class EventBatch: @unchecked Sendable {
     // @unchecked: a batch belongs to one thread at a time — filled by the reader, handed over through the
     // queue, drained by the worker, then handed back (`DecodePipeline`).
