@@ -30,14 +30,20 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     private let bytes: @Sendable (Item) -> Int
 
     /// Starts the consumer thread (named `name`), which calls `body` with every batch in push order.
-    init(name: String, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024, bytes: @escaping @Sendable (Item) -> Int,
-         body: @escaping @Sendable ([Item]) -> Void) {
+    /// `niceness` > 0 lowers that thread's scheduling priority by as much: when the CPUs are busy the
+    /// producers' work comes first, and the consumer catches up in the time they leave (falling behind by
+    /// at most what the queue holds).
+    init(name: String, niceness: Int32 = 0, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024,
+         bytes: @escaping @Sendable (Item) -> Int, body: @escaping @Sendable ([Item]) -> Void) {
         self.maxBytes = maxBytes
         self.maxEvents = maxEvents
         self.bytes = bytes
         pthread_mutex_init(mutex, nil)
         for c in [work, space, idle] { pthread_cond_init(c, nil) }
-        let thread = Thread { [self] in run(body) }
+        let thread = Thread { [self] in
+            if niceness > 0 { Self.lowerPriority(by: niceness) }
+            run(body)
+        }
         thread.name = name
         thread.start()
     }
@@ -88,6 +94,19 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         pthread_cond_signal(work)
         while !exited { pthread_cond_wait(idle, mutex) }
         pthread_mutex_unlock(mutex)
+    }
+
+    /// Lowers the calling thread's priority (on Linux, `setpriority` given a thread id acts on that thread
+    /// alone). gettid(2) is not in Swift's Glibc module: looked up as `Allocator.tune` looks up mallopt.
+    private static func lowerPriority(by niceness: Int32) {
+        typealias GetTid = @convention(c) () -> Int32
+        guard let symbol = dlsym(nil, "gettid") else { return }
+        let tid = id_t(unsafeBitCast(symbol, to: GetTid.self)())
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        errno = 0
+        let current = getpriority(which, tid)
+        if current == -1 && errno != 0 { return }
+        _ = setpriority(which, tid, min(19, current + niceness))
     }
 
     /// How long the consumer naps, after a round of work, before asking producers to wake it: while traffic

@@ -49,15 +49,14 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
-    @Option(help: ArgumentHelp("Threads relaying bytes (default: one fewer than the CPUs, at least one — the "
-                               + "trace and the capture run on a thread of their own).", valueName: "N"))
+    @Option(help: ArgumentHelp("Threads relaying bytes (default: one per CPU).", valueName: "N"))
     var eventLoops: Int?
 
     func run() async throws {
-        if let n = eventLoops, n < 1 { throw ValidationError("--event-loops must be at least 1") }
-        // Relay threads and the trace thread should not compete for one core: on two CPUs, one event loop
-        // relays with less added latency and less CPU per operation than two (bench/proxy.sh).
-        NinePSockets.suggestLoopCount(eventLoops ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1))
+        if let n = eventLoops {
+            guard n >= 1 else { throw ValidationError("--event-loops must be at least 1") }
+            NinePSockets.suggestLoopCount(n)
+        }
         let listenAddress = try Self.parse(listen, option: "--listen")
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
         let stdoutIsTerminal = isatty(1) == 1

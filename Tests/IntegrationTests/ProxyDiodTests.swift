@@ -182,13 +182,33 @@ import Glibc
         diod.kill()
     }
 
-    /// `--event-loops N` sets how many threads relay (default: one fewer than the CPUs): with several, the
-    /// connections spread over them and still relay and trace completely; zero is refused.
+    /// The threads of a process: name and nice value, from /proc.
+    static func threads(of pid: pid_t) -> [(name: String, nice: Int)] {
+        let dir = "/proc/\(pid)/task"
+        let tids = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return tids.compactMap { tid in
+            guard let stat = try? String(contentsOfFile: "\(dir)/\(tid)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 16, let nice = Int(fields[16]) else { return nil }   // field 19: nice
+            return (String(stat[stat.index(after: open)..<close]), nice)
+        }
+    }
+
+    /// `--event-loops N` sets how many threads relay (default: one per CPU): with several, the connections
+    /// spread over them and still relay and trace completely; the trace thread runs at a lower priority;
+    /// zero is refused.
     @Test func eventLoopCountIsAnOption() throws {
         let export = try Self.export(bigSize: 1000)
         let diod = DiodOnPort(export: export)
         try diod.start()
         let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--event-loops", "3"])
+        // Its threads: three relaying at the process's priority, and the trace thread 10 lower.
+        let threads = Self.threads(of: proxy.process.processIdentifier)
+        let relays = threads.filter { $0.name.hasPrefix("NIO-SGLTN") }
+        #expect(relays.count == 3, "\(threads)")
+        #expect(relays.allSatisfy { $0.nice == 0 }, "\(threads)")
+        #expect(threads.filter { $0.nice == 10 }.count == 1, "\(threads)")
         let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "1", "-n", "4", "-g"])
         #expect(load.status == 0, "diodload -g failed: \(load.out) \(load.err)")
         #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains(" - close") }.count >= 4 })
