@@ -51,17 +51,11 @@ public enum MessageType: UInt8, Hashable, Sendable, CaseIterable, CustomStringCo
     public var description: String { name }
 
     /// Dialects in which this message is defined.
-    public var dialects: Set<Dialect> {
-        switch rawValue {
-        case 6...77: return [.l]
-        case 112...115, 124...127: return [.p9, .u]
-        case 107: return [.p9, .u]
-        default: return [.p9, .u, .l]
-        }
-    }
+    public var dialects: Set<Dialect> { Set(Dialect.allCases.filter(isDefined(in:))) }
 
-    /// Whether `dialect` defines this type (`dialects.contains(dialect)` without building the set: for
-    /// per-message paths).
+    /// Whether `dialect` defines this type (the table behind `dialects`; no set built: for per-message
+    /// paths). .L codes (6…77) are .L's alone; Topen/Tcreate/Tstat/Twstat and Rerror's code (107) are the
+    /// classic dialects' alone.
     public func isDefined(in dialect: Dialect) -> Bool {
         switch rawValue {
         case 6...77: return dialect == .l
@@ -71,12 +65,7 @@ public enum MessageType: UInt8, Hashable, Sendable, CaseIterable, CustomStringCo
     }
 
     /// Whether only some dialects define this type.
-    public var isDialectSpecific: Bool {
-        switch rawValue {
-        case 6...77, 107, 112...115, 124...127: return true
-        default: return false
-        }
-    }
+    public var isDialectSpecific: Bool { isDefined(in: .l) != isDefined(in: .p9) }
 
     /// Looks a type up by its manual name, case-insensitively ("twalk", "Rlerror").
     public init?(name: String) {

@@ -37,12 +37,17 @@ import NinePTestSupport
         }
     }
 
-    /// `isDefined(in:)` and `isDialectSpecific` agree with the `dialects` set for every type code.
-    @Test func dialectMembershipWithoutSets() {
+    /// Which dialects define which codes (9P2000.L's codes are its own; open/create/stat/wstat and Rerror
+    /// belong to the classic dialects), and the set, the per-dialect test and `isDialectSpecific` agree.
+    @Test func dialectMembership() {
+        let classic: Set<MessageType> = [.topen, .ropen, .tcreate, .rcreate, .tstat, .rstat, .twstat, .rwstat, .rerror]
         for code in 0...255 {
             guard let t = MessageType(rawValue: UInt8(code)) else { continue }
-            for d in Dialect.allCases { #expect(t.isDefined(in: d) == t.dialects.contains(d), "\(t.name) \(d)") }
-            #expect(t.isDialectSpecific == (t.dialects.count < Dialect.allCases.count), "\(t.name)")
+            let expected: Set<Dialect> = code >= 6 && code <= 77 ? [.l] : classic.contains(t) ? [.p9, .u] : [.p9, .u, .l]
+            #expect(t.dialects == expected, "\(t.name)")
+            for d in Dialect.allCases { #expect(t.isDefined(in: d) == expected.contains(d), "\(t.name) \(d)") }
+            #expect(t.isDialectSpecific == (expected.count < Dialect.allCases.count), "\(t.name)")
         }
+        #expect(MessageType.tlopen.dialects == [.l] && MessageType.twalk.dialects.count == 3)
     }
 }
