@@ -95,7 +95,7 @@ public struct TraceLine: Sendable {
         TraceLine.appendClock(m.timestamp, to: &out)
         out.append(0x20)
         out.append(0x63)  // "c"
-        TraceLine.appendDecimal(UInt64(m.conn.rawValue), to: &out)
+        DecimalText.append(UInt64(m.conn.rawValue), to: &out)
         out.append(contentsOf: m.direction == .toServer ? TraceLine.toServerArrow : TraceLine.toClientArrow)
         if let r = rendered, r.applies(to: m) { out.append(contentsOf: r.bytes) } else { m.appendCanonicalLine(to: &out) }
         if let lat = m.latency {
@@ -103,7 +103,7 @@ public struct TraceLine: Sendable {
             DurationFormat.appendCompact(lat, to: &out)
             if let r = m.requestIndex {
                 out.append(0x20); out.append(0x23)  // " #"
-                TraceLine.appendDecimal(UInt64(r), to: &out)
+                DecimalText.append(UInt64(r), to: &out)
             }
         }
         if let p = m.fidPath {
@@ -121,10 +121,6 @@ public struct TraceLine: Sendable {
     /// " → " and " ← " (the arrows between the connection and the message).
     private static let toServerArrow: [UInt8] = Array(" → ".utf8)
     private static let toClientArrow: [UInt8] = Array(" ← ".utf8)
-
-    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        DecimalText.append(value, to: &out)
-    }
 
     /// HH:MM:SS.uuuuuu of the time of day (UTC): `clock`, as bytes.
     static func appendClock(_ nanos: Int64, to out: inout [UInt8]) {
