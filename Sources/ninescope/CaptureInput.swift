@@ -49,31 +49,33 @@ enum CaptureInput {
     /// The whole file, read straight into one array (no intermediate `Data` and copy: captures run to
     /// hundreds of megabytes).
     static func readFile(_ path: String) throws -> [UInt8] {
+        func failure(_ code: Int32) -> ValidationError {
+            ValidationError("cannot read '\(path)': \(String(cString: strerror(code)))")
+        }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ValidationError("cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw failure(errno) }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ValidationError("cannot read '\(path)': \(String(cString: strerror(errno)))") }
-        var bytes = [UInt8](repeating: 0, count: 0)
-        var capacity = max(Int(st.st_size), 0) + 1   // +1: notices a file that grew meanwhile
-        var count = 0
+        guard fstat(fd, &st) == 0 else { throw failure(errno) }
+        // One read of the whole file, usually; the spare byte tells a file that grew meanwhile, which is
+        // read on into a buffer twice as large.
+        var bytes: [UInt8] = []
+        var capacity = max(Int(st.st_size), 0) + 1
         while true {
-            if count == capacity { capacity *= 2 }
-            var failure: Int32 = 0
+            var error: Int32 = 0
             bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-                if count > 0 { _ = buffer.initialize(from: bytes[0..<count]) }
-                var filled = count
+                var filled = buffer.initialize(from: bytes).1
                 while filled < capacity {
                     let n = read(fd, buffer.baseAddress! + filled, capacity - filled)
-                    if n < 0 { if errno == EINTR { continue }; failure = errno; break }
+                    if n < 0 { if errno == EINTR { continue }; error = errno; break }
                     if n == 0 { break }
                     filled += n
                 }
                 initialized = filled
             }
-            if failure != 0 { throw ValidationError("cannot read '\(path)': \(String(cString: strerror(failure)))") }
+            if error != 0 { throw failure(error) }
             if bytes.count < capacity { return bytes }
-            count = bytes.count
+            capacity *= 2
         }
     }
 }
