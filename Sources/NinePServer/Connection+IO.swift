@@ -25,13 +25,24 @@ extension Connection {
         }
     }
 
-    /// Tread, with file data read straight into the reply frame when the fid is an open regular file.
-    func readReply(_ t: Tread) async throws -> Reply {
+    /// Tread, with file data read straight into the reply frame when the fid is an open regular file:
+    /// the driver leaves `Reply.rreadHeaderSize` bytes of headroom, and the header is written there while
+    /// this function still holds the only reference to the array (so the data is never copied).
+    func readReply(_ t: Tread, tag: Tag) async throws -> Reply {
         let e = try entry(t.fid)
         if case .open(let o) = e.state, o.canRead, !o.isDirectory {
             let count = min(t.count, maxIO)
-            return .rreadFrame(try await driver.read(o.file, offset: t.offset, count: count,
-                                                     headroom: Reply.rreadHeaderSize))
+            var frame = try await driver.read(o.file, offset: t.offset, count: count, headroom: Reply.rreadHeaderSize)
+            let size = frame.count
+            guard size >= Reply.rreadHeaderSize else { throw ServerError(.EIO, "driver read returned no headroom") }
+            frame.withUnsafeMutableBytes { b in
+                b.storeBytes(of: UInt32(truncatingIfNeeded: size).littleEndian, toByteOffset: 0, as: UInt32.self)
+                b[4] = MessageType.rread.rawValue
+                b.storeBytes(of: tag.rawValue.littleEndian, toByteOffset: 5, as: UInt16.self)
+                b.storeBytes(of: UInt32(truncatingIfNeeded: size - Reply.rreadHeaderSize).littleEndian,
+                             toByteOffset: 7, as: UInt32.self)
+            }
+            return .rreadFrame(frame)
         }
         return .message(try await read(t))
     }

@@ -142,7 +142,7 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
             do {
                 if let hook = self.driver.requestHook { try await hook(type) }
                 if case .tread(let t) = fcall.message {
-                    outcome = .success(try await self.readReply(t))
+                    outcome = .success(try await self.readReply(t, tag: tag))
                 } else {
                     outcome = .success(.message(try await self.handle(fcall.message)))
                 }
@@ -288,21 +288,12 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         emit(frame)
     }
 
-    /// An Rread whose data already sits after `Reply.rreadHeaderSize` bytes of headroom: the header is
-    /// written in place and the frame goes out without another copy of the data.
+    /// An Rread frame already complete (built in place by `readReply`): sent as it is, data not copied.
     func sendRread(_ tag: Tag, _ frame: [UInt8]) {
         guard !isClosed else { return }
-        var frame = frame
-        let size = frame.count, count = size - Reply.rreadHeaderSize
-        if size > Int(msize) {
-            sendError(tag, ServerError(.ERANGE, "reply of \(size) bytes exceeds msize \(msize)"))
+        if frame.count > Int(msize) {
+            sendError(tag, ServerError(.ERANGE, "reply of \(frame.count) bytes exceeds msize \(msize)"))
             return
-        }
-        frame.withUnsafeMutableBytes { b in
-            b.storeBytes(of: UInt32(size).littleEndian, toByteOffset: 0, as: UInt32.self)
-            b[4] = MessageType.rread.rawValue
-            b.storeBytes(of: tag.rawValue.littleEndian, toByteOffset: 5, as: UInt16.self)
-            b.storeBytes(of: UInt32(count).littleEndian, toByteOffset: 7, as: UInt32.self)
         }
         emit(frame)
     }
