@@ -8,6 +8,10 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
+    // Release builds optimise across our modules (generic codec and tracker code specialised where the
+    // executable uses it): `decode` of a 412k-message capture took 0.63 s instead of 0.69 s (min of 5
+    // alternating runs). Debug builds, which the tests use, are unchanged.
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 /// The server and its drivers: a nonisolated async function runs on its caller's executor (SE-0461), so
 /// a request handled on a connection's event loop calls a class-based driver (local, synth) without a
