@@ -3,20 +3,25 @@
 #   direct diod | tuned socat relay | ninescope proxy --headless | ninescope proxy --headless --capture
 # (ninescope's trace goes to /dev/null; the capture to bench/out). For each:
 #   bulk read MiB/s   diodcat -m 65536 of a 256 MiB file (diod caps msize at 64 KiB), best of $RUNS
-#   small ops/s       diodload -g -r 5 -n 4 (Tgetattr streams on 4 connections), as diodload reports it
-#   latency p50/p99   `ninescope bench-ping` (Tgetattr ping-pong, one request at a time, 20000 round trips)
+#   small ops/s       diodload -g -r 5 -n 4 (Tgetattr streams on 4 connections), as diodload reports it;
+#                     the median of $ROUNDS rounds, each round running every target once in turn
+#   latency p50/p99   `ninescope bench-ping` (Tgetattr ping-pong, one request at a time, 20000 round trips
+#                     split over $ROUNDS interleaved rounds; the medians of the rounds' p50 and p99)
+# (On a small shared VM one round of either swings by ±15% from one run to the next; interleaved rounds
+# and medians keep drift and bursts of noise from landing on one target.)
 # and the ratios to socat. Targets: >= 0.95x socat throughput and op rate with decoding and capture on;
 # p50 latency no worse than socat's.
 #
 #   bash bench/proxy.sh                                   # builds the release binary if needed
 #   NINESCOPE=path/to/release/ninescope bash bench/proxy.sh
-#   RUNS=5 PINGS=50000 bash bench/proxy.sh
+#   RUNS=5 PINGS=50000 ROUNDS=5 bash bench/proxy.sh
 USER_BIN="${NINESCOPE:-}"
 source "$(dirname "$0")/common.sh"
 [ -n "$USER_BIN" ] || ensure_release
 RUNS="${RUNS:-3}"
 PINGS="${PINGS:-20000}"
 LOAD_SECS="${LOAD_SECS:-5}"
+ROUNDS="${ROUNDS:-3}"
 for tool in diod diodcat diodload socat; do
   command -v "$tool" >/dev/null || { echo "bench/proxy.sh: $tool is not installed" >&2; exit 1; }
 done
@@ -69,7 +74,7 @@ bulk() {
 ops() { $NICE diodload -s "127.0.0.1:$1" -g -r "$LOAD_SECS" -n 4 2>&1 | sed -n 's/.*: \([0-9][0-9]*\) ops\/s.*/\1/p' | head -1; }
 # ping PORT -> "p50 p99" in µs
 ping() {
-  $NICE "$NINESCOPE" bench-ping "127.0.0.1:$1" --aname "$EXPORT" --count "$PINGS" \
+  $NICE "$NINESCOPE" bench-ping "127.0.0.1:$1" --aname "$EXPORT" --count "$(( (PINGS + ROUNDS - 1) / ROUNDS ))" \
     | sed -n 's/.*p50_us=\([0-9.]*\) .*p99_us=\([0-9.]*\) .*/\1 \2/p'
 }
 
@@ -77,14 +82,48 @@ declare -A BULK CPU OPS P50 P99
 NAMES=(direct socat proxy proxy+capture)
 declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C)
 declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID)
+# median VALUES… -> the median (the mean of the middle two for an even count)
+median() { python3 -c "import statistics, sys; m = statistics.median(float(v) for v in sys.argv[1:]); print(int(m) if m == int(m) else round(m, 1))" "$@"; }
+declare -A OPS_ALL P50_ALL P99_ALL LAG_ALL
+# settle PID… -> waits (up to about a minute) until none of the processes uses CPU for 0.1 s: a proxy's
+# trace thread runs below the relay's priority and may still be catching up on a load's events, which
+# would otherwise land in the next target's figures.
+settle() {
+  for _ in $(seq 1 200); do
+    local busy=0 a b
+    for p in "$@"; do a=$(cpu_ms "$p"); sleep 0.1; b=$(cpu_ms "$p"); [ "$b" -gt "$a" ] && busy=1; done
+    [ "$busy" = 0 ] && return 0
+    sleep 0.1
+  done
+}
 # Interleave the targets within each measurement so drift (CPU frequency, page cache) hits all alike.
-for n in "${NAMES[@]}"; do read -r BULK[$n] CPU[$n] <<< "$(bulk "${PORT[$n]}" "${RELAY[$n]}")"; done
-for n in "${NAMES[@]}"; do OPS[$n]=$(ops "${PORT[$n]}"); done
-for n in "${NAMES[@]}"; do read -r P50[$n] P99[$n] <<< "$(ping "${PORT[$n]}")"; done
+for n in "${NAMES[@]}"; do
+  settle "$PROXY_PID" "$CAPTURE_PID"
+  read -r BULK[$n] CPU[$n] <<< "$(bulk "${PORT[$n]}" "${RELAY[$n]}")"
+done
+for _ in $(seq 1 "$ROUNDS"); do
+  for n in "${NAMES[@]}"; do
+    settle "$PROXY_PID" "$CAPTURE_PID"
+    OPS_ALL[$n]+=" $(ops "${PORT[$n]}")"
+    # How long the proxy's trace (and capture) went on after the load ended: the work it deferred.
+    if [ -n "${RELAY[$n]}" ] && [ "$n" != socat ]; then
+      t0=$(now_ns); settle "${RELAY[$n]}"; t1=$(now_ns)
+      LAG_ALL[$n]+=" $(python3 -c "print(f'{($t1-$t0)/1e9:.1f}')")"
+    fi
+  done
+done
+settle "$PROXY_PID" "$CAPTURE_PID"
+for _ in $(seq 1 "$ROUNDS"); do
+  for n in "${NAMES[@]}"; do read -r p50 p99 <<< "$(ping "${PORT[$n]}")"; P50_ALL[$n]+=" $p50"; P99_ALL[$n]+=" $p99"; done
+done
+for n in "${NAMES[@]}"; do
+  # shellcheck disable=SC2086  # word splitting intended: one argument per round
+  OPS[$n]=$(median ${OPS_ALL[$n]:-0}); P50[$n]=$(median ${P50_ALL[$n]:-0}); P99[$n]=$(median ${P99_ALL[$n]:-0})
+done
 CAP_BYTES=$(stat -c %s "$CAP" 2>/dev/null || echo 0)
 
 echo "ninescope proxy benchmark — $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), ${NICE:-no nice}, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "bulk: diodcat -m 65536 of 256 MiB, best of $RUNS (relay CPU: least per read); ops: diodload -g -r $LOAD_SECS -n 4; latency: $PINGS Tgetattr round trips"
+echo "bulk: diodcat -m 65536 of 256 MiB, best of $RUNS (relay CPU: least per read); ops: diodload -g -r $LOAD_SECS -n 4, median of $ROUNDS rounds; latency: $PINGS Tgetattr round trips in $ROUNDS rounds (medians)"
 printf "%-15s %10s %7s %10s %10s %7s %9s %9s %12s\n" "" "bulk MiB/s" "×socat" "relay CPU" "ops/s" "×socat" "p50 µs" "p99 µs" "p50 − socat"
 for n in "${NAMES[@]}"; do
   dp50=$(python3 -c "print(f'{${P50[$n]} - ${P50[socat]}:+.1f}')")
@@ -93,3 +132,7 @@ for n in "${NAMES[@]}"; do
     "${OPS[$n]}" "$(ratio "${OPS[$n]}" "${OPS[socat]}")" "${P50[$n]}" "${P99[$n]}" "$dp50"
 done
 echo "capture written by proxy+capture: $((CAP_BYTES / 1048576)) MiB"
+echo "ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS_ALL[$n]}"; done
+echo "seconds the proxy stayed busy after each load round ended (trace catching up; includes one 0.1 s probe):"
+for n in proxy proxy+capture; do printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; done
+echo "p50 µs per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${P50_ALL[$n]}"; done
