@@ -44,23 +44,17 @@ extension Fcall {
     /// Appends `canonicalLine`'s UTF-8 bytes to `out` without building a `String` (for writers that emit
     /// bytes: the headless trace, `decode`).
     public func appendCanonicalLine(to out: inout [UInt8]) {
-        var l = CanonicalLine(appendingTo: &out, message.name)
+        var l = CanonicalLine(message.name)
         l.tag("tag", tag)
         message.appendCanonical(to: &l)
-        swap(&out, &l.buf.bytes)
+        l.buf.append(to: &out)
     }
 }
 
 /// Builder for `name value` pairs, writing UTF-8 bytes (see `TextBuffer`).
-struct CanonicalLine {
+struct CanonicalLine: ~Copyable {
     var buf: TextBuffer
-    init(_ name: String) { buf = TextBuffer(capacity: 128); buf.append(name) }
-    /// Continues `out` (moved in; the caller swaps it back).
-    init(appendingTo out: inout [UInt8], _ name: String) {
-        buf = TextBuffer(capacity: 0)
-        swap(&buf.bytes, &out)
-        buf.append(name)
-    }
+    init(_ name: String) { buf = TextBuffer(capacity: 512); buf.append(name) }
     var text: String { buf.string }
     mutating func key(_ name: StaticString) { buf.byte(0x20); buf.append(name); buf.byte(0x20) }
     mutating func word(_ w: StaticString) { buf.byte(0x20); buf.append(w) }

@@ -87,7 +87,7 @@ public enum JSONValue: Sendable, Equatable {
                 if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0xE2 { i += 1; continue }
                 // U+2028/U+2029 are E2 80 A8 / E2 80 A9; other E2 sequences pass through.
                 if b == 0xE2 && !(i + 2 < n && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9)) { i += 1; continue }
-                out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[clean..<i]))
+                out.append(UnsafeBufferPointer(rebasing: u[clean..<i]))
                 switch b {
                 case 0x22: out.append("\\\"")
                 case 0x5C: out.append("\\\\")
@@ -106,7 +106,7 @@ public enum JSONValue: Sendable, Equatable {
                 i += 1
                 clean = i
             }
-            out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[clean..<n]))
+            out.append(UnsafeBufferPointer(rebasing: u[clean..<n]))
             out.byte(0x22)
         }
     }

@@ -103,6 +103,32 @@ import NinePTestSupport
         #expect(z.canonicalLine == "Tgetattr tag 6 fid 1 request_mask 0x0")
     }
 
+    /// The line buffer's edges: names of every short length (the small-copy paths), lines many times the
+    /// initial buffer (growth in the middle of a line), the widest numbers, and appending after bytes
+    /// already in the caller's array.
+    @Test func longLinesShortPiecesAndExtremeNumbers() {
+        let letters = Array("abcdefghijklmnop")
+        let names = (0..<16).map { String(repeating: letters[$0], count: $0 + 1) }
+        let w = Fcall(tag: 7, .twalk(Twalk(fid: 1, newfid: 2, wnames: names.map { P9String($0) })))
+        let expected = "Twalk tag 7 fid 1 newfid 2 nwname 16"
+            + names.enumerated().map { " \($0.offset):\($0.element)" }.joined()
+        #expect(w.canonicalLine == expected)
+        var out = Array("prefix ".utf8)
+        w.appendCanonicalLine(to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "prefix " + expected)
+
+        let u = String(repeating: "u", count: 5000), a = String(repeating: "a", count: 700)
+        let t = Fcall(tag: 1, .tattach(Tattach(fid: 1, uname: P9String(u), aname: P9String(a))))
+        #expect(t.canonicalLine == "Tattach tag 1 fid 1 afid NOFID uname '\(u)' aname '\(a)'")
+
+        let r = Fcall(tag: 2, .tread(Tread(fid: 3, offset: .max, count: .max)))
+        #expect(r.canonicalLine == "Tread tag 2 fid 3 offset 18446744073709551615 count 4294967295")
+        let m = Fcall(tag: 3, .tmkdir(Tmkdir(dfid: 1, name: "d", mode: .max, gid: 0)))
+        #expect(m.canonicalLine == "Tmkdir tag 3 dfid 1 name 'd' mode 037777777777 gid 0")
+        let q = Fcall(tag: 4, .rattach(Rattach(qid: Qid(type: .dir, version: .max, path: .max))))
+        #expect(q.canonicalLine == "Rattach tag 4 qid (ffffffffffffffff 4294967295 d)")
+    }
+
     @Test func statAndDirentText() {
         #expect(GoldenVectors.dirents[0].canonicalText == "qid (0000000000000010 0 d) offset 1 type 4 DT_DIR name '.'")
         #expect(GoldenVectors.classicStatForTests.canonicalText.hasPrefix("type 0 dev 0 qid (0000000000000010 0 d) mode"))
