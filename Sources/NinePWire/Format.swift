@@ -5,8 +5,8 @@
 ///
 /// The buffer is raw memory it owns (not an `Array`): a line is dozens of small writes (a key, a space, a
 /// few digits), and each `Array.append` pays a uniqueness check and, for a run of bytes, a `memmove`
-/// call; here a write is a capacity compare and plain stores. Rendering the lines of a 412k-message
-/// capture took about a third less CPU this way.
+/// call; here a write is a capacity compare and plain stores. (`decode` of a 412k-message capture, most
+/// of it Rgetattr lines of 350 bytes: 1.18 s of CPU instead of 1.32 s.)
 struct TextBuffer: ~Copyable {
     private var base: UnsafeMutablePointer<UInt8>
     private(set) var count: Int
