@@ -31,7 +31,7 @@ public struct TraceLine: Sendable {
     /// canonical line made ahead of time, used when it applies.
     public func appendLines(for output: TrackerOutput, to out: inout [UInt8], rendered: RenderedCanonical? = nil) {
         if let m = output.message {
-            if style == .text { appendText(m, to: &out, rendered: rendered) } else { out.append(contentsOf: line(for: m).utf8) }
+            if style == .text { appendText(m, to: &out, rendered: rendered) } else { appendJSON(m, to: &out, rendered: rendered) }
             out.append(0x0A)
         }
         for a in output.anomalies {
@@ -178,6 +178,49 @@ public struct TraceLine: Sendable {
         return .object(o)
     }
 
+    /// `json(m).serialized` as UTF-8, written straight into `out` (no `JSONValue` tree; the same bytes).
+    private func appendJSON(_ m: TracedMessage, to out: inout [UInt8], rendered: RenderedCanonical? = nil) {
+        var o = JSONObjectWriter()
+        o.string("event", "message"); o.int("index", Int64(m.index)); o.int("t_ns", m.timestamp)
+        o.string("time", utf8: TraceLine.iso8601Bytes(m.timestamp)); o.uint("conn", UInt64(m.conn.rawValue))
+        o.string("direction", m.direction.token); o.int("size", Int64(m.bytes.count))
+        o.string("dialect", m.dialect.rawValue)
+        if let h = m.header {
+            o.string("type", TracedMessage.typeName(h.type))
+            o.uint("typecode", UInt64(h.type))
+            o.uint("tag", UInt64(h.tag.rawValue))
+        }
+        switch m.fcall {
+        case .success(let f):
+            o.fields("fields", of: f)
+        case .failure(let e):
+            if case .garbage(let reason) = m.kind {
+                o.value("garbage", .object([("reason", .string(reason)), ("hex", .string(TraceLine.hex(m.bytes)))]))
+            } else {
+                o.value("malformed", .object([("offset", .int(Int64(e.offset))), ("field", .string(e.field)),
+                                              ("reason", .string(e.reason)), ("hex", .string(TraceLine.hex(m.bytes)))]))
+            }
+        }
+        if let x = m.exchange { o.int("exchange", Int64(x.rawValue)) }
+        if let r = m.requestIndex { o.int("answers", Int64(r)) }
+        if let l = m.latency { o.int("latency_ns", l) }
+        if let p = m.fidPath {
+            var path: [UInt8] = []
+            p.appendDescription(to: &path)
+            o.string("path", utf8: path)
+        }
+        if !m.marks.isEmpty { o.string("marks", m.marks.description) }
+        if let r = rendered, r.applies(to: m) {
+            o.string("line", utf8: r.bytes)
+        } else {
+            var line: [UInt8] = []
+            line.reserveCapacity(512)
+            m.appendCanonicalLine(to: &line)
+            o.string("line", utf8: line)
+        }
+        o.finish(appendingTo: &out)
+    }
+
     /// `HH:MM:SS.uuuuuu` in UTC.
     public static func clock(_ nanos: Int64) -> String {
         var bytes: [UInt8] = []
@@ -187,7 +230,10 @@ public struct TraceLine: Sendable {
     }
 
     /// `2026-11-25T15:56:01.123456789Z`.
-    public static func iso8601(_ nanos: Int64) -> String {
+    public static func iso8601(_ nanos: Int64) -> String { String(decoding: iso8601Bytes(nanos), as: UTF8.self) }
+
+    /// `iso8601` as UTF-8 bytes.
+    static func iso8601Bytes(_ nanos: Int64) -> [UInt8] {
         let secs = nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
         let frac = nanos - secs * 1_000_000_000
         let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
@@ -202,8 +248,12 @@ public struct TraceLine: Sendable {
         let d = doy - (153 * mp + 2) / 5 + 1
         let mo = mp < 10 ? mp + 3 : mp - 9
         let y = yoe + era * 400 + (mo <= 2 ? 1 : 0)
-        return pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(rem / 3600, 2) + ":" + pad(rem / 60 % 60, 2)
-            + ":" + pad(rem % 60, 2) + "." + pad(frac, 9) + "Z"
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        pad(y, 4, &out); out.append(0x2D); pad(mo, 2, &out); out.append(0x2D); pad(d, 2, &out); out.append(0x54)
+        pad(rem / 3600, 2, &out); out.append(0x3A); pad(rem / 60 % 60, 2, &out); out.append(0x3A)
+        pad(rem % 60, 2, &out); out.append(0x2E); pad(frac, 9, &out); out.append(0x5A)
+        return out
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
@@ -213,9 +263,16 @@ public struct TraceLine: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func pad(_ v: Int64, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    /// `v` in decimal, zero-padded on the left to `width` digits (a minus sign first when negative, as
+    /// `String(v)` writes it, then padded after the sign's count like the text form was).
+    private static func pad(_ v: Int64, _ width: Int, _ out: inout [UInt8]) {
+        let magnitude = v.magnitude
+        var length = v < 0 ? 2 : 1
+        var rest = magnitude / 10
+        while rest > 0 { length += 1; rest /= 10 }
+        if length < width { out.append(contentsOf: repeatElement(0x30, count: width - length)) }
+        if v < 0 { out.append(0x2D) }
+        DecimalText.append(magnitude, to: &out)
     }
 }
 

@@ -29,11 +29,27 @@ extension Fcall {
     public var jsonLine: String { json.serialized }
 }
 
-struct JSONFields {
+/// Where `Message.appendJSON` puts a message's members, in order: a tree (`JSONFields`) or JSON text
+/// written as it goes (`JSONStreamFields`). Both give the same JSON.
+protocol JSONMemberSink: ~Copyable {
+    mutating func member(_ k: String, _ v: JSONValue)
+    mutating func num<T: BinaryInteger>(_ k: String, _ v: T)
+    mutating func str(_ k: String, _ s: P9String)
+    mutating func qid(_ k: String, _ q: Qid)
+    mutating func flags(_ k: String, _ raw: UInt64, _ names: [String])
+    mutating func named(_ k: String, _ raw: UInt64, _ name: String?)
+    mutating func data(_ k: String, _ d: [UInt8])
+}
+
+extension JSONMemberSink where Self: ~Copyable {
+    mutating func fid(_ k: String, _ f: Fid) { num(k, f.rawValue) }
+}
+
+struct JSONFields: JSONMemberSink {
     var members: [(String, JSONValue)] = []
 
+    mutating func member(_ k: String, _ v: JSONValue) { members.append((k, v)) }
     mutating func num<T: BinaryInteger>(_ k: String, _ v: T) { members.append((k, .uint(UInt64(v)))) }
-    mutating func fid(_ k: String, _ f: Fid) { num(k, f.rawValue) }
     mutating func str(_ k: String, _ s: P9String) {
         if let v = s.validUTF8 {
             members.append((k, .string(v)))
@@ -79,7 +95,7 @@ struct JSONFields {
 }
 
 extension Message {
-    func appendJSON(to j: inout JSONFields) {
+    func appendJSON<Sink: JSONMemberSink & ~Copyable>(to j: inout Sink) {
         switch self {
         case .tversion(let m): j.num("msize", m.msize); j.str("version", m.version)
         case .rversion(let m): j.num("msize", m.msize); j.str("version", m.version)
@@ -97,13 +113,13 @@ extension Message {
         case .tflush(let m): j.num("oldtag", m.oldtag.rawValue)
         case .twalk(let m):
             j.fid("fid", m.fid); j.fid("newfid", m.newfid); j.num("nwname", m.wnames.count)
-            j.members.append(("wname", .array(m.wnames.map { .string($0.string) })))
+            j.member("wname", .array(m.wnames.map { .string($0.string) }))
             if m.wnames.contains(where: { $0.validUTF8 == nil }) {
-                j.members.append(("wname_hex", .array(m.wnames.map { .string(Fmt.hexString($0.bytes)) })))
+                j.member("wname_hex", .array(m.wnames.map { .string(Fmt.hexString($0.bytes)) }))
             }
         case .rwalk(let m):
             j.num("nwqid", m.wqids.count)
-            j.members.append(("wqid", .array(m.wqids.map(JSONFields.qid))))
+            j.member("wqid", .array(m.wqids.map(JSONFields.qid)))
         case .topen(let m): j.fid("fid", m.fid); j.flags("mode", UInt64(m.mode.rawValue), m.mode.names)
         case .ropen(let m): j.qid("qid", m.qid); j.num("iounit", m.iounit)
         case .tcreate(let m):
@@ -118,8 +134,8 @@ extension Message {
         case .tclunk(let m): j.fid("fid", m.fid)
         case .tremove(let m): j.fid("fid", m.fid)
         case .tstat(let m): j.fid("fid", m.fid)
-        case .rstat(let m): j.members.append(("stat", JSONFields.stat(m.stat)))
-        case .twstat(let m): j.fid("fid", m.fid); j.members.append(("stat", JSONFields.stat(m.stat)))
+        case .rstat(let m): j.member("stat", JSONFields.stat(m.stat))
+        case .twstat(let m): j.fid("fid", m.fid); j.member("stat", JSONFields.stat(m.stat))
         case .rflush, .rclunk, .rremove, .rwstat, .rrename, .rsetattr, .rxattrcreate, .rfsync, .rlink,
              .rrenameat, .runlinkat:
             break
@@ -167,7 +183,7 @@ extension Message {
         case .treaddir(let m): j.fid("fid", m.fid); j.num("offset", m.offset); j.num("count", m.count)
         case .rreaddir(let m):
             j.num("count", m.data.count); j.data("data", m.data)
-            if let entries = try? Dirent.decodeAll(m.data) { j.members.append(("entries", .array(entries.map(JSONFields.dirent)))) }
+            if let entries = try? Dirent.decodeAll(m.data) { j.member("entries", .array(entries.map(JSONFields.dirent))) }
         case .tfsync(let m): j.fid("fid", m.fid); j.num("datasync", m.datasync)
         case .tlock(let m):
             j.fid("fid", m.fid); j.named("type", UInt64(m.type.rawValue), m.type.knownName)
@@ -190,5 +206,113 @@ extension Message {
             j.fid("dirfd", m.dirfid); j.str("name", m.name); j.flags("flags", UInt64(m.flags), Tunlinkat.flagNames(m.flags))
         case .unknown(_, let body): j.data("body", body)
         }
+    }
+}
+
+/// `JSONMemberSink` writing JSON text as it goes: the members of one object, without its braces.
+struct JSONStreamFields: JSONMemberSink, ~Copyable {
+    var buf: TextBuffer
+    var count = 0
+
+    init(buf: consuming TextBuffer) { self.buf = buf }
+
+    mutating func key(_ k: String) {
+        if count > 0 { buf.byte(0x2C) }
+        count += 1
+        JSONValue.writeString(k, into: &buf)
+        buf.byte(0x3A)
+    }
+    mutating func member(_ k: String, _ v: JSONValue) { key(k); v.write(into: &buf) }
+    mutating func num<T: BinaryInteger>(_ k: String, _ v: T) { key(k); buf.decimal(UInt64(v)) }
+    mutating func str(_ k: String, _ s: P9String) {
+        if let v = s.validUTF8 {
+            key(k); JSONValue.writeString(v, into: &buf)
+        } else {
+            key(k); JSONValue.writeString(s.string, into: &buf)
+            key(k + "_hex"); buf.byte(0x22); buf.hexBytes(s.bytes); buf.byte(0x22)
+        }
+    }
+    mutating func qid(_ k: String, _ q: Qid) {
+        key(k)
+        buf.append("{\"type\":"); buf.decimal(q.type.rawValue)
+        buf.append(",\"type_names\":"); stringArray(q.type.names)
+        buf.append(",\"version\":"); buf.decimal(q.version)
+        buf.append(",\"path\":"); buf.decimal(q.path)
+        buf.byte(0x7D)
+    }
+    mutating func flags(_ k: String, _ raw: UInt64, _ names: [String]) {
+        key(k)
+        buf.append("{\"value\":"); buf.decimal(raw)
+        buf.append(",\"names\":"); stringArray(names)
+        buf.byte(0x7D)
+    }
+    mutating func named(_ k: String, _ raw: UInt64, _ name: String?) {
+        key(k)
+        buf.append("{\"value\":"); buf.decimal(raw)
+        buf.append(",\"name\":")
+        if let name { JSONValue.writeString(name, into: &buf) } else { buf.append("null") }
+        buf.byte(0x7D)
+    }
+    mutating func data(_ k: String, _ d: [UInt8]) {
+        key(k)
+        buf.append("{\"length\":"); buf.decimal(d.count)
+        buf.append(",\"hex\":\""); buf.hexBytes(d); buf.append("\"}")
+    }
+    private mutating func stringArray(_ a: [String]) {
+        buf.byte(0x5B)
+        for (i, s) in a.enumerated() {
+            if i > 0 { buf.byte(0x2C) }
+            JSONValue.writeString(s, into: &buf)
+        }
+        buf.byte(0x5D)
+    }
+}
+
+/// One JSON object written member by member straight into UTF-8 bytes, with no `JSONValue` tree: for
+/// writers that emit a JSON line per message (`ninescope decode --json`, the proxy's `--json`). The text is
+/// the same as building the object as a `JSONValue` and serializing it.
+/// ```swift
+/// var o = JSONObjectWriter()
+/// o.string("event", "message"); o.int("t_ns", t); o.fields("fields", of: fcall)
+/// o.finish(appendingTo: &line)     // {"event":"message","t_ns":…,"fields":{…}}
+/// ```
+public struct JSONObjectWriter: ~Copyable {
+    private var fields: JSONStreamFields
+
+    public init() {
+        var buf = TextBuffer(capacity: 1024)
+        buf.byte(0x7B)
+        fields = JSONStreamFields(buf: buf)
+    }
+
+    public mutating func int(_ k: String, _ v: Int64) {
+        fields.key(k)
+        if v < 0 { fields.buf.byte(0x2D); fields.buf.decimal(UInt64(bitPattern: 0 &- v)) } else { fields.buf.decimal(UInt64(v)) }
+    }
+    public mutating func uint(_ k: String, _ v: UInt64) { fields.key(k); fields.buf.decimal(v) }
+    public mutating func string(_ k: String, _ s: String) { fields.key(k); JSONValue.writeString(s, into: &fields.buf) }
+    /// A string member whose text is given as UTF-8 bytes (escaped as `JSONValue.string` would be).
+    public mutating func string<C: Collection>(_ k: String, utf8 bytes: C) where C.Element == UInt8 {
+        fields.key(k)
+        if let done = bytes.withContiguousStorageIfAvailable({ JSONValue.writeString(utf8: $0, into: &fields.buf) }) {
+            return done
+        }
+        Array(bytes).withUnsafeBufferPointer { JSONValue.writeString(utf8: $0, into: &fields.buf) }
+    }
+    public mutating func value(_ k: String, _ v: JSONValue) { fields.member(k, v) }
+    /// `fcall.jsonObject` without its header members (`message`, `code`, `tag`), as an object member.
+    public mutating func fields(_ k: String, of fcall: Fcall) {
+        fields.key(k)
+        fields.buf.byte(0x7B)
+        var inner = JSONStreamFields(buf: TextBuffer(capacity: 0))
+        swap(&inner.buf, &fields.buf)
+        fcall.message.appendJSON(to: &inner)
+        swap(&inner.buf, &fields.buf)
+        fields.buf.byte(0x7D)
+    }
+    /// Closes the object and appends its text to `out`.
+    public consuming func finish(appendingTo out: inout [UInt8]) {
+        fields.buf.byte(0x7D)
+        fields.buf.append(to: &out)
     }
 }

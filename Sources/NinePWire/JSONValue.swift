@@ -77,37 +77,40 @@ public enum JSONValue: Sendable, Equatable {
 
     static func writeString(_ s: String, into out: inout TextBuffer) {
         var s = s
-        s.withUTF8 { u in
-            out.byte(0x22)
-            var clean = 0          // start of the run not yet copied
-            var i = 0
-            let n = u.count
-            while i < n {
-                let b = u[i]
-                if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0xE2 { i += 1; continue }
-                // U+2028/U+2029 are E2 80 A8 / E2 80 A9; other E2 sequences pass through.
-                if b == 0xE2 && !(i + 2 < n && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9)) { i += 1; continue }
-                out.append(UnsafeBufferPointer(rebasing: u[clean..<i]))
-                switch b {
-                case 0x22: out.append("\\\"")
-                case 0x5C: out.append("\\\\")
-                case 0x0A: out.append("\\n")
-                case 0x0D: out.append("\\r")
-                case 0x09: out.append("\\t")
-                case 0x08: out.append("\\b")
-                case 0x0C: out.append("\\f")
-                case 0xE2:
-                    out.append(u[i + 2] == 0xA8 ? "\\u2028" : "\\u2029")
-                    i += 2
-                default:
-                    out.append("\\u00")
-                    out.byte(TextBuffer.hexDigits[Int(b >> 4)]); out.byte(TextBuffer.hexDigits[Int(b & 15)])
-                }
-                i += 1
-                clean = i
+        s.withUTF8 { writeString(utf8: $0, into: &out) }
+    }
+
+    /// `writeString` for text already in UTF-8 bytes.
+    static func writeString(utf8 u: UnsafeBufferPointer<UInt8>, into out: inout TextBuffer) {
+        out.byte(0x22)
+        var clean = 0          // start of the run not yet copied
+        var i = 0
+        let n = u.count
+        while i < n {
+            let b = u[i]
+            if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0xE2 { i += 1; continue }
+            // U+2028/U+2029 are E2 80 A8 / E2 80 A9; other E2 sequences pass through.
+            if b == 0xE2 && !(i + 2 < n && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9)) { i += 1; continue }
+            out.append(UnsafeBufferPointer(rebasing: u[clean..<i]))
+            switch b {
+            case 0x22: out.append("\\\"")
+            case 0x5C: out.append("\\\\")
+            case 0x0A: out.append("\\n")
+            case 0x0D: out.append("\\r")
+            case 0x09: out.append("\\t")
+            case 0x08: out.append("\\b")
+            case 0x0C: out.append("\\f")
+            case 0xE2:
+                out.append(u[i + 2] == 0xA8 ? "\\u2028" : "\\u2029")
+                i += 2
+            default:
+                out.append("\\u00")
+                out.byte(TextBuffer.hexDigits[Int(b >> 4)]); out.byte(TextBuffer.hexDigits[Int(b & 15)])
             }
-            out.append(UnsafeBufferPointer(rebasing: u[clean..<n]))
-            out.byte(0x22)
+            i += 1
+            clean = i
         }
+        out.append(UnsafeBufferPointer(rebasing: u[clean..<n]))
+        out.byte(0x22)
     }
 }

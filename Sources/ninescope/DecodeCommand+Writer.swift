@@ -165,11 +165,12 @@ final class DecodePipeline {
     static let batchItems = 1024
     static let batchBytes = 256 << 10
 
-    /// Set for text traces: the reading thread then renders the canonical lines too (JSON builds its own).
-    private var prerenderer: CanonicalPrerenderer?
+    /// Decodes frames and renders their canonical lines on the reading thread (text lines and JSON's
+    /// `line` member both use them).
+    private var prerenderer: CanonicalPrerenderer
 
-    init(trace: DecodeTrace, out: LineOutput, renderLines: Bool, forcedDialect: Dialect?, maxBatches: Int = 8) {
-        prerenderer = renderLines ? CanonicalPrerenderer(forced: forcedDialect) : nil
+    init(trace: DecodeTrace, out: LineOutput, forcedDialect: Dialect?, maxBatches: Int = 8) {
+        prerenderer = CanonicalPrerenderer(forced: forcedDialect)
         let spares = spares
         let text = TextBuffer()
         queue = BatchQueue(name: "ninescope-decode", maxEvents: maxBatches, bytes: { _ in 0 }) { batches in
@@ -185,11 +186,11 @@ final class DecodePipeline {
     }
 
     func push(_ event: SessionEvent) {
-        if case .connectionOpened(let conn, _, _) = event { prerenderer?.opened(conn) }
-        if renderingAhead, prerenderer != nil {
-            batch.append(event) { prerenderer!.render($0, $1, into: &$2, &$3) }
+        if case .connectionOpened(let conn, _, _) = event { prerenderer.opened(conn) }
+        if renderingAhead {
+            batch.append(event) { prerenderer.render($0, $1, into: &$2, &$3) }
         } else {
-            if case let .frame(conn, _, _, bytes, _) = event { prerenderer?.follow(conn, bytes) }
+            if case let .frame(conn, _, _, bytes, _) = event { prerenderer.follow(conn, bytes) }
             batch.append(event)
         }
         if batch.count >= Self.batchItems || batch.byteCount >= Self.batchBytes { handOver() }

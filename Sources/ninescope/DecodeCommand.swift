@@ -67,7 +67,7 @@ struct DecodeCommand: ParsableCommand {
             out.write(bytes: bytes)
             return
         }
-        let pipeline = DecodePipeline(trace: trace, out: out, renderLines: !json, forcedDialect: forced)
+        let pipeline = DecodePipeline(trace: trace, out: out, forcedDialect: forced)
         let truncated: Bool
         do {
             truncated = try forEachEvent(pipeline.push)

@@ -14,6 +14,32 @@ import NinePTestSupport
         #expect(JSONValue.object([("a", .uint(1))]) != JSONValue.object([("b", .uint(1))]))
     }
 
+    /// The streaming writer gives the same text as the `JSONValue` tree, for thousands of random messages of
+    /// every type (strings that are invalid UTF-8 or hold quotes, control characters, U+2028 included).
+    @Test func streamedFieldsEqualTheTree() {
+        var g = SplitMix(seed: 0x5EED_0002)
+        var seenTypes = Set<UInt8>()
+        for _ in 0..<6000 {
+            let (f, _) = RandomMessages.any(&g)
+            seenTypes.insert(f.message.typeCode)
+            let treeFields = f.jsonObject.filter { !["message", "code", "tag"].contains($0.0) }
+            let tree = JSONValue.object([("event", .string("x\u{2028}\"\n")), ("n", .int(-42)), ("u", .uint(.max)),
+                                         ("fields", .object(treeFields)), ("v", .array([.null, .bool(true)]))]).serialized
+            var w = JSONObjectWriter()
+            w.string("event", "x\u{2028}\"\n"); w.int("n", -42); w.uint("u", .max)
+            w.fields("fields", of: f); w.value("v", .array([.null, .bool(true)]))
+            var out = Array("> ".utf8)
+            w.finish(appendingTo: &out)
+            #expect(String(decoding: out, as: UTF8.self) == "> " + tree, "\(f.canonicalLine)")
+        }
+        #expect(seenTypes.count > 60)
+        var w = JSONObjectWriter()
+        w.string("s", utf8: Array("tab\there \u{1} é".utf8))
+        var out: [UInt8] = []
+        w.finish(appendingTo: &out)
+        #expect(String(decoding: out, as: UTF8.self) == JSONValue.object([("s", .string("tab\there \u{1} é"))]).serialized)
+    }
+
     @Test func messagesAsJSON() throws {
         let walk = try Fcall.decode(golden("Twalk", .l), dialect: .l)
         #expect(walk.jsonLine == #"{"message":"Twalk","code":110,"tag":3,"fid":1,"newfid":2,"nwname":2,"wname":["usr","bin"]}"#)
