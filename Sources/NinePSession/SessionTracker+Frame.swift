@@ -6,9 +6,16 @@ extension SessionTracker {
     /// again when its dialect is the one the tracker decodes this frame with.
     public mutating func frame(conn: ConnectionID, direction: Direction, at: Int64, bytes frame: [UInt8],
                                marks: FrameMarks = [], predecoded: Predecoded? = nil) -> TrackerOutput {
-        let bytes = configuration.retainFrames ? SessionTracker.compacted(frame) : frame
         var c = takeConn(conn, at: at)
-        defer { putConn(&c) }
+        let out = self.frame(&c, direction: direction, at: at, bytes: frame, marks: marks, predecoded: predecoded)
+        putConn(consume c)
+        return out
+    }
+
+    private mutating func frame(_ c: inout ConnState, direction: Direction, at: Int64, bytes frame: [UInt8],
+                                marks: FrameMarks, predecoded: Predecoded?) -> TrackerOutput {
+        let conn = c.id
+        let bytes = configuration.retainFrames ? SessionTracker.compacted(frame) : frame
         var out = TrackerOutput()
         let index = messageTotal
         messageTotal += 1
@@ -70,7 +77,14 @@ extension SessionTracker {
     public mutating func garbage(conn: ConnectionID, direction: Direction, at: Int64, bytes: [UInt8],
                                  reason: String) -> TrackerOutput {
         var c = takeConn(conn, at: at)
-        defer { putConn(&c) }
+        let out = garbage(&c, direction: direction, at: at, bytes: bytes, reason: reason)
+        putConn(consume c)
+        return out
+    }
+
+    private mutating func garbage(_ c: inout ConnState, direction: Direction, at: Int64, bytes: [UInt8],
+                                  reason: String) -> TrackerOutput {
+        let conn = c.id
         var out = TrackerOutput()
         let index = messageTotal
         messageTotal += 1

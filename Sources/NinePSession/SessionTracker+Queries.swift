@@ -129,7 +129,7 @@ extension SessionTracker {
     }
 
     /// All connections, in the order they were first seen.
-    public var connections: [ConnectionSummary] { conns.map(summary) }
+    public var connections: [ConnectionSummary] { conns.map { summary($0!) } }
 
     /// Anomalies of one connection, in detection order.
     public func anomalies(on conn: ConnectionID) -> [Anomaly] { anomalies.filter { $0.conn == conn } }
@@ -140,7 +140,7 @@ extension SessionTracker {
     }
 
     func connState(_ conn: ConnectionID) -> ConnState? {
-        connIndex[conn].map { conns[$0] }
+        connIndex[conn].map { conns[$0]! }
     }
 
     func summary(_ c: ConnState) -> ConnectionSummary {

@@ -58,7 +58,8 @@ public struct SessionTracker: Sendable {
     var garbageReasons: [Int: String] = [:]
     var exchangeRecords: [ExchangeRecord] = []
     var extras: [Int: ExchangeExtras] = [:]
-    var conns: [ConnState] = []
+    /// Connection states by slot; a slot is nil only while `takeConn` has its state out.
+    var conns: [ConnState?] = []
     var connIndex: [ConnectionID: Int] = [:]
     /// The connection `takeConn` found last and its slot in `conns` (traffic comes in runs per connection).
     var lastConn: (id: ConnectionID, slot: Int) = (ConnectionID(rawValue: 0), -1)
@@ -90,7 +91,7 @@ public struct SessionTracker: Sendable {
         var out = TrackerOutput()
         let state = newConn(conn, at: at, info: info)
         if let i = connIndex[conn] {
-            for id in conns[i].pendingIDs.sorted() {
+            for id in conns[i]!.pendingIDs.sorted() {
                 exchangeRecords[id].status = .unansweredAtClose
                 exchangeRecords[id].end = at
                 note(&out, exchange: id)
@@ -108,7 +109,13 @@ public struct SessionTracker: Sendable {
     /// `.endOfCapture`, where they stay live.
     public mutating func connectionClosed(conn: ConnectionID, at: Int64, reason: CloseReason) -> TrackerOutput {
         var c = takeConn(conn, at: at)
-        defer { putConn(&c) }
+        let out = connectionClosed(&c, at: at, reason: reason)
+        putConn(consume c)
+        return out
+    }
+
+    private mutating func connectionClosed(_ c: inout ConnState, at: Int64, reason: CloseReason) -> TrackerOutput {
+        let conn = c.id
         var out = TrackerOutput()
         c.closedAt = at
         c.closeReason = reason
@@ -144,9 +151,11 @@ public struct SessionTracker: Sendable {
         return ConnState(id: id, info: info, openedAt: at, dialect: configuration.defaultDialect, source: .assumed)
     }
 
-    /// Moves a connection's state out of the array (so it can be mutated without copying its tables);
-    /// opens it implicitly when unknown. Always pair with `putConn`, which swaps it back (moves only: no
-    /// reference counting of the tables on the per-message path).
+    /// Moves a connection's state out of its slot (so it can be mutated without copying its tables);
+    /// opens it implicitly when unknown. Always pair with `putConn`, which moves it back (moves only: no
+    /// reference counting of the tables, and no placeholder made and destroyed, on the per-message path).
+    /// Callers move it back with a plain `putConn(consume c)` before returning: written in a `defer`, that
+    /// call destroyed the state a second time in release builds (Swift 6.3), so none of them use one.
     mutating func takeConn(_ id: ConnectionID, at: Int64) -> ConnState {
         let i: Int
         if lastConn.slot >= 0 && lastConn.id == id { i = lastConn.slot } else if let known = connIndex[id] { i = known } else {
@@ -155,14 +164,12 @@ public struct SessionTracker: Sendable {
             conns.append(newConn(id, at: at, info: nil))
         }
         lastConn = (id, i)
-        var c = ConnState(id: id, info: nil, openedAt: 0, dialect: .l, source: .assumed)
-        swap(&c, &conns[i])
-        return c
+        return conns[i].take()!
     }
 
-    mutating func putConn(_ c: inout ConnState) {
+    mutating func putConn(_ c: consuming ConnState) {
         let i = lastConn.slot >= 0 && lastConn.id == c.id ? lastConn.slot : connIndex[c.id]!
-        swap(&c, &conns[i])
+        conns[i] = c
     }
 
     /// Adds a snapshot of exchange `id` to the output (when the configuration reports changes).
