@@ -8,16 +8,18 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
-    // Release builds optimise across our modules (generic codec and tracker code specialised where the
-    // executable uses it): `decode` of a 412k-message capture took 0.63 s instead of 0.69 s (min of 5
-    // alternating runs). Debug builds, which the tests use, are unchanged.
+]
+/// The pure core's release builds offer their code for optimisation across modules (generic codec and
+/// tracker code specialised and inlined where `ninescope` uses it): `decode` of a 412k-message capture took
+/// 0.63 s instead of 0.69 s (min of 5 alternating runs). Debug builds, which the tests use, are unchanged.
+let pure: [SwiftSetting] = strict + [
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 /// The server and its drivers: a nonisolated async function runs on its caller's executor (SE-0461), so
 /// a request handled on a connection's event loop calls a class-based driver (local, synth) without a
 /// hop to the global pool and back — two thread wakeups per request that dominated a profile under
 /// diodload. Drivers that are actors (memory) still run on their own executor.
-let serverSettings: [SwiftSetting] = strict + [
+let serverSettings: [SwiftSetting] = pure + [
     .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
 ]
 
@@ -38,17 +40,17 @@ let package = Package(
     ],
     targets: [
         // Layer 0 — pure
-        .target(name: "NinePWire", swiftSettings: strict),
-        .target(name: "NinePSession", dependencies: ["NinePWire"], swiftSettings: strict),
-        .target(name: "NinePCapture", dependencies: ["NinePWire"], swiftSettings: strict),
+        .target(name: "NinePWire", swiftSettings: pure),
+        .target(name: "NinePSession", dependencies: ["NinePWire"], swiftSettings: pure),
+        .target(name: "NinePCapture", dependencies: ["NinePWire"], swiftSettings: pure),
         .target(name: "NinePServer", dependencies: ["NinePWire"], swiftSettings: serverSettings),
         .target(name: "InspectorCore", dependencies: [
             "NinePWire", "NinePSession", "NinePCapture",
             .product(name: "Collections", package: "swift-collections"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
-        ], swiftSettings: strict),
-        .target(name: "NinePREPL", dependencies: ["InspectorCore", "NinePWire", "NinePSession"], swiftSettings: strict),
-        .target(name: "TUICore", swiftSettings: strict),
+        ], swiftSettings: pure),
+        .target(name: "NinePREPL", dependencies: ["InspectorCore", "NinePWire", "NinePSession"], swiftSettings: pure),
+        .target(name: "TUICore", swiftSettings: pure),
 
         // Layer 1 — adapters
         .target(name: "NinePDrivers", dependencies: ["NinePServer", "NinePWire"], swiftSettings: serverSettings),
