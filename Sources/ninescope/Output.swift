@@ -28,6 +28,13 @@ final class LineOutput: @unchecked Sendable {
     /// Appends bytes that already end in newlines (one or more whole lines).
     func write(bytes: [UInt8]) {
         lock.withLock {
+            if bytes.count >= 1 << 16 {
+                // A whole batch of lines (decode writes ~200 KB at a time): out as it is, not copied into
+                // the buffer first.
+                flushLocked()
+                bytes.withUnsafeBytes { writeAll($0) }
+                return
+            }
             buffer.append(contentsOf: bytes)
             if lineBuffered || buffer.count >= 1 << 16 { flushLocked() }
         }
@@ -36,15 +43,18 @@ final class LineOutput: @unchecked Sendable {
     func flush() { lock.withLock { flushLocked() } }
 
     private func flushLocked() {
-        var offset = 0
-        buffer.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { if errno == EINTR { continue }; break }
-                offset += n
-            }
-        }
+        buffer.withUnsafeBytes { writeAll($0) }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes every byte (retrying after EINTR and short writes); stops at an error such as a closed pipe.
+    private func writeAll(_ raw: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < raw.count {
+            let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n <= 0 { if errno == EINTR { continue }; break }
+            offset += n
+        }
     }
 }
 
