@@ -267,9 +267,7 @@ public struct TraceLine: Sendable {
     /// `String(v)` writes it, then padded after the sign's count like the text form was).
     private static func pad(_ v: Int64, _ width: Int, _ out: inout [UInt8]) {
         let magnitude = v.magnitude
-        var length = v < 0 ? 2 : 1
-        var rest = magnitude / 10
-        while rest > 0 { length += 1; rest /= 10 }
+        let length = DecimalText.count(magnitude) + (v < 0 ? 1 : 0)
         if length < width { out.append(contentsOf: repeatElement(0x30, count: width - length)) }
         if v < 0 { out.append(0x2D) }
         DecimalText.append(magnitude, to: &out)

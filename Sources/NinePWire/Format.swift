@@ -88,17 +88,9 @@ struct TextBuffer: ~Copyable {
     mutating func decimal<T: BinaryInteger>(_ value: T) {
         let v = UInt64(truncatingIfNeeded: value)
         if v < 10 { byte(0x30 &+ UInt8(truncatingIfNeeded: v)); return }
-        var digits = 1
-        var rest = v / 10
-        while rest > 0 { digits &+= 1; rest /= 10 }
+        let digits = DecimalText.count(v)
         write(max: digits) { p in
-            var v = v
-            var i = digits
-            while i > 0 {
-                i &-= 1
-                p[i] = 0x30 &+ UInt8(truncatingIfNeeded: v % 10)
-                v /= 10
-            }
+            DecimalText.write(v, digits: digits, to: p)
             return digits
         }
     }
@@ -297,19 +289,32 @@ extension QidType {
 
 /// Decimal numbers as UTF-8 bytes, for writers that build lines as bytes.
 public enum DecimalText {
+    /// How many decimal digits `value` has (1 for 0).
+    public static func count(_ value: UInt64) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 { digits &+= 1; rest /= 10 }
+        return digits
+    }
+
+    /// Writes the `digits` (= `count(value)`) decimal digits of `value` at `p`.
+    public static func write(_ value: UInt64, digits: Int, to p: UnsafeMutablePointer<UInt8>) {
+        var v = value
+        var i = digits
+        while i > 0 {
+            i &-= 1
+            p[i] = 0x30 &+ UInt8(truncatingIfNeeded: v % 10)
+            v /= 10
+        }
+    }
+
     /// The decimal digits of `value`, appended (made in a stack buffer, then one append).
     public static func append(_ value: UInt64, to out: inout [UInt8]) {
         if value < 10 { out.append(0x30 + UInt8(value)); return }
-        var v = value
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes ≥ the 20 digits of UInt64.max
-        withUnsafeMutableBytes(of: &digits) { raw in
-            var i = raw.count
-            while v > 0 {
-                i -= 1
-                raw[i] = 0x30 + UInt8(truncatingIfNeeded: v % 10)
-                v /= 10
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i...]))
+        let n = count(value)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { buffer in
+            write(value, digits: n, to: buffer.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(buffer))
         }
     }
 }
