@@ -304,10 +304,11 @@ public struct JSONObjectWriter: ~Copyable {
     public mutating func fields(_ k: String, of fcall: Fcall) {
         fields.key(k)
         fields.buf.byte(0x7B)
-        var inner = JSONStreamFields(buf: TextBuffer(capacity: 0))
-        swap(&inner.buf, &fields.buf)
-        fcall.message.appendJSON(to: &inner)
-        swap(&inner.buf, &fields.buf)
+        // The inner object's members go into the same buffer, counted from zero for their commas.
+        let outer = fields.count
+        fields.count = 0
+        fcall.message.appendJSON(to: &fields)
+        fields.count = outer
         fields.buf.byte(0x7D)
     }
     /// Closes the object and appends its text to `out`.

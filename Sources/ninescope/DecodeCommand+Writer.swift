@@ -172,7 +172,7 @@ final class DecodePipeline {
     init(trace: DecodeTrace, out: LineOutput, forcedDialect: Dialect?, maxBatches: Int = 8) {
         prerenderer = CanonicalPrerenderer(forced: forcedDialect)
         let spares = spares
-        let text = TextBuffer()
+        let text = LineBytes()
         queue = BatchQueue(name: "ninescope-decode", maxEvents: maxBatches, bytes: { _ in 0 }) { batches in
             for b in batches {
                 b.forEach { trace.append($0, to: &text.bytes, rendered: $1, predecoded: $2) }
@@ -215,7 +215,7 @@ final class DecodePipeline {
     }
 
     /// The worker's output buffer (kept from batch to batch).
-    private final class TextBuffer: @unchecked Sendable {
+    private final class LineBytes: @unchecked Sendable {
         // @unchecked: used by the worker thread only.
         var bytes: [UInt8] = []
         init() { bytes.reserveCapacity(1 << 18) }
