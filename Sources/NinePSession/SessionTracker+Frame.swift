@@ -143,8 +143,8 @@ extension SessionTracker {
         if case .success = first, defined(current) {
             if let t = type, t.isDialectSpecific {
                 // A code only some dialects define is evidence.
-                let excluded = Set(Dialect.allCases.filter { !t.dialects.contains($0) })
-                if !excluded.isSubset(of: c.ruledOut) {
+                let excluded = Dialect.allCases.filter { !t.isDefined(in: $0) }
+                if !excluded.allSatisfy(c.ruledOut.contains) {
                     c.ruledOut.formUnion(excluded)
                     c.dialectSource = .inferred
                 }
@@ -159,7 +159,7 @@ extension SessionTracker {
             if case .success = r {
                 c.ruledOut.formUnion(failed)
                 if !defined(current) { c.ruledOut.insert(current) }
-                if let t = type { c.ruledOut.formUnion(Dialect.allCases.filter { !t.dialects.contains($0) }) }
+                if let t = type { c.ruledOut.formUnion(Dialect.allCases.filter { !t.isDefined(in: $0) }) }
                 c.ruledOut.remove(d)
                 c.dialect = d
                 c.dialectSource = .inferred
