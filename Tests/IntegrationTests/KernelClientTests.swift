@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+import NinePTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The first use of ninescope: a guest's kernel mounting 9P over TCP through `ninescope proxy`. A Linux
+/// guest (Debian's kernel under qemu, see `KernelGuest`) mounts with `trans=tcp,version=9p2000.L`
+/// through the proxy, to diod and to `ninescope serve`, and works on the export: listing, reading a
+/// multi-megabyte file, creating, writing, renaming, linking, chmod, removing, statfs, unmounting.
+/// Checked: what the guest saw (file contents and digests), what reached the host's disk, the proxy's
+/// live trace (the kernel's requests and no anomalies), and its capture decoded message by message
+/// as tshark decodes it.
+@Suite(.serialized) struct KernelClientTests {
+    struct Run {
+        let export: String
+        let console: KernelGuest.Console
+        let trace: [Substring]
+        let stderr: String
+        let capture: String
+    }
+
+    /// An export with hello.txt and a 3 MiB big.bin; the guest is booted against `upstream` through a
+    /// proxy that captures.
+    static func run(upstream: (String) throws -> (address: String, stop: () -> Void)) throws -> Run {
+        let export = Peers.tempDir("guest-export")
+        try "hello-from-host\n".write(toFile: export + "/hello.txt", atomically: true, encoding: .utf8)
+        ProxyTool.makeFile(export + "/big.bin", size: 3 << 20, seed: 11)
+        let server = try upstream(export)
+        defer { server.stop() }
+        let capture = Peers.tempDir("guest-capture") + "/guest.pcapng"
+        let proxy = try ProxyProcess(upstream: server.address, extra: ["--headless", "--capture", capture])
+        guard let port = proxy.port else { throw ProxyHarnessError("the proxy has no TCP port: \(proxy.listenAddress)") }
+        let console = try KernelGuest.boot(port: port, aname: export)
+        #expect(proxy.waitForOutput { $0.contains(" - close") }, "the guest's connection did not close")
+        let stop = proxy.stop()
+        #expect(stop.exited && stop.status == 0, "proxy exit \(stop)")
+        return Run(export: export, console: console, trace: proxy.stdoutLines, stderr: proxy.stderr, capture: capture)
+    }
+
+    /// What every run must show, whichever server the proxy relays to.
+    static func checkCommon(_ r: Run) throws {
+        let c = r.console
+        #expect(!c.timedOut, "the guest did not power off in time")
+        try #require(c.has("mounted"), "the guest could not mount: \(c.output("mount")) \(c.output("mount failed"))\n\(c.text.suffix(3000))")
+        #expect(c.has("unmounted"), "umount failed: \(c.text.suffix(2000))")
+        #expect(c.has("end"))
+
+        // What the guest saw.
+        let listed = Set(c.output("ls").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        #expect(listed == ["big.bin", "hello.txt"], "ls: \(listed)")
+        #expect(c.output("cat").first == "hello-from-host")
+        let hostDigest = try ProxyTool.sha256(try Data(contentsOf: URL(fileURLWithPath: r.export + "/big.bin")))
+        #expect(hostDigest.count == 64)
+        #expect(c.output("sha").first?.hasPrefix(hostDigest + " ") == true, "guest sha256: \(c.output("sha")), host \(hostDigest)")
+        #expect(c.output("readlink").first == "new.txt")
+        #expect(c.output("stat").first == "600 17 2", "stat: \(c.output("stat"))")
+        #expect(c.output("df").first?.contains("/mnt") == true, "df: \(c.output("df"))")
+
+        // What reached the host's disk.
+        let fm = FileManager.default
+        #expect((try? String(contentsOfFile: r.export + "/new.txt", encoding: .utf8)) == "written-by-guest\n")
+        #expect((try? String(contentsOfFile: r.export + "/hard", encoding: .utf8)) == "written-by-guest\n")
+        #expect((try? fm.destinationOfSymbolicLink(atPath: r.export + "/link")) == "new.txt")
+        let perms = (try? fm.attributesOfItem(atPath: r.export + "/new.txt"))?[.posixPermissions] as? Int
+        #expect(perms == 0o600)
+        var isDir: ObjCBool = false
+        #expect(fm.fileExists(atPath: r.export + "/dir", isDirectory: &isDir) && isDir.boolValue)
+        #expect(((try? fm.contentsOfDirectory(atPath: r.export + "/dir")) ?? ["?"]).isEmpty)
+
+        // The live trace: one connection, the kernel's requests, no anomalies, a clean end.
+        let lines = r.trace
+        #expect(lines.filter { $0.contains(" + open client 127.0.0.1:") }.count == 1)
+        #expect(lines.contains { $0.contains("→ Tversion tag NOTAG msize 131072 version '9P2000.L'") })
+        for type in ["Tattach", "Twalk", "Tgetattr", "Tlopen", "Treaddir", "Tread", "Tlcreate", "Twrite", "Tmkdir",
+                     "Tsymlink", "Tlink", "Treadlink", "Tsetattr", "Tstatfs", "Tclunk"] {
+            #expect(lines.contains { $0.contains("→ \(type) tag ") }, "no \(type) in the trace")
+            let reply = "R" + type.dropFirst()
+            #expect(lines.contains { $0.contains("← \(reply) tag ") }, "no \(reply) in the trace")
+        }
+        let anomalies = lines.filter { $0.contains(" ! ") }
+        #expect(anomalies.isEmpty, "anomalies: \(anomalies.prefix(5))")
+        #expect(lines.contains { $0.contains(" - close (eof)") })
+        #expect(r.stderr.contains("proxy stopped; 1 connection (1 eof)"), "\(r.stderr)")
+
+        // The capture, decoded, agrees with tshark message by message.
+        let (objects, result) = try ProxyTool.decodeJSON(r.capture)
+        #expect(result.status == 0, "decode failed: \(result.err)")
+        let ours = objects.filter { $0["event"] as? String == "message" }
+        #expect(ours.count > 800, "only \(ours.count) messages")
+        #expect(!ours.contains { $0["malformed"] != nil }, "malformed messages in the capture")
+        let theirs = try #require(try RealTraffic.tsharkMessages(file: r.capture, port: 564), "tshark is not installed")
+        #expect(theirs.count == ours.count, "tshark \(theirs.count) messages, ninescope \(ours.count)")
+        for (i, (o, t)) in zip(ours, theirs).enumerated() {
+            let type = o["typecode"] as? Int, tag = o["tag"] as? Int
+            if type != t.type || tag != t.tag {
+                Issue.record("message \(i): ninescope type \(type ?? -1) tag \(tag ?? -1), tshark \(t.type) tag \(t.tag)")
+                break
+            }
+        }
+    }
+
+    @Test func linuxGuestMountsDiodThroughTheProxy() throws {
+        let r = try Self.run { export in
+            let diod = DiodOnPort(export: export)
+            try diod.start()
+            return (diod.address, { diod.kill() })
+        }
+        try Self.checkCommon(r)
+        #expect(r.trace.contains { $0.contains("→ Tattach tag 0 fid 0 afid NOFID uname 'nobody' aname '\(r.export)'") })
+    }
+
+    @Test func linuxGuestMountsOurServerThroughTheProxy() throws {
+        let r = try Self.run { export in
+            let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
+            return (server.address, { server.stop() })
+        }
+        try Self.checkCommon(r)
+        // Our server implements the *at requests that the kernel tries first (diod answers EOPNOTSUPP and
+        // the kernel falls back to Trename/Tremove).
+        #expect(r.trace.contains { $0.contains("← Rrenameat tag ") }, "no Rrenameat")
+        #expect(r.trace.contains { $0.contains("← Runlinkat tag ") }, "no Runlinkat")
+        #expect(!r.trace.contains { $0.contains("EOPNOTSUPP") })
+    }
+}
