@@ -23,7 +23,8 @@ import Glibc
 
     /// An export with hello.txt and a 3 MiB big.bin; the guest is booted against `upstream` through a
     /// proxy that captures.
-    static func run(upstream: (String) throws -> (address: String, stop: () -> Void)) throws -> Run {
+    static func run(workload: KernelGuest.Workload = .files,
+                    upstream: (String) throws -> (address: String, stop: () -> Void)) throws -> Run {
         let export = Peers.tempDir("guest-export")
         try "hello-from-host\n".write(toFile: export + "/hello.txt", atomically: true, encoding: .utf8)
         ProxyTool.makeFile(export + "/big.bin", size: 3 << 20, seed: 11)
@@ -32,7 +33,7 @@ import Glibc
         let capture = Peers.tempDir("guest-capture") + "/guest.pcapng"
         let proxy = try ProxyProcess(upstream: server.address, extra: ["--headless", "--capture", capture])
         guard let port = proxy.port else { throw ProxyHarnessError("the proxy has no TCP port: \(proxy.listenAddress)") }
-        let console = try KernelGuest.boot(port: port, aname: export)
+        let console = try KernelGuest.boot(port: port, aname: export, workload: workload)
         #expect(proxy.waitForOutput { $0.contains(" - close") }, "the guest's connection did not close")
         let stop = proxy.stop()
         #expect(stop.exited && stop.status == 0, "proxy exit \(stop)")
@@ -122,5 +123,46 @@ import Glibc
         #expect(r.trace.contains { $0.contains("← Rrenameat tag ") }, "no Rrenameat")
         #expect(r.trace.contains { $0.contains("← Runlinkat tag ") }, "no Runlinkat")
         #expect(!r.trace.contains { $0.contains("EOPNOTSUPP") })
+    }
+
+    /// A process blocked in a write is killed: the kernel sends Tflush for the pending Twrite, our server
+    /// cancels it (no Rwrite) and answers Rflush, and the tracker pairs the two; the mount goes on working.
+    @Test func linuxGuestFlushesAnInterruptedWrite() throws {
+        let r = try Self.run(workload: .flush) { _ in
+            let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "synth"])
+            return (server.address, { server.stop() })
+        }
+        let c = r.console
+        #expect(!c.timedOut, "the guest did not power off in time")
+        try #require(c.has("mounted"), "the guest could not mount: \(c.text.suffix(3000))")
+        #expect(c.output("after").first?.trimmingCharacters(in: .whitespaces) == "100", "\(c.output("after"))")
+        #expect(c.has("unmounted"))
+
+        let lines = r.trace
+        let write = try #require(lines.first { $0.contains("→ Twrite tag ") && $0.contains("count 1") },
+                                 "no Twrite in the trace")
+        let tag = try #require(Self.field(write, "tag"))
+        let flush = try #require(lines.first { $0.contains("→ Tflush tag ") && $0.contains("oldtag \(tag)") },
+                                 "no Tflush of tag \(tag)")
+        let flushTag = try #require(Self.field(flush, "tag"))
+        #expect(lines.contains { $0.contains("← Rflush tag \(flushTag) ") || $0.hasSuffix("← Rflush tag \(flushTag)") })
+        #expect(!lines.contains { $0.contains("← Rwrite tag \(tag) ") }, "the flushed write was answered")
+        let anomalies = lines.filter { $0.contains(" ! ") }
+        #expect(anomalies.isEmpty, "anomalies: \(anomalies.prefix(5))")
+
+        // Decoded from the capture: the Twrite's exchange is flushed by the Tflush's.
+        let (objects, _) = try ProxyTool.decodeJSON(r.capture)
+        let messages = objects.filter { $0["event"] as? String == "message" }
+        let t = try #require(messages.first { $0["type"] as? String == "Twrite" && "\($0["tag"] ?? "")" == tag })
+        let f = try #require(messages.first { $0["type"] as? String == "Tflush" })
+        #expect((f["fields"] as? [String: Any])?["oldtag"] as? Int == Int(tag))
+        #expect(t["exchange"] != nil && f["exchange"] != nil)
+    }
+
+    /// The value after `name ` in a trace line.
+    static func field(_ line: Substring, _ name: String) -> String? {
+        let words = line.split(separator: " ")
+        guard let i = words.firstIndex(of: Substring(name)), i + 1 < words.count else { return nil }
+        return String(words[i + 1])
     }
 }

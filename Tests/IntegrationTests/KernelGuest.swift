@@ -25,7 +25,7 @@ enum KernelGuest {
     /// Busybox applets the init script uses.
     static let applets = ["sh", "mount", "umount", "insmod", "ip", "ls", "cat", "echo", "mkdir", "poweroff",
                           "sed", "sha256sum", "mv", "ln", "chmod", "touch", "rm", "readlink", "df", "stat",
-                          "sync", "tail", "dmesg", "sleep"]
+                          "sync", "tail", "dmesg", "sleep", "printf", "kill", "wc"]
 
     /// The guest's workload. Every step's output follows its `@@` line.
     static let initScript = """
@@ -38,7 +38,16 @@ enum KernelGuest {
     ip link set lo up; ip link set eth0 up
     ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2
     echo "@@ mount 10.0.2.2:$PORT $ANAME"
-    if mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L,aname=$ANAME,msize=131072 10.0.2.2 /mnt; then
+    WORK=$(sed -n 's/.*ninep_work=\\([a-z]*\\).*/\\1/p' /proc/cmdline)
+    if ! mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L,aname=$ANAME,msize=131072 10.0.2.2 /mnt; then
+      echo "@@ mount failed"; dmesg | tail -8
+    elif [ "$WORK" = flush ]; then
+      echo "@@ mounted"
+      printf x 1<>/mnt/FLUSH &
+      W=$!; sleep 2; kill $W; wait $W; echo "@@ killed $?"
+      echo "@@ after"; ls -1 /mnt/ReadDirDir | wc -l
+      umount /mnt && echo "@@ unmounted"
+    else
       echo "@@ mounted"
       echo "@@ ls"; ls -1 /mnt
       echo "@@ cat"; cat /mnt/hello.txt
@@ -52,8 +61,6 @@ enum KernelGuest {
       echo "@@ df"; df /mnt | tail -1
       sync
       umount /mnt && echo "@@ unmounted"
-    else
-      echo "@@ mount failed"; dmesg | tail -8
     fi
     echo "@@ end"
     poweroff -f
@@ -112,9 +119,9 @@ enum KernelGuest {
         return Array(r.stdout)
     }
 
-    /// Boots the guest, which mounts `aname` from 127.0.0.1:`port` (as 10.0.2.2 in the guest), and returns
-    /// its console once it powered off (or `timeout` passed).
-    static func boot(port: UInt16, aname: String, timeout: Double = 300) throws -> Console {
+    /// Boots the guest, which mounts `aname` from 127.0.0.1:`port` (as 10.0.2.2 in the guest) and runs
+    /// `workload`, and returns its console once it powered off (or `timeout` passed).
+    static func boot(port: UInt16, aname: String, workload: Workload = .files, timeout: Double = 300) throws -> Console {
         guard let qemu = Peers.which("qemu-system-x86_64") else {
             throw ProxyHarnessError("qemu-system-x86_64 is not installed; `make test` installs qemu-system-x86")
         }
@@ -125,10 +132,20 @@ enum KernelGuest {
         let r = try Peers.run(qemu, [
             "-accel", "tcg", "-m", "384", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
             "-kernel", kernel.image, "-initrd", initrd,
-            "-append", "console=ttyS0 quiet panic=-1 ninep_port=\(port) ninep_aname=\(aname)",
+            "-append", "console=ttyS0 quiet panic=-1 ninep_port=\(port) ninep_aname=\(aname) ninep_work=\(workload.rawValue)",
             "-netdev", "user,id=n0", "-device", "e1000,netdev=n0",
         ], timeout: timeout)
         return Console(text: r.out + r.err, timedOut: r.timedOut)
+    }
+
+    /// What the guest does once mounted.
+    enum Workload: String {
+        /// List, read (cat, sha256sum), create, write, mkdir, rename, symlink, hard link, chmod, touch,
+        /// remove, readlink, stat, statfs, unmount.
+        case files
+        /// Against the synthetic driver: a write to /FLUSH (which blocks until flushed) from a process
+        /// that is then killed, so the kernel flushes it; then a directory listing on the same mount.
+        case flush
     }
 
     /// What the guest printed, by `@@` step.
