@@ -10,37 +10,134 @@ public struct TracedMessage: Hashable, Sendable {
         case garbage(reason: String)
     }
 
+    /// The fields live in one shared, immutable-once-built box: a TracedMessage is handed from the tracker
+    /// to its output, to formatters and to the UI's caches, and copying it is then one retain rather than
+    /// a copy of its ~250 bytes (the decoded message inline) with a retain per array and string in it.
+    /// Setting a field copies the box first when it is shared.
+    private var storage: Storage
+
+    private final class Storage: @unchecked Sendable {
+        // @unchecked: mutated only through `TracedMessage.mutate`, which copies a shared box first.
+        var index: MessageIndex
+        var conn: ConnectionID
+        var direction: Direction
+        var timestamp: Int64
+        var kind: Kind
+        var bytes: [UInt8]
+        var marks: FrameMarks
+        var dialect: Dialect
+        var fcall: Result<Fcall, DecodeError>
+        var exchange: ExchangeID?
+        var requestIndex: MessageIndex?
+        var latency: Int64?
+        var fidPath: FidPath?
+
+        init(index: MessageIndex, conn: ConnectionID, direction: Direction, timestamp: Int64, kind: Kind,
+             bytes: [UInt8], marks: FrameMarks, dialect: Dialect, fcall: Result<Fcall, DecodeError>,
+             exchange: ExchangeID?, requestIndex: MessageIndex?, latency: Int64?, fidPath: FidPath?) {
+            self.index = index; self.conn = conn; self.direction = direction; self.timestamp = timestamp
+            self.kind = kind; self.bytes = bytes; self.marks = marks; self.dialect = dialect; self.fcall = fcall
+            self.exchange = exchange; self.requestIndex = requestIndex; self.latency = latency; self.fidPath = fidPath
+        }
+
+        func copy() -> Storage {
+            Storage(index: index, conn: conn, direction: direction, timestamp: timestamp, kind: kind, bytes: bytes,
+                    marks: marks, dialect: dialect, fcall: fcall, exchange: exchange, requestIndex: requestIndex,
+                    latency: latency, fidPath: fidPath)
+        }
+    }
+
+    private mutating func mutate(_ body: (Storage) -> Void) {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        body(storage)
+    }
+
     /// Global, dense message index (0, 1, 2, …) across all connections.
-    public var index: MessageIndex
-    public var conn: ConnectionID
-    public var direction: Direction
+    public var index: MessageIndex {
+        _read { yield storage.index }
+        set { mutate { $0.index = newValue } }
+    }
+    public var conn: ConnectionID {
+        _read { yield storage.conn }
+        set { mutate { $0.conn = newValue } }
+    }
+    public var direction: Direction {
+        _read { yield storage.direction }
+        set { mutate { $0.direction = newValue } }
+    }
     /// ns since the epoch.
-    public var timestamp: Int64
-    public var kind: Kind
+    public var timestamp: Int64 {
+        _read { yield storage.timestamp }
+        set { mutate { $0.timestamp = newValue } }
+    }
+    public var kind: Kind {
+        _read { yield storage.kind }
+        set { mutate { $0.kind = newValue } }
+    }
     /// The frame exactly as seen (shared storage with the tracker's log: no copy).
-    public var bytes: [UInt8]
-    public var marks: FrameMarks
+    public var bytes: [UInt8] {
+        _read { yield storage.bytes }
+        set { mutate { $0.bytes = newValue } }
+    }
+    public var marks: FrameMarks {
+        _read { yield storage.marks }
+        set { mutate { $0.marks = newValue } }
+    }
     /// The dialect the frame was decoded with.
-    public var dialect: Dialect
+    public var dialect: Dialect {
+        _read { yield storage.dialect }
+        set { mutate { $0.dialect = newValue } }
+    }
     /// The decoding; `.failure` for malformed frames and garbage.
-    public var fcall: Result<Fcall, DecodeError>
+    public var fcall: Result<Fcall, DecodeError> {
+        _read { yield storage.fcall }
+        set { mutate { $0.fcall = newValue } }
+    }
     /// The exchange this message belongs to (nil for garbage and header-less frames).
-    public var exchange: ExchangeID?
+    public var exchange: ExchangeID? {
+        _read { yield storage.exchange }
+        set { mutate { $0.exchange = newValue } }
+    }
     /// For a reply: the index of the request it answers.
-    public var requestIndex: MessageIndex?
+    public var requestIndex: MessageIndex? {
+        _read { yield storage.requestIndex }
+        set { mutate { $0.requestIndex = newValue } }
+    }
     /// For a reply: its time − the request's time (ns).
-    public var latency: Int64?
+    public var latency: Int64? {
+        _read { yield storage.latency }
+        set { mutate { $0.latency = newValue } }
+    }
     /// The path of the fid the message is about, when known: for requests, the primary fid's path
     /// before the request (Tattach: the attach root); for replies, the same fid's path after the reply
     /// took effect (Rwalk: newfid's path).
-    public var fidPath: FidPath?
+    public var fidPath: FidPath? {
+        _read { yield storage.fidPath }
+        set { mutate { $0.fidPath = newValue } }
+    }
 
     public init(index: MessageIndex, conn: ConnectionID, direction: Direction, timestamp: Int64, kind: Kind,
                 bytes: [UInt8], marks: FrameMarks, dialect: Dialect, fcall: Result<Fcall, DecodeError>,
                 exchange: ExchangeID?, requestIndex: MessageIndex?, latency: Int64?, fidPath: FidPath?) {
-        self.index = index; self.conn = conn; self.direction = direction; self.timestamp = timestamp
-        self.kind = kind; self.bytes = bytes; self.marks = marks; self.dialect = dialect; self.fcall = fcall
-        self.exchange = exchange; self.requestIndex = requestIndex; self.latency = latency; self.fidPath = fidPath
+        storage = Storage(index: index, conn: conn, direction: direction, timestamp: timestamp, kind: kind,
+                          bytes: bytes, marks: marks, dialect: dialect, fcall: fcall, exchange: exchange,
+                          requestIndex: requestIndex, latency: latency, fidPath: fidPath)
+    }
+
+    public static func == (a: TracedMessage, b: TracedMessage) -> Bool {
+        if a.storage === b.storage { return true }
+        let x = a.storage, y = b.storage
+        return x.index == y.index && x.conn == y.conn && x.direction == y.direction && x.timestamp == y.timestamp
+            && x.kind == y.kind && x.bytes == y.bytes && x.marks == y.marks && x.dialect == y.dialect
+            && x.fcall == y.fcall && x.exchange == y.exchange && x.requestIndex == y.requestIndex
+            && x.latency == y.latency && x.fidPath == y.fidPath
+    }
+
+    public func hash(into h: inout Hasher) {
+        let x = storage
+        h.combine(x.index); h.combine(x.conn); h.combine(x.direction); h.combine(x.timestamp); h.combine(x.kind)
+        h.combine(x.bytes); h.combine(x.marks); h.combine(x.dialect); h.combine(x.fcall); h.combine(x.exchange)
+        h.combine(x.requestIndex); h.combine(x.latency); h.combine(x.fidPath)
     }
 
     /// The fixed header (nil for frames shorter than 7 bytes and for garbage).
