@@ -5,7 +5,7 @@ extension SessionTracker {
     /// `predecoded`: the frame already decoded (elsewhere, e.g. on another thread), used instead of decoding
     /// again when its dialect is the one the tracker decodes this frame with.
     public mutating func frame(conn: ConnectionID, direction: Direction, at: Int64, bytes frame: [UInt8],
-                               marks: FrameMarks = [], predecoded: Predecoded? = nil) -> TrackerOutput {
+                               marks: FrameMarks = [], predecoded: consuming Predecoded? = nil) -> TrackerOutput {
         var c = takeConn(conn, at: at)
         let out = self.frame(&c, direction: direction, at: at, bytes: frame, marks: marks, predecoded: predecoded)
         putConn(consume c)
@@ -13,7 +13,7 @@ extension SessionTracker {
     }
 
     private mutating func frame(_ c: inout ConnState, direction: Direction, at: Int64, bytes frame: [UInt8],
-                                marks: FrameMarks, predecoded: Predecoded?) -> TrackerOutput {
+                                marks: FrameMarks, predecoded: consuming Predecoded?) -> TrackerOutput {
         let conn = c.id
         let bytes = configuration.retainFrames ? SessionTracker.compacted(frame) : frame
         var out = TrackerOutput()
@@ -28,9 +28,14 @@ extension SessionTracker {
         c.messageCount += 1
         if direction == .toServer { c.bytesToServer += bytes.count } else { c.bytesToClient += bytes.count }
 
-        let (dialect, result) = decode(&c, bytes, header, predecoded)
-        let fcall = try? result.get()
-        if case .failure(let error) = result {
+        let (dialect, result) = decode(&c, bytes, header, predecoded.take())
+        // The decoding is moved out of the result and back into the message at the end (no copy of it).
+        let fcall: Fcall?, failure: DecodeError?
+        switch consume result {
+        case .success(let f): fcall = f; failure = nil
+        case .failure(let e): fcall = nil; failure = e
+        }
+        if let error = failure {
             c.malformedCount += 1
             let what = header.map { "\(TracedMessage.typeName($0.type)) tag \($0.tag)" } ?? "frame"
             report(&c, &out, .malformedFrame, messageIndex: index, exchange: nil as Int?, tag: header?.tag, fid: nil,
@@ -45,7 +50,7 @@ extension SessionTracker {
                 (exchange, pathNode) = request(&c, &out, h, fcall, index: index, at: at, marks: marks)
             } else {
                 c.replyCount += 1
-                (exchange, pathNode) = reply(&c, &out, h, fcall, result, index: index, at: at)
+                (exchange, pathNode) = reply(&c, &out, h, fcall, index: index, at: at)
             }
         }
         if fcall == nil, let x = exchange { exchangeRecords[x].isMalformed = true }
@@ -66,8 +71,12 @@ extension SessionTracker {
             requestIndex = r.requestIndex
             latency = at - r.start
         }
+        let decoded: Result<Fcall, DecodeError>
+        if let f = consume fcall { decoded = .success(f) } else {
+            decoded = .failure(failure ?? DecodeError(offset: 0, field: "frame", reason: "not decoded"))
+        }
         out.message = TracedMessage(index: index, conn: conn, direction: direction, timestamp: at, kind: .frame,
-                                    bytes: bytes, marks: marks, dialect: dialect, fcall: result,
+                                    bytes: bytes, marks: marks, dialect: dialect, fcall: decoded,
                                     exchange: exchange.map { ExchangeID($0) }, requestIndex: requestIndex,
                                     latency: latency, fidPath: paths.path(pathNode))
         return out
@@ -129,11 +138,11 @@ extension SessionTracker {
     /// Decodes with the connection's dialect; while guessing, tries the others when the code or the body
     /// contradicts the guess, and switches to the one that explains the frame.
     mutating func decode(_ c: inout ConnState, _ bytes: [UInt8], _ header: FrameHeader?,
-                         _ predecoded: Predecoded? = nil) -> (Dialect, Result<Fcall, DecodeError>) {
+                         _ predecoded: consuming Predecoded? = nil) -> (Dialect, Result<Fcall, DecodeError>) {
         let current = c.dialect
         let first: Result<Fcall, DecodeError>
-        if let p = predecoded, p.dialect == current {
-            first = .success(p.fcall)
+        if let p = predecoded.take(), p.dialect == current {
+            first = .success(p.take())
         } else {
             first = SessionTracker.decode(bytes, current)
         }
@@ -196,4 +205,6 @@ public struct Predecoded: Sendable {
     public var dialect: Dialect
     public var fcall: Fcall
     public init(dialect: Dialect, fcall: Fcall) { self.dialect = dialect; self.fcall = fcall }
+    /// The decoding, moved out.
+    consuming func take() -> Fcall { fcall }
 }

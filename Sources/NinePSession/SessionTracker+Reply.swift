@@ -3,7 +3,7 @@ import NinePWire
 extension SessionTracker {
     /// An R-message: completes the exchange pending on its tag, follows flushes, applies fid effects.
     mutating func reply(_ c: inout ConnState, _ out: inout TrackerOutput, _ h: FrameHeader, _ fcall: Fcall?,
-                        _ result: Result<Fcall, DecodeError>, index: Int, at: Int64) -> (Int?, Int32) {
+                        index: Int, at: Int64) -> (Int?, Int32) {
         let tag = h.tag
         let isError = h.type == MessageType.rerror.rawValue || h.type == MessageType.rlerror.rawValue
         if isError { c.errorCount += 1 }

@@ -18,7 +18,7 @@ final class DecodeTrace: @unchecked Sendable {
     /// Runs the event through the tracker and appends its lines to `bytes` (`rendered`, `predecoded`: the
     /// frame's canonical line and decoding made ahead, see `RenderedCanonical` and `Predecoded`).
     func append(_ event: SessionEvent, to bytes: inout [UInt8], rendered: RenderedCanonical? = nil,
-                predecoded: Predecoded? = nil) {
+                predecoded: consuming Predecoded? = nil) {
         switch event {
         case let .connectionOpened(conn, at, info):
             _ = tracker.handle(event)
@@ -30,7 +30,7 @@ final class DecodeTrace: @unchecked Sendable {
             bytes.append(0x0A)
         case let .frame(conn, direction, at, frame, marks):
             let output = tracker.frame(conn: conn, direction: direction, at: at, bytes: frame, marks: marks,
-                                       predecoded: predecoded)
+                                       predecoded: predecoded.take())
             format.appendLines(for: output, to: &bytes, rendered: rendered)
         case .garbage:
             format.appendLines(for: tracker.handle(event), to: &bytes)
@@ -56,7 +56,8 @@ final class EventBatch: @unchecked Sendable {
     private var items: [Item] = []
     private var bytes: [UInt8] = []
     private var lines: [UInt8] = []
-    private var fcalls: [Fcall] = []
+    /// Decodings made ahead, each moved out (`take`) when the worker hands it to the tracker.
+    private var fcalls: [Fcall?] = []
 
     init(capacity: Int, bytes: Int) {
         items.reserveCapacity(capacity)
@@ -78,7 +79,7 @@ final class EventBatch: @unchecked Sendable {
     /// Appends an event; `render` may decode the frame, append its decoding to `fcalls` and its canonical
     /// line to `lines`, and return the dialect it decoded with.
     func append(_ event: SessionEvent,
-                render: (_ conn: ConnectionID, _ frame: [UInt8], _ fcalls: inout [Fcall], _ lines: inout [UInt8])
+                render: (_ conn: ConnectionID, _ frame: [UInt8], _ fcalls: inout [Fcall?], _ lines: inout [UInt8])
                     -> Dialect? = { _, _, _, _ in nil }) {
         if case let .frame(conn, direction, at, frame, marks) = event {
             bytes.append(contentsOf: frame)
@@ -91,7 +92,7 @@ final class EventBatch: @unchecked Sendable {
     }
 
     /// The events in order (frames as arrays of their own again), with their decodings and lines made ahead.
-    func forEach(_ body: (SessionEvent, RenderedCanonical?, Predecoded?) -> Void) {
+    func forEach(_ body: (SessionEvent, RenderedCanonical?, consuming Predecoded?) -> Void) {
         var start = 0, lineStart = 0, next = 0
         for item in items {
             switch item {
@@ -99,11 +100,11 @@ final class EventBatch: @unchecked Sendable {
                 var rendered: RenderedCanonical?, predecoded: Predecoded?
                 if let dialect {
                     rendered = RenderedCanonical(dialect: dialect, bytes: lines[lineStart..<lineEnd])
-                    predecoded = Predecoded(dialect: dialect, fcall: fcalls[next])
+                    if let f = fcalls[next].take() { predecoded = Predecoded(dialect: dialect, fcall: f) }
                     next += 1
                 }
                 body(.frame(conn: conn, direction: direction, at: at, bytes: Array(bytes[start..<end]), marks: marks),
-                     rendered, predecoded)
+                     rendered, predecoded.take())
                 start = end
                 lineStart = lineEnd
             case .other(let event):
@@ -142,7 +143,7 @@ struct CanonicalPrerenderer {
     }
 
     /// Decodes the frame into `fcalls` and renders its line into `lines`; nil when it does not decode.
-    mutating func render(_ conn: ConnectionID, _ frame: [UInt8], into fcalls: inout [Fcall],
+    mutating func render(_ conn: ConnectionID, _ frame: [UInt8], into fcalls: inout [Fcall?],
                          _ lines: inout [UInt8]) -> Dialect? {
         let dialect = forced ?? dialects[conn] ?? .l
         let fcall: Fcall
