@@ -53,11 +53,13 @@ final class EventBatch: @unchecked Sendable {
                    dialect: Dialect?, lineEnd: Int)
         case other(SessionEvent)
     }
-    private var items: [Item] = []
-    private var bytes: [UInt8] = []
-    private var lines: [UInt8] = []
+    // One thread at a time and no overlapping access to one property (each method touches each array in
+    // turn): the dynamic exclusivity checks, per frame and per property, are left out.
+    @exclusivity(unchecked) private var items: [Item] = []
+    @exclusivity(unchecked) private var bytes: [UInt8] = []
+    @exclusivity(unchecked) private var lines: [UInt8] = []
     /// Decodings made ahead, each moved out (`take`) when the worker hands it to the tracker.
-    private var fcalls: [Fcall?] = []
+    @exclusivity(unchecked) private var fcalls: [Fcall?] = []
 
     init(capacity: Int, bytes: Int) {
         items.reserveCapacity(capacity)
