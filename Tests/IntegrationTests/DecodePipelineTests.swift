@@ -134,5 +134,15 @@ import Testing
         let json = try Peers.run(Peers.ninescope, ["decode", path, "--json"])
         #expect(json.status == 0, "\(json.err)")
         #expect(json.out == (try Self.reference(bytes, style: .json)))
+
+        // The file is read in pieces (1 MiB; here also 997 and 65537 bytes, so that pcapng blocks and
+        // frames straddle them): the output does not depend on where the pieces end.
+        #expect(bytes.count > 1 << 20, "the capture should span several 1 MiB pieces (\(bytes.count) bytes)")
+        for chunk in ["997", "65537"] {
+            let r = try Peers.run(Peers.ninescope, ["decode", path], 
+                                 environment: ProcessInfo.processInfo.environment.merging(["NINESCOPE_READ_CHUNK": chunk]) { $1 })
+            #expect(r.status == 0, "\(r.err)")
+            #expect(r.out == expected, "read in pieces of \(chunk) bytes, the output differs")
+        }
     }
 }
