@@ -3,9 +3,13 @@
 # --capture`. See Captures/README.md for what each file holds.
 #
 #   Captures/make-samples.sh            # all samples
+#   ONLY=linux-guest Captures/make-samples.sh   # just those named (diod-ls diod-cat diodload-burst
+#                                               # synth-error-flush linux-guest)
 #   NINESCOPE=path/to/ninescope Captures/make-samples.sh
 #
-# Needs diod, diodls, diodcat, diodload and python3 (Debian: apt-get install diod python3).
+# Needs diod, diodls, diodcat, diodload and python3 (Debian: apt-get install diod python3); the Linux
+# guest sample needs what Captures/linux-guest.sh needs (qemu-system-x86, linux-image-amd64,
+# busybox-static).
 # Timestamps, client ports and diod's qids differ from run to run; the message sequences do not (except
 # the diodload burst, whose length depends on the machine's speed).
 set -euo pipefail
@@ -58,23 +62,31 @@ stop_proxy() {
   echo "$(basename "$1"): $(tail -1 "$1.log" | sed 's/^ninescope: SIGINT: proxy stopped; //')"
 }
 
+# want NAME: whether to make sample NAME (all unless ONLY lists others).
+want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
 # 1. diodls -l of the export root and of /sub.
+if want diod-ls; then
 start_proxy "127.0.0.1:$DIOD_PORT" "$WORK/diod-ls.pcapng"
 diodls -s "$PROXY_ADDR" -a "$EXPORT" -l / /sub >/dev/null
 stop_proxy "$WORK/diod-ls.pcapng"
+fi
 
 # 2. diodcat of hello.txt and data.bin at msize 8192 (data.bin takes three Treads), then of a file that
 #    does not exist (an Rlerror ENOENT).
+if want diod-cat; then
 start_proxy "127.0.0.1:$DIOD_PORT" "$WORK/diod-cat.pcapng"
 diodcat -s "$PROXY_ADDR" -a "$EXPORT" -m 8192 hello.txt data.bin >/dev/null
 diodcat -s "$PROXY_ADDR" -a "$EXPORT" -m 8192 no-such-file >/dev/null 2>&1 || true
 stop_proxy "$WORK/diod-cat.pcapng"
+fi
 
 # 3. A diodload -g burst: two threads issuing Tgetattr as fast as diod answers. diodload's shortest run
 #    (-r 1) makes tens of thousands of messages, megabytes of capture; to keep the sample small the client
 #    is killed (-9) once the proxy's trace shows 400 lines, so the capture also shows clients that vanished
 #    mid-session (their fids leak). The trace reaches its file in 64 KiB blocks, so a few hundred more
 #    messages get through before the kill lands.
+if want diodload-burst; then
 start_proxy "127.0.0.1:$DIOD_PORT" "$WORK/diodload-burst.pcapng"
 diodload -s "$PROXY_ADDR" -r 1 -n 2 -g >/dev/null 2>&1 &
 LOAD=$!
@@ -85,10 +97,13 @@ for _ in $(seq 1 1000); do
 done
 kill -9 "$LOAD" 2>/dev/null || true; wait "$LOAD" 2>/dev/null || true
 stop_proxy "$WORK/diodload-burst.pcapng"
+fi
 
 # 4. Errors and a flush, against ninescope's own server with the synthetic tree: a walk to a missing
 #    name (ENOENT), a read of /FAIL (EIO), a write to /FLUSH that blocks until the client flushes it.
-if "$NINESCOPE" help serve >/dev/null 2>&1; then
+if ! want synth-error-flush; then
+  :
+elif "$NINESCOPE" help serve >/dev/null 2>&1; then
   SYNTH_PORT=$(free_port)
   "$NINESCOPE" serve --listen "127.0.0.1:$SYNTH_PORT" --driver synth >/dev/null 2>"$WORK/serve.log" &
   PIDS+=($!)
@@ -98,5 +113,18 @@ if "$NINESCOPE" help serve >/dev/null 2>&1; then
   stop_proxy "$WORK/synth-error-flush.pcapng"
 else
   echo "synth-error-flush.pcapng: skipped (this ninescope has no serve command)" >&2
+fi
+
+# 5. The Linux kernel's 9p client: a Linux guest (Captures/linux-guest.sh: Debian's kernel under qemu)
+#    mounts the export through the proxy to diod (trans=tcp, 9P2000.L, msize 131072) and runs a short
+#    session: ls, cat of hello.txt and sub/deeper/n.txt, new.txt created and written, a directory made,
+#    the file moved into it and read back, both removed, umount.
+if want linux-guest; then
+  start_proxy "127.0.0.1:$DIOD_PORT" "$WORK/linux-guest.pcapng"
+  bash "$DEST/linux-guest.sh" "${PROXY_ADDR##*:}" "$EXPORT" sample >"$WORK/linux-guest.console" 2>&1 || true
+  if ! grep -q "@@ unmounted" "$WORK/linux-guest.console"; then
+    echo "make-samples: the Linux guest did not finish its session:" >&2; cat "$WORK/linux-guest.console" >&2; exit 1
+  fi
+  stop_proxy "$WORK/linux-guest.pcapng"
 fi
 ls -l "$DEST"/*.pcapng

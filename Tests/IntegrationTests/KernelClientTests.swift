@@ -44,7 +44,7 @@ import Glibc
     static func checkCommon(_ r: Run) throws {
         let c = r.console
         #expect(!c.timedOut, "the guest did not power off in time")
-        try #require(c.has("mounted"), "the guest could not mount: \(c.output("mount")) \(c.output("mount failed"))\n\(c.text.suffix(3000))")
+        try #require(c.has("mounted"), "the guest could not mount: \(c.output("mount")) \(c.output("mount-failed"))\n\(c.text.suffix(3000))")
         #expect(c.has("unmounted"), "umount failed: \(c.text.suffix(2000))")
         #expect(c.has("end"))
 

@@ -98,6 +98,39 @@ import Glibc
             && (($0.pxFields["wname"] as? [String]) ?? []) == ["no-such-file"] })
     }
 
+    /// The Linux kernel's own 9p client (a qemu guest, Captures/linux-guest.sh) through the proxy to diod.
+    @Test func linuxGuestSample() throws {
+        let objects = try Self.decode("linux-guest.pcapng")
+        let messages = objects.filter { $0.pxEvent == "message" }
+        #expect(Set(messages.compactMap(\.pxConn)).count == 1)
+        #expect(Self.requestsAllAnswered(messages))
+        #expect(!objects.contains { $0.pxEvent == "anomaly" }, "the kernel's session has no anomalies")
+        // The mount options: 9P2000.L at msize 131072, which diod lowers to 65536.
+        let version = try #require(messages.first)
+        #expect(version.pxTypeName == "Tversion" && version.pxFields["msize"] as? Int == 131072
+                && version.pxFields["version"] as? String == "9P2000.L")
+        #expect(messages.contains { $0.pxTypeName == "Rversion" && $0.pxFields["msize"] as? Int == 65536 })
+        #expect(messages.contains { $0.pxTypeName == "Tattach" && ($0.pxFields["aname"] as? String) == Self.aname })
+        // cat of hello.txt and sub/deeper/n.txt: the bytes read are the files' contents.
+        func data(_ m: [String: Any]) -> [UInt8] {
+            Self.hexBytes(((m.pxFields["data"] as? [String: Any])?["hex"] as? String) ?? "")
+        }
+        func readData(_ suffix: String) -> [UInt8] {
+            messages.filter { $0.pxTypeName == "Rread" && (($0["path"] as? String)?.hasSuffix(suffix) ?? false) }.flatMap(data)
+        }
+        #expect(readData("/hello.txt") == Array("hello, 9p\n".utf8))
+        #expect(readData("/sub/deeper/n.txt") == Array("nested\n".utf8))
+        // new.txt created, written, moved into d (Trenameat first; diod refuses it and the kernel falls back
+        // to Trename), read back, and everything removed again.
+        #expect(messages.contains { $0.pxTypeName == "Tlcreate" && $0.pxFields["name"] as? String == "new.txt" })
+        #expect(messages.filter { $0.pxTypeName == "Twrite" }.map(data) == [Array("written-by-linux\n".utf8)])
+        #expect(messages.contains { $0.pxTypeName == "Tmkdir" && $0.pxFields["name"] as? String == "d" })
+        #expect(messages.contains { ($0.pxTypeName == "Trename" || $0.pxTypeName == "Trenameat")
+                && ($0.pxFields["name"] ?? $0.pxFields["newname"]) as? String == "moved.txt" })
+        #expect(readData("/d/moved.txt") == Array("written-by-linux\n".utf8))
+        #expect(messages.contains { $0.pxTypeName == "Rremove" || $0.pxTypeName == "Runlinkat" })
+    }
+
     @Test func diodloadBurstSample() throws {
         let objects = try Self.decode("diodload-burst.pcapng")
         let messages = objects.filter { $0.pxEvent == "message" }

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Boots a Linux guest whose kernel mounts a 9P2000.L export from this host over TCP (trans=tcp), runs a
+# workload on it and powers off. Debian's own kernel (linux-image-amd64) under qemu's software emulation
+# (no KVM needed), with an initramfs made here from busybox-static and the kernel's 9p modules. The
+# guest's serial console is this script's standard output: each step prints an `@@ step` line and then
+# what it printed.
+#
+#   Captures/linux-guest.sh PORT ANAME [WORKLOAD]
+#
+# The guest reaches the host's 127.0.0.1 as 10.0.2.2 (qemu's user-mode network): PORT is a TCP port on
+# the host's loopback — `ninescope proxy`, diod or `ninescope serve`. ANAME is the attach name (diod and
+# `serve --driver local:DIR` take the export's path). WORKLOAD (see the init script below):
+#   files   (default) ls, cat, sha256sum of big.bin, create, write, mkdir, mv, symlink, hard link, chmod,
+#           touch, rm, readlink, stat, df, umount
+#   flush   against `serve --driver synth`: a write to /FLUSH (it blocks until flushed) from a process that
+#           is killed, so the kernel sends Tflush; then a listing on the same mount
+#   sample  a short session for Captures/linux-guest.pcapng: ls, two cats, create and write, mkdir, mv,
+#           rm, rmdir, umount
+# Needs qemu-system-x86, linux-image-amd64 and busybox-static (`make test` installs them). Used by
+# Tests/IntegrationTests/KernelClientTests.swift and Captures/make-samples.sh.
+set -euo pipefail
+if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample]" >&2; exit 2; fi
+PORT=$1; ANAME=$2; WORKLOAD=${3:-files}
+case "$WORKLOAD" in files|flush|sample) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
+QEMU=$(command -v qemu-system-x86_64) || { echo "linux-guest: qemu-system-x86_64 is not installed (qemu-system-x86)" >&2; exit 1; }
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] || { echo "linux-guest: busybox is not installed (busybox-static)" >&2; exit 1; }
+
+# The newest kernel that has the 9p modules.
+KERNEL=""; MODULES=""
+for dir in $(ls -d /lib/modules/*/ 2>/dev/null | sort -rV); do
+  v=$(basename "$dir")
+  if [ -f "/boot/vmlinuz-$v" ] && [ -n "$(find "$dir" -name '9p.ko*' -print -quit)" ]; then KERNEL=/boot/vmlinuz-$v; MODULES=$dir; break; fi
+done
+[ -n "$KERNEL" ] || { echo "linux-guest: no kernel with 9p modules in /boot and /lib/modules (linux-image-amd64)" >&2; exit 1; }
+[ -r "$KERNEL" ] || { echo "linux-guest: $KERNEL is not readable by this user (Debian installs it mode 0600)" >&2; exit 1; }
+
+STAGE=$(mktemp -d "${TMPDIR:-/tmp}/ninescope-guest.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+mkdir -p "$STAGE/root/bin" "$STAGE/root/lib" "$STAGE/root/proc" "$STAGE/root/sys" "$STAGE/root/dev" "$STAGE/root/mnt"
+cp "$BUSYBOX" "$STAGE/root/bin/busybox"
+ln -s busybox "$STAGE/root/bin/sh"
+# Loaded in this order; a module built into the kernel is simply not found. 9pnet_fd holds the tcp transport.
+for m in e1000 netfs fscache 9pnet 9pnet_fd 9p; do
+  f=$(find "$MODULES" -name "$m.ko*" -print -quit)
+  [ -n "$f" ] || continue
+  case "$f" in
+    *.xz) xz -dc "$f" ;; *.zst) zstd -dc "$f" ;; *.gz) gzip -dc "$f" ;; *) cat "$f" ;;
+  esac > "$STAGE/root/lib/$m.ko"
+done
+
+cat > "$STAGE/root/init" <<'INIT'
+#!/bin/sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in e1000 netfs fscache 9pnet 9pnet_fd 9p; do [ -f /lib/$m.ko ] && insmod /lib/$m.ko; done
+arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p"; }
+PORT=$(arg ninep_port); ANAME=$(arg ninep_aname); WORK=$(arg ninep_work)
+ip link set lo up; ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2
+echo "@@ mount 10.0.2.2:$PORT $ANAME $WORK"
+if ! mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L,aname=$ANAME,msize=131072 10.0.2.2 /mnt; then
+  echo "@@ mount-failed"; dmesg | tail -8
+elif [ "$WORK" = flush ]; then
+  echo "@@ mounted"
+  printf x 1<>/mnt/FLUSH &
+  W=$!; sleep 2; kill $W; wait $W; echo "@@ killed $?"
+  echo "@@ after"; ls -1 /mnt/ReadDirDir | wc -l
+  umount /mnt && echo "@@ unmounted"
+elif [ "$WORK" = sample ]; then
+  echo "@@ mounted"
+  echo "@@ ls"; ls -1 /mnt
+  echo "@@ cat"; cat /mnt/hello.txt /mnt/sub/deeper/n.txt
+  echo written-by-linux > /mnt/new.txt
+  mkdir /mnt/d; mv /mnt/new.txt /mnt/d/moved.txt
+  echo "@@ moved"; cat /mnt/d/moved.txt
+  rm /mnt/d/moved.txt; rmdir /mnt/d
+  umount /mnt && echo "@@ unmounted"
+else
+  echo "@@ mounted"
+  echo "@@ ls"; ls -1 /mnt
+  echo "@@ cat"; cat /mnt/hello.txt
+  echo "@@ sha"; sha256sum /mnt/big.bin
+  echo written-by-guest > /mnt/new.txt
+  mkdir /mnt/dir; echo x > /mnt/dir/f; mv /mnt/dir/f /mnt/dir/g
+  ln -s new.txt /mnt/link; ln /mnt/new.txt /mnt/hard
+  chmod 600 /mnt/new.txt; touch /mnt/dir/g; rm /mnt/dir/g
+  echo "@@ readlink"; readlink /mnt/link
+  echo "@@ stat"; stat -c '%a %s %h' /mnt/new.txt
+  echo "@@ df"; df /mnt | tail -1
+  sync
+  umount /mnt && echo "@@ unmounted"
+fi
+echo "@@ end"
+poweroff -f
+INIT
+chmod 755 "$STAGE/root/init"
+(cd "$STAGE/root" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null) > "$STAGE/initramfs.cpio"
+
+"$QEMU" -accel tcg -m 384 -display none -monitor none -serial stdio -no-reboot \
+  -kernel "$KERNEL" -initrd "$STAGE/initramfs.cpio" \
+  -append "console=ttyS0 quiet panic=-1 ninep_port=$PORT ninep_aname=$ANAME ninep_work=$WORKLOAD" \
+  -netdev user,id=n0 -device e1000,netdev=n0 < /dev/null
