@@ -29,21 +29,29 @@ public struct CaptureDecoder: Sendable {
     }
 
     public mutating func process(_ packet: CapturedPacket) -> [CaptureEvent] {
+        var events: [CaptureEvent] = []
+        process(packet, into: &events)
+        return events
+    }
+
+    /// `process`, appending the events to `events` (a caller that reuses one array makes no allocation
+    /// per packet for them).
+    public mutating func process(_ packet: CapturedPacket, into events: inout [CaptureEvent]) {
         lastTimestamp = max(lastTimestamp, packet.timestampNanos)
         let segment: TCPSegment
         switch PacketDecoder.decode(packet.data, linkType: packet.linkType) {
         case .tcp(let decoded):
             segment = decoded
         case .notTCP:
-            return []
+            return
         case .skipped(let reason):
             if reason.hasPrefix("unsupported link type") {
-                guard reportedLinkTypes.insert(packet.linkType.rawValue).inserted else { return [] }
+                guard reportedLinkTypes.insert(packet.linkType.rawValue).inserted else { return }
                 warn(packet, reason + " (reported once)")
             } else {
                 warn(packet, reason)
             }
-            return []
+            return
         }
         if segment.isFirstFragment {
             warn(packet, "first fragment of a fragmented datagram: only the bytes in this packet are used")
@@ -54,13 +62,15 @@ public struct CaptureDecoder: Sendable {
         for comment in packet.comments {
             if let fields = CaptureComment.parse(comment), let conn = fields["conn"].flatMap({ UInt32($0) }),
                let direction = fields["dir"].flatMap({ CaptureComment.direction(from: $0) }) {
-                return processRecorded(segment, packet: packet, recordedID: conn, direction: direction,
-                                       fields: fields)
+                events += processRecorded(segment, packet: packet, recordedID: conn, direction: direction,
+                                          fields: fields)
+                return
             }
         }
-        let events = reassembler.process(segment, timestampNanos: packet.timestampNanos, packet: packet.number)
+        let start = events.count
+        reassembler.process(segment, timestampNanos: packet.timestampNanos, packet: packet.number, into: &events)
         collectReassemblerWarnings()
-        return events.map { relabelForeign($0) }
+        for i in start..<events.count { events[i] = relabelForeign(events[i]) }
     }
 
     /// Ends the capture: buffered bytes are delivered (holes before them reported as gaps).

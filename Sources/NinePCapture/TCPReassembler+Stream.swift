@@ -131,8 +131,9 @@ extension TCPReassembler.Flow {
         }
     }
 
+    /// `scratch`: an array to collect the stream's output in, kept by the caller from segment to segment.
     mutating func apply(_ segment: TCPSegment, t: Int64, maxBuffered: Int, events: inout [CaptureEvent],
-                        warnings: inout [CaptureWarning], packet: Int?) {
+                        warnings: inout [CaptureWarning], packet: Int?, scratch output: inout [TCPReassembler.Output]) {
         let direction: Direction = segment.source == client ? .toServer : .toClient
         let flags = segment.flags
         if flags.contains(.rst) {
@@ -142,7 +143,7 @@ extension TCPReassembler.Flow {
             return
         }
         var stream = self[direction]
-        var output: [TCPReassembler.Output] = []
+        output.removeAll(keepingCapacity: true)
         if flags.contains(.syn), stream.next == nil {
             stream.synSequence = segment.sequenceNumber
         }
@@ -163,10 +164,10 @@ extension TCPReassembler.Flow {
             let acknowledged = TCPReassembler.StreamState.unwrap(segment.acknowledgmentNumber, near: peerNext)
             let limit = min(acknowledged, peer.finAt ?? Int64.max)
             if limit > peerNext {
-                var peerOutput: [TCPReassembler.Output] = []
-                peer.flush(upTo: limit, t: t, into: &peerOutput)
+                output.removeAll(keepingCapacity: true)
+                peer.flush(upTo: limit, t: t, into: &output)
                 self[direction.reversed] = peer
-                label(peerOutput, direction.reversed, into: &events)
+                label(output, direction.reversed, into: &events)
             }
         }
         if toServer.finished && toClient.finished {

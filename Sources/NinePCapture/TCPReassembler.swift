@@ -38,6 +38,8 @@ public struct TCPReassembler: Sendable {
     public private(set) var warnings: [CaptureWarning] = []
     var flows: [FlowKey: Flow] = [:]
     var nextID: UInt32 = 1
+    /// A stream's output for the segment at hand (kept, emptied, from segment to segment).
+    var scratch: [Output] = []
 
     public init(options: ReassemblyOptions = ReassemblyOptions()) {
         self.options = options
@@ -64,25 +66,33 @@ public struct TCPReassembler: Sendable {
     /// Feeds one segment seen at `timestampNanos`; returns the events it completes. `packet` (the frame
     /// number) only labels warnings.
     public mutating func process(_ segment: TCPSegment, timestampNanos t: Int64, packet: Int? = nil) -> [CaptureEvent] {
+        var events: [CaptureEvent] = []
+        process(segment, timestampNanos: t, packet: packet, into: &events)
+        return events
+    }
+
+    /// `process`, appending the events to `events` (a caller that reuses one array makes no allocation
+    /// per segment for them).
+    public mutating func process(_ segment: TCPSegment, timestampNanos t: Int64, packet: Int? = nil,
+                                 into events: inout [CaptureEvent]) {
         let ports = options.ninePPorts
         if options.onlyNinePPorts,
            !ports.contains(segment.source.port), !ports.contains(segment.destination.port) {
-            return []
+            return
         }
-        var events: [CaptureEvent] = []
         let key = FlowKey(segment.source, segment.destination)
         let isOpeningSYN = segment.flags.contains(.syn) && !segment.flags.contains(.ack)
         // The common case, a segment of an open connection: the flow is changed in place in the table
         // (copied out and stored back, its buffers would be copied whenever they hold bytes).
         if !isOpeningSYN, let i = flows.index(forKey: key), !flows.values[i].closed {
             flows.values[i].apply(segment, t: t, maxBuffered: options.maxBufferedBytes, events: &events,
-                                  warnings: &warnings, packet: packet)
-            return events
+                                  warnings: &warnings, packet: packet, scratch: &scratch)
+            return
         }
         var flow: Flow
         if let existing = flows[key] {
             if existing.closed {
-                guard isOpeningSYN else { return [] } // stray ACK/FIN/RST after the end
+                guard isOpeningSYN else { return } // stray ACK/FIN/RST after the end
                 flow = newFlow(for: segment, t: t, events: &events)
             } else if isOpeningSYN,
                       existing.stream(from: segment.source).synSequence != segment.sequenceNumber {
@@ -99,9 +109,8 @@ public struct TCPReassembler: Sendable {
             flow = newFlow(for: segment, t: t, events: &events)
         }
         flow.apply(segment, t: t, maxBuffered: options.maxBufferedBytes, events: &events,
-                   warnings: &warnings, packet: packet)
+                   warnings: &warnings, packet: packet, scratch: &scratch)
         flows[key] = flow
-        return events
     }
 
     /// Ends the capture: every connection still open reports its missing bytes as gaps and delivers what it

@@ -32,13 +32,16 @@ enum CaptureInput {
         if !ports.isEmpty { options.ninePPorts = Set(ports) }
         var decoder = CaptureDecoder(options: options)
         var ingest = CaptureIngest()
+        var events: [CaptureEvent] = []
         while keepGoing() {
             guard let packet = reader.next() else {
                 guard let chunk = try more() else { break }
                 reader.append(chunk)
                 continue
             }
-            for ce in decoder.process(packet) { ingest.ingest(ce, body) }
+            events.removeAll(keepingCapacity: true)
+            decoder.process(packet, into: &events)
+            for ce in events { ingest.ingest(ce, body) }
         }
         for ce in decoder.finish() { ingest.ingest(ce, body) }
         for se in ingest.finish() { body(se) }
