@@ -4,6 +4,26 @@ import Testing
 
 /// The message log: re-decoding on demand, summaries, retention, several connections.
 @Suite struct LogTests {
+    /// TracedMessage shares one box between copies: changing a copy's field leaves the original as it was,
+    /// and equality and hashing still compare the fields.
+    @Test func tracedMessageCopiesAreIndependentValues() {
+        var h = Harness(wire: .l)
+        h.t(.notag, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        let original = h.r(.notag, .rversion(Rversion(msize: 8192, version: "9P2000.L"))).message!
+        var copy = original
+        #expect(copy == original && copy.hashValue == original.hashValue)
+        copy.latency = 42
+        copy.bytes.append(0)
+        #expect(original.latency != 42)
+        #expect(original.bytes.count == copy.bytes.count - 1)
+        #expect(copy != original)
+        var back = copy
+        back.latency = original.latency
+        back.bytes.removeLast()
+        #expect(back == original && back.hashValue == original.hashValue, "equal fields, separate boxes")
+        #expect(copy.latency == 42, "changing `back` left `copy` alone")
+    }
+
     @Test func storedMessagesDecodeAsEmitted() {
         var h = Harness(wire: .l)
         var emitted: [TracedMessage] = []
