@@ -2,7 +2,7 @@ import NinePWire
 
 /// One frame (or one run of unframeable bytes) as the tracker saw it: raw bytes, the decoding, and
 /// what the tracker knew at that moment.
-public struct TracedMessage: Hashable, Sendable {
+public struct TracedMessage: Hashable, Sendable, CustomReflectable {
     public enum Kind: Hashable, Sendable {
         /// A frame from the splitter.
         case frame
@@ -124,6 +124,15 @@ public struct TracedMessage: Hashable, Sendable {
         storage = Storage(index: index, conn: conn, direction: direction, timestamp: timestamp, kind: kind,
                           bytes: bytes, marks: marks, dialect: dialect, fcall: fcall, exchange: exchange,
                           requestIndex: requestIndex, latency: latency, fidPath: fidPath)
+    }
+
+    /// Printed and dumped with its fields, as before they moved into the box.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["index": index, "conn": conn, "direction": direction, "timestamp": timestamp,
+                                "kind": kind, "bytes": bytes, "marks": marks, "dialect": dialect, "fcall": fcall,
+                                "exchange": exchange as Any, "requestIndex": requestIndex as Any,
+                                "latency": latency as Any, "fidPath": fidPath as Any],
+               displayStyle: .struct)
     }
 
     public static func == (a: TracedMessage, b: TracedMessage) -> Bool {
