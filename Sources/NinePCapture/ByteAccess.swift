@@ -65,30 +65,51 @@ extension Array where Element == UInt8 {
         }
     }
 
-    /// Appends zero bytes until the count is a multiple of four.
-    mutating func padToFour() {
-        while count % 4 != 0 { append(0) }
+    /// Appends zero bytes until the count (from `start`) is a multiple of four.
+    mutating func padToFour(from start: Int = 0) {
+        while (count - start) % 4 != 0 { append(0) }
+    }
+
+    /// Overwrites the four bytes at `index` with `value`.
+    mutating func setU32(_ value: UInt32, at index: Int, bigEndian: Bool) {
+        for i in 0..<4 {
+            let shift = UInt32(bigEndian ? (3 - i) * 8 : i * 8)
+            self[index + i] = UInt8(truncatingIfNeeded: value >> shift)
+        }
     }
 }
 
-/// The Internet checksum (RFC 1071) over `parts`, treated as one concatenated byte sequence.
-func internetChecksum(_ parts: [ArraySlice<UInt8>]) -> UInt16 {
-    var sum: UInt64 = 0
-    var odd: UInt8? = nil
-    for part in parts {
-        var index = part.startIndex
-        if let high = odd, index < part.endIndex {
-            sum += UInt64(high) << 8 | UInt64(part[index])
-            index += 1
-            odd = nil
+/// The one's complement sum (RFC 1071) of `bytes` read as big-endian 16-bit words (an odd last byte is
+/// the high byte of a word padded with zero), folded to 16 bits. Eight bytes at a time: the sum of
+/// little-endian words, byte-swapped, is the sum of the big-endian ones (RFC 1071, 2(B)).
+func onesComplementSum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+    bytes.withUnsafeBytes { b in
+        var little: UInt64 = 0
+        var i = 0
+        while i + 8 <= b.count {
+            let v = b.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian
+            little &+= (v & 0xFFFF_FFFF) &+ (v >> 32)
+            i += 8
         }
-        while index + 1 < part.endIndex {
-            sum += UInt64(part[index]) << 8 | UInt64(part[index + 1])
-            index += 2
+        var sum = UInt64(UInt16(truncatingIfNeeded: foldedSum(little)).byteSwapped)
+        while i + 1 < b.count {
+            sum &+= UInt64(b[i]) << 8 | UInt64(b[i + 1])
+            i += 2
         }
-        if index < part.endIndex { odd = part[index] }
+        if i < b.count { sum &+= UInt64(b[i]) << 8 }
+        return foldedSum(sum)
     }
-    if let high = odd { sum += UInt64(high) << 8 }
-    while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
-    return ~UInt16(sum)
+}
+
+/// A one's complement sum folded to 16 bits (end-around carries added back in).
+func foldedSum(_ sum: UInt64) -> UInt64 {
+    var s = sum
+    while s > 0xFFFF { s = (s & 0xFFFF) + (s >> 16) }
+    return s
+}
+
+/// The Internet checksum (RFC 1071) of `bytes`, with `adding` (a one's complement sum of other words, such
+/// as TCP's pseudo-header) added in.
+func internetChecksum(_ bytes: ArraySlice<UInt8>, adding extra: UInt64 = 0) -> UInt16 {
+    ~UInt16(foldedSum(onesComplementSum(bytes) &+ extra))
 }

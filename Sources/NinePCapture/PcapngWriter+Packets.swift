@@ -41,6 +41,17 @@ extension PcapngWriter {
     /// One packet as an Enhanced Packet Block; advances the sender's sequence number.
     mutating func segment(_ connection: inout Connection, direction: Direction, flags: TCPFlags, payload: [UInt8],
                           t: Int64, fields: [(key: String, value: String)]) -> [UInt8] {
+        var out: [UInt8] = []
+        appendSegment(&connection, into: &out, direction: direction, flags: flags, payload: payload[...], t: t,
+                      comment: Array(CaptureComment.encode(fields).utf8))
+        return out
+    }
+
+    /// One packet as an Enhanced Packet Block appended to `out`, written in place (no intermediate arrays:
+    /// the proxy's capture writes every frame through here); advances the sender's sequence number.
+    /// `comment`: the packet's `opt_comment`, encoded.
+    mutating func appendSegment(_ connection: inout Connection, into out: inout [UInt8], direction: Direction,
+                                flags: TCPFlags, payload: ArraySlice<UInt8>, t: Int64, comment: [UInt8]) {
         let toServer = direction == .toServer
         let source = toServer ? connection.client : connection.server
         let destination = toServer ? connection.server : connection.client
@@ -50,86 +61,100 @@ extension PcapngWriter {
             &+ (flags.contains(.syn) ? 1 : 0) &+ (flags.contains(.fin) ? 1 : 0)
         if toServer { connection.clientNext &+= consumed } else { connection.serverNext &+= consumed }
         ipIdentification &+= 1
-        let packet = Self.ethernetIPv4TCP(source: source, destination: destination, sequence: sequence,
-                                          acknowledgment: acknowledgment, flags: flags, payload: payload,
-                                          identification: ipIdentification,
-                                          mss: UInt16(options.effectiveSegmentSize))
-        return enhancedPacketBlock(packet, t: t, comment: CaptureComment.encode(fields),
-                                   flags: toServer ? 0b01 : 0b10)
+
+        let block = out.count
+        out.reserveCapacity(block + 28 + 66 + payload.count + 4 + comment.count + 24)
+        out.appendU32(PcapngReader.BlockType.enhancedPacket, bigEndian: big)
+        out.appendU32(0, bigEndian: big)   // block length, set below
+        let nanos = UInt64(max(0, t))
+        out.appendU32(0, bigEndian: big)   // interface 0
+        out.appendU32(UInt32(truncatingIfNeeded: nanos >> 32), bigEndian: big)
+        out.appendU32(UInt32(truncatingIfNeeded: nanos), bigEndian: big)
+        let lengths = out.count
+        out.appendU64(0, bigEndian: big)   // captured and original length, set below
+        let packet = out.count
+        Self.appendEthernetIPv4TCP(into: &out, source: source, destination: destination, sequence: sequence,
+                                   acknowledgment: acknowledgment, flags: flags, payload: payload,
+                                   identification: ipIdentification, mss: UInt16(options.effectiveSegmentSize))
+        let packetLength = UInt32(out.count - packet)
+        out.setU32(packetLength, at: lengths, bigEndian: big)
+        out.setU32(packetLength, at: lengths + 4, bigEndian: big)
+        out.padToFour(from: block)
+        appendOption(1, comment, to: &out, from: block)
+        out.appendU16(2, bigEndian: big)   // epb_flags
+        out.appendU16(4, bigEndian: big)
+        out.appendU32(toServer ? 0b01 : 0b10, bigEndian: big)
+        out.appendU32(0, bigEndian: big)   // opt_endofopt
+        let length = UInt32(out.count + 4 - block)
+        out.appendU32(length, bigEndian: big)
+        out.setU32(length, at: block + 4, bigEndian: big)
     }
 
-    static func mac(_ address: IPAddress) -> [UInt8] {
-        [0x02, 0x00] + address.bytes.suffix(4)
+    /// 02:00 and the four address bytes.
+    static func appendMAC(_ address: IPAddress, to out: inout [UInt8]) {
+        out.append(0x02); out.append(0x00)
+        appendAddress(address, to: &out)
     }
 
-    static func ethernetIPv4TCP(source: Endpoint, destination: Endpoint, sequence: UInt32, acknowledgment: UInt32,
-                                flags: TCPFlags, payload: [UInt8], identification: UInt16, mss: UInt16) -> [UInt8] {
-        var tcpOptions: [UInt8] = []
-        if flags.contains(.syn) {
-            tcpOptions = [1, 3, 3, windowScale, 2, 4, UInt8(mss >> 8), UInt8(mss & 0xFF)]
+    /// The four bytes of an IPv4 address (the writer synthesizes IPv4 endpoints only; of any other address,
+    /// its last four bytes).
+    static func appendAddress(_ address: IPAddress, to out: inout [UInt8]) {
+        if case .v4(let v) = address {
+            out.appendU32(v, bigEndian: true)
+        } else {
+            out += address.bytes.suffix(4)
         }
-        let tcpLength = 20 + tcpOptions.count + payload.count
+    }
+
+    static func appendEthernetIPv4TCP(into out: inout [UInt8], source: Endpoint, destination: Endpoint,
+                                      sequence: UInt32, acknowledgment: UInt32, flags: TCPFlags,
+                                      payload: ArraySlice<UInt8>, identification: UInt16, mss: UInt16) {
+        let optionsLength = flags.contains(.syn) ? 8 : 0
+        let tcpLength = 20 + optionsLength + payload.count
         let ipLength = 20 + tcpLength
-        var out: [UInt8] = []
-        out.reserveCapacity(14 + ipLength)
-        out += mac(destination.address)
-        out += mac(source.address)
+        appendMAC(destination.address, to: &out)
+        appendMAC(source.address, to: &out)
         out.appendU16(PacketDecoder.etherTypeIPv4, bigEndian: true)
-        // IPv4 header at 14.
-        out += [0x45, 0x00]
+        // IPv4 header at start + 14.
+        let ip = out.count
+        out.append(0x45); out.append(0x00)
         out.appendU16(UInt16(ipLength), bigEndian: true)
         out.appendU16(identification, bigEndian: true)
-        out += [0x40, 0x00, 64, 6, 0, 0] // DF, TTL 64, TCP, checksum placeholder
-        out += source.address.bytes
-        out += destination.address.bytes
-        let ipChecksum = internetChecksum([out[14..<34]])
-        out[24] = UInt8(ipChecksum >> 8)
-        out[25] = UInt8(ipChecksum & 0xFF)
-        // TCP header at 34.
+        out.append(0x40); out.append(0x00); out.append(64); out.append(6)   // DF, TTL 64, TCP
+        out.append(0); out.append(0)                                     // checksum, set below
+        appendAddress(source.address, to: &out)
+        appendAddress(destination.address, to: &out)
+        let ipChecksum = internetChecksum(out[ip..<out.count])
+        out[ip + 10] = UInt8(ipChecksum >> 8)
+        out[ip + 11] = UInt8(ipChecksum & 0xFF)
+        // TCP header after the IPv4 header.
+        let tcp = out.count
         out.appendU16(source.port, bigEndian: true)
         out.appendU16(destination.port, bigEndian: true)
         out.appendU32(sequence, bigEndian: true)
         out.appendU32(acknowledgment, bigEndian: true)
-        out.append(UInt8((20 + tcpOptions.count) / 4) << 4)
+        out.append(UInt8((20 + optionsLength) / 4) << 4)
         out.append(flags.rawValue)
         out.appendU16(65535, bigEndian: true)
-        out += [0, 0, 0, 0] // checksum placeholder, urgent pointer
-        out += tcpOptions
+        out.appendU32(0, bigEndian: true)   // checksum (set below), urgent pointer
+        if optionsLength > 0 {
+            out.append(1); out.append(3); out.append(3); out.append(windowScale)
+            out.append(2); out.append(4); out.append(UInt8(mss >> 8)); out.append(UInt8(mss & 0xFF))
+        }
         out += payload
-        var pseudo: [UInt8] = source.address.bytes + destination.address.bytes + [0, 6]
-        pseudo.appendU16(UInt16(tcpLength), bigEndian: true)
-        let tcpChecksum = internetChecksum([pseudo[...], out[34...]])
-        out[50] = UInt8(tcpChecksum >> 8)
-        out[51] = UInt8(tcpChecksum & 0xFF)
-        return out
+        // The pseudo-header: both addresses (as they stand in the IPv4 header), zero, protocol, TCP length.
+        let pseudo = onesComplementSum(out[(ip + 12)..<(ip + 20)]) + 6 + UInt64(tcpLength)
+        let tcpChecksum = internetChecksum(out[tcp..<out.count], adding: pseudo)
+        out[tcp + 16] = UInt8(tcpChecksum >> 8)
+        out[tcp + 17] = UInt8(tcpChecksum & 0xFF)
     }
 
-    func enhancedPacketBlock(_ packet: [UInt8], t: Int64, comment: String, flags: UInt32) -> [UInt8] {
-        let nanos = UInt64(max(0, t))
-        var body: [UInt8] = []
-        body.reserveCapacity(packet.count + 96)
-        body.appendU32(0, bigEndian: big)
-        body.appendU32(UInt32(truncatingIfNeeded: nanos >> 32), bigEndian: big)
-        body.appendU32(UInt32(truncatingIfNeeded: nanos), bigEndian: big)
-        body.appendU32(UInt32(packet.count), bigEndian: big)
-        body.appendU32(UInt32(packet.count), bigEndian: big)
-        body += packet
-        body.padToFour()
-        appendOption(1, Array(comment.utf8), to: &body)
-        var flagBytes: [UInt8] = []
-        flagBytes.appendU32(flags, bigEndian: big)
-        appendOption(2, flagBytes, to: &body)
-        appendOption(0, [], to: &body)
-        var out: [UInt8] = []
-        appendBlock(PcapngReader.BlockType.enhancedPacket, body: body, to: &out)
-        return out
-    }
-
-    func appendOption(_ code: UInt16, _ value: [UInt8], to body: inout [UInt8]) {
+    /// An option (code, length, value padded to four bytes, counted from `block`, where the block starts).
+    func appendOption(_ code: UInt16, _ value: [UInt8], to body: inout [UInt8], from block: Int = 0) {
         body.appendU16(code, bigEndian: big)
         body.appendU16(UInt16(min(value.count, 0xFFFF)), bigEndian: big)
         body += value.prefix(0xFFFF)
-        body.padToFour()
+        body.padToFour(from: block)
     }
 
     func appendBlock(_ type: UInt32, body: [UInt8], to out: inout [UInt8]) {

@@ -60,6 +60,8 @@ public struct PcapngWriter: Sendable {
     public let options: PcapngWriterOptions
     var connections: [ConnectionID: Connection] = [:]
     var ipIdentification: UInt16 = 0
+    /// Encoded data-packet comments (`dataComment`).
+    var comments: [CommentKey: [UInt8]] = [:]
 
     struct Connection {
         var client: Endpoint
@@ -123,19 +125,44 @@ public struct PcapngWriter: Sendable {
         guard var connection = connections[conn], !connection.closed else { return out }
         let size = options.effectiveSegmentSize
         let total = (bytes.count + size - 1) / size
+        out.reserveCapacity(out.count + bytes.count + total * 160)
         for index in 0..<total {
-            let chunk = Array(bytes[(index * size)..<min(bytes.count, (index + 1) * size)])
-            var fields: [(key: String, value: String)] = [
-                ("conn", "\(conn.rawValue)"), ("dir", CaptureComment.code(for: direction)), ("ev", "data"),
-                ("seg", "\(index + 1)/\(total)"),
-            ]
-            if !marks.isEmpty { fields.append(("marks", marks.description)) }
             let flags: TCPFlags = index == total - 1 ? [.ack, .psh] : [.ack]
-            out += segment(&connection, direction: direction, flags: flags, payload: chunk, t: t, fields: fields)
+            appendSegment(&connection, into: &out, direction: direction, flags: flags,
+                          payload: bytes[(index * size)..<min(bytes.count, (index + 1) * size)], t: t,
+                          comment: dataComment(conn: conn, direction: direction, segment: index + 1, of: total,
+                                               marks: marks))
         }
         connections[conn] = connection
         return out
     }
+
+    /// A data packet's comment, encoded; made once per connection, direction, segment position and marks
+    /// (it is the same for every frame of that kind, and the proxy writes one per frame).
+    mutating func dataComment(conn: ConnectionID, direction: Direction, segment: Int, of total: Int,
+                              marks: FrameMarks) -> [UInt8] {
+        let key = CommentKey(conn: conn, direction: direction, segment: segment, total: total, marks: marks)
+        if let known = comments[key] { return known }
+        var fields: [(key: String, value: String)] = [
+            ("conn", "\(conn.rawValue)"), ("dir", CaptureComment.code(for: direction)), ("ev", "data"),
+            ("seg", "\(segment)/\(total)"),
+        ]
+        if !marks.isEmpty { fields.append(("marks", marks.description)) }
+        let encoded = Array(CaptureComment.encode(fields).utf8)
+        if comments.count >= Self.commentCacheLimit { comments.removeAll(keepingCapacity: true) }
+        comments[key] = encoded
+        return encoded
+    }
+
+    struct CommentKey: Hashable {
+        var conn: ConnectionID
+        var direction: Direction
+        var segment: Int
+        var total: Int
+        var marks: FrameMarks
+    }
+    /// At most this many comments are kept (a long-running proxy sees ever new connection ids).
+    static let commentCacheLimit = 4096
 
     /// FIN/ACK exchange (client first), or one RST when `reset`.
     public mutating func close(conn: ConnectionID, reset: Bool = false, t: Int64) -> [UInt8] {

@@ -30,6 +30,29 @@ import Testing
         return nil
     }
 
+    /// The writer's checksum (eight bytes at a time) equals the byte-pair sum above, over every length up
+    /// to 300, odd and even starts, large payloads and all-0xFF data (where end-around carries pile up).
+    @Test func fastChecksumAgreesWithTheBytePairSum() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt8 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: seed >> 56)
+        }
+        var cases: [[UInt8]] = (0...300).map { n in (0..<n).map { _ in next() } }
+        cases.append((0..<65_547).map { _ in next() })
+        cases.append([UInt8](repeating: 0xFF, count: 65_535))
+        cases.append([UInt8](repeating: 0, count: 64))
+        for bytes in cases {
+            for start in [0, 1, 3] where start <= bytes.count {
+                let slice = bytes[start...]
+                let expected = Self.onesComplementSum(Array(slice))
+                #expect(UInt32(NinePCapture.onesComplementSum(slice)) == expected, "length \(slice.count), start \(start)")
+                #expect(internetChecksum(slice) == ~UInt16(expected))
+                #expect(internetChecksum(slice, adding: 0x1_2345) == ~UInt16(foldedSum(UInt64(expected) + 0x1_2345)))
+            }
+        }
+    }
+
     @Test func headerDescribesTheCapture() throws {
         let writer = PcapngWriter(options: PcapngWriterOptions(toolVersion: "1.2.3"))
         var reader = try PcapngReader(bytes: writer.header())
