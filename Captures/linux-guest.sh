@@ -99,7 +99,9 @@ INIT
 chmod 755 "$STAGE/root/init"
 (cd "$STAGE/root" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null) > "$STAGE/initramfs.cpio"
 
-"$QEMU" -accel tcg -m 384 -display none -monitor none -serial stdio -no-reboot \
+# A guest that hangs is stopped after GUEST_TIMEOUT seconds (240 by default), so that no qemu outlives
+# its caller's patience.
+timeout -k 10 "${GUEST_TIMEOUT:-240}" "$QEMU" -accel tcg -m 384 -display none -monitor none -serial stdio -no-reboot \
   -kernel "$KERNEL" -initrd "$STAGE/initramfs.cpio" \
   -append "console=ttyS0 quiet panic=-1 ninep_port=$PORT ninep_aname=$ANAME ninep_work=$WORKLOAD" \
   -netdev user,id=n0 -device e1000,netdev=n0 < /dev/null
