@@ -63,7 +63,6 @@ extension PcapngWriter {
         ipIdentification &+= 1
 
         let block = out.count
-        out.reserveCapacity(block + 28 + 66 + payload.count + 4 + comment.count + 24)
         out.appendU32(PcapngReader.BlockType.enhancedPacket, bigEndian: big)
         out.appendU32(0, bigEndian: big)   // block length, set below
         let nanos = UInt64(max(0, t))

@@ -15,16 +15,10 @@ enum CaptureInput {
         var warnings: [CaptureWarning]
     }
 
-    /// Calls `body` with every session event of the capture in `bytes`; 9P is looked for on `ports` (564
-    /// when empty). `keepGoing` is asked before each packet: false stops early. Throws when the bytes are
-    /// not a pcap or pcapng capture.
-    static func events(in bytes: [UInt8], ports: [UInt16], keepGoing: () -> Bool = { true },
-                       _ body: (SessionEvent) -> Void) throws -> Outcome {
-        try events(first: bytes, more: { nil }, ports: ports, keepGoing: keepGoing, body)
-    }
-
-    /// `events(in:)` for a capture that arrives in pieces: `first`, then whatever `more` returns until it
-    /// returns nil (end of file).
+    /// Calls `body` with every session event of a capture that arrives in pieces: `first` (at least its
+    /// first 4 bytes), then whatever `more` returns until it returns nil (end of file); 9P is looked for on
+    /// `ports` (564 when empty). `keepGoing` is asked before each packet: false stops early. Throws when
+    /// the bytes are not a pcap or pcapng capture.
     static func events(first: [UInt8], more: () throws -> [UInt8]?, ports: [UInt16], keepGoing: () -> Bool = { true },
                        _ body: (SessionEvent) -> Void) throws -> Outcome {
         var reader = try CaptureReader(bytes: first)
@@ -48,11 +42,9 @@ enum CaptureInput {
         return Outcome(truncated: reader.truncatedTail, warnings: reader.warnings + decoder.warnings)
     }
 
-    /// `events(in:)` for a file, its warnings printed to standard error named by the file. Returns whether
-    /// the file ended mid-record.
+    /// `events(first:more:)` for a file, its warnings printed to standard error named by the file. Returns
+    /// whether the file ended mid-record. The file is read in pieces as decoding goes (`ChunkedFile`).
     @discardableResult
-    /// The file is read in 1 MiB pieces as decoding goes: no wait for a whole capture to be read before the
-    /// first event, and no fresh memory (a page fault per 4 KiB) for a copy of all of it.
     static func forEachEvent(file: String, ports: [UInt16], _ body: (SessionEvent) -> Void) throws -> Bool {
         let input = try ChunkedFile(path: file)
         let first = try input.next(atLeast: 4) ?? []
@@ -68,24 +60,31 @@ enum CaptureInput {
         return outcome.truncated
     }
 
-    /// A file read piece by piece.
-    final class ChunkedFile {
+    /// A capture file read in 1 MiB pieces as decoding goes: no wait for the whole file before the first
+    /// event, and no fresh memory (a page fault per 4 KiB) for a copy of all of it. `decode`, `replay` and
+    /// `view` all read captures through it.
+    final class ChunkedFile: @unchecked Sendable {
+        // @unchecked: used by one thread at a time (`view` opens it, then hands it to its loading task).
         let path: String
         private let fd: Int32
-        /// 1 MiB; NINESCOPE_READ_CHUNK=N sets another size (tests use small odd sizes, so that records and
-        /// blocks straddle the pieces).
+        /// 1 MiB; NINESCOPE_READ_CHUNK=N (at least 4, the size of a capture's magic number) sets another size
+        /// (tests use small odd sizes, so that records and blocks straddle the pieces).
         static let chunkSize: Int = {
-            if let v = ProcessInfo.processInfo.environment["NINESCOPE_READ_CHUNK"], let n = Int(v), n >= 1 { return n }
+            if let v = ProcessInfo.processInfo.environment["NINESCOPE_READ_CHUNK"], let n = Int(v), n >= 4 { return n }
             return 1 << 20
         }()
 
         init(path: String) throws {
             self.path = path
             fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw CaptureInput.failure(path, errno) }
+            guard fd >= 0 else { throw Self.failure(path, errno) }
         }
 
         deinit { close(fd) }
+
+        private static func failure(_ path: String, _ code: Int32) -> ValidationError {
+            ValidationError("cannot read '\(path)': \(String(cString: strerror(code)))")
+        }
 
         /// The next piece (up to `chunkSize` bytes, at least `atLeast` unless the file ends first); nil at
         /// the end of the file.
@@ -101,43 +100,8 @@ enum CaptureInput {
                 }
                 initialized = filled
             }
-            if error != 0 { throw CaptureInput.failure(path, error) }
+            if error != 0 { throw Self.failure(path, error) }
             return bytes.isEmpty ? nil : bytes
-        }
-    }
-
-    static func failure(_ path: String, _ code: Int32) -> ValidationError {
-        ValidationError("cannot read '\(path)': \(String(cString: strerror(code)))")
-    }
-
-    /// The whole file, read straight into one array (no intermediate `Data` and copy: captures run to
-    /// hundreds of megabytes).
-    static func readFile(_ path: String) throws -> [UInt8] {
-        func failure(_ code: Int32) -> ValidationError { CaptureInput.failure(path, code) }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure(errno) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw failure(errno) }
-        // One read of the whole file, usually; the spare byte tells a file that grew meanwhile, which is
-        // read on into a buffer twice as large.
-        var bytes: [UInt8] = []
-        var capacity = max(Int(st.st_size), 0) + 1
-        while true {
-            var error: Int32 = 0
-            bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-                var filled = buffer.initialize(from: bytes).1
-                while filled < capacity {
-                    let n = read(fd, buffer.baseAddress! + filled, capacity - filled)
-                    if n < 0 { if errno == EINTR { continue }; error = errno; break }
-                    if n == 0 { break }
-                    filled += n
-                }
-                initialized = filled
-            }
-            if error != 0 { throw failure(error) }
-            if bytes.count < capacity { return bytes }
-            capacity *= 2
         }
     }
 }

@@ -53,12 +53,15 @@ struct ViewCommand: AsyncParsableCommand {
         guard isatty(1) == 1, isatty(0) == 1 else {
             throw ValidationError("view needs a terminal; `ninescope decode \(file ?? "FILE")` prints the capture as text")
         }
-        var bytes: [UInt8] = []
+        // The file's first piece is read (and its format checked) now; the rest as the loader goes.
+        var capture: (input: CaptureInput.ChunkedFile, first: [UInt8])?
         if sample == nil, let file {
-            bytes = try CaptureInput.readFile(file)
-            do { _ = try CaptureReader(bytes: Array(bytes.prefix(64 * 1024))) } catch {
+            let input = try CaptureInput.ChunkedFile(path: file)
+            let first = try input.next(atLeast: 4) ?? []
+            do { _ = try CaptureReader(bytes: Array(first.prefix(64 * 1024))) } catch {
                 throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
             }
+            capture = (input, first)
         }
         let theme = try UIApp.theme(self.theme)
         var model = InspectorModel(tracker: SessionTracker(configuration: .init(forcedDialect: forced)))
@@ -77,8 +80,8 @@ struct ViewCommand: AsyncParsableCommand {
                     app.enqueue(events[start..<min(events.count, start + 20_000)])
                     while app.queuedEventCount > 200_000, !Task.isCancelled { usleep(5_000) }
                 }
-            } else {
-                Self.load(bytes, ports: ports, into: app)
+            } else if let capture {
+                Self.load(capture.first, then: capture.input, ports: ports, into: app)
             }
             app.finishSource()
         }
@@ -88,7 +91,7 @@ struct ViewCommand: AsyncParsableCommand {
 
     /// Reads a capture into the app's queue in chunks (so the first screen comes before the whole file).
     /// Warnings are not printed: the screen is the terminal's.
-    static func load(_ bytes: [UInt8], ports: [UInt16], into app: InspectorApp) {
+    static func load(_ first: [UInt8], then input: CaptureInput.ChunkedFile, ports: [UInt16], into app: InspectorApp) {
         var chunk: [SessionEvent] = []
         chunk.reserveCapacity(4096)
         func flush(_ force: Bool) {
@@ -99,7 +102,8 @@ struct ViewCommand: AsyncParsableCommand {
                 while !force, app.queuedEventCount > 200_000, !Task.isCancelled { usleep(5_000) }
             }
         }
-        let outcome = try? CaptureInput.events(in: bytes, ports: ports, keepGoing: { !Task.isCancelled }) { event in
+        let outcome = try? CaptureInput.events(first: first, more: { try input.next(atLeast: 1) }, ports: ports,
+                                               keepGoing: { !Task.isCancelled }) { event in
             chunk.append(event)
             flush(false)
         }
