@@ -7,8 +7,11 @@ import NinePCapture
 /// A frame is stamped with the time of the segment that completed it. After bytes lost in the capture
 /// (`.gap`), the partial frame buffered on that side is reported as garbage and framing starts afresh.
 public struct CaptureIngest: Sendable {
-    private struct Side: Hashable { var conn: ConnectionID; var direction: Direction }
-    private var splitters: [Side: FrameSplitter] = [:]
+    private struct Side: IntKey {
+        var conn: ConnectionID; var direction: Direction
+        var intKey: UInt64 { UInt64(conn.rawValue) << 1 | (direction == .toServer ? 0 : 1) }
+    }
+    private var splitters = IntKeyMap<Side, FrameSplitter>()
     private var lastTime: Int64 = 0
     private var open: Set<ConnectionID> = []
     public let maxFrameSize: UInt32
@@ -32,14 +35,17 @@ public struct CaptureIngest: Sendable {
             body(.connectionOpened(conn: conn, at: t, info: info))
         case let .data(conn, direction, t, bytes, metadata):
             let marks = metadata?.marks ?? []
-            // The splitter is changed in place in the dictionary: a copy taken out and stored back would
-            // copy its buffered bytes on every append.
-            Self.split(bytes, with: &splitters[Side(conn: conn, direction: direction),
-                                               default: FrameSplitter(maxFrameSize: maxFrameSize)]) { e in
-                switch e {
-                case .frame(let f): body(.frame(conn: conn, direction: direction, at: t, bytes: f, marks: marks))
-                case .garbage(let g, let reason):
-                    body(.garbage(conn: conn, direction: direction, at: t, bytes: g, reason: reason))
+            // The splitter is changed in place in the table: a copy taken out and stored back would copy
+            // its buffered bytes on every append.
+            let maxFrameSize = maxFrameSize
+            splitters.modify(Side(conn: conn, direction: direction),
+                             default: { FrameSplitter(maxFrameSize: maxFrameSize) }) { splitter in
+                Self.split(bytes, with: &splitter) { e in
+                    switch e {
+                    case .frame(let f): body(.frame(conn: conn, direction: direction, at: t, bytes: f, marks: marks))
+                    case .garbage(let g, let reason):
+                        body(.garbage(conn: conn, direction: direction, at: t, bytes: g, reason: reason))
+                    }
                 }
             }
         case let .gap(conn, direction, missing, t):

@@ -16,7 +16,7 @@ public struct CaptureDecoder: Sendable {
 
     var reassembler: TCPReassembler
     var reassemblerWarningsSeen = 0
-    var foreignIDs: [ConnectionID: ConnectionID] = [:]
+    var foreignIDs = IntKeyMap<ConnectionID, ConnectionID>()
     var recorded: [UInt32: RecordedConnection] = [:]
     var usedIDs: Set<UInt32> = []
     var nextFreeID: UInt32 = 1

@@ -36,7 +36,7 @@ public struct ReassemblyOptions: Hashable, Sendable {
 public struct TCPReassembler: Sendable {
     public var options: ReassemblyOptions
     public private(set) var warnings: [CaptureWarning] = []
-    var flows: [FlowKey: Flow] = [:]
+    var flows = IntKeyMap<FlowKey, Flow>()
     var nextID: UInt32 = 1
     /// A stream's output for the segment at hand (kept, emptied, from segment to segment).
     var scratch: [Output] = []
@@ -45,12 +45,21 @@ public struct TCPReassembler: Sendable {
         self.options = options
     }
 
-    struct FlowKey: Hashable {
+    struct FlowKey: IntKey {
         var low: Endpoint
         var high: Endpoint
         init(_ a: Endpoint, _ b: Endpoint) {
             low = min(a, b)
             high = max(a, b)
+        }
+        /// Both endpoints mixed into one word (the table compares whole keys; this only spreads them).
+        var intKey: UInt64 { Self.mix(low) &* 0xFF51_AFD7_ED55_8CCD ^ Self.mix(high) }
+        private static func mix(_ e: Endpoint) -> UInt64 {
+            switch e.address {
+            case .v4(let a): return UInt64(a) << 16 | UInt64(e.port)
+            case .v6(let high, let low):
+                return (high &* 0xC4CE_B9FE_1A85_EC53 ^ low) << 16 ^ (low >> 48) ^ UInt64(e.port)
+            }
         }
     }
 
@@ -84,10 +93,15 @@ public struct TCPReassembler: Sendable {
         let isOpeningSYN = segment.flags.contains(.syn) && !segment.flags.contains(.ack)
         // The common case, a segment of an open connection: the flow is changed in place in the table
         // (copied out and stored back, its buffers would be copied whenever they hold bytes).
-        if !isOpeningSYN, let i = flows.index(forKey: key), !flows.values[i].closed {
-            flows.values[i].apply(segment, t: t, maxBuffered: options.maxBufferedBytes, events: &events,
-                                  warnings: &warnings, packet: packet, scratch: &scratch)
-            return
+        if !isOpeningSYN {
+            let maxBuffered = options.maxBufferedBytes
+            let applied = flows.modify(key) { flow -> Bool in
+                guard !flow.closed else { return false }
+                flow.apply(segment, t: t, maxBuffered: maxBuffered, events: &events, warnings: &warnings,
+                           packet: packet, scratch: &scratch)
+                return true
+            }
+            if applied == true { return }
         }
         var flow: Flow
         if let existing = flows[key] {
@@ -117,10 +131,10 @@ public struct TCPReassembler: Sendable {
     /// buffered. No `.close` is emitted for them.
     public mutating func finish(timestampNanos t: Int64) -> [CaptureEvent] {
         var events: [CaptureEvent] = []
-        for key in flows.keys.sorted(by: { flows[$0]!.id < flows[$1]!.id }) {
-            guard var flow = flows[key], !flow.closed else { continue }
-            flow.flushAll(t: t, into: &events)
-            flows[key] = flow
+        for key in flows.entries.sorted(by: { $0.value.id < $1.value.id }).map(\.key) {
+            flows.modify(key) { flow in
+                if !flow.closed { flow.flushAll(t: t, into: &events) }
+            }
         }
         return events
     }

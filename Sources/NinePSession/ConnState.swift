@@ -84,15 +84,15 @@ struct ConnState: Sendable {
     /// True from a mid-stream start until the next Tversion: unknown fids are adopted silently and
     /// replies to never-seen tags are not anomalies.
     var midStreamActive = false
-    var seenTags: Set<Tag> = []
+    var seenTags = IntKeySet<Tag>()
 
-    var pendingByTag: [Tag: Int] = [:]
-    var pendingIDs: Set<Int> = []
-    var pendingInfo: [Int: PendingInfo] = [:]
+    var pendingByTag = IntKeyMap<Tag, Int>()
+    var pendingIDs = IntKeySet<Int>()
+    var pendingInfo = IntKeyMap<Int, PendingInfo>()
     /// Tags whose last request was flushed (Rflush came first): a reply on them is a late reply.
-    var flushedTags: [Tag: Int] = [:]
+    var flushedTags = IntKeyMap<Tag, Int>()
 
-    var liveFids: [Fid: Int] = [:]
+    var liveFids = IntKeyMap<Fid, Int>()
     var fidRecords: [FidRecord] = []
 
     var messageCount = 0, requestCount = 0, replyCount = 0
@@ -105,4 +105,14 @@ struct ConnState: Sendable {
 
     /// Whether the dialect may still be re-decided from traffic.
     var isGuessing: Bool { dialectSource == .assumed || dialectSource == .inferred }
+}
+
+/// A connection's state in a box of its own, so the tracker mutates it in place (see
+/// `SessionTracker.uniqueConn`). The tracker stays a value: a box shared by two copies of a tracker is
+/// copied before either mutates it.
+final class ConnSlot: @unchecked Sendable {
+    // @unchecked: a slot is mutated only through `uniqueConn`, which first makes it unshared; a tracker (a
+    // value) is used by one thread at a time, like any struct with mutable state.
+    @exclusivity(unchecked) var state: ConnState
+    init(_ state: ConnState) { self.state = state }
 }

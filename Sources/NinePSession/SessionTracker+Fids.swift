@@ -126,7 +126,7 @@ extension SessionTracker {
     /// After a rename: every live fid at or below `from` now lives at or below `to`.
     mutating func move(_ c: inout ConnState, _ out: inout TrackerOutput, from: Int32, to: Int32) {
         guard from != to else { return }
-        for (_, r) in c.liveFids.sorted(by: { $0.key < $1.key }) {
+        for (_, r) in c.liveFids.sortedEntries {
             guard let suffix = paths.suffix(of: c.fidRecords[r].pathNode, below: from) else { continue }
             c.fidRecords[r].pathNode = paths.walk(to, suffix)
             note(&out, fid: c.fidRecords[r], conn: c.id)

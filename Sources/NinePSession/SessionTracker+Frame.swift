@@ -6,10 +6,9 @@ extension SessionTracker {
     /// again when its dialect is the one the tracker decodes this frame with.
     public mutating func frame(conn: ConnectionID, direction: Direction, at: Int64, bytes frame: [UInt8],
                                marks: FrameMarks = [], predecoded: consuming Predecoded? = nil) -> TrackerOutput {
-        var c = takeConn(conn, at: at)
-        let out = self.frame(&c, direction: direction, at: at, bytes: frame, marks: marks, predecoded: predecoded)
-        putConn(consume c)
-        return out
+        let slot = uniqueConn(conn, at: at)
+        return self.frame(&slot.state, direction: direction, at: at, bytes: frame, marks: marks,
+                          predecoded: predecoded)
     }
 
     private mutating func frame(_ c: inout ConnState, direction: Direction, at: Int64, bytes frame: [UInt8],
@@ -85,10 +84,8 @@ extension SessionTracker {
     /// Bytes the splitter could not frame: logged as a garbage message and reported.
     public mutating func garbage(conn: ConnectionID, direction: Direction, at: Int64, bytes: [UInt8],
                                  reason: String) -> TrackerOutput {
-        var c = takeConn(conn, at: at)
-        let out = garbage(&c, direction: direction, at: at, bytes: bytes, reason: reason)
-        putConn(consume c)
-        return out
+        let slot = uniqueConn(conn, at: at)
+        return garbage(&slot.state, direction: direction, at: at, bytes: bytes, reason: reason)
     }
 
     private mutating func garbage(_ c: inout ConnState, direction: Direction, at: Int64, bytes: [UInt8],

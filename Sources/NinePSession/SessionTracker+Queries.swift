@@ -101,12 +101,12 @@ extension SessionTracker {
     /// Tags pending on a connection (for `TagAllocator`).
     public func pendingTags(on conn: ConnectionID) -> Set<Tag> {
         guard let c = connState(conn) else { return [] }
-        return Set(c.pendingIDs.map { exchangeRecords[$0].tag })
+        return Set(c.pendingIDs.elements.map { exchangeRecords[$0].tag })
     }
 
     /// Fids live on a connection (for `FidAllocator`).
     public func liveFids(on conn: ConnectionID) -> Set<Fid> {
-        Set(connState(conn)?.liveFids.keys.map { $0 } ?? [])
+        Set(connState(conn)?.liveFids.keyList ?? [])
     }
 
     /// The fid table of a connection: live fids sorted by number, or with `includingHistory` every record
@@ -114,7 +114,7 @@ extension SessionTracker {
     public func fidTable(on conn: ConnectionID, includingHistory: Bool = false) -> [FidEntry] {
         guard let c = connState(conn) else { return [] }
         if includingHistory { return c.fidRecords.map { fidEntry($0, conn: conn) } }
-        return c.liveFids.sorted { $0.key < $1.key }.map { fidEntry(c.fidRecords[$0.value], conn: conn) }
+        return c.liveFids.sortedEntries.map { fidEntry(c.fidRecords[$0.value], conn: conn) }
     }
 
     /// The live record of one fid.
@@ -129,7 +129,7 @@ extension SessionTracker {
     }
 
     /// All connections, in the order they were first seen.
-    public var connections: [ConnectionSummary] { conns.map { summary($0!) } }
+    public var connections: [ConnectionSummary] { conns.map { summary($0.state) } }
 
     /// Anomalies of one connection, in detection order.
     public func anomalies(on conn: ConnectionID) -> [Anomaly] { anomalies.filter { $0.conn == conn } }
@@ -140,7 +140,7 @@ extension SessionTracker {
     }
 
     func connState(_ conn: ConnectionID) -> ConnState? {
-        connIndex[conn].map { conns[$0]! }
+        connIndex[conn].map { conns[$0].state }
     }
 
     func summary(_ c: ConnState) -> ConnectionSummary {
@@ -153,7 +153,7 @@ extension SessionTracker {
             exchangeCount: c.exchangeCount, pendingCount: c.pendingIDs.count, errorCount: c.errorCount,
             flushCount: c.flushCount, malformedCount: c.malformedCount, garbageCount: c.garbageCount,
             anomalyCount: c.anomalyCount, liveFidCount: c.liveFids.count,
-            openFidCount: c.liveFids.values.filter { c.fidRecords[$0].state == .open }.count,
+            openFidCount: c.liveFids.valueList.filter { c.fidRecords[$0].state == .open }.count,
             fidRecordCount: c.fidRecords.count)
     }
 }

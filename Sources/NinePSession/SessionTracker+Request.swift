@@ -74,7 +74,7 @@ extension SessionTracker {
         c.pendingByTag.removeAll()
         c.pendingInfo.removeAll()
         c.flushedTags.removeAll()
-        for (_, r) in c.liveFids.sorted(by: { $0.key < $1.key }) {
+        for (_, r) in c.liveFids.sortedEntries {
             c.fidRecords[r].state = .resetByVersion
             c.fidRecords[r].endedBy = ExchangeID(id)
             note(&out, fid: c.fidRecords[r], conn: c.id)

@@ -58,10 +58,11 @@ public struct SessionTracker: Sendable {
     var garbageReasons: [Int: String] = [:]
     var exchangeRecords: [ExchangeRecord] = []
     var extras: [Int: ExchangeExtras] = [:]
-    /// Connection states by slot; a slot is nil only while `takeConn` has its state out.
-    var conns: [ConnState?] = []
-    var connIndex: [ConnectionID: Int] = [:]
-    /// The connection `takeConn` found last and its slot in `conns` (traffic comes in runs per connection).
+    /// Connection states by slot, each in a box of its own (`ConnSlot`) that the per-frame path mutates in
+    /// place; copied on write when a copy of the tracker shares it.
+    var conns: [ConnSlot] = []
+    var connIndex = IntKeyMap<ConnectionID, Int>()
+    /// The connection `uniqueConn` found last and its slot in `conns` (traffic comes in runs per connection).
     var lastConn: (id: ConnectionID, slot: Int) = (ConnectionID(rawValue: 0), -1)
     var paths = PathStore()
     /// Anomaly positions by message index, for `anomalies(forMessage:)`.
@@ -91,15 +92,15 @@ public struct SessionTracker: Sendable {
         var out = TrackerOutput()
         let state = newConn(conn, at: at, info: info)
         if let i = connIndex[conn] {
-            for id in conns[i]!.pendingIDs.sorted() {
+            for id in conns[i].state.pendingIDs.sorted() {
                 exchangeRecords[id].status = .unansweredAtClose
                 exchangeRecords[id].end = at
                 note(&out, exchange: id)
             }
-            conns[i] = state
+            conns[i] = ConnSlot(state)
         } else {
             connIndex[conn] = conns.count
-            conns.append(state)
+            conns.append(ConnSlot(state))
         }
         return out
     }
@@ -108,10 +109,8 @@ public struct SessionTracker: Sendable {
     /// leaks (one `fidLeakedAtClose` each, with its path) and become `.leaked` — except for
     /// `.endOfCapture`, where they stay live.
     public mutating func connectionClosed(conn: ConnectionID, at: Int64, reason: CloseReason) -> TrackerOutput {
-        var c = takeConn(conn, at: at)
-        let out = connectionClosed(&c, at: at, reason: reason)
-        putConn(consume c)
-        return out
+        let slot = uniqueConn(conn, at: at)
+        return connectionClosed(&slot.state, at: at, reason: reason)
     }
 
     private mutating func connectionClosed(_ c: inout ConnState, at: Int64, reason: CloseReason) -> TrackerOutput {
@@ -128,7 +127,7 @@ public struct SessionTracker: Sendable {
         c.pendingByTag.removeAll()
         c.pendingInfo.removeAll()
         guard reason != .endOfCapture else { return out }
-        for (fid, r) in c.liveFids.sorted(by: { $0.key < $1.key }) {
+        for (fid, r) in c.liveFids.sortedEntries {
             let rec = c.fidRecords[r]
             let created = rec.createdBy.map { exchangeRecords[$0.rawValue].requestIndex } ?? rec.lastUsedIndex
             let path = paths.path(rec.pathNode)?.description ?? "?"
@@ -151,25 +150,19 @@ public struct SessionTracker: Sendable {
         return ConnState(id: id, info: info, openedAt: at, dialect: configuration.defaultDialect, source: .assumed)
     }
 
-    /// Moves a connection's state out of its slot (so it can be mutated without copying its tables);
-    /// opens it implicitly when unknown. Always pair with `putConn`, which moves it back (moves only: no
-    /// reference counting of the tables, and no placeholder made and destroyed, on the per-message path).
-    /// Callers move it back with a plain `putConn(consume c)` before returning: written in a `defer`, that
-    /// call destroyed the state a second time in release builds (Swift 6.3), so none of them use one.
-    mutating func takeConn(_ id: ConnectionID, at: Int64) -> ConnState {
+    /// The box holding a connection's state, unshared (copied first if a copy of the tracker shares it), so
+    /// the caller mutates the state in place through it: `frame(&slot.state, …)` neither copies nor moves
+    /// the state (a few hundred bytes) per message. Opens the connection implicitly when unknown.
+    mutating func uniqueConn(_ id: ConnectionID, at: Int64) -> ConnSlot {
         let i: Int
         if lastConn.slot >= 0 && lastConn.id == id { i = lastConn.slot } else if let known = connIndex[id] { i = known } else {
             i = conns.count
             connIndex[id] = i
-            conns.append(newConn(id, at: at, info: nil))
+            conns.append(ConnSlot(newConn(id, at: at, info: nil)))
         }
         lastConn = (id, i)
-        return conns[i].take()!
-    }
-
-    mutating func putConn(_ c: consuming ConnState) {
-        let i = lastConn.slot >= 0 && lastConn.id == c.id ? lastConn.slot : connIndex[c.id]!
-        conns[i] = c
+        if !isKnownUniquelyReferenced(&conns[i]) { conns[i] = ConnSlot(conns[i].state) }
+        return conns[i]
     }
 
     /// Adds a snapshot of exchange `id` to the output (when the configuration reports changes).

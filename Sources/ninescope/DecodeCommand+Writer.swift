@@ -122,7 +122,7 @@ final class EventBatch: @unchecked Sendable {
 /// dialect than the tracker's is not used (`Predecoded`, `RenderedCanonical`).
 struct CanonicalPrerenderer {
     let forced: Dialect?
-    private var dialects: [ConnectionID: Dialect] = [:]
+    private var dialects = IntKeyMap<ConnectionID, Dialect>()
 
     init(forced: Dialect?) { self.forced = forced }
 
