@@ -18,24 +18,17 @@ extension Array where Element == UInt8 {
         return bigEndian ? (a << 8 | b) : (b << 8 | a)
     }
 
+    // One unaligned load after the range check (a byte loop checks every index again).
     func u32(_ offset: Int, bigEndian: Bool) -> UInt32? {
         guard has(offset, 4) else { return nil }
-        var value: UInt32 = 0
-        for i in 0..<4 {
-            let byte = UInt32(self[offset + (bigEndian ? i : 3 - i)])
-            value = value << 8 | byte
-        }
-        return value
+        let raw = withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
+        return bigEndian ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw)
     }
 
     func u64(_ offset: Int, bigEndian: Bool) -> UInt64? {
         guard has(offset, 8) else { return nil }
-        var value: UInt64 = 0
-        for i in 0..<8 {
-            let byte = UInt64(self[offset + (bigEndian ? i : 7 - i)])
-            value = value << 8 | byte
-        }
-        return value
+        let raw = withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
+        return bigEndian ? UInt64(bigEndian: raw) : UInt64(littleEndian: raw)
     }
 
     /// A copy of `length` bytes at `offset`, or nil when out of range.
