@@ -18,13 +18,34 @@ fi
 PORT=$(cat "$CAP.port")
 echo "capture: $CAP ($(du -h "$CAP" | cut -f1))"
 
-t0=$(now_ns); N_TS=$(tshark -n -r "$CAP" -d tcp.port==$PORT,9p -T fields -e 9p.msgtype 2>/dev/null | tr ',' '\n' | grep -c .); t1=$(now_ns)
-TS_S=$(python3 -c "print(($t1-$t0)/1e9)")
-t0=$(now_ns); N_US=$("$NINESCOPE" decode "$CAP" --port "$PORT" | wc -l); t1=$(now_ns)
-US_S=$(python3 -c "print(($t1-$t0)/1e9)")
-t0=$(now_ns); "$NINESCOPE" decode "$CAP" --port "$PORT" --json > /dev/null; t1=$(now_ns)
-USJ_S=$(python3 -c "print(($t1-$t0)/1e9)")
-TS_RATE=$(python3 -c "print(int($N_TS/$TS_S))"); US_RATE=$(python3 -c "print(int($N_US/$US_S))"); USJ_RATE=$(python3 -c "print(int($N_US/$USJ_S))")
-printf "%-28s %10s msgs %8.2f s %12s msgs/s\n" "tshark -T fields" "$N_TS" "$TS_S" "$TS_RATE"
-printf "%-28s %10s msgs %8.2f s %12s msgs/s  ratio %sx\n" "ninescope decode" "$N_US" "$US_S" "$US_RATE" "$(ratio "$US_RATE" "$TS_RATE")"
-printf "%-28s %10s msgs %8.2f s %12s msgs/s  ratio %sx\n" "ninescope decode --json" "$N_US" "$USJ_S" "$USJ_RATE" "$(ratio "$USJ_RATE" "$TS_RATE")"
+# Each tool runs RUNS times (3 by default), alternating, and the fastest run of each is compared, as
+# is the median: this VM's speed drifts by tens of percent from minute to minute, and a single run of
+# each catches the two in different phases.
+RUNS=${RUNS:-3}
+TS=(); US=(); USJ=()
+for i in $(seq "$RUNS"); do
+  t0=$(now_ns); N_TS=$(tshark -n -r "$CAP" -d tcp.port==$PORT,9p -T fields -e 9p.msgtype 2>/dev/null | tr ',' '\n' | grep -c .); t1=$(now_ns)
+  TS+=($((t1-t0)))
+  t0=$(now_ns); LINES=$("$NINESCOPE" decode "$CAP" --port "$PORT" | wc -l); t1=$(now_ns)
+  US+=($((t1-t0)))
+  t0=$(now_ns); "$NINESCOPE" decode "$CAP" --port "$PORT" --json > /dev/null; t1=$(now_ns)
+  USJ+=($((t1-t0)))
+done
+# decode's text output also has a line per connection opened and closed: those are not messages.
+N_US=$((LINES - $("$NINESCOPE" decode "$CAP" --port "$PORT" | grep -cE '^[^ ]+ c[0-9]+ [+-] ')))
+python3 - "$N_TS" "$N_US" "${TS[*]}" "${US[*]}" "${USJ[*]}" <<'PY'
+import statistics, sys
+n_ts, n_us = int(sys.argv[1]), int(sys.argv[2])
+runs = {name: [int(x) / 1e9 for x in arg.split()] for name, arg in
+        zip(["tshark -T fields", "ninescope decode", "ninescope decode --json"], sys.argv[3:6])}
+print(f"{len(runs['tshark -T fields'])} runs of each, alternating; best and median wall time")
+base = None
+for name, times in runs.items():
+    n = n_ts if name.startswith("tshark") else n_us
+    best, med = min(times), statistics.median(times)
+    rates = (int(n / best), int(n / med))
+    if base is None: base = rates
+    extra = "" if name.startswith("tshark") else \
+        f"  ratio best {rates[0] / base[0]:.2f}x  median {rates[1] / base[1]:.2f}x"
+    print(f"{name:<26} {n:>8} msgs  best {best:6.2f} s {rates[0]:>9} msgs/s  median {med:6.2f} s {rates[1]:>9} msgs/s{extra}")
+PY
