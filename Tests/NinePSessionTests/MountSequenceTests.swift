@@ -147,4 +147,30 @@ import Testing
         #expect(h.tracker.fidTable(on: h.conn).count == 3)
         #expect(out.exchanges.map(\.status) == [.unansweredAtClose])
     }
+
+    /// The tracker is a value: a copy taken mid-session is not changed by what the original is fed
+    /// afterwards, and the original is not changed by what the copy is fed (connection state is kept in
+    /// boxes shared until one side writes).
+    @Test func copiesOfTheTrackerAreIndependent() {
+        var h = Harness(wire: .l)
+        h.version("9P2000.L", msize: 8192)
+        h.attach(0, fid: 0)
+        let snapshot = h.tracker
+        h.walk(1, 0, 1, ["usr"])
+        h.t(2, .tread(Tread(fid: 1, offset: 0, count: 10)))
+        #expect(h.tracker.liveFids(on: h.conn) == [0, 1])
+        #expect(h.tracker.pendingTags(on: h.conn) == [2])
+        #expect(snapshot.liveFids(on: h.conn) == [0])
+        #expect(snapshot.pendingTags(on: h.conn).isEmpty)
+        #expect(snapshot.connection(h.conn)?.messageCount == 4)
+        #expect(h.tracker.connection(h.conn)?.messageCount == 7)
+
+        var other = Harness(wire: .l)
+        other.tracker = snapshot
+        other.now = h.now
+        other.clunk(3, 0)
+        #expect(other.tracker.liveFids(on: h.conn).isEmpty)
+        #expect(h.tracker.liveFids(on: h.conn) == [0, 1])
+        #expect(snapshot.liveFids(on: h.conn) == [0])
+    }
 }
