@@ -119,6 +119,25 @@ public final class CtlTreeDriver<Main: FileSystemDriver>: FileSystemDriver {
         return Self.withHeadroom(headroom, try await read(file, offset: offset, count: count))
     }
 
+    public func canReadNow(_ file: OpenFile) -> Bool {
+        switch file {
+        case .main(let f): main.canReadNow(f)
+        case .ctl(.zero), .ctl(.null): true
+        case .ctl(.root): false
+        }
+    }
+
+    public func readNow(_ file: OpenFile, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        switch file {
+        case .main(let f): return try main.readNow(f, offset: offset, into: buffer)
+        case .ctl(.zero):
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            return buffer.count
+        case .ctl(.null): return 0
+        case .ctl(.root): throw .EISDIR
+        }
+    }
+
     public func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 {
         switch file {
         case .main(let f): try await main.write(f, offset: offset, data: data)

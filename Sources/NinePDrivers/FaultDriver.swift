@@ -66,6 +66,10 @@ public final class FaultDriver<Inner: FileSystemDriver>: FileSystemDriver {
     public func read(_ f: OpenFile, offset: UInt64, count: UInt32, headroom: Int) async throws(Errno) -> [UInt8] {
         try await inner.read(f, offset: offset, count: count, headroom: headroom)
     }
+    public func canReadNow(_ f: OpenFile) -> Bool { inner.canReadNow(f) }
+    public func readNow(_ f: OpenFile, offset: UInt64, into b: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        try inner.readNow(f, offset: offset, into: b)
+    }
     public func write(_ f: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 { try await inner.write(f, offset: offset, data: data) }
     public func readdir(_ f: OpenFile, after c: UInt64, limit: Int) async throws(Errno) -> [DirectoryEntry] { try await inner.readdir(f, after: c, limit: limit) }
     public func fsync(_ f: OpenFile, dataOnly: Bool) async throws(Errno) { try await inner.fsync(f, dataOnly: dataOnly) }

@@ -68,6 +68,17 @@ extension LocalDriver {
         return buf
     }
 
+    public func canReadNow(_ file: OpenFile) -> Bool { !file.isDirectory }
+
+    public func readNow(_ file: OpenFile, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        if file.isDirectory { throw .EISDIR }
+        guard offset <= UInt64(Int64.max) else { return 0 }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        let n = pread(file.fd, base, buffer.count, off_t(offset))
+        if n < 0 { throw Local.lastError() }
+        return n
+    }
+
     public func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 {
         guard offset <= UInt64(Int64.max) else { throw .EFBIG }
         let n = data.withUnsafeBytes { pwrite(file.fd, $0.baseAddress, data.count, off_t(offset)) }

@@ -22,6 +22,7 @@ public final class NinePServerListener: Sendable {
     private let group: any EventLoopGroup
     private let makeConnection: @Sendable (_ executor: any SerialExecutor,
                                            _ send: @escaping @Sendable ([UInt8]) -> Void,
+                                           _ sendInPlace: @escaping InPlaceSend,
                                            _ close: @escaping @Sendable (CloseReason) -> Void) -> ServerConnection
     private let onEvent: (@Sendable (ServerListenerEvent) -> Void)?
     private let onFrame: (@Sendable (_ id: Int, _ direction: NinePWire.Direction, _ frame: [UInt8]) -> Void)?
@@ -49,8 +50,9 @@ public final class NinePServerListener: Sendable {
         self.group = group
         self.onEvent = onEvent
         self.onFrame = onFrame
-        self.makeConnection = { executor, send, close in
-            ServerConnection(driver: driver, config: config, executor: executor, send: send, close: close)
+        self.makeConnection = { executor, send, sendInPlace, close in
+            ServerConnection(driver: driver, config: config, executor: executor, send: send,
+                             sendInPlace: sendInPlace, close: close)
         }
     }
 
@@ -99,6 +101,14 @@ public final class NinePServerListener: Sendable {
         let connection = makeConnection(channel.eventLoop.executor, { frame in
             onFrame?(id, .toClient, frame)
             channel.writeAndFlush(ByteBuffer(bytes: frame), promise: nil)
+        }, { capacity, fill throws(Errno) in
+            // An Rread read straight into the buffer that goes to the socket (called on the event loop).
+            var buffer = channel.allocator.buffer(capacity: capacity)
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { b throws(Errno) in
+                try fill(UnsafeMutableRawBufferPointer(rebasing: b[..<capacity]))
+            }
+            if let onFrame { onFrame(id, .toClient, Array(buffer.readableBytesView)) }
+            channel.writeAndFlush(buffer, promise: nil)
         }, { reason in
             closeReason.withLock { if $0 == nil { $0 = "server closed it: \(reason)" } }
             channel.close(promise: nil)

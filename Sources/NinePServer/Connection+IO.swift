@@ -32,16 +32,20 @@ extension Connection {
         let e = try entry(t.fid)
         if case .open(let o) = e.state, o.canRead, !o.isDirectory {
             let count = min(t.count, maxIO)
+            if emitInPlace != nil, driver.canReadNow(o.file) {
+                // Read when the reply is built, straight into the transport's buffer.
+                let driver = self.driver, file = o.file, offset = t.offset, header = Reply.rreadHeaderSize
+                return .rreadInPlace(capacity: header + Int(count)) { b throws(Errno) in
+                    let n = try driver.readNow(file, offset: offset,
+                                               into: UnsafeMutableRawBufferPointer(rebasing: b[header..<(header + Int(count))]))
+                    Reply.writeRreadHeader(into: b, size: header + n, tag: tag)
+                    return header + n
+                }
+            }
             var frame = try await driver.read(o.file, offset: t.offset, count: count, headroom: Reply.rreadHeaderSize)
             let size = frame.count
             guard size >= Reply.rreadHeaderSize else { throw ServerError(.EIO, "driver read returned no headroom") }
-            frame.withUnsafeMutableBytes { b in
-                b.storeBytes(of: UInt32(truncatingIfNeeded: size).littleEndian, toByteOffset: 0, as: UInt32.self)
-                b[4] = MessageType.rread.rawValue
-                b.storeBytes(of: tag.rawValue.littleEndian, toByteOffset: 5, as: UInt16.self)
-                b.storeBytes(of: UInt32(truncatingIfNeeded: size - Reply.rreadHeaderSize).littleEndian,
-                             toByteOffset: 7, as: UInt32.self)
-            }
+            frame.withUnsafeMutableBytes { Reply.writeRreadHeader(into: $0, size: size, tag: tag) }
             return .rreadFrame(frame)
         }
         return .message(try await read(t))
@@ -136,5 +140,15 @@ extension Connection {
         let attrs = try await driver.getattr(node)
         let target = (dialect == .u && attrs.fileType == .symlink) ? try? await driver.readlink(node) : nil
         return makeStat(attrs, name: ent.name, symlinkTarget: target)
+    }
+}
+
+extension Reply {
+    /// size[4] type[1] tag[2] count[4] of an Rread frame of `size` bytes, at the start of `b`.
+    static func writeRreadHeader(into b: UnsafeMutableRawBufferPointer, size: Int, tag: Tag) {
+        b.storeBytes(of: UInt32(truncatingIfNeeded: size).littleEndian, toByteOffset: 0, as: UInt32.self)
+        b[4] = MessageType.rread.rawValue
+        b.storeBytes(of: tag.rawValue.littleEndian, toByteOffset: 5, as: UInt16.self)
+        b.storeBytes(of: UInt32(truncatingIfNeeded: size - rreadHeaderSize).littleEndian, toByteOffset: 7, as: UInt32.self)
     }
 }

@@ -13,6 +13,8 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
     let driver: Driver
     let config: ServerConfig
     private let emit: @Sendable ([UInt8]) -> Void
+    /// Builds an Rread in the transport's buffer (see `ServerConnection.init(driver:config:executor:send:sendInPlace:close:)`).
+    let emitInPlace: InPlaceSend?
     private let requestClose: @Sendable (CloseReason) -> Void
 
     /// Negotiated dialect; nil until a Tversion succeeds.
@@ -39,7 +41,8 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
     }
 
     init(driver: Driver, config: ServerConfig, executor: (any SerialExecutor)? = nil,
-         send: @escaping @Sendable ([UInt8]) -> Void, close: @escaping @Sendable (CloseReason) -> Void) {
+         send: @escaping @Sendable ([UInt8]) -> Void, sendInPlace: InPlaceSend? = nil,
+         close: @escaping @Sendable (CloseReason) -> Void) {
         if let executor {
             unownedExecutor = executor.asUnownedSerialExecutor()
             executorOwner = executor
@@ -51,6 +54,7 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         self.driver = driver
         self.config = config
         self.emit = send
+        self.emitInPlace = sendInPlace
         self.requestClose = close
         self.msize = config.maxMsize
     }
@@ -200,6 +204,8 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         switch outcome {
         case .success(.message(let message)): send(tag, message)
         case .success(.rreadFrame(let frame)): sendRread(tag, frame)
+        case .success(.rreadInPlace(let capacity, let fill)):
+            if let error = sendRread(tag, capacity: capacity, fill), !p.flushed { sendError(tag, error) }
         case .failure(let error): if !p.flushed { sendError(tag, error) }
         }
         releaseFlushers(p.flushers)
@@ -298,6 +304,18 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         emit(frame)
     }
 
+    /// An Rread built in the transport's buffer by `fill` (header and data; see `readReply`). Returns the
+    /// error to answer with instead when the read fails (nothing was sent).
+    func sendRread(_ tag: Tag, capacity: Int, _ fill: (UnsafeMutableRawBufferPointer) throws(Errno) -> Int)
+        -> ServerError? {
+        guard !isClosed, let emitInPlace else { return nil }
+        if capacity > Int(msize) {
+            return ServerError(.ERANGE, "reply of \(capacity) bytes exceeds msize \(msize)")
+        }
+        do throws(Errno) { try emitInPlace(capacity, fill) } catch { return ServerError(error) }
+        return nil
+    }
+
     func sendError(_ tag: Tag, _ error: ServerError) {
         guard !isClosed else { return }
         let message: Message = switch dialect {
@@ -314,6 +332,9 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
 enum Reply: Sendable {
     case message(Message)
     case rreadFrame([UInt8])
+    /// An Rread of at most `capacity` bytes that `fill` writes, header included, into the transport's
+    /// buffer when the reply goes out (the data read there and then: `FileSystemDriver.readNow`).
+    case rreadInPlace(capacity: Int, fill: @Sendable (UnsafeMutableRawBufferPointer) throws(Errno) -> Int)
     /// size[4] type[1] tag[2] count[4].
     static let rreadHeaderSize = 11
 }

@@ -67,6 +67,13 @@ public protocol FileSystemDriver: Sendable {
     /// Rread header there, so a driver reading from a file descriptor reads straight into the reply frame
     /// (one copy of every payload less). Optional: the default calls `read` and copies.
     func read(_ file: OpenFile, offset: UInt64, count: UInt32, headroom: Int) async throws(Errno) -> [UInt8]
+    /// Whether `readNow` works for `file`. Optional: the default is false.
+    func canReadNow(_ file: OpenFile) -> Bool
+    /// Reads up to `buffer.count` bytes at `offset` straight into `buffer`, synchronously (so it may run
+    /// while the transport holds its own buffer open), and returns how many it read: for a driver reading
+    /// from a file descriptor, a Tread's data then goes from the file into the socket's buffer with no
+    /// copy in between. Called only when `canReadNow(file)`. Optional: the default throws EOPNOTSUPP.
+    func readNow(_ file: OpenFile, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int
     /// Writes `data` at `offset` (at the end for files opened with APPEND); returns the bytes written.
     func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32
     /// Entries of an open directory that come after `cookie` (0 = from the start), at most `limit` of them;
@@ -128,6 +135,10 @@ extension FileSystemDriver {
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8] { throw .EOPNOTSUPP }
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32, headroom: Int) async throws(Errno) -> [UInt8] {
         Self.withHeadroom(headroom, try await read(file, offset: offset, count: count))
+    }
+    public func canReadNow(_ file: OpenFile) -> Bool { false }
+    public func readNow(_ file: OpenFile, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        throw .EOPNOTSUPP
     }
 
     /// `headroom` zero bytes followed by `data`: what `read(_:offset:count:headroom:)` returns for data

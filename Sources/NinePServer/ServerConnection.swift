@@ -21,6 +21,11 @@ import NinePWire
 ///   msize, or a frame whose header is unreadable); the transport should close the socket and then call
 ///   ``closed()``. Nothing is sent after `close`.
 /// - Callbacks are invoked from the connection's actor; keep them short and non-blocking.
+/// Sends one frame built in the transport's own buffer: `fill` gets room for `capacity` bytes, writes the
+/// frame at its start and returns its length. When `fill` throws, nothing is sent and the error propagates.
+public typealias InPlaceSend = @Sendable (_ capacity: Int,
+                                          _ fill: (UnsafeMutableRawBufferPointer) throws(Errno) -> Int) throws(Errno) -> Void
+
 public final class ServerConnection: Sendable {
     private let core: any ConnectionCore
     private let inbox: AsyncStream<[UInt8]>.Continuation
@@ -33,19 +38,23 @@ public final class ServerConnection: Sendable {
 
     /// A connection whose state lives on `executor` (e.g. the socket's event loop): a transport already
     /// running there hands frames over with ``receiveOnExecutor(frame:)``, without a thread hop, and
-    /// `send`/`close` are called there too.
+    /// `send`/`close` are called there too. With `sendInPlace`, an Rread whose data the driver can read
+    /// at once (`FileSystemDriver.readNow`) is built straight in the transport's buffer instead.
     public convenience init<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig = ServerConfig(),
                                                       executor: any SerialExecutor,
                                                       send: @escaping @Sendable ([UInt8]) -> Void,
+                                                      sendInPlace: InPlaceSend? = nil,
                                                       close: @escaping @Sendable (CloseReason) -> Void) {
-        self.init(driver: driver, config: config, executor: executor, send: send, close: close, onClosed: nil)
+        self.init(driver: driver, config: config, executor: executor, send: send, sendInPlace: sendInPlace,
+                  close: close, onClosed: nil)
     }
 
     init<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig, executor: (any SerialExecutor)? = nil,
-                                   send: @escaping @Sendable ([UInt8]) -> Void,
+                                   send: @escaping @Sendable ([UInt8]) -> Void, sendInPlace: InPlaceSend? = nil,
                                    close: @escaping @Sendable (CloseReason) -> Void, onClosed: (@Sendable () -> Void)?) {
         self.onClosed = onClosed
-        let core = Connection(driver: driver, config: config, executor: executor, send: send, close: close)
+        let core = Connection(driver: driver, config: config, executor: executor, send: send,
+                              sendInPlace: sendInPlace, close: close)
         self.core = core
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
         self.inbox = continuation
@@ -57,12 +66,25 @@ public final class ServerConnection: Sendable {
     deinit { inbox.finish() }
 
     /// A connection whose output is an `AsyncStream` instead of callbacks. The stream finishes after
-    /// `.shouldClose` or ``closed()``.
-    public static func makeStream<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig = ServerConfig())
+    /// `.shouldClose` or ``closed()``. `inPlace`: Rreads the driver can read at once are built in a buffer
+    /// given to the server, as a socket transport does (see `InPlaceSend`), then yielded like any frame.
+    public static func makeStream<Driver: FileSystemDriver>(driver: Driver, config: ServerConfig = ServerConfig(),
+                                                            inPlace: Bool = false)
         -> (connection: ServerConnection, output: AsyncStream<ServerOutput>) {
         let (stream, continuation) = AsyncStream<ServerOutput>.makeStream()
+        let buildInPlace: InPlaceSend = { capacity, fill throws(Errno) in
+            // Filled with a marker byte, so a fill that reports more than it wrote shows up as garbage.
+            var frame = [UInt8](repeating: 0xA5, count: capacity)
+            var failure: Errno?
+            let n = frame.withUnsafeMutableBytes { b -> Int in
+                do throws(Errno) { return try fill(b) } catch { failure = error; return 0 }
+            }
+            if let failure { throw failure }
+            continuation.yield(.frame(Array(frame[..<n])))
+        }
+        let sendInPlace: InPlaceSend? = inPlace ? buildInPlace : nil
         let conn = ServerConnection(driver: driver, config: config,
-                                    send: { continuation.yield(.frame($0)) },
+                                    send: { continuation.yield(.frame($0)) }, sendInPlace: sendInPlace,
                                     close: { continuation.yield(.shouldClose($0)); continuation.finish() },
                                     onClosed: { continuation.finish() })
         return (conn, stream)

@@ -39,8 +39,8 @@ public actor NinePTestClient {
     /// A client on a fresh server connection for `driver`. Requests are encoded in `dialect` (also before
     /// Tversion, which looks the same in every dialect).
     public static func connect<D: FileSystemDriver>(driver: D, config: ServerConfig = ServerConfig(),
-                                                    dialect: Dialect = .l) async -> NinePTestClient {
-        let (conn, output) = ServerConnection.makeStream(driver: driver, config: config)
+                                                    dialect: Dialect = .l, inPlace: Bool = false) async -> NinePTestClient {
+        let (conn, output) = ServerConnection.makeStream(driver: driver, config: config, inPlace: inPlace)
         return connect(transport: conn, output: output, dialect: dialect)
     }
 
