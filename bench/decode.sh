@@ -20,25 +20,31 @@ echo "capture: $CAP ($(du -h "$CAP" | cut -f1))"
 
 # Each tool runs RUNS times (3 by default), alternating, and the fastest run of each is compared, as
 # is the median: this VM's speed drifts by tens of percent from minute to minute, and a single run of
-# each catches the two in different phases.
+# each catches the two in different phases. Timed runs write their output to /dev/null (tshark's one
+# field per message, ours a full line per message); the counts come from an untimed run of each. The
+# last row times our text output piped into `wc -l` instead (the pipe and the counting process share
+# this VM's two CPUs with the decoder), as this script measured before.
 RUNS=${RUNS:-3}
-TS=(); US=(); USJ=()
+TS=(); US=(); USJ=(); USW=()
 for i in $(seq "$RUNS"); do
-  t0=$(now_ns); N_TS=$(tshark -n -r "$CAP" -d tcp.port==$PORT,9p -T fields -e 9p.msgtype 2>/dev/null | tr ',' '\n' | grep -c .); t1=$(now_ns)
+  t0=$(now_ns); tshark -n -r "$CAP" -d tcp.port==$PORT,9p -T fields -e 9p.msgtype > /dev/null 2>&1; t1=$(now_ns)
   TS+=($((t1-t0)))
-  t0=$(now_ns); LINES=$("$NINESCOPE" decode "$CAP" --port "$PORT" | wc -l); t1=$(now_ns)
+  t0=$(now_ns); "$NINESCOPE" decode "$CAP" --port "$PORT" > /dev/null; t1=$(now_ns)
   US+=($((t1-t0)))
   t0=$(now_ns); "$NINESCOPE" decode "$CAP" --port "$PORT" --json > /dev/null; t1=$(now_ns)
   USJ+=($((t1-t0)))
+  t0=$(now_ns); LINES=$("$NINESCOPE" decode "$CAP" --port "$PORT" | wc -l); t1=$(now_ns)
+  USW+=($((t1-t0)))
 done
+N_TS=$(tshark -n -r "$CAP" -d tcp.port==$PORT,9p -T fields -e 9p.msgtype 2>/dev/null | tr ',' '\n' | grep -c .)
 # decode's text output also has a line per connection opened and closed: those are not messages.
 N_US=$((LINES - $("$NINESCOPE" decode "$CAP" --port "$PORT" | grep -cE '^[^ ]+ c[0-9]+ [+-] ')))
-python3 - "$N_TS" "$N_US" "${TS[*]}" "${US[*]}" "${USJ[*]}" <<'PY'
+python3 - "$N_TS" "$N_US" "${TS[*]}" "${US[*]}" "${USJ[*]}" "${USW[*]}" <<'PY'
 import statistics, sys
 n_ts, n_us = int(sys.argv[1]), int(sys.argv[2])
-runs = {name: [int(x) / 1e9 for x in arg.split()] for name, arg in
-        zip(["tshark -T fields", "ninescope decode", "ninescope decode --json"], sys.argv[3:6])}
-print(f"{len(runs['tshark -T fields'])} runs of each, alternating; best and median wall time")
+names = ["tshark -T fields", "ninescope decode", "ninescope decode --json", "ninescope decode | wc -l"]
+runs = {name: [int(x) / 1e9 for x in arg.split()] for name, arg in zip(names, sys.argv[3:7])}
+print(f"{len(runs[names[0]])} runs of each, alternating; best and median wall time")
 base = None
 for name, times in runs.items():
     n = n_ts if name.startswith("tshark") else n_us
