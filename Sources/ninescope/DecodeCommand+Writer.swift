@@ -42,13 +42,13 @@ final class DecodeTrace: @unchecked Sendable {
 /// so a batch of hundreds of frames is a few allocations, made and freed by one thread each (many small
 /// arrays made on one thread and freed on another make both wait on the allocator's lock); and a spent
 /// batch goes back to be filled again, so its buffers are reused rather than freed and faulted in anew.
-/// Frames may carry their decoding and canonical line made by the packing thread (`fcalls`, `lines`).
+/// Frames may carry their decoding and canonical line made by the packing thread (`decodings`, `lines`).
 final class EventBatch: @unchecked Sendable {
     // @unchecked: a batch belongs to one thread at a time — filled by the reader, handed over through the
     // queue, drained by the worker, then handed back (`DecodePipeline`).
     enum Item: Sendable {
         /// A frame: its bytes end at `end` in `bytes`; when decoded ahead (with `dialect`), its decoding is
-        /// the next one in `fcalls` and its canonical line ends at `lineEnd` in `lines`.
+        /// the next one in `decodings` and its canonical line ends at `lineEnd` in `lines`.
         case frame(conn: ConnectionID, direction: Direction, at: Int64, end: Int, marks: FrameMarks,
                    dialect: Dialect?, lineEnd: Int)
         case other(SessionEvent)
@@ -58,8 +58,9 @@ final class EventBatch: @unchecked Sendable {
     @exclusivity(unchecked) private var items: [Item] = []
     @exclusivity(unchecked) private var bytes: [UInt8] = []
     @exclusivity(unchecked) private var lines: [UInt8] = []
-    /// Decodings made ahead, each moved out (`take`) when the worker hands it to the tracker.
-    @exclusivity(unchecked) private var fcalls: [Fcall?] = []
+    /// Decodings made ahead, each moved out (`take`) when the worker hands it to the tracker (kept as the
+    /// tracker takes them, so moving one out is its only copy on this side).
+    @exclusivity(unchecked) private var decodings: [Predecoded?] = []
 
     init(capacity: Int, bytes: Int) {
         items.reserveCapacity(capacity)
@@ -75,17 +76,17 @@ final class EventBatch: @unchecked Sendable {
         items.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
         lines.removeAll(keepingCapacity: true)
-        fcalls.removeAll(keepingCapacity: true)
+        decodings.removeAll(keepingCapacity: true)
     }
 
-    /// Appends an event; `render` may decode the frame, append its decoding to `fcalls` and its canonical
+    /// Appends an event; `render` may decode the frame, append its decoding to `decodings` and its canonical
     /// line to `lines`, and return the dialect it decoded with.
     func append(_ event: SessionEvent,
-                render: (_ conn: ConnectionID, _ frame: [UInt8], _ fcalls: inout [Fcall?], _ lines: inout [UInt8])
+                render: (_ conn: ConnectionID, _ frame: [UInt8], _ decodings: inout [Predecoded?], _ lines: inout [UInt8])
                     -> Dialect? = { _, _, _, _ in nil }) {
         if case let .frame(conn, direction, at, frame, marks) = event {
             bytes.append(contentsOf: frame)
-            let dialect = render(conn, frame, &fcalls, &lines)
+            let dialect = render(conn, frame, &decodings, &lines)
             items.append(.frame(conn: conn, direction: direction, at: at, end: bytes.count, marks: marks,
                                 dialect: dialect, lineEnd: lines.count))
         } else {
@@ -99,14 +100,16 @@ final class EventBatch: @unchecked Sendable {
         for item in items {
             switch item {
             case let .frame(conn, direction, at, end, marks, dialect, lineEnd):
-                var rendered: RenderedCanonical?, predecoded: Predecoded?
+                let event = SessionEvent.frame(conn: conn, direction: direction, at: at,
+                                               bytes: Array(bytes[start..<end]), marks: marks)
                 if let dialect {
-                    rendered = RenderedCanonical(dialect: dialect, bytes: lines[lineStart..<lineEnd])
-                    if let f = fcalls[next].take() { predecoded = Predecoded(dialect: dialect, fcall: f) }
+                    let rendered = RenderedCanonical(dialect: dialect, bytes: lines[lineStart..<lineEnd])
+                    let predecoded = decodings[next].take()
                     next += 1
+                    body(event, rendered, predecoded)
+                } else {
+                    body(event, nil, nil)
                 }
-                body(.frame(conn: conn, direction: direction, at: at, bytes: Array(bytes[start..<end]), marks: marks),
-                     rendered, predecoded.take())
                 start = end
                 lineStart = lineEnd
             case .other(let event):
@@ -144,15 +147,15 @@ struct CanonicalPrerenderer {
         }
     }
 
-    /// Decodes the frame into `fcalls` and renders its line into `lines`; nil when it does not decode.
-    mutating func render(_ conn: ConnectionID, _ frame: [UInt8], into fcalls: inout [Fcall?],
+    /// Decodes the frame into `decodings` and renders its line into `lines`; nil when it does not decode.
+    mutating func render(_ conn: ConnectionID, _ frame: [UInt8], into decodings: inout [Predecoded?],
                          _ lines: inout [UInt8]) -> Dialect? {
         let dialect = forced ?? dialects[conn] ?? .l
         let fcall: Fcall
         do throws(DecodeError) { fcall = try Fcall.decode(frame, dialect: dialect) } catch { return nil }
         fcall.appendCanonicalLine(to: &lines)
-        fcalls.append(fcall)
         if forced == nil { note(conn, fcall) }
+        decodings.append(Predecoded(dialect: dialect, fcall: fcall))
         return dialect
     }
 }
