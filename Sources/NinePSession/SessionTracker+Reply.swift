@@ -53,7 +53,7 @@ extension SessionTracker {
         }
         var pathNode = info?.pathNode ?? PathStore.none
         if let info, let effect = info.effect {
-            let success = !isError && !mismatch && fcall != nil
+            let success = !isError && !mismatch && !fcall.isMissing
             pathNode = apply(&c, &out, effect, success: success, reply: fcall?.message, id: id, info: info,
                              index: index, at: at)
         }
@@ -83,7 +83,7 @@ extension SessionTracker {
         exchangeRecords.append(ExchangeRecord(
             requestIndex: ExchangeRecord.noIndex, replyIndex: index, start: ExchangeRecord.noTime, end: at,
             conn: c.id, tag: tag, requestCode: 0, replyCode: h.type, status: .unmatchedReply, isInjected: false,
-            isMalformed: fcall == nil, hasExtras: false))
+            isMalformed: fcall.isMissing, hasExtras: false))
         c.exchangeCount += 1
         if h.type == MessageType.rerror.rawValue || h.type == MessageType.rlerror.rawValue {
             let err = SessionTracker.error(of: fcall)
