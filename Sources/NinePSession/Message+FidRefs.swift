@@ -77,7 +77,10 @@ extension Message {
 
     /// The I/O count a Tread/Twrite/Treaddir asks for, with its fid.
     var ioCount: (fid: Fid, count: UInt32)? {
-        switch self {
+        let code = typeCode
+        guard code == MessageType.tread.rawValue || code == MessageType.twrite.rawValue
+            || code == MessageType.treaddir.rawValue else { return nil }
+        return switch self {
         case .tread(let m): (m.fid, m.count)
         case .twrite(let m): (m.fid, UInt32(truncatingIfNeeded: m.data.count))
         case .treaddir(let m): (m.fid, m.count)
@@ -87,6 +90,14 @@ extension Message {
 
     /// What the request does to the fid table when it succeeds.
     var fidEffect: FidEffect? {
+        // Most requests (Tgetattr, Tread, …) have none: answered from the type code alone, without the
+        // copy of the whole message a `switch` binding payloads makes.
+        guard Message.hasFidEffect[Int(typeCode)] else { return nil }
+        return fidEffectOfAnyType
+    }
+
+    /// `fidEffect` without the type-code shortcut (`hasFidEffect` must list exactly the types that have one).
+    var fidEffectOfAnyType: FidEffect? {
         switch self {
         case .tattach(let m): .attach(fid: m.fid, aname: m.aname, uname: m.uname, nUname: m.nUname)
         case .tauth(let m): .auth(afid: m.afid, uname: m.uname, nUname: m.nUname)
@@ -109,4 +120,15 @@ extension Message {
 
 extension FidRefs {
     static func one(_ fid: Fid) -> FidRefs { FidRefs(primary: fid, uses: FidList(fid), creates: nil) }
+}
+
+extension Message {
+    /// Type codes whose requests have a `fidEffect`.
+    static let hasFidEffect: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        let types: [MessageType] = [.tattach, .tauth, .twalk, .topen, .tlopen, .tcreate, .tlcreate, .txattrwalk,
+                                    .txattrcreate, .tclunk, .tremove, .trename, .trenameat]
+        for t in types { table[Int(t.rawValue)] = true }
+        return table
+    }()
 }

@@ -1,8 +1,10 @@
 // Codec entry points: frames in, `Fcall` out, and back.
 
 extension Message {
-    /// The message's type code as on the wire.
+    /// The message's type code as on the wire. (`borrowing get`: a plain getter's `switch self` copied the
+    /// whole message, about 160 bytes plus a retain per reference in it, just to read its case.)
     public var typeCode: UInt8 {
+        borrowing get {
         switch self {
         case .tversion: 100
         case .rversion: 101
@@ -71,6 +73,7 @@ extension Message {
         case .tunlinkat: 76
         case .runlinkat: 77
         case .unknown(let type, _): type
+        }
         }
     }
     /// The known type, nil for `.unknown` codes that are not in the table.
