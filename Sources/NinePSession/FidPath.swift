@@ -13,9 +13,25 @@ public enum PathRoot: Hashable, Sendable {
 /// A fid's path: the attach root plus the names walked from it, `.` and `..` already applied
 /// (at the root `..` stays at the root, as walk(5) says; above an unknown root it is kept literally).
 public struct FidPath: Hashable, Sendable, CustomStringConvertible {
-    public var root: PathRoot
-    public var elements: [P9String]
+    public var root: PathRoot { didSet { rendered = nil } }
+    public var elements: [P9String] { didSet { rendered = nil } }
+    /// `appendDescription`'s bytes, made once for a path the tracker interns (every traced message
+    /// carries its fid's path, and a trace line shows it); nil when not made or after a change.
+    private var rendered: [UInt8]?
+
     public init(root: PathRoot, elements: [P9String] = []) { self.root = root; self.elements = elements }
+
+    /// The same path, its description rendered now and kept with it.
+    func renderingDescription() -> FidPath {
+        var p = self
+        var bytes: [UInt8] = []
+        appendDescriptionUncached(to: &bytes)
+        p.rendered = bytes
+        return p
+    }
+
+    public static func == (a: FidPath, b: FidPath) -> Bool { a.root == b.root && a.elements == b.elements }
+    public func hash(into h: inout Hasher) { h.combine(root); h.combine(elements) }
 
     /// `/usr/bin` for the empty aname; `ANAME:/usr/bin` otherwise; `?/usr/bin` under an unknown root;
     /// `(auth)` for an auth fid. Names are shown escaped (`P9String.escaped`).
@@ -27,6 +43,10 @@ public struct FidPath: Hashable, Sendable, CustomStringConvertible {
 
     /// `description` as UTF-8, appended to `out` (the same bytes, without the intermediate strings).
     public func appendDescription(to out: inout [UInt8]) {
+        if let rendered { out.append(contentsOf: rendered) } else { appendDescriptionUncached(to: &out) }
+    }
+
+    private func appendDescriptionUncached(to out: inout [UInt8]) {
         switch root {
         case .attach(let aname):
             if !aname.isEmpty { aname.appendEscaped(to: &out); out.append(0x3A) }   // "ANAME:"
@@ -73,7 +93,7 @@ struct PathStore: Sendable {
     mutating func root(_ r: PathRoot) -> Int32 {
         if let id = roots[r] { return id }
         let id = Int32(nodes.count)
-        nodes.append(Node(parent: PathStore.none, path: FidPath(root: r)))
+        nodes.append(Node(parent: PathStore.none, path: FidPath(root: r).renderingDescription()))
         roots[r] = id
         return id
     }
@@ -92,7 +112,8 @@ struct PathStore: Sendable {
         if let id = children[key] { return id }
         let parent = nodes[Int(node)]
         let id = Int32(nodes.count)
-        nodes.append(Node(parent: node, path: FidPath(root: parent.root, elements: parent.path.elements + [name])))
+        nodes.append(Node(parent: node, path: FidPath(root: parent.root, elements: parent.path.elements + [name])
+            .renderingDescription()))
         children[key] = id
         return id
     }

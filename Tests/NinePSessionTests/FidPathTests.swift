@@ -170,4 +170,25 @@ import Testing
         // fid 0: Tattach, the Twalk from it.
         #expect(h.tracker.fid(0, on: h.conn)?.useCount == 2)
     }
+
+    /// The tracker keeps each interned path's description rendered; a path changed afterwards describes
+    /// itself anew, and equality and hashing see only root and elements.
+    @Test func renderedDescriptionsFollowChanges() {
+        var h = Harness(wire: .l)
+        h.version()
+        h.attach(0, fid: 0, aname: "srv")
+        h.walk(0, 0, 1, ["usr", "bi\n"])
+        guard var p = h.tracker.fid(1, on: h.conn)?.path else { Issue.record("no path"); return }
+        #expect(p.description == "srv:/usr/bi\\n")
+        let fresh = FidPath(root: .attach(aname: "srv"), elements: ["usr", "bi\n"])
+        #expect(p == fresh)
+        #expect(p.hashValue == fresh.hashValue)
+        p.elements.append("x")
+        #expect(p.description == "srv:/usr/bi\\n/x")
+        p.root = .unknown
+        #expect(p.description == "?/usr/bi\\n/x")
+        var bytes: [UInt8] = []
+        p.appendDescription(to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == p.description)
+    }
 }
