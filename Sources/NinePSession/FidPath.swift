@@ -13,25 +13,44 @@ public enum PathRoot: Hashable, Sendable {
 /// A fid's path: the attach root plus the names walked from it, `.` and `..` already applied
 /// (at the root `..` stays at the root, as walk(5) says; above an unknown root it is kept literally).
 public struct FidPath: Hashable, Sendable, CustomStringConvertible {
-    public var root: PathRoot { didSet { rendered = nil } }
-    public var elements: [P9String] { didSet { rendered = nil } }
-    /// `appendDescription`'s bytes, made once for a path the tracker interns (every traced message
-    /// carries its fid's path, and a trace line shows it); nil when not made or after a change.
-    private var rendered: [UInt8]?
+    /// Root, elements and (for a path the tracker interns) the rendered description, in one immutable box:
+    /// every traced message carries its fid's path, and copying or dropping it is then one reference count
+    /// rather than one per array and string in it.
+    private final class Box: Sendable {
+        let root: PathRoot
+        let elements: [P9String]
+        /// `appendDescription`'s bytes, when made (`renderingDescription`).
+        let rendered: [UInt8]?
+        init(_ root: PathRoot, _ elements: [P9String], rendered: [UInt8]? = nil) {
+            self.root = root; self.elements = elements; self.rendered = rendered
+        }
+    }
+    private var box: Box
 
-    public init(root: PathRoot, elements: [P9String] = []) { self.root = root; self.elements = elements }
+    public var root: PathRoot {
+        get { box.root }
+        set { box = Box(newValue, box.elements) }
+    }
+    public var elements: [P9String] {
+        get { box.elements }
+        set { box = Box(box.root, newValue) }
+    }
 
-    /// The same path, its description rendered now and kept with it.
+    public init(root: PathRoot, elements: [P9String] = []) { box = Box(root, elements) }
+
+    /// The same path, its description rendered now and kept with it (a change drops it).
     func renderingDescription() -> FidPath {
-        var p = self
         var bytes: [UInt8] = []
         appendDescriptionUncached(to: &bytes)
-        p.rendered = bytes
+        var p = self
+        p.box = Box(box.root, box.elements, rendered: bytes)
         return p
     }
 
-    public static func == (a: FidPath, b: FidPath) -> Bool { a.root == b.root && a.elements == b.elements }
-    public func hash(into h: inout Hasher) { h.combine(root); h.combine(elements) }
+    public static func == (a: FidPath, b: FidPath) -> Bool {
+        a.box === b.box || (a.box.root == b.box.root && a.box.elements == b.box.elements)
+    }
+    public func hash(into h: inout Hasher) { h.combine(box.root); h.combine(box.elements) }
 
     /// `/usr/bin` for the empty aname; `ANAME:/usr/bin` otherwise; `?/usr/bin` under an unknown root;
     /// `(auth)` for an auth fid. Names are shown escaped (`P9String.escaped`).
@@ -43,11 +62,12 @@ public struct FidPath: Hashable, Sendable, CustomStringConvertible {
 
     /// `description` as UTF-8, appended to `out` (the same bytes, without the intermediate strings).
     public func appendDescription(to out: inout [UInt8]) {
-        if let rendered { out.append(contentsOf: rendered) } else { appendDescriptionUncached(to: &out) }
+        if let rendered = box.rendered { out.append(contentsOf: rendered) } else { appendDescriptionUncached(to: &out) }
     }
 
     private func appendDescriptionUncached(to out: inout [UInt8]) {
-        switch root {
+        let elements = box.elements
+        switch box.root {
         case .attach(let aname):
             if !aname.isEmpty { aname.appendEscaped(to: &out); out.append(0x3A) }   // "ANAME:"
         case .unknown:
