@@ -56,7 +56,7 @@ public struct SessionTracker: Sendable {
     var log: [StoredMessage] = []
     var messageTotal = 0
     var garbageReasons: [Int: String] = [:]
-    var exchangeRecords: [ExchangeRecord] = []
+    var exchangeRecords = ChunkedArray<ExchangeRecord>()
     var extras: [Int: ExchangeExtras] = [:]
     /// Connection states by slot, each in a box of its own (`ConnSlot`) that the per-frame path mutates in
     /// place; copied on write when a copy of the tracker shares it.
