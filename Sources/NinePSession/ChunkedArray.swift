@@ -12,15 +12,10 @@ struct ChunkedArray<Element> {
 
     var indices: Range<Int> { 0..<count }
 
+    /// An index outside `indices` traps, as for Array: it falls past the last piece or past the end of one.
     subscript(i: Int) -> Element {
-        get {
-            precondition(i >= 0 && i < count, "index \(i) out of range 0..<\(count)")
-            return chunks[i >> Self.chunkShift][i & Self.chunkMask]
-        }
-        _modify {
-            precondition(i >= 0 && i < count, "index \(i) out of range 0..<\(count)")
-            yield &chunks[i >> Self.chunkShift][i & Self.chunkMask]
-        }
+        get { chunks[i >> Self.chunkShift][i & Self.chunkMask] }
+        _modify { yield &chunks[i >> Self.chunkShift][i & Self.chunkMask] }
     }
 
     mutating func append(_ element: Element) {

@@ -60,13 +60,20 @@ public struct IntKeyMap<Key: IntKey, Value> {
 
     @inlinable public func contains(_ key: Key) -> Bool { count > 0 && slot(of: key).found }
 
-    @inlinable mutating func insert(_ key: Key, _ value: Value) {
+    /// The slot for `key`, claimed (key stored and counted) when it was free; grows the table first when
+    /// one more entry would fill it past three quarters.
+    @inlinable mutating func claimSlot(for key: Key) -> (index: Int, isNew: Bool) {
         if keys.isEmpty || (count + 1) * 4 > keys.count * 3 { grow() }
         let s = slot(of: key)
         if !s.found {
             keys[s.index] = key
             storedCount += 1
         }
+        return (s.index, !s.found)
+    }
+
+    @inlinable mutating func insert(_ key: Key, _ value: Value) {
+        let s = claimSlot(for: key)
         values[s.index] = value
     }
 
@@ -131,13 +138,8 @@ public struct IntKeyMap<Key: IntKey, Value> {
     /// Changes the value under `key` in place (inserting `make()` first when the key is absent).
     @inlinable public mutating func modify<R>(_ key: Key, default make: () -> Value,
                                               _ body: (inout Value) throws -> R) rethrows -> R {
-        if keys.isEmpty || (count + 1) * 4 > keys.count * 3 { grow() }
-        let s = slot(of: key)
-        if !s.found {
-            keys[s.index] = key
-            values[s.index] = make()
-            storedCount += 1
-        }
+        let s = claimSlot(for: key)
+        if s.isNew { values[s.index] = make() }
         return try body(&values[s.index]!)
     }
 
