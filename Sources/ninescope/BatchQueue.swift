@@ -30,10 +30,10 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     private let bytes: @Sendable (Item) -> Int
 
     /// Starts the consumer thread (named `name`), which calls `body` with every batch in push order.
-    /// `niceness` > 0 lowers that thread's scheduling priority by as much: when the CPUs are busy the
+    /// With `background` that thread only runs on CPU time nothing else wants (see `makeBackground`): the
     /// producers' work comes first, and the consumer catches up in the time they leave (falling behind by
     /// at most what the queue holds).
-    init(name: String, niceness: Int32 = 0, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024,
+    init(name: String, background: Bool = false, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024,
          bytes: @escaping @Sendable (Item) -> Int, body: @escaping @Sendable ([Item]) -> Void) {
         self.maxBytes = maxBytes
         self.maxEvents = maxEvents
@@ -41,10 +41,10 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         for c in [work, space, idle] { pthread_cond_init(c, nil) }
         let thread = Thread { [self] in
-            if niceness > 0 { Self.lowerPriority(by: niceness) }
+            Self.nameThread(name)
+            if background { Self.makeBackground() }
             run(body)
         }
-        thread.name = name
         thread.start()
     }
 
@@ -96,17 +96,33 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Lowers the calling thread's priority (on Linux, `setpriority` given a thread id acts on that thread
-    /// alone). gettid(2) is not in Swift's Glibc module: looked up as `Allocator.tune` looks up mallopt.
-    private static func lowerPriority(by niceness: Int32) {
+    /// Linux's SCHED_IDLE policy (not exported by Swift's Glibc module; the value is the kernel ABI's).
+    private static var schedIdle: Int32 { 5 }
+
+    /// Names the calling thread (at most 15 bytes) so that `ps -L`, perf and /proc show which thread is
+    /// the consumer: Foundation's `Thread.name` does not reach the kernel here. pthread_setname_np is not in
+    /// Swift's Glibc module (it is a GNU extension): looked up as `makeBackground` looks up gettid.
+    private static func nameThread(_ name: String) {
+        typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
+        guard let symbol = dlsym(nil, "pthread_setname_np") else { return }
+        let short = String(decoding: name.utf8.prefix(15), as: UTF8.self)
+        _ = unsafeBitCast(symbol, to: SetName.self)(pthread_self(), short)
+    }
+
+    /// Makes the calling thread a background thread. On Linux that is the SCHED_IDLE policy (allowed
+    /// without privileges): the thread runs when a CPU would otherwise idle, and any ordinary thread that
+    /// wakes up takes its CPU at once. A raised nice value is not enough: such a thread still gets its
+    /// share of a busy CPU and delays the relay threads' wake-ups (README, benchmarks: the proxy's
+    /// operation rate under `diodload -g`, nice +10 against SCHED_IDLE). Where SCHED_IDLE is refused, the
+    /// nice value is raised to 19 instead (on Linux `setpriority` given a thread id acts on that thread
+    /// alone; gettid(2) is looked up as `Allocator.tune` looks up mallopt).
+    private static func makeBackground() {
+        var param = sched_param()
+        if pthread_setschedparam(pthread_self(), schedIdle, &param) == 0 { return }
         typealias GetTid = @convention(c) () -> Int32
         guard let symbol = dlsym(nil, "gettid") else { return }
         let tid = id_t(unsafeBitCast(symbol, to: GetTid.self)())
-        let which = __priority_which_t(PRIO_PROCESS.rawValue)
-        errno = 0
-        let current = getpriority(which, tid)
-        if current == -1 && errno != 0 { return }
-        _ = setpriority(which, tid, min(19, current + niceness))
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, 19)
     }
 
     /// How long the consumer naps, after a round of work, before asking producers to wake it: while traffic

@@ -32,19 +32,16 @@ final class ProxyTrace: @unchecked Sendable {
         self.out = output
         self.recorder = recorder
         if threaded {
-            queue = BatchQueue(name: "ninescope-trace", niceness: ProxyTrace.niceness, bytes: ProxyTrace.frameBytes) {
+            // A background thread (SCHED_IDLE on Linux, see `BatchQueue.makeBackground`): a proxy must not
+            // slow the system it observes. When the CPUs are saturated the trace (and the capture) lag
+            // behind the traffic, by at most what the queue holds, and catch up when there is time; a queue
+            // that fills holds the relay back.
+            queue = BatchQueue(name: "ninescope-trace", background: true, bytes: ProxyTrace.frameBytes) {
                 [unowned self] batch in
                 self.process(batch)
             }
         }
     }
-
-    /// How much lower the trace thread's priority is than the relay's: a proxy must not slow the system it
-    /// observes. When the CPUs are saturated the trace (and the capture) lag behind the traffic, by at most
-    /// what the queue holds, and catch up when there is time; a queue that fills holds the relay back.
-    /// (`diodload -g` on 4 connections through the proxy, two CPUs, alternating rounds: with the trace
-    /// lowered and two event loops, 0.84–0.91× socat's operation rate; at equal priority 0.71–0.80×.)
-    static let niceness: Int32 = 10
 
     /// What an event weighs in the queue: its frame bytes.
     @Sendable static func frameBytes(_ event: ProxyEvent) -> Int {
