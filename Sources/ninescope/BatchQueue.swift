@@ -30,9 +30,9 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     private let bytes: @Sendable (Item) -> Int
 
     /// Starts the consumer thread (named `name`), which calls `body` with every batch in push order.
-    /// With `background` that thread only runs on CPU time nothing else wants (see `makeBackground`): the
-    /// producers' work comes first, and the consumer catches up in the time they leave (falling behind by
-    /// at most what the queue holds).
+    /// With `background` that thread runs at a lower priority (see `makeBackground`): when the CPUs are
+    /// busy the producers' work comes first, and the consumer catches up in the time they leave (falling
+    /// behind by at most what the queue holds).
     init(name: String, background: Bool = false, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024,
          bytes: @escaping @Sendable (Item) -> Int, body: @escaping @Sendable ([Item]) -> Void) {
         self.maxBytes = maxBytes
@@ -96,12 +96,9 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Linux's SCHED_IDLE policy (not exported by Swift's Glibc module; the value is the kernel ABI's).
-    private static var schedIdle: Int32 { 5 }
-
     /// Names the calling thread (at most 15 bytes) so that `ps -L`, perf and /proc show which thread is
     /// the consumer: Foundation's `Thread.name` does not reach the kernel here. pthread_setname_np is not in
-    /// Swift's Glibc module (it is a GNU extension): looked up as `makeBackground` looks up gettid.
+    /// Swift's Glibc module (it is a GNU extension): looked up with dlsym.
     private static func nameThread(_ name: String) {
         typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
         guard let symbol = dlsym(nil, "pthread_setname_np") else { return }
@@ -109,20 +106,26 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         _ = unsafeBitCast(symbol, to: SetName.self)(pthread_self(), short)
     }
 
-    /// Makes the calling thread a background thread. On Linux that is the SCHED_IDLE policy (allowed
-    /// without privileges): the thread runs when a CPU would otherwise idle, and any ordinary thread that
-    /// wakes up takes its CPU at once. A raised nice value is not enough: such a thread still gets its
-    /// share of a busy CPU and delays the relay threads' wake-ups (README, benchmarks: the proxy's
-    /// operation rate under `diodload -g`, nice +10 against SCHED_IDLE). Where SCHED_IDLE is refused, the
-    /// nice value is raised to 19 instead (on Linux `setpriority` given a thread id acts on that thread
-    /// alone; gettid(2) is looked up as `Allocator.tune` looks up mallopt).
+    /// Makes the calling thread a background thread: its nice value goes up by 10 (on Linux `setpriority`
+    /// given a thread id acts on that thread alone; gettid(2) is looked up as `nameThread` looks up
+    /// pthread_setname_np).
+    ///
+    /// Measured against the stronger SCHED_IDLE policy (which runs a thread only on CPU time nothing else
+    /// wants), on two CPUs, the proxy with trace and capture on, targets in alternating or balanced order:
+    /// SCHED_IDLE raised `diodload -g`'s operation rate by about 8% (0.85× against 0.78× socat's, better in 8
+    /// of 8 rounds; two more runs alike) but cut a 256 MiB diodcat's rate by 10–24% (190 against 250 MiB/s,
+    /// worse in 7 of 8 rounds): under a saturating transfer the starved consumer lets the queue fill, and
+    /// then the relay waits for it. Not worth it while the consumer cannot hand its work to a waiting
+    /// producer; nice +10 stays.
     private static func makeBackground() {
-        var param = sched_param()
-        if pthread_setschedparam(pthread_self(), schedIdle, &param) == 0 { return }
         typealias GetTid = @convention(c) () -> Int32
         guard let symbol = dlsym(nil, "gettid") else { return }
         let tid = id_t(unsafeBitCast(symbol, to: GetTid.self)())
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, 19)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        errno = 0
+        let current = getpriority(which, tid)
+        if current == -1 && errno != 0 { return }
+        _ = setpriority(which, tid, min(19, current + 10))
     }
 
     /// How long the consumer naps, after a round of work, before asking producers to wake it: while traffic

@@ -205,18 +205,17 @@ import Glibc
         let diod = DiodOnPort(export: export)
         try diod.start()
         let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--event-loops", "3"])
-        // Its threads: three relaying at the process's priority, and the trace thread in the background
-        // (SCHED_IDLE: it only runs on CPU time the relay and its peers leave). The trace thread sets its
-        // name and policy as it starts, so look a few times.
+        // Its threads: three relaying at the process's priority, and the trace thread, named, 10 lower
+        // (it names and lowers itself as it starts, so look a few times).
         var threads = Self.threads(of: proxy.process.processIdentifier)
-        for _ in 0..<50 where !threads.contains(where: { $0.name == "ninescope-trace" && $0.policy == 5 }) {
+        for _ in 0..<50 where !threads.contains(where: { $0.name == "ninescope-trace" && $0.nice == 10 }) {
             usleep(20_000)
             threads = Self.threads(of: proxy.process.processIdentifier)
         }
         let relays = threads.filter { $0.name.hasPrefix("NIO-SGLTN") }
         #expect(relays.count == 3, "\(threads)")
         #expect(relays.allSatisfy { $0.nice == 0 && $0.policy == 0 }, "\(threads)")
-        #expect(threads.filter { $0.policy == 5 }.map(\.name) == ["ninescope-trace"], "\(threads)")
+        #expect(threads.filter { $0.nice == 10 }.map(\.name) == ["ninescope-trace"], "\(threads)")
         let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "1", "-n", "4", "-g"])
         #expect(load.status == 0, "diodload -g failed: \(load.out) \(load.err)")
         #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains(" - close") }.count >= 4 })
