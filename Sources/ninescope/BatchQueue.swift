@@ -115,8 +115,9 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     /// SCHED_IDLE raised `diodload -g`'s operation rate by about 8% (0.85× against 0.78× socat's, better in 8
     /// of 8 rounds; two more runs alike) but cut a 256 MiB diodcat's rate by 10–24% (190 against 250 MiB/s,
     /// worse in 7 of 8 rounds): under a saturating transfer the starved consumer lets the queue fill, and
-    /// then the relay waits for it. Not worth it while the consumer cannot hand its work to a waiting
-    /// producer; nice +10 stays.
+    /// then the relay waits for it. Letting a producer that finds the queue full run the next chunk itself
+    /// did not save it: the event loop then did nearly all the capture work alone (~185 MiB/s, every
+    /// round). So nice +10 stays.
     private static func makeBackground() {
         typealias GetTid = @convention(c) () -> Int32
         guard let symbol = dlsym(nil, "gettid") else { return }

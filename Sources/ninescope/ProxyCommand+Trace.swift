@@ -33,9 +33,9 @@ final class ProxyTrace: @unchecked Sendable {
         self.recorder = recorder
         if threaded {
             // A background thread (nice +10, see `BatchQueue.makeBackground`): a proxy must not slow the
-            // system it observes. When the CPUs are saturated the trace (and the capture) lag
-            // behind the traffic, by at most what the queue holds, and catch up when there is time; a queue
-            // that fills holds the relay back.
+            // system it observes. When the CPUs are saturated the trace (and the capture) lag behind the
+            // traffic, by at most what the queue holds, and catch up when there is time; a queue that fills
+            // holds the relay back.
             queue = BatchQueue(name: "ninescope-trace", background: true, bytes: ProxyTrace.frameBytes) {
                 [unowned self] batch in
                 self.process(batch)

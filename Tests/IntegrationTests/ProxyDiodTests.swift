@@ -182,7 +182,6 @@ import Glibc
         diod.kill()
     }
 
-    /// The threads of a process: name and nice value, from /proc.
     /// A process's threads from /proc: name, nice value and scheduling policy (0 normal, 5 SCHED_IDLE).
     static func threads(of pid: pid_t) -> [(name: String, nice: Int, policy: Int)] {
         let dir = "/proc/\(pid)/task"
@@ -198,8 +197,8 @@ import Glibc
     }
 
     /// `--event-loops N` sets how many threads relay (default: one per CPU): with several, the connections
-    /// spread over them and still relay and trace completely; the trace thread runs in the background;
-    /// zero is refused.
+    /// spread over them and still relay and trace completely; the trace thread, named, runs at a lower
+    /// priority (nice +10); zero is refused.
     @Test func eventLoopCountIsAnOption() throws {
         let export = try Self.export(bigSize: 1000)
         let diod = DiodOnPort(export: export)
