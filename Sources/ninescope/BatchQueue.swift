@@ -29,11 +29,24 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     let maxEvents: Int
     private let bytes: @Sendable (Item) -> Int
 
-    /// Starts the consumer thread (named `name`), which calls `body` with every batch in push order.
-    /// With `background` that thread runs at a lower priority (see `makeBackground`): when the CPUs are
-    /// busy the producers' work comes first, and the consumer catches up in the time they leave (falling
-    /// behind by at most what the queue holds).
-    init(name: String, background: Bool = false, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024,
+    /// How the consumer thread is scheduled. With either lowered priority, when the CPUs are busy the
+    /// producers' work comes first and the consumer catches up in the time they leave (falling behind by at
+    /// most what the queue holds).
+    enum Priority {
+        /// As the process's other threads.
+        case normal
+        /// Nice value raised by 10: still a share of a busy CPU, so it keeps up, in parallel with the
+        /// producers, with work that a saturating load brings in bulk (a capture file's writes).
+        case lowered
+        /// Linux's SCHED_IDLE (`lowered` where it is refused): runs only on CPU time nothing else wants, and
+        /// any ordinary thread that wakes up takes its CPU at once. For work that must stay out of the
+        /// producers' way (the proxy's text trace).
+        case idle
+    }
+
+    /// Starts the consumer thread (named `name`, at `priority`), which calls `body` with every batch in
+    /// push order.
+    init(name: String, priority: Priority = .normal, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024,
          bytes: @escaping @Sendable (Item) -> Int, body: @escaping @Sendable ([Item]) -> Void) {
         self.maxBytes = maxBytes
         self.maxEvents = maxEvents
@@ -42,7 +55,7 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         for c in [work, space, idle] { pthread_cond_init(c, nil) }
         let thread = Thread { [self] in
             Self.nameThread(name)
-            if background { Self.makeBackground() }
+            Self.schedule(priority)
             run(body)
         }
         thread.start()
@@ -106,19 +119,25 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         _ = unsafeBitCast(symbol, to: SetName.self)(pthread_self(), short)
     }
 
-    /// Makes the calling thread a background thread: its nice value goes up by 10 (on Linux `setpriority`
-    /// given a thread id acts on that thread alone; gettid(2) is looked up as `nameThread` looks up
-    /// pthread_setname_np).
+    /// Linux's SCHED_IDLE policy (not exported by Swift's Glibc module; the value is the kernel ABI's).
+    private static var schedIdle: Int32 { 5 }
+
+    /// Applies `priority` to the calling thread. (On Linux `setpriority` given a thread id acts on that
+    /// thread alone; gettid(2) is looked up as `nameThread` looks up pthread_setname_np.)
     ///
-    /// Measured against the stronger SCHED_IDLE policy (which runs a thread only on CPU time nothing else
-    /// wants), on two CPUs, the proxy with trace and capture on, targets in alternating or balanced order:
-    /// SCHED_IDLE raised `diodload -g`'s operation rate by about 8% (0.85× against 0.78× socat's, better in 8
-    /// of 8 rounds; two more runs alike) but cut a 256 MiB diodcat's rate by 10–24% (190 against 250 MiB/s,
-    /// worse in 7 of 8 rounds): under a saturating transfer the starved consumer lets the queue fill, and
-    /// then the relay waits for it. Letting a producer that finds the queue full run the next chunk itself
-    /// did not save it: the event loop then did nearly all the capture work alone (~185 MiB/s, every
-    /// round). So nice +10 stays.
-    private static func makeBackground() {
+    /// Why the proxy uses both lowered kinds (two CPUs, the proxy's trace and capture consumers, alternating
+    /// or balanced A/B rounds against the same proxy with both on one thread at nice +10): one SCHED_IDLE
+    /// thread for both raised `diodload -g`'s operation rate by ~8% but cut a 256 MiB diodcat with capture
+    /// by 10–24% (under a saturating transfer an idle-policy consumer gets no CPU, its queue fills, and the
+    /// relay waits). The trace under SCHED_IDLE and the capture on its own thread at nice +10: operation
+    /// rate 0.90× against 0.82× socat's without capture and 0.86× against 0.83× with it; bulk with capture
+    /// 353 against 337 MiB/s, without it 404 against 407 (medians).
+    private static func schedule(_ priority: Priority) {
+        if priority == .normal { return }
+        if priority == .idle {
+            var param = sched_param()
+            if pthread_setschedparam(pthread_self(), schedIdle, &param) == 0 { return }
+        }
         typealias GetTid = @convention(c) () -> Int32
         guard let symbol = dlsym(nil, "gettid") else { return }
         let tid = id_t(unsafeBitCast(symbol, to: GetTid.self)())

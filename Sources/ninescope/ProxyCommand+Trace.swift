@@ -9,9 +9,10 @@ import InspectorCore
 /// prints TraceLine lines.
 ///
 /// `consume` is the proxy's sink, called on NIO event loop threads after each read's bytes were passed
-/// on. With `threaded` (what `ninescope proxy` uses) it only hands the batch to a `BatchQueue`, whose
-/// thread does the work: the relay then costs the event loops no decoding, formatting or disk writes, and a
-/// trace or capture that falls behind slows the clients down (the queue is bounded) rather than growing.
+/// on. With `threaded` (what `ninescope proxy` uses) it only hands the batch to `BatchQueue`s, whose
+/// threads do the work (one traces; with a capture, another records): the relay then costs the event loops
+/// no decoding, formatting or disk writes, and a trace or capture that falls behind slows the clients down
+/// (the queues are bounded) rather than growing.
 /// Without it the work is done right there, under one lock (simplest; fine for light traffic).
 final class ProxyTrace: @unchecked Sendable {
     // @unchecked: all mutable state is accessed under `lock`.
@@ -21,6 +22,7 @@ final class ProxyTrace: @unchecked Sendable {
     private let out: LineOutput
     private let recorder: CaptureRecorder?
     private var queue: BatchQueue<ProxyEvent>?
+    private var captureQueue: BatchQueue<ProxyEvent>?
     private var connectionsOpened = 0
     private var garbageRuns = 0
     private var closeReasons: [String: Int] = [:]
@@ -32,13 +34,20 @@ final class ProxyTrace: @unchecked Sendable {
         self.out = output
         self.recorder = recorder
         if threaded {
-            // A background thread (nice +10, see `BatchQueue.makeBackground`): a proxy must not slow the
-            // system it observes. When the CPUs are saturated the trace (and the capture) lag behind the
-            // traffic, by at most what the queue holds, and catch up when there is time; a queue that fills
-            // holds the relay back.
-            queue = BatchQueue(name: "ninescope-trace", background: true, bytes: ProxyTrace.frameBytes) {
+            // A proxy must not slow the system it observes: the text trace runs under SCHED_IDLE, the capture
+            // on a thread of its own at nice +10 (it must keep up with a saturating transfer, in parallel;
+            // see `BatchQueue.schedule`). When the CPUs are saturated both lag behind the traffic, by at
+            // most what their queues hold, and catch up when there is time; a queue that fills holds the
+            // relay back.
+            queue = BatchQueue(name: "ninescope-trace", priority: .idle, bytes: ProxyTrace.frameBytes) {
                 [unowned self] batch in
                 self.process(batch)
+            }
+            if let recorder {
+                captureQueue = BatchQueue(name: "ninescope-capture", priority: .lowered,
+                                          bytes: ProxyTrace.frameBytes) { batch in
+                    recorder.record(batch)
+                }
             }
         }
     }
@@ -52,21 +61,28 @@ final class ProxyTrace: @unchecked Sendable {
     }
 
     func consume(_ batch: [ProxyEvent]) {
-        if let queue { queue.push(batch) } else { process(batch) }
+        if let queue {
+            captureQueue?.push(batch)
+            queue.push(batch)
+        } else {
+            recorder?.record(batch)
+            process(batch)
+        }
     }
 
     /// Waits until every batch consumed so far is recorded and printed (a no-op when not threaded).
     func drain() {
+        captureQueue?.drain()
         queue?.drain()
     }
 
     /// Drains and stops the consumer thread. Call once the proxy has stopped.
     func finish() {
+        captureQueue?.finish()
         queue?.finish()
     }
 
     private func process(_ batch: [ProxyEvent]) {
-        recorder?.record(batch)
         lock.withLock {
             for event in batch { handle(event) }
             if !pending.isEmpty {
