@@ -4,9 +4,9 @@ import Glibc
 #endif
 
 /// A bounded hand-off of batches from producers to one consumer thread, which sees them in push order.
-/// The proxy hands its event batches from the NIO event loops to the trace thread through one, so
-/// decoding, formatting and capture writing never run on an event loop (the relay only copies each frame
-/// once and appends it here); `decode` hands tracker output to the thread that formats and writes it.
+/// The proxy hands its event batches from the NIO event loops to the trace thread through one (and to the
+/// capture thread through another), so decoding, formatting and capture writing never run on an event loop
+/// (the relay only copies each frame once and appends it here); `decode` hands tracker output to the thread that formats and writes it.
 ///
 /// Bounded: when more than `maxBytes` (as `bytes` counts them) or `maxEvents` items wait, `push` blocks
 /// its caller until the consumer catches up — a proxy event loop then reads no more from its sockets, so
@@ -111,19 +111,18 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
 
     /// Names the calling thread (at most 15 bytes) so that `ps -L`, perf and /proc show which thread is
     /// the consumer: Foundation's `Thread.name` does not reach the kernel here. pthread_setname_np is not in
-    /// Swift's Glibc module (it is a GNU extension): looked up with dlsym.
+    /// Swift's Glibc module (it is a GNU extension): looked up with `cFunction`.
     private static func nameThread(_ name: String) {
         typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
-        guard let symbol = dlsym(nil, "pthread_setname_np") else { return }
-        let short = String(decoding: name.utf8.prefix(15), as: UTF8.self)
-        _ = unsafeBitCast(symbol, to: SetName.self)(pthread_self(), short)
+        guard let setName: SetName = cFunction("pthread_setname_np") else { return }
+        _ = setName(pthread_self(), String(decoding: name.utf8.prefix(15), as: UTF8.self))
     }
 
     /// Linux's SCHED_IDLE policy (not exported by Swift's Glibc module; the value is the kernel ABI's).
     private static var schedIdle: Int32 { 5 }
 
     /// Applies `priority` to the calling thread. (On Linux `setpriority` given a thread id acts on that
-    /// thread alone; gettid(2) is looked up as `nameThread` looks up pthread_setname_np.)
+    /// thread alone; gettid(2), not in Swift's Glibc module either, is looked up with `cFunction`.)
     ///
     /// Why the proxy uses both lowered kinds (two CPUs, the proxy's trace and capture consumers, alternating
     /// or balanced A/B rounds against the same proxy with both on one thread at nice +10): one SCHED_IDLE
@@ -139,8 +138,8 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
             if pthread_setschedparam(pthread_self(), schedIdle, &param) == 0 { return }
         }
         typealias GetTid = @convention(c) () -> Int32
-        guard let symbol = dlsym(nil, "gettid") else { return }
-        let tid = id_t(unsafeBitCast(symbol, to: GetTid.self)())
+        guard let gettid: GetTid = cFunction("gettid") else { return }
+        let tid = id_t(gettid())
         let which = __priority_which_t(PRIO_PROCESS.rawValue)
         errno = 0
         let current = getpriority(which, tid)

@@ -24,6 +24,17 @@ enum NinescopeVersion {
     static let string = "0.1.0"
 }
 
+/// A C library function that Swift's Glibc module does not export (GNU extensions, malloc.h), looked up
+/// in the running process; `F` is its `@convention(c)` type. Nil where the C library lacks it.
+func cFunction<F>(_ name: String) -> F? {
+    #if canImport(Glibc)
+    guard let symbol = dlsym(nil, name) else { return nil }
+    return unsafeBitCast(symbol, to: F.self)
+    #else
+    return nil
+    #endif
+}
+
 enum Allocator {
     /// Frames up to msize (often 64 KiB–1 MiB) are allocated and freed per message. glibc's defaults
     /// hand blocks from 128 KiB up to mmap and give freed memory back to the kernel at once, so every
@@ -33,8 +44,7 @@ enum Allocator {
         #if canImport(Glibc)
         // mallopt is not in Swift's Glibc module (malloc.h); look it up. Parameter numbers from malloc.h.
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(nil, "mallopt") else { return }
-        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        guard let mallopt: Mallopt = cFunction("mallopt") else { return }
         let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3
         _ = mallopt(mmapThreshold, 4 << 20)
         _ = mallopt(trimThreshold, 64 << 20)

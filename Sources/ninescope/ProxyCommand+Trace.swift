@@ -76,7 +76,7 @@ final class ProxyTrace: @unchecked Sendable {
         queue?.drain()
     }
 
-    /// Drains and stops the consumer thread. Call once the proxy has stopped.
+    /// Drains and stops the consumer threads. Call once the proxy has stopped.
     func finish() {
         captureQueue?.finish()
         queue?.finish()
