@@ -69,9 +69,20 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
 
     /// Queues a batch (any thread). Blocks while the queue is full.
     func push(_ batch: [Item]) {
+        push(batch, weight: weight(of: batch))
+    }
+
+    /// What `bytes` sums to over `batch`.
+    func weight(of batch: [Item]) -> Int {
+        var total = 0
+        for item in batch { total += bytes(item) }
+        return total
+    }
+
+    /// `push(_:)` with the batch's `weight(of:)` already known: a producer that hands one batch to several
+    /// queues with the same `bytes` weighs it once.
+    func push(_ batch: [Item], weight bytes: Int) {
         guard !batch.isEmpty else { return }
-        var bytes = 0
-        for item in batch { bytes += self.bytes(item) }
         pthread_mutex_lock(mutex)
         while (queuedBytes >= maxBytes || queuedEvents >= maxEvents) && !exited {
             producersWaiting += 1

@@ -62,8 +62,10 @@ final class ProxyTrace: @unchecked Sendable {
 
     func consume(_ batch: [ProxyEvent]) {
         if let queue {
-            captureQueue?.push(batch)
-            queue.push(batch)
+            // Both queues weigh events by `frameBytes`: weigh the batch once, here on the event loop.
+            let weight = queue.weight(of: batch)
+            captureQueue?.push(batch, weight: weight)
+            queue.push(batch, weight: weight)
         } else {
             recorder?.record(batch)
             process(batch)
