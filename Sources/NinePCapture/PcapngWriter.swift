@@ -117,15 +117,23 @@ public struct PcapngWriter: Sendable {
     /// `options.maxSegmentSize` bytes.
     public mutating func frame(conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
                                marks: FrameMarks = []) -> [UInt8] {
-        guard !bytes.isEmpty else { return [] }
         var out: [UInt8] = []
+        appendFrame(conn: conn, direction: direction, t: t, bytes: bytes, marks: marks, to: &out)
+        return out
+    }
+
+    /// `frame`'s bytes appended to `out` (a caller writing many frames builds one buffer, not one per frame).
+    public mutating func appendFrame(conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
+                                     marks: FrameMarks = [], to out: inout [UInt8]) {
+        guard !bytes.isEmpty else { return }
         if connections[conn] == nil {
-            out = handshake(conn: conn, addresses: nil, serverPort: nil, t: t)
+            out += handshake(conn: conn, addresses: nil, serverPort: nil, t: t)
         }
-        guard var connection = connections[conn], !connection.closed else { return out }
+        guard var connection = connections[conn], !connection.closed else { return }
         let size = options.effectiveSegmentSize
         let total = (bytes.count + size - 1) / size
-        out.reserveCapacity(out.count + bytes.count + total * 160)
+        let needed = out.count + bytes.count + total * 160
+        if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }   // keeps growth geometric
         for index in 0..<total {
             let flags: TCPFlags = index == total - 1 ? [.ack, .psh] : [.ack]
             appendSegment(&connection, into: &out, direction: direction, flags: flags,
@@ -134,7 +142,6 @@ public struct PcapngWriter: Sendable {
                                                marks: marks))
         }
         connections[conn] = connection
-        return out
     }
 
     /// A data packet's comment, encoded; made once per connection, direction, segment position and marks

@@ -17,23 +17,30 @@ public final class CaptureRecorder: Sendable {
     }
 
     public func record(_ events: [ProxyEvent]) {
-        // Each piece goes to the file as the writer made it (no concatenation); the lock keeps them in order.
+        // One buffer per batch (the file keeps it as one chunk); the lock keeps batches in order.
         writer.withLock { w in
+            var out: [UInt8] = []
+            var size = 0
+            for e in events {
+                if case .frame(_, _, _, let bytes, _) = e { size += bytes.count }
+            }
+            out.reserveCapacity(size + events.count * 200)
             for e in events {
                 switch e {
                 case .opened(let c, let client, let upstream, let t):
-                    file.append(w.open(conn: c, clientAddress: client?.colonForm ?? "?",
-                                       upstreamAddress: upstream.description, t: t))
+                    out += w.open(conn: c, clientAddress: client?.colonForm ?? "?",
+                                  upstreamAddress: upstream.description, t: t)
                 case .frame(let c, let d, let t, let bytes, let marks):
-                    file.append(w.frame(conn: c, direction: d, t: t, bytes: bytes, marks: marks))
+                    w.appendFrame(conn: c, direction: d, t: t, bytes: bytes, marks: marks, to: &out)
                 case .garbage(let c, let d, let t, let bytes, _):
-                    file.append(w.frame(conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed]))
+                    w.appendFrame(conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed], to: &out)
                 case .closed(let c, let reason, let t):
                     var reset = false
                     if case .reset = reason { reset = true }
-                    file.append(w.close(conn: c, reset: reset, t: t))
+                    out += w.close(conn: c, reset: reset, t: t)
                 }
             }
+            file.append(out)
         }
     }
 }

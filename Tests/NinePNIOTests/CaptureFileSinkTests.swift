@@ -1,5 +1,6 @@
 import Foundation
 import NinePCapture
+import NinePTestSupport
 import NinePWire
 import Testing
 @testable import NinePNIO
@@ -41,13 +42,69 @@ import Testing
 
     @Test func largeAppendsAreWrittenByTheAppender() throws {
         let path = tempPath("big")
-        let sink = try CaptureFileSink(path: path, writeThreshold: 1000, flushEvery: .seconds(3600))
+        let sink = try CaptureFileSink(path: path, writeThreshold: 1000, flushEvery: .seconds(3600), directIO: false)
         sink.append([UInt8](repeating: 9, count: 999))
         #expect(sink.bytesWritten == 0)
         sink.append([9, 9])
         #expect(sink.bytesWritten == 1001)
         try sink.close()
         try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Direct I/O writes whole 4 KiB blocks as they fill and the rest at each flush; whatever the sizes, the
+    /// file holds exactly the bytes appended up to the last write, in both modes.
+    @Test(arguments: [true, false]) func everyFlushLeavesExactlyTheAppendedBytes(direct: Bool) throws {
+        let path = tempPath("direct-\(direct)")
+        let sink = try CaptureFileSink(path: path, writeThreshold: 10_000, flushEvery: .seconds(3600), directIO: direct)
+        #if os(Linux)
+        if direct && !sink.writesDirectly { Issue.record("a regular file in \(path) is not written with O_DIRECT") }
+        #endif
+        if !direct { #expect(!sink.writesDirectly) }
+        var expected: [UInt8] = []
+        var rng = SplitMix(seed: direct ? 1 : 2)
+        for round in 0..<40 {
+            for _ in 0..<Int(rng.next() % 6) {
+                let chunk = (0..<Int(rng.next() % 9000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                sink.append(chunk)
+                expected += chunk
+            }
+            if round % 3 == 0 {
+                try sink.flush()
+                #expect(sink.bytesWritten == expected.count)
+                #expect(FileManager.default.contents(atPath: path).map(Array.init) == expected, "round \(round)")
+            } else if direct {
+                // The appender wrote the whole blocks of what passed the threshold, no more.
+                let onFile = try #require(FileManager.default.contents(atPath: path))
+                #expect(onFile.count == sink.bytesWritten)
+                #expect(Array(onFile) == Array(expected.prefix(onFile.count)))
+            }
+        }
+        try sink.close()
+        #expect(FileManager.default.contents(atPath: path).map(Array.init) == expected)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    @Test func theAppenderWritesWholeBlocksDirectly() throws {
+        let path = tempPath("blocks")
+        let sink = try CaptureFileSink(path: path, writeThreshold: 10_000, flushEvery: .seconds(3600))
+        try #require(sink.writesDirectly)
+        let bytes = (0..<10_001).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        sink.append(Array(bytes[..<9999]))
+        #expect(sink.bytesWritten == 0)
+        sink.append(Array(bytes[9999...]))
+        #expect(sink.bytesWritten == 8192)
+        #expect(FileManager.default.contents(atPath: path).map(Array.init) == Array(bytes[..<8192]))
+        try sink.flush()
+        #expect(FileManager.default.contents(atPath: path).map(Array.init) == bytes)
+        try sink.close()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    @Test func pipesAndDevicesAreWrittenBuffered() throws {
+        let sink = try CaptureFileSink(path: "/dev/null", flushEvery: .seconds(3600))
+        #expect(!sink.writesDirectly)
+        sink.append([1, 2, 3])
+        try sink.close()
     }
 
     @Test func openingAnImpossiblePathFails() {
