@@ -29,18 +29,15 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     let maxEvents: Int
     private let bytes: @Sendable (Item) -> Int
 
-    /// How the consumer thread is scheduled. With either lowered priority, when the CPUs are busy the
-    /// producers' work comes first and the consumer catches up in the time they leave (falling behind by at
-    /// most what the queue holds).
+    /// How the consumer thread is scheduled.
     enum Priority {
         /// As the process's other threads.
         case normal
-        /// Nice value raised by 10: still a share of a busy CPU, so it keeps up, in parallel with the
-        /// producers, with work that a saturating load brings in bulk (a capture file's writes).
-        case lowered
-        /// Linux's SCHED_IDLE (`lowered` where it is refused): runs only on CPU time nothing else wants, and
-        /// any ordinary thread that wakes up takes its CPU at once. For work that must stay out of the
-        /// producers' way (the proxy's text trace).
+        /// Linux's SCHED_IDLE (where it is refused, a nice value raised by 10): runs only on CPU time
+        /// nothing else wants, and any ordinary thread that wakes up takes its CPU at once. When the CPUs are
+        /// busy the producers' work comes first and the consumer catches up in the time they leave (falling
+        /// behind by at most what the queue holds). For work that must stay out of the producers' way (the
+        /// proxy's trace and capture).
         case idle
     }
 
@@ -69,20 +66,9 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
 
     /// Queues a batch (any thread). Blocks while the queue is full.
     func push(_ batch: [Item]) {
-        push(batch, weight: weight(of: batch))
-    }
-
-    /// What `bytes` sums to over `batch`.
-    func weight(of batch: [Item]) -> Int {
-        var total = 0
-        for item in batch { total += bytes(item) }
-        return total
-    }
-
-    /// `push(_:)` with the batch's `weight(of:)` already known: a producer that hands one batch to several
-    /// queues with the same `bytes` weighs it once.
-    func push(_ batch: [Item], weight bytes: Int) {
         guard !batch.isEmpty else { return }
+        var bytes = 0
+        for item in batch { bytes += self.bytes(item) }
         pthread_mutex_lock(mutex)
         while (queuedBytes >= maxBytes || queuedEvents >= maxEvents) && !exited {
             producersWaiting += 1
@@ -135,19 +121,22 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     /// Applies `priority` to the calling thread. (On Linux `setpriority` given a thread id acts on that
     /// thread alone; gettid(2), not in Swift's Glibc module either, is looked up with `cFunction`.)
     ///
-    /// Why the proxy uses both lowered kinds (two CPUs, the proxy's trace and capture consumers, alternating
-    /// or balanced A/B rounds against the same proxy with both on one thread at nice +10): one SCHED_IDLE
-    /// thread for both raised `diodload -g`'s operation rate by ~8% but cut a 256 MiB diodcat with capture
-    /// by 10–24% (under a saturating transfer an idle-policy consumer gets no CPU, its queue fills, and the
-    /// relay waits). The trace under SCHED_IDLE and the capture on its own thread at nice +10: operation
-    /// rate 0.90× against 0.82× socat's without capture and 0.86× against 0.83× with it; bulk with capture
-    /// 353 against 337 MiB/s, without it 404 against 407 (medians).
+    /// Why the proxy's trace and capture share one SCHED_IDLE thread (two CPUs; A/B rounds in alternating or
+    /// balanced order against the same proxy built the other way):
+    /// - Each consumer thread that runs costs the relay more than its own work: most of its samples are
+    ///   context switches and interrupt returns (every wake-up of an ordinary thread preempts it, and a
+    ///   busy vCPU takes wake-ups by IPI where an idle one polls), so one thread beats two.
+    /// - With capture writes going through the page cache (0.65 s of kernel copying per 256 MiB here) an
+    ///   idle-policy capture could not keep up with a saturating transfer: one SCHED_IDLE thread for both
+    ///   cut a 256 MiB diodcat with capture by 10–24%, so the capture had its own thread at nice +10. Since
+    ///   captures are written with direct I/O (~0.1 s per 256 MiB) that no longer holds: the same diodcat
+    ///   with capture ran at 348 MiB/s on one SCHED_IDLE thread against 352 on the two (medians of 8),
+    ///   while `diodload -g` with capture went from 0.76× to 0.89× socat's rate (better in 7 of 8 rounds).
     private static func schedule(_ priority: Priority) {
         if priority == .normal { return }
-        if priority == .idle {
-            var param = sched_param()
-            if pthread_setschedparam(pthread_self(), schedIdle, &param) == 0 { return }
-        }
+        var param = sched_param()
+        if pthread_setschedparam(pthread_self(), schedIdle, &param) == 0 { return }
+        // Refused: the next best, nice +10 for this thread.
         typealias GetTid = @convention(c) () -> Int32
         guard let gettid: GetTid = cFunction("gettid") else { return }
         let tid = id_t(gettid())

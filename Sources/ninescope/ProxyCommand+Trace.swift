@@ -9,10 +9,10 @@ import InspectorCore
 /// prints TraceLine lines.
 ///
 /// `consume` is the proxy's sink, called on NIO event loop threads after each read's bytes were passed
-/// on. With `threaded` (what `ninescope proxy` uses) it only hands the batch to `BatchQueue`s, whose
-/// threads do the work (one traces; with a capture, another records): the relay then costs the event loops
-/// no decoding, formatting or disk writes, and a trace or capture that falls behind slows the clients down
-/// (the queues are bounded) rather than growing.
+/// on. With `threaded` (what `ninescope proxy` uses) it only hands the batch to a `BatchQueue`, whose
+/// thread does the work (records the batch into the capture, then traces it): the relay then costs the
+/// event loops no decoding, formatting or disk writes, and a trace that falls behind slows the clients down
+/// (the queue is bounded) rather than growing.
 /// Without it the work is done right there, under one lock (simplest; fine for light traffic).
 final class ProxyTrace: @unchecked Sendable {
     // @unchecked: all mutable state is accessed under `lock`.
@@ -22,7 +22,6 @@ final class ProxyTrace: @unchecked Sendable {
     private let out: LineOutput
     private let recorder: CaptureRecorder?
     private var queue: BatchQueue<ProxyEvent>?
-    private var captureQueue: BatchQueue<ProxyEvent>?
     private var connectionsOpened = 0
     private var garbageRuns = 0
     private var closeReasons: [String: Int] = [:]
@@ -34,20 +33,14 @@ final class ProxyTrace: @unchecked Sendable {
         self.out = output
         self.recorder = recorder
         if threaded {
-            // A proxy must not slow the system it observes: the text trace runs under SCHED_IDLE, the capture
-            // on a thread of its own at nice +10 (it must keep up with a saturating transfer, in parallel;
-            // see `BatchQueue.schedule`). When the CPUs are saturated both lag behind the traffic, by at
-            // most what their queues hold, and catch up when there is time; a queue that fills holds the
-            // relay back.
+            // A proxy must not slow the system it observes: capture and trace run on one thread under
+            // SCHED_IDLE (see `BatchQueue.schedule` for what that choice was measured against). When the
+            // CPUs are saturated it lags behind the traffic, by at most what its queue holds, and catches up
+            // when there is time; a full queue holds the relay back.
             queue = BatchQueue(name: "ninescope-trace", priority: .idle, bytes: ProxyTrace.frameBytes) {
                 [unowned self] batch in
+                recorder?.record(batch)
                 self.process(batch)
-            }
-            if let recorder {
-                captureQueue = BatchQueue(name: "ninescope-capture", priority: .lowered,
-                                          bytes: ProxyTrace.frameBytes) { batch in
-                    recorder.record(batch)
-                }
             }
         }
     }
@@ -62,10 +55,7 @@ final class ProxyTrace: @unchecked Sendable {
 
     func consume(_ batch: [ProxyEvent]) {
         if let queue {
-            // Both queues weigh events by `frameBytes`: weigh the batch once, here on the event loop.
-            let weight = queue.weight(of: batch)
-            captureQueue?.push(batch, weight: weight)
-            queue.push(batch, weight: weight)
+            queue.push(batch)
         } else {
             recorder?.record(batch)
             process(batch)
@@ -74,13 +64,11 @@ final class ProxyTrace: @unchecked Sendable {
 
     /// Waits until every batch consumed so far is recorded and printed (a no-op when not threaded).
     func drain() {
-        captureQueue?.drain()
         queue?.drain()
     }
 
-    /// Drains and stops the consumer threads. Call once the proxy has stopped.
+    /// Drains and stops the consumer thread. Call once the proxy has stopped.
     func finish() {
-        captureQueue?.finish()
         queue?.finish()
     }
 
