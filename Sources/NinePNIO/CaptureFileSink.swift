@@ -53,14 +53,23 @@ public final class CaptureFileSink: Sendable {
 
     /// Creates (or truncates) `path` with mode 0644.
     /// `directIO`: write with O_DIRECT where the file allows it (see the type's notes).
-    public init(path: String, writeThreshold: Int = 4 << 20, flushEvery: TimeAmount = .seconds(1),
-                directIO: Bool = true, eventLoop: any EventLoop = NinePSockets.group.next()) throws {
+    public convenience init(path: String, writeThreshold: Int = 4 << 20, flushEvery: TimeAmount = .seconds(1),
+                            directIO: Bool = true, eventLoop: any EventLoop = NinePSockets.group.next()) throws {
+        try self.init(path: path, writeThreshold: writeThreshold, flushEvery: flushEvery, directIO: directIO,
+                      refusingDirectWritesAfter: nil, eventLoop: eventLoop)
+    }
+
+    /// `refusingDirectWritesAfter`: for tests, the direct write after that many fails with EINVAL, as some
+    /// file systems' do (to exercise the fallback to buffered writes).
+    init(path: String, writeThreshold: Int, flushEvery: TimeAmount, directIO: Bool, refusingDirectWritesAfter: Int?,
+         eventLoop: any EventLoop) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CaptureFileError(path: path, operation: "open", errno: errno) }
         self.path = path
         self.writeThreshold = writeThreshold
         var state = IOState(fd: fd)
         if directIO { state.startDirect(stagingSize: max(writeThreshold, 1 << 20)) }
+        state.refuseAfter = refusingDirectWritesAfter
         self.io = Locked(state)
         let task = eventLoop.scheduleRepeatedTask(initialDelay: flushEvery, delay: flushEvery) { [weak self] _ in
             guard let self else { return }
@@ -174,7 +183,15 @@ public final class CaptureFileSink: Sendable {
         let whole = state.staged / IOState.alignment * IOState.alignment
         var done = 0
         while done < whole {
-            let r = pwrite(state.fd, staging.baseAddress! + done, whole - done, off_t(state.offset + done))
+            let r: Int
+            if state.refuseAfter == 0 {
+                // Tests: a file system that takes O_DIRECT at fcntl and refuses the write.
+                r = -1
+                errno = EINVAL
+            } else {
+                r = pwrite(state.fd, staging.baseAddress! + done, whole - done, off_t(state.offset + done))
+                if r > 0, let n = state.refuseAfter { state.refuseAfter = n - 1 }
+            }
             if r > 0 { done += r; continue }
             if r < 0 && errno == EINTR { continue }
             if r < 0 && errno == EINVAL && done == 0 && state.fallBackToBuffered() {
@@ -294,6 +311,8 @@ private struct IOState: @unchecked Sendable {
     /// How many of the `staged` bytes were last written through the page cache (so an idle periodic write
     /// does not write the same tail again).
     var tailOnFile = 0
+    /// Tests: direct writes to let through before refusing one (nil: never refuse).
+    var refuseAfter: Int?
 
     init(fd: Int32) {
         self.fd = fd

@@ -6,6 +6,11 @@ import Testing
 @testable import NinePNIO
 
 @Suite(.timeLimit(.minutes(2))) struct CaptureFileSinkTests {
+    /// Whether the file at `path` holds exactly `expected` (a Bool, so that a failure does not print megabytes).
+    func holds(_ path: String, _ expected: [UInt8]) -> Bool {
+        FileManager.default.contents(atPath: path).map(Array.init) == expected
+    }
+
     func tempPath(_ name: String) -> String {
         NSTemporaryDirectory() + "nio-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }
@@ -71,16 +76,17 @@ import Testing
             if round % 3 == 0 {
                 try sink.flush()
                 #expect(sink.bytesWritten == expected.count)
-                #expect(FileManager.default.contents(atPath: path).map(Array.init) == expected, "round \(round)")
+                #expect(holds(path, expected), "round \(round)")
             } else if direct {
                 // The appender wrote the whole blocks of what passed the threshold, no more.
                 let onFile = try #require(FileManager.default.contents(atPath: path))
                 #expect(onFile.count == sink.bytesWritten)
-                #expect(Array(onFile) == Array(expected.prefix(onFile.count)))
+                let prefixMatches = Array(onFile) == Array(expected.prefix(onFile.count))
+                #expect(prefixMatches)
             }
         }
         try sink.close()
-        #expect(FileManager.default.contents(atPath: path).map(Array.init) == expected)
+        #expect(holds(path, expected))
         try? FileManager.default.removeItem(atPath: path)
     }
 
@@ -93,10 +99,35 @@ import Testing
         #expect(sink.bytesWritten == 0)
         sink.append(Array(bytes[9999...]))
         #expect(sink.bytesWritten == 8192)
-        #expect(FileManager.default.contents(atPath: path).map(Array.init) == Array(bytes[..<8192]))
+        #expect(holds(path, Array(bytes[..<8192])))
         try sink.flush()
-        #expect(FileManager.default.contents(atPath: path).map(Array.init) == bytes)
+        #expect(holds(path, bytes))
         try sink.close()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// A file system that takes O_DIRECT but refuses a direct write: the sink goes on with buffered writes at
+    /// the right offset, whether the refusal comes first or after direct writes and page-cache tails.
+    @Test(arguments: [0, 3]) func aRefusedDirectWriteFallsBackToBufferedWrites(after: Int) throws {
+        let path = tempPath("refused-\(after)")
+        let sink = try CaptureFileSink(path: path, writeThreshold: 10_000, flushEvery: .seconds(3600), directIO: true,
+                                       refusingDirectWritesAfter: after, eventLoop: NinePSockets.group.next())
+        try #require(sink.writesDirectly)
+        var expected: [UInt8] = []
+        var rng = SplitMix(seed: UInt64(after) + 7)
+        for round in 0..<12 {
+            let chunk = (0..<Int(3000 + rng.next() % 9000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            sink.append(chunk)
+            expected += chunk
+            if round % 2 == 1 {
+                try sink.flush()
+                #expect(holds(path, expected), "round \(round)")
+            }
+        }
+        #expect(!sink.writesDirectly)
+        #expect(sink.lastError == nil)
+        try sink.close()
+        #expect(holds(path, expected))
         try? FileManager.default.removeItem(atPath: path)
     }
 
