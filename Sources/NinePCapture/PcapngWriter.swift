@@ -132,7 +132,7 @@ public struct PcapngWriter: Sendable {
         guard var connection = connections[conn], !connection.closed else { return }
         let size = options.effectiveSegmentSize
         let total = (bytes.count + size - 1) / size
-        let needed = out.count + bytes.count + total * 160
+        let needed = out.count + roomForFrame(of: bytes.count)
         if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }   // keeps growth geometric
         for index in 0..<total {
             let flags: TCPFlags = index == total - 1 ? [.ack, .psh] : [.ack]
@@ -142,6 +142,13 @@ public struct PcapngWriter: Sendable {
                                                marks: marks))
         }
         connections[conn] = connection
+    }
+
+    /// About how many bytes `frame` writes for a frame of `count` bytes on an open connection (at least as
+    /// many, for comments of the usual length): for reserving buffer space.
+    public func roomForFrame(of count: Int) -> Int {
+        let size = options.effectiveSegmentSize
+        return count + max(1, (count + size - 1) / size) * 160
     }
 
     /// A data packet's comment, encoded; made once per connection, direction, segment position and marks

@@ -22,9 +22,12 @@ public final class CaptureRecorder: Sendable {
             var out: [UInt8] = []
             var size = 0
             for e in events {
-                if case .frame(_, _, _, let bytes, _) = e { size += bytes.count }
+                switch e {
+                case .frame(_, _, _, let bytes, _), .garbage(_, _, _, let bytes, _): size += w.roomForFrame(of: bytes.count)
+                case .opened, .closed: size += 600   // three packets
+                }
             }
-            out.reserveCapacity(size + events.count * 200)
+            out.reserveCapacity(size)
             for e in events {
                 switch e {
                 case .opened(let c, let client, let upstream, let t):

@@ -123,15 +123,16 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     ///
     /// Why the proxy's trace and capture share one SCHED_IDLE thread (two CPUs; A/B rounds in alternating or
     /// balanced order against the same proxy built the other way):
-    /// - Each consumer thread that runs costs the relay more than its own work: most of its samples are
-    ///   context switches and interrupt returns (every wake-up of an ordinary thread preempts it, and a
-    ///   busy vCPU takes wake-ups by IPI where an idle one polls), so one thread beats two.
+    /// - A consumer thread costs more than its own work: under `diodload -g`, 55–72% of a consumer's
+    ///   samples were context switches and returns from reschedule IPIs (every wake-up of an ordinary thread
+    ///   on its CPU preempts it), so one thread beats two.
     /// - With capture writes going through the page cache (0.65 s of kernel copying per 256 MiB here) an
     ///   idle-policy capture could not keep up with a saturating transfer: one SCHED_IDLE thread for both
     ///   cut a 256 MiB diodcat with capture by 10–24%, so the capture had its own thread at nice +10. Since
     ///   captures are written with direct I/O (~0.1 s per 256 MiB) that no longer holds: the same diodcat
-    ///   with capture ran at 348 MiB/s on one SCHED_IDLE thread against 352 on the two (medians of 8),
-    ///   while `diodload -g` with capture went from 0.76× to 0.89× socat's rate (better in 7 of 8 rounds).
+    ///   with capture ran at 348 and 347 MiB/s on one SCHED_IDLE thread against 352 and 295 on the two
+    ///   (two runs, medians of 8 alternating rounds), while `diodload -g` with capture went from 0.76× to
+    ///   0.89× socat's rate (0.755× vs 0.885× and 0.771× vs 0.899× in two runs of 8 balanced rounds).
     private static func schedule(_ priority: Priority) {
         if priority == .normal { return }
         var param = sched_param()
