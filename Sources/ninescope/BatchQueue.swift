@@ -4,9 +4,10 @@ import Glibc
 #endif
 
 /// A bounded hand-off of batches from producers to one consumer thread, which sees them in push order.
-/// The proxy hands its event batches from the NIO event loops to the trace thread through one (and to the
-/// capture thread through another), so decoding, formatting and capture writing never run on an event loop
-/// (the relay only copies each frame once and appends it here); `decode` hands tracker output to the thread that formats and writes it.
+/// The proxy hands its event batches from the NIO event loops to its trace thread (which also writes the
+/// capture) through one, so decoding, formatting and capture writing never run on an event loop (the relay
+/// only copies each frame once and appends it here); `decode` hands tracker output to the thread that
+/// formats and writes it.
 ///
 /// Bounded: when more than `maxBytes` (as `bytes` counts them) or `maxEvents` items wait, `push` blocks
 /// its caller until the consumer catches up — a proxy event loop then reads no more from its sockets, so
