@@ -137,7 +137,7 @@ public final class CaptureFileSink: Sendable {
             }
             do {
                 if state.staging != nil {
-                    try writeDirect(&state, chunks, tail: tail || sync)
+                    try writeDirect(&state, chunks, tail: tail)
                 } else {
                     try writeAll(state.fd, chunks)
                 }
@@ -155,12 +155,13 @@ public final class CaptureFileSink: Sendable {
     /// its whole blocks, keeps the unaligned rest at its start, and (with `tail`) writes that rest through
     /// the page cache too. A direct write refused with EINVAL switches the file to buffered writes for good.
     private func writeDirect(_ state: inout IOState, _ chunks: [[UInt8]], tail: Bool) throws {
-        for chunk in chunks {
+        for (index, chunk) in chunks.enumerated() {
             var from = 0
             while from < chunk.count {
                 guard let staging = state.staging else {
-                    try writeAll(state.fd, [Array(chunk[from...])])
-                    break
+                    // Fell back to buffered writes: the rest of this batch goes as they do.
+                    try writeAll(state.fd, [Array(chunk[from...])] + chunks[(index + 1)...])
+                    return
                 }
                 let n = min(chunk.count - from, staging.count - state.staged)
                 chunk.withUnsafeBytes { raw in
@@ -196,11 +197,11 @@ public final class CaptureFileSink: Sendable {
             if r < 0 && errno == EINTR { continue }
             if r < 0 && errno == EINVAL && done == 0 && state.fallBackToBuffered() {
                 // The file system took O_DIRECT at fcntl but not this write: write the staged bytes the usual way.
-                let rest = Array(UnsafeRawBufferPointer(rebasing: staging[0..<state.staged]))
+                let staged = state.staged
                 state.staged = 0
-                staging.deallocate()
-                try pwriteAll(state.fd, rest, at: state.offset)
-                state.offset += rest.count
+                defer { staging.deallocate() }
+                try pwriteAll(state.fd, UnsafeRawBufferPointer(rebasing: staging[0..<staged]), at: state.offset)
+                state.offset += staged
                 // Buffered writes from here on use the file position (writev), which pwrite left at 0.
                 guard lseek(state.fd, off_t(state.offset), SEEK_SET) >= 0 else {
                     throw CaptureFileError(path: path, operation: "seek", errno: errno)
@@ -217,26 +218,25 @@ public final class CaptureFileSink: Sendable {
         state.offset += whole
         state.staged = rest
         if whole > 0 { state.tailOnFile = 0 }
-        var onFile = state.offset
         if tail && rest > 0 && state.tailOnFile != rest {
             // Through the page cache (O_DIRECT cleared for the call): a partial block cannot go direct.
             state.setDirect(false)
             defer { state.setDirect(true) }
-            try pwriteAll(state.fd, Array(UnsafeRawBufferPointer(rebasing: staging[0..<rest])), at: state.offset)
+            try pwriteAll(state.fd, UnsafeRawBufferPointer(rebasing: staging[0..<rest]), at: state.offset)
             state.tailOnFile = rest
-            onFile += rest
         }
-        setWritten(max(onFile, written.withLock { $0 }))
+        // On the file: the whole blocks, and the staged bytes last written through the page cache.
+        setWritten(state.offset + state.tailOnFile)
     }
 
     private func setWritten(_ n: Int) {
         written.withLock { $0 = n }
     }
 
-    private func pwriteAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int) throws {
+    private func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
         var done = 0
         while done < bytes.count {
-            let r = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+            let r = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
             if r > 0 { done += r; continue }
             if r < 0 && errno == EINTR { continue }
             throw CaptureFileError(path: path, operation: "write", errno: r < 0 ? errno : EIO)
