@@ -3,9 +3,13 @@
 #   direct diod | tuned socat relay | ninescope proxy --headless | ninescope proxy --headless --capture
 # (ninescope's trace goes to /dev/null; the capture to bench/out). For each:
 #   bulk read MiB/s   diodcat -m 65536 of a 256 MiB file (diod caps msize at 64 KiB), best of $RUNS
+#                     reads, the targets interleaved as the op-rate rounds are
 #   small ops/s       diodload -g -r 5 -n 4 (Tgetattr streams on 4 connections), as diodload reports it;
 #                     the median of $ROUNDS rounds, each round running every target once, in an order
-#                     that changes from round to round (see round_order)
+#                     that changes from round to round (see round_order); also the median of the rounds'
+#                     own ratios to socat (each round's targets ran within seconds of each other)
+#   1-conn ops/s      the same with -n 1: one connection, one request at a time (a kernel mount's
+#                     pattern); measured in the same rounds
 #   latency p50/p99   `ninescope bench-ping` (Tgetattr ping-pong, one request at a time, 20000 round trips
 #                     split over $ROUNDS interleaved rounds; the medians of the rounds' p50 and p99)
 # (On a small shared VM one round of either swings by ±15% from one run to the next; interleaved rounds
@@ -15,11 +19,11 @@
 #
 #   bash bench/proxy.sh                                   # builds the release binary if needed
 #   NINESCOPE=path/to/release/ninescope bash bench/proxy.sh
-#   RUNS=5 PINGS=50000 ROUNDS=8 bash bench/proxy.sh      # ROUNDS: a multiple of 4 keeps the order balanced
+#   RUNS=8 PINGS=50000 ROUNDS=8 bash bench/proxy.sh      # RUNS, ROUNDS: multiples of 4 keep the order balanced
 USER_BIN="${NINESCOPE:-}"
 source "$(dirname "$0")/common.sh"
 [ -n "$USER_BIN" ] || ensure_release
-RUNS="${RUNS:-3}"
+RUNS="${RUNS:-4}"
 PINGS="${PINGS:-20000}"
 LOAD_SECS="${LOAD_SECS:-5}"
 ROUNDS="${ROUNDS:-4}"
@@ -58,34 +62,29 @@ wait_port "$P"; wait_port "$C"   # (each proxy logs these probes as short connec
 
 # cpu_ms PID -> CPU time (user + system, reaped children included) of a process, in ms
 cpu_ms() { [ -n "$1" ] && awk '{print ($14+$15+$16+$17) * 10}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# bulk PORT RELAY_PID -> "best MiB/s over $RUNS reads of the 256 MiB file, least relay CPU ms per read"
+# bulk PORT RELAY_PID -> "MiB/s relay-CPU-ms" of one read of the 256 MiB file
 bulk() {
-  local best=0 cpu=999999 t0 t1 c0 c1 rate
-  for _ in $(seq 1 "$RUNS"); do
-    c0=$(cpu_ms "$2"); t0=$(now_ns)
-    $NICE diodcat -s "127.0.0.1:$1" -a "$EXPORT" -m 65536 big256.bin > /dev/null
-    t1=$(now_ns); sleep 0.1; c1=$(cpu_ms "$2")
-    rate=$(python3 -c "print(f'{256/(($t1-$t0)/1e9):.0f}')")
-    best=$(python3 -c "print(max($best, $rate))")
-    cpu=$(python3 -c "print(min($cpu, $c1 - $c0))")
-  done
-  echo "$best $cpu"
+  local t0 t1 c0 c1
+  c0=$(cpu_ms "$2"); t0=$(now_ns)
+  $NICE diodcat -s "127.0.0.1:$1" -a "$EXPORT" -m 65536 big256.bin > /dev/null
+  t1=$(now_ns); sleep 0.1; c1=$(cpu_ms "$2")
+  echo "$(python3 -c "print(f'{256/(($t1-$t0)/1e9):.0f}')") $((c1 - c0))"
 }
-# ops PORT -> ops/s as diodload reports it
-ops() { $NICE diodload -s "127.0.0.1:$1" -g -r "$LOAD_SECS" -n 4 2>&1 | sed -n 's/.*: \([0-9][0-9]*\) ops\/s.*/\1/p' | head -1; }
+# ops PORT [CONNECTIONS] -> ops/s as diodload reports it (4 connections unless told)
+ops() { $NICE diodload -s "127.0.0.1:$1" -g -r "$LOAD_SECS" -n "${2:-4}" 2>&1 | sed -n 's/.*: \([0-9][0-9]*\) ops\/s.*/\1/p' | head -1; }
 # ping PORT -> "p50 p99" in µs
 ping() {
   $NICE "$NINESCOPE" bench-ping "127.0.0.1:$1" --aname "$EXPORT" --count "$(( (PINGS + ROUNDS - 1) / ROUNDS ))" \
     | sed -n 's/.*p50_us=\([0-9.]*\) .*p99_us=\([0-9.]*\) .*/\1 \2/p'
 }
 
-declare -A BULK CPU OPS P50 P99
+declare -A BULK CPU OPS OPS1 P50 P99
 NAMES=(direct socat proxy proxy+capture)
 declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C)
 declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID)
 # median VALUES… -> the median (the mean of the middle two for an even count)
 median() { python3 -c "import statistics, sys; m = statistics.median(float(v) for v in sys.argv[1:]); print(int(m) if m == int(m) else round(m, 1))" "$@"; }
-declare -A OPS_ALL P50_ALL P99_ALL LAG_ALL
+declare -A OPS_ALL OPS1_ALL P50_ALL P99_ALL LAG_ALL
 # settle PID… -> waits (up to about a minute) until none of the processes uses CPU for 0.1 s: a proxy's
 # trace thread runs below the relay's priority and may still be catching up on a load's events, which
 # would otherwise land in the next target's figures.
@@ -105,10 +104,17 @@ round_order() {
   local i; case $(( ($1 - 1) % 4 )) in 0) i="0 1 3 2";; 1) i="1 2 0 3";; 2) i="2 3 1 0";; *) i="3 0 2 1";; esac
   for k in $i; do printf '%s\n' "${NAMES[$k]}"; done
 }
-# Interleave the targets within each measurement so drift (CPU frequency, page cache) hits all alike.
-for n in "${NAMES[@]}"; do
-  settle "$PROXY_PID" "$CAPTURE_PID"
-  read -r BULK[$n] CPU[$n] <<< "$(bulk "${PORT[$n]}" "${RELAY[$n]}")"
+# Interleave the targets (rounds in round_order) so drift (CPU frequency, page cache, the host's other
+# work) hits all alike; each target's figure is its best read, the relay CPU its least per read.
+declare -A BULK_ALL
+for r in $(seq 1 "$RUNS"); do
+  for n in $(round_order "$r"); do
+    settle "$PROXY_PID" "$CAPTURE_PID"
+    read -r rate cpu <<< "$(bulk "${PORT[$n]}" "${RELAY[$n]}")"
+    BULK_ALL[$n]+=" $rate"
+    if [ -z "${BULK[$n]:-}" ] || [ "$rate" -gt "${BULK[$n]}" ]; then BULK[$n]=$rate; fi
+    if [ -z "${CPU[$n]:-}" ] || [ "$cpu" -lt "${CPU[$n]}" ]; then CPU[$n]=$cpu; fi
+  done
 done
 for r in $(seq 1 "$ROUNDS"); do
   for n in $(round_order "$r"); do
@@ -120,6 +126,10 @@ for r in $(seq 1 "$ROUNDS"); do
       LAG_ALL[$n]+=" $(python3 -c "print(f'{($t1-$t0)/1e9:.1f}')")"
     fi
   done
+  for n in $(round_order "$r"); do
+    settle "$PROXY_PID" "$CAPTURE_PID"
+    OPS1_ALL[$n]+=" $(ops "${PORT[$n]}" 1)"
+  done
 done
 settle "$PROXY_PID" "$CAPTURE_PID"
 for r in $(seq 1 "$ROUNDS"); do
@@ -127,21 +137,33 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 for n in "${NAMES[@]}"; do
   # shellcheck disable=SC2086  # word splitting intended: one argument per round
-  OPS[$n]=$(median ${OPS_ALL[$n]:-0}); P50[$n]=$(median ${P50_ALL[$n]:-0}); P99[$n]=$(median ${P99_ALL[$n]:-0})
+  OPS[$n]=$(median ${OPS_ALL[$n]:-0}); OPS1[$n]=$(median ${OPS1_ALL[$n]:-0}); P50[$n]=$(median ${P50_ALL[$n]:-0}); P99[$n]=$(median ${P99_ALL[$n]:-0})
 done
 CAP_BYTES=$(stat -c %s "$CAP" 2>/dev/null || echo 0)
 
 echo "ninescope proxy benchmark — $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), ${NICE:-no nice}, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "bulk: diodcat -m 65536 of 256 MiB, best of $RUNS (relay CPU: least per read); ops: diodload -g -r $LOAD_SECS -n 4, median of $ROUNDS rounds; latency: $PINGS Tgetattr round trips in $ROUNDS rounds (medians)"
-printf "%-15s %10s %7s %10s %10s %7s %9s %9s %12s\n" "" "bulk MiB/s" "×socat" "relay CPU" "ops/s" "×socat" "p50 µs" "p99 µs" "p50 − socat"
+echo "bulk: diodcat -m 65536 of 256 MiB, best of $RUNS (relay CPU: least per read); ops: diodload -g -r $LOAD_SECS -n 4 (1-conn: -n 1), median of $ROUNDS rounds; latency: $PINGS Tgetattr round trips in $ROUNDS rounds (medians)"
+printf "%-15s %10s %7s %10s %10s %7s %12s %7s %9s %9s %12s\n" "" "bulk MiB/s" "×socat" "relay CPU" "ops/s" "×socat" "1-conn ops/s" "×socat" "p50 µs" "p99 µs" "p50 − socat"
 for n in "${NAMES[@]}"; do
   dp50=$(python3 -c "print(f'{${P50[$n]} - ${P50[socat]}:+.1f}')")
   cpu="-"; [ "$n" = direct ] || cpu="${CPU[$n]} ms"
-  printf "%-15s %10s %7s %10s %10s %7s %9s %9s %12s\n" "$n" "${BULK[$n]}" "$(ratio "${BULK[$n]}" "${BULK[socat]}")" "$cpu" \
-    "${OPS[$n]}" "$(ratio "${OPS[$n]}" "${OPS[socat]}")" "${P50[$n]}" "${P99[$n]}" "$dp50"
+  printf "%-15s %10s %7s %10s %10s %7s %12s %7s %9s %9s %12s\n" "$n" "${BULK[$n]}" "$(ratio "${BULK[$n]}" "${BULK[socat]}")" "$cpu" \
+    "${OPS[$n]}" "$(ratio "${OPS[$n]}" "${OPS[socat]}")" "${OPS1[$n]}" "$(ratio "${OPS1[$n]}" "${OPS1[socat]}")" \
+    "${P50[$n]}" "${P99[$n]}" "$dp50"
 done
 echo "capture written by proxy+capture: $((CAP_BYTES / 1048576)) MiB"
+echo "bulk MiB/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${BULK_ALL[$n]}"; done
 echo "ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS_ALL[$n]}"; done
+echo "1-conn ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS1_ALL[$n]}"; done
+# round_ratios A B -> the median over rounds of A's figure / B's figure in the same round
+round_ratios() {
+  python3 -c "import statistics, sys; a, b = (list(map(float, x.split())) for x in sys.argv[1:]); print(f'{statistics.median(x / y for x, y in zip(a, b) if y):.2f}×')" "$1" "$2"
+}
+echo "median of per-round ratios to socat (bulk, ops, 1-conn ops):"
+for n in proxy proxy+capture; do
+  printf "  %-15s%s %s %s\n" "$n" "$(round_ratios "${BULK_ALL[$n]}" "${BULK_ALL[socat]}")" \
+    "$(round_ratios "${OPS_ALL[$n]}" "${OPS_ALL[socat]}")" "$(round_ratios "${OPS1_ALL[$n]}" "${OPS1_ALL[socat]}")"
+done
 echo "seconds the proxy stayed busy after each load round ended (trace catching up; includes one 0.1 s probe):"
 for n in proxy proxy+capture; do printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; done
 echo "p50 µs per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${P50_ALL[$n]}"; done
