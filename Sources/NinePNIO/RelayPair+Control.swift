@@ -62,7 +62,7 @@ extension RelayPair {
 
     /// Tags the client and the proxy have outstanding right now (for callers choosing injection tags).
     var tagsInUse: Set<UInt16> {
-        Set(pending.keys).union(ours.keys)
+        Set(pending.keyList).union(ours.keyList)
     }
 
     private func checkUpstreamOpen() throws(ProxyControlError) {

@@ -36,7 +36,7 @@ extension RelayPair: FrameCursorDelegate {
             return FrameDecision(forward: true, collect: report || needBody, marks: [])
         }
 
-        if !alreadyForwarded, let own = ours.removeValue(forKey: tag) {
+        if !alreadyForwarded, !ours.isEmpty, let own = ours.removeValue(forKey: tag) {
             if case .flush(let old) = own, flushing[old] == tag {
                 // Our Tflush was answered before the original reply: the server will not answer `old` any
                 // more, so the client gets an error reply for it from us, here in the stream.
@@ -47,7 +47,8 @@ extension RelayPair: FrameCursorDelegate {
             }
             return FrameDecision(forward: false, collect: true, marks: [.intercepted])
         }
-        if !alreadyForwarded, !answered.isEmpty, answered.remove(tag) != nil {
+        if !alreadyForwarded, answered.contains(tag) {
+            answered.remove(tag)
             // A reply for a tag the proxy already answered: never two replies for one tag.
             return FrameDecision(forward: false, collect: true, marks: [.dropped])
         }
@@ -67,7 +68,7 @@ extension RelayPair: FrameCursorDelegate {
         switch header.type {
         case MessageType.tflush.rawValue where direction == .toServer && bytes.count >= 9:
             let old = UInt16(bytes[7]) | UInt16(bytes[8]) << 8
-            if pending[header.tag.rawValue] != nil { pending[header.tag.rawValue]?.oldTag = old }
+            pending.modify(header.tag.rawValue) { $0.oldTag = old }
         case MessageType.tversion.rawValue where direction == .toServer:
             if let d = RelayPair.versionDialect(bytes) { offeredDialect = d }
             dialect = nil

@@ -52,14 +52,15 @@ final class RelayPair {
     // 9P bookkeeping (see RelayPair+Tap.swift, RelayPair+Control.swift).
     struct PendingRequest { var type: UInt8; var oldTag: UInt16? }
     enum OwnRequest { case injected, flush(oldTag: UInt16) }
+    // Looked up per frame: integer-keyed maps (no per-lookup SipHash, as `Dictionary` would run).
     /// The client's outstanding requests, by tag.
-    var pending: [UInt16: PendingRequest] = [:]
+    var pending = IntKeyMap<UInt16, PendingRequest>()
     /// ninescope's own outstanding requests upstream, by tag; their replies are never forwarded.
-    var ours: [UInt16: OwnRequest] = [:]
+    var ours = IntKeyMap<UInt16, OwnRequest>()
     /// Client tag being flushed by the proxy → the proxy's Tflush tag.
-    var flushing: [UInt16: UInt16] = [:]
+    var flushing = IntKeyMap<UInt16, UInt16>()
     /// Client tags the proxy answered itself; a late server reply for them is dropped.
-    var answered: Set<UInt16> = []
+    var answered = IntKeySet<UInt16>()
     /// Client bytes that arrived before the upstream connection was up.
     var preConnect: [ByteBuffer] = []
     var toServerInserts: [([UInt8], NinePWire.FrameMarks)] = []
