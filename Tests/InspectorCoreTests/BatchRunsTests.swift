@@ -1,0 +1,62 @@
+import Testing
+import InspectorCore
+import NinePTestSupport
+
+/// The trace thread's merging of queued batches: order kept, bounds kept, no batch split or lost.
+@Suite struct BatchRunsTests {
+    typealias Batch = (items: [Int], bytes: Int)
+
+    static func runs(_ batches: [Batch], maxItems: Int, maxBytes: Int) -> [[Int]] {
+        var out: [[Int]] = []
+        BatchRuns.forEach(batches, maxItems: maxItems, maxBytes: maxBytes) { out.append($0) }
+        return out
+    }
+
+    @Test func smallBatchesAreJoinedUpToTheItemBound() {
+        let batches: [Batch] = (0..<10).map { ([$0], 1) }
+        #expect(Self.runs(batches, maxItems: 4, maxBytes: 1000) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]])
+    }
+
+    @Test func theByteBoundEndsARun() {
+        let batches: [Batch] = [([1], 300), ([2], 300), ([3], 300), ([4], 300)]
+        #expect(Self.runs(batches, maxItems: 100, maxBytes: 700) == [[1, 2], [3, 4]])
+    }
+
+    @Test func aLargeBatchIsPassedOnAlone() {
+        let batches: [Batch] = [([1], 10), ([2, 3, 4, 5, 6], 10), ([7], 5000), ([8], 10), ([9], 10)]
+        #expect(Self.runs(batches, maxItems: 4, maxBytes: 1000) == [[1], [2, 3, 4, 5, 6], [7], [8, 9]])
+    }
+
+    @Test func emptyInputAndEmptyBatches() {
+        #expect(Self.runs([], maxItems: 4, maxBytes: 100).isEmpty)
+        #expect(Self.runs([([], 0), ([1], 1), ([], 0)], maxItems: 4, maxBytes: 100) == [[1]])
+    }
+
+    /// Random batch sizes and weights: the runs hold every item once, in order; no batch is split; a run of
+    /// several batches stays within both bounds.
+    @Test func randomBatchesKeepOrderAndBounds() {
+        var rng = SplitMix(seed: 0x5eed)
+        for _ in 0..<300 {
+            let maxItems = Int(rng.next() % 20) + 1, maxBytes = Int(rng.next() % 500) + 1
+            var next = 0
+            var batches: [Batch] = []
+            for _ in 0..<Int(rng.next() % 40) {
+                let n = Int(rng.next() % 8)
+                batches.append((Array(next..<(next + n)), Int(rng.next() % 200)))
+                next += n
+            }
+            let runs = Self.runs(batches, maxItems: maxItems, maxBytes: maxBytes)
+            #expect(runs.flatMap { $0 } == Array(0..<next))
+            #expect(!runs.contains { $0.isEmpty })
+            let firsts = Set(batches.compactMap(\.items.first)), lasts = Set(batches.compactMap(\.items.last))
+            for run in runs {
+                #expect(firsts.contains(run.first!) && lasts.contains(run.last!), "a batch was split: \(run)")
+                let members = batches.filter { !$0.items.isEmpty && run.contains($0.items[0]) }
+                if members.count > 1 {
+                    #expect(run.count <= maxItems)
+                    #expect(members.reduce(0) { $0 + $1.bytes } <= maxBytes)
+                }
+            }
+        }
+    }
+}
