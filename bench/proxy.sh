@@ -12,6 +12,8 @@
 #                     pattern); measured in the same rounds
 #   latency p50/p99   `ninescope bench-ping` (Tgetattr ping-pong, one request at a time, 20000 round trips
 #                     split over $ROUNDS interleaved rounds; the medians of the rounds' p50 and p99)
+#   trace CPU/msg     `ninescope bench-trace` on a capture of a 2 s diodload sample: the CPU time the trace
+#                     thread spends per message (tracking, the line, the pcapng records), best of 5
 # (On a small shared VM one round of either swings by ±15% from one run to the next; interleaved rounds
 # and medians keep drift and bursts of noise from landing on one target.)
 # and the ratios to socat. Targets: >= 0.95x socat throughput and op rate with decoding and capture on;
@@ -135,6 +137,17 @@ settle "$PROXY_PID" "$CAPTURE_PID"
 for r in $(seq 1 "$ROUNDS"); do
   for n in $(round_order "$r"); do read -r p50 p99 <<< "$(ping "${PORT[$n]}")"; P50_ALL[$n]+=" $p50"; P99_ALL[$n]+=" $p99"; done
 done
+# The work the proxy's trace thread does per message, as CPU time rather than a rate: a 2 s diodload
+# sample captured through a proxy of its own, replayed by `ninescope bench-trace` (tracking, the trace
+# line, the pcapng records; CPU time of its one thread, best of 5), so it barely moves with machine noise.
+SAMPLE="$OUT/proxy-trace-sample.pcapng"
+T=$(free_port)
+"$NINESCOPE" proxy --listen "127.0.0.1:$T" --upstream "127.0.0.1:$D" --headless --capture "$SAMPLE" >/dev/null 2>&1 &
+SAMPLE_PID=$!; PIDS+=("$SAMPLE_PID"); wait_port "$T"
+diodload -s "127.0.0.1:$T" -g -r 2 -n 4 >/dev/null 2>&1
+kill -INT "$SAMPLE_PID"; wait "$SAMPLE_PID" 2>/dev/null || true
+TRACE_COST=$("$NINESCOPE" bench-trace "$SAMPLE" --reps 5 2>&1 || true)
+rm -f "$SAMPLE"
 for n in "${NAMES[@]}"; do
   # shellcheck disable=SC2086  # word splitting intended: one argument per round
   OPS[$n]=$(median ${OPS_ALL[$n]:-0}); OPS1[$n]=$(median ${OPS1_ALL[$n]:-0}); P50[$n]=$(median ${P50_ALL[$n]:-0}); P99[$n]=$(median ${P99_ALL[$n]:-0})
@@ -152,6 +165,7 @@ for n in "${NAMES[@]}"; do
     "${P50[$n]}" "${P99[$n]}" "$dp50"
 done
 echo "capture written by proxy+capture: $((CAP_BYTES / 1048576)) MiB"
+echo "trace thread CPU per message (bench-trace of a diodload -g -n 4 sample): $TRACE_COST"
 echo "bulk MiB/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${BULK_ALL[$n]}"; done
 echo "ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS_ALL[$n]}"; done
 echo "1-conn ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS1_ALL[$n]}"; done

@@ -11,5 +11,6 @@ extension Ninescope {
         ReplCommand.self,
         ReplayCommand.self,
         BenchPingCommand.self,
+        BenchTraceCommand.self,
     ]
 }

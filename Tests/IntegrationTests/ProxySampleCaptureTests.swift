@@ -143,6 +143,28 @@ import Glibc
         #expect(!leaks.isEmpty)
     }
 
+    /// `bench-trace` (bench/proxy.sh's trace-cost probe) replays every message of a sample through the
+    /// trace and capture work and says how many it replayed; a file that is not a capture is refused.
+    @Test func benchTraceReplaysEveryMessage() throws {
+        let file = Peers.repoRoot + "/Captures/diodload-burst.pcapng"
+        let (objects, _) = try ProxyTool.decodeJSON(file)
+        let decoded = objects.filter { $0.pxEvent == "message" }.count
+        let r = try Peers.run(Peers.ninescope, ["bench-trace", file, "--reps", "2"])
+        #expect(r.status == 0, "\(r.err)")
+        let fields = Dictionary(r.out.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { part -> (String, Int)? in
+            let kv = part.split(separator: "=")
+            guard kv.count == 2, let v = Int(kv[1]) else { return nil }
+            return (String(kv[0]), v)
+        }, uniquingKeysWith: { a, _ in a })
+        #expect(fields["messages"] == decoded, "\(r.out)")
+        #expect(fields["reps"] == 2)
+        #expect((fields["ns_per_message"] ?? 0) > 0, "\(r.out)")
+
+        let bad = try Peers.run(Peers.ninescope, ["bench-trace", Peers.repoRoot + "/README.md"])
+        #expect(bad.status != 0)
+        #expect(bad.err.contains("not a pcap or pcapng capture"), "\(bad.err)")
+    }
+
     @Test func synthErrorFlushSample() throws {
         let objects = try Self.decode("synth-error-flush.pcapng")
         let messages = objects.filter { $0.pxEvent == "message" }
