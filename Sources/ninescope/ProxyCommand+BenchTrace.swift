@@ -29,6 +29,7 @@ struct BenchTraceCommand: ParsableCommand {
 
     func run() throws {
         var events: [ProxyEvent] = []
+        var messages = 0
         let client = Address.tcp(host: "127.0.0.1", port: 50000)
         let upstream = Address.tcp(host: "127.0.0.1", port: 564)
         try CaptureInput.forEachEvent(file: capture, ports: []) { e in
@@ -37,13 +38,13 @@ struct BenchTraceCommand: ParsableCommand {
                 events.append(.opened(conn: c, client: client, upstream: upstream, at: t))
             case .frame(let c, let d, let t, let bytes, let marks):
                 events.append(.frame(conn: c, direction: d, at: t, bytes: bytes, marks: marks))
+                messages += 1
             case .garbage(let c, let d, let t, let bytes, let reason):
                 events.append(.garbage(conn: c, direction: d, at: t, bytes: bytes, reason: reason))
             case .connectionClosed(let c, let t, _):
                 events.append(.closed(conn: c, reason: .eof, at: t))
             }
         }
-        let messages = events.filter { if case .frame = $0 { true } else { false } }.count
         guard messages > 0 else { throw ValidationError("'\(capture)' holds no 9P messages") }
         let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
         guard null >= 0 else { throw ValidationError("cannot open /dev/null") }
