@@ -1,5 +1,6 @@
 import Foundation
 import InspectorCore
+import NinePNIO
 import NinePSession
 import NinePWire
 

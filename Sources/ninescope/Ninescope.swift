@@ -1,4 +1,5 @@
 import ArgumentParser
+import NinePNIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,17 +23,6 @@ struct Ninescope: AsyncParsableCommand {
 
 enum NinescopeVersion {
     static let string = "0.1.0"
-}
-
-/// A C library function that Swift's Glibc module does not export (GNU extensions, malloc.h), looked up
-/// in the running process; `F` is its `@convention(c)` type. Nil where the C library lacks it.
-func cFunction<F>(_ name: String) -> F? {
-    #if canImport(Glibc)
-    guard let symbol = dlsym(nil, name) else { return nil }
-    return unsafeBitCast(symbol, to: F.self)
-    #else
-    return nil
-    #endif
 }
 
 enum Allocator {

@@ -37,8 +37,9 @@ final class ProxyTrace: @unchecked Sendable {
             // SCHED_IDLE (see `BatchQueue.schedule` for what that choice was measured against). When the
             // CPUs are saturated it lags behind the traffic, by at most what its queue holds, and catches up
             // when there is time; a full queue holds the relay back.
-            queue = BatchQueue(name: "ninescope-trace", priority: .idle, bytes: ProxyTrace.frameBytes) {
-                [unowned self] batch in
+            // Each event loop has a lane of its own; events of different loops are merged by arrival time.
+            queue = BatchQueue(name: "ninescope-trace", priority: .idle, bytes: ProxyTrace.frameBytes,
+                               order: { $0.at }) { [unowned self] batch in
                 recorder?.record(batch)
                 self.process(batch)
             }

@@ -1,5 +1,5 @@
 import Testing
-import InspectorCore
+import NinePNIO
 import NinePTestSupport
 
 /// The trace thread's merging of queued batches: order kept, bounds kept, no batch split or lost.

@@ -1,6 +1,6 @@
 /// Joins consecutive batches into runs for a consumer that pays a cost per call (a lock, an output buffer,
 /// a write): the proxy's trace thread takes every batch queued while it napped and handles them in runs
-/// (see the `ninescope` target's BatchQueue).
+/// (see BatchQueue).
 public enum BatchRuns {
     /// Calls `body` with the items of `batches` in order, consecutive batches joined into runs of at most
     /// `maxItems` items and `maxBytes` bytes (each batch's `bytes` as its producer weighed it). A batch is

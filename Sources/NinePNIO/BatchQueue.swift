@@ -1,0 +1,441 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A bounded hand-off of batches from producer threads to one consumer thread. The proxy hands its event
+/// batches from the NIO event loops to its trace thread (which also writes the capture) through one, so
+/// decoding, formatting and capture writing never run on an event loop; `decode` hands tracker output to
+/// the thread that formats and writes it.
+///
+/// Each producer thread has a lane of its own, a single-producer single-consumer ring: a push takes no
+/// lock and never waits for another producer or for the consumer (only for room, below). The consumer sees
+/// each lane's batches in push order; batches from different lanes are merged by `order` (the proxy's
+/// event times) when one is given. Why not one queue behind a mutex, as before: under `diodload -g` with
+/// two event loops the loops met each other and the consumer on that mutex ~100 times in 4 s, and each
+/// time the loser slept 40–170 µs (up to 470), often because the holder was the consumer, which runs
+/// under SCHED_IDLE and can be preempted while holding it.
+///
+/// A batch's memory goes back to the thread that made it: the consumer reads batches where they lie and
+/// the producer empties the slots the consumer is done with at its next push, so the producer frees what
+/// it allocated. (Freed on the consumer's thread, glibc returned each block to the producer's arena under
+/// that arena's lock: the same run had ~70 more sleeps of an event loop in malloc, waiting for the
+/// consumer's frees.) When traffic stops, the consumer empties the lanes itself before it sleeps.
+///
+/// Bounded per lane: while more than `maxBytes` (as `bytes` counts them) or `maxEvents` items of a lane
+/// are not yet consumed, or its ring of `slots` batches is full, `push` blocks its caller until the
+/// consumer catches up — a proxy event loop then reads no more from its sockets, so a proxy whose trace or
+/// capture cannot keep up slows its clients down instead of growing without bound.
+///
+/// The consumer takes everything queued at once and hands it on merged: consecutive batches are joined
+/// into runs of up to `runItems` items and `runBytes` bytes, so its per-call costs (locks, an output
+/// buffer, a capture write) are paid per run, not per producer batch. A proxy relaying small requests
+/// pushes one event per batch; merging ~50 of them (1 ms of `diodload -g` traffic) cut the trace and
+/// capture work per message from 1.58 to 1.11 µs (`ninescope bench-trace --batch 1` vs `--batch 50`).
+public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
+    // @unchecked: lanes are shared by one producer and the consumer under the protocol described on
+    // `Lane`; `mutex` guards only the sleeping consumer's and waiting producers' condition variables.
+    public typealias Batch = (items: [Item], bytes: Int)
+
+    public let maxBytes: Int
+    public let maxEvents: Int
+    public let runItems: Int
+    public let runBytes: Int
+    private let slotCount: Int
+    private let bytes: @Sendable (Item) -> Int
+    private let order: (@Sendable (Item) -> Int64)?
+
+    private var laneKey = pthread_key_t()
+    private let lanes = Locked<[Lane]>([])
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let work = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let room = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let progress = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let sleeping = Atomic<Bool>(false)
+    private let finishing = Atomic<Bool>(false)
+    private let exited = Atomic<Bool>(false)
+    private let producersWaiting = Atomic<Int>(0)
+    private let drainersWaiting = Atomic<Int>(0)
+
+    /// One producer thread's ring of batches.
+    ///
+    /// Slot `i` (at `i & mask`) is written by the producer while `i < published` is false, read by the
+    /// consumer while `processed <= i < published`, and emptied (set to nil, which frees the batch unless
+    /// someone else holds it) once `i < processed`, by whoever holds `clearing`. `cleared` counts emptied
+    /// slots: the producer may reuse slot `i` once `i - cleared < capacity`.
+    final class Lane: @unchecked Sendable {
+        let capacity: Int
+        let mask: Int
+        let slots: UnsafeMutablePointer<Batch?>
+        // The producer's own counters (its thread only).
+        var tail = 0
+        var pushedBytes = 0
+        var pushedItems = 0
+        // The consumer's own counter: the first slot not yet taken.
+        var next = 0
+        // Shared.
+        let published = Atomic<Int>(0)
+        let processed = Atomic<Int>(0)
+        let processedBytes = Atomic<Int>(0)
+        let processedItems = Atomic<Int>(0)
+        let takenItems = Atomic<Int>(0)
+        let cleared = Atomic<Int>(0)
+        let clearing = Atomic<Bool>(false)
+
+        init(capacity: Int) {
+            self.capacity = capacity
+            mask = capacity - 1
+            slots = .allocate(capacity: capacity)
+            slots.initialize(repeating: nil, count: capacity)
+        }
+
+        deinit {
+            slots.deinitialize(count: capacity)
+            slots.deallocate()
+        }
+
+        /// Empties the slots the consumer is done with; false when the other side is doing it.
+        @discardableResult
+        func clear() -> Bool {
+            guard clearing.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+                return false
+            }
+            var c = cleared.load(ordering: .relaxed)
+            let end = processed.load(ordering: .acquiring)
+            while c < end {
+                slots[c & mask] = nil
+                c += 1
+            }
+            cleared.store(c, ordering: .releasing)
+            clearing.store(false, ordering: .releasing)
+            return true
+        }
+    }
+
+    /// How the consumer thread is scheduled.
+    public enum Priority: Sendable {
+        /// As the process's other threads.
+        case normal
+        /// Linux's SCHED_IDLE (where it is refused, a nice value raised by 10): runs only on CPU time
+        /// nothing else wants, and any ordinary thread that wakes up takes its CPU at once. When the CPUs are
+        /// busy the producers' work comes first and the consumer catches up in the time they leave (falling
+        /// behind by at most what the queue holds). For work that must stay out of the producers' way (the
+        /// proxy's trace and capture).
+        case idle
+    }
+
+    /// Starts the consumer thread (named `name`, at `priority`), which calls `body` with every item, each
+    /// lane's in push order, in runs of up to `runItems` items and `runBytes` bytes (a single larger batch
+    /// is handed on whole). With `order`, batches of different lanes taken together are handed on in the
+    /// order of their first items' keys.
+    public init(name: String, priority: Priority = .normal, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024,
+                slots: Int = 16384, runItems: Int = 4096, runBytes: Int = 4 << 20,
+                bytes: @escaping @Sendable (Item) -> Int, order: (@Sendable (Item) -> Int64)? = nil,
+                body: @escaping @Sendable ([Item]) -> Void) {
+        self.maxBytes = maxBytes
+        self.maxEvents = maxEvents
+        self.runItems = max(1, runItems)
+        self.runBytes = max(1, runBytes)
+        var n = 2
+        while n < min(max(slots, 2), 1 << 20) { n <<= 1 }
+        slotCount = n
+        self.bytes = bytes
+        self.order = order
+        pthread_key_create(&laneKey, nil)
+        pthread_mutex_init(mutex, nil)
+        for c in [work, room, progress] { pthread_cond_init(c, nil) }
+        let thread = Thread { [self] in
+            Self.nameThread(name)
+            Self.schedule(priority)
+            run(body)
+        }
+        thread.start()
+    }
+
+    deinit {
+        pthread_key_delete(laneKey)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        for c in [work, room, progress] { pthread_cond_destroy(c); c.deallocate() }
+    }
+
+    // MARK: - Producers
+
+    /// Queues a batch (any thread). Blocks while the calling thread's lane is full; dropped once the
+    /// consumer has finished.
+    public func push(_ batch: [Item]) {
+        guard !batch.isEmpty else { return }
+        let lane = currentLane()
+        var weight = 0
+        for item in batch { weight += bytes(item) }
+        lane.clear()
+        while !hasRoom(lane) {
+            if exited.load(ordering: .acquiring) { return }
+            waitForRoom(lane)
+        }
+        lane.slots[lane.tail & lane.mask] = (batch, weight)
+        lane.tail += 1
+        lane.pushedBytes += weight
+        lane.pushedItems += batch.count
+        // Sequentially consistent with the consumer's `sleeping` store and its check of the lanes: either
+        // it sees this batch before it sleeps or this thread sees it sleeping and wakes it.
+        lane.published.store(lane.tail, ordering: .sequentiallyConsistent)
+        if sleeping.load(ordering: .sequentiallyConsistent) { wakeConsumer() }
+    }
+
+    /// Items the calling thread pushed that the consumer has not taken yet (a hint: it changes as soon as
+    /// it is read).
+    public var backlog: Int {
+        guard let p = pthread_getspecific(laneKey) else { return 0 }
+        let lane = Unmanaged<Lane>.fromOpaque(p).takeUnretainedValue()
+        return lane.pushedItems - lane.takenItems.load(ordering: .acquiring)
+    }
+
+    private func currentLane() -> Lane {
+        if let p = pthread_getspecific(laneKey) { return Unmanaged<Lane>.fromOpaque(p).takeUnretainedValue() }
+        let lane = Lane(capacity: slotCount)
+        lanes.withLock { $0.append(lane) }   // the queue keeps it alive
+        pthread_setspecific(laneKey, Unmanaged.passUnretained(lane).toOpaque())
+        return lane
+    }
+
+    private func hasRoom(_ lane: Lane) -> Bool {
+        lane.tail - lane.cleared.load(ordering: .acquiring) < lane.capacity
+            && lane.pushedBytes - lane.processedBytes.load(ordering: .acquiring) < maxBytes
+            && lane.pushedItems - lane.processedItems.load(ordering: .acquiring) < maxEvents
+    }
+
+    private func waitForRoom(_ lane: Lane) {
+        pthread_mutex_lock(mutex)
+        producersWaiting.add(1, ordering: .sequentiallyConsistent)
+        if sleeping.load(ordering: .relaxed) {
+            sleeping.store(false, ordering: .relaxed)
+            pthread_cond_signal(work)
+        }
+        // Timed: a consumer that made room just before this thread started waiting may not signal again.
+        var deadline = Self.deadline(afterNanos: 1_000_000)
+        pthread_cond_timedwait(room, mutex, &deadline)
+        producersWaiting.subtract(1, ordering: .relaxed)
+        pthread_mutex_unlock(mutex)
+        lane.clear()
+    }
+
+    private func wakeConsumer() {
+        pthread_mutex_lock(mutex)
+        if sleeping.load(ordering: .relaxed) {
+            sleeping.store(false, ordering: .relaxed)
+            pthread_cond_signal(work)
+        }
+        pthread_mutex_unlock(mutex)
+    }
+
+    // MARK: - Waiting for the consumer
+
+    /// Waits until everything pushed so far (by any thread) has been consumed.
+    public func drain() {
+        let targets = lanes.withLock { $0 }.map { ($0, $0.published.load(ordering: .acquiring)) }
+        drainersWaiting.add(1, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex)
+        while !exited.load(ordering: .acquiring)
+                && targets.contains(where: { $0.0.processed.load(ordering: .acquiring) < $0.1 }) {
+            var deadline = Self.deadline(afterNanos: 1_000_000)
+            pthread_cond_timedwait(progress, mutex, &deadline)
+        }
+        pthread_mutex_unlock(mutex)
+        drainersWaiting.subtract(1, ordering: .relaxed)
+    }
+
+    /// Consumes what is queued, then stops the thread (later pushes are dropped). Waits for it; calling it
+    /// again returns at once.
+    public func finish() {
+        finishing.store(true, ordering: .sequentiallyConsistent)
+        drainersWaiting.add(1, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex)
+        while !exited.load(ordering: .acquiring) {
+            if sleeping.load(ordering: .relaxed) {
+                sleeping.store(false, ordering: .relaxed)
+                pthread_cond_signal(work)
+            }
+            var deadline = Self.deadline(afterNanos: 1_000_000)
+            pthread_cond_timedwait(progress, mutex, &deadline)
+        }
+        pthread_mutex_unlock(mutex)
+        drainersWaiting.subtract(1, ordering: .relaxed)
+    }
+
+    // MARK: - The consumer
+
+    /// How long the consumer naps, after a round of work, before asking producers to wake it: while traffic
+    /// flows it picks up whatever arrived every `nap` instead of being woken (a futex call) per batch.
+    static var napNanos: Int { 1_000_000 }
+
+    private func run(_ body: ([Item]) -> Void) {
+        var busyPeriod = false
+        while true {
+            let current = lanes.withLock { $0 }
+            var taken: [(lane: Lane, end: Int, bytes: Int, items: Int)] = []
+            consumeRound(current, into: &taken, body)
+            if !taken.isEmpty {
+                // Only now, with every reference the round made dropped: the producers may empty these slots.
+                for t in taken {
+                    t.lane.next = t.end
+                    t.lane.processedBytes.add(t.bytes, ordering: .relaxed)
+                    t.lane.processedItems.add(t.items, ordering: .relaxed)
+                    t.lane.processed.store(t.end, ordering: .releasing)
+                }
+                busyPeriod = true
+                if producersWaiting.load(ordering: .sequentiallyConsistent) > 0
+                    || drainersWaiting.load(ordering: .sequentiallyConsistent) > 0 {
+                    pthread_mutex_lock(mutex)
+                    pthread_cond_broadcast(room)
+                    pthread_cond_broadcast(progress)
+                    pthread_mutex_unlock(mutex)
+                }
+                continue
+            }
+            if finishing.load(ordering: .sequentiallyConsistent) && !hasWork(lanes.withLock { $0 }) {
+                for lane in current { lane.clear() }
+                pthread_mutex_lock(mutex)
+                exited.store(true, ordering: .releasing)
+                pthread_cond_broadcast(room)
+                pthread_cond_broadcast(progress)
+                pthread_mutex_unlock(mutex)
+                return
+            }
+            if busyPeriod {
+                busyPeriod = false
+                var nap = timespec(tv_sec: 0, tv_nsec: Self.napNanos)
+                nanosleep(&nap, nil)
+                continue
+            }
+            sleepUntilWork()
+        }
+    }
+
+    /// Takes every lane's published batches, hands them to `body` (merged), and notes what was taken.
+    private func consumeRound(_ lanes: [Lane], into taken: inout [(lane: Lane, end: Int, bytes: Int, items: Int)],
+                              _ body: ([Item]) -> Void) {
+        var perLane: [[Batch]] = []
+        for lane in lanes {
+            let end = lane.published.load(ordering: .acquiring)
+            guard end > lane.next else { continue }
+            var batches: [Batch] = []
+            batches.reserveCapacity(end - lane.next)
+            var bytes = 0, items = 0
+            for i in lane.next..<end {
+                let b = lane.slots[i & lane.mask]!
+                bytes += b.bytes
+                items += b.items.count
+                batches.append(b)
+            }
+            lane.takenItems.add(items, ordering: .releasing)
+            taken.append((lane, end, bytes, items))
+            perLane.append(batches)
+        }
+        guard !perLane.isEmpty else { return }
+        let merged = perLane.count == 1 || order == nil ? perLane.flatMap { $0 } : merge(perLane, by: order!)
+        perLane = []
+        BatchRuns.forEach(merged, maxItems: runItems, maxBytes: runBytes, body)
+    }
+
+    /// The lanes' batches in the order of their first items' keys (each lane's order kept).
+    private func merge(_ lanes: [[Batch]], by key: (Item) -> Int64) -> [Batch] {
+        var heads = [Int](repeating: 0, count: lanes.count)
+        var out: [Batch] = []
+        out.reserveCapacity(lanes.reduce(0) { $0 + $1.count })
+        while true {
+            var best = -1
+            var bestKey = Int64.max
+            for l in lanes.indices where heads[l] < lanes[l].count {
+                let k = key(lanes[l][heads[l]].items[0])
+                if best < 0 || k < bestKey { best = l; bestKey = k }
+            }
+            guard best >= 0 else { return out }
+            out.append(lanes[best][heads[best]])
+            heads[best] += 1
+        }
+    }
+
+    private func hasWork(_ lanes: [Lane]) -> Bool {
+        lanes.contains { $0.published.load(ordering: .sequentiallyConsistent) > $0.next }
+    }
+
+    /// No traffic for a nap: empty the lanes (their producers may not push again for a while), then sleep
+    /// until a producer wakes this thread.
+    private func sleepUntilWork() {
+        for lane in lanes.withLock({ $0 }) { lane.clear() }
+        pthread_mutex_lock(mutex)
+        sleeping.store(true, ordering: .sequentiallyConsistent)
+        // After the store: a lane registered or a batch published from here on sees `sleeping` and wakes us.
+        if hasWork(lanes.withLock { $0 }) || finishing.load(ordering: .sequentiallyConsistent) {
+            sleeping.store(false, ordering: .relaxed)
+        }
+        while sleeping.load(ordering: .relaxed) { pthread_cond_wait(work, mutex) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    private static func deadline(afterNanos nanos: Int) -> timespec {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        let ns = Int(t.tv_nsec) + nanos
+        t.tv_sec += ns / 1_000_000_000
+        t.tv_nsec = ns % 1_000_000_000
+        return t
+    }
+
+    // MARK: - Thread set-up
+
+    /// Names the calling thread (at most 15 bytes) so that `ps -L`, perf and /proc show which thread is
+    /// the consumer: Foundation's `Thread.name` does not reach the kernel here. pthread_setname_np is not in
+    /// Swift's Glibc module (it is a GNU extension): looked up with `cFunction`.
+    private static func nameThread(_ name: String) {
+        typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
+        guard let setName: SetName = cFunction("pthread_setname_np") else { return }
+        _ = setName(pthread_self(), String(decoding: name.utf8.prefix(15), as: UTF8.self))
+    }
+
+    /// Linux's SCHED_IDLE policy (not exported by Swift's Glibc module; the value is the kernel ABI's).
+    private static var schedIdle: Int32 { 5 }
+
+    /// Applies `priority` to the calling thread. (On Linux `setpriority` given a thread id acts on that
+    /// thread alone; gettid(2), not in Swift's Glibc module either, is looked up with `cFunction`.)
+    ///
+    /// Why the proxy's trace and capture share one SCHED_IDLE thread (two CPUs; A/B rounds in alternating or
+    /// balanced order against the same proxy built the other way):
+    /// - A consumer thread costs more than its own work: under `diodload -g`, 55–72% of a consumer's
+    ///   samples were context switches and returns from reschedule IPIs (every wake-up of an ordinary thread
+    ///   on its CPU preempts it), so one thread beats two.
+    /// - With capture writes going through the page cache (0.65 s of kernel copying per 256 MiB here) an
+    ///   idle-policy capture could not keep up with a saturating transfer: one SCHED_IDLE thread for both
+    ///   cut a 256 MiB diodcat with capture by 10–24%, so the capture had its own thread at nice +10. Since
+    ///   captures are written with direct I/O (~0.1 s per 256 MiB) that no longer holds: the same diodcat
+    ///   with capture ran at 348 and 347 MiB/s on one SCHED_IDLE thread against 352 and 295 on the two
+    ///   (two runs, medians of 8 alternating rounds), while `diodload -g` with capture went from 0.76× to
+    ///   0.89× socat's rate (0.755× vs 0.885× and 0.771× vs 0.899× in two runs of 8 balanced rounds).
+    private static func schedule(_ priority: Priority) {
+        if priority == .normal { return }
+        var param = sched_param()
+        if pthread_setschedparam(pthread_self(), schedIdle, &param) == 0 { return }
+        // Refused: the next best, nice +10 for this thread.
+        typealias GetTid = @convention(c) () -> Int32
+        guard let gettid: GetTid = cFunction("gettid") else { return }
+        let tid = id_t(gettid())
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        errno = 0
+        let current = getpriority(which, tid)
+        if current == -1 && errno != 0 { return }
+        _ = setpriority(which, tid, min(19, current + 10))
+    }
+}
+
+/// A C library function that Swift's Glibc module does not export (GNU extensions, malloc.h), looked up
+/// in the running process; `F` is its `@convention(c)` type. Nil where the C library lacks it.
+public func cFunction<F>(_ name: String) -> F? {
+    #if canImport(Glibc)
+    guard let symbol = dlsym(nil, name) else { return nil }
+    return unsafeBitCast(symbol, to: F.self)
+    #else
+    return nil
+    #endif
+}

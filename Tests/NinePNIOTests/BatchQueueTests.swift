@@ -1,0 +1,183 @@
+import Testing
+import Foundation
+import NinePNIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The hand-off from producer threads (the proxy's event loops) to one consumer thread: nothing lost or
+/// repeated, each producer's order kept, lanes merged by key, bounded, memory freed by its producer.
+@Suite struct BatchQueueTests {
+    /// What the consumer saw, from any thread.
+    final class Seen<T: Sendable>: @unchecked Sendable {
+        // @unchecked: `items` is only touched under `lock`.
+        private let lock = NSLock()
+        private var items: [T] = []
+        func add(_ batch: [T]) { lock.lock(); items.append(contentsOf: batch); lock.unlock() }
+        var all: [T] { lock.lock(); defer { lock.unlock() }; return items }
+    }
+
+    /// A gate the consumer waits at, and a signal that it got there.
+    final class Gate: @unchecked Sendable {
+        // @unchecked: semaphores only.
+        let reached = DispatchSemaphore(value: 0)
+        let open = DispatchSemaphore(value: 0)
+        func pass() { reached.signal(); open.wait() }
+    }
+
+    struct Item: Sendable, Equatable { var producer: Int; var seq: Int }
+
+    @Test func everyItemArrivesOnceInEachProducersOrder() {
+        let seen = Seen<Item>()
+        let queue = BatchQueue<Item>(name: "test-queue", bytes: { _ in 10 }) { seen.add($0) }
+        let producers = 4, perProducer = 20_000
+        DispatchQueue.concurrentPerform(iterations: producers) { p in
+            var seq = 0
+            var rng = SystemRandomNumberGenerator()
+            while seq < perProducer {
+                let n = min(perProducer - seq, Int.random(in: 1...5, using: &rng))
+                queue.push((seq..<(seq + n)).map { Item(producer: p, seq: $0) })
+                seq += n
+            }
+        }
+        queue.drain()
+        let all = seen.all
+        #expect(all.count == producers * perProducer)
+        for p in 0..<producers {
+            #expect(all.filter { $0.producer == p }.map(\.seq) == Array(0..<perProducer))
+        }
+        queue.finish()
+    }
+
+    @Test func batchesOfDifferentLanesTakenTogetherAreMergedByKey() {
+        let seen = Seen<Int>()
+        let gate = Gate()
+        let queue = BatchQueue<Int>(name: "test-merge", bytes: { _ in 0 }, order: { Int64($0) }) { batch in
+            if batch.contains(0) { gate.pass() }
+            seen.add(batch)
+        }
+        queue.push([0])
+        gate.reached.wait()   // the consumer is busy: what follows is taken in one round
+        // Two threads of their own: two lanes.
+        let done = DispatchGroup()
+        for keys in [[1, 4, 5, 9], [2, 3, 6, 7, 8]] {
+            done.enter()
+            Thread {
+                for k in keys { queue.push([k]) }
+                done.leave()
+            }.start()
+        }
+        done.wait()
+        gate.open.signal()
+        queue.drain()
+        #expect(seen.all == Array(0...9))
+        queue.finish()
+    }
+
+    @Test func aFullLaneHoldsItsProducerUntilTheConsumerCatchesUp() throws {
+        let seen = Seen<Int>()
+        let gate = Gate()
+        let queue = BatchQueue<Int>(name: "test-bound", maxEvents: 4, bytes: { _ in 0 }) { batch in
+            if batch.contains(0) { gate.pass() }
+            seen.add(batch)
+        }
+        let pushed = ManagedAtomicCounter()
+        let producer = Thread {
+            for k in 0..<10 {
+                queue.push([k])
+                pushed.increment()
+            }
+        }
+        producer.start()
+        gate.reached.wait()
+        // Item 0 is being consumed and not finished: at most 4 items may be pushed and unconsumed.
+        var waited = 0
+        while pushed.value < 4 && waited < 10_000 { usleep(1000); waited += 1 }
+        #expect(pushed.value == 4)
+        usleep(50_000)
+        #expect(pushed.value == 4, "the producer went on past the bound")
+        gate.open.signal()
+        while !producer.isFinished { usleep(500) }
+        queue.drain()
+        #expect(seen.all == Array(0..<10))
+        queue.finish()
+    }
+
+    /// Each consumed batch is freed at its producer's next push, on the producer's thread.
+    @Test func batchesAreFreedByTheThreadThatPushedThem() {
+        let frees = Seen<Bool>()   // true: freed on the producing thread
+        let producerThread = pthread_self()
+        let gates = (0..<6).map { _ in Gate() }
+        let queue = BatchQueue<Tracked>(name: "test-frees", bytes: { _ in 0 }) { batch in
+            for t in batch { gates[t.id].pass() }
+        }
+        // While the consumer waits inside object k+1's batch, object k's batch is done and unreferenced
+        // but for its slot; pushing object k+2 empties that slot.
+        queue.push([Tracked(0, producer: producerThread, frees: frees)])
+        gates[0].reached.wait()
+        queue.push([Tracked(1, producer: producerThread, frees: frees)])
+        gates[0].open.signal()
+        for k in 1..<5 {
+            gates[k].reached.wait()
+            #expect(frees.all.count == k - 1)
+            queue.push([Tracked(k + 1, producer: producerThread, frees: frees)])
+            #expect(frees.all.count == k, "object \(k - 1) was not freed by the push")
+            gates[k].open.signal()
+        }
+        gates[5].reached.wait()
+        gates[5].open.signal()
+        queue.drain()
+        #expect(frees.all.prefix(4) == [true, true, true, true])
+        queue.finish()
+        #expect(frees.all.count == 6)
+    }
+
+    @Test func finishConsumesWhatIsQueuedAndLaterPushesAreDropped() {
+        let seen = Seen<Int>()
+        let queue = BatchQueue<Int>(name: "test-finish", bytes: { _ in 0 }) { seen.add($0) }
+        for k in 0..<1000 { queue.push([k]) }
+        queue.finish()
+        #expect(seen.all == Array(0..<1000))
+        queue.push([1000])
+        queue.finish()
+        queue.drain()
+        #expect(seen.all.count == 1000)
+    }
+
+    @Test func backlogCountsTheCallersUntakenItems() {
+        let gate = Gate()
+        let queue = BatchQueue<Int>(name: "test-backlog", bytes: { _ in 0 }) { batch in
+            if batch.contains(0) { gate.pass() }
+        }
+        #expect(queue.backlog == 0)
+        queue.push([0])
+        gate.reached.wait()
+        queue.push([1, 2])
+        queue.push([3])
+        #expect(queue.backlog == 3)
+        gate.open.signal()
+        queue.drain()
+        #expect(queue.backlog == 0)
+        queue.finish()
+    }
+
+    final class Tracked: Sendable {
+        let id: Int
+        let producer: pthread_t
+        let frees: Seen<Bool>
+        init(_ id: Int, producer: pthread_t, frees: Seen<Bool>) {
+            self.id = id
+            self.producer = producer
+            self.frees = frees
+        }
+        deinit { frees.add([pthread_equal(pthread_self(), producer) != 0]) }
+    }
+
+    final class ManagedAtomicCounter: @unchecked Sendable {
+        // @unchecked: `count` is only touched under `lock`.
+        private let lock = NSLock()
+        private var count = 0
+        func increment() { lock.lock(); count += 1; lock.unlock() }
+        var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+    }
+}
