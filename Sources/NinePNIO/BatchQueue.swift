@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -145,12 +144,11 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         pthread_key_create(&laneKey, nil)
         pthread_mutex_init(mutex, nil)
         for c in [work, room, progress] { pthread_cond_init(c, nil) }
-        let thread = Thread { [self] in
+        Self.startThread { [self] in
             Self.nameThread(name)
             Self.schedule(priority)
             run(body)
         }
-        thread.start()
     }
 
     deinit {
@@ -386,6 +384,18 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
 
     // MARK: - Thread set-up
 
+    /// Runs `body` on a new detached thread.
+    private static func startThread(_ body: @escaping @Sendable () -> Void) {
+        let start = Unmanaged.passRetained(ThreadStart(body)).toOpaque()
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { arg in
+            Unmanaged<ThreadStart>.fromOpaque(arg!).takeRetainedValue().body()
+            return nil
+        }, start)
+        precondition(created == 0, "pthread_create failed: \(created)")
+        pthread_detach(thread)
+    }
+
     /// Names the calling thread (at most 15 bytes) so that `ps -L`, perf and /proc show which thread is
     /// the consumer: Foundation's `Thread.name` does not reach the kernel here. pthread_setname_np is not in
     /// Swift's Glibc module (it is a GNU extension): looked up with `cFunction`.
@@ -427,6 +437,12 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         if current == -1 && errno != 0 { return }
         _ = setpriority(which, tid, min(19, current + 10))
     }
+}
+
+/// What a thread started by `BatchQueue` runs.
+private final class ThreadStart: Sendable {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }
 
 /// A C library function that Swift's Glibc module does not export (GNU extensions, malloc.h), looked up
