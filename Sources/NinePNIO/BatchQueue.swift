@@ -22,10 +22,11 @@ import Glibc
 /// that arena's lock: the same run had ~70 more sleeps of an event loop in malloc, waiting for the
 /// consumer's frees.) When traffic stops, the consumer empties the lanes itself before it sleeps.
 ///
-/// Bounded per lane: while more than `maxBytes` (as `bytes` counts them) or `maxEvents` items of a lane
-/// are not yet consumed, or its ring of `slots` batches is full, `push` blocks its caller until the
-/// consumer catches up — a proxy event loop then reads no more from its sockets, so a proxy whose trace or
-/// capture cannot keep up slows its clients down instead of growing without bound.
+/// Bounded per lane: while `maxBytes` (as `bytes` counts them) or `maxEvents` items of a lane wait to be
+/// taken, or its ring of `slots` batches is full, `push` blocks its caller until the consumer catches up
+/// (what the consumer has taken and is handling, up to as much again, does not count) — a proxy event loop
+/// then reads no more from its sockets, so a proxy whose trace or capture cannot keep up slows its clients
+/// down instead of growing without bound.
 ///
 /// The consumer takes everything queued at once and hands it on merged: consecutive batches are joined
 /// into runs of up to `runItems` items and `runBytes` bytes, so its per-call costs (locks, an output
@@ -76,8 +77,7 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         // Shared.
         let published = Atomic<Int>(0)
         let processed = Atomic<Int>(0)
-        let processedBytes = Atomic<Int>(0)
-        let processedItems = Atomic<Int>(0)
+        let takenBytes = Atomic<Int>(0)
         let takenItems = Atomic<Int>(0)
         let cleared = Atomic<Int>(0)
         let clearing = Atomic<Bool>(false)
@@ -200,8 +200,8 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
 
     private func hasRoom(_ lane: Lane) -> Bool {
         lane.tail - lane.cleared.load(ordering: .acquiring) < lane.capacity
-            && lane.pushedBytes - lane.processedBytes.load(ordering: .acquiring) < maxBytes
-            && lane.pushedItems - lane.processedItems.load(ordering: .acquiring) < maxEvents
+            && lane.pushedBytes - lane.takenBytes.load(ordering: .acquiring) < maxBytes
+            && lane.pushedItems - lane.takenItems.load(ordering: .acquiring) < maxEvents
     }
 
     private func waitForRoom(_ lane: Lane) {
@@ -272,19 +272,18 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         var busyPeriod = false
         while true {
             let current = lanes.withLock { $0 }
-            var taken: [(lane: Lane, end: Int, bytes: Int, items: Int)] = []
+            var taken: [(lane: Lane, end: Int)] = []
             consumeRound(current, into: &taken, body)
             if !taken.isEmpty {
                 // Only now, with every reference the round made dropped: the producers may empty these slots.
                 for t in taken {
                     t.lane.next = t.end
-                    t.lane.processedBytes.add(t.bytes, ordering: .relaxed)
-                    t.lane.processedItems.add(t.items, ordering: .relaxed)
                     t.lane.processed.store(t.end, ordering: .releasing)
                 }
                 busyPeriod = true
                 if producersWaiting.load(ordering: .sequentiallyConsistent) > 0
                     || drainersWaiting.load(ordering: .sequentiallyConsistent) > 0 {
+                    // Slots to reuse (a full ring of small batches), and progress for `drain`.
                     pthread_mutex_lock(mutex)
                     pthread_cond_broadcast(room)
                     pthread_cond_broadcast(progress)
@@ -312,7 +311,7 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     }
 
     /// Takes every lane's published batches, hands them to `body` (merged), and notes what was taken.
-    private func consumeRound(_ lanes: [Lane], into taken: inout [(lane: Lane, end: Int, bytes: Int, items: Int)],
+    private func consumeRound(_ lanes: [Lane], into taken: inout [(lane: Lane, end: Int)],
                               _ body: ([Item]) -> Void) {
         var perLane: [[Batch]] = []
         for lane in lanes {
@@ -327,11 +326,19 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
                 items += b.items.count
                 batches.append(b)
             }
+            lane.takenBytes.add(bytes, ordering: .releasing)
             lane.takenItems.add(items, ordering: .releasing)
-            taken.append((lane, end, bytes, items))
+            taken.append((lane, end))
             perLane.append(batches)
         }
         guard !perLane.isEmpty else { return }
+        // Taken batches no longer count against the bound: producers held back may go on while this round
+        // is handled (which, for a big backlog of large frames, takes a while).
+        if producersWaiting.load(ordering: .sequentiallyConsistent) > 0 {
+            pthread_mutex_lock(mutex)
+            pthread_cond_broadcast(room)
+            pthread_mutex_unlock(mutex)
+        }
         let merged = perLane.count == 1 || order == nil ? perLane.flatMap { $0 } : merge(perLane, by: order!)
         perLane = []
         BatchRuns.forEach(merged, maxItems: runItems, maxBytes: runBytes, body)
