@@ -60,10 +60,10 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
 
     /// One producer thread's ring of batches.
     ///
-    /// Slot `i` (at `i & mask`) is written by the producer while `i < published` is false, read by the
-    /// consumer while `processed <= i < published`, and emptied (set to nil, which frees the batch unless
-    /// someone else holds it) once `i < processed`, by whoever holds `clearing`. `cleared` counts emptied
-    /// slots: the producer may reuse slot `i` once `i - cleared < capacity`.
+    /// Slot `i` (at `i & mask`) is filled by the producer before it raises `published` past `i`, read by
+    /// the consumer while `processed <= i < published`, and emptied (set to nil, which frees the batch
+    /// unless someone else holds it) once `i < processed`, by whoever holds `clearing`. `cleared` counts
+    /// emptied slots: the producer may fill slot `i` once `i - cleared < capacity`.
     final class Lane: @unchecked Sendable {
         let capacity: Int
         let mask: Int
