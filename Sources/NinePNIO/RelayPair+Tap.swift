@@ -30,7 +30,7 @@ extension RelayPair: FrameCursorDelegate {
             }
             if type & 1 == 0 {
                 pending[tag] = PendingRequest(type: type, oldTag: nil)
-                if !answered.isEmpty { answered.remove(tag) }
+                answered.remove(tag)
             }
             let needBody = type == MessageType.tversion.rawValue || type == MessageType.tflush.rawValue
             return FrameDecision(forward: true, collect: report || needBody, marks: [])
@@ -47,8 +47,7 @@ extension RelayPair: FrameCursorDelegate {
             }
             return FrameDecision(forward: false, collect: true, marks: [.intercepted])
         }
-        if !alreadyForwarded, answered.contains(tag) {
-            answered.remove(tag)
+        if !alreadyForwarded, answered.remove(tag) {
             // A reply for a tag the proxy already answered: never two replies for one tag.
             return FrameDecision(forward: false, collect: true, marks: [.dropped])
         }

@@ -167,7 +167,10 @@ public struct IntKeySet<Key: IntKey> {
     @inlinable public var isEmpty: Bool { map.isEmpty }
     @inlinable public func contains(_ key: Key) -> Bool { map.contains(key) }
     @inlinable public mutating func insert(_ key: Key) { map[key] = true }
-    @inlinable public mutating func remove(_ key: Key) { map.removeValue(forKey: key) }
+    /// Removes `key`; true when it was there.
+    @inlinable @discardableResult public mutating func remove(_ key: Key) -> Bool {
+        map.removeValue(forKey: key) != nil
+    }
     @inlinable public mutating func removeAll() { map.removeAll() }
     public var elements: [Key] { map.keyList }
 }
