@@ -207,10 +207,7 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     private func waitForRoom(_ lane: Lane) {
         pthread_mutex_lock(mutex)
         producersWaiting.add(1, ordering: .sequentiallyConsistent)
-        if sleeping.load(ordering: .relaxed) {
-            sleeping.store(false, ordering: .relaxed)
-            pthread_cond_signal(work)
-        }
+        wakeConsumerLocked()
         // Timed: a consumer that made room just before this thread started waiting may not signal again.
         var deadline = Self.deadline(afterNanos: 1_000_000)
         pthread_cond_timedwait(room, mutex, &deadline)
@@ -221,11 +218,16 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
 
     private func wakeConsumer() {
         pthread_mutex_lock(mutex)
+        wakeConsumerLocked()
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Wakes the consumer if it sleeps waiting for work. Call with `mutex` held.
+    private func wakeConsumerLocked() {
         if sleeping.load(ordering: .relaxed) {
             sleeping.store(false, ordering: .relaxed)
             pthread_cond_signal(work)
         }
-        pthread_mutex_unlock(mutex)
     }
 
     // MARK: - Waiting for the consumer
@@ -251,10 +253,7 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         drainersWaiting.add(1, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(mutex)
         while !exited.load(ordering: .acquiring) {
-            if sleeping.load(ordering: .relaxed) {
-                sleeping.store(false, ordering: .relaxed)
-                pthread_cond_signal(work)
-            }
+            wakeConsumerLocked()
             var deadline = Self.deadline(afterNanos: 1_000_000)
             pthread_cond_timedwait(progress, mutex, &deadline)
         }
