@@ -114,7 +114,7 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
 
     /// How the consumer thread is scheduled.
     public enum Priority: Sendable {
-        /// As the process's other threads.
+        /// As the process's main thread (the policy and nice value the user started it with).
         case normal
         /// Linux's SCHED_IDLE (where it is refused, a nice value raised by 10): runs only on CPU time
         /// nothing else wants, and any ordinary thread that wakes up takes its CPU at once. When the CPUs are
@@ -414,8 +414,8 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     /// Linux's SCHED_IDLE policy (not exported by Swift's Glibc module; the value is the kernel ABI's).
     private static var schedIdle: Int32 { 5 }
 
-    /// Applies `priority` to the calling thread. (On Linux `setpriority` given a thread id acts on that
-    /// thread alone; gettid(2), not in Swift's Glibc module either, is looked up with `cFunction`.)
+    /// Applies `priority` to the calling thread. (On Linux `setpriority` for pid 0 acts on the calling
+    /// thread alone.)
     ///
     /// Why the proxy's trace and capture share one SCHED_IDLE thread (two CPUs; A/B rounds in alternating or
     /// balanced order against the same proxy built the other way):
@@ -430,18 +430,14 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     ///   (two runs, medians of 8 alternating rounds), while `diodload -g` with capture went from 0.76× to
     ///   0.89× socat's rate (0.755× vs 0.885× and 0.771× vs 0.899× in two runs of 8 balanced rounds).
     private static func schedule(_ priority: Priority) {
+        // Whichever thread started this one, begin from the process's own scheduling.
+        ProcessScheduling.adoptMain()
         if priority == .normal { return }
         var param = sched_param()
         if pthread_setschedparam(pthread_self(), schedIdle, &param) == 0 { return }
-        // Refused: the next best, nice +10 for this thread.
-        typealias GetTid = @convention(c) () -> Int32
-        guard let gettid: GetTid = cFunction("gettid") else { return }
-        let tid = id_t(gettid())
-        let which = __priority_which_t(PRIO_PROCESS.rawValue)
-        errno = 0
-        let current = getpriority(which, tid)
-        if current == -1 && errno != 0 { return }
-        _ = setpriority(which, tid, min(19, current + 10))
+        // Refused: the next best, 10 nice levels below the process's.
+        guard let nice = ProcessScheduling.main?.nice else { return }
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, min(19, nice + 10))
     }
 }
 

@@ -13,10 +13,27 @@ import Darwin
 /// delayed ACKs would stall each large message by ~40 ms. Listeners set SO_REUSEADDR; a stale unix socket
 /// file is unlinked before binding. All sockets share one event loop group unless told otherwise.
 public enum NinePSockets {
-    /// The one shared `MultiThreadedEventLoopGroup` (NIO's process-wide singleton; never shut down).
+    /// The one shared `MultiThreadedEventLoopGroup` (NIO's process-wide singleton; never shut down). Its
+    /// loops run with the process's scheduling, as the user started it (see `ProcessScheduling`), not that
+    /// of whichever thread happened to create them.
     public static var group: any EventLoopGroup {
-        loopCount.withLock { $0.used = true }
-        return MultiThreadedEventLoopGroup.singleton
+        let first = loopCount.withLock { state -> Bool in
+            defer { state.used = true }
+            return !state.used
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        if first { adoptProcessScheduling(group) }
+        return group
+    }
+
+    /// Gives each loop of `group` the main thread's scheduling; waits for it unless called on an event loop.
+    static func adoptProcessScheduling(_ group: MultiThreadedEventLoopGroup) {
+        let done = group.makeIterator().map { loop in
+            loop.submit { _ = ProcessScheduling.adoptMain() }
+        }
+        if MultiThreadedEventLoopGroup.currentEventLoop == nil {
+            for f in done { _ = try? f.wait() }
+        }
     }
 
     /// Sets how many event loops `group` will have (NIO's default: one per CPU). Only the first call before

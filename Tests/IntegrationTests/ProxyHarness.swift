@@ -15,13 +15,15 @@ final class ProxyProcess {
     private(set) var listenAddress = ""
 
     /// Starts `ninescope proxy --listen LISTEN --upstream UPSTREAM EXTRA…` and waits (≤ 30 s) for it to
-    /// report its address. Throws when it does not.
-    init(upstream: String, listen: String = "127.0.0.1:0", extra: [String] = ["--headless"]) throws {
+    /// report its address. Throws when it does not. `launcher`: a program that execs the rest of its
+    /// arguments (`["/usr/bin/nice", "-n", "7"]`), so the proxy keeps the process id.
+    init(upstream: String, listen: String = "127.0.0.1:0", extra: [String] = ["--headless"],
+         launcher: [String] = []) throws {
         let dir = Peers.tempDir("proxy")
         stdoutPath = dir + "/stdout"
         stderrPath = dir + "/stderr"
-        process = try Peers.spawn(Peers.ninescope, ["proxy", "--listen", listen, "--upstream", upstream] + extra,
-                                  stdout: stdoutPath, stderr: stderrPath)
+        let command = launcher + [Peers.ninescope, "proxy", "--listen", listen, "--upstream", upstream] + extra
+        process = try Peers.spawn(command[0], Array(command.dropFirst()), stdout: stdoutPath, stderr: stderrPath)
         let marker = "proxy listening on "
         let found = ProxyProcess.poll(timeout: 30) { [self] in
             guard let line = stderr.split(separator: "\n").first(where: { $0.contains(marker) }),

@@ -21,10 +21,12 @@ final class NinescopeProcess: @unchecked Sendable {
     }
 
     /// Starts `ninescope ARGS` and waits (bounded) for its "serving … on ADDR" / "listening on ADDR" line.
-    /// Throws with the process's output when it exits or never prints one.
-    static func start(_ args: [String], marker: String = " on ") throws -> NinescopeProcess {
+    /// Throws with the process's output when it exits or never prints one. `launcher`: a program that execs
+    /// the rest of its arguments (`["/usr/bin/nice", "-n", "7"]`).
+    static func start(_ args: [String], marker: String = " on ", launcher: [String] = []) throws -> NinescopeProcess {
         let log = Peers.tempDir("serve-log") + "/ninescope.log"
-        let p = try Peers.spawn(Peers.ninescope, args, log: log)
+        let command = launcher + [Peers.ninescope] + args
+        let p = try Peers.spawn(command[0], Array(command.dropFirst()), log: log)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
