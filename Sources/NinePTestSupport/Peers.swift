@@ -121,10 +121,12 @@ public enum Peers {
         p.waitUntilExit()
     }
 
-    /// A fresh temporary directory.
+    /// A fresh temporary directory, removed with everything in it when the test process exits (kept when
+    /// NINESCOPE_KEEP_TEMP=1, to look at what a failed test left).
     public static func tempDir(_ prefix: String = "ninescope") -> String {
         let path = NSTemporaryDirectory() + "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        TempDirs.shared.add(path)
         return path
     }
 }
@@ -153,4 +155,32 @@ public final class Diod: @unchecked Sendable {
     }
     public func stop() { Peers.stop(process) }
     deinit { if process.isRunning { Peers.stop(process) } }
+}
+
+/// The directories `Peers.tempDir` made, removed at exit.
+final class TempDirs: @unchecked Sendable {
+    // @unchecked: `paths` is only touched under `lock`.
+    static let shared = TempDirs()
+    private let lock = NSLock()
+    private var paths: [String] = []
+    private var registered = false
+
+    func add(_ path: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        paths.append(path)
+        if !registered {
+            registered = true
+            atexit { TempDirs.shared.removeAll() }
+        }
+    }
+
+    func removeAll() {
+        lock.lock()
+        let all = paths
+        paths = []
+        lock.unlock()
+        if ProcessInfo.processInfo.environment["NINESCOPE_KEEP_TEMP"] == "1" { return }
+        for p in all { try? FileManager.default.removeItem(atPath: p) }
+    }
 }
