@@ -7,12 +7,13 @@ import Glibc
 ///
 /// On Linux the policy and the nice value belong to each thread, and a new thread takes its creator's.
 /// The process's main thread has what the user asked for, but ninescope's commands run on Swift's
-/// concurrency threads, which libdispatch gives nice values of its own (0, or −4, whatever the process
-/// had): event loops and other threads started from there lost the user's setting. Under
-/// `nice -n -15`, as bench/proxy.sh runs every peer, the proxy's two event loops ran at nice 0 — a
-/// scheduling weight 28 times smaller than diod's, diodload's and socat's — and on two busy CPUs were
-/// preempted by every other thread's wake-up: 0.87× socat's operation rate and +16 µs p50 became 0.93–0.97×
-/// and +2 µs once the loops had −15 too (measured with the loops reniced by hand, 6 and 16 rounds).
+/// concurrency threads, which libdispatch gives nice values of its own (0 or −4 here, whatever the process
+/// had): event loops and other threads started from there lost the user's setting. Under `nice -n -15`,
+/// as bench/proxy.sh runs every peer, the proxy's two event loops ran at nice 0, a scheduling weight 28
+/// times smaller than diod's, diodload's and socat's, and on two busy CPUs were preempted by every other
+/// thread's wake-up: with capture, 4-connection diodload rates of 0.71×–0.87× socat's and p50 +10 to +23 µs
+/// over socat's became 0.90×–0.96× and +1.4 to +9.1 µs (bench/proxy.sh, four runs before and five after;
+/// one of the five, on a swamped host, gave −30.9 µs).
 public enum ProcessScheduling {
     /// The main thread's policy, real-time priority and nice value; nil where they cannot be read.
     public static var main: (policy: Int32, priority: Int32, nice: Int32)? {
