@@ -16,30 +16,20 @@ import Glibc
 /// one of the five, on a swamped host, gave −30.9 µs).
 public enum ProcessScheduling {
     /// The main thread's policy, real-time priority and nice value; nil where they cannot be read.
-    public static var main: (policy: Int32, priority: Int32, nice: Int32)? {
-        #if os(Linux)
-        let pid = getpid()
-        let policy = sched_getscheduler(pid)
-        var param = sched_param()
-        guard policy >= 0, sched_getparam(pid, &param) == 0 else { return nil }
-        errno = 0
-        let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid))
-        guard nice != -1 || errno == 0 else { return nil }
-        return (policy, param.sched_priority, nice)
-        #else
-        return nil
-        #endif
-    }
+    public static var main: (policy: Int32, priority: Int32, nice: Int32)? { read(pid_t(getpid())) }
 
     /// The calling thread's policy, real-time priority and nice value.
-    public static var current: (policy: Int32, priority: Int32, nice: Int32)? {
+    public static var current: (policy: Int32, priority: Int32, nice: Int32)? { read(0) }
+
+    /// Thread `tid`'s scheduling (0: the calling thread; Linux keeps it per thread, and a process id names
+    /// the main thread).
+    private static func read(_ tid: pid_t) -> (policy: Int32, priority: Int32, nice: Int32)? {
         #if os(Linux)
-        // With pid 0 these calls act on the calling thread (Linux keeps them per thread).
-        let policy = sched_getscheduler(0)
+        let policy = sched_getscheduler(tid)
         var param = sched_param()
-        guard policy >= 0, sched_getparam(0, &param) == 0 else { return nil }
+        guard policy >= 0, sched_getparam(tid, &param) == 0 else { return nil }
         errno = 0
-        let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(tid))
         guard nice != -1 || errno == 0 else { return nil }
         return (policy, param.sched_priority, nice)
         #else
