@@ -429,6 +429,11 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     ///   with capture ran at 348 and 347 MiB/s on one SCHED_IDLE thread against 352 and 295 on the two
     ///   (two runs, medians of 8 alternating rounds), while `diodload -g` with capture went from 0.76× to
     ///   0.89× socat's rate (0.755× vs 0.885× and 0.771× vs 0.899× in two runs of 8 balanced rounds).
+    /// - Those runs had the event loops at nice 0 under `nice -n -15` (see `ProcessScheduling`). Checked
+    ///   again with the loops at the process's value: a trace thread at the loops' own priority instead of
+    ///   SCHED_IDLE cut `diodload -g -n 4` with capture to 0.676× socat's rate against 0.900× (medians of
+    ///   per-round ratios, 10 rotated rounds) and left the p50 where it was (+4.4 vs +5.8 µs over socat's,
+    ///   20 rounds).
     private static func schedule(_ priority: Priority) {
         // Whichever thread started this one, begin from the process's own scheduling.
         ProcessScheduling.adoptMain()
