@@ -17,7 +17,19 @@ struct Ninescope: AsyncParsableCommand {
 
     static func main() async {
         Allocator.tune()
-        await Self.main(nil)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                // Synchronous commands (decode, the bench probes) run here, on the main thread: it has the
+                // scheduling the user started ninescope with, which Swift's concurrency threads do not (see
+                // `ProcessScheduling`).
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
     }
 }
 
