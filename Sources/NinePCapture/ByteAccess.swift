@@ -77,8 +77,24 @@ extension Array where Element == UInt8 {
 /// little-endian words, byte-swapped, is the sum of the big-endian ones (RFC 1071, 2(B)).
 func onesComplementSum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
     bytes.withUnsafeBytes { b in
-        var little: UInt64 = 0
+        // 32-bit halves of little-endian words summed in 64 bits (no carry is lost before ~2^31 words),
+        // in four independent sums per 32 bytes so that the additions overlap: 25.7 GB/s against 13.8 with
+        // one sum (64 KiB payloads in cache). A capture checksums every payload byte; with one sum this was
+        // 9% of the trace thread's samples during a 256 MiB diodcat through the proxy.
+        var s0: UInt64 = 0, s1: UInt64 = 0, s2: UInt64 = 0, s3: UInt64 = 0
         var i = 0
+        while i + 32 <= b.count {
+            let v0 = b.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian
+            let v1 = b.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self).littleEndian
+            let v2 = b.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self).littleEndian
+            let v3 = b.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self).littleEndian
+            s0 &+= (v0 & 0xFFFF_FFFF) &+ (v0 >> 32)
+            s1 &+= (v1 & 0xFFFF_FFFF) &+ (v1 >> 32)
+            s2 &+= (v2 & 0xFFFF_FFFF) &+ (v2 >> 32)
+            s3 &+= (v3 & 0xFFFF_FFFF) &+ (v3 >> 32)
+            i += 32
+        }
+        var little = s0 &+ s1 &+ s2 &+ s3
         while i + 8 <= b.count {
             let v = b.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian
             little &+= (v & 0xFFFF_FFFF) &+ (v >> 32)

@@ -61,12 +61,12 @@ import Glibc
         let trace = threads.filter { $0.name == "ninescope-trace" }
         #expect(trace.count == 1, "\(threads.map(\.name))")
         #expect(trace.allSatisfy { $0.policy == Self.schedIdle }, "the trace thread is not SCHED_IDLE")
-        #expect(threads.first { $0.name != "ninescope-trace" && $0.nice == 7 } != nil)
         proxy.stop()
     }
 
     @Test func serverEventLoopsKeepTheNiceValueTheServerWasStartedWith() throws {
-        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "synth"], launcher: Self.nice)
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "synth"],
+                                                launcher: Self.nice)
         defer { Peers.stop(server.process) }
         let ls = try ProxyTool.client("diodls", ["-s", server.diodAddress, "-l", "/"])
         #expect(ls.status == 0, "diodls failed: \(ls.err)")
