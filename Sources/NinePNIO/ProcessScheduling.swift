@@ -12,8 +12,8 @@ import Glibc
 /// as bench/proxy.sh runs every peer, the proxy's two event loops ran at nice 0, a scheduling weight 28
 /// times smaller than diod's, diodload's and socat's, and on two busy CPUs were preempted by every other
 /// thread's wake-up: with capture, 4-connection diodload rates of 0.71×–0.87× socat's and p50 +10 to +23 µs
-/// over socat's became 0.90×–0.96× and +1.4 to +9.1 µs (bench/proxy.sh, four runs before and five after;
-/// one of the five, on a swamped host, gave −30.9 µs).
+/// over socat's became medians of 0.93× and +7.5 µs (bench/proxy.sh, four runs before and eleven after, the
+/// eleven spreading over 0.75×–1.06× and −30.9 to +21.2 µs on a noisy host).
 public enum ProcessScheduling {
     /// The main thread's policy, real-time priority and nice value; nil where they cannot be read.
     public static var main: (policy: Int32, priority: Int32, nice: Int32)? { read(pid_t(getpid())) }
