@@ -53,8 +53,10 @@ enum CaptureInput {
             outcome = try events(first: first, more: { try input.next(atLeast: 1) }, ports: ports, body)
         } catch let error as ValidationError {
             throw error
+        } catch let error as InputError {
+            throw error
         } catch {
-            throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
+            throw InputError.notACapture(file, error)
         }
         for w in outcome.warnings { printError("ninescope: \(file): \(w)") }
         return outcome.truncated
@@ -82,8 +84,8 @@ enum CaptureInput {
 
         deinit { close(fd) }
 
-        private static func failure(_ path: String, _ code: Int32) -> ValidationError {
-            ValidationError("cannot read '\(path)': \(String(cString: strerror(code)))")
+        private static func failure(_ path: String, _ code: Int32) -> InputError {
+            InputError("cannot read '\(path)': \(String(cString: strerror(code)))")
         }
 
         /// The next piece (up to `chunkSize` bytes, at least `atLeast` unless the file ends first); nil at
@@ -103,5 +105,16 @@ enum CaptureInput {
             if error != 0 { throw Self.failure(path, error) }
             return bytes.isEmpty ? nil : bytes
         }
+    }
+}
+
+/// A capture that cannot be read or is not a capture: the command line was right, the input was not, so
+/// the message stands alone (no usage text) and the exit status is 1, not the usage error's 64.
+struct InputError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+
+    static func notACapture(_ file: String, _ error: any Error) -> InputError {
+        InputError("'\(file)' is not a pcap or pcapng capture: \(error)")
     }
 }

@@ -59,7 +59,7 @@ struct ViewCommand: AsyncParsableCommand {
             let input = try CaptureInput.ChunkedFile(path: file)
             let first = try input.next(atLeast: 4) ?? []
             do { _ = try CaptureReader(bytes: Array(first.prefix(64 * 1024))) } catch {
-                throw ValidationError("'\(file)' is not a pcap or pcapng capture: \(error)")
+                throw InputError.notACapture(file, error)
             }
             capture = (input, first)
         }

@@ -145,4 +145,22 @@ import Testing
             #expect(r.out == expected, "read in pieces of \(chunk) bytes, the output differs")
         }
     }
+
+    /// An input that cannot be read, or is not a capture, is the input's fault, not the command line's: one
+    /// error line, no usage text, exit status 1 (a usage error is 64).
+    @Test func unreadableOrNonCaptureInputIsAnInputErrorNotAUsageError() throws {
+        let missing = Peers.tempDir("decode-input") + "/missing.pcapng"
+        let notCapture = Peers.repoRoot + "/README.md"
+        for (args, says) in [(["decode", missing], "cannot read '\(missing)': No such file or directory"),
+                             (["decode", notCapture], "'\(notCapture)' is not a pcap or pcapng capture"),
+                             (["bench-trace", notCapture], "is not a pcap or pcapng capture"),
+                             (["replay", missing, "--to", "127.0.0.1:1"], "cannot read")] {
+            let r = try Peers.run(Peers.ninescope, args, timeout: 30)
+            #expect(r.status == 1, "\(args): status \(r.status), stderr \(r.err)")
+            #expect(r.err.contains(says), "\(args): \(r.err)")
+            #expect(!r.err.contains("Usage:"), "\(args): \(r.err)")
+        }
+        let usage = try Peers.run(Peers.ninescope, ["decode", "--dialect", "bogus", notCapture], timeout: 30)
+        #expect(usage.status == 64 && usage.err.contains("unknown dialect 'bogus'"), "\(usage.err)")
+    }
 }
