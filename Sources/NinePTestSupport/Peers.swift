@@ -160,19 +160,19 @@ public final class Diod: @unchecked Sendable {
 /// The directories `Peers.tempDir` made, removed at exit.
 final class TempDirs: @unchecked Sendable {
     // @unchecked: `paths` is only touched under `lock`.
+    /// Made at the first `tempDir`, which is when the clean-up at exit is registered.
     static let shared = TempDirs()
     private let lock = NSLock()
     private var paths: [String] = []
-    private var registered = false
+
+    private init() {
+        atexit { TempDirs.shared.removeAll() }
+    }
 
     func add(_ path: String) {
         lock.lock()
         defer { lock.unlock() }
         paths.append(path)
-        if !registered {
-            registered = true
-            atexit { TempDirs.shared.removeAll() }
-        }
     }
 
     func removeAll() {

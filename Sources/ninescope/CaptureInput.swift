@@ -51,9 +51,7 @@ enum CaptureInput {
         let outcome: Outcome
         do {
             outcome = try events(first: first, more: { try input.next(atLeast: 1) }, ports: ports, body)
-        } catch let error as ValidationError {
-            throw error
-        } catch let error as InputError {
+        } catch let error where error is ValidationError || error is InputError {
             throw error
         } catch {
             throw InputError.notACapture(file, error)
