@@ -31,7 +31,7 @@ struct ExchangeExtras: Sendable {
     var lateReplyIndex: Int?
 }
 
-/// The dense per-exchange record (ids are array positions).
+/// The dense per-exchange record (kept by id in an `ExchangeTable`).
 struct ExchangeRecord: Sendable {
     static let noIndex = -1
     static let noTime = Int64.min
@@ -92,8 +92,14 @@ struct ConnState: Sendable {
     /// Tags whose last request was flushed (Rflush came first): a reply on them is a late reply.
     var flushedTags = IntKeyMap<Tag, Int>()
 
+    /// Live fids → their slots in `fidRecords`.
     var liveFids = IntKeyMap<Fid, Int>()
+    /// Fid records: every one ever made, or (streaming) the live ones and free slots of ended ones.
     var fidRecords: [FidRecord] = []
+    /// Streaming: slots in `fidRecords` of ended records, to reuse.
+    var freeFidSlots: [Int] = []
+    /// Fid records made so far (each one's generation is the count before it).
+    var fidsCreated = 0
 
     var messageCount = 0, requestCount = 0, replyCount = 0
     var bytesToServer = 0, bytesToClient = 0

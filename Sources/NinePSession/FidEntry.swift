@@ -135,5 +135,7 @@ struct FidRecord: Sendable {
     var createdBy: ExchangeID?
     var endedBy: ExchangeID?
     var lastUsedIndex: MessageIndex?
+    /// The index of the request that brought the fid into use (nil for a fid adopted mid-stream).
+    var createdIndex: MessageIndex?
     var useCount: Int
 }

@@ -6,6 +6,7 @@ extension SessionTracker {
     mutating func apply(_ c: inout ConnState, _ out: inout TrackerOutput, _ effect: FidEffect, success: Bool,
                         reply: Message?, id: Int, info: PendingInfo, index: Int, at: Int64) -> Int32 {
         let xid = ExchangeID(id)
+        let requestIndex = exchangeRecords[id].requestIndex
         switch effect {
         case let .clunk(fid):
             end(&c, &out, fid, state: .clunked, by: xid)
@@ -23,14 +24,14 @@ extension SessionTracker {
             create(&c, &out, fid, FidRecord(
                 fid: fid, generation: 0, pathNode: node, qid: r.qid, state: .attached, openMode: nil, iounit: nil,
                 xattr: nil, uname: uname, nUname: nUname, createdBy: xid, endedBy: nil,
-                lastUsedIndex: exchangeRecords[id].requestIndex, useCount: 1), by: xid)
+                lastUsedIndex: requestIndex, createdIndex: requestIndex, useCount: 1), by: xid)
             return node
         case let (.auth(afid, uname, nUname), .rauth(r)):
             let node = paths.root(.auth)
             create(&c, &out, afid, FidRecord(
                 fid: afid, generation: 0, pathNode: node, qid: r.aqid, state: .auth, openMode: nil, iounit: nil,
                 xattr: nil, uname: uname, nUname: nUname, createdBy: xid, endedBy: nil,
-                lastUsedIndex: exchangeRecords[id].requestIndex, useCount: 1), by: xid)
+                lastUsedIndex: requestIndex, createdIndex: requestIndex, useCount: 1), by: xid)
             return node
         case let (.walk(fid, newfid, names), .rwalk(r)):
             if r.wqids.count > NineP.maxWalkElements {
@@ -52,7 +53,7 @@ extension SessionTracker {
                 create(&c, &out, newfid, FidRecord(
                     fid: newfid, generation: 0, pathNode: node, qid: qid, state: .walked, openMode: nil, iounit: nil,
                     xattr: nil, uname: source?.uname, nUname: source?.nUname, createdBy: xid, endedBy: nil,
-                    lastUsedIndex: exchangeRecords[id].requestIndex, useCount: 1), by: xid)
+                    lastUsedIndex: requestIndex, createdIndex: requestIndex, useCount: 1), by: xid)
             }
             return node
         case let (.open(fid, mode), _):
@@ -76,7 +77,7 @@ extension SessionTracker {
                 create(&c, &out, newfid, FidRecord(
                     fid: newfid, generation: 0, pathNode: info.pathNode, qid: source?.qid, state: .xattr,
                     openMode: nil, iounit: nil, xattr: xattr, uname: source?.uname, nUname: source?.nUname,
-                    createdBy: xid, endedBy: nil, lastUsedIndex: exchangeRecords[id].requestIndex, useCount: 1), by: xid)
+                    createdBy: xid, endedBy: nil, lastUsedIndex: requestIndex, createdIndex: requestIndex, useCount: 1), by: xid)
             }
         case let (.xattrcreate(fid, name, size), .rxattrcreate):
             update(&c, &out, fid) { $0.state = .xattr; $0.xattr = XattrInfo(name: name, size: size) }
@@ -103,11 +104,27 @@ extension SessionTracker {
     mutating func create(_ c: inout ConnState, _ out: inout TrackerOutput, _ fid: Fid, _ record: FidRecord,
                          by xid: ExchangeID) {
         if c.liveFids[fid] != nil { end(&c, &out, fid, state: .clunked, by: xid) }
+        let r = storeFid(&c, record)
+        note(&out, fid: c.fidRecords[r], conn: c.id)
+    }
+
+    /// Stores a new live fid record (its generation counts the connection's records) and returns its slot.
+    /// Streaming (frames not retained), the slot of an ended record is reused: nothing asks for the
+    /// history, and a connection that walks and clunks a fid per file must not grow a record per file.
+    mutating func storeFid(_ c: inout ConnState, _ record: FidRecord) -> Int {
         var rec = record
-        rec.generation = c.fidRecords.count
-        c.liveFids[fid] = c.fidRecords.count
-        c.fidRecords.append(rec)
-        note(&out, fid: rec, conn: c.id)
+        rec.generation = c.fidsCreated
+        c.fidsCreated += 1
+        let r: Int
+        if let free = c.freeFidSlots.popLast() {
+            r = free
+            c.fidRecords[r] = rec
+        } else {
+            r = c.fidRecords.count
+            c.fidRecords.append(rec)
+        }
+        c.liveFids[record.fid] = r
+        return r
     }
 
     mutating func end(_ c: inout ConnState, _ out: inout TrackerOutput, _ fid: Fid, state: FidState, by xid: ExchangeID) {
@@ -115,6 +132,7 @@ extension SessionTracker {
         c.fidRecords[r].state = state
         c.fidRecords[r].endedBy = xid
         note(&out, fid: c.fidRecords[r], conn: c.id)
+        if !configuration.retainFrames { c.freeFidSlots.append(r) }
     }
 
     mutating func update(_ c: inout ConnState, _ out: inout TrackerOutput, _ fid: Fid, _ body: (inout FidRecord) -> Void) {

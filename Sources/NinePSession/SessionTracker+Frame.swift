@@ -63,6 +63,7 @@ extension SessionTracker {
                                      conn: conn, flags: flags, marks: marks, dialect: dialect))
         }
         let rec = exchange.map { exchangeRecords[$0] }
+        if let x = exchange { retireIfSettled(x) }
         let isReply = header.map { $0.type & 1 == 1 } ?? false
         var requestIndex: MessageIndex? = nil
         var latency: Int64? = nil

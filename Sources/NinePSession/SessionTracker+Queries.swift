@@ -48,9 +48,16 @@ extension SessionTracker {
             exchange: m.exchange >= 0 ? ExchangeID(Int(m.exchange)) : nil)
     }
 
-    /// An exchange as it is now.
+    /// Exchange records held now: all of them, or for a streaming tracker (frames not retained) the ones
+    /// still pending or part of a flush. What a streaming tracker's memory grows with.
+    public var heldExchangeCount: Int { exchangeRecords.heldCount }
+
+    /// Fid records held now on every connection (for a streaming tracker: live fids and free slots).
+    public var heldFidRecordCount: Int { conns.reduce(0) { $0 + $1.state.fidRecords.count } }
+
+    /// An exchange as it is now (nil when unknown, or retired by a streaming tracker).
     public func exchange(_ id: ExchangeID) -> Exchange? {
-        guard exchangeRecords.indices.contains(id.rawValue) else { return nil }
+        guard exchangeRecords.contains(id.rawValue) else { return nil }
         return exchange(id.rawValue)
     }
 
@@ -110,10 +117,11 @@ extension SessionTracker {
     }
 
     /// The fid table of a connection: live fids sorted by number, or with `includingHistory` every record
-    /// ever made (clunked, removed, reset, leaked included) in creation order.
+    /// ever made (clunked, removed, reset, leaked included) in creation order. A streaming tracker (frames
+    /// not retained) keeps no history: it returns the live fids either way.
     public func fidTable(on conn: ConnectionID, includingHistory: Bool = false) -> [FidEntry] {
         guard let c = connState(conn) else { return [] }
-        if includingHistory { return c.fidRecords.map { fidEntry($0, conn: conn) } }
+        if includingHistory && configuration.retainFrames { return c.fidRecords.map { fidEntry($0, conn: conn) } }
         return c.liveFids.sortedEntries.map { fidEntry(c.fidRecords[$0.value], conn: conn) }
     }
 
@@ -154,6 +162,6 @@ extension SessionTracker {
             flushCount: c.flushCount, malformedCount: c.malformedCount, garbageCount: c.garbageCount,
             anomalyCount: c.anomalyCount, liveFidCount: c.liveFids.count,
             openFidCount: c.liveFids.valueList.filter { c.fidRecords[$0].state == .open }.count,
-            fidRecordCount: c.fidRecords.count)
+            fidRecordCount: c.fidsCreated)
     }
 }

@@ -69,6 +69,7 @@ extension SessionTracker {
             exchangeRecords[x].status = .abortedByVersion
             exchangeRecords[x].end = at
             note(&out, exchange: x)
+            retireIfSettled(x)
         }
         c.pendingIDs.removeAll()
         c.pendingByTag.removeAll()
@@ -80,6 +81,10 @@ extension SessionTracker {
             note(&out, fid: c.fidRecords[r], conn: c.id)
         }
         c.liveFids.removeAll()
+        if !configuration.retainFrames {
+            c.fidRecords = []
+            c.freeFidSlots = []
+        }
         c.midStreamActive = false
         c.seenTags.removeAll()
         guard case .tversion(let v)? = fcall?.message else { return }
@@ -102,12 +107,10 @@ extension SessionTracker {
                 c.fidRecords[r].useCount += 1
                 c.fidRecords[r].lastUsedIndex = index
             } else if c.midStreamActive {
-                let r = c.fidRecords.count
-                c.fidRecords.append(FidRecord(
-                    fid: fid, generation: r, pathNode: paths.root(.unknown), qid: nil, state: .adopted, openMode: nil,
+                let r = storeFid(&c, FidRecord(
+                    fid: fid, generation: 0, pathNode: paths.root(.unknown), qid: nil, state: .adopted, openMode: nil,
                     iounit: nil, xattr: nil, uname: nil, nUname: nil, createdBy: nil, endedBy: nil,
-                    lastUsedIndex: index, useCount: 1))
-                c.liveFids[fid] = r
+                    lastUsedIndex: index, createdIndex: nil, useCount: 1))
                 note(&out, fid: c.fidRecords[r], conn: c.id)
             } else {
                 report(&c, &out, .unknownFid, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,

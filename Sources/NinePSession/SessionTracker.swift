@@ -15,15 +15,19 @@ import NinePWire
 /// body that only decodes without the .u fields → 9P2000), re-decided whenever evidence contradicts it.
 ///
 /// Memory: the log stores each frame's bytes once plus ~40 bytes of metadata; decodings are redone on
-/// demand by `message(at:)`; paths are interned. With `retainFrames == false` nothing per message is
-/// kept (for streaming `decode`): `message(at:)` then returns nil.
+/// demand by `message(at:)`; paths are interned. With `retainFrames == false` (streaming: `decode`, the
+/// headless proxy, replay) nothing per message is kept: `message(at:)` returns nil, exchanges are dropped
+/// once settled and fid records once ended, anomalies are counted, not listed; what is held follows what
+/// is outstanding (pending requests, live fids, flushes, connections, interned paths), so a trace can run
+/// for days.
 public struct SessionTracker: Sendable {
     public struct Configuration: Hashable, Sendable {
         /// Decode every connection with this dialect, whatever Tversion/Rversion say.
         public var forcedDialect: Dialect?
         /// The guess for connections whose Tversion was not seen, until evidence arrives.
         public var defaultDialect: Dialect
-        /// Keep every message's bytes for `message(at:)` (false: count them only).
+        /// Keep every message's bytes for `message(at:)`, every exchange, fid record and anomaly (false:
+        /// stream — keep only what later messages may need).
         public var retainFrames: Bool
         /// Tags/fids reserved for injection (`TagAllocator.range`, `FidAllocator.range`): a client
         /// request using one is reported as `clientUsedReservedTag`/`clientUsedReservedFid`.
@@ -50,13 +54,16 @@ public struct SessionTracker: Sendable {
     }
 
     public let configuration: Configuration
-    /// Every anomaly so far, in detection order.
+    /// Every anomaly so far, in detection order. A streaming tracker (frames not retained) keeps none:
+    /// each is in the output of the event that raised it, and `anomalyTotal` counts them.
     public private(set) var anomalies: [Anomaly] = []
+    /// Anomalies raised so far.
+    public private(set) var anomalyTotal = 0
 
     var log: [StoredMessage] = []
     var messageTotal = 0
     var garbageReasons: [Int: String] = [:]
-    var exchangeRecords = ChunkedArray<ExchangeRecord>()
+    var exchangeRecords: ExchangeTable
     var extras: [Int: ExchangeExtras] = [:]
     /// Connection states by slot, each in a box of its own (`ConnSlot`) that the per-frame path mutates in
     /// place; copied on write when a copy of the tracker shares it.
@@ -70,6 +77,7 @@ public struct SessionTracker: Sendable {
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        self.exchangeRecords = ExchangeTable(keepsAll: configuration.retainFrames)
     }
 
     /// Feeds one event; returns what it produced.
@@ -96,6 +104,7 @@ public struct SessionTracker: Sendable {
                 exchangeRecords[id].status = .unansweredAtClose
                 exchangeRecords[id].end = at
                 note(&out, exchange: id)
+                retireIfSettled(id)
             }
             conns[i] = ConnSlot(state)
         } else {
@@ -122,6 +131,7 @@ public struct SessionTracker: Sendable {
             exchangeRecords[id].status = .unansweredAtClose
             exchangeRecords[id].end = at
             note(&out, exchange: id)
+            retireIfSettled(id)
         }
         c.pendingIDs.removeAll()
         c.pendingByTag.removeAll()
@@ -129,7 +139,7 @@ public struct SessionTracker: Sendable {
         guard reason != .endOfCapture else { return out }
         for (fid, r) in c.liveFids.sortedEntries {
             let rec = c.fidRecords[r]
-            let created = rec.createdBy.map { exchangeRecords[$0.rawValue].requestIndex } ?? rec.lastUsedIndex
+            let created = rec.createdIndex ?? rec.lastUsedIndex
             let path = paths.path(rec.pathNode)?.description ?? "?"
             let text = "fid \(fid) (\(rec.state), \(path)) still in use when the connection ended (\(reason))"
             report(&c, &out, .fidLeakedAtClose, messageIndex: created, exchange: rec.createdBy, tag: nil, fid: fid,
@@ -138,6 +148,11 @@ public struct SessionTracker: Sendable {
             note(&out, fid: c.fidRecords[r], conn: conn)
         }
         c.liveFids.removeAll()
+        if !configuration.retainFrames {
+            // Streaming: nothing will ask for a closed connection's fid records.
+            c.fidRecords = []
+            c.freeFidSlots = []
+        }
         return out
     }
 
@@ -170,6 +185,20 @@ public struct SessionTracker: Sendable {
         if configuration.reportsChanges { out.exchanges.append(exchange(id)) }
     }
 
+    /// Streaming (frames not retained): drops exchange `id`'s record and extras once it is settled, that is
+    /// no longer pending and not part of a flush (whose outcome a later frame can still change: flushes are
+    /// rare, and their records are kept). Called once everything the current event does with `id` is done.
+    mutating func retireIfSettled(_ id: Int) {
+        guard !exchangeRecords.keepsAll, exchangeRecords.contains(id) else { return }
+        let r = exchangeRecords[id]
+        guard r.status != .pending else { return }
+        if r.hasExtras {
+            if let x = extras[id], x.flushTarget != nil || !x.flushedBy.isEmpty { return }
+            extras[id] = nil
+        }
+        exchangeRecords.retire(id)
+    }
+
     /// Adds a snapshot of a fid record to the output (when the configuration reports changes).
     func note(_ out: inout TrackerOutput, fid record: FidRecord, conn: ConnectionID) {
         if configuration.reportsChanges { out.fids.append(fidEntry(record, conn: conn)) }
@@ -187,8 +216,11 @@ public struct SessionTracker: Sendable {
                          _ text: String) {
         let a = Anomaly(kind: kind, conn: c.id, messageIndex: messageIndex, exchange: exchange, tag: tag, fid: fid,
                         at: at, text: text)
-        if let m = messageIndex { anomaliesByMessage[m, default: []].append(anomalies.count) }
-        anomalies.append(a)
+        if configuration.retainFrames {
+            if let m = messageIndex { anomaliesByMessage[m, default: []].append(anomalies.count) }
+            anomalies.append(a)
+        }
+        anomalyTotal += 1
         out.anomalies.append(a)
         c.anomalyCount += 1
     }

@@ -143,6 +143,20 @@ public struct IntKeyMap<Key: IntKey, Value> {
         return try body(&values[s.index]!)
     }
 
+    /// The value under a key that is present (an absent key traps), readable and changeable in place.
+    @inlinable public subscript(present key: Key) -> Value {
+        get {
+            let s = count > 0 ? slot(of: key) : (index: 0, found: false)
+            precondition(s.found, "IntKeyMap: key not present")
+            return values[s.index]!
+        }
+        _modify {
+            let s = count > 0 ? slot(of: key) : (index: 0, found: false)
+            precondition(s.found, "IntKeyMap: key not present")
+            yield &values[s.index]!
+        }
+    }
+
     /// Changes the value under `key` in place; nil (and `body` not called) when the key is absent.
     @inlinable public mutating func modify<R>(_ key: Key, _ body: (inout Value) throws -> R) rethrows -> R? {
         guard count > 0 else { return nil }

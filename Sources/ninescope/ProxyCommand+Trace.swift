@@ -162,7 +162,7 @@ final class ProxyTrace: @unchecked Sendable {
             if malformed > 0 { extra.append("\(malformed) malformed") }
             if garbageRuns > 0 { extra.append(Self.count(garbageRuns, "garbage run")) }
             if !extra.isEmpty { s += " (" + extra.joined(separator: ", ") + ")" }
-            s += ", " + Self.count(tracker.anomalies.count, "anomaly", plural: "anomalies")
+            s += ", " + Self.count(tracker.anomalyTotal, "anomaly", plural: "anomalies")
             return s
         }
     }

@@ -77,7 +77,7 @@ import Testing
         }
         #expect(sawAnomalies >= 5, "the scenario should raise anomalies (\(sawAnomalies))")
         #expect(sawChanges > 100)
-        #expect(full.anomalies == lean.anomalies)
+        #expect(lean.anomalyTotal == full.anomalies.count && lean.anomalies.isEmpty)
         #expect(lean.message(at: 0) == nil, "a line trace keeps no log")
     }
 
