@@ -100,6 +100,8 @@ struct ConnState: Sendable {
     var freeFidSlots: [Int] = []
     /// Fid records made so far (each one's generation is the count before it).
     var fidsCreated = 0
+    /// Streaming: exchanges kept because they take part in a flush race (released at close).
+    var flushRecords: [Int] = []
 
     var messageCount = 0, requestCount = 0, replyCount = 0
     var bytesToServer = 0, bytesToClient = 0

@@ -36,6 +36,7 @@ extension SessionTracker {
         }
         if let error = failure {
             c.malformedCount += 1
+            malformedTotal += 1
             let what = header.map { "\(TracedMessage.typeName($0.type)) tag \($0.tag)" } ?? "frame"
             report(&c, &out, .malformedFrame, messageIndex: index, exchange: nil as Int?, tag: header?.tag, fid: nil,
                    at: at, "malformed \(what): \(error)")

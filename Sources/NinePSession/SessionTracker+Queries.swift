@@ -136,7 +136,9 @@ extension SessionTracker {
         connState(conn).map(summary)
     }
 
-    /// All connections, in the order they were first seen.
+    /// All connections, in the order they were first seen. A streaming tracker (frames not retained) has
+    /// only the open ones, in no particular order: it forgets each as it closes (`messageCount`,
+    /// `anomalyTotal` and `malformedTotal` still count theirs).
     public var connections: [ConnectionSummary] { conns.map { summary($0.state) } }
 
     /// Anomalies of one connection, in detection order.

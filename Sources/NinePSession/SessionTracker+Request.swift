@@ -45,6 +45,10 @@ extension SessionTracker {
                 }
                 extras[id] = x
                 exchangeRecords[id].hasExtras = true
+                if !configuration.retainFrames {
+                    c.flushRecords.append(id)
+                    if let target = x.flushTarget { c.flushRecords.append(target) }
+                }
             }
             pathNode = checkFids(&c, &out, f.message, id: id, index: index, at: at, injected: injected)
             if let effect = f.message.fidEffect {

@@ -59,6 +59,8 @@ public struct SessionTracker: Sendable {
     public private(set) var anomalies: [Anomaly] = []
     /// Anomalies raised so far.
     public private(set) var anomalyTotal = 0
+    /// Frames that failed to decode so far, on every connection (closed ones included).
+    public internal(set) var malformedTotal = 0
 
     var log: [StoredMessage] = []
     var messageTotal = 0
@@ -106,6 +108,7 @@ public struct SessionTracker: Sendable {
                 note(&out, exchange: id)
                 retireIfSettled(id)
             }
+            releaseFlushRecords(conns[i].state.flushRecords)
             conns[i] = ConnSlot(state)
         } else {
             connIndex[conn] = conns.count
@@ -117,9 +120,16 @@ public struct SessionTracker: Sendable {
     /// The connection ended: pending requests become `unansweredAtClose`; live fids are reported as
     /// leaks (one `fidLeakedAtClose` each, with its path) and become `.leaked` — except for
     /// `.endOfCapture`, where they stay live.
+    /// A streaming tracker (frames not retained) then forgets the connection: nothing more comes for it,
+    /// and a proxy that clients connect to again and again must not grow by a connection each time.
     public mutating func connectionClosed(conn: ConnectionID, at: Int64, reason: CloseReason) -> TrackerOutput {
         let slot = uniqueConn(conn, at: at)
-        return connectionClosed(&slot.state, at: at, reason: reason)
+        let out = connectionClosed(&slot.state, at: at, reason: reason)
+        if !configuration.retainFrames {
+            releaseFlushRecords(slot.state.flushRecords)
+            forgetConnection(conn)
+        }
+        return out
     }
 
     private mutating func connectionClosed(_ c: inout ConnState, at: Int64, reason: CloseReason) -> TrackerOutput {
@@ -187,7 +197,8 @@ public struct SessionTracker: Sendable {
 
     /// Streaming (frames not retained): drops exchange `id`'s record and extras once it is settled, that is
     /// no longer pending and not part of a flush (whose outcome a later frame can still change: flushes are
-    /// rare, and their records are kept). Called once everything the current event does with `id` is done.
+    /// rare, and their records are kept until their connection closes). Called once everything the current
+    /// event does with `id` is done.
     mutating func retireIfSettled(_ id: Int) {
         guard !exchangeRecords.keepsAll, exchangeRecords.contains(id) else { return }
         let r = exchangeRecords[id]
@@ -197,6 +208,26 @@ public struct SessionTracker: Sendable {
             extras[id] = nil
         }
         exchangeRecords.retire(id)
+    }
+
+    /// Streaming: drops the records a connection's flush races kept, once it has closed.
+    mutating func releaseFlushRecords(_ ids: [Int]) {
+        for id in ids {
+            extras[id] = nil
+            exchangeRecords.retire(id)
+        }
+    }
+
+    /// Streaming: removes a closed connection's state (the last slot moves into its place).
+    mutating func forgetConnection(_ id: ConnectionID) {
+        guard let i = connIndex.removeValue(forKey: id) else { return }
+        let last = conns.count - 1
+        if i != last {
+            conns[i] = conns[last]
+            connIndex[conns[i].state.id] = i
+        }
+        conns.removeLast()
+        lastConn = (ConnectionID(rawValue: 0), -1)
     }
 
     /// Adds a snapshot of a fid record to the output (when the configuration reports changes).

@@ -154,8 +154,7 @@ final class ProxyTrace: @unchecked Sendable {
                 s += " (" + closeReasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
                     .joined(separator: ", ") + ")"
             }
-            let conns = tracker.connections
-            let malformed = conns.reduce(0) { $0 + $1.malformedCount }
+            let malformed = tracker.malformedTotal
             let messages = tracker.messageCount - garbageRuns
             s += ", " + Self.count(messages, "message")
             var extra: [String] = []
