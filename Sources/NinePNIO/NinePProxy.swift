@@ -52,6 +52,9 @@ public final class NinePProxy: Sendable {
         var stopped = false
     }
     private let state = Locked(State())
+    let census = RelayCensus()
+    /// Relay pairs alive: one per open connection, and none a while after every connection closed.
+    var relaysAlive: Int { census.count.load(ordering: .relaxed) }
 
     /// A proxy that reports to `sink` (called on event loop threads; see `ProxyEventSink`), or, when `sink`
     /// is nil, to `events`.
@@ -167,7 +170,7 @@ public final class NinePProxy: Sendable {
             let loop = channel.eventLoop
             let pair = RelayPair(conn: id, eventLoop: loop, clientAddress: Address(channel.remoteAddress),
                                  upstreamAddress: upstreamAddress, options: options, sink: sink,
-                                 onFinished: { [weak self] id in self?.forget(id) })
+                                 onFinished: { [weak self] id in self?.forget(id) }, census: census)
             try channel.pipeline.syncOperations.addHandler(pair.makeHandler(.client))
             let bound = NIOLoopBound(pair, eventLoop: loop)
             state.withLock {

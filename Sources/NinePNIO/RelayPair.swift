@@ -1,3 +1,4 @@
+import Synchronization
 import NIOCore
 import NIOPosix
 import NinePSession
@@ -32,6 +33,11 @@ public struct RelayStats: Hashable, Sendable {
     public init() {}
 }
 
+/// Counts the relay pairs alive (made and not yet freed), for a proxy's tests.
+final class RelayCensus: Sendable {
+    let count = Atomic<Int>(0)
+}
+
 /// One proxied connection: the client channel, the upstream channel (both on one event loop), the two
 /// frame cursors and the 9P bookkeeping that injection and flush need. Confined to `eventLoop`.
 final class RelayPair {
@@ -42,6 +48,7 @@ final class RelayPair {
     let options: NinePProxy.Options
     private let sink: ProxyEventSink
     private let onFinished: (NinePWire.ConnectionID) -> Void
+    private let census: RelayCensus?
 
     private(set) var client: RelaySideHandler?
     private(set) var upstream: RelaySideHandler?
@@ -92,7 +99,7 @@ final class RelayPair {
 
     init(conn: NinePWire.ConnectionID, eventLoop: any EventLoop, clientAddress: Address?, upstreamAddress: Address,
          options: NinePProxy.Options, sink: @escaping ProxyEventSink,
-         onFinished: @escaping (NinePWire.ConnectionID) -> Void) {
+         onFinished: @escaping (NinePWire.ConnectionID) -> Void, census: RelayCensus? = nil) {
         self.conn = conn
         self.eventLoop = eventLoop
         self.clientAddress = clientAddress
@@ -103,6 +110,12 @@ final class RelayPair {
         self.toServer = FrameCursor(direction: .toServer, maxFrameSize: options.maxFrameSize)
         self.toClient = FrameCursor(direction: .toClient, maxFrameSize: options.maxFrameSize)
         self.finishedPromise = eventLoop.makePromise(of: Void.self)
+        self.census = census
+        census?.count.add(1, ordering: .relaxed)
+    }
+
+    deinit {
+        census?.count.subtract(1, ordering: .relaxed)
     }
 
     func makeHandler(_ side: ProxySide) -> RelaySideHandler {
@@ -305,6 +318,11 @@ final class RelayPair {
         events.append(.closed(conn: conn, reason: reason, at: t))
         flushEvents()
         onFinished(conn)
+        // The pair and its two handlers hold each other: let go of the handlers, so that all three are freed
+        // once the channels drop theirs (a proxy that clients connect to again and again must not keep a
+        // pair per connection it ever had).
+        client = nil
+        upstream = nil
         finishedPromise.succeed(())
     }
 

@@ -70,6 +70,13 @@ import Testing
         let ids = Set(events.all.map(\.conn))
         #expect(ids == Set((0..<20).map { NinePWire.ConnectionID(UInt32($0)) }))
         #expect(proxy.connections.isEmpty)
+        // Nothing of a finished connection stays behind: every relay pair is freed.
+        var alive = proxy.relaysAlive
+        for _ in 0..<500 where alive > 0 {
+            try await Task.sleep(nanoseconds: 10_000_000)
+            alive = proxy.relaysAlive
+        }
+        #expect(alive == 0, "\(alive) of 20 relay pairs still alive")
         await proxy.stop()
         await echo.stop()
     }
