@@ -57,7 +57,9 @@ struct ExchangeTable: Sendable {
         get {
             if keepsAll { return all[id] }
             if id >= base {
-                guard let r = ring[id & (ring.count - 1)], id < count else { preconditionFailure("exchange \(id) is not held") }
+                guard let r = ring[id & (ring.count - 1)], id < count else {
+                    preconditionFailure("exchange \(id) is not held")
+                }
                 return r
             }
             return overflow[present: id]

@@ -77,7 +77,8 @@ extension SessionTracker {
                 create(&c, &out, newfid, FidRecord(
                     fid: newfid, generation: 0, pathNode: info.pathNode, qid: source?.qid, state: .xattr,
                     openMode: nil, iounit: nil, xattr: xattr, uname: source?.uname, nUname: source?.nUname,
-                    createdBy: xid, endedBy: nil, lastUsedIndex: requestIndex, createdIndex: requestIndex, useCount: 1), by: xid)
+                    createdBy: xid, endedBy: nil, lastUsedIndex: requestIndex, createdIndex: requestIndex,
+                    useCount: 1), by: xid)
             }
         case let (.xattrcreate(fid, name, size), .rxattrcreate):
             update(&c, &out, fid) { $0.state = .xattr; $0.xattr = XattrInfo(name: name, size: size) }
