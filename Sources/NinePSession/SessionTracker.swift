@@ -120,8 +120,9 @@ public struct SessionTracker: Sendable {
     /// The connection ended: pending requests become `unansweredAtClose`; live fids are reported as
     /// leaks (one `fidLeakedAtClose` each, with its path) and become `.leaked` — except for
     /// `.endOfCapture`, where they stay live.
-    /// A streaming tracker (frames not retained) then forgets the connection: nothing more comes for it,
-    /// and a proxy that clients connect to again and again must not grow by a connection each time.
+    /// A streaming tracker (frames not retained) then forgets the connection, its fid records included:
+    /// nothing more comes for it, and a proxy that clients connect to again and again must not grow by a
+    /// connection each time.
     public mutating func connectionClosed(conn: ConnectionID, at: Int64, reason: CloseReason) -> TrackerOutput {
         let slot = uniqueConn(conn, at: at)
         let out = connectionClosed(&slot.state, at: at, reason: reason)
@@ -158,11 +159,6 @@ public struct SessionTracker: Sendable {
             note(&out, fid: c.fidRecords[r], conn: conn)
         }
         c.liveFids.removeAll()
-        if !configuration.retainFrames {
-            // Streaming: nothing will ask for a closed connection's fid records.
-            c.fidRecords = []
-            c.freeFidSlots = []
-        }
         return out
     }
 
