@@ -48,15 +48,31 @@ struct TmuxPane {
     }
 
     /// The screen once `predicate` holds (polling), or the last screen seen when it never did.
+    ///
+    /// tmux can be captured in the middle of a redraw (a new title already drawn over the old rows), so a
+    /// match is only returned once the screen has settled: two captures 100 ms apart that are the same. A
+    /// screen that keeps changing (a live view) is returned as it is after at most a second of settling.
     @discardableResult
     func wait(timeout: TimeInterval = 20, for predicate: (String) -> Bool) -> (ok: Bool, screen: String) {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
+        var settleDeadline: Date?
+        var matched: String?
         while Date() < deadline {
             last = screen()
-            if predicate(last) { return (true, last) }
+            if predicate(last) {
+                if let previous = matched, previous == last { return (true, last) }
+                let now = Date()
+                if let end = settleDeadline, now >= end { return (true, last) }
+                if settleDeadline == nil { settleDeadline = now.addingTimeInterval(1) }
+                matched = last
+                usleep(100_000)
+                continue
+            }
+            matched = nil
             usleep(150_000)
         }
+        if let matched { return (true, matched) }
         return (false, last)
     }
 
