@@ -58,6 +58,18 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     private let producersWaiting = Atomic<Int>(0)
     private let drainersWaiting = Atomic<Int>(0)
 
+    // The consumer's side. Whoever holds `consumerLock` (the consumer thread, or under `.idle` its catch-up
+    // thread) takes rounds and hands them on; a round in progress is kept here so that the other thread can
+    // finish it.
+    private let consumerLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var round: [Batch] = []
+    private var roundNext = 0
+    private var roundTaken: [(lane: Lane, end: Int)] = []
+    /// The catch-up thread waits for `consumerLock`: the consumer stops after the run it is handing on.
+    let catchUpWanted = Atomic<Bool>(false)
+    private let catchUps = Atomic<Int>(0)
+    private let catchUpCheckNanos: Int
+
     /// One producer thread's ring of batches.
     ///
     /// Slot `i` (at `i & mask`) is filled by the producer before it raises `published` past `i`, read by
@@ -72,8 +84,9 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         var tail = 0
         var pushedBytes = 0
         var pushedItems = 0
-        // The consumer's own counter: the first slot not yet taken.
-        var next = 0
+        // The consumer's counter: the first slot not yet taken (written by whichever thread holds the
+        // consumer lock, read by the sleeping consumer without it).
+        let next = Atomic<Int>(0)
         // Shared.
         let published = Atomic<Int>(0)
         let processed = Atomic<Int>(0)
@@ -118,9 +131,16 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         case normal
         /// Linux's SCHED_IDLE (where it is refused, a nice value raised by 10): runs only on CPU time
         /// nothing else wants, and any ordinary thread that wakes up takes its CPU at once. When the CPUs are
-        /// busy the producers' work comes first and the consumer catches up in the time they leave (falling
-        /// behind by at most what the queue holds). For work that must stay out of the producers' way (the
-        /// proxy's trace and capture).
+        /// busy the producers' work comes first and the consumer catches up in the time they leave. For work
+        /// that must stay out of the producers' way (the proxy's trace and capture).
+        ///
+        /// Such a thread gets next to nothing while other work keeps every CPU busy (a build, a guest VM): a
+        /// proxy's trace and capture stood still for minutes behind two busy loops, and once its queue was
+        /// full the relay itself crawled. So a second thread, at the process's own priority, checks every
+        /// 100 ms whether the consumer has handed on what was queued at the previous check; when it has
+        /// not, it takes over (after the run the consumer is handing on) and consumes at the process's
+        /// priority until the queue is empty. The consumer falls behind by at most ~200 ms of traffic plus
+        /// one run, whatever else the machine is doing.
         case idle
     }
 
@@ -128,10 +148,20 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     /// lane's in push order, in runs of up to `runItems` items and `runBytes` bytes (a single larger batch
     /// is handed on whole). With `order`, batches of different lanes taken together are handed on in the
     /// order of their first items' keys.
-    public init(name: String, priority: Priority = .normal, maxBytes: Int = 64 << 20, maxEvents: Int = 256 * 1024,
-                slots: Int = 16384, runItems: Int = 4096, runBytes: Int = 4 << 20,
-                bytes: @escaping @Sendable (Item) -> Int, order: (@Sendable (Item) -> Int64)? = nil,
-                body: @escaping @Sendable ([Item]) -> Void) {
+    public convenience init(name: String, priority: Priority = .normal, maxBytes: Int = 64 << 20,
+                            maxEvents: Int = 256 * 1024, slots: Int = 16384, runItems: Int = 4096,
+                            runBytes: Int = 4 << 20, bytes: @escaping @Sendable (Item) -> Int,
+                            order: (@Sendable (Item) -> Int64)? = nil, body: @escaping @Sendable ([Item]) -> Void) {
+        self.init(name: name, priority: priority, maxBytes: maxBytes, maxEvents: maxEvents, slots: slots,
+                  runItems: runItems, runBytes: runBytes, catchUpCheckNanos: 100_000_000, bytes: bytes,
+                  order: order, body: body)
+    }
+
+    /// `catchUpCheckNanos`: how often the catch-up thread of an `.idle` queue checks the consumer.
+    init(name: String, priority: Priority, maxBytes: Int, maxEvents: Int, slots: Int, runItems: Int, runBytes: Int,
+         catchUpCheckNanos: Int, bytes: @escaping @Sendable (Item) -> Int, order: (@Sendable (Item) -> Int64)?,
+         body: @escaping @Sendable ([Item]) -> Void) {
+        self.catchUpCheckNanos = catchUpCheckNanos
         self.maxBytes = maxBytes
         self.maxEvents = maxEvents
         self.runItems = max(1, runItems)
@@ -143,11 +173,19 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         self.order = order
         pthread_key_create(&laneKey, nil)
         pthread_mutex_init(mutex, nil)
+        pthread_mutex_init(consumerLock, nil)
         for c in [work, room, progress] { pthread_cond_init(c, nil) }
         Self.startThread { [self] in
             Self.nameThread(name)
             Self.schedule(priority)
             run(body)
+        }
+        if priority == .idle {
+            Self.startThread { [self] in
+                Self.nameThread(String(name.prefix(9)) + "-catch")
+                ProcessScheduling.adoptMain()
+                watch(body)
+            }
         }
     }
 
@@ -155,6 +193,8 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         pthread_key_delete(laneKey)
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
+        pthread_mutex_destroy(consumerLock)
+        consumerLock.deallocate()
         for c in [work, room, progress] { pthread_cond_destroy(c); c.deallocate() }
     }
 
@@ -270,34 +310,28 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     private func run(_ body: ([Item]) -> Void) {
         var busyPeriod = false
         while true {
-            let current = lanes.withLock { $0 }
-            var taken: [(lane: Lane, end: Int)] = []
-            consumeRound(current, into: &taken, body)
-            if !taken.isEmpty {
-                // Only now, with every reference the round made dropped: the producers may empty these slots.
-                for t in taken {
-                    t.lane.next = t.end
-                    t.lane.processed.store(t.end, ordering: .releasing)
-                }
+            pthread_mutex_lock(consumerLock)
+            let worked = step(body, yieldingToCatchUp: true)
+            pthread_mutex_unlock(consumerLock)
+            if worked {
                 busyPeriod = true
-                if producersWaiting.load(ordering: .sequentiallyConsistent) > 0
-                    || drainersWaiting.load(ordering: .sequentiallyConsistent) > 0 {
-                    // Slots to reuse (a full ring of small batches), and progress for `drain`.
+                continue
+            }
+            if finishing.load(ordering: .sequentiallyConsistent) {
+                // Under the consumer lock: a catch-up in progress finishes first.
+                pthread_mutex_lock(consumerLock)
+                let done = roundNext >= round.count && !hasWork(lanes.withLock { $0 })
+                if done {
+                    for lane in lanes.withLock({ $0 }) { lane.clear() }
                     pthread_mutex_lock(mutex)
+                    exited.store(true, ordering: .releasing)
                     pthread_cond_broadcast(room)
                     pthread_cond_broadcast(progress)
                     pthread_mutex_unlock(mutex)
                 }
+                pthread_mutex_unlock(consumerLock)
+                if done { return }
                 continue
-            }
-            if finishing.load(ordering: .sequentiallyConsistent) && !hasWork(lanes.withLock { $0 }) {
-                for lane in current { lane.clear() }
-                pthread_mutex_lock(mutex)
-                exited.store(true, ordering: .releasing)
-                pthread_cond_broadcast(room)
-                pthread_cond_broadcast(progress)
-                pthread_mutex_unlock(mutex)
-                return
             }
             if busyPeriod {
                 busyPeriod = false
@@ -309,17 +343,51 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         }
     }
 
-    /// Takes every lane's published batches, hands them to `body` (merged), and notes what was taken.
-    private func consumeRound(_ lanes: [Lane], into taken: inout [(lane: Lane, end: Int)],
-                              _ body: ([Item]) -> Void) {
+    /// One step of consuming, with `consumerLock` held: takes a round when none is in progress and hands
+    /// its runs on; once the round is done, lets the producers empty its slots. False when there was
+    /// nothing to do. `yieldingToCatchUp`: stop after a run when the catch-up thread wants the lock (the
+    /// round stays in progress for it).
+    private func step(_ body: ([Item]) -> Void, yieldingToCatchUp: Bool) -> Bool {
+        if roundNext >= round.count {
+            takeRound()
+            if round.isEmpty { return false }
+        }
+        while roundNext < round.count {
+            roundNext = BatchRuns.handOnRun(round, from: roundNext, maxItems: runItems, maxBytes: runBytes, body)
+            if yieldingToCatchUp && roundNext < round.count && catchUpWanted.load(ordering: .acquiring) {
+                return true
+            }
+        }
+        // Only now, with every reference the round made dropped: the producers may empty these slots.
+        round = []
+        roundNext = 0
+        for t in roundTaken {
+            t.lane.next.store(t.end, ordering: .relaxed)
+            t.lane.processed.store(t.end, ordering: .releasing)
+        }
+        roundTaken.removeAll(keepingCapacity: true)
+        if producersWaiting.load(ordering: .sequentiallyConsistent) > 0
+            || drainersWaiting.load(ordering: .sequentiallyConsistent) > 0 {
+            // Slots to reuse (a full ring of small batches), and progress for `drain`.
+            pthread_mutex_lock(mutex)
+            pthread_cond_broadcast(room)
+            pthread_cond_broadcast(progress)
+            pthread_mutex_unlock(mutex)
+        }
+        return true
+    }
+
+    /// Takes every lane's published batches as the next round (merged) and notes what was taken.
+    private func takeRound() {
         var perLane: [[Batch]] = []
-        for lane in lanes {
+        for lane in lanes.withLock({ $0 }) {
             let end = lane.published.load(ordering: .acquiring)
-            guard end > lane.next else { continue }
+            let first = lane.next.load(ordering: .relaxed)
+            guard end > first else { continue }
             var batches: [Batch] = []
-            batches.reserveCapacity(end - lane.next)
+            batches.reserveCapacity(end - first)
             var bytes = 0, items = 0
-            for i in lane.next..<end {
+            for i in first..<end {
                 let b = lane.slots[i & lane.mask]!
                 bytes += b.bytes
                 items += b.items.count
@@ -327,7 +395,7 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
             }
             lane.takenBytes.add(bytes, ordering: .releasing)
             lane.takenItems.add(items, ordering: .releasing)
-            taken.append((lane, end))
+            roundTaken.append((lane, end))
             perLane.append(batches)
         }
         guard !perLane.isEmpty else { return }
@@ -338,10 +406,32 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
             pthread_cond_broadcast(room)
             pthread_mutex_unlock(mutex)
         }
-        let merged = perLane.count == 1 || order == nil ? perLane.flatMap { $0 } : merge(perLane, by: order!)
-        perLane = []
-        BatchRuns.forEach(merged, maxItems: runItems, maxBytes: runBytes, body)
+        round = perLane.count == 1 || order == nil ? perLane.flatMap { $0 } : merge(perLane, by: order!)
+        roundNext = 0
     }
+
+    /// The catch-up thread of an `.idle` queue: every `catchUpCheckNanos`, if batches published by the
+    /// previous check are still not handed on, takes the consumer lock and consumes until nothing is left.
+    private func watch(_ body: ([Item]) -> Void) {
+        var marks: [(lane: Lane, published: Int)] = []
+        while !exited.load(ordering: .acquiring) {
+            var pause = timespec(tv_sec: catchUpCheckNanos / 1_000_000_000, tv_nsec: catchUpCheckNanos % 1_000_000_000)
+            nanosleep(&pause, nil)
+            if marks.contains(where: { $0.lane.processed.load(ordering: .acquiring) < $0.published }) {
+                catchUpWanted.store(true, ordering: .releasing)
+                pthread_mutex_lock(consumerLock)
+                catchUpWanted.store(false, ordering: .relaxed)
+                var worked = false
+                while step(body, yieldingToCatchUp: false) { worked = true }
+                if worked { catchUps.add(1, ordering: .relaxed) }
+                pthread_mutex_unlock(consumerLock)
+            }
+            marks = lanes.withLock { $0 }.map { ($0, $0.published.load(ordering: .acquiring)) }
+        }
+    }
+
+    /// How many times the catch-up thread of an `.idle` queue found the consumer behind and took over.
+    public var catchUpCount: Int { catchUps.load(ordering: .relaxed) }
 
     /// The lanes' batches in the order of their first items' keys (each lane's order kept).
     private func merge(_ lanes: [[Batch]], by key: (Item) -> Int64) -> [Batch] {
@@ -362,7 +452,7 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     }
 
     private func hasWork(_ lanes: [Lane]) -> Bool {
-        lanes.contains { $0.published.load(ordering: .sequentiallyConsistent) > $0.next }
+        lanes.contains { $0.published.load(ordering: .sequentiallyConsistent) > $0.next.load(ordering: .relaxed) }
     }
 
     /// No traffic for a nap: empty the lanes (their producers may not push again for a while), then sleep

@@ -8,21 +8,35 @@ public enum BatchRuns {
     /// it is (no copy).
     public static func forEach<Item>(_ batches: [(items: [Item], bytes: Int)], maxItems: Int, maxBytes: Int,
                                      _ body: ([Item]) -> Void) {
+        var i = 0
+        while i < batches.count { i = handOnRun(batches, from: i, maxItems: maxItems, maxBytes: maxBytes, body) }
+    }
+
+    /// Hands on the one run that starts at `start` (as `forEach` would form it) and returns the index of the
+    /// first batch after it: a consumer that must be able to stop between runs calls this in a loop.
+    public static func handOnRun<Item>(_ batches: [(items: [Item], bytes: Int)], from start: Int, maxItems: Int,
+                                       maxBytes: Int, _ body: ([Item]) -> Void) -> Int {
         var run: [Item] = []
         var runBytes = 0
-        for (i, batch) in batches.enumerated() where !batch.items.isEmpty {
+        var i = start
+        while i < batches.count {
+            let batch = batches[i]
+            if batch.items.isEmpty {
+                i += 1
+                continue
+            }
             if !run.isEmpty && (run.count + batch.items.count > maxItems || runBytes + batch.bytes > maxBytes) {
-                body(run)
-                run.removeAll(keepingCapacity: true)
-                runBytes = 0
+                break
             }
             if run.isEmpty && (i == batches.count - 1 || batch.items.count >= maxItems || batch.bytes >= maxBytes) {
                 body(batch.items)
-                continue
+                return i + 1
             }
             run.append(contentsOf: batch.items)
             runBytes += batch.bytes
+            i += 1
         }
         if !run.isEmpty { body(run) }
+        return i
     }
 }

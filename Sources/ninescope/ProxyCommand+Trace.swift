@@ -35,10 +35,13 @@ final class ProxyTrace: @unchecked Sendable {
         if threaded {
             // A proxy must not slow the system it observes: capture and trace run on one thread under
             // SCHED_IDLE (see `BatchQueue.schedule` for what that choice was measured against). When the
-            // CPUs are saturated it lags behind the traffic, by at most what its queue holds, and catches up
-            // when there is time; a full queue holds the relay back.
+            // CPUs are busy it lags behind the traffic and catches up when there is time; once it is more
+            // than ~100-200 ms behind, the queue's catch-up thread does the work at the proxy's own priority
+            // (`BatchQueue.Priority.idle`), so that other work on the machine cannot stall the trace, the
+            // capture or, through a full queue, the relay.
+            // Runs of at most 512 events: the catch-up thread waits for the run in hand to end.
             // Each event loop has a lane of its own; events of different loops are merged by arrival time.
-            queue = BatchQueue(name: "ninescope-trace", priority: .idle, bytes: ProxyTrace.frameBytes,
+            queue = BatchQueue(name: "ninescope-trace", priority: .idle, runItems: 512, bytes: ProxyTrace.frameBytes,
                                order: { $0.at }) { [unowned self] batch in
                 recorder?.record(batch)
                 self.process(batch)
@@ -162,6 +165,9 @@ final class ProxyTrace: @unchecked Sendable {
             if garbageRuns > 0 { extra.append(Self.count(garbageRuns, "garbage run")) }
             if !extra.isEmpty { s += " (" + extra.joined(separator: ", ") + ")" }
             s += ", " + Self.count(tracker.anomalyTotal, "anomaly", plural: "anomalies")
+            if let catchUps = queue?.catchUpCount, catchUps > 0 {
+                s += "; the trace fell behind and caught up at the proxy's priority " + Self.count(catchUps, "time")
+            }
             return s
         }
     }

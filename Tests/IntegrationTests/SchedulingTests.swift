@@ -8,7 +8,8 @@ import Glibc
 /// ninescope's working threads run with the scheduling the user started it with: under `nice -n 7` the
 /// proxy's and the server's event loops and the capture writer's pool have nice 7 (they used to keep the
 /// nice value of the Swift concurrency thread that created them), the proxy's trace thread is
-/// SCHED_IDLE, and `decode` reads its input on a thread with nice 7 too.
+/// SCHED_IDLE (and its catch-up thread keeps it from falling behind when other work fills the CPUs), and
+/// `decode` reads its input on a thread with nice 7 too.
 @Suite(.serialized) struct SchedulingTests {
     /// One thread's name, nice value and scheduling policy, from /proc/PID/task/TID/stat.
     struct ThreadInfo {
@@ -61,7 +62,79 @@ import Glibc
         let trace = threads.filter { $0.name == "ninescope-trace" }
         #expect(trace.count == 1, "\(threads.map(\.name))")
         #expect(trace.allSatisfy { $0.policy == Self.schedIdle }, "the trace thread is not SCHED_IDLE")
+        // Its catch-up thread runs as the proxy does.
+        let catchUp = threads.filter { $0.name == "ninescope-catch" }
+        #expect(catchUp.count == 1, "\(threads.map(\.name))")
+        #expect(catchUp.allSatisfy { $0.policy == 0 && $0.nice == 7 }, "\(catchUp)")
         proxy.stop()
+    }
+
+    /// Threads that keep every CPU busy at the proxy's own priority (a build, a guest VM), until stopped.
+    final class BusyLoops: @unchecked Sendable {
+        // @unchecked: `stopped` is only touched under `lock`.
+        private let lock = NSLock()
+        private var stopped = false
+        private let done = DispatchGroup()
+
+        init(count: Int) {
+            for _ in 0..<count {
+                done.enter()
+                Thread.detachNewThread { [self] in
+                    var x: UInt64 = 1
+                    while !isStopped {
+                        for _ in 0..<100_000 { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+                    }
+                    if x == 0 { print("") }   // keep the loop
+                    done.leave()
+                }
+            }
+        }
+
+        private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+
+        func stop() {
+            lock.lock()
+            stopped = true
+            lock.unlock()
+            done.wait()
+        }
+    }
+
+    /// With every CPU kept busy by other work, the SCHED_IDLE trace thread gets next to nothing: its
+    /// catch-up thread must take over, so that the trace and the capture keep up with the traffic (they
+    /// used to stand still until the machine went quiet, and the relay with them once the queue was full).
+    @Test func traceAndCaptureKeepUpWhileOtherWorkKeepsEveryCPUBusy() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        defer { diod.kill() }
+        let capture = Peers.tempDir("sched-busy") + "/c.pcapng"
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", capture])
+        let hogs = BusyLoops(count: ProcessInfo.processInfo.activeProcessorCount + 1)
+        defer { hogs.stop() }
+
+        let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "1", "-n", "2", "-g"])
+        #expect(load.status == 0, "diodload -g failed: \(load.out) \(load.err)")
+        // Still busy: the whole session reaches the trace...
+        let traced = proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains(" - close") }.count >= 2 }
+        let lines = proxy.stdoutLines
+        #expect(traced, "the trace stood still: \(lines.count) lines")
+        let requests = lines.filter { $0.contains("→ Tgetattr") }.count
+        #expect(requests > 100, "\(lines.suffix(5))")
+        #expect(requests == lines.filter { $0.contains("← Rgetattr") }.count)
+        let messages = lines.filter { $0.contains(" → ") || $0.contains(" ← ") }.count
+        // ...and the capture file, within its flush interval.
+        var seen = 0
+        let flushed = ProxyProcess.poll(timeout: 30, interval: 200_000) {
+            guard let (objects, r) = try? ProxyTool.decodeJSON(capture), r.status == 0 else { return false }
+            seen = objects.filter { $0.pxEvent == "message" }.count
+            return seen == messages
+        }
+        #expect(flushed, "the capture holds \(seen) of \(messages) messages")
+        hogs.stop()
+        #expect(proxy.stop().exited)
+        // The proxy says that its trace fell behind and was caught up.
+        #expect(proxy.stderr.contains("caught up at the proxy's priority"), "\(proxy.stderr)")
     }
 
     @Test func serverEventLoopsKeepTheNiceValueTheServerWasStartedWith() throws {

@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-import NinePNIO
+@testable import NinePNIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -164,6 +164,48 @@ import Glibc
         gate.open.signal()
         queue.drain()
         #expect(queue.backlog == 0)
+        queue.finish()
+    }
+
+    /// A consumer that cannot get the CPU (here: held at a gate inside a run) is relieved by the catch-up
+    /// thread: after the run in hand, the rest of the round and everything after it is handed on by the
+    /// other thread, in order, nothing lost or repeated.
+    @Test func theCatchUpThreadTakesOverFromAConsumerThatFellBehind() throws {
+        let seen = Seen<(item: Int, thread: pthread_t)>()
+        let first = Gate(), stuck = Gate()
+        let queue = BatchQueue<Int>(name: "test-catchup", priority: .idle, maxBytes: 1 << 20, maxEvents: 1 << 16,
+                                    slots: 1024, runItems: 2, runBytes: 1 << 20, catchUpCheckNanos: 1_000_000_000,
+                                    bytes: { _ in 1 }, order: nil) { batch in
+            if batch.contains(-1) { first.pass() }
+            if batch.contains(0) { stuck.pass() }
+            seen.add(batch.map { ($0, pthread_self()) })
+        }
+        // Hold the consumer in a first round while ten batches queue up: its next round has five runs.
+        queue.push([-1])
+        first.reached.wait()
+        for k in 0..<10 { queue.push([k]) }
+        first.open.signal()
+        // Now it is stuck in the first run of that round, [0, 1], until the catch-up thread asks for it.
+        stuck.reached.wait()
+        let deadline = Date().addingTimeInterval(30)
+        while !queue.catchUpWanted.load(ordering: .acquiring) && Date() < deadline { usleep(1000) }
+        let wanted = queue.catchUpWanted.load(ordering: .acquiring)
+        #expect(wanted, "the catch-up thread never stepped in")
+        stuck.open.signal()
+        queue.drain()
+        let all = seen.all
+        #expect(all.map(\.item) == Array(-1..<10))
+        let consumer = try #require(all.first?.thread)
+        #expect(all.prefix(3).allSatisfy { pthread_equal($0.thread, consumer) != 0 })
+        // The rest of the round went to the other thread.
+        let rest = all.dropFirst(3)
+        #expect(!rest.isEmpty && rest.allSatisfy { pthread_equal($0.thread, consumer) == 0 },
+                "\(all.map { pthread_equal($0.thread, consumer) != 0 ? "c" : "x" })")
+        #expect(queue.catchUpCount == 1)
+        // And the consumer goes on afterwards, as before.
+        queue.push([10])
+        queue.drain()
+        #expect(seen.all.map(\.item) == Array(-1...10))
         queue.finish()
     }
 

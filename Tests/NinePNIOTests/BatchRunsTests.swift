@@ -27,6 +27,24 @@ import NinePTestSupport
         #expect(Self.runs(batches, maxItems: 4, maxBytes: 1000) == [[1], [2, 3, 4, 5, 6], [7], [8, 9]])
     }
 
+    /// One run at a time, from any batch: what a consumer that may stop between runs sees.
+    @Test func oneRunAtATime() {
+        let batches: [Batch] = [([1], 10), ([2, 3, 4, 5, 6], 10), ([], 0), ([7], 5000), ([8], 10), ([9], 10)]
+        var runs: [[Int]] = []
+        var next = BatchRuns.handOnRun(batches, from: 0, maxItems: 4, maxBytes: 1000) { runs.append($0) }
+        #expect(runs == [[1]] && next == 1)
+        next = BatchRuns.handOnRun(batches, from: next, maxItems: 4, maxBytes: 1000) { runs.append($0) }
+        #expect(runs.last == [2, 3, 4, 5, 6] && next == 2)
+        // An empty batch is stepped over; the large one goes alone.
+        next = BatchRuns.handOnRun(batches, from: next, maxItems: 4, maxBytes: 1000) { runs.append($0) }
+        #expect(runs.last == [7] && next == 4)
+        next = BatchRuns.handOnRun(batches, from: next, maxItems: 4, maxBytes: 1000) { runs.append($0) }
+        #expect(runs.last == [8, 9] && next == 6 && runs.count == 4)
+        // Past the end: nothing.
+        #expect(BatchRuns.handOnRun(batches, from: 6, maxItems: 4, maxBytes: 1000) { runs.append($0) } == 6)
+        #expect(runs.count == 4)
+    }
+
     @Test func emptyInputAndEmptyBatches() {
         #expect(Self.runs([], maxItems: 4, maxBytes: 100).isEmpty)
         #expect(Self.runs([([], 0), ([1], 1), ([], 0)], maxItems: 4, maxBytes: 100) == [[1]])
