@@ -422,7 +422,8 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
                 pthread_mutex_lock(consumerLock)
                 catchUpWanted.store(false, ordering: .relaxed)
                 var worked = false
-                while step(body, yieldingToCatchUp: false) { worked = true }
+                // (Once the consumer has exited, batches pushed later are dropped, not handed on.)
+                while !exited.load(ordering: .acquiring) && step(body, yieldingToCatchUp: false) { worked = true }
                 if worked { catchUps.add(1, ordering: .relaxed) }
                 pthread_mutex_unlock(consumerLock)
             }
