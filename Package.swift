@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "TUICoreTests", dependencies: ["TUICore", "NinePTestSupport", "TerminalIO"], swiftSettings: strict),
         // End-to-end: runs the built `ninescope` binary against real peers (diod, tshark, tcpdump, tmux).
         .testTarget(name: "IntegrationTests", dependencies: [
-            "NinePWire", "NinePSession", "NinePCapture", "InspectorCore", "NinePTestSupport",
+            "NinePWire", "NinePSession", "NinePCapture", "InspectorCore", "NinePTestSupport", "NinePNIO",
         ], swiftSettings: strict),
     ]
 )

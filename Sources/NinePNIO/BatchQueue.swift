@@ -69,6 +69,25 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     let catchUpWanted = Atomic<Bool>(false)
     private let catchUps = Atomic<Int>(0)
     private let catchUpCheckNanos: Int
+    /// How an `.idle` queue's catch-up thread relieves a consumer that fell behind.
+    enum CatchUp: Sendable {
+        /// Gives the consumer thread the process's scheduling until it has handed on what was queued then;
+        /// the consumer goes back to SCHED_IDLE itself. Needs the right to leave SCHED_IDLE
+        /// (`ProcessScheduling.mayReturnFromIdle`).
+        case raise
+        /// Takes the consumer lock after the run in hand and does the work itself. The consumer runs at
+        /// nice 19 rather than under SCHED_IDLE: the catch-up thread waits for it to finish that run, and a
+        /// SCHED_IDLE thread among busy ones gets too little CPU for that (~1 ms in 5 s behind six busy
+        /// loops on two CPUs: a debug build's trace stood still for a minute).
+        case takeOver
+    }
+    let catchUp: CatchUp
+    /// The consumer thread's kernel id, for `.raise`.
+    private let consumerTID = Atomic<Int32>(0)
+    /// Set (after the raise) while the consumer runs at the process's priority; `raiseTargets` says what
+    /// it has to hand on before it goes back.
+    let raised = Atomic<Bool>(false)
+    private let raiseTargets = Locked<[(lane: Lane, published: Int)]>([])
 
     /// One producer thread's ring of batches.
     ///
@@ -129,18 +148,19 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     public enum Priority: Sendable {
         /// As the process's main thread (the policy and nice value the user started it with).
         case normal
-        /// Linux's SCHED_IDLE (where it is refused, a nice value raised by 10): runs only on CPU time
-        /// nothing else wants, and any ordinary thread that wakes up takes its CPU at once. When the CPUs are
-        /// busy the producers' work comes first and the consumer catches up in the time they leave. For work
-        /// that must stay out of the producers' way (the proxy's trace and capture).
+        /// Linux's SCHED_IDLE: runs only on CPU time nothing else wants, and any ordinary thread that wakes
+        /// up takes its CPU at once. When the CPUs are busy the producers' work comes first and the consumer
+        /// catches up in the time they leave. For work that must stay out of the producers' way (the proxy's
+        /// trace and capture).
         ///
         /// Such a thread gets next to nothing while other work keeps every CPU busy (a build, a guest VM): a
         /// proxy's trace and capture stood still for tens of seconds behind busy loops, and once its queue
         /// was full the relay itself would have crawled. So a second thread, at the process's own priority,
         /// checks every second whether the consumer has handed on what was queued at the previous check;
-        /// when it has not, it takes over (after the run the consumer is handing on), consumes what is
-        /// queued at that moment at the process's priority, and hands back. The consumer is at most ~2 s
-        /// plus one run behind, whatever else the machine is doing.
+        /// when it has not, it relieves it (`CatchUp`): it gives the consumer the process's scheduling until
+        /// that is done, or, where Linux refuses to let a thread leave SCHED_IDLE, takes over itself (and
+        /// the consumer then runs at nice 19, not SCHED_IDLE). The consumer is at most ~2 s behind, plus one
+        /// run with `.takeOver`, whatever else the machine is doing.
         ///
         /// Why a second: the trace of a proxy under `diodload -g -n 4` on two saturated CPUs lags more than
         /// 100 ms often (58 take-overs in 40 s of load with a 100 ms check, 12 in 20 s at 300 ms, 6 at
@@ -163,11 +183,13 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
                   order: order, body: body)
     }
 
-    /// `catchUpCheckNanos`: how often the catch-up thread of an `.idle` queue checks the consumer.
+    /// `catchUpCheckNanos`: how often the catch-up thread of an `.idle` queue checks the consumer;
+    /// `catchUp`: how it helps (by default `.raise` where the process may, else `.takeOver`).
     init(name: String, priority: Priority, maxBytes: Int, maxEvents: Int, slots: Int, runItems: Int, runBytes: Int,
-         catchUpCheckNanos: Int, bytes: @escaping @Sendable (Item) -> Int, order: (@Sendable (Item) -> Int64)?,
-         body: @escaping @Sendable ([Item]) -> Void) {
+         catchUpCheckNanos: Int, catchUp: CatchUp? = nil, bytes: @escaping @Sendable (Item) -> Int,
+         order: (@Sendable (Item) -> Int64)?, body: @escaping @Sendable ([Item]) -> Void) {
         self.catchUpCheckNanos = catchUpCheckNanos
+        self.catchUp = catchUp ?? (ProcessScheduling.mayReturnFromIdle ? .raise : .takeOver)
         self.maxBytes = maxBytes
         self.maxEvents = maxEvents
         self.runItems = max(1, runItems)
@@ -181,10 +203,21 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         pthread_mutex_init(consumerLock, nil)
         for c in [work, room, progress] { pthread_cond_init(c, nil) }
+        let ready = Atomic<Bool>(false)
         Self.startThread { [self] in
             Self.nameThread(name)
-            Self.schedule(priority)
+            consumerTID.store(ProcessScheduling.threadID, ordering: .relaxed)
+            // Whichever thread started this one, begin from the process's own scheduling.
+            ProcessScheduling.adoptMain()
+            if priority == .idle { lower() }
+            ready.store(true, ordering: .releasing)
             run(body)
+        }
+        // The consumer's scheduling is set before the first push (tests read it, and the catch-up thread
+        // raises from it).
+        while !ready.load(ordering: .acquiring) {
+            var pause = timespec(tv_sec: 0, tv_nsec: 50_000)
+            nanosleep(&pause, nil)
         }
         if priority == .idle {
             Self.startThread { [self] in
@@ -316,6 +349,15 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     private func run(_ body: ([Item]) -> Void) {
         var busyPeriod = false
         while true {
+            if raised.load(ordering: .acquiring) { lowerOnceCaughtUp() }
+            // The catch-up thread wants the consumer lock: let it have it. Without this wait this thread,
+            // unlocking and locking again at once, kept it from the catch-up thread (which had been woken
+            // but was not running yet) for as long as there was work: a proxy's trace stood still for a
+            // minute behind busy loops while the catch-up thread slept on the lock.
+            while catchUpWanted.load(ordering: .acquiring) {
+                var pause = timespec(tv_sec: 0, tv_nsec: 200_000)
+                nanosleep(&pause, nil)
+            }
             pthread_mutex_lock(consumerLock)
             let worked = step(body, yieldingToCatchUp: true)
             pthread_mutex_unlock(consumerLock)
@@ -424,11 +466,24 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
         while !exited.load(ordering: .acquiring) {
             var pause = timespec(tv_sec: catchUpCheckNanos / 1_000_000_000, tv_nsec: catchUpCheckNanos % 1_000_000_000)
             nanosleep(&pause, nil)
-            if marks.contains(where: { $0.lane.processed.load(ordering: .acquiring) < $0.published }) {
-                // Catch up with what is queued now, then hand back to the consumer: while the machine stays
-                // busy, the trace advances in such steps instead of the catch-up thread competing with
-                // the producers for as long as traffic flows.
+            if !raised.load(ordering: .acquiring)
+                && marks.contains(where: { $0.lane.processed.load(ordering: .acquiring) < $0.published }) {
+                // Catch up with what is queued now, then go back: while the machine stays busy, the trace
+                // advances in such steps instead of competing with the producers for as long as traffic
+                // flows.
                 let targets = lanes.withLock { $0 }.map { ($0, $0.published.load(ordering: .acquiring)) }
+                if catchUp == .raise {
+                    raiseTargets.withLock { $0 = targets }
+                    // Raised first, flagged second: the consumer, which lowers itself once it sees the flag
+                    // and the targets reached, cannot be raised again after it did.
+                    if ProcessScheduling.adoptMain(thread: consumerTID.load(ordering: .relaxed)) {
+                        raised.store(true, ordering: .releasing)
+                        catchUps.add(1, ordering: .relaxed)
+                        marks = targets
+                        continue
+                    }
+                    // Refused after all: take over instead.
+                }
                 catchUpWanted.store(true, ordering: .releasing)
                 pthread_mutex_lock(consumerLock)
                 catchUpWanted.store(false, ordering: .relaxed)
@@ -521,8 +576,8 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     /// Linux's SCHED_IDLE policy (not exported by Swift's Glibc module; the value is the kernel ABI's).
     private static var schedIdle: Int32 { 5 }
 
-    /// Applies `priority` to the calling thread. (On Linux `setpriority` for pid 0 acts on the calling
-    /// thread alone.)
+    /// Moves the consumer of an `.idle` queue (the calling thread) to SCHED_IDLE, or with `.takeOver` to
+    /// nice 19. (On Linux `setpriority` for pid 0 acts on the calling thread alone.)
     ///
     /// Why the proxy's trace and capture share one SCHED_IDLE thread (two CPUs; A/B rounds in alternating or
     /// balanced order against the same proxy built the other way):
@@ -541,15 +596,20 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     ///   SCHED_IDLE cut `diodload -g -n 4` with capture to 0.676× socat's rate against 0.900× (medians of
     ///   per-round ratios, 10 rotated rounds) and left the p50 where it was (+4.4 vs +5.8 µs over socat's,
     ///   20 rounds).
-    private static func schedule(_ priority: Priority) {
-        // Whichever thread started this one, begin from the process's own scheduling.
-        ProcessScheduling.adoptMain()
-        if priority == .normal { return }
+    private func lower() {
         var param = sched_param()
-        if pthread_setschedparam(pthread_self(), schedIdle, &param) == 0 { return }
-        // Refused: the next best, 10 nice levels below the process's.
-        guard let nice = ProcessScheduling.main?.nice else { return }
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, min(19, nice + 10))
+        if catchUp == .raise && pthread_setschedparam(pthread_self(), Self.schedIdle, &param) == 0 { return }
+        // Refused (or `.takeOver`): the lowest nice value.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+    }
+
+    /// The consumer, raised by the catch-up thread: back to its own priority once it has handed on what was
+    /// queued when it was raised.
+    private func lowerOnceCaughtUp() {
+        let targets = raiseTargets.withLock { $0 }
+        guard targets.allSatisfy({ $0.lane.processed.load(ordering: .acquiring) >= $0.published }) else { return }
+        lower()
+        raised.store(false, ordering: .releasing)
     }
 }
 

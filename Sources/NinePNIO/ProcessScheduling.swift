@@ -37,6 +37,71 @@ public enum ProcessScheduling {
         #endif
     }
 
+    /// Gives thread `tid` (a kernel thread id, 0 for the calling thread) the main thread's policy,
+    /// real-time priority and nice value. Returns whether it has them now.
+    @discardableResult
+    public static func adoptMain(thread tid: pid_t) -> Bool {
+        #if os(Linux)
+        guard let want = main, let have = read(tid) else { return false }
+        var ok = true
+        if have.policy != want.policy || have.priority != want.priority {
+            var param = sched_param(sched_priority: want.priority)
+            ok = sched_setscheduler(tid, want.policy, &param) == 0
+        }
+        if ok && have.nice != want.nice {
+            ok = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(tid), want.nice) == 0
+        }
+        return ok
+        #else
+        return false
+        #endif
+    }
+
+    /// Whether a thread of this process that was moved to SCHED_IDLE may be given the main thread's
+    /// scheduling again. Linux counts SCHED_IDLE as below every nice value: going back needs CAP_SYS_NICE,
+    /// or an RLIMIT_NICE of at least 20 − nice (the default limit, 0, allows no way back), and a real-time
+    /// main thread needs CAP_SYS_NICE in any case.
+    public static var mayReturnFromIdle: Bool {
+        #if os(Linux)
+        if hasCapSysNice { return true }
+        guard let main, main.policy == 0 || main.policy == 3 else { return false }   // SCHED_OTHER, SCHED_BATCH
+        var limit = rlimit()
+        let rlimitNice: UInt32 = 13   // RLIMIT_NICE (the kernel ABI's number; not in Swift's Glibc module)
+        guard getrlimit(__rlimit_resource_t(rlimitNice), &limit) == 0 else { return false }
+        return limit.rlim_cur == rlim_t.max || limit.rlim_cur >= rlim_t(max(0, 20 - Int(main.nice)))
+        #else
+        return false
+        #endif
+    }
+
+    /// CAP_SYS_NICE (capability 23) in the process's effective set, from /proc/self/status.
+    private static var hasCapSysNice: Bool {
+        let fd = open("/proc/self/status", O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        let status = String(decoding: bytes, as: UTF8.self)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+              let caps = UInt64(line.dropFirst("CapEff:".count).filter { !$0.isWhitespace }, radix: 16)
+        else { return false }
+        return caps & (1 << 23) != 0
+    }
+
+    /// The calling thread's kernel thread id (what /proc/self/task lists and `sched_setscheduler` takes).
+    public static var threadID: pid_t {
+        #if os(Linux)
+        typealias GetTID = @convention(c) () -> pid_t
+        if let gettid: GetTID = cFunction("gettid") { return gettid() }
+        #endif
+        return 0
+    }
+
     /// Gives the calling thread the main thread's policy, real-time priority and nice value. Returns
     /// whether it has them now (false where the system refused: raising a priority needs CAP_SYS_NICE or
     /// an RLIMIT_NICE/RLIMIT_RTPRIO allowance; the thread then keeps what it had).

@@ -36,10 +36,11 @@ final class ProxyTrace: @unchecked Sendable {
             // A proxy must not slow the system it observes: capture and trace run on one thread under
             // SCHED_IDLE (see `BatchQueue.schedule` for what that choice was measured against). When the
             // CPUs are busy it lags behind the traffic and catches up when there is time; once it is more
-            // than a second or two behind, the queue's catch-up thread does the work at the proxy's own
+            // than a second or two behind, the queue's catch-up thread has the work done at the proxy's own
             // priority (`BatchQueue.Priority.idle`), so that other work on the machine cannot stall the
             // trace, the capture or, through a full queue, the relay.
-            // Runs of at most 512 events: the catch-up thread waits for the run in hand to end.
+            // Runs of at most 512 events: where the catch-up thread takes over, it waits for the run in hand
+            // to end.
             // Each event loop has a lane of its own; events of different loops are merged by arrival time.
             queue = BatchQueue(name: "ninescope-trace", priority: .idle, runItems: 512, bytes: ProxyTrace.frameBytes,
                                order: { $0.at }) { [unowned self] batch in

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NinePTestSupport
+import NinePNIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,8 +9,8 @@ import Glibc
 /// ninescope's working threads run with the scheduling the user started it with: under `nice -n 7` the
 /// proxy's and the server's event loops and the capture writer's pool have nice 7 (they used to keep the
 /// nice value of the Swift concurrency thread that created them), the proxy's trace thread is
-/// SCHED_IDLE (and its catch-up thread keeps it from falling behind when other work fills the CPUs), and
-/// `decode` reads its input on a thread with nice 7 too.
+/// SCHED_IDLE where the proxy may raise it back, else at nice 19 (and its catch-up thread keeps it from
+/// falling behind when other work fills the CPUs), and `decode` reads its input on a thread with nice 7 too.
 @Suite(.serialized) struct SchedulingTests {
     /// One thread's name, nice value and scheduling policy, from /proc/PID/task/TID/stat.
     struct ThreadInfo {
@@ -39,13 +40,27 @@ import Glibc
     static let nice = ["/usr/bin/nice", "-n", "7"]
     static let schedIdle = 5
 
+    /// The proxy as run by whoever runs these tests, and (as root) without CAP_SYS_NICE, as an ordinary
+    /// user runs it: a SCHED_IDLE thread could not be raised again, so the trace thread runs at nice 19.
+    static let withoutCapSysNice = ["/usr/bin/setpriv", "--bounding-set=-sys_nice"]
+    static var isRoot: Bool { getuid() == 0 }
+
     @Test func proxyThreadsKeepTheNiceValueTheProxyWasStartedWith() throws {
+        try checkProxyThreads(launcher: Self.nice, mayRaise: ProcessScheduling.mayReturnFromIdle)
+    }
+
+    @Test(.enabled(if: SchedulingTests.isRoot, "dropping CAP_SYS_NICE with setpriv needs root"))
+    func proxyThreadsWithoutCapSysNice() throws {
+        try checkProxyThreads(launcher: Self.withoutCapSysNice + Self.nice, mayRaise: false)
+    }
+
+    func checkProxyThreads(launcher: [String], mayRaise: Bool) throws {
         let export = try RealTraffic.makeExport(bigSize: 1000)
         let diod = DiodOnPort(export: export)
         try diod.start()
         let capture = Peers.tempDir("sched-capture") + "/c.pcapng"
         let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", capture],
-                                     launcher: Self.nice)
+                                     launcher: launcher)
         let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/"])
         #expect(ls.status == 0, "diodls failed: \(ls.err)")
         // The capture is flushed every second on NIO's thread pool: wait until its threads exist.
@@ -61,7 +76,11 @@ import Glibc
         }
         let trace = threads.filter { $0.name == "ninescope-trace" }
         #expect(trace.count == 1, "\(threads.map(\.name))")
-        #expect(trace.allSatisfy { $0.policy == Self.schedIdle }, "the trace thread is not SCHED_IDLE")
+        if mayRaise {
+            #expect(trace.allSatisfy { $0.policy == Self.schedIdle }, "the trace thread is not SCHED_IDLE: \(trace)")
+        } else {
+            #expect(trace.allSatisfy { $0.policy == 0 && $0.nice == 19 }, "the trace thread is not at nice 19: \(trace)")
+        }
         // Its catch-up thread runs as the proxy does.
         let catchUp = threads.filter { $0.name == "ninescope-catch" }
         #expect(catchUp.count == 1, "\(threads.map(\.name))")
@@ -100,16 +119,29 @@ import Glibc
         }
     }
 
-    /// With every CPU kept busy by other work, the SCHED_IDLE trace thread gets next to nothing: its
-    /// catch-up thread must take over, so that the trace and the capture keep up with the traffic (they
-    /// used to stand still until the machine went quiet, and the relay with them once the queue was full).
+    /// With every CPU kept busy by other work, the low-priority trace thread gets next to nothing: its
+    /// catch-up thread must raise it or take over, so that the trace and the capture keep up with the
+    /// traffic (they used to stand still until the machine went quiet, and the relay with them once the
+    /// queue was full).
     @Test func traceAndCaptureKeepUpWhileOtherWorkKeepsEveryCPUBusy() throws {
+        try checkTraceKeepsUpWithBusyCPUs(launcher: [])
+    }
+
+    /// The same where the trace thread cannot be raised (no CAP_SYS_NICE): the catch-up thread does the
+    /// work itself.
+    @Test(.enabled(if: SchedulingTests.isRoot, "dropping CAP_SYS_NICE with setpriv needs root"))
+    func traceAndCaptureKeepUpWithBusyCPUsWithoutCapSysNice() throws {
+        try checkTraceKeepsUpWithBusyCPUs(launcher: Self.withoutCapSysNice)
+    }
+
+    func checkTraceKeepsUpWithBusyCPUs(launcher: [String]) throws {
         let export = try RealTraffic.makeExport(bigSize: 1000)
         let diod = DiodOnPort(export: export)
         try diod.start()
         defer { diod.kill() }
         let capture = Peers.tempDir("sched-busy") + "/c.pcapng"
-        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", capture])
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", capture],
+                                     launcher: launcher)
         let hogs = BusyLoops(count: ProcessInfo.processInfo.activeProcessorCount + 1)
         defer { hogs.stop() }
 

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import NinePNIO
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -175,7 +176,7 @@ import Glibc
         let first = Gate(), stuck = Gate()
         let queue = BatchQueue<Int>(name: "test-catchup", priority: .idle, maxBytes: 1 << 20, maxEvents: 1 << 16,
                                     slots: 1024, runItems: 2, runBytes: 1 << 20, catchUpCheckNanos: 1_000_000_000,
-                                    bytes: { _ in 1 }, order: nil) { batch in
+                                    catchUp: .takeOver, bytes: { _ in 1 }, order: nil) { batch in
             if batch.contains(-1) { first.pass() }
             if batch.contains(0) { stuck.pass() }
             seen.add(batch.map { ($0, pthread_self()) })
@@ -206,6 +207,53 @@ import Glibc
         queue.push([10])
         queue.drain()
         #expect(seen.all.map(\.item) == Array(-1...10))
+        queue.finish()
+    }
+
+    /// Where the process may leave SCHED_IDLE again, the catch-up thread raises a consumer that fell
+    /// behind to the process's scheduling, and the consumer goes back to SCHED_IDLE once it has handed on
+    /// what was queued then.
+    @Test(.enabled(if: ProcessScheduling.mayReturnFromIdle, "needs CAP_SYS_NICE or RLIMIT_NICE"))
+    func theCatchUpThreadRaisesAConsumerThatFellBehind() throws {
+        let seen = Seen<Int>()
+        let stuck = Gate()
+        let tid = Atomic<Int32>(0)
+        let queue = BatchQueue<Int>(name: "test-raise", priority: .idle, maxBytes: 1 << 20, maxEvents: 1 << 16,
+                                    slots: 1024, runItems: 2, runBytes: 1 << 20, catchUpCheckNanos: 300_000_000,
+                                    bytes: { _ in 1 }, order: nil) { batch in
+            tid.store(ProcessScheduling.threadID, ordering: .relaxed)
+            if batch.contains(0) { stuck.pass() }
+            seen.add(batch)
+        }
+        #expect(queue.catchUp == .raise)
+        let main = try #require(ProcessScheduling.main)
+        func scheduling() -> (policy: Int32, nice: Int32) {
+            let t = tid.load(ordering: .relaxed)
+            errno = 0
+            return (sched_getscheduler(t), getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(t)))
+        }
+        for k in 0..<10 { queue.push([k]) }
+        stuck.reached.wait()
+        #expect(scheduling().policy == 5, "the consumer does not start under SCHED_IDLE")
+        // Held in its first run: at the second check it is behind, and is raised.
+        let deadline = Date().addingTimeInterval(30)
+        while !queue.raised.load(ordering: .acquiring) && Date() < deadline { usleep(1000) }
+        let wasRaised = queue.raised.load(ordering: .acquiring)
+        #expect(wasRaised, "the catch-up thread never raised the consumer")
+        let raisedTo = scheduling()
+        #expect(raisedTo.policy == main.policy && raisedTo.nice == main.nice, "\(raisedTo) vs \(main)")
+        #expect(queue.catchUpCount == 1)
+        stuck.open.signal()
+        queue.drain()
+        #expect(seen.all == Array(0..<10))
+        // Caught up: back to SCHED_IDLE on its own.
+        while queue.raised.load(ordering: .acquiring) && Date() < deadline { usleep(1000) }
+        let stillRaised = queue.raised.load(ordering: .acquiring)
+        #expect(!stillRaised)
+        #expect(scheduling().policy == 5, "the consumer stayed at \(scheduling())")
+        queue.push([10])
+        queue.drain()
+        #expect(seen.all == Array(0...10))
         queue.finish()
     }
 
