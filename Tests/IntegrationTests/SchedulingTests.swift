@@ -124,17 +124,21 @@ import Glibc
     /// traffic (they used to stand still until the machine went quiet, and the relay with them once the
     /// queue was full).
     @Test func traceAndCaptureKeepUpWhileOtherWorkKeepsEveryCPUBusy() throws {
-        try checkTraceKeepsUpWithBusyCPUs(launcher: [])
+        try checkTraceKeepsUpWithBusyCPUs(launcher: [], mustCatchUp: ProcessScheduling.mayReturnFromIdle)
     }
 
     /// The same where the trace thread cannot be raised (no CAP_SYS_NICE): the catch-up thread does the
-    /// work itself.
+    /// work itself when needed. A nice-19 thread gets five times SCHED_IDLE's share and may keep up on its
+    /// own (it did behind four other busy processes), so a take-over is not required here; that it happens
+    /// and hands on everything in order is `BatchQueueTests.theCatchUpThreadTakesOverFromAConsumerThatFellBehind`.
     @Test(.enabled(if: SchedulingTests.isRoot, "dropping CAP_SYS_NICE with setpriv needs root"))
     func traceAndCaptureKeepUpWithBusyCPUsWithoutCapSysNice() throws {
-        try checkTraceKeepsUpWithBusyCPUs(launcher: Self.withoutCapSysNice)
+        try checkTraceKeepsUpWithBusyCPUs(launcher: Self.withoutCapSysNice, mustCatchUp: false)
     }
 
-    func checkTraceKeepsUpWithBusyCPUs(launcher: [String]) throws {
+    /// `mustCatchUp`: the trace thread is SCHED_IDLE, which behind nproc + 1 busy loops gets ~0.1% of a CPU
+    /// (far too little for this workload without help), so the proxy must report a catch-up.
+    func checkTraceKeepsUpWithBusyCPUs(launcher: [String], mustCatchUp: Bool) throws {
         let export = try RealTraffic.makeExport(bigSize: 1000)
         let diod = DiodOnPort(export: export)
         try diod.start()
@@ -165,8 +169,11 @@ import Glibc
         #expect(flushed, "the capture holds \(seen) of \(messages) messages")
         hogs.stop()
         #expect(proxy.stop().exited)
-        // The proxy says that its trace fell behind and was caught up.
-        #expect(proxy.stderr.contains("caught up at the proxy's priority"), "\(proxy.stderr)")
+        #expect(proxy.stderr.contains("SIGINT: proxy stopped"), "\(proxy.stderr)")
+        if mustCatchUp {
+            // The proxy says that its trace fell behind and was caught up.
+            #expect(proxy.stderr.contains("caught up at the proxy's priority"), "\(proxy.stderr)")
+        }
     }
 
     @Test func serverEventLoopsKeepTheNiceValueTheServerWasStartedWith() throws {
