@@ -84,6 +84,7 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     let catchUp: CatchUp
     /// The consumer thread's kernel id, for `.raise`.
     private let consumerTID = Atomic<Int32>(0)
+    var consumerThreadID: Int32 { consumerTID.load(ordering: .relaxed) }
     /// Set (after the raise) while the consumer runs at the process's priority; `raiseTargets` says what
     /// it has to hand on before it goes back.
     let raised = Atomic<Bool>(false)

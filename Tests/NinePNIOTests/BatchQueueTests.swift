@@ -1,7 +1,6 @@
 import Testing
 import Foundation
 @testable import NinePNIO
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -217,24 +216,23 @@ import Glibc
     func theCatchUpThreadRaisesAConsumerThatFellBehind() throws {
         let seen = Seen<Int>()
         let stuck = Gate()
-        let tid = Atomic<Int32>(0)
         let queue = BatchQueue<Int>(name: "test-raise", priority: .idle, maxBytes: 1 << 20, maxEvents: 1 << 16,
                                     slots: 1024, runItems: 2, runBytes: 1 << 20, catchUpCheckNanos: 300_000_000,
                                     bytes: { _ in 1 }, order: nil) { batch in
-            tid.store(ProcessScheduling.threadID, ordering: .relaxed)
             if batch.contains(0) { stuck.pass() }
             seen.add(batch)
         }
         #expect(queue.catchUp == .raise)
         let main = try #require(ProcessScheduling.main)
+        let t = queue.consumerThreadID
         func scheduling() -> (policy: Int32, nice: Int32) {
-            let t = tid.load(ordering: .relaxed)
             errno = 0
             return (sched_getscheduler(t), getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(t)))
         }
+        // Nothing queued yet, so nothing to catch up with: the consumer is where it starts.
+        #expect(scheduling().policy == 5, "the consumer does not start under SCHED_IDLE")
         for k in 0..<10 { queue.push([k]) }
         stuck.reached.wait()
-        #expect(scheduling().policy == 5, "the consumer does not start under SCHED_IDLE")
         // Held in its first run: at the second check it is behind, and is raised.
         let deadline = Date().addingTimeInterval(30)
         while !queue.raised.load(ordering: .acquiring) && Date() < deadline { usleep(1000) }
