@@ -43,13 +43,14 @@ import Glibc
     /// The proxy as run by whoever runs these tests, and (as root) without CAP_SYS_NICE, as an ordinary
     /// user runs it: a SCHED_IDLE thread could not be raised again, so the trace thread runs at nice 19.
     static let withoutCapSysNice = ["/usr/bin/setpriv", "--bounding-set=-sys_nice"]
-    static var isRoot: Bool { getuid() == 0 }
+    /// Root with setpriv (util-linux) at hand: only then can a proxy be started without CAP_SYS_NICE here.
+    static var canDropCapSysNice: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: withoutCapSysNice[0]) }
 
     @Test func proxyThreadsKeepTheNiceValueTheProxyWasStartedWith() throws {
         try checkProxyThreads(launcher: Self.nice, mayRaise: ProcessScheduling.mayReturnFromIdle)
     }
 
-    @Test(.enabled(if: SchedulingTests.isRoot, "dropping CAP_SYS_NICE with setpriv needs root"))
+    @Test(.enabled(if: SchedulingTests.canDropCapSysNice, "dropping CAP_SYS_NICE needs root and setpriv"))
     func proxyThreadsWithoutCapSysNice() throws {
         try checkProxyThreads(launcher: Self.withoutCapSysNice + Self.nice, mayRaise: false)
     }
@@ -131,7 +132,7 @@ import Glibc
     /// work itself when needed. A nice-19 thread gets five times SCHED_IDLE's share and may keep up on its
     /// own (it did behind four other busy processes), so a take-over is not required here; that it happens
     /// and hands on everything in order is `BatchQueueTests.theCatchUpThreadTakesOverFromAConsumerThatFellBehind`.
-    @Test(.enabled(if: SchedulingTests.isRoot, "dropping CAP_SYS_NICE with setpriv needs root"))
+    @Test(.enabled(if: SchedulingTests.canDropCapSysNice, "dropping CAP_SYS_NICE needs root and setpriv"))
     func traceAndCaptureKeepUpWithBusyCPUsWithoutCapSysNice() throws {
         try checkTraceKeepsUpWithBusyCPUs(launcher: Self.withoutCapSysNice, mustCatchUp: false)
     }
