@@ -478,8 +478,8 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
                     // Raised first, flagged second: the consumer, which lowers itself once it sees the flag
                     // and the targets reached, cannot be raised again after it did.
                     if ProcessScheduling.adoptMain(thread: consumerTID.load(ordering: .relaxed)) {
-                        raised.store(true, ordering: .releasing)
                         catchUps.add(1, ordering: .relaxed)
+                        raised.store(true, ordering: .releasing)
                         marks = targets
                         continue
                     }
@@ -488,15 +488,18 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
                 catchUpWanted.store(true, ordering: .releasing)
                 pthread_mutex_lock(consumerLock)
                 catchUpWanted.store(false, ordering: .relaxed)
-                var worked = false
+                var counted = false
                 // (Once the consumer has exited, batches pushed later are dropped, not handed on.)
                 while !exited.load(ordering: .acquiring)
                         && (roundNext < round.count
-                            || targets.contains(where: { $0.0.processed.load(ordering: .acquiring) < $0.1 }))
-                        && step(body, yieldingToCatchUp: false) {
-                    worked = true
+                            || targets.contains(where: { $0.0.processed.load(ordering: .acquiring) < $0.1 })) {
+                    // Counted before the work it counts, so that whoever sees the work done sees the count.
+                    if !counted {
+                        catchUps.add(1, ordering: .releasing)
+                        counted = true
+                    }
+                    if !step(body, yieldingToCatchUp: false) { break }
                 }
-                if worked { catchUps.add(1, ordering: .relaxed) }
                 pthread_mutex_unlock(consumerLock)
             }
             marks = lanes.withLock { $0 }.map { ($0, $0.published.load(ordering: .acquiring)) }
@@ -504,7 +507,7 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
     }
 
     /// How many times the catch-up thread of an `.idle` queue found the consumer behind and took over.
-    public var catchUpCount: Int { catchUps.load(ordering: .relaxed) }
+    public var catchUpCount: Int { catchUps.load(ordering: .acquiring) }
 
     /// The lanes' batches in the order of their first items' keys (each lane's order kept).
     private func merge(_ lanes: [[Batch]], by key: (Item) -> Int64) -> [Batch] {
