@@ -63,15 +63,22 @@ public enum ProcessScheduling {
     /// main thread needs CAP_SYS_NICE in any case.
     public static var mayReturnFromIdle: Bool {
         #if os(Linux)
-        if hasCapSysNice { return true }
-        guard let main, main.policy == 0 || main.policy == 3 else { return false }   // SCHED_OTHER, SCHED_BATCH
+        guard let main else { return false }
         var limit = rlimit()
         let rlimitNice: UInt32 = 13   // RLIMIT_NICE (the kernel ABI's number; not in Swift's Glibc module)
-        guard getrlimit(__rlimit_resource_t(rlimitNice), &limit) == 0 else { return false }
-        return limit.rlim_cur == rlim_t.max || limit.rlim_cur >= rlim_t(max(0, 20 - Int(main.nice)))
+        let nice: UInt64? = getrlimit(__rlimit_resource_t(rlimitNice), &limit) == 0 ? UInt64(limit.rlim_cur) : nil
+        return mayReturnFromIdle(capSysNice: hasCapSysNice, policy: main.policy, nice: main.nice, rlimitNice: nice)
         #else
         return false
         #endif
+    }
+
+    /// The rule behind `mayReturnFromIdle`: for a thread of `policy` and `nice`, with or without
+    /// CAP_SYS_NICE and under an RLIMIT_NICE soft limit of `rlimitNice` (nil: unknown; UInt64.max: none).
+    static func mayReturnFromIdle(capSysNice: Bool, policy: Int32, nice: Int32, rlimitNice: UInt64?) -> Bool {
+        if capSysNice { return true }
+        guard policy == 0 || policy == 3, let rlimitNice else { return false }   // SCHED_OTHER, SCHED_BATCH
+        return rlimitNice >= UInt64(max(0, 20 - Int(nice)))
     }
 
     /// CAP_SYS_NICE (capability 23) in the process's effective set, from /proc/self/status.

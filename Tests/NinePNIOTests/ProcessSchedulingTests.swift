@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-import NinePNIO
+@testable import NinePNIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -67,5 +67,24 @@ import Glibc
         } else {
             #expect(seen.get() != nil)
         }
+    }
+
+    /// Linux lets a SCHED_IDLE thread back to a nice value n only with CAP_SYS_NICE or an RLIMIT_NICE of
+    /// at least 20 − n; a real-time policy needs the capability.
+    @Test func whoMayLeaveSchedIdle() {
+        func rule(_ cap: Bool, _ policy: Int32, _ nice: Int32, _ limit: UInt64?) -> Bool {
+            ProcessScheduling.mayReturnFromIdle(capSysNice: cap, policy: policy, nice: nice, rlimitNice: limit)
+        }
+        #expect(rule(true, 1, 0, 0))                       // SCHED_FIFO with the capability
+        #expect(!rule(false, 1, 0, .max))                  // SCHED_FIFO without
+        #expect(!rule(false, 0, 0, 0))                     // the default limit
+        #expect(!rule(false, 0, 0, 19))
+        #expect(rule(false, 0, 0, 20))
+        #expect(rule(false, 3, 7, 13))                     // SCHED_BATCH at nice 7
+        #expect(!rule(false, 0, 7, 12))
+        #expect(rule(false, 0, -20, 40))
+        #expect(!rule(false, 0, -20, 39))
+        #expect(rule(false, 0, 0, .max))                   // unlimited
+        #expect(!rule(false, 0, 0, nil))                   // unknown
     }
 }
