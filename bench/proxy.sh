@@ -4,6 +4,7 @@
 # (ninescope's trace goes to /dev/null; the capture to bench/out). For each:
 #   bulk read MiB/s   diodcat -m 65536 of a 256 MiB file (diod caps msize at 64 KiB), best of $RUNS
 #                     reads, the targets interleaved as the op-rate rounds are
+#                     (also printed: the share of the machine's CPU left idle during each read)
 #   small ops/s       diodload -g -r 5 -n 4 (Tgetattr streams on 4 connections), as diodload reports it;
 #                     the median of $ROUNDS rounds, each round running every target once, in an order
 #                     that changes from round to round (see round_order); also the median of the rounds'
@@ -64,13 +65,17 @@ wait_port "$P"; wait_port "$C"   # (each proxy logs these probes as short connec
 
 # cpu_ms PID -> CPU time (user + system, reaped children included) of a process, in ms
 cpu_ms() { [ -n "$1" ] && awk '{print ($14+$15+$16+$17) * 10}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# bulk PORT RELAY_PID -> "MiB/s relay-CPU-ms" of one read of the 256 MiB file
+# host_ticks -> "idle total": the machine's idle (and iowait) clock ticks and all its ticks so far
+host_ticks() { awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+# bulk PORT RELAY_PID -> "MiB/s relay-CPU-ms idle-%" of one read of the 256 MiB file; idle-%: how much of
+# the machine's CPU time went unused during the read (a bulk read through a relay is a chain of wake-ups:
+# when much is idle, the figure measures wake-up latency, not CPU cost)
 bulk() {
-  local t0 t1 c0 c1
-  c0=$(cpu_ms "$2"); t0=$(now_ns)
+  local t0 t1 c0 c1 i0 a0 i1 a1
+  c0=$(cpu_ms "$2"); read -r i0 a0 <<< "$(host_ticks)"; t0=$(now_ns)
   $NICE diodcat -s "127.0.0.1:$1" -a "$EXPORT" -m 65536 big256.bin > /dev/null
-  t1=$(now_ns); sleep 0.1; c1=$(cpu_ms "$2")
-  echo "$(python3 -c "print(f'{256/(($t1-$t0)/1e9):.0f}')") $((c1 - c0))"
+  t1=$(now_ns); read -r i1 a1 <<< "$(host_ticks)"; sleep 0.1; c1=$(cpu_ms "$2")
+  echo "$(python3 -c "print(f'{256/(($t1-$t0)/1e9):.0f}')") $((c1 - c0)) $(( a1 > a0 ? 100 * (i1 - i0) / (a1 - a0) : 0 ))"
 }
 # ops PORT [CONNECTIONS] -> ops/s as diodload reports it (4 connections unless told)
 ops() { $NICE diodload -s "127.0.0.1:$1" -g -r "$LOAD_SECS" -n "${2:-4}" 2>&1 | sed -n 's/.*: \([0-9][0-9]*\) ops\/s.*/\1/p' | head -1; }
@@ -108,12 +113,13 @@ round_order() {
 }
 # Interleave the targets (rounds in round_order) so drift (CPU frequency, page cache, the host's other
 # work) hits all alike; each target's figure is its best read, the relay CPU its least per read.
-declare -A BULK_ALL
+declare -A BULK_ALL IDLE_ALL
 for r in $(seq 1 "$RUNS"); do
   for n in $(round_order "$r"); do
     settle "$PROXY_PID" "$CAPTURE_PID"
-    read -r rate cpu <<< "$(bulk "${PORT[$n]}" "${RELAY[$n]}")"
+    read -r rate cpu idle <<< "$(bulk "${PORT[$n]}" "${RELAY[$n]}")"
     BULK_ALL[$n]+=" $rate"
+    IDLE_ALL[$n]+=" $idle"
     if [ -z "${BULK[$n]:-}" ] || [ "$rate" -gt "${BULK[$n]}" ]; then BULK[$n]=$rate; fi
     if [ -z "${CPU[$n]:-}" ] || [ "$cpu" -lt "${CPU[$n]}" ]; then CPU[$n]=$cpu; fi
   done
@@ -167,6 +173,7 @@ done
 echo "capture written by proxy+capture: $((CAP_BYTES / 1048576)) MiB"
 echo "trace thread CPU per message (bench-trace of a diodload -g -n 4 sample): $TRACE_COST"
 echo "bulk MiB/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${BULK_ALL[$n]}"; done
+echo "machine CPU idle during each bulk read, %:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${IDLE_ALL[$n]}"; done
 echo "ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS_ALL[$n]}"; done
 echo "1-conn ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS1_ALL[$n]}"; done
 # round_ratios A B -> the median over rounds of A's figure / B's figure in the same round
