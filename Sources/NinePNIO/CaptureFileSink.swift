@@ -99,6 +99,39 @@ public final class CaptureFileSink: Sendable {
         if big { try? writePending(sync: false, tail: false) }
     }
 
+    /// Appends a copy of `bytes`, for a caller that fills one buffer again and again (the capture recorder
+    /// does, so that recording allocates nothing per batch). With direct I/O the bytes go straight into the
+    /// staging buffer, after anything `append` queued, and this thread writes its whole blocks as it fills
+    /// (the periodic write still writes the unaligned rest); otherwise they are queued as `append` queues.
+    public func append(copying bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        var staged = false
+        do {
+            try io.withLock { state in
+                guard state.fd >= 0, state.staging != nil else { return }
+                let queued = buffer.withLock { b -> [[UInt8]]? in
+                    guard !b.closed else { return nil }
+                    let c = b.pending
+                    b.pending = []
+                    b.pendingBytes = 0
+                    b.appended += bytes.count
+                    return c
+                }
+                guard let queued else { return }
+                staged = true
+                // Only into the staging buffer: its blocks are written when it is full (few large direct
+                // writes, as with `append`), not at every call.
+                for chunk in queued {
+                    try chunk.withUnsafeBytes { raw in try stage(&state, raw) }
+                }
+                try stage(&state, bytes)
+            }
+        } catch let e as CaptureFileError {
+            buffer.withLock { if $0.error == nil { $0.error = e } }
+        } catch {}
+        if !staged { append(Array(bytes)) }
+    }
+
     /// Bytes appended so far / bytes on disk so far.
     public var bytesAppended: Int { buffer.withLock { $0.appended } }
     public var bytesWritten: Int { written.withLock { $0 } }
@@ -155,25 +188,28 @@ public final class CaptureFileSink: Sendable {
     /// its whole blocks, keeps the unaligned rest at its start, and (with `tail`) writes that rest through
     /// the page cache too. A direct write refused with EINVAL switches the file to buffered writes for good.
     private func writeDirect(_ state: inout IOState, _ chunks: [[UInt8]], tail: Bool) throws {
-        for (index, chunk) in chunks.enumerated() {
-            var from = 0
-            while from < chunk.count {
-                guard let staging = state.staging else {
-                    // Fell back to buffered writes: the rest of this batch goes as they do.
-                    try writeAll(state.fd, [Array(chunk[from...])] + chunks[(index + 1)...])
-                    return
-                }
-                let n = min(chunk.count - from, staging.count - state.staged)
-                chunk.withUnsafeBytes { raw in
-                    (staging.baseAddress! + state.staged).copyMemory(from: raw.baseAddress! + from, byteCount: n)
-                }
-                state.staged += n
-                from += n
-                if state.staged == staging.count { try writeStaged(&state, tail: false) }
-            }
+        for chunk in chunks {
+            try chunk.withUnsafeBytes { raw in try stage(&state, raw) }
         }
         if state.staging != nil {
             try writeStaged(&state, tail: tail)
+        }
+    }
+
+    /// Copies `bytes` into the staging buffer, writing its whole blocks whenever it fills; after a fallback
+    /// to buffered writes, writes them the buffered way.
+    private func stage(_ state: inout IOState, _ bytes: UnsafeRawBufferPointer) throws {
+        var from = 0
+        while from < bytes.count {
+            guard let staging = state.staging else {
+                try writeAll(state.fd, [Array(bytes[from...])])
+                return
+            }
+            let n = min(bytes.count - from, staging.count - state.staged)
+            (staging.baseAddress! + state.staged).copyMemory(from: bytes.baseAddress! + from, byteCount: n)
+            state.staged += n
+            from += n
+            if state.staged == staging.count { try writeStaged(&state, tail: false) }
         }
     }
 

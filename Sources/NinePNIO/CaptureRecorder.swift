@@ -4,46 +4,67 @@ import NinePWire
 /// Turns proxy events into a ninescope pcapng capture (NinePCapture's `PcapngWriter`) appended to a
 /// `CaptureFileSink`. Garbage runs are written as stream bytes too (marked malformed), so the capture holds
 /// exactly the bytes that travelled. Thread-safe; call `record` from the event consumer.
+///
+/// Records are built in one buffer that is reused, and handed to the file (which copies them) every
+/// `chunkSize` bytes: recording allocates nothing per batch, and what the file copies was written a moment
+/// before, so it is still in the CPU's cache. (Building a whole run of events in a fresh array cost a 4 MiB
+/// allocation per run of bulk traffic and, where the allocator returned it to the kernel each time, a page
+/// fault per 4 KiB: `ninescope bench-trace --batch 512` of a 256 MiB diodcat spent 27 µs per message on the
+/// capture, against 7.6 with batches of 8; with the reused buffer 7.1, with 131k page faults in all instead
+/// of 461k.)
 public final class CaptureRecorder: Sendable {
     public let file: CaptureFileSink
-    private let writer: Locked<PcapngWriter>
+    private struct State {
+        var writer: PcapngWriter
+        var out: [UInt8] = []
+    }
+    private let state: Locked<State>
+    /// Records are handed to the file once this many bytes are built (a frame's records are never split).
+    static let chunkSize = 256 << 10
 
     /// Writes the pcapng section and interface headers at once.
     public init(file: CaptureFileSink, options: PcapngWriterOptions = PcapngWriterOptions()) {
         self.file = file
         let w = PcapngWriter(options: options)
         file.append(w.header())
-        self.writer = Locked(w)
+        var initial = State(writer: w)
+        initial.out.reserveCapacity(Self.chunkSize + (64 << 10))
+        self.state = Locked(initial)
     }
 
     public func record(_ events: [ProxyEvent]) {
-        // One buffer per batch (the file keeps it as one chunk); the lock keeps batches in order.
-        writer.withLock { w in
-            var out: [UInt8] = []
-            var size = 0
-            for e in events {
-                switch e {
-                case .frame(_, _, _, let bytes, _), .garbage(_, _, _, let bytes, _): size += w.roomForFrame(of: bytes.count)
-                case .opened, .closed: size += 600   // three packets
-                }
-            }
-            out.reserveCapacity(size)
+        // Under the lock: batches are recorded, and reach the file, in the order they come.
+        state.withLock { s in
             for e in events {
                 switch e {
                 case .opened(let c, let client, let upstream, let t):
-                    out += w.open(conn: c, clientAddress: client?.colonForm ?? "?",
-                                  upstreamAddress: upstream.description, t: t)
+                    s.out += s.writer.open(conn: c, clientAddress: client?.colonForm ?? "?",
+                                           upstreamAddress: upstream.description, t: t)
                 case .frame(let c, let d, let t, let bytes, let marks):
-                    w.appendFrame(conn: c, direction: d, t: t, bytes: bytes, marks: marks, to: &out)
+                    s.writer.appendFrame(conn: c, direction: d, t: t, bytes: bytes, marks: marks, to: &s.out)
                 case .garbage(let c, let d, let t, let bytes, _):
-                    w.appendFrame(conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed], to: &out)
+                    s.writer.appendFrame(conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed], to: &s.out)
                 case .closed(let c, let reason, let t):
                     var reset = false
                     if case .reset = reason { reset = true }
-                    out += w.close(conn: c, reset: reset, t: t)
+                    s.out += s.writer.close(conn: c, reset: reset, t: t)
                 }
+                if s.out.count >= Self.chunkSize { hand(&s.out) }
             }
-            file.append(out)
+            hand(&s.out)
+        }
+    }
+
+    /// Gives the built records to the file and empties the buffer (keeping its memory, unless one huge
+    /// frame made it grow far beyond its usual size).
+    private func hand(_ out: inout [UInt8]) {
+        guard !out.isEmpty else { return }
+        out.withUnsafeBytes { file.append(copying: $0) }
+        if out.capacity > 4 * Self.chunkSize {
+            out = []
+            out.reserveCapacity(Self.chunkSize + (64 << 10))
+        } else {
+            out.removeAll(keepingCapacity: true)
         }
     }
 }

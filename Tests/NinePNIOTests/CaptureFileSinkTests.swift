@@ -90,6 +90,78 @@ import Testing
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// `append(copying:)` (what the recorder uses) and `append` mixed, in both modes and across a refused
+    /// direct write: the file holds exactly the bytes in append order, whether written by the appender, a
+    /// flush or the close; the caller's buffer can be reused at once.
+    @Test(arguments: [(true, nil), (false, nil), (true, 2)] as [(Bool, Int?)])
+    func copiedAndQueuedAppendsReachTheFileInOrder(direct: Bool, refuseAfter: Int?) throws {
+        let path = tempPath("copying-\(direct)-\(refuseAfter ?? -1)")
+        let sink = try CaptureFileSink(path: path, writeThreshold: 10_000, flushEvery: .seconds(3600), directIO: direct,
+                                       refusingDirectWritesAfter: refuseAfter, eventLoop: NinePSockets.group.next())
+        #if os(Linux)
+        if direct { try #require(sink.writesDirectly) }
+        #endif
+        var expected: [UInt8] = []
+        var reused: [UInt8] = []
+        var rng = SplitMix(seed: direct ? 11 : 12)
+        for round in 0..<60 {
+            let count = Int(rng.next() % 9000)
+            let chunk = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            if rng.next() % 3 == 0 {
+                sink.append(chunk)
+            } else {
+                reused.removeAll(keepingCapacity: true)
+                reused += chunk
+                reused.withUnsafeBytes { sink.append(copying: $0) }
+                for i in reused.indices { reused[i] = 0xEE }   // the sink must have copied
+            }
+            expected += chunk
+            #expect(sink.bytesAppended == expected.count)
+            if round % 7 == 6 {
+                try sink.flush()
+                #expect(sink.bytesWritten == expected.count)
+                let ok = holds(path, expected)
+                #expect(ok, "round \(round)")
+            } else if sink.writesDirectly {
+                // The appender wrote whole blocks of a full staging buffer, no more.
+                let onFile = try #require(FileManager.default.contents(atPath: path))
+                let prefixMatches = Array(onFile) == Array(expected.prefix(onFile.count))
+                #expect(prefixMatches, "round \(round)")
+            }
+        }
+        if refuseAfter != nil { #expect(!sink.writesDirectly) }
+        #expect(sink.lastError == nil)
+        try sink.close()
+        let closedOK = holds(path, expected)
+        #expect(closedOK)
+        [1, 2, 3].withUnsafeBytes { sink.append(copying: $0) }   // ignored after close
+        let unchanged = holds(path, expected)
+        #expect(unchanged)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// With direct I/O, copied appends fill the staging buffer and only a full one is written by the appender.
+    @Test func copiedAppendsAreWrittenWhenTheStagingBufferIsFull() throws {
+        let path = tempPath("staging")
+        let sink = try CaptureFileSink(path: path, writeThreshold: 1 << 20, flushEvery: .seconds(3600))
+        try #require(sink.writesDirectly)
+        let bytes = (0..<(1 << 20) + 5000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 9) }
+        var i = 0
+        while i < (1 << 20) - 1000 {
+            bytes[i..<(i + 1000)].withUnsafeBytes { sink.append(copying: $0) }
+            i += 1000
+        }
+        #expect(sink.bytesWritten == 0)
+        bytes[i...].withUnsafeBytes { sink.append(copying: $0) }
+        #expect(sink.bytesWritten == 1 << 20)
+        let blocksOK = holds(path, Array(bytes[..<(1 << 20)]))
+        #expect(blocksOK)
+        try sink.close()
+        let allOK = holds(path, bytes)
+        #expect(allOK)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
     @Test func theAppenderWritesWholeBlocksDirectly() throws {
         let path = tempPath("blocks")
         let sink = try CaptureFileSink(path: path, writeThreshold: 10_000, flushEvery: .seconds(3600))
@@ -140,6 +212,72 @@ import Testing
 
     @Test func openingAnImpossiblePathFails() {
         #expect(throws: CaptureFileError.self) { _ = try CaptureFileSink(path: "/nonexistent-dir/x.pcapng") }
+    }
+
+    /// The recorder hands the file its records in chunks from one reused buffer: the file holds exactly what
+    /// the pure writer makes of the same events, across chunk boundaries, a frame larger than several chunks,
+    /// batches of every size, and in both file modes.
+    @Test(arguments: [true, false]) func recordedBytesAreTheWritersBytes(direct: Bool) throws {
+        let path = tempPath("rec-bytes-\(direct)") + ".pcapng"
+        let sink = try CaptureFileSink(path: path, flushEvery: .seconds(3600), directIO: direct)
+        let options = PcapngWriterOptions(toolVersion: "test")
+        let recorder = CaptureRecorder(file: sink, options: options)
+        var writer = PcapngWriter(options: options)
+        var expected = writer.header()
+        var rng = SplitMix(seed: direct ? 21 : 22)
+        var events: [ProxyEvent] = []
+        let t0: Int64 = 1_700_000_000_000_000_000
+        for k in 0..<400 {
+            let c = NinePWire.ConnectionID(UInt32(k % 3))
+            let t = t0 + Int64(k)
+            switch k {
+            case 0, 1, 2:
+                events.append(.opened(conn: c, client: .tcp(host: "127.0.0.1", port: 40000 + UInt16(k)),
+                                      upstream: .unix(path: "/tmp/s"), at: t))
+            case 397, 398, 399:
+                events.append(.closed(conn: c, reason: k == 398 ? .reset(.client) : .eof, at: t))
+            case 200:
+                events.append(.frame(conn: c, direction: .toClient, at: t,
+                                     bytes: F.rread(1, Array(repeating: 0xAB, count: 5 * CaptureRecorder.chunkSize)),
+                                     marks: []))
+            case 250:
+                events.append(.garbage(conn: c, direction: .toServer, at: t, bytes: [0xFF, 0xFF, 0xFF, 0xFF, 1],
+                                       reason: "test"))
+            default:
+                let size = rng.next() % 4 == 0 ? Int(rng.next() % 70_000) : Int(rng.next() % 300)
+                let data = (0..<size).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                events.append(.frame(conn: c, direction: k % 2 == 0 ? .toServer : .toClient, at: t,
+                                     bytes: k % 2 == 0 ? F.twrite(UInt16(k), data) : F.rread(UInt16(k), data),
+                                     marks: k % 5 == 0 ? [.injected] : []))
+            }
+        }
+        for e in events {
+            switch e {
+            case .opened(let c, let client, let upstream, let t):
+                expected += writer.open(conn: c, clientAddress: client?.colonForm ?? "?",
+                                        upstreamAddress: upstream.description, t: t)
+            case .frame(let c, let d, let t, let bytes, let marks):
+                expected += writer.frame(conn: c, direction: d, t: t, bytes: bytes, marks: marks)
+            case .garbage(let c, let d, let t, let bytes, _):
+                expected += writer.frame(conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed])
+            case .closed(let c, let reason, let t):
+                var reset = false
+                if case .reset = reason { reset = true }
+                expected += writer.close(conn: c, reset: reset, t: t)
+            }
+        }
+        #expect(expected.count > 8 * CaptureRecorder.chunkSize)
+        var i = 0
+        while i < events.count {
+            let n = [1, 2, 7, 50, 512][Int(rng.next() % 5)]
+            recorder.record(Array(events[i..<min(events.count, i + n)]))
+            i += n
+        }
+        try sink.close()
+        #expect(sink.bytesAppended == expected.count)
+        let same = holds(path, expected)
+        #expect(same)
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     @Test func recordedProxyEventsReadBackAsTheSameConversation() throws {
