@@ -44,6 +44,19 @@ public final class CaptureFileSink: Sendable {
         var appended = 0
         var closed = false
         var error: CaptureFileError?
+
+        /// The queued chunks, leaving none queued.
+        mutating func takePending() -> [[UInt8]] {
+            let c = pending
+            pending = []
+            pendingBytes = 0
+            return c
+        }
+
+        /// Keeps the first write error.
+        mutating func note(_ e: CaptureFileError) {
+            if error == nil { error = e }
+        }
     }
     private let buffer = Locked(Buffer())
     /// Serialises writes so bytes reach the file in append order; holds the descriptor (-1 once closed).
@@ -111,11 +124,8 @@ public final class CaptureFileSink: Sendable {
                 guard state.fd >= 0, state.staging != nil else { return }
                 let queued = buffer.withLock { b -> [[UInt8]]? in
                     guard !b.closed else { return nil }
-                    let c = b.pending
-                    b.pending = []
-                    b.pendingBytes = 0
                     b.appended += bytes.count
-                    return c
+                    return b.takePending()
                 }
                 guard let queued else { return }
                 staged = true
@@ -127,7 +137,7 @@ public final class CaptureFileSink: Sendable {
                 try stage(&state, bytes)
             }
         } catch let e as CaptureFileError {
-            buffer.withLock { if $0.error == nil { $0.error = e } }
+            buffer.withLock { $0.note(e) }
         } catch {}
         if !staged { append(Array(bytes)) }
     }
@@ -162,12 +172,7 @@ public final class CaptureFileSink: Sendable {
     private func writePending(sync: Bool, tail: Bool = true) throws {
         try io.withLock { state in
             guard state.fd >= 0 else { return }
-            let chunks = buffer.withLock { b -> [[UInt8]] in
-                let c = b.pending
-                b.pending = []
-                b.pendingBytes = 0
-                return c
-            }
+            let chunks = buffer.withLock { $0.takePending() }
             do {
                 if state.staging != nil {
                     try writeDirect(&state, chunks, tail: tail)
@@ -178,7 +183,7 @@ public final class CaptureFileSink: Sendable {
                     throw CaptureFileError(path: path, operation: "fsync", errno: errno)
                 }
             } catch let e as CaptureFileError {
-                buffer.withLock { if $0.error == nil { $0.error = e } }
+                buffer.withLock { $0.note(e) }
                 throw e
             }
         }

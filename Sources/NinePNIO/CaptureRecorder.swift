@@ -21,6 +21,8 @@ public final class CaptureRecorder: Sendable {
     private let state: Locked<State>
     /// Records are handed to the file once this many bytes are built (a frame's records are never split).
     static let chunkSize = 256 << 10
+    /// The buffer's usual capacity: a chunk and one more 64 KiB frame's records.
+    static let usualCapacity = chunkSize + (64 << 10)
 
     /// Writes the pcapng section and interface headers at once.
     public init(file: CaptureFileSink, options: PcapngWriterOptions = PcapngWriterOptions()) {
@@ -28,7 +30,7 @@ public final class CaptureRecorder: Sendable {
         let w = PcapngWriter(options: options)
         file.append(w.header())
         var initial = State(writer: w)
-        initial.out.reserveCapacity(Self.chunkSize + (64 << 10))
+        initial.out.reserveCapacity(Self.usualCapacity)
         self.state = Locked(initial)
     }
 
@@ -62,7 +64,7 @@ public final class CaptureRecorder: Sendable {
         out.withUnsafeBytes { file.append(copying: $0) }
         if out.capacity > 4 * Self.chunkSize {
             out = []
-            out.reserveCapacity(Self.chunkSize + (64 << 10))
+            out.reserveCapacity(Self.usualCapacity)
         } else {
             out.removeAll(keepingCapacity: true)
         }
