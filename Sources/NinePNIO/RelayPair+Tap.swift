@@ -89,6 +89,10 @@ extension RelayPair: FrameCursorDelegate {
         }
     }
 
+    func flushForwarded(_ direction: Direction) {
+        handler(direction == .toServer ? .upstream : .client)?.flush()
+    }
+
     func hasInsertions(_ direction: Direction) -> Bool {
         direction == .toServer ? !toServerInserts.isEmpty : !toClientInserts.isEmpty
     }
