@@ -55,13 +55,21 @@ import Testing
         #expect(d.frames == [frame])
     }
 
-    @Test func aLargeBodyInPiecesIsWrittenOutPieceByPiece() {
-        let frame = Self.rread(65536)
+    /// Feeds `frame` to a new cursor in two reads cut at `cut`; `between` runs after the first.
+    static func feedInTwo(_ frame: [UInt8], cut: Int,
+                          between: (FrameCursor, Recorder) -> Void = { _, _ in }) -> (FrameCursor, Recorder) {
         let cursor = FrameCursor(direction: .toClient)
         let d = Recorder()
-        let cut = 20_000
         cursor.feed(ByteBuffer(bytes: Array(frame[..<cut])), at: 1, d)
+        between(cursor, d)
         cursor.feed(ByteBuffer(bytes: Array(frame[cut...])), at: 2, d)
+        return (cursor, d)
+    }
+
+    @Test func aLargeBodyInPiecesIsWrittenOutPieceByPiece() {
+        let frame = Self.rread(65536)
+        let cut = 20_000
+        let (_, d) = Self.feedInTwo(frame, cut: cut)
         #expect(d.calls == [.forward(cut), .flush, .forward(frame.count - cut), .flush, .frame(frame.count)])
         #expect(d.forwarded == frame)
         #expect(d.frames == [frame])
@@ -88,13 +96,11 @@ import Testing
 
     @Test func aCursorFinishedDuringTheFlushStopsThere() {
         let frame = Self.rread(65536)
-        let cursor = FrameCursor(direction: .toClient)
-        let d = Recorder()
         let cut = 30_000
-        cursor.feed(ByteBuffer(bytes: Array(frame[..<cut])), at: 1, d)
-        // The write fails and the relay closes the connection from inside the flush.
-        d.onFlush = { [unowned cursor, unowned d] in _ = cursor.finish(at: 2, d) }
-        cursor.feed(ByteBuffer(bytes: Array(frame[cut...])), at: 2, d)
+        let (cursor, d) = Self.feedInTwo(frame, cut: cut) { cursor, d in
+            // The write fails and the relay closes the connection from inside the flush.
+            d.onFlush = { [unowned cursor, unowned d] in _ = cursor.finish(at: 2, d) }
+        }
         // The second piece was forwarded; the frame is reported once, as the garbage of a stream that ended
         // inside it, and never as a frame.
         #expect(d.calls == [.forward(cut), .flush, .forward(frame.count - cut), .flush, .garbage(cut)])
