@@ -20,7 +20,9 @@ public enum CaptureExport {
             while nextClose < closes.count, closes[nextClose].at <= t {
                 let c = closes[nextClose]
                 if opened.contains(c.conn), c.2 != .endOfCapture {
-                    out += writer.close(conn: c.conn, reset: c.2 == .reset, t: c.at)
+                    var why: String?
+                    if case .error(let text) = c.2 { why = text }
+                    out += writer.close(conn: c.conn, reset: c.2 == .reset, reason: why, t: c.at)
                 }
                 nextClose += 1
             }

@@ -55,10 +55,11 @@ public struct CaptureIngest: Sendable {
                               reason: "partial frame cut by \(missing) bytes missing from the capture"))
             }
             splitters[side] = FrameSplitter(maxFrameSize: maxFrameSize)
-        case let .close(conn, reset, t):
+        case let .close(conn, reset, why, t):
             for e in flush(conn: conn, at: t) { body(e) }
             open.remove(conn)
-            body(.connectionClosed(conn: conn, at: t, reason: reset ? .reset : .eof))
+            // The recorded reason, when there is one, is what the live trace showed.
+            body(.connectionClosed(conn: conn, at: t, reason: why.map { .error($0) } ?? (reset ? .reset : .eof)))
         }
     }
 

@@ -76,7 +76,8 @@ extension CaptureDecoder {
         }
         if segment.flags.contains(.rst) || segment.flags.contains(.fin) {
             connection.flushBuffers(into: &events)
-            events.append(.close(conn: connection.id, reset: segment.flags.contains(.rst), timestampNanos: t))
+            events.append(.close(conn: connection.id, reset: segment.flags.contains(.rst), reason: fields["why"],
+                                 timestampNanos: t))
             connection.closed = true
         }
         recorded[recordedID] = connection

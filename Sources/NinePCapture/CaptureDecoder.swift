@@ -129,8 +129,8 @@ public struct CaptureDecoder: Sendable {
             return .data(conn: id, direction: direction, timestampNanos: t, bytes: bytes, metadata: metadata)
         case .gap(_, let direction, let missing, let t):
             return .gap(conn: id, direction: direction, missingBytes: missing, timestampNanos: t)
-        case .close(_, let reset, let t):
-            return .close(conn: id, reset: reset, timestampNanos: t)
+        case .close(_, let reset, let reason, let t):
+            return .close(conn: id, reset: reset, reason: reason, timestampNanos: t)
         }
     }
 }

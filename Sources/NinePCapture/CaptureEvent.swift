@@ -26,20 +26,22 @@ public enum CaptureEvent: Hashable, Sendable {
               metadata: CaptureMetadata?)
     /// `missingBytes` bytes of the stream were never captured; the next `.data` resumes after them.
     case gap(conn: ConnectionID, direction: Direction, missingBytes: Int, timestampNanos: Int64)
-    /// The connection ended: both FINs delivered, or a RST (`reset`).
-    case close(conn: ConnectionID, reset: Bool, timestampNanos: Int64)
+    /// The connection ended: both FINs delivered, or a RST (`reset`). `reason`: why, when the capture says
+    /// (ninescope's proxy records why a connection ended other than by an orderly EOF: "reset by upstream",
+    /// "proxy stopped", …).
+    case close(conn: ConnectionID, reset: Bool, reason: String?, timestampNanos: Int64)
 
     public var conn: ConnectionID {
         switch self {
         case .open(let conn, _, _, _, _), .data(let conn, _, _, _, _), .gap(let conn, _, _, _),
-             .close(let conn, _, _):
+             .close(let conn, _, _, _):
             return conn
         }
     }
 
     public var timestampNanos: Int64 {
         switch self {
-        case .open(_, _, _, let t, _), .data(_, _, let t, _, _), .gap(_, _, _, let t), .close(_, _, let t):
+        case .open(_, _, _, let t, _), .data(_, _, let t, _, _), .gap(_, _, _, let t), .close(_, _, _, let t):
             return t
         }
     }

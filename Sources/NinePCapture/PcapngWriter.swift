@@ -45,7 +45,9 @@ import NinePWire
 ///     on the SYN only (the per-connection comment);
 ///   - `seg=<i>/<k>` on data packets: segment i of the k segments carrying one frame;
 ///   - `marks=<list>` on data packets with marks: `FrameMarks` names, comma-separated (`injected`,
-///     `intercepted`, `malformed`, `modified`, `dropped`, `replayed`).
+///     `intercepted`, `malformed`, `modified`, `dropped`, `replayed`);
+///   - `why=<text>` on the first FIN or the RST, when `close` was given a reason (the proxy's, for any end
+///     but an orderly EOF: `reset by upstream`, `proxy stopped`, …). Readers without it see the flags only.
 ///   Example: `ninescope conn=3 dir=c2s ev=data seg=1/2 marks=injected,malformed`.
 ///
 /// ## Edge cases
@@ -178,19 +180,21 @@ public struct PcapngWriter: Sendable {
     /// At most this many comments are kept (a long-running proxy sees ever new connection ids).
     static let commentCacheLimit = 4096
 
-    /// FIN/ACK exchange (client first), or one RST when `reset`.
-    public mutating func close(conn: ConnectionID, reset: Bool = false, t: Int64) -> [UInt8] {
+    /// FIN/ACK exchange (client first), or one RST when `reset`. `reason` (why the connection ended, when
+    /// not by an orderly EOF) goes into the first packet's comment as `why`.
+    public mutating func close(conn: ConnectionID, reset: Bool = false, reason: String? = nil, t: Int64) -> [UInt8] {
         guard var connection = connections[conn], !connection.closed else { return [] }
         var out: [UInt8] = []
         func fields(_ direction: Direction, _ event: String) -> [(key: String, value: String)] {
             [("conn", "\(conn.rawValue)"), ("dir", CaptureComment.code(for: direction)), ("ev", event)]
         }
+        let why: [(key: String, value: String)] = reason.map { [("why", $0)] } ?? []
         if reset {
             out += segment(&connection, direction: .toServer, flags: [.rst, .ack], payload: [], t: t,
-                           fields: fields(.toServer, "reset"))
+                           fields: fields(.toServer, "reset") + why)
         } else {
             out += segment(&connection, direction: .toServer, flags: [.fin, .ack], payload: [], t: t,
-                           fields: fields(.toServer, "close"))
+                           fields: fields(.toServer, "close") + why)
             out += segment(&connection, direction: .toClient, flags: [.fin, .ack], payload: [], t: t,
                            fields: fields(.toClient, "close"))
             out += segment(&connection, direction: .toServer, flags: [.ack], payload: [], t: t,

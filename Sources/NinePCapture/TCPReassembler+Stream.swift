@@ -138,7 +138,7 @@ extension TCPReassembler.Flow {
         let flags = segment.flags
         if flags.contains(.rst) {
             flushAll(t: t, into: &events)
-            events.append(.close(conn: id, reset: true, timestampNanos: t))
+            events.append(.close(conn: id, reset: true, reason: nil, timestampNanos: t))
             closed = true
             return
         }
@@ -171,7 +171,7 @@ extension TCPReassembler.Flow {
             }
         }
         if toServer.finished && toClient.finished {
-            events.append(.close(conn: id, reset: false, timestampNanos: t))
+            events.append(.close(conn: id, reset: false, reason: nil, timestampNanos: t))
             closed = true
         }
     }

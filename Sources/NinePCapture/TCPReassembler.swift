@@ -114,7 +114,7 @@ public struct TCPReassembler: Sendable {
                 warnings.append(CaptureWarning(packet: packet, message:
                     "connection \(old.id.rawValue): new SYN on its 4-tuple before it closed; starting a new connection"))
                 old.flushAll(t: t, into: &events)
-                events.append(.close(conn: old.id, reset: false, timestampNanos: t))
+                events.append(.close(conn: old.id, reset: false, reason: nil, timestampNanos: t))
                 flow = newFlow(for: segment, t: t, events: &events)
             } else {
                 flow = existing

@@ -141,4 +141,34 @@ import Testing
         }
         #expect(back.connections.first?.info?.client == "tcp!127.0.0.1!40001")
     }
+
+    /// Why each connection ended survives an export and a read back: an orderly EOF, a reset, and a reason
+    /// the proxy gave (which the capture carries as text).
+    @Test func exportedCaptureKeepsWhyConnectionsEnded() throws {
+        var original = SessionTracker()
+        let reasons: [CloseReason] = [.eof, .reset, .error("proxy stopped"), .error("eof mid-frame (client→server)")]
+        let tversion = Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))).encode(dialect: .l)
+        for (i, reason) in reasons.enumerated() {
+            let conn = ConnectionID(UInt32(i + 1)), t = Int64(i + 1) * 1_000_000
+            _ = original.handle(.connectionOpened(conn: conn, at: t, info: nil))
+            _ = original.handle(.frame(conn: conn, direction: .toServer, at: t + 1, bytes: tversion, marks: []))
+            _ = original.handle(.connectionClosed(conn: conn, at: t + 2, reason: reason))
+        }
+        let bytes = CaptureExport.pcapng(from: original, toolVersion: "test")
+        var reader = try CaptureReader(bytes: bytes)
+        var decoder = CaptureDecoder(options: ReassemblyOptions())
+        var ingest = CaptureIngest()
+        var back: [ConnectionID: CloseReason] = [:]
+        func feed(_ events: [CaptureEvent]) {
+            for ce in events {
+                for case let .connectionClosed(conn, _, reason) in ingest.ingest(ce) { back[conn] = reason }
+            }
+        }
+        while let packet = reader.next() { feed(decoder.process(packet)) }
+        feed(decoder.finish())
+        #expect(back.count == reasons.count)
+        for (i, reason) in reasons.enumerated() {
+            #expect(back[ConnectionID(UInt32(i + 1))] == reason, "connection \(i + 1)")
+        }
+    }
 }

@@ -55,7 +55,8 @@ import Glibc
         let export = try RealTraffic.makeExport(bigSize: 1000)
         let diod = DiodOnPort(export: export)
         try diod.start()
-        let proxy = try ProxyProcess(upstream: diod.address)
+        let file = Peers.tempDir("pxfail") + "/failures.pcapng"
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", file])
 
         let client = try ProxyRawSocket(proxy.listenAddress)
         try Self.attach(client, fid: 1, export: export)
@@ -85,10 +86,31 @@ import Glibc
         let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
         #expect(ls.status == 0 && ls.out.contains("hello.txt"), "diodls after the restart: \(ls.err)")
         #expect(proxy.waitForOutput { $0.contains("c2 - close (eof)") })
+        // c3 is still connected when the proxy stops.
+        let last = try ProxyRawSocket(proxy.listenAddress)
+        try Self.attach(last, fid: 1, export: export)
+        #expect(proxy.waitForOutput { $0.contains("c3 ← Rattach") })
         let stop = proxy.stop(signal: SIGTERM)
         #expect(stop.exited && stop.status == 0)
-        #expect(proxy.stderr.contains("3 connections"), "\(proxy.stderr)")
+        #expect(proxy.stderr.contains("4 connections"), "\(proxy.stderr)")
         diod.kill()
+
+        // The capture says why each connection ended, as the live trace did: `decode` shows the same
+        // reasons (upstream gone, dial failed, eof, proxy stopped).
+        var live: [Int: String] = [:]
+        for line in proxy.stdoutLines {
+            guard let close = line.range(of: " - close ("), let c = line.range(of: " c") else { continue }
+            let conn = Int(line[c.upperBound..<close.lowerBound])
+            live[conn ?? -1] = String(line[close.upperBound...].dropLast())
+        }
+        let (objects, r) = try ProxyTool.decodeJSON(file)
+        #expect(r.status == 0, "decode: \(r.err)")
+        var decoded: [Int: String] = [:]
+        for o in objects where o.pxEvent == "close" { decoded[o.pxConn ?? -1] = o["reason"] as? String }
+        #expect(live.count == 4, "\(live)")
+        #expect(decoded == live)
+        #expect(live[1]?.hasPrefix("error: upstream dial failed") == true, "\(live)")
+        #expect(live[2] == "eof" && live[3] == "error: proxy stopped", "\(live)")
     }
 
     @Test func malformedBytesReachTheServerByteForByte() throws {

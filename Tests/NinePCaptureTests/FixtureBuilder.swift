@@ -182,7 +182,7 @@ extension Array where Element == CaptureEvent {
 
     var closes: [(conn: Int, reset: Bool)] {
         compactMap {
-            if case .close(let c, let reset, _) = $0 { return (Int(c.rawValue), reset) }
+            if case .close(let c, let reset, _, _) = $0 { return (Int(c.rawValue), reset) }
             return nil
         }
     }

@@ -7,7 +7,8 @@ import Testing
     enum Step {
         case open(Int, String, String, Int64)
         case frame(Int, Direction, Int64, [UInt8], FrameMarks)
-        case close(Int, Bool, Int64)
+        /// Connection, reset, time, and why (the proxy's reason, when not an orderly EOF).
+        case close(Int, Bool, Int64, String? = nil)
     }
 
     static func write(_ steps: [Step], options: PcapngWriterOptions = PcapngWriterOptions()) -> [UInt8] {
@@ -19,8 +20,8 @@ import Testing
                 file += writer.open(conn: ConnectionID(UInt32(id)), clientAddress: client, upstreamAddress: upstream, t: t)
             case .frame(let id, let direction, let t, let bytes, let marks):
                 file += writer.frame(conn: ConnectionID(UInt32(id)), direction: direction, t: t, bytes: bytes, marks: marks)
-            case .close(let id, let reset, let t):
-                file += writer.close(conn: ConnectionID(UInt32(id)), reset: reset, t: t)
+            case .close(let id, let reset, let t, let why):
+                file += writer.close(conn: ConnectionID(UInt32(id)), reset: reset, reason: why, t: t)
             }
         }
         return file
@@ -37,8 +38,8 @@ import Testing
             case .frame(let id, let direction, let t, let bytes, let marks):
                 return .data(conn: ConnectionID(UInt32(id)), direction: direction, timestampNanos: t, bytes: bytes,
                              metadata: CaptureMetadata(marks: marks))
-            case .close(let id, let reset, let t):
-                return .close(conn: ConnectionID(UInt32(id)), reset: reset, timestampNanos: t)
+            case .close(let id, let reset, let t, let why):
+                return .close(conn: ConnectionID(UInt32(id)), reset: reset, reason: why, timestampNanos: t)
             }
         }
     }
@@ -52,8 +53,8 @@ import Testing
         .frame(3, .toClient, 1_700_000_000_000_000_004, Fix.rversion, [.intercepted]),
         .frame(9, .toServer, 1_700_000_000_000_000_005, Fix.twrite(tag: 1, data: big), [.injected, .malformed]),
         .frame(9, .toClient, 1_700_000_000_000_000_006, Fix.rwrite(tag: 1, count: 200_000), []),
-        .close(3, false, 1_700_000_000_000_000_007),
-        .close(9, true, 1_700_000_000_000_000_008),
+        .close(3, false, 1_700_000_000_000_000_007, "proxy stopped (100% = done)"),
+        .close(9, true, 1_700_000_000_000_000_008, "reset by upstream"),
     ]
 
     @Test(arguments: [PcapngWriter.largestSegmentSize, 1000, 97])
@@ -115,7 +116,7 @@ import Testing
             }
         }
         for id in ids.reversed() {
-            steps.append(.close(id, id % 2 == 0, t)); t += 1
+            steps.append(.close(id, id % 2 == 0, t, id % 3 == 0 ? "eof mid-frame (client→server)" : nil)); t += 1
         }
         let contents = try CaptureFile.decode(Self.write(steps, options: PcapngWriterOptions(maxSegmentSize: 5)))
         #expect(contents.events == Self.expectedEvents(steps))

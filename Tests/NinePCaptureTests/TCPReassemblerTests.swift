@@ -44,7 +44,7 @@ import Testing
         #expect(events[1] == .data(conn: ConnectionID(1), direction: .toServer, timestampNanos: 4,
                                    bytes: Fix.tversion, metadata: nil))
         #expect(events.stream(1, .toClient) == Fix.rversion)
-        #expect(events.last == .close(conn: ConnectionID(1), reset: false, timestampNanos: 7))
+        #expect(events.last == .close(conn: ConnectionID(1), reset: false, reason: nil, timestampNanos: 7))
         #expect(events.gaps.isEmpty)
         #expect(events.count == 4)
     }
@@ -171,7 +171,7 @@ import Testing
         ])
         #expect(events.stream(1, .toServer) == [1, 2, 3, 4])
         #expect(events.closes.map(\.reset) == [false])
-        #expect(events.last == .close(conn: ConnectionID(1), reset: false, timestampNanos: 6))
+        #expect(events.last == .close(conn: ConnectionID(1), reset: false, reason: nil, timestampNanos: 6))
     }
 
     @Test func finAcknowledgedOverAHoleReportsTheGapThenCloses() {

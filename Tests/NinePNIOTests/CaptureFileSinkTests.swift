@@ -263,7 +263,7 @@ import Testing
             case .closed(let c, let reason, let t):
                 var reset = false
                 if case .reset = reason { reset = true }
-                expected += writer.close(conn: c, reset: reset, t: t)
+                expected += writer.close(conn: c, reset: reset, reason: reason == .eof ? nil : "\(reason)", t: t)
             }
         }
         #expect(expected.count > 8 * CaptureRecorder.chunkSize)
