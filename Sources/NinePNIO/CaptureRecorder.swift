@@ -40,8 +40,8 @@ public final class CaptureRecorder: Sendable {
             for e in events {
                 switch e {
                 case .opened(let c, let client, let upstream, let t):
-                    s.out += s.writer.open(conn: c, clientAddress: client?.colonForm ?? "?",
-                                           upstreamAddress: upstream.description, t: t)
+                    let info = ProxyEvent.connectionInfo(client: client, upstream: upstream)
+                    s.out += s.writer.open(conn: c, clientAddress: info.client, upstreamAddress: info.upstream, t: t)
                 case .frame(let c, let d, let t, let bytes, let marks):
                     s.writer.appendFrame(conn: c, direction: d, t: t, bytes: bytes, marks: marks, to: &s.out)
                 case .garbage(let c, let d, let t, let bytes, _):

@@ -81,12 +81,24 @@ public enum ProxyEvent: Sendable, Hashable {
         }
     }
 
+    /// How a connection's two ends are shown, the same in the live trace and UI and in captures: both in
+    /// colon form (`127.0.0.1:40312`, `unix:/run/9p.sock`); an unknown client is `?` and an unnamed
+    /// unix-socket client (the usual case) `unix:(unnamed)`.
+    public static func connectionInfo(client: Address?, upstream: Address) -> ConnectionInfo {
+        let name: String
+        switch client {
+        case .none: name = "?"
+        case .unix(let path)? where path.isEmpty: name = "unix:(unnamed)"
+        case let a?: name = a.colonForm
+        }
+        return ConnectionInfo(client: name, upstream: upstream.colonForm)
+    }
+
     /// The same event as the tracker's input.
     public var sessionEvent: SessionEvent {
         switch self {
         case .opened(let c, let client, let upstream, let t):
-            return .connectionOpened(conn: c, at: t, info: ConnectionInfo(client: client?.description ?? "?",
-                                                                          upstream: upstream.description))
+            return .connectionOpened(conn: c, at: t, info: Self.connectionInfo(client: client, upstream: upstream))
         case .frame(let c, let d, let t, let bytes, let marks):
             return .frame(conn: c, direction: d, at: t, bytes: bytes, marks: marks)
         case .garbage(let c, let d, let t, let bytes, let reason):

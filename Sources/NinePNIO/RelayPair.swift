@@ -151,7 +151,7 @@ final class RelayPair {
             case .failure(let error):
                 self.upstream = nil
                 self.upstreamClosed = true
-                if self.failure == nil { self.failure = .dialFailed(String(describing: error)) }
+                if self.failure == nil { self.failure = .dialFailed(RelayPair.describe(error)) }
                 // A refused loopback dial can fail at once, inside the child channel's initializer, before
                 // the client channel is registered: close it from the next tick, and count it closed when
                 // its close completes (a channel closed before it became active never reports inactive).
@@ -357,7 +357,21 @@ final class RelayPair {
         if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
             return .reset(side)
         }
-        return .error(side, String(describing: error))
+        return .error(side, describe(error))
+    }
+
+    /// An error as a person reads it: a system error by its errno text (`Connection refused`, not NIO's
+    /// `connection reset (error set): Connection refused) (errno: 111)`), a failed connect by its first
+    /// attempt's error, a connect timeout with its limit.
+    static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if let failed = error as? NIOConnectionError, let first = failed.connectionErrors.first {
+            return describe(first.error)
+        }
+        if case ChannelError.connectTimeout(let limit) = error {
+            return "timed out after \(limit.nanoseconds / 1_000_000) ms"
+        }
+        return String(describing: error)
     }
 
     // MARK: - Statistics

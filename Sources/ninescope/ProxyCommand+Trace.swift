@@ -92,8 +92,7 @@ final class ProxyTrace: @unchecked Sendable {
         switch event {
         case let .opened(conn, client, upstream, at):
             connectionsOpened += 1
-            let info = ConnectionInfo(client: Self.clientName(client), upstream: upstream.colonForm)
-            line(format.opened(conn: conn, at: at, info: info))
+            line(format.opened(conn: conn, at: at, info: ProxyEvent.connectionInfo(client: client, upstream: upstream)))
             write(output)
         case let .closed(conn, reason, at):
             // Unanswered requests and leaked fids first, then the close with the proxy's own reason.
@@ -118,15 +117,6 @@ final class ProxyTrace: @unchecked Sendable {
     private func line(_ text: String) {
         pending.append(contentsOf: text.utf8)
         pending.append(0x0A)
-    }
-
-    /// A client's address for the open line; unix-socket clients are usually unnamed.
-    static func clientName(_ address: Address?) -> String {
-        switch address {
-        case .none: return "?"
-        case .unix(let path)? where path.isEmpty: return "unix:(unnamed)"
-        case let a?: return a.colonForm
-        }
     }
 
     /// The tracker's close reasons are coarse (eof/reset/error); the trace shows the proxy's, which say

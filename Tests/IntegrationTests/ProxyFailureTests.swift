@@ -77,7 +77,8 @@ import Glibc
         // With the upstream down, a client is refused (dial failure reported) and the proxy stays up.
         let refused = try ProxyRawSocket(proxy.listenAddress)
         #expect(refused.receiveSome() == nil)
-        #expect(proxy.waitForOutput { $0.contains("c1 - close (error: upstream dial failed") })
+        #expect(proxy.waitForOutput { $0.contains("c1 - close (error: upstream dial failed: Connection refused)") },
+                "\(proxy.stdout)")
         #expect(ProxyProcess.poll(timeout: 30) { proxy.stderr.contains("c1: upstream dial failed") })
         #expect(proxy.process.isRunning)
 
@@ -109,6 +110,12 @@ import Glibc
         for o in objects where o.pxEvent == "close" { decoded[o.pxConn ?? -1] = o["reason"] as? String }
         #expect(live.count == 4, "\(live)")
         #expect(decoded == live)
+        // The text lines of opens and closes are the same, addresses included.
+        let text = try Peers.run(Peers.ninescope, ["decode", file])
+        #expect(text.status == 0, "decode: \(text.err)")
+        func ends(_ lines: [Substring]) -> [Substring] { lines.filter { $0.contains(" + open ") || $0.contains(" - close (") } }
+        #expect(ends(text.out.split(separator: "\n")) == ends(proxy.stdoutLines))
+        #expect(ends(proxy.stdoutLines).count == 8)
         #expect(live[1]?.hasPrefix("error: upstream dial failed") == true, "\(live)")
         #expect(live[2] == "eof" && live[3] == "error: proxy stopped", "\(live)")
     }

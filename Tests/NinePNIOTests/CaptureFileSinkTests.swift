@@ -254,8 +254,8 @@ import Testing
         for e in events {
             switch e {
             case .opened(let c, let client, let upstream, let t):
-                expected += writer.open(conn: c, clientAddress: client?.colonForm ?? "?",
-                                        upstreamAddress: upstream.description, t: t)
+                let info = ProxyEvent.connectionInfo(client: client, upstream: upstream)
+                expected += writer.open(conn: c, clientAddress: info.client, upstreamAddress: info.upstream, t: t)
             case .frame(let c, let d, let t, let bytes, let marks):
                 expected += writer.frame(conn: c, direction: d, t: t, bytes: bytes, marks: marks)
             case .garbage(let c, let d, let t, let bytes, _):

@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NinePSession
+import Testing
+@testable import NinePNIO
+
+/// How the proxy names connection ends and errors in its trace and captures.
+@Suite struct ProxyWordingTests {
+    @Test func errorsReadAsTheSystemSaysThem() {
+        #expect(RelayPair.describe(IOError(errnoCode: ECONNREFUSED, reason: "connect")) == "Connection refused")
+        #expect(RelayPair.describe(IOError(errnoCode: ENOENT, reason: "connect")) == "No such file or directory")
+        #expect(RelayPair.describe(ChannelError.connectTimeout(.seconds(10))) == "timed out after 10000 ms")
+        #expect(RelayPair.describe(ChannelError.ioOnClosedChannel) == String(describing: ChannelError.ioOnClosedChannel))
+    }
+
+    @Test func connectionEndsAreNamedInColonForm() {
+        let up = Address.tcp(host: "127.0.0.1", port: 564)
+        #expect(ProxyEvent.connectionInfo(client: .tcp(host: "127.0.0.1", port: 40312), upstream: up)
+            == ConnectionInfo(client: "127.0.0.1:40312", upstream: "127.0.0.1:564"))
+        #expect(ProxyEvent.connectionInfo(client: .unix(path: ""), upstream: .unix(path: "/run/9p.sock"))
+            == ConnectionInfo(client: "unix:(unnamed)", upstream: "unix:/run/9p.sock"))
+        #expect(ProxyEvent.connectionInfo(client: nil, upstream: up).client == "?")
+    }
+}
