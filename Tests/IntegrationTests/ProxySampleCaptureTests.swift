@@ -159,6 +159,9 @@ import Glibc
         #expect(fields["messages"] == decoded, "\(r.out)")
         #expect(fields["reps"] == 2)
         #expect((fields["ns_per_message"] ?? 0) > 0, "\(r.out)")
+        // The capture's share: a cost, or a plain statement that it was below the noise (never a made-up 0).
+        #expect(r.out.range(of: #"\(trace \d+, capture (\d+|below the noise: .* less)\)"#, options: .regularExpression) != nil,
+                "\(r.out)")
 
         let bad = try Peers.run(Peers.ninescope, ["bench-trace", Peers.repoRoot + "/README.md"])
         #expect(bad.status != 0)
