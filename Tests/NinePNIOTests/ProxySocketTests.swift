@@ -148,13 +148,16 @@ import Testing
         await proxy.stop()
     }
 
-    @Test func slowReaderStopsTheProxyReadingWithBoundedBuffers() async throws {
+    /// With frames reported, each 64 KiB body that ends a read is also written out from inside the read
+    /// (`FrameCursor.earlyFlushBytes`), into an upstream that has stopped reading.
+    @Test(arguments: [false, true])
+    func slowReaderStopsTheProxyReadingWithBoundedBuffers(reportFrames: Bool) async throws {
         let server = try await RawServer.start(autoRead: false)
         let events = EventBox()
         let (proxy, bound) = try await startProxy(to: server.address, events: events,
-                                                  options: .init(reportFrames: false))
+                                                  options: .init(reportFrames: reportFrames))
         let client = try await rawDial(bound)
-        // Well-formed Twrite frames (the tap skips their bodies), about 1 MiB per chunk.
+        // Well-formed Twrite frames (unless reported, the tap skips their bodies), about 1 MiB per chunk.
         let frame = F.twrite(1, [UInt8](repeating: 0x5A, count: 65536 - 23))
         let chunk: [UInt8] = {
             var c: [UInt8] = []
@@ -195,6 +198,10 @@ import Testing
             }
         }
         #expect(mismatch == nil, "first differing chunk at byte \(mismatch ?? -1)")
+        if reportFrames {
+            #expect(await events.wait { _ in events.frames(.toServer).count == total * 16 })
+            #expect(events.frames(.toServer).allSatisfy { $0.bytes == frame })
+        }
         await proxy.stop()
         await server.stop()
     }
