@@ -20,9 +20,7 @@ public enum CaptureExport {
             while nextClose < closes.count, closes[nextClose].at <= t {
                 let c = closes[nextClose]
                 if opened.contains(c.conn), c.2 != .endOfCapture {
-                    var why: String?
-                    if case .error(let text) = c.2 { why = text }
-                    out += writer.close(conn: c.conn, reset: c.2 == .reset, reason: why, t: c.at)
+                    out += writer.close(conn: c.conn, reset: c.2 == .reset, reason: c.2?.errorText, t: c.at)
                 }
                 nextClose += 1
             }

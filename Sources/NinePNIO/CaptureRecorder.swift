@@ -49,8 +49,8 @@ public final class CaptureRecorder: Sendable {
                 case .closed(let c, let reason, let t):
                     var reset = false
                     if case .reset = reason { reset = true }
-                    // Why, unless an orderly EOF: `decode` and `view` then show the close as the trace did.
-                    s.out += s.writer.close(conn: c, reset: reset, reason: reason == .eof ? nil : reason.description, t: t)
+                    // Why, as the trace shows it: `decode` and `view` then show the close as the trace did.
+                    s.out += s.writer.close(conn: c, reset: reset, reason: reason.shownReason.errorText, t: t)
                 }
                 if s.out.count >= Self.chunkSize { hand(&s.out) }
             }

@@ -36,6 +36,13 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The reason the headless trace prints, and a capture records (as its `why`) for `decode` and `view`
+    /// to show: the tracker's reasons are coarse (eof/reset/error), the proxy's say which side reset and
+    /// whether a stream ended inside a frame, so every end but an orderly EOF shows as its description.
+    public var shownReason: CloseReason {
+        self == .eof ? .eof : .error(description)
+    }
+
     /// The tracker's coarser reason.
     public var sessionReason: CloseReason {
         switch self {

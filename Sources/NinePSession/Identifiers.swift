@@ -33,9 +33,14 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
         case .endOfCapture: "end of capture"
         }
     }
+
+    /// The text of an `.error` (what a capture records as the connection's `why`); nil for the others.
+    public var errorText: String? {
+        if case .error(let text) = self { text } else { nil }
+    }
 }
 
-/// Addresses of a proxied connection, as display strings (`tcp!127.0.0.1!40123`).
+/// Addresses of a proxied connection, as display strings (`127.0.0.1:40123`).
 public struct ConnectionInfo: Hashable, Sendable {
     public var client: String
     public var upstream: String

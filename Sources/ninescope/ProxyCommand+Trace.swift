@@ -97,7 +97,7 @@ final class ProxyTrace: @unchecked Sendable {
         case let .closed(conn, reason, at):
             // Unanswered requests and leaked fids first, then the close with the proxy's own reason.
             write(output)
-            line(format.closed(conn: conn, at: at, reason: Self.displayReason(reason)))
+            line(format.closed(conn: conn, at: at, reason: reason.shownReason))
             closeReasons[Self.summaryKey(reason), default: 0] += 1
             if case .dialFailed(let why) = reason {
                 printError("ninescope: \(conn): upstream dial failed: \(why)")
@@ -117,15 +117,6 @@ final class ProxyTrace: @unchecked Sendable {
     private func line(_ text: String) {
         pending.append(contentsOf: text.utf8)
         pending.append(0x0A)
-    }
-
-    /// The tracker's close reasons are coarse (eof/reset/error); the trace shows the proxy's, which say
-    /// which side reset and whether a stream ended inside a frame.
-    static func displayReason(_ reason: ProxyCloseReason) -> CloseReason {
-        switch reason {
-        case .eof: return .eof
-        default: return .error(reason.description)
-        }
     }
 
     private static func summaryKey(_ reason: ProxyCloseReason) -> String {

@@ -15,6 +15,14 @@ import Testing
         #expect(RelayPair.describe(ChannelError.ioOnClosedChannel) == String(describing: ChannelError.ioOnClosedChannel))
     }
 
+    @Test func closesShowTheProxysReasonUnlessAnOrderlyEOF() {
+        #expect(ProxyCloseReason.eof.shownReason == .eof)
+        #expect(ProxyCloseReason.reset(.upstream).shownReason == .error("reset by upstream"))
+        #expect(ProxyCloseReason.midFrame(.toServer).shownReason == .error("eof mid-frame (client→server)"))
+        #expect(ProxyCloseReason.stopped.shownReason.errorText == "proxy stopped")
+        #expect(CloseReason.reset.errorText == nil && CloseReason.eof.errorText == nil)
+    }
+
     @Test func connectionEndsAreNamedInColonForm() {
         let up = Address.tcp(host: "127.0.0.1", port: 564)
         #expect(ProxyEvent.connectionInfo(client: .tcp(host: "127.0.0.1", port: 40312), upstream: up)
