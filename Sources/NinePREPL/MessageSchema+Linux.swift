@@ -110,7 +110,7 @@ extension MessageSchema {
             FieldSpec("names", .strings, derived: true, note: "the entries' names"),
         ], read: { if case .rreaddir(let m) = $0 {
             let entries = try? Dirent.decodeAll(m.data)
-            return [.u(m.data.count), .bytes(m.data), entries.map { .dirents($0) }, entries.map { .strings($0.map(\.name)) }]
+            return [.u(m.payload.count), .bytes(m.data), entries.map { .dirents($0) }, entries.map { .strings($0.map(\.name)) }]
         } else { return nil } }),
         MessageSchema(.tfsync, [FieldSpec("fid", .fid), FieldSpec("datasync", .u32, default: .zero)],
                       build: { f, _ in .tfsync(Tfsync(fid: f.fid("fid"), datasync: f.u32("datasync"))) },

@@ -128,7 +128,7 @@ extension ReplEngine {
             if dialect == .l {
                 while true {
                     let r = try await step(.treaddir(Treaddir(fid: fid, offset: offset, count: count)), quiet: quiet)
-                    guard case .rreaddir(let d) = r.message, !d.data.isEmpty else { break }
+                    guard case .rreaddir(let d) = r.message, !d.payload.isEmpty else { break }
                     guard let entries = try? Dirent.decodeAll(d.data), let last = entries.last else {
                         throw .failed("\(path): the directory entries do not decode")
                     }
@@ -138,12 +138,12 @@ extension ReplEngine {
             } else {
                 while true {
                     let r = try await step(.tread(Tread(fid: fid, offset: offset, count: count)), quiet: quiet)
-                    guard case .rread(let d) = r.message, !d.data.isEmpty else { break }
+                    guard case .rread(let d) = r.message, !d.payload.isEmpty else { break }
                     guard let stats = try? Stat.decodeAll(d.data, dialect: dialect) else {
                         throw .failed("\(path): the directory entries do not decode")
                     }
                     out += stats.map { ($0.name.string, $0.mode.contains(.dir)) }
-                    offset += UInt64(d.data.count)
+                    offset += UInt64(d.payload.count)
                 }
             }
             return out
@@ -166,7 +166,7 @@ extension ReplEngine {
                 var data: [UInt8] = []
                 while true {
                     let r = try await step(.tread(Tread(fid: fid, offset: UInt64(data.count), count: count)))
-                    guard case .rread(let d) = r.message, !d.data.isEmpty else { break }
+                    guard case .rread(let d) = r.message, !d.payload.isEmpty else { break }
                     data += d.data
                 }
                 return data

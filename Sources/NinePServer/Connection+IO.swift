@@ -55,15 +55,15 @@ extension Connection {
         let e = try entry(t.fid)
         switch e.state {
         case .xattrWrite(var x):
-            let end = t.offset.addingReportingOverflow(UInt64(t.data.count))
+            let end = t.offset.addingReportingOverflow(UInt64(t.payload.count))
             guard !end.overflow, end.partialValue <= UInt64(x.value.count) else {
                 throw ServerError(.ENOSPC, "write past the declared xattr size")
             }
-            x.value.replaceSubrange(Int(t.offset)..<Int(end.partialValue), with: t.data)
+            x.value.replaceSubrange(Int(t.offset)..<Int(end.partialValue), with: t.payload)
             x.written = max(x.written, end.partialValue)
             let updated = x
             update(t.fid, serial: e.serial) { $0.state = .xattrWrite(updated) }
-            return .rwrite(Rwrite(count: UInt32(t.data.count)))
+            return .rwrite(Rwrite(count: UInt32(t.payload.count)))
         case .open(let o):
             guard o.canWrite, !o.isDirectory else { throw ServerError(.EBADF, "fid not open for writing") }
             let n = try await driver.write(o.file, offset: t.offset, data: t.data)

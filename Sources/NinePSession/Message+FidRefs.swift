@@ -82,7 +82,7 @@ extension Message {
             || code == MessageType.treaddir.rawValue else { return nil }
         return switch self {
         case .tread(let m): (m.fid, m.count)
-        case .twrite(let m): (m.fid, UInt32(truncatingIfNeeded: m.data.count))
+        case .twrite(let m): (m.fid, UInt32(truncatingIfNeeded: m.payload.count))
         case .treaddir(let m): (m.fid, m.count)
         default: nil
         }

@@ -66,7 +66,7 @@ extension NinePTestClient {
 
     public func readdir(_ fid: Fid, offset: UInt64 = 0, count: UInt32 = 4096) async throws -> [Dirent] {
         guard case .rreaddir(let r) = try await call(.treaddir(Treaddir(fid: fid, offset: offset, count: count))) else { throw ConformanceFailure("expected Rreaddir") }
-        if r.data.count > Int(count) { throw ConformanceFailure("Rreaddir carries \(r.data.count) bytes for count \(count)") }
+        if r.payload.count > Int(count) { throw ConformanceFailure("Rreaddir carries \(r.payload.count) bytes for count \(count)") }
         return try Dirent.decodeAll(r.data)
     }
 

@@ -11,6 +11,15 @@ extension Dirent {
         return try result.get()
     }
 
+    /// The same, of a message's data field (borrowed, not copied).
+    public static func decodeAll(_ data: DataBytes) throws(DecodeError) -> [Dirent] {
+        let result: Result<[Dirent], DecodeError> = data.withUnsafeBytes { buf in
+            var r = FastReader(buf)
+            do throws(DecodeError) { return .success(try decodeAll(&r)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
     static func decodeAll<R: WireSource>(_ r: inout R) throws(DecodeError) -> [Dirent] {
         var out: [Dirent] = []
         var i = 0

@@ -110,9 +110,9 @@ extension Message {
             if let e = m.extension { l.str("extension", e) }
         case .rcreate(let m): l.qid("qid", m.qid); l.num("iounit", m.iounit)
         case .tread(let m): l.fid("fid", m.fid); l.num("offset", m.offset); l.num("count", m.count)
-        case .rread(let m): l.num("count", m.data.count); l.data(m.data)
+        case .rread(let m): l.num("count", m.payload.count); l.data(m.payload)
         case .twrite(let m):
-            l.fid("fid", m.fid); l.num("offset", m.offset); l.num("count", m.data.count); l.data(m.data)
+            l.fid("fid", m.fid); l.num("offset", m.offset); l.num("count", m.payload.count); l.data(m.payload)
         case .rwrite(let m): l.num("count", m.count)
         case .tclunk(let m): l.fid("fid", m.fid)
         case .tremove(let m): l.fid("fid", m.fid)
@@ -158,13 +158,13 @@ extension Message {
             l.flags("flags", UInt64(m.flags), Txattrcreate.flagNames(m.flags))
         case .treaddir(let m): l.fid("fid", m.fid); l.num("offset", m.offset); l.num("count", m.count)
         case .rreaddir(let m):
-            l.num("count", m.data.count)
-            if let entries = try? Dirent.decodeAll(m.data) {
+            l.num("count", m.payload.count)
+            if let entries = try? Dirent.decodeAll(m.payload) {
                 l.num("nentries", entries.count)
                 for (i, e) in entries.prefix(16).enumerated() { l.indexedBare(i, e.name) }
                 if entries.count > 16 { l.word("…") }
             } else {
-                l.data(m.data)
+                l.data(m.payload)
             }
         case .tfsync(let m): l.fid("fid", m.fid); l.num("datasync", m.datasync)
         case .tlock(let m):

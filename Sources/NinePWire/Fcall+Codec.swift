@@ -127,7 +127,12 @@ extension Fcall {
     ///   the stat tail when the stat's size leaves room for it.
     public static func decode(_ frame: [UInt8], dialect: Dialect) throws(DecodeError) -> Fcall {
         let result: Result<Fcall, DecodeError> = frame.withUnsafeBytes { buf in
-            do throws(DecodeError) { return .success(try decode(buf, dialect: dialect)) } catch { return .failure(error) }
+            // Data fields share the frame's storage (see `DataBytes`).
+            var r = FastReader(buf)
+            r.owner = frame
+            do throws(DecodeError) {
+                return .success(try decodeFrame(&r, frameCount: buf.count, dialect: dialect))
+            } catch { return .failure(error) }
         }
         return try result.get()
     }

@@ -38,7 +38,7 @@ protocol JSONMemberSink: ~Copyable {
     mutating func qid(_ k: String, _ q: Qid)
     mutating func flags(_ k: String, _ raw: UInt64, _ names: [String])
     mutating func named(_ k: String, _ raw: UInt64, _ name: String?)
-    mutating func data(_ k: String, _ d: [UInt8])
+    mutating func data(_ k: String, _ d: DataBytes)
 }
 
 extension JSONMemberSink where Self: ~Copyable {
@@ -65,8 +65,9 @@ struct JSONFields: JSONMemberSink {
     mutating func named(_ k: String, _ raw: UInt64, _ name: String?) {
         members.append((k, .object([("value", .uint(raw)), ("name", name.map { .string($0) } ?? .null)])))
     }
-    mutating func data(_ k: String, _ d: [UInt8]) {
-        members.append((k, .object([("length", .uint(UInt64(d.count))), ("hex", .string(Fmt.hexString(d)))])))
+    mutating func data(_ k: String, _ d: DataBytes) {
+        let hex = d.withUnsafeBytes { Fmt.hexString($0) }
+        members.append((k, .object([("length", .uint(UInt64(d.count))), ("hex", .string(hex))])))
     }
 
     static func qid(_ q: Qid) -> JSONValue {
@@ -128,8 +129,8 @@ extension Message {
             if let e = m.extension { j.str("extension", e) }
         case .rcreate(let m): j.qid("qid", m.qid); j.num("iounit", m.iounit)
         case .tread(let m): j.fid("fid", m.fid); j.num("offset", m.offset); j.num("count", m.count)
-        case .rread(let m): j.num("count", m.data.count); j.data("data", m.data)
-        case .twrite(let m): j.fid("fid", m.fid); j.num("offset", m.offset); j.num("count", m.data.count); j.data("data", m.data)
+        case .rread(let m): j.num("count", m.payload.count); j.data("data", m.payload)
+        case .twrite(let m): j.fid("fid", m.fid); j.num("offset", m.offset); j.num("count", m.payload.count); j.data("data", m.payload)
         case .rwrite(let m): j.num("count", m.count)
         case .tclunk(let m): j.fid("fid", m.fid)
         case .tremove(let m): j.fid("fid", m.fid)
@@ -182,8 +183,8 @@ extension Message {
             j.flags("flags", UInt64(m.flags), Txattrcreate.flagNames(m.flags))
         case .treaddir(let m): j.fid("fid", m.fid); j.num("offset", m.offset); j.num("count", m.count)
         case .rreaddir(let m):
-            j.num("count", m.data.count); j.data("data", m.data)
-            if let entries = try? Dirent.decodeAll(m.data) { j.member("entries", .array(entries.map(JSONFields.dirent))) }
+            j.num("count", m.payload.count); j.data("data", m.payload)
+            if let entries = try? Dirent.decodeAll(m.payload) { j.member("entries", .array(entries.map(JSONFields.dirent))) }
         case .tfsync(let m): j.fid("fid", m.fid); j.num("datasync", m.datasync)
         case .tlock(let m):
             j.fid("fid", m.fid); j.named("type", UInt64(m.type.rawValue), m.type.knownName)
@@ -204,7 +205,7 @@ extension Message {
             j.fid("newdirfid", m.newdirfid); j.str("newname", m.newname)
         case .tunlinkat(let m):
             j.fid("dirfd", m.dirfid); j.str("name", m.name); j.flags("flags", UInt64(m.flags), Tunlinkat.flagNames(m.flags))
-        case .unknown(_, let body): j.data("body", body)
+        case .unknown(_, let body): j.data("body", DataBytes(body))
         }
     }
 }
@@ -253,10 +254,10 @@ struct JSONStreamFields: JSONMemberSink, ~Copyable {
         if let name { JSONValue.writeString(name, into: &buf) } else { buf.append("null") }
         buf.byte(0x7D)
     }
-    mutating func data(_ k: String, _ d: [UInt8]) {
+    mutating func data(_ k: String, _ d: DataBytes) {
         key(k)
         buf.append("{\"length\":"); buf.decimal(d.count)
-        buf.append(",\"hex\":\""); buf.hexBytes(d); buf.append("\"}")
+        buf.append(",\"hex\":\""); d.withUnsafeBytes { buf.hexBytes($0) }; buf.append("\"}")
     }
     private mutating func stringArray(_ a: [String]) {
         buf.byte(0x5B)

@@ -79,12 +79,12 @@ extension Message {
         case 117:
             let count = Int(try r.u32(WireField("count")))
             let content: DataContent = d == .l ? .raw : .stats(d)
-            return .rread(Rread(data: try r.bytes(count, WireField("data"), content: content)))
+            return .rread(Rread(payload: try r.payload(count, WireField("data"), content: content)))
         case 118:
             let fid = try r.fid(WireField("fid", .fid))
             let offset = try r.u64(WireField("offset"))
             let count = Int(try r.u32(WireField("count")))
-            return .twrite(Twrite(fid: fid, offset: offset, data: try r.bytes(count, WireField("data"), content: .raw)))
+            return .twrite(Twrite(fid: fid, offset: offset, payload: try r.payload(count, WireField("data"), content: .raw)))
         case 119:
             return .rwrite(Rwrite(count: try r.u32(WireField("count"))))
         case 120:

@@ -104,7 +104,7 @@ extension Message {
             return .treaddir(Treaddir(fid: fid, offset: offset, count: try r.u32(WireField("count"))))
         case 41:
             let count = Int(try r.u32(WireField("count")))
-            return .rreaddir(Rreaddir(data: try r.bytes(count, WireField("data"), content: .dirents)))
+            return .rreaddir(Rreaddir(payload: try r.payload(count, WireField("data"), content: .dirents)))
         case 50:
             let fid = try r.fid(WireField("fid", .fid))
             return .tfsync(Tfsync(fid: fid, datasync: try r.u32(WireField("datasync"))))

@@ -34,8 +34,8 @@ extension Message {
             if let e = m.extension ?? (d == .u ? P9String(bytes: []) : nil) { w.string(e) }
         case .rcreate(let m): w.qid(m.qid); w.u32(m.iounit)
         case .tread(let m): w.fid(m.fid); w.u64(m.offset); w.u32(m.count)
-        case .rread(let m): w.data(m.data)
-        case .twrite(let m): w.fid(m.fid); w.u64(m.offset); w.data(m.data)
+        case .rread(let m): w.data(m.payload)
+        case .twrite(let m): w.fid(m.fid); w.u64(m.offset); w.data(m.payload)
         case .rwrite(let m): w.u32(m.count)
         case .tclunk(let m): w.fid(m.fid)
         case .tremove(let m): w.fid(m.fid)
@@ -77,7 +77,7 @@ extension Message {
         case .rxattrwalk(let m): w.u64(m.size)
         case .txattrcreate(let m): w.fid(m.fid); w.string(m.name); w.u64(m.attrSize); w.u32(m.flags)
         case .treaddir(let m): w.fid(m.fid); w.u64(m.offset); w.u32(m.count)
-        case .rreaddir(let m): w.data(m.data)
+        case .rreaddir(let m): w.data(m.payload)
         case .tfsync(let m): w.fid(m.fid); w.u32(m.datasync)
         case .tlock(let m):
             w.fid(m.fid); w.u8(m.type.rawValue); w.u32(m.flags.rawValue); w.u64(m.start); w.u64(m.length)
@@ -107,9 +107,9 @@ extension Message {
     /// A size estimate so the writer allocates once for typical messages.
     var encodedSizeHint: Int {
         switch self {
-        case .rread(let m): return 11 + m.data.count
-        case .twrite(let m): return 23 + m.data.count
-        case .rreaddir(let m): return 11 + m.data.count
+        case .rread(let m): return 11 + m.payload.count
+        case .twrite(let m): return 23 + m.payload.count
+        case .rreaddir(let m): return 11 + m.payload.count
         case .unknown(_, let body): return 7 + body.count
         default: return 256
         }

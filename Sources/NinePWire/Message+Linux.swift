@@ -120,8 +120,12 @@ public struct Treaddir: Hashable, Sendable {
 /// Wire: `count[4] data[count]`; `data` holds packed dirents. Kept raw so any bytes round-trip;
 /// `Dirent.decodeAll(_:)` / `Dirent.encodeAll(_:)` convert.
 public struct Rreaddir: Hashable, Sendable {
-    public var data: [UInt8]
-    public init(data: [UInt8]) { self.data = data }
+    /// The packed entries, shared with the frame they were decoded from (see `DataBytes`).
+    public var payload: DataBytes
+    /// The packed entries as an array of their own (a copy when they are shared with a frame).
+    public var data: [UInt8] { get { payload.array } set { payload = DataBytes(newValue) } }
+    public init(data: [UInt8]) { self.payload = DataBytes(data) }
+    public init(payload: DataBytes) { self.payload = payload }
 }
 /// A .L directory entry: `qid[13] offset[8] type[1] name[s]`.
 public struct Dirent: Hashable, Sendable {

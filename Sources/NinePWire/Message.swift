@@ -123,12 +123,21 @@ public struct Tread: Hashable, Sendable {
 }
 /// `count` on the wire is `data.count`.
 public struct Rread: Hashable, Sendable {
-    public var data: [UInt8]
-    public init(data: [UInt8]) { self.data = data }
+    /// The data, shared with the frame it was decoded from (see `DataBytes`).
+    public var payload: DataBytes
+    /// The data as an array of its own (a copy when it is shared with a frame).
+    public var data: [UInt8] { get { payload.array } set { payload = DataBytes(newValue) } }
+    public init(data: [UInt8]) { self.payload = DataBytes(data) }
+    public init(payload: DataBytes) { self.payload = payload }
 }
 public struct Twrite: Hashable, Sendable {
-    public var fid: Fid; public var offset: UInt64; public var data: [UInt8]
-    public init(fid: Fid, offset: UInt64, data: [UInt8]) { self.fid = fid; self.offset = offset; self.data = data }
+    public var fid: Fid; public var offset: UInt64
+    /// The data, shared with the frame it was decoded from (see `DataBytes`).
+    public var payload: DataBytes
+    /// The data as an array of its own (a copy when it is shared with a frame).
+    public var data: [UInt8] { get { payload.array } set { payload = DataBytes(newValue) } }
+    public init(fid: Fid, offset: UInt64, data: [UInt8]) { self.init(fid: fid, offset: offset, payload: DataBytes(data)) }
+    public init(fid: Fid, offset: UInt64, payload: DataBytes) { self.fid = fid; self.offset = offset; self.payload = payload }
 }
 public struct Rwrite: Hashable, Sendable {
     public var count: UInt32

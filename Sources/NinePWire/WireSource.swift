@@ -43,6 +43,8 @@ protocol WireSource {
     mutating func qid(_ f: WireField) throws(DecodeError) -> Qid
     /// `count` raw bytes; fails (before allocating) if fewer remain.
     mutating func bytes(_ count: Int, _ f: WireField, content: DataContent) throws(DecodeError) -> [UInt8]
+    /// The same, as a message's data field: shared with the frame where the source can (see `DataBytes`).
+    mutating func payload(_ count: Int, _ f: WireField, content: DataContent) throws(DecodeError) -> DataBytes
     mutating func beginGroup(_ f: WireField)
     mutating func endGroup()
     /// An error located at `offset` whose field name is qualified by the open groups.
@@ -53,6 +55,9 @@ extension WireSource {
     @inline(never)
     func truncated(_ f: WireField, need: Int) -> DecodeError {
         error(at: offset, f, "needs \(need) bytes, only \(remaining) left")
+    }
+    mutating func payload(_ count: Int, _ f: WireField, content: DataContent) throws(DecodeError) -> DataBytes {
+        DataBytes(try bytes(count, f, content: content))
     }
     @inline(__always)
     mutating func fid(_ f: WireField) throws(DecodeError) -> Fid { Fid(try u32(f)) }
@@ -68,6 +73,9 @@ struct FastReader: WireSource {
     let origin: Int
     /// One level of group naming is enough for the messages (only `stat` nests fields).
     var group: WireField?
+    /// The array `base` is the whole of (from index 0, origin 0), when there is one: data fields are then
+    /// shared with it rather than copied (`payload`).
+    var owner: [UInt8]?
 
     init(_ base: UnsafeRawBufferPointer, from start: Int = 0, origin: Int = 0) {
         self.base = base; self.pos = start; self.end = base.count; self.origin = origin
@@ -129,6 +137,15 @@ struct FastReader: WireSource {
         let a = Array(UnsafeRawBufferPointer(rebasing: base[pos..<(pos + count)]))
         pos += count
         return a
+    }
+    mutating func payload(_ count: Int, _ f: WireField, content: DataContent) throws(DecodeError) -> DataBytes {
+        guard let owner else { return DataBytes(try bytes(count, f, content: content)) }
+        guard count >= 0, end - pos >= count else {
+            throw error(at: offset, f, "count \(count) exceeds the \(end - pos) bytes left")
+        }
+        let shared = DataBytes(sharing: owner, range: pos..<(pos + count))
+        pos += count
+        return shared
     }
     mutating func beginGroup(_ f: WireField) { group = f }
     mutating func endGroup() { group = nil }

@@ -34,6 +34,10 @@ struct WireWriter {
         u32(UInt32(truncatingIfNeeded: d.count))
         bytes.append(contentsOf: d)
     }
+    mutating func data(_ d: DataBytes) {
+        u32(UInt32(truncatingIfNeeded: d.count))
+        d.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
     /// Overwrites a previously written `u16` at `at`.
     mutating func patch16(_ v: UInt16, at: Int) {
         bytes[at] = UInt8(truncatingIfNeeded: v); bytes[at + 1] = UInt8(truncatingIfNeeded: v >> 8)
