@@ -49,9 +49,12 @@ extension PcapngWriter {
 
     /// One packet as an Enhanced Packet Block appended to `out`, written in place (no intermediate arrays:
     /// the proxy's capture writes every frame through here); advances the sender's sequence number.
-    /// `comment`: the packet's `opt_comment`, encoded.
+    /// `comment`: the packet's `opt_comment`, encoded. `omittingPayload`: everything but the payload's
+    /// bytes (lengths, padding and checksum count them); returns where in `out` they belong.
+    @discardableResult
     mutating func appendSegment(_ connection: inout Connection, into out: inout [UInt8], direction: Direction,
-                                flags: TCPFlags, payload: ArraySlice<UInt8>, t: Int64, comment: [UInt8]) {
+                                flags: TCPFlags, payload: ArraySlice<UInt8>, omittingPayload: Bool = false, t: Int64,
+                                comment: [UInt8]) -> Int {
         let toServer = direction == .toServer
         let source = toServer ? connection.client : connection.server
         let destination = toServer ? connection.server : connection.client
@@ -74,19 +77,24 @@ extension PcapngWriter {
         let packet = out.count
         Self.appendEthernetIPv4TCP(into: &out, source: source, destination: destination, sequence: sequence,
                                    acknowledgment: acknowledgment, flags: flags, payload: payload,
+                                   omittingPayload: omittingPayload,
                                    identification: ipIdentification, mss: UInt16(options.effectiveSegmentSize))
-        let packetLength = UInt32(out.count - packet)
+        let payloadAt = omittingPayload ? out.count : out.count - payload.count
+        // Bytes of the block not in `out` (the omitted payload): offsets in the block count them.
+        let missing = omittingPayload ? payload.count : 0
+        let packetLength = UInt32(out.count + missing - packet)
         out.setU32(packetLength, at: lengths, bigEndian: big)
         out.setU32(packetLength, at: lengths + 4, bigEndian: big)
-        out.padToFour(from: block)
-        appendOption(1, comment, to: &out, from: block)
+        out.padToFour(from: block - missing)
+        appendOption(1, comment, to: &out, from: block - missing)
         out.appendU16(2, bigEndian: big)   // epb_flags
         out.appendU16(4, bigEndian: big)
         out.appendU32(toServer ? 0b01 : 0b10, bigEndian: big)
         out.appendU32(0, bigEndian: big)   // opt_endofopt
-        let length = UInt32(out.count + 4 - block)
+        let length = UInt32(out.count + missing + 4 - block)
         out.appendU32(length, bigEndian: big)
         out.setU32(length, at: block + 4, bigEndian: big)
+        return payloadAt
     }
 
     /// 02:00 and the four address bytes.
@@ -107,7 +115,8 @@ extension PcapngWriter {
 
     static func appendEthernetIPv4TCP(into out: inout [UInt8], source: Endpoint, destination: Endpoint,
                                       sequence: UInt32, acknowledgment: UInt32, flags: TCPFlags,
-                                      payload: ArraySlice<UInt8>, identification: UInt16, mss: UInt16) {
+                                      payload: ArraySlice<UInt8>, omittingPayload: Bool = false,
+                                      identification: UInt16, mss: UInt16) {
         let optionsLength = flags.contains(.syn) ? 8 : 0
         let tcpLength = 20 + optionsLength + payload.count
         let ipLength = 20 + tcpLength
@@ -140,9 +149,14 @@ extension PcapngWriter {
             out.append(1); out.append(3); out.append(3); out.append(windowScale)
             out.append(2); out.append(4); out.append(UInt8(mss >> 8)); out.append(UInt8(mss & 0xFF))
         }
-        out += payload
         // The pseudo-header: both addresses (as they stand in the IPv4 header), zero, protocol, TCP length.
-        let pseudo = onesComplementSum(out[(ip + 12)..<(ip + 20)]) + 6 + UInt64(tcpLength)
+        var pseudo = onesComplementSum(out[(ip + 12)..<(ip + 20)]) + 6 + UInt64(tcpLength)
+        if omittingPayload {
+            // Summed where it is (the TCP header's length is even, so its words line up the same).
+            pseudo += onesComplementSum(payload)
+        } else {
+            out += payload
+        }
         let tcpChecksum = internetChecksum(out[tcp..<out.count], adding: pseudo)
         out[tcp + 16] = UInt8(tcpChecksum >> 8)
         out[tcp + 17] = UInt8(tcpChecksum & 0xFF)

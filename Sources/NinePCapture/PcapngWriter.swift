@@ -127,6 +127,19 @@ public struct PcapngWriter: Sendable {
     /// `frame`'s bytes appended to `out` (a caller writing many frames builds one buffer, not one per frame).
     public mutating func appendFrame(conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
                                      marks: FrameMarks = [], to out: inout [UInt8]) {
+        var none: [PayloadSplice] = []
+        appendFrame(conn: conn, direction: direction, t: t, bytes: bytes, marks: marks, to: &out,
+                    splicing: Int.max, splices: &none)
+    }
+
+    /// `frame`'s bytes appended to `out`, except the payload of each segment of at least `splicing` bytes:
+    /// `out` gets everything around it (headers, checksums and lengths counting it), and `splices` one entry
+    /// saying where in `out` which bytes of `bytes` belong. The file is `out` with the payloads put back in
+    /// place. For a caller that copies the payloads straight from the frame into the file (the proxy's
+    /// capture, which saves a copy of every large frame that way).
+    public mutating func appendFrame(conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
+                                     marks: FrameMarks = [], to out: inout [UInt8], splicing: Int,
+                                     splices: inout [PayloadSplice]) {
         guard !bytes.isEmpty else { return }
         if connections[conn] == nil {
             out += handshake(conn: conn, addresses: nil, serverPort: nil, t: t)
@@ -134,14 +147,17 @@ public struct PcapngWriter: Sendable {
         guard var connection = connections[conn], !connection.closed else { return }
         let size = options.effectiveSegmentSize
         let total = (bytes.count + size - 1) / size
-        let needed = out.count + roomForFrame(of: bytes.count)
+        let needed = out.count + roomForFrame(of: bytes.count < splicing ? bytes.count : 0)
         if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }   // keeps growth geometric
         for index in 0..<total {
             let flags: TCPFlags = index == total - 1 ? [.ack, .psh] : [.ack]
-            appendSegment(&connection, into: &out, direction: direction, flags: flags,
-                          payload: bytes[(index * size)..<min(bytes.count, (index + 1) * size)], t: t,
-                          comment: dataComment(conn: conn, direction: direction, segment: index + 1, of: total,
-                                               marks: marks))
+            let range = (index * size)..<min(bytes.count, (index + 1) * size)
+            let spliced = range.count >= splicing
+            let at = appendSegment(&connection, into: &out, direction: direction, flags: flags, payload: bytes[range],
+                                   omittingPayload: spliced, t: t,
+                                   comment: dataComment(conn: conn, direction: direction, segment: index + 1,
+                                                        of: total, marks: marks))
+            if spliced { splices.append(PayloadSplice(at: at, range: range)) }
         }
         connections[conn] = connection
     }
@@ -204,6 +220,14 @@ public struct PcapngWriter: Sendable {
         connections[conn] = connection
         return out
     }
+}
+
+/// Where the payload bytes left out of a record built by `PcapngWriter.appendFrame(…splicing:splices:)`
+/// belong: at offset `at` of the built bytes go `range` of the frame's bytes.
+public struct PayloadSplice: Hashable, Sendable {
+    public var at: Int
+    public var range: Range<Int>
+    public init(at: Int, range: Range<Int>) { self.at = at; self.range = range }
 }
 
 /// Settings for `PcapngWriter`.

@@ -156,4 +156,47 @@ import Testing
         #expect(CaptureComment.parse("hello") == nil)
         #expect(CaptureComment.parse("ninescope a=%Z1 b=2") == ["b": "2"])
     }
+    /// Records built with large payloads left out, then put back where the splices say, are the very bytes
+    /// of records built whole: lengths, padding and checksums count the payloads left out.
+    @Test func splicedPayloadsPutBackGiveTheSameRecords() {
+        var seed: UInt64 = 0x5EED
+        func next() -> UInt64 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return seed >> 33
+        }
+        for bigEndian in [false, true] {
+            for segmentSize in [PcapngWriter.largestSegmentSize, 1000, 333] {
+                let options = PcapngWriterOptions(maxSegmentSize: segmentSize, bigEndian: bigEndian)
+                var whole = PcapngWriter(options: options), spliced = PcapngWriter(options: options)
+                var expected: [UInt8] = [], built: [UInt8] = [], splices: [PayloadSplice] = []
+                var sources: [[UInt8]] = []
+                let conn = ConnectionID(5)
+                expected += whole.open(conn: conn, clientAddress: "c", upstreamAddress: "u", t: 1)
+                built += spliced.open(conn: conn, clientAddress: "c", upstreamAddress: "u", t: 1)
+                for (k, size) in [1, 2, 3, 511, 512, 513, 999, 1000, 1001, 4095, 70_001, 65_536, 7, 200_003].enumerated() {
+                    let bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: next()) }
+                    let direction: Direction = k % 2 == 0 ? .toServer : .toClient
+                    let marks: FrameMarks = k % 3 == 0 ? [.injected] : []
+                    whole.appendFrame(conn: conn, direction: direction, t: Int64(k), bytes: bytes, marks: marks,
+                                      to: &expected)
+                    let before = splices.count
+                    spliced.appendFrame(conn: conn, direction: direction, t: Int64(k), bytes: bytes, marks: marks,
+                                        to: &built, splicing: 300, splices: &splices)
+                    sources += Array(repeating: bytes, count: splices.count - before)
+                }
+                #expect(splices.count > 10)
+                #expect(splices.allSatisfy { $0.range.count >= 300 })
+                var file: [UInt8] = []
+                var from = 0
+                for (splice, source) in zip(splices, sources) {
+                    file += built[from..<splice.at]
+                    file += source[splice.range]
+                    from = splice.at
+                }
+                file += built[from...]
+                #expect(file == expected, "big-endian \(bigEndian), segments of \(segmentSize)")
+                #expect(built.count + splices.reduce(0) { $0 + $1.range.count } == expected.count)
+            }
+        }
+    }
 }
