@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Proxy overhead (issue 3), in one run against one diod export:
 #   direct diod | tuned socat relay | ninescope proxy --headless | ninescope proxy --headless --capture
+#   | the same with --capture /dev/null (every record built, none stored: what the capture's disk writes
+#   cost is the difference between the last two)
 # (ninescope's trace goes to /dev/null; the capture to bench/out). For each:
 #   bulk read MiB/s   diodcat -m 65536 of a 256 MiB file (diod caps msize at 64 KiB), best of $RUNS
 #                     reads, the targets interleaved as the op-rate rounds are
@@ -22,14 +24,15 @@
 #
 #   bash bench/proxy.sh                                   # builds the release binary if needed
 #   NINESCOPE=path/to/release/ninescope bash bench/proxy.sh
-#   RUNS=8 PINGS=50000 ROUNDS=8 bash bench/proxy.sh      # RUNS, ROUNDS: multiples of 4 keep the order balanced
+#   RUNS=10 PINGS=50000 ROUNDS=10 bash bench/proxy.sh    # RUNS, ROUNDS: multiples of 10 balance the order
+#                                                         # fully (5: each target runs first once)
 USER_BIN="${NINESCOPE:-}"
 source "$(dirname "$0")/common.sh"
 [ -n "$USER_BIN" ] || ensure_release
-RUNS="${RUNS:-4}"
+RUNS="${RUNS:-5}"
 PINGS="${PINGS:-20000}"
 LOAD_SECS="${LOAD_SECS:-5}"
-ROUNDS="${ROUNDS:-4}"
+ROUNDS="${ROUNDS:-5}"
 for tool in diod diodcat diodload socat; do
   command -v "$tool" >/dev/null || { echo "bench/proxy.sh: $tool is not installed" >&2; exit 1; }
 done
@@ -61,7 +64,11 @@ PROXY_PID=$!; PIDS+=("$PROXY_PID")
 C=$(free_port)
 $NICE "$NINESCOPE" proxy --listen "127.0.0.1:$C" --upstream "127.0.0.1:$D" --headless --capture "$CAP" >/dev/null 2>"$OUT/proxy-bench-cap.log" &
 CAPTURE_PID=$!; PIDS+=("$CAPTURE_PID")
-wait_port "$P"; wait_port "$C"   # (each proxy logs these probes as short connections)
+N0=$(free_port)
+$NICE "$NINESCOPE" proxy --listen "127.0.0.1:$N0" --upstream "127.0.0.1:$D" --headless --capture /dev/null >/dev/null 2>"$OUT/proxy-bench-null.log" &
+NULLCAP_PID=$!; PIDS+=("$NULLCAP_PID")
+PROXIES=("$PROXY_PID" "$CAPTURE_PID" "$NULLCAP_PID")
+wait_port "$P"; wait_port "$C"; wait_port "$N0"   # (each proxy logs these probes as short connections)
 
 # cpu_ms PID -> CPU time (user + system, reaped children included) of a process, in ms
 cpu_ms() { [ -n "$1" ] && awk '{print ($14+$15+$16+$17) * 10}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -86,9 +93,9 @@ ping() {
 }
 
 declare -A BULK CPU OPS OPS1 P50 P99
-NAMES=(direct socat proxy proxy+capture)
-declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C)
-declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID)
+NAMES=(direct socat proxy proxy+capture proxy+cap:null)
+declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C [proxy+cap:null]=$N0)
+declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID [proxy+cap:null]=$NULLCAP_PID)
 # median VALUES… -> the median (the mean of the middle two for an even count)
 median() { python3 -c "import statistics, sys; m = statistics.median(float(v) for v in sys.argv[1:]); print(int(m) if m == int(m) else round(m, 1))" "$@"; }
 declare -A OPS_ALL OPS1_ALL P50_ALL P99_ALL LAG_ALL
@@ -103,20 +110,35 @@ settle() {
     sleep 0.1
   done
 }
-# round_order R -> the targets in the order of round R: a Williams square, so that over every 4 rounds each
-# target runs first once and follows each other target once. A target run right after a proxy target was
-# measured ~15% slower than the same binary run after socat (two identical proxies, fixed order: 0.82×
-# against 0.69× socat; balanced: 0.85× and 0.86×), so a fixed order would load one target with that.
+# round_order R -> the targets in the order of round R: a Williams design (the row 0 1 K-1 2 K-2 …, shifted
+# by one each round; for an odd number K of targets also the K rows reversed), so that over every K rounds
+# (2K when K is odd: 10 for the five targets) each target runs first equally often and follows each other
+# target equally often. A target run right after a proxy target was measured ~15% slower than the same
+# binary run after socat (two identical proxies, fixed order: 0.82× against 0.69× socat; balanced: 0.85×
+# and 0.86×; that was before `settle`), so a fixed order would load one target with that.
 round_order() {
-  local i; case $(( ($1 - 1) % 4 )) in 0) i="0 1 3 2";; 1) i="1 2 0 3";; 2) i="2 3 1 0";; *) i="3 0 2 1";; esac
-  for k in $i; do printf '%s\n' "${NAMES[$k]}"; done
+  local k=${#NAMES[@]} lo=1 hi i r s period
+  local row=(0) out=()
+  hi=$((k - 1))
+  while [ ${#row[@]} -lt "$k" ]; do
+    row+=("$lo"); lo=$((lo + 1))
+    if [ ${#row[@]} -lt "$k" ]; then row+=("$hi"); hi=$((hi - 1)); fi
+  done
+  period=$k; [ $((k % 2)) = 1 ] && period=$((2 * k))
+  r=$(( ($1 - 1) % period )); s=$(( r % k ))
+  for i in "${row[@]}"; do out+=($(( (i + s) % k ))); done
+  if [ "$r" -ge "$k" ]; then
+    for (( i = k - 1; i >= 0; i-- )); do printf '%s\n' "${NAMES[${out[$i]}]}"; done
+  else
+    for i in "${out[@]}"; do printf '%s\n' "${NAMES[$i]}"; done
+  fi
 }
 # Interleave the targets (rounds in round_order) so drift (CPU frequency, page cache, the host's other
 # work) hits all alike; each target's figure is its best read, the relay CPU its least per read.
 declare -A BULK_ALL IDLE_ALL
 for r in $(seq 1 "$RUNS"); do
   for n in $(round_order "$r"); do
-    settle "$PROXY_PID" "$CAPTURE_PID"
+    settle "${PROXIES[@]}"
     read -r rate cpu idle <<< "$(bulk "${PORT[$n]}" "${RELAY[$n]}")"
     BULK_ALL[$n]+=" $rate"
     IDLE_ALL[$n]+=" $idle"
@@ -126,7 +148,7 @@ for r in $(seq 1 "$RUNS"); do
 done
 for r in $(seq 1 "$ROUNDS"); do
   for n in $(round_order "$r"); do
-    settle "$PROXY_PID" "$CAPTURE_PID"
+    settle "${PROXIES[@]}"
     OPS_ALL[$n]+=" $(ops "${PORT[$n]}")"
     # How long the proxy's trace (and capture) went on after the load ended: the work it deferred.
     if [ -n "${RELAY[$n]}" ] && [ "$n" != socat ]; then
@@ -135,11 +157,11 @@ for r in $(seq 1 "$ROUNDS"); do
     fi
   done
   for n in $(round_order "$r"); do
-    settle "$PROXY_PID" "$CAPTURE_PID"
+    settle "${PROXIES[@]}"
     OPS1_ALL[$n]+=" $(ops "${PORT[$n]}" 1)"
   done
 done
-settle "$PROXY_PID" "$CAPTURE_PID"
+settle "${PROXIES[@]}"
 for r in $(seq 1 "$ROUNDS"); do
   for n in $(round_order "$r"); do read -r p50 p99 <<< "$(ping "${PORT[$n]}")"; P50_ALL[$n]+=" $p50"; P99_ALL[$n]+=" $p99"; done
 done
@@ -181,10 +203,10 @@ round_ratios() {
   python3 -c "import statistics, sys; a, b = (list(map(float, x.split())) for x in sys.argv[1:]); print(f'{statistics.median(x / y for x, y in zip(a, b) if y):.2f}×')" "$1" "$2"
 }
 echo "median of per-round ratios to socat (bulk, ops, 1-conn ops):"
-for n in proxy proxy+capture; do
+for n in proxy proxy+capture proxy+cap:null; do
   printf "  %-15s%s %s %s\n" "$n" "$(round_ratios "${BULK_ALL[$n]}" "${BULK_ALL[socat]}")" \
     "$(round_ratios "${OPS_ALL[$n]}" "${OPS_ALL[socat]}")" "$(round_ratios "${OPS1_ALL[$n]}" "${OPS1_ALL[socat]}")"
 done
 echo "seconds the proxy stayed busy after each load round ended (trace catching up; includes one 0.1 s probe):"
-for n in proxy proxy+capture; do printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; done
+for n in proxy proxy+capture proxy+cap:null; do printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; done
 echo "p50 µs per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${P50_ALL[$n]}"; done
