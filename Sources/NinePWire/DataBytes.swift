@@ -4,8 +4,8 @@
 /// `Fcall.decode` of a frame held in an array shares it: a decoded 64 KiB Rread costs no copy and no
 /// allocation, and keeps the frame's storage alive for as long as the message lives (a tracker keeps the
 /// frame anyway). Copying that data was two thirds of the headless trace's per-message CPU time during a
-/// bulk read (`ninescope bench-trace` of a 256 MiB diodcat capture: 3.2–3.5 µs per message with the copy,
-/// 1.0–1.1 without).
+/// bulk read (`ninescope bench-trace` of a 256 MiB diodcat capture: 3.2–3.6 µs per message with the copy,
+/// 1.1–1.7 with the data shared).
 ///
 /// A collection indexed from 0, equal (and hashing) by content whatever storage it uses. `array` gives the
 /// bytes as an array of their own (no copy when they are one already).
