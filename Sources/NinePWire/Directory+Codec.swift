@@ -4,11 +4,7 @@ extension Dirent {
     /// Decodes packed entries `qid[13] offset[8] type[1] name[s]` covering all of `data` (offsets in errors
     /// are relative to `data`). An entry cut short is an error.
     public static func decodeAll(_ data: [UInt8]) throws(DecodeError) -> [Dirent] {
-        let result: Result<[Dirent], DecodeError> = data.withUnsafeBytes { buf in
-            var r = FastReader(buf)
-            do throws(DecodeError) { return .success(try decodeAll(&r)) } catch { return .failure(error) }
-        }
-        return try result.get()
+        try decodeAll(DataBytes(data))
     }
 
     /// The same, of a message's data field (borrowed, not copied).

@@ -130,22 +130,21 @@ struct FastReader: WireSource {
         pos += 13
         return Qid(type: QidType(rawValue: t), version: v, path: p)
     }
-    mutating func bytes(_ count: Int, _ f: WireField, content: DataContent) throws(DecodeError) -> [UInt8] {
+    /// The range of the next `count` bytes, consumed; fails (before anything is allocated) if fewer remain.
+    @inline(__always)
+    private mutating func take(_ count: Int, _ f: WireField) throws(DecodeError) -> Range<Int> {
         guard count >= 0, end - pos >= count else {
             throw error(at: offset, f, "count \(count) exceeds the \(end - pos) bytes left")
         }
-        let a = Array(UnsafeRawBufferPointer(rebasing: base[pos..<(pos + count)]))
-        pos += count
-        return a
+        defer { pos += count }
+        return pos..<(pos + count)
+    }
+    mutating func bytes(_ count: Int, _ f: WireField, content: DataContent) throws(DecodeError) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(rebasing: base[try take(count, f)]))
     }
     mutating func payload(_ count: Int, _ f: WireField, content: DataContent) throws(DecodeError) -> DataBytes {
         guard let owner else { return DataBytes(try bytes(count, f, content: content)) }
-        guard count >= 0, end - pos >= count else {
-            throw error(at: offset, f, "count \(count) exceeds the \(end - pos) bytes left")
-        }
-        let shared = DataBytes(sharing: owner, range: pos..<(pos + count))
-        pos += count
-        return shared
+        return DataBytes(sharing: owner, range: try take(count, f))
     }
     mutating func beginGroup(_ f: WireField) { group = f }
     mutating func endGroup() { group = nil }
