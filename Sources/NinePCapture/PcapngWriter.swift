@@ -60,10 +60,10 @@ public struct PcapngWriter: Sendable {
     public static let largestSegmentSize = 65495
 
     public let options: PcapngWriterOptions
-    var connections: [ConnectionID: Connection] = [:]
+    var connections = IntKeyMap<ConnectionID, Connection>()
     var ipIdentification: UInt16 = 0
     /// Encoded data-packet comments (`dataComment`).
-    var comments: [CommentKey: [UInt8]] = [:]
+    var comments = IntKeyMap<CommentKey, [UInt8]>()
 
     struct Connection {
         var client: Endpoint
@@ -181,17 +181,23 @@ public struct PcapngWriter: Sendable {
         ]
         if !marks.isEmpty { fields.append(("marks", marks.description)) }
         let encoded = Array(CaptureComment.encode(fields).utf8)
-        if comments.count >= Self.commentCacheLimit { comments.removeAll(keepingCapacity: true) }
+        if comments.count >= Self.commentCacheLimit { comments.removeAll() }
         comments[key] = encoded
         return encoded
     }
 
-    struct CommentKey: Hashable {
+    struct CommentKey: IntKey {
         var conn: ConnectionID
         var direction: Direction
         var segment: Int
         var total: Int
         var marks: FrameMarks
+        /// Different for different keys while a frame has fewer than 2^11 segments (128 MiB at the default
+        /// segment size); `IntKeyMap` compares whole keys, so keys that share it only cost a probe.
+        var intKey: UInt64 {
+            UInt64(conn.rawValue) << 32 | UInt64(direction.rawValue) << 31 | UInt64(marks.rawValue) << 22
+                | (UInt64(truncatingIfNeeded: segment) << 11 ^ UInt64(truncatingIfNeeded: total))
+        }
     }
     /// At most this many comments are kept (a long-running proxy sees ever new connection ids).
     static let commentCacheLimit = 4096

@@ -12,7 +12,8 @@ extension UInt16: IntKey { @inlinable public var intKey: UInt64 { UInt64(self) }
 extension UInt32: IntKey { @inlinable public var intKey: UInt64 { UInt64(self) } }
 
 /// A hash map for lookups made per message or per packet (the tracker's pending requests by tag and by
-/// exchange and its live fids, the capture reader's connections and streams). Keys are integers hashed
+/// exchange and its live fids, the capture reader's connections and streams, the capture writer's
+/// connections and encoded comments). Keys are integers hashed
 /// by one multiplication (Fibonacci hashing), where `Dictionary` runs SipHash
 /// with a per-process seed for every lookup, insert and removal; the keys come from the traffic, and a
 /// client that picks colliding tags or fids only slows its own connection's tracking down (each

@@ -127,6 +127,43 @@ import Testing
         #expect(PcapngWriterOptions(maxSegmentSize: 0).effectiveSegmentSize == 1)
     }
 
+    @Test func cachedCommentsStayRightAcrossConnectionsMarksAndTheCacheLimit() throws {
+        // Data comments are encoded once per connection, direction, segment, count and marks, and kept in
+        // a map of at most `commentCacheLimit` entries: every packet must still get its own, across more
+        // connections than that and keys that differ in one part only.
+        var writer = PcapngWriter(options: PcapngWriterOptions(maxSegmentSize: 10))
+        var file = writer.header()
+        var expected: [String] = []
+        let markChoices: [FrameMarks] = [[], [.injected], [.malformed]]
+        let connections = PcapngWriter.commentCacheLimit + 300
+        for n in 0..<connections {
+            let conn = ConnectionID(UInt32(n * 7919 % 100_003))
+            let first: Direction = n % 2 == 0 ? .toServer : .toClient
+            let count = 1 + n % 3 * 10   // 1, 11 or 21 bytes: 1, 2 or 3 segments
+            // Three frames per connection: the second differs from the first in its marks only, the third
+            // in its direction only.
+            let writes = [(first, markChoices[n % 3]), (first, markChoices[(n + 1) % 3]),
+                          (first.reversed, markChoices[n % 3])]
+            for (index, (direction, marks)) in writes.enumerated() {
+                file += writer.frame(conn: conn, direction: direction, t: Int64(n * 3 + index),
+                                     bytes: [UInt8](repeating: 1, count: count), marks: marks)
+                let total = (count + 9) / 10
+                for seg in 1...total {
+                    var text = "ninescope conn=\(conn.rawValue) dir=\(direction == .toServer ? "c2s" : "s2c") ev=data seg=\(seg)/\(total)"
+                    if marks == [.injected] { text += " marks=injected" }
+                    if marks == [.malformed] { text += " marks=malformed" }
+                    expected.append(text)
+                }
+            }
+        }
+        let packets = try Self.packets(file)
+        let data = packets.filter { $0.comments.first?.contains("ev=data") == true }
+        #expect(data.count == expected.count)
+        let got = data.map { $0.comments.first ?? "" }
+        let firstWrong = got.indices.first { $0 < expected.count && got[$0] != expected[$0] }
+        #expect(firstWrong == nil, "packet \(firstWrong ?? 0): \(firstWrong.map { got[$0] } ?? "") instead of \(firstWrong.map { expected[$0] } ?? "")")
+    }
+
     @Test func edgeCasesWriteNothing() {
         var writer = PcapngWriter()
         let conn = ConnectionID(1)
