@@ -15,4 +15,9 @@ start_diod() { # start_diod PORT EXPORT -> sets DIOD_PID
   DIOD_PID=$!; wait_port "$1"
 }
 now_ns() { date +%s%N; }
+# diodload -r N runs until the wall clock reaches the whole second N after the one it started in (it
+# compares time(NULL) with its start + N) but reports its operations / N: started 0.9 s into a second, a
+# 5 s run lasts 4.1 s and reports 18% too few. at_whole_second returns just after the next second begins,
+# so that a run started then lasts N seconds less the milliseconds diodload takes to start.
+at_whole_second() { python3 -c 'import time; time.sleep(1.005 - time.time() % 1)'; }
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b else 'n/a')" "$1" "$2"; }

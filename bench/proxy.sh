@@ -7,7 +7,8 @@
 #   bulk read MiB/s   diodcat -m 65536 of a 256 MiB file (diod caps msize at 64 KiB), best of $RUNS
 #                     reads, the targets interleaved as the op-rate rounds are
 #                     (also printed: the share of the machine's CPU left idle during each read)
-#   small ops/s       diodload -g -r 5 -n 4 (Tgetattr streams on 4 connections), as diodload reports it;
+#   small ops/s       diodload -g -r 5 -n 4 (Tgetattr streams on 4 connections), as diodload reports it,
+#                     started at a whole second of the clock (see at_whole_second in common.sh);
 #                     the median of $ROUNDS rounds, each round running every target once, in an order
 #                     that changes from round to round (see round_order); also the median of the rounds'
 #                     own ratios to socat (each round's targets ran within seconds of each other)
@@ -85,7 +86,7 @@ bulk() {
   echo "$(python3 -c "print(f'{256/(($t1-$t0)/1e9):.0f}')") $((c1 - c0)) $(( a1 > a0 ? 100 * (i1 - i0) / (a1 - a0) : 0 ))"
 }
 # ops PORT [CONNECTIONS] -> ops/s as diodload reports it (4 connections unless told)
-ops() { $NICE diodload -s "127.0.0.1:$1" -g -r "$LOAD_SECS" -n "${2:-4}" 2>&1 | sed -n 's/.*: \([0-9][0-9]*\) ops\/s.*/\1/p' | head -1; }
+ops() { at_whole_second; $NICE diodload -s "127.0.0.1:$1" -g -r "$LOAD_SECS" -n "${2:-4}" 2>&1 | sed -n 's/.*: \([0-9][0-9]*\) ops\/s.*/\1/p' | head -1; }
 # ping PORT -> "p50 p99" in µs
 ping() {
   $NICE "$NINESCOPE" bench-ping "127.0.0.1:$1" --aname "$EXPORT" --count "$(( (PINGS + ROUNDS - 1) / ROUNDS ))" \

@@ -58,6 +58,7 @@ measure() {
 }
 # load PORT [-g] -> ops/s
 load() {
+  at_whole_second
   "${CLI[@]}" diodload -s "127.0.0.1:$1" -r "$LOAD_SECS" -n "$LOAD_THREADS" "${@:2}" 2>&1 | sed -n 's/.*diodload: \([0-9]*\) ops\/s.*/\1/p' | tail -1
 }
 
