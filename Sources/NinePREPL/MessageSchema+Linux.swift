@@ -109,7 +109,7 @@ extension MessageSchema {
             FieldSpec("entries", .dirents, derived: true, note: "decoded dirents"),
             FieldSpec("names", .strings, derived: true, note: "the entries' names"),
         ], read: { if case .rreaddir(let m) = $0 {
-            let entries = try? Dirent.decodeAll(m.data)
+            let entries = try? Dirent.decodeAll(m.payload)
             return [.u(m.payload.count), .bytes(m.data), entries.map { .dirents($0) }, entries.map { .strings($0.map(\.name)) }]
         } else { return nil } }),
         MessageSchema(.tfsync, [FieldSpec("fid", .fid), FieldSpec("datasync", .u32, default: .zero)],

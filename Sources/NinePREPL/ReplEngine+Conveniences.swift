@@ -129,7 +129,7 @@ extension ReplEngine {
                 while true {
                     let r = try await step(.treaddir(Treaddir(fid: fid, offset: offset, count: count)), quiet: quiet)
                     guard case .rreaddir(let d) = r.message, !d.payload.isEmpty else { break }
-                    guard let entries = try? Dirent.decodeAll(d.data), let last = entries.last else {
+                    guard let entries = try? Dirent.decodeAll(d.payload), let last = entries.last else {
                         throw .failed("\(path): the directory entries do not decode")
                     }
                     out += entries.map { ($0.name.string, $0.type == 4 || $0.qid.type.contains(.dir)) }
@@ -167,7 +167,7 @@ extension ReplEngine {
                 while true {
                     let r = try await step(.tread(Tread(fid: fid, offset: UInt64(data.count), count: count)))
                     guard case .rread(let d) = r.message, !d.payload.isEmpty else { break }
-                    data += d.data
+                    data += d.payload
                 }
                 return data
             }

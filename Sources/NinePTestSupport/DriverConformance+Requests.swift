@@ -67,7 +67,7 @@ extension NinePTestClient {
     public func readdir(_ fid: Fid, offset: UInt64 = 0, count: UInt32 = 4096) async throws -> [Dirent] {
         guard case .rreaddir(let r) = try await call(.treaddir(Treaddir(fid: fid, offset: offset, count: count))) else { throw ConformanceFailure("expected Rreaddir") }
         if r.payload.count > Int(count) { throw ConformanceFailure("Rreaddir carries \(r.payload.count) bytes for count \(count)") }
-        return try Dirent.decodeAll(r.data)
+        return try Dirent.decodeAll(r.payload)
     }
 
     /// Every entry of the directory `fid` (opened here), reading with `count` bytes per Treaddir.

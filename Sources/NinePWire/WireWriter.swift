@@ -30,10 +30,6 @@ struct WireWriter {
         u8(q.type.rawValue); u32(q.version); u64(q.path)
     }
     /// `count[4]` + data.
-    mutating func data(_ d: [UInt8]) {
-        u32(UInt32(truncatingIfNeeded: d.count))
-        bytes.append(contentsOf: d)
-    }
     mutating func data(_ d: DataBytes) {
         u32(UInt32(truncatingIfNeeded: d.count))
         d.withUnsafeBytes { bytes.append(contentsOf: $0) }
