@@ -20,4 +20,5 @@ now_ns() { date +%s%N; }
 # 5 s run lasts 4.1 s and reports 18% too few. at_whole_second returns just after the next second begins,
 # so that a run started then lasts N seconds less the milliseconds diodload takes to start.
 at_whole_second() { python3 -c 'import time; time.sleep(1.005 - time.time() % 1)'; }
-ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b else 'n/a')" "$1" "$2"; }
+ratio() { # ratio A B -> A/B to two places; "-" when either is missing ("-" or empty)
+  python3 -c "import sys; a,b=sys.argv[1:3]; print('-' if a in ('','-') or b in ('','-') else f'{float(a)/float(b):.2f}' if float(b) else 'n/a')" "${1:-}" "${2:-}"; }

@@ -27,6 +27,12 @@
 #   NINESCOPE=path/to/release/ninescope bash bench/proxy.sh
 #   RUNS=10 PINGS=50000 ROUNDS=10 bash bench/proxy.sh    # RUNS, ROUNDS: multiples of 10 balance the order
 #                                                         # fully (5: each target runs first once)
+#   TARGETS="socat proxy+capture" PHASES=ops ROUNDS=40 bash bench/proxy.sh
+#                       # a focused A/B: only these targets (socat is always one) and only these parts
+#                       # (PHASES, any of: bulk ops ops1 ping trace); many rounds narrow the interval below
+# Each ratio to socat is also given as the median of the rounds' own ratios with a 95% bootstrap interval
+# (the rounds resampled 4,000 times): on this VM one round's ratio moves by ±10% (the host's speed drifts
+# within seconds), so a run of 10 rounds cannot tell 0.93× from 0.98×; the interval says what a run can.
 USER_BIN="${NINESCOPE:-}"
 source "$(dirname "$0")/common.sh"
 [ -n "$USER_BIN" ] || ensure_release
@@ -95,6 +101,16 @@ ping() {
 
 declare -A BULK CPU OPS OPS1 P50 P99
 NAMES=(direct socat proxy proxy+capture proxy+cap:null)
+if [ -n "${TARGETS:-}" ]; then
+  picked=(socat)
+  for n in "${NAMES[@]}"; do
+    [ "$n" != socat ] && [[ " $TARGETS " == *" $n "* ]] && picked+=("$n")
+  done
+  for t in $TARGETS; do [[ " ${NAMES[*]} " == *" $t "* ]] || { echo "bench/proxy.sh: unknown target $t (${NAMES[*]})" >&2; exit 1; }; done
+  NAMES=("${picked[@]}")
+fi
+PHASES="${PHASES:-bulk ops ops1 ping trace}"
+phase() { [[ " $PHASES " == *" $1 "* ]]; }
 declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C [proxy+cap:null]=$N0)
 declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID [proxy+cap:null]=$NULLCAP_PID)
 # median VALUES… -> the median (the mean of the middle two for an even count)
@@ -137,6 +153,7 @@ round_order() {
 # Interleave the targets (rounds in round_order) so drift (CPU frequency, page cache, the host's other
 # work) hits all alike; each target's figure is its best read, the relay CPU its least per read.
 declare -A BULK_ALL IDLE_ALL
+phase bulk || RUNS=0
 for r in $(seq 1 "$RUNS"); do
   for n in $(round_order "$r"); do
     settle "${PROXIES[@]}"
@@ -147,8 +164,9 @@ for r in $(seq 1 "$RUNS"); do
     if [ -z "${CPU[$n]:-}" ] || [ "$cpu" -lt "${CPU[$n]}" ]; then CPU[$n]=$cpu; fi
   done
 done
-for r in $(seq 1 "$ROUNDS"); do
-  for n in $(round_order "$r"); do
+OPS_ROUNDS=$ROUNDS; phase ops || phase ops1 || OPS_ROUNDS=0
+for r in $(seq 1 "$OPS_ROUNDS"); do
+  phase ops && for n in $(round_order "$r"); do
     settle "${PROXIES[@]}"
     OPS_ALL[$n]+=" $(ops "${PORT[$n]}")"
     # How long the proxy's trace (and capture) went on after the load ended: the work it deferred.
@@ -157,29 +175,37 @@ for r in $(seq 1 "$ROUNDS"); do
       LAG_ALL[$n]+=" $(python3 -c "print(f'{($t1-$t0)/1e9:.1f}')")"
     fi
   done
-  for n in $(round_order "$r"); do
+  phase ops1 && for n in $(round_order "$r"); do
     settle "${PROXIES[@]}"
     OPS1_ALL[$n]+=" $(ops "${PORT[$n]}" 1)"
   done
 done
 settle "${PROXIES[@]}"
-for r in $(seq 1 "$ROUNDS"); do
+PING_ROUNDS=$ROUNDS; phase ping || PING_ROUNDS=0
+for r in $(seq 1 "$PING_ROUNDS"); do
   for n in $(round_order "$r"); do read -r p50 p99 <<< "$(ping "${PORT[$n]}")"; P50_ALL[$n]+=" $p50"; P99_ALL[$n]+=" $p99"; done
 done
 # The work the proxy's trace thread does per message, as CPU time rather than a rate: a 2 s diodload
 # sample captured through a proxy of its own, replayed by `ninescope bench-trace` (tracking, the trace
 # line, the pcapng records; CPU time of its one thread, best of 5), so it barely moves with machine noise.
-SAMPLE="$OUT/proxy-trace-sample.pcapng"
-T=$(free_port)
-"$NINESCOPE" proxy --listen "127.0.0.1:$T" --upstream "127.0.0.1:$D" --headless --capture "$SAMPLE" >/dev/null 2>&1 &
-SAMPLE_PID=$!; PIDS+=("$SAMPLE_PID"); wait_port "$T"
-diodload -s "127.0.0.1:$T" -g -r 2 -n 4 >/dev/null 2>&1
-kill -INT "$SAMPLE_PID"; wait "$SAMPLE_PID" 2>/dev/null || true
-TRACE_COST=$("$NINESCOPE" bench-trace "$SAMPLE" --reps 5 2>&1 || true)
-rm -f "$SAMPLE"
+TRACE_COST="-"
+if phase trace; then
+  SAMPLE="$OUT/proxy-trace-sample.pcapng"
+  T=$(free_port)
+  "$NINESCOPE" proxy --listen "127.0.0.1:$T" --upstream "127.0.0.1:$D" --headless --capture "$SAMPLE" >/dev/null 2>&1 &
+  SAMPLE_PID=$!; PIDS+=("$SAMPLE_PID"); wait_port "$T"
+  diodload -s "127.0.0.1:$T" -g -r 2 -n 4 >/dev/null 2>&1
+  kill -INT "$SAMPLE_PID"; wait "$SAMPLE_PID" 2>/dev/null || true
+  TRACE_COST=$("$NINESCOPE" bench-trace "$SAMPLE" --reps 5 2>&1 || true)
+  rm -f "$SAMPLE"
+fi
+# (A part left out of PHASES shows as "-".)
 for n in "${NAMES[@]}"; do
   # shellcheck disable=SC2086  # word splitting intended: one argument per round
-  OPS[$n]=$(median ${OPS_ALL[$n]:-0}); OPS1[$n]=$(median ${OPS1_ALL[$n]:-0}); P50[$n]=$(median ${P50_ALL[$n]:-0}); P99[$n]=$(median ${P99_ALL[$n]:-0})
+  OPS[$n]=${OPS_ALL[$n]:+$(median ${OPS_ALL[$n]})}; OPS1[$n]=${OPS1_ALL[$n]:+$(median ${OPS1_ALL[$n]:-})}
+  P50[$n]=${P50_ALL[$n]:+$(median ${P50_ALL[$n]})}; P99[$n]=${P99_ALL[$n]:+$(median ${P99_ALL[$n]})}
+  OPS[$n]=${OPS[$n]:--}; OPS1[$n]=${OPS1[$n]:--}; P50[$n]=${P50[$n]:--}; P99[$n]=${P99[$n]:--}
+  BULK[$n]=${BULK[$n]:--}; CPU[$n]=${CPU[$n]:--}
 done
 CAP_BYTES=$(stat -c %s "$CAP" 2>/dev/null || echo 0)
 
@@ -187,27 +213,42 @@ echo "ninescope proxy benchmark — $(nproc) CPUs, load average $(cut -d' ' -f1-
 echo "bulk: diodcat -m 65536 of 256 MiB, best of $RUNS (relay CPU: least per read); ops: diodload -g -r $LOAD_SECS -n 4 (1-conn: -n 1), median of $ROUNDS rounds; latency: $PINGS Tgetattr round trips in $ROUNDS rounds (medians)"
 printf "%-15s %10s %7s %10s %10s %7s %12s %7s %9s %9s %12s\n" "" "bulk MiB/s" "×socat" "relay CPU" "ops/s" "×socat" "1-conn ops/s" "×socat" "p50 µs" "p99 µs" "p50 − socat"
 for n in "${NAMES[@]}"; do
-  dp50=$(python3 -c "print(f'{${P50[$n]} - ${P50[socat]}:+.1f}')")
-  cpu="-"; [ "$n" = direct ] || cpu="${CPU[$n]} ms"
+  dp50="-"; [ "${P50[$n]}" = - ] || dp50=$(python3 -c "print(f'{${P50[$n]} - ${P50[socat]}:+.1f}')")
+  cpu="-"; [ "$n" = direct ] || [ "${CPU[$n]}" = - ] || cpu="${CPU[$n]} ms"
   printf "%-15s %10s %7s %10s %10s %7s %12s %7s %9s %9s %12s\n" "$n" "${BULK[$n]}" "$(ratio "${BULK[$n]}" "${BULK[socat]}")" "$cpu" \
     "${OPS[$n]}" "$(ratio "${OPS[$n]}" "${OPS[socat]}")" "${OPS1[$n]}" "$(ratio "${OPS1[$n]}" "${OPS1[socat]}")" \
     "${P50[$n]}" "${P99[$n]}" "$dp50"
 done
 echo "capture written by proxy+capture: $((CAP_BYTES / 1048576)) MiB"
 echo "trace thread CPU per message (bench-trace of a diodload -g -n 4 sample): $TRACE_COST"
-echo "bulk MiB/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${BULK_ALL[$n]}"; done
-echo "machine CPU idle during each bulk read, %:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${IDLE_ALL[$n]}"; done
-echo "ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS_ALL[$n]}"; done
-echo "1-conn ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS1_ALL[$n]}"; done
-# round_ratios A B -> the median over rounds of A's figure / B's figure in the same round
+if phase bulk; then echo "bulk MiB/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${BULK_ALL[$n]:-}"; done; fi
+if phase bulk; then echo "machine CPU idle during each bulk read, %:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${IDLE_ALL[$n]:-}"; done; fi
+if phase ops; then echo "ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS_ALL[$n]:-}"; done; fi
+if phase ops1; then echo "1-conn ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS1_ALL[$n]:-}"; done; fi
+# round_ratios A B -> the median over rounds of A's figure / B's figure in the same round, with a 95%
+# bootstrap interval for it (the rounds resampled 4,000 times, a fixed seed: the same figures give the same
+# interval); "-" without figures
 round_ratios() {
-  python3 -c "import statistics, sys; a, b = (list(map(float, x.split())) for x in sys.argv[1:]); print(f'{statistics.median(x / y for x, y in zip(a, b) if y):.2f}×')" "$1" "$2"
+  python3 - "$1" "$2" <<'PY'
+import random, statistics, sys
+a, b = (list(map(float, x.split())) for x in sys.argv[1:3])
+r = [x / y for x, y in zip(a, b) if y]
+if not r:
+    print("-")
+elif len(r) < 4:
+    print(f"{statistics.median(r):.2f}×")
+else:
+    rng = random.Random(1)
+    boots = sorted(statistics.median(rng.choices(r, k=len(r))) for _ in range(4000))
+    print(f"{statistics.median(r):.2f}× [{boots[100]:.2f}–{boots[3899]:.2f}]")
+PY
 }
-echo "median of per-round ratios to socat (bulk, ops, 1-conn ops):"
-for n in proxy proxy+capture proxy+cap:null; do
-  printf "  %-15s%s %s %s\n" "$n" "$(round_ratios "${BULK_ALL[$n]}" "${BULK_ALL[socat]}")" \
-    "$(round_ratios "${OPS_ALL[$n]}" "${OPS_ALL[socat]}")" "$(round_ratios "${OPS1_ALL[$n]}" "${OPS1_ALL[socat]}")"
+echo "median of per-round ratios to socat [95% bootstrap interval] (bulk; ops; 1-conn ops):"
+for n in "${NAMES[@]}"; do
+  [ "$n" = socat ] && continue
+  printf "  %-15s%s; %s; %s\n" "$n" "$(round_ratios "${BULK_ALL[$n]:-}" "${BULK_ALL[socat]:-}")" \
+    "$(round_ratios "${OPS_ALL[$n]:-}" "${OPS_ALL[socat]:-}")" "$(round_ratios "${OPS1_ALL[$n]:-}" "${OPS1_ALL[socat]:-}")"
 done
 echo "seconds the proxy stayed busy after each load round ended (trace catching up; includes one 0.1 s probe):"
-for n in proxy proxy+capture proxy+cap:null; do printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; done
-echo "p50 µs per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${P50_ALL[$n]}"; done
+for n in "${NAMES[@]}"; do [ -n "${LAG_ALL[$n]:-}" ] && printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; done
+if phase ping; then echo "p50 µs per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${P50_ALL[$n]:-}"; done; fi
