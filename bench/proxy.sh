@@ -249,6 +249,8 @@ for n in "${NAMES[@]}"; do
   printf "  %-15s%s; %s; %s\n" "$n" "$(round_ratios "${BULK_ALL[$n]:-}" "${BULK_ALL[socat]:-}")" \
     "$(round_ratios "${OPS_ALL[$n]:-}" "${OPS_ALL[socat]:-}")" "$(round_ratios "${OPS1_ALL[$n]:-}" "${OPS1_ALL[socat]:-}")"
 done
-echo "seconds the proxy stayed busy after each load round ended (trace catching up; includes one 0.1 s probe):"
-for n in "${NAMES[@]}"; do [ -n "${LAG_ALL[$n]:-}" ] && printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; done
+if phase ops; then
+  echo "seconds the proxy stayed busy after each load round ended (trace catching up; includes one 0.1 s probe):"
+  for n in "${NAMES[@]}"; do if [ -n "${LAG_ALL[$n]:-}" ]; then printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; fi; done
+fi
 if phase ping; then echo "p50 µs per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${P50_ALL[$n]:-}"; done; fi
