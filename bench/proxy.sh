@@ -115,6 +115,15 @@ declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C [proxy+cap
 declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID [proxy+cap:null]=$NULLCAP_PID)
 # median VALUES… -> the median (the mean of the middle two for an even count)
 median() { python3 -c "import statistics, sys; m = statistics.median(float(v) for v in sys.argv[1:]); print(int(m) if m == int(m) else round(m, 1))" "$@"; }
+# median_or_dash VALUES… -> the median, or "-" without values (a part left out of PHASES)
+median_or_dash() { if [ $# -gt 0 ]; then median "$@"; else echo -; fi; }
+# per_round PHASE TITLE ARRAY -> each target's figures in ARRAY (an associative array's name), when PHASE ran
+per_round() {
+  phase "$1" || return 0
+  local -n figures=$3
+  echo "$2"
+  for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${figures[$n]:-}"; done
+}
 declare -A OPS_ALL OPS1_ALL P50_ALL P99_ALL LAG_ALL
 # settle PID… -> waits (up to about a minute) until none of the processes uses CPU for 0.1 s: a proxy's
 # trace thread runs below the relay's priority and may still be catching up on a load's events, which
@@ -202,9 +211,8 @@ fi
 # (A part left out of PHASES shows as "-".)
 for n in "${NAMES[@]}"; do
   # shellcheck disable=SC2086  # word splitting intended: one argument per round
-  OPS[$n]=${OPS_ALL[$n]:+$(median ${OPS_ALL[$n]})}; OPS1[$n]=${OPS1_ALL[$n]:+$(median ${OPS1_ALL[$n]:-})}
-  P50[$n]=${P50_ALL[$n]:+$(median ${P50_ALL[$n]})}; P99[$n]=${P99_ALL[$n]:+$(median ${P99_ALL[$n]})}
-  OPS[$n]=${OPS[$n]:--}; OPS1[$n]=${OPS1[$n]:--}; P50[$n]=${P50[$n]:--}; P99[$n]=${P99[$n]:--}
+  OPS[$n]=$(median_or_dash ${OPS_ALL[$n]:-}); OPS1[$n]=$(median_or_dash ${OPS1_ALL[$n]:-})
+  P50[$n]=$(median_or_dash ${P50_ALL[$n]:-}); P99[$n]=$(median_or_dash ${P99_ALL[$n]:-})
   BULK[$n]=${BULK[$n]:--}; CPU[$n]=${CPU[$n]:--}
 done
 CAP_BYTES=$(stat -c %s "$CAP" 2>/dev/null || echo 0)
@@ -221,10 +229,10 @@ for n in "${NAMES[@]}"; do
 done
 echo "capture written by proxy+capture: $((CAP_BYTES / 1048576)) MiB"
 echo "trace thread CPU per message (bench-trace of a diodload -g -n 4 sample): $TRACE_COST"
-if phase bulk; then echo "bulk MiB/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${BULK_ALL[$n]:-}"; done; fi
-if phase bulk; then echo "machine CPU idle during each bulk read, %:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${IDLE_ALL[$n]:-}"; done; fi
-if phase ops; then echo "ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS_ALL[$n]:-}"; done; fi
-if phase ops1; then echo "1-conn ops/s per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${OPS1_ALL[$n]:-}"; done; fi
+per_round bulk "bulk MiB/s per round:" BULK_ALL
+per_round bulk "machine CPU idle during each bulk read, %:" IDLE_ALL
+per_round ops "ops/s per round:" OPS_ALL
+per_round ops1 "1-conn ops/s per round:" OPS1_ALL
 # round_ratios A B -> the median over rounds of A's figure / B's figure in the same round, with a 95%
 # bootstrap interval for it (the rounds resampled 4,000 times, a fixed seed: the same figures give the same
 # interval); "-" without figures
@@ -253,4 +261,4 @@ if phase ops; then
   echo "seconds the proxy stayed busy after each load round ended (trace catching up; includes one 0.1 s probe):"
   for n in "${NAMES[@]}"; do if [ -n "${LAG_ALL[$n]:-}" ]; then printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; fi; done
 fi
-if phase ping; then echo "p50 µs per round:"; for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${P50_ALL[$n]:-}"; done; fi
+per_round ping "p50 µs per round:" P50_ALL
