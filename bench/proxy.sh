@@ -3,6 +3,9 @@
 #   direct diod | tuned socat relay | ninescope proxy --headless | ninescope proxy --headless --capture
 #   | the same with --capture /dev/null (every record built, none stored: what the capture's disk writes
 #   cost is the difference between the last two)
+#   | socat+dumpcap: a second socat relay whose client side Wireshark's capture engine records on the
+#   loopback interface (`dumpcap -i lo`, to bench/out): the usual way to record a relayed stream, for
+#   comparison with the proxy's --capture (left out when dumpcap is missing or may not capture)
 # (ninescope's trace goes to /dev/null; the capture to bench/out). For each:
 #   bulk read MiB/s   diodcat -m 65536 of a 256 MiB file (diod caps msize at 64 KiB), best of $RUNS
 #                     reads, the targets interleaved as the op-rate rounds are
@@ -25,8 +28,8 @@
 #
 #   bash bench/proxy.sh                                   # builds the release binary if needed
 #   NINESCOPE=path/to/release/ninescope bash bench/proxy.sh
-#   RUNS=10 PINGS=50000 ROUNDS=10 bash bench/proxy.sh    # RUNS, ROUNDS: multiples of 10 balance the order
-#                                                         # fully (5: each target runs first once)
+#   RUNS=6 PINGS=50000 ROUNDS=12 bash bench/proxy.sh     # RUNS, ROUNDS: multiples of the number of targets
+#                                                         # (6; 10 for 5) balance the order fully
 #   TARGETS="socat proxy+capture" PHASES=ops ROUNDS=40 bash bench/proxy.sh
 #                       # a focused A/B: only these targets (socat is always one) and only these parts
 #                       # (PHASES, any of: bulk ops ops1 ping trace); many rounds narrow the interval below
@@ -36,10 +39,10 @@
 USER_BIN="${NINESCOPE:-}"
 source "$(dirname "$0")/common.sh"
 [ -n "$USER_BIN" ] || ensure_release
-RUNS="${RUNS:-5}"
+RUNS="${RUNS:-6}"
 PINGS="${PINGS:-20000}"
 LOAD_SECS="${LOAD_SECS:-5}"
-ROUNDS="${ROUNDS:-5}"
+ROUNDS="${ROUNDS:-6}"
 for tool in diod diodcat diodload socat; do
   command -v "$tool" >/dev/null || { echo "bench/proxy.sh: $tool is not installed" >&2; exit 1; }
 done
@@ -52,7 +55,8 @@ if [ ! -s "$BIG" ] || [ "$(stat -c %s "$BIG")" -ne 268435456 ]; then
 fi
 CAP="$OUT/proxy-bench.pcapng"
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$CAP"; }
+DUMPCAP_CAP="$OUT/proxy-bench-dumpcap.pcapng"
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$CAP" "$DUMPCAP_CAP"; }
 trap cleanup EXIT
 
 # The machine may be busy with other work: when allowed, every process of the benchmark runs at a higher
@@ -76,19 +80,52 @@ $NICE "$NINESCOPE" proxy --listen "127.0.0.1:$N0" --upstream "127.0.0.1:$D" --he
 NULLCAP_PID=$!; PIDS+=("$NULLCAP_PID")
 PROXIES=("$PROXY_PID" "$CAPTURE_PID" "$NULLCAP_PID")
 wait_port "$P"; wait_port "$C"; wait_port "$N0"   # (each proxy logs these probes as short connections)
+# socat with dumpcap recording its client side (the 9P stream exactly as the proxy's capture holds it,
+# but as the kernel's loopback packets: segments, ACKs and all), written through the page cache as
+# dumpcap writes; its CPU counts with the relay's.
+SD=""; SOCAT2_PID=""; DUMPCAP_PID=""
+if command -v dumpcap >/dev/null; then
+  SD=$(free_port)
+  $NICE socat -b 131072 "TCP-LISTEN:$SD,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$D,nodelay" &
+  SOCAT2_PID=$!; PIDS+=("$SOCAT2_PID")
+  $NICE dumpcap -q -i lo -f "tcp port $SD" -w "$DUMPCAP_CAP" >/dev/null 2>"$OUT/proxy-bench-dumpcap.log" &
+  DUMPCAP_PID=$!; PIDS+=("$DUMPCAP_PID")
+  wait_port "$SD"
+  # Capturing once its file has the section header; gone when it may not capture here.
+  for _ in $(seq 1 100); do
+    { [ -s "$DUMPCAP_CAP" ] || ! kill -0 "$DUMPCAP_PID" 2>/dev/null; } && break
+    sleep 0.05
+  done
+  if ! kill -0 "$DUMPCAP_PID" 2>/dev/null || [ ! -s "$DUMPCAP_CAP" ]; then
+    echo "bench/proxy.sh: dumpcap cannot capture on lo here ($(head -c 200 "$OUT/proxy-bench-dumpcap.log" | tr '\n' ' ')); no socat+dumpcap target" >&2
+    kill "$SOCAT2_PID" "$DUMPCAP_PID" 2>/dev/null || true
+    SD=""; SOCAT2_PID=""; DUMPCAP_PID=""
+  else
+    PROXIES+=("$DUMPCAP_PID")
+  fi
+fi
 
-# cpu_ms PID -> CPU time (user + system, reaped children included) of a process, in ms
-cpu_ms() { [ -n "$1" ] && awk '{print ($14+$15+$16+$17) * 10}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# cpu_ms PID… -> CPU time (user + system, reaped children included) of the processes together, in ms
+cpu_ms() {
+  local total=0 p t
+  for p in "$@"; do
+    t=$(awk '{print ($14+$15+$16+$17) * 10}' "/proc/$p/stat" 2>/dev/null || echo 0)
+    total=$((total + t))
+  done
+  echo "$total"
+}
 # host_ticks -> "idle total": the machine's idle (and iowait) clock ticks and all its ticks so far
 host_ticks() { awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
-# bulk PORT RELAY_PID -> "MiB/s relay-CPU-ms idle-%" of one read of the 256 MiB file; idle-%: how much of
+# bulk PORT "RELAY_PIDS" -> "MiB/s relay-CPU-ms idle-%" of one read of the 256 MiB file; idle-%: how much of
 # the machine's CPU time went unused during the read (a bulk read through a relay is a chain of wake-ups:
 # when much is idle, the figure measures wake-up latency, not CPU cost)
 bulk() {
   local t0 t1 c0 c1 i0 a0 i1 a1
-  c0=$(cpu_ms "$2"); read -r i0 a0 <<< "$(host_ticks)"; t0=$(now_ns)
+  # shellcheck disable=SC2086  # word splitting intended: one argument per process
+  c0=$(cpu_ms $2); read -r i0 a0 <<< "$(host_ticks)"; t0=$(now_ns)
   $NICE diodcat -s "127.0.0.1:$1" -a "$EXPORT" -m 65536 big256.bin > /dev/null
-  t1=$(now_ns); read -r i1 a1 <<< "$(host_ticks)"; sleep 0.1; c1=$(cpu_ms "$2")
+  # shellcheck disable=SC2086
+  t1=$(now_ns); read -r i1 a1 <<< "$(host_ticks)"; sleep 0.1; c1=$(cpu_ms $2)
   echo "$(python3 -c "print(f'{256/(($t1-$t0)/1e9):.0f}')") $((c1 - c0)) $(( a1 > a0 ? 100 * (i1 - i0) / (a1 - a0) : 0 ))"
 }
 # ops PORT [CONNECTIONS] -> ops/s as diodload reports it (4 connections unless told)
@@ -101,6 +138,7 @@ ping() {
 
 declare -A BULK CPU OPS OPS1 P50 P99
 NAMES=(direct socat proxy proxy+capture proxy+cap:null)
+[ -n "$SD" ] && NAMES+=(socat+dumpcap)
 if [ -n "${TARGETS:-}" ]; then
   picked=(socat)
   for n in "${NAMES[@]}"; do
@@ -111,8 +149,9 @@ if [ -n "${TARGETS:-}" ]; then
 fi
 PHASES="${PHASES:-bulk ops ops1 ping trace}"
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
-declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C [proxy+cap:null]=$N0)
-declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID [proxy+cap:null]=$NULLCAP_PID)
+declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C [proxy+cap:null]=$N0 [socat+dumpcap]=$SD)
+declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID [proxy+cap:null]=$NULLCAP_PID
+                  [socat+dumpcap]="$SOCAT2_PID $DUMPCAP_PID")
 # median VALUES… -> the median (the mean of the middle two for an even count)
 median() { python3 -c "import statistics, sys; m = statistics.median(float(v) for v in sys.argv[1:]); print(int(m) if m == int(m) else round(m, 1))" "$@"; }
 # median_or_dash VALUES… -> the median, or "-" without values (a part left out of PHASES)
@@ -138,7 +177,7 @@ settle() {
 }
 # round_order R -> the targets in the order of round R: a Williams design (the row 0 1 K-1 2 K-2 …, shifted
 # by one each round; for an odd number K of targets also the K rows reversed), so that over every K rounds
-# (2K when K is odd: 10 for the five targets) each target runs first equally often and follows each other
+# (2K when K is odd: 10 for five targets; 6 rounds for six) each target runs first equally often and follows each other
 # target equally often. A target run right after a proxy target was measured ~15% slower than the same
 # binary run after socat (two identical proxies, fixed order: 0.82× against 0.69× socat; balanced: 0.85×
 # and 0.86×; that was before `settle`), so a fixed order would load one target with that.
@@ -180,7 +219,8 @@ for r in $(seq 1 "$OPS_ROUNDS"); do
     OPS_ALL[$n]+=" $(ops "${PORT[$n]}")"
     # How long the proxy's trace (and capture) went on after the load ended: the work it deferred.
     if [ -n "${RELAY[$n]}" ] && [ "$n" != socat ]; then
-      t0=$(now_ns); settle "${RELAY[$n]}"; t1=$(now_ns)
+      # shellcheck disable=SC2086  # word splitting intended: one argument per process
+      t0=$(now_ns); settle ${RELAY[$n]}; t1=$(now_ns)
       LAG_ALL[$n]+=" $(python3 -c "print(f'{($t1-$t0)/1e9:.1f}')")"
     fi
   done
@@ -228,6 +268,7 @@ for n in "${NAMES[@]}"; do
     "${P50[$n]}" "${P99[$n]}" "$dp50"
 done
 echo "capture written by proxy+capture: $((CAP_BYTES / 1048576)) MiB"
+[ -n "$DUMPCAP_PID" ] && echo "capture written by socat+dumpcap: $(( $(stat -c %s "$DUMPCAP_CAP" 2>/dev/null || echo 0) / 1048576 )) MiB"
 echo "trace thread CPU per message (bench-trace of a diodload -g -n 4 sample): $TRACE_COST"
 per_round bulk "bulk MiB/s per round:" BULK_ALL
 per_round bulk "machine CPU idle during each bulk read, %:" IDLE_ALL
