@@ -103,6 +103,12 @@ public final class InspectorApp: @unchecked Sendable {
         finishSource()
     }
 
+    /// Shows `text` on the message line at the loop's next turn (thread-safe): news from outside the UI,
+    /// such as a capture that stopped.
+    public func report(_ text: String, isError: Bool) {
+        post(text, isError: isError)
+    }
+
     private func post(_ text: String, isError: Bool) {
         lock.lock()
         results.append((text, isError))

@@ -33,6 +33,11 @@ public struct CaptureFileError: Error, Hashable, Sendable, CustomStringConvertib
 /// system that refuses O_DIRECT (tmpfs on older kernels, some FUSE ones), a pipe or a device gets buffered
 /// writes, as does everything after a direct write fails with EINVAL.
 ///
+/// A failed write (a full disk, an I/O error, a pipe whose reader went away) ends the capture there: nothing
+/// appended afterwards is written, so the file stays a readable capture up to the failure (at worst its last
+/// record cut short, which readers report) instead of one with a hole in it. The error is kept
+/// (`lastError`), handed once to `whenWriteFails`, and thrown by `flush` and `close`.
+///
 /// (Named `CaptureFileSink` because NinePCapture already has a `CaptureFile`, the reading side.)
 public final class CaptureFileSink: Sendable {
     public let path: String
@@ -63,6 +68,8 @@ public final class CaptureFileSink: Sendable {
     private let io: Locked<IOState>
     private let written = Locked(0)
     private let timer: Locked<RepeatedTask?> = Locked(nil)
+    /// Called once with the first write error (then cleared).
+    private let failureHandler = Locked<(@Sendable (CaptureFileError) -> Void)?>(nil)
 
     /// Creates (or truncates) `path` with mode 0644.
     /// `directIO`: write with O_DIRECT where the file allows it (see the type's notes).
@@ -99,11 +106,33 @@ public final class CaptureFileSink: Sendable {
         io.withLock { $0.close() }
     }
 
+    /// Calls `handler` once with the first write error, from the thread that met it, or at once if a write
+    /// has already failed. (The capture ends there; see the type's notes.) A later call replaces a handler
+    /// not yet called.
+    public func whenWriteFails(_ handler: @escaping @Sendable (CaptureFileError) -> Void) {
+        failureHandler.withLock { $0 = handler }
+        if let e = lastError { callFailureHandler(e) }
+    }
+
+    /// Keeps the first write error and tells the handler about it.
+    private func fail(_ e: CaptureFileError) {
+        buffer.withLock { $0.note(e) }
+        if let first = lastError { callFailureHandler(first) }
+    }
+
+    private func callFailureHandler(_ e: CaptureFileError) {
+        let handler = failureHandler.withLock { h -> (@Sendable (CaptureFileError) -> Void)? in
+            defer { h = nil }
+            return h
+        }
+        handler?(e)
+    }
+
     /// Queues bytes for the file. Never blocks on the disk unless the buffer passed `writeThreshold`.
     public func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         let big = buffer.withLock { b -> Bool in
-            guard !b.closed else { return false }
+            guard !b.closed, b.error == nil else { return false }
             b.pending.append(bytes)
             b.pendingBytes += bytes.count
             b.appended += bytes.count
@@ -123,7 +152,7 @@ public final class CaptureFileSink: Sendable {
             try io.withLock { state in
                 guard state.fd >= 0, state.staging != nil else { return }
                 let queued = buffer.withLock { b -> [[UInt8]]? in
-                    guard !b.closed else { return nil }
+                    guard !b.closed, b.error == nil else { return nil }
                     b.appended += bytes.count
                     return b.takePending()
                 }
@@ -137,9 +166,9 @@ public final class CaptureFileSink: Sendable {
                 try stage(&state, bytes)
             }
         } catch let e as CaptureFileError {
-            buffer.withLock { $0.note(e) }
+            fail(e)
         } catch {}
-        if !staged { append(Array(bytes)) }
+        if !staged && lastError == nil { append(Array(bytes)) }
     }
 
     /// Bytes appended so far / bytes on disk so far.
@@ -152,9 +181,11 @@ public final class CaptureFileSink: Sendable {
     /// The first write error, if any.
     public var lastError: CaptureFileError? { buffer.withLock { $0.error } }
 
-    /// Writes everything appended so far and fsyncs. Blocks the calling thread for the disk.
+    /// Writes everything appended so far and fsyncs. Blocks the calling thread for the disk. Throws the
+    /// first write error, whenever it happened.
     public func flush() throws {
         try writePending(sync: true)
+        if let e = lastError { throw e }
     }
 
     /// Flushes, fsyncs and closes the file. Later appends are ignored. Idempotent.
@@ -165,6 +196,7 @@ public final class CaptureFileSink: Sendable {
             io.withLock { $0.close() }
         }
         try writePending(sync: true)
+        if let e = lastError { throw e }
     }
 
     /// Writes what is pending. `sync` (flush, close): and fsyncs. `tail`: direct I/O also writes the
@@ -172,7 +204,9 @@ public final class CaptureFileSink: Sendable {
     private func writePending(sync: Bool, tail: Bool = true) throws {
         try io.withLock { state in
             guard state.fd >= 0 else { return }
-            let chunks = buffer.withLock { $0.takePending() }
+            // After a failed write nothing more is written (see the type's notes).
+            let (chunks, failed) = buffer.withLock { b in (b.takePending(), b.error != nil) }
+            guard !failed else { return }
             do {
                 if state.staging != nil {
                     try writeDirect(&state, chunks, tail: tail)
@@ -183,7 +217,7 @@ public final class CaptureFileSink: Sendable {
                     throw CaptureFileError(path: path, operation: "fsync", errno: errno)
                 }
             } catch let e as CaptureFileError {
-                buffer.withLock { $0.note(e) }
+                fail(e)
                 throw e
             }
         }

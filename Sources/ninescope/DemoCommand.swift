@@ -47,8 +47,10 @@ struct DemoCommand: AsyncParsableCommand {
         let stdoutIsTerminal = isatty(1) == 1
         if !headless && !json && stdoutIsTerminal && isatty(0) == 1 {
             try await runWithUI(server: server, serverAddress: serverAddress, listen: listenAddress, recorder: recorder)
+            if recorder?.file.lastError != nil { throw ExitCode(1) }
             return
         }
+        recorder?.file.whenWriteFails { error in printError(ProxyCommand.captureStopped(error)) }
         let out = LineOutput(fd: 1, lineBuffered: true)
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder)
         let proxy = NinePProxy(listen: listenAddress, upstream: serverAddress, sink: { trace.consume($0) })
@@ -68,7 +70,7 @@ struct DemoCommand: AsyncParsableCommand {
         await proxy.stop()
         await server.stop()
         out.flush()
-        try? recorder?.file.close()
-        printError("ninescope: demo stopped; " + trace.summary())
+        printError("ninescope: demo stopped; " + trace.summary() + ProxyCommand.closeCapture(recorder))
+        if recorder?.file.lastError != nil { throw ExitCode(1) }
     }
 }

@@ -65,6 +65,7 @@ struct ProxyCommand: AsyncParsableCommand {
         if let capture {
             do {
                 let sink = try CaptureFileSink(path: capture)
+                sink.whenWriteFails { error in printError(Self.captureStopped(error)) }
                 recorder = CaptureRecorder(file: sink, options: PcapngWriterOptions(toolVersion: NinescopeVersion.string))
             } catch {
                 throw ProxyCommandError("cannot write the capture: \(error)")
@@ -75,6 +76,8 @@ struct ProxyCommand: AsyncParsableCommand {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
             try await LiveInspector.runProxy(listen: listenAddress, upstream: upstreamAddress, recorder: recorder,
                                              theme: theme)
+            // An incomplete capture (said above) is a failure for scripts that asked for one.
+            if recorder?.file.lastError != nil { throw ExitCode(1) }
             return
         }
 
@@ -114,16 +117,25 @@ struct ProxyCommand: AsyncParsableCommand {
         trace.finish()
         ticker?.cancel()
         out.flush()
-        var captureNote = ""
-        if let recorder {
-            do {
-                try recorder.file.close()
-                captureNote = "; capture \(recorder.file.path) (\(ProxyTrace.bytes(recorder.file.bytesWritten)))"
-            } catch {
-                captureNote = "; capture \(recorder.file.path) could not be completed: \(error)"
-            }
+        printError("ninescope: \(SignalWatch.name(signal)): proxy stopped; " + trace.summary()
+                   + Self.closeCapture(recorder))
+        if recorder?.file.lastError != nil { throw ExitCode(1) }
+    }
+
+    /// What is said when a capture's write fails: the capture ends there, the relaying goes on.
+    static func captureStopped(_ error: CaptureFileError) -> String {
+        "ninescope: capture stopped: \(error); the capture holds what was written before (the proxy goes on)"
+    }
+
+    /// "; capture FILE (12 MB)" for the closing line, or why the capture is incomplete.
+    static func closeCapture(_ recorder: CaptureRecorder?) -> String {
+        guard let recorder else { return "" }
+        do {
+            try recorder.file.close()
+            return "; capture \(recorder.file.path) (\(ProxyTrace.bytes(recorder.file.bytesWritten)))"
+        } catch {
+            return "; capture \(recorder.file.path) incomplete (\(ProxyTrace.bytes(recorder.file.bytesWritten)) written): \(error)"
         }
-        printError("ninescope: \(SignalWatch.name(signal)): proxy stopped; " + trace.summary() + captureNote)
     }
 
     static func parse(_ text: String, option: String) throws -> Address {

@@ -22,6 +22,7 @@ extension DemoCommand {
             throw UIAppError("cannot listen on \(listen.colonForm): \(error)")
         }
         live.app.setTitle("demo · proxy \(proxyAddress.colonForm) → synth server \(serverAddress.colonForm)")
+        live.reportCaptureFailure()
         let workload = DemoWorkload(target: proxyAddress, pace: .milliseconds(pace))
         let rounds = self.rounds
         // The client's errors cannot be printed under the UI; the traffic shows them anyway.
@@ -37,11 +38,11 @@ extension DemoCommand {
         await proxy.stop()  // closes the stuck writer's connection, ending its wait
         _ = await stuck.result
         await server.stop()
-        try? recorder?.file.close()
+        let captureNote = ProxyCommand.closeCapture(recorder)
         if let failure { throw failure }
         let model = live.app.screen.model
         printError("ninescope: demo stopped; \(model.store.count) exchanges seen; proxy was \(proxyAddress.colonForm)"
-                   + (recorder.map { "; capture \($0.file.path)" } ?? ""))
+                   + captureNote)
     }
 
     /// Connects, then keeps one Twrite to /FLUSH pending (the synthetic server holds it until a Tflush).

@@ -32,6 +32,14 @@ final class LiveInspector: @unchecked Sendable {
         }
     }
 
+    /// A capture that stops (its disk full, say) says so on the message line; the proxy goes on.
+    func reportCaptureFailure() {
+        let app = self.app
+        recorder?.file.whenWriteFails { error in
+            app.report("capture stopped: \(error); it holds what was written before", isError: true)
+        }
+    }
+
     /// Runs the UI until the user quits.
     func run(proxy: NinePProxy) async throws {
         actions.attach(proxy)
@@ -130,13 +138,14 @@ extension LiveInspector {
             throw UIAppError("cannot listen on \(listen.colonForm): \(error)")
         }
         live.app.setTitle("proxy \(bound.colonForm) → \(upstream.colonForm)")
+        live.reportCaptureFailure()
         var failure: Error?
         do { try await live.run(proxy: proxy) } catch { failure = error }
         await proxy.stop()
-        try? recorder?.file.close()
+        let captureNote = ProxyCommand.closeCapture(recorder)
         if let failure { throw failure }
         let model = live.app.screen.model
         printError("ninescope: proxy stopped; \(model.store.count) exchanges on \(model.tracker.connections.count) connections"
-                   + (recorder.map { "; capture \($0.file.path)" } ?? ""))
+                   + captureNote)
     }
 }

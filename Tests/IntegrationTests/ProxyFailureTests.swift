@@ -177,6 +177,33 @@ import Glibc
         #expect(proxy.stderr.contains("2 connections (2 dial failed)"), "\(proxy.stderr)")
     }
 
+    /// A capture whose writes fail (here /dev/full: "no space left") is said at once and at the end, the
+    /// relaying goes on unharmed, and the exit status says the capture is incomplete.
+    @Test func aFailingCaptureIsReportedAndTheProxyGoesOn() throws {
+        let export = try RealTraffic.makeExport(bigSize: 200_000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", "/dev/full"])
+        let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "8192", "big.bin"])
+        #expect(cat.status == 0, "diodcat: \(cat.err)")
+        let onDisk = try Data(contentsOf: URL(fileURLWithPath: export + "/big.bin"))
+        #expect(cat.stdout.count == 200_000 && cat.stdout == onDisk, "the bytes relayed whole")
+        // The periodic write meets the full device within about a second.
+        #expect(ProxyProcess.poll(timeout: 10) { proxy.stderr.contains("capture stopped:") }, "\(proxy.stderr)")
+        #expect(proxy.stderr.contains("capture stopped: write /dev/full: No space left on device"), "\(proxy.stderr)")
+        // A second client after the failure is served too, and the failure is said only once.
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
+        #expect(ls.status == 0)
+        #expect(proxy.waitForOutput { $0.contains("c1 - close") })
+        #expect(proxy.process.isRunning)
+        let stop = proxy.stop()
+        #expect(stop.exited && stop.status == 1, "exit status \(stop.status)")
+        #expect(proxy.stderr.components(separatedBy: "capture stopped:").count == 2, "\(proxy.stderr)")
+        #expect(proxy.stderr.contains("capture /dev/full incomplete"), "\(proxy.stderr)")
+        #expect(proxy.stderr.contains("2 connections"), "\(proxy.stderr)")
+        diod.kill()
+    }
+
     @Test func badArgumentsAreRefusedWithAMessage() throws {
         let bad = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"])
         #expect(bad.status != 0)

@@ -34,6 +34,31 @@ import Testing
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// A failed write ends the capture there: later bytes are not written (no hole in the file), the error
+    /// is handed once to the handler (at once to one registered later) and thrown by flush and close.
+    @Test func aFailedWriteEndsTheCaptureAndIsReportedOnce() throws {
+        let sink = try CaptureFileSink(path: "/dev/full", writeThreshold: 1000, flushEvery: .seconds(3600))
+        let calls = Locked<[CaptureFileError]>([])
+        sink.whenWriteFails { e in calls.withLock { $0.append(e) } }
+        sink.append([UInt8](repeating: 1, count: 500))
+        #expect(calls.withLock { $0 }.isEmpty)
+        sink.append([UInt8](repeating: 2, count: 600))   // past the threshold: written now, and refused
+        let first = try #require(calls.withLock { $0 }.first)
+        #expect(first.errno == ENOSPC && first.path == "/dev/full", "\(first)")
+        #expect(first.description == "write /dev/full: No space left on device", "\(first)")
+        let appended = sink.bytesAppended
+        sink.append([UInt8](repeating: 3, count: 5000))
+        [UInt8](repeating: 4, count: 5000).withUnsafeBytes { sink.append(copying: $0) }
+        #expect(sink.bytesAppended == appended, "nothing more is taken")
+        #expect(throws: CaptureFileError.self) { try sink.flush() }
+        #expect(calls.withLock { $0 }.count == 1)
+        let late = Locked(0)
+        sink.whenWriteFails { _ in late.withLock { $0 += 1 } }
+        #expect(late.withLock { $0 } == 1)
+        #expect(throws: CaptureFileError.self) { try sink.close() }
+        #expect(sink.lastError == first)
+    }
+
     @Test func bufferedBytesAreWrittenWithoutAnExplicitFlush() async throws {
         let path = tempPath("timer")
         let sink = try CaptureFileSink(path: path, flushEvery: .milliseconds(100))
