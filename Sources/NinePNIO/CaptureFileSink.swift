@@ -284,7 +284,10 @@ public final class CaptureFileSink: Sendable {
                 setWritten(state.offset)
                 return
             }
-            throw CaptureFileError(path: path, operation: "write", errno: r < 0 ? errno : EIO)
+            let e = CaptureFileError(path: path, operation: "write", errno: r < 0 ? errno : EIO)
+            // What did reach the file (a full disk takes part of a write, then refuses the rest).
+            if done > 0 { setWritten(state.offset + done) }
+            throw e
         }
         let rest = state.staged - whole
         if whole > 0 && rest > 0 {

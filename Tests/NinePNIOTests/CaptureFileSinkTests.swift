@@ -59,6 +59,53 @@ import Testing
         #expect(sink.lastError == first)
     }
 
+    /// A 1 MiB file system (tmpfs; mounting it needs root, so elsewhere this is skipped) fills during a
+    /// direct-I/O capture: the write that fills it is taken in part, the capture stops there, and
+    /// `bytesWritten` says how much reached the file.
+    @Test(.enabled(if: CaptureFileSinkTests.canMountSmallFileSystems))
+    func aFullFileSystemStopsTheCaptureWhereItFilled() throws {
+        let dir = try #require(Self.smallFileSystem())
+        defer { Self.unmount(dir) }
+        let path = dir + "/capture"
+        let sink = try CaptureFileSink(path: path, writeThreshold: 4 << 20, flushEvery: .seconds(3600))
+        let calls = Locked(0)
+        sink.whenWriteFails { _ in calls.withLock { $0 += 1 } }
+        let chunk = [UInt8](repeating: 0x5A, count: 64 << 10)
+        for _ in 0..<32 { chunk.withUnsafeBytes { sink.append(copying: $0) } }   // 2 MiB into 1 MiB
+        #expect(throws: CaptureFileError.self) { try sink.close() }
+        #expect(sink.lastError?.errno == ENOSPC, "\(String(describing: sink.lastError))")
+        #expect(calls.withLock { $0 } == 1)
+        let onDisk = try #require(FileManager.default.contents(atPath: path))
+        #expect(onDisk.count > 0 && onDisk.count <= 1 << 20)
+        #expect(sink.bytesWritten == onDisk.count, "counted \(sink.bytesWritten), on disk \(onDisk.count)")
+        #expect(onDisk.allSatisfy { $0 == 0x5A }, "only what was appended, in order")
+    }
+
+    /// Whether this test process may mount a tmpfs (tried once, and unmounted).
+    static let canMountSmallFileSystems: Bool = {
+        guard let dir = smallFileSystem() else { return false }
+        unmount(dir)
+        return true
+    }()
+
+    static func unmount(_ dir: String) {
+        _ = try? Peers.run("/bin/umount", [dir])
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// A fresh 1 MiB tmpfs, or nil where it cannot be mounted.
+    static func smallFileSystem() -> String? {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/bin/mount") else { return nil }
+        let dir = NSTemporaryDirectory() + "nio-small-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil,
+              let r = try? Peers.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]), r.status == 0
+        else {
+            try? FileManager.default.removeItem(atPath: dir)
+            return nil
+        }
+        return dir
+    }
+
     @Test func bufferedBytesAreWrittenWithoutAnExplicitFlush() async throws {
         let path = tempPath("timer")
         let sink = try CaptureFileSink(path: path, flushEvery: .milliseconds(100))
