@@ -28,7 +28,8 @@ struct ProxyCommand: AsyncParsableCommand {
 
         --capture FILE writes a pcapng capture that Wireshark and tshark open as 9P (port 564) and \
         `ninescope decode FILE` reads back. It is written to disk at least once a second, so it stays \
-        readable if the proxy is killed.
+        readable if the proxy is killed. If a write fails (a full disk), the capture stops there and says so; \
+        the proxy goes on relaying and exits with status 1.
 
         SIGINT or SIGTERM stops the proxy: connections are closed, the capture is completed, and a summary \
         goes to standard error.
