@@ -258,7 +258,11 @@ done
 CAP_BYTES=$(stat -c %s "$CAP" 2>/dev/null || echo 0)
 
 echo "ninescope proxy benchmark — $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), ${NICE:-no nice}, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "bulk: diodcat -m 65536 of 256 MiB, best of $RUNS (relay CPU: least per read); ops: diodload -g -r $LOAD_SECS -n 4 (1-conn: -n 1), median of $ROUNDS rounds; latency: $PINGS Tgetattr round trips in $ROUNDS rounds (medians)"
+parts=()
+phase bulk && parts+=("bulk: diodcat -m 65536 of 256 MiB, best of $RUNS (relay CPU: least per read)")
+{ phase ops || phase ops1; } && parts+=("ops: diodload -g -r $LOAD_SECS -n 4 (1-conn: -n 1), median of $ROUNDS rounds")
+phase ping && parts+=("latency: $PINGS Tgetattr round trips in $ROUNDS rounds (medians)")
+(IFS=';'; echo "${parts[*]}" | sed 's/;/; /g')
 printf "%-15s %10s %7s %10s %10s %7s %12s %7s %9s %9s %12s\n" "" "bulk MiB/s" "×socat" "relay CPU" "ops/s" "×socat" "1-conn ops/s" "×socat" "p50 µs" "p99 µs" "p50 − socat"
 for n in "${NAMES[@]}"; do
   dp50="-"; [ "${P50[$n]}" = - ] || dp50=$(python3 -c "print(f'{${P50[$n]} - ${P50[socat]}:+.1f}')")
