@@ -262,7 +262,9 @@ parts=()
 phase bulk && parts+=("bulk: diodcat -m 65536 of 256 MiB, best of $RUNS (relay CPU: least per read)")
 { phase ops || phase ops1; } && parts+=("ops: diodload -g -r $LOAD_SECS -n 4 (1-conn: -n 1), median of $ROUNDS rounds")
 phase ping && parts+=("latency: $PINGS Tgetattr round trips in $ROUNDS rounds (medians)")
-(IFS=';'; echo "${parts[*]}" | sed 's/;/; /g')
+header=""
+for part in "${parts[@]}"; do header+="${header:+; }$part"; done
+echo "$header"
 printf "%-15s %10s %7s %10s %10s %7s %12s %7s %9s %9s %12s\n" "" "bulk MiB/s" "×socat" "relay CPU" "ops/s" "×socat" "1-conn ops/s" "×socat" "p50 µs" "p99 µs" "p50 − socat"
 for n in "${NAMES[@]}"; do
   dp50="-"; [ "${P50[$n]}" = - ] || dp50=$(python3 -c "print(f'{${P50[$n]} - ${P50[socat]}:+.1f}')")

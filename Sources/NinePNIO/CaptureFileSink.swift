@@ -116,8 +116,11 @@ public final class CaptureFileSink: Sendable {
 
     /// Keeps the first write error and tells the handler about it.
     private func fail(_ e: CaptureFileError) {
-        buffer.withLock { $0.note(e) }
-        if let first = lastError { callFailureHandler(first) }
+        let first = buffer.withLock { b -> CaptureFileError? in
+            b.note(e)
+            return b.error
+        }
+        if let first { callFailureHandler(first) }
     }
 
     private func callFailureHandler(_ e: CaptureFileError) {
@@ -168,7 +171,7 @@ public final class CaptureFileSink: Sendable {
         } catch let e as CaptureFileError {
             fail(e)
         } catch {}
-        if !staged && lastError == nil { append(Array(bytes)) }
+        if !staged { append(Array(bytes)) }   // (dropped there after a failed write)
     }
 
     /// Bytes appended so far / bytes on disk so far.

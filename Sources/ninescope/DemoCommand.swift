@@ -47,7 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
         let stdoutIsTerminal = isatty(1) == 1
         if !headless && !json && stdoutIsTerminal && isatty(0) == 1 {
             try await runWithUI(server: server, serverAddress: serverAddress, listen: listenAddress, recorder: recorder)
-            if recorder?.file.lastError != nil { throw ExitCode(1) }
+            try ProxyCommand.failIfCaptureIncomplete(recorder)
             return
         }
         recorder?.file.whenWriteFails { error in printError(ProxyCommand.captureStopped(error)) }
@@ -71,6 +71,6 @@ struct DemoCommand: AsyncParsableCommand {
         await server.stop()
         out.flush()
         printError("ninescope: demo stopped; " + trace.summary() + ProxyCommand.closeCapture(recorder))
-        if recorder?.file.lastError != nil { throw ExitCode(1) }
+        try ProxyCommand.failIfCaptureIncomplete(recorder)
     }
 }

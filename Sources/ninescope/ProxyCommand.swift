@@ -66,7 +66,6 @@ struct ProxyCommand: AsyncParsableCommand {
         if let capture {
             do {
                 let sink = try CaptureFileSink(path: capture)
-                sink.whenWriteFails { error in printError(Self.captureStopped(error)) }
                 recorder = CaptureRecorder(file: sink, options: PcapngWriterOptions(toolVersion: NinescopeVersion.string))
             } catch {
                 throw ProxyCommandError("cannot write the capture: \(error)")
@@ -77,10 +76,10 @@ struct ProxyCommand: AsyncParsableCommand {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
             try await LiveInspector.runProxy(listen: listenAddress, upstream: upstreamAddress, recorder: recorder,
                                              theme: theme)
-            // An incomplete capture (said above) is a failure for scripts that asked for one.
-            if recorder?.file.lastError != nil { throw ExitCode(1) }
+            try Self.failIfCaptureIncomplete(recorder)
             return
         }
+        recorder?.file.whenWriteFails { error in printError(Self.captureStopped(error)) }
 
         let out = LineOutput(fd: 1, lineBuffered: stdoutIsTerminal)
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true)
@@ -120,7 +119,7 @@ struct ProxyCommand: AsyncParsableCommand {
         out.flush()
         printError("ninescope: \(SignalWatch.name(signal)): proxy stopped; " + trace.summary()
                    + Self.closeCapture(recorder))
-        if recorder?.file.lastError != nil { throw ExitCode(1) }
+        try Self.failIfCaptureIncomplete(recorder)
     }
 
     /// What is said when a capture's write fails: the capture ends there, the relaying goes on.
@@ -137,6 +136,11 @@ struct ProxyCommand: AsyncParsableCommand {
         } catch {
             return "; capture \(recorder.file.path) incomplete (\(ProxyTrace.bytes(recorder.file.bytesWritten)) written): \(error)"
         }
+    }
+
+    /// Exit status 1 when the capture stopped early (already said): a failure for scripts that asked for one.
+    static func failIfCaptureIncomplete(_ recorder: CaptureRecorder?) throws {
+        if recorder?.file.lastError != nil { throw ExitCode(1) }
     }
 
     static func parse(_ text: String, option: String) throws -> Address {
