@@ -33,6 +33,8 @@
 #   TARGETS="socat proxy+capture" PHASES=ops ROUNDS=40 bash bench/proxy.sh
 #                       # a focused A/B: only these targets (socat is always one) and only these parts
 #                       # (PHASES, any of: bulk ops ops1 ping trace); many rounds narrow the interval below
+#   TARGETS="proxy+capture proxy+cap:quiet" PHASES="bulk ops" bash bench/proxy.sh
+#                       # proxy+cap:quiet (`--quiet --capture`: recording without decoding) runs only when named
 # Each ratio to socat is also given as the median of the rounds' own ratios with a 95% bootstrap interval
 # (the rounds resampled 4,000 times): on this VM one round's ratio moves by ±10% (the host's speed drifts
 # within seconds), so a run of 10 rounds cannot tell 0.93× from 0.98×; the interval says what a run can.
@@ -56,7 +58,7 @@ fi
 CAP="$OUT/proxy-bench.pcapng"
 PIDS=()
 DUMPCAP_CAP="$OUT/proxy-bench-dumpcap.pcapng"
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$CAP" "$DUMPCAP_CAP"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$CAP" "$DUMPCAP_CAP" "$OUT/proxy-bench-quiet.pcapng"; }
 trap cleanup EXIT
 
 # The machine may be busy with other work: when allowed, every process of the benchmark runs at a higher
@@ -80,6 +82,14 @@ $NICE "$NINESCOPE" proxy --listen "127.0.0.1:$N0" --upstream "127.0.0.1:$D" --he
 NULLCAP_PID=$!; PIDS+=("$NULLCAP_PID")
 PROXIES=("$PROXY_PID" "$CAPTURE_PID" "$NULLCAP_PID")
 wait_port "$P"; wait_port "$C"; wait_port "$N0"   # (each proxy logs these probes as short connections)
+# Only when asked for (TARGETS): the proxy recording without decoding (`--quiet --capture`).
+Q=""; QUIET_PID=""; QUIET_CAP="$OUT/proxy-bench-quiet.pcapng"
+if [[ " ${TARGETS:-} " == *" proxy+cap:quiet "* ]]; then
+  Q=$(free_port)
+  $NICE "$NINESCOPE" proxy --listen "127.0.0.1:$Q" --upstream "127.0.0.1:$D" --quiet --capture "$QUIET_CAP" >/dev/null 2>"$OUT/proxy-bench-quiet.log" &
+  QUIET_PID=$!; PIDS+=("$QUIET_PID"); PROXIES+=("$QUIET_PID")
+  wait_port "$Q"
+fi
 # socat with dumpcap recording its client side (the 9P stream exactly as the proxy's capture holds it,
 # but as the kernel's loopback packets: segments, ACKs and all), written through the page cache as
 # dumpcap writes; its CPU counts with the relay's.
@@ -139,6 +149,7 @@ ping() {
 declare -A BULK CPU OPS OPS1 P50 P99
 NAMES=(direct socat proxy proxy+capture proxy+cap:null)
 [ -n "$SD" ] && NAMES+=(socat+dumpcap)
+[ -n "$Q" ] && NAMES+=(proxy+cap:quiet)
 if [ -n "${TARGETS:-}" ]; then
   picked=(socat)
   for n in "${NAMES[@]}"; do
@@ -149,9 +160,10 @@ if [ -n "${TARGETS:-}" ]; then
 fi
 PHASES="${PHASES:-bulk ops ops1 ping trace}"
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
-declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C [proxy+cap:null]=$N0 [socat+dumpcap]=$SD)
+declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C [proxy+cap:null]=$N0 [socat+dumpcap]=$SD
+                 [proxy+cap:quiet]=$Q)
 declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID [proxy+cap:null]=$NULLCAP_PID
-                  [socat+dumpcap]="$SOCAT2_PID $DUMPCAP_PID")
+                  [socat+dumpcap]="$SOCAT2_PID $DUMPCAP_PID" [proxy+cap:quiet]=$QUIET_PID)
 # median VALUES… -> the median (the mean of the middle two for an even count)
 median() { python3 -c "import statistics, sys; m = statistics.median(float(v) for v in sys.argv[1:]); print(int(m) if m == int(m) else round(m, 1))" "$@"; }
 # median_or_dash VALUES… -> the median, or "-" without values (a part left out of PHASES)

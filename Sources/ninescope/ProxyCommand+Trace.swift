@@ -14,6 +14,10 @@ import InspectorCore
 /// event loops no decoding, formatting or disk writes, and a trace that falls behind slows the clients down
 /// (the queue is bounded) rather than growing.
 /// Without it the work is done right there, under one lock (simplest; fine for light traffic).
+///
+/// With `quiet` (`proxy --quiet`) nothing is decoded: the capture gets every batch as usual, but the trace
+/// only counts frames and prints the connections' open and close lines, so recording costs the relay as
+/// little as it can; the capture is decoded afterwards (`decode`, `view`).
 final class ProxyTrace: @unchecked Sendable {
     // @unchecked: all mutable state is accessed under `lock`.
     private let lock = NSLockLike()
@@ -27,8 +31,14 @@ final class ProxyTrace: @unchecked Sendable {
     private var closeReasons: [String: Int] = [:]
     /// Lines of the batch being handled, as UTF-8, written to `out` once per batch.
     private var pending: [UInt8] = []
+    /// Record only: count frames, decode nothing.
+    let quiet: Bool
+    /// Frames seen (counted only when `quiet`; otherwise the tracker counts messages).
+    private var framesSeen = 0
 
-    init(style: TraceLine.Style, output: LineOutput, recorder: CaptureRecorder?, threaded: Bool = false) {
+    init(style: TraceLine.Style, output: LineOutput, recorder: CaptureRecorder?, threaded: Bool = false,
+         quiet: Bool = false) {
+        self.quiet = quiet
         self.format = TraceLine(style: style)
         self.out = output
         self.recorder = recorder
@@ -88,6 +98,10 @@ final class ProxyTrace: @unchecked Sendable {
     }
 
     private func handle(_ event: ProxyEvent) {
+        if quiet {
+            count(event)
+            return
+        }
         let output = tracker.handle(event.sessionEvent)
         switch event {
         case let .opened(conn, client, upstream, at):
@@ -97,16 +111,35 @@ final class ProxyTrace: @unchecked Sendable {
         case let .closed(conn, reason, at):
             // Unanswered requests and leaked fids first, then the close with the proxy's own reason.
             write(output)
-            line(format.closed(conn: conn, at: at, reason: reason.shownReason))
-            closeReasons[Self.summaryKey(reason), default: 0] += 1
-            if case .dialFailed(let why) = reason {
-                printError("ninescope: \(conn): upstream dial failed: \(why)")
-            }
+            closed(conn: conn, reason: reason, at: at)
         case .garbage:
             garbageRuns += 1
             write(output)
         case .frame:
             write(output)
+        }
+    }
+
+    /// `quiet`: the event counted, and a connection's open or close line; no tracker.
+    private func count(_ event: ProxyEvent) {
+        switch event {
+        case let .opened(conn, client, upstream, at):
+            connectionsOpened += 1
+            line(format.opened(conn: conn, at: at, info: ProxyEvent.connectionInfo(client: client, upstream: upstream)))
+        case let .closed(conn, reason, at):
+            closed(conn: conn, reason: reason, at: at)
+        case .garbage:
+            garbageRuns += 1
+        case .frame:
+            framesSeen += 1
+        }
+    }
+
+    private func closed(conn: ConnectionID, reason: ProxyCloseReason, at: Int64) {
+        line(format.closed(conn: conn, at: at, reason: reason.shownReason))
+        closeReasons[Self.summaryKey(reason), default: 0] += 1
+        if case .dialFailed(let why) = reason {
+            printError("ninescope: \(conn): upstream dial failed: \(why)")
         }
     }
 
@@ -139,14 +172,18 @@ final class ProxyTrace: @unchecked Sendable {
                 s += " (" + closeReasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
                     .joined(separator: ", ") + ")"
             }
-            let malformed = tracker.malformedTotal
-            let messages = tracker.messageCount - garbageRuns
+            let malformed = quiet ? 0 : tracker.malformedTotal
+            let messages = quiet ? framesSeen : tracker.messageCount - garbageRuns
             s += ", " + Self.count(messages, "message")
             var extra: [String] = []
             if malformed > 0 { extra.append("\(malformed) malformed") }
             if garbageRuns > 0 { extra.append(Self.count(garbageRuns, "garbage run")) }
             if !extra.isEmpty { s += " (" + extra.joined(separator: ", ") + ")" }
-            s += ", " + Self.count(tracker.anomalyTotal, "anomaly", plural: "anomalies")
+            if quiet {
+                s += ", not decoded (--quiet)"
+            } else {
+                s += ", " + Self.count(tracker.anomalyTotal, "anomaly", plural: "anomalies")
+            }
             if let catchUps = queue?.catchUpCount, catchUps > 0 {
                 s += "; the trace fell behind and caught up at the proxy's priority " + Self.count(catchUps, "time")
             }

@@ -7,7 +7,7 @@ import InspectorCore
 import Glibc
 #endif
 
-/// `ninescope proxy --listen ADDR --upstream ADDR [--capture FILE] [--headless] [--json]`: the live
+/// `ninescope proxy --listen ADDR --upstream ADDR [--capture FILE] [--headless] [--json] [--quiet]`: the live
 /// man-in-the-middle proxy. Subcommand wiring only: relaying lives in NinePProxy (NinePProxy.swift in
 /// NinePNIO), decoding in the SessionTracker, line formatting in TraceLine, capture writing in
 /// CaptureRecorder/CaptureFileSink.
@@ -24,7 +24,10 @@ struct ProxyCommand: AsyncParsableCommand {
         Output: when standard input and output are a terminal the live UI runs (keys: ? for help; --theme NAME); with --headless, or when standard \
         output is not a terminal, one line per message (time, connection, direction, the message, and for \
         replies the latency), `!` lines for anomalies as they happen, `+`/`-` lines when connections open \
-        and close. --json prints one JSON object per line instead.
+        and close. --json prints one JSON object per line instead. --quiet records without decoding: no line \
+        per message (only the connections' open and close lines and the closing summary), the least the \
+        proxy can cost the traffic it records; read the capture afterwards with `ninescope decode` or \
+        `ninescope view`.
 
         --capture FILE writes a pcapng capture that Wireshark and tshark open as 9P (port 564) and \
         `ninescope decode FILE` reads back. It is written to disk at least once a second, so it stays \
@@ -37,6 +40,7 @@ struct ProxyCommand: AsyncParsableCommand {
         Examples:
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --headless
           ninescope proxy --listen unix:/tmp/9p.sock --upstream tcp!fileserver!564 --capture trace.pcapng
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture long.pcapng --quiet
           mount -t 9p -o trans=tcp,port=5640,version=9p2000.L 127.0.0.1 /mnt
         """
     )
@@ -47,6 +51,8 @@ struct ProxyCommand: AsyncParsableCommand {
     var capture: String?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
+    @Flag(help: "Record only: decode nothing and print no line per message (implies --headless; with --capture).")
+    var quiet = false
     @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
@@ -72,7 +78,7 @@ struct ProxyCommand: AsyncParsableCommand {
             }
         }
 
-        if !headless && !json && stdoutIsTerminal && isatty(0) == 1 {
+        if !headless && !json && !quiet && stdoutIsTerminal && isatty(0) == 1 {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
             try await LiveInspector.runProxy(listen: listenAddress, upstream: upstreamAddress, recorder: recorder,
                                              theme: theme)
@@ -82,7 +88,8 @@ struct ProxyCommand: AsyncParsableCommand {
         recorder?.file.whenWriteFails { error in printError(Self.captureStopped(error)) }
 
         let out = LineOutput(fd: 1, lineBuffered: stdoutIsTerminal)
-        let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true)
+        let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true,
+                               quiet: quiet)
         // Each read's events go to the trace's thread at once (no coalescing delay): lines appear as soon
         // as the bytes have been passed on, in arrival order.
         let proxy = NinePProxy(listen: listenAddress, upstream: upstreamAddress,

@@ -139,4 +139,46 @@ import Glibc
         proxy.stop()
         diod.kill()
     }
+
+    /// `--quiet` records without decoding: the bytes still pass unchanged, the capture holds every message
+    /// (as `decode` and tshark read it), and the output is only the connections' open and close lines.
+    @Test func quietRecordsEveryMessageAndPrintsNoMessageLines() throws {
+        let export = try RealTraffic.makeExport(bigSize: 300_000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let file = Self.captureDir() + "/quiet.pcapng"
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--quiet", "--capture", file])
+        let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "8192", "big.bin"])
+        #expect(cat.status == 0, "diodcat: \(cat.err)")
+        let onDisk = try Data(contentsOf: URL(fileURLWithPath: export + "/big.bin"))
+        #expect(cat.stdout == onDisk, "diodcat through the quiet proxy: \(cat.stdout.count) of \(onDisk.count) bytes")
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/"])
+        #expect(ls.status == 0, "diodls: \(ls.err)")
+        #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains(" - close") }.count == 2 })
+        let stop = proxy.stop(signal: SIGINT)
+        #expect(stop.exited && stop.status == 0, "exit \(stop)")
+
+        let lines = proxy.stdoutLines
+        #expect(lines.count == 4, "two opens and two closes: \(lines)")
+        #expect(lines.filter { $0.contains(" c0 + open ") || $0.contains(" c1 + open ") }.count == 2)
+        #expect(lines.filter { $0.contains(" - close (eof)") }.count == 2)
+        #expect(!lines.contains { $0.contains(" → ") || $0.contains(" ← ") || $0.contains(" ! ") })
+
+        // The summary counts the frames it recorded; the capture decodes to that many messages.
+        let summary = try #require(proxy.stderr.split(separator: "\n").first { $0.contains("proxy stopped;") })
+        #expect(summary.contains("2 connections (2 eof)"), "\(summary)")
+        #expect(summary.contains("not decoded (--quiet)"), "\(summary)")
+        #expect(!summary.contains("anomal"), "nothing was decoded to find anomalies in: \(summary)")
+        let counted = try #require(summary.firstMatch(of: /, (\d+) messages,/).flatMap { Int($0.1) })
+        let (objects, result) = try ProxyTool.decodeJSON(file)
+        #expect(result.status == 0, "decode: \(result.err)")
+        let decoded = objects.filter { $0.pxEvent == "message" }
+        #expect(decoded.count > 50, "only \(decoded.count) messages")
+        #expect(decoded.count == counted, "decode \(decoded.count) vs the summary's \(counted)")
+        #expect(decoded.contains { $0.pxTypeName == "Rread" } && decoded.contains { $0.pxTypeName == "Rreaddir" })
+        #expect(Set(objects.filter { $0.pxEvent == "open" }.compactMap(\.pxConn)) == [0, 1])
+        let theirs = try #require(try RealTraffic.tsharkMessages(file: file, port: 564), "tshark is not installed")
+        #expect(theirs.count == counted, "tshark \(theirs.count) vs the summary's \(counted)")
+        diod.kill()
+    }
 }
