@@ -58,7 +58,8 @@ fi
 CAP="$OUT/proxy-bench.pcapng"
 PIDS=()
 DUMPCAP_CAP="$OUT/proxy-bench-dumpcap.pcapng"
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$CAP" "$DUMPCAP_CAP" "$OUT/proxy-bench-quiet.pcapng"; }
+QUIET_CAP="$OUT/proxy-bench-quiet.pcapng"
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$CAP" "$DUMPCAP_CAP" "$QUIET_CAP"; }
 trap cleanup EXIT
 
 # The machine may be busy with other work: when allowed, every process of the benchmark runs at a higher
@@ -83,7 +84,7 @@ NULLCAP_PID=$!; PIDS+=("$NULLCAP_PID")
 PROXIES=("$PROXY_PID" "$CAPTURE_PID" "$NULLCAP_PID")
 wait_port "$P"; wait_port "$C"; wait_port "$N0"   # (each proxy logs these probes as short connections)
 # Only when asked for (TARGETS): the proxy recording without decoding (`--quiet --capture`).
-Q=""; QUIET_PID=""; QUIET_CAP="$OUT/proxy-bench-quiet.pcapng"
+Q=""; QUIET_PID=""
 if [[ " ${TARGETS:-} " == *" proxy+cap:quiet "* ]]; then
   Q=$(free_port)
   $NICE "$NINESCOPE" proxy --listen "127.0.0.1:$Q" --upstream "127.0.0.1:$D" --quiet --capture "$QUIET_CAP" >/dev/null 2>"$OUT/proxy-bench-quiet.log" &
