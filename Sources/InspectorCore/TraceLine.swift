@@ -122,25 +122,18 @@ public struct TraceLine: Sendable {
     private static let toServerArrow: [UInt8] = Array(" → ".utf8)
     private static let toClientArrow: [UInt8] = Array(" ← ".utf8)
 
-    /// HH:MM:SS.uuuuuu of the time of day (UTC): `clock`, as bytes (built in a 16-byte stack buffer, then
-    /// one append).
+    /// HH:MM:SS.uuuuuu of the time of day (UTC): `clock`, as bytes (built in a stack buffer, then one
+    /// append).
     static func appendClock(_ nanos: Int64, to out: inout [UInt8]) {
         let day: Int64 = 86_400_000_000_000
         let us = UInt64((((nanos % day) + day) % day) / 1_000)
-        var text: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &text) { b in
-            func put(_ value: UInt64, at end: Int, width: Int) {
-                var v = value
-                for i in stride(from: end - 1, through: end - width, by: -1) {
-                    b[i] = 0x30 &+ UInt8(truncatingIfNeeded: v % 10)
-                    v /= 10
-                }
-            }
-            put(us / 3_600_000_000, at: 2, width: 2); b[2] = 0x3A
-            put(us / 60_000_000 % 60, at: 5, width: 2); b[5] = 0x3A
-            put(us / 1_000_000 % 60, at: 8, width: 2); b[8] = 0x2E
-            put(us % 1_000_000, at: 15, width: 6)
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[0..<15]))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { b in
+            let p = b.baseAddress!
+            DecimalText.write(us / 3_600_000_000, digits: 2, to: p); p[2] = 0x3A
+            DecimalText.write(us / 60_000_000 % 60, digits: 2, to: p + 3); p[5] = 0x3A
+            DecimalText.write(us / 1_000_000 % 60, digits: 2, to: p + 6); p[8] = 0x2E
+            DecimalText.write(us % 1_000_000, digits: 6, to: p + 9)
+            out.append(contentsOf: UnsafeBufferPointer(b))
         }
     }
 

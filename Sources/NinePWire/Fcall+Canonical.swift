@@ -56,7 +56,7 @@ struct CanonicalLine: ~Copyable {
     var buf: TextBuffer
     init(_ name: String) { buf = TextBuffer(capacity: 512); buf.append(name) }
     var text: String { buf.string }
-    mutating func key(_ name: StaticString) { buf.byte(0x20); buf.append(name); buf.byte(0x20) }
+    mutating func key(_ name: StaticString) { buf.spaced(name) }
     mutating func word(_ w: StaticString) { buf.byte(0x20); buf.append(w) }
     mutating func num<T: BinaryInteger>(_ name: StaticString, _ v: T) { key(name); buf.decimal(v) }
     mutating func fid(_ name: StaticString, _ f: Fid) {

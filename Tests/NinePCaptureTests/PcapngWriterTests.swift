@@ -193,6 +193,47 @@ import Testing
         #expect(CaptureComment.parse("hello") == nil)
         #expect(CaptureComment.parse("ninescope a=%Z1 b=2") == ["b": "2"])
     }
+    /// Each record's fixed bytes (stored on the stack and appended whole): for payloads of every length
+    /// modulo four, in both byte orders, the reader finds each block well formed, and each packet's IPv4
+    /// total length, TCP header length, SYN options and checksums are right.
+    @Test func recordsOfEveryPaddingAreWellFormed() throws {
+        for bigEndian in [false, true] {
+            var writer = PcapngWriter(options: PcapngWriterOptions(maxSegmentSize: 1460, bigEndian: bigEndian))
+            var file = writer.header()
+            let conn = ConnectionID(3)
+            file += writer.open(conn: conn, clientAddress: "a", upstreamAddress: "b", t: 10)
+            let sizes = Array(1...9) + [1459, 1460, 1461]
+            for (k, size) in sizes.enumerated() {
+                let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ k) }
+                file += writer.frame(conn: conn, direction: k % 2 == 0 ? .toServer : .toClient, t: Int64(20 + k),
+                                     bytes: bytes, marks: k == 4 ? [.dropped] : [])
+            }
+            file += writer.close(conn: conn, reset: true, reason: "why", t: 99)
+            let packets = try Self.packets(file)
+            #expect(packets.count == 3 + sizes.count + 1 + 1, "big-endian \(bigEndian)")   // 1461 takes two segments
+            for packet in packets {
+                let d = packet.data
+                #expect(packet.originalLength == d.count)
+                #expect(Int(d[16]) << 8 | Int(d[17]) == d.count - 14)          // IPv4 total length
+                let tcpHeader = Int(d[46] >> 4) * 4
+                let syn = d[47] & 0x02 != 0
+                #expect(tcpHeader == (syn ? 28 : 20))
+                if syn {
+                    #expect(Array(d[54..<58]) == [1, 3, 3, PcapngWriter.windowScale])
+                    #expect(Array(d[58..<62]) == [2, 4, UInt8(1460 >> 8), UInt8(1460 & 0xFF)])
+                }
+                #expect(Self.onesComplementSum(Array(d[14..<34])) == 0xFFFF)
+                let tcp = Array(d[34...])
+                let pseudo = Array(d[26..<34]) + [0, 6, UInt8(tcp.count >> 8), UInt8(tcp.count & 0xFF)]
+                #expect(Self.onesComplementSum(pseudo + tcp) == 0xFFFF)
+            }
+            let data = packets[3..<(3 + sizes.count + 1)].compactMap(Self.segment)
+            #expect(data.map(\.payload.count) == Array(1...9) + [1459, 1460, 1460, 1])
+            #expect(packets[7].comments == ["ninescope conn=3 dir=c2s ev=data seg=1/1 marks=dropped"])
+            #expect(packets.last.flatMap(Self.segment)?.flags == [.rst, .ack])
+        }
+    }
+
     /// Records built with large payloads left out, then put back where the splices say, are the very bytes
     /// of records built whole: lengths, padding and checksums count the payloads left out.
     @Test func splicedPayloadsPutBackGiveTheSameRecords() {

@@ -9,11 +9,21 @@ import NinePTestSupport
         var rng = SplitMix(seed: 42)
         var values: [UInt64] = [0, 1, 9, 10, 11, 99, 100, 101, 65_535, 4_294_967_295, 4_294_967_296,
                                 9_999_999_999_999_999_999, 10_000_000_000_000_000_000, UInt64.max, UInt64.max - 1]
+        var power: UInt64 = 1
+        for _ in 1...19 { power *= 10; values += [power - 1, power, power + 1] }   // every digit count's edges
         for _ in 0..<2_000 { values.append(rng.next() >> (rng.next() % 64)) }
         for v in values {
             var out: [UInt8] = [0x41]          // appends, keeps what was there
             DecimalText.append(v, to: &out)
             #expect(out == [0x41] + Array(String(v).utf8), "\(v)")
+            #expect(DecimalText.count(v) == String(v).count, "\(v)")
+            // Written into a wider field: zero-padded on the left (as the trace's clock uses it).
+            let width = String(v).count + Int(v % 3)
+            let padded = [UInt8](unsafeUninitializedCapacity: width) { b, n in
+                DecimalText.write(v, digits: width, to: b.baseAddress!)
+                n = width
+            }
+            #expect(padded == Array(repeating: 0x30, count: width - String(v).count) + Array(String(v).utf8), "\(v)")
         }
     }
 
