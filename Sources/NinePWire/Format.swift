@@ -85,7 +85,11 @@ struct TextBuffer: ~Copyable {
             let n = name.count
             write(max: n &+ 2) { p in
                 p[0] = 0x20
-                if n <= 16 { TextBuffer.copySmall(p + 1, name.baseAddress!, n) } else { (p + 1).initialize(from: name.baseAddress!, count: n) }
+                if n <= 16 {
+                    TextBuffer.copySmall(p + 1, name.baseAddress!, n)
+                } else {
+                    (p + 1).initialize(from: name.baseAddress!, count: n)
+                }
                 p[n &+ 1] = 0x20
                 return n &+ 2
             }
