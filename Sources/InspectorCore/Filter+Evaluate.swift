@@ -24,30 +24,34 @@ public struct FilterMatcher: Sendable {
     /// Whether row `index` of `store` matches. `text(index)` must return the row's searchable text
     /// (the request's and reply's canonical lines); it is called only for free-text terms.
     public mutating func matches(_ index: Int, in store: ExchangeStore, text: (Int) -> String) -> Bool {
-        let row = store[index]
+        matches(store[index], paths: store.paths) { text(index) }
+    }
+
+    /// Whether `row` matches, its paths interned in `paths`; `text()` as above, for that row.
+    public mutating func matches(_ row: ExchangeRow, paths: StringInterner, text: () -> String) -> Bool {
         var cachedText: String?
-        return evaluate(expr, row: row, store: store) {
+        return evaluate(expr, row: row, paths: paths) {
             if let cachedText { return cachedText }
-            let t = text(index)
+            let t = text()
             cachedText = t
             return t
         }
     }
 
-    private mutating func evaluate(_ e: FilterExpr, row: ExchangeRow, store: ExchangeStore,
+    private mutating func evaluate(_ e: FilterExpr, row: ExchangeRow, paths: StringInterner,
                                    text: () -> String) -> Bool {
         switch e {
         case .all: return true
-        case .not(let inner): return !evaluate(inner, row: row, store: store, text: text)
+        case .not(let inner): return !evaluate(inner, row: row, paths: paths, text: text)
         case .and(let a, let b):
-            return evaluate(a, row: row, store: store, text: text) && evaluate(b, row: row, store: store, text: text)
+            return evaluate(a, row: row, paths: paths, text: text) && evaluate(b, row: row, paths: paths, text: text)
         case .or(let a, let b):
-            return evaluate(a, row: row, store: store, text: text) || evaluate(b, row: row, store: store, text: text)
-        case .term(let t): return evaluate(t, row: row, store: store, text: text)
+            return evaluate(a, row: row, paths: paths, text: text) || evaluate(b, row: row, paths: paths, text: text)
+        case .term(let t): return evaluate(t, row: row, paths: paths, text: text)
         }
     }
 
-    private mutating func evaluate(_ t: FilterTerm, row: ExchangeRow, store: ExchangeStore,
+    private mutating func evaluate(_ t: FilterTerm, row: ExchangeRow, paths: StringInterner,
                                    text: () -> String) -> Bool {
         switch t {
         case .messageType(let type):
@@ -59,7 +63,7 @@ public struct FilterMatcher: Sendable {
         case .conn(let c):
             return row.conn == c
         case .path(let pattern):
-            return pathMatches(pattern, row.requestPath, store) || pathMatches(pattern, row.replyPath, store)
+            return pathMatches(pattern, row.requestPath, paths) || pathMatches(pattern, row.replyPath, paths)
         case .state(let s):
             switch s {
             case .error: return row.isError
@@ -82,14 +86,14 @@ public struct FilterMatcher: Sendable {
         }
     }
 
-    private mutating func pathMatches(_ pattern: String, _ id: Int32, _ store: ExchangeStore) -> Bool {
+    private mutating func pathMatches(_ pattern: String, _ id: Int32, _ paths: StringInterner) -> Bool {
         guard id >= 0 else { return false }
         let i = Int(id)
         let k = pathPatternIndex[pattern]!
         if i < pathMemo[k].count, pathMemo[k][i] != 0 { return pathMemo[k][i] == 2 }
-        let result = store.path(id).map { FilterMatcher.path($0, matches: pattern) } ?? false
+        let result = paths[id].map { FilterMatcher.path($0, matches: pattern) } ?? false
         if pathMemo[k].count <= i {
-            pathMemo[k].append(contentsOf: repeatElement(0, count: max(i + 1, store.paths.count) - pathMemo[k].count))
+            pathMemo[k].append(contentsOf: repeatElement(0, count: max(i + 1, paths.count) - pathMemo[k].count))
         }
         pathMemo[k][i] = result ? 2 : 1
         return result

@@ -15,14 +15,20 @@ import InspectorCore
 /// (the queue is bounded) rather than growing.
 /// Without it the work is done right there, under one lock (simplest; fine for light traffic).
 ///
+/// With `filter` (`proxy --filter EXPR`) the message lines go through a `LiveTraceFilter`: each exchange's
+/// lines are written once it is complete, and only when it matches; the connections' `+`/`-` lines are
+/// written as they happen.
+///
 /// With `quiet` (`proxy --quiet`) nothing is decoded: the capture gets every batch as usual, but the trace
 /// only counts frames and prints the connections' open and close lines, so recording costs the relay as
 /// little as it can; the capture is decoded afterwards (`decode`, `view`).
 final class ProxyTrace: @unchecked Sendable {
     // @unchecked: all mutable state is accessed under `lock`.
     private let lock = NSLockLike()
-    private var tracker = SessionTracker(configuration: .lineTrace())
+    private var tracker: SessionTracker
     private let format: TraceLine
+    /// `--filter`: holds each exchange's lines until it is complete, and drops those that do not match.
+    private var filter: LiveTraceFilter?
     private let out: LineOutput
     private let recorder: CaptureRecorder?
     private var queue: BatchQueue<ProxyEvent>?
@@ -37,9 +43,13 @@ final class ProxyTrace: @unchecked Sendable {
     private var framesSeen = 0
 
     init(style: TraceLine.Style, output: LineOutput, recorder: CaptureRecorder?, threaded: Bool = false,
-         quiet: Bool = false) {
+         quiet: Bool = false, filter: FilterExpr? = nil) {
         self.quiet = quiet
         self.format = TraceLine(style: style)
+        // A filter needs the exchanges' states, which a line trace's tracker does not report.
+        tracker = SessionTracker(configuration: filter == nil ? .lineTrace()
+                                 : SessionTracker.Configuration(retainFrames: false, reportsChanges: true))
+        self.filter = filter.map { LiveTraceFilter($0, format: TraceLine(style: style)) }
         self.out = output
         self.recorder = recorder
         if threaded {
@@ -144,7 +154,23 @@ final class ProxyTrace: @unchecked Sendable {
     }
 
     private func write(_ output: TrackerOutput) {
-        format.appendLines(for: output, to: &pending)
+        if filter != nil {
+            filter!.take(output, into: &pending)
+        } else {
+            format.appendLines(for: output, to: &pending)
+        }
+    }
+
+    /// `--filter`: writes the exchanges still outstanding that match (call after `finish`).
+    func finishFilter() {
+        lock.withLock {
+            guard filter != nil else { return }
+            filter!.finish(into: &pending)
+            if !pending.isEmpty {
+                out.write(bytes: pending)
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
     }
 
     private func line(_ text: String) {

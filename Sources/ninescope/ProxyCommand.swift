@@ -7,10 +7,10 @@ import InspectorCore
 import Glibc
 #endif
 
-/// `ninescope proxy --listen ADDR --upstream ADDR [--capture FILE] [--headless] [--json] [--quiet]`: the live
-/// man-in-the-middle proxy. Subcommand wiring only: relaying lives in NinePProxy (NinePProxy.swift in
-/// NinePNIO), decoding in the SessionTracker, line formatting in TraceLine, capture writing in
-/// CaptureRecorder/CaptureFileSink.
+/// `ninescope proxy --listen ADDR --upstream ADDR [--capture FILE] [--headless] [--json]
+/// [--quiet|--filter EXPR]`: the live man-in-the-middle proxy. Subcommand wiring only: relaying lives in
+/// NinePProxy (NinePProxy.swift in NinePNIO), decoding in the SessionTracker, line formatting in TraceLine,
+/// filtering in LiveTraceFilter, capture writing in CaptureRecorder/CaptureFileSink.
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy",
@@ -24,7 +24,10 @@ struct ProxyCommand: AsyncParsableCommand {
         Output: when standard input and output are a terminal the live UI runs (keys: ? for help; --theme NAME); with --headless, or when standard \
         output is not a terminal, one line per message (time, connection, direction, the message, and for \
         replies the latency), `!` lines for anomalies as they happen, `+`/`-` lines when connections open \
-        and close. --json prints one JSON object per line instead. --quiet records without decoding: no line \
+        and close. --json prints one JSON object per line instead. --filter EXPR prints only the exchanges \
+        that match (the inspector's filter language, as `decode --filter`): each exchange's lines once it is \
+        complete (answered, flushed, or unanswered when its connection ended), the `+`/`-` lines as they \
+        happen. --quiet records without decoding: no line \
         per message (only the connections' open and close lines and the closing summary), the least the \
         proxy can cost the traffic it records; read the capture afterwards with `ninescope decode` or \
         `ninescope view`.
@@ -41,6 +44,7 @@ struct ProxyCommand: AsyncParsableCommand {
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --headless
           ninescope proxy --listen unix:/tmp/9p.sock --upstream tcp!fileserver!564 --capture trace.pcapng
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture long.pcapng --quiet
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --filter 'error or latency>10ms'
           mount -t 9p -o trans=tcp,port=5640,version=9p2000.L 127.0.0.1 /mnt
         """
     )
@@ -53,6 +57,10 @@ struct ProxyCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
     @Flag(help: "Record only: decode nothing and print no line per message (implies --headless; with --capture).")
     var quiet = false
+    @Option(help: ArgumentHelp("Print only the exchanges that match, in the inspector's filter language (e.g. "
+                               + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms'); each when it completes "
+                               + "(implies --headless).", valueName: "EXPR"))
+    var filter: String?
     @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
@@ -63,6 +71,11 @@ struct ProxyCommand: AsyncParsableCommand {
         if let n = eventLoops {
             guard n >= 1 else { throw ValidationError("--event-loops must be at least 1") }
             NinePSockets.suggestLoopCount(n)
+        }
+        var filterExpr: FilterExpr?
+        if let filter {
+            guard !quiet else { throw ValidationError("--filter needs the decoding that --quiet turns off") }
+            do { filterExpr = try FilterParser.parse(filter) } catch { throw ValidationError("--filter: \(error)") }
         }
         let listenAddress = try Self.parse(listen, option: "--listen")
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
@@ -78,7 +91,7 @@ struct ProxyCommand: AsyncParsableCommand {
             }
         }
 
-        if !headless && !json && !quiet && stdoutIsTerminal && isatty(0) == 1 {
+        if !headless && !json && !quiet && filter == nil && stdoutIsTerminal && isatty(0) == 1 {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
             try await LiveInspector.runProxy(listen: listenAddress, upstream: upstreamAddress, recorder: recorder,
                                              theme: theme)
@@ -89,7 +102,7 @@ struct ProxyCommand: AsyncParsableCommand {
 
         let out = LineOutput(fd: 1, lineBuffered: stdoutIsTerminal)
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true,
-                               quiet: quiet)
+                               quiet: quiet, filter: filterExpr)
         // Each read's events go to the trace's thread at once (no coalescing delay): lines appear as soon
         // as the bytes have been passed on, in arrival order.
         let proxy = NinePProxy(listen: listenAddress, upstream: upstreamAddress,
@@ -122,6 +135,7 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         await proxy.stop()
         trace.finish()
+        trace.finishFilter()
         ticker?.cancel()
         out.flush()
         printError("ninescope: \(SignalWatch.name(signal)): proxy stopped; " + trace.summary()

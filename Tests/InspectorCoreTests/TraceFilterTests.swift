@@ -80,3 +80,81 @@ import Testing
         }
     }
 }
+
+/// `proxy --filter`: the filter applied live, one exchange at a time.
+@Suite struct LiveTraceFilterTests {
+    static func lines(_ bytes: [UInt8]) -> [String] {
+        String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// The sample session (closed at the end) through a live filter fed by a tracker that reports
+    /// changes, as `ninescope proxy` runs it, and through `decode --filter`'s batch filter.
+    static func run(_ text: String, pathLimit: Int = 1 << 16, style: TraceLine.Style = .text) throws
+        -> (live: [String], batch: [String], chunks: [[String]]) {
+        let expr = try FilterParser.parse(text)
+        let format = TraceLine(style: style)
+        var sample = SampleTraffic()
+        sample.open()
+        sample.mountAndWorkload()
+        sample.close()
+        var tracker = SessionTracker(configuration: .init(retainFrames: false, reportsChanges: true))
+        var live = LiveTraceFilter(expr, format: format, pathLimit: pathLimit)
+        var batchTracker = SessionTracker()
+        var batch = TraceFilter(expr, tracker: SessionTracker())
+        var out: [UInt8] = []
+        var chunks: [[String]] = []
+        for event in sample.events {
+            var chunk: [UInt8] = []
+            live.take(tracker.handle(event), into: &chunk)
+            chunks.append(lines(chunk))
+            out += chunk
+            let output = batchTracker.handle(event)
+            batch.take(event, exchange: output.message?.exchange, lines: format.lines(for: output))
+        }
+        #expect(live.heldCount == 0, "every exchange is complete once its connection closed")
+        live.finish(into: &out)
+        return (lines(out), batch.finish(), chunks)
+    }
+
+    /// The same lines as `decode --filter` prints for the whole session, for filters on every kind of term.
+    @Test(arguments: ["Twalk", "error", "fid:1", "path:/usr", "latency>150us", "flushed", "anomaly",
+                      "not Tversion and conn:1", "usr", "conn:99"])
+    func printsWhatDecodeFilterPrints(_ filter: String) throws {
+        let (live, batch, _) = try Self.run(filter)
+        #expect(live.sorted() == batch.sorted(), "\(filter)")
+        #expect(live.isEmpty == (filter == "conn:99"), "\(filter): \(live.count) lines")
+    }
+
+    /// Each exchange is written when its last message arrives: a request alone never is, and its reply
+    /// follows it in the same write.
+    @Test func writesEachExchangeWhenItCompletes() throws {
+        let (live, _, chunks) = try Self.run("Twalk")
+        #expect(live.contains { $0.contains(" Twalk ") } && live.contains { $0.contains(" Rwalk ") })
+        for chunk in chunks where !chunk.isEmpty {
+            let messages = chunk.filter { $0.contains(" → ") || $0.contains(" ← ") }
+            #expect(messages.first?.contains(" → Twalk ") == true, "\(chunk)")
+            #expect(messages.last.map { $0.contains(" ← ") || $0.contains(" → Twalk ") } == true, "\(chunk)")
+        }
+    }
+
+    /// Requests still pending when the connection closes are written then (no reply to wait for any more);
+    /// the fid leaks the close reports belong to no exchange and are left out.
+    @Test func unansweredRequestsAreWrittenAtTheClose() throws {
+        let (_, _, chunks) = try Self.run("not conn:99")
+        let atClose = try #require(chunks.last)
+        #expect(atClose.contains { $0.contains(" → ") }, "\(atClose)")
+        #expect(!atClose.contains { $0.contains(" ← ") || $0.contains("still in use") }, "\(atClose)")
+        let (pending, _, _) = try Self.run("pending")
+        #expect(pending.isEmpty, "nothing is pending once its connection closed")
+    }
+
+    /// A path table started afresh every few paths matches as one kept for the whole session; JSON lines
+    /// are filtered the same way.
+    @Test func smallPathTableAndJSON() throws {
+        let (live, batch, _) = try Self.run("path:/usr", pathLimit: 2)
+        #expect(!live.isEmpty && live.sorted() == batch.sorted())
+        let (json, jsonBatch, _) = try Self.run("error", style: .json)
+        #expect(!json.isEmpty && json.sorted() == jsonBatch.sorted())
+        #expect(json.allSatisfy { $0.hasPrefix("{\"event\":") })
+    }
+}

@@ -181,4 +181,46 @@ import Glibc
         #expect(theirs.count == counted, "tshark \(theirs.count) vs the summary's \(counted)")
         diod.kill()
     }
+
+    /// `--filter` prints, of the live trace, the exchanges that match, each once it is complete: the same
+    /// message lines as `decode --filter` finds in the capture of the same session, plus the connections'
+    /// open and close lines. `--quiet` cannot filter, and a bad filter is refused before anything starts.
+    @Test func filterPrintsWhatDecodeFilterFindsInTheCapture() throws {
+        let export = try RealTraffic.makeExport(bigSize: 100_000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let file = Self.captureDir() + "/filtered.pcapng"
+        let filter = "Tclunk or error"
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--filter", filter, "--capture", file])
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/"])
+        #expect(ls.status == 0, "diodls: \(ls.err)")
+        let missing = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "no-such-file"])
+        #expect(missing.status != 0, "diodcat of a missing file through the proxy")
+        let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "big.bin"])
+        #expect(cat.status == 0, "diodcat: \(cat.err)")
+        #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains(" - close") }.count == 3 })
+        let stop = proxy.stop(signal: SIGINT)
+        #expect(stop.exited && stop.status == 0, "exit \(stop)")
+
+        let lines = proxy.stdoutLines.map(String.init)
+        let messages = lines.filter { !$0.contains(" + open ") && !$0.contains(" - close ") }
+        #expect(lines.count - messages.count == 6, "three opens and three closes: \(lines)")
+        #expect(messages.contains { $0.contains(" → Tclunk ") } && messages.contains { $0.contains(" ← Rclunk ") })
+        #expect(messages.contains { $0.contains(" ← Rlerror ") && $0.contains("ENOENT") })
+        #expect(!messages.contains { $0.contains(" Tread ") || $0.contains(" Rread ") || $0.contains(" Rreaddir ") })
+        let decoded = try Peers.run(Peers.ninescope, ["decode", "--filter", filter, file])
+        #expect(decoded.status == 0, "decode: \(decoded.err)")
+        let expected = decoded.out.split(separator: "\n").map(String.init)
+        #expect(!expected.isEmpty && messages.sorted() == expected.sorted(),
+                "live \(messages.count) lines, decode --filter \(expected.count)")
+
+        let quiet = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", diod.address,
+                                                    "--quiet", "--filter", "error"], timeout: 20)
+        #expect(quiet.status != 0 && quiet.err.contains("--filter needs the decoding that --quiet turns off"),
+                "\(quiet.status): \(quiet.err)")
+        let bad = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", diod.address,
+                                                  "--filter", "latency>"], timeout: 20)
+        #expect(bad.status != 0 && bad.err.contains("--filter:"), "\(bad.status): \(bad.err)")
+        diod.kill()
+    }
 }
