@@ -241,6 +241,14 @@ extension InspectorScreen {
         return [.inject(conn: conn, request: request), .historyChanged]
     }
 
+    /// Starts with `text` as the view's filter, as if typed at `/` (`proxy --filter` in the live UI).
+    public mutating func startFiltered(_ text: String) throws {
+        let expr = try FilterParser.parse(text)
+        model.setFilter(expr)
+        if expr != .all { filterHistory.add(text) }
+        setMessage("filter: \(expr)")
+    }
+
     private mutating func applyFilter(_ text: String) -> [InspectorEffect] {
         do {
             let expr = try FilterParser.parse(text)

@@ -24,10 +24,11 @@ struct ProxyCommand: AsyncParsableCommand {
         Output: when standard input and output are a terminal the live UI runs (keys: ? for help; --theme NAME); with --headless, or when standard \
         output is not a terminal, one line per message (time, connection, direction, the message, and for \
         replies the latency), `!` lines for anomalies as they happen, `+`/`-` lines when connections open \
-        and close. --json prints one JSON object per line instead. --filter EXPR prints only the exchanges \
-        that match (the inspector's filter language, as `decode --filter`): each exchange's lines once it is \
-        complete (answered, flushed, or unanswered when its connection ended), the `+`/`-` lines as they \
-        happen. --quiet records without decoding: no line \
+        and close. --json prints one JSON object per line instead. --filter EXPR shows only the exchanges \
+        that match (the inspector's filter language, as `decode --filter` and the UI's /): in the UI it is \
+        the view's filter at start; headless, each exchange's lines are printed once it is complete \
+        (answered, flushed, or unanswered when its connection ended), the `+`/`-` lines as they happen. \
+        --quiet records without decoding: no line \
         per message (only the connections' open and close lines and the closing summary), the least the \
         proxy can cost the traffic it records; read the capture afterwards with `ninescope decode` or \
         `ninescope view`.
@@ -57,9 +58,10 @@ struct ProxyCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
     @Flag(help: "Record only: decode nothing and print no line per message (implies --headless; with --capture).")
     var quiet = false
-    @Option(help: ArgumentHelp("Print only the exchanges that match, in the inspector's filter language (e.g. "
-                               + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms'); each when it completes "
-                               + "(implies --headless).", valueName: "EXPR"))
+    @Option(help: ArgumentHelp("Show only the exchanges that match, in the inspector's filter language (e.g. "
+                               + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms'): the UI's filter at "
+                               + "start; headless, each matching exchange's lines once it completes.",
+                               valueName: "EXPR"))
     var filter: String?
     @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
@@ -91,10 +93,10 @@ struct ProxyCommand: AsyncParsableCommand {
             }
         }
 
-        if !headless && !json && !quiet && filter == nil && stdoutIsTerminal && isatty(0) == 1 {
+        if !headless && !json && !quiet && stdoutIsTerminal && isatty(0) == 1 {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
             try await LiveInspector.runProxy(listen: listenAddress, upstream: upstreamAddress, recorder: recorder,
-                                             theme: theme)
+                                             theme: theme, filter: filter)
             try Self.failIfCaptureIncomplete(recorder)
             return
         }

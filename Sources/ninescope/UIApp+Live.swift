@@ -14,10 +14,12 @@ final class LiveInspector: @unchecked Sendable {
     let actions: ProxyInspectorActions
     private let recorder: CaptureRecorder?
 
-    init(title: String, theme: Theme, recorder: CaptureRecorder?) {
+    /// `filter`: the view's filter at start (already validated by the caller).
+    init(title: String, theme: Theme, recorder: CaptureRecorder?, filter: String? = nil) {
         actions = ProxyInspectorActions()
-        let screen = InspectorScreen(model: InspectorModel(tracker: UIApp.liveTracker()), theme: theme,
+        var screen = InspectorScreen(model: InspectorModel(tracker: UIApp.liveTracker()), theme: theme,
                                      timeFormat: UIApp.localTime, title: title, isLive: true)
+        if let filter { try? screen.startFiltered(filter) }
         app = InspectorApp(screen: screen, actions: actions, configuration: UIApp.configuration())
         self.recorder = recorder
     }
@@ -124,10 +126,11 @@ final class ProxyInspectorActions: InspectorActions, @unchecked Sendable {
 extension LiveInspector {
     /// `ninescope proxy` with the UI: relays between clients and `upstream` while the UI shows the traffic;
     /// returns when the user quits (the proxy is then stopped and the capture, if any, completed).
-    static func runProxy(listen: Address, upstream: Address, recorder: CaptureRecorder?, theme spec: String?) async throws {
+    static func runProxy(listen: Address, upstream: Address, recorder: CaptureRecorder?, theme spec: String?,
+                         filter: String? = nil) async throws {
         let theme = try UIApp.theme(spec)
         let live = LiveInspector(title: "proxy \(listen.colonForm) → \(upstream.colonForm)", theme: theme,
-                                 recorder: recorder)
+                                 recorder: recorder, filter: filter)
         let proxy = NinePProxy(listen: listen, upstream: upstream, options: NinePProxy.Options(eventCoalescing: .zero),
                                sink: live.sink)
         let bound: Address

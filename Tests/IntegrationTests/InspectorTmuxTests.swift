@@ -261,4 +261,39 @@ extension String {
         #expect(decoded.status == 0, "\(decoded.err)")
         #expect(decoded.out.contains("Treaddir"), "capture lacks the traffic:\n\(decoded.out.prefix(2000))")
     }
+
+    /// `proxy --filter` in a terminal opens the live UI with that filter applied: only the matching
+    /// exchanges of diodls are listed, and `/` with an empty filter shows them all again.
+    @Test func proxyFilterStartsTheUIFiltered() throws {
+        let export = Peers.tempDir("proxy-ui-filter-export")
+        for name in ["alpha", "beta"] {
+            _ = FileManager.default.createFile(atPath: "\(export)/\(name)", contents: Data(name.utf8))
+        }
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
+        defer { server.stop() }
+        let port = Peers.freePort()
+        guard let pane = try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
+                                             "--upstream", server.address, "--filter", "Treaddir"],
+                                            width: 120, height: 30, env: Self.env) else { return }
+        defer { pane.kill() }
+        let title = pane.wait { $0.contains("proxy 127.0.0.1:\(port)") }
+        #expect(title.ok, "no proxy title:\n\(title.screen)")
+        #expect(title.screen.contains("filter: Treaddir"), "the filter is not announced:\n\(title.screen)")
+        #expect(Peers.waitForPort(port, timeout: 20))
+        let listing = try DiodClients.ls("127.0.0.1:\(port)")
+        #expect(listing.status == 0, "diodls: \(listing.err)")
+
+        let rows = pane.wait { s in s.exchangeRows.contains { $0.contains("Treaddir") && $0.contains("Rreaddir") } }
+        #expect(rows.ok, "the readdir exchanges are not shown:\n\(rows.screen)")
+        #expect(!rows.screen.exchangeRows.contains { $0.contains("Tversion") || $0.contains("Tattach") },
+                "unfiltered exchanges shown:\n\(rows.screen)")
+
+        pane.keys("/")
+        pane.keys("C-u")
+        pane.keys("Enter")
+        let all = pane.wait { s in s.exchangeRows.contains { $0.contains("Tversion") } }
+        #expect(all.ok, "clearing the filter did not show every exchange:\n\(all.screen)")
+        pane.keys("q")
+        #expect(pane.wait { $0.contains("[exit 0]") }.ok, "proxy UI did not quit")
+    }
 }
