@@ -67,6 +67,9 @@ public struct LiveTraceFilter: Sendable {
 
     /// Exchanges held (outstanding).
     public var heldCount: Int { held.count }
+    /// Exchanges judged so far (complete, or outstanding at `finish`), and of them those that matched.
+    public private(set) var judged = 0
+    public private(set) var matched = 0
 
     /// Takes what one tracker event produced; appends to `out` the lines of every exchange it completed
     /// that matches.
@@ -107,7 +110,14 @@ public struct LiveTraceFilter: Sendable {
     }
 
     private mutating func emit(_ h: Held, into out: inout [UInt8]) {
-        if matcher.matches(h.row, paths: paths, text: { h.text }) { out.append(contentsOf: h.lines) }
+        // Rows made only by a change report (an exchange already written that changed again, e.g. a flushed
+        // request's late reply) have no lines: nothing to judge.
+        guard !h.lines.isEmpty else { return }
+        judged += 1
+        if matcher.matches(h.row, paths: paths, text: { h.text }) {
+            matched += 1
+            out.append(contentsOf: h.lines)
+        }
     }
 
     /// A fresh path table (and matcher, whose memo is per path id), the held rows' paths moved over.

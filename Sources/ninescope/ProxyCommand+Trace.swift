@@ -210,6 +210,9 @@ final class ProxyTrace: @unchecked Sendable {
             } else {
                 s += ", " + Self.count(tracker.anomalyTotal, "anomaly", plural: "anomalies")
             }
+            if let filter {
+                s += "; \(filter.matched) of " + Self.count(filter.judged, "exchange") + " matched --filter"
+            }
             if let catchUps = queue?.catchUpCount, catchUps > 0 {
                 s += "; the trace fell behind and caught up at the proxy's priority " + Self.count(catchUps, "time")
             }

@@ -213,6 +213,14 @@ import Glibc
         let expected = decoded.out.split(separator: "\n").map(String.init)
         #expect(!expected.isEmpty && messages.sorted() == expected.sorted(),
                 "live \(messages.count) lines, decode --filter \(expected.count)")
+        // The summary says how many exchanges matched: one request line each.
+        let summary = try #require(proxy.stderr.split(separator: "\n").first { $0.contains("proxy stopped;") })
+        let requests = messages.filter { $0.contains(" → ") }.count
+        let counts = try #require(summary.firstMatch(of: /; (\d+) of (\d+) exchanges matched --filter/))
+        #expect(Int(counts.1) == requests, "\(summary)")
+        let (objects, _) = try ProxyTool.decodeJSON(file)
+        let requestsInCapture = objects.filter { $0.pxEvent == "message" && ($0.pxTypeName?.hasPrefix("T") ?? false) }
+        #expect(Int(counts.2) == requestsInCapture.count, "every request judged: \(summary)")
 
         let quiet = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", diod.address,
                                                     "--quiet", "--filter", "error"], timeout: 20)
