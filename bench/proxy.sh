@@ -35,6 +35,9 @@
 #                       # (PHASES, any of: bulk ops ops1 ping trace); many rounds narrow the interval below
 #   TARGETS="proxy+capture proxy+cap:quiet" PHASES="bulk ops" bash bench/proxy.sh
 #                       # proxy+cap:quiet (`--quiet --capture`: recording without decoding) runs only when named
+#   NINESCOPE_B=/other/build/ninescope TARGETS="proxy+capture proxy+capture:b" PHASES=ops ROUNDS=30 bash bench/proxy.sh
+#                       # two builds side by side: proxy+capture:b is NINESCOPE_B's proxy with capture, and
+#                       # the paired ratio b / proxy+capture is printed with its interval (runs only when named)
 # Each ratio to socat is also given as the median of the rounds' own ratios with a 95% bootstrap interval
 # (the rounds resampled 4,000 times): on this VM one round's ratio moves by ±10% (the host's speed drifts
 # within seconds), so a run of 10 rounds cannot tell 0.93× from 0.98×; the interval says what a run can.
@@ -59,7 +62,8 @@ CAP="$OUT/proxy-bench.pcapng"
 PIDS=()
 DUMPCAP_CAP="$OUT/proxy-bench-dumpcap.pcapng"
 QUIET_CAP="$OUT/proxy-bench-quiet.pcapng"
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$CAP" "$DUMPCAP_CAP" "$QUIET_CAP"; }
+B_CAP="$OUT/proxy-bench-b.pcapng"
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$CAP" "$DUMPCAP_CAP" "$QUIET_CAP" "$B_CAP"; }
 trap cleanup EXIT
 
 # The machine may be busy with other work: when allowed, every process of the benchmark runs at a higher
@@ -90,6 +94,15 @@ if [[ " ${TARGETS:-} " == *" proxy+cap:quiet "* ]]; then
   $NICE "$NINESCOPE" proxy --listen "127.0.0.1:$Q" --upstream "127.0.0.1:$D" --quiet --capture "$QUIET_CAP" >/dev/null 2>"$OUT/proxy-bench-quiet.log" &
   QUIET_PID=$!; PIDS+=("$QUIET_PID"); PROXIES+=("$QUIET_PID")
   wait_port "$Q"
+fi
+# Only when asked for (TARGETS): another build's proxy with capture (NINESCOPE_B), to compare two builds.
+PB=""; B_PID=""
+if [[ " ${TARGETS:-} " == *" proxy+capture:b "* ]]; then
+  [ -x "${NINESCOPE_B:-}" ] || { echo "bench/proxy.sh: proxy+capture:b needs NINESCOPE_B=path/to/ninescope" >&2; exit 1; }
+  PB=$(free_port)
+  $NICE "$NINESCOPE_B" proxy --listen "127.0.0.1:$PB" --upstream "127.0.0.1:$D" --headless --capture "$B_CAP" >/dev/null 2>"$OUT/proxy-bench-b.log" &
+  B_PID=$!; PIDS+=("$B_PID"); PROXIES+=("$B_PID")
+  wait_port "$PB"
 fi
 # socat with dumpcap recording its client side (the 9P stream exactly as the proxy's capture holds it,
 # but as the kernel's loopback packets: segments, ACKs and all), written through the page cache as
@@ -151,6 +164,7 @@ declare -A BULK CPU OPS OPS1 P50 P99
 NAMES=(direct socat proxy proxy+capture proxy+cap:null)
 [ -n "$SD" ] && NAMES+=(socat+dumpcap)
 [ -n "$Q" ] && NAMES+=(proxy+cap:quiet)
+[ -n "$PB" ] && NAMES+=(proxy+capture:b)
 if [ -n "${TARGETS:-}" ]; then
   picked=(socat)
   for n in "${NAMES[@]}"; do
@@ -162,9 +176,9 @@ fi
 PHASES="${PHASES:-bulk ops ops1 ping trace}"
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
 declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C [proxy+cap:null]=$N0 [socat+dumpcap]=$SD
-                 [proxy+cap:quiet]=$Q)
+                 [proxy+cap:quiet]=$Q [proxy+capture:b]=$PB)
 declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID [proxy+cap:null]=$NULLCAP_PID
-                  [socat+dumpcap]="$SOCAT2_PID $DUMPCAP_PID" [proxy+cap:quiet]=$QUIET_PID)
+                  [socat+dumpcap]="$SOCAT2_PID $DUMPCAP_PID" [proxy+cap:quiet]=$QUIET_PID [proxy+capture:b]=$B_PID)
 # median VALUES… -> the median (the mean of the middle two for an even count)
 median() { python3 -c "import statistics, sys; m = statistics.median(float(v) for v in sys.argv[1:]); print(int(m) if m == int(m) else round(m, 1))" "$@"; }
 # median_or_dash VALUES… -> the median, or "-" without values (a part left out of PHASES)
@@ -314,9 +328,15 @@ PY
 echo "median of per-round ratios to socat [95% bootstrap interval] (bulk; ops; 1-conn ops):"
 for n in "${NAMES[@]}"; do
   [ "$n" = socat ] && continue
-  printf "  %-15s%s; %s; %s\n" "$n" "$(round_ratios "${BULK_ALL[$n]:-}" "${BULK_ALL[socat]:-}")" \
+  printf "  %-16s%s; %s; %s\n" "$n" "$(round_ratios "${BULK_ALL[$n]:-}" "${BULK_ALL[socat]:-}")" \
     "$(round_ratios "${OPS_ALL[$n]:-}" "${OPS_ALL[socat]:-}")" "$(round_ratios "${OPS1_ALL[$n]:-}" "${OPS1_ALL[socat]:-}")"
 done
+if [[ " ${NAMES[*]} " == *" proxy+capture:b "* && " ${NAMES[*]} " == *" proxy+capture "* ]]; then
+  echo "the two builds paired, proxy+capture:b / proxy+capture per round (bulk; ops; 1-conn ops):"
+  printf "  %-16s%s; %s; %s\n" "b / a" "$(round_ratios "${BULK_ALL[proxy+capture:b]:-}" "${BULK_ALL[proxy+capture]:-}")" \
+    "$(round_ratios "${OPS_ALL[proxy+capture:b]:-}" "${OPS_ALL[proxy+capture]:-}")" \
+    "$(round_ratios "${OPS1_ALL[proxy+capture:b]:-}" "${OPS1_ALL[proxy+capture]:-}")"
+fi
 if phase ops; then
   echo "seconds the proxy stayed busy after each load round ended (trace catching up; includes one 0.1 s probe):"
   for n in "${NAMES[@]}"; do if [ -n "${LAG_ALL[$n]:-}" ]; then printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; fi; done
