@@ -63,11 +63,11 @@ public struct ExchangeStore: Sendable {
             }
         }
         for anomaly in output.anomalies {
-            if let fid = anomaly.fid, anomaly.kind != .fidLeakedAtClose {
+            guard anomaly.marksItsExchange else { continue }
+            if let fid = anomaly.fid {
                 misusedFids[anomaly.conn.rawValue, default: []].insert(fid.rawValue)
             }
-            if let id = anomaly.exchange?.rawValue, id < rows.count, !rows[id].flags.contains(.anomaly),
-               anomaly.kind != .fidLeakedAtClose {
+            if let id = anomaly.exchange?.rawValue, id < rows.count, !rows[id].flags.contains(.anomaly) {
                 touch(id) { $0.flags.insert(.anomaly) }
             }
         }
@@ -115,6 +115,12 @@ public struct ExchangeStore: Sendable {
     public func isMisused(conn: UInt32, fid: UInt32) -> Bool {
         misusedFids[conn]?.contains(fid) ?? false
     }
+}
+
+extension Anomaly {
+    /// Whether the anomaly counts against the exchange (and fid) it names: a fid still open when its
+    /// connection ended names the exchange that made the fid, which did nothing wrong.
+    var marksItsExchange: Bool { kind != .fidLeakedAtClose }
 }
 
 extension ExchangeRow {

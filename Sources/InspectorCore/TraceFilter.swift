@@ -83,7 +83,7 @@ public struct LiveTraceFilter: Sendable {
             h.row.update(from: m, path: path)
             if matcher.needsText { h.text += m.canonicalLine + "\n" }
             format.appendLines(for: TrackerOutput(message: m, anomalies: output.anomalies), to: &h.lines)
-            for a in output.anomalies where a.kind != .fidLeakedAtClose && a.exchange?.rawValue == id {
+            for a in output.anomalies where a.marksItsExchange && a.exchange?.rawValue == id {
                 h.row.flags.insert(.anomaly)
             }
             held[id] = h

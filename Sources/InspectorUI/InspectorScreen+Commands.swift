@@ -243,19 +243,21 @@ extension InspectorScreen {
 
     /// Starts with `text` as the view's filter, as if typed at `/` (`proxy --filter` in the live UI).
     public mutating func startFiltered(_ text: String) throws {
-        let expr = try FilterParser.parse(text)
+        setFilter(try FilterParser.parse(text), typed: text)
+    }
+
+    /// The view's filter set to `expr` (typed as `text`), remembered and announced.
+    private mutating func setFilter(_ expr: FilterExpr, typed text: String) {
         model.setFilter(expr)
         if expr != .all { filterHistory.add(text) }
-        setMessage("filter: \(expr)")
+        setMessage(expr == .all ? "filter cleared" : "filter: \(expr)")
     }
 
     private mutating func applyFilter(_ text: String) -> [InspectorEffect] {
         do {
             let expr = try FilterParser.parse(text)
             popToList()
-            model.setFilter(expr)
-            if expr != .all { filterHistory.add(text) }
-            setMessage(expr == .all ? "filter cleared" : "filter: \(expr)")
+            setFilter(expr, typed: text)
             return [.historyChanged]
         } catch {
             setMessage("filter: \(error)", isError: true)

@@ -46,8 +46,7 @@ struct DecodeCommand: ParsableCommand {
         let format = TraceLine(style: json ? .json : .text)
         let tracker = SessionTracker(configuration: .lineTrace(forcedDialect: forced))
         if let filter {
-            let expr: FilterExpr
-            do { expr = try FilterParser.parse(filter) } catch { throw ValidationError("--filter: \(error)") }
+            let expr = try FilterParser.option(filter)
             // The filter sees every exchange before it prints: one thread, lines kept until the end.
             var tracker = tracker
             var traceFilter = TraceFilter(expr, tracker: SessionTracker(configuration: .init(forcedDialect: forced)))
@@ -124,5 +123,12 @@ struct DecodeCommand: ParsableCommand {
         }
         if high != nil { throw ValidationError("--hex: odd number of hex digits") }
         return out
+    }
+}
+
+extension FilterParser {
+    /// A `--filter` option's expression (`decode`, `proxy`); a clear usage error when it does not parse.
+    static func option(_ text: String) throws -> FilterExpr {
+        do { return try parse(text) } catch { throw ValidationError("--filter: \(error)") }
     }
 }

@@ -77,7 +77,7 @@ struct ProxyCommand: AsyncParsableCommand {
         var filterExpr: FilterExpr?
         if let filter {
             guard !quiet else { throw ValidationError("--filter needs the decoding that --quiet turns off") }
-            do { filterExpr = try FilterParser.parse(filter) } catch { throw ValidationError("--filter: \(error)") }
+            filterExpr = try FilterParser.option(filter)
         }
         let listenAddress = try Self.parse(listen, option: "--listen")
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
