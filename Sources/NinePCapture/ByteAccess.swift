@@ -62,14 +62,6 @@ extension Array where Element == UInt8 {
     mutating func padToFour(from start: Int = 0) {
         while (count - start) % 4 != 0 { append(0) }
     }
-
-    /// Overwrites the four bytes at `index` with `value`.
-    mutating func setU32(_ value: UInt32, at index: Int, bigEndian: Bool) {
-        for i in 0..<4 {
-            let shift = UInt32(bigEndian ? (3 - i) * 8 : i * 8)
-            self[index + i] = UInt8(truncatingIfNeeded: value >> shift)
-        }
-    }
 }
 
 /// The one's complement sum (RFC 1071) of `bytes` read as big-endian 16-bit words (an odd last byte is
@@ -122,11 +114,6 @@ func foldedSum(_ sum: UInt64) -> UInt64 {
 
 /// The Internet checksum (RFC 1071) of `bytes`, with `adding` (a one's complement sum of other words, such
 /// as TCP's pseudo-header) added in.
-func internetChecksum(_ bytes: ArraySlice<UInt8>, adding extra: UInt64 = 0) -> UInt16 {
-    ~UInt16(foldedSum(onesComplementSum(bytes) &+ extra))
-}
-
-/// `internetChecksum` of bytes in memory.
 func internetChecksum(_ bytes: UnsafeRawBufferPointer, adding extra: UInt64 = 0) -> UInt16 {
     ~UInt16(foldedSum(onesComplementSum(bytes) &+ extra))
 }

@@ -47,8 +47,10 @@ import Testing
                 let slice = bytes[start...]
                 let expected = Self.onesComplementSum(Array(slice))
                 #expect(UInt32(NinePCapture.onesComplementSum(slice)) == expected, "length \(slice.count), start \(start)")
-                #expect(internetChecksum(slice) == ~UInt16(expected))
-                #expect(internetChecksum(slice, adding: 0x1_2345) == ~UInt16(foldedSum(UInt64(expected) + 0x1_2345)))
+                slice.withUnsafeBytes { raw in
+                    #expect(internetChecksum(raw) == ~UInt16(expected))
+                    #expect(internetChecksum(raw, adding: 0x1_2345) == ~UInt16(foldedSum(UInt64(expected) + 0x1_2345)))
+                }
             }
         }
     }
