@@ -11,12 +11,19 @@ import Glibc
 @Suite(.serialized) struct ProxyCaptureTests {
     static func captureDir() -> String { Peers.tempDir("pxcap") }
 
-    @Test func captureReadsBackLikeTheLiveTraceAndLikeTshark() throws {
-        let export = try RealTraffic.makeExport(bigSize: 300_000)
+    /// An export (`hello.txt`, `sub/`, a `big.bin` of `bigSize` bytes), diod serving it on a port of its own,
+    /// and `ninescope proxy` in front of diod with `extra` arguments. The caller kills diod at the end.
+    static func diodAndProxy(bigSize: Int, extra: [String] = []) throws
+        -> (export: String, diod: DiodOnPort, proxy: ProxyProcess) {
+        let export = try RealTraffic.makeExport(bigSize: bigSize)
         let diod = DiodOnPort(export: export)
         try diod.start()
+        return (export, diod, try ProxyProcess(upstream: diod.address, extra: extra))
+    }
+
+    @Test func captureReadsBackLikeTheLiveTraceAndLikeTshark() throws {
         let file = Self.captureDir() + "/trace.pcapng"
-        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--json", "--capture", file])
+        let (export, diod, proxy) = try Self.diodAndProxy(bigSize: 300_000, extra: ["--headless", "--json", "--capture", file])
         let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/", "/sub"])
         #expect(ls.status == 0, "diodls: \(ls.err)")
         // msize 8192: the 300 kB file takes ~40 reads; one missing file gives an error reply.
@@ -62,11 +69,8 @@ import Glibc
     }
 
     @Test func captureIsOnDiskWhileRunningAndReadableAfterKill9() throws {
-        let export = try RealTraffic.makeExport(bigSize: 1000)
-        let diod = DiodOnPort(export: export)
-        try diod.start()
         let file = Self.captureDir() + "/live.pcapng"
-        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", file])
+        let (export, diod, proxy) = try Self.diodAndProxy(bigSize: 1000, extra: ["--headless", "--capture", file])
         let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
         #expect(ls.status == 0)
         #expect(proxy.waitForOutput { $0.contains("c0 - close") })
@@ -111,10 +115,7 @@ import Glibc
     }
 
     @Test func textTraceShowsTimesConnectionsDirectionsAndLatency() throws {
-        let export = try RealTraffic.makeExport(bigSize: 1000)
-        let diod = DiodOnPort(export: export)
-        try diod.start()
-        let proxy = try ProxyProcess(upstream: diod.address)
+        let (export, diod, proxy) = try Self.diodAndProxy(bigSize: 1000)
         let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
         #expect(ls.status == 0)
         #expect(proxy.waitForOutput { $0.contains("c0 - close") })
@@ -143,11 +144,8 @@ import Glibc
     /// `--quiet` records without decoding: the bytes still pass unchanged, the capture holds every message
     /// (as `decode` and tshark read it), and the output is only the connections' open and close lines.
     @Test func quietRecordsEveryMessageAndPrintsNoMessageLines() throws {
-        let export = try RealTraffic.makeExport(bigSize: 300_000)
-        let diod = DiodOnPort(export: export)
-        try diod.start()
         let file = Self.captureDir() + "/quiet.pcapng"
-        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--quiet", "--capture", file])
+        let (export, diod, proxy) = try Self.diodAndProxy(bigSize: 300_000, extra: ["--quiet", "--capture", file])
         let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "8192", "big.bin"])
         #expect(cat.status == 0, "diodcat: \(cat.err)")
         let onDisk = try Data(contentsOf: URL(fileURLWithPath: export + "/big.bin"))
@@ -186,12 +184,9 @@ import Glibc
     /// message lines as `decode --filter` finds in the capture of the same session, plus the connections'
     /// open and close lines. `--quiet` cannot filter, and a bad filter is refused before anything starts.
     @Test func filterPrintsWhatDecodeFilterFindsInTheCapture() throws {
-        let export = try RealTraffic.makeExport(bigSize: 100_000)
-        let diod = DiodOnPort(export: export)
-        try diod.start()
         let file = Self.captureDir() + "/filtered.pcapng"
         let filter = "Tclunk or error"
-        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--filter", filter, "--capture", file])
+        let (export, diod, proxy) = try Self.diodAndProxy(bigSize: 100_000, extra: ["--filter", filter, "--capture", file])
         let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/"])
         #expect(ls.status == 0, "diodls: \(ls.err)")
         let missing = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "no-such-file"])
