@@ -87,23 +87,26 @@ $NICE "$NINESCOPE" proxy --listen "127.0.0.1:$N0" --upstream "127.0.0.1:$D" --he
 NULLCAP_PID=$!; PIDS+=("$NULLCAP_PID")
 PROXIES=("$PROXY_PID" "$CAPTURE_PID" "$NULLCAP_PID")
 wait_port "$P"; wait_port "$C"; wait_port "$N0"   # (each proxy logs these probes as short connections)
-# Only when asked for (TARGETS): the proxy recording without decoding (`--quiet --capture`).
-Q=""; QUIET_PID=""
-if [[ " ${TARGETS:-} " == *" proxy+cap:quiet "* ]]; then
-  Q=$(free_port)
-  $NICE "$NINESCOPE" proxy --listen "127.0.0.1:$Q" --upstream "127.0.0.1:$D" --quiet --capture "$QUIET_CAP" >/dev/null 2>"$OUT/proxy-bench-quiet.log" &
-  QUIET_PID=$!; PIDS+=("$QUIET_PID"); PROXIES+=("$QUIET_PID")
-  wait_port "$Q"
+# start_named_proxy TARGET BIN LOG ARGS... -> only when TARGETS names TARGET: BIN's proxy with ARGS on a
+# free port, in front of diod, its stderr in LOG; sets NAMED_PORT and NAMED_PID ("" when not named).
+start_named_proxy() {
+  local target=$1 bin=$2 log=$3; shift 3
+  NAMED_PORT=""; NAMED_PID=""
+  [[ " ${TARGETS:-} " == *" $target "* ]] || return 0
+  NAMED_PORT=$(free_port)
+  $NICE "$bin" proxy --listen "127.0.0.1:$NAMED_PORT" --upstream "127.0.0.1:$D" "$@" >/dev/null 2>"$log" &
+  NAMED_PID=$!; PIDS+=("$NAMED_PID"); PROXIES+=("$NAMED_PID")
+  wait_port "$NAMED_PORT"
+}
+# The proxy recording without decoding (`--quiet --capture`).
+start_named_proxy proxy+cap:quiet "$NINESCOPE" "$OUT/proxy-bench-quiet.log" --quiet --capture "$QUIET_CAP"
+Q=$NAMED_PORT; QUIET_PID=$NAMED_PID
+# Another build's proxy with capture (NINESCOPE_B), to compare two builds.
+if [[ " ${TARGETS:-} " == *" proxy+capture:b "* && ! -x "${NINESCOPE_B:-}" ]]; then
+  echo "bench/proxy.sh: proxy+capture:b needs NINESCOPE_B=path/to/ninescope" >&2; exit 1
 fi
-# Only when asked for (TARGETS): another build's proxy with capture (NINESCOPE_B), to compare two builds.
-PB=""; B_PID=""
-if [[ " ${TARGETS:-} " == *" proxy+capture:b "* ]]; then
-  [ -x "${NINESCOPE_B:-}" ] || { echo "bench/proxy.sh: proxy+capture:b needs NINESCOPE_B=path/to/ninescope" >&2; exit 1; }
-  PB=$(free_port)
-  $NICE "$NINESCOPE_B" proxy --listen "127.0.0.1:$PB" --upstream "127.0.0.1:$D" --headless --capture "$B_CAP" >/dev/null 2>"$OUT/proxy-bench-b.log" &
-  B_PID=$!; PIDS+=("$B_PID"); PROXIES+=("$B_PID")
-  wait_port "$PB"
-fi
+start_named_proxy proxy+capture:b "${NINESCOPE_B:-}" "$OUT/proxy-bench-b.log" --headless --capture "$B_CAP"
+PB=$NAMED_PORT; B_PID=$NAMED_PID
 # socat with dumpcap recording its client side (the 9P stream exactly as the proxy's capture holds it,
 # but as the kernel's loopback packets: segments, ACKs and all), written through the page cache as
 # dumpcap writes; its CPU counts with the relay's.
