@@ -31,7 +31,8 @@ public struct CaptureIngest: Sendable {
         case let .open(conn, client, server, t, metadata):
             open.insert(conn)
             let info = ConnectionInfo(client: metadata?.clientAddress ?? client.description,
-                                      upstream: metadata?.upstreamAddress ?? server.description)
+                                      upstream: metadata?.upstreamAddress ?? server.description,
+                                      version: metadata?.version, msize: metadata?.msize)
             body(.connectionOpened(conn: conn, at: t, info: info))
         case let .data(conn, direction, t, bytes, metadata):
             let marks = metadata?.marks ?? []

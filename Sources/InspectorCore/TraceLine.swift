@@ -65,12 +65,18 @@ public struct TraceLine: Sendable {
     public func opened(conn: ConnectionID, at t: Int64, info: ConnectionInfo?) -> String {
         switch style {
         case .text:
-            let what = info.map { "open client \($0.client) upstream \($0.upstream)" } ?? "open"
+            var what = info.map { "open client \($0.client) upstream \($0.upstream)" } ?? "open"
+            if let version = info?.version {
+                // A connection that began before this capture file (a capture cut into several).
+                what += " (continued: " + version + (info?.msize.map { " msize \($0)" } ?? "") + ")"
+            }
             return TraceLine.clock(t) + " " + conn.description + " + " + what
         case .json:
             var o: [(String, JSONValue)] = [("event", .string("open")), ("t_ns", .int(t)),
                                             ("time", .string(TraceLine.iso8601(t))), ("conn", .uint(UInt64(conn.rawValue)))]
             if let info { o += [("client", .string(info.client)), ("upstream", .string(info.upstream))] }
+            if let version = info?.version { o.append(("continued_version", .string(version))) }
+            if let msize = info?.msize { o.append(("continued_msize", .uint(UInt64(msize)))) }
             return JSONValue.object(o).serialized
         }
     }

@@ -37,7 +37,8 @@ extension CaptureDecoder {
             connection = RecordedConnection(id: allocateID(preferring: recordedID))
             let (client, server) = direction == .toServer ? (segment.source, segment.destination)
                                                           : (segment.destination, segment.source)
-            let metadata = CaptureMetadata(clientAddress: fields["client"], upstreamAddress: fields["upstream"])
+            let metadata = CaptureMetadata(clientAddress: fields["client"], upstreamAddress: fields["upstream"],
+                                           version: fields["version"], msize: fields["msize"].flatMap { UInt32($0) })
             events.append(.open(conn: connection.id, client: client, server: server, timestampNanos: t,
                                 metadata: metadata))
         }

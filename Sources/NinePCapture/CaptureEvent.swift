@@ -8,11 +8,18 @@ public struct CaptureMetadata: Hashable, Sendable {
     public var clientAddress: String?
     /// The real upstream server's address (on `.open`), e.g. `tcp!127.0.0.1!5640` or `unix!/tmp/9p.sock`.
     public var upstreamAddress: String?
+    /// The version and msize the connection negotiated before the capture file began (on `.open` of a
+    /// connection that continues from an earlier file of a rotated capture).
+    public var version: String?
+    public var msize: UInt32?
 
-    public init(marks: FrameMarks = [], clientAddress: String? = nil, upstreamAddress: String? = nil) {
+    public init(marks: FrameMarks = [], clientAddress: String? = nil, upstreamAddress: String? = nil,
+                version: String? = nil, msize: UInt32? = nil) {
         self.marks = marks
         self.clientAddress = clientAddress
         self.upstreamAddress = upstreamAddress
+        self.version = version
+        self.msize = msize
     }
 }
 

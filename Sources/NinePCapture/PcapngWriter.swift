@@ -46,9 +46,18 @@ import NinePWire
 ///   - `seg=<i>/<k>` on data packets: segment i of the k segments carrying one frame;
 ///   - `marks=<list>` on data packets with marks: `FrameMarks` names, comma-separated (`injected`,
 ///     `intercepted`, `malformed`, `modified`, `dropped`, `replayed`);
+///   - `version=<text>` and `msize=<n>` on a `continue` packet (see below): what the connection negotiated
+///     before the file began;
 ///   - `why=<text>` on the first FIN or the RST, when `close` was given a reason (the proxy's, for any end
 ///     but an orderly EOF: `reset by upstream`, `proxy stopped`, …). Readers without it see the flags only.
 ///   Example: `ninescope conn=3 dir=c2s ev=data seg=1/2 marks=injected,malformed`.
+///
+/// ## Captures in several files
+/// A long capture can be cut into files of a given size (`CaptureRotation`; `ninescope proxy
+/// --capture-size`). Each file is a whole capture of its own: it starts with `header()` again, and every
+/// connection still open at the cut gets a `continuation` packet (`ev=continue`: a pure ACK client→server
+/// with the addresses, version and msize in its comment) before its next data; sequence numbers go on
+/// from the previous file, so the files read one after another (or concatenated) are one stream.
 ///
 /// ## Edge cases
 /// `frame` on a connection never opened opens it first (handshake without addresses). `frame` with no
@@ -201,6 +210,26 @@ public struct PcapngWriter: Sendable {
     }
     /// At most this many comments are kept (a long-running proxy sees ever new connection ids).
     static let commentCacheLimit = 4096
+
+    /// The first packet of a connection that was already open when this file began (a capture cut into
+    /// several files, `CaptureRotation`): one pure ACK, client→server, no payload, sequence numbers going on
+    /// from the previous file. Its comment (`ev=continue`) carries the real addresses and, when known, the
+    /// version and msize the connection negotiated before, so that a reader of this file alone knows the
+    /// connection and its dialect. Nothing for a connection this writer does not have open.
+    public mutating func continuation(conn: ConnectionID, clientAddress: String?, upstreamAddress: String?,
+                                      version: String?, msize: UInt32?, t: Int64) -> [UInt8] {
+        guard var connection = connections[conn], !connection.closed else { return [] }
+        var fields: [(key: String, value: String)] = [
+            ("conn", "\(conn.rawValue)"), ("dir", CaptureComment.code(for: .toServer)), ("ev", "continue"),
+        ]
+        if let clientAddress { fields.append(("client", clientAddress)) }
+        if let upstreamAddress { fields.append(("upstream", upstreamAddress)) }
+        if let version { fields.append(("version", version)) }
+        if let msize { fields.append(("msize", "\(msize)")) }
+        let out = segment(&connection, direction: .toServer, flags: [.ack], payload: [], t: t, fields: fields)
+        connections[conn] = connection
+        return out
+    }
 
     /// FIN/ACK exchange (client first), or one RST when `reset`. `reason` (why the connection ended, when
     /// not by an orderly EOF) goes into the first packet's comment as `why`.

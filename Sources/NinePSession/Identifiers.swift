@@ -44,5 +44,14 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
 public struct ConnectionInfo: Hashable, Sendable {
     public var client: String
     public var upstream: String
-    public init(client: String, upstream: String) { self.client = client; self.upstream = upstream }
+    /// What the connection negotiated before the trace began, when a record says so (a capture file that
+    /// continues an earlier one): the tracker decodes with that version's dialect from the first frame.
+    public var version: String?
+    public var msize: UInt32?
+    public init(client: String, upstream: String, version: String? = nil, msize: UInt32? = nil) {
+        self.client = client
+        self.upstream = upstream
+        self.version = version
+        self.msize = msize
+    }
 }

@@ -168,6 +168,13 @@ public struct SessionTracker: Sendable {
         if let d = configuration.forcedDialect {
             return ConnState(id: id, info: info, openedAt: at, dialect: d, source: .forced)
         }
+        if let version = info?.version, let d = Dialect(version: version) {
+            // Negotiated before the trace began (a continued capture file): as if its Rversion was seen.
+            var state = ConnState(id: id, info: info, openedAt: at, dialect: d, source: .negotiated)
+            state.negotiatedVersion = version
+            state.msize = info?.msize
+            return state
+        }
         return ConnState(id: id, info: info, openedAt: at, dialect: configuration.defaultDialect, source: .assumed)
     }
 

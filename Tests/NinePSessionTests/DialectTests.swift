@@ -41,6 +41,31 @@ import Testing
         #expect(h.summary.dialect == .u)
     }
 
+    /// A connection that continues from an earlier capture file arrives with the version and msize it
+    /// negotiated there: decoded in that dialect from its first frame (a 9P2000.u Rerror keeps its errno,
+    /// which the 9P2000.L default would not read), the msize known, and fids from before adopted silently.
+    @Test func aContinuedConnectionDecodesWithTheVersionItNegotiatedBefore() {
+        var h = Harness(wire: .u, open: false)
+        _ = h.tracker.handle(.connectionOpened(conn: h.conn, at: h.now,
+                                               info: ConnectionInfo(client: "c", upstream: "u", version: "9P2000.u", msize: 8192)))
+        #expect(h.summary.dialect == .u && h.summary.dialectSource == .negotiated)
+        #expect(h.summary.negotiatedVersion == "9P2000.u" && h.summary.msize == 8192)
+        let stat = h.t(4, .tstat(Tstat(fid: 9)))
+        #expect(stat.anomalies.isEmpty, "a fid from before the file is adopted: \(stat.anomalies)")
+        let err = h.r(4, .rerror(Rerror(ename: "permission denied", errno: 13)))
+        #expect(err.message?.dialect == .u)
+        #expect(err.exchange?.error == ExchangeError(errno: .EACCES, ename: "permission denied"))
+        #expect(h.summary.startedMidStream)
+        // A count beyond the msize it negotiated is reported as it would have been in the first file.
+        let big = h.t(5, .tread(Tread(fid: 9, offset: 0, count: 100_000)))
+        #expect(big.anomalies.map(\.kind).contains(.countExceedsMsize), "\(big.anomalies)")
+        // An unknown version is no hint: the default guess, as for any mid-stream start.
+        var other = Harness(wire: .l, open: false)
+        _ = other.tracker.handle(.connectionOpened(conn: other.conn, at: other.now,
+                                                   info: ConnectionInfo(client: "c", upstream: "u", version: "unknown")))
+        #expect(other.summary.dialectSource == .assumed)
+    }
+
     @Test func midStreamDotLCodeInfersDotL() {
         var h = Harness(wire: .l, configuration: .init(defaultDialect: .u))
         let out = h.t(3, .tgetattr(Tgetattr(fid: 7, requestMask: .basic)))

@@ -1,0 +1,90 @@
+/// How a long capture is cut into files of a bounded size, and how many of them are kept: a trace that
+/// runs for days then neither fills the disk (with `keep`, a ring of files) nor leaves one file too large to
+/// open. Pure: names and numbers only; the proxy's recorder does the cutting (each file is a whole
+/// capture, see `PcapngWriter`'s "Captures in several files").
+///
+/// Files are numbered from 1 and named after the path given, the number before its extension:
+/// `trace.pcapng` → `trace-00001.pcapng`, `trace-00002.pcapng`, …; `dir/cap` → `dir/cap-00001`. Five digits
+/// keep the names in order when listed (`ninescope decode trace-*.pcapng` reads them in that order) up to
+/// 99,999 files.
+public struct CaptureRotation: Hashable, Sendable {
+    /// The path the user gave; the files' names are made from it.
+    public var path: String
+    /// A new file begins once the current one holds at least this many bytes (cut between frames: a file
+    /// ends with the whole frame that reached the size).
+    public var fileSize: Int
+    /// Keep only the newest `keep` files, deleting the oldest as a new one begins (nil: keep all).
+    public var keep: Int?
+
+    /// The smallest `fileSize` accepted: smaller files would be mostly headers.
+    public static let minimumFileSize = 64 << 10
+
+    public init(path: String, fileSize: Int, keep: Int? = nil) {
+        self.path = path
+        self.fileSize = fileSize
+        self.keep = keep
+    }
+
+    /// The name of file `number` (from 1).
+    public func path(ofFile number: Int) -> String {
+        let digits = String(number)
+        let numbered = "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits
+        let slash = path.lastIndex(of: "/")
+        let name = slash.map { path[path.index(after: $0)...] } ?? path[...]
+        // The extension: from the name's last dot, unless that dot begins the name (`.hidden`).
+        if let dot = name.lastIndex(of: "."), dot > name.startIndex {
+            return String(path[..<dot]) + numbered + String(path[dot...])
+        }
+        return path + numbered
+    }
+
+    /// The file to delete when file `number` begins, if only `keep` are kept.
+    public func fileToDelete(whenStarting number: Int) -> Int? {
+        guard let keep, number - keep >= 1 else { return nil }
+        return number - keep
+    }
+
+    /// The files still there once `last` has begun: all of them, or the newest `keep`.
+    public func keptFiles(upTo last: Int) -> ClosedRange<Int> {
+        max(1, keep.map { last - $0 + 1 } ?? 1)...max(1, last)
+    }
+
+    /// `bytes` in the largest binary unit that divides it (`256 KiB`, `100 MiB`, `1 GiB`), else in bytes.
+    public static func sizeText(_ bytes: Int) -> String {
+        for (unit, size) in [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+        where bytes >= size && bytes % size == 0 {
+            return "\(bytes / size) \(unit)"
+        }
+        return "\(bytes) bytes"
+    }
+
+    /// A size as the user writes it: bytes, or with a suffix K, M, G or T (powers of 1024; `KiB`, `MB` and
+    /// the like are read the same way), whole or with a decimal fraction (`1.5G`). Nil when malformed or
+    /// not positive.
+    public static func parseSize(_ text: String) -> Int? {
+        var number = Substring(text.trimmingSpaces())
+        var scale = 1.0
+        let units: [(Character, Double)] = [("K", 1024), ("M", 1_048_576), ("G", 1_073_741_824), ("T", 1_099_511_627_776)]
+        for suffix in ["IB", "B"] where number.uppercased().hasSuffix(suffix) && number.count > suffix.count {
+            number = number.dropLast(suffix.count)
+            break
+        }
+        if let last = number.last?.uppercased().first, let unit = units.first(where: { $0.0 == last }) {
+            scale = unit.1
+            number = number.dropLast()
+        }
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+              number.filter({ $0 == "." }).count <= 1, number != ".", let value = Double(number) else {
+            return nil
+        }
+        let bytes = (value * scale).rounded(.down)
+        guard bytes >= 1, bytes < Double(Int.max) else { return nil }
+        return Int(bytes)
+    }
+}
+
+private extension String {
+    func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

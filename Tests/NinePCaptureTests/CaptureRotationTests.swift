@@ -1,0 +1,85 @@
+import NinePWire
+import Testing
+@testable import NinePCapture
+
+@Suite struct CaptureRotationTests {
+    @Test func filesAreNumberedBeforeTheExtension() {
+        #expect(CaptureRotation(path: "trace.pcapng", fileSize: 1 << 20).path(ofFile: 1) == "trace-00001.pcapng")
+        #expect(CaptureRotation(path: "/var/tmp/a.b/cap", fileSize: 1 << 20).path(ofFile: 12) == "/var/tmp/a.b/cap-00012")
+        #expect(CaptureRotation(path: "dir/.hidden", fileSize: 1 << 20).path(ofFile: 3) == "dir/.hidden-00003")
+        #expect(CaptureRotation(path: "x.tar.pcapng", fileSize: 1 << 20).path(ofFile: 99_999) == "x.tar-99999.pcapng")
+        #expect(CaptureRotation(path: "x.pcapng", fileSize: 1 << 20).path(ofFile: 123_456) == "x-123456.pcapng")
+    }
+
+    @Test func onlyTheNewestFilesAreKept() {
+        let all = CaptureRotation(path: "t.pcapng", fileSize: 1 << 20)
+        #expect(all.fileToDelete(whenStarting: 50) == nil)
+        #expect(all.keptFiles(upTo: 7) == 1...7)
+        let ring = CaptureRotation(path: "t.pcapng", fileSize: 1 << 20, keep: 3)
+        #expect((1...3).map { ring.fileToDelete(whenStarting: $0) } == [nil, nil, nil])
+        #expect(ring.fileToDelete(whenStarting: 4) == 1)
+        #expect(ring.fileToDelete(whenStarting: 10) == 7)
+        #expect(ring.keptFiles(upTo: 2) == 1...2)
+        #expect(ring.keptFiles(upTo: 10) == 8...10)
+        #expect(CaptureRotation(path: "t", fileSize: 1 << 20, keep: 1).keptFiles(upTo: 5) == 5...5)
+    }
+
+    @Test func sizesAreReadAsPeopleWriteThem() {
+        let cases: [(String, Int?)] = [
+            ("65536", 65536), ("64K", 64 << 10), ("64k", 64 << 10), ("64KiB", 64 << 10), ("64KB", 64 << 10),
+            ("100M", 100 << 20), ("1G", 1 << 30), ("1.5G", 3 << 29), ("2T", 2 << 40), (" 8M ", 8 << 20),
+            ("10B", 10), ("0", nil), ("", nil), ("M", nil), ("B", nil), ("-5M", nil), ("1..5M", nil), ("5X", nil),
+            ("1e6", nil), ("0.0001K", nil), ("12 M", nil),
+        ]
+        for (text, bytes) in cases {
+            #expect(CaptureRotation.parseSize(text) == bytes, "'\(text)'")
+        }
+        #expect(CaptureRotation.sizeText(256 << 10) == "256 KiB")
+        #expect(CaptureRotation.sizeText(100 << 20) == "100 MiB")
+        #expect(CaptureRotation.sizeText(3 << 29) == "1536 MiB")
+        #expect(CaptureRotation.sizeText(1 << 30) == "1 GiB")
+        #expect(CaptureRotation.sizeText(65_537) == "65537 bytes")
+    }
+
+    /// A file that begins mid-capture: its header, then a continuation packet for a connection left open,
+    /// then more frames. Alone it reads as that connection, opened with its addresses, version and msize,
+    /// and its frames whole; after the first file (concatenated) the connection goes on, opened once, with
+    /// no gap. tshark sees a pure ACK (checked in the integration tests).
+    @Test func aContinuationPacketCarriesAnOpenConnectionIntoTheNextFile() throws {
+        var writer = PcapngWriter()
+        let c = ConnectionID(5)
+        let frames: [[UInt8]] = [[11, 0, 0, 0, 100, 0xFF, 0xFF, 0, 32, 0, 0], [9, 0, 0, 0, 120, 1, 0, 7, 7]]
+        var first = writer.header()
+        first += writer.open(conn: c, clientAddress: "127.0.0.1:5000", upstreamAddress: "unix:/run/9p", t: 1)
+        first += writer.frame(conn: c, direction: .toServer, t: 2, bytes: frames[0])
+        var second = writer.header()
+        second += writer.continuation(conn: c, clientAddress: "127.0.0.1:5000", upstreamAddress: "unix:/run/9p",
+                                      version: "9P2000.L", msize: 65536, t: 3)
+        #expect(writer.continuation(conn: 6, clientAddress: nil, upstreamAddress: nil, version: nil, msize: nil, t: 3).isEmpty,
+                "nothing for a connection not open")
+        second += writer.frame(conn: c, direction: .toClient, t: 4, bytes: frames[1])
+        second += writer.close(conn: c, t: 5)
+
+        let alone = try CaptureFile.decode(second)
+        #expect(alone.warnings.isEmpty)
+        guard alone.events.count == 3, case .open(let conn, _, _, let t, let metadata) = alone.events[0],
+              case .data(_, .toClient, _, let bytes, _) = alone.events[1], case .close = alone.events[2] else {
+            Issue.record("\(alone.events)")
+            return
+        }
+        #expect(conn == c && t == 3 && bytes == frames[1])
+        #expect(metadata == CaptureMetadata(clientAddress: "127.0.0.1:5000", upstreamAddress: "unix:/run/9p",
+                                            version: "9P2000.L", msize: 65536))
+        let together = try CaptureFile.decode(first + second)
+        #expect(together.warnings.isEmpty)
+        let kinds = together.events.map { e -> String in
+            switch e {
+            case .open: "open"
+            case .data(_, let d, _, let b, _): "\(d == .toServer ? "c2s" : "s2c") \(b.count)"
+            case .gap: "gap"
+            case .close: "close"
+            }
+        }
+        #expect(kinds == ["open", "c2s 11", "s2c 9", "close"])
+    }
+}
