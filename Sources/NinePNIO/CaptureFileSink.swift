@@ -38,10 +38,17 @@ public struct CaptureFileError: Error, Hashable, Sendable, CustomStringConvertib
 /// record cut short, which readers report) instead of one with a hole in it. The error is kept
 /// (`lastError`), handed once to `whenWriteFails`, and thrown by `flush` and `close`.
 ///
+/// A capture cut into several files (`CaptureRotation`) goes on in the next file with `switchFile(to:)`:
+/// the same sink, its counters running on over the files.
+///
 /// (Named `CaptureFileSink` because NinePCapture already has a `CaptureFile`, the reading side.)
 public final class CaptureFileSink: Sendable {
-    public let path: String
+    /// The file being written (the latest, after `switchFile(to:)`).
+    public var path: String { currentPath.withLock { $0 } }
     public let writeThreshold: Int
+    private let currentPath: Locked<String>
+    /// Whether each file is written with direct I/O where it allows (the `directIO` asked for).
+    private let directIO: Bool
     private struct Buffer {
         /// Appended chunks, kept as given (no copy) and written with writev.
         var pending: [[UInt8]] = []
@@ -85,10 +92,11 @@ public final class CaptureFileSink: Sendable {
          eventLoop: any EventLoop) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CaptureFileError(path: path, operation: "open", errno: errno) }
-        self.path = path
+        currentPath = Locked(path)
         self.writeThreshold = writeThreshold
+        self.directIO = directIO
         var state = IOState(fd: fd)
-        if directIO { state.startDirect(stagingSize: max(writeThreshold, 1 << 20)) }
+        if directIO { state.startDirect(stagingSize: Self.stagingSize(writeThreshold)) }
         state.refuseAfter = refusingDirectWritesAfter
         self.io = Locked(state)
         let task = eventLoop.scheduleRepeatedTask(initialDelay: flushEvery, delay: flushEvery) { [weak self] _ in
@@ -174,7 +182,11 @@ public final class CaptureFileSink: Sendable {
         if !staged { append(Array(bytes)) }   // (dropped there after a failed write)
     }
 
-    /// Bytes appended so far / bytes on disk so far.
+    /// The direct-I/O staging buffer's size.
+    private var stagingSize: Int { Self.stagingSize(writeThreshold) }
+    private static func stagingSize(_ writeThreshold: Int) -> Int { max(writeThreshold, 1 << 20) }
+
+    /// Bytes appended so far / bytes on disk so far (over every file, after `switchFile(to:)`).
     public var bytesAppended: Int { buffer.withLock { $0.appended } }
     public var bytesWritten: Int { written.withLock { $0 } }
 
@@ -202,28 +214,57 @@ public final class CaptureFileSink: Sendable {
         if let e = lastError { throw e }
     }
 
-    /// Writes what is pending. `sync` (flush, close): and fsyncs. `tail`: direct I/O also writes the
-    /// unaligned rest (every caller but the appender, which leaves it for the next write).
-    private func writePending(sync: Bool, tail: Bool = true) throws {
+    /// Finishes the current file and goes on in a new one at `newPath` (created, or truncated): everything
+    /// appended so far is written to the current file and fsync'ed and its descriptor closed; later appends
+    /// go to the new file, with direct I/O where it allows. A failure (the last writes, or the new file
+    /// cannot be created) ends the capture as a failed write does, and is thrown. Nothing happens once the
+    /// sink is closed or has failed.
+    public func switchFile(to newPath: String) throws {
         try io.withLock { state in
-            guard state.fd >= 0 else { return }
-            // After a failed write nothing more is written (see the type's notes).
-            let (chunks, failed) = buffer.withLock { b in (b.takePending(), b.error != nil) }
-            guard !failed else { return }
-            do {
-                if state.staging != nil {
-                    try writeDirect(&state, chunks, tail: tail)
-                } else {
-                    try writeAll(state.fd, chunks)
-                }
-                if sync && fsync(state.fd) != 0 && errno != EINVAL {
-                    throw CaptureFileError(path: path, operation: "fsync", errno: errno)
-                }
-            } catch let e as CaptureFileError {
+            guard try writeQueued(&state, sync: true, tail: true) else { return }
+            let fd = open(newPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                let e = CaptureFileError(path: newPath, operation: "open", errno: errno)
                 fail(e)
                 throw e
             }
+            var next = IOState(fd: fd)
+            next.writtenBefore = written.withLock { $0 }
+            next.refuseAfter = state.refuseAfter
+            state.close()
+            state = next
+            if directIO { state.startDirect(stagingSize: stagingSize) }
+            currentPath.withLock { $0 = newPath }
         }
+    }
+
+    /// Writes what is pending. `sync` (flush, close): and fsyncs. `tail`: direct I/O also writes the
+    /// unaligned rest (every caller but the appender, which leaves it for the next write).
+    private func writePending(sync: Bool, tail: Bool = true) throws {
+        try io.withLock { state in _ = try writeQueued(&state, sync: sync, tail: tail) }
+    }
+
+    /// `writePending`'s work, under the `io` lock; false when nothing is written any more (the file is
+    /// closed, or a write failed).
+    private func writeQueued(_ state: inout IOState, sync: Bool, tail: Bool) throws -> Bool {
+        guard state.fd >= 0 else { return false }
+        // After a failed write nothing more is written (see the type's notes).
+        let (chunks, failed) = buffer.withLock { b in (b.takePending(), b.error != nil) }
+        guard !failed else { return false }
+        do {
+            if state.staging != nil {
+                try writeDirect(&state, chunks, tail: tail)
+            } else {
+                try writeAll(state.fd, chunks)
+            }
+            if sync && fsync(state.fd) != 0 && errno != EINVAL {
+                throw CaptureFileError(path: path, operation: "fsync", errno: errno)
+            }
+        } catch let e as CaptureFileError {
+            fail(e)
+            throw e
+        }
+        return true
     }
 
     /// Direct I/O: copies `chunks` into the staging buffer, writing it out whenever it fills; then writes
@@ -284,12 +325,12 @@ public final class CaptureFileSink: Sendable {
                 guard lseek(state.fd, off_t(state.offset), SEEK_SET) >= 0 else {
                     throw CaptureFileError(path: path, operation: "seek", errno: errno)
                 }
-                setWritten(state.offset)
+                setWritten(state.writtenBefore + state.offset)
                 return
             }
             let e = CaptureFileError(path: path, operation: "write", errno: r < 0 ? errno : EIO)
             // What did reach the file (a full disk takes part of a write, then refuses the rest).
-            if done > 0 { setWritten(state.offset + done) }
+            if done > 0 { setWritten(state.writtenBefore + state.offset + done) }
             throw e
         }
         let rest = state.staged - whole
@@ -307,7 +348,7 @@ public final class CaptureFileSink: Sendable {
             state.tailOnFile = rest
         }
         // On the file: the whole blocks, and the staged bytes last written through the page cache.
-        setWritten(state.offset + state.tailOnFile)
+        setWritten(state.writtenBefore + state.offset + state.tailOnFile)
     }
 
     private func setWritten(_ n: Int) {
@@ -394,6 +435,8 @@ private struct IOState: @unchecked Sendable {
     var tailOnFile = 0
     /// Tests: direct writes to let through before refusing one (nil: never refuse).
     var refuseAfter: Int?
+    /// Bytes written to the earlier files of a capture cut into several (`switchFile(to:)`).
+    var writtenBefore = 0
 
     init(fd: Int32) {
         self.fd = fd

@@ -1,5 +1,8 @@
 import NinePCapture
 import NinePWire
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns proxy events into a ninescope pcapng capture (NinePCapture's `PcapngWriter`) appended to a
 /// `CaptureFileSink`. Garbage runs are written as stream bytes too (marked malformed), so the capture holds
@@ -17,8 +20,22 @@ import NinePWire
 /// bytes around it, and the file copies the payload straight from the frame into its place
 /// (`PcapngWriter.appendFrame(…splicing:splices:)`), so the bulk of the traffic is copied once on its way
 /// to the disk instead of twice.
+///
+/// With a `CaptureRotation` the capture is cut into files: once the current file holds `fileSize` bytes
+/// (at the end of a frame), it is finished and the next one begins with its own headers and a
+/// continuation record for every connection still open (addresses, and the version and msize it
+/// negotiated, which the recorder reads off each Rversion); with `keep`, the oldest file beyond that many
+/// is deleted.
 public final class CaptureRecorder: Sendable {
     public let file: CaptureFileSink
+    public let rotation: CaptureRotation?
+    /// What a continuation record says about a connection open at a cut.
+    private struct OpenConnection {
+        var client: String
+        var upstream: String
+        var version: String?
+        var msize: UInt32?
+    }
     private struct State {
         var writer: PcapngWriter
         var out: [UInt8] = []
@@ -27,6 +44,10 @@ public final class CaptureRecorder: Sendable {
         var sources: [[UInt8]] = []
         /// Bytes the spliced payloads add to `out`.
         var splicedBytes = 0
+        /// With rotation: the current file's number and the bytes handed to it, and the open connections.
+        var fileNumber = 1
+        var fileBytes = 0
+        var open: [ConnectionID: OpenConnection] = [:]
     }
     private let state: Locked<State>
     /// Records are handed to the file once this many bytes are built (a frame's records are never split).
@@ -38,12 +59,17 @@ public final class CaptureRecorder: Sendable {
     /// smaller ones are copied with their headers, which costs less than handing them over apart).
     static let spliceBytes = 2048
 
-    /// Writes the pcapng section and interface headers at once.
-    public init(file: CaptureFileSink, options: PcapngWriterOptions = PcapngWriterOptions()) {
+    /// Writes the pcapng section and interface headers at once. With `rotation`, `file` must have been
+    /// opened at `rotation.path(ofFile: 1)`.
+    public init(file: CaptureFileSink, options: PcapngWriterOptions = PcapngWriterOptions(),
+                rotation: CaptureRotation? = nil) {
         self.file = file
+        self.rotation = rotation
         let w = PcapngWriter(options: options)
-        file.append(w.header())
+        let header = w.header()
+        file.append(header)
         var initial = State(writer: w)
+        initial.fileBytes = header.count
         initial.out.reserveCapacity(Self.usualCapacity)
         self.state = Locked(initial)
     }
@@ -56,8 +82,12 @@ public final class CaptureRecorder: Sendable {
                 case .opened(let c, let client, let upstream, let t):
                     let info = ProxyEvent.connectionInfo(client: client, upstream: upstream)
                     s.out += s.writer.open(conn: c, clientAddress: info.client, upstreamAddress: info.upstream, t: t)
+                    if rotation != nil { s.open[c] = OpenConnection(client: info.client, upstream: info.upstream) }
                 case .frame(let c, let d, let t, let bytes, let marks):
                     appendFrame(&s, conn: c, direction: d, t: t, bytes: bytes, marks: marks)
+                    if rotation != nil, d == .toClient, bytes.count >= 13, bytes[4] == MessageType.rversion.rawValue {
+                        noteVersion(&s, conn: c, rversion: bytes)
+                    }
                 case .garbage(let c, let d, let t, let bytes, _):
                     appendFrame(&s, conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed])
                 case .closed(let c, let reason, let t):
@@ -65,11 +95,56 @@ public final class CaptureRecorder: Sendable {
                     if case .reset = reason { reset = true }
                     // Why, as the trace shows it: `decode` and `view` then show the close as the trace did.
                     s.out += s.writer.close(conn: c, reset: reset, reason: reason.shownReason.errorText, t: t)
+                    if rotation != nil { s.open[c] = nil }
                 }
                 if s.out.count + s.splicedBytes >= Self.chunkSize { hand(&s) }
+                if let rotation, s.fileBytes + s.out.count + s.splicedBytes >= rotation.fileSize {
+                    nextFile(&s, rotation, t: e.at)
+                }
             }
             hand(&s)
         }
+    }
+
+    /// The files of the capture so far: the one path, or with rotation the kept files' paths.
+    public var files: [String] {
+        guard let rotation else { return [file.path] }
+        let last = state.withLock { $0.fileNumber }
+        return rotation.keptFiles(upTo: last).map { rotation.path(ofFile: $0) }
+    }
+
+    /// How many files the capture has begun (1 without rotation).
+    public var filesBegun: Int { state.withLock { $0.fileNumber } }
+
+    /// Finishes the current file and begins the next (see the type's notes).
+    private func nextFile(_ s: inout State, _ rotation: CaptureRotation, t: Int64) {
+        hand(&s)
+        s.fileNumber += 1
+        do {
+            try file.switchFile(to: rotation.path(ofFile: s.fileNumber))
+        } catch {
+            return   // the capture stops there (the file says so to whoever listens)
+        }
+        s.fileBytes = 0
+        s.out += s.writer.header()
+        for conn in s.open.keys.sorted() {
+            guard let c = s.open[conn] else { continue }
+            s.out += s.writer.continuation(conn: conn, clientAddress: c.client, upstreamAddress: c.upstream,
+                                           version: c.version, msize: c.msize, t: t)
+        }
+        hand(&s)
+        if let old = rotation.fileToDelete(whenStarting: s.fileNumber) {
+            _ = unlink(rotation.path(ofFile: old))
+        }
+    }
+
+    /// Keeps what an Rversion (`size[4] type[1] tag[2] msize[4] version[s]`) says, for continuation records.
+    private func noteVersion(_ s: inout State, conn: ConnectionID, rversion bytes: [UInt8]) {
+        let length = Int(bytes[11]) | Int(bytes[12]) << 8
+        guard bytes.count >= 13 + length else { return }
+        let msize = UInt32(bytes[7]) | UInt32(bytes[8]) << 8 | UInt32(bytes[9]) << 16 | UInt32(bytes[10]) << 24
+        s.open[conn]?.version = String(decoding: bytes[13..<(13 + length)], as: UTF8.self)
+        s.open[conn]?.msize = msize
     }
 
     private func appendFrame(_ s: inout State, conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
@@ -87,6 +162,7 @@ public final class CaptureRecorder: Sendable {
     /// buffer (keeping its memory, unless one huge frame made it grow far beyond its usual size).
     private func hand(_ s: inout State) {
         guard !s.out.isEmpty else { return }
+        s.fileBytes += s.out.count + s.splicedBytes
         s.out.withUnsafeBytes { built in
             var from = 0
             for (splice, source) in zip(s.splices, s.sources) {
@@ -105,5 +181,27 @@ public final class CaptureRecorder: Sendable {
         } else {
             s.out.removeAll(keepingCapacity: true)
         }
+    }
+}
+
+extension CaptureRecorder {
+    /// Opens a capture: one file at `path`, or with `rotation` its first file, after deleting the files an
+    /// earlier capture left in the same series (`rotation.path(ofFile: n)` for n = 1, 2, … while they
+    /// exist), which would otherwise read as part of this one. Returns the paths deleted.
+    public static func start(path: String, rotation: CaptureRotation?,
+                             options: PcapngWriterOptions) throws -> (recorder: CaptureRecorder, removed: [String]) {
+        guard let rotation else {
+            return (CaptureRecorder(file: try CaptureFileSink(path: path), options: options), [])
+        }
+        var removed: [String] = []
+        var n = 1
+        while true {
+            let earlier = rotation.path(ofFile: n)
+            guard access(earlier, F_OK) == 0, unlink(earlier) == 0 else { break }
+            removed.append(earlier)
+            n += 1
+        }
+        let sink = try CaptureFileSink(path: rotation.path(ofFile: 1))
+        return (CaptureRecorder(file: sink, options: options, rotation: rotation), removed)
     }
 }

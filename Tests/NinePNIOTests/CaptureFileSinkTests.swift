@@ -385,4 +385,134 @@ import Testing
         #expect(contents.ninescopeFormatVersion != nil)
         try? FileManager.default.removeItem(atPath: path)
     }
+
+    /// `switchFile(to:)`: what was appended before goes to the first file (fsync'ed and closed), what comes
+    /// after to the second, with direct I/O on both; the byte counters run on over the files.
+    @Test(arguments: [true, false]) func switchingFilesSplitsTheBytesWhereAsked(direct: Bool) throws {
+        let first = tempPath("switch-a"), second = tempPath("switch-b")
+        let sink = try CaptureFileSink(path: first, writeThreshold: 1 << 20, flushEvery: .seconds(3600), directIO: direct)
+        let a = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let b = (0..<9_001).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        a.withUnsafeBytes { sink.append(copying: $0) }
+        sink.append([1, 2, 3])
+        try sink.switchFile(to: second)
+        #expect(sink.path == second)
+        #expect(holds(first, a + [1, 2, 3]), "the first file is complete at the switch")
+        b.withUnsafeBytes { sink.append(copying: $0) }
+        #expect(sink.writesDirectly == direct, "the new file is written as the first was")
+        try sink.close()
+        #expect(holds(first, a + [1, 2, 3]))
+        #expect(holds(second, b))
+        #expect(sink.bytesWritten == a.count + 3 + b.count && sink.bytesAppended == sink.bytesWritten)
+        // A file that cannot be made ends the capture, as a failed write does.
+        let third = try CaptureFileSink(path: tempPath("switch-c"))
+        #expect(throws: CaptureFileError.self) { try third.switchFile(to: "/nonexistent-dir/x.pcapng") }
+        #expect(third.lastError?.operation == "open")
+        for path in [first, second] { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Events recorded with a `CaptureRotation` of 64 KiB: the earlier capture's files in the series are
+    /// deleted at start; every file is a whole capture that reads alone (a connection open at a cut comes
+    /// back with its addresses and the version and msize it negotiated) and holds at least the size asked
+    /// for, at most one frame's records more; read one after another they are the recorded conversation,
+    /// each connection opened once.
+    @Test func aRotatedCaptureIsCutIntoWholeCapturesThatReadAsOne() throws {
+        let dir = Peers.tempDir("rotate")
+        let rotation = CaptureRotation(path: dir + "/ring.pcapng", fileSize: 64 << 10)
+        for n in 1...30 { _ = FileManager.default.createFile(atPath: rotation.path(ofFile: n), contents: Data("stale".utf8)) }
+        let (recorder, removed) = try CaptureRecorder.start(path: rotation.path, rotation: rotation,
+                                                            options: PcapngWriterOptions())
+        #expect(removed == (1...30).map { rotation.path(ofFile: $0) })
+        let c = NinePWire.ConnectionID(3), d = NinePWire.ConnectionID(4)
+        let t0: Int64 = 1_700_000_000_000_000_000
+        var sent: [UInt8] = [], received: [UInt8] = []
+        recorder.record([
+            .opened(conn: c, client: .tcp(host: "127.0.0.1", port: 40001), upstream: .tcp(host: "127.0.0.1", port: 5640), at: t0),
+            .frame(conn: c, direction: .toServer, at: t0 + 1, bytes: F.tversion("9P2000.u", msize: 9000), marks: []),
+            .frame(conn: c, direction: .toClient, at: t0 + 2, bytes: F.rversion("9P2000.u", msize: 8192), marks: []),
+        ])
+        sent += F.tversion("9P2000.u", msize: 9000)
+        received += F.rversion("9P2000.u", msize: 8192)
+        var largestFrame = 0
+        for i in 0..<60 {
+            let tag = UInt16(i % 7)
+            let read = F.rread(tag, (0..<(1000 + i * 97)).map { UInt8(truncatingIfNeeded: $0 &+ i) })
+            largestFrame = max(largestFrame, read.count)
+            var batch: [ProxyEvent] = [
+                .frame(conn: c, direction: .toServer, at: t0 + 10 + Int64(i), bytes: F.tread(tag), marks: []),
+                .frame(conn: c, direction: .toClient, at: t0 + 10 + Int64(i), bytes: read, marks: []),
+            ]
+            sent += F.tread(tag)
+            received += read
+            if i == 20 { batch.append(.opened(conn: d, client: nil, upstream: .tcp(host: "127.0.0.1", port: 5640), at: t0 + 30)) }
+            if i == 40 { batch.append(.closed(conn: d, reason: .eof, at: t0 + 50)) }
+            recorder.record(batch)
+        }
+        recorder.record([.closed(conn: c, reason: .eof, at: t0 + 100)])
+        try recorder.file.close()
+
+        let files = recorder.files
+        #expect(files.count == recorder.filesBegun && files.count >= 4, "\(files.count) files")
+        #expect(files == (1...files.count).map { rotation.path(ofFile: $0) })
+        let present = try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
+        #expect(present == files, "no file of the earlier capture is left")
+        var all: [UInt8] = []
+        var sizes = 0
+        for (n, file) in files.enumerated() {
+            let bytes = Array(try #require(FileManager.default.contents(atPath: file)))
+            sizes += bytes.count
+            all += bytes
+            if n < files.count - 1 {
+                #expect(bytes.count >= rotation.fileSize && bytes.count <= rotation.fileSize + largestFrame + 4096,
+                        "file \(n + 1): \(bytes.count) bytes")
+            }
+            let alone = try NinePCapture.CaptureFile.decode(bytes)
+            #expect(alone.warnings.isEmpty, "file \(n + 1): \(alone.warnings)")
+            #expect(!alone.events.contains { if case .gap = $0 { true } else { false } }, "file \(n + 1)")
+            guard n > 0, let opened = alone.events.first(where: { $0.conn == c }) else { continue }
+            guard case .open(_, _, _, _, let metadata) = opened else {
+                Issue.record("file \(n + 1): connection 3 does not begin with an open: \(opened)")
+                continue
+            }
+            #expect(metadata?.version == "9P2000.u" && metadata?.msize == 8192, "file \(n + 1): \(String(describing: metadata))")
+            #expect(metadata?.clientAddress == "127.0.0.1:40001" && metadata?.upstreamAddress == "127.0.0.1:5640")
+        }
+        #expect(sizes == recorder.file.bytesWritten)
+        let together = try NinePCapture.CaptureFile.decode(all)
+        var toServer: [UInt8] = [], toClient: [UInt8] = []
+        var opens: [NinePWire.ConnectionID] = [], closes: [NinePWire.ConnectionID] = []
+        for e in together.events {
+            switch e {
+            case .open(let conn, _, _, _, _): opens.append(conn)
+            case .data(let conn, let dir, _, let bytes, _) where conn == c:
+                if dir == .toServer { toServer += bytes } else { toClient += bytes }
+            case .close(let conn, _, _, _): closes.append(conn)
+            case .gap: Issue.record("gap where the files meet")
+            default: break
+            }
+        }
+        #expect(opens == [c, d] && closes == [d, c], "opens \(opens), closes \(closes)")
+        #expect(toServer == sent)
+        #expect(toClient == received)
+    }
+
+    /// With `keep`, only the newest files stay: the oldest is deleted as each new one begins.
+    @Test func aRotatedCaptureKeepsOnlyTheNewestFiles() throws {
+        let dir = Peers.tempDir("ring")
+        let rotation = CaptureRotation(path: dir + "/keep", fileSize: 64 << 10, keep: 2)
+        let (recorder, _) = try CaptureRecorder.start(path: rotation.path, rotation: rotation, options: PcapngWriterOptions())
+        let c = NinePWire.ConnectionID(1)
+        for i in 0..<40 {
+            recorder.record([.frame(conn: c, direction: .toClient, at: Int64(i), bytes: F.rread(1, Array(repeating: 7, count: 10_000)),
+                                    marks: [])])
+        }
+        try recorder.file.close()
+        let begun = recorder.filesBegun
+        #expect(begun >= 5, "\(begun) files")
+        #expect(recorder.files == [rotation.path(ofFile: begun - 1), rotation.path(ofFile: begun)])
+        let present = try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
+        #expect(present == recorder.files)
+        #expect(present.first?.hasSuffix("/keep-\(String(format: "%05d", begun - 1))") == true, "\(present)")
+    }
 }
+
