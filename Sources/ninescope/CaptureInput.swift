@@ -21,43 +21,86 @@ enum CaptureInput {
     /// the bytes are not a pcap or pcapng capture.
     static func events(first: [UInt8], more: () throws -> [UInt8]?, ports: [UInt16], keepGoing: () -> Bool = { true },
                        _ body: (SessionEvent) -> Void) throws -> Outcome {
-        var reader = try CaptureReader(bytes: first)
-        var options = ReassemblyOptions()
-        if !ports.isEmpty { options.ninePPorts = Set(ports) }
-        var decoder = CaptureDecoder(options: options)
-        var ingest = CaptureIngest()
-        var events: [CaptureEvent] = []
-        while keepGoing() {
-            guard let packet = reader.next() else {
-                guard let chunk = try more() else { break }
-                reader.append(chunk)
-                continue
-            }
-            events.removeAll(keepingCapacity: true)
-            decoder.process(packet, into: &events)
-            for ce in events { ingest.ingest(ce, body) }
+        var stream = Stream(ports: ports)
+        var outcome = try stream.read(first: first, more: more, keepGoing: keepGoing, body)
+        outcome.warnings += stream.finish(body)
+        return outcome
+    }
+
+    /// Captures read one after another as one: the files of a capture cut into several (`proxy
+    /// --capture-size`), whose connections, sequence numbers and fids go on from file to file.
+    struct Stream {
+        private var decoder: CaptureDecoder
+        private var ingest = CaptureIngest()
+        private var events: [CaptureEvent] = []
+        private var decoderWarningsSeen = 0
+
+        init(ports: [UInt16]) {
+            var options = ReassemblyOptions()
+            if !ports.isEmpty { options.ninePPorts = Set(ports) }
+            decoder = CaptureDecoder(options: options)
         }
-        for ce in decoder.finish() { ingest.ingest(ce, body) }
-        for se in ingest.finish() { body(se) }
-        return Outcome(truncated: reader.truncatedTail, warnings: reader.warnings + decoder.warnings)
+
+        /// Reads one capture's packets (see `events(first:more:…)`); the outcome's warnings are those met in
+        /// this capture.
+        mutating func read(first: [UInt8], more: () throws -> [UInt8]?, keepGoing: () -> Bool = { true },
+                           _ body: (SessionEvent) -> Void) throws -> Outcome {
+            var reader = try CaptureReader(bytes: first)
+            while keepGoing() {
+                guard let packet = reader.next() else {
+                    guard let chunk = try more() else { break }
+                    reader.append(chunk)
+                    continue
+                }
+                events.removeAll(keepingCapacity: true)
+                decoder.process(packet, into: &events)
+                for ce in events { ingest.ingest(ce, body) }
+            }
+            return Outcome(truncated: reader.truncatedTail, warnings: reader.warnings + newDecoderWarnings())
+        }
+
+        /// Ends the stream (what is still buffered is handed on); returns the warnings that came of it.
+        mutating func finish(_ body: (SessionEvent) -> Void) -> [CaptureWarning] {
+            for ce in decoder.finish() { ingest.ingest(ce, body) }
+            for se in ingest.finish() { body(se) }
+            return newDecoderWarnings()
+        }
+
+        private mutating func newDecoderWarnings() -> [CaptureWarning] {
+            let all = decoder.warnings
+            defer { decoderWarningsSeen = all.count }
+            return Array(all[decoderWarningsSeen...])
+        }
     }
 
     /// `events(first:more:)` for a file, its warnings printed to standard error named by the file. Returns
     /// whether the file ended mid-record. The file is read in pieces as decoding goes (`ChunkedFile`).
     @discardableResult
     static func forEachEvent(file: String, ports: [UInt16], _ body: (SessionEvent) -> Void) throws -> Bool {
-        let input = try ChunkedFile(path: file)
-        let first = try input.next(atLeast: 4) ?? []
-        let outcome: Outcome
-        do {
-            outcome = try events(first: first, more: { try input.next(atLeast: 1) }, ports: ports, body)
-        } catch let error where error is ValidationError || error is InputError {
-            throw error
-        } catch {
-            throw InputError.notACapture(file, error)
+        try !forEachEvent(files: [file], ports: ports, body).isEmpty
+    }
+
+    /// `forEachEvent(file:…)` for captures read one after another as one stream (`Stream`); returns the
+    /// files that ended mid-record.
+    static func forEachEvent(files: [String], ports: [UInt16], _ body: (SessionEvent) -> Void) throws -> [String] {
+        var stream = Stream(ports: ports)
+        var truncated: [String] = []
+        for file in files {
+            let input = try ChunkedFile(path: file)
+            let first = try input.next(atLeast: 4) ?? []
+            let outcome: Outcome
+            do {
+                outcome = try stream.read(first: first, more: { try input.next(atLeast: 1) }, body)
+            } catch let error where error is ValidationError || error is InputError {
+                throw error
+            } catch {
+                throw InputError.notACapture(file, error)
+            }
+            for w in outcome.warnings { printError("ninescope: \(file): \(w)") }
+            if outcome.truncated { truncated.append(file) }
         }
-        for w in outcome.warnings { printError("ninescope: \(file): \(w)") }
-        return outcome.truncated
+        for w in stream.finish(body) { printError("ninescope: \(files.last ?? ""): \(w)") }
+        return truncated
     }
 
     /// A capture file read in 1 MiB pieces as decoding goes: no wait for the whole file before the first

@@ -16,14 +16,19 @@ struct DecodeCommand: ParsableCommand {
         when either side looks like 9P). Replies show their latency and the index of the request they answer; \
         fid paths are shown in brackets. Anomalies (unknown fids, reused tags, leaks …) follow as `!` lines.
 
+        Several files are read one after another as one capture: the files of a capture the proxy cut \
+        with --capture-size (connections, fids and paths go on from one file to the next).
+
         Examples:
           ninescope decode Captures/diod-ls-cat.pcapng
+          ninescope decode trace-*.pcapng
           ninescope decode trace.pcap --port 5640 --json
           ninescope decode --hex 1500000064ffff0020000008003950323030302e4c
         """
     )
 
-    @Argument(help: "A pcap or pcapng file.") var file: String?
+    @Argument(help: ArgumentHelp("pcap or pcapng files, read in order as one capture.", valueName: "file"))
+    var files: [String] = []
     @Option(help: "Decode frames given as hex (whitespace allowed; several frames may follow each other).") var hex: String?
     @Flag(help: "One JSON object per line (every field, the pairing, the fid's path).") var json = false
     @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
@@ -60,14 +65,14 @@ struct DecodeCommand: ParsableCommand {
             return
         }
         let trace = DecodeTrace(tracker: tracker, format: format)
-        if file == nil {
+        if files.isEmpty {
             var bytes: [UInt8] = []
             _ = try forEachEvent { trace.append($0, to: &bytes) }
             out.write(bytes: bytes)
             return
         }
         let pipeline = DecodePipeline(trace: trace, out: out, forcedDialect: forced)
-        let truncated: Bool
+        let truncated: [String]
         do {
             truncated = try forEachEvent(pipeline.push)
         } catch {
@@ -79,9 +84,9 @@ struct DecodeCommand: ParsableCommand {
         warnTruncated(truncated)
     }
 
-    /// Calls `body` with every session event of the input (`--hex` or the capture file); returns whether
-    /// the capture ended mid-record.
-    private func forEachEvent(_ body: (SessionEvent) -> Void) throws -> Bool {
+    /// Calls `body` with every session event of the input (`--hex` or the capture files); returns the files
+    /// that ended mid-record.
+    private func forEachEvent(_ body: (SessionEvent) -> Void) throws -> [String] {
         if let hex {
             var splitter = FrameSplitter()
             splitter.append(try Self.parseHex(hex))
@@ -96,15 +101,16 @@ struct DecodeCommand: ParsableCommand {
                     body(.garbage(conn: 1, direction: .toServer, at: 0, bytes: g, reason: reason))
                 }
             }
-            return false
+            return []
         }
-        guard let file else { throw ValidationError("give a capture file or --hex HEX") }
-        return try CaptureInput.forEachEvent(file: file, ports: port, body)
+        guard !files.isEmpty else { throw ValidationError("give a capture file or --hex HEX") }
+        return try CaptureInput.forEachEvent(files: files, ports: port, body)
     }
 
-    private func warnTruncated(_ truncated: Bool) {
-        guard truncated, let file else { return }
-        printError("ninescope: \(file): the capture ends mid-record (cut short or still being written); decoded everything before it")
+    private func warnTruncated(_ truncated: [String]) {
+        for file in truncated {
+            printError("ninescope: \(file): the capture ends mid-record (cut short or still being written); decoded everything before it")
+        }
     }
 
     static func parseHex(_ text: String) throws -> [UInt8] {

@@ -38,6 +38,12 @@ struct ProxyCommand: AsyncParsableCommand {
         readable if the proxy is killed. If a write fails (a full disk), the capture stops there and says so; \
         the proxy goes on relaying and exits with status 1.
 
+        --capture-size SIZE cuts the capture into files of SIZE (e.g. 100M, 1G; at least 64K): FILE \
+        trace.pcapng becomes trace-00001.pcapng, trace-00002.pcapng, … (files of an earlier capture in the \
+        same series are deleted at start). Each file is a whole capture that tshark and `ninescope decode` \
+        read alone; `ninescope decode trace-*.pcapng` reads them as one. --capture-files N keeps only the \
+        newest N, deleting the oldest as a new one begins: a trace that runs for days in bounded space.
+
         SIGINT or SIGTERM stops the proxy: connections are closed, the capture is completed, and a summary \
         goes to standard error.
 
@@ -45,6 +51,7 @@ struct ProxyCommand: AsyncParsableCommand {
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --headless
           ninescope proxy --listen unix:/tmp/9p.sock --upstream tcp!fileserver!564 --capture trace.pcapng
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture long.pcapng --quiet
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture ring.pcapng --capture-size 100M --capture-files 10
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --filter 'error or latency>10ms'
           mount -t 9p -o trans=tcp,port=5640,version=9p2000.L 127.0.0.1 /mnt
         """
@@ -54,6 +61,11 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The real 9P server.", valueName: "ADDR")) var upstream: String
     @Option(help: ArgumentHelp("Write a pcapng capture of all traffic to FILE.", valueName: "FILE"))
     var capture: String?
+    @Option(help: ArgumentHelp("Cut the capture into files of SIZE (e.g. 100M, 1G; at least 64K), numbered: "
+                               + "FILE-00001.EXT, FILE-00002.EXT, …", valueName: "SIZE"))
+    var captureSize: String?
+    @Option(help: ArgumentHelp("With --capture-size: keep only the newest N files.", valueName: "N"))
+    var captureFiles: Int?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
     @Flag(help: "Record only: decode nothing and print no line per message (implies --headless; with --capture).")
@@ -83,11 +95,17 @@ struct ProxyCommand: AsyncParsableCommand {
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
         let stdoutIsTerminal = isatty(1) == 1
 
+        let rotation = try Self.rotation(capture: capture, size: captureSize, files: captureFiles)
         var recorder: CaptureRecorder?
         if let capture {
             do {
-                let sink = try CaptureFileSink(path: capture)
-                recorder = CaptureRecorder(file: sink, options: PcapngWriterOptions(toolVersion: NinescopeVersion.string))
+                let started = try CaptureRecorder.start(path: capture, rotation: rotation,
+                                                        options: PcapngWriterOptions(toolVersion: NinescopeVersion.string))
+                recorder = started.recorder
+                if let first = started.removed.first, let last = started.removed.last {
+                    printError("ninescope: deleted \(started.removed.count) file\(started.removed.count == 1 ? "" : "s") "
+                               + "of an earlier capture: \(first == last ? first : first + " … " + last)")
+                }
             } catch {
                 throw ProxyCommandError("cannot write the capture: \(error)")
             }
@@ -120,7 +138,7 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ProxyCommandError("cannot listen on \(listenAddress.colonForm): \(error)")
         }
         printError("ninescope: proxy listening on \(bound.colonForm) → upstream \(upstreamAddress.colonForm)"
-                   + (capture.map { ", capturing to \($0)" } ?? ""))
+                   + (recorder.map { ", capturing to " + Self.captureDescription($0) } ?? ""))
 
         // Block-buffered output still reaches `tail -f` readers within 200 ms.
         let ticker: Task<Void, Never>? = stdoutIsTerminal ? nil : Task.detached {
@@ -150,15 +168,55 @@ struct ProxyCommand: AsyncParsableCommand {
         "ninescope: capture stopped: \(error); the capture holds what was written before (the proxy goes on)"
     }
 
-    /// "; capture FILE (12 MB)" for the closing line, or why the capture is incomplete.
+    /// "; capture FILE (12 MB)" for the closing line, or why the capture is incomplete. A capture in several
+    /// files names the first and last kept and says how many there were: "; capture t-00004.pcapng …
+    /// t-00006.pcapng (the last 3 of 6 files, 310 MB written in all)".
     static func closeCapture(_ recorder: CaptureRecorder?) -> String {
         guard let recorder else { return "" }
+        func described(complete: Bool) -> String {
+            let written = ProxyTrace.bytes(recorder.file.bytesWritten)
+            guard recorder.rotation != nil else {
+                return "\(recorder.file.path) " + (complete ? "(\(written))" : "incomplete (\(written) written)")
+            }
+            let files = recorder.files
+            let begun = recorder.filesBegun
+            let named = files.count == 1 ? files[0] : "\(files[0]) … \(files[files.count - 1])"
+            let size = files.count == begun
+                ? "\(begun) file\(begun == 1 ? "" : "s"), \(written)\(complete ? "" : " written")"
+                : "the last \(files.count) of \(begun) files, \(written) written in all"
+            return named + (complete ? " (\(size))" : " incomplete (\(size))")
+        }
         do {
             try recorder.file.close()
-            return "; capture \(recorder.file.path) (\(ProxyTrace.bytes(recorder.file.bytesWritten)))"
+            return "; capture " + described(complete: true)
         } catch {
-            return "; capture \(recorder.file.path) incomplete (\(ProxyTrace.bytes(recorder.file.bytesWritten)) written): \(error)"
+            return "; capture " + described(complete: false) + ": \(error)"
         }
+    }
+
+    /// The capture as the start-up line names it: the file, or the first file and how the rest follow.
+    static func captureDescription(_ recorder: CaptureRecorder) -> String {
+        guard let rotation = recorder.rotation else { return recorder.file.path }
+        let keep = rotation.keep.map { n in n == 1 ? ", only the newest kept" : ", the newest \(n) kept" } ?? ""
+        return "\(rotation.path(ofFile: 1)), \(rotation.path(ofFile: 2)), … (a new file every "
+            + "\(CaptureRotation.sizeText(rotation.fileSize))\(keep))"
+    }
+
+    /// The rotation `--capture-size` and `--capture-files` ask for, or nil; refuses what cannot work.
+    static func rotation(capture: String?, size: String?, files: Int?) throws -> CaptureRotation? {
+        guard let size else {
+            if files != nil { throw ValidationError("--capture-files needs --capture-size") }
+            return nil
+        }
+        guard let capture else { throw ValidationError("--capture-size needs --capture FILE") }
+        guard let bytes = CaptureRotation.parseSize(size) else {
+            throw ValidationError("--capture-size: '\(size)' is not a size (e.g. 100M, 1G, 65536)")
+        }
+        guard bytes >= CaptureRotation.minimumFileSize else {
+            throw ValidationError("--capture-size: at least 64K")
+        }
+        if let files, files < 1 { throw ValidationError("--capture-files must be at least 1") }
+        return CaptureRotation(path: capture, fileSize: bytes, keep: files)
     }
 
     /// Exit status 1 when the capture stopped early (already said): a failure for scripts that asked for one.

@@ -18,16 +18,19 @@ struct ViewCommand: AsyncParsableCommand {
         The capture is read in the background: the first exchanges show at once and the rest stream in. \
         Everything the live UI shows works offline too — the exchange list, decode tree and hex, fid tables, \
         statistics, anomalies, filters and search — except injecting and flushing. `s` saves what was \
-        loaded as a ninescope pcapng. Keys: `?` in the UI.
+        loaded as a ninescope pcapng. Keys: `?` in the UI. Several files are read one after another as one \
+        capture (the files of a capture the proxy cut with --capture-size).
 
         Examples:
           ninescope view Captures/sample.pcapng
+          ninescope view trace-*.pcapng
           ninescope view trace.pcap --port 5640 --theme light
           ninescope view --sample 1000          (synthetic traffic, to try the UI)
         """
     )
 
-    @Argument(help: "A pcap or pcapng file.") var file: String?
+    @Argument(help: ArgumentHelp("pcap or pcapng files, read in order as one capture.", valueName: "file"))
+    var files: [String] = []
     @Option(help: ArgumentHelp("Colour theme: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
     @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
@@ -49,26 +52,31 @@ struct ViewCommand: AsyncParsableCommand {
             try Self.writeSample(exchanges: sample, to: writeCapture)
             return
         }
-        guard sample != nil || file != nil else { throw ValidationError("give a capture file (or --sample N)") }
+        guard sample != nil || !files.isEmpty else { throw ValidationError("give a capture file (or --sample N)") }
         guard isatty(1) == 1, isatty(0) == 1 else {
-            throw ValidationError("view needs a terminal; `ninescope decode \(file ?? "FILE")` prints the capture as text")
+            let named = files.isEmpty ? "FILE" : files.joined(separator: " ")
+            throw ValidationError("view needs a terminal; `ninescope decode \(named)` prints the capture as text")
         }
-        // The file's first piece is read (and its format checked) now; the rest as the loader goes.
-        var capture: (input: CaptureInput.ChunkedFile, first: [UInt8])?
-        if sample == nil, let file {
-            let input = try CaptureInput.ChunkedFile(path: file)
-            let first = try input.next(atLeast: 4) ?? []
-            do { _ = try CaptureReader(bytes: Array(first.prefix(64 * 1024))) } catch {
-                throw InputError.notACapture(file, error)
+        // Each file's first piece is read (and its format checked) now; the rest as the loader goes.
+        var capture: [(input: CaptureInput.ChunkedFile, first: [UInt8])] = []
+        if sample == nil {
+            for file in files {
+                let input = try CaptureInput.ChunkedFile(path: file)
+                let first = try input.next(atLeast: 4) ?? []
+                do { _ = try CaptureReader(bytes: Array(first.prefix(64 * 1024))) } catch {
+                    throw InputError.notACapture(file, error)
+                }
+                capture.append((input, first))
             }
-            capture = (input, first)
         }
         let theme = try UIApp.theme(self.theme)
         var model = InspectorModel(tracker: SessionTracker(configuration: .init(forcedDialect: forced)))
         model.setFollowing(false)
-        let title = sample.map { "sample: \($0) exchanges" } ?? (file.map { ($0 as NSString).lastPathComponent } ?? "")
+        let names = files.map { ($0 as NSString).lastPathComponent }
+        let title = sample.map { "sample: \($0) exchanges" }
+            ?? (names.count > 1 ? "\(names[0]) … \(names[names.count - 1]) (\(names.count) files)" : names.first ?? "")
         var screen = InspectorScreen(model: model, theme: theme, timeFormat: UIApp.localTime, title: title, isLive: false)
-        screen.defaultSavePath = (title as NSString).deletingPathExtension + "-ninescope.pcapng"
+        screen.defaultSavePath = ((names.first ?? title) as NSString).deletingPathExtension + "-ninescope.pcapng"
         let app = InspectorApp(screen: screen, actions: OfflineActions(), configuration: UIApp.configuration(startedAt: started))
 
         let ports = port
@@ -80,8 +88,8 @@ struct ViewCommand: AsyncParsableCommand {
                     app.enqueue(events[start..<min(events.count, start + 20_000)])
                     while app.queuedEventCount > 200_000, !Task.isCancelled { usleep(5_000) }
                 }
-            } else if let capture {
-                Self.load(capture.first, then: capture.input, ports: ports, into: app)
+            } else {
+                Self.load(capture, ports: ports, into: app)
             }
             app.finishSource()
         }
@@ -89,9 +97,10 @@ struct ViewCommand: AsyncParsableCommand {
         loader.cancel()
     }
 
-    /// Reads a capture into the app's queue in chunks (so the first screen comes before the whole file).
-    /// Warnings are not printed: the screen is the terminal's.
-    static func load(_ first: [UInt8], then input: CaptureInput.ChunkedFile, ports: [UInt16], into app: InspectorApp) {
+    /// Reads a capture's files, one after another as one capture, into the app's queue in chunks (so the
+    /// first screen comes before the whole file). Warnings are not printed: the screen is the terminal's.
+    static func load(_ files: [(input: CaptureInput.ChunkedFile, first: [UInt8])], ports: [UInt16],
+                     into app: InspectorApp) {
         var chunk: [SessionEvent] = []
         chunk.reserveCapacity(4096)
         func flush(_ force: Bool) {
@@ -102,12 +111,18 @@ struct ViewCommand: AsyncParsableCommand {
                 while !force, app.queuedEventCount > 200_000, !Task.isCancelled { usleep(5_000) }
             }
         }
-        let outcome = try? CaptureInput.events(first: first, more: { try input.next(atLeast: 1) }, ports: ports,
-                                               keepGoing: { !Task.isCancelled }) { event in
+        var stream = CaptureInput.Stream(ports: ports)
+        let take: (SessionEvent) -> Void = { event in
             chunk.append(event)
             flush(false)
         }
-        if outcome != nil, !Task.isCancelled { flush(true) }
+        for (input, first) in files {
+            // A file that fails part-way ends the loading there, with what came before it shown.
+            guard (try? stream.read(first: first, more: { try input.next(atLeast: 1) },
+                                    keepGoing: { !Task.isCancelled }, take)) != nil else { return }
+        }
+        _ = stream.finish(take)
+        if !Task.isCancelled { flush(true) }
     }
 
     /// Writes `exchanges` exchanges of synthetic traffic as a pcapng capture (for benchmarks).

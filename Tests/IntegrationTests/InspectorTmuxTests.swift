@@ -296,4 +296,43 @@ extension String {
         pane.keys("q")
         #expect(pane.wait { $0.contains("[exit 0]") }.ok, "proxy UI did not quit")
     }
+
+    /// `ninescope view` of a capture the proxy cut into files (`--capture-size`): the files read as one
+    /// capture, named in the title, every exchange there once (the session's first, Tversion, from the
+    /// first file, and its last, the clunk of the file read, from the last), and the read file's fid
+    /// with its path although the walk that made it is in an earlier file than most of its reads.
+    @Test func viewReadsTheFilesOfACutCaptureAsOne() throws {
+        let dir = Peers.tempDir("ui-ring")
+        let export = try RealTraffic.makeExport(bigSize: 300_000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        defer { diod.kill() }
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", dir + "/ring.pcapng",
+                                                                     "--capture-size", "64K"])
+        let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "8192", "big.bin"])
+        #expect(cat.status == 0, "diodcat: \(cat.err)")
+        #expect(proxy.waitForOutput { $0.contains(" - close") })
+        _ = proxy.stop(signal: SIGINT)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
+        #expect(files.count >= 4, "\(files)")
+        let decoded = try Peers.run(Peers.ninescope, ["decode"] + files)
+        let exchanges = decoded.out.split(separator: "\n").filter { $0.contains(" → ") }.count
+
+        guard let pane = try TmuxPane.start([Peers.ninescope, "view"] + files, width: 140, height: 30,
+                                            env: Self.env) else { return }
+        defer { pane.kill() }
+        let loaded = pane.wait { $0.contains("ring-00001.pcapng … ring-") && $0.contains("\(exchanges) exchanges") }
+        #expect(loaded.ok, "not every exchange (\(exchanges)) of the \(files.count) files:\n\(loaded.screen)")
+        #expect(loaded.screen.contains("(\(files.count) files)"), "\(loaded.screen)")
+        #expect(loaded.screen.exchangeRows.first?.contains("Tversion") == true, "\(loaded.screen)")
+        pane.keys("G")
+        let end = pane.wait { s in s.exchangeRows.last?.contains("Tclunk") == true }
+        #expect(end.ok, "the last exchange is not the clunk:\n\(end.screen)")
+        pane.keys("F")
+        let fids = pane.wait { $0.contains("fids of") && $0.contains("/big.bin") }
+        #expect(fids.ok, "the read file's fid has no path:\n\(fids.screen)")
+        pane.keys("q", "Q")
+        #expect(pane.wait { $0.contains("[exit 0]") }.ok, "view did not quit")
+    }
 }
+

@@ -226,4 +226,91 @@ import Glibc
         #expect(bad.status != 0 && bad.err.contains("--filter:"), "\(bad.status): \(bad.err)")
         diod.kill()
     }
+
+    /// `--capture-size`: real traffic through the proxy to diod lands in numbered files of about that size,
+    /// and files an earlier capture left in the series are gone. Each file is a capture of its own: tshark
+    /// and `decode` agree on it message by message, and `decode` finds no anomaly in it although most
+    /// begin mid-session (a connection open at a cut comes back with its version). Read together, the
+    /// files give exactly the live trace. With `--capture-files`, only the newest files stay.
+    @Test func aCaptureCutIntoFilesReadsAloneAndTogetherAsTheLiveTrace() throws {
+        let dir = Self.captureDir()
+        let base = dir + "/ring.pcapng"
+        let stale = (1...40).map { dir + "/ring-" + String(format: "%05d", $0) + ".pcapng" }
+        for path in stale { _ = FileManager.default.createFile(atPath: path, contents: Data("stale".utf8)) }
+        let (export, diod, proxy) = try Self.diodAndProxy(
+            bigSize: 600_000, extra: ["--headless", "--json", "--capture", base, "--capture-size", "64K"])
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/", "/sub"])
+        #expect(ls.status == 0, "diodls: \(ls.err)")
+        let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "8192", "hello.txt", "big.bin"])
+        #expect(cat.status == 0, "diodcat: \(cat.err)")
+        #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains("\"event\":\"close\"") }.count == 2 })
+        let stop = proxy.stop(signal: SIGINT)
+        #expect(stop.exited && stop.status == 0)
+        #expect(proxy.stderr.contains("deleted 40 files of an earlier capture"), "\(proxy.stderr)")
+        let summary = try #require(proxy.stderr.split(separator: "\n").first { $0.contains("proxy stopped;") })
+        let counted = try #require(summary.firstMatch(of: #/capture \S+ … (\S+) \((\d+) files, /#), "\(summary)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
+        #expect(files.count == Int(counted.2) && files.last == String(counted.1), "\(files) vs \(summary)")
+        #expect(files.count >= 8, "600 kB in files of 64 KiB: \(files.count) files")
+        #expect(files == (1...files.count).map { dir + "/ring-" + String(format: "%05d", $0) + ".pcapng" })
+
+        let live = try RealTraffic.jsonLines(proxy.stdout).filter { $0.pxEvent == "message" }
+        var perFile = 0
+        for (n, file) in files.enumerated() {
+            let (objects, result) = try ProxyTool.decodeJSON(file)
+            #expect(result.status == 0 && result.err.isEmpty, "file \(n + 1): \(result.err)")
+            #expect(!objects.contains { $0.pxEvent == "anomaly" }, "file \(n + 1) alone: \(objects.filter { $0.pxEvent == "anomaly" })")
+            let decoded = objects.filter { $0.pxEvent == "message" }
+            perFile += decoded.count
+            if n > 0 {
+                #expect(objects.contains { $0.pxEvent == "open" && ($0["continued_version"] as? String) == "9P2000.L" },
+                        "file \(n + 1) carries the open connection's version")
+            }
+            let theirs = try #require(try RealTraffic.tsharkMessages(file: file, port: 564), "tshark is not installed")
+            #expect(theirs.count == decoded.count, "file \(n + 1): tshark \(theirs.count) vs decode \(decoded.count)")
+            for (m, t) in zip(decoded, theirs) {
+                #expect(m.pxTypecode == t.type && (m["tag"] as? Int) == t.tag, "file \(n + 1)")
+            }
+        }
+        #expect(perFile == live.count, "the files hold every message once: \(perFile) vs \(live.count)")
+        let together = try Peers.run(Peers.ninescope, ["decode", "--json"] + files)
+        #expect(together.status == 0, "\(together.err)")
+        let decoded = try RealTraffic.jsonLines(together.out).filter { $0.pxEvent == "message" }
+        #expect(decoded.count == live.count)
+        for (i, (d, l)) in zip(decoded, live).enumerated() {
+            #expect(d.pxConn == l.pxConn && (d["line"] as? String) == (l["line"] as? String)
+                    && (d["t_ns"] as? Int) == (l["t_ns"] as? Int) && (d["path"] as? String) == (l["path"] as? String),
+                    "message \(i): \(d["line"] ?? "") vs live \(l["line"] ?? "")")
+        }
+
+        // A ring of two files.
+        let ringDir = Self.captureDir()
+        let ring = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", ringDir + "/r",
+                                                                    "--capture-size", "64K", "--capture-files", "2"])
+        let again = try ProxyTool.client("diodcat", ["-s", ring.listenAddress, "-a", export, "-m", "8192", "big.bin"])
+        #expect(again.status == 0, "diodcat: \(again.err)")
+        #expect(ring.waitForOutput { $0.contains(" - close") })
+        _ = ring.stop(signal: SIGINT)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: ringDir).sorted()
+        let ringSummary = try #require(ring.stderr.split(separator: "\n").first { $0.contains("proxy stopped;") })
+        let begun = try #require(ringSummary.firstMatch(of: /\(the last 2 of (\d+) files/), "\(ringSummary)")
+        let last = try #require(Int(begun.1))
+        #expect(last >= 8 && kept == ["r-" + String(format: "%05d", last - 1), "r-" + String(format: "%05d", last)], "\(kept)")
+        for name in kept {
+            let (_, result) = try ProxyTool.decodeJSON(ringDir + "/" + name)
+            #expect(result.status == 0 && result.err.isEmpty, "\(name): \(result.err)")
+        }
+
+        // What cannot work is refused before anything starts.
+        for (args, message) in [(["--capture-size", "1M"], "--capture-size needs --capture FILE"),
+                                (["--capture", base, "--capture-size", "1X"], "is not a size"),
+                                (["--capture", base, "--capture-size", "4K"], "at least 64K"),
+                                (["--capture", base, "--capture-files", "3"], "--capture-files needs --capture-size")] {
+            let r = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", diod.address,
+                                                    "--headless"] + args, timeout: 20)
+            #expect(r.status == 64 && r.err.contains(message), "\(args): \(r.status) \(r.err)")
+        }
+        diod.kill()
+    }
 }
+
