@@ -23,13 +23,18 @@ struct ReplayCommand: AsyncParsableCommand {
         \(IgnoreRule.allCases.map { "  " + $0.rawValue }.joined(separator: "\n"))
         --ignore takes a comma list: names add, -name removes, default/all/none reset (--ignore default,-times,owner).
 
+        Several files are read one after another as one capture (the files of a capture the proxy cut with \
+        --capture-size).
+
         Examples:
           ninescope replay Captures/diod-ls-cat.pcapng --to 127.0.0.1:5640 --diff
+          ninescope replay trace-*.pcapng --to 127.0.0.1:5640 --diff
           ninescope replay trace.pcap --port 5640 --to unix!/tmp/9p.sock --conn 1 --timing original
         """
     )
 
-    @Argument(help: "A pcap or pcapng capture.") var file: String
+    @Argument(help: ArgumentHelp("pcap or pcapng files, read in order as one capture.", valueName: "file"))
+    var files: [String]
     @Option(help: "The server to replay to.") var to: String
     @Option(help: "Replay only this captured connection (repeatable; default all).") var conn: [UInt32] = []
     @Option(help: "asap: send as soon as dependencies allow; original: also keep the captured timing.") var timing = "asap"
@@ -61,7 +66,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let plan = ReplayPlan.make(messages, only: conn.isEmpty ? nil : Set(conn))
         if plan.steps.isEmpty {
             let present = Set(messages.map(\.connection)).sorted().map(String.init).joined(separator: ", ")
-            printError("ninescope: \(file): no requests to replay" + (conn.isEmpty ? "" : " (its connections: \(present))"))
+            printError("ninescope: \(files.joined(separator: " ")): no requests to replay" + (conn.isEmpty ? "" : " (its connections: \(present))"))
             throw ExitCode(1)
         }
         for note in plan.notes { printError("note: " + note) }
@@ -95,7 +100,7 @@ struct ReplayCommand: AsyncParsableCommand {
             guard let m = output.message, !m.marks.contains(.dropped), let f = m.decoded else { return }
             messages.append(CapturedMessage(connection: m.conn.rawValue, time: m.timestamp, fcall: f))
         }
-        try CaptureInput.forEachEvent(file: file, ports: port, feed)
+        _ = try CaptureInput.forEachEvent(files: files, ports: port, feed)
         return messages
     }
 }

@@ -283,6 +283,13 @@ import Glibc
                     "message \(i): \(d["line"] ?? "") vs live \(l["line"] ?? "")")
         }
 
+        // Replayed to diod as one capture: every request, every reply as captured.
+        let requests = live.filter { ($0.pxTypeName ?? "").hasPrefix("T") }.count
+        let replay = try Peers.run(Peers.ninescope, ["replay", "--to", diod.address, "--diff"] + files, timeout: 60)
+        let said = replay.out + replay.err
+        #expect(replay.status == 0 && said.contains("replayed \(requests) of \(requests) requests")
+                && said.contains(" 0 differ"), "\(replay.status): \(said.suffix(600))")
+
         // A ring of two files.
         let ringDir = Self.captureDir()
         let ring = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", ringDir + "/r",
