@@ -217,11 +217,15 @@ public final class CaptureFileSink: Sendable {
     /// Finishes the current file and goes on in a new one at `newPath` (created, or truncated): everything
     /// appended so far is written to the current file and fsync'ed and its descriptor closed; later appends
     /// go to the new file, with direct I/O where it allows. A failure (the last writes, or the new file
-    /// cannot be created) ends the capture as a failed write does, and is thrown. Nothing happens once the
-    /// sink is closed or has failed.
-    public func switchFile(to newPath: String) throws {
+    /// cannot be created) ends the capture as a failed write does, and is thrown; so is an earlier failure.
+    /// Returns false, doing nothing, once the sink is closed.
+    @discardableResult
+    public func switchFile(to newPath: String) throws -> Bool {
         try io.withLock { state in
-            guard try writeQueued(&state, sync: true, tail: true) else { return }
+            guard try writeQueued(&state, sync: true, tail: true) else {
+                if let e = lastError { throw e }
+                return false
+            }
             let fd = open(newPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
                 let e = CaptureFileError(path: newPath, operation: "open", errno: errno)
@@ -235,6 +239,7 @@ public final class CaptureFileSink: Sendable {
             state = next
             if directIO { state.startDirect(stagingSize: stagingSize) }
             currentPath.withLock { $0 = newPath }
+            return true
         }
     }
 

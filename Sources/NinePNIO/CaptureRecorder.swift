@@ -22,7 +22,7 @@ import Glibc
 /// to the disk instead of twice.
 ///
 /// With a `CaptureRotation` the capture is cut into files: once the current file holds `fileSize` bytes
-/// (at the end of a frame), it is finished and the next one begins with its own headers and a
+/// (at the end of a frame), or before the first event `fileDuration` or more after its first, it is finished and the next one begins with its own headers and a
 /// continuation record for every connection still open (addresses, and the version and msize it
 /// negotiated, which the recorder reads off each Rversion); with `keep`, the oldest file beyond that many
 /// is deleted.
@@ -47,6 +47,8 @@ public final class CaptureRecorder: Sendable {
         /// With rotation: the current file's number and the bytes handed to it, and the open connections.
         var fileNumber = 1
         var fileBytes = 0
+        /// The time of the current file's first event (nil until it has one).
+        var fileBegan: Int64?
         var open: [ConnectionID: OpenConnection] = [:]
     }
     private let state: Locked<State>
@@ -78,6 +80,9 @@ public final class CaptureRecorder: Sendable {
         // Under the lock: batches are recorded, and reach the file, in the order they come.
         state.withLock { s in
             for e in events {
+                if let rotation, let began = s.fileBegan, rotation.isOver(began: began, now: e.at) {
+                    nextFile(&s, rotation, t: e.at)
+                }
                 switch e {
                 case .opened(let c, let client, let upstream, let t):
                     let info = ProxyEvent.connectionInfo(client: client, upstream: upstream)
@@ -98,8 +103,9 @@ public final class CaptureRecorder: Sendable {
                     if rotation != nil { s.open[c] = nil }
                 }
                 if s.out.count + s.splicedBytes >= Self.chunkSize { hand(&s) }
-                if let rotation, s.fileBytes + s.out.count + s.splicedBytes >= rotation.fileSize {
-                    nextFile(&s, rotation, t: e.at)
+                if let rotation {
+                    if s.fileBegan == nil { s.fileBegan = e.at }
+                    if rotation.isFull(bytes: s.fileBytes + s.out.count + s.splicedBytes) { nextFile(&s, rotation, t: e.at) }
                 }
             }
             hand(&s)
@@ -118,14 +124,14 @@ public final class CaptureRecorder: Sendable {
 
     /// Finishes the current file and begins the next (see the type's notes).
     private func nextFile(_ s: inout State, _ rotation: CaptureRotation, t: Int64) {
+        // A capture that stopped (a failed write) stays as it is: no new file, none of its files deleted.
+        guard file.lastError == nil else { return }
         hand(&s)
+        // On failure the capture stops there (the file says so to whoever listens); once closed, it is done.
+        guard (try? file.switchFile(to: rotation.path(ofFile: s.fileNumber + 1))) == true else { return }
         s.fileNumber += 1
-        do {
-            try file.switchFile(to: rotation.path(ofFile: s.fileNumber))
-        } catch {
-            return   // the capture stops there (the file says so to whoever listens)
-        }
         s.fileBytes = 0
+        s.fileBegan = nil
         s.out += s.writer.header()
         for conn in s.open.keys.sorted() {
             guard let c = s.open[conn] else { continue }

@@ -40,9 +40,10 @@ struct ProxyCommand: AsyncParsableCommand {
 
         --capture-size SIZE cuts the capture into files of SIZE (e.g. 100M, 1G; at least 64K): FILE \
         trace.pcapng becomes trace-00001.pcapng, trace-00002.pcapng, … (files of an earlier capture in the \
-        same series are deleted at start). Each file is a whole capture that tshark and `ninescope decode` \
-        read alone; `ninescope decode trace-*.pcapng` reads them as one. --capture-files N keeps only the \
-        newest N, deleting the oldest as a new one begins: a trace that runs for days in bounded space.
+        same series are deleted at start). --capture-duration DURATION (e.g. 10m, 1h) begins a new file every \
+        DURATION, alone or with --capture-size. Each file is a whole capture that tshark and `ninescope \
+        decode` read alone; `ninescope decode trace-*.pcapng` reads them as one. --capture-files N keeps only \
+        the newest N, deleting the oldest as a new one begins: a trace that runs for days in bounded space.
 
         SIGINT or SIGTERM stops the proxy: connections are closed, the capture is completed, and a summary \
         goes to standard error.
@@ -64,7 +65,11 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Cut the capture into files of SIZE (e.g. 100M, 1G; at least 64K), numbered: "
                                + "FILE-00001.EXT, FILE-00002.EXT, …", valueName: "SIZE"))
     var captureSize: String?
-    @Option(help: ArgumentHelp("With --capture-size: keep only the newest N files.", valueName: "N"))
+    @Option(help: ArgumentHelp("Begin a new capture file every DURATION (e.g. 10m, 1h, 1d; at least 1s), numbered "
+                               + "as with --capture-size (either or both).", valueName: "DURATION"))
+    var captureDuration: String?
+    @Option(help: ArgumentHelp("With --capture-size or --capture-duration: keep only the newest N files.",
+                               valueName: "N"))
     var captureFiles: Int?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
@@ -95,7 +100,8 @@ struct ProxyCommand: AsyncParsableCommand {
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
         let stdoutIsTerminal = isatty(1) == 1
 
-        let rotation = try Self.rotation(capture: capture, size: captureSize, files: captureFiles)
+        let rotation = try Self.rotation(capture: capture, size: captureSize, duration: captureDuration,
+                                         files: captureFiles)
         var recorder: CaptureRecorder?
         if let capture {
             do {
@@ -197,26 +203,42 @@ struct ProxyCommand: AsyncParsableCommand {
     /// The capture as the start-up line names it: the file, or the first file and how the rest follow.
     static func captureDescription(_ recorder: CaptureRecorder) -> String {
         guard let rotation = recorder.rotation else { return recorder.file.path }
+        let every = [rotation.fileSize.map(CaptureRotation.sizeText),
+                     rotation.fileDuration.map(CaptureRotation.durationText)].compactMap { $0 }.joined(separator: " or ")
         let keep = rotation.keep.map { n in n == 1 ? ", only the newest kept" : ", the newest \(n) kept" } ?? ""
-        return "\(rotation.path(ofFile: 1)), \(rotation.path(ofFile: 2)), … (a new file every "
-            + "\(CaptureRotation.sizeText(rotation.fileSize))\(keep))"
+        return "\(rotation.path(ofFile: 1)), \(rotation.path(ofFile: 2)), … (a new file every \(every)\(keep))"
     }
 
-    /// The rotation `--capture-size` and `--capture-files` ask for, or nil; refuses what cannot work.
-    static func rotation(capture: String?, size: String?, files: Int?) throws -> CaptureRotation? {
-        guard let size else {
-            if files != nil { throw ValidationError("--capture-files needs --capture-size") }
+    /// The rotation `--capture-size`, `--capture-duration` and `--capture-files` ask for, or nil; refuses what
+    /// cannot work.
+    static func rotation(capture: String?, size: String?, duration: String?, files: Int?) throws -> CaptureRotation? {
+        guard size != nil || duration != nil else {
+            if files != nil { throw ValidationError("--capture-files needs --capture-size or --capture-duration") }
             return nil
         }
-        guard let capture else { throw ValidationError("--capture-size needs --capture FILE") }
-        guard let bytes = CaptureRotation.parseSize(size) else {
-            throw ValidationError("--capture-size: '\(size)' is not a size (e.g. 100M, 1G, 65536)")
+        guard let capture else {
+            throw ValidationError("\(size != nil ? "--capture-size" : "--capture-duration") needs --capture FILE")
         }
-        guard bytes >= CaptureRotation.minimumFileSize else {
-            throw ValidationError("--capture-size: at least 64K")
+        var bytes: Int?
+        if let size {
+            guard let n = CaptureRotation.parseSize(size) else {
+                throw ValidationError("--capture-size: '\(size)' is not a size (e.g. 100M, 1G, 65536)")
+            }
+            guard n >= CaptureRotation.minimumFileSize else { throw ValidationError("--capture-size: at least 64K") }
+            bytes = n
+        }
+        var nanos: Int64?
+        if let duration {
+            guard let n = CaptureRotation.parseDuration(duration) else {
+                throw ValidationError("--capture-duration: '\(duration)' is not a time span (e.g. 30s, 10m, 1h, 1d)")
+            }
+            guard n >= CaptureRotation.minimumFileDuration else {
+                throw ValidationError("--capture-duration: at least 1s")
+            }
+            nanos = n
         }
         if let files, files < 1 { throw ValidationError("--capture-files must be at least 1") }
-        return CaptureRotation(path: capture, fileSize: bytes, keep: files)
+        return CaptureRotation(path: capture, fileSize: bytes, fileDuration: nanos, keep: files)
     }
 
     /// Exit status 1 when the capture stopped early (already said): a failure for scripts that asked for one.

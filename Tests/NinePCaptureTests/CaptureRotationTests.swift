@@ -41,6 +41,34 @@ import Testing
         #expect(CaptureRotation.sizeText(65_537) == "65537 bytes")
     }
 
+    @Test func timeSpansAreReadAsPeopleWriteThem() {
+        let s: Int64 = 1_000_000_000
+        let cases: [(String, Int64?)] = [
+            ("30s", 30 * s), ("30", 30 * s), ("10m", 600 * s), ("1h", 3600 * s), ("1.5h", 5400 * s), ("2d", 172_800 * s),
+            ("1H", 3600 * s), (" 5m ", 300 * s), ("0.5s", s / 2), ("", nil), ("h", nil), ("-1h", nil), ("0", nil),
+            ("10x", nil), ("1..2s", nil), ("1 h", nil),
+        ]
+        for (text, nanos) in cases {
+            #expect(CaptureRotation.parseDuration(text) == nanos, "'\(text)'")
+        }
+        #expect(CaptureRotation.durationText(3600 * s) == "1h")
+        #expect(CaptureRotation.durationText(5400 * s) == "90m")
+        #expect(CaptureRotation.durationText(86_400 * s) == "1d")
+        #expect(CaptureRotation.durationText(45 * s) == "45s")
+        #expect(CaptureRotation.durationText(s / 2) == "0.5s")
+    }
+
+    /// A file is full at its size; an event the duration or more after a file's first belongs in the next.
+    @Test func aFileEndsAtItsSizeOrItsDuration() {
+        let bySize = CaptureRotation(path: "t", fileSize: 1000)
+        #expect(!bySize.isFull(bytes: 999) && bySize.isFull(bytes: 1000) && !bySize.isOver(began: 0, now: 1 << 60))
+        let byTime = CaptureRotation(path: "t", fileDuration: 5_000)
+        #expect(!byTime.isOver(began: 10_000, now: 14_999) && byTime.isOver(began: 10_000, now: 15_000))
+        #expect(!byTime.isFull(bytes: 1 << 40))
+        let both = CaptureRotation(path: "t", fileSize: 1000, fileDuration: 5_000)
+        #expect(both.isFull(bytes: 1000) && both.isOver(began: 0, now: 5_000))
+    }
+
     /// A file that begins mid-capture: its header, then a continuation packet for a connection left open,
     /// then more frames. Alone it reads as that connection, opened with its addresses, version and msize,
     /// and its frames whole; after the first file (concatenated) the connection goes on, opened once, with

@@ -418,7 +418,8 @@ import Testing
     /// each connection opened once.
     @Test func aRotatedCaptureIsCutIntoWholeCapturesThatReadAsOne() throws {
         let dir = Peers.tempDir("rotate")
-        let rotation = CaptureRotation(path: dir + "/ring.pcapng", fileSize: 64 << 10)
+        let fileSize = 64 << 10
+        let rotation = CaptureRotation(path: dir + "/ring.pcapng", fileSize: fileSize)
         for n in 1...30 { _ = FileManager.default.createFile(atPath: rotation.path(ofFile: n), contents: Data("stale".utf8)) }
         let (recorder, removed) = try CaptureRecorder.start(path: rotation.path, rotation: rotation,
                                                             options: PcapngWriterOptions())
@@ -463,7 +464,7 @@ import Testing
             sizes += bytes.count
             all += bytes
             if n < files.count - 1 {
-                #expect(bytes.count >= rotation.fileSize && bytes.count <= rotation.fileSize + largestFrame + 4096,
+                #expect(bytes.count >= fileSize && bytes.count <= fileSize + largestFrame + 4096,
                         "file \(n + 1): \(bytes.count) bytes")
             }
             let alone = try NinePCapture.CaptureFile.decode(bytes)
@@ -513,6 +514,59 @@ import Testing
         let present = try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
         #expect(present == recorder.files)
         #expect(present.first?.hasSuffix("/keep-\(String(format: "%05d", begun - 1))") == true, "\(present)")
+    }
+
+    /// `fileDuration`: the first event that far or further after a file's first begins the next file, so
+    /// events 0.4 s apart with 1 s files give files of three events each, and a long silence no empty file.
+    @Test func aCaptureCutByTimeHoldsWhatCameWithinEachSpan() throws {
+        let dir = Peers.tempDir("ring-time")
+        let rotation = CaptureRotation(path: dir + "/t.pcapng", fileDuration: 1_000_000_000)
+        let (recorder, _) = try CaptureRecorder.start(path: rotation.path, rotation: rotation, options: PcapngWriterOptions())
+        let c = NinePWire.ConnectionID(1)
+        let t0: Int64 = 1_700_000_000_000_000_000
+        let times = (0..<9).map { t0 + Int64($0) * 400_000_000 } + [t0 + 3_600_000_000_000]
+        for t in times {
+            recorder.record([.frame(conn: c, direction: .toServer, at: t, bytes: F.tread(1), marks: [])])
+        }
+        try recorder.file.close()
+        let perFile = try recorder.files.map { file -> [Int64] in
+            let contents = try NinePCapture.CaptureFile.decode(Array(try #require(FileManager.default.contents(atPath: file))))
+            return contents.events.compactMap { e in
+                if case .data(_, _, let t, _, _) = e { return t - t0 } else { return nil }
+            }
+        }
+        let ms: Int64 = 1_000_000
+        #expect(perFile == [[0, 400 * ms, 800 * ms], [1200 * ms, 1600 * ms, 2000 * ms], [2400 * ms, 2800 * ms, 3200 * ms],
+                            [3_600_000 * ms]], "\(perFile)")
+    }
+
+    /// A rotated capture whose next file cannot be made stops there, as after a failed write: it begins no
+    /// further file and deletes none of its own, even with `keep` and the size passed again and again.
+    @Test func aRotatedCaptureThatFailsStopsWithoutDeletingItsFiles() throws {
+        let dir = Peers.tempDir("ring-fail")
+        let rotation = CaptureRotation(path: dir + "/cap.pcapng", fileSize: 64 << 10, keep: 1)
+        let (recorder, _) = try CaptureRecorder.start(path: rotation.path, rotation: rotation, options: PcapngWriterOptions())
+        let c = NinePWire.ConnectionID(1)
+        var t: Int64 = 0
+        func record(_ frames: Int) {
+            for _ in 0..<frames {
+                t += 1
+                recorder.record([.frame(conn: c, direction: .toClient, at: t, bytes: F.rread(1, Array(repeating: 3, count: 10_000)),
+                                        marks: [])])
+            }
+        }
+        record(3)
+        try FileManager.default.removeItem(atPath: dir)   // the next file cannot be created
+        record(5)
+        #expect(recorder.file.lastError?.operation == "open", "\(String(describing: recorder.file.lastError))")
+        #expect(recorder.filesBegun == 1 && recorder.files == [rotation.path(ofFile: 1)])
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: rotation.path(ofFile: 1), contents: Data("kept".utf8))
+        record(20)
+        #expect(recorder.filesBegun == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["cap-00001.pcapng"])
+        #expect(FileManager.default.contents(atPath: rotation.path(ofFile: 1)) == Data("kept".utf8))
+        #expect(throws: CaptureFileError.self) { try recorder.file.close() }
     }
 }
 
