@@ -41,6 +41,10 @@ public struct CaptureFileError: Error, Hashable, Sendable, CustomStringConvertib
 /// A capture cut into several files (`CaptureRotation`) goes on in the next file with `switchFile(to:)`:
 /// the same sink, its counters running on over the files.
 ///
+/// A pipe or socket (Wireshark reading a FIFO live, `ninescope proxy --capture - | wireshark -k -i -`) is a
+/// stream (`isStream`): its reader wants each packet as soon as it is recorded, not at the next periodic
+/// write, so the recorder calls `writeQueued()` after each batch.
+///
 /// (Named `CaptureFileSink` because NinePCapture already has a `CaptureFile`, the reading side.)
 public final class CaptureFileSink: Sendable {
     /// The file being written (the latest, after `switchFile(to:)`).
@@ -49,6 +53,8 @@ public final class CaptureFileSink: Sendable {
     private let currentPath: Locked<String>
     /// Whether each file is written with direct I/O where it allows (the `directIO` asked for).
     private let directIO: Bool
+    /// Whether the file is a pipe or a socket: a reader at the other end waits for each packet.
+    public let isStream: Bool
     private struct Buffer {
         /// Appended chunks, kept as given (no copy) and written with writev.
         var pending: [[UInt8]] = []
@@ -95,6 +101,9 @@ public final class CaptureFileSink: Sendable {
         currentPath = Locked(path)
         self.writeThreshold = writeThreshold
         self.directIO = directIO
+        var st = stat()
+        let kind = fstat(fd, &st) == 0 ? st.st_mode & S_IFMT : 0
+        isStream = kind == S_IFIFO || kind == S_IFSOCK
         var state = IOState(fd: fd)
         if directIO { state.startDirect(stagingSize: Self.stagingSize(writeThreshold)) }
         state.refuseAfter = refusingDirectWritesAfter
@@ -241,6 +250,12 @@ public final class CaptureFileSink: Sendable {
             currentPath.withLock { $0 = newPath }
             return true
         }
+    }
+
+    /// Writes what was appended so far, now, on the calling thread (no fsync): for a stream's reader, which
+    /// waits for it. A failure ends the capture as any failed write does.
+    public func writeQueued() {
+        try? writePending(sync: false)
     }
 
     /// Writes what is pending. `sync` (flush, close): and fsyncs. `tail`: direct I/O also writes the

@@ -109,6 +109,8 @@ public final class CaptureRecorder: Sendable {
                 }
             }
             hand(&s)
+            // A live reader at the end of a pipe gets the batch now, not at the next periodic write.
+            if file.isStream { file.writeQueued() }
         }
     }
 

@@ -38,6 +38,10 @@ struct ProxyCommand: AsyncParsableCommand {
         readable if the proxy is killed. If a write fails (a full disk), the capture stops there and says so; \
         the proxy goes on relaying and exits with status 1.
 
+        --capture - writes the capture to standard output, packet by packet as they are recorded, for a live \
+        reader: `ninescope proxy … --capture - | wireshark -k -i -` (the lines go to standard error). A FIFO \
+        given as FILE is written the same way.
+
         --capture-size SIZE cuts the capture into files of SIZE (e.g. 100M, 1G; at least 64K): FILE \
         trace.pcapng becomes trace-00001.pcapng, trace-00002.pcapng, … (files of an earlier capture in the \
         same series are deleted at start). --capture-duration DURATION (e.g. 10m, 1h) begins a new file every \
@@ -53,6 +57,7 @@ struct ProxyCommand: AsyncParsableCommand {
           ninescope proxy --listen unix:/tmp/9p.sock --upstream tcp!fileserver!564 --capture trace.pcapng
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture long.pcapng --quiet
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture ring.pcapng --capture-size 100M --capture-files 10
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture - --quiet | wireshark -k -i -
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --filter 'error or latency>10ms'
           mount -t 9p -o trans=tcp,port=5640,version=9p2000.L 127.0.0.1 /mnt
         """
@@ -60,7 +65,9 @@ struct ProxyCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Where clients connect.", valueName: "ADDR")) var listen: String
     @Option(help: ArgumentHelp("The real 9P server.", valueName: "ADDR")) var upstream: String
-    @Option(help: ArgumentHelp("Write a pcapng capture of all traffic to FILE.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Write a pcapng capture of all traffic to FILE ('-': standard output, for a live "
+                               + "reader such as `wireshark -k -i -`; the lines then go to standard error).",
+                               valueName: "FILE"))
     var capture: String?
     @Option(help: ArgumentHelp("Cut the capture into files of SIZE (e.g. 100M, 1G; at least 64K), numbered: "
                                + "FILE-00001.EXT, FILE-00002.EXT, …", valueName: "SIZE"))
@@ -99,13 +106,25 @@ struct ProxyCommand: AsyncParsableCommand {
         let listenAddress = try Self.parse(listen, option: "--listen")
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
         let stdoutIsTerminal = isatty(1) == 1
+        // `--capture -`: the capture is standard output (a pipe to Wireshark); the lines go to standard error.
+        let captureToStdout = capture == "-"
+        if captureToStdout {
+            guard !stdoutIsTerminal else {
+                throw ValidationError("--capture -: standard output is a terminal; pipe it to a reader "
+                                      + "(… | wireshark -k -i -)")
+            }
+            guard captureSize == nil && captureDuration == nil else {
+                throw ValidationError("--capture - is one stream: it cannot be cut into files")
+            }
+        }
+        let lineFD: Int32 = captureToStdout ? 2 : 1
 
         let rotation = try Self.rotation(capture: capture, size: captureSize, duration: captureDuration,
                                          files: captureFiles)
         var recorder: CaptureRecorder?
         if let capture {
             do {
-                let started = try CaptureRecorder.start(path: capture, rotation: rotation,
+                let started = try CaptureRecorder.start(path: captureToStdout ? "/dev/stdout" : capture, rotation: rotation,
                                                         options: PcapngWriterOptions(toolVersion: NinescopeVersion.string))
                 recorder = started.recorder
                 if let first = started.removed.first, let last = started.removed.last {
@@ -126,7 +145,7 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         recorder?.file.whenWriteFails { error in printError(Self.captureStopped(error)) }
 
-        let out = LineOutput(fd: 1, lineBuffered: stdoutIsTerminal)
+        let out = LineOutput(fd: lineFD, lineBuffered: isatty(lineFD) == 1)
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true,
                                quiet: quiet, filter: filterExpr)
         // Each read's events go to the trace's thread at once (no coalescing delay): lines appear as soon
@@ -144,10 +163,10 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ProxyCommandError("cannot listen on \(listenAddress.colonForm): \(error)")
         }
         printError("ninescope: proxy listening on \(bound.colonForm) → upstream \(upstreamAddress.colonForm)"
-                   + (recorder.map { ", capturing to " + Self.captureDescription($0) } ?? ""))
+                   + (recorder.map { ", capturing to " + (captureToStdout ? "standard output" : Self.captureDescription($0)) } ?? ""))
 
         // Block-buffered output still reaches `tail -f` readers within 200 ms.
-        let ticker: Task<Void, Never>? = stdoutIsTerminal ? nil : Task.detached {
+        let ticker: Task<Void, Never>? = isatty(lineFD) == 1 ? nil : Task.detached {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 200_000_000)
                 out.flush()

@@ -352,5 +352,58 @@ import Glibc
         #expect(try messageLines(files) == live)
         diod.kill()
     }
+
+    /// `--capture -`: the capture goes to standard output, a pipe that tshark reads live, and the lines to
+    /// standard error; tshark decodes every message the lines show, in order, while the proxy still runs.
+    /// Cutting such a capture into files is refused.
+    @Test func captureToStandardOutputFeedsALiveReader() throws {
+        let tshark = try #require(Peers.which("tshark"), "tshark is not installed; `make test` installs it")
+        let dir = Self.captureDir()
+        let fifo = dir + "/live"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = try Peers.spawn(tshark, ["-l", "-n", "-r", fifo, "-Y", "9p", "-T", "fields", "-e", "9p.msgtype", "-e", "9p.tag"],
+                                     stdout: dir + "/tshark.out", stderr: dir + "/tshark.err")
+        defer { if reader.isRunning { Peers.stop(reader, signal: SIGKILL) } }
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        defer { diod.kill() }
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", "-"], stdout: fifo)
+        #expect(proxy.stderr.contains("capturing to standard output"), "\(proxy.stderr)")
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
+        #expect(ls.status == 0, "diodls: \(ls.err)")
+        func messageLines() -> [Substring] {
+            proxy.stderr.split(separator: "\n").filter { $0.firstMatch(of: #/^[0-9:.]+ c[0-9]+ [→←] /#) != nil }
+        }
+        #expect(ProxyProcess.poll(timeout: 30) { proxy.stderr.contains(" - close") }, "\(proxy.stderr)")
+        #expect(messageLines().count >= 20, "\(proxy.stderr)")
+        let shown = { (try? String(contentsOfFile: dir + "/tshark.out", encoding: .utf8)) ?? "" }
+        #expect(ProxyProcess.poll(timeout: 30) { shown().split(separator: "\n").count == messageLines().count },
+                "tshark read \(shown().split(separator: "\n").count) of \(messageLines().count) messages while the proxy ran")
+        #expect(proxy.process.isRunning)
+        let stop = proxy.stop(signal: SIGINT)
+        #expect(stop.exited && stop.status == 0)
+        #expect(ProxyProcess.poll(timeout: 30) { !reader.isRunning }, "tshark did not see the end of the stream")
+        // Type and tag of each message, as the lines show them.
+        let fromLines = messageLines().map { line -> String in
+            let words = line.split(separator: " ")
+            let name = words.first { $0.first == "T" || $0.first == "R" } ?? ""
+            let tag = words.firstIndex(of: "tag").map { words[$0 + 1] } ?? ""
+            return "\(name) \(tag == "NOTAG" ? "65535" : String(tag))"
+        }
+        let names: [Int: String] = [100: "Tversion", 101: "Rversion", 102: "Tauth", 7: "Rlerror", 104: "Tattach",
+                                    105: "Rattach", 110: "Twalk", 111: "Rwalk", 12: "Tlopen", 13: "Rlopen",
+                                    40: "Treaddir", 41: "Rreaddir", 120: "Tclunk", 121: "Rclunk", 24: "Tgetattr",
+                                    25: "Rgetattr"]
+        let fromTshark = shown().split(separator: "\n").map { row -> String in
+            let cols = row.split(separator: "\t")
+            return "\(cols.first.flatMap { Int($0) }.flatMap { names[$0] } ?? String(cols.first ?? "")) \(cols.count > 1 ? cols[1] : "")"
+        }
+        #expect(fromTshark == fromLines)
+
+        let cut = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", diod.address,
+                                                  "--capture", "-", "--capture-size", "1M"], timeout: 20)
+        #expect(cut.status == 64 && cut.err.contains("cannot be cut into files"), "\(cut.status): \(cut.err)")
+    }
 }
 

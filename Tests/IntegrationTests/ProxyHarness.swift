@@ -17,10 +17,11 @@ final class ProxyProcess {
     /// Starts `ninescope proxy --listen LISTEN --upstream UPSTREAM EXTRA…` and waits (≤ 30 s) for it to
     /// report its address. Throws when it does not. `launcher`: a program that execs the rest of its
     /// arguments (`["/usr/bin/nice", "-n", "7"]`), so the proxy keeps the process id.
+    /// `stdout`: where its standard output goes (a FIFO, say) instead of a file of its own.
     init(upstream: String, listen: String = "127.0.0.1:0", extra: [String] = ["--headless"],
-         launcher: [String] = []) throws {
+         launcher: [String] = [], stdout: String? = nil) throws {
         let dir = Peers.tempDir("proxy")
-        stdoutPath = dir + "/stdout"
+        stdoutPath = stdout ?? dir + "/stdout"
         stderrPath = dir + "/stderr"
         let command = launcher + [Peers.ninescope, "proxy", "--listen", listen, "--upstream", upstream] + extra
         process = try Peers.spawn(command[0], Array(command.dropFirst()), stdout: stdoutPath, stderr: stderrPath)

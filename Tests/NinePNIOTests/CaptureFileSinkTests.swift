@@ -568,5 +568,42 @@ import Testing
         #expect(FileManager.default.contents(atPath: rotation.path(ofFile: 1)) == Data("kept".utf8))
         #expect(throws: CaptureFileError.self) { try recorder.file.close() }
     }
+
+    /// A FIFO is a stream: each recorded batch reaches its reader at once, long before the periodic write
+    /// (an hour here), so Wireshark reading it live shows each packet as it comes; a regular file is not.
+    @Test func aPipesReaderGetsEachBatchAtOnce() throws {
+        let dir = Peers.tempDir("fifo")
+        let fifo = dir + "/live"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let readEnd = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(readEnd >= 0)
+        defer { close(readEnd) }
+        let sink = try CaptureFileSink(path: fifo, flushEvery: .seconds(3600))
+        #expect(sink.isStream)
+        #expect(try !CaptureFileSink(path: dir + "/file", flushEvery: .seconds(3600)).isStream)
+        let recorder = CaptureRecorder(file: sink)
+        func available() -> [UInt8] {
+            var out: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = read(readEnd, &buffer, buffer.count)
+                guard n > 0 else { return out }
+                out += buffer[0..<n]
+            }
+        }
+        let header = available()
+        recorder.record([.frame(conn: 1, direction: .toServer, at: 1, bytes: F.tversion(), marks: [])])
+        let first = available()
+        #expect(!first.isEmpty, "the batch waits for the periodic write")
+        recorder.record([.frame(conn: 1, direction: .toClient, at: 2, bytes: F.rversion(), marks: [])])
+        let second = available()
+        #expect(!second.isEmpty)
+        try sink.close()
+        let contents = try NinePCapture.CaptureFile.decode(header + first + second + available())
+        let frames = contents.events.compactMap { e -> [UInt8]? in
+            if case .data(_, _, _, let bytes, _) = e { return bytes } else { return nil }
+        }
+        #expect(frames == [F.tversion(), F.rversion()])
+    }
 }
 
