@@ -38,6 +38,7 @@ extension DemoCommand {
         await proxy.stop()  // closes the stuck writer's connection, ending its wait
         _ = await stuck.result
         await server.stop()
+        live.finishCapture()
         let captureNote = ProxyCommand.closeCapture(recorder)
         if let failure { throw failure }
         let model = live.app.screen.model

@@ -13,6 +13,10 @@ final class LiveInspector: @unchecked Sendable {
     let app: InspectorApp
     let actions: ProxyInspectorActions
     private let recorder: CaptureRecorder?
+    /// The capture is recorded on a thread of its own, as the headless proxy's is (`ProxyTrace`), not on the
+    /// event loops: the disk writes, a new file's fsync with --capture-size, or a pipe to a slow Wireshark
+    /// then do not hold the relay up (only a full queue does).
+    private let captureQueue: BatchQueue<ProxyEvent>?
 
     /// `filter`: the view's filter at start (already validated by the caller).
     init(title: String, theme: Theme, recorder: CaptureRecorder?, filter: String? = nil) {
@@ -22,14 +26,24 @@ final class LiveInspector: @unchecked Sendable {
         if let filter { try? screen.startFiltered(filter) }
         app = InspectorApp(screen: screen, actions: actions, configuration: UIApp.configuration())
         self.recorder = recorder
+        captureQueue = recorder.map { recorder in
+            BatchQueue(name: "ninescope-capture", priority: .idle, runItems: 512, bytes: ProxyTrace.frameBytes,
+                       order: { $0.at }) { batch in recorder.record(batch) }
+        }
     }
 
-    /// The proxy's event sink: record, then hand the events to the UI (cheap; called on event loops).
+    /// Records what is still queued and stops the capture's thread. Call once the proxy has stopped.
+    func finishCapture() {
+        captureQueue?.finish()
+    }
+
+    /// The proxy's event sink: hand the events to the capture's thread and to the UI (cheap; called on event
+    /// loops).
     var sink: ProxyEventSink {
         let app = self.app
-        let recorder = self.recorder
+        let queue = captureQueue
         return { batch in
-            recorder?.record(batch)
+            queue?.push(batch)
             app.enqueue(batch.map(\.sessionEvent))
         }
     }
@@ -145,6 +159,7 @@ extension LiveInspector {
         var failure: Error?
         do { try await live.run(proxy: proxy) } catch { failure = error }
         await proxy.stop()
+        live.finishCapture()
         let captureNote = ProxyCommand.closeCapture(recorder)
         if let failure { throw failure }
         let model = live.app.screen.model
