@@ -5,7 +5,10 @@ OUT="$ROOT/bench/out"; mkdir -p "$OUT"
 NINESCOPE="${NINESCOPE:-$ROOT/.build/release/ninescope}"
 ensure_release() {
   if [ ! -x "$NINESCOPE" ] || [ -n "$(find "$ROOT/Sources" -newer "$NINESCOPE" -name '*.swift' | head -1)" ]; then
-    (cd "$ROOT" && swift build -c release >/dev/null)
+    # (swift build prints its errors on standard output: show them when it fails.)
+    local log; log=$(mktemp)
+    (cd "$ROOT" && swift build -c release >"$log" 2>&1) || { cat "$log" >&2; rm -f "$log"; echo "bench: the release build failed" >&2; exit 1; }
+    rm -f "$log"
   fi
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

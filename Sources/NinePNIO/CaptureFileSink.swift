@@ -191,8 +191,7 @@ public final class CaptureFileSink: Sendable {
         if !staged { append(Array(bytes)) }   // (dropped there after a failed write)
     }
 
-    /// The direct-I/O staging buffer's size.
-    private var stagingSize: Int { Self.stagingSize(writeThreshold) }
+    /// The direct-I/O staging buffer's size for a `writeThreshold`.
     private static func stagingSize(_ writeThreshold: Int) -> Int { max(writeThreshold, 1 << 20) }
 
     /// Bytes appended so far / bytes on disk so far (over every file, after `switchFile(to:)`).
@@ -231,7 +230,7 @@ public final class CaptureFileSink: Sendable {
     @discardableResult
     public func switchFile(to newPath: String) throws -> Bool {
         try io.withLock { state in
-            guard try writeQueued(&state, sync: true, tail: true) else {
+            guard try writeOut(&state, sync: true, tail: true) else {
                 if let e = lastError { throw e }
                 return false
             }
@@ -246,7 +245,7 @@ public final class CaptureFileSink: Sendable {
             next.refuseAfter = state.refuseAfter
             state.close()
             state = next
-            if directIO { state.startDirect(stagingSize: stagingSize) }
+            if directIO { state.startDirect(stagingSize: Self.stagingSize(writeThreshold)) }
             currentPath.withLock { $0 = newPath }
             return true
         }
@@ -261,12 +260,12 @@ public final class CaptureFileSink: Sendable {
     /// Writes what is pending. `sync` (flush, close): and fsyncs. `tail`: direct I/O also writes the
     /// unaligned rest (every caller but the appender, which leaves it for the next write).
     private func writePending(sync: Bool, tail: Bool = true) throws {
-        try io.withLock { state in _ = try writeQueued(&state, sync: sync, tail: tail) }
+        try io.withLock { state in _ = try writeOut(&state, sync: sync, tail: tail) }
     }
 
     /// `writePending`'s work, under the `io` lock; false when nothing is written any more (the file is
     /// closed, or a write failed).
-    private func writeQueued(_ state: inout IOState, sync: Bool, tail: Bool) throws -> Bool {
+    private func writeOut(_ state: inout IOState, sync: Bool, tail: Bool) throws -> Bool {
         guard state.fd >= 0 else { return false }
         // After a failed write nothing more is written (see the type's notes).
         let (chunks, failed) = buffer.withLock { b in (b.takePending(), b.error != nil) }

@@ -107,34 +107,9 @@ struct ProxyCommand: AsyncParsableCommand {
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
         let stdoutIsTerminal = isatty(1) == 1
         // `--capture -`: the capture is standard output (a pipe to Wireshark); the lines go to standard error.
-        let captureToStdout = capture == "-"
-        if captureToStdout {
-            guard !stdoutIsTerminal else {
-                throw ValidationError("--capture -: standard output is a terminal; pipe it to a reader "
-                                      + "(… | wireshark -k -i -)")
-            }
-            guard captureSize == nil && captureDuration == nil else {
-                throw ValidationError("--capture - is one stream: it cannot be cut into files")
-            }
-        }
-        let lineFD: Int32 = captureToStdout ? 2 : 1
-
-        let rotation = try Self.rotation(capture: capture, size: captureSize, duration: captureDuration,
-                                         files: captureFiles)
-        var recorder: CaptureRecorder?
-        if let capture {
-            do {
-                let started = try CaptureRecorder.start(path: captureToStdout ? "/dev/stdout" : capture, rotation: rotation,
-                                                        options: PcapngWriterOptions(toolVersion: NinescopeVersion.string))
-                recorder = started.recorder
-                if let first = started.removed.first, let last = started.removed.last {
-                    printError("ninescope: deleted \(started.removed.count) file\(started.removed.count == 1 ? "" : "s") "
-                               + "of an earlier capture: \(first == last ? first : first + " … " + last)")
-                }
-            } catch {
-                throw ProxyCommandError("cannot write the capture: \(error)")
-            }
-        }
+        let lineFD: Int32 = Self.capturesToStdout(capture) ? 2 : 1
+        let recorder = try Self.startCapture(capture, size: captureSize, duration: captureDuration, files: captureFiles,
+                                             stdoutIsTerminal: stdoutIsTerminal)
 
         if !headless && !json && !quiet && stdoutIsTerminal && isatty(0) == 1 {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
@@ -163,7 +138,7 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ProxyCommandError("cannot listen on \(listenAddress.colonForm): \(error)")
         }
         printError("ninescope: proxy listening on \(bound.colonForm) → upstream \(upstreamAddress.colonForm)"
-                   + (recorder.map { ", capturing to " + (captureToStdout ? "standard output" : Self.captureDescription($0)) } ?? ""))
+                   + (recorder.map { ", capturing to " + Self.captureDescription($0) } ?? ""))
 
         // Block-buffered output still reaches `tail -f` readers within 200 ms.
         let ticker: Task<Void, Never>? = isatty(lineFD) == 1 ? nil : Task.detached {
@@ -186,83 +161,6 @@ struct ProxyCommand: AsyncParsableCommand {
         printError("ninescope: \(SignalWatch.name(signal)): proxy stopped; " + trace.summary()
                    + Self.closeCapture(recorder))
         try Self.failIfCaptureIncomplete(recorder)
-    }
-
-    /// What is said when a capture's write fails: the capture ends there, the relaying goes on.
-    static func captureStopped(_ error: CaptureFileError) -> String {
-        "ninescope: capture stopped: \(error); the capture holds what was written before (the proxy goes on)"
-    }
-
-    /// "; capture FILE (12 MB)" for the closing line, or why the capture is incomplete. A capture in several
-    /// files names the first and last kept and says how many there were: "; capture t-00004.pcapng …
-    /// t-00006.pcapng (the last 3 of 6 files, 310 MB written in all)".
-    static func closeCapture(_ recorder: CaptureRecorder?) -> String {
-        guard let recorder else { return "" }
-        func described(complete: Bool) -> String {
-            let written = ProxyTrace.bytes(recorder.file.bytesWritten)
-            guard recorder.rotation != nil else {
-                return "\(recorder.file.path) " + (complete ? "(\(written))" : "incomplete (\(written) written)")
-            }
-            let files = recorder.files
-            let begun = recorder.filesBegun
-            let named = files.count == 1 ? files[0] : "\(files[0]) … \(files[files.count - 1])"
-            let size = files.count == begun
-                ? "\(begun) file\(begun == 1 ? "" : "s"), \(written)\(complete ? "" : " written")"
-                : "the last \(files.count) of \(begun) files, \(written) written in all"
-            return named + (complete ? " (\(size))" : " incomplete (\(size))")
-        }
-        do {
-            try recorder.file.close()
-            return "; capture " + described(complete: true)
-        } catch {
-            return "; capture " + described(complete: false) + ": \(error)"
-        }
-    }
-
-    /// The capture as the start-up line names it: the file, or the first file and how the rest follow.
-    static func captureDescription(_ recorder: CaptureRecorder) -> String {
-        guard let rotation = recorder.rotation else { return recorder.file.path }
-        let every = [rotation.fileSize.map(CaptureRotation.sizeText),
-                     rotation.fileDuration.map(CaptureRotation.durationText)].compactMap { $0 }.joined(separator: " or ")
-        let keep = rotation.keep.map { n in n == 1 ? ", only the newest kept" : ", the newest \(n) kept" } ?? ""
-        return "\(rotation.path(ofFile: 1)), \(rotation.path(ofFile: 2)), … (a new file every \(every)\(keep))"
-    }
-
-    /// The rotation `--capture-size`, `--capture-duration` and `--capture-files` ask for, or nil; refuses what
-    /// cannot work.
-    static func rotation(capture: String?, size: String?, duration: String?, files: Int?) throws -> CaptureRotation? {
-        guard size != nil || duration != nil else {
-            if files != nil { throw ValidationError("--capture-files needs --capture-size or --capture-duration") }
-            return nil
-        }
-        guard let capture else {
-            throw ValidationError("\(size != nil ? "--capture-size" : "--capture-duration") needs --capture FILE")
-        }
-        var bytes: Int?
-        if let size {
-            guard let n = CaptureRotation.parseSize(size) else {
-                throw ValidationError("--capture-size: '\(size)' is not a size (e.g. 100M, 1G, 65536)")
-            }
-            guard n >= CaptureRotation.minimumFileSize else { throw ValidationError("--capture-size: at least 64K") }
-            bytes = n
-        }
-        var nanos: Int64?
-        if let duration {
-            guard let n = CaptureRotation.parseDuration(duration) else {
-                throw ValidationError("--capture-duration: '\(duration)' is not a time span (e.g. 30s, 10m, 1h, 1d)")
-            }
-            guard n >= CaptureRotation.minimumFileDuration else {
-                throw ValidationError("--capture-duration: at least 1s")
-            }
-            nanos = n
-        }
-        if let files, files < 1 { throw ValidationError("--capture-files must be at least 1") }
-        return CaptureRotation(path: capture, fileSize: bytes, fileDuration: nanos, keep: files)
-    }
-
-    /// Exit status 1 when the capture stopped early (already said): a failure for scripts that asked for one.
-    static func failIfCaptureIncomplete(_ recorder: CaptureRecorder?) throws {
-        if recorder?.file.lastError != nil { throw ExitCode(1) }
     }
 
     static func parse(_ text: String, option: String) throws -> Address {
