@@ -104,7 +104,8 @@ public struct CaptureRotation: Hashable, Sendable {
             number = number.dropLast(suffix.count)
             break
         }
-        let units: [(Character, Double)] = [("K", 1024), ("M", 1_048_576), ("G", 1_073_741_824), ("T", 1_099_511_627_776)]
+        let units: [(Character, Double)] = [("K", 1024), ("M", 1_048_576), ("G", 1_073_741_824),
+                                            ("T", 1_099_511_627_776)]
         guard let value = scaledNumber(number, units: units) else { return nil }
         let bytes = value.rounded(.down)
         guard bytes >= 1, bytes < Double(Int.max) else { return nil }

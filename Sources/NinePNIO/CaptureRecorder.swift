@@ -22,10 +22,10 @@ import Glibc
 /// to the disk instead of twice.
 ///
 /// With a `CaptureRotation` the capture is cut into files: once the current file holds `fileSize` bytes
-/// (at the end of a frame), or before the first event `fileDuration` or more after its first, it is finished and the next one begins with its own headers and a
-/// continuation record for every connection still open (addresses, and the version and msize it
-/// negotiated, which the recorder reads off each Rversion); with `keep`, the oldest file beyond that many
-/// is deleted.
+/// (at the end of a frame), or before the first event `fileDuration` or more after its first, it is
+/// finished and the next one begins with its own headers and a continuation record for every connection
+/// still open (addresses, and the version and msize it negotiated, which the recorder reads off each
+/// Rversion); with `keep`, the oldest file beyond that many is deleted.
 public final class CaptureRecorder: Sendable {
     public let file: CaptureFileSink
     public let rotation: CaptureRotation?
@@ -105,7 +105,9 @@ public final class CaptureRecorder: Sendable {
                 if s.out.count + s.splicedBytes >= Self.chunkSize { hand(&s) }
                 if let rotation {
                     if s.fileBegan == nil { s.fileBegan = e.at }
-                    if rotation.isFull(bytes: s.fileBytes + s.out.count + s.splicedBytes) { nextFile(&s, rotation, t: e.at) }
+                    if rotation.isFull(bytes: s.fileBytes + s.out.count + s.splicedBytes) {
+                        nextFile(&s, rotation, t: e.at)
+                    }
                 }
             }
             hand(&s)

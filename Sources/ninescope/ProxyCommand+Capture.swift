@@ -19,10 +19,13 @@ extension ProxyCommand {
                 throw ValidationError("--capture -: standard output is a terminal; pipe it to a reader "
                                       + "(… | wireshark -k -i -)")
             }
-            guard rotation == nil else { throw ValidationError("--capture - is one stream: it cannot be cut into files") }
+            guard rotation == nil else {
+                throw ValidationError("--capture - is one stream: it cannot be cut into files")
+            }
         }
         do {
-            let started = try CaptureRecorder.start(path: capturesToStdout(capture) ? "/dev/stdout" : capture, rotation: rotation,
+            let started = try CaptureRecorder.start(path: capturesToStdout(capture) ? "/dev/stdout" : capture,
+                                                    rotation: rotation,
                                                     options: PcapngWriterOptions(toolVersion: NinescopeVersion.string))
             if let first = started.removed.first, let last = started.removed.last {
                 printError("ninescope: deleted \(started.removed.count) file\(started.removed.count == 1 ? "" : "s") "
