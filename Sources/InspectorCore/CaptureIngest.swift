@@ -32,7 +32,8 @@ public struct CaptureIngest: Sendable {
             open.insert(conn)
             let info = ConnectionInfo(client: metadata?.clientAddress ?? client.description,
                                       upstream: metadata?.upstreamAddress ?? server.description,
-                                      version: metadata?.version, msize: metadata?.msize)
+                                      version: metadata?.version, msize: metadata?.msize,
+                                      fids: (metadata?.fids ?? []).map(Self.knownFid))
             body(.connectionOpened(conn: conn, at: t, info: info))
         case let .data(conn, direction, t, bytes, metadata):
             let marks = metadata?.marks ?? []
@@ -94,5 +95,17 @@ public struct CaptureIngest: Sendable {
             }
         }
         return out
+    }
+
+    /// A recorded fid as the tracker takes it (an unknown state name: `.adopted`).
+    static func knownFid(_ r: RecordedFid) -> KnownFid {
+        let root: PathRoot
+        switch r.root {
+        case .attach(let aname): root = .attach(aname: aname)
+        case .unknown: root = .unknown
+        case .auth: root = .auth
+        }
+        return KnownFid(fid: r.fid, path: FidPath(root: root, elements: r.elements),
+                        state: FidState.allCases.first { $0.description == r.state } ?? .adopted)
     }
 }

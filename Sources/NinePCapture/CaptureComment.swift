@@ -40,6 +40,11 @@ public enum CaptureComment {
     }
 
     static func unescape(_ text: Substring) -> String? {
+        unescapedBytes(text).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// `%XX` sequences decoded (every other byte as it is); nil for a `%` not followed by two hex digits.
+    static func unescapedBytes(_ text: Substring) -> [UInt8]? {
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8).makeIterator()
         while let byte = iterator.next() {
@@ -53,7 +58,7 @@ public enum CaptureComment {
                 bytes.append(byte)
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     /// `c2s` / `s2c`, the `dir` values (`Direction.token`).

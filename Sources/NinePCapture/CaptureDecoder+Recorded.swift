@@ -37,8 +37,15 @@ extension CaptureDecoder {
             connection = RecordedConnection(id: allocateID(preferring: recordedID))
             let (client, server) = direction == .toServer ? (segment.source, segment.destination)
                                                           : (segment.destination, segment.source)
+            var fids: [RecordedFid] = []
+            if fields["ev"] == "continue" {
+                for comment in packet.comments {
+                    if let list = CaptureComment.parse(comment)?["fids"] { fids += RecordedFid.decode(list) }
+                }
+            }
             let metadata = CaptureMetadata(clientAddress: fields["client"], upstreamAddress: fields["upstream"],
-                                           version: fields["version"], msize: fields["msize"].flatMap { UInt32($0) })
+                                           version: fields["version"], msize: fields["msize"].flatMap { UInt32($0) },
+                                           fids: fids)
             events.append(.open(conn: connection.id, client: client, server: server, timestampNanos: t,
                                 metadata: metadata))
         }

@@ -12,14 +12,17 @@ public struct CaptureMetadata: Hashable, Sendable {
     /// connection that continues from an earlier file of a rotated capture).
     public var version: String?
     public var msize: UInt32?
+    /// The fids in use when the capture file began, with their paths (same event).
+    public var fids: [RecordedFid]
 
     public init(marks: FrameMarks = [], clientAddress: String? = nil, upstreamAddress: String? = nil,
-                version: String? = nil, msize: UInt32? = nil) {
+                version: String? = nil, msize: UInt32? = nil, fids: [RecordedFid] = []) {
         self.marks = marks
         self.clientAddress = clientAddress
         self.upstreamAddress = upstreamAddress
         self.version = version
         self.msize = msize
+        self.fids = fids
     }
 }
 

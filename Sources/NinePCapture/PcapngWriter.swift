@@ -47,7 +47,8 @@ import NinePWire
 ///   - `marks=<list>` on data packets with marks: `FrameMarks` names, comma-separated (`injected`,
 ///     `intercepted`, `malformed`, `modified`, `dropped`, `replayed`);
 ///   - `version=<text>` and `msize=<n>` on a `continue` packet (see below): what the connection negotiated
-///     before the file began;
+///     before the file began; further comments of that packet, `ninescope fids=<list>`, the fids then in
+///     use with their paths and states (`RecordedFid`);
 ///   - `why=<text>` on the first FIN or the RST, when `close` was given a reason (the proxy's, for any end
 ///     but an orderly EOF: `reset by upstream`, `proxy stopped`, …). Readers without it see the flags only.
 ///   Example: `ninescope conn=3 dir=c2s ev=data seg=1/2 marks=injected,malformed`.
@@ -215,9 +216,12 @@ public struct PcapngWriter: Sendable {
     /// several files, `CaptureRotation`): one pure ACK, client→server, no payload, sequence numbers going on
     /// from the previous file. Its comment (`ev=continue`) carries the real addresses and, when known, the
     /// version and msize the connection negotiated before, so that a reader of this file alone knows the
-    /// connection and its dialect. Nothing for a connection this writer does not have open.
+    /// connection and its dialect; `fids`, the fids then in use with their paths, go into further comments
+    /// of the same packet (`ninescope fids=…`, see `RecordedFid`). Nothing for a connection this writer
+    /// does not have open.
     public mutating func continuation(conn: ConnectionID, clientAddress: String?, upstreamAddress: String?,
-                                      version: String?, msize: UInt32?, t: Int64) -> [UInt8] {
+                                      version: String?, msize: UInt32?, fids: [RecordedFid] = [],
+                                      t: Int64) -> [UInt8] {
         guard var connection = connections[conn], !connection.closed else { return [] }
         var fields: [(key: String, value: String)] = [
             ("conn", "\(conn.rawValue)"), ("dir", CaptureComment.code(for: .toServer)), ("ev", "continue"),
@@ -226,8 +230,20 @@ public struct PcapngWriter: Sendable {
         if let upstreamAddress { fields.append(("upstream", upstreamAddress)) }
         if let version { fields.append(("version", version)) }
         if let msize { fields.append(("msize", "\(msize)")) }
-        let out = segment(&connection, direction: .toServer, flags: [.ack], payload: [], t: t, fields: fields)
+        var out = segment(&connection, direction: .toServer, flags: [.ack], payload: [], t: t, fields: fields)
         connections[conn] = connection
+        if !fids.isEmpty {
+            // More comments, before the block's epb_flags (8 bytes), opt_endofopt (4) and length (4).
+            var comments: [UInt8] = []
+            for piece in RecordedFid.encode(fids) {
+                appendOption(1, Array(CaptureComment.encode([("fids", piece)]).utf8), to: &comments)
+            }
+            out.insert(contentsOf: comments, at: out.count - 16)
+            var length: [UInt8] = []
+            length.appendU32(UInt32(out.count), bigEndian: big)
+            out.replaceSubrange(4..<8, with: length)
+            out.replaceSubrange((out.count - 4)..<out.count, with: length)
+        }
         return out
     }
 

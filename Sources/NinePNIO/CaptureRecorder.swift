@@ -1,4 +1,5 @@
 import NinePCapture
+import NinePSession
 import NinePWire
 #if canImport(Glibc)
 import Glibc
@@ -24,18 +25,13 @@ import Glibc
 /// With a `CaptureRotation` the capture is cut into files: once the current file holds `fileSize` bytes
 /// (at the end of a frame), or before the first event `fileDuration` or more after its first, it is
 /// finished and the next one begins with its own headers and a continuation record for every connection
-/// still open (addresses, and the version and msize it negotiated, which the recorder reads off each
-/// Rversion); with `keep`, the oldest file beyond that many is deleted.
+/// still open (addresses, the version and msize it negotiated, and the fids in use with their paths and
+/// states); with `keep`, the oldest file beyond that many is deleted. To know those, a rotating recorder
+/// runs a tracker of its own over what it records (a streaming one: it holds only what is outstanding),
+/// which costs the recording thread about as much again as the decoding part of the trace.
 public final class CaptureRecorder: Sendable {
     public let file: CaptureFileSink
     public let rotation: CaptureRotation?
-    /// What a continuation record says about a connection open at a cut.
-    private struct OpenConnection {
-        var client: String
-        var upstream: String
-        var version: String?
-        var msize: UInt32?
-    }
     private struct State {
         var writer: PcapngWriter
         var out: [UInt8] = []
@@ -44,12 +40,13 @@ public final class CaptureRecorder: Sendable {
         var sources: [[UInt8]] = []
         /// Bytes the spliced payloads add to `out`.
         var splicedBytes = 0
-        /// With rotation: the current file's number and the bytes handed to it, and the open connections.
+        /// With rotation: the current file's number and the bytes handed to it, and the tracker that knows
+        /// the open connections, their versions and fids.
         var fileNumber = 1
         var fileBytes = 0
+        var tracker: SessionTracker?
         /// The time of the current file's first event (nil until it has one).
         var fileBegan: Int64?
-        var open: [ConnectionID: OpenConnection] = [:]
     }
     private let state: Locked<State>
     /// Records are handed to the file once this many bytes are built (a frame's records are never split).
@@ -72,6 +69,7 @@ public final class CaptureRecorder: Sendable {
         file.append(header)
         var initial = State(writer: w)
         initial.fileBytes = header.count
+        if rotation != nil { initial.tracker = SessionTracker(configuration: .lineTrace()) }
         initial.out.reserveCapacity(Self.usualCapacity)
         self.state = Locked(initial)
     }
@@ -87,12 +85,8 @@ public final class CaptureRecorder: Sendable {
                 case .opened(let c, let client, let upstream, let t):
                     let info = ProxyEvent.connectionInfo(client: client, upstream: upstream)
                     s.out += s.writer.open(conn: c, clientAddress: info.client, upstreamAddress: info.upstream, t: t)
-                    if rotation != nil { s.open[c] = OpenConnection(client: info.client, upstream: info.upstream) }
                 case .frame(let c, let d, let t, let bytes, let marks):
                     appendFrame(&s, conn: c, direction: d, t: t, bytes: bytes, marks: marks)
-                    if rotation != nil, d == .toClient, bytes.count >= 13, bytes[4] == MessageType.rversion.rawValue {
-                        noteVersion(&s, conn: c, rversion: bytes)
-                    }
                 case .garbage(let c, let d, let t, let bytes, _):
                     appendFrame(&s, conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed])
                 case .closed(let c, let reason, let t):
@@ -100,8 +94,8 @@ public final class CaptureRecorder: Sendable {
                     if case .reset = reason { reset = true }
                     // Why, as the trace shows it: `decode` and `view` then show the close as the trace did.
                     s.out += s.writer.close(conn: c, reset: reset, reason: reason.shownReason.errorText, t: t)
-                    if rotation != nil { s.open[c] = nil }
                 }
+                if s.tracker != nil { _ = s.tracker?.handle(e.sessionEvent) }
                 if s.out.count + s.splicedBytes >= Self.chunkSize { hand(&s) }
                 if let rotation {
                     if s.fileBegan == nil { s.fileBegan = e.at }
@@ -137,10 +131,13 @@ public final class CaptureRecorder: Sendable {
         s.fileBytes = 0
         s.fileBegan = nil
         s.out += s.writer.header()
-        for conn in s.open.keys.sorted() {
-            guard let c = s.open[conn] else { continue }
-            s.out += s.writer.continuation(conn: conn, clientAddress: c.client, upstreamAddress: c.upstream,
-                                           version: c.version, msize: c.msize, t: t)
+        if let tracker = s.tracker {
+            for c in tracker.connections.sorted(by: { $0.id < $1.id }) {
+                let fids = tracker.fidTable(on: c.id).map(Self.recordedFid)
+                s.out += s.writer.continuation(conn: c.id, clientAddress: c.info?.client,
+                                               upstreamAddress: c.info?.upstream, version: c.negotiatedVersion,
+                                               msize: c.msize, fids: fids, t: t)
+            }
         }
         hand(&s)
         if let old = rotation.fileToDelete(whenStarting: s.fileNumber) {
@@ -148,13 +145,15 @@ public final class CaptureRecorder: Sendable {
         }
     }
 
-    /// Keeps what an Rversion (`size[4] type[1] tag[2] msize[4] version[s]`) says, for continuation records.
-    private func noteVersion(_ s: inout State, conn: ConnectionID, rversion bytes: [UInt8]) {
-        let length = Int(bytes[11]) | Int(bytes[12]) << 8
-        guard bytes.count >= 13 + length else { return }
-        let msize = UInt32(bytes[7]) | UInt32(bytes[8]) << 8 | UInt32(bytes[9]) << 16 | UInt32(bytes[10]) << 24
-        s.open[conn]?.version = String(decoding: bytes[13..<(13 + length)], as: UTF8.self)
-        s.open[conn]?.msize = msize
+    /// A live fid as a continuation record carries it.
+    static func recordedFid(_ f: FidEntry) -> RecordedFid {
+        let root: RecordedFid.Root
+        switch f.path?.root {
+        case .attach(let aname)?: root = .attach(aname: aname)
+        case .auth?: root = .auth
+        case .unknown?, nil: root = .unknown
+        }
+        return RecordedFid(fid: f.fid, state: f.state.description, root: root, elements: f.path?.elements ?? [])
     }
 
     private func appendFrame(_ s: inout State, conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],

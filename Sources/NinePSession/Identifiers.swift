@@ -1,3 +1,5 @@
+import NinePWire
+
 /// Identifiers and small value types shared by the tracker's inputs and outputs.
 
 /// The index of a message (frame or garbage run) in the tracker's global, append-only message log.
@@ -48,10 +50,21 @@ public struct ConnectionInfo: Hashable, Sendable {
     /// continues an earlier one): the tracker decodes with that version's dialect from the first frame.
     public var version: String?
     public var msize: UInt32?
-    public init(client: String, upstream: String, version: String? = nil, msize: UInt32? = nil) {
-        self.client = client
-        self.upstream = upstream
-        self.version = version
-        self.msize = msize
+    /// The fids then in use, with their paths: the tracker starts the connection with them (`.adopted`
+    /// ones are taken as they come anyway; these keep their paths and states).
+    public var fids: [KnownFid]
+    public init(client: String, upstream: String, version: String? = nil, msize: UInt32? = nil,
+                fids: [KnownFid] = []) {
+        self.client = client; self.upstream = upstream
+        self.version = version; self.msize = msize; self.fids = fids
     }
+}
+
+/// A fid in use before the trace began, as a record of it says (a capture file that continues an earlier
+/// one): its path and state.
+public struct KnownFid: Hashable, Sendable {
+    public var fid: Fid
+    public var path: FidPath
+    public var state: FidState
+    public init(fid: Fid, path: FidPath, state: FidState) { self.fid = fid; self.path = path; self.state = state }
 }

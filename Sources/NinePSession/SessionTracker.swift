@@ -100,7 +100,19 @@ public struct SessionTracker: Sendable {
     /// earlier exchanges stay in the log; requests still pending there become `unansweredAtClose`).
     public mutating func connectionOpened(conn: ConnectionID, at: Int64, info: ConnectionInfo?) -> TrackerOutput {
         var out = TrackerOutput()
-        let state = newConn(conn, at: at, info: info)
+        var state = newConn(conn, at: at, info: info)
+        if let known = info?.fids, !known.isEmpty {
+            // Fids in use before the trace began, with their paths (a continued capture file).
+            state.info?.fids = []
+            for k in known where k.state.isLive {
+                var node = paths.root(k.path.root)
+                for name in k.path.elements { node = paths.child(node, name) }
+                _ = storeFid(&state, FidRecord(
+                    fid: k.fid, generation: 0, pathNode: node, qid: nil, state: k.state, openMode: nil, iounit: nil,
+                    xattr: nil, uname: nil, nUname: nil, createdBy: nil, endedBy: nil, lastUsedIndex: nil,
+                    createdIndex: nil, useCount: 0))
+            }
+        }
         if let i = connIndex[conn] {
             for id in conns[i].state.pendingIDs.sorted() {
                 exchangeRecords[id].status = .unansweredAtClose

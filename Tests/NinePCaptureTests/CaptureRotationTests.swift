@@ -110,4 +110,55 @@ import Testing
         }
         #expect(kinds == ["open", "c2s 11", "s2c 9", "close"])
     }
+
+    /// Recorded fids survive the trip through the comment text, whatever bytes their names hold, and a list
+    /// too long for one pcapng option is cut into pieces that read back as the whole list.
+    @Test func recordedFidsReadBackExactly() {
+        let odd = P9String(bytes: [0x2C, 0x3A, 0x2F, 0x25, 0x3D, 0x20, 0xFF, 0x00, 0x61])   // , : / % = space 0xFF NUL a
+        let fids: [RecordedFid] = [
+            RecordedFid(fid: 0, state: "attached", root: .attach(aname: "/srv/export"), elements: []),
+            RecordedFid(fid: 7, state: "open", root: .attach(aname: ""), elements: ["usr", "bin", odd]),
+            RecordedFid(fid: 9, state: "adopted", root: .unknown, elements: [".."]),
+            RecordedFid(fid: 4_294_967_294, state: "auth", root: .auth, elements: []),
+        ]
+        let pieces = RecordedFid.encode(fids)
+        #expect(pieces.count == 1)
+        #expect(pieces.allSatisfy { $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } }, "\(pieces)")
+        #expect(RecordedFid.decode(pieces[0]) == fids)
+        let many = (0..<3000).map { RecordedFid(fid: Fid(UInt32($0)), state: "walked", root: .attach(aname: "/srv"),
+                                                  elements: [P9String("dir\($0 % 10)"), P9String("file-\($0)")]) }
+        let cut = RecordedFid.encode(many, pieceBytes: 1000)
+        #expect(cut.count > 50 && cut.allSatisfy { $0.utf8.count <= 1000 })
+        #expect(cut.flatMap { RecordedFid.decode($0) } == many)
+        #expect(RecordedFid.decode("x:open:u,5:open:bad,6:open:a=%ZZ,8:walked:u/ok") ==
+                [RecordedFid(fid: 8, state: "walked", root: .unknown, elements: ["ok"])], "malformed entries left out")
+    }
+
+    /// The continuation packet carries the fids in further comments of the same block, as many as it takes
+    /// (here about 200 kB of them, beyond one option's 65,535 bytes); the file read alone returns them
+    /// with the connection.
+    @Test func aContinuationPacketCarriesTheFidsInUse() throws {
+        var writer = PcapngWriter()
+        let c = ConnectionID(2)
+        _ = writer.header()
+        _ = writer.open(conn: c, clientAddress: "a", upstreamAddress: "b", t: 1)
+        let fids = (0..<4000).map { RecordedFid(fid: Fid(UInt32($0)), state: "open", root: .attach(aname: "/export"),
+                                                 elements: [P9String("directory-\($0 % 97)"),
+                                                            P9String("file-number-\($0)")]) }
+        var file = writer.header()
+        file += writer.continuation(conn: c, clientAddress: "a", upstreamAddress: "b", version: "9P2000.L",
+                                    msize: 8192, fids: fids, t: 2)
+        #expect(file.count > 150_000)
+        file += writer.frame(conn: c, direction: .toServer, t: 3, bytes: [7, 0, 0, 0, 120, 1, 0])
+        let contents = try CaptureFile.decode(file)
+        #expect(contents.warnings.isEmpty, "\(contents.warnings)")
+        guard case .open(_, _, _, _, let metadata)? = contents.events.first else {
+            Issue.record("\(contents.events.prefix(2))")
+            return
+        }
+        #expect(metadata?.fids == fids)
+        #expect(metadata?.version == "9P2000.L" && metadata?.msize == 8192)
+        #expect(contents.events.count == 2, "the frame after it")
+    }
 }
+

@@ -434,6 +434,15 @@ import Testing
         ])
         sent += F.tversion("9P2000.u", msize: 9000)
         received += F.rversion("9P2000.u", msize: 8192)
+        // The fids the reads use: an attach and a walk, in the first file only.
+        let setUp: [(Direction, [UInt8])] = [
+            (.toServer, F.frame(1, .tattach(Tattach(fid: 0, uname: "me", aname: "/srv", nUname: 0)), .u)),
+            (.toClient, F.frame(1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))), .u)),
+            (.toServer, F.frame(1, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["data", "big"])), .u)),
+            (.toClient, F.frame(1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 2), Qid(path: 3)])), .u)),
+        ]
+        recorder.record(setUp.map { .frame(conn: c, direction: $0.0, at: t0 + 3, bytes: $0.1, marks: []) })
+        for (d, bytes) in setUp { if d == .toServer { sent += bytes } else { received += bytes } }
         var largestFrame = 0
         for i in 0..<60 {
             let tag = UInt16(i % 7)
@@ -476,6 +485,9 @@ import Testing
                 continue
             }
             #expect(metadata?.version == "9P2000.u" && metadata?.msize == 8192, "file \(n + 1): \(String(describing: metadata))")
+            #expect(metadata?.fids == [RecordedFid(fid: 0, state: "attached", root: .attach(aname: "/srv"), elements: []),
+                                       RecordedFid(fid: 1, state: "walked", root: .attach(aname: "/srv"),
+                                                   elements: ["data", "big"])], "file \(n + 1)")
             #expect(metadata?.clientAddress == "127.0.0.1:40001" && metadata?.upstreamAddress == "127.0.0.1:5640")
         }
         #expect(sizes == recorder.file.bytesWritten)

@@ -59,6 +59,22 @@ import Testing
         // A count beyond the msize it negotiated is reported as it would have been in the first file.
         let big = h.t(5, .tread(Tread(fid: 9, offset: 0, count: 100_000)))
         #expect(big.anomalies.map(\.kind).contains(.countExceedsMsize), "\(big.anomalies)")
+        // Fids it had in use come with their paths and states; walks from them extend those paths.
+        var withFids = Harness(wire: .l, open: false)
+        let known = [KnownFid(fid: 3, path: FidPath(root: .attach(aname: "/srv"), elements: ["usr"]), state: .walked),
+                     KnownFid(fid: 4, path: FidPath(root: .attach(aname: "/srv"), elements: ["etc", "motd"]), state: .open),
+                     KnownFid(fid: 5, path: FidPath(root: .unknown), state: .clunked)]
+        _ = withFids.tracker.handle(.connectionOpened(conn: withFids.conn, at: withFids.now,
+                                                      info: ConnectionInfo(client: "c", upstream: "u", version: "9P2000.L",
+                                                                           msize: 8192, fids: known)))
+        #expect(withFids.tracker.fidTable(on: withFids.conn).map { "\($0.fid) \($0.state) \($0.path?.description ?? "-")" }
+                == ["3 walked /srv:/usr", "4 open /srv:/etc/motd"], "an ended fid is not taken")
+        let read = withFids.t(1, .tread(Tread(fid: 4, offset: 0, count: 100)))
+        #expect(read.anomalies.isEmpty && read.message?.fidPath?.description == "/srv:/etc/motd")
+        withFids.walk(2, 3, 6, ["bin"])
+        #expect(withFids.path(6) == "/srv:/usr/bin")
+        #expect(withFids.tracker.connection(withFids.conn)?.info?.fids.isEmpty == true, "the list is not kept")
+
         // An unknown version is no hint: the default guess, as for any mid-stream start.
         var other = Harness(wire: .l, open: false)
         _ = other.tracker.handle(.connectionOpened(conn: other.conn, at: other.now,
