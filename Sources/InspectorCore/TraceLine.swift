@@ -1,3 +1,4 @@
+import NinePCapture
 import NinePWire
 import NinePSession
 
@@ -233,25 +234,13 @@ public struct TraceLine: Sendable {
 
     /// `iso8601` as UTF-8 bytes.
     static func iso8601Bytes(_ nanos: Int64) -> [UInt8] {
-        let secs = nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
-        let frac = nanos - secs * 1_000_000_000
-        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
-        let rem = secs - days * 86_400
-        // Civil date from days since 1970-01-01 (proleptic Gregorian).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let mo = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (mo <= 2 ? 1 : 0)
+        let u = UTCTime(nanosSinceEpoch: nanos)
         var out: [UInt8] = []
         out.reserveCapacity(32)
-        pad(y, 4, &out); out.append(0x2D); pad(mo, 2, &out); out.append(0x2D); pad(d, 2, &out); out.append(0x54)
-        pad(rem / 3600, 2, &out); out.append(0x3A); pad(rem / 60 % 60, 2, &out); out.append(0x3A)
-        pad(rem % 60, 2, &out); out.append(0x2E); pad(frac, 9, &out); out.append(0x5A)
+        pad(u.year, 4, &out); out.append(0x2D); pad(u.month, 2, &out); out.append(0x2D); pad(u.day, 2, &out)
+        out.append(0x54)
+        pad(u.hour, 2, &out); out.append(0x3A); pad(u.minute, 2, &out); out.append(0x3A)
+        pad(u.second, 2, &out); out.append(0x2E); pad(u.nanosecond, 9, &out); out.append(0x5A)
         return out
     }
 

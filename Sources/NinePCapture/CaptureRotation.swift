@@ -3,10 +3,12 @@
 /// too large to open. Pure: names and numbers only; the proxy's recorder does the cutting (each file is a whole
 /// capture, see `PcapngWriter`'s "Captures in several files").
 ///
-/// Files are numbered from 1 and named after the path given, the number before its extension:
-/// `trace.pcapng` → `trace-00001.pcapng`, `trace-00002.pcapng`, …; `dir/cap` → `dir/cap-00001`. Five digits
-/// keep the names in order when listed (`ninescope decode trace-*.pcapng` reads them in that order) up to
-/// 99,999 files.
+/// Files are numbered from 1 and named after the path given as Wireshark names the files of a file set
+/// (dumpcap's ring buffer): the number and the time the file began (UTC) before the extension,
+/// `trace.pcapng` → `trace_00001_20261205143000.pcapng`, `trace_00002_20261205144000.pcapng`, …;
+/// `dir/cap` → `dir/cap_00001_20261205143000`. Wireshark's File › File Set lists and steps through them,
+/// and the five-digit number first keeps them in order when listed (`ninescope decode trace_*.pcapng`
+/// reads them in that order) up to 99,999 files.
 public struct CaptureRotation: Hashable, Sendable {
     /// The path the user gave; the files' names are made from it.
     public var path: String
@@ -42,28 +44,48 @@ public struct CaptureRotation: Hashable, Sendable {
         fileDuration.map { now - began >= $0 } ?? false
     }
 
-    /// The name of file `number` (from 1).
-    public func path(ofFile number: Int) -> String {
+    /// The name of file `number` (from 1), begun at `began` (nanoseconds since the Unix epoch).
+    public func path(ofFile number: Int, began: Int64) -> String {
         let digits = String(number)
-        let numbered = "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits
+        let (stem, ext) = split
+        return stem + "_" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + "_"
+            + Self.timestamp(began) + ext
+    }
+
+    /// The number of the file at `path` when it is one of this capture's (the same directory and stem, then
+    /// `_NNNNN_YYYYMMDDHHMMSS` and the extension), else nil.
+    public func number(ofFileAt path: String) -> Int? {
+        let (stem, ext) = split
+        guard path.hasPrefix(stem + "_"), path.hasSuffix(ext) else { return nil }
+        let middle = Array(path.utf8.dropFirst(stem.utf8.count + 1).dropLast(ext.utf8.count))
+        let isDigit = { (b: UInt8) in b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        guard middle.count >= 5 + 1 + 14, middle[middle.count - 15] == UInt8(ascii: "_"),
+              middle[..<(middle.count - 15)].allSatisfy(isDigit), middle.suffix(14).allSatisfy(isDigit) else {
+            return nil
+        }
+        return Int(String(decoding: middle[..<(middle.count - 15)], as: UTF8.self))
+    }
+
+    /// The path without its extension, and the extension (from the name's last dot, unless that dot begins
+    /// the name, as in `.hidden`; empty when there is none).
+    private var split: (stem: String, ext: String) {
         let slash = path.lastIndex(of: "/")
         let name = slash.map { path[path.index(after: $0)...] } ?? path[...]
-        // The extension: from the name's last dot, unless that dot begins the name (`.hidden`).
         if let dot = name.lastIndex(of: "."), dot > name.startIndex {
-            return String(path[..<dot]) + numbered + String(path[dot...])
+            return (String(path[..<dot]), String(path[dot...]))
         }
-        return path + numbered
+        return (path, "")
     }
 
-    /// The file to delete when file `number` begins, if only `keep` are kept.
-    public func fileToDelete(whenStarting number: Int) -> Int? {
-        guard let keep, number - keep >= 1 else { return nil }
-        return number - keep
-    }
-
-    /// The files still there once `last` has begun: all of them, or the newest `keep`.
-    public func keptFiles(upTo last: Int) -> ClosedRange<Int> {
-        max(1, keep.map { last - $0 + 1 } ?? 1)...max(1, last)
+    /// `YYYYMMDDHHMMSS` in UTC for nanoseconds since the Unix epoch.
+    static func timestamp(_ nanos: Int64) -> String {
+        let u = UTCTime(nanosSinceEpoch: nanos)
+        func digits(_ n: Int64, _ width: Int) -> String {
+            let text = String(n)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return digits(u.year, 4) + digits(u.month, 2) + digits(u.day, 2) + digits(u.hour, 2) + digits(u.minute, 2)
+            + digits(u.second, 2)
     }
 
     /// `bytes` in the largest binary unit that divides it (`256 KiB`, `100 MiB`, `1 GiB`), else in bytes.

@@ -44,6 +44,8 @@ public final class CaptureRecorder: Sendable {
         /// the open connections, their versions and fids.
         var fileNumber = 1
         var fileBytes = 0
+        /// The files of the capture still on disk, oldest first.
+        var kept: [String] = []
         var tracker: SessionTracker?
         /// The time of the current file's first event (nil until it has one).
         var fileBegan: Int64?
@@ -59,7 +61,7 @@ public final class CaptureRecorder: Sendable {
     static let spliceBytes = 2048
 
     /// Writes the pcapng section and interface headers at once. With `rotation`, `file` must have been
-    /// opened at `rotation.path(ofFile: 1)`.
+    /// opened as the capture's first file (`rotation.path(ofFile: 1, began:)`).
     public init(file: CaptureFileSink, options: PcapngWriterOptions = PcapngWriterOptions(),
                 rotation: CaptureRotation? = nil) {
         self.file = file
@@ -69,6 +71,7 @@ public final class CaptureRecorder: Sendable {
         file.append(header)
         var initial = State(writer: w)
         initial.fileBytes = header.count
+        initial.kept = [file.path]
         if rotation != nil { initial.tracker = SessionTracker(configuration: .lineTrace()) }
         initial.out.reserveCapacity(Self.usualCapacity)
         self.state = Locked(initial)
@@ -112,9 +115,8 @@ public final class CaptureRecorder: Sendable {
 
     /// The files of the capture so far: the one path, or with rotation the kept files' paths.
     public var files: [String] {
-        guard let rotation else { return [file.path] }
-        let last = state.withLock { $0.fileNumber }
-        return rotation.keptFiles(upTo: last).map { rotation.path(ofFile: $0) }
+        guard rotation != nil else { return [file.path] }
+        return state.withLock { $0.kept }
     }
 
     /// How many files the capture has begun (1 without rotation).
@@ -126,8 +128,10 @@ public final class CaptureRecorder: Sendable {
         guard file.lastError == nil else { return }
         hand(&s)
         // On failure the capture stops there (the file says so to whoever listens); once closed, it is done.
-        guard (try? file.switchFile(to: rotation.path(ofFile: s.fileNumber + 1))) == true else { return }
+        let next = rotation.path(ofFile: s.fileNumber + 1, began: t)
+        guard (try? file.switchFile(to: next)) == true else { return }
         s.fileNumber += 1
+        s.kept.append(next)
         s.fileBytes = 0
         s.fileBegan = nil
         s.out += s.writer.header()
@@ -140,8 +144,9 @@ public final class CaptureRecorder: Sendable {
             }
         }
         hand(&s)
-        if let old = rotation.fileToDelete(whenStarting: s.fileNumber) {
-            _ = unlink(rotation.path(ofFile: old))
+        if let keep = rotation.keep, s.kept.count > keep {
+            for old in s.kept.prefix(s.kept.count - keep) { _ = unlink(old) }
+            s.kept.removeFirst(s.kept.count - keep)
         }
     }
 
@@ -194,23 +199,30 @@ public final class CaptureRecorder: Sendable {
 }
 
 extension CaptureRecorder {
-    /// Opens a capture: one file at `path`, or with `rotation` its first file, after deleting the files an
-    /// earlier capture left in the same series (`rotation.path(ofFile: n)` for n = 1, 2, … while they
-    /// exist), which would otherwise read as part of this one. Returns the paths deleted.
+    /// Opens a capture: one file at `path`, or with `rotation` its first file (begun now), after deleting
+    /// the files an earlier capture left in the same series (names `rotation.number(ofFileAt:)` knows),
+    /// which would otherwise read as part of this one. Returns the paths deleted, in order.
     public static func start(path: String, rotation: CaptureRotation?,
                              options: PcapngWriterOptions) throws -> (recorder: CaptureRecorder, removed: [String]) {
         guard let rotation else {
             return (CaptureRecorder(file: try CaptureFileSink(path: path), options: options), [])
         }
+        let slash = rotation.path.lastIndex(of: "/")
+        let directory = slash.map { String(rotation.path[...$0]) } ?? ""
         var removed: [String] = []
-        var n = 1
-        while true {
-            let earlier = rotation.path(ofFile: n)
-            guard access(earlier, F_OK) == 0, unlink(earlier) == 0 else { break }
-            removed.append(earlier)
-            n += 1
+        if let dir = opendir(directory.isEmpty ? "." : directory) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                let earlier = directory + name
+                if rotation.number(ofFileAt: earlier) != nil { removed.append(earlier) }
+            }
+            closedir(dir)
         }
-        let sink = try CaptureFileSink(path: rotation.path(ofFile: 1))
+        removed.sort()
+        removed = removed.filter { unlink($0) == 0 }
+        let sink = try CaptureFileSink(path: rotation.path(ofFile: 1, began: WallClock.nowNanos()))
         return (CaptureRecorder(file: sink, options: options, rotation: rotation), removed)
     }
 }

@@ -21,7 +21,7 @@ struct DecodeCommand: ParsableCommand {
 
         Examples:
           ninescope decode Captures/diod-ls-cat.pcapng
-          ninescope decode trace-*.pcapng
+          ninescope decode trace_*.pcapng
           ninescope decode trace.pcap --port 5640 --json
           ninescope decode --hex 1500000064ffff0020000008003950323030302e4c
         """

@@ -43,8 +43,8 @@ extension ProxyCommand {
     }
 
     /// "; capture FILE (12 MB)" for the closing line, or why the capture is incomplete. A capture in several
-    /// files names the first and last kept and says how many there were: "; capture t-00004.pcapng …
-    /// t-00006.pcapng (the last 3 of 6 files, 310 MB written in all)".
+    /// files names the first and last kept and says how many there were: "; capture t_00004_….pcapng …
+    /// t_00006_….pcapng (the last 3 of 6 files, 310 MB written in all)".
     static func closeCapture(_ recorder: CaptureRecorder?) -> String {
         guard let recorder else { return "" }
         func described(complete: Bool) -> String {
@@ -74,7 +74,7 @@ extension ProxyCommand {
         let every = [rotation.fileSize.map(CaptureRotation.sizeText),
                      rotation.fileDuration.map(CaptureRotation.durationText)].compactMap { $0 }.joined(separator: " or ")
         let keep = rotation.keep.map { n in n == 1 ? ", only the newest kept" : ", the newest \(n) kept" } ?? ""
-        return "\(rotation.path(ofFile: 1)), \(rotation.path(ofFile: 2)), … (a new file every \(every)\(keep))"
+        return "\(recorder.file.path), … (a new file every \(every)\(keep))"
     }
 
     /// Whether `--capture` names standard output (`-`, or `/dev/stdout` itself): the lines then go to

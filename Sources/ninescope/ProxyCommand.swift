@@ -43,10 +43,11 @@ struct ProxyCommand: AsyncParsableCommand {
         given as FILE is written the same way.
 
         --capture-size SIZE cuts the capture into files of SIZE (e.g. 100M, 1G; at least 64K): FILE \
-        trace.pcapng becomes trace-00001.pcapng, trace-00002.pcapng, … (files of an earlier capture in the \
+        trace.pcapng becomes trace_00001_YYYYMMDDHHMMSS.pcapng, trace_00002_…, … (the time each began, UTC; \
+        Wireshark's File › File Set steps through them; files of an earlier capture in the \
         same series are deleted at start). --capture-duration DURATION (e.g. 10m, 1h) begins a new file every \
         DURATION, alone or with --capture-size. Each file is a whole capture that tshark and `ninescope \
-        decode` read alone; `ninescope decode trace-*.pcapng` reads them as one. --capture-files N keeps only \
+        decode` read alone; `ninescope decode trace_*.pcapng` reads them as one. --capture-files N keeps only \
         the newest N, deleting the oldest as a new one begins: a trace that runs for days in bounded space.
 
         SIGINT or SIGTERM stops the proxy: connections are closed, the capture is completed, and a summary \
@@ -70,7 +71,7 @@ struct ProxyCommand: AsyncParsableCommand {
                                valueName: "FILE"))
     var capture: String?
     @Option(help: ArgumentHelp("Cut the capture into files of SIZE (e.g. 100M, 1G; at least 64K), numbered: "
-                               + "FILE-00001.EXT, FILE-00002.EXT, …", valueName: "SIZE"))
+                               + "FILE_00001_YYYYMMDDHHMMSS.EXT, FILE_00002_….EXT, …", valueName: "SIZE"))
     var captureSize: String?
     @Option(help: ArgumentHelp("Begin a new capture file every DURATION (e.g. 10m, 1h, 1d; at least 1s), numbered "
                                + "as with --capture-size (either or both).", valueName: "DURATION"))

@@ -23,7 +23,7 @@ struct ViewCommand: AsyncParsableCommand {
 
         Examples:
           ninescope view Captures/sample.pcapng
-          ninescope view trace-*.pcapng
+          ninescope view trace_*.pcapng
           ninescope view trace.pcap --port 5640 --theme light
           ninescope view --sample 1000          (synthetic traffic, to try the UI)
         """

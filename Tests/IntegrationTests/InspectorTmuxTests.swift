@@ -321,7 +321,7 @@ extension String {
         guard let pane = try TmuxPane.start([Peers.ninescope, "view"] + files, width: 140, height: 30,
                                             env: Self.env) else { return }
         defer { pane.kill() }
-        let loaded = pane.wait { $0.contains("ring-00001.pcapng … ring-") && $0.contains("\(exchanges) exchanges") }
+        let loaded = pane.wait { $0.contains("ring_00001_") && $0.contains(".pcapng … ring_") && $0.contains("\(exchanges) exchanges") }
         #expect(loaded.ok, "not every exchange (\(exchanges)) of the \(files.count) files:\n\(loaded.screen)")
         #expect(loaded.screen.contains("(\(files.count) files)"), "\(loaded.screen)")
         #expect(loaded.screen.exchangeRows.first?.contains("Tversion") == true, "\(loaded.screen)")

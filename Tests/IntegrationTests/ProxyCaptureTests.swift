@@ -11,6 +11,20 @@ import Glibc
 @Suite(.serialized) struct ProxyCaptureTests {
     static func captureDir() -> String { Peers.tempDir("pxcap") }
 
+    /// The number of a file named as Wireshark's file sets are, `PREFIX_NNNNN_YYYYMMDDHHMMSS.EXT`, whose
+    /// time is within a day of now; nil for any other name.
+    static func fileSetNumber(_ name: String, prefix: String, ext: String) -> Int? {
+        guard name.hasPrefix(prefix + "_"), name.hasSuffix(ext) else { return nil }
+        let middle = name.dropFirst(prefix.count + 1).dropLast(ext.count)
+        guard let m = middle.wholeMatch(of: #/([0-9]{5})_([0-9]{14})/#) else { return nil }
+        let now = Date()
+        let stamp = DateFormatter()
+        stamp.dateFormat = "yyyyMMddHHmmss"
+        stamp.timeZone = TimeZone(identifier: "UTC")
+        guard let time = stamp.date(from: String(m.2)), abs(time.timeIntervalSince(now)) < 86400 else { return nil }
+        return Int(m.1)
+    }
+
     /// An export (`hello.txt`, `sub/`, a `big.bin` of `bigSize` bytes), diod serving it on a port of its own,
     /// and `ninescope proxy` in front of diod with `extra` arguments. The caller kills diod at the end.
     static func diodAndProxy(bigSize: Int, extra: [String] = []) throws
@@ -235,7 +249,7 @@ import Glibc
     @Test func aCaptureCutIntoFilesReadsAloneAndTogetherAsTheLiveTrace() throws {
         let dir = Self.captureDir()
         let base = dir + "/ring.pcapng"
-        let stale = (1...40).map { dir + "/ring-" + String(format: "%05d", $0) + ".pcapng" }
+        let stale = (1...40).map { dir + "/ring_" + String(format: "%05d", $0) + "_20250101000000.pcapng" }
         for path in stale { _ = FileManager.default.createFile(atPath: path, contents: Data("stale".utf8)) }
         let (export, diod, proxy) = try Self.diodAndProxy(
             bigSize: 600_000, extra: ["--headless", "--json", "--capture", base, "--capture-size", "64K"])
@@ -252,7 +266,9 @@ import Glibc
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
         #expect(files.count == Int(counted.2) && files.last == String(counted.1), "\(files) vs \(summary)")
         #expect(files.count >= 8, "600 kB in files of 64 KiB: \(files.count) files")
-        #expect(files == (1...files.count).map { dir + "/ring-" + String(format: "%05d", $0) + ".pcapng" })
+        // Named as Wireshark's file sets are (File › File Set lists them): PREFIX_NNNNN_YYYYMMDDHHMMSS.EXT.
+        #expect(files.map { Self.fileSetNumber($0, prefix: dir + "/ring", ext: ".pcapng") } == Array(1...files.count),
+                "\(files)")
 
         let live = try RealTraffic.jsonLines(proxy.stdout).filter { $0.pxEvent == "message" }
         var perFile = 0
@@ -307,7 +323,7 @@ import Glibc
         let ringSummary = try #require(ring.stderr.split(separator: "\n").first { $0.contains("proxy stopped;") })
         let begun = try #require(ringSummary.firstMatch(of: /\(the last 2 of (\d+) files/), "\(ringSummary)")
         let last = try #require(Int(begun.1))
-        #expect(last >= 8 && kept == ["r-" + String(format: "%05d", last - 1), "r-" + String(format: "%05d", last)], "\(kept)")
+        #expect(last >= 8 && kept.map { Self.fileSetNumber($0, prefix: "r", ext: "") } == [last - 1, last], "\(kept)")
         for name in kept {
             let (_, result) = try ProxyTool.decodeJSON(ringDir + "/" + name)
             #expect(result.status == 0 && result.err.isEmpty, "\(name): \(result.err)")
@@ -344,7 +360,7 @@ import Glibc
         #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains(" - close") }.count == 2 })
         _ = proxy.stop(signal: SIGINT)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
-        #expect(files == ["t-00001.pcapng", "t-00002.pcapng"], "\(files)")
+        #expect(files.map { Self.fileSetNumber($0, prefix: "t", ext: ".pcapng") } == [1, 2], "\(files)")
         let live = proxy.stdoutLines.filter { $0.contains(" → ") || $0.contains(" ← ") }.map(String.init)
         func messageLines(_ files: [String]) throws -> [String] {
             let r = try Peers.run(Peers.ninescope, ["decode"] + files.map { dir + "/" + $0 })

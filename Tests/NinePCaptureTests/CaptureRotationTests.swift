@@ -3,25 +3,40 @@ import Testing
 @testable import NinePCapture
 
 @Suite struct CaptureRotationTests {
-    @Test func filesAreNumberedBeforeTheExtension() {
-        #expect(CaptureRotation(path: "trace.pcapng", fileSize: 1 << 20).path(ofFile: 1) == "trace-00001.pcapng")
-        #expect(CaptureRotation(path: "/var/tmp/a.b/cap", fileSize: 1 << 20).path(ofFile: 12) == "/var/tmp/a.b/cap-00012")
-        #expect(CaptureRotation(path: "dir/.hidden", fileSize: 1 << 20).path(ofFile: 3) == "dir/.hidden-00003")
-        #expect(CaptureRotation(path: "x.tar.pcapng", fileSize: 1 << 20).path(ofFile: 99_999) == "x.tar-99999.pcapng")
-        #expect(CaptureRotation(path: "x.pcapng", fileSize: 1 << 20).path(ofFile: 123_456) == "x-123456.pcapng")
+    /// Names as Wireshark's file sets have them (`PREFIX_NNNNN_YYYYMMDDHHMMSS.EXT`, the time in UTC), and
+    /// only such names of the same capture are taken for its files.
+    @Test func filesAreNamedAsAWiresharkFileSet() {
+        let began: Int64 = 1_796_447_593_930_364_396   // 2026-12-05 05:13:13.93 UTC
+        let trace = CaptureRotation(path: "trace.pcapng", fileSize: 1 << 20)
+        #expect(trace.path(ofFile: 1, began: began) == "trace_00001_20261205051313.pcapng")
+        #expect(CaptureRotation(path: "/var/tmp/a.b/cap", fileSize: 1 << 20).path(ofFile: 12, began: began)
+                == "/var/tmp/a.b/cap_00012_20261205051313")
+        #expect(CaptureRotation(path: "dir/.hidden", fileSize: 1 << 20).path(ofFile: 3, began: 0)
+                == "dir/.hidden_00003_19700101000000")
+        #expect(CaptureRotation(path: "x.tar.pcapng", fileSize: 1 << 20).path(ofFile: 123_456, began: began)
+                == "x.tar_123456_20261205051313.pcapng")
+        #expect(trace.number(ofFileAt: "trace_00042_20261205051313.pcapng") == 42)
+        #expect(trace.number(ofFileAt: "trace_123456_20261205051313.pcapng") == 123_456)
+        for other in ["trace.pcapng", "trace_00042_2026120505131.pcapng", "trace_00042_20261205051313.pcap",
+                      "trace_0004x_20261205051313.pcapng", "trace__20261205051313.pcapng", "tracer_00042_20261205051313.pcapng",
+                      "dir/trace_00042_20261205051313.pcapng", "trace_00042-20261205051313.pcapng"] {
+            #expect(trace.number(ofFileAt: other) == nil, "\(other)")
+        }
+        #expect(CaptureRotation(path: "d/cap", fileSize: 1).number(ofFileAt: "d/cap_00007_19700101000000") == 7)
     }
 
-    @Test func onlyTheNewestFilesAreKept() {
-        let all = CaptureRotation(path: "t.pcapng", fileSize: 1 << 20)
-        #expect(all.fileToDelete(whenStarting: 50) == nil)
-        #expect(all.keptFiles(upTo: 7) == 1...7)
-        let ring = CaptureRotation(path: "t.pcapng", fileSize: 1 << 20, keep: 3)
-        #expect((1...3).map { ring.fileToDelete(whenStarting: $0) } == [nil, nil, nil])
-        #expect(ring.fileToDelete(whenStarting: 4) == 1)
-        #expect(ring.fileToDelete(whenStarting: 10) == 7)
-        #expect(ring.keptFiles(upTo: 2) == 1...2)
-        #expect(ring.keptFiles(upTo: 10) == 8...10)
-        #expect(CaptureRotation(path: "t", fileSize: 1 << 20, keep: 1).keptFiles(upTo: 5) == 5...5)
+    /// The UTC time in names, against dates worked out by hand: the epoch, a leap day, the last second of
+    /// a century year that is not a leap year, a far year (2255), and before the epoch.
+    @Test func namesCarryTheUTCTime() {
+        let cases: [(Int64, String)] = [
+            (0, "19700101000000"), (951_782_400, "20000229000000"), (4_107_542_399, "21000228235959"),
+            (4_107_542_400, "21000301000000"), (9_000_000_000, "22550314160000"), (-1, "19691231235959"),
+            (1_709_164_800, "20240229000000"),
+        ]
+        for (seconds, text) in cases {
+            #expect(CaptureRotation.timestamp(seconds * 1_000_000_000) == text, "\(seconds)")
+        }
+        #expect(CaptureRotation.timestamp(-1) == "19691231235959", "a nanosecond before the epoch")
     }
 
     @Test func sizesAreReadAsPeopleWriteThem() {

@@ -420,10 +420,13 @@ import Testing
         let dir = Peers.tempDir("rotate")
         let fileSize = 64 << 10
         let rotation = CaptureRotation(path: dir + "/ring.pcapng", fileSize: fileSize)
-        for n in 1...30 { _ = FileManager.default.createFile(atPath: rotation.path(ofFile: n), contents: Data("stale".utf8)) }
+        let stale = (1...30).map { rotation.path(ofFile: $0, began: 1_700_000_000_000_000_000 + Int64($0) * 1_000_000_000) }
+        for path in stale + [dir + "/ring.pcapng", dir + "/ring_00001.pcapng"] {
+            _ = FileManager.default.createFile(atPath: path, contents: Data("stale".utf8))
+        }
         let (recorder, removed) = try CaptureRecorder.start(path: rotation.path, rotation: rotation,
                                                             options: PcapngWriterOptions())
-        #expect(removed == (1...30).map { rotation.path(ofFile: $0) })
+        #expect(removed == stale, "only the earlier capture's files")
         let c = NinePWire.ConnectionID(3), d = NinePWire.ConnectionID(4)
         let t0: Int64 = 1_700_000_000_000_000_000
         var sent: [UInt8] = [], received: [UInt8] = []
@@ -463,9 +466,10 @@ import Testing
 
         let files = recorder.files
         #expect(files.count == recorder.filesBegun && files.count >= 4, "\(files.count) files")
-        #expect(files == (1...files.count).map { rotation.path(ofFile: $0) })
+        #expect(files.map { rotation.number(ofFileAt: $0) } == Array(1...files.count))
         let present = try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
-        #expect(present == files, "no file of the earlier capture is left")
+        #expect(present == [dir + "/ring.pcapng", dir + "/ring_00001.pcapng"] + files,
+                "no file of the earlier capture is left, and no other file is touched")
         var all: [UInt8] = []
         var sizes = 0
         for (n, file) in files.enumerated() {
@@ -522,10 +526,9 @@ import Testing
         try recorder.file.close()
         let begun = recorder.filesBegun
         #expect(begun >= 5, "\(begun) files")
-        #expect(recorder.files == [rotation.path(ofFile: begun - 1), rotation.path(ofFile: begun)])
+        #expect(recorder.files.map { rotation.number(ofFileAt: $0) } == [begun - 1, begun])
         let present = try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
         #expect(present == recorder.files)
-        #expect(present.first?.hasSuffix("/keep-\(String(format: "%05d", begun - 1))") == true, "\(present)")
     }
 
     /// `fileDuration`: the first event that far or further after a file's first begins the next file, so
@@ -571,13 +574,14 @@ import Testing
         try FileManager.default.removeItem(atPath: dir)   // the next file cannot be created
         record(5)
         #expect(recorder.file.lastError?.operation == "open", "\(String(describing: recorder.file.lastError))")
-        #expect(recorder.filesBegun == 1 && recorder.files == [rotation.path(ofFile: 1)])
+        let first = try #require(recorder.files.first)
+        #expect(recorder.filesBegun == 1 && recorder.files.count == 1 && rotation.number(ofFileAt: first) == 1)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: rotation.path(ofFile: 1), contents: Data("kept".utf8))
+        _ = FileManager.default.createFile(atPath: first, contents: Data("kept".utf8))
         record(20)
         #expect(recorder.filesBegun == 1)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["cap-00001.pcapng"])
-        #expect(FileManager.default.contents(atPath: rotation.path(ofFile: 1)) == Data("kept".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).map { dir + "/" + $0 } == [first])
+        #expect(FileManager.default.contents(atPath: first) == Data("kept".utf8))
         #expect(throws: CaptureFileError.self) { try recorder.file.close() }
     }
 
