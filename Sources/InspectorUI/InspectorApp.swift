@@ -57,6 +57,8 @@ public final class InspectorApp: @unchecked Sendable {
     private var inboxHead = 0
     private var sourceFinished = false
     private var results: [(text: String, isError: Bool)] = []
+    /// A new `recording` for the screen, set from outside the UI thread (nil: no change).
+    private var recordingUpdate: String?? = nil
 
     public init(screen: InspectorScreen, actions: InspectorActions? = nil, configuration: Configuration = Configuration()) {
         var screen = screen
@@ -107,6 +109,22 @@ public final class InspectorApp: @unchecked Sendable {
     /// such as a capture that stopped.
     public func report(_ text: String, isError: Bool) {
         post(text, isError: isError)
+    }
+
+    /// Sets what the status line says of the capture being written (`REC 12 MB`; nil: nothing), at the
+    /// loop's next turn (thread-safe).
+    public func setRecording(_ text: String?) {
+        lock.lock()
+        recordingUpdate = .some(text)
+        lock.unlock()
+    }
+
+    private func takeRecording() -> String?? {
+        lock.lock()
+        defer { lock.unlock() }
+        let update = recordingUpdate
+        recordingUpdate = nil
+        return update
     }
 
     private func post(_ text: String, isError: Bool) {
@@ -169,6 +187,10 @@ public final class InspectorApp: @unchecked Sendable {
             }
             for r in takeResults() {
                 screen.setMessage(r.text, isError: r.isError)
+                dirty = true
+            }
+            if let update = takeRecording(), update != screen.recording {
+                screen.recording = update
                 dirty = true
             }
             if dirty {

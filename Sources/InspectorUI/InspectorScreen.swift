@@ -37,6 +37,8 @@ public struct InspectorScreen {
     public var timeFormat: TimeFormat
     /// What is being inspected, for the title bar (`live: 127.0.0.1:5640 → 127.0.0.1:564`, a file name).
     public var title: String
+    /// What the capture being written says on the status line (`REC 12 MB`), if one is (the live proxy's).
+    public var recording: String?
     /// Whether the session is live (flush and inject need a proxy).
     public var isLive: Bool
     /// Show the hex dump under the decode tree.
@@ -184,6 +186,7 @@ public struct InspectorScreen {
             flags.append("FILTERING \(percent)%")
         }
         if model.view.filter != .all { flags.append("FILTERED") }
+        if let recording { flags.append(recording) }
         var right = canvas.width
         for flag in flags.reversed() {
             let text = " " + flag + " "

@@ -59,7 +59,25 @@ final class LiveInspector: @unchecked Sendable {
     /// Runs the UI until the user quits.
     func run(proxy: NinePProxy) async throws {
         actions.attach(proxy)
+        // The status line says the capture is being written, and how much of it, once a second.
+        let status: Task<Void, Never>? = recorder.map { recorder in
+            let app = self.app
+            return Task.detached {
+                while !Task.isCancelled {
+                    app.setRecording(Self.recordingText(recorder))
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                }
+            }
+        }
+        defer { status?.cancel() }
         try await UIApp.run(app)
+    }
+
+    /// `REC 12 MB` (`· file 4` once the capture is cut into files), or `REC STOPPED` after a failed write.
+    static func recordingText(_ recorder: CaptureRecorder) -> String {
+        guard recorder.file.lastError == nil else { return "REC STOPPED" }
+        let files = recorder.filesBegun
+        return "REC " + ProxyTrace.bytes(recorder.file.bytesWritten) + (files > 1 ? " · file \(files)" : "")
     }
 }
 

@@ -62,6 +62,32 @@ final class RecordingActions: InspectorActions, @unchecked Sendable {
         #expect(lines[1].contains("time"))
     }
 
+    /// The live proxy's capture shows on the status line (`setRecording`, from any thread), beside the
+    /// other flags; an app with no capture shows none.
+    @Test func theStatusLineShowsTheCaptureBeingWritten() {
+        for recording in ["REC 3 MB · file 2", nil] as [String?] {
+            let app = makeApp()
+            app.enqueue(SampleTraffic.session())
+            // Set from another thread, as the proxy's status task does; the last word wins.
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                app.setRecording("REC 1 kB")
+                app.setRecording(recording)
+                done.signal()
+            }
+            done.wait()
+            let terminal = FakeTerminal(width: 100, height: 24)
+            terminal.press("q")
+            app.run(backend: terminal)
+            let statusLine = terminal.snapshot().split(separator: "\n").first { $0.contains("20 exchanges") } ?? ""
+            if let recording {
+                #expect(statusLine.contains(recording) && statusLine.contains("FOLLOW"), "\(statusLine)")
+            } else {
+                #expect(!statusLine.contains("REC") && statusLine.contains("FOLLOW"), "\(statusLine)")
+            }
+        }
+    }
+
     @Test func actionsRunAndReportBack() async throws {
         let actions = RecordingActions()
         let app = makeApp(actions: actions)

@@ -226,8 +226,8 @@ extension String {
                                              "--upstream", server.address, "--capture", capture],
                                             width: 120, height: 30, env: Self.env) else { return }
         defer { pane.kill() }
-        let title = pane.wait { $0.contains("proxy 127.0.0.1:\(port)") }
-        #expect(title.ok, "no proxy title:\n\(title.screen)")
+        let title = pane.wait { $0.contains("proxy 127.0.0.1:\(port)") && $0.contains("REC ") }
+        #expect(title.ok, "no proxy title, or no REC on the status line:\n\(title.screen)")
         #expect(Peers.waitForPort(port, timeout: 20))
 
         let listing = try DiodClients.ls("127.0.0.1:\(port)")
