@@ -46,10 +46,8 @@ public struct CaptureRotation: Hashable, Sendable {
 
     /// The name of file `number` (from 1), begun at `began` (nanoseconds since the Unix epoch).
     public func path(ofFile number: Int, began: Int64) -> String {
-        let digits = String(number)
         let (stem, ext) = split
-        return stem + "_" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + "_"
-            + Self.timestamp(began) + ext
+        return stem + "_" + Self.zeroPadded(Int64(number), 5) + "_" + Self.timestamp(began) + ext
     }
 
     /// The number of the file at `path` when it is one of this capture's (the same directory and stem, then
@@ -80,12 +78,14 @@ public struct CaptureRotation: Hashable, Sendable {
     /// `YYYYMMDDHHMMSS` in UTC for nanoseconds since the Unix epoch.
     static func timestamp(_ nanos: Int64) -> String {
         let u = UTCTime(nanosSinceEpoch: nanos)
-        func digits(_ n: Int64, _ width: Int) -> String {
-            let text = String(n)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return digits(u.year, 4) + digits(u.month, 2) + digits(u.day, 2) + digits(u.hour, 2) + digits(u.minute, 2)
-            + digits(u.second, 2)
+        return zeroPadded(u.year, 4) + zeroPadded(u.month, 2) + zeroPadded(u.day, 2) + zeroPadded(u.hour, 2)
+            + zeroPadded(u.minute, 2) + zeroPadded(u.second, 2)
+    }
+
+    /// `n` in decimal with zeros in front up to `width` digits (more digits when it needs them).
+    private static func zeroPadded(_ n: Int64, _ width: Int) -> String {
+        let text = String(n)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
     }
 
     /// `bytes` in the largest binary unit that divides it (`256 KiB`, `100 MiB`, `1 GiB`), else in bytes.

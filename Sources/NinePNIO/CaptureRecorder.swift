@@ -44,7 +44,7 @@ public final class CaptureRecorder: Sendable {
         /// the open connections, their versions and fids.
         var fileNumber = 1
         var fileBytes = 0
-        /// The files of the capture still on disk, oldest first.
+        /// The files of the capture still on disk, oldest first (the one file without rotation).
         var kept: [String] = []
         var tracker: SessionTracker?
         /// The time of the current file's first event (nil until it has one).
@@ -98,7 +98,7 @@ public final class CaptureRecorder: Sendable {
                     // Why, as the trace shows it: `decode` and `view` then show the close as the trace did.
                     s.out += s.writer.close(conn: c, reset: reset, reason: reason.shownReason.errorText, t: t)
                 }
-                if s.tracker != nil { _ = s.tracker?.handle(e.sessionEvent) }
+                _ = s.tracker?.handle(e.sessionEvent)
                 if s.out.count + s.splicedBytes >= Self.chunkSize { hand(&s) }
                 if let rotation {
                     if s.fileBegan == nil { s.fileBegan = e.at }
@@ -114,10 +114,7 @@ public final class CaptureRecorder: Sendable {
     }
 
     /// The files of the capture so far: the one path, or with rotation the kept files' paths.
-    public var files: [String] {
-        guard rotation != nil else { return [file.path] }
-        return state.withLock { $0.kept }
-    }
+    public var files: [String] { state.withLock { $0.kept } }
 
     /// How many files the capture has begun (1 without rotation).
     public var filesBegun: Int { state.withLock { $0.fileNumber } }

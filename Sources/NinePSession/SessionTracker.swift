@@ -105,8 +105,7 @@ public struct SessionTracker: Sendable {
             // Fids in use before the trace began, with their paths (a continued capture file).
             state.info?.fids = []
             for k in known where k.state.isLive {
-                var node = paths.root(k.path.root)
-                for name in k.path.elements { node = paths.child(node, name) }
+                let node = paths.walk(paths.root(k.path.root), k.path.elements)
                 _ = storeFid(&state, FidRecord(
                     fid: k.fid, generation: 0, pathNode: node, qid: nil, state: k.state, openMode: nil, iounit: nil,
                     xattr: nil, uname: nil, nUname: nil, createdBy: nil, endedBy: nil, lastUsedIndex: nil,

@@ -15,18 +15,6 @@ enum CaptureInput {
         var warnings: [CaptureWarning]
     }
 
-    /// Calls `body` with every session event of a capture that arrives in pieces: `first` (at least its
-    /// first 4 bytes), then whatever `more` returns until it returns nil (end of file); 9P is looked for on
-    /// `ports` (564 when empty). `keepGoing` is asked before each packet: false stops early. Throws when
-    /// the bytes are not a pcap or pcapng capture.
-    static func events(first: [UInt8], more: () throws -> [UInt8]?, ports: [UInt16], keepGoing: () -> Bool = { true },
-                       _ body: (SessionEvent) -> Void) throws -> Outcome {
-        var stream = Stream(ports: ports)
-        var outcome = try stream.read(first: first, more: more, keepGoing: keepGoing, body)
-        outcome.warnings += stream.finish(body)
-        return outcome
-    }
-
     /// Captures read one after another as one: the files of a capture cut into several (`proxy
     /// --capture-size`), whose connections, sequence numbers and fids go on from file to file.
     struct Stream {
@@ -41,8 +29,11 @@ enum CaptureInput {
             decoder = CaptureDecoder(options: options)
         }
 
-        /// Reads one capture's packets (see `events(first:more:…)`); the outcome's warnings are those met in
-        /// this capture.
+        /// Calls `body` with every session event of one capture that arrives in pieces: `first` (at least
+        /// its first 4 bytes), then whatever `more` returns until it returns nil (end of file); 9P is looked
+        /// for on the stream's `ports` (564 when empty). `keepGoing` is asked before each packet: false stops
+        /// early. Throws when the bytes are not a pcap or pcapng capture. The outcome's warnings are those
+        /// met in this capture.
         mutating func read(first: [UInt8], more: () throws -> [UInt8]?, keepGoing: () -> Bool = { true },
                            _ body: (SessionEvent) -> Void) throws -> Outcome {
             var reader = try CaptureReader(bytes: first)
@@ -73,8 +64,9 @@ enum CaptureInput {
         }
     }
 
-    /// `events(first:more:)` for a file, its warnings printed to standard error named by the file. Returns
-    /// whether the file ended mid-record. The file is read in pieces as decoding goes (`ChunkedFile`).
+    /// The session events of a capture file (`Stream`), its warnings printed to standard error named by the
+    /// file. Returns whether the file ended mid-record. The file is read in pieces as decoding goes
+    /// (`ChunkedFile`).
     @discardableResult
     static func forEachEvent(file: String, ports: [UInt16], _ body: (SessionEvent) -> Void) throws -> Bool {
         try !forEachEvent(files: [file], ports: ports, body).isEmpty

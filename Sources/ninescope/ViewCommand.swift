@@ -117,7 +117,8 @@ struct ViewCommand: AsyncParsableCommand {
             flush(false)
         }
         for (input, first) in files {
-            // A file that fails part-way ends the loading there, with what came before it shown.
+            // A file that fails part-way (each was checked to be a capture above) ends the loading there;
+            // the events of the unfinished chunk are not shown, as before with one file.
             guard (try? stream.read(first: first, more: { try input.next(atLeast: 1) },
                                     keepGoing: { !Task.isCancelled }, take)) != nil else { return }
         }
