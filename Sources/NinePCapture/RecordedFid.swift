@@ -6,26 +6,55 @@ import NinePWire
 /// a ring of files has deleted.
 ///
 /// In the capture: the `fids` value of extra `ninescope fids=…` comments on the continuation packet, one
-/// entry per fid, `FID:STATE:ROOT[/NAME…]` joined by `,`, where ROOT is `a=ANAME` (the attach name),
-/// `u` (unknown: the fid was adopted) or `auth`, and the attach name and every path name have each byte
-/// outside `A–Z a–z 0–9 . _ - ~` written `%XX`. Example: `7:open:a=%2Fsrv/usr/bin`.
+/// entry per fid, `FID:STATE:ROOT[/NAME…][;KEY=VALUE…]` joined by `,`, where ROOT is `a=ANAME` (the attach
+/// name), `u` (unknown: the fid was adopted) or `auth`, and the attach name, every path name and every
+/// name in a value have each byte outside `A–Z a–z 0–9 . _ - ~` written `%XX` (so `,` `:` `/` `;` never
+/// appear raw in them). The optional fields, what the tracker knew of the fid besides its path:
+/// `q=TYPE.VERSION.PATH` its qid (hex), `o=cMODE` or `o=lFLAGS` how it was opened (Topen/Tcreate mode or
+/// Tlopen/Tlcreate flags, hex), `i=IOUNIT`, `u=UNAME` and `n=N_UNAME` of the attach it descends from, and
+/// `x=SIZE.NAME` for an xattr fid. A reader ignores keys it does not know.
+/// Example: `7:open:a=%2Fsrv/usr/bin;q=0.0.2a1;o=l8000;i=8168;u=root;n=0`.
 public struct RecordedFid: Hashable, Sendable {
     public enum Root: Hashable, Sendable {
         case attach(aname: P9String)
         case unknown
         case auth
     }
+    /// How the fid was opened.
+    public enum Opened: Hashable, Sendable {
+        /// Topen/Tcreate `mode[1]`.
+        case classic(OpenMode)
+        /// Tlopen/Tlcreate `flags[4]`.
+        case dotL(LOpenFlags)
+    }
     public var fid: Fid
     /// The fid's state as the tracker names it (`FidState.description`: `open`, `walked`, …).
     public var state: String
     public var root: Root
     public var elements: [P9String]
+    public var qid: Qid?
+    public var opened: Opened?
+    public var iounit: UInt32?
+    public var uname: P9String?
+    public var nUname: UInt32?
+    /// An xattr fid's attribute name and size.
+    public var xattrName: P9String?
+    public var xattrSize: UInt64?
 
-    public init(fid: Fid, state: String, root: Root, elements: [P9String]) {
+    public init(fid: Fid, state: String, root: Root, elements: [P9String], qid: Qid? = nil, opened: Opened? = nil,
+                iounit: UInt32? = nil, uname: P9String? = nil, nUname: UInt32? = nil, xattrName: P9String? = nil,
+                xattrSize: UInt64? = nil) {
         self.fid = fid
         self.state = state
         self.root = root
         self.elements = elements
+        self.qid = qid
+        self.opened = opened
+        self.iounit = iounit
+        self.uname = uname
+        self.nUname = nUname
+        self.xattrName = xattrName
+        self.xattrSize = xattrSize
     }
 
     /// The entries of `fids` as comment values, in pieces of at most about `pieceBytes` bytes each (a
@@ -48,6 +77,7 @@ public struct RecordedFid: Hashable, Sendable {
                 entry.append(UInt8(ascii: "/"))
                 entry += escape(name.bytes)
             }
+            entry += details(f)
             if !piece.isEmpty && piece.count + 1 + entry.count > pieceBytes {
                 pieces.append(String(decoding: piece, as: UTF8.self))
                 piece = []
@@ -64,7 +94,8 @@ public struct RecordedFid: Hashable, Sendable {
         text.split(separator: ",").compactMap { entry in
             let parts = entry.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, let fid = UInt32(parts[0]), let state = unescape(parts[1]) else { return nil }
-            let words = parts[2].split(separator: "/", omittingEmptySubsequences: false)
+            let fields = parts[2].split(separator: ";", omittingEmptySubsequences: false)
+            let words = fields[0].split(separator: "/", omittingEmptySubsequences: false)
             let root: Root
             switch words[0] {
             case "u": root = .unknown
@@ -79,10 +110,76 @@ public struct RecordedFid: Hashable, Sendable {
                 guard let name = unescape(word) else { return nil }
                 elements.append(P9String(bytes: name))
             }
-            return RecordedFid(fid: Fid(fid), state: String(decoding: state, as: UTF8.self), root: root,
-                               elements: elements)
+            var recorded = RecordedFid(fid: Fid(fid), state: String(decoding: state, as: UTF8.self), root: root,
+                                       elements: elements)
+            for field in fields.dropFirst() {
+                guard recorded.readDetail(field) else { return nil }
+            }
+            return recorded
         }
     }
+
+    /// The optional fields of an entry, each `;KEY=VALUE`.
+    private static func details(_ f: RecordedFid) -> [UInt8] {
+        var fields: [String] = []
+        if let q = f.qid {
+            fields.append("q=\(hex(q.type.rawValue)).\(hex(q.version)).\(hex(q.path))")
+        }
+        switch f.opened {
+        case .classic(let mode)?: fields.append("o=c\(hex(mode.rawValue))")
+        case .dotL(let flags)?: fields.append("o=l\(hex(flags.rawValue))")
+        case nil: break
+        }
+        if let i = f.iounit { fields.append("i=\(i)") }
+        if let u = f.uname { fields.append("u=" + String(decoding: escape(u.bytes), as: UTF8.self)) }
+        if let n = f.nUname { fields.append("n=\(n)") }
+        if let name = f.xattrName, let size = f.xattrSize {
+            fields.append("x=\(size)." + String(decoding: escape(name.bytes), as: UTF8.self))
+        }
+        return fields.flatMap { [UInt8(ascii: ";")] + Array($0.utf8) }
+    }
+
+    /// Takes one `KEY=VALUE` field; false for a known key whose value does not parse.
+    private mutating func readDetail(_ field: Substring) -> Bool {
+        guard let equals = field.firstIndex(of: "=") else { return false }
+        let value = field[field.index(after: equals)...]
+        switch field[..<equals] {
+        case "q":
+            let numbers = value.split(separator: ".", omittingEmptySubsequences: false)
+            guard numbers.count == 3, let type = UInt8(numbers[0], radix: 16),
+                  let version = UInt32(numbers[1], radix: 16), let path = UInt64(numbers[2], radix: 16) else {
+                return false
+            }
+            qid = Qid(type: QidType(rawValue: type), version: version, path: path)
+        case "o":
+            if value.first == "c", let mode = UInt8(value.dropFirst(), radix: 16) {
+                opened = .classic(OpenMode(rawValue: mode))
+            } else if value.first == "l", let flags = UInt32(value.dropFirst(), radix: 16) {
+                opened = .dotL(LOpenFlags(rawValue: flags))
+            } else {
+                return false
+            }
+        case "i":
+            guard let i = UInt32(value) else { return false }
+            iounit = i
+        case "u":
+            guard let u = Self.unescape(value) else { return false }
+            uname = P9String(bytes: u)
+        case "n":
+            guard let n = UInt32(value) else { return false }
+            nUname = n
+        case "x":
+            guard let dot = value.firstIndex(of: "."), let size = UInt64(value[..<dot]),
+                  let name = Self.unescape(value[value.index(after: dot)...]) else { return false }
+            xattrName = P9String(bytes: name)
+            xattrSize = size
+        default:
+            break   // a key from a later version
+        }
+        return true
+    }
+
+    private static func hex<T: BinaryInteger>(_ n: T) -> String { String(n, radix: 16) }
 
     private static func escape(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []

@@ -61,10 +61,20 @@ public struct ConnectionInfo: Hashable, Sendable {
 }
 
 /// A fid in use before the trace began, as a record of it says (a capture file that continues an earlier
-/// one): its path and state.
+/// one): its path and state, and what else was known of it (as in `FidEntry`).
 public struct KnownFid: Hashable, Sendable {
     public var fid: Fid
     public var path: FidPath
     public var state: FidState
-    public init(fid: Fid, path: FidPath, state: FidState) { self.fid = fid; self.path = path; self.state = state }
+    public var qid: Qid?
+    public var openMode: FidOpenMode?
+    public var iounit: UInt32?
+    public var xattr: XattrInfo?
+    public var uname: P9String?
+    public var nUname: UInt32?
+    public init(fid: Fid, path: FidPath, state: FidState, qid: Qid? = nil, openMode: FidOpenMode? = nil,
+                iounit: UInt32? = nil, xattr: XattrInfo? = nil, uname: P9String? = nil, nUname: UInt32? = nil) {
+        self.fid = fid; self.path = path; self.state = state; self.qid = qid; self.openMode = openMode
+        self.iounit = iounit; self.xattr = xattr; self.uname = uname; self.nUname = nUname
+    }
 }

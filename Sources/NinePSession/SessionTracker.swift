@@ -107,8 +107,9 @@ public struct SessionTracker: Sendable {
             for k in known where k.state.isLive {
                 let node = paths.walk(paths.root(k.path.root), k.path.elements)
                 _ = storeFid(&state, FidRecord(
-                    fid: k.fid, generation: 0, pathNode: node, qid: nil, state: k.state, openMode: nil, iounit: nil,
-                    xattr: nil, uname: nil, nUname: nil, createdBy: nil, endedBy: nil, lastUsedIndex: nil,
+                    fid: k.fid, generation: 0, pathNode: node, qid: k.qid, state: k.state, openMode: k.openMode,
+                    iounit: k.iounit, xattr: k.xattr, uname: k.uname, nUname: k.nUname, createdBy: nil, endedBy: nil,
+                    lastUsedIndex: nil,
                     createdIndex: nil, useCount: 0))
             }
         }

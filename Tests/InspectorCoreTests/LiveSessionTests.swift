@@ -171,4 +171,40 @@ import Testing
             #expect(back[ConnectionID(UInt32(i + 1))] == reason, "connection \(i + 1)")
         }
     }
+
+    /// A capture file that continues an earlier one (a capture cut into files) gives the tracker every fid it
+    /// had in use with all that was known of it: path, state, qid, how it was opened, iounit, the attach's
+    /// user, an xattr fid's attribute.
+    @Test func aContinuedFileGivesTheTrackerWhatWasKnownOfEachFid() throws {
+        var writer = PcapngWriter()
+        let c = ConnectionID(4)
+        _ = writer.header()
+        _ = writer.open(conn: c, clientAddress: "a", upstreamAddress: "b", t: 1)
+        var file = writer.header()
+        file += writer.continuation(conn: c, clientAddress: "a", upstreamAddress: "b", version: "9P2000.L", msize: 8192,
+                                    fids: [RecordedFid(fid: 2, state: "open", root: .attach(aname: "/srv"), elements: ["log"],
+                                                       qid: Qid(version: 3, path: 9), opened: .dotL(LOpenFlags(rawValue: 0o2002)),
+                                                       iounit: 1024, uname: "glenda", nUname: 1000),
+                                           RecordedFid(fid: 5, state: "xattr", root: .attach(aname: "/srv"), elements: ["log"],
+                                                       xattrName: "user.tag", xattrSize: 40)], t: 2)
+        let tread = Fcall(tag: 1, .tread(Tread(fid: 2, offset: 0, count: 2048))).encode(dialect: .l)
+        file += writer.frame(conn: c, direction: .toServer, t: 3, bytes: tread)
+        var reader = try CaptureReader(bytes: file)
+        var decoder = CaptureDecoder(options: ReassemblyOptions())
+        var ingest = CaptureIngest()
+        var tracker = SessionTracker()
+        var anomalies: [AnomalyKind] = []
+        func feed(_ events: [CaptureEvent]) {
+            for ce in events { for se in ingest.ingest(ce) { anomalies += tracker.handle(se).anomalies.map(\.kind) } }
+        }
+        while let packet = reader.next() { feed(decoder.process(packet)) }
+        feed(decoder.finish())
+        let fids = tracker.fidTable(on: c)
+        let log = try #require(fids.first { $0.fid == 2 })
+        #expect(log.path?.description == "/srv:/log" && log.state == .open && log.qid == Qid(version: 3, path: 9))
+        #expect(log.openMode?.description == "RDWR|APPEND" && log.iounit == 1024)
+        #expect(log.uname == "glenda" && log.nUname == 1000)
+        #expect(fids.first { $0.fid == 5 }?.xattr == XattrInfo(name: "user.tag", size: 40))
+        #expect(anomalies.contains(.countExceedsIounit), "a read beyond the iounit it was opened with: \(anomalies)")
+    }
 }

@@ -135,6 +135,15 @@ import Testing
             RecordedFid(fid: 7, state: "open", root: .attach(aname: ""), elements: ["usr", "bin", odd]),
             RecordedFid(fid: 9, state: "adopted", root: .unknown, elements: [".."]),
             RecordedFid(fid: 4_294_967_294, state: "auth", root: .auth, elements: []),
+            // Everything else the tracker knew of a fid, names as odd as the path's.
+            RecordedFid(fid: 11, state: "open", root: .attach(aname: "/srv"), elements: ["a;b=c"],
+                        qid: Qid(type: [.dir, .tmp], version: 0xFFFF_FFFF, path: 0xFFFF_FFFF_FFFF_FFFF),
+                        opened: .dotL(LOpenFlags(rawValue: 0o100002)), iounit: 65_512, uname: P9String(bytes: odd.bytes),
+                        nUname: 4_294_967_295),
+            RecordedFid(fid: 12, state: "open", root: .attach(aname: ""), elements: [],
+                        qid: Qid(path: 0), opened: .classic(OpenMode(rawValue: 0x12)), iounit: 0),
+            RecordedFid(fid: 13, state: "xattr", root: .attach(aname: "/srv"), elements: ["f"],
+                        uname: "", xattrName: P9String(bytes: [0x75, 0x2E, 0x3B, 0x2E] + odd.bytes), xattrSize: 12),
         ]
         let pieces = RecordedFid.encode(fids)
         #expect(pieces.count == 1)
@@ -147,6 +156,10 @@ import Testing
         #expect(cut.flatMap { RecordedFid.decode($0) } == many)
         #expect(RecordedFid.decode("x:open:u,5:open:bad,6:open:a=%ZZ,8:walked:u/ok") ==
                 [RecordedFid(fid: 8, state: "walked", root: .unknown, elements: ["ok"])], "malformed entries left out")
+        #expect(RecordedFid.decode("1:open:u;q=zz.0.1,2:open:u;o=x1,3:open:u;i=-1,4:open:u;x=big.n,5:open:u;n,"
+                                    + "6:open:u;u=%Z1,7:open:u/f;later=1;i=5") ==
+                [RecordedFid(fid: 7, state: "open", root: .unknown, elements: ["f"], iounit: 5)],
+                "an entry with a malformed field is left out; a key from a later version is ignored")
     }
 
     /// The continuation packet carries the fids in further comments of the same block, as many as it takes

@@ -443,6 +443,8 @@ import Testing
             (.toClient, F.frame(1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))), .u)),
             (.toServer, F.frame(1, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["data", "big"])), .u)),
             (.toClient, F.frame(1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 2), Qid(path: 3)])), .u)),
+            (.toServer, F.frame(1, .topen(Topen(fid: 1, mode: OpenMode(rawValue: 0x10))), .u)),
+            (.toClient, F.frame(1, .ropen(Ropen(qid: Qid(version: 7, path: 3), iounit: 4096)), .u)),
         ]
         recorder.record(setUp.map { .frame(conn: c, direction: $0.0, at: t0 + 3, bytes: $0.1, marks: []) })
         for (d, bytes) in setUp { if d == .toServer { sent += bytes } else { received += bytes } }
@@ -489,9 +491,12 @@ import Testing
                 continue
             }
             #expect(metadata?.version == "9P2000.u" && metadata?.msize == 8192, "file \(n + 1): \(String(describing: metadata))")
-            #expect(metadata?.fids == [RecordedFid(fid: 0, state: "attached", root: .attach(aname: "/srv"), elements: []),
-                                       RecordedFid(fid: 1, state: "walked", root: .attach(aname: "/srv"),
-                                                   elements: ["data", "big"])], "file \(n + 1)")
+            #expect(metadata?.fids == [RecordedFid(fid: 0, state: "attached", root: .attach(aname: "/srv"), elements: [],
+                                                   qid: Qid(type: .dir, path: 1), uname: "me", nUname: 0),
+                                       RecordedFid(fid: 1, state: "open", root: .attach(aname: "/srv"),
+                                                   elements: ["data", "big"], qid: Qid(version: 7, path: 3),
+                                                   opened: .classic(OpenMode(rawValue: 0x10)), iounit: 4096,
+                                                   uname: "me", nUname: 0)], "file \(n + 1)")
             #expect(metadata?.clientAddress == "127.0.0.1:40001" && metadata?.upstreamAddress == "127.0.0.1:5640")
         }
         #expect(sizes == recorder.file.bytesWritten)

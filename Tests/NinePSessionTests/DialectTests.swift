@@ -62,15 +62,24 @@ import Testing
         // Fids it had in use come with their paths and states; walks from them extend those paths.
         var withFids = Harness(wire: .l, open: false)
         let known = [KnownFid(fid: 3, path: FidPath(root: .attach(aname: "/srv"), elements: ["usr"]), state: .walked),
-                     KnownFid(fid: 4, path: FidPath(root: .attach(aname: "/srv"), elements: ["etc", "motd"]), state: .open),
+                     KnownFid(fid: 4, path: FidPath(root: .attach(aname: "/srv"), elements: ["etc", "motd"]), state: .open,
+                              qid: Qid(version: 2, path: 44), openMode: .dotL(LOpenFlags(rawValue: 0)), iounit: 4096,
+                              uname: "glenda", nUname: 1000),
                      KnownFid(fid: 5, path: FidPath(root: .unknown), state: .clunked)]
         _ = withFids.tracker.handle(.connectionOpened(conn: withFids.conn, at: withFids.now,
                                                       info: ConnectionInfo(client: "c", upstream: "u", version: "9P2000.L",
                                                                            msize: 8192, fids: known)))
         #expect(withFids.tracker.fidTable(on: withFids.conn).map { "\($0.fid) \($0.state) \($0.path?.description ?? "-")" }
                 == ["3 walked /srv:/usr", "4 open /srv:/etc/motd"], "an ended fid is not taken")
+        let motd = withFids.tracker.fidTable(on: withFids.conn).first { $0.fid == 4 }
+        #expect(motd?.qid == Qid(version: 2, path: 44) && motd?.openMode?.description == "RDONLY"
+                && motd?.iounit == 4096 && motd?.uname == "glenda" && motd?.nUname == 1000, "\(String(describing: motd))")
         let read = withFids.t(1, .tread(Tread(fid: 4, offset: 0, count: 100)))
         #expect(read.anomalies.isEmpty && read.message?.fidPath?.description == "/srv:/etc/motd")
+        _ = withFids.r(1, .rread(Rread(data: [1, 2, 3])))
+        // The iounit it was opened with still bounds its reads.
+        let large = withFids.t(1, .tread(Tread(fid: 4, offset: 0, count: 5000)))
+        #expect(large.anomalies.map(\.kind).contains(.countExceedsIounit), "\(large.anomalies)")
         withFids.walk(2, 3, 6, ["bin"])
         #expect(withFids.path(6) == "/srv:/usr/bin")
         #expect(withFids.tracker.connection(withFids.conn)?.info?.fids.isEmpty == true, "the list is not kept")
