@@ -120,3 +120,13 @@ func randomPieces(_ bytes: [UInt8], rng: inout SplitMix, maxPiece: Int = 40) -> 
     }
     return out
 }
+
+/// Whether the file at `path` holds exactly `expected` (a Bool, so that a failure does not print megabytes).
+func holds(_ path: String, _ expected: [UInt8]) -> Bool {
+    FileManager.default.contents(atPath: path).map(Array.init) == expected
+}
+
+/// A fresh path in the temporary directory (nothing created).
+func tempPath(_ name: String) -> String {
+    NSTemporaryDirectory() + "nio-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+}
