@@ -4,8 +4,11 @@ import NinePCapture
 
 /// Turns a capture's reassembled TCP events into the tracker's events: one frame splitter per connection
 /// and direction, so frames spanning several segments (or several frames in one segment) come out whole.
-/// A frame is stamped with the time of the segment that completed it. After bytes lost in the capture
-/// (`.gap`), the partial frame buffered on that side is reported as garbage and framing starts afresh.
+/// A frame is stamped with the time of the segment that completed it. Bytes missing from the capture
+/// (`.gap`: a snap length cut the packets, or the capture lost some) inside a frame whose size was read cut
+/// that frame: it goes to the tracker with what was captured of it, marked `.truncated`, and framing goes
+/// on in step; after any other hole the partial frame buffered on that side is reported as garbage and
+/// framing starts afresh.
 public struct CaptureIngest: Sendable {
     private struct Side: IntKey {
         var conn: ConnectionID; var direction: Direction
@@ -43,25 +46,32 @@ public struct CaptureIngest: Sendable {
             splitters.modify(Side(conn: conn, direction: direction),
                              default: { FrameSplitter(maxFrameSize: maxFrameSize) }) { splitter in
                 Self.split(bytes, with: &splitter) { e in
-                    switch e {
-                    case .frame(let f): body(.frame(conn: conn, direction: direction, at: t, bytes: f, marks: marks))
-                    case .garbage(let g, let reason):
-                        body(.garbage(conn: conn, direction: direction, at: t, bytes: g, reason: reason))
-                    }
+                    body(Self.sessionEvent(e, conn: conn, direction: direction, at: t, marks: marks))
                 }
             }
         case let .gap(conn, direction, missing, t):
-            let side = Side(conn: conn, direction: direction)
-            if var splitter = splitters[side], let e = splitter.finish(), case .garbage(let g, _) = e {
-                body(.garbage(conn: conn, direction: direction, at: t, bytes: g,
-                              reason: "partial frame cut by \(missing) bytes missing from the capture"))
+            let maxFrameSize = maxFrameSize
+            splitters.modify(Side(conn: conn, direction: direction),
+                             default: { FrameSplitter(maxFrameSize: maxFrameSize) }) { splitter in
+                for e in splitter.skip(missing) {
+                    body(Self.sessionEvent(e, conn: conn, direction: direction, at: t, marks: []))
+                }
             }
-            splitters[side] = FrameSplitter(maxFrameSize: maxFrameSize)
         case let .close(conn, reset, why, t):
             for e in flush(conn: conn, at: t) { body(e) }
             open.remove(conn)
             // The recorded reason, when there is one, is what the live trace showed.
             body(.connectionClosed(conn: conn, at: t, reason: why.map { .error($0) } ?? (reset ? .reset : .eof)))
+        }
+    }
+
+    private static func sessionEvent(_ e: FrameSplitter.Event, conn: ConnectionID, direction: Direction, at t: Int64,
+                                     marks: FrameMarks) -> SessionEvent {
+        switch e {
+        case .frame(let f): .frame(conn: conn, direction: direction, at: t, bytes: f, marks: marks)
+        case .truncated(let prefix, _):
+            .frame(conn: conn, direction: direction, at: t, bytes: prefix, marks: marks.union(.truncated))
+        case .garbage(let g, let reason): .garbage(conn: conn, direction: direction, at: t, bytes: g, reason: reason)
         }
     }
 
@@ -90,9 +100,8 @@ public struct CaptureIngest: Sendable {
         var out: [SessionEvent] = []
         for direction in Direction.allCases {
             let side = Side(conn: conn, direction: direction)
-            if var s = splitters.removeValue(forKey: side), let e = s.finish(), case .garbage(let g, let reason) = e {
-                out.append(.garbage(conn: conn, direction: direction, at: t, bytes: g, reason: reason))
-            }
+            guard var s = splitters.removeValue(forKey: side) else { continue }
+            while let e = s.finish() { out.append(Self.sessionEvent(e, conn: conn, direction: direction, at: t, marks: [])) }
         }
         return out
     }

@@ -82,7 +82,8 @@ extension InspectorModel {
             heading.append(m.direction == .toServer ? "→ " : "← ", .treeSection)
             let name = m.header.map { TracedMessage.typeName($0.type) + " tag " + $0.tag.description } ?? "garbage"
             heading.append(name, .treeSection)
-            var info = "  (\(label), \(m.bytes.count) bytes, \(time.format(m.timestamp))"
+            var info = "  (\(label), \(m.frameSize) bytes" + (m.isTruncated ? " (\(m.bytes.count) captured)" : "")
+                + ", \(time.format(m.timestamp))"
             if let l = m.latency { info += ", +" + DurationFormat.compact(l) }
             info += ", \(m.dialect))"
             heading.append(info, .dim)
@@ -97,7 +98,11 @@ extension InspectorModel {
                 for child in node.children { add(child, depth: depth + 1) }
             }
             for root in tree.roots { add(root, depth: 1) }
-            if let error = tree.error {
+            if m.isTruncated {
+                // Not an error in the frame: the capture holds only its first bytes.
+                lines.append(DetailLine(StyledLine("  \(TracedMessage.truncation(m.bytes).reason)", .dim), depth: 1,
+                                        frame: frame, range: m.bytes.count..<m.bytes.count))
+            } else if let error = tree.error {
                 lines.append(DetailLine(StyledLine("  decode error: \(error)", .listError), depth: 1, frame: frame,
                                         range: error.offset..<max(error.offset, m.bytes.count)))
             }

@@ -148,7 +148,7 @@ public struct TraceLine: Sendable {
         var o: [(String, JSONValue)] = [
             ("event", .string("message")), ("index", .int(Int64(m.index))), ("t_ns", .int(m.timestamp)),
             ("time", .string(TraceLine.iso8601(m.timestamp))), ("conn", .uint(UInt64(m.conn.rawValue))),
-            ("direction", .string(m.direction.token)), ("size", .int(Int64(m.bytes.count))),
+            ("direction", .string(m.direction.token)), ("size", .int(Int64(m.frameSize))),
             ("dialect", .string(m.dialect.rawValue)),
         ]
         if let h = m.header {
@@ -164,6 +164,9 @@ public struct TraceLine: Sendable {
         case .failure(let e):
             if case .garbage(let reason) = m.kind {
                 o.append(("garbage", .object([("reason", .string(reason)), ("hex", .string(TraceLine.hex(m.bytes)))])))
+            } else if m.isTruncated {
+                o.append(("truncated", .object([("captured", .int(Int64(m.bytes.count))),
+                                                ("hex", .string(TraceLine.hex(m.bytes)))])))
             } else {
                 o.append(("malformed", .object([("offset", .int(Int64(e.offset))), ("field", .string(e.field)),
                                                 ("reason", .string(e.reason)), ("hex", .string(TraceLine.hex(m.bytes)))])))
@@ -183,7 +186,7 @@ public struct TraceLine: Sendable {
         var o = JSONObjectWriter()
         o.string("event", "message"); o.int("index", Int64(m.index)); o.int("t_ns", m.timestamp)
         o.string("time", utf8: TraceLine.iso8601Bytes(m.timestamp)); o.uint("conn", UInt64(m.conn.rawValue))
-        o.string("direction", m.direction.token); o.int("size", Int64(m.bytes.count))
+        o.string("direction", m.direction.token); o.int("size", Int64(m.frameSize))
         o.string("dialect", m.dialect.rawValue)
         if let h = m.header {
             o.string("type", TracedMessage.typeName(h.type))
@@ -196,6 +199,9 @@ public struct TraceLine: Sendable {
         case .failure(let e):
             if case .garbage(let reason) = m.kind {
                 o.value("garbage", .object([("reason", .string(reason)), ("hex", .string(TraceLine.hex(m.bytes)))]))
+            } else if m.isTruncated {
+                o.value("truncated", .object([("captured", .int(Int64(m.bytes.count))),
+                                              ("hex", .string(TraceLine.hex(m.bytes)))]))
             } else {
                 o.value("malformed", .object([("offset", .int(Int64(e.offset))), ("field", .string(e.field)),
                                               ("reason", .string(e.reason)), ("hex", .string(TraceLine.hex(m.bytes)))]))

@@ -56,7 +56,9 @@ extension CaptureDecoder {
             if connection.expected[direction] == nil { connection.expected[direction] = sequence }
         }
         var payload = segment.payload
-        if !payload.isEmpty {
+        // Bytes the segment carried that the capture does not hold (a snap length cut it, e.g. `editcap -s`).
+        var missing = segment.declaredPayloadLength - payload.count
+        if !payload.isEmpty || missing > 0 {
             if let expected = connection.expected[direction] {
                 let delta = Int(Int32(bitPattern: sequence &- expected))
                 if delta > 0 {
@@ -64,7 +66,9 @@ extension CaptureDecoder {
                     events.append(.gap(conn: connection.id, direction: direction, missingBytes: delta,
                                        timestampNanos: t))
                 } else if delta < 0 {
-                    payload = -delta >= payload.count ? [] : Array(payload[(-delta)...])
+                    let behind = -delta
+                    payload = behind >= payload.count ? [] : Array(payload[behind...])
+                    missing = max(0, missing - max(0, behind - segment.payload.count))
                     sequence = expected
                 }
             }
@@ -79,6 +83,12 @@ extension CaptureDecoder {
                 buffer.bytes += payload
                 connection.buffers[direction] = buffer
                 connection.expected[direction] = sequence &+ UInt32(truncatingIfNeeded: payload.count)
+            }
+            if missing > 0 {
+                // What was captured goes first, then the hole, at once (not when the next segment shows it).
+                connection.flush(direction, into: &events)
+                events.append(.gap(conn: connection.id, direction: direction, missingBytes: missing, timestampNanos: t))
+                connection.expected[direction] = sequence &+ UInt32(truncatingIfNeeded: payload.count + missing)
             }
             if index >= total { connection.flush(direction, into: &events) }
         }

@@ -22,6 +22,8 @@ public struct CaptureDecoder: Sendable {
     var nextFreeID: UInt32 = 1
     var lastTimestamp: Int64 = 0
     var reportedLinkTypes: Set<UInt32> = []
+    /// Packets a snap length cut, and the payload bytes they lack (the first is reported, the rest counted).
+    var snapCut = (packets: 0, bytes: 0)
 
     public init(options: ReassemblyOptions = ReassemblyOptions(), maxWarnings: Int = 1000) {
         self.reassembler = TCPReassembler(options: options)
@@ -56,8 +58,13 @@ public struct CaptureDecoder: Sendable {
         if segment.isFirstFragment {
             warn(packet, "first fragment of a fragmented datagram: only the bytes in this packet are used")
         } else if segment.payload.count < segment.declaredPayloadLength {
-            warn(packet, "packet cut by the snap length: \(segment.declaredPayloadLength - segment.payload.count) "
-                 + "payload bytes missing")
+            let missing = segment.declaredPayloadLength - segment.payload.count
+            if snapCut.packets == 0 {
+                warn(packet, "packet cut by the snap length: \(missing) payload bytes missing (the 9P frames such "
+                     + "packets cut are shown with what was captured of them, marked truncated)")
+            }
+            snapCut.packets += 1
+            snapCut.bytes += missing
         }
         for comment in packet.comments {
             if let fields = CaptureComment.parse(comment), let conn = fields["conn"].flatMap({ UInt32($0) }),
@@ -78,6 +85,9 @@ public struct CaptureDecoder: Sendable {
         var events: [CaptureEvent] = []
         for event in reassembler.finish(timestampNanos: lastTimestamp) { events.append(relabelForeign(event)) }
         collectReassemblerWarnings()
+        if snapCut.packets > 1 {
+            warn(nil, "\(snapCut.packets) packets cut by the snap length, \(snapCut.bytes) payload bytes not captured")
+        }
         for key in recorded.keys.sorted() {
             guard var connection = recorded[key], !connection.closed else { continue }
             connection.flushBuffers(into: &events)

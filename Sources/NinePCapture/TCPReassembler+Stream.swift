@@ -2,12 +2,14 @@ import NinePWire
 // Per-direction sequence tracking for TCPReassembler.
 
 extension TCPReassembler {
-    /// A contiguous run of bytes waiting for the bytes before it.
+    /// A contiguous run of bytes waiting for the bytes before it; `missing`: bytes after them that the
+    /// segment carried but the capture does not hold (a snap length cut it).
     struct Pending {
         var start: Int64
         var bytes: [UInt8]
+        var missing: Int = 0
         var timestampNanos: Int64
-        var end: Int64 { start + Int64(bytes.count) }
+        var end: Int64 { start + Int64(bytes.count + missing) }
     }
 
     /// Stream output before it is labelled with connection and direction.
@@ -35,13 +37,16 @@ extension TCPReassembler {
             reference + Int64(Int32(bitPattern: sequence &- UInt32(truncatingIfNeeded: reference)))
         }
 
-        mutating func insert(at start: Int64, _ bytes: [UInt8], t: Int64, maxBuffered: Int, into out: inout [Output]) {
-            guard let next, !bytes.isEmpty else { return }
-            let end = start + Int64(bytes.count)
-            if end <= next { return } // retransmission of delivered bytes
+        /// `missing`: bytes of the segment after `bytes` that the capture does not hold (a snap length cut the
+        /// packet): delivered as a gap right after the bytes, so that a reader knows at once where they end.
+        mutating func insert(at start: Int64, _ bytes: [UInt8], missing: Int = 0, t: Int64, maxBuffered: Int,
+                             into out: inout [Output]) {
+            guard let next, !bytes.isEmpty || missing > 0 else { return }
+            let piece = Pending(start: start, bytes: bytes, missing: missing, timestampNanos: t)
+            if piece.end <= next { return } // retransmission of delivered bytes
             if start <= next {
-                out.append(.data(Array(bytes[Int(next - start)...]), t))
-                self.next = end
+                deliver(piece, from: next, into: &out)
+                self.next = piece.end
                 drain(into: &out)
                 return
             }
@@ -50,7 +55,7 @@ extension TCPReassembler {
                 let mid = (low + high) / 2
                 if pending[mid].start <= start { low = mid + 1 } else { high = mid }
             }
-            pending.insert(Pending(start: start, bytes: bytes, timestampNanos: t), at: low)
+            pending.insert(piece, at: low)
             pendingBytes += bytes.count
             while pendingBytes > maxBuffered, let first = pending.first, let current = self.next {
                 out.append(.gap(Int(first.start - current), t))
@@ -66,11 +71,22 @@ extension TCPReassembler {
                 pending.removeFirst()
                 pendingBytes -= first.bytes.count
                 if first.end > position {
-                    out.append(.data(Array(first.bytes[Int(position - first.start)...]), first.timestampNanos))
+                    deliver(first, from: position, into: &out)
                     position = first.end
                 }
             }
             next = position
+        }
+
+        /// Delivers what of `piece` lies at or after `position` (which is within it): its bytes, then its
+        /// missing tail as a gap.
+        private func deliver(_ piece: Pending, from position: Int64, into out: inout [Output]) {
+            let bytesEnd = piece.start + Int64(piece.bytes.count)
+            if position < bytesEnd {
+                out.append(.data(Array(piece.bytes[Int(position - piece.start)...]), piece.timestampNanos))
+            }
+            let missing = Int(piece.end - max(position, bytesEnd))
+            if missing > 0 { out.append(.gap(missing, piece.timestampNanos)) }
         }
 
         /// Declares everything before `limit` that has not arrived lost, delivering what has.
@@ -150,7 +166,8 @@ extension TCPReassembler.Flow {
         let dataSequence = segment.sequenceNumber &+ (flags.contains(.syn) ? 1 : 0)
         if stream.next == nil { stream.next = Int64(dataSequence) }
         let start = TCPReassembler.StreamState.unwrap(dataSequence, near: stream.next ?? 0)
-        stream.insert(at: start, segment.payload, t: t, maxBuffered: maxBuffered, into: &output)
+        stream.insert(at: start, segment.payload, missing: segment.declaredPayloadLength - segment.payload.count, t: t,
+                      maxBuffered: maxBuffered, into: &output)
         if flags.contains(.fin), stream.finAt == nil {
             stream.finAt = start + Int64(segment.declaredPayloadLength)
         }

@@ -1,17 +1,35 @@
 import NinePWire
 
-/// One decoded message of a capture, as replay needs it (independent of the capture reader).
+/// One decoded message of a capture, as replay needs it (independent of the capture reader); or one the
+/// capture holds only the first bytes of (a snap length cut it), known by its header.
 public struct CapturedMessage: Hashable, Sendable {
     /// The capture's connection number.
     public var connection: UInt32
     /// Nanoseconds (any epoch; only differences matter).
     public var time: Int64
-    public var fcall: Fcall
+    /// The message; nil for a cut one.
+    public var fcall: Fcall?
+    public var tag: Tag
+    public var typeCode: UInt8
+    /// A cut message's line (what its captured bytes show).
+    public var cutLine: String?
+
     public init(connection: UInt32, time: Int64, fcall: Fcall) {
         self.connection = connection; self.time = time; self.fcall = fcall
+        tag = fcall.tag; typeCode = fcall.message.typeCode
     }
+
+    /// A message of which the capture holds only the header and first bytes. A cut reply still answers its
+    /// request (replay keeps the order the capture shows, and `--diff` compares its type); a cut request
+    /// cannot be sent (the plan notes it).
+    public init(connection: UInt32, time: Int64, cutTag tag: Tag, typeCode: UInt8, line: String) {
+        self.connection = connection; self.time = time; fcall = nil
+        self.tag = tag; self.typeCode = typeCode; cutLine = line
+    }
+
     /// T-messages are requests (even type codes).
-    public var isRequest: Bool { fcall.message.typeCode & 1 == 0 }
+    public var isRequest: Bool { typeCode & 1 == 0 }
+    var line: String { fcall?.canonicalLine ?? cutLine ?? "" }
 }
 
 /// What to send, in which order, and what each request waits for.
@@ -36,6 +54,8 @@ public struct ReplayPlan: Hashable, Sendable {
         public var request: Fcall
         /// The reply the capture holds, if any (a flushed request may have none).
         public var capturedReply: Fcall?
+        /// The type code and line of a reply the capture cut (then `capturedReply` is nil).
+        public var cutReply: CutReply?
         /// Steps whose replies must have arrived before this one is sent.
         public var afterReplies: [Int]
         /// Steps that must have been sent before this one (a Tflush's target).
@@ -63,7 +83,9 @@ public struct ReplayPlan: Hashable, Sendable {
         let selected = messages.filter { only?.contains($0.connection) ?? true }
         // Lineages are computed over the whole capture first (fid numbers linked by any request).
         var lineages: [UInt32: Lineage] = [:]
-        for m in selected where m.isRequest { lineages[m.connection, default: Lineage()].link(m.fcall.message) }
+        for m in selected where m.isRequest {
+            if let f = m.fcall { lineages[m.connection, default: Lineage()].link(f.message) }
+        }
         let start = selected.first { $0.isRequest }?.time ?? 0
         for m in selected {
             if perConn[m.connection] == nil {
@@ -72,38 +94,49 @@ public struct ReplayPlan: Hashable, Sendable {
             }
             var planner = perConn[m.connection]!
             let lineage = lineages[m.connection] ?? Lineage()
-            if m.isRequest {
+            if m.isRequest, let request = m.fcall {
                 let id = steps.count
-                let groups = lineage.groups(of: m.fcall.message)
-                var (afterReplies, afterSent) = planner.issue(id, m.fcall, groups: groups)
-                if orderAcrossConnections && m.fcall.message.type != .tflush {
+                let groups = lineage.groups(of: request.message)
+                var (afterReplies, afterSent) = planner.issue(id, request, groups: groups)
+                if orderAcrossConnections && request.message.type != .tflush {
                     var cross: Set<Int> = []
                     for (c, set) in crossFrontier where c != m.connection { cross.formUnion(set) }
                     afterReplies = Array(Set(afterReplies).union(cross)).sorted()
                 }
                 allGiven[id] = Set(afterReplies)
-                if m.fcall.message.type == .tflush, afterSent.isEmpty {
-                    notes.append("connection \(m.connection): \(m.fcall.canonicalLine) flushes a tag with nothing pending")
+                if request.message.type == .tflush, afterSent.isEmpty {
+                    notes.append("connection \(m.connection): \(request.canonicalLine) flushes a tag with nothing pending")
                 }
-                steps.append(Step(id: id, connection: m.connection, offset: m.time - start, request: m.fcall,
+                steps.append(Step(id: id, connection: m.connection, offset: m.time - start, request: request,
                                   capturedReply: nil, afterReplies: afterReplies, afterSent: afterSent))
-            } else if let id = planner.reply(m.fcall.tag) {
+            } else if m.isRequest {
+                notes.append("connection \(m.connection): \(m.line): a request the capture cut, not replayed")
+            } else if let id = planner.reply(m.tag) {
                 steps[id].capturedReply = m.fcall
+                if m.fcall == nil, let line = m.cutLine { steps[id].cutReply = CutReply(typeCode: m.typeCode, line: line) }
                 planner.completed(id, groups: lineage.groups(of: steps[id].request.message),
                                   isVersion: steps[id].request.message.type == .tversion)
                 let covered = allGiven[id] ?? []
                 for c in crossFrontier.keys { crossFrontier[c]!.subtract(covered) }
                 crossFrontier[m.connection, default: []].insert(id)
             } else {
-                notes.append("connection \(m.connection): \(m.fcall.canonicalLine) answers no pending request")
+                notes.append("connection \(m.connection): \(m.line) answers no pending request")
             }
             perConn[m.connection] = planner
         }
-        for s in steps where s.capturedReply == nil && s.request.message.type != .tflush {
+        for s in steps where s.capturedReply == nil && s.cutReply == nil && s.request.message.type != .tflush {
             notes.append("connection \(s.connection): \(s.request.canonicalLine) has no reply in the capture")
         }
         return ReplayPlan(steps: steps, connections: connections, notes: notes)
     }
+}
+
+/// A captured reply known only by its first bytes (a snap length cut it).
+public struct CutReply: Hashable, Sendable {
+    public var typeCode: UInt8
+    /// What its captured bytes show (`TruncatedFrame.line`).
+    public var line: String
+    public init(typeCode: UInt8, line: String) { self.typeCode = typeCode; self.line = line }
 }
 
 /// Union-find over fid numbers of one connection.

@@ -159,6 +159,18 @@ extension ReplayRunner {
                 report.differences.append(ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
                                                            captured: captured.canonicalLine, replayed: nil, fields: []))
             }
+        } else if options.diff, let cut = step.cutReply {
+            // The capture holds only the reply's first bytes: its type is what can be compared.
+            report.compared += 1
+            let replayedCode = reply?.message.typeCode
+            if replayedCode != cut.typeCode {
+                let name = { (code: UInt8) in MessageType(rawValue: code)?.name ?? "type\(code)" }
+                report.differences.append(ReplayDifference(
+                    step: id, connection: c, request: step.request.canonicalLine, captured: cut.line,
+                    replayed: reply?.canonicalLine,
+                    fields: reply == nil ? [] : [FieldDifference(field: "type", captured: name(cut.typeCode),
+                                                                 replayed: name(replayedCode ?? 0))]))
+            }
         }
         progress()
     }

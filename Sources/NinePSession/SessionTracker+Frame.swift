@@ -2,6 +2,8 @@ import NinePWire
 
 extension SessionTracker {
     /// One complete frame. Decodes it with the connection's dialect, pairs it, updates fids, and logs it.
+    /// A frame marked `.truncated` (a capture that holds only its first bytes) is not decoded and not
+    /// malformed: it pairs by its header, and counts and checks with the size its size field gives.
     /// `predecoded`: the frame already decoded (elsewhere, e.g. on another thread), used instead of decoding
     /// again when its dialect is the one the tracker decodes this frame with.
     public mutating func frame(conn: ConnectionID, direction: Direction, at: Int64, bytes frame: [UInt8],
@@ -19,22 +21,25 @@ extension SessionTracker {
         let index = messageTotal
         messageTotal += 1
         let header = FrameHeader(bytes)
+        let truncated = marks.contains(.truncated)
+        let size = truncated ? Int(header?.size ?? UInt32(bytes.count)) : bytes.count
         if !c.sawFrame {
             c.sawFrame = true
             c.startedMidStream = header?.type != MessageType.tversion.rawValue
             c.midStreamActive = c.startedMidStream
         }
         c.messageCount += 1
-        if direction == .toServer { c.bytesToServer += bytes.count } else { c.bytesToClient += bytes.count }
+        if direction == .toServer { c.bytesToServer += size } else { c.bytesToClient += size }
 
-        let (dialect, result) = decode(&c, bytes, header, predecoded.take())
+        let (dialect, result) = truncated ? (c.dialect, SessionTracker.decode(bytes, c.dialect, marks: marks))
+                                          : decode(&c, bytes, header, predecoded.take())
         // The decoding is moved out of the result and back into the message at the end (no copy of it).
         let fcall: Fcall?, failure: DecodeError?
         switch consume result {
         case .success(let f): fcall = f; failure = nil
         case .failure(let e): fcall = nil; failure = e
         }
-        if let error = failure {
+        if let error = failure, !truncated {
             c.malformedCount += 1
             malformedTotal += 1
             let what = header.map { "\(TracedMessage.typeName($0.type)) tag \($0.tag)" } ?? "frame"
@@ -44,7 +49,7 @@ extension SessionTracker {
         var exchange: Int? = nil
         var pathNode = PathStore.none
         if let h = header {
-            checkFrame(&c, &out, h, size: bytes.count, direction: direction, index: index, at: at)
+            checkFrame(&c, &out, h, size: size, direction: direction, index: index, at: at)
             if h.type & 1 == 0 {
                 c.requestCount += 1
                 (exchange, pathNode) = request(&c, &out, h, fcall, index: index, at: at, marks: marks)
@@ -53,13 +58,13 @@ extension SessionTracker {
                 (exchange, pathNode) = reply(&c, &out, h, fcall, index: index, at: at)
             }
         }
-        if fcall.isMissing, let x = exchange { exchangeRecords[x].isMalformed = true }
+        if fcall.isMissing, !truncated, let x = exchange { exchangeRecords[x].isMalformed = true }
         if let x = exchange, let i = out.exchanges.lastIndex(where: { $0.id.rawValue == x }) {
             out.exchanges[i] = self.exchange(x)     // refresh after the malformed mark
         }
         if configuration.retainFrames {
             var flags: UInt8 = direction == .toClient ? StoredMessage.toClientBit : 0
-            if fcall.isMissing { flags |= StoredMessage.malformedBit }
+            if fcall.isMissing && !truncated { flags |= StoredMessage.malformedBit }
             log.append(StoredMessage(bytes: bytes, at: at, exchange: Int32(exchange ?? -1), pathNode: pathNode,
                                      conn: conn, flags: flags, marks: marks, dialect: dialect))
         }
@@ -186,6 +191,13 @@ extension SessionTracker {
             _ = buffer.initialize(from: bytes)
             count = bytes.count
         }
+    }
+
+    /// `decode(bytes, dialect)`, except for a frame the capture cut (`.truncated`), which is not decoded: its
+    /// failure says how much of it was captured.
+    static func decode(_ bytes: [UInt8], _ dialect: Dialect, marks: FrameMarks) -> Result<Fcall, DecodeError> {
+        guard marks.contains(.truncated) else { return decode(bytes, dialect) }
+        return .failure(TracedMessage.truncation(bytes))
     }
 
     static func decode(_ bytes: [UInt8], _ dialect: Dialect) -> Result<Fcall, DecodeError> {

@@ -30,7 +30,7 @@ extension SessionTracker {
         }
         return TracedMessage(index: index, conn: m.conn, direction: direction, timestamp: m.at, kind: .frame,
                              bytes: m.bytes, marks: m.marks, dialect: m.dialect,
-                             fcall: SessionTracker.decode(m.bytes, m.dialect),
+                             fcall: SessionTracker.decode(m.bytes, m.dialect, marks: m.marks),
                              exchange: m.exchange >= 0 ? ExchangeID(Int(m.exchange)) : nil,
                              requestIndex: requestIndex, latency: latency, fidPath: paths.path(m.pathNode))
     }
@@ -44,7 +44,8 @@ extension SessionTracker {
         return MessageSummary(
             index: index, conn: m.conn, direction: m.flags & StoredMessage.toClientBit != 0 ? .toClient : .toServer,
             timestamp: m.at, isGarbage: garbage, isMalformed: m.flags & StoredMessage.malformedBit != 0,
-            marks: m.marks, dialect: m.dialect, size: m.bytes.count, typeCode: header?.type, tag: header?.tag,
+            marks: m.marks, dialect: m.dialect,
+            size: m.marks.contains(.truncated) ? Int(header?.size ?? 0) : m.bytes.count, typeCode: header?.type, tag: header?.tag,
             exchange: m.exchange >= 0 ? ExchangeID(Int(m.exchange)) : nil)
     }
 

@@ -108,13 +108,30 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
     /// Whether it is a T-message (even type code); nil for garbage and header-less frames.
     public var isRequest: Bool? { header.map { $0.type & 1 == 0 } }
     public var isMalformed: Bool {
-        if case .failure = fcall { return true }
+        if case .failure = fcall { return !isTruncated }
         return false
+    }
+    /// Whether the capture holds only the frame's first bytes (`FrameMarks.truncated`): not decoded, not
+    /// malformed.
+    public var isTruncated: Bool { marks.contains(.truncated) }
+    /// The frame's size: its length, or for a cut frame what its size field says.
+    public var frameSize: Int {
+        if isTruncated, let h = header { return Int(h.size) }
+        return bytes.count
+    }
+
+    /// The decoding failure of a frame the capture cut (`FrameMarks.truncated`).
+    public static func truncation(_ bytes: [UInt8]) -> DecodeError {
+        let size = FrameHeader(bytes).map { Int($0.size) } ?? bytes.count
+        return DecodeError(offset: bytes.count, field: "frame",
+                           reason: "cut by the capture: \(bytes.count) of \(size) bytes captured")
     }
 
     /// The one line shown everywhere: the canonical line of the decoded message, or
     /// `malformed Twalk tag 3 (17 bytes): malformed at byte 15 (wname[0]): …`, or
-    /// `garbage 9 bytes: <reason>`.
+    /// `garbage 9 bytes: <reason>`, or for a frame the capture cut what its captured bytes hold
+    /// (`TruncatedFrame.line`) and how much of it that is:
+    /// `Rread tag 0 count 8168 d75add60… (cut: 62 of 8175 bytes captured)`.
     public var canonicalLine: String {
         switch (kind, fcall) {
         case (.garbage(let reason), _):
@@ -122,6 +139,9 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
         case (.frame, .success(let f)):
             return f.canonicalLine
         case (.frame, .failure(let e)):
+            if isTruncated {
+                return TruncatedFrame.line(bytes, dialect: dialect) + " (cut: \(bytes.count) of \(frameSize) bytes captured)"
+            }
             guard let h = header else { return "malformed frame (\(bytes.count) bytes): \(e)" }
             return "malformed \(TracedMessage.typeName(h.type)) tag \(h.tag) (\(bytes.count) bytes): \(e)"
         }

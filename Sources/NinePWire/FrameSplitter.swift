@@ -5,18 +5,32 @@
 /// next plausible header (a size in range followed by a known message type), reporting the bytes it
 /// skipped. It never traps and never allocates more than one frame of at most `maxFrameSize` bytes
 /// (a lying size only makes it wait for more input).
+///
+/// A stream read from a capture can have holes of known length (`skip(_:)`): a snap length that cut the
+/// packets (`tcpdump -s`, `dumpcap -s`), or packets the capture lost. A hole inside a frame whose size was
+/// read cuts that frame (`.truncated`: its captured first bytes, reported once its last byte has passed)
+/// and framing goes on in step after it; any other hole starts framing afresh after it.
 public struct FrameSplitter: Sendable {
     public enum Event: Hashable, Sendable {
         /// A complete frame, size field included.
         case frame([UInt8])
         /// Bytes that could not be framed (after an impossible size). `reason` says why.
         case garbage(bytes: [UInt8], reason: String)
+        /// A frame of `size` bytes of which the capture holds only the first ones, `prefix` (at least the
+        /// 7-byte header): the rest fell into a hole (`skip(_:)`).
+        case truncated(prefix: [UInt8], size: UInt32)
     }
 
     public var maxFrameSize: UInt32
     private var buffer: [UInt8] = []
     private var start = 0
     private var resyncing = false
+    /// A frame cut by a hole: its captured bytes and size, and how many of its bytes are still to come
+    /// (passed over as they arrive).
+    private var cut: (prefix: [UInt8], size: UInt32)?
+    private var cutRemaining = 0
+    /// The cut frame's event once its last byte has passed, for `next()` to return first.
+    private var cutDone: Event?
 
     public init(maxFrameSize: UInt32 = NineP.defaultMaxFrameSize) {
         self.maxFrameSize = maxFrameSize
@@ -30,14 +44,84 @@ public struct FrameSplitter: Sendable {
             buffer.removeSubrange(0..<start)
             start = 0
         }
+        if cutRemaining > 0 {
+            // The rest of a cut frame: passed over.
+            var passed = 0
+            for byte in bytes {
+                if passed < cutRemaining { passed += 1 } else { buffer.append(byte) }
+            }
+            cutRemaining -= passed
+            if cutRemaining == 0 { cutDone = endCut() }
+            return
+        }
         buffer.append(contentsOf: bytes)
+    }
+
+    /// `count` bytes of the stream are missing (see the type's notes). Returns what the hole completes: the
+    /// cut frame, or the bytes buffered before a hole that framing cannot step over, as garbage.
+    public mutating func skip(_ count: Int) -> [Event] {
+        guard count > 0 else { return [] }
+        var out: [Event] = []
+        if let done = cutDone {
+            out.append(done)
+            cutDone = nil
+        }
+        if cutRemaining > 0 {
+            if count < cutRemaining {
+                cutRemaining -= count
+                return out
+            }
+            let beyond = count > cutRemaining
+            cutRemaining = 0
+            out.append(endCut())
+            if beyond { restart() }
+            return out
+        }
+        let avail = buffer.count - start
+        if !resyncing && avail >= 4 {
+            let size = readSize(at: start)
+            if size >= UInt32(NineP.headerSize) && size <= maxFrameSize && avail < Int(size) {
+                cut = (Array(buffer[start...]), size)
+                buffer.removeAll(keepingCapacity: true)
+                start = 0
+                let remaining = Int(size) - avail - count
+                if remaining > 0 {
+                    cutRemaining = remaining
+                } else {
+                    out.append(endCut())
+                    if remaining < 0 { restart() }   // the hole reaches into the frames after it
+                }
+                return out
+            }
+        }
+        if avail > 0 {
+            out.append(.garbage(bytes: Array(buffer[start...]),
+                                reason: "partial frame cut by \(count) bytes missing from the capture"))
+        }
+        restart()
+        return out
+    }
+
+    /// The cut frame's event; `.garbage` when fewer than the header's 7 bytes were captured.
+    private mutating func endCut() -> Event {
+        guard let (prefix, size) = cut else { return .garbage(bytes: [], reason: "no cut frame") }
+        cut = nil
+        if prefix.count >= NineP.headerSize { return .truncated(prefix: prefix, size: size) }
+        return .garbage(bytes: prefix, reason: "a frame of \(size) bytes of which the capture holds only \(prefix.count)")
+    }
+
+    /// Framing starts afresh: nothing buffered, not resynchronising.
+    private mutating func restart() {
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+        resyncing = false
     }
 
     /// `append(bytes)` for the common case of a segment holding exactly one frame while nothing is
     /// buffered: that frame is returned as it is (no copy in and out of the buffer) and `next()` then has
     /// nothing more. Otherwise the bytes are appended and nil is returned: call `next()` as usual.
     public mutating func appendTakingWholeFrame(_ bytes: [UInt8]) -> [UInt8]? {
-        if !resyncing, start == buffer.count, bytes.count >= NineP.headerSize {
+        if !resyncing, cutRemaining == 0, cutDone == nil, start == buffer.count, bytes.count >= NineP.headerSize {
             let size = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
             if UInt64(size) == UInt64(bytes.count), size <= maxFrameSize { return bytes }
         }
@@ -47,6 +131,10 @@ public struct FrameSplitter: Sendable {
 
     /// The next frame or garbage event, or nil when more bytes are needed.
     public mutating func next() -> Event? {
+        if let done = cutDone {
+            cutDone = nil
+            return done
+        }
         let avail = buffer.count - start
         if resyncing {
             return resync()
@@ -76,8 +164,18 @@ public struct FrameSplitter: Sendable {
         return out
     }
 
-    /// Whatever is buffered at end of stream (an incomplete frame), as garbage, and resets.
+    /// Whatever is buffered at end of stream (an incomplete frame), as garbage, and resets; a frame cut by a
+    /// hole comes first (`.truncated`). Call until nil.
     public mutating func finish() -> Event? {
+        if let done = cutDone {
+            cutDone = nil
+            return done
+        }
+        if cutRemaining > 0 {
+            // The stream ended inside a cut frame.
+            cutRemaining = 0
+            return endCut()
+        }
         defer { buffer.removeAll(); start = 0; resyncing = false }
         guard bufferedCount > 0 else { return nil }
         return .garbage(bytes: Array(buffer[start...]), reason: "stream ended inside a frame (\(bufferedCount) bytes)")

@@ -39,10 +39,13 @@ public struct FrameMarks: OptionSet, Hashable, Sendable, CustomStringConvertible
     public static let dropped = FrameMarks(rawValue: 1 << 4)
     /// Sent by `ninescope replay`.
     public static let replayed = FrameMarks(rawValue: 1 << 5)
+    /// Read from a capture that holds only the frame's first bytes (a snap length cut its packets): the
+    /// frame's bytes are those, its size field says how long it was.
+    public static let truncated = FrameMarks(rawValue: 1 << 6)
 
     public static let names: [(FrameMarks, String)] = [
         (.injected, "injected"), (.intercepted, "intercepted"), (.malformed, "malformed"),
-        (.modified, "modified"), (.dropped, "dropped"), (.replayed, "replayed"),
+        (.modified, "modified"), (.dropped, "dropped"), (.replayed, "replayed"), (.truncated, "truncated"),
     ]
     /// Comma-separated names, e.g. `injected,intercepted`; empty when no mark is set.
     public var description: String { FrameMarks.names.filter { contains($0.0) }.map(\.1).joined(separator: ",") }

@@ -97,6 +97,9 @@ struct DecodeCommand: ParsableCommand {
                 case .frame(let f):
                     let dir: Direction = (FrameHeader(f)?.type ?? 0) & 1 == 0 ? .toServer : .toClient
                     body(.frame(conn: 1, direction: dir, at: 0, bytes: f, marks: []))
+                case .truncated(let prefix, _):   // (only after a hole, which hex input has none of)
+                    let dir: Direction = (FrameHeader(prefix)?.type ?? 0) & 1 == 0 ? .toServer : .toClient
+                    body(.frame(conn: 1, direction: dir, at: 0, bytes: prefix, marks: .truncated))
                 case .garbage(let g, let reason):
                     body(.garbage(conn: 1, direction: .toServer, at: 0, bytes: g, reason: reason))
                 }

@@ -97,8 +97,15 @@ struct ReplayCommand: AsyncParsableCommand {
         var messages: [CapturedMessage] = []
         func feed(_ event: SessionEvent) {
             let output = tracker.handle(event)
-            guard let m = output.message, !m.marks.contains(.dropped), let f = m.decoded else { return }
-            messages.append(CapturedMessage(connection: m.conn.rawValue, time: m.timestamp, fcall: f))
+            guard let m = output.message, !m.marks.contains(.dropped) else { return }
+            if let f = m.decoded {
+                messages.append(CapturedMessage(connection: m.conn.rawValue, time: m.timestamp, fcall: f))
+            } else if m.isTruncated, let h = m.header {
+                // Cut by the capture's snap length: a reply still answers its request (the plan keeps the
+                // order); a request cannot be sent (the plan notes it).
+                messages.append(CapturedMessage(connection: m.conn.rawValue, time: m.timestamp, cutTag: h.tag,
+                                                typeCode: h.type, line: m.canonicalLine))
+            }
         }
         _ = try CaptureInput.forEachEvent(files: files, ports: port, feed)
         return messages

@@ -98,6 +98,72 @@ import Testing
         #expect(contents.warnings.count == 1)
     }
 
+    /// The events of a capture as short words: `open`, `c2s 15` (data), `gap c2s 6`, `close`.
+    static func kinds(_ events: [CaptureEvent]) -> [String] {
+        events.map { e in
+            switch e {
+            case .open: "open"
+            case .data(_, let d, _, let bytes, _): "\(d.token) \(bytes.count)"
+            case .gap(_, let d, let n, _): "gap \(d.token) \(n)"
+            case .close: "close"
+            }
+        }
+    }
+
+    /// A packet cut by a snap length: its bytes, then at once the hole where the rest was (not when a later
+    /// packet shows it), so that a reader knows where the captured bytes end; one warning for the first such
+    /// packet and a count at the end.
+    @Test func aSnapLengthCutIsAGapRightAfterItsBytes() throws {
+        var packets = Self.conversation()
+        packets[3] = Array(packets[3].dropLast(6))   // Tversion
+        packets[4] = Array(packets[4].dropLast(4))   // Rversion
+        let file = Fix.pcap(big: false, nano: false, linkType: 101, records: packets.map { (1, 0, $0) })
+        let contents = try CaptureFile.decode(file)
+        let t = Fix.tversion.count - 6, r = Fix.rversion.count - 4
+        #expect(Self.kinds(contents.events) == ["open", "c2s \(t)", "gap c2s 6", "s2c \(r)", "gap s2c 4", "close"])
+        #expect(contents.warnings.map(\.packet) == [4, nil], "\(contents.warnings)")
+        #expect(contents.warnings.last?.message == "2 packets cut by the snap length, 10 payload bytes not captured")
+
+        // The cut segment arriving before the bytes in front of it: delivered with its hole once they come.
+        let tv = Fix.tversion
+        func ip(_ seq: UInt32, _ payload: [UInt8]) -> [UInt8] {
+            Fix.ipv4(src: Fix.clientIP, dst: Fix.serverIP,
+                     body: Fix.tcp(sport: 50000, dport: 564, seq: seq, ack: 500, flags: 0x18, payload: payload))
+        }
+        var reordered = Array(Self.conversation().prefix(3))
+        reordered.append(Array(ip(110, Array(tv[10...])).dropLast(3)))
+        reordered.append(ip(100, Array(tv[..<10])))
+        reordered += Self.conversation().dropFirst(4)
+        let late = try CaptureFile.decode(Fix.pcap(big: false, nano: false, linkType: 101,
+                                                   records: reordered.map { (1, 0, $0) }))
+        #expect(Self.kinds(late.events) == ["open", "c2s 10", "c2s \(tv.count - 13)", "gap c2s 3",
+                                            "s2c \(Fix.rversion.count)", "close"])
+        #expect(late.events.stream(1, .toServer) == Array(tv.dropLast(3)))
+    }
+
+    /// The same in a capture ninescope wrote (the exact path, by its packet comments), as `editcap -s` leaves
+    /// one: the frame's captured bytes, then the hole.
+    @Test func aSnapLengthCutInARecordedCaptureIsAGapRightAfterItsBytes() throws {
+        func packet(_ toServer: Bool, _ seq: UInt32, _ ack: UInt32, _ payload: [UInt8], cut: Int) -> [UInt8] {
+            let tcp = toServer ? Fix.tcp(sport: 40001, dport: 564, seq: seq, ack: ack, flags: 0x18, payload: payload)
+                               : Fix.tcp(sport: 564, dport: 40001, seq: seq, ack: ack, flags: 0x18, payload: payload)
+            let ip = toServer ? Fix.ipv4(src: Fix.clientIP, dst: Fix.serverIP, body: tcp)
+                              : Fix.ipv4(src: Fix.serverIP, dst: Fix.clientIP, body: tcp)
+            return Array(ip.dropLast(cut))
+        }
+        let c2s = CaptureComment.encode([("conn", "1"), ("dir", "c2s")])
+        let s2c = CaptureComment.encode([("conn", "1"), ("dir", "s2c")])
+        var file = Fix.shb(false) + Fix.idb(false, linkType: 101, tsresol: 9)
+        file += Fix.epb(false, units: 1, data: packet(true, 1, 1, Fix.tversion, cut: 6), comments: [c2s])
+        file += Fix.epb(false, units: 2, data: packet(false, 1, UInt32(1 + Fix.tversion.count), Fix.rversion, cut: 0),
+                        comments: [s2c])
+        file += Fix.epb(false, units: 3, data: packet(true, UInt32(1 + Fix.tversion.count), 1, Fix.tversion, cut: 0),
+                        comments: [c2s])
+        let contents = try CaptureFile.decode(file)
+        #expect(Self.kinds(contents.events) == ["open", "c2s \(Fix.tversion.count - 6)", "gap c2s 6",
+                                                "s2c \(Fix.rversion.count)", "c2s \(Fix.tversion.count)"])
+    }
+
     @Test func recordedAndForeignConnectionsNeverShareAnID() throws {
         // A foreign conversation first (gets id 1), then one recorded by ninescope as conn 1.
         var writer = PcapngWriter()

@@ -1,0 +1,67 @@
+import NinePSession
+import NinePWire
+import Testing
+
+/// Frames a capture holds only the first bytes of (`FrameMarks.truncated`: a snap length cut them).
+@Suite struct TruncatedFrameTests {
+    /// A cut Rread answers its Tread like any reply: the exchange completes with its latency, nothing is
+    /// malformed or anomalous, the sizes counted are the frame's own, and the line says what was captured
+    /// (also when the message is read back from the log).
+    @Test func aCutReplyAnswersItsRequestAndIsNotMalformed() throws {
+        var h = Harness()
+        h.version()
+        h.attach()
+        h.walk(0, 0, 1, ["data"], dir: false)
+        h.t(0, .tlopen(Tlopen(fid: 1, flags: LOpenFlags(rawValue: 0))))
+        h.r(0, .rlopen(Rlopen(qid: Qid(path: 100), iounit: 0)))
+        h.t(1, .tread(Tread(fid: 1, offset: 0, count: 8168)))
+        let data = (0..<8168).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let whole = Fcall(tag: 1, .rread(Rread(data: data))).encode(dialect: .l)
+        let cut = Array(whole.prefix(62))
+        let before = h.summary.bytesToClient
+        let out = h.tracker.handle(.frame(conn: h.conn, direction: .toClient, at: h.tick(), bytes: cut, marks: .truncated))
+        #expect(out.anomalies.isEmpty, "\(out.anomalies)")
+        let m = try #require(out.message)
+        #expect(m.isTruncated && !m.isMalformed && m.frameSize == whole.count && m.bytes == cut)
+        #expect(m.latency == 1_000 && m.fidPath?.description == "/data")
+        #expect(m.canonicalLine == "Rread tag 1 count 8168 " + Self.hex(data.prefix(51)) + "… (cut: 62 of 8179 bytes captured)")
+        let x = try #require(out.exchanges.last)
+        #expect(x.status == .ok && !x.isMalformed && x.replyCode == MessageType.rread.rawValue)
+        #expect(h.summary.bytesToClient - before == whole.count)
+        #expect(h.summary.malformedCount == 0)
+        let again = try #require(h.tracker.message(at: m.index))
+        #expect(again.canonicalLine == m.canonicalLine && again.isTruncated && !again.isMalformed)
+        #expect(h.tracker.messageSummary(at: m.index).map { ($0.size, $0.isMalformed) } ?? (0, true) == (8179, false))
+        // The same bytes without the mark are a malformed frame, as before.
+        h.t(2, .tread(Tread(fid: 1, offset: 0, count: 8168)))
+        var bad = cut
+        bad[5] = 2
+        let malformed = h.tracker.handle(.frame(conn: h.conn, direction: .toClient, at: h.tick(), bytes: bad, marks: []))
+        #expect(malformed.anomalies.map(\.kind) == [.malformedFrame])
+        #expect(malformed.message?.isMalformed == true)
+    }
+
+    static func hex<C: Collection>(_ b: C) -> String where C.Element == UInt8 {
+        b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+
+    /// What a cut frame's line shows: the fields its captured bytes hold whole, then the data captured.
+    @Test func theLineShowsTheFieldsTheCapturedBytesHold() {
+        func line(_ m: Message, _ keep: Int, tag: NinePWire.Tag = 3, dialect: Dialect = .l) -> String {
+            TruncatedFrame.line(Array(Fcall(tag: tag, m).encode(dialect: dialect).prefix(keep)), dialect: dialect)
+        }
+        let text = Array("hello, 9p world, this is a long line of text that goes on and on\n".utf8)
+        let twrite = Message.twrite(Twrite(fid: 1, offset: 4096, data: text + text))
+        #expect(line(twrite, 23 + 5) == "Twrite tag 3 fid 1 offset 4096 count 130 'hello'…")
+        #expect(line(twrite, 23) == "Twrite tag 3 fid 1 offset 4096 count 130 …")
+        #expect(line(twrite, 20) == "Twrite tag 3 fid 1 offset 4096 …", "count not whole")
+        #expect(line(twrite, 12) == "Twrite tag 3 fid 1 …")
+        #expect(line(twrite, 7) == "Twrite tag 3 …")
+        #expect(line(.rread(Rread(data: text + text)), 11 + 100) == "Rread tag 3 count 130 '" + String(decoding: text.prefix(64), as: UTF8.self) + "'…")
+        #expect(line(.rread(Rread(data: [0xFF, 0, 1])), 12) == "Rread tag 3 count 3 ff…")
+        #expect(line(.rreaddir(Rreaddir(data: Array(repeating: 0, count: 300))), 40) == "Rreaddir tag 3 count 300 …")
+        #expect(line(.twalk(Twalk(fid: 1, newfid: 2, wnames: ["a", "b"])), 9, tag: .notag) == "Twalk tag NOTAG …")
+        #expect(TruncatedFrame.line([9, 0, 0, 0, 200, 1, 0, 5], dialect: .l) == "type200 tag 1 …")
+        #expect(TruncatedFrame.line([9, 0, 0], dialect: .l) == "frame")
+    }
+}
