@@ -53,17 +53,20 @@ extension PcapngWriter {
     /// and appended in a few copies, not byte by byte (`bench-trace`: the capture's share of a diodload
     /// sample went from 309–323 to 207–215 ns per message).
     /// `comment`: the packet's `opt_comment`, encoded. `omittingPayload`: everything but the payload's
-    /// bytes (lengths, padding and checksum count them); returns where in `out` they belong.
+    /// bytes (lengths, padding and checksum count them); returns where in `out` they belong. `missing`:
+    /// payload bytes after `payload` that the packet carried but the capture does not hold (a frame read
+    /// from a capture cut by a snap length, written again): the packet says it is that much longer than
+    /// captured, as a snap length leaves it (its TCP checksum covers the captured bytes only).
     @discardableResult
     mutating func appendSegment(_ connection: inout Connection, into out: inout [UInt8], direction: Direction,
-                                flags: TCPFlags, payload: ArraySlice<UInt8>, omittingPayload: Bool = false, t: Int64,
-                                comment: [UInt8]) -> Int {
+                                flags: TCPFlags, payload: ArraySlice<UInt8>, missing: Int = 0,
+                                omittingPayload: Bool = false, t: Int64, comment: [UInt8]) -> Int {
         let toServer = direction == .toServer
         let source = toServer ? connection.client : connection.server
         let destination = toServer ? connection.server : connection.client
         let sequence = toServer ? connection.clientNext : connection.serverNext
         let acknowledgment = flags.contains(.ack) ? (toServer ? connection.serverNext : connection.clientNext) : 0
-        let consumed = UInt32(truncatingIfNeeded: payload.count)
+        let consumed = UInt32(truncatingIfNeeded: payload.count + missing)
             &+ (flags.contains(.syn) ? 1 : 0) &+ (flags.contains(.fin) ? 1 : 0)
         if toServer { connection.clientNext &+= consumed } else { connection.serverNext &+= consumed }
         ipIdentification &+= 1
@@ -91,9 +94,9 @@ extension PcapngWriter {
             w.u32(UInt32(truncatingIfNeeded: nanos >> 32), big: big)
             w.u32(UInt32(truncatingIfNeeded: nanos), big: big)
             w.u32(UInt32(packetLength), big: big)   // captured
-            w.u32(UInt32(packetLength), big: big)   // original
+            w.u32(UInt32(packetLength + missing), big: big)   // original
             Self.storeEthernetIPv4TCP(&w, source: source, destination: destination, sequence: sequence,
-                                      acknowledgment: acknowledgment, flags: flags, payload: payload,
+                                      acknowledgment: acknowledgment, flags: flags, payload: payload, missing: missing,
                                       identification: identification, mss: mss)
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<w.count]))
         }
@@ -133,9 +136,10 @@ extension PcapngWriter {
     /// checksum counts it where it is; the TCP header's length is even, so its words line up the same).
     static func storeEthernetIPv4TCP(_ w: inout RawStore, source: Endpoint, destination: Endpoint,
                                      sequence: UInt32, acknowledgment: UInt32, flags: TCPFlags,
-                                     payload: ArraySlice<UInt8>, identification: UInt16, mss: UInt16) {
+                                     payload: ArraySlice<UInt8>, missing: Int = 0, identification: UInt16,
+                                     mss: UInt16) {
         let optionsLength = flags.contains(.syn) ? 8 : 0
-        let tcpLength = 20 + optionsLength + payload.count
+        let tcpLength = 20 + optionsLength + payload.count + missing
         let from = ipv4Word(source.address), to = ipv4Word(destination.address)
         // MACs 02:00 and the four address bytes.
         w.u16(0x0200, big: true); w.u32(to, big: true)

@@ -126,7 +126,9 @@ public struct PcapngWriter: Sendable {
     }
 
     /// One frame (normally one whole 9P message) as TCP payload, split into segments of at most
-    /// `options.maxSegmentSize` bytes.
+    /// `options.maxSegmentSize` bytes. A frame marked `.truncated` (read from a capture that holds only its
+    /// first bytes) is written as a snap length leaves one: segments for its whole size, holding the bytes
+    /// there are.
     public mutating func frame(conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
                                marks: FrameMarks = []) -> [UInt8] {
         var out: [UInt8] = []
@@ -156,17 +158,23 @@ public struct PcapngWriter: Sendable {
         }
         guard var connection = connections[conn], !connection.closed else { return }
         let size = options.effectiveSegmentSize
-        let total = (bytes.count + size - 1) / size
+        // A cut frame: segments for the size its size field gives; the mark is not recorded (a reader
+        // finds the cut where the packets are shorter than they say).
+        let cut = marks.contains(.truncated)
+        let frameSize = cut ? max(bytes.count, Int(FrameHeader(bytes)?.size ?? 0)) : bytes.count
+        let recordedMarks = cut ? marks.subtracting(.truncated) : marks
+        let total = (frameSize + size - 1) / size
         let needed = out.count + roomForFrame(of: bytes.count < splicing ? bytes.count : 0)
         if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }   // keeps growth geometric
         for index in 0..<total {
             let flags: TCPFlags = index == total - 1 ? [.ack, .psh] : [.ack]
-            let range = (index * size)..<min(bytes.count, (index + 1) * size)
+            let whole = (index * size)..<min(frameSize, (index + 1) * size)
+            let range = cut ? whole.clamped(to: 0..<bytes.count) : whole
             let spliced = range.count >= splicing
             let at = appendSegment(&connection, into: &out, direction: direction, flags: flags, payload: bytes[range],
-                                   omittingPayload: spliced, t: t,
+                                   missing: whole.count - range.count, omittingPayload: spliced, t: t,
                                    comment: dataComment(conn: conn, direction: direction, segment: index + 1,
-                                                        of: total, marks: marks))
+                                                        of: total, marks: recordedMarks))
             if spliced { splices.append(PayloadSplice(at: at, range: range)) }
         }
         connections[conn] = connection

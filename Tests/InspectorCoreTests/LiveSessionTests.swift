@@ -142,6 +142,49 @@ import Testing
         #expect(back.connections.first?.info?.client == "tcp!127.0.0.1!40001")
     }
 
+    /// A session read from a capture cut by a snap length, exported, reads back the same: each cut frame is
+    /// written as a snap length leaves one (segments for its whole size, holding the bytes there are: here
+    /// a 100,011-byte Rread over two segments, 62 bytes captured), so it comes back cut, in step with the
+    /// frames after it.
+    @Test func anExportedCutFrameReadsBackCut() throws {
+        var original = SessionTracker()
+        let c = ConnectionID(1)
+        _ = original.handle(.connectionOpened(conn: c, at: 1_000, info: ConnectionInfo(client: "a", upstream: "b")))
+        func send(_ d: Direction, _ f: Fcall, cut: Int? = nil, at t: Int64) {
+            let bytes = f.encode(dialect: .l)
+            _ = original.handle(.frame(conn: c, direction: d, at: t, bytes: cut.map { Array(bytes.prefix($0)) } ?? bytes,
+                                       marks: cut == nil ? [] : .truncated))
+        }
+        send(.toServer, Fcall(tag: .notag, .tversion(Tversion(msize: 200_000, version: "9P2000.L"))), at: 2_000)
+        send(.toClient, Fcall(tag: .notag, .rversion(Rversion(msize: 200_000, version: "9P2000.L"))), at: 3_000)
+        send(.toServer, Fcall(tag: 1, .tread(Tread(fid: 1, offset: 0, count: 100_000))), at: 4_000)
+        send(.toClient, Fcall(tag: 1, .rread(Rread(data: (0..<100_000).map { UInt8(truncatingIfNeeded: $0) }))), cut: 62,
+             at: 5_000)
+        send(.toServer, Fcall(tag: 2, .tclunk(Tclunk(fid: 1))), at: 6_000)
+        send(.toClient, Fcall(tag: 2, .rclunk), at: 7_000)
+        let bytes = CaptureExport.pcapng(from: original, toolVersion: "test")
+        var reader = try CaptureReader(bytes: bytes)
+        var decoder = CaptureDecoder(options: ReassemblyOptions())
+        var ingest = CaptureIngest()
+        var back = SessionTracker()
+        var packets = 0
+        func feed(_ events: [CaptureEvent]) { for ce in events { for se in ingest.ingest(ce) { _ = back.handle(se) } } }
+        while let packet = reader.next() {
+            packets += 1
+            feed(decoder.process(packet))
+        }
+        feed(decoder.finish())
+        for se in ingest.finish() { _ = back.handle(se) }
+        #expect(packets == 3 + 7, "a handshake, then six frames, the cut one in two segments (MSS 65495)")
+        #expect(back.messageCount == original.messageCount)
+        for i in 0..<original.messageCount {
+            #expect(back.message(at: i)?.canonicalLine == original.message(at: i)?.canonicalLine, "message \(i)")
+            #expect(back.message(at: i)?.marks == original.message(at: i)?.marks, "message \(i)")
+        }
+        #expect(back.message(at: 3)?.canonicalLine.hasSuffix("(cut: 62 of 100011 bytes captured)") == true)
+        #expect(back.anomalies.map(\.kind) == original.anomalies.map(\.kind), "\(back.anomalies)")
+    }
+
     /// Why each connection ended survives an export and a read back: an orderly EOF, a reset, and a reason
     /// the proxy gave (which the capture carries as text).
     @Test func exportedCaptureKeepsWhyConnectionsEnded() throws {

@@ -109,3 +109,31 @@ private let session: [CapturedMessage] = [
     let free = ReplayPlan.make(msgs, orderAcrossConnections: false)
     #expect(free.steps.map(\.afterReplies) == [[], [], [0]])
 }
+
+/// A capture cut by a snap length: a cut reply still answers its request, so the requests after it wait for
+/// it as they would for a whole one (the clunk after the two reads), and its type is kept for `--diff`; a cut
+/// request cannot be sent and is noted.
+@Test func cutRepliesKeepTheOrderAndCutRequestsAreNoted() {
+    var msgs = session
+    msgs[10] = CapturedMessage(connection: 0, time: 190, cutTag: 1, typeCode: MessageType.rread.rawValue,
+                               line: "Rread tag 1 count 1 … (cut: 9 of 12 bytes captured)")
+    msgs[11] = CapturedMessage(connection: 0, time: 191, cutTag: 0, typeCode: MessageType.rread.rawValue,
+                               line: "Rread tag 0 count 1 … (cut: 9 of 12 bytes captured)")
+    let plan = ReplayPlan.make(msgs)
+    #expect(plan.steps.map(\.afterReplies) == ReplayPlan.make(session).steps.map(\.afterReplies))
+    #expect(plan.steps[4].capturedReply == nil
+            && plan.steps[4].cutReply == CutReply(typeCode: MessageType.rread.rawValue,
+                                                  line: "Rread tag 0 count 1 … (cut: 9 of 12 bytes captured)"))
+    #expect(plan.notes.isEmpty, "\(plan.notes)")
+
+    var withCutWrite = session
+    withCutWrite.insert(CapturedMessage(connection: 0, time: 185, cutTag: 2, typeCode: MessageType.twrite.rawValue,
+                                        line: "Twrite tag 2 fid 1 offset 0 count 9000 … (cut: 74 of 9023 bytes captured)"),
+                        at: 10)
+    withCutWrite.insert(m(186, 2, .rwrite(Rwrite(count: 9000))), at: 11)
+    let noted = ReplayPlan.make(withCutWrite)
+    #expect(noted.steps.count == 7, "the cut Twrite is not a step")
+    #expect(noted.notes == ["connection 0: Twrite tag 2 fid 1 offset 0 count 9000 … (cut: 74 of 9023 bytes captured): "
+                            + "a request the capture cut, not replayed",
+                            "connection 0: Rwrite tag 2 count 9000 answers no pending request"])
+}

@@ -163,3 +163,18 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     #expect(report.problems.isEmpty)
     #expect(report.exitStatus == 0)
 }
+
+/// A reply the capture cut is compared by its type: the same type is no difference, another one is.
+@Test func aCutReplyIsComparedByItsType() async {
+    var cut = readSession()
+    cut[9] = CapturedMessage(connection: 0, time: 9, cutTag: 8, typeCode: MessageType.rread.rawValue,
+                             line: "Rread tag 8 count 6 'hel… (cut: 14 of 17 bytes captured)")
+    let same = await ReplayHarness().run(cut, asap)
+    #expect(same.compared == 6 && same.differences.isEmpty && same.exitStatus == 0)
+    cut[9] = CapturedMessage(connection: 0, time: 9, cutTag: 8, typeCode: MessageType.rlerror.rawValue,
+                             line: "Rlerror tag 8 … (cut: 9 of 11 bytes captured)")
+    let other = await ReplayHarness().run(cut, asap)
+    #expect(other.differences.count == 1 && other.differences.first?.step == 4)
+    #expect(other.differences.first?.fields.map { "\($0.field) \($0.captured) \($0.replayed)" } == ["type Rlerror Rread"])
+    #expect(other.exitStatus == 1)
+}

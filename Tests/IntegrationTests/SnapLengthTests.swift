@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import NinePTestSupport
+import NinePWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Captures cut by a snap length (`tcpdump -s`, `dumpcap -s`, here `editcap -s` of a real capture): every
+/// message still decodes as far as its captured bytes go, pairs with its request, and agrees with tshark;
+/// replay keeps the capture's order and compares what can be compared.
+@Suite(.serialized) struct SnapLengthTests {
+    @Test func aCaptureCutBySnapLengthReadsMessageByMessage() throws {
+        guard let editcap = Peers.which("editcap") else {
+            Issue.record("editcap is not installed (it comes with tshark; `make test` installs it)")
+            return
+        }
+        let dir = Peers.tempDir("snaplen")
+        let file = dir + "/whole.pcapng"
+        let (export, diod, proxy) = try ProxyCaptureTests.diodAndProxy(bigSize: 300_000,
+                                                                     extra: ["--headless", "--json", "--capture", file])
+        defer { diod.kill() }
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/", "/sub"])
+        #expect(ls.status == 0, "diodls: \(ls.err)")
+        let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "8192", "hello.txt", "big.bin"])
+        #expect(cat.status == 0, "diodcat: \(cat.err)")
+        #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains("\"event\":\"close\"") }.count == 2 })
+        #expect(proxy.stop(signal: SIGINT).status == 0)
+        let live = try RealTraffic.jsonLines(proxy.stdout).filter { $0.pxEvent == "message" }
+        #expect(live.count > 80, "\(live.count) messages")
+
+        // 128 bytes of each packet: 54 of headers, 74 of 9P. As ninescope wrote it (its packet comments
+        // kept), and as plain pcap (no comments: TCP reassembly).
+        let cut = dir + "/cut.pcapng", plain = dir + "/cut.pcap"
+        #expect(try Peers.run(editcap, ["-s", "128", file, cut]).status == 0)
+        #expect(try Peers.run(editcap, ["-F", "pcap", "-s", "128", file, plain]).status == 0)
+        for path in [cut, plain] {
+            let (objects, result) = try ProxyTool.decodeJSON(path)
+            #expect(result.status == 0, "\(path): \(result.err)")
+            let messages = objects.filter { $0.pxEvent == "message" }
+            #expect(messages.count == live.count, "\(path): \(messages.count) messages, \(live.count) live")
+            #expect(!objects.contains { $0.pxEvent == "anomaly" || $0.pxEvent == "garbage" },
+                    "\(path): \(objects.filter { $0.pxEvent == "anomaly" }.prefix(3))")
+            #expect(!messages.contains { $0["malformed"] != nil }, "\(path)")
+            var cutCount = 0
+            var conns: [Int: Int] = [:]   // live connection → decoded (a plain pcap numbers them from 1)
+            for (m, l) in zip(messages, live) {
+                #expect(m.pxTypecode == l.pxTypecode && (m["tag"] as? Int) == (l["tag"] as? Int)
+                        && (m["size"] as? Int) == (l["size"] as? Int), "\(path): \(m) vs \(l)")
+                if let lc = l.pxConn, let mc = m.pxConn {
+                    #expect(conns[lc, default: mc] == mc, "\(path): one connection as one")
+                    conns[lc] = mc
+                }
+                #expect((m["answers"] as? Int) == (l["answers"] as? Int), "\(path): pairs as live")
+                guard (m["marks"] as? String) == "truncated" else {
+                    #expect((m["line"] as? String) == (l["line"] as? String), "\(path): an uncut message as live")
+                    continue
+                }
+                cutCount += 1
+                let line = m["line"] as? String ?? ""
+                #expect(line.hasSuffix("(cut: 74 of \(m["size"] as? Int ?? 0) bytes captured)"), "\(line)")
+                if (m["type"] as? String) == "Rread" {
+                    // Its count and first data bytes as the live line shows them.
+                    let liveLine = l["line"] as? String ?? ""
+                    #expect(line.prefix(40) == liveLine.prefix(40), "\(line) vs \(liveLine)")
+                }
+            }
+            #expect(cutCount >= 37, "\(path): the 8 KiB reads are cut (\(cutCount))")
+            // tshark: the same messages, types and tags.
+            let theirs = try #require(try RealTraffic.tsharkMessages(file: path, port: 564), "tshark is not installed")
+            #expect(theirs.count == messages.count, "\(path): tshark \(theirs.count) vs \(messages.count)")
+            for (m, t) in zip(messages, theirs) {
+                #expect(m.pxTypecode == t.type && (m["tag"] as? Int) == t.tag, "\(path)")
+            }
+        }
+
+        // Replayed to diod: every request sent in the capture's order, each cut Rread compared by its type.
+        let replay = try Peers.run(Peers.ninescope, ["replay", "--to", diod.address, "--diff", cut], timeout: 120)
+        let said = replay.out + replay.err
+        let requests = live.filter { ($0.pxTypecode ?? 1) % 2 == 0 }.count
+        #expect(replay.status == 0 && said.contains("replayed \(requests) of \(requests) requests")
+                && said.contains(" 0 differ"), "\(replay.status): \(said.suffix(800))")
+        #expect(!said.contains("has no reply in the capture"), "cut replies still answer: \(said.prefix(800))")
+    }
+}
