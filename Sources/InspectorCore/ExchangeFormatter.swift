@@ -32,7 +32,7 @@ public enum ExchangeFormatter {
             time: row.time == ExchangeRow.noTime ? "" : time.format(row.time),
             conn: "c\(row.conn)",
             tag: row.tag == 0xFFFF ? "NOTAG" : String(row.tag),
-            request: row.hasRequest ? summary(requestLine ?? "") : "(no request)",
+            request: row.hasRequest ? listText(requestLine ?? "") : "(no request)",
             reply: replyText(row, replyLine: replyLine),
             latency: latencyText(row),
             role: ThemeRole.list(state))
@@ -70,7 +70,7 @@ public enum ExchangeFormatter {
     }
 
     static func replyText(_ row: ExchangeRow, replyLine: String?) -> String {
-        let reply = row.hasReply ? summary(replyLine ?? "") : ""
+        let reply = row.hasReply ? listText(replyLine ?? "") : ""
         if row.flags.contains(.answeredByProxy) { return "(flushed) ninescope answered " + reply }
         switch row.status {
         case .pending: return row.flags.contains(.flushRequested) ? "(flush sent)" : ""
@@ -81,6 +81,16 @@ public enum ExchangeFormatter {
         case .superseded: return reply.isEmpty ? "(superseded)" : reply + " (superseded)"
         default: return reply
         }
+    }
+
+    /// A message's line for the list: `summary`, and for a frame the capture cut (its line ends
+    /// ` (cut: 74 of 8179 bytes captured)`) `(cut) ` first instead, where a narrow column still shows it:
+    /// `(cut) Rread count 8168 d461c9f7…`.
+    public static func listText(_ line: String) -> String {
+        if line.hasSuffix(" bytes captured)"), let r = line.ranges(of: " (cut: ").last {
+            return "(cut) " + summary(String(line[..<r.lowerBound]))
+        }
+        return summary(line)
     }
 
     /// A canonical line made compact for the list (the detail view shows the full line and fields):

@@ -16,6 +16,11 @@ import Testing
                 == "Tversion msize 8192 version '9P2000.L'")
         #expect(ExchangeFormatter.summary("Rclunk tag 5") == "Rclunk")
         #expect(ExchangeFormatter.summary("garbage 9 bytes") == "garbage 9 bytes")
+        // A frame the capture cut: said first, where a narrow column still shows it.
+        #expect(ExchangeFormatter.listText("Rread tag 0 count 8168 d461c9… (cut: 74 of 8179 bytes captured)")
+                == "(cut) Rread count 8168 d461c9…")
+        #expect(ExchangeFormatter.listText("Rreadlink tag 2 target 'a (cut: 1 of 2 bytes captured)'")
+                == "Rreadlink target 'a (cut: 1 of 2 bytes captured)'", "a name is not a cut")
     }
 
     @Test func columnsOfSampleRows() {
