@@ -89,9 +89,17 @@ struct DecodeCommand: ParsableCommand {
     private func forEachEvent(_ body: (SessionEvent) -> Void) throws -> [String] {
         if let hex {
             var splitter = FrameSplitter()
-            splitter.append(try Self.parseHex(hex))
+            let input = try Self.parseHex(hex)
+            splitter.append(input)
             var events: [FrameSplitter.Event] = splitter.drain()
-            if let tail = splitter.finish() { events.append(tail) }
+            // Hex that ends inside a frame (the first bytes of one, copied from a dump): shown as a frame the
+            // input cut, with the fields its bytes hold, rather than as garbage.
+            let tail = input.suffix(splitter.bufferedCount)
+            if let h = FrameHeader(tail), h.size > tail.count, h.size <= splitter.maxFrameSize,
+               h.messageType != nil {
+                events += splitter.skip(Int(h.size) - tail.count)
+            }
+            while let rest = splitter.finish() { events.append(rest) }
             for e in events {
                 switch e {
                 case .frame(let f):

@@ -82,4 +82,20 @@ import Glibc
                 && said.contains(" 0 differ"), "\(replay.status): \(said.suffix(800))")
         #expect(!said.contains("has no reply in the capture"), "cut replies still answer: \(said.prefix(800))")
     }
+
+    /// `decode --hex` of a frame's first bytes (copied from a dump) shows what they hold, marked cut; whole
+    /// frames before it decode as usual; bytes too few for a header stay garbage.
+    @Test func hexEndingInsideAFrameIsShownCut() throws {
+        let r = try Peers.run(Peers.ninescope, ["decode", "--json", "--hex",
+                                                "0b00000078050001000000" + "f31f0000750500e81f0000d461c9f76f"], timeout: 30)
+        #expect(r.status == 0, "\(r.err)")
+        let messages = try RealTraffic.jsonLines(r.out).filter { $0.pxEvent == "message" }
+        #expect(messages.map { $0["line"] as? String ?? "" } == [
+            "Tclunk tag 5 fid 1",
+            "Rread tag 5 count 8168 d461c9f76f… (cut: 16 of 8179 bytes captured)",
+        ])
+        #expect((messages.last?["size"] as? Int) == 8179 && (messages.last?["marks"] as? String) == "truncated")
+        let short = try Peers.run(Peers.ninescope, ["decode", "--hex", "150000"], timeout: 30)
+        #expect(short.out.contains("garbage 3 bytes: stream ended inside a frame"), "\(short.out)")
+    }
 }
