@@ -29,9 +29,16 @@ import Glibc
 /// states); with `keep`, the oldest file beyond that many is deleted. To know those, a rotating recorder
 /// runs a tracker of its own over what it records (a streaming one: it holds only what is outstanding),
 /// which costs the recording thread about as much again as the decoding part of the trace.
+///
+/// With a `dataLimit`, each Rread's and Twrite's data is kept only up to that many bytes (every other field
+/// and message whole): the frame is recorded as a snap length leaves one (`TruncatedFrame.keepingData`,
+/// `PcapngWriter`'s cut frames), which readers show as cut. A trace of the protocol without the bulk of
+/// the files' contents.
 public final class CaptureRecorder: Sendable {
     public let file: CaptureFileSink
     public let rotation: CaptureRotation?
+    /// The most bytes of each read's and write's data recorded (nil: all).
+    public let dataLimit: Int?
     private struct State {
         var writer: PcapngWriter
         var out: [UInt8] = []
@@ -63,9 +70,10 @@ public final class CaptureRecorder: Sendable {
     /// Writes the pcapng section and interface headers at once. With `rotation`, `file` must have been
     /// opened as the capture's first file (`rotation.path(ofFile: 1, began:)`).
     public init(file: CaptureFileSink, options: PcapngWriterOptions = PcapngWriterOptions(),
-                rotation: CaptureRotation? = nil) {
+                rotation: CaptureRotation? = nil, dataLimit: Int? = nil) {
         self.file = file
         self.rotation = rotation
+        self.dataLimit = dataLimit
         let w = PcapngWriter(options: options)
         let header = w.header()
         file.append(header)
@@ -89,7 +97,11 @@ public final class CaptureRecorder: Sendable {
                     let info = ProxyEvent.connectionInfo(client: client, upstream: upstream)
                     s.out += s.writer.open(conn: c, clientAddress: info.client, upstreamAddress: info.upstream, t: t)
                 case .frame(let c, let d, let t, let bytes, let marks):
-                    appendFrame(&s, conn: c, direction: d, t: t, bytes: bytes, marks: marks)
+                    if let dataLimit, let kept = TruncatedFrame.keepingData(bytes, upTo: dataLimit) {
+                        appendFrame(&s, conn: c, direction: d, t: t, bytes: kept, marks: marks.union(.truncated))
+                    } else {
+                        appendFrame(&s, conn: c, direction: d, t: t, bytes: bytes, marks: marks)
+                    }
                 case .garbage(let c, let d, let t, let bytes, _):
                     appendFrame(&s, conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed])
                 case .closed(let c, let reason, let t):
@@ -207,10 +219,10 @@ extension CaptureRecorder {
     /// Opens a capture: one file at `path`, or with `rotation` its first file (begun now), after deleting
     /// the files an earlier capture left in the same series (names `rotation.number(ofFileAt:)` knows),
     /// which would otherwise read as part of this one. Returns the paths deleted, in order.
-    public static func start(path: String, rotation: CaptureRotation?,
-                             options: PcapngWriterOptions) throws -> (recorder: CaptureRecorder, removed: [String]) {
+    public static func start(path: String, rotation: CaptureRotation?, options: PcapngWriterOptions,
+                             dataLimit: Int? = nil) throws -> (recorder: CaptureRecorder, removed: [String]) {
         guard let rotation else {
-            return (CaptureRecorder(file: try CaptureFileSink(path: path), options: options), [])
+            return (CaptureRecorder(file: try CaptureFileSink(path: path), options: options, dataLimit: dataLimit), [])
         }
         let slash = rotation.path.lastIndex(of: "/")
         let directory = slash.map { String(rotation.path[...$0]) } ?? ""
@@ -228,6 +240,6 @@ extension CaptureRecorder {
         removed.sort()
         removed = removed.filter { unlink($0) == 0 }
         let sink = try CaptureFileSink(path: rotation.path(ofFile: 1, began: WallClock.nowNanos()))
-        return (CaptureRecorder(file: sink, options: options, rotation: rotation), removed)
+        return (CaptureRecorder(file: sink, options: options, rotation: rotation, dataLimit: dataLimit), removed)
     }
 }

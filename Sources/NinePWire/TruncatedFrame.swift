@@ -34,6 +34,22 @@ public enum TruncatedFrame {
         return l.text
     }
 
+    /// For a capture that keeps at most `limit` bytes of each read's and write's data (`ninescope proxy
+    /// --capture-data`): the first bytes of a whole Rread or Twrite frame whose data is longer, up to and
+    /// including `limit` bytes of its data (all its other fields); nil for any other frame, which is kept
+    /// whole. (Both messages have the same layout in every dialect.)
+    public static func keepingData(_ frame: [UInt8], upTo limit: Int) -> [UInt8]? {
+        guard let header = FrameHeader(frame), Int(header.size) == frame.count else { return nil }
+        let fields: Int
+        switch header.messageType {
+        case .rread?: fields = NineP.headerSize + 4                 // count[4]
+        case .twrite?: fields = NineP.headerSize + 4 + 8 + 4        // fid[4] offset[8] count[4]
+        default: return nil
+        }
+        let keep = fields + max(0, limit)
+        return frame.count > keep ? Array(frame.prefix(keep)) : nil
+    }
+
     /// The captured part of a cut data field, shown as data is (`Fcall.canonicalLine`), always ending in `…`.
     private static func cutData(_ l: inout CanonicalLine, _ data: ArraySlice<UInt8>) {
         let shown = Array(data.prefix(Fmt.dataLimit + 1))

@@ -10,9 +10,13 @@ import Glibc
 extension ProxyCommand {
     /// The capture `--capture` and its companions ask for, started (nil without `--capture`); refuses what
     /// cannot work. `-` is standard output, which must not be a terminal and is one stream.
-    static func startCapture(_ capture: String?, size: String?, duration: String?, files: Int?,
+    static func startCapture(_ capture: String?, size: String?, duration: String?, files: Int?, data: Int? = nil,
                              stdoutIsTerminal: Bool) throws -> CaptureRecorder? {
         let rotation = try Self.rotation(capture: capture, size: size, duration: duration, files: files)
+        if let data {
+            guard capture != nil else { throw ValidationError("--capture-data needs --capture FILE") }
+            guard data >= 0 else { throw ValidationError("--capture-data must be 0 or more") }
+        }
         guard let capture else { return nil }
         if capturesToStdout(capture) {
             guard !stdoutIsTerminal else {
@@ -26,7 +30,8 @@ extension ProxyCommand {
         do {
             let started = try CaptureRecorder.start(path: capturesToStdout(capture) ? "/dev/stdout" : capture,
                                                     rotation: rotation,
-                                                    options: PcapngWriterOptions(toolVersion: NinescopeVersion.string))
+                                                    options: PcapngWriterOptions(toolVersion: NinescopeVersion.string),
+                                                    dataLimit: data)
             if let first = started.removed.first, let last = started.removed.last {
                 printError("ninescope: deleted \(started.removed.count) file\(started.removed.count == 1 ? "" : "s") "
                            + "of an earlier capture: \(first == last ? first : first + " … " + last)")
@@ -69,12 +74,14 @@ extension ProxyCommand {
     }
 
     /// The capture as the start-up line names it: the file, or the first file and how the rest follow.
+    /// With `--capture-data N`: "…, data of reads and writes cut to N bytes".
     static func captureDescription(_ recorder: CaptureRecorder) -> String {
-        guard let rotation = recorder.rotation else { return shownPath(recorder) }
+        let cut = recorder.dataLimit.map { ", data of reads and writes cut to \($0) byte\($0 == 1 ? "" : "s")" } ?? ""
+        guard let rotation = recorder.rotation else { return shownPath(recorder) + cut }
         let every = [rotation.fileSize.map(CaptureRotation.sizeText),
                      rotation.fileDuration.map(CaptureRotation.durationText)].compactMap { $0 }.joined(separator: " or ")
         let keep = rotation.keep.map { n in n == 1 ? ", only the newest kept" : ", the newest \(n) kept" } ?? ""
-        return "\(recorder.file.path), … (a new file every \(every)\(keep))"
+        return "\(recorder.file.path), … (a new file every \(every)\(keep))" + cut
     }
 
     /// Whether `--capture` names standard output (`-`, or `/dev/stdout` itself): the lines then go to

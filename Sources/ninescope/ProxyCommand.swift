@@ -42,6 +42,11 @@ struct ProxyCommand: AsyncParsableCommand {
         reader: `ninescope proxy … --capture - | wireshark -k -i -` (the lines go to standard error). A FIFO \
         given as FILE is written the same way.
 
+        --capture-data N keeps at most N bytes of each Rread's and Twrite's data in the capture (--capture-data 0: \
+        none), every other message and field whole: a trace of the protocol without the files' contents, a \
+        fraction of the size. tshark, Wireshark and `ninescope decode` show those messages as cut by a snap \
+        length; the lines and the UI show the traffic as it was.
+
         --capture-size SIZE cuts the capture into files of SIZE (e.g. 100M, 1G; at least 64K): FILE \
         trace.pcapng becomes trace_00001_YYYYMMDDHHMMSS.pcapng, trace_00002_…, … (the time each began, UTC; \
         Wireshark's File › File Set steps through them; files of an earlier capture in the \
@@ -79,6 +84,10 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --capture-size or --capture-duration: keep only the newest N files.",
                                valueName: "N"))
     var captureFiles: Int?
+    @Option(help: ArgumentHelp("Keep at most N bytes of each read's and write's data in the capture (Rread, "
+                               + "Twrite); every other message and field is kept whole. Read back, such a "
+                               + "message shows as cut.", valueName: "N"))
+    var captureData: Int?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
     @Flag(help: "Record only: decode nothing and print no line per message (implies --headless; with --capture).")
@@ -110,7 +119,7 @@ struct ProxyCommand: AsyncParsableCommand {
         // `--capture -`: the capture is standard output (a pipe to Wireshark); the lines go to standard error.
         let lineFD: Int32 = Self.capturesToStdout(capture) ? 2 : 1
         let recorder = try Self.startCapture(capture, size: captureSize, duration: captureDuration, files: captureFiles,
-                                             stdoutIsTerminal: stdoutIsTerminal)
+                                             data: captureData, stdoutIsTerminal: stdoutIsTerminal)
 
         if !headless && !json && !quiet && stdoutIsTerminal && isatty(0) == 1 {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.

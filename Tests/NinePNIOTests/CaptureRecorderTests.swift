@@ -108,6 +108,42 @@ import Testing
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// With a data limit (`proxy --capture-data`), a long Rread is recorded cut after that much data, as a
+    /// snap length cuts a packet: read back, its bytes, then a hole for the rest; the marks it had are kept;
+    /// every other frame whole.
+    @Test func aDataLimitRecordsLongReadsCut() throws {
+        let path = tempPath("rec-cut") + ".pcapng"
+        let sink = try CaptureFileSink(path: path)
+        let recorder = CaptureRecorder(file: sink, dataLimit: 8)
+        let c = NinePWire.ConnectionID(3)
+        let big = F.rread(2, Array(repeating: 0xCD, count: 100_000)), small = F.rread(3, [1, 2, 3])
+        recorder.record([
+            .opened(conn: c, client: .tcp(host: "127.0.0.1", port: 40001), upstream: .tcp(host: "127.0.0.1", port: 5640), at: 1),
+            .frame(conn: c, direction: .toServer, at: 2, bytes: F.tread(2), marks: []),
+            .frame(conn: c, direction: .toClient, at: 3, bytes: big, marks: [.intercepted]),
+            .frame(conn: c, direction: .toServer, at: 4, bytes: F.tread(3), marks: []),
+            .frame(conn: c, direction: .toClient, at: 5, bytes: small, marks: []),
+        ])
+        try sink.close()
+        let file = Array(try #require(FileManager.default.contents(atPath: path)))
+        #expect(file.count < 2_000, "\(file.count) bytes")
+        let contents = try NinePCapture.CaptureFile.decode(file)
+        var seen: [String] = []
+        for e in contents.events {
+            switch e {
+            case .data(_, let d, _, let bytes, let metadata):
+                seen.append("\(d.token) \(bytes == Array(big.prefix(19)) ? "cut" : bytes == small ? "small" : "\(bytes.count)")"
+                            + (metadata?.marks.isEmpty == false ? " \(metadata!.marks)" : ""))
+            case .gap(_, let d, let n, _): seen.append("gap \(d.token) \(n)")
+            default: break
+            }
+        }
+        // The 100,011-byte frame spans two segments (MSS 65,495): a hole for the rest of each.
+        #expect(seen == ["c2s 23", "s2c cut intercepted", "gap s2c \(65_495 - 19)", "gap s2c \(big.count - 65_495)",
+                         "c2s 23", "s2c small"])
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
     /// Events recorded with a `CaptureRotation` of 64 KiB: the earlier capture's files in the series are
     /// deleted at start; every file is a whole capture that reads alone (a connection open at a cut comes
     /// back with its addresses and the version and msize it negotiated) and holds at least the size asked

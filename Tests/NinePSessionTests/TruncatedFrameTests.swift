@@ -64,4 +64,24 @@ import Testing
         #expect(TruncatedFrame.line([9, 0, 0, 0, 200, 1, 0, 5], dialect: .l) == "type200 tag 1 …")
         #expect(TruncatedFrame.line([9, 0, 0], dialect: .l) == "frame")
     }
+
+    /// What `proxy --capture-data N` keeps of a frame: Rread and Twrite cut after N bytes of data, every other
+    /// frame (and those with no more data) whole.
+    @Test func keepingDataCutsOnlyLongReadsAndWrites() {
+        let data = (0..<100).map { UInt8($0) }
+        let rread = Fcall(tag: 1, .rread(Rread(data: data))).encode(dialect: .l)
+        let twrite = Fcall(tag: 2, .twrite(Twrite(fid: 3, offset: 9, data: data))).encode(dialect: .u)
+        #expect(TruncatedFrame.keepingData(rread, upTo: 16) == Array(rread.prefix(11 + 16)))
+        #expect(TruncatedFrame.keepingData(rread, upTo: 0) == Array(rread.prefix(11)))
+        #expect(TruncatedFrame.keepingData(twrite, upTo: 16) == Array(twrite.prefix(23 + 16)))
+        #expect(TruncatedFrame.keepingData(rread, upTo: 100) == nil, "no more data than that")
+        #expect(TruncatedFrame.keepingData(rread, upTo: -5) == Array(rread.prefix(11)))
+        let rreaddir = Fcall(tag: 1, .rreaddir(Rreaddir(data: data))).encode(dialect: .l)
+        #expect(TruncatedFrame.keepingData(rreaddir, upTo: 0) == nil, "a directory listing is kept whole")
+        #expect(TruncatedFrame.keepingData(Array(rread.dropLast()), upTo: 0) == nil, "not a whole frame")
+        #expect(TruncatedFrame.keepingData([1, 2, 3], upTo: 0) == nil)
+        // A kept frame reads as a cut one.
+        let kept = TruncatedFrame.keepingData(twrite, upTo: 4)!
+        #expect(TruncatedFrame.line(kept, dialect: .u) == "Twrite tag 2 fid 3 offset 9 count 100 00010203…")
+    }
 }
