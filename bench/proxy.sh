@@ -34,7 +34,8 @@
 #                       # a focused A/B: only these targets (socat is always one) and only these parts
 #                       # (PHASES, any of: bulk ops ops1 ping trace); many rounds narrow the interval below
 #   TARGETS="proxy+capture proxy+cap:quiet" PHASES="bulk ops" bash bench/proxy.sh
-#                       # proxy+cap:quiet (`--quiet --capture`: recording without decoding) runs only when named
+#                       # proxy+cap:quiet (`--quiet --capture`: recording without decoding) runs only when named,
+#                       # as does proxy+cap:data64 (`--capture-data 64`: reads' and writes' data cut to 64 bytes)
 #   NINESCOPE_B=/other/build/ninescope TARGETS="proxy+capture proxy+capture:b" PHASES=ops ROUNDS=30 bash bench/proxy.sh
 #                       # two builds side by side: proxy+capture:b is NINESCOPE_B's proxy with capture, and
 #                       # the paired ratio b / proxy+capture is printed with its interval (runs only when named)
@@ -63,7 +64,8 @@ PIDS=()
 DUMPCAP_CAP="$OUT/proxy-bench-dumpcap.pcapng"
 QUIET_CAP="$OUT/proxy-bench-quiet.pcapng"
 B_CAP="$OUT/proxy-bench-b.pcapng"
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$CAP" "$DUMPCAP_CAP" "$QUIET_CAP" "$B_CAP"; }
+DATA_CAP="$OUT/proxy-bench-data.pcapng"
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "$CAP" "$DUMPCAP_CAP" "$QUIET_CAP" "$B_CAP" "$DATA_CAP"; }
 trap cleanup EXIT
 
 # The machine may be busy with other work: when allowed, every process of the benchmark runs at a higher
@@ -101,6 +103,9 @@ start_named_proxy() {
 # The proxy recording without decoding (`--quiet --capture`).
 start_named_proxy proxy+cap:quiet "$NINESCOPE" "$OUT/proxy-bench-quiet.log" --quiet --capture "$QUIET_CAP"
 Q=$NAMED_PORT; QUIET_PID=$NAMED_PID
+# The proxy with a capture that keeps 64 bytes of each read's and write's data (`--capture-data 64`).
+start_named_proxy proxy+cap:data64 "$NINESCOPE" "$OUT/proxy-bench-data.log" --headless --capture "$DATA_CAP" --capture-data 64
+DC=$NAMED_PORT; DATA_PID=$NAMED_PID
 # Another build's proxy with capture (NINESCOPE_B), to compare two builds.
 if [[ " ${TARGETS:-} " == *" proxy+capture:b "* && ! -x "${NINESCOPE_B:-}" ]]; then
   echo "bench/proxy.sh: proxy+capture:b needs NINESCOPE_B=path/to/ninescope" >&2; exit 1
@@ -167,6 +172,7 @@ declare -A BULK CPU OPS OPS1 P50 P99
 NAMES=(direct socat proxy proxy+capture proxy+cap:null)
 [ -n "$SD" ] && NAMES+=(socat+dumpcap)
 [ -n "$Q" ] && NAMES+=(proxy+cap:quiet)
+[ -n "$DC" ] && NAMES+=(proxy+cap:data64)
 [ -n "$PB" ] && NAMES+=(proxy+capture:b)
 if [ -n "${TARGETS:-}" ]; then
   picked=(socat)
@@ -179,9 +185,10 @@ fi
 PHASES="${PHASES:-bulk ops ops1 ping trace}"
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
 declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C [proxy+cap:null]=$N0 [socat+dumpcap]=$SD
-                 [proxy+cap:quiet]=$Q [proxy+capture:b]=$PB)
+                 [proxy+cap:quiet]=$Q [proxy+capture:b]=$PB [proxy+cap:data64]=$DC)
 declare -A RELAY=([direct]="" [socat]=$SOCAT_PID [proxy]=$PROXY_PID [proxy+capture]=$CAPTURE_PID [proxy+cap:null]=$NULLCAP_PID
-                  [socat+dumpcap]="$SOCAT2_PID $DUMPCAP_PID" [proxy+cap:quiet]=$QUIET_PID [proxy+capture:b]=$B_PID)
+                  [socat+dumpcap]="$SOCAT2_PID $DUMPCAP_PID" [proxy+cap:quiet]=$QUIET_PID [proxy+capture:b]=$B_PID
+                  [proxy+cap:data64]=$DATA_PID)
 # median VALUES… -> the median (the mean of the middle two for an even count)
 median() { python3 -c "import statistics, sys; m = statistics.median(float(v) for v in sys.argv[1:]); print(int(m) if m == int(m) else round(m, 1))" "$@"; }
 # median_or_dash VALUES… -> the median, or "-" without values (a part left out of PHASES)
@@ -305,6 +312,7 @@ for n in "${NAMES[@]}"; do
 done
 echo "capture written by proxy+capture: $((CAP_BYTES / 1048576)) MiB"
 [ -n "$DUMPCAP_PID" ] && echo "capture written by socat+dumpcap: $(( $(stat -c %s "$DUMPCAP_CAP" 2>/dev/null || echo 0) / 1048576 )) MiB"
+[ -n "$DATA_PID" ] && echo "capture written by proxy+cap:data64: $(( $(stat -c %s "$DATA_CAP" 2>/dev/null || echo 0) / 1048576 )) MiB"
 echo "trace thread CPU per message (bench-trace of a diodload -g -n 4 sample): $TRACE_COST"
 per_round bulk "bulk MiB/s per round:" BULK_ALL
 per_round bulk "machine CPU idle during each bulk read, %:" IDLE_ALL
