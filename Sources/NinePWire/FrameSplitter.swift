@@ -57,15 +57,12 @@ public struct FrameSplitter: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
-    /// `count` bytes of the stream are missing (see the type's notes). Returns what the hole completes: the
-    /// cut frame, or the bytes buffered before a hole that framing cannot step over, as garbage.
+    /// `count` bytes of the stream are missing (see the type's notes). Returns the events of the bytes before
+    /// the hole not yet taken with `next()`, then what the hole completes: the cut frame, or the bytes
+    /// buffered before a hole that framing cannot step over, as garbage.
     public mutating func skip(_ count: Int) -> [Event] {
         guard count > 0 else { return [] }
-        var out: [Event] = []
-        if let done = cutDone {
-            out.append(done)
-            cutDone = nil
-        }
+        var out = drain()
         if cutRemaining > 0 {
             if count < cutRemaining {
                 cutRemaining -= count

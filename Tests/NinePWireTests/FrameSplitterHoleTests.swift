@@ -106,6 +106,14 @@ import NinePTestSupport
         #expect(Self.run([.hole(4), .bytes(c[...])]) == [.frame(c)], "a hole between frames")
     }
 
+    /// Frames appended but not yet taken when a hole comes are handed out first, whole.
+    @Test func framesNotYetTakenComeBeforeTheHole() {
+        let a = Self.frames[0], b = Self.frames.first { $0.count > 20 }!
+        var s = FrameSplitter()
+        s.append(a + Array(b.prefix(9)))
+        #expect(s.skip(b.count - 9) == [.frame(a), .truncated(prefix: Array(b.prefix(9)), size: UInt32(b.count))])
+    }
+
     /// The stream ends inside a cut frame (the connection closed, or the capture ended): the frame comes out
     /// cut at `finish`, once.
     @Test func theStreamEndingInACutFrameGivesItCut() {
