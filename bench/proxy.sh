@@ -198,7 +198,7 @@ per_round() {
   phase "$1" || return 0
   local -n figures=$3
   echo "$2"
-  for n in "${NAMES[@]}"; do printf "  %-15s%s\n" "$n" "${figures[$n]:-}"; done
+  for n in "${NAMES[@]}"; do printf "  %-17s%s\n" "$n" "${figures[$n]:-}"; done
 }
 declare -A OPS_ALL OPS1_ALL P50_ALL P99_ALL LAG_ALL
 # settle PID… -> waits (up to about a minute) until none of the processes uses CPU for 0.1 s: a proxy's
@@ -302,11 +302,11 @@ phase ping && parts+=("latency: $PINGS Tgetattr round trips in $ROUNDS rounds (m
 header=""
 for part in "${parts[@]}"; do header+="${header:+; }$part"; done
 echo "$header"
-printf "%-15s %10s %7s %10s %10s %7s %12s %7s %9s %9s %12s\n" "" "bulk MiB/s" "×socat" "relay CPU" "ops/s" "×socat" "1-conn ops/s" "×socat" "p50 µs" "p99 µs" "p50 − socat"
+printf "%-16s %10s %7s %10s %10s %7s %12s %7s %9s %9s %12s\n" "" "bulk MiB/s" "×socat" "relay CPU" "ops/s" "×socat" "1-conn ops/s" "×socat" "p50 µs" "p99 µs" "p50 − socat"
 for n in "${NAMES[@]}"; do
   dp50="-"; [ "${P50[$n]}" = - ] || dp50=$(python3 -c "print(f'{${P50[$n]} - ${P50[socat]}:+.1f}')")
   cpu="-"; [ "$n" = direct ] || [ "${CPU[$n]}" = - ] || cpu="${CPU[$n]} ms"
-  printf "%-15s %10s %7s %10s %10s %7s %12s %7s %9s %9s %12s\n" "$n" "${BULK[$n]}" "$(ratio "${BULK[$n]}" "${BULK[socat]}")" "$cpu" \
+  printf "%-16s %10s %7s %10s %10s %7s %12s %7s %9s %9s %12s\n" "$n" "${BULK[$n]}" "$(ratio "${BULK[$n]}" "${BULK[socat]}")" "$cpu" \
     "${OPS[$n]}" "$(ratio "${OPS[$n]}" "${OPS[socat]}")" "${OPS1[$n]}" "$(ratio "${OPS1[$n]}" "${OPS1[socat]}")" \
     "${P50[$n]}" "${P99[$n]}" "$dp50"
 done
@@ -339,17 +339,17 @@ PY
 echo "median of per-round ratios to socat [95% bootstrap interval] (bulk; ops; 1-conn ops):"
 for n in "${NAMES[@]}"; do
   [ "$n" = socat ] && continue
-  printf "  %-16s%s; %s; %s\n" "$n" "$(round_ratios "${BULK_ALL[$n]:-}" "${BULK_ALL[socat]:-}")" \
+  printf "  %-17s%s; %s; %s\n" "$n" "$(round_ratios "${BULK_ALL[$n]:-}" "${BULK_ALL[socat]:-}")" \
     "$(round_ratios "${OPS_ALL[$n]:-}" "${OPS_ALL[socat]:-}")" "$(round_ratios "${OPS1_ALL[$n]:-}" "${OPS1_ALL[socat]:-}")"
 done
 if [[ " ${NAMES[*]} " == *" proxy+capture:b "* && " ${NAMES[*]} " == *" proxy+capture "* ]]; then
   echo "the two builds paired, proxy+capture:b / proxy+capture per round (bulk; ops; 1-conn ops):"
-  printf "  %-16s%s; %s; %s\n" "b / a" "$(round_ratios "${BULK_ALL[proxy+capture:b]:-}" "${BULK_ALL[proxy+capture]:-}")" \
+  printf "  %-17s%s; %s; %s\n" "b / a" "$(round_ratios "${BULK_ALL[proxy+capture:b]:-}" "${BULK_ALL[proxy+capture]:-}")" \
     "$(round_ratios "${OPS_ALL[proxy+capture:b]:-}" "${OPS_ALL[proxy+capture]:-}")" \
     "$(round_ratios "${OPS1_ALL[proxy+capture:b]:-}" "${OPS1_ALL[proxy+capture]:-}")"
 fi
 if phase ops; then
   echo "seconds the proxy stayed busy after each load round ended (trace catching up; includes one 0.1 s probe):"
-  for n in "${NAMES[@]}"; do if [ -n "${LAG_ALL[$n]:-}" ]; then printf "  %-15s%s\n" "$n" "${LAG_ALL[$n]}"; fi; done
+  for n in "${NAMES[@]}"; do if [ -n "${LAG_ALL[$n]:-}" ]; then printf "  %-17s%s\n" "$n" "${LAG_ALL[$n]}"; fi; done
 fi
 per_round ping "p50 µs per round:" P50_ALL
