@@ -102,7 +102,7 @@ public struct CommandRegistry: Sendable {
         ("path:/usr", "fid path /usr or below it"),
         ("errno:ENOENT", "error reply with that errno"),
         ("error pending flushed", "state of the exchange"),
-        ("injected anomaly ok malformed", "more states"),
+        ("injected anomaly ok malformed cut", "more states (cut: a frame the capture cut)"),
         ("latency>10ms", "also < <= >= =; units ns us ms s"),
         ("word  \"two words\"", "text in either message's line"),
         ("a and b, a b, a or b", "combine; not a, !a, ( … )"),

@@ -17,6 +17,8 @@ public struct RowFlags: OptionSet, Hashable, Sendable {
     public static let flushRequested = RowFlags(rawValue: 1 << 5)
     /// Its reply was made by ninescope's proxy (the error reply a flushed request gets), not the server.
     public static let answeredByProxy = RowFlags(rawValue: 1 << 6)
+    /// The request or the reply is a frame the capture cut (`FrameMarks.truncated`).
+    public static let truncated = RowFlags(rawValue: 1 << 7)
 }
 
 /// What colour-relevant state an exchange is in, for the list (one per row).

@@ -145,6 +145,7 @@ extension ExchangeRow {
     /// Takes the message-level facts: sizes, fids named, paths.
     mutating func update(from m: TracedMessage, path: Int32) {
         let size = UInt32(truncatingIfNeeded: m.frameSize)
+        if m.isTruncated { flags.insert(.truncated) }
         if Int(m.index) == Int(requestIndex) || (m.isRequest == true && requestIndex == ExchangeRow.noIndex) {
             requestBytes = size
             requestPath = path

@@ -74,6 +74,7 @@ public struct FilterMatcher: Sendable {
             case .ok:
                 return !row.isFlushed && (row.status == .ok || (row.status == .answeredAfterFlush && !row.isError))
             case .malformed: return row.flags.contains(.malformed)
+            case .cut: return row.flags.contains(.truncated)
             }
         case .latency(let op, let ns):
             guard let latency = row.latency else { return false }

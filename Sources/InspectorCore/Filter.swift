@@ -95,6 +95,9 @@ public enum StateKeyword: String, Hashable, Sendable, CaseIterable {
     case ok
     /// The request or the reply did not decode.
     case malformed
+    /// The request or the reply is one the capture holds only the first bytes of (a snap length cut it, or
+    /// `proxy --capture-data`).
+    case cut
 }
 
 /// One test in a filter.

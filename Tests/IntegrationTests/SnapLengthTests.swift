@@ -66,6 +66,15 @@ import Glibc
                 }
             }
             #expect(cutCount >= 37, "\(path): the 8 KiB reads are cut (\(cutCount))")
+            // The filter keyword `cut`: those exchanges (both messages of each), and `not cut` the others.
+            let (onlyCut, _) = try ProxyTool.decodeJSON(path, extra: ["--filter", "cut"])
+            let cutMessages = onlyCut.filter { $0.pxEvent == "message" }
+            #expect(cutMessages.count == 2 * cutCount, "\(path): \(cutMessages.count) messages for \(cutCount) cut")
+            #expect(cutMessages.filter { ($0["marks"] as? String) == "truncated" }.count == cutCount
+                    && cutMessages.allSatisfy { ($0["marks"] as? String) == "truncated" || ($0.pxTypecode ?? 1) % 2 == 0 },
+                    "\(path): each cut reply with its request")
+            let (uncut, _) = try ProxyTool.decodeJSON(path, extra: ["--filter", "not cut"])
+            #expect(uncut.filter { $0.pxEvent == "message" }.count == messages.count - 2 * cutCount)
             // tshark: the same messages, types and tags.
             let theirs = try #require(try RealTraffic.tsharkMessages(file: path, port: 564), "tshark is not installed")
             #expect(theirs.count == messages.count, "\(path): tshark \(theirs.count) vs \(messages.count)")
