@@ -89,7 +89,7 @@ extension InspectorModel {
             heading.append(info, .dim)
             lines.append(DetailLine(heading, frame: frame, range: 0..<m.bytes.count, isSection: true))
             guard case .frame = m.kind else { continue }
-            let tree = Fcall.fieldTree(m.bytes, dialect: m.dialect)
+            let tree = Fcall.fieldTree(m.bytes, dialect: m.dialect, cut: m.isTruncated)
             func add(_ node: FieldNode, depth: Int) {
                 var text = StyledLine(String(repeating: "  ", count: depth) + DetailFormatter.padded(node.label), .treeField)
                 text.append(" ", .normal)

@@ -101,18 +101,27 @@ extension Fcall {
     /// show partial decodes of malformed frames). When the size field disagrees with the frame length the
     /// error is reported and the rest of the frame is still decoded for display. Directory data (Rreaddir,
     /// and 9P2000/.u Rread data that parses completely as stat entries) gets one child per entry.
-    public static func fieldTree(_ frame: [UInt8], dialect: Dialect) -> FieldTree {
+    /// `cut`: the frame is the first bytes of a longer one (a capture cut it; `FrameMarks.truncated`): its
+    /// size field is not held against its length, and where the bytes end is no error: the last, partial
+    /// field is shown as `<field> (cut)` (`data (cut)`).
+    public static func fieldTree(_ frame: [UInt8], dialect: Dialect, cut: Bool = false) -> FieldTree {
         frame.withUnsafeBytes { buf in
             var r = TreeReader(buf, origin: 0, prefix: "")
             var error: DecodeError?
             var fcall: Fcall?
+            let declared = cut ? FrameHeader(frame).map { Int($0.size) } : nil
             do throws(DecodeError) {
-                fcall = try decodeFrameForTree(&r, frameCount: frame.count, dialect: dialect, firstError: &error)
+                fcall = try decodeFrameForTree(&r, frameCount: declared ?? frame.count, dialect: dialect,
+                                               firstError: &error)
             } catch let e {
                 if error == nil { error = e }
                 fcall = nil
             }
             if error != nil { fcall = nil }
+            if cut, let e = error {
+                return FieldTree(roots: r.finish(restName: e.field + " (cut)"), error: nil, fcall: nil,
+                                 frameCount: frame.count)
+            }
             let trailing = error?.field == "trailing"
             return FieldTree(roots: r.finish(restName: trailing ? "trailing" : "undecoded"), error: error,
                              fcall: fcall, frameCount: frame.count)

@@ -31,6 +31,20 @@ import NinePTestSupport
         #expect(tree.path(at: 24).map(\.name) == ["wname[1]"])
     }
 
+    /// A frame a capture cut (`cut: true`): the fields its bytes hold, then the partial field as
+    /// `<field> (cut)`, and no error (the size field's count is the frame's real length).
+    @Test func aCutFrameShowsItsFieldsAndThePartialOne() {
+        let whole = golden("Twalk", .l)
+        let tree = Fcall.fieldTree(Array(whole.prefix(20)), dialect: .l, cut: true)
+        #expect(tree.error == nil && tree.fcall == nil)
+        #expect(tree.leaves.map { "\($0.name)@\($0.range.lowerBound)..<\($0.range.upperBound)" } == [
+            "size@0..<4", "type@4..<5", "tag@5..<7", "fid@7..<11", "newfid@11..<15", "nwname@15..<17",
+            "wname[0] (cut)@17..<20",
+        ])
+        let notCut = Fcall.fieldTree(Array(whole.prefix(20)), dialect: .l)
+        #expect(notCut.error != nil && notCut.leaves.last?.name == "undecoded", "without `cut`, an error as before")
+    }
+
     @Test func qidChildren() {
         let tree = Fcall.fieldTree(golden("Rwalk", .l), dialect: .l)
         #expect(tree.node(named: "wqid[1]")?.range == 22..<35)
