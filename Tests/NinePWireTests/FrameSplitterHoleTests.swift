@@ -127,4 +127,31 @@ import NinePTestSupport
         #expect(s.finish() == .truncated(prefix: Array(a.prefix(9)), size: UInt32(a.count)))
         #expect(s.finish() == nil)
     }
+
+    /// Random bytes (golden frames, their pieces, junk) and random holes, in any order: the splitter never
+    /// traps, `finish` ends, and every cut frame it reports is a header it read with its size.
+    @Test func randomBytesAndHolesNeverTrap() {
+        var g = SplitMix(seed: 99)
+        for _ in 0..<300 {
+            var s = FrameSplitter(maxFrameSize: 1 << 16)
+            var events: [FrameSplitter.Event] = []
+            for _ in 0..<Int.random(in: 1...40, using: &g) {
+                switch Int.random(in: 0..<4, using: &g) {
+                case 0: s.append(Self.frames[Int.random(in: 0..<Self.frames.count, using: &g)])
+                case 1:
+                    let f = Self.frames[Int.random(in: 0..<Self.frames.count, using: &g)]
+                    s.append(f.prefix(Int.random(in: 0...f.count, using: &g)))
+                case 2: s.append((0..<Int.random(in: 0...30, using: &g)).map { _ in UInt8.random(in: 0...255, using: &g) })
+                default: events += s.skip(Int.random(in: 0...(Bool.random(using: &g) ? 40 : 200_000), using: &g))
+                }
+                events += s.drain()
+            }
+            var ends = 0
+            while let e = s.finish() { events.append(e); ends += 1; if ends > 3 { break } }
+            #expect(ends <= 2, "finish ends")
+            for case .truncated(let prefix, let size) in events {
+                #expect(prefix.count >= 7 && Int(size) > prefix.count && FrameHeader(prefix)?.size == size)
+            }
+        }
+    }
 }
