@@ -15,6 +15,9 @@ public struct CaptureIngest: Sendable {
         var intKey: UInt64 { UInt64(conn.rawValue) << 1 | (direction == .toServer ? 0 : 1) }
     }
     private var splitters = IntKeyMap<Side, FrameSplitter>()
+    /// The marks of the last bytes of each side that had any (a recorded frame's: injected, intercepted …),
+    /// for a frame a hole then cuts: it keeps them. Nothing is stored while no data has marks.
+    private var lastMarks = IntKeyMap<Side, FrameMarks>()
     private var lastTime: Int64 = 0
     private var open: Set<ConnectionID> = []
     public let maxFrameSize: UInt32
@@ -40,6 +43,11 @@ public struct CaptureIngest: Sendable {
             body(.connectionOpened(conn: conn, at: t, info: info))
         case let .data(conn, direction, t, bytes, metadata):
             let marks = metadata?.marks ?? []
+            if !marks.isEmpty {
+                lastMarks[Side(conn: conn, direction: direction)] = marks
+            } else if !lastMarks.isEmpty {
+                lastMarks[Side(conn: conn, direction: direction)] = nil
+            }
             // The splitter is changed in place in the table: a copy taken out and stored back would copy
             // its buffered bytes on every append.
             let maxFrameSize = maxFrameSize
@@ -51,10 +59,11 @@ public struct CaptureIngest: Sendable {
             }
         case let .gap(conn, direction, missing, t):
             let maxFrameSize = maxFrameSize
-            splitters.modify(Side(conn: conn, direction: direction),
-                             default: { FrameSplitter(maxFrameSize: maxFrameSize) }) { splitter in
+            let side = Side(conn: conn, direction: direction)
+            let marks = lastMarks.isEmpty ? [] : lastMarks[side] ?? []
+            splitters.modify(side, default: { FrameSplitter(maxFrameSize: maxFrameSize) }) { splitter in
                 for e in splitter.skip(missing) {
-                    body(Self.sessionEvent(e, conn: conn, direction: direction, at: t, marks: []))
+                    body(Self.sessionEvent(e, conn: conn, direction: direction, at: t, marks: marks))
                 }
             }
         case let .close(conn, reset, why, t):

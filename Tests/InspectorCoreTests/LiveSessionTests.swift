@@ -145,7 +145,7 @@ import Testing
     /// A session read from a capture cut by a snap length, exported, reads back the same: each cut frame is
     /// written as a snap length leaves one (segments for its whole size, holding the bytes there are: here
     /// a 100,011-byte Rread over two segments, 62 bytes captured), so it comes back cut, in step with the
-    /// frames after it.
+    /// frames after it, with the marks it had.
     @Test func anExportedCutFrameReadsBackCut() throws {
         var original = SessionTracker()
         let c = ConnectionID(1)
@@ -153,7 +153,7 @@ import Testing
         func send(_ d: Direction, _ f: Fcall, cut: Int? = nil, at t: Int64) {
             let bytes = f.encode(dialect: .l)
             _ = original.handle(.frame(conn: c, direction: d, at: t, bytes: cut.map { Array(bytes.prefix($0)) } ?? bytes,
-                                       marks: cut == nil ? [] : .truncated))
+                                       marks: cut == nil ? [] : [.truncated, .intercepted]))
         }
         send(.toServer, Fcall(tag: .notag, .tversion(Tversion(msize: 200_000, version: "9P2000.L"))), at: 2_000)
         send(.toClient, Fcall(tag: .notag, .rversion(Rversion(msize: 200_000, version: "9P2000.L"))), at: 3_000)
