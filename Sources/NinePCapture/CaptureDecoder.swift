@@ -60,8 +60,9 @@ public struct CaptureDecoder: Sendable {
         } else if segment.payload.count < segment.declaredPayloadLength {
             let missing = segment.declaredPayloadLength - segment.payload.count
             if snapCut.packets == 0 {
-                warn(packet, "packet cut by the snap length: \(missing) payload bytes missing (the 9P frames such "
-                     + "packets cut are shown with what was captured of them, marked truncated)")
+                warn(packet, "packet cut short: \(missing) payload bytes not in the capture (a snap length, or "
+                     + "`proxy --capture-data`; the 9P frames such packets cut are shown with what was captured of "
+                     + "them, marked truncated)")
             }
             snapCut.packets += 1
             snapCut.bytes += missing
@@ -86,7 +87,7 @@ public struct CaptureDecoder: Sendable {
         for event in reassembler.finish(timestampNanos: lastTimestamp) { events.append(relabelForeign(event)) }
         collectReassemblerWarnings()
         if snapCut.packets > 1 {
-            warn(nil, "\(snapCut.packets) packets cut by the snap length, \(snapCut.bytes) payload bytes not captured")
+            warn(nil, "\(snapCut.packets) packets cut short, \(snapCut.bytes) payload bytes not captured")
         }
         for key in recorded.keys.sorted() {
             guard var connection = recorded[key], !connection.closed else { continue }

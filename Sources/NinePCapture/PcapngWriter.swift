@@ -12,7 +12,7 @@ import NinePWire
 /// ## File layout (capture-format version 1)
 /// - One Section Header Block, little-endian (big-endian with `options.bigEndian`), version 1.0, section
 ///   length −1, options `shb_userappl` = `ninescope <toolVersion>` and `opt_comment` =
-///   `ninescope capture-format=1`.
+///   `ninescope capture-format=1` (with `capture-data=N` when `options.dataLimit` is N).
 /// - One Interface Description Block: LINKTYPE_ETHERNET (1), snaplen 0 (no limit), `if_name` = `ninescope`,
 ///   `if_tsresol` = 9 (timestamps in nanoseconds since the Unix epoch).
 /// - Then one Enhanced Packet Block per synthesized packet, interface 0, captured length = original length.
@@ -101,8 +101,9 @@ public struct PcapngWriter: Sendable {
         shb.appendU16(0, bigEndian: big)
         shb.appendU64(UInt64.max, bigEndian: big)
         appendOption(4, Array("ninescope \(options.toolVersion)".utf8), to: &shb)
-        appendOption(1, Array(CaptureComment.encode([("capture-format", "\(Self.captureFormatVersion)")]).utf8),
-                     to: &shb)
+        var about: [(key: String, value: String)] = [("capture-format", "\(Self.captureFormatVersion)")]
+        if let limit = options.dataLimit { about.append(("capture-data", "\(limit)")) }
+        appendOption(1, Array(CaptureComment.encode(about).utf8), to: &shb)
         appendOption(0, [], to: &shb)
         appendBlock(PcapngReader.sectionHeaderBlockType, body: shb, to: &out)
 
@@ -301,6 +302,10 @@ public struct PcapngWriterOptions: Hashable, Sendable {
     public var initialSequence: UInt32
     /// Write the file big-endian (readers must handle both; little-endian is the default).
     public var bigEndian: Bool
+    /// The most bytes of each read's and write's data the capture keeps (`proxy --capture-data`), said in the
+    /// section header's comment (`capture-data=N`) so that whoever opens the file knows why those packets
+    /// are cut; nil: all. (The writer does not cut: the recorder hands it cut frames.)
+    public var dataLimit: Int?
 
     public init(toolVersion: String = "dev", maxSegmentSize: Int = PcapngWriter.largestSegmentSize,
                 serverPort: UInt16 = 564, initialSequence: UInt32 = 0x1000_0000, bigEndian: Bool = false) {

@@ -74,6 +74,8 @@ public final class CaptureRecorder: Sendable {
         self.file = file
         self.rotation = rotation
         self.dataLimit = dataLimit
+        var options = options
+        options.dataLimit = dataLimit   // said in each file's section header
         let w = PcapngWriter(options: options)
         let header = w.header()
         file.append(header)
