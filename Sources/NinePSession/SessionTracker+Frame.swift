@@ -50,7 +50,17 @@ extension SessionTracker {
         var pathNode = PathStore.none
         if let h = header {
             checkFrame(&c, &out, h, size: size, direction: direction, index: index, at: at)
-            if h.type & 1 == 0 {
+            if truncated {
+                // What the cut frame did, when the bytes missing do not matter to that (its data).
+                let known = TruncatedFrame.bookkeeping(bytes, dialect: dialect)
+                if h.type & 1 == 0 {
+                    c.requestCount += 1
+                    (exchange, pathNode) = request(&c, &out, h, known, index: index, at: at, marks: marks)
+                } else {
+                    c.replyCount += 1
+                    (exchange, pathNode) = reply(&c, &out, h, known, index: index, at: at, cut: true)
+                }
+            } else if h.type & 1 == 0 {
                 c.requestCount += 1
                 (exchange, pathNode) = request(&c, &out, h, fcall, index: index, at: at, marks: marks)
             } else {

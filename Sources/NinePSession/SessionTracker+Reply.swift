@@ -2,13 +2,14 @@ import NinePWire
 
 extension SessionTracker {
     /// An R-message: completes the exchange pending on its tag, follows flushes, applies fid effects.
+    /// `cut`: a frame the capture cut (not malformed, whatever `fcall` is).
     mutating func reply(_ c: inout ConnState, _ out: inout TrackerOutput, _ h: FrameHeader, _ fcall: Fcall?,
-                        index: Int, at: Int64) -> (Int?, Int32) {
+                        index: Int, at: Int64, cut: Bool = false) -> (Int?, Int32) {
         let tag = h.tag
         let isError = h.type == MessageType.rerror.rawValue || h.type == MessageType.rlerror.rawValue
         if isError { c.errorCount += 1 }
         guard let id = c.pendingByTag[tag] else {
-            return unmatchedReply(&c, &out, h, fcall, index: index, at: at)
+            return unmatchedReply(&c, &out, h, fcall, index: index, at: at, cut: cut)
         }
         c.pendingByTag[tag] = nil
         c.pendingIDs.remove(id)
@@ -64,7 +65,7 @@ extension SessionTracker {
     /// A reply with no pending request on its tag: a late reply to a flushed request, a reply to a request
     /// sent before the trace began (mid-stream), or an anomaly.
     mutating func unmatchedReply(_ c: inout ConnState, _ out: inout TrackerOutput, _ h: FrameHeader, _ fcall: Fcall?,
-                                 index: Int, at: Int64) -> (Int?, Int32) {
+                                 index: Int, at: Int64, cut: Bool = false) -> (Int?, Int32) {
         let tag = h.tag
         let name = TracedMessage.typeName(h.type)
         if let flushed = c.flushedTags[tag], extras[flushed]?.lateReplyIndex == nil {
@@ -83,7 +84,7 @@ extension SessionTracker {
         exchangeRecords.append(ExchangeRecord(
             requestIndex: ExchangeRecord.noIndex, replyIndex: index, start: ExchangeRecord.noTime, end: at,
             conn: c.id, tag: tag, requestCode: 0, replyCode: h.type, status: .unmatchedReply, isInjected: false,
-            isMalformed: fcall.isMissing, hasExtras: false))
+            isMalformed: fcall.isMissing && !cut, hasExtras: false))
         c.exchangeCount += 1
         if h.type == MessageType.rerror.rawValue || h.type == MessageType.rlerror.rawValue {
             let err = SessionTracker.error(of: fcall)

@@ -23,7 +23,7 @@ extension SessionTracker {
         exchangeRecords.append(ExchangeRecord(
             requestIndex: index, replyIndex: ExchangeRecord.noIndex, start: at, end: ExchangeRecord.noTime,
             conn: c.id, tag: tag, requestCode: h.type, replyCode: 0, status: .pending, isInjected: injected,
-            isMalformed: fcall.isMissing, hasExtras: false))
+            isMalformed: fcall.isMissing && !marks.contains(.truncated), hasExtras: false))
         c.exchangeCount += 1
         c.pendingByTag[tag] = id
         c.pendingIDs.insert(id)

@@ -6,8 +6,10 @@ public enum TruncatedFrame {
     /// tag, then, for the messages a snap length cuts because they carry data, their fields up to the data
     /// and as much of the data as was captured, always followed by `…`:
     /// `Rread tag 0 count 8168 d75add60…`, `Twrite tag 3 fid 1 offset 0 count 65512 'hello…`,
-    /// `Rreaddir tag 5 count 4096 …`. Other messages: `Twalk tag 3`. (Type code and tag come from the 7-byte
-    /// header, which a cut frame always holds; with fewer bytes the name alone.)
+    /// `Rreaddir tag 5 count 4096 …`; Tattach, Tauth and Twalk with their names as far as captured (a name
+    /// cut short ends in `…`, see `bookkeeping`): `Twalk tag 3 fid 1 newfid 2 nwname 2 0:usr 1:bi… …`.
+    /// Other messages: `Rstat tag 3 …`. (Type code and tag come from the 7-byte header, which a cut frame
+    /// always holds.)
     public static func line(_ prefix: [UInt8], dialect: Dialect) -> String {
         guard let header = FrameHeader(prefix) else { return "frame" }
         let type = MessageType(rawValue: header.type)
@@ -28,10 +30,52 @@ public enum TruncatedFrame {
         case .rreaddir? where dialect == .l:
             if let count = r.u32() { l.num("count", count) }
             l.word("…")
+        case .tattach?, .tauth?, .twalk?:
+            // Their names as far as captured (`bookkeeping`: a cut name ends in `…`).
+            guard let known = bookkeeping(prefix, dialect: dialect) else { l.word("…"); break }
+            return known.canonicalLine + " …"
         default:
             l.word("…")
         }
         return l.text
+    }
+
+    /// The message a cut frame was, for keeping track of exchanges and fids (never for showing), when what is
+    /// missing does not change what it does:
+    /// - the data of an Rread, Twrite or (.L) Rreaddir, every other field whole: the data is the captured
+    ///   bytes followed by zeros up to its `count` (a tracker checks counts, not contents);
+    /// - names of a Tattach or Tauth (`uname`, `aname`; and a .u/.L `n_uname`, then absent) or of a Twalk
+    ///   (`wname`s), the fids and counts before them whole: a name cut short is its captured bytes followed by
+    ///   `…`, a name not captured at all is `…` (so paths made from them show where they were cut).
+    /// Nil for any other cut (a walk's reply, a stat, an open): what such a message did is not known.
+    public static func bookkeeping(_ prefix: [UInt8], dialect: Dialect) -> Fcall? {
+        guard let header = FrameHeader(prefix), Int(header.size) > prefix.count else { return nil }
+        let size = Int(header.size)
+        var r = WireReader(prefix, from: NineP.headerSize)
+        switch header.messageType {
+        case .rread?, .twrite?, .rreaddir?:
+            if header.messageType == .rreaddir && dialect != .l { return nil }
+            let whole = NineP.headerSize + (header.messageType == .twrite ? 16 : 4)
+            guard prefix.count >= whole, size <= 64 << 20 else { return nil }
+            return try? Fcall.decode(prefix + [UInt8](repeating: 0, count: size - prefix.count), dialect: dialect)
+        case .tattach?:
+            guard let fid = r.u32(), let afid = r.u32() else { return nil }
+            let uname = r.name(), aname = r.name()
+            let nUname = dialect == .p9 ? nil : r.u32()
+            return Fcall(tag: header.tag, .tattach(Tattach(fid: Fid(fid), afid: Fid(afid), uname: uname, aname: aname,
+                                                           nUname: nUname)))
+        case .tauth?:
+            guard let afid = r.u32() else { return nil }
+            let uname = r.name(), aname = r.name()
+            let nUname = dialect == .p9 ? nil : r.u32()
+            return Fcall(tag: header.tag, .tauth(Tauth(afid: Fid(afid), uname: uname, aname: aname, nUname: nUname)))
+        case .twalk?:
+            guard let fid = r.u32(), let newfid = r.u32(), let nwname = r.u16(), nwname <= 16 else { return nil }
+            return Fcall(tag: header.tag, .twalk(Twalk(fid: Fid(fid), newfid: Fid(newfid),
+                                                       wnames: (0..<Int(nwname)).map { _ in r.name() })))
+        default:
+            return nil
+        }
     }
 
     /// For a capture that keeps at most `limit` bytes of each read's and write's data (`ninescope proxy
@@ -64,7 +108,23 @@ public enum TruncatedFrame {
         var at: Int
         init(_ bytes: [UInt8], from at: Int) { self.bytes = bytes; self.at = at }
 
+        mutating func u16() -> UInt16? { take(2).map { UInt16(truncatingIfNeeded: $0) } }
         mutating func u32() -> UInt32? { take(4).map { UInt32(truncatingIfNeeded: $0) } }
+
+        /// A string field `s[2]`: whole, or its captured bytes followed by `…` when the bytes end inside it,
+        /// or `…` alone when they end before it (the reader then stays at the end).
+        mutating func name() -> P9String {
+            let cutMark = Array("…".utf8)
+            guard let length = u16() else { at = bytes.count; return P9String(bytes: cutMark) }
+            let end = at + Int(length)
+            guard end <= bytes.count else {
+                let part = Array(bytes[at...])
+                at = bytes.count
+                return P9String(bytes: part + cutMark)
+            }
+            defer { at = end }
+            return P9String(bytes: Array(bytes[at..<end]))
+        }
         mutating func u64() -> UInt64? { take(8) }
 
         private mutating func take(_ n: Int) -> UInt64? {

@@ -160,6 +160,39 @@ extension String {
         #expect(exited.ok, "did not quit cleanly:\n\(exited.screen)")
     }
 
+    /// `ninescope view` of a capture cut by a snap length (`editcap -s 100` of a sample): the list says
+    /// `(cut)` where a message was cut, the filter `cut` keeps those exchanges, and the detail of a cut read
+    /// shows its fields, its partial data as `data (cut)`, and how much was captured.
+    @Test func viewACaptureCutBySnapLength() throws {
+        guard let editcap = Peers.which("editcap") else {
+            Issue.record("editcap is not installed (it comes with tshark)")
+            return
+        }
+        let cut = Peers.tempDir("ui-cut") + "/cut.pcapng"
+        #expect(try Peers.run(editcap, ["-s", "100", Peers.repoRoot + "/Captures/diod-cat.pcapng", cut]).status == 0)
+        guard let pane = try TmuxPane.start([Peers.ninescope, "view", cut], width: 120, height: 30, env: Self.env) else {
+            return
+        }
+        defer { pane.kill() }
+        pane.keys("/")
+        pane.type("cut")
+        pane.keys("Enter")
+        let rows = pane.wait { $0.contains("FILTERED") && $0.contains("(cut) Rread count 8168") }
+        #expect(rows.ok, "no cut rows:\n\(rows.screen)")
+        #expect(!rows.screen.exchangeRows.isEmpty
+                && rows.screen.exchangeRows.allSatisfy { $0.contains("(cut)") }, "\(rows.screen)")
+        // The first cut read.
+        pane.keys("/")
+        pane.type(" and Rread")
+        pane.keys("Enter", "g", "Enter")
+        let detail = pane.wait { $0.contains("data (cut)") && $0.contains("cut by the capture: 46 of 8179 bytes captured") }
+        #expect(detail.ok, "no cut detail:\n\(detail.screen)")
+        #expect(detail.screen.contains("8179 bytes (46 captured)") && !detail.screen.contains("decode error"),
+                "\(detail.screen)")
+        pane.keys("Q")
+        #expect(pane.wait { $0.contains("[exit 0]") }.ok)
+    }
+
     /// `ninescope demo`: live rows, flushing the stuck write, injecting into its connection.
     @Test func demoFlushAndInject() throws {
         guard let pane = try TmuxPane.start([Peers.ninescope, "demo", "--pace", "20"], width: 120, height: 32,

@@ -84,4 +84,39 @@ import Testing
         let kept = TruncatedFrame.keepingData(twrite, upTo: 4)!
         #expect(TruncatedFrame.line(kept, dialect: .u) == "Twrite tag 2 fid 3 offset 9 count 100 00010203…")
     }
+
+    /// A cut Tattach, Twalk or Twrite still does what it did when what is missing is a name's end or data:
+    /// the fids it makes and uses are tracked (no unknown-fid anomalies after it), a path made from a cut
+    /// name shows the cut (`…`), and a cut write still counts its bytes against the iounit.
+    @Test func cutAttachesWalksAndWritesKeepTheirFids() throws {
+        var h = Harness()
+        h.version()
+        func cut(_ d: Direction, _ tag: NinePWire.Tag, _ m: Message, keep: Int) -> TrackerOutput {
+            let bytes = Array(Fcall(tag: tag, m).encode(dialect: .l).prefix(keep))
+            return h.tracker.handle(.frame(conn: h.conn, direction: d, at: h.tick(), bytes: bytes, marks: .truncated))
+        }
+        // Tattach: 7 + fid 4 + afid 4 + uname 2+4 + aname 2+11 + n_uname 4 = 38 bytes; 30 captured.
+        let attach = cut(.toServer, 0, .tattach(Tattach(fid: 0, uname: "user", aname: "/srv/export", nUname: 1000)),
+                         keep: 30)
+        #expect(attach.message?.canonicalLine
+                == "Tattach tag 0 fid 0 afid NOFID uname 'user' aname '/srv/ex…' … (cut: 30 of 38 bytes captured)")
+        h.r(0, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        #expect(h.path(0) == "/srv/ex…:/")
+        // Twalk with its second name cut.
+        _ = cut(.toServer, 1, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["usr", "bin"])), keep: 25)
+        h.r(1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 2), Qid(type: .dir, path: 3)])))
+        #expect(h.path(1) == "/srv/ex…:/usr/b…")
+        h.t(2, .tlopen(Tlopen(fid: 1, flags: LOpenFlags(rawValue: 2))))
+        h.r(2, .rlopen(Rlopen(qid: Qid(path: 3), iounit: 4096)))
+        // A Twrite of 8,000 bytes, 40 captured: its fid is known, and its count is over the iounit.
+        let write = cut(.toServer, 3, .twrite(Twrite(fid: 1, offset: 0, data: Array(repeating: 7, count: 8000))),
+                        keep: 40)
+        #expect(write.message?.fidPath?.description == "/srv/ex…:/usr/b…")
+        #expect(write.anomalies.map(\.kind) == [.countExceedsIounit], "\(write.anomalies)")
+        #expect(h.anomalies.map(\.kind) == [.countExceedsIounit], "no unknown fid: \(h.anomalies)")
+        #expect(!(h.tracker.exchange(ExchangeID(1))?.isMalformed ?? true), "a cut request is not malformed")
+        // A cut reply whose missing bytes matter (an Rstat's) is not made up: nothing is known of it.
+        #expect(TruncatedFrame.bookkeeping(Array(Fcall(tag: 4, .rwalk(Rwalk(wqids: [Qid(path: 1), Qid(path: 2)])))
+                                                    .encode(dialect: .l).prefix(20)), dialect: .l) == nil)
+    }
 }
