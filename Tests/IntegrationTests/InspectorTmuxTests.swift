@@ -174,10 +174,12 @@ extension String {
             return
         }
         defer { pane.kill() }
+        let first = pane.wait { $0.contains("Tversion") && $0.contains("exchanges") }
+        #expect(first.ok, "no exchange list:\n\(first.screen)")
         pane.keys("/")
         pane.type("cut")
         pane.keys("Enter")
-        let rows = pane.wait { $0.contains("FILTERED") && $0.contains("(cut) Rread count 8168") }
+        let rows = pane.wait { $0.contains("FILTERED") && $0.contains("(cut) Rread count 8168") && !$0.contains("Tversion") }
         #expect(rows.ok, "no cut rows:\n\(rows.screen)")
         #expect(!rows.screen.exchangeRows.isEmpty
                 && rows.screen.exchangeRows.allSatisfy { $0.contains("(cut)") }, "\(rows.screen)")
