@@ -73,11 +73,13 @@ final class LiveInspector: @unchecked Sendable {
         try await UIApp.run(app)
     }
 
-    /// `REC 12 MB` (`· file 4` once the capture is cut into files), or `REC STOPPED` after a failed write.
+    /// `REC 12 MB` (`· file 4` once the capture is cut into files, `· data ≤64 B` with `--capture-data 64`),
+    /// or `REC STOPPED` after a failed write.
     static func recordingText(_ recorder: CaptureRecorder) -> String {
         guard recorder.file.lastError == nil else { return "REC STOPPED" }
         let files = recorder.filesBegun
         return "REC " + ProxyTrace.bytes(recorder.file.bytesWritten) + (files > 1 ? " · file \(files)" : "")
+            + (recorder.dataLimit.map { " · data ≤\($0) B" } ?? "")
     }
 }
 

@@ -247,7 +247,8 @@ extension String {
     }
 
     /// `ninescope proxy` in a terminal opens the live UI: diodls through it shows its exchanges, the
-    /// capture is completed on quit, and the client's listing is unchanged.
+    /// capture is completed on quit (its data limit said on the status line), and the client's listing is
+    /// unchanged.
     @Test func proxyOpensTheLiveUI() throws {
         let export = Peers.tempDir("proxy-ui-export")
         for name in ["alpha", "beta", "gamma"] {
@@ -258,11 +259,12 @@ extension String {
         let port = Peers.freePort()
         let capture = Peers.tempDir("proxy-ui") + "/ui.pcapng"
         guard let pane = try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
-                                             "--upstream", server.address, "--capture", capture],
+                                             "--upstream", server.address, "--capture", capture,
+                                             "--capture-data", "4096"],
                                             width: 120, height: 30, env: Self.env) else { return }
         defer { pane.kill() }
-        let title = pane.wait { $0.contains("proxy 127.0.0.1:\(port)") && $0.contains("REC ") }
-        #expect(title.ok, "no proxy title, or no REC on the status line:\n\(title.screen)")
+        let title = pane.wait { $0.contains("proxy 127.0.0.1:\(port)") && $0.contains("REC ") && $0.contains("· data ≤4096 B") }
+        #expect(title.ok, "no proxy title, or no REC (with the data limit) on the status line:\n\(title.screen)")
         #expect(Peers.waitForPort(port, timeout: 20))
 
         let listing = try DiodClients.ls("127.0.0.1:\(port)")
