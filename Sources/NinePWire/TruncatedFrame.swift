@@ -1,6 +1,7 @@
 /// What can be told of a frame of which a capture holds only the first bytes (a snap length cut its
-/// packets: `tcpdump -s`, `dumpcap -s`). Such a frame is not decoded (its body is incomplete); its line
-/// says what the captured bytes hold whole.
+/// packets: `tcpdump -s`, `dumpcap -s`, or `ninescope proxy --capture-data`). Such a frame does not decode
+/// (its body is incomplete); its line says what the captured bytes hold, and for some messages what it did
+/// can still be kept track of (`bookkeeping`).
 public enum TruncatedFrame {
     /// The start of a canonical line (see `Fcall.canonicalLine`) for a cut frame: the message's name and
     /// tag, then, for the messages a snap length cuts because they carry data, their fields up to the data
@@ -110,6 +111,7 @@ public enum TruncatedFrame {
 
         mutating func u16() -> UInt16? { take(2).map { UInt16(truncatingIfNeeded: $0) } }
         mutating func u32() -> UInt32? { take(4).map { UInt32(truncatingIfNeeded: $0) } }
+        mutating func u64() -> UInt64? { take(8) }
 
         /// A string field `s[2]`: whole, or its captured bytes followed by `…` when the bytes end inside it,
         /// or `…` alone when they end before it (the reader then stays at the end).
@@ -125,7 +127,6 @@ public enum TruncatedFrame {
             defer { at = end }
             return P9String(bytes: Array(bytes[at..<end]))
         }
-        mutating func u64() -> UInt64? { take(8) }
 
         private mutating func take(_ n: Int) -> UInt64? {
             guard at + n <= bytes.count else { return nil }
