@@ -123,17 +123,9 @@ public struct CaptureIngest: Sendable {
         case .unknown: root = .unknown
         case .auth: root = .auth
         }
-        let openMode: FidOpenMode?
-        switch r.opened {
-        case .classic(let mode)?: openMode = .classic(mode)
-        case .dotL(let flags)?: openMode = .dotL(flags)
-        case nil: openMode = nil
-        }
-        var xattr: XattrInfo?
-        if let name = r.xattrName, let size = r.xattrSize { xattr = XattrInfo(name: name, size: size) }
         return KnownFid(fid: r.fid, path: FidPath(root: root, elements: r.elements),
                         state: FidState.allCases.first { $0.description == r.state } ?? .adopted,
-                        qid: r.qid, openMode: openMode, iounit: r.iounit, xattr: xattr, uname: r.uname,
+                        qid: r.qid, openMode: r.opened, iounit: r.iounit, xattr: r.xattr, uname: r.uname,
                         nUname: r.nUname)
     }
 }

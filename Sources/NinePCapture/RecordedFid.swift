@@ -20,30 +20,21 @@ public struct RecordedFid: Hashable, Sendable {
         case unknown
         case auth
     }
-    /// How the fid was opened.
-    public enum Opened: Hashable, Sendable {
-        /// Topen/Tcreate `mode[1]`.
-        case classic(OpenMode)
-        /// Tlopen/Tlcreate `flags[4]`.
-        case dotL(LOpenFlags)
-    }
     public var fid: Fid
     /// The fid's state as the tracker names it (`FidState.description`: `open`, `walked`, …).
     public var state: String
     public var root: Root
     public var elements: [P9String]
     public var qid: Qid?
-    public var opened: Opened?
+    public var opened: FidOpenMode?
     public var iounit: UInt32?
     public var uname: P9String?
     public var nUname: UInt32?
-    /// An xattr fid's attribute name and size.
-    public var xattrName: P9String?
-    public var xattrSize: UInt64?
+    public var xattr: XattrInfo?
 
-    public init(fid: Fid, state: String, root: Root, elements: [P9String], qid: Qid? = nil, opened: Opened? = nil,
-                iounit: UInt32? = nil, uname: P9String? = nil, nUname: UInt32? = nil, xattrName: P9String? = nil,
-                xattrSize: UInt64? = nil) {
+    public init(fid: Fid, state: String, root: Root, elements: [P9String], qid: Qid? = nil,
+                opened: FidOpenMode? = nil, iounit: UInt32? = nil, uname: P9String? = nil, nUname: UInt32? = nil,
+                xattr: XattrInfo? = nil) {
         self.fid = fid
         self.state = state
         self.root = root
@@ -53,8 +44,7 @@ public struct RecordedFid: Hashable, Sendable {
         self.iounit = iounit
         self.uname = uname
         self.nUname = nUname
-        self.xattrName = xattrName
-        self.xattrSize = xattrSize
+        self.xattr = xattr
     }
 
     /// The entries of `fids` as comment values, in pieces of at most about `pieceBytes` bytes each (a
@@ -133,8 +123,8 @@ public struct RecordedFid: Hashable, Sendable {
         if let i = f.iounit { fields.append("i=\(i)") }
         if let u = f.uname { fields.append("u=" + String(decoding: escape(u.bytes), as: UTF8.self)) }
         if let n = f.nUname { fields.append("n=\(n)") }
-        if let name = f.xattrName, let size = f.xattrSize {
-            fields.append("x=\(size)." + String(decoding: escape(name.bytes), as: UTF8.self))
+        if let x = f.xattr {
+            fields.append("x=\(x.size)." + String(decoding: escape(x.name.bytes), as: UTF8.self))
         }
         return fields.flatMap { [UInt8(ascii: ";")] + Array($0.utf8) }
     }
@@ -171,8 +161,7 @@ public struct RecordedFid: Hashable, Sendable {
         case "x":
             guard let dot = value.firstIndex(of: "."), let size = UInt64(value[..<dot]),
                   let name = Self.unescape(value[value.index(after: dot)...]) else { return false }
-            xattrName = P9String(bytes: name)
-            xattrSize = size
+            xattr = XattrInfo(name: P9String(bytes: name), size: size)
         default:
             break   // a key from a later version
         }

@@ -169,15 +169,9 @@ public final class CaptureRecorder: Sendable {
         case .auth?: root = .auth
         case .unknown?, nil: root = .unknown
         }
-        let opened: RecordedFid.Opened?
-        switch f.openMode {
-        case .classic(let mode)?: opened = .classic(mode)
-        case .dotL(let flags)?: opened = .dotL(flags)
-        case nil: opened = nil
-        }
         return RecordedFid(fid: f.fid, state: f.state.description, root: root, elements: f.path?.elements ?? [],
-                           qid: f.qid, opened: opened, iounit: f.iounit, uname: f.uname, nUname: f.nUname,
-                           xattrName: f.xattr?.name, xattrSize: f.xattr?.size)
+                           qid: f.qid, opened: f.openMode, iounit: f.iounit, uname: f.uname, nUname: f.nUname,
+                           xattr: f.xattr)
     }
 
     private func appendFrame(_ s: inout State, conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],

@@ -48,36 +48,6 @@ public enum FidState: UInt8, Hashable, Sendable, CaseIterable, CustomStringConve
     }
 }
 
-/// How a fid was opened.
-public enum FidOpenMode: Hashable, Sendable, CustomStringConvertible {
-    /// Topen/Tcreate `mode[1]`.
-    case classic(OpenMode)
-    /// Tlopen/Tlcreate `flags[4]`.
-    case dotL(LOpenFlags)
-
-    public var description: String {
-        switch self {
-        case .classic(let m):
-            var s = ["OREAD", "OWRITE", "ORDWR", "OEXEC"][Int(m.access)]
-            if m.truncate { s += "|OTRUNC" }
-            if m.removeOnClose { s += "|ORCLOSE" }
-            if m.rawValue & OpenMode.appendBit != 0 { s += "|OAPPEND" }
-            return s
-        case .dotL(let f):
-            var parts = [LOpenFlags.accessNames[Int(f.accessMode)]]
-            for (name, bit) in LOpenFlags.bitNames where f.rawValue & bit != 0 { parts.append(name) }
-            return parts.joined(separator: "|")
-        }
-    }
-}
-
-/// An xattr fid's attribute (Txattrwalk name and Rxattrwalk size, or Txattrcreate name and attr_size).
-public struct XattrInfo: Hashable, Sendable {
-    public var name: P9String
-    public var size: UInt64
-    public init(name: P9String, size: UInt64) { self.name = name; self.size = size }
-}
-
 /// One fid's record. Numbers are reused by clients, so one fid number can have several records over time
 /// (`FidEntry.generation` counts them per connection).
 public struct FidEntry: Hashable, Sendable {

@@ -229,7 +229,7 @@ import Testing
                                                        qid: Qid(version: 3, path: 9), opened: .dotL(LOpenFlags(rawValue: 0o2002)),
                                                        iounit: 1024, uname: "glenda", nUname: 1000),
                                            RecordedFid(fid: 5, state: "xattr", root: .attach(aname: "/srv"), elements: ["log"],
-                                                       xattrName: "user.tag", xattrSize: 40)], t: 2)
+                                                       xattr: XattrInfo(name: "user.tag", size: 40))], t: 2)
         let tread = Fcall(tag: 1, .tread(Tread(fid: 2, offset: 0, count: 2048))).encode(dialect: .l)
         file += writer.frame(conn: c, direction: .toServer, t: 3, bytes: tread)
         var reader = try CaptureReader(bytes: file)

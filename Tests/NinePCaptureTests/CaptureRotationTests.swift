@@ -143,7 +143,7 @@ import Testing
             RecordedFid(fid: 12, state: "open", root: .attach(aname: ""), elements: [],
                         qid: Qid(path: 0), opened: .classic(OpenMode(rawValue: 0x12)), iounit: 0),
             RecordedFid(fid: 13, state: "xattr", root: .attach(aname: "/srv"), elements: ["f"],
-                        uname: "", xattrName: P9String(bytes: [0x75, 0x2E, 0x3B, 0x2E] + odd.bytes), xattrSize: 12),
+                        uname: "", xattr: XattrInfo(name: P9String(bytes: [0x75, 0x2E, 0x3B, 0x2E] + odd.bytes), size: 12)),
         ]
         let pieces = RecordedFid.encode(fids)
         #expect(pieces.count == 1)

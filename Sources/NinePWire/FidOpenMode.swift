@@ -1,0 +1,22 @@
+/// How a fid was opened.
+public enum FidOpenMode: Hashable, Sendable, CustomStringConvertible {
+    /// Topen/Tcreate `mode[1]`.
+    case classic(OpenMode)
+    /// Tlopen/Tlcreate `flags[4]`.
+    case dotL(LOpenFlags)
+
+    public var description: String {
+        switch self {
+        case .classic(let m):
+            var s = ["OREAD", "OWRITE", "ORDWR", "OEXEC"][Int(m.access)]
+            if m.truncate { s += "|OTRUNC" }
+            if m.removeOnClose { s += "|ORCLOSE" }
+            if m.rawValue & OpenMode.appendBit != 0 { s += "|OAPPEND" }
+            return s
+        case .dotL(let f):
+            var parts = [LOpenFlags.accessNames[Int(f.accessMode)]]
+            for (name, bit) in LOpenFlags.bitNames where f.rawValue & bit != 0 { parts.append(name) }
+            return parts.joined(separator: "|")
+        }
+    }
+}
