@@ -13,10 +13,15 @@ public enum TruncatedFrame {
     /// always holds.)
     public static func line(_ prefix: [UInt8], dialect: Dialect) -> String {
         guard let header = FrameHeader(prefix) else { return "frame" }
+        return prefix.withUnsafeBytes { line(header, CutReader($0), prefix, dialect: dialect) }
+    }
+
+    private static func line(_ header: FrameHeader, _ reader: CutReader, _ prefix: [UInt8],
+                             dialect: Dialect) -> String {
         let type = MessageType(rawValue: header.type)
         var l = CanonicalLine(type?.name ?? "type" + String(header.type))
         l.tag("tag", header.tag)
-        var r = WireReader(prefix, from: NineP.headerSize)
+        var r = reader
         switch type {
         case .rread?:
             if let count = r.u32() { l.num("count", count); cutData(&l, r.rest(upTo: Int(count))) } else { l.word("…") }
@@ -52,13 +57,17 @@ public enum TruncatedFrame {
     public static func bookkeeping(_ prefix: [UInt8], dialect: Dialect) -> Fcall? {
         guard let header = FrameHeader(prefix), Int(header.size) > prefix.count else { return nil }
         let size = Int(header.size)
-        var r = WireReader(prefix, from: NineP.headerSize)
-        switch header.messageType {
-        case .rread?, .twrite?, .rreaddir?:
-            if header.messageType == .rreaddir && dialect != .l { return nil }
-            let whole = NineP.headerSize + (header.messageType == .twrite ? 16 : 4)
-            guard prefix.count >= whole, size <= 64 << 20 else { return nil }
+        if let data = dataStart(header.messageType, dialect: dialect) {
+            guard prefix.count >= data, size <= 64 << 20 else { return nil }
             return try? Fcall.decode(prefix + [UInt8](repeating: 0, count: size - prefix.count), dialect: dialect)
+        }
+        return prefix.withUnsafeBytes { names(header, CutReader($0), dialect: dialect) }
+    }
+
+    /// `bookkeeping` of a Tattach, Tauth or Twalk.
+    private static func names(_ header: FrameHeader, _ reader: CutReader, dialect: Dialect) -> Fcall? {
+        var r = reader
+        switch header.messageType {
         case .tattach?:
             guard let fid = r.u32(), let afid = r.u32() else { return nil }
             let uname = r.name(), aname = r.name()
@@ -84,61 +93,55 @@ public enum TruncatedFrame {
     /// including `limit` bytes of its data (all its other fields); nil for any other frame, which is kept
     /// whole. (Both messages have the same layout in every dialect.)
     public static func keepingData(_ frame: [UInt8], upTo limit: Int) -> [UInt8]? {
-        guard let header = FrameHeader(frame), Int(header.size) == frame.count else { return nil }
-        let fields: Int
-        switch header.messageType {
-        case .rread?: fields = NineP.headerSize + 4                 // count[4]
-        case .twrite?: fields = NineP.headerSize + 4 + 8 + 4        // fid[4] offset[8] count[4]
-        default: return nil
-        }
+        guard let header = FrameHeader(frame), Int(header.size) == frame.count, header.messageType != .rreaddir,
+              let fields = dataStart(header.messageType, dialect: .l) else { return nil }
         let keep = fields + max(0, limit)
         return frame.count > keep ? Array(frame.prefix(keep)) : nil
     }
 
+    /// Where the data of an Rread, a Twrite or a (.L) Rreaddir begins: after the header, `count[4]`, and for
+    /// Twrite `fid[4] offset[8]` before it. Nil for any other message.
+    static func dataStart(_ type: MessageType?, dialect: Dialect) -> Int? {
+        switch type {
+        case .rread?: NineP.headerSize + 4
+        case .twrite?: NineP.headerSize + 4 + 8 + 4
+        case .rreaddir? where dialect == .l: NineP.headerSize + 4
+        default: nil
+        }
+    }
+
     /// The captured part of a cut data field, shown as data is (`Fcall.canonicalLine`), always ending in `…`.
-    private static func cutData(_ l: inout CanonicalLine, _ data: ArraySlice<UInt8>) {
+    private static func cutData(_ l: inout CanonicalLine, _ data: [UInt8]) {
         let shown = Array(data.prefix(Fmt.dataLimit + 1))
         guard !shown.isEmpty else { l.word("…"); return }
         l.data(shown)
         if shown.count <= Fmt.dataLimit { l.buf.append("…") }
     }
 
-    /// A little-endian reader over the captured bytes that answers nil past their end.
-    private struct WireReader {
-        let bytes: [UInt8]
-        var at: Int
-        init(_ bytes: [UInt8], from at: Int) { self.bytes = bytes; self.at = at }
+    /// The codec's reader (`FastReader`) over the captured bytes, answering nil where they end.
+    private struct CutReader {
+        var r: FastReader
+        init(_ bytes: UnsafeRawBufferPointer) { r = FastReader(bytes, from: NineP.headerSize) }
+        private static let field = WireField("cut")
 
-        mutating func u16() -> UInt16? { take(2).map { UInt16(truncatingIfNeeded: $0) } }
-        mutating func u32() -> UInt32? { take(4).map { UInt32(truncatingIfNeeded: $0) } }
-        mutating func u64() -> UInt64? { take(8) }
+        mutating func u16() -> UInt16? { try? r.u16(Self.field) }
+        mutating func u32() -> UInt32? { try? r.u32(Self.field) }
+        mutating func u64() -> UInt64? { try? r.u64(Self.field) }
 
         /// A string field `s[2]`: whole, or its captured bytes followed by `…` when the bytes end inside it,
         /// or `…` alone when they end before it (the reader then stays at the end).
         mutating func name() -> P9String {
             let cutMark = Array("…".utf8)
-            guard let length = u16() else { at = bytes.count; return P9String(bytes: cutMark) }
-            let end = at + Int(length)
-            guard end <= bytes.count else {
-                let part = Array(bytes[at...])
-                at = bytes.count
-                return P9String(bytes: part + cutMark)
-            }
-            defer { at = end }
-            return P9String(bytes: Array(bytes[at..<end]))
-        }
-
-        private mutating func take(_ n: Int) -> UInt64? {
-            guard at + n <= bytes.count else { return nil }
-            var v: UInt64 = 0
-            for i in (0..<n).reversed() { v = v << 8 | UInt64(bytes[at + i]) }
-            at += n
-            return v
+            guard let length = u16() else { r.pos = r.end; return P9String(bytes: cutMark) }
+            let have = min(Int(length), r.remaining)
+            let bytes = rest(upTo: have)
+            r.pos += have
+            return P9String(bytes: have == Int(length) ? bytes : bytes + cutMark)
         }
 
         /// The bytes after the fields read, at most `limit` of them.
-        func rest(upTo limit: Int) -> ArraySlice<UInt8> {
-            bytes[min(at, bytes.count)..<min(bytes.count, at + max(0, limit))]
+        func rest(upTo limit: Int) -> [UInt8] {
+            Array(UnsafeRawBufferPointer(rebasing: r.base[r.pos..<(r.pos + min(r.remaining, max(0, limit)))]))
         }
     }
 }
