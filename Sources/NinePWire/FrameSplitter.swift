@@ -173,7 +173,7 @@ public struct FrameSplitter: Sendable {
             cutRemaining = 0
             return endCut()
         }
-        defer { buffer.removeAll(); start = 0; resyncing = false }
+        defer { restart() }
         guard bufferedCount > 0 else { return nil }
         return .garbage(bytes: Array(buffer[start...]), reason: "stream ended inside a frame (\(bufferedCount) bytes)")
     }
