@@ -3,8 +3,10 @@ import NinePWire
 extension SessionTracker {
     /// Applies a request's fid effect once its reply came. Fids change only on success, except that
     /// Tclunk and Tremove end the fid on any reply. Returns the path node to log with the reply.
+    /// `walked`: an Rwalk's `nwqid` when `reply` holds fewer qids (a capture cut it).
     mutating func apply(_ c: inout ConnState, _ out: inout TrackerOutput, _ effect: FidEffect, success: Bool,
-                        reply: Message?, id: Int, info: PendingInfo, index: Int, at: Int64) -> Int32 {
+                        reply: Message?, walked: Int? = nil, id: Int, info: PendingInfo, index: Int,
+                        at: Int64) -> Int32 {
         let xid = ExchangeID(id)
         let requestIndex = exchangeRecords[id].requestIndex
         switch effect {
@@ -34,14 +36,16 @@ extension SessionTracker {
                 lastUsedIndex: requestIndex, createdIndex: requestIndex, useCount: 1), by: xid)
             return node
         case let (.walk(fid, newfid, names), .rwalk(r)):
-            if r.wqids.count > NineP.maxWalkElements {
+            let count = walked ?? r.wqids.count
+            if count > NineP.maxWalkElements {
                 report(&c, &out, .walkTooLong, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
-                       "Rwalk with \(r.wqids.count) qids (at most \(NineP.maxWalkElements))")
+                       "Rwalk with \(count) qids (at most \(NineP.maxWalkElements))")
             }
-            guard r.wqids.count == names.count else { return info.pathNode }   // partial: newfid not made
+            guard count == names.count else { return info.pathNode }   // partial: newfid not made
             let node = paths.walk(info.pathNode, names)
             let source = c.liveFids[fid].map { c.fidRecords[$0] }
-            let qid = r.wqids.last ?? source?.qid
+            // The last qid, unless the capture cut it off (then not known).
+            let qid = count == r.wqids.count ? r.wqids.last ?? source?.qid : nil
             if newfid == fid, let s = c.liveFids[fid] {
                 c.fidRecords[s].pathNode = node
                 c.fidRecords[s].qid = qid

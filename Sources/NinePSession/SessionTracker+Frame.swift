@@ -58,7 +58,8 @@ extension SessionTracker {
                     (exchange, pathNode) = request(&c, &out, h, known, index: index, at: at, marks: marks)
                 } else {
                     c.replyCount += 1
-                    (exchange, pathNode) = reply(&c, &out, h, known, index: index, at: at, cut: true)
+                    (exchange, pathNode) = reply(&c, &out, h, known, index: index, at: at, cut: true,
+                                                 walked: TruncatedFrame.walkLength(bytes))
                 }
             } else if h.type & 1 == 0 {
                 c.requestCount += 1

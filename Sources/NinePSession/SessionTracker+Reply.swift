@@ -2,9 +2,10 @@ import NinePWire
 
 extension SessionTracker {
     /// An R-message: completes the exchange pending on its tag, follows flushes, applies fid effects.
-    /// `cut`: a frame the capture cut (not malformed, whatever `fcall` is).
+    /// `cut`: a frame the capture cut (not malformed, whatever `fcall` is); `walked`: a cut Rwalk's `nwqid`
+    /// (its `fcall` holds only the qids captured, see `TruncatedFrame.bookkeeping`).
     mutating func reply(_ c: inout ConnState, _ out: inout TrackerOutput, _ h: FrameHeader, _ fcall: Fcall?,
-                        index: Int, at: Int64, cut: Bool = false) -> (Int?, Int32) {
+                        index: Int, at: Int64, cut: Bool = false, walked: Int? = nil) -> (Int?, Int32) {
         let tag = h.tag
         let isError = h.type == MessageType.rerror.rawValue || h.type == MessageType.rlerror.rawValue
         if isError { c.errorCount += 1 }
@@ -55,8 +56,8 @@ extension SessionTracker {
         var pathNode = info?.pathNode ?? PathStore.none
         if let info, let effect = info.effect {
             let success = !isError && !mismatch && !fcall.isMissing
-            pathNode = apply(&c, &out, effect, success: success, reply: fcall?.message, id: id, info: info,
-                             index: index, at: at)
+            pathNode = apply(&c, &out, effect, success: success, reply: fcall?.message, walked: walked, id: id,
+                             info: info, index: index, at: at)
         }
         note(&out, exchange: id)
         return (id, pathNode)

@@ -7,9 +7,10 @@ public enum TruncatedFrame {
     /// tag, then, for the messages a snap length cuts because they carry data, their fields up to the data
     /// and as much of the data as was captured, always followed by `…`:
     /// `Rread tag 0 count 8168 d75add60…`, `Twrite tag 3 fid 1 offset 0 count 65512 'hello…`,
-    /// `Rreaddir tag 5 count 4096 …`; Tattach, Tauth and Twalk with their names as far as captured (a name
-    /// cut short ends in `…`, see `bookkeeping`): `Twalk tag 3 fid 1 newfid 2 nwname 2 0:usr 1:bi… …`.
-    /// Other messages: `Rstat tag 3 …`. (Type code and tag come from the 7-byte header, which a cut frame
+    /// `Rreaddir tag 5 count 4096 …`; Tattach, Tauth, Twalk, Txattrwalk, Trename and Trenameat with their
+    /// names as far as captured (a name cut short ends in `…`, see `bookkeeping`):
+    /// `Twalk tag 3 fid 1 newfid 2 nwname 2 0:usr 1:bi… …`; an Rwalk with its count and the qids captured
+    /// whole: `Rwalk tag 3 nwqid 6 0:(80 0 2c) 1:(80 0 2d) …`. Other messages: `Rstat tag 3 …`. (Type code and tag come from the 7-byte header, which a cut frame
     /// always holds.)
     public static func line(_ prefix: [UInt8], dialect: Dialect) -> String {
         guard let header = FrameHeader(prefix) else { return "frame" }
@@ -36,7 +37,12 @@ public enum TruncatedFrame {
         case .rreaddir? where dialect == .l:
             if let count = r.u32() { l.num("count", count) }
             l.word("…")
-        case .tattach?, .tauth?, .twalk?:
+        case .rwalk?:
+            guard let count = r.u16() else { l.word("…"); break }
+            l.num("nwqid", count)
+            for (i, qid) in r.qids(upTo: Int(count)).enumerated() { l.indexedQid(i, qid) }
+            l.word("…")
+        case .tattach?, .tauth?, .twalk?, .txattrwalk?, .trename?, .trenameat?:
             // Their names as far as captured (`bookkeeping`: a cut name ends in `…`).
             guard let known = bookkeeping(prefix, dialect: dialect) else { l.word("…"); break }
             return known.canonicalLine + " …"
@@ -50,10 +56,13 @@ public enum TruncatedFrame {
     /// missing does not change what it does:
     /// - the data of an Rread, Twrite or (.L) Rreaddir, every other field whole: the data is the captured
     ///   bytes followed by zeros up to its `count` (a tracker checks counts, not contents);
-    /// - names of a Tattach or Tauth (`uname`, `aname`; and a .u/.L `n_uname`, then absent) or of a Twalk
-    ///   (`wname`s), the fids and counts before them whole: a name cut short is its captured bytes followed by
-    ///   `…`, a name not captured at all is `…` (so paths made from them show where they were cut).
-    /// Nil for any other cut (a walk's reply, a stat, an open): what such a message did is not known.
+    /// - names of a Tattach or Tauth (`uname`, `aname`; and a .u/.L `n_uname`, then absent), of a Twalk
+    ///   (`wname`s), or the (.L) name of a Txattrwalk or Trename or new name of a Trenameat, the fids and counts
+    ///   before them whole: a name cut short is its captured bytes followed by `…`, a name not captured at all
+    ///   is `…` (so paths made from them show where they were cut);
+    /// - an Rwalk's qids: those captured whole, fewer than its `nwqid` when the capture ended among them
+    ///   (`walkLength` gives `nwqid`, which says how far the walk went).
+    /// Nil for any other cut (a stat, a create whose mode was not captured): what it did is not known.
     public static func bookkeeping(_ prefix: [UInt8], dialect: Dialect) -> Fcall? {
         guard let header = FrameHeader(prefix), Int(header.size) > prefix.count else { return nil }
         let size = Int(header.size)
@@ -64,7 +73,17 @@ public enum TruncatedFrame {
         return prefix.withUnsafeBytes { names(header, CutReader($0), dialect: dialect) }
     }
 
-    /// `bookkeeping` of a Tattach, Tauth or Twalk.
+    /// An Rwalk's `nwqid` from its captured bytes (nil for any other message, or when they end before it):
+    /// how many of the walk's names the server walked, whether or not their qids were captured.
+    public static func walkLength(_ prefix: [UInt8]) -> Int? {
+        guard let header = FrameHeader(prefix), header.messageType == .rwalk else { return nil }
+        return prefix.withUnsafeBytes { bytes in
+            var r = CutReader(bytes)
+            return r.u16().map(Int.init)
+        }
+    }
+
+    /// `bookkeeping` of a message whose cut part is names (and of an Rwalk).
     private static func names(_ header: FrameHeader, _ reader: CutReader, dialect: Dialect) -> Fcall? {
         var r = reader
         switch header.messageType {
@@ -83,6 +102,20 @@ public enum TruncatedFrame {
             guard let fid = r.u32(), let newfid = r.u32(), let nwname = r.u16(), nwname <= 16 else { return nil }
             return Fcall(tag: header.tag, .twalk(Twalk(fid: Fid(fid), newfid: Fid(newfid),
                                                        wnames: (0..<Int(nwname)).map { _ in r.name() })))
+        case .rwalk?:
+            guard let nwqid = r.u16() else { return nil }
+            return Fcall(tag: header.tag, .rwalk(Rwalk(wqids: r.qids(upTo: Int(nwqid)))))
+        case .txattrwalk? where dialect == .l:
+            guard let fid = r.u32(), let newfid = r.u32() else { return nil }
+            return Fcall(tag: header.tag, .txattrwalk(Txattrwalk(fid: Fid(fid), newfid: Fid(newfid), name: r.name())))
+        case .trename? where dialect == .l:
+            guard let fid = r.u32(), let dfid = r.u32() else { return nil }
+            return Fcall(tag: header.tag, .trename(Trename(fid: Fid(fid), dfid: Fid(dfid), name: r.name())))
+        case .trenameat? where dialect == .l:
+            // The old name must be whole: the new directory's fid follows it.
+            guard let olddirfid = r.u32(), let oldname = r.wholeName(), let newdirfid = r.u32() else { return nil }
+            return Fcall(tag: header.tag, .trenameat(Trenameat(olddirfid: Fid(olddirfid), oldname: oldname,
+                                                               newdirfid: Fid(newdirfid), newname: r.name())))
         default:
             return nil
         }
@@ -137,6 +170,23 @@ public enum TruncatedFrame {
             let bytes = rest(upTo: have)
             r.pos += have
             return P9String(bytes: have == Int(length) ? bytes : bytes + cutMark)
+        }
+
+        /// A string field captured whole; nil when the bytes end inside or before it.
+        mutating func wholeName() -> P9String? {
+            var ahead = self
+            guard let length = ahead.u16(), ahead.r.remaining >= Int(length) else { return nil }
+            return name()
+        }
+
+        /// Up to `count` qids, as many as were captured whole.
+        mutating func qids(upTo count: Int) -> [Qid] {
+            var qids: [Qid] = []
+            while qids.count < min(count, NineP.maxWalkElements), r.remaining >= Qid.wireSize,
+                  let q = try? r.qid(Self.field) {
+                qids.append(q)
+            }
+            return qids
         }
 
         /// The bytes after the fields read, at most `limit` of them.

@@ -20,10 +20,15 @@ import Glibc
         let (export, diod, proxy) = try ProxyCaptureTests.diodAndProxy(bigSize: 300_000,
                                                                      extra: ["--headless", "--json", "--capture", file])
         defer { diod.kill() }
+        // A file six directories down: its walk's reply (7 qids, 100 bytes) is cut too.
+        let deep = "a/bb/ccc/dddd/eeeee/ffffff"
+        try FileManager.default.createDirectory(atPath: export + "/" + deep, withIntermediateDirectories: true)
+        try "deep\n".write(toFile: export + "/" + deep + "/deep.txt", atomically: true, encoding: .utf8)
         let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/", "/sub"])
         #expect(ls.status == 0, "diodls: \(ls.err)")
-        let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "8192", "hello.txt", "big.bin"])
-        #expect(cat.status == 0, "diodcat: \(cat.err)")
+        let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "8192", "hello.txt", "big.bin",
+                                                   deep + "/deep.txt"])
+        #expect(cat.status == 0 && cat.out.hasSuffix("deep\n"), "diodcat: \(cat.err)")
         #expect(proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains("\"event\":\"close\"") }.count == 2 })
         #expect(proxy.stop(signal: SIGINT).status == 0)
         let live = try RealTraffic.jsonLines(proxy.stdout).filter { $0.pxEvent == "message" }
@@ -66,6 +71,13 @@ import Glibc
                 }
             }
             #expect(cutCount >= 37, "\(path): the 8 KiB reads are cut (\(cutCount))")
+            // The deep walk's reply is cut, and what it walked to is still known: its fid's path shows on the
+            // reads that follow it (and no unknown-fid anomaly, above).
+            let walks = messages.filter { ($0["type"] as? String) == "Rwalk" && ($0["marks"] as? String) == "truncated" }
+            #expect(walks.count == 1 && (walks.first?["line"] as? String ?? "").hasPrefix("Rwalk tag 0 nwqid 7 0:"),
+                    "\(path): \(walks.map { $0["line"] ?? "" })")
+            #expect(messages.contains { ($0["type"] as? String) == "Rread" && ($0["path"] as? String)?.hasSuffix(deep + "/deep.txt") == true },
+                    "\(path): the deep file's reads show its path")
             // The filter keyword `cut`: those exchanges (both messages of each), and `not cut` the others.
             let (onlyCut, _) = try ProxyTool.decodeJSON(path, extra: ["--filter", "cut"])
             let cutMessages = onlyCut.filter { $0.pxEvent == "message" }

@@ -115,8 +115,64 @@ import Testing
         #expect(write.anomalies.map(\.kind) == [.countExceedsIounit], "\(write.anomalies)")
         #expect(h.anomalies.map(\.kind) == [.countExceedsIounit], "no unknown fid: \(h.anomalies)")
         #expect(!(h.tracker.exchange(ExchangeID(1))?.isMalformed ?? true), "a cut request is not malformed")
-        // A cut reply whose missing bytes matter (an Rstat's) is not made up: nothing is known of it.
-        #expect(TruncatedFrame.bookkeeping(Array(Fcall(tag: 4, .rwalk(Rwalk(wqids: [Qid(path: 1), Qid(path: 2)])))
-                                                    .encode(dialect: .l).prefix(20)), dialect: .l) == nil)
+        // A cut reply whose missing bytes matter (an Rgetattr's) is not made up: nothing is known of it.
+        let getattr = Rgetattr(valid: GetattrMask(rawValue: 0x7ff), qid: Qid(path: 3), mode: 0o100644, nlink: 1,
+                               size: 5, blksize: 4096, blocks: 1)
+        let cutGetattr = Array(Fcall(tag: 4, .rgetattr(getattr)).encode(dialect: .l).prefix(62))
+        #expect(TruncatedFrame.bookkeeping(cutGetattr, dialect: .l) == nil)
+        #expect(TruncatedFrame.line(cutGetattr, dialect: .l) == "Rgetattr tag 4 …")
+    }
+
+    /// A cut Rwalk still says how far the walk went (its `nwqid`), so a walk of many names whose reply a snap
+    /// length cut makes its newfid (with no qid: the last one was not captured) and later uses of it are no
+    /// unknown-fid anomalies; a cut Rwalk that walked fewer names than asked makes none. A Txattrwalk,
+    /// Trename or Trenameat cut in its (last) name still does what it did, with the name cut.
+    @Test func cutWalkRepliesXattrWalksAndRenamesKeepTheirFids() throws {
+        var h = Harness()
+        h.version()
+        h.attach()
+        func cut(_ d: Direction, _ tag: NinePWire.Tag, _ m: Message, keep: Int) -> TrackerOutput {
+            let bytes = Array(Fcall(tag: tag, m).encode(dialect: .l).prefix(keep))
+            return h.tracker.handle(.frame(conn: h.conn, direction: d, at: h.tick(), bytes: bytes, marks: .truncated))
+        }
+        let names = ["usr", "share", "doc", "ninescope", "examples", "captures"]
+        let qids = (0..<6).map { Qid(type: .dir, path: UInt64(10 + $0)) }
+        h.t(1, .twalk(Twalk(fid: 0, newfid: 1, wnames: names.map { P9String($0) })))
+        // Rwalk: 7 + nwqid 2 + 6 × 13 = 87 bytes; 62 captured hold four qids whole.
+        let reply = cut(.toClient, 1, .rwalk(Rwalk(wqids: qids)), keep: 62)
+        let line = try #require(reply.message?.canonicalLine)
+        #expect(line.hasPrefix("Rwalk tag 1 nwqid 6 0:") && line.hasSuffix(" … (cut: 62 of 87 bytes captured)"), "\(line)")
+        #expect(line.contains(" 3:") && !line.contains(" 4:"), "the four qids captured whole: \(line)")
+        #expect(reply.exchanges.last?.status == .ok && reply.anomalies.isEmpty, "\(reply.anomalies)")
+        #expect(h.path(1) == "/usr/share/doc/ninescope/examples/captures")
+        let walked = try #require(h.tracker.fid(1, on: h.conn))
+        #expect(walked.state == .walked && walked.qid == nil, "the last qid was not captured")
+        h.t(2, .tlopen(Tlopen(fid: 1, flags: LOpenFlags(rawValue: 0))))
+        h.r(2, .rlopen(Rlopen(qid: Qid(type: .dir, path: 15), iounit: 0)))
+        #expect(h.tracker.fid(1, on: h.conn)?.qid == Qid(type: .dir, path: 15))
+        // A walk that stopped at the third name (an Rwalk of 3 qids cut after two): no newfid.
+        h.t(3, .twalk(Twalk(fid: 0, newfid: 2, wnames: names.map { P9String($0) })))
+        _ = cut(.toClient, 3, .rwalk(Rwalk(wqids: Array(qids.prefix(3)))), keep: 40)
+        #expect(h.tracker.fid(2, on: h.conn) == nil)
+        // Txattrwalk with its name cut: the newfid is an xattr fid named as far as captured.
+        _ = cut(.toServer, 4, .txattrwalk(Txattrwalk(fid: 1, newfid: 3, name: "security.selinux")), keep: 17 + 7)
+        h.r(4, .rxattrwalk(Rxattrwalk(size: 27)))
+        let xattr = try #require(h.tracker.fid(3, on: h.conn))
+        #expect(xattr.state == .xattr && xattr.xattr == XattrInfo(name: "securit…", size: 27))
+        // Trename with its name cut moves the fid's path there.
+        h.walk(5, 0, 4, ["notes"], dir: false)
+        _ = cut(.toServer, 6, .trename(Trename(fid: 4, dfid: 1, name: "renamed-notes.txt")), keep: 17 + 6)
+        h.r(6, .rrename)
+        #expect(h.path(4) == "/usr/share/doc/ninescope/examples/captures/rename…")
+        // Trenameat: the new directory's fid follows the old name, so it is known only when that is whole.
+        let renameat = Message.trenameat(Trenameat(olddirfid: 1, oldname: "a", newdirfid: 0, newname: "bbbbbbbb"))
+        let whole = Fcall(tag: 7, renameat).encode(dialect: .l)
+        #expect(TruncatedFrame.bookkeeping(Array(whole.prefix(whole.count - 3)), dialect: .l)
+                == Fcall(tag: 7, .trenameat(Trenameat(olddirfid: 1, oldname: "a", newdirfid: 0, newname: "bbbbb…"))))
+        #expect(TruncatedFrame.bookkeeping(Array(whole.prefix(13)), dialect: .l) == nil, "old name cut")
+        #expect(TruncatedFrame.line(Array(whole.prefix(13)), dialect: .l) == "Trenameat tag 7 …")
+        #expect(h.anomalies.isEmpty, "\(h.anomalies)")
+        #expect(TruncatedFrame.walkLength(Array(Fcall(tag: 1, .rwalk(Rwalk(wqids: qids))).encode(dialect: .l).prefix(9))) == 6)
+        #expect(TruncatedFrame.walkLength(Array(whole.prefix(13))) == nil, "not an Rwalk")
     }
 }
