@@ -10,7 +10,8 @@ public enum TruncatedFrame {
     /// `Rreaddir tag 5 count 4096 …`; Tattach, Tauth, Twalk, Txattrwalk, Trename and Trenameat with their
     /// names as far as captured (a name cut short ends in `…`, see `bookkeeping`):
     /// `Twalk tag 3 fid 1 newfid 2 nwname 2 0:usr 1:bi… …`; an Rwalk with its count and the qids captured
-    /// whole: `Rwalk tag 3 nwqid 6 0:(000000000000002c 0 d) 1:(000000000000002d 0 d) …`. Other messages: `Rstat tag 3 …`. (Type code and tag come from the 7-byte header, which a cut frame
+    /// whole: `Rwalk tag 3 nwqid 6 0:(000000000000002c 0 d) 1:(000000000000002d 0 d) …`. Other messages:
+    /// `Rstat tag 3 …`. (Type code and tag come from the 7-byte header, which a cut frame
     /// always holds.)
     public static func line(_ prefix: [UInt8], dialect: Dialect) -> String {
         guard let header = FrameHeader(prefix) else { return "frame" }
