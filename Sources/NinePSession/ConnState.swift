@@ -6,7 +6,8 @@ enum FidEffect: Sendable {
     case auth(afid: Fid, uname: P9String, nUname: UInt32?)
     case walk(fid: Fid, newfid: Fid, names: [P9String])
     case open(fid: Fid, mode: FidOpenMode)
-    case create(fid: Fid, name: P9String, mode: FidOpenMode)
+    /// `mode` nil: not known (a capture cut the request before it).
+    case create(fid: Fid, name: P9String, mode: FidOpenMode?)
     case xattrwalk(fid: Fid, newfid: Fid, name: P9String)
     case xattrcreate(fid: Fid, name: P9String, size: UInt64)
     case clunk(fid: Fid)

@@ -56,6 +56,10 @@ extension SessionTracker {
                 if h.type & 1 == 0 {
                     c.requestCount += 1
                     (exchange, pathNode) = request(&c, &out, h, known, index: index, at: at, marks: marks)
+                    if let x = exchange, case .create(let fid, let name, _)? = c.pendingInfo[x]?.effect,
+                       !TruncatedFrame.holdsOpenMode(bytes) {
+                        c.pendingInfo[x]?.effect = .create(fid: fid, name: name, mode: nil)
+                    }
                 } else {
                     c.replyCount += 1
                     (exchange, pathNode) = reply(&c, &out, h, known, index: index, at: at, cut: true,

@@ -10,7 +10,8 @@ public enum TruncatedFrame {
     /// `Rreaddir tag 5 count 4096 …`; Tattach, Tauth, Twalk, Txattrwalk, Trename and Trenameat with their
     /// names as far as captured (a name cut short ends in `…`, see `bookkeeping`):
     /// `Twalk tag 3 fid 1 newfid 2 nwname 2 0:usr 1:bi… …`; an Rwalk with its count and the qids captured
-    /// whole: `Rwalk tag 3 nwqid 6 0:(000000000000002c 0 d) 1:(000000000000002d 0 d) …`. Other messages:
+    /// whole: `Rwalk tag 3 nwqid 6 0:(000000000000002c 0 d) 1:(000000000000002d 0 d) …`; Tcreate and
+    /// Tlcreate with the fields captured whole: `Tlcreate tag 4 fid 1 name 'report-…' …`. Other messages:
     /// `Rstat tag 3 …`. (Type code and tag come from the 7-byte header, which a cut frame
     /// always holds.)
     public static func line(_ prefix: [UInt8], dialect: Dialect) -> String {
@@ -43,6 +44,25 @@ public enum TruncatedFrame {
             l.num("nwqid", count)
             for (i, qid) in r.qids(upTo: Int(count)).enumerated() { l.indexedQid(i, qid) }
             l.word("…")
+        case .tcreate?:
+            // Its fields as far as captured whole (a cut name ends in `…`).
+            guard let fid = r.u32() else { l.word("…"); break }
+            l.fid("fid", Fid(fid))
+            l.str("name", r.name())
+            if let perm = r.u32().map(DirMode.init(rawValue:)) {
+                l.flags("perm", UInt64(perm.rawValue), perm.names)
+                if let mode = r.u8().map(OpenMode.init(rawValue:)) { l.flags("mode", UInt64(mode.rawValue), mode.names) }
+            }
+            l.word("…")
+        case .tlcreate? where dialect == .l:
+            guard let fid = r.u32() else { l.word("…"); break }
+            l.fid("fid", Fid(fid))
+            l.str("name", r.name())
+            if let flags = r.u32().map(LOpenFlags.init(rawValue:)) {
+                l.flags("flags", UInt64(flags.rawValue), flags.names)
+                if let mode = r.u32() { l.mode("mode", mode) }
+            }
+            l.word("…")
         case .tattach?, .tauth?, .twalk?, .txattrwalk?, .trename?, .trenameat?:
             // Their names as far as captured (`bookkeeping`: a cut name ends in `…`).
             guard let known = bookkeeping(prefix, dialect: dialect) else { l.word("…"); break }
@@ -62,8 +82,10 @@ public enum TruncatedFrame {
     ///   before them whole: a name cut short is its captured bytes followed by `…`, a name not captured at all
     ///   is `…` (so paths made from them show where they were cut);
     /// - an Rwalk's qids: those captured whole, fewer than its `nwqid` when the capture ended among them
-    ///   (`walkLength` gives `nwqid`, which says how far the walk went).
-    /// Nil for any other cut (a stat, a create whose mode was not captured): what it did is not known.
+    ///   (`walkLength` gives `nwqid`, which says how far the walk went);
+    /// - a Tcreate or Tlcreate's name as a Twalk's (a cut name ends in `…`) and every field after it as
+    ///   captured or zero: whether its mode (flags) was captured, `holdsOpenMode` says.
+    /// Nil for any other cut (a stat, a getattr): what it did is not known.
     public static func bookkeeping(_ prefix: [UInt8], dialect: Dialect) -> Fcall? {
         guard let header = FrameHeader(prefix), Int(header.size) > prefix.count else { return nil }
         let size = Int(header.size)
@@ -81,6 +103,18 @@ public enum TruncatedFrame {
         return prefix.withUnsafeBytes { bytes in
             var r = CutReader(bytes)
             return r.u16().map(Int.init)
+        }
+    }
+
+    /// Whether the captured bytes of a Tcreate or Tlcreate hold its open mode (Tcreate `mode[1]`, Tlcreate
+    /// `flags[4]`, after its name); false for any other message.
+    public static func holdsOpenMode(_ prefix: [UInt8]) -> Bool {
+        guard let header = FrameHeader(prefix),
+              header.messageType == .tcreate || header.messageType == .tlcreate else { return false }
+        return prefix.withUnsafeBytes { bytes in
+            var r = CutReader(bytes)
+            guard r.u32() != nil, r.wholeName() != nil else { return false }
+            return header.messageType == .tcreate ? r.u32() != nil && r.u8() != nil : r.u32() != nil
         }
     }
 
@@ -103,6 +137,19 @@ public enum TruncatedFrame {
             guard let fid = r.u32(), let newfid = r.u32(), let nwname = r.u16(), nwname <= 16 else { return nil }
             return Fcall(tag: header.tag, .twalk(Twalk(fid: Fid(fid), newfid: Fid(newfid),
                                                        wnames: (0..<Int(nwname)).map { _ in r.name() })))
+        case .tcreate?:
+            guard let fid = r.u32() else { return nil }
+            let name = r.name()
+            let perm = r.u32() ?? 0, mode = r.u8() ?? 0
+            let ext: P9String? = dialect == .u ? r.name() : nil
+            return Fcall(tag: header.tag, .tcreate(Tcreate(fid: Fid(fid), name: name, perm: DirMode(rawValue: perm),
+                                                           mode: OpenMode(rawValue: mode), extension: ext)))
+        case .tlcreate? where dialect == .l:
+            guard let fid = r.u32() else { return nil }
+            let name = r.name()
+            let flags = r.u32() ?? 0, mode = r.u32() ?? 0, gid = r.u32() ?? 0
+            return Fcall(tag: header.tag, .tlcreate(Tlcreate(fid: Fid(fid), name: name,
+                                                             flags: LOpenFlags(rawValue: flags), mode: mode, gid: gid)))
         case .rwalk?:
             guard let nwqid = r.u16() else { return nil }
             return Fcall(tag: header.tag, .rwalk(Rwalk(wqids: r.qids(upTo: Int(nwqid)))))
@@ -158,6 +205,7 @@ public enum TruncatedFrame {
         init(_ bytes: UnsafeRawBufferPointer) { r = FastReader(bytes, from: NineP.headerSize) }
         private static let field = WireField("cut")
 
+        mutating func u8() -> UInt8? { try? r.u8(Self.field) }
         mutating func u16() -> UInt16? { try? r.u16(Self.field) }
         mutating func u32() -> UInt32? { try? r.u32(Self.field) }
         mutating func u64() -> UInt64? { try? r.u64(Self.field) }

@@ -175,4 +175,47 @@ import Testing
         #expect(TruncatedFrame.walkLength(Array(Fcall(tag: 1, .rwalk(Rwalk(wqids: qids))).encode(dialect: .l).prefix(9))) == 6)
         #expect(TruncatedFrame.walkLength(Array(whole.prefix(13))) == nil, "not an Rwalk")
     }
+
+    /// A Tlcreate (or Tcreate) cut in its name still opens its fid on the file it made, named as far as
+    /// captured, its open mode unknown; cut after its flags, the mode is known. The line shows what was
+    /// captured whole and nothing made up.
+    @Test func cutCreatesOpenTheirFid() throws {
+        var h = Harness()
+        h.version()
+        h.attach()
+        func cut(_ tag: NinePWire.Tag, _ m: Message, keep: Int, dialect: Dialect = .l) -> TrackerOutput {
+            let bytes = Array(Fcall(tag: tag, m).encode(dialect: dialect).prefix(keep))
+            return h.tracker.handle(.frame(conn: h.conn, direction: .toServer, at: h.tick(), bytes: bytes, marks: .truncated))
+        }
+        h.walk(1, 0, 1, ["reports"])
+        // Tlcreate: 7 + fid 4 + name 2+20 + flags 4 + mode 4 + gid 4 = 45 bytes.
+        func create(_ fid: Fid) -> Message {
+            .tlcreate(Tlcreate(fid: fid, name: "report-2026-12-05.md", flags: LOpenFlags(rawValue: 0o1101), mode: 0o644,
+                               gid: 100))
+        }
+        let out = cut(2, create(1), keep: 13 + 7)
+        #expect(out.message?.canonicalLine == "Tlcreate tag 2 fid 1 name 'report-…' … (cut: 20 of 45 bytes captured)")
+        h.r(2, .rlcreate(Rlcreate(qid: Qid(path: 50), iounit: 8192)))
+        let made = try #require(h.tracker.fid(1, on: h.conn))
+        #expect(made.state == .open && made.openMode == nil && made.iounit == 8192 && made.qid == Qid(path: 50))
+        #expect(h.path(1) == "/reports/report-…")
+        // Cut after its flags: the open mode is known.
+        h.walk(3, 0, 2, ["reports"])
+        let flagsKept = cut(4, create(2), keep: 33 + 4)
+        #expect(flagsKept.message?.canonicalLine.hasPrefix("Tlcreate tag 4 fid 2 name 'report-2026-12-05.md' flags ") == true
+                && flagsKept.message?.canonicalLine.hasSuffix(" … (cut: 37 of 45 bytes captured)") == true
+                && flagsKept.message?.canonicalLine.contains(" mode ") == false, "\(flagsKept.message?.canonicalLine ?? "")")
+        h.r(4, .rlcreate(Rlcreate(qid: Qid(path: 51), iounit: 8192)))
+        #expect(h.tracker.fid(2, on: h.conn)?.openMode == .dotL(LOpenFlags(rawValue: 0o1101)))
+        #expect(h.path(2) == "/reports/report-2026-12-05.md")
+        #expect(h.anomalies.isEmpty, "\(h.anomalies)")
+        // Tcreate (9P2000.u): 7 + fid 4 + name 2+8 + perm 4 + mode 1 + extension 2+0 = 28 bytes.
+        let tcreate = Fcall(tag: 5, .tcreate(Tcreate(fid: 3, name: "notes.md", perm: DirMode(rawValue: 0o644),
+                                                     mode: OpenMode(rawValue: 1), extension: ""))).encode(dialect: .u)
+        #expect(TruncatedFrame.line(Array(tcreate.prefix(16)), dialect: .u) == "Tcreate tag 5 fid 3 name 'not…' …")
+        #expect(!TruncatedFrame.holdsOpenMode(Array(tcreate.prefix(24))), "perm whole, mode not")
+        #expect(TruncatedFrame.holdsOpenMode(Array(tcreate.prefix(26))))
+        #expect(TruncatedFrame.line(Array(tcreate.prefix(26)), dialect: .u)
+                == "Tcreate tag 5 fid 3 name 'notes.md' perm 0x1a4 0644 mode 0x1 OWRITE …")
+    }
 }
