@@ -21,6 +21,8 @@ import Testing
             .tlopen(Tlopen(fid: fid, flags: .rdwr)), .rlopen(Rlopen(qid: qid, iounit: UInt32(rng.next() % 3) * 100)),
             .topen(Topen(fid: fid, mode: .read)), .ropen(Ropen(qid: qid, iounit: 0)),
             .tlcreate(Tlcreate(fid: fid, name: "n", flags: .create, mode: 0o644, gid: 0)),
+            .tlcreate(Tlcreate(fid: fid, name: "a-longer-name", flags: .create, mode: 0o644, gid: 0)),
+            .twalk(Twalk(fid: fid, newfid: other, wnames: ["usr", "share", "doc"])),
             .rlcreate(Rlcreate(qid: qid, iounit: 0)),
             .tread(Tread(fid: fid, offset: 0, count: UInt32(rng.next() % 10_000))), .rread(Rread(data: [1, 2])),
             .twrite(Twrite(fid: fid, offset: 0, data: [1])), .rwrite(Rwrite(count: 1)),
@@ -47,6 +49,7 @@ import Testing
             let direction: Direction = rng.next() % 2 == 0 ? .toServer : .toClient
             let dialect = Dialect.allCases[Int(rng.next() % 3)]
             var bytes = Fcall(tag: Tag(UInt16(rng.next() % 4)), Self.randomMessage(&rng)).encode(dialect: dialect)
+            var marks: FrameMarks = rng.next() % 10 == 0 ? .injected : []
             switch rng.next() % 20 {
             case 0: bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count))))
             case 1: bytes[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
@@ -62,12 +65,18 @@ import Testing
             case 5:
                 _ = tracker.handle(.connectionOpened(conn: conn, at: at, info: nil))
                 continue
+            case 6 where bytes.count > NineP.headerSize, 7 where bytes.count > NineP.headerSize:
+                // Cut by a capture's snap length: the header and some of the rest.
+                bytes = Array(bytes.prefix(NineP.headerSize + Int(rng.next() % UInt64(bytes.count - NineP.headerSize))))
+                marks.insert(.truncated)
             default: break
             }
-            let marks: FrameMarks = rng.next() % 10 == 0 ? .injected : []
             let out = tracker.handle(.frame(conn: conn, direction: direction, at: at, bytes: bytes, marks: marks))
             logged += 1
             #expect(out.message?.index == logged - 1)
+            if marks.contains(.truncated) {
+                #expect(out.message?.isTruncated == true && out.message?.isMalformed == false)
+            }
             if let m = out.message, let x = m.exchange {
                 let ex = tracker.exchange(x)!
                 #expect(ex.conn == conn)
