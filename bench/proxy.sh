@@ -42,6 +42,8 @@
 # Each ratio to socat is also given as the median of the rounds' own ratios with a 95% bootstrap interval
 # (the rounds resampled 4,000 times): on this VM one round's ratio moves by ±10% (the host's speed drifts
 # within seconds), so a run of 10 rounds cannot tell 0.93× from 0.98×; the interval says what a run can.
+# Likewise p50 − socat's: the median of the rounds' own differences with its interval (one round's p50
+# moves by ±30 µs as the host's load changes, and socat's with it).
 USER_BIN="${NINESCOPE:-}"
 source "$(dirname "$0")/common.sh"
 [ -n "$USER_BIN" ] || ensure_release
@@ -336,6 +338,24 @@ else:
     print(f"{statistics.median(r):.2f}× [{boots[100]:.2f}–{boots[3899]:.2f}]")
 PY
 }
+# round_diffs A B -> the median over rounds of A's figure − B's figure in the same round (µs), with its
+# 95% bootstrap interval and how many rounds A was above B; "-" without figures
+round_diffs() {
+  python3 - "$1" "$2" <<'PY'
+import random, statistics, sys
+a, b = (list(map(float, x.split())) for x in sys.argv[1:3])
+d = [x - y for x, y in zip(a, b)]
+if not d:
+    print("-")
+elif len(d) < 4:
+    print(f"{statistics.median(d):+.1f} µs")
+else:
+    rng = random.Random(1)
+    boots = sorted(statistics.median(rng.choices(d, k=len(d))) for _ in range(4000))
+    print(f"{statistics.median(d):+.1f} µs [{boots[100]:+.1f} to {boots[3899]:+.1f}], above socat's in "
+          f"{sum(x > 0 for x in d)} of {len(d)} rounds")
+PY
+}
 echo "median of per-round ratios to socat [95% bootstrap interval] (bulk; ops; 1-conn ops):"
 for n in "${NAMES[@]}"; do
   [ "$n" = socat ] && continue
@@ -353,3 +373,9 @@ if phase ops; then
   for n in "${NAMES[@]}"; do if [ -n "${LAG_ALL[$n]:-}" ]; then printf "  %-17s%s\n" "$n" "${LAG_ALL[$n]}"; fi; done
 fi
 per_round ping "p50 µs per round:" P50_ALL
+if phase ping; then
+  echo "p50 − socat's in the same round, median over rounds [95% bootstrap interval]:"
+  for n in "${NAMES[@]}"; do
+    [ "$n" = socat ] || [ -z "${P50_ALL[$n]:-}" ] || printf "  %-17s%s\n" "$n" "$(round_diffs "${P50_ALL[$n]}" "${P50_ALL[socat]}")"
+  done
+fi
