@@ -27,7 +27,7 @@ struct ReplayCommand: AsyncParsableCommand {
         --capture-size).
 
         Examples:
-          ninescope replay Captures/diod-ls-cat.pcapng --to 127.0.0.1:5640 --diff
+          ninescope replay Captures/diod-cat.pcapng --to 127.0.0.1:5640 --diff
           ninescope replay trace_*.pcapng --to 127.0.0.1:5640 --diff
           ninescope replay trace.pcap --port 5640 --to unix!/tmp/9p.sock --conn 1 --timing original
         """

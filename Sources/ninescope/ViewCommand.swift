@@ -22,7 +22,7 @@ struct ViewCommand: AsyncParsableCommand {
         capture (the files of a capture the proxy cut with --capture-size).
 
         Examples:
-          ninescope view Captures/sample.pcapng
+          ninescope view Captures/linux-guest.pcapng
           ninescope view trace_*.pcapng
           ninescope view trace.pcap --port 5640 --theme light
           ninescope view --sample 1000          (synthetic traffic, to try the UI)
