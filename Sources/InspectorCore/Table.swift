@@ -66,4 +66,26 @@ public struct Table: Hashable, Sendable {
         }
         return widths
     }
+
+    /// The table as plain text lines, for a terminal or a file (`decode --stats`): the title, a line of
+    /// column titles, then each row; every column as wide as its widest cell (never cut), two spaces
+    /// between columns, numbers right-aligned; trailing spaces trimmed. `emptyText` when there are no rows.
+    public func plainText() -> [String] {
+        guard !rows.isEmpty else { return [title + ": " + emptyText] }
+        let widths = columns.indices.map { i in
+            rows.reduce(columns[i].title.count) { max($0, i < $1.cells.count ? $1.cells[i].count : 0) }
+        }
+        func line(_ cells: [String]) -> String {
+            var text = ""
+            for (i, column) in columns.enumerated() {
+                let cell = i < cells.count ? cells[i] : ""
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                if i > 0 { text += "  " }
+                text += column.alignRight ? pad + cell : cell + pad
+            }
+            while text.last == " " { text.removeLast() }
+            return text
+        }
+        return [title, line(columns.map(\.title))] + rows.map { line($0.cells) }
+    }
 }

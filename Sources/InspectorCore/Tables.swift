@@ -38,35 +38,7 @@ extension InspectorModel {
     }
 
     /// Statistics per message type, then per connection, then the total.
-    public func statisticsTable() -> Table {
-        func cells(_ name: String, _ b: StatBucket) -> [String] {
-            [name, String(b.count), String(b.errors), Tables.bytes(b.bytes),
-             b.p50.map(DurationFormat.compact) ?? "-", b.p90.map(DurationFormat.compact) ?? "-",
-             b.p99.map(DurationFormat.compact) ?? "-", b.max.map(DurationFormat.compact) ?? "-"]
-        }
-        var rows: [TableRow] = statistics.typesByCount.map { code, bucket in
-            let name = MessageType(rawValue: code)?.name ?? TracedMessage.typeName(code)
-            let role: ThemeRole = bucket.errors > 0 ? .listError : .normal
-            return TableRow(cells(name, bucket), role: role,
-                            action: MessageType(rawValue: code).map { .filter(.term(.messageType($0))) })
-        }
-        if !statistics.byConnection.isEmpty {
-            rows.append(TableRow(["connection", "", "", "", "", "", "", ""], role: .listHeader))
-            for (conn, bucket) in statistics.byConnection.sorted(by: { $0.key < $1.key }) {
-                rows.append(TableRow(cells("c\(conn)", bucket), role: bucket.errors > 0 ? .listError : .normal,
-                                     action: .filter(.term(.conn(conn)))))
-            }
-        }
-        if statistics.total.count > 0 {
-            rows.append(TableRow(cells("total", statistics.total), role: .listHeader))
-        }
-        return Table(title: "statistics", columns: [
-            TableColumn("type", width: 12, flexible: true), TableColumn("count", width: 8, alignRight: true),
-            TableColumn("errors", width: 6, alignRight: true), TableColumn("bytes", width: 8, alignRight: true),
-            TableColumn("p50", width: 7, alignRight: true), TableColumn("p90", width: 7, alignRight: true),
-            TableColumn("p99", width: 7, alignRight: true), TableColumn("max", width: 7, alignRight: true),
-        ], rows: rows, emptyText: "no exchanges yet")
-    }
+    public func statisticsTable() -> Table { Tables.statistics(statistics) }
 
     /// Every anomaly the tracker reported, oldest first. Opening one selects its exchange.
     public func anomalyTable(time: TimeFormat) -> Table {
@@ -104,6 +76,39 @@ extension InspectorModel {
 
 /// Small text helpers for tables.
 public enum Tables {
+    /// Statistics per message type (most exchanges first), then per connection, then the total: count,
+    /// errors, bytes (requests and replies), latency p50/p90/p99/max. Opening a type's or a connection's
+    /// row filters the list to it.
+    public static func statistics(_ statistics: Statistics) -> Table {
+        func cells(_ name: String, _ b: StatBucket) -> [String] {
+            [name, String(b.count), String(b.errors), Tables.bytes(b.bytes),
+             b.p50.map(DurationFormat.compact) ?? "-", b.p90.map(DurationFormat.compact) ?? "-",
+             b.p99.map(DurationFormat.compact) ?? "-", b.max.map(DurationFormat.compact) ?? "-"]
+        }
+        var rows: [TableRow] = statistics.typesByCount.map { code, bucket in
+            let name = MessageType(rawValue: code)?.name ?? TracedMessage.typeName(code)
+            let role: ThemeRole = bucket.errors > 0 ? .listError : .normal
+            return TableRow(cells(name, bucket), role: role,
+                            action: MessageType(rawValue: code).map { .filter(.term(.messageType($0))) })
+        }
+        if !statistics.byConnection.isEmpty {
+            rows.append(TableRow(["connection", "", "", "", "", "", "", ""], role: .listHeader))
+            for (conn, bucket) in statistics.byConnection.sorted(by: { $0.key < $1.key }) {
+                rows.append(TableRow(cells("c\(conn)", bucket), role: bucket.errors > 0 ? .listError : .normal,
+                                     action: .filter(.term(.conn(conn)))))
+            }
+        }
+        if statistics.total.count > 0 {
+            rows.append(TableRow(cells("total", statistics.total), role: .listHeader))
+        }
+        return Table(title: "statistics", columns: [
+            TableColumn("type", width: 12, flexible: true), TableColumn("count", width: 8, alignRight: true),
+            TableColumn("errors", width: 6, alignRight: true), TableColumn("bytes", width: 8, alignRight: true),
+            TableColumn("p50", width: 7, alignRight: true), TableColumn("p90", width: 7, alignRight: true),
+            TableColumn("p99", width: 7, alignRight: true), TableColumn("max", width: 7, alignRight: true),
+        ], rows: rows, emptyText: "no exchanges yet")
+    }
+
     /// `0000000000000010 0 d` → compact `10 v0 d`: path in hex, version, type letters.
     public static func qid(_ q: Qid) -> String {
         let letters: [(QidType, Character)] = [

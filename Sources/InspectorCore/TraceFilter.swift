@@ -44,29 +44,15 @@ public struct TraceFilter: Sendable {
 /// exchange's state comes from.
 public struct LiveTraceFilter: Sendable {
     private var matcher: FilterMatcher
-    private let format: TraceLine
-    /// Fid paths of the exchanges seen, interned for the matcher (which remembers, per id, whether a path
-    /// pattern matched). Started afresh, with the held rows' paths carried over, past `pathLimit` entries.
-    private var paths = StringInterner()
-    private let pathLimit: Int
-    private struct Held: Sendable {
-        var row = ExchangeRow()
-        var lines: [UInt8] = []
-        /// The messages' canonical lines, for free-text terms (kept only when the filter has one).
-        var text = ""
-    }
-    private var held: [Int: Held] = [:]
-    /// Exchanges the current event completed, in id order.
-    private var completed: [Int] = []
+    private var exchanges: ExchangeFollower
 
     public init(_ expr: FilterExpr, format: TraceLine, pathLimit: Int = 1 << 16) {
         matcher = FilterMatcher(expr)
-        self.format = format
-        self.pathLimit = pathLimit
+        exchanges = ExchangeFollower(format: format, keepsText: matcher.needsText, pathLimit: pathLimit)
     }
 
     /// Exchanges held (outstanding).
-    public var heldCount: Int { held.count }
+    public var heldCount: Int { exchanges.heldCount }
     /// Exchanges judged so far (complete, or outstanding at `finish`), and of them those that matched.
     public private(set) var judged = 0
     public private(set) var matched = 0
@@ -74,62 +60,22 @@ public struct LiveTraceFilter: Sendable {
     /// Takes what one tracker event produced; appends to `out` the lines of every exchange it completed
     /// that matches.
     public mutating func take(_ output: TrackerOutput, into out: inout [UInt8]) {
-        for exchange in output.exchanges {
-            held[exchange.id.rawValue, default: Held()].row.update(from: exchange)
-        }
-        if let m = output.message, let id = m.exchange?.rawValue {
-            let path = m.fidPath.map { paths.intern($0.description) } ?? ExchangeRow.noPath
-            var h = held.removeValue(forKey: id) ?? Held()
-            h.row.update(from: m, path: path)
-            if matcher.needsText { h.text += m.canonicalLine + "\n" }
-            format.appendLines(for: TrackerOutput(message: m, anomalies: output.anomalies), to: &h.lines)
-            for a in output.anomalies where a.marksItsExchange && a.exchange?.rawValue == id {
-                h.row.flags.insert(.anomaly)
-            }
-            held[id] = h
-        }
-        for exchange in output.exchanges where exchange.status.isComplete { completed.append(exchange.id.rawValue) }
-        if let id = output.message?.exchange?.rawValue, held[id]?.row.status.isComplete == true {
-            completed.append(id)
-        }
-        guard !completed.isEmpty else { return }
-        completed.sort()
-        var previous = -1
-        for id in completed where id != previous {
-            previous = id
-            if let h = held.removeValue(forKey: id) { emit(h, into: &out) }
-        }
-        completed.removeAll(keepingCapacity: true)
-        if paths.count > pathLimit { restartPaths() }
+        let (completed, restarted) = exchanges.take(output)
+        // The matcher remembers, per path id, whether a path pattern matched.
+        if restarted { matcher = FilterMatcher(matcher.expr) }
+        for h in completed { emit(h, into: &out) }
     }
 
     /// Appends the lines of the exchanges still outstanding that match (as they stand: pending), in order.
     public mutating func finish(into out: inout [UInt8]) {
-        for id in held.keys.sorted() { emit(held[id]!, into: &out) }
-        held.removeAll()
+        for h in exchanges.finish() { emit(h, into: &out) }
     }
 
-    private mutating func emit(_ h: Held, into out: inout [UInt8]) {
-        // Rows made only by a change report (an exchange already written that changed again, e.g. a flushed
-        // request's late reply) have no lines: nothing to judge.
-        guard !h.lines.isEmpty else { return }
+    private mutating func emit(_ h: ExchangeFollower.Held, into out: inout [UInt8]) {
         judged += 1
-        if matcher.matches(h.row, paths: paths, text: { h.text }) {
+        if matcher.matches(h.row, paths: exchanges.paths, text: { h.text }) {
             matched += 1
             out.append(contentsOf: h.lines)
-        }
-    }
-
-    /// A fresh path table (and matcher, whose memo is per path id), the held rows' paths moved over.
-    private mutating func restartPaths() {
-        let old = paths
-        paths = StringInterner()
-        matcher = FilterMatcher(matcher.expr)
-        for id in Array(held.keys) {
-            var row = held[id]!.row
-            row.requestPath = old[row.requestPath].map { paths.intern($0) } ?? ExchangeRow.noPath
-            row.replyPath = old[row.replyPath].map { paths.intern($0) } ?? ExchangeRow.noPath
-            held[id]!.row = row
         }
     }
 }

@@ -19,8 +19,14 @@ struct DecodeCommand: ParsableCommand {
         Several files are read one after another as one capture: the files of a capture the proxy cut \
         with --capture-size (connections, fids and paths go on from one file to the next).
 
+        --stats prints, instead of the lines, a table per request type and per connection: exchanges, \
+        errors, bytes, and latency p50/p90/p99/max (with --json one JSON object; with --filter only the \
+        exchanges that match).
+
         Examples:
-          ninescope decode Captures/diod-ls-cat.pcapng
+          ninescope decode Captures/diod-ls.pcapng
+          ninescope decode --stats trace.pcapng
+          ninescope decode --stats --filter 'Twalk or Tlopen' trace.pcapng
           ninescope decode trace_*.pcapng
           ninescope decode trace.pcap --port 5640 --json
           ninescope decode --hex 1500000064ffff0020000008003950323030302e4c
@@ -37,6 +43,9 @@ struct DecodeCommand: ParsableCommand {
                                + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms', 'conn:2').",
                                valueName: "EXPR"))
     var filter: String?
+    @Flag(help: ArgumentHelp("Print statistics per request type and per connection instead of the lines "
+                             + "(counts, errors, bytes, latency percentiles)."))
+    var stats = false
 
     func run() throws {
         var forced: Dialect?
@@ -48,6 +57,10 @@ struct DecodeCommand: ParsableCommand {
         }
         let out = LineOutput()
         defer { out.flush() }
+        if stats {
+            try printStatistics(forcedDialect: forced, out: out)
+            return
+        }
         let format = TraceLine(style: json ? .json : .text)
         let tracker = SessionTracker(configuration: .lineTrace(forcedDialect: forced))
         if let filter {
@@ -80,6 +93,18 @@ struct DecodeCommand: ParsableCommand {
             throw error
         }
         pipeline.finish()
+        out.flush()
+        warnTruncated(truncated)
+    }
+
+    /// `--stats`: reads the whole input, then prints its statistics (text lines, or one JSON object).
+    private func printStatistics(forcedDialect: Dialect?, out: LineOutput) throws {
+        var statistics = TraceStatistics(filter: try filter.map(FilterParser.option))
+        var tracker = SessionTracker(configuration: .init(forcedDialect: forcedDialect, retainFrames: false,
+                                                          reportsChanges: true))
+        let truncated = try forEachEvent { statistics.take(tracker.handle($0)) }
+        statistics.finish()
+        if json { out.write(statistics.json) } else { for line in statistics.textLines { out.write(line) } }
         out.flush()
         warnTruncated(truncated)
     }

@@ -19,6 +19,9 @@ import InspectorCore
 /// lines are written once it is complete, and only when it matches; the connections' `+`/`-` lines are
 /// written as they happen.
 ///
+/// With `stats` (`proxy --stats`) every exchange is also counted in a `TraceStatistics` (those that match
+/// the filter, with one), handed over at the end (`finishStatistics`).
+///
 /// With `quiet` (`proxy --quiet`) nothing is decoded: the capture gets every batch as usual, but the trace
 /// only counts frames and prints the connections' open and close lines, so recording costs the relay as
 /// little as it can; the capture is decoded afterwards (`decode`, `view`).
@@ -29,6 +32,8 @@ final class ProxyTrace: @unchecked Sendable {
     private let format: TraceLine
     /// `--filter`: holds each exchange's lines until it is complete, and drops those that do not match.
     private var filter: LiveTraceFilter?
+    /// `--stats`: counts every exchange (that matches the filter).
+    private var statistics: TraceStatistics?
     private let out: LineOutput
     private let recorder: CaptureRecorder?
     private var queue: BatchQueue<ProxyEvent>?
@@ -43,13 +48,14 @@ final class ProxyTrace: @unchecked Sendable {
     private var framesSeen = 0
 
     init(style: TraceLine.Style, output: LineOutput, recorder: CaptureRecorder?, threaded: Bool = false,
-         quiet: Bool = false, filter: FilterExpr? = nil) {
+         quiet: Bool = false, filter: FilterExpr? = nil, stats: Bool = false) {
         self.quiet = quiet
         self.format = TraceLine(style: style)
-        // A filter needs the exchanges' states, which a line trace's tracker does not report.
-        tracker = SessionTracker(configuration: filter == nil ? .lineTrace()
+        // A filter and statistics need the exchanges' states, which a line trace's tracker does not report.
+        tracker = SessionTracker(configuration: filter == nil && !stats ? .lineTrace()
                                  : SessionTracker.Configuration(retainFrames: false, reportsChanges: true))
         self.filter = filter.map { LiveTraceFilter($0, format: TraceLine(style: style)) }
+        statistics = stats ? TraceStatistics(filter: filter) : nil
         self.out = output
         self.recorder = recorder
         if threaded {
@@ -113,6 +119,7 @@ final class ProxyTrace: @unchecked Sendable {
             return
         }
         let output = tracker.handle(event.sessionEvent)
+        if statistics != nil { statistics!.take(output) }
         switch event {
         case let .opened(conn, client, upstream, at):
             connectionsOpened += 1
@@ -170,6 +177,15 @@ final class ProxyTrace: @unchecked Sendable {
                 out.write(bytes: pending)
                 pending.removeAll(keepingCapacity: true)
             }
+        }
+    }
+
+    /// `--stats`: the statistics, the exchanges still outstanding counted as pending (call after `finish`);
+    /// nil without `stats`.
+    func finishStatistics() -> TraceStatistics? {
+        lock.withLock {
+            statistics?.finish()
+            return statistics
         }
     }
 

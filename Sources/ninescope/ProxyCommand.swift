@@ -31,7 +31,9 @@ struct ProxyCommand: AsyncParsableCommand {
         --quiet records without decoding: no line \
         per message (only the connections' open and close lines and the closing summary), the least the \
         proxy can cost the traffic it records; read the capture afterwards with `ninescope decode` or \
-        `ninescope view`.
+        `ninescope view`. --stats (headless) ends with statistics per request type and per connection: \
+        exchanges, errors, bytes, latency p50/p90/p99/max (with --filter, of the exchanges that match), on \
+        standard error after the summary, or with --json as the last JSON object.
 
         --capture FILE writes a pcapng capture that Wireshark and tshark open as 9P (port 564) and \
         `ninescope decode FILE` reads back. It is written to disk at least once a second, so it stays \
@@ -97,6 +99,9 @@ struct ProxyCommand: AsyncParsableCommand {
                                + "start; headless, each matching exchange's lines once it completes.",
                                valueName: "EXPR"))
     var filter: String?
+    @Flag(help: ArgumentHelp("At exit, print statistics per request type and per connection: counts, errors, "
+                             + "bytes, latency percentiles (implies --headless)."))
+    var stats = false
     @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
@@ -113,6 +118,7 @@ struct ProxyCommand: AsyncParsableCommand {
             guard !quiet else { throw ValidationError("--filter needs the decoding that --quiet turns off") }
             filterExpr = try FilterParser.option(filter)
         }
+        if stats && quiet { throw ValidationError("--stats needs the decoding that --quiet turns off") }
         let listenAddress = try Self.parse(listen, option: "--listen")
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
         let stdoutIsTerminal = isatty(1) == 1
@@ -121,7 +127,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let recorder = try Self.startCapture(capture, size: captureSize, duration: captureDuration, files: captureFiles,
                                              data: captureData, stdoutIsTerminal: stdoutIsTerminal)
 
-        if !headless && !json && !quiet && stdoutIsTerminal && isatty(0) == 1 {
+        if !headless && !json && !quiet && !stats && stdoutIsTerminal && isatty(0) == 1 {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
             try await LiveInspector.runProxy(listen: listenAddress, upstream: upstreamAddress, recorder: recorder,
                                              theme: theme, filter: filter)
@@ -132,7 +138,7 @@ struct ProxyCommand: AsyncParsableCommand {
 
         let out = LineOutput(fd: lineFD, lineBuffered: isatty(lineFD) == 1)
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true,
-                               quiet: quiet, filter: filterExpr)
+                               quiet: quiet, filter: filterExpr, stats: stats)
         // Each read's events go to the trace's thread at once (no coalescing delay): lines appear as soon
         // as the bytes have been passed on, in arrival order.
         let proxy = NinePProxy(listen: listenAddress, upstream: upstreamAddress,
@@ -166,10 +172,13 @@ struct ProxyCommand: AsyncParsableCommand {
         await proxy.stop()
         trace.finish()
         trace.finishFilter()
+        let statistics = trace.finishStatistics()
+        if json, let statistics { out.write(statistics.json) }
         ticker?.cancel()
         out.flush()
         printError("ninescope: \(SignalWatch.name(signal)): proxy stopped; " + trace.summary()
                    + Self.closeCapture(recorder))
+        if !json, let statistics { for line in statistics.textLines { printError(line) } }
         try Self.failIfCaptureIncomplete(recorder)
     }
 
