@@ -320,42 +320,32 @@ per_round bulk "bulk MiB/s per round:" BULK_ALL
 per_round bulk "machine CPU idle during each bulk read, %:" IDLE_ALL
 per_round ops "ops/s per round:" OPS_ALL
 per_round ops1 "1-conn ops/s per round:" OPS1_ALL
-# round_ratios A B -> the median over rounds of A's figure / B's figure in the same round, with a 95%
-# bootstrap interval for it (the rounds resampled 4,000 times, a fixed seed: the same figures give the same
-# interval); "-" without figures
-round_ratios() {
-  python3 - "$1" "$2" <<'PY'
+# round_stat ratio|diff A B -> the median over rounds of A's figure / B's figure (ratio) or A's − B's (diff,
+# in µs, with how many rounds A was above B) in the same round, with a 95% bootstrap interval for it (the
+# rounds resampled 4,000 times, a fixed seed: the same figures give the same interval); "-" without figures
+round_stat() {
+  python3 - "$1" "$2" "$3" <<'PY'
 import random, statistics, sys
-a, b = (list(map(float, x.split())) for x in sys.argv[1:3])
-r = [x / y for x, y in zip(a, b) if y]
+mode = sys.argv[1]
+a, b = (list(map(float, x.split())) for x in sys.argv[2:4])
+r = [x / y for x, y in zip(a, b) if y] if mode == "ratio" else [x - y for x, y in zip(a, b)]
 if not r:
     print("-")
-elif len(r) < 4:
-    print(f"{statistics.median(r):.2f}×")
+    sys.exit()
+m = statistics.median(r)
+if len(r) < 4:
+    print(f"{m:.2f}×" if mode == "ratio" else f"{m:+.1f} µs")
+    sys.exit()
+rng = random.Random(1)
+boots = sorted(statistics.median(rng.choices(r, k=len(r))) for _ in range(4000))
+lo, hi = boots[100], boots[3899]
+if mode == "ratio":
+    print(f"{m:.2f}× [{lo:.2f}–{hi:.2f}]")
 else:
-    rng = random.Random(1)
-    boots = sorted(statistics.median(rng.choices(r, k=len(r))) for _ in range(4000))
-    print(f"{statistics.median(r):.2f}× [{boots[100]:.2f}–{boots[3899]:.2f}]")
+    print(f"{m:+.1f} µs [{lo:+.1f} to {hi:+.1f}], above socat's in {sum(x > 0 for x in r)} of {len(r)} rounds")
 PY
 }
-# round_diffs A B -> the median over rounds of A's figure − B's figure in the same round (µs), with its
-# 95% bootstrap interval and how many rounds A was above B; "-" without figures
-round_diffs() {
-  python3 - "$1" "$2" <<'PY'
-import random, statistics, sys
-a, b = (list(map(float, x.split())) for x in sys.argv[1:3])
-d = [x - y for x, y in zip(a, b)]
-if not d:
-    print("-")
-elif len(d) < 4:
-    print(f"{statistics.median(d):+.1f} µs")
-else:
-    rng = random.Random(1)
-    boots = sorted(statistics.median(rng.choices(d, k=len(d))) for _ in range(4000))
-    print(f"{statistics.median(d):+.1f} µs [{boots[100]:+.1f} to {boots[3899]:+.1f}], above socat's in "
-          f"{sum(x > 0 for x in d)} of {len(d)} rounds")
-PY
-}
+round_ratios() { round_stat ratio "$1" "$2"; }
 echo "median of per-round ratios to socat [95% bootstrap interval] (bulk; ops; 1-conn ops):"
 for n in "${NAMES[@]}"; do
   [ "$n" = socat ] && continue
@@ -376,6 +366,6 @@ per_round ping "p50 µs per round:" P50_ALL
 if phase ping; then
   echo "p50 − socat's in the same round, median over rounds [95% bootstrap interval]:"
   for n in "${NAMES[@]}"; do
-    [ "$n" = socat ] || [ -z "${P50_ALL[$n]:-}" ] || printf "  %-17s%s\n" "$n" "$(round_diffs "${P50_ALL[$n]}" "${P50_ALL[socat]}")"
+    [ "$n" = socat ] || [ -z "${P50_ALL[$n]:-}" ] || printf "  %-17s%s\n" "$n" "$(round_stat diff "${P50_ALL[$n]}" "${P50_ALL[socat]}")"
   done
 fi
