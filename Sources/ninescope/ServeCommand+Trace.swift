@@ -5,7 +5,9 @@ import NinePWire
 
 /// `ninescope serve --trace`: every frame the hosted server reads or writes goes through one
 /// SessionTracker (shared by all connections) and comes out as TraceLine lines, the same format as
-/// `ninescope proxy --headless` and `ninescope decode`.
+/// `ninescope proxy --headless` and `ninescope decode`. With `stats` (`serve --stats`) every exchange is
+/// also counted in a `TraceStatistics`, handed over at the end (`finishStatistics`); without `lines`
+/// (`--stats` alone) no line is printed.
 ///
 /// Called on event loop threads (requests, connection events) and from server connection actors
 /// (replies); one lock orders it all. A request is traced before the server sees it, so its reply always
@@ -13,14 +15,21 @@ import NinePWire
 final class ServeTrace: @unchecked Sendable {
     // @unchecked: all mutable state is accessed under `lock`.
     private let lock = NSLockLike()
-    private var tracker = SessionTracker(configuration: .lineTrace())
+    private var tracker: SessionTracker
     private let format: TraceLine
     private let out: LineOutput
+    /// Whether the lines are printed (`--trace`).
+    private let lines: Bool
+    private var statistics: TraceStatistics?
     private var server = "?"
 
-    init(style: TraceLine.Style, output: LineOutput) {
+    init(style: TraceLine.Style, output: LineOutput, lines: Bool = true, stats: Bool = false) {
         self.format = TraceLine(style: style)
         self.out = output
+        self.lines = lines
+        // Statistics need the exchanges' states, which a line trace's tracker does not report.
+        tracker = SessionTracker(configuration: stats ? .init(retainFrames: false, reportsChanges: true) : .lineTrace())
+        statistics = stats ? TraceStatistics() : nil
     }
 
     /// Close reasons that are not worth a line on standard error.
@@ -36,14 +45,14 @@ final class ServeTrace: @unchecked Sendable {
                 let conn = ConnectionID(UInt32(truncatingIfNeeded: id))
                 let info = ConnectionInfo(client: peer?.colonForm ?? "?", upstream: server)
                 let output = tracker.handle(.connectionOpened(conn: conn, at: at, info: info))
-                out.write(format.opened(conn: conn, at: at, info: info))
+                if lines { out.write(format.opened(conn: conn, at: at, info: info)) }
                 write(output)
             case let .closed(id, reason):
                 let conn = ConnectionID(UInt32(truncatingIfNeeded: id))
                 let why: CloseReason = Self.isOrdinary(reason) ? .eof : .error(reason)
                 let output = tracker.handle(.connectionClosed(conn: conn, at: at, reason: why))
                 write(output)
-                out.write(format.closed(conn: conn, at: at, reason: why))
+                if lines { out.write(format.closed(conn: conn, at: at, reason: why)) }
             }
         }
     }
@@ -58,7 +67,21 @@ final class ServeTrace: @unchecked Sendable {
 
     func flush() { out.flush() }
 
+    /// A line of its own after the trace's (`--stats --json`: the statistics object).
+    func write(_ line: String) { lock.withLock { out.write(line) } }
+
+    /// `--stats`: the statistics, the exchanges still outstanding counted as pending (call once the server
+    /// has stopped); nil without `stats`.
+    func finishStatistics() -> TraceStatistics? {
+        lock.withLock {
+            statistics?.finish()
+            return statistics
+        }
+    }
+
     private func write(_ output: TrackerOutput) {
+        if statistics != nil { statistics!.take(output) }
+        guard lines else { return }
         for line in format.lines(for: output) { out.write(line) }
     }
 }

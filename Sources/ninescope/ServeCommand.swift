@@ -33,7 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
 
         The bound address goes to standard error on start (port 0 picks a free port). SIGINT or SIGTERM \
         stops the server and closes every connection. --trace prints one line per message, like \
-        `ninescope proxy --headless`.
+        `ninescope proxy --headless`. --stats ends with statistics per request type and per connection \
+        (exchanges, errors, bytes, latency p50/p90/p99/max as the server answered) on standard error, or \
+        with --trace --json as the last JSON object.
 
         Examples:
           ninescope serve --listen 127.0.0.1:5640 --driver memory
@@ -60,6 +62,9 @@ struct ServeCommand: AsyncParsableCommand {
     var faultSeed: UInt64?
     @Flag(help: "Print one trace line per message to standard output.") var trace = false
     @Flag(help: "With --trace, print JSON lines instead of text.") var json = false
+    @Flag(help: ArgumentHelp("When stopped, print statistics per request type and per connection: counts, "
+                             + "errors, bytes, latency percentiles."))
+    var stats = false
 
     /// What --driver names.
     enum DriverChoice: Equatable {
@@ -157,14 +162,16 @@ struct ServeCommand: AsyncParsableCommand {
 
     func serve<D: FileSystemDriver>(_ driver: D, choice: DriverChoice, spec: FaultSpec, address: Address,
                                     config: ServerConfig) async throws {
-        let tracer = trace ? ServeTrace(style: json ? .json : .text, output: LineOutput(fd: 1, lineBuffered: isatty(1) == 1)) : nil
-        let stats = ServeStats()
+        let tracer = trace || stats
+            ? ServeTrace(style: json ? .json : .text, output: LineOutput(fd: 1, lineBuffered: isatty(1) == 1),
+                         lines: trace, stats: stats)
+            : nil
+        let counts = ServeStats()
         let signals = ServeSignals(SIGINT, SIGTERM)
         let onEvent: @Sendable (ServerListenerEvent) -> Void = { event in
-            stats.record(event)
-            if let tracer {
-                tracer.event(event)
-            } else if case .closed(let id, let reason) = event, !ServeTrace.isOrdinary(reason) {
+            counts.record(event)
+            if let tracer { tracer.event(event) }
+            if !trace, case .closed(let id, let reason) = event, !ServeTrace.isOrdinary(reason) {
                 printError("ninescope: c\(id) closed: \(reason)")
             }
         }
@@ -186,8 +193,11 @@ struct ServeCommand: AsyncParsableCommand {
         printError("ninescope: serving \(choice.label) on \(bound.colonForm) (\(extras.joined(separator: ", ")))")
         let sig = await signals.next()
         await listener.stop()
+        let statistics = tracer?.finishStatistics()
+        if trace && json, let statistics { tracer?.write(statistics.json) }
         tracer?.flush()
-        printError("ninescope: \(ServeSignals.name(sig)): stopped after \(stats.accepted) connection(s)")
+        printError("ninescope: \(ServeSignals.name(sig)): stopped after \(counts.accepted) connection(s)")
+        if !(trace && json), let statistics { for line in statistics.textLines { printError(line) } }
     }
 
     /// The memory driver's starting tree: small, useful files for `diodls`/`diodcat` and a writable /tmp.

@@ -141,4 +141,30 @@ import Testing
                                                     "--quiet", "--stats"])
         #expect(quiet.status == 64 && quiet.err.contains("--stats needs the decoding"), "\(quiet.err)")
     }
+
+    /// `serve --stats`: the hosted server's own statistics when it stops, agreeing with its `--trace --json`
+    /// lines; alone, the table on standard error after the stop line.
+    @Test func serveStatsAgreeWithItsTrace() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
+                                                 "--trace", "--json", "--stats"])
+        #expect(try ProxyTool.client("diodls", ["-s", server.address, "-a", "/", "-l", "/", "/etc"]).status == 0)
+        #expect(try ProxyTool.client("diodcat", ["-s", server.address, "-a", "/", "/README"]).status == 0)
+        #expect(try ProxyTool.client("diodcat", ["-s", server.address, "-a", "/", "/no-such-file"]).status != 0)
+        #expect(server.stop(signal: SIGINT) == 0)
+        let objects = try RealTraffic.jsonLines(server.output.split(separator: "\n").filter { $0.hasPrefix("{") }
+                                                    .joined(separator: "\n"))
+        let stats = try #require(objects.last, "no JSON lines: \(server.output)")
+        #expect(stats.pxEvent == "statistics", "the last object")
+        Self.check(stats, against: objects.filter { $0.pxEvent == "message" }, "serve")
+        #expect((Self.types(stats)["Twalk"]?["errors"] as? Int ?? 0) >= 1 && (stats["connections"] as? [Any])?.count == 3)
+
+        let quiet = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory", "--stats"])
+        #expect(try ProxyTool.client("diodcat", ["-s", quiet.address, "-a", "/", "/README"]).status == 0)
+        #expect(quiet.stop(signal: SIGINT) == 0)
+        let lines = quiet.output.split(separator: "\n").map(String.init)
+        let stopped = try #require(lines.firstIndex { $0.contains("stopped after 1 connection") }, "\(quiet.output)")
+        #expect(lines.count > stopped + 3 && lines[stopped + 1] == "statistics" && lines.last?.hasPrefix("total") == true
+                && lines.contains { $0.hasPrefix("Tread ") } && !lines.contains { $0.contains("Tread tag") },
+                "the table and no trace lines: \(quiet.output)")
+    }
 }
