@@ -41,13 +41,26 @@ public struct StatBucket: Sendable {
 
 /// Statistics over every exchange of a store: per request type and per connection, updated from
 /// row changes (so they never rescan the store).
+///
+/// Each bucket's latency histogram allocates ~100 KB, so a trace that runs for days through many short
+/// connections (a client that connects per operation) limits the connections that get a bucket of their
+/// own (`connectionLimit`): the exchanges of later ones count together in `otherConnections`.
 public struct Statistics: Sendable {
     /// Indexed by the request's type code (an unmatched reply counts under its reply's code).
     private var byCode: [StatBucket?] = Array(repeating: nil, count: 256)
     public private(set) var byConnection: [UInt32: StatBucket] = [:]
     public private(set) var total = StatBucket()
+    /// At most this many connections get a bucket of their own (nil: every one).
+    public let connectionLimit: Int?
+    /// The exchanges of the connections past `connectionLimit`, together (nil until there is one).
+    public private(set) var otherConnections: StatBucket?
+    /// How many connections count in `otherConnections`.
+    public var otherConnectionCount: Int { otherConnectionIDs.count }
+    private var otherConnectionIDs: Set<UInt32> = []
 
-    public init() {}
+    public init(connectionLimit: Int? = nil) {
+        self.connectionLimit = connectionLimit
+    }
 
     /// The type codes that have exchanges, ascending.
     public var codes: [UInt8] {
@@ -81,7 +94,13 @@ public struct Statistics: Sendable {
             // Mutated in place: a copy would duplicate the histogram's counts on every exchange.
             byCode[code]!.apply(old: old, new: new)
         }
-        byConnection[new.conn, default: StatBucket()].apply(old: old, new: new)
+        if let limit = connectionLimit, byConnection[new.conn] == nil, byConnection.count >= limit {
+            if otherConnections == nil { otherConnections = StatBucket() }
+            otherConnections!.apply(old: old, new: new)
+            otherConnectionIDs.insert(new.conn)
+        } else {
+            byConnection[new.conn, default: StatBucket()].apply(old: old, new: new)
+        }
         total.apply(old: old, new: new)
     }
 

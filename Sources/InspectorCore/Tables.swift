@@ -97,6 +97,10 @@ public enum Tables {
                 rows.append(TableRow(cells("c\(conn)", bucket), role: bucket.errors > 0 ? .listError : .normal,
                                      action: .filter(.term(.conn(conn)))))
             }
+            if let others = statistics.otherConnections {
+                rows.append(TableRow(cells("\(statistics.otherConnectionCount) more", others),
+                                     role: others.errors > 0 ? .listError : .normal))
+            }
         }
         if statistics.total.count > 0 {
             rows.append(TableRow(cells("total", statistics.total), role: .listHeader))

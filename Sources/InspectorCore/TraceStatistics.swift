@@ -5,16 +5,20 @@ import NinePWire
 /// exchange is counted once it is complete (answered, flushed, unanswered when its connection ended), or at
 /// `finish` as it stands (pending): per request type and per connection, its count, whether it failed, its
 /// bytes and its latency (the same `Statistics` the inspector's statistics view shows). With a filter, only
-/// the exchanges that match count. Only what is outstanding is held, so it runs as long as a proxy does.
+/// the exchanges that match count. Only what is outstanding is held, and only the first
+/// `connectionLimit` connections get a row of their own (the rest count together), so it runs as long as
+/// a proxy does.
 ///
 /// Feed it the output of a tracker that reports changes (`TrackerOutput.exchanges`).
 public struct TraceStatistics: Sendable {
-    public private(set) var statistics = Statistics()
+    public private(set) var statistics: Statistics
     private var matcher: FilterMatcher?
     private var exchanges: ExchangeFollower
 
-    /// `filter`: count only the exchanges that match it.
-    public init(filter: FilterExpr? = nil, pathLimit: Int = 1 << 16) {
+    /// `filter`: count only the exchanges that match it. `connectionLimit`: connections with a row of their
+    /// own (see `Statistics`).
+    public init(filter: FilterExpr? = nil, connectionLimit: Int = 64, pathLimit: Int = 1 << 16) {
+        statistics = Statistics(connectionLimit: connectionLimit)
         matcher = filter.map(FilterMatcher.init)
         exchanges = ExchangeFollower(format: nil, keepsText: matcher?.needsText ?? false, pathLimit: pathLimit)
     }
@@ -43,7 +47,7 @@ public struct TraceStatistics: Sendable {
     /// The statistics as one JSON object: `{"event":"statistics","types":[…],"connections":[…],"total":{…}}`,
     /// each entry with `count`, `errors`, `bytes`, `pending`, `flushed` and, when any latency was recorded,
     /// `latency_ns` (`p50`, `p90`, `p99`, `max`, and `count`: how many exchanges had one); types by count,
-    /// connections by id.
+    /// connections by id; past the connection limit, `other_connections` (with `connections`: how many).
     public var json: String {
         func entry(_ first: (String, JSONValue), _ b: StatBucket) -> JSONValue {
             var members: [(String, JSONValue)] = [first, ("count", .uint(UInt64(b.count))),
@@ -63,8 +67,13 @@ public struct TraceStatistics: Sendable {
         let conns = statistics.byConnection.sorted { $0.key < $1.key }.map { conn, bucket in
             entry(("conn", .uint(UInt64(conn))), bucket)
         }
-        let total = entry(("type", .string("total")), statistics.total)
-        return JSONValue.object([("event", .string("statistics")), ("types", .array(types)),
-                                 ("connections", .array(conns)), ("total", total)]).serialized
+        var members: [(String, JSONValue)] = [("event", .string("statistics")), ("types", .array(types)),
+                                              ("connections", .array(conns))]
+        if let others = statistics.otherConnections {
+            members.append(("other_connections",
+                            entry(("connections", .uint(UInt64(statistics.otherConnectionCount))), others)))
+        }
+        members.append(("total", entry(("type", .string("total")), statistics.total)))
+        return JSONValue.object(members).serialized
     }
 }

@@ -9,7 +9,7 @@ import Testing
 @Suite struct TraceStatisticsTests {
     /// The sample session (two connections, every kind of exchange: errors, a flush, an anomaly) through
     /// `TraceStatistics` and through the inspector's model.
-    static func both(filter: String? = nil, closed: Bool = true, bulk: Int = 0) throws
+    static func both(filter: String? = nil, closed: Bool = true, bulk: Int = 0, connectionLimit: Int = 64) throws
         -> (stats: TraceStatistics, model: InspectorModel, events: [SessionEvent]) {
         var sample = SampleTraffic()
         sample.open()
@@ -18,7 +18,7 @@ import Testing
         var events = sample.events
         if bulk > 0 { events += SampleTraffic.bulk(exchanges: bulk, conn: 2, start: 1_800_000_000_000_000_000) }
         var tracker = SessionTracker(configuration: .init(retainFrames: false, reportsChanges: true))
-        var stats = TraceStatistics(filter: try filter.map(FilterParser.parse))
+        var stats = TraceStatistics(filter: try filter.map(FilterParser.parse), connectionLimit: connectionLimit)
         var model = InspectorModel(tracker: SessionTracker())
         for event in events {
             stats.take(tracker.handle(event))
@@ -64,6 +64,19 @@ import Testing
         }
         let none = try Self.both(filter: "conn:99").stats
         #expect(none.statistics.total.count == 0 && none.textLines == ["statistics: no exchanges yet"])
+    }
+
+    /// Past the connection limit, later connections count together (each bucket's histogram is ~100 KB: a
+    /// proxy that sees a connection per operation for days must not grow by one per connection).
+    @Test func connectionsPastTheLimitCountTogether() throws {
+        let (stats, model, _) = try Self.both(bulk: 500, connectionLimit: 1)
+        let ours = stats.statistics, theirs = model.statistics
+        #expect(Array(ours.byConnection.keys) == [1] && Self.same(ours.byConnection[1], theirs.byConnection[1]))
+        #expect(ours.otherConnectionCount == 1 && Self.same(ours.otherConnections, theirs.byConnection[2]))
+        #expect(Self.same(ours.total, theirs.total))
+        #expect(stats.textLines.contains { $0.hasPrefix("1 more ") }, "\(stats.textLines)")
+        #expect(stats.json.contains("\"other_connections\":{\"connections\":1,\"count\":\(theirs.byConnection[2]!.count),"))
+        #expect(try Self.both().stats.statistics.otherConnections == nil && !(try Self.both().stats.json.contains("other_")))
     }
 
     @Test func jsonHoldsEveryBucket() throws {
