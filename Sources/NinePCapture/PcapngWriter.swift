@@ -162,7 +162,7 @@ public struct PcapngWriter: Sendable {
         // A cut frame: segments for the size its size field gives; the mark is not recorded (a reader
         // finds the cut where the packets are shorter than they say).
         let cut = marks.contains(.truncated)
-        let frameSize = cut ? max(bytes.count, Int(FrameHeader(bytes)?.size ?? 0)) : bytes.count
+        let frameSize = TruncatedFrame.frameSize(bytes, marks: marks)
         let recordedMarks = cut ? marks.subtracting(.truncated) : marks
         let total = (frameSize + size - 1) / size
         let needed = out.count + roomForFrame(of: bytes.count < splicing ? bytes.count : 0)

@@ -22,7 +22,7 @@ extension SessionTracker {
         messageTotal += 1
         let header = FrameHeader(bytes)
         let truncated = marks.contains(.truncated)
-        let size = truncated ? Int(header?.size ?? UInt32(bytes.count)) : bytes.count
+        let size = TruncatedFrame.frameSize(bytes, marks: marks)
         if !c.sawFrame {
             c.sawFrame = true
             c.startedMidStream = header?.type != MessageType.tversion.rawValue

@@ -115,14 +115,11 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
     /// malformed.
     public var isTruncated: Bool { marks.contains(.truncated) }
     /// The frame's size: its length, or for a cut frame what its size field says.
-    public var frameSize: Int {
-        if isTruncated, let h = header { return Int(h.size) }
-        return bytes.count
-    }
+    public var frameSize: Int { TruncatedFrame.frameSize(bytes, marks: marks) }
 
     /// The decoding failure of a frame the capture cut (`FrameMarks.truncated`).
     public static func truncation(_ bytes: [UInt8]) -> DecodeError {
-        let size = FrameHeader(bytes).map { Int($0.size) } ?? bytes.count
+        let size = TruncatedFrame.frameSize(bytes, marks: .truncated)
         return DecodeError(offset: bytes.count, field: "frame",
                            reason: "cut by the capture: \(bytes.count) of \(size) bytes captured")
     }

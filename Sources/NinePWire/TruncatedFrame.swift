@@ -118,6 +118,13 @@ public enum TruncatedFrame {
         }
     }
 
+    /// The size of the frame `bytes` are: their count, or for a frame a capture cut (`marks` holds
+    /// `.truncated`) what its size field says (never less than the bytes held).
+    public static func frameSize(_ bytes: [UInt8], marks: FrameMarks) -> Int {
+        guard marks.contains(.truncated), let header = FrameHeader(bytes) else { return bytes.count }
+        return max(bytes.count, Int(header.size))
+    }
+
     /// `bookkeeping` of a message whose cut part is names (and of an Rwalk).
     private static func names(_ header: FrameHeader, _ reader: CutReader, dialect: Dialect) -> Fcall? {
         var r = reader
