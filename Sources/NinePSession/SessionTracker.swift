@@ -46,10 +46,10 @@ public struct SessionTracker: Sendable {
             self.reportsChanges = reportsChanges
         }
 
-        /// For a streaming line trace (`decode`, the headless proxy, replay): no per-message log, no
-        /// change snapshots.
-        public static func lineTrace(forcedDialect: Dialect? = nil) -> Configuration {
-            Configuration(forcedDialect: forcedDialect, retainFrames: false, reportsChanges: false)
+        /// For a streaming line trace (`decode`, the headless proxy, replay): no per-message log, and change
+        /// snapshots only with `reportsChanges` (what a filter or statistics over exchanges need).
+        public static func lineTrace(forcedDialect: Dialect? = nil, reportsChanges: Bool = false) -> Configuration {
+            Configuration(forcedDialect: forcedDialect, retainFrames: false, reportsChanges: reportsChanges)
         }
     }
 

@@ -100,8 +100,7 @@ struct DecodeCommand: ParsableCommand {
     /// `--stats`: reads the whole input, then prints its statistics (text lines, or one JSON object).
     private func printStatistics(forcedDialect: Dialect?, out: LineOutput) throws {
         var statistics = TraceStatistics(filter: try filter.map(FilterParser.option))
-        var tracker = SessionTracker(configuration: .init(forcedDialect: forcedDialect, retainFrames: false,
-                                                          reportsChanges: true))
+        var tracker = SessionTracker(configuration: .lineTrace(forcedDialect: forcedDialect, reportsChanges: true))
         let truncated = try forEachEvent { statistics.take(tracker.handle($0)) }
         statistics.finish()
         if json { out.write(statistics.json) } else { for line in statistics.textLines { out.write(line) } }

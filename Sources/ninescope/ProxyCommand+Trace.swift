@@ -52,8 +52,7 @@ final class ProxyTrace: @unchecked Sendable {
         self.quiet = quiet
         self.format = TraceLine(style: style)
         // A filter and statistics need the exchanges' states, which a line trace's tracker does not report.
-        tracker = SessionTracker(configuration: filter == nil && !stats ? .lineTrace()
-                                 : SessionTracker.Configuration(retainFrames: false, reportsChanges: true))
+        tracker = SessionTracker(configuration: .lineTrace(reportsChanges: filter != nil || stats))
         self.filter = filter.map { LiveTraceFilter($0, format: TraceLine(style: style)) }
         statistics = stats ? TraceStatistics(filter: filter) : nil
         self.out = output

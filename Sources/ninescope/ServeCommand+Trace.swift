@@ -28,7 +28,7 @@ final class ServeTrace: @unchecked Sendable {
         self.out = output
         self.lines = lines
         // Statistics need the exchanges' states, which a line trace's tracker does not report.
-        tracker = SessionTracker(configuration: stats ? .init(retainFrames: false, reportsChanges: true) : .lineTrace())
+        tracker = SessionTracker(configuration: .lineTrace(reportsChanges: stats))
         statistics = stats ? TraceStatistics() : nil
     }
 
