@@ -132,3 +132,13 @@ extension Message {
         return table
     }()
 }
+
+extension TruncatedFrame.Bookkeeping {
+    /// What a cut request does to the fid table when it succeeds: its message's effect, with an open mode
+    /// the capture did not hold left unknown.
+    var fidEffect: FidEffect? {
+        let effect = fcall.message.fidEffect
+        guard !holdsOpenMode, case .create(let fid, let name, _)? = effect else { return effect }
+        return .create(fid: fid, name: name, mode: nil)
+    }
+}

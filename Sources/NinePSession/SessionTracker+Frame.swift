@@ -55,15 +55,12 @@ extension SessionTracker {
                 let known = TruncatedFrame.bookkeeping(bytes, dialect: dialect)
                 if h.type & 1 == 0 {
                     c.requestCount += 1
-                    (exchange, pathNode) = request(&c, &out, h, known, index: index, at: at, marks: marks)
-                    if let x = exchange, case .create(let fid, let name, _)? = c.pendingInfo[x]?.effect,
-                       !TruncatedFrame.holdsOpenMode(bytes) {
-                        c.pendingInfo[x]?.effect = .create(fid: fid, name: name, mode: nil)
-                    }
+                    (exchange, pathNode) = request(&c, &out, h, known?.fcall, index: index, at: at, marks: marks,
+                                                   cut: known)
                 } else {
                     c.replyCount += 1
-                    (exchange, pathNode) = reply(&c, &out, h, known, index: index, at: at, cut: true,
-                                                 walked: TruncatedFrame.walkLength(bytes))
+                    (exchange, pathNode) = reply(&c, &out, h, known?.fcall, index: index, at: at, cut: true,
+                                                 walked: known?.walkLength)
                 }
             } else if h.type & 1 == 0 {
                 c.requestCount += 1

@@ -2,9 +2,11 @@ import NinePWire
 
 extension SessionTracker {
     /// A T-message: opens an exchange, checks tags and fids, and remembers what a success will do.
-    /// Returns the exchange and the path node to log with the message.
+    /// Returns the exchange and the path node to log with the message. `cut`: what a frame the capture cut
+    /// did as far as captured (`fcall` is its `fcall`).
     mutating func request(_ c: inout ConnState, _ out: inout TrackerOutput, _ h: FrameHeader, _ fcall: Fcall?,
-                          index: Int, at: Int64, marks: FrameMarks) -> (Int?, Int32) {
+                          index: Int, at: Int64, marks: FrameMarks,
+                          cut: TruncatedFrame.Bookkeeping? = nil) -> (Int?, Int32) {
         let tag = h.tag
         let id = exchangeRecords.count
         let injected = marks.contains(.injected)
@@ -51,7 +53,7 @@ extension SessionTracker {
                 }
             }
             pathNode = checkFids(&c, &out, f.message, id: id, index: index, at: at, injected: injected)
-            if let effect = f.message.fidEffect {
+            if let effect = cut.map(\.fidEffect) ?? f.message.fidEffect {
                 c.pendingInfo[id] = PendingInfo(effect: effect, primaryFid: f.message.fidRefs.primary,
                                                 pathNode: pathNode)
             } else if let p = f.message.fidRefs.primary {

@@ -66,14 +66,32 @@ public enum TruncatedFrame {
         case .tattach?, .tauth?, .twalk?, .txattrwalk?, .trename?, .trenameat?:
             // Their names as far as captured (`bookkeeping`: a cut name ends in `…`).
             guard let known = bookkeeping(prefix, dialect: dialect) else { l.word("…"); break }
-            return known.canonicalLine + " …"
+            return known.fcall.canonicalLine + " …"
         default:
             l.word("…")
         }
         return l.text
     }
 
-    /// The message a cut frame was, for keeping track of exchanges and fids (never for showing), when what is
+    /// What a cut frame did, as far as its captured bytes tell (`bookkeeping`).
+    public struct Bookkeeping: Equatable, Sendable {
+        /// The message, its fields as far as captured (see `bookkeeping`).
+        public var fcall: Fcall
+        /// An Rwalk's `nwqid`: how many of the walk's names the server walked, whether or not their qids were
+        /// captured (`fcall` holds those captured whole, which may be fewer); nil for any other message.
+        public var walkLength: Int? = nil
+        /// Whether the open mode of a Tcreate (`mode[1]`) or a Tlcreate (`flags[4]`) was captured (when it
+        /// was not, `fcall` holds zero there); true for every other message.
+        public var holdsOpenMode = true
+
+        public init(fcall: Fcall, walkLength: Int? = nil, holdsOpenMode: Bool = true) {
+            self.fcall = fcall
+            self.walkLength = walkLength
+            self.holdsOpenMode = holdsOpenMode
+        }
+    }
+
+    /// What a cut frame did, for keeping track of exchanges and fids (never for showing), when what is
     /// missing does not change what it does:
     /// - the data of an Rread, Twrite or (.L) Rreaddir, every other field whole: the data is the captured
     ///   bytes followed by zeros up to its `count` (a tracker checks counts, not contents);
@@ -82,40 +100,20 @@ public enum TruncatedFrame {
     ///   before them whole: a name cut short is its captured bytes followed by `…`, a name not captured at all
     ///   is `…` (so paths made from them show where they were cut);
     /// - an Rwalk's qids: those captured whole, fewer than its `nwqid` when the capture ended among them
-    ///   (`walkLength` gives `nwqid`, which says how far the walk went);
+    ///   (`walkLength` says how far the walk went);
     /// - a Tcreate or Tlcreate's name as a Twalk's (a cut name ends in `…`) and every field after it as
-    ///   captured or zero: whether its mode (flags) was captured, `holdsOpenMode` says.
+    ///   captured or zero (`holdsOpenMode` says whether its mode or flags were captured).
     /// Nil for any other cut (a stat, a getattr): what it did is not known.
-    public static func bookkeeping(_ prefix: [UInt8], dialect: Dialect) -> Fcall? {
+    public static func bookkeeping(_ prefix: [UInt8], dialect: Dialect) -> Bookkeeping? {
         guard let header = FrameHeader(prefix), Int(header.size) > prefix.count else { return nil }
         let size = Int(header.size)
         if let data = dataStart(header.messageType, dialect: dialect) {
-            guard prefix.count >= data, size <= 64 << 20 else { return nil }
-            return try? Fcall.decode(prefix + [UInt8](repeating: 0, count: size - prefix.count), dialect: dialect)
+            guard prefix.count >= data, size <= 64 << 20,
+                  let fcall = try? Fcall.decode(prefix + [UInt8](repeating: 0, count: size - prefix.count),
+                                                dialect: dialect) else { return nil }
+            return Bookkeeping(fcall: fcall)
         }
         return prefix.withUnsafeBytes { names(header, CutReader($0), dialect: dialect) }
-    }
-
-    /// An Rwalk's `nwqid` from its captured bytes (nil for any other message, or when they end before it):
-    /// how many of the walk's names the server walked, whether or not their qids were captured.
-    public static func walkLength(_ prefix: [UInt8]) -> Int? {
-        guard let header = FrameHeader(prefix), header.messageType == .rwalk else { return nil }
-        return prefix.withUnsafeBytes { bytes in
-            var r = CutReader(bytes)
-            return r.u16().map(Int.init)
-        }
-    }
-
-    /// Whether the captured bytes of a Tcreate or Tlcreate hold its open mode (Tcreate `mode[1]`, Tlcreate
-    /// `flags[4]`, after its name); false for any other message.
-    public static func holdsOpenMode(_ prefix: [UInt8]) -> Bool {
-        guard let header = FrameHeader(prefix),
-              header.messageType == .tcreate || header.messageType == .tlcreate else { return false }
-        return prefix.withUnsafeBytes { bytes in
-            var r = CutReader(bytes)
-            guard r.u32() != nil, r.wholeName() != nil else { return false }
-            return header.messageType == .tcreate ? r.u32() != nil && r.u8() != nil : r.u32() != nil
-        }
     }
 
     /// The size of the frame `bytes` are: their count, or for a frame a capture cut (`marks` holds
@@ -126,51 +124,58 @@ public enum TruncatedFrame {
     }
 
     /// `bookkeeping` of a message whose cut part is names (and of an Rwalk).
-    private static func names(_ header: FrameHeader, _ reader: CutReader, dialect: Dialect) -> Fcall? {
+    private static func names(_ header: FrameHeader, _ reader: CutReader, dialect: Dialect) -> Bookkeeping? {
         var r = reader
+        func known(_ message: Message) -> Bookkeeping { Bookkeeping(fcall: Fcall(tag: header.tag, message)) }
         switch header.messageType {
         case .tattach?:
             guard let fid = r.u32(), let afid = r.u32() else { return nil }
             let uname = r.name(), aname = r.name()
             let nUname = dialect == .p9 ? nil : r.u32()
-            return Fcall(tag: header.tag, .tattach(Tattach(fid: Fid(fid), afid: Fid(afid), uname: uname, aname: aname,
-                                                           nUname: nUname)))
+            return known(.tattach(Tattach(fid: Fid(fid), afid: Fid(afid), uname: uname, aname: aname,
+                                          nUname: nUname)))
         case .tauth?:
             guard let afid = r.u32() else { return nil }
             let uname = r.name(), aname = r.name()
             let nUname = dialect == .p9 ? nil : r.u32()
-            return Fcall(tag: header.tag, .tauth(Tauth(afid: Fid(afid), uname: uname, aname: aname, nUname: nUname)))
+            return known(.tauth(Tauth(afid: Fid(afid), uname: uname, aname: aname, nUname: nUname)))
         case .twalk?:
             guard let fid = r.u32(), let newfid = r.u32(), let nwname = r.u16(), nwname <= 16 else { return nil }
-            return Fcall(tag: header.tag, .twalk(Twalk(fid: Fid(fid), newfid: Fid(newfid),
-                                                       wnames: (0..<Int(nwname)).map { _ in r.name() })))
+            return known(.twalk(Twalk(fid: Fid(fid), newfid: Fid(newfid),
+                                      wnames: (0..<Int(nwname)).map { _ in r.name() })))
         case .tcreate?:
             guard let fid = r.u32() else { return nil }
             let name = r.name()
-            let perm = r.u32() ?? 0, mode = r.u8() ?? 0
+            let perm = r.u32(), mode = perm == nil ? nil : r.u8()
             let ext: P9String? = dialect == .u ? r.name() : nil
-            return Fcall(tag: header.tag, .tcreate(Tcreate(fid: Fid(fid), name: name, perm: DirMode(rawValue: perm),
-                                                           mode: OpenMode(rawValue: mode), extension: ext)))
+            var k = known(.tcreate(Tcreate(fid: Fid(fid), name: name, perm: DirMode(rawValue: perm ?? 0),
+                                           mode: OpenMode(rawValue: mode ?? 0), extension: ext)))
+            k.holdsOpenMode = mode != nil
+            return k
         case .tlcreate? where dialect == .l:
             guard let fid = r.u32() else { return nil }
             let name = r.name()
-            let flags = r.u32() ?? 0, mode = r.u32() ?? 0, gid = r.u32() ?? 0
-            return Fcall(tag: header.tag, .tlcreate(Tlcreate(fid: Fid(fid), name: name,
-                                                             flags: LOpenFlags(rawValue: flags), mode: mode, gid: gid)))
+            let flags = r.u32(), mode = r.u32() ?? 0, gid = r.u32() ?? 0
+            var k = known(.tlcreate(Tlcreate(fid: Fid(fid), name: name, flags: LOpenFlags(rawValue: flags ?? 0),
+                                             mode: mode, gid: gid)))
+            k.holdsOpenMode = flags != nil
+            return k
         case .rwalk?:
             guard let nwqid = r.u16() else { return nil }
-            return Fcall(tag: header.tag, .rwalk(Rwalk(wqids: r.qids(upTo: Int(nwqid)))))
+            var k = known(.rwalk(Rwalk(wqids: r.qids(upTo: Int(nwqid)))))
+            k.walkLength = Int(nwqid)
+            return k
         case .txattrwalk? where dialect == .l:
             guard let fid = r.u32(), let newfid = r.u32() else { return nil }
-            return Fcall(tag: header.tag, .txattrwalk(Txattrwalk(fid: Fid(fid), newfid: Fid(newfid), name: r.name())))
+            return known(.txattrwalk(Txattrwalk(fid: Fid(fid), newfid: Fid(newfid), name: r.name())))
         case .trename? where dialect == .l:
             guard let fid = r.u32(), let dfid = r.u32() else { return nil }
-            return Fcall(tag: header.tag, .trename(Trename(fid: Fid(fid), dfid: Fid(dfid), name: r.name())))
+            return known(.trename(Trename(fid: Fid(fid), dfid: Fid(dfid), name: r.name())))
         case .trenameat? where dialect == .l:
             // The old name must be whole: the new directory's fid follows it.
             guard let olddirfid = r.u32(), let oldname = r.wholeName(), let newdirfid = r.u32() else { return nil }
-            return Fcall(tag: header.tag, .trenameat(Trenameat(olddirfid: Fid(olddirfid), oldname: oldname,
-                                                               newdirfid: Fid(newdirfid), newname: r.name())))
+            return known(.trenameat(Trenameat(olddirfid: Fid(olddirfid), oldname: oldname,
+                                              newdirfid: Fid(newdirfid), newname: r.name())))
         default:
             return nil
         }

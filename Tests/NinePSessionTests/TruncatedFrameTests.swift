@@ -167,13 +167,16 @@ import Testing
         // Trenameat: the new directory's fid follows the old name, so it is known only when that is whole.
         let renameat = Message.trenameat(Trenameat(olddirfid: 1, oldname: "a", newdirfid: 0, newname: "bbbbbbbb"))
         let whole = Fcall(tag: 7, renameat).encode(dialect: .l)
-        #expect(TruncatedFrame.bookkeeping(Array(whole.prefix(whole.count - 3)), dialect: .l)
+        #expect(TruncatedFrame.bookkeeping(Array(whole.prefix(whole.count - 3)), dialect: .l)?.fcall
                 == Fcall(tag: 7, .trenameat(Trenameat(olddirfid: 1, oldname: "a", newdirfid: 0, newname: "bbbbb…"))))
         #expect(TruncatedFrame.bookkeeping(Array(whole.prefix(13)), dialect: .l) == nil, "old name cut")
         #expect(TruncatedFrame.line(Array(whole.prefix(13)), dialect: .l) == "Trenameat tag 7 …")
         #expect(h.anomalies.isEmpty, "\(h.anomalies)")
-        #expect(TruncatedFrame.walkLength(Array(Fcall(tag: 1, .rwalk(Rwalk(wqids: qids))).encode(dialect: .l).prefix(9))) == 6)
-        #expect(TruncatedFrame.walkLength(Array(whole.prefix(13))) == nil, "not an Rwalk")
+        let countOnly = Array(Fcall(tag: 1, .rwalk(Rwalk(wqids: qids))).encode(dialect: .l).prefix(9))
+        #expect(TruncatedFrame.bookkeeping(countOnly, dialect: .l) == .init(fcall: Fcall(tag: 1, .rwalk(Rwalk(wqids: []))),
+                                                                            walkLength: 6))
+        #expect(TruncatedFrame.bookkeeping(Array(whole.prefix(whole.count - 3)), dialect: .l)?.walkLength == nil,
+                "not an Rwalk")
     }
 
     /// A Tlcreate (or Tcreate) cut in its name still opens its fid on the file it made, named as far as
@@ -213,8 +216,9 @@ import Testing
         let tcreate = Fcall(tag: 5, .tcreate(Tcreate(fid: 3, name: "notes.md", perm: DirMode(rawValue: 0o644),
                                                      mode: OpenMode(rawValue: 1), extension: ""))).encode(dialect: .u)
         #expect(TruncatedFrame.line(Array(tcreate.prefix(16)), dialect: .u) == "Tcreate tag 5 fid 3 name 'not…' …")
-        #expect(!TruncatedFrame.holdsOpenMode(Array(tcreate.prefix(24))), "perm whole, mode not")
-        #expect(TruncatedFrame.holdsOpenMode(Array(tcreate.prefix(26))))
+        #expect(TruncatedFrame.bookkeeping(Array(tcreate.prefix(24)), dialect: .u)?.holdsOpenMode == false,
+                "perm whole, mode not")
+        #expect(TruncatedFrame.bookkeeping(Array(tcreate.prefix(26)), dialect: .u)?.holdsOpenMode == true)
         #expect(TruncatedFrame.line(Array(tcreate.prefix(26)), dialect: .u)
                 == "Tcreate tag 5 fid 3 name 'notes.md' perm 0x1a4 0644 mode 0x1 OWRITE …")
     }

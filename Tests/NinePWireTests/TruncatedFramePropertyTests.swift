@@ -18,16 +18,30 @@ import Testing
                 let cut = Array(frame.prefix(keep))
                 let line = TruncatedFrame.line(cut, dialect: s.dialect)
                 #expect(line.hasPrefix("\(name) tag ") && line.hasSuffix("…"), "\(s) cut at \(keep): \(line)")
+                let kept = TruncatedFrame.bookkeeping(cut, dialect: s.dialect)
                 if case .rwalk(let whole) = s.fcall.message {
-                    #expect(TruncatedFrame.walkLength(cut) == (keep >= 9 ? whole.wqids.count : nil), "\(s) at \(keep)")
-                } else {
-                    #expect(TruncatedFrame.walkLength(cut) == nil)
+                    #expect(kept?.walkLength == (keep >= 9 ? whole.wqids.count : nil), "\(s) at \(keep)")
+                } else if let kept {
+                    #expect(kept.walkLength == nil, "\(s) at \(keep)")
                 }
-                guard let known = TruncatedFrame.bookkeeping(cut, dialect: s.dialect) else { continue }
+                guard let kept else { continue }
+                #expect(kept.holdsOpenMode == Self.holdsOpenMode(s.fcall.message, cutAt: keep), "\(s) at \(keep)")
+                let known = kept.fcall
                 #expect(known.tag == s.fcall.tag && known.message.typeCode == s.fcall.message.typeCode,
                         "\(s) at \(keep): \(known.canonicalLine)")
                 Self.agree(known.message, s.fcall.message, "\(s) at \(keep)")
             }
+        }
+    }
+
+    /// Whether a frame of `whole` cut to `keep` bytes holds its open mode: a Tcreate's `mode[1]` or a
+    /// Tlcreate's `flags[4]`, which follow header, fid and name (and a Tcreate's perm); any other message has
+    /// none to miss.
+    static func holdsOpenMode(_ whole: Message, cutAt keep: Int) -> Bool {
+        switch whole {
+        case .tcreate(let m): keep >= NineP.headerSize + 4 + 2 + m.name.bytes.count + 4 + 1
+        case .tlcreate(let m): keep >= NineP.headerSize + 4 + 2 + m.name.bytes.count + 4
+        default: true
         }
     }
 
