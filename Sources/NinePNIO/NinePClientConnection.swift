@@ -35,12 +35,15 @@ public enum NinePClientError: Error, Hashable, Sendable, CustomStringConvertible
     case tagBusy(UInt16)
     /// The frame given to `send`/`rpc` is not a frame.
     case badFrame(String)
+    /// The connection could not be made; the text says why (`Connection refused`).
+    case connectFailed(String)
 
     public var description: String {
         switch self {
         case .closed(let why): return "connection closed: \(why)"
         case .tagBusy(let t): return "an rpc with tag \(t) is already waiting"
         case .badFrame(let why): return "bad frame: \(why)"
+        case .connectFailed(let why): return why
         }
     }
 }
@@ -76,13 +79,18 @@ public final class NinePClientConnection: Sendable {
                                connectTimeout: TimeAmount = .seconds(10)) async throws -> NinePClientConnection {
         let state = Locked(ClientState())
         let (stream, continuation) = AsyncStream<ReceivedFrame>.makeStream()
-        let channel = try await NinePSockets.dial(address, on: group, connectTimeout: connectTimeout) { ch in
-            ch.eventLoop.makeCompletedFuture {
-                try ch.pipeline.syncOperations.addHandler(
-                    ByteToMessageHandler(NinePFrameDecoder(maxFrameSize: maxFrameSize)))
-                try ch.pipeline.syncOperations.addHandler(ClientFrameHandler(state: state, output: continuation))
-            }
-        }.get()
+        let channel: any Channel
+        do {
+            channel = try await NinePSockets.dial(address, on: group, connectTimeout: connectTimeout) { ch in
+                ch.eventLoop.makeCompletedFuture {
+                    try ch.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(NinePFrameDecoder(maxFrameSize: maxFrameSize)))
+                    try ch.pipeline.syncOperations.addHandler(ClientFrameHandler(state: state, output: continuation))
+                }
+            }.get()
+        } catch {
+            throw NinePClientError.connectFailed(NetworkErrorText.describe(error))
+        }
         return NinePClientConnection(address: address, channel: channel, state: state, frames: stream)
     }
 
@@ -98,7 +106,7 @@ public final class NinePClientConnection: Sendable {
         do {
             try await channel.writeAndFlush(ByteBuffer(bytes: frame))
         } catch {
-            throw NinePClientError.closed(state.withLock { $0.closedReason } ?? String(describing: error))
+            throw NinePClientError.closed(state.withLock { $0.closedReason } ?? NetworkErrorText.describe(error))
         }
     }
 
@@ -121,7 +129,7 @@ public final class NinePClientConnection: Sendable {
                 if let refusal { k.resume(throwing: refusal); return }
                 channel.writeAndFlush(ByteBuffer(bytes: frame)).whenFailure { [state] error in
                     let waiter = state.withLock { $0.waiters.removeValue(forKey: tag) }
-                    waiter?.resume(throwing: NinePClientError.closed(String(describing: error)))
+                    waiter?.resume(throwing: NinePClientError.closed(NetworkErrorText.describe(error)))
                 }
             }
         } onCancel: {
@@ -175,7 +183,7 @@ final class ClientFrameHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        state.withLock { if $0.error == nil { $0.error = String(describing: error) } }
+        state.withLock { if $0.error == nil { $0.error = NetworkErrorText.describe(error) } }
         context.close(promise: nil)
     }
 

@@ -163,7 +163,7 @@ final class ServerBridgeHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        reason.withLock { if $0 == nil { $0 = String(describing: error) } }
+        reason.withLock { if $0 == nil { $0 = NetworkErrorText.describe(error) } }
         context.close(promise: nil)
     }
 

@@ -360,19 +360,7 @@ final class RelayPair {
         return .error(side, describe(error))
     }
 
-    /// An error as a person reads it: a system error by its errno text (`Connection refused`, not NIO's
-    /// `connection reset (error set): Connection refused) (errno: 111)`), a failed connect by its first
-    /// attempt's error, a connect timeout with its limit.
-    static func describe(_ error: any Error) -> String {
-        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
-        if let failed = error as? NIOConnectionError, let first = failed.connectionErrors.first {
-            return describe(first.error)
-        }
-        if case ChannelError.connectTimeout(let limit) = error {
-            return "timed out after \(limit.nanoseconds / 1_000_000) ms"
-        }
-        return String(describing: error)
-    }
+    static func describe(_ error: any Error) -> String { NetworkErrorText.describe(error) }
 
     // MARK: - Statistics
 

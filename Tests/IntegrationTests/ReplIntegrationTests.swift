@@ -126,6 +126,24 @@ import Glibc
         #expect(undefined.err.contains("${WHO} is not defined"), "\(undefined.err)")
     }
 
+    /// A server that is not there is said so in the system's words, by the REPL and by replay, not in the
+    /// socket library's (`connection reset (error set): … (errno: 111)`).
+    @Test func aServerThatIsNotThereIsSaidPlainly() throws {
+        let port = Peers.freePort()
+        let repl = try Self.inRoot(["repl", "127.0.0.1:\(port)", "--no-history"], stdin: Data("version\n".utf8))
+        #expect(repl.status != 0)
+        #expect(repl.err.contains("cannot connect to tcp!127.0.0.1!\(port): Connection refused\n"), "\(repl.err)")
+        let unix = try Self.inRoot(["repl", "unix:/nonexistent-ninescope/9p.sock", "--no-history"], stdin: Data())
+        #expect(unix.err.contains("cannot connect to unix!/nonexistent-ninescope/9p.sock: No such file or directory\n"),
+                "\(unix.err)")
+        let replay = try Self.inRoot(["replay", "Captures/diod-ls.pcapng", "--to", "127.0.0.1:\(port)"])
+        #expect(replay.status != 0)
+        #expect((replay.out + replay.err).contains("connection 0: cannot connect: Connection refused\n"), "\(replay.out)\(replay.err)")
+        for r in [repl, unix, replay] {
+            #expect(!(r.out + r.err).contains("errno"), "\(r.out)\(r.err)")
+        }
+    }
+
     /// Malformed frames sent with `hex` reach the server byte for byte (a proxy in between records them)
     /// and the REPL survives the server's reaction, whatever it is.
     @Test func hexFramesReachTheServerAndTheReplSurvives() throws {

@@ -41,7 +41,7 @@ import Glibc
         defer { first.stop() }
         let second = try Peers.run(Peers.ninescope, ["serve", "--listen", first.address, "--driver", "memory"], timeout: 30)
         #expect(second.status == 1, "status \(second.status): \(second.err)")
-        #expect(second.err.contains("cannot listen on \(first.address)"), "\(second.err)")
+        #expect(second.err.contains("cannot listen on \(first.address): Address already in use\n"), "\(second.err)")
     }
 
     // MARK: Faults, seen by a real client

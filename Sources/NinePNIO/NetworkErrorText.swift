@@ -1,0 +1,25 @@
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Socket errors as a person reads them.
+public enum NetworkErrorText {
+    /// A system error by its errno text (`Address already in use`, not SwiftNIO's `bind(descriptor:ptr:bytes:):
+    /// Address already in use) (errno: 98)`), a failed connect by its first attempt's error, a connect
+    /// timeout with its limit; anything else as it describes itself.
+    public static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if let failed = error as? NIOConnectionError, let first = failed.connectionErrors.first {
+            return describe(first.error)
+        }
+        if case ChannelError.connectTimeout(let limit) = error {
+            return "timed out after \(limit.nanoseconds / 1_000_000) ms"
+        }
+        return String(describing: error)
+    }
+}
