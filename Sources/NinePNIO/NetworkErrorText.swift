@@ -17,6 +17,7 @@ public enum NetworkErrorText {
         if let failed = error as? NIOConnectionError, let first = failed.connectionErrors.first {
             return describe(first.error)
         }
+        if error is UnixDomainSocketPathWrongType { return "a file that is not a socket is in the way" }
         if case ChannelError.connectTimeout(let limit) = error {
             return "timed out after \(limit.nanoseconds / 1_000_000) ms"
         }

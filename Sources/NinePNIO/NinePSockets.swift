@@ -11,7 +11,8 @@ import Darwin
 ///
 /// Every TCP socket, accepted or dialed, gets TCP_NODELAY: 9P is strict request/response, and Nagle plus
 /// delayed ACKs would stall each large message by ~40 ms. Listeners set SO_REUSEADDR; a stale unix socket
-/// file is unlinked before binding. All sockets share one event loop group unless told otherwise.
+/// file is unlinked before binding, one a live process listens on is refused (EADDRINUSE). All sockets
+/// share one event loop group unless told otherwise.
 public enum NinePSockets {
     /// The one shared `MultiThreadedEventLoopGroup` (NIO's process-wide singleton; never shut down). Its
     /// loops run with the process's scheduling, as the user started it (see `ProcessScheduling`), not that
@@ -106,12 +107,45 @@ public enum NinePSockets {
         case .tcp:
             channel = try await bootstrap.bind(to: address.socketAddress()).get()
         case .unix(let path):
+            // A socket file left by a process that is gone is replaced; one that a live process listens on
+            // is not (unlinking it would leave that process running with no way to reach it).
+            if unixSocketIsListening(path) { throw IOError(errnoCode: EADDRINUSE, reason: "bind") }
             channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         }
         let bound = Address(channel.localAddress) ?? address
         // NIO reports a unix listener's path as bound; keep the caller's spelling when it gives none.
         if case .unix(let p) = bound, p.isEmpty { return Listener(channel: channel, localAddress: address) }
         return Listener(channel: channel, localAddress: bound)
+    }
+
+    /// Whether a process listens on the unix socket file at `path`: a connection to it is accepted, or
+    /// waits in a full backlog. (The listener sees a connection open and close at once.) False when
+    /// nothing is there, the file is not a socket, or no one listens on it (a stale file: ECONNREFUSED).
+    static func unixSocketIsListening(_ path: String) -> Bool {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFSOCK else { return false }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
+        guard bytes.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        #if canImport(Glibc)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #else
+        let fd = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let result = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0 || errno == EAGAIN || errno == EINPROGRESS
     }
 
     /// Connects to `address` on `eventLoop` (pass a specific loop to keep two channels together).

@@ -44,6 +44,37 @@ import Glibc
         #expect(second.err.contains("cannot listen on \(first.address): Address already in use\n"), "\(second.err)")
     }
 
+    /// A unix socket path a live server listens on is not taken over (the server would go on running with
+    /// no way to reach it); one left by a killed process is; a file that is not a socket is not touched.
+    @Test func aUnixSocketInUseIsNotTakenOver() throws {
+        let dir = Peers.tempDir("unix-in-use")
+        let path = dir + "/9p.sock"
+        let first = try NinescopeProcess.start(["serve", "--listen", "unix:" + path, "--driver", "memory"])
+        for args in [["serve", "--listen", "unix:" + path, "--driver", "memory"],
+                     ["proxy", "--listen", "unix:" + path, "--upstream", "127.0.0.1:564", "--headless"]] {
+            let second = try Peers.run(Peers.ninescope, args, timeout: 30)
+            #expect(second.status == 1, "\(args[0]): status \(second.status): \(second.err)")
+            #expect(second.err.contains("cannot listen on unix:\(path): Address already in use\n"), "\(second.err)")
+        }
+        let ls = try DiodClients.ls(path, ["etc"])
+        #expect(ls.status == 0 && DiodClients.names(ls).contains("hosts"), "the first server still answers: \(ls.err)")
+        // Killed, it leaves its socket file behind: the next server replaces it.
+        _ = first.stop(signal: SIGKILL)
+        #expect(FileManager.default.fileExists(atPath: path), "a killed server's socket file stays")
+        let next = try NinescopeProcess.start(["serve", "--listen", "unix:" + path, "--driver", "memory"])
+        let again = try DiodClients.ls(path, ["etc"])
+        #expect(again.status == 0 && DiodClients.names(again).contains("hosts"), "\(again.err)")
+        #expect(next.stop() == 0)
+        // A regular file is not a stale socket.
+        let file = dir + "/notes"
+        try "keep me".write(toFile: file, atomically: true, encoding: .utf8)
+        let refused = try Peers.run(Peers.ninescope, ["serve", "--listen", "unix:" + file, "--driver", "memory"],
+                                    timeout: 30)
+        #expect(refused.status == 1 && refused.err.contains("cannot listen on unix:\(file): a file that is not a socket"),
+                "\(refused.err)")
+        #expect((try? String(contentsOfFile: file, encoding: .utf8)) == "keep me")
+    }
+
     // MARK: Faults, seen by a real client
 
     @Test func errorFaultMakesDiodcatFail() throws {
