@@ -79,10 +79,10 @@ public enum TruncatedFrame {
         public var fcall: Fcall
         /// An Rwalk's `nwqid`: how many of the walk's names the server walked, whether or not their qids were
         /// captured (`fcall` holds those captured whole, which may be fewer); nil for any other message.
-        public var walkLength: Int? = nil
+        public var walkLength: Int?
         /// Whether the open mode of a Tcreate (`mode[1]`) or a Tlcreate (`flags[4]`) was captured (when it
         /// was not, `fcall` holds zero there); true for every other message.
-        public var holdsOpenMode = true
+        public var holdsOpenMode: Bool
 
         public init(fcall: Fcall, walkLength: Int? = nil, holdsOpenMode: Bool = true) {
             self.fcall = fcall
