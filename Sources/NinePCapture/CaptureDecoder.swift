@@ -4,7 +4,9 @@ import NinePWire
 /// Packets whose pcapng comment is ninescope metadata (see `PcapngWriter`) take the exact path: the
 /// recorded connection id, direction, marks and addresses are restored and each recorded frame comes back
 /// as one `.data` event, whatever its TCP segmentation. All other packets go through `TCPReassembler`.
-/// Foreign connections are numbered 1, 2, 3, … in order of first appearance. Connection ids from the two
+/// A foreign connection on none of the 9P ports is kept only if its bytes look like 9P
+/// (`NinePStreamSniffer`); the first connections skipped are reported as warnings, the rest counted at
+/// the end. Foreign connections kept are numbered 1, 2, 3, … in order of first appearance. Connection ids from the two
 /// paths never collide: a recorded id already given to a foreign connection is replaced by the lowest free
 /// one (only possible in files that mix both kinds of packets).
 public struct CaptureDecoder: Sendable {
@@ -24,9 +26,17 @@ public struct CaptureDecoder: Sendable {
     var reportedLinkTypes: Set<UInt32> = []
     /// Packets a snap length cut, and the payload bytes they lack (the first is reported, the rest counted).
     var snapCut = (packets: 0, bytes: 0)
+    var sniffer: NinePStreamSniffer
+    /// Connections skipped as not 9P (the first `reportedSkips` each have a warning).
+    var skippedCount = 0
+    static let reportedSkips = 5
+    /// Reused between packets: the reassembler's events, and those the sniffer lets through.
+    var reassembled: [CaptureEvent] = []
+    var sniffed: [CaptureEvent] = []
 
     public init(options: ReassemblyOptions = ReassemblyOptions(), maxWarnings: Int = 1000) {
         self.reassembler = TCPReassembler(options: options)
+        self.sniffer = NinePStreamSniffer(ninePPorts: options.ninePPorts)
         self.maxWarnings = maxWarnings
     }
 
@@ -75,17 +85,38 @@ public struct CaptureDecoder: Sendable {
                 return
             }
         }
-        let start = events.count
-        reassembler.process(segment, timestampNanos: packet.timestampNanos, packet: packet.number, into: &events)
+        reassembled.removeAll(keepingCapacity: true)
+        reassembler.process(segment, timestampNanos: packet.timestampNanos, packet: packet.number, into: &reassembled)
         collectReassemblerWarnings()
-        for i in start..<events.count { events[i] = relabelForeign(events[i]) }
+        sniffed.removeAll(keepingCapacity: true)
+        for event in reassembled { sniffer.process(event, into: &sniffed) }
+        noteSkipped(packet)
+        for event in sniffed { events.append(relabelForeign(event)) }
+    }
+
+    /// Warnings for the connections the sniffer found not to be 9P (the first few; the rest are counted).
+    private mutating func noteSkipped(_ packet: CapturedPacket?) {
+        for skipped in sniffer.takeSkipped() {
+            skippedCount += 1
+            if skippedCount <= Self.reportedSkips {
+                warn(packet, "\(skipped) (`--port \(skipped.server.port)` decodes it as 9P)")
+            }
+        }
     }
 
     /// Ends the capture: buffered bytes are delivered (holes before them reported as gaps).
     public mutating func finish() -> [CaptureEvent] {
         var events: [CaptureEvent] = []
-        for event in reassembler.finish(timestampNanos: lastTimestamp) { events.append(relabelForeign(event)) }
+        sniffed.removeAll(keepingCapacity: true)
+        for event in reassembler.finish(timestampNanos: lastTimestamp) { sniffer.process(event, into: &sniffed) }
+        sniffer.finish(into: &sniffed)
         collectReassemblerWarnings()
+        noteSkipped(nil)
+        if skippedCount > Self.reportedSkips {
+            warn(nil, "\(skippedCount - Self.reportedSkips) more connections that do not look like 9P skipped "
+                 + "(\(skippedCount) in all)")
+        }
+        for event in sniffed { events.append(relabelForeign(event)) }
         if snapCut.packets > 1 {
             warn(nil, "\(snapCut.packets) packets cut short, \(snapCut.bytes) payload bytes not captured")
         }

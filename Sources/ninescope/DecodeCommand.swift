@@ -12,8 +12,11 @@ struct DecodeCommand: ParsableCommand {
         abstract: "Decode 9P from a pcap/pcapng capture (tcpdump, tshark or ninescope) or from hex, one line per message.",
         discussion: """
         Captures: TCP streams are reassembled (out-of-order and retransmitted segments, several connections); \
-        9P is expected on port 564 unless --port says otherwise (connections on other ports are decoded too \
-        when either side looks like 9P). Replies show their latency and the index of the request they answer; \
+        9P is expected on port 564 unless --port says otherwise; a connection on another port is decoded when \
+        its first bytes look like 9P (a plausible frame header at the start of either direction, or three \
+        frames in a row for a capture that began mid-stream), and is otherwise skipped and named on standard \
+        error (tcpdump -i any beside a mount holds ssh, DNS, HTTP …). Replies show their latency and the \
+        index of the request they answer; \
         fid paths are shown in brackets. Anomalies (unknown fids, reused tags, leaks …) follow as `!` lines.
 
         Several files are read one after another as one capture: the files of a capture the proxy cut \

@@ -5,6 +5,9 @@ import NinePSession
 import NinePTestSupport
 import NinePWire
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `ninescope decode FILE` runs on two threads (the reader packs frames into batches and decodes and
 /// renders ahead; a worker runs the tracker and writes). Its output must be byte for byte what one thread
@@ -162,5 +165,98 @@ import Testing
         }
         let usage = try Peers.run(Peers.ninescope, ["decode", "--dialect", "bogus", notCapture], timeout: 30)
         #expect(usage.status == 64 && usage.err.contains("unknown dialect 'bogus'"), "\(usage.err)")
+    }
+}
+
+/// A capture of the loopback interface taken with dumpcap while diod served diodls on a port of its own and
+/// an HTTP-like exchange ran beside it: `decode` shows the 9P connection alone, as tshark does when told
+/// the port, and names the other one on standard error.
+@Suite(.serialized) struct MixedCaptureTests {
+    @Test func aCaptureWithOtherTrafficDecodesAsItsNinePAlone() throws {
+        guard let dumpcap = Peers.which("dumpcap"), let tshark = Peers.which("tshark") else {
+            Issue.record("dumpcap and tshark are not installed (`make test` installs them)")
+            return
+        }
+        let export = Peers.tempDir("mixed-export")
+        try "hello\n".write(toFile: export + "/hello.txt", atomically: true, encoding: .utf8)
+        let diod = try #require(try Diod.start(export: export))
+        defer { diod.stop() }
+        let other = try LoopbackExchange()
+        let file = Peers.tempDir("mixed") + "/mixed.pcapng"
+        let capture = try Peers.spawn(dumpcap, ["-q", "-i", "lo", "-f", "tcp port \(diod.port) or tcp port \(other.port)",
+                                                "-w", file], log: file + ".log")
+        #expect(Peers.waitForPath(file))
+        Thread.sleep(forTimeInterval: 1.0)   // dumpcap writes its header before the capture is running
+        let ls = try DiodClients.ls(diod.address, aname: export, ["/"])
+        #expect(ls.status == 0, "diodls: \(ls.err)")
+        try other.run(request: "GET / HTTP/1.1\r\nHost: test\r\n\r\n", reply: "HTTP/1.0 200 OK\r\n\r\nnot 9P\n")
+        Thread.sleep(forTimeInterval: 1.0)
+        Peers.stop(capture, signal: SIGINT)
+
+        let decoded = try Peers.run(Peers.ninescope, ["decode", file])
+        #expect(decoded.status == 0, "\(decoded.err)")
+        let lines = decoded.out.split(separator: "\n").map(String.init)
+        let opens = lines.filter { $0.contains(" + open ") }
+        #expect(opens.count == 1 && opens.first?.contains("upstream 127.0.0.1:\(diod.port)") == true, "\(opens)")
+        #expect(!decoded.out.contains("garbage"), "\(decoded.out)")
+        #expect(decoded.err.contains(":\(other.port) does not look like 9P (it begins 'GET / HTTP/1.1\\r\\n'); skipped"),
+                "\(decoded.err)")
+        #expect(decoded.err.contains("`--port \(other.port)` decodes it as 9P"), "\(decoded.err)")
+        // As many 9P messages as tshark finds on diod's port.
+        let messages = lines.filter { $0.contains(" → T") || $0.contains(" ← R") }.count
+        let t = try Peers.run(tshark, ["-r", file, "-d", "tcp.port==\(diod.port),9p", "-Y", "9p", "-T", "fields",
+                                       "-e", "9p.msgtype"])
+        let theirs = t.out.split(separator: "\n").flatMap { $0.split(separator: ",") }.count
+        #expect(messages > 0 && messages == theirs, "ours \(messages), tshark \(theirs)")
+        // Named with --port, the other connection is decoded as 9P (and is garbage).
+        let forced = try Peers.run(Peers.ninescope, ["decode", "--port", "\(other.port)", file])
+        #expect(forced.out.contains("garbage"), "\(forced.out)")
+    }
+}
+
+/// A TCP listener on a free loopback port that answers one connection's request with a fixed reply.
+final class LoopbackExchange {
+    let port: UInt16
+    private let listener: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Bool in
+                bind(fd, p, len) == 0 && listen(fd, 1) == 0 && getsockname(fd, p, &len) == 0
+            }
+        }
+        guard bound else { close(fd); throw POSIXError(.EADDRNOTAVAIL) }
+        listener = fd
+        port = UInt16(bigEndian: addr.sin_port)
+    }
+
+    deinit { close(listener) }
+
+    /// Connects, sends `request`, answers it from the accepted side with `reply`, and closes both.
+    func run(request: String, reply: String) throws {
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(client) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = port.bigEndian
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let server = accept(listener, nil, nil)
+        guard server >= 0 else { throw POSIXError(.ECONNABORTED) }
+        defer { close(server) }
+        _ = Array(request.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        _ = buffer.withUnsafeMutableBytes { recv(server, $0.baseAddress, $0.count, 0) }
+        _ = Array(reply.utf8).withUnsafeBytes { send(server, $0.baseAddress, $0.count, 0) }
+        _ = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
     }
 }

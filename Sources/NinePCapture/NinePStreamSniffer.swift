@@ -1,0 +1,196 @@
+import NinePWire
+
+/// Which reassembled TCP connections carry 9P, for a capture that holds other traffic too (`tcpdump -i
+/// any` beside a VM's mount: ssh, DNS over TCP, HTTP …).
+///
+/// A connection with a port in `ninePPorts` is 9P. Any other is held back (its events kept, in order)
+/// until its bytes say: it is 9P when either direction begins with a plausible frame header (a size from
+/// 7 to `maxFrameSize` and a known message type), or, for a capture that began mid-stream, when three
+/// plausible frames follow one another anywhere in either direction's first `window` bytes; its held
+/// events then go on as they came. It is not 9P when neither holds by the time each direction has
+/// `window` bytes (or both together twice that), the connection ends, or the capture does: its events are
+/// dropped and it is reported (`Skipped`), the first bytes it sent with it. (By chance, a random byte makes a plausible header about
+/// once in a thousand; three in a row, about once in a billion.)
+struct NinePStreamSniffer: Sendable {
+    /// A connection found not to be 9P.
+    struct Skipped: Hashable, Sendable, CustomStringConvertible {
+        var client: Endpoint
+        var server: Endpoint
+        /// The first bytes it carried (client's, else server's), at most 16.
+        var firstBytes: [UInt8]
+
+        /// `127.0.0.1:42646 → 127.0.0.1:8099 does not look like 9P (it begins 'GET / HTTP/1.1\r\n'); skipped`.
+        var description: String {
+            let text = firstBytes.isEmpty ? "it carried no bytes" : "it begins '\(P9String(bytes: firstBytes).escaped)'"
+            return "\(client) → \(server) does not look like 9P (\(text)); skipped"
+        }
+    }
+
+    private struct Held: Sendable {
+        var client: Endpoint
+        var server: Endpoint
+        var events: [CaptureEvent] = []
+        /// The data bytes in `events`: past twice the window the connection is judged on what was seen,
+        /// so that a long connection that is not 9P is never held whole.
+        var heldBytes = 0
+        /// The first bytes of each direction, up to `window` (to the server, to the client).
+        var toServer: [UInt8] = []
+        var toClient: [UInt8] = []
+        /// A direction's bytes stop being looked at after a hole in them.
+        var toServerBroken = false
+        var toClientBroken = false
+        /// A direction whose bytes were looked through whole and showed no 9P.
+        var toServerNotNineP = false
+        var toClientNotNineP = false
+    }
+
+    private enum Verdict: Sendable {
+        case nineP
+        case other
+        case undecided(Held)
+    }
+
+    let ninePPorts: Set<UInt16>
+    private let rules: Rules
+    private var verdicts = IntKeyMap<ConnectionID, Verdict>()
+
+    init(ninePPorts: Set<UInt16>, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize, window: Int = 64 << 10) {
+        self.ninePPorts = ninePPorts
+        self.rules = Rules(maxFrameSize: maxFrameSize, window: window)
+    }
+
+    /// Connections found not to be 9P since `takeSkipped()` was last called.
+    private var skipped: [Skipped] = []
+
+    /// The connections found not to be 9P since the last call, in the order they were judged.
+    mutating func takeSkipped() -> [Skipped] {
+        defer { skipped.removeAll() }
+        return skipped
+    }
+
+    /// Hands on `event` (appending to `out`) if its connection is 9P, holds it while that is not known,
+    /// drops it if not (and notes the connection for `takeSkipped`).
+    mutating func process(_ event: CaptureEvent, into out: inout [CaptureEvent]) {
+        let conn = event.conn
+        if case .open(_, let client, let server, _, _) = event {
+            if ninePPorts.contains(server.port) || ninePPorts.contains(client.port) {
+                verdicts[conn] = .nineP
+                out.append(event)
+            } else {
+                verdicts[conn] = .undecided(Held(client: client, server: server, events: [event]))
+            }
+            return
+        }
+        var decided: (nineP: Bool, held: Held)?
+        let rules = rules
+        let known = verdicts.modify(conn) { verdict -> Bool in
+            guard case .undecided(var held) = verdict else { return true }
+            verdict = .other   // while `held` is changed here (no second copy of its events)
+            held.events.append(event)
+            switch event {
+            case .data(_, let direction, _, let bytes, _):
+                rules.look(at: bytes, direction, &held)
+                held.heldBytes += bytes.count
+                if let nineP = rules.judge(&held, ended: held.heldBytes >= 2 * rules.window) { decided = (nineP, held) } else { verdict = .undecided(held) }
+            case .gap(_, let direction, _, _):
+                if direction == .toServer { held.toServerBroken = true } else { held.toClientBroken = true }
+                if let nineP = rules.judge(&held, ended: false) { decided = (nineP, held) } else { verdict = .undecided(held) }
+            case .close:
+                decided = (rules.judge(&held, ended: true) ?? false, held)
+            case .open:
+                verdict = .undecided(held)
+            }
+            return false
+        }
+        if let decided {
+            verdicts[conn] = decided.nineP ? .nineP : .other
+            if decided.nineP { out += decided.held.events } else { skipped.append(Self.skipped(decided.held)) }
+            if case .close = event { verdicts.removeValue(forKey: conn) }
+            return
+        }
+        switch known {
+        case true?:
+            if case .nineP? = verdicts[conn] { out.append(event) }
+            if case .close = event { verdicts.removeValue(forKey: conn) }
+        case nil:
+            out.append(event)   // a connection this sniffer never saw open: not its to judge
+        case false?:
+            break
+        }
+    }
+
+    /// The end of the capture: each connection still undecided is judged on what it sent.
+    mutating func finish(into out: inout [CaptureEvent]) {
+        for (conn, verdict) in verdicts.sortedEntries {
+            guard case .undecided(var held) = verdict else { continue }
+            if rules.judge(&held, ended: true) == true {
+                out += held.events
+                verdicts[conn] = .nineP
+            } else {
+                verdicts[conn] = .other
+                skipped.append(Self.skipped(held))
+            }
+        }
+    }
+
+    /// What the judging needs (apart from `self`, which holds the table being changed while it judges).
+    private struct Rules: Sendable {
+        let maxFrameSize: UInt32
+        let window: Int
+
+        func look(at bytes: [UInt8], _ direction: Direction, _ held: inout Held) {
+            if direction == .toServer {
+                if !held.toServerBroken && held.toServer.count < window {
+                    held.toServer += bytes.prefix(window - held.toServer.count)
+                }
+            } else if !held.toClientBroken && held.toClient.count < window {
+                held.toClient += bytes.prefix(window - held.toClient.count)
+            }
+        }
+
+        /// True: 9P; false: not; nil: not known yet (`ended`: no more bytes will come, so never nil). A
+        /// direction's bytes are looked through for a chain of frames once: when they fill the window, a hole
+        /// ends them, or the connection ends.
+        func judge(_ held: inout Held, ended: Bool) -> Bool? {
+            if plausibleHeader(held.toServer, at: 0) == true || plausibleHeader(held.toClient, at: 0) == true { return true }
+            if !held.toServerNotNineP, ended || held.toServerBroken || held.toServer.count >= window {
+                if hasChain(held.toServer) { return true }
+                held.toServerNotNineP = true
+            }
+            if !held.toClientNotNineP, ended || held.toClientBroken || held.toClient.count >= window {
+                if hasChain(held.toClient) { return true }
+                held.toClientNotNineP = true
+            }
+            return held.toServerNotNineP && held.toClientNotNineP ? false : nil
+        }
+
+        /// Whether `bytes` hold a plausible frame header at `i` (nil: fewer than its 5 bytes there).
+        func plausibleHeader(_ bytes: [UInt8], at i: Int) -> Bool? {
+            guard bytes.count - i >= 5 else { return nil }
+            let size = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+            guard size >= UInt32(NineP.headerSize), size <= maxFrameSize else { return false }
+            return MessageType(rawValue: bytes[i + 4]) != nil
+        }
+
+        /// Three plausible frames one after another, starting anywhere in `bytes`.
+        func hasChain(_ bytes: [UInt8]) -> Bool {
+            var i = 0
+            while i + 5 <= bytes.count {
+                var at = i, frames = 0
+                while frames < 3, plausibleHeader(bytes, at: at) == true {
+                    frames += 1
+                    at += Int(UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
+                              | UInt32(bytes[at + 3]) << 24)
+                }
+                if frames == 3 { return true }
+                i += 1
+            }
+            return false
+        }
+    }
+
+    private static func skipped(_ held: Held) -> Skipped {
+        Skipped(client: held.client, server: held.server,
+                firstBytes: Array((held.toServer.isEmpty ? held.toClient : held.toServer).prefix(16)))
+    }
+}
