@@ -30,9 +30,6 @@ public struct CaptureDecoder: Sendable {
     /// Connections skipped as not 9P (the first `reportedSkips` each have a warning).
     var skippedCount = 0
     static let reportedSkips = 5
-    /// Reused between packets: the reassembler's events, and those the sniffer lets through.
-    var reassembled: [CaptureEvent] = []
-    var sniffed: [CaptureEvent] = []
 
     public init(options: ReassemblyOptions = ReassemblyOptions(), maxWarnings: Int = 1000) {
         self.reassembler = TCPReassembler(options: options)
@@ -85,13 +82,16 @@ public struct CaptureDecoder: Sendable {
                 return
             }
         }
-        reassembled.removeAll(keepingCapacity: true)
-        reassembler.process(segment, timestampNanos: packet.timestampNanos, packet: packet.number, into: &reassembled)
+        let start = events.count
+        reassembler.process(segment, timestampNanos: packet.timestampNanos, packet: packet.number, into: &events)
         collectReassemblerWarnings()
-        sniffed.removeAll(keepingCapacity: true)
-        for event in reassembled { sniffer.process(event, into: &sniffed) }
-        noteSkipped(packet)
-        for event in sniffed { events.append(relabelForeign(event)) }
+        if !sniffer.passesUnchanged(events, from: start) {
+            let reassembled = Array(events[start...])
+            events.removeSubrange(start...)
+            for event in reassembled { sniffer.process(event, into: &events) }
+            noteSkipped(packet)
+        }
+        for i in start..<events.count { events[i] = relabelForeign(events[i]) }
     }
 
     /// Warnings for the connections the sniffer found not to be 9P (the first few; the rest are counted).
@@ -106,8 +106,7 @@ public struct CaptureDecoder: Sendable {
 
     /// Ends the capture: buffered bytes are delivered (holes before them reported as gaps).
     public mutating func finish() -> [CaptureEvent] {
-        var events: [CaptureEvent] = []
-        sniffed.removeAll(keepingCapacity: true)
+        var sniffed: [CaptureEvent] = []
         for event in reassembler.finish(timestampNanos: lastTimestamp) { sniffer.process(event, into: &sniffed) }
         sniffer.finish(into: &sniffed)
         collectReassemblerWarnings()
@@ -116,7 +115,7 @@ public struct CaptureDecoder: Sendable {
             warn(nil, "\(skippedCount - Self.reportedSkips) more connections that do not look like 9P skipped "
                  + "(\(skippedCount) in all)")
         }
-        for event in sniffed { events.append(relabelForeign(event)) }
+        var events = sniffed.map { relabelForeign($0) }
         if snapCut.packets > 1 {
             warn(nil, "\(snapCut.packets) packets cut short, \(snapCut.bytes) payload bytes not captured")
         }

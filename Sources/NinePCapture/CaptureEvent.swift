@@ -49,6 +49,12 @@ public enum CaptureEvent: Hashable, Sendable {
         }
     }
 
+    /// Whether this is a `.close`.
+    public var isClose: Bool {
+        if case .close = self { return true }
+        return false
+    }
+
     public var timestampNanos: Int64 {
         switch self {
         case .open(_, _, _, let t, _), .data(_, _, let t, _, _), .gap(_, _, _, let t), .close(_, _, _, let t):

@@ -44,15 +44,12 @@ struct NinePStreamSniffer: Sendable {
         var toClientNotNineP = false
     }
 
-    private enum Verdict: Sendable {
-        case nineP
-        case other
-        case undecided(Held)
-    }
-
     let ninePPorts: Set<UInt16>
     private let rules: Rules
-    private var verdicts = IntKeyMap<ConnectionID, Verdict>()
+    /// Connections judged: true for 9P. (Removed when they close.)
+    private var decided = IntKeyMap<ConnectionID, Bool>()
+    /// Connections not judged yet, with what they sent so far.
+    private var held = IntKeyMap<ConnectionID, Held>()
 
     init(ninePPorts: Set<UInt16>, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize, window: Int = 64 << 10) {
         self.ninePPorts = ninePPorts
@@ -68,67 +65,68 @@ struct NinePStreamSniffer: Sendable {
         return skipped
     }
 
+    /// Whether `process` would hand on `events[start...]` as they are: each belongs to a connection judged
+    /// 9P and none ends one. The common case, told without copying an event (a decoder then need not take
+    /// them out of its array).
+    func passesUnchanged(_ events: [CaptureEvent], from start: Int) -> Bool {
+        for i in start..<events.count where events[i].isClose || decided[events[i].conn] != true {
+            return false
+        }
+        return true
+    }
+
     /// Hands on `event` (appending to `out`) if its connection is 9P, holds it while that is not known,
     /// drops it if not (and notes the connection for `takeSkipped`).
     mutating func process(_ event: CaptureEvent, into out: inout [CaptureEvent]) {
         let conn = event.conn
+        if let nineP = decided[conn] {   // the common case: one lookup
+            if nineP { out.append(event) }
+            if case .close = event { decided.removeValue(forKey: conn) }
+            return
+        }
         if case .open(_, let client, let server, _, _) = event {
             if ninePPorts.contains(server.port) || ninePPorts.contains(client.port) {
-                verdicts[conn] = .nineP
+                decided[conn] = true
                 out.append(event)
             } else {
-                verdicts[conn] = .undecided(Held(client: client, server: server, events: [event]))
+                held[conn] = Held(client: client, server: server, events: [event])
             }
             return
         }
-        var decided: (nineP: Bool, held: Held)?
         let rules = rules
-        let known = verdicts.modify(conn) { verdict -> Bool in
-            guard case .undecided(var held) = verdict else { return true }
-            verdict = .other   // while `held` is changed here (no second copy of its events)
-            held.events.append(event)
+        let judged: Bool?? = held.modify(conn) { h -> Bool? in
+            h.events.append(event)
             switch event {
             case .data(_, let direction, _, let bytes, _):
-                rules.look(at: bytes, direction, &held)
-                held.heldBytes += bytes.count
-                if let nineP = rules.judge(&held, ended: held.heldBytes >= 2 * rules.window) { decided = (nineP, held) } else { verdict = .undecided(held) }
+                rules.look(at: bytes, direction, &h)
+                h.heldBytes += bytes.count
+                return rules.judge(&h, ended: h.heldBytes >= 2 * rules.window)
             case .gap(_, let direction, _, _):
-                if direction == .toServer { held.toServerBroken = true } else { held.toClientBroken = true }
-                if let nineP = rules.judge(&held, ended: false) { decided = (nineP, held) } else { verdict = .undecided(held) }
+                if direction == .toServer { h.toServerBroken = true } else { h.toClientBroken = true }
+                return rules.judge(&h, ended: false)
             case .close:
-                decided = (rules.judge(&held, ended: true) ?? false, held)
+                return rules.judge(&h, ended: true) ?? false
             case .open:
-                verdict = .undecided(held)
+                return nil
             }
-            return false
         }
-        if let decided {
-            verdicts[conn] = decided.nineP ? .nineP : .other
-            if decided.nineP { out += decided.held.events } else { skipped.append(Self.skipped(decided.held)) }
-            if case .close = event { verdicts.removeValue(forKey: conn) }
-            return
-        }
-        switch known {
-        case true?:
-            if case .nineP? = verdicts[conn] { out.append(event) }
-            if case .close = event { verdicts.removeValue(forKey: conn) }
-        case nil:
-            out.append(event)   // a connection this sniffer never saw open: not its to judge
-        case false?:
-            break
-        }
+        guard let judged else { out.append(event); return }   // never seen open: not this sniffer's to judge
+        guard let nineP = judged, let h = held.removeValue(forKey: conn) else { return }
+        if nineP { out += h.events } else { skipped.append(Self.skipped(h)) }
+        if case .close = event {} else { decided[conn] = nineP }
     }
 
     /// The end of the capture: each connection still undecided is judged on what it sent.
     mutating func finish(into out: inout [CaptureEvent]) {
-        for (conn, verdict) in verdicts.sortedEntries {
-            guard case .undecided(var held) = verdict else { continue }
-            if rules.judge(&held, ended: true) == true {
-                out += held.events
-                verdicts[conn] = .nineP
+        for (conn, entry) in held.sortedEntries {
+            var h = entry
+            held.removeValue(forKey: conn)
+            if rules.judge(&h, ended: true) == true {
+                out += h.events
+                decided[conn] = true
             } else {
-                verdicts[conn] = .other
-                skipped.append(Self.skipped(held))
+                decided[conn] = false
+                skipped.append(Self.skipped(h))
             }
         }
     }
