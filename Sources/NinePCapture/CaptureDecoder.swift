@@ -28,7 +28,9 @@ public struct CaptureDecoder: Sendable {
     var snapCut = (packets: 0, bytes: 0)
     var sniffer: NinePStreamSniffer
     /// Connections skipped as not 9P (the first `reportedSkips` each have a warning).
-    var skippedCount = 0
+    public private(set) var skippedCount = 0
+    /// The first connection skipped as not 9P, as its warning says it.
+    public private(set) var firstSkipped: String?
     static let reportedSkips = 5
 
     public init(options: ReassemblyOptions = ReassemblyOptions(), maxWarnings: Int = 1000) {
@@ -98,9 +100,9 @@ public struct CaptureDecoder: Sendable {
     private mutating func noteSkipped(_ packet: CapturedPacket?) {
         for skipped in sniffer.takeSkipped() {
             skippedCount += 1
-            if skippedCount <= Self.reportedSkips {
-                warn(packet, "\(skipped) (`--port \(skipped.server.port)` decodes it as 9P)")
-            }
+            let text = "\(skipped) (`--port \(skipped.server.port)` decodes it as 9P)"
+            if firstSkipped == nil { firstSkipped = text }
+            if skippedCount <= Self.reportedSkips { warn(packet, text) }
         }
     }
 

@@ -50,6 +50,9 @@ enum CaptureInput {
             return Outcome(truncated: reader.truncatedTail, warnings: reader.warnings + newDecoderWarnings())
         }
 
+        /// Connections skipped as not 9P so far, and the first of them as its warning says it.
+        var skipped: (count: Int, first: String?) { (decoder.skippedCount, decoder.firstSkipped) }
+
         /// Ends the stream (what is still buffered is handed on); returns the warnings that came of it.
         mutating func finish(_ body: (SessionEvent) -> Void) -> [CaptureWarning] {
             for ce in decoder.finish() { ingest.ingest(ce, body) }

@@ -98,7 +98,9 @@ struct ViewCommand: AsyncParsableCommand {
     }
 
     /// Reads a capture's files, one after another as one capture, into the app's queue in chunks (so the
-    /// first screen comes before the whole file). Warnings are not printed: the screen is the terminal's.
+    /// first screen comes before the whole file). Warnings are not printed (the screen is the terminal's),
+    /// but connections skipped as not 9P are said on the message line, so that one missing from the list is
+    /// accounted for.
     static func load(_ files: [(input: CaptureInput.ChunkedFile, first: [UInt8])], ports: [UInt16],
                      into app: InspectorApp) {
         var chunk: [SessionEvent] = []
@@ -124,6 +126,11 @@ struct ViewCommand: AsyncParsableCommand {
         }
         _ = stream.finish(take)
         if !Task.isCancelled { flush(true) }
+        let skipped = stream.skipped
+        if let first = skipped.first {
+            app.report(skipped.count == 1 ? first : "\(skipped.count) connections skipped as not 9P; the first: \(first)",
+                       isError: false)
+        }
     }
 
     /// Writes `exchanges` exchanges of synthetic traffic as a pcapng capture (for benchmarks).

@@ -211,6 +211,14 @@ import Glibc
         // Named with --port, the other connection is decoded as 9P (and is garbage).
         let forced = try Peers.run(Peers.ninescope, ["decode", "--port", "\(other.port)", file])
         #expect(forced.out.contains("garbage"), "\(forced.out)")
+        // The inspector lists the 9P connection's exchanges and says on its message line what it skipped.
+        guard let pane = try TmuxPane.start([Peers.ninescope, "view", file], width: 200, height: 30,
+                                            env: InspectorTmuxTests.env) else { return }
+        defer { pane.kill() }
+        let shown = pane.wait { $0.contains("does not look like 9P") }
+        #expect(shown.ok, "\(shown.screen)")
+        #expect(shown.screen.contains(":\(other.port) does not look like 9P") && shown.screen.contains("Tversion"),
+                "\(shown.screen)")
     }
 }
 
