@@ -6,9 +6,9 @@ import NinePWire
 /// as one `.data` event, whatever its TCP segmentation. All other packets go through `TCPReassembler`.
 /// A foreign connection on none of the 9P ports is kept only if its bytes look like 9P
 /// (`NinePStreamSniffer`); the first connections skipped are reported as warnings, the rest counted at
-/// the end. Foreign connections kept are numbered 1, 2, 3, … in order of first appearance. Connection ids from the two
-/// paths never collide: a recorded id already given to a foreign connection is replaced by the lowest free
-/// one (only possible in files that mix both kinds of packets).
+/// the end. Foreign connections kept are numbered 1, 2, 3, … in order of first appearance. Connection
+/// ids from the two paths never collide: a recorded id already given to a foreign connection is replaced
+/// by the lowest free one (only possible in files that mix both kinds of packets).
 public struct CaptureDecoder: Sendable {
     public var options: ReassemblyOptions { reassembler.options }
     public private(set) var warnings: [CaptureWarning] = []

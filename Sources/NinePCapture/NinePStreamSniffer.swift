@@ -9,8 +9,8 @@ import NinePWire
 /// plausible frames follow one another anywhere in either direction's first `window` bytes; its held
 /// events then go on as they came. It is not 9P when neither holds by the time each direction has
 /// `window` bytes (or both together twice that), the connection ends, or the capture does: its events are
-/// dropped and it is reported (`Skipped`), the first bytes it sent with it. (By chance, a random byte makes a plausible header about
-/// once in a thousand; three in a row, about once in a billion.)
+/// dropped and it is reported (`Skipped`), the first bytes it sent with it. (By chance, random bytes hold
+/// a plausible header at about one offset in a thousand; three in a row, at about one in a billion.)
 struct NinePStreamSniffer: Sendable {
     /// A connection found not to be 9P.
     struct Skipped: Hashable, Sendable, CustomStringConvertible {
@@ -150,7 +150,9 @@ struct NinePStreamSniffer: Sendable {
         /// direction's bytes are looked through for a chain of frames once: when they fill the window, a hole
         /// ends them, or the connection ends.
         func judge(_ held: inout Held, ended: Bool) -> Bool? {
-            if plausibleHeader(held.toServer, at: 0) == true || plausibleHeader(held.toClient, at: 0) == true { return true }
+            if plausibleHeader(held.toServer, at: 0) == true || plausibleHeader(held.toClient, at: 0) == true {
+                return true
+            }
             if !held.toServerNotNineP, ended || held.toServerBroken || held.toServer.count >= window {
                 if hasChain(held.toServer) { return true }
                 held.toServerNotNineP = true
@@ -165,9 +167,14 @@ struct NinePStreamSniffer: Sendable {
         /// Whether `bytes` hold a plausible frame header at `i` (nil: fewer than its 5 bytes there).
         func plausibleHeader(_ bytes: [UInt8], at i: Int) -> Bool? {
             guard bytes.count - i >= 5 else { return nil }
-            let size = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+            let size = Self.size(bytes, at: i)
             guard size >= UInt32(NineP.headerSize), size <= maxFrameSize else { return false }
             return MessageType(rawValue: bytes[i + 4]) != nil
+        }
+
+        /// The little-endian size field at `i` (the caller has checked that its 4 bytes are there).
+        static func size(_ bytes: [UInt8], at i: Int) -> UInt32 {
+            UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
         }
 
         /// Three plausible frames one after another, starting anywhere in `bytes`.
@@ -177,8 +184,7 @@ struct NinePStreamSniffer: Sendable {
                 var at = i, frames = 0
                 while frames < 3, plausibleHeader(bytes, at: at) == true {
                     frames += 1
-                    at += Int(UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
-                              | UInt32(bytes[at + 3]) << 24)
+                    at += Int(Self.size(bytes, at: at))
                 }
                 if frames == 3 { return true }
                 i += 1
