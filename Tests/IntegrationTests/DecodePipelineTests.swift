@@ -228,36 +228,17 @@ final class LoopbackExchange {
     private let listener: Int32
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Bool in
-                bind(fd, p, len) == 0 && listen(fd, 1) == 0 && getsockname(fd, p, &len) == 0
-            }
-        }
-        guard bound else { close(fd); throw POSIXError(.EADDRNOTAVAIL) }
+        guard let (fd, bound) = Peers.listenOnLoopback(backlog: 1) else { throw POSIXError(.EADDRNOTAVAIL) }
         listener = fd
-        port = UInt16(bigEndian: addr.sin_port)
+        port = bound
     }
 
     deinit { close(listener) }
 
     /// Connects, sends `request`, answers it from the accepted side with `reply`, and closes both.
     func run(request: String, reply: String) throws {
-        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard let client = Peers.connectToLoopback(port) else { throw POSIXError(.ECONNREFUSED) }
         defer { close(client) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = port.bigEndian
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
         let server = accept(listener, nil, nil)
         guard server >= 0 else { throw POSIXError(.ECONNABORTED) }
         defer { close(server) }

@@ -205,22 +205,11 @@ final class ProxyRecordingServer: Sendable {
     private let store = Store()
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_addr.s_addr = inet_addr("127.0.0.1")
-        sa.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &sa) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, len) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &len) == 0
-            }
+        guard let (fd, bound) = Peers.listenOnLoopback() else {
+            throw ProxyHarnessError("recording server: \(String(cString: strerror(errno)))")
         }
-        guard ok else { _ = Glibc.close(fd); throw ProxyHarnessError("recording server: \(String(cString: strerror(errno)))") }
         listenFD = fd
-        port = UInt16(bigEndian: sa.sin_port)
+        port = bound
         let store = self.store
         Thread.detachNewThread {
             while true {
