@@ -77,24 +77,32 @@ enum CaptureInput {
 
     /// `forEachEvent(file:…)` for captures read one after another as one stream (`Stream`); returns the
     /// files that ended mid-record.
-    static func forEachEvent(files: [String], ports: [UInt16], _ body: (SessionEvent) -> Void) throws -> [String] {
+    /// `beforeWaiting` is called when the input is about to wait for more bytes (standard input, before its
+    /// writer has sent them): the time to hand on what was decoded so far.
+    static func forEachEvent(files: [String], ports: [UInt16], beforeWaiting: () -> Void = {},
+                             _ body: (SessionEvent) -> Void) throws -> [String] {
         var stream = Stream(ports: ports)
         var truncated: [String] = []
         for file in files {
             let input = try ChunkedFile(path: file)
             let first = try input.next(atLeast: 4) ?? []
             let outcome: Outcome
+            let more = { () throws -> [UInt8]? in
+                if input.wouldWait { beforeWaiting() }
+                return try input.next(atLeast: 1)
+            }
             do {
-                outcome = try stream.read(first: first, more: { try input.next(atLeast: 1) }, body)
+                outcome = try stream.read(first: first, more: more, body)
             } catch let error where error is ValidationError || error is InputError {
                 throw error
             } catch {
-                throw InputError.notACapture(file, error)
+                throw InputError.notACapture(input.path, error)
             }
-            for w in outcome.warnings { printError("ninescope: \(file): \(w)") }
-            if outcome.truncated { truncated.append(file) }
+            for w in outcome.warnings { printError("ninescope: \(input.path): \(w)") }
+            if outcome.truncated { truncated.append(input.path) }
         }
-        for w in stream.finish(body) { printError("ninescope: \(files.last ?? ""): \(w)") }
+        let lastName = files.last == "-" ? "standard input" : files.last ?? ""
+        for w in stream.finish(body) { printError("ninescope: \(lastName): \(w)") }
         return truncated
     }
 
@@ -112,10 +120,21 @@ enum CaptureInput {
             return 1 << 20
         }()
 
+        /// `path`, or for `-` standard input (a capture piped in: `zcat trace.pcapng.gz | ninescope decode -`,
+        /// or a live one: `tcpdump -U -w - … | ninescope decode -`).
         init(path: String) throws {
-            self.path = path
-            fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw Self.failure(path, errno) }
+            self.path = path == "-" ? "standard input" : path
+            fd = path == "-" ? dup(0) : open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw Self.failure(self.path, errno) }
+        }
+
+        /// Whether the next read would wait for a writer (a pipe or socket with nothing in it yet); false
+        /// for a file, whose reads never wait.
+        var wouldWait: Bool {
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_mode & S_IFMT != S_IFREG else { return false }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            return poll(&p, 1, 0) == 0
         }
 
         deinit { close(fd) }

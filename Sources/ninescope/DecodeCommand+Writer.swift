@@ -215,6 +215,12 @@ final class DecodePipeline {
         renderingAhead = queue.backlog >= 2
     }
 
+    /// Hands over the batch being filled, if it holds anything (the input is about to wait: its lines should
+    /// not wait with it).
+    func handOverPending() {
+        if batch.count > 0 { handOver() }
+    }
+
     /// Hands over the last batch and waits until every line is written.
     func finish() {
         if batch.count > 0 { handOver() }

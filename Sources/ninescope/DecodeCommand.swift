@@ -20,7 +20,9 @@ struct DecodeCommand: ParsableCommand {
         fid paths are shown in brackets. Anomalies (unknown fids, reused tags, leaks …) follow as `!` lines.
 
         Several files are read one after another as one capture: the files of a capture the proxy cut \
-        with --capture-size (connections, fids and paths go on from one file to the next).
+        with --capture-size (connections, fids and paths go on from one file to the next). `-` reads a \
+        capture from standard input, also a live one: each batch of lines goes out as soon as the input \
+        pauses (tcpdump -U -w - writes each packet as it comes).
 
         --stats prints, instead of the lines, a table per request type and per connection: exchanges, \
         errors, bytes, and latency p50/p90/p99/max (with --json one JSON object; with --filter only the \
@@ -32,11 +34,14 @@ struct DecodeCommand: ParsableCommand {
           ninescope decode --stats --filter 'Twalk or Tlopen' trace.pcapng
           ninescope decode trace_*.pcapng
           ninescope decode trace.pcap --port 5640 --json
+          tcpdump -i any -U -w - port 564 | ninescope decode -
+          zcat trace.pcapng.gz | ninescope decode --stats -
           ninescope decode --hex 1500000064ffff0020000008003950323030302e4c
         """
     )
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files, read in order as one capture.", valueName: "file"))
+    @Argument(help: ArgumentHelp("pcap or pcapng files, read in order as one capture ('-': standard input).",
+                                 valueName: "file"))
     var files: [String] = []
     @Option(help: "Decode frames given as hex (whitespace allowed; several frames may follow each other).") var hex: String?
     @Flag(help: "One JSON object per line (every field, the pairing, the fid's path).") var json = false
@@ -88,9 +93,12 @@ struct DecodeCommand: ParsableCommand {
             return
         }
         let pipeline = DecodePipeline(trace: trace, out: out, forcedDialect: forced)
+        // A capture piped in may be live (`tcpdump -U -w - | ninescope decode -`): its lines go out batch by
+        // batch, and whatever is decoded when the input waits goes out then.
+        if files.contains("-") { out.lineBuffered = true }
         let truncated: [String]
         do {
-            truncated = try forEachEvent(pipeline.push)
+            truncated = try forEachEvent(beforeWaiting: pipeline.handOverPending, pipeline.push)
         } catch {
             pipeline.finish()
             throw error
@@ -113,7 +121,7 @@ struct DecodeCommand: ParsableCommand {
 
     /// Calls `body` with every session event of the input (`--hex` or the capture files); returns the files
     /// that ended mid-record.
-    private func forEachEvent(_ body: (SessionEvent) -> Void) throws -> [String] {
+    private func forEachEvent(beforeWaiting: () -> Void = {}, _ body: (SessionEvent) -> Void) throws -> [String] {
         if let hex {
             var splitter = FrameSplitter()
             let input = try Self.parseHex(hex)
@@ -142,7 +150,7 @@ struct DecodeCommand: ParsableCommand {
             return []
         }
         guard !files.isEmpty else { throw ValidationError("give a capture file or --hex HEX") }
-        return try CaptureInput.forEachEvent(files: files, ports: port, body)
+        return try CaptureInput.forEachEvent(files: files, ports: port, beforeWaiting: beforeWaiting, body)
     }
 
     private func warnTruncated(_ truncated: [String]) {

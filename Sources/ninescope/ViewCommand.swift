@@ -53,6 +53,10 @@ struct ViewCommand: AsyncParsableCommand {
             return
         }
         guard sample != nil || !files.isEmpty else { throw ValidationError("give a capture file (or --sample N)") }
+        guard !files.contains("-") else {
+            throw ValidationError("view reads its keys from standard input, so not a capture: give a file "
+                                  + "(`ninescope decode -` reads one from standard input)")
+        }
         guard isatty(1) == 1, isatty(0) == 1 else {
             let named = files.isEmpty ? "FILE" : files.joined(separator: " ")
             throw ValidationError("view needs a terminal; `ninescope decode \(named)` prints the capture as text")

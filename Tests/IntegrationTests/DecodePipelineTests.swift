@@ -249,3 +249,53 @@ final class LoopbackExchange {
         _ = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
     }
 }
+
+/// `decode -` reads a capture from standard input: piped whole, it prints what the file gives; fed in two
+/// parts with a pause between (as `tcpdump -U -w -` writes), the first part's lines come out before the
+/// second is written.
+@Suite struct DecodeFromStandardInputTests {
+    @Test func aCapturePipedInDecodesAsTheFileAndALiveOneAsItComes() throws {
+        let file = Peers.repoRoot + "/Captures/diod-ls.pcapng"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        let whole = try Peers.run(Peers.ninescope, ["decode", file])
+        #expect(whole.status == 0 && !whole.out.isEmpty)
+        let piped = try Peers.run(Peers.ninescope, ["decode", "-"], stdin: bytes)
+        #expect(piped.status == 0 && piped.out == whole.out, "\(piped.err)")
+        let stats = try Peers.run(Peers.ninescope, ["decode", "--stats", "-"], stdin: bytes)
+        #expect(stats.status == 0 && stats.out.contains("Twalk"), "\(stats.out)\(stats.err)")
+
+        let outPath = Peers.tempDir("decode-stdin") + "/out.txt"
+        #expect(FileManager.default.createFile(atPath: outPath, contents: nil))
+        let output = try #require(FileHandle(forWritingAtPath: outPath))
+        let input = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Peers.ninescope)
+        process.arguments = ["decode", "-"]
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let half = bytes.count / 2
+        input.fileHandleForWriting.write(bytes.prefix(half))
+        var early = ""
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            early = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            if early.hasSuffix("\n") { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let earlyLines = early.split(separator: "\n").count
+        #expect(earlyLines > 0 && earlyLines < whole.out.split(separator: "\n").count,
+                "\(earlyLines) lines while the input paused")
+        #expect(whole.out.hasPrefix(early), "the early lines are the capture's first ones")
+        input.fileHandleForWriting.write(bytes.suffix(from: half))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        try output.close()
+        #expect(process.terminationStatus == 0)
+        #expect((try? String(contentsOfFile: outPath, encoding: .utf8)) == whole.out)
+        // view reads its keys from standard input: it refuses `-`.
+        let view = try Peers.run(Peers.ninescope, ["view", "-"])
+        #expect(view.status != 0 && view.err.contains("`ninescope decode -` reads one from standard input"),
+                "\(view.err)")
+    }
+}
