@@ -24,3 +24,9 @@ public enum NetworkErrorText {
         return String(describing: error)
     }
 }
+
+/// A socket that could not be set up, said as `NetworkErrorText` says it (`Address already in use`).
+public struct SocketFailure: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

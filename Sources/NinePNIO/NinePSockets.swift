@@ -84,6 +84,7 @@ public enum NinePSockets {
     }
 
     /// Binds `address` and calls `childInitializer` (on the child's event loop) for each accepted connection.
+    /// Throws `SocketFailure` (`Address already in use`) when it cannot.
     public static func listen(
         _ address: Address,
         group: any EventLoopGroup = NinePSockets.group,
@@ -103,14 +104,18 @@ public enum NinePSockets {
                 minimum: 2048, initial: 64 * 1024, maximum: settings.maxReadSize))
             .childChannelInitializer(childInitializer)
         let channel: any Channel
-        switch address {
-        case .tcp:
-            channel = try await bootstrap.bind(to: address.socketAddress()).get()
-        case .unix(let path):
-            // A socket file left by a process that is gone is replaced; one that a live process listens on
-            // is not (unlinking it would leave that process running with no way to reach it).
-            if unixSocketIsListening(path) { throw IOError(errnoCode: EADDRINUSE, reason: "bind") }
-            channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        do {
+            switch address {
+            case .tcp:
+                channel = try await bootstrap.bind(to: address.socketAddress()).get()
+            case .unix(let path):
+                // A socket file left by a process that is gone is replaced; one that a live process listens
+                // on is not (unlinking it would leave that process running with no way to reach it).
+                if unixSocketIsListening(path) { throw IOError(errnoCode: EADDRINUSE, reason: "bind") }
+                channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+            }
+        } catch {
+            throw SocketFailure(NetworkErrorText.describe(error))
         }
         let bound = Address(channel.localAddress) ?? address
         // NIO reports a unix listener's path as bound; keep the caller's spelling when it gives none.

@@ -151,7 +151,7 @@ final class RelayPair {
             case .failure(let error):
                 self.upstream = nil
                 self.upstreamClosed = true
-                if self.failure == nil { self.failure = .dialFailed(RelayPair.describe(error)) }
+                if self.failure == nil { self.failure = .dialFailed(NetworkErrorText.describe(error)) }
                 // A refused loopback dial can fail at once, inside the child channel's initializer, before
                 // the client channel is registered: close it from the next tick, and count it closed when
                 // its close completes (a channel closed before it became active never reports inactive).
@@ -357,10 +357,8 @@ final class RelayPair {
         if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
             return .reset(side)
         }
-        return .error(side, describe(error))
+        return .error(side, NetworkErrorText.describe(error))
     }
-
-    static func describe(_ error: any Error) -> String { NetworkErrorText.describe(error) }
 
     // MARK: - Statistics
 

@@ -151,7 +151,7 @@ struct ProxyCommand: AsyncParsableCommand {
             bound = try await proxy.start()
         } catch {
             try? recorder?.file.close()
-            throw ProxyCommandError("cannot listen on \(listenAddress.colonForm): \(NetworkErrorText.describe(error))")
+            throw ProxyCommandError("cannot listen on \(listenAddress.colonForm): \(error)")
         }
         printError("ninescope: proxy listening on \(bound.colonForm) → upstream \(upstreamAddress.colonForm)"
                    + (recorder.map { ", capturing to " + Self.captureDescription($0) } ?? ""))

@@ -183,7 +183,7 @@ struct ServeCommand: AsyncParsableCommand {
                                            onFrame: onFrame)
         let bound: Address
         do { bound = try await listener.start() } catch {
-            throw ServeFailure("cannot listen on \(address.colonForm): \(NetworkErrorText.describe(error))")
+            throw ServeFailure("cannot listen on \(address.colonForm): \(error)")
         }
         tracer?.listening(on: bound)
         var extras = ["msize ≤ \(config.maxMsize)"]

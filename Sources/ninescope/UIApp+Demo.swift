@@ -19,7 +19,7 @@ extension DemoCommand {
             proxyAddress = try await proxy.start()
         } catch {
             await server.stop()
-            throw UIAppError("cannot listen on \(listen.colonForm): \(NetworkErrorText.describe(error))")
+            throw UIAppError("cannot listen on \(listen.colonForm): \(error)")
         }
         live.app.setTitle("demo · proxy \(proxyAddress.colonForm) → synth server \(serverAddress.colonForm)")
         live.reportCaptureFailure()

@@ -172,7 +172,7 @@ extension LiveInspector {
             bound = try await proxy.start()
         } catch {
             try? recorder?.file.close()
-            throw UIAppError("cannot listen on \(listen.colonForm): \(NetworkErrorText.describe(error))")
+            throw UIAppError("cannot listen on \(listen.colonForm): \(error)")
         }
         live.app.setTitle("proxy \(bound.colonForm) → \(upstream.colonForm)")
         live.reportCaptureFailure()

@@ -9,10 +9,10 @@ import Testing
 /// How the proxy names connection ends and errors in its trace and captures.
 @Suite struct ProxyWordingTests {
     @Test func errorsReadAsTheSystemSaysThem() {
-        #expect(RelayPair.describe(IOError(errnoCode: ECONNREFUSED, reason: "connect")) == "Connection refused")
-        #expect(RelayPair.describe(IOError(errnoCode: ENOENT, reason: "connect")) == "No such file or directory")
-        #expect(RelayPair.describe(ChannelError.connectTimeout(.seconds(10))) == "timed out after 10000 ms")
-        #expect(RelayPair.describe(ChannelError.ioOnClosedChannel) == String(describing: ChannelError.ioOnClosedChannel))
+        #expect(NetworkErrorText.describe(IOError(errnoCode: ECONNREFUSED, reason: "connect")) == "Connection refused")
+        #expect(NetworkErrorText.describe(IOError(errnoCode: ENOENT, reason: "connect")) == "No such file or directory")
+        #expect(NetworkErrorText.describe(ChannelError.connectTimeout(.seconds(10))) == "timed out after 10000 ms")
+        #expect(NetworkErrorText.describe(ChannelError.ioOnClosedChannel) == String(describing: ChannelError.ioOnClosedChannel))
     }
 
     @Test func closesShowTheProxysReasonUnlessAnOrderlyEOF() {
