@@ -83,8 +83,10 @@ enum CaptureInput {
                              _ body: (SessionEvent) -> Void) throws -> [String] {
         var stream = Stream(ports: ports)
         var truncated: [String] = []
+        var lastName = ""
         for file in files {
             let input = try ChunkedFile(path: file)
+            lastName = input.path
             let first = try input.next(atLeast: 4) ?? []
             let outcome: Outcome
             let more = { () throws -> [UInt8]? in
@@ -101,7 +103,6 @@ enum CaptureInput {
             for w in outcome.warnings { printError("ninescope: \(input.path): \(w)") }
             if outcome.truncated { truncated.append(input.path) }
         }
-        let lastName = files.last == "-" ? "standard input" : files.last ?? ""
         for w in stream.finish(body) { printError("ninescope: \(lastName): \(w)") }
         return truncated
     }
