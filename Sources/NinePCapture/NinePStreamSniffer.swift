@@ -26,6 +26,16 @@ struct NinePStreamSniffer: Sendable {
         }
     }
 
+    /// What one direction of a held connection sent, as far as it is looked at.
+    private struct Side: Sendable {
+        /// Its first bytes, up to `window`.
+        var bytes: [UInt8] = []
+        /// Its bytes stop being looked at after a hole in them.
+        var broken = false
+        /// Its bytes were looked through whole and showed no 9P.
+        var notNineP = false
+    }
+
     private struct Held: Sendable {
         var client: Endpoint
         var server: Endpoint
@@ -33,15 +43,16 @@ struct NinePStreamSniffer: Sendable {
         /// The data bytes in `events`: past twice the window the connection is judged on what was seen,
         /// so that a long connection that is not 9P is never held whole.
         var heldBytes = 0
-        /// The first bytes of each direction, up to `window` (to the server, to the client).
-        var toServer: [UInt8] = []
-        var toClient: [UInt8] = []
-        /// A direction's bytes stop being looked at after a hole in them.
-        var toServerBroken = false
-        var toClientBroken = false
-        /// A direction whose bytes were looked through whole and showed no 9P.
-        var toServerNotNineP = false
-        var toClientNotNineP = false
+        var toServer = Side()
+        var toClient = Side()
+
+        /// The side `direction` names, changed in place (not copied out and back, which would copy its bytes).
+        subscript(direction: Direction) -> Side {
+            get { direction == .toServer ? toServer : toClient }
+            _modify {
+                if direction == .toServer { yield &toServer } else { yield &toClient }
+            }
+        }
     }
 
     let ninePPorts: Set<UInt16>
@@ -98,11 +109,11 @@ struct NinePStreamSniffer: Sendable {
             h.events.append(event)
             switch event {
             case .data(_, let direction, _, let bytes, _):
-                rules.look(at: bytes, direction, &h)
+                rules.look(at: bytes, &h[direction])
                 h.heldBytes += bytes.count
                 return rules.judge(&h, ended: h.heldBytes >= 2 * rules.window)
             case .gap(_, let direction, _, _):
-                if direction == .toServer { h.toServerBroken = true } else { h.toClientBroken = true }
+                h[direction].broken = true
                 return rules.judge(&h, ended: false)
             case .close:
                 return rules.judge(&h, ended: true) ?? false
@@ -136,32 +147,27 @@ struct NinePStreamSniffer: Sendable {
         let maxFrameSize: UInt32
         let window: Int
 
-        func look(at bytes: [UInt8], _ direction: Direction, _ held: inout Held) {
-            if direction == .toServer {
-                if !held.toServerBroken && held.toServer.count < window {
-                    held.toServer += bytes.prefix(window - held.toServer.count)
-                }
-            } else if !held.toClientBroken && held.toClient.count < window {
-                held.toClient += bytes.prefix(window - held.toClient.count)
-            }
+        func look(at bytes: [UInt8], _ side: inout Side) {
+            guard !side.broken, side.bytes.count < window else { return }
+            side.bytes += bytes.prefix(window - side.bytes.count)
         }
 
-        /// True: 9P; false: not; nil: not known yet (`ended`: no more bytes will come, so never nil). A
-        /// direction's bytes are looked through for a chain of frames once: when they fill the window, a hole
-        /// ends them, or the connection ends.
+        /// True: 9P; false: not; nil: not known yet (`ended`: no more bytes will come, so never nil).
         func judge(_ held: inout Held, ended: Bool) -> Bool? {
-            if plausibleHeader(held.toServer, at: 0) == true || plausibleHeader(held.toClient, at: 0) == true {
+            for side in [held.toServer, held.toClient] where plausibleHeader(side.bytes, at: 0) == true {
                 return true
             }
-            if !held.toServerNotNineP, ended || held.toServerBroken || held.toServer.count >= window {
-                if hasChain(held.toServer) { return true }
-                held.toServerNotNineP = true
-            }
-            if !held.toClientNotNineP, ended || held.toClientBroken || held.toClient.count >= window {
-                if hasChain(held.toClient) { return true }
-                held.toClientNotNineP = true
-            }
-            return held.toServerNotNineP && held.toClientNotNineP ? false : nil
+            if chainFound(&held.toServer, ended: ended) || chainFound(&held.toClient, ended: ended) { return true }
+            return held.toServer.notNineP && held.toClient.notNineP ? false : nil
+        }
+
+        /// Looks `side` through for a chain of frames, once: when its bytes fill the window, a hole ends
+        /// them, or the connection ends. True when it finds one; when not, the side is marked not 9P.
+        func chainFound(_ side: inout Side, ended: Bool) -> Bool {
+            guard !side.notNineP, ended || side.broken || side.bytes.count >= window else { return false }
+            if hasChain(side.bytes) { return true }
+            side.notNineP = true
+            return false
         }
 
         /// Whether `bytes` hold a plausible frame header at `i` (nil: fewer than its 5 bytes there).
@@ -195,6 +201,6 @@ struct NinePStreamSniffer: Sendable {
 
     private static func skipped(_ held: Held) -> Skipped {
         Skipped(client: held.client, server: held.server,
-                firstBytes: Array((held.toServer.isEmpty ? held.toClient : held.toServer).prefix(16)))
+                firstBytes: Array((held.toServer.bytes.isEmpty ? held.toClient.bytes : held.toServer.bytes).prefix(16)))
     }
 }
