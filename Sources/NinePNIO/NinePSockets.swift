@@ -128,16 +128,8 @@ public enum NinePSockets {
     /// nothing is there, the file is not a socket, or no one listens on it (a stale file: ECONNREFUSED).
     static func unixSocketIsListening(_ path: String) -> Bool {
         var st = stat()
-        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFSOCK else { return false }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
-        guard bytes.count < capacity else { return false }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFSOCK,
+              let address = try? SocketAddress(unixDomainSocketPath: path) else { return false }
         #if canImport(Glibc)
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(AF_UNIX, type, 0)
@@ -146,11 +138,7 @@ public enum NinePSockets {
         #endif
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        let result = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let result = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
         return result == 0 || errno == EAGAIN || errno == EINPROGRESS
     }
 
