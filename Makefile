@@ -3,7 +3,7 @@ SWIFT      ?= swift
 BUILD_FLAGS ?=
 BIN_DIR     = $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build release test unit demo bench clean
+.PHONY: all deps build release test unit demo bench fuzz clean
 
 all: build
 
@@ -35,6 +35,11 @@ bench: deps release
 	bash bench/server.sh
 	bash bench/proxy.sh
 	bash bench/view.sh
+
+# Fuzzing, not a test: a libFuzzer build with AddressSanitizer fed captures, streams, frames, server
+# requests and typed text for FUZZ_SECONDS (default 600; FUZZ_JOBS=2 for both cores). See README.md.
+fuzz: deps
+	bash Fuzz/run.sh
 
 clean:
 	rm -rf .build

@@ -109,3 +109,12 @@ let package = Package(
         ], swiftSettings: strict),
     ]
 )
+
+// `make fuzz` (Fuzz/run.sh) adds its libFuzzer target, built with sanitizers in a build folder of its own;
+// normal builds and the tests never see it.
+if Context.environment["NINESCOPE_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "NinescopeFuzz", dependencies: [
+        "InspectorCore", "NinePCapture", "NinePDrivers", "NinePNIO", "NinePREPL", "NinePServer", "NinePSession",
+        "NinePWire", .product(name: "NIOCore", package: "swift-nio"),
+    ], path: "Fuzz/NinescopeFuzz", swiftSettings: strict))
+}

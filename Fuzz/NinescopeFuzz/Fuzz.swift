@@ -1,0 +1,241 @@
+import Dispatch
+import InspectorCore
+import NIOCore
+import NinePCapture
+import NinePDrivers
+@testable import NinePNIO
+import NinePREPL
+import NinePServer
+import NinePSession
+import NinePWire
+
+// A coverage-guided fuzz target (libFuzzer) for everything ninescope reads from outside: capture files,
+// TCP streams of 9P, single frames, the hosted server's requests, the proxy's relay of a byte stream, and
+// the text a user types (filters, REPL lines). Built and run by `make fuzz` (Fuzz/run.sh); not part of the normal build. The first byte
+// of an input picks the part; the rest is that part's input. A crash, a sanitizer report or a broken
+// property (the `check` calls) is a bug: Fuzz/run.sh keeps the input in Fuzz/crashes/.
+
+/// Stops the run when a property does not hold (libFuzzer keeps the input that broke it).
+func check(_ ok: Bool, _ what: @autoclosure () -> String) {
+    if !ok { fatalError("property broken: " + what()) }
+}
+
+/// What `decode` and the inspector do with each session event: the tracker, the text and JSON lines,
+/// the inspector's model; at the end every row's list text, columns and detail, and a filter.
+struct Consumers {
+    var tracker = SessionTracker(configuration: .lineTrace(reportsChanges: true))
+    var model = InspectorModel()
+    let text = TraceLine(style: .text)
+    let json = TraceLine(style: .json)
+    var out: [UInt8] = []
+
+    mutating func take(_ event: SessionEvent) {
+        let output = tracker.handle(event)
+        text.appendLines(for: output, to: &out)
+        for line in json.lines(for: output) { out += line.utf8 }
+        _ = model.handle(event)
+        if out.count > 1 << 20 { out.removeAll(keepingCapacity: true) }
+    }
+
+    mutating func finish() {
+        for row in 0..<model.store.count {
+            _ = model.detail(ofRow: row, time: .relative(origin: 0))
+            _ = model.text(ofRow: row)
+            _ = model.columns(ofRow: row, time: .clock(utcOffsetSeconds: 0))
+        }
+        if let filter = try? FilterParser.parse("error or latency>1ms or path:/a or fid:3 or Twalk or cut") {
+            model.setFilter(filter)
+        }
+    }
+}
+
+/// 0: the bytes as a capture file (pcap or pcapng), as `decode`/`view` read one.
+func captureFile(_ bytes: [UInt8]) {
+    guard var reader = try? CaptureReader(bytes: bytes) else { return }
+    var decoder = CaptureDecoder()
+    var ingest = CaptureIngest()
+    var consumers = Consumers()
+    while let packet = reader.next() {
+        for event in decoder.process(packet) { ingest.ingest(event) { consumers.take($0) } }
+    }
+    for event in decoder.finish() { ingest.ingest(event) { consumers.take($0) } }
+    for event in ingest.finish() { consumers.take(event) }
+    consumers.finish()
+}
+
+/// 1: two TCP connections' bytes as chunks `ctl len bytes[len*3]`: ctl bit 0 the direction, bit 1 the
+/// connection, bit 2 a hole of `ctl >> 3 + 1` bytes before the chunk; the second connection ends by a reset.
+func streams(_ bytes: [UInt8]) {
+    var ingest = CaptureIngest()
+    var consumers = Consumers()
+    let client = Endpoint(address: .v4(0x7f00_0001), port: 40000)
+    let server = Endpoint(address: .v4(0x7f00_0001), port: 564)
+    for c: UInt32 in [1, 2] {
+        ingest.ingest(.open(conn: ConnectionID(c), client: client, server: server, timestampNanos: 0,
+                            metadata: nil)) { consumers.take($0) }
+    }
+    var i = 0
+    var t: Int64 = 1
+    while i + 2 <= bytes.count {
+        let ctl = bytes[i], length = Int(bytes[i + 1]) * 3
+        i += 2
+        let chunk = Array(bytes[i..<min(bytes.count, i + length)])
+        i += chunk.count
+        let conn = ConnectionID(UInt32(ctl >> 1 & 1) + 1)
+        let direction: Direction = ctl & 1 == 0 ? .toServer : .toClient
+        t += 1000
+        if ctl & 4 != 0 {
+            ingest.ingest(.gap(conn: conn, direction: direction, missingBytes: Int(ctl >> 3) + 1,
+                               timestampNanos: t)) { consumers.take($0) }
+        }
+        ingest.ingest(.data(conn: conn, direction: direction, timestampNanos: t, bytes: chunk,
+                            metadata: nil)) { consumers.take($0) }
+    }
+    for c: UInt32 in [1, 2] {
+        ingest.ingest(.close(conn: ConnectionID(c), reset: c == 2, reason: nil, timestampNanos: t + 1)) {
+            consumers.take($0)
+        }
+    }
+    for event in ingest.finish() { consumers.take(event) }
+    consumers.finish()
+}
+
+/// 2: the bytes as one frame in each dialect. Whatever decodes has a canonical line, and encodes to a frame
+/// that decodes to the same message.
+func oneFrame(_ bytes: [UInt8]) {
+    for dialect in Dialect.allCases {
+        guard let fcall = try? Fcall.decode(bytes, dialect: dialect) else { continue }
+        var line: [UInt8] = []
+        fcall.appendCanonicalLine(to: &line)
+        let again = fcall.encode(dialect: dialect)
+        let redecoded = try? Fcall.decode(again, dialect: dialect)
+        check(redecoded == fcall, "\(dialect): \(bytes) decodes, but its encoding \(again) decodes differently")
+    }
+}
+
+/// 3: the bytes as text a user types: a filter (the inspector's `/`, `--filter`), a REPL line in each
+/// dialect, a replay `--ignore` list.
+func typedText(_ bytes: [UInt8]) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    if let filter = try? FilterParser.parse(text) {
+        var model = InspectorModel()
+        model.setFilter(filter)
+    }
+    for dialect in Dialect.allCases { _ = try? RequestParser(dialect: dialect).parse(text) }
+    _ = try? IgnoreRule.parse(text)
+}
+
+/// 4: requests to the hosted server (memory driver) after its Tversion (dialect from the first byte) and a
+/// Tattach of fid 0: chunks `len type tag[2] body[len]` framed with their size. Every reply must decode in
+/// the negotiated dialect (any, once the input sends a Tversion of its own) and answer a tag that was asked.
+func server(_ bytes: [UInt8]) {
+    guard let first = bytes.first else { return }
+    let dialect = Dialect.allCases[Int(first) % 3]
+    var frames = [Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: P9String(dialect.rawValue)))).encode(dialect: dialect)]
+    let attach = Tattach(fid: Fid(0), uname: "fuzz", aname: "", nUname: dialect == .p9 ? nil : 0)
+    frames.append(Fcall(tag: Tag(1), .tattach(attach)).encode(dialect: dialect))
+    var tags: Set<UInt16> = [Tag.notag.rawValue, 1]
+    var renegotiates = false
+    var i = 1
+    while i + 4 <= bytes.count {
+        let length = Int(bytes[i])
+        let body = bytes[(i + 1)..<min(bytes.count, i + 4 + length)]
+        i += 4 + length
+        var frame = withUnsafeBytes(of: UInt32(4 + body.count).littleEndian) { Array($0) }
+        frame += body
+        tags.insert(UInt16(body[body.startIndex + 1]) | UInt16(body[body.startIndex + 2]) << 8)
+        if body[body.startIndex] == MessageType.tversion.rawValue { renegotiates = true }
+        frames.append(frame)
+    }
+    let (connection, output) = ServerConnection.makeStream(driver: MemoryDriver(), inPlace: true)
+    let done = DispatchSemaphore(value: 0)
+    let asked = tags
+    let dialects = renegotiates ? Dialect.allCases : [dialect]
+    Task {
+        for frame in frames { await connection.receive(frame: frame) }
+        await connection.closed()
+        for await out in output {
+            guard case .frame(let reply) = out else { continue }
+            let decoded = dialects.lazy.compactMap { try? Fcall.decode(reply, dialect: $0) }.first
+            check(decoded != nil, "the server sent a reply that does not decode in \(dialects): \(reply)")
+            if let decoded { check(asked.contains(decoded.tag.rawValue), "a reply to tag \(decoded.tag), never asked") }
+        }
+        done.signal()
+    }
+    done.wait()
+}
+
+/// The proxy's frame cursor with a tap that collects every frame and forwards everything: what it passes
+/// on, and what it reports as frames and garbage, are each the input byte for byte.
+final class Tap: FrameCursorDelegate {
+    var forwarded: [UInt8] = []
+    var reported: [UInt8] = []
+    let holdsPartialHeaders: Bool
+
+    init(holdsPartialHeaders: Bool) { self.holdsPartialHeaders = holdsPartialHeaders }
+
+    func forward(_ bytes: ByteBuffer, _ direction: Direction) { forwarded += bytes.readableBytesView }
+    func decide(_ header: FrameHeader, _ direction: Direction, alreadyForwarded: Bool) -> FrameDecision {
+        FrameDecision(forward: true, collect: true, marks: [])
+    }
+    func frame(_ bytes: [UInt8], header: FrameHeader, marks: FrameMarks, _ direction: Direction, at: Int64) {
+        check(bytes.count == Int(header.size), "a reported frame of \(bytes.count) bytes whose size says \(header.size)")
+        reported += bytes
+    }
+    func garbage(_ bytes: [UInt8], reason: String, _ direction: Direction, at: Int64) { reported += bytes }
+    func hasInsertions(_ direction: Direction) -> Bool { false }
+    func insertNow(_ direction: Direction, at: Int64) {}
+    func holdPartialHeaders(_ direction: Direction) -> Bool { holdsPartialHeaders }
+    func flushForwarded(_ direction: Direction) {}
+}
+
+/// 5: one direction of a relayed stream, read in pieces: `flags maxFrameSize[2] (len bytes[len])…` (flags
+/// bit 0 the direction, bit 1 partial headers held back).
+func relay(_ bytes: [UInt8]) {
+    guard bytes.count >= 3 else { return }
+    let direction: Direction = bytes[0] & 1 == 0 ? .toServer : .toClient
+    let maxFrameSize = max(7, UInt32(bytes[1]) | UInt32(bytes[2]) << 8)
+    let cursor = FrameCursor(direction: direction, maxFrameSize: maxFrameSize)
+    let tap = Tap(holdsPartialHeaders: bytes[0] & 2 != 0)
+    var input: [UInt8] = []
+    var i = 3, t: Int64 = 0
+    while i < bytes.count {
+        let length = Int(bytes[i])
+        let piece = Array(bytes[(i + 1)..<min(bytes.count, i + 1 + length)])
+        i += 1 + length
+        input += piece
+        t += 1
+        cursor.feed(ByteBuffer(bytes: piece), at: t, tap)
+    }
+    cursor.finish(at: t + 1, tap)
+    check(tap.forwarded == input, "the relay passed on \(tap.forwarded.count) bytes that differ from its \(input.count)")
+    check(tap.reported == input, "the tap reported \(tap.reported.count) bytes that differ from the \(input.count) relayed")
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size > 0 else { return 0 }
+    let bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
+    switch data[0] % 6 {
+    case 0: captureFile(bytes)
+    case 1: streams(bytes)
+    case 2: oneFrame(bytes)
+    case 3: typedText(bytes)
+    case 4: server(bytes)
+    default: relay(bytes)
+    }
+    return 0
+}
+
+// SwiftPM links an executable's `main` to `NinescopeFuzz_main`; it hands over to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runDriver(_ argc: UnsafeMutablePointer<CInt>,
+               _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+               _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("NinescopeFuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var vector = argv
+    return runDriver(&count, &vector) { fuzzOne($0, $1) }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of what ninescope reads from outside (Fuzz/NinescopeFuzz/Fuzz.swift): capture
+# files, 9P streams and frames, the hosted server's requests, typed filters and REPL lines. Not a test: it
+# runs until FUZZ_SECONDS (default 600) pass or it finds a bug, which it prints and keeps in
+# Fuzz/crashes/ (replay one: `.build-fuzz/release/NinescopeFuzz Fuzz/crashes/crash-…`).
+#   FUZZ_SECONDS=3600 FUZZ_JOBS=2 bash Fuzz/run.sh
+# The corpus grows in .build-fuzz/corpus (seeded each run from Captures/ and Fuzz/seeds/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_TO_RUN=${FUZZ_SECONDS:-600}
+JOBS=${FUZZ_JOBS:-1}
+SCRATCH=.build-fuzz
+export NINESCOPE_FUZZ=1
+swift build -c release --scratch-path "$SCRATCH" --product NinescopeFuzz \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing
+BIN="$SCRATCH/release/NinescopeFuzz"
+
+CORPUS="$SCRATCH/corpus"
+mkdir -p "$CORPUS" Fuzz/crashes
+# Seeds: each capture in Captures/ (part 0), each of their TCP payloads as a frame (part 2), as a server
+# request (part 4) and as a relayed stream in two pieces (part 5), the typed examples in Fuzz/seeds/ (part 3).
+python3 - "$CORPUS" Captures/*.pcapng <<'PY'
+import os, struct, subprocess, sys
+out, captures = sys.argv[1], sys.argv[2:]
+def put(name, data):
+    with open(os.path.join(out, name), 'wb') as f: f.write(data)
+for n, path in enumerate(captures):
+    data = open(path, 'rb').read()
+    if len(data) <= 200_000: put(f'capture-{n}', b'\x00' + data)
+    fields = subprocess.run(['tshark', '-r', path, '-T', 'fields', '-e', 'tcp.payload'],
+                            capture_output=True, text=True).stdout.split()
+    for k, h in enumerate(fields[:80]):
+        frame = bytes.fromhex(h.split(',')[0])
+        if 7 <= len(frame) <= 4000:
+            put(f'frame-{n}-{k}', b'\x02' + frame)
+            body = frame[4:]
+            if len(body) - 3 < 256: put(f'server-{n}-{k}', b'\x04\x02' + bytes([len(body) - 3]) + body)
+            if len(frame) <= 510:
+                half = len(frame) // 2
+                put(f'relay-{n}-{k}', b'\x05' + bytes([k & 1, 0, 0x20, half]) + frame[:half]
+                    + bytes([len(frame) - half]) + frame[half:])
+PY
+if [ -d Fuzz/seeds ]; then
+  for f in Fuzz/seeds/*; do (printf '\x03'; cat "$f") > "$CORPUS/typed-$(basename "$f")"; done
+fi
+
+echo "fuzzing for ${SECONDS_TO_RUN}s with $JOBS job(s); findings go to Fuzz/crashes/"
+ROOT=$PWD
+ARGS=("$ROOT/$CORPUS" -max_total_time="$SECONDS_TO_RUN" -max_len=20000 -rss_limit_mb=4096 -timeout=20
+      -artifact_prefix="$ROOT/Fuzz/crashes/" -print_final_stats=1)
+status=0
+if [ "$JOBS" -gt 1 ]; then   # each job logs to fuzz-N.log in the build folder
+  (cd "$SCRATCH" && "$ROOT/$BIN" "${ARGS[@]}" -jobs="$JOBS" -workers="$JOBS") || status=$?
+else
+  "$ROOT/$BIN" "${ARGS[@]}" || status=$?
+fi
+if [ "$status" -ne 0 ] || compgen -G 'Fuzz/crashes/*' >/dev/null; then
+  echo "found: $(ls Fuzz/crashes)"; exit 1
+fi
+echo "nothing found"
