@@ -114,7 +114,7 @@ let package = Package(
 // normal builds and the tests never see it.
 if Context.environment["NINESCOPE_FUZZ"] == "1" {
     package.targets.append(.executableTarget(name: "NinescopeFuzz", dependencies: [
-        "InspectorCore", "NinePCapture", "NinePDrivers", "NinePNIO", "NinePREPL", "NinePServer", "NinePSession",
-        "NinePWire", .product(name: "NIOCore", package: "swift-nio"),
+        "InspectorCore", "InspectorUI", "NinePCapture", "NinePDrivers", "NinePNIO", "NinePREPL", "NinePServer",
+        "NinePSession", "NinePWire", "TUICore", .product(name: "NIOCore", package: "swift-nio"),
     ], path: "Fuzz/NinescopeFuzz", swiftSettings: strict))
 }

@@ -17,8 +17,9 @@ BIN="$SCRATCH/release/NinescopeFuzz"
 
 CORPUS="$SCRATCH/corpus"
 mkdir -p "$CORPUS" Fuzz/crashes
-# Seeds: each capture in Captures/ (part 0), each of their TCP payloads as a frame (part 2), as a server
-# request (part 4) and as a relayed stream in two pieces (part 5), the typed examples in Fuzz/seeds/ (part 3).
+# Seeds: each capture in Captures/ (part 0), its first frames as a connection's stream (part 1) and on the
+# inspector's screen under keys (part 6), each of its TCP payloads as a frame (part 2), as a server request
+# (part 4) and as a relayed stream in two pieces (part 5); the typed examples in Fuzz/seeds/ (part 3).
 python3 - "$CORPUS" Captures/*.pcapng <<'PY'
 import os, struct, subprocess, sys
 out, captures = sys.argv[1], sys.argv[2:]
@@ -29,6 +30,16 @@ for n, path in enumerate(captures):
     if len(data) <= 200_000: put(f'capture-{n}', b'\x00' + data)
     fields = subprocess.run(['tshark', '-r', path, '-T', 'fields', '-e', 'tcp.payload'],
                             capture_output=True, text=True).stdout.split()
+    # The first frames as one connection's stream (part 1), and under keys on the inspector's screen (part 6).
+    stream = b''
+    for h in fields[:40]:
+        frame = bytes.fromhex(h.split(',')[0])[:765]
+        if len(frame) < 5: continue
+        frame += b'\0' * (-len(frame) % 3)
+        stream += bytes([frame[4] & 1, len(frame) // 3]) + frame
+    keys = b'jjjk\x00G g F\x03S\x03A\x03C\x03?\x03/Twalk or error\x00\\Rread\x00nN:walk 0 9 a\x00'
+    put(f'stream-{n}', b'\x01' + stream)
+    put(f'screen-{n}', b'\x06' + bytes([70, 21, len(keys)]) + keys + stream)
     for k, h in enumerate(fields[:80]):
         frame = bytes.fromhex(h.split(',')[0])
         if 7 <= len(frame) <= 4000:

@@ -1,5 +1,6 @@
 import Dispatch
 import InspectorCore
+import InspectorUI
 import NIOCore
 import NinePCapture
 import NinePDrivers
@@ -8,10 +9,11 @@ import NinePREPL
 import NinePServer
 import NinePSession
 import NinePWire
+import TUICore
 
 // A coverage-guided fuzz target (libFuzzer) for everything ninescope reads from outside: capture files,
 // TCP streams of 9P, single frames, the hosted server's requests, the proxy's relay of a byte stream, and
-// the text a user types (filters, REPL lines). Built and run by `make fuzz` (Fuzz/run.sh); not part of the normal build. The first byte
+// the text a user types (filters, REPL lines), and the inspector's screen driven by keys. Built and run by `make fuzz` (Fuzz/run.sh); not part of the normal build. The first byte
 // of an input picks the part; the rest is that part's input. A crash, a sanitizer report or a broken
 // property (the `check` calls) is a bug: Fuzz/run.sh keeps the input in Fuzz/crashes/.
 
@@ -63,40 +65,48 @@ func captureFile(_ bytes: [UInt8]) {
     consumers.finish()
 }
 
-/// 1: two TCP connections' bytes as chunks `ctl len bytes[len*3]`: ctl bit 0 the direction, bit 1 the
-/// connection, bit 2 a hole of `ctl >> 3 + 1` bytes before the chunk; the second connection ends by a reset.
-func streams(_ bytes: [UInt8]) {
+/// Two TCP connections' session events from chunks `ctl len bytes[len*3]`: ctl bit 0 the direction, bit 1
+/// the connection, bit 2 a hole of `ctl >> 3 + 1` bytes before the chunk; the second connection ends by a
+/// reset.
+func streamEvents(_ bytes: ArraySlice<UInt8>) -> [SessionEvent] {
     var ingest = CaptureIngest()
-    var consumers = Consumers()
+    var events: [SessionEvent] = []
     let client = Endpoint(address: .v4(0x7f00_0001), port: 40000)
     let server = Endpoint(address: .v4(0x7f00_0001), port: 564)
     for c: UInt32 in [1, 2] {
         ingest.ingest(.open(conn: ConnectionID(c), client: client, server: server, timestampNanos: 0,
-                            metadata: nil)) { consumers.take($0) }
+                            metadata: nil)) { events.append($0) }
     }
-    var i = 0
+    var i = bytes.startIndex
     var t: Int64 = 1
-    while i + 2 <= bytes.count {
+    while i + 2 <= bytes.endIndex {
         let ctl = bytes[i], length = Int(bytes[i + 1]) * 3
         i += 2
-        let chunk = Array(bytes[i..<min(bytes.count, i + length)])
+        let chunk = Array(bytes[i..<min(bytes.endIndex, i + length)])
         i += chunk.count
         let conn = ConnectionID(UInt32(ctl >> 1 & 1) + 1)
         let direction: Direction = ctl & 1 == 0 ? .toServer : .toClient
         t += 1000
         if ctl & 4 != 0 {
             ingest.ingest(.gap(conn: conn, direction: direction, missingBytes: Int(ctl >> 3) + 1,
-                               timestampNanos: t)) { consumers.take($0) }
+                               timestampNanos: t)) { events.append($0) }
         }
         ingest.ingest(.data(conn: conn, direction: direction, timestampNanos: t, bytes: chunk,
-                            metadata: nil)) { consumers.take($0) }
+                            metadata: nil)) { events.append($0) }
     }
     for c: UInt32 in [1, 2] {
         ingest.ingest(.close(conn: ConnectionID(c), reset: c == 2, reason: nil, timestampNanos: t + 1)) {
-            consumers.take($0)
+            events.append($0)
         }
     }
-    for event in ingest.finish() { consumers.take(event) }
+    events += ingest.finish()
+    return events
+}
+
+/// 1: two connections' bytes (`streamEvents`) through `decode`'s and the inspector's consumers.
+func streams(_ bytes: [UInt8]) {
+    var consumers = Consumers()
+    for event in streamEvents(bytes[...]) { consumers.take(event) }
     consumers.finish()
 }
 
@@ -212,17 +222,62 @@ func relay(_ bytes: [UInt8]) {
     check(tap.reported == input, "the tap reported \(tap.reported.count) bytes that differ from the \(input.count) relayed")
 }
 
+/// A theme made in code, with a style for each kind of role: the built-in themes' parser (TOMLKit) does
+/// not free what it allocates parsing a document (~21 kB each time a theme is loaded, at start or on
+/// `:theme`), which LeakSanitizer would report on every input after it.
+let theme = Theme(name: "fuzz", styles: Dictionary(uniqueKeysWithValues: ThemeRole.allCases.enumerated().map {
+    ($0.element, Style(fg: Color.ansi[$0.offset % 8], bg: $0.offset % 3 == 0 ? .indexed(UInt8($0.offset)) : .default,
+                       attrs: $0.offset % 4 == 0 ? .bold : []))
+}))
+
+/// 6: the inspector's screen over two connections' traffic, driven by keys and drawn after each:
+/// `width height keyCount keys[keyCount] stream…` (the stream as `streamEvents` reads it; keys: printable
+/// ASCII as typed, the bytes below 32 and 127 the special keys, the bytes above a few wide and combining
+/// characters, and a resize).
+func screen(_ bytes: [UInt8]) {
+    guard bytes.count >= 3 else { return }
+    var size = Size(width: 10 + Int(bytes[0]) % 190, height: 3 + Int(bytes[1]) % 60)
+    let keys = bytes[3..<min(bytes.count, 3 + Int(bytes[2]))]
+    var model = InspectorModel()
+    model.handle(streamEvents(bytes[min(bytes.count, 3 + Int(bytes[2]))...]))
+    var screen = InspectorScreen(model: model, theme: theme, title: "fuzz", isLive: true)
+    let special: [KeyChord] = [.enter, .tab, .backTab, .escape, .backspace, .delete, .up, .down,
+                               KeyChord(.left), KeyChord(.right), KeyChord(.home), KeyChord(.end),
+                               KeyChord(.pageUp), KeyChord(.pageDown), .ctrl("f"), .ctrl("b"), .ctrl("d"),
+                               .ctrl("u"), .ctrl("l"), .ctrl("a"), .ctrl("e"), .ctrl("k"), .ctrl("w"),
+                               KeyChord(.function(1))]
+    let wide: [Character] = ["é", "漢", "\u{301}", "😀", "\u{200B}", "ｱ"]
+    var grid = Grid(size: size)
+    _ = screen.render(into: &grid)
+    for key in keys {
+        let event: InputEvent
+        switch key {
+        case 0x20...0x7E: event = .key(KeyChord(Character(UnicodeScalar(key))))
+        case 0..<0x20 where Int(key) < special.count: event = .key(special[Int(key)])
+        case 0x7F: event = .key(.backspace)
+        case 0x80..<0xF0: event = .key(KeyChord(wide[Int(key) % wide.count]))
+        default:
+            size = Size(width: 1 + Int(key & 0x0F) * 12, height: 1 + Int(key & 0x0F) * 4)
+            event = .resize(size)
+        }
+        _ = screen.handle(event)
+        grid = Grid(size: size)
+        _ = screen.render(into: &grid)
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
-    switch data[0] % 6 {
+    switch data[0] % 7 {
     case 0: captureFile(bytes)
     case 1: streams(bytes)
     case 2: oneFrame(bytes)
     case 3: typedText(bytes)
     case 4: server(bytes)
-    default: relay(bytes)
+    case 5: relay(bytes)
+    default: screen(bytes)
     }
     return 0
 }
