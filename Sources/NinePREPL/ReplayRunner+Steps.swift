@@ -48,6 +48,7 @@ extension ReplayRunner {
         let tag: Tag
         if message.type == .tversion {
             tag = .notag
+            conn.versionPending = true
         } else {
             var n: UInt16 = 0
             while conn.inflight[Tag(n)] != nil { n += 1 }
@@ -88,18 +89,22 @@ extension ReplayRunner {
             guard let f = try? Fcall.decode(bytes, dialect: conn.dialect) else {
                 let h = FrameHeader(bytes)
                 report.problems.append("connection \(c): undecodable reply (\(bytes.count) bytes, tag \(h?.tag.description ?? "?"))")
-                if let tag = h?.tag, let id = conn.inflight.removeValue(forKey: tag) {
-                    conns[c] = conn
-                    complete(id, reply: nil, on: c)
-                }
+                if h?.tag == .notag { conn.versionPending = false }   // the Tversion's reply, whatever it holds
+                let id = h.flatMap { conn.inflight.removeValue(forKey: $0.tag) }
+                conns[c] = conn
+                if let id { complete(id, reply: nil, on: c) }
                 await pump()
                 return
             }
             env.trace("<- [\(c)] " + f.canonicalLine)
-            if case .rversion(let v) = f.message, let d = Dialect(version: v.version.string) {
-                conn.dialect = d
-                if f.tag == .notag && conn.versionPending && conn.inflight[.notag] == nil {
-                    conn.versionPending = false
+            if case .rversion(let v) = f.message, let d = Dialect(version: v.version.string) { conn.dialect = d }
+            if f.tag == .notag && conn.versionPending {
+                // The Tversion's reply (Rversion, or an error refusing the version): requests may follow.
+                conn.versionPending = false
+                if conn.inflight[.notag] == nil {   // the synthesized one: no step to complete
+                    if f.message.type != .rversion {
+                        report.problems.append("connection \(c): the server refused the Tversion sent first: \(f.canonicalLine)")
+                    }
                     conns[c] = conn
                     await pump()
                     return

@@ -57,7 +57,9 @@ public actor ReplayRunner {
         var comparator: ReplyComparator
         /// Treaddir cookie remapping: fid → captured offset → replayed offset.
         var offsets: [Fid: [UInt64: UInt64]] = [:]
-        /// The synthesized Tversion's tag is NOTAG and its step id -1.
+        /// A Tversion (captured or synthesized) awaits its reply: nothing else is sent on the connection
+        /// until it comes (version(5): the client cannot issue further requests until it has received the
+        /// Rversion), even when the capture lost that reply and so shows no reason to wait.
         var versionPending = false
     }
 

@@ -178,3 +178,61 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     #expect(other.differences.first?.fields.map { "\($0.field) \($0.captured) \($0.replayed)" } == ["type Rlerror Rread"])
     #expect(other.exitStatus == 1)
 }
+
+/// Sleeps for real, so that a replay that stops getting anything gives up (after `watched`'s 5 s) and the
+/// test fails rather than hangs.
+private let realSleep: @Sendable (Int64) async -> Void = { ns in try? await Task.sleep(nanoseconds: UInt64(max(0, ns))) }
+private let watched = ReplayRunner.Options(timing: .asap, diff: false, idleTimeout: 5_000_000_000)
+
+/// A capture that lost the Tversion's reply (one that holds only what the client sent, say) shows no reason
+/// to wait for it; the replay still sends nothing more until the Rversion has come (version(5): the client
+/// cannot issue further requests before it), and every reply then answers a tag in flight.
+@Test func nothingFollowsATversionBeforeItsReply() async throws {
+    let server = TinyServer()
+    let transport = Box<FakeTransport?>(nil)
+    let env = ReplayRunner.Environment(
+        connect: { [server] _ in
+            let t = FakeTransport { f, raw in
+                if case .tversion? = f?.message { return [] }   // its Rversion comes when the test sends it
+                return server.respond(f, raw)
+            }
+            transport.update { $0 = t }
+            return t
+        },
+        now: { 0 }, sleep: realSleep)
+    let requestsOnly = readSession().filter(\.isRequest)
+    let plan = ReplayPlan.make(requestsOnly)
+    #expect(plan.steps.allSatisfy { $0.afterReplies.isEmpty })   // the capture itself orders nothing
+    let run = Task { await ReplayRunner(plan: plan, options: watched, environment: env).run() }
+    var waited = 0
+    while (transport.value?.sent.value.count ?? 0) < 1, waited < 500 {
+        try await Task.sleep(for: .milliseconds(10))
+        waited += 1
+    }
+    try await Task.sleep(for: .milliseconds(200))   // time to send anything it would send now
+    let t = try #require(transport.value)
+    #expect(t.sentFcalls.map(\.message.type) == [.tversion])
+    t.continuation.yield(FakeTransport.reply(.notag, .rversion(Rversion(msize: 8192, version: "9P2000.L"))))
+    let report = await run.value
+    #expect(t.sentFcalls.map(\.message.type) == [.tversion, .tattach, .twalk, .tlopen, .tread, .tclunk])
+    #expect(report.problems.isEmpty, "\(report.problems)")
+    #expect(report.answered == 6)
+}
+
+/// A Tversion the server refuses (an error reply) releases the requests after it too, rather than holding
+/// them until the replay gives up.
+@Test func aRefusedTversionDoesNotHoldTheRest() async {
+    let server = TinyServer()
+    let env = ReplayRunner.Environment(
+        connect: { [server] _ in
+            FakeTransport { f, raw in
+                if case .tversion? = f?.message { return [FakeTransport.reply(.notag, .rlerror(Rlerror(ecode: .EINVAL)))] }
+                return server.respond(f, raw)
+            }
+        },
+        now: { 0 }, sleep: realSleep)
+    let report = await ReplayRunner(plan: ReplayPlan.make(readSession()), options: watched, environment: env).run()
+    #expect(report.sent == 6)
+    #expect(report.answered == 6)
+    #expect(!report.problems.contains { $0.contains("unanswered") || $0.contains("gave up") }, "\(report.problems)")
+}
