@@ -35,7 +35,8 @@ public struct CapturedMessage: Hashable, Sendable {
 /// What to send, in which order, and what each request waits for.
 ///
 /// Ordering rule: within a captured connection, request B waits for the reply to request A when A's
-/// reply was seen before B was sent in the capture (A happened-before B) and A and B belong to the
+/// reply was seen before B was sent in the capture (A happened-before B; a reply the capture lost counts
+/// as seen when a later request uses A's tag again, as a client does only after the reply) and A and B belong to the
 /// same fid lineage — the fids linked by Tattach afid, Twalk/Txattrwalk fid→newfid and requests naming
 /// two fids (Tlink, Trename, Trenameat) — or when A is a Tversion (a barrier). Requests that were in
 /// flight together in the capture have no such edge and are sent concurrently. Only the nearest
@@ -87,6 +88,15 @@ public struct ReplayPlan: Hashable, Sendable {
             if let f = m.fcall { lineages[m.connection, default: Lineage()].link(f.message) }
         }
         let start = selected.first { $0.isRequest }?.time ?? 0
+        /// Step `id` was answered (by a captured reply, or by one the capture lost): later requests of its
+        /// lineage wait for it, and requests of other connections too (see `orderAcrossConnections`).
+        func answered(_ id: Int, on connection: UInt32, _ planner: inout ConnPlanner, _ lineage: Lineage) {
+            planner.completed(id, groups: lineage.groups(of: steps[id].request.message),
+                              isVersion: steps[id].request.message.type == .tversion)
+            let covered = allGiven[id] ?? []
+            for c in crossFrontier.keys { crossFrontier[c]!.subtract(covered) }
+            crossFrontier[connection, default: []].insert(id)
+        }
         for m in selected {
             if perConn[m.connection] == nil {
                 perConn[m.connection] = ConnPlanner()
@@ -94,6 +104,11 @@ public struct ReplayPlan: Hashable, Sendable {
             }
             var planner = perConn[m.connection]!
             let lineage = lineages[m.connection] ?? Lineage()
+            if m.isRequest, let earlier = planner.reply(m.tag) {
+                // A client uses a tag again only once its request is answered: the capture lost that reply
+                // (a drop, or only one direction captured), which still came before this request.
+                answered(earlier, on: m.connection, &planner, lineage)
+            }
             if m.isRequest, let request = m.fcall {
                 let id = steps.count
                 let groups = lineage.groups(of: request.message)
@@ -114,11 +129,7 @@ public struct ReplayPlan: Hashable, Sendable {
             } else if let id = planner.reply(m.tag) {
                 steps[id].capturedReply = m.fcall
                 if m.fcall == nil, let line = m.cutLine { steps[id].cutReply = CutReply(typeCode: m.typeCode, line: line) }
-                planner.completed(id, groups: lineage.groups(of: steps[id].request.message),
-                                  isVersion: steps[id].request.message.type == .tversion)
-                let covered = allGiven[id] ?? []
-                for c in crossFrontier.keys { crossFrontier[c]!.subtract(covered) }
-                crossFrontier[m.connection, default: []].insert(id)
+                answered(id, on: m.connection, &planner, lineage)
             } else {
                 notes.append("connection \(m.connection): \(m.line) answers no pending request")
             }

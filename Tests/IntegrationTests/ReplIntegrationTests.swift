@@ -207,6 +207,29 @@ import Glibc
         #expect(flush.out.contains("0 differ"), "\(flush.out.suffix(800))\(flush.err)")
     }
 
+    /// A capture of only what the client sent (tshark keeping the packets to port 564: no reply at all) is
+    /// replayed in the order the client kept: each Tversion's reply awaited, each request after the one
+    /// whose tag it uses again. Sent as soon as possible instead, the requests reused tags still in flight
+    /// and raced their own walks, and diod dropped the connections (once it crashed).
+    @Test func aCaptureOfTheClientsSideAloneReplaysInOrder() throws {
+        let export = try Self.sampleExport()
+        let diod = try Self.diod(exporting: export)
+        defer { diod.stop() }
+        let clientSide = Peers.tempDir("replay-client-side") + "/client.pcapng"
+        let cut = try Peers.run("/usr/bin/tshark", ["-r", Peers.repoRoot + "/Captures/diod-cat.pcapng",
+                                                    "-Y", "tcp.dstport == 564", "-w", clientSide])
+        #expect(cut.status == 0, "\(cut.err)")
+        let decoded = try Self.inRoot(["decode", clientSide])
+        #expect(decoded.out.contains("→ Tversion") && !decoded.out.contains("← R"), "\(decoded.out.prefix(600))")
+        for _ in 0..<3 {
+            let r = try Self.inRoot(["replay", clientSide, "--to", diod.address])
+            Self.expectClean(r, "the client's side of diod-cat replayed to diod")
+            #expect(r.out.contains("replayed 21 of 21 requests, 21 answered"), "\(r.out.suffix(800))\(r.err)")
+            #expect(!(r.out + r.err).contains("problem:"), "\(r.out.suffix(1500))\(r.err)")
+        }
+        #expect(diod.process.isRunning)
+    }
+
     @Test func replayAgainstADifferentServerReportsDifferences() throws {
         _ = try Self.sampleExport()
         let memory = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])

@@ -37,6 +37,17 @@ private let session: [CapturedMessage] = [
     #expect(plan.connections == [0])
 }
 
+/// The same session captured without its replies (one direction only, say): a request that uses a tag
+/// again shows that the one before it under that tag was answered, so the order is kept but for the
+/// Tversion (whose reply the runner waits for anyway) and the second read's (its tag is never used again).
+@Test func repliesTheCaptureLostAreInferredFromTagsUsedAgain() {
+    let plan = ReplayPlan.make(session.filter(\.isRequest))
+    #expect(plan.steps.map(\.request.message.type) == [.tversion, .tattach, .twalk, .tlopen, .tread, .tread, .tclunk])
+    #expect(plan.steps.map(\.afterReplies) == [[], [], [1], [2], [3], [3], [4]])
+    #expect(plan.steps.allSatisfy { $0.capturedReply == nil })
+    #expect(plan.notes.count == 7)   // each request: no reply in the capture
+}
+
 @Test func separateLineagesDoNotWaitForEachOther() {
     let msgs: [CapturedMessage] = [
         m(0, 0, .tattach(Tattach(fid: 0, uname: "a", aname: "", nUname: 1))),
