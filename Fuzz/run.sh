@@ -18,7 +18,7 @@ BIN="$SCRATCH/release/NinescopeFuzz"
 CORPUS="$SCRATCH/corpus"
 mkdir -p "$CORPUS" Fuzz/crashes
 # Seeds: each capture in Captures/ (part 0), its first frames as a connection's stream (part 1) and on the
-# inspector's screen under keys (part 6), each of its TCP payloads as a frame (part 2), as a server request
+# inspector's screen under keys (part 6) and replayed to the hosted server (part 7), each of its TCP payloads as a frame (part 2), as a server request
 # (part 4) and as a relayed stream in two pieces (part 5); the typed examples in Fuzz/seeds/ (part 3).
 python3 - "$CORPUS" Captures/*.pcapng <<'PY'
 import os, struct, subprocess, sys
@@ -40,6 +40,7 @@ for n, path in enumerate(captures):
     keys = b'jjjk\x00G g F\x03S\x03A\x03C\x03?\x03/Twalk or error\x00\\Rread\x00nN:walk 0 9 a\x00'
     put(f'stream-{n}', b'\x01' + stream)
     put(f'screen-{n}', b'\x06' + bytes([70, 21, len(keys)]) + keys + stream)
+    put(f'replay-{n}', b'\x07' + stream)
     for k, h in enumerate(fields[:80]):
         frame = bytes.fromhex(h.split(',')[0])
         if 7 <= len(frame) <= 4000:
@@ -57,6 +58,9 @@ fi
 
 echo "fuzzing for ${SECONDS_TO_RUN}s with $JOBS job(s); findings go to Fuzz/crashes/"
 ROOT=$PWD
+# A failed property is a fatalError: let libFuzzer report it and keep the input, rather than Swift's
+# backtracer (which can wait on the crashed process for a long time under the sanitizers).
+export SWIFT_BACKTRACE=enable=no
 ARGS=("$ROOT/$CORPUS" -max_total_time="$SECONDS_TO_RUN" -max_len=20000 -rss_limit_mb=4096 -timeout=20
       -artifact_prefix="$ROOT/Fuzz/crashes/" -print_final_stats=1)
 status=0

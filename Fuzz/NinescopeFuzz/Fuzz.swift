@@ -12,8 +12,9 @@ import NinePWire
 import TUICore
 
 // A coverage-guided fuzz target (libFuzzer) for everything ninescope reads from outside: capture files,
-// TCP streams of 9P, single frames, the hosted server's requests, the proxy's relay of a byte stream, and
-// the text a user types (filters, REPL lines), and the inspector's screen driven by keys. Built and run by `make fuzz` (Fuzz/run.sh); not part of the normal build. The first byte
+// TCP streams of 9P, single frames, the hosted server's requests, the proxy's relay of a byte stream, the
+// text a user types (filters, REPL lines), the inspector's screen driven by keys, and replays of captured
+// requests to the hosted server. Built and run by `make fuzz` (Fuzz/run.sh); not part of the normal build. The first byte
 // of an input picks the part; the rest is that part's input. A crash, a sanitizer report or a broken
 // property (the `check` calls) is a bug: Fuzz/run.sh keeps the input in Fuzz/crashes/.
 
@@ -266,18 +267,74 @@ func screen(_ bytes: [UInt8]) {
     }
 }
 
+/// The hosted server (memory driver) as a replay's transport, in process.
+final class InProcessTransport: NinePTransport {
+    let connection: ServerConnection
+    let incoming: AsyncStream<TransportEvent>
+
+    init() {
+        let (connection, output) = ServerConnection.makeStream(driver: MemoryDriver())
+        self.connection = connection
+        incoming = AsyncStream { continuation in
+            Task {
+                for await out in output {
+                    switch out {
+                    case .frame(let bytes): continuation.yield(.frame(bytes))
+                    case .shouldClose(let reason):
+                        continuation.yield(.closed(reason: "\(reason)"))
+                        await connection.closed()
+                    }
+                }
+                continuation.finish()
+            }
+        }
+    }
+
+    func send(_ frame: [UInt8]) async throws { await connection.receive(frame: frame) }
+    func close() async { await connection.closed() }
+}
+
+/// 7: two connections' requests (`streamEvents`, decoded as 9P2000.L; replies as captured) replayed to
+/// the hosted server. The replay ends (it gives up after 0.3 s without a reply), and every reply it gets
+/// answers a tag it has in flight: it never reuses one, whatever order or tags the capture shows.
+func replay(_ bytes: [UInt8]) {
+    var messages: [CapturedMessage] = []
+    for event in streamEvents(bytes[...]) {
+        guard case .frame(let conn, _, let at, let frame, _) = event,
+              let fcall = try? Fcall.decode(frame, dialect: .l) else { continue }
+        messages.append(CapturedMessage(connection: conn.rawValue, time: at, fcall: fcall))
+    }
+    let plan = ReplayPlan.make(messages)
+    guard !plan.steps.isEmpty else { return }
+    let environment = ReplayRunner.Environment(
+        connect: { _ in InProcessTransport() },
+        now: { Int64(DispatchTime.now().uptimeNanoseconds) },
+        sleep: { ns in try? await Task.sleep(nanoseconds: UInt64(max(0, ns))) })
+    let options = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 300_000_000)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        let report = await ReplayRunner(plan: plan, options: options, environment: environment).run()
+        for problem in report.problems {
+            check(!problem.contains("not in flight"), "replay: \(problem)")
+        }
+        done.signal()
+    }
+    done.wait()
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
-    switch data[0] % 7 {
+    switch data[0] % 8 {
     case 0: captureFile(bytes)
     case 1: streams(bytes)
     case 2: oneFrame(bytes)
     case 3: typedText(bytes)
     case 4: server(bytes)
     case 5: relay(bytes)
-    default: screen(bytes)
+    case 6: screen(bytes)
+    default: replay(bytes)
     }
     return 0
 }
