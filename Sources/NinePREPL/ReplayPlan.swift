@@ -36,10 +36,11 @@ public struct CapturedMessage: Hashable, Sendable {
 ///
 /// Ordering rule: within a captured connection, request B waits for the reply to request A when A's
 /// reply was seen before B was sent in the capture (A happened-before B; a reply the capture lost counts
-/// as seen when a later request uses A's tag again, as a client does only after the reply) and A and B belong to the
-/// same fid lineage — the fids linked by Tattach afid, Twalk/Txattrwalk fid→newfid and requests naming
-/// two fids (Tlink, Trename, Trenameat) — or when A is a Tversion (a barrier). Requests that were in
-/// flight together in the capture have no such edge and are sent concurrently. Only the nearest
+/// as seen when a later request uses A's tag again, as a client does only after the reply) and A and B
+/// belong to the same fid lineage — the fids linked by Tattach afid, Twalk/Txattrwalk fid→newfid and
+/// requests naming two fids (Tlink, Trename, Trenameat) — or when A is a Tversion (a barrier; the runner
+/// also holds everything after a Tversion until its reply). Requests that were in flight together in the
+/// capture have no such edge and are sent concurrently. Only the nearest
 /// predecessors are kept (an edge implied by another one is dropped). A Tflush is sent after its target
 /// was sent. Captured order is kept among requests that become sendable at the same moment.
 /// Across connections (unless switched off) B also waits for requests of other connections answered
