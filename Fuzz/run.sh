@@ -17,9 +17,10 @@ BIN="$SCRATCH/release/NinescopeFuzz"
 
 CORPUS="$SCRATCH/corpus"
 mkdir -p "$CORPUS" Fuzz/crashes
-# Seeds: each capture in Captures/ (part 0), its first frames as a connection's stream (part 1) and on the
-# inspector's screen under keys (part 6) and replayed to the hosted server (part 7), each of its TCP payloads as a frame (part 2), as a server request
-# (part 4) and as a relayed stream in two pieces (part 5); the typed examples in Fuzz/seeds/ (part 3).
+# Seeds: each capture in Captures/ (part 0); its first frames as a connection's stream (part 1), on the
+# inspector's screen under keys (part 6) and replayed to the hosted server (part 7); each of its TCP
+# payloads as a frame (part 2), as a server request (part 4) and as a relayed stream in two pieces
+# (part 5); the typed examples in Fuzz/seeds/ (part 3).
 python3 - "$CORPUS" Captures/*.pcapng <<'PY'
 import os, struct, subprocess, sys
 out, captures = sys.argv[1], sys.argv[2:]

@@ -14,9 +14,10 @@ import TUICore
 // A coverage-guided fuzz target (libFuzzer) for everything ninescope reads from outside: capture files,
 // TCP streams of 9P, single frames, the hosted server's requests, the proxy's relay of a byte stream, the
 // text a user types (filters, REPL lines), the inspector's screen driven by keys, and replays of captured
-// requests to the hosted server. Built and run by `make fuzz` (Fuzz/run.sh); not part of the normal build. The first byte
-// of an input picks the part; the rest is that part's input. A crash, a sanitizer report or a broken
-// property (the `check` calls) is a bug: Fuzz/run.sh keeps the input in Fuzz/crashes/.
+// requests to the hosted server. Built and run by `make fuzz` (Fuzz/run.sh); not part of the normal build.
+// The first byte of an input picks the part (its value modulo 8); the rest is that part's input. A crash, a
+// sanitizer report or a broken property (the `check` calls) is a bug: Fuzz/run.sh keeps the input in
+// Fuzz/crashes/.
 
 /// Stops the run when a property does not hold (libFuzzer keeps the input that broke it).
 func check(_ ok: Bool, _ what: @autoclosure () -> String) {
@@ -142,7 +143,8 @@ func typedText(_ bytes: [UInt8]) {
 func server(_ bytes: [UInt8]) {
     guard let first = bytes.first else { return }
     let dialect = Dialect.allCases[Int(first) % 3]
-    var frames = [Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: P9String(dialect.rawValue)))).encode(dialect: dialect)]
+    let version = Tversion(msize: 8192, version: P9String(dialect.rawValue))
+    var frames = [Fcall(tag: .notag, .tversion(version)).encode(dialect: dialect)]
     let attach = Tattach(fid: Fid(0), uname: "fuzz", aname: "", nUname: dialect == .p9 ? nil : 0)
     frames.append(Fcall(tag: Tag(1), .tattach(attach)).encode(dialect: dialect))
     var tags: Set<UInt16> = [Tag.notag.rawValue, 1]
@@ -190,7 +192,8 @@ final class Tap: FrameCursorDelegate {
         FrameDecision(forward: true, collect: true, marks: [])
     }
     func frame(_ bytes: [UInt8], header: FrameHeader, marks: FrameMarks, _ direction: Direction, at: Int64) {
-        check(bytes.count == Int(header.size), "a reported frame of \(bytes.count) bytes whose size says \(header.size)")
+        check(bytes.count == Int(header.size),
+              "a reported frame of \(bytes.count) bytes whose size says \(header.size)")
         reported += bytes
     }
     func garbage(_ bytes: [UInt8], reason: String, _ direction: Direction, at: Int64) { reported += bytes }
@@ -219,8 +222,10 @@ func relay(_ bytes: [UInt8]) {
         cursor.feed(ByteBuffer(bytes: piece), at: t, tap)
     }
     cursor.finish(at: t + 1, tap)
-    check(tap.forwarded == input, "the relay passed on \(tap.forwarded.count) bytes that differ from its \(input.count)")
-    check(tap.reported == input, "the tap reported \(tap.reported.count) bytes that differ from the \(input.count) relayed")
+    check(tap.forwarded == input,
+          "the relay passed on \(tap.forwarded.count) bytes that differ from its \(input.count)")
+    check(tap.reported == input,
+          "the tap reported \(tap.reported.count) bytes that differ from the \(input.count) relayed")
 }
 
 /// A theme made in code, with a style for each kind of role: the built-in themes' parser (TOMLKit) does

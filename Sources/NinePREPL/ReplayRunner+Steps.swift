@@ -103,7 +103,8 @@ extension ReplayRunner {
                 conn.versionPending = false
                 if conn.inflight[.notag] == nil {   // the synthesized one: no step to complete
                     if f.message.type != .rversion {
-                        report.problems.append("connection \(c): the server refused the Tversion sent first: \(f.canonicalLine)")
+                        report.problems.append(
+                            "connection \(c): the server refused the Tversion sent first: \(f.canonicalLine)")
                     }
                     conns[c] = conn
                     await pump()
