@@ -114,6 +114,8 @@ enum CaptureInput {
         // @unchecked: used by one thread at a time (`view` opens it, then hands it to its loading task).
         let path: String
         private let fd: Int32
+        /// Not a regular file (a pipe, a socket, a terminal): a read may wait for a writer.
+        private let canWait: Bool
         /// 1 MiB; NINESCOPE_READ_CHUNK=N (at least 4, the size of a capture's magic number) sets another size
         /// (tests use small odd sizes, so that records and blocks straddle the pieces).
         static let chunkSize: Int = {
@@ -127,13 +129,14 @@ enum CaptureInput {
             self.path = path == "-" ? "standard input" : path
             fd = path == "-" ? dup(0) : open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw Self.failure(self.path, errno) }
+            var st = stat()
+            canWait = fstat(fd, &st) == 0 && st.st_mode & S_IFMT != S_IFREG
         }
 
         /// Whether the next read would wait for a writer (a pipe or socket with nothing in it yet); false
         /// for a file, whose reads never wait.
         var wouldWait: Bool {
-            var st = stat()
-            guard fstat(fd, &st) == 0, st.st_mode & S_IFMT != S_IFREG else { return false }
+            guard canWait else { return false }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             return poll(&p, 1, 0) == 0
         }
