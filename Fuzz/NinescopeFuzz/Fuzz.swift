@@ -161,11 +161,10 @@ func server(_ bytes: [UInt8]) {
         frames.append(frame)
     }
     let (connection, output) = ServerConnection.makeStream(driver: MemoryDriver(), inPlace: true)
-    let done = DispatchSemaphore(value: 0)
-    let asked = tags
+    let asked = tags, requests = frames
     let dialects = renegotiates ? Dialect.allCases : [dialect]
-    Task {
-        for frame in frames { await connection.receive(frame: frame) }
+    waitFor {
+        for frame in requests { await connection.receive(frame: frame) }
         await connection.closed()
         for await out in output {
             guard case .frame(let reply) = out else { continue }
@@ -173,6 +172,14 @@ func server(_ bytes: [UInt8]) {
             check(decoded != nil, "the server sent a reply that does not decode in \(dialects): \(reply)")
             if let decoded { check(asked.contains(decoded.tag.rawValue), "a reply to tag \(decoded.tag), never asked") }
         }
+    }
+}
+
+/// Runs `body` on the concurrency pool and blocks until it is done (libFuzzer calls in synchronously).
+func waitFor(_ body: @escaping @Sendable () async -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        await body()
         done.signal()
     }
     done.wait()
@@ -316,15 +323,12 @@ func replay(_ bytes: [UInt8]) {
         now: { Int64(DispatchTime.now().uptimeNanoseconds) },
         sleep: { ns in try? await Task.sleep(nanoseconds: UInt64(max(0, ns))) })
     let options = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 300_000_000)
-    let done = DispatchSemaphore(value: 0)
-    Task {
+    waitFor {
         let report = await ReplayRunner(plan: plan, options: options, environment: environment).run()
         for problem in report.problems {
             check(!problem.contains("not in flight"), "replay: \(problem)")
         }
-        done.signal()
     }
-    done.wait()
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
