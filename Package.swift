@@ -4,7 +4,7 @@ import PackageDescription
 // Layers (→ = depends on; strictly downward). See DESIGN.md in the README's "Architecture" section.
 // Layer 0 (pure): NinePWire, NinePSession, NinePCapture, NinePServer, InspectorCore, NinePREPL, TUICore
 // Layer 1 (adapters): NinePDrivers, NinePNIO, CNCursesW, CEditLine, TerminalIO, InspectorUI
-// Layer 2: ninescope (executable), NinePTestSupport
+// Layer 2: ninescope (executable), NinePTestSupport, NinescopeFuzzHarness (Fuzz/Harness)
 
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -82,6 +82,12 @@ let package = Package(
             "NinePWire", "NinePServer", "TUICore",
         ], swiftSettings: strict),
 
+        // The fuzz harness (Fuzz/Harness): properties over every input ninescope reads from outside.
+        .target(name: "NinescopeFuzzHarness", dependencies: [
+            "InspectorCore", "InspectorUI", "NinePCapture", "NinePDrivers", "NinePNIO", "NinePREPL", "NinePServer",
+            "NinePSession", "NinePWire", "TUICore", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Fuzz/Harness", swiftSettings: strict),
+
         // Tests
         .testTarget(name: "NinePWireTests", dependencies: [
             "NinePWire", "NinePTestSupport",
@@ -102,6 +108,8 @@ let package = Package(
         .testTarget(name: "InspectorUITests", dependencies: ["InspectorUI", "InspectorCore", "TUICore", "NinePTestSupport"],
                     exclude: ["Snapshots"], swiftSettings: strict),
         .testTarget(name: "NinePREPLTests", dependencies: ["NinePREPL", "NinePWire", "NinePTestSupport"], swiftSettings: strict),
+        .testTarget(name: "FuzzHarnessTests", dependencies: ["NinescopeFuzzHarness", "NinePTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "TUICoreTests", dependencies: ["TUICore", "NinePTestSupport", "TerminalIO"], swiftSettings: strict),
         // End-to-end: runs the built `ninescope` binary against real peers (diod, tshark, tcpdump, tmux).
         .testTarget(name: "IntegrationTests", dependencies: [
@@ -111,10 +119,9 @@ let package = Package(
 )
 
 // `make fuzz` (Fuzz/run.sh) adds its libFuzzer target, built with sanitizers in a build folder of its own;
-// normal builds and the tests never see it.
+// normal builds and the tests never see it. The harness it drives is built always: the suite runs the
+// seeds through it (FuzzHarnessTests).
 if Context.environment["NINESCOPE_FUZZ"] == "1" {
-    package.targets.append(.executableTarget(name: "NinescopeFuzz", dependencies: [
-        "InspectorCore", "InspectorUI", "NinePCapture", "NinePDrivers", "NinePNIO", "NinePREPL", "NinePServer",
-        "NinePSession", "NinePWire", "TUICore", .product(name: "NIOCore", package: "swift-nio"),
-    ], path: "Fuzz/NinescopeFuzz", swiftSettings: strict))
+    package.targets.append(.executableTarget(name: "NinescopeFuzz", dependencies: ["NinescopeFuzzHarness"],
+                                             path: "Fuzz/NinescopeFuzz", swiftSettings: strict))
 }

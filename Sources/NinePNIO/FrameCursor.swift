@@ -3,39 +3,47 @@ import NinePSession
 import NinePWire
 
 /// What to do with one frame, decided from its 7-byte header.
-struct FrameDecision {
+package struct FrameDecision {
     /// Pass the frame on (false: drop it; the peer never sees it).
-    var forward: Bool
+    package var forward: Bool
     /// Copy the frame's bytes and report it through `frame(_:header:marks:at:)`.
-    var collect: Bool
+    package var collect: Bool
     /// Marks to report with the frame.
-    var marks: FrameMarks
+    package var marks: NinePWire.FrameMarks
+
+    package init(forward: Bool, collect: Bool, marks: NinePWire.FrameMarks) {
+        self.forward = forward
+        self.collect = collect
+        self.marks = marks
+    }
 
     static let forwardQuietly = FrameDecision(forward: true, collect: false, marks: [])
 }
 
 /// The relay logic a `FrameCursor` calls back into. Class-bound so the cursor can call it without copies.
-protocol FrameCursorDelegate: AnyObject {
+/// (Package-visible, with the cursor, for the fuzz harness.)
+package protocol FrameCursorDelegate: AnyObject {
     /// Bytes to pass on unchanged, in order: slices of the input or held-back header bytes.
-    func forward(_ bytes: ByteBuffer, _ direction: Direction)
+    func forward(_ bytes: ByteBuffer, _ direction: NinePWire.Direction)
     /// A frame header was read. `alreadyForwarded`: some of its bytes went out before it could be judged,
     /// so it will be forwarded whatever is decided.
-    func decide(_ header: FrameHeader, _ direction: Direction, alreadyForwarded: Bool) -> FrameDecision
+    func decide(_ header: FrameHeader, _ direction: NinePWire.Direction, alreadyForwarded: Bool) -> FrameDecision
     /// A complete frame whose decision asked to collect it.
-    func frame(_ bytes: [UInt8], header: FrameHeader, marks: FrameMarks, _ direction: Direction, at: Int64)
+    func frame(_ bytes: [UInt8], header: FrameHeader, marks: NinePWire.FrameMarks, _ direction: NinePWire.Direction,
+               at: Int64)
     /// Bytes that could not be framed.
-    func garbage(_ bytes: [UInt8], reason: String, _ direction: Direction, at: Int64)
+    func garbage(_ bytes: [UInt8], reason: String, _ direction: NinePWire.Direction, at: Int64)
     /// Whether frames wait to be inserted into this direction at the next frame boundary.
-    func hasInsertions(_ direction: Direction) -> Bool
+    func hasInsertions(_ direction: NinePWire.Direction) -> Bool
     /// Writes the waiting frames now: the stream is at a frame boundary and all earlier bytes are passed on.
-    func insertNow(_ direction: Direction, at: Int64)
+    func insertNow(_ direction: NinePWire.Direction, at: Int64)
     /// Whether an incomplete header at the end of the input must be held back until it can be judged
     /// (true while some replies are to be intercepted).
-    func holdPartialHeaders(_ direction: Direction) -> Bool
+    func holdPartialHeaders(_ direction: NinePWire.Direction) -> Bool
     /// Writes out now what was passed to `forward` so far (the end of the input is a large part of a body
     /// that is about to be copied; see `FrameCursor.earlyFlushBytes`). The delegate may finish the cursor
     /// from here (a failed write closes the connection); `feed` then stops.
-    func flushForwarded(_ direction: Direction)
+    func flushForwarded(_ direction: NinePWire.Direction)
 }
 
 /// One direction of a relayed 9P stream: finds frame boundaries in `ByteBuffer`s as they arrive, passes
@@ -46,10 +54,10 @@ protocol FrameCursorDelegate: AnyObject {
 /// and reported as garbage until a plausible header (a size in range and a known message type whose parity
 /// fits the direction) appears. Frames can be dropped (interception) and whole frames inserted between
 /// frames; nothing else ever changes the bytes.
-final class FrameCursor {
+package final class FrameCursor {
     enum Phase { case header, body, resync }
 
-    let direction: Direction
+    let direction: NinePWire.Direction
     var maxFrameSize: UInt32
     private(set) var phase: Phase = .header
     /// Header phase: the first bytes (< 7) of the next header. Resync phase: unscanned bytes (< 5).
@@ -60,7 +68,7 @@ final class FrameCursor {
     private var remaining = 0
     private var forwarding = true
     private var collecting = false
-    private var marks: FrameMarks = []
+    private var marks: NinePWire.FrameMarks = []
     private var frame: [UInt8] = []
     private var garbageRun: [UInt8] = []
     /// Bytes seen, frames completed (for statistics).
@@ -76,7 +84,7 @@ final class FrameCursor {
     /// write; smaller chunks are cheaper to copy than a write call.
     static let earlyFlushBytes = 16 * 1024
 
-    init(direction: Direction, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize) {
+    package init(direction: NinePWire.Direction, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize) {
         self.direction = direction
         self.maxFrameSize = maxFrameSize
     }
@@ -92,7 +100,7 @@ final class FrameCursor {
     }
 
     /// Processes one read. Passes bytes on, reports frames and garbage, with `t` as their time.
-    func feed<D: FrameCursorDelegate>(_ buf: ByteBuffer, at t: Int64, _ d: D) {
+    package func feed<D: FrameCursorDelegate>(_ buf: ByteBuffer, at t: Int64, _ d: D) {
         let base = buf.readerIndex
         let n = buf.readableBytes
         bytesSeen &+= n
@@ -213,7 +221,7 @@ final class FrameCursor {
     /// End of this direction's stream. Passes on any held-back bytes, reports an incomplete frame as garbage
     /// and returns true when the stream ended inside a frame. Resets to the initial state.
     @discardableResult
-    func finish<D: FrameCursorDelegate>(at t: Int64, _ d: D) -> Bool {
+    package func finish<D: FrameCursorDelegate>(at t: Int64, _ d: D) -> Bool {
         var midFrame = false
         switch phase {
         case .body:

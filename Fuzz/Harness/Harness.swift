@@ -4,24 +4,70 @@ import InspectorUI
 import NIOCore
 import NinePCapture
 import NinePDrivers
-@testable import NinePNIO
+import NinePNIO
 import NinePREPL
 import NinePServer
 import NinePSession
 import NinePWire
+import Synchronization
 import TUICore
 
-// A coverage-guided fuzz target (libFuzzer) for everything ninescope reads from outside: capture files,
-// TCP streams of 9P, single frames, the hosted server's requests, the proxy's relay of a byte stream, the
-// text a user types (filters, REPL lines), the inspector's screen driven by keys, and replays of captured
-// requests to the hosted server. Built and run by `make fuzz` (Fuzz/run.sh); not part of the normal build.
+// The fuzz harness: properties over everything ninescope reads from outside — capture files, TCP streams
+// of 9P, single frames, the hosted server's requests, the proxy's relay of a byte stream, the text a user
+// types (filters, REPL lines), the inspector's screen driven by keys, and replays of captured requests to
+// the hosted server. `make fuzz` (Fuzz/run.sh) drives it with libFuzzer under AddressSanitizer
+// (Fuzz/NinescopeFuzz); the test suite runs the seeds (`FuzzSeeds`) through it on every build
+// (Tests/FuzzHarnessTests), so the harness compiles with the code it checks and its properties hold for
+// every capture in Captures/.
 // The first byte of an input picks the part (its value modulo 8); the rest is that part's input. A crash, a
-// sanitizer report or a broken property (the `check` calls) is a bug: Fuzz/run.sh keeps the input in
-// Fuzz/crashes/.
+// sanitizer report or a broken property (the `check` calls) is a bug.
 
-/// Stops the run when a property does not hold (libFuzzer keeps the input that broke it).
+/// Where broken properties go: collected for a test (`FuzzHarness.brokenProperties`), or, with none set
+/// (under libFuzzer), a fatal error that makes libFuzzer keep the input.
+final class BrokenProperties: Sendable {
+    let list = Mutex<[String]>([])
+    @TaskLocal static var current: BrokenProperties?
+}
+
+/// Records `what` as a broken property when `ok` is false.
 func check(_ ok: Bool, _ what: @autoclosure () -> String) {
-    if !ok { fatalError("property broken: " + what()) }
+    if ok { return }
+    guard let collector = BrokenProperties.current else { fatalError("property broken: " + what()) }
+    let text = what()
+    collector.list.withLock { $0.append(text) }
+}
+
+public enum FuzzHarness {
+    /// Runs one input through its part (the parts that talk to the hosted server wait for it).
+    public static func run(_ input: [UInt8]) async {
+        guard let part = input.first else { return }
+        let bytes = Array(input.dropFirst())
+        switch part % 8 {
+        case 0: captureFile(bytes)
+        case 1: streams(bytes)
+        case 2: oneFrame(bytes)
+        case 3: typedText(bytes)
+        case 4: await server(bytes)
+        case 5: relay(bytes)
+        case 6: screen(bytes)
+        default: await replay(bytes)
+        }
+    }
+
+    /// Runs one input and returns the properties it broke, instead of stopping at the first.
+    public static func brokenProperties(_ input: [UInt8]) async -> [String] {
+        await collecting { await run(input) }
+    }
+
+    /// Runs `body` and returns the properties broken while it ran.
+    public static func collecting(_ body: () async -> Void) async -> [String] {
+        let collector = BrokenProperties()
+        await BrokenProperties.$current.withValue(collector) { await body() }
+        return collector.list.withLock { $0 }
+    }
+
+    /// Checks `ok` as the parts do (for a test of the harness itself).
+    public static func check(_ ok: Bool, _ what: String) { NinescopeFuzzHarness.check(ok, what) }
 }
 
 /// What `decode` and the inspector do with each session event: the tracker, the text and JSON lines,
@@ -140,7 +186,7 @@ func typedText(_ bytes: [UInt8]) {
 /// 4: requests to the hosted server (memory driver) after its Tversion (dialect from the first byte) and a
 /// Tattach of fid 0: chunks `len type tag[2] body[len]` framed with their size. Every reply must decode in
 /// the negotiated dialect (any, once the input sends a Tversion of its own) and answer a tag that was asked.
-func server(_ bytes: [UInt8]) {
+func server(_ bytes: [UInt8]) async {
     guard let first = bytes.first else { return }
     let dialect = Dialect.allCases[Int(first) % 3]
     let version = Tversion(msize: 8192, version: P9String(dialect.rawValue))
@@ -161,28 +207,15 @@ func server(_ bytes: [UInt8]) {
         frames.append(frame)
     }
     let (connection, output) = ServerConnection.makeStream(driver: MemoryDriver(), inPlace: true)
-    let asked = tags, requests = frames
     let dialects = renegotiates ? Dialect.allCases : [dialect]
-    waitFor {
-        for frame in requests { await connection.receive(frame: frame) }
-        await connection.closed()
-        for await out in output {
-            guard case .frame(let reply) = out else { continue }
-            let decoded = dialects.lazy.compactMap { try? Fcall.decode(reply, dialect: $0) }.first
-            check(decoded != nil, "the server sent a reply that does not decode in \(dialects): \(reply)")
-            if let decoded { check(asked.contains(decoded.tag.rawValue), "a reply to tag \(decoded.tag), never asked") }
-        }
+    for frame in frames { await connection.receive(frame: frame) }
+    await connection.closed()
+    for await out in output {
+        guard case .frame(let reply) = out else { continue }
+        let decoded = dialects.lazy.compactMap { try? Fcall.decode(reply, dialect: $0) }.first
+        check(decoded != nil, "the server sent a reply that does not decode in \(dialects): \(reply)")
+        if let decoded { check(tags.contains(decoded.tag.rawValue), "a reply to tag \(decoded.tag), never asked") }
     }
-}
-
-/// Runs `body` on the concurrency pool and blocks until it is done (libFuzzer calls in synchronously).
-func waitFor(_ body: @escaping @Sendable () async -> Void) {
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        await body()
-        done.signal()
-    }
-    done.wait()
 }
 
 /// The proxy's frame cursor with a tap that collects every frame and forwards everything: what it passes
@@ -309,7 +342,7 @@ final class InProcessTransport: NinePTransport {
 /// 7: two connections' requests (`streamEvents`, decoded as 9P2000.L; replies as captured) replayed to
 /// the hosted server. The replay ends (it gives up after 0.3 s without a reply), and every reply it gets
 /// answers a tag it has in flight: it never reuses one, whatever order or tags the capture shows.
-func replay(_ bytes: [UInt8]) {
+func replay(_ bytes: [UInt8]) async {
     var messages: [CapturedMessage] = []
     for event in streamEvents(bytes[...]) {
         guard case .frame(let conn, _, let at, let frame, _) = event,
@@ -323,40 +356,9 @@ func replay(_ bytes: [UInt8]) {
         now: { Int64(DispatchTime.now().uptimeNanoseconds) },
         sleep: { ns in try? await Task.sleep(nanoseconds: UInt64(max(0, ns))) })
     let options = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 300_000_000)
-    waitFor {
-        let report = await ReplayRunner(plan: plan, options: options, environment: environment).run()
-        for problem in report.problems {
-            check(!problem.contains("not in flight"), "replay: \(problem)")
-        }
+    let report = await ReplayRunner(plan: plan, options: options, environment: environment).run()
+    for problem in report.problems {
+        check(!problem.contains("not in flight"), "replay: \(problem)")
     }
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard size > 0 else { return 0 }
-    let bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
-    switch data[0] % 8 {
-    case 0: captureFile(bytes)
-    case 1: streams(bytes)
-    case 2: oneFrame(bytes)
-    case 3: typedText(bytes)
-    case 4: server(bytes)
-    case 5: relay(bytes)
-    case 6: screen(bytes)
-    default: replay(bytes)
-    }
-    return 0
-}
-
-// SwiftPM links an executable's `main` to `NinescopeFuzz_main`; it hands over to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(_ argc: UnsafeMutablePointer<CInt>,
-               _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-               _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
-@_cdecl("NinescopeFuzz_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var vector = argv
-    return runDriver(&count, &vector) { fuzzOne($0, $1) }
-}
