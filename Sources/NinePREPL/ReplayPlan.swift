@@ -36,7 +36,8 @@ public struct CapturedMessage: Hashable, Sendable {
 ///
 /// Ordering rule: within a captured connection, request B waits for the reply to request A when A's
 /// reply was seen before B was sent in the capture (A happened-before B; a reply the capture lost counts
-/// as seen when a later request uses A's tag again, as a client does only after the reply) and A and B
+/// as seen when a later request uses A's tag again, or takes the fid A clunked or removed as a new fid, as a
+/// client does only after the reply) and A and B
 /// belong to the same fid lineage — the fids linked by Tattach afid, Twalk/Txattrwalk fid→newfid and
 /// requests naming two fids (Tlink, Trename, Trenameat) — or when A is a Tversion (a barrier; the runner
 /// also holds everything after a Tversion until its reply). Requests that were in flight together in the
@@ -109,6 +110,16 @@ public struct ReplayPlan: Hashable, Sendable {
                 // A client uses a tag again only once its request is answered: the capture lost that reply
                 // (a drop, or only one direction captured), which still came before this request.
                 answered(earlier, on: m.connection, &planner, lineage)
+            }
+            if m.isRequest, let request = m.fcall {
+                // Likewise a fid number: a client takes one again as a new fid only once the Tclunk or
+                // Tremove that released it is answered.
+                for fid in Lineage.newFids(of: request.message) {
+                    guard let earlier = planner.releasing.removeValue(forKey: fid),
+                          planner.pending[steps[earlier].request.tag] == earlier else { continue }
+                    _ = planner.reply(steps[earlier].request.tag)
+                    answered(earlier, on: m.connection, &planner, lineage)
+                }
             }
             if m.isRequest, let request = m.fcall {
                 let id = steps.count
@@ -184,6 +195,19 @@ struct Lineage: Sendable {
     /// Lineage roots a request touches.
     func groups(of m: Message) -> Set<UInt32> { Set(Self.fids(of: m).map(root)) }
 
+    /// The fid numbers a request takes as new fids (NOFID and a walk's own fid excluded).
+    static func newFids(of m: Message) -> [UInt32] {
+        let list: [Fid]
+        switch m {
+        case .tauth(let x): list = [x.afid]
+        case .tattach(let x): list = [x.fid]
+        case .twalk(let x) where x.newfid != x.fid: list = [x.newfid]
+        case .txattrwalk(let x) where x.newfid != x.fid: list = [x.newfid]
+        default: list = []
+        }
+        return list.filter { $0 != .nofid }.map(\.rawValue)
+    }
+
     /// Every fid a request names (NOFID excluded).
     static func fids(of m: Message) -> [UInt32] {
         let list: [Fid]
@@ -238,6 +262,9 @@ struct ConnPlanner: Sendable {
     var waitsFor: [Int: Int] = [:]
     /// Every completed step not covered by a later completed one (for Tversion, which waits for all).
     var allFrontier: Set<Int> = []
+    /// Tclunk and Tremove requests by the fid they release (the entry may outlive the request; check
+    /// `pending`).
+    var releasing: [UInt32: Int] = [:]
 
     mutating func issue(_ id: Int, _ f: Fcall, groups: Set<UInt32>) -> ([Int], [Int]) {
         var deps: Set<Int> = []
@@ -253,6 +280,11 @@ struct ConnPlanner: Sendable {
         if let b = barrier { waitsFor[id] = b }
         given[id] = deps
         pending[f.tag] = id
+        switch f.message {
+        case .tclunk(let x): releasing[x.fid.rawValue] = id
+        case .tremove(let x): releasing[x.fid.rawValue] = id
+        default: break
+        }
         return (deps.sorted(), sent)
     }
 

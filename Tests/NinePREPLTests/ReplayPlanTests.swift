@@ -48,6 +48,26 @@ private let session: [CapturedMessage] = [
     #expect(plan.notes.count == 7)   // each request: no reply in the capture
 }
 
+/// Requests without replies and with a tag each, as a client with many tags in flight sends them: a fid
+/// taken again as a new fid shows that the Tclunk or Tremove that released it was answered before.
+@Test func repliesTheCaptureLostAreInferredFromFidsTakenAgain() {
+    let requests: [CapturedMessage] = [
+        m(100, 1, .tattach(Tattach(fid: 0, uname: "u", aname: "", nUname: 0))),
+        m(110, 2, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["a"]))),
+        m(120, 3, .tclunk(Tclunk(fid: 1))),
+        m(130, 4, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["b"]))),
+        m(140, 5, .tlopen(Tlopen(fid: 1, flags: .rdonly))),
+        m(150, 6, .tremove(Tremove(fid: 1))),
+        m(160, 7, .txattrwalk(Txattrwalk(fid: 0, newfid: 1, name: "user.x"))),
+        m(170, 8, .tclunk(Tclunk(fid: 1))),
+        m(180, 9, .twalk(Twalk(fid: 0, newfid: 0, wnames: []))),   // takes no new fid
+        m(190, 10, .tclunk(Tclunk(fid: 0))),
+    ]
+    let plan = ReplayPlan.make(requests)
+    #expect(plan.steps.map(\.afterReplies) == [[], [], [], [2], [2], [2], [5], [5], [5], [5]])
+    #expect(plan.notes.count == 10)   // each request: no reply in the capture
+}
+
 @Test func separateLineagesDoNotWaitForEachOther() {
     let msgs: [CapturedMessage] = [
         m(0, 0, .tattach(Tattach(fid: 0, uname: "a", aname: "", nUname: 1))),
