@@ -21,6 +21,12 @@ public struct FilterMatcher: Sendable {
 
     public var needsText: Bool { expr.needsText }
 
+    /// Forgets which interned paths matched: their ids now name other paths (a follower's path table
+    /// started over).
+    public mutating func forgetPaths() {
+        pathMemo = Array(repeating: [], count: pathMemo.count)
+    }
+
     /// Whether row `index` of `store` matches. `text(index)` must return the row's searchable text
     /// (the request's and reply's canonical lines); it is called only for free-text terms.
     public mutating func matches(_ index: Int, in store: ExchangeStore, text: (Int) -> String) -> Bool {

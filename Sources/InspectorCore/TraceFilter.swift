@@ -61,8 +61,7 @@ public struct LiveTraceFilter: Sendable {
     /// that matches.
     public mutating func take(_ output: TrackerOutput, into out: inout [UInt8]) {
         let (completed, restarted) = exchanges.take(output)
-        // The matcher remembers, per path id, whether a path pattern matched.
-        if restarted { matcher = FilterMatcher(matcher.expr) }
+        if restarted { matcher.forgetPaths() }
         for h in completed { emit(h, into: &out) }
     }
 

@@ -26,8 +26,7 @@ public struct TraceStatistics: Sendable {
     /// Takes what one tracker event produced.
     public mutating func take(_ output: TrackerOutput) {
         let (completed, restarted) = exchanges.take(output)
-        // The matcher remembers, per path id, whether a path pattern matched.
-        if restarted, let m = matcher { matcher = FilterMatcher(m.expr) }
+        if restarted { matcher?.forgetPaths() }
         for h in completed { count(h) }
     }
 

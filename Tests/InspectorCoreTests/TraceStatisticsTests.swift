@@ -9,7 +9,8 @@ import Testing
 @Suite struct TraceStatisticsTests {
     /// The sample session (two connections, every kind of exchange: errors, a flush, an anomaly) through
     /// `TraceStatistics` and through the inspector's model.
-    static func both(filter: String? = nil, closed: Bool = true, bulk: Int = 0, connectionLimit: Int = 64) throws
+    static func both(filter: String? = nil, closed: Bool = true, bulk: Int = 0, connectionLimit: Int = 64,
+                     pathLimit: Int = 1 << 16) throws
         -> (stats: TraceStatistics, model: InspectorModel, events: [SessionEvent]) {
         var sample = SampleTraffic()
         sample.open()
@@ -18,7 +19,8 @@ import Testing
         var events = sample.events
         if bulk > 0 { events += SampleTraffic.bulk(exchanges: bulk, conn: 2, start: 1_800_000_000_000_000_000) }
         var tracker = SessionTracker(configuration: .init(retainFrames: false, reportsChanges: true))
-        var stats = TraceStatistics(filter: try filter.map(FilterParser.parse), connectionLimit: connectionLimit)
+        var stats = TraceStatistics(filter: try filter.map(FilterParser.parse), connectionLimit: connectionLimit,
+                                    pathLimit: pathLimit)
         var model = InspectorModel(tracker: SessionTracker())
         for event in events {
             stats.take(tracker.handle(event))
@@ -50,6 +52,16 @@ import Testing
         #expect(ours.total.errors > 0 && ours.bucket(type: .tread)?.flushed == 0 && ours.bucket(type: .treaddir)?.flushed == 1)
         // The text is the inspector's statistics table.
         #expect(stats.textLines == model.statisticsTable().plainText())
+    }
+
+    /// A path table started afresh every few paths counts the same exchanges for a path filter as one kept
+    /// for the whole session.
+    @Test func aSmallPathTableCountsTheSame() throws {
+        let small = try Self.both(filter: "path:/usr", pathLimit: 2).stats.statistics
+        let whole = try Self.both(filter: "path:/usr").stats.statistics
+        let all = try Self.both().stats.statistics
+        #expect(whole.total.count > 0 && whole.total.count < all.total.count)
+        #expect(Self.same(small.total, whole.total) && small.codes == whole.codes)
     }
 
     /// With a filter only the exchanges that match count.
