@@ -22,7 +22,8 @@ public enum FuzzSeeds {
     static let keys = Array(("jjjk\u{0}G g F\u{3}S\u{3}A\u{3}C\u{3}?\u{3}"
                              + "/Twalk or error\u{0}\\Rread\u{0}nN:walk 0 9 a\u{0}").utf8)
 
-    /// The seeds made from one capture file (`name` tells them apart); none if it does not read.
+    /// The seeds made from one capture file (`name` tells them apart); of a file that does not read as a
+    /// capture, the whole file and empty streams only.
     public static func fromCapture(named name: String, bytes: [UInt8]) -> [Seed] {
         var seeds: [Seed] = []
         if bytes.count <= 200_000 { seeds.append(Seed(name: "capture-\(name)", input: [0] + bytes)) }
