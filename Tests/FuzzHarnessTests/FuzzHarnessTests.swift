@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NinePTestSupport
 import NinescopeFuzzHarness
 import Testing
@@ -12,6 +15,9 @@ import Testing
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.filter { $0.hasSuffix(suffix) }.sorted().map { directory + "/" + $0 }
     }
+
+    /// Where the mutated input being run is written.
+    static let lastInput = (NSTemporaryDirectory() as NSString).appendingPathComponent("ninescope-fuzz-harness-input")
 
     static func seeds() -> [FuzzSeeds.Seed] {
         var seeds: [FuzzSeeds.Seed] = []
@@ -40,6 +46,49 @@ import Testing
             let broken = await FuzzHarness.brokenProperties(seed.input)
             #expect(broken.isEmpty, "\(seed.name): \(broken)")
         }
+    }
+
+    /// Each seed changed a few ways (bytes flipped, inserted, removed, repeated, the end cut off), with a
+    /// fixed random sequence: the same inputs every run, far from well formed, checked for every property
+    /// (and for not trapping) on every build, between the runs of `make fuzz`. Each input is written to
+    /// `lastInput` before it runs, so the one a trap stopped at can be run again
+    /// (`.build-fuzz/release/NinescopeFuzz FILE`) or kept in Fuzz/regressions/.
+    @Test func mutatedSeedsKeepEveryProperty() async throws {
+        var random = SplitMix(seed: 0x9e37_79b9)
+        var count = 0
+        let last = open(Self.lastInput, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try #require(last >= 0)
+        defer { close(last) }
+        for seed in Self.seeds() {
+            for _ in 0..<16 {
+                let mutant = Self.mutate(seed.input, &random)
+                _ = mutant.withUnsafeBytes { pwrite(last, $0.baseAddress, $0.count, 0) }
+                _ = ftruncate(last, off_t(mutant.count))
+                let broken = await FuzzHarness.brokenProperties(mutant)
+                #expect(broken.isEmpty, "\(seed.name), mutated to \(mutant): \(broken)")
+                count += 1
+            }
+        }
+        #expect(count > 15_000)
+    }
+
+    /// `input` with one to four changes after its first byte (which picks the part).
+    static func mutate(_ input: [UInt8], _ random: inout SplitMix) -> [UInt8] {
+        var bytes = input
+        for _ in 0..<(1 + Int(random.next() % 4)) where bytes.count > 1 {
+            let at = 1 + Int(random.next() % UInt64(bytes.count - 1))
+            switch random.next() % 5 {
+            case 0: bytes[at] ^= UInt8(1 << (random.next() % 8))
+            case 1: bytes[at] = UInt8(truncatingIfNeeded: random.next())
+            case 2: bytes.insert(contentsOf: [0xFF, 0xFF, 0, 0, UInt8(truncatingIfNeeded: random.next())], at: at)
+            case 3:
+                let end = min(bytes.count, at + 1 + Int(random.next() % 16))
+                if random.next() % 2 == 0 { bytes.removeSubrange(at..<end) }
+                else { bytes.insert(contentsOf: bytes[at..<end], at: end) }
+            default: bytes.removeSubrange(at...)
+            }
+        }
+        return bytes
     }
 
     /// The seeds of a capture are made from its frames: the frame part gets each frame as captured.
