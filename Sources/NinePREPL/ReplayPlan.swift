@@ -36,8 +36,9 @@ public struct CapturedMessage: Hashable, Sendable {
 ///
 /// Ordering rule: within a captured connection, request B waits for the reply to request A when A's
 /// reply was seen before B was sent in the capture (A happened-before B; a reply the capture lost counts
-/// as seen when a later request uses A's tag again, or takes the fid A clunked or removed as a new fid, as a
-/// client does only after the reply) and A and B
+/// as seen when a later request uses A's tag again, names a fid A made, reads, writes or reads the directory
+/// of a fid A opened, or takes the fid A clunked or removed as a new fid, as a client does each only after
+/// the reply) and A and B
 /// belong to the same fid lineage — the fids linked by Tattach afid, Twalk/Txattrwalk fid→newfid and
 /// requests naming two fids (Tlink, Trename, Trenameat) — or when A is a Tversion (a barrier; the runner
 /// also holds everything after a Tversion until its reply). Requests that were in flight together in the
@@ -112,11 +113,12 @@ public struct ReplayPlan: Hashable, Sendable {
                 answered(earlier, on: m.connection, &planner, lineage)
             }
             if m.isRequest, let request = m.fcall {
-                // Likewise a fid number: a client takes one again as a new fid only once the Tclunk or
-                // Tremove that released it is answered.
-                for fid in Lineage.newFids(of: request.message) {
-                    guard let earlier = planner.releasing.removeValue(forKey: fid),
-                          planner.pending[steps[earlier].request.tag] == earlier else { continue }
+                // Likewise fids: a client names a fid that a request made (Tattach, Tauth, a walk's newfid)
+                // only once that request is answered, reads or writes a fid only once the request that
+                // opened it is, and takes a fid number again as a new fid only once the Tclunk or Tremove
+                // that released it is.
+                for earlier in planner.answeredBefore(request.message)
+                where planner.pending[steps[earlier].request.tag] == earlier {
                     _ = planner.reply(steps[earlier].request.tag)
                     answered(earlier, on: m.connection, &planner, lineage)
                 }
@@ -262,9 +264,28 @@ struct ConnPlanner: Sendable {
     var waitsFor: [Int: Int] = [:]
     /// Every completed step not covered by a later completed one (for Tversion, which waits for all).
     var allFrontier: Set<Int> = []
-    /// Tclunk and Tremove requests by the fid they release (the entry may outlive the request; check
-    /// `pending`).
+    /// By fid: the request that made it, that opened it, and the Tclunk or Tremove that released it (an
+    /// entry may outlive its request's reply; check `pending`).
+    var making: [UInt32: Int] = [:]
+    var opening: [UInt32: Int] = [:]
     var releasing: [UInt32: Int] = [:]
+
+    /// The requests whose replies a client must have had before it sent `m` (see `ReplayPlan`), as far as
+    /// the fids tell; some may be answered already.
+    func answeredBefore(_ m: Message) -> [Int] {
+        let made = Lineage.newFids(of: m)
+        var used = Lineage.fids(of: m)
+        for fid in made { if let i = used.firstIndex(of: fid) { used.remove(at: i) } }
+        var earlier = made.compactMap { releasing[$0] } + used.compactMap { making[$0] }
+        let read: Fid? = switch m {
+        case .tread(let x): x.fid
+        case .twrite(let x): x.fid
+        case .treaddir(let x): x.fid
+        default: nil
+        }
+        if let fid = read, let open = opening[fid.rawValue] { earlier.append(open) }
+        return earlier
+    }
 
     mutating func issue(_ id: Int, _ f: Fcall, groups: Set<UInt32>) -> ([Int], [Int]) {
         var deps: Set<Int> = []
@@ -280,7 +301,12 @@ struct ConnPlanner: Sendable {
         if let b = barrier { waitsFor[id] = b }
         given[id] = deps
         pending[f.tag] = id
+        for fid in Lineage.newFids(of: f.message) { making[fid] = id }
         switch f.message {
+        case .topen(let x): opening[x.fid.rawValue] = id
+        case .tcreate(let x): opening[x.fid.rawValue] = id
+        case .tlopen(let x): opening[x.fid.rawValue] = id
+        case .tlcreate(let x): opening[x.fid.rawValue] = id
         case .tclunk(let x): releasing[x.fid.rawValue] = id
         case .tremove(let x): releasing[x.fid.rawValue] = id
         default: break

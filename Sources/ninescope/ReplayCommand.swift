@@ -17,8 +17,8 @@ struct ReplayCommand: AsyncParsableCommand {
         one waits for the replies that came before it in the capture on the same fid lineage; requests that \
         were in flight together are sent together. A Tversion holds back everything after it on its connection \
         until its reply has come, as version(5) requires, even when the capture lost that reply; a reply the \
-        capture lost counts as come before the next request that uses its tag again, or that takes the fid it \
-        clunked or removed as a new fid. Tags are chosen afresh \
+        capture lost counts as come before the next request that uses its tag again, names a fid it made, reads \
+        or writes a fid it opened, or takes a fid it clunked or removed as a new fid. Tags are chosen afresh \
         (Tflush follows), readdir cookies are remapped. With --diff every reply is compared with the captured \
         one, ignoring what naturally varies; the exit status is 1 when replies differ or a request went \
         unanswered.

@@ -49,23 +49,25 @@ private let session: [CapturedMessage] = [
 }
 
 /// Requests without replies and with a tag each, as a client with many tags in flight sends them: a fid
-/// taken again as a new fid shows that the Tclunk or Tremove that released it was answered before.
-@Test func repliesTheCaptureLostAreInferredFromFidsTakenAgain() {
+/// named shows that the request that made it was answered, a read that the one that opened it was, and a fid
+/// taken again as a new fid that the Tclunk or Tremove that released it was.
+@Test func repliesTheCaptureLostAreInferredFromFids() {
     let requests: [CapturedMessage] = [
         m(100, 1, .tattach(Tattach(fid: 0, uname: "u", aname: "", nUname: 0))),
-        m(110, 2, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["a"]))),
-        m(120, 3, .tclunk(Tclunk(fid: 1))),
-        m(130, 4, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["b"]))),
+        m(110, 2, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["a"]))),        // names fid 0: the attach was answered
+        m(120, 3, .tclunk(Tclunk(fid: 1))),                                  // names fid 1: the walk was
+        m(130, 4, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["b"]))),        // takes fid 1 again: the clunk was
         m(140, 5, .tlopen(Tlopen(fid: 1, flags: .rdonly))),
-        m(150, 6, .tremove(Tremove(fid: 1))),
-        m(160, 7, .txattrwalk(Txattrwalk(fid: 0, newfid: 1, name: "user.x"))),
-        m(170, 8, .tclunk(Tclunk(fid: 1))),
-        m(180, 9, .twalk(Twalk(fid: 0, newfid: 0, wnames: []))),   // takes no new fid
-        m(190, 10, .tclunk(Tclunk(fid: 0))),
+        m(150, 6, .tread(Tread(fid: 1, offset: 0, count: 8))),               // reads fid 1: the open was
+        m(160, 7, .tremove(Tremove(fid: 1))),                                // (the read's reply: unknown)
+        m(170, 8, .txattrwalk(Txattrwalk(fid: 0, newfid: 1, name: "user.x"))), // the remove was
+        m(180, 9, .tclunk(Tclunk(fid: 1))),
+        m(190, 10, .twalk(Twalk(fid: 0, newfid: 0, wnames: []))),         // makes no new fid
+        m(200, 11, .tclunk(Tclunk(fid: 0))),
     ]
     let plan = ReplayPlan.make(requests)
-    #expect(plan.steps.map(\.afterReplies) == [[], [], [], [2], [2], [2], [5], [5], [5], [5]])
-    #expect(plan.notes.count == 10)   // each request: no reply in the capture
+    #expect(plan.steps.map(\.afterReplies) == [[], [0], [1], [2], [3], [4], [4], [6], [7], [7], [7]])
+    #expect(plan.notes.count == 11)   // each request: no reply in the capture
 }
 
 @Test func separateLineagesDoNotWaitForEachOther() {

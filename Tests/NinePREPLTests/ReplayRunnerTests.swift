@@ -202,7 +202,9 @@ private let watched = ReplayRunner.Options(timing: .asap, diff: false, idleTimeo
         now: { 0 }, sleep: realSleep)
     let requestsOnly = readSession().filter(\.isRequest)
     let plan = ReplayPlan.make(requestsOnly)
-    #expect(plan.steps.allSatisfy { $0.afterReplies.isEmpty })   // the capture itself orders nothing
+    // The capture itself does not order the Tattach after the Tversion.
+    #expect(plan.steps.map(\.request.message.type).prefix(2) == [.tversion, .tattach])
+    #expect(plan.steps[0].afterReplies.isEmpty && plan.steps[1].afterReplies.isEmpty)
     let run = Task { await ReplayRunner(plan: plan, options: watched, environment: env).run() }
     var waited = 0
     while (transport.value?.sent.value.count ?? 0) < 1, waited < 500 {
