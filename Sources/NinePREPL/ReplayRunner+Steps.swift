@@ -44,7 +44,7 @@ extension ReplayRunner {
 
     func send(_ step: ReplayPlan.Step) async {
         guard var conn = conns[step.connection], let t = conn.transport else { return }
-        var message = step.request.message
+        var message = options.attach.apply(to: step.request.message)
         let tag: Tag
         if message.type == .tversion {
             tag = .notag

@@ -24,12 +24,15 @@ public actor ReplayRunner {
         /// When a connection's first request is not Tversion, send `Tversion msize dialect` first.
         public var synthesizeVersion: Bool
         public var msize: UInt32
+        /// Names sent in every Tattach and Tauth instead of the captured ones.
+        public var attach: AttachNames
 
         public init(timing: Timing = .asap, diff: Bool = false, ignore: Set<IgnoreRule> = IgnoreRule.defaults,
                     idleTimeout: Int64 = 10_000_000_000, dialect: Dialect = .l, synthesizeVersion: Bool = true,
-                    msize: UInt32 = 131_096) {
+                    msize: UInt32 = 131_096, attach: AttachNames = AttachNames()) {
             self.timing = timing; self.diff = diff; self.ignore = ignore; self.idleTimeout = idleTimeout
             self.dialect = dialect; self.synthesizeVersion = synthesizeVersion; self.msize = msize
+            self.attach = attach
         }
     }
 

@@ -21,7 +21,8 @@ struct ReplayCommand: AsyncParsableCommand {
         or writes a fid it opened, or takes a fid it clunked or removed as a new fid. Tags are chosen afresh \
         (Tflush follows), readdir cookies are remapped. With --diff every reply is compared with the captured \
         one, ignoring what naturally varies; the exit status is 1 when replies differ or a request went \
-        unanswered.
+        unanswered. --aname, --uname and --n-uname replace the names in every Tattach and Tauth: a capture \
+        replayed to another server, whose export lives at another path or whose users differ.
 
         Ignore rules (default: \(IgnoreRule.defaults.map(\.rawValue).sorted().joined(separator: ","))):
         \(IgnoreRule.allCases.map { "  " + $0.rawValue }.joined(separator: "\n"))
@@ -34,6 +35,7 @@ struct ReplayCommand: AsyncParsableCommand {
           ninescope replay Captures/diod-cat.pcapng --to 127.0.0.1:5640 --diff
           ninescope replay trace_*.pcapng --to 127.0.0.1:5640 --diff
           ninescope replay trace.pcap --port 5640 --to unix!/tmp/9p.sock --conn 1 --timing original
+          ninescope replay Captures/diod-cat.pcapng --to 127.0.0.1:5640 --aname /srv/copy-of-the-export --diff
         """
     )
 
@@ -47,6 +49,11 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
     @Option(help: "Dialect of a capture that starts mid-session (9P2000, 9P2000.u, 9P2000.L).") var dialect: String?
     @Option(help: "Give up when no reply arrives for this many seconds (0: never).") var timeout: Double = 10
+    @Option(help: ArgumentHelp("Send NAME as every Tattach's and Tauth's uname instead of the captured one.",
+                               valueName: "name")) var uname: String?
+    @Option(help: ArgumentHelp("Send PATH as every Tattach's and Tauth's aname (the server's export, say).",
+                               valueName: "path")) var aname: String?
+    @Option(help: ArgumentHelp("Send N as every n_uname (9P2000.u and .L).", valueName: "n")) var nUname: UInt32?
     @Flag(help: "Print every message sent and received.") var verbose = false
 
     func run() async throws {
@@ -88,7 +95,8 @@ struct ReplayCommand: AsyncParsableCommand {
             trace: { line in if verbose { out.write(line) } })
         if interactiveProgress { printError("") }
         let options = ReplayRunner.Options(timing: timing, diff: diff, ignore: ignoreRules,
-                                           idleTimeout: Int64(max(0, timeout) * 1e9), dialect: forced ?? .l)
+                                           idleTimeout: Int64(max(0, timeout) * 1e9), dialect: forced ?? .l,
+                                           attach: AttachNames(uname: uname, aname: aname, nUname: nUname))
         let report = await ReplayRunner(plan: plan, options: options, environment: env).run()
         for line in report.lines() { out.write(line) }
         out.flush()

@@ -179,9 +179,9 @@ import Glibc
 
     // MARK: replay
 
-    /// Recreates the export the diod samples were captured from (Captures/README.md).
-    static func sampleExport() throws -> String {
-        let export = "/tmp/ninescope-sample-export"
+    /// Recreates the export the diod samples were captured from (Captures/README.md), at its own path or
+    /// at `export`.
+    static func sampleExport(at export: String = "/tmp/ninescope-sample-export") throws -> String {
         let fm = FileManager.default
         try? fm.removeItem(atPath: export)
         try fm.createDirectory(atPath: export + "/sub/deeper", withIntermediateDirectories: true)
@@ -227,6 +227,23 @@ import Glibc
             #expect(r.out.contains("replayed 21 of 21 requests, 21 answered"), "\(r.out.suffix(800))\(r.err)")
             #expect(!(r.out + r.err).contains("problem:"), "\(r.out.suffix(1500))\(r.err)")
         }
+        #expect(diod.process.isRunning)
+    }
+
+    /// The same files exported at another path: the captured attach names a path diod does not export,
+    /// so nothing after it works; with `--aname` the replay is as faithful as to the original export.
+    @Test func replayToAnExportAtAnotherPathWithAname() throws {
+        let export = try Self.sampleExport(at: Peers.tempDir("replay-aname") + "/copy")
+        let diod = try Self.diod(exporting: export)
+        defer { diod.stop() }
+        let plain = try Self.inRoot(["replay", "Captures/diod-cat.pcapng", "--to", diod.address, "--diff"])
+        #expect(plain.status == 1, "exit \(plain.status)\n\(plain.out.suffix(800))")
+        #expect(plain.out.contains("replayed: Rlerror"), "\(plain.out.suffix(1500))")
+        let moved = try Self.inRoot(["replay", "Captures/diod-cat.pcapng", "--to", diod.address, "--diff",
+                                     "--aname", export, "--verbose"])
+        Self.expectClean(moved, "diod-cat replayed to a copy of its export")
+        #expect(moved.out.contains("21 answered, 21 compared, 0 differ"), "\(moved.out.suffix(800))\(moved.err)")
+        #expect(moved.out.contains("aname '\(export)'"), "\(moved.out.prefix(1500))")
         #expect(diod.process.isRunning)
     }
 

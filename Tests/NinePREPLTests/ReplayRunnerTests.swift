@@ -65,6 +65,24 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     #expect(h.progress.value.last == ReplayProgress(total: 6, sent: 6, answered: 6, differences: 0))
 }
 
+/// `--uname`, `--aname`, `--n-uname`: every Tattach goes out with the names given, nothing else changes.
+@Test func attachNamesReplaceTheCapturedOnes() async {
+    let h = ReplayHarness()
+    var options = asap
+    options.attach = AttachNames(uname: "other", aname: "/elsewhere", nUname: 7)
+    let report = await h.run(readSession(), options)
+    #expect(report.answered == 6 && report.differences.isEmpty)
+    let sent = h.sent()
+    #expect(sent.map(\.message.type) == [.tversion, .tattach, .twalk, .tlopen, .tread, .tclunk])
+    #expect(sent[1].message == .tattach(Tattach(fid: 0, uname: "other", aname: "/elsewhere", nUname: 7)))
+    #expect(sent.dropFirst(2).map(\.message) == readSession().filter(\.isRequest).dropFirst(2).map { $0.fcall!.message })
+    // A 9P2000 attach, which has no n_uname, gets none; what is not given stays as captured.
+    let classic = AttachNames(nUname: 7).apply(to: .tattach(Tattach(fid: 1, uname: "u", aname: "a")))
+    #expect(classic == .tattach(Tattach(fid: 1, uname: "u", aname: "a")))
+    let auth = AttachNames(aname: "/x").apply(to: .tauth(Tauth(afid: 2, uname: "u", aname: "a", nUname: 3)))
+    #expect(auth == .tauth(Tauth(afid: 2, uname: "u", aname: "/x", nUname: 3)))
+}
+
 @Test func aChangedFileIsReported() async {
     let h = ReplayHarness()
     let report = await h.run(readSession(content: "HELLO\n"), asap)

@@ -1,0 +1,32 @@
+import NinePWire
+
+/// The names every replayed Tattach and Tauth carries instead of the captured ones (`replay --uname`,
+/// `--aname`, `--n-uname`): a capture replayed to another server, whose export path or users differ.
+public struct AttachNames: Hashable, Sendable {
+    public var uname: String?
+    public var aname: String?
+    /// 9P2000.u's and 9P2000.L's numeric user; put only into messages that carry one.
+    public var nUname: UInt32?
+
+    public init(uname: String? = nil, aname: String? = nil, nUname: UInt32? = nil) {
+        self.uname = uname; self.aname = aname; self.nUname = nUname
+    }
+
+    /// `m` with these names in place of its own (any other message unchanged).
+    public func apply(to m: Message) -> Message {
+        switch m {
+        case .tattach(var a):
+            if let uname { a.uname = P9String(uname) }
+            if let aname { a.aname = P9String(aname) }
+            if let nUname, a.nUname != nil { a.nUname = nUname }
+            return .tattach(a)
+        case .tauth(var a):
+            if let uname { a.uname = P9String(uname) }
+            if let aname { a.aname = P9String(aname) }
+            if let nUname, a.nUname != nil { a.nUname = nUname }
+            return .tauth(a)
+        default:
+            return m
+        }
+    }
+}
