@@ -19,11 +19,10 @@ BIN="$SCRATCH/release/NinescopeFuzz"
 
 CORPUS="$SCRATCH/corpus"
 mkdir -p "$CORPUS" Fuzz/crashes
-# Seeds (Fuzz/Harness/Seeds.swift, the same the suite runs): each capture in Captures/ whole, as streams,
-# frames, server requests, relayed pieces, screen sessions and replays; the typed examples in Fuzz/seeds/;
-# and the inputs in Fuzz/regressions/, each of which once broke a property.
-"$BIN" --seeds "$CORPUS" Captures/*.pcapng -- Fuzz/seeds/*
-cp Fuzz/regressions/* "$CORPUS/"
+# Seeds (FuzzSeeds.all in Fuzz/Harness/Seeds.swift, the same the suite runs): each capture in Captures/
+# whole, as streams, frames, server requests, relayed pieces, screen sessions and replays; the typed
+# examples in Fuzz/seeds/; and the inputs in Fuzz/regressions/, each of which once broke a property.
+"$BIN" --seeds "$CORPUS"
 
 echo "fuzzing for ${SECONDS_TO_RUN}s with $JOBS job(s); findings go to Fuzz/crashes/"
 ROOT=$PWD

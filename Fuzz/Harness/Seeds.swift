@@ -1,3 +1,4 @@
+import Foundation
 import InspectorCore
 import NinePCapture
 import NinePSession
@@ -6,7 +7,7 @@ import NinePSession
 /// whole file (part 0); its first frames as a connection's stream (part 1), on the inspector's screen under
 /// keys (part 6) and replayed to the hosted server (part 7); each of its first frames alone (part 2), as a
 /// server request (part 4) and as a relayed stream in two pieces (part 5). Typed text (part 3) comes from
-/// the examples in Fuzz/seeds/.
+/// the examples in Fuzz/seeds/; `all` gathers them with Fuzz/regressions/.
 public enum FuzzSeeds {
     public struct Seed: Sendable {
         public let name: String
@@ -53,6 +54,30 @@ public enum FuzzSeeds {
         }
         return seeds
     }
+
+    /// Every seed of the repository at `root`: each capture in Captures/ (`fromCapture`), each typed
+    /// example in Fuzz/seeds/ (`typed`), and each input in Fuzz/regressions/ as it is (each once broke a
+    /// property).
+    public static func all(root: String) -> [Seed] {
+        var seeds: [Seed] = []
+        for (n, path) in files(in: root + "/Captures").filter({ $0.hasSuffix(".pcapng") }).enumerated() {
+            seeds += fromCapture(named: "\(n)", bytes: contents(path))
+        }
+        for path in files(in: root + "/Fuzz/seeds") { seeds.append(typed(named: name(path), text: contents(path))) }
+        for path in files(in: root + "/Fuzz/regressions") {
+            seeds.append(Seed(name: name(path), input: contents(path)))
+        }
+        return seeds
+    }
+
+    static func files(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.sorted().map { directory + "/" + $0 }
+    }
+
+    static func contents(_ path: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: path) ?? Data()) }
+
+    static func name(_ path: String) -> String { String(path.split(separator: "/").last ?? "") }
 
     /// A typed example (a filter, a REPL line, an `--ignore` list) as a part-3 input.
     public static func typed(named name: String, text: [UInt8]) -> Seed {

@@ -4,7 +4,8 @@ import NinescopeFuzzHarness
 
 // The libFuzzer target of `make fuzz` (Fuzz/run.sh), built with `-sanitize=fuzzer,address`: each input
 // goes through the harness (Fuzz/Harness), whose broken properties are fatal errors here, so libFuzzer
-// keeps the input. `NinescopeFuzz --seeds DIR CAPTURE… [-- TYPED…]` writes the starting corpus instead.
+// keeps the input. `NinescopeFuzz --seeds DIR` (from the repository's root) writes the starting corpus
+// instead.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -27,24 +28,16 @@ func runDriver(_ argc: UnsafeMutablePointer<CInt>,
 @_cdecl("NinescopeFuzz_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     let arguments = (0..<Int(argc)).map { String(cString: argv![$0]!) }
-    if arguments.count >= 3, arguments[1] == "--seeds" { return writeSeeds(arguments) }
+    if arguments.count == 3, arguments[1] == "--seeds" { return writeSeeds(arguments) }
     var count = argc
     var vector = argv
     return runDriver(&count, &vector) { fuzzOne($0, $1) }
 }
 
-/// `--seeds DIR CAPTURE… [-- TYPED…]`: each capture's seeds and each typed example into DIR.
+/// `--seeds DIR`: every seed of the repository (run from its root: `FuzzSeeds.all`) into DIR.
 func writeSeeds(_ arguments: [String]) -> CInt {
     let directory = arguments[2]
-    var seeds: [FuzzSeeds.Seed] = []
-    var typed = false
-    for (n, path) in arguments.dropFirst(3).enumerated() {
-        if path == "--" { typed = true; continue }
-        guard let data = FileManager.default.contents(atPath: path) else { print("cannot read \(path)"); return 1 }
-        let name = String(path.split(separator: "/").last ?? ""), bytes = [UInt8](data)
-        seeds += typed ? [FuzzSeeds.typed(named: name, text: bytes)]
-                       : FuzzSeeds.fromCapture(named: "\(n)", bytes: bytes)
-    }
+    let seeds = FuzzSeeds.all(root: FileManager.default.currentDirectoryPath)
     for seed in seeds
     where !FileManager.default.createFile(atPath: directory + "/" + seed.name, contents: Data(seed.input)) {
         print("cannot write \(directory)/\(seed.name)")

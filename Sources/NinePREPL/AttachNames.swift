@@ -16,17 +16,19 @@ public struct AttachNames: Hashable, Sendable {
     public func apply(to m: Message) -> Message {
         switch m {
         case .tattach(var a):
-            if let uname { a.uname = P9String(uname) }
-            if let aname { a.aname = P9String(aname) }
-            if let nUname, a.nUname != nil { a.nUname = nUname }
+            replace(&a.uname, &a.aname, &a.nUname)
             return .tattach(a)
         case .tauth(var a):
-            if let uname { a.uname = P9String(uname) }
-            if let aname { a.aname = P9String(aname) }
-            if let nUname, a.nUname != nil { a.nUname = nUname }
+            replace(&a.uname, &a.aname, &a.nUname)
             return .tauth(a)
         default:
             return m
         }
+    }
+
+    private func replace(_ u: inout P9String, _ a: inout P9String, _ n: inout UInt32?) {
+        if let uname { u = P9String(uname) }
+        if let aname { a = P9String(aname) }
+        if let nUname, n != nil { n = nUname }
     }
 }

@@ -122,8 +122,6 @@ public struct ReplayPlan: Hashable, Sendable {
                     _ = planner.reply(steps[earlier].request.tag)
                     answered(earlier, on: m.connection, &planner, lineage)
                 }
-            }
-            if m.isRequest, let request = m.fcall {
                 let id = steps.count
                 let groups = lineage.groups(of: request.message)
                 var (afterReplies, afterSent) = planner.issue(id, request, groups: groups)

@@ -11,30 +11,10 @@ import Testing
 /// Fuzz/regressions/ (each once broke a property) — the inputs `make fuzz` starts from. So the harness
 /// compiles with the code it checks, and what broke once stays fixed.
 @Suite struct FuzzHarnessTests {
-    static func files(in directory: String, ending suffix: String = "") -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasSuffix(suffix) }.sorted().map { directory + "/" + $0 }
-    }
-
     /// Where the mutated input being run is written.
     static let lastInput = (NSTemporaryDirectory() as NSString).appendingPathComponent("ninescope-fuzz-harness-input")
 
-    static func seeds() -> [FuzzSeeds.Seed] {
-        var seeds: [FuzzSeeds.Seed] = []
-        for (n, path) in files(in: Peers.repoRoot + "/Captures", ending: ".pcapng").enumerated() {
-            let bytes = [UInt8](FileManager.default.contents(atPath: path) ?? Data())
-            seeds += FuzzSeeds.fromCapture(named: "\(n)", bytes: bytes)
-        }
-        for path in files(in: Peers.repoRoot + "/Fuzz/seeds") {
-            let name = String(path.split(separator: "/").last!)
-            seeds.append(FuzzSeeds.typed(named: name, text: [UInt8](FileManager.default.contents(atPath: path)!)))
-        }
-        for path in files(in: Peers.repoRoot + "/Fuzz/regressions") {
-            let name = String(path.split(separator: "/").last!)
-            seeds.append(FuzzSeeds.Seed(name: name, input: [UInt8](FileManager.default.contents(atPath: path)!)))
-        }
-        return seeds
-    }
+    static func seeds() -> [FuzzSeeds.Seed] { FuzzSeeds.all(root: Peers.repoRoot) }
 
     @Test func everySeedKeepsEveryProperty() async throws {
         let seeds = Self.seeds()
