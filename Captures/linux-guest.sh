@@ -16,12 +16,15 @@
 #           is killed, so the kernel sends Tflush; then a listing on the same mount
 #   sample  a short session for Captures/linux-guest.pcapng: ls, two cats, create and write, mkdir, mv,
 #           rm, rmdir, umount
+#   dialects  mounts the export three times, with version=9p2000, 9p2000.u and 9p2000.L (a connection
+#           each), and on each makes the usual errors (a missing file, an existing directory, a directory
+#           not empty, a file walked as a directory): each step's output shows the error the program got
 # Needs qemu-system-x86, linux-image-amd64 and busybox-static (`make test` installs them). Used by
 # Tests/IntegrationTests/KernelClientTests.swift and Captures/make-samples.sh.
 set -euo pipefail
-if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample]" >&2; exit 2; fi
+if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample|dialects]" >&2; exit 2; fi
 PORT=$1; ANAME=$2; WORKLOAD=${3:-files}
-case "$WORKLOAD" in files|flush|sample) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
+case "$WORKLOAD" in files|flush|sample|dialects) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
 QEMU=$(command -v qemu-system-x86_64) || { echo "linux-guest: qemu-system-x86_64 is not installed (qemu-system-x86)" >&2; exit 1; }
 BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] || { echo "linux-guest: busybox is not installed (busybox-static)" >&2; exit 1; }
@@ -61,7 +64,25 @@ PORT=$(arg ninep_port); ANAME=$(arg ninep_aname); WORK=$(arg ninep_work)
 ip link set lo up; ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2
 echo "@@ mount 10.0.2.2:$PORT $ANAME $WORK"
-if ! mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L,aname=$ANAME,msize=131072 10.0.2.2 /mnt; then
+if [ "$WORK" = dialects ]; then
+  for V in 9p2000 9p2000.u 9p2000.L; do
+    M=/m/$V; D=$M/d-$V; mkdir -p $M
+    if ! mount -t 9p -o trans=tcp,port=$PORT,version=$V,aname=$ANAME,msize=65536 10.0.2.2 $M; then
+      echo "@@ $V:mount-failed"; dmesg | tail -4; continue
+    fi
+    echo "@@ $V:mounted"
+    echo "@@ $V:enoent"; cat $M/missing 2>&1
+    echo "@@ $V:mkdir"; mkdir $D 2>&1 && echo made
+    echo "@@ $V:eexist"; mkdir $D 2>&1
+    echo "in-$V" > $D/f
+    echo "@@ $V:enotempty"; rmdir $D 2>&1
+    echo "@@ $V:enotdir"; cat $D/f/x 2>&1
+    echo "@@ $V:cat"; cat $D/f
+    rm $D/f; rmdir $D
+    echo "@@ $V:ls"; ls -1 $M
+    umount $M && echo "@@ $V:unmounted"
+  done
+elif ! mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L,aname=$ANAME,msize=131072 10.0.2.2 /mnt; then
   echo "@@ mount-failed"; dmesg | tail -8
 elif [ "$WORK" = flush ]; then
   echo "@@ mounted"

@@ -131,7 +131,7 @@ public final class NinePProxy: Sendable {
 
     /// Flushes the client's pending request `tag` on `conn` with a Tflush sent upstream under a tag the proxy
     /// picks (returned). The client gets exactly one reply for `tag`: the server's if it comes first, else
-    /// an error reply made by the proxy (Rlerror EINTR for 9P2000.L, Rerror "interrupted" otherwise).
+    /// an error reply made by the proxy (Rlerror EINTR for 9P2000.L, Rerror "Interrupted system call" otherwise).
     @discardableResult
     public func flush(conn: NinePWire.ConnectionID, tag: UInt16) async throws -> UInt16 {
         let bound = try pair(conn)

@@ -48,7 +48,7 @@ extension RelayPair {
 
     /// Sends a Tflush for the client's pending `tag`, with a tag the proxy picks (returned). The client gets
     /// exactly one reply for `tag`: the server's, if it comes before the Rflush, else an error reply made by
-    /// the proxy (Rlerror EINTR / Rerror "interrupted").
+    /// the proxy (Rlerror EINTR / Rerror "Interrupted system call").
     func flush(clientTag tag: UInt16) throws(ProxyControlError) -> UInt16 {
         try checkUpstreamOpen()
         guard let p = pending[tag], p.type != MessageType.tversion.rawValue else { throw .notPending(tag) }

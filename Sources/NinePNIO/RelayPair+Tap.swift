@@ -128,14 +128,15 @@ extension RelayPair: FrameCursorDelegate {
     }
 
     /// The error reply that stands in for a flushed request: Rlerror EINTR for 9P2000.L, Rerror
-    /// "interrupted" (with errno EINTR for 9P2000.u) otherwise.
+    /// "Interrupted system call" (with errno EINTR for 9P2000.u) otherwise: the C library's text, which a
+    /// classic Linux client reads back as EINTR.
     func interruptedReply(tag: UInt16) -> [UInt8] {
         let d = dialect ?? offeredDialect ?? .p9
         let message: Message
         switch d {
         case .l: message = .rlerror(Rlerror(ecode: .EINTR))
-        case .u: message = .rerror(Rerror(ename: "interrupted", errno: Errno.EINTR.rawValue))
-        case .p9: message = .rerror(Rerror(ename: "interrupted"))
+        case .u: message = .rerror(Rerror(ename: P9String(Errno.EINTR.text), errno: Errno.EINTR.rawValue))
+        case .p9: message = .rerror(Rerror(ename: P9String(Errno.EINTR.text)))
         }
         return Fcall(tag: Tag(tag), message).encode(dialect: d)
     }

@@ -341,8 +341,3 @@ enum Reply: Sendable {
 
 /// A default actor lending its executor to a `Connection` made without one (actors may share executors).
 private actor ExecutorHome {}
-
-extension Errno {
-    /// EMSGSIZE (Linux 90): message too long.
-    static let EMSGSIZE = Errno(90)
-}

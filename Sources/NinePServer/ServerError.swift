@@ -1,7 +1,10 @@
 import NinePWire
 
 /// A failure the server reports to the client: a Linux errno (Rlerror, .u Rerror errno) plus, where the
-/// server knows better than the errno's stock text, the message for the classic Rerror `ename`.
+/// server knows better than the errno's stock text, the message for the classic Rerror `ename`. Without
+/// one, `ename` is the C library's text for the errno (`Errno.text`), which a 9P2000 client without an errno
+/// field (Linux's maps the text back) needs to tell one failure from another: filesystem errors (a
+/// driver's) never carry a message of their own; the server's own messages describe a request it refused.
 struct ServerError: Error, Hashable, Sendable {
     var errno: Errno
     var message: String?
@@ -9,7 +12,7 @@ struct ServerError: Error, Hashable, Sendable {
 
     /// The `ename` text, at most ERRMAX−1 bytes.
     var text: String {
-        let t = message ?? errno.message
+        let t = message ?? errno.text
         return t.utf8.count < NineP.errMax ? t : String(decoding: Array(t.utf8.prefix(NineP.errMax - 1)), as: UTF8.self)
     }
 
@@ -25,5 +28,5 @@ struct ServerError: Error, Hashable, Sendable {
 
     static let unknownFid = ServerError(.EBADF, "unknown fid")
     static let fidInUse = ServerError(.EBADF, "fid already in use")
-    static let readOnly = ServerError(.EROFS, "read-only file system")
+    static let readOnly = ServerError(.EROFS)
 }

@@ -160,40 +160,67 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let EMLINK = Errno(31), EPIPE = Errno(32), ERANGE = Errno(34), EDEADLK = Errno(35)
     public static let ENAMETOOLONG = Errno(36), ENOLCK = Errno(37), ENOSYS = Errno(38), ENOTEMPTY = Errno(39)
     public static let ELOOP = Errno(40), ENODATA = Errno(61), EPROTO = Errno(71), EBADMSG = Errno(74)
-    public static let EOVERFLOW = Errno(75), EILSEQ = Errno(84), EOPNOTSUPP = Errno(95)
+    public static let EOVERFLOW = Errno(75), EILSEQ = Errno(84), EMSGSIZE = Errno(90), EOPNOTSUPP = Errno(95)
 
+    /// Symbolic name, number, and the C library's text for it (`strerror`), which is what a 9P2000 or
+    /// 9P2000.u server puts in Rerror's `ename` and what the Linux 9P client maps back to the errno (it
+    /// compares the whole text, letter case included; any other text becomes "unknown error").
     static let table: [(String, UInt32, String)] = [
-        ("EPERM", 1, "operation not permitted"), ("ENOENT", 2, "no such file or directory"), ("EINTR", 4, "interrupted"),
-        ("EIO", 5, "i/o error"), ("ENXIO", 6, "no such device or address"), ("E2BIG", 7, "argument list too long"),
-        ("EBADF", 9, "bad file descriptor"), ("EAGAIN", 11, "resource temporarily unavailable"),
-        ("ENOMEM", 12, "out of memory"), ("EACCES", 13, "permission denied"), ("EFAULT", 14, "bad address"),
-        ("EBUSY", 16, "device or resource busy"), ("EEXIST", 17, "file exists"), ("EXDEV", 18, "cross-device link"),
-        ("ENODEV", 19, "no such device"), ("ENOTDIR", 20, "not a directory"), ("EISDIR", 21, "is a directory"),
-        ("EINVAL", 22, "invalid argument"), ("ENFILE", 23, "too many open files in system"),
-        ("EMFILE", 24, "too many open files"), ("ENOTTY", 25, "inappropriate ioctl for device"),
-        ("EFBIG", 27, "file too large"), ("ENOSPC", 28, "no space left on device"), ("ESPIPE", 29, "illegal seek"),
-        ("EROFS", 30, "read-only file system"), ("EMLINK", 31, "too many links"), ("EPIPE", 32, "broken pipe"),
-        ("ERANGE", 34, "result out of range"), ("EDEADLK", 35, "resource deadlock avoided"),
-        ("ENAMETOOLONG", 36, "file name too long"), ("ENOLCK", 37, "no locks available"),
-        ("ENOSYS", 38, "function not implemented"), ("ENOTEMPTY", 39, "directory not empty"),
-        ("ELOOP", 40, "too many levels of symbolic links"), ("ENODATA", 61, "no data available"),
-        ("EPROTO", 71, "protocol error"), ("EBADMSG", 74, "bad message"),
-        ("EOVERFLOW", 75, "value too large for defined data type"), ("EILSEQ", 84, "invalid or incomplete multibyte or wide character"),
-        ("EOPNOTSUPP", 95, "operation not supported"),
+        ("EPERM", 1, "Operation not permitted"), ("ENOENT", 2, "No such file or directory"),
+        ("EINTR", 4, "Interrupted system call"), ("EIO", 5, "Input/output error"),
+        ("ENXIO", 6, "No such device or address"), ("E2BIG", 7, "Argument list too long"),
+        ("EBADF", 9, "Bad file descriptor"), ("EAGAIN", 11, "Resource temporarily unavailable"),
+        ("ENOMEM", 12, "Cannot allocate memory"), ("EACCES", 13, "Permission denied"), ("EFAULT", 14, "Bad address"),
+        ("EBUSY", 16, "Device or resource busy"), ("EEXIST", 17, "File exists"),
+        ("EXDEV", 18, "Invalid cross-device link"), ("ENODEV", 19, "No such device"),
+        ("ENOTDIR", 20, "Not a directory"), ("EISDIR", 21, "Is a directory"), ("EINVAL", 22, "Invalid argument"),
+        ("ENFILE", 23, "Too many open files in system"), ("EMFILE", 24, "Too many open files"),
+        ("ENOTTY", 25, "Inappropriate ioctl for device"), ("EFBIG", 27, "File too large"),
+        ("ENOSPC", 28, "No space left on device"), ("ESPIPE", 29, "Illegal seek"),
+        ("EROFS", 30, "Read-only file system"), ("EMLINK", 31, "Too many links"), ("EPIPE", 32, "Broken pipe"),
+        ("ERANGE", 34, "Numerical result out of range"), ("EDEADLK", 35, "Resource deadlock avoided"),
+        ("ENAMETOOLONG", 36, "File name too long"), ("ENOLCK", 37, "No locks available"),
+        ("ENOSYS", 38, "Function not implemented"), ("ENOTEMPTY", 39, "Directory not empty"),
+        ("ELOOP", 40, "Too many levels of symbolic links"), ("ENODATA", 61, "No data available"),
+        ("EPROTO", 71, "Protocol error"), ("EBADMSG", 74, "Bad message"),
+        ("EOVERFLOW", 75, "Value too large for defined data type"),
+        ("EILSEQ", 84, "Invalid or incomplete multibyte or wide character"), ("EMSGSIZE", 90, "Message too long"),
+        ("EOPNOTSUPP", 95, "Operation not supported"),
+    ]
+    /// Error texts of Plan 9's file servers (and the texts ninescope's own server sent before it used the C
+    /// library's), each with the errno the Linux 9P client maps it to; read back only (`init(message:)`).
+    static let classicTexts: [(String, UInt32)] = [
+        ("file does not exist", 2), ("file not found", 2), ("directory entry not found", 2),
+        ("illegal path element", 2), ("file already exists", 17), ("file or directory already exists", 17),
+        ("directory is not empty", 39), ("not owner", 13), ("i/o error", 5), ("interrupted", 4),
+        ("fid unknown or out of range", 9), ("unknown fid", 9), ("bad use of fid", 9), ("fid already in use", 9),
+        ("read only file system", 30), ("file is read only", 30), ("file system is full", 28),
+        ("illegal mode", 22), ("illegal name", 36), ("protocol botch", 71), ("wstat prohibited", 1),
+        ("out of memory", 12), ("cross-device link", 18), ("result out of range", 34),
     ]
     /// Symbolic name ("ENOENT"), or nil when the number is not in our table.
     public var name: String? { Errno.table.first { $0.1 == rawValue }?.0 }
-    /// Human message ("no such file or directory"), used for 9P2000/.u Rerror ename.
-    public var message: String { Errno.table.first { $0.1 == rawValue }?.2 ?? "error \(rawValue)" }
+    /// The C library's text ("No such file or directory"): what a 9P2000 or 9P2000.u server sends as
+    /// Rerror's `ename` (see `table`); "error N" for a number not in the table.
+    public var text: String { Errno.table.first { $0.1 == rawValue }?.2 ?? "error \(rawValue)" }
+    /// The text as shown after the symbolic name ("no such file or directory").
+    public var message: String {
+        let t = text
+        guard let first = t.first, t.dropFirst().first?.isUppercase != true else { return t }
+        return first.lowercased() + t.dropFirst()
+    }
     /// Looks up a symbolic name ("ENOENT", case-insensitive) or a decimal number.
     public init?(name: String) {
         if let n = UInt32(name) { self.rawValue = n; return }
         guard let e = Errno.table.first(where: { $0.0 == name.uppercased() }) else { return nil }
         self.rawValue = e.1
     }
-    /// Best-effort reverse mapping of an error string (9P2000 Rerror) to an errno.
+    /// The errno a 9P2000 Rerror's `ename` stands for (letter case aside): the C library's texts and Plan 9
+    /// file servers' common ones (`classicTexts`); nil for any other text.
     public init?(message: String) {
-        guard let e = Errno.table.first(where: { $0.2 == message.lowercased() }) else { return nil }
+        let m = message.lowercased()
+        if let e = Errno.table.first(where: { $0.2.lowercased() == m }) { self.rawValue = e.1; return }
+        guard let e = Errno.classicTexts.first(where: { $0.0 == m }) else { return nil }
         self.rawValue = e.1
     }
     public var description: String { name ?? String(rawValue) }

@@ -159,6 +159,40 @@ import Glibc
         #expect(t["exchange"] != nil && f["exchange"] != nil)
     }
 
+    /// The kernel's client in each dialect, mounting `ninescope serve` through the proxy: every error reaches
+    /// the program as its errno. In 9P2000 the Rerror's text is all the client gets, and it knows only the C
+    /// library's texts (and Plan 9's), letter for letter; any other text was "Unknown error 526".
+    @Test func linuxGuestGetsEachErrorInEveryDialect() throws {
+        let r = try Self.run(workload: .dialects) { export in
+            let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
+            return (server.address, { server.stop() })
+        }
+        let c = r.console
+        #expect(!c.timedOut, "the guest did not power off in time")
+        #expect(!c.text.contains("Unknown error"), "\(c.text.suffix(3000))")
+        for v in ["9p2000", "9p2000.u", "9p2000.L"] {
+            try #require(c.has("\(v):mounted"), "\(v) did not mount: \(c.text.suffix(3000))")
+            func said(_ step: String) -> String { c.output("\(v):\(step)").joined(separator: " | ") }
+            #expect(said("enoent").hasSuffix("No such file or directory"), "\(v): \(said("enoent"))")
+            #expect(said("mkdir") == "made", "\(v): \(said("mkdir"))")
+            #expect(said("eexist").hasSuffix("File exists"), "\(v): \(said("eexist"))")
+            #expect(said("enotempty").hasSuffix("Directory not empty"), "\(v): \(said("enotempty"))")
+            #expect(said("enotdir").hasSuffix("Not a directory"), "\(v): \(said("enotdir"))")
+            #expect(said("cat") == "in-\(v)")
+            #expect(Set(c.output("\(v):ls").filter { !$0.isEmpty }) == ["big.bin", "hello.txt"], "\(v): \(said("ls"))")
+            #expect(c.has("\(v):unmounted"))
+        }
+        let lines = r.trace
+        for version in ["9P2000", "9P2000.u", "9P2000.L"] {
+            #expect(lines.contains { $0.contains("← Rversion tag NOTAG msize 65536 version '\(version)'") }, "\(version)")
+        }
+        #expect(lines.contains { $0.contains("← Rerror tag ") && $0.contains("ename 'No such file or directory'") })
+        #expect(lines.contains { $0.contains("← Rlerror tag ") && $0.contains("ENOTEMPTY") })
+        let anomalies = lines.filter { $0.contains(" ! ") }
+        #expect(anomalies.isEmpty, "anomalies: \(anomalies.prefix(5))")
+        #expect(lines.filter { $0.contains(" - close (eof)") }.count == 3)
+    }
+
     /// The value after `name ` in a trace line.
     static func field(_ line: Substring, _ name: String) -> String? {
         let words = line.split(separator: " ")

@@ -23,6 +23,9 @@ enum KernelGuest {
         case flush
         /// The short session recorded as Captures/linux-guest.pcapng.
         case sample
+        /// Three mounts, one per dialect (`version=9p2000`, `9p2000.u`, `9p2000.L`), each making the usual
+        /// errors: steps `VERSION:enoent`, `:eexist`, `:enotempty`, `:enotdir` print what the program said.
+        case dialects
     }
 
     /// Boots the guest, which mounts `aname` from 127.0.0.1:`port` (as 10.0.2.2 in the guest) and runs

@@ -141,8 +141,8 @@ import Testing
         let expected: Message
         switch dialect {
         case .l: expected = .rlerror(Rlerror(ecode: .EINTR))
-        case .u: expected = .rerror(Rerror(ename: "interrupted", errno: 4))
-        case .p9: expected = .rerror(Rerror(ename: "interrupted"))
+        case .u: expected = .rerror(Rerror(ename: "Interrupted system call", errno: 4))
+        case .p9: expected = .rerror(Rerror(ename: "Interrupted system call"))
         }
         #expect(try Fcall.decode(reply, dialect: dialect) == Fcall(tag: 5, expected))
         // A (non-conforming) late reply for tag 5 is not forwarded: one reply per tag.

@@ -7,8 +7,9 @@ import Testing
 /// Version negotiation and the classic dialects: Topen, Tcreate, directory reads as stats, Tstat/Twstat,
 /// and each dialect's error form.
 @Suite struct DialectTests {
-    func client(_ version: String, driver: MemoryDriver = MemoryDriver()) async throws -> NinePTestClient {
-        let c = await NinePTestClient.connect(driver: driver, dialect: Dialect(version: version) ?? .p9)
+    func client(_ version: String, driver: MemoryDriver = MemoryDriver(),
+                config: ServerConfig = ServerConfig()) async throws -> NinePTestClient {
+        let c = await NinePTestClient.connect(driver: driver, config: config, dialect: Dialect(version: version) ?? .p9)
         let v = try await c.version(msize: 8192, version)
         #expect(v.version.string == version)
         try await c.attach(0)
@@ -41,13 +42,15 @@ import Testing
             Issue.record("expected Rerror"); return
         }
         #expect(ue.errno == Errno.ENOENT.rawValue)
-        #expect(ue.ename.string == Errno.ENOENT.message)
+        // The C library's text, letter for letter: the Linux client maps a classic Rerror back to an errno by
+        // comparing the whole text (any other text is "unknown error", ESERVERFAULT to its callers).
+        #expect(ue.ename.string == "No such file or directory")
         let p = try await client("9P2000")
         guard case .rerror(let pe) = try await p.rpc(.twalk(Twalk(fid: 0, newfid: 1, wnames: ["nope"]))) else {
             Issue.record("expected Rerror"); return
         }
         #expect(pe.errno == nil)
-        #expect(pe.ename.string == Errno.ENOENT.message)
+        #expect(pe.ename.string == "No such file or directory")
         // .L-only requests are refused in the classic dialects, and classic ones in .L.
         guard case .rerror(let notClassic) = try await p.rpc(.tgetattr(Tgetattr(fid: 0, requestMask: .basic))) else {
             Issue.record("expected Rerror"); return
@@ -59,6 +62,40 @@ import Testing
         guard case .rerror = try await fresh.rpc(.tattach(Tattach(fid: 0, uname: "u", aname: ""))) else {
             Issue.record("expected Rerror before Tversion"); return
         }
+    }
+
+    /// A classic client learns what failed from `ename` alone: filesystem errors carry the C library's text
+    /// for their errno, which `Errno(message:)` (and the Linux client) reads back as that errno.
+    @Test func classicErrorTextsNameTheirErrno() async throws {
+        let mem = MemoryDriver()
+        let p = try await client("9P2000", driver: mem)
+        func failure(_ m: Message) async throws -> String? {
+            guard case .rerror(let e) = try await p.rpc(m) else { return nil }
+            return e.ename.string
+        }
+        _ = try await p.walk(0, 1, [])
+        _ = try await p.call(.tcreate(Tcreate(fid: 1, name: "d", perm: DirMode(rawValue: 0o755 | DirMode.dir.rawValue),
+                                              mode: .read)))
+        _ = try await p.walk(0, 2, [])
+        let exists = try await failure(.tcreate(Tcreate(fid: 2, name: "d", perm: DirMode(rawValue: 0o755), mode: .read)))
+        #expect(exists == "File exists")
+        _ = try await p.walk(0, 3, ["d"])
+        _ = try await p.walk(0, 4, [])
+        _ = try await p.call(.tcreate(Tcreate(fid: 4, name: "f", perm: DirMode(rawValue: 0o644), mode: .write)))
+        _ = try await p.walk(0, 5, ["f"])
+        let notDir = try await failure(.twalk(Twalk(fid: 5, newfid: 6, wnames: ["x"])))
+        #expect(notDir == "Not a directory", "\(notDir ?? "no error")")
+        for text in [exists, notDir].compactMap({ $0 }) {
+            #expect(Errno(message: text) != nil, "\(text) names no errno")
+        }
+        let ro = try await client("9P2000", driver: mem, config: ServerConfig(readOnly: true))
+        _ = try await ro.walk(0, 1, [])
+        guard case .rerror(let e) = try await ro.rpc(.tcreate(Tcreate(fid: 1, name: "g", perm: DirMode(rawValue: 0o644),
+                                                                       mode: .write))) else {
+            Issue.record("a create on a read-only server succeeded"); return
+        }
+        #expect(e.ename.string == "Read-only file system")
+        #expect(Errno(message: e.ename.string) == .EROFS)
     }
 
     @Test(arguments: ["9P2000", "9P2000.u"])

@@ -73,6 +73,34 @@ import NinePTestSupport
         #expect(Dirent.typeName(3) == nil)
     }
 
+    /// The texts a classic Rerror carries: the C library's, exactly (the Linux client compares them letter for
+    /// letter), read back to their errno in any letter case, as are Plan 9 file servers' common texts.
+    @Test func errnoTexts() {
+        #expect(Errno.ENOENT.text == "No such file or directory")
+        #expect(Errno.ENOENT.message == "no such file or directory")
+        #expect(Errno.EIO.text == "Input/output error")
+        #expect(Errno.EROFS.text == "Read-only file system")
+        #expect(Errno.EMSGSIZE.name == "EMSGSIZE")
+        #expect(Errno(4321).text == "error 4321")
+        var numbers: Set<UInt32> = []
+        for number in UInt32(1)...200 {
+            let e = Errno(number)
+            guard let name = e.name else { continue }
+            numbers.insert(number)
+            #expect(Errno(message: e.text) == e, "\(name): \(e.text)")
+            #expect(Errno(message: e.message) == e, "\(name): \(e.message)")
+            #expect(Errno(message: e.text.uppercased()) == e)
+            #expect(Errno(name: name) == e)
+            #expect(e.text.first?.isUppercase == true && e.message.first?.isLowercase == true, "\(name)")
+        }
+        #expect(numbers.count >= 40)
+        #expect(Errno(message: "file does not exist") == .ENOENT)
+        #expect(Errno(message: "file already exists") == .EEXIST)
+        #expect(Errno(message: "interrupted") == .EINTR)
+        #expect(Errno(message: "i/o error") == .EIO)
+        #expect(Errno(message: "no such thing") == nil)
+    }
+
     @Test func messageTypeNames() {
         #expect(MessageType.twalk.name == "Twalk")
         #expect(MessageType(name: "rlerror") == .rlerror)
