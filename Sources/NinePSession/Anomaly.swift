@@ -20,6 +20,9 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
     case replyTypeMismatch = "reply-type-mismatch"
     /// Tversion with a tag other than NOTAG.
     case versionTagNotNotag = "version-tag"
+    /// Tversion answered with Rerror or Rlerror: a server that accepts no version the client offers answers
+    /// Rversion with the version "unknown", not an error (version(5)).
+    case versionAnsweredWithError = "version-error"
     /// A frame larger than the negotiated msize.
     case messageExceedsMsize = "over-msize"
     /// A reply to a request that was already flushed (it came after the Rflush).

@@ -24,6 +24,11 @@ extension SessionTracker {
             report(&c, &out, .replyTypeMismatch, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
                    "\(TracedMessage.typeName(h.type)) answers \(TracedMessage.typeName(requestCode)) (x\(id))")
         }
+        if isError && requestCode == MessageType.tversion.rawValue {
+            report(&c, &out, .versionAnsweredWithError, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
+                   "\(TracedMessage.typeName(h.type)) answers Tversion (x\(id)): a server refuses a version with "
+                   + "Rversion 'unknown', not an error")
+        }
         if isError {
             let err = SessionTracker.error(of: fcall)
             modifyExtras(id) { $0.error = err }

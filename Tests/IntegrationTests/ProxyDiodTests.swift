@@ -199,6 +199,26 @@ import Glibc
     /// `--event-loops N` sets how many threads relay (default: one per CPU): with several, the connections
     /// spread over them and still relay, trace and capture completely; one named thread, under SCHED_IDLE,
     /// traces and writes the capture; zero is refused.
+    /// diod speaks only 9P2000.L and refuses a Tversion of 9P2000.u with Rlerror, where version(5) has a server
+    /// answer Rversion "unknown": the proxy relays the refusal unchanged and reports it as an anomaly.
+    @Test func aVersionRefusedWithAnErrorIsAnAnomaly() throws {
+        let export = try Self.export(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address)
+        let client = try ProxyRawSocket(proxy.listenAddress)
+        try client.send(Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: "9P2000.u"))).encode(dialect: .u))
+        let reply = try #require(client.receiveFrame(), "no reply to Tversion")
+        #expect(reply.count > 4 && reply[4] == MessageType.rlerror.rawValue, "diod answered \(reply)")
+        client.close()
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        let lines = proxy.stdoutLines
+        #expect(lines.contains { $0.contains("c0 ← Rlerror tag NOTAG") })
+        #expect(lines.contains { $0.contains("c0 ! version-error") && $0.contains("Rversion 'unknown'") }, "\(lines)")
+        proxy.stop()
+        diod.kill()
+    }
+
     @Test func eventLoopCountIsAnOption() throws {
         let export = try Self.export(bigSize: 1000)
         let diod = DiodOnPort(export: export)

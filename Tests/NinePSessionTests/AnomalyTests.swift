@@ -136,6 +136,22 @@ import Testing
         Self.expectOnly(.versionTagNotNotag, out, h)
     }
 
+    /// version(5): a server that accepts none of the versions offered answers Rversion "unknown", not an error
+    /// (diod answers a Tversion of 9P2000.u with Rlerror EIO).
+    @Test(arguments: [(Dialect.l, Message.rlerror(Rlerror(ecode: .EIO))),
+                      (.u, .rerror(Rerror(ename: "Invalid argument", errno: 22)))])
+    func versionAnsweredWithError(wire: Dialect, reply: Message) {
+        var h = Harness(wire: wire)
+        h.t(.notag, .tversion(Tversion(msize: 8192, version: "9P2000.u")))
+        let out = h.r(.notag, reply)
+        Self.expectOnly(.versionAnsweredWithError, out, h)
+        #expect(out.exchange?.status == .error)
+        // Rversion "unknown" is the refusal the protocol defines: no anomaly.
+        var ok = Harness(wire: .l)
+        ok.t(.notag, .tversion(Tversion(msize: 8192, version: "9P2000.u")))
+        #expect(ok.r(.notag, .rversion(Rversion(msize: 8192, version: "unknown"))).anomalies.isEmpty)
+    }
+
     @Test func messageLargerThanMsize() {
         var h = Self.mounted(msize: 8192)
         // A Twrite of 8200 bytes: the frame is over msize, and so is the count over msize − 24 and iounit.
