@@ -101,11 +101,9 @@ public struct ReplayPlan: Hashable, Sendable {
             crossFrontier[connection, default: []].insert(id)
         }
         for m in selected {
-            if perConn[m.connection] == nil {
-                perConn[m.connection] = ConnPlanner()
-                connections.append(m.connection)
-            }
-            var planner = perConn[m.connection]!
+            if perConn[m.connection] == nil { connections.append(m.connection) }
+            // Taken out while it changes: a copy left in the dictionary would make each change copy its tables.
+            var planner = perConn.removeValue(forKey: m.connection) ?? ConnPlanner()
             let lineage = lineages[m.connection] ?? Lineage()
             if m.isRequest, let earlier = planner.reply(m.tag) {
                 // A client uses a tag again only once its request is answered: the capture lost that reply

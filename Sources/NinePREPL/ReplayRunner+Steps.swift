@@ -15,15 +15,23 @@ extension ReplayRunner {
     /// Sends every step whose dependencies are met (and whose time has come).
     func pump() async {
         var earliestWait: Int64?
-        for step in plan.steps where sentAt[step.id] == nil && !done[step.id] {
-            guard let conn = conns[step.connection], conn.transport != nil, !conn.versionPending else { continue }
-            guard step.afterReplies.allSatisfy({ done[$0] }), step.afterSent.allSatisfy({ sentAt[$0] != nil || done[$0] }) else { continue }
-            if options.timing == .original {
-                let due = start + step.offset
-                let now = env.now()
-                if now < due { earliestWait = min(earliestWait ?? due, due); continue }
+        // A step sent makes the steps waiting for it to be sent ready (a Tflush), so the ready steps are gone
+        // through again until a pass sends nothing. Sending suspends, and replies that come meanwhile may send
+        // or finish steps of a pass's list (then skipped) or make others ready.
+        var sentAny = true
+        while sentAny {
+            sentAny = false
+            for id in schedule.readyInOrder where sentAt[id] == nil && !done[id] {
+                let step = plan.steps[id]
+                guard let conn = conns[step.connection], conn.transport != nil, !conn.versionPending else { continue }
+                if options.timing == .original {
+                    let due = start + step.offset
+                    let now = env.now()
+                    if now < due { earliestWait = min(earliestWait ?? due, due); continue }
+                }
+                await send(step)
+                sentAny = true
             }
-            await send(step)
         }
         if let due = earliestWait, !wakeScheduled {
             wakeScheduled = true
@@ -68,6 +76,7 @@ extension ReplayRunner {
         conns[step.connection] = conn
         tags[step.id] = tag
         sentAt[step.id] = env.now()
+        schedule.sent(step.id)
         report.sent += 1
         activity += 1
         let f = Fcall(tag: tag, message)
@@ -138,6 +147,7 @@ extension ReplayRunner {
     func complete(_ id: Int, reply: Fcall?, on c: UInt32) {
         guard !done[id] else { return }
         done[id] = true
+        schedule.done(id)
         replies[id] = reply
         let step = plan.steps[id]
         if reply != nil { report.answered += 1 }
@@ -145,6 +155,7 @@ extension ReplayRunner {
         if case .rflush? = reply?.message, let target = step.afterSent.first, !done[target] {
             if let tag = tags[target] { conns[c]?.inflight[tag] = nil }
             done[target] = true
+            schedule.done(target)
         }
         if let reply, case .rreaddir(let r) = reply.message, case .treaddir(let q) = step.request.message,
            case .rreaddir(let captured)? = step.capturedReply?.message,

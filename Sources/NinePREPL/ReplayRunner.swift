@@ -72,6 +72,7 @@ public actor ReplayRunner {
     var conns: [UInt32: Conn] = [:]
     var sentAt: [Int64?]
     var done: [Bool]
+    var schedule: ReplaySchedule
     var replies: [Fcall?]
     var tags: [Tag?]
     var report: ReplayReport
@@ -90,6 +91,7 @@ public actor ReplayRunner {
         done = Array(repeating: false, count: n)
         replies = Array(repeating: nil, count: n)
         tags = Array(repeating: nil, count: n)
+        schedule = ReplaySchedule(plan)
         report = ReplayReport(total: n, sent: 0, answered: 0, compared: 0, differences: [], problems: [])
     }
 
@@ -128,7 +130,7 @@ public actor ReplayRunner {
         return report
     }
 
-    var allDone: Bool { !done.contains(false) && !conns.values.contains { $0.versionPending } }
+    var allDone: Bool { schedule.remaining == 0 && !conns.values.contains { $0.versionPending } }
 
     func finishIfDone() {
         guard allDone, let c = completion else { return }
