@@ -29,11 +29,16 @@ public enum IgnoreRule: String, Hashable, Sendable, CaseIterable, CustomStringCo
     case owner = "owner"
     /// Rversion msize (a server may cap it). Off by default.
     case msize = "msize"
+    /// Rerror's text when both replies name the same errno — 9P2000.u's errno field, or in 9P2000 the errno
+    /// the text stands for (the C library's texts and Plan 9 file servers', letter case aside): servers word
+    /// the same error differently. A text that names no errno known here is compared as it is.
+    case ename = "ename"
 
     public var description: String { rawValue }
 
     /// The rules on unless switched off.
-    public static let defaults: Set<IgnoreRule> = [.qidVersion, .qidPath, .times, .gen, .blocks, .dev, .statfs, .iounit, .direntOffset]
+    public static let defaults: Set<IgnoreRule> = [.qidVersion, .qidPath, .times, .gen, .blocks, .dev, .statfs, .iounit,
+                                                   .direntOffset, .ename]
 
     /// Parses a comma-separated list: rule names add, `-name` removes, `default`, `all` and `none`
     /// reset the set (`default,-times,owner`). Starts from the defaults.

@@ -70,6 +70,10 @@ extension ReplayRunner {
             if let mapped = conn.offsets[r.fid]?[r.offset] {
                 message = .treaddir(Treaddir(fid: r.fid, offset: mapped, count: r.count))
             }
+        case .tread(let r) where r.offset != 0 && conn.directories.contains(r.fid):
+            if let mapped = conn.offsets[r.fid]?[r.offset] {
+                message = .tread(Tread(fid: r.fid, offset: mapped, count: r.count))
+            }
         default: break
         }
         conn.inflight[tag] = step.id
@@ -162,11 +166,13 @@ extension ReplayRunner {
            let mine = try? Dirent.decodeAll(r.data), let theirs = try? Dirent.decodeAll(captured.data) {
             for (a, b) in zip(theirs, mine) { conns[c]?.offsets[q.fid, default: [:]][a.offset] = b.offset }
         }
+        let directoryRead = followDirectories(step, reply: reply, on: c)
         if options.diff, let captured = step.capturedReply {
             report.compared += 1
             if let reply {
                 let dialect = conns[c]?.dialect ?? options.dialect
-                let fields = conns[c]?.comparator.compare(captured: captured, replayed: reply, dialect: dialect) ?? []
+                let fields = conns[c]?.comparator.compare(captured: captured, replayed: reply, dialect: dialect,
+                                                          directory: directoryRead) ?? []
                 if !fields.isEmpty {
                     report.differences.append(ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
                                                                captured: captured.canonicalLine, replayed: reply.canonicalLine,
@@ -190,6 +196,36 @@ extension ReplayRunner {
             }
         }
         progress()
+    }
+
+    /// 9P2000 and 9P2000.u directories: which fids are open on one (from the replayed Ropen's or Rcreate's
+    /// qid), and where the next read of one starts in the replayed stream of stat entries (a read continues
+    /// at the previous offset plus the previous count, and entries may differ in size between servers).
+    /// Whether `step` read a directory.
+    func followDirectories(_ step: ReplayPlan.Step, reply: Fcall?, on c: UInt32) -> Bool {
+        guard var conn = conns[c] else { return false }
+        defer { conns[c] = conn }
+        switch (step.request.message, reply?.message) {
+        case (.topen(let t), .ropen(let r)?):
+            if r.qid.type.contains(.dir) { conn.directories.insert(t.fid) } else { conn.directories.remove(t.fid) }
+        case (.tcreate(let t), .rcreate(let r)?):
+            if r.qid.type.contains(.dir) { conn.directories.insert(t.fid) } else { conn.directories.remove(t.fid) }
+        case (.tclunk(let t), _):
+            conn.directories.remove(t.fid)
+            conn.offsets[t.fid] = nil
+        case (.tremove(let t), _):
+            conn.directories.remove(t.fid)
+            conn.offsets[t.fid] = nil
+        case (.tread(let q), .rread(let r)?) where conn.directories.contains(q.fid):
+            if case .rread(let captured)? = step.capturedReply?.message {
+                let sent = q.offset == 0 ? 0 : conn.offsets[q.fid]?[q.offset] ?? q.offset
+                conn.offsets[q.fid, default: [:]][q.offset + UInt64(captured.payload.count)] = sent + UInt64(r.payload.count)
+            }
+            return true
+        default:
+            break
+        }
+        return false
     }
 
     /// Marks every unfinished step of a connection as done without a reply.

@@ -58,8 +58,11 @@ public actor ReplayRunner {
         var dialect: Dialect
         var inflight: [Tag: Int] = [:]
         var comparator: ReplyComparator
-        /// Treaddir cookie remapping: fid → captured offset → replayed offset.
+        /// Directory offset remapping: fid → captured offset → replayed offset (Treaddir cookies; in 9P2000 and
+        /// 9P2000.u the byte offsets of a directory's stat entries, whose sizes differ between servers).
         var offsets: [Fid: [UInt64: UInt64]] = [:]
+        /// Fids open on a directory (9P2000, 9P2000.u: their Treads return stat entries).
+        var directories: Set<Fid> = []
         /// A Tversion (captured or synthesized) awaits its reply: nothing else is sent on the connection
         /// until it comes (version(5): the client cannot issue further requests until it has received the
         /// Rversion), even when the capture lost that reply and so shows no reason to wait.

@@ -22,8 +22,11 @@ public struct ReplyComparator: Sendable {
 
     public init(ignore: Set<IgnoreRule> = IgnoreRule.defaults) { self.ignore = ignore }
 
-    /// Differences between `captured` and `replayed` (tags are not compared).
-    public mutating func compare(captured: Fcall, replayed: Fcall, dialect: Dialect = .l) -> [FieldDifference] {
+    /// Differences between `captured` and `replayed` (tags are not compared). `directory`: the replies answer
+    /// a Tread of a directory, whose data in 9P2000 and 9P2000.u is stat entries, compared entry by entry as
+    /// Rstat's fields are (with the same rules) when both decode.
+    public mutating func compare(captured: Fcall, replayed: Fcall, dialect: Dialect = .l,
+                                 directory: Bool = false) -> [FieldDifference] {
         let ct = captured.message.type, rt = replayed.message.type
         guard ct == rt, let schema = MessageSchema.schema(of: captured.message),
               let cv = schema.values(of: captured.message), let rv = schema.values(of: replayed.message) else {
@@ -36,6 +39,15 @@ public struct ReplyComparator: Sendable {
         }
         var out: [FieldDifference] = []
         let type = schema.type
+        if directory, dialect != .l, case .rread(let a) = captured.message, case .rread(let b) = replayed.message,
+           let stats = try? Stat.decodeAll(a.data, dialect: dialect), let replayedStats = try? Stat.decodeAll(b.data, dialect: dialect) {
+            compareStats(stats, replayedStats, dialect: dialect, &out)
+            return out
+        }
+        if type == .rerror, ignore.contains(.ename), case .rerror(let a) = captured.message,
+           case .rerror(let b) = replayed.message, let errno = Self.errno(of: a), errno == Self.errno(of: b) {
+            return out
+        }
         if type == .rreaddir {
             // Entries (fields 2) when both decode; the raw data otherwise.
             if cv[2] != nil && rv[2] != nil { compareEntries(cv[2], rv[2], &out) }
@@ -108,6 +120,32 @@ public struct ReplyComparator: Sendable {
             }
         } else if a.path != b.path {
             out.append(FieldDifference(field: name + ".path", captured: "0x" + String(a.path, radix: 16), replayed: "0x" + String(b.path, radix: 16)))
+        }
+    }
+
+    /// The errno an Rerror names: its 9P2000.u errno field, or what its text stands for (`Errno(message:)`).
+    static func errno(of e: Rerror) -> UInt32? {
+        if let n = e.errno, n != 0 { return n }
+        return Errno(message: e.ename.string)?.rawValue
+    }
+
+    /// A 9P2000/.u directory read's entries: the same names (in order, or as sets with `dirent.order`), then
+    /// each entry's fields as an Rstat's, named `entries[i].field`.
+    mutating func compareStats(_ a: [Stat], _ b: [Stat], dialect: Dialect, _ out: inout [FieldDifference]) {
+        var a = a, b = b
+        if ignore.contains(.direntOrder) {
+            a.sort { $0.name < $1.name }; b.sort { $0.name < $1.name }
+        }
+        if a.map(\.name) != b.map(\.name) {
+            out.append(FieldDifference(field: "names",
+                                       captured: ValueFormatter.format(.strings(a.map(\.name)), as: .strings),
+                                       replayed: ValueFormatter.format(.strings(b.map(\.name)), as: .strings)))
+            return
+        }
+        for (i, (x, y)) in zip(a, b).enumerated() {
+            let fields = compare(captured: Fcall(tag: 0, .rstat(Rstat(stat: x))), replayed: Fcall(tag: 0, .rstat(Rstat(stat: y))),
+                                 dialect: dialect)
+            out += fields.map { FieldDifference(field: "entries[\(i)].\($0.field)", captured: $0.captured, replayed: $0.replayed) }
         }
     }
 

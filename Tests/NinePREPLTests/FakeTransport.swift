@@ -67,8 +67,31 @@ final class TinyServer: Sendable {
     let holdReadsOnFid: Fid?
     let held = Box<[Tag]>([])
 
-    init(version: String = "9P2000.L", holdReadsOnFid: Fid? = nil) {
-        self.serverVersion = version; self.holdReadsOnFid = holdReadsOnFid
+    /// The owner named in 9P2000 stat entries (a directory's Tread): its length sets the entries' sizes.
+    let owner: String
+
+    init(version: String = "9P2000.L", holdReadsOnFid: Fid? = nil, owner: String = "u") {
+        self.serverVersion = version; self.holdReadsOnFid = holdReadsOnFid; self.owner = owner
+    }
+
+    /// A 9P2000 directory read: the whole stat entries that fit in `count` from `offset`, which must be where
+    /// an entry begins.
+    func directoryRead(_ path: String, _ node: Node, offset: UInt64, count: UInt32) -> Message {
+        var entries: [[UInt8]] = []
+        for name in node.children {
+            let child = tree.value[Self.join(path, name)]!
+            let stat = Stat(qid: child.qid, mode: DirMode(rawValue: child.qid.type.contains(.dir) ? 0o755 | DirMode.dir.rawValue : 0o644),
+                            atime: 0, mtime: 0, length: UInt64(child.data.count), name: P9String(name), uid: P9String(owner),
+                            gid: P9String(owner), muid: "")
+            entries.append(Stat.encodeAll([stat], dialect: .p9))
+        }
+        var at: UInt64 = 0
+        var i = 0
+        while at < offset && i < entries.count { at += UInt64(entries[i].count); i += 1 }
+        guard at == offset else { return .rerror(Rerror(ename: "bad offset in directory read")) }
+        var data: [UInt8] = []
+        while i < entries.count && data.count + entries[i].count <= Int(count) { data += entries[i]; i += 1 }
+        return .rread(Rread(data: data))
     }
 
     static func join(_ dir: String, _ name: String) -> String {
@@ -115,9 +138,13 @@ final class TinyServer: Sendable {
                 return Dirent(qid: child.qid, offset: UInt64(i + 1), type: child.qid.type.contains(.dir) ? 4 : 8, name: P9String(name))
             }
             return ok(.rreaddir(Rreaddir(data: Dirent.encodeAll(entries))))
+        case .topen(let o):
+            guard let p = fids.value[o.fid], let node = tree.value[p] else { return err(.EBADF) }
+            return ok(.ropen(Ropen(qid: node.qid, iounit: 0)))
         case .tread(let r):
             if r.fid == holdReadsOnFid { held.update { $0.append(f.tag) }; return [] }
             guard let p = fids.value[r.fid], let node = tree.value[p] else { return err(.EBADF) }
+            if node.qid.type.contains(.dir) { return ok(directoryRead(p, node, offset: r.offset, count: r.count)) }
             let start = min(Int(r.offset), node.data.count)
             let end = min(node.data.count, start + Int(r.count))
             return ok(.rread(Rread(data: Array(node.data[start..<end]))))

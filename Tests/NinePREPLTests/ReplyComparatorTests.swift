@@ -84,3 +84,21 @@ private func attr(path: UInt64 = 2, mtime: UInt64 = 0, size: UInt64 = 5, version
     var strict = ReplyComparator(ignore: [])
     #expect(strict.compare(captured: o1, replayed: o2).map(\.field) == ["iounit"])
 }
+
+/// The `ename` rule: Rerror texts naming the same errno (9P2000.u's errno field, or what a 9P2000 text stands
+/// for) are not a difference; other errnos, or texts that name none, are.
+@Test func errorTextsNamingTheSameErrno() {
+    var c = ReplyComparator()
+    func rerror(_ text: String, _ errno: UInt32? = nil) -> Fcall { Fcall(tag: 1, .rerror(Rerror(ename: P9String(text), errno: errno))) }
+    #expect(c.compare(captured: rerror("no such file or directory", 2), replayed: rerror("No such file or directory", 2),
+                      dialect: .u).isEmpty)
+    #expect(c.compare(captured: rerror("whatever", 2), replayed: rerror("something else", 2), dialect: .u).isEmpty)
+    #expect(c.compare(captured: rerror("x", 2), replayed: rerror("x", 13), dialect: .u).map(\.field) == ["errno"])
+    #expect(c.compare(captured: rerror("file does not exist"), replayed: rerror("No such file or directory"), dialect: .p9).isEmpty)
+    #expect(c.compare(captured: rerror("file does not exist"), replayed: rerror("Permission denied"), dialect: .p9)
+            .map(\.field) == ["ename"])
+    #expect(c.compare(captured: rerror("my own words"), replayed: rerror("other words"), dialect: .p9).map(\.field) == ["ename"])
+    var strict = ReplyComparator(ignore: IgnoreRule.defaults.subtracting([.ename]))
+    #expect(strict.compare(captured: rerror("file does not exist"), replayed: rerror("No such file or directory"), dialect: .p9)
+            .map(\.field) == ["ename"])
+}
