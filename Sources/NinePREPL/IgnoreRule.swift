@@ -9,9 +9,10 @@ public enum IgnoreRule: String, Hashable, Sendable, CaseIterable, CustomStringCo
     /// literally: a server may number files differently, but one captured file must keep one replayed
     /// number (and vice versa), otherwise it is a difference.
     case qidPath = "qid.path"
-    /// Timestamps: Rgetattr atime/mtime/ctime/btime (sec and nsec), Rstat atime and mtime.
+    /// Timestamps: Rgetattr atime/mtime/ctime/btime (sec and nsec) and its `valid` bit for btime, Rstat atime
+    /// and mtime.
     case times = "times"
-    /// Rgetattr gen and data_version.
+    /// Rgetattr gen and data_version, and their `valid` bits.
     case gen = "gen"
     /// Rgetattr blksize and blocks (allocation depends on the underlying file system).
     case blocks = "blocks"

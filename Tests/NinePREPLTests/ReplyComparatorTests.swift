@@ -102,3 +102,17 @@ private func attr(path: UInt64 = 2, mtime: UInt64 = 0, size: UInt64 = 5, version
     #expect(strict.compare(captured: rerror("file does not exist"), replayed: rerror("No such file or directory"), dialect: .p9)
             .map(\.field) == ["ename"])
 }
+
+/// Rgetattr `valid`: the bits of fields a rule leaves out (btime with `times`, gen and data_version with
+/// `gen`) are left out with them — diod declares them all, filled with zeros; ninescope serve only BASIC.
+@Test func getattrValidBitsOfIgnoredFields() {
+    func attr(_ valid: GetattrMask) -> Fcall {
+        Fcall(tag: 1, .rgetattr(Rgetattr(valid: valid, qid: Qid(type: .file, path: 2), mode: 0o100644, size: 5)))
+    }
+    var c = ReplyComparator()
+    #expect(c.compare(captured: attr(.all), replayed: attr(.basic)).isEmpty)
+    #expect(c.compare(captured: attr(.all), replayed: attr(GetattrMask(rawValue: GetattrMask.basic.rawValue & ~GetattrMask.size.rawValue)))
+            .map(\.field) == ["valid"])
+    var keepTimes = ReplyComparator(ignore: IgnoreRule.defaults.subtracting([.times]))
+    #expect(keepTimes.compare(captured: attr(.all), replayed: attr(.basic)).map(\.field) == ["valid"])
+}
