@@ -340,8 +340,9 @@ final class InProcessTransport: NinePTransport {
 }
 
 /// 7: two connections' requests (`streamEvents`, decoded as 9P2000.L; replies as captured) replayed to
-/// the hosted server. The replay ends (it gives up after 0.3 s without a reply), and every reply it gets
-/// answers a tag it has in flight: it never reuses one, whatever order or tags the capture shows.
+/// the hosted server. The replay ends (it gives up after 0.3 s without a reply), every reply it gets
+/// answers a tag it has in flight (it never reuses one, whatever order or tags the capture shows), and it
+/// never stalls: a step left unsendable with nothing in flight is a fault of the plan or the schedule.
 func replay(_ bytes: [UInt8]) async {
     var messages: [CapturedMessage] = []
     for event in streamEvents(bytes[...]) {
@@ -359,6 +360,7 @@ func replay(_ bytes: [UInt8]) async {
     let report = await ReplayRunner(plan: plan, options: options, environment: environment).run()
     for problem in report.problems {
         check(!problem.contains("not in flight"), "replay: \(problem)")
+        check(!problem.hasPrefix("replay stalled"), "replay: \(problem)")
     }
 }
 

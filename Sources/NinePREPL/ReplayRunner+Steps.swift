@@ -42,6 +42,15 @@ extension ReplayRunner {
                 await self?.wake()
             }
         }
+        if !allDone && !wakeScheduled && !conns.values.contains(where: { !$0.inflight.isEmpty || $0.versionPending }) {
+            // Nothing in flight, nothing due later, and steps left: they wait for something that cannot come.
+            // Every dependency is an earlier step, so this is the replay's own fault; say so rather than wait
+            // for the idle timeout.
+            let stuck = plan.steps.indices.filter { sentAt[$0] == nil && !done[$0] }
+            report.problems.append("replay stalled: \(stuck.count) requests never became sendable (first: step "
+                                   + "\(stuck.first ?? -1)); this is a fault of ninescope's replay, not of the server")
+            for c in plan.connections { abandon(connection: c, why: nil) }
+        }
         finishIfDone()
     }
 

@@ -298,3 +298,23 @@ private let watched = ReplayRunner.Options(timing: .asap, diff: false, idleTimeo
     let fields = Set(strict.differences.flatMap { $0.fields.map(\.field) })
     #expect(fields == ["entries[0].uid", "entries[0].gid", "entries[1].uid", "entries[1].gid", "entries[2].uid", "entries[2].gid"])
 }
+
+/// A plan whose steps wait for each other can never finish: the runner says so as soon as nothing is in
+/// flight, instead of waiting for the idle timeout (none here) or forever.
+@Test(.timeLimit(.minutes(1))) func aStalledPlanIsReportedNotWaitedFor() async {
+    let clunk = { (fid: Fid) in Fcall(tag: 0, .tclunk(Tclunk(fid: fid))) }
+    let plan = ReplayPlan(steps: [
+        ReplayPlan.Step(id: 0, connection: 0, offset: 0, request: clunk(1), capturedReply: nil, cutReply: nil,
+                        afterReplies: [1], afterSent: []),
+        ReplayPlan.Step(id: 1, connection: 0, offset: 0, request: clunk(2), capturedReply: nil, cutReply: nil,
+                        afterReplies: [0], afterSent: []),
+    ], connections: [0], notes: [])
+    let server = TinyServer()
+    let env = ReplayRunner.Environment(connect: { _ in FakeTransport(respond: server.respond) },
+                                       now: { 0 }, sleep: { _ in })
+    let report = await ReplayRunner(plan: plan, options: asap, environment: env).run()
+    #expect(report.sent == 0)
+    #expect(report.problems.contains { $0.hasPrefix("replay stalled: 2 requests never became sendable (first: step 0)") },
+            "\(report.problems)")
+    #expect(report.exitStatus != 0)
+}
