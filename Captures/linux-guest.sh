@@ -16,15 +16,18 @@
 #           is killed, so the kernel sends Tflush; then a listing on the same mount
 #   sample  a short session for Captures/linux-guest.pcapng: ls, two cats, create and write, mkdir, mv,
 #           rm, rmdir, umount
+#   stress  many requests, some at once: copies /bin (a few hundred symlinks), writes four 2.5 MiB files
+#           in parallel and checks their sha256, find, tar c and x, truncate, rename, rm -rf (about
+#           60,000 messages)
 #   dialects  mounts the export three times, with version=9p2000, 9p2000.u and 9p2000.L (a connection
 #           each), and on each makes the usual errors (a missing file, an existing directory, a directory
 #           not empty, a file walked as a directory): each step's output shows the error the program got
 # Needs qemu-system-x86, linux-image-amd64 and busybox-static (`make test` installs them). Used by
 # Tests/IntegrationTests/KernelClientTests.swift and Captures/make-samples.sh.
 set -euo pipefail
-if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample|dialects]" >&2; exit 2; fi
+if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample|stress|dialects]" >&2; exit 2; fi
 PORT=$1; ANAME=$2; WORKLOAD=${3:-files}
-case "$WORKLOAD" in files|flush|sample|dialects) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
+case "$WORKLOAD" in files|flush|sample|stress|dialects) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
 QEMU=$(command -v qemu-system-x86_64) || { echo "linux-guest: qemu-system-x86_64 is not installed (qemu-system-x86)" >&2; exit 1; }
 BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] || { echo "linux-guest: busybox is not installed (busybox-static)" >&2; exit 1; }
@@ -89,6 +92,22 @@ elif [ "$WORK" = flush ]; then
   printf x 1<>/mnt/FLUSH &
   W=$!; sleep 2; kill $W; wait $W; echo "@@ killed $?"
   echo "@@ after"; ls -1 /mnt/ReadDirDir | wc -l
+  umount /mnt && echo "@@ unmounted"
+elif [ "$WORK" = stress ]; then
+  echo "@@ mounted"
+  mkdir /mnt/s; cp -a /bin /mnt/s/bin
+  echo "@@ copied"; echo "$(ls /mnt/s/bin | wc -l) of $(ls /bin | wc -l)"
+  for i in 1 2 3 4; do (dd if=/dev/urandom of=/mnt/s/r$i bs=65536 count=40 2>/dev/null; sha256sum /mnt/s/r$i > /mnt/s/r$i.sum) & done
+  wait
+  echo "@@ parallel"; for i in 1 2 3 4; do sha256sum -c /mnt/s/r$i.sum; done
+  echo "@@ find"; find /mnt/s | wc -l
+  echo "@@ tar"; tar cf /mnt/s/t.tar -C /mnt/s bin && tar tf /mnt/s/t.tar | wc -l
+  mkdir /mnt/s/x; tar xf /mnt/s/t.tar -C /mnt/s/x
+  echo "@@ untar"; ls /mnt/s/x/bin | wc -l
+  echo "@@ trunc"; dd if=/dev/zero of=/mnt/s/r3 bs=1 count=0 seek=1000 2>/dev/null; stat -c %s /mnt/s/r3
+  echo "@@ rename"; for i in 1 2 3 4; do mv /mnt/s/r$i /mnt/s/m$i; done; ls /mnt/s | tr '\n' ' '; echo
+  echo "@@ rm"; rm -rf /mnt/s; ls /mnt | tr '\n' ' '; echo
+  sync
   umount /mnt && echo "@@ unmounted"
 elif [ "$WORK" = sample ]; then
   echo "@@ mounted"

@@ -159,6 +159,49 @@ import Glibc
         #expect(t["exchange"] != nil && f["exchange"] != nil)
     }
 
+    /// The first two uses together, at the scale of a real session: a Linux guest copies, writes in parallel,
+    /// archives and removes through the proxy to diod (~60,000 messages, several requests at once), and the
+    /// capture of it replays to a second diod exporting a fresh copy elsewhere with every reply the same.
+    @Test func aLinuxGuestsBusySessionReplaysToAFreshExport() throws {
+        let r = try Self.run(workload: .stress) { export in
+            let diod = DiodOnPort(export: export)
+            try diod.start()
+            return (diod.address, { diod.kill() })
+        }
+        let c = r.console
+        #expect(!c.timedOut, "the guest did not power off in time")
+        try #require(c.has("mounted"), "the guest could not mount: \(c.text.suffix(3000))")
+        let copied = c.output("copied").first ?? ""
+        let counts = copied.components(separatedBy: " of ").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        #expect(counts.count == 2 && counts[0] == counts[1] && counts[0] > 100, "copied: \(copied)")
+        #expect(c.output("parallel").filter { $0.hasSuffix(": OK") }.count == 4, "\(c.output("parallel"))")
+        #expect(c.output("untar").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } == counts.first)
+        #expect(c.output("trunc").first == "1000")
+        #expect(c.output("rename").first?.contains("m1 m2 m3 m4") == true, "\(c.output("rename"))")
+        #expect(c.output("rm").first?.trimmingCharacters(in: .whitespaces) == "big.bin hello.txt", "\(c.output("rm"))")
+        #expect(c.has("unmounted"))
+        let lines = r.trace
+        #expect(!lines.contains { $0.contains(" ! ") }, "anomalies: \(lines.filter { $0.contains(" ! ") }.prefix(5))")
+        #expect(lines.count > 20_000, "only \(lines.count) lines")
+
+        // The capture replayed: a fresh export like the first, at another path, behind a diod of its own.
+        let fresh = Peers.tempDir("guest-replay") + "/export"
+        try FileManager.default.createDirectory(atPath: fresh, withIntermediateDirectories: true)
+        try "hello-from-host\n".write(toFile: fresh + "/hello.txt", atomically: true, encoding: .utf8)
+        ProxyTool.makeFile(fresh + "/big.bin", size: 3 << 20, seed: 11)
+        let diod = DiodOnPort(export: fresh)
+        try diod.start()
+        defer { diod.kill() }
+        // Files made by writers running at once may be listed in another order.
+        let replay = try Peers.run(Peers.ninescope, ["replay", r.capture, "--to", diod.address, "--aname", fresh, "--diff",
+                                                     "--ignore", "default,dirent.order"], timeout: 300)
+        let summary = replay.out.split(separator: "\n").last { $0.hasPrefix("replayed ") } ?? ""
+        #expect(replay.status == 0, "exit \(replay.status): \(replay.out.suffix(1500))\(replay.err.suffix(500))")
+        #expect(summary.hasSuffix(" compared, 0 differ"), "\(summary)")
+        let numbers = summary.split(separator: " ").compactMap { Int($0) }
+        #expect(numbers.count >= 3 && numbers[0] == numbers[1] && numbers[0] > 10_000, "\(summary)")
+    }
+
     /// The kernel's client in each dialect, mounting `ninescope serve` through the proxy: every error reaches
     /// the program as its errno. In 9P2000 the Rerror's text is all the client gets, and it knows only the C
     /// library's texts (and Plan 9's), letter for letter; any other text was "Unknown error 526".

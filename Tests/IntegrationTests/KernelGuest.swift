@@ -23,6 +23,9 @@ enum KernelGuest {
         case flush
         /// The short session recorded as Captures/linux-guest.pcapng.
         case sample
+        /// Many requests, some at once (~60,000 messages): cp -a of /bin, four parallel writers, find, tar,
+        /// truncate, rename, rm -rf.
+        case stress
         /// Three mounts, one per dialect (`version=9p2000`, `9p2000.u`, `9p2000.L`), each making the usual
         /// errors: steps `VERSION:enoent`, `:eexist`, `:enotempty`, `:enotdir` print what the program said.
         case dialects
