@@ -38,9 +38,9 @@ public struct CapturedMessage: Hashable, Sendable {
 /// reply was seen before B was sent in the capture (A happened-before B; a reply the capture lost counts
 /// as seen when a later request uses A's tag again, names a fid A made, reads, writes or reads the directory
 /// of a fid A opened, or takes the fid A clunked or removed as a new fid, as a client does each only after
-/// the reply) and A and B
-/// belong to the same fid lineage — the fids linked by Tattach afid, Twalk/Txattrwalk fid→newfid and
-/// requests naming two fids (Tlink, Trename, Trenameat) — or when A is a Tversion (a barrier; the runner
+/// the reply), whatever fids they name: two fids may reach the same file (the Linux client attaches twice,
+/// as nobody and as the user, and stats the root through one while it makes directories through the
+/// other), so a replay is as concurrent as the capture was and no more. A Tversion is a barrier (the runner
 /// also holds everything after a Tversion until its reply). Requests that were in flight together in the
 /// capture have no such edge and are sent concurrently. Only the nearest
 /// predecessors are kept (an edge implied by another one is dropped). A Tflush is sent after its target
@@ -85,17 +85,11 @@ public struct ReplayPlan: Hashable, Sendable {
         var crossFrontier: [UInt32: Set<Int>] = [:]
         var allGiven: [Int: Set<Int>] = [:]
         let selected = messages.filter { only?.contains($0.connection) ?? true }
-        // Lineages are computed over the whole capture first (fid numbers linked by any request).
-        var lineages: [UInt32: Lineage] = [:]
-        for m in selected where m.isRequest {
-            if let f = m.fcall { lineages[m.connection, default: Lineage()].link(f.message) }
-        }
         let start = selected.first { $0.isRequest }?.time ?? 0
         /// Step `id` was answered (by a captured reply, or by one the capture lost): later requests of its
-        /// lineage wait for it, and requests of other connections too (see `orderAcrossConnections`).
-        func answered(_ id: Int, on connection: UInt32, _ planner: inout ConnPlanner, _ lineage: Lineage) {
-            planner.completed(id, groups: lineage.groups(of: steps[id].request.message),
-                              isVersion: steps[id].request.message.type == .tversion)
+        /// connection wait for it, and requests of other connections too (see `orderAcrossConnections`).
+        func answered(_ id: Int, on connection: UInt32, _ planner: inout ConnPlanner) {
+            planner.completed(id, isVersion: steps[id].request.message.type == .tversion)
             let covered = allGiven[id] ?? []
             for c in crossFrontier.keys { crossFrontier[c]!.subtract(covered) }
             crossFrontier[connection, default: []].insert(id)
@@ -104,11 +98,10 @@ public struct ReplayPlan: Hashable, Sendable {
             if perConn[m.connection] == nil { connections.append(m.connection) }
             // Taken out while it changes: a copy left in the dictionary would make each change copy its tables.
             var planner = perConn.removeValue(forKey: m.connection) ?? ConnPlanner()
-            let lineage = lineages[m.connection] ?? Lineage()
             if m.isRequest, let earlier = planner.reply(m.tag) {
                 // A client uses a tag again only once its request is answered: the capture lost that reply
                 // (a drop, or only one direction captured), which still came before this request.
-                answered(earlier, on: m.connection, &planner, lineage)
+                answered(earlier, on: m.connection, &planner)
             }
             if m.isRequest, let request = m.fcall {
                 // Likewise fids: a client names a fid that a request made (Tattach, Tauth, a walk's newfid)
@@ -118,11 +111,10 @@ public struct ReplayPlan: Hashable, Sendable {
                 for earlier in planner.answeredBefore(request.message)
                 where planner.pending[steps[earlier].request.tag] == earlier {
                     _ = planner.reply(steps[earlier].request.tag)
-                    answered(earlier, on: m.connection, &planner, lineage)
+                    answered(earlier, on: m.connection, &planner)
                 }
                 let id = steps.count
-                let groups = lineage.groups(of: request.message)
-                var (afterReplies, afterSent) = planner.issue(id, request, groups: groups)
+                var (afterReplies, afterSent) = planner.issue(id, request)
                 if orderAcrossConnections && request.message.type != .tflush {
                     var cross: Set<Int> = []
                     for (c, set) in crossFrontier where c != m.connection { cross.formUnion(set) }
@@ -139,7 +131,7 @@ public struct ReplayPlan: Hashable, Sendable {
             } else if let id = planner.reply(m.tag) {
                 steps[id].capturedReply = m.fcall
                 if m.fcall == nil, let line = m.cutLine { steps[id].cutReply = CutReply(typeCode: m.typeCode, line: line) }
-                answered(id, on: m.connection, &planner, lineage)
+                answered(id, on: m.connection, &planner)
             } else {
                 notes.append("connection \(m.connection): \(m.line) answers no pending request")
             }
@@ -160,39 +152,8 @@ public struct CutReply: Hashable, Sendable {
     public init(typeCode: UInt8, line: String) { self.typeCode = typeCode; self.line = line }
 }
 
-/// Union-find over fid numbers of one connection.
-struct Lineage: Sendable {
-    var parent: [UInt32: UInt32] = [:]
-
-    mutating func find(_ f: UInt32) -> UInt32 {
-        var x = f
-        while let p = parent[x], p != x { x = p }
-        var y = f
-        while let p = parent[y], p != x { parent[y] = x; y = p }
-        if parent[f] == nil { parent[f] = f }
-        return x
-    }
-
-    func root(_ f: UInt32) -> UInt32 {
-        var x = f
-        while let p = parent[x], p != x { x = p }
-        return x
-    }
-
-    mutating func union(_ a: UInt32, _ b: UInt32) {
-        let ra = find(a), rb = find(b)
-        if ra != rb { parent[rb] = ra }
-    }
-
-    mutating func link(_ m: Message) {
-        let fids = Self.fids(of: m)
-        for f in fids { _ = find(f) }
-        for f in fids.dropFirst() { union(fids[0], f) }
-    }
-
-    /// Lineage roots a request touches.
-    func groups(of m: Message) -> Set<UInt32> { Set(Self.fids(of: m).map(root)) }
-
+/// The fids a request names and makes, as the plan reads them.
+enum RequestFids {
     /// The fid numbers a request takes as new fids (NOFID and a walk's own fid excluded).
     static func newFids(of m: Message) -> [UInt32] {
         let list: [Fid]
@@ -250,15 +211,13 @@ struct Lineage: Sendable {
 struct ConnPlanner: Sendable {
     /// Pending requests by tag.
     var pending: [Tag: Int] = [:]
-    /// Per lineage: completed steps not yet covered by a later completed step of that lineage.
-    var frontier: [UInt32: Set<Int>] = [:]
     /// The last completed Tversion (everything later waits for it).
     var barrier: Int?
     /// Dependencies each step was given (to drop edges they imply when it completes).
     var given: [Int: Set<Int>] = [:]
     /// The barrier each step waits for, directly or through its dependencies.
     var waitsFor: [Int: Int] = [:]
-    /// Every completed step not covered by a later completed one (for Tversion, which waits for all).
+    /// Every completed step not covered by a later completed one: what the next request waits for.
     var allFrontier: Set<Int> = []
     /// By fid: the request that made it, that opened it, and the Tclunk or Tremove that released it (an
     /// entry may outlive its request's reply; check `pending`).
@@ -269,8 +228,8 @@ struct ConnPlanner: Sendable {
     /// The requests whose replies a client must have had before it sent `m` (see `ReplayPlan`), as far as
     /// the fids tell; some may be answered already.
     func answeredBefore(_ m: Message) -> [Int] {
-        let made = Lineage.newFids(of: m)
-        var used = Lineage.fids(of: m)
+        let made = RequestFids.newFids(of: m)
+        var used = RequestFids.fids(of: m)
         for fid in made { if let i = used.firstIndex(of: fid) { used.remove(at: i) } }
         var earlier = made.compactMap { releasing[$0] } + used.compactMap { making[$0] }
         let read: Fid? = switch m {
@@ -283,21 +242,19 @@ struct ConnPlanner: Sendable {
         return earlier
     }
 
-    mutating func issue(_ id: Int, _ f: Fcall, groups: Set<UInt32>) -> ([Int], [Int]) {
+    mutating func issue(_ id: Int, _ f: Fcall) -> ([Int], [Int]) {
         var deps: Set<Int> = []
         var sent: [Int] = []
         if case .tflush(let fl) = f.message {
             if let target = pending[fl.oldtag] { sent = [target] }
-        } else if f.message.type == .tversion {
-            deps = allFrontier
         } else {
-            for g in groups { deps.formUnion(frontier[g] ?? []) }
-            if let b = barrier, !deps.contains(where: { waitsFor[$0] == b }) { deps.insert(b) }
+            deps = allFrontier
+            if f.message.type != .tversion, let b = barrier, !deps.contains(where: { waitsFor[$0] == b }) { deps.insert(b) }
         }
         if let b = barrier { waitsFor[id] = b }
         given[id] = deps
         pending[f.tag] = id
-        for fid in Lineage.newFids(of: f.message) { making[fid] = id }
+        for fid in RequestFids.newFids(of: f.message) { making[fid] = id }
         switch f.message {
         case .topen(let x): opening[x.fid.rawValue] = id
         case .tcreate(let x): opening[x.fid.rawValue] = id
@@ -314,21 +271,14 @@ struct ConnPlanner: Sendable {
         pending.removeValue(forKey: tag)
     }
 
-    mutating func completed(_ id: Int, groups: Set<UInt32>, isVersion: Bool) {
+    mutating func completed(_ id: Int, isVersion: Bool) {
         let covered = given[id] ?? []
         if isVersion {
-            frontier = [:]
             allFrontier = [id]
             barrier = id
             waitsFor[id] = id
             pending = [:]
             return
-        }
-        for g in groups {
-            var set = frontier[g] ?? []
-            set.subtract(covered)
-            set.insert(id)
-            frontier[g] = set
         }
         allFrontier.subtract(covered)
         allFrontier.insert(id)

@@ -148,39 +148,38 @@ public struct ReplyComparator: Sendable {
     /// A 9P2000/.u directory read's entries: the same names (in order, or as sets with `dirent.order`), then
     /// each entry's fields as an Rstat's, named `entries[i].field`.
     mutating func compareStats(_ a: [Stat], _ b: [Stat], dialect: Dialect, _ out: inout [FieldDifference]) {
-        var a = a, b = b
-        if ignore.contains(.direntOrder) {
-            a.sort { $0.name < $1.name }; b.sort { $0.name < $1.name }
-        }
-        if a.map(\.name) != b.map(\.name) {
-            out.append(FieldDifference(field: "names",
-                                       captured: ValueFormatter.format(.strings(a.map(\.name)), as: .strings),
-                                       replayed: ValueFormatter.format(.strings(b.map(\.name)), as: .strings)))
-            return
-        }
-        for (i, (x, y)) in zip(a, b).enumerated() {
+        guard let pairs = matchedByName(a, b, name: \.name, &out) else { return }
+        for (i, (x, y)) in pairs.enumerated() {
             let fields = compare(captured: Fcall(tag: 0, .rstat(Rstat(stat: x))), replayed: Fcall(tag: 0, .rstat(Rstat(stat: y))),
                                  dialect: dialect)
             out += fields.map { FieldDifference(field: "entries[\(i)].\($0.field)", captured: $0.captured, replayed: $0.replayed) }
         }
     }
 
+    /// Two directory reads' entries paired up: in order, or sorted by name with `dirent.order`; nil (and a
+    /// `names` difference) when their names differ.
+    func matchedByName<Entry>(_ a: [Entry], _ b: [Entry], name: (Entry) -> P9String,
+                              _ out: inout [FieldDifference]) -> [(Entry, Entry)]? {
+        var a = a, b = b
+        if ignore.contains(.direntOrder) {
+            a.sort { name($0) < name($1) }; b.sort { name($0) < name($1) }
+        }
+        guard a.map(name) == b.map(name) else {
+            out.append(FieldDifference(field: "names", captured: ValueFormatter.format(.strings(a.map(name)), as: .strings),
+                                       replayed: ValueFormatter.format(.strings(b.map(name)), as: .strings)))
+            return nil
+        }
+        return Array(zip(a, b))
+    }
+
     mutating func compareEntries(_ c: FieldValue?, _ r: FieldValue?, _ out: inout [FieldDifference]) {
-        guard case .dirents(var a)? = c, case .dirents(var b)? = r else {
+        guard case .dirents(let a)? = c, case .dirents(let b)? = r else {
             if c != r { out.append(FieldDifference(field: "entries", captured: c == nil ? "undecodable" : "entries",
                                                    replayed: r == nil ? "undecodable" : "entries")) }
             return
         }
-        if ignore.contains(.direntOrder) {
-            a.sort { $0.name < $1.name }; b.sort { $0.name < $1.name }
-        }
-        if a.map(\.name) != b.map(\.name) {
-            out.append(FieldDifference(field: "names",
-                                       captured: ValueFormatter.format(.strings(a.map(\.name)), as: .strings),
-                                       replayed: ValueFormatter.format(.strings(b.map(\.name)), as: .strings)))
-            return
-        }
-        for (i, (x, y)) in zip(a, b).enumerated() {
+        guard let pairs = matchedByName(a, b, name: \.name, &out) else { return }
+        for (i, (x, y)) in pairs.enumerated() {
             if x.type != y.type {
                 out.append(FieldDifference(field: "entries[\(i)].type", captured: String(x.type), replayed: String(y.type)))
             }

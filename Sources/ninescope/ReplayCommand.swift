@@ -13,9 +13,9 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Send a capture's client requests to a server again, optionally comparing the replies.",
         discussion: """
-        Each captured connection is replayed on a new connection. Requests keep their order where it mattered: \
-        one waits for the replies that came before it in the capture on the same fid lineage; requests that \
-        were in flight together are sent together. A Tversion holds back everything after it on its connection \
+        Each captured connection is replayed on a new connection. Requests keep the capture's order: one waits \
+        for the replies that came before it in the capture on its connection, whatever fids they name (two \
+        fids may reach one file); requests that were in flight together are sent together. A Tversion holds back everything after it on its connection \
         until its reply has come, as version(5) requires, even when the capture lost that reply; a reply the \
         capture lost counts as come before the next request that uses its tag again, names a fid it made, reads \
         or writes a fid it opened, or takes a fid it clunked or removed as a new fid. Tags are chosen afresh \

@@ -40,6 +40,13 @@ import Glibc
         return Run(export: export, console: console, trace: proxy.stdoutLines, stderr: proxy.stderr, capture: capture)
     }
 
+    /// diod exporting `export`, as `run`'s upstream.
+    static func diod(_ export: String) throws -> (address: String, stop: () -> Void) {
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        return (diod.address, { diod.kill() })
+    }
+
     /// What every run must show, whichever server the proxy relays to.
     static func checkCommon(_ r: Run) throws {
         let c = r.console
@@ -103,11 +110,7 @@ import Glibc
     }
 
     @Test func linuxGuestMountsDiodThroughTheProxy() throws {
-        let r = try Self.run { export in
-            let diod = DiodOnPort(export: export)
-            try diod.start()
-            return (diod.address, { diod.kill() })
-        }
+        let r = try Self.run(upstream: Self.diod)
         try Self.checkCommon(r)
         #expect(r.trace.contains { $0.contains("→ Tattach tag 0 fid 0 afid NOFID uname 'nobody' aname '\(r.export)'") })
     }
@@ -163,11 +166,7 @@ import Glibc
     /// archives and removes through the proxy to diod (~60,000 messages, several requests at once), and the
     /// capture of it replays to a second diod exporting a fresh copy elsewhere with every reply the same.
     @Test func aLinuxGuestsBusySessionReplaysToAFreshExport() throws {
-        let r = try Self.run(workload: .stress) { export in
-            let diod = DiodOnPort(export: export)
-            try diod.start()
-            return (diod.address, { diod.kill() })
-        }
+        let r = try Self.run(workload: .stress, upstream: Self.diod)
         let c = r.console
         #expect(!c.timedOut, "the guest did not power off in time")
         try #require(c.has("mounted"), "the guest could not mount: \(c.text.suffix(3000))")

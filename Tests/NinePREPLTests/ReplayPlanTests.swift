@@ -70,7 +70,9 @@ private let session: [CapturedMessage] = [
     #expect(plan.notes.count == 11)   // each request: no reply in the capture
 }
 
-@Test func separateLineagesDoNotWaitForEachOther() {
+/// Two attaches reach the same tree (the Linux client attaches as nobody and as the user): what the capture
+/// shows answered before a request was sent comes first in the replay too, whichever fids they name.
+@Test func separateLineagesKeepTheCapturedOrder() {
     let msgs: [CapturedMessage] = [
         m(0, 0, .tattach(Tattach(fid: 0, uname: "a", aname: "", nUname: 1))),
         m(1, 0, .rattach(Rattach(qid: rootQid))),
@@ -82,8 +84,19 @@ private let session: [CapturedMessage] = [
         m(7, 0, .rwalk(Rwalk(wqids: []))),
     ]
     let plan = ReplayPlan.make(msgs)
-    // The second attach, and the walk from fid 10, do not wait for anything of lineage 0.
-    #expect(plan.steps.map(\.afterReplies) == [[], [], [1], [0]])
+    #expect(plan.steps.map(\.afterReplies) == [[], [0], [1], [2]])
+    // Requests in flight together still go together, whatever fids they name.
+    let together: [CapturedMessage] = [
+        m(0, 0, .tattach(Tattach(fid: 0, uname: "a", aname: "", nUname: 1))),
+        m(1, 0, .rattach(Rattach(qid: rootQid))),
+        m(2, 1, .tgetattr(Tgetattr(fid: 0, requestMask: .basic))),
+        m(3, 2, .tattach(Tattach(fid: 10, uname: "b", aname: "", nUname: 2))),
+        m(4, 2, .rattach(Rattach(qid: rootQid))),
+        m(5, 1, .rlerror(Rlerror(ecode: .EIO))),
+        m(6, 1, .tclunk(Tclunk(fid: 10))),
+        m(7, 1, .rclunk),
+    ]
+    #expect(ReplayPlan.make(together).steps.map(\.afterReplies) == [[], [0], [0], [1, 2]])
 }
 
 @Test func versionIsABarrier() {
