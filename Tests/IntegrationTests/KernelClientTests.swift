@@ -47,6 +47,17 @@ import Glibc
         return (diod.address, { diod.kill() })
     }
 
+    /// `ninescope serve --driver DRIVER` on a free port, as `run`'s upstream.
+    static func serve(driver: String) throws -> (address: String, stop: () -> Void) {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", driver])
+        return (server.address, { server.stop() })
+    }
+
+    /// `ninescope serve` exporting `export` with the local driver, as `run`'s upstream.
+    static func serveLocal(_ export: String) throws -> (address: String, stop: () -> Void) {
+        try serve(driver: "local:\(export)")
+    }
+
     /// What every run must show, whichever server the proxy relays to.
     static func checkCommon(_ r: Run) throws {
         let c = r.console
@@ -116,10 +127,7 @@ import Glibc
     }
 
     @Test func linuxGuestMountsOurServerThroughTheProxy() throws {
-        let r = try Self.run { export in
-            let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
-            return (server.address, { server.stop() })
-        }
+        let r = try Self.run(upstream: Self.serveLocal)
         try Self.checkCommon(r)
         // Our server implements the *at requests that the kernel tries first (diod answers EOPNOTSUPP and
         // the kernel falls back to Trename/Tremove).
@@ -131,10 +139,7 @@ import Glibc
     /// A process blocked in a write is killed: the kernel sends Tflush for the pending Twrite, our server
     /// cancels it (no Rwrite) and answers Rflush, and the tracker pairs the two; the mount goes on working.
     @Test func linuxGuestFlushesAnInterruptedWrite() throws {
-        let r = try Self.run(workload: .flush) { _ in
-            let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "synth"])
-            return (server.address, { server.stop() })
-        }
+        let r = try Self.run(workload: .flush) { _ in try Self.serve(driver: "synth") }
         let c = r.console
         #expect(!c.timedOut, "the guest did not power off in time")
         try #require(c.has("mounted"), "the guest could not mount: \(c.text.suffix(3000))")
@@ -205,10 +210,7 @@ import Glibc
     /// the program as its errno. In 9P2000 the Rerror's text is all the client gets, and it knows only the C
     /// library's texts (and Plan 9's), letter for letter; any other text was "Unknown error 526".
     @Test func linuxGuestGetsEachErrorInEveryDialect() throws {
-        let r = try Self.run(workload: .dialects) { export in
-            let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
-            return (server.address, { server.stop() })
-        }
+        let r = try Self.run(workload: .dialects, upstream: Self.serveLocal)
         let c = r.console
         #expect(!c.timedOut, "the guest did not power off in time")
         #expect(!c.text.contains("Unknown error"), "\(c.text.suffix(3000))")
