@@ -152,93 +152,34 @@ public struct CutReply: Hashable, Sendable {
     public init(typeCode: UInt8, line: String) { self.typeCode = typeCode; self.line = line }
 }
 
-/// The fids a request names and makes, as the plan reads them.
-enum RequestFids {
-    /// The fid numbers a request takes as new fids (NOFID and a walk's own fid excluded).
-    static func newFids(of m: Message) -> [UInt32] {
-        let list: [Fid]
-        switch m {
-        case .tauth(let x): list = [x.afid]
-        case .tattach(let x): list = [x.fid]
-        case .twalk(let x) where x.newfid != x.fid: list = [x.newfid]
-        case .txattrwalk(let x) where x.newfid != x.fid: list = [x.newfid]
-        default: list = []
-        }
-        return list.filter { $0 != .nofid }.map(\.rawValue)
-    }
-
-    /// Every fid a request names (NOFID excluded).
-    static func fids(of m: Message) -> [UInt32] {
-        let list: [Fid]
-        switch m {
-        case .tauth(let x): list = [x.afid]
-        case .tattach(let x): list = [x.fid, x.afid]
-        case .twalk(let x): list = [x.fid, x.newfid]
-        case .topen(let x): list = [x.fid]
-        case .tcreate(let x): list = [x.fid]
-        case .tread(let x): list = [x.fid]
-        case .twrite(let x): list = [x.fid]
-        case .tclunk(let x): list = [x.fid]
-        case .tremove(let x): list = [x.fid]
-        case .tstat(let x): list = [x.fid]
-        case .twstat(let x): list = [x.fid]
-        case .tstatfs(let x): list = [x.fid]
-        case .tlopen(let x): list = [x.fid]
-        case .tlcreate(let x): list = [x.fid]
-        case .tsymlink(let x): list = [x.fid]
-        case .tmknod(let x): list = [x.dfid]
-        case .trename(let x): list = [x.fid, x.dfid]
-        case .treadlink(let x): list = [x.fid]
-        case .tgetattr(let x): list = [x.fid]
-        case .tsetattr(let x): list = [x.fid]
-        case .txattrwalk(let x): list = [x.fid, x.newfid]
-        case .txattrcreate(let x): list = [x.fid]
-        case .treaddir(let x): list = [x.fid]
-        case .tfsync(let x): list = [x.fid]
-        case .tlock(let x): list = [x.fid]
-        case .tgetlock(let x): list = [x.fid]
-        case .tlink(let x): list = [x.dfid, x.fid]
-        case .tmkdir(let x): list = [x.dfid]
-        case .trenameat(let x): list = [x.olddirfid, x.newdirfid]
-        case .tunlinkat(let x): list = [x.dirfid]
-        default: list = []
-        }
-        return list.filter { $0 != .nofid }.map(\.rawValue)
-    }
-}
-
 /// The happens-before bookkeeping of one connection while planning.
 struct ConnPlanner: Sendable {
     /// Pending requests by tag.
     var pending: [Tag: Int] = [:]
-    /// The last completed Tversion (everything later waits for it).
-    var barrier: Int?
     /// Dependencies each step was given (to drop edges they imply when it completes).
     var given: [Int: Set<Int>] = [:]
-    /// The barrier each step waits for, directly or through its dependencies.
-    var waitsFor: [Int: Int] = [:]
-    /// Every completed step not covered by a later completed one: what the next request waits for.
+    /// Every completed step not covered by a later completed one: what the next request waits for. A
+    /// completed Tversion replaces it (a barrier: everything later waits for it, directly or through steps
+    /// that do).
     var allFrontier: Set<Int> = []
     /// By fid: the request that made it, that opened it, and the Tclunk or Tremove that released it (an
     /// entry may outlive its request's reply; check `pending`).
-    var making: [UInt32: Int] = [:]
-    var opening: [UInt32: Int] = [:]
-    var releasing: [UInt32: Int] = [:]
+    var making: [Fid: Int] = [:]
+    var opening: [Fid: Int] = [:]
+    var releasing: [Fid: Int] = [:]
 
     /// The requests whose replies a client must have had before it sent `m` (see `ReplayPlan`), as far as
     /// the fids tell; some may be answered already.
     func answeredBefore(_ m: Message) -> [Int] {
-        let made = RequestFids.newFids(of: m)
-        var used = RequestFids.fids(of: m)
-        for fid in made { if let i = used.firstIndex(of: fid) { used.remove(at: i) } }
-        var earlier = made.compactMap { releasing[$0] } + used.compactMap { making[$0] }
+        let made = m.fidsCreated.filter { $0 != .nofid }
+        var earlier = made.compactMap { releasing[$0] } + m.fidsUsed.compactMap { making[$0] }
         let read: Fid? = switch m {
         case .tread(let x): x.fid
         case .twrite(let x): x.fid
         case .treaddir(let x): x.fid
         default: nil
         }
-        if let fid = read, let open = opening[fid.rawValue] { earlier.append(open) }
+        if let fid = read, let open = opening[fid] { earlier.append(open) }
         return earlier
     }
 
@@ -249,19 +190,16 @@ struct ConnPlanner: Sendable {
             if let target = pending[fl.oldtag] { sent = [target] }
         } else {
             deps = allFrontier
-            if f.message.type != .tversion, let b = barrier, !deps.contains(where: { waitsFor[$0] == b }) { deps.insert(b) }
         }
-        if let b = barrier { waitsFor[id] = b }
         given[id] = deps
         pending[f.tag] = id
-        for fid in RequestFids.newFids(of: f.message) { making[fid] = id }
+        for fid in f.message.fidsCreated where fid != .nofid { making[fid] = id }
+        for fid in f.message.fidsReleased { releasing[fid] = id }
         switch f.message {
-        case .topen(let x): opening[x.fid.rawValue] = id
-        case .tcreate(let x): opening[x.fid.rawValue] = id
-        case .tlopen(let x): opening[x.fid.rawValue] = id
-        case .tlcreate(let x): opening[x.fid.rawValue] = id
-        case .tclunk(let x): releasing[x.fid.rawValue] = id
-        case .tremove(let x): releasing[x.fid.rawValue] = id
+        case .topen(let x): opening[x.fid] = id
+        case .tcreate(let x): opening[x.fid] = id
+        case .tlopen(let x): opening[x.fid] = id
+        case .tlcreate(let x): opening[x.fid] = id
         default: break
         }
         return (deps.sorted(), sent)
@@ -275,8 +213,6 @@ struct ConnPlanner: Sendable {
         let covered = given[id] ?? []
         if isVersion {
             allFrontier = [id]
-            barrier = id
-            waitsFor[id] = id
             pending = [:]
             return
         }
