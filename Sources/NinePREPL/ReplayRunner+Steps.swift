@@ -21,7 +21,7 @@ extension ReplayRunner {
         var sentAny = true
         while sentAny {
             sentAny = false
-            for id in schedule.readyInOrder where sentAt[id] == nil && !done[id] {
+            for id in schedule.readyInOrder where schedule.ready.contains(id) {
                 let step = plan.steps[id]
                 guard let conn = conns[step.connection], conn.transport != nil, !conn.versionPending else { continue }
                 if options.timing == .original {
@@ -46,7 +46,7 @@ extension ReplayRunner {
             // Nothing in flight, nothing due later, and steps left: they wait for something that cannot come.
             // Every dependency is an earlier step, so this is the replay's own fault; say so rather than wait
             // for the idle timeout.
-            let stuck = plan.steps.indices.filter { sentAt[$0] == nil && !done[$0] }
+            let stuck = plan.steps.indices.filter { !schedule.isSent($0) && !schedule.isDone($0) }
             report.problems.append("replay stalled: \(stuck.count) requests never became sendable (first: step "
                                    + "\(stuck.first ?? -1)); this is a fault of ninescope's replay, not of the server")
             for c in plan.connections { abandon(connection: c, why: nil) }
@@ -88,7 +88,6 @@ extension ReplayRunner {
         conn.inflight[tag] = step.id
         conns[step.connection] = conn
         tags[step.id] = tag
-        sentAt[step.id] = env.now()
         schedule.sent(step.id)
         report.sent += 1
         activity += 1
@@ -158,16 +157,13 @@ extension ReplayRunner {
     }
 
     func complete(_ id: Int, reply: Fcall?, on c: UInt32) {
-        guard !done[id] else { return }
-        done[id] = true
+        guard !schedule.isDone(id) else { return }
         schedule.done(id)
-        replies[id] = reply
         let step = plan.steps[id]
         if reply != nil { report.answered += 1 }
         // An Rflush ends its target if the target got no reply.
-        if case .rflush? = reply?.message, let target = step.afterSent.first, !done[target] {
+        if case .rflush? = reply?.message, let target = step.afterSent.first, !schedule.isDone(target) {
             if let tag = tags[target] { conns[c]?.inflight[tag] = nil }
-            done[target] = true
             schedule.done(target)
         }
         if let reply, case .rreaddir(let r) = reply.message, case .treaddir(let q) = step.request.message,
@@ -214,17 +210,15 @@ extension ReplayRunner {
     func followDirectories(_ step: ReplayPlan.Step, reply: Fcall?, on c: UInt32) -> Bool {
         guard var conn = conns[c] else { return false }
         defer { conns[c] = conn }
+        for fid in step.request.message.fidsReleased {
+            conn.directories.remove(fid)
+            conn.offsets[fid] = nil
+        }
         switch (step.request.message, reply?.message) {
         case (.topen(let t), .ropen(let r)?):
-            if r.qid.type.contains(.dir) { conn.directories.insert(t.fid) } else { conn.directories.remove(t.fid) }
+            conn.noteOpened(t.fid, r.qid)
         case (.tcreate(let t), .rcreate(let r)?):
-            if r.qid.type.contains(.dir) { conn.directories.insert(t.fid) } else { conn.directories.remove(t.fid) }
-        case (.tclunk(let t), _):
-            conn.directories.remove(t.fid)
-            conn.offsets[t.fid] = nil
-        case (.tremove(let t), _):
-            conn.directories.remove(t.fid)
-            conn.offsets[t.fid] = nil
+            conn.noteOpened(t.fid, r.qid)
         case (.tread(let q), .rread(let r)?) where conn.directories.contains(q.fid):
             if case .rread(let captured)? = step.capturedReply?.message {
                 let sent = q.offset == 0 ? 0 : conn.offsets[q.fid]?[q.offset] ?? q.offset
@@ -240,7 +234,7 @@ extension ReplayRunner {
     /// Marks every unfinished step of a connection as done without a reply.
     func abandon(connection c: UInt32, why: String?) {
         var lost = 0
-        for step in plan.steps where step.connection == c && !done[step.id] {
+        for step in plan.steps where step.connection == c && !schedule.isDone(step.id) {
             lost += 1
             complete(step.id, reply: nil, on: c)
         }

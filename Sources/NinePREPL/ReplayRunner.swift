@@ -67,16 +67,19 @@ public actor ReplayRunner {
         /// until it comes (version(5): the client cannot issue further requests until it has received the
         /// Rversion), even when the capture lost that reply and so shows no reason to wait.
         var versionPending = false
+
+        /// A 9P2000/.u Topen or Tcreate answered with `qid`: whether its fid now reads a directory.
+        mutating func noteOpened(_ fid: Fid, _ qid: Qid) {
+            if qid.type.contains(.dir) { directories.insert(fid) } else { directories.remove(fid) }
+        }
     }
 
     let plan: ReplayPlan
     let options: Options
     let env: Environment
     var conns: [UInt32: Conn] = [:]
-    var sentAt: [Int64?]
-    var done: [Bool]
+    /// Which steps are sent, done, and ready to go.
     var schedule: ReplaySchedule
-    var replies: [Fcall?]
     var tags: [Tag?]
     var report: ReplayReport
     var start: Int64 = 0
@@ -90,9 +93,6 @@ public actor ReplayRunner {
         self.options = options
         self.env = environment
         let n = plan.steps.count
-        sentAt = Array(repeating: nil, count: n)
-        done = Array(repeating: false, count: n)
-        replies = Array(repeating: nil, count: n)
         tags = Array(repeating: nil, count: n)
         schedule = ReplaySchedule(plan)
         report = ReplayReport(total: n, sent: 0, answered: 0, compared: 0, differences: [], problems: [])

@@ -10,8 +10,8 @@ package struct ReplaySchedule: Sendable {
     private var awaitingReply: [[Int]]
     /// Per step: the steps that wait for it to be sent.
     private var awaitingSend: [[Int]]
-    private var isSent: [Bool]
-    private var isDone: [Bool]
+    private var sentFlags: [Bool]
+    private var doneFlags: [Bool]
     /// Steps whose dependencies are all met, neither sent nor done.
     package private(set) var ready: Set<Int> = []
     /// Steps not done.
@@ -22,8 +22,8 @@ package struct ReplaySchedule: Sendable {
         unmet = Array(repeating: 0, count: n)
         awaitingReply = Array(repeating: [], count: n)
         awaitingSend = Array(repeating: [], count: n)
-        isSent = Array(repeating: false, count: n)
-        isDone = Array(repeating: false, count: n)
+        sentFlags = Array(repeating: false, count: n)
+        doneFlags = Array(repeating: false, count: n)
         remaining = n
         for step in plan.steps {
             for d in step.afterReplies { awaitingReply[d].append(step.id) }
@@ -36,28 +36,34 @@ package struct ReplaySchedule: Sendable {
     /// The ready steps in plan order (the captured order, kept among steps ready at the same moment).
     package var readyInOrder: [Int] { ready.sorted() }
 
+    /// Whether step `id` went out.
+    package func isSent(_ id: Int) -> Bool { sentFlags[id] }
+
+    /// Whether step `id` is finished (answered, flushed, or given up).
+    package func isDone(_ id: Int) -> Bool { doneFlags[id] }
+
     /// Step `id` went out.
     package mutating func sent(_ id: Int) {
         ready.remove(id)
-        guard !isSent[id] else { return }
-        isSent[id] = true
-        if !isDone[id] { release(awaitingSend[id]) }
+        guard !sentFlags[id] else { return }
+        sentFlags[id] = true
+        if !doneFlags[id] { release(awaitingSend[id]) }
     }
 
     /// Step `id` is finished: answered, flushed, or given up.
     package mutating func done(_ id: Int) {
-        guard !isDone[id] else { return }
-        isDone[id] = true
+        guard !doneFlags[id] else { return }
+        doneFlags[id] = true
         remaining -= 1
         ready.remove(id)
-        if !isSent[id] { release(awaitingSend[id]) }
+        if !sentFlags[id] { release(awaitingSend[id]) }
         release(awaitingReply[id])
     }
 
     private mutating func release(_ waiting: [Int]) {
         for s in waiting {
             unmet[s] -= 1
-            if unmet[s] == 0 && !isSent[s] && !isDone[s] { ready.insert(s) }
+            if unmet[s] == 0 && !sentFlags[s] && !doneFlags[s] { ready.insert(s) }
         }
     }
 }
