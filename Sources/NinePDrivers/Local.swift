@@ -77,6 +77,11 @@ enum Local {
     static let listxattr: ListX? = symbol("listxattr")
     static let setxattr: SetX? = symbol("setxattr")
     static let removexattr: RemoveX? = symbol("removexattr")
+    // The same on a path's last element itself, never following it.
+    static let lgetxattr: GetX? = symbol("lgetxattr")
+    static let llistxattr: ListX? = symbol("llistxattr")
+    static let lsetxattr: SetX? = symbol("lsetxattr")
+    static let lremovexattr: RemoveX? = symbol("lremovexattr")
 
     static func symbol<T>(_ name: String) -> T? {
         guard let p = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }

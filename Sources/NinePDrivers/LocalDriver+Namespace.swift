@@ -4,11 +4,18 @@ import NinePServer
 import NinePWire
 
 /// Creating, linking, renaming and removing names, always relative to a held directory descriptor
-/// with a single-element name; xattrs through /proc/self/fd.
+/// with a single-element name; xattrs through /proc/self/fd (a symlink's own through its directory's).
 extension LocalDriver {
-    /// The new object `name` in `dir`, without following a symlink there.
+    /// The object `name` in `dir`, without following a symlink there; a symlink's node remembers where it
+    /// was found (`Node.place`).
     func node(in dir: Node, _ name: P9String) throws(Errno) -> Node {
-        Node(fd: try Local.openat(dir.fd, name, Local.O_PATH | O_NOFOLLOW | O_CLOEXEC))
+        let fd = try Local.openat(dir.fd, name, Local.O_PATH | O_NOFOLLOW | O_CLOEXEC)
+        var st = stat()
+        guard fstatat(fd, "", &st, Local.AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 else {
+            let e = Local.lastError(); Glibc.close(fd); throw e
+        }
+        let isLink = FileType(mode: UInt32(st.st_mode)) == .symlink
+        return Node(fd: fd, place: isLink ? Place(directory: dir, name: name) : nil)
     }
 
     func applyGid(_ node: Node, _ gid: UInt32) {
@@ -76,8 +83,13 @@ extension LocalDriver {
         if type == .directory { throw .EPERM }
         try Local.withName(name) { (n) throws(Errno) in
             if type == .symlink {
-                // Never follow: link the symlink itself (AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH).
-                try Local.check(linkat(node.fd, "", directory.fd, n, Local.AT_EMPTY_PATH))
+                // Never follow: link the symlink itself, by its name in its directory (linkat without
+                // AT_SYMLINK_FOLLOW), or else through its descriptor (AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH).
+                if let (path, _) = try? ownPath(node) {
+                    try Local.check(linkat(AT_FDCWD, path, directory.fd, n, 0))
+                } else {
+                    try Local.check(linkat(node.fd, "", directory.fd, n, Local.AT_EMPTY_PATH))
+                }
             } else {
                 // Following the /proc magic link reaches the held (non-symlink) inode itself, never a path.
                 try Local.check(linkat(AT_FDCWD, node.procPath, directory.fd, n, AT_SYMLINK_FOLLOW))
@@ -103,8 +115,8 @@ extension LocalDriver {
     // MARK: Extended attributes
 
     public func getxattr(_ node: Node, name: P9String) async throws(Errno) -> [UInt8] {
-        guard let get = Local.getxattr else { throw .EOPNOTSUPP }
-        let path = try followablePath(node)
+        let (path, follow) = try ownPath(node)
+        guard let get = follow ? Local.getxattr : Local.lgetxattr else { throw .EOPNOTSUPP }
         return try Local.withName(name) { (n) throws(Errno) -> [UInt8] in
             let size = get(path, n, nil, 0)
             if size < 0 { throw Local.lastError() }
@@ -116,8 +128,8 @@ extension LocalDriver {
     }
 
     public func listxattr(_ node: Node) async throws(Errno) -> [P9String] {
-        guard let list = Local.listxattr else { throw .EOPNOTSUPP }
-        let path = try followablePath(node)
+        let (path, follow) = try ownPath(node)
+        guard let list = follow ? Local.listxattr : Local.llistxattr else { throw .EOPNOTSUPP }
         let size = list(path, nil, 0)
         if size < 0 { throw Local.lastError() }
         var buf = [CChar](repeating: 0, count: size)
@@ -127,16 +139,16 @@ extension LocalDriver {
     }
 
     public func setxattr(_ node: Node, name: P9String, value: [UInt8], flags: XattrFlags) async throws(Errno) {
-        guard let set = Local.setxattr else { throw .EOPNOTSUPP }
-        let path = try followablePath(node)
+        let (path, follow) = try ownPath(node)
+        guard let set = follow ? Local.setxattr : Local.lsetxattr else { throw .EOPNOTSUPP }
         try Local.withName(name) { (n) throws(Errno) in
             try Local.check(value.withUnsafeBytes { set(path, n, $0.baseAddress, value.count, Int32(bitPattern: flags.rawValue)) })
         }
     }
 
     public func removexattr(_ node: Node, name: P9String) async throws(Errno) {
-        guard let remove = Local.removexattr else { throw .EOPNOTSUPP }
-        let path = try followablePath(node)
+        let (path, follow) = try ownPath(node)
+        guard let remove = follow ? Local.removexattr : Local.lremovexattr else { throw .EOPNOTSUPP }
         try Local.withName(name) { (n) throws(Errno) in try Local.check(remove(path, n)) }
     }
 }

@@ -26,9 +26,18 @@ public final class LocalDriver: FileSystemDriver {
     /// A held `O_PATH` descriptor; closed when the last reference goes.
     public final class Node: Sendable {
         let fd: Int32
-        init(fd: Int32) { self.fd = fd }
+        /// For a symlink: the directory it was found or made in, and its name there. Calls that act on a
+        /// symlink itself (its xattrs, its times) name it through that directory's descriptor with a call
+        /// that does not follow a path's last element.
+        let place: Place?
+        init(fd: Int32, place: Place? = nil) { self.fd = fd; self.place = place }
         deinit { Glibc.close(fd) }
         var procPath: String { "/proc/self/fd/\(fd)" }
+    }
+
+    struct Place: Sendable {
+        let directory: Node
+        let name: P9String
     }
 
     public let root: String
@@ -86,6 +95,23 @@ public final class LocalDriver: FileSystemDriver {
         return node.procPath
     }
 
+    /// A path to act on `node` itself, and whether a call may follow it: `/proc/self/fd/N` (followed) for
+    /// anything but a symlink; for a symlink, `/proc/self/fd/D/name` through the directory it was found
+    /// in, for the calls that never follow a path's last element (`lgetxattr`, `AT_SYMLINK_NOFOLLOW`), so
+    /// what they reach is the symlink in the tree, never its target. EOPNOTSUPP when that name no longer
+    /// holds this symlink (renamed or removed since it was looked up).
+    func ownPath(_ node: Node) throws(Errno) -> (path: [CChar], follow: Bool) {
+        let st = try Local.stat(node.fd)
+        guard FileType(mode: UInt32(st.st_mode)) == .symlink else { return (Array(node.procPath.utf8CString), true) }
+        guard let place = node.place,
+              let now = try? Local.statAt(place.directory.fd, place.name),
+              now.st_dev == st.st_dev, now.st_ino == st.st_ino else { throw .EOPNOTSUPP }
+        var path = Array("\(place.directory.procPath)/".utf8).map { CChar(bitPattern: $0) }
+        path += place.name.bytes.map { CChar(bitPattern: $0) }
+        path.append(0)
+        return (path, false)
+    }
+
     func isRoot(_ st: stat) -> Bool { UInt64(st.st_dev) == rootId.dev && UInt64(st.st_ino) == rootId.ino }
 
     // MARK: Names and attributes
@@ -94,7 +120,7 @@ public final class LocalDriver: FileSystemDriver {
 
     public func lookup(_ directory: Node, name: P9String) async throws(Errno) -> Node {
         try Local.checkName(name)
-        return Node(fd: try Local.openat(directory.fd, name, Local.O_PATH | O_NOFOLLOW | O_CLOEXEC))
+        return try node(in: directory, name)
     }
 
     public func qid(of node: Node) async throws(Errno) -> Qid { qid(try Local.stat(node.fd)) }
@@ -119,7 +145,6 @@ public final class LocalDriver: FileSystemDriver {
             try Local.check(truncate(try followablePath(node), off_t(s)))
         }
         if c.atime != nil || c.mtime != nil {
-            if isLink { throw .EOPNOTSUPP }
             func spec(_ t: AttributeChanges.TimeChange?) -> timespec {
                 switch t {
                 case nil: timespec(tv_sec: 0, tv_nsec: Int(Local.UTIME_OMIT))
@@ -128,7 +153,8 @@ public final class LocalDriver: FileSystemDriver {
                 }
             }
             var times = [spec(c.atime), spec(c.mtime)]
-            try Local.check(utimensat(AT_FDCWD, try followablePath(node), &times, 0))
+            let (path, follow) = try ownPath(node)
+            try Local.check(utimensat(AT_FDCWD, path, &times, follow ? 0 : AT_SYMLINK_NOFOLLOW))
         }
     }
 

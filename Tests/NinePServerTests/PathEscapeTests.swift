@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import NinePDrivers
 import NinePServer
 import NinePTestSupport
@@ -85,6 +86,72 @@ import Testing
         #expect((attrs[.posixPermissions] as? Int) != 0o777)
     }
 
+    /// A symlink's own xattrs and times are its own, reached through its directory with calls that never
+    /// follow it: its target's xattrs stay unseen and its target's times unchanged, inside the tree or
+    /// out; once its name holds something else, they are refused rather than reached by name.
+    @Test(arguments: [false, true])
+    func aSymlinksOwnXattrsAndTimes(targetOutside: Bool) async throws {
+        let s = try Sandbox(); defer { s.dir.remove() }
+        try s.dir.write("export/t", "target")
+        let target = targetOutside ? s.secret : s.dir.file("export/t")
+        try HostXattr.set(target, "user.colour", "red")
+        try s.symlink("link", to: target)
+        let targetBefore = try HostXattr.stat(target, follow: true)
+        let c = try await s.client()
+        _ = try await c.walk(0, 1, ["link"])
+        // The target's user.colour is not the symlink's.
+        #expect(try await c.expectError(.txattrwalk(Txattrwalk(fid: 1, newfid: 2, name: "user.colour"))) == .ENODATA)
+        let names = try await xattrNames(c, 1)
+        #expect(names == HostXattr.list(s.dir.file("export/link")), "the symlink's own names: \(names)")
+        #expect(!names.contains("user.colour"))
+        // Writing: user.* is not allowed on a symlink (EPERM, the host's answer); trusted.* is, for root.
+        let x = c.freshFid()
+        _ = try await c.walk(1, x, [])
+        _ = try await c.call(.txattrcreate(Txattrcreate(fid: x, name: "user.evil", attrSize: 1, flags: 0)))
+        try await c.write(x, [1])
+        #expect(try await c.expectError(.tclunk(Tclunk(fid: x))) == .EPERM)
+        if geteuid() == 0 {
+            let y = c.freshFid()
+            _ = try await c.walk(1, y, [])
+            _ = try await c.call(.txattrcreate(Txattrcreate(fid: y, name: "trusted.note", attrSize: 2, flags: 0)))
+            try await c.write(y, Array("hi".utf8))
+            try await c.clunk(y)
+            #expect(HostXattr.get(s.dir.file("export/link"), "trusted.note", follow: false) == "hi")
+            #expect(HostXattr.get(target, "trusted.note", follow: true) == nil)
+            guard case .rxattrwalk(let r) = try await c.call(.txattrwalk(Txattrwalk(fid: 1, newfid: 3, name: "trusted.note"))) else {
+                Issue.record("expected Rxattrwalk"); return
+            }
+            #expect(r.size == 2)
+            #expect(try await c.read(3, count: 10) == Array("hi".utf8))
+            try await c.clunk(3)
+            #expect(try await xattrNames(c, 1).contains("trusted.note"))
+        }
+        // Times: the symlink's own (lstat), not its target's.
+        _ = try await c.call(.tsetattr(Tsetattr(fid: 1, valid: [.atime, .atimeSet, .mtime, .mtimeSet],
+                                                atimeSec: 1_000_000, mtimeSec: 2_000_000, mtimeNsec: 5)))
+        let linkNow = try HostXattr.stat(s.dir.file("export/link"), follow: false)
+        #expect(linkNow.mtime == 2_000_000 && linkNow.mtimeNsec == 5 && linkNow.atime == 1_000_000)
+        #expect(try HostXattr.stat(target, follow: true).mtime == targetBefore.mtime)
+        // Renamed on the host and another file put at its name: the old fid's xattrs are refused, not the
+        // new file's read.
+        try FileManager.default.moveItem(atPath: s.dir.file("export/link"), toPath: s.dir.file("export/link2"))
+        try s.dir.write("export/link", "someone else")
+        try HostXattr.set(s.dir.file("export/link"), "user.colour", "blue")
+        #expect(try await c.expectError(.txattrwalk(Txattrwalk(fid: 1, newfid: 4, name: "user.colour"))) == .EOPNOTSUPP)
+        #expect(try s.secretUnchanged())
+        #expect(HostXattr.get(target, "user.colour", follow: true) == "red")
+    }
+
+    func xattrNames(_ c: NinePTestClient, _ fid: Fid) async throws -> [String] {
+        let l = c.freshFid()
+        guard case .rxattrwalk(let r) = try await c.call(.txattrwalk(Txattrwalk(fid: fid, newfid: l, name: ""))) else {
+            throw ConformanceFailure("expected Rxattrwalk")
+        }
+        let bytes = r.size == 0 ? [] : try await c.read(l, count: UInt32(r.size))
+        try await c.clunk(l)
+        return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     @Test func hardLinkOfASymlinkLinksTheSymlink() async throws {
         let s = try Sandbox(); defer { s.dir.remove() }
         try s.symlink("link", to: s.secret)
@@ -134,5 +201,40 @@ import Testing
         try await c.clunk(f)
         #expect(s.dir.exists("export/d.old/secret"))
         #expect(try s.secretUnchanged())
+    }
+}
+
+/// The host's own xattr and stat calls on a path, for checking what the driver did (Glibc's Swift module
+/// has no xattr calls; they are looked up by name).
+enum HostXattr {
+    typealias GetX = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int
+    typealias ListX = @convention(c) (UnsafePointer<CChar>, UnsafeMutablePointer<CChar>?, Int) -> Int
+    typealias SetX = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeRawPointer?, Int, Int32) -> Int32
+    static func symbol<T>(_ name: String) -> T { unsafeBitCast(dlsym(UnsafeMutableRawPointer(bitPattern: 0), name)!, to: T.self) }
+
+    struct Failed: Error { let call: String; let errno: Int32 }
+
+    static func set(_ path: String, _ name: String, _ value: String) throws {
+        let f: SetX = symbol("setxattr")
+        let v = Array(value.utf8)
+        if v.withUnsafeBytes({ f(path, name, $0.baseAddress, v.count, 0) }) != 0 { throw Failed(call: "setxattr", errno: errno) }
+    }
+    static func get(_ path: String, _ name: String, follow: Bool) -> String? {
+        let f: GetX = symbol(follow ? "getxattr" : "lgetxattr")
+        var buf = [UInt8](repeating: 0, count: 256)
+        let n = buf.withUnsafeMutableBytes { f(path, name, $0.baseAddress, 256) }
+        return n < 0 ? nil : String(decoding: buf.prefix(n), as: UTF8.self)
+    }
+    /// A symlink's own names (llistxattr).
+    static func list(_ path: String) -> [String] {
+        let f: ListX = symbol("llistxattr")
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = f(path, &buf, 4096)
+        return n <= 0 ? [] : buf.prefix(n).split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+    }
+    static func stat(_ path: String, follow: Bool) throws -> (atime: Int, mtime: Int, mtimeNsec: Int) {
+        var st = Glibc.stat()
+        if fstatat(AT_FDCWD, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0 { throw Failed(call: "stat", errno: errno) }
+        return (st.st_atim.tv_sec, st.st_mtim.tv_sec, st.st_mtim.tv_nsec)
     }
 }

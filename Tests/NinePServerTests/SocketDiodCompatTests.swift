@@ -1,4 +1,6 @@
+import Foundation
 import NinePDrivers
+import NinePNIO
 import NinePServer
 import NinePTestSupport
 import NinePWire
@@ -45,6 +47,46 @@ import Testing
         #expect(r.type == .rerror, "walk from an open fid in 9P2000: \(r)")
         await p9.close()
         await server.stop()
+    }
+
+    /// A symlink's own xattrs, asked of ninescope serve's local driver and of diod over the same export:
+    /// the same answers (the target's user.colour is not the symlink's, its own list, user.* refused).
+    @Test func aSymlinksXattrsAnswerAsDiodDoes() async throws {
+        let dir = try TempDirectory("symxattr"); defer { dir.remove() }
+        try dir.write("t", "target")
+        try HostXattr.set(dir.file("t"), "user.colour", "red")
+        try FileManager.default.createSymbolicLink(atPath: dir.file("link"), withDestinationPath: "t")
+        guard let diod = try Diod.start(export: dir.path) else {
+            Issue.record("diod is not installed (make deps installs it)"); return
+        }
+        defer { diod.stop() }
+        let server = try await SocketServer.start(LocalDriver(root: dir.path))
+        defer { Task { await server.stop() } }
+
+        func answers(_ c: NinePTestClient, aname: String) async throws -> [String] {
+            try await c.version(msize: 8192)
+            _ = try await c.attach(0, uname: "root", aname: aname)
+            _ = try await c.walk(0, 1, ["link"])
+            func outcome(_ m: Message) async throws -> String {
+                switch try await c.rpc(m) {
+                case .rlerror(let e): return "error \(e.ecode)"
+                case .rxattrwalk(let x): return "size \(x.size)"
+                case let r: return r.type?.name ?? "?"
+                }
+            }
+            var out = [try await outcome(.txattrwalk(Txattrwalk(fid: 1, newfid: 2, name: "user.colour")))]
+            out.append(try await outcome(.txattrwalk(Txattrwalk(fid: 1, newfid: 3, name: ""))))
+            _ = try await c.walk(1, 4, [])
+            _ = try await c.call(.txattrcreate(Txattrcreate(fid: 4, name: "user.new", attrSize: 1, flags: 0)))
+            try await c.write(4, [1])
+            out.append(try await outcome(.tclunk(Tclunk(fid: 4))))
+            await c.close()
+            return out
+        }
+        let ours = try await answers(try await server.client(), aname: "")
+        let theirs = try await answers(try await SocketTransport.client(try Address(parsing: diod.address)), aname: dir.path)
+        #expect(ours == theirs, "ninescope serve: \(ours), diod: \(theirs)")
+        #expect(ours.first == "error ENODATA")
     }
 
     @Test func ctlAttachNameServesZeroAndNull() async throws {
