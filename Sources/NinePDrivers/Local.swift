@@ -45,6 +45,49 @@ enum Local {
         return st
     }
 
+    /// statx(2): (directory, path, flags, wanted fields, a `struct statx` of 256 bytes). Not in Glibc's
+    /// Swift module; looked up once.
+    typealias StatX = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UInt32, UnsafeMutableRawPointer) -> Int32
+    static let statxCall: StatX? = symbol("statx")
+    static let STATX_BASIC_STATS: UInt32 = 0x7FF
+    static let STATX_BTIME: UInt32 = 0x800
+
+    /// lstat of what the descriptor refers to, with its birth time where the file system keeps one: one
+    /// statx call (`struct statx` read at its UAPI offsets), or fstatat where statx is missing.
+    static func statWithBirth(_ fd: Int32) throws(Errno) -> (stat: Glibc.stat, birth: FileTime?) {
+        guard let call = statxCall else { return (try stat(fd), nil) }
+        return try withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { (raw) throws(Errno) -> (stat: Glibc.stat, birth: FileTime?) in
+            let p = raw.baseAddress!
+            if call(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, p) != 0 {
+                if errno == ENOSYS { return (try stat(fd), nil) }
+                throw lastError()
+            }
+            func u16(_ o: Int) -> UInt16 { p.load(fromByteOffset: o, as: UInt16.self) }
+            func u32(_ o: Int) -> UInt32 { p.load(fromByteOffset: o, as: UInt32.self) }
+            func u64(_ o: Int) -> UInt64 { p.load(fromByteOffset: o, as: UInt64.self) }
+            // struct statx_timestamp: __s64 tv_sec, __u32 tv_nsec, __s32 reserved.
+            func time(_ o: Int) -> timespec { timespec(tv_sec: Int(Int64(bitPattern: u64(o))), tv_nsec: Int(u32(o + 8))) }
+            var st = Glibc.stat()
+            st.st_blksize = blksize_t(u32(4))
+            st.st_nlink = nlink_t(u32(16))
+            st.st_uid = u32(20)
+            st.st_gid = u32(24)
+            st.st_mode = mode_t(u16(28))
+            st.st_ino = ino_t(u64(32))
+            st.st_size = off_t(Int64(bitPattern: u64(40)))
+            st.st_blocks = blkcnt_t(Int64(bitPattern: u64(48)))
+            st.st_atim = time(64)
+            st.st_ctim = time(96)
+            st.st_mtim = time(112)
+            st.st_rdev = dev_t(DeviceNumber.make(major: u32(128), minor: u32(132)))
+            st.st_dev = dev_t(DeviceNumber.make(major: u32(136), minor: u32(140)))
+            let b = time(80)
+            let birth = u32(0) & STATX_BTIME != 0
+                ? FileTime(sec: UInt64(max(0, b.tv_sec)), nsec: UInt64(max(0, b.tv_nsec))) : nil
+            return (st, birth)
+        }
+    }
+
     static func statAt(_ dir: Int32, _ name: P9String) throws(Errno) -> Glibc.stat {
         var st = Glibc.stat()
         try withName(name) { (n) throws(Errno) in try check(fstatat(dir, n, &st, AT_SYMLINK_NOFOLLOW)) }

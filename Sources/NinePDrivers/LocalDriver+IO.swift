@@ -43,9 +43,8 @@ extension LocalDriver {
     public func open(_ node: Node, flags: LOpenFlags) async throws(Errno) -> OpenFile { try reopen(node, flags) }
 
     public func getattr(open file: OpenFile) async throws(Errno) -> NodeAttributes {
-        var st = stat()
-        try Local.check(fstat(file.fd, &st))
-        return attributes(st)
+        let (st, birth) = try Local.statWithBirth(file.fd)
+        return attributes(st, birth: birth)
     }
 
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8] {

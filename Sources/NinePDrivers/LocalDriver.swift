@@ -79,11 +79,13 @@ public final class LocalDriver: FileSystemDriver {
         return Qid.derived(mode: UInt32(st.st_mode), path: path, version: version)
     }
 
-    func attributes(_ st: stat) -> NodeAttributes {
+    /// Rgetattr's fields from a stat; with a birth time, `btime` too (and its `valid` bit).
+    func attributes(_ st: stat, birth: FileTime? = nil) -> NodeAttributes {
         func t(_ ts: timespec) -> FileTime { FileTime(sec: UInt64(max(0, ts.tv_sec)), nsec: UInt64(max(0, ts.tv_nsec))) }
         return NodeAttributes(qid: qid(st), mode: UInt32(st.st_mode), uid: st.st_uid, gid: st.st_gid, nlink: UInt64(st.st_nlink),
                               rdev: UInt64(st.st_rdev), size: UInt64(max(0, st.st_size)), blksize: UInt64(max(0, st.st_blksize)),
-                              blocks: UInt64(max(0, st.st_blocks)), atime: t(st.st_atim), mtime: t(st.st_mtim), ctime: t(st.st_ctim))
+                              blocks: UInt64(max(0, st.st_blocks)), atime: t(st.st_atim), mtime: t(st.st_mtim), ctime: t(st.st_ctim),
+                              btime: birth ?? .zero, valid: birth == nil ? .basic : GetattrMask.basic.union(.btime))
     }
 
     /// `/proc/self/fd/N` for a node that is not a symlink. Calls through that path follow the magic link
@@ -125,7 +127,10 @@ public final class LocalDriver: FileSystemDriver {
 
     public func qid(of node: Node) async throws(Errno) -> Qid { qid(try Local.stat(node.fd)) }
 
-    public func getattr(_ node: Node) async throws(Errno) -> NodeAttributes { attributes(try Local.stat(node.fd)) }
+    public func getattr(_ node: Node) async throws(Errno) -> NodeAttributes {
+        let (st, birth) = try Local.statWithBirth(node.fd)
+        return attributes(st, birth: birth)
+    }
 
     public func setattr(_ node: Node, _ c: AttributeChanges) async throws(Errno) {
         let st = try Local.stat(node.fd)
