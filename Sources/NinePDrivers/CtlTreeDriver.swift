@@ -147,6 +147,23 @@ public final class CtlTreeDriver<Main: FileSystemDriver>: FileSystemDriver {
         }
     }
 
+    public func canWriteNow(_ file: OpenFile) -> Bool {
+        switch file {
+        case .main(let f): main.canWriteNow(f)
+        case .ctl(.zero), .ctl(.null): true
+        case .ctl(.root): false
+        }
+    }
+
+    public func writeNow(_ file: OpenFile, offset: UInt64, from data: UnsafeRawBufferPointer) throws(Errno) -> UInt32 {
+        switch file {
+        case .main(let f): return try main.writeNow(f, offset: offset, from: data)
+        case .ctl(.null): return UInt32(data.count)
+        case .ctl(.zero): throw .EACCES
+        case .ctl(.root): throw .EISDIR
+        }
+    }
+
     public func readdir(_ file: OpenFile, after cookie: UInt64, limit: Int) async throws(Errno) -> [DirectoryEntry] {
         switch file {
         case .main(let f): return try await main.readdir(f, after: cookie, limit: limit)

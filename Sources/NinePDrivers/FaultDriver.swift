@@ -71,6 +71,10 @@ public final class FaultDriver<Inner: FileSystemDriver>: FileSystemDriver {
         try inner.readNow(f, offset: offset, into: b)
     }
     public func write(_ f: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 { try await inner.write(f, offset: offset, data: data) }
+    public func canWriteNow(_ f: OpenFile) -> Bool { inner.canWriteNow(f) }
+    public func writeNow(_ f: OpenFile, offset: UInt64, from data: UnsafeRawBufferPointer) throws(Errno) -> UInt32 {
+        try inner.writeNow(f, offset: offset, from: data)
+    }
     public func readdir(_ f: OpenFile, after c: UInt64, limit: Int) async throws(Errno) -> [DirectoryEntry] { try await inner.readdir(f, after: c, limit: limit) }
     public func fsync(_ f: OpenFile, dataOnly: Bool) async throws(Errno) { try await inner.fsync(f, dataOnly: dataOnly) }
     public func close(_ f: OpenFile) async { await inner.close(f) }

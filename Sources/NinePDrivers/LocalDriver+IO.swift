@@ -79,8 +79,17 @@ extension LocalDriver {
     }
 
     public func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 {
+        let result = data.withUnsafeBytes { (b) -> Result<UInt32, Errno> in
+            do throws(Errno) { return .success(try writeNow(file, offset: offset, from: b)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    public func canWriteNow(_ file: OpenFile) -> Bool { !file.isDirectory }
+
+    public func writeNow(_ file: OpenFile, offset: UInt64, from data: UnsafeRawBufferPointer) throws(Errno) -> UInt32 {
         guard offset <= UInt64(Int64.max) else { throw .EFBIG }
-        let n = data.withUnsafeBytes { pwrite(file.fd, $0.baseAddress, data.count, off_t(offset)) }
+        let n = pwrite(file.fd, data.baseAddress, data.count, off_t(offset))
         if n < 0 { throw Local.lastError() }
         return UInt32(n)
     }

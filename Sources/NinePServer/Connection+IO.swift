@@ -28,6 +28,45 @@ extension Connection {
     /// Tread, with file data read straight into the reply frame when the fid is an open regular file:
     /// the driver leaves `Reply.rreadHeaderSize` bytes of headroom, and the header is written there while
     /// this function still holds the only reference to the array (so the data is never copied).
+    /// A Tread of an open regular file whose data the driver can read now, answered here and now: the
+    /// data read straight into the transport's buffer, with no task, pending entry or closure made for
+    /// it (the common case of a bulk read, the same reply `readReply`'s in-place path would send, as that
+    /// path never suspends either). False, having sent nothing, when the request needs the general path
+    /// (another kind of fid, an unknown one, a driver's request hook, a driver that must wait).
+    func readAtOnce(_ t: Tread, tag: Tag) -> Bool {
+        guard emitInPlace != nil, driver.requestHook == nil, case .live(let e)? = fids[t.fid],
+              case .open(let o) = e.state, o.canRead, !o.isDirectory, driver.canReadNow(o.file) else { return false }
+        let count = Int(min(t.count, maxIO)), header = Reply.rreadHeaderSize
+        let error = sendRread(tag, capacity: header + count) { b throws(Errno) in
+            let n = try driver.readNow(o.file, offset: t.offset, into: UnsafeMutableRawBufferPointer(rebasing: b[header..<(header + count)]))
+            Reply.writeRreadHeader(into: b, size: header + n, tag: tag)
+            return header + n
+        }
+        if let error { sendError(tag, error) }
+        return true
+    }
+
+    /// A Twrite to an open regular file that the driver can write now, answered here and now from the
+    /// borrowed frame: its data goes from the transport's buffer to the driver with no copy, and no task or
+    /// pending entry is made. The same checks and reply as `dispatch` and `write` give it; false, having
+    /// sent nothing, when it needs the general path (before Tversion, a tag in use, a frame whose count
+    /// does not match its size, another kind of fid, a request hook, a driver that must wait).
+    func writeAtOnce(_ frame: UnsafeRawBufferPointer, tag: Tag) -> Bool {
+        let header = NineP.headerSize + 4 + 8 + 4  // fid[4] offset[8] count[4]
+        guard dialect != nil, frame.count >= header, pending[tag] == nil, driver.requestHook == nil else { return false }
+        func le(_ at: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(frame[at + $1]) << (8 * $1) } }
+        let fid = Fid(UInt32(le(NineP.headerSize, 4))), offset = le(NineP.headerSize + 4, 8)
+        guard header + Int(le(NineP.headerSize + 12, 4)) == frame.count, case .live(let e)? = fids[fid],
+              case .open(let o) = e.state, o.canWrite, !o.isDirectory, driver.canWriteNow(o.file) else { return false }
+        do throws(Errno) {
+            let n = try driver.writeNow(o.file, offset: offset, from: UnsafeRawBufferPointer(rebasing: frame[header...]))
+            send(tag, .rwrite(Rwrite(count: n)))
+        } catch {
+            sendError(tag, ServerError(error))
+        }
+        return true
+    }
+
     func readReply(_ t: Tread, tag: Tag) async throws -> Reply {
         let e = try entry(t.fid)
         if case .open(let o) = e.state, o.canRead, !o.isDirectory {

@@ -106,6 +106,7 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
             fail(.frameTooLarge(size: frame.count, msize: limit))
             return
         }
+        if type == MessageType.twrite.rawValue, writeAtOnce(frame, tag: tag) { return }
         let fcall: Fcall
         do {
             fcall = try Fcall.decode(frame, dialect: dialect ?? .l)
@@ -139,6 +140,7 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
             flush(tag, oldtag: t.oldtag)
             return
         }
+        if case .tread(let t) = fcall.message, readAtOnce(t, tag: tag) { return }
         let gen = generation
         pending[tag] = Pending()
         let task = Task.immediate {

@@ -76,6 +76,12 @@ public protocol FileSystemDriver: Sendable {
     func readNow(_ file: OpenFile, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int
     /// Writes `data` at `offset` (at the end for files opened with APPEND); returns the bytes written.
     func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32
+    /// Whether `writeNow` works for `file`. Optional: the default is false.
+    func canWriteNow(_ file: OpenFile) -> Bool
+    /// `write`, synchronously, from bytes the transport still holds: a Twrite's data then goes from the
+    /// socket's buffer to the file with no copy in between. Called only when `canWriteNow(file)`.
+    /// Optional: the default throws EOPNOTSUPP.
+    func writeNow(_ file: OpenFile, offset: UInt64, from data: UnsafeRawBufferPointer) throws(Errno) -> UInt32
     /// Entries of an open directory that come after `cookie` (0 = from the start), at most `limit` of them;
     /// an empty result means the end. Include `.` and `..` first (at the root `..` is the root itself); the
     /// server drops them for classic directory reads.
@@ -150,6 +156,10 @@ extension FileSystemDriver {
         return out
     }
     public func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 { throw .EOPNOTSUPP }
+    public func canWriteNow(_ file: OpenFile) -> Bool { false }
+    public func writeNow(_ file: OpenFile, offset: UInt64, from data: UnsafeRawBufferPointer) throws(Errno) -> UInt32 {
+        throw .EOPNOTSUPP
+    }
     public func readdir(_ file: OpenFile, after cookie: UInt64, limit: Int) async throws(Errno) -> [DirectoryEntry] { throw .EOPNOTSUPP }
     public func fsync(_ file: OpenFile, dataOnly: Bool) async throws(Errno) { throw .EOPNOTSUPP }
     public func close(_ file: OpenFile) async {}
