@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Dispatch
 import Glibc
 import NinePServer
 import NinePWire
@@ -92,6 +93,35 @@ enum Local {
         var st = Glibc.stat()
         try withName(name) { (n) throws(Errno) in try check(fstatat(dir, n, &st, AT_SYMLINK_NOFOLLOW)) }
         return st
+    }
+
+    /// Where calls that may wait for another process or for the disk run — opening a FIFO, reading or
+    /// writing a pipe, a socket or a device, O_SYNC writes, fsync — instead of the caller's executor,
+    /// which for the server is a connection's event loop that every other connection on it shares.
+    static let blocking = DispatchQueue(label: "ninescope.local-driver.blocking", attributes: .concurrent)
+
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws(Errno) -> T) async throws(Errno) -> T {
+        let result: Result<T, Errno> = await withCheckedContinuation { continuation in
+            blocking.async {
+                do throws(Errno) { continuation.resume(returning: .success(try work())) } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// pread, or read where the file has no offsets (a pipe, a socket, a terminal: ESPIPE). -1 and errno
+    /// on failure.
+    static func read(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int, at offset: UInt64) -> Int {
+        let n = pread(fd, base, count, off_t(offset))
+        return n < 0 && errno == ESPIPE ? Glibc.read(fd, base, count) : n
+    }
+
+    /// pwrite, or write where the file has no offsets.
+    static func write(_ fd: Int32, _ base: UnsafeRawPointer?, _ count: Int, at offset: UInt64) -> Int {
+        let n = pwrite(fd, base, count, off_t(offset))
+        return n < 0 && errno == ESPIPE ? Glibc.write(fd, base, count) : n
     }
 
     /// 9P2000.L open flags → host open flags, bit by bit (CREATE/EXCL are the server's business; NOFOLLOW

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Dispatch
 import Glibc
 import NinePServer
 import NinePWire
@@ -12,12 +13,18 @@ extension LocalDriver {
         let handle: UInt64
         let flags: LOpenFlags
         let isDirectory: Bool
+        /// A regular file: its reads and writes finish without waiting for anyone, so they may run on the
+        /// caller's executor. Anything else (a FIFO, a socket, a device) may block until another process
+        /// acts, and is read and written on `Local.blocking`.
+        let isRegular: Bool
         let lockNode: UInt64
         /// Directory stream state (DIR* as an address), serialised by the mutex.
         let stream: Mutex<UInt>
 
-        init(fd: Int32, handle: UInt64, flags: LOpenFlags, isDirectory: Bool, lockNode: UInt64) {
-            self.fd = fd; self.handle = handle; self.flags = flags; self.isDirectory = isDirectory; self.lockNode = lockNode
+        init(fd: Int32, handle: UInt64, flags: LOpenFlags, type: FileType?, lockNode: UInt64) {
+            self.fd = fd; self.handle = handle; self.flags = flags; self.lockNode = lockNode
+            self.isDirectory = type == .directory
+            self.isRegular = type == .regular
             self.stream = Mutex(0)
         }
         deinit {
@@ -28,19 +35,23 @@ extension LocalDriver {
 
     func nextHandle() -> UInt64 { handles.withLock { $0 += 1; return $0 } }
 
-    /// Opens the inode `node` holds through /proc/self/fd (never a path lookup).
-    func reopen(_ node: Node, _ flags: LOpenFlags) throws(Errno) -> OpenFile {
+    /// Opens the inode `node` holds through /proc/self/fd (never a path lookup). Opening a FIFO waits for
+    /// the other end (and a device may wait too): those are opened on `Local.blocking`, so that one client
+    /// opening a FIFO nobody writes to does not stall every connection sharing its event loop.
+    func reopen(_ node: Node, _ flags: LOpenFlags) async throws(Errno) -> OpenFile {
         let st = try Local.stat(node.fd)
         let type = FileType(mode: UInt32(st.st_mode))
         if type == .symlink { throw .ELOOP }
         if flags.contains(.directory) && type != .directory { throw .ENOTDIR }
         if type == .directory && flags.allowsWrite { throw .EISDIR }
-        let fd = Glibc.open(node.procPath, Local.hostFlags(flags))
-        guard fd >= 0 else { throw Local.lastError() }
-        return OpenFile(fd: fd, handle: nextHandle(), flags: flags, isDirectory: type == .directory, lockNode: qid(st).path)
+        let path = node.procPath, hostFlags = Local.hostFlags(flags)
+        let fd = type == .regular || type == .directory
+            ? try Local.check(Glibc.open(path, hostFlags))
+            : try await Local.offload { () throws(Errno) in try Local.check(Glibc.open(path, hostFlags)) }
+        return OpenFile(fd: fd, handle: nextHandle(), flags: flags, type: type, lockNode: qid(st).path)
     }
 
-    public func open(_ node: Node, flags: LOpenFlags) async throws(Errno) -> OpenFile { try reopen(node, flags) }
+    public func open(_ node: Node, flags: LOpenFlags) async throws(Errno) -> OpenFile { try await reopen(node, flags) }
 
     public func getattr(open file: OpenFile) async throws(Errno) -> NodeAttributes {
         let (st, birth) = try Local.statWithBirth(file.fd)
@@ -53,43 +64,66 @@ extension LocalDriver {
 
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32, headroom: Int) async throws(Errno) -> [UInt8] {
         if file.isDirectory { throw .EISDIR }
+        if file.isRegular { return try Self.readArray(file, offset: offset, count: count, headroom: headroom) }
+        return try await Local.offload { () throws(Errno) in
+            try Self.readArray(file, offset: offset, count: count, headroom: headroom)
+        }
+    }
+
+    /// `count` bytes at `offset` after `headroom` zero bytes, in one array. No zero-fill of the data:
+    /// only the bytes read (and the zeroed headroom) become the array's contents.
+    static func readArray(_ file: OpenFile, offset: UInt64, count: UInt32, headroom: Int) throws(Errno) -> [UInt8] {
         let headroom = max(0, headroom)
-        // No zero-fill: pread writes the bytes after the headroom, and only those it wrote (plus the
-        // zeroed headroom) become the array's contents.
         var failure: Int32 = 0
         let buf = [UInt8](unsafeUninitializedCapacity: headroom + Int(count)) { raw, initialized in
             for i in 0..<headroom { raw[i] = 0 }
             guard offset <= UInt64(Int64.max) else { initialized = headroom; return }
-            let n = pread(file.fd, raw.baseAddress! + headroom, Int(count), off_t(offset))
+            let n = Local.read(file.fd, raw.baseAddress! + headroom, Int(count), at: offset)
             if n < 0 { failure = errno; initialized = 0 } else { initialized = headroom + n }
         }
         if failure != 0 { throw Errno(UInt32(failure)) }
         return buf
     }
 
-    public func canReadNow(_ file: OpenFile) -> Bool { !file.isDirectory }
+    /// Regular files only: anything else may wait for another process, and `readNow` runs on the caller's
+    /// executor.
+    public func canReadNow(_ file: OpenFile) -> Bool { file.isRegular }
 
     public func readNow(_ file: OpenFile, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         if file.isDirectory { throw .EISDIR }
         guard offset <= UInt64(Int64.max) else { return 0 }
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
-        let n = pread(file.fd, base, buffer.count, off_t(offset))
+        let n = Local.read(file.fd, base, buffer.count, at: offset)
         if n < 0 { throw Local.lastError() }
         return n
     }
 
     public func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 {
-        let result = data.withUnsafeBytes { (b) -> Result<UInt32, Errno> in
-            do throws(Errno) { return .success(try writeNow(file, offset: offset, from: b)) } catch { return .failure(error) }
+        if canWriteNow(file) {
+            return try data.withUnsafeBytes { (b) -> Result<UInt32, Errno> in
+                do throws(Errno) { return .success(try writeNow(file, offset: offset, from: b)) } catch { return .failure(error) }
+            }.get()
         }
-        return try result.get()
+        return try await Local.offload { () throws(Errno) in
+            try data.withUnsafeBytes { (b) -> Result<UInt32, Errno> in
+                do throws(Errno) { return .success(try Self.writeBytes(file, offset: offset, b)) } catch { return .failure(error) }
+            }.get()
+        }
     }
 
-    public func canWriteNow(_ file: OpenFile) -> Bool { !file.isDirectory }
+    /// A regular file not opened for synchronous writes (O_SYNC, O_DSYNC wait for the disk; those writes,
+    /// like a FIFO's or a device's, run on `Local.blocking`).
+    public func canWriteNow(_ file: OpenFile) -> Bool {
+        file.isRegular && !file.flags.contains(.dsync) && !file.flags.contains(.sync)
+    }
 
     public func writeNow(_ file: OpenFile, offset: UInt64, from data: UnsafeRawBufferPointer) throws(Errno) -> UInt32 {
+        try Self.writeBytes(file, offset: offset, data)
+    }
+
+    static func writeBytes(_ file: OpenFile, offset: UInt64, _ data: UnsafeRawBufferPointer) throws(Errno) -> UInt32 {
         guard offset <= UInt64(Int64.max) else { throw .EFBIG }
-        let n = pwrite(file.fd, data.baseAddress, data.count, off_t(offset))
+        let n = Local.write(file.fd, data.baseAddress, data.count, at: offset)
         if n < 0 { throw Local.lastError() }
         return UInt32(n)
     }
@@ -131,8 +165,9 @@ extension LocalDriver {
         }
     }
 
+    /// On `Local.blocking`: flushing to the disk can take long.
     public func fsync(_ file: OpenFile, dataOnly: Bool) async throws(Errno) {
-        try Local.check(dataOnly ? fdatasync(file.fd) : Glibc.fsync(file.fd))
+        _ = try await Local.offload { () throws(Errno) in try Local.check(dataOnly ? fdatasync(file.fd) : Glibc.fsync(file.fd)) }
     }
 
     public func close(_ file: OpenFile) async {

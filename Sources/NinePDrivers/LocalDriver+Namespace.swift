@@ -33,7 +33,7 @@ extension LocalDriver {
         let node = Node(fd: pfd)
         applyGid(node, gid)
         let st = try Local.stat(pfd)
-        return (node, OpenFile(fd: fd, handle: nextHandle(), flags: flags, isDirectory: false, lockNode: qid(st).path))
+        return (node, OpenFile(fd: fd, handle: nextHandle(), flags: flags, type: .regular, lockNode: qid(st).path))
     }
 
     public func mkdir(in directory: Node, name: P9String, mode: UInt32, gid: UInt32) async throws(Errno) -> Node {
