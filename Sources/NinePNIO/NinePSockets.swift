@@ -17,9 +17,16 @@ public enum NinePSockets {
     /// The one shared `MultiThreadedEventLoopGroup` (NIO's process-wide singleton; never shut down). Its
     /// loops run with the process's scheduling, as the user started it (see `ProcessScheduling`), not that
     /// of whichever thread happened to create them.
+    /// Unless told otherwise (`suggestLoopCount`, NIO_SINGLETON_GROUP_LOOP_COUNT), one loop per CPU the
+    /// process may run on: started under `taskset -c 1`, one loop, not one per CPU of the machine all
+    /// taking turns on that one.
     public static var group: any EventLoopGroup {
         let first = loopCount.withLock { state -> Bool in
             defer { state.used = true }
+            if !state.used, !state.set, getenv("NIO_SINGLETON_GROUP_LOOP_COUNT") == nil,
+               let allowed = ProcessScheduling.allowedCPUs, allowed < System.coreCount {
+                NIOSingletons.groupLoopCountSuggestion = allowed
+            }
             return !state.used
         }
         let group = MultiThreadedEventLoopGroup.singleton

@@ -18,6 +18,21 @@ public enum ProcessScheduling {
     /// The main thread's policy, real-time priority and nice value; nil where they cannot be read.
     public static var main: (policy: Int32, priority: Int32, nice: Int32)? { read(pid_t(getpid())) }
 
+    /// How many CPUs the process may run on (its affinity mask: `taskset`, `numactl`, a container's
+    /// cpuset), as `nproc` counts them; nil where that cannot be read.
+    public static var allowedCPUs: Int? {
+        #if canImport(Glibc)
+        typealias GetAffinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
+        guard let get: GetAffinity = cFunction("sched_getaffinity") else { return nil }
+        var mask = [UInt64](repeating: 0, count: 16)   // cpu_set_t: 1,024 CPUs
+        let ok = mask.withUnsafeMutableBytes { get(0, $0.count, $0.baseAddress!) } == 0
+        let n = mask.reduce(0) { $0 + $1.nonzeroBitCount }
+        return ok && n > 0 ? n : nil
+        #else
+        return nil
+        #endif
+    }
+
     /// The calling thread's policy, real-time priority and nice value.
     public static var current: (policy: Int32, priority: Int32, nice: Int32)? { read(0) }
 

@@ -105,7 +105,7 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
-    @Option(help: ArgumentHelp("Threads relaying bytes (default: one per CPU).", valueName: "N"))
+    @Option(help: ArgumentHelp("Threads relaying bytes (default: one per CPU it may run on).", valueName: "N"))
     var eventLoops: Int?
 
     func run() async throws {

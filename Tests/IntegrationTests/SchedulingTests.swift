@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 import NinePTestSupport
 import NinePNIO
@@ -188,6 +189,21 @@ import Glibc
         #expect(!loops.isEmpty, "no event loop threads: \(threads.map(\.name))")
         for t in loops {
             #expect(t.nice == 7, "\(t.name) has nice \(t.nice), the server was started with 7")
+        }
+    }
+
+    /// Started on one CPU (`taskset -c 0`), the server and the proxy run one event loop each, not one per
+    /// CPU of the machine taking turns on that one; started freely, as many as NIO's count of CPUs.
+    @Test(.enabled(if: Peers.which("taskset") != nil, "needs taskset (util-linux)"))
+    func anAffinityMaskSetsTheEventLoopCount() throws {
+        for args in [["serve", "--listen", "127.0.0.1:0", "--driver", "synth"],
+                     ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9", "--headless"]] {
+            for (launcher, expected) in [(["/usr/bin/taskset", "-c", "0"], 1), ([], System.coreCount)] {
+                let p = try NinescopeProcess.start(args, launcher: launcher)
+                defer { Peers.stop(p.process) }
+                let loops = Self.threads(of: p.process.processIdentifier).filter { $0.name.hasPrefix("NIO-SGLTN") }
+                #expect(loops.count == expected, "\(launcher) ninescope \(args[0]): \(loops.map(\.name))")
+            }
         }
     }
 
