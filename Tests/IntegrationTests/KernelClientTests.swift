@@ -172,6 +172,34 @@ import Glibc
     /// capture of it replays to a second diod exporting a fresh copy elsewhere with every reply the same.
     @Test func aLinuxGuestsBusySessionReplaysToAFreshExport() throws {
         let r = try Self.run(workload: .stress, upstream: Self.diod)
+        try Self.checkBusySession(r)
+
+        // The capture replayed: a fresh export like the first, at another path, behind a diod of its own.
+        let fresh = try Self.freshExport()
+        let diod = DiodOnPort(export: fresh)
+        try diod.start()
+        defer { diod.kill() }
+        try Self.replayWithoutDifferences(r.capture, to: diod.address, aname: fresh)
+    }
+
+    /// The same busy session with `ninescope serve --driver local` as the server, where a Tread or Twrite of a
+    /// regular file is answered at once from the frame as it arrived: the parallel writers' checksums, the
+    /// copies and the archive come out right, a symlink's xattrs answer as diod's (ENODATA, never
+    /// EOPNOTSUPP), and the capture replays to a second server on a fresh export with every reply the same.
+    @Test func aLinuxGuestsBusySessionOnOurServerReplaysToAFreshOne() throws {
+        let r = try Self.run(workload: .stress, upstream: Self.serveLocal)
+        try Self.checkBusySession(r)
+        #expect(!r.trace.contains { $0.contains("EOPNOTSUPP") }, "\(r.trace.filter { $0.contains("EOPNOTSUPP") }.prefix(3))")
+        #expect(r.trace.contains { $0.contains("← Rlerror") && $0.contains("ENODATA") }, "no symlink xattr answered ENODATA")
+
+        let fresh = try Self.freshExport()
+        let server = try Self.serveLocal(fresh)
+        defer { server.stop() }
+        try Self.replayWithoutDifferences(r.capture, to: server.address, aname: fresh)
+    }
+
+    /// What the stress workload must show on the guest's console and in the trace, whichever the server.
+    static func checkBusySession(_ r: Run) throws {
         let c = r.console
         #expect(!c.timedOut, "the guest did not power off in time")
         try #require(c.has("mounted"), "the guest could not mount: \(c.text.suffix(3000))")
@@ -187,17 +215,21 @@ import Glibc
         let lines = r.trace
         #expect(!lines.contains { $0.contains(" ! ") }, "anomalies: \(lines.filter { $0.contains(" ! ") }.prefix(5))")
         #expect(lines.count > 20_000, "only \(lines.count) lines")
+    }
 
-        // The capture replayed: a fresh export like the first, at another path, behind a diod of its own.
+    /// An export like `run`'s, at another path.
+    static func freshExport() throws -> String {
         let fresh = Peers.tempDir("guest-replay") + "/export"
         try FileManager.default.createDirectory(atPath: fresh, withIntermediateDirectories: true)
         try "hello-from-host\n".write(toFile: fresh + "/hello.txt", atomically: true, encoding: .utf8)
         ProxyTool.makeFile(fresh + "/big.bin", size: 3 << 20, seed: 11)
-        let diod = DiodOnPort(export: fresh)
-        try diod.start()
-        defer { diod.kill() }
+        return fresh
+    }
+
+    /// `ninescope replay CAPTURE --to ADDRESS --diff`: every request answered and compared, none different.
+    static func replayWithoutDifferences(_ capture: String, to address: String, aname: String) throws {
         // Files made by writers running at once may be listed in another order.
-        let replay = try Peers.run(Peers.ninescope, ["replay", r.capture, "--to", diod.address, "--aname", fresh, "--diff",
+        let replay = try Peers.run(Peers.ninescope, ["replay", capture, "--to", address, "--aname", aname, "--diff",
                                                      "--ignore", "default,dirent.order"], timeout: 300)
         let summary = replay.out.split(separator: "\n").last { $0.hasPrefix("replayed ") } ?? ""
         #expect(replay.status == 0, "exit \(replay.status): \(replay.out.suffix(1500))\(replay.err.suffix(500))")
