@@ -1,5 +1,4 @@
 #if canImport(Glibc)
-import Dispatch
 import Glibc
 import NinePServer
 import NinePWire
@@ -95,14 +94,34 @@ enum Local {
         return st
     }
 
-    /// Where calls that may wait for another process or for the disk run — opening a FIFO, reading or
-    /// writing a pipe, a socket or a device, O_SYNC writes, fsync — instead of the caller's executor,
-    /// which for the server is a connection's event loop that every other connection on it shares.
-    static let blocking = DispatchQueue(label: "ninescope.local-driver.blocking", attributes: .concurrent)
+    /// Runs `body` on a thread of its own: the calls that may wait for another process or for the disk
+    /// — opening a FIFO, reading or writing a pipe, a socket or a device, O_SYNC writes, fsync — instead of
+    /// the caller's executor, which for the server is a connection's event loop that every other
+    /// connection on it shares. Not a dispatch queue: its pool has about one thread per CPU, and waits
+    /// there (two FIFOs read at once on two CPUs) held up every other job for a second until it grew.
+    /// These calls are rare and slow, so a thread's start (tens of µs) costs nothing that shows.
+    static func blocking(_ body: @escaping @Sendable () -> Void) {
+        final class Job: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let job = Unmanaged.passRetained(Job(body)).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { argument in
+            Unmanaged<Job>.fromOpaque(argument!).takeRetainedValue().body()
+            return nil
+        }, job)
+        if started == 0 {
+            pthread_detach(thread)
+        } else {
+            // No thread to be had (a process or system limit): run it here rather than not at all.
+            Unmanaged<Job>.fromOpaque(job).takeRetainedValue().body()
+        }
+    }
 
     static func offload<T: Sendable>(_ work: @escaping @Sendable () throws(Errno) -> T) async throws(Errno) -> T {
         let result: Result<T, Errno> = await withCheckedContinuation { continuation in
-            blocking.async {
+            blocking {
                 do throws(Errno) { continuation.resume(returning: .success(try work())) } catch {
                     continuation.resume(returning: .failure(error))
                 }

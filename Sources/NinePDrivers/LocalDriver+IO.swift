@@ -1,5 +1,4 @@
 #if canImport(Glibc)
-import Dispatch
 import Glibc
 import NinePServer
 import NinePWire
@@ -45,9 +44,13 @@ extension LocalDriver {
         if flags.contains(.directory) && type != .directory { throw .ENOTDIR }
         if type == .directory && flags.allowsWrite { throw .EISDIR }
         let path = node.procPath, hostFlags = Local.hostFlags(flags)
-        let fd = type == .regular || type == .directory
-            ? try Local.check(Glibc.open(path, hostFlags))
-            : try await Local.offload { () throws(Errno) in try Local.check(Glibc.open(path, hostFlags)) }
+        if type == .regular || type == .directory {
+            let fd = try Local.check(Glibc.open(path, hostFlags))
+            return OpenFile(fd: fd, handle: nextHandle(), flags: flags, type: type, lockNode: qid(st).path)
+        }
+        let fd = try await openWaiting(path, hostFlags, type: type)
+        // Its reads and writes wait in poll(2), where an interrupt can end them (LocalDriver+Waiting).
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         return OpenFile(fd: fd, handle: nextHandle(), flags: flags, type: type, lockNode: qid(st).path)
     }
 
@@ -65,8 +68,8 @@ extension LocalDriver {
     public func read(_ file: OpenFile, offset: UInt64, count: UInt32, headroom: Int) async throws(Errno) -> [UInt8] {
         if file.isDirectory { throw .EISDIR }
         if file.isRegular { return try Self.readArray(file, offset: offset, count: count, headroom: headroom) }
-        return try await Local.offload { () throws(Errno) in
-            try Self.readArray(file, offset: offset, count: count, headroom: headroom)
+        return try await Local.interruptible { (interrupt) throws(Errno) in
+            try Self.readWaiting(file, offset: offset, count: count, headroom: headroom, interrupt)
         }
     }
 
@@ -104,9 +107,18 @@ extension LocalDriver {
                 do throws(Errno) { return .success(try writeNow(file, offset: offset, from: b)) } catch { return .failure(error) }
             }.get()
         }
-        return try await Local.offload { () throws(Errno) in
+        if file.isRegular {   // opened for synchronous writes: they wait for the disk
+            return try await Local.offload { () throws(Errno) in
+                try data.withUnsafeBytes { (b) -> Result<UInt32, Errno> in
+                    do throws(Errno) { return .success(try Self.writeBytes(file, offset: offset, b)) } catch { return .failure(error) }
+                }.get()
+            }
+        }
+        return try await Local.interruptible { (interrupt) throws(Errno) in
             try data.withUnsafeBytes { (b) -> Result<UInt32, Errno> in
-                do throws(Errno) { return .success(try Self.writeBytes(file, offset: offset, b)) } catch { return .failure(error) }
+                do throws(Errno) { return .success(try Self.writeWaiting(file, offset: offset, b, interrupt)) } catch {
+                    return .failure(error)
+                }
             }.get()
         }
     }

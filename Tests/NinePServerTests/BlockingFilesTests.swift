@@ -59,4 +59,60 @@ import Testing
         #expect(n == 4 && Array(got.prefix(4)) == Array("back".utf8))
         await reader.close()
     }
+
+    /// A Tflush ends a wait on a FIFO — an open waiting for a writer, a read waiting for data, a write
+    /// waiting for room — at once: Rflush and no reply to the flushed request; the fid then works on.
+    @Test func aFlushEndsAWaitOnAFifo() async throws {
+        let dir = try TempDirectory("fifo-flush"); defer { dir.remove() }
+        #expect(mkfifo(dir.file("pipe"), 0o644) == 0)
+        let server = try await SocketServer.start(try LocalDriver(root: dir.path))
+        defer { Task { await server.stop() } }
+        let c = try await server.client()
+        _ = try await c.version()
+        _ = try await c.attach(0)
+
+        /// Sends `m`, lets it start waiting, flushes it; true when Rflush came and `m` got no reply.
+        func flushed(_ m: Message) async throws -> Bool {
+            let tag = await c.send(m)
+            try await Task.sleep(for: .milliseconds(150))
+            guard case .rflush? = await c.reply(to: await c.send(.tflush(Tflush(oldtag: tag))))?.message else { return false }
+            return await c.replies(tagged: tag).isEmpty
+        }
+
+        // An open waiting for a writer: flushed, the fid stays unopened.
+        _ = try await c.walk(0, 1, ["pipe"])
+        #expect(try await flushed(.tlopen(Tlopen(fid: 1, flags: .rdonly))))
+        #expect(try await c.expectError(.tread(Tread(fid: 1, offset: 0, count: 10))) != nil)
+
+        // The host holds the FIFO open both ways (an O_RDWR open never waits): the open succeeds at once, a
+        // read waits for data until flushed, then reads what the host writes.
+        let host = Glibc.open(dir.file("pipe"), O_RDWR | O_NONBLOCK)
+        #expect(host >= 0)
+        defer { Glibc.close(host) }
+        _ = try await c.lopen(1, .rdonly)
+        #expect(try await flushed(.tread(Tread(fid: 1, offset: 0, count: 100))))
+        #expect(Glibc.write(host, "after", 5) == 5)
+        #expect(try await c.read(1, count: 100) == Array("after".utf8))
+
+        // A write waiting for room in a full pipe: flushed with nothing written; once the host has read
+        // what filled it, the next write goes through.
+        _ = try await c.walk(0, 2, ["pipe"])
+        _ = try await c.lopen(2, .wronly)
+        let chunk = [UInt8](repeating: 7, count: 4096)
+        var filled = 0
+        while chunk.withUnsafeBytes({ Glibc.write(host, $0.baseAddress, $0.count) }) > 0 { filled += 4096 }
+        #expect(filled >= 4096, "the host could not fill the pipe")
+        #expect(try await flushed(.twrite(Twrite(fid: 2, offset: 0, data: Array("late".utf8)))))
+        var sink = [UInt8](repeating: 0, count: 65536)
+        var drained = 0
+        while true {
+            let n = sink.withUnsafeMutableBytes { Glibc.read(host, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            drained += n
+        }
+        #expect(drained == filled, "the flushed write must not have put anything in the pipe")
+        #expect(try await c.write(2, Array("late".utf8)) == 4)
+        #expect(try await c.read(1, count: 100) == Array("late".utf8))
+        await c.close()
+    }
 }
