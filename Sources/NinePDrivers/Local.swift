@@ -130,6 +130,13 @@ enum Local {
         return try result.get()
     }
 
+    /// `body` with the bytes of `data`, its typed error passed through (`withUnsafeBytes` rethrows untyped).
+    static func withBytes<T>(_ data: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Errno) -> T) throws(Errno) -> T {
+        try data.withUnsafeBytes { (b) -> Result<T, Errno> in
+            do throws(Errno) { return .success(try body(b)) } catch { return .failure(error) }
+        }.get()
+    }
+
     /// pread, or read where the file has no offsets (a pipe, a socket, a terminal: ESPIPE). -1 and errno
     /// on failure.
     static func read(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int, at offset: UInt64) -> Int {

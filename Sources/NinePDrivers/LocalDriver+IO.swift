@@ -103,23 +103,15 @@ extension LocalDriver {
 
     public func write(_ file: OpenFile, offset: UInt64, data: [UInt8]) async throws(Errno) -> UInt32 {
         if canWriteNow(file) {
-            return try data.withUnsafeBytes { (b) -> Result<UInt32, Errno> in
-                do throws(Errno) { return .success(try writeNow(file, offset: offset, from: b)) } catch { return .failure(error) }
-            }.get()
+            return try Local.withBytes(data) { (b) throws(Errno) in try writeNow(file, offset: offset, from: b) }
         }
         if file.isRegular {   // opened for synchronous writes: they wait for the disk
             return try await Local.offload { () throws(Errno) in
-                try data.withUnsafeBytes { (b) -> Result<UInt32, Errno> in
-                    do throws(Errno) { return .success(try Self.writeBytes(file, offset: offset, b)) } catch { return .failure(error) }
-                }.get()
+                try Local.withBytes(data) { (b) throws(Errno) in try Self.writeBytes(file, offset: offset, b) }
             }
         }
         return try await Local.interruptible { (interrupt) throws(Errno) in
-            try data.withUnsafeBytes { (b) -> Result<UInt32, Errno> in
-                do throws(Errno) { return .success(try Self.writeWaiting(file, offset: offset, b, interrupt)) } catch {
-                    return .failure(error)
-                }
-            }.get()
+            try Local.withBytes(data) { (b) throws(Errno) in try Self.writeWaiting(file, offset: offset, b, interrupt) }
         }
     }
 

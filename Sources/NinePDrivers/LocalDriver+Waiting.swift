@@ -6,11 +6,13 @@ import Synchronization
 
 /// Files that wait for another process — FIFOs, sockets, devices — served so that a Tflush ends the wait.
 ///
-/// Their opens, reads and writes run on `Local.blocking` (never on a connection's event loop), and each
-/// carries an `Interrupt`: the request's task being cancelled (flush(5): the server cancels a flushed
-/// request) fires it. A read or write waits in poll(2) on its descriptor and on the interrupt's pipe, so
-/// it returns at once with EINTR (a write that moved some bytes returns their count); an open of a FIFO
-/// waiting for its other end is released by opening that end here for a moment, and then closed.
+/// Their opens, reads and writes run on a thread of their own (`Local.blocking`, never a connection's
+/// event loop), and each carries an `Interrupt`: the request's task being cancelled (flush(5): the server
+/// cancels a flushed request) fires it. Their descriptors are non-blocking; a read or write waits in
+/// poll(2) on its descriptor and on the interrupt's pipe, so it returns at once with EINTR (a write that
+/// moved some bytes returns their count); an open of a FIFO waiting for its other end is released by
+/// opening that end here, held open until the interrupted open has returned (SIGPIPE is ignored in this
+/// process, as SwiftNIO sets it, so a FIFO without readers answers EPIPE).
 extension LocalDriver {
     /// Opens `path` (a FIFO, socket or device) on `Local.blocking`; a cancelled open ends with EINTR.
     func openWaiting(_ path: String, _ hostFlags: Int32, type: FileType?) async throws(Errno) -> Int32 {
