@@ -108,6 +108,12 @@ enum Local {
         let job = Unmanaged.passRetained(Job(body)).toOpaque()
         var thread = pthread_t()
         let started = pthread_create(&thread, nil, { argument in
+            // A write into a FIFO whose readers have gone fails with EPIPE here instead of signalling
+            // the whole process (the signal stays pending on this thread, which then ends).
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
             Unmanaged<Job>.fromOpaque(argument!).takeRetainedValue().body()
             return nil
         }, job)

@@ -11,8 +11,8 @@ import Synchronization
 /// cancels a flushed request) fires it. Their descriptors are non-blocking; a read or write waits in
 /// poll(2) on its descriptor and on the interrupt's pipe, so it returns at once with EINTR (a write that
 /// moved some bytes returns their count); an open of a FIFO waiting for its other end is released by
-/// opening that end here, held open until the interrupted open has returned (SIGPIPE is ignored in this
-/// process, as SwiftNIO sets it, so a FIFO without readers answers EPIPE).
+/// opening that end here, held open until the interrupted open has returned. Those threads block
+/// SIGPIPE, so a FIFO without readers answers EPIPE, whether or not the process ignores the signal.
 extension LocalDriver {
     /// Opens `path` (a FIFO, socket or device) on `Local.blocking`; a cancelled open ends with EINTR.
     func openWaiting(_ path: String, _ hostFlags: Int32, type: FileType?) async throws(Errno) -> Int32 {

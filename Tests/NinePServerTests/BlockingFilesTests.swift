@@ -86,9 +86,9 @@ import Testing
 
         // The host holds the FIFO open both ways (an O_RDWR open never waits): the open succeeds at once, a
         // read waits for data until flushed, then reads what the host writes.
-        let host = Glibc.open(dir.file("pipe"), O_RDWR | O_NONBLOCK)
+        var host = Glibc.open(dir.file("pipe"), O_RDWR | O_NONBLOCK)
         #expect(host >= 0)
-        defer { Glibc.close(host) }
+        defer { if host >= 0 { Glibc.close(host) } }
         _ = try await c.lopen(1, .rdonly)
         #expect(try await flushed(.tread(Tread(fid: 1, offset: 0, count: 100))))
         #expect(Glibc.write(host, "after", 5) == 5)
@@ -113,6 +113,13 @@ import Testing
         #expect(drained == filled, "the flushed write must not have put anything in the pipe")
         #expect(try await c.write(2, Array("late".utf8)) == 4)
         #expect(try await c.read(1, count: 100) == Array("late".utf8))
+
+        // Every reader gone: a write answers EPIPE, and the server lives on.
+        try await c.clunk(1)
+        Glibc.close(host)
+        host = -1
+        #expect(try await c.expectError(.twrite(Twrite(fid: 2, offset: 0, data: [1]))) == .EPIPE)
+        _ = try await c.getattr(0)
         await c.close()
     }
 }
