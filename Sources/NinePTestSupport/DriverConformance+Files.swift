@@ -34,6 +34,23 @@ extension DriverConformance {
             let w = try await ctx.client.expectError(.twrite(Twrite(fid: r, offset: 0, data: [1])))
             try requireEqual(w, .EBADF, "write to a read-only fid")
         },
+        ConformanceCheck("fsync", requires: .writable) { ctx in
+            // Tfsync of an open file, data and metadata or data only; of a fid not open: an error.
+            let d = try await ctx.client.walkTo(ctx.root, "")
+            _ = try await ctx.client.lcreate(d, "synced", flags: .rdwr, mode: 0o640)
+            try requireEqual(try await ctx.client.write(d, Array("kept".utf8)), 4, "Rwrite count")
+            for datasync: UInt32 in [0, 1] {
+                guard case .rfsync = try await ctx.client.call(.tfsync(Tfsync(fid: d, datasync: datasync))) else {
+                    throw ConformanceFailure("expected Rfsync (datasync \(datasync))")
+                }
+            }
+            let walked = try await ctx.client.walkTo(ctx.root, "synced")
+            let e = try await ctx.client.expectError(.tfsync(Tfsync(fid: walked, datasync: 0)))
+            try require(e != nil, "Tfsync of a fid that is not open")
+            let r = try await ctx.client.walkTo(ctx.root, "synced")
+            try await ctx.client.lopen(r)
+            try requireEqual(try await ctx.client.read(r, count: 10), Array("kept".utf8), "read back after fsync")
+        },
         ConformanceCheck("create_file", requires: .writable) { ctx in
             let d = try await ctx.client.walkTo(ctx.root, "")
             let r = try await ctx.client.lcreate(d, "new-file", flags: .rdwr, mode: 0o640)
