@@ -183,17 +183,28 @@ func typedText(_ bytes: [UInt8]) {
     _ = try? IgnoreRule.parse(text)
 }
 
-/// 4: requests to the hosted server (memory driver) after its Tversion (dialect from the first byte) and a
-/// Tattach of fid 0: chunks `len type tag[2] body[len]` framed with their size. Every reply must decode in
-/// the negotiated dialect (any, once the input sends a Tversion of its own) and answer a tag that was asked.
+/// 4: requests to the hosted server (memory driver, with diod's `ctl` tree) after its Tversion (dialect from
+/// the first byte), a Tattach of fid 0, and fids 101 and 102 open on ctl's `zero` and `null` (which a Tread
+/// and a Twrite reach through the server's immediate path, straight from the frame): chunks
+/// `len type tag[2] body[len]` framed with their size. Every reply must decode in the negotiated dialect
+/// (any, once the input sends a Tversion of its own) and answer a tag that was asked.
 func server(_ bytes: [UInt8]) async {
     guard let first = bytes.first else { return }
     let dialect = Dialect.allCases[Int(first) % 3]
     let version = Tversion(msize: 8192, version: P9String(dialect.rawValue))
     var frames = [Fcall(tag: .notag, .tversion(version)).encode(dialect: dialect)]
-    let attach = Tattach(fid: Fid(0), uname: "fuzz", aname: "", nUname: dialect == .p9 ? nil : 0)
-    frames.append(Fcall(tag: Tag(1), .tattach(attach)).encode(dialect: dialect))
-    var tags: Set<UInt16> = [Tag.notag.rawValue, 1]
+    let nUname: UInt32? = dialect == .p9 ? nil : 0
+    var setup: [Message] = [.tattach(Tattach(fid: Fid(0), uname: "fuzz", aname: "", nUname: nUname)),
+                            .tattach(Tattach(fid: Fid(100), uname: "fuzz", aname: "ctl", nUname: nUname))]
+    for (fid, name) in [(UInt32(101), "zero"), (102, "null")] {
+        setup.append(.twalk(Twalk(fid: Fid(100), newfid: Fid(fid), wnames: [P9String(name)])))
+        setup.append(dialect == .l ? .tlopen(Tlopen(fid: Fid(fid), flags: .rdwr)) : .topen(Topen(fid: Fid(fid), mode: .readWrite)))
+    }
+    var tags: Set<UInt16> = [Tag.notag.rawValue]
+    for (n, m) in setup.enumerated() {
+        frames.append(Fcall(tag: Tag(UInt16(1 + n)), m).encode(dialect: dialect))
+        tags.insert(UInt16(1 + n))
+    }
     var renegotiates = false
     var i = 1
     while i + 4 <= bytes.count {
@@ -206,7 +217,7 @@ func server(_ bytes: [UInt8]) async {
         if body[body.startIndex] == MessageType.tversion.rawValue { renegotiates = true }
         frames.append(frame)
     }
-    let (connection, output) = ServerConnection.makeStream(driver: MemoryDriver(), inPlace: true)
+    let (connection, output) = ServerConnection.makeStream(driver: CtlTreeDriver(main: MemoryDriver()), inPlace: true)
     let dialects = renegotiates ? Dialect.allCases : [dialect]
     for frame in frames { await connection.receive(frame: frame) }
     await connection.closed()

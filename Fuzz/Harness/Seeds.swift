@@ -63,11 +63,30 @@ public enum FuzzSeeds {
         for (n, path) in files(in: root + "/Captures").filter({ $0.hasSuffix(".pcapng") }).enumerated() {
             seeds += fromCapture(named: "\(n)", bytes: contents(path))
         }
+        seeds += immediateIO
         for path in files(in: root + "/Fuzz/seeds") { seeds.append(typed(named: name(path), text: contents(path))) }
         for path in files(in: root + "/Fuzz/regressions") {
             seeds.append(Seed(name: name(path), input: contents(path)))
         }
         return seeds
+    }
+
+    /// Server inputs (part 4) whose Treads and Twrites reach ctl's `zero` (fid 101) and `null` (fid 102),
+    /// which the server answers at once from the frame: each dialect, a read and writes whose count is the
+    /// data's, larger and smaller, and a write at an offset no file takes.
+    static var immediateIO: [Seed] {
+        func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+        /// One chunk: `len type tag[2] body[len]`.
+        func chunk(_ type: UInt8, _ tag: UInt16, _ body: [UInt8]) -> [UInt8] { [UInt8(body.count), type] + le(tag) + body }
+        let tread: UInt8 = 116, twrite: UInt8 = 118
+        var input: [UInt8] = []
+        input += chunk(tread, 20, le(UInt32(101)) + le(UInt64(0)) + le(UInt32(64)))
+        input += chunk(twrite, 21, le(UInt32(102)) + le(UInt64(0)) + le(UInt32(5)) + Array("hello".utf8))
+        input += chunk(twrite, 22, le(UInt32(102)) + le(UInt64(0)) + le(UInt32(9)) + Array("short".utf8))
+        input += chunk(twrite, 23, le(UInt32(102)) + le(UInt64(0)) + le(UInt32(2)) + Array("long".utf8))
+        input += chunk(twrite, 24, le(UInt32(101)) + le(UInt64.max) + le(UInt32(1)) + [7])
+        input += chunk(tread, 25, le(UInt32(102)) + le(UInt64(1) << 40) + le(UInt32(8192)))
+        return (0..<3).map { Seed(name: "server-immediate-\($0)", input: [4, UInt8($0)] + input) }
     }
 
     static func files(in directory: String) -> [String] {
