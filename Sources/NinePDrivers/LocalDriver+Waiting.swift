@@ -26,11 +26,20 @@ extension LocalDriver {
             return fd
         }, onInterrupt: { interrupt in
             // A FIFO's open waits for the other end: be that end (without waiting ourselves) until the
-            // interrupt goes, so that the open returns whether it had begun to wait yet or not.
+            // interrupt goes. A writer's end opens only once a reader is there (ENXIO before), and the
+            // interrupted open may not have begun yet: try until it has returned.
             guard type == .fifo else { return }
             let other = (hostFlags & O_ACCMODE) == O_RDONLY ? O_WRONLY : O_RDONLY
-            let fd = Glibc.open(path, other | O_NONBLOCK | O_CLOEXEC)
-            if fd >= 0 { interrupt.hold(fd) }
+            Local.blocking {
+                while !interrupt.finished {
+                    let fd = Glibc.open(path, other | O_NONBLOCK | O_CLOEXEC)
+                    if fd >= 0 {
+                        interrupt.hold(fd)
+                        return
+                    }
+                    usleep(1_000)
+                }
+            }
         })
     }
 
@@ -75,7 +84,7 @@ extension Local {
     /// Fired when the request waiting on it is cancelled: a flag, and a pipe whose read end poll(2) watches.
     final class Interrupt: Sendable {
         private let pipeFDs: (read: Int32, write: Int32)
-        private let state = Mutex((fired: false, held: [Int32]()))
+        private let state = Mutex((fired: false, finished: false, held: [Int32]()))
 
         init() throws(Errno) {
             var fds: [Int32] = [-1, -1]
@@ -92,6 +101,10 @@ extension Local {
         }
 
         var fired: Bool { state.withLock { $0.fired } }
+
+        /// Whether the work it interrupts has returned.
+        var finished: Bool { state.withLock { $0.finished } }
+        func finish() { state.withLock { $0.finished = true } }
 
         /// Keeps `fd` open until the interrupt goes (after the work it interrupted has ended).
         func hold(_ fd: Int32) { state.withLock { $0.held.append(fd) } }
@@ -128,9 +141,10 @@ extension Local {
         let result: Result<T, Errno> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 blocking {
-                    do throws(Errno) { continuation.resume(returning: .success(try work(interrupt))) } catch {
-                        continuation.resume(returning: .failure(error))
-                    }
+                    let result: Result<T, Errno>
+                    do throws(Errno) { result = .success(try work(interrupt)) } catch { result = .failure(error) }
+                    interrupt.finish()
+                    continuation.resume(returning: result)
                 }
             }
         } onCancel: {

@@ -79,6 +79,18 @@ import Testing
             return await c.replies(tagged: tag).isEmpty
         }
 
+        // Flushed the moment it is sent, before its thread has begun to open (or just after): Rflush
+        // every time, never a wait for a writer that will not come.
+        for n in 0..<30 {
+            let f = c.freshFid()
+            _ = try await c.walk(0, f, ["pipe"])
+            let tag = await c.send(.tlopen(Tlopen(fid: f, flags: .rdonly)))
+            guard case .rflush? = await c.reply(to: await c.send(.tflush(Tflush(oldtag: tag))))?.message else {
+                Issue.record("no Rflush for an open flushed at once (round \(n))"); return
+            }
+            try await c.clunk(f)
+        }
+
         // An open waiting for a writer: flushed, the fid stays unopened.
         _ = try await c.walk(0, 1, ["pipe"])
         #expect(try await flushed(.tlopen(Tlopen(fid: 1, flags: .rdonly))))
