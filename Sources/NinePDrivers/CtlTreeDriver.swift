@@ -119,9 +119,12 @@ public final class CtlTreeDriver<Main: FileSystemDriver>: FileSystemDriver {
         return Self.withHeadroom(headroom, try await read(file, offset: offset, count: count))
     }
 
-    public func canReadNow(_ file: OpenFile) -> Bool {
+    public func canReadNow(_ file: OpenFile) -> Bool { servesAtOnce(file, main.canReadNow) }
+
+    /// Whether `readNow`/`writeNow` serve `file`: zero's and null's at once, the main tree's as its driver says.
+    private func servesAtOnce(_ file: OpenFile, _ inMain: (Main.OpenFile) -> Bool) -> Bool {
         switch file {
-        case .main(let f): main.canReadNow(f)
+        case .main(let f): inMain(f)
         case .ctl(.zero), .ctl(.null): true
         case .ctl(.root): false
         }
@@ -147,13 +150,7 @@ public final class CtlTreeDriver<Main: FileSystemDriver>: FileSystemDriver {
         }
     }
 
-    public func canWriteNow(_ file: OpenFile) -> Bool {
-        switch file {
-        case .main(let f): main.canWriteNow(f)
-        case .ctl(.zero), .ctl(.null): true
-        case .ctl(.root): false
-        }
-    }
+    public func canWriteNow(_ file: OpenFile) -> Bool { servesAtOnce(file, main.canWriteNow) }
 
     public func writeNow(_ file: OpenFile, offset: UInt64, from data: UnsafeRawBufferPointer) throws(Errno) -> UInt32 {
         switch file {

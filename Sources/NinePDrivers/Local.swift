@@ -125,15 +125,19 @@ enum Local {
         }
     }
 
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws(Errno) -> T) async throws(Errno) -> T {
-        let result: Result<T, Errno> = await withCheckedContinuation { continuation in
+    /// `work` on a thread of its own (`blocking`), its outcome awaited.
+    static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws(Errno) -> T) async -> Result<T, Errno> {
+        await withCheckedContinuation { continuation in
             blocking {
                 do throws(Errno) { continuation.resume(returning: .success(try work())) } catch {
                     continuation.resume(returning: .failure(error))
                 }
             }
         }
-        return try result.get()
+    }
+
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws(Errno) -> T) async throws(Errno) -> T {
+        try await onThread(work).get()
     }
 
     /// `body` with the bytes of `data`, its typed error passed through (`withUnsafeBytes` rethrows untyped).

@@ -10,9 +10,10 @@ extension LocalDriver {
     /// was found (`Node.place`).
     func node(in dir: Node, _ name: P9String) throws(Errno) -> Node {
         let fd = try Local.openat(dir.fd, name, Local.O_PATH | O_NOFOLLOW | O_CLOEXEC)
-        var st = stat()
-        guard fstatat(fd, "", &st, Local.AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 else {
-            let e = Local.lastError(); Glibc.close(fd); throw e
+        let st: Glibc.stat
+        do throws(Errno) { st = try Local.stat(fd) } catch {
+            Glibc.close(fd)
+            throw error
         }
         let isLink = FileType(mode: UInt32(st.st_mode)) == .symlink
         return Node(fd: fd, place: isLink ? Place(directory: dir, name: name) : nil)

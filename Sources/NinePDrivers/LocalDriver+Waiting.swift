@@ -139,13 +139,9 @@ extension Local {
                                            onInterrupt: @escaping @Sendable (Interrupt) -> Void = { _ in }) async throws(Errno) -> T {
         let interrupt = try Interrupt()
         let result: Result<T, Errno> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                blocking {
-                    let result: Result<T, Errno>
-                    do throws(Errno) { result = .success(try work(interrupt)) } catch { result = .failure(error) }
-                    interrupt.finish()
-                    continuation.resume(returning: result)
-                }
+            await onThread { () throws(Errno) -> T in
+                defer { interrupt.finish() }
+                return try work(interrupt)
             }
         } onCancel: {
             interrupt.fire()

@@ -36,14 +36,22 @@ extension Connection {
     func readAtOnce(_ t: Tread, tag: Tag) -> Bool {
         guard emitInPlace != nil, driver.requestHook == nil, case .live(let e)? = fids[t.fid],
               case .open(let o) = e.state, o.canRead, !o.isDirectory, driver.canReadNow(o.file) else { return false }
-        let count = Int(min(t.count, maxIO)), header = Reply.rreadHeaderSize
-        let error = sendRread(tag, capacity: header + count) { b throws(Errno) in
-            let n = try driver.readNow(o.file, offset: t.offset, into: UnsafeMutableRawBufferPointer(rebasing: b[header..<(header + count)]))
-            Reply.writeRreadHeader(into: b, size: header + n, tag: tag)
-            return header + n
+        let count = Int(min(t.count, maxIO)), driver = self.driver
+        let error = sendRread(tag, capacity: Reply.rreadHeaderSize + count) { b throws(Errno) in
+            try Self.fillRread(b, driver: driver, file: o.file, offset: t.offset, count: count, tag: tag)
         }
         if let error { sendError(tag, error) }
         return true
+    }
+
+    /// An Rread built in `b` (the transport's buffer): `count` bytes at `offset` read by the driver there
+    /// and then (`readNow`), the header written before them. Returns the frame's size.
+    static func fillRread(_ b: UnsafeMutableRawBufferPointer, driver: Driver, file: OpenFile, offset: UInt64,
+                          count: Int, tag: Tag) throws(Errno) -> Int {
+        let header = Reply.rreadHeaderSize
+        let n = try driver.readNow(file, offset: offset, into: UnsafeMutableRawBufferPointer(rebasing: b[header..<(header + count)]))
+        Reply.writeRreadHeader(into: b, size: header + n, tag: tag)
+        return header + n
     }
 
     /// A Twrite to an open regular file that the driver can write now, answered here and now from the
@@ -54,9 +62,10 @@ extension Connection {
     func writeAtOnce(_ frame: UnsafeRawBufferPointer, tag: Tag) -> Bool {
         let header = NineP.headerSize + 4 + 8 + 4  // fid[4] offset[8] count[4]
         guard dialect != nil, frame.count >= header, pending[tag] == nil, driver.requestHook == nil else { return false }
-        func le(_ at: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(frame[at + $1]) << (8 * $1) } }
-        let fid = Fid(UInt32(le(NineP.headerSize, 4))), offset = le(NineP.headerSize + 4, 8)
-        guard header + Int(le(NineP.headerSize + 12, 4)) == frame.count, case .live(let e)? = fids[fid],
+        let fid = Fid(frame.loadUnaligned(fromByteOffset: NineP.headerSize, as: UInt32.self).littleEndian)
+        let offset = frame.loadUnaligned(fromByteOffset: NineP.headerSize + 4, as: UInt64.self).littleEndian
+        let count = frame.loadUnaligned(fromByteOffset: NineP.headerSize + 12, as: UInt32.self).littleEndian
+        guard header + Int(count) == frame.count, case .live(let e)? = fids[fid],
               case .open(let o) = e.state, o.canWrite, !o.isDirectory, driver.canWriteNow(o.file) else { return false }
         do throws(Errno) {
             let n = try driver.writeNow(o.file, offset: offset, from: UnsafeRawBufferPointer(rebasing: frame[header...]))
@@ -73,12 +82,9 @@ extension Connection {
             let count = min(t.count, maxIO)
             if emitInPlace != nil, driver.canReadNow(o.file) {
                 // Read when the reply is built, straight into the transport's buffer.
-                let driver = self.driver, file = o.file, offset = t.offset, header = Reply.rreadHeaderSize
-                return .rreadInPlace(capacity: header + Int(count)) { b throws(Errno) in
-                    let n = try driver.readNow(file, offset: offset,
-                                               into: UnsafeMutableRawBufferPointer(rebasing: b[header..<(header + Int(count))]))
-                    Reply.writeRreadHeader(into: b, size: header + n, tag: tag)
-                    return header + n
+                let driver = self.driver, file = o.file, offset = t.offset
+                return .rreadInPlace(capacity: Reply.rreadHeaderSize + Int(count)) { b throws(Errno) in
+                    try Self.fillRread(b, driver: driver, file: file, offset: offset, count: Int(count), tag: tag)
                 }
             }
             var frame = try await driver.read(o.file, offset: t.offset, count: count, headroom: Reply.rreadHeaderSize)
