@@ -19,7 +19,7 @@ release: deps
 # Every test: unit, property, view snapshots, and end-to-end runs against real peers
 # (diod, diodcat/diodls/diodload, tcpdump, tshark, tmux) over loopback sockets.
 # A hung test fails the run after TEST_TIMEOUT seconds instead of holding CI (the whole run takes
-# about 2 minutes here).
+# about 4 minutes of tests, 7 in all here).
 TEST_TIMEOUT ?= 1800
 test: deps
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests

@@ -57,6 +57,15 @@ public final class CtlTreeDriver<Main: FileSystemDriver>: FileSystemDriver {
         }
     }
 
+    public func lookupWithQid(_ directory: Node, name: P9String) async throws(Errno) -> (node: Node, qid: Qid) {
+        guard case .main(let n) = directory else {
+            let node = try await lookup(directory, name: name)
+            return (node, try await qid(of: node))
+        }
+        let (child, qid) = try await main.lookupWithQid(n, name: name)
+        return (.main(child), qid)
+    }
+
     public func qid(of node: Node) async throws(Errno) -> Qid {
         switch node {
         case .main(let n): try await main.qid(of: n)

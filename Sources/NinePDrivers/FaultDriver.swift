@@ -57,6 +57,9 @@ public final class FaultDriver<Inner: FileSystemDriver>: FileSystemDriver {
     public func attach(_ r: AttachRequest) async throws(Errno) -> Node { try await inner.attach(r) }
     public func lookup(_ d: Node, name: P9String) async throws(Errno) -> Node { try await inner.lookup(d, name: name) }
     public func qid(of n: Node) async throws(Errno) -> Qid { try await inner.qid(of: n) }
+    public func lookupWithQid(_ d: Node, name: P9String) async throws(Errno) -> (node: Node, qid: Qid) {
+        try await inner.lookupWithQid(d, name: name)
+    }
     public func getattr(_ n: Node) async throws(Errno) -> NodeAttributes { try await inner.getattr(n) }
     public func getattr(open f: OpenFile) async throws(Errno) -> NodeAttributes { try await inner.getattr(open: f) }
     public func setattr(_ n: Node, _ c: AttributeChanges) async throws(Errno) { try await inner.setattr(n, c) }

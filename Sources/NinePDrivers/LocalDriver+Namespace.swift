@@ -8,7 +8,11 @@ import NinePWire
 extension LocalDriver {
     /// The object `name` in `dir`, without following a symlink there; a symlink's node remembers where it
     /// was found (`Node.place`).
-    func node(in dir: Node, _ name: P9String) throws(Errno) -> Node {
+    func node(in dir: Node, _ name: P9String) throws(Errno) -> Node { try nodeAndStat(in: dir, name).node }
+
+    /// The node for `name` in `dir` and the stat that told whether it is a symlink (which the node then
+    /// remembers the place of).
+    func nodeAndStat(in dir: Node, _ name: P9String) throws(Errno) -> (node: Node, stat: Glibc.stat) {
         let fd = try Local.openat(dir.fd, name, Local.O_PATH | O_NOFOLLOW | O_CLOEXEC)
         let st: Glibc.stat
         do throws(Errno) { st = try Local.stat(fd) } catch {
@@ -16,7 +20,7 @@ extension LocalDriver {
             throw error
         }
         let isLink = FileType(mode: UInt32(st.st_mode)) == .symlink
-        return Node(fd: fd, place: isLink ? Place(directory: dir, name: name) : nil)
+        return (Node(fd: fd, place: isLink ? Place(directory: dir, name: name) : nil), st)
     }
 
     func applyGid(_ node: Node, _ gid: UInt32) {

@@ -125,6 +125,12 @@ public final class LocalDriver: FileSystemDriver {
         return try node(in: directory, name)
     }
 
+    public func lookupWithQid(_ directory: Node, name: P9String) async throws(Errno) -> (node: Node, qid: Qid) {
+        try Local.checkName(name)
+        let (node, st) = try nodeAndStat(in: directory, name)
+        return (node, qid(st))
+    }
+
     public func qid(of node: Node) async throws(Errno) -> Qid { qid(try Local.stat(node.fd)) }
 
     public func getattr(_ node: Node) async throws(Errno) -> NodeAttributes {

@@ -35,8 +35,9 @@ extension Connection {
     /// object (a rename elsewhere must not make us remove a different file).
     func removeName(of e: Entry) async throws {
         guard let parent = e.ancestors.last else { throw ServerError(.EBUSY, "cannot remove the root") }
-        let now = try await driver.lookup(parent.node, name: e.name)
-        guard try await driver.qid(of: now).path == e.qid.path else { throw ServerError(.ENOENT) }
+        guard try await driver.lookupWithQid(parent.node, name: e.name).qid.path == e.qid.path else {
+            throw ServerError(.ENOENT)
+        }
         try await driver.unlink(in: parent.node, name: e.name, removeDirectory: e.isDirectory)
     }
 }

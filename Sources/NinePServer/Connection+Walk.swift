@@ -74,8 +74,7 @@ extension Connection {
             return
         }
         if b.isEmpty || b.contains(0x2F) || b.contains(0) { throw ServerError(.ENOENT) }
-        let child = try await driver.lookup(cur.node, name: name)
-        let qid = try await driver.qid(of: child)
+        let (child, qid) = try await driver.lookupWithQid(cur.node, name: name)
         cur.ancestors.append(PathStep(node: cur.node, qid: cur.qid, name: cur.name))
         cur.node = child
         cur.qid = qid

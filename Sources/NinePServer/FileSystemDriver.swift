@@ -43,6 +43,10 @@ public protocol FileSystemDriver: Sendable {
     /// The child `name` of `directory`, without following a symlink at `name`. ENOENT when absent,
     /// ENOTDIR when `directory` is not a directory.
     func lookup(_ directory: Node, name: P9String) async throws(Errno) -> Node
+    /// ``lookup(_:name:)`` and the child's ``qid(of:)`` together, as a walk needs them: a driver that learns
+    /// the qid while looking the name up (the local driver's lookup stats the object anyway) answers both
+    /// from that, one system call fewer per walked name. Optional: the default calls the two.
+    func lookupWithQid(_ directory: Node, name: P9String) async throws(Errno) -> (node: Node, qid: Qid)
     /// The node's qid. Default: `getattr(node).qid`. Qid paths must be unique among all live objects the
     /// driver serves (mix the device number in when several filesystems are involved).
     func qid(of node: Node) async throws(Errno) -> Qid
@@ -134,6 +138,10 @@ public typealias RequestHook = @Sendable (MessageType) async throws(Errno) -> Vo
 extension FileSystemDriver {
     public var requestHook: RequestHook? { nil }
     public func qid(of node: Node) async throws(Errno) -> Qid { try await getattr(node).qid }
+    public func lookupWithQid(_ directory: Node, name: P9String) async throws(Errno) -> (node: Node, qid: Qid) {
+        let node = try await lookup(directory, name: name)
+        return (node, try await qid(of: node))
+    }
     public func getattr(open file: OpenFile) async throws(Errno) -> NodeAttributes { throw .EOPNOTSUPP }
     public func setattr(_ node: Node, _ changes: AttributeChanges) async throws(Errno) { throw .EOPNOTSUPP }
     public func statfs(_ node: Node) async throws(Errno) -> FileSystemStats { throw .ENOSYS }
