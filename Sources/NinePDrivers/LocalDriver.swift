@@ -88,22 +88,15 @@ public final class LocalDriver: FileSystemDriver {
                               btime: birth ?? .zero, valid: birth == nil ? .basic : GetattrMask.basic.union(.btime))
     }
 
-    /// `/proc/self/fd/N` for a node that is not a symlink. Calls through that path follow the magic link
-    /// to the held inode and then, for a symlink, its target — which may lie outside the tree — so they
-    /// are refused for symlinks.
-    func followablePath(_ node: Node) throws(Errno) -> String {
-        let st = try Local.stat(node.fd)
-        if FileType(mode: UInt32(st.st_mode)) == .symlink { throw .EOPNOTSUPP }
-        return node.procPath
-    }
-
     /// A path to act on `node` itself, and whether a call may follow it: `/proc/self/fd/N` (followed) for
     /// anything but a symlink; for a symlink, `/proc/self/fd/D/name` through the directory it was found
     /// in, for the calls that never follow a path's last element (`lgetxattr`, `AT_SYMLINK_NOFOLLOW`), so
     /// what they reach is the symlink in the tree, never its target. EOPNOTSUPP when that name no longer
     /// holds this symlink (renamed or removed since it was looked up).
-    func ownPath(_ node: Node) throws(Errno) -> (path: [CChar], follow: Bool) {
-        let st = try Local.stat(node.fd)
+    /// `known` is the node's stat when the caller has it (a node's type never changes).
+    func ownPath(_ node: Node, known: stat? = nil) throws(Errno) -> (path: [CChar], follow: Bool) {
+        let st: stat
+        if let known { st = known } else { st = try Local.stat(node.fd) }
         guard FileType(mode: UInt32(st.st_mode)) == .symlink else { return (Array(node.procPath.utf8CString), true) }
         guard let place = node.place,
               let now = try? Local.statAt(place.directory.fd, place.name),
@@ -139,11 +132,14 @@ public final class LocalDriver: FileSystemDriver {
     }
 
     public func setattr(_ node: Node, _ c: AttributeChanges) async throws(Errno) {
+        // Stat once: the type of the object a node holds never changes. Mode and size go through
+        // `/proc/self/fd/N`, which follows the magic link to the held inode and then, for a symlink, its
+        // target (which may lie outside the tree): so both are refused for symlinks first.
         let st = try Local.stat(node.fd)
         let isLink = FileType(mode: UInt32(st.st_mode)) == .symlink
         if let m = c.mode {
             if isLink { throw .EOPNOTSUPP }
-            try Local.check(fchmodat(AT_FDCWD, try followablePath(node), mode_t(m & 0o7777), 0))
+            try Local.check(fchmodat(AT_FDCWD, node.procPath, mode_t(m & 0o7777), 0))
         }
         if c.uid != nil || c.gid != nil {
             let u = c.uid.map { uid_t($0) } ?? uid_t.max, g = c.gid.map { gid_t($0) } ?? gid_t.max
@@ -153,7 +149,7 @@ public final class LocalDriver: FileSystemDriver {
             if FileType(mode: UInt32(st.st_mode)) == .directory { throw .EISDIR }
             guard s <= UInt64(Int64.max) else { throw .EFBIG }
             if isLink { throw .EINVAL }
-            try Local.check(truncate(try followablePath(node), off_t(s)))
+            try Local.check(truncate(node.procPath, off_t(s)))
         }
         if c.atime != nil || c.mtime != nil {
             func spec(_ t: AttributeChanges.TimeChange?) -> timespec {
@@ -164,7 +160,7 @@ public final class LocalDriver: FileSystemDriver {
                 }
             }
             var times = [spec(c.atime), spec(c.mtime)]
-            let (path, follow) = try ownPath(node)
+            let (path, follow) = try ownPath(node, known: st)
             try Local.check(utimensat(AT_FDCWD, path, &times, follow ? 0 : AT_SYMLINK_NOFOLLOW))
         }
     }
