@@ -21,6 +21,10 @@
 #                     split over $ROUNDS interleaved rounds; the medians of the rounds' p50 and p99)
 #   trace CPU/msg     `ninescope bench-trace` on a capture of a 2 s diodload sample: the CPU time the trace
 #                     thread spends per message (tracking, the line, the pcapng records), best of 5
+#   peak memory       after everything above, one more 256 MiB read and one more diodload -g -n 4 run
+#                     through each relay, its resident memory (the relay's process and its children: socat
+#                     forks one per connection) sampled every 20 ms, the largest total; and for the
+#                     proxies their VmHWM, the peak over the whole run
 # (On a small shared VM one round of either swings by ±15% from one run to the next; interleaved rounds
 # and medians keep drift and bursts of noise from landing on one target.)
 # and the ratios to socat. Targets: >= 0.95x socat throughput and op rate with decoding and capture on;
@@ -32,7 +36,7 @@
 #                                                         # (6; 10 for 5) balance the order fully
 #   TARGETS="socat proxy+capture" PHASES=ops ROUNDS=40 bash bench/proxy.sh
 #                       # a focused A/B: only these targets (socat is always one) and only these parts
-#                       # (PHASES, any of: bulk ops ops1 ping trace); many rounds narrow the interval below
+#                       # (PHASES, any of: bulk ops ops1 ping trace mem); many rounds narrow the interval below
 #   TARGETS="proxy+capture proxy+cap:quiet" PHASES="bulk ops" bash bench/proxy.sh
 #                       # proxy+cap:quiet (`--quiet --capture`: recording without decoding) runs only when named,
 #                       # as does proxy+cap:data64 (`--capture-data 64`: reads' and writes' data cut to 64 bytes)
@@ -184,7 +188,7 @@ if [ -n "${TARGETS:-}" ]; then
   for t in $TARGETS; do [[ " ${NAMES[*]} " == *" $t "* ]] || { echo "bench/proxy.sh: unknown target $t (${NAMES[*]})" >&2; exit 1; }; done
   NAMES=("${picked[@]}")
 fi
-PHASES="${PHASES:-bulk ops ops1 ping trace}"
+PHASES="${PHASES:-bulk ops ops1 ping trace mem}"
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
 declare -A PORT=([direct]=$D [socat]=$S [proxy]=$P [proxy+capture]=$C [proxy+cap:null]=$N0 [socat+dumpcap]=$SD
                  [proxy+cap:quiet]=$Q [proxy+capture:b]=$PB [proxy+cap:data64]=$DC)
@@ -287,6 +291,38 @@ if phase trace; then
   TRACE_COST=$("$NINESCOPE" bench-trace "$SAMPLE" --reps 5 2>&1 || true)
   rm -f "$SAMPLE"
 fi
+# Peak memory of each relay under both loads, sampled while they run (see the header); not timed.
+# tree_rss_kb PID… -> resident KiB of the processes and their children, now
+tree_rss_kb() {
+  local total=0 p c v
+  for p in "$@"; do
+    for c in $p $(pgrep -P "$p"); do
+      v=$(awk '/^VmRSS/ {print $2}' "/proc/$c/status" 2>/dev/null); total=$((total + ${v:-0}))
+    done
+  done
+  echo "$total"
+}
+# peak_rss_kb "PIDS" COMMAND… -> the largest tree_rss_kb of PIDS, sampled every 20 ms while COMMAND runs
+peak_rss_kb() {
+  local pids=$1 peak=0 now cmd; shift
+  "$@" >/dev/null 2>&1 & cmd=$!
+  while kill -0 "$cmd" 2>/dev/null; do
+    # shellcheck disable=SC2086  # word splitting intended: one argument per process
+    now=$(tree_rss_kb $pids); [ "$now" -gt "$peak" ] && peak=$now
+    sleep 0.02
+  done
+  wait "$cmd" || true
+  echo "$peak"
+}
+declare -A MEM_BULK MEM_OPS
+if phase mem; then
+  for n in "${NAMES[@]}"; do
+    [ -n "${RELAY[$n]}" ] || continue
+    settle "${PROXIES[@]}"
+    MEM_BULK[$n]=$(peak_rss_kb "${RELAY[$n]}" diodcat -s "127.0.0.1:${PORT[$n]}" -a "$EXPORT" -m 65536 big256.bin)
+    MEM_OPS[$n]=$(peak_rss_kb "${RELAY[$n]}" diodload -s "127.0.0.1:${PORT[$n]}" -g -r 2 -n 4)
+  done
+fi
 # (A part left out of PHASES shows as "-".)
 for n in "${NAMES[@]}"; do
   # shellcheck disable=SC2086  # word splitting intended: one argument per round
@@ -316,6 +352,17 @@ echo "capture written by proxy+capture: $((CAP_BYTES / 1048576)) MiB"
 [ -n "$DUMPCAP_PID" ] && echo "capture written by socat+dumpcap: $(( $(stat -c %s "$DUMPCAP_CAP" 2>/dev/null || echo 0) / 1048576 )) MiB"
 [ -n "$DATA_PID" ] && echo "capture written by proxy+cap:data64: $(( $(stat -c %s "$DATA_CAP" 2>/dev/null || echo 0) / 1048576 )) MiB"
 echo "trace thread CPU per message (bench-trace of a diodload -g -n 4 sample): $TRACE_COST"
+if phase mem; then
+  echo "peak resident memory, MiB (during one 256 MiB read; during a 2 s diodload -g -n 4; VmHWM over the whole run):"
+  for n in "${NAMES[@]}"; do
+    [ -n "${MEM_BULK[$n]:-}" ] || continue
+    hwm=0
+    for p in ${RELAY[$n]}; do v=$(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null); hwm=$((hwm + ${v:-0})); done
+    [ "$n" = socat ] || [ "$n" = socat+dumpcap ] && hwm_text="-" || hwm_text=$(python3 -c "print(f'{$hwm/1024:.1f}')")
+    printf "  %-17s%8s %8s %8s\n" "$n" "$(python3 -c "print(f'{${MEM_BULK[$n]}/1024:.1f}')")" \
+      "$(python3 -c "print(f'{${MEM_OPS[$n]}/1024:.1f}')")" "$hwm_text"
+  done
+fi
 per_round bulk "bulk MiB/s per round:" BULK_ALL
 per_round bulk "machine CPU idle during each bulk read, %:" IDLE_ALL
 per_round ops "ops/s per round:" OPS_ALL

@@ -9,7 +9,7 @@
 # PIN=1 (default) runs both servers on CPU 1 and the clients on CPU 0 (taskset), so each server gets the
 # same single core; PIN=0 lets the scheduler place everything. Besides the rates it prints each server's
 # CPU time per operation (per 64 KiB read for bulk; from /proc/PID/stat), which a noisy machine moves much
-# less than the rates.
+# less than the rates, and each server's peak resident memory over the run.
 source "$(dirname "$0")/common.sh"
 SIZE_MB="${SIZE_MB:-256}"; ROUNDS="${ROUNDS:-${REPS:-3}}"; LOAD_SECS="${LOAD_SECS:-5}"; LOAD_THREADS="${LOAD_THREADS:-4}"; PIN="${PIN:-1}"
 for t in diod diodcat diodload; do command -v "$t" >/dev/null || { echo "$t is not installed (make deps)"; exit 1; }; done
@@ -97,3 +97,7 @@ printf "%-40s %12s %12s %7sx   %8s %8s\n" "diodload -g getattr, ops/s (-n $LOAD_
   "$(per_op "${TICKS[Dget]}" "$D_GET_OPS")" "$(per_op "${TICKS[Oget]}" "$O_GET_OPS")"
 echo "per round (diod | ninescope):"
 for test in bulk load get; do printf "  %-5s %s | %s\n" "$test" "${ALL[D$test]}" "${ALL[O$test]}"; done
+# Peak resident memory of each server over the whole run (VmHWM: every round above), what it holds now, and
+# of that the anonymous part (heap and stacks, without the program's own mapped code and data).
+mem() { awk -v k="$2" '$1 == k":" {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null; }
+echo "server memory, MiB (diod / ninescope): peak $(mem "$DIOD_PID" VmHWM) / $(mem "$OURS_PID" VmHWM); now $(mem "$DIOD_PID" VmRSS) / $(mem "$OURS_PID" VmRSS), anonymous $(mem "$DIOD_PID" RssAnon) / $(mem "$OURS_PID" RssAnon)"
