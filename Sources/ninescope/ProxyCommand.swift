@@ -49,6 +49,11 @@ struct ProxyCommand: AsyncParsableCommand {
         fraction of the size. tshark, Wireshark and `ninescope decode` show those messages as cut by a snap \
         length; the lines and the UI show the traffic as it was.
 
+        The live UI keeps every message for as long as it runs, and of each Rread's and Twrite's data the \
+        first 4096 bytes (--view-data N, or all), so that a guest copying large files does not fill memory \
+        with their contents; such messages show as cut, with their count and first bytes. The relay and the \
+        capture always carry every byte.
+
         --capture-size SIZE cuts the capture into files of SIZE (e.g. 100M, 1G; at least 64K): FILE \
         trace.pcapng becomes trace_00001_YYYYMMDDHHMMSS.pcapng, trace_00002_…, … (the time each began, UTC; \
         Wireshark's File › File Set steps through them; files of an earlier capture in the \
@@ -90,6 +95,10 @@ struct ProxyCommand: AsyncParsableCommand {
                                + "Twrite); every other message and field is kept whole. Read back, such a "
                                + "message shows as cut.", valueName: "N"))
     var captureData: Int?
+    @Option(help: ArgumentHelp("The live UI keeps at most N bytes of each read's and write's data in memory "
+                               + "(default 4096; 'all': everything); such messages show as cut. The relay and "
+                               + "the capture keep every byte.", valueName: "N|all"))
+    var viewData: String?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
     @Flag(help: "Record only: decode nothing and print no line per message (implies --headless; with --capture).")
@@ -119,6 +128,16 @@ struct ProxyCommand: AsyncParsableCommand {
             filterExpr = try FilterParser.option(filter)
         }
         if stats && quiet { throw ValidationError("--stats needs the decoding that --quiet turns off") }
+        var dataLimit = LiveDataLimit.standard
+        if let viewData {
+            guard let limit = LiveDataLimit(parsing: viewData) else {
+                throw ValidationError("--view-data takes a number of bytes (0 or more) or 'all', not '\(viewData)'")
+            }
+            guard !headless && !json && !quiet && !stats else {
+                throw ValidationError("--view-data is for the live UI (not with --headless, --json, --quiet or --stats)")
+            }
+            dataLimit = limit
+        }
         let listenAddress = try Self.parse(listen, option: "--listen")
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
         let stdoutIsTerminal = isatty(1) == 1
@@ -130,7 +149,7 @@ struct ProxyCommand: AsyncParsableCommand {
         if !headless && !json && !quiet && !stats && stdoutIsTerminal && isatty(0) == 1 {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
             try await LiveInspector.runProxy(listen: listenAddress, upstream: upstreamAddress, recorder: recorder,
-                                             theme: theme, filter: filter)
+                                             theme: theme, filter: filter, dataLimit: dataLimit)
             try Self.failIfCaptureIncomplete(recorder)
             return
         }

@@ -18,8 +18,13 @@ final class LiveInspector: @unchecked Sendable {
     /// then do not hold the relay up (only a full queue does).
     private let captureQueue: BatchQueue<ProxyEvent>?
 
+    /// How much of each read's and write's data the view keeps (the capture keeps what it is told).
+    let dataLimit: LiveDataLimit
+
     /// `filter`: the view's filter at start (already validated by the caller).
-    init(title: String, theme: Theme, recorder: CaptureRecorder?, filter: String? = nil) {
+    init(title: String, theme: Theme, recorder: CaptureRecorder?, filter: String? = nil,
+         dataLimit: LiveDataLimit = .standard) {
+        self.dataLimit = dataLimit
         actions = ProxyInspectorActions()
         var screen = InspectorScreen(model: InspectorModel(tracker: UIApp.liveTracker()), theme: theme,
                                      timeFormat: UIApp.localTime, title: title, isLive: true)
@@ -42,9 +47,10 @@ final class LiveInspector: @unchecked Sendable {
     var sink: ProxyEventSink {
         let app = self.app
         let queue = captureQueue
+        let limit = dataLimit
         return { batch in
             queue?.push(batch)
-            app.enqueue(batch.map(\.sessionEvent))
+            app.enqueue(batch.map { limit.kept($0.sessionEvent) })
         }
     }
 
@@ -161,10 +167,10 @@ extension LiveInspector {
     /// `ninescope proxy` with the UI: relays between clients and `upstream` while the UI shows the traffic;
     /// returns when the user quits (the proxy is then stopped and the capture, if any, completed).
     static func runProxy(listen: Address, upstream: Address, recorder: CaptureRecorder?, theme spec: String?,
-                         filter: String? = nil) async throws {
+                         filter: String? = nil, dataLimit: LiveDataLimit = .standard) async throws {
         let theme = try UIApp.theme(spec)
         let live = LiveInspector(title: "proxy \(listen.colonForm) → \(upstream.colonForm)", theme: theme,
-                                 recorder: recorder, filter: filter)
+                                 recorder: recorder, filter: filter, dataLimit: dataLimit)
         let proxy = NinePProxy(listen: listen, upstream: upstream, options: NinePProxy.Options(eventCoalescing: .zero),
                                sink: live.sink)
         let bound: Address

@@ -299,6 +299,68 @@ extension String {
         #expect(decoded.out.contains("Treaddir"), "capture lacks the traffic:\n\(decoded.out.prefix(2000))")
     }
 
+    /// The live UI keeps a page of each read's data (`--view-data`, 4096 by default): a 48 MiB file read
+    /// through it reaches the client whole and the capture whole, the reads are listed cut with their
+    /// counts, and the proxy's memory stays far below the file's size (kept whole, it holds the file).
+    @Test func liveUIKeepsAPageOfEachReadsData() throws {
+        let export = Peers.tempDir("proxy-ui-bulk")
+        var rng = SplitMix(seed: 48)
+        let contents = Data((0..<(48 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+        try contents.write(to: URL(fileURLWithPath: export + "/big"))
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
+        defer { server.stop() }
+        let port = Peers.freePort()
+        let capture = Peers.tempDir("proxy-ui-bulk-cap") + "/bulk.pcapng"
+        guard let pane = try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
+                                             "--upstream", server.address, "--capture", capture],
+                                            width: 140, height: 30, env: Self.env) else { return }
+        defer { pane.kill() }
+        #expect(Peers.waitForPort(port, timeout: 20))
+        let read = try DiodClients.cat("127.0.0.1:\(port)", ["big"])
+        #expect(read.status == 0, "diodcat: \(read.err)")
+        #expect(read.stdout == contents, "the client got \(read.stdout.count) bytes, not the file's \(contents.count)")
+        let shown = pane.wait { s in s.exchangeRows.contains { $0.contains("Tread") && $0.contains("(cut) Rread count 65512") } }
+        #expect(shown.ok, "no cut read listed:\n\(shown.screen)")
+        let found = try Peers.run("/usr/bin/pgrep", ["-f", "proxy --listen 127.0.0.1:\(port) "])
+        // (tmux's own process names the command too.)
+        let pid = found.out.split(separator: "\n").map(String.init).first { p in
+            (try? String(contentsOfFile: "/proc/\(p)/comm", encoding: .utf8))?.hasPrefix("ninescope") == true
+        } ?? ""
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let anon = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") }
+            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+        #expect(anon != nil, "no RssAnon for the proxy (pid '\(pid)')")
+        // 768 reads keep ~3 MiB of data; the file is 48 MiB.
+        #expect((anon ?? .max) < 24 << 10, "the proxy holds \((anon ?? 0) >> 10) MiB of anonymous memory after a 48 MiB read")
+        // Saved from the UI, the session is what the view holds: the reads cut, with their sizes.
+        let saved = Peers.tempDir("proxy-ui-bulk-save") + "/saved.pcapng"
+        pane.keys(":")
+        pane.type("save \(saved)")
+        pane.keys("Enter")
+        #expect(pane.wait { $0.contains("saved ") && $0.contains("saved.pcapng") }.ok, "no save message")
+        let reread = try Peers.run(Peers.ninescope, ["decode", saved])
+        #expect(reread.status == 0, "\(reread.err)")
+        let cutReads = reread.out.split(separator: "\n").filter {
+            $0.contains(" Rread tag ") && $0.contains(" count 65512 ") && $0.contains("(cut: 4107 of 65523 bytes captured)")
+        }
+        #expect(cutReads.count >= 48 << 20 / 65512, "\(cutReads.count) cut reads in the saved session:\n\(reread.out.prefix(1500))")
+        pane.keys("q")
+        #expect(pane.wait { $0.contains("[exit 0]") }.ok, "the proxy UI did not quit")
+        // The capture has every byte: no read in it is cut.
+        let decoded = try Peers.run(Peers.ninescope, ["decode", capture])
+        #expect(decoded.status == 0, "\(decoded.err)")
+        let reads = decoded.out.split(separator: "\n").filter { $0.contains(" Rread tag ") && $0.contains(" count 65512 ") }
+        #expect(reads.count >= 48 << 20 / 65512, "\(reads.count) full reads in the capture:\n\(decoded.out.prefix(1500))")
+        #expect(!decoded.out.contains("(cut"), "the capture holds cut frames")
+
+        for (args, message) in [(["--view-data", "4k"], "--view-data takes a number of bytes (0 or more) or 'all'"),
+                                (["--view-data", "64", "--headless"], "--view-data is for the live UI")] {
+            let r = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", server.address] + args,
+                                  timeout: 20)
+            #expect(r.status == 64 && r.err.contains(message), "\(args): \(r.status) \(r.err)")
+        }
+    }
+
     /// `proxy --filter` in a terminal opens the live UI with that filter applied: only the matching
     /// exchanges of diodls are listed, and `/` with an empty filter shows them all again.
     @Test func proxyFilterStartsTheUIFiltered() throws {
