@@ -1,7 +1,8 @@
 import NinePSession
 import NinePWire
 
-/// How much of each read's and write's data the live inspector keeps in memory. The live view keeps every
+/// How much of each read's and write's data the inspector keeps in memory (`proxy --view-data`, and
+/// `view --view-data` for a capture larger than memory should hold). The live view keeps every
 /// message for as long as it runs; kept whole, a guest copying a 4 GiB file would hold 4 GiB of file contents
 /// in the view. So an Rread's or Twrite's data beyond `limit` bytes is let go as the frame arrives (the
 /// frame is then shown as a cut one: its count, its first bytes, `(cut)`), every other message and field

@@ -21,10 +21,15 @@ struct ViewCommand: AsyncParsableCommand {
         loaded as a ninescope pcapng. Keys: `?` in the UI. Several files are read one after another as one \
         capture (the files of a capture the proxy cut with --capture-size).
 
+        The view holds the whole capture in memory. For a capture larger than that should take, --view-data N \
+        keeps only the first N bytes of each Rread's and Twrite's data (every other message and field whole); \
+        those messages then show as cut, as a snap length shows them.
+
         Examples:
           ninescope view Captures/linux-guest.pcapng
           ninescope view trace_*.pcapng
           ninescope view trace.pcap --port 5640 --theme light
+          ninescope view bulk.pcapng --view-data 4096
           ninescope view --sample 1000          (synthetic traffic, to try the UI)
         """
     )
@@ -36,6 +41,9 @@ struct ViewCommand: AsyncParsableCommand {
     @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
     @Option(help: "Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.") var dialect: String?
     @Option(help: "Show N exchanges of synthetic traffic instead of a file.") var sample: Int?
+    @Option(help: ArgumentHelp("Keep at most N bytes of each read's and write's data in memory (default: all); "
+                               + "such messages show as cut.", valueName: "N|all"))
+    var viewData: String?
     @Option(help: .hidden) var writeCapture: String?
 
     func run() async throws {
@@ -53,6 +61,12 @@ struct ViewCommand: AsyncParsableCommand {
             return
         }
         guard sample != nil || !files.isEmpty else { throw ValidationError("give a capture file (or --sample N)") }
+        let dataLimit = try viewData.map { text in
+            guard let limit = LiveDataLimit(parsing: text) else {
+                throw ValidationError("--view-data takes a number of bytes (0 or more) or 'all', not '\(text)'")
+            }
+            return limit
+        } ?? .all
         guard !files.contains("-") else {
             throw ValidationError("view reads its keys from standard input, so not a capture: give a file "
                                   + "(`ninescope decode -` reads one from standard input)")
@@ -93,7 +107,7 @@ struct ViewCommand: AsyncParsableCommand {
                     while app.queuedEventCount > 200_000, !Task.isCancelled { usleep(5_000) }
                 }
             } else {
-                Self.load(capture, ports: ports, into: app)
+                Self.load(capture, ports: ports, dataLimit: dataLimit, into: app)
             }
             app.finishSource()
         }
@@ -106,7 +120,7 @@ struct ViewCommand: AsyncParsableCommand {
     /// but connections skipped as not 9P are said on the message line, so that one missing from the list is
     /// accounted for.
     static func load(_ files: [(input: CaptureInput.ChunkedFile, first: [UInt8])], ports: [UInt16],
-                     into app: InspectorApp) {
+                     dataLimit: LiveDataLimit = .all, into app: InspectorApp) {
         var chunk: [SessionEvent] = []
         chunk.reserveCapacity(4096)
         func flush(_ force: Bool) {
@@ -119,7 +133,7 @@ struct ViewCommand: AsyncParsableCommand {
         }
         var stream = CaptureInput.Stream(ports: ports)
         let take: (SessionEvent) -> Void = { event in
-            chunk.append(event)
+            chunk.append(dataLimit.kept(event))
             flush(false)
         }
         for (input, first) in files {

@@ -195,6 +195,32 @@ extension String {
         #expect(pane.wait { $0.contains("[exit 0]") }.ok)
     }
 
+    /// `view --view-data 16`: the sample capture's three reads are kept to 16 bytes of data and listed cut,
+    /// with their counts; without the option the same capture shows them whole.
+    @Test func viewKeepsWhatViewDataSays() throws {
+        let file = Peers.repoRoot + "/Captures/diod-cat.pcapng"
+        for (args, cut) in [(["--view-data", "16"], true), ([], false)] {
+            guard let pane = try TmuxPane.start([Peers.ninescope, "view", file] + args, width: 120, height: 30,
+                                                env: Self.env) else { return }
+            defer { pane.kill() }
+            let loaded = pane.wait { $0.contains("Tversion") && $0.contains("exchanges") }
+            #expect(loaded.ok, "no exchange list:\n\(loaded.screen)")
+            pane.keys("/")
+            pane.type("Rread")
+            pane.keys("Enter")
+            let rows = pane.wait { s in s.exchangeRows.filter { $0.contains("Rread count 8168") }.count == 2 }
+            #expect(rows.ok, "\(args): the two 8168-byte reads not listed:\n\(rows.screen)")
+            // Three reads carry more than 16 bytes (8168, 8168, 3664); hello.txt's 10 bytes fit.
+            let reads = rows.screen.exchangeRows.filter { $0.contains("Rread count") }
+            #expect(reads.filter { $0.contains("(cut) Rread") }.count == (cut ? 3 : 0), "\(args): \(reads)")
+            #expect(reads.contains { $0.contains("Rread count 10 'hello, 9p") && !$0.contains("(cut)") }, "\(args): \(reads)")
+            pane.keys("Q")
+            #expect(pane.wait { $0.contains("[exit 0]") }.ok)
+        }
+        let bad = try Peers.run(Peers.ninescope, ["view", file, "--view-data=-5"])
+        #expect(bad.status == 64 && bad.err.contains("--view-data takes a number of bytes"), "\(bad.status) \(bad.err)")
+    }
+
     /// `ninescope demo`: live rows, flushing the stuck write, injecting into its connection.
     @Test func demoFlushAndInject() throws {
         guard let pane = try TmuxPane.start([Peers.ninescope, "demo", "--pace", "20"], width: 120, height: 32,
