@@ -128,15 +128,9 @@ struct ProxyCommand: AsyncParsableCommand {
             filterExpr = try FilterParser.option(filter)
         }
         if stats && quiet { throw ValidationError("--stats needs the decoding that --quiet turns off") }
-        var dataLimit = LiveDataLimit.standard
-        if let viewData {
-            guard let limit = LiveDataLimit(parsing: viewData) else {
-                throw ValidationError("--view-data takes a number of bytes (0 or more) or 'all', not '\(viewData)'")
-            }
-            guard !headless && !json && !quiet && !stats else {
-                throw ValidationError("--view-data is for the live UI (not with --headless, --json, --quiet or --stats)")
-            }
-            dataLimit = limit
+        let dataLimit = try viewData.map(LiveDataLimit.option) ?? .standard
+        if viewData != nil && (headless || json || quiet || stats) {
+            throw ValidationError("--view-data is for the live UI (not with --headless, --json, --quiet or --stats)")
         }
         let listenAddress = try Self.parse(listen, option: "--listen")
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")

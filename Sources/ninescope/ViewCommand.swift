@@ -61,12 +61,7 @@ struct ViewCommand: AsyncParsableCommand {
             return
         }
         guard sample != nil || !files.isEmpty else { throw ValidationError("give a capture file (or --sample N)") }
-        let dataLimit = try viewData.map { text in
-            guard let limit = LiveDataLimit(parsing: text) else {
-                throw ValidationError("--view-data takes a number of bytes (0 or more) or 'all', not '\(text)'")
-            }
-            return limit
-        } ?? .all
+        let dataLimit = try viewData.map(LiveDataLimit.option) ?? .all
         guard !files.contains("-") else {
             throw ValidationError("view reads its keys from standard input, so not a capture: give a file "
                                   + "(`ninescope decode -` reads one from standard input)")
@@ -157,5 +152,15 @@ struct ViewCommand: AsyncParsableCommand {
         for event in SampleTraffic.bulk(exchanges: exchanges) { _ = tracker.handle(event) }
         let message = try CaptureSaver.save(tracker, to: path)
         printError("ninescope: " + message)
+    }
+}
+
+extension LiveDataLimit {
+    /// `--view-data`'s value (`proxy` and `view`).
+    static func option(_ text: String) throws -> LiveDataLimit {
+        guard let limit = LiveDataLimit(parsing: text) else {
+            throw ValidationError("--view-data takes a number of bytes (0 or more) or 'all', not '\(text)'")
+        }
+        return limit
     }
 }
