@@ -43,6 +43,13 @@ struct TmuxPane {
         _ = try? Peers.run(tmux, ["-L", socket, "send-keys", "-t", session, "-l", text], timeout: 10)
     }
 
+    /// Sets the list's filter as a person would: `/`, the text, Enter.
+    func filter(_ text: String) {
+        keys("/")
+        type(text)
+        keys("Enter")
+    }
+
     func screen() -> String {
         (try? Peers.run(tmux, ["-L", socket, "capture-pane", "-p", "-t", session], timeout: 10))?.out ?? ""
     }
@@ -176,9 +183,7 @@ extension String {
         defer { pane.kill() }
         let first = pane.wait { $0.contains("Tversion") && $0.contains("exchanges") }
         #expect(first.ok, "no exchange list:\n\(first.screen)")
-        pane.keys("/")
-        pane.type("cut")
-        pane.keys("Enter")
+        pane.filter("cut")
         let rows = pane.wait { $0.contains("FILTERED") && $0.contains("(cut) Rread count 8168") && !$0.contains("Tversion") }
         #expect(rows.ok, "no cut rows:\n\(rows.screen)")
         #expect(!rows.screen.exchangeRows.isEmpty
@@ -205,9 +210,7 @@ extension String {
             defer { pane.kill() }
             let loaded = pane.wait { $0.contains("Tversion") && $0.contains("exchanges") }
             #expect(loaded.ok, "no exchange list:\n\(loaded.screen)")
-            pane.keys("/")
-            pane.type("Rread")
-            pane.keys("Enter")
+            pane.filter("Rread")
             let rows = pane.wait { s in s.exchangeRows.filter { $0.contains("Rread count 8168") }.count == 2 }
             #expect(rows.ok, "\(args): the two 8168-byte reads not listed:\n\(rows.screen)")
             // Three reads carry more than 16 bytes (8168, 8168, 3664); hello.txt's 10 bytes fit.
@@ -230,9 +233,7 @@ extension String {
         #expect(live.ok, "no live traffic:\n\(live.screen)")
 
         // The demo keeps one Twrite to /FLUSH pending: find it, flush it.
-        pane.keys("/")
-        pane.type("Twrite and pending")
-        pane.keys("Enter")
+        pane.filter("Twrite and pending")
         let pending = pane.wait { $0.exchangeRows.contains { $0.hasPrefix("*") && $0.contains("Twrite") } }
         #expect(pending.ok, "no pending Twrite:\n\(pending.screen)")
         guard let row = pending.screen.exchangeRows.first(where: { $0.contains("Twrite") }) else { return }
