@@ -52,14 +52,4 @@ enum Allocator {
         _ = mallopt(trimThreshold, 64 << 20)
         #endif
     }
-
-    /// Hands the heap's free memory back to the kernel now (`malloc_trim(0)`, which also releases free
-    /// pages inside the heap), for a moment when much was freed and little will be allocated soon.
-    static func releaseFreed() {
-        #if canImport(Glibc)
-        typealias Trim = @convention(c) (Int) -> Int32
-        guard let trim: Trim = cFunction("malloc_trim") else { return }
-        _ = trim(0)
-        #endif
-    }
 }

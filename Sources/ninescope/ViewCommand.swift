@@ -105,19 +105,9 @@ struct ViewCommand: AsyncParsableCommand {
                 Self.load(capture, ports: ports, dataLimit: dataLimit, into: app)
             }
             app.finishSource()
-            if exchanges == nil { Self.releaseFreedMemory(after: app) }
         }
         try await UIApp.run(app)
         loader.cancel()
-    }
-
-    /// Once the view has taken in the whole capture, hands back to the system what reading it freed: glibc
-    /// keeps freed blocks for reuse, and reading a capture frees about as much again as the view keeps (a
-    /// 64 MiB capture of bulk reads: 173 MiB resident once loaded, 72 MiB after this).
-    static func releaseFreedMemory(after app: InspectorApp) {
-        while app.queuedEventCount > 0, !Task.isCancelled { usleep(20_000) }
-        usleep(200_000)   // the last batch taken may still be in hand
-        if !Task.isCancelled { Allocator.releaseFreed() }
     }
 
     /// Reads a capture's files, one after another as one capture, into the app's queue in chunks (so the

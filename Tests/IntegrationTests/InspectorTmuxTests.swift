@@ -224,52 +224,6 @@ extension String {
         #expect(bad.status == 64 && bad.err.contains("--view-data takes a number of bytes"), "\(bad.status) \(bad.err)")
     }
 
-    /// Once `view` has loaded a capture it gives back what reading it freed: a 32 MiB capture of bulk reads
-    /// ends up holding little more than itself (kept as freed, it held ~2.7 times its size).
-    @Test func viewGivesBackWhatLoadingFreed() throws {
-        let export = Peers.tempDir("view-bulk-export")
-        var rng = SplitMix(seed: 32)
-        let contents = Data((0..<(32 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
-        try contents.write(to: URL(fileURLWithPath: export + "/big"))
-        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
-        defer { server.stop() }
-        let capture = Peers.tempDir("view-bulk") + "/bulk.pcapng"
-        let proxy = try NinescopeProcess.start(["proxy", "--listen", "127.0.0.1:0", "--upstream", server.address,
-                                                "--quiet", "--capture", capture])
-        let read = try DiodClients.cat(proxy.address, ["big"])
-        proxy.stop()
-        #expect(read.status == 0 && read.stdout == contents, "diodcat: \(read.status) \(read.err)")
-        let size = (try FileManager.default.attributesOfItem(atPath: capture)[.size] as? Int) ?? 0
-        #expect(size > 32 << 20, "capture of \(size) bytes")
-
-        guard let pane = try TmuxPane.start([Peers.ninescope, "view", capture], width: 120, height: 30, env: Self.env) else {
-            return
-        }
-        defer { pane.kill() }
-        #expect(pane.wait { $0.contains("Tversion") && $0.contains("exchanges") }.ok)
-        let found = try Peers.run("/usr/bin/pgrep", ["-f", "view \(capture)"])
-        let pid = found.out.split(separator: "\n").map(String.init).first { p in
-            (try? String(contentsOfFile: "/proc/\(p)/comm", encoding: .utf8))?.hasPrefix("ninescope") == true
-        } ?? ""
-        func anonymousKiB() -> Int? {
-            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-            return status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") }
-                .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
-        }
-        // Loading and the hand-back take a moment: wait for it (at most 20 s).
-        let bound = (size * 8 / 5) / 1024   // KiB
-        var anon = anonymousKiB()
-        let deadline = Date().addingTimeInterval(20)
-        while (anon ?? .max) >= bound, Date() < deadline {
-            usleep(100_000)
-            anon = anonymousKiB()
-        }
-        #expect(anon != nil, "no RssAnon for the view (pid '\(pid)')")
-        #expect((anon ?? .max) < bound, "the view holds \((anon ?? 0) >> 10) MiB for a \(size >> 20) MiB capture")
-        pane.keys("Q")
-        #expect(pane.wait { $0.contains("[exit 0]") }.ok)
-    }
-
     /// `ninescope demo`: live rows, flushing the stuck write, injecting into its connection.
     @Test func demoFlushAndInject() throws {
         guard let pane = try TmuxPane.start([Peers.ninescope, "demo", "--pace", "20"], width: 120, height: 32,
