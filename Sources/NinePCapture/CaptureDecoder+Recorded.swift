@@ -31,7 +31,9 @@ extension CaptureDecoder {
         var events: [CaptureEvent] = []
         let t = packet.timestampNanos
         var connection: RecordedConnection
-        if let existing = recorded[recordedID] {
+        // Taken out of the table while it changes, so that its frame buffers have one owner and grow in place
+        // (a copy left in the table made every append copy the frame so far).
+        if let existing = recorded.removeValue(forKey: recordedID) {
             connection = existing
         } else {
             connection = RecordedConnection(id: allocateID(preferring: recordedID))
@@ -49,7 +51,10 @@ extension CaptureDecoder {
             events.append(.open(conn: connection.id, client: client, server: server, timestampNanos: t,
                                 metadata: metadata))
         }
-        if connection.closed { return [] }
+        if connection.closed {
+            recorded[recordedID] = connection
+            return []
+        }
         var sequence = segment.sequenceNumber
         if segment.flags.contains(.syn) {
             sequence &+= 1
@@ -75,12 +80,21 @@ extension CaptureDecoder {
             let (index, total) = Self.segmentPosition(fields["seg"])
             if index == 1 { connection.flush(direction, into: &events) }
             if !payload.isEmpty {
-                var buffer = connection.buffers[direction] ?? FrameBuffer()
+                var buffer = connection.buffers.removeValue(forKey: direction) ?? FrameBuffer()
                 if buffer.bytes.isEmpty {
                     buffer.timestampNanos = t
                     buffer.marks = CaptureComment.marks(from: fields["marks"] ?? "")
+                    if index < total, let size = Self.frameSize(payload, segments: total) {
+                        // The first of a frame's segments: room for the whole frame at once, so that it is
+                        // kept in an allocation of its size (a viewer holds every frame) and never moved.
+                        buffer.bytes.reserveCapacity(size)
+                        buffer.bytes += payload
+                    } else {
+                        buffer.bytes = payload
+                    }
+                } else {
+                    buffer.bytes += payload
                 }
-                buffer.bytes += payload
                 connection.buffers[direction] = buffer
                 connection.expected[direction] = sequence &+ UInt32(truncatingIfNeeded: payload.count)
             }
@@ -100,6 +114,17 @@ extension CaptureDecoder {
         }
         recorded[recordedID] = connection
         return events
+    }
+
+    /// The size a frame's first segment gives (its `size[4]`), when `segments` segments the size of this first
+    /// one can hold it; nil otherwise (a malformed frame's lying size reserves nothing).
+    static func frameSize(_ first: [UInt8], segments: Int) -> Int? {
+        guard first.count >= 4 else { return nil }
+        let size = Int(UInt32(first[0]) | UInt32(first[1]) << 8 | UInt32(first[2]) << 16 | UInt32(first[3]) << 24)
+        guard size > first.count, size <= first.count * segments, size <= Int(NineP.defaultMaxFrameSize) else {
+            return nil
+        }
+        return size
     }
 
     /// `i/n` → (i, n); a missing or malformed value counts as a whole frame (1/1).
