@@ -28,10 +28,10 @@ public struct LiveDataLimit: Sendable, Hashable, CustomStringConvertible {
     public var description: String { bytes.map(String.init) ?? "all" }
 
     /// The event as the view keeps it: an Rread or Twrite frame with more data than the limit cut to it
-    /// and marked `.truncated`; every other event unchanged.
+    /// and marked `.truncated` and `.trimmed` (cut by the view, not the capture); every other event unchanged.
     public func kept(_ event: SessionEvent) -> SessionEvent {
         guard let limit = bytes, case .frame(let conn, let direction, let at, let frame, let marks) = event,
               !marks.contains(.truncated), let cut = TruncatedFrame.keepingData(frame, upTo: limit) else { return event }
-        return .frame(conn: conn, direction: direction, at: at, bytes: cut, marks: marks.union(.truncated))
+        return .frame(conn: conn, direction: direction, at: at, bytes: cut, marks: marks.union([.truncated, .trimmed]))
     }
 }

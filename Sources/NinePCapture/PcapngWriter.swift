@@ -163,7 +163,7 @@ public struct PcapngWriter: Sendable {
         // finds the cut where the packets are shorter than they say).
         let cut = marks.contains(.truncated)
         let frameSize = TruncatedFrame.frameSize(bytes, marks: marks)
-        let recordedMarks = cut ? marks.subtracting(.truncated) : marks
+        let recordedMarks = marks.subtracting([.truncated, .trimmed])
         let total = (frameSize + size - 1) / size
         let needed = out.count + roomForFrame(of: bytes.count < splicing ? bytes.count : 0)
         if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }   // keeps growth geometric

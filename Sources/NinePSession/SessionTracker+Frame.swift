@@ -209,7 +209,7 @@ extension SessionTracker {
     /// failure says how much of it was captured.
     static func decode(_ bytes: [UInt8], _ dialect: Dialect, marks: FrameMarks) -> Result<Fcall, DecodeError> {
         guard marks.contains(.truncated) else { return decode(bytes, dialect) }
-        return .failure(TracedMessage.truncation(bytes))
+        return .failure(TracedMessage.truncation(bytes, marks: marks))
     }
 
     static func decode(_ bytes: [UInt8], _ dialect: Dialect) -> Result<Fcall, DecodeError> {

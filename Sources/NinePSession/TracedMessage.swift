@@ -117,18 +117,22 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
     /// The frame's size: its length, or for a cut frame what its size field says.
     public var frameSize: Int { TruncatedFrame.frameSize(bytes, marks: marks) }
 
-    /// The decoding failure of a frame the capture cut (`FrameMarks.truncated`).
-    public static func truncation(_ bytes: [UInt8]) -> DecodeError {
+    /// The decoding failure of a frame the capture cut (`FrameMarks.truncated`), or the view (with
+    /// `FrameMarks.trimmed`).
+    public static func truncation(_ bytes: [UInt8], marks: FrameMarks = .truncated) -> DecodeError {
         let size = TruncatedFrame.frameSize(bytes, marks: .truncated)
-        return DecodeError(offset: bytes.count, field: "frame",
-                           reason: "cut by the capture: \(bytes.count) of \(size) bytes captured")
+        let reason = marks.contains(.trimmed)
+            ? "cut by the view (--view-data): \(bytes.count) of \(size) bytes kept"
+            : "cut by the capture: \(bytes.count) of \(size) bytes captured"
+        return DecodeError(offset: bytes.count, field: "frame", reason: reason)
     }
 
     /// The one line shown everywhere: the canonical line of the decoded message, or
     /// `malformed Twalk tag 3 (17 bytes): malformed at byte 15 (wname[0]): …`, or
     /// `garbage 9 bytes: <reason>`, or for a frame the capture cut what its captured bytes hold
     /// (`TruncatedFrame.line`) and how much of it that is:
-    /// `Rread tag 0 count 8168 d75add60… (cut: 62 of 8175 bytes captured)`.
+    /// `Rread tag 0 count 8168 d75add60… (cut: 62 of 8175 bytes captured)` (`… bytes kept)` for a frame the
+    /// view cut, `FrameMarks.trimmed`).
     public var canonicalLine: String {
         switch (kind, fcall) {
         case (.garbage(let reason), _):
@@ -137,7 +141,8 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
             return f.canonicalLine
         case (.frame, .failure(let e)):
             if isTruncated {
-                return TruncatedFrame.line(bytes, dialect: dialect) + " (cut: \(bytes.count) of \(frameSize) bytes captured)"
+                let held = marks.contains(.trimmed) ? "kept" : "captured"
+                return TruncatedFrame.line(bytes, dialect: dialect) + " (cut: \(bytes.count) of \(frameSize) bytes \(held))"
             }
             guard let h = header else { return "malformed frame (\(bytes.count) bytes): \(e)" }
             return "malformed \(TracedMessage.typeName(h.type)) tag \(h.tag) (\(bytes.count) bytes): \(e)"

@@ -42,6 +42,10 @@ public struct FrameMarks: OptionSet, Hashable, Sendable, CustomStringConvertible
     /// Read from a capture that holds only the frame's first bytes (a snap length cut its packets): the
     /// frame's bytes are those, its size field says how long it was.
     public static let truncated = FrameMarks(rawValue: 1 << 6)
+    /// With `.truncated`: the frame was cut by a viewer's data limit (`--view-data`), not by a capture — the
+    /// capture, if any, holds it whole. Kept in memory only: not in `names`, so never written to a capture
+    /// (a saved frame is cut as a snap length cuts it, and reads back as cut by the capture).
+    public static let trimmed = FrameMarks(rawValue: 1 << 7)
 
     public static let names: [(FrameMarks, String)] = [
         (.injected, "injected"), (.intercepted, "intercepted"), (.malformed, "malformed"),

@@ -1,4 +1,5 @@
 @testable import InspectorCore
+import NinePCapture
 import NinePSession
 import NinePWire
 import Testing
@@ -31,14 +32,14 @@ import Testing
         let full = try #require(Self.parts(rread))
         let kept = try #require(Self.parts(limit.kept(rread)))
         #expect(kept.bytes == Array(full.bytes.prefix(NineP.headerSize + 4 + 100)))
-        #expect(kept.marks == [.truncated])
+        #expect(kept.marks == [.truncated, .trimmed])
         #expect(TruncatedFrame.frameSize(kept.bytes, marks: kept.marks) == full.bytes.count)
 
         let twrite = Self.frame(4, .twrite(Twrite(fid: 7, offset: 1 << 33, data: data)), .toServer, marks: [.injected])
         let fullWrite = try #require(Self.parts(twrite))
         let keptWrite = try #require(Self.parts(limit.kept(twrite)))
         #expect(keptWrite.bytes == Array(fullWrite.bytes.prefix(NineP.headerSize + 16 + 100)))
-        #expect(keptWrite.marks == [.injected, .truncated])
+        #expect(keptWrite.marks == [.injected, .truncated, .trimmed])
 
         // Kept whole: data within the limit, other messages (a .L directory read included), a frame already
         // cut, and everything with `all`.
@@ -86,5 +87,28 @@ import Testing
         #expect(reply.bytes.count == NineP.headerSize + 4 + 64)
         #expect(reply.frameSize == NineP.headerSize + 4 + 8000)
         #expect(models[1].text(ofRow: models[1].store.count - 1).contains("count 8000"))
+        // Said to be cut by the view, not the capture (which holds it whole).
+        #expect(reply.canonicalLine.hasSuffix("(cut: 75 of 8011 bytes kept)"), "\(reply.canonicalLine)")
+        #expect(ExchangeFormatter.listText(reply.canonicalLine).hasPrefix("(cut) Rread count 8000 "))
+        #expect(TracedMessage.truncation(reply.bytes, marks: reply.marks).reason
+                == "cut by the view (--view-data): 75 of 8011 bytes kept")
+    }
+
+    /// Saved, a frame the view cut is written as a snap length cuts a packet, without the view's mark: read
+    /// back it is a frame the capture cut.
+    @Test func aSavedCutFrameIsCutByTheCapture() throws {
+        let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let kept = try #require(Self.parts(LiveDataLimit(bytes: 100).kept(Self.frame(3, .rread(Rread(data: data))))))
+        var writer = PcapngWriter()
+        var file = writer.header()
+        file += writer.open(conn: 1, clientAddress: "127.0.0.1:1", upstreamAddress: "127.0.0.1:2", t: 1)
+        file += writer.frame(conn: 1, direction: .toClient, t: 2, bytes: kept.bytes, marks: kept.marks)
+        let back = try CaptureFile.decode(file)
+        let frames = back.events.compactMap { e -> (Int, CaptureMetadata?)? in
+            if case .data(_, _, _, let bytes, let metadata) = e { return (bytes.count, metadata) }
+            return nil
+        }
+        #expect(frames.count == 1 && frames.first?.0 == kept.bytes.count)
+        #expect(frames.first?.1?.marks.contains(.trimmed) != true, "\(frames)")
     }
 }

@@ -424,6 +424,13 @@ extension String {
             $0.contains(" Rread tag ") && $0.contains(" count 65512 ") && $0.contains("(cut: 4107 of 65523 bytes captured)")
         }
         #expect(cutReads.count >= 48 << 20 / 65512, "\(cutReads.count) cut reads in the saved session:\n\(reread.out.prefix(1500))")
+        // A cut read's detail says the view cut it, not the capture.
+        pane.filter("cut")
+        pane.keys("g", "Enter")
+        let detail = pane.wait { $0.contains("cut by the view (--view-data): 4107 of 65523 bytes kept") }
+        #expect(detail.ok, "no view-cut detail:\n\(detail.screen)")
+        #expect(detail.screen.contains("65523 bytes (4107 kept)") && !detail.screen.contains("captured"), "\(detail.screen)")
+        pane.keys("q")
         pane.keys("q")
         #expect(pane.wait { $0.contains("[exit 0]") }.ok, "the proxy UI did not quit")
         // The capture has every byte: no read in it is cut.
