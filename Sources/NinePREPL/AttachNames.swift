@@ -26,6 +26,21 @@ public struct AttachNames: Hashable, Sendable {
         }
     }
 
+    /// A Tattach or Tauth the capture cut (`TruncatedFrame.cutAttach`) made whole with these names: those
+    /// given replace the captured ones, as in every other; nil when a field the capture cut is not given.
+    public func complete(_ cut: TruncatedFrame.CutAttach) -> Fcall? {
+        guard let u = uname.map({ P9String($0) }) ?? cut.uname, let a = aname.map({ P9String($0) }) ?? cut.aname
+        else { return nil }
+        var n: UInt32? = nil
+        if cut.hasNUname {
+            guard let given = nUname ?? cut.nUname else { return nil }
+            n = given
+        }
+        let message: Message = cut.isAuth ? .tauth(Tauth(afid: cut.fid, uname: u, aname: a, nUname: n))
+                                          : .tattach(Tattach(fid: cut.fid, afid: cut.afid, uname: u, aname: a, nUname: n))
+        return Fcall(tag: cut.tag, message)
+    }
+
     private func replace(_ u: inout P9String, _ a: inout P9String, _ n: inout UInt32?) {
         if let uname { u = P9String(uname) }
         if let aname { a = P9String(aname) }

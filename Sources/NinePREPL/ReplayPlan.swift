@@ -11,7 +11,8 @@ public struct CapturedMessage: Hashable, Sendable {
     public var fcall: Fcall?
     public var tag: Tag
     public var typeCode: UInt8
-    /// A cut message's line (what its captured bytes show).
+    /// A cut message's line (what its captured bytes show); also set, with `fcall`, for a cut Tattach or Tauth
+    /// made whole with the names given (`AttachNames.complete`).
     public var cutLine: String?
 
     public init(connection: UInt32, time: Int64, fcall: Fcall) {
@@ -25,6 +26,13 @@ public struct CapturedMessage: Hashable, Sendable {
     public init(connection: UInt32, time: Int64, cutTag tag: Tag, typeCode: UInt8, line: String) {
         self.connection = connection; self.time = time; fcall = nil
         self.tag = tag; self.typeCode = typeCode; cutLine = line
+    }
+
+    /// A Tattach or Tauth the capture cut, made whole (`AttachNames.complete`): replayed as `fcall`, noted
+    /// with its captured `line`.
+    public init(connection: UInt32, time: Int64, completed fcall: Fcall, cutLine line: String) {
+        self.init(connection: connection, time: time, fcall: fcall)
+        cutLine = line
     }
 
     /// T-messages are requests (even type codes).
@@ -121,13 +129,18 @@ public struct ReplayPlan: Hashable, Sendable {
                     afterReplies = Array(Set(afterReplies).union(cross)).sorted()
                 }
                 allGiven[id] = Set(afterReplies)
+                if let line = m.cutLine {
+                    notes.append("connection \(m.connection): \(line): cut by the capture; sent as \(request.canonicalLine)")
+                }
                 if request.message.type == .tflush, afterSent.isEmpty {
                     notes.append("connection \(m.connection): \(request.canonicalLine) flushes a tag with nothing pending")
                 }
                 steps.append(Step(id: id, connection: m.connection, offset: m.time - start, request: request,
                                   capturedReply: nil, afterReplies: afterReplies, afterSent: afterSent))
             } else if m.isRequest {
-                notes.append("connection \(m.connection): \(m.line): a request the capture cut, not replayed")
+                let attach = m.typeCode == MessageType.tattach.rawValue || m.typeCode == MessageType.tauth.rawValue
+                notes.append("connection \(m.connection): \(m.line): a request the capture cut, not replayed"
+                             + (attach ? " (--uname, --aname and --n-uname give the names it lacks)" : ""))
             } else if let id = planner.reply(m.tag) {
                 steps[id].capturedReply = m.fcall
                 if m.fcall == nil, let line = m.cutLine { steps[id].cutReply = CutReply(typeCode: m.typeCode, line: line) }

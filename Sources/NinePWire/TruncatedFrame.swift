@@ -116,6 +116,51 @@ public enum TruncatedFrame {
         return prefix.withUnsafeBytes { names(header, CutReader($0), dialect: dialect) }
     }
 
+    /// The fields of a cut Tattach or Tauth as far as they were captured whole: the fids always; `uname`,
+    /// `aname` and (9P2000.u, 9P2000.L) `n_uname` each only when it and every field before it were captured
+    /// (nil otherwise). With the names the capture cut given again (`replay --uname --aname --n-uname`) such a
+    /// request can be sent again. Nil for any other frame, a whole one, or one cut inside its fids.
+    public struct CutAttach: Hashable, Sendable {
+        public var tag: Tag
+        /// A Tauth (its `afid` is `fid`) rather than a Tattach.
+        public var isAuth: Bool
+        /// Tattach's `fid`; Tauth's `afid`.
+        public var fid: Fid
+        /// Tattach's `afid`; `.nofid` for a Tauth.
+        public var afid: Fid
+        public var uname: P9String?
+        public var aname: P9String?
+        public var nUname: UInt32?
+        /// Whether the dialect's message has an `n_uname` (9P2000.u and 9P2000.L).
+        public var hasNUname: Bool
+
+        public init(tag: Tag, isAuth: Bool, fid: Fid, afid: Fid = .nofid, uname: P9String? = nil,
+                    aname: P9String? = nil, nUname: UInt32? = nil, hasNUname: Bool) {
+            self.tag = tag; self.isAuth = isAuth; self.fid = fid; self.afid = afid
+            self.uname = uname; self.aname = aname; self.nUname = nUname; self.hasNUname = hasNUname
+        }
+    }
+
+    /// `CutAttach` of a cut Tattach or Tauth frame.
+    public static func cutAttach(_ prefix: [UInt8], dialect: Dialect) -> CutAttach? {
+        guard let header = FrameHeader(prefix), Int(header.size) > prefix.count,
+              header.messageType == .tattach || header.messageType == .tauth else { return nil }
+        return prefix.withUnsafeBytes { raw -> CutAttach? in
+            var r = CutReader(raw)
+            let isAuth = header.messageType == .tauth
+            guard let fid = r.u32() else { return nil }
+            var cut = CutAttach(tag: header.tag, isAuth: isAuth, fid: Fid(fid), hasNUname: dialect != .p9)
+            if !isAuth {
+                guard let afid = r.u32() else { return nil }
+                cut.afid = Fid(afid)
+            }
+            cut.uname = r.wholeName()
+            cut.aname = cut.uname == nil ? nil : r.wholeName()
+            cut.nUname = cut.aname == nil || !cut.hasNUname ? nil : r.u32()
+            return cut
+        }
+    }
+
     /// The size of the frame `bytes` are: their count, or for a frame a capture cut (`marks` holds
     /// `.truncated`) what its size field says (never less than the bytes held).
     public static func frameSize(_ bytes: [UInt8], marks: FrameMarks) -> Int {

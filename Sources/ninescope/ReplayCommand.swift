@@ -22,7 +22,9 @@ struct ReplayCommand: AsyncParsableCommand {
         (Tflush follows), readdir cookies are remapped. With --diff every reply is compared with the captured \
         one, ignoring what naturally varies; the exit status is 1 when replies differ or a request went \
         unanswered. --aname, --uname and --n-uname replace the names in every Tattach and Tauth: a capture \
-        replayed to another server, whose export lives at another path or whose users differ.
+        replayed to another server, whose export lives at another path or whose users differ; a Tattach or \
+        Tauth that a snap length cut among its names is then sent with them too (else left out, as every \
+        request the capture cut is).
 
         Ignore rules (default: \(IgnoreRule.defaults.map(\.rawValue).sorted().joined(separator: ","))):
         \(IgnoreRule.allCases.map { "  " + $0.rawValue }.joined(separator: "\n"))
@@ -73,7 +75,8 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         let addr: Address
         do { addr = try Address(parsing: to) } catch { throw ValidationError(error.description) }
-        let messages = try readCapture(forcedDialect: forced)
+        let names = AttachNames(uname: uname, aname: aname, nUname: nUname)
+        let messages = try readCapture(forcedDialect: forced, names: names)
         let plan = ReplayPlan.make(messages, only: conn.isEmpty ? nil : Set(conn))
         if plan.steps.isEmpty {
             let present = Set(messages.map(\.connection)).sorted().map(String.init).joined(separator: ", ")
@@ -96,7 +99,7 @@ struct ReplayCommand: AsyncParsableCommand {
         if interactiveProgress { printError("") }
         let options = ReplayRunner.Options(timing: timing, diff: diff, ignore: ignoreRules,
                                            idleTimeout: Int64(max(0, timeout) * 1e9), dialect: forced ?? .l,
-                                           attach: AttachNames(uname: uname, aname: aname, nUname: nUname))
+                                           attach: names)
         let report = await ReplayRunner(plan: plan, options: options, environment: env).run()
         for line in report.lines() { out.write(line) }
         out.flush()
@@ -104,7 +107,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     /// The capture's decoded messages, in order (frames the proxy dropped are left out).
-    func readCapture(forcedDialect: Dialect?) throws -> [CapturedMessage] {
+    func readCapture(forcedDialect: Dialect?, names: AttachNames) throws -> [CapturedMessage] {
         var tracker = SessionTracker(configuration: .lineTrace(forcedDialect: forcedDialect))
         var messages: [CapturedMessage] = []
         func feed(_ event: SessionEvent) {
@@ -112,6 +115,11 @@ struct ReplayCommand: AsyncParsableCommand {
             guard let m = output.message, !m.marks.contains(.dropped) else { return }
             if let f = m.decoded {
                 messages.append(CapturedMessage(connection: m.conn.rawValue, time: m.timestamp, fcall: f))
+            } else if m.isTruncated, let cut = TruncatedFrame.cutAttach(m.bytes, dialect: m.dialect),
+                      let whole = names.complete(cut) {
+                // A Tattach or Tauth cut among its names, which the options give.
+                messages.append(CapturedMessage(connection: m.conn.rawValue, time: m.timestamp, completed: whole,
+                                                cutLine: m.canonicalLine))
             } else if m.isTruncated, let h = m.header {
                 // Cut by the capture's snap length: a reply still answers its request (the plan keeps the
                 // order); a request cannot be sent (the plan notes it).

@@ -104,6 +104,54 @@ import Glibc
         #expect(!said.contains("has no reply in the capture"), "cut replies still answer: \(said.prefix(800))")
     }
 
+    /// A snap length that cuts the Tauth and Tattach among their names (a long export path): `replay` sends
+    /// them with the names given (`--aname`, `--n-uname`) and the session replays whole against diod;
+    /// without the names it leaves them out and says which options would send them.
+    @Test func aCutAttachIsReplayedWithTheNamesGiven() throws {
+        guard let editcap = Peers.which("editcap") else {
+            Issue.record("editcap is not installed (it comes with tshark; `make test` installs it)")
+            return
+        }
+        let export = try RealTraffic.makeExport(bigSize: 1000) + "/" + String(repeating: "a-long-export-name-", count: 8)
+        try FileManager.default.createDirectory(atPath: export, withIntermediateDirectories: true)
+        try "hello, 9p\n".write(toFile: export + "/hello.txt", atomically: true, encoding: .utf8)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        defer { diod.kill() }
+        let dir = Peers.tempDir("snaplen-attach")
+        let file = dir + "/whole.pcapng", cut = dir + "/cut.pcapng"
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--json", "--capture", file])
+        let cat = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "hello.txt"])
+        #expect(cat.status == 0 && cat.out == "hello, 9p\n", "diodcat: \(cat.err)")
+        #expect(proxy.waitForOutput { $0.contains("\"event\":\"close\"") })
+        #expect(proxy.stop(signal: SIGINT).status == 0)
+        let whole = try Peers.run(Peers.ninescope, ["decode", file])
+        let requests = whole.out.split(separator: "\n").filter { $0.contains(" → T") }
+        let attach = try #require(requests.first { $0.contains(" Tattach ") }, "\(whole.out)")
+        let nUname = try #require(attach.split(separator: " ").split(separator: "n_uname").last?.first.map(String.init))
+
+        // 54 bytes of headers and 60 of 9P: the Tattach (7 + 8 + 2 + uname + 2 + 171 + 4 bytes) is cut in its aname.
+        #expect(try Peers.run(editcap, ["-s", "114", file, cut]).status == 0)
+        let decoded = try Peers.run(Peers.ninescope, ["decode", cut])
+        #expect(decoded.out.split(separator: "\n").contains { $0.contains(" Tattach ") && $0.contains(" bytes captured)") },
+                "\(decoded.out)")
+
+        let without = try Peers.run(Peers.ninescope, ["replay", "--to", diod.address, "--diff", cut], timeout: 120)
+        let saidWithout = without.out + without.err
+        #expect(without.status != 0 && saidWithout.contains(
+            "a request the capture cut, not replayed (--uname, --aname and --n-uname give the names it lacks)"),
+                "\(without.status): \(saidWithout.suffix(1200))")
+
+        let with = try Peers.run(Peers.ninescope, ["replay", "--to", diod.address, "--diff", "--aname", export,
+                                                   "--n-uname", nUname, cut], timeout: 120)
+        let said = with.out + with.err
+        #expect(with.status == 0 && said.contains("replayed \(requests.count) of \(requests.count) requests")
+                && said.contains(" 0 differ"), "\(with.status): \(said.suffix(1200))")
+        #expect(said.contains(": cut by the capture; sent as Tattach tag ") && said.contains("aname '\(export)'"),
+                "\(said.prefix(1500))")
+        #expect(said.contains(": cut by the capture; sent as Tauth tag "), "\(said.prefix(1500))")
+    }
+
     /// `decode --hex` of a frame's first bytes (copied from a dump) shows what they hold, marked cut; whole
     /// frames before it decode as usual; bytes too few for a header stay garbage.
     @Test func hexEndingInsideAFrameIsShownCut() throws {

@@ -83,6 +83,40 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     #expect(auth == .tauth(Tauth(afid: 2, uname: "u", aname: "/x", nUname: 3)))
 }
 
+/// A Tattach or Tauth the capture cut among its names is made whole by the names given, and only by all
+/// that it lacks.
+@Test func attachNamesCompleteACutAttach() {
+    let lacksAname = TruncatedFrame.CutAttach(tag: 2, isAuth: false, fid: 1, afid: .nofid, uname: "u", hasNUname: true)
+    #expect(AttachNames(aname: "/x").complete(lacksAname) == nil, "n_uname is missing too")
+    #expect(AttachNames(aname: "/x", nUname: 0).complete(lacksAname)
+            == Fcall(tag: 2, .tattach(Tattach(fid: 1, uname: "u", aname: "/x", nUname: 0))))
+    #expect(AttachNames(uname: "v", aname: "/x", nUname: 0).complete(lacksAname)
+            == Fcall(tag: 2, .tattach(Tattach(fid: 1, uname: "v", aname: "/x", nUname: 0))), "given names replace")
+    #expect(AttachNames().complete(lacksAname) == nil)
+    let auth = TruncatedFrame.CutAttach(tag: 0, isAuth: true, fid: 4, hasNUname: false)
+    #expect(AttachNames(uname: "glenda", nUname: 5).complete(auth) == nil)
+    #expect(AttachNames(uname: "glenda", aname: "", nUname: 5).complete(auth)
+            == Fcall(tag: 0, .tauth(Tauth(afid: 4, uname: "glenda", aname: ""))), "9P2000: no n_uname")
+}
+
+/// The plan replays a completed Tattach and says so; a cut one it cannot complete it leaves out, saying
+/// which options would.
+@Test func aCompletedAttachIsPlannedAndNoted() throws {
+    let attach = Fcall(tag: 0, .tattach(Tattach(fid: 0, uname: "u", aname: "/x", nUname: 0)))
+    let messages = [
+        CapturedMessage(connection: 1, time: 1, completed: attach, cutLine: "Tattach tag 0 fid 0 afid NOFID uname 'u' …"),
+        CapturedMessage(connection: 1, time: 2, fcall: Fcall(tag: 0, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))),
+        CapturedMessage(connection: 2, time: 3, cutTag: 0, typeCode: MessageType.tattach.rawValue, line: "Tattach tag 0 …"),
+    ]
+    let plan = ReplayPlan.make(messages)
+    #expect(plan.steps.map(\.request) == [attach])
+    #expect(plan.steps.first?.capturedReply?.message.type == .rattach)
+    #expect(plan.notes.contains("connection 1: Tattach tag 0 fid 0 afid NOFID uname 'u' …: cut by the capture; sent as "
+                                + attach.canonicalLine), "\(plan.notes)")
+    #expect(plan.notes.contains { $0.hasPrefix("connection 2: Tattach tag 0 …: a request the capture cut, not replayed (--uname") },
+            "\(plan.notes)")
+}
+
 @Test func aChangedFileIsReported() async {
     let h = ReplayHarness()
     let report = await h.run(readSession(content: "HELLO\n"), asap)

@@ -222,4 +222,31 @@ import Testing
         #expect(TruncatedFrame.line(Array(tcreate.prefix(26)), dialect: .u)
                 == "Tcreate tag 5 fid 3 name 'notes.md' perm 0x1a4 0644 mode 0x1 OWRITE …")
     }
+
+    /// A cut Tattach's or Tauth's fields as far as captured whole: the fids, then each name (and .u/.L
+    /// `n_uname`) only when it and all before it were.
+    @Test func cutAttachHoldsWhatWasCapturedWhole() {
+        let attach = Fcall(tag: 4, .tattach(Tattach(fid: 9, afid: 3, uname: "user", aname: "/srv/export", nUname: 1000)))
+        let l = attach.encode(dialect: .l)      // 7 + 4 + 4 + 2+4 + 2+11 + 4 = 38 bytes
+        func cut(_ n: Int, _ bytes: [UInt8] = [], dialect: Dialect = .l) -> TruncatedFrame.CutAttach? {
+            TruncatedFrame.cutAttach(Array((bytes.isEmpty ? l : bytes).prefix(n)), dialect: dialect)
+        }
+        #expect(cut(14) == nil, "cut inside the fids")
+        #expect(cut(15) == TruncatedFrame.CutAttach(tag: 4, isAuth: false, fid: 9, afid: 3, hasNUname: true))
+        #expect(cut(20) == TruncatedFrame.CutAttach(tag: 4, isAuth: false, fid: 9, afid: 3, hasNUname: true),
+                "uname cut")
+        #expect(cut(21) == TruncatedFrame.CutAttach(tag: 4, isAuth: false, fid: 9, afid: 3, uname: "user",
+                                                     hasNUname: true))
+        #expect(cut(36) == TruncatedFrame.CutAttach(tag: 4, isAuth: false, fid: 9, afid: 3, uname: "user",
+                                                     aname: "/srv/export", hasNUname: true), "n_uname cut")
+        #expect(cut(38) == nil, "whole")
+        // 9P2000: no n_uname; a Tauth has one fid.
+        let classic = attach.encode(dialect: .p9)
+        #expect(cut(33, classic, dialect: .p9) == TruncatedFrame.CutAttach(tag: 4, isAuth: false, fid: 9, afid: 3,
+                                                                             uname: "user", hasNUname: false))
+        let auth = Fcall(tag: 1, .tauth(Tauth(afid: 5, uname: "u", aname: "/a", nUname: 7))).encode(dialect: .u)
+        #expect(cut(auth.count - 1, auth, dialect: .u)
+                == TruncatedFrame.CutAttach(tag: 1, isAuth: true, fid: 5, uname: "u", aname: "/a", hasNUname: true))
+        #expect(cut(10, Fcall(tag: 1, .twalk(Twalk(fid: 1, newfid: 2, wnames: ["a"]))).encode(dialect: .l)) == nil)
+    }
 }
