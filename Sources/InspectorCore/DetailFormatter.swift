@@ -82,7 +82,8 @@ extension InspectorModel {
             heading.append(m.direction == .toServer ? "→ " : "← ", .treeSection)
             let name = m.header.map { TracedMessage.typeName($0.type) + " tag " + $0.tag.description } ?? "garbage"
             heading.append(name, .treeSection)
-            var info = "  (\(label), \(m.frameSize) bytes" + (m.isTruncated ? " (\(m.bytes.count) \(m.marks.contains(.trimmed) ? "kept" : "captured"))" : "")
+            let held = m.marks.contains(.trimmed) ? "kept" : "captured"
+            var info = "  (\(label), \(m.frameSize) bytes" + (m.isTruncated ? " (\(m.bytes.count) \(held))" : "")
                 + ", \(time.format(m.timestamp))"
             if let l = m.latency { info += ", +" + DurationFormat.compact(l) }
             info += ", \(m.dialect))"
@@ -100,7 +101,8 @@ extension InspectorModel {
             for root in tree.roots { add(root, depth: 1) }
             if m.isTruncated {
                 // Not an error in the frame: the capture (or the view) holds only its first bytes.
-                lines.append(DetailLine(StyledLine("  \(TracedMessage.truncation(m.bytes, marks: m.marks).reason)", .dim), depth: 1,
+                let reason = TracedMessage.truncation(m.bytes, marks: m.marks).reason
+                lines.append(DetailLine(StyledLine("  \(reason)", .dim), depth: 1,
                                         frame: frame, range: m.bytes.count..<m.bytes.count))
             } else if let error = tree.error {
                 lines.append(DetailLine(StyledLine("  decode error: \(error)", .listError), depth: 1, frame: frame,

@@ -87,7 +87,8 @@ public enum ExchangeFormatter {
     /// ` (cut: 74 of 8179 bytes captured)`, or `… bytes kept)` when the view cut it) `(cut) ` first instead,
     /// where a narrow column still shows it: `(cut) Rread count 8168 d461c9f7…`.
     public static func listText(_ line: String) -> String {
-        if line.hasSuffix(" bytes captured)") || line.hasSuffix(" bytes kept)"), let r = line.ranges(of: " (cut: ").last {
+        if line.hasSuffix(" bytes captured)") || line.hasSuffix(" bytes kept)"),
+           let r = line.ranges(of: " (cut: ").last {
             return "(cut) " + summary(String(line[..<r.lowerBound]))
         }
         return summary(line)
