@@ -50,10 +50,11 @@ struct ExchangeRecord: Sendable {
     var hasExtras: Bool
 }
 
-/// One message in the log. Bytes are stored once; the decoding is redone on demand.
+/// One message in the log. Bytes are stored once (in the tracker's `FrameStore`); the decoding is redone on
+/// demand.
 struct StoredMessage: Sendable {
     static let toClientBit: UInt8 = 1, garbageBit: UInt8 = 2, malformedBit: UInt8 = 4
-    var bytes: [UInt8]
+    var frame: FrameStore.Ref
     var at: Int64
     var exchange: Int32
     var pathNode: Int32

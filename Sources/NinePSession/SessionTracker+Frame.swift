@@ -16,7 +16,7 @@ extension SessionTracker {
     private mutating func frame(_ c: inout ConnState, direction: Direction, at: Int64, bytes frame: [UInt8],
                                 marks: FrameMarks, predecoded: consuming Predecoded?) -> TrackerOutput {
         let conn = c.id
-        let bytes = configuration.retainFrames ? SessionTracker.compacted(frame) : frame
+        let bytes = frame
         var out = TrackerOutput()
         let index = messageTotal
         messageTotal += 1
@@ -77,7 +77,7 @@ extension SessionTracker {
         if configuration.retainFrames {
             var flags: UInt8 = direction == .toClient ? StoredMessage.toClientBit : 0
             if fcall.isMissing && !truncated { flags |= StoredMessage.malformedBit }
-            log.append(StoredMessage(bytes: bytes, at: at, exchange: Int32(exchange ?? -1), pathNode: pathNode,
+            log.append(StoredMessage(frame: frames.append(bytes), at: at, exchange: Int32(exchange ?? -1), pathNode: pathNode,
                                      conn: conn, flags: flags, marks: marks, dialect: dialect))
         }
         let rec = exchange.map { exchangeRecords[$0] }
@@ -120,7 +120,7 @@ extension SessionTracker {
                "\(bytes.count) unframeable bytes \(direction == .toServer ? "to the server" : "to the client"): \(reason)")
         if configuration.retainFrames {
             let flags = StoredMessage.garbageBit | (direction == .toClient ? StoredMessage.toClientBit : 0)
-            log.append(StoredMessage(bytes: bytes, at: at, exchange: -1, pathNode: PathStore.none, conn: conn,
+            log.append(StoredMessage(frame: frames.append(bytes), at: at, exchange: -1, pathNode: PathStore.none, conn: conn,
                                      flags: flags, marks: [], dialect: c.dialect))
             garbageReasons[index] = reason
         }
@@ -193,16 +193,6 @@ extension SessionTracker {
             failed.append(d)
         }
         return (current, first)
-    }
-
-    /// The bytes in an allocation of their own size when the given array has much spare capacity (as
-    /// `Fcall.encode` arrays do): the log keeps frames for a long time.
-    static func compacted(_ bytes: [UInt8]) -> [UInt8] {
-        guard bytes.capacity > bytes.count + 32 else { return bytes }
-        return [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
-            _ = buffer.initialize(from: bytes)
-            count = bytes.count
-        }
     }
 
     /// `decode(bytes, dialect)`, except for a frame the capture cut (`.truncated`), which is not decoded: its

@@ -11,11 +11,12 @@ extension SessionTracker {
     public func message(at index: MessageIndex) -> TracedMessage? {
         guard configuration.retainFrames, log.indices.contains(index) else { return nil }
         let m = log[index]
+        let bytes = frames[m.frame]
         let direction: Direction = m.flags & StoredMessage.toClientBit != 0 ? .toClient : .toServer
         if m.flags & StoredMessage.garbageBit != 0 {
             let reason = garbageReasons[index] ?? "garbage"
             return TracedMessage(index: index, conn: m.conn, direction: direction, timestamp: m.at,
-                                 kind: .garbage(reason: reason), bytes: m.bytes, marks: m.marks, dialect: m.dialect,
+                                 kind: .garbage(reason: reason), bytes: bytes, marks: m.marks, dialect: m.dialect,
                                  fcall: .failure(DecodeError(offset: 0, field: "frame", reason: reason)),
                                  exchange: nil, requestIndex: nil, latency: nil, fidPath: nil)
         }
@@ -29,8 +30,8 @@ extension SessionTracker {
             }
         }
         return TracedMessage(index: index, conn: m.conn, direction: direction, timestamp: m.at, kind: .frame,
-                             bytes: m.bytes, marks: m.marks, dialect: m.dialect,
-                             fcall: SessionTracker.decode(m.bytes, m.dialect, marks: m.marks),
+                             bytes: bytes, marks: m.marks, dialect: m.dialect,
+                             fcall: SessionTracker.decode(bytes, m.dialect, marks: m.marks),
                              exchange: m.exchange >= 0 ? ExchangeID(Int(m.exchange)) : nil,
                              requestIndex: requestIndex, latency: latency, fidPath: paths.path(m.pathNode))
     }
@@ -40,12 +41,14 @@ extension SessionTracker {
         guard configuration.retainFrames, log.indices.contains(index) else { return nil }
         let m = log[index]
         let garbage = m.flags & StoredMessage.garbageBit != 0
-        let header = garbage ? nil : FrameHeader(m.bytes)
+        let head = frames.prefix(m.frame, NineP.headerSize)
+        let header = garbage ? nil : FrameHeader(head)
         return MessageSummary(
             index: index, conn: m.conn, direction: m.flags & StoredMessage.toClientBit != 0 ? .toClient : .toServer,
             timestamp: m.at, isGarbage: garbage, isMalformed: m.flags & StoredMessage.malformedBit != 0,
             marks: m.marks, dialect: m.dialect,
-            size: TruncatedFrame.frameSize(m.bytes, marks: m.marks), typeCode: header?.type, tag: header?.tag,
+            size: m.marks.contains(.truncated) ? max(Int(m.frame.count), Int(header?.size ?? 0)) : Int(m.frame.count),
+            typeCode: header?.type, tag: header?.tag,
             exchange: m.exchange >= 0 ? ExchangeID(Int(m.exchange)) : nil)
     }
 

@@ -62,7 +62,8 @@ public struct SessionTracker: Sendable {
     /// Frames that failed to decode so far, on every connection (closed ones included).
     public internal(set) var malformedTotal = 0
 
-    var log: [StoredMessage] = []
+    var log = ChunkedArray<StoredMessage>()
+    var frames = FrameStore()
     var messageTotal = 0
     var garbageReasons: [Int: String] = [:]
     var exchangeRecords: ExchangeTable

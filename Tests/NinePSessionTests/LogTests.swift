@@ -1,4 +1,5 @@
-import NinePSession
+@testable import NinePSession
+import NinePTestSupport
 import NinePWire
 import Testing
 
@@ -51,19 +52,65 @@ import Testing
         #expect(h.tracker.exchange(ExchangeID(999)) == nil)
     }
 
+    /// Small frames are packed together (no array of their own each), and come back as copies of their own
+    /// size; a large one (a read's data) is kept in the array it came in, without its spare room, and comes
+    /// back shared.
     @Test func framesAreStoredOnceAndCompactly() {
         var h = Harness(wire: .l)
-        var roomy: [UInt8] = []
-        roomy.reserveCapacity(4096)
-        roomy += Fcall(tag: 0, .tclunk(Tclunk(fid: 1))).encode(dialect: .l)
-        let out = h.tracker.handle(.frame(conn: h.conn, direction: .toServer, at: h.tick(), bytes: roomy, marks: []))
+        var small: [[UInt8]] = []
+        for tag in 0..<300 {
+            var roomy: [UInt8] = []
+            roomy.reserveCapacity(4096)
+            roomy += Fcall(tag: Tag(UInt16(tag)), .tclunk(Tclunk(fid: Fid(UInt32(tag))))).encode(dialect: .l)
+            small.append(roomy)
+        }
+        var indices: [MessageIndex] = []
+        for frame in small {
+            let out = h.tracker.handle(.frame(conn: h.conn, direction: .toServer, at: h.tick(), bytes: frame, marks: []))
+            indices.append(out.message!.index)
+        }
+        var big: [UInt8] = []
+        big.reserveCapacity(200_000)
+        big += Fcall(tag: 1000, .twrite(Twrite(fid: 9, offset: 0, data: [UInt8](repeating: 7, count: 100_000))))
+            .encode(dialect: .l)
+        let out = h.tracker.handle(.frame(conn: h.conn, direction: .toServer, at: h.tick(), bytes: big, marks: []))
+        for (tag, (i, frame)) in zip(indices, small).enumerated() {
+            let stored = h.tracker.message(at: i)!
+            #expect(stored.bytes == frame && stored.canonicalLine == "Tclunk tag \(tag) fid \(tag)", "\(stored.canonicalLine)")
+            #expect(stored.bytes.capacity < frame.count + 32, "a copy of its own size, not a piece")
+            let summary = h.tracker.messageSummary(at: i)
+            #expect(summary?.size == frame.count && summary?.tag == Tag(UInt16(tag)) && summary?.typeCode == 120)
+        }
         let stored = h.tracker.message(at: out.message!.index)!
-        #expect(stored.bytes == roomy)
-        #expect(stored.bytes.capacity < 4096, "spare capacity is not kept in the log")
-        // The output and the log share one buffer.
-        let a = out.message!.bytes.withUnsafeBufferPointer { $0.baseAddress }
-        let b = stored.bytes.withUnsafeBufferPointer { $0.baseAddress }
-        #expect(a == b)
+        #expect(stored.bytes == big && stored.bytes.capacity < big.count + 32, "spare capacity is not kept")
+        // Asked for twice, the large frame is one buffer.
+        let again = h.tracker.message(at: out.message!.index)!
+        #expect(stored.bytes.withUnsafeBufferPointer { $0.baseAddress } == again.bytes.withUnsafeBufferPointer { $0.baseAddress })
+    }
+
+    /// The store itself: frames packed across pieces (one that does not fit the rest of a piece starts the
+    /// next), large ones whole, every one back as it went in.
+    @Test func frameStoreRoundTrips() {
+        var store = FrameStore()
+        var kept: [(FrameStore.Ref, [UInt8])] = []
+        var rng = SplitMix(seed: 7)
+        for i in 0..<800 {
+            let count = i % 50 == 0 ? FrameStore.ownedFrom + i : 1 + Int(rng.next() % 4000)
+            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            kept.append((store.append(bytes), bytes))
+        }
+        let packed = kept.filter { $0.0.offset != FrameStore.Ref.whole }, whole = kept.filter { $0.0.offset == FrameStore.Ref.whole }
+        #expect(Set(packed.map(\.0.piece)).count >= 2, "small frames spread over pieces")
+        #expect(whole.count == 16 && Set(whole.map(\.0.piece)).count == 16
+                && Set(whole.map(\.0.piece)).isDisjoint(with: packed.map(\.0.piece)), "large ones each alone")
+        for (ref, bytes) in kept {
+            #expect(store[ref] == bytes)
+            #expect(Array(store.prefix(ref, 7)) == Array(bytes.prefix(7)))
+            #expect((ref.offset == FrameStore.Ref.whole) == (bytes.count >= FrameStore.ownedFrom))
+            if ref.offset != FrameStore.Ref.whole {
+                #expect(Int(ref.offset) + bytes.count <= FrameStore.pieceSize, "a frame never straddles pieces")
+            }
+        }
     }
 
     @Test func notRetainingStillTracks() {
