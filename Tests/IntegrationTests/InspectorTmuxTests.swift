@@ -224,6 +224,19 @@ extension String {
         #expect(bad.status == 64 && bad.err.contains("--view-data takes a number of bytes"), "\(bad.status) \(bad.err)")
     }
 
+    /// The anonymous memory (RssAnon, KiB) of the ninescope process whose command line holds `command`, and
+    /// its pid (tmux's own process names the command too, so the process is told by its name).
+    static func anonymousMemory(of command: String) throws -> (pid: String, kib: Int?) {
+        let found = try Peers.run("/usr/bin/pgrep", ["-f", command])
+        let pid = found.out.split(separator: "\n").map(String.init).first { p in
+            (try? String(contentsOfFile: "/proc/\(p)/comm", encoding: .utf8))?.hasPrefix("ninescope") == true
+        } ?? ""
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let kib = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") }
+            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+        return (pid, kib)
+    }
+
     /// `view` of a 32 MiB capture of bulk reads made through the proxy holds little more than the capture once
     /// loaded (each frame was kept in an allocation of its own size, and what reading freed is used again):
     /// under 1.6 times its size, where it held 2.7 times before.
@@ -263,13 +276,7 @@ extension String {
         }
         #expect(loaded.ok, "not all \(requests) exchanges loaded:\n\(loaded.screen)")
         usleep(500_000)
-        let found = try Peers.run("/usr/bin/pgrep", ["-f", "view \(capture)"])
-        let pid = found.out.split(separator: "\n").map(String.init).first { p in
-            (try? String(contentsOfFile: "/proc/\(p)/comm", encoding: .utf8))?.hasPrefix("ninescope") == true
-        } ?? ""
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let anonymousKiB = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") }
-            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+        let (pid, anonymousKiB) = try Self.anonymousMemory(of: "view \(capture)")
         #expect(anonymousKiB != nil, "no RssAnon for the view (pid '\(pid)')")
         let bound = (size * 8 / 5) >> 10
         #expect((anonymousKiB ?? .max) < bound, "the view holds \((anonymousKiB ?? 0) >> 10) MiB for a \(size >> 20) MiB capture")
@@ -401,14 +408,7 @@ extension String {
         #expect(read.stdout == contents, "the client got \(read.stdout.count) bytes, not the file's \(contents.count)")
         let shown = pane.wait { s in s.exchangeRows.contains { $0.contains("Tread") && $0.contains("(cut) Rread count 65512") } }
         #expect(shown.ok, "no cut read listed:\n\(shown.screen)")
-        let found = try Peers.run("/usr/bin/pgrep", ["-f", "proxy --listen 127.0.0.1:\(port) "])
-        // (tmux's own process names the command too.)
-        let pid = found.out.split(separator: "\n").map(String.init).first { p in
-            (try? String(contentsOfFile: "/proc/\(p)/comm", encoding: .utf8))?.hasPrefix("ninescope") == true
-        } ?? ""
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let anon = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") }
-            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+        let (pid, anon) = try Self.anonymousMemory(of: "proxy --listen 127.0.0.1:\(port) ")
         #expect(anon != nil, "no RssAnon for the proxy (pid '\(pid)')")
         // 768 reads keep ~3 MiB of data; the file is 48 MiB.
         #expect((anon ?? .max) < 24 << 10, "the proxy holds \((anon ?? 0) >> 10) MiB of anonymous memory after a 48 MiB read")
