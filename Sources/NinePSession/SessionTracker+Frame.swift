@@ -13,10 +13,9 @@ extension SessionTracker {
                           predecoded: predecoded)
     }
 
-    private mutating func frame(_ c: inout ConnState, direction: Direction, at: Int64, bytes frame: [UInt8],
+    private mutating func frame(_ c: inout ConnState, direction: Direction, at: Int64, bytes: [UInt8],
                                 marks: FrameMarks, predecoded: consuming Predecoded?) -> TrackerOutput {
         let conn = c.id
-        let bytes = frame
         var out = TrackerOutput()
         let index = messageTotal
         messageTotal += 1
@@ -77,8 +76,8 @@ extension SessionTracker {
         if configuration.retainFrames {
             var flags: UInt8 = direction == .toClient ? StoredMessage.toClientBit : 0
             if fcall.isMissing && !truncated { flags |= StoredMessage.malformedBit }
-            log.append(StoredMessage(frame: frames.append(bytes), at: at, exchange: Int32(exchange ?? -1), pathNode: pathNode,
-                                     conn: conn, flags: flags, marks: marks, dialect: dialect))
+            log.append(StoredMessage(frame: frames.append(bytes), at: at, exchange: Int32(exchange ?? -1),
+                                     pathNode: pathNode, conn: conn, flags: flags, marks: marks, dialect: dialect))
         }
         let rec = exchange.map { exchangeRecords[$0] }
         if let x = exchange { retireIfSettled(x) }
@@ -120,8 +119,8 @@ extension SessionTracker {
                "\(bytes.count) unframeable bytes \(direction == .toServer ? "to the server" : "to the client"): \(reason)")
         if configuration.retainFrames {
             let flags = StoredMessage.garbageBit | (direction == .toClient ? StoredMessage.toClientBit : 0)
-            log.append(StoredMessage(frame: frames.append(bytes), at: at, exchange: -1, pathNode: PathStore.none, conn: conn,
-                                     flags: flags, marks: [], dialect: c.dialect))
+            log.append(StoredMessage(frame: frames.append(bytes), at: at, exchange: -1, pathNode: PathStore.none,
+                                     conn: conn, flags: flags, marks: [], dialect: c.dialect))
             garbageReasons[index] = reason
         }
         out.message = TracedMessage(index: index, conn: conn, direction: direction, timestamp: at,
