@@ -82,8 +82,8 @@ extension InspectorModel {
             heading.append(m.direction == .toServer ? "→ " : "← ", .treeSection)
             let name = m.header.map { TracedMessage.typeName($0.type) + " tag " + $0.tag.description } ?? "garbage"
             heading.append(name, .treeSection)
-            let held = m.marks.contains(.trimmed) ? "kept" : "captured"
-            var info = "  (\(label), \(m.frameSize) bytes" + (m.isTruncated ? " (\(m.bytes.count) \(held))" : "")
+            let held = m.isTruncated ? " (\(m.bytes.count) \(TracedMessage.held(m.marks)))" : ""
+            var info = "  (\(label), \(m.frameSize) bytes" + held
                 + ", \(time.format(m.timestamp))"
             if let l = m.latency { info += ", +" + DurationFormat.compact(l) }
             info += ", \(m.dialect))"

@@ -119,9 +119,8 @@ extension CaptureDecoder {
     /// The size a frame's first segment gives (its `size[4]`), when `segments` segments the size of this first
     /// one can hold it; nil otherwise (a malformed frame's lying size reserves nothing).
     static func frameSize(_ first: [UInt8], segments: Int) -> Int? {
-        guard first.count >= 4 else { return nil }
-        let size = Int(UInt32(first[0]) | UInt32(first[1]) << 8 | UInt32(first[2]) << 16 | UInt32(first[3]) << 24)
-        guard size > first.count, size <= first.count * segments, size <= Int(NineP.defaultMaxFrameSize) else {
+        guard let size = FrameHeader(first).map({ Int($0.size) }), size > first.count, size <= first.count * segments,
+              size <= Int(NineP.defaultMaxFrameSize) else {
             return nil
         }
         return size

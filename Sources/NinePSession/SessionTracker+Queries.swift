@@ -47,7 +47,7 @@ extension SessionTracker {
             index: index, conn: m.conn, direction: m.flags & StoredMessage.toClientBit != 0 ? .toClient : .toServer,
             timestamp: m.at, isGarbage: garbage, isMalformed: m.flags & StoredMessage.malformedBit != 0,
             marks: m.marks, dialect: m.dialect,
-            size: m.marks.contains(.truncated) ? max(Int(m.frame.count), Int(header?.size ?? 0)) : Int(m.frame.count),
+            size: TruncatedFrame.frameSize(held: Int(m.frame.count), header: header, marks: m.marks),
             typeCode: header?.type, tag: header?.tag,
             exchange: m.exchange >= 0 ? ExchangeID(Int(m.exchange)) : nil)
     }

@@ -15,11 +15,11 @@ import NinePWire
 /// body that only decodes without the .u fields → 9P2000), re-decided whenever evidence contradicts it.
 ///
 /// Memory: the log stores each frame's bytes once (small frames packed together, `FrameStore`) plus ~40
-/// bytes of metadata; decodings are redone on demand by `message(at:)`; paths are interned. With `retainFrames == false` (streaming: `decode`, the
-/// headless proxy, replay) nothing per message is kept: `message(at:)` returns nil, exchanges are dropped
-/// once settled and fid records once ended, anomalies are counted, not listed; what is held follows what
-/// is outstanding (pending requests, live fids, flushes, connections, interned paths), so a trace can run
-/// for days.
+/// bytes of metadata; decodings are redone on demand by `message(at:)`; paths are interned. With
+/// `retainFrames == false` (streaming: `decode`, the headless proxy, replay) nothing per message is kept:
+/// `message(at:)` returns nil, exchanges are dropped once settled and fid records once ended, anomalies are
+/// counted, not listed; what is held follows what is outstanding (pending requests, live fids, flushes,
+/// connections, interned paths), so a trace can run for days.
 public struct SessionTracker: Sendable {
     public struct Configuration: Hashable, Sendable {
         /// Decode every connection with this dialect, whatever Tversion/Rversion say.

@@ -121,11 +121,13 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
     /// `FrameMarks.trimmed`).
     public static func truncation(_ bytes: [UInt8], marks: FrameMarks = .truncated) -> DecodeError {
         let size = TruncatedFrame.frameSize(bytes, marks: .truncated)
-        let reason = marks.contains(.trimmed)
-            ? "cut by the view (--view-data): \(bytes.count) of \(size) bytes kept"
-            : "cut by the capture: \(bytes.count) of \(size) bytes captured"
-        return DecodeError(offset: bytes.count, field: "frame", reason: reason)
+        let by = marks.contains(.trimmed) ? "the view (--view-data)" : "the capture"
+        return DecodeError(offset: bytes.count, field: "frame",
+                           reason: "cut by \(by): \(bytes.count) of \(size) bytes \(held(marks))")
     }
+
+    /// What a cut frame's bytes are: `captured` (a capture cut it), or `kept` (the view did, `.trimmed`).
+    public static func held(_ marks: FrameMarks) -> String { marks.contains(.trimmed) ? "kept" : "captured" }
 
     /// The one line shown everywhere: the canonical line of the decoded message, or
     /// `malformed Twalk tag 3 (17 bytes): malformed at byte 15 (wname[0]): …`, or
@@ -141,8 +143,8 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
             return f.canonicalLine
         case (.frame, .failure(let e)):
             if isTruncated {
-                let held = marks.contains(.trimmed) ? "kept" : "captured"
-                return TruncatedFrame.line(bytes, dialect: dialect) + " (cut: \(bytes.count) of \(frameSize) bytes \(held))"
+                return TruncatedFrame.line(bytes, dialect: dialect)
+                    + " (cut: \(bytes.count) of \(frameSize) bytes \(TracedMessage.held(marks)))"
             }
             guard let h = header else { return "malformed frame (\(bytes.count) bytes): \(e)" }
             return "malformed \(TracedMessage.typeName(h.type)) tag \(h.tag) (\(bytes.count) bytes): \(e)"

@@ -164,8 +164,13 @@ public enum TruncatedFrame {
     /// The size of the frame `bytes` are: their count, or for a frame a capture cut (`marks` holds
     /// `.truncated`) what its size field says (never less than the bytes held).
     public static func frameSize(_ bytes: [UInt8], marks: FrameMarks) -> Int {
-        guard marks.contains(.truncated), let header = FrameHeader(bytes) else { return bytes.count }
-        return max(bytes.count, Int(header.size))
+        frameSize(held: bytes.count, header: FrameHeader(bytes), marks: marks)
+    }
+
+    /// `frameSize` of a frame known by how many of its bytes are held and its header (nil when it has none).
+    public static func frameSize(held count: Int, header: FrameHeader?, marks: FrameMarks) -> Int {
+        guard marks.contains(.truncated), let header else { return count }
+        return max(count, Int(header.size))
     }
 
     /// `bookkeeping` of a message whose cut part is names (and of an Rwalk).
