@@ -8,8 +8,12 @@ import Glibc
 /// real diod traffic taken with tcpdump on loopback.
 enum RealTraffic {
     /// Makes an export directory: a few small files, a subdirectory, and a file of `bigSize` pseudo-random bytes.
+    /// It lies in a directory of its own, so that its `..` (which `diodls -l` lists) is not the directory every
+    /// test makes its own in: a replay's comparison of that entry's link count would otherwise depend on what
+    /// tests running beside it create.
     static func makeExport(bigSize: Int = 300_000) throws -> String {
-        let dir = Peers.tempDir("export")
+        let dir = Peers.tempDir("export") + "/export"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try "hello, 9p\n".write(toFile: dir + "/hello.txt", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: dir + "/sub/deeper", withIntermediateDirectories: true)
         try "nested\n".write(toFile: dir + "/sub/deeper/n.txt", atomically: true, encoding: .utf8)
