@@ -406,12 +406,19 @@ extension String {
         let read = try DiodClients.cat("127.0.0.1:\(port)", ["big"])
         #expect(read.status == 0, "diodcat: \(read.err)")
         #expect(read.stdout == contents, "the client got \(read.stdout.count) bytes, not the file's \(contents.count)")
-        let shown = pane.wait { s in s.exchangeRows.contains { $0.contains("Tread") && $0.contains("(cut) Rread count 65512") } }
-        #expect(shown.ok, "no cut read listed:\n\(shown.screen)")
+        // Measured once the view has taken in the whole session (diodcat clunks its fids after the last read),
+        // so that no read waits in the trace queue any more.
+        let shown = pane.wait { s in
+            s.exchangeRows.contains { $0.contains("(cut) Rread count 65512") } && s.exchangeRows.contains { $0.contains("Rclunk") }
+        }
+        #expect(shown.ok, "no cut read and clunk listed:\n\(shown.screen)")
         let (pid, anon) = try Self.anonymousMemory(of: "proxy --listen 127.0.0.1:\(port) ")
         #expect(anon != nil, "no RssAnon for the proxy (pid '\(pid)')")
-        // 768 reads keep ~3 MiB of data; the file is 48 MiB.
-        #expect((anon ?? .max) < 24 << 10, "the proxy holds \((anon ?? 0) >> 10) MiB of anonymous memory after a 48 MiB read")
+        // 768 reads keep ~3 MiB of data (18.5 MiB of anonymous memory in all on a quiet machine); the file is
+        // 48 MiB, which the view would hold whole with --view-data all. The bound leaves room for the trace
+        // queue, which holds whole frames while the trace lags (up to 64 MiB per event loop, freed but kept by
+        // malloc afterwards): run beside other tests, 29.5 MiB was seen.
+        #expect((anon ?? .max) < 40 << 10, "the proxy holds \((anon ?? 0) >> 10) MiB of anonymous memory after a 48 MiB read")
         // Saved from the UI, the session is what the view holds: the reads cut, with their sizes.
         let saved = Peers.tempDir("proxy-ui-bulk-save") + "/saved.pcapng"
         pane.keys(":")
