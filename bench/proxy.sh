@@ -28,7 +28,8 @@
 # (On a small shared VM one round of either swings by ±15% from one run to the next; interleaved rounds
 # and medians keep drift and bursts of noise from landing on one target.)
 # and the ratios to socat. Targets: >= 0.95x socat throughput and op rate with decoding and capture on;
-# p50 latency no worse than socat's.
+# p50 latency no worse than socat's. The last block judges each target on proxy+capture: met, not met, or
+# undecided when the 95% interval of its per-round figure spans the target.
 #
 #   bash bench/proxy.sh                                   # builds the release binary if needed
 #   NINESCOPE=path/to/release/ninescope bash bench/proxy.sh
@@ -415,4 +416,39 @@ if phase ping; then
   for n in "${NAMES[@]}"; do
     [ "$n" = socat ] || [ -z "${P50_ALL[$n]:-}" ] || printf "  %-17s%s\n" "$n" "$(round_stat diff "${P50_ALL[$n]}" "${P50_ALL[socat]}")"
   done
+fi
+# The targets, judged on proxy+capture (decoding and capture on) against socat in the same rounds: "met"
+# when the 95% interval of the per-round figure lies wholly on the target's side, "not met" when wholly on
+# the other, else "undecided" (the rounds' spread spans the target: more rounds, or a quieter machine).
+# The headline figure (the table's: best read, median of rounds) is shown beside it.
+if [[ " ${NAMES[*]} " == *" proxy+capture "* ]]; then
+  echo "targets, proxy+capture against socat (95% interval of the per-round figure; met / not met / undecided):"
+  verdict() { # verdict LABEL ratio|diff TARGET HEADLINE A B
+    python3 - "$@" <<'PY'
+import random, statistics, sys
+label, mode, target, headline = sys.argv[1:5]
+a, b = (list(map(float, x.split())) for x in sys.argv[5:7])
+target = float(target)
+r = [x / y for x, y in zip(a, b) if y] if mode == "ratio" else [x - y for x, y in zip(a, b)]
+if len(r) < 4:
+    print(f"  {label:<9} too few rounds ({len(r)}) to judge")
+    sys.exit()
+m = statistics.median(r)
+rng = random.Random(1)
+boots = sorted(statistics.median(rng.choices(r, k=len(r))) for _ in range(4000))
+lo, hi = boots[100], boots[3899]
+if mode == "ratio":
+    word = "met" if lo >= target else "not met" if hi < target else "undecided"
+    print(f"  {label:<9} ≥ {target:.2f}×: {m:.2f}× [{lo:.2f}–{hi:.2f}] over {len(r)} rounds (headline {headline}×): {word}")
+else:
+    word = "met" if hi <= target else "not met" if lo > target else "undecided"
+    print(f"  {label:<9} ≤ socat's: {m:+.1f} µs [{lo:+.1f} to {hi:+.1f}] over {len(r)} rounds (headline {headline}): {word}")
+PY
+  }
+  c=proxy+capture
+  phase bulk && verdict bulk ratio 0.95 "$(ratio "${BULK[$c]}" "${BULK[socat]}")" "${BULK_ALL[$c]:-}" "${BULK_ALL[socat]:-}"
+  phase ops && verdict "op rate" ratio 0.95 "$(ratio "${OPS[$c]}" "${OPS[socat]}")" "${OPS_ALL[$c]:-}" "${OPS_ALL[socat]:-}"
+  if phase ping && [ "${P50[$c]}" != - ]; then
+    verdict "p50" diff 0 "$(python3 -c "print(f'{${P50[$c]} - ${P50[socat]}:+.1f} µs')")" "${P50_ALL[$c]:-}" "${P50_ALL[socat]:-}"
+  fi
 fi
