@@ -30,8 +30,8 @@ public struct Detail: Hashable, Sendable {
 }
 
 extension InspectorModel {
-    /// The detail of a store row.
-    public func detail(ofRow row: Int, time: TimeFormat) -> Detail {
+    /// The detail of a store row; `now` counts a pending request's wait (`waiting 12.3s`).
+    public func detail(ofRow row: Int, time: TimeFormat, now: Int64? = nil) -> Detail {
         let r = store[row]
         var lines: [DetailLine] = []
         var frames: [[UInt8]] = []
@@ -43,6 +43,7 @@ extension InspectorModel {
         head.append("  c\(r.conn)  tag \(r.tag == 0xFFFF ? "NOTAG" : String(r.tag))  ", .normal)
         head.append(exchange?.status.description ?? r.status.description, role)
         if let l = r.latency { head.append("  latency " + DurationFormat.compact(l), .normal) }
+        if let age = ExchangeFormatter.pendingAge(r, now: now) { head.append("  waiting " + DurationFormat.age(age), .normal) }
         if r.flags.contains(.injected) { head.append("  injected", .listInjected) }
         lines.append(DetailLine(head))
         if let path = store.path(r.requestPath) ?? store.path(r.replyPath) {

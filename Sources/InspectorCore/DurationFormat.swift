@@ -101,4 +101,17 @@ public enum DurationFormat {
         default: out.append(0x73)                               // "s"
         }
     }
+
+    /// How long something has been going on, in at most six characters: `compact` under a minute (`850ms`,
+    /// `12.3s`), then minutes and seconds (`2m05s`), hours and minutes (`1h02m`, up to `99h59m`), days and
+    /// hours (`4d03h`). Rounded down; a negative age (clock skew) is `0s`.
+    public static func age(_ nanos: Int64) -> String {
+        guard nanos > 0 else { return "0s" }
+        if nanos < 60_000_000_000 { return compact(nanos) }
+        let seconds = nanos / 1_000_000_000
+        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : String(n) }
+        if seconds < 3600 { return "\(seconds / 60)m\(two(seconds % 60))s" }
+        if seconds < 100 * 3600 { return "\(seconds / 3600)h\(two(seconds / 60 % 60))m" }
+        return "\(seconds / 86_400)d\(two(seconds / 3600 % 24))h"
+    }
 }

@@ -24,8 +24,10 @@ public enum ExchangeFormatter {
     /// Column titles, in `ExchangeColumns` order.
     public static let titles = ["", "time", "conn", "tag", "request", "reply", "latency"]
 
+    /// `now` (ns since the epoch, as the rows' times): the moment a pending request's age is counted to (its
+    /// latency column then reads `>12.3s`: the latency will be more than that); nil shows `pending`.
     public static func columns(_ row: ExchangeRow, requestLine: String?, replyLine: String?,
-                               time: TimeFormat) -> ExchangeColumns {
+                               time: TimeFormat, now: Int64? = nil) -> ExchangeColumns {
         let state = row.displayState
         return ExchangeColumns(
             mark: mark(row),
@@ -34,7 +36,7 @@ public enum ExchangeFormatter {
             tag: row.tag == 0xFFFF ? "NOTAG" : String(row.tag),
             request: row.hasRequest ? listText(requestLine ?? "") : "(no request)",
             reply: replyText(row, replyLine: replyLine),
-            latency: latencyText(row),
+            latency: latencyText(row, now: now),
             role: ThemeRole.list(state))
     }
 
@@ -60,13 +62,21 @@ public enum ExchangeFormatter {
         return String([state, flag])
     }
 
-    public static func latencyText(_ row: ExchangeRow) -> String {
+    public static func latencyText(_ row: ExchangeRow, now: Int64? = nil) -> String {
         if let l = row.latency { return DurationFormat.compact(l) }
         switch row.status {
-        case .pending: return "pending"
+        case .pending:
+            if let age = pendingAge(row, now: now) { return ">" + DurationFormat.age(age) }
+            return "pending"
         case .unansweredAtClose, .abortedByVersion, .unmatchedReply: return "-"
         default: return ""
         }
+    }
+
+    /// How long a pending request has waited by `now` (nil when it is not pending, or either time is unknown).
+    public static func pendingAge(_ row: ExchangeRow, now: Int64?) -> Int64? {
+        guard row.status == .pending, let now, row.start != ExchangeRow.noTime else { return nil }
+        return max(0, now &- row.start)
     }
 
     static func replyText(_ row: ExchangeRow, replyLine: String?) -> String {

@@ -14,6 +14,8 @@ public struct ExchangeStore: Sendable {
     public private(set) var misusedFids: [UInt32: Set<UInt32>] = [:]
     /// The earliest timestamp seen (ns), for relative times.
     public private(set) var firstTime: Int64?
+    /// The latest timestamp seen (ns): where a capture ends, what a pending request's age counts to in `view`.
+    public private(set) var lastTime: Int64?
 
     public init() {}
 
@@ -107,6 +109,7 @@ public struct ExchangeStore: Sendable {
     private mutating func note(time: Int64) {
         guard time != ExchangeRow.noTime else { return }
         if firstTime.map({ time < $0 }) ?? true { firstTime = time }
+        if lastTime.map({ time > $0 }) ?? true { lastTime = time }
     }
 
     // MARK: - Fids

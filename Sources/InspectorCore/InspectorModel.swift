@@ -96,11 +96,11 @@ public struct InspectorModel: Sendable {
                 r.replyIndex >= 0 ? tracker.message(at: Int(r.replyIndex)) : nil)
     }
 
-    /// The list columns of a row.
-    public func columns(ofRow row: Int, time: TimeFormat) -> ExchangeColumns {
+    /// The list columns of a row; `now` counts a pending request's age (see `ExchangeFormatter.columns`).
+    public func columns(ofRow row: Int, time: TimeFormat, now: Int64? = nil) -> ExchangeColumns {
         let (request, reply) = messages(ofRow: row)
         return ExchangeFormatter.columns(store[row], requestLine: request?.canonicalLine,
-                                         replyLine: reply?.canonicalLine, time: time)
+                                         replyLine: reply?.canonicalLine, time: time, now: now)
     }
 
     /// The searchable text of a row: its request's and reply's canonical lines.

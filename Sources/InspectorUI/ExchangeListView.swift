@@ -31,7 +31,8 @@ enum ExchangeListView {
     /// Rows of exchanges that fit in a body of `height` lines (one is the heading).
     static func pageSize(height: Int) -> Int { max(1, height - 1) }
 
-    static func draw(_ model: InspectorModel, into canvas: inout Canvas, theme: Theme, time: TimeFormat) {
+    static func draw(_ model: InspectorModel, into canvas: inout Canvas, theme: Theme, time: TimeFormat,
+                     now: Int64? = nil) {
         canvas.clear(theme.resolved(.normal))
         guard canvas.height > 0 else { return }
         let maxConn = model.store.isEmpty ? 0 : model.store[model.store.count - 1].conn
@@ -61,7 +62,7 @@ enum ExchangeListView {
             let y = line + 1
             guard y < canvas.height else { break }
             let row = model.view[position]
-            let columns = model.columns(ofRow: row, time: time)
+            let columns = model.columns(ofRow: row, time: time, now: now)
             let texts = [columns.mark, timeText(columns.time, width: layout.time), columns.conn, columns.tag, columns.request, columns.reply,
                          columns.latency]
             var styled = StyledLine()

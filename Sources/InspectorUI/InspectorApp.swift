@@ -50,6 +50,8 @@ public final class InspectorApp: @unchecked Sendable {
     private var renderer = Renderer()
     private var grid = Grid(size: .zero)
     private var running = false
+    /// When the screen was last drawn.
+    private var lastDraw = ContinuousClock.now
 
     // Crossing threads: events and action results arrive here from other tasks.
     private let lock = NSLock()
@@ -193,6 +195,10 @@ public final class InspectorApp: @unchecked Sendable {
                 screen.recording = update
                 dirty = true
             }
+            // A pending request's age counts up with no traffic to redraw for: refresh it each second.
+            if !dirty, screen.isLive, ContinuousClock.now - lastDraw >= .seconds(1), screen.showsPendingAge {
+                dirty = true
+            }
             if dirty {
                 draw(backend)
                 dirty = false
@@ -237,6 +243,10 @@ public final class InspectorApp: @unchecked Sendable {
 
     private func elapsedMilliseconds() -> String { Self.milliseconds(ContinuousClock.now - configuration.startedAt) }
 
+    /// The wall clock in ns since the epoch, the clock the live traffic's times are read with (to a fraction
+    /// of a microsecond: enough for an age shown to three digits).
+    static func wallClock() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
+
     static func milliseconds(_ d: Duration) -> String {
         let (s, atto) = d.components
         let micros = s * 1_000_000 + atto / 1_000_000_000_000
@@ -280,6 +290,8 @@ public final class InspectorApp: @unchecked Sendable {
     private func draw(_ backend: TerminalBackend) {
         let size = backend.size
         if grid.size != size { grid = Grid(size: size) }
+        if screen.isLive { screen.now = Self.wallClock() }
+        lastDraw = ContinuousClock.now
         let cursor = screen.render(into: &grid)
         renderer.render(grid, to: backend, cursor: cursor)
     }

@@ -41,6 +41,22 @@ public struct InspectorScreen {
     public var recording: String?
     /// Whether the session is live (flush and inject need a proxy).
     public var isLive: Bool
+    /// The present moment (ns since the epoch) for a live session, set by the loop before each frame: what a
+    /// pending request's age counts to. Nil (a capture): the traffic's latest time, where the capture ends.
+    public var now: Int64?
+    /// The moment pending requests' ages are counted to now.
+    var ageClock: Int64? { now ?? model.store.lastTime }
+    /// Whether the view on top shows a pending request's age (which changes as time passes without traffic).
+    public var showsPendingAge: Bool {
+        switch stack.last ?? .list {
+        case .list:
+            return model.cursor.visible.contains { model.store[model.view[$0]].status == .pending }
+        case .detail(let state):
+            return state.row < model.store.count && model.store[state.row].status == .pending
+        default:
+            return false
+        }
+    }
     /// Show the hex dump under the decode tree.
     public var showHex = true
     public var filterHistory = History()
@@ -129,7 +145,8 @@ public struct InspectorScreen {
 
     /// A detail view of a row, laid out for the current body size.
     func makeDetail(_ row: Int) -> Screen {
-        var d = DetailState(row: row, detail: model.detail(ofRow: row, time: timeFormat), pageSize: bodySize.height)
+        var d = DetailState(row: row, detail: model.detail(ofRow: row, time: timeFormat, now: ageClock),
+                            pageSize: bodySize.height)
         _ = DetailView.layout(&d, body: Rect(size: bodySize), showHex: showHex)
         return .detail(d)
     }
@@ -138,10 +155,10 @@ public struct InspectorScreen {
         switch stack.last ?? .list {
         case .list:
             model.setPageSize(ExchangeListView.pageSize(height: canvas.height))
-            ExchangeListView.draw(model, into: &canvas, theme: theme, time: timeFormat)
+            ExchangeListView.draw(model, into: &canvas, theme: theme, time: timeFormat, now: ageClock)
         case .detail(var state):
             if state.row < model.store.count {
-                state.refresh(model.detail(ofRow: state.row, time: timeFormat))
+                state.refresh(model.detail(ofRow: state.row, time: timeFormat, now: ageClock))
             }
             DetailView.draw(&state, into: &canvas, theme: theme, showHex: showHex)
             stack[stack.count - 1] = .detail(state)

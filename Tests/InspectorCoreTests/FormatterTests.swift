@@ -54,6 +54,46 @@ import Testing
         #expect(m.columns(ofRow: Sample.version, time: .utc).tag == "NOTAG")
     }
 
+    /// Given the present moment, a pending request's latency column shows its age so far; other rows, and a
+    /// pending row without a known start, are unchanged.
+    @Test func pendingRowsCountTheirAge() throws {
+        let m = Sample.model()
+        let row = m.store[Sample.pendingRead]
+        let start = try #require(row.start == ExchangeRow.noTime ? nil : row.start)
+        #expect(m.columns(ofRow: Sample.pendingRead, time: .utc, now: start + 1_500_000_000).latency == ">1.50s")
+        #expect(m.columns(ofRow: Sample.pendingRead, time: .utc, now: start + 125_000_000_000).latency == ">2m05s")
+        #expect(m.columns(ofRow: Sample.pendingRead, time: .utc, now: start - 5).latency == ">0s", "clock skew")
+        #expect(m.columns(ofRow: Sample.readPasswd, time: .utc, now: start + 1_500_000_000).latency == "2.50ms")
+        #expect(m.columns(ofRow: Sample.flushedReaddir, time: .utc, now: start).latency
+                == m.columns(ofRow: Sample.flushedReaddir, time: .utc).latency)
+        var noStart = row
+        noStart.start = ExchangeRow.noTime
+        #expect(ExchangeFormatter.latencyText(noStart, now: start) == "pending")
+        #expect(ExchangeFormatter.pendingAge(m.store[Sample.readPasswd], now: start) == nil)
+        // The detail says how long it has waited.
+        let detail = m.detail(ofRow: Sample.pendingRead, time: .utc, now: start + 42_000_000).lines
+            .map { $0.text.text }
+        #expect(detail.first?.contains("pending  waiting 42.0ms") == true, "\(detail.first ?? "")")
+        let answered = m.detail(ofRow: Sample.readPasswd, time: .utc, now: start).lines
+            .map { $0.text.text }
+        #expect(answered.first?.contains("waiting") == false, "\(answered.first ?? "")")
+        // Whatever the sample's own times, its last one is where a capture's pending ages count to.
+        #expect(m.store.lastTime.map { $0 >= start } == true)
+    }
+
+    @Test func agesReadInSixCharacters() {
+        let s: Int64 = 1_000_000_000
+        let cases: [(Int64, String)] = [
+            (-3, "0s"), (0, "0s"), (850_000_000, "850ms"), (12_345_000_000, "12.3s"), (59_999_000_000, "59.9s"),
+            (60 * s, "1m00s"), (125 * s, "2m05s"), (3599 * s, "59m59s"), (3600 * s, "1h00m"), (3720 * s, "1h02m"),
+            ((99 * 3600 + 59 * 60 + 59) * s, "99h59m"), (100 * 3600 * s, "4d04h"), (1000 * 86_400 * s, "1000d00h"),
+        ]
+        for (nanos, text) in cases {
+            #expect(DurationFormat.age(nanos) == text, "\(nanos) ns")
+            if nanos < 1000 * 86_400 * s { #expect(DurationFormat.age(nanos).count <= 6, "\(text) is too wide") }
+        }
+    }
+
     @Test func hexLinesHighlightExactlyTheRange() {
         let bytes = (0..<20).map { UInt8($0 + 0x41) }
         let lines = HexFormatter.lines(bytes, bytesPerLine: 16, highlight: 14..<18)

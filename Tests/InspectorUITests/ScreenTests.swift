@@ -34,6 +34,39 @@ import TUICore
         #expect(s.message?.text.contains("z is not bound") == true)
     }
 
+    /// Live, the list and the detail count a pending request's age to the moment the loop sets (`now`); the
+    /// screen says whether what it shows has such an age (the loop redraws it each second then).
+    @Test func livePendingAgeFollowsNow() throws {
+        var s = Sample.screen(live: true)
+        let start = s.model.store[Sample.pendingRead].start
+        s.now = start + 3_210_000_000
+        let list = s.snapshot(width: 132, height: 30)
+        let row = try #require(list.split(separator: "\n").first { $0.hasPrefix("*") && $0.contains("Tread") }, "\(list)")
+        #expect(row.hasSuffix(">3.21s"), "\(row)")
+        var shows = s.showsPendingAge
+        #expect(shows)
+        s.now = start + 65_000_000_000
+        #expect(s.snapshot(width: 132, height: 30).contains(">1m05s"))
+        // A list showing no pending request has no age to refresh.
+        s.press("/")
+        s.type("Twalk")
+        s.press("enter")
+        shows = s.showsPendingAge
+        #expect(!shows)
+        s.press("c")
+        s.press("g")
+        for _ in 0..<Sample.pendingRead { s.press("j") }
+        s.press("enter")
+        #expect(s.currentView == "exchange x\(Sample.pendingRead)")
+        shows = s.showsPendingAge
+        #expect(shows)
+        #expect(s.snapshot(width: 132, height: 30).contains("pending  waiting 1m05s"))
+        // In a capture (not live) the age counts to the capture's last time.
+        var v = Sample.screen()
+        let end = try #require(v.model.store.lastTime)
+        #expect(v.snapshot(width: 132, height: 30).contains(">" + DurationFormat.age(end - start)))
+    }
+
     @Test func viewStackOpensAndCloses() {
         var s = Sample.screen()
         #expect(s.currentView == "exchanges")

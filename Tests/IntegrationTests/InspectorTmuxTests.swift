@@ -284,6 +284,43 @@ extension String {
         #expect(pane.wait { $0.contains("[exit 0]") }.ok)
     }
 
+    /// A request the server never answers: in the live UI its latency column counts its age up (`>1.50s`,
+    /// then more) with no traffic at all to redraw for, and its detail says how long it has been waiting.
+    @Test func livePendingRequestCountsItsAge() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
+                                                 "--fault", "hang=Tread"])
+        defer { server.stop() }
+        let port = Peers.freePort()
+        guard let pane = try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
+                                             "--upstream", server.address], width: 120, height: 30, env: Self.env)
+        else { return }
+        defer { pane.kill() }
+        #expect(Peers.waitForPort(port, timeout: 20))
+        let diodcat = try #require(Peers.which("diodcat"), "diodcat is not installed")
+        let client = try ChildProcess.launch(diodcat, ["-s", "127.0.0.1:\(port)", "-a", "/", "/README"])
+        defer { client.signal(SIGKILL); client.waitUntilExit() }
+
+        /// The pending Tread's latency cell, in seconds (nil until it shows as `>N.NNs`).
+        func age(_ screen: String) -> Double? {
+            guard let row = screen.exchangeRows.first(where: { $0.hasPrefix("*") && $0.contains("Tread") }),
+                  let cell = row.split(separator: " ").last, cell.hasPrefix(">"), cell.hasSuffix("s"),
+                  !cell.hasSuffix("ms"), !cell.hasSuffix("µs") else { return nil }
+            return Double(cell.dropFirst().dropLast())
+        }
+        let first = pane.wait { (age($0) ?? 0) >= 1 }
+        #expect(first.ok, "no pending Tread with an age of a second or more:\n\(first.screen)")
+        let count = first.screen.lines.first { $0.contains(" exchanges") && $0.contains("/") }
+        usleep(2_500_000)
+        let later = pane.screen()
+        // Nothing else happened meanwhile: the same exchanges, the read older by about the time waited.
+        #expect(later.lines.first { $0.contains(" exchanges") && $0.contains("/") } == count, "\(later)")
+        let (a, b) = (age(first.screen) ?? 0, age(later) ?? 0)
+        #expect(b - a >= 1.4 && b - a <= 4.5, "the age went from \(a) s to \(b) s in 2.5 s:\n\(later)")
+        pane.keys("G", "Enter")
+        let detail = pane.wait { $0.contains("pending") && $0.contains("  waiting ") }
+        #expect(detail.ok, "no waiting time in the detail:\n\(detail.screen)")
+    }
+
     /// `ninescope demo`: live rows, flushing the stuck write, injecting into its connection.
     @Test func demoFlushAndInject() throws {
         guard let pane = try TmuxPane.start([Peers.ninescope, "demo", "--pace", "20"], width: 120, height: 32,
