@@ -36,6 +36,9 @@ struct ExchangeFollower: Sendable {
     /// Exchanges held (outstanding).
     var heldCount: Int { held.count }
 
+    /// An outstanding exchange as it stands (nil when complete or never seen).
+    func outstanding(_ id: Int) -> Held? { held[id] }
+
     /// Takes what one tracker event produced; returns every exchange it completed that has messages, in id
     /// order (an exchange already returned that changes again, such as a flushed request's late reply, comes
     /// as a change report alone and is not returned again), with their path ids in `paths` as it now stands;

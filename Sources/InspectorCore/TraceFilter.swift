@@ -65,6 +65,15 @@ public struct LiveTraceFilter: Sendable {
         for h in completed { emit(h, into: &out) }
     }
 
+    /// Whether an outstanding exchange matches as it stands (pending: `Tread`, `pending`, `fid:3` can match,
+    /// `error` cannot yet); false for one not held. For notices about it that cannot wait for its end (a
+    /// request still pending long after it was sent).
+    public func outstandingMatches(_ id: ExchangeID) -> Bool {
+        guard let h = exchanges.outstanding(id.rawValue), h.hasMessages else { return false }
+        var m = matcher
+        return m.matches(h.row, paths: exchanges.paths, text: { h.text })
+    }
+
     /// Appends the lines of the exchanges still outstanding that match (as they stand: pending), in order.
     public mutating func finish(into out: inout [UInt8]) {
         for h in exchanges.finish() { emit(h, into: &out) }

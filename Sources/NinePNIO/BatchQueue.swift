@@ -231,6 +231,11 @@ public final class BatchQueue<Item: Sendable>: @unchecked Sendable {
 
     // MARK: - Waiting for the consumer
 
+    /// Whether everything pushed so far has been consumed (a moment's answer: producers may push meanwhile).
+    public var isCaughtUp: Bool {
+        lanes.withLock { $0 }.allSatisfy { $0.processed.load(ordering: .acquiring) >= $0.published.load(ordering: .acquiring) }
+    }
+
     /// Waits until everything pushed so far (by any thread) has been consumed.
     public func drain() {
         let targets = lanes.withLock { $0 }.map { ($0, $0.published.load(ordering: .acquiring)) }

@@ -29,6 +29,9 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
     case replyAfterRflush = "reply-after-rflush"
     /// A fid still in use when the connection ended.
     case fidLeakedAtClose = "fid-leak"
+    /// A request still unanswered a given time after it was sent (`SessionTracker.reportOverdue`): raised
+    /// when the tracker is asked with the present time, not by a frame.
+    case stillPending = "still-pending"
     /// A frame that could not be decoded.
     case malformedFrame = "malformed"
     /// Bytes the splitter could not frame.

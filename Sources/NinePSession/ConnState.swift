@@ -48,6 +48,8 @@ struct ExchangeRecord: Sendable {
     var isInjected: Bool
     var isMalformed: Bool
     var hasExtras: Bool
+    /// A `stillPending` anomaly was raised for it (`reportOverdue`): once per exchange.
+    var reportedOverdue = false
 }
 
 /// One message in the log. Bytes are stored once (in the tracker's `FrameStore`); the decoding is redone on

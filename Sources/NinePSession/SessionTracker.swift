@@ -175,6 +175,37 @@ public struct SessionTracker: Sendable {
         return out
     }
 
+    /// Raises a `stillPending` anomaly, once, for every request still unanswered `after` ns or more before
+    /// `now` (ns since the epoch, the frames' clock): what a live trace calls now and then (a hung request
+    /// otherwise shows only as a line with no reply after it). Changes nothing else.
+    public mutating func reportOverdue(at now: Int64, after: Int64) -> TrackerOutput {
+        var out = TrackerOutput()
+        for i in conns.indices where !conns[i].state.pendingIDs.isEmpty {
+            let due = conns[i].state.pendingIDs.elements.filter { id in
+                let r = exchangeRecords[id]
+                return !r.reportedOverdue && r.start != ExchangeRecord.noTime && now &- r.start >= after
+            }
+            guard !due.isEmpty else { continue }
+            let slot = uniqueConn(conns[i].state.id, at: now)
+            for id in due.sorted() {
+                exchangeRecords[id].reportedOverdue = true
+                let r = exchangeRecords[id]
+                let name = MessageType(rawValue: r.requestCode).map { "\($0)" } ?? "type \(r.requestCode)"
+                let index = r.requestIndex == ExchangeRecord.noIndex ? "" : " (#\(r.requestIndex))"
+                let text = "\(name) tag \(r.tag)\(index) unanswered after \(Self.seconds(now &- r.start))"
+                report(&slot.state, &out, .stillPending, messageIndex: r.requestIndex == ExchangeRecord.noIndex ? nil : r.requestIndex,
+                       exchange: id, tag: r.tag, fid: nil, at: now, text)
+            }
+        }
+        return out
+    }
+
+    /// A duration in seconds to a tenth (`10.0s`, `125.3s`), for anomaly texts.
+    static func seconds(_ nanos: Int64) -> String {
+        let tenths = max(0, nanos) / 100_000_000
+        return "\(tenths / 10).\(tenths % 10)s"
+    }
+
     // MARK: - Connection plumbing
 
     func newConn(_ id: ConnectionID, at: Int64, info: ConnectionInfo?) -> ConnState {

@@ -167,6 +167,25 @@ final class ProxyTrace: @unchecked Sendable {
         }
     }
 
+    /// `--still-pending`: prints a `still-pending` anomaly line, once, for each request unanswered `after` ns
+    /// or more (with a filter: only those that match as they stand). Call now and then (every second): a
+    /// hung request otherwise shows only as a line with nothing after it. Skipped while the trace has events
+    /// still to handle, so that a reply waiting in the queue is not taken for none; a no-op when `quiet`.
+    func reportOverdue(after: Int64, now: Int64) {
+        guard !quiet, queue?.isCaughtUp ?? true else { return }
+        lock.withLock {
+            let output = tracker.reportOverdue(at: now, after: after)
+            for a in output.anomalies {
+                if let filter, let id = a.exchange, !filter.outstandingMatches(id) { continue }
+                line(format.line(for: a))
+            }
+            if !pending.isEmpty {
+                out.write(bytes: pending)
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
     /// `--filter`: writes the exchanges still outstanding that match (call after `finish`).
     func finishFilter() {
         lock.withLock {

@@ -111,6 +111,9 @@ struct ProxyCommand: AsyncParsableCommand {
     @Flag(help: ArgumentHelp("At exit, print statistics per request type and per connection: counts, errors, "
                              + "bytes, latency percentiles (implies --headless)."))
     var stats = false
+    @Option(help: ArgumentHelp("Headless: print a still-pending line for each request unanswered after "
+                               + "DURATION (default 10s; e.g. 2s, 1m; 0: never).", valueName: "DURATION"))
+    var stillPending: String = "10s"
     @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
@@ -132,6 +135,7 @@ struct ProxyCommand: AsyncParsableCommand {
         if viewData != nil && (headless || json || quiet || stats) {
             throw ValidationError("--view-data is for the live UI (not with --headless, --json, --quiet or --stats)")
         }
+        let overdueAfter = try Self.stillPendingOption(stillPending)
         let listenAddress = try Self.parse(listen, option: "--listen")
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
         let stdoutIsTerminal = isatty(1) == 1
@@ -177,7 +181,18 @@ struct ProxyCommand: AsyncParsableCommand {
             }
         }
 
+        // Requests left unanswered: checked once a second (the trace itself only runs when traffic comes).
+        let overdue: Task<Void, Never>? = overdueAfter.map { after in
+            Task.detached {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                    trace.reportOverdue(after: after, now: WallClock.nowNanos())
+                }
+            }
+        }
+
         let signal = await signals.next()
+        overdue?.cancel()
         signals.onAnother { sig in
             printError("ninescope: \(SignalWatch.name(sig)) again: exiting at once")
             _exit(128 + sig)
@@ -193,6 +208,15 @@ struct ProxyCommand: AsyncParsableCommand {
                    + Self.closeCapture(recorder))
         if !json, let statistics { for line in statistics.textLines { printError(line) } }
         try Self.failIfCaptureIncomplete(recorder)
+    }
+
+    /// `--still-pending`: nil for "0" (never), else the duration in ns.
+    static func stillPendingOption(_ text: String) throws -> Int64? {
+        if text.trimmingCharacters(in: .whitespaces) == "0" { return nil }
+        guard let n = CaptureRotation.parseDuration(text) else {
+            throw ValidationError("--still-pending takes a duration (e.g. 10s, 2m) or 0, not '\(text)'")
+        }
+        return n
     }
 
     static func parse(_ text: String, option: String) throws -> Address {

@@ -204,6 +204,57 @@ import Glibc
         diod.kill()
     }
 
+    /// A request the server never answers: the headless proxy says so once, `--still-pending` after it was
+    /// sent, with no traffic to prompt it; in JSON as an anomaly; with a filter only when the request
+    /// matches it as it stands; never with `--still-pending 0`.
+    @Test func aRequestLeftUnansweredIsReportedOnce() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
+                                                 "--fault", "hang=Tread"])
+        defer { server.stop() }
+        let options: [(extra: [String], reported: Bool)] = [
+            (["--headless", "--still-pending", "1s"], true),
+            (["--json", "--still-pending", "1s"], true),
+            (["--headless", "--still-pending", "1s", "--filter", "Tread and pending"], true),
+            (["--headless", "--still-pending", "1s", "--filter", "Twalk"], false),
+            (["--headless", "--still-pending", "0"], false),
+        ]
+        var proxies: [ProxyProcess] = []
+        var clients: [ProxyRawSocket] = []
+        for o in options {
+            let proxy = try ProxyProcess(upstream: server.address, extra: o.extra)
+            proxies.append(proxy)
+            let c = try ProxyRawSocket(proxy.listenAddress)
+            clients.append(c)
+            try Self.attach(c, fid: 0, export: "/")
+            let w = try c.rpc(2, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["README"])))
+            #expect(w?.message.typeCode == MessageType.rwalk.rawValue, "\(String(describing: w))")
+            let o = try c.rpc(3, .tlopen(Tlopen(fid: 1, flags: .rdonly)))
+            #expect(o?.message.typeCode == MessageType.rlopen.rawValue, "\(String(describing: o))")
+            try c.send(7, .tread(Tread(fid: 1, offset: 0, count: 100)))
+        }
+        #expect(proxies[0].waitForOutput(timeout: 20) { $0.contains("! still-pending: Tread tag 7 (#") })
+        #expect(proxies[1].waitForOutput(timeout: 20) { $0.contains("\"kind\":\"still-pending\"") })
+        #expect(proxies[2].waitForOutput(timeout: 20) { $0.contains("! still-pending: Tread tag 7 (#") })
+        usleep(2_500_000)   // more checks go by: nothing more is said
+        for (proxy, o) in zip(proxies, options) {
+            let lines = proxy.stdoutLines.filter { $0.contains("still-pending") }
+            #expect(lines.count == (o.reported ? 1 : 0), "\(o.extra): \(proxy.stdout)")
+        }
+        // The line: when it was noticed, the connection, the request and how long it had waited.
+        let line = String(proxies[0].stdoutLines.first { $0.contains("still-pending") } ?? "")
+        #expect(line.range(of: #"^\d\d:\d\d:\d\d\.\d{6} c\d+ ! still-pending: Tread tag 7 \(#\d+\) unanswered after 1\.\ds$"#,
+                           options: .regularExpression) != nil, "\(line)")
+        let json = try RealTraffic.jsonLines(proxies[1].stdout).first { ($0["kind"] as? String) == "still-pending" }
+        #expect(json?["event"] as? String == "anomaly" && json?["tag"] as? Int == 7 && json?["index"] is Int, "\(String(describing: json))")
+        for c in clients { c.close() }
+        for p in proxies { p.stop() }
+        // A duration that does not parse is refused.
+        let bad = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", server.address,
+                                                  "--headless", "--still-pending", "soon"], timeout: 20)
+        #expect(bad.status == 64 && bad.err.contains("--still-pending takes a duration (e.g. 10s, 2m) or 0, not 'soon'"),
+                "\(bad.status) \(bad.err)")
+    }
+
     @Test func badArgumentsAreRefusedWithAMessage() throws {
         let bad = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"])
         #expect(bad.status != 0)

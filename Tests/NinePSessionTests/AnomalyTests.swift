@@ -230,6 +230,37 @@ import Testing
         #expect(inj.anomalies.isEmpty)
     }
 
+    /// Asked with the present time, the tracker names each request unanswered for at least the given time,
+    /// once; answered ones, younger ones and ones already named are left out, and nothing else changes.
+    @Test func requestsStillPendingAreNamedOnce() {
+        for retain in [true, false] {
+            var h = Self.mounted(configuration: retain ? .init() : .lineTrace(reportsChanges: true))
+            let slow = h.t(3, .tread(Tread(fid: 2, offset: 0, count: 100)))
+            let sent = h.now
+            h.t(4, .tgetattr(Tgetattr(fid: 2, requestMask: .basic)))
+            h.r(4, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 100))))
+            let second: Int64 = 1_000_000_000
+            h.now += 5 * second
+            let young = h.t(5, .tclunk(Tclunk(fid: 1)))
+            #expect(h.tracker.reportOverdue(at: sent + 9 * second, after: 10 * second).anomalies.isEmpty)
+            let out = h.tracker.reportOverdue(at: sent + 10 * second + 40_000_000, after: 10 * second)
+            #expect(out.anomalies.map(\.kind) == [.stillPending], "retain \(retain)")
+            let a = out.anomalies.first
+            #expect(a?.tag == 3 && a?.conn == h.conn && a?.messageIndex == slow.message?.index)
+            #expect(a?.exchange == slow.message?.exchange)
+            #expect(a?.text == "Tread tag 3 (#\(slow.message?.index ?? -1)) unanswered after 10.0s", "\(a?.text ?? "")")
+            #expect(a?.at == sent + 10 * second + 40_000_000)
+            // Once only; the clunk sent later is named when it too is old enough.
+            let later = h.tracker.reportOverdue(at: sent + 30 * second, after: 10 * second)
+            #expect(later.anomalies.map(\.exchange) == [young.message?.exchange])
+            #expect(h.tracker.reportOverdue(at: sent + 60 * second, after: 10 * second).anomalies.isEmpty)
+            // Still pending as before: the reply pairs with it.
+            let reply = h.r(3, .rread(Rread(data: [1, 2, 3])))
+            #expect(reply.message?.exchange == slow.message?.exchange && reply.anomalies.isEmpty)
+            #expect(h.tracker.anomalyTotal == 2 && h.summary.anomalyCount == 2)
+        }
+    }
+
     @Test func leakAtResetNamesEveryLiveFid() {
         var h = Self.mounted()
         let out = h.close(.reset)
