@@ -7,10 +7,30 @@ struct ChunkedArray<Element> {
     private static var chunkMask: Int { (1 << chunkShift) - 1 }
     private var chunks: [[Element]] = []
     private(set) var count = 0
+    /// The first index still held: elements below it were released (`release(below:)`), in whole pieces.
+    private(set) var firstHeld = 0
 
     init() {}
 
+    static var pieceSize: Int { 1 << chunkShift }
+
     var indices: Range<Int> { 0..<count }
+    /// Indices whose elements are held (not released).
+    var heldIndices: Range<Int> { firstHeld..<count }
+
+    /// Frees the pieces wholly below `index` (rounded down to a piece's start); their indices keep counting
+    /// but must not be read any more. Returns the new `firstHeld`.
+    @discardableResult
+    mutating func release(below index: Int) -> Int {
+        let end = min(index, count) >> Self.chunkShift
+        var c = firstHeld >> Self.chunkShift
+        while c < end {
+            chunks[c] = []
+            c += 1
+        }
+        firstHeld = max(firstHeld, end << Self.chunkShift)
+        return firstHeld
+    }
 
     /// An index outside `indices` traps, as for Array: it falls past the last piece or past the end of one.
     subscript(i: Int) -> Element {

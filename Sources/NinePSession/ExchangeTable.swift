@@ -30,12 +30,16 @@ struct ExchangeTable: Sendable {
         self.keepsAll = keepsAll
     }
 
-    /// Records held now: every one when keeping all, else those not retired.
-    var heldCount: Int { keepsAll ? all.count : held }
+    /// Records held now: every one when keeping all (but those `forget` dropped), else those not retired.
+    var heldCount: Int { keepsAll ? all.heldIndices.count + overflow.count : held }
+
+    /// Keeping all: the first id of the dense part (records below it were forgotten, but for those moved to
+    /// `overflow`).
+    var firstHeld: Int { keepsAll ? all.firstHeld : base }
 
     /// Whether `id`'s record is held (made, and not retired).
     func contains(_ id: Int) -> Bool {
-        if keepsAll { return all.indices.contains(id) }
+        if keepsAll { return all.heldIndices.contains(id) || (id >= 0 && id < all.firstHeld && overflow.contains(id)) }
         guard id >= 0 && id < count else { return false }
         return id >= base ? ring[id & (ring.count - 1)] != nil : overflow.contains(id)
     }
@@ -55,7 +59,7 @@ struct ExchangeTable: Sendable {
     /// A held record; reading or changing a retired one traps, as an index past an array's end does.
     subscript(id: Int) -> ExchangeRecord {
         get {
-            if keepsAll { return all[id] }
+            if keepsAll { return id >= all.firstHeld ? all[id] : overflow[present: id] }
             if id >= base {
                 guard let r = ring[id & (ring.count - 1)], id < count else {
                     preconditionFailure("exchange \(id) is not held")
@@ -66,7 +70,7 @@ struct ExchangeTable: Sendable {
         }
         _modify {
             if keepsAll {
-                yield &all[id]
+                if id >= all.firstHeld { yield &all[id] } else { yield &overflow[present: id] }
             } else if id >= base {
                 precondition(id < count && ring[id & (ring.count - 1)] != nil, "exchange \(id) is not held")
                 yield &ring[id & (ring.count - 1)]!
@@ -74,6 +78,23 @@ struct ExchangeTable: Sendable {
                 yield &overflow[present: id]
             }
         }
+    }
+
+    /// Keeping all: drops the records below `id` (rounded down to a piece of the dense array) but those
+    /// `keep` names, which move to `overflow`; records kept by an earlier call that `keep` no longer names
+    /// go too. Returns the new first id of the dense part.
+    @discardableResult
+    mutating func forget(below id: Int, keep: (Int) -> Bool) -> Int {
+        guard keepsAll else { return base }
+        for old in overflow.keyList where !keep(old) { _ = overflow.removeValue(forKey: old) }
+        let piece = ChunkedArray<ExchangeRecord>.pieceSize
+        let end = min(id, count) / piece * piece
+        var i = all.firstHeld
+        while i < end {
+            if keep(i) { overflow[i] = all[i] }
+            i += 1
+        }
+        return all.release(below: end)
     }
 
     /// Drops a settled exchange's record (a no-op when keeping all).

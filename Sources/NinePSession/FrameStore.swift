@@ -25,17 +25,40 @@ struct FrameStore: Sendable {
     mutating func append(_ bytes: [UInt8]) -> Ref {
         if bytes.count >= Self.ownedFrom {
             pieces.append(Self.compacted(bytes))
+            heldBytes += pieces[pieces.count - 1].capacity
             return Ref(piece: UInt32(pieces.count - 1), offset: Ref.whole, count: UInt32(bytes.count))
         }
         if packing < 0 || pieces[packing].count + bytes.count > Self.pieceSize {
             var piece: [UInt8] = []
             piece.reserveCapacity(Self.pieceSize)
+            heldBytes += piece.capacity
             pieces.append(piece)
             packing = pieces.count - 1
         }
         let offset = pieces[packing].count
         pieces[packing].append(contentsOf: bytes)
         return Ref(piece: UInt32(packing), offset: UInt32(offset), count: UInt32(bytes.count))
+    }
+
+    /// Pieces below this one were released (`release(before:)`).
+    private(set) var firstHeldPiece = 0
+    /// Bytes the store holds now (the pieces' allocated sizes).
+    private(set) var heldBytes = 0
+
+    /// The piece the next small frame goes into, or the count of pieces when none is open.
+    var currentPiece: Int { packing >= 0 ? packing : pieces.count }
+
+    /// Frees every piece before `piece` (never the one small frames are packed into now): the frames in them
+    /// must not be read any more.
+    mutating func release(before piece: Int) {
+        let end = min(piece, packing >= 0 ? packing : pieces.count)
+        var p = firstHeldPiece
+        while p < end {
+            heldBytes -= pieces[p].capacity
+            pieces[p] = []
+            p += 1
+        }
+        firstHeldPiece = max(firstHeldPiece, end)
     }
 
     /// The frame at `ref`: a frame kept whole is shared, a packed one copied out.

@@ -9,8 +9,7 @@ extension SessionTracker {
     /// A logged message, decoded again with the dialect used at the time (nil when out of range or
     /// frames are not retained).
     public func message(at index: MessageIndex) -> TracedMessage? {
-        guard configuration.retainFrames, log.indices.contains(index) else { return nil }
-        let m = log[index]
+        guard let m = storedMessage(index) else { return nil }
         let bytes = frames[m.frame]
         let direction: Direction = m.flags & StoredMessage.toClientBit != 0 ? .toClient : .toServer
         if m.flags & StoredMessage.garbageBit != 0 {
@@ -22,7 +21,7 @@ extension SessionTracker {
         }
         var requestIndex: MessageIndex? = nil
         var latency: Int64? = nil
-        if m.exchange >= 0 {
+        if m.exchange >= 0, exchangeRecords.contains(Int(m.exchange)) {
             let x = exchangeRecords[Int(m.exchange)]
             if x.replyIndex == index, x.requestIndex != ExchangeRecord.noIndex {
                 requestIndex = x.requestIndex
@@ -38,8 +37,7 @@ extension SessionTracker {
 
     /// A logged message's metadata without decoding (nil when out of range or frames are not retained).
     public func messageSummary(at index: MessageIndex) -> MessageSummary? {
-        guard configuration.retainFrames, log.indices.contains(index) else { return nil }
-        let m = log[index]
+        guard let m = storedMessage(index) else { return nil }
         let garbage = m.flags & StoredMessage.garbageBit != 0
         let head = frames.prefix(m.frame, NineP.headerSize)
         let header = garbage ? nil : FrameHeader(head)
@@ -50,6 +48,13 @@ extension SessionTracker {
             size: TruncatedFrame.frameSize(held: Int(m.frame.count), header: header, marks: m.marks),
             typeCode: header?.type, tag: header?.tag,
             exchange: m.exchange >= 0 ? ExchangeID(Int(m.exchange)) : nil)
+    }
+
+    /// A logged message's record, if held (nil when out of range, forgotten, or frames are not retained).
+    func storedMessage(_ index: MessageIndex) -> StoredMessage? {
+        guard configuration.retainFrames else { return nil }
+        if log.heldIndices.contains(index) { return log[index] }
+        return index >= 0 && index < log.firstHeld ? keptMessages[index] : nil
     }
 
     /// Exchange records held now: all of them, or for a streaming tracker (frames not retained) the ones

@@ -56,13 +56,15 @@ public struct SessionTracker: Sendable {
     public let configuration: Configuration
     /// Every anomaly so far, in detection order. A streaming tracker (frames not retained) keeps none:
     /// each is in the output of the event that raised it, and `anomalyTotal` counts them.
-    public private(set) var anomalies: [Anomaly] = []
+    public internal(set) var anomalies: [Anomaly] = []
     /// Anomalies raised so far.
     public private(set) var anomalyTotal = 0
     /// Frames that failed to decode so far, on every connection (closed ones included).
     public internal(set) var malformedTotal = 0
 
     var log = ChunkedArray<StoredMessage>()
+    /// Messages below `log.firstHeld` kept by `forgetHistory` (those of exchanges still pending), by index.
+    var keptMessages: [Int: StoredMessage] = [:]
     var frames = FrameStore()
     var messageTotal = 0
     var garbageReasons: [Int: String] = [:]

@@ -113,6 +113,85 @@ import Testing
         }
     }
 
+    /// Forgetting history: the oldest exchanges and messages are gone (nil), the numbering goes on, and what
+    /// later traffic needs stays: a request still pending (its reply pairs, with its latency), a flushed
+    /// request a late reply may still come for and its flush, the live fids with their paths. Frames are
+    /// freed; fid records and anomalies of what was forgotten go.
+    @Test func forgettingHistoryKeepsWhatIsStillNeeded() throws {
+        var h = Harness(wire: .l)
+        h.version()
+        h.attach(0, fid: 0)
+        h.walk(0, 0, 1, ["etc", "hosts"], dir: false)
+        let pendingRead = h.t(3, .tread(Tread(fid: 1, offset: 0, count: 512)))
+        let readStart = h.now
+        // A request flushed before its reply (which may still come late), and its flush.
+        let flushed = h.t(4, .tread(Tread(fid: 1, offset: 512, count: 512)))
+        let flush = h.t(5, .tflush(Tflush(oldtag: 4)))
+        h.r(5, .rflush)
+        // A fid used and clunked long ago, and an anomaly on an old message.
+        h.walk(0, 0, 7, ["tmp"])
+        h.clunk(0, 7)
+        let bad = h.t(6, .tclunk(Tclunk(fid: 99)))
+        h.r(6, .rlerror(Rlerror(ecode: .EBADF)))
+        for i in 0..<10_000 {
+            h.t(Tag(10 + UInt16(i % 100)), .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
+            h.r(Tag(10 + UInt16(i % 100)), .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: UInt64(i)))))
+        }
+        let recent = h.lastIndex
+        let badIndex = try #require(bad.message?.index), readIndex = try #require(pendingRead.message?.index)
+        let flushID = try #require(flush.message?.exchange), flushedID = try #require(flushed.message?.exchange)
+        let beforeBytes = h.tracker.heldFrameBytes
+        let beforeFids = h.tracker.fidTable(on: h.conn, includingHistory: true).count
+        #expect(h.tracker.anomalies.contains { $0.messageIndex == bad.message?.index })
+        let exchanges = h.tracker.exchangeCount
+
+        let f = h.tracker.forgetHistory(before: 9000)
+        #expect(f.firstExchange == 8192, "rounded down to a piece: \(f)")
+        // Exchange 8192 is the 8183rd getattr: its request is message 16 + 2 × 8183 = 16382, in the piece of
+        // messages from 12288.
+        #expect(f.firstMessage == 12288, "\(f)")
+        let keptIDs = [pendingRead, flushed, flush].compactMap { $0.message?.exchange }
+        #expect(f.kept == keptIDs, "\(f.kept)")
+        // Kept below: the pending read's request, the flushed read's, the Tflush and its Rflush.
+        #expect(f.exchanges == 8192 - 3 && f.messages == 12288 - 4, "\(f)")
+        #expect(h.tracker.exchangeCount == exchanges && h.tracker.messageCount == recent + 1, "numbering goes on")
+        #expect(h.tracker.firstHeldExchange == 8192)
+        #expect(h.tracker.heldFrameBytes < beforeBytes, "\(h.tracker.heldFrameBytes) of \(beforeBytes) bytes held")
+        // Gone: old messages and exchanges, the clunked fid's record, the old anomaly.
+        #expect(h.tracker.message(at: 0) == nil && h.tracker.messageSummary(at: 5) == nil)
+        #expect(h.tracker.exchange(ExchangeID(0)) == nil)
+        #expect(h.tracker.message(at: badIndex) == nil)
+        #expect(!h.tracker.anomalies.contains { $0.messageIndex == bad.message?.index })
+        #expect(h.tracker.anomalyTotal == 1, "counts stay")
+        let history = h.tracker.fidTable(on: h.conn, includingHistory: true)
+        #expect(history.count < beforeFids && !history.contains { $0.fid == 7 }, "\(history.map(\.fid))")
+        #expect(Set(history.map(\.fid)) == [0, 1] && h.tracker.fid(1, on: h.conn)?.path?.description == "/etc/hosts")
+        // Held: recent messages, and what is still needed, decoded as before.
+        #expect(h.tracker.message(at: recent)?.canonicalLine.hasPrefix("Rgetattr") == true)
+        let read = try #require(h.tracker.message(at: readIndex))
+        #expect(read.canonicalLine.hasPrefix("Tread tag 3 fid 1 offset 0 count 512"), "\(read.canonicalLine)")
+        #expect(h.tracker.exchange(flushID)?.flushTarget == flushedID)
+        // The pending read's reply pairs with it, with its latency.
+        let reply = h.r(3, .rread(Rread(data: [1, 2, 3])))
+        #expect(reply.anomalies.isEmpty)
+        #expect(reply.message?.exchange == pendingRead.message?.exchange)
+        #expect(reply.message?.latency == h.now - readStart, "\(String(describing: reply.message?.latency))")
+        // The late reply of the flushed read is known as such.
+        let late = h.r(4, .rread(Rread(data: [9])))
+        #expect(late.message?.exchange == flushed.message?.exchange, "late reply on the flushed tag")
+        #expect(h.tracker.exchange(flushedID)?.lateReplyIndex == late.message?.index)
+        // Forgetting again drops what was kept and is no longer needed; the tracker goes on.
+        h.t(7, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
+        h.r(7, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 1))))
+        let again = h.tracker.forgetHistory(before: h.tracker.exchangeCount)
+        #expect(again.kept.isEmpty || again.kept == [flushed.message?.exchange, flush.message?.exchange].compactMap { $0 },
+                "\(again.kept)")
+        #expect(h.tracker.message(at: readIndex) == nil, "answered: no longer kept")
+        let next = h.t(8, .tclunk(Tclunk(fid: 1)))
+        let nextIndex = try #require(next.message?.index)
+        #expect(next.anomalies.isEmpty && h.tracker.message(at: nextIndex) != nil)
+    }
+
     @Test func notRetainingStillTracks() {
         var h = Harness(wire: .l, configuration: .init(retainFrames: false))
         h.version()

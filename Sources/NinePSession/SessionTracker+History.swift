@@ -1,0 +1,130 @@
+import NinePWire
+
+/// A bounded history for a tracker that keeps its messages (the live inspector): `forgetHistory` drops the
+/// oldest exchanges with their messages, frames, records and what else is kept per exchange, so that a
+/// view left open on a busy mount for hours holds the newest part of the session rather than all of it.
+///
+/// Ids and indices never change: exchange and message numbers keep counting, and what was forgotten is
+/// simply no longer there (`message(at:)` and `exchange(_:)` return nil for it). What later traffic can
+/// still need is kept whatever its age: exchanges still pending (their reply pairs with them as before,
+/// with its latency), those a flush race may still change (a late reply on a flushed tag, the flushes of a
+/// pending request), and their messages; live fids, paths, connections and counts are untouched.
+extension SessionTracker {
+    /// What one `forgetHistory` call did.
+    public struct Forgotten: Hashable, Sendable {
+        /// The first exchange id held in the dense part now (ids below it are gone, but for `kept`).
+        public var firstExchange: Int
+        /// The first message index held in the dense part now (indices below it are gone, but for the
+        /// messages of `kept` exchanges).
+        public var firstMessage: Int
+        /// Exchanges below `firstExchange` still held (pending ones, flush races), in id order.
+        public var kept: [ExchangeID]
+        /// Exchanges and messages this call dropped.
+        public var exchanges: Int
+        public var messages: Int
+    }
+
+    /// Bytes of frames held now (what `forgetHistory` frees most of).
+    public var heldFrameBytes: Int { frames.heldBytes }
+    /// The first exchange id held in the dense part (0 until history is forgotten).
+    public var firstHeldExchange: Int { configuration.retainFrames ? exchangeRecords.firstHeld : 0 }
+
+    /// Drops what is kept of the exchanges below `exchange` (rounded down to a piece of 4096), but those
+    /// still needed (see the type's notes). A no-op for a streaming tracker, which keeps no history.
+    @discardableResult
+    public mutating func forgetHistory(before exchange: Int) -> Forgotten {
+        let firstM = log.firstHeld
+        let messagesBefore = log.heldIndices.count + keptMessages.count
+        guard configuration.retainFrames else {
+            return Forgotten(firstExchange: 0, firstMessage: 0, kept: [], exchanges: 0, messages: 0)
+        }
+        // What must stay: pending exchanges, flushed requests a late reply may still come for, and the
+        // flushes of either (their outcome changes with that reply).
+        var keep = Set<Int>()
+        for slot in conns {
+            for id in slot.state.pendingIDs.elements { keep.insert(id) }
+            for id in slot.state.flushedTags.valueList { keep.insert(id) }
+        }
+        // Flushes and their targets, both ways, as far as they link (a Tflush's reply reads its target's
+        // record and every other flush of that target).
+        var queue = Array(keep)
+        while let id = queue.popLast() {
+            guard let x = extras[id] else { continue }
+            for linked in x.flushedBy + (x.flushTarget.map { [$0] } ?? []) where keep.insert(linked).inserted {
+                queue.append(linked)
+            }
+        }
+        let keptBefore = exchangeRecords.heldCount
+        let newFirstX = exchangeRecords.forget(below: exchange) { keep.contains($0) }
+        for id in Array(extras.keys) where id < newFirstX && !keep.contains(id) { extras[id] = nil }
+
+        // Messages: from the first one of the first exchange held on (rounded down to a piece); of the
+        // exchanges kept below that, their request, reply and late reply.
+        let cut: Int
+        if newFirstX < exchangeRecords.count {
+            let r = exchangeRecords[newFirstX]
+            cut = [r.requestIndex, r.replyIndex].filter { $0 != ExchangeRecord.noIndex }.min() ?? log.count
+        } else {
+            cut = log.count
+        }
+        let piece = ChunkedArray<StoredMessage>.pieceSize
+        let newFirstM = max(firstM, min(cut, log.count) / piece * piece)
+        var keptIndices = Set<Int>()
+        for id in keep where id < newFirstX {
+            let r = exchangeRecords[id]
+            for i in [r.requestIndex, r.replyIndex, extras[id]?.lateReplyIndex ?? ExchangeRecord.noIndex]
+            where i != ExchangeRecord.noIndex && i < newFirstM {
+                keptIndices.insert(i)
+            }
+        }
+        for i in Array(keptMessages.keys) where !keptIndices.contains(i) { keptMessages[i] = nil }
+        for i in keptIndices where keptMessages[i] == nil {
+            // Copied out of the piece about to be freed.
+            var m = log[i]
+            m.frame = frames.append(frames[m.frame])
+            keptMessages[i] = m
+        }
+        log.release(below: newFirstM)
+        frames.release(before: newFirstM < log.count ? Int(log[newFirstM].frame.piece) : frames.currentPiece)
+        for i in Array(garbageReasons.keys) where i < newFirstM { garbageReasons[i] = nil }
+
+        // Anomalies of forgotten messages go; the counts stay.
+        if !anomalies.isEmpty, newFirstM > firstM {
+            anomalies = anomalies.filter { a in a.messageIndex.map { $0 >= newFirstM || keptIndices.contains($0) } ?? true }
+            anomaliesByMessage = [:]
+            for (k, a) in anomalies.enumerated() {
+                if let m = a.messageIndex { anomaliesByMessage[m, default: []].append(k) }
+            }
+        }
+        // Fid records that ended within the forgotten exchanges (the fid table's history) go; live ones stay.
+        for slot in conns.indices where !conns[slot].state.fidRecords.isEmpty {
+            let id = conns[slot].state.id
+            let box = uniqueConn(id, at: 0)
+            forgetFidHistory(&box.state, before: newFirstX)
+        }
+        return Forgotten(firstExchange: newFirstX, firstMessage: newFirstM,
+                         kept: keep.filter { $0 < newFirstX }.sorted().map { ExchangeID($0) },
+                         exchanges: max(0, keptBefore - exchangeRecords.heldCount),
+                         messages: max(0, messagesBefore - log.heldIndices.count - keptMessages.count))
+    }
+
+    /// Drops the records of fids that ended (clunked, removed, reset) in an exchange below `exchange`, or
+    /// that were made and ended before any exchange held; renumbers the live fids' slots.
+    private func forgetFidHistory(_ c: inout ConnState, before exchange: Int) {
+        var slotOf: [Int: Fid] = [:]
+        for (fid, slot) in c.liveFids.entries { slotOf[slot] = fid }
+        var kept: [FidRecord] = []
+        var moved: [(Fid, Int)] = []
+        kept.reserveCapacity(c.fidRecords.count)
+        for (slot, r) in c.fidRecords.enumerated() {
+            let live = slotOf[slot] != nil
+            let old = (r.endedBy?.rawValue ?? r.createdBy?.rawValue ?? Int.max) < exchange
+            guard live || !old else { continue }
+            if let f = slotOf[slot] { moved.append((f, kept.count)) }
+            kept.append(r)
+        }
+        guard kept.count < c.fidRecords.count else { return }
+        c.fidRecords = kept
+        for (fid, slot) in moved { c.liveFids[fid] = slot }
+    }
+}
