@@ -4,10 +4,22 @@ import NinePWire
 /// The append-only table of exchanges the inspector shows, fed with the tracker's output.
 ///
 /// Row `i` is the tracker's exchange `ExchangeID(i)` (the tracker numbers them densely), so lookups
-/// are array indexing. Rows are compact value structs (`ExchangeRow`); frames stay in the tracker's
-/// log; fid tables, anomalies and connection summaries are the tracker's (see `InspectorModel`).
+/// are array indexing, in pieces of 4096 rows. Rows are compact value structs (`ExchangeRow`); frames stay
+/// in the tracker's log; fid tables, anomalies and connection summaries are the tracker's (see
+/// `InspectorModel`).
+///
+/// A bounded history (`forget(below:keeping:)`) drops the oldest pieces: rows below `firstHeld` are gone
+/// but for those kept (exchanges still pending), and read as an empty row; `count` keeps counting.
 public struct ExchangeStore: Sendable {
-    public private(set) var rows: ContiguousArray<ExchangeRow> = []
+    private var pieces: [ContiguousArray<ExchangeRow>] = []
+    /// Rows made so far (the next row's index).
+    public private(set) var count = 0
+    /// The first row of the dense part: rows below it were forgotten, but for `keptRows`.
+    public private(set) var firstHeld = 0
+    /// Rows below `firstHeld` still held (exchanges still pending when they were forgotten), in order.
+    public private(set) var keptRows: [Int] = []
+    private var kept: [Int: ExchangeRow] = [:]
+    static let pieceShift = 12, pieceMask = (1 << 12) - 1
     /// Interned fid paths (`FidPath.description`), referenced by `ExchangeRow.requestPath`/`replyPath`.
     public private(set) var paths = StringInterner()
     /// Fids named by an anomaly (unknown fid, newfid in use, count over iounit …), per connection.
@@ -34,9 +46,54 @@ public struct ExchangeStore: Sendable {
         public var isEmpty: Bool { appended.isEmpty && updated.isEmpty && newAnomalies == 0 && !fidsChanged }
     }
 
-    public var count: Int { rows.count }
-    public var isEmpty: Bool { rows.isEmpty }
-    public subscript(index: Int) -> ExchangeRow { rows[index] }
+    public var isEmpty: Bool { count == 0 }
+    /// Rows held now (those not forgotten).
+    public var heldCount: Int { count - firstHeld + kept.count }
+    /// Whether row `index` is held (made and not forgotten).
+    public func isHeld(_ index: Int) -> Bool {
+        index >= firstHeld ? index < count : index >= 0 && kept[index] != nil
+    }
+    /// A row; a forgotten one reads as an empty row.
+    public subscript(index: Int) -> ExchangeRow {
+        get {
+            if index >= firstHeld { return pieces[index >> Self.pieceShift][index & Self.pieceMask] }
+            return kept[index] ?? ExchangeRow()
+        }
+        set {
+            if index >= firstHeld {
+                pieces[index >> Self.pieceShift][index & Self.pieceMask] = newValue
+            } else if kept[index] != nil {
+                kept[index] = newValue
+            }
+        }
+    }
+
+    private mutating func append(_ row: ExchangeRow) {
+        if count & Self.pieceMask == 0 {
+            var piece = ContiguousArray<ExchangeRow>()
+            piece.reserveCapacity(1 << Self.pieceShift)
+            pieces.append(piece)
+        }
+        pieces[count >> Self.pieceShift].append(row)
+        count += 1
+    }
+
+    /// Forgets the rows below `index` (rounded down to a piece of 4096) but those in `keeping` (ids below
+    /// the new first row: what the tracker kept, `SessionTracker.Forgotten.kept`); rows kept earlier and
+    /// not named again go too. Returns how many rows were dropped.
+    @discardableResult
+    public mutating func forget(below index: Int, keeping: [Int]) -> Int {
+        let before = heldCount
+        let end = min(index, count) & ~Self.pieceMask
+        guard end > firstHeld else { return 0 }
+        var next: [Int: ExchangeRow] = [:]
+        for id in keeping where isHeld(id) && id < end { next[id] = self[id] }
+        for p in (firstHeld >> Self.pieceShift)..<(end >> Self.pieceShift) { pieces[p] = [] }
+        firstHeld = end
+        kept = next
+        keptRows = next.keys.sorted()
+        return before - heldCount
+    }
 
     /// The path text of an interned id.
     public func path(_ id: Int32) -> String? { paths[id] }
@@ -46,20 +103,23 @@ public struct ExchangeStore: Sendable {
     /// Takes in what one tracker event produced.
     @discardableResult
     public mutating func apply(_ output: TrackerOutput) -> Change {
-        let before = rows.count
+        let before = count
         var updated: [Int: ExchangeRow] = [:]
         func touch(_ i: Int, _ body: (inout ExchangeRow) -> Void) {
-            if i < before, updated[i] == nil { updated[i] = rows[i] }
-            body(&rows[i])
+            guard isHeld(i) else { return }   // forgotten: its changes go nowhere
+            if i < before, updated[i] == nil { updated[i] = self[i] }
+            var row = self[i]
+            body(&row)
+            self[i] = row
         }
         for exchange in output.exchanges {
             let i = exchange.id.rawValue
-            while rows.count <= i { rows.append(ExchangeRow()) }
+            while count <= i { append(ExchangeRow()) }
             touch(i) { $0.update(from: exchange) }
         }
         if let message = output.message {
             note(time: message.timestamp)
-            if let id = message.exchange?.rawValue, id < rows.count {
+            if let id = message.exchange?.rawValue, id < count {
                 let path = message.fidPath.map { paths.intern($0.description) } ?? ExchangeRow.noPath
                 touch(id) { $0.update(from: message, path: path) }
             }
@@ -69,28 +129,28 @@ public struct ExchangeStore: Sendable {
             if let fid = anomaly.fid {
                 misusedFids[anomaly.conn.rawValue, default: []].insert(fid.rawValue)
             }
-            if let id = anomaly.exchange?.rawValue, id < rows.count, !rows[id].flags.contains(.anomaly) {
+            if let id = anomaly.exchange?.rawValue, id < count, !self[id].flags.contains(.anomaly) {
                 touch(id) { $0.flags.insert(.anomaly) }
             }
         }
-        let changes = updated.sorted { $0.key < $1.key }.filter { rows[$0.key] != $0.value }
-        return Change(appended: before..<rows.count, updated: changes.map { (index: $0.key, old: $0.value) },
+        let changes = updated.sorted { $0.key < $1.key }.filter { self[$0.key] != $0.value }
+        return Change(appended: before..<count, updated: changes.map { (index: $0.key, old: $0.value) },
                       newAnomalies: output.anomalies.count, fidsChanged: !output.fids.isEmpty)
     }
 
     /// Appends or replaces a row directly (tests, synthetic models). Returns the change.
     @discardableResult
     public mutating func set(_ row: ExchangeRow, at index: Int) -> Change {
-        let before = rows.count
+        let before = count
         note(time: row.time)
         if index < before {
-            let old = rows[index]
-            rows[index] = row
+            let old = self[index]
+            self[index] = row
             return Change(appended: before..<before, updated: old == row ? [] : [(index, old)])
         }
-        while rows.count < index { rows.append(ExchangeRow()) }
-        rows.append(row)
-        return Change(appended: before..<rows.count)
+        while count < index { append(ExchangeRow()) }
+        append(row)
+        return Change(appended: before..<count)
     }
 
     /// Interns a path (for rows built with `set`).
@@ -98,12 +158,12 @@ public struct ExchangeStore: Sendable {
 
     /// Marks rows as "flush requested" by the user.
     public mutating func markFlushRequested(_ index: Int) -> Change {
-        guard index < rows.count, !rows[index].flags.contains(.flushRequested) else {
-            return Change(appended: rows.count..<rows.count)
+        guard isHeld(index), !self[index].flags.contains(.flushRequested) else {
+            return Change(appended: count..<count)
         }
-        let old = rows[index]
-        rows[index].flags.insert(.flushRequested)
-        return Change(appended: rows.count..<rows.count, updated: [(index, old)])
+        let old = self[index]
+        self[index].flags.insert(.flushRequested)
+        return Change(appended: count..<count, updated: [(index, old)])
     }
 
     private mutating func note(time: Int64) {

@@ -16,6 +16,16 @@ public struct InspectorModel: Sendable {
     public var scanBudget: Int
     /// A row to select once the filter reaches it (set when the filter changes mid-scan).
     private var anchor: Int?
+    /// The live view's bounded history: once what the model holds passes this many bytes (frames, plus
+    /// `bytesPerExchange` for each exchange held), the oldest exchanges are forgotten down to three
+    /// quarters of it, but those still pending (see `SessionTracker.forgetHistory`). Nil: keep everything.
+    public var historyLimit: Int?
+    /// Exchanges forgotten so far (to keep within `historyLimit`).
+    public private(set) var forgottenExchanges = 0
+    /// What the model holds per exchange besides its frames: the row, the tracker's record and two message
+    /// records, the view's index, and what the allocator adds (measured: ~210 bytes for a Tgetattr and its
+    /// Rgetattr, of 388 with their frames).
+    public static let bytesPerExchange = 224
 
     public init(tracker: SessionTracker = SessionTracker(), scanBudget: Int = 20_000) {
         self.tracker = tracker
@@ -42,6 +52,7 @@ public struct InspectorModel: Sendable {
             updated += change.updated.filter { $0.index < before }
         }
         refresh(ExchangeStore.Change(appended: before..<store.count, updated: updated), keeping: selected)
+        keepHistoryLimit()
     }
 
     private mutating func take(_ output: TrackerOutput) -> ExchangeStore.Change {
@@ -49,7 +60,39 @@ public struct InspectorModel: Sendable {
         let change = store.apply(output)
         statistics.apply(change, store: store)
         refresh(change, keeping: selected)
+        keepHistoryLimit()
         return change
+    }
+
+    /// What the history holds, as `historyLimit` counts it.
+    public var heldBytes: Int { tracker.heldFrameBytes + store.heldCount * Self.bytesPerExchange }
+
+    /// Forgets the oldest exchanges when `historyLimit` is passed (statistics keep counting them).
+    private mutating func keepHistoryLimit() {
+        guard let limit = historyLimit else { return }
+        let held = store.heldCount, bytes = heldBytes
+        guard bytes > limit, held > 0 else { return }
+        let keep = (limit / 4 * 3) / max(1, bytes / held)
+        forgetHistory(before: store.count - keep)
+    }
+
+    /// Forgets the exchanges below `row` (rounded down to a piece of 4096 rows), but those still pending;
+    /// the selection stays on its row if that is kept, else moves to the first one held. Returns how many
+    /// exchanges were forgotten.
+    @discardableResult
+    public mutating func forgetHistory(before row: Int) -> Int {
+        guard row > store.firstHeld else { return 0 }
+        let selected = selectedRow
+        let forgotten = tracker.forgetHistory(before: row)
+        let dropped = store.forget(below: forgotten.firstExchange, keeping: forgotten.kept.map(\.rawValue))
+        guard dropped > 0 else { return 0 }
+        forgottenExchanges += dropped
+        view.forgot(store: store, text: textFunction)
+        cursor.setCount(view.count)
+        if let row = selected, !cursor.isFollowing {
+            cursor.select(view.position(of: row) ?? min(view.lowerBound(row), max(0, view.count - 1)))
+        }
+        return dropped
     }
 
     private mutating func refresh(_ change: ExchangeStore.Change, keeping selected: Int?) {

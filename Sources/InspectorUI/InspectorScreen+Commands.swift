@@ -192,6 +192,11 @@ extension InspectorScreen {
                 setMessage("filter: \(expr)")
                 return [.historyChanged]
             case .showExchange(let row):
+                guard model.store.isHeld(row) else {
+                    setMessage("x\(row) is no longer held: the live view keeps the newest exchanges (--view-history)",
+                               isError: true)
+                    return []
+                }
                 popToList()
                 if !model.select(row: row) {
                     model.setFilter(.all)

@@ -52,7 +52,7 @@ public struct InspectorScreen {
         case .list:
             return model.cursor.visible.contains { model.store[model.view[$0]].status == .pending }
         case .detail(let state):
-            return state.row < model.store.count && model.store[state.row].status == .pending
+            return model.store.isHeld(state.row) && model.store[state.row].status == .pending
         default:
             return false
         }
@@ -157,7 +157,7 @@ public struct InspectorScreen {
             model.setPageSize(ExchangeListView.pageSize(height: canvas.height))
             ExchangeListView.draw(model, into: &canvas, theme: theme, time: timeFormat, now: ageClock)
         case .detail(var state):
-            if state.row < model.store.count {
+            if model.store.isHeld(state.row) {   // (a row the history forgot keeps what it last showed)
                 state.refresh(model.detail(ofRow: state.row, time: timeFormat, now: ageClock))
             }
             DetailView.draw(&state, into: &canvas, theme: theme, showHex: showHex)
@@ -216,11 +216,12 @@ public struct InspectorScreen {
     func statusText() -> String {
         switch stack.last ?? .list {
         case .list:
-            let total = Self.grouped(model.store.count)
+            let total = Self.grouped(model.store.heldCount)
             var text = model.view.filter == .all
                 ? "\(total) exchanges"
                 : "\(Self.grouped(model.view.count)) of \(total) · filter: \(model.view.filter)"
             if let p = model.cursor.selected { text = "\(Self.grouped(p + 1))/" + text }
+            if model.forgottenExchanges > 0 { text += " · \(Self.grouped(model.forgottenExchanges)) older forgotten" }
             return text
         case .detail(let d):
             guard let line = d.selectedLine else { return "x\(d.row)" }

@@ -78,14 +78,16 @@ extension SessionTracker {
             }
         }
         for i in Array(keptMessages.keys) where !keptIndices.contains(i) { keptMessages[i] = nil }
-        for i in keptIndices where keptMessages[i] == nil {
-            // Copied out of the piece about to be freed.
-            var m = log[i]
-            m.frame = frames.append(frames[m.frame])
+        // Pieces before the first held message's go; a kept message in one of them (just kept, or kept by
+        // an earlier call into what was then the newest piece) is copied into the newest first.
+        let boundary = newFirstM < log.count ? Int(log[newFirstM].frame.piece) : frames.currentPiece
+        for i in keptIndices {
+            var m = keptMessages[i] ?? log[i]
+            if Int(m.frame.piece) < boundary { m.frame = frames.append(frames[m.frame]) }
             keptMessages[i] = m
         }
         log.release(below: newFirstM)
-        frames.release(before: newFirstM < log.count ? Int(log[newFirstM].frame.piece) : frames.currentPiece)
+        frames.release(before: boundary)
         for i in Array(garbageReasons.keys) where i < newFirstM { garbageReasons[i] = nil }
 
         // Anomalies of forgotten messages go; the counts stay.

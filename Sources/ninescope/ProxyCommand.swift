@@ -49,10 +49,11 @@ struct ProxyCommand: AsyncParsableCommand {
         fraction of the size. tshark, Wireshark and `ninescope decode` show those messages as cut by a snap \
         length; the lines and the UI show the traffic as it was.
 
-        The live UI keeps every message for as long as it runs, and of each Rread's and Twrite's data the \
-        first 4096 bytes (--view-data N, or all), so that a guest copying large files does not fill memory \
-        with their contents; such messages show as cut, with their count and first bytes. The relay and the \
-        capture always carry every byte.
+        The live UI holds the newest exchanges, up to 1 GiB of them (--view-history SIZE, or all): past that \
+        it forgets the oldest, but never a request still waiting for its reply, and the status line counts \
+        them. Of each Rread's and Twrite's data it keeps the first 4096 bytes (--view-data N, or all), so that \
+        a guest copying large files does not fill memory with their contents; such messages show as cut, \
+        with their count and first bytes. The relay and the capture always carry every byte.
 
         --capture-size SIZE cuts the capture into files of SIZE (e.g. 100M, 1G; at least 64K): FILE \
         trace.pcapng becomes trace_00001_YYYYMMDDHHMMSS.pcapng, trace_00002_…, … (the time each began, UTC; \
@@ -99,6 +100,11 @@ struct ProxyCommand: AsyncParsableCommand {
                                + "(default 4096; 'all': everything); such messages show as cut. The relay and "
                                + "the capture keep every byte.", valueName: "N|all"))
     var viewData: String?
+    @Option(help: ArgumentHelp("The live UI forgets its oldest exchanges (but those still pending) once it holds "
+                               + "SIZE (default 1G, about 2.7 million small exchanges; e.g. 256M, 8G; 'all': "
+                               + "keep everything). Statistics count them all; --capture records them all.",
+                               valueName: "SIZE|all"))
+    var viewHistory: String?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
     @Flag(help: "Record only: decode nothing and print no line per message (implies --headless; with --capture).")
@@ -135,6 +141,10 @@ struct ProxyCommand: AsyncParsableCommand {
         if viewData != nil && (headless || json || quiet || stats) {
             throw ValidationError("--view-data is for the live UI (not with --headless, --json, --quiet or --stats)")
         }
+        let history = try viewHistory.map(LiveInspector.historyOption) ?? LiveInspector.defaultHistory
+        if viewHistory != nil && (headless || json || quiet || stats) {
+            throw ValidationError("--view-history is for the live UI (not with --headless, --json, --quiet or --stats)")
+        }
         let overdueAfter = try Self.stillPendingOption(stillPending)
         let listenAddress = try Self.parse(listen, option: "--listen")
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
@@ -147,7 +157,7 @@ struct ProxyCommand: AsyncParsableCommand {
         if !headless && !json && !quiet && !stats && stdoutIsTerminal && isatty(0) == 1 {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
             try await LiveInspector.runProxy(listen: listenAddress, upstream: upstreamAddress, recorder: recorder,
-                                             theme: theme, filter: filter, dataLimit: dataLimit)
+                                             theme: theme, filter: filter, dataLimit: dataLimit, history: history)
             try Self.failIfCaptureIncomplete(recorder)
             return
         }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import InspectorCore
 import InspectorUI
@@ -20,13 +21,27 @@ final class LiveInspector: @unchecked Sendable {
 
     /// How much of each read's and write's data the view keeps (the capture keeps what it is told).
     let dataLimit: LiveDataLimit
+    /// `--view-history`'s default: 1 GiB, about 2.7 million exchanges of small messages.
+    static let defaultHistory: Int? = 1 << 30
+
+    /// `--view-history SIZE|all`: nil for `all`.
+    static func historyOption(_ text: String) throws -> Int? {
+        if text.lowercased() == "all" { return nil }
+        guard let n = CaptureRotation.parseSize(text), n >= 1 << 20 else {
+            throw ValidationError("--view-history takes a size of at least 1M (e.g. 512M, 4G) or 'all', not '\(text)'")
+        }
+        return n
+    }
 
     /// `filter`: the view's filter at start (already validated by the caller).
+    /// `history`: the most bytes the view holds before it forgets its oldest exchanges (nil: no limit).
     init(title: String, theme: Theme, recorder: CaptureRecorder?, filter: String? = nil,
-         dataLimit: LiveDataLimit = .standard) {
+         dataLimit: LiveDataLimit = .standard, history: Int? = LiveInspector.defaultHistory) {
         self.dataLimit = dataLimit
         actions = ProxyInspectorActions()
-        var screen = InspectorScreen(model: InspectorModel(tracker: UIApp.liveTracker()), theme: theme,
+        var model = InspectorModel(tracker: UIApp.liveTracker())
+        model.historyLimit = history
+        var screen = InspectorScreen(model: model, theme: theme,
                                      timeFormat: UIApp.localTime, title: title, isLive: true)
         if let filter { try? screen.startFiltered(filter) }
         app = InspectorApp(screen: screen, actions: actions, configuration: UIApp.configuration())
@@ -167,10 +182,11 @@ extension LiveInspector {
     /// `ninescope proxy` with the UI: relays between clients and `upstream` while the UI shows the traffic;
     /// returns when the user quits (the proxy is then stopped and the capture, if any, completed).
     static func runProxy(listen: Address, upstream: Address, recorder: CaptureRecorder?, theme spec: String?,
-                         filter: String? = nil, dataLimit: LiveDataLimit = .standard) async throws {
+                         filter: String? = nil, dataLimit: LiveDataLimit = .standard,
+                         history: Int? = LiveInspector.defaultHistory) async throws {
         let theme = try UIApp.theme(spec)
         let live = LiveInspector(title: "proxy \(listen.colonForm) → \(upstream.colonForm)", theme: theme,
-                                 recorder: recorder, filter: filter, dataLimit: dataLimit)
+                                 recorder: recorder, filter: filter, dataLimit: dataLimit, history: history)
         let proxy = NinePProxy(listen: listen, upstream: upstream, options: NinePProxy.Options(eventCoalescing: .zero),
                                sink: live.sink)
         let bound: Address

@@ -203,3 +203,94 @@ import Testing
         #expect(b.latencyCount == 1)
     }
 }
+
+/// The live view's bounded history (`InspectorModel.historyLimit`).
+@Suite struct HistoryLimitTests {
+    /// A mount, one Tread the server never answers, then `count` Tgetattr exchanges (the `fid:1` ones
+    /// every tenth), fed `batch` events at a time as the live UI feeds them.
+    static func feed(_ model: inout InspectorModel, count: Int, batch: Int = 1000) {
+        var t: Int64 = 1_700_000_000_000_000_000
+        var events: [SessionEvent] = []
+        func frame(_ tag: UInt16, _ m: Message, _ d: Direction) {
+            t += 1_000
+            events.append(.frame(conn: 1, direction: d, at: t, bytes: Fcall(tag: Tag(tag), m).encode(dialect: .l), marks: []))
+        }
+        if model.store.isEmpty {
+            events.append(.connectionOpened(conn: 1, at: t, info: nil))
+            frame(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")), .toServer)
+            frame(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")), .toClient)
+            frame(0, .tattach(Tattach(fid: 1, uname: "u", aname: "", nUname: 0)), .toServer)
+            frame(0, .rattach(Rattach(qid: Qid(type: .dir, path: 1))), .toClient)
+            frame(3, .tread(Tread(fid: 1, offset: 0, count: 10)), .toServer)
+        } else {
+            t = model.store.lastTime ?? t
+        }
+        for i in 0..<count {
+            let fid: UInt32 = i % 10 == 0 ? 1 : 2
+            frame(5, .tgetattr(Tgetattr(fid: Fid(fid), requestMask: .basic)), .toServer)
+            frame(5, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: UInt64(i)))), .toClient)
+            if events.count >= batch { model.handle(events); events = [] }
+        }
+        model.handle(events)
+    }
+
+    @Test func theOldestExchangesAreForgottenButThePendingOne() throws {
+        var m = InspectorModel()
+        m.historyLimit = 4 << 20
+        Self.feed(&m, count: 40_000)
+        let pending = 2   // version, attach, the read
+        #expect(m.forgottenExchanges > 0)
+        #expect(m.heldBytes <= 4 << 20, "\(m.heldBytes) bytes held")
+        #expect(m.store.count == 40_003 && m.store.heldCount == m.store.count - m.forgottenExchanges)
+        #expect(m.store.firstHeld % 4096 == 0 && m.store.keptRows == [pending])
+        // The list: the pending read first, then the newest exchanges; following the tail still.
+        #expect(m.view.count == m.store.heldCount && m.view[0] == pending && m.view[1] == m.store.firstHeld)
+        #expect(m.cursor.isFollowing && m.selectedRow == m.store.count - 1)
+        #expect(m.columns(ofRow: pending, time: .utc).request.hasPrefix("Tread fid 1"))
+        #expect(m.messages(ofRow: m.store.firstHeld).reply != nil)
+        #expect(!m.store.isHeld(m.store.firstHeld - 1) && m.store[m.store.firstHeld - 1] == ExchangeRow())
+        // Statistics still count every exchange.
+        #expect(m.statistics.total.count == 40_003)
+        // A filter sees only what is held; set afterwards, it finds the same.
+        m.setFilter(.term(.fid(1)))
+        while !m.continueScan() {}
+        let rows = (0..<m.view.count).map { m.view[$0] }
+        #expect(rows.first == pending && rows.dropFirst().allSatisfy { $0 >= m.store.firstHeld && (($0 - 3) % 10 == 0) },
+                "\(rows.prefix(5))")
+        #expect(rows.count == 1 + (m.store.firstHeld..<m.store.count).filter { ($0 - 3) % 10 == 0 }.count, "\(rows.count)")
+    }
+
+    /// A selection on a row that is kept stays on it; on a row forgotten it moves to the first one held; a
+    /// filtered view drops the forgotten rows as they go.
+    @Test func theSelectionAndFilterFollowWhatIsForgotten() throws {
+        var m = InspectorModel()
+        m.setPageSize(20)
+        Self.feed(&m, count: 5000)
+        m.setFilter(.term(.fid(1)))
+        while !m.continueScan() {}
+        m.toTop()
+        m.moveSelection(by: 3)
+        let selected = try #require(m.selectedRow)
+        #expect(selected < 4096)
+        m.historyLimit = 2 << 20
+        Self.feed(&m, count: 20_000)
+        #expect(m.forgottenExchanges > 0 && !m.cursor.isFollowing)
+        #expect(m.selectedRow == m.view[0] || m.selectedRow == m.store.firstHeld || m.view[m.cursor.selected ?? 0] >= m.store.firstHeld)
+        let rows = (0..<m.view.count).map { m.view[$0] }
+        #expect(rows.allSatisfy { m.store.isHeld($0) }, "a forgotten row in the view")
+        #expect(rows == rows.sorted())
+        // The pending read (fid 1) is kept and still listed.
+        #expect(rows.first == 2)
+        // Selecting the kept pending read: still there after more is forgotten.
+        let selectedPending = m.select(row: 2)
+        #expect(selectedPending)
+        Self.feed(&m, count: 20_000)
+        #expect(m.selectedRow == 2)
+        // Clearing the filter lists every row held.
+        m.setFilter(.all)
+        #expect(m.view.count == m.store.heldCount && m.selectedRow == 2)
+        // A row forgotten cannot be selected.
+        let selectedForgotten = m.select(row: 100)
+        #expect(!selectedForgotten)
+    }
+}

@@ -284,6 +284,63 @@ extension String {
         #expect(pane.wait { $0.contains("[exit 0]") }.ok)
     }
 
+    /// The live UI's bounded history: under a stream of small requests (diodload -g through the proxy) its
+    /// memory stops growing once it holds `--view-history` (the status line counting what it forgot), where
+    /// with `--view-history all` it grows with every exchange.
+    @Test func liveHistoryStaysWithinItsLimit() throws {
+        guard let diod = try Diod.start(export: Peers.tempDir("history-export")) else {
+            Issue.record("diod is not installed; `make test` installs it"); return
+        }
+        defer { diod.stop() }
+        /// (exchanges passed, anonymous memory grown in KiB) between the end of a first 4 s load and the end
+        /// of two more, and the last screen.
+        func run(history: String) throws -> (exchanges: Int, grown: Int, screen: String)? {
+            let port = Peers.freePort()
+            guard let pane = try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
+                                                 "--upstream", diod.address, "--view-history", history],
+                                                width: 140, height: 30, env: Self.env) else { return nil }
+            defer { pane.kill() }
+            #expect(Peers.waitForPort(port, timeout: 20))
+            func load() throws -> Int {
+                let r = try ProxyTool.client("diodload", ["-s", "127.0.0.1:\(port)", "-g", "-n", "4", "-r", "4"])
+                #expect(r.status == 0, "diodload: \(r.err)")
+                usleep(1_000_000)   // the view takes in the rest
+                let status = pane.screen().lines.first { $0.contains(" exchanges") && $0.contains("/") } ?? ""
+                // "5,992/5,992 exchanges · 45,056 older forgotten": held + forgotten.
+                let numbers = status.split(separator: " ").compactMap { Int($0.split(separator: "/").last?.replacingOccurrences(of: ",", with: "") ?? "") }
+                return numbers.reduce(0, +)
+            }
+            let first = try load()
+            let (_, anon1) = try Self.anonymousMemory(of: "proxy --listen 127.0.0.1:\(port) ")
+            _ = try load()
+            let last = try load()
+            let (_, anon3) = try Self.anonymousMemory(of: "proxy --listen 127.0.0.1:\(port) ")
+            return (last - first, (anon3 ?? 0) - (anon1 ?? 0), pane.screen())
+        }
+        let bounded = try #require(try run(history: "2M"))
+        #expect(bounded.exchanges > 10_000, "only \(bounded.exchanges) exchanges in 8 s:\n\(bounded.screen)")
+        #expect(bounded.screen.contains(" older forgotten"), "\(bounded.screen)")
+        #expect(bounded.grown < 4 << 10, "grew \(bounded.grown) KiB over \(bounded.exchanges) exchanges")
+        let unbounded = try #require(try run(history: "all"))
+        #expect(!unbounded.screen.contains("forgotten"))
+        #expect(unbounded.grown > unbounded.exchanges * 150 / 1024,
+                "grew only \(unbounded.grown) KiB over \(unbounded.exchanges) exchanges with no limit")
+
+        try Self.expectProxyRefuses(upstream: diod.address, [
+            (["--view-history", "10k"], "--view-history takes a size of at least 1M (e.g. 512M, 4G) or 'all', not '10k'"),
+            (["--view-history", "64M", "--headless"], "--view-history is for the live UI"),
+        ])
+    }
+
+    /// `proxy` with each set of options exits with status 64 and says `message`.
+    static func expectProxyRefuses(upstream: String, _ cases: [(args: [String], message: String)]) throws {
+        for (args, message) in cases {
+            let r = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream] + args,
+                                  timeout: 20)
+            #expect(r.status == 64 && r.err.contains(message), "\(args): \(r.status) \(r.err)")
+        }
+    }
+
     /// A request the server never answers: in the live UI its latency column counts its age up (`>1.50s`,
     /// then more) with no traffic at all to redraw for, and its detail says how long it has been waiting.
     @Test func livePendingRequestCountsItsAge() throws {
@@ -484,12 +541,10 @@ extension String {
         #expect(reads.count >= 48 << 20 / 65512, "\(reads.count) full reads in the capture:\n\(decoded.out.prefix(1500))")
         #expect(!decoded.out.contains("(cut"), "the capture holds cut frames")
 
-        for (args, message) in [(["--view-data", "4k"], "--view-data takes a number of bytes (0 or more) or 'all'"),
-                                (["--view-data", "64", "--headless"], "--view-data is for the live UI")] {
-            let r = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", server.address] + args,
-                                  timeout: 20)
-            #expect(r.status == 64 && r.err.contains(message), "\(args): \(r.status) \(r.err)")
-        }
+        try Self.expectProxyRefuses(upstream: server.address, [
+            (["--view-data", "4k"], "--view-data takes a number of bytes (0 or more) or 'all'"),
+            (["--view-data", "64", "--headless"], "--view-data is for the live UI"),
+        ])
     }
 
     /// `proxy --filter` in a terminal opens the live UI with that filter applied: only the matching

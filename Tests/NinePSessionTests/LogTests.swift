@@ -124,6 +124,7 @@ import Testing
         h.walk(0, 0, 1, ["etc", "hosts"], dir: false)
         let pendingRead = h.t(3, .tread(Tread(fid: 1, offset: 0, count: 512)))
         let readStart = h.now
+        let stuck = h.t(2, .tgetattr(Tgetattr(fid: 1, requestMask: .all)))   // never answered
         // A request flushed before its reply (which may still come late), and its flush.
         let flushed = h.t(4, .tread(Tread(fid: 1, offset: 512, count: 512)))
         let flush = h.t(5, .tflush(Tflush(oldtag: 4)))
@@ -147,13 +148,13 @@ import Testing
 
         let f = h.tracker.forgetHistory(before: 9000)
         #expect(f.firstExchange == 8192, "rounded down to a piece: \(f)")
-        // Exchange 8192 is the 8183rd getattr: its request is message 16 + 2 × 8183 = 16382, in the piece of
+        // Exchange 8192 is the 8182nd getattr: its request is message 17 + 2 × 8182 = 16381, in the piece of
         // messages from 12288.
         #expect(f.firstMessage == 12288, "\(f)")
-        let keptIDs = [pendingRead, flushed, flush].compactMap { $0.message?.exchange }
+        let keptIDs = [pendingRead, stuck, flushed, flush].compactMap { $0.message?.exchange }
         #expect(f.kept == keptIDs, "\(f.kept)")
-        // Kept below: the pending read's request, the flushed read's, the Tflush and its Rflush.
-        #expect(f.exchanges == 8192 - 3 && f.messages == 12288 - 4, "\(f)")
+        // Kept below: the pending read's and getattr's requests, the flushed read's, the Tflush and its Rflush.
+        #expect(f.exchanges == 8192 - 4 && f.messages == 12288 - 5, "\(f)")
         #expect(h.tracker.exchangeCount == exchanges && h.tracker.messageCount == recent + 1, "numbering goes on")
         #expect(h.tracker.firstHeldExchange == 8192)
         #expect(h.tracker.heldFrameBytes < beforeBytes, "\(h.tracker.heldFrameBytes) of \(beforeBytes) bytes held")
@@ -184,12 +185,26 @@ import Testing
         h.t(7, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
         h.r(7, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 1))))
         let again = h.tracker.forgetHistory(before: h.tracker.exchangeCount)
-        #expect(again.kept.isEmpty || again.kept == [flushed.message?.exchange, flush.message?.exchange].compactMap { $0 },
-                "\(again.kept)")
+        let readID = try #require(pendingRead.message?.exchange)
+        #expect(again.kept.first == stuck.message?.exchange && !again.kept.contains(readID), "\(again.kept)")
         #expect(h.tracker.message(at: readIndex) == nil, "answered: no longer kept")
         let next = h.t(8, .tclunk(Tclunk(fid: 1)))
         let nextIndex = try #require(next.message?.index)
         #expect(next.anomalies.isEmpty && h.tracker.message(at: nextIndex) != nil)
+        // The request still pending survives any number of forgettings, its frame moved out of each piece
+        // freed (it was kept first in what was then the newest piece).
+        let stuckIndex = try #require(stuck.message?.index)
+        for round in 0..<3 {
+            for i in 0..<10_000 {
+                h.t(Tag(10 + UInt16(i % 100)), .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
+                h.r(Tag(10 + UInt16(i % 100)), .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: UInt64(i)))))
+            }
+            h.tracker.forgetHistory(before: h.tracker.exchangeCount)
+            #expect(h.tracker.message(at: stuckIndex)?.canonicalLine.hasPrefix("Tgetattr tag 2 fid 1") == true, "round \(round)")
+        }
+        #expect(h.tracker.heldFrameBytes <= 3 * FrameStore.pieceSize, "\(h.tracker.heldFrameBytes) bytes of frames held")
+        let answer = h.r(2, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 1))))
+        #expect(answer.message?.exchange == stuck.message?.exchange && answer.anomalies.isEmpty)
     }
 
     @Test func notRetainingStillTracks() {
