@@ -30,7 +30,9 @@ extension SessionTracker {
     public var firstHeldExchange: Int { configuration.retainFrames ? exchangeRecords.firstHeld : 0 }
 
     /// Drops what is kept of the exchanges below `exchange` (rounded down to a piece of 4096), but those
-    /// still needed (see the type's notes). A no-op for a streaming tracker, which keeps no history.
+    /// still needed (see the type's notes); what an earlier call kept and nothing needs any more goes too.
+    /// A no-op for a streaming tracker, which keeps no history. Costs time in proportion to what it drops:
+    /// call it now and then (the live view does when it passes its limit), not per message.
     @discardableResult
     public mutating func forgetHistory(before exchange: Int) -> Forgotten {
         let firstM = log.firstHeld
@@ -38,6 +40,7 @@ extension SessionTracker {
         guard configuration.retainFrames else {
             return Forgotten(firstExchange: 0, firstMessage: 0, kept: [], exchanges: 0, messages: 0)
         }
+
         // What must stay: pending exchanges, flushed requests a late reply may still come for, and the
         // flushes of either (their outcome changes with that reply).
         var keep = Set<Int>()
