@@ -65,6 +65,17 @@ final class ServeTrace: @unchecked Sendable {
         }
     }
 
+    /// `--still-pending`: a `still-pending` line, once, for each request the server has left unanswered
+    /// `after` ns or more (a driver that never answers shows no other sign). Call now and then.
+    func reportOverdue(after: Int64, now: Int64) {
+        lock.withLock {
+            let output = tracker.reportOverdue(at: now, after: after)
+            guard lines, !output.anomalies.isEmpty else { return }
+            for a in output.anomalies { out.write(format.line(for: a)) }
+            out.flush()   // seen at once, even when the lines go to a file (block-buffered)
+        }
+    }
+
     func flush() { out.flush() }
 
     /// A line of its own after the trace's (`--stats --json`: the statistics object).

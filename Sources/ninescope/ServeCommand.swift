@@ -33,7 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         The bound address goes to standard error on start (port 0 picks a free port). SIGINT or SIGTERM \
         stops the server and closes every connection. --trace prints one line per message, like \
-        `ninescope proxy --headless`. --stats ends with statistics per request type and per connection \
+        `ninescope proxy --headless`, and a still-pending line for each request left unanswered for 10 s \
+        (--still-pending). --stats ends with statistics per request type and per connection \
         (exchanges, errors, bytes, latency p50/p90/p99/max as the server answered) on standard error, or \
         with --trace --json as the last JSON object.
 
@@ -62,6 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
     var faultSeed: UInt64?
     @Flag(help: "Print one trace line per message to standard output.") var trace = false
     @Flag(help: "With --trace, print JSON lines instead of text.") var json = false
+    @Option(help: ArgumentHelp("With --trace: print a still-pending line for each request unanswered after "
+                               + "DURATION (default 10s; e.g. 2s, 1m; 0: never).", valueName: "DURATION"))
+    var stillPending: String = "10s"
     @Flag(help: ArgumentHelp("When stopped, print statistics per request type and per connection: counts, "
                              + "errors, bytes, latency percentiles."))
     var stats = false
@@ -106,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard maxFids > 0 else { throw ValidationError("--max-fids must be at least 1") }
         if json && !trace { throw ValidationError("--json only applies with --trace") }
+        _ = try ProxyCommand.stillPendingOption(stillPending)
     }
 
     func parsedAddress() throws -> Address {
@@ -191,7 +196,18 @@ struct ServeCommand: AsyncParsableCommand {
         if config.maxFids != ServerConfig().maxFids { extras.append("max \(config.maxFids) fids") }
         if !spec.rules.isEmpty { extras.append("faults: \(spec)") }
         printError("ninescope: serving \(choice.label) on \(bound.colonForm) (\(extras.joined(separator: ", ")))")
+        // Requests the server leaves unanswered: checked once a second (nothing else would show them).
+        let after = trace ? (try? ProxyCommand.stillPendingOption(stillPending)) ?? nil : nil   // (checked in run)
+        let overdue: Task<Void, Never>? = after.map { after in
+            Task.detached {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                    tracer?.reportOverdue(after: after, now: WallClock.nowNanos())
+                }
+            }
+        }
         let sig = await signals.next()
+        overdue?.cancel()
         await listener.stop()
         let statistics = tracer?.finishStatistics()
         if trace && json, let statistics { tracer?.write(statistics.json) }

@@ -26,6 +26,8 @@ import Glibc
             (["--driver", "memory", "--fault", "error=Tread:EWHATEVER"], 64, "error needs an errno"),
             (["--driver", "memory", "--fault", "delay=Tfoo:1ms"], 64, "unknown or unfaultable request type"),
             (["--driver", "memory", "--msize", "100"], 64, "below the minimum"),
+            (["--driver", "memory", "--trace", "--still-pending", "soon"], 64,
+             "--still-pending takes a duration (e.g. 10s, 2m) or 0, not 'soon'"),
         ]
         for c in cases {
             let r = try Peers.run(Peers.ninescope, ["serve", "--listen", "127.0.0.1:0"] + c.args, timeout: 30)
@@ -91,9 +93,10 @@ import Glibc
         #expect(dir.status != 0 && dir.err.contains("Permission denied"), "diodls of a directory opens it: \(dir.err)")
     }
 
+    /// A hung request: unanswered, and `--trace` says so once it has waited `--still-pending`.
     @Test func hangFaultLeavesTheRequestUnanswered() throws {
         let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
-                                                 "--fault", "hang=Tread"])
+                                                 "--fault", "hang=Tread", "--trace", "--still-pending", "1s"])
         defer { server.stop() }
         // The read is never answered: diodcat is still waiting when the test gives up on it (its own -t
         // alarm does not fire under the test runner, which blocks signals its children inherit).
@@ -101,6 +104,9 @@ import Glibc
         let cat = try Peers.run(diodcat, ["-s", server.diodAddress, "-a", "/", "README"], timeout: 3)
         #expect(cat.timedOut, "a hung Tread was answered: status \(cat.status), \(cat.out) \(cat.err)")
         #expect(cat.stdout.isEmpty)
+        let notices = server.output.split(separator: "\n").filter { $0.contains(" ! still-pending: Tread tag ") }
+        // (Checked once a second: noticed between 1 and 2 s after it was sent.)
+        #expect(notices.count == 1 && notices.first?.contains(" unanswered after 1.") == true, "\(server.output.suffix(1500))")
         let ls = try DiodClients.ls(server.diodAddress, ["etc"])
         #expect(ls.status == 0 && DiodClients.names(ls).contains("hosts"), "diodls: \(ls.err)")
         // SIGTERM still stops the server promptly with the hung request's connection gone.
