@@ -207,6 +207,118 @@ import Testing
         #expect(answer.message?.exchange == stuck.message?.exchange && answer.anomalies.isEmpty)
     }
 
+    /// Forgetting never changes how later traffic is tracked: two trackers fed the same random traffic on two
+    /// connections (requests on free tags, replies in any order, some never; flushes answered before or
+    /// after the request; walks and clunks), one forgetting its history every 3,000 events, report the same
+    /// for every event — the message's exchange, pairing and latency, its line, the exchanges it changed and
+    /// the anomalies it raised — and every request still pending is still readable.
+    @Test func forgettingDoesNotChangeWhatLaterTrafficDoes() throws {
+        var rng = SplitMix(seed: 34)
+        func below(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        var whole = SessionTracker(), bounded = SessionTracker()
+        var t: Int64 = 1_700_000_000_000_000_000
+        var events: [SessionEvent] = []
+        for c: UInt32 in [1, 2] {
+            events.append(.connectionOpened(conn: ConnectionID(c), at: t, info: nil))
+            for (m, d) in [(Message.tversion(Tversion(msize: 8192, version: "9P2000.L")), Direction.toServer),
+                           (.rversion(Rversion(msize: 8192, version: "9P2000.L")), .toClient),
+                           (.tattach(Tattach(fid: 0, uname: "u", aname: "", nUname: 0)), .toServer),
+                           (.rattach(Rattach(qid: Qid(type: .dir, path: 1))), .toClient)] {
+                t += 1000
+                let tag: UInt16 = m.typeCode == MessageType.tversion.rawValue || m.typeCode == MessageType.rversion.rawValue ? 0xFFFF : 0
+                events.append(.frame(conn: ConnectionID(c), direction: d, at: t, bytes: Fcall(tag: Tag(tag), m).encode(dialect: .l), marks: []))
+            }
+        }
+        // Per connection: requests outstanding by tag (their reply), fids in use.
+        var outstanding: [[UInt16: Message]] = [[:], [:]]
+        var fids: [Set<UInt32>] = [[], []]
+        // Replies that come long after their request was flushed (a forgetting or two later); their tags are
+        // not used again until then.
+        var late: [(c: Int, tag: UInt16, reply: Message, step: Int)] = []
+        var blocked: [Set<UInt16>] = [[], []]
+        for step in 0..<40_000 {
+            let c = below(2)
+            t += Int64(1000 + below(5000))
+            func send(_ tag: UInt16, _ m: Message, _ d: Direction, on conn: ConnectionID? = nil) {
+                events.append(.frame(conn: conn ?? ConnectionID(UInt32(c) + 1), direction: d, at: t,
+                                     bytes: Fcall(tag: Tag(tag), m).encode(dialect: .l), marks: []))
+            }
+            while let due = late.first, due.step <= step {
+                late.removeFirst()
+                send(due.tag, due.reply, .toClient, on: ConnectionID(UInt32(due.c) + 1))
+                blocked[due.c].remove(due.tag)
+            }
+            func free(_ tag: UInt16) -> Bool { outstanding[c][tag] == nil && !blocked[c].contains(tag) }
+            let roll = below(100)
+            if roll < 45 || outstanding[c].isEmpty {
+                guard let tag = (0..<UInt16(24)).shuffled(using: &rng).first(where: free) else { continue }
+                switch below(4) {
+                case 0:
+                    let newfid = UInt32(1 + below(30))
+                    send(tag, .twalk(Twalk(fid: 0, newfid: Fid(newfid), wnames: [P9String("f\(below(9))")])), .toServer)
+                    outstanding[c][tag] = fids[c].contains(newfid) ? .rlerror(Rlerror(ecode: .EEXIST))
+                        : .rwalk(Rwalk(wqids: [Qid(path: UInt64(below(1000)))]))
+                    if !fids[c].contains(newfid) { fids[c].insert(newfid) }
+                case 1 where !fids[c].isEmpty:
+                    let fid = fids[c].randomElement(using: &rng)!
+                    fids[c].remove(fid)
+                    send(tag, .tclunk(Tclunk(fid: Fid(fid))), .toServer)
+                    outstanding[c][tag] = .rclunk
+                case 2:
+                    send(tag, .tread(Tread(fid: 0, offset: 0, count: 64)), .toServer)
+                    outstanding[c][tag] = .rread(Rread(data: [UInt8](repeating: 7, count: below(400))))
+                default:
+                    send(tag, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)), .toServer)
+                    outstanding[c][tag] = below(10) == 0 ? .rlerror(Rlerror(ecode: .ENOENT))
+                        : .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: UInt64(below(1000)))))
+                }
+            } else if roll < 95 {
+                // A reply to some outstanding request; one in fifty is never answered (stays pending).
+                let tag = outstanding[c].keys.sorted()[below(outstanding[c].count)]
+                if below(50) == 0 { outstanding[c][tag] = nil; continue }
+                send(tag, outstanding[c].removeValue(forKey: tag)!, .toClient)
+            } else {
+                // A flush of an outstanding request: its reply comes before the Rflush, after it (late), or
+                // never.
+                let old = outstanding[c].keys.sorted()[below(outstanding[c].count)]
+                guard let tag = (0..<UInt16(24)).first(where: free) else { continue }
+                send(tag, .tflush(Tflush(oldtag: Tag(old))), .toServer)
+                let reply = outstanding[c][old]!
+                let when = below(3)
+                if when == 0 { send(old, reply, .toClient) }
+                outstanding[c][old] = nil
+                t += 1000
+                send(tag, .rflush, .toClient)
+                if when == 1 {
+                    blocked[c].insert(old)
+                    late.append((c, old, reply, step + 4000 + below(4000)))
+                }
+            }
+        }
+        var forgotten = 0
+        for (k, event) in events.enumerated() {
+            let a = whole.handle(event), b = bounded.handle(event)
+            #expect(a.anomalies == b.anomalies, "event \(k): \(a.anomalies) against \(b.anomalies)")
+            #expect(a.exchanges == b.exchanges, "event \(k)")
+            #expect(a.message?.exchange == b.message?.exchange && a.message?.requestIndex == b.message?.requestIndex
+                    && a.message?.latency == b.message?.latency && a.message?.canonicalLine == b.message?.canonicalLine
+                    && a.message?.fidPath == b.message?.fidPath, "event \(k)")
+            if a.anomalies != b.anomalies || a.exchanges != b.exchanges { break }
+            if k % 3000 == 2999 {
+                forgotten += bounded.forgetHistory(before: bounded.exchangeCount - 500).exchanges
+                for conn in [ConnectionID(1), ConnectionID(2)] {
+                    for x in bounded.pending(on: conn) {
+                        #expect(x.requestIndex.flatMap { bounded.message(at: $0) } != nil, "pending \(x.id) unreadable")
+                    }
+                    #expect(bounded.fidTable(on: conn).map(\.fid) == whole.fidTable(on: conn).map(\.fid))
+                }
+            }
+        }
+        #expect(forgotten > whole.exchangeCount / 4, "only \(forgotten) of \(whole.exchangeCount) exchanges forgotten")
+        #expect(bounded.heldFrameBytes < whole.heldFrameBytes, "\(bounded.heldFrameBytes) against \(whole.heldFrameBytes) bytes of frames")
+        #expect(bounded.exchangeCount == whole.exchangeCount && bounded.anomalyTotal == whole.anomalyTotal)
+    }
+
     @Test func notRetainingStillTracks() {
         var h = Harness(wire: .l, configuration: .init(retainFrames: false))
         h.version()
