@@ -11,15 +11,10 @@ import NinePWire
 /// A bounded history (`forget(below:keeping:)`) drops the oldest pieces: rows below `firstHeld` are gone
 /// but for those kept (exchanges still pending), and read as an empty row; `count` keeps counting.
 public struct ExchangeStore: Sendable {
-    private var pieces: [ContiguousArray<ExchangeRow>] = []
-    /// Rows made so far (the next row's index).
-    public private(set) var count = 0
-    /// The first row of the dense part: rows below it were forgotten, but for `keptRows`.
-    public private(set) var firstHeld = 0
+    private var rows = ChunkedArray<ExchangeRow>()
     /// Rows below `firstHeld` still held (exchanges still pending when they were forgotten), in order.
     public private(set) var keptRows: [Int] = []
     private var kept: [Int: ExchangeRow] = [:]
-    static let pieceShift = 12, pieceMask = (1 << 12) - 1
     /// Interned fid paths (`FidPath.description`), referenced by `ExchangeRow.requestPath`/`replyPath`.
     public private(set) var paths = StringInterner()
     /// Fids named by an anomaly (unknown fid, newfid in use, count over iounit …), per connection.
@@ -46,6 +41,12 @@ public struct ExchangeStore: Sendable {
         public var isEmpty: Bool { appended.isEmpty && updated.isEmpty && newAnomalies == 0 && !fidsChanged }
     }
 
+    /// Rows made so far (the next row's index).
+    public var count: Int { rows.count }
+    /// The first row of the dense part: rows below it were forgotten, but for `keptRows`.
+    public var firstHeld: Int { rows.firstHeld }
+    /// The start of the piece of 4096 rows holding `index` (what `forget(below: index)` forgets up to).
+    public static func pieceStart(_ index: Int) -> Int { ChunkedArray<ExchangeRow>.pieceStart(index) }
     public var isEmpty: Bool { count == 0 }
     /// Rows held now (those not forgotten).
     public var heldCount: Int { count - firstHeld + kept.count }
@@ -56,27 +57,19 @@ public struct ExchangeStore: Sendable {
     /// A row; a forgotten one reads as an empty row.
     public subscript(index: Int) -> ExchangeRow {
         get {
-            if index >= firstHeld { return pieces[index >> Self.pieceShift][index & Self.pieceMask] }
+            if index >= firstHeld { return rows[index] }
             return kept[index] ?? ExchangeRow()
         }
         set {
             if index >= firstHeld {
-                pieces[index >> Self.pieceShift][index & Self.pieceMask] = newValue
+                rows[index] = newValue
             } else if kept[index] != nil {
                 kept[index] = newValue
             }
         }
     }
 
-    private mutating func append(_ row: ExchangeRow) {
-        if count & Self.pieceMask == 0 {
-            var piece = ContiguousArray<ExchangeRow>()
-            piece.reserveCapacity(1 << Self.pieceShift)
-            pieces.append(piece)
-        }
-        pieces[count >> Self.pieceShift].append(row)
-        count += 1
-    }
+    private mutating func append(_ row: ExchangeRow) { rows.append(row) }
 
     /// Forgets the rows below `index` (rounded down to a piece of 4096) but those in `keeping` (ids below
     /// the new first row: what the tracker kept, `SessionTracker.Forgotten.kept`); rows kept earlier and
@@ -84,12 +77,11 @@ public struct ExchangeStore: Sendable {
     @discardableResult
     public mutating func forget(below index: Int, keeping: [Int]) -> Int {
         let before = heldCount
-        let end = min(index, count) & ~Self.pieceMask
+        let end = Self.pieceStart(min(index, count))
         guard end > firstHeld else { return 0 }
         var next: [Int: ExchangeRow] = [:]
         for id in keeping where isHeld(id) && id < end { next[id] = self[id] }
-        for p in (firstHeld >> Self.pieceShift)..<(end >> Self.pieceShift) { pieces[p] = [] }
-        firstHeld = end
+        rows.release(below: end)
         kept = next
         keptRows = next.keys.sorted()
         return before - heldCount

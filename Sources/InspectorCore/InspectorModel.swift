@@ -81,7 +81,7 @@ public struct InspectorModel: Sendable {
     /// exchanges were forgotten.
     @discardableResult
     public mutating func forgetHistory(before row: Int) -> Int {
-        guard min(row, store.count) & ~ExchangeStore.pieceMask > store.firstHeld else { return 0 }   // nothing to drop
+        guard ExchangeStore.pieceStart(min(row, store.count)) > store.firstHeld else { return 0 }   // nothing to drop
         let selected = selectedRow
         let forgotten = tracker.forgetHistory(before: row)
         let dropped = store.forget(below: forgotten.firstExchange, keeping: forgotten.kept.map(\.rawValue))

@@ -87,8 +87,7 @@ struct ExchangeTable: Sendable {
     mutating func forget(below id: Int, keep: (Int) -> Bool) -> Int {
         guard keepsAll else { return base }
         for old in overflow.keyList where !keep(old) { _ = overflow.removeValue(forKey: old) }
-        let piece = ChunkedArray<ExchangeRecord>.pieceSize
-        let end = min(id, count) / piece * piece
+        let end = ChunkedArray<ExchangeRecord>.pieceStart(min(id, count))
         var i = all.firstHeld
         while i < end {
             if keep(i) { overflow[i] = all[i] }

@@ -70,8 +70,7 @@ extension SessionTracker {
         } else {
             cut = log.count
         }
-        let piece = ChunkedArray<StoredMessage>.pieceSize
-        let newFirstM = max(firstM, min(cut, log.count) / piece * piece)
+        let newFirstM = max(firstM, ChunkedArray<StoredMessage>.pieceStart(min(cut, log.count)))
         var keptIndices = Set<Int>()
         for id in keep where id < newFirstX {
             let r = exchangeRecords[id]
