@@ -20,6 +20,10 @@ struct FrameStore: Sendable {
     private var pieces: [[UInt8]] = []
     /// The piece small frames go into now (an index in `pieces`); -1 before the first.
     private var packing = -1
+    /// Pieces below this one were released (`release(before:)`).
+    private(set) var firstHeldPiece = 0
+    /// Bytes the store holds now (the pieces' allocated sizes).
+    private(set) var heldBytes = 0
 
     /// Keeps `bytes`; returns where.
     mutating func append(_ bytes: [UInt8]) -> Ref {
@@ -40,18 +44,13 @@ struct FrameStore: Sendable {
         return Ref(piece: UInt32(packing), offset: UInt32(offset), count: UInt32(bytes.count))
     }
 
-    /// Pieces below this one were released (`release(before:)`).
-    private(set) var firstHeldPiece = 0
-    /// Bytes the store holds now (the pieces' allocated sizes).
-    private(set) var heldBytes = 0
-
     /// The piece the next small frame goes into, or the count of pieces when none is open.
     var currentPiece: Int { packing >= 0 ? packing : pieces.count }
 
     /// Frees every piece before `piece` (never the one small frames are packed into now): the frames in them
     /// must not be read any more.
     mutating func release(before piece: Int) {
-        let end = min(piece, packing >= 0 ? packing : pieces.count)
+        let end = min(piece, currentPiece)
         var p = firstHeldPiece
         while p < end {
             heldBytes -= pieces[p].capacity

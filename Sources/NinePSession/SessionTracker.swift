@@ -192,11 +192,12 @@ public struct SessionTracker: Sendable {
             for id in due.sorted() {
                 exchangeRecords[id].reportedOverdue = true
                 let r = exchangeRecords[id]
+                let request = r.requestIndex == ExchangeRecord.noIndex ? nil : r.requestIndex
                 let name = MessageType(rawValue: r.requestCode).map { "\($0)" } ?? "type \(r.requestCode)"
-                let index = r.requestIndex == ExchangeRecord.noIndex ? "" : " (#\(r.requestIndex))"
-                let text = "\(name) tag \(r.tag)\(index) unanswered after \(Self.seconds(now &- r.start))"
-                report(&slot.state, &out, .stillPending, messageIndex: r.requestIndex == ExchangeRecord.noIndex ? nil : r.requestIndex,
-                       exchange: id, tag: r.tag, fid: nil, at: now, text)
+                let text = "\(name) tag \(r.tag)\(request.map { " (#\($0))" } ?? "") unanswered after "
+                    + Self.seconds(now &- r.start)
+                report(&slot.state, &out, .stillPending, messageIndex: request, exchange: id, tag: r.tag, fid: nil,
+                       at: now, text)
             }
         }
         return out

@@ -192,14 +192,7 @@ struct ProxyCommand: AsyncParsableCommand {
         }
 
         // Requests left unanswered: checked once a second (the trace itself only runs when traffic comes).
-        let overdue: Task<Void, Never>? = overdueAfter.map { after in
-            Task.detached {
-                while !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: 1_000_000_000)
-                    trace.reportOverdue(after: after, now: WallClock.nowNanos())
-                }
-            }
-        }
+        let overdue = Self.watchStillPending(after: overdueAfter) { trace.reportOverdue(after: $0, now: $1) }
 
         let signal = await signals.next()
         overdue?.cancel()
@@ -227,6 +220,20 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ValidationError("--still-pending takes a duration (e.g. 10s, 2m) or 0, not '\(text)'")
         }
         return n
+    }
+
+    /// `--still-pending`'s watch (proxy and serve): once a second, `report(after, now)` with the wall clock;
+    /// nil (no watch) when `after` is nil. Cancel the task to stop it.
+    static func watchStillPending(after: Int64?,
+                                  _ report: @escaping @Sendable (Int64, Int64) -> Void) -> Task<Void, Never>? {
+        after.map { after in
+            Task.detached {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                    report(after, WallClock.nowNanos())
+                }
+            }
+        }
     }
 
     static func parse(_ text: String, option: String) throws -> Address {

@@ -197,15 +197,8 @@ struct ServeCommand: AsyncParsableCommand {
         if !spec.rules.isEmpty { extras.append("faults: \(spec)") }
         printError("ninescope: serving \(choice.label) on \(bound.colonForm) (\(extras.joined(separator: ", ")))")
         // Requests the server leaves unanswered: checked once a second (nothing else would show them).
-        let after = trace ? (try? ProxyCommand.stillPendingOption(stillPending)) ?? nil : nil   // (checked in run)
-        let overdue: Task<Void, Never>? = after.map { after in
-            Task.detached {
-                while !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: 1_000_000_000)
-                    tracer?.reportOverdue(after: after, now: WallClock.nowNanos())
-                }
-            }
-        }
+        let after = trace ? (try? ProxyCommand.stillPendingOption(stillPending)) ?? nil : nil   // (checked in validate)
+        let overdue = ProxyCommand.watchStillPending(after: after) { tracer?.reportOverdue(after: $0, now: $1) }
         let sig = await signals.next()
         overdue?.cancel()
         await listener.stop()
