@@ -371,14 +371,15 @@ per_round ops1 "1-conn ops/s per round:" OPS1_ALL
 # round_stat ratio|diff A B -> the median over rounds of A's figure / B's figure (ratio) or A's − B's (diff,
 # in µs, with how many rounds A was above B) in the same round, with a 95% bootstrap interval for it (the
 # rounds resampled 4,000 times, a fixed seed: the same figures give the same interval); "-" without figures
-round_stat() {
-  python3 - "$1" "$2" "$3" <<'PY'
+round_stat() { # round_stat ratio|diff A B [LABEL TARGET HEADLINE]: with LABEL, the target's verdict line
+  python3 - "$@" <<'PY'
 import random, statistics, sys
 mode = sys.argv[1]
 a, b = (list(map(float, x.split())) for x in sys.argv[2:4])
+verdict = sys.argv[4:7]
 r = [x / y for x, y in zip(a, b) if y] if mode == "ratio" else [x - y for x, y in zip(a, b)]
-if not r:
-    print("-")
+if len(r) < (4 if verdict else 1):
+    print(f"  {verdict[0]:<9} too few rounds ({len(r)}) to judge" if verdict else "-")
     sys.exit()
 m = statistics.median(r)
 if len(r) < 4:
@@ -387,7 +388,15 @@ if len(r) < 4:
 rng = random.Random(1)
 boots = sorted(statistics.median(rng.choices(r, k=len(r))) for _ in range(4000))
 lo, hi = boots[100], boots[3899]
-if mode == "ratio":
+if verdict:
+    label, target, headline = verdict[0], float(verdict[1]), verdict[2]
+    if mode == "ratio":
+        word = "met" if lo >= target else "not met" if hi < target else "undecided"
+        print(f"  {label:<9} ≥ {target:.2f}×: {m:.2f}× [{lo:.2f}–{hi:.2f}] over {len(r)} rounds (headline {headline}×): {word}")
+    else:
+        word = "met" if hi <= target else "not met" if lo > target else "undecided"
+        print(f"  {label:<9} ≤ socat's: {m:+.1f} µs [{lo:+.1f} to {hi:+.1f}] over {len(r)} rounds (headline {headline}): {word}")
+elif mode == "ratio":
     print(f"{m:.2f}× [{lo:.2f}–{hi:.2f}]")
 else:
     print(f"{m:+.1f} µs [{lo:+.1f} to {hi:+.1f}], above socat's in {sum(x > 0 for x in r)} of {len(r)} rounds")
@@ -423,32 +432,10 @@ fi
 # The headline figure (the table's: best read, median of rounds) is shown beside it.
 if [[ " ${NAMES[*]} " == *" proxy+capture "* ]]; then
   echo "targets, proxy+capture against socat (95% interval of the per-round figure; met / not met / undecided):"
-  verdict() { # verdict LABEL ratio|diff TARGET HEADLINE A B
-    python3 - "$@" <<'PY'
-import random, statistics, sys
-label, mode, target, headline = sys.argv[1:5]
-a, b = (list(map(float, x.split())) for x in sys.argv[5:7])
-target = float(target)
-r = [x / y for x, y in zip(a, b) if y] if mode == "ratio" else [x - y for x, y in zip(a, b)]
-if len(r) < 4:
-    print(f"  {label:<9} too few rounds ({len(r)}) to judge")
-    sys.exit()
-m = statistics.median(r)
-rng = random.Random(1)
-boots = sorted(statistics.median(rng.choices(r, k=len(r))) for _ in range(4000))
-lo, hi = boots[100], boots[3899]
-if mode == "ratio":
-    word = "met" if lo >= target else "not met" if hi < target else "undecided"
-    print(f"  {label:<9} ≥ {target:.2f}×: {m:.2f}× [{lo:.2f}–{hi:.2f}] over {len(r)} rounds (headline {headline}×): {word}")
-else:
-    word = "met" if hi <= target else "not met" if lo > target else "undecided"
-    print(f"  {label:<9} ≤ socat's: {m:+.1f} µs [{lo:+.1f} to {hi:+.1f}] over {len(r)} rounds (headline {headline}): {word}")
-PY
-  }
   c=proxy+capture
-  phase bulk && verdict bulk ratio 0.95 "$(ratio "${BULK[$c]}" "${BULK[socat]}")" "${BULK_ALL[$c]:-}" "${BULK_ALL[socat]:-}"
-  phase ops && verdict "op rate" ratio 0.95 "$(ratio "${OPS[$c]}" "${OPS[socat]}")" "${OPS_ALL[$c]:-}" "${OPS_ALL[socat]:-}"
+  phase bulk && round_stat ratio "${BULK_ALL[$c]:-}" "${BULK_ALL[socat]:-}" bulk 0.95 "$(ratio "${BULK[$c]}" "${BULK[socat]}")"
+  phase ops && round_stat ratio "${OPS_ALL[$c]:-}" "${OPS_ALL[socat]:-}" "op rate" 0.95 "$(ratio "${OPS[$c]}" "${OPS[socat]}")"
   if phase ping && [ "${P50[$c]}" != - ]; then
-    verdict "p50" diff 0 "$(python3 -c "print(f'{${P50[$c]} - ${P50[socat]}:+.1f} µs')")" "${P50_ALL[$c]:-}" "${P50_ALL[socat]:-}"
+    round_stat diff "${P50_ALL[$c]:-}" "${P50_ALL[socat]:-}" p50 0 "$(python3 -c "print(f'{${P50[$c]} - ${P50[socat]}:+.1f} µs')")"
   fi
 fi
