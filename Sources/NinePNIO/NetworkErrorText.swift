@@ -11,9 +11,13 @@ import Darwin
 public enum NetworkErrorText {
     /// A system error by its errno text (`Address already in use`, not SwiftNIO's `bind(descriptor:ptr:bytes:):
     /// Address already in use) (errno: 98)`), a failed connect by its first attempt's error, a connect
-    /// timeout with its limit; anything else as it describes itself.
+    /// timeout with its limit; anything else as it describes itself. Out of descriptors (EMFILE),
+    /// with the process's limits.
     public static func describe(_ error: any Error) -> String {
-        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if let io = error as? IOError {
+            let text = String(cString: strerror(io.errnoCode))
+            return io.errnoCode == EMFILE ? OpenFileLimit.exhaustedText(text) : text
+        }
         if let failed = error as? NIOConnectionError, let first = failed.connectionErrors.first {
             return describe(first.error)
         }

@@ -127,6 +127,7 @@ struct ProxyCommand: AsyncParsableCommand {
     var eventLoops: Int?
 
     func run() async throws {
+        OpenFileLimit.raiseToHard()   // two descriptors per client: as many clients as the machine allows
         if let n = eventLoops {
             guard n >= 1 else { throw ValidationError("--event-loops must be at least 1") }
             NinePSockets.suggestLoopCount(n)

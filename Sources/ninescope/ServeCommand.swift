@@ -131,6 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func start() async throws {
+        OpenFileLimit.raiseToHard()   // a descriptor per connection and per file the local driver holds open
         let address = try parsedAddress()
         let spec = try parsedFaults()
         let choice = try DriverChoice(parsing: driver)

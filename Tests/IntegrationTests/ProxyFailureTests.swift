@@ -177,6 +177,51 @@ import Glibc
         #expect(proxy.stderr.contains("2 connections (2 dial failed)"), "\(proxy.stderr)")
     }
 
+    /// A proxy started with a small soft descriptor limit under a far higher hard one (a login shell's
+    /// 1,024 under a higher hard limit, scaled down to 32) raises its own: 200 clients at once are all
+    /// relayed (each takes two descriptors). Started with the hard limit itself at 32, it relays those it
+    /// can, refuses the rest with a line that names the limit, and serves new clients once they are gone.
+    @Test func manyClientsAtOnceBeyondASmallSoftLimit() throws {
+        var limit = rlimit()
+        #expect(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0)
+        let clients = min(200, (Int(clamping: limit.rlim_max) - 64) / 2)
+        try #require(clients >= 50, "this machine's hard descriptor limit is \(limit.rlim_max)")
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        func launcher(_ ulimit: String) -> [String] { ["/bin/sh", "-c", "ulimit \(ulimit) 32 && exec \"$0\" \"$@\""] }
+        func version(_ s: ProxyRawSocket) -> Bool {
+            (try? s.rpc(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L"))))?.message.typeCode
+                == MessageType.rversion.rawValue
+        }
+
+        let raised = try ProxyProcess(upstream: diod.address, launcher: launcher("-Sn"))
+        let open = try (0..<clients).map { _ in try ProxyRawSocket(raised.listenAddress) }
+        let answered = open.filter(version).count
+        #expect(answered == clients, "\(raised.stderr)")
+        open.forEach { $0.close() }
+        #expect(raised.stop().status == 0)
+        #expect(raised.stderr.contains("\(clients) connections"), "\(raised.stderr)")
+        #expect(!raised.stderr.contains("Too many open files"), "\(raised.stderr)")
+
+        let capped = try ProxyProcess(upstream: diod.address, launcher: launcher("-n"))
+        let many = try (0..<40).map { _ in try ProxyRawSocket(capped.listenAddress) }
+        let served = many.filter(version).count
+        #expect(served > 0 && served < 40, "served \(served) of 40 under a hard limit of 32")
+        #expect(capped.waitForOutput { $0.contains("dial failed") })
+        let refusal = "upstream dial failed: Too many open files (this process may hold 32 at once, `ulimit -n`; "
+            + "hard limit 32, `ulimit -Hn`)"
+        #expect(capped.stderr.contains(refusal), "\(capped.stderr)")
+        many.forEach { $0.close() }
+        #expect(capped.waitForOutput { $0.split(separator: "\n").filter { $0.contains(" - close") }.count == 40 })
+        let again = try ProxyRawSocket(capped.listenAddress)
+        #expect(version(again), "a new client once the others are gone")
+        again.close()
+        #expect(capped.process.isRunning)
+        #expect(capped.stop().status == 0)
+        diod.kill()
+    }
+
     /// A capture whose writes fail (here /dev/full: "no space left") is said at once and at the end, the
     /// relaying goes on unharmed, and the exit status says the capture is incomplete.
     @Test func aFailingCaptureIsReportedAndTheProxyGoesOn() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import NinePTestSupport
+import NinePWire
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -137,6 +138,34 @@ import Glibc
         let load = try DiodClients.load(server.diodAddress, seconds: 1, threads: 1)
         #expect((load.out + load.err).contains("open null: Read-only file system"), "diodload: \(load.out) \(load.err)")
         #expect(DiodClients.opsPerSecond(load) == 0, "diodload wrote to a read-only server: \(load.out) \(load.err)")
+    }
+
+    /// Started with a soft descriptor limit of 32 under a far higher hard one, the server raises its own:
+    /// a client that walks to and opens a file through 100 fids of the local driver (each open file a
+    /// descriptor of the server's) gets every one of them open.
+    @Test func manyOpenFilesBeyondASmallSoftLimit() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"],
+                                                launcher: ["/bin/sh", "-c", "ulimit -Sn 32 && exec \"$0\" \"$@\""])
+        defer { server.stop() }
+        let c = try ProxyRawSocket(server.address)
+        #expect(try c.rpc(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))?.message.typeCode
+                == MessageType.rversion.rawValue)
+        #expect(try c.rpc(1, .tattach(Tattach(fid: 0, uname: "root", aname: "/", nUname: 0)))?.message.typeCode
+                == MessageType.rattach.rawValue)
+        var opened = 0
+        var failure = ""
+        for fid in UInt32(1)...100 {
+            let walk = try c.rpc(2, .twalk(Twalk(fid: 0, newfid: Fid(fid), wnames: ["hello.txt"])))
+            let open = try c.rpc(3, .tlopen(Tlopen(fid: Fid(fid), flags: LOpenFlags(rawValue: 0))))
+            if walk?.message.typeCode == MessageType.rwalk.rawValue, open?.message.typeCode == MessageType.rlopen.rawValue {
+                opened += 1
+            } else if failure.isEmpty {
+                failure = "fid \(fid): \(String(describing: walk?.message)) \(String(describing: open?.message))"
+            }
+        }
+        #expect(opened == 100, "\(failure)")
+        c.close()
     }
 
     // MARK: Trace and signals
