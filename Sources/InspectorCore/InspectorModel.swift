@@ -7,7 +7,11 @@ import NinePWire
 public struct InspectorModel: Sendable {
     public private(set) var tracker: SessionTracker
     public private(set) var store = ExchangeStore()
-    public private(set) var statistics = Statistics()
+    /// The statistics view's figures. The newest `connectionRows` connections have rows of their own, the
+    /// older ones count together, so that a session of many short connections keeps its memory bounded
+    /// (each row's latency histogram takes 10–100 KB).
+    public private(set) var statistics = Statistics(connectionLimit: InspectorModel.connectionRows, overflow: .older)
+    public static let connectionRows = 256
     public private(set) var view = FilteredView()
     public private(set) var cursor = ListCursor()
     /// The search expression (`search.edit`), used by `search.next`/`search.previous`.

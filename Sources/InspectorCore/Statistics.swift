@@ -42,10 +42,15 @@ public struct StatBucket: Sendable {
 /// Statistics over every exchange of a store: per request type and per connection, updated from
 /// row changes (so they never rescan the store).
 ///
-/// Each bucket's latency histogram allocates ~100 KB, so a trace that runs for days through many short
-/// connections (a client that connects per operation) limits the connections that get a bucket of their
-/// own (`connectionLimit`): the exchanges of later ones count together in `otherConnections`.
+/// Each bucket's latency histogram takes 10–100 KB (4 KB for each doubling of the largest latency past
+/// 2 µs), so a trace or a view that runs for days through many short connections (a client that connects
+/// per operation) limits the connections that get a bucket of their own (`connectionLimit`); the others
+/// count together in `otherConnections`: the connections after the first `connectionLimit` (`.later`,
+/// headless `--stats`, whose rows never change once printed in order), or the oldest as newer ones come
+/// (`.older`, the inspector, which shows the latest connections of a session that runs on).
 public struct Statistics: Sendable {
+    /// Which connections count together once there are more than `connectionLimit`.
+    public enum Overflow: Sendable { case later, older }
     /// Indexed by the request's type code (an unmatched reply counts under its reply's code).
     private var byCode: [StatBucket?] = Array(repeating: nil, count: 256)
     public private(set) var byConnection: [UInt32: StatBucket] = [:]
@@ -54,12 +59,14 @@ public struct Statistics: Sendable {
     public let connectionLimit: Int?
     /// The exchanges of the connections past `connectionLimit`, together (nil until there is one).
     public private(set) var otherConnections: StatBucket?
+    public let overflow: Overflow
     /// How many connections count in `otherConnections`.
     public var otherConnectionCount: Int { otherConnectionIDs.count }
     private var otherConnectionIDs: Set<UInt32> = []
 
-    public init(connectionLimit: Int? = nil) {
+    public init(connectionLimit: Int? = nil, overflow: Overflow = .later) {
         self.connectionLimit = connectionLimit
+        self.overflow = overflow
     }
 
     /// The type codes that have exchanges, ascending.
@@ -94,20 +101,44 @@ public struct Statistics: Sendable {
             // Mutated in place: a copy would duplicate the histogram's counts on every exchange.
             byCode[code]!.apply(old: old, new: new)
         }
-        if let limit = connectionLimit, byConnection[new.conn] == nil, byConnection.count >= limit {
-            if otherConnections == nil { otherConnections = StatBucket() }
-            otherConnections!.apply(old: old, new: new)
-            otherConnectionIDs.insert(new.conn)
+        if let limit = connectionLimit, byConnection[new.conn] == nil,
+           byConnection.count >= limit || otherConnectionIDs.contains(new.conn) {
+            if overflow == .older, !otherConnectionIDs.contains(new.conn), let oldest = byConnection.keys.min() {
+                // The oldest connection's row joins the others; this one gets a row of its own.
+                let folded = byConnection.removeValue(forKey: oldest)!
+                if otherConnections == nil { otherConnections = folded } else { otherConnections!.add(folded) }
+                otherConnectionIDs.insert(oldest)
+                byConnection[new.conn, default: StatBucket()].apply(old: old, new: new)
+            } else {
+                if otherConnections == nil { otherConnections = StatBucket() }
+                otherConnections!.apply(old: old, new: new)
+                otherConnectionIDs.insert(new.conn)
+            }
         } else {
             byConnection[new.conn, default: StatBucket()].apply(old: old, new: new)
         }
         total.apply(old: old, new: new)
     }
 
+    /// The label of the `otherConnections` row: `136 more` (`.later`), `136 older` (`.older`).
+    public var otherConnectionsLabel: String {
+        "\(otherConnectionCount) " + (overflow == .later ? "more" : "older")
+    }
+
     static func code(of row: ExchangeRow) -> UInt8 { row.hasRequest ? row.requestCode : row.replyCode }
 }
 
 extension StatBucket {
+    /// Adds another bucket's counts and latencies to this one.
+    fileprivate mutating func add(_ other: StatBucket) {
+        count += other.count
+        errors += other.errors
+        bytes += other.bytes
+        pending += other.pending
+        flushed += other.flushed
+        latency.add(other.latency)
+    }
+
     /// Undoes the counters of a row (its latency, already in the histogram, stays).
     fileprivate mutating func remove(_ row: ExchangeRow) {
         count -= 1

@@ -93,14 +93,16 @@ public enum Tables {
         }
         if !statistics.byConnection.isEmpty {
             rows.append(TableRow(["connection", "", "", "", "", "", "", ""], role: .listHeader))
+            // The connections that count together, in their place: the older ones first, the later ones last.
+            let others = statistics.otherConnections.map { b in
+                TableRow(cells(statistics.otherConnectionsLabel, b), role: b.errors > 0 ? .listError : .normal)
+            }
+            if let others, statistics.overflow == .older { rows.append(others) }
             for (conn, bucket) in statistics.byConnection.sorted(by: { $0.key < $1.key }) {
                 rows.append(TableRow(cells("c\(conn)", bucket), role: bucket.errors > 0 ? .listError : .normal,
                                      action: .filter(.term(.conn(conn)))))
             }
-            if let others = statistics.otherConnections {
-                rows.append(TableRow(cells("\(statistics.otherConnectionCount) more", others),
-                                     role: others.errors > 0 ? .listError : .normal))
-            }
+            if let others, statistics.overflow == .later { rows.append(others) }
         }
         if statistics.total.count > 0 {
             rows.append(TableRow(cells("total", statistics.total), role: .listHeader))

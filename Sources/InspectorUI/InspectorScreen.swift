@@ -232,7 +232,10 @@ public struct InspectorScreen {
             return text + " · tab: request/reply · x: hex"
         case .table(let t):
             let n = t.cursor.count
-            return n == 0 ? "empty" : "\((t.cursor.selected ?? 0) + 1)/\(n) · enter: show its exchanges"
+            // Closed connections the bounded history let go.
+            let forgotten = t.kind == .connections ? model.tracker.forgottenConnections : 0
+            let older = forgotten > 0 ? " · \(Self.grouped(forgotten)) older forgotten" : ""
+            return n == 0 ? "empty" + older : "\((t.cursor.selected ?? 0) + 1)/\(Self.grouped(n))\(older) · enter: show its exchanges"
         case .help:
             return "help · q or esc to close"
         }

@@ -108,6 +108,8 @@ struct ConnState: Sendable {
     var flushRecords: [Int] = []
 
     var messageCount = 0, requestCount = 0, replyCount = 0
+    /// The index of the connection's latest message (-1: none yet).
+    var lastMessage = -1
     var bytesToServer = 0, bytesToClient = 0
     var exchangeCount = 0, errorCount = 0, flushCount = 0, malformedCount = 0, garbageCount = 0, anomalyCount = 0
 

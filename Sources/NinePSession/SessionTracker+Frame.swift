@@ -28,6 +28,7 @@ extension SessionTracker {
             c.midStreamActive = c.startedMidStream
         }
         c.messageCount += 1
+        c.lastMessage = index
         if direction == .toServer { c.bytesToServer += size } else { c.bytesToClient += size }
 
         let (dialect, result) = truncated ? (c.dialect, SessionTracker.decode(bytes, c.dialect, marks: marks))
@@ -113,6 +114,7 @@ extension SessionTracker {
         let index = messageTotal
         messageTotal += 1
         c.messageCount += 1
+        c.lastMessage = index
         c.garbageCount += 1
         if direction == .toServer { c.bytesToServer += bytes.count } else { c.bytesToClient += bytes.count }
         report(&c, &out, .garbageBytes, messageIndex: index, exchange: nil as Int?, tag: nil, fid: nil, at: at,

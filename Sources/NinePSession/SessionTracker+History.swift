@@ -8,7 +8,9 @@ import NinePWire
 /// simply no longer there (`message(at:)` and `exchange(_:)` return nil for it). What later traffic can
 /// still need is kept whatever its age: exchanges still pending (their reply pairs with them as before,
 /// with its latency), those a flush race may still change (a late reply on a flushed tag, the flushes of a
-/// pending request), and their messages; live fids, paths, connections and counts are untouched.
+/// pending request), and their messages; open connections, live fids, paths and counts are untouched. A
+/// closed connection goes once none of its messages is held (`forgottenConnections` counts them), so that
+/// a client that connects once per operation does not grow the tracker by a connection each time.
 extension SessionTracker {
     /// What one `forgetHistory` call did.
     public struct Forgotten: Hashable, Sendable {
@@ -19,9 +21,10 @@ extension SessionTracker {
         public var firstMessage: Int
         /// Exchanges below `firstExchange` still held (pending ones, flush races), in id order.
         public var kept: [ExchangeID]
-        /// Exchanges and messages this call dropped.
+        /// Exchanges, messages and closed connections this call dropped.
         public var exchanges: Int
         public var messages: Int
+        public var connections: Int
     }
 
     /// Bytes of frames held now (what `forgetHistory` frees most of).
@@ -38,7 +41,7 @@ extension SessionTracker {
         let firstM = log.firstHeld
         let messagesBefore = log.heldIndices.count + keptMessages.count
         guard configuration.retainFrames else {
-            return Forgotten(firstExchange: 0, firstMessage: 0, kept: [], exchanges: 0, messages: 0)
+            return Forgotten(firstExchange: 0, firstMessage: 0, kept: [], exchanges: 0, messages: 0, connections: 0)
         }
 
         // What must stay: pending exchanges, flushed requests a late reply may still come for, and the
@@ -100,6 +103,19 @@ extension SessionTracker {
                 if let m = a.messageIndex { anomaliesByMessage[m, default: []].append(k) }
             }
         }
+        // Closed connections none of whose messages is held any more go, summary, fid records and all (the
+        // order of the others stays).
+        let before = conns.count
+        conns.removeAll { slot in
+            let c = slot.state
+            return c.closedAt != nil && c.lastMessage < newFirstM && c.pendingIDs.isEmpty && c.flushedTags.isEmpty
+        }
+        if conns.count < before {
+            forgottenConnections += before - conns.count
+            connIndex = IntKeyMap()
+            for (i, slot) in conns.enumerated() { connIndex[slot.state.id] = i }
+            lastConn = (ConnectionID(rawValue: 0), -1)
+        }
         // Fid records that ended within the forgotten exchanges (the fid table's history) go; live ones stay.
         for slot in conns.indices where !conns[slot].state.fidRecords.isEmpty {
             let id = conns[slot].state.id
@@ -109,7 +125,8 @@ extension SessionTracker {
         return Forgotten(firstExchange: newFirstX, firstMessage: newFirstM,
                          kept: keep.filter { $0 < newFirstX }.sorted().map { ExchangeID($0) },
                          exchanges: max(0, keptBefore - exchangeRecords.heldCount),
-                         messages: max(0, messagesBefore - log.heldIndices.count - keptMessages.count))
+                         messages: max(0, messagesBefore - log.heldIndices.count - keptMessages.count),
+                         connections: before - conns.count)
     }
 
     /// Drops the records of fids that ended (clunked, removed, reset) in an exchange below `exchange`, or

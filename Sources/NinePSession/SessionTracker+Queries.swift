@@ -147,7 +147,8 @@ extension SessionTracker {
 
     /// All connections, in the order they were first seen. A streaming tracker (frames not retained) has
     /// only the open ones, in no particular order: it forgets each as it closes (`messageCount`,
-    /// `anomalyTotal` and `malformedTotal` still count theirs).
+    /// `anomalyTotal` and `malformedTotal` still count theirs). A retaining one has them all but the closed
+    /// ones `forgetHistory` dropped (`forgottenConnections`).
     public var connections: [ConnectionSummary] { conns.map { summary($0.state) } }
 
     /// Anomalies of one connection, in detection order.

@@ -73,6 +73,8 @@ public struct SessionTracker: Sendable {
     /// Connection states by slot, each in a box of its own (`ConnSlot`) that the per-frame path mutates in
     /// place; copied on write when a copy of the tracker shares it.
     var conns: [ConnSlot] = []
+    /// Closed connections `forgetHistory` dropped (their counts stay in the totals).
+    public internal(set) var forgottenConnections = 0
     var connIndex = IntKeyMap<ConnectionID, Int>()
     /// The connection `uniqueConn` found last and its slot in `conns` (traffic comes in runs per connection).
     var lastConn: (id: ConnectionID, slot: Int) = (ConnectionID(rawValue: 0), -1)

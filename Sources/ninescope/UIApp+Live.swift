@@ -205,7 +205,7 @@ extension LiveInspector {
         let captureNote = ProxyCommand.closeCapture(recorder)
         if let failure { throw failure }
         let model = live.app.screen.model
-        printError("ninescope: proxy stopped; \(model.store.count) exchanges on \(model.tracker.connections.count) connections"
+        printError("ninescope: proxy stopped; \(model.store.count) exchanges on \(model.tracker.connections.count + model.tracker.forgottenConnections) connections"
                    + captureNote)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NinePTestSupport
+import NinePWire
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -330,6 +331,59 @@ extension String {
             (["--view-history", "10k"], "--view-history takes a size of at least 1M (e.g. 512M, 4G) or 'all', not '10k'"),
             (["--view-history", "64M", "--headless"], "--view-history is for the live UI"),
         ])
+    }
+
+    /// A client that connects once per operation (1,500 connections of four exchanges each) does not grow
+    /// the live UI's memory once its history is bounded: closed connections whose exchanges are all
+    /// forgotten go from the connections view (which counts them), and only the newest 256 connections keep
+    /// a statistics row (with its latency histogram) of their own, the older ones counting together. Each
+    /// connection cost 10–45 KB before.
+    @Test func liveHistoryStaysWithinItsLimitOverManyConnections() throws {
+        let export = Peers.tempDir("history-conns-export")
+        guard let diod = try Diod.start(export: export) else {
+            Issue.record("diod is not installed; `make test` installs it"); return
+        }
+        defer { diod.stop() }
+        let port = Peers.freePort()
+        let pane = try #require(try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
+                                                    "--upstream", diod.address, "--view-history", "2M"],
+                                                   width: 140, height: 40, env: Self.env))
+        defer { pane.kill() }
+        #expect(Peers.waitForPort(port, timeout: 20))
+        /// `n` connections one after another: version, attach, getattr, clunk, close.
+        func connections(_ n: Int) throws {
+            for _ in 0..<n {
+                let c = try ProxyRawSocket("127.0.0.1:\(port)")
+                _ = try c.rpc(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+                _ = try c.rpc(1, .tattach(Tattach(fid: 0, uname: "root", aname: P9String(export), nUname: 0)))
+                let a = try c.rpc(2, .tgetattr(Tgetattr(fid: 0, requestMask: .init(rawValue: 0x7ff))))
+                #expect(a?.message.typeCode == MessageType.rgetattr.rawValue)
+                _ = try c.rpc(3, .tclunk(Tclunk(fid: 0)))
+                c.close()
+            }
+        }
+        func status(_ screen: String) -> String { String(screen.lines.first { $0.contains(" exchanges") && $0.contains("/") } ?? "") }
+        try connections(1_500)
+        #expect(pane.wait { status($0).contains("6,000 exchanges") || status($0).contains("older forgotten") }.ok)
+        usleep(500_000)
+        let (_, anon1) = try Self.anonymousMemory(of: "proxy --listen 127.0.0.1:\(port) ")
+        try connections(1_500)
+        let settled = pane.wait { status($0).contains("older forgotten") }
+        usleep(500_000)
+        let (_, anon2) = try Self.anonymousMemory(of: "proxy --listen 127.0.0.1:\(port) ")
+        let grown = try #require(anon2) - (try #require(anon1))
+        #expect(settled.ok, "\(settled.screen)")
+        #expect(grown < 8 << 10, "grew \(grown) KiB over 1,500 connections")
+
+        pane.keys("C")
+        let conns = pane.wait { $0.contains("older forgotten") && $0.contains("connections") }
+        #expect(conns.ok, "the connections view does not count the forgotten ones:\n\(conns.screen)")
+        pane.keys("Escape")
+        usleep(300_000)
+        pane.keys("S")
+        let stats = pane.wait { $0.contains(" 2744 older ") && $0.contains(" c2745 ") }
+        #expect(stats.ok, "no row for the older connections' statistics:\n\(stats.screen)")
+        pane.keys("q")
     }
 
     /// `proxy` with each set of options exits with status 64 and says `message`.

@@ -207,6 +207,58 @@ import Testing
         #expect(answer.message?.exchange == stuck.message?.exchange && answer.anomalies.isEmpty)
     }
 
+    /// A client that connects once per operation: closed connections none of whose messages is held any
+    /// more go with the history (the order of the others stays, `forgottenConnections` counts them); an
+    /// open one, however old, and a closed one with a message still held stay, and traffic on an open
+    /// connection after others went is tracked on its own state.
+    @Test func forgettingHistoryLetsClosedConnectionsGo() throws {
+        var h = Harness(wire: .l, conn: 1)
+        h.version()
+        h.attach(0, fid: 0)
+        h.walk(0, 0, 1, ["etc"])
+        // Connections 2…3001: version, attach, clunk, closed.
+        for c in UInt32(2)...3001 {
+            h.conn = ConnectionID(c)
+            _ = h.tracker.handle(.connectionOpened(conn: h.conn, at: h.tick(), info: nil))
+            h.version()
+            h.attach(0, fid: 0)
+            h.clunk(1, 0)
+            h.close()
+        }
+        // The last closed ones' messages stay held; 3002 stays open.
+        h.conn = 3002
+        _ = h.tracker.handle(.connectionOpened(conn: h.conn, at: h.tick(), info: nil))
+        h.version()
+        #expect(h.tracker.connections.count == 3002)
+
+        let f = h.tracker.forgetHistory(before: h.tracker.exchangeCount - 100)
+        #expect(f.firstExchange == 8192 && f.firstMessage == 16384, "\(f)")
+        let ids = h.tracker.connections.map(\.id.rawValue)
+        #expect(f.connections > 2000 && f.connections == h.tracker.forgottenConnections, "\(f)")
+        #expect(ids.count == 3002 - f.connections)
+        #expect(ids.first == 1, "the open first connection stays, first: \(ids.prefix(3))")
+        #expect(ids == ids.sorted() && ids.last == 3002, "the order stays")
+        #expect(ids.count >= 3 && ids[1] == ids[2] - 1 && ids.suffix(2) == [3001, 3002], "closed ones at the end stay")
+        // The oldest closed connection that stays has a message held; the one before it had none.
+        let held = (f.firstMessage..<h.tracker.messageCount).compactMap { h.tracker.message(at: $0)?.conn.rawValue }
+        #expect(held.contains(ids[1]) && !held.contains(ids[1] - 1), "\(ids.prefix(3))")
+        #expect(h.tracker.connection(2) == nil && h.tracker.fidTable(on: 2).isEmpty)
+
+        // Connection 1 goes on with its fids and paths; a forgotten id may come again, as a new connection.
+        h.conn = 1
+        let clunk = h.t(5, .tclunk(Tclunk(fid: 1)))
+        #expect(clunk.anomalies.isEmpty, "\(clunk.anomalies)")
+        h.r(5, .rclunk)
+        #expect(h.tracker.connection(1)?.exchangeCount == 4 && h.tracker.fid(0, on: 1) != nil)
+        h.conn = 2
+        _ = h.tracker.handle(.connectionOpened(conn: 2, at: h.tick(), info: nil))
+        h.version()
+        #expect(h.tracker.connection(2)?.exchangeCount == 1)
+        #expect(h.tracker.connections.map(\.id.rawValue).last == 2)
+        // Counted still: every message and connection.
+        #expect(h.tracker.connections.count + h.tracker.forgottenConnections == 3003)
+    }
+
     /// Forgetting never changes how later traffic is tracked: two trackers fed the same random traffic on two
     /// connections (requests on free tags, replies in any order, some never; flushes answered before or
     /// after the request; walks and clunks), one forgetting its history every 3,000 events, report the same
