@@ -114,6 +114,43 @@ import Glibc
         diod.kill()
     }
 
+    /// IPv6 on both sides: a proxy listening on [::1] (the bound address printed in brackets), dialled by a
+    /// second proxy through `tcp![::1]!PORT`, in front of diod (diod's clients take no IPv6 address): the
+    /// file comes through both byte for byte, and the inner proxy names its IPv6 client.
+    @Test(.enabled(if: ProxyDiodTests.hasIPv6Loopback, "no IPv6 loopback here"))
+    func ipv6ListenerAndUpstreamServeDiodClients() throws {
+        let export = try Self.export(bigSize: 3 << 20)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let inner = try ProxyProcess(upstream: diod.address, listen: "[::1]:0")
+        #expect(inner.listenAddress.hasPrefix("[::1]:"), "\(inner.listenAddress)")
+        let port = try #require(inner.port)
+        let front = try ProxyProcess(upstream: "tcp![::1]!\(port)")
+        let cat = try ProxyTool.client("diodcat", ["-s", front.listenAddress, "-a", export, "-m", "65536", "large.bin"])
+        #expect(cat.status == 0, "diodcat through IPv4 → IPv6 → IPv4 failed: \(cat.err)")
+        #expect(cat.stdout == (try Data(contentsOf: URL(fileURLWithPath: export + "/large.bin"))))
+        #expect(front.waitForOutput { $0.contains("c0 - close (eof)") })
+        #expect(front.stdout.contains("upstream [::1]:\(port)"), "\(front.stdout.prefix(300))")
+        #expect(inner.waitForOutput { $0.contains("c0 - close (eof)") })
+        #expect(inner.stdout.contains("c0 + open client [::1]:"), "\(inner.stdout.prefix(300))")
+        front.stop()
+        #expect(inner.stop().status == 0)
+        diod.kill()
+    }
+
+    /// Whether a socket can be bound on ::1 here.
+    static var hasIPv6Loopback: Bool {
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var sa = sockaddr_in6()
+        sa.sin6_family = sa_family_t(AF_INET6)
+        sa.sin6_addr = in6addr_loopback
+        return withUnsafePointer(to: &sa) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        } == 0
+    }
+
     @Test func severalClientsAtOnceInterleaved() throws {
         let export = try Self.export(bigSize: 2 << 20)
         let diod = DiodOnPort(export: export)
