@@ -61,6 +61,8 @@ public final class InspectorApp: @unchecked Sendable {
     private var results: [(text: String, isError: Bool)] = []
     /// A new `recording` for the screen, set from outside the UI thread (nil: no change).
     private var recordingUpdate: String?? = nil
+    /// Set by `requestQuit` (from any thread): the loop ends at its next turn.
+    private var quitRequested = false
 
     public init(screen: InspectorScreen, actions: InspectorActions? = nil, configuration: Configuration = Configuration()) {
         var screen = screen
@@ -121,6 +123,20 @@ public final class InspectorApp: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Ends the loop at its next turn, as the quit key would (thread-safe): a signal that stops the program
+    /// in good order.
+    public func requestQuit() {
+        lock.lock()
+        quitRequested = true
+        lock.unlock()
+    }
+
+    private var isQuitRequested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return quitRequested
+    }
+
     private func takeRecording() -> String?? {
         lock.lock()
         defer { lock.unlock() }
@@ -168,6 +184,7 @@ public final class InspectorApp: @unchecked Sendable {
         var firstScreenLogged = false
         var loadedLogged = false
         while running {
+            if isQuitRequested { break }
             // Feed the model in slices until the batch or the time budget is used up.
             let ingestStart = ContinuousClock.now
             var taken = 0

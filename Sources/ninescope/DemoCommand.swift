@@ -57,7 +57,7 @@ struct DemoCommand: AsyncParsableCommand {
         let proxyAddress = try await proxy.start()
         printError("ninescope: demo: server (synth) on \(serverAddress.colonForm), proxy on \(proxyAddress.colonForm)")
 
-        let signals = SignalWatch(SIGINT, SIGTERM)
+        let signals = SignalWatch(signals: SignalWatch.stopSignals)
         let workload = DemoWorkload(target: proxyAddress, pace: .milliseconds(pace))
         let rounds = self.rounds
         let client = Task {

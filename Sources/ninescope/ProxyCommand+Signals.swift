@@ -12,10 +12,11 @@ final class SignalWatch: @unchecked Sendable {
     private let queue = DispatchQueue(label: "ninescope.signals")
     private let lock = NSLockLike()
     private var received: [Int32] = []
+    private var firstSignal: Int32?
     private var waiter: CheckedContinuation<Int32, Never>?
     private var later: (@Sendable (Int32) -> Void)?
 
-    init(_ signals: Int32...) {
+    init(signals: [Int32]) {
         for sig in signals {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
@@ -31,6 +32,7 @@ final class SignalWatch: @unchecked Sendable {
 
     private func deliver(_ sig: Int32) {
         let action: (() -> Void)? = lock.withLock {
+            if firstSignal == nil { firstSignal = sig }
             if let w = waiter {
                 waiter = nil
                 return { w.resume(returning: sig) }
@@ -41,6 +43,9 @@ final class SignalWatch: @unchecked Sendable {
         }
         action?()
     }
+
+    /// The first signal that came (nil: none yet).
+    var first: Int32? { lock.withLock { firstSignal } }
 
     /// Waits for the first signal (returns at once if one already came).
     func next() async -> Int32 {
@@ -57,6 +62,16 @@ final class SignalWatch: @unchecked Sendable {
     /// Calls `body` (on a private queue) for every signal from now on.
     func onAnother(_ body: @escaping @Sendable (Int32) -> Void) {
         lock.withLock { later = body }
+    }
+
+    /// The signals that stop a proxy, a server or the UI in good order (connections closed, the capture
+    /// completed, a summary): SIGINT, SIGTERM, and SIGHUP (the terminal went away, a session closed) unless
+    /// it was ignored when the program started (`nohup`), which then stays so.
+    static var stopSignals: [Int32] {
+        var old = sigaction()
+        let hupIgnored = sigaction(SIGHUP, nil, &old) == 0
+            && unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+        return [SIGINT, SIGTERM] + (hupIgnored ? [] : [SIGHUP])
     }
 
     static func name(_ sig: Int32) -> String {

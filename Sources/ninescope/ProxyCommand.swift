@@ -63,7 +63,8 @@ struct ProxyCommand: AsyncParsableCommand {
         decode` read alone; `ninescope decode trace_*.pcapng` reads them as one. --capture-files N keeps only \
         the newest N, deleting the oldest as a new one begins: a trace that runs for days in bounded space.
 
-        SIGINT or SIGTERM stops the proxy: connections are closed, the capture is completed, and a summary \
+        SIGINT, SIGTERM or SIGHUP (the terminal went away; not under nohup) stops the proxy, with or without \
+        the UI: connections are closed, the capture is completed, and a summary \
         goes to standard error.
 
         Examples:
@@ -172,7 +173,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let proxy = NinePProxy(listen: listenAddress, upstream: upstreamAddress,
                                options: NinePProxy.Options(eventCoalescing: .zero),
                                sink: { batch in trace.consume(batch) })
-        let signals = SignalWatch(SIGINT, SIGTERM)
+        let signals = SignalWatch(signals: SignalWatch.stopSignals)
 
         let bound: Address
         do {

@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         TYPE a request name (Tread, tlopen, …) or * for all: delay=Tread:200ms, error=Tlopen:EACCES@10%, \
         hang=Twrite (never answered until flushed).
 
-        The bound address goes to standard error on start (port 0 picks a free port). SIGINT or SIGTERM \
+        The bound address goes to standard error on start (port 0 picks a free port). SIGINT, SIGTERM or SIGHUP \
         stops the server and closes every connection. --trace prints one line per message, like \
         `ninescope proxy --headless`, and a still-pending line for each request left unanswered for 10 s \
         (--still-pending). --stats ends with statistics per request type and per connection \
@@ -173,7 +173,7 @@ struct ServeCommand: AsyncParsableCommand {
                          lines: trace, stats: stats)
             : nil
         let counts = ServeStats()
-        let signals = ServeSignals(SIGINT, SIGTERM)
+        let signals = SignalWatch(signals: SignalWatch.stopSignals)
         let onEvent: @Sendable (ServerListenerEvent) -> Void = { event in
             counts.record(event)
             if let tracer { tracer.event(event) }
@@ -206,7 +206,7 @@ struct ServeCommand: AsyncParsableCommand {
         let statistics = tracer?.finishStatistics()
         if trace && json, let statistics { tracer?.write(statistics.json) }
         tracer?.flush()
-        printError("ninescope: \(ServeSignals.name(sig)): stopped after \(counts.accepted) connection(s)")
+        printError("ninescope: \(SignalWatch.name(sig)): stopped after \(counts.accepted) connection(s)")
         if !(trace && json), let statistics { for line in statistics.textLines { printError(line) } }
     }
 
@@ -244,50 +244,4 @@ final class ServeStats: @unchecked Sendable {
     func record(_ event: ServerListenerEvent) {
         if case .accepted = event { lock.withLock { count += 1 } }
     }
-}
-
-/// SIGINT/SIGTERM as an awaitable value: the signals are ignored at the process level and delivered
-/// through Dispatch sources, so shutdown runs as ordinary async code.
-final class ServeSignals: @unchecked Sendable {
-    // @unchecked: `sources` is written once in init; the rest is under `lock`.
-    private var sources: [any DispatchSourceSignal] = []
-    private let queue = DispatchQueue(label: "ninescope.serve.signals")
-    private let lock = NSLockLike()
-    private var received: Int32?
-    private var waiter: CheckedContinuation<Int32, Never>?
-
-    init(_ signals: Int32...) {
-        for sig in signals {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { [weak self] in self?.deliver(sig) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    deinit { for s in sources { s.cancel() } }
-
-    private func deliver(_ sig: Int32) {
-        let w: CheckedContinuation<Int32, Never>? = lock.withLock {
-            if received == nil { received = sig }
-            defer { waiter = nil }
-            return waiter
-        }
-        w?.resume(returning: sig)
-    }
-
-    /// Waits for the first signal.
-    func next() async -> Int32 {
-        await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
-            let ready: Int32? = lock.withLock {
-                if let r = received { return r }
-                waiter = c
-                return nil
-            }
-            if let ready { c.resume(returning: ready) }
-        }
-    }
-
-    static func name(_ sig: Int32) -> String { sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal \(sig)" }
 }

@@ -31,7 +31,8 @@ extension DemoCommand {
         // flushing (select it, press f). Once flushed it waits a little and blocks again.
         let stuck = Task { await Self.stuckWriter(proxyAddress) }
         var failure: Error?
-        do { try await live.run(proxy: proxy) } catch { failure = error }
+        var signal: Int32?
+        do { signal = try await live.run(proxy: proxy) } catch { failure = error }
         client.cancel()
         stuck.cancel()
         _ = await client.result
@@ -42,7 +43,7 @@ extension DemoCommand {
         let captureNote = ProxyCommand.closeCapture(recorder)
         if let failure { throw failure }
         let model = live.app.screen.model
-        printError("ninescope: demo stopped; \(model.store.count) exchanges seen; proxy was \(proxyAddress.colonForm)"
+        printError("ninescope: \(signal.map { SignalWatch.name($0) + ": " } ?? "")demo stopped; \(model.store.count) exchanges seen; proxy was \(proxyAddress.colonForm)"
                    + captureNote)
     }
 

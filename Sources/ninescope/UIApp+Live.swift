@@ -77,9 +77,22 @@ final class LiveInspector: @unchecked Sendable {
         }
     }
 
-    /// Runs the UI until the user quits.
-    func run(proxy: NinePProxy) async throws {
+    /// Runs the UI until the user quits, or a signal (SIGINT, SIGTERM, SIGHUP: `SignalWatch.stopSignals`)
+    /// quits it as the quit key does, so that the caller stops the proxy, completes the capture and says
+    /// so; a second signal then exits at once. Returns the signal that ended it (nil: the user quit).
+    @discardableResult
+    func run(proxy: NinePProxy) async throws -> Int32? {
         actions.attach(proxy)
+        let signals = SignalWatch(signals: SignalWatch.stopSignals)
+        let app = self.app
+        Task.detached {
+            _ = await signals.next()
+            app.requestQuit()
+            signals.onAnother { sig in
+                printError("ninescope: \(SignalWatch.name(sig)) again: exiting at once")
+                _exit(128 + sig)
+            }
+        }
         // The status line says the capture is being written, and how much of it, once a second.
         let status: Task<Void, Never>? = recorder.map { recorder in
             let app = self.app
@@ -92,6 +105,7 @@ final class LiveInspector: @unchecked Sendable {
         }
         defer { status?.cancel() }
         try await UIApp.run(app)
+        return signals.first
     }
 
     /// `REC 12 MB` (`· file 4` once the capture is cut into files, `· data ≤64 B` with `--capture-data 64`),
@@ -199,13 +213,14 @@ extension LiveInspector {
         live.app.setTitle("proxy \(bound.colonForm) → \(upstream.colonForm)")
         live.reportCaptureFailure()
         var failure: Error?
-        do { try await live.run(proxy: proxy) } catch { failure = error }
+        var signal: Int32?
+        do { signal = try await live.run(proxy: proxy) } catch { failure = error }
         await proxy.stop()
         live.finishCapture()
         let captureNote = ProxyCommand.closeCapture(recorder)
         if let failure { throw failure }
         let model = live.app.screen.model
-        printError("ninescope: proxy stopped; \(model.store.count) exchanges on \(model.tracker.connections.count + model.tracker.forgottenConnections) connections"
+        printError("ninescope: \(signal.map { SignalWatch.name($0) + ": " } ?? "")proxy stopped; \(model.store.count) exchanges on \(model.tracker.connections.count + model.tracker.forgottenConnections) connections"
                    + captureNote)
     }
 }

@@ -386,6 +386,47 @@ extension String {
         pane.keys("q")
     }
 
+    /// A signal stops the live UI in good order, as `q` does: SIGTERM, and SIGHUP when its terminal goes
+    /// away (here: the tmux session killed). The proxy exits 0 with its summary, and the capture is
+    /// complete (every connection's end in it), where before the process died with the last second of
+    /// traffic unwritten.
+    @Test(arguments: ["SIGTERM", "hangup"])
+    func aSignalStopsTheLiveUIInGoodOrder(_ how: String) throws {
+        let export = Peers.tempDir("signal-ui-export")
+        guard let diod = try Diod.start(export: export) else {
+            Issue.record("diod is not installed; `make test` installs it"); return
+        }
+        defer { diod.stop() }
+        let dir = Peers.tempDir("signal-ui")
+        let port = Peers.freePort()
+        let pane = try #require(try TmuxPane.start(["/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\(dir)/stderr", Peers.ninescope,
+                                                    "proxy", "--listen", "127.0.0.1:\(port)", "--upstream", diod.address,
+                                                    "--capture", dir + "/ui.pcapng"], width: 120, height: 30, env: Self.env))
+        defer { pane.kill() }
+        #expect(Peers.waitForPort(port, timeout: 20))
+        let load = try ProxyTool.client("diodload", ["-s", "127.0.0.1:\(port)", "-g", "-n", "2", "-r", "1"])
+        #expect(load.status == 0, "\(load.err)")
+        let ls = try ProxyTool.client("diodls", ["-s", "127.0.0.1:\(port)", "-a", export, "/"])
+        #expect(ls.status == 0, "\(ls.err)")
+        #expect(pane.wait { $0.contains("Rclunk") }.ok)
+        let (pid, _) = try Self.anonymousMemory(of: "proxy --listen 127.0.0.1:\(port) ")
+        let process = try #require(pid_t(pid))
+        if how == "SIGTERM" {
+            kill(process, SIGTERM)
+            #expect(pane.wait { $0.contains("[exit 0]") }.ok, "the proxy UI did not stop on SIGTERM")
+        } else {
+            pane.kill()
+        }
+        #expect(ProxyProcess.poll(timeout: 10) { kill(process, 0) != 0 }, "the proxy is still running")
+        let stderr = (try? String(contentsOfFile: dir + "/stderr", encoding: .utf8)) ?? ""
+        let name = how == "SIGTERM" ? "SIGTERM" : "SIGHUP"
+        #expect(stderr.contains("ninescope: \(name): proxy stopped; "), "\(stderr)")
+        let decoded = try Peers.run(Peers.ninescope, ["decode", dir + "/ui.pcapng"], timeout: 30)
+        #expect(decoded.status == 0 && !decoded.err.contains("truncat"), "\(decoded.err)")
+        #expect(decoded.out.contains("c2 - close (eof)") && !decoded.out.contains("end of capture"),
+                "diodls's connection (c2) ends in the capture:\n\(decoded.out.suffix(400))")
+    }
+
     /// `proxy` with each set of options exits with status 64 and says `message`.
     static func expectProxyRefuses(upstream: String, _ cases: [(args: [String], message: String)]) throws {
         for (args, message) in cases {

@@ -177,6 +177,41 @@ import Glibc
         #expect(proxy.stderr.contains("2 connections (2 dial failed)"), "\(proxy.stderr)")
     }
 
+    /// SIGHUP (the terminal went away) stops the headless proxy in good order, as SIGTERM does: the capture
+    /// is completed, every connection's end recorded. Started with SIGHUP ignored (`nohup`), it goes on.
+    @Test func aHangupStopsTheProxyInGoodOrderUnlessIgnored() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let file = Peers.tempDir("pxhup") + "/hup.pcapng"
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", file])
+        let steady = try ProxyRawSocket(proxy.listenAddress)          // open when the hangup comes
+        try Self.attach(steady, fid: 1, export: export)
+        let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
+        #expect(ls.status == 0, "\(ls.err)")
+        let stop = proxy.stop(signal: SIGHUP)
+        #expect(stop.exited && stop.status == 0, "\(proxy.stderr)")
+        #expect(proxy.stderr.contains("SIGHUP: proxy stopped; 2 connections"), "\(proxy.stderr)")
+        let decoded = try Peers.run(Peers.ninescope, ["decode", file], timeout: 30)
+        #expect(decoded.status == 0 && !decoded.err.contains("truncat"), "\(decoded.err)")
+        #expect(decoded.out.contains("c1 - close (eof)"), "diodls's end is in the capture:\n\(decoded.out.suffix(600))")
+        #expect(decoded.out.contains("c0 - close (error: proxy stopped)"),
+                "the open connection's end is in the capture:\n\(decoded.out.suffix(600))")
+        #expect(!decoded.out.contains("end of capture"), "\(decoded.out.suffix(600))")
+        steady.close()
+
+        let ignoring = try ProxyProcess(upstream: diod.address,
+                                        launcher: ["/bin/sh", "-c", "trap '' HUP && exec \"$0\" \"$@\""])
+        ignoring.process.signal(SIGHUP)
+        usleep(300_000)
+        #expect(ignoring.process.isRunning, "a proxy started under nohup ignores SIGHUP: \(ignoring.stderr)")
+        let again = try ProxyTool.client("diodls", ["-s", ignoring.listenAddress, "-a", export, "/"])
+        #expect(again.status == 0, "\(again.err)")
+        #expect(ignoring.stop(signal: SIGTERM).status == 0)
+        #expect(ignoring.stderr.contains("SIGTERM: proxy stopped; 1 connection"), "\(ignoring.stderr)")
+        diod.kill()
+    }
+
     /// A proxy started with a small soft descriptor limit under a far higher hard one (a login shell's
     /// 1,024 under a higher hard limit, scaled down to 32) raises its own: 200 clients at once are all
     /// relayed (each takes two descriptors). Started with the hard limit itself at 32, it relays those it
