@@ -8,7 +8,13 @@ extension Address {
             do {
                 return try SocketAddress.makeAddressResolvingHost(host, port: Int(port))
             } catch {
-                throw AddressError(input: description, reason: "cannot resolve host \"\(host)\": \(error)")
+                // getaddrinfo's own words ("Name or service not known"), not SwiftNIO's wrapping of them.
+                let why: String = switch error {
+                case let e as SocketAddressError.UnknownHost: e.errorDescription
+                case SocketAddressError.unknown: "unknown host"
+                default: "\(error)"
+                }
+                throw AddressError(input: description, reason: "cannot resolve host \"\(host)\": \(why)")
             }
         case .unix(let path):
             do {

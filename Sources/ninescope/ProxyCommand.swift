@@ -184,6 +184,7 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         printError("ninescope: proxy listening on \(bound.colonForm) → upstream \(upstreamAddress.colonForm)"
                    + (recorder.map { ", capturing to " + Self.captureDescription($0) } ?? ""))
+        if let warning = Self.unresolvable(upstreamAddress) { printError("ninescope: warning: " + warning) }
 
         // Block-buffered output still reaches `tail -f` readers within 200 ms.
         let ticker: Task<Void, Never>? = isatty(lineFD) == 1 ? nil : Task.detached {
@@ -216,6 +217,18 @@ struct ProxyCommand: AsyncParsableCommand {
     }
 
     /// `--still-pending`: nil for "0" (never), else the duration in ns.
+    /// What to say of an upstream host name that does not resolve now, said at start so that a typo shows
+    /// before the first client comes (nil: it resolves, or is a unix socket). The proxy starts anyway and
+    /// resolves the name again for each client: it may come to.
+    static func unresolvable(_ upstream: Address) -> String? {
+        guard case .tcp = upstream else { return nil }
+        do { _ = try upstream.socketAddress() } catch {
+            return "upstream \(upstream.colonForm): \((error as? AddressError)?.reason ?? "\(error)"); "
+                + "it is looked up again for each client"
+        }
+        return nil
+    }
+
     static func stillPendingOption(_ text: String) throws -> Int64? {
         if text.trimmingCharacters(in: .whitespaces) == "0" { return nil }
         guard let n = CaptureRotation.parseDuration(text) else {

@@ -212,6 +212,7 @@ extension LiveInspector {
         }
         live.app.setTitle("proxy \(bound.colonForm) → \(upstream.colonForm)")
         live.reportCaptureFailure()
+        if let warning = ProxyCommand.unresolvable(upstream) { live.app.report(warning, isError: true) }
         var failure: Error?
         var signal: Int32?
         do { signal = try await live.run(proxy: proxy) } catch { failure = error }

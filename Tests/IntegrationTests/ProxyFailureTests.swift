@@ -257,6 +257,23 @@ import Glibc
         diod.kill()
     }
 
+    /// An upstream name that does not resolve is said at start (a typo shows before any client comes) and
+    /// in each client's close, in getaddrinfo's words; the proxy runs on.
+    @Test func anUnresolvableUpstreamIsSaidAtStartAndPerClient() throws {
+        let proxy = try ProxyProcess(upstream: "no-such-host.invalid:564")
+        #expect(proxy.stderr.contains("ninescope: warning: upstream no-such-host.invalid:564: cannot resolve host "
+                                      + "\"no-such-host.invalid\": "), "\(proxy.stderr)")
+        let c = try ProxyRawSocket(proxy.listenAddress)
+        #expect(c.receiveSome() == nil)
+        #expect(proxy.waitForOutput { $0.contains(" - close (") })
+        let close = proxy.stdoutLines.first { $0.contains(" - close (") } ?? ""
+        #expect(close.contains("upstream dial failed: bad address \"tcp!no-such-host.invalid!564\": cannot resolve host"),
+                "\(close)")
+        #expect(!close.contains("SocketAddressError"), "SwiftNIO's wording: \(close)")
+        #expect(proxy.process.isRunning)
+        #expect(proxy.stop().status == 0)
+    }
+
     /// A capture whose writes fail (here /dev/full: "no space left") is said at once and at the end, the
     /// relaying goes on unharmed, and the exit status says the capture is incomplete.
     @Test func aFailingCaptureIsReportedAndTheProxyGoesOn() throws {
