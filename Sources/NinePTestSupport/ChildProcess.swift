@@ -9,7 +9,7 @@ import Glibc
 /// from a SIGCHLD monitor, and a missed notification leaves `waitUntilExit()` blocked forever on a
 /// zombie (seen here with `tmux new-session -d`, whose client exits while its server forks away).
 /// Polling `waitpid(pid, WNOHANG)` cannot miss an exit. Every pipe this file makes is close-on-exec,
-/// so no other child inherits it and holds an end open.
+/// so no other child inherits it and holds an end open, and a child gets no descriptor but 0, 1 and 2.
 public final class ChildProcess: @unchecked Sendable {
     public enum TerminationReason: Sendable { case exit, uncaughtSignal }
 
@@ -32,6 +32,12 @@ public final class ChildProcess: @unchecked Sendable {
             } else {
                 posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
             }
+        }
+        // Nothing else of the test process's reaches the child: a socket a test holds open, made without
+        // close-on-exec, would count against the child's descriptor limit and keep the peer's end open.
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {   // glibc 2.34 and later
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
         }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)

@@ -119,7 +119,7 @@ struct ProxyCommand: AsyncParsableCommand {
                              + "bytes, latency percentiles (implies --headless)."))
     var stats = false
     @Option(help: ArgumentHelp("Headless: print a still-pending line for each request unanswered after "
-                               + "DURATION (default 10s; e.g. 2s, 1m; 0: never).", valueName: "DURATION"))
+                               + "DURATION (e.g. 2s, 1m; 0: never).", valueName: "DURATION"))
     var stillPending: String = "10s"
     @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?

@@ -64,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Print one trace line per message to standard output.") var trace = false
     @Flag(help: "With --trace, print JSON lines instead of text.") var json = false
     @Option(help: ArgumentHelp("With --trace: print a still-pending line for each request unanswered after "
-                               + "DURATION (default 10s; e.g. 2s, 1m; 0: never).", valueName: "DURATION"))
+                               + "DURATION (e.g. 2s, 1m; 0: never).", valueName: "DURATION"))
     var stillPending: String = "10s"
     @Flag(help: ArgumentHelp("When stopped, print statistics per request type and per connection: counts, "
                              + "errors, bytes, latency percentiles."))
