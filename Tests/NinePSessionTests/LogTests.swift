@@ -261,9 +261,11 @@ import Testing
 
     /// Forgetting never changes how later traffic is tracked: two trackers fed the same random traffic on two
     /// connections (requests on free tags, replies in any order, some never; flushes answered before or
-    /// after the request; walks and clunks), one forgetting its history every 3,000 events, report the same
-    /// for every event — the message's exchange, pairing and latency, its line, the exchanges it changed and
-    /// the anomalies it raised — and every request still pending is still readable.
+    /// after the request; walks and clunks), with short connections coming and going between them (some
+    /// closing with a request unanswered or a fid in use, some ids used again after a while), one
+    /// forgetting its history every 3,000 events, report the same for every event — the message's
+    /// exchange, pairing and latency, its line, the exchanges it changed and the anomalies it raised — and
+    /// every request still pending is still readable; the bounded one lets closed connections go.
     @Test func forgettingDoesNotChangeWhatLaterTrafficDoes() throws {
         var rng = SplitMix(seed: 34)
         func below(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
@@ -288,12 +290,33 @@ import Testing
         // not used again until then.
         var late: [(c: Int, tag: UInt16, reply: Message, step: Int)] = []
         var blocked: [Set<UInt16>] = [[], []]
+        var shortConnections = 0
         for step in 0..<40_000 {
             let c = below(2)
             t += Int64(1000 + below(5000))
             func send(_ tag: UInt16, _ m: Message, _ d: Direction, on conn: ConnectionID? = nil) {
                 events.append(.frame(conn: conn ?? ConnectionID(UInt32(c) + 1), direction: d, at: t,
                                      bytes: Fcall(tag: Tag(tag), m).encode(dialect: .l), marks: []))
+            }
+            if below(100) == 0 {
+                // A short connection: version, attach, a getattr; closed with the getattr answered or not, the
+                // attach's fid clunked or not. Its id is new, or (one in four) one used before.
+                shortConnections += 1
+                let id = ConnectionID(UInt32(3 + (below(4) == 0 ? below(shortConnections) : shortConnections)))
+                events.append(.connectionOpened(conn: id, at: t, info: nil))
+                send(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")), .toServer, on: id)
+                send(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")), .toClient, on: id)
+                send(0, .tattach(Tattach(fid: 0, uname: "u", aname: "", nUname: 0)), .toServer, on: id)
+                send(0, .rattach(Rattach(qid: Qid(type: .dir, path: 1))), .toClient, on: id)
+                send(1, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)), .toServer, on: id)
+                if below(3) > 0 { send(1, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 5))), .toClient, on: id) }
+                if below(3) > 0 {
+                    send(2, .tclunk(Tclunk(fid: 0)), .toServer, on: id)
+                    send(2, .rclunk, .toClient, on: id)
+                }
+                t += 1000
+                events.append(.connectionClosed(conn: id, at: t, reason: below(2) == 0 ? .eof : .reset))
+                continue
             }
             while let due = late.first, due.step <= step {
                 late.removeFirst()
@@ -367,6 +390,10 @@ import Testing
             }
         }
         #expect(forgotten > whole.exchangeCount / 4, "only \(forgotten) of \(whole.exchangeCount) exchanges forgotten")
+        #expect(bounded.forgottenConnections > 100, "\(bounded.forgottenConnections) of \(shortConnections) short connections let go")
+        #expect(bounded.connections.count < whole.connections.count)
+        let kept = bounded.connections
+        for c in kept { #expect(whole.connection(c.id) == c, "c\(c.id) differs") }
         #expect(bounded.heldFrameBytes < whole.heldFrameBytes, "\(bounded.heldFrameBytes) against \(whole.heldFrameBytes) bytes of frames")
         #expect(bounded.exchangeCount == whole.exchangeCount && bounded.anomalyTotal == whole.anomalyTotal)
     }
