@@ -216,7 +216,6 @@ struct ProxyCommand: AsyncParsableCommand {
         try Self.failIfCaptureIncomplete(recorder)
     }
 
-    /// `--still-pending`: nil for "0" (never), else the duration in ns.
     /// What to say of an upstream host name that does not resolve now, said at start so that a typo shows
     /// before the first client comes (nil: it resolves, or is a unix socket). The proxy starts anyway and
     /// resolves the name again for each client: it may come to.
@@ -229,6 +228,7 @@ struct ProxyCommand: AsyncParsableCommand {
         return nil
     }
 
+    /// `--still-pending`: nil for "0" (never), else the duration in ns.
     static func stillPendingOption(_ text: String) throws -> Int64? {
         if text.trimmingCharacters(in: .whitespaces) == "0" { return nil }
         guard let n = CaptureRotation.parseDuration(text) else {
