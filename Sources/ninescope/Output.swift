@@ -10,6 +10,10 @@ final class LineOutput: @unchecked Sendable {
     private let lock = NSLockLike()
     /// When true, every line is flushed at once (interactive use, e.g. a live headless proxy).
     var lineBuffered: Bool
+    /// Said once on standard error when the output's reader goes away (a closed pipe: `proxy … | head`);
+    /// nothing more is written then. Nil: say nothing (SIGPIPE, where not ignored, ends the program anyway).
+    var closedNotice: String?
+    private var closed = false
 
     init(fd: Int32 = 1, lineBuffered: Bool = false) {
         self.fd = fd
@@ -57,16 +61,25 @@ final class LineOutput: @unchecked Sendable {
     func flush() { lock.withLock { flushLocked() } }
 
     private func flushLocked() {
-        buffer.withUnsafeBytes { writeAll($0) }
+        if !closed { buffer.withUnsafeBytes { writeAll($0) } }
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Writes every byte (retrying after EINTR and short writes); stops at an error such as a closed pipe.
+    /// Writes every byte (retrying after EINTR and short writes); stops at an error such as a closed pipe,
+    /// which ends the output (`closedNotice`).
     private func writeAll(_ raw: UnsafeRawBufferPointer) {
+        guard !closed else { return }
         var offset = 0
         while offset < raw.count {
             let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-            if n <= 0 { if errno == EINTR { continue }; break }
+            if n <= 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE {
+                    closed = true
+                    if let closedNotice { printError("ninescope: " + closedNotice) }
+                }
+                break
+            }
             offset += n
         }
     }

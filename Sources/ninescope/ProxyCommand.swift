@@ -166,6 +166,8 @@ struct ProxyCommand: AsyncParsableCommand {
         recorder?.file.whenWriteFails { error in printError(Self.captureStopped(error)) }
 
         let out = LineOutput(fd: lineFD, lineBuffered: isatty(lineFD) == 1)
+        out.closedNotice = "the lines' reader went away (a closed pipe): no more lines; the proxy goes on relaying"
+            + (recorder == nil ? "" : " and recording") + " until stopped"
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true,
                                quiet: quiet, filter: filterExpr, stats: stats)
         // Each read's events go to the trace's thread at once (no coalescing delay): lines appear as soon

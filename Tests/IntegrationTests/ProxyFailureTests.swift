@@ -257,6 +257,32 @@ import Glibc
         diod.kill()
     }
 
+    /// The lines' reader goes away (`proxy … | head`): the proxy says so once and goes on relaying, so a
+    /// guest's mount does not die with the pager.
+    @Test func aClosedOutputPipeEndsTheLinesNotTheProxy() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let fifo = Peers.tempDir("pxpipe") + "/lines"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // The reader: takes the first line and goes.
+        let reader = try Peers.spawn("/usr/bin/head", ["-n", "1", fifo], log: Peers.tempDir("pxpipe") + "/head.out")
+        let proxy = try ProxyProcess(upstream: diod.address, stdout: fifo)
+        for k in 0..<3 {
+            if k == 1 { #expect(ProxyProcess.poll(timeout: 20) { !reader.isRunning }, "head did not take its line") }
+            let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
+            #expect(ls.status == 0 && ls.out.contains("hello.txt"), "\(ls.err)")
+        }
+        let notice = "ninescope: the lines' reader went away (a closed pipe): no more lines; the proxy goes on relaying until stopped"
+        #expect(ProxyProcess.poll(timeout: 20) { proxy.stderr.contains(notice) }, "\(proxy.stderr)")
+        #expect(proxy.stderr.components(separatedBy: notice).count == 2, "said once: \(proxy.stderr)")
+        #expect(proxy.process.isRunning)
+        let stop = proxy.stop()
+        #expect(stop.exited && stop.status == 0)
+        #expect(proxy.stderr.contains("proxy stopped; 3 connections"), "\(proxy.stderr)")
+        diod.kill()
+    }
+
     /// An upstream name that does not resolve is said at start (a typo shows before any client comes) and
     /// in each client's close, in getaddrinfo's words; the proxy runs on.
     @Test func anUnresolvableUpstreamIsSaidAtStartAndPerClient() throws {
