@@ -60,6 +60,19 @@ final class LineOutput: @unchecked Sendable {
 
     func flush() { lock.withLock { flushLocked() } }
 
+    /// Block-buffered output (a file, a pipe) flushed every 200 ms, so that `tail -f` and `| grep` readers
+    /// see the lines within that while traffic flows; nil when every line goes out at once anyway. Cancel
+    /// the task when done.
+    func flushingNow() -> Task<Void, Never>? {
+        guard !lineBuffered else { return nil }
+        return Task.detached { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 200_000_000)
+                flush()
+            }
+        }
+    }
+
     private func flushLocked() {
         if !closed { buffer.withUnsafeBytes { writeAll($0) } }
         buffer.removeAll(keepingCapacity: true)

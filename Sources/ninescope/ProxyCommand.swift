@@ -189,12 +189,7 @@ struct ProxyCommand: AsyncParsableCommand {
         if let warning = Self.unresolvable(upstreamAddress) { printError("ninescope: warning: " + warning) }
 
         // Block-buffered output still reaches `tail -f` readers within 200 ms.
-        let ticker: Task<Void, Never>? = isatty(lineFD) == 1 ? nil : Task.detached {
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 200_000_000)
-                out.flush()
-            }
-        }
+        let ticker = out.flushingNow()
 
         // Requests left unanswered: checked once a second (the trace itself only runs when traffic comes).
         let overdue = Self.watchStillPending(after: overdueAfter) { trace.reportOverdue(after: $0, now: $1) }

@@ -168,10 +168,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func serve<D: FileSystemDriver>(_ driver: D, choice: DriverChoice, spec: FaultSpec, address: Address,
                                     config: ServerConfig) async throws {
-        let tracer = trace || stats
-            ? ServeTrace(style: json ? .json : .text, output: LineOutput(fd: 1, lineBuffered: isatty(1) == 1),
-                         lines: trace, stats: stats)
-            : nil
+        let out = LineOutput(fd: 1, lineBuffered: isatty(1) == 1)
+        out.closedNotice = "the trace's reader went away (a closed pipe): no more lines; the server goes on until stopped"
+        let tracer = trace || stats ? ServeTrace(style: json ? .json : .text, output: out, lines: trace, stats: stats) : nil
+        // Lines to a file or a pipe reach their reader within 200 ms.
+        let ticker = trace ? out.flushingNow() : nil
         let counts = ServeStats()
         let signals = SignalWatch(signals: SignalWatch.stopSignals)
         let onEvent: @Sendable (ServerListenerEvent) -> Void = { event in
@@ -205,6 +206,7 @@ struct ServeCommand: AsyncParsableCommand {
         await listener.stop()
         let statistics = tracer?.finishStatistics()
         if trace && json, let statistics { tracer?.write(statistics.json) }
+        ticker?.cancel()
         tracer?.flush()
         printError("ninescope: \(SignalWatch.name(sig)): stopped after \(counts.accepted) connection(s)")
         if !(trace && json), let statistics { for line in statistics.textLines { printError(line) } }

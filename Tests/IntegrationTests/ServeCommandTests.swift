@@ -183,6 +183,25 @@ import Glibc
         #expect(out.contains("SIGINT: stopped after 1 connection"), "\(out)")
     }
 
+    /// `serve --trace | head`: once the reader goes, the server says so once and goes on serving.
+    @Test func aClosedTracePipeEndsTheLinesNotTheServer() throws {
+        let fifo = Peers.tempDir("servepipe") + "/lines"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = try Peers.spawn("/usr/bin/head", ["-n", "1", fifo], log: Peers.tempDir("servepipe") + "/head.out")
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory", "--trace"],
+                                                launcher: ["/bin/sh", "-c", "exec \"$0\" \"$@\" >\(fifo)"])
+        defer { server.stop() }
+        for k in 0..<3 {
+            if k == 1 { #expect(ProxyProcess.poll(timeout: 20) { !reader.isRunning }, "head did not take its line") }
+            let cat = try DiodClients.cat(server.diodAddress, ["etc/hosts"])
+            #expect(cat.status == 0, "diodcat: \(cat.err)")
+        }
+        let notice = "ninescope: the trace's reader went away (a closed pipe): no more lines; the server goes on until stopped"
+        #expect(ProxyProcess.poll(timeout: 20) { server.output.contains(notice) }, "\(server.output)")
+        #expect(server.output.components(separatedBy: notice).count == 2, "said once: \(server.output)")
+        #expect(server.stop(signal: SIGINT) == 0)
+    }
+
     @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
     func signalStopsCleanlyWithClientsConnected(_ sig: Int32) throws {
         let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "synth"])
