@@ -208,7 +208,7 @@ struct ServeCommand: AsyncParsableCommand {
         if trace && json, let statistics { tracer?.write(statistics.json) }
         ticker?.cancel()
         tracer?.flush()
-        printError("ninescope: \(SignalWatch.name(sig)): stopped after \(counts.accepted) connection(s)")
+        printError("ninescope: \(SignalWatch.name(sig)): stopped after " + ProxyTrace.count(counts.accepted, "connection"))
         if !(trace && json), let statistics { for line in statistics.textLines { printError(line) } }
     }
 

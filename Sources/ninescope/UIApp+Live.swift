@@ -221,7 +221,9 @@ extension LiveInspector {
         let captureNote = ProxyCommand.closeCapture(recorder)
         if let failure { throw failure }
         let model = live.app.screen.model
-        printError("ninescope: \(signal.map { SignalWatch.name($0) + ": " } ?? "")proxy stopped; \(model.store.count) exchanges on \(model.tracker.connections.count + model.tracker.forgottenConnections) connections"
+        printError("ninescope: \(signal.map { SignalWatch.name($0) + ": " } ?? "")proxy stopped; "
+                   + ProxyTrace.count(model.store.count, "exchange") + " on "
+                   + ProxyTrace.count(model.tracker.connections.count + model.tracker.forgottenConnections, "connection")
                    + captureNote)
     }
 }

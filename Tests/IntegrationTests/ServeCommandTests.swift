@@ -180,7 +180,7 @@ import Glibc
         for needle in ["Tversion", "Rversion", "Tattach", "Rattach", "Twalk", "Tlopen", "Tread", "Rread", "Tclunk", " + open", " - close"] {
             #expect(out.contains(needle), "trace lacks \(needle):\n\(out)")
         }
-        #expect(out.contains("SIGINT: stopped after 1 connection"), "\(out)")
+        #expect(out.contains("SIGINT: stopped after 1 connection\n"), "\(out)")
     }
 
     /// `serve --trace | head`: once the reader goes, the server says so once and goes on serving.
