@@ -74,7 +74,7 @@ final class LineOutput: @unchecked Sendable {
     }
 
     private func flushLocked() {
-        if !closed { buffer.withUnsafeBytes { writeAll($0) } }
+        buffer.withUnsafeBytes { writeAll($0) }
         buffer.removeAll(keepingCapacity: true)
     }
 

@@ -59,8 +59,17 @@ final class SignalWatch: @unchecked Sendable {
         }
     }
 
+    /// From now on, another signal exits at once (status 128 + its number), saying so: for a second Ctrl-C
+    /// while a shutdown is under way.
+    func exitOnAnother() {
+        onAnother { sig in
+            printError("ninescope: \(SignalWatch.name(sig)) again: exiting at once")
+            _exit(128 + sig)
+        }
+    }
+
     /// Calls `body` (on a private queue) for every signal from now on.
-    func onAnother(_ body: @escaping @Sendable (Int32) -> Void) {
+    private func onAnother(_ body: @escaping @Sendable (Int32) -> Void) {
         lock.withLock { later = body }
     }
 

@@ -196,10 +196,7 @@ struct ProxyCommand: AsyncParsableCommand {
 
         let signal = await signals.next()
         overdue?.cancel()
-        signals.onAnother { sig in
-            printError("ninescope: \(SignalWatch.name(sig)) again: exiting at once")
-            _exit(128 + sig)
-        }
+        signals.exitOnAnother()
         await proxy.stop()
         trace.finish()
         trace.finishFilter()

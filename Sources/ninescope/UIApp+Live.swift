@@ -88,10 +88,7 @@ final class LiveInspector: @unchecked Sendable {
         Task.detached {
             _ = await signals.next()
             app.requestQuit()
-            signals.onAnother { sig in
-                printError("ninescope: \(SignalWatch.name(sig)) again: exiting at once")
-                _exit(128 + sig)
-            }
+            signals.exitOnAnother()
         }
         // The status line says the capture is being written, and how much of it, once a second.
         let status: Task<Void, Never>? = recorder.map { recorder in
