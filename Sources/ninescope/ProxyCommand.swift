@@ -184,6 +184,11 @@ struct ProxyCommand: AsyncParsableCommand {
             try? recorder?.file.close()
             throw ProxyCommandError("cannot listen on \(listenAddress.colonForm): \(error)")
         }
+        if let loop = UpstreamLoop.check(listener: bound, upstream: upstreamAddress) {
+            await proxy.stop()
+            try? recorder?.file.close()
+            throw ProxyCommandError(loop)
+        }
         printError("ninescope: proxy listening on \(bound.colonForm) → upstream \(upstreamAddress.colonForm)"
                    + (recorder.map { ", capturing to " + Self.captureDescription($0) } ?? ""))
         if let warning = Self.unresolvable(upstreamAddress) { printError("ninescope: warning: " + warning) }

@@ -207,6 +207,11 @@ extension LiveInspector {
             try? recorder?.file.close()
             throw UIAppError("cannot listen on \(listen.colonForm): \(error)")
         }
+        if let loop = UpstreamLoop.check(listener: bound, upstream: upstream) {
+            await proxy.stop()
+            try? recorder?.file.close()
+            throw UIAppError(loop)
+        }
         live.app.setTitle("proxy \(bound.colonForm) → \(upstream.colonForm)")
         live.reportCaptureFailure()
         if let warning = ProxyCommand.unresolvable(upstream) { live.app.report(warning, isError: true) }

@@ -379,6 +379,25 @@ import Glibc
                 "\(bad.status) \(bad.err)")
     }
 
+    /// An upstream that is the proxy's own listener is refused at start, before any client is relayed back
+    /// into the proxy (which then dialled itself thousands of times a second); the live UI refuses it too.
+    @Test func anUpstreamThatIsTheProxyItselfIsRefused() throws {
+        let port = Peers.freePort()
+        for (listen, upstream) in [("127.0.0.1:\(port)", "localhost:\(port)"), ("0.0.0.0:\(port)", "127.0.0.1:\(port)")] {
+            let r = try Peers.run(Peers.ninescope, ["proxy", "--listen", listen, "--upstream", upstream, "--headless"],
+                                  timeout: 20)
+            #expect(r.status == 1, "\(r.status) \(r.err)")
+            #expect(r.err.contains("Error: the upstream \(upstream) is this proxy's own listener (\(listen)): each client "
+                                   + "would be relayed back into the proxy, without end"), "\(r.err)")
+            #expect(!r.err.contains("listening on"), "\(r.err)")
+        }
+        // The port is free again: a proxy on it with a real upstream starts.
+        let server = try ProxyRecordingServer()
+        let fine = try ProxyProcess(upstream: server.address, listen: "127.0.0.1:\(port)")
+        #expect(fine.process.isRunning)
+        #expect(fine.stop().status == 0)
+    }
+
     @Test func badArgumentsAreRefusedWithAMessage() throws {
         let bad = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"])
         #expect(bad.status != 0)
