@@ -9,7 +9,11 @@
 #endif
 #include <locale.h>
 #include <langinfo.h>
+#include <dirent.h>
 #include <signal.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -129,6 +133,120 @@ static inline void ns_remove_fatal_signal_handlers(void) {
         }
     }
 }
+/*
+ * Job control. The terminal is in raw mode, so ctrl-z is a key; a SIGTSTP sent from outside
+ * (`kill -TSTP`) is caught here and only noted, for the UI thread to give the terminal back and
+ * then stop the process itself (ns_stop_process). ncurses' own SIGTSTP handler, which repaints
+ * from a signal handler on whichever thread the signal reaches, is replaced.
+ * The flag is a static of this header: call these only from one Swift file (CursesBackend.swift),
+ * so that one copy of it is used.
+ */
+static volatile sig_atomic_t ns_stop_flag = 0;
+
+static inline void ns_stop_signal_handler(int sig) { (void)sig; ns_stop_flag = 1; }
+
+/* True when SIGTSTP is ignored (a shell without job control may start programs so). */
+static inline int ns_stop_signal_ignored(void) {
+    struct sigaction old;
+    return sigaction(SIGTSTP, NULL, &old) == 0 && old.sa_handler == SIG_IGN;
+}
+
+static inline void ns_install_stop_handler(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ns_stop_signal_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTSTP, &sa, NULL);
+}
+
+static inline void ns_remove_stop_handler(void) {
+    struct sigaction old;
+    if (sigaction(SIGTSTP, NULL, &old) == 0 && old.sa_handler == ns_stop_signal_handler) signal(SIGTSTP, SIG_DFL);
+}
+
+/* Returns and clears the note of a SIGTSTP received. */
+static inline int ns_take_stop_request(void) {
+    int requested = ns_stop_flag;
+    ns_stop_flag = 0;
+    return requested;
+}
+
+/* Fields of /proc/PID/stat: the parent, process group and session. 0 on success. */
+static inline int ns_proc_stat(long pid, int *parent, int *pgrp, int *session) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return -1;
+    char line[512];
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = 0;
+    char *after_name = strrchr(line, ')');   /* the name may hold spaces and parentheses */
+    char state;
+    if (after_name == NULL || sscanf(after_name + 1, " %c %d %d %d", &state, parent, pgrp, session) != 4) return -1;
+    return 0;
+}
+
+/*
+ * The processes of this process group other than this one (from /proc), up to `max`; returns how
+ * many. Sets *orphaned when no member's parent is in another group of the same session: then no
+ * shell waits to bring the group back, and the kernel does not stop it for SIGTSTP.
+ */
+static inline int ns_process_group(pid_t *others, int max, int *orphaned) {
+    pid_t me = getpid(), group = getpgrp(), session = getsid(0);
+    int count = 0, parents[64], nparents = 0, parent, pgrp, sid;
+    if (ns_proc_stat(me, &parent, &pgrp, &sid) == 0) parents[nparents++] = parent;
+    DIR *proc = opendir("/proc");
+    if (proc != NULL) {
+        struct dirent *entry;
+        while ((entry = readdir(proc)) != NULL) {
+            char *end;
+            long pid = strtol(entry->d_name, &end, 10);
+            if (*end != 0 || pid <= 0 || pid == me) continue;
+            if (ns_proc_stat(pid, &parent, &pgrp, &sid) != 0 || pgrp != group) continue;
+            if (count < max) others[count++] = (pid_t)pid;
+            if (nparents < 64) parents[nparents++] = parent;
+        }
+        closedir(proc);
+    }
+    *orphaned = 1;
+    for (int i = 0; i < nparents; i++) {
+        if (ns_proc_stat(parents[i], &parent, &pgrp, &sid) == 0 && pgrp != group && sid == session) *orphaned = 0;
+    }
+    return count;
+}
+
+/*
+ * Stops the process as a shell's job: SIGTSTP with its default action to this thread (the
+ * process stops before pthread_kill returns), for `whole_group` first to the rest of the process
+ * group (a `make demo` stops with its make, as the terminal's ctrl-z would stop them all), never
+ * to the process as a whole (any of its threads may take that, after the handler is back).
+ * Returns once continued (`fg`), the handler that was there put back: 1; or at once, 0, when the
+ * group is orphaned (no job control: nothing would bring it back).
+ */
+static inline int ns_stop_process(int whole_group) {
+    pid_t others[256];
+    int orphaned = 0;
+    int count = ns_process_group(others, 256, &orphaned);
+    if (orphaned) return 0;
+    struct sigaction ours, dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGTSTP, &dfl, &ours);
+    sigset_t tstp, old;
+    sigemptyset(&tstp);
+    sigaddset(&tstp, SIGTSTP);
+    pthread_sigmask(SIG_UNBLOCK, &tstp, &old);
+    if (whole_group) for (int i = 0; i < count; i++) kill(others[i], SIGTSTP);
+    pthread_kill(pthread_self(), SIGTSTP);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    sigaction(SIGTSTP, &ours, NULL);
+    ns_stop_flag = 0;
+    return 1;
+}
+
 /*
  * The current low-level terminal (terminfo's cur_term). Other users of the shared terminfo
  * library -- libedit calls tgetent() -- replace it, so the backend saves it and puts it back

@@ -77,4 +77,5 @@ extension CommandName {
     public static let promptCommand: CommandName = "prompt.command"
     public static let appRedraw: CommandName = "app.redraw"
     public static let appQuit: CommandName = "app.quit"
+    public static let appSuspend: CommandName = "app.suspend"
 }

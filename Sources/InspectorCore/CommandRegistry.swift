@@ -152,6 +152,8 @@ extension CommandRegistry {
         Command(.searchPrevious, "Jump to the previous match of the search", group: .filtering),
         Command(.appRedraw, "Redraw the screen", group: .app, aliases: ["redraw"]),
         Command(.appQuit, "Quit", group: .app, aliases: ["quit", "q"]),
+        Command(.appSuspend, "Stop ninescope and go back to the shell (fg brings it back)", group: .app,
+                aliases: ["suspend"]),
     ]
 
     /// The key map: vi keys and arrows.
@@ -175,6 +177,7 @@ extension CommandRegistry {
         KeyBinding("/", .filterEdit), KeyBinding("c", .filterClear),
         KeyBinding("\\", .searchEdit), KeyBinding("n", .searchNext), KeyBinding("N", .searchPrevious),
         KeyBinding("ctrl-l", .appRedraw), KeyBinding("Q", .appQuit), KeyBinding("ctrl-c", .appQuit),
+        KeyBinding("ctrl-z", .appSuspend),
     ]
 
     public static let standard = CommandRegistry(commands: standardCommands, bindings: standardBindings)

@@ -264,6 +264,12 @@ public final class InspectorApp: @unchecked Sendable {
     /// of a microsecond: enough for an age shown to three digits).
     static func wallClock() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
 
+    /// `0.4 s`, `12.3 s`, `95 s`.
+    static func seconds(_ d: Duration) -> String {
+        let tenths = Int(d.components.seconds * 10 + d.components.attoseconds / 100_000_000_000_000_000)
+        return tenths < 1000 ? "\(tenths / 10).\(tenths % 10) s" : "\(tenths / 10) s"
+    }
+
     static func milliseconds(_ d: Duration) -> String {
         let (s, atto) = d.components
         let micros = s * 1_000_000 + atto / 1_000_000_000_000
@@ -275,6 +281,7 @@ public final class InspectorApp: @unchecked Sendable {
         case .key(let k): k.description
         case .resize(let s): "resize:\(s)"
         case .mouse: "mouse"
+        case .stop: "stop"
         }
     }
 
@@ -320,6 +327,17 @@ public final class InspectorApp: @unchecked Sendable {
                 running = false
             case .redraw:
                 renderer.invalidate()
+            case .suspend(let wholeGroup):
+                let stopped = ContinuousClock.now
+                guard backend.stopProcess(wholeGroup: wholeGroup) else {
+                    screen.setMessage("not suspended: no shell's job control here would bring ninescope back (fg)",
+                                      isError: true)
+                    continue
+                }
+                renderer.invalidate()
+                screen.setMessage("resumed after " + Self.seconds(ContinuousClock.now - stopped)
+                                  + (screen.isLive ? "; the proxy was stopped too: its clients waited" : ""))
+                draw(backend)   // at once, whatever keys wait: the shell has written over the screen
             case .loadTheme(let spec):
                 do {
                     screen.theme = try ThemeLoader.load(spec, environment: configuration.environment)

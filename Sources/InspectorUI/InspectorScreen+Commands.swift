@@ -11,18 +11,33 @@ extension InspectorScreen {
         case .key(let chord): return handle(key: chord)
         case .resize: return [.redraw]
         case .mouse(let m): return handle(mouse: m)
+        case .stop: return [.suspend(wholeGroup: false)]
         }
     }
 
     public mutating func handle(key: KeyChord) -> [InspectorEffect] {
         if prompt != nil { return handlePrompt(key) }
         message = nil
+        let confirmed = suspendAsked
+        suspendAsked = false
         guard let command = registry.command(forKey: key.description) else {
             let help = registry.keys(for: .viewHelp).first ?? "?"
             setMessage("\(key) is not bound to anything — \(help) shows the keys", isError: true)
             return []
         }
+        if command == .appSuspend, confirmed { return [.suspend(wholeGroup: true)] }
         return perform(command, argument: nil)
+    }
+
+    /// Suspending a live proxy stops its relaying too: with connections open it is asked once more.
+    mutating func suspend() -> [InspectorEffect] {
+        let open = isLive ? model.tracker.connections.count(where: \.isOpen) : 0
+        guard open > 0 else { return [.suspend(wholeGroup: true)] }
+        let key = registry.keys(for: .appSuspend).first ?? ":suspend"
+        setMessage("\(key) stops the whole process: \(open == 1 ? "1 open connection waits" : "\(open) open connections wait") "
+                   + "until fg; \(key) again to suspend", isError: true)
+        suspendAsked = true
+        return []
     }
 
     /// Wheel scrolls the list; a click selects a row, a double click opens it.
@@ -133,6 +148,7 @@ extension InspectorScreen {
             }
         case .appRedraw: return [.redraw]
         case .appQuit: return [.quit]
+        case .appSuspend: return suspend()
         default:
             setMessage("\(command) is not available here", isError: true)
         }

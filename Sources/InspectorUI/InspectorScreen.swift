@@ -7,6 +7,9 @@ public enum InspectorEffect: Hashable, Sendable {
     case quit
     /// Repaint everything (the terminal may have been scribbled on).
     case redraw
+    /// Stop the process as a shell's job (`TerminalBackend.stopProcess`), the whole process group for
+    /// ctrl-z, this process for a SIGTSTP sent to it.
+    case suspend(wholeGroup: Bool)
     /// Send Tflush for `tag` on `conn` (the exchange shown in `row`).
     case flush(conn: ConnectionID, tag: Tag, row: Int)
     /// Inject a request, written in the REPL's grammar, into `conn`.
@@ -72,6 +75,8 @@ public struct InspectorScreen {
     var lastSize = Size(width: 80, height: 24)
     /// The status line's message (until the next key), and whether it reports an error.
     public internal(set) var message: (text: String, isError: Bool)?
+    /// True right after a first ctrl-z that asked whether to stop a live proxy (the next key decides).
+    var suspendAsked = false
 
     public init(model: InspectorModel, theme: Theme, registry: CommandRegistry = .standard,
                 timeFormat: TimeFormat = .utc, title: String = "", isLive: Bool = false) {

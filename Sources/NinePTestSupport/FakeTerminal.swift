@@ -24,6 +24,8 @@ public final class FakeTerminal: TerminalBackend {
     /// How many times `suspend()` / `resume()` were called.
     public private(set) var suspendCount = 0
     public private(set) var resumeCount = 0
+    /// Each `stopProcess` call's `wholeGroup`, oldest first.
+    public private(set) var stops: [Bool] = []
     /// Events not yet read.
     public private(set) var pendingEvents: [InputEvent] = []
     /// The timeouts `readEvent` was called with, oldest first.
@@ -75,6 +77,21 @@ public final class FakeTerminal: TerminalBackend {
         isSuspended = false
         resumeCount += 1
     }
+
+    /// Records the stop (no process is stopped; `stops` lists each call's `wholeGroup`) and blanks the
+    /// screen, as the shell's lines do while the program is stopped: what the program has not drawn again
+    /// after it stays blank.
+    @discardableResult
+    public func stopProcess(wholeGroup: Bool) -> Bool {
+        precondition(!isSuspended, "FakeTerminal: stopProcess while suspended")
+        stops.append(wholeGroup)
+        guard jobControl else { return false }
+        screen = Grid(size: screen.size)
+        return true
+    }
+
+    /// False: `stopProcess` stops nothing, as with no shell's job control.
+    public var jobControl = true
 
     // MARK: scripting
 

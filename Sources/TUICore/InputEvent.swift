@@ -1,9 +1,12 @@
-/// What a `TerminalBackend` reports: a key, a new terminal size, or a mouse action.
+/// What a `TerminalBackend` reports: a key, a new terminal size, a mouse action, or a request to stop.
 public enum InputEvent: Hashable, Sendable {
     case key(KeyChord)
     /// The terminal now has this size; the next frame should be drawn at it.
     case resize(Size)
     case mouse(MouseEvent)
+    /// The process was sent SIGTSTP (`kill -TSTP`): give the terminal back and stop now
+    /// (`TerminalBackend.stopProcess`), as the shell's job control expects.
+    case stop
 }
 
 /// A key event is exactly a chord: bindings are looked up by equality with it.

@@ -28,4 +28,12 @@ public protocol TerminalBackend: AnyObject {
 
     /// Takes the terminal back after `suspend()` and repaints the last frame.
     func resume()
+
+    /// Gives the terminal back and stops the process as a shell's job (SIGTSTP: to the whole process
+    /// group when `wholeGroup`, as the terminal's ctrl-z would, else to this process); once it is
+    /// continued (`fg`), takes the terminal back and returns true. Returns false at once, having
+    /// stopped nothing, where no shell's job control would bring it back (an orphaned process group,
+    /// e.g. a program started by `sh -c` with no job control). Call when not suspended.
+    @discardableResult
+    func stopProcess(wholeGroup: Bool) -> Bool
 }

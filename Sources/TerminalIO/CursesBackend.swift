@@ -15,7 +15,8 @@ import Darwin
 /// their default action).
 ///
 /// The terminal runs in raw mode, so ctrl-c, ctrl-z and ctrl-\ arrive as keys (`ctrl-c` …)
-/// rather than signals; the UI decides what they do. Resizes arrive as `.resize` events
+/// rather than signals; the UI decides what they do (`stopProcess` for ctrl-z). A SIGTSTP sent
+/// from outside arrives as a `.stop` event (unless it was ignored at start). Resizes arrive as `.resize` events
 /// (ncurses turns SIGWINCH into KEY_RESIZE). Mouse clicks and the wheel arrive as `.mouse`
 /// events when `Options.mouse` is on and the terminal supports it.
 public final class CursesBackend: TerminalBackend {
@@ -84,6 +85,7 @@ public final class CursesBackend: TerminalBackend {
         let inFile = file(input, standard: ns_curses_stdin(), mode: "r")
         let outFile = file(output, standard: ns_curses_stdout(), mode: "w")
         if options.restoreTerminalOnExit { ns_install_fatal_signal_handlers() }
+        let stopIgnored = ns_stop_signal_ignored() != 0
         guard let inFile, let outFile, let screen = newterm(options.terminalType, outFile, inFile) else {
             if options.restoreTerminalOnExit { ns_remove_fatal_signal_handlers() }
             owned.forEach { fclose($0) }
@@ -104,6 +106,8 @@ public final class CursesBackend: TerminalBackend {
             throw TerminalError.cursesFailed("no standard screen")
         }
         self.window = window
+        // After newterm, which installs ncurses' own SIGTSTP handler where there was none.
+        if !stopIgnored { ns_install_stop_handler() }
         raw()
         noecho()
         nonl()
@@ -149,6 +153,7 @@ public final class CursesBackend: TerminalBackend {
         delscreen(screen)
         ownedFiles.forEach { fclose($0) }
         if options.restoreTerminalOnExit { ns_remove_fatal_signal_handlers() }
+        ns_remove_stop_handler()
     }
 
     // MARK: TerminalBackend
@@ -191,9 +196,11 @@ public final class CursesBackend: TerminalBackend {
 
     public func readEvent(timeout: Duration?) -> InputEvent? {
         guard !isShutDown, !isSuspended else { return nil }
+        if ns_take_stop_request() != 0 { return .stop }
         wtimeout(window, timeout.map { Int32(clamping: CursesBackend.milliseconds($0)) } ?? -1)
         var code: wint_t = 0
         let status = wget_wch(window, &code)
+        if status == ERR, ns_take_stop_request() != 0 { return .stop }
         switch status {
         case OK:
             return characterEvent(code)
@@ -227,6 +234,15 @@ public final class CursesBackend: TerminalBackend {
         curs_set(cursorShown ? 1 : 0)
         clearok(ns_curscr(), true)  // the screen was scribbled on: repaint all of it
         wrefresh(window)
+    }
+
+    @discardableResult
+    public func stopProcess(wholeGroup: Bool) -> Bool {
+        guard !isShutDown, !isSuspended else { return false }
+        suspend()
+        let stopped = ns_stop_process(wholeGroup ? 1 : 0) != 0
+        resume()
+        return stopped
     }
 
     // MARK: drawing

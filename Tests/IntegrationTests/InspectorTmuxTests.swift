@@ -427,6 +427,60 @@ extension String {
                 "diodls's connection (c2) ends in the capture:\n\(decoded.out.suffix(400))")
     }
 
+    /// ctrl-z in a shell with job control stops ninescope as a job (the shell says `Stopped`, the process is
+    /// in state T) and `fg` brings it back with the whole screen drawn again (the shell's lines were over it);
+    /// a SIGTSTP sent from outside does the same. Before, ctrl-z was "not bound to anything", and a `kill
+    /// -TSTP` left rows of the shell's text in the list after `fg`.
+    @Test func ctrlZSuspendsToTheShellAndFgBringsItBack() throws {
+        let capture = Peers.repoRoot + "/Captures/synth-error-flush.pcapng"
+        let pane = try #require(try TmuxPane.start(["/bin/bash", "--norc", "--noprofile", "-i"], width: 110, height: 30,
+                                                   env: Self.env))
+        defer { pane.kill() }
+        let marker = "view-suspend-\(getpid())"
+        pane.type("PS1='$ '; cp \(capture) /tmp/\(marker).pcapng; \(Peers.ninescope) view /tmp/\(marker).pcapng")
+        pane.keys("Enter")
+        let first = pane.wait { $0.contains("Tflush oldtag 10") && $0.contains("exchanges") }
+        #expect(first.ok, "\(first.screen)")
+        let rows = first.screen.exchangeRows
+        #expect(rows.count >= 10, "\(first.screen)")
+        let pid = try #require(pid_t(try Self.anonymousMemory(of: marker).pid), "the view's process")
+        func state() -> String {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            return String(stat.split(separator: ")").last?.split(separator: " ").first ?? "?")
+        }
+
+        for how in ["ctrl-z", "SIGTSTP"] {
+            if how == "ctrl-z" { pane.keys("C-z") } else { kill(pid, SIGTSTP) }
+            let stopped = pane.wait { $0.contains("Stopped") && $0.contains(marker) }
+            #expect(stopped.ok, "\(how): the shell did not say Stopped:\n\(stopped.screen)")
+            #expect(ProxyProcess.poll(timeout: 5) { state() == "T" }, "\(how): state \(state())")
+            pane.type("fg")
+            pane.keys("Enter")
+            let back = pane.wait { $0.contains("resumed after") }
+            #expect(back.ok, "\(how): \(back.screen)")
+            #expect(state() != "T")
+            #expect(back.screen.exchangeRows == rows, "\(how): the list as it was, every row:\n\(back.screen)")
+            #expect(!back.screen.contains("Stopped") && !back.screen.contains("$ fg"), "\(how): the shell's lines stayed:\n\(back.screen)")
+        }
+        pane.keys("Q")
+        #expect(pane.wait { $0.contains("$ ") && !$0.contains("exchanges") }.ok)
+        try? FileManager.default.removeItem(atPath: "/tmp/\(marker).pcapng")
+    }
+
+    /// Started with no job control (here: by tmux's `sh -c`, an orphaned process group), ctrl-z stops nothing
+    /// and says why: a stopped process there would never be brought back.
+    @Test func ctrlZWithoutJobControlSaysWhy() throws {
+        let capture = Peers.repoRoot + "/Captures/synth-error-flush.pcapng"
+        let pane = try #require(try TmuxPane.start([Peers.ninescope, "view", capture], env: Self.env))
+        defer { pane.kill() }
+        #expect(pane.wait { $0.contains("Tflush oldtag 10") }.ok)
+        pane.keys("C-z")
+        let said = pane.wait { $0.contains("not suspended: no shell's job control here") }
+        #expect(said.ok, "\(said.screen)")
+        pane.keys("Q")
+        #expect(pane.wait { $0.contains("[exit 0]") }.ok)
+    }
+
     /// `proxy` with each set of options exits with status 64 and says `message`.
     static func expectProxyRefuses(upstream: String, _ cases: [(args: [String], message: String)]) throws {
         for (args, message) in cases {

@@ -1,0 +1,84 @@
+import Dispatch
+import InspectorCore
+@testable import InspectorUI
+import NinePSession
+import NinePTestSupport
+import NinePWire
+import Testing
+import TUICore
+
+/// ctrl-z and SIGTSTP: the UI gives the terminal back and stops as a shell's job, and draws all of its
+/// screen again once `fg` brings it back. A live proxy with connections open asks first (its clients wait
+/// while it is stopped).
+@Suite struct SuspendTests {
+    @Test func ctrlZStopsTheWholeGroupAndASignalThisProcess() {
+        var s = Sample.screen()
+        #expect(s.press("ctrl-z") == [.suspend(wholeGroup: true)])
+        #expect(s.handle(.stop) == [.suspend(wholeGroup: false)])
+        s.press(":")
+        s.type("suspend")
+        #expect(s.press("enter").contains(.suspend(wholeGroup: true)))
+    }
+
+    @Test func aLiveProxyWithConnectionsOpenAsksFirst() {
+        var s = Sample.screen(live: true)
+        #expect(s.model.tracker.connections.count(where: \.isOpen) == 1)
+        #expect(s.press("ctrl-z") == [])
+        #expect(s.message?.text == "ctrl-z stops the whole process: 1 open connection waits until fg; ctrl-z again to suspend")
+        #expect(s.press("ctrl-z") == [.suspend(wholeGroup: true)])
+        // Another key in between: asked again.
+        #expect(s.press("ctrl-z") == [])
+        s.press("j")
+        #expect(s.press("ctrl-z") == [])
+        #expect(s.press("ctrl-z") == [.suspend(wholeGroup: true)])
+        // A SIGTSTP from outside is not asked about.
+        #expect(s.handle(.stop) == [.suspend(wholeGroup: false)])
+    }
+
+    @Test func aLiveViewWithEveryConnectionClosedDoesNotAsk() {
+        var model = InspectorModel()
+        var traffic = SampleTraffic(conn: 1, start: 1_700_000_000_000_000_000)
+        traffic.open()
+        traffic.mountAndWorkload()
+        traffic.close()
+        model.handle(traffic.events)
+        var s = InspectorScreen(model: model, theme: ThemeLoader.defaultTheme, timeFormat: .utc, title: "t", isLive: true)
+        #expect(s.press("ctrl-z") == [.suspend(wholeGroup: true)])
+    }
+
+    /// The app stops through the backend, then draws every cell again (the shell wrote over them) and says
+    /// how long it was away.
+    @Test func theAppStopsAndRepaintsAllOnReturn() {
+        let screen = InspectorScreen(model: InspectorModel(), theme: ThemeLoader.defaultTheme, timeFormat: .utc,
+                                     title: "test", isLive: false)
+        let app = InspectorApp(screen: screen, actions: nil, configuration: .init(environment: [:]))
+        app.enqueue(SampleTraffic.session())
+        let terminal = FakeTerminal(width: 100, height: 24)
+        terminal.press("g", "ctrl-z")
+        terminal.enqueue(.stop)
+        terminal.press("Q")
+        app.run(backend: terminal)
+        #expect(terminal.stops == [true, false])
+        let shown = terminal.snapshot()
+        #expect(shown.contains("Tversion") && shown.contains("Tattach") && shown.contains("Rattach"), "the list drawn again:\n\(shown)")
+        #expect(shown.contains("resumed after 0.0 s"), "\(shown)")
+        #expect(!shown.contains("proxy was stopped"), "not a live view:\n\(shown)")
+    }
+
+    @Test func withoutJobControlNothingStopsAndItIsSaid() {
+        let screen = InspectorScreen(model: InspectorModel(), theme: ThemeLoader.defaultTheme, timeFormat: .utc,
+                                     title: "test", isLive: false)
+        let app = InspectorApp(screen: screen, actions: nil, configuration: .init(environment: [:]))
+        app.enqueue(SampleTraffic.session())
+        let terminal = FakeTerminal(width: 100, height: 24)
+        terminal.jobControl = false
+        terminal.press("g", "ctrl-z")
+        // No key ends it (a key would clear the message): a quit requested from outside, as a signal does.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { app.requestQuit() }
+        app.run(backend: terminal)
+        #expect(terminal.stops == [true])
+        #expect(terminal.snapshot().contains("not suspended: no shell's job control here would bring ninescope back (fg)"),
+                "\(terminal.snapshot())")
+        #expect(terminal.snapshot().contains("Tattach"), "the screen was not blanked")
+    }
+}
