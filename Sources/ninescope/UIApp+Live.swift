@@ -38,7 +38,7 @@ final class LiveInspector: @unchecked Sendable {
     init(title: String, theme: Theme, recorder: CaptureRecorder?, filter: String? = nil,
          dataLimit: LiveDataLimit = .standard, history: Int? = LiveInspector.defaultHistory) {
         self.dataLimit = dataLimit
-        actions = ProxyInspectorActions()
+        actions = ProxyInspectorActions(recorder: recorder)
         var model = InspectorModel(tracker: UIApp.liveTracker())
         model.historyLimit = history
         var screen = InspectorScreen(model: model, theme: theme,
@@ -121,6 +121,9 @@ final class ProxyInspectorActions: InspectorActions, @unchecked Sendable {
     private let lock = NSLock()
     private var proxy: NinePProxy?
     private var planner = InjectionPlanner()
+    private let recorder: CaptureRecorder?
+
+    init(recorder: CaptureRecorder?) { self.recorder = recorder }
 
     func attach(_ proxy: NinePProxy) {
         lock.withLock { self.proxy = proxy }
@@ -181,7 +184,8 @@ final class ProxyInspectorActions: InspectorActions, @unchecked Sendable {
     }
 
     func save(to path: String, tracker: SessionTracker) async throws -> String {
-        try CaptureSaver.save(tracker, to: path)
+        try CaptureSaver.save(tracker, to: path,
+                              protected: recorder.map { ($0.files, "a file of the capture being recorded (--capture)") })
     }
 
     func completions(for text: String) -> [String] {

@@ -87,17 +87,37 @@ final class TimingLog: @unchecked Sendable {
 
 /// Saving a session to pcapng, for every UI.
 struct CaptureSaver {
-    static func save(_ tracker: SessionTracker, to path: String) throws -> String {
+    /// Files a save must not replace, and what each is (`the capture being recorded (--capture)`).
+    typealias Protected = (paths: [String], what: String)
+
+    /// Writes the session to `path` (a new file put in place of any old one), unless `path` names one of
+    /// the `protected` files however it is spelled: the live capture (the recorder would go on writing to
+    /// the replaced file, unlinked, and lose everything after) or a capture being viewed.
+    static func save(_ tracker: SessionTracker, to path: String, protected: Protected? = nil) throws -> String {
+        if let protected, let target = fileID(path), protected.paths.contains(where: { fileID($0) == target }) {
+            throw InspectorActionError("\(path) is \(protected.what): saving over it would lose it; "
+                                       + "save to another file")
+        }
         let bytes = CaptureExport.pcapng(from: tracker, toolVersion: NinescopeVersion.string)
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw InspectorActionError("cannot write \(path)")
         }
         return "saved \(tracker.messageCount) messages to \(path) (\(ProxyTrace.bytes(bytes.count)))"
     }
+
+    /// The device and inode of an existing file, nil when there is none.
+    private static func fileID(_ path: String) -> [UInt64]? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return [UInt64(st.st_dev), UInt64(st.st_ino)]
+    }
 }
 
-/// Actions for a capture viewed offline: saving works; there is no live session to act on.
+/// Actions for a capture viewed offline: saving works (not over the files viewed); there is no live session
+/// to act on.
 struct OfflineActions: InspectorActions {
+    var viewed: [String] = []
+
     func inject(_ request: String, conn: ConnectionID, tracker: SessionTracker) async throws -> String {
         throw InspectorActionError("injection needs a live session")
     }
@@ -107,6 +127,6 @@ struct OfflineActions: InspectorActions {
     }
 
     func save(to path: String, tracker: SessionTracker) async throws -> String {
-        try CaptureSaver.save(tracker, to: path)
+        try CaptureSaver.save(tracker, to: path, protected: (viewed, "a capture being viewed"))
     }
 }

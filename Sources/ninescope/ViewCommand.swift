@@ -90,7 +90,7 @@ struct ViewCommand: AsyncParsableCommand {
             ?? (names.count > 1 ? "\(names[0]) … \(names[names.count - 1]) (\(names.count) files)" : names.first ?? "")
         var screen = InspectorScreen(model: model, theme: theme, timeFormat: UIApp.localTime, title: title, isLive: false)
         screen.defaultSavePath = ((names.first ?? title) as NSString).deletingPathExtension + "-ninescope.pcapng"
-        let app = InspectorApp(screen: screen, actions: OfflineActions(), configuration: UIApp.configuration(startedAt: started))
+        let app = InspectorApp(screen: screen, actions: OfflineActions(viewed: files), configuration: UIApp.configuration(startedAt: started))
 
         let ports = port
         let exchanges = sample

@@ -481,6 +481,60 @@ extension String {
         #expect(pane.wait { $0.contains("[exit 0]") }.ok)
     }
 
+    /// `:save` never replaces the capture being recorded, however its path is spelled: it did, and the
+    /// recorder went on writing into the replaced (unlinked) file, so everything after the save was lost.
+    /// Nor the capture being viewed. Another file is saved as before.
+    @Test func saveRefusesTheLiveCaptureAndTheViewedFile() throws {
+        let export = Peers.tempDir("save-guard-export")
+        guard let diod = try Diod.start(export: export) else {
+            Issue.record("diod is not installed; `make test` installs it"); return
+        }
+        defer { diod.stop() }
+        let dir = Peers.tempDir("save-guard")
+        let port = Peers.freePort()
+        let live = dir + "/live.pcapng"
+        let pane = try #require(try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
+                                                    "--upstream", diod.address, "--capture", live],
+                                                   width: 220, height: 30, env: Self.env))
+        defer { pane.kill() }
+        #expect(Peers.waitForPort(port, timeout: 20))
+        func ls() throws {
+            let r = try ProxyTool.client("diodls", ["-s", "127.0.0.1:\(port)", "-a", export, "/"])
+            #expect(r.status == 0, "\(r.err)")
+        }
+        try ls()
+        #expect(pane.wait { $0.contains("Rclunk") }.ok)
+        pane.keys(":")
+        pane.type("save \(dir)/./live.pcapng")
+        pane.keys("Enter")
+        let refused = pane.wait { $0.contains("is a file of the capture being recorded (--capture): saving over it would lose it") }
+        #expect(refused.ok, "\(refused.screen)")
+        // The capture goes on in the same file: a second client's traffic is in it once the UI quits.
+        try ls()
+        pane.keys(":")
+        pane.type("save \(dir)/copy.pcapng")
+        pane.keys("Enter")
+        #expect(pane.wait { $0.contains("saved ") && $0.contains("copy.pcapng") }.ok)
+        pane.keys("Q")
+        #expect(pane.wait { $0.contains("[exit 0]") }.ok)
+        let decoded = try Peers.run(Peers.ninescope, ["decode", live], timeout: 30)
+        #expect(decoded.status == 0, "\(decoded.err)")
+        #expect(decoded.out.contains("c0 - close (eof)") && decoded.out.contains("c1 - close (eof)"),
+                "both clients in the live capture:\n\(decoded.out.suffix(600))")
+
+        // The capture being viewed.
+        let before = try Data(contentsOf: URL(fileURLWithPath: live))
+        let view = try #require(try TmuxPane.start([Peers.ninescope, "view", live], width: 220, height: 30, env: Self.env))
+        defer { view.kill() }
+        #expect(view.wait { $0.contains("Rclunk") }.ok)
+        view.keys(":")
+        view.type("save \(live)")
+        view.keys("Enter")
+        let kept = view.wait { $0.contains("is a capture being viewed: saving over it would lose it") }
+        #expect(kept.ok, "\(kept.screen)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: live)) == before)
+    }
+
     /// `proxy` with each set of options exits with status 64 and says `message`.
     static func expectProxyRefuses(upstream: String, _ cases: [(args: [String], message: String)]) throws {
         for (args, message) in cases {
