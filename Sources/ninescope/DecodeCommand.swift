@@ -64,7 +64,14 @@ struct DecodeCommand: ParsableCommand {
             forced = parsed
         }
         let out = LineOutput()
-        defer { out.flush() }
+        do { try decode(forcedDialect: forced, out: out) } catch {
+            out.flush()
+            throw error
+        }
+        try out.failIfUnwritten()
+    }
+
+    private func decode(forcedDialect forced: Dialect?, out: LineOutput) throws {
         if stats {
             try printStatistics(forcedDialect: forced, out: out)
             return

@@ -1,3 +1,4 @@
+import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,6 +15,14 @@ final class LineOutput: @unchecked Sendable {
     /// nothing more is written then. Nil: say nothing (SIGPIPE, where not ignored, ends the program anyway).
     var closedNotice: String?
     private var closed = false
+    /// Said on standard error when writes start failing for another reason (a full disk: the text gets
+    /// the system's words), and again when they succeed after that; nil: say nothing (a command that
+    /// ends soon checks `writeFailure` at its end instead).
+    var failureNotice: ((String) -> String)?
+    /// The first write error other than a closed pipe (errno), and the bytes lost to such errors.
+    private var firstFailure: Int32?
+    private var failing = false
+    private var lost = 0
 
     init(fd: Int32 = 1, lineBuffered: Bool = false) {
         self.fd = fd
@@ -78,22 +87,50 @@ final class LineOutput: @unchecked Sendable {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// What went wrong writing, once all is flushed: `No space left on device (12 kB of output lost)`; nil
+    /// when every byte was written (or only a reader went away, which `closedNotice` covers).
+    var writeFailure: String? {
+        lock.withLock {
+            flushLocked()
+            return firstFailure.map { String(cString: strerror($0)) + " (" + ProxyTrace.bytes(lost) + " of output lost)" }
+        }
+    }
+
+    /// For a command's end: says what could not be written and exits with status 1 when anything could not
+    /// (a full disk), as `cat` does; returns when all was written.
+    func failIfUnwritten() throws {
+        guard let failure = writeFailure else { return }
+        printError("ninescope: cannot write the output: " + failure)
+        throw ExitCode(1)
+    }
+
     /// Writes every byte (retrying after EINTR and short writes); stops at an error such as a closed pipe,
-    /// which ends the output (`closedNotice`).
+    /// which ends the output (`closedNotice`), or a full disk, which loses these bytes and is tried again
+    /// with the next ones (`failureNotice`, `writeFailure`).
     private func writeAll(_ raw: UnsafeRawBufferPointer) {
         guard !closed else { return }
         var offset = 0
         while offset < raw.count {
             let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
             if n <= 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE {
+                let error = n < 0 ? errno : EIO
+                if error == EINTR { continue }
+                if error == EPIPE {
                     closed = true
                     if let closedNotice { printError("ninescope: " + closedNotice) }
+                } else {
+                    lost += raw.count - offset
+                    if firstFailure == nil { firstFailure = error }
+                    if !failing, let failureNotice { printError("ninescope: " + failureNotice(String(cString: strerror(error)))) }
+                    failing = true
                 }
-                break
+                return
             }
             offset += n
+        }
+        if failing, raw.count > 0 {
+            failing = false
+            if failureNotice != nil { printError("ninescope: the lines are written again; \(ProxyTrace.bytes(lost)) of them lost so far") }
         }
     }
 }

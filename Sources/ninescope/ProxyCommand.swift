@@ -168,6 +168,8 @@ struct ProxyCommand: AsyncParsableCommand {
         let out = LineOutput(fd: lineFD, lineBuffered: isatty(lineFD) == 1)
         out.closedNotice = "the lines' reader went away (a closed pipe): no more lines; the proxy goes on relaying"
             + (recorder == nil ? "" : " and recording") + " until stopped"
+        out.failureNotice = { why in "the lines cannot be written (\(why)): they are lost until they can be; the proxy "
+            + "goes on relaying" + (recorder == nil ? "" : " and recording") }
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true,
                                quiet: quiet, filter: filterExpr, stats: stats)
         // Each read's events go to the trace's thread at once (no coalescing delay): lines appear as soon
@@ -212,7 +214,10 @@ struct ProxyCommand: AsyncParsableCommand {
         printError("ninescope: \(SignalWatch.name(signal)): proxy stopped; " + trace.summary()
                    + Self.closeCapture(recorder))
         if !json, let statistics { for line in statistics.textLines { printError(line) } }
+        let unwritten = out.writeFailure
+        if let unwritten { printError("ninescope: lines lost: " + unwritten) }
         try Self.failIfCaptureIncomplete(recorder)
+        if unwritten != nil { throw ExitCode(1) }
     }
 
     /// What to say of an upstream host name that does not resolve now, said at start so that a typo shows

@@ -102,7 +102,7 @@ struct ReplayCommand: AsyncParsableCommand {
                                            attach: names)
         let report = await ReplayRunner(plan: plan, options: options, environment: env).run()
         for line in report.lines() { out.write(line) }
-        out.flush()
+        try out.failIfUnwritten()
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 

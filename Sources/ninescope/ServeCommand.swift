@@ -170,6 +170,8 @@ struct ServeCommand: AsyncParsableCommand {
                                     config: ServerConfig) async throws {
         let out = LineOutput(fd: 1, lineBuffered: isatty(1) == 1)
         out.closedNotice = "the trace's reader went away (a closed pipe): no more lines; the server goes on until stopped"
+        out.failureNotice = { why in "the trace cannot be written (\(why)): its lines are lost until they can be; "
+            + "the server goes on" }
         let tracer = trace || stats ? ServeTrace(style: json ? .json : .text, output: out, lines: trace, stats: stats) : nil
         // Lines to a file or a pipe reach their reader within 200 ms.
         let ticker = trace ? out.flushingNow() : nil
@@ -210,6 +212,10 @@ struct ServeCommand: AsyncParsableCommand {
         tracer?.flush()
         printError("ninescope: \(SignalWatch.name(sig)): stopped after " + ProxyTrace.count(counts.accepted, "connection"))
         if !(trace && json), let statistics { for line in statistics.textLines { printError(line) } }
+        if let unwritten = out.writeFailure {
+            printError("ninescope: trace lines lost: " + unwritten)
+            throw ExitCode(1)
+        }
     }
 
     /// The memory driver's starting tree: small, useful files for `diodls`/`diodcat` and a writable /tmp.

@@ -283,6 +283,38 @@ import Glibc
         diod.kill()
     }
 
+    /// Lines that cannot be written (a full disk: here /dev/full) are said at once and at the end, the proxy
+    /// goes on relaying, and it exits with status 1: the trace is not whole. Before, they were lost without a
+    /// word and the proxy exited 0. `decode` and `serve --trace` likewise (`decode > /dev/full` exited 0).
+    @Test func linesThatCannotBeWrittenAreSaidAndFailTheRun() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        defer { diod.kill() }
+        let proxy = try ProxyProcess(upstream: diod.address, stdout: "/dev/full")
+        for _ in 0..<2 {
+            let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
+            #expect(ls.status == 0 && ls.out.contains("hello.txt"), "\(ls.err)")
+        }
+        let notice = "ninescope: the lines cannot be written (No space left on device): they are lost until they can be; "
+            + "the proxy goes on relaying"
+        #expect(ProxyProcess.poll(timeout: 20) { proxy.stderr.contains(notice) }, "\(proxy.stderr)")
+        #expect(proxy.stderr.components(separatedBy: notice).count == 2, "said once: \(proxy.stderr)")
+        let stop = proxy.stop()
+        #expect(stop.exited && stop.status == 1, "exit status \(stop.status)")
+        #expect(proxy.stderr.contains("proxy stopped; 2 connections"), "\(proxy.stderr)")
+        #expect(proxy.stderr.contains("ninescope: lines lost: No space left on device ("), "\(proxy.stderr)")
+
+        let capture = Peers.repoRoot + "/Captures/diod-ls.pcapng"
+        for args in [["decode", capture], ["decode", "--json", capture], ["decode", "--stats", capture]] {
+            let full = try Peers.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" > /dev/full", Peers.ninescope] + args, timeout: 30)
+            #expect(full.status == 1 && full.err.contains("ninescope: cannot write the output: No space left on device ("),
+                    "\(args): \(full.status) \(full.err)")
+            let fine = try Peers.run("/bin/sh", ["-c", "exec \"$0\" \"$@\" > /dev/null", Peers.ninescope] + args, timeout: 30)
+            #expect(fine.status == 0 && fine.err.isEmpty, "\(args): \(fine.status) \(fine.err)")
+        }
+    }
+
     /// An upstream name that does not resolve is said at start (a typo shows before any client comes) and
     /// in each client's close, in getaddrinfo's words; the proxy runs on.
     @Test func anUnresolvableUpstreamIsSaidAtStartAndPerClient() throws {

@@ -202,6 +202,23 @@ import Glibc
         #expect(server.stop(signal: SIGINT) == 0)
     }
 
+    /// Trace lines that cannot be written (a full disk) are said once, the server goes on, and it exits 1.
+    @Test func aTraceThatCannotBeWrittenIsSaidAndFailsTheRun() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory", "--trace"],
+                                                launcher: ["/bin/sh", "-c", "exec \"$0\" \"$@\" >/dev/full"])
+        defer { server.stop() }
+        for _ in 0..<2 {
+            let cat = try DiodClients.cat(server.diodAddress, ["etc/hosts"])
+            #expect(cat.status == 0, "diodcat: \(cat.err)")
+        }
+        let notice = "ninescope: the trace cannot be written (No space left on device): its lines are lost until they "
+            + "can be; the server goes on"
+        #expect(ProxyProcess.poll(timeout: 20) { server.output.contains(notice) }, "\(server.output)")
+        #expect(server.output.components(separatedBy: notice).count == 2, "said once: \(server.output)")
+        #expect(server.stop(signal: SIGINT) == 1, "\(server.output)")
+        #expect(server.output.contains("ninescope: trace lines lost: No space left on device ("), "\(server.output)")
+    }
+
     @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
     func signalStopsCleanlyWithClientsConnected(_ sig: Int32) throws {
         let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "synth"])
