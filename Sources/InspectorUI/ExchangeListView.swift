@@ -48,7 +48,11 @@ enum ExchangeListView {
         let cursor = model.cursor
         if model.view.isEmpty {
             let text: String
-            if model.store.isEmpty {
+            if model.store.isEmpty, model.tracker.anomalyTotal > 0 {
+                // Bytes came, but no exchange: unframeable ones, say (a peer that does not speak 9P).
+                let n = model.tracker.anomalyTotal
+                text = "no exchange yet; \(n) \(n == 1 ? "anomaly" : "anomalies") (the anomalies view shows them)"
+            } else if model.store.isEmpty {
                 text = "waiting for traffic…"
             } else if !model.isScanComplete {
                 text = "filtering…"
