@@ -16,6 +16,7 @@ struct Ninescope: AsyncParsableCommand {
     )
 
     static func main() async {
+        StandardDescriptors.ensureOpen()
         Allocator.tune()
         do {
             var command = try parseAsRoot()
@@ -35,6 +36,19 @@ struct Ninescope: AsyncParsableCommand {
 
 enum NinescopeVersion {
     static let string = "0.1.0"
+}
+
+enum StandardDescriptors {
+    /// Opens /dev/null on standard input, output or error where the process was started with it closed
+    /// (`ninescope proxy … >&- 2>&-`, some service managers). Otherwise the first descriptors the program
+    /// opens take their numbers: the event loops' epoll and eventfd became 0 and 1 so, and the trace's lines
+    /// went into the eventfd. Call first, before anything opens a descriptor.
+    static func ensureOpen() {
+        for fd in Int32(0)...2 where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+            // The lowest free number: this one, since those below it are open.
+            _ = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+        }
+    }
 }
 
 enum Allocator {

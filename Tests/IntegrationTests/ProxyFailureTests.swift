@@ -315,6 +315,32 @@ import Glibc
         }
     }
 
+    /// Started with standard input, output and error closed (`>&- 2>&-`, as some service managers start
+    /// programs), the proxy has /dev/null there, not its own event loops' descriptors (its epoll and
+    /// eventfd took 0 and 1, and the trace's lines were written into the eventfd), and relays as usual.
+    @Test func startedWithItsStandardDescriptorsClosed() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        defer { diod.kill() }
+        let port = Peers.freePort()
+        let log = Peers.tempDir("closed-std") + "/sh.log"
+        let proxy = try Peers.spawn("/bin/sh", ["-c", "exec \"$0\" \"$@\" <&- >&- 2>&-", Peers.ninescope, "proxy",
+                                                "--headless", "--listen", "127.0.0.1:\(port)", "--upstream", diod.address],
+                                    log: log)
+        defer { Peers.stop(proxy) }
+        #expect(Peers.waitForPort(port, timeout: 20))
+        for fd in 0...2 {
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(proxy.processIdentifier)/fd/\(fd)")) ?? "closed"
+            #expect(target == "/dev/null", "descriptor \(fd): \(target)")
+        }
+        for _ in 0..<2 {
+            let ls = try ProxyTool.client("diodls", ["-s", "127.0.0.1:\(port)", "-a", export, "/"])
+            #expect(ls.status == 0 && ls.out.contains("hello.txt"), "\(ls.err)")
+        }
+        #expect(proxy.isRunning)
+    }
+
     /// An upstream name that does not resolve is said at start (a typo shows before any client comes) and
     /// in each client's close, in getaddrinfo's words; the proxy runs on.
     @Test func anUnresolvableUpstreamIsSaidAtStartAndPerClient() throws {
