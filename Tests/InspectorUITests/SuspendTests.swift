@@ -46,14 +46,19 @@ import TUICore
         #expect(s.press("ctrl-z") == [.suspend(wholeGroup: true)])
     }
 
-    /// The app stops through the backend, then draws every cell again (the shell wrote over them) and says
-    /// how long it was away.
-    @Test func theAppStopsAndRepaintsAllOnReturn() {
+    /// An offline view of the sample session on a 100×24 fake terminal.
+    private func sampleApp() -> (InspectorApp, FakeTerminal) {
         let screen = InspectorScreen(model: InspectorModel(), theme: ThemeLoader.defaultTheme, timeFormat: .utc,
                                      title: "test", isLive: false)
         let app = InspectorApp(screen: screen, actions: nil, configuration: .init(environment: [:]))
         app.enqueue(SampleTraffic.session())
-        let terminal = FakeTerminal(width: 100, height: 24)
+        return (app, FakeTerminal(width: 100, height: 24))
+    }
+
+    /// The app stops through the backend, then draws every cell again (the shell wrote over them) and says
+    /// how long it was away.
+    @Test func theAppStopsAndRepaintsAllOnReturn() {
+        let (app, terminal) = sampleApp()
         terminal.press("g", "ctrl-z")
         terminal.enqueue(.stop)
         terminal.press("Q")
@@ -66,11 +71,7 @@ import TUICore
     }
 
     @Test func withoutJobControlNothingStopsAndItIsSaid() {
-        let screen = InspectorScreen(model: InspectorModel(), theme: ThemeLoader.defaultTheme, timeFormat: .utc,
-                                     title: "test", isLive: false)
-        let app = InspectorApp(screen: screen, actions: nil, configuration: .init(environment: [:]))
-        app.enqueue(SampleTraffic.session())
-        let terminal = FakeTerminal(width: 100, height: 24)
+        let (app, terminal) = sampleApp()
         terminal.jobControl = false
         terminal.press("g", "ctrl-z")
         // No key ends it (a key would clear the message): a quit requested from outside, as a signal does.
