@@ -175,8 +175,8 @@ public struct ExchangeStore: Sendable {
 extension Anomaly {
     /// Whether the anomaly counts against the exchange (and fid) it names: a fid still open when its
     /// connection ended names the exchange that made the fid, which did nothing wrong; a request still
-    /// pending is waiting on the server, and its row says so already.
-    var marksItsExchange: Bool { kind != .fidLeakedAtClose && kind != .stillPending }
+    /// pending is waiting on the server, and one left unanswered at the close, and their rows say so already.
+    var marksItsExchange: Bool { kind != .fidLeakedAtClose && kind != .stillPending && kind != .unansweredAtClose }
 }
 
 extension ExchangeRow {

@@ -29,6 +29,8 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
     case replyAfterRflush = "reply-after-rflush"
     /// A fid still in use when the connection ended.
     case fidLeakedAtClose = "fid-leak"
+    /// A request still unanswered when the connection ended (not when a capture merely ended).
+    case unansweredAtClose = "unanswered"
     /// A request still unanswered a given time after it was sent (`SessionTracker.reportOverdue`): raised
     /// when the tracker is asked with the present time, not by a frame.
     case stillPending = "still-pending"

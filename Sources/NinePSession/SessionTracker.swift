@@ -156,6 +156,16 @@ public struct SessionTracker: Sendable {
         c.closedAt = at
         c.closeReason = reason
         for id in c.pendingIDs.sorted() {
+            if reason != .endOfCapture {
+                // Said as it happens, as a leaked fid is: a trace otherwise shows only a request with no reply.
+                let r = exchangeRecords[id]
+                let request = r.requestIndex == ExchangeRecord.noIndex ? nil : r.requestIndex
+                let name = MessageType(rawValue: r.requestCode).map { "\($0)" } ?? "type \(r.requestCode)"
+                let waited = r.start == ExchangeRecord.noTime ? "" : ", \(Self.seconds(at &- r.start)) after it was sent"
+                report(&c, &out, .unansweredAtClose, messageIndex: request, exchange: id, tag: r.tag, fid: nil, at: at,
+                       "\(name) tag \(r.tag)\(request.map { " (#\($0))" } ?? "") got no reply before the connection "
+                       + "ended (\(reason))\(waited)")
+            }
             exchangeRecords[id].status = .unansweredAtClose
             exchangeRecords[id].end = at
             note(&out, exchange: id)

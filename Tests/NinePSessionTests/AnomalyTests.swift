@@ -272,14 +272,34 @@ import Testing
         #expect(h.summary.anomalyCount == 3)
     }
 
+    /// Requests pending when the connection ends become unanswered, each said by an `unanswered` anomaly as it
+    /// happens (in order sent, with how long it had waited); the fids still in use are said after them.
     @Test func pendingAtCloseIsUnanswered() {
         var h = Self.mounted()
+        let anomaliesBefore = h.summary.anomalyCount
         let req = h.t(5, .tread(Tread(fid: 2, offset: 0, count: 1)))
-        h.close(.error("connection timed out"))
+        let clunk = h.t(6, .tclunk(Tclunk(fid: 1)))
+        h.step = 1_500_000_000
+        let out = h.close(.error("connection timed out"))
         let x = h.tracker.exchange(req.message!.exchange!)!
         #expect(x.status == .unansweredAtClose)
         #expect(x.latency == nil)
         #expect(h.tracker.pending(on: h.conn).isEmpty)
         #expect(h.summary.closeReason == .error("connection timed out"))
+        let unanswered = out.anomalies.filter { $0.kind == .unansweredAtClose }
+        #expect(unanswered.map(\.exchange) == [req.message?.exchange, clunk.message?.exchange])
+        #expect(unanswered.map(\.tag) == [5, 6])
+        #expect(unanswered.first?.text == "Tread tag 5 (#\(req.message!.index)) got no reply before the connection "
+                + "ended (error: connection timed out), 1.5s after it was sent", "\(unanswered.first?.text ?? "")")
+        #expect(out.anomalies.prefix(2).allSatisfy { $0.kind == .unansweredAtClose }, "before the leaks")
+        #expect(h.summary.anomalyCount == anomaliesBefore + out.anomalies.count)
+    }
+
+    /// A capture that ends with requests pending says nothing of them: the connection did not end.
+    @Test func pendingAtTheEndOfACaptureIsNotAnAnomaly() {
+        var h = Self.mounted()
+        _ = h.t(5, .tread(Tread(fid: 2, offset: 0, count: 1)))
+        let out = h.close(.endOfCapture)
+        #expect(out.anomalies.isEmpty)
     }
 }
