@@ -51,6 +51,29 @@ import Glibc
         diod.kill()
     }
 
+    /// Requests still pending when a connection ends are said then, one line each, in the order sent (here the
+    /// server never answers).
+    @Test func requestsLeftUnansweredAtTheCloseAreSaid() throws {
+        let server = try ProxyRecordingServer()
+        let proxy = try ProxyProcess(upstream: server.address)
+        let client = try ProxyRawSocket(proxy.listenAddress)
+        try client.send(Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))).encode(dialect: .l))
+        try client.send(Fcall(tag: 3, .tclunk(Tclunk(fid: 1))).encode(dialect: .l))
+        #expect(proxy.waitForOutput { $0.contains("c0 → Tclunk tag 3") })
+        client.close()
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        let lines = proxy.stdoutLines.filter { $0.contains(" ! unanswered: ") }
+        #expect(lines.count == 2, "\(proxy.stdout)")
+        #expect(lines.first?.contains("c0 ! unanswered: Tversion tag NOTAG (#0) got no reply before the connection "
+                                      + "ended (eof), ") == true, "with how long it waited: \(lines)")
+        #expect(lines.last?.contains("c0 ! unanswered: Tclunk tag 3 (#1) got no reply") == true, "\(lines)")
+        let close = proxy.stdoutLines.firstIndex { $0.contains("c0 - close") } ?? -1
+        let last = proxy.stdoutLines.lastIndex { $0.contains(" ! unanswered: ") } ?? Int.max
+        #expect(last < close, "said before the close line")
+        #expect(proxy.stop().status == 0)
+        #expect(proxy.stderr.contains("3 anomalies"), "two unanswered and the clunk's unknown fid: \(proxy.stderr)")
+    }
+
     @Test func upstreamKilledMidSessionIsReportedAndServedAgainAfterRestart() throws {
         let export = try RealTraffic.makeExport(bigSize: 1000)
         let diod = DiodOnPort(export: export)
