@@ -19,9 +19,10 @@ struct ProxyCommand: AsyncParsableCommand {
         Every client that connects to --listen gets its own connection to --upstream; the bytes pass both \
         ways unchanged (malformed frames included) while each message is decoded and printed. Addresses: \
         HOST:PORT, [V6]:PORT, tcp!HOST!PORT, unix:/path, unix!/path (port 0 picks a free port; the bound \
-        address is printed on standard error).
+        address is printed on standard error). An upstream that is the proxy's own listener is refused.
 
-        Output: when standard input and output are a terminal the live UI runs (keys: ? for help; --theme NAME); with --headless, or when standard \
+        Output: when standard input and output are a terminal the live UI runs (keys: ? for help, ctrl-z \
+        back to the shell; --theme NAME); with --headless, or when standard \
         output is not a terminal, one line per message (time, connection, direction, the message, and for \
         replies the latency), `!` lines for anomalies as they happen, `+`/`-` lines when connections open \
         and close. --json prints one JSON object per line instead. --filter EXPR shows only the exchanges \
@@ -33,7 +34,8 @@ struct ProxyCommand: AsyncParsableCommand {
         proxy can cost the traffic it records; read the capture afterwards with `ninescope decode` or \
         `ninescope view`. --stats (headless) ends with statistics per request type and per connection: \
         exchanges, errors, bytes, latency p50/p90/p99/max (with --filter, of the exchanges that match), on \
-        standard error after the summary, or with --json as the last JSON object.
+        standard error after the summary, or with --json as the last JSON object. Lines that cannot be \
+        written (a full disk) are said on standard error; the proxy goes on and exits with status 1.
 
         --capture FILE writes a pcapng capture that Wireshark and tshark open as 9P (port 564) and \
         `ninescope decode FILE` reads back. It is written to disk at least once a second, so it stays \
