@@ -25,12 +25,17 @@ extension Address {
         }
     }
 
-    /// The address NIO reports for a socket (a bound listener, a peer). Nil when NIO gives none.
+    /// The address NIO reports for a socket (a bound listener, a peer). Nil when NIO gives none. An IPv4
+    /// client of a listener on `::` (an IPv4-mapped address, `::ffff:127.0.0.1`) is given as the IPv4
+    /// address it is (`127.0.0.1`).
     public init?(_ socketAddress: SocketAddress?) {
         guard let socketAddress else { return nil }
         switch socketAddress {
         case .v4, .v6:
-            guard let ip = socketAddress.ipAddress, let port = socketAddress.port else { return nil }
+            guard var ip = socketAddress.ipAddress, let port = socketAddress.port else { return nil }
+            if ip.lowercased().hasPrefix("::ffff:"), ip.dropFirst(7).contains("."), !ip.dropFirst(7).contains(":") {
+                ip = String(ip.dropFirst(7))
+            }
             self = .tcp(host: ip, port: UInt16(truncatingIfNeeded: port))
         case .unixDomainSocket:
             self = .unix(path: socketAddress.pathname ?? "")

@@ -99,4 +99,12 @@ import Testing
         #expect(port != 0)
         await listener.close()
     }
+
+    /// An IPv4 client of a listener on `::` is named by its IPv4 address, not `[::ffff:127.0.0.1]`.
+    @Test func anIPv4MappedPeerIsItsIPv4Address() throws {
+        #expect(Address(try SocketAddress(ipAddress: "::ffff:127.0.0.1", port: 5)) == .tcp(host: "127.0.0.1", port: 5))
+        #expect(Address(try SocketAddress(ipAddress: "::ffff:10.1.2.3", port: 6))?.colonForm == "10.1.2.3:6")
+        #expect(Address(try SocketAddress(ipAddress: "::1", port: 7)) == .tcp(host: "::1", port: 7))
+        #expect(Address(try SocketAddress(ipAddress: "fd00::ffff:1", port: 8)) == .tcp(host: "fd00::ffff:1", port: 8))
+    }
 }
