@@ -18,25 +18,48 @@ extension InspectorScreen {
     public mutating func handle(key: KeyChord) -> [InspectorEffect] {
         if prompt != nil { return handlePrompt(key) }
         message = nil
-        let confirmed = suspendAsked
-        suspendAsked = false
+        let asked = confirmationAsked
+        confirmationAsked = nil
         guard let command = registry.command(forKey: key.description) else {
             let help = registry.keys(for: .viewHelp).first ?? "?"
             setMessage("\(key) is not bound to anything — \(help) shows the keys", isError: true)
             return []
         }
-        if command == .appSuspend, confirmed { return [.suspend(wholeGroup: true)] }
+        if command == asked {
+            // The same key again: what it asked about.
+            return command == .appSuspend ? [.suspend(wholeGroup: true)] : [.quit]
+        }
         return perform(command, argument: nil)
+    }
+
+    /// Connections a live proxy would stop serving (0 offline).
+    private var openConnections: Int { isLive ? model.tracker.connections.count(where: \.isOpen) : 0 }
+
+    private static func connections(_ n: Int, _ verb: String) -> String {
+        n == 1 ? "1 open connection \(verb)s" : "\(n) open connections \(verb)"
     }
 
     /// Suspending a live proxy stops its relaying too: with connections open it is asked once more.
     mutating func suspend() -> [InspectorEffect] {
-        let open = isLive ? model.tracker.connections.count(where: \.isOpen) : 0
+        let open = openConnections
         guard open > 0 else { return [.suspend(wholeGroup: true)] }
         let key = registry.keys(for: .appSuspend).first ?? ":suspend"
-        setMessage("\(key) stops the whole process: \(open == 1 ? "1 open connection waits" : "\(open) open connections wait") "
-                   + "until fg; \(key) again to suspend", isError: true)
-        suspendAsked = true
+        setMessage("\(key) stops the whole process: \(Self.connections(open, "wait")) until fg; \(key) again to suspend",
+                   isError: true)
+        confirmationAsked = .appSuspend
+        return []
+    }
+
+    /// `q` on the list of a live proxy with connections open asks once more: backing out of views with `q`
+    /// one press too many would end a guest's mount. The quit key (`Q`, ctrl-c) does not ask.
+    mutating func closeLastView() -> [InspectorEffect] {
+        let open = openConnections
+        guard open > 0 else { return [.quit] }
+        let key = registry.keys(for: .viewClose).first ?? "q"
+        let quit = registry.keys(for: .appQuit).first ?? ":quit"
+        setMessage("quitting closes \(open == 1 ? "the open connection" : "the \(open) open connections"): "
+                   + "\(key) again to quit (\(quit) quits at once)", isError: true)
+        confirmationAsked = .viewClose
         return []
     }
 
@@ -101,7 +124,7 @@ extension InspectorScreen {
                 setMessage("filter cleared")
             }
         case .viewClose:
-            if stack.count > 1 { stack.removeLast() } else { return [.quit] }
+            if stack.count > 1 { stack.removeLast() } else { return closeLastView() }
         case .viewTheme:
             guard let argument, !argument.isEmpty else {
                 openPrompt(.command, text: "theme ")

@@ -75,8 +75,9 @@ public struct InspectorScreen {
     var lastSize = Size(width: 80, height: 24)
     /// The status line's message (until the next key), and whether it reports an error.
     public internal(set) var message: (text: String, isError: Bool)?
-    /// True right after a first ctrl-z that asked whether to stop a live proxy (the next key decides).
-    var suspendAsked = false
+    /// The command whose key, pressed again next, confirms what it asked (ctrl-z or `q` in a live proxy with
+    /// connections open); nil when nothing was asked.
+    var confirmationAsked: CommandName?
 
     public init(model: InspectorModel, theme: Theme, registry: CommandRegistry = .standard,
                 timeFormat: TimeFormat = .utc, title: String = "", isLive: Bool = false) {

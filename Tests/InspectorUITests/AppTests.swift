@@ -40,7 +40,7 @@ final class RecordingActions: InspectorActions, @unchecked Sendable {
         let app = makeApp()
         app.enqueue(SampleTraffic.session())
         let terminal = FakeTerminal(width: 80, height: 24)
-        terminal.press("g", "j", "q")
+        terminal.press("g", "j", "Q")
         app.run(backend: terminal)
         #expect(app.screen.model.store.count == Sample.count)
         #expect(app.screen.model.selectedRow == 1)
@@ -54,7 +54,7 @@ final class RecordingActions: InspectorActions, @unchecked Sendable {
         let terminal = FakeTerminal(width: 80, height: 24)
         terminal.press("g")
         terminal.resize(to: Size(width: 100, height: 12))
-        terminal.press("q")
+        terminal.press("Q")
         app.run(backend: terminal)
         let lines = terminal.snapshot(trimTrailing: false).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == 12)
@@ -77,7 +77,7 @@ final class RecordingActions: InspectorActions, @unchecked Sendable {
             }
             done.wait()
             let terminal = FakeTerminal(width: 100, height: 24)
-            terminal.press("q")
+            terminal.press("Q")
             app.run(backend: terminal)
             let statusLine = terminal.snapshot().split(separator: "\n").first { $0.contains("20 exchanges") } ?? ""
             if let recording {
@@ -95,7 +95,7 @@ final class RecordingActions: InspectorActions, @unchecked Sendable {
         let terminal = FakeTerminal(width: 80, height: 24)
         terminal.press("g")
         for _ in 0..<Sample.pendingRead { terminal.press("j") }
-        terminal.press("f", "s", "enter", "q")
+        terminal.press("f", "s", "enter", "Q")
         app.run(backend: terminal)
         // The actions run as tasks; give them a moment.
         for _ in 0..<100 where actions.calls.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
@@ -113,12 +113,12 @@ final class RecordingActions: InspectorActions, @unchecked Sendable {
         let t1 = FakeTerminal(width: 80, height: 24)
         t1.press("/")
         t1.type("Twalk")
-        t1.press("enter", "q")
+        t1.press("enter", "Q")
         first.run(backend: t1)
         let second = makeApp(configuration: config)
         #expect(second.screen.filterHistory.entries == ["Twalk"])
         let t2 = FakeTerminal(width: 80, height: 24)
-        t2.press("/", "up", "enter", "q")
+        t2.press("/", "up", "enter", "Q")
         second.run(backend: t2)
         #expect(second.screen.model.view.filter == .term(.messageType(.twalk)))
     }
@@ -128,7 +128,7 @@ final class RecordingActions: InspectorActions, @unchecked Sendable {
         let terminal = FakeTerminal(width: 80, height: 24)
         terminal.press(":")
         terminal.type("theme light")
-        terminal.press("enter", "q")
+        terminal.press("enter", "Q")
         app.run(backend: terminal)
         #expect(app.screen.theme.name == "light")
     }

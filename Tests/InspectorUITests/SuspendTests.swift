@@ -35,6 +35,24 @@ import TUICore
         #expect(s.handle(.stop) == [.suspend(wholeGroup: false)])
     }
 
+    /// `q` backing out of views one press too many would end a live proxy, and a guest's mount with it: on
+    /// the list, with connections open, it asks first. `Q` quits at once; offline, `q` quits at once.
+    @Test func qOnTheListOfALiveProxyWithConnectionsOpenAsksFirst() {
+        var s = Sample.screen(live: true)
+        s.press("enter")
+        #expect(s.press("q") == [], "back to the list")
+        #expect(s.press("q") == [])
+        #expect(s.message?.text == "quitting closes the open connection: q again to quit (Q quits at once)")
+        #expect(s.press("q") == [.quit])
+        #expect(s.press("q") == [])
+        s.press("j")
+        #expect(s.press("q") == [], "asked again after another key")
+        #expect(s.press("ctrl-z") == [], "ctrl-z asks its own question, not a confirmation of q")
+        #expect(s.press("Q") == [.quit])
+        var offline = Sample.screen()
+        #expect(offline.press("q") == [.quit])
+    }
+
     @Test func aLiveViewWithEveryConnectionClosedDoesNotAsk() {
         var model = InspectorModel()
         var traffic = SampleTraffic(conn: 1, start: 1_700_000_000_000_000_000)
@@ -44,6 +62,7 @@ import TUICore
         model.handle(traffic.events)
         var s = InspectorScreen(model: model, theme: ThemeLoader.defaultTheme, timeFormat: .utc, title: "t", isLive: true)
         #expect(s.press("ctrl-z") == [.suspend(wholeGroup: true)])
+        #expect(s.press("q") == [.quit])
     }
 
     /// An offline view of the sample session on a 100×24 fake terminal.
