@@ -195,33 +195,5 @@ public final class EditLineEditor: LineEditor {
     }
 }
 
-/// Which thread takes SIGCONT and SIGWINCH. libedit redraws its line after `fg` and after a resize when
-/// those signals interrupt its read; a process-wide signal goes to the main thread when that thread does
-/// not block it, and otherwise to a thread that does not, so the reading thread only gets them when the
-/// main thread blocks them and it does not (Swift's and SwiftNIO's threads block all signals). Without
-/// this, `fg` after ctrl-z left the prompt and the half-typed line undrawn until the next key.
-public enum LineEditorSignals {
-    static var redrawSignals: sigset_t {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGCONT)
-        sigaddset(&set, SIGWINCH)
-        return set
-    }
-
-    /// Call on the main thread first thing, before any other thread is started: it blocks the two there
-    /// (threads it starts later inherit that).
-    public static func leaveToReaderThread() {
-        var set = redrawSignals
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-    }
-
-    /// Call on the thread that reads lines, before its first `readLine`.
-    public static func takeOnThisThread() {
-        var set = redrawSignals
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-    }
-}
-
 @available(*, unavailable, message: "libedit is confined to one thread")
 extension EditLineEditor: Sendable {}

@@ -1,6 +1,5 @@
 import ArgumentParser
 import NinePNIO
-import TerminalIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,8 +20,6 @@ struct Ninescope: AsyncParsableCommand {
         Allocator.tune()
         do {
             var command = try parseAsRoot()
-            // Still on the main thread, with no other started: the REPL's line reader takes these signals.
-            if command is ReplCommand { LineEditorSignals.leaveToReaderThread() }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

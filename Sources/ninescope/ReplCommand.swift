@@ -190,7 +190,6 @@ final class LineReaderThread: @unchecked Sendable {
     }
 
     private func loop() {
-        LineEditorSignals.takeOnThisThread()
         let editor = EditLineEditor(programName: "ninescope", prompt: "9p> ")
         if let historyPath { try? editor.loadHistory(from: historyPath) }
         let engine = self.engine

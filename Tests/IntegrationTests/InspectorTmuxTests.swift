@@ -467,41 +467,6 @@ extension String {
         try? FileManager.default.removeItem(atPath: "/tmp/\(marker).pcapng")
     }
 
-    /// The REPL (libedit) after ctrl-z and `fg`: its prompt and the half-typed line are drawn again, and the
-    /// line goes on from there. libedit redraws when SIGCONT interrupts its read; before, the main thread
-    /// could take the signal instead, and then nothing was drawn until the next key (so twice by hand; this
-    /// test passed without the change too, in the runs tried: which thread takes the signal is a race).
-    @Test func replRedrawsItsLineAfterFg() throws {
-        let export = Peers.tempDir("repl-fg-export")
-        guard let diod = try Diod.start(export: export) else {
-            Issue.record("diod is not installed; `make test` installs it"); return
-        }
-        defer { diod.stop() }
-        let pane = try #require(try TmuxPane.start(["/bin/bash", "--norc", "--noprofile", "-i"], width: 100, height: 20,
-                                                   env: Self.env))
-        defer { pane.kill() }
-        pane.type("PS1='$ '; clear; \(Peers.ninescope) repl \(diod.address) --no-history")
-        pane.keys("Enter")
-        #expect(pane.wait { $0.contains("9p>") }.ok)
-        pane.type("vers")
-        #expect(pane.wait { $0.contains("9p> vers") }.ok)
-        pane.keys("C-z")
-        #expect(pane.wait { $0.contains("Stopped") }.ok)
-        pane.type("fg")
-        pane.keys("Enter")
-        let back = pane.wait { screen in
-            // The prompt and the half-typed line, on a line after bash's `fg` echo.
-            guard let fg = screen.lines.lastIndex(where: { $0.hasPrefix("$ fg") }) else { return false }
-            return screen.lines[(fg + 1)...].contains { $0.hasPrefix("9p> vers") }
-        }
-        #expect(back.ok, "the line was not drawn again after fg:\n\(back.screen)")
-        pane.type("ion")
-        pane.keys("Enter")
-        let sent = pane.wait { $0.contains("<- Rversion") }
-        #expect(sent.ok, "\(sent.screen)")
-        #expect(sent.screen.contains("-> Tversion"), "\(sent.screen)")
-    }
-
     /// Started with no job control (here: by tmux's `sh -c`, an orphaned process group), ctrl-z stops nothing
     /// and says why: a stopped process there would never be brought back.
     @Test func ctrlZWithoutJobControlSaysWhy() throws {
