@@ -159,12 +159,10 @@ public struct SessionTracker: Sendable {
             if reason != .endOfCapture {
                 // Said as it happens, as a leaked fid is: a trace otherwise shows only a request with no reply.
                 let r = exchangeRecords[id]
-                let request = r.requestIndex == ExchangeRecord.noIndex ? nil : r.requestIndex
-                let name = MessageType(rawValue: r.requestCode).map { "\($0)" } ?? "type \(r.requestCode)"
+                let (request, named) = Self.naming(r)
                 let waited = r.start == ExchangeRecord.noTime ? "" : ", \(Self.seconds(at &- r.start)) after it was sent"
                 report(&c, &out, .unansweredAtClose, messageIndex: request, exchange: id, tag: r.tag, fid: nil, at: at,
-                       "\(name) tag \(r.tag)\(request.map { " (#\($0))" } ?? "") got no reply before the connection "
-                       + "ended (\(reason))\(waited)")
+                       "\(named) got no reply before the connection ended (\(reason))\(waited)")
             }
             exchangeRecords[id].status = .unansweredAtClose
             exchangeRecords[id].end = at
@@ -204,15 +202,20 @@ public struct SessionTracker: Sendable {
             for id in due.sorted() {
                 exchangeRecords[id].reportedOverdue = true
                 let r = exchangeRecords[id]
-                let request = r.requestIndex == ExchangeRecord.noIndex ? nil : r.requestIndex
-                let name = MessageType(rawValue: r.requestCode).map { "\($0)" } ?? "type \(r.requestCode)"
-                let text = "\(name) tag \(r.tag)\(request.map { " (#\($0))" } ?? "") unanswered after "
-                    + Self.seconds(now &- r.start)
+                let (request, named) = Self.naming(r)
                 report(&slot.state, &out, .stillPending, messageIndex: request, exchange: id, tag: r.tag, fid: nil,
-                       at: now, text)
+                       at: now, "\(named) unanswered after " + Self.seconds(now &- r.start))
             }
         }
         return out
+    }
+
+    /// A pending request as anomaly texts name it, `Tread tag 3 (#12)`, with its message index (nil when
+    /// the request was not seen).
+    static func naming(_ r: ExchangeRecord) -> (request: MessageIndex?, text: String) {
+        let request = r.requestIndex == ExchangeRecord.noIndex ? nil : r.requestIndex
+        let name = MessageType(rawValue: r.requestCode).map { "\($0)" } ?? "type \(r.requestCode)"
+        return (request, "\(name) tag \(r.tag)" + (request.map { " (#\($0))" } ?? ""))
     }
 
     /// A duration in seconds to a tenth (`10.0s`, `125.3s`), for anomaly texts.

@@ -17,7 +17,7 @@ final class LineOutput: @unchecked Sendable {
     private var closed = false
     /// Said on standard error when writes start failing for another reason (a full disk: the text gets
     /// the system's words), and again when they succeed after that; nil: say nothing (a command that
-    /// ends soon checks `writeFailure` at its end instead).
+    /// ends soon only says it at its end, `failIfUnwritten`).
     var failureNotice: ((String) -> String)?
     /// The first write error other than a closed pipe (errno), and the bytes lost to such errors.
     private var firstFailure: Int32?
@@ -87,26 +87,23 @@ final class LineOutput: @unchecked Sendable {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// What went wrong writing, once all is flushed: `No space left on device (12 kB of output lost)`; nil
-    /// when every byte was written (or only a reader went away, which `closedNotice` covers).
-    var writeFailure: String? {
-        lock.withLock {
+    /// For a command's end: flushes, then, when anything could not be written (a full disk; a reader that
+    /// went away, which `closedNotice` covers, does not count), says so after `what`
+    /// (`ninescope: cannot write the output: No space left on device (12 kB of output lost)`) and exits
+    /// with status 1, as `cat` does; returns when all was written.
+    func failIfUnwritten(_ what: String = "cannot write the output") throws {
+        let failure: String? = lock.withLock {
             flushLocked()
             return firstFailure.map { String(cString: strerror($0)) + " (" + ProxyTrace.bytes(lost) + " of output lost)" }
         }
-    }
-
-    /// For a command's end: says what could not be written and exits with status 1 when anything could not
-    /// (a full disk), as `cat` does; returns when all was written.
-    func failIfUnwritten() throws {
-        guard let failure = writeFailure else { return }
-        printError("ninescope: cannot write the output: " + failure)
+        guard let failure else { return }
+        printError("ninescope: \(what): " + failure)
         throw ExitCode(1)
     }
 
     /// Writes every byte (retrying after EINTR and short writes); stops at an error such as a closed pipe,
     /// which ends the output (`closedNotice`), or a full disk, which loses these bytes and is tried again
-    /// with the next ones (`failureNotice`, `writeFailure`).
+    /// with the next ones (`failureNotice`, `failIfUnwritten`).
     private func writeAll(_ raw: UnsafeRawBufferPointer) {
         guard !closed else { return }
         var offset = 0

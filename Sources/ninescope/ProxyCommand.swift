@@ -181,18 +181,7 @@ struct ProxyCommand: AsyncParsableCommand {
                                sink: { batch in trace.consume(batch) })
         let signals = SignalWatch(signals: SignalWatch.stopSignals)
 
-        let bound: Address
-        do {
-            bound = try await proxy.start()
-        } catch {
-            try? recorder?.file.close()
-            throw ProxyCommandError("cannot listen on \(listenAddress.colonForm): \(error)")
-        }
-        if let loop = UpstreamLoop.check(listener: bound, upstream: upstreamAddress) {
-            await proxy.stop()
-            try? recorder?.file.close()
-            throw ProxyCommandError(loop)
-        }
+        let bound = try await Self.startListening(proxy, recorder: recorder)
         printError("ninescope: proxy listening on \(bound.colonForm) → upstream \(upstreamAddress.colonForm)"
                    + (recorder.map { ", capturing to " + Self.captureDescription($0) } ?? ""))
         if let warning = Self.unresolvable(upstreamAddress) { printError("ninescope: warning: " + warning) }
@@ -216,10 +205,27 @@ struct ProxyCommand: AsyncParsableCommand {
         printError("ninescope: \(SignalWatch.name(signal)): proxy stopped; " + trace.summary()
                    + Self.closeCapture(recorder))
         if !json, let statistics { for line in statistics.textLines { printError(line) } }
-        let unwritten = out.writeFailure
-        if let unwritten { printError("ninescope: lines lost: " + unwritten) }
+        try out.failIfUnwritten("lines lost")
         try Self.failIfCaptureIncomplete(recorder)
-        if unwritten != nil { throw ExitCode(1) }
+    }
+
+    /// Binds the proxy's listener and refuses an upstream that is that very listener (`UpstreamLoop`); on
+    /// either failure the proxy is stopped and the capture closed. Returns the bound address. For the
+    /// headless proxy and the live UI alike.
+    static func startListening(_ proxy: NinePProxy, recorder: CaptureRecorder?) async throws -> Address {
+        let bound: Address
+        do {
+            bound = try await proxy.start()
+        } catch {
+            try? recorder?.file.close()
+            throw ProxyCommandError("cannot listen on \(proxy.listenAddress.colonForm): \(error)")
+        }
+        if let loop = UpstreamLoop.check(listener: bound, upstream: proxy.upstreamAddress) {
+            await proxy.stop()
+            try? recorder?.file.close()
+            throw ProxyCommandError(loop)
+        }
+        return bound
     }
 
     /// What to say of an upstream host name that does not resolve now, said at start so that a typo shows

@@ -212,10 +212,7 @@ struct ServeCommand: AsyncParsableCommand {
         tracer?.flush()
         printError("ninescope: \(SignalWatch.name(sig)): stopped after " + ProxyTrace.count(counts.accepted, "connection"))
         if !(trace && json), let statistics { for line in statistics.textLines { printError(line) } }
-        if let unwritten = out.writeFailure {
-            printError("ninescope: trace lines lost: " + unwritten)
-            throw ExitCode(1)
-        }
+        try out.failIfUnwritten("trace lines lost")
     }
 
     /// The memory driver's starting tree: small, useful files for `diodls`/`diodcat` and a writable /tmp.

@@ -204,18 +204,7 @@ extension LiveInspector {
                                  recorder: recorder, filter: filter, dataLimit: dataLimit, history: history)
         let proxy = NinePProxy(listen: listen, upstream: upstream, options: NinePProxy.Options(eventCoalescing: .zero),
                                sink: live.sink)
-        let bound: Address
-        do {
-            bound = try await proxy.start()
-        } catch {
-            try? recorder?.file.close()
-            throw UIAppError("cannot listen on \(listen.colonForm): \(error)")
-        }
-        if let loop = UpstreamLoop.check(listener: bound, upstream: upstream) {
-            await proxy.stop()
-            try? recorder?.file.close()
-            throw UIAppError(loop)
-        }
+        let bound = try await ProxyCommand.startListening(proxy, recorder: recorder)
         live.app.setTitle("proxy \(bound.colonForm) → \(upstream.colonForm)")
         live.reportCaptureFailure()
         if let warning = ProxyCommand.unresolvable(upstream) { live.app.report(warning, isError: true) }
