@@ -3,6 +3,10 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
 #include <histedit.h>
 
 /*
@@ -52,6 +56,66 @@ static inline int ns_history_clear(History *h) { HistEvent ev; return history(h,
 /* Walking the history: first = most recent entry; next = one older. False at the end. */
 static inline _Bool ns_history_first(History *h, HistEvent *ev) { return history(h, ev, H_FIRST) >= 0; }
 static inline _Bool ns_history_next(History *h, HistEvent *ev) { return history(h, ev, H_NEXT) >= 0; }
+
+/*
+ * The line drawn again after fg and after a resize, in a threaded program. libedit's handlers
+ * (EL_SIGNAL) note SIGCONT and SIGWINCH on whichever thread takes the signal; the thread inside
+ * el_gets redraws its line only when its read() is interrupted. Linux gives a process's signal to
+ * its main thread first, and a reading thread started from a worker that blocks both never got
+ * one: after fg the prompt stayed blank and the terminal echoed each key a second time.
+ * ns_el_redraw_signals_begin, on the reading thread just before el_gets, unblocks the two there
+ * and installs a handler that passes them on to that thread (without SA_RESTART, so that its read
+ * is interrupted); libedit keeps that handler as the one to put back and sends the signal to it
+ * after running its own. On the reading thread the handler calls the one that was there before
+ * (curses', say). ns_el_redraw_signals_end puts that one back.
+ * The state is kept in statics of these functions: call them only from one Swift file (EditLineEditor.swift),
+ * so that one copy of it is used.
+ */
+static inline pthread_t *ns_el_reader(void) { static pthread_t reader; return &reader; }
+static inline struct sigaction *ns_el_before(int i) { static struct sigaction before[2]; return &before[i]; }
+
+static inline int ns_el_redraw_index(int sig) { return sig == SIGCONT ? 0 : 1; }
+
+static inline void ns_el_redraw_forward(int sig) {
+    int saved = errno;
+    if (!pthread_equal(pthread_self(), *ns_el_reader())) {
+        pthread_kill(*ns_el_reader(), sig);
+    } else {
+        const struct sigaction *before = ns_el_before(ns_el_redraw_index(sig));
+        if (!(before->sa_flags & SA_SIGINFO) && before->sa_handler != SIG_DFL && before->sa_handler != SIG_IGN
+            && before->sa_handler != SIG_ERR && before->sa_handler != ns_el_redraw_forward) {
+            before->sa_handler(sig);
+        }
+    }
+    errno = saved;
+}
+
+static inline void ns_el_redraw_signals_begin(void) {
+    static const int sigs[2] = { SIGCONT, SIGWINCH };
+    *ns_el_reader() = pthread_self();
+    sigset_t set;
+    sigemptyset(&set);
+    for (int i = 0; i < 2; i++) {
+        sigaddset(&set, sigs[i]);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = ns_el_redraw_forward;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = 0;
+        sigaction(sigs[i], &sa, ns_el_before(i));
+    }
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static inline void ns_el_redraw_signals_end(void) {
+    static const int sigs[2] = { SIGCONT, SIGWINCH };
+    for (int i = 0; i < 2; i++) {
+        struct sigaction now;
+        if (sigaction(sigs[i], NULL, &now) == 0 && now.sa_handler == ns_el_redraw_forward) {
+            sigaction(sigs[i], ns_el_before(i), NULL);
+        }
+    }
+}
 
 /* Terminal width of fd (0 when it is not a terminal). */
 static inline int ns_terminal_columns(int fd) {

@@ -109,6 +109,10 @@ public final class EditLineEditor: LineEditor {
             return plainLine()
         }
         defer { el_end(editLine) }
+        // After fg and after a resize libedit redraws the line only if the signal interrupts the
+        // read on this thread (see the header); between the two calls it is passed on to here.
+        ns_el_redraw_signals_begin()
+        defer { ns_el_redraw_signals_end() }
         var count: Int32 = 0
         guard let raw = el_gets(editLine, &count), count > 0 else { return nil }
         var line = String(cString: raw)  // copied before el_end frees the buffer

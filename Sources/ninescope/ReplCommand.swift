@@ -104,6 +104,7 @@ struct ReplCommand: AsyncParsableCommand {
             : (history ?? ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.ninescope_history" })
         out.write("connected to \(addr); help lists the commands, quit or ctrl-d leaves")
         let reader = LineReaderThread(engine: engine, historyPath: historyPath)
+        var quitByCommand = false
         while let raw = await reader.next() {
             let line: String
             do { line = try variables.expand(raw) } catch {
@@ -111,8 +112,11 @@ struct ReplCommand: AsyncParsableCommand {
                 continue
             }
             let outcome = await engine.execute(line)
-            if outcome == .quit { break }
+            if outcome == .quit { quitByCommand = true; break }
         }
+        // ctrl-d leaves the cursor after libedit's "^D": end that line, so that the shell's
+        // prompt starts on a line of its own.
+        if !quitByCommand { out.write("") }
         reader.stop()
         await engine.close()
         out.flush()
