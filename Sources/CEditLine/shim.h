@@ -3,6 +3,10 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <termios.h>
+#include <wchar.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -40,6 +44,24 @@ static inline int ns_el_bind(EditLine *el, const char *key, const char *command)
     return el_set(el, EL_BIND, key, command, (const char *)NULL);
 }
 static inline int ns_el_refresh(EditLine *el) { return el_set(el, EL_REFRESH); }
+/*
+ * While a line is edited, the terminal's signal characters (ctrl-c, ctrl-z, ctrl-\\) are keys: libedit
+ * meets a SIGINT by putting the terminal back in its own mode and raising the signal again, which
+ * either ends the program or leaves the line being edited on a terminal that echoes by itself.
+ */
+static inline int ns_el_tty_signals_off(EditLine *el) {
+    return el_set(el, EL_SETTY, "-d", "-isig", (const char *)NULL);
+}
+/* The terminal's character for VINTR, VSUSP or VQUIT on fd; -1 when it has none (or fd is no terminal). */
+static inline int ns_tty_signal_char(int fd, int which) {
+    struct termios t;
+    if (tcgetattr(fd, &t) != 0) return -1;
+    cc_t c = t.c_cc[which];
+    return c == _POSIX_VDISABLE ? -1 : (int)c;
+}
+static inline int ns_vintr(void) { return VINTR; }
+static inline int ns_vsusp(void) { return VSUSP; }
+static inline int ns_vquit(void) { return VQUIT; }
 
 /* History (narrow-character API). Each returns history()'s result: 0 or more on success. */
 static inline int ns_history_setsize(History *h, int n) { HistEvent ev; return history(h, &ev, H_SETSIZE, n); }
@@ -58,61 +80,163 @@ static inline _Bool ns_history_first(History *h, HistEvent *ev) { return history
 static inline _Bool ns_history_next(History *h, HistEvent *ev) { return history(h, ev, H_NEXT) >= 0; }
 
 /*
- * The line drawn again after fg and after a resize, in a threaded program. libedit's handlers
- * (EL_SIGNAL) note SIGCONT and SIGWINCH on whichever thread takes the signal; the thread inside
- * el_gets redraws its line only when its read() is interrupted. Linux gives a process's signal to
- * its main thread first, and a reading thread started from a worker that blocks both never got
- * one: after fg the prompt stayed blank and the terminal echoed each key a second time.
- * ns_el_redraw_signals_begin, on the reading thread just before el_gets, unblocks the two there
- * and installs a handler that passes them on to that thread (without SA_RESTART, so that its read
- * is interrupted); libedit keeps that handler as the one to put back and sends the signal to it
- * after running its own. On the reading thread the handler calls the one that was there before
- * (curses', say). ns_el_redraw_signals_end puts that one back.
- * The state is kept in statics of these functions: call them only from one Swift file (EditLineEditor.swift),
- * so that one copy of it is used.
+ * The line drawn again after fg and after a resize, in a threaded program. libedit's own read
+ * redraws only when SIGCONT or SIGWINCH interrupts the read() of the thread inside el_gets, and
+ * only when its handler noted the signal first; Linux gives a process's signal to its main thread
+ * first, and a reading thread started from a worker blocks both: after fg the prompt stayed blank.
+ * And once libedit's handler has run, it is not installed again until that interrupted read, so a
+ * read interrupted any other way ended el_gets as if at end of input.
+ * So the reading thread reads for libedit (EL_GETCFN: ns_el_read_char): an interrupted read is
+ * never an end; after a SIGCONT it puts the terminal back in editing mode and redraws, after a
+ * SIGWINCH it takes the new size (as libedit does: the next key redraws with it).
+ * ns_el_redraw_signals_begin, on the reading thread just before el_gets, installs a handler for
+ * the two that notes them, wakes that thread with a signal of its own (unblocked there alone, its
+ * handler without SA_RESTART, so that the read is interrupted) and calls the handler that was
+ * there before (curses', say); libedit keeps it as the one to put back and sends the signal to it
+ * after its own. SIGCONT and SIGWINCH stay blocked on the reading thread: libedit's handler, which
+ * is not reentrant (run on two threads at once it put back an invalid handler, and the next
+ * SIGCONT crashed the process), runs on one thread only. ns_el_redraw_signals_end puts back what
+ * was there before.
+ * The state is kept in statics of these functions: call them only from one Swift file
+ * (EditLineEditor.swift), so that one copy of it is used.
  */
-static inline pthread_t *ns_el_reader(void) { static pthread_t reader; return &reader; }
-static inline struct sigaction *ns_el_before(int i) { static struct sigaction before[2]; return &before[i]; }
+#define NS_EL_CONTINUED 1
+#define NS_EL_RESIZED 2
 
-static inline int ns_el_redraw_index(int sig) { return sig == SIGCONT ? 0 : 1; }
+struct ns_el_state {
+    pthread_t reader;
+    int fd;
+    int pending;                 /* NS_EL_CONTINUED | NS_EL_RESIZED, set by the handler */
+    struct sigaction before[2];  /* SIGCONT, SIGWINCH */
+};
+
+static inline struct ns_el_state *ns_el_state(void) { static struct ns_el_state state; return &state; }
+
+/* The signal that interrupts the reading thread's read: one of the real-time signals, which nothing
+ * else here uses, unblocked on that thread alone. */
+static inline int ns_el_wake_signal(void) { return SIGRTMIN + 5; }
+
+static inline void ns_el_wake_handler(int sig) { (void)sig; }
 
 static inline void ns_el_redraw_forward(int sig) {
     int saved = errno;
-    if (!pthread_equal(pthread_self(), *ns_el_reader())) {
-        pthread_kill(*ns_el_reader(), sig);
-    } else {
-        const struct sigaction *before = ns_el_before(ns_el_redraw_index(sig));
-        if (!(before->sa_flags & SA_SIGINFO) && before->sa_handler != SIG_DFL && before->sa_handler != SIG_IGN
-            && before->sa_handler != SIG_ERR && before->sa_handler != ns_el_redraw_forward) {
-            before->sa_handler(sig);
-        }
+    struct ns_el_state *st = ns_el_state();
+    __atomic_or_fetch(&st->pending, sig == SIGCONT ? NS_EL_CONTINUED : NS_EL_RESIZED, __ATOMIC_SEQ_CST);
+    pthread_kill(st->reader, ns_el_wake_signal());
+    const struct sigaction *before = &st->before[sig == SIGCONT ? 0 : 1];
+    if (!(before->sa_flags & SA_SIGINFO) && before->sa_handler != SIG_DFL && before->sa_handler != SIG_IGN
+        && before->sa_handler != SIG_ERR && before->sa_handler != ns_el_redraw_forward) {
+        before->sa_handler(sig);
     }
     errno = saved;
 }
 
-static inline void ns_el_redraw_signals_begin(void) {
-    static const int sigs[2] = { SIGCONT, SIGWINCH };
-    *ns_el_reader() = pthread_self();
-    sigset_t set;
-    sigemptyset(&set);
-    for (int i = 0; i < 2; i++) {
-        sigaddset(&set, sigs[i]);
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = ns_el_redraw_forward;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = 0;
-        sigaction(sigs[i], &sa, ns_el_before(i));
+/* libedit's character reader (EL_GETCFN): one character from the terminal, decoded from the locale's
+ * multibyte form; 1, or 0 at end of input, -1 on an error other than an interruption. */
+static inline int ns_el_read_char(EditLine *el, wchar_t *wc) {
+    struct ns_el_state *st = ns_el_state();
+    char bytes[MB_LEN_MAX];
+    size_t count = 0;
+    int background_reads = 0;
+    for (;;) {
+        ssize_t n = read(st->fd, bytes + count, 1);
+        int stopped = 0;
+        pid_t foreground = n < 0 && errno == EIO ? tcgetpgrp(st->fd) : -1;  /* -1 too once hung up */
+        if (foreground > 0 && foreground != getpgrp() && background_reads++ < 100) {
+            /* Read from the background (bg): SIGTTIN, blocked on this thread, did not stop us as it
+             * stops a shell's job. Stop as it would (this thread, so before pthread_kill returns),
+             * and read again after fg; with no job control, end after a while as the read says. */
+            sigset_t ttin, old;
+            sigemptyset(&ttin);
+            sigaddset(&ttin, SIGTTIN);
+            pthread_sigmask(SIG_UNBLOCK, &ttin, &old);
+            pthread_kill(pthread_self(), SIGTTIN);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            usleep(10000);
+            stopped = 1;
+        }
+        if (n < 0) {
+            if (errno != EINTR && !stopped) { *wc = 0; return -1; }
+            int pending = __atomic_exchange_n(&st->pending, 0, __ATOMIC_SEQ_CST);
+            if (stopped) pending |= tcgetpgrp(st->fd) == getpgrp() ? NS_EL_CONTINUED : 0;
+            if (pending & NS_EL_CONTINUED) {
+                /* The shell may have set the terminal its own way while we were stopped. */
+                el_set(el, EL_PREP_TERM, 0);
+                el_set(el, EL_PREP_TERM, 1);
+            }
+            if (pending & NS_EL_RESIZED) el_resize(el);    /* used from the next key on */
+            if (pending & NS_EL_CONTINUED) {
+                /* From the start of the row the cursor is on: after fg the shell has left a fresh
+                 * line; after a stop and continue from elsewhere the line is drawn over itself. */
+                FILE *out = NULL;
+                if (el_get(el, EL_GETFP, 1, &out) == 0 && out != NULL) fputs("\r", out);
+                el_set(el, EL_REFRESH);
+            }
+            continue;
+        }
+        if (n == 0) { *wc = 0; return 0; }
+        count++;
+        for (;;) {
+            mbstate_t state;
+            memset(&state, 0, sizeof state);
+            size_t used = mbrtowc(wc, bytes, count, &state);
+            if (used == (size_t)-2) {           /* incomplete: read another byte */
+                if (count >= sizeof bytes) count = 0;
+                break;
+            }
+            if (used == (size_t)-1) {           /* invalid: dropped, but its last byte may start a character */
+                if (count > 1) { bytes[0] = bytes[count - 1]; count = 1; continue; }
+                count = 0;
+                break;
+            }
+            return 1;
+        }
     }
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* Forgets the signals noted so far (after a stop that the line editor made and redrew after). */
+static inline void ns_el_forget_signals(void) { __atomic_store_n(&ns_el_state()->pending, 0, __ATOMIC_SEQ_CST); }
+
+static inline int ns_el_set_read_char(EditLine *el) { return el_set(el, EL_GETCFN, ns_el_read_char); }
+static inline int ns_el_prep_term(EditLine *el, int editing) { return el_set(el, EL_PREP_TERM, editing); }
+/* The FILE libedit writes to. */
+static inline FILE *ns_el_output(EditLine *el) {
+    FILE *fp = NULL;
+    if (el_get(el, EL_GETFP, 1, &fp) != 0) return NULL;
+    return fp;
+}
+
+static inline void ns_el_redraw_signals_begin(int fd) {
+    static const int sigs[2] = { SIGCONT, SIGWINCH };
+    struct ns_el_state *st = ns_el_state();
+    st->reader = pthread_self();
+    st->fd = fd;
+    __atomic_store_n(&st->pending, 0, __ATOMIC_SEQ_CST);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sa.sa_handler = ns_el_wake_handler;
+    sigaction(ns_el_wake_signal(), &sa, NULL);
+    sa.sa_handler = ns_el_redraw_forward;
+    for (int i = 0; i < 2; i++) sigaction(sigs[i], &sa, &st->before[i]);
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, ns_el_wake_signal());
+    pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
 }
 
 static inline void ns_el_redraw_signals_end(void) {
     static const int sigs[2] = { SIGCONT, SIGWINCH };
+    struct ns_el_state *st = ns_el_state();
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, ns_el_wake_signal());
+    pthread_sigmask(SIG_BLOCK, &wake, NULL);
     for (int i = 0; i < 2; i++) {
         struct sigaction now;
         if (sigaction(sigs[i], NULL, &now) == 0 && now.sa_handler == ns_el_redraw_forward) {
-            sigaction(sigs[i], ns_el_before(i), NULL);
+            sigaction(sigs[i], &st->before[i], NULL);
         }
     }
 }

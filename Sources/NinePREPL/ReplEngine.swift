@@ -243,6 +243,21 @@ public actor ReplEngine {
         return result
     }
 
+    /// Stops waiting for every reply waited for now (ctrl-c): each command waiting fails with
+    /// "interrupted"; the requests stay pending (`pending` lists them, `flush TAG` cancels one, a late
+    /// reply is still shown). Returns the tags given up on, lowest first.
+    @discardableResult
+    public func interruptWaits() -> [Tag] {
+        let tags = waiters.keys.sorted { $0.rawValue < $1.rawValue }
+        for tag in tags {
+            guard let w = waiters.removeValue(forKey: tag) else { continue }
+            awaiting.remove(tag)
+            quietTags.remove(tag)
+            w.continuation.resume(returning: .gone("interrupted: tag \(tag) is still pending (flush \(tag) cancels it)"))
+        }
+        return tags
+    }
+
     func expire(_ tag: Tag, id: Int) {
         guard let w = waiters[tag], w.id == id else { return }
         waiters[tag] = nil

@@ -240,9 +240,16 @@ public final class CursesBackend: TerminalBackend {
     public func stopProcess(wholeGroup: Bool) -> Bool {
         guard !isShutDown, !isSuspended else { return false }
         suspend()
-        let stopped = ns_stop_process(wholeGroup ? 1 : 0) != 0
+        let stopped = CursesBackend.stopAsJob(wholeGroup: wholeGroup)
         resume()
         return stopped
+    }
+
+    /// Stops the process as a shell's job, from the calling thread (see `ns_stop_process`): returns
+    /// true once continued (`fg`), or false at once when no shell's job control would bring it back.
+    /// The line editor's ctrl-z uses it too (`ns_stop_process` is called from this file only).
+    static func stopAsJob(wholeGroup: Bool) -> Bool {
+        ns_stop_process(wholeGroup ? 1 : 0) != 0
     }
 
     // MARK: drawing

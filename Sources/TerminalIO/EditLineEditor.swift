@@ -14,8 +14,9 @@ import Darwin
 ///
 /// Not thread-safe and not `Sendable`: use it from one thread. Do not use it while a
 /// `CursesBackend` owns the screen: call the backend's `suspend()` first and `resume()` after.
-/// ctrl-c is libedit's default (the signal reaches the process, after the terminal has been
-/// restored); ctrl-d on an empty line ends input (`readLine()` returns nil).
+/// ctrl-c abandons the line being typed (it stays on the screen with `^C` after it, as in a shell)
+/// and `readLine()` returns an empty line; while a line is edited the terminal's interrupt
+/// character is a key, not SIGINT. ctrl-d on an empty line ends input (`readLine()` returns nil).
 public final class EditLineEditor: LineEditor {
     public var prompt: String {
         didSet { setPromptBuffer() }
@@ -33,6 +34,8 @@ public final class EditLineEditor: LineEditor {
     private let inFile: UnsafeMutablePointer<FILE>
     private let outFile: UnsafeMutablePointer<FILE>
     private var ownedFiles: [UnsafeMutablePointer<FILE>] = []
+    /// Set by ctrl-c during a read: the line is abandoned.
+    private var cancelled = false
 
     /// - Parameters:
     ///   - programName: the name libedit uses to pick settings from `~/.editrc`.
@@ -88,6 +91,27 @@ public final class EditLineEditor: LineEditor {
             return editor.complete(editLine)
         })
         _ = ns_el_bind(editLine, "^I", "ns-complete")
+        _ = ns_el_addfn(editLine, "ns-cancel-line", "Abandon the line (ctrl-c)", { editLine, _ in
+            guard let editLine, let editor = EditLineEditor.from(editLine) else { return UInt8(CC_ERROR) }
+            return editor.cancelLine(editLine)
+        })
+        _ = ns_el_addfn(editLine, "ns-suspend", "Stop the program, as the terminal's ctrl-z would", { editLine, _ in
+            guard let editLine, let editor = EditLineEditor.from(editLine) else { return UInt8(CC_ERROR) }
+            return editor.suspend(editLine)
+        })
+        _ = ns_el_addfn(editLine, "ns-quit", "Quit the program, as the terminal's ctrl-\\ would", { editLine, _ in
+            if let editLine { _ = ns_el_prep_term(editLine, 0) }
+            kill(0, SIGQUIT)
+            return UInt8(CC_NORM)
+        })
+        _ = ns_el_set_read_char(editLine)
+        _ = ns_el_tty_signals_off(editLine)
+        let fd = fileno(inFile)
+        for (which, function) in [(ns_vintr(), "ns-cancel-line"), (ns_vsusp(), "ns-suspend"), (ns_vquit(), "ns-quit")] {
+            let c = ns_tty_signal_char(fd, which)
+            guard c >= 0, let key = EditLineEditor.keyName(UInt8(c)) else { continue }
+            _ = ns_el_bind(editLine, key, function)
+        }
         _ = el_source(editLine, nil)  // the user's ~/.editrc, if any
         return editLine
     }
@@ -109,12 +133,15 @@ public final class EditLineEditor: LineEditor {
             return plainLine()
         }
         defer { el_end(editLine) }
-        // After fg and after a resize libedit redraws the line only if the signal interrupts the
-        // read on this thread (see the header); between the two calls it is passed on to here.
-        ns_el_redraw_signals_begin()
+        // After fg and after a resize the line is drawn again by the read on this thread (see the
+        // header); between the two calls the signals are passed on to here.
+        ns_el_redraw_signals_begin(fileno(inFile))
         defer { ns_el_redraw_signals_end() }
         var count: Int32 = 0
-        guard let raw = el_gets(editLine, &count), count > 0 else { return nil }
+        cancelled = false
+        let raw = el_gets(editLine, &count)
+        if cancelled { return "" }
+        guard let raw, count > 0 else { return nil }
         var line = String(cString: raw)  // copied before el_end frees the buffer
         if line.last == "\n" || line.last == "\r\n" { line.removeLast() }
         return line
@@ -160,6 +187,43 @@ public final class EditLineEditor: LineEditor {
         guard ns_history_save(history, path) >= 0 else {
             throw LineEditorError(path: path, reason: "cannot write history")
         }
+    }
+
+    /// ctrl-z: the terminal back as the shell left it, `^Z` echoed as the terminal would, the process
+    /// stopped as a job; after `fg` the terminal is ours again and the line drawn again. With no job
+    /// control (nothing would bring the process back) nothing stops: a beep.
+    private func suspend(_ editLine: OpaquePointer) -> UInt8 {
+        if let out = ns_el_output(editLine) { fputs("^Z", out); fflush(out) }
+        _ = ns_el_prep_term(editLine, 0)
+        let stopped = CursesBackend.stopAsJob(wholeGroup: true)
+        ns_el_forget_signals()  // the SIGCONT of this fg: redrawn here
+        _ = ns_el_prep_term(editLine, 1)
+        if !stopped { el_beep(editLine) }
+        return UInt8(CC_REDISPLAY)  // the line again from its start (after fg, the shell has left a fresh line)
+    }
+
+    /// libedit's name for a key that sends `byte`: `^C` for control characters, `^?` for DEL.
+    static func keyName(_ byte: UInt8) -> String? {
+        switch byte {
+        case 0: return nil
+        case 1..<32: return "^" + String(UnicodeScalar(byte + 64))
+        case 127: return "^?"
+        case 32..<127: return String(UnicodeScalar(byte))
+        default: return nil
+        }
+    }
+
+    /// ctrl-c: the cursor to the end, `^C` after the line, and the line ended as Enter would end it
+    /// (with the newline libedit writes); `readLine` then returns an empty line instead of it.
+    private func cancelLine(_ editLine: OpaquePointer) -> UInt8 {
+        if let info = el_line(editLine)?.pointee {
+            let after = EditLineEditor.text(from: info.cursor, to: info.lastchar)
+            _ = el_cursor(editLine, Int32(after.unicodeScalars.count))
+        }
+        _ = el_insertstr(editLine, "^C")
+        cancelled = true
+        el_push(editLine, "\n")
+        return UInt8(CC_REFRESH)
     }
 
     // MARK: completion

@@ -16,7 +16,7 @@ struct ReplCommand: AsyncParsableCommand {
         field (Twalk fid=0 newfid=1 wname=usr,bin tag=5), raw bytes (hex …), conveniences (ls, cat, \
         stat PATH, put LOCAL REMOTE), expect lines (expect Rlerror ENOENT), fids, pending, set datalimit N, \
         reconnect. A trailing & sends without waiting; a leading - lets a script go on after an error. \
-        Type help inside the REPL for every command and help Tname for a message's fields.
+        Type help inside the REPL for every command and help Tname for a message's fields. ctrl-c         abandons the line being typed, or stops waiting for a reply (the request stays pending: flush         TAG cancels it); ctrl-z and fg come back to the line; quit or ctrl-d leaves.
 
         With --script, or with standard input not a terminal, lines run as a script: the exit status is \
         0 when everything passed, 1 at the first failed expect, failed command or unexpected error reply \
@@ -103,6 +103,19 @@ struct ReplCommand: AsyncParsableCommand {
         let historyPath = noHistory ? nil
             : (history ?? ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.ninescope_history" })
         out.write("connected to \(addr); help lists the commands, quit or ctrl-d leaves")
+        // ctrl-c while a command waits for a reply stops the wait, not the REPL (while a line is
+        // edited it is a key that abandons the line).
+        let interrupts = SignalWatch(signals: [SIGINT])
+        Task.detached {
+            while true {
+                _ = await interrupts.next()
+                out.flush()
+                printError("")  // ends the line the terminal's ^C is on
+                if await engine.interruptWaits().isEmpty {
+                    printError("ninescope: ctrl-c: nothing is waiting for a reply; quit or ctrl-d leaves")
+                }
+            }
+        }
         let reader = LineReaderThread(engine: engine, historyPath: historyPath)
         var quitByCommand = false
         while let raw = await reader.next() {

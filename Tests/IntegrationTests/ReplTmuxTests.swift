@@ -7,7 +7,7 @@ import Testing
     static let env = ["HOME": Peers.tempDir("repl-home"), "NO_COLOR": ""]
 
     /// After ctrl-z and `fg`, the prompt and the half-typed line are drawn again and the line goes on from
-    /// there; after a resize too. libedit redraws when the signal interrupts the read of the thread inside
+    /// there; after `bg` and `fg`, and after a resize too. libedit redraws when the signal interrupts the read of the thread inside
     /// el_gets; the REPL's reading thread blocked both signals (it inherits a worker's mask) and the main
     /// thread took them, so after `fg` the line stayed blank, eight times out of eight by hand, and the
     /// terminal, left in its own echo mode, showed each key typed afterwards twice.
@@ -38,6 +38,21 @@ import Testing
             }
             #expect(back.ok, "round \(round): the line was not drawn again after fg:\n\(back.screen)")
         }
+        // bg: the REPL reads from the background, stops as a job would (it ended before: its read failed
+        // and that was taken for the end of input), and fg brings it back with the line.
+        pane.keys("C-z")
+        #expect(pane.wait { $0.lines.filter { $0.contains("Stopped") }.count >= 4 }.ok)
+        pane.type("bg")
+        pane.keys("Enter")
+        #expect(pane.wait { $0.lines.contains { $0.hasPrefix("[1]+ ") && $0.hasSuffix("&") } }.ok)
+        usleep(500_000)
+        pane.type("fg")
+        pane.keys("Enter")
+        let afterBg = pane.wait { screen in
+            guard let fg = screen.lines.lastIndex(where: { $0.hasPrefix("$ fg") }) else { return false }
+            return screen.lines[(fg + 1)...].contains { $0.hasPrefix("9p> vers") }
+        }
+        #expect(afterBg.ok, "the REPL did not come back after bg and fg:\n\(afterBg.screen)")
         pane.resize(width: 80, height: 20)
         pane.type("ion")
         let typed = pane.wait { $0.lines.contains { $0.hasPrefix("9p> version") } }
@@ -53,5 +68,53 @@ import Testing
         let ended = pane.wait { screen in screen.lines.last(where: { !$0.isEmpty }) == "$" }
         #expect(ended.ok, "ctrl-d did not end the REPL on a line of its own:\n\(ended.screen)")
         #expect(ended.screen.lines.contains("9p> ^D"), "\(ended.screen)")
+    }
+
+    /// ctrl-c at the prompt abandons the line (shown with ^C after it, not sent) and the REPL stays; ctrl-c
+    /// while a request waits for a reply (a server that never answers Tgetattr) stops the wait, the request
+    /// stays pending, and a flush cancels it. Before, ctrl-c ended the REPL, and its fids and pending
+    /// requests with it.
+    @Test func ctrlCAbandonsTheLineOrTheWaitNotTheRepl() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
+                                                 "--fault", "hang=Tgetattr"])
+        defer { server.stop() }
+        let pane = try #require(try TmuxPane.start(["/bin/bash", "--norc", "--noprofile", "-i"], width: 110, height: 30,
+                                                   env: Self.env))
+        defer { pane.kill() }
+        pane.type("PS1='$ '; clear; \(Peers.ninescope) repl \(server.address) --no-history")
+        pane.keys("Enter")
+        #expect(pane.wait { $0.contains("9p>") }.ok)
+        pane.type("versi")
+        pane.keys("Left", "Left", "C-c")
+        let abandoned = pane.wait { $0.lines.contains("9p> versi^C") && $0.lines.last(where: { !$0.isEmpty }) == "9p>" }
+        #expect(abandoned.ok, "\(abandoned.screen)")
+        #expect(!abandoned.screen.contains("-> Tversion"), "an abandoned line was sent:\n\(abandoned.screen)")
+        for line in ["version", "attach 0 nobody"] {
+            pane.type(line)
+            pane.keys("Enter")
+        }
+        #expect(pane.wait { $0.contains("<- Rattach") }.ok)
+        pane.type("getattr 0")
+        pane.keys("Enter")
+        #expect(pane.wait { $0.contains("-> Tgetattr tag 0 fid 0") }.ok)
+        pane.keys("C-c")
+        let interrupted = pane.wait { $0.contains("interrupted: tag 0 is still pending (flush 0 cancels it)") }
+        #expect(interrupted.ok, "\(interrupted.screen)")
+        pane.type("pending")
+        pane.keys("Enter")
+        let pending = pane.wait { $0.contains("tag 0: Tgetattr tag 0 fid 0") }
+        #expect(pending.ok, "\(pending.screen)")
+        pane.type("flush 0")
+        pane.keys("Enter")
+        let flushed = pane.wait { $0.contains("<- Rflush tag 1") }
+        #expect(flushed.ok, "\(flushed.screen)")
+        // The session goes on: the root fid is still there.
+        pane.type("walk 0 1 README")
+        pane.keys("Enter")
+        let walked = pane.wait { $0.contains("<- Rwalk") }
+        #expect(walked.ok, "\(walked.screen)")
+        pane.type("quit")
+        pane.keys("Enter")
+        #expect(pane.wait { $0.lines.last(where: { !$0.isEmpty }) == "$" }.ok)
     }
 }

@@ -162,6 +162,28 @@ import NinePWire
     #expect(why.contains("no reply within 1000.000 ms"))
 }
 
+@Test func anInterruptStopsTheWaitAndLeavesTheRequestPending() async throws {
+    // No timeout: without the interrupt the read would wait for ever.
+    let h = Harness(server: TinyServer(holdReadsOnFid: 3), timeout: 0)
+    try await h.start()
+    _ = await h.run("walk 0 3 hello.txt")
+    #expect(await h.engine.interruptWaits().isEmpty)  // nothing waiting yet
+    let reading = Task { await h.engine.execute("read 3 0 1") }
+    var given: [NinePWire.Tag] = []
+    for _ in 0..<1000 where given.isEmpty {
+        await Task.yield()
+        given = await h.engine.interruptWaits()
+    }
+    #expect(given.count == 1)
+    guard case .failed(let why) = await reading.value else { Issue.record("the read should fail"); return }
+    #expect(why == "interrupted: tag \(given[0]) is still pending (flush \(given[0]) cancels it)")
+    // Still pending in the tracker: `pending` lists it and a flush answers for it.
+    h.clearOutput()
+    #expect(await h.engine.execute("pending") == .ok)
+    #expect(h.lines.contains { $0.contains("tag \(given[0]): Tread") })
+    #expect(await h.engine.execute("flush \(given[0])") == .ok)
+}
+
 @Test func parseErrorsShowACaret() async throws {
     let h = Harness()
     try await h.start()
