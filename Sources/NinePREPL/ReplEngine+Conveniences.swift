@@ -159,19 +159,27 @@ extension ReplEngine {
         }
     }
 
+    /// Reads the whole file and shows its first `catLimit` bytes (all when 0): a large file is read to
+    /// its end (every Tread shown) without being held, or dumped, whole.
     func cat(_ path: String) async -> CommandOutcome {
-        await convenience { () async throws(ConvenienceError) in
-            let content = try await withFid(at: path) { (fid: Fid) async throws(ConvenienceError) -> [UInt8] in
+        let limit = config.catLimit > 0 ? config.catLimit : Int.max
+        return await convenience { () async throws(ConvenienceError) in
+            let (content, total) = try await withFid(at: path) { (fid: Fid) async throws(ConvenienceError) -> ([UInt8], UInt64) in
                 let count = chunkSize(try await openForReading(fid, directory: false, quiet: false))
-                var data: [UInt8] = []
+                var shown: [UInt8] = []
+                var offset: UInt64 = 0
                 while true {
-                    let r = try await step(.tread(Tread(fid: fid, offset: UInt64(data.count), count: count)))
+                    let r = try await step(.tread(Tread(fid: fid, offset: offset, count: count)))
                     guard case .rread(let d) = r.message, !d.payload.isEmpty else { break }
-                    data += d.payload
+                    offset += UInt64(d.payload.count)
+                    if shown.count < limit { shown += d.payload.prefix(limit - shown.count) }
                 }
-                return data
+                return (shown, offset)
             }
             for line in Self.contentLines(content) { emit(.info, line) }
+            if total > UInt64(content.count) {
+                emit(.info, "   … \(total - UInt64(content.count)) more bytes not shown (\(total) in all; set catlimit N shows N, 0 all)")
+            }
         }
     }
 

@@ -171,6 +171,9 @@ extension ReplEngine {
         case "datalimit":
             guard let n = Int(value), n >= 0 else { return fail("datalimit: expected a number of bytes ≥ 0") }
             config.dataLimit = n
+        case "catlimit":
+            guard let n = Int(value), n >= 0 else { return fail("catlimit: expected a number of bytes ≥ 0 (0: all)") }
+            config.catLimit = n
         case "msize":
             guard let n = ValueParser.integer(value), n >= 7, n <= UInt64(UInt32.max) else { return fail("msize: expected a number ≥ 7") }
             config.msize = UInt32(n)

@@ -20,6 +20,8 @@ public actor ReplEngine {
         public var dataLimit: Int
         /// How long to wait for a reply (ns); 0 waits forever.
         public var replyTimeout: Int64
+        /// File content `cat` shows (bytes; 0: all). The whole file is still read.
+        public var catLimit: Int = 65_536
 
         public init(dialect: Dialect = .l, msize: UInt32 = 131_096, dataLimit: Int = 256,
                     replyTimeout: Int64 = 30_000_000_000) {

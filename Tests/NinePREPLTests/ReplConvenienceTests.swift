@@ -29,6 +29,25 @@ import NinePWire
     #expect(h.lines.last == "hello")
 }
 
+@Test func catShowsUpToItsLimitAndReadsTheRest() async throws {
+    let h = Harness()
+    try await h.start()
+    #expect(await h.engine.execute("set catlimit 10") == .ok)
+    h.clearOutput()
+    #expect(await h.engine.execute("cat /big") == .ok)
+    let content = h.lines.filter { !$0.hasPrefix("->") && !$0.hasPrefix("<-") && !$0.hasPrefix("   ") }
+    #expect(content == ["AAAAAAAAAA"])
+    #expect(h.lines.last == "   … 90 more bytes not shown (100 in all; set catlimit N shows N, 0 all)")
+    // The file was read to its end all the same: the last Tread got an empty Rread.
+    #expect(h.lines.contains { $0.hasPrefix("-> Tread") && $0.contains("offset 100") })
+    // 0 shows everything.
+    #expect(await h.engine.execute("set catlimit 0") == .ok)
+    h.clearOutput()
+    #expect(await h.engine.execute("cat /big") == .ok)
+    #expect(h.lines.last == String(repeating: "A", count: 100))
+    guard case .failed = await h.engine.execute("set catlimit -1") else { Issue.record("a negative limit is refused"); return }
+}
+
 @Test func catOfAMissingFileFails() async throws {
     let h = Harness()
     try await h.start()
