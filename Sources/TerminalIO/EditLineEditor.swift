@@ -14,9 +14,10 @@ import Darwin
 ///
 /// Not thread-safe and not `Sendable`: use it from one thread. Do not use it while a
 /// `CursesBackend` owns the screen: call the backend's `suspend()` first and `resume()` after.
-/// ctrl-c abandons the line being typed (it stays on the screen with `^C` after it, as in a shell)
-/// and `readLine()` returns an empty line; while a line is edited the terminal's interrupt
-/// character is a key, not SIGINT. ctrl-d on an empty line ends input (`readLine()` returns nil).
+/// While a line is edited the terminal's signal characters are keys: ctrl-c abandons the line (it
+/// stays on the screen with `^C` after it, as in a shell) and `readLine()` returns an empty line;
+/// ctrl-z stops the process as a shell's job and `fg` brings the line back; ctrl-\ quits. ctrl-d
+/// on an empty line ends input (`readLine()` returns nil).
 public final class EditLineEditor: LineEditor {
     public var prompt: String {
         didSet { setPromptBuffer() }
@@ -203,7 +204,7 @@ public final class EditLineEditor: LineEditor {
     }
 
     /// libedit's name for a key that sends `byte`: `^C` for control characters, `^?` for DEL.
-    static func keyName(_ byte: UInt8) -> String? {
+    public static func keyName(_ byte: UInt8) -> String? {
         switch byte {
         case 0: return nil
         case 1..<32: return "^" + String(UnicodeScalar(byte + 64))

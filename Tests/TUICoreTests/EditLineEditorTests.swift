@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TUICore
 import TerminalIO
@@ -69,6 +70,50 @@ extension RealTerminalTests {
         #expect(line == "walk 1")
         #expect(requests.count == 1)
         #expect(requests.first?.0 == "wa" && requests.first?.1 == 2)
+    }
+
+    /// ctrl-c while a line is edited is a key (the terminal sends no SIGINT then): the line is
+    /// abandoned, shown with ^C after it, and the next line is read as usual.
+    @Test func ctrlCAbandonsTheLine() throws {
+        var master: Int32 = -1, slave: Int32 = -1
+        var size = winsize(ws_row: 24, ws_col: 80, ws_xpixel: 0, ws_ypixel: 0)
+        #expect(openpty(&master, &slave, nil, nil, &size) == 0)
+        defer { close(master); close(slave) }
+        let editor = EditLineEditor(prompt: "9p> ", input: slave, output: slave)
+        /// Types `text` once libedit has the terminal in its editing mode (signal characters off).
+        func typeWhenEditing(_ text: String) {
+            let (s, m) = (slave, master)
+            Thread.detachNewThread {
+                var t = termios()
+                for _ in 0..<500 {
+                    if tcgetattr(s, &t) == 0 && t.c_lflag & tcflag_t(ISIG) == 0 { break }
+                    usleep(10_000)
+                }
+                let bytes = Array(text.utf8)
+                _ = bytes.withUnsafeBufferPointer { write(m, $0.baseAddress, $0.count) }
+            }
+        }
+        typeWhenEditing("vers\u{3}")
+        #expect(editor.readLine() == "")
+        typeWhenEditing("next\r")
+        #expect(editor.readLine() == "next")
+        // What the terminal showed: the abandoned line with ^C, then the next one.
+        var shown = [UInt8](repeating: 0, count: 4096)
+        let n = read(master, &shown, shown.count)
+        let screen = String(decoding: shown.prefix(max(0, n)), as: UTF8.self)
+        // (libedit may place the cursor with an escape sequence between the two)
+        let typed = try #require(screen.range(of: "9p> vers"), "\(screen.debugDescription)")
+        #expect(screen[typed.upperBound...].contains("^C"), "\(screen.debugDescription)")
+        #expect(editor.historyEntries.isEmpty)
+    }
+
+    @Test func signalKeysAreNamedAsLibeditBindsThem() {
+        #expect(EditLineEditor.keyName(3) == "^C")
+        #expect(EditLineEditor.keyName(26) == "^Z")
+        #expect(EditLineEditor.keyName(28) == "^\\")
+        #expect(EditLineEditor.keyName(127) == "^?")
+        #expect(EditLineEditor.keyName(0) == nil)
+        #expect(EditLineEditor.keyName(0x80) == nil)
     }
 }
 }
