@@ -25,34 +25,34 @@ import Testing
         #expect(pane.wait { $0.contains("9p>") }.ok)
         pane.type("vers")
         #expect(pane.wait { $0.contains("9p> vers") }.ok)
-        for round in 1...3 {
+        /// ctrl-z, then the shell's prompt (the last line: bash's `$` after its "Stopped").
+        func stopWithCtrlZ(_ label: String) {
             pane.keys("C-z")
-            let stopped = pane.wait { $0.lines.filter { $0.contains("Stopped") }.count >= round }
-            #expect(stopped.ok, "round \(round): \(stopped.screen)")
+            let atShell = pane.wait { $0.contains("Stopped") && $0.lines.last(where: { !$0.isEmpty }) == "$" }
+            #expect(atShell.ok, "\(label): not stopped:\n\(atShell.screen)")
+        }
+        /// `fg`, then the prompt and the half-typed line on a line after it.
+        func fgBringsTheLineBack(_ label: String) {
             pane.type("fg")
             pane.keys("Enter")
             let back = pane.wait { screen in
-                // The prompt and the half-typed line, on a line after bash's last `fg`.
                 guard let fg = screen.lines.lastIndex(where: { $0.hasPrefix("$ fg") }) else { return false }
                 return screen.lines[(fg + 1)...].contains { $0.hasPrefix("9p> vers") }
             }
-            #expect(back.ok, "round \(round): the line was not drawn again after fg:\n\(back.screen)")
+            #expect(back.ok, "\(label): the line was not drawn again after fg:\n\(back.screen)")
+        }
+        for round in 1...3 {
+            stopWithCtrlZ("round \(round)")
+            fgBringsTheLineBack("round \(round)")
         }
         // bg: the REPL reads from the background, stops as a job would (it ended before: its read failed
         // and that was taken for the end of input), and fg brings it back with the line.
-        pane.keys("C-z")
-        #expect(pane.wait { $0.lines.filter { $0.contains("Stopped") }.count >= 4 }.ok)
+        stopWithCtrlZ("before bg")
         pane.type("bg")
         pane.keys("Enter")
         #expect(pane.wait { $0.lines.contains { $0.hasPrefix("[1]+ ") && $0.hasSuffix("&") } }.ok)
         usleep(500_000)
-        pane.type("fg")
-        pane.keys("Enter")
-        let afterBg = pane.wait { screen in
-            guard let fg = screen.lines.lastIndex(where: { $0.hasPrefix("$ fg") }) else { return false }
-            return screen.lines[(fg + 1)...].contains { $0.hasPrefix("9p> vers") }
-        }
-        #expect(afterBg.ok, "the REPL did not come back after bg and fg:\n\(afterBg.screen)")
+        fgBringsTheLineBack("after bg")
         pane.resize(width: 80, height: 20)
         pane.type("ion")
         let typed = pane.wait { $0.lines.contains { $0.hasPrefix("9p> version") } }
