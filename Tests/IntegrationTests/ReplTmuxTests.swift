@@ -6,6 +6,17 @@ import Testing
 @Suite(.serialized) struct ReplTmuxTests {
     static let env = ["HOME": Peers.tempDir("repl-home"), "NO_COLOR": ""]
 
+    /// bash with job control in a tmux pane, running `ninescope repl ADDRESS`, at its first prompt.
+    static func replInBash(to address: String, width: Int, height: Int) throws -> TmuxPane {
+        let pane = try #require(try TmuxPane.start(["/bin/bash", "--norc", "--noprofile", "-i"], width: width, height: height,
+                                                   env: env))
+        pane.type("PS1='$ '; clear; \(Peers.ninescope) repl \(address) --no-history")
+        pane.keys("Enter")
+        let prompt = pane.wait { $0.contains("9p>") }
+        #expect(prompt.ok, "no REPL prompt:\n\(prompt.screen)")
+        return pane
+    }
+
     /// After ctrl-z and `fg`, the prompt and the half-typed line are drawn again and the line goes on from
     /// there; after `bg` and `fg`, and after a resize too. libedit redraws when the signal interrupts the read of the thread inside
     /// el_gets; the REPL's reading thread blocked both signals (it inherits a worker's mask) and the main
@@ -17,12 +28,8 @@ import Testing
             Issue.record("diod is not installed; `make test` installs it"); return
         }
         defer { diod.stop() }
-        let pane = try #require(try TmuxPane.start(["/bin/bash", "--norc", "--noprofile", "-i"], width: 100, height: 20,
-                                                   env: Self.env))
+        let pane = try Self.replInBash(to: diod.address, width: 100, height: 20)
         defer { pane.kill() }
-        pane.type("PS1='$ '; clear; \(Peers.ninescope) repl \(diod.address) --no-history")
-        pane.keys("Enter")
-        #expect(pane.wait { $0.contains("9p>") }.ok)
         pane.type("vers")
         #expect(pane.wait { $0.contains("9p> vers") }.ok)
         /// ctrl-z, then the shell's prompt (the last line: bash's `$` after its "Stopped").
@@ -78,12 +85,8 @@ import Testing
         let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
                                                  "--fault", "hang=Tgetattr"])
         defer { server.stop() }
-        let pane = try #require(try TmuxPane.start(["/bin/bash", "--norc", "--noprofile", "-i"], width: 110, height: 30,
-                                                   env: Self.env))
+        let pane = try Self.replInBash(to: server.address, width: 110, height: 30)
         defer { pane.kill() }
-        pane.type("PS1='$ '; clear; \(Peers.ninescope) repl \(server.address) --no-history")
-        pane.keys("Enter")
-        #expect(pane.wait { $0.contains("9p>") }.ok)
         pane.type("versi")
         pane.keys("Left", "Left", "C-c")
         let abandoned = pane.wait { $0.lines.contains("9p> versi^C") && $0.lines.last(where: { !$0.isEmpty }) == "9p>" }
@@ -94,25 +97,21 @@ import Testing
             pane.keys("Enter")
         }
         #expect(pane.wait { $0.contains("<- Rattach") }.ok)
-        pane.type("getattr 0")
-        pane.keys("Enter")
-        #expect(pane.wait { $0.contains("-> Tgetattr tag 0 fid 0") }.ok)
+        /// Types `line` and Enter; the screen then shows `text`.
+        func run(_ line: String, shows text: String) {
+            pane.type(line)
+            pane.keys("Enter")
+            let shown = pane.wait { $0.contains(text) }
+            #expect(shown.ok, "\(line): no \(text):\n\(shown.screen)")
+        }
+        run("getattr 0", shows: "-> Tgetattr tag 0 fid 0")
         pane.keys("C-c")
         let interrupted = pane.wait { $0.contains("interrupted: tag 0 is still pending (flush 0 cancels it)") }
         #expect(interrupted.ok, "\(interrupted.screen)")
-        pane.type("pending")
-        pane.keys("Enter")
-        let pending = pane.wait { $0.contains("tag 0: Tgetattr tag 0 fid 0") }
-        #expect(pending.ok, "\(pending.screen)")
-        pane.type("flush 0")
-        pane.keys("Enter")
-        let flushed = pane.wait { $0.contains("<- Rflush tag 1") }
-        #expect(flushed.ok, "\(flushed.screen)")
+        run("pending", shows: "tag 0: Tgetattr tag 0 fid 0")
+        run("flush 0", shows: "<- Rflush tag 1")
         // The session goes on: the root fid is still there.
-        pane.type("walk 0 1 README")
-        pane.keys("Enter")
-        let walked = pane.wait { $0.contains("<- Rwalk") }
-        #expect(walked.ok, "\(walked.screen)")
+        run("walk 0 1 README", shows: "<- Rwalk")
         pane.type("quit")
         pane.keys("Enter")
         #expect(pane.wait { $0.lines.last(where: { !$0.isEmpty }) == "$" }.ok)
