@@ -57,7 +57,12 @@ import Testing
         stopWithCtrlZ("before bg")
         pane.type("bg")
         pane.keys("Enter")
-        #expect(pane.wait { $0.lines.contains { $0.hasPrefix("[1]+ ") && $0.hasSuffix("&") } }.ok)
+        // bash's "[1]+ COMMAND &" (which may wrap) after the `bg` line.
+        let resumed = pane.wait { screen in
+            guard let bg = screen.range(of: "$ bg", options: .backwards) else { return false }
+            return screen[bg.upperBound...].contains(" &")
+        }
+        #expect(resumed.ok, "bg did not resume the REPL:\n\(resumed.screen)")
         usleep(500_000)
         fgBringsTheLineBack("after bg")
         pane.resize(width: 80, height: 20)
