@@ -23,6 +23,23 @@ public struct ReplayReport: Hashable, Sendable {
     public var differences: [ReplayDifference]
     /// Connection failures, timeouts, replies to unknown tags, planning notes.
     public var problems: [String]
+    /// Replies that are errors where the capture has a reply of success (counted with or without --diff).
+    public var newErrors = 0
+    /// The first few of them.
+    public var firstNewErrors: [ReplayDifference] = []
+    /// The first Tattach that the capture shows accepted and the server refused.
+    public var refusedAttach: ReplayDifference?
+
+    /// Notes a replayed reply against the captured one: an error where the capture has none.
+    mutating func note(step: Int, connection: UInt32, request: Fcall, captured: Fcall?, replayed: Fcall?) {
+        guard let captured, let replayed, replayed.message.type?.isError == true,
+              captured.message.type?.isError != true else { return }
+        newErrors += 1
+        let d = ReplayDifference(step: step, connection: connection, request: request.canonicalLine,
+                                 captured: captured.canonicalLine, replayed: replayed.canonicalLine, fields: [])
+        if firstNewErrors.count < 3 { firstNewErrors.append(d) }
+        if refusedAttach == nil, case .tattach = request.message { refusedAttach = d }
+    }
 
     /// 0 when everything was sent and answered and (with diff) every reply matched; 1 otherwise.
     public var exitStatus: Int32 { differences.isEmpty && problems.isEmpty && sent == total ? 0 : 1 }
@@ -37,6 +54,18 @@ public struct ReplayReport: Hashable, Sendable {
             for f in d.fields { out.append("    \(f)") }
         }
         for p in problems { out.append("problem: " + p) }
+        if let a = refusedAttach {
+            out.append("note: the server refused an attach that the capture shows accepted, and every request on "
+                       + "its fids fails after it: step \(a.step) (connection \(a.connection)): \(a.request) → \(a.replayed ?? "")")
+            out.append("note: --aname PATH (and --uname, --n-uname) replays to the export and user this server has")
+        }
+        if newErrors > 0 && compared == 0 {
+            out.append("note: \(newErrors) \(newErrors == 1 ? "reply is an error" : "replies are errors") where the capture "
+                       + "has none (--diff compares every reply); the first:")
+            for d in firstNewErrors {
+                out.append("  step \(d.step) (connection \(d.connection)): \(d.request) → \(d.replayed ?? "")")
+            }
+        }
         out.append("replayed \(sent) of \(total) requests, \(answered) answered"
                    + (compared > 0 || !differences.isEmpty ? ", \(compared) compared, \(differences.count) differ" : ""))
         return out

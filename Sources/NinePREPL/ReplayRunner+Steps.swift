@@ -172,6 +172,7 @@ extension ReplayRunner {
             for (a, b) in zip(theirs, mine) { conns[c]?.offsets[q.fid, default: [:]][a.offset] = b.offset }
         }
         let directoryRead = followDirectories(step, reply: reply, on: c)
+        report.note(step: id, connection: c, request: step.request, captured: step.capturedReply, replayed: reply)
         if options.diff, let captured = step.capturedReply {
             report.compared += 1
             if let reply {

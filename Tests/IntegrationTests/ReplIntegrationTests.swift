@@ -239,6 +239,9 @@ import Glibc
         let plain = try Self.inRoot(["replay", "Captures/diod-cat.pcapng", "--to", diod.address, "--diff"])
         #expect(plain.status == 1, "exit \(plain.status)\n\(plain.out.suffix(800))")
         #expect(plain.out.contains("replayed: Rlerror"), "\(plain.out.suffix(1500))")
+        // The report says why: the attach was refused, and what would mend it.
+        #expect(plain.out.contains("note: the server refused an attach that the capture shows accepted"), "\(plain.out.suffix(1500))")
+        #expect(plain.out.contains("note: --aname PATH"), "\(plain.out.suffix(1500))")
         let moved = try Self.inRoot(["replay", "Captures/diod-cat.pcapng", "--to", diod.address, "--diff",
                                      "--aname", export, "--verbose"])
         Self.expectClean(moved, "diod-cat replayed to a copy of its export")
@@ -259,8 +262,11 @@ import Glibc
         let summary = try #require(r.out.split(separator: "\n").last { $0.hasPrefix("replayed ") })
         #expect(!summary.hasSuffix(" 0 differ"), "\(summary)")
 
-        // Without --diff the same replay succeeds: every request was answered.
+        // Without --diff the same replay succeeds (every request was answered), and says which replies were
+        // errors where the capture has none.
         let plain = try Self.inRoot(["replay", "Captures/diod-cat.pcapng", "--to", memory.address])
         #expect(plain.status == 0, "exit \(plain.status)\n\(plain.err)")
+        #expect(plain.out.contains("errors where the capture has none (--diff compares every reply); the first:"), "\(plain.out)")
+        #expect(plain.out.contains("Twalk") && plain.out.contains("→ Rlerror"), "\(plain.out)")
     }
 }

@@ -70,8 +70,12 @@ final class TinyServer: Sendable {
     /// The owner named in 9P2000 stat entries (a directory's Tread): its length sets the entries' sizes.
     let owner: String
 
-    init(version: String = "9P2000.L", holdReadsOnFid: Fid? = nil, owner: String = "u") {
+    /// An attach name refused with EPERM (a server that does not export it).
+    let refusedAname: String?
+
+    init(version: String = "9P2000.L", holdReadsOnFid: Fid? = nil, owner: String = "u", refusedAname: String? = nil) {
         self.serverVersion = version; self.holdReadsOnFid = holdReadsOnFid; self.owner = owner
+        self.refusedAname = refusedAname
     }
 
     /// A 9P2000 directory read: the whole stat entries that fit in `count` from `offset`, which must be where
@@ -113,6 +117,7 @@ final class TinyServer: Sendable {
         case .tversion(let v):
             return ok(.rversion(Rversion(msize: min(v.msize, 8192), version: P9String(serverVersion))))
         case .tattach(let a):
+            if let refusedAname, a.aname.string == refusedAname { return err(.EPERM) }
             fids.update { $0[a.fid] = "/" }
             return ok(.rattach(Rattach(qid: tree.value["/"]!.qid)))
         case .twalk(let w):

@@ -65,6 +65,37 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     #expect(h.progress.value.last == ReplayProgress(total: 6, sent: 6, answered: 6, differences: 0))
 }
 
+/// A server that refuses the captured attach (it exports another path): every request after it fails. With
+/// or without --diff the report says so, names the attach and --aname; without --diff the errors the capture
+/// did not have are counted and the first shown (before, such a replay said only "6 answered").
+@Test func aRefusedAttachAndTheErrorsAfterItAreSaid() async {
+    let h = ReplayHarness(server: TinyServer(refusedAname: ""))
+    var plain = asap
+    plain.diff = false
+    let report = await h.run(readSession(), plain)
+    #expect(report.answered == 6 && report.compared == 0)
+    #expect(report.newErrors == 5)   // the attach, and the walk, open, read and clunk on its fid
+    #expect(report.firstNewErrors.map(\.step) == [1, 2, 3])
+    #expect(report.refusedAttach?.request.hasPrefix("Tattach") == true)
+    #expect(report.exitStatus == 0)  // without --diff: everything sent and answered
+    let lines = report.lines()
+    #expect(lines.contains { $0.hasPrefix("note: the server refused an attach that the capture shows accepted") })
+    #expect(lines.contains { $0.hasPrefix("note: --aname PATH") })
+    #expect(lines.contains("note: 5 replies are errors where the capture has none (--diff compares every reply); the first:"))
+    #expect(lines.filter { $0.hasPrefix("  step ") }.count == 3)
+
+    let h2 = ReplayHarness(server: TinyServer(refusedAname: ""))
+    let diffed = await h2.run(readSession(), asap)
+    #expect(diffed.exitStatus == 1 && diffed.differences.count == 5)
+    #expect(diffed.lines().contains { $0.hasPrefix("note: the server refused an attach") })
+    #expect(!diffed.lines().contains { $0.contains("replies are errors where the capture has none") })
+
+    // A faithful replay notes nothing.
+    let faithful = await ReplayHarness().run(readSession(), plain)
+    #expect(faithful.newErrors == 0 && faithful.refusedAttach == nil)
+    #expect(!faithful.lines().contains { $0.hasPrefix("note:") })
+}
+
 /// `--uname`, `--aname`, `--n-uname`: every Tattach goes out with the names given, nothing else changes.
 @Test func attachNamesReplaceTheCapturedOnes() async {
     let h = ReplayHarness()
