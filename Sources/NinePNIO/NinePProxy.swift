@@ -22,17 +22,21 @@ public final class NinePProxy: Sendable {
         /// How long frame events may wait to be delivered together (zero: deliver after every read).
         /// Timestamps are unaffected; only the consumer's wake-ups are fewer.
         public var eventCoalescing: TimeAmount
+        /// Told why an accept failed (no descriptor free, say), once until one succeeds again; accepting
+        /// pauses for `NinePSockets.acceptBackoff` after each failure. Called on an event loop.
+        public var acceptFailed: (@Sendable (String) -> Void)?
 
         public init(reportFrames: Bool = true, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize,
                     channelSettings: NinePSockets.ChannelSettings = .init(allowRemoteHalfClosure: true),
                     connectTimeout: TimeAmount = .seconds(10), group: any EventLoopGroup = NinePSockets.group,
-                    eventCoalescing: TimeAmount = .milliseconds(5)) {
+                    eventCoalescing: TimeAmount = .milliseconds(5), acceptFailed: (@Sendable (String) -> Void)? = nil) {
             self.reportFrames = reportFrames
             self.maxFrameSize = maxFrameSize
             self.channelSettings = channelSettings
             self.connectTimeout = connectTimeout
             self.group = group
             self.eventCoalescing = eventCoalescing
+            self.acceptFailed = acceptFailed
         }
     }
 
@@ -90,8 +94,8 @@ public final class NinePProxy: Sendable {
     public func start() async throws -> Address {
         var settings = options.channelSettings
         settings.allowRemoteHalfClosure = true   // the relay needs it to pass half-closes on
-        let listener = try await NinePSockets.listen(listenAddress, group: options.group,
-                                                     settings: settings) { [self] channel in
+        let listener = try await NinePSockets.listen(listenAddress, group: options.group, settings: settings,
+                                                     acceptFailed: options.acceptFailed) { [self] channel in
             self.accept(channel)
         }
         state.withLock { $0.listener = listener }

@@ -9,6 +9,9 @@ public enum ServerListenerEvent: Hashable, Sendable {
     case accepted(id: Int, peer: Address?)
     /// The connection ended; `reason` says why in words.
     case closed(id: Int, reason: String)
+    /// A connection could not be accepted (no descriptor free, say): said once until one is accepted again;
+    /// accepting pauses for `NinePSockets.acceptBackoff` after each failure.
+    case acceptFailed(reason: String)
 }
 
 /// Serves 9P on `listen` with NinePServer: one `ServerConnection` (the per-connection actor) per accepted
@@ -59,7 +62,9 @@ public final class NinePServerListener: Sendable {
     /// Binds and starts accepting; returns the bound address (the real port for port 0).
     @discardableResult
     public func start() async throws -> Address {
-        let listener = try await NinePSockets.listen(listenAddress, group: group) { [self] channel in
+        let onEvent = self.onEvent
+        let listener = try await NinePSockets.listen(listenAddress, group: group,
+                                                     acceptFailed: { onEvent?(.acceptFailed(reason: $0)) }) { [self] channel in
             self.accept(channel)
         }
         state.withLock { $0.listener = listener }

@@ -90,18 +90,30 @@ public enum NinePSockets {
         }
     }
 
+    /// How long accepting pauses after an accept fails. A connection that cannot be accepted (no descriptor
+    /// free: `Too many open files`) stays in the listen queue and the socket stays readable: accepting again
+    /// at once spun a CPU at 100% for as long as the process was at its limit.
+    public static let acceptBackoff = TimeAmount.milliseconds(100)
+
     /// Binds `address` and calls `childInitializer` (on the child's event loop) for each accepted connection.
-    /// Throws `SocketFailure` (`Address already in use`) when it cannot.
+    /// Throws `SocketFailure` (`Address already in use`) when it cannot. When an accept fails, accepting
+    /// pauses for `acceptBackoff` and `acceptFailed` is told why (once, until a connection is accepted again).
     public static func listen(
         _ address: Address,
         group: any EventLoopGroup = NinePSockets.group,
         settings: ChannelSettings = ChannelSettings(),
         backlog: Int32 = 256,
+        acceptFailed: (@Sendable (String) -> Void)? = nil,
         childInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) async throws -> Listener {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoff(report: acceptFailed))
+                }
+            }
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)   // NIO skips it on unix sockets
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: settings.allowRemoteHalfClosure)
@@ -187,5 +199,40 @@ public enum NinePSockets {
         }
         guard let value = try? await channel.getOption(.tcpOption(.tcp_nodelay)).get() else { return nil }
         return value != 0
+    }
+}
+
+/// On a listening channel: when an accept fails, stops accepting for `NinePSockets.acceptBackoff` and says
+/// why through `report`, once until a connection is accepted again. (SwiftNIO's AcceptBackoffHandler does
+/// not stop the spin here: after a failed accept the channel stays registered for reading, since only an
+/// accept that succeeds ends its pending read, so epoll reported it readable at once, 4,000 times a second.
+/// Turning autoRead off takes it out of epoll; turning it back on accepts again.)
+final class AcceptBackoff: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = any Channel
+    typealias InboundOut = any Channel
+    private let report: (@Sendable (String) -> Void)?
+    private var said = false
+    private var paused = false
+
+    init(report: (@Sendable (String) -> Void)?) { self.report = report }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        said = false
+        context.fireChannelRead(data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Not passed on: a failed accept closes nothing, and the listener goes on.
+        if !said {
+            said = true
+            report?(NetworkErrorText.describe(error))
+        }
+        guard !paused, let options = context.channel.syncOptions else { return }
+        paused = true
+        try? options.setOption(.autoRead, value: false)
+        context.eventLoop.assumeIsolated().scheduleTask(in: NinePSockets.acceptBackoff) {
+            self.paused = false
+            try? options.setOption(.autoRead, value: true)
+        }
     }
 }

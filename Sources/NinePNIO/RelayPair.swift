@@ -298,7 +298,14 @@ final class RelayPair {
         let reset: Bool
         if case .reset = failure { reset = true } else { reset = false }
         for side in [ProxySide.client, .upstream] {
-            guard let ch = handler(side)?.channel, ch.isActive else { continue }
+            guard let ch = handler(side)?.channel else { continue }
+            guard ch.isActive else {
+                // An upstream still connecting (a server whose listen queue is full answers only after
+                // SYN retries, seconds later): closing it ends the dial now, so that a stop does not wait
+                // for the connect timeout.
+                if side == .upstream && dialing { ch.close(promise: nil) }
+                continue
+            }
             if reset {
                 // Propagate the reset: SO_LINGER 0 makes close() send RST.
                 // (On the event loop the option is set synchronously.)

@@ -177,7 +177,8 @@ struct ProxyCommand: AsyncParsableCommand {
         // Each read's events go to the trace's thread at once (no coalescing delay): lines appear as soon
         // as the bytes have been passed on, in arrival order.
         let proxy = NinePProxy(listen: listenAddress, upstream: upstreamAddress,
-                               options: NinePProxy.Options(eventCoalescing: .zero),
+                               options: NinePProxy.Options(eventCoalescing: .zero,
+                                                           acceptFailed: { printError("ninescope: " + Self.acceptFailure($0)) }),
                                sink: { batch in trace.consume(batch) })
         let signals = SignalWatch(signals: SignalWatch.stopSignals)
 
@@ -226,6 +227,13 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ProxyCommandError(loop)
         }
         return bound
+    }
+
+    /// What the proxy and `serve` say when a connection cannot be accepted (`reason`: why, in the system's
+    /// words, with the descriptor limit for `Too many open files`).
+    static func acceptFailure(_ reason: String) -> String {
+        "cannot accept a connection: \(reason); clients wait to be accepted, tried again every "
+            + "\(NinePSockets.acceptBackoff.nanoseconds / 1_000_000) ms"
     }
 
     /// What to say of an upstream host name that does not resolve now, said at start so that a typo shows

@@ -53,6 +53,8 @@ final class ServeTrace: @unchecked Sendable {
                 let output = tracker.handle(.connectionClosed(conn: conn, at: at, reason: why))
                 write(output)
                 if lines { out.write(format.closed(conn: conn, at: at, reason: why)) }
+            case .acceptFailed:
+                break   // said on standard error (ServeCommand)
             }
         }
     }

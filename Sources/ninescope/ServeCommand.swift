@@ -183,6 +183,7 @@ struct ServeCommand: AsyncParsableCommand {
             if !trace, case .closed(let id, let reason) = event, !ServeTrace.isOrdinary(reason) {
                 printError("ninescope: c\(id) closed: \(reason)")
             }
+            if case .acceptFailed(let reason) = event { printError("ninescope: " + ProxyCommand.acceptFailure(reason)) }
         }
         var onFrame: (@Sendable (Int, NinePWire.Direction, [UInt8]) -> Void)?
         if let tracer {

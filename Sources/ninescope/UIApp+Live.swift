@@ -202,7 +202,11 @@ extension LiveInspector {
         let theme = try UIApp.theme(spec)
         let live = LiveInspector(title: "proxy \(listen.colonForm) → \(upstream.colonForm)", theme: theme,
                                  recorder: recorder, filter: filter, dataLimit: dataLimit, history: history)
-        let proxy = NinePProxy(listen: listen, upstream: upstream, options: NinePProxy.Options(eventCoalescing: .zero),
+        let app = live.app
+        let proxy = NinePProxy(listen: listen, upstream: upstream,
+                               options: NinePProxy.Options(eventCoalescing: .zero, acceptFailed: { reason in
+                                   app.report(ProxyCommand.acceptFailure(reason), isError: true)
+                               }),
                                sink: live.sink)
         let bound = try await ProxyCommand.startListening(proxy, recorder: recorder)
         live.app.setTitle("proxy \(bound.colonForm) → \(upstream.colonForm)")

@@ -270,6 +270,9 @@ import Glibc
         let refusal = "upstream dial failed: Too many open files (this process may hold 32 at once, `ulimit -n`; "
             + "hard limit 32, `ulimit -Hn`)"
         #expect(ProxyProcess.poll(timeout: 20) { capped.stderr.contains(refusal) }, "\(capped.stderr)")
+        // Clients it cannot accept wait in the listen queue, and it says so.
+        let notice = "cannot accept a connection: Too many open files (this process may hold 32 at once"
+        #expect(ProxyProcess.poll(timeout: 20) { capped.stderr.contains(notice) }, "\(capped.stderr)")
         many.forEach { $0.close() }
         #expect(capped.waitForOutput { $0.split(separator: "\n").filter { $0.contains(" - close") }.count == 40 })
         let again = try ProxyRawSocket(capped.listenAddress)
@@ -278,6 +281,85 @@ import Glibc
         #expect(capped.process.isRunning)
         #expect(capped.stop().status == 0)
         diod.kill()
+    }
+
+    /// At its descriptor limit with every descriptor in use, a proxy cannot accept the clients still queued: it
+    /// waits, accepting again ten times a second, instead of spinning (it took a whole CPU, accepting again
+    /// 4,000 times a second, for as long as it was at its limit). Whether the relayed pairs fill the limit
+    /// exactly depends on how many descriptors the process holds besides: so two limits, one odd, one even.
+    @Test func atItsDescriptorLimitItWaitsToAcceptWithoutSpinning() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        defer { diod.kill() }
+        for limit in [32, 33] {
+            let proxy = try ProxyProcess(upstream: diod.address,
+                                         launcher: ["/bin/sh", "-c", "ulimit -n \(limit) && exec \"$0\" \"$@\""])
+            let clients = try (0..<40).map { _ in try ProxyRawSocket(proxy.listenAddress) }
+            #expect(ProxyProcess.poll(timeout: 20) {
+                proxy.stderr.contains("cannot accept a connection") || proxy.stderr.contains("dial failed")
+            }, "\(proxy.stderr)")
+            usleep(500_000)
+            let cpu = Self.cpuSeconds(of: proxy.process.processIdentifier, over: 1.0)
+            #expect(cpu < 0.5, "limit \(limit): the proxy used \(cpu) s of CPU in 1 s at its descriptor limit")
+            clients.forEach { $0.close() }
+            let again = try ProxyRawSocket(proxy.listenAddress)
+            let answer = try? again.rpc(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+            #expect(answer?.message.typeCode == MessageType.rversion.rawValue, "limit \(limit): \(proxy.stderr)")
+            again.close()
+            #expect(proxy.stop().status == 0)
+        }
+    }
+
+    /// The CPU time (user and system) process `pid` uses over the next `seconds`.
+    static func cpuSeconds(of pid: pid_t, over seconds: Double) -> Double {
+        func ticks() -> Double {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.range(of: ") ", options: .backwards) else { return 0 }
+            let fields = stat[close.upperBound...].split(separator: " ")
+            // Fields 14 and 15 of the line (utime, stime); the split starts at field 3 (state).
+            return fields.count > 12 ? (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0) : 0
+        }
+        let before = ticks()
+        usleep(UInt32(seconds * 1_000_000))
+        return (ticks() - before) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// A stop while a dial is still under way (an upstream whose listen queue is full answers a SYN only after
+    /// retries, seconds later) ends the dial, rather than waiting for it: a SIGTERM during a burst of clients
+    /// to diod (whose listen queue holds 5) was not acted on until the connect timeout, 10 s later.
+    @Test func aStopDoesNotWaitForADialUnderWay() throws {
+        // An upstream that never accepts, its queue full: a further dial waits on SYN retries.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        #expect(listen(listener, 0) == 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        var queued: [Int32] = []
+        defer { queued.forEach { _ = close($0) } }
+        for _ in 0..<4 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
+            queued.append(fd)
+        }
+        usleep(200_000)
+
+        let proxy = try ProxyProcess(upstream: "127.0.0.1:\(port)")
+        let client = try ProxyRawSocket(proxy.listenAddress)
+        defer { client.close() }
+        #expect(proxy.waitForOutput { $0.contains("c0 + open") })
+        usleep(300_000)
+        let started = Date()
+        let stopped = proxy.stop()
+        let took = Date().timeIntervalSince(started)
+        #expect(stopped.status == 0)
+        #expect(took < 5, "the stop took \(took) s: it waited for the dial (the connect timeout is 10 s)")
+        #expect(proxy.stderr.contains("1 connection (1 stopped)"), "\(proxy.stderr)")
     }
 
     /// The lines' reader goes away (`proxy … | head`): the proxy says so once and goes on relaying, so a
