@@ -45,7 +45,7 @@ static inline int ns_el_bind(EditLine *el, const char *key, const char *command)
 }
 static inline int ns_el_refresh(EditLine *el) { return el_set(el, EL_REFRESH); }
 /*
- * While a line is edited, the terminal's signal characters (ctrl-c, ctrl-z, ctrl-\\) are keys: libedit
+ * While a line is edited, the terminal's signal characters (ctrl-c, ctrl-z, ctrl-backslash) are keys: libedit
  * meets a SIGINT by putting the terminal back in its own mode and raising the signal again, which
  * either ends the program or leaves the line being edited on a terminal that echoes by itself.
  */

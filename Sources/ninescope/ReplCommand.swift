@@ -16,7 +16,9 @@ struct ReplCommand: AsyncParsableCommand {
         field (Twalk fid=0 newfid=1 wname=usr,bin tag=5), raw bytes (hex …), conveniences (ls, cat, \
         stat PATH, put LOCAL REMOTE), expect lines (expect Rlerror ENOENT), fids, pending, set datalimit N, \
         reconnect. A trailing & sends without waiting; a leading - lets a script go on after an error. \
-        Type help inside the REPL for every command and help Tname for a message's fields. ctrl-c         abandons the line being typed, or stops waiting for a reply (the request stays pending: flush         TAG cancels it); ctrl-z and fg come back to the line; quit or ctrl-d leaves.
+        Type help inside the REPL for every command and help Tname for a message's fields. ctrl-c \
+        abandons the line being typed, or stops waiting for a reply (the request stays pending: flush \
+        TAG cancels it); ctrl-z and fg come back to the line; quit or ctrl-d leaves.
 
         With --script, or with standard input not a terminal, lines run as a script: the exit status is \
         0 when everything passed, 1 at the first failed expect, failed command or unexpected error reply \
