@@ -357,23 +357,12 @@ import Glibc
     /// to diod (whose listen queue holds 5) was not acted on until the connect timeout, 10 s later.
     @Test func aStopDoesNotWaitForADialUnderWay() throws {
         // An upstream that never accepts, its queue full: a further dial waits on SYN retries.
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
-        #expect(listen(listener, 0) == 0)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
-        let port = Int(UInt16(bigEndian: address.sin_port))
-        var queued: [Int32] = []
+        let listener = LoopbackSocket()
+        defer { listener.close() }
+        #expect(listen(listener.descriptor, 0) == 0)
+        let port = Int(listener.port)
+        let queued = (0..<4).map { _ in LoopbackSocket.connectWithoutWaiting(to: listener.port) }
         defer { queued.forEach { _ = close($0) } }
-        for _ in 0..<4 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
-            queued.append(fd)
-        }
         usleep(200_000)
 
         let proxy = try ProxyProcess(upstream: "127.0.0.1:\(port)")

@@ -262,15 +262,9 @@ final class ChannelBox: @unchecked Sendable {
 
 /// A loopback TCP port nobody listens on (bound and released).
 func freeTCPPort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return UInt16(bigEndian: addr.sin_port)
+    let socket = LoopbackSocket()
+    defer { socket.close() }
+    return socket.port
 }
 
 /// Leaves a unix socket file behind: bound, then closed without unlinking.
