@@ -168,6 +168,27 @@ import Glibc
         c.close()
     }
 
+    /// At a hard descriptor limit with every descriptor in use, the server cannot accept the clients still
+    /// queued: it says so once and waits (accepting again every 100 ms) instead of spinning, and serves them
+    /// once descriptors are free.
+    @Test func atItsDescriptorLimitItSaysSoAndWaitsToAccept() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"],
+                                                launcher: ["/bin/sh", "-c", "ulimit -n 24 && exec \"$0\" \"$@\""])
+        defer { server.stop() }
+        let clients = try (0..<30).map { _ in try ProxyRawSocket(server.address) }
+        let notice = "cannot accept a connection: Too many open files (this process may hold 24 at once"
+        let deadline = Date().addingTimeInterval(20)
+        while !server.output.contains(notice) && Date() < deadline { usleep(20_000) }
+        #expect(server.output.contains(notice), "\(server.output)")
+        #expect(server.output.components(separatedBy: notice).count == 2, "said once:\n\(server.output)")
+        clients.forEach { $0.close() }
+        usleep(300_000)
+        let again = try ProxyRawSocket(server.address)
+        #expect(try again.rpc(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))?.message.typeCode
+                == MessageType.rversion.rawValue, "\(server.output)")
+        again.close()
+    }
+
     // MARK: Trace and signals
 
     @Test func traceShowsTheTraffic() throws {
