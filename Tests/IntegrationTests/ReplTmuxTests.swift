@@ -121,4 +121,22 @@ import Testing
         pane.keys("Enter")
         #expect(pane.wait { $0.lines.last(where: { !$0.isEmpty }) == "$" }.ok)
     }
+
+    /// Started with no job control (tmux's `sh -c`: an orphaned process group, which SIGTSTP would not stop),
+    /// ctrl-z stops nothing: the line stays as typed and goes on.
+    @Test func ctrlZWithoutJobControlKeepsTheLine() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { server.stop() }
+        let pane = try #require(try TmuxPane.start([Peers.ninescope, "repl", server.address, "--no-history"],
+                                                   width: 110, height: 20, env: Self.env))
+        defer { pane.kill() }
+        #expect(pane.wait { $0.contains("9p>") }.ok)
+        pane.type("vers")
+        pane.keys("C-z")
+        pane.type("ion")
+        pane.keys("Enter")
+        let sent = pane.wait { $0.contains("<- Rversion") }
+        #expect(sent.ok, "\(sent.screen)")
+        #expect(sent.screen.lines.contains("9p> version"), "\(sent.screen)")
+    }
 }
