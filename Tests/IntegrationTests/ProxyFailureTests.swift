@@ -303,6 +303,10 @@ import Glibc
             let cpu = Self.cpuSeconds(of: proxy.process.processIdentifier, over: 1.0)
             #expect(cpu < 0.5, "limit \(limit): the proxy used \(cpu) s of CPU in 1 s at its descriptor limit")
             clients.forEach { $0.close() }
+            // Every one of them accepted and closed (those still queued are accepted once descriptors are
+            // free, and end at once), then a new client is served.
+            #expect(proxy.waitForOutput { $0.split(separator: "\n").filter { $0.contains(" - close") }.count == 40 },
+                    "limit \(limit): \(proxy.stderr)")
             let again = try ProxyRawSocket(proxy.listenAddress)
             let answer = try? again.rpc(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
             #expect(answer?.message.typeCode == MessageType.rversion.rawValue, "limit \(limit): \(proxy.stderr)")
