@@ -212,6 +212,8 @@ import Glibc
         try Self.attach(steady, fid: 1, export: export)
         let ls = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
         #expect(ls.status == 0, "\(ls.err)")
+        // diodls's connection over (both sides closed) before the hangup: else it ends as "proxy stopped".
+        #expect(proxy.waitForOutput { $0.contains("c1 - close") }, "\(proxy.stdout.suffix(600))")
         let stop = proxy.stop(signal: SIGHUP)
         #expect(stop.exited && stop.status == 0, "\(proxy.stderr)")
         #expect(proxy.stderr.contains("SIGHUP: proxy stopped; 2 connections"), "\(proxy.stderr)")
