@@ -251,20 +251,20 @@ public actor ReplEngine {
     @discardableResult
     public func interruptWaits() -> [Tag] {
         let tags = waiters.keys.sorted { $0.rawValue < $1.rawValue }
-        for tag in tags {
-            guard let w = waiters.removeValue(forKey: tag) else { continue }
-            awaiting.remove(tag)
-            quietTags.remove(tag)
-            w.continuation.resume(returning: .gone("interrupted: tag \(tag) is still pending (flush \(tag) cancels it)"))
-        }
+        for tag in tags { giveUp(tag, "interrupted: tag \(tag) is still pending (flush \(tag) cancels it)") }
         return tags
     }
 
     func expire(_ tag: Tag, id: Int) {
-        guard let w = waiters[tag], w.id == id else { return }
-        waiters[tag] = nil
+        guard waiters[tag]?.id == id else { return }
+        giveUp(tag, "no reply within \(Self.milliseconds(config.replyTimeout)); tag \(tag) is still pending")
+    }
+
+    /// Stops waiting for `tag` (its request stays pending in the tracker): the waiter gets `why`.
+    private func giveUp(_ tag: Tag, _ why: String) {
+        guard let w = waiters.removeValue(forKey: tag) else { return }
         awaiting.remove(tag)
         quietTags.remove(tag)
-        w.continuation.resume(returning: .gone("no reply within \(Self.milliseconds(config.replyTimeout)); tag \(tag) is still pending"))
+        w.continuation.resume(returning: .gone(why))
     }
 }

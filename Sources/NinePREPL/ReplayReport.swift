@@ -11,6 +11,9 @@ public struct ReplayDifference: Hashable, Sendable {
     /// The replayed reply's canonical line, or nil when none came.
     public var replayed: String?
     public var fields: [FieldDifference]
+
+    /// `step 3 (connection 0): Twalk …`: how the report names the step.
+    var heading: String { "step \(step) (connection \(connection)): \(request)" }
 }
 
 /// The outcome of a replay.
@@ -48,7 +51,7 @@ public struct ReplayReport: Hashable, Sendable {
     public func lines() -> [String] {
         var out: [String] = []
         for d in differences {
-            out.append("step \(d.step) (connection \(d.connection)): \(d.request)")
+            out.append(d.heading)
             out.append("  captured: \(d.captured)")
             out.append("  replayed: \(d.replayed ?? "no reply")")
             for f in d.fields { out.append("    \(f)") }
@@ -56,14 +59,14 @@ public struct ReplayReport: Hashable, Sendable {
         for p in problems { out.append("problem: " + p) }
         if let a = refusedAttach {
             out.append("note: the server refused an attach that the capture shows accepted, and every request on "
-                       + "its fids fails after it: step \(a.step) (connection \(a.connection)): \(a.request) → \(a.replayed ?? "")")
+                       + "its fids fails after it: \(a.heading) → \(a.replayed ?? "")")
             out.append("note: --aname PATH (and --uname, --n-uname) replays to the export and user this server has")
         }
         if newErrors > 0 && compared == 0 {
             out.append("note: \(newErrors) \(newErrors == 1 ? "reply is an error" : "replies are errors") where the capture "
                        + "has none (--diff compares every reply); the first:")
             for d in firstNewErrors {
-                out.append("  step \(d.step) (connection \(d.connection)): \(d.request) → \(d.replayed ?? "")")
+                out.append("  \(d.heading) → \(d.replayed ?? "")")
             }
         }
         out.append("replayed \(sent) of \(total) requests, \(answered) answered"
