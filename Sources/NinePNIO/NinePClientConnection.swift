@@ -97,6 +97,10 @@ public final class NinePClientConnection: Sendable {
     /// The local end of the socket.
     public var localAddress: Address? { Address(channel.localAddress) }
 
+    /// Why the connection closed (`closed by the server`, a socket error, a stream that could not be framed),
+    /// nil while it is open.
+    public var closedReason: String? { state.withLock { $0.closedReason } }
+
     /// True until the connection closes.
     public var isOpen: Bool { state.withLock { $0.closedReason == nil } }
 
@@ -183,13 +187,27 @@ final class ClientFrameHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        state.withLock { if $0.error == nil { $0.error = NetworkErrorText.describe(error) } }
+        let text = (error as? NinePFramingError).map(Self.fromServer) ?? NetworkErrorText.describe(error)
+        state.withLock { if $0.error == nil { $0.error = text } }
         context.close(promise: nil)
+    }
+
+    /// A stream the client could not frame, said of the server (nothing after a size field that cannot be
+    /// believed can be framed, so the client closes).
+    static func fromServer(_ error: NinePFramingError) -> String {
+        switch error {
+        case .frameTooLarge(let size, let limit):
+            return "the server sent a frame size of \(size) bytes, above the \(limit) this client takes"
+        case .frameTooSmall(let size):
+            return "the server sent a frame size of \(size) bytes, less than a 9P header's 7"
+        case .truncated(let n):
+            return "the server's stream ended inside a frame (\(n) bytes of it received)"
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         let waiters = state.withLock { s -> [CheckedContinuation<ReceivedFrame, any Error>] in
-            if s.closedReason == nil { s.closedReason = s.error ?? "closed by the peer" }
+            if s.closedReason == nil { s.closedReason = s.error ?? "closed by the server" }
             let w = Array(s.waiters.values)
             s.waiters.removeAll()
             return w

@@ -4,7 +4,7 @@ import Glibc
 
 /// A TCP socket bound to 127.0.0.1 on a port the system picks, not listening: for a free port (close it
 /// again) or a listener the test controls (`listen` it with the backlog the test needs).
-public struct LoopbackSocket {
+public struct LoopbackSocket: Sendable {
     public let descriptor: Int32
     public let port: UInt16
 

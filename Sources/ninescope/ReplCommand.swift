@@ -159,7 +159,7 @@ struct NIOReplTransport: NinePTransport {
         incoming = AsyncStream { continuation in
             let task = Task {
                 for await f in frames { continuation.yield(.frame(f.bytes, receivedAt: f.at)) }
-                continuation.yield(.closed(reason: nil))
+                continuation.yield(.closed(reason: connection.closedReason))
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }

@@ -144,6 +144,32 @@ import Glibc
         }
     }
 
+    /// A server whose reply cannot be framed (its size field says 2 GiB) ends the connection, and the REPL
+    /// says why in those terms, not as the server closing it.
+    @Test func aServerStreamThatCannotBeFramedIsSaidSo() throws {
+        let listener = LoopbackSocket()
+        defer { listener.close() }
+        #expect(listen(listener.descriptor, 1) == 0)
+        let served = Thread {
+            let c = accept(listener.descriptor, nil, nil)
+            guard c >= 0 else { return }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = read(c, &buffer, buffer.count)   // the Tversion
+            let reply: [UInt8] = [0xFF, 0xFF, 0xFF, 0x7F, 101, 0xFF, 0xFF]
+            _ = write(c, reply, reply.count)
+            while read(c, &buffer, buffer.count) > 0 {}   // until the client closes
+            close(c)
+        }
+        served.start()
+        let r = try Self.inRoot(["repl", "127.0.0.1:\(listener.port)", "--no-history", "--timeout", "20"],
+                               stdin: Data("version\n".utf8))
+        let text = r.out + r.err
+        #expect(text.contains("connection lost: the server sent a frame size of 2147483647 bytes, above the "
+                              + "16777216 this client takes (reconnect to dial again)"), "\(text)")
+        #expect(!text.contains("closed by the server"), "\(text)")
+        #expect(!r.timedOut)
+    }
+
     /// Malformed frames sent with `hex` reach the server byte for byte (a proxy in between records them)
     /// and the REPL survives the server's reaction, whatever it is.
     @Test func hexFramesReachTheServerAndTheReplSurvives() throws {

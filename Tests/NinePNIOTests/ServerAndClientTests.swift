@@ -145,6 +145,39 @@ final class ListenerEvents: @unchecked Sendable {
         await raw.stop()
     }
 
+    /// What a server sends before its connection ends, and how the client says why it ended.
+    struct Ending: Sendable, CustomStringConvertible {
+        var bytes: [UInt8]
+        var serverCloses: Bool
+        var reason: String
+        var description: String { reason }
+    }
+
+    /// Why the connection ended is kept in a client's words: the server closed it, sent a size field that
+    /// cannot be believed (the client closes: nothing after it can be framed), or ended inside a frame.
+    @Test(arguments: [
+        Ending(bytes: [], serverCloses: true, reason: "closed by the server"),
+        Ending(bytes: [0xFF, 0xFF, 0xFF, 0x7F, 107, 0, 0], serverCloses: false,
+               reason: "the server sent a frame size of 2147483647 bytes, above the 16777216 this client takes"),
+        Ending(bytes: [3, 0, 0, 0, 107, 0, 0], serverCloses: false,
+               reason: "the server sent a frame size of 3 bytes, less than a 9P header's 7"),
+        Ending(bytes: [100, 0, 0, 0, 107, 1, 0, 9, 9], serverCloses: true,
+               reason: "the server's stream ended inside a frame (9 bytes of it received)"),
+    ])
+    func theReasonAConnectionEndedIsKept(_ ending: Ending) async throws {
+        let raw = try await RawServer.start()
+        let client = try await NinePClientConnection.connect(raw.address)
+        let peer = try #require(await raw.firstConnection())
+        #expect(client.closedReason == nil)
+        if !ending.bytes.isEmpty { try await peer.send(ending.bytes) }
+        if ending.serverCloses { try await peer.channel.close() }
+        for _ in 0..<3000 where client.isOpen { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(!client.isOpen)
+        #expect(client.closedReason == ending.reason)
+        await #expect(throws: NinePClientError.closed(ending.reason)) { try await client.send(frame: F.tclunk(6, fid: 1)) }
+        await raw.stop()
+    }
+
     @Test func theServerListensOnUnixSockets() async throws {
         let path = NSTemporaryDirectory() + "nio-srv-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         let server = try await startServer(listen: .unix(path: path))
