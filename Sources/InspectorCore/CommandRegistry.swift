@@ -104,6 +104,7 @@ public struct CommandRegistry: Sendable {
         ("error pending flushed", "state of the exchange"),
         ("injected anomaly ok malformed cut", "more states (cut: a frame the capture cut)"),
         ("latency>10ms", "also < <= >= =; units ns us ms s"),
+        ("size>=64k", "either message's bytes; also k m g"),
         ("word  \"two words\"", "text in either message's line"),
         ("a and b, a b, a or b", "combine; not a, !a, ( … )"),
     ]

@@ -85,6 +85,9 @@ public struct FilterMatcher: Sendable {
         case .latency(let op, let ns):
             guard let latency = row.latency else { return false }
             return op.holds(latency, ns)
+        case .size(let op, let bytes):
+            return (row.hasRequest && op.holds(Int64(row.requestBytes), bytes))
+                || (row.hasReply && op.holds(Int64(row.replyBytes), bytes))
         case .errno(let e):
             return row.errno == e
         case .text(let needle):

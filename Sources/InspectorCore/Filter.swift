@@ -114,6 +114,9 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
     case state(StateKeyword)
     /// Reply time − request time compared with a duration in nanoseconds; pending exchanges never match.
     case latency(Comparison, Int64)
+    /// The request's or the reply's frame size (size[4] counted, as on the wire) compared with a number of
+    /// bytes.
+    case size(Comparison, Int64)
     /// The reply carries this errno (Rlerror ecode, 9P2000.u errno, or a 9P2000 ename naming it).
     case errno(UInt32)
     /// Case-insensitive substring of the request's or the reply's canonical line.
@@ -128,6 +131,7 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
         case .path(let p): "path:" + FilterTerm.quotedIfNeeded(p)
         case .state(let s): s.rawValue
         case .latency(let op, let ns): "latency" + op.rawValue + DurationFormat.filterLiteral(ns)
+        case .size(let op, let bytes): "size" + op.rawValue + String(bytes)
         case .errno(let e): "errno:" + (Errno(e).name ?? String(e))
         case .text(let s): FilterTerm.bareWordParsesAsText(s) ? s : FilterTerm.quoted(s)
         }
@@ -142,7 +146,7 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .fid, .tag, .conn: false
         case .messageType(let t): !t.isRequest
-        case .path, .state, .latency, .errno, .text: true
+        case .path, .state, .latency, .size, .errno, .text: true
         }
     }
 

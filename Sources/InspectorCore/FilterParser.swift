@@ -12,6 +12,7 @@ import NinePWire
 ///          | KEY ":" VALUE                          fid:3 tag:5 conn:2 path:/usr errno:ENOENT
 ///                                                   type:Twalk text:"some words"
 ///          | "latency" OP DURATION                  latency>10ms  latency <= 1.5s  (ns us µs ms s)
+///          | "size" OP BYTES                        size>=64k  size=4096  (k m g: binary multiples)
 ///          | WORD | "quoted words"                   free text in either message's line
 /// OP      := "<" | "<=" | ">" | ">=" | "="
 /// ```
@@ -24,7 +25,7 @@ public enum FilterParser {
     }
 
     /// The keys accepted before `:`.
-    public static let keys = ["fid", "tag", "conn", "path", "errno", "type", "text", "latency"]
+    public static let keys = ["fid", "tag", "conn", "path", "errno", "type", "text", "latency", "size"]
 }
 
 private struct Parser {
@@ -169,9 +170,10 @@ private struct Parser {
             return .messageType(t)
         case "text":
             return .text(value)
-        case "latency":
-            guard let term = try comparisonTerm("latency" + value, column: keyColumn) else {
-                throw FilterError(column: valueColumn, message: "latency needs a comparison, e.g. latency>10ms")
+        case "latency", "size":
+            guard let term = try comparisonTerm(key + value, column: keyColumn) else {
+                let example = key == "size" ? "size>=64k" : "latency>10ms"
+                throw FilterError(column: valueColumn, message: "\(key) needs a comparison, e.g. \(example)")
             }
             return term
         default:
@@ -180,14 +182,15 @@ private struct Parser {
         }
     }
 
-    /// `latency>10ms`, `lat>=1s`, or `latency` followed by `> 10ms` / `>10ms` in later words.
+    /// `latency>10ms`, `lat>=1s`, `size>=64k`, or `latency`/`size` followed by `> 10ms` / `>10ms` in later
+    /// words. Any other name followed by an operator (`count>100`) is an error, not free text: a comparison
+    /// that silently matched nothing would look like an answer.
     mutating func comparisonTerm(_ lower: String, column: Int) throws(FilterError) -> FilterTerm? {
-        var name = ""
-        for prefix in ["latency", "lat"] where lower.hasPrefix(prefix) {
-            name = prefix
-            break
+        guard let name = ["latency", "lat", "size"].first(where: { lower.hasPrefix($0) }) else {
+            try refuseUnknownComparison(lower, column: column)
+            return nil
         }
-        guard !name.isEmpty else { return nil }
+        let isSize = name == "size"
         var rest = String(lower.dropFirst(name.count))
         var restColumn = column + name.count
         if rest.first == ":" {
@@ -206,7 +209,8 @@ private struct Parser {
             restColumn = next.column
             position += 1
         } else if let first = rest.first, !"<>=".contains(first) {
-            return nil  // a word like `latest`: free text
+            try refuseUnknownComparison(lower, column: column)
+            return nil  // a word like `latest` or `sized`: free text
         }
         let op: Comparison
         if rest.hasPrefix("<=") { op = .lessOrEqual } else if rest.hasPrefix(">=") { op = .greaterOrEqual }
@@ -218,6 +222,13 @@ private struct Parser {
             literal = Substring(w.lowercased())
             literalColumn = next.column
             position += 1
+        }
+        if isSize {
+            guard let bytes = Self.byteCount(literal) else {
+                throw FilterError(column: literalColumn,
+                                  message: "expected a size in bytes after '\(op.rawValue)', e.g. 4096, 64k or 1m")
+            }
+            return .size(op, bytes)
         }
         do {
             return .latency(op, try DurationFormat.parse(literal))
@@ -233,6 +244,33 @@ private struct Parser {
                 ? literal.prefix(while: { $0.isNumber || $0 == "." }).count : 0
             throw FilterError(column: literalColumn + offset, message: message)
         }
+    }
+
+    /// A word made of a name and an operator (`count>100`, `tag<=5`) that is not a comparison the language
+    /// has: refused, naming the ones it has.
+    func refuseUnknownComparison(_ lower: String, column: Int) throws(FilterError) {
+        let name = lower.prefix(while: { $0.isLetter || $0 == "_" })
+        guard !name.isEmpty, let next = lower.dropFirst(name.count).first, "<>=".contains(next) else { return }
+        let hint = FilterParser.keys.contains(String(name))
+            ? "; \(name) is matched with '\(name):VALUE'" : ""
+        throw FilterError(column: column, message: "no comparison on '\(name)' (compare latency or size, e.g. "
+                          + "latency>10ms, size>=64k\(hint); quote free text: \"\(lower)\")")
+    }
+
+    /// `4096`, `64k`, `64kib`, `1m`, `1mib`, `2g` (binary multiples) as bytes.
+    static func byteCount(_ text: Substring) -> Int64? {
+        let digits = text.prefix(while: { $0.isASCII && $0.isNumber })
+        guard !digits.isEmpty, let n = Int64(digits) else { return nil }
+        let multiplier: Int64
+        switch text.dropFirst(digits.count) {
+        case "", "b": multiplier = 1
+        case "k", "kb", "kib": multiplier = 1 << 10
+        case "m", "mb", "mib": multiplier = 1 << 20
+        case "g", "gb", "gib": multiplier = 1 << 30
+        default: return nil
+        }
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : bytes
     }
 }
 

@@ -48,7 +48,7 @@ struct DecodeCommand: ParsableCommand {
     @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
     @Option(help: "Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.") var dialect: String?
     @Option(help: ArgumentHelp("Print only the exchanges that match, in the inspector's filter language (e.g. "
-                               + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms', 'conn:2').",
+                               + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms', 'size>=64k', 'conn:2').",
                                valueName: "EXPR"))
     var filter: String?
     @Flag(help: ArgumentHelp("Print statistics per request type and per connection instead of the lines "

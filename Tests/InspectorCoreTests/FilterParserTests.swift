@@ -59,6 +59,59 @@ import Testing
         #expect(try parse("latency<3µs") == .term(.latency(.less, 3_000)))
     }
 
+    @Test func sizeComparisons() throws {
+        #expect(try parse("size>100") == .term(.size(.greater, 100)))
+        #expect(try parse("size>=64k") == .term(.size(.greaterOrEqual, 65_536)))
+        #expect(try parse("size<1MiB") == .term(.size(.less, 1_048_576)))
+        #expect(try parse("size = 4096") == .term(.size(.equal, 4096)))
+        #expect(try parse("size:>2g") == .term(.size(.greater, 2 << 30)))
+        #expect(try parse("Tread size>=8k") == .and(.term(.messageType(.tread)), .term(.size(.greaterOrEqual, 8192))))
+        // Bare, or merely starting like it, it is free text (Rgetattr's lines say `size 4096`).
+        #expect(try parse("size") == .term(.text("size")))
+        #expect(try parse("sized") == .term(.text("sized")))
+        #expect(try parse("size>=64k").description == "size>=65536")
+    }
+
+    /// A name and an operator that is not a comparison the language has is refused, not searched for as
+    /// text (which would match nothing and look like an answer); quoted, it is text.
+    @Test func unknownComparisonsAreRefused() throws {
+        #expect(error("count>100") == FilterError(column: 1, message: "no comparison on 'count' (compare latency or "
+            + "size, e.g. latency>10ms, size>=64k; quote free text: \"count>100\")"))
+        #expect(error("Twalk and tag>5")?.column == 11)
+        #expect(error("Twalk and tag>5")?.message.contains("tag is matched with 'tag:VALUE'") == true)
+        #expect(error("fid<=3")?.message.hasPrefix("no comparison on 'fid'") == true)
+        #expect(error("latest>1")?.message.hasPrefix("no comparison on 'latest'") == true)
+        #expect(error("size>abc")?.message == "expected a size in bytes after '>', e.g. 4096, 64k or 1m")
+        #expect(error("size>abc")?.column == 6)
+        #expect(error("size>99999999999g")?.column == 6)
+        #expect(error("size:100")?.message == "size needs a comparison, e.g. size>=64k")
+        #expect(try parse("\"count>100\"") == .term(.text("count>100")))
+        #expect(try parse("text:count>100") == .term(.text("count>100")))
+    }
+
+    /// `size` holds when either message of the exchange is that large; a reply not yet here has no size.
+    @Test func sizeMatchesEitherMessage() throws {
+        func matches(_ filter: String, request: UInt32, reply: UInt32?) throws -> Bool {
+            var row = ExchangeRow(start: 0, tag: 1, requestCode: MessageType.tread.rawValue, status: .pending,
+                                  flags: [.hasRequest])
+            row.requestBytes = request
+            if let reply {
+                row.replyCode = MessageType.rread.rawValue
+                row.replyBytes = reply
+                row.status = .ok
+                row.flags.insert(.hasReply)
+            }
+            var m = FilterMatcher(try parse(filter))
+            return m.matches(row, paths: StringInterner(), text: { "" })
+        }
+        #expect(try matches("size>=64k", request: 23, reply: 65_547))
+        #expect(try !matches("size>=64k", request: 23, reply: 65_535))
+        #expect(try !matches("size>=64k", request: 23, reply: nil))
+        #expect(try matches("size=23", request: 23, reply: 65_547))
+        #expect(try matches("size<24", request: 23, reply: nil))
+        #expect(try !matches("size<23", request: 23, reply: 100))
+    }
+
     @Test func freeText() throws {
         #expect(try parse("passwd") == .term(.text("passwd")))
         #expect(try parse("\"error\"") == .term(.text("error")))
@@ -95,7 +148,7 @@ import Testing
         let inputs = [
             "Twalk and fid:3", "error or latency>10ms", "not (pending or flushed) and path:/usr",
             "a or (b or c)", "(a or b) and c", "not not error", "path:\"/my dir\" \"free text\"",
-            "errno:ENOENT conn:2 tag:65535", "latency>=1500us",
+            "errno:ENOENT conn:2 tag:65535", "latency>=1500us", "size>=64k or size<12",
         ]
         for input in inputs {
             let e = try parse(input)
