@@ -159,7 +159,8 @@ public struct TraceLine: Sendable {
         switch m.fcall {
         case .success(let f):
             // The codec's own ordered fields, minus the header members repeated above.
-            let fields = f.jsonObject.filter { !["message", "code", "tag"].contains($0.0) }
+            let object = m.readsDirectory ? f.jsonObject(readingDirectory: m.dialect) : f.jsonObject
+            let fields = object.filter { !["message", "code", "tag"].contains($0.0) }
             o.append(("fields", .object(fields)))
         case .failure(let e):
             if case .garbage(let reason) = m.kind {
@@ -195,7 +196,7 @@ public struct TraceLine: Sendable {
         }
         switch m.fcall {
         case .success(let f):
-            o.fields("fields", of: f)
+            o.fields("fields", of: f, readingDirectory: m.readsDirectory ? m.dialect : nil)
         case .failure(let e):
             if case .garbage(let reason) = m.kind {
                 o.value("garbage", .object([("reason", .string(reason)), ("hex", .string(TraceLine.hex(m.bytes)))]))
@@ -278,7 +279,7 @@ public struct RenderedCanonical {
     public init(dialect: Dialect, bytes: ArraySlice<UInt8>) { self.dialect = dialect; self.bytes = bytes }
 
     func applies(to m: TracedMessage) -> Bool {
-        guard m.dialect == dialect, case .frame = m.kind, case .success = m.fcall else { return false }
+        guard m.dialect == dialect, case .frame = m.kind, case .success = m.fcall, !m.readsDirectory else { return false }
         return true
     }
 }

@@ -158,7 +158,7 @@ public actor ReplEngine {
             var line = "<- " + message.canonicalLine
             if let ns = message.latency { line += " (" + Self.milliseconds(ns) + ")" }
             emit(message.isMalformed ? .anomaly : .received, line)
-            if let f = message.decoded { payloadLines(f) }
+            if let f = message.decoded { payloadLines(f, directoryOf: message.readsDirectory ? message.dialect : nil) }
             for a in out.anomalies { emit(.anomaly, "   anomaly: \(a.text)") }
         }
         let result: WaitResult
@@ -183,10 +183,20 @@ public actor ReplEngine {
     }
 
     /// `data`/entry lines for payloads longer than the canonical line shows.
-    func payloadLines(_ f: Fcall) {
+    /// `directoryOf`: the dialect of an Rread that reads a directory (its data is stat entries, one line each).
+    func payloadLines(_ f: Fcall, directoryOf dialect: Dialect? = nil) {
         let data: [UInt8]
         switch f.message {
-        case .rread(let m): data = m.data
+        case .rread(let m):
+            if let dialect, let entries = try? Stat.decodeAll(m.payload, dialect: dialect) {
+                for (i, s) in entries.enumerated() {
+                    emit(.info, "   \(i): \(ValueFormatter.qid(s.qid)) mode \(ValueFormatter.hexString(UInt64(s.mode.rawValue))) "
+                         + s.mode.names.joined(separator: "|") + " "
+                         + "length \(s.length) uid \(ValueFormatter.quoted(s.uid.bytes)) \(ValueFormatter.quoted(s.name.bytes))")
+                }
+                return
+            }
+            data = m.data
         case .twrite(let m): data = m.data
         case .rreaddir(let m):
             if let entries = try? Dirent.decodeAll(m.data), entries.count > 16 {

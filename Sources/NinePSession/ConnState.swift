@@ -56,6 +56,8 @@ struct ExchangeRecord: Sendable {
 /// demand.
 struct StoredMessage: Sendable {
     static let toClientBit: UInt8 = 1, garbageBit: UInt8 = 2, malformedBit: UInt8 = 4
+    /// An Rread of a directory in 9P2000/.u (`TracedMessage.readsDirectory`).
+    static let directoryReadBit: UInt8 = 8
     var frame: FrameStore.Ref
     var at: Int64
     var exchange: Int32

@@ -48,6 +48,7 @@ extension SessionTracker {
         }
         var exchange: Int? = nil
         var pathNode = PathStore.none
+        var readsDirectory = false
         if let h = header {
             checkFrame(&c, &out, h, size: size, direction: direction, index: index, at: at)
             if truncated {
@@ -67,6 +68,7 @@ extension SessionTracker {
                 (exchange, pathNode) = request(&c, &out, h, fcall, index: index, at: at, marks: marks)
             } else {
                 c.replyCount += 1
+                readsDirectory = SessionTracker.answersDirectoryRead(c, h)
                 (exchange, pathNode) = reply(&c, &out, h, fcall, index: index, at: at)
             }
         }
@@ -77,6 +79,7 @@ extension SessionTracker {
         if configuration.retainFrames {
             var flags: UInt8 = direction == .toClient ? StoredMessage.toClientBit : 0
             if fcall.isMissing && !truncated { flags |= StoredMessage.malformedBit }
+            if readsDirectory { flags |= StoredMessage.directoryReadBit }
             log.append(StoredMessage(frame: frames.append(bytes), at: at, exchange: Int32(exchange ?? -1),
                                      pathNode: pathNode, conn: conn, flags: flags, marks: marks, dialect: dialect))
         }
@@ -96,8 +99,17 @@ extension SessionTracker {
         out.message = TracedMessage(index: index, conn: conn, direction: direction, timestamp: at, kind: .frame,
                                     bytes: bytes, marks: marks, dialect: dialect, fcall: decoded,
                                     exchange: exchange.map { ExchangeID($0) }, requestIndex: requestIndex,
-                                    latency: latency, fidPath: paths.path(pathNode))
+                                    latency: latency, fidPath: paths.path(pathNode), readsDirectory: readsDirectory)
         return out
+    }
+
+    /// Whether reply `h` is an Rread answering a Tread of a directory in 9P2000 or 9P2000.u (read before
+    /// the reply takes the request off the pending table): its data is stat entries. In 9P2000.L a
+    /// directory is read with Treaddir.
+    static func answersDirectoryRead(_ c: ConnState, _ h: FrameHeader) -> Bool {
+        guard h.type == MessageType.rread.rawValue, c.dialect != .l, let id = c.pendingByTag[h.tag],
+              let fid = c.pendingInfo[id]?.primaryFid, let slot = c.liveFids[fid] else { return false }
+        return c.fidRecords[slot].qid?.type.contains(.dir) == true
     }
 
     /// Bytes the splitter could not frame: logged as a garbage message and reported.

@@ -32,7 +32,8 @@ extension SessionTracker {
                              bytes: bytes, marks: m.marks, dialect: m.dialect,
                              fcall: SessionTracker.decode(bytes, m.dialect, marks: m.marks),
                              exchange: m.exchange >= 0 ? ExchangeID(Int(m.exchange)) : nil,
-                             requestIndex: requestIndex, latency: latency, fidPath: paths.path(m.pathNode))
+                             requestIndex: requestIndex, latency: latency, fidPath: paths.path(m.pathNode),
+                             readsDirectory: m.flags & StoredMessage.directoryReadBit != 0)
     }
 
     /// A logged message's metadata without decoding (nil when out of range or frames are not retained).

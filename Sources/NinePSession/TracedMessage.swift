@@ -30,13 +30,16 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
         let requestIndex: MessageIndex?
         let latency: Int64?
         let fidPath: FidPath?
+        let readsDirectory: Bool
 
         init(index: MessageIndex, conn: ConnectionID, direction: Direction, timestamp: Int64, kind: Kind,
              bytes: [UInt8], marks: FrameMarks, dialect: Dialect, fcall: Result<Fcall, DecodeError>,
-             exchange: ExchangeID?, requestIndex: MessageIndex?, latency: Int64?, fidPath: FidPath?) {
+             exchange: ExchangeID?, requestIndex: MessageIndex?, latency: Int64?, fidPath: FidPath?,
+             readsDirectory: Bool) {
             self.index = index; self.conn = conn; self.direction = direction; self.timestamp = timestamp
             self.kind = kind; self.bytes = bytes; self.marks = marks; self.dialect = dialect; self.fcall = fcall
             self.exchange = exchange; self.requestIndex = requestIndex; self.latency = latency; self.fidPath = fidPath
+            self.readsDirectory = readsDirectory
         }
     }
 
@@ -64,13 +67,17 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
     /// before the request (Tattach: the attach root); for replies, the same fid's path after the reply
     /// took effect (Rwalk: newfid's path).
     public var fidPath: FidPath? { _read { yield storage.fidPath } }
+    /// An Rread answering a Tread of a directory in 9P2000 or 9P2000.u (the fid's qid says QTDIR): its data
+    /// is stat entries, shown as such (`Fcall.canonicalLine(readingDirectory:)`). Only the session knows.
+    public var readsDirectory: Bool { storage.readsDirectory }
 
     public init(index: MessageIndex, conn: ConnectionID, direction: Direction, timestamp: Int64, kind: Kind,
                 bytes: [UInt8], marks: FrameMarks, dialect: Dialect, fcall: Result<Fcall, DecodeError>,
-                exchange: ExchangeID?, requestIndex: MessageIndex?, latency: Int64?, fidPath: FidPath?) {
+                exchange: ExchangeID?, requestIndex: MessageIndex?, latency: Int64?, fidPath: FidPath?,
+                readsDirectory: Bool = false) {
         storage = Storage(index: index, conn: conn, direction: direction, timestamp: timestamp, kind: kind,
                           bytes: bytes, marks: marks, dialect: dialect, fcall: fcall, exchange: exchange,
-                          requestIndex: requestIndex, latency: latency, fidPath: fidPath)
+                          requestIndex: requestIndex, latency: latency, fidPath: fidPath, readsDirectory: readsDirectory)
     }
 
     /// Printed and dumped with its fields, as before they moved into the box.
@@ -78,7 +85,8 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
         Mirror(self, children: ["index": index, "conn": conn, "direction": direction, "timestamp": timestamp,
                                 "kind": kind, "bytes": bytes, "marks": marks, "dialect": dialect, "fcall": fcall,
                                 "exchange": exchange as Any, "requestIndex": requestIndex as Any,
-                                "latency": latency as Any, "fidPath": fidPath as Any],
+                                "latency": latency as Any, "fidPath": fidPath as Any,
+                                "readsDirectory": readsDirectory],
                displayStyle: .struct)
     }
 
@@ -88,14 +96,14 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
         return x.index == y.index && x.conn == y.conn && x.direction == y.direction && x.timestamp == y.timestamp
             && x.kind == y.kind && x.bytes == y.bytes && x.marks == y.marks && x.dialect == y.dialect
             && x.fcall == y.fcall && x.exchange == y.exchange && x.requestIndex == y.requestIndex
-            && x.latency == y.latency && x.fidPath == y.fidPath
+            && x.latency == y.latency && x.fidPath == y.fidPath && x.readsDirectory == y.readsDirectory
     }
 
     public func hash(into h: inout Hasher) {
         let x = storage
         h.combine(x.index); h.combine(x.conn); h.combine(x.direction); h.combine(x.timestamp); h.combine(x.kind)
         h.combine(x.bytes); h.combine(x.marks); h.combine(x.dialect); h.combine(x.fcall); h.combine(x.exchange)
-        h.combine(x.requestIndex); h.combine(x.latency); h.combine(x.fidPath)
+        h.combine(x.requestIndex); h.combine(x.latency); h.combine(x.fidPath); h.combine(x.readsDirectory)
     }
 
     /// The fixed header (nil for frames shorter than 7 bytes and for garbage).
@@ -140,7 +148,7 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
         case (.garbage(let reason), _):
             return "garbage \(bytes.count) bytes: \(reason)"
         case (.frame, .success(let f)):
-            return f.canonicalLine
+            return readsDirectory ? f.canonicalLine(readingDirectory: dialect) : f.canonicalLine
         case (.frame, .failure(let e)):
             if isTruncated {
                 return TruncatedFrame.line(bytes, dialect: dialect)
@@ -154,7 +162,7 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
     /// Appends `canonicalLine` as UTF-8 (decoded frames without an intermediate `String`).
     public func appendCanonicalLine(to out: inout [UInt8]) {
         if case (.frame, .success(let f)) = (kind, fcall) {
-            f.appendCanonicalLine(to: &out)
+            if readsDirectory { f.appendCanonicalLine(to: &out, readingDirectory: dialect) } else { f.appendCanonicalLine(to: &out) }
         } else {
             out.append(contentsOf: canonicalLine.utf8)
         }

@@ -41,6 +41,11 @@ extension Stat {
     /// Decodes concatenated stat entries covering all of `data` (a 9P2000/.u directory read). Offsets in
     /// errors are relative to `data`.
     public static func decodeAll(_ data: [UInt8], dialect: Dialect) throws(DecodeError) -> [Stat] {
+        try decodeAll(DataBytes(data), dialect: dialect)
+    }
+
+    /// The same, of a message's data field (borrowed, not copied).
+    public static func decodeAll(_ data: DataBytes, dialect: Dialect) throws(DecodeError) -> [Stat] {
         let result: Result<[Stat], DecodeError> = data.withUnsafeBytes { buf in
             var r = FastReader(buf)
             do throws(DecodeError) { return .success(try decodeAll(&r, dialect)) } catch { return .failure(error) }

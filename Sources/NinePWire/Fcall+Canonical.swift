@@ -27,7 +27,8 @@ extension Fcall {
     ///   quoted escaped text when the first 64 bytes are printable UTF-8 (tab/newline/CR allowed), else
     ///   lowercase hex; longer data shows the first 64 bytes followed by `…`: `count 12 'hello world\n'`.
     /// - Rreaddir: `count <n>` then, when the data parses as dirents, `nentries <k>` and `<i>:<name>` for
-    ///   the first 16 entries (then `…`); otherwise the data as above.
+    ///   the first 16 entries (then `…`); otherwise the data as above. An Rread of a directory in 9P2000/.u
+    ///   is shown the same way when the session knows it is one (`canonicalLine(readingDirectory:)`).
     /// - stat (Rstat, Twstat): `stat` then its fields in wire order:
     ///   `stat type 0 dev 0 qid (…) mode 0x800001ed DMDIR|0755 atime 0 mtime 0 length 0 name '/' uid 'u'
     ///   gid 'g' muid 'u'` and, when present, `extension '' n_uid 1000 n_gid 1000 n_muid NONUNAME`.
@@ -47,6 +48,31 @@ extension Fcall {
         var l = CanonicalLine(message.name)
         l.tag("tag", tag)
         message.appendCanonical(to: &l)
+        l.buf.append(to: &out)
+    }
+
+    /// The canonical line of an Rread that answers a read of a directory in 9P2000 or 9P2000.u (which only
+    /// the session knows: the data is stat entries, `dialect`'s): like Rreaddir's, `count <n>` then, when
+    /// the data parses as stat entries, `nentries <k>` and `<i>:<name>` for the first 16 (then `…`);
+    /// otherwise, and for any other message, `canonicalLine`.
+    /// `Rread tag 0 count 204 nentries 3 0:f 1:esc 2:d`.
+    public func canonicalLine(readingDirectory dialect: Dialect) -> String {
+        var out: [UInt8] = []
+        appendCanonicalLine(to: &out, readingDirectory: dialect)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `canonicalLine(readingDirectory:)`'s UTF-8 bytes appended to `out`.
+    public func appendCanonicalLine(to out: inout [UInt8], readingDirectory dialect: Dialect) {
+        guard case .rread(let m) = message, let entries = try? Stat.decodeAll(m.payload, dialect: dialect) else {
+            return appendCanonicalLine(to: &out)
+        }
+        var l = CanonicalLine(message.name)
+        l.tag("tag", tag)
+        l.num("count", m.payload.count)
+        l.num("nentries", entries.count)
+        for (i, e) in entries.prefix(16).enumerated() { l.indexedBare(i, e.name) }
+        if entries.count > 16 { l.word("…") }
         l.buf.append(to: &out)
     }
 }

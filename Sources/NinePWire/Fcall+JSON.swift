@@ -8,9 +8,9 @@ extension Fcall {
     /// - enumerations (errno, lock type/status, dirent type): `{"value": 2, "name": "ENOENT"}` (name null
     ///   when unknown);
     /// - qids: `{"type": 128, "type_names": ["QTDIR"], "version": 0, "path": 16}`;
-    /// - data: `{"length": n, "hex": "…"}` (all bytes); Rreaddir adds `entries` (dirent objects) and
-    ///   directory Rread data that parses as stat entries is NOT expanded (the dialect's directory reads are
-    ///   indistinguishable from file data without the session);
+    /// - data: `{"length": n, "hex": "…"}` (all bytes); Rreaddir adds `entries` (dirent objects); an
+    ///   Rread of a directory in 9P2000/.u adds `entries` (stat objects) when the session knows it is one
+    ///   (`jsonObject(readingDirectory:)`: the data alone cannot tell);
     /// - stat: an object of its fields (with `extension`, `n_uid`, `n_gid`, `n_muid` when present);
     /// - unknown messages: `body` as data.
     public var jsonObject: [(String, JSONValue)] {
@@ -20,6 +20,22 @@ extension Fcall {
         j.num("tag", tag.rawValue)
         message.appendJSON(to: &j)
         return j.members
+    }
+
+    /// `jsonObject`, and for an Rread of a directory whose data parses as `dialect`'s stat entries, those
+    /// entries as `entries` (stat objects).
+    public func jsonObject(readingDirectory dialect: Dialect) -> [(String, JSONValue)] {
+        var members = jsonObject
+        if let entries = directoryEntries(dialect) { members.append(("entries", entries)) }
+        return members
+    }
+
+    /// An Rread's data as `dialect`'s stat entries (a JSON array), when it parses as such.
+    func directoryEntries(_ dialect: Dialect) -> JSONValue? {
+        guard case .rread(let m) = message, let stats = try? Stat.decodeAll(m.payload, dialect: dialect) else {
+            return nil
+        }
+        return .array(stats.map(JSONFields.stat))
     }
 
     /// `jsonObject` as a value.
@@ -302,13 +318,16 @@ public struct JSONObjectWriter: ~Copyable {
     }
     public mutating func value(_ k: String, _ v: JSONValue) { fields.member(k, v) }
     /// `fcall.jsonObject` without its header members (`message`, `code`, `tag`), as an object member.
-    public mutating func fields(_ k: String, of fcall: Fcall) {
+    /// With `readingDirectory`, an Rread's data that parses as that dialect's stat entries adds `entries`
+    /// (`Fcall.jsonObject(readingDirectory:)`).
+    public mutating func fields(_ k: String, of fcall: Fcall, readingDirectory dialect: Dialect? = nil) {
         fields.key(k)
         fields.buf.byte(0x7B)
         // The inner object's members go into the same buffer, counted from zero for their commas.
         let outer = fields.count
         fields.count = 0
         fcall.message.appendJSON(to: &fields)
+        if let dialect, let entries = fcall.directoryEntries(dialect) { fields.member("entries", entries) }
         fields.count = outer
         fields.buf.byte(0x7D)
     }

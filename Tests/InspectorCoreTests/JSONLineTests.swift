@@ -46,6 +46,27 @@ import Testing
             let d: Direction = (v.fcall.message.typeCode & 1 == 0) ? .toServer : .toClient
             outputs.append(tracker.frame(conn: conn, direction: d, at: t, bytes: GoldenVectors.bytes(fromHex: v.hex)))
         }
+        // A directory read in 9P2000.u: its data is stat entries (`entries` in its fields).
+        frame(2, .toServer, Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: "9P2000.u"))), .u)
+        frame(2, .toClient, Fcall(tag: .notag, .rversion(Rversion(msize: 8192, version: "9P2000.u"))), .u)
+        frame(2, .toServer, Fcall(tag: 1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "u", aname: "", nUname: 7))), .u)
+        frame(2, .toClient, Fcall(tag: 1, .rattach(Rattach(qid: GoldenVectors.qidDir))), .u)
+        frame(2, .toServer, Fcall(tag: 1, .topen(Topen(fid: 0, mode: .read))), .u)
+        frame(2, .toClient, Fcall(tag: 1, .ropen(Ropen(qid: GoldenVectors.qidDir, iounit: 0))), .u)
+        frame(2, .toServer, Fcall(tag: 1, .tread(Tread(fid: 0, offset: 0, count: 8000))), .u)
+        let entry = Stat(qid: GoldenVectors.qidFile, mode: DirMode(rawValue: 0o644), atime: 1, mtime: 2, length: 3,
+                         name: "notes", uid: "u", gid: "g", muid: "u",
+                         unix: Stat.UnixStat(extension: "", nUid: 7, nGid: 7, nMuid: 7))
+        frame(2, .toClient, Fcall(tag: 1, .rread(Rread(data: Stat.encodeAll([entry], dialect: .u)))), .u)
+        let directoryRead = try #require(outputs.last?.message)
+        #expect(directoryRead.readsDirectory)
+        #expect(Self.tree(outputs.last!).contains(#""entries":[{"type":0,"#), "\(Self.tree(outputs.last!))")
+        #expect(Self.tree(outputs.last!).contains(#""name":"notes""#))
+        // A line rendered ahead without the session (decode's reading thread) is not used for it.
+        var plain: [UInt8] = []
+        directoryRead.decoded!.appendCanonicalLine(to: &plain)
+        #expect(Self.streamed(outputs.last!, RenderedCanonical(dialect: .u, bytes: plain[...])) == Self.tree(outputs.last!))
+        #expect(Self.tree(outputs.last!).contains("nentries 1 0:notes"))
         // Malformed frames and garbage.
         var broken = Fcall(tag: 4, .tread(Tread(fid: 9, offset: 0, count: 10))).encode(dialect: .l)
         broken.removeLast()

@@ -144,6 +144,23 @@ import Glibc
         }
     }
 
+    /// In 9P2000.u and 9P2000 a directory's Rread shows its entries: their names on the line, and each
+    /// entry's qid, mode, length and owner below it.
+    @Test(arguments: ["9P2000.u", "9P2000"])
+    func directoryReadsShowTheirEntries(_ version: String) throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        let input = "version 8192 \(version)\nattach 1 root\nwalk 1 2\nopen 2 0\nread 2 0 8000\n"
+        let r = try Self.inRoot(["repl", server.address, "--no-history", "--timeout", "20"], stdin: Data(input.utf8))
+        let lines = r.out.split(separator: "\n").map(String.init)
+        let read = try #require(lines.first { $0.hasPrefix("<- Rread ") }, "\(r.out)\(r.err)")
+        #expect(read.contains(" nentries 4 ") && read.contains(":README") && read.contains(":docs"), "\(read)")
+        let entries = lines.filter { $0.hasPrefix("   ") && $0.contains(": (") }
+        #expect(entries.count == 4, "\(r.out)")
+        #expect(entries.contains { $0.contains(" d) mode 0x800001ed DMDIR|0755 length 0 ") && $0.hasSuffix("'docs'") },
+                "\(entries)")
+        #expect(!r.out.contains("   data 0x"), "\(r.out)")
+    }
+
     /// A server whose reply cannot be framed (its size field says 2 GiB) ends the connection, and the REPL
     /// says why in those terms, not as the server closing it.
     @Test func aServerStreamThatCannotBeFramedIsSaidSo() throws {

@@ -39,6 +39,56 @@ import Testing
         #expect(h.anomalies.isEmpty, "\(h.anomalies)")
     }
 
+    /// An Rread of a directory fid is marked as one (its data is stat entries) and shown as entries; a
+    /// file's is not, however its data looks; the mark survives the log (`message(at:)` decodes again).
+    @Test(arguments: [Dialect.u, .p9])
+    func aDirectoryReadIsShownAsItsEntries(_ dialect: Dialect) throws {
+        var h = Harness(wire: dialect)
+        h.version(dialect.rawValue, msize: 8192)
+        h.attach(0, fid: 0, nUname: dialect == .u ? 1000 : nil)
+        h.walk(0, 0, 1, ["dir"])
+        h.t(0, .topen(Topen(fid: 1, mode: .read)))
+        h.r(0, .ropen(Ropen(qid: Qid(type: .dir, path: 100), iounit: 0)))
+        var entries = [Self.stat("a", dir: false), Self.stat("sub", dir: true)]
+        if dialect == .p9 { for i in entries.indices { entries[i].unix = nil } }
+        let data = Stat.encodeAll(entries, dialect: dialect)
+        h.t(0, .tread(Tread(fid: 1, offset: 0, count: 8168)))
+        let out = h.r(0, .rread(Rread(data: data)))
+        let message = try #require(out.message)
+        #expect(message.readsDirectory)
+        #expect(message.canonicalLine == "Rread tag 0 count \(data.count) nentries 2 0:a 1:sub")
+        var bytes: [UInt8] = []
+        message.appendCanonicalLine(to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == message.canonicalLine)
+        let logged = try #require(h.tracker.message(at: message.index))
+        #expect(logged.readsDirectory && logged.canonicalLine == message.canonicalLine)
+        // The end of the directory: no entries.
+        h.t(0, .tread(Tread(fid: 1, offset: UInt64(data.count), count: 8168)))
+        #expect(h.r(0, .rread(Rread(data: []))).message?.canonicalLine == "Rread tag 0 count 0 nentries 0")
+
+        // A file holding the same bytes is read as data.
+        h.walk(0, 0, 2, ["file"], dir: false)
+        h.t(0, .topen(Topen(fid: 2, mode: .read)))
+        h.r(0, .ropen(Ropen(qid: Qid(path: 101), iounit: 0)))
+        h.t(0, .tread(Tread(fid: 2, offset: 0, count: 8168)))
+        let file = try #require(h.r(0, .rread(Rread(data: data))).message)
+        #expect(!file.readsDirectory)
+        #expect(!file.canonicalLine.contains("nentries"))
+        #expect(h.anomalies.isEmpty, "\(h.anomalies)")
+    }
+
+    /// In 9P2000.L a directory is read with Treaddir: a Tread of one is not taken for a directory read.
+    @Test func aReadOfADirectoryIn9P2000LIsData() throws {
+        var h = Harness(wire: .l)
+        h.version()
+        h.attach(0, fid: 0)
+        h.t(0, .tread(Tread(fid: 0, offset: 0, count: 100)))
+        let data = Stat.encodeAll([Self.stat("a", dir: false)], dialect: .u)
+        let out = try #require(h.r(0, .rread(Rread(data: data))).message)
+        #expect(!out.readsDirectory)
+        #expect(!out.canonicalLine.contains("nentries"))
+    }
+
     @Test func createTurnsTheDirectoryFidIntoTheNewFile() {
         var h = Self.mountedU()
         h.walk(0, 1, 3, [])

@@ -133,4 +133,28 @@ import NinePTestSupport
         #expect(GoldenVectors.dirents[0].canonicalText == "qid (0000000000000010 0 d) offset 1 type 4 DT_DIR name '.'")
         #expect(GoldenVectors.classicStatForTests.canonicalText.hasPrefix("type 0 dev 0 qid (0000000000000010 0 d) mode"))
     }
+
+    /// An Rread known to read a directory shows its stat entries' names (the first 16), like Rreaddir;
+    /// data that does not parse as entries, and any other message, keep the plain line.
+    @Test func directoryReadsShowTheirEntries() {
+        func entry(_ n: Int) -> Stat {
+            Stat(qid: Qid(path: UInt64(n)), mode: DirMode(rawValue: 0o644), atime: 0, mtime: 0, length: 0,
+                 name: P9String("f\(n)"), uid: "u", gid: "g", muid: "u")
+        }
+        let two = Stat.encodeAll([entry(1), entry(2)], dialect: .p9)
+        let read = Fcall(tag: 3, .rread(Rread(data: two)))
+        #expect(read.canonicalLine(readingDirectory: .p9) == "Rread tag 3 count \(two.count) nentries 2 0:f1 1:f2")
+        let many = Stat.encodeAll((0..<20).map(entry), dialect: .p9)
+        let long = Fcall(tag: 3, .rread(Rread(data: many))).canonicalLine(readingDirectory: .p9)
+        #expect(long.hasSuffix(" 15:f15 …") && long.contains(" nentries 20 0:f0 "), "\(long)")
+        let junk = Fcall(tag: 3, .rread(Rread(data: [1, 2, 3])))
+        #expect(junk.canonicalLine(readingDirectory: .p9) == junk.canonicalLine)
+        // The 9P2000.u form has four more fields: 9P2000's entries do not parse as it.
+        #expect(read.canonicalLine(readingDirectory: .u) == read.canonicalLine)
+        let clunk = Fcall(tag: 3, .rclunk)
+        #expect(clunk.canonicalLine(readingDirectory: .u) == clunk.canonicalLine)
+        let members = read.jsonObject(readingDirectory: .p9)
+        #expect(members.last?.0 == "entries")
+        #expect(read.jsonObject(readingDirectory: .u).map(\.0) == read.jsonObject.map(\.0))
+    }
 }
