@@ -32,6 +32,23 @@ public struct ReplayReport: Hashable, Sendable {
     public var firstNewErrors: [ReplayDifference] = []
     /// The first Tattach that the capture shows accepted and the server refused.
     public var refusedAttach: ReplayDifference?
+    /// The first Tversion the server refused (an error, or version `unknown`): the server does not speak the
+    /// captured session's dialect, and that connection goes no further.
+    public var refusedVersion: ReplayDifference?
+
+    /// Whether `replayed` refuses Tversion `request` (version(5): `unknown`, or an error from servers that
+    /// answer so).
+    static func refusesVersion(_ request: Fcall, _ replayed: Fcall?) -> Bool {
+        guard case .tversion = request.message, let replayed else { return false }
+        return refusesVersion(replayed)
+    }
+
+    /// Whether `replayed`, the reply to a Tversion, refuses it.
+    static func refusesVersion(_ replayed: Fcall) -> Bool {
+        if replayed.message.type?.isError == true { return true }
+        if case .rversion(let v) = replayed.message { return Dialect(version: v.version.string) == nil }
+        return false
+    }
 
     /// Notes a replayed reply against the captured one: an error where the capture has none.
     mutating func note(step: Int, connection: UInt32, request: Fcall, captured: Fcall?, replayed: Fcall?) {
@@ -57,7 +74,10 @@ public struct ReplayReport: Hashable, Sendable {
             for f in d.fields { out.append("    \(f)") }
         }
         for p in problems { out.append("problem: " + p) }
-        if let a = refusedAttach {
+        if let v = refusedVersion {
+            out.append("note: the server refused the version the capture's session speaks, so the rest of that "
+                       + "connection was not sent: \(v.heading) → \(v.replayed ?? "")")
+        } else if let a = refusedAttach {
             out.append("note: the server refused an attach that the capture shows accepted, and every request on "
                        + "its fids fails after it: \(a.heading) → \(a.replayed ?? "")")
             out.append("note: --aname PATH (and --uname, --n-uname) replays to the export and user this server has")

@@ -123,11 +123,14 @@ extension ReplayRunner {
                 // The Tversion's reply (Rversion, or an error refusing the version): requests may follow.
                 conn.versionPending = false
                 if conn.inflight[.notag] == nil {   // the synthesized one: no step to complete
-                    if f.message.type != .rversion {
+                    conns[c] = conn
+                    if ReplayReport.refusesVersion(f) {
                         report.problems.append(
                             "connection \(c): the server refused the Tversion sent first: \(f.canonicalLine)")
+                        abandon(connection: c, why: "not sent after the refused Tversion")
+                        finishIfDone()
+                        return
                     }
-                    conns[c] = conn
                     await pump()
                     return
                 }
@@ -173,6 +176,12 @@ extension ReplayRunner {
         }
         let directoryRead = followDirectories(step, reply: reply, on: c)
         report.note(step: id, connection: c, request: step.request, captured: step.capturedReply, replayed: reply)
+        let versionRefused = ReplayReport.refusesVersion(step.request, reply)
+        if versionRefused, report.refusedVersion == nil, let reply {
+            report.refusedVersion = ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
+                                                     captured: step.capturedReply?.canonicalLine ?? "",
+                                                     replayed: reply.canonicalLine, fields: [])
+        }
         if options.diff, let captured = step.capturedReply {
             report.compared += 1
             if let reply {
@@ -202,6 +211,11 @@ extension ReplayRunner {
             }
         }
         progress()
+        if versionRefused, case .tversion(let t) = step.request.message {
+            // Nothing after a refused Tversion means anything to this server: the requests would each fail
+            // (or wait for the idle timeout) for want of a session.
+            abandon(connection: c, why: "the server refused version '\(t.version)'")
+        }
     }
 
     /// 9P2000 and 9P2000.u directories: which fids are open on one (from the replayed Ropen's or Rcreate's

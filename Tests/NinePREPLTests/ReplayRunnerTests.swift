@@ -304,22 +304,45 @@ private let watched = ReplayRunner.Options(timing: .asap, diff: false, idleTimeo
     #expect(report.answered == 6)
 }
 
-/// A Tversion the server refuses (an error reply) releases the requests after it too, rather than holding
-/// them until the replay gives up.
-@Test func aRefusedTversionDoesNotHoldTheRest() async {
-    let server = TinyServer()
-    let env = ReplayRunner.Environment(
-        connect: { [server] _ in
-            FakeTransport { f, raw in
-                if case .tversion? = f?.message { return [FakeTransport.reply(.notag, .rlerror(Rlerror(ecode: .EINVAL)))] }
-                return server.respond(f, raw)
-            }
-        },
-        now: { 0 }, sleep: realSleep)
-    let report = await ReplayRunner(plan: ReplayPlan.make(readSession()), options: watched, environment: env).run()
-    #expect(report.sent == 6)
-    #expect(report.answered == 6)
-    #expect(!report.problems.contains { $0.contains("unanswered") || $0.contains("gave up") }, "\(report.problems)")
+/// A Tversion the server refuses (an error reply, or version `unknown`: it does not speak the capture's
+/// dialect) ends that connection's replay at once: what follows is not sent (it could only fail, or wait for
+/// the idle timeout), the report says why, and the attach is not blamed. The same when the capture starts
+/// mid-session and the Tversion is the replay's own.
+@Test(arguments: [Message.rlerror(Rlerror(ecode: .EINVAL)), .rversion(Rversion(msize: 8192, version: "unknown"))])
+func aRefusedTversionEndsThatConnection(_ refusal: Message) async {
+    for midSession in [false, true] {
+        let server = TinyServer()
+        let sent = Box<[Fcall]>([])
+        let env = ReplayRunner.Environment(
+            connect: { [server] _ in
+                FakeTransport { f, raw in
+                    if let f { sent.update { $0.append(f) } }
+                    if case .tversion? = f?.message { return [FakeTransport.reply(.notag, refusal)] }
+                    return server.respond(f, raw)
+                }
+            },
+            now: { 0 }, sleep: realSleep)
+        let session = midSession ? Array(readSession().dropFirst(2)) : readSession()
+        let report = await ReplayRunner(plan: ReplayPlan.make(session), options: watched, environment: env).run()
+        #expect(sent.value.map { $0.message.type } == [MessageType.tversion], "\(midSession)")
+        #expect(report.exitStatus == 1)
+        #expect(!report.problems.contains { $0.contains("nothing arrived") }, "\(report.problems)")
+        #expect(report.refusedAttach == nil)
+        if midSession {
+            #expect(report.sent == 0)
+            #expect(report.problems.first?.hasPrefix("connection 0: the server refused the Tversion sent first: ") == true)
+            #expect(report.problems.last == "connection 0: not sent after the refused Tversion; 5 requests unanswered",
+                    "\(report.problems)")
+        } else {
+            #expect(report.sent == 1 && report.answered == 1)
+            #expect(report.problems == ["connection 0: the server refused version '9P2000.L'; 5 requests unanswered"])
+            #expect(report.refusedVersion?.step == 0)
+            #expect(report.lines().contains {
+                $0.hasPrefix("note: the server refused the version the capture's session speaks, so the rest of that "
+                             + "connection was not sent: step 0 (connection 0): Tversion tag NOTAG msize 8192 ")
+            }, "\(report.lines())")
+        }
+    }
 }
 
 /// A 9P2000 directory is read as stat entries, whose sizes differ between servers (here their owners'
