@@ -119,11 +119,11 @@ extension ReplEngine {
         iounit > 0 ? iounit : max(1, msize > UInt32(NineP.ioHeaderSize) ? msize - UInt32(NineP.ioHeaderSize) : 1)
     }
 
-    /// Lists a remote directory: (name, isDirectory) in server order.
-    func listDirectory(_ path: String, quiet: Bool) async throws(ConvenienceError) -> [(String, Bool)] {
-        try await withFid(at: path, quiet: quiet) { (fid: Fid) async throws(ConvenienceError) -> [(String, Bool)] in
+    /// Lists a remote directory: (name, isDirectory) in server order, names as the server sent their bytes.
+    func listDirectory(_ path: String, quiet: Bool) async throws(ConvenienceError) -> [(P9String, Bool)] {
+        try await withFid(at: path, quiet: quiet) { (fid: Fid) async throws(ConvenienceError) -> [(P9String, Bool)] in
             let count = chunkSize(try await openForReading(fid, directory: true, quiet: quiet))
-            var out: [(String, Bool)] = []
+            var out: [(P9String, Bool)] = []
             var offset: UInt64 = 0
             if dialect == .l {
                 while true {
@@ -132,17 +132,17 @@ extension ReplEngine {
                     guard let entries = try? Dirent.decodeAll(d.payload), let last = entries.last else {
                         throw .failed("\(path): the directory entries do not decode")
                     }
-                    out += entries.map { ($0.name.string, $0.type == 4 || $0.qid.type.contains(.dir)) }
+                    out += entries.map { ($0.name, $0.type == 4 || $0.qid.type.contains(.dir)) }
                     offset = last.offset
                 }
             } else {
                 while true {
                     let r = try await step(.tread(Tread(fid: fid, offset: offset, count: count)), quiet: quiet)
                     guard case .rread(let d) = r.message, !d.payload.isEmpty else { break }
-                    guard let stats = try? Stat.decodeAll(d.data, dialect: dialect) else {
+                    guard let stats = try? Stat.decodeAll(d.payload, dialect: dialect) else {
                         throw .failed("\(path): the directory entries do not decode")
                     }
-                    out += stats.map { ($0.name.string, $0.mode.contains(.dir)) }
+                    out += stats.map { ($0.name, $0.mode.contains(.dir)) }
                     offset += UInt64(d.payload.count)
                 }
             }
@@ -154,7 +154,7 @@ extension ReplEngine {
         await convenience { () async throws(ConvenienceError) in
             let entries = try await listDirectory(path, quiet: false)
             for (name, isDir) in entries where name != "." && name != ".." {
-                emit(.info, "   " + P9String(name).escaped + (isDir ? "/" : ""))
+                emit(.info, "   " + name.escaped + (isDir ? "/" : ""))
             }
         }
     }
@@ -282,7 +282,7 @@ extension ReplEngine {
         guard let dir = requested else { return first }
         if remoteCache[dir] == nil, rootFid != nil, transport != nil {
             if let entries = try? await listDirectory(dir, quiet: true) {
-                remoteCache[dir] = entries.filter { $0.0 != "." && $0.0 != ".." }.map { $0.0 + ($0.1 ? "/" : "") }
+                remoteCache[dir] = entries.filter { $0.0 != "." && $0.0 != ".." }.map { $0.0.string + ($0.1 ? "/" : "") }
             }
         }
         let cache = remoteCache

@@ -161,6 +161,26 @@ import Glibc
         #expect(!r.out.contains("   data 0x"), "\(r.out)")
     }
 
+    /// `ls` shows each name as the server sent its bytes, escaped as canonical lines escape them: a name
+    /// that is not UTF-8 keeps its bytes (`bad\xff\xfe`, not replacement characters), in every dialect.
+    @Test(arguments: ["9P2000.L", "9P2000.u", "9P2000"])
+    func lsShowsNamesAsTheirBytes(_ version: String) throws {
+        let export = Peers.tempDir("repl-names")
+        for name in [Array("bad".utf8) + [0xFF, 0xFE], Array("new\nline".utf8), Array("plain".utf8)] {
+            let path = Array(export.utf8) + [0x2F] + name + [0]
+            let fd = path.withUnsafeBufferPointer { p in
+                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_CREAT | O_WRONLY, 0o644) }
+            }
+            #expect(fd >= 0)
+            close(fd)
+        }
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
+        let input = "version 8192 \(version)\nattach 1 root\nls /\n"
+        let r = try Self.inRoot(["repl", server.address, "--no-history", "--timeout", "20"], stdin: Data(input.utf8))
+        let listed = r.out.split(separator: "\n").map(String.init).filter { $0.hasPrefix("   ") && !$0.contains(":") }
+        #expect(listed.sorted() == ["   bad\\xff\\xfe", "   new\\nline", "   plain"], "\(r.out)\(r.err)")
+    }
+
     /// A server whose reply cannot be framed (its size field says 2 GiB) ends the connection, and the REPL
     /// says why in those terms, not as the server closing it.
     @Test func aServerStreamThatCannotBeFramedIsSaidSo() throws {
