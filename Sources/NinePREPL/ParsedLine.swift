@@ -23,10 +23,11 @@ public enum Command: Hashable, Sendable {
     /// Wait for the reply to a tag, or to everything outstanding.
     case wait(Tag?)
     case echo(String)
-    case ls(path: String)
-    case cat(path: String)
-    case stat(path: String)
-    case put(local: String, remote: String)
+    /// Remote paths keep the bytes typed (`\xff` escapes a byte that is not UTF-8).
+    case ls(path: P9String)
+    case cat(path: P9String)
+    case stat(path: P9String)
+    case put(local: String, remote: P9String)
     case reconnect
     case quit
 }

@@ -51,13 +51,13 @@ extension ReplEngine {
 
     func releaseScratch(_ fid: Fid) { scratchFids.remove(fid) }
 
-    /// Path elements of `path` ("/a//b/./c" → a b c).
-    static func elements(_ path: String) -> [P9String] {
-        path.split(separator: "/").filter { $0 != "." }.map { P9String(String($0)) }
+    /// Path elements of `path` ("/a//b/./c" → a b c), split on its bytes.
+    static func elements(_ path: P9String) -> [P9String] {
+        path.bytes.split(separator: 0x2F).filter { $0 != [0x2E] }.map { P9String(bytes: Array($0)) }
     }
 
     /// Walks from the root to `path` as `fid` (in chunks of 16 names).
-    func walk(to path: String, as fid: Fid, quiet: Bool = false) async throws(ConvenienceError) {
+    func walk(to path: P9String, as fid: Fid, quiet: Bool = false) async throws(ConvenienceError) {
         let names = Self.elements(path)
         let from = try root()
         var done = 0
@@ -70,7 +70,7 @@ extension ReplEngine {
                 if !first { try? await clunk(fid, quiet: quiet) }
                 releaseScratch(fid)
                 let missing = chunk[r.wqids.count]
-                throw .failed("\(path): '\(missing.escaped)' not found (walked \(done + r.wqids.count) of \(names.count) names)")
+                throw .failed("\(path.escaped): '\(missing.escaped)' not found (walked \(done + r.wqids.count) of \(names.count) names)")
             }
             done += chunk.count
             first = false
@@ -83,7 +83,7 @@ extension ReplEngine {
     }
 
     /// Runs `body` with `fid` walked to `path`, clunking it afterwards whatever happens.
-    func withFid<T>(at path: String, quiet: Bool = false,
+    func withFid<T>(at path: P9String, quiet: Bool = false,
                     _ body: (Fid) async throws(ConvenienceError) -> T) async throws(ConvenienceError) -> T {
         let fid = try scratchFid()
         do {
@@ -120,7 +120,7 @@ extension ReplEngine {
     }
 
     /// Lists a remote directory: (name, isDirectory) in server order, names as the server sent their bytes.
-    func listDirectory(_ path: String, quiet: Bool) async throws(ConvenienceError) -> [(P9String, Bool)] {
+    func listDirectory(_ path: P9String, quiet: Bool) async throws(ConvenienceError) -> [(P9String, Bool)] {
         try await withFid(at: path, quiet: quiet) { (fid: Fid) async throws(ConvenienceError) -> [(P9String, Bool)] in
             let count = chunkSize(try await openForReading(fid, directory: true, quiet: quiet))
             var out: [(P9String, Bool)] = []
@@ -130,7 +130,7 @@ extension ReplEngine {
                     let r = try await step(.treaddir(Treaddir(fid: fid, offset: offset, count: count)), quiet: quiet)
                     guard case .rreaddir(let d) = r.message, !d.payload.isEmpty else { break }
                     guard let entries = try? Dirent.decodeAll(d.payload), let last = entries.last else {
-                        throw .failed("\(path): the directory entries do not decode")
+                        throw .failed("\(path.escaped): the directory entries do not decode")
                     }
                     out += entries.map { ($0.name, $0.type == 4 || $0.qid.type.contains(.dir)) }
                     offset = last.offset
@@ -140,7 +140,7 @@ extension ReplEngine {
                     let r = try await step(.tread(Tread(fid: fid, offset: offset, count: count)), quiet: quiet)
                     guard case .rread(let d) = r.message, !d.payload.isEmpty else { break }
                     guard let stats = try? Stat.decodeAll(d.payload, dialect: dialect) else {
-                        throw .failed("\(path): the directory entries do not decode")
+                        throw .failed("\(path.escaped): the directory entries do not decode")
                     }
                     out += stats.map { ($0.name, $0.mode.contains(.dir)) }
                     offset += UInt64(d.payload.count)
@@ -150,7 +150,7 @@ extension ReplEngine {
         }
     }
 
-    func ls(_ path: String) async -> CommandOutcome {
+    func ls(_ path: P9String) async -> CommandOutcome {
         await convenience { () async throws(ConvenienceError) in
             let entries = try await listDirectory(path, quiet: false)
             for (name, isDir) in entries where name != "." && name != ".." {
@@ -161,7 +161,7 @@ extension ReplEngine {
 
     /// Reads the whole file and shows its first `catLimit` bytes (all when 0): a large file is read to
     /// its end (every Tread shown) without being held, or dumped, whole.
-    func cat(_ path: String) async -> CommandOutcome {
+    func cat(_ path: P9String) async -> CommandOutcome {
         let limit = config.catLimit > 0 ? config.catLimit : Int.max
         return await convenience { () async throws(ConvenienceError) in
             let (content, total) = try await withFid(at: path) { (fid: Fid) async throws(ConvenienceError) -> ([UInt8], UInt64) in
@@ -198,7 +198,7 @@ extension ReplEngine {
         }
     }
 
-    func stat(_ path: String) async -> CommandOutcome {
+    func stat(_ path: P9String) async -> CommandOutcome {
         await convenience { () async throws(ConvenienceError) in
             let reply = try await withFid(at: path) { (fid: Fid) async throws(ConvenienceError) -> Fcall in
                 if dialect == .l {
@@ -211,12 +211,12 @@ extension ReplEngine {
         }
     }
 
-    func put(_ local: String, _ remote: String) async -> CommandOutcome {
+    func put(_ local: String, _ remote: P9String) async -> CommandOutcome {
         let content: [UInt8]
         do { content = try await env.readLocalFile(local) } catch { return fail("\(local): \(error)") }
         var elements = Self.elements(remote)
-        guard let name = elements.popLast() else { return fail("put: \(remote) names no file") }
-        let dir = "/" + elements.map(\.string).joined(separator: "/")
+        guard let name = elements.popLast() else { return fail("put: \(remote.escaped) names no file") }
+        let dir = P9String(bytes: [0x2F] + Array(elements.map(\.bytes).joined(separator: [0x2F])))
         return await convenience { () async throws(ConvenienceError) in
             try await withFid(at: dir) { (fid: Fid) async throws(ConvenienceError) in
                 var iounit: UInt32 = 0
@@ -241,7 +241,7 @@ extension ReplEngine {
                         let w = try await step(.twalk(Twalk(fid: fid, newfid: f, wnames: [name])))
                         guard case .rwalk(let r) = w.message, r.wqids.count == 1 else {
                             releaseScratch(f); extra = nil
-                            throw .failed("\(remote): cannot create or open")
+                            throw .failed("\(remote.escaped): cannot create or open")
                         }
                         let o = try await step(dialect == .l ? .tlopen(Tlopen(fid: f, flags: LOpenFlags(rawValue: 0o1001)))
                                                              : .topen(Topen(fid: f, mode: OpenMode(rawValue: OpenMode.write.rawValue | OpenMode.truncBit))))
@@ -259,7 +259,7 @@ extension ReplEngine {
                     while offset < content.count {
                         let piece = Array(content[offset..<min(content.count, offset + size)])
                         let r = try await step(.twrite(Twrite(fid: target, offset: UInt64(offset), data: piece)))
-                        guard case .rwrite(let w) = r.message, w.count > 0 else { throw .failed("\(remote): short write") }
+                        guard case .rwrite(let w) = r.message, w.count > 0 else { throw .failed("\(remote.escaped): short write") }
                         offset += Int(w.count)
                     }
                 } catch {
@@ -267,7 +267,7 @@ extension ReplEngine {
                     throw error
                 }
                 if let e = extra { try await clunk(e) }
-                emit(.info, "   wrote \(content.count) bytes to \(remote)")
+                emit(.info, "   wrote \(content.count) bytes to \(remote.escaped)")
             }
         }
     }
@@ -281,8 +281,10 @@ extension ReplEngine {
         let first = Completer.complete(line: line, cursor: cursor, context: probe)
         guard let dir = requested else { return first }
         if remoteCache[dir] == nil, rootFid != nil, transport != nil {
-            if let entries = try? await listDirectory(dir, quiet: true) {
-                remoteCache[dir] = entries.filter { $0.0 != "." && $0.0 != ".." }.map { $0.0.string + ($0.1 ? "/" : "") }
+            if let entries = try? await listDirectory(P9String(dir), quiet: true) {
+                var names: [String] = []
+                for (name, isDir) in entries where name != "." && name != ".." { names.append(name.string + (isDir ? "/" : "")) }
+                remoteCache[dir] = names
             }
         }
         let cache = remoteCache

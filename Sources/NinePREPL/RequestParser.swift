@@ -71,7 +71,7 @@ public struct RequestParser: Sendable {
         }
         if lower == "stat", args.count >= 1, !isFidLike(args[0]) {
             try expectCount(args, 1...1, head: head, lineEnd: lineEnd, usage: "stat PATH")
-            return .stat(path: args[0].text)
+            return .stat(path: P9String(bytes: args[0].bytes))
         }
         guard let spec = CommandSpec.named(lower) else {
             throw ParseError(column: head.column, expected: "a command (try help)", found: word, message: "unknown command")
@@ -133,13 +133,13 @@ public struct RequestParser: Sendable {
             return .expect(try ReplyExpectation.parse(head: head, args, dialect: dialect))
         case "ls":
             try expectCount(args, 0...1, head: head, lineEnd: lineEnd, usage: usage)
-            return .ls(path: args.first?.text ?? "/")
+            return .ls(path: args.first.map { P9String(bytes: $0.bytes) } ?? "/")
         case "cat":
             try expectCount(args, 1...1, head: head, lineEnd: lineEnd, usage: usage)
-            return .cat(path: args[0].text)
+            return .cat(path: P9String(bytes: args[0].bytes))
         case "put":
             try expectCount(args, 2...2, head: head, lineEnd: lineEnd, usage: usage)
-            return .put(local: args[0].text, remote: args[1].text)
+            return .put(local: args[0].text, remote: P9String(bytes: args[1].bytes))
         default:
             throw ParseError(column: head.column, expected: "a command", found: head.text)
         }

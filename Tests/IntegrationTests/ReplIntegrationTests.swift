@@ -162,7 +162,8 @@ import Glibc
     }
 
     /// `ls` shows each name as the server sent its bytes, escaped as canonical lines escape them: a name
-    /// that is not UTF-8 keeps its bytes (`bad\xff\xfe`, not replacement characters), in every dialect.
+    /// that is not UTF-8 keeps its bytes (`bad\xff\xfe`, not replacement characters), in every dialect;
+    /// and such a name typed with the same escapes reaches the file (`cat`, `stat`).
     @Test(arguments: ["9P2000.L", "9P2000.u", "9P2000"])
     func lsShowsNamesAsTheirBytes(_ version: String) throws {
         let export = Peers.tempDir("repl-names")
@@ -172,13 +173,18 @@ import Glibc
                 p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_CREAT | O_WRONLY, 0o644) }
             }
             #expect(fd >= 0)
+            let content = Array("content of \(name.count) bytes\n".utf8)
+            #expect(write(fd, content, content.count) == content.count)
             close(fd)
         }
         let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
-        let input = "version 8192 \(version)\nattach 1 root\nls /\n"
+        let input = "version 8192 \(version)\nattach 1 root\nls /\ncat /bad\\xff\\xfe\nstat \"new\\nline\"\n"
         let r = try Self.inRoot(["repl", server.address, "--no-history", "--timeout", "20"], stdin: Data(input.utf8))
-        let listed = r.out.split(separator: "\n").map(String.init).filter { $0.hasPrefix("   ") && !$0.contains(":") }
+        let listed = r.out.split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("   ") && !$0.contains(":") && !$0.dropFirst(3).contains(" ") }
         #expect(listed.sorted() == ["   bad\\xff\\xfe", "   new\\nline", "   plain"], "\(r.out)\(r.err)")
+        #expect(r.out.contains("\ncontent of 5 bytes\n"), "\(r.out)\(r.err)")
+        #expect(r.status == 0, "\(r.out)\(r.err)")
     }
 
     /// A server whose reply cannot be framed (its size field says 2 GiB) ends the connection, and the REPL

@@ -154,6 +154,9 @@ func friendlyForm(_ c: FriendlyCase) throws {
     #expect(try L.parse("stat /usr/bin").command == .stat(path: "/usr/bin"))
     #expect(try L.parse("stat a").command == .stat(path: "a"))
     #expect(try L.parse("ls").command == .ls(path: "/"))
+    // Paths keep the bytes typed, UTF-8 or not.
+    #expect(try L.parse("cat /a\\xffb").command == .cat(path: P9String(bytes: Array("/a".utf8) + [0xFF, 0x62])))
+    #expect(try L.parse("put x 'n\\x00'").command == .put(local: "x", remote: P9String(bytes: [0x6E, 0])))
     #expect(try L.parse("ls /tmp").command == .ls(path: "/tmp"))
     #expect(try L.parse("cat /etc/motd").command == .cat(path: "/etc/motd"))
     #expect(try L.parse("put ./local.txt /remote.txt").command == .put(local: "./local.txt", remote: "/remote.txt"))
