@@ -3,12 +3,15 @@ import NinePWire
 /// What completion may know about the session.
 public struct CompletionContext {
     public var dialect: Dialect
-    /// Live fids, and the path elements each one is at below the attach root (when known).
+    /// Live fids, and the path elements each one is at below the attach root (when known), each escaped as
+    /// a word.
     public var fids: [Fid: [String]]
     /// Outstanding tags.
     public var pendingTags: [Tag]
-    /// Names in a remote directory given as `/a/b` (a trailing `/` on each name marks a directory);
-    /// nil when unknown. The engine answers from a cache filled by walk+readdir.
+    /// Names in a remote directory given as `/a/b`, as typed (escapes and quotes as in the line: the engine
+    /// resolves them, `Tokenizer.typedBytes`); each name escaped as a word (`Tokenizer.escapedWord`), a
+    /// trailing `/` marking a directory; nil when unknown. The engine answers from a cache filled by
+    /// walk+readdir.
     public var remoteNames: (_ directory: String) -> [String]?
 
     public init(dialect: Dialect = .l, fids: [Fid: [String]] = [:], pendingTags: [Tag] = [],
@@ -27,8 +30,8 @@ public enum Completer {
     public static func complete(line: String, cursor: Int, context: CompletionContext) -> [String] {
         let chars = Array(line)
         let prefix = String(chars[..<min(max(0, cursor), chars.count)])
-        var words = prefix.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        let current = prefix.last.map { $0 == " " || $0 == "\t" } ?? true ? "" : (words.popLast() ?? "")
+        var words = Tokenizer.typedWords(prefix)
+        let current = words.popLast() ?? ""
         guard let head = words.first else { return commandWords(current) }
         let command = head.hasPrefix("-") ? String(head.dropFirst()) : head
         let args = Array(words.dropFirst())

@@ -281,9 +281,11 @@ extension ReplEngine {
         let first = Completer.complete(line: line, cursor: cursor, context: probe)
         guard let dir = requested else { return first }
         if remoteCache[dir] == nil, rootFid != nil, transport != nil {
-            if let entries = try? await listDirectory(P9String(dir), quiet: true) {
+            if let entries = try? await listDirectory(P9String(bytes: Tokenizer.typedBytes(dir)), quiet: true) {
                 var names: [String] = []
-                for (name, isDir) in entries where name != "." && name != ".." { names.append(name.string + (isDir ? "/" : "")) }
+                for (name, isDir) in entries where name != "." && name != ".." {
+                    names.append(Tokenizer.escapedWord(name.bytes) + (isDir ? "/" : ""))
+                }
                 remoteCache[dir] = names
             }
         }
@@ -294,7 +296,9 @@ extension ReplEngine {
     /// The session facts completion uses.
     public func completionContext(remoteNames: @escaping (String) -> [String]? = { _ in nil }) -> CompletionContext {
         var fids: [Fid: [String]] = [:]
-        for e in tracker.fidTable(on: conn) { fids[e.fid] = e.path?.elements.map(\.string) ?? [] }
+        for e in tracker.fidTable(on: conn) {
+            fids[e.fid] = e.path?.elements.map { Tokenizer.escapedWord($0.bytes) } ?? []
+        }
         return CompletionContext(dialect: dialect, fids: fids, pendingTags: tracker.pendingTags(on: conn).sorted(),
                                  remoteNames: remoteNames)
     }

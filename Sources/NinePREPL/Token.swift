@@ -121,6 +121,88 @@ public enum Tokenizer {
         return tokens
     }
 
+    /// `bytes` written as one word that `tokenize` reads back as exactly those bytes: blanks, quotes,
+    /// backslashes and the grammar's separators (`=` `,` `|` `#`) escaped with a backslash, control bytes as
+    /// `\n` `\t` `\r` `\0` or `\xHH`, bytes that are not UTF-8 as `\xHH`; other text as it is. Tab completion
+    /// offers remote names this way (`sp\ ace`, `bad\xff\xfe`).
+    public static func escapedWord(_ bytes: [UInt8]) -> String {
+        var out = ""
+        var i = 0
+        // The line is read by characters, so what would join its neighbour into one character is written as
+        // bytes: after `\n` `\t` `\r` `\0` `\xHH`, a combining mark (it would join the escape's letter or
+        // digit); anywhere, a prepended mark such as U+0600 (it would join what follows, a backslash too).
+        var afterLetterEscape = false
+        func hex(_ b: UInt8) { out += "\\x" + (b < 16 ? "0" : "") + String(b, radix: 16); afterLetterEscape = true }
+        while i < bytes.count {
+            let b = bytes[i]
+            if b < 0x80 {
+                afterLetterEscape = false
+                switch b {
+                case 0x0A: out += "\\n"; afterLetterEscape = true
+                case 0x09: out += "\\t"; afterLetterEscape = true
+                case 0x0D: out += "\\r"; afterLetterEscape = true
+                case 0x00: out += "\\0"; afterLetterEscape = true
+                case 0x20, 0x22, 0x27, 0x5C, 0x3D, 0x2C, 0x7C, 0x23: out += "\\" + String(UnicodeScalar(b))
+                case 0x01..<0x20, 0x7F: hex(b)
+                default: out.unicodeScalars.append(UnicodeScalar(b))
+                }
+                i += 1
+                continue
+            }
+            let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
+            if length > 1, i + length <= bytes.count,
+               let s = String(validating: bytes[i..<(i + length)], as: UTF8.self),
+               !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
+               !(afterLetterEscape && ("x" + s).count == 1), (s + "x").count == 2 {
+                out += s
+                afterLetterEscape = false
+                i += length
+            } else {
+                hex(b)
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// The words of a partly typed line as typed (quotes and escapes kept), split where `tokenize` splits:
+    /// at blanks outside quotes and not escaped. The last word is empty when the line ends in a blank.
+    public static func typedWords(_ line: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var quote: Character?
+        var escaped = false
+        var inWord = false
+        for c in line {
+            if escaped { current.append(c); escaped = false; continue }
+            if c == "\\" { current.append(c); escaped = true; inWord = true; continue }
+            if let q = quote {
+                current.append(c)
+                if c == q { quote = nil }
+                continue
+            }
+            if c == " " || c == "\t" {
+                if inWord { words.append(current); current = ""; inWord = false }
+                continue
+            }
+            if c == "\"" || c == "'" { quote = c }
+            current.append(c)
+            inWord = true
+        }
+        words.append(current)
+        return words
+    }
+
+    /// The bytes a word typed in part means (`sp\ ace` → `sp ace`, `"/my dir` → `/my dir`): its quotes and
+    /// escapes resolved, an open quote or a dangling backslash at its end left out.
+    public static func typedBytes(_ word: String) -> [UInt8] {
+        let dangling = word.reversed().prefix(while: { $0 == "\\" }).count % 2 == 1
+        for candidate in dangling ? [String(word.dropLast())] : [word, word + "\"", word + "'"] {
+            if let tokens = try? tokenize(candidate), tokens.count <= 1 { return tokens.first?.bytes ?? [] }
+        }
+        return Array(word.utf8)
+    }
+
     /// Decodes the escape at `chars[i]` (a backslash): returns how many characters it used and its bytes.
     static func escape(_ chars: [Character], at i: Int) throws(ParseError) -> (Int, [UInt8]) {
         guard i + 1 < chars.count else {

@@ -80,3 +80,50 @@ private func complete(_ line: String, _ context: CompletionContext = CompletionC
     #expect(complete("walk 0 1 ta") == ["tag="])
     #expect(complete("setattr 1 mt").contains("mtime="))
 }
+
+/// Remote names are offered as words the line reads back as their bytes: a blank, a quote, a separator,
+/// a control byte or a byte that is not UTF-8 is escaped; the typed directory before them (escapes,
+/// quotes and all) names the listing.
+@Test func remoteNamesAreOfferedAsWordsThatParseBack() throws {
+    let listings: [String: [String]] = [
+        "/": ["my\\ dir/", "plain"],
+        "/my\\ dir": [Tokenizer.escapedWord(Array("sp ace".utf8)), Tokenizer.escapedWord(Array("bad".utf8) + [0xFF, 0xFE])],
+    ]
+    let ctx = CompletionContext(remoteNames: { listings[$0] })
+    #expect(complete("ls /my", ctx) == ["/my\\ dir/"])
+    #expect(complete("cat /my\\ dir/s", ctx) == ["/my\\ dir/sp\\ ace"])
+    #expect(complete("cat /my\\ dir/b", ctx) == ["/my\\ dir/bad\\xff\\xfe"])
+    #expect(Set(complete("cat /my\\ dir/", ctx)) == ["/my\\ dir/sp\\ ace", "/my\\ dir/bad\\xff\\xfe"])
+    // What completion offers parses as the bytes of the path.
+    let line = "cat " + complete("cat /my\\ dir/b", ctx)[0]
+    #expect(try Tokenizer.tokenize(line).map(\.bytes) == [Array("cat".utf8), Array("/my dir/bad".utf8) + [0xFF, 0xFE]])
+}
+
+@Test func escapedWordsReadBackAsTheirBytes() throws {
+    #expect(Tokenizer.escapedWord(Array("sp ace".utf8)) == "sp\\ ace")
+    #expect(Tokenizer.escapedWord(Array("bad".utf8) + [0xFF, 0xFE]) == "bad\\xff\\xfe")
+    #expect(Tokenizer.escapedWord(Array("new\nline\t#1".utf8)) == "new\\nline\\t\\#1")
+    #expect(Tokenizer.escapedWord(Array("a=b,c|d'e\"f\\g".utf8)) == "a\\=b\\,c\\|d\\'e\\\"f\\\\g")
+    #expect(Tokenizer.escapedWord(Array("café 日本".utf8)) == "café\\ 日本")
+    #expect(Tokenizer.escapedWord([0x01, 0x7F, 0xC2, 0x80, 0xE2, 0x82]) == "\\x01\\x7f\\xc2\\x80\\xe2\\x82")
+    var rng = SystemRandomNumberGenerator()
+    for length in 1...40 {
+        for _ in 0..<200 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let word = Tokenizer.escapedWord(bytes)
+            #expect(try Tokenizer.tokenize(word).map(\.bytes) == [bytes], "\(bytes) → \(word)")
+        }
+    }
+}
+
+@Test func typedWordsSplitWhereTheLineDoes() {
+    #expect(Tokenizer.typedWords("") == [""])
+    #expect(Tokenizer.typedWords("ls ") == ["ls", ""])
+    #expect(Tokenizer.typedWords("cat /my\\ dir/f") == ["cat", "/my\\ dir/f"])
+    #expect(Tokenizer.typedWords("cat \"/a b/c") == ["cat", "\"/a b/c"])
+    #expect(Tokenizer.typedWords("walk 1 2  x\ty") == ["walk", "1", "2", "x", "y"])
+    #expect(Tokenizer.typedBytes("/my\\ dir") == Array("/my dir".utf8))
+    #expect(Tokenizer.typedBytes("\"/a b") == Array("/a b".utf8))
+    #expect(Tokenizer.typedBytes("/a\\") == Array("/a".utf8))
+    #expect(Tokenizer.typedBytes("/x\\xff") == Array("/x".utf8) + [0xFF])
+}
