@@ -27,12 +27,30 @@ public enum LineCompletion {
         public var replacement: String
     }
 
-    /// The offset where the word ending at `cursor` starts: just after the last break
-    /// character before the cursor, or 0.
+    /// The offset where the word ending at `cursor` starts: just after the last break character before
+    /// the cursor that is neither escaped by a backslash nor inside quotes (`cat /my\ dir/f`, `"/a b`: the
+    /// REPL's words), or 0.
     public static func wordStart(in line: String, cursor: Int, breaks: Set<Character> = defaultBreaks) -> Int {
         let chars = Array(line)
-        var start = min(max(0, cursor), chars.count)
-        while start > 0, !breaks.contains(chars[start - 1]) { start -= 1 }
+        let end = min(max(0, cursor), chars.count)
+        var start = 0
+        var quote: Character?
+        var i = 0
+        while i < end {
+            let c = chars[i]
+            if c == "\\" {
+                i += 2   // the next character is escaped (inside quotes too)
+                continue
+            }
+            if let q = quote {
+                if c == q { quote = nil }
+            } else if breaks.contains(c) {
+                start = i + 1
+            } else if c == "\"" || c == "'" {
+                quote = c
+            }
+            i += 1
+        }
         return start
     }
 

@@ -15,6 +15,18 @@ import TUICore
         #expect(LineCompletion.wordStart(in: "walk", cursor: 2) == 0)
         #expect(LineCompletion.wordStart(in: "a b ", cursor: 4) == 4)
         #expect(LineCompletion.wordStart(in: "flags=O_RD", cursor: 10, breaks: [" ", "="]) == 6)
+        // A blank escaped or inside quotes is part of the word, as the REPL's tokenizer reads it.
+        #expect(LineCompletion.wordStart(in: "cat /my\\ dir/f", cursor: 14) == 4)
+        #expect(LineCompletion.wordStart(in: "cat \"/a b/c", cursor: 11) == 4)
+        #expect(LineCompletion.wordStart(in: "cat \"/a b\" x", cursor: 12) == 11)
+        #expect(LineCompletion.wordStart(in: "cat a\\\\ b", cursor: 9) == 8)   // an escaped backslash, then a blank
+    }
+
+    /// A word holding an escaped blank is replaced whole: the REPL's remote name `sp\ ace`.
+    @Test func aWordWithAnEscapedBlankIsCompletedWhole() {
+        let r = LineCompletion.complete(line: "cat /odd/sp\\ a", cursor: 14, candidates: ["/odd/sp\\ ace"])
+        #expect(r.kind == .unique)
+        #expect(r.line == "cat /odd/sp\\ ace ")
     }
 
     @Test func noMatchLeavesLineAlone() {
