@@ -139,4 +139,41 @@ import Testing
         #expect(sent.ok, "\(sent.screen)")
         #expect(sent.screen.lines.contains("9p> version"), "\(sent.screen)")
     }
+
+    /// Tab completes a remote name with a blank or bytes that are not UTF-8 into a word the line reads back
+    /// (`sp\ ace`, `bad\xff\xfe`), the word before the cursor replaced whole, and the command then reaches
+    /// the file. A name with a blank was offered bare before, and the line split it in two.
+    @Test func tabCompletesNamesThatNeedEscapes() throws {
+        let export = Peers.tempDir("repl-tab-export")
+        try FileManager.default.createDirectory(atPath: export + "/odd", withIntermediateDirectories: true)
+        try "spaced\n".write(toFile: export + "/odd/sp ace", atomically: true, encoding: .utf8)
+        let odd = Array((export + "/odd/bad").utf8) + [0xFF, 0xFE, 0]
+        let fd = odd.withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_CREAT | O_WRONLY, 0o644) }
+        }
+        #expect(write(fd, "not utf-8\n", 10) == 10)
+        close(fd)
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
+        defer { server.stop() }
+        let pane = try #require(try TmuxPane.start([Peers.ninescope, "repl", server.address, "--no-history"],
+                                                   width: 110, height: 24, env: Self.env))
+        defer { pane.kill() }
+        #expect(pane.wait { $0.contains("9p>") }.ok)
+        pane.type("version"); pane.keys("Enter")
+        #expect(pane.wait { $0.contains("<- Rversion") }.ok)
+        pane.type("attach 1 root"); pane.keys("Enter")
+        #expect(pane.wait { $0.contains("<- Rattach") }.ok)
+        pane.type("cat /odd/sp"); pane.keys("Tab")
+        let spaced = pane.wait { $0.lines.contains { $0.hasPrefix("9p> cat /odd/sp\\ ace") } }
+        #expect(spaced.ok, "\(spaced.screen)")
+        pane.keys("Enter")
+        let read = pane.wait { $0.lines.contains("spaced") }
+        #expect(read.ok, "\(read.screen)")
+        pane.type("cat /odd/b"); pane.keys("Tab")
+        let bad = pane.wait { $0.lines.contains { $0.hasPrefix("9p> cat /odd/bad\\xff\\xfe") } }
+        #expect(bad.ok, "\(bad.screen)")
+        pane.keys("Enter")
+        let readBad = pane.wait { $0.lines.contains("not utf-8") }
+        #expect(readBad.ok, "\(readBad.screen)")
+    }
 }
