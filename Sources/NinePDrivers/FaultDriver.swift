@@ -40,9 +40,12 @@ public final class FaultDriver<Inner: FileSystemDriver>: FileSystemDriver {
                 case .hang:
                     while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
                     throw .EINTR
+                case .close:
+                    return .closeConnection(rule.description)
                 }
             }
-            if let innerHook { try await innerHook(type) }
+            if let innerHook { return try await innerHook(type) }
+            return .proceed
         }
     }
 

@@ -6,19 +6,22 @@ import NinePWire
 /// Grammar: rules separated by commas (several `--fault` options simply add rules):
 /// ```
 /// rule   = action "=" type [":" arg] ["@" percent "%"]
-/// action = "delay" | "error" | "hang"
+/// action = "delay" | "error" | "hang" | "close"
 /// type   = a request name, case-insensitive ("Tread", "twalk"), or "*" for every request
 /// arg    = delay: a duration "200ms", "1.5s", "500us", "100ns" (a bare number is milliseconds)
 ///          error: an errno name or number ("EACCES", "13")
 /// ```
-/// Examples: `delay=Tread:200ms`, `error=Tlopen:EACCES@10%`, `hang=Twrite`.
+/// Examples: `delay=Tread:200ms`, `error=Tlopen:EACCES@10%`, `hang=Twrite`, `close=Twrite@5%`.
 /// A delay postpones the request, an error answers it with that errno instead of running it, a hang
-/// keeps it pending until the client flushes it (or disconnects). Tversion and Tflush are never faulted.
+/// keeps it pending until the client flushes it (or disconnects), a close drops the connection when the
+/// request arrives, it and every request outstanding unanswered (a server dying at that point).
+/// Tversion and Tflush are never faulted.
 public struct FaultSpec: Hashable, Sendable, CustomStringConvertible {
     public enum Action: Hashable, Sendable {
         case delay(Duration)
         case error(Errno)
         case hang
+        case close
     }
 
     public struct Rule: Hashable, Sendable, CustomStringConvertible {
@@ -40,6 +43,7 @@ public struct FaultSpec: Hashable, Sendable, CustomStringConvertible {
             case .delay(let d): "delay=\(target):\(FaultSpec.format(d))"
             case .error(let e): "error=\(target):\(e)"
             case .hang: "hang=\(target)"
+            case .close: "close=\(target)"
             }
             return probability >= 1 ? body : body + "@\(probability * 100)%"
         }
@@ -109,8 +113,11 @@ public struct FaultSpec: Hashable, Sendable, CustomStringConvertible {
         case "hang":
             guard arg == nil else { throw FaultSpecError(text, "hang takes no argument") }
             return Rule(type: type, action: .hang, probability: probability)
+        case "close":
+            guard arg == nil else { throw FaultSpecError(text, "close takes no argument") }
+            return Rule(type: type, action: .close, probability: probability)
         default:
-            throw FaultSpecError(text, "unknown action \"\(action)\" (delay, error, hang)")
+            throw FaultSpecError(text, "unknown action \"\(action)\" (delay, error, hang, close)")
         }
     }
 

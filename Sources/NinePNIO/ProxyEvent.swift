@@ -12,8 +12,13 @@ public enum ProxySide: String, Hashable, Sendable, CustomStringConvertible {
 
 /// Why a proxied connection ended.
 public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
-    /// Both directions ended with an orderly EOF at a frame boundary.
+    /// Both directions ended with an orderly EOF at a frame boundary, the client's first (it hung up, or
+    /// both at once).
     case eof
+    /// Both directions ended with an orderly EOF at a frame boundary, the upstream server's first: the
+    /// server hung up on a client that had not (it died, or closed the session; requests still pending
+    /// then are reported unanswered).
+    case closedByUpstream
     /// Orderly EOF, but the stream in `direction` ended inside a frame (a `.garbage` event carries the bytes).
     case midFrame(NinePWire.Direction)
     /// A peer reset the connection (ECONNRESET / EPIPE). The proxy resets the other side too.
@@ -28,6 +33,7 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .eof: return "eof"
+        case .closedByUpstream: return "closed by upstream"
         case .midFrame(let d): return "eof mid-frame (\(d == .toServer ? "client→server" : "server→client"))"
         case .reset(let s): return "reset by \(s)"
         case .error(let s, let text): return "\(s) error: \(text)"
@@ -46,7 +52,7 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
     /// The tracker's coarser reason.
     public var sessionReason: CloseReason {
         switch self {
-        case .eof, .midFrame: return .eof
+        case .eof, .closedByUpstream, .midFrame: return .eof
         case .reset: return .reset
         case .error, .dialFailed, .stopped: return .error(description)
         }

@@ -85,6 +85,8 @@ final class RelayPair {
     private var dialing = true
     private var failure: ProxyCloseReason?
     private var midFrame: NinePWire.Direction?
+    /// The side whose orderly EOF came first.
+    private var firstEOF: ProxySide?
     private var finished = false
     private(set) var readsHeld = 0
     private var flushTimer: Scheduled<Void>?
@@ -232,6 +234,7 @@ final class RelayPair {
             guard !upstreamInputDone else { return }
             upstreamInputDone = true
         }
+        if firstEOF == nil { firstEOF = side }
         let cursor = side == .client ? toServer : toClient
         if cursor.finish(at: WallClock.nowNanos(), self), midFrame == nil { midFrame = cursor.direction }
         let other: ProxySide = side == .client ? .upstream : .client
@@ -321,7 +324,8 @@ final class RelayPair {
         let t = WallClock.nowNanos()
         if !clientInputDone { toServer.finish(at: t, self) }
         if !upstreamInputDone { toClient.finish(at: t, self) }
-        let reason = failure ?? midFrame.map { ProxyCloseReason.midFrame($0) } ?? .eof
+        let reason = failure ?? midFrame.map { ProxyCloseReason.midFrame($0) }
+            ?? (firstEOF == .upstream ? .closedByUpstream : .eof)
         events.append(.closed(conn: conn, reason: reason, at: t))
         flushEvents()
         onFinished(conn)

@@ -146,7 +146,10 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         let task = Task.immediate {
             let outcome: Result<Reply, ServerError>
             do {
-                if let hook = self.driver.requestHook { try await hook(type) }
+                if let hook = self.driver.requestHook, case .closeConnection(let why) = try await hook(type) {
+                    self.fail(.fault(why))   // the session ends here: no reply to this or any request
+                    return
+                }
                 if case .tread(let t) = fcall.message {
                     outcome = .success(try await self.readReply(t, tag: tag))
                 } else {
@@ -276,7 +279,7 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         for f in files { await driver.close(f) }
     }
 
-    private func fail(_ reason: CloseReason) {
+    func fail(_ reason: CloseReason) {
         guard !isClosed else { return }
         isClosed = true
         requestClose(reason)

@@ -35,7 +35,8 @@ public protocol FileSystemDriver: Sendable {
 
     /// An optional hook the server awaits before handling each request (except Tversion and Tflush), in the
     /// request's task: throwing fails the request with that errno; suspending delays it (a flush cancels
-    /// the wait). Used by fault injection (`FaultDriver`); nil (the default) costs nothing.
+    /// the wait); `.closeConnection` drops the connection with the request unanswered, as a server that
+    /// dies would. Used by fault injection (`FaultDriver`); nil (the default) costs nothing.
     var requestHook: RequestHook? { get }
 
     // MARK: Names and attributes
@@ -133,7 +134,16 @@ public protocol FileSystemDriver: Sendable {
 }
 
 /// See ``FileSystemDriver/requestHook``.
-public typealias RequestHook = @Sendable (MessageType) async throws(Errno) -> Void
+public typealias RequestHook = @Sendable (MessageType) async throws(Errno) -> RequestVerdict
+
+/// What a ``RequestHook`` decides about a request it let through.
+public enum RequestVerdict: Hashable, Sendable {
+    /// Handle the request.
+    case proceed
+    /// Close the connection now, this request and every other one unanswered; the text says why
+    /// (``CloseReason/fault(_:)``).
+    case closeConnection(String)
+}
 
 extension FileSystemDriver {
     public var requestHook: RequestHook? { nil }

@@ -32,11 +32,14 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
     case frameTooLarge(size: Int, msize: UInt32)
     /// A frame whose header cannot be read (shorter than 7 bytes, or size field ≠ frame length).
     case malformedFrame(String)
+    /// A fault injected on purpose (`serve --fault close=TYPE`): the rule that fired.
+    case fault(String)
 
     public var description: String {
         switch self {
         case let .frameTooLarge(size, msize): "frame of \(size) bytes exceeds msize \(msize)"
         case let .malformedFrame(why): "malformed frame: \(why)"
+        case let .fault(rule): "fault \(rule)"
         }
     }
 }

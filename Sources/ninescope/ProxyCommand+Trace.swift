@@ -215,6 +215,7 @@ final class ProxyTrace: @unchecked Sendable {
     private static func summaryKey(_ reason: ProxyCloseReason) -> String {
         switch reason {
         case .eof: return "eof"
+        case .closedByUpstream: return "closed by upstream"
         case .midFrame: return "mid-frame"
         case .reset: return "reset"
         case .error: return "error"

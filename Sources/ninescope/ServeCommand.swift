@@ -27,9 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
         like diod's (/zero, /null) so that diod's clients work unchanged: diodload copies ctl:zero to \
         ctl:null, and diodcat/diodls attach "ctl" unless given -a.
 
-        Faults (repeatable, or comma-separated): ACTION=TYPE[:ARG][@P%] with ACTION delay, error or hang, \
-        TYPE a request name (Tread, tlopen, …) or * for all: delay=Tread:200ms, error=Tlopen:EACCES@10%, \
-        hang=Twrite (never answered until flushed).
+        Faults (repeatable, or comma-separated): ACTION=TYPE[:ARG][@P%] with ACTION delay, error, hang \
+        or close, TYPE a request name (Tread, tlopen, …) or * for all: delay=Tread:200ms, \
+        error=Tlopen:EACCES@10%, hang=Twrite (never answered until flushed), close=Twrite@5% (the \
+        connection dropped when one arrives, every request outstanding unanswered: a server dying there).
 
         The bound address goes to standard error on start (port 0 picks a free port). SIGINT, SIGTERM or SIGHUP \
         stops the server and closes every connection. --trace prints one line per message, like \

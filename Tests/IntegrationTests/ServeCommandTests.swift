@@ -114,6 +114,27 @@ import Glibc
         #expect(server.stop() == 0)
     }
 
+    /// `close=Tread`: the server hangs up when diodcat's read arrives. diodcat fails; the proxy in front
+    /// says the upstream hung up first, with the read unanswered; the server's trace names the rule; the
+    /// server goes on serving other connections.
+    @Test func closeFaultHangsUpOnTheClient() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
+                                                 "--fault", "close=Tread", "--trace"])
+        defer { server.stop() }
+        let proxy = try ProxyProcess(upstream: server.address)
+        defer { proxy.stop() }
+        let cat = try DiodClients.cat(proxy.listenAddress, ["README"])
+        #expect(cat.status != 0 && cat.stdout.isEmpty, "diodcat: \(cat.status) \(cat.err)")
+        #expect(proxy.waitForOutput { $0.contains(" - close ") }, "\(proxy.stdout)")
+        let lines = proxy.stdoutLines
+        #expect(lines.contains { $0.contains(" ! unanswered: Tread tag ") }, "\(proxy.stdout)")
+        #expect(lines.contains { $0.hasSuffix(" c0 - close (error: closed by upstream)") }, "\(proxy.stdout)")
+        #expect(ProxyProcess.poll(timeout: 10) { server.output.contains(" - close (error: server closed it: fault close=Tread)") },
+                "\(server.output.suffix(1500))")
+        let ls = try DiodClients.ls(server.diodAddress, ["etc"])
+        #expect(ls.status == 0 && DiodClients.names(ls).contains("hosts"), "diodls: \(ls.err)")
+    }
+
     @Test func delayAndProbabilisticFaultsKeepDataIntact() throws {
         let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
                                                  "--fault", "delay=Tread:20ms,delay=Twalk:1ms@50%", "--fault-seed", "7"])

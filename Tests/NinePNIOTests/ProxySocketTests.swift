@@ -104,6 +104,27 @@ import Testing
         await server.stop()
     }
 
+    /// The server hanging up first (an orderly EOF while the client still talks) is said as such; the
+    /// client hanging up first is a plain EOF.
+    @Test func anUpstreamThatHangsUpFirstIsNamed() async throws {
+        let server = try await RawServer.start()
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: server.address, events: events)
+        let client = try await rawDial(bound)
+        try await client.send(F.tversion())
+        let up = try #require(await server.firstConnection())
+        #expect(await up.wait { $0.receivedCount == F.tversion().count })
+        try await up.shutdownOutput()
+        #expect(await client.wait { $0.sawEOF })
+        try await client.shutdownOutput()
+        #expect(await events.wait { _ in !events.closeReasons().isEmpty })
+        #expect(events.closeReasons() == [.closedByUpstream])
+        #expect(ProxyCloseReason.closedByUpstream.shownReason == .error("closed by upstream"))
+        #expect(ProxyCloseReason.closedByUpstream.sessionReason == .eof)
+        await proxy.stop()
+        await server.stop()
+    }
+
     @Test func clientResetResetsUpstream() async throws {
         let server = try await RawServer.start()
         let events = EventBox()

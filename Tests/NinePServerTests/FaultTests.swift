@@ -6,12 +6,14 @@ import Testing
 
 @Suite struct FaultTests {
     @Test func parsesRules() throws {
-        let spec = try FaultSpec(parsing: ["delay=Tread:200ms,error=Tlopen:EACCES@10%", "hang=twrite", "error=*:5@50%"])
+        let spec = try FaultSpec(parsing: ["delay=Tread:200ms,error=Tlopen:EACCES@10%", "hang=twrite", "error=*:5@50%",
+                                           "close=Tclunk@25%"])
         #expect(spec.rules == [
             .init(type: .tread, action: .delay(.milliseconds(200))),
             .init(type: .tlopen, action: .error(.EACCES), probability: 0.1),
             .init(type: .twrite, action: .hang),
             .init(type: nil, action: .error(.EIO), probability: 0.5),
+            .init(type: .tclunk, action: .close, probability: 0.25),
         ])
         #expect(try FaultSpec(parsing: "delay=Twalk:1.5s").rules.first?.action == .delay(.milliseconds(1500)))
         #expect(try FaultSpec(parsing: "delay=Twalk:250").rules.first?.action == .delay(.milliseconds(250)))
@@ -19,6 +21,7 @@ import Testing
     }
 
     @Test(arguments: ["delay=Tread", "error=Tlopen:EWHAT", "hang=Twrite:1s", "boom=Tread", "error=Tversion:EIO",
+                      "close=Tread:now", "close=Tversion",
                       "error=Rread:EIO", "delay=Tread:fast", "error=Tread:EIO@150%", "Tread"])
     func rejectsBadRules(_ text: String) {
         #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: text) }
@@ -51,6 +54,21 @@ import Testing
         let fl = await c.send(.tflush(Tflush(oldtag: hung)))
         #expect(await c.reply(to: fl)?.message == .rflush)
         #expect(await c.replies(tagged: hung).isEmpty)
+    }
+
+    /// `close`: the connection is dropped when the request arrives, it and the requests outstanding
+    /// unanswered (a hung one here), and the reason names the rule; requests before it were answered.
+    @Test func closeFaultDropsTheConnection() async throws {
+        let (c, d) = try await client("hang=Tstatfs,close=Tgetattr")
+        let f = try await c.walkTo(0, "f")
+        let hung = await c.send(.tstatfs(Tstatfs(fid: 0)))
+        let dropped = await c.send(.tgetattr(Tgetattr(fid: f, requestMask: .basic)))
+        #expect(await c.waitForClose() == .fault("close=Tgetattr"))
+        let answered = await c.replies(tagged: hung) + (await c.replies(tagged: dropped))
+        #expect(answered.isEmpty)
+        #expect(await c.hasEnded)
+        #expect(d.firedCounts[.tgetattr] == 1)
+        #expect(CloseReason.fault("close=Tgetattr").description == "fault close=Tgetattr")
     }
 
     @Test func delayFaultStillAnswers() async throws {
