@@ -9,10 +9,18 @@ public struct StatBucket: Sendable {
     public private(set) var bytes = 0
     public private(set) var pending = 0
     public private(set) var flushed = 0
-    /// Latencies in nanoseconds (three significant digits).
-    public private(set) var latency = Histogram<UInt32>(numberOfSignificantValueDigits: .three)
+    /// Latencies in nanoseconds (three significant digits, or as `init(digits:)` says).
+    public private(set) var latency: Histogram<UInt32>
 
-    public init() {}
+    /// `digits`: the latencies' precision. A connection's bucket keeps two (its percentiles within 1%): a
+    /// histogram of three takes 4 KB for each doubling of the largest latency past 2 µs, of two 512 bytes,
+    /// and a view through many short connections keeps a bucket for each of the latest 256.
+    public init(digits: SignificantDigits = .three) {
+        latency = Histogram<UInt32>(numberOfSignificantValueDigits: digits)
+    }
+
+    /// A connection's bucket (see `init(digits:)`).
+    static func forConnection() -> StatBucket { StatBucket(digits: .two) }
 
     /// Latency at a percentile (0…100) in ns; nil when no latency was recorded.
     public func latency(percentile: Double) -> Int64? {
@@ -43,7 +51,7 @@ public struct StatBucket: Sendable {
 /// row changes (so they never rescan the store).
 ///
 /// Each bucket's latency histogram takes 10–100 KB (4 KB for each doubling of the largest latency past
-/// 2 µs), so a trace or a view that runs for days through many short connections (a client that connects
+/// 2 µs; a connection's, of two significant digits, an eighth of that), so a trace or a view that runs for days through many short connections (a client that connects
 /// per operation) limits the connections that get a bucket of their own (`connectionLimit`); the others
 /// count together in `otherConnections`: the connections after the first `connectionLimit` (`.later`,
 /// headless `--stats`, whose rows never change once printed in order), or the oldest as newer ones come
@@ -108,14 +116,14 @@ public struct Statistics: Sendable {
                 let folded = byConnection.removeValue(forKey: oldest)!
                 if otherConnections == nil { otherConnections = folded } else { otherConnections!.add(folded) }
                 otherConnectionIDs.insert(oldest)
-                byConnection[new.conn, default: StatBucket()].apply(old: old, new: new)
+                byConnection[new.conn, default: .forConnection()].apply(old: old, new: new)
             } else {
-                if otherConnections == nil { otherConnections = StatBucket() }
+                if otherConnections == nil { otherConnections = .forConnection() }
                 otherConnections!.apply(old: old, new: new)
                 otherConnectionIDs.insert(new.conn)
             }
         } else {
-            byConnection[new.conn, default: StatBucket()].apply(old: old, new: new)
+            byConnection[new.conn, default: .forConnection()].apply(old: old, new: new)
         }
         total.apply(old: old, new: new)
     }

@@ -17,7 +17,8 @@ import NinePSession
 
     @Test func theOldestConnectionsCountTogetherAsNewerOnesCome() throws {
         var stats = Statistics(connectionLimit: 3, overflow: .older)
-        var merged = Histogram<UInt32>(numberOfSignificantValueDigits: .three)
+        // A connection's latencies are kept to two significant digits (its bucket an eighth of the size).
+        var merged = Histogram<UInt32>(numberOfSignificantValueDigits: .two)
         for conn in UInt32(1)...5 {
             for k in 0..<Int64(conn) {
                 let latency = 1_000 * Int64(conn) + k * 37_000
@@ -32,6 +33,9 @@ import NinePSession
         #expect(others.latency == merged, "the folded latencies, merged")
         #expect(others.p50 == Int64(merged.valueAtPercentile(50)) && others.max == Int64(merged.maxRecorded))
         #expect(stats.total.count == 15)
+        #expect(stats.byConnection[3]?.latency.numberOfSignificantValueDigits == .two)
+        #expect(stats.total.latency.numberOfSignificantValueDigits == .three)
+        #expect(stats.bucket(type: .tgetattr)?.latency.numberOfSignificantValueDigits == .three)
         #expect(stats.byConnection.values.map(\.count).reduce(0, +) + others.count == stats.total.count)
 
         // A folded connection's later exchanges count with the others; it gets no row again.
