@@ -148,6 +148,19 @@ public enum Peers {
 
     /// A fresh temporary directory, removed with everything in it when the test process exits (kept when
     /// NINESCOPE_KEEP_TEMP=1, to look at what a failed test left).
+    /// Makes the file `directory/name` holding `contents`, its name given as bytes (a name that is not
+    /// UTF-8, which a `String` path cannot carry). Returns whether it was written whole.
+    @discardableResult
+    public static func createFile(in directory: String, name: [UInt8], contents: [UInt8]) -> Bool {
+        let path = Array(directory.utf8) + [0x2F] + name + [0]
+        let fd = path.withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_CREAT | O_WRONLY | O_TRUNC, 0o644) }
+        }
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return write(fd, contents, contents.count) == contents.count
+    }
+
     public static func tempDir(_ prefix: String = "ninescope") -> String {
         let path = NSTemporaryDirectory() + "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

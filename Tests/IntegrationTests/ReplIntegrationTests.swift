@@ -168,14 +168,7 @@ import Glibc
     func lsShowsNamesAsTheirBytes(_ version: String) throws {
         let export = Peers.tempDir("repl-names")
         for name in [Array("bad".utf8) + [0xFF, 0xFE], Array("new\nline".utf8), Array("plain".utf8)] {
-            let path = Array(export.utf8) + [0x2F] + name + [0]
-            let fd = path.withUnsafeBufferPointer { p in
-                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_CREAT | O_WRONLY, 0o644) }
-            }
-            #expect(fd >= 0)
-            let content = Array("content of \(name.count) bytes\n".utf8)
-            #expect(write(fd, content, content.count) == content.count)
-            close(fd)
+            #expect(Peers.createFile(in: export, name: name, contents: Array("content of \(name.count) bytes\n".utf8)))
         }
         let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
         let input = "version 8192 \(version)\nattach 1 root\nls /\ncat /bad\\xff\\xfe\nstat \"new\\nline\"\n"

@@ -17,6 +17,14 @@ import Testing
         return pane
     }
 
+    /// `ninescope repl ADDRESS` alone in a tmux pane (no shell: no job control), at its first prompt.
+    static func repl(to address: String, height: Int) throws -> TmuxPane {
+        let pane = try #require(try TmuxPane.start([Peers.ninescope, "repl", address, "--no-history"],
+                                                   width: 110, height: height, env: env))
+        #expect(pane.wait { $0.contains("9p>") }.ok, "no REPL prompt")
+        return pane
+    }
+
     /// After ctrl-z and `fg`, the prompt and the half-typed line are drawn again and the line goes on from
     /// there; after `bg` and `fg`, and after a resize too. libedit redraws when the signal interrupts the read of the thread inside
     /// el_gets; the REPL's reading thread blocked both signals (it inherits a worker's mask) and the main
@@ -127,10 +135,8 @@ import Testing
     @Test func ctrlZWithoutJobControlKeepsTheLine() throws {
         let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
         defer { server.stop() }
-        let pane = try #require(try TmuxPane.start([Peers.ninescope, "repl", server.address, "--no-history"],
-                                                   width: 110, height: 20, env: Self.env))
+        let pane = try Self.repl(to: server.address, height: 20)
         defer { pane.kill() }
-        #expect(pane.wait { $0.contains("9p>") }.ok)
         pane.type("vers")
         pane.keys("C-z")
         pane.type("ion")
@@ -147,18 +153,11 @@ import Testing
         let export = Peers.tempDir("repl-tab-export")
         try FileManager.default.createDirectory(atPath: export + "/odd", withIntermediateDirectories: true)
         try "spaced\n".write(toFile: export + "/odd/sp ace", atomically: true, encoding: .utf8)
-        let odd = Array((export + "/odd/bad").utf8) + [0xFF, 0xFE, 0]
-        let fd = odd.withUnsafeBufferPointer { p in
-            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_CREAT | O_WRONLY, 0o644) }
-        }
-        #expect(write(fd, "not utf-8\n", 10) == 10)
-        close(fd)
+        #expect(Peers.createFile(in: export + "/odd", name: Array("bad".utf8) + [0xFF, 0xFE], contents: Array("not utf-8\n".utf8)))
         let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
         defer { server.stop() }
-        let pane = try #require(try TmuxPane.start([Peers.ninescope, "repl", server.address, "--no-history"],
-                                                   width: 110, height: 24, env: Self.env))
+        let pane = try Self.repl(to: server.address, height: 24)
         defer { pane.kill() }
-        #expect(pane.wait { $0.contains("9p>") }.ok)
         pane.type("version"); pane.keys("Enter")
         #expect(pane.wait { $0.contains("<- Rversion") }.ok)
         pane.type("attach 1 root"); pane.keys("Enter")

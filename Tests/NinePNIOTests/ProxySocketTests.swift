@@ -104,9 +104,16 @@ import Testing
         await server.stop()
     }
 
-    /// The server hanging up first (an orderly EOF while the client still talks) is said as such; the
-    /// client hanging up first is a plain EOF.
-    @Test func anUpstreamThatHangsUpFirstIsNamed() async throws {
+    /// A raw server behind a proxy, a raw client through it, and the client's Tversion arrived upstream.
+    struct Relayed {
+        let server: RawServer, events: EventBox, proxy: NinePProxy, client: RawConn, up: RawConn
+        func stop() async {
+            await proxy.stop()
+            await server.stop()
+        }
+    }
+
+    func relayedTversion() async throws -> Relayed {
         let server = try await RawServer.start()
         let events = EventBox()
         let (proxy, bound) = try await startProxy(to: server.address, events: events)
@@ -114,6 +121,14 @@ import Testing
         try await client.send(F.tversion())
         let up = try #require(await server.firstConnection())
         #expect(await up.wait { $0.receivedCount == F.tversion().count })
+        return Relayed(server: server, events: events, proxy: proxy, client: client, up: up)
+    }
+
+    /// The server hanging up first (an orderly EOF while the client still talks) is said as such; the
+    /// client hanging up first is a plain EOF.
+    @Test func anUpstreamThatHangsUpFirstIsNamed() async throws {
+        let r = try await relayedTversion()
+        let (events, client, up) = (r.events, r.client, r.up)
         try await up.shutdownOutput()
         #expect(await client.wait { $0.sawEOF })
         try await client.shutdownOutput()
@@ -121,40 +136,26 @@ import Testing
         #expect(events.closeReasons() == [.closedByUpstream])
         #expect(ProxyCloseReason.closedByUpstream.shownReason == .error("closed by upstream"))
         #expect(ProxyCloseReason.closedByUpstream.sessionReason == .eof)
-        await proxy.stop()
-        await server.stop()
+        await r.stop()
     }
 
     @Test func clientResetResetsUpstream() async throws {
-        let server = try await RawServer.start()
-        let events = EventBox()
-        let (proxy, bound) = try await startProxy(to: server.address, events: events)
-        let client = try await rawDial(bound)
-        try await client.send(F.tversion())
-        let up = try #require(await server.firstConnection())
-        #expect(await up.wait { $0.receivedCount == F.tversion().count })
+        let r = try await relayedTversion()
+        let (events, client, up) = (r.events, r.client, r.up)
         try await client.reset()
         #expect(await up.wait { $0.isClosed })
         #expect(up.error?.contains("reset") == true || up.error?.contains("ECONNRESET") == true,
                 "upstream saw: \(up.error ?? "no error")")
         #expect(await events.wait { !$0.isEmpty && events.closeReasons() == [.reset(.client)] })
-        await proxy.stop()
-        await server.stop()
+        await r.stop()
     }
 
     @Test func upstreamResetResetsClient() async throws {
-        let server = try await RawServer.start()
-        let events = EventBox()
-        let (proxy, bound) = try await startProxy(to: server.address, events: events)
-        let client = try await rawDial(bound)
-        try await client.send(F.tversion())
-        let up = try #require(await server.firstConnection())
-        #expect(await up.wait { $0.receivedCount > 0 })
-        try await up.reset()
-        #expect(await client.wait { $0.isClosed })
-        #expect(await events.wait { _ in events.closeReasons() == [.reset(.upstream)] })
-        await proxy.stop()
-        await server.stop()
+        let r = try await relayedTversion()
+        try await r.up.reset()
+        #expect(await r.client.wait { $0.isClosed })
+        #expect(await r.events.wait { _ in r.events.closeReasons() == [.reset(.upstream)] })
+        await r.stop()
     }
 
     @Test func dialFailureClosesTheClientAndIsReported() async throws {
