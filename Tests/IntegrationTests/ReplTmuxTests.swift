@@ -162,17 +162,15 @@ import Testing
         #expect(pane.wait { $0.contains("<- Rversion") }.ok)
         pane.type("attach 1 root"); pane.keys("Enter")
         #expect(pane.wait { $0.contains("<- Rattach") }.ok)
-        pane.type("cat /odd/sp"); pane.keys("Tab")
-        let spaced = pane.wait { $0.lines.contains { $0.hasPrefix("9p> cat /odd/sp\\ ace") } }
-        #expect(spaced.ok, "\(spaced.screen)")
-        pane.keys("Enter")
-        let read = pane.wait { $0.lines.contains("spaced") }
-        #expect(read.ok, "\(read.screen)")
-        pane.type("cat /odd/b"); pane.keys("Tab")
-        let bad = pane.wait { $0.lines.contains { $0.hasPrefix("9p> cat /odd/bad\\xff\\xfe") } }
-        #expect(bad.ok, "\(bad.screen)")
-        pane.keys("Enter")
-        let readBad = pane.wait { $0.lines.contains("not utf-8") }
-        #expect(readBad.ok, "\(readBad.screen)")
+        // (typed, the line after tab, a line of the file's content)
+        for (typed, completed, content) in [("cat /odd/sp", "9p> cat /odd/sp\\ ace", "spaced"),
+                                            ("cat /odd/b", "9p> cat /odd/bad\\xff\\xfe", "not utf-8")] {
+            pane.type(typed); pane.keys("Tab")
+            let line = pane.wait { $0.lines.contains { $0.hasPrefix(completed) } }
+            #expect(line.ok, "\(typed): \(line.screen)")
+            pane.keys("Enter")
+            let read = pane.wait { $0.lines.contains { $0 == content } }
+            #expect(read.ok, "\(typed): \(read.screen)")
+        }
     }
 }
