@@ -52,9 +52,11 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
     /// The tracker's coarser reason.
     public var sessionReason: CloseReason {
         switch self {
-        case .eof, .closedByUpstream, .midFrame: return .eof
+        case .eof, .midFrame: return .eof
         case .reset: return .reset
-        case .error, .dialFailed, .stopped: return .error(description)
+        // An upstream's hang-up is named in the tracker's reports too (`unanswered: … (error: closed by
+        // upstream)`), as on the close line.
+        case .closedByUpstream, .error, .dialFailed, .stopped: return .error(description)
         }
     }
 }

@@ -127,7 +127,8 @@ import Glibc
         #expect(cat.status != 0 && cat.stdout.isEmpty, "diodcat: \(cat.status) \(cat.err)")
         #expect(proxy.waitForOutput { $0.contains(" - close ") }, "\(proxy.stdout)")
         let lines = proxy.stdoutLines
-        #expect(lines.contains { $0.contains(" ! unanswered: Tread tag ") }, "\(proxy.stdout)")
+        #expect(lines.contains { $0.contains(" ! unanswered: Tread tag ") && $0.contains("(error: closed by upstream)") },
+                "\(proxy.stdout)")
         #expect(lines.contains { $0.hasSuffix(" c0 - close (error: closed by upstream)") }, "\(proxy.stdout)")
         #expect(ProxyProcess.poll(timeout: 10) { server.output.contains(" - close (error: server closed it: fault close=Tread)") },
                 "\(server.output.suffix(1500))")

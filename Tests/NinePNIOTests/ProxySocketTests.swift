@@ -135,7 +135,7 @@ import Testing
         #expect(await events.wait { _ in !events.closeReasons().isEmpty })
         #expect(events.closeReasons() == [.closedByUpstream])
         #expect(ProxyCloseReason.closedByUpstream.shownReason == .error("closed by upstream"))
-        #expect(ProxyCloseReason.closedByUpstream.sessionReason == .eof)
+        #expect(ProxyCloseReason.closedByUpstream.sessionReason == .error("closed by upstream"))
         await r.stop()
     }
 
