@@ -154,7 +154,8 @@ extension TCPReassembler.Flow {
         let flags = segment.flags
         if flags.contains(.rst) {
             flushAll(t: t, into: &events)
-            events.append(.close(conn: id, reset: true, reason: nil, timestampNanos: t))
+            events.append(.close(conn: id, reset: true, reason: direction == .toServer ? "reset by client" : "reset by server",
+                                 timestampNanos: t))
             closed = true
             return
         }
@@ -170,6 +171,7 @@ extension TCPReassembler.Flow {
                       maxBuffered: maxBuffered, into: &output)
         if flags.contains(.fin), stream.finAt == nil {
             stream.finAt = start + Int64(segment.declaredPayloadLength)
+            if firstFIN == nil { firstFIN = direction }
         }
         self[direction] = stream
         label(output, direction, into: &events)
@@ -188,7 +190,8 @@ extension TCPReassembler.Flow {
             }
         }
         if toServer.finished && toClient.finished {
-            events.append(.close(conn: id, reset: false, reason: nil, timestampNanos: t))
+            events.append(.close(conn: id, reset: false, reason: firstFIN == .toClient ? "closed by server" : nil,
+                                 timestampNanos: t))
             closed = true
         }
     }

@@ -32,6 +32,8 @@ public struct ReassemblyOptions: Hashable, Sendable {
 /// - Lost bytes: when the peer acknowledges bytes never seen, when more than `maxBufferedBytes` wait, on a
 ///   RST, and at `finish()`, the missing range is reported as `.gap` and delivery resumes after it.
 /// - `.close(reset: false)` once both directions' FINs are reached; `.close(reset: true)` at the first RST.
+///   The reason names the server when it hung up first (`closed by server`: its FIN came first) and the
+///   side that sent a RST (`reset by client`, `reset by server`); a client's orderly hang-up has none.
 ///   Connections still open at the end of the capture get no `.close`.
 public struct TCPReassembler: Sendable {
     public var options: ReassemblyOptions
@@ -70,6 +72,8 @@ public struct TCPReassembler: Sendable {
         var toServer = StreamState()
         var toClient = StreamState()
         var closed = false
+        /// The direction of the first FIN seen: who hung up first.
+        var firstFIN: Direction?
     }
 
     /// Feeds one segment seen at `timestampNanos`; returns the events it completes. `packet` (the frame

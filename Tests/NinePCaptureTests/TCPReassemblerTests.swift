@@ -163,6 +163,25 @@ import Testing
         if case .close = events.last {} else { Issue.record("close must be the last event: \(events)") }
     }
 
+    /// Who hung up is said: the server's FIN first (`closed by server`), a RST from either side (`reset by
+    /// client`, `reset by server`); a client's orderly hang-up first has no reason (eof).
+    @Test func theSideThatHungUpIsNamed() {
+        let serverFirst = Self.run(Self.handshake(100, 900) + [
+            Self.seg(true, 101, ack: 901, Self.push, Fix.tversion),
+            Self.seg(false, 901, ack: 122, Self.fin),
+            Self.seg(true, 122, ack: 902, Self.fin),
+            Self.seg(false, 902, ack: 123, Self.ack),
+        ])
+        #expect(serverFirst.last == .close(conn: ConnectionID(1), reset: false, reason: "closed by server", timestampNanos: 6))
+        let clientFirst = Self.run(Self.handshake(100, 900) + [Self.seg(true, 101, ack: 901, Self.fin),
+                                                               Self.seg(false, 901, ack: 102, Self.fin)])
+        #expect(clientFirst.last == .close(conn: ConnectionID(1), reset: false, reason: nil, timestampNanos: 5))
+        for (fromClient, reason) in [(true, "reset by client"), (false, "reset by server")] {
+            let reset = Self.run(Self.handshake(100, 900) + [Self.seg(fromClient, fromClient ? 101 : 901, Self.rst)])
+            #expect(reset.last == .close(conn: ConnectionID(1), reset: true, reason: reason, timestampNanos: 4))
+        }
+    }
+
     @Test func closeWaitsForBytesBeforeTheFin() {
         let events = Self.run(Self.handshake(1000, 5000) + [
             Self.seg(true, 1003, ack: 5001, Self.fin, [3, 4]), // FIN at 1005, bytes 1001..<1003 missing yet
