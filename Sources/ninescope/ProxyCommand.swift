@@ -113,7 +113,7 @@ struct ProxyCommand: AsyncParsableCommand {
     @Flag(help: "Record only: decode nothing and print no line per message (implies --headless; with --capture).")
     var quiet = false
     @Option(help: ArgumentHelp("Show only the exchanges that match, in the inspector's filter language (e.g. "
-                               + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms'): the UI's filter at "
+                               + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms', 'size>=64k'): the UI's filter at "
                                + "start; headless, each matching exchange's lines once it completes.",
                                valueName: "EXPR"))
     var filter: String?
