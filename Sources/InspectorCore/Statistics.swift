@@ -51,11 +51,12 @@ public struct StatBucket: Sendable {
 /// row changes (so they never rescan the store).
 ///
 /// Each bucket's latency histogram takes 10–100 KB (4 KB for each doubling of the largest latency past
-/// 2 µs; a connection's, of two significant digits, an eighth of that), so a trace or a view that runs for days through many short connections (a client that connects
-/// per operation) limits the connections that get a bucket of their own (`connectionLimit`); the others
-/// count together in `otherConnections`: the connections after the first `connectionLimit` (`.later`,
-/// headless `--stats`, whose rows never change once printed in order), or the oldest as newer ones come
-/// (`.older`, the inspector, which shows the latest connections of a session that runs on).
+/// 2 µs; a connection's, of two significant digits, an eighth of that), so a trace or a view that runs for
+/// days through many short connections (a client that connects per operation) limits the connections
+/// that get a bucket of their own (`connectionLimit`); the others count together in `otherConnections`:
+/// the connections after the first `connectionLimit` (`.later`, headless `--stats`, whose rows never
+/// change once printed in order), or the oldest as newer ones come (`.older`, the inspector, which shows
+/// the latest connections of a session that runs on).
 public struct Statistics: Sendable {
     /// Which connections count together once there are more than `connectionLimit`.
     public enum Overflow: Sendable { case later, older }

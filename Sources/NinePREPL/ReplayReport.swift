@@ -36,14 +36,8 @@ public struct ReplayReport: Hashable, Sendable {
     /// captured session's dialect, and that connection goes no further.
     public var refusedVersion: ReplayDifference?
 
-    /// Whether `replayed` refuses Tversion `request` (version(5): `unknown`, or an error from servers that
-    /// answer so).
-    static func refusesVersion(_ request: Fcall, _ replayed: Fcall?) -> Bool {
-        guard case .tversion = request.message, let replayed else { return false }
-        return refusesVersion(replayed)
-    }
-
-    /// Whether `replayed`, the reply to a Tversion, refuses it.
+    /// Whether `replayed`, the reply to a Tversion, refuses it (version(5): `unknown`, or an error from
+    /// servers that answer so).
     static func refusesVersion(_ replayed: Fcall) -> Bool {
         if replayed.message.type?.isError == true { return true }
         if case .rversion(let v) = replayed.message { return Dialect(version: v.version.string) == nil }

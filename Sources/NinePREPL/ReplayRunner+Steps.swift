@@ -176,11 +176,15 @@ extension ReplayRunner {
         }
         let directoryRead = followDirectories(step, reply: reply, on: c)
         report.note(step: id, connection: c, request: step.request, captured: step.capturedReply, replayed: reply)
-        let versionRefused = ReplayReport.refusesVersion(step.request, reply)
-        if versionRefused, report.refusedVersion == nil, let reply {
-            report.refusedVersion = ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
-                                                     captured: step.capturedReply?.canonicalLine ?? "",
-                                                     replayed: reply.canonicalLine, fields: [])
+        // The version a refused Tversion asked for: the rest of its connection is not sent (below).
+        var refusedVersion: P9String?
+        if case .tversion(let t) = step.request.message, let reply, ReplayReport.refusesVersion(reply) {
+            refusedVersion = t.version
+            if report.refusedVersion == nil {
+                report.refusedVersion = ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
+                                                         captured: step.capturedReply?.canonicalLine ?? "",
+                                                         replayed: reply.canonicalLine, fields: [])
+            }
         }
         if options.diff, let captured = step.capturedReply {
             report.compared += 1
@@ -211,10 +215,10 @@ extension ReplayRunner {
             }
         }
         progress()
-        if versionRefused, case .tversion(let t) = step.request.message {
+        if let version = refusedVersion {
             // Nothing after a refused Tversion means anything to this server: the requests would each fail
             // (or wait for the idle timeout) for want of a session.
-            abandon(connection: c, why: "the server refused version '\(t.version)'")
+            abandon(connection: c, why: "the server refused version '\(version)'")
         }
     }
 

@@ -279,7 +279,7 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         for f in files { await driver.close(f) }
     }
 
-    func fail(_ reason: CloseReason) {
+    private func fail(_ reason: CloseReason) {
         guard !isClosed else { return }
         isClosed = true
         requestClose(reason)

@@ -70,9 +70,7 @@ extension Fcall {
         var l = CanonicalLine(message.name)
         l.tag("tag", tag)
         l.num("count", m.payload.count)
-        l.num("nentries", entries.count)
-        for (i, e) in entries.prefix(16).enumerated() { l.indexedBare(i, e.name) }
-        if entries.count > 16 { l.word("…") }
+        l.entries(entries.map(\.name))
         l.buf.append(to: &out)
     }
 }
@@ -102,6 +100,13 @@ struct CanonicalLine: ~Copyable {
     mutating func named(_ name: StaticString, _ raw: UInt64, _ n: String?) { key(name); buf.enumerated(raw, n) }
     mutating func data<C: RandomAccessCollection>(_ d: C) where C.Element == UInt8, C.Index == Int { buf.byte(0x20); buf.data(d) }
     mutating func indexedBare(_ i: Int, _ n: P9String) { buf.byte(0x20); buf.decimal(i); buf.byte(0x3A); buf.bare(n) }
+    /// A directory's entries: `nentries <k>` and `<i>:<name>` for the first 16 (then `…`): Rreaddir's, and a
+    /// 9P2000/.u directory Rread's.
+    mutating func entries(_ names: [P9String]) {
+        num("nentries", names.count)
+        for (i, n) in names.prefix(16).enumerated() { indexedBare(i, n) }
+        if names.count > 16 { word("…") }
+    }
     mutating func indexedQid(_ i: Int, _ q: Qid) { buf.byte(0x20); buf.decimal(i); buf.byte(0x3A); buf.qid(q) }
 }
 
@@ -186,9 +191,7 @@ extension Message {
         case .rreaddir(let m):
             l.num("count", m.payload.count)
             if let entries = try? Dirent.decodeAll(m.payload) {
-                l.num("nentries", entries.count)
-                for (i, e) in entries.prefix(16).enumerated() { l.indexedBare(i, e.name) }
-                if entries.count > 16 { l.word("…") }
+                l.entries(entries.map(\.name))
             } else {
                 l.data(m.payload)
             }
