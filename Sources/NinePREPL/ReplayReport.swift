@@ -11,6 +11,9 @@ public struct ReplayDifference: Hashable, Sendable {
     /// The replayed reply's canonical line, or nil when none came.
     public var replayed: String?
     public var fields: [FieldDifference]
+    /// The earlier step this difference follows from, when the request names a fid that step left otherwise
+    /// on this server than on the capture's (a fid a failed Twalk did not make): not a difference of its own.
+    public var follows: DivergedFid? = nil
 
     /// `step 3 (connection 0): Twalk …`: how the report names the step.
     var heading: String { "step \(step) (connection \(connection)): \(request)" }
@@ -28,7 +31,9 @@ public struct ReplayReport: Hashable, Sendable {
     public var problems: [String]
     /// Replies that are errors where the capture has a reply of success (counted with or without --diff).
     public var newErrors = 0
-    /// The first few of them.
+    /// How many of them follow from an earlier step (`ReplayDifference.follows`).
+    public var newErrorsFollowing = 0
+    /// The first few of them that do not.
     public var firstNewErrors: [ReplayDifference] = []
     /// The first Tattach that the capture shows accepted and the server refused.
     public var refusedAttach: ReplayDifference?
@@ -45,10 +50,12 @@ public struct ReplayReport: Hashable, Sendable {
     }
 
     /// Notes a replayed reply against the captured one: an error where the capture has none.
-    mutating func note(step: Int, connection: UInt32, request: Fcall, captured: Fcall?, replayed: Fcall?) {
+    mutating func note(step: Int, connection: UInt32, request: Fcall, captured: Fcall?, replayed: Fcall?,
+                       follows: DivergedFid? = nil) {
         guard let captured, let replayed, replayed.message.type?.isError == true,
               captured.message.type?.isError != true else { return }
         newErrors += 1
+        if follows != nil { newErrorsFollowing += 1; return }
         let d = ReplayDifference(step: step, connection: connection, request: request.canonicalLine,
                                  captured: captured.canonicalLine, replayed: replayed.canonicalLine, fields: [])
         if firstNewErrors.count < 3 { firstNewErrors.append(d) }
@@ -63,6 +70,11 @@ public struct ReplayReport: Hashable, Sendable {
         var out: [String] = []
         for d in differences {
             out.append(d.heading)
+            if let origin = d.follows {
+                // Expected once the fid went otherwise: one line, so that the differences of their own stand out.
+                out.append("  follows from \(origin.description): replayed \(d.replayed ?? "no reply")")
+                continue
+            }
             out.append("  captured: \(d.captured)")
             out.append("  replayed: \(d.replayed ?? "no reply")")
             for f in d.fields { out.append("    \(f)") }
@@ -77,14 +89,20 @@ public struct ReplayReport: Hashable, Sendable {
             out.append("note: --aname PATH (and --uname, --n-uname) replays to the export and user this server has")
         }
         if newErrors > 0 && compared == 0 {
+            let own = newErrors - newErrorsFollowing
+            let first = newErrorsFollowing == 0 ? "the first:"
+                : "\(newErrorsFollowing) of them only follow from an earlier one (a fid it left otherwise); the "
+                  + (own == 1 ? "other:" : own <= 3 ? "\(own) others:" : "first of the \(own) others:")
             out.append("note: \(newErrors) \(newErrors == 1 ? "reply is an error" : "replies are errors") where the capture "
-                       + "has none (--diff compares every reply); the first:")
+                       + "has none (--diff compares every reply); " + first)
             for d in firstNewErrors {
                 out.append("  \(d.heading) → \(d.replayed ?? "")")
             }
         }
+        let following = differences.count { $0.follows != nil }
         out.append("replayed \(sent) of \(total) requests, \(answered) answered"
-                   + (compared > 0 || !differences.isEmpty ? ", \(compared) compared, \(differences.count) differ" : ""))
+                   + (compared > 0 || !differences.isEmpty ? ", \(compared) compared, \(differences.count) differ" : "")
+                   + (following > 0 ? " (\(following) only follow from an earlier one: a fid it left otherwise)" : ""))
         return out
     }
 }

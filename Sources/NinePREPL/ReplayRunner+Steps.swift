@@ -175,7 +175,13 @@ extension ReplayRunner {
             for (a, b) in zip(theirs, mine) { conns[c]?.offsets[q.fid, default: [:]][a.offset] = b.offset }
         }
         let directoryRead = followDirectories(step, reply: reply, on: c)
-        report.note(step: id, connection: c, request: step.request, captured: step.capturedReply, replayed: reply)
+        // A reply's difference may only follow from an earlier one's: a fid it names that this server holds
+        // otherwise (a Twalk to a name it lacks made no newfid).
+        let follows = reply == nil ? nil
+            : conns[c]?.divergence.note(step: id, request: step.request.message, captured: step.capturedReply,
+                                        replayed: reply)
+        report.note(step: id, connection: c, request: step.request, captured: step.capturedReply, replayed: reply,
+                    follows: follows)
         // The version a refused Tversion asked for: the rest of its connection is not sent (below).
         var refusedVersion: P9String?
         if case .tversion(let t) = step.request.message, let reply, ReplayReport.refusesVersion(reply) {
@@ -195,7 +201,7 @@ extension ReplayRunner {
                 if !fields.isEmpty {
                     report.differences.append(ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
                                                                captured: captured.canonicalLine, replayed: reply.canonicalLine,
-                                                               fields: fields))
+                                                               fields: fields, follows: follows))
                 }
             } else {
                 report.differences.append(ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
@@ -211,7 +217,8 @@ extension ReplayRunner {
                     step: id, connection: c, request: step.request.canonicalLine, captured: cut.line,
                     replayed: reply?.canonicalLine,
                     fields: reply == nil ? [] : [FieldDifference(field: "type", captured: name(cut.typeCode),
-                                                                 replayed: name(replayedCode ?? 0))]))
+                                                                 replayed: name(replayedCode ?? 0))],
+                    follows: follows))
             }
         }
         progress()

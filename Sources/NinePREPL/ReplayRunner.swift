@@ -67,6 +67,8 @@ public actor ReplayRunner {
         /// until it comes (version(5): the client cannot issue further requests until it has received the
         /// Rversion), even when the capture lost that reply and so shows no reason to wait.
         var versionPending = false
+        /// Fids this server holds otherwise than the capture's did, and since which step.
+        var divergence = FidDivergence()
 
         /// A 9P2000/.u Topen or Tcreate answered with `qid`: whether its fid now reads a directory.
         mutating func noteOpened(_ fid: Fid, _ qid: Qid) {

@@ -323,12 +323,17 @@ import Glibc
         #expect(r.out.contains("replayed: Rlerror"), "\(r.out.suffix(1500))")
         let summary = try #require(r.out.split(separator: "\n").last { $0.hasPrefix("replayed ") })
         #expect(!summary.hasSuffix(" 0 differ"), "\(summary)")
+        // The open, reads and clunk of the fid that walk did not make follow from it, one line each.
+        #expect(r.out.contains("step 4 (connection 0): Tlopen tag 0 fid 1 flags 0x0 RDONLY\n  follows from step 3, "
+                               + "where fid 1 was not made: replayed Rlerror"), "\(r.out.suffix(1500))")
+        #expect(summary.hasSuffix("12 differ (10 only follow from an earlier one: a fid it left otherwise)"), "\(summary)")
 
         // Without --diff the same replay succeeds (every request was answered), and says which replies were
         // errors where the capture has none.
         let plain = try Self.inRoot(["replay", "Captures/diod-cat.pcapng", "--to", memory.address])
         #expect(plain.status == 0, "exit \(plain.status)\n\(plain.err)")
-        #expect(plain.out.contains("errors where the capture has none (--diff compares every reply); the first:"), "\(plain.out)")
+        #expect(plain.out.contains("12 replies are errors where the capture has none (--diff compares every reply); 10 of "
+                                   + "them only follow from an earlier one (a fid it left otherwise); the 2 others:"), "\(plain.out)")
         #expect(plain.out.contains("Twalk") && plain.out.contains("→ Rlerror"), "\(plain.out)")
     }
 }

@@ -75,18 +75,23 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     let report = await h.run(readSession(), plain)
     #expect(report.answered == 6 && report.compared == 0)
     #expect(report.newErrors == 5)   // the attach, and the walk, open, read and clunk on its fid
-    #expect(report.firstNewErrors.map(\.step) == [1, 2, 3])
+    #expect(report.newErrorsFollowing == 4)   // all but the attach name the fid it did not make
+    #expect(report.firstNewErrors.map(\.step) == [1])
     #expect(report.refusedAttach?.request.hasPrefix("Tattach") == true)
     #expect(report.exitStatus == 0)  // without --diff: everything sent and answered
     let lines = report.lines()
     #expect(lines.contains { $0.hasPrefix("note: the server refused an attach that the capture shows accepted") })
     #expect(lines.contains { $0.hasPrefix("note: --aname PATH") })
-    #expect(lines.contains("note: 5 replies are errors where the capture has none (--diff compares every reply); the first:"))
-    #expect(lines.filter { $0.hasPrefix("  step ") }.count == 3)
+    #expect(lines.contains("note: 5 replies are errors where the capture has none (--diff compares every reply); "
+                           + "4 of them only follow from an earlier one (a fid it left otherwise); the other:"))
+    #expect(lines.filter { $0.hasPrefix("  step ") }.count == 1)
 
     let h2 = ReplayHarness(server: TinyServer(refusedAname: ""))
     let diffed = await h2.run(readSession(), asap)
     #expect(diffed.exitStatus == 1 && diffed.differences.count == 5)
+    #expect(diffed.differences.map { $0.follows?.step } == [nil, 1, 1, 1, 1])
+    #expect(diffed.lines().last == "replayed 6 of 6 requests, 6 answered, 6 compared, 5 differ "
+                                   + "(4 only follow from an earlier one: a fid it left otherwise)")
     #expect(diffed.lines().contains { $0.hasPrefix("note: the server refused an attach") })
     #expect(!diffed.lines().contains { $0.contains("replies are errors where the capture has none") })
 
@@ -94,6 +99,35 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     let faithful = await ReplayHarness().run(readSession(), plain)
     #expect(faithful.newErrors == 0 && faithful.refusedAttach == nil)
     #expect(!faithful.lines().contains { $0.hasPrefix("note:") })
+}
+
+/// A file the replay's server lacks: the Twalk to it is the difference, and the open, read and clunk of the
+/// fid it did not make follow from it, each said in one line naming that step (before, each was shown as a
+/// difference of its own, burying the walk among them). A file both servers have is walked to afterwards
+/// with the same fid number: alike again.
+@Test func differencesOnAFidAnEarlierStepDidNotMakeFollowFromIt() async {
+    var messages = readSession()
+    messages.insert(contentsOf: [
+        m(4, 6, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["gone.txt"]))),
+        m(4, 6, .rwalk(Rwalk(wqids: [Qid(path: 90)]))),
+        m(4, 7, .tlopen(Tlopen(fid: 1, flags: .rdonly))),
+        m(4, 7, .rlopen(Rlopen(qid: Qid(path: 90), iounit: 0))),
+        m(4, 8, .tread(Tread(fid: 1, offset: 0, count: 100))),
+        m(4, 8, .rread(Rread(data: Array("gone\n".utf8)))),
+        m(4, 9, .tclunk(Tclunk(fid: 1))),
+        m(4, 9, .rclunk),
+    ], at: 4)
+    let report = await ReplayHarness().run(messages, asap)
+    #expect(report.answered == 10)
+    #expect(report.differences.map(\.step) == [2, 3, 4, 5])
+    #expect(report.differences.map { $0.follows } == [nil] + Array(repeating: DivergedFid(step: 2, fid: 1, how: "was not made"), count: 3))
+    let lines = report.lines()
+    #expect(lines.contains("step 3 (connection 0): Tlopen tag 7 fid 1 flags 0x0 RDONLY"))
+    #expect(lines.contains("  follows from step 2, where fid 1 was not made: replayed Rlerror tag 0 ecode 9 EBADF"))
+    #expect(lines.filter { $0.hasPrefix("  captured:") }.count == 1, "only the walk is shown in full")
+    #expect(lines.last == "replayed 10 of 10 requests, 10 answered, 10 compared, 4 differ "
+                          + "(3 only follow from an earlier one: a fid it left otherwise)")
+    #expect(report.exitStatus == 1)
 }
 
 /// `--uname`, `--aname`, `--n-uname`: every Tattach goes out with the names given, nothing else changes.
