@@ -130,7 +130,8 @@ public actor ReplEngine {
         receiveTask = nil
         let closeReason: CloseReason = reason.map { .error($0) } ?? .eof
         _ = tracker.connectionClosed(conn: conn, at: env.now(), reason: closeReason)
-        failAllWaiters(reason ?? "connection closed")
+        // The loss is said once (below, when reported); each command waiting says what became of its request.
+        failAllWaiters("no reply: " + (reason ?? "the connection was closed"))
         if report { emit(.error, "connection lost" + (reason.map { ": " + $0 } ?? "") + " (reconnect to dial again)") }
         await t.close()
     }

@@ -12,6 +12,9 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
     case newfidInUse = "newfid-in-use"
     /// Twalk with more than MAXWELEM (16) names (or Rwalk with more than 16 qids).
     case walkTooLong = "walk-too-long"
+    /// A walk of `..` in the attach root answered with a qid other than the root's: walk(5) makes it a walk
+    /// of no names, so the server let the client out of the tree it attached (an export's parent).
+    case walkLeftRoot = "walk-left-root"
     /// Tread/Twrite/Treaddir count above the fid's iounit.
     case countExceedsIounit = "count-over-iounit"
     /// Tread/Twrite/Treaddir count above msize − 24 (IOHDRSZ).

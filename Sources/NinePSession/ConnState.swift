@@ -85,6 +85,9 @@ struct ConnState: Sendable {
     var negotiatedVersion: String?
     var msize: UInt32?
 
+    /// Each attach root's qid (from its Rattach), by path node: a walk of `..` there must return it.
+    var rootQids: [Int32: Qid] = [:]
+
     var sawFrame = false
     var startedMidStream = false
     /// True from a mid-stream start until the next Tversion: unknown fids are adopted silently and

@@ -138,6 +138,14 @@ struct PathStore: Sendable {
         return id
     }
 
+    /// Whether `node` is the root of an attach (not of an unknown or auth fid).
+    func isAttachRoot(_ node: Int32) -> Bool {
+        guard node != PathStore.none else { return false }
+        let n = nodes[Int(node)]
+        if case .attach = n.root { return n.depth == 0 }
+        return false
+    }
+
     mutating func walk(_ node: Int32, _ names: [P9String]) -> Int32 {
         var n = node
         for name in names { n = child(n, name) }

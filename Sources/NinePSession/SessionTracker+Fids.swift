@@ -23,6 +23,7 @@ extension SessionTracker {
         switch (effect, reply) {
         case let (.attach(fid, aname, uname, nUname), .rattach(r)):
             let node = paths.root(.attach(aname: aname))
+            c.rootQids[node] = r.qid
             create(&c, &out, fid, FidRecord(
                 fid: fid, generation: 0, pathNode: node, qid: r.qid, state: .attached, openMode: nil, iounit: nil,
                 xattr: nil, uname: uname, nUname: nUname, createdBy: xid, endedBy: nil,
@@ -40,6 +41,10 @@ extension SessionTracker {
             if count > NineP.maxWalkElements {
                 report(&c, &out, .walkTooLong, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
                        "Rwalk with \(count) qids (at most \(NineP.maxWalkElements))")
+            }
+            if names.contains(where: { $0.bytes == [0x2E, 0x2E] }) {
+                checkDotDotAtRoot(&c, &out, from: info.pathNode, names: names, qids: r.wqids, index: index, id: id,
+                                  fid: fid, at: at)
             }
             guard count == names.count else { return info.pathNode }   // partial: newfid not made
             let node = paths.walk(info.pathNode, names)
@@ -102,6 +107,26 @@ extension SessionTracker {
             break
         }
         return info.pathNode
+    }
+
+    /// walk(5): a walk of `..` in the root directory is a walk of no names, so its qid is the root's. A
+    /// server answering with another qid (diod serving an export without a chroot returns its parent's) lets
+    /// the client out of the tree it attached to. Said once per walk, at the first such name.
+    mutating func checkDotDotAtRoot(_ c: inout ConnState, _ out: inout TrackerOutput, from start: Int32,
+                                    names: [P9String], qids: [Qid], index: Int, id: Int, fid: Fid, at: Int64) {
+        var node = start
+        for i in 0..<min(names.count, qids.count) {
+            if names[i].bytes == [0x2E, 0x2E], paths.isAttachRoot(node), let root = c.rootQids[node],
+               qids[i].path != root.path || qids[i].type != root.type {
+                let place = paths.path(node)?.description ?? "/"
+                report(&c, &out, .walkLeftRoot, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+                       "'..' at the attach root \(place) (name \(i) of the walk) gave qid \(qids[i].canonicalText), "
+                       + "not the root's \(root.canonicalText): the server let the client out of the tree it "
+                       + "attached (walk(5): '..' in the root is the root)")
+                return
+            }
+            node = paths.child(node, names[i])
+        }
     }
 
     /// A fid brought into use; an existing live record under the same number is ended first (the

@@ -250,6 +250,11 @@ extension Stat {
     }
 }
 
+extension Qid {
+    /// `(0000000000f844d1 0 d)`, as message lines show a qid.
+    public var canonicalText: String { Fmt.qid(self) }
+}
+
 extension Dirent {
     /// `qid (…) offset 3 type 4 DT_DIR name 'usr'`.
     public var canonicalText: String {

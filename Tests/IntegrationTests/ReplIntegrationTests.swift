@@ -239,6 +239,30 @@ import Glibc
         #expect(body(6) == "00000000", "Tlerror frame: \(toServer)")
     }
 
+    /// walk(5): `..` in the attach root is the root. diod (exporting a directory, no chroot) answers with the
+    /// export's parent, and both the REPL's tracker and the proxy's in front of it say so; our own server,
+    /// which keeps walks inside the export, gives the root's qid and nothing is said.
+    @Test func aWalkOutOfTheExportIsAnAnomaly() throws {
+        let export = Peers.tempDir("dotdot") + "/export"
+        try FileManager.default.createDirectory(atPath: export + "/d", withIntermediateDirectories: true)
+        let diod = try Self.diod(exporting: export)
+        defer { diod.stop() }
+        let local = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:" + export])
+        defer { local.stop() }
+        for (upstream, escapes) in [(diod.address, true), (local.address, false)] {
+            let proxy = try ProxyProcess(upstream: upstream)
+            defer { proxy.stop() }
+            let lines = "version\nattach 0 nobody \(export)\nwalk 0 1 d .. ..\nclunk 1\n"
+            let r = try Self.inRoot(["repl", proxy.listenAddress, "--no-history"], stdin: Data(lines.utf8))
+            Self.expectClean(r, "walking .. at the root")
+            #expect(proxy.waitForOutput { $0.contains("Rclunk") }, "\(proxy.stdout.suffix(2000))")
+            let said = "'..' at the attach root \(export):/ (name 2 of the walk) gave qid ("
+            #expect(r.out.contains("   anomaly: " + said) == escapes, "\(upstream): \(r.out)")
+            #expect(proxy.stdout.contains("! walk-left-root: " + said) == escapes, "\(upstream): \(proxy.stdout)")
+            #expect(proxy.stdout.contains("walk-left-root") == escapes, "\(proxy.stdout)")
+        }
+    }
+
     // MARK: replay
 
     /// Recreates the export the diod samples were captured from (Captures/README.md), at its own path or

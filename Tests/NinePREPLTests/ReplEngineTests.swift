@@ -154,6 +154,22 @@ import NinePWire
     #expect(await h.engine.rootFid == nil)
 }
 
+/// A command waiting for its reply when the connection goes says what became of its request, and the loss
+/// itself is said once (before, the reason came twice: `connection lost: reset by peer (…)`, then `reset by
+/// peer` alone).
+@Test func aCommandWaitingWhenTheConnectionGoesSaysSo() async throws {
+    let h = Harness(server: TinyServer(holdReadsOnFid: 3), timeout: 0)
+    try await h.start()
+    _ = await h.run("walk 0 3 hello.txt")
+    h.clearOutput()
+    let reading = Task { await h.engine.execute("read 3 0 1") }
+    for _ in 0..<1000 where !h.transport.sentFcalls.contains(where: { $0.message.type == .tread }) { await Task.yield() }
+    h.transport.drop()
+    #expect(await reading.value == .failed("no reply: reset by peer"))
+    let errors = h.output.value.filter { $0.kind == .error }.map(\.text)
+    #expect(errors == ["connection lost: reset by peer (reconnect to dial again)", "no reply: reset by peer"])
+}
+
 @Test func replyTimeoutUsesTheInjectedSleep() async throws {
     let h = Harness(server: TinyServer(holdReadsOnFid: 3), timeout: 1_000_000_000, sleep: { _ in })
     try await h.start()

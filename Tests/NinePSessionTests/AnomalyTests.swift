@@ -83,6 +83,36 @@ import Testing
         Self.expectOnly(.walkTooLong, out, h)
     }
 
+    /// walk(5): `..` in the root is the root. A server answering with another qid (diod exporting a
+    /// directory without a chroot answers with its parent's) let the client out of the export.
+    @Test func dotDotAtTheAttachRootMustBeTheRoot() {
+        var h = Self.mounted()   // the root's qid: (…1 0 d)
+        let root = Qid(type: .dir, path: 1)
+        // A faithful server: `..` at the root, and back up from a directory and past the root, give the root.
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 5, wnames: [".."])))
+        #expect(h.r(0, .rwalk(Rwalk(wqids: [root]))).anomalies.isEmpty)
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 6, wnames: ["d", "..", ".."])))
+        #expect(h.r(0, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 50), root, root]))).anomalies.isEmpty)
+        // `..` from a directory below the root is its parent, whatever qid: not checked.
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 7, wnames: ["d", "e", ".."])))
+        #expect(h.r(0, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 50), Qid(type: .dir, path: 51),
+                                            Qid(type: .dir, path: 50)]))).anomalies.isEmpty)
+        // Out of the export: the third name, `..` at the root again, gave the export's parent.
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 8, wnames: ["d", "..", "..", "etc"])))
+        let out = h.r(0, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 50), root, Qid(type: .dir, path: 0x3df9d),
+                                              Qid(type: .dir, path: 9)])))
+        Self.expectOnly(.walkLeftRoot, out, h)
+        #expect(out.anomalies[0].fid == 0)
+        #expect(out.anomalies[0].text == "'..' at the attach root / (name 2 of the walk) gave qid (000000000003df9d 0 d), "
+                + "not the root's (0000000000000001 0 d): the server let the client out of the tree it attached "
+                + "(walk(5): '..' in the root is the root)")
+        // A walk that stops short is checked as far as it went; one whose error stops it, not at all.
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 9, wnames: ["..", "x"])))
+        #expect(h.r(0, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 2)]))).anomalies.map(\.kind) == [.walkLeftRoot])
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 9, wnames: [".."])))
+        #expect(h.r(0, .rlerror(Rlerror(ecode: .EACCES))).anomalies.isEmpty)
+    }
+
     @Test func readCountAboveIounit() {
         var h = Self.mounted()
         let out = h.t(0, .tread(Tread(fid: 2, offset: 0, count: 4097)))
