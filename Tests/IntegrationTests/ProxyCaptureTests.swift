@@ -275,7 +275,7 @@ import Glibc
         for (n, file) in files.enumerated() {
             let (objects, result) = try ProxyTool.decodeJSON(file)
             #expect(result.status == 0 && result.err.isEmpty, "file \(n + 1): \(result.err)")
-            #expect(!objects.contains { $0.pxEvent == "anomaly" }, "file \(n + 1) alone: \(objects.filter { $0.pxEvent == "anomaly" })")
+            #expect(!objects.contains { $0.pxUnexpectedAnomaly }, "file \(n + 1) alone: \(objects.filter(\.pxUnexpectedAnomaly))")
             // Every fid's path is known, though most were walked in an earlier file.
             let unknown = objects.filter { ($0["path"] as? String)?.hasPrefix("?") == true }
             #expect(unknown.isEmpty, "file \(n + 1) alone: \(unknown.prefix(2))")

@@ -69,7 +69,10 @@ import Glibc
         let lines = proxy.stdoutLines
         #expect(lines.filter { $0.contains(" + open") }.count == 9)
         #expect(lines.contains { $0.contains("→ Tgetattr") })
-        #expect(!lines.contains { $0.contains(" ! ") && !$0.contains("fid-leak") }, "unexpected anomalies")
+        // diodls leaves fids unclunked, and walks `..` of the export's root, which diod answers with its
+        // parent's qid (`pxUnexpectedAnomaly`).
+        #expect(!lines.contains { $0.contains(" ! ") && !$0.contains("fid-leak") && !$0.contains("walk-left-root") },
+                "unexpected anomalies")
         let stop = proxy.stop(signal: SIGTERM)
         #expect(stop.exited && stop.status == 0)
         #expect(proxy.stderr.contains("SIGTERM: proxy stopped; 9 connections"), "\(proxy.stderr)")

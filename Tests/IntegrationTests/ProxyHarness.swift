@@ -298,4 +298,8 @@ extension Dictionary where Key == String, Value == Any {
     var pxTypecode: Int? { self["typecode"] as? Int }
     var pxTypeName: String? { self["type"] as? String }
     var pxFields: [String: Any] { (self["fields"] as? [String: Any]) ?? [:] }
+    /// An anomaly event, other than the one every `diodls` of a diod export shows: diodls walks to each entry
+    /// of the listing, `..` included, and diod answers `..` at the export's root with the parent's qid
+    /// (`walk-left-root`; `ReplIntegrationTests.aWalkOutOfTheExportIsAnAnomaly` checks it).
+    var pxUnexpectedAnomaly: Bool { pxEvent == "anomaly" && self["kind"] as? String != "walk-left-root" }
 }
