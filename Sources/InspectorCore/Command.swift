@@ -56,6 +56,7 @@ extension CommandName {
     public static let listOpen: CommandName = "list.open"
     public static let exchangeNext: CommandName = "exchange.next"
     public static let exchangePrevious: CommandName = "exchange.previous"
+    public static let exchangeGoto: CommandName = "exchange.goto"
     public static let exchangeFlush: CommandName = "exchange.flush"
     public static let exchangeInject: CommandName = "exchange.inject"
     public static let captureSave: CommandName = "capture.save"

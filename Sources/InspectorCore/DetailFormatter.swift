@@ -84,7 +84,8 @@ extension InspectorModel {
             let name = m.header.map { TracedMessage.typeName($0.type) + " tag " + $0.tag.description } ?? "garbage"
             heading.append(name, .treeSection)
             let held = m.isTruncated ? " (\(m.bytes.count) \(TracedMessage.held(m.marks)))" : ""
-            var info = "  (\(label), \(m.frameSize) bytes" + held
+            // `#index`: the message's number in the trace, as `decode` and the headless proxy print it (`:goto`).
+            var info = "  (\(label) #\(index), \(m.frameSize) bytes" + held
                 + ", \(time.format(m.timestamp))"
             if let l = m.latency { info += ", +" + DurationFormat.compact(l) }
             info += ", \(m.dialect))"

@@ -93,6 +93,12 @@ extension InspectorScreen {
         case .listTop: moveCursor { $0.toTop() } model: { $0.toTop() } help: { _ in 0 }
         case .listBottom: moveCursor { $0.select($0.count - 1) } model: { $0.toBottom() } help: { _ in Int.max / 2 }
         case .listOpen: return open()
+        case .exchangeGoto:
+            guard let argument, !argument.isEmpty else {
+                openPrompt(.command, text: "goto ")
+                return []
+            }
+            goTo(argument)
         case .exchangeNext, .exchangePrevious:
             model.moveSelection(by: command == .exchangeNext ? 1 : -1)
             if case .detail = stack.last, let row = model.selectedRow {
@@ -247,6 +253,29 @@ extension InspectorScreen {
             break
         }
         return []
+    }
+
+    /// `:goto #N` / `:goto xN`: selects that exchange in the list (clearing a filter that hides it), as a
+    /// capture's viewer goes to a packet by number; a detail view open shows it.
+    private mutating func goTo(_ target: String) {
+        let row: Int
+        do { row = try model.row(goingTo: target) } catch {
+            setMessage(error.description, isError: true)
+            return
+        }
+        let detail: Bool
+        if case .detail = stack.last { detail = true } else { detail = false }
+        popToList()
+        var note = ""
+        if !model.select(row: row) {
+            model.setFilter(.all)
+            model.select(row: row)
+            note = " (filter cleared: it hid x\(row))"
+        }
+        if detail { stack.append(makeDetail(row)) }
+        let typed = target.filter { $0 != " " && $0 != "\t" }
+        let named = typed.first == "x" || typed.first == "X" ? "" : " holds #" + typed.drop { $0 == "#" }
+        setMessage("x\(row)" + named + note)
     }
 
     /// The row acted on: the detail view's exchange, or the list's selection.

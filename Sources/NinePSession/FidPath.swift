@@ -120,13 +120,15 @@ struct PathStore: Sendable {
 
     /// `node` with one more element; `..` goes to the parent and `.` stays (Linux and diod walk `.` to the
     /// same directory; Plan 9 file servers have no file named `.`).
-    mutating func child(_ node: Int32, _ name: P9String) -> Int32 {
-        if node == PathStore.none { return child(root(.unknown), name) }
+    /// `literal`: a `..` the server walked above an attach root (walk-left-root) is kept as a name, since the
+    /// fid is then outside the tree; below such a `..`, another `..` is kept too.
+    mutating func child(_ node: Int32, _ name: P9String, literal: Bool = false) -> Int32 {
+        if node == PathStore.none { return child(root(.unknown), name, literal: literal) }
         if name.bytes == [0x2E] { return node }
-        if name.bytes == [0x2E, 0x2E] {
+        if name.bytes == [0x2E, 0x2E] && !literal {
             let n = nodes[Int(node)]
-            if n.depth > 0 && !(n.root == .unknown && n.name.bytes == [0x2E, 0x2E]) { return n.parent }
-            if n.root != .unknown { return node }      // `..` of a root is the root (walk(5))
+            if n.depth > 0 && n.name.bytes != [0x2E, 0x2E] { return n.parent }
+            if n.depth == 0 && n.root != .unknown { return node }      // `..` of a root is the root (walk(5))
         }
         let key = ChildKey(parent: node, name: name)
         if let id = children[key] { return id }

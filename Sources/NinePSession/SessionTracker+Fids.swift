@@ -42,12 +42,13 @@ extension SessionTracker {
                 report(&c, &out, .walkTooLong, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
                        "Rwalk with \(count) qids (at most \(NineP.maxWalkElements))")
             }
-            if names.contains(where: { $0.bytes == [0x2E, 0x2E] }) {
-                checkDotDotAtRoot(&c, &out, from: info.pathNode, names: names, qids: r.wqids, index: index, id: id,
-                                  fid: fid, at: at)
-            }
+            // A walk naming `..` is checked at the attach root (and walked with the escape kept, if any).
+            let checked = names.contains(where: { $0.bytes == [0x2E, 0x2E] })
+                ? walkCheckingRoot(&c, &out, from: info.pathNode, names: names, qids: r.wqids, index: index, id: id,
+                                   fid: fid, at: at)
+                : nil
             guard count == names.count else { return info.pathNode }   // partial: newfid not made
-            let node = paths.walk(info.pathNode, names)
+            let node = checked ?? paths.walk(info.pathNode, names)
             let source = c.liveFids[fid].map { c.fidRecords[$0] }
             // The last qid, unless the capture cut it off (then not known).
             let qid = count == r.wqids.count ? r.wqids.last ?? source?.qid : nil
@@ -111,22 +112,30 @@ extension SessionTracker {
 
     /// walk(5): a walk of `..` in the root directory is a walk of no names, so its qid is the root's. A
     /// server answering with another qid (diod serving an export without a chroot returns its parent's) lets
-    /// the client out of the tree it attached to. Said once per walk, at the first such name.
-    mutating func checkDotDotAtRoot(_ c: inout ConnState, _ out: inout TrackerOutput, from start: Int32,
-                                    names: [P9String], qids: [Qid], index: Int, id: Int, fid: Fid, at: Int64) {
+    /// the client out of the tree it attached to: said once per walk, at the first such name, and that `..`
+    /// is kept in the path (`/srv:/..`), where the fid now is. Returns the node the names lead to.
+    mutating func walkCheckingRoot(_ c: inout ConnState, _ out: inout TrackerOutput, from start: Int32,
+                                   names: [P9String], qids: [Qid], index: Int, id: Int, fid: Fid,
+                                   at: Int64) -> Int32 {
         var node = start
-        for i in 0..<min(names.count, qids.count) {
-            if names[i].bytes == [0x2E, 0x2E], paths.isAttachRoot(node), let root = c.rootQids[node],
+        var reported = false
+        for (i, name) in names.enumerated() {
+            var escaped = false
+            if i < qids.count, name.bytes == [0x2E, 0x2E], paths.isAttachRoot(node), let root = c.rootQids[node],
                qids[i].path != root.path || qids[i].type != root.type {
-                let place = paths.path(node)?.description ?? "/"
-                report(&c, &out, .walkLeftRoot, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
-                       "'..' at the attach root \(place) (name \(i) of the walk) gave qid \(qids[i].canonicalText), "
-                       + "not the root's \(root.canonicalText): the server let the client out of the tree it "
-                       + "attached (walk(5): '..' in the root is the root)")
-                return
+                escaped = true
+                if !reported {
+                    reported = true
+                    let place = paths.path(node)?.description ?? "/"
+                    report(&c, &out, .walkLeftRoot, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+                           "'..' at the attach root \(place) (name \(i) of the walk) gave qid \(qids[i].canonicalText), "
+                           + "not the root's \(root.canonicalText): the server let the client out of the tree it "
+                           + "attached (walk(5): '..' in the root is the root)")
+                }
             }
-            node = paths.child(node, names[i])
+            node = paths.child(node, name, literal: escaped)
         }
+        return node
     }
 
     /// A fid brought into use; an existing live record under the same number is ended first (the

@@ -1,4 +1,5 @@
 import InspectorCore
+import NinePSession
 @testable import InspectorUI
 import NinePTestSupport
 import NinePWire
@@ -101,6 +102,47 @@ import TUICore
         s.press("A", "enter")
         #expect(s.currentView == "exchange x\(Sample.badClunk)")
         #expect(s.model.selectedRow == Sample.badClunk)
+    }
+
+    /// `:goto #N` goes to the exchange holding message N (the numbers `decode` and the headless proxy print),
+    /// `:goto xN` to exchange N; a filter hiding it is cleared, an open detail view follows, and what cannot
+    /// be gone to is said.
+    @Test func gotoAMessageOrAnExchange() throws {
+        var s = Sample.screen()
+        func go(_ target: String) {
+            s.press(":")
+            s.type("goto " + target)
+            s.press("enter")
+        }
+        let read = try #require(s.model.tracker.exchange(ExchangeID(Sample.readPasswd)))
+        go("#\(read.requestIndex!)")
+        #expect(s.model.selectedRow == Sample.readPasswd)
+        #expect(s.message?.text == "x\(Sample.readPasswd) holds #\(read.requestIndex!)")
+        go("\(read.replyIndex!)")   // a reply's number: its exchange too
+        #expect(s.model.selectedRow == Sample.readPasswd && s.message?.isError == false)
+        go("x\(Sample.walkMissing)")
+        #expect(s.model.selectedRow == Sample.walkMissing && s.message?.text == "x\(Sample.walkMissing)")
+        // Hidden by the filter: cleared, and said.
+        go("x0")
+        s.press("/"); s.type("Rlerror"); s.press("enter")
+        go("x\(Sample.walkPasswd)")
+        #expect(s.model.view.filter == .all && s.model.selectedRow == Sample.walkPasswd)
+        #expect(s.message?.text == "x\(Sample.walkPasswd) (filter cleared: it hid x\(Sample.walkPasswd))")
+        // From a detail view: the detail of the exchange gone to.
+        s.press("enter")
+        #expect(s.currentView == "exchange x\(Sample.walkPasswd)")
+        s.press("ctrl-g")
+        #expect(s.prompt?.string == "goto ")
+        s.type("x\(Sample.readdir)"); s.press("enter")
+        #expect(s.currentView == "exchange x\(Sample.readdir)")
+        // What cannot be gone to.
+        go("x999")
+        #expect(s.message?.text == "no exchange x999 (the last is x\(Sample.count - 1))" && s.message?.isError == true)
+        go("#99999")
+        #expect(s.message?.text == "no message #99999 (the last is #\(s.model.tracker.messageCount - 1))")
+        go("abc")
+        #expect(s.message?.text == "'abc' is neither #N (a message, as decode numbers them) nor xN (an exchange)")
+        #expect(s.model.selectedRow == Sample.readdir, "nothing moved")
     }
 
     @Test func flushAPendingExchange() {

@@ -103,6 +103,13 @@ import Testing
                                               Qid(type: .dir, path: 9)])))
         Self.expectOnly(.walkLeftRoot, out, h)
         #expect(out.anomalies[0].fid == 0)
+        // The fid is where the server put it, above the root: the `..` it walked out with is kept.
+        #expect(h.tracker.fidTable(on: h.conn).first { $0.fid == 8 }?.path?.description == "/../etc")
+        h.t(0, .twalk(Twalk(fid: 8, newfid: 10, wnames: ["..", ".."])))
+        h.r(0, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 0x3df9d), Qid(type: .dir, path: 2)])))
+        #expect(h.tracker.fidTable(on: h.conn).first { $0.fid == 10 }?.path?.description == "/../..")
+        // Faithful walks keep collapsing: fid 6 (`d .. ..`) is the root.
+        #expect(h.tracker.fidTable(on: h.conn).first { $0.fid == 6 }?.path?.description == "/")
         #expect(out.anomalies[0].text == "'..' at the attach root / (name 2 of the walk) gave qid (000000000003df9d 0 d), "
                 + "not the root's (0000000000000001 0 d): the server let the client out of the tree it attached "
                 + "(walk(5): '..' in the root is the root)")
