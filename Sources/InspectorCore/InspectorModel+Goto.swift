@@ -12,18 +12,17 @@ extension InspectorModel {
     /// exchange 12 (as the detail view and the status line name exchanges).
     public func row(goingTo target: String) throws(GotoFailure) -> Int {
         let text = String(target.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-        let usage = "#N (a message, as decode numbers them) nor xN (an exchange)"
-        guard !text.isEmpty else { throw GotoFailure("goto needs #N (a message, as decode numbers them) or xN (an exchange)") }
+        let message = "#N (a message, as decode numbers them)", exchange = "xN (an exchange)"
+        guard !text.isEmpty else { throw GotoFailure("goto needs \(message) or \(exchange)") }
+        let neither = GotoFailure("'\(text)' is neither \(message) nor \(exchange)")
         if text.first == "x" || text.first == "X" {
-            guard let n = Int(text.dropFirst()), n >= 0 else { throw GotoFailure("'\(text)' is neither " + usage) }
+            guard let n = Int(text.dropFirst()), n >= 0 else { throw neither }
             guard n < store.count else {
                 throw GotoFailure(store.count == 0 ? "no exchanges yet" : "no exchange x\(n) (the last is x\(store.count - 1))")
             }
             return try held(n, "x\(n)")
         }
-        guard let n = Int(text.first == "#" ? text.dropFirst() : Substring(text)), n >= 0 else {
-            throw GotoFailure("'\(text)' is neither " + usage)
-        }
+        guard let n = Int(text.first == "#" ? text.dropFirst() : Substring(text)), n >= 0 else { throw neither }
         guard n < tracker.messageCount else {
             throw GotoFailure(tracker.messageCount == 0 ? "no messages yet"
                               : "no message #\(n) (the last is #\(tracker.messageCount - 1))")

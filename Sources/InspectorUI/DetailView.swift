@@ -40,6 +40,32 @@ struct DetailState: Hashable {
     }
 }
 
+extension Detail {
+    /// The summary lines of one style (an anomaly's sentence, an error) that are wider than `width` columns,
+    /// wrapped onto lines of their own (indented by two), so that the whole sentence can be read; headings
+    /// and fields are left as they are (the hex dump shows what a field holds).
+    func wrappingNotes(width: Int) -> Detail {
+        guard width > 10, lines.contains(where: { $0.frame == nil && $0.text.text.displayWidth > width }) else {
+            return self
+        }
+        var out = self
+        out.lines = []
+        for line in lines {
+            guard line.frame == nil, line.text.runs.count == 1, line.text.text.displayWidth > width else {
+                out.lines.append(line)
+                continue
+            }
+            let run = line.text.runs[0]
+            for (i, piece) in run.text.wrapped(toDisplayWidth: width - 2).enumerated() {
+                var wrapped = line
+                wrapped.text = StyledLine((i == 0 ? "" : "  ") + piece, run.role)
+                out.lines.append(wrapped)
+            }
+        }
+        return out
+    }
+}
+
 enum DetailView {
     /// Rows given to the hex dump in a body of `height` lines.
     static func hexHeight(body height: Int, frameLines: Int) -> Int {

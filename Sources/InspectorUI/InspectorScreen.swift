@@ -149,10 +149,14 @@ public struct InspectorScreen {
     /// The body's size for the last terminal size (everything but title, status and prompt lines).
     var bodySize: Size { Size(width: lastSize.width, height: max(0, lastSize.height - 3)) }
 
+    /// A row's detail for a view `width` columns wide: its notes (an anomaly's sentence …) wrapped to it.
+    func detail(ofRow row: Int, width: Int) -> Detail {
+        model.detail(ofRow: row, time: timeFormat, now: ageClock).wrappingNotes(width: width - 2)
+    }
+
     /// A detail view of a row, laid out for the current body size.
     func makeDetail(_ row: Int) -> Screen {
-        var d = DetailState(row: row, detail: model.detail(ofRow: row, time: timeFormat, now: ageClock),
-                            pageSize: bodySize.height)
+        var d = DetailState(row: row, detail: detail(ofRow: row, width: bodySize.width), pageSize: bodySize.height)
         _ = DetailView.layout(&d, body: Rect(size: bodySize), showHex: showHex)
         return .detail(d)
     }
@@ -164,7 +168,7 @@ public struct InspectorScreen {
             ExchangeListView.draw(model, into: &canvas, theme: theme, time: timeFormat, now: ageClock)
         case .detail(var state):
             if model.store.isHeld(state.row) {   // (a row the history forgot keeps what it last showed)
-                state.refresh(model.detail(ofRow: state.row, time: timeFormat, now: ageClock))
+                state.refresh(detail(ofRow: state.row, width: canvas.width))
             }
             DetailView.draw(&state, into: &canvas, theme: theme, showHex: showHex)
             stack[stack.count - 1] = .detail(state)

@@ -27,6 +27,38 @@ extension StringProtocol {
         return cut + String(repeating: " ", count: Swift.max(0, width - TUICore.displayWidth(of: cut)))
     }
 
+    /// The text in lines of at most `width` columns, broken at blanks (the blank where a line breaks is
+    /// dropped); a word wider than `width` is broken where it must. Always at least one line.
+    public func wrapped(toDisplayWidth width: Int) -> [String] {
+        guard width > 0 else { return [String(self)] }
+        var lines: [String] = []
+        var line = "", used = 0
+        // Where `line` may break: the index after its last blank, and the columns up to that blank.
+        var lastBlank: (index: String.Index, columns: Int)?
+        for character in self {
+            let w = TUICore.displayWidth(of: character)
+            if used + w > width {
+                if character == " " {
+                    lines.append(line); line = ""; used = 0; lastBlank = nil
+                    continue
+                }
+                if let b = lastBlank {
+                    lines.append(String(line[..<line.index(before: b.index)]))
+                    line = String(line[b.index...])
+                    used -= b.columns + 1
+                } else {
+                    lines.append(line); line = ""; used = 0
+                }
+                lastBlank = nil
+            }
+            line.append(character)
+            used += w
+            if character == " " { lastBlank = (line.endIndex, used - 1) }
+        }
+        lines.append(line)
+        return lines
+    }
+
     /// Like `padded(toDisplayWidth:)` but pads on the left (right-aligned).
     public func leftPadded(toDisplayWidth width: Int) -> String {
         let cut = truncated(toDisplayWidth: width, ellipsis: "")

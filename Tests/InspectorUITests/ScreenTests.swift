@@ -1,3 +1,4 @@
+import Foundation
 import InspectorCore
 import NinePSession
 @testable import InspectorUI
@@ -143,6 +144,30 @@ import TUICore
         go("abc")
         #expect(s.message?.text == "'abc' is neither #N (a message, as decode numbers them) nor xN (an exchange)")
         #expect(s.model.selectedRow == Sample.readdir, "nothing moved")
+    }
+
+    /// An anomaly's sentence wider than the screen is wrapped in the detail view, so that it can be read
+    /// whole at 60 columns (before, it was cut at the edge).
+    @Test func aLongAnomalyIsWrappedInTheDetail() throws {
+        var s = Sample.screen()
+        let anomaly = try #require(s.model.tracker.anomalies.first { $0.exchange?.rawValue == Sample.badClunk })
+        let sentence = "anomaly \(anomaly.kind): \(anomaly.text)"
+        #expect(sentence.count > 58, "the sample's anomaly should not fit: \(sentence)")
+        _ = s.snapshot(width: 60, height: 24)
+        go(&s, "x\(Sample.badClunk)")
+        s.press("enter")
+        let screen = s.snapshot(width: 60, height: 24).split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(screen.firstIndex { $0.hasPrefix(" anomaly ") }, "\(screen)")
+        let end = try #require(screen[start...].firstIndex { $0.hasPrefix(" → ") })
+        let shown = screen[start..<end].map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        #expect(shown == sentence, "\(screen[start..<end])")
+        #expect(screen[(start + 1)..<end].allSatisfy { $0.hasPrefix("   ") }, "continuations indented")
+    }
+
+    private func go(_ s: inout InspectorScreen, _ target: String) {
+        s.press(":")
+        s.type("goto " + target)
+        s.press("enter")
     }
 
     @Test func flushAPendingExchange() {

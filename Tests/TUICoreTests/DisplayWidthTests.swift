@@ -62,6 +62,24 @@ import TUICore
         #expect("abc".truncated(toDisplayWidth: 0) == "")
     }
 
+    @Test func wrappingBreaksAtBlanksWithinTheWidth() {
+        #expect("short".wrapped(toDisplayWidth: 10) == ["short"])
+        #expect("the quick brown fox".wrapped(toDisplayWidth: 10) == ["the quick", "brown fox"])
+        #expect("the quick brown fox".wrapped(toDisplayWidth: 9) == ["the quick", "brown fox"])
+        #expect("the quick brown fox".wrapped(toDisplayWidth: 8) == ["the", "quick", "brown", "fox"])
+        // A word wider than the line is broken where it must; wide characters count two columns.
+        #expect("abcdefghij kl".wrapped(toDisplayWidth: 4) == ["abcd", "efgh", "ij", "kl"])
+        #expect("漢字語 漢字".wrapped(toDisplayWidth: 5) == ["漢字", "語", "漢字"])
+        #expect("".wrapped(toDisplayWidth: 5) == [""])
+        // Every line fits, and the words come back in order.
+        let text = "'..' at the attach root /srv:/ (name 0 of the walk) gave qid (0000000000f844d1 0 d), not the root's"
+        for width in 6...40 {
+            let lines = text.wrapped(toDisplayWidth: width)
+            #expect(lines.allSatisfy { $0.displayWidth <= width }, "\(width): \(lines)")
+            #expect(lines.joined() .filter { $0 != " " } == text.filter { $0 != " " }, "\(width)")
+        }
+    }
+
     @Test func paddingFillsToExactWidth() {
         #expect("ab".padded(toDisplayWidth: 4) == "ab  ")
         #expect("漢".padded(toDisplayWidth: 3) == "漢 ")
