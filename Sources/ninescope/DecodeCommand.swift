@@ -28,10 +28,16 @@ struct DecodeCommand: ParsableCommand {
         errors, bytes, and latency p50/p90/p99/max (with --json one JSON object; with --filter only the \
         exchanges that match).
 
+        --check prints only the anomalies and a summary (check: 2 anomalies in 80 messages on 1 connection: \
+        1 walk-left-root, 1 fid-leak; failed), and exits with status 1 when there is any: a gate for a \
+        server's test suite run through the proxy with --capture. --allow KINDS counts those kinds without \
+        failing (e.g. --allow fid-leak for a client that exits without clunking).
+
         Examples:
           ninescope decode Captures/diod-ls.pcapng
           ninescope decode --stats trace.pcapng
           ninescope decode --stats --filter 'Twalk or Tlopen' trace.pcapng
+          ninescope decode --check --allow fid-leak trace.pcapng
           ninescope decode trace_*.pcapng
           ninescope decode trace.pcap --port 5640 --json
           tcpdump -i any -U -w - port 564 | ninescope decode -
@@ -54,6 +60,24 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("Print statistics per request type and per connection instead of the lines "
                              + "(counts, errors, bytes, latency percentiles)."))
     var stats = false
+    @Flag(help: ArgumentHelp("Print only the anomalies and a summary of them, and exit with status 1 when there "
+                             + "is any: a gate for a test suite run through the proxy with --capture."))
+    var check = false
+    @Option(help: ArgumentHelp("With --check: anomaly kinds that are counted but do not fail it (comma list, "
+                               + "e.g. fid-leak,unanswered).", valueName: "KINDS"))
+    var allow: String?
+
+    func validate() throws {
+        if check && (stats || filter != nil) {
+            throw ValidationError("--check prints the anomalies alone; it does not go with --stats or --filter")
+        }
+        if allow != nil && !check { throw ValidationError("--allow goes with --check") }
+        _ = try allowedKinds()
+    }
+
+    private func allowedKinds() throws -> Set<AnomalyKind> {
+        do { return try allow.map(AnomalyCheck.kinds) ?? [] } catch { throw ValidationError("--allow: \(error)") }
+    }
 
     func run() throws {
         var forced: Dialect?
@@ -64,11 +88,30 @@ struct DecodeCommand: ParsableCommand {
             forced = parsed
         }
         let out = LineOutput()
-        do { try decode(forcedDialect: forced, out: out) } catch {
+        var status: Int32 = 0
+        do {
+            if check { status = try runCheck(forcedDialect: forced, out: out) } else { try decode(forcedDialect: forced, out: out) }
+        } catch {
             out.flush()
             throw error
         }
         try out.failIfUnwritten()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// `--check`: the anomalies that fail it as they come (allowed kinds only counted), then the summary;
+    /// returns the exit status.
+    private func runCheck(forcedDialect: Dialect?, out: LineOutput) throws -> Int32 {
+        var check = AnomalyCheck(allowing: try allowedKinds())
+        let format = TraceLine(style: json ? .json : .text)
+        var tracker = SessionTracker(configuration: .lineTrace(forcedDialect: forcedDialect))
+        let truncated = try forEachEvent { event in
+            for a in check.take(event, tracker.handle(event)) { out.write(format.line(for: a)) }
+        }
+        out.write(json ? check.json : check.summary)
+        out.flush()
+        warnTruncated(truncated)
+        return check.exitStatus
     }
 
     private func decode(forcedDialect forced: Dialect?, out: LineOutput) throws {

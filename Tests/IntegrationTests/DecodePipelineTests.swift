@@ -172,6 +172,44 @@ import Glibc
 /// an HTTP-like exchange ran beside it: `decode` shows the 9P connection alone, as tshark does when told
 /// the port, and names the other one on standard error.
 @Suite(.serialized) struct MixedCaptureTests {
+    /// `decode --check` as a test suite's gate: diodls through the proxy, captured, against diod (which
+    /// lets `..` out of the export: walk-left-root) fails the check, exit 1, naming the anomaly; with
+    /// `--allow walk-left-root` it passes; the same listing against our own server passes as it is.
+    @Test func checkFailsOnAnomaliesAndAllowsNamedKinds() throws {
+        let export = Peers.tempDir("check-export")
+        try FileManager.default.createDirectory(atPath: export + "/sub", withIntermediateDirectories: true)
+        try "hello\n".write(toFile: export + "/hello.txt", atomically: true, encoding: .utf8)
+        let diod = try #require(try Diod.start(export: export))
+        defer { diod.stop() }
+        let ours = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:" + export])
+        defer { ours.stop() }
+        var captures: [String] = []
+        for (i, upstream) in [diod.address, ours.address].enumerated() {
+            let file = Peers.tempDir("check") + "/ls\(i).pcapng"
+            let proxy = try ProxyProcess(upstream: upstream, extra: ["--quiet", "--capture", file])
+            let ls = try DiodClients.ls(proxy.listenAddress, aname: export, ["/"], long: true)
+            #expect(ls.status == 0, "diodls: \(ls.err)")
+            #expect(proxy.stop().status == 0)
+            captures.append(file)
+        }
+        let failed = try Peers.run(Peers.ninescope, ["decode", "--check", captures[0]])
+        #expect(failed.status == 1, "\(failed.out)\(failed.err)")
+        let lines = failed.out.split(separator: "\n").map(String.init)
+        #expect(lines.dropLast().allSatisfy { $0.contains(" ! walk-left-root: '..' at the attach root \(export):/") },
+                "\(lines)")
+        #expect(lines.count >= 2 && lines.last?.hasPrefix("check: \(lines.count - 1) anomal") == true, "\(lines)")
+        #expect(lines.last?.hasSuffix(" walk-left-root; failed") == true, "\(lines)")
+        let allowed = try Peers.run(Peers.ninescope, ["decode", "--check", "--allow", "walk-left-root", captures[0]])
+        #expect(allowed.status == 0 && allowed.out.split(separator: "\n").count == 1, "\(allowed.out)")
+        #expect(allowed.out.hasSuffix(" walk-left-root allowed); passed\n"), "\(allowed.out)")
+        let clean = try Peers.run(Peers.ninescope, ["decode", "--check", "--json", captures[1]])
+        #expect(clean.status == 0, "\(clean.out)\(clean.err)")
+        let summary = try #require(try RealTraffic.jsonLines(clean.out).last)
+        #expect(summary.pxEvent == "check" && summary["passed"] as? Bool == true, "\(clean.out)")
+        #expect((summary["anomalies"] as? [String: Any])?.isEmpty == true && (summary["messages"] as? Int ?? 0) > 20,
+                "\(clean.out)")
+    }
+
     @Test func aCaptureWithOtherTrafficDecodesAsItsNinePAlone() throws {
         guard let dumpcap = Peers.which("dumpcap"), let tshark = Peers.which("tshark") else {
             Issue.record("dumpcap and tshark are not installed (`make test` installs them)")
