@@ -26,6 +26,14 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
     /// Tversion answered with Rerror or Rlerror: a server that accepts no version the client offers answers
     /// Rversion with the version "unknown", not an error (version(5)).
     case versionAnsweredWithError = "version-error"
+    /// Rversion with an msize above the Tversion's: version(5) says the server's must be less than or equal to
+    /// the client's.
+    case msizeRaised = "msize-raised"
+    /// Rwalk with more qids than the Twalk had names, or with none for a walk of some names (walk(5): nwqid
+    /// cannot be zero unless nwname is; a first name that cannot be walked is an Rerror).
+    case badRwalk = "bad-rwalk"
+    /// Rread, Rreaddir or Rwrite with a count above the one the request asked for.
+    case replyOverCount = "reply-over-count"
     /// A frame larger than the negotiated msize.
     case messageExceedsMsize = "over-msize"
     /// A reply to a request that was already flushed (it came after the Rflush).

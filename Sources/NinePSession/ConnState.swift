@@ -21,6 +21,8 @@ struct PendingInfo: Sendable {
     var effect: FidEffect?
     var primaryFid: Fid?
     var pathNode: Int32
+    /// A Tread's, Treaddir's or Twrite's count (whole frames only): its reply's may not exceed it.
+    var count: UInt32?
 }
 
 /// Rare per-exchange data, kept out of the dense exchange array.

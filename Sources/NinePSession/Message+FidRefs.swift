@@ -76,6 +76,16 @@ extension Message {
     }
 
     /// The I/O count a Tread/Twrite/Treaddir asks for, with its fid.
+    /// An Rread's, Rreaddir's or Rwrite's count (nil for other messages).
+    var replyCount: UInt32? {
+        switch self {
+        case .rread(let m): UInt32(truncatingIfNeeded: m.payload.count)
+        case .rreaddir(let m): UInt32(truncatingIfNeeded: m.data.count)
+        case .rwrite(let m): m.count
+        default: nil
+        }
+    }
+
     var ioCount: (fid: Fid, count: UInt32)? {
         let code = typeCode
         guard code == MessageType.tread.rawValue || code == MessageType.twrite.rawValue

@@ -42,6 +42,13 @@ extension SessionTracker {
                 report(&c, &out, .walkTooLong, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
                        "Rwalk with \(count) qids (at most \(NineP.maxWalkElements))")
             }
+            if count > names.count || (count == 0 && !names.isEmpty) {
+                report(&c, &out, .badRwalk, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+                       count > names.count
+                       ? "Rwalk with \(count) qids answers a walk of \(names.count) name\(names.count == 1 ? "" : "s")"
+                       : "Rwalk with no qids answers a walk of \(names.count) names (walk(5): nwqid cannot be zero "
+                         + "unless nwname is; a first name that cannot be walked is an error)")
+            }
             // A walk naming `..` is checked at the attach root (and walked with the escape kept, if any).
             let checked = names.contains(where: { $0.bytes == [0x2E, 0x2E] })
                 ? walkCheckingRoot(&c, &out, from: info.pathNode, names: names, qids: r.wqids, index: index, id: id,

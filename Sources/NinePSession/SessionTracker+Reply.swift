@@ -46,7 +46,17 @@ extension SessionTracker {
         if requestCode == MessageType.tflush.rawValue && h.type == MessageType.rflush.rawValue {
             rflush(&c, &out, flush: id, at: at)
         }
+        if !isError, !mismatch, !cut, let asked = info?.count, let got = fcall?.message.replyCount, got > asked {
+            report(&c, &out, .replyOverCount, messageIndex: index, exchange: id, tag: tag, fid: info?.primaryFid, at: at,
+                   "\(TracedMessage.typeName(h.type)) count \(got) is more than the \(TracedMessage.typeName(requestCode)) "
+                   + "asked for (\(asked))")
+        }
         if requestCode == MessageType.tversion.rawValue, case .rversion(let v)? = fcall?.message {
+            if let proposed = c.proposedMsize, v.msize > proposed {
+                report(&c, &out, .msizeRaised, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
+                       "Rversion msize \(v.msize) is more than the Tversion's \(proposed) (version(5): the server's "
+                       + "msize must be less than or equal to the client's)")
+            }
             c.negotiatedVersion = v.version.string
             c.msize = v.msize
             if c.dialectSource != .forced {

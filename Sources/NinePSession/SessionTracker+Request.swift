@@ -59,6 +59,9 @@ extension SessionTracker {
             } else if let p = f.message.fidRefs.primary {
                 c.pendingInfo[id] = PendingInfo(effect: nil, primaryFid: p, pathNode: pathNode)
             }
+            if cut == nil, !marks.contains(.truncated), let (_, count) = f.message.ioCount {
+                c.pendingInfo[id]?.count = count
+            }
         }
         note(&out, exchange: id)
         return (id, pathNode)

@@ -1,5 +1,6 @@
 import Foundation
 import NinePTestSupport
+import NinePWire
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -204,6 +205,51 @@ import Glibc
                               + "16777216 this client takes (reconnect to dial again)"), "\(text)")
         #expect(!text.contains("closed by the server"), "\(text)")
         #expect(!r.timedOut)
+    }
+
+    /// Replies the manuals forbid, from a server written for the test over a real socket: an Rversion msize
+    /// above the client's, an Rwalk with more qids than names, an Rread with more bytes than asked. The REPL's
+    /// tracker and the proxy's in front of the server name each.
+    @Test func repliesTheManualsForbidAreAnomalies() throws {
+        let listener = LoopbackSocket()
+        defer { listener.close() }
+        #expect(listen(listener.descriptor, 1) == 0)
+        let served = Thread {
+            let c = accept(listener.descriptor, nil, nil)
+            guard c >= 0 else { return }
+            defer { close(c) }
+            var splitter = FrameSplitter()
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while case let n = read(c, &buffer, buffer.count), n > 0 {
+                splitter.append(buffer[0..<n])
+                for case .frame(let frame) in splitter.drain() {
+                    guard let t = try? Fcall.decode(frame, dialect: .l) else { continue }
+                    let reply: Message = switch t.message {
+                    case .tversion(let v): .rversion(Rversion(msize: v.msize * 2, version: v.version))
+                    case .tattach: .rattach(Rattach(qid: Qid(type: .dir, path: 1)))
+                    case .twalk(let w): .rwalk(Rwalk(wqids: Array(repeating: Qid(path: 2), count: w.wnames.count + 1)))
+                    case .tlopen: .rlopen(Rlopen(qid: Qid(path: 2), iounit: 0))
+                    case .tread(let r): .rread(Rread(data: Array(repeating: 0x61, count: Int(r.count) + 3)))
+                    default: .rlerror(Rlerror(ecode: .EOPNOTSUPP))
+                    }
+                    let bytes = Fcall(tag: t.tag, reply).encode(dialect: .l)
+                    _ = bytes.withUnsafeBufferPointer { write(c, $0.baseAddress, $0.count) }
+                }
+            }
+        }
+        served.start()
+        let proxy = try ProxyProcess(upstream: "127.0.0.1:\(listener.port)")
+        defer { proxy.stop() }
+        let lines = "version 8192\nattach 0 nobody\nwalk 0 1 f\nlopen 1 rdonly\nread 1 0 5\n"
+        let r = try Self.inRoot(["repl", proxy.listenAddress, "--no-history", "--timeout", "20"], stdin: Data(lines.utf8))
+        Self.expectClean(r, "a server that breaks the manuals")
+        let said = ["Rversion msize 16384 is more than the Tversion's 8192 (version(5): the server's msize must be "
+                    + "less than or equal to the client's)",
+                    "Rwalk with 2 qids answers a walk of 1 name", "Rread count 8 is more than the Tread asked for (5)"]
+        for (kind, text) in zip(["msize-raised", "bad-rwalk", "reply-over-count"], said) {
+            #expect(r.out.contains("   anomaly: " + text), "the REPL: \(r.out)")
+            #expect(proxy.waitForOutput { $0.contains("! \(kind): " + text) }, "the proxy: \(proxy.stdout)")
+        }
     }
 
     /// Malformed frames sent with `hex` reach the server byte for byte (a proxy in between records them)

@@ -120,6 +120,57 @@ import Testing
         #expect(h.r(0, .rlerror(Rlerror(ecode: .EACCES))).anomalies.isEmpty)
     }
 
+    /// version(5): the server's msize is at most the client's.
+    @Test func rversionRaisingTheMsize() {
+        var h = Harness(wire: .l)
+        h.t(.notag, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        let out = h.r(.notag, .rversion(Rversion(msize: 65536, version: "9P2000.L")))
+        Self.expectOnly(.msizeRaised, out, h)
+        #expect(out.anomalies[0].text == "Rversion msize 65536 is more than the Tversion's 8192 (version(5): the "
+                + "server's msize must be less than or equal to the client's)")
+        var fine = Harness(wire: .l)
+        fine.t(.notag, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        #expect(fine.r(.notag, .rversion(Rversion(msize: 8192, version: "9P2000.L"))).anomalies.isEmpty)
+    }
+
+    /// walk(5): nwqid is nwname or the index of the first name that failed, and never zero for a walk of
+    /// some names.
+    @Test func rwalkWithTooManyOrNoQids() {
+        var h = Self.mounted()
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 5, wnames: ["a"])))
+        let many = h.r(0, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 7), Qid(path: 8)])))
+        Self.expectOnly(.badRwalk, many, h)
+        #expect(many.anomalies[0].text == "Rwalk with 2 qids answers a walk of 1 name")
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 6, wnames: ["a", "b"])))
+        let none = h.r(0, .rwalk(Rwalk(wqids: [])))
+        #expect(none.anomalies.map(\.kind) == [.badRwalk])
+        #expect(none.anomalies.first?.text.hasPrefix("Rwalk with no qids answers a walk of 2 names") == true)
+        // A clone (no names, no qids) and a walk stopping after its first name are as walk(5) has them.
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 7, wnames: [])))
+        #expect(h.r(0, .rwalk(Rwalk(wqids: []))).anomalies.isEmpty)
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 8, wnames: ["a", "b"])))
+        #expect(h.r(0, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 7)]))).anomalies.isEmpty)
+    }
+
+    /// A read, readdir or write answered with more than it asked for.
+    @Test func replyCountAboveTheRequests() {
+        var h = Self.mounted()
+        h.t(0, .tread(Tread(fid: 2, offset: 0, count: 4)))
+        let read = h.r(0, .rread(Rread(data: [1, 2, 3, 4, 5])))
+        Self.expectOnly(.replyOverCount, read, h)
+        #expect(read.anomalies[0].text == "Rread count 5 is more than the Tread asked for (4)")
+        #expect(read.anomalies[0].fid == 2)
+        h.t(0, .twrite(Twrite(fid: 2, offset: 0, data: [1, 2])))
+        #expect(h.r(0, .rwrite(Rwrite(count: 3))).anomalies.map(\.kind) == [.replyOverCount])
+        h.t(0, .treaddir(Treaddir(fid: 2, offset: 0, count: 10)))
+        #expect(h.r(0, .rreaddir(Rreaddir(data: Array(repeating: 0, count: 11)))).anomalies.map(\.kind) == [.replyOverCount])
+        // As much as asked, or less: nothing.
+        h.t(0, .tread(Tread(fid: 2, offset: 0, count: 4)))
+        #expect(h.r(0, .rread(Rread(data: [1, 2, 3, 4]))).anomalies.isEmpty)
+        h.t(0, .twrite(Twrite(fid: 2, offset: 0, data: [1, 2])))
+        #expect(h.r(0, .rwrite(Rwrite(count: 1))).anomalies.isEmpty)
+    }
+
     @Test func readCountAboveIounit() {
         var h = Self.mounted()
         let out = h.t(0, .tread(Tread(fid: 2, offset: 0, count: 4097)))
