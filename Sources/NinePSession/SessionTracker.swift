@@ -110,7 +110,12 @@ public struct SessionTracker: Sendable {
             // Fids in use before the trace began, with their paths (a continued capture file).
             state.info?.fids = []
             for k in known where k.state.isLive {
-                let node = paths.walk(paths.root(k.path.root), k.path.elements)
+                // The recorded path is already resolved: its names are taken as they are (a `..` in it is one
+                // a server walked out of the root with, walk-left-root).
+                var node = paths.root(k.path.root)
+                for name in k.path.elements { node = paths.child(node, name, literal: true) }
+                // A fid at an attach root holds the root's qid, which a `..` walked there must return.
+                if k.path.elements.isEmpty, case .attach = k.path.root, let qid = k.qid { state.rootQids[node] = qid }
                 _ = storeFid(&state, FidRecord(
                     fid: k.fid, generation: 0, pathNode: node, qid: k.qid, state: k.state, openMode: k.openMode,
                     iounit: k.iounit, xattr: k.xattr, uname: k.uname, nUname: k.nUname, createdBy: nil, endedBy: nil,

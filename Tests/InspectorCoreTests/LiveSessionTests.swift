@@ -250,4 +250,37 @@ import Testing
         #expect(fids.first { $0.fid == 5 }?.xattr == XattrInfo(name: "user.tag", size: 40))
         #expect(anomalies.contains(.countExceedsIounit), "a read beyond the iounit it was opened with: \(anomalies)")
     }
+
+    /// A continued file knows its attach roots' qids from the fids recorded at them, so a `..` walked out of
+    /// the root there is still walk-left-root; a recorded path that went out that way keeps its `..`.
+    @Test func aContinuedFileKnowsItsRootsForTheDotDotCheck() throws {
+        var writer = PcapngWriter()
+        let c = ConnectionID(2)
+        _ = writer.header()
+        _ = writer.open(conn: c, clientAddress: "a", upstreamAddress: "b", t: 1)
+        var file = writer.header()
+        file += writer.continuation(conn: c, clientAddress: "a", upstreamAddress: "b", version: "9P2000.L", msize: 8192,
+                                    fids: [RecordedFid(fid: 0, state: "attached", root: .attach(aname: "/srv"), elements: [],
+                                                       qid: Qid(type: .dir, path: 1)),
+                                           RecordedFid(fid: 3, state: "walked", root: .attach(aname: "/srv"),
+                                                       elements: ["..", "etc"], qid: Qid(type: .dir, path: 5))], t: 2)
+        file += writer.frame(conn: c, direction: .toServer, t: 3,
+                             bytes: Fcall(tag: 1, .twalk(Twalk(fid: 0, newfid: 4, wnames: [".."]))).encode(dialect: .l))
+        file += writer.frame(conn: c, direction: .toClient, t: 4,
+                             bytes: Fcall(tag: 1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 9)]))).encode(dialect: .l))
+        var reader = try CaptureReader(bytes: file)
+        var decoder = CaptureDecoder(options: ReassemblyOptions())
+        var ingest = CaptureIngest()
+        var tracker = SessionTracker()
+        var anomalies: [AnomalyKind] = []
+        func feed(_ events: [CaptureEvent]) {
+            for ce in events { for se in ingest.ingest(ce) { anomalies += tracker.handle(se).anomalies.map(\.kind) } }
+        }
+        while let packet = reader.next() { feed(decoder.process(packet)) }
+        feed(decoder.finish())
+        #expect(anomalies == [.walkLeftRoot], "\(anomalies)")
+        let fids = tracker.fidTable(on: c)
+        #expect(fids.first { $0.fid == 3 }?.path?.description == "/srv:/../etc")
+        #expect(fids.first { $0.fid == 4 }?.path?.description == "/srv:/..")
+    }
 }
