@@ -54,13 +54,9 @@ public struct AnomalyCheck: Sendable {
         let total = counts.values.reduce(0, +)
         let scope = "in \(messages) message\(messages == 1 ? "" : "s") on \(connections) connection\(connections == 1 ? "" : "s")"
         guard total > 0 else { return "check: no anomalies " + scope }
-        func list(_ entries: [(key: AnomalyKind, value: Int)]) -> String {
-            entries.sorted { ($0.value, $1.key.rawValue) > ($1.value, $0.key.rawValue) }
-                .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
-        }
         let allowedCounts = counts.filter { allowed.contains($0.key) }
-        var text = "check: \(total) anomal\(total == 1 ? "y" : "ies") " + scope + ": " + list(Array(counts))
-        if !allowedCounts.isEmpty { text += " (" + list(Array(allowedCounts)) + " allowed)" }
+        var text = "check: \(total) anomal\(total == 1 ? "y" : "ies") " + scope + ": " + AnomalyKind.countsText(counts)
+        if !allowedCounts.isEmpty { text += " (" + AnomalyKind.countsText(allowedCounts) + " allowed)" }
         return text + (failures == 0 ? "; passed" : "; failed")
     }
 }

@@ -59,6 +59,12 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
     case clientUsedReservedFid = "reserved-fid"
 
     public var description: String { rawValue }
+
+    /// `2 fid-leak, 1 walk-left-root`: counts by kind, the most first, then by name.
+    public static func countsText(_ counts: [AnomalyKind: Int]) -> String {
+        counts.sorted { ($0.value, $1.key.rawValue) > ($1.value, $0.key.rawValue) }
+            .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
+    }
 }
 
 /// One anomaly: what, where (connection, message), and a human sentence.

@@ -59,6 +59,8 @@ public struct SessionTracker: Sendable {
     public internal(set) var anomalies: [Anomaly] = []
     /// Anomalies raised so far.
     public private(set) var anomalyTotal = 0
+    /// Anomalies raised so far, by kind.
+    public private(set) var anomalyCounts: [AnomalyKind: Int] = [:]
     /// Frames that failed to decode so far, on every connection (closed ones included).
     public internal(set) var malformedTotal = 0
 
@@ -322,6 +324,7 @@ public struct SessionTracker: Sendable {
             anomalies.append(a)
         }
         anomalyTotal += 1
+        anomalyCounts[a.kind, default: 0] += 1
         out.anomalies.append(a)
         c.anomalyCount += 1
     }

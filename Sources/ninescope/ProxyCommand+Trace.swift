@@ -224,7 +224,7 @@ final class ProxyTrace: @unchecked Sendable {
         }
     }
 
-    /// `3 connections (1 eof, 2 stopped), 1234 messages (2 malformed, 1 garbage run), 2 anomalies`.
+    /// `3 connections (1 eof, 2 stopped), 1234 messages (2 malformed, 1 garbage run), 2 anomalies (2 fid-leak)`.
     func summary() -> String {
         drain()
         return lock.withLock {
@@ -244,6 +244,10 @@ final class ProxyTrace: @unchecked Sendable {
                 s += ", not decoded (--quiet)"
             } else {
                 s += ", " + Self.count(tracker.anomalyTotal, "anomaly", plural: "anomalies")
+                if !tracker.anomalyCounts.isEmpty {
+                    // By kind, the most first: what to look for (`decode --check` on the capture gates on them).
+                    s += " (" + AnomalyKind.countsText(tracker.anomalyCounts) + ")"
+                }
             }
             if let filter {
                 s += "; \(filter.matched) of " + Self.count(filter.judged, "exchange") + " matched --filter"

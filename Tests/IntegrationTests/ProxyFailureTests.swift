@@ -71,7 +71,8 @@ import Glibc
         let last = proxy.stdoutLines.lastIndex { $0.contains(" ! unanswered: ") } ?? Int.max
         #expect(last < close, "said before the close line")
         #expect(proxy.stop().status == 0)
-        #expect(proxy.stderr.contains("3 anomalies"), "two unanswered and the clunk's unknown fid: \(proxy.stderr)")
+        #expect(proxy.stderr.contains("3 anomalies (2 unanswered, 1 unknown-fid)"),
+                "two unanswered and the clunk's unknown fid, by kind: \(proxy.stderr)")
     }
 
     @Test func upstreamKilledMidSessionIsReportedAndServedAgainAfterRestart() throws {
