@@ -215,23 +215,19 @@ import Testing
         }
     }
 
-    /// A capture file that continues an earlier one (a capture cut into files) gives the tracker every fid it
-    /// had in use with all that was known of it: path, state, qid, how it was opened, iounit, the attach's
-    /// user, an xattr fid's attribute.
-    @Test func aContinuedFileGivesTheTrackerWhatWasKnownOfEachFid() throws {
+    /// The second file of a capture of connection `c` cut into files: a continuation recording `fids`, then
+    /// `frames` (times 3, 4, …), read back through the capture decoder into a tracker; with its anomalies.
+    static func continuedFile(_ c: ConnectionID, fids: [RecordedFid], frames: [(Direction, [UInt8])]) throws
+        -> (SessionTracker, [AnomalyKind]) {
         var writer = PcapngWriter()
-        let c = ConnectionID(4)
         _ = writer.header()
         _ = writer.open(conn: c, clientAddress: "a", upstreamAddress: "b", t: 1)
         var file = writer.header()
         file += writer.continuation(conn: c, clientAddress: "a", upstreamAddress: "b", version: "9P2000.L", msize: 8192,
-                                    fids: [RecordedFid(fid: 2, state: "open", root: .attach(aname: "/srv"), elements: ["log"],
-                                                       qid: Qid(version: 3, path: 9), opened: .dotL(LOpenFlags(rawValue: 0o2002)),
-                                                       iounit: 1024, uname: "glenda", nUname: 1000),
-                                           RecordedFid(fid: 5, state: "xattr", root: .attach(aname: "/srv"), elements: ["log"],
-                                                       xattr: XattrInfo(name: "user.tag", size: 40))], t: 2)
-        let tread = Fcall(tag: 1, .tread(Tread(fid: 2, offset: 0, count: 2048))).encode(dialect: .l)
-        file += writer.frame(conn: c, direction: .toServer, t: 3, bytes: tread)
+                                    fids: fids, t: 2)
+        for (i, (direction, bytes)) in frames.enumerated() {
+            file += writer.frame(conn: c, direction: direction, t: Int64(3 + i), bytes: bytes)
+        }
         var reader = try CaptureReader(bytes: file)
         var decoder = CaptureDecoder(options: ReassemblyOptions())
         var ingest = CaptureIngest()
@@ -242,6 +238,22 @@ import Testing
         }
         while let packet = reader.next() { feed(decoder.process(packet)) }
         feed(decoder.finish())
+        return (tracker, anomalies)
+    }
+
+    /// A capture file that continues an earlier one (a capture cut into files) gives the tracker every fid it
+    /// had in use with all that was known of it: path, state, qid, how it was opened, iounit, the attach's
+    /// user, an xattr fid's attribute.
+    @Test func aContinuedFileGivesTheTrackerWhatWasKnownOfEachFid() throws {
+        let c = ConnectionID(4)
+        let tread = Fcall(tag: 1, .tread(Tread(fid: 2, offset: 0, count: 2048))).encode(dialect: .l)
+        let (tracker, anomalies) = try Self.continuedFile(c, fids: [
+            RecordedFid(fid: 2, state: "open", root: .attach(aname: "/srv"), elements: ["log"],
+                        qid: Qid(version: 3, path: 9), opened: .dotL(LOpenFlags(rawValue: 0o2002)),
+                        iounit: 1024, uname: "glenda", nUname: 1000),
+            RecordedFid(fid: 5, state: "xattr", root: .attach(aname: "/srv"), elements: ["log"],
+                        xattr: XattrInfo(name: "user.tag", size: 40)),
+        ], frames: [(.toServer, tread)])
         let fids = tracker.fidTable(on: c)
         let log = try #require(fids.first { $0.fid == 2 })
         #expect(log.path?.description == "/srv:/log" && log.state == .open && log.qid == Qid(version: 3, path: 9))
@@ -254,30 +266,15 @@ import Testing
     /// A continued file knows its attach roots' qids from the fids recorded at them, so a `..` walked out of
     /// the root there is still walk-left-root; a recorded path that went out that way keeps its `..`.
     @Test func aContinuedFileKnowsItsRootsForTheDotDotCheck() throws {
-        var writer = PcapngWriter()
         let c = ConnectionID(2)
-        _ = writer.header()
-        _ = writer.open(conn: c, clientAddress: "a", upstreamAddress: "b", t: 1)
-        var file = writer.header()
-        file += writer.continuation(conn: c, clientAddress: "a", upstreamAddress: "b", version: "9P2000.L", msize: 8192,
-                                    fids: [RecordedFid(fid: 0, state: "attached", root: .attach(aname: "/srv"), elements: [],
-                                                       qid: Qid(type: .dir, path: 1)),
-                                           RecordedFid(fid: 3, state: "walked", root: .attach(aname: "/srv"),
-                                                       elements: ["..", "etc"], qid: Qid(type: .dir, path: 5))], t: 2)
-        file += writer.frame(conn: c, direction: .toServer, t: 3,
-                             bytes: Fcall(tag: 1, .twalk(Twalk(fid: 0, newfid: 4, wnames: [".."]))).encode(dialect: .l))
-        file += writer.frame(conn: c, direction: .toClient, t: 4,
-                             bytes: Fcall(tag: 1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 9)]))).encode(dialect: .l))
-        var reader = try CaptureReader(bytes: file)
-        var decoder = CaptureDecoder(options: ReassemblyOptions())
-        var ingest = CaptureIngest()
-        var tracker = SessionTracker()
-        var anomalies: [AnomalyKind] = []
-        func feed(_ events: [CaptureEvent]) {
-            for ce in events { for se in ingest.ingest(ce) { anomalies += tracker.handle(se).anomalies.map(\.kind) } }
-        }
-        while let packet = reader.next() { feed(decoder.process(packet)) }
-        feed(decoder.finish())
+        let (tracker, anomalies) = try Self.continuedFile(c, fids: [
+            RecordedFid(fid: 0, state: "attached", root: .attach(aname: "/srv"), elements: [], qid: Qid(type: .dir, path: 1)),
+            RecordedFid(fid: 3, state: "walked", root: .attach(aname: "/srv"), elements: ["..", "etc"],
+                        qid: Qid(type: .dir, path: 5)),
+        ], frames: [
+            (.toServer, Fcall(tag: 1, .twalk(Twalk(fid: 0, newfid: 4, wnames: [".."]))).encode(dialect: .l)),
+            (.toClient, Fcall(tag: 1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 9)]))).encode(dialect: .l)),
+        ])
         #expect(anomalies == [.walkLeftRoot], "\(anomalies)")
         let fids = tracker.fidTable(on: c)
         #expect(fids.first { $0.fid == 3 }?.path?.description == "/srv:/../etc")

@@ -181,23 +181,31 @@ import Glibc
         #expect(r.status == 0, "\(r.out)\(r.err)")
     }
 
+    /// A server written for a test: accepts one client on `listener` (on a thread of its own) and runs `body`
+    /// with the connection's descriptor, closing it after.
+    static func serveOneClient(_ listener: LoopbackSocket, _ body: @escaping @Sendable (Int32) -> Void) {
+        #expect(listen(listener.descriptor, 1) == 0)
+        let served = Thread {
+            let c = accept(listener.descriptor, nil, nil)
+            guard c >= 0 else { return }
+            defer { close(c) }
+            body(c)
+        }
+        served.start()
+    }
+
     /// A server whose reply cannot be framed (its size field says 2 GiB) ends the connection, and the REPL
     /// says why in those terms, not as the server closing it.
     @Test func aServerStreamThatCannotBeFramedIsSaidSo() throws {
         let listener = LoopbackSocket()
         defer { listener.close() }
-        #expect(listen(listener.descriptor, 1) == 0)
-        let served = Thread {
-            let c = accept(listener.descriptor, nil, nil)
-            guard c >= 0 else { return }
+        Self.serveOneClient(listener) { c in
             var buffer = [UInt8](repeating: 0, count: 4096)
             _ = read(c, &buffer, buffer.count)   // the Tversion
             let reply: [UInt8] = [0xFF, 0xFF, 0xFF, 0x7F, 101, 0xFF, 0xFF]
             _ = write(c, reply, reply.count)
             while read(c, &buffer, buffer.count) > 0 {}   // until the client closes
-            close(c)
         }
-        served.start()
         let r = try Self.inRoot(["repl", "127.0.0.1:\(listener.port)", "--no-history", "--timeout", "20"],
                                stdin: Data("version\n".utf8))
         let text = r.out + r.err
@@ -213,11 +221,7 @@ import Glibc
     @Test func repliesTheManualsForbidAreAnomalies() throws {
         let listener = LoopbackSocket()
         defer { listener.close() }
-        #expect(listen(listener.descriptor, 1) == 0)
-        let served = Thread {
-            let c = accept(listener.descriptor, nil, nil)
-            guard c >= 0 else { return }
-            defer { close(c) }
+        Self.serveOneClient(listener) { c in
             var splitter = FrameSplitter()
             var buffer = [UInt8](repeating: 0, count: 65536)
             while case let n = read(c, &buffer, buffer.count), n > 0 {
@@ -237,7 +241,6 @@ import Glibc
                 }
             }
         }
-        served.start()
         let proxy = try ProxyProcess(upstream: "127.0.0.1:\(listener.port)")
         defer { proxy.stop() }
         let lines = "version 8192\nattach 0 nobody\nwalk 0 1 f\nlopen 1 rdonly\nread 1 0 5\n"
