@@ -15,6 +15,9 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
     /// A walk of `..` in the attach root answered with a qid other than the root's: walk(5) makes it a walk
     /// of no names, so the server let the client out of the tree it attached (an export's parent).
     case walkLeftRoot = "walk-left-root"
+    /// Tread, Treaddir or Twrite on a fid that is not open (attached or walked), or open for the other
+    /// direction (a write on a fid opened read-only).
+    case fidNotOpen = "fid-not-open"
     /// Tread/Twrite/Treaddir count above the fid's iounit.
     case countExceedsIounit = "count-over-iounit"
     /// Tread/Twrite/Treaddir count above msize − 24 (IOHDRSZ).

@@ -106,6 +106,28 @@ extension SessionTracker {
         }
     }
 
+    /// A read, readdir or write needs its fid open, and open that way (an xattr, auth or adopted fid is not
+    /// judged: those are read and written without an open, or their open is not known).
+    mutating func checkOpen(_ c: inout ConnState, _ out: inout TrackerOutput, _ m: Message, fid: Fid, record r: Int,
+                            id: Int, index: Int, at: Int64) {
+        let rec = c.fidRecords[r]
+        let path = paths.path(rec.pathNode)?.description ?? "?"
+        let why: String
+        switch rec.state {
+        case .attached, .walked:
+            why = "which is not open (\(rec.state), \(path))"
+        case .open:
+            guard let mode = rec.openMode else { return }
+            let writing = m.typeCode == MessageType.twrite.rawValue
+            guard writing ? !mode.allowsWriting : !mode.allowsReading else { return }
+            why = "which is open \(mode) (\(path))"
+        default:
+            return
+        }
+        report(&c, &out, .fidNotOpen, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+               "\(m.name) on fid \(fid), " + why)
+    }
+
     /// Checks every fid the request names; touches the ones in use, adopts unknown ones in a mid-stream
     /// trace. Returns the path node of the primary fid (for Tattach: the attach root).
     mutating func checkFids(_ c: inout ConnState, _ out: inout TrackerOutput, _ m: Message, id: Int, index: Int,
@@ -144,6 +166,7 @@ extension SessionTracker {
         default: break
         }
         if let (fid, count) = m.ioCount {
+            if let r = c.liveFids[fid] { checkOpen(&c, &out, m, fid: fid, record: r, id: id, index: index, at: at) }
             if let r = c.liveFids[fid], let iounit = c.fidRecords[r].iounit, iounit > 0, count > iounit {
                 report(&c, &out, .countExceedsIounit, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
                        "\(m.name) count \(count) exceeds fid \(fid)'s iounit \(iounit)")

@@ -171,6 +171,36 @@ import Testing
         #expect(h.r(0, .rwrite(Rwrite(count: 1))).anomalies.isEmpty)
     }
 
+    /// A read, readdir or write needs its fid open, and open for it.
+    @Test func ioOnAFidNotOpenForIt() {
+        var h = Self.mounted()   // fid 1 walked to /f, fid 2 open RDWR
+        let read = h.t(0, .tread(Tread(fid: 1, offset: 0, count: 10)))
+        Self.expectOnly(.fidNotOpen, read, h)
+        #expect(read.anomalies[0].text == "Tread on fid 1, which is not open (walked, /f)")
+        #expect(h.t(1, .treaddir(Treaddir(fid: 0, offset: 0, count: 100))).anomalies.first?.text
+                == "Treaddir on fid 0, which is not open (attached, /)")
+        // Open the other way: a write on a read-only fid, a read on a write-only one.
+        h.walk(2, 0, 3, ["f"], dir: false)
+        h.t(2, .tlopen(Tlopen(fid: 3, flags: .rdonly)))
+        h.r(2, .rlopen(Rlopen(qid: Qid(path: 100), iounit: 0)))
+        #expect(h.t(3, .twrite(Twrite(fid: 3, offset: 0, data: [1]))).anomalies.first?.text
+                == "Twrite on fid 3, which is open RDONLY (/f)")
+        #expect(h.t(4, .tread(Tread(fid: 3, offset: 0, count: 1))).anomalies.isEmpty)
+        // A fid open read-write, an xattr fid (read after Txattrwalk), and 9P2000's OEXEC (read) pass.
+        #expect(h.t(5, .twrite(Twrite(fid: 2, offset: 0, data: [1]))).anomalies.isEmpty)
+        h.t(6, .txattrwalk(Txattrwalk(fid: 0, newfid: 4, name: "user.x")))
+        h.r(6, .rxattrwalk(Rxattrwalk(size: 4)))
+        #expect(h.t(7, .tread(Tread(fid: 4, offset: 0, count: 4))).anomalies.isEmpty)
+        var p9 = Harness(wire: .p9)
+        p9.version("9P2000", msize: 8192)
+        p9.t(0, .tattach(Tattach(fid: 0, uname: "u", aname: "")))
+        p9.r(0, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        p9.t(0, .topen(Topen(fid: 0, mode: OpenMode(rawValue: 3))))
+        p9.r(0, .ropen(Ropen(qid: Qid(type: .dir, path: 1), iounit: 0)))
+        #expect(p9.t(0, .tread(Tread(fid: 0, offset: 0, count: 10))).anomalies.isEmpty, "OEXEC reads")
+        #expect(p9.t(1, .twrite(Twrite(fid: 0, offset: 0, data: [1]))).anomalies.map(\.kind) == [.fidNotOpen])
+    }
+
     @Test func readCountAboveIounit() {
         var h = Self.mounted()
         let out = h.t(0, .tread(Tread(fid: 2, offset: 0, count: 4097)))

@@ -163,7 +163,8 @@ import Testing
         #expect(h.tracker.exchange(ExchangeID(0)) == nil)
         #expect(h.tracker.message(at: badIndex) == nil)
         #expect(!h.tracker.anomalies.contains { $0.messageIndex == bad.message?.index })
-        #expect(h.tracker.anomalyTotal == 1, "counts stay")
+        // Counts stay: the bad clunk, and the two reads of fid 1, which was walked to but never opened.
+        #expect(h.tracker.anomalyTotal == 3 && h.tracker.anomalyCounts == [.unknownFid: 1, .fidNotOpen: 2], "counts stay")
         let history = h.tracker.fidTable(on: h.conn, includingHistory: true)
         #expect(history.count < beforeFids && !history.contains { $0.fid == 7 }, "\(history.map(\.fid))")
         #expect(Set(history.map(\.fid)) == [0, 1] && h.tracker.fid(1, on: h.conn)?.path?.description == "/etc/hosts")
