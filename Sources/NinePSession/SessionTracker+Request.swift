@@ -111,19 +111,19 @@ extension SessionTracker {
     mutating func checkOpen(_ c: inout ConnState, _ out: inout TrackerOutput, _ m: Message, fid: Fid, record r: Int,
                             id: Int, index: Int, at: Int64) {
         let rec = c.fidRecords[r]
-        let path = paths.path(rec.pathNode)?.description ?? "?"
-        let why: String
+        var why: String
         switch rec.state {
         case .attached, .walked:
-            why = "which is not open (\(rec.state), \(path))"
+            why = "which is not open (\(rec.state), "
         case .open:
             guard let mode = rec.openMode else { return }
             let writing = m.typeCode == MessageType.twrite.rawValue
             guard writing ? !mode.allowsWriting : !mode.allowsReading else { return }
-            why = "which is open \(mode) (\(path))"
+            why = "which is open \(mode) ("
         default:
             return
         }
+        why += (paths.path(rec.pathNode)?.description ?? "?") + ")"   // (made only when said: reads are many)
         report(&c, &out, .fidNotOpen, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
                "\(m.name) on fid \(fid), " + why)
     }
