@@ -75,7 +75,6 @@ extension Message {
         }
     }
 
-    /// The I/O count a Tread/Twrite/Treaddir asks for, with its fid.
     /// An Rread's, Rreaddir's or Rwrite's count (nil for other messages).
     var replyCount: UInt32? {
         switch self {
@@ -86,6 +85,7 @@ extension Message {
         }
     }
 
+    /// The I/O count a Tread/Twrite/Treaddir asks for, with its fid.
     var ioCount: (fid: Fid, count: UInt32)? {
         let code = typeCode
         guard code == MessageType.tread.rawValue || code == MessageType.twrite.rawValue
