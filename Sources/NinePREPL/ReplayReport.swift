@@ -35,6 +35,11 @@ public struct ReplayReport: Hashable, Sendable {
     public var newErrorsFollowing = 0
     /// The first few of them that do not.
     public var firstNewErrors: [ReplayDifference] = []
+    /// Creates (Tcreate, Tlcreate, Tmkdir, Tsymlink, Tmknod, Tlink) that the capture shows succeeding and the
+    /// server refused because the name exists: the export already holds what the captured session made.
+    public var existing = 0
+    /// The first of them.
+    public var firstExisting: ReplayDifference?
     /// The first Tattach that the capture shows accepted and the server refused.
     public var refusedAttach: ReplayDifference?
     /// The first Tversion the server refused (an error, or version `unknown`): the server does not speak the
@@ -59,7 +64,28 @@ public struct ReplayReport: Hashable, Sendable {
         let d = ReplayDifference(step: step, connection: connection, request: request.canonicalLine,
                                  captured: captured.canonicalLine, replayed: replayed.canonicalLine, fields: [])
         if firstNewErrors.count < 3 { firstNewErrors.append(d) }
+        if Self.creates(request.message), Self.saysExists(replayed.message) {
+            existing += 1
+            if firstExisting == nil { firstExisting = d }
+        }
         if refusedAttach == nil, case .tattach = request.message { refusedAttach = d }
+    }
+
+    /// Whether the request makes a name in a directory.
+    static func creates(_ m: Message) -> Bool {
+        switch m {
+        case .tcreate, .tlcreate, .tmkdir, .tsymlink, .tmknod, .tlink: true
+        default: false
+        }
+    }
+
+    /// Whether an error reply says the name exists: EEXIST, or (9P2000, no errno) a text saying so.
+    static func saysExists(_ m: Message) -> Bool {
+        switch m {
+        case .rlerror(let e): e.ecode == .EEXIST
+        case .rerror(let e): e.errno.map { Errno($0) == .EEXIST } ?? e.ename.string.lowercased().contains("exist")
+        default: false
+        }
     }
 
     /// 0 when everything was sent and answered and (with diff) every reply matched; 1 otherwise.
@@ -87,6 +113,11 @@ public struct ReplayReport: Hashable, Sendable {
             out.append("note: the server refused an attach that the capture shows accepted, and every request on "
                        + "its fids fails after it: \(a.heading) → \(a.replayed ?? "")")
             out.append("note: --aname PATH (and --uname, --n-uname) replays to the export and user this server has")
+        }
+        if let e = firstExisting {
+            out.append("note: \(existing == 1 ? "a create" : "\(existing) creates") the capture shows succeeding failed "
+                       + "because the name exists (the first: \(e.heading) → \(e.replayed ?? "")): the export already holds "
+                       + "what the captured session made, a replay before this one perhaps; replay to a fresh copy of it")
         }
         if newErrors > 0 && compared == 0 {
             let own = newErrors - newErrorsFollowing

@@ -130,6 +130,39 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     #expect(report.exitStatus == 1)
 }
 
+/// A capture that creates a file, replayed twice to one server: the second time the create fails with
+/// EEXIST, and the report says why (the export holds what the session made) and what to do.
+@Test func aCreateThatFindsItsNameTakenIsExplained() async {
+    let session = [
+        m(0, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))),
+        m(1, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.L"))),
+        m(2, 0, .tattach(Tattach(fid: 0, uname: "u", aname: "", nUname: 0))),
+        m(3, 0, .rattach(Rattach(qid: Qid(type: .dir, path: 1)))),
+        m(4, 0, .twalk(Twalk(fid: 0, newfid: 1, wnames: []))),
+        m(5, 0, .rwalk(Rwalk(wqids: []))),
+        m(6, 0, .tlcreate(Tlcreate(fid: 1, name: "new.txt", flags: LOpenFlags(rawValue: 0o301), mode: 0o644, gid: 0))),
+        m(7, 0, .rlcreate(Rlcreate(qid: Qid(path: 40), iounit: 0))),
+        m(8, 0, .twrite(Twrite(fid: 1, offset: 0, data: Array("hi".utf8)))),
+        m(9, 0, .rwrite(Rwrite(count: 2))),
+        m(10, 0, .tclunk(Tclunk(fid: 1))),
+        m(11, 0, .rclunk),
+    ]
+    let h = ReplayHarness()
+    var plain = asap
+    plain.diff = false
+    let first = await h.run(session, plain)
+    #expect(first.existing == 0 && first.newErrors == 0)
+    #expect(!first.lines().contains { $0.hasPrefix("note:") })
+    let again = await h.run(session, plain)
+    #expect(again.existing == 1 && again.firstExisting?.step == 3)
+    let lines = again.lines()
+    #expect(lines.contains("note: a create the capture shows succeeding failed because the name exists (the first: "
+                           + "step 3 (connection 0): Tlcreate tag 0 fid 1 name 'new.txt' flags 0xc1 WRONLY|CREATE|EXCL "
+                           + "mode 0644 gid 0 → Rlerror tag 0 ecode 17 EEXIST): the export already holds what the captured "
+                           + "session made, a replay before this one perhaps; replay to a fresh copy of it"), "\(lines)")
+    #expect(again.newErrors == 1)
+}
+
 /// `--uname`, `--aname`, `--n-uname`: every Tattach goes out with the names given, nothing else changes.
 @Test func attachNamesReplaceTheCapturedOnes() async {
     let h = ReplayHarness()
