@@ -14,6 +14,8 @@ struct ExchangeFollower: Sendable {
         var text = ""
         /// Whether a message of the exchange was seen (not only a change report).
         var hasMessages = false
+        /// The kinds of anomaly naming it (`AnomalyKind.bit`s).
+        var anomalies: UInt32 = 0
     }
 
     private let format: TraceLine?
@@ -59,6 +61,7 @@ struct ExchangeFollower: Sendable {
             format?.appendLines(for: TrackerOutput(message: m, anomalies: output.anomalies), to: &h.lines)
             for a in output.anomalies where a.marksItsExchange && a.exchange?.rawValue == id {
                 h.row.flags.insert(.anomaly)
+                h.anomalies |= a.kind.bit
             }
             held[id] = h
         }

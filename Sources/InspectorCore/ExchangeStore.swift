@@ -19,6 +19,9 @@ public struct ExchangeStore: Sendable {
     public private(set) var paths = StringInterner()
     /// Fids named by an anomaly (unknown fid, newfid in use, count over iounit …), per connection.
     public private(set) var misusedFids: [UInt32: Set<UInt32>] = [:]
+    /// The kinds of anomaly naming each row that has any (`AnomalyKind.bit`s): few rows have one, so they
+    /// are kept here rather than in every row.
+    private var anomalyKindsByRow: [Int: UInt32] = [:]
     /// The earliest timestamp seen (ns), for relative times.
     public private(set) var firstTime: Int64?
     /// The latest timestamp seen (ns): where a capture ends, what a pending request's age counts to in `view`.
@@ -71,6 +74,9 @@ public struct ExchangeStore: Sendable {
 
     private mutating func append(_ row: ExchangeRow) { rows.append(row) }
 
+    /// The kinds of anomaly naming row `index` (`AnomalyKind.bit`s; 0 for none).
+    public func anomalyKinds(of index: Int) -> UInt32 { anomalyKindsByRow.isEmpty ? 0 : anomalyKindsByRow[index] ?? 0 }
+
     /// Forgets the rows below `index` (rounded down to a piece of 4096) but those in `keeping` (ids below
     /// the new first row: what the tracker kept, `SessionTracker.Forgotten.kept`); rows kept earlier and
     /// not named again go too. Returns how many rows were dropped.
@@ -82,6 +88,7 @@ public struct ExchangeStore: Sendable {
         var next: [Int: ExchangeRow] = [:]
         for id in keeping where isHeld(id) && id < end { next[id] = self[id] }
         rows.release(below: end)
+        if !anomalyKindsByRow.isEmpty { anomalyKindsByRow = anomalyKindsByRow.filter { $0.key >= end || next[$0.key] != nil } }
         kept = next
         keptRows = next.keys.sorted()
         return before - heldCount
@@ -121,8 +128,9 @@ public struct ExchangeStore: Sendable {
             if let fid = anomaly.fid {
                 misusedFids[anomaly.conn.rawValue, default: []].insert(fid.rawValue)
             }
-            if let id = anomaly.exchange?.rawValue, id < count, !self[id].flags.contains(.anomaly) {
-                touch(id) { $0.flags.insert(.anomaly) }
+            if let id = anomaly.exchange?.rawValue, id < count, isHeld(id) {
+                anomalyKindsByRow[id, default: 0] |= anomaly.kind.bit
+                if !self[id].flags.contains(.anomaly) { touch(id) { $0.flags.insert(.anomaly) } }
             }
         }
         let changes = updated.sorted { $0.key < $1.key }.filter { self[$0.key] != $0.value }

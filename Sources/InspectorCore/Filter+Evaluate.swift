@@ -30,13 +30,15 @@ public struct FilterMatcher: Sendable {
     /// Whether row `index` of `store` matches. `text(index)` must return the row's searchable text
     /// (the request's and reply's canonical lines); it is called only for free-text terms.
     public mutating func matches(_ index: Int, in store: ExchangeStore, text: (Int) -> String) -> Bool {
-        matches(store[index], paths: store.paths) { text(index) }
+        matches(store[index], paths: store.paths, anomalies: store.anomalyKinds(of: index)) { text(index) }
     }
 
-    /// Whether `row` matches, its paths interned in `paths`; `text()` as above, for that row.
-    public mutating func matches(_ row: ExchangeRow, paths: StringInterner, text: () -> String) -> Bool {
+    /// Whether `row` matches, its paths interned in `paths`, `anomalies` the kinds of anomaly that name it
+    /// (`AnomalyKind.bit`s); `text()` as above, for that row.
+    public mutating func matches(_ row: ExchangeRow, paths: StringInterner, anomalies: UInt32 = 0,
+                                 text: () -> String) -> Bool {
         var cachedText: String?
-        return evaluate(expr, row: row, paths: paths) {
+        return evaluate(expr, Subject(row: row, paths: paths, anomalies: anomalies)) {
             if let cachedText { return cachedText }
             let t = text()
             cachedText = t
@@ -44,21 +46,25 @@ public struct FilterMatcher: Sendable {
         }
     }
 
-    private mutating func evaluate(_ e: FilterExpr, row: ExchangeRow, paths: StringInterner,
-                                   text: () -> String) -> Bool {
+    /// What a row is judged on.
+    private struct Subject {
+        var row: ExchangeRow
+        var paths: StringInterner
+        var anomalies: UInt32
+    }
+
+    private mutating func evaluate(_ e: FilterExpr, _ s: Subject, text: () -> String) -> Bool {
         switch e {
         case .all: return true
-        case .not(let inner): return !evaluate(inner, row: row, paths: paths, text: text)
-        case .and(let a, let b):
-            return evaluate(a, row: row, paths: paths, text: text) && evaluate(b, row: row, paths: paths, text: text)
-        case .or(let a, let b):
-            return evaluate(a, row: row, paths: paths, text: text) || evaluate(b, row: row, paths: paths, text: text)
-        case .term(let t): return evaluate(t, row: row, paths: paths, text: text)
+        case .not(let inner): return !evaluate(inner, s, text: text)
+        case .and(let a, let b): return evaluate(a, s, text: text) && evaluate(b, s, text: text)
+        case .or(let a, let b): return evaluate(a, s, text: text) || evaluate(b, s, text: text)
+        case .term(let t): return evaluate(t, s, text: text)
         }
     }
 
-    private mutating func evaluate(_ t: FilterTerm, row: ExchangeRow, paths: StringInterner,
-                                   text: () -> String) -> Bool {
+    private mutating func evaluate(_ t: FilterTerm, _ s: Subject, text: () -> String) -> Bool {
+        let row = s.row, paths = s.paths
         switch t {
         case .messageType(let type):
             return (row.hasRequest && row.requestCode == type.rawValue) || (row.hasReply && row.replyCode == type.rawValue)
@@ -93,6 +99,8 @@ public struct FilterMatcher: Sendable {
         case .text(let needle):
             guard let lowered = loweredTexts[needle] else { return false }
             return FilterMatcher.contains(text(), loweredNeedle: lowered)
+        case .anomalyKind(let kind):
+            return s.anomalies & kind.bit != 0
         }
     }
 

@@ -1,3 +1,4 @@
+import NinePSession
 import NinePWire
 
 /// A parsed filter expression (see `FilterParser` for the language).
@@ -121,6 +122,8 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
     case errno(UInt32)
     /// Case-insensitive substring of the request's or the reply's canonical line.
     case text(String)
+    /// Named by an anomaly of this kind (`anomaly:walk-left-root`).
+    case anomalyKind(AnomalyKind)
 
     public var description: String {
         switch self {
@@ -134,6 +137,7 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
         case .size(let op, let bytes): "size" + op.rawValue + String(bytes)
         case .errno(let e): "errno:" + (Errno(e).name ?? String(e))
         case .text(let s): FilterTerm.bareWordParsesAsText(s) ? s : FilterTerm.quoted(s)
+        case .anomalyKind(let k): "anomaly:" + k.rawValue
         }
     }
 
@@ -146,7 +150,7 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .fid, .tag, .conn: false
         case .messageType(let t): !t.isRequest
-        case .path, .state, .latency, .size, .errno, .text: true
+        case .path, .state, .latency, .size, .errno, .text, .anomalyKind: true
         }
     }
 

@@ -1,3 +1,4 @@
+import NinePSession
 import NinePWire
 
 /// Parses the filter language.
@@ -9,7 +10,7 @@ import NinePWire
 /// unary   := ("not" | "!") unary | "(" expr ")" | term
 /// term    := TYPE                                   Twalk, Rlerror (any case)
 ///          | STATE                                  error pending flushed injected anomaly ok malformed cut
-///          | KEY ":" VALUE                          fid:3 tag:5 conn:2 path:/usr errno:ENOENT
+///          | KEY ":" VALUE                          fid:3 tag:5 conn:2 path:/usr errno:ENOENT anomaly:fid-leak
 ///                                                   type:Twalk text:"some words"
 ///          | "latency" OP DURATION                  latency>10ms  latency <= 1.5s  (ns us µs ms s)
 ///          | "size" OP BYTES                        size>=64k  size=4096  (k m g: binary multiples)
@@ -25,7 +26,7 @@ public enum FilterParser {
     }
 
     /// The keys accepted before `:`.
-    public static let keys = ["fid", "tag", "conn", "path", "errno", "type", "text", "latency", "size"]
+    public static let keys = ["fid", "tag", "conn", "path", "errno", "type", "text", "latency", "size", "anomaly"]
 }
 
 private struct Parser {
@@ -170,6 +171,12 @@ private struct Parser {
             return .messageType(t)
         case "text":
             return .text(value)
+        case "anomaly":
+            guard let kind = AnomalyKind(rawValue: value.lowercased()) else {
+                throw FilterError(column: valueColumn, message: "unknown anomaly kind '\(value)' (known: "
+                                  + AnomalyKind.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+            }
+            return .anomalyKind(kind)
         case "latency", "size":
             guard let term = try comparisonTerm(key + value, column: keyColumn) else {
                 let example = key == "size" ? "size>=64k" : "latency>10ms"

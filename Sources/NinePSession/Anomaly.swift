@@ -63,6 +63,13 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
 
     public var description: String { rawValue }
 
+    /// One bit per kind (every kind fits in 32), for a set of kinds kept in a word.
+    public var bit: UInt32 { AnomalyKind.bits[self] ?? 0 }
+    private static let bits: [AnomalyKind: UInt32] = {
+        precondition(allCases.count <= 32, "anomaly kinds no longer fit in a UInt32 mask")
+        return Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, UInt32(1) << UInt32($0)) })
+    }()
+
     /// `2 fid-leak, 1 walk-left-root`: counts by kind, the most first, then by name.
     public static func countsText(_ counts: [AnomalyKind: Int]) -> String {
         counts.sorted { ($0.value, $1.key.rawValue) > ($1.value, $0.key.rawValue) }

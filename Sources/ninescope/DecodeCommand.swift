@@ -73,6 +73,7 @@ struct DecodeCommand: ParsableCommand {
         }
         if allow != nil && !check { throw ValidationError("--allow goes with --check") }
         _ = try allowedKinds()
+        if let filter { _ = try FilterParser.option(filter) }   // (said with decode's usage, not the tool's)
     }
 
     private func allowedKinds() throws -> Set<AnomalyKind> {

@@ -1,4 +1,5 @@
 @testable import InspectorCore
+import NinePSession
 import NinePWire
 import Testing
 
@@ -90,6 +91,26 @@ import Testing
     }
 
     /// `size` holds when either message of the exchange is that large; a reply not yet here has no size.
+    /// `anomaly:KIND` names one kind of anomaly; `anomaly` alone is still any.
+    @Test func anomalyKinds() throws {
+        #expect(try parse("anomaly:walk-left-root") == .term(.anomalyKind(.walkLeftRoot)))
+        #expect(try parse("anomaly: fid-leak").description == "anomaly:fid-leak")
+        #expect(try parse("anomaly") == .term(.state(.anomaly)))
+        #expect(throws: FilterError.self) { try parse("anomaly:nope") }
+        do { _ = try FilterParser.parse("Twalk and anomaly:nope") } catch {
+            #expect(error.column == 19 && error.message.hasPrefix("unknown anomaly kind 'nope' (known: tag-reused,"),
+                    "\(error)")
+        }
+        var row = ExchangeRow(start: 0, tag: 1, requestCode: MessageType.twalk.rawValue, status: .ok, flags: [.hasRequest])
+        row.flags.insert(.anomaly)
+        var m = FilterMatcher(try parse("anomaly:walk-left-root"))
+        let escaped = m.matches(row, paths: StringInterner(), anomalies: AnomalyKind.walkLeftRoot.bit, text: { "" })
+        let leaked = m.matches(row, paths: StringInterner(), anomalies: AnomalyKind.fidLeakedAtClose.bit, text: { "" })
+        let none = m.matches(row, paths: StringInterner(), text: { "" })
+        #expect(escaped && !leaked && !none)
+        #expect(Set(AnomalyKind.allCases.map(\.bit)).count == AnomalyKind.allCases.count, "a bit each")
+    }
+
     @Test func sizeMatchesEitherMessage() throws {
         func matches(_ filter: String, request: UInt32, reply: UInt32?) throws -> Bool {
             var row = ExchangeRow(start: 0, tag: 1, requestCode: MessageType.tread.rawValue, status: .pending,

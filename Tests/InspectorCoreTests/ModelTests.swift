@@ -52,6 +52,9 @@ import Testing
         #expect(try Sample.rows(m, "flushed") == [Sample.flushedReaddir])
         #expect(try Sample.rows(m, "injected") == [Sample.injected])
         #expect(try Sample.rows(m, "anomaly") == [Sample.badClunk])
+        #expect(try Sample.rows(m, "anomaly:unknown-fid") == [Sample.badClunk])
+        #expect(try Sample.rows(m, "anomaly:fid-leak or anomaly:walk-left-root").isEmpty)
+        #expect(try Sample.rows(m, "anomaly and not anomaly:unknown-fid").isEmpty)
         #expect(try Sample.rows(m, "fid:2") == [Sample.walkPasswd, Sample.getattr, Sample.lopenPasswd, Sample.readPasswd,
                                                  Sample.clunkPasswd])
         #expect(try Sample.rows(m, "path:/etc") == [Sample.walkPasswd, Sample.getattr, Sample.lopenPasswd,
