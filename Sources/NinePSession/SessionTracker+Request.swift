@@ -110,20 +110,21 @@ extension SessionTracker {
     /// judged: those are read and written without an open, or their open is not known).
     mutating func checkOpen(_ c: inout ConnState, _ out: inout TrackerOutput, _ m: Message, fid: Fid, record r: Int,
                             id: Int, index: Int, at: Int64) {
-        let rec = c.fidRecords[r]
+        // Fields read in place, not the record copied: this runs for every read and write.
+        let state = c.fidRecords[r].state
         var why: String
-        switch rec.state {
+        switch state {
         case .attached, .walked:
-            why = "which is not open (\(rec.state), "
+            why = "which is not open (\(state), "
         case .open:
-            guard let mode = rec.openMode else { return }
+            guard let mode = c.fidRecords[r].openMode else { return }
             let writing = m.typeCode == MessageType.twrite.rawValue
             guard writing ? !mode.allowsWriting : !mode.allowsReading else { return }
             why = "which is open \(mode) ("
         default:
             return
         }
-        why += (paths.path(rec.pathNode)?.description ?? "?") + ")"   // (made only when said: reads are many)
+        why += (paths.path(c.fidRecords[r].pathNode)?.description ?? "?") + ")"   // (made only when said)
         report(&c, &out, .fidNotOpen, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
                "\(m.name) on fid \(fid), " + why)
     }
@@ -166,10 +167,12 @@ extension SessionTracker {
         default: break
         }
         if let (fid, count) = m.ioCount {
-            if let r = c.liveFids[fid] { checkOpen(&c, &out, m, fid: fid, record: r, id: id, index: index, at: at) }
-            if let r = c.liveFids[fid], let iounit = c.fidRecords[r].iounit, iounit > 0, count > iounit {
-                report(&c, &out, .countExceedsIounit, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
-                       "\(m.name) count \(count) exceeds fid \(fid)'s iounit \(iounit)")
+            if let r = c.liveFids[fid] {
+                checkOpen(&c, &out, m, fid: fid, record: r, id: id, index: index, at: at)
+                if let iounit = c.fidRecords[r].iounit, iounit > 0, count > iounit {
+                    report(&c, &out, .countExceedsIounit, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+                           "\(m.name) count \(count) exceeds fid \(fid)'s iounit \(iounit)")
+                }
             }
             if let msize = c.msize, msize >= UInt32(NineP.ioHeaderSize), count > msize - UInt32(NineP.ioHeaderSize) {
                 report(&c, &out, .countExceedsMsize, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
