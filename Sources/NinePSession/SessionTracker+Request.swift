@@ -53,14 +53,13 @@ extension SessionTracker {
                 }
             }
             pathNode = checkFids(&c, &out, f.message, id: id, index: index, at: at, injected: injected)
+            // A whole read's or write's count, which its reply's may not exceed (a cut frame's is not known).
+            let count = cut == nil && !marks.contains(.truncated) ? f.message.ioCount?.count : nil
             if let effect = cut.map(\.fidEffect) ?? f.message.fidEffect {
                 c.pendingInfo[id] = PendingInfo(effect: effect, primaryFid: f.message.fidRefs.primary,
-                                                pathNode: pathNode)
+                                                pathNode: pathNode, count: count)
             } else if let p = f.message.fidRefs.primary {
-                c.pendingInfo[id] = PendingInfo(effect: nil, primaryFid: p, pathNode: pathNode)
-            }
-            if cut == nil, !marks.contains(.truncated), let (_, count) = f.message.ioCount {
-                c.pendingInfo[id]?.count = count
+                c.pendingInfo[id] = PendingInfo(effect: nil, primaryFid: p, pathNode: pathNode, count: count)
             }
         }
         note(&out, exchange: id)

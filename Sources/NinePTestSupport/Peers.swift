@@ -146,8 +146,6 @@ public enum Peers {
         p.waitUntilExit()
     }
 
-    /// A fresh temporary directory, removed with everything in it when the test process exits (kept when
-    /// NINESCOPE_KEEP_TEMP=1, to look at what a failed test left).
     /// Makes the file `directory/name` holding `contents`, its name given as bytes (a name that is not
     /// UTF-8, which a `String` path cannot carry). Returns whether it was written whole.
     @discardableResult
@@ -161,6 +159,8 @@ public enum Peers {
         return write(fd, contents, contents.count) == contents.count
     }
 
+    /// A fresh temporary directory, removed with everything in it when the test process exits (kept when
+    /// NINESCOPE_KEEP_TEMP=1, to look at what a failed test left).
     public static func tempDir(_ prefix: String = "ninescope") -> String {
         let path = NSTemporaryDirectory() + "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
