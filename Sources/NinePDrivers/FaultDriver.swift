@@ -50,9 +50,7 @@ public final class FaultDriver<Inner: FileSystemDriver>: FileSystemDriver {
     }
 
     private func roll(_ p: Double) -> Bool {
-        if p >= 1 { return true }
-        if p <= 0 { return false }
-        return random.withLock { Double($0.next() >> 11) / Double(1 << 53) } < p
+        random.withLock { $0.roll(p) }
     }
 
     // MARK: Forwarding
@@ -102,17 +100,4 @@ public final class FaultDriver<Inner: FileSystemDriver>: FileSystemDriver {
     public func removexattr(_ n: Node, name: P9String) async throws(Errno) { try await inner.removexattr(n, name: name) }
     public func lock(_ f: OpenFile, _ r: LockRequest) async throws(Errno) -> LockStatus { try await inner.lock(f, r) }
     public func getlock(_ f: OpenFile, _ r: LockRequest) async throws(Errno) -> LockRequest { try await inner.getlock(f, r) }
-}
-
-/// A small seeded generator (SplitMix64) for reproducible fault rolls.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NinePServer
 import NinePSession
 import NinePWire
 
@@ -25,11 +26,17 @@ public final class NinePProxy: Sendable {
         /// Told why an accept failed (no descriptor free, say), once until one succeeds again; accepting
         /// pauses for `NinePSockets.acceptBackoff` after each failure. Called on an event loop.
         public var acceptFailed: (@Sendable (String) -> Void)?
+        /// Faults the relay applies between each client and the server (`proxy --fault`; see
+        /// RelayPair+Faults.swift): none by default, and then the relay changes nothing.
+        public var faults: FaultSpec
+        /// Seed of the `@N%` rolls; connection `c` rolls with `faultSeed + c`, so a run can be repeated.
+        public var faultSeed: UInt64
 
         public init(reportFrames: Bool = true, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize,
                     channelSettings: NinePSockets.ChannelSettings = .init(allowRemoteHalfClosure: true),
                     connectTimeout: TimeAmount = .seconds(10), group: any EventLoopGroup = NinePSockets.group,
-                    eventCoalescing: TimeAmount = .milliseconds(5), acceptFailed: (@Sendable (String) -> Void)? = nil) {
+                    eventCoalescing: TimeAmount = .milliseconds(5), acceptFailed: (@Sendable (String) -> Void)? = nil,
+                    faults: FaultSpec = FaultSpec(), faultSeed: UInt64 = 0x9F) {
             self.reportFrames = reportFrames
             self.maxFrameSize = maxFrameSize
             self.channelSettings = channelSettings
@@ -37,6 +44,8 @@ public final class NinePProxy: Sendable {
             self.group = group
             self.eventCoalescing = eventCoalescing
             self.acceptFailed = acceptFailed
+            self.faults = faults
+            self.faultSeed = faultSeed
         }
     }
 

@@ -29,6 +29,9 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
     case dialFailed(String)
     /// The proxy was stopped.
     case stopped
+    /// A `--fault close=…` rule fired on a request (the rule, e.g. `close=Twrite`): the proxy closed both
+    /// sides before the request reached the server, as a server dying there would.
+    case fault(String)
 
     public var description: String {
         switch self {
@@ -39,6 +42,7 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
         case .error(let s, let text): return "\(s) error: \(text)"
         case .dialFailed(let text): return "upstream dial failed: \(text)"
         case .stopped: return "proxy stopped"
+        case .fault(let rule): return "closed by --fault \(rule)"
         }
     }
 
@@ -56,7 +60,7 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
         case .reset: return .reset
         // An upstream's hang-up is named in the tracker's reports too (`unanswered: … (error: closed by
         // upstream)`), as on the close line.
-        case .closedByUpstream, .error, .dialFailed, .stopped: return .error(description)
+        case .closedByUpstream, .error, .dialFailed, .stopped, .fault: return .error(description)
         }
     }
 }
@@ -70,7 +74,10 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
 /// - `[.intercepted]` — a server reply to one of ninescope's own requests (injected request or Tflush):
 ///   never forwarded to the client.
 /// - `[.dropped]` — a server reply for a tag the proxy already answered (a late reply after Rflush): not
-///   forwarded, so the client never gets two replies for one tag.
+///   forwarded, so the client never gets two replies for one tag. With `--fault`, also a client request a
+///   rule kept from the server (error, hang, close) and a server reply an error rule replaced.
+/// - `[.delayed]` — a server reply a `--fault delay=…` rule held back; reported when it was passed on.
+/// - With `--fault error=…`, the error reply the proxy gave the client is `[.injected]`.
 public enum ProxyEvent: Sendable, Hashable {
     /// A client connected and the upstream connection is being dialed. `client` is the client's address as
     /// the proxy saw it (nil when the socket has none), `upstream` the address dialed.

@@ -51,11 +51,17 @@ extension RelayPair {
     /// the proxy (Rlerror EINTR / Rerror "Interrupted system call").
     func flush(clientTag tag: UInt16) throws(ProxyControlError) -> UInt16 {
         try checkUpstreamOpen()
-        guard let p = pending[tag], p.type != MessageType.tversion.rawValue else { throw .notPending(tag) }
-        guard flushing[tag] == nil else { throw .alreadyFlushing(tag) }
+        // A reply a `--fault delay` rule holds: the server has answered, so the client gets that now, and the
+        // Tflush still goes (its Rflush, the proxy's own, is dropped).
+        let held = hasFaults && self.held[tag] != nil
+        if held { passOn(tag) }
+        if !held {
+            guard let p = pending[tag], p.type != MessageType.tversion.rawValue else { throw .notPending(tag) }
+            guard flushing[tag] == nil else { throw .alreadyFlushing(tag) }
+        }
         guard let mine = freeTag() else { throw .noFreeTag }
         ours[mine] = .flush(oldTag: tag)
-        flushing[tag] = mine
+        if !held { flushing[tag] = mine }
         enqueueToServer(Fcall(tag: Tag(mine), .tflush(Tflush(oldtag: Tag(tag)))).encode(dialect: dialect ?? .p9))
         return mine
     }

@@ -7,6 +7,7 @@ import NinePWire
 /// request). Only frame headers are looked at, except Tversion/Rversion/Tflush bodies (a few bytes).
 extension RelayPair: FrameCursorDelegate {
     func forward(_ bytes: ByteBuffer, _ direction: Direction) {
+        if faultClosed { return }
         if direction == .toServer {
             // Bytes can arrive before the upstream connection is up even though reads are held: on a peer's
             // EOF NIO drains the socket regardless. Keep them until it is.
@@ -27,15 +28,18 @@ extension RelayPair: FrameCursorDelegate {
                 ours.removeAll()
                 flushing.removeAll()
                 answered.removeAll()
+                if hasFaults { versionResetsFaults(at: WallClock.nowNanos()) }
             }
             if type & 1 == 0 {
                 pending[tag] = PendingRequest(type: type, oldTag: nil)
                 answered.remove(tag)
+                if hasFaults, !alreadyForwarded, let faulted = faultRequest(header) { return faulted }
             }
             let needBody = type == MessageType.tversion.rawValue || type == MessageType.tflush.rawValue
             return FrameDecision(forward: true, collect: report || needBody, marks: [])
         }
 
+        if hasFaults, !alreadyForwarded, let faulted = faultReply(header) { return faulted }
         if !alreadyForwarded, !ours.isEmpty, let own = ours.removeValue(forKey: tag) {
             if case .flush(let old) = own, flushing[old] == tag {
                 // Our Tflush was answered before the original reply: the server will not answer `old` any
@@ -64,10 +68,15 @@ extension RelayPair: FrameCursorDelegate {
     }
 
     func frame(_ bytes: [UInt8], header: FrameHeader, marks: FrameMarks, _ direction: Direction, at t: Int64) {
+        if hasFaults, let f = replyFault, direction == .toClient, f.tag == header.tag.rawValue {
+            replyFault = nil
+            guard applyReplyFault(f, bytes: bytes, at: t) else { return }   // held: reported when passed on
+        }
         switch header.type {
         case MessageType.tflush.rawValue where direction == .toServer && bytes.count >= 9:
             let old = UInt16(bytes[7]) | UInt16(bytes[8]) << 8
             pending.modify(header.tag.rawValue) { $0.oldTag = old }
+            if hasFaults { clientFlushes(old) }
         case MessageType.tversion.rawValue where direction == .toServer:
             if let d = RelayPair.versionDialect(bytes) { offeredDialect = d }
             dialect = nil
@@ -79,6 +88,10 @@ extension RelayPair: FrameCursorDelegate {
         if options.reportFrames || !marks.isEmpty {
             eventBytes += bytes.count
             events.append(.frame(conn: conn, direction: direction, at: t, bytes: bytes, marks: marks))
+        }
+        if hasFaults, let f = requestFault, direction == .toServer, f.tag == header.tag.rawValue {
+            requestFault = nil
+            applyRequestFault(f, at: t)
         }
     }
 
@@ -114,7 +127,7 @@ extension RelayPair: FrameCursorDelegate {
     }
 
     func holdPartialHeaders(_ direction: Direction) -> Bool {
-        direction == .toClient && !(ours.isEmpty && answered.isEmpty)
+        hasFaults || direction == .toClient && !(ours.isEmpty && answered.isEmpty)
     }
 
     // MARK: - Helpers
@@ -130,14 +143,5 @@ extension RelayPair: FrameCursorDelegate {
     /// The error reply that stands in for a flushed request: Rlerror EINTR for 9P2000.L, Rerror
     /// "Interrupted system call" (with errno EINTR for 9P2000.u) otherwise: the C library's text, which a
     /// classic Linux client reads back as EINTR.
-    func interruptedReply(tag: UInt16) -> [UInt8] {
-        let d = dialect ?? offeredDialect ?? .p9
-        let message: Message
-        switch d {
-        case .l: message = .rlerror(Rlerror(ecode: .EINTR))
-        case .u: message = .rerror(Rerror(ename: P9String(Errno.EINTR.text), errno: Errno.EINTR.rawValue))
-        case .p9: message = .rerror(Rerror(ename: P9String(Errno.EINTR.text)))
-        }
-        return Fcall(tag: Tag(tag), message).encode(dialect: d)
-    }
+    func interruptedReply(tag: UInt16) -> [UInt8] { errorReply(tag: tag, .EINTR) }
 }

@@ -1,6 +1,7 @@
 import Synchronization
 import NIOCore
 import NIOPosix
+import NinePServer
 import NinePSession
 import NinePWire
 
@@ -75,6 +76,21 @@ final class RelayPair {
     var dialect: Dialect?
     var offeredDialect: Dialect?
 
+    // Faults (RelayPair+Faults.swift): untouched unless `options.faults` has rules.
+    let hasFaults: Bool
+    var dice: SplitMix64
+    /// Decided at a request's header, applied once the request is complete.
+    var requestFault: RequestFault?
+    /// Decided at a reply's header, applied once the reply is complete.
+    var replyFault: ReplyFault?
+    /// Client tags whose reply is to be held back (nanoseconds) / replaced by an error.
+    var replyDelays = IntKeyMap<UInt16, Int64>()
+    var replyErrors = IntKeyMap<UInt16, Errno>()
+    /// Replies held back for the client, by tag, with the timer that passes each on.
+    var held = IntKeyMap<UInt16, HeldReply>()
+    /// Set when a close rule fired: nothing more is passed on.
+    var faultClosed = false
+
     // Lifecycle.
     private var clientInputDone = false
     private var upstreamInputDone = false
@@ -83,11 +99,11 @@ final class RelayPair {
     private var clientClosed = false
     private var upstreamClosed = false
     private var dialing = true
-    private var failure: ProxyCloseReason?
+    var failure: ProxyCloseReason?
     private var midFrame: NinePWire.Direction?
     /// The side whose orderly EOF came first.
     private var firstEOF: ProxySide?
-    private var finished = false
+    private(set) var finished = false
     private(set) var readsHeld = 0
     private var flushTimer: Scheduled<Void>?
     /// Bytes held by `events` (frames and garbage), to bound coalescing.
@@ -113,6 +129,8 @@ final class RelayPair {
         self.toClient = FrameCursor(direction: .toClient, maxFrameSize: options.maxFrameSize)
         self.finishedPromise = eventLoop.makePromise(of: Void.self)
         self.census = census
+        self.hasFaults = !options.faults.rules.isEmpty
+        self.dice = SplitMix64(seed: options.faultSeed &+ UInt64(conn.rawValue))
         census?.count.add(1, ordering: .relaxed)
     }
 
@@ -297,7 +315,7 @@ final class RelayPair {
         }
     }
 
-    private func closeBoth() {
+    func closeBoth() {
         let reset: Bool
         if case .reset = failure { reset = true } else { reset = false }
         for side in [ProxySide.client, .upstream] {
@@ -321,6 +339,7 @@ final class RelayPair {
     private func checkFinished() {
         guard !finished, clientClosed, upstreamClosed || (!dialing && upstream == nil) else { return }
         finished = true
+        if hasFaults { dropFaultState() }
         let t = WallClock.nowNanos()
         if !clientInputDone { toServer.finish(at: t, self) }
         if !upstreamInputDone { toClient.finish(at: t, self) }

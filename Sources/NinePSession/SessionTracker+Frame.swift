@@ -66,6 +66,10 @@ extension SessionTracker {
             } else if h.type & 1 == 0 {
                 c.requestCount += 1
                 (exchange, pathNode) = request(&c, &out, h, fcall, index: index, at: at, marks: marks)
+            } else if marks.contains(.dropped) {
+                // A server reply the proxy did not pass on (it answered the tag itself): the client never saw
+                // it, so it answers nothing.
+                c.replyCount += 1
             } else {
                 c.replyCount += 1
                 readsDirectory = SessionTracker.answersDirectoryRead(c, h)

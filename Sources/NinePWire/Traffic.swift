@@ -33,9 +33,11 @@ public struct FrameMarks: OptionSet, Hashable, Sendable, CustomStringConvertible
     public static let intercepted = FrameMarks(rawValue: 1 << 1)
     /// The frame did not decode.
     public static let malformed = FrameMarks(rawValue: 1 << 2)
-    /// Forwarded with changes.
-    public static let modified = FrameMarks(rawValue: 1 << 3)
-    /// Seen but not forwarded.
+    /// Held by the proxy before it was passed on (a reply a `proxy --fault delay=…` rule held back); its
+    /// time is when it was passed on, so its latency is the one the client saw.
+    public static let delayed = FrameMarks(rawValue: 1 << 3)
+    /// Seen but not forwarded (a request a `proxy --fault` rule kept from the server, a server reply the
+    /// proxy replaced or that came for a tag it had already answered).
     public static let dropped = FrameMarks(rawValue: 1 << 4)
     /// Sent by `ninescope replay`.
     public static let replayed = FrameMarks(rawValue: 1 << 5)
@@ -49,7 +51,7 @@ public struct FrameMarks: OptionSet, Hashable, Sendable, CustomStringConvertible
 
     public static let names: [(FrameMarks, String)] = [
         (.injected, "injected"), (.intercepted, "intercepted"), (.malformed, "malformed"),
-        (.modified, "modified"), (.dropped, "dropped"), (.replayed, "replayed"), (.truncated, "truncated"),
+        (.delayed, "delayed"), (.dropped, "dropped"), (.replayed, "replayed"), (.truncated, "truncated"),
     ]
     /// Comma-separated names, e.g. `injected,intercepted`; empty when no mark is set.
     public var description: String { FrameMarks.names.filter { contains($0.0) }.map(\.1).joined(separator: ",") }

@@ -221,6 +221,7 @@ final class ProxyTrace: @unchecked Sendable {
         case .error: return "error"
         case .dialFailed: return "dial failed"
         case .stopped: return "stopped"
+        case .fault: return "fault"
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NinePCapture
 import NinePNIO
+import NinePServer
 import NinePSession
 import InspectorCore
 #if canImport(Glibc)
@@ -65,6 +66,17 @@ struct ProxyCommand: AsyncParsableCommand {
         decode` read alone; `ninescope decode trace_*.pcapng` reads them as one. --capture-files N keeps only \
         the newest N, deleting the oldest as a new one begins: a trace that runs for days in bounded space.
 
+        --fault SPEC plays a faulty server in front of the real one, with the rules `serve --fault` takes \
+        (ACTION=TYPE[:ARG][@P%], repeatable or comma-separated; Tversion and Tflush are never faulted): \
+        delay=Tread:200ms holds each Rread back 200 ms before the client gets it (other replies pass \
+        meanwhile); error=Tlopen:EACCES@10% answers one Tlopen in ten with that error itself, and the server \
+        never sees it (Tclunk and Tremove do reach it, since they end the fid whatever the reply, and its reply \
+        is replaced); hang=Twrite keeps each Twrite from the server, pending until the client flushes it; \
+        close=Twrite@5% closes the connection when one comes, every request outstanding unanswered. The \
+        lines, the UI and the capture show what the client saw, marked: the request the server never got \
+        `dropped`, the proxy's reply `injected`, a held reply `delayed` (its latency the one the client saw). \
+        A client's Tflush passes a held reply on at once. --fault-seed N repeats a run's @P% rolls.
+
         SIGINT, SIGTERM or SIGHUP (the terminal went away; not under nohup) stops the proxy, with or without \
         the UI: connections are closed, the capture is completed, and a summary \
         goes to standard error.
@@ -76,6 +88,7 @@ struct ProxyCommand: AsyncParsableCommand {
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture ring.pcapng --capture-size 100M --capture-files 10
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture - --quiet | wireshark -k -i -
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --filter 'error or latency>10ms'
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --fault delay=Tread:50ms,error=Tlopen:EIO@5%
           mount -t 9p -o trans=tcp,port=5640,version=9p2000.L 127.0.0.1 /mnt
         """
     )
@@ -126,6 +139,14 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
+    @Option(name: .customLong("fault"), help: ArgumentHelp("Play a faulty server in front of the real one: "
+                                                            + "ACTION=TYPE[:ARG][@P%], as `serve --fault` (see above); "
+                                                            + "repeatable.", valueName: "SPEC"))
+    var faults: [String] = []
+    @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed for probabilistic faults (default: random; "
+                                                                 + "the one used is printed at start).", valueName: "N"))
+    var faultSeed: UInt64?
+
     @Option(help: ArgumentHelp("Threads relaying bytes (default: one per CPU it may run on).", valueName: "N"))
     var eventLoops: Int?
 
@@ -150,6 +171,10 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ValidationError("--view-history is for the live UI (not with --headless, --json, --quiet or --stats)")
         }
         let overdueAfter = try Self.stillPendingOption(stillPending)
+        let faultSpec: FaultSpec
+        do { faultSpec = try FaultSpec(parsing: faults) } catch { throw ValidationError("--fault: \(error)") }
+        let seed = faultSeed ?? UInt64.random(in: 0...UInt64.max)
+        let faultNote = faultSpec.rules.isEmpty ? nil : "faults: \(faultSpec) (--fault-seed \(seed))"
         let listenAddress = try Self.parse(listen, option: "--listen")
         let upstreamAddress = try Self.parse(upstream, option: "--upstream")
         let stdoutIsTerminal = isatty(1) == 1
@@ -161,7 +186,8 @@ struct ProxyCommand: AsyncParsableCommand {
         if !headless && !json && !quiet && !stats && stdoutIsTerminal && isatty(0) == 1 {
             // The live UI: the proxy's events feed the inspector (and the capture); quitting stops both.
             try await LiveInspector.runProxy(listen: listenAddress, upstream: upstreamAddress, recorder: recorder,
-                                             theme: theme, filter: filter, dataLimit: dataLimit, history: history)
+                                             theme: theme, filter: filter, dataLimit: dataLimit, history: history,
+                                             faults: faultSpec, faultSeed: seed, faultNote: faultNote)
             try Self.failIfCaptureIncomplete(recorder)
             return
         }
@@ -178,7 +204,8 @@ struct ProxyCommand: AsyncParsableCommand {
         // as the bytes have been passed on, in arrival order.
         let proxy = NinePProxy(listen: listenAddress, upstream: upstreamAddress,
                                options: NinePProxy.Options(eventCoalescing: .zero,
-                                                           acceptFailed: { printError("ninescope: " + Self.acceptFailure($0)) }),
+                                                           acceptFailed: { printError("ninescope: " + Self.acceptFailure($0)) },
+                                                           faults: faultSpec, faultSeed: seed),
                                sink: { batch in trace.consume(batch) })
         let signals = SignalWatch(signals: SignalWatch.stopSignals)
 
@@ -186,6 +213,7 @@ struct ProxyCommand: AsyncParsableCommand {
         printError("ninescope: proxy listening on \(bound.colonForm) → upstream \(upstreamAddress.colonForm)"
                    + (recorder.map { ", capturing to " + Self.captureDescription($0) } ?? ""))
         if let warning = Self.unresolvable(upstreamAddress) { printError("ninescope: warning: " + warning) }
+        if let faultNote { printError("ninescope: " + faultNote) }
 
         // Block-buffered output still reaches `tail -f` readers within 200 ms.
         let ticker = out.flushingNow()

@@ -4,6 +4,7 @@ import InspectorCore
 import InspectorUI
 import NinePCapture
 import NinePNIO
+import NinePServer
 import NinePREPL
 import NinePSession
 import NinePWire
@@ -198,7 +199,8 @@ extension LiveInspector {
     /// returns when the user quits (the proxy is then stopped and the capture, if any, completed).
     static func runProxy(listen: Address, upstream: Address, recorder: CaptureRecorder?, theme spec: String?,
                          filter: String? = nil, dataLimit: LiveDataLimit = .standard,
-                         history: Int? = LiveInspector.defaultHistory) async throws {
+                         history: Int? = LiveInspector.defaultHistory, faults: FaultSpec = FaultSpec(),
+                         faultSeed: UInt64 = 0, faultNote: String? = nil) async throws {
         let theme = try UIApp.theme(spec)
         let live = LiveInspector(title: "proxy \(listen.colonForm) → \(upstream.colonForm)", theme: theme,
                                  recorder: recorder, filter: filter, dataLimit: dataLimit, history: history)
@@ -206,12 +208,13 @@ extension LiveInspector {
         let proxy = NinePProxy(listen: listen, upstream: upstream,
                                options: NinePProxy.Options(eventCoalescing: .zero, acceptFailed: { reason in
                                    app.report(ProxyCommand.acceptFailure(reason), isError: true)
-                               }),
+                               }, faults: faults, faultSeed: faultSeed),
                                sink: live.sink)
         let bound = try await ProxyCommand.startListening(proxy, recorder: recorder)
         live.app.setTitle("proxy \(bound.colonForm) → \(upstream.colonForm)")
         live.reportCaptureFailure()
         if let warning = ProxyCommand.unresolvable(upstream) { live.app.report(warning, isError: true) }
+        if let faultNote { live.app.report(faultNote, isError: false) }
         var failure: Error?
         var signal: Int32?
         do { signal = try await live.run(proxy: proxy) } catch { failure = error }

@@ -2,6 +2,7 @@ import NinePTestSupport
 import Foundation
 import NIOCore
 import NIOEmbedded
+import NinePServer
 import NinePWire
 @testable import NinePNIO
 
@@ -80,14 +81,15 @@ final class EmbeddedRelay {
     let pair: RelayPair
     let events = EventBox()
 
-    init(reportFrames: Bool = true) throws {
+    init(reportFrames: Bool = true, faults: FaultSpec = FaultSpec(), faultSeed: UInt64 = 0x9F) throws {
         client = EmbeddedChannel(loop: loop)
         upstream = EmbeddedChannel(loop: loop)
         pair = RelayPair(conn: NinePWire.ConnectionID(7), eventLoop: loop,
                          clientAddress: .tcp(host: "127.0.0.1", port: 40000),
                          upstreamAddress: .tcp(host: "127.0.0.1", port: 564),
-                         options: NinePProxy.Options(reportFrames: reportFrames, eventCoalescing: .zero), sink: events.sink,
-                         onFinished: { _ in })
+                         options: NinePProxy.Options(reportFrames: reportFrames, eventCoalescing: .zero,
+                                                     faults: faults, faultSeed: faultSeed),
+                         sink: events.sink, onFinished: { _ in })
         try client.pipeline.syncOperations.addHandler(pair.makeHandler(.client))
         try client.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         try upstream.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2)).wait()

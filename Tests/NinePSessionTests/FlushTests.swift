@@ -151,4 +151,21 @@ import Testing
         #expect(r.exchange?.isInjected == true)
         #expect(r.exchange?.status == .ok)
     }
+
+    /// A server reply the proxy did not pass on (`[.dropped]`: it answered the tag itself, an error a
+    /// `--fault` rule put in the reply's place, or the EINTR for a flush) answers nothing: the client never
+    /// saw it, so no anomaly, and the exchange keeps the reply the client got.
+    @Test func aReplyThatWasNotPassedOnAnswersNothing() {
+        var h = Self.mounted()
+        h.t(5, .tclunk(Tclunk(fid: 2)))
+        let dropped = h.r(5, .rclunk, marks: .dropped)
+        #expect(dropped.anomalies.isEmpty)
+        #expect(dropped.message?.exchange == nil)
+        let given = h.r(5, .rlerror(Rlerror(ecode: .EIO)), marks: .injected)
+        #expect(given.anomalies.isEmpty)
+        #expect(given.exchange?.status == .error)
+        // Without the mark, the same late reply is one no request waits for.
+        let late = h.r(5, .rclunk)
+        #expect(late.anomalies.map(\.kind) == [.replyToUnknownTag])
+    }
 }

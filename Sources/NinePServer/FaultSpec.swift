@@ -1,4 +1,3 @@
-import NinePServer
 import NinePWire
 
 /// Fault injection rules, as given to `ninescope serve --fault SPEC`.
@@ -16,6 +15,10 @@ import NinePWire
 /// keeps it pending until the client flushes it (or disconnects), a close drops the connection when the
 /// request arrives, it and every request outstanding unanswered (a server dying at that point).
 /// Tversion and Tflush are never faulted.
+///
+/// The same rules serve `ninescope serve --fault` (applied by the server before it runs a request: see
+/// `FaultDriver`) and `ninescope proxy --fault` (applied by the relay between a client and a real server:
+/// see the proxy's documentation for what each action does there).
 public struct FaultSpec: Hashable, Sendable, CustomStringConvertible {
     public enum Action: Hashable, Sendable {
         case delay(Duration)
@@ -58,7 +61,7 @@ public struct FaultSpec: Hashable, Sendable, CustomStringConvertible {
         var rules: [Rule] = []
         for spec in specs {
             for part in spec.split(separator: ",", omittingEmptySubsequences: true) {
-                let text = part.trimmingCharacters(in: " \t")
+                let text = part.faultTrimmed(" \t")
                 if text.isEmpty { continue }
                 rules.append(try Self.parseRule(text))
             }
@@ -69,6 +72,17 @@ public struct FaultSpec: Hashable, Sendable, CustomStringConvertible {
     public init(parsing spec: String) throws(FaultSpecError) { try self.init(parsing: [spec]) }
 
     public var description: String { rules.map(\.description).joined(separator: ",") }
+
+    /// What the rules do to one request of `type`: each matching rule is rolled in order, as `serve` applies
+    /// them; delays add up until a rule fires an error, hang or close (returned), which ends the list.
+    public func plan(for type: MessageType, rolling dice: inout SplitMix64) -> (delay: Duration, then: Rule?) {
+        var delay = Duration.zero
+        for rule in rules where rule.matches(type) {
+            guard dice.roll(rule.probability) else { continue }
+            if case .delay(let d) = rule.action { delay += d } else { return (delay, rule) }
+        }
+        return (delay, nil)
+    }
 
     static func parseRule(_ text: String) throws(FaultSpecError) -> Rule {
         guard let eq = text.firstIndex(of: "=") else { throw FaultSpecError(text, "expected ACTION=TYPE") }
@@ -148,11 +162,31 @@ public struct FaultSpecError: Error, Hashable, Sendable, CustomStringConvertible
     public var description: String { "bad fault rule \"\(rule)\": \(reason)" }
 }
 
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
+private extension StringProtocol {
+    func faultTrimmed(_ set: String) -> String {
         var s = Substring(self)
         while let f = s.first, set.contains(f) { s = s.dropFirst() }
         while let l = s.last, set.contains(l) { s = s.dropLast() }
         return String(s)
+    }
+}
+
+/// A small seeded generator (SplitMix64) for reproducible fault rolls.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// True with probability `p` (0…1); rolls only when `p` is strictly between 0 and 1.
+    public mutating func roll(_ p: Double) -> Bool {
+        if p >= 1 { return true }
+        if p <= 0 { return false }
+        return Double(next() >> 11) / Double(1 << 53) < p
     }
 }

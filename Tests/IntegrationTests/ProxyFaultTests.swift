@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import NinePTestSupport
+import NinePWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ninescope proxy --fault`: the proxy playing a faulty server in front of a real diod, with diod's own
+/// clients, the trace and the capture read back.
+@Suite(.serialized) struct ProxyFaultTests {
+    static func export() throws -> String {
+        let dir = try RealTraffic.makeExport(bigSize: 1000)
+        ProxyTool.makeFile(dir + "/large.bin", size: 1 << 20, seed: 11)
+        return dir
+    }
+
+    @Test func anErrorRuleFailsTheClientAndTheTraceAndCaptureSayWho() throws {
+        let export = try Self.export()
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let capture = Peers.tempDir("fault") + "/err.pcapng"
+        let proxy = try ProxyProcess(upstream: diod.address,
+                                     extra: ["--headless", "--capture", capture, "--fault", "error=Tlopen:EACCES"])
+        #expect(proxy.stderr.contains("faults: error=Tlopen:EACCES (--fault-seed "), "\(proxy.stderr)")
+
+        let direct = try ProxyTool.client("diodcat", ["-s", diod.address, "-a", export, "large.bin"])
+        #expect(direct.status == 0, "\(direct.err)")
+        let faulted = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "large.bin"])
+        #expect(faulted.status != 0)
+        #expect(faulted.err.contains("Permission denied"), "\(faulted.err)")
+        #expect(faulted.stdout.isEmpty)
+
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        let lines = proxy.stdoutLines
+        let open = lines.filter { $0.contains("c0 → Tlopen") }
+        #expect(open.count == 1 && open.allSatisfy { $0.hasSuffix("<dropped>") }, "\(open)")
+        let answer = lines.filter { $0.contains("c0 ← Rlerror") && $0.contains("EACCES") }
+        #expect(answer.count == 1 && answer.allSatisfy { $0.hasSuffix("<injected>") }, "\(answer)")
+        #expect(!lines.contains { $0.contains("c0 ← Rlopen") })
+        #expect(proxy.stop().status == 0)
+
+        // The capture keeps what the client saw, marked: `decode` reads the marks back.
+        let (objects, result) = try ProxyTool.decodeJSON(capture)
+        #expect(result.status == 0, "\(result.err)")
+        let messages = objects.filter { $0.pxEvent == "message" }
+        let lopen = messages.filter { $0.pxTypeName == "Tlopen" }
+        #expect(lopen.count == 1 && lopen.allSatisfy { ($0["marks"] as? String) == "dropped" }, "\(lopen)")
+        let lerror = messages.filter { $0.pxTypeName == "Rlerror" && ($0["marks"] as? String) == "injected" }
+        #expect(lerror.count == 1)
+        diod.kill()
+    }
+
+    @Test func aDelayedReadGivesTheSameBytesLaterAndIsMarked() throws {
+        let export = try Self.export()
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--fault", "delay=Tread:30ms"])
+        let got = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "65536", "large.bin"])
+        #expect(got.status == 0, "\(got.err)")
+        let onDisk = try Data(contentsOf: URL(fileURLWithPath: export + "/large.bin"))
+        #expect(got.stdout == onDisk)
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        let reads = proxy.stdoutLines.filter { $0.contains("c0 ← Rread") }
+        #expect(reads.count >= 16)
+        #expect(reads.allSatisfy { $0.hasSuffix("<delayed>") })
+        // Each reply was held for the rule's time at least: its latency is printed in ms, 30 or more.
+        let latencies = reads.compactMap { line -> Double? in
+            guard let ms = line.split(separator: " ").first(where: { $0.hasSuffix("ms") && Double($0.dropLast(2)) != nil })
+            else { return nil }
+            return Double(ms.dropLast(2))
+        }
+        #expect(latencies.count == reads.count, "\(reads.prefix(2))")
+        #expect(latencies.allSatisfy { $0 >= 30 }, "\(latencies)")
+        // Other replies are not held.
+        #expect(proxy.stdoutLines.filter { $0.contains("c0 ← R") && !$0.contains("Rread") }
+                    .allSatisfy { !$0.contains("<delayed>") })
+        #expect(proxy.stop().status == 0)
+        diod.kill()
+    }
+
+    @Test func aCloseRuleEndsOneConnectionAndTheProxyGoesOn() throws {
+        let export = try Self.export()
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--fault", "close=Tread"])
+        let cut = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "large.bin"])
+        #expect(cut.status != 0)
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        let close = proxy.stdoutLines.first { $0.contains("c0 - close") }.map(String.init) ?? ""
+        #expect(close.contains("closed by --fault close=Tread at Tread tag "), "\(close)")
+        #expect(proxy.stdoutLines.contains { $0.contains("c0 ! unanswered: Tread") })
+        // A client that reads nothing is untouched.
+        let listing = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/"])
+        #expect(listing.status == 0, "\(listing.err)")
+        #expect(listing.out.contains("large.bin"))
+        let stop = proxy.stop()
+        #expect(stop.status == 0)
+        #expect(proxy.stderr.contains("(1 eof, 1 fault)"), "\(proxy.stderr)")
+        diod.kill()
+    }
+
+    @Test func aBadRuleIsRefusedAtStart() throws {
+        let r = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1",
+                                                "--headless", "--fault", "error=Tlopen:EWHAT"])
+        #expect(r.status != 0)
+        #expect(r.err.contains("--fault: bad fault rule \"error=Tlopen:EWHAT\": error needs an errno like EACCES"),
+                "\(r.err)")
+    }
+}
