@@ -103,6 +103,7 @@ public struct CommandRegistry: Sendable {
         ("errno:ENOENT", "error reply with that errno"),
         ("error pending flushed", "state of the exchange"),
         ("injected anomaly ok malformed cut", "more states (cut: a frame the capture cut)"),
+        ("fault", "what a proxy --fault rule acted on"),
         ("anomaly:fid-leak", "named by an anomaly of that kind (the A view's)"),
         ("latency>10ms", "also < <= >= =; units ns us ms s"),
         ("size>=64k", "either message's bytes; also k m g"),

@@ -88,7 +88,9 @@ extension InspectorModel {
             var info = "  (\(label) #\(index), \(m.frameSize) bytes" + held
                 + ", \(time.format(m.timestamp))"
             if let l = m.latency { info += ", +" + DurationFormat.compact(l) }
-            info += ", \(m.dialect))"
+            info += ", \(m.dialect)"
+            if let how = DetailFormatter.handling(m.marks, toServer: m.direction == .toServer) { info += ", " + how }
+            info += ")"
             heading.append(info, .dim)
             lines.append(DetailLine(heading, frame: frame, range: 0..<m.bytes.count, isSection: true))
             guard case .frame = m.kind else { continue }
@@ -122,5 +124,19 @@ enum DetailFormatter {
     /// Field labels padded to a common width (ASCII labels from the manuals).
     static func padded(_ label: String) -> String {
         label.count >= 12 ? label : label + String(repeating: " ", count: 12 - label.count)
+    }
+}
+
+extension DetailFormatter {
+    /// What the proxy did with a frame, from its marks (nil when it passed it on as it came).
+    static func handling(_ marks: FrameMarks, toServer: Bool) -> String? {
+        var said: [String] = []
+        if marks.contains(.injected) { said.append(toServer ? "sent by ninescope" : "made by ninescope, not the server") }
+        if marks.contains(.dropped) {
+            said.append(toServer ? "kept from the server (--fault)" : "not passed on to the client")
+        }
+        if marks.contains(.intercepted) { said.append("ninescope's own: not passed on to the client") }
+        if marks.contains(.delayed) { said.append("held back (--fault delay) before the client got it") }
+        return said.isEmpty ? nil : said.joined(separator: "; ")
     }
 }

@@ -81,9 +81,13 @@ public enum ExchangeFormatter {
 
     static func replyText(_ row: ExchangeRow, replyLine: String?) -> String {
         let reply = row.hasReply ? listText(replyLine ?? "") : ""
-        if row.flags.contains(.answeredByProxy) { return "(flushed) ninescope answered " + reply }
+        if row.answeredForAFlush { return "(flushed) ninescope answered " + reply }
+        if row.flags.contains(.answeredByProxy) { return "(fault) " + reply }
+        if row.flags.contains(.faulted) && row.hasReply && row.status != .flushed { return "(delayed) " + reply }
         switch row.status {
-        case .pending: return row.flags.contains(.flushRequested) ? "(flush sent)" : ""
+        case .pending:
+            if row.flags.contains(.flushRequested) { return "(flush sent)" }
+            return row.flags.contains(.faulted) ? "(held by --fault)" : ""
         case .flushed: return reply.isEmpty ? "(flushed)" : reply + " (flushed)"
         case .answeredAfterFlush: return reply + " (flush came late)"
         case .unansweredAtClose: return "(no reply: connection ended)"

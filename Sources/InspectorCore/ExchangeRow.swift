@@ -3,8 +3,8 @@ import NinePWire
 
 /// Flags on an exchange row.
 public struct RowFlags: OptionSet, Hashable, Sendable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
     public static let hasRequest = RowFlags(rawValue: 1 << 0)
     public static let hasReply = RowFlags(rawValue: 1 << 1)
     /// The request was sent by ninescope (REPL or UI injection).
@@ -15,10 +15,14 @@ public struct RowFlags: OptionSet, Hashable, Sendable {
     public static let anomaly = RowFlags(rawValue: 1 << 4)
     /// The user asked to flush it (a Tflush was sent or is being sent).
     public static let flushRequested = RowFlags(rawValue: 1 << 5)
-    /// Its reply was made by ninescope's proxy (the error reply a flushed request gets), not the server.
+    /// Its reply was made by ninescope's proxy, not the server: the error reply a request the proxy
+    /// flushed gets (status `.answeredAfterFlush`), or the one a `proxy --fault error=…` rule gave.
     public static let answeredByProxy = RowFlags(rawValue: 1 << 6)
     /// The request or the reply is a frame the capture cut (`FrameMarks.truncated`).
     public static let truncated = RowFlags(rawValue: 1 << 7)
+    /// A `proxy --fault` rule acted on it: the request was kept from the server (`FrameMarks.dropped`) or
+    /// its reply held back (`.delayed`).
+    public static let faulted = RowFlags(rawValue: 1 << 8)
 }
 
 /// What colour-relevant state an exchange is in, for the list (one per row).
@@ -26,7 +30,7 @@ public enum RowState: UInt8, Hashable, Sendable, CaseIterable {
     case pending, ok, error, flushed, injected, anomaly
 }
 
-/// One exchange as the store keeps it: ~72 bytes, no heap storage. Frames stay in the tracker's log;
+/// One exchange as the store keeps it: 64 bytes, no heap storage. Frames stay in the tracker's log;
 /// `requestIndex`/`replyIndex` point there. Strings (paths) are interned in the store.
 public struct ExchangeRow: Hashable, Sendable {
     public static let noTime = Int64.min
@@ -87,11 +91,20 @@ public struct ExchangeRow: Hashable, Sendable {
     }
 
     /// Cancelled by a flush: the Rflush came first, or ninescope answered the client for the server.
-    public var isFlushed: Bool { status == .flushed || flags.contains(.answeredByProxy) }
+    public var isFlushed: Bool { status == .flushed || answeredForAFlush }
+
+    /// ninescope's proxy answered the client itself because it flushed the request.
+    public var answeredForAFlush: Bool { flags.contains(.answeredByProxy) && status == .answeredAfterFlush }
+
+    /// A `proxy --fault` rule acted on it (kept the request from the server, held the reply back, or
+    /// answered with an error of its own).
+    public var isFaulted: Bool {
+        flags.contains(.faulted) || (flags.contains(.answeredByProxy) && status != .answeredAfterFlush)
+    }
 
     /// Whether the filter keyword `error` holds: an error reply, or never answered.
     public var isError: Bool {
-        if flags.contains(.answeredByProxy) { return false }
+        if answeredForAFlush { return false }
         return switch status {
         case .error, .unansweredAtClose, .abortedByVersion: true
         case .answeredAfterFlush: errno != 0 || replyType?.isError == true

@@ -213,6 +213,7 @@ extension ExchangeRow {
         if Int(m.index) == Int(requestIndex) || (m.isRequest == true && requestIndex == ExchangeRow.noIndex) {
             requestBytes = size
             requestPath = path
+            if m.marks.contains(.dropped) { flags.insert(.faulted) }
             if let message = m.decoded?.message {
                 let refs = message.fidRefs
                 fid = refs.primary?.rawValue ?? ExchangeRow.noFid
@@ -223,6 +224,7 @@ extension ExchangeRow {
             replyBytes = size
             replyPath = path
             if m.marks.contains(.injected) { flags.insert(.answeredByProxy) }
+            if m.marks.contains(.delayed) { flags.insert(.faulted) }
         }
     }
 }

@@ -87,6 +87,7 @@ public struct FilterMatcher: Sendable {
                 return !row.isFlushed && (row.status == .ok || (row.status == .answeredAfterFlush && !row.isError))
             case .malformed: return row.flags.contains(.malformed)
             case .cut: return row.flags.contains(.truncated)
+            case .fault: return row.isFaulted
             }
         case .latency(let op, let ns):
             guard let latency = row.latency else { return false }

@@ -99,6 +99,9 @@ public enum StateKeyword: String, Hashable, Sendable, CaseIterable {
     /// The request or the reply is one the capture holds only the first bytes of (a snap length cut it, or
     /// `proxy --capture-data`).
     case cut
+    /// A `proxy --fault` rule acted on it: kept from the server, its reply held back, or answered by the
+    /// proxy with an error.
+    case fault
 }
 
 /// One test in a filter.

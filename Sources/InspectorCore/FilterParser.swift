@@ -9,7 +9,7 @@ import NinePWire
 /// and     := unary (("and" | "&&")? unary)*       -- juxtaposition means "and"
 /// unary   := ("not" | "!") unary | "(" expr ")" | term
 /// term    := TYPE                                   Twalk, Rlerror (any case)
-///          | STATE                                  error pending flushed injected anomaly ok malformed cut
+///          | STATE                                  error pending flushed injected anomaly ok malformed cut fault
 ///          | KEY ":" VALUE                          fid:3 tag:5 conn:2 path:/usr errno:ENOENT anomaly:fid-leak
 ///                                                   type:Twalk text:"some words"
 ///          | "latency" OP DURATION                  latency>10ms  latency <= 1.5s  (ns us µs ms s)

@@ -48,7 +48,10 @@ public struct FaultSpec: Hashable, Sendable, CustomStringConvertible {
             case .hang: "hang=\(target)"
             case .close: "close=\(target)"
             }
-            return probability >= 1 ? body : body + "@\(probability * 100)%"
+            guard probability < 1 else { return body }
+            let percent = probability * 100
+            let text = percent == percent.rounded() ? String(Int(percent)) : String(percent)
+            return body + "@\(text)%"
         }
     }
 

@@ -119,6 +119,36 @@ import Testing
         #expect(ExchangeFormatter.mark(row) == "F ")
     }
 
+    /// What `proxy --fault` did shows on the row: an error the proxy gave (`(fault)`, an error, not a
+    /// flush), a reply held back (`(delayed)`), a request kept from the server and still waiting
+    /// (`(held by --fault)`); the filter keyword `fault` finds them, and the detail says what happened.
+    @Test func faultedExchangesSayWhatTheProxyDid() throws {
+        var s = Self.mounted()
+        s.t(21, .tlopen(Tlopen(fid: 0, flags: .rdonly)), marks: .dropped)
+        s.r(21, .rlerror(Rlerror(ecode: .EACCES)), marks: .injected)
+        s.t(22, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
+        s.r(22, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 100))), marks: .delayed)
+        s.t(23, .tstatfs(Tstatfs(fid: 0)), marks: .dropped)
+        s.t(24, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
+        s.r(24, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 100))))
+        var m = InspectorModel()
+        m.handle(s.events)
+        #expect(m.tracker.anomalies.isEmpty)
+        let (error, delayed, held, plain) = (m.store[2], m.store[3], m.store[4], m.store[5])
+        #expect(error.displayState == .error && error.isError && !error.isFlushed)
+        #expect(ExchangeFormatter.replyText(error, replyLine: "Rlerror tag 21 ecode 13 EACCES")
+                .hasPrefix("(fault) Rlerror"))
+        #expect(ExchangeFormatter.replyText(delayed, replyLine: "Rgetattr tag 22").hasPrefix("(delayed) Rgetattr"))
+        #expect(ExchangeFormatter.replyText(held, replyLine: nil) == "(held by --fault)")
+        #expect(ExchangeFormatter.replyText(plain, replyLine: "Rgetattr tag 24") == "Rgetattr")
+        #expect(try Sample.rows(m, "fault") == [2, 3, 4])
+        #expect(try Sample.rows(m, "not fault and Tgetattr") == [5])
+        let detail = DetailFormatter.handling([.dropped], toServer: true)
+        #expect(detail == "kept from the server (--fault)")
+        #expect(DetailFormatter.handling([.injected], toServer: false) == "made by ninescope, not the server")
+        #expect(DetailFormatter.handling([], toServer: false) == nil)
+    }
+
     /// Exporting a session and reading it back gives the same messages.
     @Test func exportedCaptureReadsBack() throws {
         let original = tracker()
