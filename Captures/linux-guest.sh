@@ -22,12 +22,15 @@
 #   dialects  mounts the export three times, with version=9p2000, 9p2000.u and 9p2000.L (a connection
 #           each), and on each makes the usual errors (a missing file, an existing directory, a directory
 #           not empty, a file walked as a directory): each step's output shows the error the program got
+#   faults  through `proxy --fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite`: a mkdir the proxy
+#           refuses, a cat whose reads it holds back, a write it hangs from a process that is killed (the
+#           kernel flushes it), a listing after
 # Needs qemu-system-x86, linux-image-amd64 and busybox-static (`make test` installs them). Used by
 # Tests/IntegrationTests/KernelClientTests.swift and Captures/make-samples.sh.
 set -euo pipefail
-if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample|stress|dialects]" >&2; exit 2; fi
+if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample|stress|dialects|faults]" >&2; exit 2; fi
 PORT=$1; ANAME=$2; WORKLOAD=${3:-files}
-case "$WORKLOAD" in files|flush|sample|stress|dialects) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
+case "$WORKLOAD" in files|flush|sample|stress|dialects|faults) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
 QEMU=$(command -v qemu-system-x86_64) || { echo "linux-guest: qemu-system-x86_64 is not installed (qemu-system-x86)" >&2; exit 1; }
 BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] || { echo "linux-guest: busybox is not installed (busybox-static)" >&2; exit 1; }
@@ -92,6 +95,15 @@ elif [ "$WORK" = flush ]; then
   printf x 1<>/mnt/FLUSH &
   W=$!; sleep 2; kill $W; wait $W; echo "@@ killed $?"
   echo "@@ after"; ls -1 /mnt/ReadDirDir | wc -l
+  umount /mnt && echo "@@ unmounted"
+elif [ "$WORK" = faults ]; then
+  # Against a proxy with --fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite in front of a real server.
+  echo "@@ mounted"
+  echo "@@ mkdir"; mkdir /mnt/made 2>&1 || true
+  echo "@@ cat"; cat /mnt/hello.txt
+  printf x > /mnt/hung.txt &
+  W=$!; sleep 2; kill $W; wait $W; echo "@@ killed $?"
+  echo "@@ after"; ls -1 /mnt | sort | tr '\n' ' '; echo
   umount /mnt && echo "@@ unmounted"
 elif [ "$WORK" = stress ]; then
   echo "@@ mounted"

@@ -23,7 +23,7 @@ import Glibc
 
     /// An export with hello.txt and a 3 MiB big.bin; the guest is booted against `upstream` through a
     /// proxy that captures.
-    static func run(workload: KernelGuest.Workload = .files,
+    static func run(workload: KernelGuest.Workload = .files, proxyOptions: [String] = [],
                     upstream: (String) throws -> (address: String, stop: () -> Void)) throws -> Run {
         let export = Peers.tempDir("guest-export")
         try "hello-from-host\n".write(toFile: export + "/hello.txt", atomically: true, encoding: .utf8)
@@ -31,7 +31,7 @@ import Glibc
         let server = try upstream(export)
         defer { server.stop() }
         let capture = Peers.tempDir("guest-capture") + "/guest.pcapng"
-        let proxy = try ProxyProcess(upstream: server.address, extra: ["--headless", "--capture", capture])
+        let proxy = try ProxyProcess(upstream: server.address, extra: ["--headless", "--capture", capture] + proxyOptions)
         guard let port = proxy.port else { throw ProxyHarnessError("the proxy has no TCP port: \(proxy.listenAddress)") }
         let console = try KernelGuest.boot(port: port, aname: export, workload: workload)
         #expect(proxy.waitForOutput { $0.contains(" - close") }, "the guest's connection did not close")
@@ -279,6 +279,46 @@ import Glibc
         // tshark, which learns each connection's dialect from its Tversion as we do, reads the same messages
         // in the capture of all three (9P2000's Rerror and 9P2000.u's longer Rstat and Tcreate among them).
         try Self.expectDecodeAgreesWithTshark(r.capture, atLeast: 100)
+    }
+
+    /// `proxy --fault` in front of diod, with a real kernel as the client: the errors the proxy makes are
+    /// what the guest's programs get, held-back reads still give the file, and a write the proxy hangs is
+    /// flushed by the kernel when its process is killed — with the server never seeing what the proxy kept
+    /// from it.
+    @Test func linuxGuestMeetsTheProxysFaultsInFrontOfDiod() throws {
+        let r = try Self.run(workload: .faults, proxyOptions: ["--fault", "error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite"],
+                             upstream: Self.diod)
+        let c = r.console
+        #expect(!c.timedOut, "the guest did not power off in time")
+        try #require(c.has("mounted"), "the guest could not mount: \(c.text.suffix(3000))")
+        #expect(c.output("mkdir").joined().hasSuffix("No space left on device"), "\(c.output("mkdir"))")
+        #expect(c.output("cat").first == "hello-from-host")
+        #expect(c.has("killed"))
+        let after = c.output("after").first?.split(separator: " ").map(String.init) ?? []
+        #expect(after == ["big.bin", "hello.txt", "hung.txt"], "\(after)")
+        #expect(c.has("unmounted"))
+        // The server never got the mkdir nor the write.
+        #expect(!FileManager.default.fileExists(atPath: r.export + "/made"))
+        let hung = try FileManager.default.attributesOfItem(atPath: r.export + "/hung.txt")
+        #expect((hung[.size] as? Int) == 0)
+
+        let lines = r.trace
+        let mkdir = lines.filter { $0.contains("→ Tmkdir ") }
+        #expect(!mkdir.isEmpty && mkdir.allSatisfy { $0.hasSuffix("<dropped>") }, "\(mkdir)")
+        #expect(lines.contains { $0.contains("← Rlerror ") && $0.contains("ENOSPC") && $0.hasSuffix("<injected>") })
+        let reads = lines.filter { $0.contains("← Rread ") }
+        #expect(!reads.isEmpty && reads.allSatisfy { $0.hasSuffix("<delayed>") }, "\(reads)")
+        let write = try #require(lines.first { $0.contains("→ Twrite tag ") }, "no Twrite in the trace")
+        #expect(write.hasSuffix("<dropped>"))
+        let tag = try #require(Self.field(write, "tag"))
+        let flush = try #require(lines.first { $0.contains("→ Tflush tag ") && $0.contains("oldtag \(tag)") },
+                                 "the kernel did not flush the hung write")
+        let flushTag = try #require(Self.field(flush, "tag"))
+        #expect(lines.contains { $0.contains("← Rflush tag \(flushTag)") })
+        #expect(!lines.contains { $0.contains("← Rwrite tag \(tag) ") })
+        let anomalies = lines.filter { $0.contains(" ! ") }
+        #expect(anomalies.isEmpty, "anomalies: \(anomalies.prefix(5))")
+        #expect(r.stderr.contains("faults: error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite"), "\(r.stderr)")
     }
 
     /// The value after `name ` in a trace line.

@@ -29,6 +29,10 @@ enum KernelGuest {
         /// Three mounts, one per dialect (`version=9p2000`, `9p2000.u`, `9p2000.L`), each making the usual
         /// errors: steps `VERSION:enoent`, `:eexist`, `:enotempty`, `:enotdir` print what the program said.
         case dialects
+        /// Through a proxy with `--fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite`: a mkdir the
+        /// proxy refuses, a cat whose reads it holds back, a write it hangs from a process then killed (so
+        /// the kernel flushes it), and a listing after.
+        case faults
     }
 
     /// Boots the guest, which mounts `aname` from 127.0.0.1:`port` (as 10.0.2.2 in the guest) and runs
