@@ -4,6 +4,12 @@ import NinePWire
 import Testing
 
 @Suite struct ModelTests {
+    /// The store holds a row per exchange, millions of them live: the row stays 64 bytes (its 16 bits of
+    /// flags fit where the 8 did, in what was padding).
+    @Test func anExchangeRowIsSixtyFourBytes() {
+        #expect(MemoryLayout<ExchangeRow>.stride == 64)
+    }
+
     @Test func storeHoldsOneRowPerExchange() {
         let m = Sample.model()
         #expect(m.store.count == Sample.count)
