@@ -110,13 +110,17 @@ struct ReplayCommand: AsyncParsableCommand {
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 
-    /// The capture's decoded messages, in order (frames the proxy dropped are left out).
+    /// The capture's decoded messages, in order, as the server saw them: a request the proxy kept from it
+    /// (`dropped`, by a `--fault` rule) and a reply the proxy made (`injected`) are left out; a server reply
+    /// the proxy did not pass on (`dropped`: one a fault rule replaced, or a late one after the proxy's
+    /// flush) is the server's, and stays.
     func readCapture(forcedDialect: Dialect?, names: AttachNames) throws -> [CapturedMessage] {
         var tracker = SessionTracker(configuration: .lineTrace(forcedDialect: forcedDialect))
         var messages: [CapturedMessage] = []
         func feed(_ event: SessionEvent) {
             let output = tracker.handle(event)
-            guard let m = output.message, !m.marks.contains(.dropped) else { return }
+            guard let m = output.message else { return }
+            if m.isRequest == true ? m.marks.contains(.dropped) : m.marks.contains(.injected) { return }
             if let f = m.decoded {
                 messages.append(CapturedMessage(connection: m.conn.rawValue, time: m.timestamp, fcall: f))
             } else if m.isTruncated, let cut = TruncatedFrame.cutAttach(m.bytes, dialect: m.dialect),

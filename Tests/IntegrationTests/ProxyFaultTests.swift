@@ -21,8 +21,8 @@ import Glibc
         try diod.start()
         let capture = Peers.tempDir("fault") + "/err.pcapng"
         let proxy = try ProxyProcess(upstream: diod.address,
-                                     extra: ["--headless", "--capture", capture, "--fault", "error=Tlopen:EACCES"])
-        #expect(proxy.stderr.contains("faults: error=Tlopen:EACCES (--fault-seed "), "\(proxy.stderr)")
+                                     extra: ["--headless", "--capture", capture, "--fault", "error=Tlopen:EACCES,error=Tclunk:EIO"])
+        #expect(proxy.stderr.contains("faults: error=Tlopen:EACCES,error=Tclunk:EIO (--fault-seed "), "\(proxy.stderr)")
 
         let direct = try ProxyTool.client("diodcat", ["-s", diod.address, "-a", export, "large.bin"])
         #expect(direct.status == 0, "\(direct.err)")
@@ -38,6 +38,12 @@ import Glibc
         let answer = lines.filter { $0.contains("c0 ← Rlerror") && $0.contains("EACCES") }
         #expect(answer.count == 1 && answer.allSatisfy { $0.hasSuffix("<injected>") }, "\(answer)")
         #expect(!lines.contains { $0.contains("c0 ← Rlopen") })
+        // The clunks reach diod (they end the fid whatever the reply); its Rclunk is replaced.
+        #expect(lines.filter { $0.contains("c0 → Tclunk") }.count == 2)
+        #expect(lines.filter { $0.contains("c0 ← Rclunk") }.allSatisfy { $0.hasSuffix("<dropped>") })
+        #expect(lines.filter { $0.contains("c0 ← Rlerror") && $0.contains("EIO") && $0.hasSuffix("<injected>") }.count == 2)
+        let unexpected = lines.filter { $0.contains(" ! ") }
+        #expect(unexpected.isEmpty, "\(unexpected)")
         #expect(proxy.stop().status == 0)
 
         // The capture keeps what the client saw, marked: `decode` reads the marks back.
@@ -47,7 +53,14 @@ import Glibc
         let lopen = messages.filter { $0.pxTypeName == "Tlopen" }
         #expect(lopen.count == 1 && lopen.allSatisfy { ($0["marks"] as? String) == "dropped" }, "\(lopen)")
         let lerror = messages.filter { $0.pxTypeName == "Rlerror" && ($0["marks"] as? String) == "injected" }
-        #expect(lerror.count == 1)
+        #expect(lerror.count == 3)
+
+        // Replayed, the capture is what the server saw: no Tlopen, and diod's own Rclunks to compare with.
+        let replay = try Peers.run(Peers.ninescope, ["replay", capture, "--to", diod.address, "--diff"])
+        #expect(replay.status == 0, "\(replay.out)\(replay.err)")
+        #expect(replay.out.contains(" 0 differ"), "\(replay.out)")
+        #expect(!replay.out.contains("answers no pending request"), "\(replay.out)")
+        #expect(!replay.out.contains("Tlopen"), "\(replay.out)")
         diod.kill()
     }
 
@@ -94,6 +107,7 @@ import Glibc
         let listing = try ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "-l", "/"])
         #expect(listing.status == 0, "\(listing.err)")
         #expect(listing.out.contains("large.bin"))
+        #expect(proxy.waitForOutput { $0.contains("c1 - close") })
         let stop = proxy.stop()
         #expect(stop.status == 0)
         #expect(proxy.stderr.contains("(1 eof, 1 fault)"), "\(proxy.stderr)")
