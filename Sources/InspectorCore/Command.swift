@@ -60,6 +60,7 @@ extension CommandName {
     public static let exchangeFlush: CommandName = "exchange.flush"
     public static let exchangeInject: CommandName = "exchange.inject"
     public static let captureSave: CommandName = "capture.save"
+    public static let proxyFaults: CommandName = "proxy.faults"
     public static let viewHexToggle: CommandName = "view.hex.toggle"
     public static let viewCycle: CommandName = "view.cycle"
     public static let viewFids: CommandName = "view.fids"

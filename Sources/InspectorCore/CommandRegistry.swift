@@ -146,6 +146,8 @@ extension CommandRegistry {
                 group: .exchanges, aliases: ["inject"], argument: "REQUEST"),
         Command(.captureSave, "Save the session to a pcapng capture", group: .exchanges, aliases: ["save", "w"],
                 argument: "PATH"),
+        Command(.proxyFaults, "Show, set (as proxy --fault) or turn off fault rules",
+                group: .exchanges, aliases: ["fault", "faults"], argument: "SPEC|off"),
         Command(.promptCommand, "Run a command, or inject: :walk 0 100 etc passwd",
                 group: .exchanges),
         Command(.filterEdit, "Filter the exchange list (empty: show all)", group: .filtering, aliases: ["filter"],

@@ -16,10 +16,16 @@ public protocol InspectorActions: Sendable {
     /// Completions for the last word of a partly typed request (the REPL grammar's): full replacement
     /// words for that word; empty when unknown.
     func completions(for text: String) -> [String]
+    /// The proxy's fault rules: `spec` empty shows them, `off` (or `none`) clears them, anything else sets
+    /// them (`proxy --fault`'s grammar). Returns what to say.
+    func faults(_ spec: String) throws -> String
 }
 
 extension InspectorActions {
     public func completions(for text: String) -> [String] { [] }
+    public func faults(_ spec: String) throws -> String {
+        throw InspectorActionError("fault rules need a live proxy")
+    }
 }
 
 /// An error an action reports as a plain sentence.

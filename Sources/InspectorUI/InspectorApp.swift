@@ -353,6 +353,8 @@ public final class InspectorApp: @unchecked Sendable {
                 launch { actions, tracker in try await actions.inject(request, conn: conn, tracker: tracker) }
             case .save(let path):
                 launch { actions, tracker in try await actions.save(to: path, tracker: tracker) }
+            case .faults(let spec):
+                launch { actions, _ in try actions.faults(spec) }
             }
         }
     }

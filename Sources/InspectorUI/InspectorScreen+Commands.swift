@@ -150,6 +150,12 @@ extension InspectorScreen {
                 return []
             }
             return [.save(path: argument)]
+        case .proxyFaults:
+            guard isLive else {
+                setMessage("fault rules need a live proxy (this is a capture)", isError: true)
+                return []
+            }
+            return [.faults(argument ?? "")]
         case .promptCommand: openPrompt(.command)
         case .filterEdit:
             guard let argument else {

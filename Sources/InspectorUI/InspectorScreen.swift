@@ -16,6 +16,8 @@ public enum InspectorEffect: Hashable, Sendable {
     case inject(conn: ConnectionID, request: String)
     /// Write the session to a pcapng capture.
     case save(path: String)
+    /// Show the proxy's fault rules (empty), set them (`proxy --fault`'s SPEC) or turn them off (`off`).
+    case faults(String)
     /// Switch to the theme `--theme` would load for this NAME|PATH.
     case loadTheme(String)
     /// A history changed (the app may persist it).

@@ -66,6 +66,7 @@ public final class NinePProxy: Sendable {
     }
     private let state = Locked(State())
     let census = RelayCensus()
+    private let faultBoard: FaultBoard
     /// Relay pairs alive: one per open connection, and none a while after every connection closed.
     var relaysAlive: Int { census.count.load(ordering: .relaxed) }
 
@@ -75,6 +76,7 @@ public final class NinePProxy: Sendable {
         self.listenAddress = listen
         self.upstreamAddress = upstream
         self.options = options
+        self.faultBoard = FaultBoard(options.faults)
         if let sink {
             self.sink = sink
             let (stream, continuation) = AsyncStream<[ProxyEvent]>.makeStream()
@@ -153,6 +155,15 @@ public final class NinePProxy: Sendable {
         }.get()
     }
 
+    /// The fault rules the relay applies now (`Options.faults` until `setFaults` changes them).
+    public var faults: FaultSpec { faultBoard.current.0 }
+
+    /// Changes the fault rules for every connection, open or to come, from its next request on (what the
+    /// old rules started, a reply held back, finishes as it began). An empty spec turns faults off.
+    public func setFaults(_ spec: FaultSpec) {
+        faultBoard.set(spec)
+    }
+
     /// Counters for `conn`, nil when it is not open.
     public func stats(conn: NinePWire.ConnectionID) async -> RelayStats? {
         guard let bound = try? pair(conn) else { return nil }
@@ -183,7 +194,8 @@ public final class NinePProxy: Sendable {
             let loop = channel.eventLoop
             let pair = RelayPair(conn: id, eventLoop: loop, clientAddress: Address(channel.remoteAddress),
                                  upstreamAddress: upstreamAddress, options: options, sink: sink,
-                                 onFinished: { [weak self] id in self?.forget(id) }, census: census)
+                                 onFinished: { [weak self] id in self?.forget(id) }, census: census,
+                                 faultBoard: faultBoard)
             try channel.pipeline.syncOperations.addHandler(pair.makeHandler(.client))
             let bound = NIOLoopBound(pair, eventLoop: loop)
             state.withLock {

@@ -53,7 +53,7 @@ extension RelayPair {
         try checkUpstreamOpen()
         // A reply a `--fault delay` rule holds: the server has answered, so the client gets that now, and the
         // Tflush still goes (its Rflush, the proxy's own, is dropped).
-        let held = hasFaults && self.held[tag] != nil
+        let held = !self.held.isEmpty && self.held[tag] != nil
         if held { passOn(tag) }
         if !held {
             guard let p = pending[tag], p.type != MessageType.tversion.rawValue else { throw .notPending(tag) }

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import NinePServer
 import NinePSession
 import NinePWire
@@ -46,7 +47,7 @@ extension RelayPair {
     func faultRequest(_ header: FrameHeader) -> FrameDecision? {
         guard let type = MessageType(rawValue: header.type), type != .tversion, type != .tflush else { return nil }
         let tag = header.tag.rawValue
-        let (delay, rule) = options.faults.plan(for: type, rolling: &dice)
+        let (delay, rule) = faults.plan(for: type, rolling: &dice)
         let ns = Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
         guard let rule else {
             if ns > 0 { replyDelays[tag] = ns }
@@ -109,8 +110,16 @@ extension RelayPair {
         if !held.isEmpty { passOn(old) }
     }
 
+    /// The proxy's rules changed (`NinePProxy.setFaults`): they apply from the next request on; what the
+    /// old ones started (a reply held back, one to be replaced) finishes as it began.
+    func reloadFaults() {
+        (faults, faultGeneration) = faultBoard.current
+        hasFaults = !faults.rules.isEmpty
+    }
+
     /// Tversion aborts everything outstanding: held replies are dropped (reported so), rules forgotten.
     func versionResetsFaults(at t: Int64) {
+        guard !(held.isEmpty && replyDelays.isEmpty && replyErrors.isEmpty) else { return }
         for tag in held.keyList {
             guard let h = held.removeValue(forKey: tag) else { continue }
             h.task?.cancel()
@@ -122,6 +131,7 @@ extension RelayPair {
 
     /// The connection is over: no timer may outlive it.
     func dropFaultState() {
+        guard !(held.isEmpty && replyDelays.isEmpty && replyErrors.isEmpty) else { return }
         for tag in held.keyList { held.removeValue(forKey: tag)?.task?.cancel() }
         replyDelays.removeAll()
         replyErrors.removeAll()
@@ -171,5 +181,26 @@ extension RelayPair {
         case .p9: message = .rerror(Rerror(ename: P9String(e.text)))
         }
         return Fcall(tag: Tag(tag), message).encode(dialect: d)
+    }
+}
+
+/// The fault rules every relay pair of a proxy follows, which may change while it runs
+/// (`NinePProxy.setFaults`). A pair reads the generation once per client request (one atomic load) and the
+/// rules only when it moved.
+final class FaultBoard: Sendable {
+    private let rules: Mutex<(spec: FaultSpec, generation: UInt64)>
+    let generation = Atomic<UInt64>(0)
+
+    init(_ spec: FaultSpec) { rules = Mutex((spec, 0)) }
+
+    /// The rules and their generation, read together.
+    var current: (FaultSpec, UInt64) { rules.withLock { ($0.spec, $0.generation) } }
+
+    func set(_ spec: FaultSpec) {
+        rules.withLock {
+            $0.spec = spec
+            $0.generation &+= 1
+            generation.store($0.generation, ordering: .releasing)
+        }
     }
 }

@@ -28,18 +28,21 @@ extension RelayPair: FrameCursorDelegate {
                 ours.removeAll()
                 flushing.removeAll()
                 answered.removeAll()
-                if hasFaults { versionResetsFaults(at: WallClock.nowNanos()) }
+                versionResetsFaults(at: WallClock.nowNanos())
             }
             if type & 1 == 0 {
                 pending[tag] = PendingRequest(type: type, oldTag: nil)
                 answered.remove(tag)
+                if faultBoard.generation.load(ordering: .acquiring) != faultGeneration { reloadFaults() }
                 if hasFaults, !alreadyForwarded, let faulted = faultRequest(header) { return faulted }
             }
             let needBody = type == MessageType.tversion.rawValue || type == MessageType.tflush.rawValue
             return FrameDecision(forward: true, collect: report || needBody, marks: [])
         }
 
-        if hasFaults, !alreadyForwarded, let faulted = faultReply(header) { return faulted }
+        if !(replyErrors.isEmpty && replyDelays.isEmpty), !alreadyForwarded, let faulted = faultReply(header) {
+            return faulted
+        }
         if !alreadyForwarded, !ours.isEmpty, let own = ours.removeValue(forKey: tag) {
             if case .flush(let old) = own, flushing[old] == tag {
                 // Our Tflush was answered before the original reply: the server will not answer `old` any
@@ -68,7 +71,7 @@ extension RelayPair: FrameCursorDelegate {
     }
 
     func frame(_ bytes: [UInt8], header: FrameHeader, marks: FrameMarks, _ direction: Direction, at t: Int64) {
-        if hasFaults, let f = replyFault, direction == .toClient, f.tag == header.tag.rawValue {
+        if let f = replyFault, direction == .toClient, f.tag == header.tag.rawValue {
             replyFault = nil
             guard applyReplyFault(f, bytes: bytes, at: t) else { return }   // held: reported when passed on
         }
@@ -76,7 +79,7 @@ extension RelayPair: FrameCursorDelegate {
         case MessageType.tflush.rawValue where direction == .toServer && bytes.count >= 9:
             let old = UInt16(bytes[7]) | UInt16(bytes[8]) << 8
             pending.modify(header.tag.rawValue) { $0.oldTag = old }
-            if hasFaults { clientFlushes(old) }
+            if !(held.isEmpty && replyDelays.isEmpty) { clientFlushes(old) }
         case MessageType.tversion.rawValue where direction == .toServer:
             if let d = RelayPair.versionDialect(bytes) { offeredDialect = d }
             dialect = nil
@@ -89,7 +92,7 @@ extension RelayPair: FrameCursorDelegate {
             eventBytes += bytes.count
             events.append(.frame(conn: conn, direction: direction, at: t, bytes: bytes, marks: marks))
         }
-        if hasFaults, let f = requestFault, direction == .toServer, f.tag == header.tag.rawValue {
+        if let f = requestFault, direction == .toServer, f.tag == header.tag.rawValue {
             requestFault = nil
             applyRequestFault(f, at: t)
         }
@@ -127,7 +130,8 @@ extension RelayPair: FrameCursorDelegate {
     }
 
     func holdPartialHeaders(_ direction: Direction) -> Bool {
-        hasFaults || direction == .toClient && !(ours.isEmpty && answered.isEmpty)
+        direction == .toServer ? hasFaults
+            : !(ours.isEmpty && answered.isEmpty && replyErrors.isEmpty && replyDelays.isEmpty)
     }
 
     // MARK: - Helpers

@@ -76,14 +76,20 @@ final class RelayPair {
     var dialect: Dialect?
     var offeredDialect: Dialect?
 
-    // Faults (RelayPair+Faults.swift): untouched unless `options.faults` has rules.
-    let hasFaults: Bool
+    // Faults (RelayPair+Faults.swift): untouched unless the proxy's rules have some.
+    /// The proxy's rules, which the UI may change while it runs; read again when its generation moves.
+    let faultBoard: FaultBoard
+    var faults: FaultSpec
+    var faultGeneration: UInt64
+    /// `faults` has rules: requests are judged (what is held or replaced is kept apart, in the maps below).
+    var hasFaults: Bool
     var dice: SplitMix64
     /// Decided at a request's header, applied once the request is complete.
     var requestFault: RequestFault?
     /// Decided at a reply's header, applied once the reply is complete.
     var replyFault: ReplyFault?
-    /// Client tags whose reply is to be held back (nanoseconds) / replaced by an error.
+    /// Client tags whose reply is to be held back (nanoseconds) / replaced by an error. (Whatever the rules
+    /// are now: a rule turned off still lets what it started finish.)
     var replyDelays = IntKeyMap<UInt16, Int64>()
     var replyErrors = IntKeyMap<UInt16, Errno>()
     /// Replies held back for the client, by tag, with the timer that passes each on.
@@ -117,7 +123,8 @@ final class RelayPair {
 
     init(conn: NinePWire.ConnectionID, eventLoop: any EventLoop, clientAddress: Address?, upstreamAddress: Address,
          options: NinePProxy.Options, sink: @escaping ProxyEventSink,
-         onFinished: @escaping (NinePWire.ConnectionID) -> Void, census: RelayCensus? = nil) {
+         onFinished: @escaping (NinePWire.ConnectionID) -> Void, census: RelayCensus? = nil,
+         faultBoard: FaultBoard? = nil) {
         self.conn = conn
         self.eventLoop = eventLoop
         self.clientAddress = clientAddress
@@ -129,7 +136,10 @@ final class RelayPair {
         self.toClient = FrameCursor(direction: .toClient, maxFrameSize: options.maxFrameSize)
         self.finishedPromise = eventLoop.makePromise(of: Void.self)
         self.census = census
-        self.hasFaults = !options.faults.rules.isEmpty
+        let board = faultBoard ?? FaultBoard(options.faults)
+        self.faultBoard = board
+        (self.faults, self.faultGeneration) = board.current
+        self.hasFaults = !faults.rules.isEmpty
         self.dice = SplitMix64(seed: options.faultSeed &+ UInt64(conn.rawValue))
         census?.count.add(1, ordering: .relaxed)
     }
@@ -339,7 +349,7 @@ final class RelayPair {
     private func checkFinished() {
         guard !finished, clientClosed, upstreamClosed || (!dialing && upstream == nil) else { return }
         finished = true
-        if hasFaults { dropFaultState() }
+        dropFaultState()
         let t = WallClock.nowNanos()
         if !clientInputDone { toServer.finish(at: t, self) }
         if !upstreamInputDone { toClient.finish(at: t, self) }

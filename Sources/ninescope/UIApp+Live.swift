@@ -91,17 +91,22 @@ final class LiveInspector: @unchecked Sendable {
             app.requestQuit()
             signals.exitOnAnother()
         }
-        // The status line says the capture is being written, and how much of it, once a second.
-        let status: Task<Void, Never>? = recorder.map { recorder in
-            let app = self.app
-            return Task.detached {
-                while !Task.isCancelled {
-                    app.setRecording(Self.recordingText(recorder))
-                    try? await Task.sleep(nanoseconds: 1_000_000_000)
-                }
+        // The status line says the capture is being written, and how much of it, once a second, and that
+        // fault rules are on (at once when `:fault` changes them).
+        let recorder = self.recorder
+        let refresh: @Sendable () -> Void = {
+            let flags = [proxy.faults.rules.isEmpty ? nil : "FAULTS", recorder.map(Self.recordingText)]
+            let text = flags.compactMap { $0 }.joined(separator: " · ")
+            app.setRecording(text.isEmpty ? nil : text)
+        }
+        actions.faultsChanged = refresh
+        let status = Task.detached {
+            while !Task.isCancelled {
+                refresh()
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
             }
         }
-        defer { status?.cancel() }
+        defer { status.cancel() }
         try await UIApp.run(app)
         return signals.first
     }
@@ -123,6 +128,12 @@ final class ProxyInspectorActions: InspectorActions, @unchecked Sendable {
     private var proxy: NinePProxy?
     private var planner = InjectionPlanner()
     private let recorder: CaptureRecorder?
+    /// Called after `:fault` changed the rules (the status line's FAULTS flag).
+    var faultsChanged: (@Sendable () -> Void)? {
+        get { lock.withLock { changed } }
+        set { lock.withLock { changed = newValue } }
+    }
+    private var changed: (@Sendable () -> Void)?
 
     init(recorder: CaptureRecorder?) { self.recorder = recorder }
 
@@ -191,6 +202,25 @@ final class ProxyInspectorActions: InspectorActions, @unchecked Sendable {
 
     func completions(for text: String) -> [String] {
         Completer.complete(line: text, cursor: text.count, context: CompletionContext())
+    }
+
+    func faults(_ spec: String) throws -> String {
+        let proxy = try currentProxy()
+        let text = spec.trimmingCharacters(in: .whitespaces)
+        if text.isEmpty {
+            let now = proxy.faults
+            return now.rules.isEmpty ? "no fault rules (:fault SPEC sets them, as proxy --fault)" : "faults: \(now)"
+        }
+        if text == "off" || text == "none" {
+            proxy.setFaults(FaultSpec())
+            faultsChanged?()
+            return "faults off: requests from now on pass unchanged"
+        }
+        let parsed: FaultSpec
+        do { parsed = try FaultSpec(parsing: text) } catch { throw InspectorActionError("\(error)") }
+        proxy.setFaults(parsed)
+        faultsChanged?()
+        return "faults: \(parsed) (every connection, from its next request)"
     }
 }
 

@@ -215,6 +215,27 @@ import TUICore
         #expect(s.prompt?.string == "Tgetattr fid=100 mask=basic")
     }
 
+    /// `:fault` asks the live proxy for its rules (`:fault`), sets them or turns them off; a capture has no
+    /// proxy to ask, and says so.
+    @Test func faultCommandsGoToTheLiveProxy() {
+        var live = Sample.screen(live: true)
+        live.press(":")
+        live.type("fault delay=Tread:20ms")
+        #expect(live.press("enter").contains(.faults("delay=Tread:20ms")))
+        live.press(":")
+        live.type("faults")
+        #expect(live.press("enter").contains(.faults("")))
+        live.press(":")
+        live.type("fault off")
+        #expect(live.press("enter").contains(.faults("off")))
+        var offline = Sample.screen()
+        offline.press(":")
+        offline.type("fault off")
+        #expect(!offline.press("enter").contains { if case .faults = $0 { true } else { false } })
+        #expect(offline.message?.text == "fault rules need a live proxy (this is a capture)")
+        #expect(offline.message?.isError == true)
+    }
+
     @Test func commandPromptRunsCommands() {
         var s = Sample.screen()
         s.press(":")

@@ -683,6 +683,56 @@ extension String {
         #expect(decoded.out.contains("Treaddir"), "capture lacks the traffic:\n\(decoded.out.prefix(2000))")
     }
 
+    /// `:fault` changes the proxy's fault rules while it runs, as a person at the UI would: the next client
+    /// meets them (diodcat to diod gets EACCES, the row says `(fault)`, the status line FAULTS), `:fault`
+    /// alone says what they are, a bad rule is refused, and `:fault off` lets the next one through.
+    @Test func faultRulesChangeFromTheLiveUI() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        _ = FileManager.default.createFile(atPath: export + "/note.txt", contents: Data("noted\n".utf8))
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        defer { diod.kill() }
+        let port = Peers.freePort()
+        guard let pane = try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
+                                             "--upstream", diod.address], width: 120, height: 30, env: Self.env)
+        else { return }
+        defer { pane.kill() }
+        #expect(pane.wait { $0.contains("proxy 127.0.0.1:\(port)") }.ok)
+        #expect(Peers.waitForPort(port, timeout: 20))
+        func cat() throws -> Peers.Result { try DiodClients.cat("127.0.0.1:\(port)", aname: export, ["note.txt"]) }
+        #expect(try cat().out == "noted\n")
+        #expect(!pane.screen().contains("FAULTS"))
+
+        pane.keys(":")
+        pane.type("fault error=Tlopen:EACCES")
+        pane.keys("Enter")
+        let set = pane.wait { $0.contains("faults: error=Tlopen:EACCES (every connection") && $0.contains("FAULTS") }
+        #expect(set.ok, "\(set.screen)")
+        let refused = try cat()
+        #expect(refused.status != 0 && refused.err.contains("Permission denied"), "\(refused.err)")
+        let row = pane.wait { $0.exchangeRows.contains { $0.contains("Tlopen") && $0.contains("(fault) Rlerror ecode 13 EACCES") } }
+        #expect(row.ok, "\(row.screen)")
+
+        pane.keys(":")
+        pane.type("fault")
+        pane.keys("Enter")
+        #expect(pane.wait { $0.contains(" faults: error=Tlopen:EACCES ") }.ok)
+        pane.keys(":")
+        pane.type("fault close=Tbogus")
+        pane.keys("Enter")
+        let bad = pane.wait { $0.contains("bad fault rule \"close=Tbogus\"") }
+        #expect(bad.ok, "\(bad.screen)")
+        pane.keys(":")
+        pane.type("fault off")
+        pane.keys("Enter")
+        let off = pane.wait { $0.contains("faults off") && !$0.contains("FAULTS") }
+        #expect(off.ok, "\(off.screen)")
+        #expect(try cat().out == "noted\n")
+
+        pane.keys("Q")
+        #expect(pane.wait { $0.contains("[exit 0]") }.ok)
+    }
+
     /// The live UI keeps a page of each read's data (`--view-data`, 4096 by default): a 48 MiB file read
     /// through it reaches the client whole and the capture whole, the reads are listed cut with their
     /// counts, and the proxy's memory stays far below the file's size (kept whole, it holds the file).

@@ -208,4 +208,25 @@ import Testing
         try relay.fromClient(stream)
         #expect(try relay.sentToServer() == stream)
     }
+
+    @Test func rulesChangeWhileTheConnectionRuns() throws {
+        let relay = try Self.relay("")
+        #expect(!relay.pair.hasFaults)
+        try relay.fromClient(F.tread(1))
+        #expect(try relay.sentToServer() == F.tread(1))
+        relay.pair.faultBoard.set(try FaultSpec(parsing: "error=Tread:EIO,delay=Tgetattr:1s"))
+        try relay.fromClient(F.tread(2) + Self.tgetattr(3))
+        #expect(try relay.sentToServer() == Self.tgetattr(3))
+        #expect(try relay.sentToClient() == F.frame(2, .rlerror(Rlerror(ecode: .EIO))))
+        let rgetattr = F.frame(3, .rlerror(Rlerror(ecode: .ENOENT)))
+        try relay.fromServer(F.rread(1, [5]) + rgetattr)
+        #expect(try relay.sentToClient() == F.rread(1, [5]))     // asked before the rules: not held
+        // Rules off: what they started finishes as it began; new requests pass.
+        relay.pair.faultBoard.set(FaultSpec())
+        try relay.fromClient(F.tread(4))
+        #expect(try relay.sentToServer() == F.tread(4))
+        relay.loop.advanceTime(by: .seconds(1))
+        #expect(try relay.sentToClient() == rgetattr)
+        #expect(!relay.pair.hasFaults)
+    }
 }
