@@ -46,6 +46,8 @@ final class ProxyTrace: @unchecked Sendable {
     let quiet: Bool
     /// Frames seen (counted only when `quiet`; otherwise the tracker counts messages).
     private var framesSeen = 0
+    /// What `--fault` rules did: requests kept from the server, replies the proxy gave, replies held back.
+    private var faultsKept = 0, faultsAnswered = 0, faultsDelayed = 0
 
     init(style: TraceLine.Style, output: LineOutput, recorder: CaptureRecorder?, threaded: Bool = false,
          quiet: Bool = false, filter: FilterExpr? = nil, stats: Bool = false) {
@@ -131,8 +133,20 @@ final class ProxyTrace: @unchecked Sendable {
         case .garbage:
             garbageRuns += 1
             write(output)
-        case .frame:
+        case let .frame(_, direction, _, _, marks):
+            if !marks.isEmpty { tally(marks, direction) }
             write(output)
+        }
+    }
+
+    /// Counts what the proxy did to a frame, from its marks (for the closing summary).
+    private func tally(_ marks: FrameMarks, _ direction: Direction) {
+        if direction == .toServer {
+            if marks.contains(.dropped) { faultsKept += 1 }
+        } else if marks.contains(.injected) {
+            faultsAnswered += 1
+        } else if marks.contains(.delayed) {
+            faultsDelayed += 1
         }
     }
 
@@ -146,8 +160,9 @@ final class ProxyTrace: @unchecked Sendable {
             closed(conn: conn, reason: reason, at: at)
         case .garbage:
             garbageRuns += 1
-        case .frame:
+        case let .frame(_, direction, _, _, marks):
             framesSeen += 1
+            if !marks.isEmpty { tally(marks, direction) }
         }
     }
 
@@ -252,6 +267,13 @@ final class ProxyTrace: @unchecked Sendable {
             }
             if let filter {
                 s += "; \(filter.matched) of " + Self.count(filter.judged, "exchange") + " matched --filter"
+            }
+            if faultsKept + faultsAnswered + faultsDelayed > 0 {
+                s += "; --fault: " + [
+                    Self.count(faultsKept, "request") + " kept from the server",
+                    Self.count(faultsAnswered, "reply", plural: "replies") + " given by the proxy",
+                    Self.count(faultsDelayed, "reply", plural: "replies") + " held back",
+                ].joined(separator: ", ")
             }
             if let catchUps = queue?.catchUpCount, catchUps > 0 {
                 s += "; the trace fell behind and caught up at the proxy's priority " + Self.count(catchUps, "time")

@@ -45,6 +45,8 @@ import Glibc
         let unexpected = lines.filter { $0.contains(" ! ") }
         #expect(unexpected.isEmpty, "\(unexpected)")
         #expect(proxy.stop().status == 0)
+        #expect(proxy.stderr.contains("; --fault: 1 request kept from the server, 3 replies given by the proxy, "
+                                      + "0 replies held back"), "\(proxy.stderr)")
 
         // The capture keeps what the client saw, marked: `decode` reads the marks back.
         let (objects, result) = try ProxyTool.decodeJSON(capture)
@@ -89,6 +91,8 @@ import Glibc
         #expect(proxy.stdoutLines.filter { $0.contains("c0 ← R") && !$0.contains("Rread") }
                     .allSatisfy { !$0.contains("<delayed>") })
         #expect(proxy.stop().status == 0)
+        #expect(proxy.stderr.contains("; --fault: 0 requests kept from the server, 0 replies given by the proxy, "
+                                      + "\(reads.count) replies held back"), "\(proxy.stderr)")
         diod.kill()
     }
 
