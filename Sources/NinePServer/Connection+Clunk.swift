@@ -31,6 +31,20 @@ extension Connection {
         return .rremove
     }
 
+    /// A request refused before it ran (a fault rule's error): a Tclunk or Tremove still ends its fid
+    /// (clunk(5), remove(5): the fid is clunked even when the request fails), without what a successful one
+    /// does (nothing is removed, no xattr written); the client may use the number again at once.
+    func endFidOfRefused(_ message: Message) async {
+        let fid: Fid
+        switch message {
+        case .tclunk(let t): fid = t.fid
+        case .tremove(let t): fid = t.fid
+        default: return
+        }
+        guard let e = try? take(fid) else { return }
+        if let o = e.opened { await driver.close(o.file) }
+    }
+
     /// Unlinks the name a fid was reached by, after checking that the name still refers to the same
     /// object (a rename elsewhere must not make us remove a different file).
     func removeName(of e: Entry) async throws {

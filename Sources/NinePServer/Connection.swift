@@ -146,9 +146,18 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         let task = Task.immediate {
             let outcome: Result<Reply, ServerError>
             do {
-                if let hook = self.driver.requestHook, case .closeConnection(let why) = try await hook(type) {
-                    self.fail(.fault(why))   // the session ends here: no reply to this or any request
-                    return
+                if let hook = self.driver.requestHook {
+                    let verdict: RequestVerdict
+                    do {
+                        verdict = try await hook(type)
+                    } catch {
+                        await self.endFidOfRefused(fcall.message)
+                        throw error
+                    }
+                    if case .closeConnection(let why) = verdict {
+                        self.fail(.fault(why))   // the session ends here: no reply to this or any request
+                        return
+                    }
                 }
                 if case .tread(let t) = fcall.message {
                     outcome = .success(try await self.readReply(t, tag: tag))

@@ -45,6 +45,19 @@ import Testing
         #expect(try await c.getattr(f).size == 3)   // other requests unaffected
     }
 
+    /// An error rule on Tclunk or Tremove still ends the fid (clunk(5), remove(5)): its number is free at
+    /// once, and a refused remove removes nothing.
+    @Test func aRefusedClunkOrRemoveStillEndsTheFid() async throws {
+        let (c, _) = try await client("error=Tclunk:EIO,error=Tremove:EACCES")
+        let f = try await c.walkTo(0, "f")
+        #expect(try await c.expectError(.tclunk(Tclunk(fid: f))) == .EIO)
+        #expect(try await c.walk(0, f, ["f"]).count == 1)        // the number is free again
+        #expect(try await c.expectError(.tremove(Tremove(fid: f))) == .EACCES)
+        #expect(try await c.expectError(.tgetattr(Tgetattr(fid: f, requestMask: .basic))) == .EBADF)
+        let still = try await c.walkTo(0, "f")
+        #expect(try await c.getattr(still).size == 3)             // nothing was removed
+    }
+
     @Test func hangFaultIsReleasedByFlush() async throws {
         let (c, _) = try await client("hang=Tgetattr")
         let hung = await c.send(.tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
