@@ -1,13 +1,5 @@
+import NinePServer
+
 /// A small seeded generator (SplitMix64) for reproducible test data: the same seed gives the same
-/// bytes, cuts and messages on every machine.
-public struct SplitMix: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// bytes, cuts and messages on every machine. The one the fault rules roll with.
+public typealias SplitMix = SplitMix64
