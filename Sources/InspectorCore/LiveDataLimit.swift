@@ -27,6 +27,13 @@ public struct LiveDataLimit: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { bytes.map(String.init) ?? "all" }
 
+    /// What `view` keeps when not told (`--view-data`): everything, unless the capture's files come to more
+    /// than half of the machine's memory, which holding them whole would need (the view takes a little more
+    /// than the capture's size) — then a page of each read's and write's data, as the live view keeps.
+    public static func forViewing(captureBytes: UInt64, physicalMemory: UInt64) -> LiveDataLimit {
+        captureBytes > physicalMemory / 2 ? .standard : .all
+    }
+
     /// The event as the view keeps it: an Rread or Twrite frame with more data than the limit cut to it
     /// and marked `.truncated` and `.trimmed` (cut by the view, not the capture); every other event unchanged.
     public func kept(_ event: SessionEvent) -> SessionEvent {

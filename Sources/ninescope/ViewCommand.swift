@@ -23,7 +23,9 @@ struct ViewCommand: AsyncParsableCommand {
 
         The view holds the whole capture in memory. For a capture larger than that should take, --view-data N \
         keeps only the first N bytes of each Rread's and Twrite's data (every other message and field whole); \
-        those messages then show as cut, as a snap length shows them.
+        those messages then show as cut, as a snap length shows them. A capture larger than half of the \
+        machine's memory is viewed so with N = 4096 unless --view-data says otherwise (--view-data all keeps \
+        everything), and the message line says so.
 
         Examples:
           ninescope view Captures/linux-guest.pcapng
@@ -61,7 +63,18 @@ struct ViewCommand: AsyncParsableCommand {
             return
         }
         guard sample != nil || !files.isEmpty else { throw ValidationError("give a capture file (or --sample N)") }
-        let dataLimit = try viewData.map(LiveDataLimit.option) ?? .all
+        // Not told: everything, unless the files would not fit in half of memory (`forViewing`).
+        let captureBytes = files.reduce(UInt64(0)) { sum, file in
+            sum + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? UInt64) ?? 0)
+        }
+        let memory = ProcessInfo.processInfo.physicalMemory
+        let dataLimit = try viewData.map(LiveDataLimit.option)
+            ?? LiveDataLimit.forViewing(captureBytes: captureBytes, physicalMemory: memory)
+        let limitNote = viewData == nil && dataLimit != .all
+            ? "the capture's \(ProxyTrace.bytes(Int(captureBytes))) would take more than half of this machine's "
+                + "\(ProxyTrace.bytes(Int(memory))) held whole: each read's and write's data is kept to its first "
+                + "\(dataLimit) bytes (--view-data all keeps it all)"
+            : nil
         guard !files.contains("-") else {
             throw ValidationError("view reads its keys from standard input, so not a capture: give a file "
                                   + "(`ninescope decode -` reads one from standard input)")
@@ -91,6 +104,7 @@ struct ViewCommand: AsyncParsableCommand {
         var screen = InspectorScreen(model: model, theme: theme, timeFormat: UIApp.localTime, title: title, isLive: false)
         screen.defaultSavePath = ((names.first ?? title) as NSString).deletingPathExtension + "-ninescope.pcapng"
         let app = InspectorApp(screen: screen, actions: OfflineActions(viewed: files), configuration: UIApp.configuration(startedAt: started))
+        if let limitNote { app.report(limitNote, isError: false) }
 
         let ports = port
         let exchanges = sample

@@ -61,6 +61,15 @@ import Testing
 
     /// In the model, a cut read pairs with its request as a whole one does: the same state, the frame's
     /// full size, its count; marked cut; and the tracker keeps only what was kept.
+    /// `view` keeps everything unless the capture is more than half of memory.
+    @Test func viewingKeepsAllUnlessTheCaptureWouldCrowdMemory() {
+        let gib: UInt64 = 1 << 30
+        #expect(LiveDataLimit.forViewing(captureBytes: 64 << 20, physicalMemory: 24 * gib) == .all)
+        #expect(LiveDataLimit.forViewing(captureBytes: 12 * gib, physicalMemory: 24 * gib) == .all)
+        #expect(LiveDataLimit.forViewing(captureBytes: 12 * gib + 1, physicalMemory: 24 * gib) == .standard)
+        #expect(LiveDataLimit.forViewing(captureBytes: 3 * gib, physicalMemory: 4 * gib) == .standard)
+    }
+
     @Test func aCutReadIsTheSameExchange() throws {
         var rows: [ExchangeRow] = []
         var models: [InspectorModel] = []
