@@ -4,7 +4,7 @@
 #
 #   Captures/make-samples.sh            # all samples
 #   ONLY=linux-guest Captures/make-samples.sh   # just those named (diod-ls diod-cat diodload-burst
-#                                               # synth-error-flush linux-guest)
+#                                               # synth-error-flush linux-guest linux-guest-faults)
 #   NINESCOPE=path/to/ninescope Captures/make-samples.sh
 #
 # Needs diod, diodls, diodcat, diodload and python3 (Debian: apt-get install diod python3); the Linux
@@ -44,10 +44,11 @@ diod -f -n -c /dev/null -L "$WORK/diod.log" -l "127.0.0.1:$DIOD_PORT" -e "$EXPOR
 PIDS+=($!)
 wait_port "$DIOD_PORT"
 
-# start_proxy UPSTREAM FILE: starts `ninescope proxy` capturing to FILE; sets PROXY_PID and PROXY_ADDR.
+# start_proxy UPSTREAM FILE [OPTION…]: starts `ninescope proxy` capturing to FILE (with the proxy options
+# given after it); sets PROXY_PID and PROXY_ADDR.
 start_proxy() {
   local port; port=$(free_port)
-  "$NINESCOPE" proxy --listen "127.0.0.1:$port" --upstream "$1" --headless --capture "$2" >"$2.trace" 2>"$2.log" &
+  "$NINESCOPE" proxy --listen "127.0.0.1:$port" --upstream "$1" --headless --capture "$2" "${@:3}" >"$2.trace" 2>"$2.log" &
   PROXY_PID=$!; PIDS+=("$PROXY_PID"); PROXY_ADDR="127.0.0.1:$port"
   # Wait for its "listening" line rather than probing the port (a probe would be captured).
   for _ in $(seq 1 200); do grep -q "proxy listening" "$2.log" 2>/dev/null && return 0; sleep 0.05; done
@@ -126,5 +127,18 @@ if want linux-guest; then
     echo "make-samples: the Linux guest did not finish its session:" >&2; cat "$WORK/linux-guest.console" >&2; exit 1
   fi
   stop_proxy "$WORK/linux-guest.pcapng"
+fi
+
+# 6. The same kernel meeting a faulty server: the proxy's --fault rules in front of diod refuse a mkdir
+#    (ENOSPC, never sent on), hold each Rread back 300 ms, and keep a Twrite from diod until the kernel
+#    flushes it (its process is killed); then a listing and unmount (Captures/linux-guest.sh `faults`).
+if want linux-guest-faults; then
+  start_proxy "127.0.0.1:$DIOD_PORT" "$WORK/linux-guest-faults.pcapng" --fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite
+  bash "$DEST/linux-guest.sh" "${PROXY_ADDR##*:}" "$EXPORT" faults >"$WORK/linux-guest-faults.console" 2>&1 || true
+  rm -f "$EXPORT/hung.txt"
+  if ! grep -q "@@ unmounted" "$WORK/linux-guest-faults.console"; then
+    echo "make-samples: the Linux guest did not finish its session:" >&2; cat "$WORK/linux-guest-faults.console" >&2; exit 1
+  fi
+  stop_proxy "$WORK/linux-guest-faults.pcapng"
 fi
 ls -l "$DEST"/*.pcapng

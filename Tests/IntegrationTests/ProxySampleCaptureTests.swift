@@ -131,6 +131,27 @@ import Glibc
         #expect(messages.contains { $0.pxTypeName == "Rremove" || $0.pxTypeName == "Runlinkat" })
     }
 
+    /// The kernel through `proxy --fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite` (make-samples.sh
+    /// 6): the capture holds what the client saw, each fault marked, and no anomaly.
+    @Test func linuxGuestFaultsSample() throws {
+        let objects = try Self.decode("linux-guest-faults.pcapng")
+        let messages = objects.filter { $0.pxEvent == "message" }
+        #expect(!objects.contains { $0.pxEvent == "anomaly" })
+        func marks(_ m: [String: Any]) -> String { (m["marks"] as? String) ?? "" }
+        let mkdir = try #require(messages.first { $0.pxTypeName == "Tmkdir" })
+        #expect(mkdir.pxFields["name"] as? String == "made" && marks(mkdir) == "dropped")
+        let refused = try #require(messages.first { $0.pxTypeName == "Rlerror" && $0["answers"] as? Int == mkdir["index"] as? Int })
+        #expect((refused.pxFields["ecode"] as? [String: Any])?["name"] as? String == "ENOSPC" && marks(refused) == "injected")
+        let reads = messages.filter { $0.pxTypeName == "Rread" }
+        #expect(!reads.isEmpty && reads.allSatisfy { marks($0) == "delayed" && ($0["latency_ns"] as? Int ?? 0) >= 300_000_000 })
+        #expect(reads.contains { ($0.pxFields["data"] as? [String: Any])?["hex"] as? String == "68656c6c6f2c2039700a" })
+        let write = try #require(messages.first { $0.pxTypeName == "Twrite" })
+        #expect(marks(write) == "dropped")
+        let flush = try #require(messages.first { $0.pxTypeName == "Tflush" && $0.pxFields["oldtag"] as? Int == write["tag"] as? Int })
+        #expect(messages.contains { $0.pxTypeName == "Rflush" && $0["answers"] as? Int == flush["index"] as? Int })
+        #expect(!messages.contains { $0.pxTypeName == "Rwrite" })
+    }
+
     @Test func diodloadBurstSample() throws {
         let objects = try Self.decode("diodload-burst.pcapng")
         let messages = objects.filter { $0.pxEvent == "message" }

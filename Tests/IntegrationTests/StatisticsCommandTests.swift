@@ -78,7 +78,7 @@ import Testing
 
     @Test func decodeStatsAgreeWithTheLines() throws {
         let captures = ["diod-ls.pcapng", "diod-cat.pcapng", "diodload-burst.pcapng", "linux-guest.pcapng",
-                        "synth-error-flush.pcapng"].map { Peers.repoRoot + "/Captures/" + $0 }
+                        "linux-guest-faults.pcapng", "synth-error-flush.pcapng"].map { Peers.repoRoot + "/Captures/" + $0 }
         for file in captures {
             let (objects, r) = try ProxyTool.decodeJSON(file)
             #expect(r.status == 0, "\(file): \(r.err)")
