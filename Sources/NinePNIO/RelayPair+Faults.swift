@@ -161,6 +161,11 @@ extension RelayPair {
         // The original reply before any Rflush of the proxy's own: that Rflush is dropped when it comes.
         if !flushing.isEmpty { flushing[tag] = nil }
         queueToClient(h.bytes, marks: h.marks, at: WallClock.nowNanos())
+        if shutClientAfterHeld && held.isEmpty {
+            // The server hung up while this was held: its end reaches the client after its replies.
+            shutClientAfterHeld = false
+            shutdownOutput(.client)
+        }
         eventsReady()
     }
 

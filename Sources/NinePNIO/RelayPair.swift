@@ -96,6 +96,8 @@ final class RelayPair {
     var held = IntKeyMap<UInt16, HeldReply>()
     /// Set when a close rule fired: nothing more is passed on.
     var faultClosed = false
+    /// The server ended its stream while replies were held: the client's side is shut once they are passed on.
+    var shutClientAfterHeld = false
 
     // Lifecycle.
     private var clientInputDone = false
@@ -266,7 +268,11 @@ final class RelayPair {
         let cursor = side == .client ? toServer : toClient
         if cursor.finish(at: WallClock.nowNanos(), self), midFrame == nil { midFrame = cursor.direction }
         let other: ProxySide = side == .client ? .upstream : .client
-        shutdownOutput(other)
+        if other == .client && !held.isEmpty {
+            shutClientAfterHeld = true   // replies a delay rule holds come first (RelayPair+Faults.swift)
+        } else {
+            shutdownOutput(other)
+        }
         flushEvents()
     }
 
@@ -311,7 +317,7 @@ final class RelayPair {
         closeBoth()
     }
 
-    private func shutdownOutput(_ side: ProxySide) {
+    func shutdownOutput(_ side: ProxySide) {
         // Not connected yet: `sideActive` shuts it down once it is.
         guard !outputShut.contains(side), let h = handler(side), let ctx = h.context, ctx.channel.isActive else { return }
         outputShut.insert(side)

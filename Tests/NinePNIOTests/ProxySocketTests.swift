@@ -2,6 +2,7 @@ import NinePTestSupport
 import Foundation
 import NIOCore
 import NIOPosix
+import NinePServer
 import NinePWire
 import Testing
 @testable import NinePNIO
@@ -100,6 +101,28 @@ import Testing
         #expect(client.error == nil)
         #expect(await events.wait { $0.contains { if case .closed = $0 { return true } else { return false } } })
         #expect(events.closeReasons() == [.eof])
+        await proxy.stop()
+        await server.stop()
+    }
+
+    /// A server that answers and hangs up while a `--fault delay` rule holds its reply: the client gets the
+    /// reply when its time is up, and only then the end of the stream.
+    @Test func aHeldReplyComesBeforeTheServersHangUp() async throws {
+        let server = try await RawServer.start()
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: server.address, events: events,
+                                                  options: .init(faults: try FaultSpec(parsing: "delay=Tread:300ms")))
+        let client = try await rawDial(bound)
+        try await client.send(F.tversion() + F.tread(1))
+        try await client.shutdownOutput()
+        let up = try #require(await server.firstConnection())
+        #expect(await up.wait { $0.sawEOF })
+        try await up.send(F.rversion() + F.rread(1, [7, 7]))
+        try await up.shutdownOutput()
+        #expect(await client.wait { $0.ended })
+        #expect(client.received == F.rversion() + F.rread(1, [7, 7]))
+        #expect(await events.wait { $0.contains { if case .closed = $0 { return true } else { return false } } })
+        #expect(events.frames(.toClient).last?.marks == [.delayed])
         await proxy.stop()
         await server.stop()
     }
