@@ -15,13 +15,17 @@ import Glibc
         return dir
     }
 
-    @Test func anErrorRuleFailsTheClientAndTheTraceAndCaptureSayWho() throws {
+    /// diod exporting `export()`, and a headless proxy in front of it with `options` (the rules).
+    static func proxied(_ options: [String]) throws -> (export: String, diod: DiodOnPort, proxy: ProxyProcess) {
         let export = try Self.export()
         let diod = DiodOnPort(export: export)
         try diod.start()
+        return (export, diod, try ProxyProcess(upstream: diod.address, extra: ["--headless"] + options))
+    }
+
+    @Test func anErrorRuleFailsTheClientAndTheTraceAndCaptureSayWho() throws {
         let capture = Peers.tempDir("fault") + "/err.pcapng"
-        let proxy = try ProxyProcess(upstream: diod.address,
-                                     extra: ["--headless", "--capture", capture, "--fault", "error=Tlopen:EACCES,error=Tclunk:EIO"])
+        let (export, diod, proxy) = try Self.proxied(["--capture", capture, "--fault", "error=Tlopen:EACCES,error=Tclunk:EIO"])
         #expect(proxy.stderr.contains("faults: error=Tlopen:EACCES,error=Tclunk:EIO (--fault-seed "), "\(proxy.stderr)")
 
         let direct = try ProxyTool.client("diodcat", ["-s", diod.address, "-a", export, "large.bin"])
@@ -67,10 +71,7 @@ import Glibc
     }
 
     @Test func aDelayedReadGivesTheSameBytesLaterAndIsMarked() throws {
-        let export = try Self.export()
-        let diod = DiodOnPort(export: export)
-        try diod.start()
-        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--fault", "delay=Tread:30ms"])
+        let (export, diod, proxy) = try Self.proxied(["--fault", "delay=Tread:30ms"])
         let got = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "-m", "65536", "large.bin"])
         #expect(got.status == 0, "\(got.err)")
         let onDisk = try Data(contentsOf: URL(fileURLWithPath: export + "/large.bin"))
@@ -97,10 +98,7 @@ import Glibc
     }
 
     @Test func aCloseRuleEndsOneConnectionAndTheProxyGoesOn() throws {
-        let export = try Self.export()
-        let diod = DiodOnPort(export: export)
-        try diod.start()
-        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--fault", "close=Tread"])
+        let (export, diod, proxy) = try Self.proxied(["--fault", "close=Tread"])
         let cut = try ProxyTool.client("diodcat", ["-s", proxy.listenAddress, "-a", export, "large.bin"])
         #expect(cut.status != 0)
         #expect(proxy.waitForOutput { $0.contains("c0 - close") })
