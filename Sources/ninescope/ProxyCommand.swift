@@ -75,7 +75,8 @@ struct ProxyCommand: AsyncParsableCommand {
         close=Twrite@5% closes the connection when one comes, every request outstanding unanswered. The \
         lines, the UI and the capture show what the client saw, marked: the request the server never got \
         `dropped`, the proxy's reply `injected`, a held reply `delayed` (its latency the one the client saw). \
-        A client's Tflush passes a held reply on at once. --fault-seed N repeats a run's @P% rolls.
+        A client's Tflush passes a held reply on at once. --fault-seed N repeats a run's @P% rolls. In the UI, \
+        :fault SPEC changes the rules while the proxy runs, :fault shows them and :fault off ends them.
 
         SIGINT, SIGTERM or SIGHUP (the terminal went away; not under nohup) stops the proxy, with or without \
         the UI: connections are closed, the capture is completed, and a summary \
