@@ -139,7 +139,9 @@ import Glibc
     }
 
     /// `mustCatchUp`: the trace thread is SCHED_IDLE, which behind nproc + 1 busy loops gets ~0.1% of a CPU
-    /// (far too little for this workload without help), so the proxy must report a catch-up.
+    /// (far too little for this workload without help), so the proxy must report a catch-up — when the
+    /// workload is heavy enough for that share to fall behind (a few thousand messages: on a slow spell the
+    /// busy loops can hold diodload itself to ~1,400 in its two seconds, which that share keeps up with).
     func checkTraceKeepsUpWithBusyCPUs(launcher: [String], mustCatchUp: Bool) throws {
         let export = try RealTraffic.makeExport(bigSize: 1000)
         let diod = DiodOnPort(export: export)
@@ -151,7 +153,7 @@ import Glibc
         let hogs = BusyLoops(count: ProcessInfo.processInfo.activeProcessorCount + 1)
         defer { hogs.stop() }
 
-        let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "1", "-n", "2", "-g"])
+        let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "2", "-n", "2", "-g"])
         #expect(load.status == 0, "diodload -g failed: \(load.out) \(load.err)")
         // Still busy: the whole session reaches the trace...
         let traced = proxy.waitForOutput { s in s.split(separator: "\n").filter { $0.contains(" - close") }.count >= 2 }
@@ -172,7 +174,7 @@ import Glibc
         hogs.stop()
         #expect(proxy.stop().exited)
         #expect(proxy.stderr.contains("SIGINT: proxy stopped"), "\(proxy.stderr)")
-        if mustCatchUp {
+        if mustCatchUp && messages >= 4000 {
             // The proxy says that its trace fell behind and was caught up.
             #expect(proxy.stderr.contains("caught up at the proxy's priority"), "\(proxy.stderr)")
         }
