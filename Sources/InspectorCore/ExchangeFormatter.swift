@@ -82,7 +82,7 @@ public enum ExchangeFormatter {
     static func replyText(_ row: ExchangeRow, replyLine: String?) -> String {
         let reply = row.hasReply ? listText(replyLine ?? "") : ""
         if row.answeredForAFlush { return "(flushed) ninescope answered " + reply }
-        if row.flags.contains(.answeredByProxy) { return "(fault) " + reply }
+        if row.answeredForAFault { return "(fault) " + reply }
         if row.flags.contains(.faulted) && row.hasReply && row.status != .flushed { return "(delayed) " + reply }
         switch row.status {
         case .pending:

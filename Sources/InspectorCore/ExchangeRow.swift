@@ -96,11 +96,12 @@ public struct ExchangeRow: Hashable, Sendable {
     /// ninescope's proxy answered the client itself because it flushed the request.
     public var answeredForAFlush: Bool { flags.contains(.answeredByProxy) && status == .answeredAfterFlush }
 
+    /// ninescope's proxy answered the client itself with the error a `proxy --fault` rule gave.
+    public var answeredForAFault: Bool { flags.contains(.answeredByProxy) && status != .answeredAfterFlush }
+
     /// A `proxy --fault` rule acted on it (kept the request from the server, held the reply back, or
     /// answered with an error of its own).
-    public var isFaulted: Bool {
-        flags.contains(.faulted) || (flags.contains(.answeredByProxy) && status != .answeredAfterFlush)
-    }
+    public var isFaulted: Bool { flags.contains(.faulted) || answeredForAFault }
 
     /// Whether the filter keyword `error` holds: an error reply, or never answered.
     public var isError: Bool {

@@ -29,28 +29,25 @@ public final class FaultDriver<Inner: FileSystemDriver>: FileSystemDriver {
     public var requestHook: RequestHook? {
         let innerHook = inner.requestHook
         return { [self] type throws(Errno) in
-            for rule in spec.rules where rule.matches(type) {
-                guard roll(rule.probability) else { continue }
-                fired.withLock { $0[type, default: 0] += 1 }
-                switch rule.action {
-                case .delay(let d):
-                    do { try await Task.sleep(for: d) } catch { throw .EINTR }
-                case .error(let e):
-                    throw e
-                case .hang:
-                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                    throw .EINTR
-                case .close:
-                    return .closeConnection(rule.description)
-                }
+            let plan = random.withLock { spec.plan(for: type, rolling: &$0) }
+            if plan.fired > 0 { fired.withLock { $0[type, default: 0] += plan.fired } }
+            if plan.delay > .zero {
+                do { try await Task.sleep(for: plan.delay) } catch { throw .EINTR }
+            }
+            switch plan.then?.action {
+            case .error(let e)?:
+                throw e
+            case .hang?:
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                throw .EINTR
+            case .close?:
+                return .closeConnection(plan.then!.description)
+            case .delay?, nil:
+                break   // delays never end the list (FaultSpec.plan)
             }
             if let innerHook { return try await innerHook(type) }
             return .proceed
         }
-    }
-
-    private func roll(_ p: Double) -> Bool {
-        random.withLock { $0.roll(p) }
     }
 
     // MARK: Forwarding

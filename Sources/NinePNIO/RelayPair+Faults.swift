@@ -47,9 +47,9 @@ extension RelayPair {
     func faultRequest(_ header: FrameHeader) -> FrameDecision? {
         guard let type = MessageType(rawValue: header.type), type != .tversion, type != .tflush else { return nil }
         let tag = header.tag.rawValue
-        let (delay, rule) = faults.plan(for: type, rolling: &dice)
-        let ns = Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        guard let rule else {
+        let plan = faults.plan(for: type, rolling: &dice)
+        let ns = FaultSpec.nanoseconds(plan.delay)
+        guard let rule = plan.then else {
             if ns > 0 { replyDelays[tag] = ns }
             return nil
         }
@@ -118,8 +118,9 @@ extension RelayPair {
     }
 
     /// Tversion aborts everything outstanding: held replies are dropped (reported so), rules forgotten.
-    func versionResetsFaults(at t: Int64) {
+    func versionResetsFaults() {
         guard !(held.isEmpty && replyDelays.isEmpty && replyErrors.isEmpty) else { return }
+        let t = WallClock.nowNanos()
         for tag in held.keyList {
             guard let h = held.removeValue(forKey: tag) else { continue }
             h.task?.cancel()
@@ -179,13 +180,7 @@ extension RelayPair {
     /// The error reply for `tag` in the connection's dialect.
     func errorReply(tag: UInt16, _ e: Errno) -> [UInt8] {
         let d = dialect ?? offeredDialect ?? .p9
-        let message: Message
-        switch d {
-        case .l: message = .rlerror(Rlerror(ecode: e))
-        case .u: message = .rerror(Rerror(ename: P9String(e.text), errno: e.rawValue))
-        case .p9: message = .rerror(Rerror(ename: P9String(e.text)))
-        }
-        return Fcall(tag: Tag(tag), message).encode(dialect: d)
+        return Fcall(tag: Tag(tag), .errorReply(e, dialect: d)).encode(dialect: d)
     }
 }
 

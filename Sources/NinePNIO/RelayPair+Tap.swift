@@ -28,7 +28,7 @@ extension RelayPair: FrameCursorDelegate {
                 ours.removeAll()
                 flushing.removeAll()
                 answered.removeAll()
-                versionResetsFaults(at: WallClock.nowNanos())
+                versionResetsFaults()
             }
             if type & 1 == 0 {
                 pending[tag] = PendingRequest(type: type, oldTag: nil)

@@ -332,12 +332,8 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
 
     func sendError(_ tag: Tag, _ error: ServerError) {
         guard !isClosed else { return }
-        let message: Message = switch dialect {
-        case .l: .rlerror(Rlerror(ecode: error.errno))
-        case .u: .rerror(Rerror(ename: P9String(error.text), errno: error.errno.rawValue))
-        case .p9, nil: .rerror(Rerror(ename: P9String(error.text)))
-        }
-        emit(Fcall(tag: tag, message).encode(dialect: dialect ?? .p9))
+        let d = dialect ?? .p9
+        emit(Fcall(tag: tag, .errorReply(error.errno, text: error.text, dialect: d)).encode(dialect: d))
     }
 }
 

@@ -76,15 +76,34 @@ public struct FaultSpec: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { rules.map(\.description).joined(separator: ",") }
 
-    /// What the rules do to one request of `type`: each matching rule is rolled in order, as `serve` applies
-    /// them; delays add up until a rule fires an error, hang or close (returned), which ends the list.
-    public func plan(for type: MessageType, rolling dice: inout SplitMix64) -> (delay: Duration, then: Rule?) {
-        var delay = Duration.zero
+    /// What the rules do to one request: the delays of the rules that fired, added up, the error, hang or
+    /// close that ended the list, if one did, and how many rules fired.
+    public struct Plan: Hashable, Sendable {
+        public var delay = Duration.zero
+        public var then: Rule?
+        public var fired = 0
+    }
+
+    /// What the rules do to one request of `type`: each matching rule is rolled in order; delays add up until
+    /// a rule fires an error, hang or close, which ends the list. `serve` and the proxy both apply this, so
+    /// one `--fault-seed` rolls the same way in either.
+    public func plan(for type: MessageType, rolling dice: inout SplitMix64) -> Plan {
+        var plan = Plan()
         for rule in rules where rule.matches(type) {
             guard dice.roll(rule.probability) else { continue }
-            if case .delay(let d) = rule.action { delay += d } else { return (delay, rule) }
+            plan.fired += 1
+            guard case .delay(let d) = rule.action else {
+                plan.then = rule
+                return plan
+            }
+            plan.delay += d
         }
-        return (delay, nil)
+        return plan
+    }
+
+    /// A duration in whole nanoseconds.
+    public static func nanoseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 
     static func parseRule(_ text: String) throws(FaultSpecError) -> Rule {
@@ -150,7 +169,7 @@ public struct FaultSpec: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func format(_ d: Duration) -> String {
-        let ns = d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+        let ns = nanoseconds(d)
         if ns % 1_000_000 == 0 { return "\(ns / 1_000_000)ms" }
         if ns % 1000 == 0 { return "\(ns / 1000)us" }
         return "\(ns)ns"

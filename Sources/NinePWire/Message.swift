@@ -199,3 +199,15 @@ public struct Stat: Hashable, Sendable {
         }
     }
 }
+
+extension Message {
+    /// The error reply `errno` makes in `dialect`: Rlerror in 9P2000.L; Rerror with `text` (the C library's
+    /// text for the errno when nil) in 9P2000, and the errno too in 9P2000.u.
+    public static func errorReply(_ errno: Errno, text: String? = nil, dialect: Dialect) -> Message {
+        switch dialect {
+        case .l: .rlerror(Rlerror(ecode: errno))
+        case .u: .rerror(Rerror(ename: P9String(text ?? errno.text), errno: errno.rawValue))
+        case .p9: .rerror(Rerror(ename: P9String(text ?? errno.text)))
+        }
+    }
+}

@@ -172,8 +172,7 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ValidationError("--view-history is for the live UI (not with --headless, --json, --quiet or --stats)")
         }
         let overdueAfter = try Self.stillPendingOption(stillPending)
-        let faultSpec: FaultSpec
-        do { faultSpec = try FaultSpec(parsing: faults) } catch { throw ValidationError("--fault: \(error)") }
+        let faultSpec = try FaultSpec.option(faults)
         let seed = faultSeed ?? UInt64.random(in: 0...UInt64.max)
         let faultNote = faultSpec.rules.isEmpty ? nil : "faults: \(faultSpec) (--fault-seed \(seed))"
         let listenAddress = try Self.parse(listen, option: "--listen")

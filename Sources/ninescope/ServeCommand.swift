@@ -105,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try parsedAddress()
         _ = try DriverChoice(parsing: driver)
-        _ = try parsedFaults()
+        _ = try FaultSpec.option(faults)
         guard msize >= ServerConfig().minMsize else {
             throw ValidationError("--msize \(msize) is below the minimum \(ServerConfig().minMsize)")
         }
@@ -118,9 +118,6 @@ struct ServeCommand: AsyncParsableCommand {
         do { return try Address(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
     }
 
-    func parsedFaults() throws -> FaultSpec {
-        do { return try FaultSpec(parsing: faults) } catch { throw ValidationError("--fault: \(error)") }
-    }
 
     func run() async throws {
         do {
@@ -134,7 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
     func start() async throws {
         OpenFileLimit.raiseToHard()   // a descriptor per connection and per file the local driver holds open
         let address = try parsedAddress()
-        let spec = try parsedFaults()
+        let spec = try FaultSpec.option(faults)
         let choice = try DriverChoice(parsing: driver)
         let config = ServerConfig(maxMsize: msize, maxFids: maxFids, readOnly: readonly)
         switch choice {
@@ -250,5 +247,12 @@ final class ServeStats: @unchecked Sendable {
     var accepted: Int { lock.withLock { count } }
     func record(_ event: ServerListenerEvent) {
         if case .accepted = event { lock.withLock { count += 1 } }
+    }
+}
+
+extension FaultSpec {
+    /// `--fault`'s values (`serve`'s and the proxy's), a rule that does not parse said as a usage error.
+    static func option(_ specs: [String]) throws -> FaultSpec {
+        do { return try FaultSpec(parsing: specs) } catch { throw ValidationError("--fault: \(error)") }
     }
 }

@@ -27,6 +27,18 @@ import Testing
         #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: text) }
     }
 
+    /// One request's plan, which `serve` and the proxy both follow: delays add up until an error, hang or
+    /// close ends the list; every rule that fired counts.
+    @Test func planAddsDelaysUntilARuleEndsTheList() throws {
+        let spec = try FaultSpec(parsing: "delay=*:5ms,delay=Tread:10ms,error=Tread:EIO,delay=*:1s")
+        var dice = SplitMix64(seed: 1)
+        let read = spec.plan(for: .tread, rolling: &dice)
+        #expect(read.delay == .milliseconds(15) && read.then?.action == .error(.EIO) && read.fired == 3)
+        let getattr = spec.plan(for: .tgetattr, rolling: &dice)
+        #expect(getattr.delay == .milliseconds(1005) && getattr.then == nil && getattr.fired == 2)
+        #expect(FaultSpec.nanoseconds(getattr.delay) == 1_005_000_000)
+    }
+
     func client(_ spec: String, seed: UInt64 = 1) async throws -> (NinePTestClient, FaultDriver<MemoryDriver>) {
         let mem = MemoryDriver()
         try await mem.makeFile("f", contents: [1, 2, 3])
