@@ -31,12 +31,18 @@ public final class NinePProxy: Sendable {
         public var faults: FaultSpec
         /// Seed of the `@N%` rolls; connection `c` rolls with `faultSeed + c`, so a run can be repeated.
         public var faultSeed: UInt64
+        /// How a loop through another process is told (`LoopChain`); nil: not looked for.
+        public var loopCheck: LoopChain?
+        /// Told, in a sentence, of each loop found (the chain's connections are closed). Called on an
+        /// event loop.
+        public var loopFound: (@Sendable (String) -> Void)?
 
         public init(reportFrames: Bool = true, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize,
                     channelSettings: NinePSockets.ChannelSettings = .init(allowRemoteHalfClosure: true),
                     connectTimeout: TimeAmount = .seconds(10), group: any EventLoopGroup = NinePSockets.group,
                     eventCoalescing: TimeAmount = .milliseconds(5), acceptFailed: (@Sendable (String) -> Void)? = nil,
-                    faults: FaultSpec = FaultSpec(), faultSeed: UInt64 = 0x9F) {
+                    faults: FaultSpec = FaultSpec(), faultSeed: UInt64 = 0x9F, loopCheck: LoopChain? = LoopChain(),
+                    loopFound: (@Sendable (String) -> Void)? = nil) {
             self.reportFrames = reportFrames
             self.maxFrameSize = maxFrameSize
             self.channelSettings = channelSettings
@@ -46,6 +52,8 @@ public final class NinePProxy: Sendable {
             self.acceptFailed = acceptFailed
             self.faults = faults
             self.faultSeed = faultSeed
+            self.loopCheck = loopCheck
+            self.loopFound = loopFound
         }
     }
 
@@ -67,6 +75,7 @@ public final class NinePProxy: Sendable {
     private let state = Locked(State())
     let census = RelayCensus()
     private let faultBoard: FaultBoard
+    private let loopWatch: LoopWatch?
     /// Relay pairs alive: one per open connection, and none a while after every connection closed.
     var relaysAlive: Int { census.count.load(ordering: .relaxed) }
 
@@ -77,6 +86,7 @@ public final class NinePProxy: Sendable {
         self.upstreamAddress = upstream
         self.options = options
         self.faultBoard = FaultBoard(options.faults)
+        self.loopWatch = options.loopCheck.map(LoopWatch.init)
         if let sink {
             self.sink = sink
             let (stream, continuation) = AsyncStream<[ProxyEvent]>.makeStream()
@@ -195,7 +205,8 @@ public final class NinePProxy: Sendable {
             let pair = RelayPair(conn: id, eventLoop: loop, clientAddress: Address(channel.remoteAddress),
                                  upstreamAddress: upstreamAddress, options: options, sink: sink,
                                  onFinished: { [weak self] id in self?.forget(id) }, census: census,
-                                 faultBoard: faultBoard)
+                                 faultBoard: faultBoard, loopWatch: loopWatch,
+                                 onLoop: { [weak self] found in self?.loopFound(found, by: id) })
             try channel.pipeline.syncOperations.addHandler(pair.makeHandler(.client))
             let bound = NIOLoopBound(pair, eventLoop: loop)
             state.withLock {
@@ -203,6 +214,22 @@ public final class NinePProxy: Sendable {
                 $0.finished[id] = pair.finishedFuture
             }
             pair.start()
+        }
+    }
+
+    /// A loop found by connection `by` (`LoopChain`): says so when it is new, and closes the chain's other
+    /// connections (`by` closes itself).
+    private func loopFound(_ found: LoopChain.Found, by conn: NinePWire.ConnectionID) {
+        if found.isNew, let report = options.loopFound {
+            let hold = (options.loopCheck?.hold ?? 0) / 1_000_000
+            report("the upstream \(upstreamAddress.colonForm) leads back to this proxy through another process "
+                   + "(\(found.description)): those connections are closed, and for \(hold) ms a new client's "
+                   + "upstream is dialled only once the client has sent something. "
+                   + "Give the server's address as --upstream")
+        }
+        let others = state.withLock { s in found.chain.filter { $0 != conn }.compactMap { s.pairs[$0] } }
+        for bound in others {
+            bound.eventLoop.execute { bound.value.closeForLoop(found) }
         }
     }
 

@@ -32,6 +32,9 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
     /// A `--fault close=…` rule fired on a request (the rule, e.g. `close=Twrite`): the proxy closed both
     /// sides before the request reached the server, as a server dying there would.
     case fault(String)
+    /// The upstream led back to the proxy (`LoopChain`): the chain this connection was part of, as
+    /// `LoopChain.Found` says it.
+    case loop(String)
 
     public var description: String {
         switch self {
@@ -43,6 +46,7 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
         case .dialFailed(let text): return "upstream dial failed: \(text)"
         case .stopped: return "proxy stopped"
         case .fault(let rule): return "closed by --fault \(rule)"
+        case .loop(let chain): return "upstream loop (\(chain))"
         }
     }
 
@@ -60,7 +64,7 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
         case .reset: return .reset
         // An upstream's hang-up is named in the tracker's reports too (`unanswered: … (error: closed by
         // upstream)`), as on the close line.
-        case .closedByUpstream, .error, .dialFailed, .stopped, .fault: return .error(description)
+        case .closedByUpstream, .error, .dialFailed, .stopped, .fault, .loop: return .error(description)
         }
     }
 }

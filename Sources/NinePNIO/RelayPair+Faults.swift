@@ -74,7 +74,7 @@ extension RelayPair {
             // What came before the request reaches each side, then nothing more.
             upstream?.flush()
             client?.flush()
-            faultClosed = true
+            relayStopped = true
             if failure == nil { failure = .fault("\(f.rule) at \(f.type.name) tag \(f.tag)") }
             closeBoth()
         case .delay:

@@ -7,7 +7,7 @@ import NinePWire
 /// request). Only frame headers are looked at, except Tversion/Rversion/Tflush bodies (a few bytes).
 extension RelayPair: FrameCursorDelegate {
     func forward(_ bytes: ByteBuffer, _ direction: Direction) {
-        if faultClosed { return }
+        if relayStopped { return }
         if direction == .toServer {
             // Bytes can arrive before the upstream connection is up even though reads are held: on a peer's
             // EOF NIO drains the socket regardless. Keep them until it is.
@@ -83,6 +83,7 @@ extension RelayPair: FrameCursorDelegate {
         case MessageType.tversion.rawValue where direction == .toServer:
             if let d = RelayPair.versionDialect(bytes) { offeredDialect = d }
             dialect = nil
+            firstVersion(bytes, at: t)
         case MessageType.rversion.rawValue where direction == .toClient:
             if let d = RelayPair.versionDialect(bytes) { dialect = d }
         default:

@@ -94,8 +94,17 @@ final class RelayPair {
     var replyErrors = IntKeyMap<UInt16, Errno>()
     /// Replies held back for the client, by tag, with the timer that passes each on.
     var held = IntKeyMap<UInt16, HeldReply>()
-    /// Set when a close rule fired: nothing more is passed on.
-    var faultClosed = false
+    /// Set when a close rule fired or a loop was found: nothing more is passed on.
+    var relayStopped = false
+
+    // The upstream loop check (RelayPair+Loop.swift).
+    let loopWatch: LoopWatch?
+    /// Told of a loop this connection found (the proxy closes the chain's other connections).
+    let onLoop: ((LoopChain.Found) -> Void)?
+    /// The upstream is dialled once the client's first bytes have come (a loop was found a moment ago).
+    var dialHeld = false
+    private var upstreamSpoke = false
+    private var sawVersion = false
     /// The server ended its stream while replies were held: the client's side is shut once they are passed on.
     var shutClientAfterHeld = false
 
@@ -126,7 +135,8 @@ final class RelayPair {
     init(conn: NinePWire.ConnectionID, eventLoop: any EventLoop, clientAddress: Address?, upstreamAddress: Address,
          options: NinePProxy.Options, sink: @escaping ProxyEventSink,
          onFinished: @escaping (NinePWire.ConnectionID) -> Void, census: RelayCensus? = nil,
-         faultBoard: FaultBoard? = nil) {
+         faultBoard: FaultBoard? = nil, loopWatch: LoopWatch? = nil,
+         onLoop: ((LoopChain.Found) -> Void)? = nil) {
         self.conn = conn
         self.eventLoop = eventLoop
         self.clientAddress = clientAddress
@@ -138,6 +148,8 @@ final class RelayPair {
         self.toClient = FrameCursor(direction: .toClient, maxFrameSize: options.maxFrameSize)
         self.finishedPromise = eventLoop.makePromise(of: Void.self)
         self.census = census
+        self.loopWatch = loopWatch
+        self.onLoop = onLoop
         let board = faultBoard ?? FaultBoard(options.faults)
         self.faultBoard = board
         (self.faults, self.faultGeneration) = board.current
@@ -161,10 +173,24 @@ final class RelayPair {
     // MARK: - Starting
 
     /// Reports the connection and dials upstream on the pair's own event loop. The client is not read until
-    /// the upstream connection is up.
+    /// the upstream connection is up, except while a loop found a moment ago holds the dial: then one read
+    /// of the client comes first (its Tversion, which may be the loop's), and the dial after it.
     func start() {
-        events.append(.opened(conn: conn, client: clientAddress, upstream: upstreamAddress, at: WallClock.nowNanos()))
+        let t = WallClock.nowNanos()
+        events.append(.opened(conn: conn, client: clientAddress, upstream: upstreamAddress, at: t))
         flushEvents()
+        if let loopWatch, loopWatch.accepted(conn, at: t) {
+            dialHeld = true
+            dialing = false
+            return
+        }
+        dial()
+    }
+
+    /// Dials the upstream and attaches its channel.
+    private func dial() {
+        dialing = true
+        loopWatch?.dialed(conn, at: WallClock.nowNanos())
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         var settings = options.channelSettings
         settings.allowRemoteHalfClosure = true
@@ -232,6 +258,7 @@ final class RelayPair {
     }
 
     func mayRead(_ side: ProxySide) -> Bool {
+        if dialHeld && side == .client { return true }
         let other = side == .client ? upstream : client
         guard let other, other.isActive, other.isWritable else {
             readsHeld &+= 1
@@ -246,7 +273,30 @@ final class RelayPair {
 
     func received(_ buffer: ByteBuffer, from side: ProxySide) {
         let t = WallClock.nowNanos()
-        if side == .client { toServer.feed(buffer, at: t, self) } else { toClient.feed(buffer, at: t, self) }
+        if side == .client {
+            toServer.feed(buffer, at: t, self)
+            if dialHeld { dialAfterHold() }
+        } else {
+            if !upstreamSpoke {
+                upstreamSpoke = true
+                loopWatch?.upstreamSpoke(conn)
+            }
+            toClient.feed(buffer, at: t, self)
+        }
+    }
+
+    /// The client's first frame (a Tversion, for a 9P client) came while the dial was held, and was not a
+    /// loop's: dial now (what came waits in `preConnect`).
+    private func dialAfterHold() {
+        dialHeld = false
+        if failure == nil && !clientClosed { dial() }
+    }
+
+    /// A connection's first Tversion from its client.
+    func firstVersion(_ frame: [UInt8], at t: Int64) {
+        guard !sawVersion else { return }
+        sawVersion = true
+        checkLoop(frame, at: t)
     }
 
     func readComplete(from side: ProxySide) {
@@ -267,6 +317,16 @@ final class RelayPair {
         if firstEOF == nil { firstEOF = side }
         let cursor = side == .client ? toServer : toClient
         if cursor.finish(at: WallClock.nowNanos(), self), midFrame == nil { midFrame = cursor.direction }
+        if dialHeld {
+            // The client hung up before sending a whole frame while the dial was held: pass on what it sent,
+            // if anything, as always.
+            if preConnect.isEmpty {
+                dialHeld = false
+                client?.channel?.close(promise: nil)
+            } else {
+                dialAfterHold()
+            }
+        }
         let other: ProxySide = side == .client ? .upstream : .client
         if other == .client && !held.isEmpty {
             shutClientAfterHeld = true   // replies a delay rule holds come first (RelayPair+Faults.swift)
@@ -357,6 +417,7 @@ final class RelayPair {
         finished = true
         dropFaultState()
         let t = WallClock.nowNanos()
+        loopWatch?.closed(conn, at: t)
         if !clientInputDone { toServer.finish(at: t, self) }
         if !upstreamInputDone { toClient.finish(at: t, self) }
         let reason = failure ?? midFrame.map { ProxyCloseReason.midFrame($0) }

@@ -237,6 +237,7 @@ final class ProxyTrace: @unchecked Sendable {
         case .dialFailed: return "dial failed"
         case .stopped: return "stopped"
         case .fault: return "fault"
+        case .loop: return "upstream loop"
         }
     }
 

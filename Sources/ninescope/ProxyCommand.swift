@@ -205,7 +205,8 @@ struct ProxyCommand: AsyncParsableCommand {
         let proxy = NinePProxy(listen: listenAddress, upstream: upstreamAddress,
                                options: NinePProxy.Options(eventCoalescing: .zero,
                                                            acceptFailed: { printError("ninescope: " + Self.acceptFailure($0)) },
-                                                           faults: faultSpec, faultSeed: seed),
+                                                           faults: faultSpec, faultSeed: seed,
+                                                           loopFound: { printError("ninescope: warning: " + $0) }),
                                sink: { batch in trace.consume(batch) })
         let signals = SignalWatch(signals: SignalWatch.stopSignals)
 

@@ -238,7 +238,9 @@ extension LiveInspector {
         let proxy = NinePProxy(listen: listen, upstream: upstream,
                                options: NinePProxy.Options(eventCoalescing: .zero, acceptFailed: { reason in
                                    app.report(ProxyCommand.acceptFailure(reason), isError: true)
-                               }, faults: faults, faultSeed: faultSeed),
+                               }, faults: faults, faultSeed: faultSeed, loopFound: { text in
+                                   app.report(text, isError: true)
+                               }),
                                sink: live.sink)
         let bound = try await ProxyCommand.startListening(proxy, recorder: recorder)
         live.app.setTitle("proxy \(bound.colonForm) → \(upstream.colonForm)")

@@ -584,6 +584,38 @@ import Glibc
         #expect(fine.stop().status == 0)
     }
 
+    /// A loop through another process (here a second proxy whose upstream is the first, as a forward
+    /// typed the wrong way round would be) cannot be refused at start; it is found while it runs: the
+    /// client is answered by a closed connection at once instead of after thousands of connections, both
+    /// proxies stay up, and once the second one's port is diod's, diodls through the first works.
+    @Test func aLoopThroughAnotherProcessIsFoundAndEnded() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        let first = try ProxyProcess(upstream: diod.address)
+        let second = try ProxyProcess(upstream: first.listenAddress, listen: diod.address)
+        let ls = try ProxyTool.client("diodls", ["-s", first.listenAddress, "-a", export, "/"])
+        #expect(ls.status != 0, "diodls through a loop: \(ls.out)")
+        #expect(ProxyProcess.poll(timeout: 30) { first.stderr.contains("leads back to this proxy") }, "\(first.stderr)")
+        #expect(first.stderr.contains("ninescope: warning: the upstream \(diod.address) leads back to this proxy through "
+                                      + "another process (c0 → c1 → … → c8: the Tversion came back in through the "
+                                      + "upstream 8 times in "), "\(first.stderr)")
+        #expect(first.waitForOutput { $0.contains("c0 - close (error: upstream loop (c0 → c1 → … → c8: ") },
+                "\(first.stdout)")
+        #expect(first.waitForOutput { $0.contains("c0 ! unanswered: Tversion") })
+        #expect(first.process.isRunning && second.process.isRunning)
+        let opened = first.stdoutLines.filter { $0.contains(" + open ") }.count
+        #expect(opened > 8 && opened < 40, "\(opened) connections")
+
+        #expect(second.stop(signal: SIGTERM).status == 0)
+        try diod.start()
+        let fixed = try ProxyTool.client("diodls", ["-s", first.listenAddress, "-a", export, "/"])
+        #expect(fixed.status == 0 && fixed.out.contains("hello.txt"), "diodls to diod: \(fixed.err)")
+        let stop = first.stop(signal: SIGTERM)
+        #expect(stop.exited && stop.status == 0)
+        #expect(first.stderr.contains(" upstream loop)") || first.stderr.contains(" upstream loop,"), "\(first.stderr)")
+        diod.kill()
+    }
+
     @Test func badArgumentsAreRefusedWithAMessage() throws {
         let bad = try Peers.run(Peers.ninescope, ["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"])
         #expect(bad.status != 0)

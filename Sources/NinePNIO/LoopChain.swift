@@ -1,0 +1,154 @@
+import NinePWire
+
+/// Tells, while the proxy runs, that its upstream leads back to it through another process: a socat or an
+/// ssh tunnel forwarding to the proxy's own port, or a second proxy whose upstream is this one.
+/// (`UpstreamLoop` refuses at start an upstream that is the proxy's own listener; a loop through another
+/// process cannot be seen from the addresses.) Each client's connection dials the upstream, which
+/// connects back in as a new client, whose connection dials again, and so on: a connection every
+/// millisecond or two until descriptors run out, and the first client never answered.
+///
+/// What gives it away is the client's Tversion coming back in. A *link*: the first Tversion of a client
+/// is, byte for byte, the one an earlier connection sent upstream at most `window` before, that
+/// connection dialled its upstream before this client was accepted and was still open then, and its
+/// upstream has sent nothing back (a server
+/// answers a Tversion in microseconds). One link can be chance (two like clients of a silent server);
+/// `hops` links in a row, each connection the next one's only parent, is a loop. The proxy closes the
+/// chain's connections and, for `hold` afterwards, dials a new client's upstream only once its first
+/// bytes have come: the loop's connection already on its way in (accepted when the last one dialled) may
+/// never get the Tversion, and would otherwise dial on, and on, without a byte to tell it by. Held, it
+/// waits, and ends when the chain's closing reaches it; a client that talks is dialled at once, and its
+/// Tversion counts as any other (a loop it starts is found after `hops` links again).
+///
+/// Pure: the proxy passes every time in (nanoseconds since the epoch).
+public struct LoopChain: Sendable {
+    /// A chain of `hops` links or more.
+    public struct Found: Equatable, Sendable {
+        /// The connections the Tversion went through, the first client's first (as far back as still
+        /// remembered: connections that ended `window` ago are forgotten).
+        public var chain: [NinePWire.ConnectionID]
+        /// Links from the first client to the last.
+        public var links: Int
+        /// From the first client's Tversion to the last one's.
+        public var span: Int64
+        /// True when this find made the chain long enough; false for a connection of a chain found before
+        /// (the loop's connections still coming in).
+        public var isNew: Bool
+
+        /// `c0 → c1 → … → c8: the Tversion came back in through the upstream 8 times in 11.2 ms`.
+        public var description: String {
+            let names = chain.map { "c\($0.rawValue)" }
+            let path = names.count <= 5 ? names.joined(separator: " → ")
+                : names.prefix(2).joined(separator: " → ") + " → … → " + names.last!
+            return "\(path): the Tversion came back in through the upstream \(links) "
+                + "time\(links == 1 ? "" : "s") in \(LoopChain.milliseconds(span))"
+        }
+    }
+
+    /// Links in a row that make a loop.
+    public let hops: Int
+    /// Longest time from a connection's Tversion to the next one's that still makes a link.
+    public let window: Int64
+    /// How long after a loop was found new clients are dialled only once their Tversion has come.
+    public let hold: Int64
+
+    struct Entry {
+        var accepted: Int64
+        var dialed: Int64?
+        var version: [UInt8]?
+        var versionAt: Int64 = 0
+        /// The upstream has sent something: no loop goes through this connection.
+        var spoke = false
+        var hasChild = false
+        var parent: NinePWire.ConnectionID?
+        var depth = 0
+        var closedAt: Int64?
+    }
+    private var entries: [NinePWire.ConnectionID: Entry] = [:]
+    private var holdUntil: Int64 = .min
+    /// Entries of ended connections (kept while they may still be a link's parent).
+    private var endedKept = 0
+
+    public init(hops: Int = 8, window: Int64 = 250_000_000, hold: Int64 = 1_000_000_000) {
+        self.hops = max(1, hops)
+        self.window = window
+        self.hold = hold
+    }
+
+    /// Connections remembered (open ones, and ended ones that may still be a link's parent).
+    public var remembered: Int { entries.count }
+
+    /// A client was accepted. True when its upstream is to be dialled only once its first frame has come
+    /// (a loop was found less than `hold` ago).
+    public mutating func accepted(_ conn: NinePWire.ConnectionID, at t: Int64) -> Bool {
+        entries[conn] = Entry(accepted: t)
+        return t < holdUntil
+    }
+
+    /// The connection started to dial its upstream.
+    public mutating func dialed(_ conn: NinePWire.ConnectionID, at t: Int64) {
+        entries[conn]?.dialed = t
+    }
+
+    /// The connection's upstream sent its first bytes.
+    public mutating func upstreamSpoke(_ conn: NinePWire.ConnectionID) {
+        entries[conn]?.spoke = true
+    }
+
+    /// The connection ended.
+    public mutating func closed(_ conn: NinePWire.ConnectionID, at t: Int64) {
+        guard var e = entries[conn] else { return }
+        if e.version == nil || e.spoke || t - e.versionAt > window {
+            entries[conn] = nil   // it can be no one's parent
+        } else {
+            e.closedAt = t
+            entries[conn] = e
+            endedKept += 1
+        }
+    }
+
+    /// A client's Tversion (`frame`, the whole frame) came at `t`; only a connection's first counts.
+    /// Returns the chain when the connection is the `hops`th link of one, or a later one.
+    public mutating func version(_ conn: NinePWire.ConnectionID, frame: [UInt8], at t: Int64) -> Found? {
+        guard var e = entries[conn], e.version == nil else { return nil }
+        forgetOld(now: t)
+        var parent: (id: NinePWire.ConnectionID, entry: Entry)?
+        for (id, p) in entries {
+            guard id != conn, !p.spoke, !p.hasChild, let dialed = p.dialed, dialed <= e.accepted,
+                  p.closedAt.map({ $0 > e.accepted }) ?? true,
+                  let v = p.version, p.versionAt <= t, t - p.versionAt <= window, v == frame else { continue }
+            if parent.map({ p.versionAt > $0.entry.versionAt }) ?? true { parent = (id, p) }
+        }
+        e.version = frame
+        e.versionAt = t
+        if let parent {
+            entries[parent.id]?.hasChild = true
+            e.parent = parent.id
+            e.depth = parent.entry.depth + 1
+        }
+        entries[conn] = e
+        guard e.depth >= hops else { return nil }
+        var chain = [conn]
+        var next = e.parent
+        var rootAt = t
+        while let id = next, let p = entries[id], chain.count <= e.depth {
+            chain.append(id)
+            rootAt = p.versionAt
+            next = p.parent
+        }
+        chain.reverse()
+        holdUntil = t + hold
+        return Found(chain: chain, links: e.depth, span: t - rootAt, isNew: e.depth == hops)
+    }
+
+    /// Lets go of ended connections that can be no one's parent any more.
+    private mutating func forgetOld(now t: Int64) {
+        guard endedKept > 0 else { return }
+        entries = entries.filter { !($0.value.closedAt != nil && t - $0.value.versionAt > window) }
+        endedKept = entries.values.count { $0.closedAt != nil }
+    }
+
+    static func milliseconds(_ ns: Int64) -> String {
+        let tenths = (ns + 50_000) / 100_000
+        return "\(tenths / 10).\(tenths % 10) ms"
+    }
+}

@@ -1,0 +1,145 @@
+import NinePWire
+@testable import NinePNIO
+import Testing
+
+/// `LoopChain`, the check that tells a proxy whose upstream leads back to it, fed as a proxy feeds it.
+@Suite struct LoopChainTests {
+    static let ms: Int64 = 1_000_000
+    static let tversion = F.tversion()
+
+    /// Connection `i` of a loop: accepted when connection `i - 1` dialled, dials at once, and gets its
+    /// Tversion (the one the first client sent) a moment later. Returns what `version` said.
+    @discardableResult
+    static func hop(_ chain: inout LoopChain, _ i: UInt32, at t: Int64, frame: [UInt8] = tversion,
+                    dials: Bool = true) -> LoopChain.Found? {
+        _ = chain.accepted(ConnectionID(i), at: t)
+        if dials { chain.dialed(ConnectionID(i), at: t + 100_000) }
+        return chain.version(ConnectionID(i), frame: frame, at: t + 200_000)
+    }
+
+    @Test func theEighthLinkIsALoopAndTheOnesAfterItBelongToIt() {
+        var chain = LoopChain()
+        for i in 0..<8 as Range<UInt32> {
+            #expect(Self.hop(&chain, i, at: Int64(i) * Self.ms) == nil, "connection \(i)")
+        }
+        let found = Self.hop(&chain, 8, at: 8 * Self.ms)
+        #expect(found?.chain == (0...8).map { ConnectionID($0) })
+        #expect(found?.links == 8)
+        #expect(found?.isNew == true)
+        #expect(found?.span == 8 * Self.ms)
+        #expect(found?.description == "c0 → c1 → … → c8: the Tversion came back in through the upstream 8 times in 8.0 ms")
+        // The loop's next connection is part of it, not a new one.
+        let next = Self.hop(&chain, 9, at: 9 * Self.ms)
+        #expect(next?.isNew == false)
+        #expect(next?.links == 9)
+        #expect(next?.chain.last == 9)
+    }
+
+    /// For `hold` after a loop is found, a new client's upstream waits for its first bytes; then not.
+    @Test func aFoundLoopHoldsNewDialsForAWhile() {
+        var chain = LoopChain(hops: 2, window: 100 * Self.ms, hold: 500 * Self.ms)
+        #expect(chain.accepted(50, at: 0) == false)
+        for i in 0..<3 as Range<UInt32> { Self.hop(&chain, i, at: Int64(i) * Self.ms) }
+        #expect(chain.accepted(51, at: 3 * Self.ms) == true)
+        #expect(chain.accepted(52, at: 400 * Self.ms) == true)
+        #expect(chain.accepted(53, at: 503 * Self.ms) == false)
+    }
+
+    /// A server that answers breaks the chain there: the upstream that spoke is no one's parent.
+    @Test func anUpstreamThatAnswersIsNoLink() {
+        var chain = LoopChain()
+        var foundAt: UInt32?
+        for i in 0..<30 as Range<UInt32> {
+            _ = chain.accepted(ConnectionID(i), at: Int64(i) * Self.ms)
+            chain.dialed(ConnectionID(i), at: Int64(i) * Self.ms + 100_000)
+            if chain.version(ConnectionID(i), frame: Self.tversion, at: Int64(i) * Self.ms + 200_000) != nil {
+                foundAt = i
+                break
+            }
+            if i == 3 { chain.upstreamSpoke(3) }
+        }
+        // 0…3 link; 4 starts a new chain (3 spoke, 0–2 have children), found at its eighth link.
+        #expect(foundAt == 12)
+    }
+
+    /// Like clients of a working server, one after another: each upstream answers the Tversion before the
+    /// next client's comes. Never a loop.
+    @Test func likeClientsOfAWorkingServerAreNoLoop() {
+        var chain = LoopChain()
+        for i in 0..<100 as Range<UInt32> {
+            let t = Int64(i) * Self.ms
+            #expect(Self.hop(&chain, i, at: t) == nil)
+            chain.upstreamSpoke(ConnectionID(i))
+        }
+    }
+
+    /// Many like clients at once (a load generator), all accepted before any dialled: no links at all.
+    @Test func aBurstOfLikeClientsIsNoLoop() {
+        var chain = LoopChain()
+        for i in 0..<64 as Range<UInt32> { _ = chain.accepted(ConnectionID(i), at: Int64(i) * 1000) }
+        for i in 0..<64 as Range<UInt32> { chain.dialed(ConnectionID(i), at: Self.ms + Int64(i) * 1000) }
+        for i in 0..<64 as Range<UInt32> {
+            #expect(chain.version(ConnectionID(i), frame: Self.tversion, at: 2 * Self.ms + Int64(i) * 1000) == nil)
+        }
+    }
+
+    @Test func otherBytesOrALateTversionOrAnEarlyClientAreNoLink() {
+        // Each client's Tversion differs (msize): no two are one frame.
+        var chain = LoopChain()
+        for i in 0..<20 as Range<UInt32> {
+            #expect(Self.hop(&chain, i, at: Int64(i) * Self.ms, frame: F.tversion(msize: 8192 + i)) == nil)
+        }
+        // The same frame, but each 300 ms after the one before (the window is 250 ms).
+        var slow = LoopChain()
+        for i in 0..<20 as Range<UInt32> { #expect(Self.hop(&slow, i, at: Int64(i) * 300 * Self.ms) == nil) }
+        // A client accepted before the other connection dialled, or after it ended, cannot have come
+        // through it; one accepted between the two can (one link is a loop here).
+        var one = LoopChain(hops: 1)
+        _ = one.accepted(0, at: 0)
+        _ = one.version(0, frame: Self.tversion, at: 1)
+        _ = one.accepted(1, at: 5)
+        one.dialed(0, at: 6)
+        #expect(one.version(1, frame: Self.tversion, at: 7) == nil)
+        _ = one.accepted(2, at: 8)
+        #expect(one.version(2, frame: Self.tversion, at: 9)?.chain == [0, 2])
+        var ended = LoopChain(hops: 1)
+        Self.hop(&ended, 0, at: 0)
+        ended.closed(0, at: Self.ms)
+        #expect(Self.hop(&ended, 1, at: 2 * Self.ms) == nil)
+    }
+
+    /// The chain's connections are closed as soon as it is found; the next one still links to the last.
+    @Test func closedConnectionsStayParentsForTheWindowThenGo() {
+        var chain = LoopChain()
+        for i in 0..<9 as Range<UInt32> { Self.hop(&chain, i, at: Int64(i) * Self.ms) }
+        _ = chain.accepted(9, at: 9 * Self.ms)   // on its way in when the chain is closed
+        for i in 0..<9 as Range<UInt32> { chain.closed(ConnectionID(i), at: 9 * Self.ms + 1) }
+        chain.dialed(9, at: 10 * Self.ms)
+        #expect(chain.version(9, frame: Self.tversion, at: 10 * Self.ms)?.links == 9)
+        chain.closed(9, at: 11 * Self.ms)
+        #expect(chain.remembered == 10)
+        // A connection that never sent a Tversion, or whose upstream spoke, is forgotten when it ends.
+        _ = chain.accepted(100, at: 12 * Self.ms)
+        chain.closed(100, at: 13 * Self.ms)
+        Self.hop(&chain, 101, at: 14 * Self.ms, frame: [1, 2, 3])
+        chain.upstreamSpoke(101)
+        chain.closed(101, at: 15 * Self.ms)
+        #expect(chain.remembered == 10)
+        // After the window every ended connection is let go of.
+        _ = chain.accepted(200, at: 2_000 * Self.ms)
+        _ = chain.version(200, frame: [9], at: 2_000 * Self.ms)
+        #expect(chain.remembered == 1)
+    }
+
+    /// A thousand ordinary connections, each answered, leave nothing behind.
+    @Test func ordinaryConnectionsAreNotKept() {
+        var chain = LoopChain()
+        for i in 0..<1000 as Range<UInt32> {
+            let t = Int64(i) * Self.ms
+            Self.hop(&chain, i, at: t)
+            chain.upstreamSpoke(ConnectionID(i))
+            chain.closed(ConnectionID(i), at: t + 500_000)
+        }
+        #expect(chain.remembered == 0)
+    }
+}

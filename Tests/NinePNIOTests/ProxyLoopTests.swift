@@ -1,0 +1,113 @@
+import Foundation
+import NIOCore
+import NinePWire
+import Testing
+@testable import NinePNIO
+
+/// A loop through another process, told while the proxy runs (`LoopChain`), over real loopback sockets.
+@Suite(.timeLimit(.minutes(5))) struct ProxyLoopTests {
+    /// The sentences a proxy said of the loops it found.
+    final class Said: @unchecked Sendable {
+        // @unchecked: `lines` is only touched under `lock`.
+        private let lock = NSLock()
+        private var lines: [String] = []
+        var add: @Sendable (String) -> Void { { line in self.lock.lock(); self.lines.append(line); self.lock.unlock() } }
+        var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+    }
+
+    static func opened(_ events: EventBox) -> Int {
+        events.all.filter { if case .opened = $0 { return true } else { return false } }.count
+    }
+
+    static func loops(_ events: EventBox) -> Int {
+        events.closeReasons().filter { if case .loop = $0 { return true } else { return false } }.count
+    }
+
+    /// Two proxies, each the other's upstream (a second proxy whose upstream is this one): a client's
+    /// connection comes back in again and again. The first proxy finds the loop after eight links (the
+    /// second would a link later), closes its connections (the client's first), which ends the second's
+    /// too, and both stay up; a second client meets the same end, and is said again.
+    @Test func twoProxiesThatAreEachOthersUpstreamEndTheLoop() async throws {
+        let portB = freeTCPPort()
+        let eventsA = EventBox(), eventsB = EventBox()
+        let said = Said()
+        let (a, boundA) = try await startProxy(to: .tcp(host: "127.0.0.1", port: portB), events: eventsA,
+                                               options: .init(loopFound: said.add))
+        let (b, _) = try await startProxy(to: boundA, listen: .tcp(host: "127.0.0.1", port: portB), events: eventsB,
+                                          options: .init(loopFound: said.add))
+        for round in 1...2 {
+            let client = try await rawDial(boundA)
+            try await client.send(F.tversion())
+            #expect(await client.wait { $0.ended }, "round \(round)")
+            #expect(client.received.isEmpty)
+            // Every connection of both proxies ends.
+            #expect(await eventsA.wait { _ in a.connections.isEmpty && b.connections.isEmpty && Self.loops(eventsA) > 0 },
+                    "round \(round): still open \(a.connections) \(b.connections)")
+            try await Task.sleep(nanoseconds: 100_000_000)
+            #expect(a.connections.isEmpty && b.connections.isEmpty)
+        }
+        // Bounded: each round a few dozen connections at most, not thousands until descriptors run out.
+        let opened = Self.opened(eventsA) + Self.opened(eventsB)
+        #expect(opened < 100, "\(opened) connections")
+        #expect(Self.loops(eventsA) + Self.loops(eventsB) >= 18)
+        // The client's own connection (A's c0) ended as part of the loop, with the chain named.
+        let first = eventsA.all.compactMap { if case .closed(0, let r, _) = $0 { return r } else { return nil } }.first
+        #expect(first.map { "\($0)" }?.hasPrefix("upstream loop (c0 → c1 → … → c8: the Tversion came back in through "
+                                                  + "the upstream 8 times in ") == true, "\(String(describing: first))")
+        let lines = said.all
+        #expect(lines.count >= 2)
+        #expect(lines.allSatisfy { $0.contains("leads back to this proxy through another process") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("the upstream 127.0.0.1:\(portB) leads back") }, "\(lines)")
+        await a.stop()
+        await b.stop()
+    }
+
+    /// After a loop is found, a new client's upstream is dialled only once the client has sent something:
+    /// a client that talks is relayed as ever, byte for byte; one that hangs up first never reaches the
+    /// server. (One link makes a loop here, so that two like clients of a silent server play one.)
+    @Test func afterALoopANewClientIsDialledOnceItTalks() async throws {
+        let server = try await RawServer.start()
+        let events = EventBox()
+        let said = Said()
+        let check = LoopChain(hops: 1, window: 60_000_000_000, hold: 60_000_000_000)
+        let (proxy, bound) = try await startProxy(to: server.address, events: events,
+                                                  options: .init(loopCheck: check, loopFound: said.add))
+        let first = try await rawDial(bound)
+        try await first.send(F.tversion())
+        let up = try #require(await server.firstConnection())
+        #expect(await up.wait { $0.receivedCount == F.tversion().count })
+        let second = try await rawDial(bound)
+        try await second.send(F.tversion())
+        #expect(await first.wait { $0.ended } && second.ended)
+        #expect(await events.wait { _ in Self.loops(events) == 2 })
+        #expect(said.all.count == 1)
+        #expect(server.connections.count == 2)
+
+        // Held: accepted, reported, not dialled.
+        let third = try await rawDial(bound)
+        #expect(await events.wait { _ in Self.opened(events) == 3 })
+        try await Task.sleep(nanoseconds: 200_000_000)
+        #expect(server.connections.count == 2)
+        let hello = F.tversion(msize: 8192) + F.tclunk(1, fid: 7)
+        try await third.send(hello)
+        #expect(await events.wait { _ in server.connections.count == 3 })
+        let up3 = server.connections[2]
+        #expect(await up3.wait { $0.receivedCount == hello.count })
+        #expect(up3.received == hello)
+        try await up3.send(F.rversion(msize: 8192))
+        #expect(await third.wait { $0.receivedCount == F.rversion(msize: 8192).count })
+        #expect(third.received == F.rversion(msize: 8192))
+
+        // Held, and gone before a byte: nothing reaches the server.
+        let fourth = try await rawDial(bound)
+        #expect(await events.wait { _ in Self.opened(events) == 4 })
+        try await fourth.shutdownOutput()
+        #expect(await fourth.wait { $0.ended })
+        #expect(await events.wait { _ in events.closeReasons().count == 3 })
+        #expect(events.closeReasons().last == .eof)
+        #expect(server.connections.count == 3)
+        #expect(proxy.connections == [2])
+        await proxy.stop()
+        await server.stop()
+    }
+}
