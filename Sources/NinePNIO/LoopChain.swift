@@ -19,8 +19,29 @@ import NinePWire
 /// waits, and ends when the chain's closing reaches it; a client that talks is dialled at once, and its
 /// Tversion counts as any other (a loop it starts is found after `hops` links again).
 ///
+/// A loop whose clients say nothing (a port check that connects and hangs up, `nc -z`; a client that
+/// connects and waits) carries no Tversion to tell it by, and without one it never ends: each connection
+/// closed behind the one dialling ahead, a storm of hundreds a second for as long as the proxy runs.
+/// Its mark is weaker: a *silent link* is a client accepted within `silentWindow` after another connection
+/// started dialling (and has no other such child), that connection's client and upstream having sent
+/// nothing. `silentHops` of them in a row, none of the chain's clients having said a word since, is
+/// suspected to be a loop: nothing is closed (a burst of clients that have not spoken yet looks the same),
+/// but the dials are held for `hold` as after a loop found, which stops a storm at its next connection
+/// and costs a real client only its upstream's connect time on its first message.
+///
 /// Pure: the proxy passes every time in (nanoseconds since the epoch).
 public struct LoopChain: Sendable {
+    /// What a newly accepted client's connection is to do.
+    public enum Admission: Equatable, Sendable {
+        /// Dial the upstream now.
+        case dial
+        /// Dial once the client has sent something (a loop was found or suspected less than `hold` ago).
+        case hold
+        /// The same, and this client completes a silent chain of `silentHops`: the loop suspected, to be
+        /// said (the chain, the client first; how long it took).
+        case holdSuspecting(chain: [NinePWire.ConnectionID], span: Int64)
+    }
+
     /// A chain of `hops` links or more.
     public struct Found: Equatable, Sendable {
         /// The connections the Tversion went through, the first client's first (as far back as still
@@ -36,10 +57,7 @@ public struct LoopChain: Sendable {
 
         /// `c0 → c1 → … → c8: the Tversion came back in through the upstream 8 times in 11.2 ms`.
         public var description: String {
-            let names = chain.map { "c\($0.rawValue)" }
-            let path = names.count <= 5 ? names.joined(separator: " → ")
-                : names.prefix(2).joined(separator: " → ") + " → … → " + names.last!
-            return "\(path): the Tversion came back in through the upstream \(links) "
+            return "\(LoopChain.path(chain)): the Tversion came back in through the upstream \(links) "
                 + "time\(links == 1 ? "" : "s") in \(LoopChain.milliseconds(span))"
         }
     }
@@ -50,6 +68,10 @@ public struct LoopChain: Sendable {
     public let window: Int64
     /// How long after a loop was found new clients are dialled only once their Tversion has come.
     public let hold: Int64
+    /// Silent links in a row that make a loop suspected.
+    public let silentHops: Int
+    /// Longest time from a connection's dial to the next client's accept that still makes a silent link.
+    public let silentWindow: Int64
 
     struct Entry {
         var accepted: Int64
@@ -62,26 +84,77 @@ public struct LoopChain: Sendable {
         var parent: NinePWire.ConnectionID?
         var depth = 0
         var closedAt: Int64?
+        /// The client has sent something.
+        var clientSpoke = false
+        var silentParent: NinePWire.ConnectionID?
+        var hasSilentChild = false
+        /// When it was last of use as a parent (its Tversion, else its dial).
+        var lastUse: Int64 { version != nil ? versionAt : (dialed ?? accepted) }
     }
     private var entries: [NinePWire.ConnectionID: Entry] = [:]
     private var holdUntil: Int64 = .min
     /// Entries of ended connections (kept while they may still be a link's parent).
     private var endedKept = 0
 
-    public init(hops: Int = 8, window: Int64 = 250_000_000, hold: Int64 = 1_000_000_000) {
+    public init(hops: Int = 8, window: Int64 = 250_000_000, hold: Int64 = 1_000_000_000,
+                silentHops: Int = 64, silentWindow: Int64 = 10_000_000) {
         self.hops = max(1, hops)
         self.window = window
         self.hold = hold
+        self.silentHops = max(1, silentHops)
+        self.silentWindow = min(silentWindow, window)
+    }
+
+    /// The words for a silent chain (`Admission.holdSuspecting`).
+    public static func suspicion(_ chain: [NinePWire.ConnectionID], span: Int64) -> String {
+        "\(path(chain)): \(chain.count) clients in a row, each accepted just after the one before dialled the "
+            + "upstream, in \(milliseconds(span)), none of them saying a word"
+    }
+
+    static func path(_ chain: [NinePWire.ConnectionID]) -> String {
+        let names = chain.map { "c\($0.rawValue)" }
+        return names.count <= 5 ? names.joined(separator: " → ")
+            : names.prefix(2).joined(separator: " → ") + " → … → " + names.last!
     }
 
     /// Connections remembered (open ones, and ended ones that may still be a link's parent).
     public var remembered: Int { entries.count }
 
-    /// A client was accepted. True when its upstream is to be dialled only once its first frame has come
-    /// (a loop was found less than `hold` ago).
-    public mutating func accepted(_ conn: NinePWire.ConnectionID, at t: Int64) -> Bool {
-        entries[conn] = Entry(accepted: t)
-        return t < holdUntil
+    /// A client was accepted: whether to dial its upstream now.
+    public mutating func accepted(_ conn: NinePWire.ConnectionID, at t: Int64) -> Admission {
+        forgetOld(now: t)
+        var e = Entry(accepted: t)
+        var parent: (id: NinePWire.ConnectionID, dialed: Int64)?
+        for (id, p) in entries {
+            guard id != conn, !p.clientSpoke, !p.spoke, !p.hasSilentChild, let dialed = p.dialed, dialed <= t,
+                  t - dialed <= silentWindow else { continue }
+            if parent.map({ dialed > $0.dialed }) ?? true { parent = (id, dialed) }
+        }
+        if let parent {
+            entries[parent.id]?.hasSilentChild = true
+            e.silentParent = parent.id
+        }
+        entries[conn] = e
+        let holding = t < holdUntil
+        // The chain back from here, while its clients are silent.
+        var chain = [conn]
+        var next = e.silentParent
+        var rootAt = t
+        while chain.count <= silentHops, let id = next, let p = entries[id], !p.clientSpoke {
+            chain.append(id)
+            rootAt = p.accepted
+            next = p.silentParent
+        }
+        if chain.count > silentHops {
+            holdUntil = t + hold
+            return holding ? .hold : .holdSuspecting(chain: chain.reversed(), span: t - rootAt)
+        }
+        return holding ? .hold : .dial
+    }
+
+    /// The connection's client sent its first bytes.
+    public mutating func clientSpoke(_ conn: NinePWire.ConnectionID) {
+        entries[conn]?.clientSpoke = true
     }
 
     /// The connection started to dial its upstream.
@@ -97,7 +170,7 @@ public struct LoopChain: Sendable {
     /// The connection ended.
     public mutating func closed(_ conn: NinePWire.ConnectionID, at t: Int64) {
         guard var e = entries[conn] else { return }
-        if e.version == nil || e.spoke || t - e.versionAt > window {
+        if e.spoke || t - e.lastUse > window {
             entries[conn] = nil   // it can be no one's parent
         } else {
             e.closedAt = t
@@ -143,7 +216,7 @@ public struct LoopChain: Sendable {
     /// Lets go of ended connections that can be no one's parent any more.
     private mutating func forgetOld(now t: Int64) {
         guard endedKept > 0 else { return }
-        entries = entries.filter { !($0.value.closedAt != nil && t - $0.value.versionAt > window) }
+        entries = entries.filter { !($0.value.closedAt != nil && t - $0.value.lastUse > window) }
         endedKept = entries.values.count { $0.closedAt != nil }
     }
 

@@ -206,7 +206,7 @@ public final class NinePProxy: Sendable {
                                  upstreamAddress: upstreamAddress, options: options, sink: sink,
                                  onFinished: { [weak self] id in self?.forget(id) }, census: census,
                                  faultBoard: faultBoard, loopWatch: loopWatch,
-                                 onLoop: { [weak self] found in self?.loopFound(found, by: id) })
+                                 onLoop: { [weak self] event in self?.loop(event, by: id) })
             try channel.pipeline.syncOperations.addHandler(pair.makeHandler(.client))
             let bound = NIOLoopBound(pair, eventLoop: loop)
             state.withLock {
@@ -217,19 +217,26 @@ public final class NinePProxy: Sendable {
         }
     }
 
-    /// A loop found by connection `by` (`LoopChain`): says so when it is new, and closes the chain's other
-    /// connections (`by` closes itself).
-    private func loopFound(_ found: LoopChain.Found, by conn: NinePWire.ConnectionID) {
-        if found.isNew, let report = options.loopFound {
-            let hold = (options.loopCheck?.hold ?? 0) / 1_000_000
-            report("the upstream \(upstreamAddress.colonForm) leads back to this proxy through another process "
-                   + "(\(found.description)): those connections are closed, and for \(hold) ms a new client's "
-                   + "upstream is dialled only once the client has sent something. "
-                   + "Give the server's address as --upstream")
-        }
-        let others = state.withLock { s in found.chain.filter { $0 != conn }.compactMap { s.pairs[$0] } }
-        for bound in others {
-            bound.eventLoop.execute { bound.value.closeForLoop(found) }
+    /// A loop found or suspected by connection `by` (`LoopChain`): says so when it is new, and closes a
+    /// found chain's other connections (`by` closes itself).
+    private func loop(_ event: LoopEvent, by conn: NinePWire.ConnectionID) {
+        let hold = (options.loopCheck?.hold ?? 0) / 1_000_000
+        let holding = "for \(hold) ms a new client's upstream is dialled only once the client has sent something"
+        switch event {
+        case .suspected(let chain, let span, let how):
+            options.loopFound?("the upstream \(upstreamAddress.colonForm) may lead back to this proxy through another "
+                               + "process (\(LoopChain.suspicion(chain, span: span)), and \(how)): \(holding), "
+                               + "which ends such a loop. If it is one, give the server's address as --upstream")
+        case .found(let found):
+            if found.isNew {
+                options.loopFound?("the upstream \(upstreamAddress.colonForm) leads back to this proxy through another "
+                                   + "process (\(found.description)): those connections are closed, and \(holding). "
+                                   + "Give the server's address as --upstream")
+            }
+            let others = state.withLock { s in found.chain.filter { $0 != conn }.compactMap { s.pairs[$0] } }
+            for bound in others {
+                bound.eventLoop.execute { bound.value.closeForLoop(found) }
+            }
         }
     }
 

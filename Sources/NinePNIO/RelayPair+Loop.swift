@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 import NinePWire
 
@@ -6,10 +7,18 @@ import NinePWire
 /// closed), never per message.
 final class LoopWatch: Sendable {
     private let chain: Mutex<LoopChain>
+    /// `LoopChain.hold`.
+    let hold: Int64
 
-    init(_ chain: LoopChain) { self.chain = Mutex(chain) }
+    init(_ chain: LoopChain) {
+        self.chain = Mutex(chain)
+        hold = chain.hold
+    }
 
-    func accepted(_ conn: NinePWire.ConnectionID, at t: Int64) -> Bool { chain.withLock { $0.accepted(conn, at: t) } }
+    func accepted(_ conn: NinePWire.ConnectionID, at t: Int64) -> LoopChain.Admission {
+        chain.withLock { $0.accepted(conn, at: t) }
+    }
+    func clientSpoke(_ conn: NinePWire.ConnectionID) { chain.withLock { $0.clientSpoke(conn) } }
     func dialed(_ conn: NinePWire.ConnectionID, at t: Int64) { chain.withLock { $0.dialed(conn, at: t) } }
     func upstreamSpoke(_ conn: NinePWire.ConnectionID) { chain.withLock { $0.upstreamSpoke(conn) } }
     func closed(_ conn: NinePWire.ConnectionID, at t: Int64) { chain.withLock { $0.closed(conn, at: t) } }
@@ -19,13 +28,46 @@ final class LoopWatch: Sendable {
     var remembered: Int { chain.withLock { $0.remembered } }
 }
 
+/// What a relay pair tells its proxy of a loop.
+enum LoopEvent {
+    /// Found by its Tversion: the chain's other connections are to be closed.
+    case found(LoopChain.Found)
+    /// Suspected by a silent chain (`LoopChain.Admission.holdSuspecting`), and the held client after it
+    /// hung up or stayed silent too (`how`): only said.
+    case suspected(chain: [NinePWire.ConnectionID], span: Int64, how: String)
+}
+
 extension RelayPair {
     /// The client's first Tversion: ends the connection when it came back in through the upstream
     /// (`LoopChain`); the other connections of the chain are closed by the proxy.
     func checkLoop(_ frame: [UInt8], at t: Int64) {
         guard let found = loopWatch?.version(conn, frame: frame, at: t) else { return }
-        onLoop?(found)
+        onLoop?(.found(found))
         closeForLoop(found)
+    }
+
+    /// This client completed a silent chain (`LoopChain`): its dial is held. A loop's next client never
+    /// speaks (it hangs up when the chain behind it does, or waits as the first client does); a real client
+    /// that had not spoken yet (one of many opened at once) speaks now. So the loop is said only when this
+    /// client hangs up without a word, or is still silent when the hold is over.
+    func suspectLoop(chain: [NinePWire.ConnectionID], span: Int64) {
+        suspicion = (chain, span)
+        let wait = TimeAmount.nanoseconds(loopWatch?.hold ?? 1_000_000_000)
+        suspicionTimer = eventLoop.assumeIsolated().scheduleTask(in: wait) {
+            self.suspicionTimer = nil
+            if !self.clientSpoke && !self.finished {
+                self.loopConfirmed("the next client has said nothing for \(wait.nanoseconds / 1_000_000) ms either")
+            }
+        }
+    }
+
+    /// The suspected loop's next client stayed silent (`how`): say the loop, once.
+    func loopConfirmed(_ how: String) {
+        suspicionTimer?.cancel()
+        suspicionTimer = nil
+        guard let s = suspicion else { return }
+        suspicion = nil
+        onLoop?(.suspected(chain: s.chain, span: s.span, how: how))
     }
 
     /// Closes both sides at once, nothing more passed on: the connection is part of a loop.

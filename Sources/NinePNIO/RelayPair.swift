@@ -100,10 +100,14 @@ final class RelayPair {
     // The upstream loop check (RelayPair+Loop.swift).
     let loopWatch: LoopWatch?
     /// Told of a loop this connection found (the proxy closes the chain's other connections).
-    let onLoop: ((LoopChain.Found) -> Void)?
+    let onLoop: ((LoopEvent) -> Void)?
     /// The upstream is dialled once the client's first bytes have come (a loop was found a moment ago).
     var dialHeld = false
     private var upstreamSpoke = false
+    private(set) var clientSpoke = false
+    /// A silent chain this client completed, said if the client stays silent (RelayPair+Loop.swift).
+    var suspicion: (chain: [NinePWire.ConnectionID], span: Int64)?
+    var suspicionTimer: Scheduled<Void>?
     private var sawVersion = false
     /// The server ended its stream while replies were held: the client's side is shut once they are passed on.
     var shutClientAfterHeld = false
@@ -136,7 +140,7 @@ final class RelayPair {
          options: NinePProxy.Options, sink: @escaping ProxyEventSink,
          onFinished: @escaping (NinePWire.ConnectionID) -> Void, census: RelayCensus? = nil,
          faultBoard: FaultBoard? = nil, loopWatch: LoopWatch? = nil,
-         onLoop: ((LoopChain.Found) -> Void)? = nil) {
+         onLoop: ((LoopEvent) -> Void)? = nil) {
         self.conn = conn
         self.eventLoop = eventLoop
         self.clientAddress = clientAddress
@@ -179,12 +183,17 @@ final class RelayPair {
         let t = WallClock.nowNanos()
         events.append(.opened(conn: conn, client: clientAddress, upstream: upstreamAddress, at: t))
         flushEvents()
-        if let loopWatch, loopWatch.accepted(conn, at: t) {
+        switch loopWatch?.accepted(conn, at: t) ?? .dial {
+        case .dial:
+            dial()
+        case .hold:
             dialHeld = true
             dialing = false
-            return
+        case .holdSuspecting(let chain, let span):
+            dialHeld = true
+            dialing = false
+            suspectLoop(chain: chain, span: span)
         }
-        dial()
     }
 
     /// Dials the upstream and attaches its channel.
@@ -274,6 +283,15 @@ final class RelayPair {
     func received(_ buffer: ByteBuffer, from side: ProxySide) {
         let t = WallClock.nowNanos()
         if side == .client {
+            if !clientSpoke {
+                clientSpoke = true
+                loopWatch?.clientSpoke(conn)
+                if suspicion != nil {
+                    suspicion = nil
+                    suspicionTimer?.cancel()
+                    suspicionTimer = nil
+                }
+            }
             toServer.feed(buffer, at: t, self)
             if dialHeld { dialAfterHold() }
         } else {
@@ -322,6 +340,7 @@ final class RelayPair {
             // if anything, as always.
             if preConnect.isEmpty {
                 dialHeld = false
+                if !clientSpoke { loopConfirmed("the next client hung up without one") }
                 client?.channel?.close(promise: nil)
             } else {
                 dialAfterHold()
@@ -416,6 +435,8 @@ final class RelayPair {
         guard !finished, clientClosed, upstreamClosed || (!dialing && upstream == nil) else { return }
         finished = true
         dropFaultState()
+        suspicionTimer?.cancel()
+        suspicionTimer = nil
         let t = WallClock.nowNanos()
         loopWatch?.closed(conn, at: t)
         if !clientInputDone { toServer.finish(at: t, self) }

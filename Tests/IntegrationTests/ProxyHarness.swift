@@ -84,6 +84,11 @@ struct ProxyHarnessError: Error, CustomStringConvertible {
 /// A blocking socket for hand-made 9P traffic: connect over TCP or a unix socket, send bytes, read whole
 /// frames or raw bytes (reads time out after 20 s), half-close, close.
 final class ProxyRawSocket {
+    /// Connects to `address` and closes at once, sending nothing (a port check's connection).
+    static func connectAndHangUp(_ address: String) {
+        (try? ProxyRawSocket(address))?.close()
+    }
+
     private(set) var fd: Int32
     private var buffer: [UInt8] = []
 

@@ -14,6 +14,7 @@ import Testing
                     dials: Bool = true) -> LoopChain.Found? {
         _ = chain.accepted(ConnectionID(i), at: t)
         if dials { chain.dialed(ConnectionID(i), at: t + 100_000) }
+        chain.clientSpoke(ConnectionID(i))
         return chain.version(ConnectionID(i), frame: frame, at: t + 200_000)
     }
 
@@ -38,11 +39,11 @@ import Testing
     /// For `hold` after a loop is found, a new client's upstream waits for its first bytes; then not.
     @Test func aFoundLoopHoldsNewDialsForAWhile() {
         var chain = LoopChain(hops: 2, window: 100 * Self.ms, hold: 500 * Self.ms)
-        #expect(chain.accepted(50, at: 0) == false)
+        #expect(chain.accepted(50, at: 0) == .dial)
         for i in 0..<3 as Range<UInt32> { Self.hop(&chain, i, at: Int64(i) * Self.ms) }
-        #expect(chain.accepted(51, at: 3 * Self.ms) == true)
-        #expect(chain.accepted(52, at: 400 * Self.ms) == true)
-        #expect(chain.accepted(53, at: 503 * Self.ms) == false)
+        #expect(chain.accepted(51, at: 3 * Self.ms) == .hold)
+        #expect(chain.accepted(52, at: 400 * Self.ms) == .hold)
+        #expect(chain.accepted(53, at: 503 * Self.ms) == .dial)
     }
 
     /// A server that answers breaks the chain there: the upstream that spoke is no one's parent.
@@ -76,7 +77,7 @@ import Testing
     /// Many like clients at once (a load generator), all accepted before any dialled: no links at all.
     @Test func aBurstOfLikeClientsIsNoLoop() {
         var chain = LoopChain()
-        for i in 0..<64 as Range<UInt32> { _ = chain.accepted(ConnectionID(i), at: Int64(i) * 1000) }
+        for i in 0..<64 as Range<UInt32> { #expect(chain.accepted(ConnectionID(i), at: Int64(i) * 1000) == .dial) }
         for i in 0..<64 as Range<UInt32> { chain.dialed(ConnectionID(i), at: Self.ms + Int64(i) * 1000) }
         for i in 0..<64 as Range<UInt32> {
             #expect(chain.version(ConnectionID(i), frame: Self.tversion, at: 2 * Self.ms + Int64(i) * 1000) == nil)
@@ -118,13 +119,14 @@ import Testing
         #expect(chain.version(9, frame: Self.tversion, at: 10 * Self.ms)?.links == 9)
         chain.closed(9, at: 11 * Self.ms)
         #expect(chain.remembered == 10)
-        // A connection that never sent a Tversion, or whose upstream spoke, is forgotten when it ends.
+        // One that never sent a Tversion is kept too (it may be a silent link's parent); one whose upstream
+        // spoke is forgotten when it ends.
         _ = chain.accepted(100, at: 12 * Self.ms)
         chain.closed(100, at: 13 * Self.ms)
         Self.hop(&chain, 101, at: 14 * Self.ms, frame: [1, 2, 3])
         chain.upstreamSpoke(101)
         chain.closed(101, at: 15 * Self.ms)
-        #expect(chain.remembered == 10)
+        #expect(chain.remembered == 11)
         // After the window every ended connection is let go of.
         _ = chain.accepted(200, at: 2_000 * Self.ms)
         _ = chain.version(200, frame: [9], at: 2_000 * Self.ms)
@@ -141,5 +143,45 @@ import Testing
             chain.closed(ConnectionID(i), at: t + 500_000)
         }
         #expect(chain.remembered == 0)
+    }
+
+    /// Silent clients, each accepted a millisecond after the connection before it dialled (a loop whose
+    /// clients say nothing: `nc -z`, or a client that waits): suspected at the 64th link, held from there.
+    @Test func aSilentChainIsSuspectedAndHoldsTheDials() {
+        var chain = LoopChain()
+        for i in 0..<64 as Range<UInt32> {
+            #expect(chain.accepted(ConnectionID(i), at: Int64(i) * Self.ms) == .dial, "connection \(i)")
+            chain.dialed(ConnectionID(i), at: Int64(i) * Self.ms + 1000)
+            if i % 2 == 0 { chain.closed(ConnectionID(i), at: Int64(i) * Self.ms + 500_000) }   // hung up at once
+        }
+        #expect(chain.accepted(64, at: 64 * Self.ms) == .holdSuspecting(chain: (0...64).map { ConnectionID($0) },
+                                                                         span: 64 * Self.ms))
+        // Said once: the next is held without a word.
+        #expect(chain.accepted(65, at: 65 * Self.ms) == .hold)
+        #expect(LoopChain.suspicion([0, 1, 2, 3, 4, 5], span: 5 * Self.ms)
+                == "c0 → c1 → … → c5: 6 clients in a row, each accepted just after the one before dialled the upstream, "
+                + "in 5.0 ms, none of them saying a word")
+    }
+
+    /// A client that speaks breaks the silent chain; so does a gap longer than the silent window.
+    @Test func aSilentChainIsBrokenByAWordOrAPause() {
+        var chain = LoopChain()
+        var suspectedAt: UInt32?
+        for i in 0..<200 as Range<UInt32> {
+            let t = Int64(i) * Self.ms
+            if case .holdSuspecting = chain.accepted(ConnectionID(i), at: t) {
+                suspectedAt = i
+                break
+            }
+            chain.dialed(ConnectionID(i), at: t + 1000)
+            if i == 30 { chain.clientSpoke(30) }
+        }
+        #expect(suspectedAt == 95)   // 31…95: 64 links
+        var slow = LoopChain()
+        for i in 0..<200 as Range<UInt32> {
+            let t = Int64(i) * 11 * Self.ms
+            #expect(slow.accepted(ConnectionID(i), at: t) == .dial)
+            slow.dialed(ConnectionID(i), at: t)
+        }
     }
 }
