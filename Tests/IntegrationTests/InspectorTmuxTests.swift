@@ -733,6 +733,32 @@ extension String {
         #expect(pane.wait { $0.contains("[exit 0]") }.ok)
     }
 
+    /// The live UI says a loop through another process (here a headless proxy whose upstream is the UI's)
+    /// on its message line, and its connections' rows and table say why they ended.
+    @Test func theLiveUISaysAnUpstreamLoop() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let port = Peers.freePort(), back = Peers.freePort()
+        guard let pane = try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
+                                             "--upstream", "127.0.0.1:\(back)"], width: 160, height: 30, env: Self.env)
+        else { return }
+        defer { pane.kill() }
+        #expect(Peers.waitForPort(port, timeout: 20))
+        let other = try ProxyProcess(upstream: "127.0.0.1:\(port)", listen: "127.0.0.1:\(back)")
+        let ls = try ProxyTool.client("diodls", ["-s", "127.0.0.1:\(port)", "-a", export, "/"])
+        #expect(ls.status != 0)
+        let said = pane.wait { $0.contains("the upstream 127.0.0.1:\(back) leads back to this proxy") }
+        #expect(said.ok, "\(said.screen)")
+        pane.keys(":")
+        pane.type("conns")
+        pane.keys("Enter")
+        // (c0 was the port check's connection, before the other proxy listened: its dial failed.)
+        let table = pane.wait { $0.split(separator: "\n").filter { $0.contains("closed error: upstream loop (c1") }.count >= 9 }
+        #expect(table.ok, "\(table.screen)")
+        pane.keys("Q")
+        #expect(pane.wait { $0.contains("[exit 0]") }.ok)
+        #expect(other.stop(signal: SIGTERM).status == 0)
+    }
+
     /// The live UI keeps a page of each read's data (`--view-data`, 4096 by default): a 48 MiB file read
     /// through it reaches the client whole and the capture whole, the reads are listed cut with their
     /// counts, and the proxy's memory stays far below the file's size (kept whole, it holds the file).
