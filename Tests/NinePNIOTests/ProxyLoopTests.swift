@@ -23,20 +23,36 @@ import Testing
         events.closeReasons().filter { if case .loop = $0 { return true } else { return false } }.count
     }
 
+    /// Two proxies, each the other's upstream: a client of `a` is relayed to `b`, back to `a`, and so on.
+    struct Looped {
+        let a: NinePProxy, b: NinePProxy, boundA: Address, portB: UInt16
+        let eventsA: EventBox, eventsB: EventBox, said: Said
+
+        static func start() async throws -> Looped {
+            let portB = freeTCPPort()
+            let eventsA = EventBox(), eventsB = EventBox(), said = Said()
+            let (a, boundA) = try await startProxy(to: .tcp(host: "127.0.0.1", port: portB), events: eventsA,
+                                                   options: .init(loopFound: said.add))
+            let (b, _) = try await startProxy(to: boundA, listen: .tcp(host: "127.0.0.1", port: portB),
+                                              events: eventsB, options: .init(loopFound: said.add))
+            return Looped(a: a, b: b, boundA: boundA, portB: portB, eventsA: eventsA, eventsB: eventsB, said: said)
+        }
+
+        func stop() async {
+            await a.stop()
+            await b.stop()
+        }
+    }
+
     /// Two proxies, each the other's upstream (a second proxy whose upstream is this one): a client's
     /// connection comes back in again and again. The first proxy finds the loop after eight links (the
     /// second would a link later), closes its connections (the client's first), which ends the second's
     /// too, and both stay up; a second client meets the same end, and is said again.
     @Test func twoProxiesThatAreEachOthersUpstreamEndTheLoop() async throws {
-        let portB = freeTCPPort()
-        let eventsA = EventBox(), eventsB = EventBox()
-        let said = Said()
-        let (a, boundA) = try await startProxy(to: .tcp(host: "127.0.0.1", port: portB), events: eventsA,
-                                               options: .init(loopFound: said.add))
-        let (b, _) = try await startProxy(to: boundA, listen: .tcp(host: "127.0.0.1", port: portB), events: eventsB,
-                                          options: .init(loopFound: said.add))
+        let loop = try await Looped.start()
+        let (a, b, eventsA, eventsB, said) = (loop.a, loop.b, loop.eventsA, loop.eventsB, loop.said)
         for round in 1...2 {
-            let client = try await rawDial(boundA)
+            let client = try await rawDial(loop.boundA)
             try await client.send(F.tversion())
             #expect(await client.wait { $0.ended }, "round \(round)")
             #expect(client.received.isEmpty)
@@ -57,23 +73,17 @@ import Testing
         let lines = said.all
         #expect(lines.count >= 2)
         #expect(lines.allSatisfy { $0.contains("leads back to this proxy through another process") }, "\(lines)")
-        #expect(lines.contains { $0.hasPrefix("the upstream 127.0.0.1:\(portB) leads back") }, "\(lines)")
-        await a.stop()
-        await b.stop()
+        #expect(lines.contains { $0.hasPrefix("the upstream 127.0.0.1:\(loop.portB) leads back") }, "\(lines)")
+        await loop.stop()
     }
 
     /// A loop whose client says nothing (a port check that connects and hangs up) has no Tversion to tell it
     /// by, and went on for ever, each connection closing behind the one dialling ahead. After a silent
     /// chain of 64 the dials are held until a client speaks, which ends it; nothing else is closed.
     @Test func aLoopOfSilentClientsEnds() async throws {
-        let portB = freeTCPPort()
-        let eventsA = EventBox(), eventsB = EventBox()
-        let said = Said()
-        let (a, boundA) = try await startProxy(to: .tcp(host: "127.0.0.1", port: portB), events: eventsA,
-                                               options: .init(loopFound: said.add))
-        let (b, _) = try await startProxy(to: boundA, listen: .tcp(host: "127.0.0.1", port: portB), events: eventsB,
-                                          options: .init(loopFound: said.add))
-        let client = try await rawDial(boundA)
+        let loop = try await Looped.start()
+        let (a, b, eventsA, eventsB, said) = (loop.a, loop.b, loop.eventsA, loop.eventsB, loop.said)
+        let client = try await rawDial(loop.boundA)
         try await client.shutdownOutput()
         #expect(await eventsA.wait { _ in said.all.contains { $0.contains("may lead back to this proxy") } }, "\(said.all)")
         #expect(await eventsA.wait { _ in a.connections.isEmpty && b.connections.isEmpty })
@@ -90,21 +100,15 @@ import Testing
         #expect(line.contains("none of them saying a word, and the next client hung up without one): for 1000 ms a new "
                               + "client's upstream is dialled only once the client has sent something, which ends such "
                               + "a loop. If it is one, give the server's address as --upstream"), "\(line)")
-        await a.stop()
-        await b.stop()
+        await loop.stop()
     }
 
     /// The loop of a client that connects and waits: held at the silent chain's end, said once the held
     /// client has stayed silent through the hold; it ends when the client hangs up.
     @Test func aLoopOfAWaitingClientIsHeldAndSaid() async throws {
-        let portB = freeTCPPort()
-        let eventsA = EventBox(), eventsB = EventBox()
-        let said = Said()
-        let (a, boundA) = try await startProxy(to: .tcp(host: "127.0.0.1", port: portB), events: eventsA,
-                                               options: .init(loopFound: said.add))
-        let (b, _) = try await startProxy(to: boundA, listen: .tcp(host: "127.0.0.1", port: portB), events: eventsB,
-                                          options: .init(loopFound: said.add))
-        let client = try await rawDial(boundA)
+        let loop = try await Looped.start()
+        let (a, b, eventsA, eventsB, said) = (loop.a, loop.b, loop.eventsA, loop.eventsB, loop.said)
+        let client = try await rawDial(loop.boundA)
         #expect(await eventsA.wait { _ in said.all.contains { $0.contains("has said nothing for 1000 ms either") } },
                 "\(said.all)")
         let opened = Self.opened(eventsA) + Self.opened(eventsB)
@@ -113,8 +117,7 @@ import Testing
         #expect(Self.opened(eventsA) + Self.opened(eventsB) == opened)
         try await client.shutdownOutput()
         #expect(await eventsA.wait { _ in a.connections.isEmpty && b.connections.isEmpty })
-        await a.stop()
-        await b.stop()
+        await loop.stop()
     }
 
     /// Many clients opened one after another before any of them speaks (a pool opened up front) look like
