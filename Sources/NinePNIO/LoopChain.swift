@@ -10,14 +10,14 @@ import NinePWire
 /// What gives it away is the client's Tversion coming back in. A *link*: the first Tversion of a client
 /// is, byte for byte, the one an earlier connection sent upstream at most `window` before, that
 /// connection dialled its upstream before this client was accepted and was still open then, and its
-/// upstream has sent nothing back (a server
-/// answers a Tversion in microseconds). One link can be chance (two like clients of a silent server);
-/// `hops` links in a row, each connection the next one's only parent, is a loop. The proxy closes the
-/// chain's connections and, for `hold` afterwards, dials a new client's upstream only once its first
-/// bytes have come: the loop's connection already on its way in (accepted when the last one dialled) may
-/// never get the Tversion, and would otherwise dial on, and on, without a byte to tell it by. Held, it
-/// waits, and ends when the chain's closing reaches it; a client that talks is dialled at once, and its
-/// Tversion counts as any other (a loop it starts is found after `hops` links again).
+/// upstream has sent nothing back (a server answers a Tversion in microseconds). One link can be chance
+/// (two like clients of a silent server); `hops` links in a row, each connection the next one's only
+/// parent, is a loop. The proxy closes the chain's connections and, for `hold` afterwards, dials a new
+/// client's upstream only once its first bytes have come: the loop's connection already on its way in
+/// (accepted when the last one dialled) may never get the Tversion, and would otherwise dial on, and on,
+/// without a byte to tell it by. Held, it waits, and ends when the chain's closing reaches it; a client
+/// that talks is dialled at once, and its Tversion counts as any other (a loop it starts is found after
+/// `hops` links again).
 ///
 /// A loop whose clients say nothing (a port check that connects and hangs up, `nc -z`; a client that
 /// connects and waits) carries no Tversion to tell it by, and without one it never ends: each connection
@@ -57,7 +57,7 @@ public struct LoopChain: Sendable {
 
         /// `c0 → c1 → … → c8: the Tversion came back in through the upstream 8 times in 11.2 ms`.
         public var description: String {
-            return "\(LoopChain.path(chain)): the Tversion came back in through the upstream \(links) "
+            "\(LoopChain.path(chain)): the Tversion came back in through the upstream \(links) "
                 + "time\(links == 1 ? "" : "s") in \(LoopChain.milliseconds(span))"
         }
     }
@@ -66,7 +66,8 @@ public struct LoopChain: Sendable {
     public let hops: Int
     /// Longest time from a connection's Tversion to the next one's that still makes a link.
     public let window: Int64
-    /// How long after a loop was found new clients are dialled only once their Tversion has come.
+    /// How long after a loop was found (or suspected) new clients are dialled only once they have sent
+    /// something.
     public let hold: Int64
     /// Silent links in a row that make a loop suspected.
     public let silentHops: Int

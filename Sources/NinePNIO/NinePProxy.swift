@@ -33,8 +33,8 @@ public final class NinePProxy: Sendable {
         public var faultSeed: UInt64
         /// How a loop through another process is told (`LoopChain`); nil: not looked for.
         public var loopCheck: LoopChain?
-        /// Told, in a sentence, of each loop found (the chain's connections are closed). Called on an
-        /// event loop.
+        /// Told, in a sentence, of each loop found (the chain's connections are closed) or suspected (see
+        /// `LoopChain`). Called on an event loop.
         public var loopFound: (@Sendable (String) -> Void)?
 
         public init(reportFrames: Bool = true, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize,
@@ -225,7 +225,8 @@ public final class NinePProxy: Sendable {
         switch event {
         case .suspected(let chain, let span, let how):
             options.loopFound?("the upstream \(upstreamAddress.colonForm) may lead back to this proxy through another "
-                               + "process (\(LoopChain.suspicion(chain, span: span)), and \(how)): \(holding), "
+                               + "process (\(LoopChain.suspicion(chain, span: span)), and \(how)): new clients' "
+                               + "upstreams were dialled for \(hold) ms only once the client had sent something, "
                                + "which ends such a loop. If it is one, give the server's address as --upstream")
         case .found(let found):
             if found.isNew {

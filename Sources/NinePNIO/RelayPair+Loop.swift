@@ -25,7 +25,6 @@ final class LoopWatch: Sendable {
     func version(_ conn: NinePWire.ConnectionID, frame: [UInt8], at t: Int64) -> LoopChain.Found? {
         chain.withLock { $0.version(conn, frame: frame, at: t) }
     }
-    var remembered: Int { chain.withLock { $0.remembered } }
 }
 
 /// What a relay pair tells its proxy of a loop.
