@@ -28,11 +28,12 @@ import Testing
         let a: NinePProxy, b: NinePProxy, boundA: Address, portB: UInt16
         let eventsA: EventBox, eventsB: EventBox, said: Said
 
-        static func start() async throws -> Looped {
+        /// `listenA`: where `a` listens (`b` listens on a TCP port).
+        static func start(listenA: Address = .tcp(host: "127.0.0.1", port: 0)) async throws -> Looped {
             let portB = freeTCPPort()
             let eventsA = EventBox(), eventsB = EventBox(), said = Said()
-            let (a, boundA) = try await startProxy(to: .tcp(host: "127.0.0.1", port: portB), events: eventsA,
-                                                   options: .init(loopFound: said.add))
+            let (a, boundA) = try await startProxy(to: .tcp(host: "127.0.0.1", port: portB), listen: listenA,
+                                                   events: eventsA, options: .init(loopFound: said.add))
             let (b, _) = try await startProxy(to: boundA, listen: .tcp(host: "127.0.0.1", port: portB),
                                               events: eventsB, options: .init(loopFound: said.add))
             return Looped(a: a, b: b, boundA: boundA, portB: portB, eventsA: eventsA, eventsB: eventsB, said: said)
@@ -74,6 +75,21 @@ import Testing
         #expect(lines.count >= 2)
         #expect(lines.allSatisfy { $0.contains("leads back to this proxy through another process") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("the upstream 127.0.0.1:\(loop.portB) leads back") }, "\(lines)")
+        await loop.stop()
+    }
+
+    /// The same through a unix socket on one side: the check knows nothing of addresses.
+    @Test func aLoopThroughAUnixSocketIsFoundToo() async throws {
+        let path = NSTemporaryDirectory() + "nio-loop-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        defer { unlink(path) }
+        let loop = try await Looped.start(listenA: .unix(path: path))
+        let client = try await rawDial(loop.boundA)
+        try await client.send(F.tversion())
+        #expect(await client.wait { $0.ended })
+        #expect(await loop.eventsA.wait { _ in Self.loops(loop.eventsA) > 0 && loop.a.connections.isEmpty
+                                            && loop.b.connections.isEmpty })
+        #expect(loop.said.all.first?.hasPrefix("the upstream 127.0.0.1:\(loop.portB) leads back to this proxy") == true,
+                "\(loop.said.all)")
         await loop.stop()
     }
 
