@@ -9,15 +9,16 @@ import NinePWire
 ///
 /// What gives it away is the client's Tversion coming back in. A *link*: the first Tversion of a client
 /// is, byte for byte, the one an earlier connection sent upstream at most `window` before, that
-/// connection dialled its upstream before this client was accepted and was still open then, and its
-/// upstream has sent nothing back (a server answers a Tversion in microseconds). One link can be chance
-/// (two like clients of a silent server); `hops` links in a row, each connection the next one's only
-/// parent, is a loop. The proxy closes the chain's connections and, for `hold` afterwards, dials a new
-/// client's upstream only once its first bytes have come: the loop's connection already on its way in
-/// (accepted when the last one dialled) may never get the Tversion, and would otherwise dial on, and on,
-/// without a byte to tell it by. Held, it waits, and ends when the chain's closing reaches it; a client
-/// that talks is dialled at once, and its Tversion counts as any other (a loop it starts is found after
-/// `hops` links again).
+/// connection's upstream was connected before this client was accepted (a loop's next client is the
+/// upstream's own onward connection, made after ours was accepted; many clients arriving at once come
+/// before their upstreams are up) and it was still open then, and its upstream has sent nothing back (a
+/// server answers a Tversion at once). One link can be chance (like clients of a slow server, one after
+/// another); `hops` links in a row, each connection the next one's only parent, is a loop. The proxy
+/// closes the chain's connections and, for `hold` afterwards, dials a new client's upstream only once its
+/// first bytes have come: the loop's connection already on its way in (accepted when the last one
+/// dialled) may never get the Tversion, and would otherwise dial on, and on, without a byte to tell it
+/// by. Held, it waits, and ends when the chain's closing reaches it; a client that talks is dialled at
+/// once, and its Tversion counts as any other (a loop it starts is found after `hops` links again).
 ///
 /// A loop whose clients say nothing (a port check that connects and hangs up, `nc -z`; a client that
 /// connects and waits) carries no Tversion to tell it by, and without one it never ends: each connection
@@ -55,7 +56,7 @@ public struct LoopChain: Sendable {
         /// (the loop's connections still coming in).
         public var isNew: Bool
 
-        /// `c0 → c1 → … → c8: the Tversion came back in through the upstream 8 times in 11.2 ms`.
+        /// `c0 → c1 → … → c16: the Tversion came back in through the upstream 16 times in 21.2 ms`.
         public var description: String {
             "\(LoopChain.path(chain)): the Tversion came back in through the upstream \(links) "
                 + "time\(links == 1 ? "" : "s") in \(LoopChain.milliseconds(span))"
@@ -77,6 +78,7 @@ public struct LoopChain: Sendable {
     struct Entry {
         var accepted: Int64
         var dialed: Int64?
+        var connected: Int64?
         var version: [UInt8]?
         var versionAt: Int64 = 0
         /// The upstream has sent something: no loop goes through this connection.
@@ -97,7 +99,7 @@ public struct LoopChain: Sendable {
     /// Entries of ended connections (kept while they may still be a link's parent).
     private var endedKept = 0
 
-    public init(hops: Int = 8, window: Int64 = 250_000_000, hold: Int64 = 1_000_000_000,
+    public init(hops: Int = 16, window: Int64 = 250_000_000, hold: Int64 = 1_000_000_000,
                 silentHops: Int = 64, silentWindow: Int64 = 10_000_000) {
         self.hops = max(1, hops)
         self.window = window
@@ -163,6 +165,11 @@ public struct LoopChain: Sendable {
         entries[conn]?.dialed = t
     }
 
+    /// The connection's upstream is connected.
+    public mutating func connected(_ conn: NinePWire.ConnectionID, at t: Int64) {
+        entries[conn]?.connected = t
+    }
+
     /// The connection's upstream sent its first bytes.
     public mutating func upstreamSpoke(_ conn: NinePWire.ConnectionID) {
         entries[conn]?.spoke = true
@@ -187,7 +194,7 @@ public struct LoopChain: Sendable {
         forgetOld(now: t)
         var parent: (id: NinePWire.ConnectionID, entry: Entry)?
         for (id, p) in entries {
-            guard id != conn, !p.spoke, !p.hasChild, let dialed = p.dialed, dialed <= e.accepted,
+            guard id != conn, !p.spoke, !p.hasChild, let up = p.connected, up <= e.accepted,
                   p.closedAt.map({ $0 > e.accepted }) ?? true,
                   let v = p.version, p.versionAt <= t, t - p.versionAt <= window, v == frame else { continue }
             if parent.map({ p.versionAt > $0.entry.versionAt }) ?? true { parent = (id, p) }

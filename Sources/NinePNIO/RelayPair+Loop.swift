@@ -20,6 +20,7 @@ final class LoopWatch: Sendable {
     }
     func clientSpoke(_ conn: NinePWire.ConnectionID) { chain.withLock { $0.clientSpoke(conn) } }
     func dialed(_ conn: NinePWire.ConnectionID, at t: Int64) { chain.withLock { $0.dialed(conn, at: t) } }
+    func connected(_ conn: NinePWire.ConnectionID, at t: Int64) { chain.withLock { $0.connected(conn, at: t) } }
     func upstreamSpoke(_ conn: NinePWire.ConnectionID) { chain.withLock { $0.upstreamSpoke(conn) } }
     func closed(_ conn: NinePWire.ConnectionID, at t: Int64) { chain.withLock { $0.closed(conn, at: t) } }
     func version(_ conn: NinePWire.ConnectionID, frame: [UInt8], at t: Int64) -> LoopChain.Found? {

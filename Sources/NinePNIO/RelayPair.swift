@@ -257,6 +257,7 @@ final class RelayPair {
             upstream?.resumeReading()
             return
         }
+        loopWatch?.connected(conn, at: WallClock.nowNanos())
         if !preConnect.isEmpty, let up = upstream {
             for b in preConnect { up.write(b) }
             preConnect = []

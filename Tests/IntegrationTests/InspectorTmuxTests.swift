@@ -739,7 +739,7 @@ extension String {
         let export = try RealTraffic.makeExport(bigSize: 1000)
         let port = Peers.freePort(), back = Peers.freePort()
         guard let pane = try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
-                                             "--upstream", "127.0.0.1:\(back)"], width: 160, height: 30, env: Self.env)
+                                             "--upstream", "127.0.0.1:\(back)"], width: 160, height: 40, env: Self.env)
         else { return }
         defer { pane.kill() }
         #expect(Peers.waitForPort(port, timeout: 20))
@@ -752,7 +752,7 @@ extension String {
         pane.type("conns")
         pane.keys("Enter")
         // (c0 was the port check's connection, before the other proxy listened: its dial failed.)
-        let table = pane.wait { $0.split(separator: "\n").filter { $0.contains("closed error: upstream loop (c1") }.count >= 9 }
+        let table = pane.wait { $0.split(separator: "\n").filter { $0.contains("closed error: upstream loop (c1") }.count >= 17 }
         #expect(table.ok, "\(table.screen)")
         pane.keys("Q")
         #expect(pane.wait { $0.contains("[exit 0]") }.ok)

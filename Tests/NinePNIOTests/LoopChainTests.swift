@@ -7,33 +7,38 @@ import Testing
     static let ms: Int64 = 1_000_000
     static let tversion = F.tversion()
 
-    /// Connection `i` of a loop: accepted when connection `i - 1` dialled, dials at once, and gets its
-    /// Tversion (the one the first client sent) a moment later. Returns what `version` said.
+    /// Connection `i` of a loop: accepted when connection `i - 1`'s upstream was up, dials at once, is up
+    /// soon after, and gets its Tversion (the one the first client sent) a moment later. Returns what
+    /// `version` said.
     @discardableResult
     static func hop(_ chain: inout LoopChain, _ i: UInt32, at t: Int64, frame: [UInt8] = tversion,
                     dials: Bool = true) -> LoopChain.Found? {
         _ = chain.accepted(ConnectionID(i), at: t)
-        if dials { chain.dialed(ConnectionID(i), at: t + 100_000) }
+        if dials {
+            chain.dialed(ConnectionID(i), at: t + 100_000)
+            chain.connected(ConnectionID(i), at: t + 150_000)
+        }
         chain.clientSpoke(ConnectionID(i))
         return chain.version(ConnectionID(i), frame: frame, at: t + 200_000)
     }
 
-    @Test func theEighthLinkIsALoopAndTheOnesAfterItBelongToIt() {
+    @Test func theSixteenthLinkIsALoopAndTheOnesAfterItBelongToIt() {
         var chain = LoopChain()
-        for i in 0..<8 as Range<UInt32> {
+        for i in 0..<16 as Range<UInt32> {
             #expect(Self.hop(&chain, i, at: Int64(i) * Self.ms) == nil, "connection \(i)")
         }
-        let found = Self.hop(&chain, 8, at: 8 * Self.ms)
-        #expect(found?.chain == (0...8).map { ConnectionID($0) })
-        #expect(found?.links == 8)
+        let found = Self.hop(&chain, 16, at: 16 * Self.ms)
+        #expect(found?.chain == (0...16).map { ConnectionID($0) })
+        #expect(found?.links == 16)
         #expect(found?.isNew == true)
-        #expect(found?.span == 8 * Self.ms)
-        #expect(found?.description == "c0 → c1 → … → c8: the Tversion came back in through the upstream 8 times in 8.0 ms")
+        #expect(found?.span == 16 * Self.ms)
+        #expect(found?.description
+                == "c0 → c1 → … → c16: the Tversion came back in through the upstream 16 times in 16.0 ms")
         // The loop's next connection is part of it, not a new one.
-        let next = Self.hop(&chain, 9, at: 9 * Self.ms)
+        let next = Self.hop(&chain, 17, at: 17 * Self.ms)
         #expect(next?.isNew == false)
-        #expect(next?.links == 9)
-        #expect(next?.chain.last == 9)
+        #expect(next?.links == 17)
+        #expect(next?.chain.last == 17)
     }
 
     /// For `hold` after a loop is found, a new client's upstream waits for its first bytes; then not.
@@ -53,14 +58,15 @@ import Testing
         for i in 0..<30 as Range<UInt32> {
             _ = chain.accepted(ConnectionID(i), at: Int64(i) * Self.ms)
             chain.dialed(ConnectionID(i), at: Int64(i) * Self.ms + 100_000)
+            chain.connected(ConnectionID(i), at: Int64(i) * Self.ms + 150_000)
             if chain.version(ConnectionID(i), frame: Self.tversion, at: Int64(i) * Self.ms + 200_000) != nil {
                 foundAt = i
                 break
             }
             if i == 3 { chain.upstreamSpoke(3) }
         }
-        // 0…3 link; 4 starts a new chain (3 spoke, 0–2 have children), found at its eighth link.
-        #expect(foundAt == 12)
+        // 0…3 link; 4 starts a new chain (3 spoke, 0–2 have children), found at its sixteenth link.
+        #expect(foundAt == 20)
     }
 
     /// Like clients of a working server, one after another: each upstream answers the Tversion before the
@@ -84,6 +90,24 @@ import Testing
         }
     }
 
+    /// Many like clients at once through to a distant server (its connection up 50 ms after the dial,
+    /// and the Tversion read only then): each client came after the one before dialled, but before its
+    /// upstream was up. No links.
+    @Test func likeClientsOfADistantServerAtOnceAreNoLoop() {
+        var chain = LoopChain(hops: 2)
+        for i in 0..<64 as Range<UInt32> {
+            let t = Int64(i) * 100_000
+            #expect(chain.accepted(ConnectionID(i), at: t) == .dial)
+            chain.dialed(ConnectionID(i), at: t + 1000)
+            chain.clientSpoke(ConnectionID(i))
+        }
+        for i in 0..<64 as Range<UInt32> {
+            let up = Int64(i) * 100_000 + 50 * Self.ms
+            chain.connected(ConnectionID(i), at: up)
+            #expect(chain.version(ConnectionID(i), frame: Self.tversion, at: up + 10_000) == nil, "connection \(i)")
+        }
+    }
+
     @Test func otherBytesOrALateTversionOrAnEarlyClientAreNoLink() {
         // Each client's Tversion differs (msize): no two are one frame.
         var chain = LoopChain()
@@ -93,13 +117,15 @@ import Testing
         // The same frame, but each 300 ms after the one before (the window is 250 ms).
         var slow = LoopChain()
         for i in 0..<20 as Range<UInt32> { #expect(Self.hop(&slow, i, at: Int64(i) * 300 * Self.ms) == nil) }
-        // A client accepted before the other connection dialled, or after it ended, cannot have come
+        // A client accepted before the other connection's upstream was up (it dialled, but many clients
+        // arriving at once all come before their upstreams are up), or after it ended, cannot have come
         // through it; one accepted between the two can (one link is a loop here).
         var one = LoopChain(hops: 1)
         _ = one.accepted(0, at: 0)
-        _ = one.version(0, frame: Self.tversion, at: 1)
+        one.dialed(0, at: 1)
+        _ = one.version(0, frame: Self.tversion, at: 2)
         _ = one.accepted(1, at: 5)
-        one.dialed(0, at: 6)
+        one.connected(0, at: 6)
         #expect(one.version(1, frame: Self.tversion, at: 7) == nil)
         _ = one.accepted(2, at: 8)
         #expect(one.version(2, frame: Self.tversion, at: 9)?.chain == [0, 2])
@@ -111,11 +137,12 @@ import Testing
 
     /// The chain's connections are closed as soon as it is found; the next one still links to the last.
     @Test func closedConnectionsStayParentsForTheWindowThenGo() {
-        var chain = LoopChain()
+        var chain = LoopChain(hops: 8)
         for i in 0..<9 as Range<UInt32> { Self.hop(&chain, i, at: Int64(i) * Self.ms) }
         _ = chain.accepted(9, at: 9 * Self.ms)   // on its way in when the chain is closed
         for i in 0..<9 as Range<UInt32> { chain.closed(ConnectionID(i), at: 9 * Self.ms + 1) }
         chain.dialed(9, at: 10 * Self.ms)
+        chain.connected(9, at: 10 * Self.ms)
         #expect(chain.version(9, frame: Self.tversion, at: 10 * Self.ms)?.links == 9)
         chain.closed(9, at: 11 * Self.ms)
         #expect(chain.remembered == 10)
