@@ -8,12 +8,13 @@ import NinePWire
 /// millisecond or two until descriptors run out, and the first client never answered.
 ///
 /// What gives it away is the client's Tversion coming back in. A *link*: the first Tversion of a client
-/// is, byte for byte, the one an earlier connection sent upstream at most `window` before, that
-/// connection's upstream was connected before this client was accepted (a loop's next client is the
-/// upstream's own onward connection, made after ours was accepted; many clients arriving at once come
-/// before their upstreams are up) and it was still open then, and its upstream has sent nothing back (a
-/// server answers a Tversion at once). One link can be chance (like clients of a slow server, one after
-/// another); `hops` links in a row, each connection the next one's only parent, is a loop. The proxy
+/// is, byte for byte, the one an earlier connection sent upstream at most `window` before; that
+/// connection dialled its upstream before this client was accepted and was still open then; its
+/// upstream has sent nothing back (a server answers a Tversion at once); and this client comes from the
+/// host that upstream is on (a forwarder connects back from where it runs; this machine's addresses count
+/// as one host, and a unix socket as any), which many like clients of a distant, slow server, arriving at
+/// once, do not. One link can be chance; `hops` links in a row, each connection the next one's only
+/// parent, is a loop. The proxy
 /// closes the chain's connections and, for `hold` afterwards, dials a new client's upstream only once its
 /// first bytes have come: the loop's connection already on its way in (accepted when the last one
 /// dialled) may never get the Tversion, and would otherwise dial on, and on, without a byte to tell it
@@ -25,7 +26,7 @@ import NinePWire
 /// closed behind the one dialling ahead, a storm of hundreds a second for as long as the proxy runs.
 /// Its mark is weaker: a *silent link* is a client accepted within `silentWindow` after another connection
 /// started dialling (and has no other such child), that connection's client and upstream having sent
-/// nothing. `silentHops` of them in a row, none of the chain's clients having said a word since, is
+/// nothing, from that upstream's host. `silentHops` of them in a row, none of the chain's clients having said a word since, is
 /// suspected to be a loop: nothing is closed (a burst of clients that have not spoken yet looks the same),
 /// but the dials are held for `hold` as after a loop found, which stops a storm at its next connection
 /// and costs a real client only its upstream's connect time on its first message.
@@ -63,6 +64,19 @@ public struct LoopChain: Sendable {
         }
     }
 
+    /// A machine, as far as telling a loop goes: an IP address's bytes, or this machine (any of its own
+    /// addresses, loopback included).
+    public enum Host: Hashable, Sendable {
+        case thisMachine
+        case other([UInt8])
+    }
+
+    /// Whether a client from `client` may have been sent by a forwarder at `upstream` (either unknown: yes).
+    static func sameHost(_ upstream: Host?, _ client: Host?) -> Bool {
+        guard let upstream, let client else { return true }
+        return upstream == client
+    }
+
     /// Links in a row that make a loop.
     public let hops: Int
     /// Longest time from a connection's Tversion to the next one's that still makes a link.
@@ -77,8 +91,10 @@ public struct LoopChain: Sendable {
 
     struct Entry {
         var accepted: Int64
+        /// Where the client came from / where the upstream is (`Host`; nil: a unix socket, or not known).
+        var clientHost: Host?
+        var upstreamHost: Host?
         var dialed: Int64?
-        var connected: Int64?
         var version: [UInt8]?
         var versionAt: Int64 = 0
         /// The upstream has sent something: no loop goes through this connection.
@@ -124,13 +140,13 @@ public struct LoopChain: Sendable {
     public var remembered: Int { entries.count }
 
     /// A client was accepted: whether to dial its upstream now.
-    public mutating func accepted(_ conn: NinePWire.ConnectionID, at t: Int64) -> Admission {
+    public mutating func accepted(_ conn: NinePWire.ConnectionID, at t: Int64, from host: Host? = nil) -> Admission {
         forgetOld(now: t)
-        var e = Entry(accepted: t)
+        var e = Entry(accepted: t, clientHost: host)
         var parent: (id: NinePWire.ConnectionID, dialed: Int64)?
         for (id, p) in entries {
             guard id != conn, !p.clientSpoke, !p.spoke, !p.hasSilentChild, let dialed = p.dialed, dialed <= t,
-                  t - dialed <= silentWindow else { continue }
+                  t - dialed <= silentWindow, LoopChain.sameHost(p.upstreamHost, host) else { continue }
             if parent.map({ dialed > $0.dialed }) ?? true { parent = (id, dialed) }
         }
         if let parent {
@@ -165,9 +181,9 @@ public struct LoopChain: Sendable {
         entries[conn]?.dialed = t
     }
 
-    /// The connection's upstream is connected.
-    public mutating func connected(_ conn: NinePWire.ConnectionID, at t: Int64) {
-        entries[conn]?.connected = t
+    /// The connection's upstream is connected, to `host`.
+    public mutating func connected(_ conn: NinePWire.ConnectionID, to host: Host?) {
+        entries[conn]?.upstreamHost = host
     }
 
     /// The connection's upstream sent its first bytes.
@@ -194,7 +210,8 @@ public struct LoopChain: Sendable {
         forgetOld(now: t)
         var parent: (id: NinePWire.ConnectionID, entry: Entry)?
         for (id, p) in entries {
-            guard id != conn, !p.spoke, !p.hasChild, let up = p.connected, up <= e.accepted,
+            guard id != conn, !p.spoke, !p.hasChild, let dialed = p.dialed, dialed <= e.accepted,
+                  LoopChain.sameHost(p.upstreamHost, e.clientHost),
                   p.closedAt.map({ $0 > e.accepted }) ?? true,
                   let v = p.version, p.versionAt <= t, t - p.versionAt <= window, v == frame else { continue }
             if parent.map({ p.versionAt > $0.entry.versionAt }) ?? true { parent = (id, p) }

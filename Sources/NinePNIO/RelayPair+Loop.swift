@@ -9,18 +9,31 @@ final class LoopWatch: Sendable {
     private let chain: Mutex<LoopChain>
     /// `LoopChain.hold`.
     let hold: Int64
+    /// This machine's addresses, read at start.
+    private let local: Set<UpstreamLoop.IP>
 
     init(_ chain: LoopChain) {
         self.chain = Mutex(chain)
         hold = chain.hold
+        local = UpstreamLoop.localAddresses()
     }
 
-    func accepted(_ conn: NinePWire.ConnectionID, at t: Int64) -> LoopChain.Admission {
-        chain.withLock { $0.accepted(conn, at: t) }
+    /// The host of an address, for `LoopChain` (nil for a unix socket or an address not known).
+    func host(_ address: Address?) -> LoopChain.Host? {
+        guard case .tcp(let text, _)? = address, let ip = UpstreamLoop.IP(text) else { return nil }
+        return ip.isLoopback || local.contains(ip) ? .thisMachine : .other(ip.bytes)
+    }
+
+    func accepted(_ conn: NinePWire.ConnectionID, at t: Int64, from client: Address?) -> LoopChain.Admission {
+        let h = host(client)
+        return chain.withLock { $0.accepted(conn, at: t, from: h) }
     }
     func clientSpoke(_ conn: NinePWire.ConnectionID) { chain.withLock { $0.clientSpoke(conn) } }
     func dialed(_ conn: NinePWire.ConnectionID, at t: Int64) { chain.withLock { $0.dialed(conn, at: t) } }
-    func connected(_ conn: NinePWire.ConnectionID, at t: Int64) { chain.withLock { $0.connected(conn, at: t) } }
+    func connected(_ conn: NinePWire.ConnectionID, to upstream: Address?) {
+        let h = host(upstream)
+        chain.withLock { $0.connected(conn, to: h) }
+    }
     func upstreamSpoke(_ conn: NinePWire.ConnectionID) { chain.withLock { $0.upstreamSpoke(conn) } }
     func closed(_ conn: NinePWire.ConnectionID, at t: Int64) { chain.withLock { $0.closed(conn, at: t) } }
     func version(_ conn: NinePWire.ConnectionID, frame: [UInt8], at t: Int64) -> LoopChain.Found? {

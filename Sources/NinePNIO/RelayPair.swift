@@ -183,7 +183,7 @@ final class RelayPair {
         let t = WallClock.nowNanos()
         events.append(.opened(conn: conn, client: clientAddress, upstream: upstreamAddress, at: t))
         flushEvents()
-        switch loopWatch?.accepted(conn, at: t) ?? .dial {
+        switch loopWatch?.accepted(conn, at: t, from: clientAddress) ?? .dial {
         case .dial:
             dial()
         case .hold:
@@ -257,7 +257,7 @@ final class RelayPair {
             upstream?.resumeReading()
             return
         }
-        loopWatch?.connected(conn, at: WallClock.nowNanos())
+        if let loopWatch { loopWatch.connected(conn, to: Address(upstream?.channel?.remoteAddress)) }
         if !preConnect.isEmpty, let up = upstream {
             for b in preConnect { up.write(b) }
             preConnect = []
