@@ -1,3 +1,5 @@
+import NinePServer
+import NinePTestSupport
 import NinePWire
 @testable import NinePNIO
 import Testing
@@ -222,5 +224,59 @@ import Testing
             elsewhere.dialed(ConnectionID(i), at: t)
             elsewhere.connected(ConnectionID(i), to: .other([192, 0, 2, 9]))
         }
+    }
+
+    /// Random connections coming and going, in any order of events: every chain found ends at the
+    /// connection that found it, runs through distinct connections, has at least `hops` links; and once
+    /// everything has ended and the window has passed, nothing is kept.
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func randomTrafficKeepsItsPromises(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        var chain = LoopChain(hops: 3, window: 5 * Self.ms, hold: 3 * Self.ms, silentHops: 4,
+                              silentWindow: 2 * Self.ms)
+        var open: [ConnectionID] = []
+        var next: UInt32 = 0
+        var t: Int64 = 0
+        let frames = [F.tversion(), F.tversion(msize: 8192)]
+        var founds = 0, suspicions = 0
+        for _ in 0..<20_000 {
+            t += Int64(rng.next() % 300_000)
+            let pick = rng.next() % 7
+            if pick == 0 || open.isEmpty {
+                let c = ConnectionID(next)
+                next += 1
+                let host: LoopChain.Host? = rng.next() % 4 == 0 ? .other([10, 0, 0, 1]) : .thisMachine
+                let admission = chain.accepted(c, at: t, from: host)
+                if case .holdSuspecting(let silent, _) = admission {
+                    suspicions += 1
+                    #expect(silent.last == c && silent.count == 5)
+                }
+                if admission == .dial { chain.dialed(c, at: t) }   // as the proxy does
+                open.append(c)
+                continue
+            }
+            let c = open[Int(rng.next() % UInt64(open.count))]
+            switch pick {
+            case 1: chain.dialed(c, at: t)
+            case 2: chain.connected(c, to: rng.next() % 4 == 0 ? nil : .thisMachine)
+            case 3: chain.clientSpoke(c)
+            case 4: if rng.next() % 8 == 0 { chain.upstreamSpoke(c) }
+            case 5:
+                if let found = chain.version(c, frame: frames[Int(rng.next() % 2)], at: t) {
+                    founds += 1
+                    #expect(found.chain.last == c)
+                    #expect(Set(found.chain).count == found.chain.count)
+                    #expect(found.links >= 3 && found.chain.count <= found.links + 1)
+                }
+            default:
+                chain.closed(c, at: t)
+                open.removeAll { $0 == c }
+            }
+        }
+        #expect(founds > 0 && suspicions > 0, "found \(founds), suspected \(suspicions)")
+        for c in open { chain.closed(c, at: t) }
+        #expect(chain.accepted(ConnectionID(next), at: t + 10 * Self.ms) != .holdSuspecting(chain: [], span: 0))
+        _ = chain.version(ConnectionID(next), frame: [0], at: t + 10 * Self.ms)
+        #expect(chain.remembered == 1)
     }
 }
