@@ -13,13 +13,18 @@ import NinePWire
 /// upstream has sent nothing back (a server answers a Tversion at once); and this client comes from the
 /// host that upstream is on (a forwarder connects back from where it runs; this machine's addresses count
 /// as one host, and a unix socket as any), which many like clients of a distant, slow server, arriving at
-/// once, do not. One link can be chance; `hops` links in a row, each connection the next one's only
-/// parent, is a loop. The proxy
-/// closes the chain's connections and, for `hold` afterwards, dials a new client's upstream only once its
-/// first bytes have come: the loop's connection already on its way in (accepted when the last one
-/// dialled) may never get the Tversion, and would otherwise dial on, and on, without a byte to tell it
-/// by. Held, it waits, and ends when the chain's closing reaches it; a client that talks is dialled at
-/// once, and its Tversion counts as any other (a loop it starts is found after `hops` links again).
+/// once, do not. `hops` links in a row, each connection the next one's only parent, make a loop likely but
+/// not certain: a burst of like clients of a local server busy with them all (`diodload -n 128`) makes
+/// such chains too. So the chain is tested: the proxy dials the upstream itself and sends a Tversion no
+/// client sends (`probeFrame`, its version naming ninescope and a number of this run). A server answers
+/// it (or hangs up) and nothing more happens; in a loop it comes back in, as a new client's first
+/// message, and that is certain. Then the proxy closes the chain's connections and the probe's, and while
+/// `hold` lasts closes at once any connection that makes a chain as long. From the probe on, for `hold`,
+/// the proxy dials a new client's upstream only once its first bytes have come: the probe's way back in is
+/// then held until its Tversion shows what it is, and the loop's connection already on its way in
+/// (accepted when the last one dialled) may never get a Tversion and would otherwise dial on, and on,
+/// without a byte to tell it by; held, it waits, and ends when the chain's closing reaches it. A client
+/// that talks is dialled at once, and its Tversion counts as any other.
 ///
 /// A loop whose clients say nothing (a port check that connects and hangs up, `nc -z`; a client that
 /// connects and waits) carries no Tversion to tell it by, and without one it never ends: each connection
@@ -44,7 +49,16 @@ public struct LoopChain: Sendable {
         case holdSuspecting(chain: [NinePWire.ConnectionID], span: Int64)
     }
 
-    /// A chain of `hops` links or more.
+    /// What a client's first Tversion calls for.
+    public enum Verdict: Equatable, Sendable {
+        /// A chain of `hops` links: send `frame` upstream on a connection of the proxy's own (and tell
+        /// `probeEnded` when that connection gets an answer, or ends, or cannot be made).
+        case probe(frame: [UInt8])
+        /// A loop: close its connections (`Found.closing`).
+        case loop(Found)
+    }
+
+    /// A loop: the chain of `hops` links or more, and how it was known.
     public struct Found: Equatable, Sendable {
         /// The connections the Tversion went through, the first client's first (as far back as still
         /// remembered: connections that ended `window` ago are forgotten).
@@ -53,14 +67,21 @@ public struct LoopChain: Sendable {
         public var links: Int
         /// From the first client's Tversion to the last one's.
         public var span: Int64
-        /// True when this find made the chain long enough; false for a connection of a chain found before
-        /// (the loop's connections still coming in).
-        public var isNew: Bool
+        /// The connection the proxy's probe came back in on, when this is the find it made certain (nil
+        /// for a connection of a loop known before: one still coming in).
+        public var probe: NinePWire.ConnectionID?
 
-        /// `c0 → c1 → … → c16: the Tversion came back in through the upstream 16 times in 21.2 ms`.
+        /// True when the probe made the loop certain just now.
+        public var isNew: Bool { probe != nil }
+        /// Every connection to close.
+        public var closing: [NinePWire.ConnectionID] { chain + (probe.map { [$0] } ?? []) }
+
+        /// `c0 → c1 → … → c16: the Tversion came back in through the upstream 16 times in 21.2 ms, and
+        /// ninescope's own came back in as c18's`.
         public var description: String {
             "\(LoopChain.path(chain)): the Tversion came back in through the upstream \(links) "
                 + "time\(links == 1 ? "" : "s") in \(LoopChain.milliseconds(span))"
+                + (probe.map { ", and ninescope's own came back in as c\($0.rawValue)'s" } ?? "")
         }
     }
 
@@ -107,16 +128,30 @@ public struct LoopChain: Sendable {
         var clientSpoke = false
         var silentParent: NinePWire.ConnectionID?
         var hasSilentChild = false
+        /// In a chain whose probe was answered: no loop, and not probed again.
+        var cleared = false
         /// When it was last of use as a parent (its Tversion, else its dial).
         var lastUse: Int64 { version != nil ? versionAt : (dialed ?? accepted) }
     }
     private var entries: [NinePWire.ConnectionID: Entry] = [:]
     private var holdUntil: Int64 = .min
+    /// Until when a chain of `hops` is closed at once (a loop was made certain less than `hold` ago).
+    private var certainUntil: Int64 = .min
+    /// Probes sent and not yet answered, ended or come back: the chain each tests.
+    private var probes: [[UInt8]: (chain: [NinePWire.ConnectionID], links: Int, rootAt: Int64, sentAt: Int64)] = [:]
+    private var probesSent: UInt64 = 0
+    /// Of this run, in the probes' version strings (the proxy picks one at random when it is 0).
+    public var nonce: UInt64
+    /// How long a probe may go without an answer before its chain is taken for no loop.
+    public let probeTimeout: Int64
     /// Entries of ended connections (kept while they may still be a link's parent).
     private var endedKept = 0
 
     public init(hops: Int = 16, window: Int64 = 250_000_000, hold: Int64 = 1_000_000_000,
-                silentHops: Int = 64, silentWindow: Int64 = 10_000_000) {
+                silentHops: Int = 64, silentWindow: Int64 = 10_000_000, nonce: UInt64 = 0,
+                probeTimeout: Int64 = 2_000_000_000) {
+        self.nonce = nonce
+        self.probeTimeout = probeTimeout
         self.hops = max(1, hops)
         self.window = window
         self.hold = hold
@@ -203,11 +238,26 @@ public struct LoopChain: Sendable {
         }
     }
 
+    /// The Tversion of the `n`th probe: `ninescope-loop-check.<nonce>.<n>`, msize 8192.
+    public func probeFrame(_ n: UInt64) -> [UInt8] {
+        let version = "ninescope-loop-check.\(String(nonce, radix: 16)).\(n)"
+        return Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: P9String(version)))).encode(dialect: .l)
+    }
+
+    /// The probe that sent `frame` got an answer, ended, or could not be made: no loop; its chain is not
+    /// probed again, however long it grows.
+    public mutating func probeEnded(_ frame: [UInt8]) {
+        guard let p = probes.removeValue(forKey: frame) else { return }
+        for id in p.chain { entries[id]?.cleared = true }
+    }
+
     /// A client's Tversion (`frame`, the whole frame) came at `t`; only a connection's first counts.
-    /// Returns the chain when the connection is the `hops`th link of one, or a later one.
-    public mutating func version(_ conn: NinePWire.ConnectionID, frame: [UInt8], at t: Int64) -> Found? {
+    /// Says to probe when the connection is the `hops`th link of a chain, and says a loop when the frame
+    /// is a probe's come back, or when a chain as long is made while a loop is certain.
+    public mutating func version(_ conn: NinePWire.ConnectionID, frame: [UInt8], at t: Int64) -> Verdict? {
         guard var e = entries[conn], e.version == nil else { return nil }
         forgetOld(now: t)
+        if !probes.isEmpty { probes = probes.filter { t - $0.value.sentAt <= probeTimeout } }
         var parent: (id: NinePWire.ConnectionID, entry: Entry)?
         for (id, p) in entries {
             guard id != conn, !p.spoke, !p.hasChild, let dialed = p.dialed, dialed <= e.accepted,
@@ -224,6 +274,11 @@ public struct LoopChain: Sendable {
             e.depth = parent.entry.depth + 1
         }
         entries[conn] = e
+        if let p = probes.removeValue(forKey: frame) {
+            certainUntil = t + hold
+            holdUntil = t + hold
+            return .loop(Found(chain: p.chain, links: p.links, span: p.sentAt - p.rootAt, probe: conn))
+        }
         guard e.depth >= hops else { return nil }
         var chain = [conn]
         var next = e.parent
@@ -235,7 +290,18 @@ public struct LoopChain: Sendable {
         }
         chain.reverse()
         holdUntil = t + hold
-        return Found(chain: chain, links: e.depth, span: t - rootAt, isNew: e.depth == hops)
+        if t < certainUntil {
+            certainUntil = t + hold
+            return .loop(Found(chain: chain, links: e.depth, span: t - rootAt, probe: nil))
+        }
+        // Not while this chain is being probed, nor once a probe of it was answered.
+        let members = Set(chain)
+        guard !chain.contains(where: { entries[$0]?.cleared == true }),
+              !probes.values.contains(where: { !members.isDisjoint(with: $0.chain) }) else { return nil }
+        probesSent += 1
+        let probe = probeFrame(probesSent)
+        probes[probe] = (chain, e.depth, rootAt, t)
+        return .probe(frame: probe)
     }
 
     /// Lets go of ended connections that can be no one's parent any more.

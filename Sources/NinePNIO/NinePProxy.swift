@@ -86,7 +86,11 @@ public final class NinePProxy: Sendable {
         self.upstreamAddress = upstream
         self.options = options
         self.faultBoard = FaultBoard(options.faults)
-        self.loopWatch = options.loopCheck.map(LoopWatch.init)
+        self.loopWatch = options.loopCheck.map { check in
+            var check = check
+            if check.nonce == 0 { check.nonce = UInt64.random(in: 1...UInt64.max) }
+            return LoopWatch(check)
+        }
         if let sink {
             self.sink = sink
             let (stream, continuation) = AsyncStream<[ProxyEvent]>.makeStream()
@@ -223,6 +227,8 @@ public final class NinePProxy: Sendable {
         let hold = (options.loopCheck?.hold ?? 0) / 1_000_000
         let holding = "for \(hold) ms a new client's upstream is dialled only once the client has sent something"
         switch event {
+        case .probe(let frame):
+            sendProbe(frame)
         case .suspected(let chain, let span, let how):
             options.loopFound?("the upstream \(upstreamAddress.colonForm) may lead back to this proxy through another "
                                + "process (\(LoopChain.suspicion(chain, span: span)), and \(how)): new clients' "
@@ -234,11 +240,27 @@ public final class NinePProxy: Sendable {
                                    + "process (\(found.description)): those connections are closed, and \(holding). "
                                    + "Give the server's address as --upstream")
             }
-            let others = state.withLock { s in found.chain.filter { $0 != conn }.compactMap { s.pairs[$0] } }
+            let others = state.withLock { s in found.closing.filter { $0 != conn }.compactMap { s.pairs[$0] } }
             for bound in others {
                 bound.eventLoop.execute { bound.value.closeForLoop(found) }
             }
         }
+    }
+
+    /// Sends a loop probe (`LoopChain.probeFrame`) upstream on a connection of the proxy's own, which
+    /// ends at the first byte back, at the upstream's close, or after `probeTimeout`; each tells the
+    /// check that the probe did not come back in (if it came back in first, the check knows already).
+    private func sendProbe(_ frame: [UInt8]) {
+        guard let watch = loopWatch else { return }
+        let timeout = TimeAmount.nanoseconds(watch.probeTimeout)
+        var settings = options.channelSettings
+        settings.allowRemoteHalfClosure = false
+        NinePSockets.dial(upstreamAddress, on: options.group.next(), settings: settings,
+                          connectTimeout: options.connectTimeout) { ch in
+            ch.eventLoop.makeCompletedFuture {
+                try ch.pipeline.syncOperations.addHandler(LoopProbeHandler(frame: frame, watch: watch, timeout: timeout))
+            }
+        }.whenFailure { _ in watch.probeEnded(frame) }
     }
 
     private func forget(_ id: NinePWire.ConnectionID) {

@@ -7,14 +7,16 @@ import NinePWire
 /// closed), never per message.
 final class LoopWatch: Sendable {
     private let chain: Mutex<LoopChain>
-    /// `LoopChain.hold`.
+    /// `LoopChain.hold`, `LoopChain.probeTimeout`.
     let hold: Int64
+    let probeTimeout: Int64
     /// This machine's addresses, read at start.
     private let local: Set<UpstreamLoop.IP>
 
     init(_ chain: LoopChain) {
         self.chain = Mutex(chain)
         hold = chain.hold
+        probeTimeout = chain.probeTimeout
         local = UpstreamLoop.localAddresses()
     }
 
@@ -36,14 +38,17 @@ final class LoopWatch: Sendable {
     }
     func upstreamSpoke(_ conn: NinePWire.ConnectionID) { chain.withLock { $0.upstreamSpoke(conn) } }
     func closed(_ conn: NinePWire.ConnectionID, at t: Int64) { chain.withLock { $0.closed(conn, at: t) } }
-    func version(_ conn: NinePWire.ConnectionID, frame: [UInt8], at t: Int64) -> LoopChain.Found? {
+    func version(_ conn: NinePWire.ConnectionID, frame: [UInt8], at t: Int64) -> LoopChain.Verdict? {
         chain.withLock { $0.version(conn, frame: frame, at: t) }
     }
+    func probeEnded(_ frame: [UInt8]) { chain.withLock { $0.probeEnded(frame) } }
 }
 
 /// What a relay pair tells its proxy of a loop.
 enum LoopEvent {
-    /// Found by its Tversion: the chain's other connections are to be closed.
+    /// A chain to test: the proxy sends this probe upstream (`LoopChain.Verdict.probe`).
+    case probe([UInt8])
+    /// A loop: the other connections of `Found.closing` are to be closed.
     case found(LoopChain.Found)
     /// Suspected by a silent chain (`LoopChain.Admission.holdSuspecting`), and the held client after it
     /// hung up or stayed silent too (`how`): only said.
@@ -51,12 +56,18 @@ enum LoopEvent {
 }
 
 extension RelayPair {
-    /// The client's first Tversion: ends the connection when it came back in through the upstream
-    /// (`LoopChain`); the other connections of the chain are closed by the proxy.
+    /// The client's first Tversion: a chain to test (the proxy probes it), or a loop (this connection ends;
+    /// the proxy closes the others).
     func checkLoop(_ frame: [UInt8], at t: Int64) {
-        guard let found = loopWatch?.version(conn, frame: frame, at: t) else { return }
-        onLoop?(.found(found))
-        closeForLoop(found)
+        switch loopWatch?.version(conn, frame: frame, at: t) {
+        case nil:
+            break
+        case .probe(let probe)?:
+            onLoop?(.probe(probe))
+        case .loop(let found)?:
+            onLoop?(.found(found))
+            closeForLoop(found)
+        }
     }
 
     /// This client completed a silent chain (`LoopChain`): its dial is held. A loop's next client never
@@ -89,5 +100,49 @@ extension RelayPair {
         dialHeld = false
         if failure == nil { failure = .loop(found.description) }
         closeBoth()
+    }
+}
+
+/// A loop probe's connection: writes the probe's Tversion once connected; the first byte back, the
+/// upstream's close, or the timeout ends it and tells the check the probe did not come back in.
+final class LoopProbeHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private let frame: [UInt8]
+    private let watch: LoopWatch
+    private let timeout: TimeAmount
+    private var ended = false
+
+    init(frame: [UInt8], watch: LoopWatch, timeout: TimeAmount) {
+        self.frame = frame
+        self.watch = watch
+        self.timeout = timeout
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: frame)), promise: nil)
+        let channel = context.channel
+        context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { channel.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        end()
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func end() {
+        guard !ended else { return }
+        ended = true
+        watch.probeEnded(frame)
     }
 }

@@ -22,7 +22,8 @@ struct ProxyCommand: AsyncParsableCommand {
         HOST:PORT, [V6]:PORT, tcp!HOST!PORT, unix:/path, unix!/path (port 0 picks a free port; the bound \
         address is printed on standard error). An upstream that is the proxy's own listener is refused; \
         one that leads back to it through another process (a forward to the proxy's port) is found when a \
-        client's Tversion comes back in sixteen times: those connections are closed and it is said.
+        client's Tversion comes back in sixteen times and a test Tversion of the proxy's own, sent upstream, \
+        comes back in too: those connections are closed and it is said.
 
         Output: when standard input and output are a terminal the live UI runs (keys: ? for help, ctrl-z \
         back to the shell; --theme NAME); with --headless, or when standard \

@@ -595,12 +595,17 @@ import Glibc
         let second = try ProxyProcess(upstream: first.listenAddress, listen: diod.address)
         let ls = try ProxyTool.client("diodls", ["-s", first.listenAddress, "-a", export, "/"])
         #expect(ls.status != 0, "diodls through a loop: \(ls.out)")
-        #expect(ProxyProcess.poll(timeout: 30) { first.stderr.contains("leads back to this proxy") }, "\(first.stderr)")
+        let warning = "the Tversion came back in through the upstream 16 times in "
+        #expect(ProxyProcess.poll(timeout: 30) { first.stderr.contains(warning) || second.stderr.contains(warning) },
+                "\(first.stderr)\n\(second.stderr)")
         #expect(first.stderr.contains("ninescope: warning: the upstream \(diod.address) leads back to this proxy through "
-                                      + "another process (c0 → c1 → … → c16: the Tversion came back in through the "
-                                      + "upstream 16 times in "), "\(first.stderr)")
-        #expect(first.waitForOutput { $0.contains("c0 - close (error: upstream loop (c0 → c1 → … → c16: ") },
-                "\(first.stdout)")
+                                      + "another process (c0 → c1 → … → c16: " + warning)
+                || second.stderr.contains("ninescope: warning: the upstream \(first.listenAddress) leads back to this "
+                                          + "proxy through another process ("), "\(first.stderr)\n\(second.stderr)")
+        // The client's connection ends at once: closed by this proxy as part of the loop, or by the second
+        // one's closing of it (each tests the chain it sees; either may be certain first).
+        #expect(first.waitForOutput { $0.contains("c0 - close (error: upstream loop (c0 → c1 → … → c16: ")
+                                      || $0.contains("c0 - close (error: closed by upstream)") }, "\(first.stdout)")
         #expect(first.waitForOutput { $0.contains("c0 ! unanswered: Tversion") })
         #expect(first.process.isRunning && second.process.isRunning)
         let opened = first.stdoutLines.filter { $0.contains(" + open ") }.count

@@ -14,7 +14,7 @@ import Testing
     /// moment later. Returns what `version` said.
     @discardableResult
     static func hop(_ chain: inout LoopChain, _ i: UInt32, at t: Int64, frame: [UInt8] = tversion,
-                    dials: Bool = true) -> LoopChain.Found? {
+                    dials: Bool = true) -> LoopChain.Verdict? {
         _ = chain.accepted(ConnectionID(i), at: t, from: .thisMachine)
         if dials {
             chain.dialed(ConnectionID(i), at: t + 100_000)
@@ -24,23 +24,63 @@ import Testing
         return chain.version(ConnectionID(i), frame: frame, at: t + 200_000)
     }
 
-    @Test func theSixteenthLinkIsALoopAndTheOnesAfterItBelongToIt() {
-        var chain = LoopChain()
+    /// Sixteen links call for a probe; the probe's Tversion coming back in makes the loop certain, and
+    /// then the loop's next connection is closed at once.
+    @Test func theSixteenthLinkIsProbedAndTheProbeComingBackIsALoop() throws {
+        var chain = LoopChain(nonce: 0x9f)
         for i in 0..<16 as Range<UInt32> {
             #expect(Self.hop(&chain, i, at: Int64(i) * Self.ms) == nil, "connection \(i)")
         }
-        let found = Self.hop(&chain, 16, at: 16 * Self.ms)
-        #expect(found?.chain == (0...16).map { ConnectionID($0) })
-        #expect(found?.links == 16)
-        #expect(found?.isNew == true)
-        #expect(found?.span == 16 * Self.ms)
-        #expect(found?.description
-                == "c0 → c1 → … → c16: the Tversion came back in through the upstream 16 times in 16.0 ms")
-        // The loop's next connection is part of it, not a new one.
-        let next = Self.hop(&chain, 17, at: 17 * Self.ms)
-        #expect(next?.isNew == false)
-        #expect(next?.links == 17)
-        #expect(next?.chain.last == 17)
+        let probe = chain.probeFrame(1)
+        #expect(Self.hop(&chain, 16, at: 16 * Self.ms) == .probe(frame: probe))
+        #expect(try Fcall.decode(probe, dialect: .l).message == .tversion(Tversion(msize: 8192,
+                                                                                 version: "ninescope-loop-check.9f.1")))
+        // The loop's next hop, before the probe is back: not probed again.
+        #expect(Self.hop(&chain, 17, at: 17 * Self.ms) == nil)
+        // The probe comes back in, as connection 18's first message.
+        _ = chain.accepted(18, at: 18 * Self.ms, from: .thisMachine)
+        guard case .loop(let found)? = chain.version(18, frame: probe, at: 18 * Self.ms + 100) else {
+            Issue.record("the probe came back and no loop")
+            return
+        }
+        #expect(found.chain == (0...16).map { ConnectionID($0) })
+        #expect(found.links == 16)
+        #expect(found.probe == 18 && found.isNew)
+        #expect(found.closing == (0...16).map { ConnectionID($0) } + [18])
+        #expect(found.span == 16 * Self.ms)
+        #expect(found.description == "c0 → c1 → … → c16: the Tversion came back in through the upstream 16 times in "
+                + "16.0 ms, and ninescope's own came back in as c18's")
+        // Now certain: the loop's next connection is closed at once.
+        guard case .loop(let next)? = Self.hop(&chain, 19, at: 19 * Self.ms) else {
+            Issue.record("the loop's next connection was let through")
+            return
+        }
+        #expect(next.isNew == false && next.links == 18 && next.chain.last == 19)
+    }
+
+    /// A probe a server answers (or that ends, or is never made) ends its chain's test: no loop; a chain
+    /// later is probed again.
+    @Test func anAnsweredProbeIsNoLoop() {
+        var chain = LoopChain(hops: 4)
+        for i in 0..<4 as Range<UInt32> { Self.hop(&chain, i, at: Int64(i) * Self.ms) }
+        guard case .probe(let probe)? = Self.hop(&chain, 4, at: 4 * Self.ms) else {
+            Issue.record("no probe")
+            return
+        }
+        chain.probeEnded(probe)
+        _ = chain.accepted(30, at: 5 * Self.ms)
+        #expect(chain.version(30, frame: probe, at: 5 * Self.ms) == nil)
+        // The answered chain goes on growing (a burst of like clients): never probed again.
+        for i in 5..<40 as Range<UInt32> { #expect(Self.hop(&chain, i, at: Int64(i) * Self.ms) == nil) }
+        // A chain of its own is (after the window, the old one forgotten).
+        for i in 400..<404 as Range<UInt32> { #expect(Self.hop(&chain, i, at: Int64(i) * Self.ms) == nil) }
+        #expect(Self.hop(&chain, 404, at: 404 * Self.ms) == .probe(frame: chain.probeFrame(2)))
+        // Unanswered past its timeout, a probe is forgotten: coming back after it, it says nothing.
+        var slow = LoopChain(hops: 1, probeTimeout: 10 * Self.ms)
+        Self.hop(&slow, 0, at: 0)
+        #expect(Self.hop(&slow, 1, at: Self.ms) == .probe(frame: slow.probeFrame(1)))
+        _ = slow.accepted(9, at: 50 * Self.ms)
+        #expect(slow.version(9, frame: slow.probeFrame(1), at: 50 * Self.ms) == nil)
     }
 
     /// For `hold` after a loop is found, a new client's upstream waits for its first bytes; then not.
@@ -60,13 +100,13 @@ import Testing
         for i in 0..<30 as Range<UInt32> {
             _ = chain.accepted(ConnectionID(i), at: Int64(i) * Self.ms)
             chain.dialed(ConnectionID(i), at: Int64(i) * Self.ms + 100_000)
-            if chain.version(ConnectionID(i), frame: Self.tversion, at: Int64(i) * Self.ms + 200_000) != nil {
+            if case .probe? = chain.version(ConnectionID(i), frame: Self.tversion, at: Int64(i) * Self.ms + 200_000) {
                 foundAt = i
                 break
             }
             if i == 3 { chain.upstreamSpoke(3) }
         }
-        // 0…3 link; 4 starts a new chain (3 spoke, 0–2 have children), found at its sixteenth link.
+        // 0…3 link; 4 starts a new chain (3 spoke, 0–2 have children), probed at its sixteenth link.
         #expect(foundAt == 20)
     }
 
@@ -96,9 +136,9 @@ import Testing
     /// another host than the server's, no links; from the server's own host, they look like a loop (the
     /// known limit: sixteen such clients in a row are needed).
     @Test func likeClientsOfADistantServerAtOnceAreNoLoopFromAnotherHost() {
-        func run(clients: LoopChain.Host) -> LoopChain.Found? {
+        func run(clients: LoopChain.Host) -> LoopChain.Verdict? {
             var chain = LoopChain(hops: 2)
-            var found: LoopChain.Found?
+            var found: LoopChain.Verdict?
             for i in 0..<64 as Range<UInt32> {
                 let t = Int64(i) * 100_000
                 #expect(chain.accepted(ConnectionID(i), at: t, from: clients) == .dial)
@@ -113,7 +153,8 @@ import Testing
             return found
         }
         #expect(run(clients: .other([198, 51, 100, 7])) == nil)
-        #expect(run(clients: .other([192, 0, 2, 9]))?.chain == [0, 1, 2])
+        // (Probed: the server answers the probe, and nothing is closed.)
+        #expect(run(clients: .other([192, 0, 2, 9])) == .probe(frame: LoopChain().probeFrame(1)))
     }
 
     @Test func otherBytesOrALateTversionOrAnEarlyClientAreNoLink() {
@@ -134,23 +175,31 @@ import Testing
         one.dialed(0, at: 6)
         #expect(one.version(1, frame: Self.tversion, at: 7) == nil)
         _ = one.accepted(2, at: 8)
-        #expect(one.version(2, frame: Self.tversion, at: 9)?.chain == [0, 2])
+        #expect(one.version(2, frame: Self.tversion, at: 9) == .probe(frame: one.probeFrame(1)))
         var ended = LoopChain(hops: 1)
         Self.hop(&ended, 0, at: 0)
         ended.closed(0, at: Self.ms)
         #expect(Self.hop(&ended, 1, at: 2 * Self.ms) == nil)
     }
 
-    /// The chain's connections are closed as soon as it is found; the next one still links to the last.
+    /// The chain's connections are closed as soon as the loop is certain; the next one still links to
+    /// the last.
     @Test func closedConnectionsStayParentsForTheWindowThenGo() {
         var chain = LoopChain(hops: 8)
         for i in 0..<9 as Range<UInt32> { Self.hop(&chain, i, at: Int64(i) * Self.ms) }
         _ = chain.accepted(9, at: 9 * Self.ms)   // on its way in when the chain is closed
+        _ = chain.accepted(50, at: 9 * Self.ms)
+        _ = chain.version(50, frame: chain.probeFrame(1), at: 9 * Self.ms)   // the probe back: certain
         for i in 0..<9 as Range<UInt32> { chain.closed(ConnectionID(i), at: 9 * Self.ms + 1) }
+        chain.closed(50, at: 9 * Self.ms + 1)
         chain.dialed(9, at: 10 * Self.ms)
-        #expect(chain.version(9, frame: Self.tversion, at: 10 * Self.ms)?.links == 9)
+        guard case .loop(let found)? = chain.version(9, frame: Self.tversion, at: 10 * Self.ms) else {
+            Issue.record("the loop's next connection was let through")
+            return
+        }
+        #expect(found.links == 9)
         chain.closed(9, at: 11 * Self.ms)
-        #expect(chain.remembered == 10)
+        #expect(chain.remembered == 11)
         // One that never sent a Tversion is kept too (it may be a silent link's parent); one whose upstream
         // spoke is forgotten when it ends.
         _ = chain.accepted(100, at: 12 * Self.ms)
@@ -158,7 +207,7 @@ import Testing
         Self.hop(&chain, 101, at: 14 * Self.ms, frame: [1, 2, 3])
         chain.upstreamSpoke(101)
         chain.closed(101, at: 15 * Self.ms)
-        #expect(chain.remembered == 11)
+        #expect(chain.remembered == 12)
         // After the window every ended connection is let go of.
         _ = chain.accepted(200, at: 2_000 * Self.ms)
         _ = chain.version(200, frame: [9], at: 2_000 * Self.ms)
@@ -262,11 +311,10 @@ import Testing
             case 3: chain.clientSpoke(c)
             case 4: if rng.next() % 8 == 0 { chain.upstreamSpoke(c) }
             case 5:
-                if let found = chain.version(c, frame: frames[Int(rng.next() % 2)], at: t) {
-                    founds += 1
-                    #expect(found.chain.last == c)
-                    #expect(Set(found.chain).count == found.chain.count)
-                    #expect(found.links >= 3 && found.chain.count <= found.links + 1)
+                switch chain.version(c, frame: frames[Int(rng.next() % 2)], at: t) {
+                case .probe?: founds += 1
+                case .loop?: Issue.record("a loop with no probe back")
+                case nil: break
                 }
             default:
                 chain.closed(c, at: t)
