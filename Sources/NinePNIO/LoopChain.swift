@@ -31,10 +31,10 @@ import NinePWire
 /// closed behind the one dialling ahead, a storm of hundreds a second for as long as the proxy runs.
 /// Its mark is weaker: a *silent link* is a client accepted within `silentWindow` after another connection
 /// started dialling (and has no other such child), that connection's client and upstream having sent
-/// nothing, from that upstream's host. `silentHops` of them in a row, none of the chain's clients having said a word since, is
-/// suspected to be a loop: nothing is closed (a burst of clients that have not spoken yet looks the same),
-/// but the dials are held for `hold` as after a loop found, which stops a storm at its next connection
-/// and costs a real client only its upstream's connect time on its first message.
+/// nothing, from that upstream's host. `silentHops` of them in a row, none of the chain's clients having
+/// said a word since, are tested the same way (a pool of clients opened before any of them speaks looks
+/// the same): the dials are held from there, which stops a storm at its next connection and costs a real
+/// client only its upstream's connect time, and the probe's coming back makes the loop certain.
 ///
 /// Pure: the proxy passes every time in (nanoseconds since the epoch).
 public struct LoopChain: Sendable {
@@ -44,9 +44,9 @@ public struct LoopChain: Sendable {
         case dial
         /// Dial once the client has sent something (a loop was found or suspected less than `hold` ago).
         case hold
-        /// The same, and this client completes a silent chain of `silentHops`: the loop suspected, to be
-        /// said (the chain, the client first; how long it took).
-        case holdSuspecting(chain: [NinePWire.ConnectionID], span: Int64)
+        /// The same, and this client completes a silent chain of `silentHops`: send `probe` upstream, as
+        /// for `Verdict.probe`.
+        case holdProbing(probe: [UInt8])
     }
 
     /// What a client's first Tversion calls for.
@@ -70,6 +70,8 @@ public struct LoopChain: Sendable {
         /// The connection the proxy's probe came back in on, when this is the find it made certain (nil
         /// for a connection of a loop known before: one still coming in).
         public var probe: NinePWire.ConnectionID?
+        /// Found by a silent chain (`chain` then is its clients, none of which said a word).
+        public var silent = false
 
         /// True when the probe made the loop certain just now.
         public var isNew: Bool { probe != nil }
@@ -77,11 +79,12 @@ public struct LoopChain: Sendable {
         public var closing: [NinePWire.ConnectionID] { chain + (probe.map { [$0] } ?? []) }
 
         /// `c0 → c1 → … → c16: the Tversion came back in through the upstream 16 times in 21.2 ms, and
-        /// ninescope's own came back in as c18's`.
+        /// ninescope's own Tversion came back in as c18's`.
         public var description: String {
-            "\(LoopChain.path(chain)): the Tversion came back in through the upstream \(links) "
-                + "time\(links == 1 ? "" : "s") in \(LoopChain.milliseconds(span))"
-                + (probe.map { ", and ninescope's own came back in as c\($0.rawValue)'s" } ?? "")
+            (silent ? LoopChain.suspicion(chain, span: span)
+                : "\(LoopChain.path(chain)): the Tversion came back in through the upstream \(links) "
+                + "time\(links == 1 ? "" : "s") in \(LoopChain.milliseconds(span))")
+                + (probe.map { ", and ninescope's own Tversion came back in as c\($0.rawValue)'s" } ?? "")
         }
     }
 
@@ -138,7 +141,10 @@ public struct LoopChain: Sendable {
     /// Until when a chain of `hops` is closed at once (a loop was made certain less than `hold` ago).
     private var certainUntil: Int64 = .min
     /// Probes sent and not yet answered, ended or come back: the chain each tests.
-    private var probes: [[UInt8]: (chain: [NinePWire.ConnectionID], links: Int, rootAt: Int64, sentAt: Int64)] = [:]
+    private var probes: [[UInt8]: Probe] = [:]
+    struct Probe {
+        var chain: [NinePWire.ConnectionID], links: Int, rootAt: Int64, sentAt: Int64, silent: Bool
+    }
     private var probesSent: UInt64 = 0
     /// Of this run, in the probes' version strings (the proxy picks one at random when it is 0).
     public var nonce: UInt64
@@ -159,7 +165,7 @@ public struct LoopChain: Sendable {
         self.silentWindow = min(silentWindow, window)
     }
 
-    /// The words for a silent chain (`Admission.holdSuspecting`).
+    /// The words for a silent chain.
     public static func suspicion(_ chain: [NinePWire.ConnectionID], span: Int64) -> String {
         "\(path(chain)): \(chain.count) clients in a row, each accepted just after the one before dialled the "
             + "upstream, in \(milliseconds(span)), none of them saying a word"
@@ -201,7 +207,12 @@ public struct LoopChain: Sendable {
         }
         if chain.count > silentHops {
             holdUntil = t + hold
-            return holding ? .hold : .holdSuspecting(chain: chain.reversed(), span: t - rootAt)
+            let members = Set(chain)
+            if holding && probes.values.contains(where: { !members.isDisjoint(with: $0.chain) }) { return .hold }
+            probesSent += 1
+            let probe = probeFrame(probesSent)
+            probes[probe] = Probe(chain: chain.reversed(), links: chain.count - 1, rootAt: rootAt, sentAt: t, silent: true)
+            return .holdProbing(probe: probe)
         }
         return holding ? .hold : .dial
     }
@@ -277,7 +288,7 @@ public struct LoopChain: Sendable {
         if let p = probes.removeValue(forKey: frame) {
             certainUntil = t + hold
             holdUntil = t + hold
-            return .loop(Found(chain: p.chain, links: p.links, span: p.sentAt - p.rootAt, probe: conn))
+            return .loop(Found(chain: p.chain, links: p.links, span: p.sentAt - p.rootAt, probe: conn, silent: p.silent))
         }
         guard e.depth >= hops else { return nil }
         var chain = [conn]
@@ -300,7 +311,7 @@ public struct LoopChain: Sendable {
               !probes.values.contains(where: { !members.isDisjoint(with: $0.chain) }) else { return nil }
         probesSent += 1
         let probe = probeFrame(probesSent)
-        probes[probe] = (chain, e.depth, rootAt, t)
+        probes[probe] = Probe(chain: chain, links: e.depth, rootAt: rootAt, sentAt: t, silent: false)
         return .probe(frame: probe)
     }
 

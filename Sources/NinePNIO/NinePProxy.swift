@@ -33,8 +33,8 @@ public final class NinePProxy: Sendable {
         public var faultSeed: UInt64
         /// How a loop through another process is told (`LoopChain`); nil: not looked for.
         public var loopCheck: LoopChain?
-        /// Told, in a sentence, of each loop found (the chain's connections are closed) or suspected (see
-        /// `LoopChain`). Called on an event loop.
+        /// Told, in a sentence, of each loop found (the chain's connections are closed; see `LoopChain`).
+        /// Called on an event loop.
         public var loopFound: (@Sendable (String) -> Void)?
 
         public init(reportFrames: Bool = true, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize,
@@ -221,19 +221,14 @@ public final class NinePProxy: Sendable {
         }
     }
 
-    /// A loop found or suspected by connection `by` (`LoopChain`): says so when it is new, and closes a
-    /// found chain's other connections (`by` closes itself).
+    /// A chain to test, or a loop found by connection `by` (`LoopChain`): sends the probe, or says the loop
+    /// when it is new and closes its other connections (`by` closes itself).
     private func loop(_ event: LoopEvent, by conn: NinePWire.ConnectionID) {
         let hold = (options.loopCheck?.hold ?? 0) / 1_000_000
         let holding = "for \(hold) ms a new client's upstream is dialled only once the client has sent something"
         switch event {
         case .probe(let frame):
             sendProbe(frame)
-        case .suspected(let chain, let span, let how):
-            options.loopFound?("the upstream \(upstreamAddress.colonForm) may lead back to this proxy through another "
-                               + "process (\(LoopChain.suspicion(chain, span: span)), and \(how)): new clients' "
-                               + "upstreams were dialled for \(hold) ms only once the client had sent something, "
-                               + "which ends such a loop. If it is one, give the server's address as --upstream")
         case .found(let found):
             if found.isNew {
                 options.loopFound?("the upstream \(upstreamAddress.colonForm) leads back to this proxy through another "

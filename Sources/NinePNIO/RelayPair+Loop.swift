@@ -46,13 +46,11 @@ final class LoopWatch: Sendable {
 
 /// What a relay pair tells its proxy of a loop.
 enum LoopEvent {
-    /// A chain to test: the proxy sends this probe upstream (`LoopChain.Verdict.probe`).
+    /// A chain to test: the proxy sends this probe upstream (`LoopChain.Verdict.probe`,
+    /// `LoopChain.Admission.holdProbing`).
     case probe([UInt8])
     /// A loop: the other connections of `Found.closing` are to be closed.
     case found(LoopChain.Found)
-    /// Suspected by a silent chain (`LoopChain.Admission.holdSuspecting`), and the held client after it
-    /// hung up or stayed silent too (`how`): only said.
-    case suspected(chain: [NinePWire.ConnectionID], span: Int64, how: String)
 }
 
 extension RelayPair {
@@ -68,30 +66,6 @@ extension RelayPair {
             onLoop?(.found(found))
             closeForLoop(found)
         }
-    }
-
-    /// This client completed a silent chain (`LoopChain`): its dial is held. A loop's next client never
-    /// speaks (it hangs up when the chain behind it does, or waits as the first client does); a real client
-    /// that had not spoken yet (one of many opened at once) speaks now. So the loop is said only when this
-    /// client hangs up without a word, or is still silent when the hold is over.
-    func suspectLoop(chain: [NinePWire.ConnectionID], span: Int64) {
-        suspicion = (chain, span)
-        let wait = TimeAmount.nanoseconds(loopWatch?.hold ?? 1_000_000_000)
-        suspicionTimer = eventLoop.assumeIsolated().scheduleTask(in: wait) {
-            self.suspicionTimer = nil
-            if !self.clientSpoke && !self.finished {
-                self.loopConfirmed("the next client has said nothing for \(wait.nanoseconds / 1_000_000) ms either")
-            }
-        }
-    }
-
-    /// The suspected loop's next client stayed silent (`how`): say the loop, once.
-    func loopConfirmed(_ how: String) {
-        suspicionTimer?.cancel()
-        suspicionTimer = nil
-        guard let s = suspicion else { return }
-        suspicion = nil
-        onLoop?(.suspected(chain: s.chain, span: s.span, how: how))
     }
 
     /// Closes both sides at once, nothing more passed on: the connection is part of a loop.

@@ -105,9 +105,6 @@ final class RelayPair {
     var dialHeld = false
     private var upstreamSpoke = false
     private(set) var clientSpoke = false
-    /// A silent chain this client completed, said if the client stays silent (RelayPair+Loop.swift).
-    var suspicion: (chain: [NinePWire.ConnectionID], span: Int64)?
-    var suspicionTimer: Scheduled<Void>?
     private var sawVersion = false
     /// The server ended its stream while replies were held: the client's side is shut once they are passed on.
     var shutClientAfterHeld = false
@@ -189,10 +186,10 @@ final class RelayPair {
         case .hold:
             dialHeld = true
             dialing = false
-        case .holdSuspecting(let chain, let span):
+        case .holdProbing(let probe):
             dialHeld = true
             dialing = false
-            suspectLoop(chain: chain, span: span)
+            onLoop?(.probe(probe))
         }
     }
 
@@ -287,11 +284,6 @@ final class RelayPair {
             if !clientSpoke {
                 clientSpoke = true
                 loopWatch?.clientSpoke(conn)
-                if suspicion != nil {
-                    suspicion = nil
-                    suspicionTimer?.cancel()
-                    suspicionTimer = nil
-                }
             }
             toServer.feed(buffer, at: t, self)
             if dialHeld { dialAfterHold() }
@@ -341,7 +333,6 @@ final class RelayPair {
             // if anything, as always.
             if preConnect.isEmpty {
                 dialHeld = false
-                if !clientSpoke { loopConfirmed("the next client hung up without one") }
                 client?.channel?.close(promise: nil)
             } else {
                 dialAfterHold()
@@ -436,8 +427,6 @@ final class RelayPair {
         guard !finished, clientClosed, upstreamClosed || (!dialing && upstream == nil) else { return }
         finished = true
         dropFaultState()
-        suspicionTimer?.cancel()
-        suspicionTimer = nil
         let t = WallClock.nowNanos()
         loopWatch?.closed(conn, at: t)
         if !clientInputDone { toServer.finish(at: t, self) }
