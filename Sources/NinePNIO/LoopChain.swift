@@ -206,9 +206,14 @@ public struct LoopChain: Sendable {
             next = p.silentParent
         }
         if chain.count > silentHops {
-            holdUntil = t + hold
+            // Not while this chain is being tested, nor once a test of it was answered.
             let members = Set(chain)
-            if holding && probes.values.contains(where: { !members.isDisjoint(with: $0.chain) }) { return .hold }
+            if chain.contains(where: { entries[$0]?.cleared == true }) {
+                entries[conn]?.cleared = true   // so that the chain's next clients see it close by
+                return holding ? .hold : .dial
+            }
+            holdUntil = t + hold
+            if probes.values.contains(where: { !members.isDisjoint(with: $0.chain) }) { return .hold }
             probesSent += 1
             let probe = probeFrame(probesSent)
             probes[probe] = Probe(chain: chain.reversed(), links: chain.count - 1, rootAt: rootAt, sentAt: t, silent: true)

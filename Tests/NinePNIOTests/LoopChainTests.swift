@@ -245,6 +245,19 @@ import Testing
             return
         }
         #expect(found.silent && found.chain == (0...64).map { ConnectionID($0) } && found.probe == 66)
+        // A silent chain whose test a server answered (a pool opened before it speaks) is not tested again,
+        // however long it grows, nor held past the hold.
+        var pool = LoopChain()
+        for i in 0..<65 as Range<UInt32> {
+            _ = pool.accepted(ConnectionID(i), at: Int64(i) * Self.ms)
+            pool.dialed(ConnectionID(i), at: Int64(i) * Self.ms + 1000)
+        }
+        pool.probeEnded(pool.probeFrame(1))
+        for i in 65..<2000 as Range<UInt32> {
+            let admission = pool.accepted(ConnectionID(i), at: Int64(i) * Self.ms)
+            #expect(admission == (i < 1064 ? .hold : .dial), "client \(i)")
+            pool.dialed(ConnectionID(i), at: Int64(i) * Self.ms + 1000)
+        }
         #expect(found.description == "c0 → c1 → … → c64: 65 clients in a row, each accepted just after the one before "
                 + "dialled the upstream, in 64.0 ms, none of them saying a word, and ninescope's own Tversion came "
                 + "back in as c66's")
