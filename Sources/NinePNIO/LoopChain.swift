@@ -81,7 +81,7 @@ public struct LoopChain: Sendable {
         /// `c0 → c1 → … → c16: the Tversion came back in through the upstream 16 times in 21.2 ms, and
         /// ninescope's own Tversion came back in as c18's`.
         public var description: String {
-            (silent ? LoopChain.suspicion(chain, span: span)
+            (silent ? LoopChain.silentDescription(chain, span: span)
                 : "\(LoopChain.path(chain)): the Tversion came back in through the upstream \(links) "
                 + "time\(links == 1 ? "" : "s") in \(LoopChain.milliseconds(span))")
                 + (probe.map { ", and ninescope's own Tversion came back in as c\($0.rawValue)'s" } ?? "")
@@ -166,7 +166,7 @@ public struct LoopChain: Sendable {
     }
 
     /// The words for a silent chain.
-    public static func suspicion(_ chain: [NinePWire.ConnectionID], span: Int64) -> String {
+    public static func silentDescription(_ chain: [NinePWire.ConnectionID], span: Int64) -> String {
         "\(path(chain)): \(chain.count) clients in a row, each accepted just after the one before dialled the "
             + "upstream, in \(milliseconds(span)), none of them saying a word"
     }

@@ -224,16 +224,15 @@ public final class NinePProxy: Sendable {
     /// A chain to test, or a loop found by connection `by` (`LoopChain`): sends the probe, or says the loop
     /// when it is new and closes its other connections (`by` closes itself).
     private func loop(_ event: LoopEvent, by conn: NinePWire.ConnectionID) {
-        let hold = (options.loopCheck?.hold ?? 0) / 1_000_000
-        let holding = "for \(hold) ms a new client's upstream is dialled only once the client has sent something"
         switch event {
         case .probe(let frame):
             sendProbe(frame)
         case .found(let found):
-            if found.isNew {
+            if found.isNew, let hold = loopWatch?.hold {
                 options.loopFound?("the upstream \(upstreamAddress.colonForm) leads back to this proxy through another "
-                                   + "process (\(found.description)): those connections are closed, and \(holding). "
-                                   + "Give the server's address as --upstream")
+                                   + "process (\(found.description)): those connections are closed, and for "
+                                   + "\(hold / 1_000_000) ms a new client's upstream is dialled only once the client has "
+                                   + "sent something. Give the server's address as --upstream")
             }
             let others = state.withLock { s in found.closing.filter { $0 != conn }.compactMap { s.pairs[$0] } }
             for bound in others {

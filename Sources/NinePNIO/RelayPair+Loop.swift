@@ -54,8 +54,8 @@ enum LoopEvent {
 }
 
 extension RelayPair {
-    /// The client's first Tversion: a chain to test (the proxy probes it), or a loop (this connection ends;
-    /// the proxy closes the others).
+    /// A client's Tversion (`LoopChain` weighs only a connection's first): a chain to test (the proxy
+    /// probes it), or a loop (this connection ends; the proxy closes the others).
     func checkLoop(_ frame: [UInt8], at t: Int64) {
         switch loopWatch?.version(conn, frame: frame, at: t) {
         case nil:

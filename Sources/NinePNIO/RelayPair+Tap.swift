@@ -83,7 +83,7 @@ extension RelayPair: FrameCursorDelegate {
         case MessageType.tversion.rawValue where direction == .toServer:
             if let d = RelayPair.versionDialect(bytes) { offeredDialect = d }
             dialect = nil
-            firstVersion(bytes, at: t)
+            checkLoop(bytes, at: t)   // (only a connection's first counts)
         case MessageType.rversion.rawValue where direction == .toClient:
             if let d = RelayPair.versionDialect(bytes) { dialect = d }
         default:

@@ -101,11 +101,11 @@ final class RelayPair {
     let loopWatch: LoopWatch?
     /// Told of a loop this connection found (the proxy closes the chain's other connections).
     let onLoop: ((LoopEvent) -> Void)?
-    /// The upstream is dialled once the client's first bytes have come (a loop was found a moment ago).
+    /// The upstream is dialled once the client's first bytes have come (a loop was found, or a chain is
+    /// being tested, a moment ago: `LoopChain.Admission`).
     var dialHeld = false
     private var upstreamSpoke = false
-    private(set) var clientSpoke = false
-    private var sawVersion = false
+    private var clientSpoke = false
     /// The server ended its stream while replies were held: the client's side is shut once they are passed on.
     var shutClientAfterHeld = false
 
@@ -180,17 +180,14 @@ final class RelayPair {
         let t = WallClock.nowNanos()
         events.append(.opened(conn: conn, client: clientAddress, upstream: upstreamAddress, at: t))
         flushEvents()
-        switch loopWatch?.accepted(conn, at: t, from: clientAddress) ?? .dial {
-        case .dial:
+        let admission = loopWatch?.accepted(conn, at: t, from: clientAddress) ?? .dial
+        if admission == .dial {
             dial()
-        case .hold:
-            dialHeld = true
-            dialing = false
-        case .holdProbing(let probe):
-            dialHeld = true
-            dialing = false
-            onLoop?(.probe(probe))
+            return
         }
+        dialHeld = true
+        dialing = false
+        if case .holdProbing(let probe) = admission { onLoop?(.probe(probe)) }
     }
 
     /// Dials the upstream and attaches its channel.
@@ -303,12 +300,6 @@ final class RelayPair {
         if failure == nil && !clientClosed { dial() }
     }
 
-    /// A connection's first Tversion from its client.
-    func firstVersion(_ frame: [UInt8], at t: Int64) {
-        guard !sawVersion else { return }
-        sawVersion = true
-        checkLoop(frame, at: t)
-    }
 
     func readComplete(from side: ProxySide) {
         handler(side == .client ? .upstream : .client)?.flush()
