@@ -17,6 +17,14 @@ import Testing
         return pane
     }
 
+    /// The REPL processes' states, for a failure's message: whether one that drew nothing after fg had
+    /// crashed, was stopped again, or sat waiting (its threads' states and wait channels).
+    static func replProcesses() -> String {
+        let ps = (try? Peers.run("/bin/ps", ["-eLo", "pid,tid,pgid,tpgid,stat,wchan:24,args"], timeout: 10))?.out ?? ""
+        let lines = ps.split(separator: "\n").filter { $0.contains("ninescope repl") || $0.contains("PID") }
+        return "REPL processes (ps -eLo):\n" + lines.joined(separator: "\n")
+    }
+
     /// `ninescope repl ADDRESS` alone in a tmux pane (no shell: no job control), at its first prompt.
     static func repl(to address: String, height: Int) throws -> TmuxPane {
         let pane = try #require(try TmuxPane.start([Peers.ninescope, "repl", address, "--no-history"],
@@ -44,7 +52,7 @@ import Testing
         func stopWithCtrlZ(_ label: String) {
             pane.keys("C-z")
             let atShell = pane.wait { $0.contains("Stopped") && $0.lines.last(where: { !$0.isEmpty }) == "$" }
-            #expect(atShell.ok, "\(label): not stopped:\n\(atShell.screen)")
+            #expect(atShell.ok, "\(label): not stopped:\n\(atShell.screen)\n\(Self.replProcesses())")
         }
         /// `fg`, then the prompt and the half-typed line on a line after it.
         func fgBringsTheLineBack(_ label: String) {
@@ -54,7 +62,7 @@ import Testing
                 guard let fg = screen.lines.lastIndex(where: { $0.hasPrefix("$ fg") }) else { return false }
                 return screen.lines[(fg + 1)...].contains { $0.hasPrefix("9p> vers") }
             }
-            #expect(back.ok, "\(label): the line was not drawn again after fg:\n\(back.screen)")
+            #expect(back.ok, "\(label): the line was not drawn again after fg:\n\(back.screen)\n\(Self.replProcesses())")
         }
         for round in 1...3 {
             stopWithCtrlZ("round \(round)")
