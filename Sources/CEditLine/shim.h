@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/select.h>
 #include <string.h>
 #include <histedit.h>
 
@@ -86,14 +87,16 @@ static inline _Bool ns_history_next(History *h, HistEvent *ev) { return history(
  * first, and a reading thread started from a worker blocks both: after fg the prompt stayed blank.
  * And once libedit's handler has run, it is not installed again until that interrupted read, so a
  * read interrupted any other way ended el_gets as if at end of input.
- * So the reading thread reads for libedit (EL_GETCFN: ns_el_read_char): an interrupted read is
- * never an end; after a SIGCONT it puts the terminal back in editing mode and redraws, after a
- * SIGWINCH it takes the new size (as libedit does: the next key redraws with it).
+ * So the reading thread reads for libedit (EL_GETCFN: ns_el_read_char): a wake is never an end;
+ * after a SIGCONT it puts the terminal back in editing mode and redraws, after a SIGWINCH it takes
+ * the new size (as libedit does: the next key redraws with it).
  * ns_el_redraw_signals_begin, on the reading thread just before el_gets, installs a handler for
- * the two that notes them, wakes that thread with a signal of its own (unblocked there alone, its
- * handler without SA_RESTART, so that the read is interrupted) and calls the handler that was
- * there before (curses', say); libedit keeps it as the one to put back and sends the signal to it
- * after its own. SIGCONT and SIGWINCH stay blocked on the reading thread: libedit's handler, which
+ * the two that notes them, wakes that thread with a signal of its own and calls the handler that
+ * was there before (curses', say); libedit keeps it as the one to put back and sends the signal to
+ * it after its own. The wake signal is blocked on the reading thread except inside its wait for a
+ * key (pselect, ns_el_wait_key), so it ends that wait and nothing else: unblocked throughout (as
+ * it was), it could land in a write of the line, which stdio then drops, or in a change of the
+ * terminal's modes. SIGCONT and SIGWINCH stay blocked on the reading thread: libedit's handler, which
  * is not reentrant (run on two threads at once it put back an invalid handler, and the next
  * SIGCONT crashed the process), runs on one thread only. ns_el_redraw_signals_end puts back what
  * was there before.
@@ -131,6 +134,20 @@ static inline void ns_el_redraw_forward(int sig) {
     errno = saved;
 }
 
+/* Waits until a key can be read from fd, with the wake signal unblocked for the wait alone: it stays
+ * blocked on the reading thread otherwise, so that it never interrupts a write of the line (stdio drops
+ * what an interrupted write held) or a change of the terminal's modes. One sent meanwhile stays pending
+ * and ends the next wait at once. 0 when a key (or the end) is there, -1 with errno (EINTR: woken). */
+static inline int ns_el_wait_key(int fd) {
+    sigset_t during;
+    pthread_sigmask(SIG_SETMASK, NULL, &during);
+    sigdelset(&during, ns_el_wake_signal());
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(fd, &readable);
+    return pselect(fd + 1, &readable, NULL, NULL, NULL, &during) < 0 ? -1 : 0;
+}
+
 /* libedit's character reader (EL_GETCFN): one character from the terminal, decoded from the locale's
  * multibyte form; 1, or 0 at end of input, -1 on an error other than an interruption. */
 static inline int ns_el_read_char(EditLine *el, wchar_t *wc) {
@@ -139,13 +156,14 @@ static inline int ns_el_read_char(EditLine *el, wchar_t *wc) {
     size_t count = 0;
     int background_reads = 0;
     for (;;) {
-        ssize_t n = read(st->fd, bytes + count, 1);
-        int stopped = 0;
-        pid_t foreground = n < 0 && errno == EIO ? tcgetpgrp(st->fd) : -1;  /* -1 too once hung up */
-        if (foreground > 0 && foreground != getpgrp() && background_reads++ < 100) {
-            /* Read from the background (bg): SIGTTIN, blocked on this thread, did not stop us as it
-             * stops a shell's job. Stop as it would (this thread, so before pthread_kill returns),
-             * and read again after fg; with no job control, end after a while as the read says. */
+        /* In the background (bg, or started with &): SIGTTIN, blocked on this thread, would not stop us
+         * as it stops a shell's job, and a read would fail. Stop as it would (this thread, so before
+         * pthread_kill returns), and go on after fg; with no job control (nothing stops an orphaned
+         * group), after a while the read fails and the line ends. */
+        pid_t foreground = tcgetpgrp(st->fd);
+        int background = foreground > 0 && foreground != getpgrp();
+        int stopped = 0, woken = 0;
+        if (background && background_reads++ < 100) {
             sigset_t ttin, old;
             sigemptyset(&ttin);
             sigaddset(&ttin, SIGTTIN);
@@ -154,9 +172,11 @@ static inline int ns_el_read_char(EditLine *el, wchar_t *wc) {
             pthread_sigmask(SIG_SETMASK, &old, NULL);
             usleep(10000);
             stopped = 1;
+        } else if (!background && ns_el_wait_key(st->fd) < 0) {
+            if (errno != EINTR) { *wc = 0; return -1; }
+            woken = 1;
         }
-        if (n < 0) {
-            if (errno != EINTR && !stopped) { *wc = 0; return -1; }
+        if (stopped || woken) {
             int pending = __atomic_exchange_n(&st->pending, 0, __ATOMIC_SEQ_CST);
             if (stopped) pending |= tcgetpgrp(st->fd) == getpgrp() ? NS_EL_CONTINUED : 0;
             if (pending & NS_EL_CONTINUED) {
@@ -173,6 +193,12 @@ static inline int ns_el_read_char(EditLine *el, wchar_t *wc) {
                 el_set(el, EL_REFRESH);
             }
             continue;
+        }
+        ssize_t n = read(st->fd, bytes + count, 1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            *wc = 0;
+            return -1;
         }
         if (n == 0) { *wc = 0; return 0; }
         count++;
@@ -223,7 +249,7 @@ static inline void ns_el_redraw_signals_begin(int fd) {
     sigset_t wake;
     sigemptyset(&wake);
     sigaddset(&wake, ns_el_wake_signal());
-    pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+    pthread_sigmask(SIG_BLOCK, &wake, NULL);   /* delivered only inside ns_el_wait_key */
 }
 
 static inline void ns_el_redraw_signals_end(void) {

@@ -48,22 +48,8 @@ import Testing
         defer { pane.kill() }
         pane.type("vers")
         #expect(pane.wait { $0.contains("9p> vers") }.ok)
-        /// ctrl-z, then the shell's prompt (the last line: bash's `$` after its "Stopped").
-        func stopWithCtrlZ(_ label: String) {
-            pane.keys("C-z")
-            let atShell = pane.wait { $0.contains("Stopped") && $0.lines.last(where: { !$0.isEmpty }) == "$" }
-            #expect(atShell.ok, "\(label): not stopped:\n\(atShell.screen)\n\(Self.replProcesses())")
-        }
-        /// `fg`, then the prompt and the half-typed line on a line after it.
-        func fgBringsTheLineBack(_ label: String) {
-            pane.type("fg")
-            pane.keys("Enter")
-            let back = pane.wait { screen in
-                guard let fg = screen.lines.lastIndex(where: { $0.hasPrefix("$ fg") }) else { return false }
-                return screen.lines[(fg + 1)...].contains { $0.hasPrefix("9p> vers") }
-            }
-            #expect(back.ok, "\(label): the line was not drawn again after fg:\n\(back.screen)\n\(Self.replProcesses())")
-        }
+        func stopWithCtrlZ(_ label: String) { Self.stop(pane, label) { pane.keys("C-z") } }
+        func fgBringsTheLineBack(_ label: String) { Self.fgBringsTheLineBack(pane, label) }
         for round in 1...3 {
             stopWithCtrlZ("round \(round)")
             fgBringsTheLineBack("round \(round)")
@@ -96,6 +82,58 @@ import Testing
         let ended = pane.wait { screen in screen.lines.last(where: { !$0.isEmpty }) == "$" }
         #expect(ended.ok, "ctrl-d did not end the REPL on a line of its own:\n\(ended.screen)")
         #expect(ended.screen.lines.contains("9p> ^D"), "\(ended.screen)")
+    }
+
+    /// Stops the REPL with `how`, then waits for the shell's prompt (the last line: bash's `$` after its
+    /// "Stopped").
+    static func stop(_ pane: TmuxPane, _ label: String, how: () -> Void) {
+        how()
+        let atShell = pane.wait { $0.contains("Stopped") && $0.lines.last(where: { !$0.isEmpty }) == "$" }
+        #expect(atShell.ok, "\(label): not stopped:\n\(atShell.screen)\n\(replProcesses())")
+    }
+
+    /// `fg`, then the prompt and the half-typed line `vers` on a line after it.
+    static func fgBringsTheLineBack(_ pane: TmuxPane, _ label: String) {
+        pane.type("fg")
+        pane.keys("Enter")
+        let back = pane.wait { screen in
+            guard let fg = screen.lines.lastIndex(where: { $0.hasPrefix("$ fg") }) else { return false }
+            return screen.lines[(fg + 1)...].contains { $0.hasPrefix("9p> vers") }
+        }
+        #expect(back.ok, "\(label): the line was not drawn again after fg:\n\(back.screen)\n\(replProcesses())")
+    }
+
+    /// A stop from elsewhere (`kill -TSTP` from another terminal, not the REPL's own ctrl-z key, which
+    /// redraws by itself once continued): after `fg` the SIGCONT wakes the reading thread's wait for a key,
+    /// which puts the terminal back in editing mode and draws the line, three times in a row; a SIGWINCH
+    /// the same way takes the new size, and the keys typed after go on the line, each echoed once. This is
+    /// the path the reading thread's wake signal exists for (with the wake never delivered, the line stays
+    /// blank after fg).
+    @Test func aStopFromElsewhereIsRedrawnAfterFg() throws {
+        let export = Peers.tempDir("repl-tstp-export")
+        guard let diod = try Diod.start(export: export) else {
+            Issue.record("diod is not installed; `make test` installs it"); return
+        }
+        defer { diod.stop() }
+        let pane = try Self.replInBash(to: diod.address, width: 100, height: 24)
+        defer { pane.kill() }
+        pane.type("vers")
+        #expect(pane.wait { $0.contains("9p> vers") }.ok)
+        let found = try Peers.run("/usr/bin/pgrep", ["-f", "repl \(diod.address) --no-history"], timeout: 10)
+        let pid = try #require(found.out.split(separator: "\n").compactMap { pid_t($0) }.first, "no REPL process")
+        for round in 1...3 {
+            Self.stop(pane, "round \(round)") { kill(pid, SIGTSTP) }
+            Self.fgBringsTheLineBack(pane, "round \(round)")
+        }
+        pane.resize(width: 80, height: 24)
+        pane.type("ion")
+        let typed = pane.wait { $0.lines.contains { $0.hasPrefix("9p> version") } }
+        #expect(typed.ok, "\(typed.screen)")
+        #expect(!typed.screen.contains("ionion") && !typed.screen.contains("versversion"), "\(typed.screen)")
+        pane.keys("Enter")
+        #expect(pane.wait { $0.contains("<- Rversion") }.ok)
+        pane.keys("C-d")
+        #expect(pane.wait { $0.lines.last(where: { !$0.isEmpty }) == "$" }.ok)
     }
 
     /// ctrl-c at the prompt abandons the line (shown with ^C after it, not sent) and the REPL stays; ctrl-c
