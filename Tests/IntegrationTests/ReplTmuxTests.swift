@@ -39,49 +39,61 @@ import Testing
     /// thread took them, so after `fg` the line stayed blank, eight times out of eight by hand, and the
     /// terminal, left in its own echo mode, showed each key typed afterwards twice.
     @Test func theLineIsDrawnAgainAfterFgAndAResize() throws {
-        let export = Peers.tempDir("repl-fg-export")
-        guard let diod = try Diod.start(export: export) else {
+        try Self.withHalfTypedLine("repl-fg-export", height: 20) { pane, _ in
+            func stopWithCtrlZ(_ label: String) { Self.stop(pane, label) { pane.keys("C-z") } }
+            func fgBringsTheLineBack(_ label: String) { Self.fgBringsTheLineBack(pane, label) }
+            for round in 1...3 {
+                stopWithCtrlZ("round \(round)")
+                fgBringsTheLineBack("round \(round)")
+            }
+            // bg: the REPL reads from the background, stops as a job would (it ended before: its read failed
+            // and that was taken for the end of input), and fg brings it back with the line.
+            stopWithCtrlZ("before bg")
+            pane.type("bg")
+            pane.keys("Enter")
+            // bash's "[1]+ COMMAND &" (which may wrap) after the `bg` line.
+            let resumed = pane.wait { screen in
+                guard let bg = screen.range(of: "$ bg", options: .backwards) else { return false }
+                return screen[bg.upperBound...].contains(" &")
+            }
+            #expect(resumed.ok, "bg did not resume the REPL:\n\(resumed.screen)")
+            usleep(500_000)
+            fgBringsTheLineBack("after bg")
+            Self.resizeAndFinishTheLine(pane, height: 20)
+            pane.keys("C-d")
+            // ctrl-d ends the REPL, and the shell's prompt starts a line of its own (it followed "^D" before).
+            let ended = pane.wait { screen in screen.lines.last(where: { !$0.isEmpty }) == "$" }
+            #expect(ended.ok, "ctrl-d did not end the REPL on a line of its own:\n\(ended.screen)")
+            #expect(ended.screen.lines.contains("9p> ^D"), "\(ended.screen)")
+        }
+    }
+
+    /// diod, and bash in a tmux pane running the REPL against it with `vers` typed at its prompt; `body`
+    /// gets the pane and diod's address.
+    static func withHalfTypedLine(_ name: String, height: Int, _ body: (TmuxPane, String) throws -> Void) throws {
+        guard let diod = try Diod.start(export: Peers.tempDir(name)) else {
             Issue.record("diod is not installed; `make test` installs it"); return
         }
         defer { diod.stop() }
-        let pane = try Self.replInBash(to: diod.address, width: 100, height: 20)
+        let pane = try replInBash(to: diod.address, width: 100, height: height)
         defer { pane.kill() }
         pane.type("vers")
         #expect(pane.wait { $0.contains("9p> vers") }.ok)
-        func stopWithCtrlZ(_ label: String) { Self.stop(pane, label) { pane.keys("C-z") } }
-        func fgBringsTheLineBack(_ label: String) { Self.fgBringsTheLineBack(pane, label) }
-        for round in 1...3 {
-            stopWithCtrlZ("round \(round)")
-            fgBringsTheLineBack("round \(round)")
-        }
-        // bg: the REPL reads from the background, stops as a job would (it ended before: its read failed
-        // and that was taken for the end of input), and fg brings it back with the line.
-        stopWithCtrlZ("before bg")
-        pane.type("bg")
-        pane.keys("Enter")
-        // bash's "[1]+ COMMAND &" (which may wrap) after the `bg` line.
-        let resumed = pane.wait { screen in
-            guard let bg = screen.range(of: "$ bg", options: .backwards) else { return false }
-            return screen[bg.upperBound...].contains(" &")
-        }
-        #expect(resumed.ok, "bg did not resume the REPL:\n\(resumed.screen)")
-        usleep(500_000)
-        fgBringsTheLineBack("after bg")
-        pane.resize(width: 80, height: 20)
+        try body(pane, diod.address)
+    }
+
+    /// A resize (80 columns), then `ion` typed after the half-typed `vers`: the line reads `version`, each
+    /// key echoed once (libedit has the terminal in its own mode again), and Enter sends it.
+    static func resizeAndFinishTheLine(_ pane: TmuxPane, height: Int) {
+        pane.resize(width: 80, height: height)
         pane.type("ion")
         let typed = pane.wait { $0.lines.contains { $0.hasPrefix("9p> version") } }
         #expect(typed.ok, "\(typed.screen)")
-        // Each key echoed once: libedit has the terminal in its own mode again.
         #expect(!typed.screen.contains("ionion") && !typed.screen.contains("versversion"), "\(typed.screen)")
         pane.keys("Enter")
         let sent = pane.wait { $0.contains("<- Rversion") }
         #expect(sent.ok, "\(sent.screen)")
         #expect(sent.screen.contains("-> Tversion"), "\(sent.screen)")
-        pane.keys("C-d")
-        // ctrl-d ends the REPL, and the shell's prompt starts a line of its own (it followed "^D" before).
-        let ended = pane.wait { screen in screen.lines.last(where: { !$0.isEmpty }) == "$" }
-        #expect(ended.ok, "ctrl-d did not end the REPL on a line of its own:\n\(ended.screen)")
-        #expect(ended.screen.lines.contains("9p> ^D"), "\(ended.screen)")
     }
 
     /// Stops the REPL with `how`, then waits for the shell's prompt (the last line: bash's `$` after its
@@ -110,30 +122,17 @@ import Testing
     /// the path the reading thread's wake signal exists for (with the wake never delivered, the line stays
     /// blank after fg).
     @Test func aStopFromElsewhereIsRedrawnAfterFg() throws {
-        let export = Peers.tempDir("repl-tstp-export")
-        guard let diod = try Diod.start(export: export) else {
-            Issue.record("diod is not installed; `make test` installs it"); return
+        try Self.withHalfTypedLine("repl-tstp-export", height: 24) { pane, address in
+            let found = try Peers.run("/usr/bin/pgrep", ["-f", "repl \(address) --no-history"], timeout: 10)
+            let pid = try #require(found.out.split(separator: "\n").compactMap { pid_t($0) }.first, "no REPL process")
+            for round in 1...3 {
+                Self.stop(pane, "round \(round)") { kill(pid, SIGTSTP) }
+                Self.fgBringsTheLineBack(pane, "round \(round)")
+            }
+            Self.resizeAndFinishTheLine(pane, height: 24)
+            pane.keys("C-d")
+            #expect(pane.wait { $0.lines.last(where: { !$0.isEmpty }) == "$" }.ok)
         }
-        defer { diod.stop() }
-        let pane = try Self.replInBash(to: diod.address, width: 100, height: 24)
-        defer { pane.kill() }
-        pane.type("vers")
-        #expect(pane.wait { $0.contains("9p> vers") }.ok)
-        let found = try Peers.run("/usr/bin/pgrep", ["-f", "repl \(diod.address) --no-history"], timeout: 10)
-        let pid = try #require(found.out.split(separator: "\n").compactMap { pid_t($0) }.first, "no REPL process")
-        for round in 1...3 {
-            Self.stop(pane, "round \(round)") { kill(pid, SIGTSTP) }
-            Self.fgBringsTheLineBack(pane, "round \(round)")
-        }
-        pane.resize(width: 80, height: 24)
-        pane.type("ion")
-        let typed = pane.wait { $0.lines.contains { $0.hasPrefix("9p> version") } }
-        #expect(typed.ok, "\(typed.screen)")
-        #expect(!typed.screen.contains("ionion") && !typed.screen.contains("versversion"), "\(typed.screen)")
-        pane.keys("Enter")
-        #expect(pane.wait { $0.contains("<- Rversion") }.ok)
-        pane.keys("C-d")
-        #expect(pane.wait { $0.lines.last(where: { !$0.isEmpty }) == "$" }.ok)
     }
 
     /// ctrl-c at the prompt abandons the line (shown with ^C after it, not sent) and the REPL stays; ctrl-c
