@@ -139,6 +139,7 @@ static inline void ns_el_redraw_forward(int sig) {
  * what an interrupted write held) or a change of the terminal's modes. One sent meanwhile stays pending
  * and ends the next wait at once. 0 when a key (or the end) is there, -1 with errno (EINTR: woken). */
 static inline int ns_el_wait_key(int fd) {
+    if (fd < 0 || fd >= FD_SETSIZE) return 0;   /* beyond select's sets: read at once, unwoken */
     sigset_t during;
     pthread_sigmask(SIG_SETMASK, NULL, &during);
     sigdelset(&during, ns_el_wake_signal());
