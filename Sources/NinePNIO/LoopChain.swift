@@ -207,16 +207,14 @@ public struct LoopChain: Sendable {
         }
         if chain.count > silentHops {
             // Not while this chain is being tested, nor once a test of it was answered.
-            let members = Set(chain)
-            if chain.contains(where: { entries[$0]?.cleared == true }) {
+            if isCleared(chain) {
                 entries[conn]?.cleared = true   // so that the chain's next clients see it close by
                 return holding ? .hold : .dial
             }
             holdUntil = t + hold
-            if probes.values.contains(where: { !members.isDisjoint(with: $0.chain) }) { return .hold }
-            probesSent += 1
-            let probe = probeFrame(probesSent)
-            probes[probe] = Probe(chain: chain.reversed(), links: chain.count - 1, rootAt: rootAt, sentAt: t, silent: true)
+            if isBeingProbed(chain) { return .hold }
+            let probe = startProbe(Probe(chain: chain.reversed(), links: chain.count - 1, rootAt: rootAt, sentAt: t,
+                                         silent: true))
             return .holdProbing(probe: probe)
         }
         return holding ? .hold : .dial
@@ -258,6 +256,26 @@ public struct LoopChain: Sendable {
     public func probeFrame(_ n: UInt64) -> [UInt8] {
         let version = "ninescope-loop-check.\(String(nonce, radix: 16)).\(n)"
         return Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: P9String(version)))).encode(dialect: .l)
+    }
+
+    /// Whether a connection of `chain` is in a chain whose probe was answered (no loop).
+    private func isCleared(_ chain: [NinePWire.ConnectionID]) -> Bool {
+        chain.contains { entries[$0]?.cleared == true }
+    }
+
+    /// Whether a probe out now tests a chain sharing a connection with `chain`.
+    private func isBeingProbed(_ chain: [NinePWire.ConnectionID]) -> Bool {
+        guard !probes.isEmpty else { return false }
+        let members = Set(chain)
+        return probes.values.contains { !members.isDisjoint(with: $0.chain) }
+    }
+
+    /// Numbers the next probe, notes what it tests, and returns its frame.
+    private mutating func startProbe(_ probe: Probe) -> [UInt8] {
+        probesSent += 1
+        let frame = probeFrame(probesSent)
+        probes[frame] = probe
+        return frame
     }
 
     /// The probe that sent `frame` got an answer, ended, or could not be made: no loop; its chain is not
@@ -311,13 +329,8 @@ public struct LoopChain: Sendable {
             return .loop(Found(chain: chain, links: e.depth, span: t - rootAt, probe: nil))
         }
         // Not while this chain is being probed, nor once a probe of it was answered.
-        let members = Set(chain)
-        guard !chain.contains(where: { entries[$0]?.cleared == true }),
-              !probes.values.contains(where: { !members.isDisjoint(with: $0.chain) }) else { return nil }
-        probesSent += 1
-        let probe = probeFrame(probesSent)
-        probes[probe] = Probe(chain: chain, links: e.depth, rootAt: rootAt, sentAt: t, silent: false)
-        return .probe(frame: probe)
+        guard !isCleared(chain), !isBeingProbed(chain) else { return nil }
+        return .probe(frame: startProbe(Probe(chain: chain, links: e.depth, rootAt: rootAt, sentAt: t, silent: false)))
     }
 
     /// Lets go of ended connections that can be no one's parent any more.
