@@ -134,7 +134,8 @@ extension SessionTracker {
         c.garbageCount += 1
         if direction == .toServer { c.bytesToServer += bytes.count } else { c.bytesToClient += bytes.count }
         report(&c, &out, .garbageBytes, messageIndex: index, exchange: nil as Int?, tag: nil, fid: nil, at: at,
-               "\(bytes.count) unframeable bytes \(direction == .toServer ? "to the server" : "to the client"): \(reason)")
+               "\(bytes.count) unframeable bytes \(direction == .toServer ? "to the server" : "to the client")"
+                + "\(DataPreview.spaced(bytes)): \(reason)")
         if configuration.retainFrames {
             let flags = StoredMessage.garbageBit | (direction == .toClient ? StoredMessage.toClientBit : 0)
             log.append(StoredMessage(frame: frames.append(bytes), at: at, exchange: -1, pathNode: PathStore.none,

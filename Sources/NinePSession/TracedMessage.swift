@@ -139,14 +139,14 @@ public struct TracedMessage: Hashable, Sendable, CustomReflectable {
 
     /// The one line shown everywhere: the canonical line of the decoded message, or
     /// `malformed Twalk tag 3 (17 bytes): malformed at byte 15 (wname[0]): …`, or
-    /// `garbage 9 bytes: <reason>`, or for a frame the capture cut what its captured bytes hold
-    /// (`TruncatedFrame.line`) and how much of it that is:
+    /// `garbage 9 bytes 'GET / HTT': <reason>` (the bytes shown as a data field is), or for a frame the
+    /// capture cut what its captured bytes hold (`TruncatedFrame.line`) and how much of it that is:
     /// `Rread tag 0 count 8168 d75add60… (cut: 62 of 8175 bytes captured)` (`… bytes kept)` for a frame the
     /// view cut, `FrameMarks.trimmed`).
     public var canonicalLine: String {
         switch (kind, fcall) {
         case (.garbage(let reason), _):
-            return "garbage \(bytes.count) bytes: \(reason)"
+            return "garbage \(bytes.count) bytes\(DataPreview.spaced(bytes)): \(reason)"
         case (.frame, .success(let f)):
             return readsDirectory ? f.canonicalLine(readingDirectory: dialect) : f.canonicalLine
         case (.frame, .failure(let e)):

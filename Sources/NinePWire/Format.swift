@@ -299,6 +299,15 @@ enum Fmt {
     }
 }
 
+/// Bytes as a message line shows data (an Rread's, a Twrite's): `''` when empty, quoted escaped text when
+/// the first 64 bytes are printable, otherwise lowercase hex, cut after 64 bytes with `…`. For bytes that
+/// are not a message field: a run of unframeable bytes, whose line shows what they were.
+public enum DataPreview {
+    public static func text(_ bytes: [UInt8]) -> String { Fmt.data(bytes) }
+    /// `text` after a space, or nothing for no bytes (a run reported without them).
+    public static func spaced(_ bytes: [UInt8]) -> String { bytes.isEmpty ? "" : " " + Fmt.data(bytes) }
+}
+
 extension QidType {
     static let letterBytes: [(UInt8, UInt8)] = letterTable.map { ($0.0, $0.1.asciiValue!) }
 }

@@ -165,7 +165,7 @@ import Glibc
         ])
         #expect((messages.last?["size"] as? Int) == 8179 && (messages.last?["marks"] as? String) == "truncated")
         let short = try Peers.run(Peers.ninescope, ["decode", "--hex", "150000"], timeout: 30)
-        #expect(short.out.contains("garbage 3 bytes: stream ended inside a frame"), "\(short.out)")
+        #expect(short.out.contains("garbage 3 bytes 150000: stream ended inside a frame"), "\(short.out)")
     }
 
     /// `proxy --capture-data 32`: each Rread's and Twrite's data kept up to 32 bytes, everything else whole.

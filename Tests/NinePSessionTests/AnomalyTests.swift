@@ -310,11 +310,37 @@ import Testing
                                             reason: "frame size 3 is below the 7-byte minimum"))
         Self.expectOnly(.garbageBytes, out, h)
         #expect(out.message?.kind == .garbage(reason: "frame size 3 is below the 7-byte minimum"))
-        #expect(out.message?.canonicalLine == "garbage 3 bytes: frame size 3 is below the 7-byte minimum")
+        #expect(out.message?.canonicalLine == "garbage 3 bytes 010203: frame size 3 is below the 7-byte minimum")
+        #expect(out.anomalies.first?.text
+                == "3 unframeable bytes to the server 010203: frame size 3 is below the 7-byte minimum")
         #expect(h.summary.garbageCount == 1)
         let again = h.tracker.message(at: out.message!.index)!
         #expect(again.kind == out.message!.kind)
         #expect(again.bytes == [1, 2, 3])
+        #expect(again.canonicalLine == out.message?.canonicalLine)
+    }
+
+    /// A garbage run's line shows its bytes as a data field is shown: text when they are text (a web
+    /// client that found the port), hex otherwise, the first 64 bytes of a longer run; a run reported
+    /// without its bytes says only its size.
+    @Test func garbageLinesShowTheirBytes() {
+        var h = Self.mounted()
+        let http = Array("GET / HTTP/1.1\r\n".utf8)
+        let text = h.tracker.handle(.garbage(conn: h.conn, direction: .toServer, at: h.tick(), bytes: http,
+                                             reason: "frame size 542393671 exceeds the limit 16777216"))
+        #expect(text.message?.canonicalLine
+                == #"garbage 16 bytes 'GET / HTTP/1.1\r\n': frame size 542393671 exceeds the limit 16777216"#)
+        let long = (0..<100).map { UInt8($0) }
+        let hex = h.tracker.handle(.garbage(conn: h.conn, direction: .toClient, at: h.tick(), bytes: long,
+                                            reason: "skipped 100 bytes looking for a frame header"))
+        let shown = long.prefix(64).map { String(format: "%02x", $0) }.joined()
+        #expect(hex.message?.canonicalLine
+                == "garbage 100 bytes \(shown)…: skipped 100 bytes looking for a frame header")
+        #expect(hex.anomalies.first?.text
+                == "100 unframeable bytes to the client \(shown)…: skipped 100 bytes looking for a frame header")
+        let none = h.tracker.handle(.garbage(conn: h.conn, direction: .toServer, at: h.tick(), bytes: [],
+                                             reason: "stream ended inside a frame (9 of 20 bytes)"))
+        #expect(none.message?.canonicalLine == "garbage 0 bytes: stream ended inside a frame (9 of 20 bytes)")
     }
 
     @Test func typeNotInNegotiatedDialect() {
