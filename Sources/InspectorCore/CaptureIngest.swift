@@ -51,12 +51,15 @@ public struct CaptureIngest: Sendable {
             // The splitter is changed in place in the table: a copy taken out and stored back would copy
             // its buffered bytes on every append.
             let maxFrameSize = maxFrameSize
+            var version: VersionStep?
             splitters.modify(Side(conn: conn, direction: direction),
                              default: { FrameSplitter(maxFrameSize: maxFrameSize) }) { splitter in
                 Self.split(bytes, with: &splitter) { e in
+                    if case .frame(let f) = e, let step = VersionStep(f, direction) { version = step }
                     body(Self.sessionEvent(e, conn: conn, direction: direction, at: t, marks: marks))
                 }
             }
+            if let version { setResyncLimit(version.msize, conn: conn) }
         case let .gap(conn, direction, missing, t):
             let maxFrameSize = maxFrameSize
             let side = Side(conn: conn, direction: direction)
@@ -71,6 +74,32 @@ public struct CaptureIngest: Sendable {
             open.remove(conn)
             // The recorded reason, when there is one, is what the live trace showed.
             body(.connectionClosed(conn: conn, at: t, reason: why.map { .error($0) } ?? (reset ? .reset : .eof)))
+        }
+    }
+
+    /// A version exchange's frame, which sets what resynchronising framing accepts (`FrameSplitter.resyncLimit`):
+    /// a Tversion clears it until its reply, an Rversion sets it to the msize agreed.
+    private struct VersionStep {
+        var msize: UInt32?
+        init?(_ frame: [UInt8], _ direction: Direction) {
+            guard frame.count >= 11 else { return nil }
+            switch (frame[4], direction) {
+            case (MessageType.tversion.rawValue, .toServer):
+                msize = nil
+            case (MessageType.rversion.rawValue, .toClient):
+                msize = FrameSplitter.versionMsize(frame)
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// Both directions' `FrameSplitter.resyncLimit` on `conn`.
+    private mutating func setResyncLimit(_ msize: UInt32?, conn: ConnectionID) {
+        let maxFrameSize = maxFrameSize
+        for direction in Direction.allCases {
+            splitters.modify(Side(conn: conn, direction: direction),
+                             default: { FrameSplitter(maxFrameSize: maxFrameSize) }) { $0.resyncLimit = msize }
         }
     }
 

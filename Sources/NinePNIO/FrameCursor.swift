@@ -52,13 +52,20 @@ package protocol FrameCursorDelegate: AnyObject {
 /// Only the header of each frame is parsed; body bytes are copied once, into the reported frame, and only
 /// when the delegate asks. A size outside 7…`maxFrameSize` starts a resynchronisation: bytes are passed on
 /// and reported as garbage until a plausible header (a size in range and a known message type whose parity
-/// fits the direction) appears. Frames can be dropped (interception) and whole frames inserted between
-/// frames; nothing else ever changes the bytes.
+/// fits the direction, and once a version exchange has set `resyncLimit`, a size within the msize it
+/// agreed) appears. Frames can be dropped (interception) and whole frames inserted between frames; nothing
+/// else ever changes the bytes.
 package final class FrameCursor {
     enum Phase { case header, body, resync }
 
     let direction: NinePWire.Direction
     var maxFrameSize: UInt32
+    /// The largest size a header found while resynchronising may have: the msize a version exchange
+    /// agreed (nil before one, or after a Tversion until its reply). A frame past msize breaks the
+    /// protocol, and random bytes hold a header within 16 MiB at about one offset in 1,900: taken for a
+    /// frame, such a header swallowed what followed (the real frames included) until its size had passed.
+    /// Framing in step is not limited by it: a real frame larger than msize is still a frame.
+    var resyncLimit: UInt32?
     private(set) var phase: Phase = .header
     /// Header phase: the first bytes (< 7) of the next header. Resync phase: unscanned bytes (< 5).
     private var carry: [UInt8] = []
@@ -267,7 +274,7 @@ package final class FrameCursor {
 
     private func plausibleHeader(_ w: [UInt8], at k: Int) -> Bool {
         let size = UInt32(w[k]) | UInt32(w[k + 1]) << 8 | UInt32(w[k + 2]) << 16 | UInt32(w[k + 3]) << 24
-        guard size >= UInt32(NineP.headerSize), size <= maxFrameSize,
+        guard size >= UInt32(NineP.headerSize), size <= min(maxFrameSize, resyncLimit ?? .max),
               let type = MessageType(rawValue: w[k + 4]) else { return false }
         return type.isRequest == (direction == .toServer)
     }

@@ -83,9 +83,11 @@ extension RelayPair: FrameCursorDelegate {
         case MessageType.tversion.rawValue where direction == .toServer:
             if let d = RelayPair.versionDialect(bytes) { offeredDialect = d }
             dialect = nil
+            setResyncLimit(nil)
             checkLoop(bytes, at: t)   // (only a connection's first counts)
         case MessageType.rversion.rawValue where direction == .toClient:
             if let d = RelayPair.versionDialect(bytes) { dialect = d }
+            setResyncLimit(FrameSplitter.versionMsize(bytes))
         default:
             break
         }
@@ -143,6 +145,12 @@ extension RelayPair: FrameCursorDelegate {
         let len = Int(frame[11]) | Int(frame[12]) << 8
         guard frame.count >= 13 + len else { return nil }
         return Dialect(version: String(decoding: frame[13..<(13 + len)], as: UTF8.self))
+    }
+
+    /// Both directions' resynchronisation limit (`FrameCursor.resyncLimit`): the agreed msize, or none.
+    private func setResyncLimit(_ msize: UInt32?) {
+        toServer.resyncLimit = msize
+        toClient.resyncLimit = msize
     }
 
     /// The error reply that stands in for a flushed request: Rlerror EINTR for 9P2000.L, Rerror

@@ -2,8 +2,8 @@
 ///
 /// A frame is `size[4] type[1] tag[2] body`, `size` counting the whole frame. A size below 7 or above
 /// `maxFrameSize` cannot be a frame: the splitter reports it and then resynchronises by scanning for the
-/// next plausible header (a size in range followed by a known message type), reporting the bytes it
-/// skipped. It never traps and never allocates more than one frame of at most `maxFrameSize` bytes
+/// next plausible header (a size in range, within `resyncLimit` when set, followed by a known message
+/// type), reporting the bytes it skipped. It never traps and never allocates more than one frame of at most `maxFrameSize` bytes
 /// (a lying size only makes it wait for more input).
 ///
 /// A stream read from a capture can have holes of known length (`skip(_:)`): a snap length that cut the
@@ -22,6 +22,11 @@ public struct FrameSplitter: Sendable {
     }
 
     public var maxFrameSize: UInt32
+    /// The largest size a header found while resynchronising may have: the msize the connection's version
+    /// exchange agreed, once its reader knows it (nil: `maxFrameSize`). Random bytes hold a header within
+    /// 16 MiB at about one offset in 950; taken for a frame, such a header swallowed what followed, real
+    /// frames included. Framing in step is not limited by it (a frame larger than msize is still a frame).
+    public var resyncLimit: UInt32?
     private var buffer: [UInt8] = []
     private var start = 0
     private var resyncing = false
@@ -185,7 +190,7 @@ public struct FrameSplitter: Sendable {
     private func plausibleHeader(at i: Int) -> Bool? {
         guard buffer.count - i >= 5 else { return nil }
         let size = readSize(at: i)
-        guard size >= UInt32(NineP.headerSize), size <= maxFrameSize else { return false }
+        guard size >= UInt32(NineP.headerSize), size <= min(maxFrameSize, resyncLimit ?? .max) else { return false }
         return MessageType(rawValue: buffer[i + 4]) != nil
     }
 
@@ -204,6 +209,16 @@ public struct FrameSplitter: Sendable {
         start = i
         if plausibleHeader(at: i) == true { resyncing = false }
         return .garbage(bytes: skipped, reason: "skipped \(skipped.count) bytes looking for a frame header")
+    }
+}
+
+extension FrameSplitter {
+    /// The msize of a Tversion or Rversion frame (`size[4] type[1] tag[2] msize[4] version[s]`), for
+    /// `resyncLimit`; nil when the frame is too short or the msize could not hold a frame.
+    public static func versionMsize(_ frame: [UInt8]) -> UInt32? {
+        guard frame.count >= 11 else { return nil }
+        let msize = UInt32(frame[7]) | UInt32(frame[8]) << 8 | UInt32(frame[9]) << 16 | UInt32(frame[10]) << 24
+        return msize >= UInt32(NineP.headerSize) ? msize : nil
     }
 }
 

@@ -41,6 +41,34 @@ import Testing
         #expect(relay.events.frames(.toServer).map(\.bytes) == [F.tversion(), F.tread(4)])
     }
 
+    /// After a version exchange, resynchronising framing takes no header larger than the agreed msize: a
+    /// random header in the garbage claiming 100,000 bytes no longer swallows the real frames after it.
+    /// Before the exchange (no msize yet) the same bytes do swallow them; a real frame above msize, met in
+    /// step, is still a frame. Every byte is relayed unchanged throughout.
+    @Test func resynchronisingAfterAVersionExchangeTakesNoHeaderPastMsize() throws {
+        let fake: [UInt8] = [0xA0, 0x86, 0x01, 0x00, MessageType.tread.rawValue, 1, 0]   // size 100,000, Tread
+        let garbage: [UInt8] = [3, 0, 0, 0] + Array("noise".utf8) + fake + Array("more noise".utf8)
+        let after = F.tclunk(5, fid: 1) + F.tread(6)
+
+        let negotiated = try EmbeddedRelay()
+        try negotiated.fromClient(F.tversion(msize: 8192))
+        try negotiated.fromServer(F.rversion(msize: 8192))
+        let big = F.twrite(2, Array(repeating: 0x5A, count: 9000))   // 9,000 bytes of data: above msize
+        let stream = big + garbage + after
+        try negotiated.fromClient(stream)
+        let relayed = try negotiated.sentToServer() == F.tversion(msize: 8192) + stream
+        #expect(relayed, "every byte relayed unchanged")
+        let frames = negotiated.events.frames(.toServer).map(\.bytes)
+        let framed = frames == [F.tversion(msize: 8192), big, F.tclunk(5, fid: 1), F.tread(6)]
+        #expect(framed, "frames of \(frames.map(\.count)) bytes")
+        #expect(negotiated.events.garbage(.toServer).flatMap(\.bytes) == garbage)
+
+        let early = try EmbeddedRelay()
+        try early.fromClient(garbage + after)
+        #expect(try early.sentToServer() == garbage + after)
+        #expect(early.events.frames(.toServer).isEmpty, "without an msize the fake header takes what follows")
+    }
+
     @Test func theTapCanBeQuietWithoutChangingBytes() throws {
         let relay = try EmbeddedRelay(reportFrames: false)
         let stream = F.tversion() + F.tread(1)
