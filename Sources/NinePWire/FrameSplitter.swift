@@ -3,8 +3,8 @@
 /// A frame is `size[4] type[1] tag[2] body`, `size` counting the whole frame. A size below 7 or above
 /// `maxFrameSize` cannot be a frame: the splitter reports it and then resynchronises by scanning for the
 /// next plausible header (a size in range, within `resyncLimit` when set, followed by a known message
-/// type), reporting the bytes it skipped. It never traps and never allocates more than one frame of at most `maxFrameSize` bytes
-/// (a lying size only makes it wait for more input).
+/// type), reporting the bytes it skipped. It never traps and never allocates more than one frame of at
+/// most `maxFrameSize` bytes (a lying size only makes it wait for more input).
 ///
 /// A stream read from a capture can have holes of known length (`skip(_:)`): a snap length that cut the
 /// packets (`tcpdump -s`, `dumpcap -s`), or packets the capture lost. A hole inside a frame whose size was
