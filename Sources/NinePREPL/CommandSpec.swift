@@ -140,7 +140,7 @@ public struct CommandSpec: Sendable {
         CommandSpec("fids", .meta, [], "list the fids in use, with paths and state"),
         CommandSpec("pending", .meta, [], "list outstanding tags"),
         CommandSpec("wait", .meta, ["tag"], required: 0, "wait for the reply to TAG (default: every outstanding request)"),
-        CommandSpec("hex", .meta, ["bytes"], tail: .rest, "send raw bytes, size field included (malformed frames welcome); waits for a reply when the type code is even"),
+        CommandSpec("hex", .meta, ["bytes"], tail: .rest, "send raw bytes, size field included (malformed frames welcome); waits for a reply when the type code is even; several whole frames go in one write, each reply waited for"),
         CommandSpec("expect", .meta, ["reply", "value"], required: 1, tail: .list,
                     "assert on the last reply: expect Rwalk nwqid=2 | expect Rlerror ENOENT | expect Rread data='hi' | expect ok | expect error"),
         CommandSpec("echo", .meta, ["text"], required: 0, tail: .rest, "print TEXT"),

@@ -109,16 +109,24 @@ extension ReplEngine {
     }
 
     func sendFrame(_ bytes: [UInt8], tag: Tag?, via t: any NinePTransport, background: Bool, quiet: Bool) async -> WaitResult? {
-        let wait = !background && tag != nil
+        let awaited = background ? nil : tag
         // `expect` looks at what answers this request (or anything arriving later), never older replies.
-        if wait && !quiet { lastReply = nil }
-        if let tag, wait {
+        if awaited != nil && !quiet { lastReply = nil }
+        announce(bytes, awaiting: awaited, quiet: quiet)
+        if let gone = await transmit(bytes, via: t, awaiting: awaited.map { [$0] } ?? []) { return gone }
+        guard let awaited else { return nil }
+        return await waitFor(awaited)
+    }
+
+    /// Before a frame is sent: its reply (`awaiting`) is waited for from now on, the frame is printed (the
+    /// reply cannot be printed before the request) and the tracker takes it (stamped now: the latency covers
+    /// only the round trip).
+    private func announce(_ bytes: [UInt8], awaiting tag: Tag?, quiet: Bool) {
+        if let tag {
             awaiting.insert(tag)
             mailbox[tag] = nil
             if quiet { quietTags.insert(tag) }
         }
-        // Print, stamp, send: the reply cannot be printed before the request, and the latency covers
-        // only the round trip.
         if !quiet {
             switch Result(catching: { () throws(DecodeError) -> Fcall in try Fcall.decode(bytes, dialect: dialect) }) {
             case .success(let f):
@@ -131,26 +139,62 @@ extension ReplEngine {
         }
         let out = tracker.handle(.frame(conn: conn, direction: .toServer, at: env.now(), bytes: bytes, marks: []))
         if !quiet { for a in out.anomalies { emit(.anomaly, "   anomaly: \(a.text)") } }
+    }
+
+    /// Writes `bytes` in one piece; on failure the connection is dropped, the `tags` are no longer waited
+    /// for, and what became of them is returned.
+    private func transmit(_ bytes: [UInt8], via t: any NinePTransport, awaiting tags: [Tag]) async -> WaitResult? {
         do {
             try await t.send(bytes)
+            return nil
         } catch {
-            if let tag { awaiting.remove(tag); quietTags.remove(tag) }
+            for tag in tags { awaiting.remove(tag); quietTags.remove(tag) }
             await disconnect(reason: "send failed: \(error)", report: true)
             return .gone("send failed: \(error)")
         }
-        guard wait, let tag else { return nil }
-        return await waitFor(tag)
     }
 
+    /// `hex BYTES`: one frame (or malformed bytes) sent as given, its reply waited for when its type code is
+    /// even. Bytes that are several whole frames back to back are sent in one write all the same (a server
+    /// must take them apart itself: pipelined requests, a read that holds two frames), each shown and
+    /// tracked as a frame of its own, and each T-message's reply waited for in turn.
     func sendHex(_ bytes: [UInt8], background: Bool) async -> CommandOutcome {
         guard let t = transport else { return fail("not connected (reconnect to dial again)") }
-        // Wait for a reply when the type code is even (a T-message, known or not).
-        let header = FrameHeader(bytes)
-        let tag = header.flatMap { h in h.type & 1 == 0 ? h.tag : nil }
-        guard let result = await sendFrame(bytes, tag: tag, via: t, background: background || tag == nil, quiet: false) else {
-            return .ok
+        func requestTag(_ frame: [UInt8]) -> Tag? { FrameHeader(frame).flatMap { $0.type & 1 == 0 ? $0.tag : nil } }
+        guard let frames = Self.wholeFrames(bytes) else {
+            let tag = requestTag(bytes)
+            guard let result = await sendFrame(bytes, tag: tag, via: t, background: background || tag == nil,
+                                               quiet: false) else { return .ok }
+            return outcome(result)
         }
-        return outcome(result)
+        var tags: [Tag] = []
+        for f in frames {
+            let tag = background ? nil : requestTag(f).flatMap { tags.contains($0) ? nil : $0 }
+            if let tag { tags.append(tag) }
+            announce(f, awaiting: tag, quiet: false)
+        }
+        if !tags.isEmpty { lastReply = nil }
+        if let gone = await transmit(bytes, via: t, awaiting: tags) { return outcome(gone) }
+        var first: CommandOutcome = .ok
+        for tag in tags {
+            let result = outcome(await waitFor(tag))
+            if first == .ok { first = result }
+        }
+        return first
+    }
+
+    /// The frames `bytes` holds when they are two or more whole frames back to back (each size field at
+    /// least a header's and the last frame ending where the bytes do); nil otherwise.
+    static func wholeFrames(_ bytes: [UInt8]) -> [[UInt8]]? {
+        var frames: [[UInt8]] = []
+        var i = 0
+        while i < bytes.count {
+            guard let h = FrameHeader(bytes[i...]), h.size >= UInt32(NineP.headerSize),
+                  Int(h.size) <= bytes.count - i else { return nil }
+            frames.append(Array(bytes[i..<(i + Int(h.size))]))
+            i += Int(h.size)
+        }
+        return frames.count >= 2 ? frames : nil
     }
 
     func wait(_ tag: Tag?) async -> CommandOutcome {

@@ -30,12 +30,16 @@ final class FakeTransport: NinePTransport, Sendable {
         self.replyDelay = replyDelay
     }
 
-    func send(_ frame: [UInt8]) async throws {
-        sent.update { $0.append(frame) }
-        let fcall = try? Fcall.decode(frame, dialect: dialect.value)
-        if case .tversion(let v)? = fcall?.message, let d = Dialect(version: v.version.string) { dialect.update { $0 = d } }
-        clock?.update { $0 += replyDelay }
-        for event in respond(fcall, frame) { continuation.yield(event) }
+    /// One write: recorded whole; each frame in it (whole frames back to back, as a server takes a read
+    /// holding several apart), or else the bytes as one, answered in turn.
+    func send(_ bytes: [UInt8]) async throws {
+        sent.update { $0.append(bytes) }
+        for frame in ReplEngine.wholeFrames(bytes) ?? [bytes] {
+            let fcall = try? Fcall.decode(frame, dialect: dialect.value)
+            if case .tversion(let v)? = fcall?.message, let d = Dialect(version: v.version.string) { dialect.update { $0 = d } }
+            clock?.update { $0 += replyDelay }
+            for event in respond(fcall, frame) { continuation.yield(event) }
+        }
     }
 
     func close() async { continuation.finish() }

@@ -138,6 +138,31 @@ import NinePWire
     #expect(outcome == .errorReply(Fcall(tag: 6, .rlerror(Rlerror(ecode: .EPROTO))).canonicalLine))
 }
 
+/// Several whole frames in one `hex`: one write holding them all (the server must take them apart), each
+/// shown and tracked as a frame of its own, each T-message's reply waited for; bytes that do not chain
+/// into whole frames are still one blob.
+@Test func hexOfSeveralFramesSendsThemInOneWriteAndWaitsForEach() async throws {
+    let h = Harness()
+    try await h.start()
+    let one = Fcall(tag: 5, .tgetattr(Tgetattr(fid: 0, requestMask: .basic))).encode(dialect: .l)
+    let two = Fcall(tag: 6, .tclunk(Tclunk(fid: 0))).encode(dialect: .l)
+    let sends = h.transport.sent.value.count
+    h.clearOutput()
+    #expect(await h.engine.execute("hex " + (one + two).map { String(format2: $0) }.joined()) == .ok)
+    #expect(h.transport.sent.value.count == sends + 1, "one write")
+    #expect(h.transport.sent.value.last == one + two)
+    let sent = h.output.value.filter { $0.kind == .sent }.map(\.text)
+    #expect(sent.count == 2 && sent[0].hasPrefix("-> Tgetattr tag 5") && sent[1].hasPrefix("-> Tclunk tag 6"), "\(sent)")
+    #expect(h.output.value.contains { $0.text.hasPrefix("<- Rgetattr tag 5") }, "\(h.output.value.map(\.text))")
+    #expect(h.output.value.contains { $0.text.hasPrefix("<- Rclunk tag 6") })
+    #expect(await h.engine.lastReply?.tag == Tag(6), "the last reply waited for")
+    #expect(!h.output.value.contains { $0.kind == .anomaly }, "\(h.output.value)")
+    // A frame whose size runs past the bytes given: one malformed blob, as before.
+    #expect(ReplEngine.wholeFrames(one + [7, 0, 0]) == nil)
+    #expect(ReplEngine.wholeFrames(one) == nil, "a single frame takes the usual path")
+    #expect(ReplEngine.wholeFrames(one + one) == [one, one])
+}
+
 @Test func connectionLossAndReconnect() async throws {
     let h = Harness()
     try await h.start()
