@@ -118,6 +118,42 @@ extension InspectorModel {
         }
         return Detail(lines: lines, frames: frames)
     }
+
+    /// The detail of a message that belongs to no exchange (a run of unframeable bytes): what it is, its
+    /// anomalies, and its bytes (the hex pane shows them all). Nil when the view no longer holds it.
+    public func detail(ofMessage index: MessageIndex, time: TimeFormat) -> Detail? {
+        guard let m = tracker.message(at: index) else { return nil }
+        var lines: [DetailLine] = []
+        var head = StyledLine()
+        head.append("message #\(index)", .treeSection)
+        head.append("  \(m.conn)  \(m.direction == .toServer ? "to the server" : "to the client")  ", .normal)
+        head.append("not a frame", .listAnomaly)
+        lines.append(DetailLine(head))
+        for a in tracker.anomalies where a.messageIndex == index {
+            lines.append(DetailLine(StyledLine("anomaly \(a.kind): \(a.text)", .listAnomaly)))
+        }
+        var heading = StyledLine()
+        heading.append(m.direction == .toServer ? "→ " : "← ", .treeSection)
+        heading.append(m.canonicalLine, .treeSection)
+        heading.append("  (#\(index), \(m.bytes.count) bytes, \(time.format(m.timestamp)), \(m.dialect))", .dim)
+        lines.append(DetailLine(heading, frame: 0, range: 0..<m.bytes.count, isSection: true))
+        var i = 0
+        while i < m.bytes.count {
+            // The bytes in rows of 16, hex and text (the hex pane highlights the row under the cursor).
+            let end = min(m.bytes.count, i + 16)
+            let offset = String(i, radix: 16)
+            var row = StyledLine("  " + DetailFormatter.padded(String(repeating: "0", count: max(0, 4 - offset.count)) + offset),
+                                 .treeField)
+            row.append(" ", .normal)
+            let chunk = m.bytes[i..<end]
+            let hex = chunk.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
+            let text = String(decoding: chunk.map { $0 >= 0x20 && $0 < 0x7F ? $0 : 0x2E }, as: UTF8.self)
+            row.append(hex + String(repeating: " ", count: 3 * (16 - chunk.count) + 2) + text, .treeValue)
+            lines.append(DetailLine(row, depth: 1, frame: 0, range: i..<end))
+            i = end
+        }
+        return Detail(lines: lines, frames: [m.bytes])
+    }
 }
 
 enum DetailFormatter {

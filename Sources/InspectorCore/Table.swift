@@ -18,6 +18,8 @@ public enum TableAction: Hashable, Sendable {
     case filter(FilterExpr)
     /// Select this store row in the exchange list and open its detail.
     case showExchange(Int)
+    /// Open the detail of this message, which belongs to no exchange (a run of unframeable bytes).
+    case showMessage(Int)
 }
 
 /// One row: a text per column, the role it is drawn in, and what opening it does.

@@ -6,12 +6,15 @@ import TUICore
 struct DetailState: Hashable {
     /// The store row shown.
     var row: Int
+    /// For the detail of a message that belongs to no exchange (`row` is then -1): its index.
+    var message: Int?
     var detail: Detail
     /// Over `detail.lines`.
     var cursor: ListCursor
 
-    init(row: Int, detail: Detail, pageSize: Int = 1) {
+    init(row: Int, message: Int? = nil, detail: Detail, pageSize: Int = 1) {
         self.row = row
+        self.message = message
         self.detail = detail
         cursor = ListCursor(count: detail.lines.count, pageSize: pageSize, following: false)
         if let first = detail.firstFieldLine { cursor.select(first) }

@@ -100,6 +100,7 @@ extension InspectorScreen {
             }
             goTo(argument)
         case .exchangeNext, .exchangePrevious:
+            if case .detail(let d) = stack.last, d.message != nil { break }   // a message of no exchange
             model.moveSelection(by: command == .exchangeNext ? 1 : -1)
             if case .detail = stack.last, let row = model.selectedRow {
                 stack[stack.count - 1] = makeDetail(row)
@@ -254,6 +255,13 @@ extension InspectorScreen {
                     model.select(row: row)
                 }
                 stack.append(makeDetail(row))
+            case .showMessage(let index):
+                guard let detail = makeMessageDetail(index) else {
+                    setMessage("#\(index) is no longer held: the live view keeps the newest exchanges (--view-history)",
+                               isError: true)
+                    return []
+                }
+                stack.append(detail)
             }
         case .detail, .help:
             break
@@ -286,7 +294,7 @@ extension InspectorScreen {
 
     /// The row acted on: the detail view's exchange, or the list's selection.
     var actionRow: Int? {
-        if case .detail(let d) = stack.last { return d.row }
+        if case .detail(let d) = stack.last { return d.message == nil ? d.row : nil }
         return model.selectedRow
     }
 

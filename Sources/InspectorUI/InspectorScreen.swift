@@ -57,7 +57,7 @@ public struct InspectorScreen {
         case .list:
             return model.cursor.visible.contains { model.store[model.view[$0]].status == .pending }
         case .detail(let state):
-            return model.store.isHeld(state.row) && model.store[state.row].status == .pending
+            return state.message == nil && model.store.isHeld(state.row) && model.store[state.row].status == .pending
         default:
             return false
         }
@@ -95,7 +95,7 @@ public struct InspectorScreen {
     public var currentView: String {
         switch stack.last ?? .list {
         case .list: "exchanges"
-        case .detail(let d): "exchange x\(d.row)"
+        case .detail(let d): d.message.map { "message #\($0)" } ?? "exchange x\(d.row)"
         case .table(let t):
             switch t.kind {
             case .fids(let c): "fids of \(c)"
@@ -163,13 +163,22 @@ public struct InspectorScreen {
         return .detail(d)
     }
 
+    /// A detail view of a message that belongs to no exchange; nil when the view no longer holds it.
+    func makeMessageDetail(_ index: Int) -> Screen? {
+        guard let detail = model.detail(ofMessage: index, time: timeFormat) else { return nil }
+        var d = DetailState(row: -1, message: index, detail: detail.wrappingNotes(width: bodySize.width - 2),
+                            pageSize: bodySize.height)
+        _ = DetailView.layout(&d, body: Rect(size: bodySize), showHex: showHex)
+        return .detail(d)
+    }
+
     private mutating func drawBody(into canvas: inout Canvas) {
         switch stack.last ?? .list {
         case .list:
             model.setPageSize(ExchangeListView.pageSize(height: canvas.height))
             ExchangeListView.draw(model, into: &canvas, theme: theme, time: timeFormat, now: ageClock)
         case .detail(var state):
-            if model.store.isHeld(state.row) {   // (a row the history forgot keeps what it last showed)
+            if state.message == nil, model.store.isHeld(state.row) {   // (a row the history forgot keeps what it last showed)
                 state.refresh(detail(ofRow: state.row, width: canvas.width))
             }
             DetailView.draw(&state, into: &canvas, theme: theme, showHex: showHex)
@@ -236,6 +245,10 @@ public struct InspectorScreen {
             if model.forgottenExchanges > 0 { text += " · \(Self.grouped(model.forgottenExchanges)) older forgotten" }
             return text
         case .detail(let d):
+            if let index = d.message {
+                guard let range = d.selectedLine?.range else { return "#\(index) · x: hex" }
+                return "#\(index) · bytes \(range.lowerBound)..<\(range.upperBound) · x: hex"
+            }
             guard let line = d.selectedLine else { return "x\(d.row)" }
             var text = "x\(d.row)"
             if let range = line.range, let frame = line.frame {

@@ -84,6 +84,38 @@ import TUICore
         #expect(r1 == [.quit])
     }
 
+    /// Bytes that could not be framed belong to no exchange: opening their anomaly shows them, what they
+    /// are and every byte (rows of hex and text, the hex pane following the cursor); keys that act on an
+    /// exchange do nothing there, and esc goes back.
+    @Test func openingAGarbageAnomalyShowsItsBytes() {
+        var model = InspectorModel()
+        model.handle(SampleTraffic.session())
+        let junk = Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        model.handle([SessionEvent.garbage(conn: ConnectionID(1), direction: .toServer,
+                                           at: (model.store.lastTime ?? 0) + 1_000, bytes: junk,
+                                           reason: "frame size 542393671 exceeds the limit 16777216")])
+        let index = model.tracker.messageCount - 1
+        var s = InspectorScreen(model: model, theme: ThemeLoader.defaultTheme, timeFormat: .utc, title: "t", isLive: true)
+        s.press("A", "G")
+        let table = s.model.table(.anomalies, time: .utc)
+        #expect(table.rows.last?.action == .showMessage(index))
+        s.press("enter")
+        #expect(s.currentView == "message #\(index)")
+        let screen = s.snapshot(width: 100, height: 20)
+        #expect(screen.contains("message #\(index)  c1  to the server  not a frame"), "\(screen)")
+        #expect(screen.contains("0000         47 45 54 20 2f 20 48 54 54 50 2f 31 2e 31 0d 0a  GET / HTTP/1.1.."), "\(screen)")
+        #expect(screen.contains("0010         48 6f 73 74 3a 20 78 0d 0a 0d 0a"), "\(screen)")
+        #expect(screen.contains("#\(index) · bytes 0..<16"), "\(screen)")
+        s.press("j")
+        #expect(s.snapshot(width: 100, height: 20).contains("#\(index) · bytes 16..<27"))
+        let flushed = s.press("f")
+        #expect(flushed.isEmpty, "nothing to flush in a message of no exchange")
+        s.press("J")
+        #expect(s.currentView == "message #\(index)", "the next exchange is not the next of a message of none")
+        s.press("esc")
+        #expect(s.currentView == "anomalies")
+    }
+
     @Test func selectingAFidFiltersTheList() {
         var s = Sample.screen()
         s.press("F", "j", "enter")   // second live fid: 1
