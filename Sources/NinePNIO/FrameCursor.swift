@@ -78,6 +78,9 @@ package final class FrameCursor {
     private var marks: NinePWire.FrameMarks = []
     private var frame: [UInt8] = []
     private var garbageRun: [UInt8] = []
+    /// Why the garbage run began, when it began with a size field no frame can have (its first 4 bytes):
+    /// the bytes skipped after it in the same read join it, so that one line shows them all.
+    private var garbageReason: String?
     /// Bytes seen, frames completed (for statistics).
     private(set) var bytesSeen = 0
     private(set) var framesSeen = 0
@@ -156,10 +159,11 @@ package final class FrameCursor {
                 let heldCarry = cc > 0 && !carryForwarded
                 if size < UInt32(NineP.headerSize) || size > maxFrameSize {
                     if heldCarry { flushRun(i); d.forward(ByteBuffer(bytes: carry), direction) }
-                    let reason = size < UInt32(NineP.headerSize)
+                    // The run starts with the size field; it is reported once the scan for a header stops.
+                    garbageRun = [hb(0), hb(1), hb(2), hb(3)]
+                    garbageReason = size < UInt32(NineP.headerSize)
                         ? "frame size \(size) is below the 7-byte minimum"
                         : "frame size \(size) exceeds the limit \(maxFrameSize)"
-                    d.garbage([hb(0), hb(1), hb(2), hb(3)], reason: reason, direction, at: t)
                     if cc >= 4 { carry.removeFirst(4) } else { i += 4 - cc; carry.removeAll() }
                     carryForwarded = true
                     phase = .resync
@@ -251,6 +255,7 @@ package final class FrameCursor {
         carryForwarded = false
         frame = []
         garbageRun = []
+        garbageReason = nil
         remaining = 0
         return midFrame
     }
@@ -269,7 +274,8 @@ package final class FrameCursor {
         guard !garbageRun.isEmpty else { return }
         let bytes = garbageRun
         garbageRun = []
-        d.garbage(bytes, reason: "skipped \(bytes.count) bytes looking for a frame header", direction, at: t)
+        d.garbage(bytes, reason: FrameSplitter.garbageReason(bytes.count, startingWith: garbageReason), direction, at: t)
+        garbageReason = nil
     }
 
     private func plausibleHeader(_ w: [UInt8], at k: Int) -> Bool {

@@ -30,6 +30,9 @@ public struct FrameSplitter: Sendable {
     private var buffer: [UInt8] = []
     private var start = 0
     private var resyncing = false
+    /// While resynchronising after a size field no frame can have: why, and that its 4 bytes (at `start`)
+    /// open the run the scan reports, so that one event holds them and the bytes skipped after them.
+    private var resyncReason: String?
     /// A frame cut by a hole: its captured bytes and size, and how many of its bytes are still to come
     /// (passed over as they arrive).
     private var cut: (prefix: [UInt8], size: UInt32)?
@@ -117,6 +120,7 @@ public struct FrameSplitter: Sendable {
         buffer.removeAll(keepingCapacity: true)
         start = 0
         resyncing = false
+        resyncReason = nil
     }
 
     /// `append(bytes)` for the common case of a segment holding exactly one frame while nothing is
@@ -144,14 +148,12 @@ public struct FrameSplitter: Sendable {
         guard avail >= 4 else { return nil }
         let size = readSize(at: start)
         if size < UInt32(NineP.headerSize) || size > maxFrameSize {
+            // Look for the next header after the impossible size field; the field opens the run reported.
             resyncing = true
-            let reason = size < UInt32(NineP.headerSize)
+            resyncReason = size < UInt32(NineP.headerSize)
                 ? "frame size \(size) is below the 7-byte minimum"
                 : "frame size \(size) exceeds the limit \(maxFrameSize)"
-            // Report the impossible size field itself, then look for the next header.
-            let bad = Array(buffer[start..<(start + 4)])
-            start += 4
-            return .garbage(bytes: bad, reason: reason)
+            return resync()
         }
         guard avail >= Int(size) else { return nil }
         let frame = Array(buffer[start..<(start + Int(size))])
@@ -180,7 +182,21 @@ public struct FrameSplitter: Sendable {
         }
         defer { restart() }
         guard bufferedCount > 0 else { return nil }
+        if resyncing {
+            return .garbage(bytes: Array(buffer[start...]), reason: Self.garbageReason(bufferedCount, startingWith: resyncReason))
+        }
         return .garbage(bytes: Array(buffer[start...]), reason: "stream ended inside a frame (\(bufferedCount) bytes)")
+    }
+
+    /// Why a run of `count` unframeable bytes is one: the bad size field it began with (`startingWith`, its
+    /// first 4 bytes) and how many were skipped after it, or only how many were skipped.
+    public static func garbageReason(_ count: Int, startingWith reason: String?) -> String {
+        guard let reason else { return "skipped \(count) bytes looking for a frame header" }
+        switch count - 4 {
+        case ...0: return reason
+        case 1: return reason + ", and no frame header in the byte after it"
+        case let n: return reason + ", and no frame header in the \(n) bytes after it"
+        }
     }
 
     private func readSize(at i: Int) -> UInt32 {
@@ -195,7 +211,8 @@ public struct FrameSplitter: Sendable {
     }
 
     private mutating func resync() -> Event? {
-        var i = start
+        // A run that opens with a bad size field: the scan starts after it.
+        var i = start + (resyncReason == nil ? 0 : 4)
         while i < buffer.count {
             guard let ok = plausibleHeader(at: i) else { break }   // need more bytes to judge
             if ok { break }
@@ -208,7 +225,9 @@ public struct FrameSplitter: Sendable {
         let skipped = Array(buffer[start..<i])
         start = i
         if plausibleHeader(at: i) == true { resyncing = false }
-        return .garbage(bytes: skipped, reason: "skipped \(skipped.count) bytes looking for a frame header")
+        let reason = Self.garbageReason(skipped.count, startingWith: resyncReason)
+        resyncReason = nil
+        return .garbage(bytes: skipped, reason: reason)
     }
 }
 

@@ -181,7 +181,10 @@ import Glibc
         #expect(out.contains("c0 ! garbage"), "\(out)")
         // The bytes before Tversion shown as they came (text), and the size field below the minimum (hex).
         #expect(out.contains("c0 → garbage 4 bytes 'GET ': frame size 542393671 exceeds the limit"), "\(out)")
-        #expect(out.contains("c0 → garbage 4 bytes 03000000: frame size 3 is below the 7-byte minimum"), "\(out)")
+        // (The size field opens a run with what follows it in the same read: how much depends on the reads.)
+        #expect(out.split(separator: "\n").contains {
+            $0.contains("c0 → garbage ") && $0.contains(" bytes 03000000") && $0.contains(": frame size 3 is below the 7-byte minimum")
+        }, "\(out)")
         #expect(out.contains("c0 ! malformed"), "\(out)")
         #expect(out.contains("c0 → Tversion"))
         #expect(out.contains("c0 → Tclunk"), "the frame after the noise is found again: \(out)")

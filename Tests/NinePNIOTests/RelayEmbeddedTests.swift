@@ -69,6 +69,19 @@ import Testing
         #expect(early.events.frames(.toServer).isEmpty, "without an msize the fake header takes what follows")
     }
 
+    /// A size field no frame can have and the bytes after it in the same read are one garbage run, said
+    /// once: what the bytes were (a web client's request) and why they are not a frame.
+    @Test func aBadSizeFieldAndWhatFollowsInTheReadAreOneRun() throws {
+        let relay = try EmbeddedRelay()
+        let http = Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        try relay.fromClient(http + F.tversion())
+        #expect(try relay.sentToServer() == http + F.tversion())
+        let garbage = relay.events.garbage(.toServer)
+        #expect(garbage.map(\.bytes) == [http])
+        #expect(garbage.first?.reason == "frame size 542393671 exceeds the limit 16777216, and no frame header in the 23 bytes after it")
+        #expect(relay.events.frames(.toServer).map(\.bytes) == [F.tversion()])
+    }
+
     @Test func theTapCanBeQuietWithoutChangingBytes() throws {
         let relay = try EmbeddedRelay(reportFrames: false)
         let stream = F.tversion() + F.tread(1)

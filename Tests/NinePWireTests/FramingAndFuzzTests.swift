@@ -105,6 +105,29 @@ import NinePTestSupport
         if case .garbage(let b, _)? = t.finish() { #expect(b == Array(clunk.prefix(9))) } else { Issue.record("no tail") }
     }
 
+    /// A size field no frame can have opens one run with the bytes skipped after it (one event, one line,
+    /// saying both); bytes left when the stream ends while looking for a header are skipped bytes, not a
+    /// frame cut short.
+    @Test func aBadSizeFieldAndTheBytesAfterItAreOneRun() {
+        let http = Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        let version = golden("Tversion", .l)
+        var s = FrameSplitter()
+        s.append(http + version)
+        #expect(s.drain() == [.garbage(bytes: http, reason: "frame size 542393671 exceeds the limit 16777216, and no frame header in the 23 bytes after it"),
+                              .frame(version)])
+        var one = FrameSplitter()
+        one.append([3, 0, 0, 0, 0xEE] + version)
+        #expect(one.drain() == [.garbage(bytes: [3, 0, 0, 0, 0xEE],
+                                         reason: "frame size 3 is below the 7-byte minimum, and no frame header in the byte after it"),
+                                .frame(version)])
+        var tail = FrameSplitter()
+        tail.append(http)
+        // The last 4 bytes wait (they could begin a header) until the stream ends.
+        #expect(tail.drain() == [.garbage(bytes: Array(http.prefix(23)),
+                                          reason: "frame size 542393671 exceeds the limit 16777216, and no frame header in the 19 bytes after it")])
+        #expect(tail.finish() == .garbage(bytes: Array(http.suffix(4)), reason: "skipped 4 bytes looking for a frame header"))
+    }
+
     /// Random bytes, with the size field corrected half of the time and a known type most of the time:
     /// decoding never traps; a decoded frame re-encodes to the same bytes; the field tree agrees.
     @Test func randomBytesNeverTrap() {
