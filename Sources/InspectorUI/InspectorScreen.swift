@@ -260,7 +260,16 @@ public struct InspectorScreen {
             // Closed connections the bounded history let go.
             let forgotten = t.kind == .connections ? model.tracker.forgottenConnections : 0
             let older = forgotten > 0 ? " · \(Self.grouped(forgotten)) older forgotten" : ""
-            return n == 0 ? "empty" + older : "\((t.cursor.selected ?? 0) + 1)/\(Self.grouped(n))\(older) · enter: show its exchanges"
+            guard n > 0 else { return "empty" + older }
+            // What enter does on the selected row (as `anomalyTable` decides, without building the table):
+            // its exchanges, or for bytes that could not be framed the bytes.
+            let selected = t.cursor.selected ?? 0
+            var hint = " · enter: show its exchanges"
+            if t.kind == .anomalies, selected < model.tracker.anomalies.count {
+                let a = model.tracker.anomalies[selected]
+                hint = a.exchange != nil ? hint : a.kind == .garbageBytes ? " · enter: show its bytes" : ""
+            }
+            return "\(selected + 1)/\(Self.grouped(n))\(older)\(hint)"
         case .help:
             return "help · q or esc to close"
         }
