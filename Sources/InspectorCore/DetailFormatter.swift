@@ -137,18 +137,17 @@ extension InspectorModel {
         heading.append(m.canonicalLine, .treeSection)
         heading.append("  (#\(index), \(m.bytes.count) bytes, \(time.format(m.timestamp)), \(m.dialect))", .dim)
         lines.append(DetailLine(heading, frame: 0, range: 0..<m.bytes.count, isSection: true))
+        let digits = HexFormatter.offsetDigits(m.bytes.count)
         var i = 0
         while i < m.bytes.count {
             // The bytes in rows of 16, hex and text (the hex pane highlights the row under the cursor).
             let end = min(m.bytes.count, i + 16)
-            let offset = String(i, radix: 16)
-            var row = StyledLine("  " + DetailFormatter.padded(String(repeating: "0", count: max(0, 4 - offset.count)) + offset),
-                                 .treeField)
-            row.append(" ", .normal)
             let chunk = m.bytes[i..<end]
-            let hex = chunk.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
-            let text = String(decoding: chunk.map { $0 >= 0x20 && $0 < 0x7F ? $0 : 0x2E }, as: UTF8.self)
-            row.append(hex + String(repeating: " ", count: 3 * (16 - chunk.count) + 2) + text, .treeValue)
+            var row = StyledLine("  " + DetailFormatter.padded(HexFormatter.hex(i, digits: digits)), .treeField)
+            row.append(" ", .normal)
+            let hex = chunk.map { HexFormatter.hex(Int($0), digits: 2) }.joined(separator: " ")
+            row.append(hex + String(repeating: " ", count: 3 * (16 - chunk.count) + 2)
+                       + String(chunk.map(HexFormatter.printable)), .treeValue)
             lines.append(DetailLine(row, depth: 1, frame: 0, range: i..<end))
             i = end
         }

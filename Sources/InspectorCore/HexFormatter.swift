@@ -53,9 +53,7 @@ public enum HexFormatter {
         for k in 0..<n {
             let i = start + k
             guard i < bytes.count else { break }
-            let b = bytes[i]
-            let c = b >= 0x20 && b < 0x7F ? String(UnicodeScalar(b)) : "."
-            out.append(c, lit(i) ? .hexHighlight : .hexAscii)
+            out.append(String(printable(bytes[i])), lit(i) ? .hexHighlight : .hexAscii)
         }
         return out
     }
@@ -64,6 +62,9 @@ public enum HexFormatter {
     public static func lines(_ bytes: [UInt8], bytesPerLine n: Int = 16, highlight: Range<Int>? = nil) -> [StyledLine] {
         (0..<lineCount(bytes.count, bytesPerLine: n)).map { line($0, of: bytes, bytesPerLine: n, highlight: highlight) }
     }
+
+    /// A byte as the dump's text column shows it: printable ASCII as itself, anything else as `.`.
+    static func printable(_ b: UInt8) -> Character { b >= 0x20 && b < 0x7F ? Character(UnicodeScalar(b)) : "." }
 
     static func hex(_ v: Int, digits: Int) -> String {
         let s = String(v, radix: 16)

@@ -40,14 +40,19 @@ extension InspectorModel {
     /// Statistics per message type, then per connection, then the total.
     public func statisticsTable() -> Table { Tables.statistics(statistics) }
 
+    /// What opening an anomaly's row does: select its exchange, or show the bytes of a garbage run (which
+    /// belongs to no exchange); nothing for an anomaly with neither.
+    public static func action(of a: Anomaly) -> TableAction? {
+        a.exchange.map { .showExchange($0.rawValue) }
+            ?? (a.kind == .garbageBytes ? a.messageIndex.map { .showMessage($0) } : nil)
+    }
+
     /// Every anomaly the tracker reported, oldest first. Opening one selects its exchange, or for bytes that
     /// could not be framed (no exchange) shows them.
     public func anomalyTable(time: TimeFormat) -> Table {
         let rows = tracker.anomalies.map { a in
-            let action: TableAction? = a.exchange.map { .showExchange($0.rawValue) }
-                ?? (a.kind == .garbageBytes ? a.messageIndex.map { .showMessage($0) } : nil)
-            return TableRow([time.format(a.at), a.conn.description, a.kind.rawValue, a.text], role: .anomalyKind,
-                            action: action)
+            TableRow([time.format(a.at), a.conn.description, a.kind.rawValue, a.text], role: .anomalyKind,
+                     action: Self.action(of: a))
         }
         return Table(title: "anomalies", columns: [
             TableColumn("time", width: 12), TableColumn("conn", width: 4), TableColumn("kind", width: 19),

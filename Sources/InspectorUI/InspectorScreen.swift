@@ -261,13 +261,16 @@ public struct InspectorScreen {
             let forgotten = t.kind == .connections ? model.tracker.forgottenConnections : 0
             let older = forgotten > 0 ? " · \(Self.grouped(forgotten)) older forgotten" : ""
             guard n > 0 else { return "empty" + older }
-            // What enter does on the selected row (as `anomalyTable` decides, without building the table):
-            // its exchanges, or for bytes that could not be framed the bytes.
+            // What enter does on the selected row (for an anomaly, without building the table): its exchanges,
+            // or for bytes that could not be framed the bytes.
             let selected = t.cursor.selected ?? 0
             var hint = " · enter: show its exchanges"
             if t.kind == .anomalies, selected < model.tracker.anomalies.count {
-                let a = model.tracker.anomalies[selected]
-                hint = a.exchange != nil ? hint : a.kind == .garbageBytes ? " · enter: show its bytes" : ""
+                switch InspectorModel.action(of: model.tracker.anomalies[selected]) {
+                case .showMessage: hint = " · enter: show its bytes"
+                case .filter, .showExchange: break
+                case nil: hint = ""
+                }
             }
             return "\(selected + 1)/\(Self.grouped(n))\(older)\(hint)"
         case .help:

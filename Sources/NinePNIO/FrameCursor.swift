@@ -161,9 +161,7 @@ package final class FrameCursor {
                     if heldCarry { flushRun(i); d.forward(ByteBuffer(bytes: carry), direction) }
                     // The run starts with the size field; it is reported once the scan for a header stops.
                     garbageRun = [hb(0), hb(1), hb(2), hb(3)]
-                    garbageReason = size < UInt32(NineP.headerSize)
-                        ? "frame size \(size) is below the 7-byte minimum"
-                        : "frame size \(size) exceeds the limit \(maxFrameSize)"
+                    garbageReason = FrameSplitter.badSizeReason(size, limit: maxFrameSize)
                     if cc >= 4 { carry.removeFirst(4) } else { i += 4 - cc; carry.removeAll() }
                     carryForwarded = true
                     phase = .resync

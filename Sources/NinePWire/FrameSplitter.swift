@@ -150,9 +150,7 @@ public struct FrameSplitter: Sendable {
         if size < UInt32(NineP.headerSize) || size > maxFrameSize {
             // Look for the next header after the impossible size field; the field opens the run reported.
             resyncing = true
-            resyncReason = size < UInt32(NineP.headerSize)
-                ? "frame size \(size) is below the 7-byte minimum"
-                : "frame size \(size) exceeds the limit \(maxFrameSize)"
+            resyncReason = Self.badSizeReason(size, limit: maxFrameSize)
             return resync()
         }
         guard avail >= Int(size) else { return nil }
@@ -186,6 +184,12 @@ public struct FrameSplitter: Sendable {
             return .garbage(bytes: Array(buffer[start...]), reason: Self.garbageReason(bufferedCount, startingWith: resyncReason))
         }
         return .garbage(bytes: Array(buffer[start...]), reason: "stream ended inside a frame (\(bufferedCount) bytes)")
+    }
+
+    /// Why a size field cannot be a frame's: below the header's 7 bytes, or above `limit`.
+    public static func badSizeReason(_ size: UInt32, limit: UInt32) -> String {
+        size < UInt32(NineP.headerSize) ? "frame size \(size) is below the 7-byte minimum"
+            : "frame size \(size) exceeds the limit \(limit)"
     }
 
     /// Why a run of `count` unframeable bytes is one: the bad size field it began with (`startingWith`, its
