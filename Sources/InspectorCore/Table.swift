@@ -7,8 +7,13 @@ public struct TableColumn: Hashable, Sendable {
     public var alignRight: Bool
     /// Takes a share of the spare width.
     public var flexible: Bool
-    public init(_ title: String, width: Int, alignRight: Bool = false, flexible: Bool = false) {
+    /// The most a flexible column grows to (nil: no limit): a column of short names or numbers stays next to
+    /// what follows it on a wide screen instead of pushing it to the far edge, and leaves the width to a
+    /// column that can use it (a path).
+    public var maxWidth: Int?
+    public init(_ title: String, width: Int, alignRight: Bool = false, flexible: Bool = false, maxWidth: Int? = nil) {
         self.title = title; self.width = width; self.alignRight = alignRight; self.flexible = flexible
+        self.maxWidth = maxWidth
     }
 }
 
@@ -44,19 +49,30 @@ public struct Table: Hashable, Sendable {
     }
 
     /// Column widths for a total width: preferred widths (plus one space between columns), spare width
-    /// shared by flexible columns, and when too narrow, flexible columns then the last columns shrink.
+    /// shared by flexible columns up to their `maxWidth` (what none can take stays blank at the right), and
+    /// when too narrow, flexible columns then the last columns shrink.
     public func widths(total: Int) -> [Int] {
         guard !columns.isEmpty else { return [] }
         var widths = columns.map(\.width)
         let gaps = columns.count - 1
         var spare = total - gaps - widths.reduce(0, +)
         let flexible = columns.indices.filter { columns[$0].flexible }
-        if spare > 0, !flexible.isEmpty {
-            for (k, i) in flexible.enumerated() {
-                let share = spare / (flexible.count - k)
+        func canGrow(_ i: Int) -> Bool { columns[i].maxWidth.map { limit in widths[i] < limit } ?? true }
+        var growing = flexible.filter(canGrow)
+        while spare > 0, !growing.isEmpty {
+            // An even share each; a column that reaches its limit takes less, and the rest goes round again.
+            var stillGrowing: [Int] = []
+            var given = 0
+            for (k, i) in growing.enumerated() {
+                var share = (spare - given) / (growing.count - k)
+                if let limit = columns[i].maxWidth { share = min(share, limit - widths[i]) }
                 widths[i] += share
-                spare -= share
+                given += share
+                if canGrow(i) { stillGrowing.append(i) }
             }
+            spare -= given
+            if given == 0 { break }
+            growing = stillGrowing
         }
         // Too narrow: shrink flexible columns down to 4, then others from the right.
         var deficit = -spare

@@ -31,8 +31,8 @@ extension InspectorModel {
         }
         return Table(title: "fids of \(conn)", columns: [
             TableColumn("fid", width: 6, alignRight: true), TableColumn("state", width: 9),
-            TableColumn("path", width: 16, flexible: true), TableColumn("qid", width: 10, flexible: true),
-            TableColumn("mode", width: 12), TableColumn("iounit", width: 6, alignRight: true),
+            TableColumn("path", width: 16, flexible: true), TableColumn("qid", width: 10, flexible: true, maxWidth: 24),
+            TableColumn("mode", width: 12, flexible: true, maxWidth: 32), TableColumn("iounit", width: 6, alignRight: true),
             TableColumn("made by", width: 7), TableColumn("uses", width: 5, alignRight: true),
         ], rows: rows, emptyText: "no fids on \(conn) yet")
     }
@@ -116,7 +116,7 @@ public enum Tables {
             rows.append(TableRow(cells("total", statistics.total), role: .listHeader))
         }
         return Table(title: "statistics", columns: [
-            TableColumn("type", width: 12, flexible: true), TableColumn("count", width: 8, alignRight: true),
+            TableColumn("type", width: 12, flexible: true, maxWidth: 24), TableColumn("count", width: 8, alignRight: true),
             TableColumn("errors", width: 6, alignRight: true), TableColumn("bytes", width: 8, alignRight: true),
             TableColumn("p50", width: 7, alignRight: true), TableColumn("p90", width: 7, alignRight: true),
             TableColumn("p99", width: 7, alignRight: true), TableColumn("max", width: 7, alignRight: true),

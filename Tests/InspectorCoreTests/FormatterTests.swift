@@ -152,6 +152,20 @@ import Testing
         #expect(t.widths(total: 12) == [4, 4, 2])
     }
 
+    /// A flexible column with a limit stops there; the rest of the spare width goes to the flexible columns
+    /// without one, or, when every flexible column is at its limit, stays blank.
+    @Test func tableWidthsStopAFlexibleColumnAtItsLimit() {
+        let t = Table(title: "t", columns: [TableColumn("a", width: 4), TableColumn("b", width: 10, flexible: true),
+                                            TableColumn("c", width: 6, flexible: true, maxWidth: 9)], rows: [])
+        #expect(t.widths(total: 24) == [4, 11, 7])    // both grow while neither is at its limit
+        #expect(t.widths(total: 40) == [4, 25, 9])    // c stops at 9; b takes the rest
+        #expect(t.widths(total: 20) == [4, 8, 6])     // too narrow: flexible columns shrink as before
+        let capped = Table(title: "t", columns: [TableColumn("a", width: 4, flexible: true, maxWidth: 8),
+                                                 TableColumn("b", width: 6, alignRight: true)], rows: [])
+        #expect(capped.widths(total: 60) == [8, 6])   // nothing can take the rest
+        #expect(capped.widths(total: 13) == [6, 6])
+    }
+
     @Test func tablesOfTheSampleSession() {
         let m = Sample.model()
         let fids = m.fidTable(conn: 1)

@@ -77,6 +77,16 @@ import TUICore
         Snapshot.check(s.snapshot(), named: "connections")
     }
 
+    /// On a wide screen the statistics' type names stay next to their figures, and the fids' qids leave the
+    /// width to the paths (flexible columns with a limit).
+    @Test func statisticsAndFidsWide() {
+        var s = Sample.screen()
+        s.press("S")
+        Snapshot.check(s.snapshot(width: 160, height: 24), named: "stats-160x24")
+        s.press("q", "F")
+        Snapshot.check(s.snapshot(width: 160, height: 24), named: "fids-160x24")
+    }
+
     @Test func helpScreen() {
         var s = Sample.screen()
         s.press("?")
