@@ -51,7 +51,7 @@ let package = Package(
             .product(name: "Collections", package: "swift-collections"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ], swiftSettings: pure),
-        .target(name: "NinePREPL", dependencies: ["InspectorCore", "NinePWire", "NinePSession"], swiftSettings: pure),
+        .target(name: "NinePREPL", dependencies: ["InspectorCore", "NinePWire", "NinePSession", "TUICore"], swiftSettings: pure),
         .target(name: "TUICore", swiftSettings: pure),
 
         // Layer 1 — adapters

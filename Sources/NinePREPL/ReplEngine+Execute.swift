@@ -34,8 +34,9 @@ extension ReplEngine {
             emit(.info, "   expect: ok")
             return .ok
         case .help(let topic):
-            guard let topic else { GrammarHelp.overview().forEach { emit(.info, $0) }; return .ok }
-            guard let lines = GrammarHelp.topic(topic) else { return fail("no help for \(topic)") }
+            let width = env.terminalColumns()
+            guard let topic else { GrammarHelp.overview(width: width).forEach { emit(.info, $0) }; return .ok }
+            guard let lines = GrammarHelp.topic(topic, width: width) else { return fail("no help for \(topic)") }
             lines.forEach { emit(.info, $0) }
             return .ok
         case .set(let name, let value):

@@ -38,6 +38,8 @@ public actor ReplEngine {
         /// Reads a local file for `put`.
         public var readLocalFile: @Sendable (String) async throws -> [UInt8]
         public var output: @Sendable (ReplOutput) -> Void
+        /// The width of the terminal the output goes to, or nil when it is not one (help then does not wrap).
+        public var terminalColumns: @Sendable () -> Int? = { nil }
 
         public init(connect: @escaping NinePConnector, now: @escaping @Sendable () -> Int64,
                     sleep: @escaping @Sendable (Int64) async -> Void,

@@ -247,9 +247,8 @@ public final class EditLineEditor: LineEditor {
             return UInt8(CC_REFRESH)
         case .ambiguous:
             let out = outFile
-            let width = Int(ns_terminal_columns(fileno(out)))
             fputs("\n", out)
-            for row in LineCompletion.columns(result.candidates, width: width > 0 ? width : 80) {
+            for row in LineCompletion.columns(result.candidates, width: TerminalEnvironment.columns(fileno(out)) ?? 80) {
                 fputs(row + "\n", out)
             }
             fflush(out)

@@ -1,3 +1,4 @@
+import CEditLine
 import CNCursesW
 #if canImport(Glibc)
 import Glibc
@@ -10,6 +11,12 @@ public enum TerminalEnvironment {
     /// True when `fd` is a terminal (0 = stdin, 1 = stdout, 2 = stderr).
     public static func isTerminal(_ fd: Int32) -> Bool {
         isatty(fd) != 0
+    }
+
+    /// The width in columns of the terminal `fd` is, or nil when it is not one.
+    public static func columns(_ fd: Int32) -> Int? {
+        let n = Int(ns_terminal_columns(fd))
+        return n > 0 ? n : nil
     }
 
     /// True when the `NO_COLOR` environment variable is set to a non-empty value

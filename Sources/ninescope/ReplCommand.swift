@@ -57,7 +57,7 @@ struct ReplCommand: AsyncParsableCommand {
             throw ValidationError("--define: \(error)")
         }
         let out = LineOutput(lineBuffered: true)
-        let env = ReplEngine.Environment(
+        var env = ReplEngine.Environment(
             connect: { try await NIOReplTransport.connect(addr) },
             now: { WallClock.nowNanos() },
             sleep: { ns in try? await Task.sleep(nanoseconds: UInt64(max(0, ns))) },
@@ -68,6 +68,7 @@ struct ReplCommand: AsyncParsableCommand {
             output: { line in
                 if line.kind == .error { out.flush(); printError(line.text) } else { out.write(line.text) }
             })
+        env.terminalColumns = { TerminalEnvironment.columns(STDOUT_FILENO) }
         let config = ReplEngine.Configuration(dialect: dialect, msize: msize, dataLimit: max(0, datalimit),
                                               replyTimeout: Int64(max(0, timeout) * 1e9))
         let engine = ReplEngine(configuration: config, environment: env)

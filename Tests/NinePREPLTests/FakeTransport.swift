@@ -203,12 +203,13 @@ struct Harness {
     let clock: Box<Int64>
 
     init(server: TinyServer = TinyServer(), replyDelay: Int64 = 0, timeout: Int64 = 0, dataLimit: Int = 256,
-         files: [String: [UInt8]] = [:], sleep: @escaping @Sendable (Int64) async -> Void = { _ in
+         files: [String: [UInt8]] = [:], terminalColumns: Int? = nil,
+         sleep: @escaping @Sendable (Int64) async -> Void = { _ in
              await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in } }) {
         let output = Box<[ReplOutput]>([])
         let transports = Box<[FakeTransport]>([])
         let clock = Box<Int64>(1_000_000_000)
-        let env = ReplEngine.Environment(
+        var env = ReplEngine.Environment(
             connect: {
                 let t = FakeTransport(clock: clock, replyDelay: replyDelay, respond: server.respond)
                 transports.update { $0.append(t) }
@@ -221,6 +222,7 @@ struct Harness {
                 return data
             },
             output: { line in output.update { $0.append(line) } })
+        env.terminalColumns = { terminalColumns }
         engine = ReplEngine(configuration: .init(dialect: .l, msize: 8192, dataLimit: dataLimit, replyTimeout: timeout), environment: env)
         self.output = output; self.transports = transports; self.clock = clock
     }

@@ -27,6 +27,19 @@ import NinePWire
     #expect(h.lines.contains { $0.hasPrefix("<- Rwalk tag 0") && $0.hasSuffix("(2.500 ms)") })
 }
 
+/// `help` wraps to the width of the terminal the REPL writes to, and not at all when it writes elsewhere.
+@Test func helpFollowsTheTerminalWidth() async throws {
+    let narrow = Harness(terminalColumns: 60)
+    #expect(await narrow.engine.execute("help") == .ok)
+    #expect(narrow.lines.allSatisfy { $0.count < 60 }, "\(narrow.lines.filter { $0.count >= 60 })")
+    #expect(narrow.lines.contains("  hex BYTES…"))
+    let piped = Harness()
+    #expect(await piped.engine.execute("help") == .ok)
+    #expect(piped.lines.contains { $0.hasPrefix("  hex BYTES…") && $0.count > 60 })
+    #expect(await narrow.engine.execute("help Tlopen") == .ok)
+    #expect(narrow.lines.allSatisfy { $0.count < 60 })
+}
+
 @Test func explicitTagIsUsed() async throws {
     let h = Harness()
     try await h.start()
