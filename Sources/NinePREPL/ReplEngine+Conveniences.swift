@@ -207,7 +207,7 @@ extension ReplEngine {
                 return try await step(.tstat(Tstat(fid: fid)))
             }
             guard let schema = MessageSchema.schema(of: reply.message), let fields = schema.namedValues(of: reply.message) else { return }
-            for (f, v) in fields { emit(.info, "   \(f.name) " + ValueFormatter.format(v, as: f.type, dataLimit: config.dataLimit)) }
+            StatLines.lines(fields, dataLimit: config.dataLimit).forEach { emit(.info, $0) }
         }
     }
 

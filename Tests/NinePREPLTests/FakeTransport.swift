@@ -163,7 +163,7 @@ final class TinyServer: Sendable {
         case .tgetattr(let g):
             guard let p = fids.value[g.fid], let node = tree.value[p] else { return err(.EBADF) }
             return ok(.rgetattr(Rgetattr(valid: .basic, qid: node.qid, mode: node.qid.type.contains(.dir) ? 0o40755 : 0o100644,
-                                         size: UInt64(node.data.count))))
+                                         size: UInt64(node.data.count), mtimeSec: 1_796_624_013, mtimeNsec: 107_246_740)))
         case .tlcreate(let c):
             guard let p = fids.value[c.fid] else { return err(.EBADF) }
             let path = Self.join(p, c.name.string)
