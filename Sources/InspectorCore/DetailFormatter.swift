@@ -99,6 +99,7 @@ extension InspectorModel {
                 var text = StyledLine(String(repeating: "  ", count: depth) + DetailFormatter.padded(node.label), .treeField)
                 text.append(" ", .normal)
                 text.append(node.display, .treeValue)
+                if let note = node.note { text.append("  (\(note))", .dim) }
                 lines.append(DetailLine(text, depth: depth, frame: frame, range: node.range))
                 for child in node.children { add(child, depth: depth + 1) }
             }

@@ -1,3 +1,5 @@
+import NinePWire
+
 /// How a long capture is cut into files of a bounded size or time span, and how many of them are kept: a
 /// trace that runs for days then neither fills the disk (with `keep`, a ring of files) nor leaves one file
 /// too large to open. Pure: names and numbers only; the proxy's recorder does the cutting (each file is a whole

@@ -35,13 +35,37 @@ struct TreeReader: WireSource {
     private mutating func unsigned(_ f: WireField, _ start: Int, _ v: UInt64) {
         let (value, display) = TreeReader.render(v, f.format)
         leaf(f, start, value, display)
+        switch f.format {
+        case .posixMode: amendLast { $0.note = FieldNotes.posixMode(UInt32(truncatingIfNeeded: v)) }
+        case .seconds: amendLast { $0.note = FieldNotes.date(seconds: v, nanoseconds: nil) }
+        case .nanoseconds:
+            // The seconds field just before it (`atime_sec`, then `atime_nsec`) gets the whole time.
+            amendLast(1) { node in
+                if case .unsigned(let seconds) = node.value, node.note != nil || seconds == 0 {
+                    node.note = FieldNotes.date(seconds: seconds, nanoseconds: v)
+                }
+            }
+        default: break
+        }
+    }
+
+    /// Changes the node `back` places before the last one appended at the current level.
+    private mutating func amendLast(_ back: Int = 0, _ change: (inout FieldNode) -> Void) {
+        if stack.isEmpty {
+            guard roots.count > back else { return }
+            change(&roots[roots.count - 1 - back])
+        } else {
+            let top = stack.count - 1
+            guard stack[top].node.children.count > back else { return }
+            change(&stack[top].node.children[stack[top].node.children.count - 1 - back])
+        }
     }
 
     static func render(_ v: UInt64, _ format: FieldFormat) -> (FieldNode.Value, String) {
         func flags(_ names: [String]) -> (FieldNode.Value, String) { (.flags(raw: v, names: names), Fmt.flags(v, names)) }
         func named(_ name: String?) -> (FieldNode.Value, String) { (.enumerated(raw: v, name: name), Fmt.enumerated(v, name)) }
         switch format {
-        case .dec, .size, .count: return (.unsigned(v), String(v))
+        case .dec, .size, .count, .seconds, .nanoseconds: return (.unsigned(v), String(v))
         case .hex: return (.unsigned(v), Fmt.hex(v))
         case .posixMode: return (.unsigned(v), Fmt.octal(UInt32(truncatingIfNeeded: v)))
         case .nUname: return (.unsigned(v), Fmt.nUname(UInt32(truncatingIfNeeded: v)))

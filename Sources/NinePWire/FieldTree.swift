@@ -33,9 +33,13 @@ public struct FieldNode: Hashable, Sendable {
     public var display: String
     /// Sub-fields: a qid's type/version/path, a stat's fields, the dirents or stat entries of directory data.
     public var children: [FieldNode]
+    /// What the number means to a person, where the number alone does not say (`FieldNotes`): a POSIX
+    /// mode's file type and permissions, a time's date. Shown beside `display`, not in the canonical line.
+    public var note: String?
 
     public init(name: String, label: String, range: Range<Int>, value: Value, display: String,
-                children: [FieldNode] = []) {
+                children: [FieldNode] = [], note: String? = nil) {
+        self.note = note
         self.name = name; self.label = label; self.range = range; self.value = value; self.display = display
         self.children = children
     }

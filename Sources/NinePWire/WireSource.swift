@@ -7,6 +7,10 @@
 enum FieldFormat: Sendable {
     case dec, hex, size, fid, tag, msgType, openMode, dirMode, posixMode, lopenFlags, getattrMask
     case setattrValid, errno, lockType, lockFlags, lockStatus, direntType, unlinkFlags, xattrFlags, nUname, count
+    /// A time in seconds since the epoch (stat's `atime`, getattr's `atime_sec`); shown as its number, with
+    /// the date as the node's note. `nanoseconds`: the fraction that follows a `seconds` field, which then
+    /// gets it in its note.
+    case seconds, nanoseconds
 }
 
 /// A field descriptor: the manual's name, an optional element index (`wname[3]`), and a display format.

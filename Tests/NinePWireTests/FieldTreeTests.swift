@@ -68,6 +68,50 @@ import NinePTestSupport
         #expect(tree.node(named: "stat.n_muid")?.display == "NONUNAME")
     }
 
+    /// A POSIX mode's node notes its file type and permissions, a time's its date (a `_sec` field the whole
+    /// time once its `_nsec` follows); zero times, and fields that are neither, have no note.
+    @Test func modesAndTimesHaveNotes() throws {
+        let reply = Fcall(tag: 1, .rgetattr(Rgetattr(valid: .all, qid: Qid(type: .file, version: 0, path: 7), mode: 0o104755,
+                                                     size: 3, atimeSec: 1_796_624_013, atimeNsec: 107_246_740,
+                                                     mtimeSec: 1_796_623_998, mtimeNsec: 5)))
+        let tree = Fcall.fieldTree(reply.encode(dialect: .l), dialect: .l)
+        #expect(tree.node(named: "mode")?.display == "0104755")
+        #expect(tree.node(named: "mode")?.note == "regular file, rwsr-xr-x")
+        #expect(tree.node(named: "atime_sec")?.note == "2026-12-07T06:13:33.107246740Z")
+        #expect(tree.node(named: "atime_sec")?.display == "1796624013")
+        #expect(tree.node(named: "mtime_sec")?.note == "2026-12-07T06:13:18.000000005Z")
+        #expect(tree.node(named: "atime_nsec")?.note == nil)
+        #expect(tree.node(named: "ctime_sec")?.note == nil)    // zero: not given
+        #expect(tree.node(named: "size")?.note == nil)
+        let mkdir = Fcall(tag: 2, .tmkdir(Tmkdir(dfid: 1, name: "d", mode: 0o1777, gid: 0))).encode(dialect: .l)
+        #expect(Fcall.fieldTree(mkdir, dialect: .l).node(named: "mode")?.note == "rwxrwxrwt")   // no type bits
+        let stat = Fcall.fieldTree(golden("Rstat", .u), dialect: .u)
+        let atime = try #require(stat.node(named: "stat.atime"))
+        guard case .unsigned(let seconds) = atime.value else { Issue.record("atime: \(atime.value)"); return }
+        #expect(atime.note == FieldNotes.date(seconds: seconds, nanoseconds: nil))
+        #expect(seconds == 0 ? atime.note == nil : atime.note?.hasSuffix("Z") == true)
+    }
+
+    @Test func fieldNotesReadAsLsAndDatesDo() {
+        #expect(FieldNotes.posixMode(0o40755) == "directory, rwxr-xr-x")
+        #expect(FieldNotes.posixMode(0o102644) == "regular file, rw-r-Sr--")
+        #expect(FieldNotes.posixMode(0o41776) == "directory, rwxrwxrwT")
+        #expect(FieldNotes.posixMode(0o120777) == "symbolic link, rwxrwxrwx")
+        #expect(FieldNotes.posixMode(0o20620) == "character device, rw--w----")
+        #expect(FieldNotes.posixMode(0o140755) == "socket, rwxr-xr-x")
+        #expect(FieldNotes.posixMode(0o10644) == "fifo, rw-r--r--")
+        #expect(FieldNotes.posixMode(0o60600) == "block device, rw-------")
+        #expect(FieldNotes.posixMode(0o644) == "rw-r--r--")
+        #expect(FieldNotes.date(seconds: 1_796_624_013, nanoseconds: nil) == "2026-12-07T06:13:33Z")
+        #expect(FieldNotes.date(seconds: 951_782_400, nanoseconds: 0) == "2000-02-29T00:00:00.000000000Z")
+        #expect(FieldNotes.date(seconds: 0, nanoseconds: 0) == nil)
+        #expect(FieldNotes.date(seconds: 0, nanoseconds: 1) == "1970-01-01T00:00:00.000000001Z")
+        #expect(FieldNotes.date(seconds: 9_223_372_035, nanoseconds: 999_999_999) == "2262-04-11T23:47:15.999999999Z")
+        #expect(FieldNotes.date(seconds: 9_223_372_036, nanoseconds: nil) == nil)     // past what 64-bit nanoseconds hold
+        #expect(FieldNotes.date(seconds: .max, nanoseconds: nil) == nil)
+        #expect(FieldNotes.date(seconds: 5, nanoseconds: 1_000_000_000) == nil)
+    }
+
     @Test func directoryDataShowsEntries() {
         let tree = Fcall.fieldTree(golden("Rreaddir", .l), dialect: .l)
         let data = tree.node(named: "data")
