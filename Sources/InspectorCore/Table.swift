@@ -7,9 +7,9 @@ public struct TableColumn: Hashable, Sendable {
     public var alignRight: Bool
     /// Takes a share of the spare width.
     public var flexible: Bool
-    /// The most a flexible column grows to (nil: no limit): a column of short names or numbers stays next to
-    /// what follows it on a wide screen instead of pushing it to the far edge, and leaves the width to a
-    /// column that can use it (a path).
+    /// The most a flexible column grows to (nil: no limit), and then only as far as its cells need: a column
+    /// of short names or numbers stays next to what follows it on a wide screen instead of pushing it to the
+    /// far edge, and leaves the width to a column that can use it (a path).
     public var maxWidth: Int?
     public init(_ title: String, width: Int, alignRight: Bool = false, flexible: Bool = false, maxWidth: Int? = nil) {
         self.title = title; self.width = width; self.alignRight = alignRight; self.flexible = flexible
@@ -48,31 +48,32 @@ public struct Table: Hashable, Sendable {
         self.title = title; self.columns = columns; self.rows = rows; self.emptyText = emptyText
     }
 
-    /// Column widths for a total width: preferred widths (plus one space between columns), spare width
-    /// shared by flexible columns up to their `maxWidth` (what none can take stays blank at the right), and
-    /// when too narrow, flexible columns then the last columns shrink.
+    /// Column widths for a total width: preferred widths (plus one space between columns); spare width first
+    /// to flexible columns with a `maxWidth`, each up to what its widest cell (or title) needs within that
+    /// limit and at most an even share of the spare, then to the other flexible columns (what none of them
+    /// takes stays blank at the right); and when too narrow, flexible columns then the last columns shrink.
     public func widths(total: Int) -> [Int] {
         guard !columns.isEmpty else { return [] }
         var widths = columns.map(\.width)
         let gaps = columns.count - 1
         var spare = total - gaps - widths.reduce(0, +)
         let flexible = columns.indices.filter { columns[$0].flexible }
-        func canGrow(_ i: Int) -> Bool { columns[i].maxWidth.map { limit in widths[i] < limit } ?? true }
-        var growing = flexible.filter(canGrow)
-        while spare > 0, !growing.isEmpty {
-            // An even share each; a column that reaches its limit takes less, and the rest goes round again.
-            var stillGrowing: [Int] = []
-            var given = 0
-            for (k, i) in growing.enumerated() {
-                var share = (spare - given) / (growing.count - k)
-                if let limit = columns[i].maxWidth { share = min(share, limit - widths[i]) }
+        // At most an even share each, so that on a narrow screen a path keeps its part.
+        let share = flexible.isEmpty ? 0 : max(0, spare) / flexible.count
+        for i in flexible where spare > 0 {
+            guard let limit = columns[i].maxWidth else { continue }
+            let widest = rows.reduce(columns[i].title.count) { max($0, i < $1.cells.count ? $1.cells[i].count : 0) }
+            let grow = max(0, min(share, min(limit, widest) - widths[i]))
+            widths[i] += grow
+            spare -= grow
+        }
+        let open = flexible.filter { columns[$0].maxWidth == nil }
+        if spare > 0, !open.isEmpty {
+            for (k, i) in open.enumerated() {
+                let share = spare / (open.count - k)
                 widths[i] += share
-                given += share
-                if canGrow(i) { stillGrowing.append(i) }
+                spare -= share
             }
-            spare -= given
-            if given == 0 { break }
-            growing = stillGrowing
         }
         // Too narrow: shrink flexible columns down to 4, then others from the right.
         var deficit = -spare

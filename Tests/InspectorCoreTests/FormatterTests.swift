@@ -152,18 +152,24 @@ import Testing
         #expect(t.widths(total: 12) == [4, 4, 2])
     }
 
-    /// A flexible column with a limit stops there; the rest of the spare width goes to the flexible columns
-    /// without one, or, when every flexible column is at its limit, stays blank.
-    @Test func tableWidthsStopAFlexibleColumnAtItsLimit() {
-        let t = Table(title: "t", columns: [TableColumn("a", width: 4), TableColumn("b", width: 10, flexible: true),
-                                            TableColumn("c", width: 6, flexible: true, maxWidth: 9)], rows: [])
-        #expect(t.widths(total: 24) == [4, 11, 7])    // both grow while neither is at its limit
-        #expect(t.widths(total: 40) == [4, 25, 9])    // c stops at 9; b takes the rest
-        #expect(t.widths(total: 20) == [4, 8, 6])     // too narrow: flexible columns shrink as before
-        let capped = Table(title: "t", columns: [TableColumn("a", width: 4, flexible: true, maxWidth: 8),
-                                                 TableColumn("b", width: 6, alignRight: true)], rows: [])
-        #expect(capped.widths(total: 60) == [8, 6])   // nothing can take the rest
-        #expect(capped.widths(total: 13) == [6, 6])
+    /// A flexible column with a limit grows only as far as its widest cell (or title) needs, up to the limit
+    /// and to an even share of the spare width; the rest goes to the flexible columns without one, or, when
+    /// there are none, stays blank.
+    @Test func tableWidthsGiveALimitedColumnWhatItsCellsNeed() {
+        func table(_ cells: [String]) -> Table {
+            Table(title: "t", columns: [TableColumn("a", width: 4), TableColumn("b", width: 10, flexible: true),
+                                        TableColumn("c", width: 6, flexible: true, maxWidth: 12)],
+                  rows: cells.map { TableRow(["x", "y", $0]) })
+        }
+        #expect(table(["RDONLY|DIR"]).widths(total: 60) == [4, 44, 10])          // c: its widest cell
+        #expect(table(["RDONLY|DIRECTORY|X"]).widths(total: 60) == [4, 42, 12])  // c: its limit
+        #expect(table(["RD"]).widths(total: 60) == [4, 48, 6])                   // c: its preferred width
+        #expect(table(["RDONLY|DIR"]).widths(total: 26) == [4, 12, 8])           // c: half of the 4 spare, short of 10
+        #expect(table(["RDONLY|DIR"]).widths(total: 20) == [4, 8, 6])            // too narrow: shrink as before
+        let alone = Table(title: "t", columns: [TableColumn("name", width: 4, flexible: true, maxWidth: 8),
+                                                TableColumn("n", width: 6, alignRight: true)],
+                          rows: [TableRow(["Tversion", "1"]), TableRow(["Txattrcreate", "2"])])
+        #expect(alone.widths(total: 60) == [8, 6])   // nothing takes the rest
     }
 
     @Test func tablesOfTheSampleSession() {
