@@ -62,8 +62,7 @@ public struct Table: Hashable, Sendable {
         let share = flexible.isEmpty ? 0 : max(0, spare) / flexible.count
         for i in flexible where spare > 0 {
             guard let limit = columns[i].maxWidth else { continue }
-            let widest = rows.reduce(columns[i].title.count) { max($0, i < $1.cells.count ? $1.cells[i].count : 0) }
-            let grow = max(0, min(share, min(limit, widest) - widths[i]))
+            let grow = max(0, min(share, min(limit, widestCell(i)) - widths[i]))
             widths[i] += grow
             spare -= grow
         }
@@ -86,14 +85,17 @@ public struct Table: Hashable, Sendable {
         return widths
     }
 
+    /// The width of column `i`'s widest cell, or of its title when that is wider.
+    func widestCell(_ i: Int) -> Int {
+        rows.reduce(columns[i].title.count) { max($0, i < $1.cells.count ? $1.cells[i].count : 0) }
+    }
+
     /// The table as plain text lines, for a terminal or a file (`decode --stats`): the title, a line of
     /// column titles, then each row; every column as wide as its widest cell (never cut), two spaces
     /// between columns, numbers right-aligned; trailing spaces trimmed. `emptyText` when there are no rows.
     public func plainText() -> [String] {
         guard !rows.isEmpty else { return [title + ": " + emptyText] }
-        let widths = columns.indices.map { i in
-            rows.reduce(columns[i].title.count) { max($0, i < $1.cells.count ? $1.cells[i].count : 0) }
-        }
+        let widths = columns.indices.map(widestCell)
         func line(_ cells: [String]) -> String {
             var text = ""
             for (i, column) in columns.enumerated() {
