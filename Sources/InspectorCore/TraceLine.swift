@@ -186,7 +186,7 @@ public struct TraceLine: Sendable {
     private func appendJSON(_ m: TracedMessage, to out: inout [UInt8], rendered: RenderedCanonical? = nil) {
         var o = JSONObjectWriter()
         o.string("event", "message"); o.int("index", Int64(m.index)); o.int("t_ns", m.timestamp)
-        o.string("time", utf8: TraceLine.iso8601Bytes(m.timestamp)); o.uint("conn", UInt64(m.conn.rawValue))
+        o.string("time", utf8: UTCTime.iso8601Bytes(m.timestamp)); o.uint("conn", UInt64(m.conn.rawValue))
         o.string("direction", m.direction.token); o.int("size", Int64(m.frameSize))
         o.string("dialect", m.dialect.rawValue)
         if let h = m.header {
@@ -237,35 +237,13 @@ public struct TraceLine: Sendable {
     }
 
     /// `2026-11-25T15:56:01.123456789Z`.
-    public static func iso8601(_ nanos: Int64) -> String { String(decoding: iso8601Bytes(nanos), as: UTF8.self) }
-
-    /// `iso8601` as UTF-8 bytes.
-    static func iso8601Bytes(_ nanos: Int64) -> [UInt8] {
-        let u = UTCTime(nanosSinceEpoch: nanos)
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        pad(u.year, 4, &out); out.append(0x2D); pad(u.month, 2, &out); out.append(0x2D); pad(u.day, 2, &out)
-        out.append(0x54)
-        pad(u.hour, 2, &out); out.append(0x3A); pad(u.minute, 2, &out); out.append(0x3A)
-        pad(u.second, 2, &out); out.append(0x2E); pad(u.nanosecond, 9, &out); out.append(0x5A)
-        return out
-    }
+    public static func iso8601(_ nanos: Int64) -> String { String(decoding: UTCTime.iso8601Bytes(nanos), as: UTF8.self) }
 
     static func hex(_ bytes: [UInt8]) -> String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var out = [UInt8](); out.reserveCapacity(bytes.count * 2)
         for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// `v` in decimal, zero-padded on the left to `width` digits (a minus sign first when negative, as
-    /// `String(v)` writes it, then padded after the sign's count like the text form was).
-    private static func pad(_ v: Int64, _ width: Int, _ out: inout [UInt8]) {
-        let magnitude = v.magnitude
-        let length = DecimalText.count(magnitude) + (v < 0 ? 1 : 0)
-        if length < width { out.append(contentsOf: repeatElement(0x30, count: width - length)) }
-        if v < 0 { out.append(0x2D) }
-        DecimalText.append(magnitude, to: &out)
     }
 }
 

@@ -39,14 +39,7 @@ public enum FieldNotes {
         guard seconds > 0 || nanos > 0, nanos < 1_000_000_000, seconds < UInt64(Int64.max / 1_000_000_000) else {
             return nil
         }
-        let u = UTCTime(nanosSinceEpoch: Int64(seconds) * 1_000_000_000 + Int64(nanos))
-        func pad(_ v: Int64, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        var text = pad(u.year, 4) + "-" + pad(u.month, 2) + "-" + pad(u.day, 2) + "T" + pad(u.hour, 2) + ":"
-            + pad(u.minute, 2) + ":" + pad(u.second, 2)
-        if nanoseconds != nil { text += "." + pad(u.nanosecond, 9) }
-        return text + "Z"
+        let bytes = UTCTime.iso8601Bytes(Int64(seconds) * 1_000_000_000 + Int64(nanos), fraction: nanoseconds != nil)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
