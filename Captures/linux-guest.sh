@@ -25,6 +25,8 @@
 #   faults  through `proxy --fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite`: a mkdir the proxy
 #           refuses, a cat whose reads it holds back, a write it hangs from a process that is killed (the
 #           kernel flushes it), a listing after
+# GUEST_MOUNT_OPTIONS adds options to the mount's own (e.g. cache=loose, cache=mmap; comma-separated, no
+# spaces), to see how the kernel's caching modes change its traffic.
 # Needs qemu-system-x86, linux-image-amd64 and busybox-static (`make test` installs them). Used by
 # Tests/IntegrationTests/KernelClientTests.swift and Captures/make-samples.sh.
 set -euo pipefail
@@ -66,14 +68,14 @@ export PATH=/bin
 mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in e1000 netfs fscache 9pnet 9pnet_fd 9p; do [ -f /lib/$m.ko ] && insmod /lib/$m.ko; done
 arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p"; }
-PORT=$(arg ninep_port); ANAME=$(arg ninep_aname); WORK=$(arg ninep_work)
+PORT=$(arg ninep_port); ANAME=$(arg ninep_aname); WORK=$(arg ninep_work); EXTRA=$(arg ninep_opts)
 ip link set lo up; ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2
-echo "@@ mount 10.0.2.2:$PORT $ANAME $WORK"
+echo "@@ mount 10.0.2.2:$PORT $ANAME $WORK${EXTRA:+ $EXTRA}"
 if [ "$WORK" = dialects ]; then
   for V in 9p2000 9p2000.u 9p2000.L; do
     M=/m/$V; D=$M/d-$V; mkdir -p $M
-    if ! mount -t 9p -o trans=tcp,port=$PORT,version=$V,aname=$ANAME,msize=65536 10.0.2.2 $M; then
+    if ! mount -t 9p -o trans=tcp,port=$PORT,version=$V,aname=$ANAME,msize=65536${EXTRA:+,$EXTRA} 10.0.2.2 $M; then
       echo "@@ $V:mount-failed"; dmesg | tail -4; continue
     fi
     echo "@@ $V:mounted"
@@ -88,7 +90,7 @@ if [ "$WORK" = dialects ]; then
     echo "@@ $V:ls"; ls -1 $M
     umount $M && echo "@@ $V:unmounted"
   done
-elif ! mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L,aname=$ANAME,msize=131072 10.0.2.2 /mnt; then
+elif ! mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L,aname=$ANAME,msize=131072${EXTRA:+,$EXTRA} 10.0.2.2 /mnt; then
   echo "@@ mount-failed"; dmesg | tail -8
 elif [ "$WORK" = flush ]; then
   echo "@@ mounted"
@@ -155,5 +157,5 @@ chmod 755 "$STAGE/root/init"
 # its caller's patience.
 timeout -k 10 "${GUEST_TIMEOUT:-240}" "$QEMU" -accel tcg -m 384 -display none -monitor none -serial stdio -no-reboot \
   -kernel "$KERNEL" -initrd "$STAGE/initramfs.cpio" \
-  -append "console=ttyS0 quiet panic=-1 ninep_port=$PORT ninep_aname=$ANAME ninep_work=$WORKLOAD" \
+  -append "console=ttyS0 quiet panic=-1 ninep_port=$PORT ninep_aname=$ANAME ninep_work=$WORKLOAD${GUEST_MOUNT_OPTIONS:+ ninep_opts=$GUEST_MOUNT_OPTIONS}" \
   -netdev user,id=n0 -device e1000,netdev=n0 < /dev/null

@@ -36,10 +36,15 @@ enum KernelGuest {
     }
 
     /// Boots the guest, which mounts `aname` from 127.0.0.1:`port` (as 10.0.2.2 in the guest) and runs
-    /// `workload`, and returns its console once it powered off (or `timeout` passed).
-    static func boot(port: UInt16, aname: String, workload: Workload = .files, timeout: Double = 300) throws -> Console {
+    /// `workload`, and returns its console once it powered off (or `timeout` passed). `mountOptions` are
+    /// added to the mount's own (`cache=loose`: the script's GUEST_MOUNT_OPTIONS).
+    static func boot(port: UInt16, aname: String, workload: Workload = .files, mountOptions: String? = nil,
+                     timeout: Double = 300) throws -> Console {
         let script = Peers.repoRoot + "/Captures/linux-guest.sh"
-        let r = try Peers.run("/bin/bash", [script, String(port), aname, workload.rawValue], timeout: timeout)
+        var environment = ProcessInfo.processInfo.environment
+        environment["GUEST_MOUNT_OPTIONS"] = mountOptions
+        let r = try Peers.run("/bin/bash", [script, String(port), aname, workload.rawValue], timeout: timeout,
+                              environment: environment)
         return Console(text: r.out + r.err, timedOut: r.timedOut)
     }
 
