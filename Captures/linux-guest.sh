@@ -22,6 +22,8 @@
 #   dialects  mounts the export three times, with version=9p2000, 9p2000.u and 9p2000.L (a connection
 #           each), and on each makes the usual errors (a missing file, an existing directory, a directory
 #           not empty, a file walked as a directory): each step's output shows the error the program got
+#   users   mounts with access=user (each user its own attach, n_uname its uid): root writes a file
+#           of mode 0600; nobody (busybox su) reads, creates a file, and cannot read root's
 #   faults  through `proxy --fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite`: a mkdir the proxy
 #           refuses, a cat whose reads it holds back, a write it hangs from a process that is killed (the
 #           kernel flushes it), a listing after
@@ -30,9 +32,9 @@
 # Needs qemu-system-x86, linux-image-amd64 and busybox-static (`make test` installs them). Used by
 # Tests/IntegrationTests/KernelClientTests.swift and Captures/make-samples.sh.
 set -euo pipefail
-if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample|stress|dialects|faults]" >&2; exit 2; fi
+if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample|stress|dialects|users|faults]" >&2; exit 2; fi
 PORT=$1; ANAME=$2; WORKLOAD=${3:-files}
-case "$WORKLOAD" in files|flush|sample|stress|dialects|faults) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
+case "$WORKLOAD" in files|flush|sample|stress|dialects|users|faults) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
 QEMU=$(command -v qemu-system-x86_64) || { echo "linux-guest: qemu-system-x86_64 is not installed (qemu-system-x86)" >&2; exit 1; }
 BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] || { echo "linux-guest: busybox is not installed (busybox-static)" >&2; exit 1; }
@@ -48,7 +50,9 @@ done
 
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/ninescope-guest.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
-mkdir -p "$STAGE/root/bin" "$STAGE/root/lib" "$STAGE/root/proc" "$STAGE/root/sys" "$STAGE/root/dev" "$STAGE/root/mnt"
+mkdir -p "$STAGE/root/bin" "$STAGE/root/lib" "$STAGE/root/proc" "$STAGE/root/sys" "$STAGE/root/dev" "$STAGE/root/mnt" "$STAGE/root/etc"
+printf 'root:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n' > "$STAGE/root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$STAGE/root/etc/group"
 cp "$BUSYBOX" "$STAGE/root/bin/busybox"
 ln -s busybox "$STAGE/root/bin/sh"
 # Loaded in this order; a module built into the kernel is simply not found. 9pnet_fd holds the tcp transport.
@@ -71,6 +75,7 @@ arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p"; }
 PORT=$(arg ninep_port); ANAME=$(arg ninep_aname); WORK=$(arg ninep_work); EXTRA=$(arg ninep_opts)
 ip link set lo up; ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2
+[ "$WORK" = users ] && EXTRA=access=user${EXTRA:+,$EXTRA}
 echo "@@ mount 10.0.2.2:$PORT $ANAME $WORK${EXTRA:+ $EXTRA}"
 if [ "$WORK" = dialects ]; then
   for V in 9p2000 9p2000.u 9p2000.L; do
@@ -97,6 +102,14 @@ elif [ "$WORK" = flush ]; then
   printf x 1<>/mnt/FLUSH &
   W=$!; sleep 2; kill $W; wait $W; echo "@@ killed $?"
   echo "@@ after"; ls -1 /mnt/ReadDirDir | wc -l
+  umount /mnt && echo "@@ unmounted"
+elif [ "$WORK" = users ]; then
+  # access=user: each user its own Tattach (n_uname its uid); root and nobody, whom every host knows.
+  echo "@@ mounted"
+  echo "@@ root"; id -u; echo by-root > /mnt/root.txt; chmod 600 /mnt/root.txt; ls -ln /mnt/root.txt | awk '{print $1, $3}'
+  echo "@@ nobody"; su -s /bin/sh nobody -c "id -u; cat /mnt/hello.txt; echo by-nobody > /mnt/nobody.txt; ls -ln /mnt/nobody.txt | awk '{print \$3}'"
+  echo "@@ denied"; su -s /bin/sh nobody -c 'cat /mnt/root.txt' 2>&1
+  echo "@@ owner"; cat /mnt/root.txt
   umount /mnt && echo "@@ unmounted"
 elif [ "$WORK" = faults ]; then
   # Against a proxy with --fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite in front of a real server.

@@ -4,12 +4,17 @@ import NinePWire
 /// The tables of the inspector's table views, built from the model.
 extension InspectorModel {
     /// The fid table of a connection: live fids by number, then ended records, newest first. Leaked fids
-    /// and fids named by anomalies get their own roles. Opening a row filters the list to the fid.
+    /// and fids named by anomalies get their own roles. Opening a row filters the list to the fid. Whose
+    /// each fid is (the uname and n_uname of the attach it descends from) is said in the title when every
+    /// fid is one user's, and in a column of its own when they are several users' (a mount with
+    /// `access=user` attaches once per user).
     public func fidTable(conn: ConnectionID) -> Table {
         let entries = tracker.fidTable(on: conn, includingHistory: true)
         let live = entries.filter(\.isLive).sorted { $0.fid < $1.fid }
         let ended = entries.filter { !$0.isLive }.reversed()
-        let rows = (live + ended).map { e -> TableRow in
+        let users = (live + ended).map { Tables.user(uname: $0.uname, nUname: $0.nUname) }
+        let oneUser = Set(users).count <= 1
+        let rows = zip(live + ended, users).map { e, user -> TableRow in
             let misused = store.isMisused(conn: conn.rawValue, fid: e.fid.rawValue)
             let role: ThemeRole
             if e.state == .leaked {
@@ -23,14 +28,16 @@ extension InspectorModel {
             }
             var state = e.state.description
             if misused { state += "!" }
-            return TableRow([
-                e.fid.description, state, e.path?.description ?? "?",
+            return TableRow((oneUser ? [e.fid.description, state] : [e.fid.description, state, user]) + [
+                e.path?.description ?? "?",
                 e.qid.map(Tables.qid) ?? "", e.openMode?.description ?? "",
                 e.iounit.map(String.init) ?? "", e.createdBy?.description ?? "-", String(e.useCount),
             ], role: role, action: .filter(.and(.term(.conn(conn.rawValue)), .term(.fid(e.fid.rawValue)))))
         }
-        return Table(title: "fids of \(conn)", columns: [
-            TableColumn("fid", width: 6, alignRight: true), TableColumn("state", width: 9),
+        let who = oneUser && users.first.map { !$0.isEmpty } == true ? " · user " + users[0] : ""
+        let userColumn = oneUser ? [] : [TableColumn("user", width: 6, flexible: true, maxWidth: 16)]
+        return Table(title: "fids of \(conn)" + who, columns: [
+            TableColumn("fid", width: 6, alignRight: true), TableColumn("state", width: 9)] + userColumn + [
             TableColumn("path", width: 16, flexible: true), TableColumn("qid", width: 10, flexible: true, maxWidth: 24),
             TableColumn("mode", width: 12, flexible: true, maxWidth: 32), TableColumn("iounit", width: 6, alignRight: true),
             TableColumn("made by", width: 7), TableColumn("uses", width: 5, alignRight: true),
@@ -84,6 +91,20 @@ extension InspectorModel {
 
 /// Small text helpers for tables.
 public enum Tables {
+    /// Who an attach is: its uname and its n_uname (`glenda(1000)`), the one of them given (`nobody` when
+    /// n_uname is absent or NONUNAME, `65534` when uname is empty, as Linux attaches with `access=user`),
+    /// or "" when neither.
+    public static func user(uname: P9String?, nUname: UInt32?) -> String {
+        let name = uname.flatMap { $0.isEmpty ? nil : $0.description }
+        let id = nUname.flatMap { $0 == NineP.noUname ? nil : String($0) }
+        switch (name, id) {
+        case let (name?, id?): return "\(name)(\(id))"
+        case let (name?, nil): return name
+        case let (nil, id?): return id
+        case (nil, nil): return ""
+        }
+    }
+
     /// Statistics per message type (most exchanges first), then per connection, then the total: count,
     /// errors, bytes (requests and replies), latency p50/p90/p99/max. Opening a type's or a connection's
     /// row filters the list to it.

@@ -194,6 +194,43 @@ import Testing
         #expect(conns.rows[0].cells[1] == "tcp!127.0.0.1!40001")
     }
 
+    @Test func fidsSayWhoseTheyAre() {
+        // One user (the sample's glenda, n_uname 1000): in the title, no column.
+        let one = Sample.model().fidTable(conn: 1)
+        #expect(one.title == "fids of c1 · user glenda(1000)")
+        #expect(!one.columns.map(\.title).contains("user"))
+        #expect(one.columns.map(\.title)[2] == "path")
+
+        // A mount with access=user: root (uname empty, n_uname 0) and nobody (65534), then a walk from each.
+        var t = SampleTraffic()
+        t.open()
+        t.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        t.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        t.t(0, .tattach(Tattach(fid: 1, afid: .nofid, uname: "", aname: "/srv", nUname: 0)))
+        t.r(0, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        t.t(0, .tattach(Tattach(fid: 2, afid: .nofid, uname: "", aname: "/srv", nUname: 65534)))
+        t.r(0, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        t.t(0, .twalk(Twalk(fid: 2, newfid: 3, wnames: ["hello.txt"])))
+        t.r(0, .rwalk(Rwalk(wqids: [Qid(type: .file, version: 0, path: 7)])))
+        var m = InspectorModel()
+        m.handle(t.events)
+        let two = m.fidTable(conn: 1)
+        #expect(two.title == "fids of c1")
+        #expect(two.columns.map(\.title).prefix(4) == ["fid", "state", "user", "path"])
+        #expect(two.rows.map { Array($0.cells.prefix(4)) } == [
+            ["1", "attached", "0", "/srv:/"], ["2", "attached", "65534", "/srv:/"],
+            ["3", "walked", "65534", "/srv:/hello.txt"],
+        ])
+        #expect(two.rows.allSatisfy { $0.cells.count == two.columns.count })
+
+        #expect(Tables.user(uname: "nobody", nUname: NineP.noUname) == "nobody")   // Linux's default mount
+        #expect(Tables.user(uname: "nobody", nUname: nil) == "nobody")              // 9P2000
+        #expect(Tables.user(uname: "glenda", nUname: 1000) == "glenda(1000)")
+        #expect(Tables.user(uname: "", nUname: 0) == "0")
+        #expect(Tables.user(uname: nil, nUname: nil) == "")
+        #expect(Tables.user(uname: "a\u{1}", nUname: nil) == P9String("a\u{1}").description)
+    }
+
     @Test func byteAndQidText() {
         #expect(Tables.bytes(512) == "512")
         #expect(Tables.bytes(2048) == "2.00K")

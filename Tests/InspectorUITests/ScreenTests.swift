@@ -75,7 +75,7 @@ import TUICore
         s.press("enter")
         #expect(s.currentView == "exchange x\(Sample.count - 1)")
         s.press("F")
-        #expect(s.currentView == "fids of c1")
+        #expect(s.currentView == "fids of c1 · user glenda(1000)")
         s.press("esc")
         #expect(s.currentView == "exchange x\(Sample.count - 1)")
         s.press("q")

@@ -28,6 +28,8 @@ import Glibc
         let export = Peers.tempDir("guest-export")
         try "hello-from-host\n".write(toFile: export + "/hello.txt", atomically: true, encoding: .utf8)
         ProxyTool.makeFile(export + "/big.bin", size: 3 << 20, seed: 11)
+        // Others may write (nobody creates a file there in the `users` workload).
+        if workload == .users { chmod(export, 0o777) }
         let server = try upstream(export)
         defer { server.stop() }
         let capture = Peers.tempDir("guest-capture") + "/guest.pcapng"
@@ -184,6 +186,56 @@ import Glibc
         let f = try #require(messages.first { $0["type"] as? String == "Tflush" })
         #expect((f["fields"] as? [String: Any])?["oldtag"] as? Int == Int(tag))
         #expect(t["exchange"] != nil && f["exchange"] != nil)
+    }
+
+    /// A mount with `access=user`: each user of the guest attaches on its own, with its uid as n_uname,
+    /// and diod (as root) acts as that user. The trace shows root's and nobody's attaches and their fids;
+    /// what nobody creates is nobody's on the host, root's file of mode 0600 is refused to nobody; no
+    /// anomaly. The capture replays to a fresh export with every reply the same, so replay keeps each
+    /// attach's user.
+    @Test func linuxGuestsUsersEachAttachThroughTheProxy() throws {
+        let r = try Self.run(workload: .users, upstream: Self.diod)
+        let c = r.console
+        #expect(!c.timedOut, "the guest did not power off in time")
+        try #require(c.has("mounted"), "the guest could not mount: \(c.text.suffix(3000))")
+        #expect(c.output("root") == ["0", "-rw------- 0"], "root: \(c.output("root"))")
+        #expect(c.output("nobody") == ["65534", "hello-from-host", "65534"], "nobody: \(c.output("nobody"))")
+        #expect(c.output("denied").first?.contains("Permission denied") == true, "denied: \(c.output("denied"))")
+        #expect(c.output("owner").first == "by-root")
+        #expect(c.has("unmounted"))
+
+        // The host's disk: each file its writer's.
+        let fm = FileManager.default
+        let owner = { (name: String) in (try? fm.attributesOfItem(atPath: r.export + "/" + name))?[.ownerAccountID] as? Int }
+        #expect(owner("nobody.txt") == 65534)
+        #expect(owner("root.txt") == 0)
+        #expect((try? String(contentsOfFile: r.export + "/nobody.txt", encoding: .utf8)) == "by-nobody\n")
+
+        // The trace: the mount's attach, then one per user, each on a fid of its own; no anomaly.
+        let attaches = r.trace.filter { $0.contains("→ Tattach tag ") }
+        let forUser = { (uid: Int) in attaches.filter { $0.contains("n_uname \(uid) ") || $0.hasSuffix("n_uname \(uid)") } }
+        #expect(!forUser(0).isEmpty && !forUser(65534).isEmpty, "attaches: \(attaches)")
+        let fids = Set((forUser(0) + forUser(65534)).compactMap { Self.field($0, "fid") })
+        #expect(fids.count == 2, "root's and nobody's attaches share a fid: \(attaches)")
+        let anomalies = r.trace.filter { $0.contains(" ! ") }
+        #expect(anomalies.isEmpty, "anomalies: \(anomalies.prefix(5))")
+        try Self.expectDecodeAgreesWithTshark(r.capture, atLeast: 60)
+
+        // Replayed to a fresh export (as open to others as the first): every reply the same.
+        let fresh = Peers.tempDir("guest-users-replay") + "/export"
+        try fm.createDirectory(atPath: fresh, withIntermediateDirectories: true)
+        chmod(fresh, 0o777)
+        try "hello-from-host\n".write(toFile: fresh + "/hello.txt", atomically: true, encoding: .utf8)
+        ProxyTool.makeFile(fresh + "/big.bin", size: 3 << 20, seed: 11)
+        let diod = DiodOnPort(export: fresh)
+        try diod.start()
+        defer { diod.kill() }
+        let replay = try Peers.run(Peers.ninescope, ["replay", r.capture, "--to", diod.address, "--aname", fresh, "--diff"],
+                                   timeout: 120)
+        let summary = replay.out.split(separator: "\n").last { $0.hasPrefix("replayed ") } ?? ""
+        #expect(replay.status == 0, "exit \(replay.status): \(replay.out.suffix(1500))\(replay.err.suffix(500))")
+        #expect(summary.hasSuffix(" compared, 0 differ"), "\(summary)")
+        #expect((try? fm.attributesOfItem(atPath: fresh + "/nobody.txt"))?[.ownerAccountID] as? Int == 65534)
     }
 
     /// The first two uses together, at the scale of a real session: a Linux guest copies, writes in parallel,

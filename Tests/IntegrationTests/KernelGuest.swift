@@ -29,6 +29,10 @@ enum KernelGuest {
         /// Three mounts, one per dialect (`version=9p2000`, `9p2000.u`, `9p2000.L`), each making the usual
         /// errors: steps `VERSION:enoent`, `:eexist`, `:enotempty`, `:enotdir` print what the program said.
         case dialects
+        /// Mounted with `access=user`, so that each user attaches on its own (n_uname its uid): root writes a
+        /// file of mode 0600 (step `root`), nobody reads hello.txt and creates a file (`nobody`) and cannot
+        /// read root's (`denied`), root can (`owner`).
+        case users
         /// Through a proxy with `--fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite`: a mkdir the
         /// proxy refuses, a cat whose reads it holds back, a write it hangs from a process then killed (so
         /// the kernel flushes it), and a listing after.
