@@ -98,7 +98,8 @@ public struct InspectorScreen {
         case .detail(let d): d.message.map { "message #\($0)" } ?? "exchange x\(d.row)"
         case .table(let t):
             switch t.kind {
-            case .fids(let c): model.fidTable(conn: c).title   // "fids of c1 · user glenda(1000)"
+            // "fids of c1 · user glenda(1000)"; a uname can be long, the file's name beside it stays.
+            case .fids(let c): model.fidTable(conn: c).title.truncated(toDisplayWidth: 48)
             case .statistics: "statistics"
             case .anomalies: "anomalies"
             case .connections: "connections"

@@ -69,6 +69,24 @@ import TUICore
         #expect(v.snapshot(width: 132, height: 30).contains(">" + DurationFormat.age(end - start)))
     }
 
+    @Test func aLongUserNameDoesNotCrowdTheTitleBar() {
+        var t = SampleTraffic()
+        t.open()
+        t.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        t.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        let uname = P9String(stringLiteral: String(repeating: "u", count: 300))
+        t.t(0, .tattach(Tattach(fid: 0, afid: .nofid, uname: uname, aname: "", nUname: 7)))
+        t.r(0, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        var model = InspectorModel()
+        model.handle(t.events)
+        var s = InspectorScreen(model: model, theme: ThemeLoader.defaultTheme, timeFormat: .utc, title: "x.pcapng")
+        s.press("F")
+        #expect(s.currentView.hasPrefix("fids of c1 · user uuu"))
+        #expect(s.currentView.hasSuffix("…") && s.currentView.displayWidth == 48, "\(s.currentView)")
+        let top = s.snapshot(width: 100, height: 10).split(separator: "\n").first ?? ""
+        #expect(top.contains("ninescope · x.pcapng") && top.contains("fids of c1 · user uuu"), "\(top)")
+    }
+
     @Test func viewStackOpensAndCloses() {
         var s = Sample.screen()
         #expect(s.currentView == "exchanges")
