@@ -1,4 +1,5 @@
 import NinePWire
+import InspectorCore
 import NinePSession
 
 extension ReplEngine {
@@ -247,15 +248,18 @@ extension ReplEngine {
         return .ok
     }
 
-    /// The fid table of the connection, one line per live fid.
+    /// The fid table of the connection, one line per live fid; whose each fid is (its attach's uname and
+    /// n_uname) in a column when the fids are several users', as the inspector's fids view does.
     public func fidLines() -> [String] {
         let entries = tracker.fidTable(on: conn)
         guard !entries.isEmpty else { return ["   no fids in use"] }
-        var rows = [["fid", "state", "path", "qid", "open", "iounit"]]
-        for e in entries {
-            rows.append([e.fid.description, e.state.description, e.path?.description ?? "?",
-                         e.qid.map(ValueFormatter.qid) ?? "", e.openMode?.description ?? "",
-                         e.iounit.map { String($0) } ?? ""])
+        let users = entries.map { Tables.user(uname: $0.uname, nUname: $0.nUname) }
+        let several = Set(users).count > 1
+        var rows = [["fid", "state"] + (several ? ["user"] : []) + ["path", "qid", "open", "iounit"]]
+        for (e, user) in zip(entries, users) {
+            rows.append([e.fid.description, e.state.description] + (several ? [user] : []) + [
+                e.path?.description ?? "?", e.qid.map(ValueFormatter.qid) ?? "", e.openMode?.description ?? "",
+                e.iounit.map { String($0) } ?? ""])
         }
         return Self.table(rows)
     }

@@ -118,6 +118,23 @@ import NinePWire
     #expect(!h.lines.contains { $0.contains("/dir/a") })
 }
 
+@Test func fidsSayWhoseWhenSeveralUsersAttached() async throws {
+    let h = Harness()
+    try await h.start()
+    _ = await h.run("walk 0 1 dir")
+    h.clearOutput()
+    _ = await h.run("fids")
+    #expect(h.lines.first.map { !$0.contains("user") } == true, "\(h.lines)")   // one user: no column
+    _ = await h.run("attach 5 bob '' 1001", "walk 5 6 dir")
+    h.clearOutput()
+    _ = await h.run("fids")
+    let header = try #require(h.lines.first)
+    #expect(header.split(separator: " ").prefix(3) == ["fid", "state", "user"], "\(h.lines)")
+    let cells = h.lines.dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true).prefix(4).map(String.init) }
+    #expect(cells.contains(["6", "walked", "bob(1001)", "/dir"]), "\(h.lines)")
+    #expect(cells.contains { $0.first == "1" && $0[2] != "bob(1001)" }, "\(h.lines)")
+}
+
 @Test func dataLimitControlsThePayloadLine() async throws {
     let h = Harness(dataLimit: 256)
     try await h.start()
