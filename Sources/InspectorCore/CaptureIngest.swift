@@ -148,7 +148,7 @@ public struct CaptureIngest: Sendable {
     static func knownFid(_ r: RecordedFid) -> KnownFid {
         let root: PathRoot
         switch r.root {
-        case .attach(let aname): root = .attach(aname: aname)
+        case .attach(let aname): root = .attach(aname: aname, user: AttachUser(uname: r.uname ?? "", nUname: r.nUname))
         case .unknown: root = .unknown
         case .auth: root = .auth
         }

@@ -100,6 +100,7 @@ public struct CommandRegistry: Sendable {
         ("Twalk  Rlerror", "request or reply of that type"),
         ("fid:3  tag:5  conn:2", "fid named by the request, tag, connection"),
         ("path:/usr", "fid path /usr or below it"),
+        ("user:nobody  user:65534", "the request's fid is that user's (uname or n_uname)"),
         ("errno:ENOENT", "error reply with that errno"),
         ("error pending flushed", "state of the exchange"),
         ("injected anomaly ok malformed cut", "more states (cut: a frame the capture cut)"),

@@ -53,6 +53,10 @@ extension InspectorModel {
                 line.append(" → ", .normal)
                 line.append(after, .treeValue)
             }
+            if let user = store.users[r.user], !user.isEmpty {
+                line.append("  user ", .treeField)
+                line.append(user.description, .treeValue)
+            }
             lines.append(DetailLine(line))
         }
         if let x = exchange {

@@ -23,6 +23,8 @@ struct ExchangeFollower: Sendable {
     /// Fid paths of the exchanges seen, interned for the rows. Started afresh, with the held rows' paths
     /// carried over, past `pathLimit` entries.
     private(set) var paths = StringInterner()
+    /// Whose the requests' fids are, for the rows.
+    private(set) var users = UserTable()
     private let pathLimit: Int
     private var held: [Int: Held] = [:]
     /// Exchanges the current event completed, in id order.
@@ -54,8 +56,9 @@ struct ExchangeFollower: Sendable {
         }
         if let m = output.message, let id = m.exchange?.rawValue {
             let path = m.fidPath.map { paths.intern($0.description) } ?? ExchangeRow.noPath
+            let user = users.id(m.fidPath?.user)
             var h = held.removeValue(forKey: id) ?? Held()
-            h.row.update(from: m, path: path)
+            h.row.update(from: m, path: path, user: user)
             h.hasMessages = true
             if keepsText { h.text += m.canonicalLine + "\n" }
             format?.appendLines(for: TrackerOutput(message: m, anomalies: output.anomalies), to: &h.lines)

@@ -62,18 +62,21 @@ public struct ExchangeRow: Hashable, Sendable {
     public var requestCode: UInt8
     public var replyCode: UInt8
     public var status: ExchangeStatus
+    /// Whose the request's fid is: its number in the store's `UserTable` (`UserTable.none` when not known).
+    /// In the byte the other fields leave free, so that a row stays 64 bytes.
+    public var user: UInt8
     public var flags: RowFlags
 
     public init(start: Int64 = noTime, end: Int64 = noTime, requestIndex: Int32 = noIndex, replyIndex: Int32 = noIndex,
                 conn: UInt32 = 0, fid: UInt32 = noFid, otherFid: UInt32 = noFid, requestPath: Int32 = noPath,
                 replyPath: Int32 = noPath, errno: UInt32 = 0, requestBytes: UInt32 = 0, replyBytes: UInt32 = 0,
                 tag: UInt16 = 0, requestCode: UInt8 = 0, replyCode: UInt8 = 0, status: ExchangeStatus = .pending,
-                flags: RowFlags = []) {
+                user: UInt8 = UserTable.none, flags: RowFlags = []) {
         self.start = start; self.end = end; self.requestIndex = requestIndex; self.replyIndex = replyIndex
         self.conn = conn; self.fid = fid; self.otherFid = otherFid; self.requestPath = requestPath
         self.replyPath = replyPath; self.errno = errno; self.requestBytes = requestBytes; self.replyBytes = replyBytes
         self.tag = tag; self.requestCode = requestCode; self.replyCode = replyCode; self.status = status
-        self.flags = flags
+        self.user = user; self.flags = flags
     }
 
     public var hasRequest: Bool { flags.contains(.hasRequest) }

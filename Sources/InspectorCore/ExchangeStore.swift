@@ -17,6 +17,8 @@ public struct ExchangeStore: Sendable {
     private var kept: [Int: ExchangeRow] = [:]
     /// Interned fid paths (`FidPath.description`), referenced by `ExchangeRow.requestPath`/`replyPath`.
     public private(set) var paths = StringInterner()
+    /// Whose the requests' fids are, referenced by `ExchangeRow.user`.
+    public private(set) var users = UserTable()
     /// Fids named by an anomaly (unknown fid, newfid in use, count over iounit …), per connection.
     public private(set) var misusedFids: [UInt32: Set<UInt32>] = [:]
     /// The kinds of anomaly naming each row that has any (`AnomalyKind.bit`s): few rows have one, so they
@@ -120,7 +122,8 @@ public struct ExchangeStore: Sendable {
             note(time: message.timestamp)
             if let id = message.exchange?.rawValue, id < count {
                 let path = message.fidPath.map { paths.intern($0.description) } ?? ExchangeRow.noPath
-                touch(id) { $0.update(from: message, path: path) }
+                let user = users.id(message.fidPath?.user)
+                touch(id) { $0.update(from: message, path: path, user: user) }
             }
         }
         for anomaly in output.anomalies {
@@ -207,12 +210,13 @@ extension ExchangeRow {
     }
 
     /// Takes the message-level facts: sizes, fids named, paths.
-    mutating func update(from m: TracedMessage, path: Int32) {
+    mutating func update(from m: TracedMessage, path: Int32, user: UInt8 = UserTable.none) {
         let size = UInt32(truncatingIfNeeded: m.frameSize)
         if m.isTruncated { flags.insert(.truncated) }
         if Int(m.index) == Int(requestIndex) || (m.isRequest == true && requestIndex == ExchangeRow.noIndex) {
             requestBytes = size
             requestPath = path
+            self.user = user
             if m.marks.contains(.dropped) { flags.insert(.faulted) }
             if let message = m.decoded?.message {
                 let refs = message.fidRefs

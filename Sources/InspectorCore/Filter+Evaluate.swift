@@ -30,15 +30,15 @@ public struct FilterMatcher: Sendable {
     /// Whether row `index` of `store` matches. `text(index)` must return the row's searchable text
     /// (the request's and reply's canonical lines); it is called only for free-text terms.
     public mutating func matches(_ index: Int, in store: ExchangeStore, text: (Int) -> String) -> Bool {
-        matches(store[index], paths: store.paths, anomalies: store.anomalyKinds(of: index)) { text(index) }
+        matches(store[index], paths: store.paths, users: store.users, anomalies: store.anomalyKinds(of: index)) { text(index) }
     }
 
-    /// Whether `row` matches, its paths interned in `paths`, `anomalies` the kinds of anomaly that name it
-    /// (`AnomalyKind.bit`s); `text()` as above, for that row.
-    public mutating func matches(_ row: ExchangeRow, paths: StringInterner, anomalies: UInt32 = 0,
-                                 text: () -> String) -> Bool {
+    /// Whether `row` matches, its paths interned in `paths` and its user numbered in `users`, `anomalies`
+    /// the kinds of anomaly that name it (`AnomalyKind.bit`s); `text()` as above, for that row.
+    public mutating func matches(_ row: ExchangeRow, paths: StringInterner, users: UserTable = UserTable(),
+                                 anomalies: UInt32 = 0, text: () -> String) -> Bool {
         var cachedText: String?
-        return evaluate(expr, Subject(row: row, paths: paths, anomalies: anomalies)) {
+        return evaluate(expr, Subject(row: row, paths: paths, users: users, anomalies: anomalies)) {
             if let cachedText { return cachedText }
             let t = text()
             cachedText = t
@@ -50,6 +50,7 @@ public struct FilterMatcher: Sendable {
     private struct Subject {
         var row: ExchangeRow
         var paths: StringInterner
+        var users: UserTable
         var anomalies: UInt32
     }
 
@@ -102,6 +103,8 @@ public struct FilterMatcher: Sendable {
             return FilterMatcher.contains(text(), loweredNeedle: lowered)
         case .anomalyKind(let kind):
             return s.anomalies & kind.bit != 0
+        case .user(let name):
+            return s.users[row.user]?.isNamed(name) ?? false
         }
     }
 
@@ -118,14 +121,22 @@ public struct FilterMatcher: Sendable {
         return result
     }
 
-    /// `/usr` matches `/usr` and `/usr/bin` (also under an aname: `ANAME:/usr/bin`, or `?/usr/bin`);
-    /// a pattern without a leading `/` matches any path containing it (case-insensitive).
+    /// `/usr` matches `/usr` and `/usr/bin` (also under an aname: `ANAME:/usr/bin`, an absolute one as diod's
+    /// `/srv/export:/usr/bin` included, or `?/usr/bin`), and the whole path given (`/srv/export:/usr`); a
+    /// pattern without a leading `/` matches any path containing it (case-insensitive).
     public static func path(_ path: String, matches pattern: String) -> Bool {
         guard pattern.hasPrefix("/") else {
             return contains(path, loweredNeedle: Array(pattern.utf8).map(asciiLower))
         }
         var candidates = [Substring(path)]
-        if let slash = path.firstIndex(of: "/"), slash != path.startIndex { candidates.append(path[slash...]) }
+        if path.hasPrefix("?/") { candidates.append(path.dropFirst()) }
+        // What follows the aname's ":": each ":/" is tried (an aname or a name holding ":/" itself is rare).
+        var rest = Substring(path)
+        while let colon = rest.firstIndex(of: ":") {
+            let after = path.index(after: colon)
+            if after < path.endIndex, path[after] == "/" { candidates.append(path[after...]) }
+            rest = path[after...]
+        }
         let trimmed = pattern.count > 1 && pattern.hasSuffix("/") ? String(pattern.dropLast()) : pattern
         for c in candidates {
             if trimmed == "/" || c == trimmed || c.hasPrefix(trimmed + "/") { return true }

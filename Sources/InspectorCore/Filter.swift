@@ -127,6 +127,9 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
     case text(String)
     /// Named by an anomaly of this kind (`anomaly:walk-left-root`).
     case anomalyKind(AnomalyKind)
+    /// The request's fid is this user's (the attach it descends from): its uname, its n_uname in decimal,
+    /// or both as the fids view shows them (`user:nobody`, `user:65534`, `user:glenda(1000)`).
+    case user(String)
 
     public var description: String {
         switch self {
@@ -141,6 +144,7 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
         case .errno(let e): "errno:" + (Errno(e).name ?? String(e))
         case .text(let s): FilterTerm.bareWordParsesAsText(s) ? s : FilterTerm.quoted(s)
         case .anomalyKind(let k): "anomaly:" + k.rawValue
+        case .user(let u): "user:" + FilterTerm.quotedIfNeeded(u)
         }
     }
 
@@ -151,7 +155,7 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
 
     var dependsOnCompletion: Bool {
         switch self {
-        case .fid, .tag, .conn: false
+        case .fid, .tag, .conn, .user: false
         case .messageType(let t): !t.isRequest
         case .path, .state, .latency, .size, .errno, .text, .anomalyKind: true
         }

@@ -26,7 +26,7 @@ public enum FilterParser {
     }
 
     /// The keys accepted before `:`.
-    public static let keys = ["fid", "tag", "conn", "path", "errno", "type", "text", "latency", "size", "anomaly"]
+    public static let keys = ["fid", "tag", "conn", "path", "user", "errno", "type", "text", "latency", "size", "anomaly"]
 }
 
 private struct Parser {
@@ -159,6 +159,8 @@ private struct Parser {
             return .conn(n)
         case "path":
             return .path(value)
+        case "user":
+            return .user(value)
         case "errno":
             guard let e = Errno(name: value) else {
                 throw FilterError(column: valueColumn, message: "unknown errno '\(value)' (use a name like ENOENT or a number)")

@@ -12,7 +12,7 @@ extension InspectorModel {
         let entries = tracker.fidTable(on: conn, includingHistory: true)
         let live = entries.filter(\.isLive).sorted { $0.fid < $1.fid }
         let ended = entries.filter { !$0.isLive }.reversed()
-        let users = (live + ended).map { Tables.user(uname: $0.uname, nUname: $0.nUname) }
+        let users = (live + ended).map { AttachUser(uname: $0.uname ?? "", nUname: $0.nUname).description }
         let oneUser = Set(users).count <= 1
         let rows = zip(live + ended, users).map { e, user -> TableRow in
             let misused = store.isMisused(conn: conn.rawValue, fid: e.fid.rawValue)
@@ -91,20 +91,6 @@ extension InspectorModel {
 
 /// Small text helpers for tables.
 public enum Tables {
-    /// Who an attach is: its uname and its n_uname (`glenda(1000)`), the one of them given (`nobody` when
-    /// n_uname is absent or NONUNAME, `65534` when uname is empty, as Linux attaches with `access=user`),
-    /// or "" when neither.
-    public static func user(uname: P9String?, nUname: UInt32?) -> String {
-        let name = uname.flatMap { $0.isEmpty ? nil : $0.description }
-        let id = nUname.flatMap { $0 == NineP.noUname ? nil : String($0) }
-        switch (name, id) {
-        case let (name?, id?): return "\(name)(\(id))"
-        case let (name?, nil): return name
-        case let (nil, id?): return id
-        case (nil, nil): return ""
-        }
-    }
-
     /// Statistics per message type (most exchanges first), then per connection, then the total: count,
     /// errors, bytes (requests and replies), latency p50/p90/p99/max. Opening a type's or a connection's
     /// row filters the list to it.

@@ -177,6 +177,7 @@ public struct TraceLine: Sendable {
         if let r = m.requestIndex { o.append(("answers", .int(Int64(r)))) }
         if let l = m.latency { o.append(("latency_ns", .int(l))) }
         if let p = m.fidPath { o.append(("path", .string(p.description))) }
+        if let u = m.fidPath?.user, !u.isEmpty { o.append(("user", .string(u.description))) }
         if !m.marks.isEmpty { o.append(("marks", .string(m.marks.description))) }
         o.append(("line", .string(m.canonicalLine)))
         return .object(o)
@@ -215,6 +216,11 @@ public struct TraceLine: Sendable {
             var path: [UInt8] = []
             p.appendDescription(to: &path)
             o.string("path", utf8: path)
+            if let u = p.user, !u.isEmpty {
+                path.removeAll(keepingCapacity: true)
+                u.appendDescription(to: &path)
+                o.string("user", utf8: path)
+            }
         }
         if !m.marks.isEmpty { o.string("marks", m.marks.description) }
         if let r = rendered, r.applies(to: m) {

@@ -165,7 +165,7 @@ public final class CaptureRecorder: Sendable {
     static func recordedFid(_ f: FidEntry) -> RecordedFid {
         let root: RecordedFid.Root
         switch f.path?.root {
-        case .attach(let aname)?: root = .attach(aname: aname)
+        case .attach(let aname, _)?: root = .attach(aname: aname)
         case .auth?: root = .auth
         case .unknown?, nil: root = .unknown
         }

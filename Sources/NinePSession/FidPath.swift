@@ -1,9 +1,50 @@
 import NinePWire
 
+/// Who attached: a Tattach's `uname` and (9P2000.u/.L) `n_uname`.
+public struct AttachUser: Hashable, Sendable, CustomStringConvertible {
+    public var uname: P9String
+    /// nil when absent (9P2000) or NONUNAME.
+    public var nUname: UInt32?
+    public init(uname: P9String = "", nUname: UInt32? = nil) {
+        self.uname = uname
+        self.nUname = nUname == NineP.noUname ? nil : nUname
+    }
+
+    /// Whether neither is given.
+    public var isEmpty: Bool { uname.isEmpty && nUname == nil }
+
+    /// Both (`glenda(1000)`), the one given (`nobody`, or `65534` when uname is empty, as Linux attaches with
+    /// `access=user`), or "" when neither.
+    public var description: String {
+        var out: [UInt8] = []
+        appendDescription(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `description` as UTF-8, appended to `out`.
+    public func appendDescription(to out: inout [UInt8]) {
+        if !uname.isEmpty { uname.appendEscaped(to: &out) }
+        guard let id = nUname else { return }
+        if !uname.isEmpty { out.append(0x28) }   // "("
+        var digits: [UInt8] = []
+        var v = id
+        repeat { digits.append(0x30 + UInt8(v % 10)); v /= 10 } while v > 0
+        out.append(contentsOf: digits.reversed())
+        if !uname.isEmpty { out.append(0x29) }   // ")"
+    }
+
+    /// Whether `name` names this user: the whole description, the uname, or the n_uname in decimal.
+    public func isNamed(_ name: String) -> Bool {
+        guard !name.isEmpty else { return false }
+        return name == description || (!uname.isEmpty && name == uname.description) || nUname.map { String($0) } == name
+    }
+}
+
 /// What a fid path is relative to.
 public enum PathRoot: Hashable, Sendable {
-    /// The root of a Tattach with this `aname`.
-    case attach(aname: P9String)
+    /// The root of a Tattach with this `aname`, attached as `user` (a mount with `access=user` attaches once
+    /// per user: the same export, a root for each, so that every path says whose it is).
+    case attach(aname: P9String, user: AttachUser = AttachUser())
     /// A fid first seen in use (the trace began after it was made): its origin is unknown.
     case unknown
     /// An authentication fid (Tauth afid): not a file.
@@ -13,6 +54,12 @@ public enum PathRoot: Hashable, Sendable {
 /// A fid's path: the attach root plus the names walked from it, `.` and `..` already applied
 /// (at the root `..` stays at the root, as walk(5) says; above an unknown root it is kept literally).
 public struct FidPath: Hashable, Sendable, CustomStringConvertible {
+    /// Who attached the root this path descends from (nil for an unknown or auth root).
+    public var user: AttachUser? {
+        if case .attach(_, let user) = box.root { return user }
+        return nil
+    }
+
     /// Root, elements and (for a path the tracker interns) the rendered description, in one immutable box:
     /// every traced message carries its fid's path, and copying or dropping it is then one reference count
     /// rather than one per array and string in it.
@@ -68,7 +115,7 @@ public struct FidPath: Hashable, Sendable, CustomStringConvertible {
     private func appendDescriptionUncached(to out: inout [UInt8]) {
         let elements = box.elements
         switch box.root {
-        case .attach(let aname):
+        case .attach(let aname, _):
             if !aname.isEmpty { aname.appendEscaped(to: &out); out.append(0x3A) }   // "ANAME:"
         case .unknown:
             out.append(0x3F)                                                         // "?"

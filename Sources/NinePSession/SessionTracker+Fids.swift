@@ -22,7 +22,7 @@ extension SessionTracker {
         guard success, let reply else { return info.pathNode }
         switch (effect, reply) {
         case let (.attach(fid, aname, uname, nUname), .rattach(r)):
-            let node = paths.root(.attach(aname: aname))
+            let node = paths.root(.attach(aname: aname, user: AttachUser(uname: uname, nUname: nUname)))
             c.rootQids[node] = r.qid
             create(&c, &out, fid, FidRecord(
                 fid: fid, generation: 0, pathNode: node, qid: r.qid, state: .attached, openMode: nil, iounit: nil,

@@ -179,7 +179,7 @@ extension SessionTracker {
             }
         }
         switch m {
-        case .tattach(let a): return paths.root(.attach(aname: a.aname))
+        case .tattach(let a): return paths.root(.attach(aname: a.aname, user: AttachUser(uname: a.uname, nUname: a.nUname)))
         case .tauth: return paths.root(.auth)
         default:
             guard let p = refs.primary else { return PathStore.none }

@@ -35,6 +35,9 @@ import Testing
         #expect(try parse("conn:c7") == .term(.conn(7)))
         #expect(try parse("path:/usr") == .term(.path("/usr")))
         #expect(try parse("path:\"/my dir\"") == .term(.path("/my dir")))
+        #expect(try parse("user:nobody") == .term(.user("nobody")))
+        #expect(try parse("user:65534") == .term(.user("65534")))
+        #expect(try parse("user:\"glenda(1000)\"") == .term(.user("glenda(1000)")))
         #expect(try parse("errno:ENOENT") == .term(.errno(2)))
         #expect(try parse("errno:enoent") == .term(.errno(2)))
         #expect(try parse("errno:13") == .term(.errno(13)))
@@ -165,11 +168,25 @@ import Testing
         #expect(try parse("((Twalk))") == .term(.messageType(.twalk)))
     }
 
+    @Test func pathPatternsMatchUnderAnyAname() {
+        func m(_ path: String, _ pattern: String) -> Bool { FilterMatcher.path(path, matches: pattern) }
+        #expect(m("/usr/bin", "/usr") && m("/usr", "/usr") && m("/usr", "/usr/") && !m("/usrx", "/usr"))
+        #expect(m("srv:/usr/bin", "/usr") && m("?/usr/bin", "/usr"))
+        // diod's anames are absolute paths.
+        #expect(m("/srv/export:/usr/bin", "/usr"))
+        #expect(m("/srv/export:/usr/bin", "/usr/bin") && !m("/srv/export:/usr/bin", "/usr/bi"))
+        #expect(m("/srv/export:/usr", "/srv/export:/usr"))   // the whole path, aname and all
+        #expect(!m("/srv/export:/etc", "/usr") && m("/srv/export:/etc", "/srv"))   // (the whole path is under /srv)
+        #expect(m("a/b:/usr", "/usr") && m("/srv/export:/", "/"))
+        #expect(m("/srv/export:/usr/bin", "export:/usr") && !m("/srv/export:/usr", "lib"))   // no leading /: contains
+    }
+
     @Test func descriptionRoundTrips() throws {
         let inputs = [
             "Twalk and fid:3", "error or latency>10ms", "not (pending or flushed) and path:/usr",
             "a or (b or c)", "(a or b) and c", "not not error", "path:\"/my dir\" \"free text\"",
             "errno:ENOENT conn:2 tag:65535", "latency>=1500us", "size>=64k or size<12",
+            "user:\"glenda(1000)\" or user:0",
         ]
         for input in inputs {
             let e = try parse(input)

@@ -194,7 +194,7 @@ import Testing
         #expect(conns.rows[0].cells[1] == "tcp!127.0.0.1!40001")
     }
 
-    @Test func fidsSayWhoseTheyAre() {
+    @Test func fidsSayWhoseTheyAre() throws {
         // One user (the sample's glenda, n_uname 1000): in the title, no column.
         let one = Sample.model().fidTable(conn: 1)
         #expect(one.title == "fids of c1 · user glenda(1000)")
@@ -223,12 +223,23 @@ import Testing
         ])
         #expect(two.rows.allSatisfy { $0.cells.count == two.columns.count })
 
-        #expect(Tables.user(uname: "nobody", nUname: NineP.noUname) == "nobody")   // Linux's default mount
-        #expect(Tables.user(uname: "nobody", nUname: nil) == "nobody")              // 9P2000
-        #expect(Tables.user(uname: "glenda", nUname: 1000) == "glenda(1000)")
-        #expect(Tables.user(uname: "", nUname: 0) == "0")
-        #expect(Tables.user(uname: nil, nUname: nil) == "")
-        #expect(Tables.user(uname: "a\u{1}", nUname: nil) == P9String("a\u{1}").description)
+        // Each exchange knows whose its request's fid is: the filter and the detail say so.
+        func rows(_ filter: String) throws -> [Int] {
+            var v = m
+            v.setFilter(try FilterParser.parse(filter))
+            while !v.continueScan() {}
+            return (0..<v.view.count).map { v.view[$0] }
+        }
+        #expect(try rows("user:65534") == [2, 3])      // nobody's Tattach and Twalk
+        #expect(try rows("user:0") == [1])
+        #expect(try rows("not user:0 and not user:65534") == [0])   // Tversion: no fid, no user
+        #expect(try rows("user:nobody").isEmpty)       // the wire named no user nobody
+        let walk = m.detail(ofRow: 3, time: .utc, now: nil)
+        #expect(walk.lines.contains { $0.text.text == "fid path  /srv:/ → /srv:/hello.txt  user 65534" },
+                "\(walk.lines.map(\.text.text))")
+        let sample = Sample.model()
+        let glenda = try Sample.rows(sample, "user:glenda"), thousand = try Sample.rows(sample, "user:1000")
+        #expect(glenda == thousand && glenda.count > 10, "\(glenda) \(thousand)")
     }
 
     @Test func byteAndQidText() {

@@ -221,6 +221,25 @@ import Glibc
         #expect(anomalies.isEmpty, "anomalies: \(anomalies.prefix(5))")
         try Self.expectDecodeAgreesWithTshark(r.capture, atLeast: 60)
 
+        // The capture filtered by user: nobody's exchanges are those of fids from nobody's attach; of root's
+        // file nobody walked to it and got its attributes, but never opened it (the kernel refused the read
+        // itself, from the mode it was given).
+        let nobody = try Peers.run(Peers.ninescope, ["decode", "--json", "--filter", "user:65534", r.capture])
+        #expect(nobody.status == 0, "\(nobody.err)")
+        let objects = nobody.out.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let messages = objects.filter { $0["event"] as? String == "message" }
+        #expect(messages.count > 10, "\(messages.count) of nobody's messages")
+        let requests = messages.filter { ($0["type"] as? String)?.hasPrefix("T") == true }
+        #expect(requests.allSatisfy { $0["user"] as? String == "65534" }, "\(requests.prefix(3))")
+        #expect(requests.contains { ($0["path"] as? String)?.hasSuffix(":/nobody.txt") == true })
+        let onRoots = try Peers.run(Peers.ninescope, ["decode", "--filter", "user:65534 and path:/root.txt", r.capture])
+        let sent = onRoots.out.split(separator: "\n").filter { $0.contains(" → ") }
+        #expect(sent.contains { $0.contains("Tgetattr") } && !sent.contains { $0.contains("Tlopen") }, "\(sent)")
+        let roots = try Peers.run(Peers.ninescope, ["decode", "--filter", "user:0 and Tlcreate", r.capture])
+        #expect(roots.out.contains("root.txt") && !roots.out.contains("nobody.txt"), "\(roots.out)")
+
         // Replayed to a fresh export (as open to others as the first): every reply the same.
         let fresh = Peers.tempDir("guest-users-replay") + "/export"
         try fm.createDirectory(atPath: fresh, withIntermediateDirectories: true)

@@ -35,6 +35,40 @@ import Testing
         #expect(two.uname == "nobody")
     }
 
+    @Test func attachUsersAreNamedAsTheWireGivesThem() {
+        #expect(AttachUser(uname: "nobody", nUname: NineP.noUname).description == "nobody")   // Linux's default mount
+        #expect(AttachUser(uname: "nobody", nUname: nil).description == "nobody")              // 9P2000
+        #expect(AttachUser(uname: "glenda", nUname: 1000).description == "glenda(1000)")
+        #expect(AttachUser(uname: "", nUname: 0).description == "0")                          // access=user, root
+        #expect(AttachUser().description == "" && AttachUser().isEmpty)
+        #expect(AttachUser(uname: "a\u{1}").description == P9String("a\u{1}").description)
+        let glenda = AttachUser(uname: "glenda", nUname: 1000)
+        #expect(glenda.isNamed("glenda") && glenda.isNamed("1000") && glenda.isNamed("glenda(1000)"))
+        #expect(!glenda.isNamed("glen") && !glenda.isNamed("100") && !glenda.isNamed(""))
+        #expect(AttachUser(uname: "", nUname: 0).isNamed("0") && !AttachUser(uname: "", nUname: 0).isNamed(""))
+        #expect(!AttachUser(uname: "x", nUname: NineP.noUname).isNamed(String(NineP.noUname)))
+    }
+
+    @Test func eachUsersAttachIsARootOfItsOwn() {
+        // access=user: root and nobody attach to the same export; their paths read the same and say whose.
+        var h = Self.mounted(aname: "/srv")
+        h.t(0, .tattach(Tattach(fid: 1, afid: .nofid, uname: "", aname: "/srv", nUname: 0)))
+        h.r(0, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        h.t(0, .tattach(Tattach(fid: 2, afid: .nofid, uname: "", aname: "/srv", nUname: 65534)))
+        h.r(0, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        h.walk(0, 2, 3, ["hello.txt"], dir: false)
+        let walk = h.t(0, .tclunk(Tclunk(fid: 3)))
+        #expect(walk.message?.fidPath?.description == "/srv:/hello.txt")
+        #expect(walk.message?.fidPath?.user == AttachUser(uname: "", nUname: 65534))
+        h.r(0, .rclunk)
+        #expect(h.tracker.fid(1, on: h.conn)?.path?.user == AttachUser(uname: "", nUname: 0))
+        #expect(h.tracker.fid(0, on: h.conn)?.path?.user == AttachUser(uname: "nobody"))
+        #expect(h.tracker.fid(1, on: h.conn)?.path?.description == h.tracker.fid(2, on: h.conn)?.path?.description)
+        let attach = h.t(0, .tattach(Tattach(fid: 4, afid: .nofid, uname: "bob", aname: "/srv", nUname: 1001)))
+        #expect(attach.message?.fidPath?.user?.description == "bob(1001)")
+        #expect(h.anomalies.isEmpty)
+    }
+
     @Test func walkInPlaceAndDotDot() {
         var h = Self.mounted()
         h.walk(0, 0, 1, [])
@@ -79,7 +113,7 @@ import Testing
         h.walk(0, 0, 1, ["etc"])
         #expect(h.path(0) == "/srv/export:/")
         #expect(h.path(1) == "/srv/export:/etc")
-        #expect(h.tracker.fid(1, on: h.conn)?.path?.root == .attach(aname: "/srv/export"))
+        #expect(h.tracker.fid(1, on: h.conn)?.path?.root == .attach(aname: "/srv/export", user: AttachUser(uname: "nobody")))
     }
 
     @Test func lcreateTurnsTheDirFidIntoTheNewFile() {
@@ -183,7 +217,7 @@ import Testing
         h.walk(0, 0, 1, ["usr", "bi\n"])
         guard var p = h.tracker.fid(1, on: h.conn)?.path else { Issue.record("no path"); return }
         #expect(p.description == "srv:/usr/bi\\n")
-        let fresh = FidPath(root: .attach(aname: "srv"), elements: ["usr", "bi\n"])
+        let fresh = FidPath(root: .attach(aname: "srv", user: AttachUser(uname: "nobody")), elements: ["usr", "bi\n"])
         #expect(p == fresh)
         #expect(p.hashValue == fresh.hashValue)
         p.elements.append("x")
