@@ -4,7 +4,8 @@
 #
 #   Captures/make-samples.sh            # all samples
 #   ONLY=linux-guest Captures/make-samples.sh   # just those named (diod-ls diod-cat diodload-burst
-#                                               # synth-error-flush linux-guest linux-guest-faults)
+#                                               # synth-error-flush linux-guest linux-guest-faults
+#                                               # linux-guest-users)
 #   NINESCOPE=path/to/ninescope Captures/make-samples.sh
 #
 # Needs diod, diodls, diodcat, diodload and python3 (Debian: apt-get install diod python3); the Linux
@@ -140,5 +141,18 @@ if want linux-guest-faults; then
     echo "make-samples: the Linux guest did not finish its session:" >&2; cat "$WORK/linux-guest-faults.console" >&2; exit 1
   fi
   stop_proxy "$WORK/linux-guest-faults.pcapng"
+fi
+# 7. The same kernel mounting with access=user: root and nobody each attach with their uid as n_uname; root
+#    writes root.txt (mode 0600), nobody reads hello.txt, writes nobody.txt and is refused root.txt
+#    (Captures/linux-guest.sh `users`). The export is opened to others for it, and put back after.
+if want linux-guest-users; then
+  chmod 0777 "$EXPORT"
+  start_proxy "127.0.0.1:$DIOD_PORT" "$WORK/linux-guest-users.pcapng"
+  bash "$DEST/linux-guest.sh" "${PROXY_ADDR##*:}" "$EXPORT" users >"$WORK/linux-guest-users.console" 2>&1 || true
+  rm -f "$EXPORT/root.txt" "$EXPORT/nobody.txt"; chmod 0755 "$EXPORT"
+  if ! grep -q "@@ unmounted" "$WORK/linux-guest-users.console"; then
+    echo "make-samples: the Linux guest did not finish its session:" >&2; cat "$WORK/linux-guest-users.console" >&2; exit 1
+  fi
+  stop_proxy "$WORK/linux-guest-users.pcapng"
 fi
 ls -l "$DEST"/*.pcapng

@@ -152,6 +152,31 @@ import Glibc
         #expect(!messages.contains { $0.pxTypeName == "Rwrite" })
     }
 
+    /// access=user: the kernel's own attach (`nobody`, NONUNAME), then root's (n_uname 0) and nobody's
+    /// (n_uname 65534), each request's fid known as one of them: "user" in the JSON, `user:` in the filter.
+    @Test func linuxGuestUsersSample() throws {
+        let objects = try Self.decode("linux-guest-users.pcapng")
+        let messages = objects.filter { $0.pxEvent == "message" }
+        #expect(!objects.contains { $0.pxEvent == "anomaly" })
+        let attaches = messages.filter { $0.pxTypeName == "Tattach" }
+        #expect(Set(attaches.compactMap { $0.pxFields["n_uname"] as? Int }).isSuperset(of: [0, 65534]), "\(attaches)")
+        func user(of name: String, creating file: String) -> String? {
+            messages.first { $0.pxTypeName == name && $0.pxFields["name"] as? String == file }?["user"] as? String
+        }
+        #expect(user(of: "Tlcreate", creating: "root.txt") == "0")
+        #expect(user(of: "Tlcreate", creating: "nobody.txt") == "65534")
+        let writes = messages.filter { $0.pxTypeName == "Twrite" }
+        #expect(writes.count == 2 && Set(writes.compactMap { $0["user"] as? String }) == ["0", "65534"])
+        // Every request on a fid says whose; the same messages the filter picks.
+        let requests = messages.filter { $0["direction"] as? String == "c2s" && $0["path"] != nil }
+        #expect(requests.allSatisfy { $0["user"] is String })
+        let nobodys = requests.filter { $0["user"] as? String == "65534" }.compactMap { $0["index"] as? Int }
+        let (filtered, r) = try ProxyTool.decodeJSON(Self.dir + "/linux-guest-users.pcapng", extra: ["--filter", "user:65534"])
+        #expect(r.status == 0, "\(r.err)")
+        let picked = filtered.filter { $0.pxEvent == "message" && $0["direction"] as? String == "c2s" }
+        #expect(picked.compactMap { $0["index"] as? Int } == nobodys && nobodys.count > 10)
+    }
+
     @Test func diodloadBurstSample() throws {
         let objects = try Self.decode("diodload-burst.pcapng")
         let messages = objects.filter { $0.pxEvent == "message" }
