@@ -33,10 +33,28 @@ public struct AttachUser: Hashable, Sendable, CustomStringConvertible {
         if !uname.isEmpty { out.append(0x29) }   // ")"
     }
 
-    /// Whether `name` names this user: the whole description, the uname, or the n_uname in decimal.
-    public func isNamed(_ name: String) -> Bool {
+    /// Whether `name` names this user: the uname (as the wire has it or as escaped for display), the n_uname
+    /// as a decimal number, or both as `description` gives them (`glenda(1000)`). Called for every row a
+    /// filter looks at, so nothing is built for the common forms.
+    public func isNamed(_ name: Substring) -> Bool {
         guard !name.isEmpty else { return false }
-        return name == description || (!uname.isEmpty && name == uname.description) || nUname.map { String($0) } == name
+        if let id = nUname, UInt32(name) == id { return true }
+        if !uname.isEmpty {
+            if Self.names(uname, name) { return true }
+            if let id = nUname, name.last == ")", let open = name.lastIndex(of: "(") {
+                let number = name[name.index(after: open)..<name.index(before: name.endIndex)]
+                return UInt32(number) == id && Self.names(uname, name[..<open])
+            }
+        }
+        return false
+    }
+
+    public func isNamed(_ name: String) -> Bool { isNamed(name[...]) }
+
+    private static func names(_ uname: P9String, _ name: Substring) -> Bool {
+        if name.utf8.elementsEqual(uname.bytes) { return true }
+        let plain = uname.bytes.allSatisfy { $0 >= 0x20 && $0 <= 0x7E && $0 != 0x5C }
+        return !plain && name == uname.description[...]
     }
 }
 

@@ -47,6 +47,10 @@ import Testing
         #expect(!glenda.isNamed("glen") && !glenda.isNamed("100") && !glenda.isNamed(""))
         #expect(AttachUser(uname: "", nUname: 0).isNamed("0") && !AttachUser(uname: "", nUname: 0).isNamed(""))
         #expect(!AttachUser(uname: "x", nUname: NineP.noUname).isNamed(String(NineP.noUname)))
+        #expect(!glenda.isNamed("glenda(1001)") && !glenda.isNamed("glend(1000)") && !glenda.isNamed("(1000)"))
+        let odd = AttachUser(uname: P9String(bytes: [0x6A, 0x6F, 0x73, 0xC3, 0xA9, 0x01]), nUname: 7)   // "josé\u{1}"
+        #expect(odd.isNamed(odd.uname.description) && odd.isNamed(odd.description) && odd.isNamed("7"))
+        #expect(odd.isNamed("josé\u{1}") && !odd.isNamed("jose"))
     }
 
     @Test func eachUsersAttachIsARootOfItsOwn() {
