@@ -93,7 +93,7 @@ struct Consumers {
             _ = model.text(ofRow: row)
             _ = model.columns(ofRow: row, time: .clock(utcOffsetSeconds: 0))
         }
-        if let filter = try? FilterParser.parse("error or latency>1ms or path:/a or fid:3 or Twalk or cut") {
+        if let filter = try? FilterParser.parse("error or latency>1ms or path:/a or fid:3 or Twalk or cut or user:0") {
             model.setFilter(filter)
         }
     }
