@@ -47,7 +47,7 @@ public struct StatBucket: Sendable {
     }
 }
 
-/// Statistics over every exchange of a store: per request type and per connection, updated from
+/// Statistics over every exchange of a store: per request type, per connection and per user, updated from
 /// row changes (so they never rescan the store).
 ///
 /// Each bucket's latency histogram takes 10–100 KB (4 KB for each doubling of the largest latency past
@@ -63,6 +63,9 @@ public struct Statistics: Sendable {
     /// Indexed by the request's type code (an unmatched reply counts under its reply's code).
     private var byCode: [StatBucket?] = Array(repeating: nil, count: 256)
     public private(set) var byConnection: [UInt32: StatBucket] = [:]
+    /// Per user (`ExchangeRow.user`, as the store's `UserTable` numbers them): the exchanges whose request's
+    /// fid descends from that user's attach. At most 255 buckets.
+    public private(set) var byUser: [UInt8: StatBucket] = [:]
     public private(set) var total = StatBucket()
     /// At most this many connections get a bucket of their own (nil: every one).
     public let connectionLimit: Int?
@@ -125,6 +128,13 @@ public struct Statistics: Sendable {
             }
         } else {
             byConnection[new.conn, default: .forConnection()].apply(old: old, new: new)
+        }
+        if let old, old.user != new.user {
+            // The row learned whose it is (its request came after it was made).
+            if old.user != UserTable.none { byUser[old.user]?.remove(old) }
+            if new.user != UserTable.none { byUser[new.user, default: .forConnection()].apply(old: nil, new: new) }
+        } else if new.user != UserTable.none {
+            byUser[new.user, default: .forConnection()].apply(old: old, new: new)
         }
         total.apply(old: old, new: new)
     }

@@ -45,7 +45,7 @@ extension InspectorModel {
     }
 
     /// Statistics per message type, then per connection, then the total.
-    public func statisticsTable() -> Table { Tables.statistics(statistics) }
+    public func statisticsTable() -> Table { Tables.statistics(statistics, users: store.users) }
 
     /// What opening an anomaly's row does: select its exchange, or show the bytes of a garbage run (which
     /// belongs to no exchange); nothing for an anomaly with neither.
@@ -91,10 +91,10 @@ extension InspectorModel {
 
 /// Small text helpers for tables.
 public enum Tables {
-    /// Statistics per message type (most exchanges first), then per connection, then the total: count,
-    /// errors, bytes (requests and replies), latency p50/p90/p99/max. Opening a type's or a connection's
-    /// row filters the list to it.
-    public static func statistics(_ statistics: Statistics) -> Table {
+    /// Statistics per message type (most exchanges first), then per connection, then per user when there are
+    /// several (`users` names them), then the total: count, errors, bytes (requests and replies), latency
+    /// p50/p90/p99/max. Opening a type's, a connection's or a user's row filters the list to it.
+    public static func statistics(_ statistics: Statistics, users: UserTable = UserTable()) -> Table {
         func cells(_ name: String, _ b: StatBucket) -> [String] {
             [name, String(b.count), String(b.errors), Tables.bytes(b.bytes),
              b.p50.map(DurationFormat.compact) ?? "-", b.p90.map(DurationFormat.compact) ?? "-",
@@ -119,6 +119,15 @@ public enum Tables {
             }
             if let others, statistics.overflow == .later { rows.append(others) }
         }
+        if statistics.byUser.count > 1 {
+            rows.append(TableRow(["user", "", "", "", "", "", "", ""], role: .listHeader))
+            for (id, bucket) in statistics.byUser.sorted(by: { $0.key < $1.key }) {
+                let name = Tables.userLabel(id, users)
+                let action = users[id].flatMap { $0.isEmpty ? nil : FilterExpr.term(.user($0.description)) }
+                rows.append(TableRow(cells(name, bucket), role: bucket.errors > 0 ? .listError : .normal,
+                                     action: action.map { .filter($0) }))
+            }
+        }
         if statistics.total.count > 0 {
             rows.append(TableRow(cells("total", statistics.total), role: .listHeader))
         }
@@ -128,6 +137,13 @@ public enum Tables {
             TableColumn("p50", width: 7, alignRight: true), TableColumn("p90", width: 7, alignRight: true),
             TableColumn("p99", width: 7, alignRight: true), TableColumn("max", width: 7, alignRight: true),
         ], rows: rows, emptyText: "no exchanges yet")
+    }
+
+    /// A user's name in the statistics: as the fids view shows it, `(no name)` for an attach that gave
+    /// neither uname nor n_uname, `other` for the users past the table's 254.
+    static func userLabel(_ id: UInt8, _ users: UserTable) -> String {
+        guard let user = users[id] else { return "other" }
+        return user.isEmpty ? "(no name)" : user.description
     }
 
     /// `0000000000000010 0 d` → compact `10 v0 d`: path in hex, version, type letters.

@@ -3,7 +3,7 @@ import NinePWire
 
 /// Statistics over a trace without the UI: `ninescope decode --stats` and `ninescope proxy --stats`. Each
 /// exchange is counted once it is complete (answered, flushed, unanswered when its connection ended), or at
-/// `finish` as it stands (pending): per request type and per connection, its count, whether it failed, its
+/// `finish` as it stands (pending): per request type, per connection and per user, its count, whether it failed, its
 /// bytes and its latency (the same `Statistics` the inspector's statistics view shows). With a filter, only
 /// the exchanges that match count. Only what is outstanding is held, and only the first
 /// `connectionLimit` connections get a row of their own (the rest count together), so it runs as long as
@@ -41,12 +41,13 @@ public struct TraceStatistics: Sendable {
     }
 
     /// The statistics as plain text lines (`Tables.statistics`).
-    public var textLines: [String] { Tables.statistics(statistics).plainText() }
+    public var textLines: [String] { Tables.statistics(statistics, users: exchanges.users).plainText() }
 
     /// The statistics as one JSON object: `{"event":"statistics","types":[…],"connections":[…],"total":{…}}`,
     /// each entry with `count`, `errors`, `bytes`, `pending`, `flushed` and, when any latency was recorded,
     /// `latency_ns` (`p50`, `p90`, `p99`, `max`, and `count`: how many exchanges had one); types by count,
-    /// connections by id; past the connection limit, `other_connections` (with `connections`: how many).
+    /// connections by id; past the connection limit, `other_connections` (with `connections`: how many); when
+    /// the requests' fids were several users', `users` (each with `user`, named as the fids view names it).
     public var json: String {
         func entry(_ first: (String, JSONValue), _ b: StatBucket) -> JSONValue {
             var members: [(String, JSONValue)] = [first, ("count", .uint(UInt64(b.count))),
@@ -71,6 +72,12 @@ public struct TraceStatistics: Sendable {
         if let others = statistics.otherConnections {
             members.append(("other_connections",
                             entry(("connections", .uint(UInt64(statistics.otherConnectionCount))), others)))
+        }
+        if statistics.byUser.count > 1 {
+            let users = statistics.byUser.sorted { $0.key < $1.key }.map { id, bucket in
+                entry(("user", .string(Tables.userLabel(id, exchanges.users))), bucket)
+            }
+            members.append(("users", .array(users)))
         }
         members.append(("total", entry(("type", .string("total")), statistics.total)))
         return JSONValue.object(members).serialized

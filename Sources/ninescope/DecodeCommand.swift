@@ -24,7 +24,8 @@ struct DecodeCommand: ParsableCommand {
         capture from standard input, also a live one: each batch of lines goes out as soon as the input \
         pauses (tcpdump -U -w - writes each packet as it comes).
 
-        --stats prints, instead of the lines, a table per request type and per connection: exchanges, \
+        --stats prints, instead of the lines, a table per request type and per connection (and per user \
+        when the fids are several users'): exchanges, \
         errors, bytes, and latency p50/p90/p99/max (with --json one JSON object; with --filter only the \
         exchanges that match).
 

@@ -1,3 +1,4 @@
+import Foundation
 import InspectorCore
 import NinePSession
 import NinePWire
@@ -50,8 +51,51 @@ import Testing
         for (conn, bucket) in theirs.byConnection { #expect(Self.same(ours.byConnection[conn], bucket), "c\(conn)") }
         #expect(Self.same(ours.total, theirs.total) && ours.total.count > 2_000)
         #expect(ours.total.errors > 0 && ours.bucket(type: .tread)?.flushed == 0 && ours.bucket(type: .treaddir)?.flushed == 1)
-        // The text is the inspector's statistics table.
+        // Per user: glenda(1000) on c1, bench(1000) on c2 (the bulk), the same buckets; every exchange with a
+        // fid is one of theirs.
+        #expect(Set(ours.byUser.keys) == Set(theirs.byUser.keys) && ours.byUser.count == 2)
+        for (id, bucket) in theirs.byUser { #expect(Self.same(ours.byUser[id], bucket), "user \(id)") }
+        #expect(ours.byUser.values.reduce(0) { $0 + $1.count } < ours.total.count)   // Tversion has no user
+        // bench's: its Tattach and the 2,000 bulk exchanges, but for the three on the newfid of each failed walk
+        // (every 97th exchange that is a walk): that fid was never made, so whose it is is not known.
+        let failedWalks = stride(from: 0, to: 2_000, by: 4).filter { $0 % 97 == 0 }.count
+        #expect(ours.byUser.values.map(\.count).max() == 1 + 2_000 - 3 * failedWalks)
+        // The text is the inspector's statistics table, a user's row filtering to that user.
         #expect(stats.textLines == model.statisticsTable().plainText())
+        let table = model.statisticsTable()
+        let header = try #require(table.rows.firstIndex { $0.cells[0] == "user" })
+        #expect(table.rows[header + 1].cells[0] == "glenda(1000)" && table.rows[header + 2].cells[0] == "bench(1000)")
+        #expect(table.rows[header + 1].action == .filter(.term(.user("glenda(1000)"))))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(stats.json.utf8)) as? [String: Any])
+        let users = try #require(json["users"] as? [[String: Any]])
+        #expect(users.map { $0["user"] as? String } == ["glenda(1000)", "bench(1000)"])
+    }
+
+    /// A row that learns whose it is after it was counted moves to that user's bucket.
+    @Test func aRowMovesToItsUser() {
+        var stats = Statistics()
+        let none = ExchangeRow(requestIndex: 0, conn: 1, requestBytes: 20, requestCode: MessageType.twalk.rawValue,
+                               flags: [.hasRequest])
+        stats.apply(old: nil, new: none)
+        #expect(stats.byUser.isEmpty && stats.total.count == 1)
+        var first = none
+        first.user = 1
+        stats.apply(old: none, new: first)
+        #expect(stats.byUser[1]?.count == 1 && stats.byUser[1]?.bytes == 20)
+        var second = first
+        second.user = 2
+        stats.apply(old: first, new: second)
+        #expect(stats.byUser[1]?.count == 0 && stats.byUser[2]?.count == 1 && stats.total.count == 1)
+        stats.apply(old: second, new: none)
+        #expect(stats.byUser[2]?.count == 0 && stats.total.count == 1)
+    }
+
+    /// One user, no user section: nothing to compare.
+    @Test func oneUserHasNoSection() throws {
+        let (stats, model, _) = try Self.both(closed: true)
+        #expect(model.statistics.byUser.count == 1)
+        #expect(!model.statisticsTable().rows.contains { $0.cells[0] == "user" })
+        #expect(!stats.json.contains("\"users\""))
     }
 
     /// A path table started afresh every few paths counts the same exchanges for a path filter as one kept
