@@ -242,6 +242,19 @@ import Testing
         #expect(glenda == thousand && glenda.count > 10, "\(glenda) \(thousand)")
     }
 
+    @Test func usersAreNumberedUpToTheirLimit() {
+        var table = UserTable()
+        #expect(table.id(nil) == UserTable.none && table[UserTable.none] == nil)
+        let glenda = AttachUser(uname: "glenda", nUname: 1000)
+        #expect(table.id(glenda) == 1 && table.id(glenda) == 1 && table[1] == glenda)
+        #expect(table.id(AttachUser(uname: "", nUname: 0)) == 2 && table.id(glenda) == 1)
+        for n in 3...254 { #expect(table.id(AttachUser(nUname: UInt32(n))) == UInt8(n)) }
+        // Past 254 users every new one is `other`, which names no one; the known ones keep their numbers.
+        #expect(table.id(AttachUser(nUname: 9999)) == UserTable.other && table[UserTable.other] == nil)
+        #expect(table.id(AttachUser(nUname: 9998)) == UserTable.other && table.id(glenda) == 1)
+        #expect(table.users.count == 254 && table[254] == AttachUser(nUname: 254))
+    }
+
     @Test func byteAndQidText() {
         #expect(Tables.bytes(512) == "512")
         #expect(Tables.bytes(2048) == "2.00K")
