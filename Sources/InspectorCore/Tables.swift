@@ -12,7 +12,7 @@ extension InspectorModel {
         let entries = tracker.fidTable(on: conn, includingHistory: true)
         let live = entries.filter(\.isLive).sorted { $0.fid < $1.fid }
         let ended = entries.filter { !$0.isLive }.reversed()
-        let users = (live + ended).map { AttachUser(uname: $0.uname ?? "", nUname: $0.nUname).description }
+        let users = (live + ended).map(\.user.description)
         let oneUser = Set(users).count <= 1
         let rows = zip(live + ended, users).map { e, user -> TableRow in
             let misused = store.isMisused(conn: conn.rawValue, fid: e.fid.rawValue)

@@ -252,7 +252,7 @@ extension ReplEngine {
     public func fidLines() -> [String] {
         let entries = tracker.fidTable(on: conn)
         guard !entries.isEmpty else { return ["   no fids in use"] }
-        let users = entries.map { AttachUser(uname: $0.uname ?? "", nUname: $0.nUname).description }
+        let users = entries.map(\.user.description)
         let several = Set(users).count > 1
         var rows = [["fid", "state"] + (several ? ["user"] : []) + ["path", "qid", "open", "iounit"]]
         for (e, user) in zip(entries, users) {

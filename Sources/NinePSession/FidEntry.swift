@@ -84,6 +84,9 @@ public struct FidEntry: Hashable, Sendable {
         self.useCount = useCount
     }
 
+    /// Whose the fid is: `uname` and `nUname` together (the fids views name it by its description).
+    public var user: AttachUser { AttachUser(uname: uname ?? "", nUname: nUname) }
+
     /// Still valid on the connection.
     public var isLive: Bool { state.isLive }
     /// Opened for I/O and still live.

@@ -26,10 +26,7 @@ public struct AttachUser: Hashable, Sendable, CustomStringConvertible {
         if !uname.isEmpty { uname.appendEscaped(to: &out) }
         guard let id = nUname else { return }
         if !uname.isEmpty { out.append(0x28) }   // "("
-        var digits: [UInt8] = []
-        var v = id
-        repeat { digits.append(0x30 + UInt8(v % 10)); v /= 10 } while v > 0
-        out.append(contentsOf: digits.reversed())
+        DecimalText.append(UInt64(id), to: &out)
         if !uname.isEmpty { out.append(0x29) }   // ")"
     }
 
