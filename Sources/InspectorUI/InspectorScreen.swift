@@ -97,13 +97,10 @@ public struct InspectorScreen {
         case .list: "exchanges"
         case .detail(let d): d.message.map { "message #\($0)" } ?? "exchange x\(d.row)"
         case .table(let t):
-            switch t.kind {
-            // "fids of c1 · user glenda(1000)"; a uname can be long, the file's name beside it stays.
-            case .fids(let c): model.fidTable(conn: c).title.truncated(toDisplayWidth: 48)
-            case .statistics: "statistics"
-            case .anomalies: "anomalies"
-            case .connections: "connections"
-            }
+            // The table's own title ("statistics", "fids of c1 · user glenda(1000)"), as drawn this frame (the
+            // body is drawn before the title bar) or made for it before any draw; a uname can be long, the
+            // file's name beside it stays.
+            (t.title ?? model.table(t.kind, time: timeFormat).title).truncated(toDisplayWidth: 48)
         case .help: "help"
         }
     }
@@ -187,6 +184,7 @@ public struct InspectorScreen {
         case .table(var state):
             let table = model.table(state.kind, time: timeFormat)
             TableView.draw(table, cursor: &state.cursor, into: &canvas, theme: theme)
+            state.title = table.title
             stack[stack.count - 1] = .table(state)
         case .help(let top):
             let lines = HelpView.lines(registry)

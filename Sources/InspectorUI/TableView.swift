@@ -13,6 +13,8 @@ public enum TableKind: Hashable, Sendable {
 struct TableState: Hashable {
     var kind: TableKind
     var cursor = ListCursor(count: 0, pageSize: 1, following: false)
+    /// The table's title as last drawn (the title bar shows it; nil until drawn).
+    var title: String?
 }
 
 extension InspectorModel {
