@@ -143,11 +143,34 @@ public final class NinePProxy: Sendable {
             return (l, Array(s.pairs.values), Array(s.finished.values))
         }
         await listener?.close()
+        let census = self.census
         for bound in pairs {
-            bound.eventLoop.execute { bound.value.stop() }
+            bound.eventLoop.execute {
+                bound.value.stop()
+                bound.eventLoop.assumeIsolated().scheduleTask(in: Self.stopGrace) {
+                    if bound.value.forceFinish() { census.forced.add(1, ordering: .relaxed) }
+                }
+            }
         }
         for f in futures { try? await f.get() }
         ownStream?.finish()
+    }
+
+    /// How long `stop()` lets a connection take to report its close before ending it regardless
+    /// (`RelayPair.forceFinish`): a closing connection takes a loop turn or two, a dial under way is ended at
+    /// once, so only a connection whose close was never reported waits this long.
+    static let stopGrace = TimeAmount.seconds(3)
+    /// Connections `stop()` had to end after `stopGrace` (none, unless a close went unreported).
+    var stopsForced: Int { census.forced.load(ordering: .relaxed) }
+
+    /// Each open connection's lifecycle in a few words (`RelayPair.lifecycle`), for tests' messages.
+    func lifecycles() async -> [String] {
+        let pairs = state.withLock { Array($0.pairs.values) }
+        var lines: [String] = []
+        for bound in pairs {
+            if let line = try? await bound.eventLoop.submit({ bound.value.lifecycle }).get() { lines.append(line) }
+        }
+        return lines.sorted()
     }
 
     /// Writes `frame` (a complete T-message whose tag and fids the caller chose, e.g. with the tracker's

@@ -34,9 +34,11 @@ public struct RelayStats: Hashable, Sendable {
     public init() {}
 }
 
-/// Counts the relay pairs alive (made and not yet freed), for a proxy's tests.
+/// Counts the relay pairs alive (made and not yet freed), and those a stop had to end
+/// (`RelayPair.forceFinish`), for a proxy's tests.
 final class RelayCensus: Sendable {
     let count = Atomic<Int>(0)
+    let forced = Atomic<Int>(0)
 }
 
 /// One proxied connection: the client channel, the upstream channel (both on one event loop), the two
@@ -108,6 +110,8 @@ final class RelayPair {
     private var clientSpoke = false
     /// The server ended its stream while replies were held: the client's side is shut once they are passed on.
     var shutClientAfterHeld = false
+    /// The relay closed the client itself, nothing wrong: a held dial's client that hung up without a word.
+    private var closedQuietly = false
 
     // Lifecycle.
     private var clientInputDone = false
@@ -324,6 +328,7 @@ final class RelayPair {
             // if anything, as always.
             if preConnect.isEmpty {
                 dialHeld = false
+                closedQuietly = true
                 client?.channel?.close(promise: nil)
             } else {
                 dialAfterHold()
@@ -349,9 +354,11 @@ final class RelayPair {
         if side == .client ? clientClosed : upstreamClosed { return }
         guard wasActive.contains(side) else {
             // Never connected: a failed dial is handled where the dial completes; a client closed before it
-            // became active just counts as closed.
-            if side == .client {
-                clientClosed = true
+            // became active just counts as closed, and so does an upstream whose dial succeeded but which
+            // the dial's completion closed at once (the client had gone): NIO completes the connect before
+            // it reports the channel active, and a channel closed there never reports it.
+            if side == .client || !dialing {
+                if side == .client { clientClosed = true } else { upstreamClosed = true }
                 checkFinished()
             }
             return
@@ -365,6 +372,11 @@ final class RelayPair {
                 // Closed without EOF or error: a write failed (the peer went away).
                 failure = .reset(side)
             }
+        } else if failure == nil && !outputShut.contains(side) && !closedQuietly {
+            // Its EOF came, then it closed before the relay shut its output: the peer reset it after its FIN
+            // (NIO reports such a reset without an error), or a write to it failed. The other side is reset
+            // too, as for a reset without the EOF, rather than left open with no one to answer.
+            failure = .reset(side)
         }
         if side == .client { clientClosed = true } else { upstreamClosed = true }
         if failure != nil { closeBoth() }
@@ -377,6 +389,45 @@ final class RelayPair {
     func stop() {
         if failure == nil { failure = .stopped }
         closeBoth()
+    }
+
+    /// Ends a connection that has not finished `NinePProxy.stopGrace` after `stop()`: a side whose close was
+    /// never reported would keep the proxy's stop waiting for ever. Closes both channels whatever their
+    /// state and reports the connection closed. Returns whether it had to (false: it had finished).
+    @discardableResult
+    func forceFinish() -> Bool {
+        guard !finished else { return false }
+        client?.channel?.close(promise: nil)
+        upstream?.channel?.close(promise: nil)
+        clientClosed = true
+        upstreamClosed = true
+        dialing = false
+        checkFinished()
+        return true
+    }
+
+    /// The connection's lifecycle in a few words, for a test's message when one does not end:
+    /// `c3: client open (eof in), upstream dialling, failure -`.
+    var lifecycle: String {
+        func side(_ s: ProxySide, closed: Bool, inputDone: Bool) -> String {
+            let state: String
+            if closed {
+                state = "closed"
+            } else if s == .upstream && dialing {
+                state = "dialling"
+            } else if s == .upstream && dialHeld {
+                state = "held"
+            } else if let ch = handler(s)?.channel {
+                state = ch.isActive ? "open" : (wasActive.contains(s) ? "closing" : "not yet active")
+            } else {
+                state = "none"
+            }
+            let marks = [inputDone ? "eof in" : nil, outputShut.contains(s) ? "output shut" : nil].compactMap { $0 }
+            return "\(s) \(state)" + (marks.isEmpty ? "" : " (\(marks.joined(separator: ", ")))")
+        }
+        return "c\(conn.rawValue): " + side(.client, closed: clientClosed, inputDone: clientInputDone) + ", "
+            + side(.upstream, closed: upstreamClosed, inputDone: upstreamInputDone)
+            + ", failure \(failure.map { "\($0)" } ?? "-")" + (finished ? ", finished" : "")
     }
 
     func shutdownOutput(_ side: ProxySide) {

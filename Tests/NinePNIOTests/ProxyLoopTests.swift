@@ -48,6 +48,13 @@ import Testing
         func stop() async {
             await a.stop()
             await b.stop()
+            // Every connection reported its close: none had to be ended by the stop's grace.
+            #expect(a.stopsForced + b.stopsForced == 0)
+        }
+
+        /// Both proxies' open connections, when some are (for a message when they do not end).
+        func stillOpen() async -> [String] {
+            a.connections.isEmpty && b.connections.isEmpty ? [] : await a.lifecycles() + b.lifecycles()
         }
     }
 
@@ -64,8 +71,9 @@ import Testing
             #expect(await client.wait { $0.ended }, "round \(round)")
             #expect(client.received.isEmpty)
             // Every connection of both proxies ends.
-            #expect(await eventsA.wait { _ in a.connections.isEmpty && b.connections.isEmpty && Self.loops(eventsA) > 0 },
-                    "round \(round): still open \(a.connections) \(b.connections)")
+            let ended = await eventsA.wait { _ in a.connections.isEmpty && b.connections.isEmpty && Self.loops(eventsA) > 0 }
+            let open = await loop.stillOpen()
+            #expect(ended, "round \(round): still open \(open)")
             try await Task.sleep(nanoseconds: 100_000_000)
             #expect(a.connections.isEmpty && b.connections.isEmpty)
         }
@@ -92,8 +100,10 @@ import Testing
         let client = try await rawDial(loop.boundA)
         try await client.send(F.tversion())
         #expect(await client.wait { $0.ended })
-        #expect(await loop.eventsA.wait { _ in Self.loops(loop.eventsA) > 0 && loop.a.connections.isEmpty
-                                            && loop.b.connections.isEmpty })
+        let ended = await loop.eventsA.wait { _ in Self.loops(loop.eventsA) > 0 && loop.a.connections.isEmpty
+                                              && loop.b.connections.isEmpty }
+        let open = await loop.stillOpen()
+        #expect(ended, "still open: \(open)")
         // Either proxy may make it certain first (its probe back first); each names its own upstream.
         #expect(loop.said.all.contains { $0.hasPrefix("the upstream 127.0.0.1:\(loop.portB) leads back to this proxy")
                                          || $0.hasPrefix("the upstream unix:\(path) leads back to this proxy") },
@@ -111,13 +121,18 @@ import Testing
         let client = try await rawDial(loop.boundA)
         try await client.shutdownOutput()
         #expect(await eventsA.wait { _ in said.all.contains { $0.contains("none of them saying a word") } }, "\(said.all)")
-        #expect(await eventsA.wait { _ in a.connections.isEmpty && b.connections.isEmpty })
+        let ended = await eventsA.wait { _ in a.connections.isEmpty && b.connections.isEmpty }
+        let open = await loop.stillOpen()
+        #expect(ended, "still open \(open)")
         // Over: no connection comes any more.
         try await Task.sleep(nanoseconds: 300_000_000)
         let opened = Self.opened(eventsA) + Self.opened(eventsB)
         try await Task.sleep(nanoseconds: 300_000_000)
         #expect(Self.opened(eventsA) + Self.opened(eventsB) == opened)
-        #expect(opened < 400, "\(opened) connections")
+        // Bounded: a chain of 65 is some 130 connections of the two proxies; a link slower than the silent
+        // window (10 ms, on a loaded machine) starts the count again, so a few chains may come first (408
+        // once, under a parallel test run), but not thousands until descriptors run out.
+        #expect(opened < 1000, "\(opened) connections")
         let line = said.all.first { $0.contains("none of them saying a word") } ?? ""
         #expect(line.contains(" leads back to this proxy through another process (c"), "\(line)")
         #expect(line.contains(": 65 clients in a row, each accepted just after the one before dialled the upstream, in "),
@@ -127,17 +142,23 @@ import Testing
     }
 
     /// The loop of a client that connects and waits: held at the silent chain's end, made certain by the
-    /// probe, said, and its connections closed, the waiting client's too.
+    /// probe, said, and its connections closed; the waiting client's ends too, and once it hangs up, as a
+    /// client told EOF does, nothing is left open. (Its own connection is closed by the proxy when it is
+    /// in the chain found. A first link slower than the silent window, on a loaded machine, leaves it out
+    /// of the chain: the chain's closing then reaches it as the upstream's EOF, passed on to the client,
+    /// and the half-closed connection lasts until the client hangs up, as through any relay.)
     @Test func aLoopOfAWaitingClientIsFoundAndClosed() async throws {
         let loop = try await Looped.start()
         let (a, b, eventsA, eventsB, said) = (loop.a, loop.b, loop.eventsA, loop.eventsB, loop.said)
         let client = try await rawDial(loop.boundA)
         #expect(await eventsA.wait { _ in said.all.contains { $0.contains("none of them saying a word") } }, "\(said.all)")
         #expect(await client.wait { $0.ended })
-        #expect(await eventsA.wait { _ in a.connections.isEmpty && b.connections.isEmpty },
-                "still open \(a.connections) \(b.connections)")
+        if !client.isClosed { try? await client.channel.close() }
+        let ended = await eventsA.wait { _ in a.connections.isEmpty && b.connections.isEmpty }
+        let open = await loop.stillOpen()
+        #expect(ended, "still open \(open)")
         let opened = Self.opened(eventsA) + Self.opened(eventsB)
-        #expect(opened < 400, "\(opened) connections")
+        #expect(opened < 1000, "\(opened) connections (bounded: as in aLoopOfSilentClientsEnds)")
         try await Task.sleep(nanoseconds: 300_000_000)
         #expect(Self.opened(eventsA) + Self.opened(eventsB) == opened)
         await loop.stop()

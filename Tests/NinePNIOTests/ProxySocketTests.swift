@@ -193,6 +193,63 @@ import Testing
         await proxy.stop()
     }
 
+    /// How a client goes away while its upstream is still being dialled.
+    enum Going: String, CaseIterable, Sendable { case reset, halfCloseThenReset, halfCloseThenClose }
+
+    /// A client that goes while its upstream dial is under way (an upstream whose listen queue is full
+    /// answers a SYN only after retries), the dial then succeeding: the connection ends as soon as the
+    /// dial completes. (Before, an upstream the relay closed in the dial's own completion never became
+    /// active, so its close was never counted: the connection stayed open for ever and a stop waited
+    /// for it for ever — how a loop test once hung.)
+    @Test(arguments: Going.allCases)
+    func aClientGoneWhileItsDialIsUnderWayEndsWhenTheDialCompletes(going: Going) async throws {
+        let listener = LoopbackSocket()
+        defer { listener.close() }
+        #expect(listen(listener.descriptor, 0) == 0)
+        let queued = (0..<4).map { _ in LoopbackSocket.connectWithoutWaiting(to: listener.port) }
+        defer { queued.forEach { _ = close($0) } }
+        usleep(200_000)
+        let events = EventBox()
+        let (proxy, bound) = try await startProxy(to: .tcp(host: "127.0.0.1", port: listener.port), events: events,
+                                                  options: .init(loopCheck: nil))
+        let client = try await rawDial(bound)
+        try await client.send(F.tversion())
+        switch going {
+        case .reset:
+            try await client.reset()
+        case .halfCloseThenReset:
+            try await client.shutdownOutput()
+            try await Task.sleep(nanoseconds: 50_000_000)
+            try await client.reset()
+        case .halfCloseThenClose:
+            try await client.shutdownOutput()
+            try await Task.sleep(nanoseconds: 50_000_000)
+            try await client.channel.close()
+        }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        // Still dialling: nothing has ended it yet, or it ended at once (either is right; hanging is not).
+        // Now let the upstream's queue drain, so that the SYN's next retry connects.
+        var fl = fcntl(listener.descriptor, F_GETFL)
+        fl |= O_NONBLOCK
+        _ = fcntl(listener.descriptor, F_SETFL, fl)
+        // Each connection accepted is closed at once (a server that hangs up: the half-closed client's
+        // connection ends with it).
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline && !proxy.connections.isEmpty {
+            let fd = accept(listener.descriptor, nil, nil)
+            if fd >= 0 { _ = close(fd) } else { usleep(20_000) }
+        }
+        let open = proxy.connections.isEmpty ? [] : await proxy.lifecycles()
+        #expect(proxy.connections.isEmpty, "\(going): still open \(open)")
+        // The client's reset is named, after its EOF too; a server that hangs up on a half-closed client
+        // with its request unread resets.
+        let reason: ProxyCloseReason = going == .halfCloseThenClose ? .reset(.upstream) : .reset(.client)
+        #expect(await events.wait(timeout: 5) { _ in events.closeReasons() == [reason] }, "\(events.closeReasons())")
+        #expect(proxy.stopsForced == 0)
+        await proxy.stop()
+        #expect(proxy.stopsForced == 0)
+    }
+
     /// With frames reported, each 64 KiB body that ends a read is also written out from inside the read
     /// (`FrameCursor.earlyFlushBytes`), into an upstream that has stopped reading.
     @Test(arguments: [false, true])
