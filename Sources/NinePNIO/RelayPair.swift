@@ -110,8 +110,6 @@ final class RelayPair {
     private var clientSpoke = false
     /// The server ended its stream while replies were held: the client's side is shut once they are passed on.
     var shutClientAfterHeld = false
-    /// The relay closed the client itself, nothing wrong: a held dial's client that hung up without a word.
-    private var closedQuietly = false
 
     // Lifecycle.
     private var clientInputDone = false
@@ -328,7 +326,6 @@ final class RelayPair {
             // if anything, as always.
             if preConnect.isEmpty {
                 dialHeld = false
-                closedQuietly = true
                 client?.channel?.close(promise: nil)
             } else {
                 dialAfterHold()
@@ -372,12 +369,10 @@ final class RelayPair {
                 // Closed without EOF or error: a write failed (the peer went away).
                 failure = .reset(side)
             }
-        } else if failure == nil && !outputShut.contains(side) && !closedQuietly {
-            // Its EOF came, then it closed before the relay shut its output: the peer reset it after its FIN
-            // (NIO reports such a reset without an error), or a write to it failed. The other side is reset
-            // too, as for a reset without the EOF, rather than left open with no one to answer.
-            failure = .reset(side)
         }
+        // (Closed after its EOF, before the relay shut its output: the peer reset it after its FIN, say for
+        // a write that came after it hung up. The FIN, which came first, names the end: `closedByUpstream`
+        // for a server that hung up on a client still writing, and the other side finishes as it would.)
         if side == .client { clientClosed = true } else { upstreamClosed = true }
         if failure != nil { closeBoth() }
         checkFinished()

@@ -241,9 +241,13 @@ import Testing
         }
         let open = proxy.connections.isEmpty ? [] : await proxy.lifecycles()
         #expect(proxy.connections.isEmpty, "\(going): still open \(open)")
-        // The client's reset is named, after its EOF too; a server that hangs up on a half-closed client
-        // with its request unread resets.
-        let reason: ProxyCloseReason = going == .halfCloseThenClose ? .reset(.upstream) : .reset(.client)
+        // A reset is named; after the client's EOF, the EOF names the end. A server that hangs up on a
+        // half-closed client with its request unread resets.
+        let reason: ProxyCloseReason = switch going {
+        case .reset: .reset(.client)
+        case .halfCloseThenReset: .eof
+        case .halfCloseThenClose: .reset(.upstream)
+        }
         #expect(await events.wait(timeout: 5) { _ in events.closeReasons() == [reason] }, "\(events.closeReasons())")
         #expect(proxy.stopsForced == 0)
         await proxy.stop()
