@@ -140,6 +140,11 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Headless: print a still-pending line for each request unanswered after "
                                + "DURATION (e.g. 2s, 1m; 0: never).", valueName: "DURATION"))
     var stillPending: String = "10s"
+    @Option(help: ArgumentHelp("Headless: the lines held in memory while standard output is not read (a pager "
+                               + "left on one page, a terminal stopped with Ctrl-S; default 16M). Past it lines are "
+                               + "dropped and counted, and a line says where; the relay and the capture go on.",
+                               valueName: "SIZE"))
+    var linesHeld: String = "16M"
     @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
@@ -175,6 +180,7 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ValidationError("--view-history is for the live UI (not with --headless, --json, --quiet or --stats)")
         }
         let overdueAfter = try Self.stillPendingOption(stillPending)
+        let held = try Self.linesHeldOption(linesHeld)
         let faultSpec = try FaultSpec.option(faults)
         let seed = faultSeed ?? UInt64.random(in: 0...UInt64.max)
         let faultNote = faultSpec.rules.isEmpty ? nil : "faults: \(faultSpec) (--fault-seed \(seed))"
@@ -201,6 +207,11 @@ struct ProxyCommand: AsyncParsableCommand {
             + (recorder == nil ? "" : " and recording") + " until stopped"
         out.failureNotice = { why in "the lines cannot be written (\(why)): they are lost until they can be; the proxy "
             + "goes on relaying" + (recorder == nil ? "" : " and recording") }
+        // The trace's thread, which the capture and (through its bounded queue) the relay wait on, never
+        // waits for the lines' reader.
+        out.writeInBackground(limit: held, stalledNotice: Self.stalledNotice(held, what: "the proxy goes on relaying"
+                                  + (recorder == nil ? "" : ", and the capture keeps every message")),
+                              gapLine: json ? { $0.jsonLine } : { $0.textLine })
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true,
                                quiet: quiet, filter: filterExpr, stats: stats)
         // Each read's events go to the trace's thread at once (no coalescing delay): lines appear as soon
@@ -234,7 +245,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let statistics = trace.finishStatistics()
         if json, let statistics { out.write(statistics.json) }
         ticker?.cancel()
-        out.flush()
+        out.finishWriting()
         printError("ninescope: \(SignalWatch.name(signal)): proxy stopped; " + trace.summary()
                    + Self.closeCapture(recorder))
         if !json, let statistics { for line in statistics.textLines { printError(line) } }
@@ -278,6 +289,20 @@ struct ProxyCommand: AsyncParsableCommand {
                 + "it is looked up again for each client"
         }
         return nil
+    }
+
+    /// `--lines-held` (proxy and serve): the size in bytes, at least 64 KiB.
+    static func linesHeldOption(_ text: String) throws -> Int {
+        guard let n = CaptureRotation.parseSize(text), n >= 64 << 10 else {
+            throw ValidationError("--lines-held takes a size of at least 64K (e.g. 1M, 256M), not '\(text)'")
+        }
+        return n
+    }
+
+    /// What the proxy and `serve` say when their lines' reader stops reading and lines begin to be dropped.
+    static func stalledNotice(_ held: Int, what: String) -> String {
+        "standard output is not read as fast as the lines come: past " + ProxyTrace.bytes(held) + " waiting "
+            + "(--lines-held), lines are dropped and counted, and a line says where; " + what
     }
 
     /// `--still-pending`: nil for "0" (never), else the duration in ns.

@@ -67,6 +67,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --trace: print a still-pending line for each request unanswered after "
                                + "DURATION (e.g. 2s, 1m; 0: never).", valueName: "DURATION"))
     var stillPending: String = "10s"
+    @Option(help: ArgumentHelp("With --trace: the lines held in memory while standard output is not read "
+                               + "(default 16M); past it lines are dropped and counted, and a line says where; "
+                               + "the server goes on.", valueName: "SIZE"))
+    var linesHeld: String = "16M"
     @Flag(help: ArgumentHelp("When stopped, print statistics per request type and per connection: counts, "
                              + "errors, bytes, latency percentiles."))
     var stats = false
@@ -112,6 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxFids > 0 else { throw ValidationError("--max-fids must be at least 1") }
         if json && !trace { throw ValidationError("--json only applies with --trace") }
         _ = try ProxyCommand.stillPendingOption(stillPending)
+        _ = try ProxyCommand.linesHeldOption(linesHeld)
     }
 
     func parsedAddress() throws -> Address {
@@ -170,6 +175,12 @@ struct ServeCommand: AsyncParsableCommand {
         out.closedNotice = "the trace's reader went away (a closed pipe): no more lines; the server goes on until stopped"
         out.failureNotice = { why in "the trace cannot be written (\(why)): its lines are lost until they can be; "
             + "the server goes on" }
+        if trace {
+            // The trace runs on the server's threads: it must never wait for the lines' reader.
+            let held = try ProxyCommand.linesHeldOption(linesHeld)
+            out.writeInBackground(limit: held, stalledNotice: ProxyCommand.stalledNotice(held, what: "the server goes on"),
+                                  gapLine: json ? { $0.jsonLine } : { $0.textLine })
+        }
         let tracer = trace || stats ? ServeTrace(style: json ? .json : .text, output: out, lines: trace, stats: stats) : nil
         // Lines to a file or a pipe reach their reader within 200 ms.
         let ticker = trace ? out.flushingNow() : nil
@@ -209,6 +220,7 @@ struct ServeCommand: AsyncParsableCommand {
         if trace && json, let statistics { tracer?.write(statistics.json) }
         ticker?.cancel()
         tracer?.flush()
+        out.finishWriting()
         printError("ninescope: \(SignalWatch.name(sig)): stopped after " + ProxyTrace.count(counts.accepted, "connection"))
         if !(trace && json), let statistics { for line in statistics.textLines { printError(line) } }
         try out.failIfUnwritten("trace lines lost")

@@ -391,6 +391,108 @@ import Glibc
         #expect(proxy.stderr.contains("1 connection (1 stopped)"), "\(proxy.stderr)")
     }
 
+    /// A lines' reader that stops reading (a pager left on one page, a terminal stopped with Ctrl-S) stops
+    /// neither the relay nor the capture: past `--lines-held` the lines are dropped and counted, standard
+    /// error says so, and once the reader reads again a line says where lines are missing and how many.
+    /// Before, the trace's thread waited in its write: the capture stopped with it, and once the trace's
+    /// queue was full, the relay, so a paused `| less` froze a guest's mount.
+    @Test func aReaderThatStopsReadingStopsNeitherTheRelayNorTheCapture() throws {
+        let export = try RealTraffic.makeExport(bigSize: 4 << 20)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        defer { diod.kill() }
+        let dir = Peers.tempDir("pxstall")
+        let fifo = dir + "/lines", capture = dir + "/stall.pcapng"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // The reader: has the pipe open and reads nothing, for now.
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        defer { _ = close(reader) }
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", capture,
+                                                                     "--lines-held", "64K"], stdout: fifo)
+        // Lines enough to fill the pipe (1 MiB) and what is held: each client still completes.
+        let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "3", "-n", "2", "-g"])
+        #expect(load.status == 0, "diodload: \(load.out) \(load.err)")
+        #expect(ProxyProcess.poll(timeout: 20) { proxy.stderr.contains("standard output is not read as fast as the lines come: past ") },
+                "\(proxy.stderr)")
+        let want = try ProxyTool.sha256(Data(contentsOf: URL(fileURLWithPath: export + "/big.bin")))
+        let catBytes = try Peers.run("/bin/sh", ["-c", "diodcat -s \(proxy.listenAddress) -a \(export) big.bin | sha256sum"])
+        #expect(catBytes.out.hasPrefix(want), "diodcat through a proxy whose lines nobody reads: \(catBytes.out)")
+        // The capture went on meanwhile (flushed within a second): the reads of big.bin are in it, while
+        // the lines of them wait or are dropped.
+        #expect(ProxyProcess.poll(timeout: 10) {
+            let lines = (try? Peers.run(Peers.ninescope, ["decode", capture, "--filter", "Tread and path:/big.bin"]))?.out ?? ""
+            return lines.split(separator: "\n").filter { $0.contains(" Rread ") }.count >= 2 * (4 << 20) / (1 << 20)
+        }, "the capture did not go on while the lines waited")
+        #expect(proxy.process.isRunning)
+
+        // The reader reads again: everything held comes, then a line saying how many lines are missing
+        // there, then the new lines.
+        _ = fcntl(reader, F_SETFL, fcntl(reader, F_GETFL) & ~O_NONBLOCK)
+        let got = ReadBytes()
+        let drained = Thread {
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = read(reader, &chunk, chunk.count)
+                if n <= 0 { break }
+                got.append(chunk[0..<n])
+            }
+        }
+        drained.start()
+        #expect(ProxyProcess.poll(timeout: 20) {
+            let ls = try? ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
+            return ls?.status == 0 && String(decoding: got.bytes, as: UTF8.self).contains(" dropped here, over ")
+        })
+        let stop = proxy.stop()
+        _ = ProxyProcess.poll(timeout: 10) { drained.isFinished }
+        let text = String(decoding: got.bytes, as: UTF8.self)
+        // Lines were lost, so the run says so and fails, as for lines that could not be written.
+        #expect(stop.exited && stop.status == 1, "exit status \(stop.status)")
+        // While the reader did not read, lines were dropped (a few times, maybe: the pipe took some as
+        // it filled); each gap is said where it is.
+        let gap = text.split(separator: "\n").filter { $0.hasPrefix("ninescope: ") }
+        #expect(!gap.isEmpty, "\(text.suffix(2000))")
+        let dropped = gap.compactMap { $0.dropFirst("ninescope: ".count).split(separator: " ").first.flatMap { Int($0) } }
+            .reduce(0, +)
+        #expect(dropped > 0 && gap.allSatisfy { $0.contains(" dropped here, over ")
+            && $0.hasSuffix(" s: standard output was not read as fast as they came") }, "\(gap)")
+        #expect(proxy.stderr.contains("ninescope: lines lost: standard output was not read as fast as they came: \(dropped) lines ("),
+                "\(proxy.stderr)")
+        // What was written and what was dropped make the whole trace: the capture decoded has as many lines.
+        let all = try Peers.run(Peers.ninescope, ["decode", capture])
+        let written = text.split(separator: "\n").count - gap.count
+        #expect(written + dropped == all.out.split(separator: "\n").count,
+                "\(written) written + \(dropped) dropped against \(all.out.split(separator: "\n").count) decoded")
+    }
+
+    /// A stop while the lines' reader reads nothing at all (a pager left open) ends the proxy within a few
+    /// seconds, saying how many lines were not written, instead of waiting for the reader for ever.
+    @Test func aStopWhileNoOneReadsTheLinesDoesNotWaitForThem() throws {
+        let export = try RealTraffic.makeExport(bigSize: 1000)
+        let diod = DiodOnPort(export: export)
+        try diod.start()
+        defer { diod.kill() }
+        let fifo = Peers.tempDir("pxstall2") + "/lines"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        defer { _ = close(reader) }
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--lines-held", "64K"], stdout: fifo)
+        let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "2", "-n", "2", "-g"])
+        #expect(load.status == 0, "diodload: \(load.out) \(load.err)")
+        #expect(ProxyProcess.poll(timeout: 20) { proxy.stderr.contains("standard output is not read as fast as the lines come: past ") },
+                "\(proxy.stderr)")
+        let started = Date()
+        let stop = proxy.stop(signal: SIGTERM)
+        let took = Date().timeIntervalSince(started)
+        #expect(stop.exited && stop.status == 1, "exit status \(stop.status)")
+        #expect(took < 10, "the stop took \(took) s")
+        #expect(proxy.stderr.contains("ninescope: SIGTERM: proxy stopped; "), "\(proxy.stderr)")
+        #expect(proxy.stderr.contains("ninescope: lines lost: standard output was not read as fast as they came: "),
+                "\(proxy.stderr)")
+        // Said once, however often lines were dropped.
+        #expect(proxy.stderr.components(separatedBy: "standard output is not read as fast").count == 2, "\(proxy.stderr)")
+    }
+
     /// The lines' reader goes away (`proxy … | head`): the proxy says so once and goes on relaying, so a
     /// guest's mount does not die with the pager.
     @Test func aClosedOutputPipeEndsTheLinesNotTheProxy() throws {
@@ -666,4 +768,13 @@ import Glibc
         #expect(missing.err.contains("cannot listen on unix:/nonexistent-ninescope/9p.sock: No such file or directory\n"),
                 "\(missing.err)")
     }
+}
+
+/// Bytes a reader thread takes from a pipe, for a test to look at as they come.
+final class ReadBytes: @unchecked Sendable {
+    // @unchecked: `stored` is only touched under `lock`.
+    private let lock = NSLock()
+    private var stored: [UInt8] = []
+    func append(_ more: ArraySlice<UInt8>) { lock.lock(); stored += more; lock.unlock() }
+    var bytes: [UInt8] { lock.lock(); defer { lock.unlock() }; return stored }
 }

@@ -78,6 +78,42 @@ import Glibc
         #expect((try? String(contentsOfFile: file, encoding: .utf8)) == "keep me")
     }
 
+    /// `serve --trace` whose lines' reader stops reading (a pager left on one page): the server goes on
+    /// serving — its trace runs on the server's own threads, which never wait for the reader — past
+    /// `--lines-held` the lines are dropped and counted, and a stop ends it at once, saying how many.
+    /// Before, every connection waited on the blocked write.
+    @Test func aTraceNobodyReadsDoesNotStopTheServer() throws {
+        let dir = Peers.tempDir("servestall")
+        let fifo = dir + "/lines", errors = dir + "/stderr"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        defer { _ = close(reader) }
+        let p = try Peers.spawn(Peers.ninescope, ["serve", "--listen", "127.0.0.1:0", "--driver", "memory", "--trace",
+                                                  "--lines-held", "64K"], stdout: fifo, stderr: errors)
+        defer { if p.isRunning { Peers.stop(p, signal: SIGKILL) } }
+        func stderr() -> String { (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "" }
+        var address = ""
+        #expect(ProxyProcess.poll(timeout: 30) {
+            address = NinescopeProcess.boundAddress(in: stderr()) ?? ""
+            return !address.isEmpty
+        }, "\(stderr())")
+        let load = try DiodClients.load(address, seconds: 2, threads: 2, getattr: true)
+        #expect((DiodClients.opsPerSecond(load) ?? 0) > 0, "diodload -g: \(load.out) \(load.err)")
+        #expect(ProxyProcess.poll(timeout: 20) { stderr().contains("standard output is not read as fast as the lines come: ") },
+                "\(stderr())")
+        let cat = try DiodClients.cat(address, ["etc/motd"])
+        #expect(cat.status == 0 && cat.out.contains("Welcome"), "diodcat: \(cat.err)")
+        let started = Date()
+        p.signal(SIGTERM)
+        _ = ProxyProcess.poll(timeout: 30) { !p.isRunning }
+        p.waitUntilExit()
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(p.terminationReason == .exit && p.terminationStatus == 1, "status \(p.terminationStatus)")
+        #expect(stderr().contains("ninescope: trace lines lost: standard output was not read as fast as they came: "),
+                "\(stderr())")
+    }
+
     // MARK: Faults, seen by a real client
 
     @Test func errorFaultMakesDiodcatFail() throws {
