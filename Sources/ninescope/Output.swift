@@ -182,10 +182,10 @@ final class LineOutput: @unchecked Sendable {
         return n
     }
 
-    /// Says `text` on standard error from a thread of its own: standard error may be the very terminal
-    /// that stopped reading (Ctrl-S), and the caller must not wait for it.
+    /// Says `text` on standard error without waiting for it (`StderrAside`): standard error may be the
+    /// very terminal that stopped reading (Ctrl-S).
     private static func sayAside(_ text: String) {
-        Thread.detachNewThread { printError("ninescope: " + text) }
+        StderrAside.shared.say("ninescope: " + text)
     }
 
     /// The writer thread: writes what waits (at once when line-buffered, else 64 KiB at a time or when
@@ -344,6 +344,73 @@ final class LineOutput: @unchecked Sendable {
             return failureNotice != nil ? lost : nil
         }
         if let recovered { printError("ninescope: the lines are written again; \(ProxyTrace.bytes(recovered)) of them lost so far") }
+    }
+}
+
+/// Says lines on standard error from a thread of its own, for what is said while traffic flows: a notice
+/// from an event loop or a trace's thread must not wait for a terminal stopped with Ctrl-S or a pipe
+/// nobody reads (the relay, the server or the capture would wait with it). Lines are said in the order
+/// given; while `limit` of them wait, further ones are counted, and the count is said once they can be.
+/// A command's last words are written directly, after `drain`.
+final class StderrAside: @unchecked Sendable {
+    // @unchecked: all state under `lock`.
+    static let shared = StderrAside()
+    /// Lines that may wait.
+    static let limit = 1000
+    private let lock = LockAndCondition()
+    private var waiting: [String] = []
+    private var skipped = 0
+    private var writing = false
+    private var started = false
+
+    func say(_ line: String) {
+        lock.withLock {
+            guard waiting.count < Self.limit else {
+                skipped += 1
+                return
+            }
+            waiting.append(line)
+            if !started {
+                started = true
+                let thread = Thread { [self] in
+                    ProcessScheduling.adoptMain()
+                    loop()
+                }
+                thread.name = "ninescope-stderr"
+                thread.start()
+            }
+            lock.broadcast()
+        }
+    }
+
+    private func loop() {
+        lock.lock()
+        while true {
+            while waiting.isEmpty && skipped == 0 { lock.wait() }
+            var lines = waiting
+            waiting = []
+            if skipped > 0 {
+                lines.append("ninescope: \(skipped) more notices not said: standard error was not read as fast as they came")
+                skipped = 0
+            }
+            writing = true
+            lock.unlock()
+            for line in lines { printError(line) }
+            lock.lock()
+            writing = false
+            lock.broadcast()
+        }
+    }
+
+    /// Waits until every line said so far is written, or `patience` seconds have passed.
+    func drain(patience: Double = 2) {
+        lock.withLock {
+            var waited = 0.0
+            while (!waiting.isEmpty || skipped > 0 || writing) && waited < patience {
+                lock.wait(seconds: 0.1)
+                waited += 0.1
+            }
+        }
     }
 }
 

@@ -170,7 +170,7 @@ final class ProxyTrace: @unchecked Sendable {
         line(format.closed(conn: conn, at: at, reason: reason.shownReason))
         closeReasons[Self.summaryKey(reason), default: 0] += 1
         if case .dialFailed(let why) = reason {
-            printError("ninescope: \(conn): upstream dial failed: \(why)")
+            StderrAside.shared.say("ninescope: \(conn): upstream dial failed: \(why)")   // on the trace's thread
         }
     }
 

@@ -200,7 +200,9 @@ struct ProxyCommand: AsyncParsableCommand {
             try Self.failIfCaptureIncomplete(recorder)
             return
         }
-        recorder?.file.whenWriteFails { error in printError(Self.captureStopped(error)) }
+        // Notices said while traffic flows go through `StderrAside`: the threads that say them must not
+        // wait for standard error.
+        recorder?.file.whenWriteFails { error in StderrAside.shared.say(Self.captureStopped(error)) }
 
         let out = LineOutput(fd: lineFD, lineBuffered: isatty(lineFD) == 1)
         out.closedNotice = "the lines' reader went away (a closed pipe): no more lines; the proxy goes on relaying"
@@ -218,9 +220,9 @@ struct ProxyCommand: AsyncParsableCommand {
         // as the bytes have been passed on, in arrival order.
         let proxy = NinePProxy(listen: listenAddress, upstream: upstreamAddress,
                                options: NinePProxy.Options(eventCoalescing: .zero,
-                                                           acceptFailed: { printError("ninescope: " + Self.acceptFailure($0)) },
+                                                           acceptFailed: { StderrAside.shared.say("ninescope: " + Self.acceptFailure($0)) },
                                                            faults: faultSpec, faultSeed: seed,
-                                                           loopFound: { printError("ninescope: warning: " + $0) }),
+                                                           loopFound: { StderrAside.shared.say("ninescope: warning: " + $0) }),
                                sink: { batch in trace.consume(batch) })
         let signals = SignalWatch(signals: SignalWatch.stopSignals)
 
@@ -246,6 +248,7 @@ struct ProxyCommand: AsyncParsableCommand {
         if json, let statistics { out.write(statistics.json) }
         ticker?.cancel()
         out.finishWriting()
+        StderrAside.shared.drain()
         printError("ninescope: \(SignalWatch.name(signal)): proxy stopped; " + trace.summary()
                    + Self.closeCapture(recorder))
         if !json, let statistics { for line in statistics.textLines { printError(line) } }

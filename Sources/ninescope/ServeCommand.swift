@@ -190,9 +190,9 @@ struct ServeCommand: AsyncParsableCommand {
             counts.record(event)
             if let tracer { tracer.event(event) }
             if !trace, case .closed(let id, let reason) = event, !ServeTrace.isOrdinary(reason) {
-                printError("ninescope: c\(id) closed: \(reason)")
+                StderrAside.shared.say("ninescope: c\(id) closed: \(reason)")   // on an event loop: never waits
             }
-            if case .acceptFailed(let reason) = event { printError("ninescope: " + ProxyCommand.acceptFailure(reason)) }
+            if case .acceptFailed(let reason) = event { StderrAside.shared.say("ninescope: " + ProxyCommand.acceptFailure(reason)) }
         }
         var onFrame: (@Sendable (Int, NinePWire.Direction, [UInt8]) -> Void)?
         if let tracer {
@@ -221,6 +221,7 @@ struct ServeCommand: AsyncParsableCommand {
         ticker?.cancel()
         tracer?.flush()
         out.finishWriting()
+        StderrAside.shared.drain()
         printError("ninescope: \(SignalWatch.name(sig)): stopped after " + ProxyTrace.count(counts.accepted, "connection"))
         if !(trace && json), let statistics { for line in statistics.textLines { printError(line) } }
         try out.failIfUnwritten("trace lines lost")

@@ -114,6 +114,84 @@ import Glibc
                 "\(stderr())")
     }
 
+    /// Notices said while the server serves (here: a connection ended by a frame too large) go to standard
+    /// error from a thread of their own: a standard error nobody reads (a terminal stopped with Ctrl-S, a
+    /// pipe) stops nothing. Past a thousand waiting they are counted, and the count is said once standard
+    /// error is read again. Before, each was written on the event loop that saw the close, which then
+    /// waited, and every connection on it with it.
+    @Test func noticesNobodyReadsDoNotStopTheServer() throws {
+        let dir = Peers.tempDir("servestderr")
+        let fifo = dir + "/stderr"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        defer { _ = close(reader) }
+        let p = try Peers.spawn(Peers.ninescope, ["serve", "--listen", "127.0.0.1:0", "--driver", "memory"],
+                                stdout: dir + "/stdout", stderr: fifo)
+        defer { if p.isRunning { Peers.stop(p, signal: SIGKILL) } }
+        // Its first line says where it listens; read that, then nothing more for a while.
+        var said: [UInt8] = []
+        var address = ""
+        #expect(ProxyProcess.poll(timeout: 30) {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = read(reader, &chunk, chunk.count)
+            if n > 0 { said += chunk[0..<n] }
+            address = NinescopeProcess.boundAddress(in: String(decoding: said, as: UTF8.self)) ?? ""
+            return !address.isEmpty
+        })
+        let port = UInt16(address.split(separator: ":").last.map(String.init) ?? "") ?? 0
+        // 2,500 connections each ended by the server (a size field above any msize), each said on
+        // standard error: some 250 kB, where a pipe holds 64 kB.
+        var ended = 0
+        for _ in 0..<2500 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var to = LoopbackSocket.address(port: port)
+            let connected = withUnsafePointer(to: &to) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            var frame: [UInt8] = [0xFF, 0xFF, 0xFF, 0x7F, 100, 0, 0]
+            var byte: UInt8 = 0
+            let ok = connected && write(fd, &frame, frame.count) == frame.count && read(fd, &byte, 1) == 0
+            _ = close(fd)
+            guard ok else { break }   // the server did not end it within 5 s
+            ended += 1
+        }
+        #expect(ended == 2500, "the server ended \(ended) of 2500 connections")
+        let ls = try DiodClients.ls(address, ["etc"])
+        #expect(ls.status == 0 && DiodClients.names(ls).contains("hosts"), "diodls: \(ls.err)")
+        // Read again: the notices come, in order, with the count of those not kept.
+        _ = fcntl(reader, F_SETFL, fcntl(reader, F_GETFL) & ~O_NONBLOCK)
+        let got = ReadBytes()
+        let drained = Thread {
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = read(reader, &chunk, chunk.count)
+                if n <= 0 { break }
+                got.append(chunk[0..<n])
+            }
+        }
+        drained.start()
+        #expect(ProxyProcess.poll(timeout: 20) {
+            String(decoding: got.bytes, as: UTF8.self).contains(" more notices not said: standard error was not read as fast as they came")
+        }, "\(String(decoding: got.bytes, as: UTF8.self).suffix(500))")
+        p.signal(SIGTERM)
+        _ = ProxyProcess.poll(timeout: 30) { !p.isRunning }
+        p.waitUntilExit()
+        _ = ProxyProcess.poll(timeout: 10) { drained.isFinished }
+        #expect(p.terminationReason == .exit && p.terminationStatus == 0)
+        let text = String(decoding: said + got.bytes, as: UTF8.self)
+        let notices = text.split(separator: "\n").filter { $0.contains(" closed: ") && $0.contains("exceeds") }
+        let skipped = text.split(separator: "\n").first { $0.contains(" more notices not said") }
+            .flatMap { $0.dropFirst("ninescope: ".count).split(separator: " ").first }.flatMap { Int($0) } ?? 0
+        #expect(notices.count + skipped == 2500, "\(notices.count) said + \(skipped) counted")
+        #expect(notices.count >= StderrAsideLimit.lines, "\(notices.count)")
+        #expect(text.contains("stopped after 2501 connections"), "\(text.suffix(300))")
+    }
+
     // MARK: Faults, seen by a real client
 
     @Test func errorFaultMakesDiodcatFail() throws {
@@ -348,3 +426,6 @@ import Glibc
         #expect(numbers.out == (1...100).map { "\($0)\n" }.joined(), "diodcat via proxy (memory): \(numbers.err)")
     }
 }
+
+/// `StderrAside.limit` in the app: lines that may wait to be said on standard error.
+enum StderrAsideLimit { static let lines = 1000 }
