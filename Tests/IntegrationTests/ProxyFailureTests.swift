@@ -402,14 +402,11 @@ import Glibc
         try diod.start()
         defer { diod.kill() }
         let dir = Peers.tempDir("pxstall")
-        let fifo = dir + "/lines", capture = dir + "/stall.pcapng"
-        #expect(mkfifo(fifo, 0o600) == 0)
+        let capture = dir + "/stall.pcapng"
         // The reader: has the pipe open and reads nothing, for now.
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        #expect(reader >= 0)
-        defer { _ = close(reader) }
+        let reader = try StalledReader(dir + "/lines")
         let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", capture,
-                                                                     "--lines-held", "64K"], stdout: fifo)
+                                                                     "--lines-held", "64K"], stdout: reader.path)
         // Lines enough to fill the pipe (1 MiB) and what is held: each client still completes.
         let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "3", "-n", "2", "-g"])
         #expect(load.status == 0, "diodload: \(load.out) \(load.err)")
@@ -428,24 +425,14 @@ import Glibc
 
         // The reader reads again: everything held comes, then a line saying how many lines are missing
         // there, then the new lines.
-        _ = fcntl(reader, F_SETFL, fcntl(reader, F_GETFL) & ~O_NONBLOCK)
-        let got = ReadBytes()
-        let drained = Thread {
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = read(reader, &chunk, chunk.count)
-                if n <= 0 { break }
-                got.append(chunk[0..<n])
-            }
-        }
-        drained.start()
+        reader.startReading()
         #expect(ProxyProcess.poll(timeout: 20) {
             let ls = try? ProxyTool.client("diodls", ["-s", proxy.listenAddress, "-a", export, "/"])
-            return ls?.status == 0 && String(decoding: got.bytes, as: UTF8.self).contains(" dropped here, over ")
+            return ls?.status == 0 && reader.text.contains(" dropped here, over ")
         })
         let stop = proxy.stop()
-        _ = ProxyProcess.poll(timeout: 10) { drained.isFinished }
-        let text = String(decoding: got.bytes, as: UTF8.self)
+        _ = ProxyProcess.poll(timeout: 10) { reader.finished }
+        let text = reader.text
         // Lines were lost, so the run says so and fails, as for lines that could not be written.
         #expect(stop.exited && stop.status == 1, "exit status \(stop.status)")
         // While the reader did not read, lines were dropped (a few times, maybe: the pipe took some as
@@ -472,11 +459,9 @@ import Glibc
         let diod = DiodOnPort(export: export)
         try diod.start()
         defer { diod.kill() }
-        let fifo = Peers.tempDir("pxstall2") + "/lines"
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        defer { _ = close(reader) }
-        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--lines-held", "64K"], stdout: fifo)
+        let reader = try StalledReader(Peers.tempDir("pxstall2") + "/lines")
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--lines-held", "64K"],
+                                     stdout: reader.path)
         let load = try ProxyTool.client("diodload", ["-s", proxy.listenAddress, "-r", "2", "-n", "2", "-g"])
         #expect(load.status == 0, "diodload: \(load.out) \(load.err)")
         #expect(ProxyProcess.poll(timeout: 20) { proxy.stderr.contains("standard output is not read as fast as the lines come: past ") },
@@ -768,13 +753,4 @@ import Glibc
         #expect(missing.err.contains("cannot listen on unix:/nonexistent-ninescope/9p.sock: No such file or directory\n"),
                 "\(missing.err)")
     }
-}
-
-/// Bytes a reader thread takes from a pipe, for a test to look at as they come.
-final class ReadBytes: @unchecked Sendable {
-    // @unchecked: `stored` is only touched under `lock`.
-    private let lock = NSLock()
-    private var stored: [UInt8] = []
-    func append(_ more: ArraySlice<UInt8>) { lock.lock(); stored += more; lock.unlock() }
-    var bytes: [UInt8] { lock.lock(); defer { lock.unlock() }; return stored }
 }

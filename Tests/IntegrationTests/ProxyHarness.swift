@@ -308,3 +308,50 @@ extension Dictionary where Key == String, Value == Any {
     /// (`walk-left-root`; `ReplIntegrationTests.aWalkOutOfTheExportIsAnAnomaly` checks it).
     var pxUnexpectedAnomaly: Bool { pxEvent == "anomaly" && self["kind"] as? String != "walk-left-root" }
 }
+
+/// A FIFO whose reader has it open and reads nothing (a pager left on one page) until `startReading`:
+/// for a process whose output goes to `path`.
+final class StalledReader: @unchecked Sendable {
+    // @unchecked: `stored` and `done` are only touched under `lock`.
+    let path: String
+    private let fd: Int32
+    private let lock = NSLock()
+    private var stored: [UInt8] = []
+    private var done = false
+
+    init(_ path: String) throws {
+        guard mkfifo(path, 0o600) == 0 else { throw ProxyHarnessError("cannot make the FIFO \(path)") }
+        fd = open(path, O_RDONLY | O_NONBLOCK)
+        guard fd >= 0 else { throw ProxyHarnessError("cannot open the FIFO \(path)") }
+        self.path = path
+    }
+
+    deinit { _ = close(fd) }
+
+    /// What is in the pipe now, without waiting (before `startReading`).
+    func readWaiting() -> [UInt8] {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let n = read(fd, &chunk, chunk.count)
+        return n > 0 ? Array(chunk[0..<n]) : []
+    }
+
+    /// From now on reads all that comes, on a thread of its own, until the writer closes the pipe.
+    func startReading() {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        let thread = Thread { [self] in
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = read(fd, &chunk, chunk.count)
+                if n <= 0 { break }
+                lock.lock(); stored += chunk[0..<n]; lock.unlock()
+            }
+            lock.lock(); done = true; lock.unlock()
+        }
+        thread.start()
+    }
+
+    /// What was read since `startReading`, as text.
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: stored, as: UTF8.self) }
+    /// The writer closed the pipe and all was read.
+    var finished: Bool { lock.lock(); defer { lock.unlock() }; return done }
+}

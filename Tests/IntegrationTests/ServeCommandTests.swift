@@ -84,13 +84,10 @@ import Glibc
     /// Before, every connection waited on the blocked write.
     @Test func aTraceNobodyReadsDoesNotStopTheServer() throws {
         let dir = Peers.tempDir("servestall")
-        let fifo = dir + "/lines", errors = dir + "/stderr"
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        #expect(reader >= 0)
-        defer { _ = close(reader) }
+        let errors = dir + "/stderr"
+        let reader = try StalledReader(dir + "/lines")
         let p = try Peers.spawn(Peers.ninescope, ["serve", "--listen", "127.0.0.1:0", "--driver", "memory", "--trace",
-                                                  "--lines-held", "64K"], stdout: fifo, stderr: errors)
+                                                  "--lines-held", "64K"], stdout: reader.path, stderr: errors)
         defer { if p.isRunning { Peers.stop(p, signal: SIGKILL) } }
         func stderr() -> String { (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "" }
         var address = ""
@@ -121,21 +118,15 @@ import Glibc
     /// waited, and every connection on it with it.
     @Test func noticesNobodyReadsDoNotStopTheServer() throws {
         let dir = Peers.tempDir("servestderr")
-        let fifo = dir + "/stderr"
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        #expect(reader >= 0)
-        defer { _ = close(reader) }
+        let reader = try StalledReader(dir + "/stderr")
         let p = try Peers.spawn(Peers.ninescope, ["serve", "--listen", "127.0.0.1:0", "--driver", "memory"],
-                                stdout: dir + "/stdout", stderr: fifo)
+                                stdout: dir + "/stdout", stderr: reader.path)
         defer { if p.isRunning { Peers.stop(p, signal: SIGKILL) } }
         // Its first line says where it listens; read that, then nothing more for a while.
         var said: [UInt8] = []
         var address = ""
         #expect(ProxyProcess.poll(timeout: 30) {
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let n = read(reader, &chunk, chunk.count)
-            if n > 0 { said += chunk[0..<n] }
+            said += reader.readWaiting()
             address = NinescopeProcess.boundAddress(in: String(decoding: said, as: UTF8.self)) ?? ""
             return !address.isEmpty
         })
@@ -164,26 +155,16 @@ import Glibc
         let ls = try DiodClients.ls(address, ["etc"])
         #expect(ls.status == 0 && DiodClients.names(ls).contains("hosts"), "diodls: \(ls.err)")
         // Read again: the notices come, in order, with the count of those not kept.
-        _ = fcntl(reader, F_SETFL, fcntl(reader, F_GETFL) & ~O_NONBLOCK)
-        let got = ReadBytes()
-        let drained = Thread {
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = read(reader, &chunk, chunk.count)
-                if n <= 0 { break }
-                got.append(chunk[0..<n])
-            }
-        }
-        drained.start()
+        reader.startReading()
         #expect(ProxyProcess.poll(timeout: 20) {
-            String(decoding: got.bytes, as: UTF8.self).contains(" more notices not said: standard error was not read as fast as they came")
-        }, "\(String(decoding: got.bytes, as: UTF8.self).suffix(500))")
+            reader.text.contains(" more notices not said: standard error was not read as fast as they came")
+        }, "\(reader.text.suffix(500))")
         p.signal(SIGTERM)
         _ = ProxyProcess.poll(timeout: 30) { !p.isRunning }
         p.waitUntilExit()
-        _ = ProxyProcess.poll(timeout: 10) { drained.isFinished }
+        _ = ProxyProcess.poll(timeout: 10) { reader.finished }
         #expect(p.terminationReason == .exit && p.terminationStatus == 0)
-        let text = String(decoding: said + got.bytes, as: UTF8.self)
+        let text = String(decoding: said, as: UTF8.self) + reader.text
         let notices = text.split(separator: "\n").filter { $0.contains(" closed: ") && $0.contains("exceeds") }
         let skipped = text.split(separator: "\n").first { $0.contains(" more notices not said") }
             .flatMap { $0.dropFirst("ninescope: ".count).split(separator: " ").first }.flatMap { Int($0) } ?? 0
