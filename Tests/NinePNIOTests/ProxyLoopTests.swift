@@ -81,10 +81,15 @@ import Testing
         let opened = Self.opened(eventsA) + Self.opened(eventsB)
         #expect(opened < 160, "\(opened) connections")
         #expect(Self.loops(eventsA) + Self.loops(eventsB) >= 34)
-        // The client's own connection (A's c0) ended as part of the loop, with the chain named.
+        // The client's own connection (A's c0) ended as part of the loop, with the chain named: the chain
+        // of 16 links the probe tested, or, when a longer one (the loop went on while the probe came back)
+        // was found while the loop was certain and reached c0 first, that one (c0 → … → c18 once, under load).
         let first = eventsA.all.compactMap { if case .closed(0, let r, _) = $0 { return r } else { return nil } }.first
-        #expect(first.map { "\($0)" }?.hasPrefix("upstream loop (c0 → c1 → … → c16: the Tversion came back in through "
-                                                  + "the upstream 16 times in ") == true, "\(String(describing: first))")
+        let reason = first.map { "\($0)" } ?? ""
+        let links = reason.hasPrefix("upstream loop (c0 → c1 → … → c")
+            ? reason.dropFirst("upstream loop (c0 → c1 → … → c".count).prefix { $0.isNumber } : ""
+        #expect(Int(links).map { $0 >= 16 } == true
+                && reason.contains(": the Tversion came back in through the upstream \(links) times in "), "\(reason)")
         let lines = said.all
         #expect(lines.count >= 2)
         #expect(lines.allSatisfy { $0.contains("leads back to this proxy through another process") }, "\(lines)")
