@@ -143,14 +143,8 @@ public final class NinePProxy: Sendable {
             return (l, Array(s.pairs.values), Array(s.finished.values))
         }
         await listener?.close()
-        let census = self.census
         for bound in pairs {
-            bound.eventLoop.execute {
-                bound.value.stop()
-                bound.eventLoop.assumeIsolated().scheduleTask(in: Self.stopGrace) {
-                    if bound.value.forceFinish() { census.forced.add(1, ordering: .relaxed) }
-                }
-            }
+            bound.eventLoop.execute { bound.value.stop(grace: Self.stopGrace) }
         }
         for f in futures { try? await f.get() }
         ownStream?.finish()

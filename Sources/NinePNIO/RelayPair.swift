@@ -126,6 +126,8 @@ final class RelayPair {
     private(set) var finished = false
     private(set) var readsHeld = 0
     private var flushTimer: Scheduled<Void>?
+    /// `stop(grace:)`'s timer, until the connection finishes.
+    private var stopTimer: Scheduled<Void>?
     /// Bytes held by `events` (frames and garbage), to bound coalescing.
     var eventBytes = 0
     private let finishedPromise: EventLoopPromise<Void>
@@ -380,10 +382,16 @@ final class RelayPair {
 
     // MARK: - Closing
 
-    /// Stops the connection from outside (proxy shutdown).
-    func stop() {
+    /// Stops the connection from outside (proxy shutdown); if it has not finished `grace` later, it is
+    /// ended regardless (`forceFinish`).
+    func stop(grace: TimeAmount) {
         if failure == nil { failure = .stopped }
         closeBoth()
+        guard !finished, stopTimer == nil else { return }
+        stopTimer = eventLoop.assumeIsolated().scheduleTask(in: grace) {
+            self.stopTimer = nil
+            if self.forceFinish() { self.census?.forced.add(1, ordering: .relaxed) }
+        }
     }
 
     /// Ends a connection that has not finished `NinePProxy.stopGrace` after `stop()`: a side whose close was
@@ -463,6 +471,8 @@ final class RelayPair {
     private func checkFinished() {
         guard !finished, clientClosed, upstreamClosed || (!dialing && upstream == nil) else { return }
         finished = true
+        stopTimer?.cancel()   // (it holds the pair)
+        stopTimer = nil
         dropFaultState()
         let t = WallClock.nowNanos()
         loopWatch?.closed(conn, at: t)

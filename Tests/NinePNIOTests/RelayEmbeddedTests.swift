@@ -246,4 +246,42 @@ import Testing
         #expect(throws: ProxyControlError.self) { try relay.pair.inject(F.rclunk(9)) }
         #expect(try relay.sentToServer().isEmpty)
     }
+
+    /// A stop closes both sides and the connection reports `.stopped` at once; the grace's timer then does
+    /// nothing. A connection whose close is never reported (here a client channel that never became
+    /// active, which a stop's close passes by) is ended when the grace is over, reported once, and counted:
+    /// before, `NinePProxy.stop()` waited for it for ever.
+    @Test func aStopEndsAConnectionWhoseCloseIsNeverReportedAfterItsGrace() throws {
+        let census = RelayCensus()
+        let relay = try EmbeddedRelay()
+        relay.pair.stop(grace: .seconds(3))
+        #expect(relay.pair.finished)
+        relay.loop.advanceTime(by: .seconds(5))
+        #expect(relay.events.closeReasons() == [.stopped])
+
+        let loop = EmbeddedEventLoop()
+        let client = EmbeddedChannel(loop: loop)   // never connected
+        let upstream = EmbeddedChannel(loop: loop)
+        let events = EventBox()
+        let pair = RelayPair(conn: NinePWire.ConnectionID(3), eventLoop: loop, clientAddress: nil,
+                             upstreamAddress: .tcp(host: "127.0.0.1", port: 564),
+                             options: NinePProxy.Options(eventCoalescing: .zero), sink: events.sink,
+                             onFinished: { _ in }, census: census)
+        try client.pipeline.syncOperations.addHandler(pair.makeHandler(.client))
+        try upstream.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2)).wait()
+        try pair.start(attachedUpstream: upstream)
+        pair.stop(grace: .seconds(3))
+        #expect(!pair.finished, "\(pair.lifecycle)")
+        #expect(pair.lifecycle == "c3: client not yet active, upstream closed, failure proxy stopped")
+        loop.advanceTime(by: .milliseconds(2900))
+        #expect(!pair.finished)
+        #expect(census.forced.load(ordering: .relaxed) == 0)
+        loop.advanceTime(by: .milliseconds(100))
+        #expect(pair.finished)
+        #expect(pair.lifecycle == "c3: client closed, upstream closed, failure proxy stopped, finished")
+        #expect(events.closeReasons() == [.stopped])
+        #expect(census.forced.load(ordering: .relaxed) == 1)
+        loop.advanceTime(by: .seconds(5))
+        #expect(events.closeReasons() == [.stopped])
+    }
 }
