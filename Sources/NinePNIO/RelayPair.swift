@@ -394,8 +394,8 @@ final class RelayPair {
         }
     }
 
-    /// Ends a connection that has not finished `NinePProxy.stopGrace` after `stop()`: a side whose close was
-    /// never reported would keep the proxy's stop waiting for ever. Closes both channels whatever their
+    /// Ends a connection that has not finished when `stop(grace:)`'s grace is over (`NinePProxy.stopGrace`):
+    /// a side whose close was never reported would keep the proxy's stop waiting for ever. Closes both channels whatever their
     /// state and reports the connection closed. Returns whether it had to (false: it had finished).
     @discardableResult
     func forceFinish() -> Bool {
