@@ -397,7 +397,6 @@ final class RelayPair {
     /// Ends a connection that has not finished when `stop(grace:)`'s grace is over (`NinePProxy.stopGrace`):
     /// a side whose close was never reported would keep the proxy's stop waiting for ever. Closes both channels whatever their
     /// state and reports the connection closed. Returns whether it had to (false: it had finished).
-    @discardableResult
     func forceFinish() -> Bool {
         guard !finished else { return false }
         client?.channel?.close(promise: nil)

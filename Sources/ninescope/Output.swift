@@ -15,7 +15,7 @@ final class LineOutput: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private let fd: Int32
     /// Guards `buffer` and `background`; the background writer waits on its condition.
-    private let lock = LockAndCondition()
+    private let lock = NSLockLike()
     /// When true, every line is flushed at once (interactive use, e.g. a live headless proxy).
     var lineBuffered: Bool
     /// Said once on standard error when the output's reader goes away (a closed pipe: `proxy … | head`);
@@ -37,8 +37,8 @@ final class LineOutput: @unchecked Sendable {
     struct Background {
         /// Bytes that may wait to be written (in `buffer` and in the write under way) before lines are dropped.
         let limit: Int
-        /// The in-band line that says where lines were dropped, in the trace's own format.
-        let gapLine: (LineGap) -> String
+        /// The in-band line that says where lines were dropped is a JSON object (else a text line).
+        let json: Bool
         /// Said on standard error when lines begin to be dropped.
         let stalledNotice: String
         /// Bytes the writer is writing now (taken out of `buffer`).
@@ -55,7 +55,7 @@ final class LineOutput: @unchecked Sendable {
         /// The drop under way: lines and bytes dropped since `since` (wall-clock ns).
         var dropping: LineGap?
         var droppedSince: Int64 = 0
-        /// All lines and bytes dropped (for the command's last words).
+        /// All lines and bytes dropped (for the command's last words; its `seconds` unused).
         var dropped = LineGap(lines: 0, bytes: 0, seconds: 0)
     }
     private var background: Background?
@@ -85,11 +85,11 @@ final class LineOutput: @unchecked Sendable {
     /// more than `limit` bytes wait (a reader that does not read: a pager left on one page, a terminal
     /// stopped with Ctrl-S; or one slower than the lines come), further lines are dropped and counted, and
     /// the first time `stalledNotice` is said on standard error; once the reader has taken half of what
-    /// waited, `gapLine` says in the output how many lines are missing there. Call before the first line;
-    /// end with `finishWriting` (`dropped` has the total).
-    func writeInBackground(limit: Int, stalledNotice: String, gapLine: @escaping (LineGap) -> String) {
+    /// waited, a line says in the output how many lines are missing there (`LineGap.line(json:)`, in the
+    /// trace's own form). Call before the first line; end with `finishWriting` (`dropped` has the total).
+    func writeInBackground(limit: Int, json: Bool, stalledNotice: String) {
         lock.withLock {
-            background = Background(limit: max(limit, 1 << 16), gapLine: gapLine, stalledNotice: stalledNotice)
+            background = Background(limit: max(limit, 1 << 16), json: json, stalledNotice: stalledNotice)
         }
         let thread = Thread { [self] in
             ProcessScheduling.adoptMain()   // the scheduling ninescope was started with, as every working thread
@@ -159,10 +159,8 @@ final class LineOutput: @unchecked Sendable {
             // The reader has taken half of what waited: say where lines are missing, and go on.
             gap.seconds = Double(WallClock.nowNanos() - background!.droppedSince) / 1e9
             background!.dropping = nil
-            background!.dropped.lines += gap.lines
-            background!.dropped.bytes += gap.bytes
-            background!.dropped.seconds += gap.seconds
-            buffer.append(contentsOf: background!.gapLine(gap).utf8)
+            background!.dropped.add(gap)
+            buffer.append(contentsOf: gap.line(json: background!.json).utf8)
             buffer.append(0x0A)
         } else if held + bytes.count > background!.limit {
             background!.dropping = LineGap(lines: Self.lineCount(bytes), bytes: bytes.count, seconds: 0)
@@ -236,8 +234,7 @@ final class LineOutput: @unchecked Sendable {
                 return nil
             }
             if let gap = background!.dropping {
-                background!.dropped.lines += gap.lines
-                background!.dropped.bytes += gap.bytes
+                background!.dropped.add(gap)
                 background!.dropping = nil
             }
             if background!.abandoned { return nil }   // given up on already
@@ -259,8 +256,7 @@ final class LineOutput: @unchecked Sendable {
             let left = buffer.count + background!.inFlight
             var rest = LineGap(lines: Self.lineCount(buffer), bytes: left, seconds: 0)
             if background!.inFlight > 0 { rest.lines += 1 }   // at least the one being written
-            background!.dropped.lines += rest.lines
-            background!.dropped.bytes += left
+            background!.dropped.add(rest)
             buffer.removeAll()
             return rest
         }
@@ -357,7 +353,7 @@ final class StderrAside: @unchecked Sendable {
     static let shared = StderrAside()
     /// Lines that may wait.
     static let limit = 1000
-    private let lock = LockAndCondition()
+    private let lock = NSLockLike()
     private var waiting: [String] = []
     private var skipped = 0
     private var writing = false
@@ -421,25 +417,29 @@ struct LineGap: Hashable, Sendable {
     /// How long the reader did not read (0 when not known).
     var seconds: Double
 
+    /// Counts `other`'s lines and bytes in too.
+    mutating func add(_ other: LineGap) {
+        lines += other.lines
+        bytes += other.bytes
+    }
+
     /// `12345 lines (1.2 MB)`.
     var text: String { ProxyTrace.count(lines, "line") + " (" + ProxyTrace.bytes(bytes) + ")" }
 
-    /// The in-band line of a text trace: `ninescope: 12345 lines (1.2 MB) dropped here, over 4.2 s:
-    /// standard output was not read as fast as they came`.
-    var textLine: String {
-        "ninescope: " + text + " dropped here, over " + String(format: "%.1f", seconds)
-            + " s: standard output was not read as fast as they came"
-    }
-
-    /// The in-band line of a JSON trace.
-    var jsonLine: String {
-        "{\"event\":\"dropped\",\"lines\":\(lines),\"bytes\":\(bytes),\"seconds\":"
-            + String(format: "%.3f", seconds) + "}"
+    /// The in-band line where lines are missing: in a text trace `ninescope: 12345 lines (1.2 MB) dropped
+    /// here, over 4.2 s: standard output was not read as fast as they came`, in a JSON trace
+    /// `{"event":"dropped","lines":12345,"bytes":1234567,"seconds":4.200}`.
+    func line(json: Bool) -> String {
+        json ? "{\"event\":\"dropped\",\"lines\":\(lines),\"bytes\":\(bytes),\"seconds\":"
+                + String(format: "%.3f", seconds) + "}"
+            : "ninescope: " + text + " dropped here, over " + String(format: "%.1f", seconds)
+                + " s: standard output was not read as fast as they came"
     }
 }
 
-/// A pthread mutex and a condition, for a thread that waits for work.
-final class LockAndCondition: @unchecked Sendable {
+/// A pthread mutex, usable from non-async and async code alike, with a condition for a thread that waits
+/// for work under it (`LineOutput`'s and `StderrAside`'s writers).
+final class NSLockLike: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
     init() {
@@ -457,7 +457,7 @@ final class LockAndCondition: @unchecked Sendable {
         defer { pthread_mutex_unlock(&mutex) }
         return try body()
     }
-    /// Waits for a signal, the lock held (released while waiting).
+    /// Waits for a broadcast, the lock held (released while waiting).
     func wait() { pthread_cond_wait(&condition, &mutex) }
     /// The same, for at most `seconds`.
     func wait(seconds: Double) {
@@ -467,20 +467,7 @@ final class LockAndCondition: @unchecked Sendable {
         var until = timespec(tv_sec: now.tv_sec + ns / 1_000_000_000, tv_nsec: ns % 1_000_000_000)
         pthread_cond_timedwait(&condition, &mutex, &until)
     }
-    func signal() { pthread_cond_signal(&condition) }
     func broadcast() { pthread_cond_broadcast(&condition) }
-}
-
-/// A pthread mutex, usable from non-async and async code alike.
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
 }
 
 /// Writes a message to standard error.

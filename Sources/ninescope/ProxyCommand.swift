@@ -211,9 +211,9 @@ struct ProxyCommand: AsyncParsableCommand {
             + "goes on relaying" + (recorder == nil ? "" : " and recording") }
         // The trace's thread, which the capture and (through its bounded queue) the relay wait on, never
         // waits for the lines' reader.
-        out.writeInBackground(limit: held, stalledNotice: Self.stalledNotice(held, what: "the proxy goes on relaying"
-                                  + (recorder == nil ? "" : ", and the capture keeps every message")),
-                              gapLine: json ? { $0.jsonLine } : { $0.textLine })
+        out.writeInBackground(limit: held, json: json,
+                              stalledNotice: Self.stalledNotice(held, what: "the proxy goes on relaying"
+                                  + (recorder == nil ? "" : ", and the capture keeps every message")))
         let trace = ProxyTrace(style: json ? .json : .text, output: out, recorder: recorder, threaded: true,
                                quiet: quiet, filter: filterExpr, stats: stats)
         // Each read's events go to the trace's thread at once (no coalescing delay): lines appear as soon

@@ -178,8 +178,8 @@ struct ServeCommand: AsyncParsableCommand {
         if trace {
             // The trace runs on the server's threads: it must never wait for the lines' reader.
             let held = try ProxyCommand.linesHeldOption(linesHeld)
-            out.writeInBackground(limit: held, stalledNotice: ProxyCommand.stalledNotice(held, what: "the server goes on"),
-                                  gapLine: json ? { $0.jsonLine } : { $0.textLine })
+            out.writeInBackground(limit: held, json: json,
+                                  stalledNotice: ProxyCommand.stalledNotice(held, what: "the server goes on"))
         }
         let tracer = trace || stats ? ServeTrace(style: json ? .json : .text, output: out, lines: trace, stats: stats) : nil
         // Lines to a file or a pipe reach their reader within 200 ms.
