@@ -22,7 +22,8 @@ extension ReplEngine {
         if case .expect = command {} else if case .help = command {} else { remoteCache = [:] }
         switch command {
         case .request(let r):
-            guard let result = await sendRequest(r, background: parsed.background) else { return .ok }
+            guard let result = await sendRequest(r, background: parsed.background,
+                                                 strict: parsed.background && !parsed.allowFailure) else { return .ok }
             return outcome(result)
         case .hex(let bytes):
             return await sendHex(bytes, background: parsed.background)
@@ -98,7 +99,8 @@ extension ReplEngine {
     }
 
     /// Sends a request; waits for its reply unless `background` (then returns nil).
-    func sendRequest(_ r: Request, background: Bool, quiet: Bool = false) async -> WaitResult? {
+    /// `strict`: a background request whose error reply is a failure of the script (see `strictBackground`).
+    func sendRequest(_ r: Request, background: Bool, quiet: Bool = false, strict: Bool = false) async -> WaitResult? {
         guard let t = transport else { return .gone("not connected (reconnect to dial again)") }
         let isVersion: Bool
         if case .tversion = r.message { isVersion = true } else { isVersion = false }
@@ -106,6 +108,7 @@ extension ReplEngine {
         let fcall = Fcall(tag: tag, r.message)
         let bytes = fcall.encode(dialect: dialect)
         if case .tattach(let a) = r.message { attachCandidates[tag] = a.fid }
+        if strict { strictBackground[tag] = scriptLine } else { strictBackground[tag] = nil }
         return await sendFrame(bytes, tag: tag, via: t, background: background, quiet: quiet)
     }
 
@@ -201,6 +204,7 @@ extension ReplEngine {
     func wait(_ tag: Tag?) async -> CommandOutcome {
         let pending = tracker.pendingTags(on: conn)
         let tags = tag.map { [$0] } ?? pending.sorted()
+        if tags.isEmpty { emit(.info, "   nothing pending") }
         for t in tags {
             guard pending.contains(t) || mailbox[t] != nil || awaiting.contains(t) else {
                 return fail("tag \(t) is not pending")

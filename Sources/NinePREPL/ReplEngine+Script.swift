@@ -17,7 +17,8 @@ extension ReplEngine {
     /// convenience, unknown setting …) or lost connection, and with status 2 at a line that does not
     /// parse. An error reply (Rerror/Rlerror) is accepted only when the command is marked with a leading
     /// `-`, or when the next command is an `expect` (which then decides: `expect Rlerror ENOENT`);
-    /// otherwise the script stops there with status 1. A `-` command never stops the script. `quit`
+    /// otherwise the script stops there with status 1. The same holds for the reply to a request sent with
+    /// `&`, from the command during which it arrives (typically a `wait`). A `-` command never stops the script. `quit`
     /// ends it with status 0.
     public func runScript(_ lines: [String], name: String = "script") async -> Int32 {
         var unchecked: (line: Int, text: String)?
@@ -39,8 +40,11 @@ extension ReplEngine {
                     return ScriptStatus.failure
                 }
             }
+            scriptLine = number
             let outcome = await run(parsed)
             if case .expect = command { unchecked = nil }
+            // An error reply to an earlier `&` request counts as if its command had just returned it.
+            if unchecked == nil, let late = takeBackgroundFailures().first { unchecked = late }
             switch outcome {
             case .ok:
                 break
@@ -58,7 +62,7 @@ extension ReplEngine {
                 return ScriptStatus.syntaxError
             }
         }
-        if let u = unchecked {
+        if let u = unchecked ?? takeBackgroundFailures().first {
             emit(.error, "\(name):\(u.line): unexpected error reply: \(u.text)")
             return ScriptStatus.failure
         }

@@ -70,6 +70,12 @@ public actor ReplEngine {
     var nextWaiterID = 0
     /// Tags whose messages are not printed (completion's directory listings).
     var quietTags: Set<Tag> = []
+    /// Requests sent with `&` and without `-` (tag → the script line that sent them, 0 at the prompt): an
+    /// error reply to one is a failure the script learns of when it arrives (`takeBackgroundFailures`).
+    var strictBackground: [Tag: Int] = [:]
+    var backgroundFailures: [(line: Int, text: String)] = []
+    /// The script line being run (0 at the prompt).
+    var scriptLine = 0
     /// The last reply received (what `expect` checks).
     public internal(set) var lastReply: Fcall?
     /// The fid conveniences walk from: the fid of the last successful attach (or `set root`).
@@ -92,8 +98,11 @@ public actor ReplEngine {
     /// The msize in force (negotiated, or the configured one).
     public var msize: UInt32 { tracker.connection(conn)?.msize ?? config.msize }
     public var configuration: Configuration { config }
-    /// The parser for the current dialect and msize.
-    public var parser: RequestParser { RequestParser(dialect: dialect, msize: msize) }
+    /// The parser for the current dialect and msize; a Tversion proposes the settings' (`set msize`,
+    /// `set dialect`), which take effect when it is answered.
+    public var parser: RequestParser {
+        RequestParser(dialect: dialect, msize: msize, proposedDialect: config.dialect, proposedMsize: config.msize)
+    }
 
     func emit(_ kind: ReplOutput.Kind, _ text: String) { env.output(ReplOutput(kind, text)) }
 
@@ -134,6 +143,7 @@ public actor ReplEngine {
         _ = tracker.connectionClosed(conn: conn, at: env.now(), reason: closeReason)
         // The loss is said once (below, when reported); each command waiting says what became of its request.
         failAllWaiters("no reply: " + (reason ?? "the connection was closed"))
+        strictBackground = [:]
         if report { emit(.error, "connection lost" + (reason.map { ": " + $0 } ?? "") + " (reconnect to dial again)") }
         await t.close()
     }
@@ -163,6 +173,9 @@ public actor ReplEngine {
             emit(message.isMalformed ? .anomaly : .received, line)
             if let f = message.decoded { payloadLines(f, directoryOf: message.readsDirectory ? message.dialect : nil) }
             for a in out.anomalies { emit(.anomaly, "   anomaly: \(a.text)") }
+        }
+        if let tag, let line = strictBackground.removeValue(forKey: tag), message.decoded?.message.type?.isError == true {
+            backgroundFailures.append((line, message.canonicalLine))
         }
         let result: WaitResult
         if let f = message.decoded {
@@ -231,6 +244,12 @@ public actor ReplEngine {
         } else {
             mailbox[tag] = result
         }
+    }
+
+    /// The error replies to `&` requests (not marked `-`) that arrived since the last call.
+    func takeBackgroundFailures() -> [(line: Int, text: String)] {
+        defer { backgroundFailures = [] }
+        return backgroundFailures
     }
 
     func failAllWaiters(_ reason: String) {

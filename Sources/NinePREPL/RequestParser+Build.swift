@@ -151,8 +151,8 @@ extension RequestParser {
     func applyContextDefaults(_ type: MessageType, friendly: Bool, _ values: inout [String: FieldValue]) {
         switch type {
         case .tversion:
-            if values["msize"] == nil { values["msize"] = .u(msize) }
-            if values["version"] == nil { values["version"] = .bytes(Array(dialect.rawValue.utf8)) }
+            if values["msize"] == nil { values["msize"] = .u(proposedMsize) }
+            if values["version"] == nil { values["version"] = .bytes(Array(proposedDialect.rawValue.utf8)) }
         case .tread, .treaddir:
             if friendly && values["count"] == nil { values["count"] = .u(msize > 24 ? msize - 24 : 0) }
         default: break

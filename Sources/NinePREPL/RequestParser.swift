@@ -10,13 +10,18 @@ import NinePWire
 ///
 /// Defaults for omitted fields: those of `MessageSchema` (0, empty strings, afid NOFID, n_uname
 /// NONUNAME, Twstat "don't touch"), overridden per friendly command by `CommandSpec.defaults`;
-/// Tversion msize/version come from `msize`/`dialect`; friendly `read`/`readdir` COUNT is msize − 24.
+/// Tversion msize/version come from `proposedMsize`/`proposedDialect` (what the next Tversion offers: the
+/// settings, which may differ from what the connection negotiated); friendly `read`/`readdir` COUNT is
+/// msize − 24.
 public struct RequestParser: Sendable {
     public var dialect: Dialect
     public var msize: UInt32
+    public var proposedDialect: Dialect
+    public var proposedMsize: UInt32
 
-    public init(dialect: Dialect = .l, msize: UInt32 = 8192) {
+    public init(dialect: Dialect = .l, msize: UInt32 = 8192, proposedDialect: Dialect? = nil, proposedMsize: UInt32? = nil) {
         self.dialect = dialect; self.msize = msize
+        self.proposedDialect = proposedDialect ?? dialect; self.proposedMsize = proposedMsize ?? msize
     }
 
     /// Parses one line; blank lines and comments give a nil command.

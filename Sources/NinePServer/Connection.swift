@@ -106,6 +106,11 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
             fail(.frameTooLarge(size: frame.count, msize: limit))
             return
         }
+        // Before a dialect is agreed nothing but a Tversion can be decoded (the layouts differ).
+        if dialect == nil, type != MessageType.tversion.rawValue {
+            sendError(tag, ServerError(.EPROTO, "Tversion must come first"))
+            return
+        }
         if type == MessageType.twrite.rawValue, writeAtOnce(frame, tag: tag) { return }
         let fcall: Fcall
         do {
@@ -250,12 +255,14 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
 
     private func version(_ tag: Tag, _ t: Tversion) {
         resetSession()
+        let offered = Dialect(version: t.version.string)
         guard t.msize >= config.minMsize else {
             dialect = nil
-            sendError(tag, ServerError(.EINVAL, "msize \(t.msize) is below the minimum \(config.minMsize)"))
+            // In the error form of the dialect offered: a 9P2000.L client reads any error reply as Rlerror.
+            sendError(tag, ServerError(.EINVAL, "msize \(t.msize) is below the minimum \(config.minMsize)"),
+                      dialect: offered.flatMap { config.dialects.contains($0) ? $0 : nil })
             return
         }
-        let offered = Dialect(version: t.version.string)
         let chosen: Dialect? = if let offered, config.dialects.contains(offered) { offered }
             else if offered != nil, config.dialects.contains(.p9) { .p9 }
             else { nil }
@@ -330,10 +337,14 @@ actor Connection<Driver: FileSystemDriver>: ConnectionCore {
         return nil
     }
 
-    func sendError(_ tag: Tag, _ error: ServerError) {
+    /// The error reply in the agreed dialect's form (`errorDialect` before one is agreed; 9P2000 if neither).
+    /// A 9P2000 Rerror carries the C library's text for the errno, whatever the server's own description:
+    /// a client with no errno field (Linux's) maps only those texts back. 9P2000.u carries both.
+    func sendError(_ tag: Tag, _ error: ServerError, dialect errorDialect: Dialect? = nil) {
         guard !isClosed else { return }
-        let d = dialect ?? .p9
-        emit(Fcall(tag: tag, .errorReply(error.errno, text: error.text, dialect: d)).encode(dialect: d))
+        let d = dialect ?? errorDialect ?? .p9
+        let text = d == .p9 ? error.errno.text : error.text
+        emit(Fcall(tag: tag, .errorReply(error.errno, text: text, dialect: d)).encode(dialect: d))
     }
 }
 

@@ -139,6 +139,10 @@ public actor NinePTestClient {
     @discardableResult
     public func send(_ message: Message, tag: Tag? = nil) async -> Tag {
         let t = tag ?? freshTag()
+        // Until the Rversion, replies are read in the dialect offered (a .L client reads an error as Rlerror).
+        if case .tversion(let v) = message, let d = Dialect(version: v.version.string), v.version.string == d.rawValue {
+            decodeDialect = d
+        }
         await transport.send(frame: Fcall(tag: t, message).encode(dialect: dialect))
         return t
     }

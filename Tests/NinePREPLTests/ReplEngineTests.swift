@@ -276,6 +276,19 @@ import NinePWire
     #expect(await h.engine.execute("set datalimit -3") != .ok)
 }
 
+/// After a version is agreed, `set msize` and `set dialect` change what the next Tversion proposes; reads
+/// keep to the agreed msize until then.
+@Test func settingsApplyToTheNextVersionAfterOneIsAgreed() async throws {
+    let h = Harness()
+    try await h.start()
+    let agreed = await h.engine.msize
+    #expect(await h.engine.execute("set msize 4096") == .ok)
+    #expect(await h.engine.execute("set dialect 9P2000.u") == .ok)
+    #expect(await h.engine.msize == agreed)
+    _ = await h.run("version")
+    #expect(h.transport.sentFcalls.last?.message == .tversion(Tversion(msize: 4096, version: "9P2000.u")))
+}
+
 extension String {
     init(format2 b: UInt8) {
         let d = Array("0123456789abcdef")

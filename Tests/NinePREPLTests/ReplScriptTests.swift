@@ -54,3 +54,20 @@ private func script(_ lines: [String]) async throws -> (Int32, Harness) {
     #expect(status == 0)
     #expect(h.transport.sentFcalls.count == 1)
 }
+
+/// An error reply to a request sent with `&` fails the script like any other, from the command during
+/// which it arrives; `-` allows it, and an `expect` right after that command decides.
+@Test func anErrorReplyToABackgroundRequestCountsToo() async throws {
+    let (failed, h) = try await script(["version", "attach 0 root", "walk 0 1 nosuch &", "wait", "clunk 0"])
+    #expect(failed == 1)
+    #expect(h.lines.contains { $0.contains("script:3: unexpected error reply") && $0.contains("ENOENT") })
+    #expect(!h.transport.sentFcalls.contains { $0.message.type == .tclunk })
+    let (allowed, _) = try await script(["version", "attach 0 root", "-walk 0 1 nosuch &", "wait", "clunk 0"])
+    #expect(allowed == 0)
+    let (expected, _) = try await script(["version", "attach 0 root", "walk 0 1 nosuch &", "wait", "expect Rlerror ENOENT"])
+    #expect(expected == 0)
+    let (lastLine, _) = try await script(["version", "attach 0 root", "walk 0 1 nosuch &", "wait"])
+    #expect(lastLine == 1)
+    let (fine, _) = try await script(["version", "attach 0 root", "walk 0 1 dir &", "wait", "clunk 1"])
+    #expect(fine == 0)
+}

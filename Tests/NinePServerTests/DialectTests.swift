@@ -55,13 +55,44 @@ import Testing
         guard case .rerror(let notClassic) = try await p.rpc(.tgetattr(Tgetattr(fid: 0, requestMask: .basic))) else {
             Issue.record("expected Rerror"); return
         }
-        #expect(notClassic.ename.string.contains("Tgetattr"))
+        // Whatever the server's own reason, a 9P2000 Rerror holds the errno's C text (Linux maps only those).
+        #expect(notClassic.ename.string == "Operation not supported")
+        // 9P2000.u carries the errno beside the text, so the text says what was refused.
+        guard case .rerror(let uRefused) = try await u.rpc(.tgetattr(Tgetattr(fid: 0, requestMask: .basic))) else {
+            Issue.record("expected Rerror"); return
+        }
+        #expect(uRefused.errno == Errno.EOPNOTSUPP.rawValue)
+        #expect(uRefused.ename.string.contains("Tgetattr"))
         #expect(try await l.expectError(.tstat(Tstat(fid: 0))) == .EOPNOTSUPP)
         // Before Tversion everything but Tversion fails (classic Rerror).
         let fresh = await NinePTestClient.connect(driver: MemoryDriver(), dialect: .p9)
         guard case .rerror = try await fresh.rpc(.tattach(Tattach(fid: 0, uname: "u", aname: ""))) else {
             Issue.record("expected Rerror before Tversion"); return
         }
+    }
+
+    /// A Tversion refused for its msize is answered in the error form of the dialect it offered (a 9P2000.L
+    /// client reads every error reply as Rlerror), and until a dialect is agreed every other request is
+    /// refused as such, whatever its layout would be in some dialect.
+    @Test func refusalsBeforeADialectIsAgreed() async throws {
+        let l = await NinePTestClient.connect(driver: MemoryDriver(), dialect: .l)
+        let tiny = try await l.rpc(.tversion(Tversion(msize: 0, version: "9P2000.L")))
+        #expect(tiny == .rlerror(Rlerror(ecode: .EINVAL)))
+        let u = await NinePTestClient.connect(driver: MemoryDriver(), dialect: .u)
+        guard case .rerror(let ue) = try await u.rpc(.tversion(Tversion(msize: 10, version: "9P2000.u"))) else {
+            Issue.record("expected Rerror"); return
+        }
+        #expect(ue.errno == Errno.EINVAL.rawValue)
+        #expect(ue.ename.string.contains("below the minimum"))
+        // Refused dialect: Rversion "unknown", then a classic Tattach is refused for coming before a
+        // Tversion, not decoded in some layout and called malformed.
+        let p = await NinePTestClient.connect(driver: MemoryDriver(), dialect: .p9)
+        #expect(try await p.rpc(.tversion(Tversion(msize: 8192, version: "9P3000"))) ==
+                .rversion(Rversion(msize: 8192, version: "unknown")))
+        guard case .rerror(let pe) = try await p.rpc(.tattach(Tattach(fid: 0, uname: "u", aname: ""))) else {
+            Issue.record("expected Rerror"); return
+        }
+        #expect(pe.ename.string == "Protocol error")
     }
 
     /// A classic client learns what failed from `ename` alone: filesystem errors carry the C library's text
