@@ -20,7 +20,7 @@ public enum CaptureExport {
             while nextClose < closes.count, closes[nextClose].at <= t {
                 let c = closes[nextClose]
                 if opened.contains(c.conn), c.2 != .endOfCapture {
-                    out += writer.close(conn: c.conn, reset: c.2 == .reset, reason: c.2?.errorText, t: c.at)
+                    out += writer.close(conn: c.conn, reset: Self.isReset(c.2), reason: c.2?.errorText, t: c.at)
                 }
                 nextClose += 1
             }
@@ -34,9 +34,20 @@ public enum CaptureExport {
                 out += writer.open(conn: m.conn, clientAddress: info?.client ?? "", upstreamAddress: info?.upstream ?? "",
                                    t: summaries[m.conn]?.openedAt ?? m.timestamp)
             }
-            out += writer.frame(conn: m.conn, direction: m.direction, t: m.timestamp, bytes: m.bytes, marks: m.marks)
+            if case .garbage(let reason) = m.kind {
+                out += writer.frame(conn: m.conn, direction: m.direction, t: m.timestamp, bytes: m.bytes,
+                                    marks: m.marks.union(.malformed), why: reason)
+            } else {
+                out += writer.frame(conn: m.conn, direction: m.direction, t: m.timestamp, bytes: m.bytes, marks: m.marks)
+            }
         }
         closeUpTo(.max)
         return out
+    }
+
+    /// Whether a connection ended by a reset: the tracker's `.reset` (a capture's RST), or the proxy's reason
+    /// for one (`reset by client`, `reset by upstream`), which the live tracker keeps as its text.
+    static func isReset(_ reason: CloseReason?) -> Bool {
+        reason == .reset || reason?.errorText?.hasPrefix("reset by ") == true
     }
 }

@@ -48,9 +48,18 @@ public struct CaptureIngest: Sendable {
             } else if !lastMarks.isEmpty {
                 lastMarks[Side(conn: conn, direction: direction)] = nil
             }
+            let maxFrameSize = maxFrameSize
+            // A run of unframeable bytes that a ninescope capture holds as one event (the proxy's own) is that
+            // event, as the live trace showed it: framing it again could split it differently (the proxy
+            // scanned it with what followed in the same read), and every message number after it would differ.
+            if marks.contains(.malformed), let metadata, metadata.isWholeEvent,
+               splitters[Side(conn: conn, direction: direction)]?.isBetweenFrames ?? true {
+                let reason = metadata.garbageReason ?? FrameSplitter.garbageReason(of: bytes, limit: maxFrameSize)
+                body(.garbage(conn: conn, direction: direction, at: t, bytes: bytes, reason: reason))
+                return
+            }
             // The splitter is changed in place in the table: a copy taken out and stored back would copy
             // its buffered bytes on every append.
-            let maxFrameSize = maxFrameSize
             var version: VersionStep?
             splitters.modify(Side(conn: conn, direction: direction),
                              default: { FrameSplitter(maxFrameSize: maxFrameSize) }) { splitter in

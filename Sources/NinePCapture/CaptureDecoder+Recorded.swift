@@ -6,6 +6,9 @@ extension CaptureDecoder {
         var bytes: [UInt8] = []
         var timestampNanos: Int64 = 0
         var marks: FrameMarks = []
+        var why: String?
+        /// Whether a hole (bytes the capture lacks) fell inside it: then it is not a whole event.
+        var holed = false
     }
 
     struct RecordedConnection {
@@ -17,7 +20,9 @@ extension CaptureDecoder {
         mutating func flush(_ direction: Direction, into events: inout [CaptureEvent]) {
             guard let buffer = buffers[direction], !buffer.bytes.isEmpty else { return }
             events.append(.data(conn: id, direction: direction, timestampNanos: buffer.timestampNanos,
-                                bytes: buffer.bytes, metadata: CaptureMetadata(marks: buffer.marks)))
+                                bytes: buffer.bytes, metadata: CaptureMetadata(marks: buffer.marks,
+                                                                              isWholeEvent: !buffer.holed,
+                                                                              garbageReason: buffer.why)))
             buffers[direction] = nil
         }
 
@@ -67,6 +72,7 @@ extension CaptureDecoder {
             if let expected = connection.expected[direction] {
                 let delta = Int(Int32(bitPattern: sequence &- expected))
                 if delta > 0 {
+                    connection.buffers[direction]?.holed = true
                     connection.flush(direction, into: &events)
                     events.append(.gap(conn: connection.id, direction: direction, missingBytes: delta,
                                        timestampNanos: t))
@@ -84,6 +90,8 @@ extension CaptureDecoder {
                 if buffer.bytes.isEmpty {
                     buffer.timestampNanos = t
                     buffer.marks = CaptureComment.marks(from: fields["marks"] ?? "")
+                    buffer.why = fields["why"]
+                    buffer.holed = index != 1
                     if index < total, let size = Self.frameSize(payload, segments: total) {
                         // The first of a frame's segments: room for the whole frame at once, so that it is
                         // kept in an allocation of its size (a viewer holds every frame) and never moved.
@@ -100,6 +108,7 @@ extension CaptureDecoder {
             }
             if missing > 0 {
                 // What was captured goes first, then the hole, at once (not when the next segment shows it).
+                connection.buffers[direction]?.holed = true
                 connection.flush(direction, into: &events)
                 events.append(.gap(conn: connection.id, direction: direction, missingBytes: missing, timestampNanos: t))
                 connection.expected[direction] = sequence &+ UInt32(truncatingIfNeeded: payload.count + missing)

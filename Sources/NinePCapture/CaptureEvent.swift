@@ -14,9 +14,17 @@ public struct CaptureMetadata: Hashable, Sendable {
     public var msize: UInt32?
     /// The fids in use when the capture file began, with their paths (same event).
     public var fids: [RecordedFid]
+    /// On `.data` of a ninescope capture: the bytes are one event as the proxy reported it, a frame or
+    /// (marked `.malformed`) a run of unframeable bytes, not a piece of a stream to frame again.
+    public var isWholeEvent: Bool
+    /// Why such a run could not be framed, as recorded (`why`; nil in captures made before it was).
+    public var garbageReason: String?
 
     public init(marks: FrameMarks = [], clientAddress: String? = nil, upstreamAddress: String? = nil,
-                version: String? = nil, msize: UInt32? = nil, fids: [RecordedFid] = []) {
+                version: String? = nil, msize: UInt32? = nil, fids: [RecordedFid] = [], isWholeEvent: Bool = false,
+                garbageReason: String? = nil) {
+        self.isWholeEvent = isWholeEvent
+        self.garbageReason = garbageReason
         self.marks = marks
         self.clientAddress = clientAddress
         self.upstreamAddress = upstreamAddress

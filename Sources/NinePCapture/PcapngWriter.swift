@@ -51,6 +51,10 @@ import NinePWire
 ///     use with their paths and states (`RecordedFid`);
 ///   - `why=<text>` on the first FIN or the RST, when `close` was given a reason (the proxy's, for any end
 ///     but an orderly EOF: `reset by upstream`, `proxy stopped`, …). Readers without it see the flags only.
+///     Also on the first segment of a run of bytes that could not be framed (data marked `malformed`), when
+///     given: why (`frame size 3 is below the 7-byte minimum`, …), as the live trace said it. Each data
+///     packet group (`seg=1/k` … `k/k`) is one event of the stream as the proxy reported it, a frame or
+///     such a run, so a reader need not frame the bytes again.
 ///   Example: `ninescope conn=3 dir=c2s ev=data seg=1/2 marks=injected,malformed`.
 ///
 /// ## Captures in several files
@@ -130,18 +134,19 @@ public struct PcapngWriter: Sendable {
     /// `options.maxSegmentSize` bytes. A frame marked `.truncated` (read from a capture that holds only its
     /// first bytes) is written as a snap length leaves one: segments for its whole size, holding the bytes
     /// there are.
+    /// `why`: for a run of unframeable bytes (marked `.malformed`), why it could not be framed.
     public mutating func frame(conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
-                               marks: FrameMarks = []) -> [UInt8] {
+                               marks: FrameMarks = [], why: String? = nil) -> [UInt8] {
         var out: [UInt8] = []
-        appendFrame(conn: conn, direction: direction, t: t, bytes: bytes, marks: marks, to: &out)
+        appendFrame(conn: conn, direction: direction, t: t, bytes: bytes, marks: marks, why: why, to: &out)
         return out
     }
 
     /// `frame`'s bytes appended to `out` (a caller writing many frames builds one buffer, not one per frame).
     public mutating func appendFrame(conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
-                                     marks: FrameMarks = [], to out: inout [UInt8]) {
+                                     marks: FrameMarks = [], why: String? = nil, to out: inout [UInt8]) {
         var none: [PayloadSplice] = []
-        appendFrame(conn: conn, direction: direction, t: t, bytes: bytes, marks: marks, to: &out,
+        appendFrame(conn: conn, direction: direction, t: t, bytes: bytes, marks: marks, why: why, to: &out,
                     splicing: Int.max, splices: &none)
     }
 
@@ -151,7 +156,7 @@ public struct PcapngWriter: Sendable {
     /// place. For a caller that copies the payloads straight from the frame into the file (the proxy's
     /// capture, which saves a copy of every large frame that way).
     public mutating func appendFrame(conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
-                                     marks: FrameMarks = [], to out: inout [UInt8], splicing: Int,
+                                     marks: FrameMarks = [], why: String? = nil, to out: inout [UInt8], splicing: Int,
                                      splices: inout [PayloadSplice]) {
         guard !bytes.isEmpty else { return }
         if connections[conn] == nil {
@@ -175,7 +180,7 @@ public struct PcapngWriter: Sendable {
             let at = appendSegment(&connection, into: &out, direction: direction, flags: flags, payload: bytes[range],
                                    missing: whole.count - range.count, omittingPayload: spliced, t: t,
                                    comment: dataComment(conn: conn, direction: direction, segment: index + 1,
-                                                        of: total, marks: recordedMarks))
+                                                        of: total, marks: recordedMarks, why: index == 0 ? why : nil))
             if spliced { splices.append(PayloadSplice(at: at, range: range)) }
         }
         connections[conn] = connection
@@ -189,16 +194,18 @@ public struct PcapngWriter: Sendable {
     }
 
     /// A data packet's comment, encoded; made once per connection, direction, segment position and marks
-    /// (it is the same for every frame of that kind, and the proxy writes one per frame).
+    /// (it is the same for every frame of that kind, and the proxy writes one per frame). One with a `why`
+    /// (rare: unframeable bytes) is made each time.
     mutating func dataComment(conn: ConnectionID, direction: Direction, segment: Int, of total: Int,
-                              marks: FrameMarks) -> [UInt8] {
+                              marks: FrameMarks, why: String? = nil) -> [UInt8] {
         let key = CommentKey(conn: conn, direction: direction, segment: segment, total: total, marks: marks)
-        if let known = comments[key] { return known }
+        if why == nil, let known = comments[key] { return known }
         var fields: [(key: String, value: String)] = [
             ("conn", "\(conn.rawValue)"), ("dir", CaptureComment.code(for: direction)), ("ev", "data"),
             ("seg", "\(segment)/\(total)"),
         ]
         if !marks.isEmpty { fields.append(("marks", marks.description)) }
+        if let why { return Array(CaptureComment.encode(fields + [("why", why)]).utf8) }
         let encoded = Array(CaptureComment.encode(fields).utf8)
         if comments.count >= Self.commentCacheLimit { comments.removeAll() }
         comments[key] = encoded

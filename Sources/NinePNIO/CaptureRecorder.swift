@@ -104,8 +104,8 @@ public final class CaptureRecorder: Sendable {
                     } else {
                         appendFrame(&s, conn: c, direction: d, t: t, bytes: bytes, marks: marks)
                     }
-                case .garbage(let c, let d, let t, let bytes, _):
-                    appendFrame(&s, conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed])
+                case .garbage(let c, let d, let t, let bytes, let reason):
+                    appendFrame(&s, conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed], why: reason)
                 case .closed(let c, let reason, let t):
                     var reset = false
                     if case .reset = reason { reset = true }
@@ -175,9 +175,9 @@ public final class CaptureRecorder: Sendable {
     }
 
     private func appendFrame(_ s: inout State, conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],
-                             marks: FrameMarks) {
+                             marks: FrameMarks, why: String? = nil) {
         let before = s.splices.count
-        s.writer.appendFrame(conn: conn, direction: direction, t: t, bytes: bytes, marks: marks, to: &s.out,
+        s.writer.appendFrame(conn: conn, direction: direction, t: t, bytes: bytes, marks: marks, why: why, to: &s.out,
                              splicing: Self.spliceBytes, splices: &s.splices)
         for splice in s.splices[before...] {
             s.sources.append(bytes)

@@ -57,16 +57,10 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
         self == .eof ? .eof : .error(description)
     }
 
-    /// The tracker's coarser reason.
-    public var sessionReason: CloseReason {
-        switch self {
-        case .eof, .midFrame: return .eof
-        case .reset: return .reset
-        // An upstream's hang-up is named in the tracker's reports too (`unanswered: … (error: closed by
-        // upstream)`), as on the close line.
-        case .closedByUpstream, .error, .dialFailed, .stopped, .fault, .loop: return .error(description)
-        }
-    }
+    /// The tracker's reason: the one shown, so that its reports (`unanswered: … (error: reset by client)`)
+    /// name the end as the close line does, and as `decode` of the capture (which has only the recorded
+    /// `why`) names it too.
+    public var sessionReason: CloseReason { shownReason }
 }
 
 /// What the proxy's tap reports, in order per connection. Timestamps are wall-clock nanoseconds since the

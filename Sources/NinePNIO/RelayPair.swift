@@ -443,6 +443,11 @@ final class RelayPair {
         ctx.writeAndFlush(h.wrapOutboundOut(ByteBuffer()), promise: done)
         done.futureResult.assumeIsolated().whenComplete { _ in
             channel.close(mode: .output, promise: nil)
+            // A server that hung up first is gone: the client has had every byte it sent and the EOF, and
+            // nothing it sends now can be answered. End the connection here rather than whenever the client
+            // next writes or hangs up (an idle client, a kernel mount, may not for minutes), so that the
+            // close is reported when it happened, with what was pending then.
+            if side == .client && self.firstEOF == .upstream && !self.clientInputDone { self.closeBoth() }
         }
     }
 

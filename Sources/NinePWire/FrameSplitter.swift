@@ -47,6 +47,20 @@ public struct FrameSplitter: Sendable {
     /// Bytes received but not yet part of a complete frame.
     public var bufferedCount: Int { buffer.count - start }
 
+    /// Between frames: nothing buffered, not resynchronising, no cut frame under way.
+    public var isBetweenFrames: Bool {
+        buffer.count == start && !resyncing && cut == nil && cutRemaining == 0 && cutDone == nil
+    }
+
+    /// Why `bytes`, a whole run that could not be framed, could not: as the splitter says it of such a run
+    /// (for a reader that has the run as one piece, e.g. from a ninescope capture made before it recorded why).
+    public static func garbageReason(of bytes: [UInt8], limit: UInt32) -> String {
+        guard bytes.count >= 4 else { return garbageReason(bytes.count, startingWith: nil) }
+        let size = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+        let bad = size < UInt32(NineP.headerSize) || size > limit
+        return garbageReason(bytes.count, startingWith: bad ? badSizeReason(size, limit: limit) : nil)
+    }
+
     public mutating func append<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeSubrange(0..<start)

@@ -82,6 +82,44 @@ import Glibc
         diod.kill()
     }
 
+    /// Garbage and what ends inside a frame read back from the capture exactly as the live trace showed
+    /// them: the same runs (the proxy scans a bad size with what follows it in the same read, and `decode`
+    /// must not split such a run again), the same reasons, the same message numbers after them, and the same
+    /// reason for the end in the unanswered reports.
+    @Test func garbageReadsBackAsTheLiveTraceShowedIt() throws {
+        let file = Self.captureDir() + "/garbage.pcapng"
+        let server = try ProxyRecordingServer()
+        let proxy = try ProxyProcess(upstream: server.address, extra: ["--headless", "--capture", file])
+        let client = try ProxyRawSocket(proxy.listenAddress)
+        try client.send(Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))).encode(dialect: .l))
+        #expect(proxy.waitForOutput { $0.contains("c0 → Tversion") })
+        // A size of 3 and three more bytes, then a whole Tclunk, in one write.
+        try client.send([3, 0, 0, 0, 0x78, 1, 0] + Fcall(tag: 1, .tclunk(Tclunk(fid: 5))).encode(dialect: .l))
+        #expect(proxy.waitForOutput { $0.contains("c0 → Tclunk tag 1") })
+        var state: UInt32 = 0x9e3779b9
+        try client.send((0..<3000).map { _ in
+            state ^= state << 13; state ^= state >> 17; state ^= state << 5
+            return UInt8(truncatingIfNeeded: state >> 11)
+        })
+        usleep(200_000)
+        try client.send(Array(Fcall(tag: 2, .tclunk(Tclunk(fid: 6))).encode(dialect: .l).prefix(9)))
+        usleep(200_000)
+        client.close()
+        #expect(proxy.waitForOutput { $0.contains("c0 - close") })
+        #expect(proxy.stop(signal: SIGINT).status == 0)
+        func messages(_ text: String) -> [String] {
+            text.split(separator: "\n").map(String.init).filter { $0.contains(" c0 ") }
+        }
+        let live = messages(proxy.stdout)
+        #expect(live.contains { $0.contains("c0 → garbage 7 bytes 03000000780100: frame size 3 is below the 7-byte "
+                                            + "minimum, and no frame header in the 3 bytes after it") }, "\(live)")
+        #expect(live.contains { $0.contains("stream ended inside a frame") }, "\(live)")
+        #expect(live.contains { $0.contains("! unanswered: Tclunk tag 1 (#2)") }, "\(live)")
+        let decoded = try Peers.run(Peers.ninescope, ["decode", file])
+        #expect(decoded.status == 0, "\(decoded.err)")
+        #expect(messages(decoded.out) == live, "decode:\n\(decoded.out)\nlive:\n\(proxy.stdout)")
+    }
+
     @Test func captureIsOnDiskWhileRunningAndReadableAfterKill9() throws {
         let file = Self.captureDir() + "/live.pcapng"
         let (export, diod, proxy) = try Self.diodAndProxy(bigSize: 1000, extra: ["--headless", "--capture", file])

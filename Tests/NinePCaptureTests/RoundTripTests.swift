@@ -37,7 +37,7 @@ import Testing
                              metadata: CaptureMetadata(clientAddress: client, upstreamAddress: upstream))
             case .frame(let id, let direction, let t, let bytes, let marks):
                 return .data(conn: ConnectionID(UInt32(id)), direction: direction, timestampNanos: t, bytes: bytes,
-                             metadata: CaptureMetadata(marks: marks))
+                             metadata: CaptureMetadata(marks: marks, isWholeEvent: true))
             case .close(let id, let reset, let t, let why):
                 return .close(conn: ConnectionID(UInt32(id)), reset: reset, reason: why, timestampNanos: t)
             }
@@ -179,4 +179,25 @@ import Testing
             }
         }
     }
+
+    /// A run of unframeable bytes keeps why it was one (`why` on its first segment), however many segments
+    /// carry it; each recorded event reads back as one whole event.
+    @Test func garbageKeepsItsReasonAcrossSegments() throws {
+        var writer = PcapngWriter(options: PcapngWriterOptions(maxSegmentSize: 5))
+        var file = writer.header()
+        file += writer.open(conn: ConnectionID(1), clientAddress: "c", upstreamAddress: "u", t: 1)
+        let run: [UInt8] = [3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]
+        file += writer.frame(conn: ConnectionID(1), direction: .toServer, t: 2, bytes: run, marks: [.malformed],
+                             why: "frame size 3 is below the 7-byte minimum, and 8 bytes after it")
+        file += writer.frame(conn: ConnectionID(1), direction: .toServer, t: 3, bytes: Fix.tclunk(tag: 1, fid: 2))
+        let data = try CaptureFile.decode(file).events.compactMap { e -> ([UInt8], CaptureMetadata?)? in
+            if case .data(_, _, _, let bytes, let m) = e { return (bytes, m) } else { return nil }
+        }
+        #expect(data.count == 2)
+        #expect(data.first?.0 == run)
+        #expect(data.first?.1 == CaptureMetadata(marks: [.malformed], isWholeEvent: true,
+                                                  garbageReason: "frame size 3 is below the 7-byte minimum, and 8 bytes after it"))
+        #expect(data.last?.1 == CaptureMetadata(isWholeEvent: true))
+    }
+
 }

@@ -52,8 +52,8 @@ import Testing
                 expected += writer.open(conn: c, clientAddress: info.client, upstreamAddress: info.upstream, t: t)
             case .frame(let c, let d, let t, let bytes, let marks):
                 expected += writer.frame(conn: c, direction: d, t: t, bytes: bytes, marks: marks)
-            case .garbage(let c, let d, let t, let bytes, _):
-                expected += writer.frame(conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed])
+            case .garbage(let c, let d, let t, let bytes, let reason):
+                expected += writer.frame(conn: c, direction: d, t: t, bytes: bytes, marks: [.malformed], why: reason)
             case .closed(let c, let reason, let t):
                 var reset = false
                 if case .reset = reason { reset = true }

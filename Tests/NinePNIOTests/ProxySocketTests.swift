@@ -162,6 +162,23 @@ import Testing
         await r.stop()
     }
 
+    /// A server that hangs up on an idle client ends the connection then, not when the client next writes
+    /// or hangs up: the client gets what was sent and the EOF, and the close is reported at once (with the
+    /// request still pending said unanswered then).
+    @Test func anUpstreamThatHangsUpOnAnIdleClientEndsTheConnectionAtOnce() async throws {
+        let r = try await relayedTversion()
+        let (events, client, up) = (r.events, r.client, r.up)
+        try await up.send(F.rversion())
+        try await up.shutdownOutput()
+        #expect(await client.wait { $0.sawEOF })
+        #expect(client.received == F.rversion())
+        // The client neither writes nor hangs up: the connection ends all the same.
+        #expect(await events.wait(timeout: 5) { _ in events.closeReasons() == [.closedByUpstream] },
+                "\(events.closeReasons())")
+        #expect(r.proxy.connections.isEmpty)
+        await r.stop()
+    }
+
     @Test func clientResetResetsUpstream() async throws {
         let r = try await relayedTversion()
         let (events, client, up) = (r.events, r.client, r.up)
@@ -243,12 +260,16 @@ import Testing
         #expect(proxy.connections.isEmpty, "\(going): still open \(open)")
         // A reset is named; after the client's EOF, the EOF names the end. A server that hangs up on a
         // half-closed client with its request unread resets.
-        let reason: ProxyCloseReason = switch going {
-        case .reset: .reset(.client)
-        case .halfCloseThenReset: .eof
-        case .halfCloseThenClose: .reset(.upstream)
+        // (On a loaded machine the relay may read the client's RST before its FIN, 50 ms earlier: then the
+        // reset names the end.)
+        let reasons: [ProxyCloseReason] = switch going {
+        case .reset: [.reset(.client)]
+        case .halfCloseThenReset: [.eof, .reset(.client)]
+        case .halfCloseThenClose: [.reset(.upstream)]
         }
-        #expect(await events.wait(timeout: 5) { _ in events.closeReasons() == [reason] }, "\(events.closeReasons())")
+        #expect(await events.wait(timeout: 5) { _ in
+            events.closeReasons().count == 1 && reasons.contains(events.closeReasons()[0])
+        }, "\(events.closeReasons())")
         #expect(proxy.stopsForced == 0)
         await proxy.stop()
         #expect(proxy.stopsForced == 0)
