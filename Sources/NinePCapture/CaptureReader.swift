@@ -34,6 +34,23 @@ public struct CaptureReader: IteratorProtocol, Sendable {
 
     public var truncatedTail: Bool { pcapng?.truncatedTail ?? pcap?.truncatedTail ?? false }
 
+    /// The capture-format version of a file ninescope wrote (its first section header's comment
+    /// `ninescope capture-format=N`); nil for other files.
+    public var ninescopeFormatVersion: Int? {
+        pcapng?.sections.first?.comments.lazy.compactMap { CaptureComment.parse($0)?["capture-format"].flatMap { Int($0) } }.first
+    }
+
+    /// A ninescope capture of a format that ends with an end record (2 on), read to its end without one: its
+    /// writer never finished it (killed, or still writing). Ask once the whole file is read.
+    public var lacksEndRecord: Bool {
+        (ninescopeFormatVersion ?? 0) >= 2 && endRecord == nil && !truncatedTail
+    }
+
+    /// The end record ninescope writes when it finishes a file in good order (`PcapngWriter.endRecord`), once
+    /// read: its comment, `ninescope ev=end why=…`. A ninescope capture without one was not finished: its
+    /// writer was killed, or is still writing it.
+    public var endRecord: String? { pcapng?.endRecord }
+
     public var warnings: [CaptureWarning] { pcapng?.warnings ?? pcap?.warnings ?? [] }
 
     /// Packets returned so far.

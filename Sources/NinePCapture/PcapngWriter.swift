@@ -40,7 +40,8 @@ import NinePWire
 ///   percent-encoded, so they contain no spaces):
 ///   - `conn=<n>` the connection id, on every packet;
 ///   - `dir=c2s|s2c` the packet's direction, on every packet;
-///   - `ev=open|data|close|reset` what the packet belongs to;
+///   - `ev=open|data|close|reset` what the packet belongs to (`ev=end`, with `why`, is the comment of the
+///     end record, `endRecord`, not of a packet);
 ///   - `client=<address>` and `upstream=<address>` the real client and upstream addresses given to `open`,
 ///     on the SYN only (the per-connection comment);
 ///   - `seg=<i>/<k>` on data packets: segment i of the k segments carrying one frame;
@@ -69,7 +70,8 @@ import NinePWire
 /// bytes writes nothing. After `close`, the id is spent: `open`, `frame` and `close` on it write nothing, as
 /// does `open` on an id already open. Negative timestamps are written as 0.
 public struct PcapngWriter: Sendable {
-    public static let captureFormatVersion = 1
+    /// 2: runs of unframeable bytes carry `why`, and a file finished in good order ends with `endRecord`.
+    public static let captureFormatVersion = 2
     /// The most TCP payload an IPv4 packet can hold: 65535 − 20 (IPv4) − 20 (TCP).
     public static let largestSegmentSize = 65495
 
@@ -119,6 +121,28 @@ public struct PcapngWriter: Sendable {
         appendOption(9, [9], to: &idb)
         appendOption(0, [], to: &idb)
         appendBlock(PcapngReader.BlockType.interfaceDescription, body: idb, to: &out)
+        return out
+    }
+
+    /// The record that ends a file written in good order: an interface statistics block (what dumpcap
+    /// writes at the end of its captures; Wireshark shows it in the capture's properties) at `t`, its
+    /// `isb_endtime` `t`, and the comment `ninescope ev=end why=<why>` (`proxy stopped`, `continued in the next
+    /// file`, …). A reader that finds a ninescope capture without one knows the writer never finished it
+    /// (killed, or still writing): it holds what was flushed before.
+    public func endRecord(t: Int64, why: String) -> [UInt8] {
+        var isb: [UInt8] = []
+        let ns = UInt64(max(0, t))
+        isb.appendU32(0, bigEndian: big)
+        isb.appendU32(UInt32(truncatingIfNeeded: ns >> 32), bigEndian: big)
+        isb.appendU32(UInt32(truncatingIfNeeded: ns), bigEndian: big)
+        appendOption(1, Array(CaptureComment.encode([("ev", "end"), ("why", why)]).utf8), to: &isb)
+        var end: [UInt8] = []
+        end.appendU32(UInt32(truncatingIfNeeded: ns >> 32), bigEndian: big)
+        end.appendU32(UInt32(truncatingIfNeeded: ns), bigEndian: big)
+        appendOption(3, end, to: &isb)
+        appendOption(0, [], to: &isb)
+        var out: [UInt8] = []
+        appendBlock(PcapngReader.BlockType.interfaceStatistics, body: isb, to: &out)
         return out
     }
 

@@ -133,10 +133,20 @@ public final class CaptureRecorder: Sendable {
     /// How many files the capture has begun (1 without rotation).
     public var filesBegun: Int { state.withLock { $0.fileNumber } }
 
+    /// Ends the capture's file in good order (its end record, `PcapngWriter.endRecord`, saying `why`), before
+    /// the file is closed: a reader then knows nothing is missing at its end.
+    public func finish(why: String) {
+        state.withLock { s in
+            s.out += s.writer.endRecord(t: WallClock.nowNanos(), why: why)
+            hand(&s)
+        }
+    }
+
     /// Finishes the current file and begins the next (see the type's notes).
     private func nextFile(_ s: inout State, _ rotation: CaptureRotation, t: Int64) {
         // A capture that stopped (a failed write) stays as it is: no new file, none of its files deleted.
         guard file.lastError == nil else { return }
+        s.out += s.writer.endRecord(t: t, why: "continued in the next file")
         hand(&s)
         // On failure the capture stops there (the file says so to whoever listens); once closed, it is done.
         let next = rotation.path(ofFile: s.fileNumber + 1, began: t)

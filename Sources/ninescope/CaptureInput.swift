@@ -11,6 +11,9 @@ enum CaptureInput {
     struct Outcome {
         /// The file ended mid-record (cut short, or still being written).
         var truncated: Bool
+        /// A ninescope capture that ends at a record's end but without the end record a finished file has:
+        /// its writer was killed, or is still writing it (`CaptureReader.lacksEndRecord`).
+        var unfinished: Bool
         /// Reader and reassembly warnings, in order.
         var warnings: [CaptureWarning]
     }
@@ -47,7 +50,8 @@ enum CaptureInput {
                 decoder.process(packet, into: &events)
                 for ce in events { ingest.ingest(ce, body) }
             }
-            return Outcome(truncated: reader.truncatedTail, warnings: reader.warnings + newDecoderWarnings())
+            return Outcome(truncated: reader.truncatedTail, unfinished: keepGoing() && reader.lacksEndRecord,
+                           warnings: reader.warnings + newDecoderWarnings())
         }
 
         /// Connections skipped as not 9P so far, and the first of them as its warning says it.
@@ -66,6 +70,10 @@ enum CaptureInput {
             return Array(all[decoderWarningsSeen...])
         }
     }
+
+    /// What is said of a ninescope capture without its end record.
+    static let unfinishedNote = "the capture has no end record: the proxy writing it did not finish it (it was killed, "
+        + "or is still writing); it holds what was written before, up to its last flush (once a second)"
 
     /// The session events of a capture file (`Stream`), its warnings printed to standard error named by the
     /// file. Returns whether the file ended mid-record. The file is read in pieces as decoding goes
@@ -100,8 +108,12 @@ enum CaptureInput {
             } catch {
                 throw InputError.notACapture(input.path, error)
             }
-            for w in outcome.warnings { printError("ninescope: \(input.path): \(w)") }
+            // (A cut file's reader warning, "ends mid-block", is said by the caller as its mid-record note.)
+            for w in outcome.warnings where !(outcome.truncated && w.message.hasPrefix("capture ends mid-block")) {
+                printError("ninescope: \(input.path): \(w)")
+            }
             if outcome.truncated { truncated.append(input.path) }
+            if outcome.unfinished { printError("ninescope: \(input.path): \(Self.unfinishedNote)") }
         }
         for w in stream.finish(body) { printError("ninescope: \(lastName): \(w)") }
         return truncated

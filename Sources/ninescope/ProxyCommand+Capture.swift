@@ -66,6 +66,7 @@ extension ProxyCommand {
             return named + (complete ? " (\(size))" : " incomplete (\(size))")
         }
         do {
+            recorder.finish(why: "proxy stopped")
             try recorder.file.close()
             return "; capture " + described(complete: true)
         } catch {

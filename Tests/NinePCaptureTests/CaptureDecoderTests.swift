@@ -177,7 +177,7 @@ import Testing
         let contents = try CaptureFile.decode(file)
         #expect(contents.events.opens.map(\.conn) == [1, 2])
         #expect(contents.events.stream(2, .toServer) == Fix.tversion)
-        #expect(contents.ninescopeFormatVersion == 1) // the second section's header
+        #expect(contents.ninescopeFormatVersion == PcapngWriter.captureFormatVersion) // the second section's header
     }
 
     @Test func incrementalUseMatchesWholeFileDecoding() throws {

@@ -60,7 +60,7 @@ import Testing
         var reader = try PcapngReader(bytes: writer.header())
         #expect(reader.readAll().isEmpty)
         #expect(reader.sections.first?.userApplication == "ninescope 1.2.3")
-        #expect(reader.sections.first?.comments == ["ninescope capture-format=1"])
+        #expect(reader.sections.first?.comments == ["ninescope capture-format=2"])
         #expect(reader.interfaces.map(\.linkType) == [.ethernet])
         #expect(reader.interfaces.first?.timestampResolution == 9)
         #expect(!reader.truncatedTail && reader.warnings.isEmpty)

@@ -62,7 +62,7 @@ import Testing
         let file = Self.write(Self.conversation, options: PcapngWriterOptions(maxSegmentSize: segmentSize))
         let contents = try CaptureFile.decode(file)
         #expect(contents.events == Self.expectedEvents(Self.conversation))
-        #expect(contents.ninescopeFormatVersion == 1)
+        #expect(contents.ninescopeFormatVersion == PcapngWriter.captureFormatVersion)
         #expect(contents.warnings.isEmpty)
         #expect(!contents.truncatedTail)
         #expect(contents.format == .pcapng)

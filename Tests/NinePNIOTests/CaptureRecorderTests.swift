@@ -139,7 +139,7 @@ import Testing
             }
         }
         // The 100,011-byte frame spans two segments (MSS 65,495): a hole for the rest of each.
-        #expect(contents.sections.first?.comments.contains("ninescope capture-format=1 capture-data=8") == true,
+        #expect(contents.sections.first?.comments.contains("ninescope capture-format=2 capture-data=8") == true,
                 "\(contents.sections.first?.comments ?? [])")
         #expect(seen == ["c2s 23", "s2c cut intercepted", "gap s2c \(65_495 - 19)", "gap s2c \(big.count - 65_495)",
                          "c2s 23", "s2c small"])
