@@ -18,8 +18,9 @@ struct Ninescope: AsyncParsableCommand {
     static func main() async {
         StandardDescriptors.ensureOpen()
         Allocator.tune()
+        var command: any ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {
-            var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -28,9 +29,22 @@ struct Ninescope: AsyncParsableCommand {
                 // `ProcessScheduling`).
                 try command.run()
             }
+        } catch let error as ValidationError {
+            usageFailure(error, of: type(of: command))
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// A usage error found by a subcommand's `run()` (one that needs what only running finds out, such as
+    /// whether standard output is a terminal), said as ArgumentParser says those `validate()` finds: with the
+    /// subcommand's usage, not the tool's (which `exit(withError:)` would show, knowing only the root), and
+    /// exit status 64. Checks of the options alone belong in `validate()`.
+    static func usageFailure(_ error: ValidationError, of subcommand: any ParsableCommand.Type) -> Never {
+        let name = subcommand.configuration.commandName ?? "\(subcommand)"
+        let usage = usageString(for: subcommand).split(separator: "\n").joined(separator: "\n       ")
+        printError("Error: \(error.message)\nUsage: \(usage)\n  See 'ninescope \(name) --help' for more information.")
+        exit(withError: ExitCode.validationFailure)
     }
 }
 

@@ -109,10 +109,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Begin a new capture file every DURATION (e.g. 10m, 1h, 1d; at least 1s), numbered "
                                + "as with --capture-size (either or both).", valueName: "DURATION"))
     var captureDuration: String?
-    @Option(help: ArgumentHelp("With --capture-size or --capture-duration: keep only the newest N files.",
-                               valueName: "N"))
+    // (.unconditional: a negative number is read as the value, and refused as such, not taken for an option.)
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("With --capture-size or --capture-duration: keep only the newest N files.", valueName: "N"))
     var captureFiles: Int?
-    @Option(help: ArgumentHelp("Keep at most N bytes of each read's and write's data in the capture (Rread, "
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Keep at most N bytes of each read's and write's data in the capture (Rread, "
                                + "Twrite); every other message and field is kept whole. Read back, such a "
                                + "message shows as cut.", valueName: "N"))
     var captureData: Int?
@@ -156,29 +158,41 @@ struct ProxyCommand: AsyncParsableCommand {
                                                                  + "the one used is printed at start).", valueName: "N"))
     var faultSeed: UInt64?
 
-    @Option(help: ArgumentHelp("Threads relaying bytes (default: one per CPU it may run on).", valueName: "N"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Threads relaying bytes (default: one per CPU it may run on).", valueName: "N"))
     var eventLoops: Int?
 
-    func run() async throws {
-        OpenFileLimit.raiseToHard()   // two descriptors per client: as many clients as the machine allows
-        if let n = eventLoops {
-            guard n >= 1 else { throw ValidationError("--event-loops must be at least 1") }
-            NinePSockets.suggestLoopCount(n)
-        }
-        var filterExpr: FilterExpr?
+    /// Every check of the options, made before anything starts (and said with the proxy's usage).
+    func validate() throws {
+        if let n = eventLoops, n < 1 { throw ValidationError("--event-loops must be at least 1") }
         if let filter {
             guard !quiet else { throw ValidationError("--filter needs the decoding that --quiet turns off") }
-            filterExpr = try FilterParser.option(filter)
+            _ = try FilterParser.option(filter)
         }
         if stats && quiet { throw ValidationError("--stats needs the decoding that --quiet turns off") }
-        let dataLimit = try viewData.map(LiveDataLimit.option) ?? .standard
+        _ = try viewData.map(LiveDataLimit.option)
         if viewData != nil && (headless || json || quiet || stats) {
             throw ValidationError("--view-data is for the live UI (not with --headless, --json, --quiet or --stats)")
         }
-        let history = try viewHistory.map(LiveInspector.historyOption) ?? LiveInspector.defaultHistory
+        _ = try viewHistory.map(LiveInspector.historyOption)
         if viewHistory != nil && (headless || json || quiet || stats) {
             throw ValidationError("--view-history is for the live UI (not with --headless, --json, --quiet or --stats)")
         }
+        _ = try Self.stillPendingOption(stillPending)
+        _ = try Self.linesHeldOption(linesHeld)
+        _ = try FaultSpec.option(faults)
+        _ = try Self.parse(listen, option: "--listen")
+        _ = try Self.parse(upstream, option: "--upstream")
+        try Self.checkCapture(capture, size: captureSize, duration: captureDuration, files: captureFiles,
+                              data: captureData, stdoutIsTerminal: isatty(1) == 1)
+    }
+
+    func run() async throws {
+        OpenFileLimit.raiseToHard()   // two descriptors per client: as many clients as the machine allows
+        if let n = eventLoops { NinePSockets.suggestLoopCount(n) }
+        let filterExpr = try filter.map(FilterParser.option)
+        let dataLimit = try viewData.map(LiveDataLimit.option) ?? .standard
+        let history = try viewHistory.map(LiveInspector.historyOption) ?? LiveInspector.defaultHistory
         let overdueAfter = try Self.stillPendingOption(stillPending)
         let held = try Self.linesHeldOption(linesHeld)
         let faultSpec = try FaultSpec.option(faults)

@@ -1,0 +1,67 @@
+import Foundation
+import NinePTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command line's own behaviour: what a bad option is told with (the subcommand's usage, exit status 64),
+/// inputs refused before anything starts, `help`, and the help texts' examples.
+@Suite struct CommandLineTests {
+    static let capture = Peers.repoRoot + "/Captures/diod-ls.pcapng"
+
+    static func ninescope(_ args: [String], timeout: TimeInterval = 30) throws -> Peers.Result {
+        try Peers.run(Peers.ninescope, args, timeout: timeout,
+                      environment: ProcessInfo.processInfo.environment.merging(["COLUMNS": "80"]) { $1 })
+    }
+
+    /// Expects a usage error: status 64, `says` in the message, and the usage of `subcommand` (not the tool's).
+    static func expectUsageError(_ args: [String], says: String, subcommand: String,
+                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try ninescope(args)
+        #expect(!r.timedOut, "\(args): still running", sourceLocation: sourceLocation)
+        #expect(r.status == 64, "\(args): status \(r.status), stderr \(r.err)", sourceLocation: sourceLocation)
+        #expect(r.err.contains(says), "\(args): \(r.err)", sourceLocation: sourceLocation)
+        #expect(r.err.contains("Usage: ninescope \(subcommand) "), "\(args): \(r.err)", sourceLocation: sourceLocation)
+        #expect(r.err.contains("See 'ninescope \(subcommand) --help'"), "\(args): \(r.err)",
+                sourceLocation: sourceLocation)
+        #expect(!r.err.contains("<subcommand>") && !r.err.contains("See 'ninescope --help'"), "\(args): \(r.err)",
+                sourceLocation: sourceLocation)
+    }
+
+    static let proxy = ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:564"]
+
+    /// Checks made once the options are parsed are said with the subcommand's usage, like the parser's own.
+    @Test func checksAfterParsingShowTheSubcommandsUsage() throws {
+        let cases: [([String], String, String)] = [
+            (["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"], "--listen: bad address \"127.0.0.1\"",
+             "proxy"),
+            (Self.proxy + ["--fault", "bogus"], "--fault:", "proxy"),
+            (Self.proxy + ["--event-loops", "0"], "--event-loops must be at least 1", "proxy"),
+            (Self.proxy + ["--still-pending", "soon"], "--still-pending takes a duration", "proxy"),
+            (Self.proxy + ["--capture-files", "3"], "--capture-files needs --capture-size or --capture-duration",
+             "proxy"),
+            (["decode", "--dialect", "X", Self.capture], "unknown dialect 'X'", "decode"),
+            (["decode", "--hex", "zz"], "--hex: 'z' is not a hex digit", "decode"),
+            (["decode"], "give a capture file or --hex HEX", "decode"),
+            (["repl", "--dialect", "X", "127.0.0.1:1"], "unknown dialect 'X'", "repl"),
+            (["repl", "127.0.0.1"], "bad address \"127.0.0.1\"", "repl"),
+            (["replay", Self.capture, "--to", "127.0.0.1:1", "--timing", "soon"], "--timing: use original or asap",
+             "replay"),
+            (["view", "--dialect", "X", Self.capture], "unknown dialect 'X'", "view"),
+            (["view", "--write-capture", "/dev/null"], "--write-capture needs --sample N", "view"),
+        ]
+        for (args, says, subcommand) in cases {
+            try Self.expectUsageError(args, says: says, subcommand: subcommand)
+        }
+    }
+
+    /// A negative number is a value, not an unknown flag: said as such.
+    @Test func negativeCaptureDataIsRefusedAsNegative() throws {
+        let file = Peers.tempDir("cli") + "/t.pcapng"
+        try Self.expectUsageError(Self.proxy + ["--capture", file, "--capture-data", "-1"],
+                                  says: "--capture-data must be 0 or more", subcommand: "proxy")
+        let r = try Self.ninescope(Self.proxy + ["--capture", file, "--capture-data", "-1"])
+        #expect(!r.err.contains("Missing value"), "\(r.err)")
+    }
+}
