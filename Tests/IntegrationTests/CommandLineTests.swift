@@ -64,4 +64,14 @@ import Glibc
         let r = try Self.ninescope(Self.proxy + ["--capture", file, "--capture-data", "-1"])
         #expect(!r.err.contains("Missing value"), "\(r.err)")
     }
+
+    /// A bad address is told with every form an address may take.
+    @Test func badAddressNamesEveryForm() throws {
+        for (args, subcommand) in [(["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"], "proxy"),
+                                   (["proxy", "--listen", "127.0.0.1:0", "--upstream", "nowhere"], "proxy"),
+                                   (["serve", "--listen", "127.0.0.1", "--driver", "memory"], "serve")] {
+            try Self.expectUsageError(args, says: "expected HOST:PORT, [V6]:PORT, tcp!HOST!PORT, unix!/path or unix:/path",
+                                      subcommand: subcommand)
+        }
+    }
 }
