@@ -18,6 +18,11 @@ struct Ninescope: AsyncParsableCommand {
     static func main() async {
         StandardDescriptors.ensureOpen()
         Allocator.tune()
+        if let (unknown, parent) = unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {
+            exit(withError: ValidationError(parent == Ninescope.self
+                ? "no subcommand '\(unknown)': the subcommands are " + visibleSubcommandNames.joined(separator: ", ")
+                : "'\(parent.configuration.commandName ?? "")' has no subcommand '\(unknown)'"))
+        }
         var command: any ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {
@@ -34,6 +39,25 @@ struct Ninescope: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// The name in `help NAME…` that is no subcommand, and the command it was looked for in (nil: none, or not
+    /// `help`). ArgumentParser's `help` stops at the first name it does not know and shows the help of the
+    /// command before it, exiting 0.
+    static func unknownHelpTopic(_ arguments: [String]) -> (String, any ParsableCommand.Type)? {
+        guard arguments.first == "help" else { return nil }
+        var command: any ParsableCommand.Type = Ninescope.self
+        for name in arguments.dropFirst() where !name.hasPrefix("-") {
+            guard let next = command.configuration.subcommands.first(where: { $0.configuration.commandName == name })
+            else { return (name, command) }
+            command = next
+        }
+        return nil
+    }
+
+    /// The subcommands the help lists, in its order.
+    static var visibleSubcommandNames: [String] {
+        allSubcommands.compactMap { $0.configuration.shouldDisplay ? $0.configuration.commandName : nil }
     }
 
     /// A usage error found by a subcommand's `run()` (one that needs what only running finds out, such as

@@ -74,4 +74,20 @@ import Glibc
                                       subcommand: subcommand)
         }
     }
+
+    /// `help NAME` for a name that is no subcommand says so and fails; a real one still helps.
+    @Test func helpForAnUnknownSubcommandFails() throws {
+        for args in [["help", "bogus"], ["help", "decode", "bogus"]] {
+            let r = try Self.ninescope(args)
+            #expect(r.status == 64, "\(args): status \(r.status), \(r.out) \(r.err)")
+            #expect(r.err.contains("no subcommand 'bogus'"), "\(args): \(r.err)")
+            #expect(r.out.isEmpty, "\(args): \(r.out)")
+        }
+        let decode = try Self.ninescope(["help", "decode"])
+        #expect(decode.status == 0 && decode.out.contains("USAGE: ninescope decode "), "\(decode.err)")
+        let hidden = try Self.ninescope(["help", "bench-ping"])
+        #expect(hidden.status == 0, "\(hidden.err)")
+        let top = try Self.ninescope(["help"])
+        #expect(top.status == 0 && top.out.contains("USAGE: ninescope <subcommand>"), "\(top.err)")
+    }
 }
