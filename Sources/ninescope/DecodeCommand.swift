@@ -76,8 +76,16 @@ struct DecodeCommand: ParsableCommand {
         _ = try allowedKinds()
         if let filter { _ = try FilterParser.option(filter) }   // (said with decode's usage, not the tool's)
         _ = try forcedDialect()
-        if let hex { _ = try Self.parseHex(hex) }
+        if let hex {
+            guard files.isEmpty else {
+                throw ValidationError("--hex decodes the hex alone: give --hex HEX or capture files, not both")
+            }
+            guard !(try Self.parseHex(hex)).isEmpty else {
+                throw ValidationError("--hex: no bytes to decode (give the frames as hex digits)")
+            }
+        }
         if hex == nil && files.isEmpty { throw ValidationError("give a capture file or --hex HEX") }
+        try CaptureInput.checkOptions(files: files, ports: port)
     }
 
     /// `--dialect`'s dialect, nil when not given.

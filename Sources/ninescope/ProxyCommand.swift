@@ -129,7 +129,8 @@ struct ProxyCommand: AsyncParsableCommand {
     var viewHistory: String?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
-    @Flag(help: "Record only: decode nothing and print no line per message (implies --headless; with --capture).")
+    @Flag(help: ArgumentHelp("Record only: decode nothing and print no line per message (implies --headless; with "
+                             + "--capture: without it nothing is recorded, and it warns)."))
     var quiet = false
     @Option(help: ArgumentHelp("Show only the exchanges that match, in the inspector's filter language (e.g. "
                                + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms', 'size>=64k'): the UI's filter at "
@@ -182,7 +183,10 @@ struct ProxyCommand: AsyncParsableCommand {
         _ = try Self.linesHeldOption(linesHeld)
         _ = try FaultSpec.option(faults)
         _ = try Self.parse(listen, option: "--listen")
-        _ = try Self.parse(upstream, option: "--upstream")
+        if case .tcp(_, 0) = try Self.parse(upstream, option: "--upstream") {
+            throw ValidationError("--upstream: port 0 cannot be dialled; give the server's port (port 0 is for "
+                                  + "--listen: any free port)")
+        }
         try Self.checkCapture(capture, size: captureSize, duration: captureDuration, files: captureFiles,
                               data: captureData, stdoutIsTerminal: isatty(1) == 1)
     }
@@ -245,6 +249,10 @@ struct ProxyCommand: AsyncParsableCommand {
                    + (recorder.map { ", capturing to " + Self.captureDescription($0) } ?? ""))
         if let warning = Self.unresolvable(upstreamAddress) { printError("ninescope: warning: " + warning) }
         if let faultNote { printError("ninescope: " + faultNote) }
+        if quiet && recorder == nil {
+            printError("ninescope: warning: --quiet without --capture records nothing: it relays, printing only the "
+                       + "connections' open and close lines and the closing summary")
+        }
 
         // Block-buffered output still reaches `tail -f` readers within 200 ms.
         let ticker = out.flushingNow()

@@ -67,6 +67,7 @@ struct ReplayCommand: AsyncParsableCommand {
         _ = try ignoreRules()
         _ = try dialect.map(Dialect.option)
         _ = try parsedAddress()
+        try CaptureInput.checkOptions(files: files, ports: port)
     }
 
     private func timingOption() throws -> ReplayRunner.Timing {

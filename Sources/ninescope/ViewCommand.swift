@@ -57,6 +57,7 @@ struct ViewCommand: AsyncParsableCommand {
             throw ValidationError("view reads its keys from standard input, so not a capture: give a file "
                                   + "(`ninescope decode -` reads one from standard input)")
         }
+        try CaptureInput.checkOptions(files: files, ports: port)
     }
 
     func run() async throws {

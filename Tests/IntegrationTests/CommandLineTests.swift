@@ -90,4 +90,35 @@ import Glibc
         let top = try Self.ninescope(["help"])
         #expect(top.status == 0 && top.out.contains("USAGE: ninescope <subcommand>"), "\(top.err)")
     }
+
+    /// Options that would be accepted and then do nothing, or the wrong thing, are refused.
+    @Test func inputsThatCannotWorkAreRefused() throws {
+        try Self.expectUsageError(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:0"],
+                                  says: "--upstream: port 0", subcommand: "proxy")
+        try Self.expectUsageError(["decode", "--hex", "1500", Self.capture], says: "--hex", subcommand: "decode")
+        try Self.expectUsageError(["decode", "--hex", ""], says: "--hex: no bytes", subcommand: "decode")
+        try Self.expectUsageError(["decode", "--hex", " \n"], says: "--hex: no bytes", subcommand: "decode")
+        try Self.expectUsageError(["decode", "--port", "0", Self.capture], says: "--port 0", subcommand: "decode")
+        try Self.expectUsageError(["decode", Self.capture, Self.capture], says: "given twice", subcommand: "decode")
+        let other = Peers.repoRoot + "/Captures/../Captures/diod-ls.pcapng"
+        try Self.expectUsageError(["decode", Self.capture, other], says: "given twice", subcommand: "decode")
+        try Self.expectUsageError(["view", Self.capture, other], says: "given twice", subcommand: "view")
+        try Self.expectUsageError(["replay", Self.capture, other, "--to", "127.0.0.1:1"], says: "given twice",
+                                  subcommand: "replay")
+        // Two different files are read as one capture, as before.
+        let two = try Self.ninescope(["decode", Self.capture, Peers.repoRoot + "/Captures/diod-cat.pcapng"])
+        #expect(two.status == 0, "\(two.err)")
+    }
+
+    /// `--quiet` without `--capture` records nothing: it runs (a relay that decodes nothing) and says so.
+    @Test func quietWithoutCaptureIsWarnedOf() throws {
+        let proxy = try ProxyProcess(upstream: "127.0.0.1:1", extra: ["--quiet"])
+        let warned = ProxyProcess.poll(timeout: 10) { proxy.stderr.contains("warning: --quiet without --capture") }
+        _ = proxy.stop()
+        #expect(warned, "\(proxy.stderr)")
+        let capturing = try ProxyProcess(upstream: "127.0.0.1:1",
+                                         extra: ["--quiet", "--capture", Peers.tempDir("cli") + "/q.pcapng"])
+        _ = capturing.stop()
+        #expect(!capturing.stderr.contains("warning"), "\(capturing.stderr)")
+    }
 }
