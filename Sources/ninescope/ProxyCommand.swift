@@ -87,12 +87,18 @@ struct ProxyCommand: AsyncParsableCommand {
 
         Examples:
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --headless
-          ninescope proxy --listen unix:/tmp/9p.sock --upstream tcp!fileserver!564 --capture trace.pcapng
-          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture long.pcapng --quiet
-          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture ring.pcapng --capture-size 100M --capture-files 10
-          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture - --quiet | wireshark -k -i -
-          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --filter 'error or latency>10ms'
-          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --fault delay=Tread:50ms,error=Tlopen:EIO@5%
+          ninescope proxy --listen unix:/tmp/9p.sock \\
+              --upstream 'tcp!fileserver!564' --capture trace.pcapng
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 \\
+              --capture long.pcapng --quiet
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 \\
+              --capture ring.pcapng --capture-size 100M --capture-files 10
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 \\
+              --capture - --quiet | wireshark -k -i -
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 \\
+              --filter 'error or latency>10ms'
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 \\
+              --fault delay=Tread:50ms,error=Tlopen:EIO@5%
           mount -t 9p -o trans=tcp,port=5640,version=9p2000.L 127.0.0.1 /mnt
         """
     )

@@ -26,8 +26,8 @@ struct ReplCommand: AsyncParsableCommand {
 
         Examples:
           ninescope repl 127.0.0.1:5640
-          ninescope repl unix!/tmp/9p.sock --script examples/basic.9p
-          echo 'version' | ninescope repl tcp!localhost!564 --dialect 9P2000.u
+          ninescope repl 'unix!/tmp/9p.sock' --script examples/basic.9p
+          echo 'version' | ninescope repl 'tcp!localhost!564' --dialect 9P2000.u
         """
     )
 

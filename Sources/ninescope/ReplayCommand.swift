@@ -40,8 +40,10 @@ struct ReplayCommand: AsyncParsableCommand {
         Examples:
           ninescope replay Captures/diod-cat.pcapng --to 127.0.0.1:5640 --diff
           ninescope replay trace_*.pcapng --to 127.0.0.1:5640 --diff
-          ninescope replay trace.pcap --port 5640 --to unix!/tmp/9p.sock --conn 1 --timing original
-          ninescope replay Captures/diod-cat.pcapng --to 127.0.0.1:5640 --aname /srv/copy-of-the-export --diff
+          ninescope replay trace.pcap --port 5640 --to 'unix!/tmp/9p.sock' --conn 1 \\
+              --timing original
+          ninescope replay Captures/diod-cat.pcapng --to 127.0.0.1:5640 \\
+              --aname /srv/copy-of-the-export --diff
         """
     )
 

@@ -32,7 +32,7 @@ struct ViewCommand: AsyncParsableCommand {
           ninescope view trace_*.pcapng
           ninescope view trace.pcap --port 5640 --theme light
           ninescope view bulk.pcapng --view-data 4096
-          ninescope view --sample 1000          (synthetic traffic, to try the UI)
+          ninescope view --sample 1000          # synthetic traffic, to try the UI
         """
     )
 

@@ -121,4 +121,50 @@ import Glibc
         _ = capturing.stop()
         #expect(!capturing.stderr.contains("warning"), "\(capturing.stderr)")
     }
+
+    static let subcommands = ["decode", "serve", "proxy", "view", "repl", "replay"]   // (demo has no examples)
+
+    /// Each help's examples are whole commands at 80 columns (a long one goes on over lines ending in `\`,
+    /// not wrapped in the middle), and a `!` address is quoted (interactive bash reads `!564` as history).
+    @Test func helpExamplesAreWholeQuotedCommands() throws {
+        let commands: Set = ["ninescope", "mount", "diodcat", "diodls", "tcpdump", "zcat", "echo"]
+        for subcommand in Self.subcommands {
+            let r = try Self.ninescope(["help", subcommand])
+            #expect(r.status == 0, "\(subcommand): \(r.err)")
+            let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            guard let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "Examples:" }) else {
+                Issue.record("\(subcommand): no Examples in its help")
+                continue
+            }
+            var previous = ""
+            var examples = 0
+            for line in lines[(start + 1)...] {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty { break }
+                let first = trimmed.split(separator: " ").first.map(String.init) ?? ""
+                #expect(previous.hasSuffix(" \\") || commands.contains(first),
+                        "\(subcommand): an example line wrapped or not a command: \"\(line)\"")
+                #expect(line.count < 80, "\(subcommand): \"\(line)\"")
+                let unquoted = trimmed.split(separator: "'", omittingEmptySubsequences: false).enumerated()
+                    .filter { $0.offset % 2 == 0 }.map(\.element).joined()
+                #expect(!unquoted.contains("!"), "\(subcommand): unquoted ! in \"\(line)\"")
+                previous = trimmed
+                examples += 1
+            }
+            #expect(examples > 0, "\(subcommand)")
+        }
+    }
+
+    /// The README's command lines quote `!` addresses too.
+    @Test func readmeQuotesBangAddresses() throws {
+        let readme = try String(contentsOfFile: Peers.repoRoot + "/README.md", encoding: .utf8)
+        var inCode = false
+        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("```") { inCode.toggle(); continue }
+            guard inCode, line.contains("ninescope ") else { continue }
+            let unquoted = line.split(separator: "'", omittingEmptySubsequences: false).enumerated()
+                .filter { $0.offset % 2 == 0 }.map(\.element).joined()
+            #expect(!unquoted.contains("!"), "README: unquoted ! in \"\(line)\"")
+        }
+    }
 }
