@@ -49,7 +49,8 @@ public enum Address: Hashable, Sendable, CustomStringConvertible {
             throw AddressError(input: text, reason: "a socket path needs unix!/path or unix:/path")
         } else {
             guard let colon = s.lastIndex(of: ":") else {
-                throw AddressError(input: text, reason: "expected HOST:PORT, [V6]:PORT, tcp!HOST!PORT or unix!/path")
+                throw AddressError(input: text,
+                                   reason: "expected HOST:PORT, [V6]:PORT, tcp!HOST!PORT, unix!/path or unix:/path")
             }
             let host = String(s[..<colon])
             if host.contains(":") {

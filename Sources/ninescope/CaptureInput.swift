@@ -7,6 +7,25 @@ import NinePSession
 /// A capture read for `decode`, `replay` and `view`: packets → TCP reassembly → 9P framing, each framed
 /// session event handed on in order.
 enum CaptureInput {
+    /// Refuses capture files and `--port` values that cannot be meant (a usage error, for `validate()`): a
+    /// file given twice (by one name or two: it would be read twice, every message shown twice as one
+    /// capture), port 0 (no TCP connection has it). A file that cannot be read is left for reading to say.
+    static func checkOptions(files: [String], ports: [UInt16]) throws {
+        if ports.contains(0) {
+            throw ValidationError("--port 0: no TCP connection uses port 0; give the port 9P runs on (1…65535)")
+        }
+        var seen: [String: String] = [:]   // identity (device and inode, or the name) → the name it was given as
+        for file in files {
+            var st = stat()
+            let identity = file != "-" && stat(file, &st) == 0 ? "\(st.st_dev):\(st.st_ino)" : "name:" + file
+            if let first = seen[identity] {
+                throw ValidationError("'\(file)' is given twice" + (first == file ? "" : " (also as '\(first)')")
+                                      + ": the files are read once each, in order, as one capture")
+            }
+            seen[identity] = file
+        }
+    }
+
     /// What reading a capture found besides its events.
     struct Outcome {
         /// The file ended mid-record (cut short, or still being written).

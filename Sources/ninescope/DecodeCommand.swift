@@ -75,6 +75,22 @@ struct DecodeCommand: ParsableCommand {
         if allow != nil && !check { throw ValidationError("--allow goes with --check") }
         _ = try allowedKinds()
         if let filter { _ = try FilterParser.option(filter) }   // (said with decode's usage, not the tool's)
+        _ = try forcedDialect()
+        if let hex {
+            guard files.isEmpty else {
+                throw ValidationError("--hex decodes the hex alone: give --hex HEX or capture files, not both")
+            }
+            guard !(try Self.parseHex(hex)).isEmpty else {
+                throw ValidationError("--hex: no bytes to decode (give the frames as hex digits)")
+            }
+        }
+        if hex == nil && files.isEmpty { throw ValidationError("give a capture file or --hex HEX") }
+        try CaptureInput.checkOptions(files: files, ports: port)
+    }
+
+    /// `--dialect`'s dialect, nil when not given.
+    private func forcedDialect() throws -> Dialect? {
+        try dialect.map(Dialect.option)
     }
 
     private func allowedKinds() throws -> Set<AnomalyKind> {
@@ -82,13 +98,7 @@ struct DecodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var forced: Dialect?
-        if let d = dialect {
-            guard let parsed = Dialect(version: d), parsed.rawValue.lowercased() == d.lowercased() else {
-                throw ValidationError("unknown dialect '\(d)': use 9P2000, 9P2000.u or 9P2000.L")
-            }
-            forced = parsed
-        }
+        let forced = try forcedDialect()
         let out = LineOutput()
         var status: Int32 = 0
         do {
@@ -227,6 +237,17 @@ struct DecodeCommand: ParsableCommand {
         }
         if high != nil { throw ValidationError("--hex: odd number of hex digits") }
         return out
+    }
+}
+
+extension Dialect {
+    /// A `--dialect` option's dialect (decode, view, repl, replay), named exactly (any case); a clear usage
+    /// error otherwise.
+    static func option(_ text: String) throws -> Dialect {
+        guard let dialect = Dialect.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
+            throw ValidationError("unknown dialect '\(text)': use 9P2000, 9P2000.u or 9P2000.L")
+        }
+        return dialect
     }
 }
 

@@ -18,8 +18,14 @@ struct Ninescope: AsyncParsableCommand {
     static func main() async {
         StandardDescriptors.ensureOpen()
         Allocator.tune()
+        if let (unknown, parent) = unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {
+            exit(withError: ValidationError(parent == Ninescope.self
+                ? "no subcommand '\(unknown)': the subcommands are " + visibleSubcommandNames.joined(separator: ", ")
+                : "'\(parent.configuration.commandName ?? "")' has no subcommand '\(unknown)'"))
+        }
+        var command: any ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {
-            var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -28,9 +34,41 @@ struct Ninescope: AsyncParsableCommand {
                 // `ProcessScheduling`).
                 try command.run()
             }
+        } catch let error as ValidationError {
+            usageFailure(error, of: type(of: command))
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// The name in `help NAME…` that is no subcommand, and the command it was looked for in (nil: none, or not
+    /// `help`). ArgumentParser's `help` stops at the first name it does not know and shows the help of the
+    /// command before it, exiting 0.
+    static func unknownHelpTopic(_ arguments: [String]) -> (String, any ParsableCommand.Type)? {
+        guard arguments.first == "help" else { return nil }
+        var command: any ParsableCommand.Type = Ninescope.self
+        for name in arguments.dropFirst() where !name.hasPrefix("-") {
+            guard let next = command.configuration.subcommands.first(where: { $0.configuration.commandName == name })
+            else { return (name, command) }
+            command = next
+        }
+        return nil
+    }
+
+    /// The subcommands the help lists, in its order.
+    static var visibleSubcommandNames: [String] {
+        allSubcommands.compactMap { $0.configuration.shouldDisplay ? $0.configuration.commandName : nil }
+    }
+
+    /// A usage error found by a subcommand's `run()` (one that needs what only running finds out, such as
+    /// whether standard output is a terminal), said as ArgumentParser says those `validate()` finds: with the
+    /// subcommand's usage, not the tool's (which `exit(withError:)` would show, knowing only the root), and
+    /// exit status 64. Checks of the options alone belong in `validate()`.
+    static func usageFailure(_ error: ValidationError, of subcommand: any ParsableCommand.Type) -> Never {
+        let name = subcommand.configuration.commandName ?? "\(subcommand)"
+        let usage = usageString(for: subcommand).split(separator: "\n").joined(separator: "\n       ")
+        printError("Error: \(error.message)\nUsage: \(usage)\n  See 'ninescope \(name) --help' for more information.")
+        exit(withError: ExitCode.validationFailure)
     }
 }
 

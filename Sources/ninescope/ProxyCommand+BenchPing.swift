@@ -21,9 +21,16 @@ struct BenchPingCommand: ParsableCommand {
     @Option(help: "Timed round trips.") var count: Int = 20000
     @Option(help: "Untimed round trips first.") var warmup: Int = 1000
 
+    func validate() throws {
+        _ = try parsedAddress()
+    }
+
+    private func parsedAddress() throws -> Address {
+        do { return try Address(parsing: address) } catch { throw ValidationError("\(error)") }
+    }
+
     func run() throws {
-        let addr: Address
-        do { addr = try Address(parsing: address) } catch { throw ValidationError("\(error)") }
+        let addr = try parsedAddress()
         let sock = try BlockingSocket(connectingTo: addr)
         defer { sock.close() }
 
@@ -31,15 +38,15 @@ struct BenchPingCommand: ParsableCommand {
             try sock.send(Fcall(tag: Tag(tag), message).encode(dialect: .l))
             let reply = try Fcall.decode(try sock.receiveFrame(), dialect: .l)
             switch reply.message {
-            case .rlerror(let e): throw ValidationError("\(MessageType(rawValue: message.typeCode)?.description ?? "request") failed: \(e.ecode)")
-            case .rerror(let e): throw ValidationError("request failed: \(e.ename)")
+            case .rlerror(let e): throw ProxyCommandError("\(MessageType(rawValue: message.typeCode)?.description ?? "request") failed: \(e.ecode)")
+            case .rerror(let e): throw ProxyCommandError("request failed: \(e.ename)")
             default: return reply
             }
         }
 
         let version = try rpc(0xFFFF, .tversion(Tversion(msize: 65536, version: "9P2000.L")))
         guard case .rversion(let rv) = version.message, rv.version == "9P2000.L" else {
-            throw ValidationError("the server did not accept 9P2000.L: \(version)")
+            throw ProxyCommandError("the server did not accept 9P2000.L: \(version)")
         }
         _ = try rpc(1, .tattach(Tattach(fid: 1, uname: "root", aname: P9String(aname), nUname: 0)))
         let request = Fcall(tag: Tag(2), .tgetattr(Tgetattr(fid: 1, requestMask: GetattrMask(rawValue: 0x7ff))))
@@ -52,7 +59,7 @@ struct BenchPingCommand: ParsableCommand {
             let reply = try sock.receiveFrame()
             let t1 = WallClock.monotonicNanos()
             guard reply.count > 4, reply[4] == MessageType.rgetattr.rawValue else {
-                throw ValidationError("unexpected reply to Tgetattr: \((try? Fcall.decode(reply, dialect: .l)).map { "\($0)" } ?? "undecodable")")
+                throw ProxyCommandError("unexpected reply to Tgetattr: \((try? Fcall.decode(reply, dialect: .l)).map { "\($0)" } ?? "undecodable")")
             }
             if i >= warmup { samples.append(t1 - t0) }
         }
@@ -95,18 +102,18 @@ final class BlockingSocket {
                     connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
                 }
             }
-            if rc != 0 { throw ValidationError("connect \(address.colonForm): \(String(cString: strerror(errno)))") }
+            if rc != 0 { throw ProxyCommandError("connect \(address.colonForm): \(String(cString: strerror(errno)))") }
         case .tcp(let host, let port):
             var hints = addrinfo()
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             var list: UnsafeMutablePointer<addrinfo>?
             guard getaddrinfo(host, String(port), &hints, &list) == 0, let ai = list else {
-                throw ValidationError("cannot resolve \(host)")
+                throw ProxyCommandError("cannot resolve \(host)")
             }
             defer { freeaddrinfo(list) }
             fd = socket(ai.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
             if connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen) != 0 {
-                throw ValidationError("connect \(address.colonForm): \(String(cString: strerror(errno)))")
+                throw ProxyCommandError("connect \(address.colonForm): \(String(cString: strerror(errno)))")
             }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -117,7 +124,7 @@ final class BlockingSocket {
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
-            if n < 0 { if errno == EINTR { continue }; throw ValidationError("send: \(String(cString: strerror(errno)))") }
+            if n < 0 { if errno == EINTR { continue }; throw ProxyCommandError("send: \(String(cString: strerror(errno)))") }
             off += n
         }
     }
@@ -127,7 +134,7 @@ final class BlockingSocket {
         while true {
             if buffer.count >= 4 {
                 let size = Int(buffer[0]) | Int(buffer[1]) << 8 | Int(buffer[2]) << 16 | Int(buffer[3]) << 24
-                if size < 7 { throw ValidationError("bad frame size \(size)") }
+                if size < 7 { throw ProxyCommandError("bad frame size \(size)") }
                 if buffer.count >= size {
                     let frame = Array(buffer[0..<size])
                     buffer.removeFirst(size)
@@ -135,8 +142,8 @@ final class BlockingSocket {
                 }
             }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if n < 0 { if errno == EINTR { continue }; throw ValidationError("recv: \(String(cString: strerror(errno)))") }
-            if n == 0 { throw ValidationError("the server closed the connection") }
+            if n < 0 { if errno == EINTR { continue }; throw ProxyCommandError("recv: \(String(cString: strerror(errno)))") }
+            if n == 0 { throw ProxyCommandError("the server closed the connection") }
             buffer.append(contentsOf: chunk[0..<n])
         }
     }

@@ -47,9 +47,9 @@ struct BenchTraceCommand: ParsableCommand {
                 events.append(.closed(conn: c, reason: .eof, at: t))
             }
         }
-        guard messages > 0 else { throw ValidationError("'\(capture)' holds no 9P messages") }
+        guard messages > 0 else { throw ProxyCommandError("'\(capture)' holds no 9P messages") }
         let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
-        guard null >= 0 else { throw ValidationError("cannot open /dev/null") }
+        guard null >= 0 else { throw ProxyCommandError("cannot open /dev/null") }
         defer { close(null) }
         let scratch = "/tmp/ninescope-bench-trace-\(getpid()).pcapng"
         defer { unlink(scratch) }

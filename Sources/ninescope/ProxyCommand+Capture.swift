@@ -12,21 +12,10 @@ extension ProxyCommand {
     /// cannot work. `-` is standard output, which must not be a terminal and is one stream.
     static func startCapture(_ capture: String?, size: String?, duration: String?, files: Int?, data: Int? = nil,
                              stdoutIsTerminal: Bool) throws -> CaptureRecorder? {
+        try checkCapture(capture, size: size, duration: duration, files: files, data: data,
+                         stdoutIsTerminal: stdoutIsTerminal)
         let rotation = try Self.rotation(capture: capture, size: size, duration: duration, files: files)
-        if let data {
-            guard capture != nil else { throw ValidationError("--capture-data needs --capture FILE") }
-            guard data >= 0 else { throw ValidationError("--capture-data must be 0 or more") }
-        }
         guard let capture else { return nil }
-        if capturesToStdout(capture) {
-            guard !stdoutIsTerminal else {
-                throw ValidationError("--capture -: standard output is a terminal; pipe it to a reader "
-                                      + "(… | wireshark -k -i -)")
-            }
-            guard rotation == nil else {
-                throw ValidationError("--capture - is one stream: it cannot be cut into files")
-            }
-        }
         do {
             let started = try CaptureRecorder.start(path: capturesToStdout(capture) ? "/dev/stdout" : capture,
                                                     rotation: rotation,
@@ -39,6 +28,26 @@ extension ProxyCommand {
             return started.recorder
         } catch {
             throw ProxyCommandError("cannot write the capture: \(error)")
+        }
+    }
+
+    /// Refuses a combination of `--capture` and its companions that cannot work (a usage error); touches no
+    /// file. `startCapture` checks the same.
+    static func checkCapture(_ capture: String?, size: String?, duration: String?, files: Int?, data: Int?,
+                             stdoutIsTerminal: Bool) throws {
+        let rotation = try Self.rotation(capture: capture, size: size, duration: duration, files: files)
+        if let data {
+            guard capture != nil else { throw ValidationError("--capture-data needs --capture FILE") }
+            guard data >= 0 else { throw ValidationError("--capture-data must be 0 or more, not \(data)") }
+        }
+        if let capture, capturesToStdout(capture) {
+            guard !stdoutIsTerminal else {
+                throw ValidationError("--capture -: standard output is a terminal; pipe it to a reader "
+                                      + "(… | wireshark -k -i -)")
+            }
+            guard rotation == nil else {
+                throw ValidationError("--capture - is one stream: it cannot be cut into files")
+            }
         }
     }
 

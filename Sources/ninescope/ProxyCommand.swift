@@ -87,12 +87,18 @@ struct ProxyCommand: AsyncParsableCommand {
 
         Examples:
           ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --headless
-          ninescope proxy --listen unix:/tmp/9p.sock --upstream tcp!fileserver!564 --capture trace.pcapng
-          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture long.pcapng --quiet
-          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture ring.pcapng --capture-size 100M --capture-files 10
-          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --capture - --quiet | wireshark -k -i -
-          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --filter 'error or latency>10ms'
-          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 --fault delay=Tread:50ms,error=Tlopen:EIO@5%
+          ninescope proxy --listen unix:/tmp/9p.sock \\
+              --upstream 'tcp!fileserver!564' --capture trace.pcapng
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 \\
+              --capture long.pcapng --quiet
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 \\
+              --capture ring.pcapng --capture-size 100M --capture-files 10
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 \\
+              --capture - --quiet | wireshark -k -i -
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 \\
+              --filter 'error or latency>10ms'
+          ninescope proxy --listen 127.0.0.1:5640 --upstream 127.0.0.1:564 \\
+              --fault delay=Tread:50ms,error=Tlopen:EIO@5%
           mount -t 9p -o trans=tcp,port=5640,version=9p2000.L 127.0.0.1 /mnt
         """
     )
@@ -109,10 +115,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Begin a new capture file every DURATION (e.g. 10m, 1h, 1d; at least 1s), numbered "
                                + "as with --capture-size (either or both).", valueName: "DURATION"))
     var captureDuration: String?
-    @Option(help: ArgumentHelp("With --capture-size or --capture-duration: keep only the newest N files.",
-                               valueName: "N"))
+    // (.unconditional: a negative number is read as the value, and refused as such, not taken for an option.)
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("With --capture-size or --capture-duration: keep only the newest N files.", valueName: "N"))
     var captureFiles: Int?
-    @Option(help: ArgumentHelp("Keep at most N bytes of each read's and write's data in the capture (Rread, "
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Keep at most N bytes of each read's and write's data in the capture (Rread, "
                                + "Twrite); every other message and field is kept whole. Read back, such a "
                                + "message shows as cut.", valueName: "N"))
     var captureData: Int?
@@ -127,7 +135,8 @@ struct ProxyCommand: AsyncParsableCommand {
     var viewHistory: String?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
-    @Flag(help: "Record only: decode nothing and print no line per message (implies --headless; with --capture).")
+    @Flag(help: ArgumentHelp("Record only: decode nothing and print no line per message (implies --headless; with "
+                             + "--capture: without it nothing is recorded, and it warns)."))
     var quiet = false
     @Option(help: ArgumentHelp("Show only the exchanges that match, in the inspector's filter language (e.g. "
                                + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms', 'size>=64k'): the UI's filter at "
@@ -156,29 +165,44 @@ struct ProxyCommand: AsyncParsableCommand {
                                                                  + "the one used is printed at start).", valueName: "N"))
     var faultSeed: UInt64?
 
-    @Option(help: ArgumentHelp("Threads relaying bytes (default: one per CPU it may run on).", valueName: "N"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Threads relaying bytes (default: one per CPU it may run on).", valueName: "N"))
     var eventLoops: Int?
 
-    func run() async throws {
-        OpenFileLimit.raiseToHard()   // two descriptors per client: as many clients as the machine allows
-        if let n = eventLoops {
-            guard n >= 1 else { throw ValidationError("--event-loops must be at least 1") }
-            NinePSockets.suggestLoopCount(n)
-        }
-        var filterExpr: FilterExpr?
+    /// Every check of the options, made before anything starts (and said with the proxy's usage).
+    func validate() throws {
+        if let n = eventLoops, n < 1 { throw ValidationError("--event-loops must be at least 1") }
         if let filter {
             guard !quiet else { throw ValidationError("--filter needs the decoding that --quiet turns off") }
-            filterExpr = try FilterParser.option(filter)
+            _ = try FilterParser.option(filter)
         }
         if stats && quiet { throw ValidationError("--stats needs the decoding that --quiet turns off") }
-        let dataLimit = try viewData.map(LiveDataLimit.option) ?? .standard
+        _ = try viewData.map(LiveDataLimit.option)
         if viewData != nil && (headless || json || quiet || stats) {
             throw ValidationError("--view-data is for the live UI (not with --headless, --json, --quiet or --stats)")
         }
-        let history = try viewHistory.map(LiveInspector.historyOption) ?? LiveInspector.defaultHistory
+        _ = try viewHistory.map(LiveInspector.historyOption)
         if viewHistory != nil && (headless || json || quiet || stats) {
             throw ValidationError("--view-history is for the live UI (not with --headless, --json, --quiet or --stats)")
         }
+        _ = try Self.stillPendingOption(stillPending)
+        _ = try Self.linesHeldOption(linesHeld)
+        _ = try FaultSpec.option(faults)
+        _ = try Self.parse(listen, option: "--listen")
+        if case .tcp(_, 0) = try Self.parse(upstream, option: "--upstream") {
+            throw ValidationError("--upstream: port 0 cannot be dialled; give the server's port (port 0 is for "
+                                  + "--listen: any free port)")
+        }
+        try Self.checkCapture(capture, size: captureSize, duration: captureDuration, files: captureFiles,
+                              data: captureData, stdoutIsTerminal: isatty(1) == 1)
+    }
+
+    func run() async throws {
+        OpenFileLimit.raiseToHard()   // two descriptors per client: as many clients as the machine allows
+        if let n = eventLoops { NinePSockets.suggestLoopCount(n) }
+        let filterExpr = try filter.map(FilterParser.option)
+        let dataLimit = try viewData.map(LiveDataLimit.option) ?? .standard
+        let history = try viewHistory.map(LiveInspector.historyOption) ?? LiveInspector.defaultHistory
         let overdueAfter = try Self.stillPendingOption(stillPending)
         let held = try Self.linesHeldOption(linesHeld)
         let faultSpec = try FaultSpec.option(faults)
@@ -231,6 +255,10 @@ struct ProxyCommand: AsyncParsableCommand {
                    + (recorder.map { ", capturing to " + Self.captureDescription($0) } ?? ""))
         if let warning = Self.unresolvable(upstreamAddress) { printError("ninescope: warning: " + warning) }
         if let faultNote { printError("ninescope: " + faultNote) }
+        if quiet && recorder == nil {
+            printError("ninescope: warning: --quiet without --capture records nothing: it relays, printing only the "
+                       + "connections' open and close lines and the closing summary")
+        }
 
         // Block-buffered output still reaches `tail -f` readers within 200 ms.
         let ticker = out.flushingNow()

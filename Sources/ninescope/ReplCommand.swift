@@ -26,8 +26,8 @@ struct ReplCommand: AsyncParsableCommand {
 
         Examples:
           ninescope repl 127.0.0.1:5640
-          ninescope repl unix!/tmp/9p.sock --script examples/basic.9p
-          echo 'version' | ninescope repl tcp!localhost!564 --dialect 9P2000.u
+          ninescope repl 'unix!/tmp/9p.sock' --script examples/basic.9p
+          echo 'version' | ninescope repl 'tcp!localhost!564' --dialect 9P2000.u
         """
     )
 
@@ -45,17 +45,25 @@ struct ReplCommand: AsyncParsableCommand {
                                valueName: "NAME=VALUE"))
     var definitions: [String] = []
 
+    func validate() throws {
+        _ = try Dialect.option(dialect)
+        _ = try parsedAddress()
+        _ = try scriptVariables()
+    }
+
+    private func parsedAddress() throws -> Address {
+        do { return try Address(parsing: address) } catch { throw ValidationError(error.description) }
+    }
+
+    private func scriptVariables() throws -> ScriptVariables {
+        do { return try ScriptVariables(definitions: definitions) } catch { throw ValidationError("--define: \(error)") }
+    }
+
     func run() async throws {
-        guard let dialect = Dialect.allCases.first(where: { $0.rawValue.lowercased() == self.dialect.lowercased() }) else {
-            throw ValidationError("unknown dialect '\(self.dialect)': use 9P2000, 9P2000.u or 9P2000.L")
-        }
-        let addr: Address
-        do { addr = try Address(parsing: address) } catch { throw ValidationError(error.description) }
+        let dialect = try Dialect.option(self.dialect)
+        let addr = try parsedAddress()
         let interactive = script == nil && isatty(0) != 0
-        let variables: ScriptVariables
-        do { variables = try ScriptVariables(definitions: definitions) } catch {
-            throw ValidationError("--define: \(error)")
-        }
+        let variables = try scriptVariables()
         let out = LineOutput(lineBuffered: true)
         var env = ReplEngine.Environment(
             connect: { try await NIOReplTransport.connect(addr) },

@@ -40,8 +40,10 @@ struct ReplayCommand: AsyncParsableCommand {
         Examples:
           ninescope replay Captures/diod-cat.pcapng --to 127.0.0.1:5640 --diff
           ninescope replay trace_*.pcapng --to 127.0.0.1:5640 --diff
-          ninescope replay trace.pcap --port 5640 --to unix!/tmp/9p.sock --conn 1 --timing original
-          ninescope replay Captures/diod-cat.pcapng --to 127.0.0.1:5640 --aname /srv/copy-of-the-export --diff
+          ninescope replay trace.pcap --port 5640 --to 'unix!/tmp/9p.sock' --conn 1 \\
+              --timing original
+          ninescope replay Captures/diod-cat.pcapng --to 127.0.0.1:5640 \\
+              --aname /srv/copy-of-the-export --diff
         """
     )
 
@@ -62,23 +64,35 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Send N as every n_uname (9P2000.u and .L).", valueName: "n")) var nUname: UInt32?
     @Flag(help: "Print every message sent and received.") var verbose = false
 
-    func run() async throws {
+    func validate() throws {
+        _ = try timingOption()
+        _ = try ignoreRules()
+        _ = try dialect.map(Dialect.option)
+        _ = try parsedAddress()
+        try CaptureInput.checkOptions(files: files, ports: port)
+    }
+
+    private func timingOption() throws -> ReplayRunner.Timing {
         guard let timing = ReplayRunner.Timing(rawValue: timing) else {
             throw ValidationError("--timing: use original or asap")
         }
-        var ignoreRules = IgnoreRule.defaults
-        if let ignore {
-            do { ignoreRules = try IgnoreRule.parse(ignore) } catch { throw ValidationError("--ignore: \(error)") }
-        }
-        var forced: Dialect?
-        if let d = dialect {
-            guard let parsed = Dialect.allCases.first(where: { $0.rawValue.lowercased() == d.lowercased() }) else {
-                throw ValidationError("unknown dialect '\(d)': use 9P2000, 9P2000.u or 9P2000.L")
-            }
-            forced = parsed
-        }
-        let addr: Address
-        do { addr = try Address(parsing: to) } catch { throw ValidationError(error.description) }
+        return timing
+    }
+
+    private func ignoreRules() throws -> Set<IgnoreRule> {
+        guard let ignore else { return IgnoreRule.defaults }
+        do { return try IgnoreRule.parse(ignore) } catch { throw ValidationError("--ignore: \(error)") }
+    }
+
+    private func parsedAddress() throws -> Address {
+        do { return try Address(parsing: to) } catch { throw ValidationError(error.description) }
+    }
+
+    func run() async throws {
+        let timing = try timingOption()
+        let ignoring = try ignoreRules()
+        let forced = try dialect.map(Dialect.option)
+        let addr = try parsedAddress()
         let names = AttachNames(uname: uname, aname: aname, nUname: nUname)
         let messages = try readCapture(forcedDialect: forced, names: names)
         let plan = ReplayPlan.make(messages, only: conn.isEmpty ? nil : Set(conn))
@@ -101,7 +115,7 @@ struct ReplayCommand: AsyncParsableCommand {
             },
             trace: { line in if verbose { out.write(line) } })
         if interactiveProgress { printError("") }
-        let options = ReplayRunner.Options(timing: timing, diff: diff, ignore: ignoreRules,
+        let options = ReplayRunner.Options(timing: timing, diff: diff, ignore: ignoring,
                                            idleTimeout: Int64(max(0, timeout) * 1e9), dialect: forced ?? .l,
                                            attach: names)
         let report = await ReplayRunner(plan: plan, options: options, environment: env).run()

@@ -42,7 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
         Examples:
           ninescope serve --listen 127.0.0.1:5640 --driver memory
           ninescope serve --listen unix:/tmp/9p.sock --driver local:/srv --readonly
-          ninescope serve --listen 127.0.0.1:0 --driver synth --fault hang=Tread --trace
+          ninescope serve --listen 127.0.0.1:0 --driver synth \\
+              --fault hang=Tread --trace
           diodcat -s 127.0.0.1:5640 -a / /README
         """
     )

@@ -32,7 +32,7 @@ struct ViewCommand: AsyncParsableCommand {
           ninescope view trace_*.pcapng
           ninescope view trace.pcap --port 5640 --theme light
           ninescope view bulk.pcapng --view-data 4096
-          ninescope view --sample 1000          (synthetic traffic, to try the UI)
+          ninescope view --sample 1000          # synthetic traffic, to try the UI
         """
     )
 
@@ -48,21 +48,25 @@ struct ViewCommand: AsyncParsableCommand {
     var viewData: String?
     @Option(help: .hidden) var writeCapture: String?
 
+    func validate() throws {
+        _ = try dialect.map(Dialect.option)
+        if writeCapture != nil && sample == nil { throw ValidationError("--write-capture needs --sample N") }
+        guard sample != nil || !files.isEmpty else { throw ValidationError("give a capture file (or --sample N)") }
+        _ = try viewData.map(LiveDataLimit.option)
+        guard !files.contains("-") else {
+            throw ValidationError("view reads its keys from standard input, so not a capture: give a file "
+                                  + "(`ninescope decode -` reads one from standard input)")
+        }
+        try CaptureInput.checkOptions(files: files, ports: port)
+    }
+
     func run() async throws {
         let started = ContinuousClock.now
-        var forced: Dialect?
-        if let d = dialect {
-            guard let parsed = Dialect(version: d), parsed.rawValue.lowercased() == d.lowercased() else {
-                throw ValidationError("unknown dialect '\(d)': use 9P2000, 9P2000.u or 9P2000.L")
-            }
-            forced = parsed
-        }
-        if let writeCapture {
-            guard let sample else { throw ValidationError("--write-capture needs --sample N") }
+        let forced = try dialect.map(Dialect.option)
+        if let writeCapture, let sample {
             try Self.writeSample(exchanges: sample, to: writeCapture)
             return
         }
-        guard sample != nil || !files.isEmpty else { throw ValidationError("give a capture file (or --sample N)") }
         // Not told: everything, unless the files would not fit in half of memory (`forViewing`).
         let captureBytes = files.reduce(UInt64(0)) { sum, file in
             sum + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? UInt64) ?? 0)
@@ -75,10 +79,6 @@ struct ViewCommand: AsyncParsableCommand {
                 + "\(ProxyTrace.bytes(Int(memory))) held whole: each read's and write's data is kept to its first "
                 + "\(dataLimit) bytes (--view-data all keeps it all)"
             : nil
-        guard !files.contains("-") else {
-            throw ValidationError("view reads its keys from standard input, so not a capture: give a file "
-                                  + "(`ninescope decode -` reads one from standard input)")
-        }
         guard isatty(1) == 1, isatty(0) == 1 else {
             let named = files.isEmpty ? "FILE" : files.joined(separator: " ")
             throw ValidationError("view needs a terminal; `ninescope decode \(named)` prints the capture as text")

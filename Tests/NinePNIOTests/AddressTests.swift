@@ -24,7 +24,7 @@ import Testing
 
     @Test(arguments: [
         ("", "empty"),
-        ("localhost", "expected HOST:PORT"),
+        ("localhost", "expected HOST:PORT, [V6]:PORT, tcp!HOST!PORT, unix!/path or unix:/path"),
         ("tcp!host", "tcp!HOST!PORT"),
         ("tcp!host!1!2", "tcp!HOST!PORT"),
         ("tcp!!564", "missing host"),

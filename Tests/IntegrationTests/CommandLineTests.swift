@@ -1,0 +1,170 @@
+import Foundation
+import NinePTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command line's own behaviour: what a bad option is told with (the subcommand's usage, exit status 64),
+/// inputs refused before anything starts, `help`, and the help texts' examples.
+@Suite struct CommandLineTests {
+    static let capture = Peers.repoRoot + "/Captures/diod-ls.pcapng"
+
+    static func ninescope(_ args: [String], timeout: TimeInterval = 30) throws -> Peers.Result {
+        try Peers.run(Peers.ninescope, args, timeout: timeout,
+                      environment: ProcessInfo.processInfo.environment.merging(["COLUMNS": "80"]) { $1 })
+    }
+
+    /// Expects a usage error: status 64, `says` in the message, and the usage of `subcommand` (not the tool's).
+    static func expectUsageError(_ args: [String], says: String, subcommand: String,
+                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try ninescope(args)
+        #expect(!r.timedOut, "\(args): still running", sourceLocation: sourceLocation)
+        #expect(r.status == 64, "\(args): status \(r.status), stderr \(r.err)", sourceLocation: sourceLocation)
+        #expect(r.err.contains(says), "\(args): \(r.err)", sourceLocation: sourceLocation)
+        #expect(r.err.contains("Usage: ninescope \(subcommand) "), "\(args): \(r.err)", sourceLocation: sourceLocation)
+        #expect(r.err.contains("See 'ninescope \(subcommand) --help'"), "\(args): \(r.err)",
+                sourceLocation: sourceLocation)
+        #expect(!r.err.contains("<subcommand>") && !r.err.contains("See 'ninescope --help'"), "\(args): \(r.err)",
+                sourceLocation: sourceLocation)
+    }
+
+    static let proxy = ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:564"]
+
+    /// Checks made once the options are parsed are said with the subcommand's usage, like the parser's own.
+    @Test func checksAfterParsingShowTheSubcommandsUsage() throws {
+        let cases: [([String], String, String)] = [
+            (["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"], "--listen: bad address \"127.0.0.1\"",
+             "proxy"),
+            (Self.proxy + ["--fault", "bogus"], "--fault:", "proxy"),
+            (Self.proxy + ["--event-loops", "0"], "--event-loops must be at least 1", "proxy"),
+            (Self.proxy + ["--still-pending", "soon"], "--still-pending takes a duration", "proxy"),
+            (Self.proxy + ["--capture-files", "3"], "--capture-files needs --capture-size or --capture-duration",
+             "proxy"),
+            (["decode", "--dialect", "X", Self.capture], "unknown dialect 'X'", "decode"),
+            (["decode", "--hex", "zz"], "--hex: 'z' is not a hex digit", "decode"),
+            (["decode"], "give a capture file or --hex HEX", "decode"),
+            (["repl", "--dialect", "X", "127.0.0.1:1"], "unknown dialect 'X'", "repl"),
+            (["repl", "127.0.0.1"], "bad address \"127.0.0.1\"", "repl"),
+            (["replay", Self.capture, "--to", "127.0.0.1:1", "--timing", "soon"], "--timing: use original or asap",
+             "replay"),
+            (["view", "--dialect", "X", Self.capture], "unknown dialect 'X'", "view"),
+            (["view", "--write-capture", "/dev/null"], "--write-capture needs --sample N", "view"),
+        ]
+        for (args, says, subcommand) in cases {
+            try Self.expectUsageError(args, says: says, subcommand: subcommand)
+        }
+    }
+
+    /// A negative number is a value, not an unknown flag: said as such.
+    @Test func negativeCaptureDataIsRefusedAsNegative() throws {
+        let file = Peers.tempDir("cli") + "/t.pcapng"
+        try Self.expectUsageError(Self.proxy + ["--capture", file, "--capture-data", "-1"],
+                                  says: "--capture-data must be 0 or more", subcommand: "proxy")
+        let r = try Self.ninescope(Self.proxy + ["--capture", file, "--capture-data", "-1"])
+        #expect(!r.err.contains("Missing value"), "\(r.err)")
+    }
+
+    /// A bad address is told with every form an address may take.
+    @Test func badAddressNamesEveryForm() throws {
+        for (args, subcommand) in [(["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"], "proxy"),
+                                   (["proxy", "--listen", "127.0.0.1:0", "--upstream", "nowhere"], "proxy"),
+                                   (["serve", "--listen", "127.0.0.1", "--driver", "memory"], "serve")] {
+            try Self.expectUsageError(args, says: "expected HOST:PORT, [V6]:PORT, tcp!HOST!PORT, unix!/path or unix:/path",
+                                      subcommand: subcommand)
+        }
+    }
+
+    /// `help NAME` for a name that is no subcommand says so and fails; a real one still helps.
+    @Test func helpForAnUnknownSubcommandFails() throws {
+        for args in [["help", "bogus"], ["help", "decode", "bogus"]] {
+            let r = try Self.ninescope(args)
+            #expect(r.status == 64, "\(args): status \(r.status), \(r.out) \(r.err)")
+            #expect(r.err.contains("no subcommand 'bogus'"), "\(args): \(r.err)")
+            #expect(r.out.isEmpty, "\(args): \(r.out)")
+        }
+        let decode = try Self.ninescope(["help", "decode"])
+        #expect(decode.status == 0 && decode.out.contains("USAGE: ninescope decode "), "\(decode.err)")
+        let hidden = try Self.ninescope(["help", "bench-ping"])
+        #expect(hidden.status == 0, "\(hidden.err)")
+        let top = try Self.ninescope(["help"])
+        #expect(top.status == 0 && top.out.contains("USAGE: ninescope <subcommand>"), "\(top.err)")
+    }
+
+    /// Options that would be accepted and then do nothing, or the wrong thing, are refused.
+    @Test func inputsThatCannotWorkAreRefused() throws {
+        try Self.expectUsageError(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:0"],
+                                  says: "--upstream: port 0", subcommand: "proxy")
+        try Self.expectUsageError(["decode", "--hex", "1500", Self.capture], says: "--hex", subcommand: "decode")
+        try Self.expectUsageError(["decode", "--hex", ""], says: "--hex: no bytes", subcommand: "decode")
+        try Self.expectUsageError(["decode", "--hex", " \n"], says: "--hex: no bytes", subcommand: "decode")
+        try Self.expectUsageError(["decode", "--port", "0", Self.capture], says: "--port 0", subcommand: "decode")
+        try Self.expectUsageError(["decode", Self.capture, Self.capture], says: "given twice", subcommand: "decode")
+        let other = Peers.repoRoot + "/Captures/../Captures/diod-ls.pcapng"
+        try Self.expectUsageError(["decode", Self.capture, other], says: "given twice", subcommand: "decode")
+        try Self.expectUsageError(["view", Self.capture, other], says: "given twice", subcommand: "view")
+        try Self.expectUsageError(["replay", Self.capture, other, "--to", "127.0.0.1:1"], says: "given twice",
+                                  subcommand: "replay")
+        // Two different files are read as one capture, as before.
+        let two = try Self.ninescope(["decode", Self.capture, Peers.repoRoot + "/Captures/diod-cat.pcapng"])
+        #expect(two.status == 0, "\(two.err)")
+    }
+
+    /// `--quiet` without `--capture` records nothing: it runs (a relay that decodes nothing) and says so.
+    @Test func quietWithoutCaptureIsWarnedOf() throws {
+        let proxy = try ProxyProcess(upstream: "127.0.0.1:1", extra: ["--quiet"])
+        let warned = ProxyProcess.poll(timeout: 10) { proxy.stderr.contains("warning: --quiet without --capture") }
+        _ = proxy.stop()
+        #expect(warned, "\(proxy.stderr)")
+        let capturing = try ProxyProcess(upstream: "127.0.0.1:1",
+                                         extra: ["--quiet", "--capture", Peers.tempDir("cli") + "/q.pcapng"])
+        _ = capturing.stop()
+        #expect(!capturing.stderr.contains("warning"), "\(capturing.stderr)")
+    }
+
+    static let subcommands = ["decode", "serve", "proxy", "view", "repl", "replay"]   // (demo has no examples)
+
+    /// Each help's examples are whole commands at 80 columns (a long one goes on over lines ending in `\`,
+    /// not wrapped in the middle), and a `!` address is quoted (interactive bash reads `!564` as history).
+    @Test func helpExamplesAreWholeQuotedCommands() throws {
+        let commands: Set = ["ninescope", "mount", "diodcat", "diodls", "tcpdump", "zcat", "echo"]
+        for subcommand in Self.subcommands {
+            let r = try Self.ninescope(["help", subcommand])
+            #expect(r.status == 0, "\(subcommand): \(r.err)")
+            let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            guard let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "Examples:" }) else {
+                Issue.record("\(subcommand): no Examples in its help")
+                continue
+            }
+            var previous = ""
+            var examples = 0
+            for line in lines[(start + 1)...] {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty { break }
+                let first = trimmed.split(separator: " ").first.map(String.init) ?? ""
+                #expect(previous.hasSuffix(" \\") || commands.contains(first),
+                        "\(subcommand): an example line wrapped or not a command: \"\(line)\"")
+                #expect(line.count < 80, "\(subcommand): \"\(line)\"")
+                let unquoted = trimmed.split(separator: "'", omittingEmptySubsequences: false).enumerated()
+                    .filter { $0.offset % 2 == 0 }.map(\.element).joined()
+                #expect(!unquoted.contains("!"), "\(subcommand): unquoted ! in \"\(line)\"")
+                previous = trimmed
+                examples += 1
+            }
+            #expect(examples > 0, "\(subcommand)")
+        }
+    }
+
+    /// The README's command lines quote `!` addresses too.
+    @Test func readmeQuotesBangAddresses() throws {
+        let readme = try String(contentsOfFile: Peers.repoRoot + "/README.md", encoding: .utf8)
+        var inCode = false
+        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("```") { inCode.toggle(); continue }
+            guard inCode, line.contains("ninescope ") else { continue }
+            let unquoted = line.split(separator: "'", omittingEmptySubsequences: false).enumerated()
+                .filter { $0.offset % 2 == 0 }.map(\.element).joined()
+            #expect(!unquoted.contains("!"), "README: unquoted ! in \"\(line)\"")
+        }
+    }
+}
