@@ -39,7 +39,8 @@ public struct CaptureIngest: Sendable {
             let info = ConnectionInfo(client: metadata?.clientAddress ?? client.description,
                                       upstream: metadata?.upstreamAddress ?? server.description,
                                       version: metadata?.version, msize: metadata?.msize,
-                                      fids: (metadata?.fids ?? []).map(Self.knownFid))
+                                      fids: (metadata?.fids ?? []).map(Self.knownFid),
+                                      fromStart: metadata?.recordedFromOpen == true)
             body(.connectionOpened(conn: conn, at: t, info: info))
         case let .data(conn, direction, t, bytes, metadata):
             let marks = metadata?.marks ?? []

@@ -52,7 +52,7 @@ extension CaptureDecoder {
             }
             let metadata = CaptureMetadata(clientAddress: fields["client"], upstreamAddress: fields["upstream"],
                                            version: fields["version"], msize: fields["msize"].flatMap { UInt32($0) },
-                                           fids: fids)
+                                           fids: fids, recordedFromOpen: fields["ev"] == "open")
             events.append(.open(conn: connection.id, client: client, server: server, timestampNanos: t,
                                 metadata: metadata))
         }

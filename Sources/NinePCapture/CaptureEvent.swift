@@ -17,13 +17,17 @@ public struct CaptureMetadata: Hashable, Sendable {
     /// On `.data` of a ninescope capture: the bytes are one event as the proxy reported it, a frame or
     /// (marked `.malformed`) a run of unframeable bytes, not a piece of a stream to frame again.
     public var isWholeEvent: Bool
+    /// On `.open` of a ninescope capture: the connection was recorded from its open (false for one that
+    /// continues from an earlier file of a cut capture, and for other tools' captures).
+    public var recordedFromOpen: Bool
     /// Why such a run could not be framed, as recorded (`why`; nil in captures made before it was).
     public var garbageReason: String?
 
     public init(marks: FrameMarks = [], clientAddress: String? = nil, upstreamAddress: String? = nil,
                 version: String? = nil, msize: UInt32? = nil, fids: [RecordedFid] = [], isWholeEvent: Bool = false,
-                garbageReason: String? = nil) {
+                garbageReason: String? = nil, recordedFromOpen: Bool = false) {
         self.isWholeEvent = isWholeEvent
+        self.recordedFromOpen = recordedFromOpen
         self.garbageReason = garbageReason
         self.marks = marks
         self.clientAddress = clientAddress

@@ -111,7 +111,7 @@ public enum ProxyEvent: Sendable, Hashable {
         case .unix(let path)? where path.isEmpty: name = "unix:(unnamed)"
         case let a?: name = a.colonForm
         }
-        return ConnectionInfo(client: name, upstream: upstream.colonForm)
+        return ConnectionInfo(client: name, upstream: upstream.colonForm, fromStart: true)
     }
 
     /// The same event as the tracker's input.

@@ -53,10 +53,14 @@ public struct ConnectionInfo: Hashable, Sendable {
     /// The fids then in use, with their paths: the tracker starts the connection with them (`.adopted`
     /// ones are taken as they come anyway; these keep their paths and states).
     public var fids: [KnownFid]
+    /// The trace holds the connection from its very start (a proxy's own, or a capture's that it recorded
+    /// from the start): a first frame other than a Tversion is then not the middle of a session joined late,
+    /// and a reply to a request never seen is an anomaly like any other.
+    public var fromStart: Bool
     public init(client: String, upstream: String, version: String? = nil, msize: UInt32? = nil,
-                fids: [KnownFid] = []) {
+                fids: [KnownFid] = [], fromStart: Bool = false) {
         self.client = client; self.upstream = upstream
-        self.version = version; self.msize = msize; self.fids = fids
+        self.version = version; self.msize = msize; self.fids = fids; self.fromStart = fromStart
     }
 }
 

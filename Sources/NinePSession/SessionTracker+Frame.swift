@@ -24,7 +24,7 @@ extension SessionTracker {
         let size = TruncatedFrame.frameSize(bytes, marks: marks)
         if !c.sawFrame {
             c.sawFrame = true
-            c.startedMidStream = header?.type != MessageType.tversion.rawValue
+            c.startedMidStream = header?.type != MessageType.tversion.rawValue && c.info?.fromStart != true
             c.midStreamActive = c.startedMidStream
         }
         c.messageCount += 1

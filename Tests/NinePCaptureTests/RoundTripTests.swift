@@ -34,7 +34,7 @@ import Testing
             case .open(let id, let client, let upstream, let t):
                 return .open(conn: ConnectionID(UInt32(id)), client: PcapngWriter.clientEndpoint(ConnectionID(UInt32(id))),
                              server: Endpoint(address: .v4(0x0A00_0001), port: 564), timestampNanos: t,
-                             metadata: CaptureMetadata(clientAddress: client, upstreamAddress: upstream))
+                             metadata: CaptureMetadata(clientAddress: client, upstreamAddress: upstream, recordedFromOpen: true))
             case .frame(let id, let direction, let t, let bytes, let marks):
                 return .data(conn: ConnectionID(UInt32(id)), direction: direction, timestampNanos: t, bytes: bytes,
                              metadata: CaptureMetadata(marks: marks, isWholeEvent: true))

@@ -41,6 +41,24 @@ import Testing
         #expect(h.summary.dialect == .u)
     }
 
+    /// A connection traced from its start (the proxy's, a capture's recorded from its open) whose first
+    /// frame is a reply has not been joined late: the reply to a request never sent is unknown-tag, and a
+    /// Tversion after it starts the session as usual. Without that knowledge (a capture joined mid-session),
+    /// such a reply is taken for the answer to a request sent before the trace began.
+    @Test func aReplyBeforeAnyRequestOnAConnectionTracedFromItsStartIsUnknownTag() {
+        var h = Harness(wire: .l, open: false)
+        _ = h.tracker.handle(.connectionOpened(conn: h.conn, at: h.now,
+                                               info: ConnectionInfo(client: "c", upstream: "u", fromStart: true)))
+        let early = h.r(5, .rclunk)
+        #expect(early.anomalies.map(\.kind) == [.replyToUnknownTag], "\(early.anomalies)")
+        #expect(!h.summary.startedMidStream)
+        var joined = Harness(wire: .l, open: false)
+        _ = joined.tracker.handle(.connectionOpened(conn: joined.conn, at: joined.now,
+                                                    info: ConnectionInfo(client: "c", upstream: "u")))
+        #expect(joined.r(5, .rclunk).anomalies.isEmpty)
+        #expect(joined.summary.startedMidStream)
+    }
+
     /// A connection that continues from an earlier capture file arrives with the version and msize it
     /// negotiated there: decoded in that dialect from its first frame (a 9P2000.u Rerror keeps its errno,
     /// which the 9P2000.L default would not read), the msize known, and fids from before adopted silently.
