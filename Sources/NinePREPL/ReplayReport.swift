@@ -17,6 +17,15 @@ public struct ReplayDifference: Hashable, Sendable {
 
     /// `step 3 (connection 0): Twalk …`: how the report names the step.
     var heading: String { "step \(step) (connection \(connection)): \(request)" }
+
+    /// `request`'s canonical line, with the tag the replay sent it under when that is another than the
+    /// captured one (`Twalk tag 5 (sent as 3) fid 0 …`), so that the replayed reply's tag is seen to answer it.
+    public static func requestLine(_ request: Fcall, sentAs sent: Tag?) -> String {
+        let line = request.canonicalLine
+        let prefix = "\(request.message.name) tag \(request.tag)"
+        guard let sent, sent != request.tag, line.hasPrefix(prefix) else { return line }
+        return prefix + " (sent as \(sent))" + line.dropFirst(prefix.count)
+    }
 }
 
 /// The outcome of a replay.
@@ -55,13 +64,14 @@ public struct ReplayReport: Hashable, Sendable {
     }
 
     /// Notes a replayed reply against the captured one: an error where the capture has none.
-    mutating func note(step: Int, connection: UInt32, request: Fcall, captured: Fcall?, replayed: Fcall?,
-                       follows: DivergedFid? = nil) {
+    mutating func note(step: Int, connection: UInt32, request: Fcall, sentAs: Tag? = nil, captured: Fcall?,
+                       replayed: Fcall?, follows: DivergedFid? = nil) {
         guard let captured, let replayed, replayed.message.type?.isError == true,
               captured.message.type?.isError != true else { return }
         newErrors += 1
         if follows != nil { newErrorsFollowing += 1; return }
-        let d = ReplayDifference(step: step, connection: connection, request: request.canonicalLine,
+        let d = ReplayDifference(step: step, connection: connection,
+                                 request: ReplayDifference.requestLine(request, sentAs: sentAs),
                                  captured: captured.canonicalLine, replayed: replayed.canonicalLine, fields: [])
         if firstNewErrors.count < 3 { firstNewErrors.append(d) }
         if Self.creates(request.message), Self.saysExists(replayed.message) {

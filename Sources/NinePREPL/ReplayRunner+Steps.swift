@@ -180,14 +180,17 @@ extension ReplayRunner {
         let follows = reply == nil ? nil
             : conns[c]?.divergence.note(step: id, request: step.request.message, captured: step.capturedReply,
                                         replayed: reply)
-        report.note(step: id, connection: c, request: step.request, captured: step.capturedReply, replayed: reply,
-                    follows: follows)
+        let sentAs = tags[id]
+        // The request as a difference names it (made only for one), with the tag it was sent under.
+        let requestLine = { ReplayDifference.requestLine(step.request, sentAs: sentAs) }
+        report.note(step: id, connection: c, request: step.request, sentAs: sentAs, captured: step.capturedReply,
+                    replayed: reply, follows: follows)
         // The version a refused Tversion asked for: the rest of its connection is not sent (below).
         var refusedVersion: P9String?
         if case .tversion(let t) = step.request.message, let reply, ReplayReport.refusesVersion(reply) {
             refusedVersion = t.version
             if report.refusedVersion == nil {
-                report.refusedVersion = ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
+                report.refusedVersion = ReplayDifference(step: id, connection: c, request: requestLine(),
                                                          captured: step.capturedReply?.canonicalLine ?? "",
                                                          replayed: reply.canonicalLine, fields: [])
             }
@@ -199,12 +202,12 @@ extension ReplayRunner {
                 let fields = conns[c]?.comparator.compare(captured: captured, replayed: reply, dialect: dialect,
                                                           directory: directoryRead) ?? []
                 if !fields.isEmpty {
-                    report.differences.append(ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
+                    report.differences.append(ReplayDifference(step: id, connection: c, request: requestLine(),
                                                                captured: captured.canonicalLine, replayed: reply.canonicalLine,
                                                                fields: fields, follows: follows))
                 }
             } else {
-                report.differences.append(ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
+                report.differences.append(ReplayDifference(step: id, connection: c, request: requestLine(),
                                                            captured: captured.canonicalLine, replayed: nil, fields: []))
             }
         } else if options.diff, let cut = step.cutReply {
@@ -214,7 +217,7 @@ extension ReplayRunner {
             if replayedCode != cut.typeCode {
                 let name = { (code: UInt8) in MessageType(rawValue: code)?.name ?? "type\(code)" }
                 report.differences.append(ReplayDifference(
-                    step: id, connection: c, request: step.request.canonicalLine, captured: cut.line,
+                    step: id, connection: c, request: requestLine(), captured: cut.line,
                     replayed: reply?.canonicalLine,
                     fields: reply == nil ? [] : [FieldDifference(field: "type", captured: name(cut.typeCode),
                                                                  replayed: name(replayedCode ?? 0))],

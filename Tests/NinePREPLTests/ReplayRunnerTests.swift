@@ -122,7 +122,7 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     #expect(report.differences.map(\.step) == [2, 3, 4, 5])
     #expect(report.differences.map { $0.follows } == [nil] + Array(repeating: DivergedFid(step: 2, fid: 1, how: "was not made"), count: 3))
     let lines = report.lines()
-    #expect(lines.contains("step 3 (connection 0): Tlopen tag 7 fid 1 flags 0x0 RDONLY"))
+    #expect(lines.contains("step 3 (connection 0): Tlopen tag 7 (sent as 0) fid 1 flags 0x0 RDONLY"))
     #expect(lines.contains("  follows from step 2, where fid 1 was not made: replayed Rlerror tag 0 ecode 9 EBADF"))
     #expect(lines.filter { $0.hasPrefix("  captured:") }.count == 1, "only the walk is shown in full")
     #expect(lines.last == "replayed 10 of 10 requests, 10 answered, 10 compared, 4 differ "
@@ -472,4 +472,18 @@ func aRefusedTversionEndsThatConnection(_ refusal: Message) async {
     #expect(report.problems.contains { $0.hasPrefix("replay stalled: 2 requests never became sendable (first: step 0)") },
             "\(report.problems)")
     #expect(report.exitStatus != 0)
+}
+
+/// A request the replay sends under another tag than the captured one: the difference's heading shows both,
+/// so that the replayed reply's tag is seen to answer it.
+@Test func aDifferenceNamesTheTagItsRequestWasSentUnder() async {
+    let report = await ReplayHarness().run(readSession(content: "other\n"), asap)
+    #expect(report.differences.count == 1)
+    let lines = report.lines()
+    #expect(lines.first == "step 4 (connection 0): Tread tag 8 (sent as 0) fid 1 offset 0 count 100", "\(lines)")
+    #expect(lines.dropFirst().first == "  captured: Rread tag 8 count 6 'other\\n'", "\(lines)")
+    #expect(lines.dropFirst(2).first == "  replayed: Rread tag 0 count 6 'hello\\n'", "\(lines)")
+    // The Tversion goes out under the tag it was captured with: nothing to add.
+    #expect(ReplayDifference.requestLine(readSession()[0].fcall!, sentAs: .notag)
+            == "Tversion tag NOTAG msize 8192 version '9P2000.L'")
 }
