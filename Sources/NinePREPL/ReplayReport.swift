@@ -54,6 +54,11 @@ public struct ReplayReport: Hashable, Sendable {
     /// The first Tversion the server refused (an error, or version `unknown`): the server does not speak the
     /// captured session's dialect, and that connection goes no further.
     public var refusedVersion: ReplayDifference?
+    /// How many connections' Tversions the server refused (captured, or the replay's own).
+    public var refusedVersions = 0
+    /// Requests not sent because the server refused their connection's Tversion (captured, or the one the
+    /// replay sends first for a capture that starts mid-session).
+    public var notSentAfterRefusedVersion = 0
 
     /// Whether `replayed`, the reply to a Tversion, refuses it (version(5): `unknown`, or an error from
     /// servers that answer so).
@@ -63,11 +68,12 @@ public struct ReplayReport: Hashable, Sendable {
         return false
     }
 
-    /// Notes a replayed reply against the captured one: an error where the capture has none.
+    /// Notes a replayed reply against the captured one: an error where the capture has none. A refused
+    /// Tversion is not one of them: `refusedVersion` tells of it.
     mutating func note(step: Int, connection: UInt32, request: Fcall, sentAs: Tag? = nil, captured: Fcall?,
                        replayed: Fcall?, follows: DivergedFid? = nil) {
         guard let captured, let replayed, replayed.message.type?.isError == true,
-              captured.message.type?.isError != true else { return }
+              captured.message.type?.isError != true, request.message.type != .tversion else { return }
         newErrors += 1
         if follows != nil { newErrorsFollowing += 1; return }
         let d = ReplayDifference(step: step, connection: connection,
@@ -117,8 +123,13 @@ public struct ReplayReport: Hashable, Sendable {
         }
         for p in problems { out.append("problem: " + p) }
         if let v = refusedVersion {
-            out.append("note: the server refused the version the capture's session speaks, so the rest of that "
-                       + "connection was not sent: \(v.heading) → \(v.replayed ?? "")")
+            if refusedVersions > 1 {
+                out.append("note: the server refused the version the capture's sessions speak on \(refusedVersions) "
+                           + "connections, so the rest of each was not sent (the first: \(v.heading) → \(v.replayed ?? ""))")
+            } else {
+                out.append("note: the server refused the version the capture's session speaks, so the rest of that "
+                           + "connection was not sent: \(v.heading) → \(v.replayed ?? "")")
+            }
         } else if let a = refusedAttach {
             out.append("note: the server refused an attach that the capture shows accepted, and every request on "
                        + "its fids fails after it: \(a.heading) → \(a.replayed ?? "")")
@@ -130,21 +141,45 @@ public struct ReplayReport: Hashable, Sendable {
                        + "what the captured session made, a replay before this one perhaps; replay to a fresh copy of it")
         }
         if newErrors > 0 && compared == 0 {
-            let own = newErrors - newErrorsFollowing
-            let first = newErrorsFollowing == 0 ? "the first:"
-                : "\(newErrorsFollowing) of them only follow from an earlier one (a fid it left otherwise); the "
-                  + (own == 1 ? "other:" : own <= 3 ? "\(own) others:" : "first of the \(own) others:")
+            // The lines below show `firstNewErrors`: all of those of their own, or the first few.
+            let own = newErrors - newErrorsFollowing, shown = firstNewErrors.count
+            let which: String
+            if newErrorsFollowing == 0 {
+                which = shown < own ? "; the first \(shown):" : ":"
+            } else {
+                let them = newErrorsFollowing == newErrors ? "all of them only follow"
+                    : newErrorsFollowing == 1 ? "1 of them only follows" : "\(newErrorsFollowing) of them only follow"
+                which = "; \(them) from an earlier one (a fid it left otherwise)"
+                    + (own == 0 ? "" : own == 1 ? "; the other:" : shown < own ? "; the first \(shown) of the \(own) others:"
+                       : "; the \(own) others:")
+            }
             out.append("note: \(newErrors) \(newErrors == 1 ? "reply is an error" : "replies are errors") where the capture "
-                       + "has none (--diff compares every reply); " + first)
+                       + "has none (--diff compares every reply)" + which)
             for d in firstNewErrors {
                 out.append("  \(d.heading) → \(d.replayed ?? "")")
             }
         }
-        let following = differences.count { $0.follows != nil }
-        out.append("replayed \(sent) of \(total) requests, \(answered) answered"
-                   + (compared > 0 || !differences.isEmpty ? ", \(compared) compared, \(differences.count) differ" : "")
-                   + (following > 0 ? " (\(following) only follow from an earlier one: a fid it left otherwise)" : ""))
+        out.append(summary)
         return out
+    }
+
+    /// The last line: what was sent, answered and compared, and what was not sent.
+    var summary: String {
+        let following = differences.count { $0.follows != nil }
+        var line = "replayed \(sent) of \(total) requests, \(answered) answered"
+            + (compared > 0 || !differences.isEmpty ? ", \(compared) compared, \(differences.count) differ" : "")
+            + (following > 0 ? " (\(following) only follow from an earlier one: a fid it left otherwise)" : "")
+        let notSent = total - sent
+        let requests = notSent == 1 ? "1 request" : "\(notSent) requests"
+        if notSent > 0 && notSentAfterRefusedVersion == notSent {
+            line += "; replay stopped after the server refused the Tversion"
+                + (refusedVersions > 1 ? " of \(refusedVersions) connections" : "") + ": \(requests) not sent"
+        } else if notSentAfterRefusedVersion > 0 {
+            line += "; \(requests) not sent (\(notSentAfterRefusedVersion) after a refused Tversion)"
+        } else if notSent > 0 {
+            line += "; \(requests) not sent"
+        }
+        return line
     }
 }
 

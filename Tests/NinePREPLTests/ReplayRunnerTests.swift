@@ -395,14 +395,21 @@ func aRefusedTversionEndsThatConnection(_ refusal: Message) async {
         #expect(report.exitStatus == 1)
         #expect(!report.problems.contains { $0.contains("nothing arrived") }, "\(report.problems)")
         #expect(report.refusedAttach == nil)
+        // What was never sent is said to be so, not unanswered (before: "5 requests unanswered").
+        #expect(report.notSentAfterRefusedVersion == 5)
+        #expect(report.newErrors == 0, "the refused Tversion has a note of its own")
         if midSession {
             #expect(report.sent == 0)
+            #expect(report.problems.count == 1, "\(report.problems)")
             #expect(report.problems.first?.hasPrefix("connection 0: the server refused the Tversion sent first: ") == true)
-            #expect(report.problems.last == "connection 0: not sent after the refused Tversion; 5 requests unanswered",
-                    "\(report.problems)")
+            #expect(report.problems.first?.hasSuffix("; 5 requests not sent") == true, "\(report.problems)")
+            #expect(report.lines().last == "replayed 0 of 5 requests, 0 answered; replay stopped after the server refused "
+                                           + "the Tversion: 5 requests not sent")
         } else {
             #expect(report.sent == 1 && report.answered == 1)
-            #expect(report.problems == ["connection 0: the server refused version '9P2000.L'; 5 requests unanswered"])
+            #expect(report.problems == ["connection 0: the server refused version '9P2000.L'; 5 requests not sent"])
+            #expect(report.lines().last == "replayed 1 of 6 requests, 1 answered; replay stopped after the server refused "
+                                           + "the Tversion: 5 requests not sent")
             #expect(report.refusedVersion?.step == 0)
             #expect(report.lines().contains {
                 $0.hasPrefix("note: the server refused the version the capture's session speaks, so the rest of that "
@@ -486,4 +493,45 @@ func aRefusedTversionEndsThatConnection(_ refusal: Message) async {
     // The Tversion goes out under the tag it was captured with: nothing to add.
     #expect(ReplayDifference.requestLine(readSession()[0].fcall!, sentAs: .notag)
             == "Tversion tag NOTAG msize 8192 version '9P2000.L'")
+}
+
+/// A capture of two connections replayed with --diff to a server that refuses their dialect (a 9P2000.u
+/// capture to diod): only the two Tversions go out, and only they are compared. Before, every request never
+/// sent was listed as `replayed: no reply`, the summary said `replayed 2 of 12 requests, 2 answered, 12
+/// compared, 12 differ`, and the problems called the requests never sent unanswered.
+@Test func requestsNotSentAfterARefusedTversionAreNeitherComparedNorUnanswered() async {
+    let server = TinyServer()
+    let refusing: @Sendable (UInt32) async throws -> any NinePTransport = { [server] _ in
+        FakeTransport { f, raw in
+            if case .tversion? = f?.message { return [FakeTransport.reply(.notag, .rlerror(Rlerror(ecode: .EINVAL)))] }
+            return server.respond(f, raw)
+        }
+    }
+    let env = ReplayRunner.Environment(connect: refusing, now: { 0 }, sleep: realSleep)
+    let second = readSession().map { CapturedMessage(connection: 1, time: $0.time + 100, fcall: $0.fcall!) }
+    let plan = ReplayPlan.make(readSession() + second)
+    let report = await ReplayRunner(plan: plan, options: asap, environment: env).run()
+    #expect(report.total == 12 && report.sent == 2 && report.answered == 2)
+    #expect(report.compared == 2)
+    #expect(report.differences.map(\.step) == [0, 6])
+    #expect(report.differences.allSatisfy { $0.replayed != nil })
+    #expect(report.problems == ["connection 0: the server refused version '9P2000.L'; 5 requests not sent",
+                                "connection 1: the server refused version '9P2000.L'; 5 requests not sent"])
+    #expect(report.exitStatus == 1)
+    let lines = report.lines()
+    #expect(!lines.contains("  replayed: no reply"), "\(lines)")
+    #expect(lines.contains { $0.hasPrefix("note: the server refused the version the capture's sessions speak on 2 "
+                                          + "connections, so the rest of each was not sent (the first: step 0 (connection 0): "
+                                          + "Tversion tag NOTAG msize 8192 ") }, "\(lines)")
+    #expect(lines.last == "replayed 2 of 12 requests, 2 answered, 2 compared, 2 differ; replay stopped after the server "
+                          + "refused the Tversion of 2 connections: 10 requests not sent")
+
+    // Without --diff: the refused Tversions are the version note's, not "replies are errors … the first:".
+    var plain = asap
+    plain.diff = false
+    let quiet = await ReplayRunner(plan: plan, options: plain, environment: env).run()
+    #expect(quiet.compared == 0 && quiet.newErrors == 0)
+    #expect(!quiet.lines().contains { $0.contains("replies are errors") }, "\(quiet.lines())")
+    #expect(quiet.lines().last == "replayed 2 of 12 requests, 2 answered; replay stopped after the server refused the "
+                                  + "Tversion of 2 connections: 10 requests not sent")
 }
