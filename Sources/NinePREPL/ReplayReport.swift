@@ -107,10 +107,55 @@ public struct ReplayReport: Hashable, Sendable {
     /// 0 when everything was sent and answered and (with diff) every reply matched; 1 otherwise.
     public var exitStatus: Int32 { differences.isEmpty && problems.isEmpty && sent == total ? 0 : 1 }
 
+    /// What makes differences alike: the same request and reply types, and the same fields with the same
+    /// captured and replayed values. Nil for a difference shown in one line anyway (no reply, or one that
+    /// follows from an earlier step).
+    struct Likeness: Hashable {
+        var request: Substring
+        var replayed: Substring
+        var fields: [FieldDifference]
+
+        init?(_ d: ReplayDifference) {
+            guard d.follows == nil, let replayed = d.replayed, !d.fields.isEmpty else { return nil }
+            request = d.request.prefix { $0 != " " }
+            self.replayed = replayed.prefix { $0 != " " }
+            fields = d.fields
+        }
+    }
+
+    /// For each difference shown in full that later ones repeat (`Likeness`), the steps of those repeats;
+    /// and the indices of the repeats, which are not shown.
+    func repeats() -> (of: [Int: [Int]], hidden: Set<Int>) {
+        var first: [Likeness: Int] = [:]
+        var of: [Int: [Int]] = [:]
+        var hidden: Set<Int> = []
+        for (i, d) in differences.enumerated() {
+            guard let key = Likeness(d) else { continue }
+            if let shown = first[key] {
+                of[shown, default: []].append(d.step)
+                hidden.insert(i)
+            } else {
+                first[key] = i
+            }
+        }
+        return (of, hidden)
+    }
+
+    /// `step 5`, `steps 5, 7`, `steps 5, 7, 9, …, 480`.
+    static func stepList(_ steps: [Int]) -> String {
+        let shown = steps.count <= 4 ? steps.map(String.init)
+            : steps.prefix(3).map(String.init) + ["…", String(steps[steps.count - 1])]
+        return (steps.count == 1 ? "step " : "steps ") + shown.joined(separator: ", ")
+    }
+
     /// Human-readable report lines.
     public func lines() -> [String] {
         var out: [String] = []
-        for d in differences {
+        // A server that answers one way where the capture's answered another (every Tgetattr of a file whose
+        // qid type differs) makes the same difference at every such step: the first is shown in full, then
+        // how many more steps differ the same way, and which.
+        let (repeated, hidden) = repeats()
+        for (i, d) in differences.enumerated() where !hidden.contains(i) {
             out.append(d.heading)
             if let origin = d.follows {
                 // Expected once the fid went otherwise: one line, so that the differences of their own stand out.
@@ -120,6 +165,10 @@ public struct ReplayReport: Hashable, Sendable {
             out.append("  captured: \(d.captured)")
             out.append("  replayed: \(d.replayed ?? "no reply")")
             for f in d.fields { out.append("    \(f)") }
+            if let more = repeated[i] {
+                out.append("  … and \(more.count) more \(more.count == 1 ? "step differs" : "steps differ") the same way "
+                           + "(\(Self.stepList(more)))")
+            }
         }
         for p in problems { out.append("problem: " + p) }
         if let v = refusedVersion {

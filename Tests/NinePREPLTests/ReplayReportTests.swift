@@ -2,6 +2,49 @@ import Testing
 import NinePWire
 @testable import NinePREPL
 
+private func getattrDifference(_ step: Int, type: String = "0x0") -> ReplayDifference {
+    ReplayDifference(step: step, connection: 0, request: "Tgetattr tag 0 fid 1 request_mask 0x7ff BASIC",
+                     captured: "Rgetattr tag 0 …", replayed: "Rgetattr tag 0 …",
+                     fields: [FieldDifference(field: "qid.type", captured: "0x4", replayed: type)])
+}
+
+private func report(_ differences: [ReplayDifference]) -> ReplayReport {
+    ReplayReport(total: 300, sent: 300, answered: 300, compared: 300, differences: differences, problems: [])
+}
+
+/// A server that answers every Tgetattr of a file with another qid type than the capture's makes the same
+/// difference at each (234 of them, replayed to our server from diodload-burst.pcapng): the first is shown
+/// in full, then how many more steps differ the same way, and which; the totals count every one.
+@Test func alikeDifferencesAreShownOnceWithACount() {
+    var differences = (0..<234).map { getattrDifference(10 + 2 * $0) }
+    differences.insert(getattrDifference(11, type: "0x80"), at: 1)   // another difference: shown in full
+    let lines = report(differences).lines()
+    #expect(lines == [
+        "step 10 (connection 0): Tgetattr tag 0 fid 1 request_mask 0x7ff BASIC",
+        "  captured: Rgetattr tag 0 …",
+        "  replayed: Rgetattr tag 0 …",
+        "    qid.type: captured 0x4, replayed 0x0",
+        "  … and 233 more steps differ the same way (steps 12, 14, 16, …, 476)",
+        "step 11 (connection 0): Tgetattr tag 0 fid 1 request_mask 0x7ff BASIC",
+        "  captured: Rgetattr tag 0 …",
+        "  replayed: Rgetattr tag 0 …",
+        "    qid.type: captured 0x4, replayed 0x80",
+        "replayed 300 of 300 requests, 300 answered, 300 compared, 235 differ",
+    ], "\(lines)")
+
+    let two = report([getattrDifference(3), getattrDifference(5)]).lines()
+    #expect(two.contains("  … and 1 more step differs the same way (step 5)"), "\(two)")
+    #expect(!two.contains { $0.hasPrefix("step 5 ") })
+
+    // Unanswered requests and those that follow from an earlier step are one line each already: left alone.
+    var none = getattrDifference(7)
+    none.replayed = nil
+    none.fields = []
+    var after = none
+    after.step = 8
+    #expect(report([none, after]).lines().filter { $0.hasPrefix("step ") }.count == 2)
+}
+
 /// The note of replies that are errors where the capture has none says which of them the lines after it
 /// show: all (before, with no earlier fid to blame, always "the first:", over a list of two), or the first
 /// few.
