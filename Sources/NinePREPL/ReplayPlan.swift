@@ -150,8 +150,20 @@ public struct ReplayPlan: Hashable, Sendable {
             }
             perConn[m.connection] = planner
         }
+        // A request a Tflush ended has no reply by design (flush(5)): the Rflush is its end. Only one whose
+        // Tflush went unanswered in the capture too is worth a word.
+        var flushedBy: [Int: Int] = [:]
+        for s in steps where s.request.message.type == .tflush {
+            if let target = s.afterSent.first { flushedBy[target] = s.id }
+        }
         for s in steps where s.capturedReply == nil && s.cutReply == nil && s.request.message.type != .tflush {
-            notes.append("connection \(s.connection): \(s.request.canonicalLine) has no reply in the capture")
+            if let flush = flushedBy[s.id] {
+                if steps[flush].capturedReply != nil || steps[flush].cutReply != nil { continue }
+                notes.append("connection \(s.connection): \(s.request.canonicalLine) has no reply in the capture, "
+                             + "nor has the Tflush for it")
+            } else {
+                notes.append("connection \(s.connection): \(s.request.canonicalLine) has no reply in the capture")
+            }
         }
         return ReplayPlan(steps: steps, connections: connections, notes: notes)
     }

@@ -17,6 +17,15 @@ public struct ReplayDifference: Hashable, Sendable {
 
     /// `step 3 (connection 0): Twalk …`: how the report names the step.
     var heading: String { "step \(step) (connection \(connection)): \(request)" }
+
+    /// `request`'s canonical line, with the tag the replay sent it under when that is another than the
+    /// captured one (`Twalk tag 5 (sent as 3) fid 0 …`), so that the replayed reply's tag is seen to answer it.
+    public static func requestLine(_ request: Fcall, sentAs sent: Tag?) -> String {
+        let line = request.canonicalLine
+        let prefix = "\(request.message.name) tag \(request.tag)"
+        guard let sent, sent != request.tag, line.hasPrefix(prefix) else { return line }
+        return prefix + " (sent as \(sent))" + line.dropFirst(prefix.count)
+    }
 }
 
 /// The outcome of a replay.
@@ -45,6 +54,11 @@ public struct ReplayReport: Hashable, Sendable {
     /// The first Tversion the server refused (an error, or version `unknown`): the server does not speak the
     /// captured session's dialect, and that connection goes no further.
     public var refusedVersion: ReplayDifference?
+    /// How many connections' Tversions the server refused (captured, or the replay's own).
+    public var refusedVersions = 0
+    /// Requests not sent because the server refused their connection's Tversion (captured, or the one the
+    /// replay sends first for a capture that starts mid-session).
+    public var notSentAfterRefusedVersion = 0
 
     /// Whether `replayed`, the reply to a Tversion, refuses it (version(5): `unknown`, or an error from
     /// servers that answer so).
@@ -54,14 +68,16 @@ public struct ReplayReport: Hashable, Sendable {
         return false
     }
 
-    /// Notes a replayed reply against the captured one: an error where the capture has none.
-    mutating func note(step: Int, connection: UInt32, request: Fcall, captured: Fcall?, replayed: Fcall?,
-                       follows: DivergedFid? = nil) {
+    /// Notes a replayed reply against the captured one: an error where the capture has none. A refused
+    /// Tversion is not one of them: `refusedVersion` tells of it.
+    mutating func note(step: Int, connection: UInt32, request: Fcall, sentAs: Tag? = nil, captured: Fcall?,
+                       replayed: Fcall?, follows: DivergedFid? = nil) {
         guard let captured, let replayed, replayed.message.type?.isError == true,
-              captured.message.type?.isError != true else { return }
+              captured.message.type?.isError != true, request.message.type != .tversion else { return }
         newErrors += 1
         if follows != nil { newErrorsFollowing += 1; return }
-        let d = ReplayDifference(step: step, connection: connection, request: request.canonicalLine,
+        let d = ReplayDifference(step: step, connection: connection,
+                                 request: ReplayDifference.requestLine(request, sentAs: sentAs),
                                  captured: captured.canonicalLine, replayed: replayed.canonicalLine, fields: [])
         if firstNewErrors.count < 3 { firstNewErrors.append(d) }
         if Self.creates(request.message), Self.saysExists(replayed.message) {
@@ -91,10 +107,55 @@ public struct ReplayReport: Hashable, Sendable {
     /// 0 when everything was sent and answered and (with diff) every reply matched; 1 otherwise.
     public var exitStatus: Int32 { differences.isEmpty && problems.isEmpty && sent == total ? 0 : 1 }
 
+    /// What makes differences alike: the same request and reply types, and the same fields with the same
+    /// captured and replayed values. Nil for a difference shown in one line anyway (no reply, or one that
+    /// follows from an earlier step).
+    struct Likeness: Hashable {
+        var request: Substring
+        var replayed: Substring
+        var fields: [FieldDifference]
+
+        init?(_ d: ReplayDifference) {
+            guard d.follows == nil, let replayed = d.replayed, !d.fields.isEmpty else { return nil }
+            request = d.request.prefix { $0 != " " }
+            self.replayed = replayed.prefix { $0 != " " }
+            fields = d.fields
+        }
+    }
+
+    /// For each difference shown in full that later ones repeat (`Likeness`), the steps of those repeats;
+    /// and the indices of the repeats, which are not shown.
+    func repeats() -> (of: [Int: [Int]], hidden: Set<Int>) {
+        var first: [Likeness: Int] = [:]
+        var of: [Int: [Int]] = [:]
+        var hidden: Set<Int> = []
+        for (i, d) in differences.enumerated() {
+            guard let key = Likeness(d) else { continue }
+            if let shown = first[key] {
+                of[shown, default: []].append(d.step)
+                hidden.insert(i)
+            } else {
+                first[key] = i
+            }
+        }
+        return (of, hidden)
+    }
+
+    /// `step 5`, `steps 5, 7`, `steps 5, 7, 9, …, 480`.
+    static func stepList(_ steps: [Int]) -> String {
+        let shown = steps.count <= 4 ? steps.map(String.init)
+            : steps.prefix(3).map(String.init) + ["…", String(steps[steps.count - 1])]
+        return (steps.count == 1 ? "step " : "steps ") + shown.joined(separator: ", ")
+    }
+
     /// Human-readable report lines.
     public func lines() -> [String] {
         var out: [String] = []
-        for d in differences {
+        // A server that answers one way where the capture's answered another (every Tgetattr of a file whose
+        // qid type differs) makes the same difference at every such step: the first is shown in full, then
+        // how many more steps differ the same way, and which.
+        let (repeated, hidden) = repeats()
+        for (i, d) in differences.enumerated() where !hidden.contains(i) {
             out.append(d.heading)
             if let origin = d.follows {
                 // Expected once the fid went otherwise: one line, so that the differences of their own stand out.
@@ -104,11 +165,20 @@ public struct ReplayReport: Hashable, Sendable {
             out.append("  captured: \(d.captured)")
             out.append("  replayed: \(d.replayed ?? "no reply")")
             for f in d.fields { out.append("    \(f)") }
+            if let more = repeated[i] {
+                out.append("  … and \(more.count) more \(more.count == 1 ? "step differs" : "steps differ") the same way "
+                           + "(\(Self.stepList(more)))")
+            }
         }
         for p in problems { out.append("problem: " + p) }
         if let v = refusedVersion {
-            out.append("note: the server refused the version the capture's session speaks, so the rest of that "
-                       + "connection was not sent: \(v.heading) → \(v.replayed ?? "")")
+            if refusedVersions > 1 {
+                out.append("note: the server refused the version the capture's sessions speak on \(refusedVersions) "
+                           + "connections, so the rest of each was not sent (the first: \(v.heading) → \(v.replayed ?? ""))")
+            } else {
+                out.append("note: the server refused the version the capture's session speaks, so the rest of that "
+                           + "connection was not sent: \(v.heading) → \(v.replayed ?? "")")
+            }
         } else if let a = refusedAttach {
             out.append("note: the server refused an attach that the capture shows accepted, and every request on "
                        + "its fids fails after it: \(a.heading) → \(a.replayed ?? "")")
@@ -120,21 +190,45 @@ public struct ReplayReport: Hashable, Sendable {
                        + "what the captured session made, a replay before this one perhaps; replay to a fresh copy of it")
         }
         if newErrors > 0 && compared == 0 {
-            let own = newErrors - newErrorsFollowing
-            let first = newErrorsFollowing == 0 ? "the first:"
-                : "\(newErrorsFollowing) of them only follow from an earlier one (a fid it left otherwise); the "
-                  + (own == 1 ? "other:" : own <= 3 ? "\(own) others:" : "first of the \(own) others:")
+            // The lines below show `firstNewErrors`: all of those of their own, or the first few.
+            let own = newErrors - newErrorsFollowing, shown = firstNewErrors.count
+            let which: String
+            if newErrorsFollowing == 0 {
+                which = shown < own ? "; the first \(shown):" : ":"
+            } else {
+                let them = newErrorsFollowing == newErrors ? "all of them only follow"
+                    : newErrorsFollowing == 1 ? "1 of them only follows" : "\(newErrorsFollowing) of them only follow"
+                which = "; \(them) from an earlier one (a fid it left otherwise)"
+                    + (own == 0 ? "" : own == 1 ? "; the other:" : shown < own ? "; the first \(shown) of the \(own) others:"
+                       : "; the \(own) others:")
+            }
             out.append("note: \(newErrors) \(newErrors == 1 ? "reply is an error" : "replies are errors") where the capture "
-                       + "has none (--diff compares every reply); " + first)
+                       + "has none (--diff compares every reply)" + which)
             for d in firstNewErrors {
                 out.append("  \(d.heading) → \(d.replayed ?? "")")
             }
         }
-        let following = differences.count { $0.follows != nil }
-        out.append("replayed \(sent) of \(total) requests, \(answered) answered"
-                   + (compared > 0 || !differences.isEmpty ? ", \(compared) compared, \(differences.count) differ" : "")
-                   + (following > 0 ? " (\(following) only follow from an earlier one: a fid it left otherwise)" : ""))
+        out.append(summary)
         return out
+    }
+
+    /// The last line: what was sent, answered and compared, and what was not sent.
+    var summary: String {
+        let following = differences.count { $0.follows != nil }
+        var line = "replayed \(sent) of \(total) requests, \(answered) answered"
+            + (compared > 0 || !differences.isEmpty ? ", \(compared) compared, \(differences.count) differ" : "")
+            + (following > 0 ? " (\(following) only follow from an earlier one: a fid it left otherwise)" : "")
+        let notSent = total - sent
+        let requests = notSent == 1 ? "1 request" : "\(notSent) requests"
+        if notSent > 0 && notSentAfterRefusedVersion == notSent {
+            line += "; replay stopped after the server refused the Tversion"
+                + (refusedVersions > 1 ? " of \(refusedVersions) connections" : "") + ": \(requests) not sent"
+        } else if notSentAfterRefusedVersion > 0 {
+            line += "; \(requests) not sent (\(notSentAfterRefusedVersion) after a refused Tversion)"
+        } else if notSent > 0 {
+            line += "; \(requests) not sent"
+        }
+        return line
     }
 }
 

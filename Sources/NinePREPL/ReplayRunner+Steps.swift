@@ -125,9 +125,9 @@ extension ReplayRunner {
                 if conn.inflight[.notag] == nil {   // the synthesized one: no step to complete
                     conns[c] = conn
                     if ReplayReport.refusesVersion(f) {
-                        report.problems.append(
-                            "connection \(c): the server refused the Tversion sent first: \(f.canonicalLine)")
-                        abandon(connection: c, why: "not sent after the refused Tversion")
+                        report.refusedVersions += 1
+                        abandon(connection: c, why: "the server refused the Tversion sent first: \(f.canonicalLine)",
+                                afterRefusedVersion: true)
                         finishIfDone()
                         return
                     }
@@ -180,14 +180,18 @@ extension ReplayRunner {
         let follows = reply == nil ? nil
             : conns[c]?.divergence.note(step: id, request: step.request.message, captured: step.capturedReply,
                                         replayed: reply)
-        report.note(step: id, connection: c, request: step.request, captured: step.capturedReply, replayed: reply,
-                    follows: follows)
+        let sentAs = tags[id]
+        // The request as a difference names it (made only for one), with the tag it was sent under.
+        let requestLine = { ReplayDifference.requestLine(step.request, sentAs: sentAs) }
+        report.note(step: id, connection: c, request: step.request, sentAs: sentAs, captured: step.capturedReply,
+                    replayed: reply, follows: follows)
         // The version a refused Tversion asked for: the rest of its connection is not sent (below).
         var refusedVersion: P9String?
         if case .tversion(let t) = step.request.message, let reply, ReplayReport.refusesVersion(reply) {
             refusedVersion = t.version
+            report.refusedVersions += 1
             if report.refusedVersion == nil {
-                report.refusedVersion = ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
+                report.refusedVersion = ReplayDifference(step: id, connection: c, request: requestLine(),
                                                          captured: step.capturedReply?.canonicalLine ?? "",
                                                          replayed: reply.canonicalLine, fields: [])
             }
@@ -199,12 +203,12 @@ extension ReplayRunner {
                 let fields = conns[c]?.comparator.compare(captured: captured, replayed: reply, dialect: dialect,
                                                           directory: directoryRead) ?? []
                 if !fields.isEmpty {
-                    report.differences.append(ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
+                    report.differences.append(ReplayDifference(step: id, connection: c, request: requestLine(),
                                                                captured: captured.canonicalLine, replayed: reply.canonicalLine,
                                                                fields: fields, follows: follows))
                 }
             } else {
-                report.differences.append(ReplayDifference(step: id, connection: c, request: step.request.canonicalLine,
+                report.differences.append(ReplayDifference(step: id, connection: c, request: requestLine(),
                                                            captured: captured.canonicalLine, replayed: nil, fields: []))
             }
         } else if options.diff, let cut = step.cutReply {
@@ -214,7 +218,7 @@ extension ReplayRunner {
             if replayedCode != cut.typeCode {
                 let name = { (code: UInt8) in MessageType(rawValue: code)?.name ?? "type\(code)" }
                 report.differences.append(ReplayDifference(
-                    step: id, connection: c, request: step.request.canonicalLine, captured: cut.line,
+                    step: id, connection: c, request: requestLine(), captured: cut.line,
                     replayed: reply?.canonicalLine,
                     fields: reply == nil ? [] : [FieldDifference(field: "type", captured: name(cut.typeCode),
                                                                  replayed: name(replayedCode ?? 0))],
@@ -225,7 +229,7 @@ extension ReplayRunner {
         if let version = refusedVersion {
             // Nothing after a refused Tversion means anything to this server: the requests would each fail
             // (or wait for the idle timeout) for want of a session.
-            abandon(connection: c, why: "the server refused version '\(version)'")
+            abandon(connection: c, why: "the server refused version '\(version)'", afterRefusedVersion: true)
         }
     }
 
@@ -257,15 +261,29 @@ extension ReplayRunner {
         return false
     }
 
-    /// Marks every unfinished step of a connection as done without a reply.
-    func abandon(connection c: UInt32, why: String?) {
-        var lost = 0
+    /// Marks every unfinished step of a connection as done: one that was sent as unanswered (compared, with
+    /// --diff, as a reply that did not come); one never sent as only that, neither compared nor unanswered.
+    /// `why` (when given) becomes a problem that counts both; `afterRefusedVersion`: the server refused the
+    /// connection's Tversion, which the report's summary says of the requests not sent.
+    func abandon(connection c: UInt32, why: String?, afterRefusedVersion: Bool = false) {
+        var unanswered = 0, unsent = 0
         for step in plan.steps where step.connection == c && !schedule.isDone(step.id) {
-            lost += 1
-            complete(step.id, reply: nil, on: c)
+            if schedule.isSent(step.id) {
+                unanswered += 1
+                complete(step.id, reply: nil, on: c)
+            } else {
+                unsent += 1
+                schedule.done(step.id)
+            }
         }
+        if afterRefusedVersion { report.notSentAfterRefusedVersion += unsent }
         conns[c]?.versionPending = false
-        if let why, lost > 0 { report.problems.append("connection \(c): \(why); \(lost) requests unanswered") }
+        if unsent > 0 { progress() }
+        guard let why, unanswered + unsent > 0 else { return }
+        let requests = { (n: Int) in n == 1 ? "1 request" : "\(n) requests" }
+        let counts = [unanswered > 0 ? requests(unanswered) + " unanswered" : nil,
+                      unsent > 0 ? requests(unsent) + " not sent" : nil]
+        report.problems.append("connection \(c): \(why); " + counts.compactMap { $0 }.joined(separator: ", "))
     }
 
     func startWatchdog() {

@@ -6,10 +6,13 @@ public struct FieldDifference: Hashable, Sendable, CustomStringConvertible {
     public var field: String
     public var captured: String
     public var replayed: String
-    public init(field: String, captured: String, replayed: String) {
-        self.field = field; self.captured = captured; self.replayed = replayed
+    /// What the difference is, when the two values alone do not say it (a qid path that breaks the map of
+    /// captured paths to replayed ones): shown instead of them.
+    public var explanation: String?
+    public init(field: String, captured: String, replayed: String, explanation: String? = nil) {
+        self.field = field; self.captured = captured; self.replayed = replayed; self.explanation = explanation
     }
-    public var description: String { "\(field): captured \(captured), replayed \(replayed)" }
+    public var description: String { "\(field): " + (explanation ?? "captured \(captured), replayed \(replayed)") }
 }
 
 /// Compares replies field by field through `MessageSchema`, applying `IgnoreRule`s. Keeps the qid.path
@@ -130,12 +133,32 @@ public struct ReplyComparator: Sendable {
             if known == nil && knownBack == nil {
                 pathMap[a.path] = b.path; reversePathMap[b.path] = a.path
             } else if known != b.path || knownBack != a.path {
-                out.append(FieldDifference(field: name + ".path",
-                                           captured: "0x\(String(a.path, radix: 16)) (replayed before as \(known.map { "0x" + String($0, radix: 16) } ?? "nothing"))",
-                                           replayed: "0x\(String(b.path, radix: 16)) (captured before as \(knownBack.map { "0x" + String($0, radix: 16) } ?? "nothing"))"))
+                out.append(FieldDifference(field: name + ".path", captured: Self.hex(a.path), replayed: Self.hex(b.path),
+                                           explanation: Self.brokenMap(captured: a.path, replayed: b.path,
+                                                                       replayedBefore: known, capturedBefore: knownBack)))
             }
         } else if a.path != b.path {
             out.append(FieldDifference(field: name + ".path", captured: "0x" + String(a.path, radix: 16), replayed: "0x" + String(b.path, radix: 16)))
+        }
+    }
+
+    static func hex(_ n: UInt64) -> String { "0x" + String(n, radix: 16) }
+
+    /// A qid path that breaks the one-to-one map of captured paths to replayed ones, in words: the captured
+    /// path was replayed before as another (`replayedBefore`), or the replayed one already answered another
+    /// captured path (`capturedBefore`), or both.
+    /// `replayed 0xf824a4 was already the reply for captured 0xf7a1bf; captured 0x3df9d had no replayed path yet`.
+    static func brokenMap(captured a: UInt64, replayed b: UInt64, replayedBefore: UInt64?, capturedBefore: UInt64?) -> String {
+        let taken = capturedBefore.map { "replayed \(hex(b)) was already the reply for captured \(hex($0))" }
+        switch (replayedBefore, taken) {
+        case (nil, let taken?):
+            return taken + "; captured \(hex(a)) had no replayed path yet"
+        case (let before?, nil):
+            return "captured \(hex(a)) was replayed before as \(hex(before)), now as \(hex(b)), a replayed path not seen before"
+        case (let before?, let taken?):
+            return "captured \(hex(a)) was replayed before as \(hex(before)), now as \(hex(b)); " + taken
+        case (nil, nil):
+            return "captured \(hex(a)), replayed \(hex(b))"
         }
     }
 
@@ -152,7 +175,8 @@ public struct ReplyComparator: Sendable {
         for (i, (x, y)) in pairs.enumerated() {
             let fields = compare(captured: Fcall(tag: 0, .rstat(Rstat(stat: x))), replayed: Fcall(tag: 0, .rstat(Rstat(stat: y))),
                                  dialect: dialect)
-            out += fields.map { FieldDifference(field: "entries[\(i)].\($0.field)", captured: $0.captured, replayed: $0.replayed) }
+            out += fields.map { FieldDifference(field: "entries[\(i)].\($0.field)", captured: $0.captured, replayed: $0.replayed,
+                                               explanation: $0.explanation) }
         }
     }
 

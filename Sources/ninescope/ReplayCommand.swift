@@ -21,8 +21,10 @@ struct ReplayCommand: AsyncParsableCommand {
         or writes a fid it opened, or takes a fid it clunked or removed as a new fid. Tags are chosen afresh \
         (Tflush follows), readdir cookies are remapped. With --diff every reply is compared with the captured \
         one, ignoring what naturally varies; the exit status is 1 when replies differ or a request went \
-        unanswered. A difference on a fid that an earlier step left otherwise (a Twalk to a name the server \
-        lacks made no newfid) is said to follow from that step, in one line. Without --diff the report still \
+        unanswered or unsent. A difference on a fid that an earlier step left otherwise (a Twalk to a name the server \
+        lacks made no newfid) is said to follow from that step, in one line; a difference repeated alike at many \
+        steps is shown once, with how many more steps differ the same way. A refused Tversion ends its \
+        connection's replay: what follows it is not sent (nor compared). Without --diff the report still \
         counts the replies that are errors where the capture has none, and shows the first that do not \
         follow from another; an attach the server refused is named with the options that would \
         mend it. --aname, --uname and --n-uname replace the names in every Tattach and Tauth: a capture \

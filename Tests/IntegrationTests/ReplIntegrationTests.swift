@@ -409,4 +409,25 @@ import Glibc
                                    + "them only follow from an earlier one (a fid it left otherwise); the 2 others:"), "\(plain.out)")
         #expect(plain.out.contains("Twalk") && plain.out.contains("→ Rlerror"), "\(plain.out)")
     }
+
+    /// diodload's Tgetattrs of ctl:/null (a QTTMP file on diod, a plain one on our memory server) all differ
+    /// alike: the difference is shown once with how many more steps repeat it, and the total still counts
+    /// every step (before, over two hundred identical `qid.type: captured 0x4, replayed 0x0` blocks).
+    @Test func alikeDifferencesOfABurstAreShownOnce() throws {
+        let memory = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { memory.stop() }
+        let r = try Self.inRoot(["replay", "Captures/diodload-burst.pcapng", "--to", memory.address, "--diff"])
+        #expect(r.status == 1, "exit \(r.status)\n\(r.out.suffix(800))\(r.err)")
+        let lines = r.out.split(separator: "\n").map(String.init)
+        #expect(lines.count { $0.hasSuffix("qid.type: captured 0x4, replayed 0x0") } == 1, "\(r.out.prefix(3000))")
+        // Each step shown, plus the repeats counted under it, make the summary's total.
+        let shown = lines.count { $0.hasPrefix("step ") }
+        let repeated = lines.compactMap { line -> Int? in
+            guard line.hasPrefix("  … and "), line.contains(" the same way (") else { return nil }
+            return Int(line.dropFirst("  … and ".count).prefix { $0.isNumber })
+        }
+        #expect(repeated.contains { $0 > 100 }, "\(r.out.prefix(3000))")
+        let summary = try #require(lines.last { $0.hasPrefix("replayed ") })
+        #expect(summary.hasSuffix(" compared, \(shown + repeated.reduce(0, +)) differ"), "\(summary)\n\(r.out.prefix(3000))")
+    }
 }

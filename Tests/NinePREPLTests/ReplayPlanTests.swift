@@ -122,7 +122,22 @@ private let session: [CapturedMessage] = [
     #expect(plan.steps[1].afterSent == [0])
     #expect(plan.steps[1].afterReplies == [])
     #expect(plan.steps[0].capturedReply == nil)
-    #expect(plan.notes.contains { $0.contains("has no reply") })
+    // Flushed: no reply by design, nothing to warn of (before, "Tread tag 3 … has no reply in the capture").
+    #expect(plan.notes.isEmpty, "\(plan.notes)")
+}
+
+/// A request whose Tflush the capture shows unanswered too (the capture lost the Rflush, or stopped first)
+/// is still noted, and says so; a request nothing flushed is noted as before.
+@Test func aFlushedRequestIsNotedOnlyWhenItsFlushHasNoReplyEither() {
+    let msgs: [CapturedMessage] = [
+        m(0, 3, .tread(Tread(fid: 9, offset: 0, count: 1))),
+        m(1, 4, .tflush(Tflush(oldtag: 3))),
+        m(2, 5, .twrite(Twrite(fid: 9, offset: 0, data: [1]))),
+    ]
+    let plan = ReplayPlan.make(msgs)
+    #expect(plan.notes == ["connection 0: Tread tag 3 fid 9 offset 0 count 1 has no reply in the capture, nor has the "
+                           + "Tflush for it",
+                           "connection 0: \(plan.steps[2].request.canonicalLine) has no reply in the capture"])
 }
 
 @Test func connectionFilterAndUnmatchedReplies() {

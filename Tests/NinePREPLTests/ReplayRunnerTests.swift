@@ -122,7 +122,7 @@ private let asap = ReplayRunner.Options(timing: .asap, diff: true, idleTimeout: 
     #expect(report.differences.map(\.step) == [2, 3, 4, 5])
     #expect(report.differences.map { $0.follows } == [nil] + Array(repeating: DivergedFid(step: 2, fid: 1, how: "was not made"), count: 3))
     let lines = report.lines()
-    #expect(lines.contains("step 3 (connection 0): Tlopen tag 7 fid 1 flags 0x0 RDONLY"))
+    #expect(lines.contains("step 3 (connection 0): Tlopen tag 7 (sent as 0) fid 1 flags 0x0 RDONLY"))
     #expect(lines.contains("  follows from step 2, where fid 1 was not made: replayed Rlerror tag 0 ecode 9 EBADF"))
     #expect(lines.filter { $0.hasPrefix("  captured:") }.count == 1, "only the walk is shown in full")
     #expect(lines.last == "replayed 10 of 10 requests, 10 answered, 10 compared, 4 differ "
@@ -395,14 +395,21 @@ func aRefusedTversionEndsThatConnection(_ refusal: Message) async {
         #expect(report.exitStatus == 1)
         #expect(!report.problems.contains { $0.contains("nothing arrived") }, "\(report.problems)")
         #expect(report.refusedAttach == nil)
+        // What was never sent is said to be so, not unanswered (before: "5 requests unanswered").
+        #expect(report.notSentAfterRefusedVersion == 5)
+        #expect(report.newErrors == 0, "the refused Tversion has a note of its own")
         if midSession {
             #expect(report.sent == 0)
+            #expect(report.problems.count == 1, "\(report.problems)")
             #expect(report.problems.first?.hasPrefix("connection 0: the server refused the Tversion sent first: ") == true)
-            #expect(report.problems.last == "connection 0: not sent after the refused Tversion; 5 requests unanswered",
-                    "\(report.problems)")
+            #expect(report.problems.first?.hasSuffix("; 5 requests not sent") == true, "\(report.problems)")
+            #expect(report.lines().last == "replayed 0 of 5 requests, 0 answered; replay stopped after the server refused "
+                                           + "the Tversion: 5 requests not sent")
         } else {
             #expect(report.sent == 1 && report.answered == 1)
-            #expect(report.problems == ["connection 0: the server refused version '9P2000.L'; 5 requests unanswered"])
+            #expect(report.problems == ["connection 0: the server refused version '9P2000.L'; 5 requests not sent"])
+            #expect(report.lines().last == "replayed 1 of 6 requests, 1 answered; replay stopped after the server refused "
+                                           + "the Tversion: 5 requests not sent")
             #expect(report.refusedVersion?.step == 0)
             #expect(report.lines().contains {
                 $0.hasPrefix("note: the server refused the version the capture's session speaks, so the rest of that "
@@ -472,4 +479,59 @@ func aRefusedTversionEndsThatConnection(_ refusal: Message) async {
     #expect(report.problems.contains { $0.hasPrefix("replay stalled: 2 requests never became sendable (first: step 0)") },
             "\(report.problems)")
     #expect(report.exitStatus != 0)
+}
+
+/// A request the replay sends under another tag than the captured one: the difference's heading shows both,
+/// so that the replayed reply's tag is seen to answer it.
+@Test func aDifferenceNamesTheTagItsRequestWasSentUnder() async {
+    let report = await ReplayHarness().run(readSession(content: "other\n"), asap)
+    #expect(report.differences.count == 1)
+    let lines = report.lines()
+    #expect(lines.first == "step 4 (connection 0): Tread tag 8 (sent as 0) fid 1 offset 0 count 100", "\(lines)")
+    #expect(lines.dropFirst().first == "  captured: Rread tag 8 count 6 'other\\n'", "\(lines)")
+    #expect(lines.dropFirst(2).first == "  replayed: Rread tag 0 count 6 'hello\\n'", "\(lines)")
+    // The Tversion goes out under the tag it was captured with: nothing to add.
+    #expect(ReplayDifference.requestLine(readSession()[0].fcall!, sentAs: .notag)
+            == "Tversion tag NOTAG msize 8192 version '9P2000.L'")
+}
+
+/// A capture of two connections replayed with --diff to a server that refuses their dialect (a 9P2000.u
+/// capture to diod): only the two Tversions go out, and only they are compared. Before, every request never
+/// sent was listed as `replayed: no reply`, the summary said `replayed 2 of 12 requests, 2 answered, 12
+/// compared, 12 differ`, and the problems called the requests never sent unanswered.
+@Test func requestsNotSentAfterARefusedTversionAreNeitherComparedNorUnanswered() async {
+    let server = TinyServer()
+    let refusing: @Sendable (UInt32) async throws -> any NinePTransport = { [server] _ in
+        FakeTransport { f, raw in
+            if case .tversion? = f?.message { return [FakeTransport.reply(.notag, .rlerror(Rlerror(ecode: .EINVAL)))] }
+            return server.respond(f, raw)
+        }
+    }
+    let env = ReplayRunner.Environment(connect: refusing, now: { 0 }, sleep: realSleep)
+    let second = readSession().map { CapturedMessage(connection: 1, time: $0.time + 100, fcall: $0.fcall!) }
+    let plan = ReplayPlan.make(readSession() + second)
+    let report = await ReplayRunner(plan: plan, options: asap, environment: env).run()
+    #expect(report.total == 12 && report.sent == 2 && report.answered == 2)
+    #expect(report.compared == 2)
+    #expect(report.differences.map(\.step) == [0, 6])
+    #expect(report.differences.allSatisfy { $0.replayed != nil })
+    #expect(report.problems == ["connection 0: the server refused version '9P2000.L'; 5 requests not sent",
+                                "connection 1: the server refused version '9P2000.L'; 5 requests not sent"])
+    #expect(report.exitStatus == 1)
+    let lines = report.lines()
+    #expect(!lines.contains("  replayed: no reply"), "\(lines)")
+    #expect(lines.contains { $0.hasPrefix("note: the server refused the version the capture's sessions speak on 2 "
+                                          + "connections, so the rest of each was not sent (the first: step 0 (connection 0): "
+                                          + "Tversion tag NOTAG msize 8192 ") }, "\(lines)")
+    #expect(lines.last == "replayed 2 of 12 requests, 2 answered, 2 compared, 2 differ; replay stopped after the server "
+                          + "refused the Tversion of 2 connections: 10 requests not sent")
+
+    // Without --diff: the refused Tversions are the version note's, not "replies are errors … the first:".
+    var plain = asap
+    plain.diff = false
+    let quiet = await ReplayRunner(plan: plan, options: plain, environment: env).run()
+    #expect(quiet.compared == 0 && quiet.newErrors == 0)
+    #expect(!quiet.lines().contains { $0.contains("replies are errors") }, "\(quiet.lines())")
+    #expect(quiet.lines().last == "replayed 2 of 12 requests, 2 answered; replay stopped after the server refused the "
+                                  + "Tversion of 2 connections: 10 requests not sent")
 }

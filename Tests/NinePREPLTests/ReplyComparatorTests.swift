@@ -35,6 +35,8 @@ private func attr(path: UInt64 = 2, mtime: UInt64 = 0, size: UInt64 = 5, version
     // Captured file 1 comes back with a new number: inconsistent too.
     #expect(c.compare(captured: attr(path: 1), replayed: attr(path: 101)).map(\.field) == ["qid.path"])
     var literal = ReplyComparator(ignore: IgnoreRule.defaults.subtracting([.qidPath]))
+    #expect(literal.compare(captured: attr(path: 1), replayed: attr(path: 100)).map(\.description)
+            == ["qid.path: captured 0x1, replayed 0x64"])
     #expect(literal.compare(captured: attr(path: 1), replayed: attr(path: 100)).map(\.field) == ["qid.path"])
 }
 
@@ -115,4 +117,21 @@ private func attr(path: UInt64 = 2, mtime: UInt64 = 0, size: UInt64 = 5, version
             .map(\.field) == ["valid"])
     var keepTimes = ReplyComparator(ignore: IgnoreRule.defaults.subtracting([.times]))
     #expect(keepTimes.compare(captured: attr(.all), replayed: attr(.basic)).map(\.field) == ["valid"])
+}
+
+/// A qid path that breaks the map says which captured path was already mapped to which replayed one (before:
+/// `captured 0x3 (replayed before as nothing), replayed 0x64 (captured before as 0x1)`).
+@Test func aBrokenQidPathMapIsSaidPlainly() {
+    var c = ReplyComparator()
+    _ = c.compare(captured: attr(path: 1), replayed: attr(path: 100))
+    _ = c.compare(captured: attr(path: 2), replayed: attr(path: 200))
+    let taken = c.compare(captured: attr(path: 3), replayed: attr(path: 100))
+    #expect(taken.map(\.description) == ["qid.path: replayed 0x64 was already the reply for captured 0x1; captured 0x3 "
+                                         + "had no replayed path yet"])
+    #expect(taken.first?.captured == "0x3" && taken.first?.replayed == "0x64")
+    #expect(c.compare(captured: attr(path: 1), replayed: attr(path: 101)).map(\.description)
+            == ["qid.path: captured 0x1 was replayed before as 0x64, now as 0x65, a replayed path not seen before"])
+    #expect(c.compare(captured: attr(path: 1), replayed: attr(path: 200)).map(\.description)
+            == ["qid.path: captured 0x1 was replayed before as 0x64, now as 0xc8; replayed 0xc8 was already the reply "
+                + "for captured 0x2"])
 }
