@@ -67,6 +67,20 @@ final class LiveInspector: @unchecked Sendable {
         return { batch in
             queue?.push(batch)
             app.enqueue(batch.map { limit.kept($0.sessionEvent) })
+            for e in batch { if let notice = Self.closeNotice(e) { app.report(notice, isError: true) } }
+        }
+    }
+
+    /// What the message line says when a connection ends by the upstream's failing (its dial failed, it
+    /// reset, a transport error): otherwise a server that is not there shows only as a list that stays empty.
+    /// Ends the client or the user chose (its EOF or reset, a stop, a fault rule) say nothing, nor does a
+    /// server's orderly hang-up (the connections table and the list say it; a loop's unwinding is many of
+    /// them, which would cover the loop's own report).
+    static func closeNotice(_ event: ProxyEvent) -> String? {
+        guard case .closed(let conn, let reason, _) = event else { return nil }
+        switch reason {
+        case .dialFailed, .error, .reset(.upstream): return "\(conn) closed: \(reason)"
+        case .eof, .closedByUpstream, .midFrame, .reset(.client), .stopped, .fault, .loop: return nil
         }
     }
 

@@ -739,6 +739,24 @@ extension String {
 
     /// The live UI says a loop through another process (here a headless proxy whose upstream is the UI's)
     /// on its message line, and its connections' rows and table say why they ended.
+    /// An upstream that is not there (or goes away) is said on the message line as each client's connection
+    /// ends, not only in the connections table: the list alone would just stay empty.
+    @Test func theLiveUISaysAnUpstreamThatIsNotThere() throws {
+        let port = Peers.freePort(), nowhere = Peers.freePort()
+        guard let pane = try TmuxPane.start([Peers.ninescope, "proxy", "--listen", "127.0.0.1:\(port)",
+                                             "--upstream", "127.0.0.1:\(nowhere)"], width: 160, height: 40, env: Self.env)
+        else { return }
+        defer { pane.kill() }
+        #expect(Peers.waitForPort(port, timeout: 20))
+        let client = try ProxyRawSocket("127.0.0.1:\(port)")
+        try client.send(Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))).encode(dialect: .l))
+        let said = pane.wait { $0.contains(": upstream dial failed: Connection refused") }
+        #expect(said.ok, "\(said.screen)")
+        client.close()
+        pane.keys("Q")
+        #expect(pane.wait { $0.contains("[exit 0]") }.ok)
+    }
+
     @Test func theLiveUISaysAnUpstreamLoop() throws {
         let export = try RealTraffic.makeExport(bigSize: 1000)
         let port = Peers.freePort(), back = Peers.freePort()
