@@ -16,7 +16,7 @@ public enum ExchangeStatus: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
     /// A Tflush that was never answered itself, but a later Tflush for the same request was: per
     /// flush(5) that Rflush answers all earlier ones.
     case superseded
-    /// Still pending when the connection ended (or the capture stopped).
+    /// Still pending when the connection ended (a request still pending when a capture stopped stays `.pending`).
     case unansweredAtClose
     /// Still pending when a Tversion started a new session (version(5) aborts outstanding I/O).
     case abortedByVersion

@@ -143,7 +143,7 @@ public struct SessionTracker: Sendable {
 
     /// The connection ended: pending requests become `unansweredAtClose`; live fids are reported as
     /// leaks (one `fidLeakedAtClose` each, with its path) and become `.leaked` — except for
-    /// `.endOfCapture`, where they stay live.
+    /// `.endOfCapture`, where both stay as they were (pending, live).
     /// A streaming tracker (frames not retained) then forgets the connection, its fid records included:
     /// nothing more comes for it, and a proxy that clients connect to again and again must not grow by a
     /// connection each time.
@@ -162,15 +162,16 @@ public struct SessionTracker: Sendable {
         var out = TrackerOutput()
         c.closedAt = at
         c.closeReason = reason
+        // The end of a capture is not the end of the connection: what was pending then stays pending (a view
+        // shows its age when the capture ended), and fids in use stay in use.
+        guard reason != .endOfCapture else { return out }
         for id in c.pendingIDs.sorted() {
-            if reason != .endOfCapture {
-                // Said as it happens, as a leaked fid is: a trace otherwise shows only a request with no reply.
-                let r = exchangeRecords[id]
-                let (request, named) = Self.naming(r)
-                let waited = r.start == ExchangeRecord.noTime ? "" : ", \(Self.seconds(at &- r.start)) after it was sent"
-                report(&c, &out, .unansweredAtClose, messageIndex: request, exchange: id, tag: r.tag, fid: nil, at: at,
-                       "\(named) got no reply before the connection ended (\(reason))\(waited)")
-            }
+            // Said as it happens, as a leaked fid is: a trace otherwise shows only a request with no reply.
+            let r = exchangeRecords[id]
+            let (request, named) = Self.naming(r)
+            let waited = r.start == ExchangeRecord.noTime ? "" : ", \(Self.seconds(at &- r.start)) after it was sent"
+            report(&c, &out, .unansweredAtClose, messageIndex: request, exchange: id, tag: r.tag, fid: nil, at: at,
+                   "\(named) got no reply before the connection ended (\(reason))\(waited)")
             exchangeRecords[id].status = .unansweredAtClose
             exchangeRecords[id].end = at
             note(&out, exchange: id)
@@ -179,7 +180,6 @@ public struct SessionTracker: Sendable {
         c.pendingIDs.removeAll()
         c.pendingByTag.removeAll()
         c.pendingInfo.removeAll()
-        guard reason != .endOfCapture else { return out }
         for (fid, r) in c.liveFids.sortedEntries {
             let rec = c.fidRecords[r]
             let created = rec.createdIndex ?? rec.lastUsedIndex

@@ -76,3 +76,33 @@ import Testing
         #expect(Self.garbageBytes(events).isEmpty)
     }
 }
+
+/// A request still pending when a capture ends is pending in the view, its age counted to the capture's
+/// last moment (`>2.00s`), not an error "no reply: connection ended": the connection did not end.
+@Test func aRequestPendingWhenTheCaptureEndsShowsItsAge() {
+    let conn = CaptureIngestResyncTests.conn
+    var ingest = CaptureIngest()
+    var events = ingest.ingest(.open(conn: conn, client: CaptureIngestResyncTests.client,
+                                     server: CaptureIngestResyncTests.server, timestampNanos: 1, metadata: nil))
+    let second: Int64 = 1_000_000_000
+    for (t, d, m): (Int64, Direction, Message) in [
+        (second, .toServer, .tversion(Tversion(msize: 8192, version: "9P2000.L"))),
+        (second + 1, .toClient, .rversion(Rversion(msize: 8192, version: "9P2000.L"))),
+        (2 * second, .toServer, .tread(Tread(fid: 1, offset: 0, count: 10))),
+        (4 * second, .toServer, .tclunk(Tclunk(fid: 7))),
+        (4 * second + 5, .toClient, .rclunk),
+    ] {
+        let tag: UInt16 = if case .tversion = m { 0xFFFF } else if case .rversion = m { 0xFFFF }
+            else if case .tread = m { 1 } else { 2 }
+        events += ingest.ingest(.data(conn: conn, direction: d, timestampNanos: t,
+                                      bytes: Fcall(tag: Tag(tag), m).encode(dialect: .l), metadata: nil))
+    }
+    events += ingest.finish()
+    var model = InspectorModel(tracker: SessionTracker())
+    model.handle(events)
+    let rows = (0..<model.store.count).map { model.columns(ofRow: $0, time: .utc, now: model.store.lastTime) }
+    let read = rows.first { $0.request.hasPrefix("Tread") }
+    #expect(read?.latency == ">2.00s", "\(rows)")
+    #expect(read?.reply == "", "\(rows)")
+    #expect(read?.mark.hasPrefix("*") == true, "\(rows)")
+}
