@@ -145,11 +145,17 @@ struct ViewCommand: AsyncParsableCommand {
             chunk.append(dataLimit.kept(event))
             flush(false)
         }
+        var incomplete: String?
         for (input, first) in files {
             // A file that fails part-way (each was checked to be a capture above) ends the loading there;
             // the events of the unfinished chunk are not shown, as before with one file.
-            guard (try? stream.read(first: first, more: { try input.next(atLeast: 1) },
-                                    keepGoing: { !Task.isCancelled }, take)) != nil else { return }
+            guard let outcome = try? stream.read(first: first, more: { try input.next(atLeast: 1) },
+                                                 keepGoing: { !Task.isCancelled }, take) else { return }
+            if outcome.truncated {
+                incomplete = "\(input.path): the capture ends mid-record (cut short or still being written); shown up to there"
+            } else if outcome.unfinished {
+                incomplete = "\(input.path): \(CaptureInput.unfinishedNote)"
+            }
         }
         _ = stream.finish(take)
         if !Task.isCancelled { flush(true) }
@@ -158,6 +164,8 @@ struct ViewCommand: AsyncParsableCommand {
             app.report(skipped.count == 1 ? first : "\(skipped.count) connections skipped as not 9P; the first: \(first)",
                        isError: false)
         }
+        // (Said last, so that it stays on the message line: what the view shows may lack the capture's end.)
+        if let incomplete { app.report(incomplete, isError: true) }
     }
 
     /// Writes `exchanges` exchanges of synthetic traffic as a pcapng capture (for benchmarks).

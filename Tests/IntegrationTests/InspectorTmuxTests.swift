@@ -171,6 +171,20 @@ extension String {
     /// `ninescope view` of a capture cut by a snap length (`editcap -s 100` of a sample): the list says
     /// `(cut)` where a message was cut, the filter `cut` keeps those exchanges, and the detail of a cut read
     /// shows its fields, its partial data as `data (cut)`, and how much was captured.
+    /// A capture file cut short is shown up to the cut, and the message line says the capture ends
+    /// mid-record, as `decode` does on stderr.
+    @Test func viewSaysACaptureIsCutShort() throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: Peers.repoRoot + "/Captures/linux-guest.pcapng"))
+        let cut = Peers.tempDir("viewcut") + "/cut.pcapng"
+        try bytes.prefix(5000).write(to: URL(fileURLWithPath: cut))
+        guard let pane = try TmuxPane.start([Peers.ninescope, "view", cut], width: 200, env: Self.env) else { return }
+        defer { pane.kill() }
+        let said = pane.wait { $0.contains("cut.pcapng: the capture ends mid-record") && $0.contains("Tversion") }
+        #expect(said.ok, "\(said.screen)")
+        pane.keys("Q")
+        #expect(pane.wait { $0.contains("[exit 0]") }.ok)
+    }
+
     @Test func viewACaptureCutBySnapLength() throws {
         guard let editcap = Peers.which("editcap") else {
             Issue.record("editcap is not installed (it comes with tshark)")
