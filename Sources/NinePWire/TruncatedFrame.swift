@@ -65,12 +65,25 @@ public enum TruncatedFrame {
             l.word("…")
         case .tattach?, .tauth?, .twalk?, .txattrwalk?, .trename?, .trenameat?:
             // Their names as far as captured (`bookkeeping`: a cut name ends in `…`).
-            guard let known = bookkeeping(prefix, dialect: dialect) else { l.word("…"); break }
+            guard let known = bookkeeping(prefix, dialect: dialect) else { return l.text + wholeFields(prefix, dialect) }
             return known.fcall.canonicalLine + " …"
         default:
-            l.word("…")
+            return l.text + wholeFields(prefix, dialect)
         }
         return l.text
+    }
+
+    /// ` fid 5 newfid 6 …`: the body fields a cut frame holds whole, as the field tree reads them (a Tversion's
+    /// msize, a Tread's fid, offset and count, a Twalk's fids before its names), then `…`.
+    private static func wholeFields(_ prefix: [UInt8], _ dialect: Dialect) -> String {
+        // (An unknown type's body is one opaque field: nothing of it is whole.)
+        guard FrameHeader(prefix)?.messageType != nil else { return " …" }
+        let tree = Fcall.fieldTree(prefix, dialect: dialect, cut: true)
+        var text = ""
+        for node in tree.roots.dropFirst(3) where !node.name.hasSuffix(" (cut)") && node.name != "undecoded" {
+            text += " " + node.name + " " + node.display
+        }
+        return text + " …"
     }
 
     /// What a cut frame did, as far as its captured bytes tell (`bookkeeping`).

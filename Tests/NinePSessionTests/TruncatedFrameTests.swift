@@ -120,7 +120,9 @@ import Testing
                                size: 5, blksize: 4096, blocks: 1)
         let cutGetattr = Array(Fcall(tag: 4, .rgetattr(getattr)).encode(dialect: .l).prefix(62))
         #expect(TruncatedFrame.bookkeeping(cutGetattr, dialect: .l) == nil)
-        #expect(TruncatedFrame.line(cutGetattr, dialect: .l) == "Rgetattr tag 4 …")
+        // (Shown, its line holds the fields captured whole.)
+        #expect(TruncatedFrame.line(cutGetattr, dialect: .l)
+                == "Rgetattr tag 4 valid 0x7ff BASIC qid (0000000000000003 0 ) mode 0100644 uid 0 gid 0 nlink 1 rdev 0x0 …")
     }
 
     /// A cut Rwalk still says how far the walk went (its `nwqid`), so a walk of many names whose reply a snap
@@ -170,7 +172,7 @@ import Testing
         #expect(TruncatedFrame.bookkeeping(Array(whole.prefix(whole.count - 3)), dialect: .l)?.fcall
                 == Fcall(tag: 7, .trenameat(Trenameat(olddirfid: 1, oldname: "a", newdirfid: 0, newname: "bbbbb…"))))
         #expect(TruncatedFrame.bookkeeping(Array(whole.prefix(13)), dialect: .l) == nil, "old name cut")
-        #expect(TruncatedFrame.line(Array(whole.prefix(13)), dialect: .l) == "Trenameat tag 7 …")
+        #expect(TruncatedFrame.line(Array(whole.prefix(13)), dialect: .l) == "Trenameat tag 7 olddirfid 1 …")
         #expect(h.anomalies.isEmpty, "\(h.anomalies)")
         let countOnly = Array(Fcall(tag: 1, .rwalk(Rwalk(wqids: qids))).encode(dialect: .l).prefix(9))
         #expect(TruncatedFrame.bookkeeping(countOnly, dialect: .l) == .init(fcall: Fcall(tag: 1, .rwalk(Rwalk(wqids: []))),
@@ -249,4 +251,17 @@ import Testing
                 == TruncatedFrame.CutAttach(tag: 1, isAuth: true, fid: 5, uname: "u", aname: "/a", hasNUname: true))
         #expect(cut(10, Fcall(tag: 1, .twalk(Twalk(fid: 1, newfid: 2, wnames: ["a"]))).encode(dialect: .l)) == nil)
     }
+}
+
+/// Any message cut short shows the fields its captured bytes hold whole, not only those whose cut the
+/// tracker can use: a Tversion's msize, a Tread's fid (its offset cut), a Twalk's fids (its names cut).
+@Test func everyCutMessageShowsItsWholeFields() {
+    let version = Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))).encode(dialect: .l)
+    #expect(TruncatedFrame.line(Array(version.prefix(11)), dialect: .l) == "Tversion tag NOTAG msize 8192 …")
+    let read = Fcall(tag: 1, .tread(Tread(fid: 5, offset: 100, count: 8192))).encode(dialect: .l)
+    #expect(TruncatedFrame.line(Array(read.prefix(16)), dialect: .l) == "Tread tag 1 fid 5 …")
+    let walk = Fcall(tag: 1, .twalk(Twalk(fid: 5, newfid: 6, wnames: ["abc", "d"]))).encode(dialect: .l)
+    #expect(TruncatedFrame.line(Array(walk.prefix(15)), dialect: .l) == "Twalk tag 1 fid 5 newfid 6 …")
+    // An unknown type's body is one field: nothing of it is whole.
+    #expect(TruncatedFrame.line([9, 0, 0, 0, 200, 1, 0, 5], dialect: .l) == "type200 tag 1 …")
 }
