@@ -226,8 +226,11 @@ public struct SessionTracker: Sendable {
     }
 
     /// A duration in seconds to a tenth (`10.0s`, `125.3s`), for anomaly texts.
+    /// `1.5s` (rounded to the tenth), or below a tenth of a second `37ms`.
     static func seconds(_ nanos: Int64) -> String {
-        let tenths = max(0, nanos) / 100_000_000
+        let n = max(0, nanos)
+        if n < 99_500_000 { return "\((n + 500_000) / 1_000_000)ms" }
+        let tenths = (n + 50_000_000) / 100_000_000
         return "\(tenths / 10).\(tenths % 10)s"
     }
 

@@ -263,7 +263,7 @@ struct ProxyCommand: AsyncParsableCommand {
         // Block-buffered output still reaches `tail -f` readers within 200 ms.
         let ticker = out.flushingNow()
 
-        // Requests left unanswered: checked once a second (the trace itself only runs when traffic comes).
+        // Requests left unanswered: checked ten times per threshold (the trace itself only runs when traffic comes).
         let overdue = Self.watchStillPending(after: overdueAfter) { trace.reportOverdue(after: $0, now: $1) }
 
         let signal = await signals.next()
@@ -345,14 +345,18 @@ struct ProxyCommand: AsyncParsableCommand {
         return n
     }
 
-    /// `--still-pending`'s watch (proxy and serve): once a second, `report(after, now)` with the wall clock;
+    /// `--still-pending`'s watch (proxy and serve): every tenth of the threshold (50 ms to 1 s), `report(after, now)` with the wall clock;
     /// nil (no watch) when `after` is nil. Cancel the task to stop it.
     static func watchStillPending(after: Int64?,
                                   _ report: @escaping @Sendable (Int64, Int64) -> Void) -> Task<Void, Never>? {
         after.map { after in
-            Task.detached {
+            // Checked ten times per threshold (at most once a second, at least every 50 ms), so that a
+            // request is said at most a tenth late: `--still-pending 1s` once checked once a second said it
+            // up to 2 s after it was sent.
+            let period = UInt64(min(1_000_000_000, max(50_000_000, after / 10)))
+            return Task.detached {
                 while !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                    try? await Task.sleep(nanoseconds: period)
                     report(after, WallClock.nowNanos())
                 }
             }

@@ -416,6 +416,17 @@ import Testing
         #expect(h.summary.anomalyCount == 3)
     }
 
+    /// How long a request waited is rounded to the tenth of a second, and below a tenth said in milliseconds
+    /// (199.95 ms was `0.1s`, 3 ms `0.0s`).
+    @Test(arguments: [(Int64(3_000_000), "3ms"), (199_950_000, "0.2s"), (1_549_000_000, "1.5s"), (1_550_000_000, "1.6s")])
+    func waitsAreRoundedAndShortOnesInMilliseconds(wait: Int64, said: String) {
+        var h = Self.mounted()
+        h.step = wait
+        _ = h.t(7, .tread(Tread(fid: 2, offset: 0, count: 1)))
+        let text = h.close(.eof).anomalies.first { $0.kind == .unansweredAtClose }?.text ?? ""
+        #expect(text.hasSuffix(", \(said) after it was sent"), "\(text)")
+    }
+
     /// Requests pending when the connection ends become unanswered, each said by an `unanswered` anomaly as it
     /// happens (in order sent, with how long it had waited); the fids still in use are said after them.
     @Test func pendingAtCloseIsUnanswered() {
