@@ -90,7 +90,7 @@ extension MessageSchema {
         MessageSchema(.twalk, [
             FieldSpec("fid", .fid), FieldSpec("newfid", .fid),
             FieldSpec("nwname", .u16, derived: true, note: "number of wname"),
-            FieldSpec("wname", .strings, aliases: ["wnames"], default: .strings([]), note: "comma-separated"),
+            FieldSpec("wname", .strings, aliases: ["wnames"], default: .strings([])),
         ], build: { f, _ in .twalk(Twalk(fid: f.fid("fid"), newfid: f.fid("newfid"), wnames: f.strings("wname"))) },
            read: { if case .twalk(let m) = $0 {
                [.fid(m.fid), .fid(m.newfid), .u(m.wnames.count), .strings(m.wnames)] } else { nil } }),
