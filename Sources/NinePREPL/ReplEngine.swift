@@ -140,11 +140,15 @@ public actor ReplEngine {
         receiveTask?.cancel()
         receiveTask = nil
         let closeReason: CloseReason = reason.map { .error($0) } ?? .eof
-        _ = tracker.connectionClosed(conn: conn, at: env.now(), reason: closeReason)
+        let closed = tracker.connectionClosed(conn: conn, at: env.now(), reason: closeReason)
         // The loss is said once (below, when reported); each command waiting says what became of its request.
         failAllWaiters("no reply: " + (reason ?? "the connection was closed"))
         strictBackground = [:]
-        if report { emit(.error, "connection lost" + (reason.map { ": " + $0 } ?? "") + " (reconnect to dial again)") }
+        if report {
+            emit(.error, "connection lost" + (reason.map { ": " + $0 } ?? "") + " (reconnect to dial again)")
+            // Requests sent with `&` that nobody waits for would otherwise go unmentioned.
+            for a in closed.anomalies where a.kind == .unansweredAtClose { emit(.anomaly, "   anomaly: \(a.text)") }
+        }
         await t.close()
     }
 

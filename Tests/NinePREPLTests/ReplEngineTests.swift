@@ -225,6 +225,21 @@ import NinePWire
     #expect(errors == ["connection lost: reset by peer (reconnect to dial again)", "no reply: reset by peer"])
 }
 
+/// A request sent with `&` that nobody waits for, when the connection goes, is named as unanswered.
+@Test func aBackgroundRequestLostWithTheConnectionIsNamed() async throws {
+    let h = Harness(server: TinyServer(holdReadsOnFid: 3), timeout: 0)
+    try await h.start()
+    _ = await h.run("walk 0 3 hello.txt")
+    #expect(await h.engine.execute("read 3 0 1 &") == .ok)
+    for _ in 0..<1000 where !h.transport.sentFcalls.contains(where: { $0.message.type == .tread }) { await Task.yield() }
+    h.clearOutput()
+    h.transport.drop()
+    for _ in 0..<50 where await h.engine.isConnected { await Task.yield() }
+    let anomalies = h.output.value.filter { $0.kind == .anomaly }.map(\.text)
+    #expect(anomalies.contains { $0.contains("unanswered") || $0.contains("Tread tag") && $0.contains("got no reply") },
+            "\(h.output.value)")
+}
+
 @Test func replyTimeoutUsesTheInjectedSleep() async throws {
     let h = Harness(server: TinyServer(holdReadsOnFid: 3), timeout: 1_000_000_000, sleep: { _ in })
     try await h.start()
