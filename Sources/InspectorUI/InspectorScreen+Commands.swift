@@ -314,6 +314,13 @@ extension InspectorScreen {
         return [.flush(conn: ConnectionID(r.conn), tag: Tag(r.tag), row: row)]
     }
 
+    /// What an effect the app ran for the screen (a flush, an injection, a save) came to: `text` goes to
+    /// the status line; a flush that failed takes its row's "(flush sent)" mark off again.
+    public mutating func finished(_ effect: InspectorEffect, text: String, isError: Bool) {
+        setMessage(text, isError: isError)
+        if isError, case .flush(_, _, let row) = effect { model.clearFlushRequested(row: row) }
+    }
+
     private mutating func inject(_ request: String) -> [InspectorEffect] {
         guard isLive else {
             setMessage("injection needs a live session (this is a capture)", isError: true)

@@ -239,6 +239,27 @@ import TUICore
         #expect(s.message?.isError == true)
     }
 
+    /// A flush the proxy could not send (the tag is no longer pending, the connection closed) leaves the
+    /// row as it was: pending, not "(flush sent)"; one that went out keeps the mark.
+    @Test func aFailedFlushTakesItsMarkOffTheRow() throws {
+        var s = Sample.screen(live: true)
+        s.press("g")
+        for _ in 0..<Sample.pendingRead { s.press("j") }
+        let effects = s.press("f")
+        let effect = try #require(effects.first)
+        #expect(s.snapshot(width: 132, height: 30).contains("(flush sent)"))
+        s.finished(effect, text: "flush of tag 7 on c1 failed: the client has no request pending with tag 7",
+                   isError: true)
+        #expect(!s.model.store[Sample.pendingRead].flags.contains(.flushRequested))
+        let screen = s.snapshot(width: 132, height: 30)
+        #expect(!screen.contains("(flush sent)"), "\(screen)")
+        #expect(screen.contains("flush of tag 7 on c1 failed"))
+        // A flush that went out keeps it.
+        let again = s.press("f")
+        s.finished(try #require(again.first), text: "Tflush sent", isError: false)
+        #expect(s.model.store[Sample.pendingRead].flags.contains(.flushRequested))
+    }
+
     @Test func flushAndInjectNeedALiveSession() {
         var s = Sample.screen(live: false)
         s.press("g")
