@@ -135,7 +135,7 @@ extension CommandRegistry {
         Command(.viewFids, "Fid table of the selected connection", group: .views, aliases: ["fids"]),
         Command(.viewStats, "Statistics per message type and connection", group: .views, aliases: ["stats"]),
         Command(.viewAnomalies, "Protocol anomalies found by the tracker", group: .views, aliases: ["anomalies"]),
-        Command(.viewConnections, "Connections", group: .views, aliases: ["connections", "conns"]),
+        Command(.viewConnections, "Connections (err: exchanges the filter error finds)", group: .views, aliases: ["connections", "conns"]),
         Command(.viewHelp, "This help", group: .views, aliases: ["help"]),
         Command(.viewBack, "Close the view (in the list: clear the filter)", group: .views, aliases: ["back"]),
         Command(.viewClose, "Close the view; quit from the exchange list", group: .views, aliases: ["close"]),

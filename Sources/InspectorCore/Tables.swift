@@ -67,14 +67,18 @@ extension InspectorModel {
         ], rows: rows, emptyText: "no anomalies")
     }
 
-    /// Every connection. Opening one filters the list to it.
+    /// Every connection. Opening one filters the list to it. `err` counts what the statistics' `errors` and the
+    /// filter `conn:N and error` count: exchanges answered with an error (by the server, or by a
+    /// `proxy --fault` rule) or never answered; not the EINTR ninescope's proxy answers a flushed request
+    /// with (that exchange reads as flushed).
     public func connectionTable(time: TimeFormat) -> Table {
         let rows = tracker.connections.map { c in
             let version = c.negotiatedVersion ?? c.proposedVersion.map { $0 + "?" } ?? c.dialect.rawValue + "~"
             return TableRow([
                 c.id.description, c.info?.client ?? "", c.info?.upstream ?? "", version,
                 c.msize.map(String.init) ?? "", String(c.exchangeCount), String(c.pendingCount),
-                String(c.errorCount), String(c.anomalyCount), "\(c.liveFidCount)/\(c.openFidCount)",
+                String(statistics.errorsByConnection[c.id.rawValue] ?? 0), String(c.anomalyCount),
+                "\(c.liveFidCount)/\(c.openFidCount)",
                 c.isOpen ? "open" : "closed " + (c.closeReason?.description ?? ""),
             ], role: c.isOpen ? .connOpen : .connClosed, action: .filter(.term(.conn(c.id.rawValue))))
         }
