@@ -106,6 +106,7 @@ public struct CommandRegistry: Sendable {
         ("injected anomaly ok malformed cut", "more states (cut: a frame the capture cut)"),
         ("fault", "what a proxy --fault rule acted on"),
         ("anomaly:fid-leak", "named by an anomaly of that kind (the A view's)"),
+        ("x:114-130  x:114-  x:114", "exchanges by number: a range, from one on, one"),
         ("latency>10ms", "also < <= >= =; units ns us ms s"),
         ("size>=64k", "either message's bytes; also k m g"),
         ("word  \"two words\"", "text in either message's line"),

@@ -243,6 +243,16 @@ extension InspectorScreen {
                 filterHistory.add(expr.description)
                 setMessage("filter: \(expr)")
                 return [.historyChanged]
+            case .filterSelecting(let expr, let row):
+                popToList()
+                // Selected before the filter changes, the row stays selected while a long list is scanned.
+                model.setFollowing(false)
+                model.select(row: row)
+                model.setFilter(expr)
+                filterHistory.add(expr.description)
+                model.select(row: row)
+                setMessage("filter: \(expr)")
+                return [.historyChanged]
             case .showExchange(let row):
                 guard model.store.isHeld(row) else {
                     setMessage("x\(row) is no longer held: the live view keeps the newest exchanges (--view-history)",

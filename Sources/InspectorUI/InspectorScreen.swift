@@ -267,7 +267,7 @@ public struct InspectorScreen {
             if t.kind == .anomalies, selected < model.tracker.anomalies.count {
                 switch InspectorModel.action(of: model.tracker.anomalies[selected]) {
                 case .showMessage: hint = " · enter: show its bytes"
-                case .filter, .showExchange: break
+                case .filter, .filterSelecting, .showExchange: break
                 case nil: hint = ""
                 }
             }

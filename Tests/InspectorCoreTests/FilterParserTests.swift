@@ -26,6 +26,26 @@ import Testing
         #expect(try parse("type:Tclunk") == .term(.messageType(.tclunk)))
     }
 
+    /// `x:` picks exchanges by number: one, a range, or from one on; the spelling round-trips; the model's
+    /// list filters by it; a malformed range is refused.
+    @Test func exchangeRanges() throws {
+        #expect(try parse("x:114") == .term(.exchanges(from: 114, through: 114)))
+        #expect(try parse("x:114-130") == .term(.exchanges(from: 114, through: 130)))
+        #expect(try parse("x:x114-x130") == .term(.exchanges(from: 114, through: 130)))
+        #expect(try parse("x:114-") == .term(.exchanges(from: 114, through: nil)))
+        for text in ["x:114", "x:114-130", "x:114-", "conn:0 and fid:2 and x:5-9"] {
+            #expect(try parse(text).description == text)
+        }
+        #expect(error("x:130-114") != nil)
+        #expect(error("x:abc") != nil)
+        #expect(error("x:-5") != nil)
+        var m = InspectorModel()
+        m.handle(SampleTraffic.session())
+        #expect(try Sample.rows(m, "x:3-5") == [3, 4, 5])
+        #expect(try Sample.rows(m, "x:18-") == [18, 19])
+        #expect(try Sample.rows(m, "x:7 or x:9") == [7, 9])
+    }
+
     @Test func keyedTerms() throws {
         #expect(try parse("fid:3") == .term(.fid(3)))
         #expect(try parse("fid:NOFID") == .term(.fid(0xFFFF_FFFF)))

@@ -140,9 +140,10 @@ import TUICore
 
     @Test func selectingAFidFiltersTheList() {
         var s = Sample.screen()
-        s.press("F", "j", "enter")   // second live fid: 1
+        s.press("F", "j", "enter")   // second live fid: 1, made by x2
         #expect(s.currentView == "exchanges")
-        #expect(s.model.view.filter == .and(.term(.conn(1)), .term(.fid(1))))
+        #expect(s.model.view.filter == .and(.and(.term(.conn(1)), .term(.fid(1))), .term(.exchanges(from: 2, through: nil))))
+        #expect(s.model.selectedRow == 2)
         #expect(s.model.view.count > 0)
         for p in 0..<s.model.view.count {
             let row = s.model.store[s.model.view[p]]
@@ -150,6 +151,43 @@ import TUICore
         }
         s.press("esc")
         #expect(s.model.view.filter == .all)
+    }
+
+    /// A fid number used twice: enter on each of its rows in the fids view shows that fid's own lifetime (the
+    /// exchanges from the one that made it to the one that ended it), the exchange that made it selected —
+    /// not every use of the number.
+    @Test func aFidRowShowsThatFidsLifetime() throws {
+        var t = SampleTraffic()
+        t.open()
+        t.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))                 // x0
+        t.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        t.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "glenda", aname: "", nUname: 1000)))  // x1
+        t.r(1, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        t.t(1, .twalk(Twalk(fid: 0, newfid: 2, wnames: ["etc"])))                          // x2: fid 2, first
+        t.r(1, .rwalk(Rwalk(wqids: [Qid(type: .dir, version: 0, path: 2)])))
+        t.t(1, .tgetattr(Tgetattr(fid: 2, requestMask: .basic)))                           // x3
+        t.r(1, .rgetattr(Rgetattr(valid: .basic, qid: Qid(type: .dir, version: 0, path: 2))))
+        t.t(1, .tclunk(Tclunk(fid: 2)))                                                    // x4
+        t.r(1, .rclunk)
+        t.t(1, .twalk(Twalk(fid: 0, newfid: 2, wnames: ["tmp"])))                          // x5: fid 2, again
+        t.r(1, .rwalk(Rwalk(wqids: [Qid(type: .dir, version: 0, path: 3)])))
+        t.t(1, .tgetattr(Tgetattr(fid: 2, requestMask: .basic)))                           // x6
+        t.r(1, .rgetattr(Rgetattr(valid: .basic, qid: Qid(type: .dir, version: 0, path: 3))))
+        var model = InspectorModel()
+        model.handle(t.events)
+        var s = InspectorScreen(model: model, theme: ThemeLoader.defaultTheme, timeFormat: .utc, title: "fids",
+                                isLive: false)
+        // Live fids first (0, then 2 made by x5), then the ended one (2 made by x2).
+        s.press("F", "j", "enter")
+        #expect(s.model.view.filter.description == "conn:1 and fid:2 and x:5-")
+        #expect((0..<s.model.view.count).map { s.model.view[$0] } == [5, 6])
+        #expect(s.model.selectedRow == 5)
+        let list = s.snapshot(width: 100, height: 12)
+        #expect(list.contains("Twalk") && list.contains("tmp") && !list.contains("etc"), "\(list)")
+        s.press("F", "j", "j", "enter")
+        #expect(s.model.view.filter.description == "conn:1 and fid:2 and x:2-4")
+        #expect((0..<s.model.view.count).map { s.model.view[$0] } == [2, 3, 4])
+        #expect(s.model.selectedRow == 2)
     }
 
     @Test func anomalyOpensItsExchange() {
