@@ -70,6 +70,10 @@ public struct InspectorScreen {
     public var defaultSavePath = "ninescope.pcapng"
     /// Completions for the `:` and inject prompts beyond command names (the REPL grammar's), if any.
     public var requestCompleter: (@Sendable (String) -> [String])?
+    /// The words that begin a request at the `:` prompt besides the T-message names (the REPL's `walk`,
+    /// `read` …), lowercased: a first word that is neither one of them nor a command is refused as an unknown
+    /// command, live or not. Nil: any such line is handed to the injector as a request.
+    public var requestWords: Set<String>?
 
     var stack: [Screen] = [.list]
     var prompt: PromptState?

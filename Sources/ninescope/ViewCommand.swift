@@ -102,6 +102,7 @@ struct ViewCommand: AsyncParsableCommand {
         let title = sample.map { "sample: \($0) exchanges" }
             ?? (names.count > 1 ? "\(names[0]) … \(names[names.count - 1]) (\(names.count) files)" : names.first ?? "")
         var screen = InspectorScreen(model: model, theme: theme, timeFormat: UIApp.localTime, title: title, isLive: false)
+        screen.requestWords = UIApp.requestWords
         screen.defaultSavePath = ((names.first ?? title) as NSString).deletingPathExtension + "-ninescope.pcapng"
         let app = InspectorApp(screen: screen, actions: OfflineActions(viewed: files), configuration: UIApp.configuration(startedAt: started))
         if let limitNote { app.report(limitNote, isError: false) }

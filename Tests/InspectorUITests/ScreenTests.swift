@@ -312,6 +312,37 @@ import TUICore
         #expect(s.message?.isError == true)
     }
 
+    /// A first word at `:` that is no command and no request is an unknown command, in a capture as live
+    /// (not "injection needs a live session", nor the request parser's "expected a command"), with the nearest
+    /// command when one is close; a request still goes to the injector.
+    @Test func aMistypedCommandIsAnUnknownCommand() throws {
+        for live in [false, true] {
+            var s = Sample.screen(live: live)
+            s.requestWords = ["walk", "read", "getattr", "flush", "clunk"]
+            func run(_ line: String) -> [InspectorEffect] {
+                s.press(":")
+                s.type(line)
+                return s.press("enter")
+            }
+            #expect(run("nosuchcmd").isEmpty)
+            #expect(s.message?.isError == true)
+            #expect(s.message?.text.hasPrefix("unknown command 'nosuchcmd'") == true, "\(s.message?.text ?? "")")
+            #expect(run("Tbogus fid=1").isEmpty)
+            #expect(s.message?.text.hasPrefix("unknown command 'Tbogus'") == true, "\(s.message?.text ?? "")")
+            #expect(run("fitler").isEmpty)
+            #expect(s.message?.text == "unknown command 'fitler': did you mean filter?")
+            #expect(s.snapshot(width: 100, height: 20).contains("unknown command 'fitler': did you mean filter?"))
+            let walk = run("walk 0 100 etc")
+            let tgetattr = run("Tgetattr fid=0")
+            if live {
+                #expect(walk.contains(.inject(conn: 1, request: "walk 0 100 etc")))
+                #expect(tgetattr.contains(.inject(conn: 1, request: "Tgetattr fid=0")))
+            } else {
+                #expect(s.message?.text.contains("live session") == true)
+            }
+        }
+    }
+
     @Test func injectFromTheCommandPrompt() {
         var s = Sample.screen(live: true)
         s.press(":")
