@@ -259,14 +259,19 @@ import Testing
         #expect(DurationFormat.compact(152_999) == "152µs")
         #expect(DurationFormat.compact(1_250_000) == "1.25ms")
         #expect(DurationFormat.compact(3_400_000_000) == "3.40s")
-        #expect(DurationFormat.compact(1_234_000_000_000) == "1234s")
+        #expect(DurationFormat.compact(1_234_000_000_000) == "20m34s")
+        // From a minute on, a latency reads as a pending request's age does.
+        #expect(DurationFormat.compact(59_990_000_000) == "59.9s")
+        #expect(DurationFormat.compact(83_900_000_000) == "1m23s")
+        #expect(DurationFormat.compact(83_900_000_000) == DurationFormat.age(83_900_000_000))
+        #expect(DurationFormat.compact(3_723_000_000_000) == "1h02m")
         #expect(DurationFormat.compact(-2_000) == "-2.00µs")
         // Unit boundaries, digits rounded down, zeros inside the fraction.
         let cases: [(Int64, String)] = [
             (0, "0ns"), (999, "999ns"), (1_000, "1.00µs"), (9_999, "9.99µs"), (10_000, "10.0µs"), (99_999, "99.9µs"),
             (100_000, "100µs"), (999_999, "999µs"), (1_000_000, "1.00ms"), (1_050_000, "1.05ms"),
-            (999_999_999, "999ms"), (1_000_000_000, "1.00s"), (999_999_999_999, "999s"),
-            (1_000_000_000_000, "1000s"), (Int64.min, "-9223372036s"),
+            (999_999_999, "999ms"), (1_000_000_000, "1.00s"), (59_999_999_999, "59.9s"), (60_000_000_000, "1m00s"),
+            (999_999_999_999, "16m39s"), (1_000_000_000_000, "16m40s"), (Int64.min, "-106751d23h"),
         ]
         for (ns, text) in cases { #expect(DurationFormat.compact(ns) == text, "\(ns)") }
         var bytes: [UInt8] = [0x3E]

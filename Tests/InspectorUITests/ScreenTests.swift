@@ -69,6 +69,35 @@ import TUICore
         #expect(v.snapshot(width: 132, height: 30).contains(">" + DurationFormat.age(end - start)))
     }
 
+    /// A request pending for over a minute shows its age as `>1m23s`; answered after as long, its latency
+    /// reads the same way in the list and the detail (not `83.9s`).
+    @Test func aLatencyOverAMinuteReadsAsAnAgeDoes() throws {
+        var t = SampleTraffic()
+        t.open()
+        t.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        t.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        t.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "glenda", aname: "", nUname: 1000)))
+        t.r(1, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        t.t(2, .tstatfs(Tstatfs(fid: 0)))
+        var model = InspectorModel()
+        model.handle(t.events)
+        var s = InspectorScreen(model: model, theme: ThemeLoader.defaultTheme, timeFormat: .utc, title: "slow",
+                                isLive: true)
+        s.now = s.model.store[2].start + 83_900_000_000
+        #expect(s.snapshot(width: 132, height: 12).contains(">1m23s"))
+        let reply = Message.rstatfs(Rstatfs(type: 0x01021997, bsize: 4096, blocks: 1000, bfree: 500, bavail: 500,
+                                            files: 100, ffree: 50, fsid: 7, namelen: 255))
+        var u = t
+        u.r(2, reply, after: 83_900_000_000)
+        s.model.handle(Array(u.events.dropFirst(t.events.count)))
+        let list = s.snapshot(width: 132, height: 12)
+        let row = try #require(list.split(separator: "\n").first { $0.contains("Tstatfs") }, "\(list)")
+        #expect(row.hasSuffix(" 1m23s"), "\(row)")
+        s.press("G", "enter")
+        let detail = s.snapshot(width: 132, height: 20)
+        #expect(detail.contains("latency 1m23s") && !detail.contains("83.9s"), "\(detail)")
+    }
+
     @Test func aLongUserNameDoesNotCrowdTheTitleBar() {
         var t = SampleTraffic()
         t.open()
