@@ -88,6 +88,13 @@ extension RealTerminalTests {
         #expect(backend.readEvent(timeout: .seconds(2)) == .key(KeyChord("j")))
         pty.type("\u{1B}OA")  // xterm's up arrow in keypad-transmit mode (kcuu1)
         #expect(backend.readEvent(timeout: .seconds(2)) == .key(.up))
+        // Home and End as tmux sends them under TERM=xterm-256color (and rxvt's), besides the entry's own.
+        for (typed, key) in [("\u{1B}[1~", KeyChord.home), ("\u{1B}[4~", .end), ("\u{1B}[7~", .home),
+                             ("\u{1B}[8~", .end), ("\u{1B}OH", .home), ("\u{1B}OF", .end)] {
+            pty.type(typed)
+            #expect(backend.readEvent(timeout: .seconds(2)) == .key(key), "\(typed.debugDescription)")
+        }
+        #expect(backend.readEvent(timeout: .zero) == nil)
         pty.type("\u{06}")
         #expect(backend.readEvent(timeout: .seconds(2)) == .key(KeyChord("ctrl-f")!))
         pty.type("\u{1B}x")
