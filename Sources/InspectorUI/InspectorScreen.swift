@@ -283,8 +283,10 @@ public struct InspectorScreen {
 
     private func drawHints(into canvas: inout Canvas) {
         let hints = registry.keys(for: .viewHelp).first.map { "\($0) help  " } ?? ""
+        // Flushing needs a live session: a capture's hints leave it out.
         let more = [("filter", CommandName.filterEdit), ("command", .promptCommand), ("flush", .exchangeFlush),
                     ("fids", .viewFids), ("stats", .viewStats), ("quit", .viewClose)]
+            .filter { isLive || $0.1 != .exchangeFlush }
             .compactMap { name, command in registry.keys(for: command).first.map { "\($0) \(name)" } }
             .joined(separator: "  ")
         canvas.draw(" " + hints + more, role: .dim, y: 0, theme: theme)

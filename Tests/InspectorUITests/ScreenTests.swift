@@ -29,6 +29,16 @@ import TUICore
         }
     }
 
+    /// The key hints offer flushing only where it can work: live, not in a capture.
+    @Test func theFlushHintIsShownOnlyLive() {
+        var capture = Sample.screen(live: false)
+        var live = Sample.screen(live: true)
+        let captureHints = capture.snapshot(width: 132, height: 30).split(separator: "\n").first { $0.contains("? help") } ?? ""
+        let liveHints = live.snapshot(width: 132, height: 30).split(separator: "\n").first { $0.contains("? help") } ?? ""
+        #expect(captureHints.contains("/ filter") && !captureHints.contains("f flush"), "\(captureHints)")
+        #expect(liveHints.contains("f flush"), "\(liveHints)")
+    }
+
     @Test func unboundKeySaysSo() {
         var s = Sample.screen()
         s.press("z")
