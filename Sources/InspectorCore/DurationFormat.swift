@@ -54,8 +54,10 @@ public enum DurationFormat {
         return "\(nanos)ns"
     }
 
-    /// A compact display of a duration with three significant digits: `850ns`, `1.52µs`, `15.2µs`,
-    /// `152µs`, `1.25ms`, `3.40s`, `1234s`. Negative values (clock skew) show as `-` + the magnitude.
+    /// A compact display of a duration with three significant digits under a minute: `850ns`, `1.52µs`,
+    /// `15.2µs`, `152µs`, `1.25ms`, `3.40s`, `59.9s`; from a minute on as `age` words it (`1m23s`, `1h02m`),
+    /// so that a latency and a pending request's age read alike. Negative values (clock skew) show as `-` +
+    /// the magnitude.
     public static func compact(_ nanos: Int64) -> String {
         var bytes: [UInt8] = []
         appendCompact(nanos, to: &bytes)
@@ -67,6 +69,10 @@ public enum DurationFormat {
         if nanos < 0 {
             out.append(0x2D)   // "-"
             appendCompact(nanos == Int64.min ? Int64.max : -nanos, to: &out)
+            return
+        }
+        if nanos >= 60_000_000_000 {
+            out.append(contentsOf: minutesAndMore(nanos).utf8)
             return
         }
         if nanos < 1_000 {
@@ -107,7 +113,11 @@ public enum DurationFormat {
     /// hours (`4d03h`). Rounded down; a negative age (clock skew) is `0s`.
     public static func age(_ nanos: Int64) -> String {
         guard nanos > 0 else { return "0s" }
-        if nanos < 60_000_000_000 { return compact(nanos) }
+        return compact(nanos)
+    }
+
+    /// A minute or more: `2m05s`, `1h02m`, `4d03h`, rounded down.
+    private static func minutesAndMore(_ nanos: Int64) -> String {
         let seconds = nanos / 1_000_000_000
         func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : String(n) }
         if seconds < 3600 { return "\(seconds / 60)m\(two(seconds % 60))s" }

@@ -7,6 +7,8 @@ import NinePSession
 /// writes the lines of the exchanges that match) and `TraceStatistics` (which counts them).
 struct ExchangeFollower: Sendable {
     struct Held: Sendable {
+        /// The exchange's number (`x:` filter terms).
+        var id = -1
         var row = ExchangeRow()
         /// The messages' trace lines, as UTF-8 (kept only with a `format`).
         var lines: [UInt8] = []
@@ -52,12 +54,12 @@ struct ExchangeFollower: Sendable {
         let restarted = paths.count > pathLimit
         if restarted { restartPaths() }
         for exchange in output.exchanges {
-            held[exchange.id.rawValue, default: Held()].row.update(from: exchange)
+            held[exchange.id.rawValue, default: Held(id: exchange.id.rawValue)].row.update(from: exchange)
         }
         if let m = output.message, let id = m.exchange?.rawValue {
             let path = m.fidPath.map { paths.intern($0.description) } ?? ExchangeRow.noPath
             let user = users.id(m.fidPath?.user)
-            var h = held.removeValue(forKey: id) ?? Held()
+            var h = held.removeValue(forKey: id) ?? Held(id: id)
             h.row.update(from: m, path: path, user: user)
             h.hasMessages = true
             if keepsText { h.text += m.canonicalLine + "\n" }

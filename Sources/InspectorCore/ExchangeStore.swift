@@ -169,6 +169,16 @@ public struct ExchangeStore: Sendable {
         return Change(appended: count..<count, updated: [(index, old)])
     }
 
+    /// Takes the "flush requested" mark off a row again (the flush could not be sent).
+    public mutating func clearFlushRequested(_ index: Int) -> Change {
+        guard isHeld(index), self[index].flags.contains(.flushRequested) else {
+            return Change(appended: count..<count)
+        }
+        let old = self[index]
+        self[index].flags.remove(.flushRequested)
+        return Change(appended: count..<count, updated: [(index, old)])
+    }
+
     private mutating func note(time: Int64) {
         guard time != ExchangeRow.noTime else { return }
         if firstTime.map({ time < $0 }) ?? true { firstTime = time }

@@ -30,15 +30,18 @@ public struct FilterMatcher: Sendable {
     /// Whether row `index` of `store` matches. `text(index)` must return the row's searchable text
     /// (the request's and reply's canonical lines); it is called only for free-text terms.
     public mutating func matches(_ index: Int, in store: ExchangeStore, text: (Int) -> String) -> Bool {
-        matches(store[index], paths: store.paths, users: store.users, anomalies: store.anomalyKinds(of: index)) { text(index) }
+        matches(store[index], index: index, paths: store.paths, users: store.users,
+                anomalies: store.anomalyKinds(of: index)) { text(index) }
     }
 
     /// Whether `row` matches, its paths interned in `paths` and its user numbered in `users`, `anomalies`
-    /// the kinds of anomaly that name it (`AnomalyKind.bit`s); `text()` as above, for that row.
-    public mutating func matches(_ row: ExchangeRow, paths: StringInterner, users: UserTable = UserTable(),
-                                 anomalies: UInt32 = 0, text: () -> String) -> Bool {
+    /// the kinds of anomaly that name it (`AnomalyKind.bit`s); `text()` as above, for that row. `index`: the
+    /// exchange's number (`x:` terms match nothing without it).
+    public mutating func matches(_ row: ExchangeRow, index: Int? = nil, paths: StringInterner,
+                                 users: UserTable = UserTable(), anomalies: UInt32 = 0,
+                                 text: () -> String) -> Bool {
         var cachedText: String?
-        return evaluate(expr, Subject(row: row, paths: paths, users: users, anomalies: anomalies)) {
+        return evaluate(expr, Subject(row: row, index: index, paths: paths, users: users, anomalies: anomalies)) {
             if let cachedText { return cachedText }
             let t = text()
             cachedText = t
@@ -49,6 +52,7 @@ public struct FilterMatcher: Sendable {
     /// What a row is judged on.
     private struct Subject {
         var row: ExchangeRow
+        var index: Int?
         var paths: StringInterner
         var users: UserTable
         var anomalies: UInt32
@@ -105,6 +109,9 @@ public struct FilterMatcher: Sendable {
             return s.anomalies & kind.bit != 0
         case .user(let name):
             return s.users[row.user]?.isNamed(name) ?? false
+        case .exchanges(let from, let through):
+            guard let i = s.index else { return false }
+            return i >= from && i <= (through ?? Int.max)
         }
     }
 

@@ -130,6 +130,9 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
     /// The request's fid is this user's (the attach it descends from): its uname, its n_uname in decimal,
     /// or both as the fids view shows them (`user:nobody`, `user:65534`, `user:glenda(1000)`).
     case user(String)
+    /// The exchange's number (`x114`) lies in `from...through` (`through` nil: from `from` on): `x:114-130`,
+    /// `x:114-`, `x:114`. A fid's lifetime in the fids view is one such range.
+    case exchanges(from: Int, through: Int?)
 
     public var description: String {
         switch self {
@@ -145,6 +148,8 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
         case .text(let s): FilterTerm.bareWordParsesAsText(s) ? s : FilterTerm.quoted(s)
         case .anomalyKind(let k): "anomaly:" + k.rawValue
         case .user(let u): "user:" + FilterTerm.quotedIfNeeded(u)
+        case .exchanges(let from, let through):
+            through == from ? "x:\(from)" : "x:\(from)-" + (through.map(String.init) ?? "")
         }
     }
 
@@ -155,7 +160,7 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
 
     var dependsOnCompletion: Bool {
         switch self {
-        case .fid, .tag, .conn, .user: false
+        case .fid, .tag, .conn, .user, .exchanges: false
         case .messageType(let t): !t.isRequest
         case .path, .state, .latency, .size, .errno, .text, .anomalyKind: true
         }

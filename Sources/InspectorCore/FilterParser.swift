@@ -12,6 +12,7 @@ import NinePWire
 ///          | STATE                                  error pending flushed injected anomaly ok malformed cut fault
 ///          | KEY ":" VALUE                          fid:3 tag:5 conn:2 path:/usr errno:ENOENT anomaly:fid-leak
 ///                                                   type:Twalk text:"some words"
+///                                                   x:114-130 x:114- x:114 (exchange numbers)
 ///          | "latency" OP DURATION                  latency>10ms  latency <= 1.5s  (ns us µs ms s)
 ///          | "size" OP BYTES                        size>=64k  size=4096  (k m g: binary multiples)
 ///          | WORD | "quoted words"                   free text in either message's line
@@ -26,7 +27,7 @@ public enum FilterParser {
     }
 
     /// The keys accepted before `:`.
-    public static let keys = ["fid", "tag", "conn", "path", "user", "errno", "type", "text", "latency", "size", "anomaly"]
+    public static let keys = ["fid", "tag", "conn", "path", "user", "errno", "type", "text", "latency", "size", "anomaly", "x"]
 }
 
 private struct Parser {
@@ -173,6 +174,8 @@ private struct Parser {
             return .messageType(t)
         case "text":
             return .text(value)
+        case "x":
+            return try exchanges(value, column: valueColumn)
         case "anomaly":
             guard let kind = AnomalyKind(rawValue: value.lowercased()) else {
                 throw FilterError(column: valueColumn, message: "unknown anomaly kind '\(value)' (known: "
@@ -189,6 +192,23 @@ private struct Parser {
             throw FilterError(column: keyColumn,
                               message: "unknown field '\(key)' (known: \(FilterParser.keys.joined(separator: ", ")))")
         }
+    }
+
+    /// `114`, `114-130`, `114-` (an `x` before a number is allowed: `x114-x130`).
+    func exchanges(_ value: String, column: Int) throws(FilterError) -> FilterTerm {
+        func number(_ s: Substring) -> Int? {
+            let digits = s.first == "x" || s.first == "X" ? s.dropFirst() : s
+            return digits.allSatisfy(\.isASCII) ? Int(digits) : nil
+        }
+        let parts = value.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        let message = "x needs an exchange number or range, e.g. x:114, x:114-130, x:114-; not '\(value)'"
+        guard let from = number(parts[0]), from >= 0 else { throw FilterError(column: column, message: message) }
+        guard parts.count == 2 else { return .exchanges(from: from, through: from) }
+        if parts[1].isEmpty { return .exchanges(from: from, through: nil) }
+        guard let through = number(parts[1]), through >= from else {
+            throw FilterError(column: column, message: message)
+        }
+        return .exchanges(from: from, through: through)
     }
 
     /// `latency>10ms`, `lat>=1s`, `size>=64k`, or `latency`/`size` followed by `> 10ms` / `>10ms` in later

@@ -245,4 +245,10 @@ public struct InspectorModel: Sendable {
         let change = store.markFlushRequested(row)
         refresh(change, keeping: selectedRow)
     }
+
+    /// Undoes `markFlushRequested`: the flush failed, so the row is pending as before.
+    public mutating func clearFlushRequested(row: Int) {
+        let change = store.clearFlushRequested(row)
+        refresh(change, keeping: selectedRow)
+    }
 }

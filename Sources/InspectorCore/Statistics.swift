@@ -67,6 +67,10 @@ public struct Statistics: Sendable {
     /// fid descends from that user's attach. At most 255 buckets.
     public private(set) var byUser: [UInt8: StatBucket] = [:]
     public private(set) var total = StatBucket()
+    /// Per connection, the exchanges the filter keyword `error` matches (`ExchangeRow.isError`) — for every
+    /// connection, also those folded into `otherConnections` — so that the connections view counts what the
+    /// statistics and the filter count.
+    public private(set) var errorsByConnection: [UInt32: Int] = [:]
     /// At most this many connections get a bucket of their own (nil: every one).
     public let connectionLimit: Int?
     /// The exchanges of the connections past `connectionLimit`, together (nil until there is one).
@@ -137,6 +141,8 @@ public struct Statistics: Sendable {
             byUser[new.user, default: .forConnection()].apply(old: old, new: new)
         }
         total.apply(old: old, new: new)
+        let errorChange = (new.isError ? 1 : 0) - ((old?.isError ?? false) ? 1 : 0)
+        if errorChange != 0 { errorsByConnection[new.conn, default: 0] += errorChange }
     }
 
     /// The label of the `otherConnections` row: `136 more` (`.later`), `136 older` (`.older`).

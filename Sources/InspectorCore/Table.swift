@@ -21,6 +21,8 @@ public struct TableColumn: Hashable, Sendable {
 public enum TableAction: Hashable, Sendable {
     /// Show the exchange list filtered by this expression.
     case filter(FilterExpr)
+    /// Show the exchange list filtered by this expression, with this store row selected.
+    case filterSelecting(FilterExpr, row: Int)
     /// Select this store row in the exchange list and open its detail.
     case showExchange(Int)
     /// Open the detail of this message, which belongs to no exchange (a run of unframeable bytes).

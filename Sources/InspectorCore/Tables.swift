@@ -4,7 +4,9 @@ import NinePWire
 /// The tables of the inspector's table views, built from the model.
 extension InspectorModel {
     /// The fid table of a connection: live fids by number, then ended records, newest first. Leaked fids
-    /// and fids named by anomalies get their own roles. Opening a row filters the list to the fid. Whose
+    /// and fids named by anomalies get their own roles. Opening a row filters the list to that fid's lifetime
+    /// (`fidLifetime`: not the other fids that had its number before or after) and selects the exchange
+    /// that made it. Whose
     /// each fid is (the uname and n_uname of the attach it descends from) is said in the title when every
     /// fid is one user's, and in a column of its own when they are several users' (a mount with
     /// `access=user` attaches once per user).
@@ -32,7 +34,7 @@ extension InspectorModel {
                 e.path?.description ?? "?",
                 e.qid.map(Tables.qid) ?? "", e.openMode?.description ?? "",
                 e.iounit.map(String.init) ?? "", e.createdBy?.description ?? "-", String(e.useCount),
-            ], role: role, action: .filter(.and(.term(.conn(conn.rawValue)), .term(.fid(e.fid.rawValue)))))
+            ], role: role, action: Self.fidLifetime(e))
         }
         let who = oneUser && users.first.map { !$0.isEmpty } == true ? " · user " + users[0] : ""
         let userColumn = oneUser ? [] : [TableColumn("user", width: 6, flexible: true, maxWidth: 16)]
@@ -42,6 +44,18 @@ extension InspectorModel {
             TableColumn("mode", width: 12, flexible: true, maxWidth: 32), TableColumn("iounit", width: 6, alignRight: true),
             TableColumn("made by", width: 7), TableColumn("uses", width: 5, alignRight: true),
         ], rows: rows, emptyText: "no fids on \(conn) yet")
+    }
+
+    /// What opening a fid's row does: the list filtered to the exchanges of that fid from the one that made it
+    /// to the one that ended it (`conn:0 and fid:2 and x:114-130`; from x114 on while it lives), the exchange
+    /// that made it selected. A fid whose making was not seen (a capture started later) runs from the start.
+    static func fidLifetime(_ e: FidEntry) -> TableAction {
+        let fid = FilterExpr.and(.term(.conn(e.conn.rawValue)), .term(.fid(e.fid.rawValue)))
+        let from = e.createdBy?.rawValue ?? 0
+        let through = e.isLive ? nil : e.endedBy?.rawValue
+        if from == 0 && through == nil { return .filter(fid) }
+        let expr = FilterExpr.and(fid, .term(.exchanges(from: from, through: through)))
+        return e.createdBy.map { .filterSelecting(expr, row: $0.rawValue) } ?? .filter(expr)
     }
 
     /// Statistics per message type, then per connection, then the total.
@@ -67,14 +81,18 @@ extension InspectorModel {
         ], rows: rows, emptyText: "no anomalies")
     }
 
-    /// Every connection. Opening one filters the list to it.
+    /// Every connection. Opening one filters the list to it. `err` counts what the statistics' `errors` and the
+    /// filter `conn:N and error` count: exchanges answered with an error (by the server, or by a
+    /// `proxy --fault` rule) or never answered; not the EINTR ninescope's proxy answers a flushed request
+    /// with (that exchange reads as flushed).
     public func connectionTable(time: TimeFormat) -> Table {
         let rows = tracker.connections.map { c in
             let version = c.negotiatedVersion ?? c.proposedVersion.map { $0 + "?" } ?? c.dialect.rawValue + "~"
             return TableRow([
                 c.id.description, c.info?.client ?? "", c.info?.upstream ?? "", version,
                 c.msize.map(String.init) ?? "", String(c.exchangeCount), String(c.pendingCount),
-                String(c.errorCount), String(c.anomalyCount), "\(c.liveFidCount)/\(c.openFidCount)",
+                String(statistics.errorsByConnection[c.id.rawValue] ?? 0), String(c.anomalyCount),
+                "\(c.liveFidCount)/\(c.openFidCount)",
                 c.isOpen ? "open" : "closed " + (c.closeReason?.description ?? ""),
             ], role: c.isOpen ? .connOpen : .connClosed, action: .filter(.term(.conn(c.id.rawValue))))
         }

@@ -71,7 +71,7 @@ public struct LiveTraceFilter: Sendable {
     public func outstandingMatches(_ id: ExchangeID) -> Bool {
         guard let h = exchanges.outstanding(id.rawValue), h.hasMessages else { return false }
         var m = matcher
-        return m.matches(h.row, paths: exchanges.paths, users: exchanges.users, anomalies: h.anomalies, text: { h.text })
+        return m.matches(h.row, index: h.id, paths: exchanges.paths, users: exchanges.users, anomalies: h.anomalies, text: { h.text })
     }
 
     /// Appends the lines of the exchanges still outstanding that match (as they stand: pending), in order.
@@ -81,7 +81,7 @@ public struct LiveTraceFilter: Sendable {
 
     private mutating func emit(_ h: ExchangeFollower.Held, into out: inout [UInt8]) {
         judged += 1
-        if matcher.matches(h.row, paths: exchanges.paths, users: exchanges.users, anomalies: h.anomalies, text: { h.text }) {
+        if matcher.matches(h.row, index: h.id, paths: exchanges.paths, users: exchanges.users, anomalies: h.anomalies, text: { h.text }) {
             matched += 1
             out.append(contentsOf: h.lines)
         }

@@ -36,7 +36,7 @@ public struct TraceStatistics: Sendable {
     }
 
     private mutating func count(_ h: ExchangeFollower.Held) {
-        if matcher != nil, !matcher!.matches(h.row, paths: exchanges.paths, users: exchanges.users, anomalies: h.anomalies, text: { h.text }) { return }
+        if matcher != nil, !matcher!.matches(h.row, index: h.id, paths: exchanges.paths, users: exchanges.users, anomalies: h.anomalies, text: { h.text }) { return }
         statistics.apply(old: nil, new: h.row)
     }
 

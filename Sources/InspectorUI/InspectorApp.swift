@@ -58,7 +58,7 @@ public final class InspectorApp: @unchecked Sendable {
     private var inbox: [SessionEvent] = []
     private var inboxHead = 0
     private var sourceFinished = false
-    private var results: [(text: String, isError: Bool)] = []
+    private var results: [(effect: InspectorEffect?, text: String, isError: Bool)] = []
     /// A new `recording` for the screen, set from outside the UI thread (nil: no change).
     private var recordingUpdate: String?? = nil
     /// Set by `requestQuit` (from any thread): the loop ends at its next turn.
@@ -112,7 +112,7 @@ public final class InspectorApp: @unchecked Sendable {
     /// Shows `text` on the message line at the loop's next turn (thread-safe): news from outside the UI,
     /// such as a capture that stopped.
     public func report(_ text: String, isError: Bool) {
-        post(text, isError: isError)
+        post(nil, text, isError: isError)
     }
 
     /// Sets what the status line says of the capture being written (`REC 12 MB`; nil: nothing), at the
@@ -145,9 +145,9 @@ public final class InspectorApp: @unchecked Sendable {
         return update
     }
 
-    private func post(_ text: String, isError: Bool) {
+    private func post(_ effect: InspectorEffect?, _ text: String, isError: Bool) {
         lock.lock()
-        results.append((text, isError))
+        results.append((effect, text, isError))
         lock.unlock()
     }
 
@@ -167,7 +167,7 @@ public final class InspectorApp: @unchecked Sendable {
         return (batch, inboxHead < inbox.count)
     }
 
-    private func takeResults() -> [(text: String, isError: Bool)] {
+    private func takeResults() -> [(effect: InspectorEffect?, text: String, isError: Bool)] {
         lock.lock()
         defer { lock.unlock() }
         let r = results
@@ -205,7 +205,11 @@ public final class InspectorApp: @unchecked Sendable {
                 dirty = true
             }
             for r in takeResults() {
-                screen.setMessage(r.text, isError: r.isError)
+                if let effect = r.effect {
+                    screen.finished(effect, text: r.text, isError: r.isError)
+                } else {
+                    screen.setMessage(r.text, isError: r.isError)
+                }
                 dirty = true
             }
             if let update = takeRecording(), update != screen.recording {
@@ -348,29 +352,30 @@ public final class InspectorApp: @unchecked Sendable {
             case .historyChanged:
                 saveHistories()
             case .flush(let conn, let tag, _):
-                launch { actions, tracker in try await actions.flush(tag: tag, conn: conn, tracker: tracker) }
+                launch(effect) { actions, tracker in try await actions.flush(tag: tag, conn: conn, tracker: tracker) }
             case .inject(let conn, let request):
-                launch { actions, tracker in try await actions.inject(request, conn: conn, tracker: tracker) }
+                launch(effect) { actions, tracker in try await actions.inject(request, conn: conn, tracker: tracker) }
             case .save(let path):
-                launch { actions, tracker in try await actions.save(to: path, tracker: tracker) }
+                launch(effect) { actions, tracker in try await actions.save(to: path, tracker: tracker) }
             case .faults(let spec):
-                launch { actions, _ in try actions.faults(spec) }
+                launch(effect) { actions, _ in try actions.faults(spec) }
             }
         }
     }
 
-    private func launch(_ body: @escaping @Sendable (InspectorActions, SessionTracker) async throws -> String) {
+    private func launch(_ effect: InspectorEffect,
+                        _ body: @escaping @Sendable (InspectorActions, SessionTracker) async throws -> String) {
         guard let actions else {
-            screen.setMessage("not available here", isError: true)
+            screen.finished(effect, text: "not available here", isError: true)
             return
         }
         let tracker = screen.model.tracker
         Task { [self] in
             do {
                 let text = try await body(actions, tracker)
-                self.post(text, isError: false)
+                self.post(effect, text, isError: false)
             } catch {
-                self.post("\(error)", isError: true)
+                self.post(effect, "\(error)", isError: true)
             }
         }
     }

@@ -243,6 +243,16 @@ extension InspectorScreen {
                 filterHistory.add(expr.description)
                 setMessage("filter: \(expr)")
                 return [.historyChanged]
+            case .filterSelecting(let expr, let row):
+                popToList()
+                // Selected before the filter changes, the row stays selected while a long list is scanned.
+                model.setFollowing(false)
+                model.select(row: row)
+                model.setFilter(expr)
+                filterHistory.add(expr.description)
+                model.select(row: row)
+                setMessage("filter: \(expr)")
+                return [.historyChanged]
             case .showExchange(let row):
                 guard model.store.isHeld(row) else {
                     setMessage("x\(row) is no longer held: the live view keeps the newest exchanges (--view-history)",
@@ -312,6 +322,13 @@ extension InspectorScreen {
         model.markFlushRequested(row: row)
         setMessage("Tflush sent for x\(row) (tag \(r.tag) on c\(r.conn))")
         return [.flush(conn: ConnectionID(r.conn), tag: Tag(r.tag), row: row)]
+    }
+
+    /// What an effect the app ran for the screen (a flush, an injection, a save) came to: `text` goes to
+    /// the status line; a flush that failed takes its row's "(flush sent)" mark off again.
+    public mutating func finished(_ effect: InspectorEffect, text: String, isError: Bool) {
+        setMessage(text, isError: isError)
+        if isError, case .flush(_, _, let row) = effect { model.clearFlushRequested(row: row) }
     }
 
     private mutating func inject(_ request: String) -> [InspectorEffect] {
@@ -417,12 +434,51 @@ extension InspectorScreen {
         case .command:
             switch registry.resolve(text) {
             case .none: return []
-            case .inject(let request): return inject(request)
+            case .inject(let request):
+                if let refusal = unknownCommand(request) {
+                    setMessage(refusal, isError: true)
+                    return []
+                }
+                return inject(request)
             case .command(let name, let argument):
                 commandHistory.add(text)
                 return perform(name, argument: argument) + [.historyChanged]
             }
         }
+    }
+
+    /// Why a `:` line that names no command is not a request either (its first word is no command, no
+    /// T-message name and no request word of the REPL's): `unknown command 'x'`, with the nearest command or
+    /// request word when one is close. Nil when it is a request (or when the request words are not known).
+    func unknownCommand(_ line: String) -> String? {
+        let word = String(line.drop { $0 == " " || $0 == "\t" }.prefix { $0 != " " && $0 != "\t" })
+        guard let requestWords, !word.isEmpty else { return nil }
+        let lower = word.lowercased()
+        if requestWords.contains(lower) { return nil }
+        if MessageType(name: word) != nil, lower.hasPrefix("t") || lower.hasPrefix("r") { return nil }
+        let help = registry.keys(for: .viewHelp).first ?? ":help"
+        var candidates = registry.promptWords + requestWords.sorted()
+        candidates += MessageType.allCases.filter(\.isRequest).map(\.name)
+        let best = candidates.map { ($0, Self.editDistance(lower, $0.lowercased())) }.min { $0.1 < $1.1 }
+        if let best, best.1 <= (lower.count <= 4 ? 1 : 2) {
+            return "unknown command '\(word)': did you mean \(best.0)?"
+        }
+        return "unknown command '\(word)' (\(help) lists the commands; requests as in the REPL: walk, read, Tgetattr …)"
+    }
+
+    /// Levenshtein distance (small words: commands and request names).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     /// Tab completion: command names for the first word of `:` lines, then the request grammar's;

@@ -70,6 +70,10 @@ public struct InspectorScreen {
     public var defaultSavePath = "ninescope.pcapng"
     /// Completions for the `:` and inject prompts beyond command names (the REPL grammar's), if any.
     public var requestCompleter: (@Sendable (String) -> [String])?
+    /// The words that begin a request at the `:` prompt besides the T-message names (the REPL's `walk`,
+    /// `read` …), lowercased: a first word that is neither one of them nor a command is refused as an unknown
+    /// command, live or not. Nil: any such line is handed to the injector as a request.
+    public var requestWords: Set<String>?
 
     var stack: [Screen] = [.list]
     var prompt: PromptState?
@@ -267,7 +271,7 @@ public struct InspectorScreen {
             if t.kind == .anomalies, selected < model.tracker.anomalies.count {
                 switch InspectorModel.action(of: model.tracker.anomalies[selected]) {
                 case .showMessage: hint = " · enter: show its bytes"
-                case .filter, .showExchange: break
+                case .filter, .filterSelecting, .showExchange: break
                 case nil: hint = ""
                 }
             }
@@ -279,8 +283,10 @@ public struct InspectorScreen {
 
     private func drawHints(into canvas: inout Canvas) {
         let hints = registry.keys(for: .viewHelp).first.map { "\($0) help  " } ?? ""
+        // Flushing needs a live session: a capture's hints leave it out.
         let more = [("filter", CommandName.filterEdit), ("command", .promptCommand), ("flush", .exchangeFlush),
                     ("fids", .viewFids), ("stats", .viewStats), ("quit", .viewClose)]
+            .filter { isLive || $0.1 != .exchangeFlush }
             .compactMap { name, command in registry.keys(for: command).first.map { "\($0) \(name)" } }
             .joined(separator: "  ")
         canvas.draw(" " + hints + more, role: .dim, y: 0, theme: theme)

@@ -52,16 +52,20 @@ public enum ThemeLoader {
             if FileManager.default.fileExists(atPath: path) { return try file(path) }
         }
         if let theme = builtin(spec) { return theme }
-        throw ThemeError(source: spec, message: "no such theme (built in: \(builtinNames.joined(separator: ", ")))")
+        let looked = searchDirectories.isEmpty ? "no theme directory"
+            : "no \(spec).toml in " + searchDirectories.joined(separator: ", ")
+        throw ThemeError(source: spec, message: "no such theme (\(looked); a NAME is looked for as NAME.toml in "
+                         + "$NINESCOPE_THEMES, then $XDG_CONFIG_HOME/ninescope/themes or ~/.config/ninescope/themes; "
+                         + "built in: \(builtinNames.joined(separator: ", ")))")
     }
 
     /// Loads a theme file.
     public static func file(_ path: String) throws(ThemeError) -> Theme {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try FileAccess.readText(path)
         } catch {
-            throw ThemeError(source: path, message: "cannot read: \(error.localizedDescription)")
+            throw ThemeError(source: path, message: "cannot read: \(error.reason)")
         }
         return try Theme.parse(toml: text, source: path)
     }

@@ -20,4 +20,12 @@ extension KeyChord {
         if bits & 4 != 0 { modifiers.insert(.ctrl) }
         self.init(key, modifiers: modifiers)
     }
+
+    /// Escape sequences for Home and End that terminals send whatever their terminfo entry says: the VT220
+    /// family's `ESC [ 1 ~` / `ESC [ 4 ~` (tmux and screen send these inside, even under
+    /// TERM=xterm-256color, whose entry names `ESC O H` / `ESC O F`) and rxvt's `ESC [ 7 ~` / `ESC [ 8 ~`.
+    /// A backend that decodes keys from terminfo teaches it these where the entry names none.
+    public static let homeEndSequences: [(sequence: String, key: Key)] = [
+        ("\u{1B}[1~", .home), ("\u{1B}[4~", .end), ("\u{1B}[7~", .home), ("\u{1B}[8~", .end),
+    ]
 }

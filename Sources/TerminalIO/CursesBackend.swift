@@ -112,6 +112,11 @@ public final class CursesBackend: TerminalBackend {
         noecho()
         nonl()
         keypad(window, true)
+        // Home/End as tmux and VT220-style terminals send them, where the terminfo entry names other
+        // sequences (else `ESC [ 1 ~` arrives as alt-[, 1 and ~).
+        for (sequence, key) in KeyChord.homeEndSequences where key_defined(sequence) == 0 {
+            _ = define_key(sequence, key == .home ? KEY_HOME : KEY_END)
+        }
         intrflush(window, false)
         leaveok(window, false)
         scrollok(window, false)

@@ -30,7 +30,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also write a pcapng capture.", valueName: "FILE")) var capture: String?
     @Flag(help: "Print one line per message instead of running the UI.") var headless = false
     @Flag(help: "Print one JSON object per line (implies --headless).") var json = false
-    @Option(help: ArgumentHelp("Colour theme: dark, light, high-contrast, 16color, or a TOML file.",
+    @Option(help: ArgumentHelp("Colour theme: dark, light, high-contrast, 16color, "
+                               + "NAME.toml in $NINESCOPE_THEMES or ~/.config/ninescope/themes, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
     func run() async throws {

@@ -154,7 +154,8 @@ struct ProxyCommand: AsyncParsableCommand {
                                + "dropped and counted, and a line says where; the relay and the capture go on.",
                                valueName: "SIZE"))
     var linesHeld: String = "16M"
-    @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, or a TOML file.",
+    @Option(help: ArgumentHelp("Colour theme of the UI: dark, light, high-contrast, 16color, "
+                               + "NAME.toml in $NINESCOPE_THEMES or ~/.config/ninescope/themes, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
     @Option(name: .customLong("fault"), help: ArgumentHelp("Play a faulty server in front of the real one: "

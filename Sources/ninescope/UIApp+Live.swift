@@ -44,6 +44,7 @@ final class LiveInspector: @unchecked Sendable {
         model.historyLimit = history
         var screen = InspectorScreen(model: model, theme: theme,
                                      timeFormat: UIApp.localTime, title: title, isLive: true)
+        screen.requestWords = UIApp.requestWords
         if let filter { try? screen.startFiltered(filter) }
         app = InspectorApp(screen: screen, actions: actions, configuration: UIApp.configuration())
         self.recorder = recorder
@@ -274,4 +275,10 @@ extension LiveInspector {
                    + ProxyTrace.count(model.tracker.connections.count + model.tracker.forgottenConnections, "connection")
                    + captureNote)
     }
+}
+
+extension UIApp {
+    /// The REPL's request words (`walk`, `read`, `getattr` …), for the `:` prompt to tell a request from a
+    /// mistyped command.
+    static let requestWords = Set(CommandSpec.all.filter { $0.kind != .meta }.map { $0.name.lowercased() })
 }

@@ -99,8 +99,10 @@ struct CaptureSaver {
                                        + "save to another file")
         }
         let bytes = CaptureExport.pcapng(from: tracker, toolVersion: NinescopeVersion.string)
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw InspectorActionError("cannot write \(path)")
+        do {
+            try FileAccess.write(Data(bytes), toFile: path)
+        } catch {
+            throw InspectorActionError(error.description)
         }
         return "saved \(tracker.messageCount) messages to \(path) (\(ProxyTrace.bytes(bytes.count)))"
     }

@@ -38,7 +38,8 @@ struct ViewCommand: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp("pcap or pcapng files, read in order as one capture.", valueName: "file"))
     var files: [String] = []
-    @Option(help: ArgumentHelp("Colour theme: dark, light, high-contrast, 16color, or a TOML file.",
+    @Option(help: ArgumentHelp("Colour theme: dark, light, high-contrast, 16color, "
+                               + "NAME.toml in $NINESCOPE_THEMES or ~/.config/ninescope/themes, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
     @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
     @Option(help: "Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.") var dialect: String?
@@ -102,6 +103,7 @@ struct ViewCommand: AsyncParsableCommand {
         let title = sample.map { "sample: \($0) exchanges" }
             ?? (names.count > 1 ? "\(names[0]) … \(names[names.count - 1]) (\(names.count) files)" : names.first ?? "")
         var screen = InspectorScreen(model: model, theme: theme, timeFormat: UIApp.localTime, title: title, isLive: false)
+        screen.requestWords = UIApp.requestWords
         screen.defaultSavePath = ((names.first ?? title) as NSString).deletingPathExtension + "-ninescope.pcapng"
         let app = InspectorApp(screen: screen, actions: OfflineActions(viewed: files), configuration: UIApp.configuration(startedAt: started))
         if let limitNote { app.report(limitNote, isError: false) }

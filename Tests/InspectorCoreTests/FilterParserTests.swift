@@ -26,6 +26,26 @@ import Testing
         #expect(try parse("type:Tclunk") == .term(.messageType(.tclunk)))
     }
 
+    /// `x:` picks exchanges by number: one, a range, or from one on; the spelling round-trips; the model's
+    /// list filters by it; a malformed range is refused.
+    @Test func exchangeRanges() throws {
+        #expect(try parse("x:114") == .term(.exchanges(from: 114, through: 114)))
+        #expect(try parse("x:114-130") == .term(.exchanges(from: 114, through: 130)))
+        #expect(try parse("x:x114-x130") == .term(.exchanges(from: 114, through: 130)))
+        #expect(try parse("x:114-") == .term(.exchanges(from: 114, through: nil)))
+        for text in ["x:114", "x:114-130", "x:114-", "conn:0 and fid:2 and x:5-9"] {
+            #expect(try parse(text).description == text)
+        }
+        #expect(error("x:130-114") != nil)
+        #expect(error("x:abc") != nil)
+        #expect(error("x:-5") != nil)
+        var m = InspectorModel()
+        m.handle(SampleTraffic.session())
+        #expect(try Sample.rows(m, "x:3-5") == [3, 4, 5])
+        #expect(try Sample.rows(m, "x:18-") == [18, 19])
+        #expect(try Sample.rows(m, "x:7 or x:9") == [7, 9])
+    }
+
     @Test func keyedTerms() throws {
         #expect(try parse("fid:3") == .term(.fid(3)))
         #expect(try parse("fid:NOFID") == .term(.fid(0xFFFF_FFFF)))
@@ -239,14 +259,19 @@ import Testing
         #expect(DurationFormat.compact(152_999) == "152µs")
         #expect(DurationFormat.compact(1_250_000) == "1.25ms")
         #expect(DurationFormat.compact(3_400_000_000) == "3.40s")
-        #expect(DurationFormat.compact(1_234_000_000_000) == "1234s")
+        #expect(DurationFormat.compact(1_234_000_000_000) == "20m34s")
+        // From a minute on, a latency reads as a pending request's age does.
+        #expect(DurationFormat.compact(59_990_000_000) == "59.9s")
+        #expect(DurationFormat.compact(83_900_000_000) == "1m23s")
+        #expect(DurationFormat.compact(83_900_000_000) == DurationFormat.age(83_900_000_000))
+        #expect(DurationFormat.compact(3_723_000_000_000) == "1h02m")
         #expect(DurationFormat.compact(-2_000) == "-2.00µs")
         // Unit boundaries, digits rounded down, zeros inside the fraction.
         let cases: [(Int64, String)] = [
             (0, "0ns"), (999, "999ns"), (1_000, "1.00µs"), (9_999, "9.99µs"), (10_000, "10.0µs"), (99_999, "99.9µs"),
             (100_000, "100µs"), (999_999, "999µs"), (1_000_000, "1.00ms"), (1_050_000, "1.05ms"),
-            (999_999_999, "999ms"), (1_000_000_000, "1.00s"), (999_999_999_999, "999s"),
-            (1_000_000_000_000, "1000s"), (Int64.min, "-9223372036s"),
+            (999_999_999, "999ms"), (1_000_000_000, "1.00s"), (59_999_999_999, "59.9s"), (60_000_000_000, "1m00s"),
+            (999_999_999_999, "16m39s"), (1_000_000_000_000, "16m40s"), (Int64.min, "-106751d23h"),
         ]
         for (ns, text) in cases { #expect(DurationFormat.compact(ns) == text, "\(ns)") }
         var bytes: [UInt8] = [0x3E]

@@ -181,7 +181,9 @@ import Testing
         #expect(fids.rows[2].role == .fidOpen)
         #expect(fids.rows[0].cells[2] == "/")
         #expect(fids.rows[3].cells[2] == "/etc/passwd")
-        #expect(fids.rows[1].action == .filter(.and(.term(.conn(1)), .term(.fid(1)))))
+        // Fid 1, made by x2 and still live: its lifetime from x2 on, x2 selected.
+        #expect(fids.rows[1].action == .filterSelecting(.and(.and(.term(.conn(1)), .term(.fid(1))),
+                                                              .term(.exchanges(from: 2, through: nil))), row: 2))
         let stats = m.statisticsTable()
         #expect(stats.rows.first?.cells[0] == "Twalk")
         #expect(stats.rows.last?.cells[0] == "total")

@@ -119,6 +119,32 @@ import Testing
         #expect(ExchangeFormatter.mark(row) == "F ")
     }
 
+    /// The connections view's `err`, the statistics' `errors` and the filter `conn:N and error` count the
+    /// same exchanges: a server's error and a `--fault` error count; the EINTR the proxy answers a flushed
+    /// request with does not (it was counted by the connections view alone).
+    @Test func errorCountsAgreeAfterAFlush() throws {
+        var s = Self.mounted()
+        s.t(20, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
+        s.t(0xFFFE, .tflush(Tflush(oldtag: 20)), marks: .injected)
+        s.r(20, .rlerror(Rlerror(ecode: .EINTR)), marks: .injected)
+        s.r(0xFFFE, .rflush, marks: .intercepted)
+        s.t(21, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["nope"])))
+        s.r(21, .rlerror(Rlerror(ecode: .ENOENT)))
+        s.t(22, .tlopen(Tlopen(fid: 0, flags: .rdonly)), marks: .dropped)
+        s.r(22, .rlerror(Rlerror(ecode: .EACCES)), marks: .injected)
+        var m = InspectorModel()
+        m.handle(s.events)
+        let conn = try #require(m.tracker.connections.first)
+        let table = m.connectionTable(time: .utc)
+        let column = try #require(table.columns.firstIndex { $0.title == "err" })
+        let shown = try #require(table.rows.first?.cells[column])
+        let filtered = try Sample.rows(m, "conn:\(conn.id.rawValue) and error").count
+        let statistics = try #require(m.statistics.byConnection[conn.id.rawValue]).errors
+        #expect(filtered == 2)
+        #expect(statistics == 2)
+        #expect(shown == "2")
+    }
+
     /// What `proxy --fault` did shows on the row: an error the proxy gave (`(fault)`, an error, not a
     /// flush), a reply held back (`(delayed)`), a request kept from the server and still waiting
     /// (`(held by --fault)`); the filter keyword `fault` finds them, and the detail says what happened.

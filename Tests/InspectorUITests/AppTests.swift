@@ -28,6 +28,20 @@ final class RecordingActions: InspectorActions, @unchecked Sendable {
     }
 }
 
+/// A live session whose flushes all fail.
+final class FailingFlushActions: InspectorActions, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _called = false
+    var called: Bool { lock.withLock { _called } }
+
+    func inject(_ request: String, conn: ConnectionID, tracker: SessionTracker) async throws -> String { "injected" }
+    func flush(tag: Tag, conn: ConnectionID, tracker: SessionTracker) async throws -> String {
+        lock.withLock { _called = true }
+        throw InspectorActionError("flush of tag \(tag) on \(conn) failed: the client has no request pending with tag \(tag)")
+    }
+    func save(to path: String, tracker: SessionTracker) async throws -> String { "saved" }
+}
+
 @Suite struct AppTests {
     func makeApp(live: Bool = true, actions: InspectorActions? = nil,
                  configuration: InspectorApp.Configuration = .init(environment: [:])) -> InspectorApp {
@@ -101,6 +115,25 @@ final class RecordingActions: InspectorActions, @unchecked Sendable {
         for _ in 0..<100 where actions.calls.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(actions.calls.contains("flush c1 7"))
         #expect(actions.calls.contains { $0.hasPrefix("save ninescope.pcapng ") })
+    }
+
+    /// The app hands a flush's failure back to the screen, which unmarks the row.
+    @Test func aFailedFlushIsUnmarkedByTheLoop() async throws {
+        let actions = FailingFlushActions()
+        let app = makeApp(actions: actions)
+        app.enqueue(SampleTraffic.session())
+        let first = FakeTerminal(width: 132, height: 30)
+        first.press("g")
+        for _ in 0..<Sample.pendingRead { first.press("j") }
+        first.press("f", "Q")
+        app.run(backend: first)
+        #expect(app.screen.model.store[Sample.pendingRead].flags.contains(.flushRequested))
+        for _ in 0..<200 where !actions.called { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let second = FakeTerminal(width: 132, height: 30)
+        second.press("Q")
+        app.run(backend: second)
+        #expect(!app.screen.model.store[Sample.pendingRead].flags.contains(.flushRequested))
     }
 
     @Test func historiesPersistAcrossRuns() throws {

@@ -29,6 +29,16 @@ import TUICore
         }
     }
 
+    /// The key hints offer flushing only where it can work: live, not in a capture.
+    @Test func theFlushHintIsShownOnlyLive() {
+        var capture = Sample.screen(live: false)
+        var live = Sample.screen(live: true)
+        let captureHints = capture.snapshot(width: 132, height: 30).split(separator: "\n").first { $0.contains("? help") } ?? ""
+        let liveHints = live.snapshot(width: 132, height: 30).split(separator: "\n").first { $0.contains("? help") } ?? ""
+        #expect(captureHints.contains("/ filter") && !captureHints.contains("f flush"), "\(captureHints)")
+        #expect(liveHints.contains("f flush"), "\(liveHints)")
+    }
+
     @Test func unboundKeySaysSo() {
         var s = Sample.screen()
         s.press("z")
@@ -67,6 +77,35 @@ import TUICore
         var v = Sample.screen()
         let end = try #require(v.model.store.lastTime)
         #expect(v.snapshot(width: 132, height: 30).contains(">" + DurationFormat.age(end - start)))
+    }
+
+    /// A request pending for over a minute shows its age as `>1m23s`; answered after as long, its latency
+    /// reads the same way in the list and the detail (not `83.9s`).
+    @Test func aLatencyOverAMinuteReadsAsAnAgeDoes() throws {
+        var t = SampleTraffic()
+        t.open()
+        t.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        t.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        t.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "glenda", aname: "", nUname: 1000)))
+        t.r(1, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        t.t(2, .tstatfs(Tstatfs(fid: 0)))
+        var model = InspectorModel()
+        model.handle(t.events)
+        var s = InspectorScreen(model: model, theme: ThemeLoader.defaultTheme, timeFormat: .utc, title: "slow",
+                                isLive: true)
+        s.now = s.model.store[2].start + 83_900_000_000
+        #expect(s.snapshot(width: 132, height: 12).contains(">1m23s"))
+        let reply = Message.rstatfs(Rstatfs(type: 0x01021997, bsize: 4096, blocks: 1000, bfree: 500, bavail: 500,
+                                            files: 100, ffree: 50, fsid: 7, namelen: 255))
+        var u = t
+        u.r(2, reply, after: 83_900_000_000)
+        s.model.handle(Array(u.events.dropFirst(t.events.count)))
+        let list = s.snapshot(width: 132, height: 12)
+        let row = try #require(list.split(separator: "\n").first { $0.contains("Tstatfs") }, "\(list)")
+        #expect(row.hasSuffix(" 1m23s"), "\(row)")
+        s.press("G", "enter")
+        let detail = s.snapshot(width: 132, height: 20)
+        #expect(detail.contains("latency 1m23s") && !detail.contains("83.9s"), "\(detail)")
     }
 
     @Test func aLongUserNameDoesNotCrowdTheTitleBar() {
@@ -140,9 +179,10 @@ import TUICore
 
     @Test func selectingAFidFiltersTheList() {
         var s = Sample.screen()
-        s.press("F", "j", "enter")   // second live fid: 1
+        s.press("F", "j", "enter")   // second live fid: 1, made by x2
         #expect(s.currentView == "exchanges")
-        #expect(s.model.view.filter == .and(.term(.conn(1)), .term(.fid(1))))
+        #expect(s.model.view.filter == .and(.and(.term(.conn(1)), .term(.fid(1))), .term(.exchanges(from: 2, through: nil))))
+        #expect(s.model.selectedRow == 2)
         #expect(s.model.view.count > 0)
         for p in 0..<s.model.view.count {
             let row = s.model.store[s.model.view[p]]
@@ -150,6 +190,43 @@ import TUICore
         }
         s.press("esc")
         #expect(s.model.view.filter == .all)
+    }
+
+    /// A fid number used twice: enter on each of its rows in the fids view shows that fid's own lifetime (the
+    /// exchanges from the one that made it to the one that ended it), the exchange that made it selected —
+    /// not every use of the number.
+    @Test func aFidRowShowsThatFidsLifetime() throws {
+        var t = SampleTraffic()
+        t.open()
+        t.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))                 // x0
+        t.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        t.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "glenda", aname: "", nUname: 1000)))  // x1
+        t.r(1, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        t.t(1, .twalk(Twalk(fid: 0, newfid: 2, wnames: ["etc"])))                          // x2: fid 2, first
+        t.r(1, .rwalk(Rwalk(wqids: [Qid(type: .dir, version: 0, path: 2)])))
+        t.t(1, .tgetattr(Tgetattr(fid: 2, requestMask: .basic)))                           // x3
+        t.r(1, .rgetattr(Rgetattr(valid: .basic, qid: Qid(type: .dir, version: 0, path: 2))))
+        t.t(1, .tclunk(Tclunk(fid: 2)))                                                    // x4
+        t.r(1, .rclunk)
+        t.t(1, .twalk(Twalk(fid: 0, newfid: 2, wnames: ["tmp"])))                          // x5: fid 2, again
+        t.r(1, .rwalk(Rwalk(wqids: [Qid(type: .dir, version: 0, path: 3)])))
+        t.t(1, .tgetattr(Tgetattr(fid: 2, requestMask: .basic)))                           // x6
+        t.r(1, .rgetattr(Rgetattr(valid: .basic, qid: Qid(type: .dir, version: 0, path: 3))))
+        var model = InspectorModel()
+        model.handle(t.events)
+        var s = InspectorScreen(model: model, theme: ThemeLoader.defaultTheme, timeFormat: .utc, title: "fids",
+                                isLive: false)
+        // Live fids first (0, then 2 made by x5), then the ended one (2 made by x2).
+        s.press("F", "j", "enter")
+        #expect(s.model.view.filter.description == "conn:1 and fid:2 and x:5-")
+        #expect((0..<s.model.view.count).map { s.model.view[$0] } == [5, 6])
+        #expect(s.model.selectedRow == 5)
+        let list = s.snapshot(width: 100, height: 12)
+        #expect(list.contains("Twalk") && list.contains("tmp") && !list.contains("etc"), "\(list)")
+        s.press("F", "j", "j", "enter")
+        #expect(s.model.view.filter.description == "conn:1 and fid:2 and x:2-4")
+        #expect((0..<s.model.view.count).map { s.model.view[$0] } == [2, 3, 4])
+        #expect(s.model.selectedRow == 2)
     }
 
     @Test func anomalyOpensItsExchange() {
@@ -239,6 +316,27 @@ import TUICore
         #expect(s.message?.isError == true)
     }
 
+    /// A flush the proxy could not send (the tag is no longer pending, the connection closed) leaves the
+    /// row as it was: pending, not "(flush sent)"; one that went out keeps the mark.
+    @Test func aFailedFlushTakesItsMarkOffTheRow() throws {
+        var s = Sample.screen(live: true)
+        s.press("g")
+        for _ in 0..<Sample.pendingRead { s.press("j") }
+        let effects = s.press("f")
+        let effect = try #require(effects.first)
+        #expect(s.snapshot(width: 132, height: 30).contains("(flush sent)"))
+        s.finished(effect, text: "flush of tag 7 on c1 failed: the client has no request pending with tag 7",
+                   isError: true)
+        #expect(!s.model.store[Sample.pendingRead].flags.contains(.flushRequested))
+        let screen = s.snapshot(width: 132, height: 30)
+        #expect(!screen.contains("(flush sent)"), "\(screen)")
+        #expect(screen.contains("flush of tag 7 on c1 failed"))
+        // A flush that went out keeps it.
+        let again = s.press("f")
+        s.finished(try #require(again.first), text: "Tflush sent", isError: false)
+        #expect(s.model.store[Sample.pendingRead].flags.contains(.flushRequested))
+    }
+
     @Test func flushAndInjectNeedALiveSession() {
         var s = Sample.screen(live: false)
         s.press("g")
@@ -251,6 +349,37 @@ import TUICore
         let r4 = s.press("enter")
         #expect(r4.isEmpty)
         #expect(s.message?.isError == true)
+    }
+
+    /// A first word at `:` that is no command and no request is an unknown command, in a capture as live
+    /// (not "injection needs a live session", nor the request parser's "expected a command"), with the nearest
+    /// command when one is close; a request still goes to the injector.
+    @Test func aMistypedCommandIsAnUnknownCommand() throws {
+        for live in [false, true] {
+            var s = Sample.screen(live: live)
+            s.requestWords = ["walk", "read", "getattr", "flush", "clunk"]
+            func run(_ line: String) -> [InspectorEffect] {
+                s.press(":")
+                s.type(line)
+                return s.press("enter")
+            }
+            #expect(run("nosuchcmd").isEmpty)
+            #expect(s.message?.isError == true)
+            #expect(s.message?.text.hasPrefix("unknown command 'nosuchcmd'") == true, "\(s.message?.text ?? "")")
+            #expect(run("Tbogus fid=1").isEmpty)
+            #expect(s.message?.text.hasPrefix("unknown command 'Tbogus'") == true, "\(s.message?.text ?? "")")
+            #expect(run("fitler").isEmpty)
+            #expect(s.message?.text == "unknown command 'fitler': did you mean filter?")
+            #expect(s.snapshot(width: 100, height: 20).contains("unknown command 'fitler': did you mean filter?"))
+            let walk = run("walk 0 100 etc")
+            let tgetattr = run("Tgetattr fid=0")
+            if live {
+                #expect(walk.contains(.inject(conn: 1, request: "walk 0 100 etc")))
+                #expect(tgetattr.contains(.inject(conn: 1, request: "Tgetattr fid=0")))
+            } else {
+                #expect(s.message?.text.contains("live session") == true)
+            }
+        }
     }
 
     @Test func injectFromTheCommandPrompt() {

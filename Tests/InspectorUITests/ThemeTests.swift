@@ -89,6 +89,44 @@ import TUICore
         #expect(mine.style(.listError).fg == .red)  // missing roles fall back to normal
     }
 
+    /// A theme file that cannot be read names the file and the plain reason; a name that is nowhere says
+    /// where it was looked for.
+    @Test func loadErrorsSayWhereAndWhy() {
+        func message(_ spec: String, _ dirs: [String]) -> String {
+            do {
+                _ = try ThemeLoader.load(spec, environment: [:], searchDirectories: dirs)
+                return ""
+            } catch {
+                return error.description
+            }
+        }
+        #expect(message("/nonexistent/dark.toml", [])
+                == "theme /nonexistent/dark.toml: cannot read: No such file or directory")
+        #expect(message("/tmp/", []) == "theme /tmp/: cannot read: Is a directory")
+        let missing = message("nope", ["/nonexistent/themes"])
+        #expect(missing.contains("no nope.toml in /nonexistent/themes"), "\(missing)")
+        #expect(missing.contains("$NINESCOPE_THEMES") && missing.contains("~/.config/ninescope/themes"), "\(missing)")
+        #expect(missing.contains("built in: "), "\(missing)")
+    }
+
+    /// Saving (`:w`) to where no file can be written says why, in the C library's words.
+    @Test func writeErrorsGiveTheReason() throws {
+        func failure(_ path: String) -> String {
+            do {
+                try FileAccess.write(Data("x".utf8), toFile: path)
+                return ""
+            } catch {
+                return error.description
+            }
+        }
+        #expect(failure("/nonexistent/dir/x.pcapng") == "cannot write /nonexistent/dir/x.pcapng: No such file or directory")
+        #expect(failure("/tmp") == "cannot write /tmp: Is a directory")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ninescope-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileAccess.write(Data("saved".utf8), toFile: path)
+        #expect(try FileAccess.readText(path) == "saved")
+    }
+
     @Test func parseErrorsNameTheProblem() {
         func message(_ toml: String) -> String? {
             do {

@@ -119,6 +119,24 @@ extension RealTerminalTests {
         #expect(backend.readEvent(timeout: .zero) == nil)
     }
 
+    /// Home and End as tmux sends them under TERM=xterm-256color, whose entry names `ESC O H` / `ESC O F`
+    /// (and as rxvt sends them), besides the entry's own: one key each, not alt-[, a digit and `~`.
+    @Test func homeAndEndAsTmuxSendsThem() throws {
+        let pty = try PTY(rows: 3, columns: 20)
+        let backend = try CursesBackend(options: Self.options, input: pty.slave, output: pty.slave)
+        defer { backend.shutdown() }
+        _ = pty.drain()
+        for (typed, key) in [("\u{1B}[1~", KeyChord.home), ("\u{1B}[4~", .end), ("\u{1B}[7~", .home),
+                             ("\u{1B}[8~", .end), ("\u{1B}OH", .home), ("\u{1B}OF", .end)] {
+            pty.type(typed)
+            #expect(backend.readEvent(timeout: .seconds(2)) == .key(key), "\(typed.debugDescription)")
+            // Whatever else the sequence was read as.
+            while let extra = backend.readEvent(timeout: .milliseconds(50)) {
+                Issue.record("\(typed.debugDescription) also gave \(extra)")
+            }
+        }
+    }
+
     @Test func noColorDrawsAttributesOnly() throws {
         let pty = try PTY(rows: 3, columns: 20)
         var options = Self.options
