@@ -154,6 +154,9 @@ public final class NinePProxy: Sendable {
     /// (`RelayPair.forceFinish`): a closing connection takes a loop turn or two, a dial under way is ended at
     /// once, so only a connection whose close was never reported waits this long.
     static let stopGrace = TimeAmount.seconds(3)
+    /// How long a connection whose server hung up first stays half-open for the client before the proxy
+    /// closes it (socat's `-t` default).
+    static let hangUpLinger = TimeAmount.milliseconds(500)
     /// Connections `stop()` had to end after `stopGrace` (none, unless a close went unreported).
     var stopsForced: Int { census.forced.load(ordering: .relaxed) }
 

@@ -128,6 +128,8 @@ final class RelayPair {
     private var flushTimer: Scheduled<Void>?
     /// `stop(grace:)`'s timer, until the connection finishes.
     private var stopTimer: Scheduled<Void>?
+    /// Ends the connection `NinePProxy.hangUpLinger` after the server hung up first (see `shutdownOutput`).
+    private var lingerTimer: Scheduled<Void>?
     /// Bytes held by `events` (frames and garbage), to bound coalescing.
     var eventBytes = 0
     private let finishedPromise: EventLoopPromise<Void>
@@ -444,10 +446,18 @@ final class RelayPair {
         done.futureResult.assumeIsolated().whenComplete { _ in
             channel.close(mode: .output, promise: nil)
             // A server that hung up first is gone: the client has had every byte it sent and the EOF, and
-            // nothing it sends now can be answered. End the connection here rather than whenever the client
-            // next writes or hangs up (an idle client, a kernel mount, may not for minutes), so that the
-            // close is reported when it happened, with what was pending then.
-            if side == .client && self.firstEOF == .upstream && !self.clientInputDone { self.closeBoth() }
+            // nothing it sends now can be answered. End the connection a moment later (as socat does, for
+            // bytes still on their way to a server that only shut its output, and for this proxy's own
+            // verdict on a loop that the other end broke first) rather than whenever the client next writes
+            // or hangs up (an idle client, a kernel mount, may not for minutes), so that the close is
+            // reported about when it happened, with what was pending then.
+            if side == .client && self.firstEOF == .upstream && !self.clientInputDone && !self.finished
+                && self.lingerTimer == nil {
+                self.lingerTimer = self.eventLoop.assumeIsolated().scheduleTask(in: NinePProxy.hangUpLinger) {
+                    self.lingerTimer = nil
+                    if !self.finished { self.closeBoth() }
+                }
+            }
         }
     }
 
@@ -477,6 +487,8 @@ final class RelayPair {
         finished = true
         stopTimer?.cancel()   // (it holds the pair)
         stopTimer = nil
+        lingerTimer?.cancel()
+        lingerTimer = nil
         dropFaultState()
         let t = WallClock.nowNanos()
         loopWatch?.closed(conn, at: t)

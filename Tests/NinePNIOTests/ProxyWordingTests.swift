@@ -26,9 +26,9 @@ import Testing
     @Test func connectionEndsAreNamedInColonForm() {
         let up = Address.tcp(host: "127.0.0.1", port: 564)
         #expect(ProxyEvent.connectionInfo(client: .tcp(host: "127.0.0.1", port: 40312), upstream: up)
-            == ConnectionInfo(client: "127.0.0.1:40312", upstream: "127.0.0.1:564"))
+            == ConnectionInfo(client: "127.0.0.1:40312", upstream: "127.0.0.1:564", fromStart: true))
         #expect(ProxyEvent.connectionInfo(client: .unix(path: ""), upstream: .unix(path: "/run/9p.sock"))
-            == ConnectionInfo(client: "unix:(unnamed)", upstream: "unix:/run/9p.sock"))
+            == ConnectionInfo(client: "unix:(unnamed)", upstream: "unix:/run/9p.sock", fromStart: true))
         #expect(ProxyEvent.connectionInfo(client: nil, upstream: up).client == "?")
     }
 }
