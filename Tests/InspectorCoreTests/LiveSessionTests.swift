@@ -7,6 +7,17 @@ import Testing
 /// Injection planning, the proxy's flush answers, and exporting a session as a capture.
 @Suite struct LiveSessionTests {
     /// Connection 1 opened, Tversion/Rversion (9P2000.L, msize 8192) and fid 0 attached.
+    /// `mounted()`, then a Tgetattr (tag 20) that the proxy flushed: its Tflush injected, the request answered
+    /// by the proxy (Rlerror EINTR, injected), the server's Rflush intercepted.
+    static func mountedWithAProxyFlushedGetattr() -> SampleTraffic {
+        var s = mounted()
+        s.t(20, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
+        s.t(0xFFFE, .tflush(Tflush(oldtag: 20)), marks: .injected)
+        s.r(20, .rlerror(Rlerror(ecode: .EINTR)), marks: .injected)
+        s.r(0xFFFE, .rflush, marks: .intercepted)
+        return s
+    }
+
     static func mounted() -> SampleTraffic {
         var s = SampleTraffic(start: 1_000)
         s.open()
@@ -101,11 +112,7 @@ import Testing
     /// The proxy answers a flushed request itself (Rlerror EINTR marked injected): the row reads as
     /// flushed, not as an error.
     @Test func proxyAnsweredFlushReadsAsFlushed() throws {
-        var s = Self.mounted()
-        s.t(20, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
-        s.t(0xFFFE, .tflush(Tflush(oldtag: 20)), marks: .injected)
-        s.r(20, .rlerror(Rlerror(ecode: .EINTR)), marks: .injected)
-        s.r(0xFFFE, .rflush, marks: .intercepted)
+        let s = Self.mountedWithAProxyFlushedGetattr()
         var m = InspectorModel()
         m.handle(s.events)
         let row = m.store[2]
@@ -123,11 +130,7 @@ import Testing
     /// same exchanges: a server's error and a `--fault` error count; the EINTR the proxy answers a flushed
     /// request with does not (it was counted by the connections view alone).
     @Test func errorCountsAgreeAfterAFlush() throws {
-        var s = Self.mounted()
-        s.t(20, .tgetattr(Tgetattr(fid: 0, requestMask: .basic)))
-        s.t(0xFFFE, .tflush(Tflush(oldtag: 20)), marks: .injected)
-        s.r(20, .rlerror(Rlerror(ecode: .EINTR)), marks: .injected)
-        s.r(0xFFFE, .rflush, marks: .intercepted)
+        var s = Self.mountedWithAProxyFlushedGetattr()
         s.t(21, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["nope"])))
         s.r(21, .rlerror(Rlerror(ecode: .ENOENT)))
         s.t(22, .tlopen(Tlopen(fid: 0, flags: .rdonly)), marks: .dropped)
