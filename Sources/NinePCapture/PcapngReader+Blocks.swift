@@ -29,6 +29,15 @@ extension PcapngReader {
         return result
     }
 
+    /// An interface statistics block: only ninescope's end record matters (`endRecord`); its comment follows
+    /// the interface id and timestamp (12 bytes). A shorter body holds no options.
+    mutating func readInterfaceStatistics(body: Range<Int>, blockOffset: Int) {
+        guard body.count > 12 else { return }
+        for option in options(in: (body.lowerBound + 12)..<body.upperBound, blockOffset: blockOffset) where option.code == 1 {
+            if CaptureComment.parse(option.text)?["ev"] == "end" { endRecord = option.text }
+        }
+    }
+
     /// Returns false when reading must stop (unsupported version).
     mutating func readSectionHeader(body: Range<Int>, blockOffset: Int) -> Bool {
         guard body.count >= 16 else {

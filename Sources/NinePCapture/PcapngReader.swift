@@ -19,7 +19,7 @@ public struct PcapngReader: IteratorProtocol, Sendable {
     /// The comment of the end record ninescope writes when it finishes a capture file in good order (an
     /// interface statistics block whose comment is `ninescope ev=end …`), once read; nil before (and for
     /// files that have none: other tools', or a capture whose writer was killed).
-    public private(set) var endRecord: String?
+    public internal(set) var endRecord: String?
 
     /// Section headers met so far (the first is read by `init`).
     public internal(set) var sections: [PcapngSection] = []
@@ -128,27 +128,10 @@ public struct PcapngReader: IteratorProtocol, Sendable {
             case BlockType.enhancedPacket, BlockType.obsoletePacket, BlockType.simplePacket:
                 if let packet = readPacket(type: type, body: body, blockOffset: start) { return packet }
             case BlockType.interfaceStatistics:
-                if let comment = Self.firstComment(in: bytes, body.lowerBound + 12..<body.upperBound, bigEndian: bigEndian),
-                   CaptureComment.parse(comment)?["ev"] == "end" {
-                    endRecord = comment
-                }
+                readInterfaceStatistics(body: body, blockOffset: start)
             default:
                 continue // NRB, DSB, custom and unknown blocks carry nothing we need.
             }
-        }
-        return nil
-    }
-
-    /// The first opt_comment among the options in `range`; nil if none (or the options run past it).
-    static func firstComment(in bytes: [UInt8], _ range: Range<Int>, bigEndian: Bool) -> String? {
-        var i = range.lowerBound
-        while i + 4 <= range.upperBound, let code = bytes.u16(i, bigEndian: bigEndian),
-              let length = bytes.u16(i + 2, bigEndian: bigEndian) {
-            if code == 0 { return nil }
-            let end = i + 4 + Int(length)
-            guard end <= range.upperBound else { return nil }
-            if code == 1 { return bytes.bytes(i + 4, Int(length)).map { String(decoding: $0, as: UTF8.self) } }
-            i = end + (4 - Int(length) % 4) % 4
         }
         return nil
     }

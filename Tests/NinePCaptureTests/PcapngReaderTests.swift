@@ -37,6 +37,25 @@ import Testing
         #expect(reader.interfaces.first?.timestampResolution == 9)
     }
 
+    /// Interface statistics blocks (dumpcap writes one at the end) are read only for ninescope's end record:
+    /// one too short to hold its interface id and timestamp, or holding no comment, is passed over, never a
+    /// trap; the end record's comment is found after the 12 fixed bytes.
+    @Test func interfaceStatisticsBlocksOfAnyLengthAreReadSafely() throws {
+        let end = PcapngWriter(options: PcapngWriterOptions()).endRecord(t: 5, why: "proxy stopped")
+        for big in [false, true] {
+            let file = Fix.shb(big) + Fix.idb(big, tsresol: 9)
+                + Fix.block(5, [], big) + Fix.block(5, [0, 0, 0, 0], big) + Fix.block(5, Array(repeating: 0, count: 12), big)
+                + Fix.epb(big, units: 1, data: Self.data1)
+            var reader = try PcapngReader(bytes: file)
+            #expect(reader.readAll().count == 1)
+            #expect(reader.endRecord == nil)
+            #expect(reader.warnings.isEmpty, "\(reader.warnings)")
+        }
+        var ours = try PcapngReader(bytes: PcapngWriter(options: PcapngWriterOptions()).header() + end)
+        #expect(ours.readAll().isEmpty)
+        #expect(ours.endRecord == "ninescope ev=end why=proxy%20stopped")
+    }
+
     @Test func timestampResolutions() throws {
         // Default microseconds, milliseconds, 2^-10 s with a +100 s offset.
         let file = Fix.shb(false) + Fix.idb(false) + Fix.idb(false, tsresol: 3)
