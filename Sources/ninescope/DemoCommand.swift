@@ -35,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
                                valueName: "NAME|PATH")) var theme: String?
 
     func run() async throws {
-        let listenAddress = try ProxyCommand.parse(listen, option: "--listen")
+        let listenAddress = try Address.option(listen, named: "--listen")
         let driver = SyntheticDriver(options: .init(slowReadDelay: .seconds(3)))
         let server = NinePServerListener(listen: try Address(parsing: "127.0.0.1:0"), driver: driver)
         let serverAddress = try await server.start()

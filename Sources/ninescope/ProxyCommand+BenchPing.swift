@@ -22,15 +22,11 @@ struct BenchPingCommand: ParsableCommand {
     @Option(help: "Untimed round trips first.") var warmup: Int = 1000
 
     func validate() throws {
-        _ = try parsedAddress()
-    }
-
-    private func parsedAddress() throws -> Address {
-        do { return try Address(parsing: address) } catch { throw ValidationError("\(error)") }
+        _ = try Address.option(address)
     }
 
     func run() throws {
-        let addr = try parsedAddress()
+        let addr = try Address.option(address)
         let sock = try BlockingSocket(connectingTo: addr)
         defer { sock.close() }
 

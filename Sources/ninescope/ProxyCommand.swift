@@ -189,8 +189,8 @@ struct ProxyCommand: AsyncParsableCommand {
         _ = try Self.stillPendingOption(stillPending)
         _ = try Self.linesHeldOption(linesHeld)
         _ = try FaultSpec.option(faults)
-        _ = try Self.parse(listen, option: "--listen")
-        if case .tcp(_, 0) = try Self.parse(upstream, option: "--upstream") {
+        _ = try Address.option(listen, named: "--listen")
+        if case .tcp(_, 0) = try Address.option(upstream, named: "--upstream") {
             throw ValidationError("--upstream: port 0 cannot be dialled; give the server's port (port 0 is for "
                                   + "--listen: any free port)")
         }
@@ -209,8 +209,8 @@ struct ProxyCommand: AsyncParsableCommand {
         let faultSpec = try FaultSpec.option(faults)
         let seed = faultSeed ?? UInt64.random(in: 0...UInt64.max)
         let faultNote = faultSpec.rules.isEmpty ? nil : "faults: \(faultSpec) (--fault-seed \(seed))"
-        let listenAddress = try Self.parse(listen, option: "--listen")
-        let upstreamAddress = try Self.parse(upstream, option: "--upstream")
+        let listenAddress = try Address.option(listen, named: "--listen")
+        let upstreamAddress = try Address.option(upstream, named: "--upstream")
         let stdoutIsTerminal = isatty(1) == 1
         // `--capture -`: the capture is standard output (a pipe to Wireshark); the lines go to standard error.
         let lineFD: Int32 = Self.capturesToStdout(capture) ? 2 : 1
@@ -363,10 +363,14 @@ struct ProxyCommand: AsyncParsableCommand {
             }
         }
     }
+}
 
-    static func parse(_ text: String, option: String) throws -> Address {
+extension Address {
+    /// An address option's address (`--listen`, `--upstream`, `repl ADDR`, `replay --to` …); a usage error
+    /// that names the option (`--listen: …`) when `option` is given.
+    static func option(_ text: String, named option: String? = nil) throws -> Address {
         do { return try Address(parsing: text) } catch {
-            throw ValidationError("\(option): \(error)")
+            throw ValidationError((option.map { $0 + ": " } ?? "") + error.description)
         }
     }
 }

@@ -47,12 +47,8 @@ struct ReplCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try Dialect.option(dialect)
-        _ = try parsedAddress()
+        _ = try Address.option(address)
         _ = try scriptVariables()
-    }
-
-    private func parsedAddress() throws -> Address {
-        do { return try Address(parsing: address) } catch { throw ValidationError(error.description) }
     }
 
     private func scriptVariables() throws -> ScriptVariables {
@@ -61,7 +57,7 @@ struct ReplCommand: AsyncParsableCommand {
 
     func run() async throws {
         let dialect = try Dialect.option(self.dialect)
-        let addr = try parsedAddress()
+        let addr = try Address.option(address)
         let interactive = script == nil && isatty(0) != 0
         let variables = try scriptVariables()
         let out = LineOutput(lineBuffered: true)

@@ -70,7 +70,7 @@ struct ReplayCommand: AsyncParsableCommand {
         _ = try timingOption()
         _ = try ignoreRules()
         _ = try dialect.map(Dialect.option)
-        _ = try parsedAddress()
+        _ = try Address.option(to)
         try CaptureInput.checkOptions(files: files, ports: port)
     }
 
@@ -86,15 +86,11 @@ struct ReplayCommand: AsyncParsableCommand {
         do { return try IgnoreRule.parse(ignore) } catch { throw ValidationError("--ignore: \(error)") }
     }
 
-    private func parsedAddress() throws -> Address {
-        do { return try Address(parsing: to) } catch { throw ValidationError(error.description) }
-    }
-
     func run() async throws {
         let timing = try timingOption()
         let ignoring = try ignoreRules()
         let forced = try dialect.map(Dialect.option)
-        let addr = try parsedAddress()
+        let addr = try Address.option(to)
         let names = AttachNames(uname: uname, aname: aname, nUname: nUname)
         let messages = try readCapture(forcedDialect: forced, names: names)
         let plan = ReplayPlan.make(messages, only: conn.isEmpty ? nil : Set(conn))

@@ -109,7 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        _ = try parsedAddress()
+        _ = try Address.option(listen, named: "--listen")
         _ = try DriverChoice(parsing: driver)
         _ = try FaultSpec.option(faults)
         guard msize >= ServerConfig().minMsize else {
@@ -120,11 +120,6 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try ProxyCommand.stillPendingOption(stillPending)
         _ = try ProxyCommand.linesHeldOption(linesHeld)
     }
-
-    func parsedAddress() throws -> Address {
-        do { return try Address(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
-    }
-
 
     func run() async throws {
         do {
@@ -137,7 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func start() async throws {
         OpenFileLimit.raiseToHard()   // a descriptor per connection and per file the local driver holds open
-        let address = try parsedAddress()
+        let address = try Address.option(listen, named: "--listen")
         let spec = try FaultSpec.option(faults)
         let choice = try DriverChoice(parsing: driver)
         let config = ServerConfig(maxMsize: msize, maxFids: maxFids, readOnly: readonly)
