@@ -90,6 +90,9 @@ enum CaptureInput {
         }
     }
 
+    /// What is said of a capture file that ends inside a record (`Outcome.truncated`).
+    static let truncatedNote = "the capture ends mid-record (cut short or still being written)"
+
     /// What is said of a ninescope capture without its end record.
     static let unfinishedNote = "the capture has no end record: the proxy writing it did not finish it (it was killed, "
         + "or is still writing); it holds what was written before, up to its last flush (once a second)"

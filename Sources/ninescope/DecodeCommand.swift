@@ -217,7 +217,7 @@ struct DecodeCommand: ParsableCommand {
 
     private func warnTruncated(_ truncated: [String]) {
         for file in truncated {
-            printError("ninescope: \(file): the capture ends mid-record (cut short or still being written); decoded everything before it")
+            printError("ninescope: \(file): \(CaptureInput.truncatedNote); decoded everything before it")
         }
     }
 

@@ -154,7 +154,7 @@ struct ViewCommand: AsyncParsableCommand {
             guard let outcome = try? stream.read(first: first, more: { try input.next(atLeast: 1) },
                                                  keepGoing: { !Task.isCancelled }, take) else { return }
             if outcome.truncated {
-                incomplete = "\(input.path): the capture ends mid-record (cut short or still being written); shown up to there"
+                incomplete = "\(input.path): \(CaptureInput.truncatedNote); shown up to there"
             } else if outcome.unfinished {
                 incomplete = "\(input.path): \(CaptureInput.unfinishedNote)"
             }
