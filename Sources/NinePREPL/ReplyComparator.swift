@@ -138,7 +138,7 @@ public struct ReplyComparator: Sendable {
                                                                        replayedBefore: known, capturedBefore: knownBack)))
             }
         } else if a.path != b.path {
-            out.append(FieldDifference(field: name + ".path", captured: "0x" + String(a.path, radix: 16), replayed: "0x" + String(b.path, radix: 16)))
+            out.append(FieldDifference(field: name + ".path", captured: Self.hex(a.path), replayed: Self.hex(b.path)))
         }
     }
 
