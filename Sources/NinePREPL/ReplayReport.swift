@@ -212,6 +212,9 @@ public struct ReplayReport: Hashable, Sendable {
         return out
     }
 
+    /// `1 request`, `5 requests`.
+    static func requests(_ n: Int) -> String { n == 1 ? "1 request" : "\(n) requests" }
+
     /// The last line: what was sent, answered and compared, and what was not sent.
     var summary: String {
         let following = differences.count { $0.follows != nil }
@@ -219,7 +222,7 @@ public struct ReplayReport: Hashable, Sendable {
             + (compared > 0 || !differences.isEmpty ? ", \(compared) compared, \(differences.count) differ" : "")
             + (following > 0 ? " (\(following) only follow from an earlier one: a fid it left otherwise)" : "")
         let notSent = total - sent
-        let requests = notSent == 1 ? "1 request" : "\(notSent) requests"
+        let requests = Self.requests(notSent)
         if notSent > 0 && notSentAfterRefusedVersion == notSent {
             line += "; replay stopped after the server refused the Tversion"
                 + (refusedVersions > 1 ? " of \(refusedVersions) connections" : "") + ": \(requests) not sent"

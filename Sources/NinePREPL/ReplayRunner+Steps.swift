@@ -280,9 +280,8 @@ extension ReplayRunner {
         conns[c]?.versionPending = false
         if unsent > 0 { progress() }
         guard let why, unanswered + unsent > 0 else { return }
-        let requests = { (n: Int) in n == 1 ? "1 request" : "\(n) requests" }
-        let counts = [unanswered > 0 ? requests(unanswered) + " unanswered" : nil,
-                      unsent > 0 ? requests(unsent) + " not sent" : nil]
+        let counts = [unanswered > 0 ? ReplayReport.requests(unanswered) + " unanswered" : nil,
+                      unsent > 0 ? ReplayReport.requests(unsent) + " not sent" : nil]
         report.problems.append("connection \(c): \(why); " + counts.compactMap { $0 }.joined(separator: ", "))
     }
 
