@@ -226,6 +226,22 @@ extension InspectorScreen {
         }
     }
 
+    /// A table row's filter: back to the list, filtered by `expr` (and remembered in the filter history),
+    /// with `row` selected when given.
+    private mutating func filterList(_ expr: FilterExpr, selecting row: Int?) -> [InspectorEffect] {
+        popToList()
+        if let row {
+            // Selected before the filter changes, the row stays selected while a long list is scanned.
+            model.setFollowing(false)
+            model.select(row: row)
+        }
+        model.setFilter(expr)
+        filterHistory.add(expr.description)
+        if let row { model.select(row: row) }
+        setMessage("filter: \(expr)")
+        return [.historyChanged]
+    }
+
     private mutating func open() -> [InspectorEffect] {
         switch stack.last ?? .list {
         case .list:
@@ -238,21 +254,9 @@ extension InspectorScreen {
             guard let i = t.cursor.selected, i < table.rows.count, let action = table.rows[i].action else { return [] }
             switch action {
             case .filter(let expr):
-                popToList()
-                model.setFilter(expr)
-                filterHistory.add(expr.description)
-                setMessage("filter: \(expr)")
-                return [.historyChanged]
+                return filterList(expr, selecting: nil)
             case .filterSelecting(let expr, let row):
-                popToList()
-                // Selected before the filter changes, the row stays selected while a long list is scanned.
-                model.setFollowing(false)
-                model.select(row: row)
-                model.setFilter(expr)
-                filterHistory.add(expr.description)
-                model.select(row: row)
-                setMessage("filter: \(expr)")
-                return [.historyChanged]
+                return filterList(expr, selecting: row)
             case .showExchange(let row):
                 guard model.store.isHeld(row) else {
                     setMessage("x\(row) is no longer held: the live view keeps the newest exchanges (--view-history)",
