@@ -17,10 +17,7 @@ public enum FileAccess {
 
     /// Writes `data` to `path`: a new file put in place of any old one.
     public static func write(_ data: Data, toFile path: String) throws(Failure) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw Failure(operation: "write", path: path, reason: errnoText(EISDIR))
-        }
+        try refuseDirectory(path, "write")
         do {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
@@ -30,14 +27,20 @@ public enum FileAccess {
 
     /// Reads the UTF-8 text of `path`.
     public static func readText(_ path: String) throws(Failure) -> String {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw Failure(operation: "read", path: path, reason: errnoText(EISDIR))
-        }
+        try refuseDirectory(path, "read")
         do {
             return try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw Failure(operation: "read", path: path, reason: reason(error))
+        }
+    }
+
+    /// A directory cannot be read or written as a file: said as the C library says it (Foundation's own
+    /// error for it names no reason).
+    private static func refuseDirectory(_ path: String, _ operation: String) throws(Failure) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw Failure(operation: operation, path: path, reason: errnoText(EISDIR))
         }
     }
 
