@@ -102,15 +102,20 @@ final class FailingFlushActions: InspectorActions, @unchecked Sendable {
         }
     }
 
+    /// A terminal whose keys select the sample session's pending read (from the top), then press `keys`.
+    static func terminalOnThePendingRead(width: Int, height: Int, then keys: String...) -> FakeTerminal {
+        let terminal = FakeTerminal(width: width, height: height)
+        terminal.press("g")
+        for _ in 0..<Sample.pendingRead { terminal.press("j") }
+        for key in keys { terminal.press(key) }
+        return terminal
+    }
+
     @Test func actionsRunAndReportBack() async throws {
         let actions = RecordingActions()
         let app = makeApp(actions: actions)
         app.enqueue(SampleTraffic.session())
-        let terminal = FakeTerminal(width: 80, height: 24)
-        terminal.press("g")
-        for _ in 0..<Sample.pendingRead { terminal.press("j") }
-        terminal.press("f", "s", "enter", "Q")
-        app.run(backend: terminal)
+        app.run(backend: Self.terminalOnThePendingRead(width: 80, height: 24, then: "f", "s", "enter", "Q"))
         // The actions run as tasks; give them a moment.
         for _ in 0..<100 where actions.calls.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(actions.calls.contains("flush c1 7"))
@@ -122,11 +127,7 @@ final class FailingFlushActions: InspectorActions, @unchecked Sendable {
         let actions = FailingFlushActions()
         let app = makeApp(actions: actions)
         app.enqueue(SampleTraffic.session())
-        let first = FakeTerminal(width: 132, height: 30)
-        first.press("g")
-        for _ in 0..<Sample.pendingRead { first.press("j") }
-        first.press("f", "Q")
-        app.run(backend: first)
+        app.run(backend: Self.terminalOnThePendingRead(width: 132, height: 30, then: "f", "Q"))
         #expect(app.screen.model.store[Sample.pendingRead].flags.contains(.flushRequested))
         for _ in 0..<200 where !actions.called { try await Task.sleep(for: .milliseconds(10)) }
         try await Task.sleep(for: .milliseconds(50))
