@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "TUICoreTests", dependencies: ["TUICore", "NinePTestSupport", "TerminalIO"], swiftSettings: strict),
         // End-to-end: runs the built `ninescope` binary against real peers (diod, tshark, tcpdump, tmux).
         .testTarget(name: "IntegrationTests", dependencies: [
-            "NinePWire", "NinePSession", "NinePCapture", "InspectorCore", "NinePTestSupport", "NinePNIO",
+            "NinePWire", "NinePSession", "NinePCapture", "InspectorCore", "NinePTestSupport", "NinePNIO", "NinePREPL",
         ], swiftSettings: strict),
     ]
 )

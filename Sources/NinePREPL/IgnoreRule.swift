@@ -37,6 +37,25 @@ public enum IgnoreRule: String, Hashable, Sendable, CaseIterable, CustomStringCo
 
     public var description: String { rawValue }
 
+    /// What the rule leaves out, in a few words (a line of `replay --help`).
+    public var summary: String {
+        switch self {
+        case .qidVersion: "every qid's version"
+        case .qidPath: "qid paths, compared through a one-to-one map instead"
+        case .times: "atime, mtime, ctime, btime"
+        case .gen: "Rgetattr gen and data_version"
+        case .blocks: "Rgetattr blksize and blocks"
+        case .dev: "Rstat type and dev"
+        case .statfs: "every Rstatfs field"
+        case .iounit: "iounit of Ropen, Rcreate, Rlopen, Rlcreate"
+        case .direntOffset: "Rreaddir offsets (remapped in later Treaddirs)"
+        case .direntOrder: "Rreaddir entries' order (compared as a set)"
+        case .owner: "uid, gid, muid, n_uid, n_gid, n_muid"
+        case .msize: "Rversion msize"
+        case .ename: "Rerror text when both name the same errno"
+        }
+    }
+
     /// The rules on unless switched off.
     public static let defaults: Set<IgnoreRule> = [.qidVersion, .qidPath, .times, .gen, .blocks, .dev, .statfs, .iounit,
                                                    .direntOffset, .ename]

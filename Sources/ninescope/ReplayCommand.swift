@@ -32,9 +32,11 @@ struct ReplayCommand: AsyncParsableCommand {
         Tauth that a snap length cut among its names is then sent with them too (else left out, as every \
         request the capture cut is).
 
-        Ignore rules (default: \(IgnoreRule.defaults.map(\.rawValue).sorted().joined(separator: ","))):
-        \(IgnoreRule.allCases.map { "  " + $0.rawValue }.joined(separator: "\n"))
-        --ignore takes a comma list: names add, -name removes, default/all/none reset (--ignore default,-times,owner).
+        Ignore rules of --diff (what each leaves out of the comparison; on unless marked off):
+        \(IgnoreRule.allCases.map(Self.ruleLine).joined(separator: "\n"))
+
+        --ignore takes a comma list: names add, -name removes, default/all/none reset \
+        (--ignore default,-times,owner).
 
         Several files are read one after another as one capture (the files of a capture the proxy cut with \
         --capture-size).
@@ -65,6 +67,12 @@ struct ReplayCommand: AsyncParsableCommand {
                                valueName: "path")) var aname: String?
     @Option(help: ArgumentHelp("Send N as every n_uname (9P2000.u and .L).", valueName: "n")) var nUname: UInt32?
     @Flag(help: "Print every message sent and received.") var verbose = false
+
+    /// `  qid.version    every qid's version`, as the help lists the ignore rules.
+    private static func ruleLine(_ rule: IgnoreRule) -> String {
+        let name = rule.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)
+        return "  " + name + rule.summary + (IgnoreRule.defaults.contains(rule) ? "" : " (off)")
+    }
 
     func validate() throws {
         _ = try timingOption()

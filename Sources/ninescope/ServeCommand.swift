@@ -20,8 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
         Drivers:
           memory      an in-memory tree (starts with /README, /etc, /tmp, /docs)
-          local:DIR   the host directory DIR, confined to it (symlinks never followed), with the
-                      server's own credentials (the attaching user is traced, not checked)
+          local:DIR   the host directory DIR, confined to it (symlinks never followed),
+                      with the server's own credentials (the attaching user is traced,
+                      not checked)
           synth       QEMU's 9pfs synth test tree, plus SLOW, FAIL and SPARSE files
 
         Every driver is served for any attach name (aname) except "ctl", which gets a small control tree \

@@ -1,4 +1,5 @@
 import Foundation
+import NinePREPL
 import NinePTestSupport
 import Testing
 #if canImport(Glibc)
@@ -152,6 +153,34 @@ import Glibc
                 examples += 1
             }
             #expect(examples > 0, "\(subcommand)")
+        }
+    }
+
+    /// No help text has a table row wrapped at 80 columns: a line at column 0 never follows an indented one
+    /// directly (a row too long for 80 columns goes on at column 0, as `ninescope help serve`'s `local:DIR`
+    /// row did).
+    @Test func helpTablesAreNotWrapped() throws {
+        for args in [["help"]] + (Self.subcommands + ["demo"]).map({ ["help", $0] }) {
+            let r = try Self.ninescope(args)
+            #expect(r.status == 0, "\(args): \(r.err)")
+            let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.count > 10, "\(args): \(r.out)")
+            for (previous, line) in zip(lines, lines.dropFirst())
+            where previous.hasPrefix("  ") && !previous.allSatisfy({ $0 == " " })
+                && !line.isEmpty && !line.hasPrefix(" ") {
+                Issue.record("\(args): \"\(line)\" goes on from \"\(previous)\"")
+            }
+        }
+    }
+
+    /// `replay --help` lists every ignore rule with what it leaves out, and says which are off by default.
+    @Test func replayHelpDescribesEachIgnoreRule() throws {
+        let r = try Self.ninescope(["help", "replay"])
+        let lines = r.out.split(separator: "\n").map(String.init)
+        for rule in IgnoreRule.allCases {
+            let row = lines.first { $0.hasPrefix("  " + rule.rawValue + " ") }
+            #expect(row?.contains(rule.summary) == true, "\(rule): \(row ?? "no row")")
+            #expect(row?.hasSuffix("(off)") == !IgnoreRule.defaults.contains(rule), "\(rule): \(row ?? "no row")")
         }
     }
 
