@@ -31,7 +31,9 @@ extension Fcall {
     ///   is shown the same way when the session knows it is one (`canonicalLine(readingDirectory:)`).
     /// - stat (Rstat, Twstat): `stat` then its fields in wire order:
     ///   `stat type 0 dev 0 qid (…) mode 0x800001ed DMDIR|0755 atime 0 mtime 0 length 0 name '/' uid 'u'
-    ///   gid 'g' muid 'u'` and, when present, `extension '' n_uid 1000 n_gid 1000 n_muid NONUNAME`.
+    ///   gid 'g' muid 'u'` and, when present, `extension '' n_uid 1000 n_gid 1000 n_muid NONUNAME`. In a
+    ///   Twstat a number that is all ones ("don't touch", stat(5)) is `~0`, a qid all of whose fields are
+    ///   `qid ~0`: `stat type ~0 dev ~0 qid ~0 mode ~0 atime ~0 mtime ~0 length 3 name '' …`.
     /// - Optional dialect fields (`n_uname`, Rerror `errno`, Tcreate `extension`) appear only when present.
     /// Examples: `Tversion tag NOTAG msize 8192 version '9P2000.L'`, `Rlerror tag 4 ecode 2 ENOENT`,
     /// `Tgetattr tag 9 fid 1 request_mask 0x7ff BASIC`.
@@ -149,7 +151,7 @@ extension Message {
         case .tremove(let m): l.fid("fid", m.fid)
         case .tstat(let m): l.fid("fid", m.fid)
         case .rstat(let m): l.word("stat"); m.stat.appendCanonical(to: &l)
-        case .twstat(let m): l.fid("fid", m.fid); l.word("stat"); m.stat.appendCanonical(to: &l)
+        case .twstat(let m): l.fid("fid", m.fid); l.word("stat"); m.stat.appendCanonical(to: &l, wstat: true)
         case .rflush, .rclunk, .rremove, .rwstat, .rrename, .rsetattr, .rxattrcreate, .rfsync, .rlink,
              .rrenameat, .runlinkat:
             break
@@ -232,9 +234,23 @@ extension Rgetattr {
 }
 
 extension Stat {
-    func appendCanonical(to l: inout CanonicalLine) {
-        l.num("type", type); l.num("dev", dev); l.qid("qid", qid); l.flags("mode", UInt64(mode.rawValue), mode.names)
-        l.num("atime", atime); l.num("mtime", mtime); l.num("length", length)
+    /// `wstat`: a Twstat's entry, whose all-ones numbers mean "don't touch" (stat(5)) and are written `~0`
+    /// (`mode ~0`, `qid ~0` when all three of its fields are) rather than as values or every mode flag.
+    func appendCanonical(to l: inout CanonicalLine, wstat: Bool = false) {
+        func keep<T: FixedWidthInteger>(_ name: StaticString, _ v: T, _ write: (inout CanonicalLine) -> Void) {
+            if wstat && v == T.max { l.key(name); l.buf.append("~0") } else { write(&l) }
+        }
+        keep("type", type) { $0.num("type", type) }
+        keep("dev", dev) { $0.num("dev", dev) }
+        if wstat && qid.type.rawValue == .max && qid.version == .max && qid.path == .max {
+            l.key("qid"); l.buf.append("~0")
+        } else {
+            l.qid("qid", qid)
+        }
+        keep("mode", mode.rawValue) { $0.flags("mode", UInt64(mode.rawValue), mode.names) }
+        keep("atime", atime) { $0.num("atime", atime) }
+        keep("mtime", mtime) { $0.num("mtime", mtime) }
+        keep("length", length) { $0.num("length", length) }
         l.str("name", name); l.str("uid", uid); l.str("gid", gid); l.str("muid", muid)
         if let u = unix {
             l.str("extension", u.extension); l.nUname("n_uid", u.nUid); l.nUname("n_gid", u.nGid)

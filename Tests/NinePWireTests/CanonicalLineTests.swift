@@ -103,6 +103,25 @@ import NinePTestSupport
         #expect(z.canonicalLine == "Tgetattr tag 6 fid 1 request_mask 0x0")
     }
 
+    /// A Twstat's "don't touch" numbers (all ones) read `~0`, a qid wholly so `qid ~0`; a value that only
+    /// has some bits set, or an Rstat's all-ones number, is shown as it is.
+    @Test func wstatDontTouchValuesReadAsSuch() {
+        let q = Qid(type: QidType(rawValue: 0xFF), version: .max, path: .max)
+        let keep = Stat(type: .max, dev: .max, qid: q, mode: DirMode(rawValue: .max), atime: .max, mtime: .max,
+                        length: 3, name: "", uid: "", gid: "", muid: "",
+                        unix: .init(extension: "", nUid: .max, nGid: 7, nMuid: .max))
+        let w = Fcall(tag: 1, .twstat(Twstat(fid: 4, stat: keep)))
+        #expect(w.canonicalLine == "Twstat tag 1 fid 4 stat type ~0 dev ~0 qid ~0 mode ~0 atime ~0 mtime ~0 length 3 "
+                + "name '' uid '' gid '' muid '' extension '' n_uid NONUNAME n_gid 7 n_muid NONUNAME")
+        var some = keep
+        some.mode = DirMode(rawValue: 0o600); some.length = .max; some.qid.path = 9; some.mtime = 0xFFFF_FFFE
+        let s = Fcall(tag: 2, .twstat(Twstat(fid: 4, stat: some))).canonicalLine
+        #expect(s.contains(" qid (0000000000000009 4294967295 ") && s.contains(" mode 0x180 0600 ")
+                && s.contains(" mtime 4294967294 ") && s.contains(" length ~0 "), "\(s)")
+        let r = Fcall(tag: 3, .rstat(Rstat(stat: keep))).canonicalLine
+        #expect(!r.contains("~0") && r.contains("type 65535 dev 4294967295 ") && r.contains("DMDIR"), "\(r)")
+    }
+
     /// The line buffer's edges: names of every short length (the small-copy paths), lines many times the
     /// initial buffer (growth in the middle of a line), the widest numbers, and appending after bytes
     /// already in the caller's array.
