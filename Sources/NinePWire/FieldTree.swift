@@ -127,8 +127,32 @@ extension Fcall {
                                  frameCount: frame.count)
             }
             let trailing = error?.field == "trailing"
-            return FieldTree(roots: r.finish(restName: trailing ? "trailing" : "undecoded"), error: error,
-                             fcall: fcall, frameCount: frame.count)
+            var roots = r.finish(restName: trailing ? "trailing" : "undecoded")
+            if frame.count > 4, frame[4] == MessageType.twstat.rawValue { markDontTouch(&roots) }
+            return FieldTree(roots: roots, error: error, fcall: fcall, frameCount: frame.count)
+        }
+    }
+
+    /// A Twstat's stat fields that ask the server to leave a value alone (stat(5): a number all of whose
+    /// bits are set, an empty string; a qid all of whose fields are) get the note "don't touch".
+    static func markDontTouch(_ nodes: inout [FieldNode]) {
+        func dontTouch(_ n: FieldNode) -> Bool {
+            switch n.value {
+            case .group: return false
+            case .string(let s): return s.isEmpty
+            case .qid: return !n.children.isEmpty && n.children.allSatisfy(dontTouch)
+            default:
+                guard (1...8).contains(n.range.count) else { return false }
+                let ones = n.range.count == 8 ? UInt64.max : (UInt64(1) << (8 * n.range.count)) - 1
+                switch n.value {
+                case .unsigned(let v), .flags(let v, _), .enumerated(let v, _): return v == ones
+                default: return false
+                }
+            }
+        }
+        for i in nodes.indices where nodes[i].name == "stat" || nodes[i].name.hasPrefix("stat.") {
+            if dontTouch(nodes[i]) { nodes[i].note = "don't touch" }
+            markDontTouch(&nodes[i].children)
         }
     }
 

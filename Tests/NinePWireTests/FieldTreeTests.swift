@@ -68,6 +68,27 @@ import NinePTestSupport
         #expect(tree.node(named: "stat.n_muid")?.display == "NONUNAME")
     }
 
+    /// A Twstat's stat fields that ask the server to leave a value alone (all-ones numbers, empty strings, a
+    /// qid wholly all ones) are noted "don't touch"; the fields it sets, and an Rstat's all-ones fields, are not.
+    @Test(arguments: [Dialect.p9, .u])
+    func wstatDontTouchFieldsAreNoted(_ dialect: Dialect) {
+        let q = Qid(type: QidType(rawValue: 0xFF), version: .max, path: .max)
+        let stat = Stat(type: .max, dev: .max, qid: q, mode: DirMode(rawValue: .max), atime: .max, mtime: 1_796_624_013,
+                        length: .max, name: "new", uid: "", gid: "", muid: "",
+                        unix: dialect == .u ? .init(extension: "", nUid: .max, nGid: 100, nMuid: .max) : nil)
+        let tree = Fcall.fieldTree(Fcall(tag: 1, .twstat(Twstat(fid: 4, stat: stat))).encode(dialect: dialect),
+                                   dialect: dialect)
+        var untouched = ["stat.type", "stat.dev", "stat.qid", "stat.qid.type", "stat.qid.version", "stat.qid.path",
+                         "stat.mode", "stat.atime", "stat.length", "stat.uid", "stat.gid", "stat.muid"]
+        var set = ["stat", "stat.size", "stat.name", "fid", "n"]
+        if dialect == .u { untouched += ["stat.extension", "stat.n_uid", "stat.n_muid"]; set += ["stat.n_gid"] }
+        for name in untouched { #expect(tree.node(named: name)?.note == "don't touch", "\(name)") }
+        for name in set { #expect(tree.node(named: name).map { $0.note != "don't touch" } == true, "\(name)") }
+        #expect(tree.node(named: "stat.mtime")?.note == "2026-12-07T06:13:33Z")
+        let reply = Fcall.fieldTree(Fcall(tag: 1, .rstat(Rstat(stat: stat))).encode(dialect: dialect), dialect: dialect)
+        #expect(reply.allNodes.allSatisfy { $0.note != "don't touch" })
+    }
+
     /// A POSIX mode's node notes its file type and permissions, a time's its date (a `_sec` field the whole
     /// time once its `_nsec` follows); zero times, and fields that are neither, have no note.
     @Test func modesAndTimesHaveNotes() throws {
