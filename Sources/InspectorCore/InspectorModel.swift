@@ -89,6 +89,9 @@ public struct InspectorModel: Sendable {
         let selected = selectedRow
         let forgotten = tracker.forgetHistory(before: row)
         let dropped = store.forget(below: forgotten.firstExchange, keeping: forgotten.kept.map(\.rawValue))
+        if forgotten.connections > 0 {
+            statistics.forgetConnections(keeping: Set(tracker.connections.map(\.id.rawValue)))
+        }
         guard dropped > 0 else { return 0 }
         forgottenExchanges += dropped
         view.forgot(store: store, text: textFunction)

@@ -69,7 +69,7 @@ public struct Statistics: Sendable {
     public private(set) var total = StatBucket()
     /// Per connection, the exchanges the filter keyword `error` matches (`ExchangeRow.isError`) — for every
     /// connection, also those folded into `otherConnections` — so that the connections view counts what the
-    /// statistics and the filter count.
+    /// statistics and the filter count. A connection the history forgets goes (`forgetConnections`).
     public private(set) var errorsByConnection: [UInt32: Int] = [:]
     /// At most this many connections get a bucket of their own (nil: every one).
     public let connectionLimit: Int?
@@ -77,7 +77,9 @@ public struct Statistics: Sendable {
     public private(set) var otherConnections: StatBucket?
     public let overflow: Overflow
     /// How many connections count in `otherConnections`.
-    public var otherConnectionCount: Int { otherConnectionIDs.count }
+    public private(set) var otherConnectionCount = 0
+    /// The connections counting in `otherConnections` that may still have exchanges to add (all of them
+    /// but those `forgetConnections` let go).
     private var otherConnectionIDs: Set<UInt32> = []
 
     public init(connectionLimit: Int? = nil, overflow: Overflow = .later) {
@@ -123,12 +125,12 @@ public struct Statistics: Sendable {
                 // The oldest connection's row joins the others; this one gets a row of its own.
                 let folded = byConnection.removeValue(forKey: oldest)!
                 if otherConnections == nil { otherConnections = folded } else { otherConnections!.add(folded) }
-                otherConnectionIDs.insert(oldest)
+                if otherConnectionIDs.insert(oldest).inserted { otherConnectionCount += 1 }
                 byConnection[new.conn, default: .forConnection()].apply(old: old, new: new)
             } else {
                 if otherConnections == nil { otherConnections = .forConnection() }
                 otherConnections!.apply(old: old, new: new)
-                otherConnectionIDs.insert(new.conn)
+                if otherConnectionIDs.insert(new.conn).inserted { otherConnectionCount += 1 }
             }
         } else {
             byConnection[new.conn, default: .forConnection()].apply(old: old, new: new)
@@ -143,6 +145,16 @@ public struct Statistics: Sendable {
         total.apply(old: old, new: new)
         let errorChange = (new.isError ? 1 : 0) - ((old?.isError ?? false) ? 1 : 0)
         if errorChange != 0 { errorsByConnection[new.conn, default: 0] += errorChange }
+    }
+
+    /// Lets go of what is kept per connection for connections no longer held (`held` are those still held,
+    /// and only a closed connection with nothing pending is let go, so none of its exchanges comes again):
+    /// their error counts, which the connections view shows only for those held, and which of them count
+    /// in `otherConnections` (the count stays). A client that connects once per operation would otherwise
+    /// grow both by one entry per connection, however long the session runs.
+    public mutating func forgetConnections(keeping held: Set<UInt32>) {
+        errorsByConnection = errorsByConnection.filter { held.contains($0.key) }
+        otherConnectionIDs = otherConnectionIDs.filter { held.contains($0) }
     }
 
     /// The label of the `otherConnections` row: `136 more` (`.later`), `136 older` (`.older`).

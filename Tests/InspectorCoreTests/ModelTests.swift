@@ -269,6 +269,44 @@ import Testing
         #expect(rows.count == 1 + (m.store.firstHeld..<m.store.count).filter { ($0 - 3) % 10 == 0 }.count, "\(rows.count)")
     }
 
+    /// A client that connects once per operation and gets an error each time: the error counts of the
+    /// connections the history forgets go with them (the connections view lists only those held), those
+    /// held keep theirs, and the statistics still count every error.
+    @Test func errorCountsGoWithTheConnectionsForgotten() {
+        var m = InspectorModel()
+        m.historyLimit = 1 << 20
+        var t: Int64 = 1_700_000_000_000_000_000
+        let connections = 3000
+        for c in 1...UInt32(connections) {
+            var events: [SessionEvent] = [.connectionOpened(conn: ConnectionID(rawValue: c), at: t, info: nil)]
+            func frame(_ tag: UInt16, _ msg: Message, _ d: Direction) {
+                t += 1_000
+                events.append(.frame(conn: ConnectionID(rawValue: c), direction: d, at: t,
+                                     bytes: Fcall(tag: Tag(tag), msg).encode(dialect: .l), marks: []))
+            }
+            frame(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")), .toServer)
+            frame(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")), .toClient)
+            frame(0, .tattach(Tattach(fid: 1, uname: "u", aname: "", nUname: 0)), .toServer)
+            frame(0, .rattach(Rattach(qid: Qid(type: .dir, path: 1))), .toClient)
+            for _ in 0..<8 {
+                frame(1, .twalk(Twalk(fid: 1, newfid: 2, wnames: ["missing"])), .toServer)
+                frame(1, .rlerror(Rlerror(ecode: Errno(2))), .toClient)
+            }
+            events.append(.connectionClosed(conn: ConnectionID(rawValue: c), at: t + 1, reason: .eof))
+            m.handle(events)
+        }
+        let held = m.tracker.connections
+        #expect(m.forgottenExchanges > 0 && held.count < connections / 2, "\(held.count) held")
+        #expect(m.statistics.errorsByConnection.count <= held.count, "\(m.statistics.errorsByConnection.count)")
+        #expect(held.allSatisfy { m.statistics.errorsByConnection[$0.id.rawValue] == 8 })
+        #expect(m.statistics.total.errors == 8 * connections)
+        // The statistics view's rows: the newest connections' own, the rest counted together, all of them.
+        let own = m.statistics.byConnection.count
+        #expect(own > 0 && own + m.statistics.otherConnectionCount == connections)
+        #expect(m.statistics.byConnection.values.reduce(0) { $0 + $1.errors }
+                + (m.statistics.otherConnections?.errors ?? 0) == 8 * connections)
+    }
+
     /// A selection on a row that is kept stays on it; on a row forgotten it moves to the first one held; a
     /// filtered view drops the forgotten rows as they go.
     @Test func theSelectionAndFilterFollowWhatIsForgotten() throws {
