@@ -100,13 +100,13 @@ final class LineOutput: @unchecked Sendable {
     }
 
     func write(_ line: String) {
-        if background != nil {
-            var bytes = Array(line.utf8)
-            bytes.append(0x0A)
-            write(bytes: bytes)
-            return
-        }
         lock.withLock {
+            if background != nil {
+                var bytes = Array(line.utf8)
+                bytes.append(0x0A)
+                queueLocked(bytes)
+                return
+            }
             buffer.append(contentsOf: line.utf8)
             buffer.append(0x0A)
             if lineBuffered || buffer.count >= 1 << 16 { flushLocked() }
