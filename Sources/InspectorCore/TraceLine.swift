@@ -66,7 +66,7 @@ public struct TraceLine: Sendable {
     public func opened(conn: ConnectionID, at t: Int64, info: ConnectionInfo?) -> String {
         switch style {
         case .text:
-            var what = info.map { "open client \($0.client) upstream \($0.upstream)" } ?? "open"
+            var what = info.map { "open client \($0.client) \($0.upstreamLabel) \($0.upstream)" } ?? "open"
             if let version = info?.version {
                 // A connection that began before this capture file (a capture cut into several).
                 what += " (continued: " + version + (info?.msize.map { " msize \($0)" } ?? "") + ")"
@@ -75,7 +75,7 @@ public struct TraceLine: Sendable {
         case .json:
             var o: [(String, JSONValue)] = [("event", .string("open")), ("t_ns", .int(t)),
                                             ("time", .string(TraceLine.iso8601(t))), ("conn", .uint(UInt64(conn.rawValue)))]
-            if let info { o += [("client", .string(info.client)), ("upstream", .string(info.upstream))] }
+            if let info { o += [("client", .string(info.client)), (info.upstreamLabel, .string(info.upstream))] }
             if let version = info?.version { o.append(("continued_version", .string(version))) }
             if let msize = info?.msize { o.append(("continued_msize", .uint(UInt64(msize)))) }
             return JSONValue.object(o).serialized

@@ -57,11 +57,17 @@ public struct ConnectionInfo: Hashable, Sendable {
     /// from the start): a first frame other than a Tversion is then not the middle of a session joined late,
     /// and a reply to a request never seen is an anomaly like any other.
     public var fromStart: Bool
+    /// The trace is the server's own (`serve --trace`): `upstream` is the address it serves on, and is
+    /// named `server` where it is shown.
+    public var hosted: Bool
     public init(client: String, upstream: String, version: String? = nil, msize: UInt32? = nil,
-                fids: [KnownFid] = [], fromStart: Bool = false) {
+                fids: [KnownFid] = [], fromStart: Bool = false, hosted: Bool = false) {
         self.client = client; self.upstream = upstream
         self.version = version; self.msize = msize; self.fids = fids; self.fromStart = fromStart
+        self.hosted = hosted
     }
+    /// What `upstream` is called where it is shown: `upstream` for a proxy's, `server` for a hosted one.
+    public var upstreamLabel: String { hosted ? "server" : "upstream" }
 }
 
 /// A fid in use before the trace began, as a record of it says (a capture file that continues an earlier

@@ -43,7 +43,7 @@ final class ServeTrace: @unchecked Sendable {
             switch event {
             case let .accepted(id, peer):
                 let conn = ConnectionID(UInt32(truncatingIfNeeded: id))
-                let info = ConnectionInfo(client: peer?.colonForm ?? "?", upstream: server, fromStart: true)
+                let info = ConnectionInfo(client: peer?.colonForm ?? "?", upstream: server, fromStart: true, hosted: true)
                 let output = tracker.handle(.connectionOpened(conn: conn, at: at, info: info))
                 if lines { out.write(format.opened(conn: conn, at: at, info: info)) }
                 write(output)

@@ -325,6 +325,9 @@ import Glibc
             #expect(out.contains(needle), "trace lacks \(needle):\n\(out)")
         }
         #expect(out.contains("SIGINT: stopped after 1 connection\n"), "\(out)")
+        // The connection's open line names the server's own address as the server, not an upstream.
+        let open = out.split(separator: "\n").first { $0.contains(" + open ") }.map(String.init) ?? ""
+        #expect(open.contains(" + open client 127.0.0.1:") && open.hasSuffix(" server " + server.address), "\(open)")
     }
 
     /// `serve --trace | head`: once the reader goes, the server says so once and goes on serving.
