@@ -25,7 +25,8 @@ struct ViewCommand: AsyncParsableCommand {
         keeps only the first N bytes of each Rread's and Twrite's data (every other message and field whole); \
         those messages then show as cut, as a snap length shows them. A capture larger than half of the \
         machine's memory is viewed so with N = 4096 unless --view-data says otherwise (--view-data all keeps \
-        everything), and the message line says so.
+        everything), and the message line says so. With no terminal (a pipe, CI), it prints the capture's \
+        lines as `ninescope decode` does.
 
         Examples:
           ninescope view Captures/linux-guest.pcapng
@@ -81,8 +82,8 @@ struct ViewCommand: AsyncParsableCommand {
                 + "\(dataLimit) bytes (--view-data all keeps it all)"
             : nil
         guard isatty(1) == 1, isatty(0) == 1 else {
-            let named = files.isEmpty ? "FILE" : files.joined(separator: " ")
-            throw ValidationError("view needs a terminal; `ninescope decode \(named)` prints the capture as text")
+            try printWithoutTerminal()
+            return
         }
         // Each file's first piece is read (and its format checked) now; the rest as the loader goes.
         var capture: [(input: CaptureInput.ChunkedFile, first: [UInt8])] = []
@@ -124,6 +125,14 @@ struct ViewCommand: AsyncParsableCommand {
         }
         try await UIApp.run(app)
         loader.cancel()
+    }
+
+    /// With no terminal to open the UI on (a pipe, CI), the capture's lines as `decode` prints them, read
+    /// with the same `--port` and `--dialect`; synthetic traffic (`--sample`) is only for trying the UI.
+    private func printWithoutTerminal() throws {
+        guard sample == nil else { throw ValidationError("view --sample needs a terminal") }
+        let options = port.flatMap { ["--port", String($0)] } + (dialect.map { ["--dialect", $0] } ?? [])
+        try DecodeCommand.parse(options + ["--"] + files).run()
     }
 
     /// Reads a capture's files, one after another as one capture, into the app's queue in chunks (so the

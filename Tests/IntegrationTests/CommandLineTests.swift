@@ -111,6 +111,20 @@ import Glibc
         #expect(two.status == 0, "\(two.err)")
     }
 
+    /// With no terminal (output into a pipe), `view` prints the capture's lines as `decode` does, with the same
+    /// `--port` and `--dialect`, rather than refusing; `--sample` (synthetic traffic for trying the UI) still
+    /// needs one.
+    @Test func viewWithoutATerminalPrintsWhatDecodePrints() throws {
+        for options in [[], ["--port", "564", "--dialect", "9P2000.L"]] {
+            let decoded = try Self.ninescope(["decode", Self.capture] + options)
+            let viewed = try Self.ninescope(["view", Self.capture] + options)
+            #expect(viewed.status == 0, "\(options): status \(viewed.status), stderr \(viewed.err)")
+            #expect(viewed.out.contains(" c0 → Tversion tag NOTAG"), "\(options): \(viewed.out.prefix(300))")
+            #expect(viewed.out == decoded.out, "\(options)")
+        }
+        try Self.expectUsageError(["view", "--sample", "10"], says: "view --sample needs a terminal", subcommand: "view")
+    }
+
     /// `--quiet` without `--capture` records nothing: it runs (a relay that decodes nothing) and says so.
     @Test func quietWithoutCaptureIsWarnedOf() throws {
         let proxy = try ProxyProcess(upstream: "127.0.0.1:1", extra: ["--quiet"])
