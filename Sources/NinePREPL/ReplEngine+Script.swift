@@ -21,9 +21,29 @@ extension ReplEngine {
     /// `&`, from the command during which it arrives (typically a `wait`). A `-` command never stops the script. `quit`
     /// ends it with status 0.
     public func runScript(_ lines: [String], name: String = "script") async -> Int32 {
+        let (stream, feed) = AsyncStream.makeStream(of: String.self)
+        for line in lines { feed.yield(line) }
+        feed.finish()
+        return await runScript(stream, name: name)
+    }
+
+    /// Runs a script whose lines come as they are written (piped standard input: `(echo version; sleep 2;
+    /// echo pending) | ninescope repl …` runs each line when it arrives, not once the pipe ends), with
+    /// the same semantics as `runScript(_:name:)`. `variables`, when given, expand each line but comments
+    /// as it comes; a line that names an undefined one ends the script with status 2.
+    public func runScript(_ lines: AsyncStream<String>, name: String = "script",
+                          variables: ScriptVariables? = nil) async -> Int32 {
         var unchecked: (line: Int, text: String)?
-        for (i, line) in lines.enumerated() {
-            let number = i + 1
+        var number = 0
+        for await text in lines {
+            number += 1
+            var line = text
+            if let variables, line.first(where: { $0 != " " && $0 != "\t" }) != "#" {
+                do { line = try variables.expand(line) } catch {
+                    emit(.error, "\(name):\(number): \(error)")
+                    return ScriptStatus.syntaxError
+                }
+            }
             let parsed: ParsedLine
             do {
                 parsed = try parser.parse(line)

@@ -80,28 +80,32 @@ struct ReplCommand: AsyncParsableCommand {
             printError("ninescope: cannot connect to \(addr): \(error)")
             throw ExitCode(1)
         }
-        if !interactive {
-            let name = script ?? "stdin"
-            let text: String
-            if let script {
-                guard let data = FileManager.default.contents(atPath: script) else {
-                    printError("ninescope: cannot read \(script)")
-                    throw ExitCode(2)
-                }
-                text = String(decoding: data, as: UTF8.self)
-            } else {
-                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        if let script {
+            // A file is read whole, and its variables checked, before anything is sent.
+            guard let data = FileManager.default.contents(atPath: script) else {
+                printError("ninescope: cannot read \(script)")
+                throw ExitCode(2)
             }
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .map(String.init)
             if lines.last == "" { lines.removeLast() }
             for i in lines.indices where !lines[i].trimmingCharacters(in: .whitespaces).hasPrefix("#") {
                 do { lines[i] = try variables.expand(lines[i]) } catch {
-                    printError("\(name):\(i + 1): \(error)")
+                    printError("\(script):\(i + 1): \(error)")
                     await engine.close()
                     throw ExitCode(2)
                 }
             }
-            let status = await engine.runScript(lines, name: name)
+            let status = await engine.runScript(lines, name: script)
+            await engine.close()
+            out.flush()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
+        if !interactive {
+            // Piped standard input: each line runs as it arrives (a program that talks to the REPL through
+            // a pipe sees each reply before it writes its next line).
+            let status = await engine.runScript(Self.standardInputLines(), name: "stdin", variables: variables)
             await engine.close()
             out.flush()
             if status != 0 { throw ExitCode(status) }
@@ -177,6 +181,21 @@ struct NIOReplTransport: NinePTransport {
 
 /// Runs libedit on a thread of its own, so a blocked `readLine` (and completion waiting for the
 /// engine's directory listings) never holds a cooperative thread.
+extension ReplCommand {
+    /// The lines of standard input as they arrive, read by a thread of their own (a blocking read there
+    /// holds no task); ends at end of file.
+    static func standardInputLines() -> AsyncStream<String> {
+        let (stream, feed) = AsyncStream.makeStream(of: String.self)
+        let thread = Thread {
+            while let line = readLine(strippingNewline: true) { feed.yield(line) }
+            feed.finish()
+        }
+        thread.name = "ninescope-stdin"
+        thread.start()
+        return stream
+    }
+}
+
 final class LineReaderThread: @unchecked Sendable {
     private let engine: ReplEngine
     private let historyPath: String?

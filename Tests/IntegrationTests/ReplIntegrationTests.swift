@@ -127,6 +127,28 @@ import Glibc
         #expect(undefined.err.contains("${WHO} is not defined"), "\(undefined.err)")
     }
 
+    /// Piped standard input runs line by line as it arrives: a program driving the REPL through a pipe sees
+    /// the reply to one line before it writes the next (the REPL read to end of file first, so the writer
+    /// below waited 10 s in vain and then wrote `late`); an undefined variable on a later line stops the
+    /// script there, after the lines before it ran.
+    @Test func pipedLinesRunAsTheyArrive() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { server.stop() }
+        let out = Peers.tempDir("repl-pipe") + "/out"
+        let script = #"""
+            out=$1; shift
+            ( echo version
+              i=0; while ! grep -q Rversion "$out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+              if grep -q Rversion "$out"; then echo 'attach 0 early'; else echo 'attach 0 late'; fi
+              echo 'attach 1 ${NOBODY}'
+            ) | "$@" > "$out" 2>&1
+            echo "status $?"; cat "$out"
+            """#
+        let r = try Peers.run("/bin/sh", ["-c", script, "sh", out, Peers.ninescope, "repl", server.address, "--no-history"])
+        #expect(r.out.contains("uname 'early'"), "\(r.out)")
+        #expect(r.out.contains("status 2") && r.out.contains("stdin:3: column 10: ${NOBODY} is not defined"), "\(r.out)")
+    }
+
     /// A server that is not there is said so in the system's words, by the REPL and by replay, not in the
     /// socket library's (`connection reset (error set): … (errno: 111)`).
     @Test func aServerThatIsNotThereIsSaidPlainly() throws {
