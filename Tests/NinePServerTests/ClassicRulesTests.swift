@@ -1,0 +1,56 @@
+import NinePDrivers
+import NinePServer
+import NinePTestSupport
+import NinePWire
+import Testing
+
+/// The rules open(5), create(5) and stat(5) set for 9P2000 and 9P2000.u servers, request by request.
+@Suite struct ClassicRulesTests {
+    func client<D: FileSystemDriver>(_ version: String, driver: D) async throws -> NinePTestClient {
+        let c = await NinePTestClient.connect(driver: driver, dialect: Dialect(version: version) ?? .p9)
+        #expect(try await c.version(msize: 8192, version).version.string == version)
+        try await c.attach(0)
+        return c
+    }
+
+    static let dirPerm = DirMode(rawValue: DirMode.dir.rawValue | 0o755)
+
+    /// A stat of "don't touch" values only (stat(5)), the .u tail included in 9P2000.u.
+    static func dontTouch(_ version: String) -> Stat {
+        Stat(type: .max, dev: .max, qid: Qid(type: QidType(rawValue: 0xFF), version: .max, path: .max),
+             mode: DirMode(rawValue: .max), atime: .max, mtime: .max, length: .max, name: "", uid: "", gid: "", muid: "",
+             unix: version == "9P2000.u" ? Stat.UnixStat(extension: "", nUid: .max, nGid: .max, nMuid: .max) : nil)
+    }
+
+    func stat(_ c: NinePTestClient, _ fid: Fid) async throws -> Stat {
+        guard case .rstat(let r) = try await c.call(.tstat(Tstat(fid: fid))) else { throw ConformanceFailure("expected Rstat") }
+        return r.stat
+    }
+
+    /// open(5): "It is illegal to write a directory, truncate it, or attempt to remove it on close." A
+    /// Tcreate of a directory with such a mode fails before anything is made (create(5): fid becomes the new
+    /// file only when the create succeeds): no directory appears and fid still names the parent.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func directoryCreateInAModeADirectoryRefusesMakesNothing(version: String) async throws {
+        let c = try await client(version, driver: MemoryDriver())
+        let ext: P9String? = version == "9P2000.u" ? "" : nil
+        let modes: [OpenMode] = [.write, .readWrite, OpenMode(rawValue: OpenMode.truncBit),
+                                 OpenMode(rawValue: OpenMode.rcloseBit)]
+        for mode in modes {
+            let fid = try await c.walkTo(0, "")
+            #expect(try await c.expectError(.tcreate(Tcreate(fid: fid, name: "d", perm: Self.dirPerm, mode: mode, extension: ext)))
+                    == .EISDIR, "mode \(mode.rawValue)")
+            #expect(try await c.expectError(.twalk(Twalk(fid: 0, newfid: c.freshFid(), wnames: ["d"]))) == .ENOENT,
+                    "mode \(mode.rawValue) made the directory")
+            #expect(try await stat(c, fid).name.string == "/", "mode \(mode.rawValue) moved the fid")
+            // The fid is still the unopened parent: the same create in OREAD works.
+            guard case .rcreate(let r) = try await c.call(.tcreate(Tcreate(fid: fid, name: "d", perm: Self.dirPerm, mode: .read,
+                                                                           extension: ext))) else {
+                Issue.record("expected Rcreate"); return
+            }
+            #expect(r.qid.type.contains(.dir))
+            try await c.clunk(fid)
+            #expect(try await c.call(.tremove(Tremove(fid: try await c.walkTo(0, "d")))) == .rremove)
+        }
+    }
+}
