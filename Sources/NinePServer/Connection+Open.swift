@@ -32,6 +32,8 @@ extension Connection {
         guard case .walked = e.state else { throw ServerError(.EBADF, "fid is already open") }
         let writes = flags.accessMode == LOpenFlags.wronly.rawValue || flags.accessMode == LOpenFlags.rdwr.rawValue
         if e.isDirectory && (writes || flags.contains(.trunc)) { throw ServerError(.EISDIR) }
+        // open(5): a directory may not be removed on close.
+        if e.isDirectory && removeOnClose { throw ServerError(.EISDIR, "a directory cannot be removed on close") }
         if writes || flags.contains(.trunc) || removeOnClose { try requireWritable() }
         if removeOnClose && e.isRoot { throw ServerError(.EBUSY, "cannot remove the root") }
         update(fid, serial: e.serial) { $0.state = .busy }

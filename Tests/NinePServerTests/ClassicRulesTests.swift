@@ -53,4 +53,31 @@ import Testing
             #expect(try await c.call(.tremove(Tremove(fid: try await c.walkTo(0, "d")))) == .rremove)
         }
     }
+
+    /// open(5): a directory may not be removed on close, so Topen with ORCLOSE on one is refused (and a
+    /// later clunk removes nothing).
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func directoryOpenWithORCLOSEIsRefused(version: String) async throws {
+        let mem = MemoryDriver()
+        try await mem.makeFile("sub/f", contents: [1])
+        let c = try await client(version, driver: mem)
+        for path in ["sub", ""] {
+            let fid = try await c.walkTo(0, path)
+            #expect(try await c.expectError(.topen(Topen(fid: fid, mode: OpenMode(rawValue: OpenMode.rcloseBit)))) != nil)
+            try await c.clunk(fid)
+        }
+        let sub = try await c.walkTo(0, "sub")
+        #expect(try await c.expectError(.topen(Topen(fid: sub, mode: OpenMode(rawValue: OpenMode.rcloseBit)))) == .EISDIR)
+        // Still a walked fid: it opens for reading.
+        guard case .ropen = try await c.call(.topen(Topen(fid: sub, mode: .read))) else { Issue.record("expected Ropen"); return }
+        try await c.clunk(sub)
+        #expect(try await mem.contents(of: "sub/f") == [1])
+        // ORCLOSE on a file still removes it at clunk.
+        let f = try await c.walkTo(0, "sub/f")
+        guard case .ropen = try await c.call(.topen(Topen(fid: f, mode: OpenMode(rawValue: OpenMode.rcloseBit)))) else {
+            Issue.record("expected Ropen"); return
+        }
+        try await c.clunk(f)
+        await #expect(throws: Errno.ENOENT) { try await mem.contents(of: "sub/f") }
+    }
 }
