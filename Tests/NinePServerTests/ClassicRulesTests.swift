@@ -80,4 +80,26 @@ import Testing
         try await c.clunk(f)
         await #expect(throws: Errno.ENOENT) { try await mem.contents(of: "sub/f") }
     }
+
+    /// open(5): "if mode has the OTRUNC (0x10) bit set, the file is to be truncated" — whatever the access
+    /// mode, OREAD and OEXEC included, in every driver.
+    @Test(arguments: ["memory", "local"], [OpenMode.read, .exec])
+    func otruncTruncatesWhateverTheAccessMode(driverName: String, access: OpenMode) async throws {
+        let dir = try TempDirectory("otrunc")
+        defer { dir.remove() }
+        let c: NinePTestClient
+        if driverName == "memory" {
+            let mem = MemoryDriver()
+            try await mem.makeFile("f", contents: Array("hello".utf8))
+            c = try await client("9P2000", driver: mem)
+        } else {
+            try dir.write("f", "hello")
+            c = try await client("9P2000", driver: try LocalDriver(root: dir.path))
+        }
+        let f = try await c.walkTo(0, "f")
+        let mode = OpenMode(rawValue: access.rawValue | OpenMode.truncBit)
+        guard case .ropen = try await c.call(.topen(Topen(fid: f, mode: mode))) else { Issue.record("expected Ropen"); return }
+        #expect(try await c.read(f, count: 100) == [])
+        #expect(try await stat(c, f).length == 0)
+    }
 }
