@@ -52,8 +52,9 @@ extension Connection {
         }
         if st.atime != UInt32.max { c.atime = .set(FileTime(sec: UInt64(st.atime))) }
         if st.mtime != UInt32.max { c.mtime = .set(FileTime(sec: UInt64(st.mtime))) }
-        if st.length != UInt64.max {
-            guard !e.isDirectory else { throw ServerError(.EISDIR) }
+        // stat(5): setting a directory's length to anything but zero is an error; zero is no change.
+        if st.length != UInt64.max, !(e.isDirectory && st.length == 0) {
+            guard !e.isDirectory else { throw ServerError(.EISDIR, "a directory's length can only be 0") }
             c.size = st.length
         }
         c.uid = try Self.owner(st.unix?.nUid, st.uid)

@@ -102,4 +102,21 @@ import Testing
         #expect(try await c.read(f, count: 100) == [])
         #expect(try await stat(c, f).length == 0)
     }
+
+    /// stat(5): "It is an error to attempt to set the length of a directory to a non-zero value": zero is a
+    /// value a directory already has, and the wstat succeeds.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func directoryLengthMayBeSetToZeroOnly(version: String) async throws {
+        let mem = MemoryDriver()
+        try await mem.makeFile("sub/f", contents: [1])
+        let c = try await client(version, driver: mem)
+        let sub = try await c.walkTo(0, "sub")
+        var zero = Self.dontTouch(version)
+        zero.length = 0
+        #expect(try await c.call(.twstat(Twstat(fid: sub, stat: zero))) == .rwstat)
+        var five = zero
+        five.length = 5
+        #expect(try await c.expectError(.twstat(Twstat(fid: sub, stat: five))) != nil)
+        #expect(try await stat(c, sub).length == 0)
+    }
 }
