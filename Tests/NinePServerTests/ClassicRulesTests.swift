@@ -119,4 +119,40 @@ import Testing
         #expect(try await c.expectError(.twstat(Twstat(fid: sub, stat: five))) != nil)
         #expect(try await stat(c, sub).length == 0)
     }
+
+    /// stat(5): only name, length, mode, mtime and gid can be changed; "None of the other data can be altered
+    /// by a wstat and attempts to change them will trigger an error. In particular, it is illegal to attempt
+    /// to change the owner of a file." (9P2000.u changes the owner through n_uid, Linux's chown.) A value
+    /// equal to the current one is no change, and "all the changes happen, or none": the refused wstat
+    /// leaves the mode it also asked for untouched.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func wstatRefusesChangesToFixedFields(version: String) async throws {
+        let mem = MemoryDriver()
+        try await mem.makeFile("f", contents: [1, 2, 3], mode: 0o644)
+        let c = try await client(version, driver: mem)
+        let f = try await c.walkTo(0, "f")
+        let current = try await stat(c, f)
+        var attempts: [(String, (inout Stat) -> Void)] = [
+            ("type", { $0.type = current.type &+ 1 }),
+            ("dev", { $0.dev = current.dev &+ 1 }),
+            ("qid.path", { $0.qid = Qid(type: QidType(rawValue: 0xFF), version: .max, path: current.qid.path &+ 1) }),
+            ("qid.type", { $0.qid = Qid(type: [.dir], version: .max, path: .max) }),
+            ("muid", { $0.muid = "somebody" }),
+        ]
+        if version == "9P2000" { attempts.append(("uid", { $0.uid = P9String(current.uid.string + "1") })) }
+        for (field, change) in attempts {
+            var st = Self.dontTouch(version)
+            st.mode = DirMode(rawValue: 0o600)
+            change(&st)
+            #expect(try await c.expectError(.twstat(Twstat(fid: f, stat: st))) != nil, "a change of \(field) was accepted")
+            #expect(try await stat(c, f).mode.permissions == 0o644, "the refused wstat of \(field) changed the mode")
+        }
+        // The values the file already has are no change: this wstat (a stat read back, the mode changed) works.
+        var same = current
+        same.mode = DirMode(rawValue: 0o600)
+        same.atime = .max
+        same.mtime = .max
+        #expect(try await c.call(.twstat(Twstat(fid: f, stat: same))) == .rwstat)
+        #expect(try await stat(c, f).mode.permissions == 0o600)
+    }
 }
