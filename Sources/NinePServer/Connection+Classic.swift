@@ -67,10 +67,14 @@ extension Connection {
             return .rwstat
         }
         try requireWritable()
-        if !c.isEmpty { try await driver.setattr(e.node, c) }
+        // stat(5): all the changes happen or none does, so a rename that cannot be is refused before setattr.
+        let parent = e.ancestors.last
         if rename {
-            guard let parent = e.ancestors.last else { throw ServerError(.EBUSY, "cannot rename the root") }
+            guard parent != nil else { throw ServerError(.EBUSY, "cannot rename the root") }
             try validateNewName(st.name)
+        }
+        if !c.isEmpty { try await driver.setattr(e.node, c) }
+        if rename, let parent {
             try await driver.rename(from: parent.node, e.name, to: parent.node, st.name)
             renamed(from: parent.qid.path, e.name, to: e.ancestors, st.name)
         }

@@ -155,4 +155,27 @@ import Testing
         #expect(try await c.call(.twstat(Twstat(fid: f, stat: same))) == .rwstat)
         #expect(try await stat(c, f).mode.permissions == 0o600)
     }
+
+    /// stat(5): "Either all the changes in wstat request happen, or none of them does." A wstat whose new name
+    /// is not a valid file name (or that renames the attach root) changes neither the name nor the mode.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func wstatWithAnImpossibleRenameChangesNothing(version: String) async throws {
+        let mem = MemoryDriver()
+        try await mem.makeFile("f", contents: [1], mode: 0o644)
+        let c = try await client(version, driver: mem)
+        let f = try await c.walkTo(0, "f")
+        for name: P9String in ["a/b", ".."] {
+            var st = Self.dontTouch(version)
+            st.mode = DirMode(rawValue: 0o600)
+            st.name = name
+            #expect(try await c.expectError(.twstat(Twstat(fid: f, stat: st))) != nil)
+            #expect(try await stat(c, f).mode.permissions == 0o644, "the refused rename to \(name.string) changed the mode")
+        }
+        let rootMode = try await stat(c, 0).mode
+        var root = Self.dontTouch(version)
+        root.mode = DirMode(rawValue: DirMode.dir.rawValue | 0o700)
+        root.name = "elsewhere"
+        #expect(try await c.expectError(.twstat(Twstat(fid: 0, stat: root))) == .EBUSY)
+        #expect(try await stat(c, 0).mode == rootMode)
+    }
 }
