@@ -178,7 +178,9 @@ public actor MemoryDriver: FileSystemDriver {
         if flags.contains(.directory) && !i.isDirectory { throw .ENOTDIR }
         let writes = flags.accessMode == LOpenFlags.wronly.rawValue || flags.accessMode == LOpenFlags.rdwr.rawValue
         if i.isDirectory && writes { throw .EISDIR }
-        if flags.contains(.trunc) && writes && i.type == .regular && !i.data.isEmpty {
+        // TRUNC empties a regular file whatever the access mode, as Linux's open(2) does with O_RDONLY|O_TRUNC
+        // and open(5) asks of OREAD|OTRUNC (the local driver gets the same from the host).
+        if flags.contains(.trunc) && i.type == .regular && !i.data.isEmpty {
             i.data = []
             i.mtime = now(); i.ctime = i.mtime
             i.version &+= 1

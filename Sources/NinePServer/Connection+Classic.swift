@@ -45,6 +45,7 @@ extension Connection {
     func wstat(_ t: Twstat) async throws -> Message {
         let e = try entry(t.fid)
         let st = t.stat
+        try await refuseFixedChanges(st, of: e)
         var c = AttributeChanges()
         if st.mode.rawValue != UInt32.max {
             guard st.mode.contains(.dir) == e.isDirectory else { throw ServerError(.EINVAL, "cannot change DMDIR") }
@@ -52,11 +53,13 @@ extension Connection {
         }
         if st.atime != UInt32.max { c.atime = .set(FileTime(sec: UInt64(st.atime))) }
         if st.mtime != UInt32.max { c.mtime = .set(FileTime(sec: UInt64(st.mtime))) }
-        if st.length != UInt64.max {
-            guard !e.isDirectory else { throw ServerError(.EISDIR) }
+        // stat(5): setting a directory's length to anything but zero is an error; zero is no change.
+        if st.length != UInt64.max, !(e.isDirectory && st.length == 0) {
+            guard !e.isDirectory else { throw ServerError(.EISDIR, "a directory's length can only be 0") }
             c.size = st.length
         }
-        c.uid = try Self.owner(st.unix?.nUid, st.uid)
+        // 9P2000.u changes the owner (Linux's chown sends n_uid); 9P2000 cannot (refused above).
+        c.uid = dialect == .u ? try Self.owner(st.unix?.nUid, st.uid) : nil
         c.gid = try Self.owner(st.unix?.nGid, st.gid)
         let rename = !st.name.isEmpty && st.name != e.name
         if c.isEmpty && !rename {
@@ -64,14 +67,38 @@ extension Connection {
             return .rwstat
         }
         try requireWritable()
-        if !c.isEmpty { try await driver.setattr(e.node, c) }
+        // stat(5): all the changes happen or none does, so a rename that cannot be is refused before setattr.
+        let parent = e.ancestors.last
         if rename {
-            guard let parent = e.ancestors.last else { throw ServerError(.EBUSY, "cannot rename the root") }
+            guard parent != nil else { throw ServerError(.EBUSY, "cannot rename the root") }
             try validateNewName(st.name)
+        }
+        if !c.isEmpty { try await driver.setattr(e.node, c) }
+        if rename, let parent {
             try await driver.rename(from: parent.node, e.name, to: parent.node, st.name)
             renamed(from: parent.qid.path, e.name, to: e.ancestors, st.name)
         }
         return .rwstat
+    }
+
+    /// stat(5): "None of the other data can be altered by a wstat and attempts to change them will trigger an
+    /// error. In particular, it is illegal to attempt to change the owner of a file." type, dev, qid and muid
+    /// (and in 9P2000 the owner) must be "don't touch" or the value the file has; checked before anything
+    /// changes, so a refused wstat changes nothing.
+    private func refuseFixedChanges(_ st: Stat, of e: Entry) async throws {
+        let ownerGiven = dialect != .u && !st.uid.isEmpty
+        guard st.type != .max || st.dev != .max || st.qid.type.rawValue != 0xFF || st.qid.version != .max
+                || st.qid.path != .max || !st.muid.isEmpty || ownerGiven else { return }
+        let cur = makeStat(try await attributes(of: e), name: e.name, symlinkTarget: nil)
+        func changes<T: Equatable>(_ new: T, _ dontTouch: T, _ old: T) -> Bool { new != dontTouch && new != old }
+        let attempted: [(Bool, String)] = [
+            (changes(st.type, .max, cur.type), "type"), (changes(st.dev, .max, cur.dev), "dev"),
+            (changes(st.qid.type.rawValue, 0xFF, cur.qid.type.rawValue), "qid.type"),
+            (changes(st.qid.version, .max, cur.qid.version), "qid.version"),
+            (changes(st.qid.path, .max, cur.qid.path), "qid.path"), (changes(st.muid, "", cur.muid), "muid"),
+        ]
+        if let field = attempted.first(where: \.0)?.1 { throw ServerError(.EINVAL, "wstat cannot change \(field)") }
+        if ownerGiven && st.uid != cur.uid { throw ServerError(.EPERM, "wstat cannot change the owner") }
     }
 
     /// A numeric owner from a .u id (~0 = don't touch) or a decimal name ("" = don't touch).

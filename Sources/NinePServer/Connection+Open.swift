@@ -32,6 +32,8 @@ extension Connection {
         guard case .walked = e.state else { throw ServerError(.EBADF, "fid is already open") }
         let writes = flags.accessMode == LOpenFlags.wronly.rawValue || flags.accessMode == LOpenFlags.rdwr.rawValue
         if e.isDirectory && (writes || flags.contains(.trunc)) { throw ServerError(.EISDIR) }
+        // open(5): a directory may not be removed on close.
+        if e.isDirectory && removeOnClose { throw ServerError(.EISDIR, "a directory cannot be removed on close") }
         if writes || flags.contains(.trunc) || removeOnClose { try requireWritable() }
         if removeOnClose && e.isRoot { throw ServerError(.EBUSY, "cannot remove the root") }
         update(fid, serial: e.serial) { $0.state = .busy }
@@ -104,6 +106,9 @@ extension Connection {
         guard case .walked = e.state else { throw ServerError(.EBADF, "fid is already open") }
         guard e.isDirectory else { throw ServerError(.ENOTDIR) }
         try validateNewName(t.name)
+        // open(5): a directory cannot be written, truncated or removed on close; refused before anything is
+        // made, so a failed create leaves no directory behind and fid still names the parent.
+        if perm.contains(.dir) { try Self.requireDirectoryMode(t.mode) }
         try requireWritable()
         let gid = NineP.noUname
         let node: Node
@@ -135,6 +140,13 @@ extension Connection {
             return .rcreate(Rcreate(qid: q, iounit: iounit))
         }
         return .rcreate(Rcreate(qid: qid, iounit: 0))
+    }
+
+    /// open(5): "It is illegal to write a directory, truncate it, or attempt to remove it on close."
+    static func requireDirectoryMode(_ mode: OpenMode) throws(ServerError) {
+        if mode.access == 1 || mode.access == 2 { throw ServerError(.EISDIR, "a directory cannot be opened for writing") }
+        if mode.truncate { throw ServerError(.EISDIR, "a directory cannot be truncated") }
+        if mode.removeOnClose { throw ServerError(.EISDIR, "a directory cannot be removed on close") }
     }
 
     /// setuid/setgid/sticky from 9P2000.u DM bits.

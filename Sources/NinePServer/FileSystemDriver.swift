@@ -64,7 +64,8 @@ public protocol FileSystemDriver: Sendable {
     // MARK: Open files
 
     /// Opens `node`. `flags` are 9P2000.L open flags (Linux values): access mode, TRUNC, APPEND, DIRECTORY,
-    /// NOFOLLOW, SYNC, … (the server has removed CREATE and EXCL). Opening a symlink fails (ELOOP).
+    /// NOFOLLOW, SYNC, … (the server has removed CREATE and EXCL). Opening a symlink fails (ELOOP). TRUNC
+    /// empties a regular file whatever the access mode (Linux open(2); 9P2000's OREAD|OTRUNC arrives so).
     func open(_ node: Node, flags: LOpenFlags) async throws(Errno) -> OpenFile
     /// Up to `count` bytes at `offset`; fewer (or none) at end of file.
     func read(_ file: OpenFile, offset: UInt64, count: UInt32) async throws(Errno) -> [UInt8]

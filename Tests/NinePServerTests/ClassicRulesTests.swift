@@ -1,0 +1,181 @@
+import NinePDrivers
+import NinePServer
+import NinePTestSupport
+import NinePWire
+import Testing
+
+/// The rules open(5), create(5) and stat(5) set for 9P2000 and 9P2000.u servers, request by request.
+@Suite struct ClassicRulesTests {
+    func client<D: FileSystemDriver>(_ version: String, driver: D) async throws -> NinePTestClient {
+        let c = await NinePTestClient.connect(driver: driver, dialect: Dialect(version: version) ?? .p9)
+        #expect(try await c.version(msize: 8192, version).version.string == version)
+        try await c.attach(0)
+        return c
+    }
+
+    static let dirPerm = DirMode(rawValue: DirMode.dir.rawValue | 0o755)
+
+    /// A stat of "don't touch" values only (stat(5)), the .u tail included in 9P2000.u.
+    static func dontTouch(_ version: String) -> Stat {
+        Stat(type: .max, dev: .max, qid: Qid(type: QidType(rawValue: 0xFF), version: .max, path: .max),
+             mode: DirMode(rawValue: .max), atime: .max, mtime: .max, length: .max, name: "", uid: "", gid: "", muid: "",
+             unix: version == "9P2000.u" ? Stat.UnixStat(extension: "", nUid: .max, nGid: .max, nMuid: .max) : nil)
+    }
+
+    func stat(_ c: NinePTestClient, _ fid: Fid) async throws -> Stat {
+        guard case .rstat(let r) = try await c.call(.tstat(Tstat(fid: fid))) else { throw ConformanceFailure("expected Rstat") }
+        return r.stat
+    }
+
+    /// open(5): "It is illegal to write a directory, truncate it, or attempt to remove it on close." A
+    /// Tcreate of a directory with such a mode fails before anything is made (create(5): fid becomes the new
+    /// file only when the create succeeds): no directory appears and fid still names the parent.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func directoryCreateInAModeADirectoryRefusesMakesNothing(version: String) async throws {
+        let c = try await client(version, driver: MemoryDriver())
+        let ext: P9String? = version == "9P2000.u" ? "" : nil
+        let modes: [OpenMode] = [.write, .readWrite, OpenMode(rawValue: OpenMode.truncBit),
+                                 OpenMode(rawValue: OpenMode.rcloseBit)]
+        for mode in modes {
+            let fid = try await c.walkTo(0, "")
+            #expect(try await c.expectError(.tcreate(Tcreate(fid: fid, name: "d", perm: Self.dirPerm, mode: mode, extension: ext)))
+                    == .EISDIR, "mode \(mode.rawValue)")
+            #expect(try await c.expectError(.twalk(Twalk(fid: 0, newfid: c.freshFid(), wnames: ["d"]))) == .ENOENT,
+                    "mode \(mode.rawValue) made the directory")
+            #expect(try await stat(c, fid).name.string == "/", "mode \(mode.rawValue) moved the fid")
+            // The fid is still the unopened parent: the same create in OREAD works.
+            guard case .rcreate(let r) = try await c.call(.tcreate(Tcreate(fid: fid, name: "d", perm: Self.dirPerm, mode: .read,
+                                                                           extension: ext))) else {
+                Issue.record("expected Rcreate"); return
+            }
+            #expect(r.qid.type.contains(.dir))
+            try await c.clunk(fid)
+            #expect(try await c.call(.tremove(Tremove(fid: try await c.walkTo(0, "d")))) == .rremove)
+        }
+    }
+
+    /// open(5): a directory may not be removed on close, so Topen with ORCLOSE on one is refused (and a
+    /// later clunk removes nothing).
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func directoryOpenWithORCLOSEIsRefused(version: String) async throws {
+        let mem = MemoryDriver()
+        try await mem.makeFile("sub/f", contents: [1])
+        let c = try await client(version, driver: mem)
+        for path in ["sub", ""] {
+            let fid = try await c.walkTo(0, path)
+            #expect(try await c.expectError(.topen(Topen(fid: fid, mode: OpenMode(rawValue: OpenMode.rcloseBit)))) != nil)
+            try await c.clunk(fid)
+        }
+        let sub = try await c.walkTo(0, "sub")
+        #expect(try await c.expectError(.topen(Topen(fid: sub, mode: OpenMode(rawValue: OpenMode.rcloseBit)))) == .EISDIR)
+        // Still a walked fid: it opens for reading.
+        guard case .ropen = try await c.call(.topen(Topen(fid: sub, mode: .read))) else { Issue.record("expected Ropen"); return }
+        try await c.clunk(sub)
+        #expect(try await mem.contents(of: "sub/f") == [1])
+        // ORCLOSE on a file still removes it at clunk.
+        let f = try await c.walkTo(0, "sub/f")
+        guard case .ropen = try await c.call(.topen(Topen(fid: f, mode: OpenMode(rawValue: OpenMode.rcloseBit)))) else {
+            Issue.record("expected Ropen"); return
+        }
+        try await c.clunk(f)
+        await #expect(throws: Errno.ENOENT) { try await mem.contents(of: "sub/f") }
+    }
+
+    /// open(5): "if mode has the OTRUNC (0x10) bit set, the file is to be truncated" — whatever the access
+    /// mode, OREAD and OEXEC included, in every driver.
+    @Test(arguments: ["memory", "local"], [OpenMode.read, .exec])
+    func otruncTruncatesWhateverTheAccessMode(driverName: String, access: OpenMode) async throws {
+        let dir = try TempDirectory("otrunc")
+        defer { dir.remove() }
+        let c: NinePTestClient
+        if driverName == "memory" {
+            let mem = MemoryDriver()
+            try await mem.makeFile("f", contents: Array("hello".utf8))
+            c = try await client("9P2000", driver: mem)
+        } else {
+            try dir.write("f", "hello")
+            c = try await client("9P2000", driver: try LocalDriver(root: dir.path))
+        }
+        let f = try await c.walkTo(0, "f")
+        let mode = OpenMode(rawValue: access.rawValue | OpenMode.truncBit)
+        guard case .ropen = try await c.call(.topen(Topen(fid: f, mode: mode))) else { Issue.record("expected Ropen"); return }
+        #expect(try await c.read(f, count: 100) == [])
+        #expect(try await stat(c, f).length == 0)
+    }
+
+    /// stat(5): "It is an error to attempt to set the length of a directory to a non-zero value": zero is a
+    /// value a directory already has, and the wstat succeeds.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func directoryLengthMayBeSetToZeroOnly(version: String) async throws {
+        let mem = MemoryDriver()
+        try await mem.makeFile("sub/f", contents: [1])
+        let c = try await client(version, driver: mem)
+        let sub = try await c.walkTo(0, "sub")
+        var zero = Self.dontTouch(version)
+        zero.length = 0
+        #expect(try await c.call(.twstat(Twstat(fid: sub, stat: zero))) == .rwstat)
+        var five = zero
+        five.length = 5
+        #expect(try await c.expectError(.twstat(Twstat(fid: sub, stat: five))) != nil)
+        #expect(try await stat(c, sub).length == 0)
+    }
+
+    /// stat(5): only name, length, mode, mtime and gid can be changed; "None of the other data can be altered
+    /// by a wstat and attempts to change them will trigger an error. In particular, it is illegal to attempt
+    /// to change the owner of a file." (9P2000.u changes the owner through n_uid, Linux's chown.) A value
+    /// equal to the current one is no change, and "all the changes happen, or none": the refused wstat
+    /// leaves the mode it also asked for untouched.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func wstatRefusesChangesToFixedFields(version: String) async throws {
+        let mem = MemoryDriver()
+        try await mem.makeFile("f", contents: [1, 2, 3], mode: 0o644)
+        let c = try await client(version, driver: mem)
+        let f = try await c.walkTo(0, "f")
+        let current = try await stat(c, f)
+        var attempts: [(String, (inout Stat) -> Void)] = [
+            ("type", { $0.type = current.type &+ 1 }),
+            ("dev", { $0.dev = current.dev &+ 1 }),
+            ("qid.path", { $0.qid = Qid(type: QidType(rawValue: 0xFF), version: .max, path: current.qid.path &+ 1) }),
+            ("qid.type", { $0.qid = Qid(type: [.dir], version: .max, path: .max) }),
+            ("muid", { $0.muid = "somebody" }),
+        ]
+        if version == "9P2000" { attempts.append(("uid", { $0.uid = P9String(current.uid.string + "1") })) }
+        for (field, change) in attempts {
+            var st = Self.dontTouch(version)
+            st.mode = DirMode(rawValue: 0o600)
+            change(&st)
+            #expect(try await c.expectError(.twstat(Twstat(fid: f, stat: st))) != nil, "a change of \(field) was accepted")
+            #expect(try await stat(c, f).mode.permissions == 0o644, "the refused wstat of \(field) changed the mode")
+        }
+        // The values the file already has are no change: this wstat (a stat read back, the mode changed) works.
+        var same = current
+        same.mode = DirMode(rawValue: 0o600)
+        same.atime = .max
+        same.mtime = .max
+        #expect(try await c.call(.twstat(Twstat(fid: f, stat: same))) == .rwstat)
+        #expect(try await stat(c, f).mode.permissions == 0o600)
+    }
+
+    /// stat(5): "Either all the changes in wstat request happen, or none of them does." A wstat whose new name
+    /// is not a valid file name (or that renames the attach root) changes neither the name nor the mode.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func wstatWithAnImpossibleRenameChangesNothing(version: String) async throws {
+        let mem = MemoryDriver()
+        try await mem.makeFile("f", contents: [1], mode: 0o644)
+        let c = try await client(version, driver: mem)
+        let f = try await c.walkTo(0, "f")
+        for name: P9String in ["a/b", ".."] {
+            var st = Self.dontTouch(version)
+            st.mode = DirMode(rawValue: 0o600)
+            st.name = name
+            #expect(try await c.expectError(.twstat(Twstat(fid: f, stat: st))) != nil)
+            #expect(try await stat(c, f).mode.permissions == 0o644, "the refused rename to \(name.string) changed the mode")
+        }
+        let rootMode = try await stat(c, 0).mode
+        var root = Self.dontTouch(version)
+        root.mode = DirMode(rawValue: DirMode.dir.rawValue | 0o700)
+        root.name = "elsewhere"
+        #expect(try await c.expectError(.twstat(Twstat(fid: 0, stat: root))) == .EBUSY)
+        #expect(try await stat(c, 0).mode == rootMode)
+    }
+}
