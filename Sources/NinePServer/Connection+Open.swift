@@ -91,10 +91,21 @@ extension Connection {
 
     /// Classic Tcreate: perm's DM bits choose a directory, a file or (9P2000.u) a symlink, hard link,
     /// device, fifo or socket (from `extension`). Files and directories are then open with `mode`; the
-    /// special files are not opened (fid refers to them).
+    /// special files are not opened (fid refers to them). In 9P2000 the permissions are narrowed by the
+    /// directory's as create(5) says (a file's `perm & (~0666 | (dir.perm & 0666))`, a directory's with
+    /// 0777); in 9P2000.u they are taken as they are, as a Unix server takes a mode (the client has applied
+    /// its umask).
     func create(_ t: Tcreate) async throws -> Message {
-        let perm = t.perm
+        var perm = t.perm
         let special: DirMode = [.symlink, .link, .device, .namedPipe, .socket]
+        if dialect == .p9, perm.intersection(special).isEmpty {
+            let parent = try entry(t.fid)
+            if case .walked = parent.state, parent.isDirectory {
+                let dirPerm = try await driver.getattr(parent.node).mode & 0o777
+                let mask: UInt32 = perm.contains(.dir) ? 0o777 : 0o666
+                perm = DirMode(rawValue: perm.rawValue & (~mask | (dirPerm & mask)))
+            }
+        }
         if perm.intersection(special).isEmpty && !perm.contains(.dir) {
             var mode = perm.permissions
             if dialect == .u { mode |= Self.unixBits(perm) }

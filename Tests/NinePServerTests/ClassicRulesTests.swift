@@ -54,6 +54,32 @@ import Testing
         }
     }
 
+    /// create(5): in 9P2000 a new file's permissions are `perm & (~0666 | (dir.perm & 0666))`, a new
+    /// directory's `perm & (~0777 | (dir.perm & 0777))`; 9P2000.u takes them as given (a Unix mode, the
+    /// client's umask applied), as the Linux client expects.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func createNarrowsPermissionsByTheDirectorysIn9P2000(version: String) async throws {
+        let c = try await client(version, driver: MemoryDriver())
+        let ext: P9String? = version == "9P2000.u" ? "" : nil
+        let classic = version == "9P2000"
+        let parent = try await c.walkTo(0, "")
+        _ = try await c.call(.tcreate(Tcreate(fid: parent, name: "p", perm: DirMode(rawValue: DirMode.dir.rawValue | 0o750),
+                                              mode: .read, extension: ext)))
+        #expect(try await stat(c, parent).mode.permissions == 0o750)
+        let file = try await c.walkTo(0, "p")
+        _ = try await c.call(.tcreate(Tcreate(fid: file, name: "f", perm: DirMode(rawValue: 0o666), mode: .write, extension: ext)))
+        #expect(try await stat(c, file).mode.permissions == (classic ? 0o640 : 0o666))
+        let dir = try await c.walkTo(0, "p")
+        _ = try await c.call(.tcreate(Tcreate(fid: dir, name: "d", perm: DirMode(rawValue: DirMode.dir.rawValue | 0o777),
+                                              mode: .read, extension: ext)))
+        let made = try await stat(c, dir)
+        #expect(made.mode.contains(.dir) && made.mode.permissions == (classic ? 0o750 : 0o777))
+        // Execute bits of a file are not narrowed (only 0666 is).
+        let exe = try await c.walkTo(0, "p")
+        _ = try await c.call(.tcreate(Tcreate(fid: exe, name: "x", perm: DirMode(rawValue: 0o777), mode: .write, extension: ext)))
+        #expect(try await stat(c, exe).mode.permissions == (classic ? 0o751 : 0o777))
+    }
+
     /// open(5): a directory may not be removed on close, so Topen with ORCLOSE on one is refused (and a
     /// later clunk removes nothing).
     @Test(arguments: ["9P2000", "9P2000.u"])
