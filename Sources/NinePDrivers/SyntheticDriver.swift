@@ -112,8 +112,12 @@ public final class SyntheticDriver: FileSystemDriver {
         let it = try item(node.index)
         let writes = flags.accessMode == LOpenFlags.wronly.rawValue || flags.accessMode == LOpenFlags.rdwr.rawValue
         if it.kind == .directory && writes { throw .EISDIR }
-        if writes && ![.write, .flush, .fail].contains(it.kind) { throw .EACCES }
+        // Truncating is writing (open(2) and open(5) truncate whatever the access mode): refused where
+        // writing is, and /WRITE is emptied.
+        let truncates = flags.contains(.trunc) && it.kind != .directory
+        if (writes || truncates) && ![.write, .flush, .fail].contains(it.kind) { throw .EACCES }
         if flags.contains(.directory) && it.kind != .directory { throw .ENOTDIR }
+        if truncates && it.kind == .write { written.withLock { $0 = [] } }
         return OpenFile(index: node.index)
     }
 

@@ -80,6 +80,25 @@ import Testing
         #expect(try await stat(c, exe).mode.permissions == (classic ? 0o751 : 0o777))
     }
 
+    /// The synthetic tree's read-only files refuse a truncating open whatever its access mode (it is a
+    /// write; they took it and truncated nothing), and /WRITE is emptied by one.
+    @Test func synthTruncatesOnlyWhatItCanWrite() async throws {
+        let c = await NinePTestClient.connect(driver: SyntheticDriver(), dialect: .l)
+        _ = try await c.version(msize: 8192, "9P2000.L")
+        try await c.attach(0)
+        for name in ["LOPEN", "SPARSE", "SLOW"] {
+            let fid = try await c.walkTo(0, name)
+            #expect(try await c.expectError(.tlopen(Tlopen(fid: fid, flags: [.rdonly, .trunc]))) == .EACCES, "\(name)")
+        }
+        let w = try await c.walkTo(0, "WRITE")
+        _ = try await c.lopen(w, .rdwr)
+        #expect(try await c.write(w, Array("abc".utf8)) == 3)
+        try await c.clunk(w)
+        let again = try await c.walkTo(0, "WRITE")
+        _ = try await c.lopen(again, [.rdonly, .trunc])
+        #expect(try await c.read(again).isEmpty)
+    }
+
     /// open(5): a directory may not be removed on close, so Topen with ORCLOSE on one is refused (and a
     /// later clunk removes nothing).
     @Test(arguments: ["9P2000", "9P2000.u"])
