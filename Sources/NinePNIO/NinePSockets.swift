@@ -149,13 +149,20 @@ public enum NinePSockets {
         return Listener(channel: channel, localAddress: bound)
     }
 
-    /// Whether a process listens on the unix socket file at `path`: a connection to it is accepted, or
-    /// waits in a full backlog. (The listener sees a connection open and close at once.) False when
-    /// nothing is there, the file is not a socket, or no one listens on it (a stale file: ECONNREFUSED).
+    /// Whether a process listens on the unix socket file at `path`. The system's table of unix sockets
+    /// (/proc/net/unix) answers first, so that a live listener found there is not disturbed; otherwise a
+    /// connection to it is tried: accepted, or waiting in a full backlog, it is live (that listener then
+    /// sees a connection open and close at once: one in another network namespace, or bound by a relative
+    /// path). False when nothing is there, the file is not a socket, or no one listens on it (a stale
+    /// file: ECONNREFUSED).
     static func unixSocketIsListening(_ path: String) -> Bool {
         var st = stat()
         guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFSOCK,
               let address = try? SocketAddress(unixDomainSocketPath: path) else { return false }
+        if let table = readWhole("/proc/net/unix"),
+           listeningPaths(inUnixSocketTable: table).contains(where: { samePath($0, path) }) {
+            return true
+        }
         #if canImport(Glibc)
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(AF_UNIX, type, 0)
@@ -166,6 +173,43 @@ public enum NinePSockets {
         defer { close(fd) }
         let result = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
         return result == 0 || errno == EAGAIN || errno == EINPROGRESS
+    }
+
+    /// The absolute paths unix sockets listen on, from the text of /proc/net/unix (`Num RefCount Protocol
+    /// Flags Type St Inode Path`): the rows whose flags have __SO_ACCEPTCON (0x10000, a listening
+    /// socket). Rows without a path, or with a relative one (its directory unknown), are left out.
+    static func listeningPaths(inUnixSocketTable table: String) -> [String] {
+        var paths: [String] = []
+        for line in table.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ", maxSplits: 7, omittingEmptySubsequences: true)
+            guard fields.count == 8, let flags = UInt32(fields[3], radix: 16), flags & 0x10000 != 0,
+                  fields[7].hasPrefix("/") else { continue }
+            paths.append(String(fields[7]))
+        }
+        return paths
+    }
+
+    /// A file's text read to its end (a /proc file, whose size says 0), nil when it cannot be read.
+    static func readWhole(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether two paths name the same file (compared by device and inode, so `/tmp/x/../s` is `/tmp/s`).
+    static func samePath(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard lstat(a, &sa) == 0, lstat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
     /// Connects to `address` on `eventLoop` (pass a specific loop to keep two channels together).

@@ -108,3 +108,22 @@ import Testing
         #expect(Address(try SocketAddress(ipAddress: "fd00::ffff:1", port: 8)) == .tcp(host: "fd00::ffff:1", port: 8))
     }
 }
+
+/// Reading the system's table of unix sockets (/proc/net/unix) for the paths that are listened on.
+@Suite struct UnixSocketTableTests {
+    @Test func listeningRowsWithAbsolutePathsAreFound() {
+        let table = """
+            Num       RefCount Protocol Flags    Type St Inode Path
+            00000000fef4249d: 00000003 00000000 00000000 0001 03 6592475
+            00000000d3068ca9: 00000002 00000000 00010000 0001 01 6592482 /run/ninescope/9p.sock
+            00000000d3068caa: 00000002 00000000 00010000 0001 01 6592483 relative.sock
+            00000000d3068cab: 00000003 00000000 00000000 0001 03 6592484 /run/ninescope/client.sock
+            00000000d3068cac: 00000002 00000000 00010000 0001 01 6592485 /tmp/a dir/with spaces.sock
+            00000000d3068cad: 00000002 00000000 00010000 0005 01 6592486 @abstract
+            """
+        #expect(NinePSockets.listeningPaths(inUnixSocketTable: table)
+                == ["/run/ninescope/9p.sock", "/tmp/a dir/with spaces.sock"])
+        #expect(NinePSockets.listeningPaths(inUnixSocketTable: "").isEmpty)
+        #expect(NinePSockets.listeningPaths(inUnixSocketTable: "Num\ngarbage line\n0: 1 2 zz 1 1 1 /x").isEmpty)
+    }
+}
