@@ -49,6 +49,7 @@ extension Connection {
         var c = AttributeChanges()
         if st.mode.rawValue != UInt32.max {
             guard st.mode.contains(.dir) == e.isDirectory else { throw ServerError(.EINVAL, "cannot change DMDIR") }
+            try Self.refuseUnkeptBits(st.mode)
             c.mode = st.mode.permissions | (dialect == .u ? Self.unixBits(st.mode) : 0)
         }
         if st.atime != UInt32.max { c.atime = .set(FileTime(sec: UInt64(st.atime))) }
@@ -99,6 +100,17 @@ extension Connection {
         ]
         if let field = attempted.first(where: \.0)?.1 { throw ServerError(.EINVAL, "wstat cannot change \(field)") }
         if ownerGiven && st.uid != cur.uid { throw ServerError(.EPERM, "wstat cannot change the owner") }
+    }
+
+    /// DMAPPEND, DMEXCL and DMTMP ask for what the drivers' POSIX files cannot keep (append-only and
+    /// exclusive-use files, files left out of backups): refused with a reason rather than dropped, so that
+    /// a client does not go on as if its file were append-only or exclusive.
+    static func refuseUnkeptBits(_ mode: DirMode) throws(ServerError) {
+        let unkept = mode.intersection([.append, .excl, .tmp])
+        guard unkept.isEmpty else {
+            throw ServerError(.EINVAL, "this server keeps no " + unkept.names.filter { $0.hasPrefix("DM") }.joined(separator: "|")
+                                + " files")
+        }
     }
 
     /// A numeric owner from a .u id (~0 = don't touch) or a decimal name ("" = don't touch).

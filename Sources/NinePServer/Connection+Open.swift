@@ -97,6 +97,7 @@ extension Connection {
     /// its umask).
     func create(_ t: Tcreate) async throws -> Message {
         var perm = t.perm
+        try Self.refuseUnkeptBits(perm)
         let special: DirMode = [.symlink, .link, .device, .namedPipe, .socket]
         if dialect == .p9, perm.intersection(special).isEmpty {
             let parent = try entry(t.fid)

@@ -99,6 +99,29 @@ import Testing
         #expect(try await c.read(again).isEmpty)
     }
 
+    /// DMAPPEND, DMEXCL and DMTMP cannot be kept by the drivers' POSIX files: a Tcreate or Twstat asking
+    /// for one is refused (EINVAL) and changes nothing, rather than made as an ordinary file.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func appendExclusiveAndTemporaryAreRefused(version: String) async throws {
+        let c = try await client(version, driver: MemoryDriver())
+        let ext: P9String? = version == "9P2000.u" ? "" : nil
+        for bit in [DirMode.append, .excl, .tmp] {
+            let fid = try await c.walkTo(0, "")
+            let perm = DirMode(rawValue: bit.rawValue | 0o644)
+            #expect(try await c.expectError(.tcreate(Tcreate(fid: fid, name: "log", perm: perm, mode: .write, extension: ext)))
+                    == .EINVAL, "\(bit.rawValue)")
+            #expect(try await c.expectError(.twalk(Twalk(fid: 0, newfid: c.freshFid(), wnames: ["log"]))) == .ENOENT)
+            try await c.clunk(fid)
+        }
+        let file = try await c.walkTo(0, "")
+        _ = try await c.call(.tcreate(Tcreate(fid: file, name: "plain", perm: DirMode(rawValue: 0o644), mode: .write,
+                                              extension: ext)))
+        var change = Self.dontTouch(version)
+        change.mode = DirMode(rawValue: DirMode.excl.rawValue | 0o600)
+        #expect(try await c.expectError(.twstat(Twstat(fid: file, stat: change))) == .EINVAL)
+        #expect(try await stat(c, file).mode.rawValue == 0o644)
+    }
+
     /// open(5): a directory may not be removed on close, so Topen with ORCLOSE on one is refused (and a
     /// later clunk removes nothing).
     @Test(arguments: ["9P2000", "9P2000.u"])
