@@ -6,8 +6,9 @@ import NinePWire
 /// Wireshark/tshark read it as 9P; ninescope reads back connections, marks and addresses).
 public enum CaptureExport {
     /// The whole capture as bytes: connections open at their first message (with their addresses), frames
-    /// and garbage in log order with their marks, and closes at their time. Empty when the tracker keeps
-    /// no frames.
+    /// and garbage in log order with their marks, and closes at their time, then the end record of a file
+    /// finished in good order (`why=saved`, at the last thing it holds), so that reading it back does not
+    /// take it for a capture its writer never finished. A tracker that keeps no frames gives a file of none.
     public static func pcapng(from tracker: SessionTracker, toolVersion: String) -> [UInt8] {
         var writer = PcapngWriter(options: PcapngWriterOptions(toolVersion: toolVersion))
         var out = writer.header()
@@ -16,11 +17,13 @@ public enum CaptureExport {
         let closes = tracker.connections.compactMap { c in c.closedAt.map { (conn: c.id, at: $0, c.closeReason) } }
             .sorted { $0.at < $1.at }
         var nextClose = 0
+        var last: Int64 = 0
         func closeUpTo(_ t: Int64) {
             while nextClose < closes.count, closes[nextClose].at <= t {
                 let c = closes[nextClose]
                 if opened.contains(c.conn), c.2 != .endOfCapture {
                     out += writer.close(conn: c.conn, reset: Self.isReset(c.2), reason: c.2?.errorText, t: c.at)
+                    last = max(last, c.at)
                 }
                 nextClose += 1
             }
@@ -28,6 +31,7 @@ public enum CaptureExport {
         for index in 0..<tracker.messageCount {
             guard let m = tracker.message(at: index) else { continue }
             closeUpTo(m.timestamp - 1)
+            last = max(last, m.timestamp)
             if !opened.contains(m.conn) {
                 opened.insert(m.conn)
                 let info = summaries[m.conn]?.info
@@ -42,6 +46,7 @@ public enum CaptureExport {
             }
         }
         closeUpTo(.max)
+        out += writer.endRecord(t: last, why: "saved")
         return out
     }
 

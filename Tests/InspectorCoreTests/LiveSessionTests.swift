@@ -201,6 +201,21 @@ import Testing
         #expect(back.connections.first?.info?.client == "tcp!127.0.0.1!40001")
     }
 
+    /// A saved session is a capture finished in good order: it ends with the end record, so reading it back
+    /// (`decode`, `view`) does not say its writer was killed or is still writing, as it said of every `:save`.
+    @Test func anExportedCaptureEndsWithItsEndRecord() throws {
+        let original = tracker()
+        let bytes = CaptureExport.pcapng(from: original, toolVersion: "test")
+        var reader = try CaptureReader(bytes: bytes)
+        var packets = 0
+        while reader.next() != nil { packets += 1 }
+        #expect(packets > original.messageCount, "a handshake and the frames")
+        let unfinished = reader.lacksEndRecord, endRecord = reader.endRecord
+        #expect(!unfinished, "a saved capture read as unfinished")
+        let end = try #require(endRecord)
+        #expect(CaptureComment.parse(end)?["why"] == "saved", "\(end)")
+    }
+
     /// A session read from a capture cut by a snap length, exported, reads back the same: each cut frame is
     /// written as a snap length leaves one (segments for its whole size, holding the bytes there are: here
     /// a 100,011-byte Rread over two segments, 62 bytes captured), so it comes back cut, in step with the
