@@ -21,7 +21,8 @@
 #           60,000 messages)
 #   dialects  mounts the export three times, with version=9p2000, 9p2000.u and 9p2000.L (a connection
 #           each), and on each makes the usual errors (a missing file, an existing directory, a directory
-#           not empty, a file walked as a directory): each step's output shows the error the program got
+#           not empty, a file walked as a directory) and renames a file (mv): each step's output shows the
+#           error the program got, or the renamed file's contents
 #   users   mounts with access=user (each user its own attach, n_uname its uid): root writes a file
 #           of mode 0600; nobody (busybox su) reads, creates a file, and cannot read root's
 #   faults  through `proxy --fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite`: a mkdir the proxy
@@ -91,7 +92,8 @@ if [ "$WORK" = dialects ]; then
     echo "@@ $V:enotempty"; rmdir $D 2>&1
     echo "@@ $V:enotdir"; cat $D/f/x 2>&1
     echo "@@ $V:cat"; cat $D/f
-    rm $D/f; rmdir $D
+    echo "@@ $V:mv"; mv $D/f $D/g 2>&1 && cat $D/g
+    rm -f $D/f $D/g; rmdir $D
     echo "@@ $V:ls"; ls -1 $M
     umount $M && echo "@@ $V:unmounted"
   done

@@ -38,11 +38,17 @@ extension InspectorModel {
         }
         let who = oneUser && users.first.map { !$0.isEmpty } == true ? " · user " + users[0] : ""
         let userColumn = oneUser ? [] : [TableColumn("user", width: 6, flexible: true, maxWidth: 16)]
+        // The fid and "made by" columns are as wide as their widest cell: an injected request's fids are
+        // 4294967294 and below (InjectionPlanner), and a long session's exchanges run past x999999.
+        func widest(_ column: Int, atLeast: Int) -> Int {
+            rows.reduce(atLeast) { max($0, $1.cells[column].count) }
+        }
+        let madeBy = oneUser ? 6 : 7
         return Table(title: "fids of \(conn)" + who, columns: [
-            TableColumn("fid", width: 6, alignRight: true), TableColumn("state", width: 9)] + userColumn + [
+            TableColumn("fid", width: widest(0, atLeast: 6), alignRight: true), TableColumn("state", width: 9)] + userColumn + [
             TableColumn("path", width: 16, flexible: true), TableColumn("qid", width: 10, flexible: true, maxWidth: 24),
             TableColumn("mode", width: 12, flexible: true, maxWidth: 32), TableColumn("iounit", width: 6, alignRight: true),
-            TableColumn("made by", width: 7), TableColumn("uses", width: 5, alignRight: true),
+            TableColumn("made by", width: widest(madeBy, atLeast: 7)), TableColumn("uses", width: 5, alignRight: true),
         ], rows: rows, emptyText: "no fids on \(conn) yet")
     }
 

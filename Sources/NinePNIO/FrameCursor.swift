@@ -228,7 +228,7 @@ package final class FrameCursor {
     }
 
     /// End of this direction's stream. Passes on any held-back bytes, reports an incomplete frame as garbage
-    /// and returns true when the stream ended inside a frame. Resets to the initial state.
+    /// (naming the message its header began, `…: a Twrite tag 0 cut short`) and returns true when the stream ended inside a frame. Resets to the initial state.
     @discardableResult
     package func finish<D: FrameCursorDelegate>(at t: Int64, _ d: D) -> Bool {
         var midFrame = false
@@ -236,7 +236,9 @@ package final class FrameCursor {
         case .body:
             midFrame = true
             let got = Int(header.size) - remaining
-            d.garbage(collecting ? frame : [], reason: "stream ended inside a frame (\(got) of \(header.size) bytes)",
+            // Its header was read: say which message was cut (a guest killed inside a Twrite).
+            let which = header.messageType.map { ": a \($0.name) tag \(header.tag) cut short" } ?? ""
+            d.garbage(collecting ? frame : [], reason: "stream ended inside a frame (\(got) of \(header.size) bytes)\(which)",
                       direction, at: t)
         case .header:
             if !carry.isEmpty {

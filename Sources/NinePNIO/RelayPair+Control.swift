@@ -43,14 +43,24 @@ extension RelayPair {
         let tag = header.tag.rawValue
         guard ours[tag] == nil, pending[tag] == nil else { throw .tagInUse(tag) }
         ours[tag] = .injected
+        answered.remove(tag)   // a tag an earlier flush of ours left there: its reply is this one's
         enqueueToServer(frame)
     }
 
     /// Sends a Tflush for the client's pending `tag`, with a tag the proxy picks (returned). The client gets
     /// exactly one reply for `tag`: the server's, if it comes before the Rflush, else an error reply made by
-    /// the proxy (Rlerror EINTR / Rerror "Interrupted system call").
+    /// the proxy (Rlerror EINTR / Rerror "Interrupted system call"). `tag` may also be a request ninescope
+    /// injected (one that blocks, a write to a FIFO): its Tflush ends it, and neither reply reaches the client.
     func flush(clientTag tag: UInt16) throws(ProxyControlError) -> UInt16 {
         try checkUpstreamOpen()
+        if !ours.isEmpty, case .injected = ours[tag] {
+            guard flushing[tag] == nil else { throw .alreadyFlushing(tag) }
+            guard let mine = freeTag() else { throw .noFreeTag }
+            ours[mine] = .flush(oldTag: tag)
+            flushing[tag] = mine
+            enqueueToServer(Fcall(tag: Tag(mine), .tflush(Tflush(oldtag: Tag(tag)))).encode(dialect: dialect ?? .p9))
+            return mine
+        }
         // A reply a `--fault delay` rule holds: the server has answered, so the client gets that now, and the
         // Tflush still goes (its Rflush, the proxy's own, is dropped).
         let held = !self.held.isEmpty && self.held[tag] != nil

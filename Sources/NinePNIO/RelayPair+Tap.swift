@@ -45,12 +45,16 @@ extension RelayPair: FrameCursorDelegate {
         }
         if !alreadyForwarded, !ours.isEmpty, let own = ours.removeValue(forKey: tag) {
             if case .flush(let old) = own, flushing[old] == tag {
-                // Our Tflush was answered before the original reply: the server will not answer `old` any
-                // more, so the client gets an error reply for it from us, here in the stream.
                 flushing[old] = nil
-                pending[old] = nil
-                answered.insert(old)
-                toClientInserts.append((interruptedReply(tag: old), [.injected]))
+                answered.insert(old)   // a late reply for `old` is dropped
+                if ours.removeValue(forKey: old) == nil {
+                    // Our Tflush was answered before the original reply: the server will not answer `old` any
+                    // more, so the client gets an error reply for it from us, here in the stream.
+                    pending[old] = nil
+                    toClientInserts.append((interruptedReply(tag: old), [.injected]))
+                }   // else `old` was ninescope's own request: it is over, and the client knows nothing of it
+            } else if case .injected = own, !flushing.isEmpty {
+                flushing[tag] = nil   // answered before our Tflush of it: that Rflush is dropped when it comes
             }
             return FrameDecision(forward: false, collect: true, marks: [.intercepted])
         }

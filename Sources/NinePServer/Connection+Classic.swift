@@ -85,7 +85,10 @@ extension Connection {
     /// stat(5): "None of the other data can be altered by a wstat and attempts to change them will trigger an
     /// error. In particular, it is illegal to attempt to change the owner of a file." type, dev, qid and muid
     /// (and in 9P2000 the owner) must be "don't touch" or the value the file has; checked before anything
-    /// changes, so a refused wstat changes nothing.
+    /// changes, so a refused wstat changes nothing. A muid that names a user attached on this connection is
+    /// no change either: it says who modifies the file, which is what muid records (this server keeps none).
+    /// Linux's client renames with a wstat whose muid is its mount's uname (`v9fs_vfs_rename` in 9P2000 and
+    /// 9P2000.u), the uname of the mount's first attach, whichever user's attach the fid descends from.
     private func refuseFixedChanges(_ st: Stat, of e: Entry) async throws {
         let ownerGiven = dialect != .u && !st.uid.isEmpty
         guard st.type != .max || st.dev != .max || st.qid.type.rawValue != 0xFF || st.qid.version != .max
@@ -96,7 +99,8 @@ extension Connection {
             (changes(st.type, .max, cur.type), "type"), (changes(st.dev, .max, cur.dev), "dev"),
             (changes(st.qid.type.rawValue, 0xFF, cur.qid.type.rawValue), "qid.type"),
             (changes(st.qid.version, .max, cur.qid.version), "qid.version"),
-            (changes(st.qid.path, .max, cur.qid.path), "qid.path"), (changes(st.muid, "", cur.muid), "muid"),
+            (changes(st.qid.path, .max, cur.qid.path), "qid.path"),
+            (changes(st.muid, "", cur.muid) && !isAttachedUser(st.muid), "muid"),
         ]
         if let field = attempted.first(where: \.0)?.1 { throw ServerError(.EINVAL, "wstat cannot change \(field)") }
         if ownerGiven && st.uid != cur.uid { throw ServerError(.EPERM, "wstat cannot change the owner") }
@@ -110,6 +114,13 @@ extension Connection {
         guard unkept.isEmpty else {
             throw ServerError(.EINVAL, "this server keeps no " + unkept.names.filter { $0.hasPrefix("DM") }.joined(separator: "|")
                                 + " files")
+        }
+    }
+
+    /// Whether `uname` is the uname of an attach on this connection (of a fid still in use).
+    private func isAttachedUser(_ uname: P9String) -> Bool {
+        fids.values.contains { slot in
+            if case .live(let e) = slot { e.user.uname == uname } else { false }
         }
     }
 

@@ -196,6 +196,26 @@ import Testing
         #expect(conns.rows[0].cells[1] == "tcp!127.0.0.1!40001")
     }
 
+    /// The fid table shows a fid of ten digits whole (an injected request's, 4294967294, was `42949…`), on
+    /// a screen of 80 columns too.
+    @Test func fidTableShowsLongFidsWhole() {
+        var t = SampleTraffic()
+        t.open()
+        t.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        t.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        t.t(0, .tattach(Tattach(fid: 0, afid: .nofid, uname: "", aname: "/srv", nUname: 0)))
+        t.r(0, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        t.t(65534, .twalk(Twalk(fid: 0, newfid: 4294967294, wnames: ["hello.txt"])))
+        t.r(65534, .rwalk(Rwalk(wqids: [Qid(type: .file, version: 0, path: 7)])))
+        var m = InspectorModel()
+        m.handle(t.events)
+        let fids = m.fidTable(conn: 1)
+        #expect(fids.rows.map { $0.cells[0] } == ["0", "4294967294"])
+        let widths = fids.widths(total: 80)
+        #expect(widths[0] >= "4294967294".count, "fid column \(widths[0]) wide")
+        #expect(widths.reduce(0, +) <= 80)
+    }
+
     @Test func fidsSayWhoseTheyAre() throws {
         // One user (the sample's glenda, n_uname 1000): in the title, no column.
         let one = Sample.model().fidTable(conn: 1)

@@ -201,6 +201,21 @@ import Testing
         #expect(back.connections.first?.info?.client == "tcp!127.0.0.1!40001")
     }
 
+    /// A saved session is a capture finished in good order: it ends with the end record, so reading it back
+    /// (`decode`, `view`) does not say its writer was killed or is still writing, as it said of every `:save`.
+    @Test func anExportedCaptureEndsWithItsEndRecord() throws {
+        let original = tracker()
+        let bytes = CaptureExport.pcapng(from: original, toolVersion: "test")
+        var reader = try CaptureReader(bytes: bytes)
+        var packets = 0
+        while reader.next() != nil { packets += 1 }
+        #expect(packets > original.messageCount, "a handshake and the frames")
+        let unfinished = reader.lacksEndRecord, endRecord = reader.endRecord
+        #expect(!unfinished, "a saved capture read as unfinished")
+        let end = try #require(endRecord)
+        #expect(CaptureComment.parse(end)?["why"] == "saved", "\(end)")
+    }
+
     /// A session read from a capture cut by a snap length, exported, reads back the same: each cut frame is
     /// written as a snap length leaves one (segments for its whole size, holding the bytes there are: here
     /// a 100,011-byte Rread over two segments, 62 bytes captured), so it comes back cut, in step with the
@@ -272,6 +287,36 @@ import Testing
         for (i, reason) in reasons.enumerated() {
             #expect(back[ConnectionID(UInt32(i + 1))] == reason, "connection \(i + 1)")
         }
+    }
+
+    /// A connection that opened and closed without a word (a REPL that never spoke, a port check) is in a saved
+    /// session as `--capture` records it: `:save` left it out, so the saved file had one connection fewer
+    /// than the live view and the capture, and the ones after it in time kept their order.
+    @Test func anExportedCaptureKeepsASilentConnection() throws {
+        var original = SessionTracker()
+        let tversion = Fcall(tag: .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L"))).encode(dialect: .l)
+        let silent = ConnectionID(1), talking = ConnectionID(2)
+        _ = original.handle(.connectionOpened(conn: talking, at: 1_000, info: ConnectionInfo(client: "a", upstream: "b")))
+        _ = original.handle(.connectionOpened(conn: silent, at: 2_000, info: ConnectionInfo(client: "c", upstream: "b")))
+        _ = original.handle(.connectionClosed(conn: silent, at: 3_000, reason: .eof))
+        _ = original.handle(.frame(conn: talking, direction: .toServer, at: 4_000, bytes: tversion, marks: []))
+        _ = original.handle(.connectionClosed(conn: talking, at: 5_000, reason: .eof))
+        let bytes = CaptureExport.pcapng(from: original, toolVersion: "test")
+        var reader = try CaptureReader(bytes: bytes)
+        var decoder = CaptureDecoder(options: ReassemblyOptions())
+        var ingest = CaptureIngest()
+        var back = SessionTracker()
+        func feed(_ events: [CaptureEvent]) { for ce in events { for se in ingest.ingest(ce) { _ = back.handle(se) } } }
+        while let packet = reader.next() { feed(decoder.process(packet)) }
+        feed(decoder.finish())
+        for se in ingest.finish() { _ = back.handle(se) }
+        let conns = back.connections.sorted { $0.id < $1.id }
+        #expect(conns.map(\.id) == [silent, talking])
+        #expect(conns.first?.info?.client == "c")
+        #expect(conns.first?.openedAt == 2_000)
+        #expect(conns.first?.closedAt == 3_000)
+        #expect(conns.first?.closeReason == .eof)
+        #expect(back.messageCount == 1)
     }
 
     /// The second file of a capture of connection `c` cut into files: a continuation recording `fids`, then

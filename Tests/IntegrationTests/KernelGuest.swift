@@ -27,7 +27,8 @@ enum KernelGuest {
         /// truncate, rename, rm -rf.
         case stress
         /// Three mounts, one per dialect (`version=9p2000`, `9p2000.u`, `9p2000.L`), each making the usual
-        /// errors: steps `VERSION:enoent`, `:eexist`, `:enotempty`, `:enotdir` print what the program said.
+        /// errors: steps `VERSION:enoent`, `:eexist`, `:enotempty`, `:enotdir` print what the program said;
+        /// `:mv` renames a file and prints it from its new name.
         case dialects
         /// Mounted with `access=user`, so that each user attaches on its own (n_uname its uid): root writes a
         /// file of mode 0600 (step `root`), nobody reads hello.txt and creates a file (`nobody`) and cannot

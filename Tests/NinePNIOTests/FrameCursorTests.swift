@@ -16,6 +16,7 @@ import Testing
         var calls: [Call] = []
         var forwarded: [UInt8] = []
         var frames: [[UInt8]] = []
+        var reasons: [String] = []
         var onFlush: (() -> Void)?
 
         func forward(_ bytes: ByteBuffer, _ direction: Direction) {
@@ -31,6 +32,7 @@ import Testing
         }
         func garbage(_ bytes: [UInt8], reason: String, _ direction: Direction, at: Int64) {
             calls.append(.garbage(bytes.count))
+            reasons.append(reason)
         }
         func hasInsertions(_ direction: Direction) -> Bool { false }
         func insertNow(_ direction: Direction, at: Int64) {}
@@ -112,6 +114,17 @@ import Testing
         let next = F.tread(5)
         FrameCursor(direction: .toServer).feed(ByteBuffer(bytes: next), at: 3, d)
         #expect(d.calls == [.frame(next.count), .forward(next.count)])
+    }
+
+    /// A client that dies inside a frame (a guest killed while its kernel sent a Twrite): the garbage it leaves
+    /// names the message its header began, so that the request it was sending is known.
+    @Test func aStreamEndingInsideAFrameNamesTheMessage() {
+        let write = F.twrite(7, Array(repeating: 0x61, count: 1000))
+        let cursor = FrameCursor(direction: .toServer)
+        let d = Recorder()
+        cursor.feed(ByteBuffer(bytes: Array(write.prefix(300))), at: 1, d)
+        #expect(cursor.finish(at: 2, d))
+        #expect(d.reasons == ["stream ended inside a frame (300 of \(write.count) bytes): a Twrite tag 7 cut short"])
     }
 
     /// Through a relay pair: a 64 KiB Rread read on its own reaches the client's socket within the read

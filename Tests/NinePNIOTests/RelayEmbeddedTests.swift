@@ -208,6 +208,41 @@ import Testing
         #expect(relay.pair.tagsInUse.isEmpty)
     }
 
+    /// An injected request that blocks (a write to the synthetic driver's /FLUSH, a FIFO's read) can be flushed
+    /// like a client's: the Tflush goes upstream, and neither its Rflush nor a late reply reaches the client.
+    /// It was refused ("the client has no request pending with tag 65532"), so the injected request stayed
+    /// pending on the server for as long as the connection lived.
+    @Test func anInjectedRequestCanBeFlushed() throws {
+        let relay = try EmbeddedRelay()
+        try relay.fromClient(F.tversion())
+        try relay.fromServer(F.rversion())
+        try relay.fromClient(F.tread(1))
+        _ = try relay.sentToServer()
+        _ = try relay.sentToClient()
+        try relay.pair.inject(F.twrite(65532, [0x78]))
+        _ = try relay.sentToServer()
+
+        let flushTag = try relay.pair.flush(clientTag: 65532)
+        #expect(try Fcall.decode(try relay.sentToServer(), dialect: .l) == Fcall(tag: Tag(flushTag), .tflush(Tflush(oldtag: 65532))))
+        #expect(throws: ProxyControlError.alreadyFlushing(65532)) { _ = try relay.pair.flush(clientTag: 65532) }
+        try relay.fromServer(F.rflush(flushTag))
+        #expect(try relay.sentToClient().isEmpty, "the client got a reply for a request it never sent")
+        // A late (non-conforming) reply to the injected request is not forwarded either; the client's own
+        // request is answered as usual.
+        try relay.fromServer(F.frame(65532, .rwrite(Rwrite(count: 1))) + F.rread(1, [7]))
+        #expect(try relay.sentToClient() == F.rread(1, [7]))
+        #expect(relay.pair.tagsInUse.isEmpty)
+        #expect(relay.events.frames(.toClient).filter { $0.marks.contains(.intercepted) }.map(\.bytes) == [F.rflush(flushTag)])
+
+        // Answered before the Rflush: the reply is intercepted, and so is the Rflush after it.
+        try relay.pair.inject(F.twrite(65531, [0x78]))
+        let second = try relay.pair.flush(clientTag: 65531)
+        _ = try relay.sentToServer()
+        try relay.fromServer(F.frame(65531, .rwrite(Rwrite(count: 1))) + F.rflush(second))
+        #expect(try relay.sentToClient().isEmpty)
+        #expect(relay.pair.tagsInUse.isEmpty)
+    }
+
     @Test func clientsOwnFlushClearsTheOldTag() throws {
         let relay = try EmbeddedRelay()
         try relay.fromClient(F.tversion() + F.tread(5) + F.frame(6, .tflush(Tflush(oldtag: 5))))

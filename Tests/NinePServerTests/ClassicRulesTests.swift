@@ -224,6 +224,34 @@ import Testing
         #expect(try await stat(c, f).mode.permissions == 0o600)
     }
 
+    /// Linux's client renames (`mv` on a mount with version=9p2000 or 9p2000.u) with a Twstat of the new name
+    /// whose muid is its mount's uname, the uname of its first attach ('nobody' by default), though the fid
+    /// descends from a user's own attach (uname '', n_uname 0). Such a muid names who modifies the file: no
+    /// change of a fixed field, so the rename is done (it was refused, "wstat cannot change muid", and every
+    /// mv failed with EINVAL). A muid naming nobody attached here is still refused.
+    @Test(arguments: ["9P2000", "9P2000.u"])
+    func wstatRenameWithTheMountsUnameAsMuid(version: String) async throws {
+        let mem = MemoryDriver()
+        try await mem.makeFile("f", contents: [1], mode: 0o644)
+        let c = await NinePTestClient.connect(driver: mem, dialect: Dialect(version: version) ?? .p9)
+        #expect(try await c.version(msize: 8192, version).version.string == version)
+        _ = try await c.attach(0, uname: "nobody")
+        _ = try await c.attach(1, uname: "")
+        let f = try await c.walkTo(1, "f")
+        var stranger = Self.dontTouch(version)
+        stranger.name = "h"
+        stranger.muid = "somebody"
+        #expect(try await c.expectError(.twstat(Twstat(fid: f, stat: stranger))) != nil)
+        var rename = Self.dontTouch(version)
+        rename.name = "g"
+        rename.muid = "nobody"
+        #expect(try await c.call(.twstat(Twstat(fid: f, stat: rename))) == .rwstat)
+        #expect(try await c.walk(1, 20, ["g"]).count == 1, "g is not there")
+        #expect(try await c.expectError(.twalk(Twalk(fid: 1, newfid: 21, wnames: ["f"]))) == .ENOENT, "f is still there")
+        #expect(try await c.expectError(.twalk(Twalk(fid: 1, newfid: 22, wnames: ["h"]))) == .ENOENT,
+                "the refused wstat renamed f to h")
+    }
+
     /// stat(5): "Either all the changes in wstat request happen, or none of them does." A wstat whose new name
     /// is not a valid file name (or that renames the attach root) changes neither the name nor the mode.
     @Test(arguments: ["9P2000", "9P2000.u"])
