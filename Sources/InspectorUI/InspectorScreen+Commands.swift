@@ -20,14 +20,17 @@ extension InspectorScreen {
         message = nil
         let asked = confirmationAsked
         confirmationAsked = nil
+        // Quitting with connections open is confirmed with y, a key nothing else uses: backing out of views
+        // with q twice too often must not end a guest's mount. Any other key does what it does.
+        if asked == .viewClose, key.description == "y" { return [.quit] }
         guard let command = registry.command(forKey: key.description) else {
             let help = registry.keys(for: .viewHelp).first ?? "?"
             setMessage("\(key) is not bound to anything — \(help) shows the keys", isError: true)
             return []
         }
-        if command == asked {
+        if command == asked, command == .appSuspend {
             // The same key again: what it asked about.
-            return command == .appSuspend ? [.suspend(wholeGroup: true)] : [.quit]
+            return [.suspend(wholeGroup: true)]
         }
         return perform(command, argument: nil)
     }
@@ -50,15 +53,15 @@ extension InspectorScreen {
         return []
     }
 
-    /// `q` on the list of a live proxy with connections open asks once more: backing out of views with `q`
-    /// one press too many would end a guest's mount. The quit key (`Q`, ctrl-c) does not ask.
+    /// `q` on the list of a live proxy with connections open asks first, and only `y` confirms: backing out
+    /// of views with `q` a press or two too many would end a guest's mount. The quit key (`Q`, ctrl-c) does
+    /// not ask.
     mutating func closeLastView() -> [InspectorEffect] {
         let open = openConnections
         guard open > 0 else { return [.quit] }
-        let key = registry.keys(for: .viewClose).first ?? "q"
         let quit = registry.keys(for: .appQuit).first ?? ":quit"
-        setMessage("quitting closes \(open == 1 ? "the open connection" : "the \(open) open connections"): "
-                   + "\(key) again to quit (\(quit) quits at once)", isError: true)
+        setMessage("quit? it closes \(open == 1 ? "the open connection" : "the \(open) open connections"): "
+                   + "y quits, any other key stays (\(quit) quits at once)", isError: true)
         confirmationAsked = .viewClose
         return []
     }

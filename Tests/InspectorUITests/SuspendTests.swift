@@ -35,18 +35,23 @@ import TUICore
         #expect(s.handle(.stop) == [.suspend(wholeGroup: false)])
     }
 
-    /// `q` backing out of views one press too many would end a live proxy, and a guest's mount with it: on
-    /// the list, with connections open, it asks first. `Q` quits at once; offline, `q` quits at once.
+    /// `q` backing out of views a press or two too many would end a live proxy, and a guest's mount with it:
+    /// on the list, with connections open, it asks first, and only `y` confirms. `Q` quits at once; offline,
+    /// `q` quits at once.
     @Test func qOnTheListOfALiveProxyWithConnectionsOpenAsksFirst() {
         var s = Sample.screen(live: true)
         s.press("enter")
         #expect(s.press("q") == [], "back to the list")
         #expect(s.press("q") == [])
-        #expect(s.message?.text == "quitting closes the open connection: q again to quit (Q quits at once)")
-        #expect(s.press("q") == [.quit])
+        #expect(s.message?.text == "quit? it closes the open connection: y quits, any other key stays (Q quits at once)")
+        #expect(s.press("q") == [], "q again asks again")
+        #expect(s.press("q") == [], "and again")
+        #expect(s.press("y") == [.quit])
+        #expect(s.press("y") == [], "y alone is no quit")
         #expect(s.press("q") == [])
         s.press("j")
-        #expect(s.press("q") == [], "asked again after another key")
+        #expect(s.press("y") == [], "asked, then another key: y no longer confirms")
+        #expect(s.press("q") == [])
         #expect(s.press("ctrl-z") == [], "ctrl-z asks its own question, not a confirmation of q")
         #expect(s.press("Q") == [.quit])
         var offline = Sample.screen()
