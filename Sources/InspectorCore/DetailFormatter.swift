@@ -176,7 +176,10 @@ extension DetailFormatter {
             said.append(toServer ? "kept from the server (--fault)" : "not passed on to the client")
         }
         if marks.contains(.intercepted) { said.append("ninescope's own: not passed on to the client") }
-        if marks.contains(.delayed) { said.append("held back (--fault delay) before the client got it") }
+        if marks.contains(.delayed) {
+            said.append(toServer ? "passed on; a --fault rule holds back or replaces its reply"
+                                 : "held back (--fault delay) before the client got it")
+        }
         return said.isEmpty ? nil : said.joined(separator: "; ")
     }
 }

@@ -227,7 +227,7 @@ extension ExchangeRow {
             requestBytes = size
             requestPath = path
             self.user = user
-            if m.marks.contains(.dropped) { flags.insert(.faulted) }
+            if !m.marks.isDisjoint(with: [.dropped, .delayed]) { flags.insert(.faulted) }
             if let message = m.decoded?.message {
                 let refs = message.fidRefs
                 fid = refs.primary?.rawValue ?? ExchangeRow.noFid

@@ -74,7 +74,8 @@ public enum ProxyCloseReason: Hashable, Sendable, CustomStringConvertible {
 /// - `[.dropped]` — a server reply for a tag the proxy already answered (a late reply after Rflush): not
 ///   forwarded, so the client never gets two replies for one tag. With `--fault`, also a client request a
 ///   rule kept from the server (error, hang, close) and a server reply an error rule replaced.
-/// - `[.delayed]` — a server reply a `--fault delay=…` rule held back; reported when it was passed on.
+/// - `[.delayed]` — a server reply a `--fault delay=…` rule held back; reported when it was passed on. Also
+///   a client request whose reply a rule will hold back or replace (it reached the server).
 /// - With `--fault error=…`, the error reply the proxy gave the client is `[.injected]`.
 public enum ProxyEvent: Sendable, Hashable {
     /// A client connected and the upstream connection is being dialed. `client` is the client's address as

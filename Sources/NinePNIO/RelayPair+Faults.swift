@@ -6,9 +6,9 @@ import NinePWire
 
 /// `proxy --fault`: the relay plays a misbehaving server (or network) in front of a real one, with the rules
 /// `serve --fault` takes. Per client request a rule picks (Tversion and Tflush are never faulted):
-/// - `delay=T:D`: the request goes to the server at once; its reply is held back D before the client gets
-///   it (reported `[.delayed]`, at the time it was passed on: the latency the client saw). Other replies
-///   pass meanwhile, as 9P allows.
+/// - `delay=T:D`: the request goes to the server at once (reported `[.delayed]`: its reply will be held);
+///   its reply is held back D before the client gets it (reported `[.delayed]`, at the time it was passed
+///   on: the latency the client saw). Other replies pass meanwhile, as 9P allows.
 /// - `error=T:ERRNO`: the request never reaches the server (reported `[.dropped]`); the proxy answers it
 ///   with that error (Rlerror for 9P2000.L, Rerror with the C library's text otherwise; `[.injected]`), so
 ///   the server's state is what an error means: nothing happened. Tclunk and Tremove are the exception:
@@ -43,20 +43,24 @@ extension RelayPair {
     }
 
     /// At a client request's header (not Tversion, not Tflush): what the rules do to it. Nil: forward it
-    /// as usual (a delay, if any, is noted for its reply).
+    /// as usual. A request that goes to the server but whose reply a rule holds back (a delay) or replaces
+    /// is forwarded marked `[.delayed]`, so that while it waits the trace and the inspector show it as the
+    /// rules' doing (`(held by --fault)`), not as a server that has not answered.
     func faultRequest(_ header: FrameHeader) -> FrameDecision? {
         guard let type = MessageType(rawValue: header.type), type != .tversion, type != .tflush else { return nil }
         let tag = header.tag.rawValue
         let plan = faults.plan(for: type, rolling: &dice)
         let ns = FaultSpec.nanoseconds(plan.delay)
+        let forwardHeld = FrameDecision(forward: true, collect: options.reportFrames, marks: [.delayed])
         guard let rule = plan.then else {
-            if ns > 0 { replyDelays[tag] = ns }
-            return nil
+            guard ns > 0 else { return nil }
+            replyDelays[tag] = ns
+            return forwardHeld
         }
         if case .error(let e) = rule.action, type == .tclunk || type == .tremove {
             replyErrors[tag] = e
             if ns > 0 { replyDelays[tag] = ns }
-            return nil
+            return forwardHeld
         }
         if case .error = rule.action { pending[tag] = nil }
         requestFault = RequestFault(tag: tag, type: type, rule: rule, delay: ns)

@@ -34,7 +34,8 @@ public struct FrameMarks: OptionSet, Hashable, Sendable, CustomStringConvertible
     /// The frame did not decode.
     public static let malformed = FrameMarks(rawValue: 1 << 2)
     /// Held by the proxy before it was passed on (a reply a `proxy --fault delay=…` rule held back); its
-    /// time is when it was passed on, so its latency is the one the client saw.
+    /// time is when it was passed on, so its latency is the one the client saw. On a request: one whose
+    /// reply a rule will hold back or replace (it went to the server as usual).
     public static let delayed = FrameMarks(rawValue: 1 << 3)
     /// Seen but not forwarded (a request a `proxy --fault` rule kept from the server, a server reply the
     /// proxy replaced or that came for a tag it had already answered).

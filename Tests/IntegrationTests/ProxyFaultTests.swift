@@ -80,6 +80,12 @@ import Glibc
         let reads = proxy.stdoutLines.filter { $0.contains("c0 ← Rread") }
         #expect(reads.count >= 16)
         #expect(reads.allSatisfy { $0.hasSuffix("<delayed>") })
+        // Each read request is marked when it passes (its reply will be held), so that while it waits the
+        // trace and the inspector say so: a held reply is not a server that has not answered.
+        let requests = proxy.stdoutLines.filter { $0.contains("c0 → Tread") }
+        #expect(requests.count == reads.count && requests.allSatisfy { $0.hasSuffix("<delayed>") }, "\(requests.prefix(2))")
+        #expect(proxy.stdoutLines.filter { $0.contains("c0 → T") && !$0.contains("Tread") }
+                    .allSatisfy { !$0.contains("<delayed>") })
         // Each reply was held for the rule's time at least: its latency is printed in ms, 30 or more.
         let latencies = reads.compactMap { line -> Double? in
             guard let ms = line.split(separator: " ").first(where: { $0.hasSuffix("ms") && Double($0.dropLast(2)) != nil })
