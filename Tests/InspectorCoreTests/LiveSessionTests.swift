@@ -183,11 +183,9 @@ import Testing
         #expect(DetailFormatter.handling([], toServer: false) == nil)
     }
 
-    /// Exporting a session and reading it back gives the same messages.
-    @Test func exportedCaptureReadsBack() throws {
-        let original = tracker()
-        let bytes = CaptureExport.pcapng(from: original, toolVersion: "test")
-        var reader = try CaptureReader(bytes: bytes)
+    /// The session exported as a pcapng capture (`:save`) and read back as `decode` reads it.
+    static func exportedAndReadBack(_ original: SessionTracker) throws -> SessionTracker {
+        var reader = try CaptureReader(bytes: CaptureExport.pcapng(from: original, toolVersion: "test"))
         var decoder = CaptureDecoder(options: ReassemblyOptions())
         var ingest = CaptureIngest()
         var back = SessionTracker()
@@ -195,6 +193,13 @@ import Testing
         while let packet = reader.next() { feed(decoder.process(packet)) }
         feed(decoder.finish())
         for se in ingest.finish() { _ = back.handle(se) }
+        return back
+    }
+
+    /// Exporting a session and reading it back gives the same messages.
+    @Test func exportedCaptureReadsBack() throws {
+        let original = tracker()
+        let back = try Self.exportedAndReadBack(original)
         #expect(back.messageCount == original.messageCount)
         for i in 0..<original.messageCount {
             let a = original.message(at: i), b = back.message(at: i)
@@ -306,15 +311,7 @@ import Testing
         _ = original.handle(.connectionClosed(conn: silent, at: 3_000, reason: .eof))
         _ = original.handle(.frame(conn: talking, direction: .toServer, at: 4_000, bytes: tversion, marks: []))
         _ = original.handle(.connectionClosed(conn: talking, at: 5_000, reason: .eof))
-        let bytes = CaptureExport.pcapng(from: original, toolVersion: "test")
-        var reader = try CaptureReader(bytes: bytes)
-        var decoder = CaptureDecoder(options: ReassemblyOptions())
-        var ingest = CaptureIngest()
-        var back = SessionTracker()
-        func feed(_ events: [CaptureEvent]) { for ce in events { for se in ingest.ingest(ce) { _ = back.handle(se) } } }
-        while let packet = reader.next() { feed(decoder.process(packet)) }
-        feed(decoder.finish())
-        for se in ingest.finish() { _ = back.handle(se) }
+        let back = try Self.exportedAndReadBack(original)
         let conns = back.connections.sorted { $0.id < $1.id }
         #expect(conns.map(\.id) == [silent, talking])
         #expect(conns.first?.info?.client == "c")

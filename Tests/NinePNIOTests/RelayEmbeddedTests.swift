@@ -103,12 +103,7 @@ import Testing
     }
 
     @Test func injectedRequestGoesUpstreamAndItsReplyIsIntercepted() throws {
-        let relay = try EmbeddedRelay()
-        try relay.fromClient(F.tversion())
-        try relay.fromServer(F.rversion())
-        try relay.fromClient(F.tread(1))
-        _ = try relay.sentToServer()
-        _ = try relay.sentToClient()
+        let relay = try EmbeddedRelay.withPendingRead(tag: 1)
 
         let injected = F.tclunk(100, fid: 42)
         try relay.pair.inject(injected)
@@ -213,12 +208,7 @@ import Testing
     /// It was refused ("the client has no request pending with tag 65532"), so the injected request stayed
     /// pending on the server for as long as the connection lived.
     @Test func anInjectedRequestCanBeFlushed() throws {
-        let relay = try EmbeddedRelay()
-        try relay.fromClient(F.tversion())
-        try relay.fromServer(F.rversion())
-        try relay.fromClient(F.tread(1))
-        _ = try relay.sentToServer()
-        _ = try relay.sentToClient()
+        let relay = try EmbeddedRelay.withPendingRead(tag: 1)
         try relay.pair.inject(F.twrite(65532, [0x78]))
         _ = try relay.sentToServer()
 

@@ -96,6 +96,18 @@ final class EmbeddedRelay {
         try pair.start(attachedUpstream: upstream)
     }
 
+    /// A relay past its version, with the client's Tread `tag` sent to the server and pending, and both
+    /// sides' output drained.
+    static func withPendingRead(tag: UInt16) throws -> EmbeddedRelay {
+        let relay = try EmbeddedRelay()
+        try relay.fromClient(F.tversion())
+        try relay.fromServer(F.rversion())
+        try relay.fromClient(F.tread(tag))
+        _ = try relay.sentToServer()
+        _ = try relay.sentToClient()
+        return relay
+    }
+
     func fromClient(_ bytes: [UInt8]) throws { try client.writeInbound(ByteBuffer(bytes: bytes)) }
     func fromServer(_ bytes: [UInt8]) throws { try upstream.writeInbound(ByteBuffer(bytes: bytes)) }
 
