@@ -41,7 +41,10 @@ extension InspectorModel {
         var head = StyledLine()
         head.append("exchange x\(row)", .treeSection)
         head.append("  c\(r.conn)  tag \(r.tag == 0xFFFF ? "NOTAG" : String(r.tag))  ", .normal)
-        head.append(exchange?.status.description ?? r.status.description, role)
+        // A request ninescope flushed and answered itself reads as the list says it (the tracker's status,
+        // answered-after-flush, is the reply's view of it).
+        head.append(r.answeredForAFlush ? "flushed (ninescope answered)"
+                                        : exchange?.status.description ?? r.status.description, role)
         if let l = r.latency { head.append("  latency " + DurationFormat.compact(l), .normal) }
         if let age = ExchangeFormatter.pendingAge(r, now: now) { head.append("  waiting " + DurationFormat.age(age), .normal) }
         if r.flags.contains(.injected) { head.append("  injected", .listInjected) }

@@ -124,6 +124,9 @@ import Testing
         #expect(try Sample.rows(m, "flushed") == [2])
         #expect(try Sample.rows(m, "error").isEmpty)
         #expect(ExchangeFormatter.mark(row) == "F ")
+        // The detail's header says it as the list does, not as the tracker's answered-after-flush.
+        let head = m.detail(ofRow: 2, time: .utc).lines.first?.text.text ?? ""
+        #expect(head.contains("flushed (ninescope answered)") && !head.contains("answered-after-flush"), "\(head)")
     }
 
     /// The connections view's `err`, the statistics' `errors` and the filter `conn:N and error` count the
