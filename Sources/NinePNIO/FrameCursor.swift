@@ -228,7 +228,8 @@ package final class FrameCursor {
     }
 
     /// End of this direction's stream. Passes on any held-back bytes, reports an incomplete frame as garbage
-    /// (naming the message its header began, `…: a Twrite tag 0 cut short`) and returns true when the stream ended inside a frame. Resets to the initial state.
+    /// (naming the message its header began, `…: a Twrite tag 0 cut short`) and returns true when the stream
+    /// ended inside a frame. Resets to the initial state.
     @discardableResult
     package func finish<D: FrameCursorDelegate>(at t: Int64, _ d: D) -> Bool {
         var midFrame = false
