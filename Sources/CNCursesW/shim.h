@@ -255,5 +255,10 @@ static inline int ns_stop_process(int whole_group) {
  */
 #include <ncursesw/term.h>
 static inline void *ns_current_terminal(void) { return cur_term; }
+/* Whether the current terminal can move the cursor (terminfo `cup`): a full-screen UI needs it. */
+static inline int ns_terminal_can_address_cursor(void) {
+    const char *cup = tigetstr("cup");
+    return cup != NULL && cup != (const char *)-1;
+}
 static inline void ns_set_current_terminal(void *terminal) { set_curterm((TERMINAL *)terminal); }
 #endif

@@ -106,6 +106,7 @@ public struct ExchangeStore: Sendable {
     public mutating func apply(_ output: TrackerOutput) -> Change {
         let before = count
         var updated: [Int: ExchangeRow] = [:]
+        var kindsChanged: Set<Int> = []
         func touch(_ i: Int, _ body: (inout ExchangeRow) -> Void) {
             guard isHeld(i) else { return }   // forgotten: its changes go nowhere
             if i < before, updated[i] == nil { updated[i] = self[i] }
@@ -127,16 +128,25 @@ public struct ExchangeStore: Sendable {
             }
         }
         for anomaly in output.anomalies {
+            // Every anomaly that names an exchange is findable by its kind (`anomaly:fid-leak` finds the
+            // exchanges that made the fids left open); only those that count against it mark the row.
+            if let id = anomaly.exchange?.rawValue, id < count, isHeld(id) {
+                let kinds = anomalyKindsByRow[id, default: 0]
+                if kinds & anomaly.kind.bit == 0 {
+                    anomalyKindsByRow[id] = kinds | anomaly.kind.bit
+                    if id < before, updated[id] == nil { updated[id] = self[id]; kindsChanged.insert(id) }
+                }
+            }
             guard anomaly.marksItsExchange else { continue }
             if let fid = anomaly.fid {
                 misusedFids[anomaly.conn.rawValue, default: []].insert(fid.rawValue)
             }
-            if let id = anomaly.exchange?.rawValue, id < count, isHeld(id) {
-                anomalyKindsByRow[id, default: 0] |= anomaly.kind.bit
-                if !self[id].flags.contains(.anomaly) { touch(id) { $0.flags.insert(.anomaly) } }
+            if let id = anomaly.exchange?.rawValue, id < count, isHeld(id), !self[id].flags.contains(.anomaly) {
+                touch(id) { $0.flags.insert(.anomaly) }
             }
         }
-        let changes = updated.sorted { $0.key < $1.key }.filter { self[$0.key] != $0.value }
+        // A row whose only change is a new anomaly kind stays in: a filter naming that kind must see it again.
+        let changes = updated.sorted { $0.key < $1.key }.filter { self[$0.key] != $0.value || kindsChanged.contains($0.key) }
         return Change(appended: before..<count, updated: changes.map { (index: $0.key, old: $0.value) },
                       newAnomalies: output.anomalies.count, fidsChanged: !output.fids.isEmpty)
     }

@@ -31,10 +31,18 @@ struct FilterLexer {
                 i += 1
                 continue
             }
+            if isSymbolOperator(chars, at: i) {
+                // `&&` and `||` need no spaces around them: `error||Twalk` is two terms, not free text.
+                result.append(Token(kind: .word(String(chars[i...i + 1]), quoted: false), column: i + 1,
+                                    raw: String(chars[i...i + 1])))
+                i += 2
+                continue
+            }
             let start = i
             var word = ""
             var quoted = false
-            while i < chars.count, !chars[i].isWhitespace, chars[i] != "(", chars[i] != ")" {
+            while i < chars.count, !chars[i].isWhitespace, chars[i] != "(", chars[i] != ")",
+                  !isSymbolOperator(chars, at: i) {
                 if chars[i] == "\"" {
                     if i == start { quoted = true }
                     let quoteStart = i
@@ -63,6 +71,11 @@ struct FilterLexer {
             result.append(Token(kind: .word(word, quoted: quoted), column: start + 1, raw: String(chars[start..<i])))
         }
         return result
+    }
+
+    /// Whether `&&` or `||` starts at `i`.
+    private static func isSymbolOperator(_ chars: [Character], at i: Int) -> Bool {
+        i + 1 < chars.count && (chars[i] == "&" || chars[i] == "|") && chars[i + 1] == chars[i]
     }
 }
 

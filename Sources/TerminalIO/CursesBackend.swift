@@ -105,6 +105,16 @@ public final class CursesBackend: TerminalBackend {
             owned.forEach { fclose($0) }
             throw TerminalError.cursesFailed("no standard screen")
         }
+        // A terminal that cannot move the cursor (TERM=dumb) would show one line and then nothing.
+        guard ns_terminal_can_address_cursor() != 0 else {
+            if options.restoreTerminalOnExit { ns_remove_fatal_signal_handlers() }
+            endwin()
+            delscreen(screen)
+            owned.forEach { fclose($0) }
+            let term = options.terminalType ?? getenv("TERM").map { String(cString: $0) } ?? "(unset)"
+            throw TerminalError.cursesFailed("TERM=\(term) cannot move the cursor; set TERM to your terminal's "
+                                             + "type, or use --headless (or a pipe) for lines")
+        }
         self.window = window
         // After newterm, which installs ncurses' own SIGTSTP handler where there was none.
         if !stopIgnored { ns_install_stop_handler() }

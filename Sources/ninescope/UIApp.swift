@@ -50,7 +50,7 @@ enum UIApp {
             try await app.runOnOwnThread(makeBackend: { try CursesBackend() },
                                          tearDown: { ($0 as? CursesBackend)?.shutdown() })
         } catch let error as TerminalError {
-            throw UIAppError("cannot start the terminal UI: \(error)")
+            throw UIAppError("\(error)")  // TerminalError says "cannot start the terminal UI: …" itself
         }
     }
 

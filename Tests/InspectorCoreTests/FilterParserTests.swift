@@ -20,6 +20,19 @@ import Testing
         #expect(try parse("   ") == .all)
     }
 
+    /// `&&` and `||` are operators with or without spaces around them (`error||Twalk` is not one word of
+    /// free text that silently matches nothing); inside quotes they are text.
+    @Test func symbolOperatorsNeedNoSpaces() throws {
+        let or = FilterExpr.or(.term(.state(.error)), .term(.messageType(.twalk)))
+        #expect(try parse("error||Twalk") == or)
+        #expect(try parse("error || Twalk") == or)
+        #expect(try parse("Tread&&latency>1ms") == .and(.term(.messageType(.tread)), .term(.latency(.greater, 1_000_000))))
+        #expect(try parse("(error||Twalk)&&fid:3") == .and(or, .term(.fid(3))))
+        #expect(try parse("\"a||b\"") == .term(.text("a||b")))
+        #expect(error("error||")?.column == 8)
+        #expect(error("&&Twalk")?.column == 1)
+    }
+
     @Test func messageTypesAnyCase() throws {
         #expect(try parse("Twalk") == .term(.messageType(.twalk)))
         #expect(try parse("rlerror") == .term(.messageType(.rlerror)))

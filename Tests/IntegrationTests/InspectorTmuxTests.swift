@@ -173,6 +173,20 @@ extension String {
     /// shows its fields, its partial data as `data (cut)`, and how much was captured.
     /// A capture file cut short is shown up to the cut, and the message line says the capture ends
     /// mid-record, as `decode` does on stderr.
+    /// Under TERM=dumb the UI is refused with its reason, said once (not a blank screen, not "cannot start
+    /// the terminal UI: cannot start the terminal UI: …").
+    @Test func viewRefusesADumbTerminal() throws {
+        var env = Self.env
+        env["TERM"] = "dumb"
+        guard let pane = try TmuxPane.start([Peers.ninescope, "view", Peers.repoRoot + "/Captures/diod-cat.pcapng"],
+                                            width: 200, env: env) else { return }
+        defer { pane.kill() }
+        let said = pane.wait { $0.contains("[exit 1]") }
+        #expect(said.ok, "\(said.screen)")
+        #expect(said.screen.contains("Error: cannot start the terminal UI: TERM=dumb cannot move the cursor"), "\(said.screen)")
+        #expect(said.screen.components(separatedBy: "cannot start the terminal UI").count == 2, "\(said.screen)")
+    }
+
     @Test func viewSaysACaptureIsCutShort() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: Peers.repoRoot + "/Captures/linux-guest.pcapng"))
         let cut = Peers.tempDir("viewcut") + "/cut.pcapng"

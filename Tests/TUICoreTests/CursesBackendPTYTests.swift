@@ -155,6 +155,18 @@ extension RealTerminalTests {
         #expect(Self.contains(output, "\u{1B}[1m") || Self.contains(output, "\u{1B}[0;1m"))  // bold
     }
 
+    /// A terminal with no cursor addressing (TERM=dumb) is refused with a reason, not drawn blank.
+    @Test func refusesATerminalThatCannotMoveTheCursor() throws {
+        let pty = try PTY(rows: 24, columns: 80)
+        let dumb = CursesBackend.Options(colors: true, mouse: false, restoreTerminalOnExit: false, terminalType: "dumb")
+        let result = Result { try CursesBackend(options: dumb, input: pty.slave, output: pty.slave) }
+        guard case .failure(let error) = result else {
+            Issue.record("TERM=dumb was accepted")
+            return
+        }
+        #expect("\(error)".contains("TERM=dumb cannot move the cursor"), "\(error)")
+    }
+
     @Test func refusesANonTerminal() {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
