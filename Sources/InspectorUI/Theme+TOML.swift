@@ -104,7 +104,11 @@ extension Theme {
                 attrs.insert(a)
             }
         }
-        return Style(fg: try color("fg"), bg: try color("bg"), attrs: attrs)
+        let (fg, bg) = (try color("fg"), try color("bg"))
+        if fg == bg && fg != .default {
+            throw ThemeError(source: source, message: "role \(role): fg and bg are both \(fg): its text would not show")
+        }
+        return Style(fg: fg, bg: bg, attrs: attrs)
     }
 
     /// The theme as TOML, every role in `ThemeRole` order (used to write new themes).

@@ -34,6 +34,10 @@ struct DemoCommand: AsyncParsableCommand {
                                + "NAME.toml in $NINESCOPE_THEMES or ~/.config/ninescope/themes, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
 
+    func validate() throws {
+        try UIApp.checkTheme(theme)
+    }
+
     func run() async throws {
         let listenAddress = try Address.option(listen, named: "--listen")
         let driver = SyntheticDriver(options: .init(slowReadDelay: .seconds(3)))

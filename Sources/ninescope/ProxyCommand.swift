@@ -173,6 +173,7 @@ struct ProxyCommand: AsyncParsableCommand {
     /// Every check of the options, made before anything starts (and said with the proxy's usage).
     func validate() throws {
         if let n = eventLoops, n < 1 { throw ValidationError("--event-loops must be at least 1") }
+        try UIApp.checkTheme(theme)
         if let filter {
             guard !quiet else { throw ValidationError("--filter needs the decoding that --quiet turns off") }
             _ = try FilterParser.option(filter)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import InspectorCore
 import InspectorUI
@@ -24,6 +25,15 @@ enum UIApp {
             return try ThemeLoader.load(spec ?? env["NINESCOPE_THEME"], environment: env)
         } catch {
             throw UIAppError("\(error)")
+        }
+    }
+
+    /// `--theme`, checked when the command starts whether or not the UI opens (a name mistyped for a run
+    /// whose output went to a pipe is said, not ignored).
+    static func checkTheme(_ spec: String?) throws {
+        guard let spec else { return }
+        do { _ = try ThemeLoader.load(spec, environment: ProcessInfo.processInfo.environment) } catch {
+            throw ValidationError("--theme: \(error)")
         }
     }
 

@@ -52,6 +52,7 @@ struct ViewCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try dialect.map(Dialect.option)
+        try UIApp.checkTheme(theme)
         if writeCapture != nil && sample == nil { throw ValidationError("--write-capture needs --sample N") }
         guard sample != nil || !files.isEmpty else { throw ValidationError("give a capture file (or --sample N)") }
         _ = try viewData.map(LiveDataLimit.option)

@@ -139,6 +139,10 @@ import TUICore
         #expect(message("name = \"x\"\n[roles]\n\"list.bogus\" = { fg = \"red\" }")?.contains("unknown role 'list.bogus'") == true)
         #expect(message("name = \"x\"\n[roles]\nnormal = { fg = \"purpleish\" }")?.contains("bad fg colour") == true)
         #expect(message("name = \"x\"\n[roles]\nnormal = { attrs = [\"blinky\"] }")?.contains("unknown attribute") == true)
+        // A role whose text would not show (the same fg and bg) is refused; default on both is the terminal's.
+        #expect(message("name = \"x\"\n[roles]\nnormal = { fg = \"red\", bg = \"red\" }")?
+                    .contains("role normal: fg and bg are both red") == true)
+        #expect(message("name = \"x\"\n[roles]\nnormal = { fg = \"default\", bg = \"default\" }") == nil)
         #expect(message("name = \"x\"\n[roles]\nnormal = { colour = \"red\" }")?.contains("unknown key(s) colour") == true)
         #expect(message("[roles]\nnormal = {}")?.contains("missing name") == true)
         #expect(message("name = \"x\"\ncolours = 16\n[roles]")?.contains("unknown key 'colours'") == true)

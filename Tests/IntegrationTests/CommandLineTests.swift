@@ -187,6 +187,19 @@ import Glibc
         }
     }
 
+    /// A `--theme` that names no theme is refused whether or not the UI would open (with output to a pipe,
+    /// as here, it was ignored); a good one changes nothing in the lines.
+    @Test func aBadThemeIsRefusedEvenWithoutATerminal() throws {
+        for args in [["view", Self.capture], ["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--headless"],
+                     ["demo", "--headless", "--rounds", "1"]] {
+            let r = try Self.ninescope(args + ["--theme", "nosuch"])
+            #expect(r.status == 64 && r.err.contains("--theme: theme nosuch: no such theme"), "\(args): \(r.err)")
+        }
+        let good = try Self.ninescope(["view", Self.capture, "--theme", "light"])
+        let plain = try Self.ninescope(["decode", Self.capture])
+        #expect(good.status == 0 && good.out == plain.out && !good.out.isEmpty, "\(good.err)")
+    }
+
     /// `replay --help` lists every ignore rule with what it leaves out, and says which are off by default.
     @Test func replayHelpDescribesEachIgnoreRule() throws {
         let r = try Self.ninescope(["help", "replay"])
