@@ -186,3 +186,17 @@ public enum FilterTerm: Hashable, Sendable, CustomStringConvertible {
         return s.isEmpty || s.contains(where: { special.contains($0) }) ? quoted(s) : s
     }
 }
+
+extension FilterExpr {
+    /// Whether any term of the expression is `term` (`anomaly:fid-leak` in `proxy --filter`, which a
+    /// headless trace cannot match: a leak is known when its connection closes, after the exchanges it
+    /// names were printed).
+    public func mentions(_ term: FilterTerm) -> Bool {
+        switch self {
+        case .all: false
+        case .term(let t): t == term
+        case .not(let e): e.mentions(term)
+        case .and(let a, let b), .or(let a, let b): a.mentions(term) || b.mentions(term)
+        }
+    }
+}

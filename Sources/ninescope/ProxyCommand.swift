@@ -226,6 +226,11 @@ struct ProxyCommand: AsyncParsableCommand {
             try Self.failIfCaptureIncomplete(recorder)
             return
         }
+        if let filterExpr, filterExpr.mentions(.anomalyKind(.fidLeakedAtClose)) {
+            printError("ninescope: warning: --filter: anomaly:fid-leak matches nothing in the lines: a leak is "
+                       + "known when its connection closes, after the exchanges it names were printed (decode "
+                       + "--filter of the capture, or the live UI, finds them)")
+        }
         // Notices said while traffic flows go through `StderrAside`: the threads that say them must not
         // wait for standard error.
         recorder?.file.whenWriteFails { error in StderrAside.shared.say(Self.captureStopped(error)) }

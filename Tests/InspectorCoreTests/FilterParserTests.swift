@@ -20,6 +20,17 @@ import Testing
         #expect(try parse("   ") == .all)
     }
 
+    /// `mentions` finds a term anywhere in the expression, under `not` and inside `and`/`or`.
+    @Test func mentionsFindsATermAnywhere() throws {
+        let leak = FilterTerm.anomalyKind(.fidLeakedAtClose)
+        for text in ["anomaly:fid-leak", "not (Tread or anomaly:fid-leak)", "error and !anomaly:fid-leak"] {
+            #expect(try FilterParser.parse(text).mentions(leak), "\(text)")
+        }
+        for text in ["anomaly", "anomaly:walk-left-root or error", "\"anomaly:fid-leak\""] {
+            #expect(try !FilterParser.parse(text).mentions(leak), "\(text)")
+        }
+    }
+
     /// `&&` and `||` are operators with or without spaces around them (`error||Twalk` is not one word of
     /// free text that silently matches nothing); inside quotes they are text.
     @Test func symbolOperatorsNeedNoSpaces() throws {

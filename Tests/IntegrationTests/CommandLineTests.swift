@@ -137,6 +137,18 @@ import Glibc
         #expect(!capturing.stderr.contains("warning"), "\(capturing.stderr)")
     }
 
+    /// `proxy --filter` with `anomaly:fid-leak` is warned of: headless, each exchange is printed when it is
+    /// complete, before its connection's close says which fids leaked, so the term matches nothing there.
+    @Test func aFidLeakFilterOnTheLiveLinesIsWarnedOf() throws {
+        let proxy = try ProxyProcess(upstream: "127.0.0.1:1", extra: ["--filter", "not (anomaly:fid-leak or Tread)"])
+        let warned = ProxyProcess.poll(timeout: 10) { proxy.stderr.contains("warning: --filter: anomaly:fid-leak matches nothing") }
+        _ = proxy.stop()
+        #expect(warned, "\(proxy.stderr)")
+        let other = try ProxyProcess(upstream: "127.0.0.1:1", extra: ["--filter", "anomaly:walk-left-root or error"])
+        _ = other.stop()
+        #expect(!other.stderr.contains("warning"), "\(other.stderr)")
+    }
+
     static let subcommands = ["decode", "serve", "proxy", "view", "repl", "replay"]   // (demo has no examples)
 
     /// Each help's examples are whole commands at 80 columns (a long one goes on over lines ending in `\`,
