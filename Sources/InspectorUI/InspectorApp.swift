@@ -312,6 +312,12 @@ public final class InspectorApp: @unchecked Sendable {
     /// Changes the title bar's text (before `run`, or from the UI thread).
     public func setTitle(_ title: String) { screen.title = title }
 
+    /// Changes the theme and says why on the message line (before `run`, or from the UI thread).
+    public func useTheme(_ theme: Theme, saying why: String) {
+        screen.theme = theme
+        screen.setMessage(why)
+    }
+
     /// Stops the loop after the current iteration (from the UI thread).
     public func stop() { running = false }
 

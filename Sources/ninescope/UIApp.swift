@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import InspectorCore
 import InspectorUI
 import NinePSession
@@ -21,12 +22,20 @@ enum UIApp {
     /// The theme `--theme` asks for (or `$NINESCOPE_THEME`, or the default), NO_COLOR applied.
     static func theme(_ spec: String?) throws -> Theme {
         let env = ProcessInfo.processInfo.environment
+        let chosen = spec ?? env["NINESCOPE_THEME"]
+        themeChosen.withLock { $0 = !(chosen ?? "").isEmpty }
         do {
-            return try ThemeLoader.load(spec ?? env["NINESCOPE_THEME"], environment: env)
+            return try ThemeLoader.load(chosen, environment: env)
         } catch {
             throw UIAppError("\(error)")
         }
     }
+
+    /// Whether the UI's theme was asked for (`--theme`, `$NINESCOPE_THEME`) rather than the default.
+    private static let themeChosen = Mutex(false)
+    /// The theme for a terminal of fewer than 256 colours when none was asked for: the default's shades
+    /// of grey fall to black or white there (the selected row's background to the screen's own).
+    static let fewColoursTheme = "16color"
 
     /// `--theme`, checked when the command starts whether or not the UI opens (a name mistyped for a run
     /// whose output went to a pipe is said, not ignored).
@@ -57,8 +66,16 @@ enum UIApp {
     /// Runs the UI on the terminal until the user quits.
     static func run(_ app: InspectorApp) async throws {
         do {
-            try await app.runOnOwnThread(makeBackend: { try CursesBackend() },
-                                         tearDown: { ($0 as? CursesBackend)?.shutdown() })
+            let keepTheme = themeChosen.withLock { $0 }
+            try await app.runOnOwnThread(makeBackend: {
+                let backend = try CursesBackend()
+                if !keepTheme, (1..<256).contains(backend.paletteSize),
+                   let theme = try? ThemeLoader.load(fewColoursTheme, environment: ProcessInfo.processInfo.environment) {
+                    app.useTheme(theme, saying: "theme \(fewColoursTheme): this terminal has \(backend.paletteSize) "
+                                 + "colours (--theme chooses another)")
+                }
+                return backend
+            }, tearDown: { ($0 as? CursesBackend)?.shutdown() })
         } catch let error as TerminalError {
             throw UIAppError("\(error)")  // TerminalError says "cannot start the terminal UI: …" itself
         }

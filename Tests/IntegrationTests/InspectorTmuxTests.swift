@@ -168,11 +168,25 @@ extension String {
         #expect(exited.ok, "did not quit cleanly:\n\(exited.screen)")
     }
 
-    /// `ninescope view` of a capture cut by a snap length (`editcap -s 100` of a sample): the list says
-    /// `(cut)` where a message was cut, the filter `cut` keeps those exchanges, and the detail of a cut read
-    /// shows its fields, its partial data as `data (cut)`, and how much was captured.
-    /// A capture file cut short is shown up to the cut, and the message line says the capture ends
-    /// mid-record, as `decode` does on stderr.
+    /// On a terminal of 8 colours (TERM=xterm) with no theme asked for, the UI takes the 16-colour theme and
+    /// says so (the default's grey shades fell to the screen's own black: the selected row barely showed);
+    /// with 256 colours, or a theme asked for, it keeps what it has.
+    @Test func aFewColourTerminalGetsTheSixteenColourTheme() throws {
+        for (term, theme, switched) in [("xterm", nil, true), ("xterm-256color", nil, false), ("xterm", "dark", false)] {
+            var env = Self.env
+            env["TERM"] = term
+            let args = [Peers.ninescope, "view", Peers.repoRoot + "/Captures/diod-cat.pcapng"] + (theme.map { ["--theme", $0] } ?? [])
+            guard let pane = try TmuxPane.start(args, width: 200, env: env) else { return }
+            defer { pane.kill() }
+            let shown = pane.wait { $0.contains("Tversion") }
+            #expect(shown.ok, "\(term): \(shown.screen)")
+            let says = shown.screen.contains("theme 16color: this terminal has 8 colours (--theme chooses another)")
+            #expect(says == switched, "\(term) \(theme ?? "-"): \(shown.screen)")
+            pane.keys("Q")
+            #expect(pane.wait { $0.contains("[exit 0]") }.ok)
+        }
+    }
+
     /// Under TERM=dumb the UI is refused with its reason, said once (not a blank screen, not "cannot start
     /// the terminal UI: cannot start the terminal UI: …").
     @Test func viewRefusesADumbTerminal() throws {
@@ -187,6 +201,8 @@ extension String {
         #expect(said.screen.components(separatedBy: "cannot start the terminal UI").count == 2, "\(said.screen)")
     }
 
+    /// A capture file cut short is shown up to the cut, and the message line says the capture ends
+    /// mid-record, as `decode` does on stderr.
     @Test func viewSaysACaptureIsCutShort() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: Peers.repoRoot + "/Captures/linux-guest.pcapng"))
         let cut = Peers.tempDir("viewcut") + "/cut.pcapng"
@@ -199,6 +215,9 @@ extension String {
         #expect(pane.wait { $0.contains("[exit 0]") }.ok)
     }
 
+    /// `ninescope view` of a capture cut by a snap length (`editcap -s 100` of a sample): the list says
+    /// `(cut)` where a message was cut, the filter `cut` keeps those exchanges, and the detail of a cut read
+    /// shows its fields, its partial data as `data (cut)`, and how much was captured.
     @Test func viewACaptureCutBySnapLength() throws {
         guard let editcap = Peers.which("editcap") else {
             Issue.record("editcap is not installed (it comes with tshark)")
