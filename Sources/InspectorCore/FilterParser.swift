@@ -22,8 +22,25 @@ import NinePWire
 public enum FilterParser {
     /// Parses `text`; empty (or all-blank) text is `.all`.
     public static func parse(_ text: String) throws(FilterError) -> FilterExpr {
+        var notes: [String] = []
+        return try parse(text, notes: &notes)
+    }
+
+    /// Parses `text`, adding to `notes` what the user may not have meant: an unquoted word that reads like
+    /// a message type but is none (`Tfoo`, `Twalk|Tclunk`), which is searched for as text and most likely
+    /// matches nothing.
+    public static func parse(_ text: String, notes: inout [String]) throws(FilterError) -> FilterExpr {
         var parser = Parser(tokens: try FilterLexer.tokens(text), endColumn: text.count + 1)
-        return try parser.parseAll()
+        let expr = try parser.parseAll()
+        notes += parser.notes
+        return expr
+    }
+
+    /// `Tfoo`, `Rwalk2`, `Twalk|Tclunk`: T or R, then a lowercase letter (as every message type's name
+    /// begins).
+    static func readsLikeAType(_ word: String) -> Bool {
+        let chars = Array(word.unicodeScalars.prefix(2))
+        return chars.count == 2 && (chars[0] == "T" || chars[0] == "R") && ("a"..."z").contains(chars[1])
     }
 
     /// The keys accepted before `:`.
@@ -40,6 +57,9 @@ private struct Parser {
         self.tokens = tokens
         self.endColumn = endColumn
     }
+
+    /// See `FilterParser.parse(_:notes:)`.
+    var notes: [String] = []
 
     var current: Token? { position < tokens.count ? tokens[position] : nil }
     var currentColumn: Int { current?.column ?? endColumn }
@@ -125,6 +145,10 @@ private struct Parser {
             let value = String(word[word.index(after: colon)...])
             let valueColumn = column + word.distance(from: word.startIndex, to: colon) + 1
             return try keyed(key: key, value: value, keyColumn: column, valueColumn: valueColumn)
+        }
+        if FilterParser.readsLikeAType(word) {
+            notes.append("column \(column): \(word) is no message type, so it is searched for as text (quote it "
+                         + "to mean that; types are joined with or: Twalk or Tclunk)")
         }
         return .text(word)
     }

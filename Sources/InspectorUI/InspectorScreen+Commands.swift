@@ -354,21 +354,28 @@ extension InspectorScreen {
 
     /// Starts with `text` as the view's filter, as if typed at `/` (`proxy --filter` in the live UI).
     public mutating func startFiltered(_ text: String) throws {
-        setFilter(try FilterParser.parse(text), typed: text)
+        var notes: [String] = []
+        setFilter(try FilterParser.parse(text, notes: &notes), typed: text, notes: notes)
     }
 
-    /// The view's filter set to `expr` (typed as `text`), remembered and announced.
-    private mutating func setFilter(_ expr: FilterExpr, typed text: String) {
+    /// The view's filter set to `expr` (typed as `text`), remembered and announced, with what parsing it
+    /// noted (a word that reads like a message type but is none) instead when there is such a note.
+    private mutating func setFilter(_ expr: FilterExpr, typed text: String, notes: [String] = []) {
         model.setFilter(expr)
         if expr != .all { filterHistory.add(text) }
-        setMessage(expr == .all ? "filter cleared" : "filter: \(expr)")
+        if let note = notes.first {
+            setMessage("filter: \(expr) — \(note)", isError: true)
+        } else {
+            setMessage(expr == .all ? "filter cleared" : "filter: \(expr)")
+        }
     }
 
     private mutating func applyFilter(_ text: String) -> [InspectorEffect] {
         do {
-            let expr = try FilterParser.parse(text)
+            var notes: [String] = []
+            let expr = try FilterParser.parse(text, notes: &notes)
             popToList()
-            setFilter(expr, typed: text)
+            setFilter(expr, typed: text, notes: notes)
             return [.historyChanged]
         } catch {
             setMessage("filter: \(error)", isError: true)

@@ -98,6 +98,7 @@ struct DecodeCommand: ParsableCommand {
     }
 
     func run() throws {
+        FilterParser.warnOfNotes(filter)
         let forced = try forcedDialect()
         let out = LineOutput()
         var status: Int32 = 0
@@ -255,5 +256,14 @@ extension FilterParser {
     /// A `--filter` option's expression (`decode`, `proxy`); a clear usage error when it does not parse.
     static func option(_ text: String) throws -> FilterExpr {
         do { return try parse(text) } catch { throw ValidationError("--filter: \(error)") }
+    }
+
+    /// Says on standard error, once as the command starts, what parsing `--filter` noted (a word that
+    /// reads like a message type but is none, searched for as text).
+    static func warnOfNotes(_ text: String?) {
+        guard let text else { return }
+        var notes: [String] = []
+        _ = try? parse(text, notes: &notes)
+        for note in notes { printError("ninescope: warning: --filter: " + note) }
     }
 }

@@ -203,6 +203,7 @@ struct ProxyCommand: AsyncParsableCommand {
         OpenFileLimit.raiseToHard()   // two descriptors per client: as many clients as the machine allows
         if let n = eventLoops { NinePSockets.suggestLoopCount(n) }
         let filterExpr = try filter.map(FilterParser.option)
+        FilterParser.warnOfNotes(filter)
         let dataLimit = try viewData.map(LiveDataLimit.option) ?? .standard
         let history = try viewHistory.map(LiveInspector.historyOption) ?? LiveInspector.defaultHistory
         let overdueAfter = try Self.stillPendingOption(stillPending)

@@ -31,6 +31,21 @@ import Testing
         }
     }
 
+    /// An unquoted word that reads like a message type but is none (`Tfoo`, `Twalk|Tclunk`) is still free
+    /// text, and noted with its column; a real type, a quoted word, a state or a keyed term is not.
+    @Test func aWordThatReadsLikeATypeButIsNoneIsNoted() throws {
+        var notes: [String] = []
+        let expr = try FilterParser.parse("Tfoo or Twalk|Tclunk", notes: &notes)
+        #expect(expr == .or(.term(.text("Tfoo")), .term(.text("Twalk|Tclunk"))))
+        #expect(notes.count == 2 && notes[0].hasPrefix("column 1: Tfoo is no message type")
+                && notes[1].hasPrefix("column 9: Twalk|Tclunk is no message type"), "\(notes)")
+        for text in ["Twalk or rwalk", "\"Tfoo\"", "error and fid:1", "latency>1ms", "Trust", "hello", "TWALK", "R"] {
+            var none: [String] = []
+            _ = try FilterParser.parse(text, notes: &none)
+            #expect(none.isEmpty == (text != "Trust"), "\(text): \(none)")
+        }
+    }
+
     /// `&&` and `||` are operators with or without spaces around them (`error||Twalk` is not one word of
     /// free text that silently matches nothing); inside quotes they are text.
     @Test func symbolOperatorsNeedNoSpaces() throws {

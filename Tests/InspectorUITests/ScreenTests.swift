@@ -257,6 +257,7 @@ import TUICore
         // Hidden by the filter: cleared, and said.
         go("x0")
         s.press("/"); s.type("Rlerror"); s.press("enter")
+        #expect(s.message?.text == "filter: Rlerror" && s.message?.isError == false)
         go("x\(Sample.walkPasswd)")
         #expect(s.model.view.filter == .all && s.model.selectedRow == Sample.walkPasswd)
         #expect(s.message?.text == "x\(Sample.walkPasswd) (filter cleared: it hid x\(Sample.walkPasswd))")
@@ -517,5 +518,15 @@ import TUICore
         #expect(s.model.selectedRow == 2)
         _ = s.handle(.mouse(MouseEvent(.doubleClick(.left), at: Point(x: 10, y: 5))))
         #expect(s.currentView == "exchange x3")
+    }
+
+    /// A filter word that reads like a message type but is none is applied as text, and the message line
+    /// says so (it silently matched nothing).
+    @Test func aFilterWordThatReadsLikeATypeIsSaid() {
+        var s = Sample.screen()
+        s.press("/"); s.type("Tfoo"); s.press("enter")
+        #expect(s.model.view.filter == .term(.text("Tfoo")))
+        #expect(s.message?.isError == true && s.message?.text.contains("Tfoo is no message type") == true,
+                "\(s.message?.text ?? "")")
     }
 }

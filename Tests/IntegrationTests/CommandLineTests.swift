@@ -137,6 +137,17 @@ import Glibc
         #expect(!capturing.stderr.contains("warning"), "\(capturing.stderr)")
     }
 
+    /// `decode --filter` with a word that reads like a message type but is none warns of it once, and still
+    /// runs (free text); a real type does not.
+    @Test func aFilterWordThatReadsLikeATypeIsWarnedOf() throws {
+        let typo = try Self.ninescope(["decode", Self.capture, "--filter", "Twalk|Tclunk"])
+        #expect(typo.status == 0 && typo.out.isEmpty, "\(typo.err)")
+        #expect(typo.err.components(separatedBy: "warning: --filter: column 1: Twalk|Tclunk is no message type").count == 2,
+                "\(typo.err)")
+        let right = try Self.ninescope(["decode", Self.capture, "--filter", "Twalk or Tclunk"])
+        #expect(right.status == 0 && !right.out.isEmpty && right.err.isEmpty, "\(right.err)")
+    }
+
     /// `proxy --filter` with `anomaly:fid-leak` is warned of: headless, each exchange is printed when it is
     /// complete, before its connection's close says which fids leaked, so the term matches nothing there.
     @Test func aFidLeakFilterOnTheLiveLinesIsWarnedOf() throws {
