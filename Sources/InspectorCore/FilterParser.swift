@@ -117,7 +117,13 @@ private struct Parser {
             throw FilterError(column: token.column, message: "unexpected ')'")
         case .word(let word, let quoted):
             position += 1
-            if quoted { return .term(.text(word)) }
+            if quoted {
+                // Empty quotes would match every exchange, which is no search: most likely a slip.
+                guard !word.isEmpty else {
+                    throw FilterError(column: token.column, message: "empty quotes: put the text to look for between them")
+                }
+                return .term(.text(word))
+            }
             let lower = word.lowercased()
             if lower == "not" || lower == "!" { return .not(try parseUnary()) }
             if ["and", "or", "&&", "||"].contains(lower) {

@@ -46,6 +46,15 @@ import Testing
         }
     }
 
+    /// Empty quotes are refused with their column: as text they matched every exchange.
+    @Test func emptyQuotesAreRefused() throws {
+        for (text, column) in [("\"\"", 1), ("error and \"\"", 11)] {
+            #expect(throws: FilterError(column: column, message: "empty quotes: put the text to look for between them"),
+                    "\(text)") { try FilterParser.parse(text) }
+        }
+        #expect(try FilterParser.parse("\" \"") == .term(.text(" ")))
+    }
+
     /// `&&` and `||` are operators with or without spaces around them (`error||Twalk` is not one word of
     /// free text that silently matches nothing); inside quotes they are text.
     @Test func symbolOperatorsNeedNoSpaces() throws {
