@@ -166,6 +166,8 @@ public struct TraceLine: Sendable {
             if case .garbage(let reason) = m.kind {
                 o.append(("garbage", .object([("reason", .string(reason)), ("hex", .string(TraceLine.hex(m.bytes)))])))
             } else if m.isTruncated {
+                // The fields its captured bytes hold whole, as a whole frame's `fields` (the text line shows them).
+                o.append(("fields", .object(Fcall.fieldTree(m.bytes, dialect: m.dialect, cut: true).capturedFieldsJSON)))
                 o.append(("truncated", .object([("captured", .int(Int64(m.bytes.count))),
                                                 ("hex", .string(TraceLine.hex(m.bytes)))])))
             } else {
@@ -202,6 +204,7 @@ public struct TraceLine: Sendable {
             if case .garbage(let reason) = m.kind {
                 o.value("garbage", .object([("reason", .string(reason)), ("hex", .string(TraceLine.hex(m.bytes)))]))
             } else if m.isTruncated {
+                o.value("fields", .object(Fcall.fieldTree(m.bytes, dialect: m.dialect, cut: true).capturedFieldsJSON))
                 o.value("truncated", .object([("captured", .int(Int64(m.bytes.count))),
                                               ("hex", .string(TraceLine.hex(m.bytes)))]))
             } else {

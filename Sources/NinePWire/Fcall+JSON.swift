@@ -337,3 +337,50 @@ public struct JSONObjectWriter: ~Copyable {
         fields.buf.append(to: &out)
     }
 }
+
+extension FieldTree {
+    /// A cut frame's fields as `--json` gives a whole frame's (`Fcall.jsonObject`), as far as its captured
+    /// bytes hold them whole (read from `Fcall.fieldTree(_:dialect:cut: true)`): the header (`size`, type,
+    /// `tag`) left out, as for a whole frame; the field the cut fell in and what follows it left out too. A
+    /// field with an index (`wname[1]`) joins an array under its name; data captured whole is its length.
+    public var capturedFieldsJSON: [(String, JSONValue)] {
+        var j = JSONFields()
+        var arrays: [(name: String, values: [JSONValue])] = []
+        for node in roots where !["size", "type", "tag", "undecoded", "trailing"].contains(node.name)
+            && !node.name.hasSuffix(" (cut)") {
+            if let bracket = node.label.firstIndex(of: "[") {
+                let name = String(node.label[..<bracket])
+                var one = JSONFields()
+                Self.append(node, as: "v", to: &one)
+                guard let value = one.members.first?.1 else { continue }
+                if arrays.last?.name == name { arrays[arrays.count - 1].values.append(value) } else {
+                    arrays.append((name, [value]))
+                    j.members.append((name, .null))   // its place, filled below
+                }
+            } else {
+                Self.append(node, as: node.label, to: &j)
+            }
+        }
+        for (name, values) in arrays {
+            if let i = j.members.firstIndex(where: { $0.0 == name }) { j.members[i].1 = .array(values) }
+        }
+        return j.members
+    }
+
+    private static func append(_ node: FieldNode, as key: String, to j: inout JSONFields) {
+        switch node.value {
+        case .unsigned(let v): j.num(key, v)
+        case .fid(let f): j.fid(key, f)
+        case .tag(let t): j.num(key, t.rawValue)
+        case .string(let s): j.str(key, s)
+        case .bytes(let count, _): j.member(key, .object([("length", .uint(UInt64(count)))]))
+        case .flags(let raw, let names): j.flags(key, raw, names)
+        case .enumerated(let raw, let name): j.named(key, raw, name)
+        case .qid(let q): j.qid(key, q)
+        case .group:
+            var inner = JSONFields()
+            for child in node.children where !child.label.hasSuffix(" (cut)") { append(child, as: child.label, to: &inner) }
+            j.member(key, .object(inner.members))
+        }
+    }
+}

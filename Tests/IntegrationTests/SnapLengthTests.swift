@@ -68,6 +68,10 @@ import Glibc
                     // Its count and first data bytes as the live line shows them.
                     let liveLine = l["line"] as? String ?? ""
                     #expect(line.prefix(40) == liveLine.prefix(40), "\(line) vs \(liveLine)")
+                    // Its fields as far as captured whole, as the live message's: the count.
+                    let cutFields = m["fields"] as? [String: Any], liveFields = l["fields"] as? [String: Any]
+                    #expect(cutFields?["count"] as? Int != nil && cutFields?["count"] as? Int == liveFields?["count"] as? Int,
+                            "\(m)")
                 }
             }
             #expect(cutCount >= 37, "\(path): the 8 KiB reads are cut (\(cutCount))")

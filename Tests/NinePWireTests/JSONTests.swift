@@ -91,3 +91,25 @@ import NinePTestSupport
         }
     }
 }
+
+/// A cut frame's fields in `--json`, as far as its captured bytes hold them whole.
+@Suite struct CutFrameJSONTests {
+    /// Cut inside its second name, a Twalk gives its fids, its count and the first name (in an array, as a
+    /// whole frame's `wname`); the members it has are the whole frame's, with the same values.
+    @Test func aCutTwalkGivesWhatItHoldsWhole() {
+        let whole = Fcall(tag: 3, .twalk(Twalk(fid: 1, newfid: 2, wnames: ["usr", "local", "bin"])))
+        let bytes = whole.encode(dialect: .l)
+        let cut = Array(bytes.prefix(7 + 4 + 4 + 2 + 2 + 3 + 2 + 2))   // header, fids, nwname, "usr", half of "local"
+        let fields = Fcall.fieldTree(cut, dialect: .l, cut: true).capturedFieldsJSON
+        #expect(fields.map(\.0) == ["fid", "newfid", "nwname", "wname"])
+        #expect(JSONValue.object(fields).serialized == #"{"fid":1,"newfid":2,"nwname":3,"wname":["usr"]}"#)
+        let full = whole.jsonObject.filter { ["fid", "newfid", "nwname"].contains($0.0) }
+        #expect(JSONValue.object(Array(fields.prefix(3))).serialized == JSONValue.object(full).serialized)
+        // Cut in its header, nothing; cut in a qid of an Rgetattr, the fields before it.
+        #expect(Fcall.fieldTree(Array(bytes.prefix(6)), dialect: .l, cut: true).capturedFieldsJSON.isEmpty)
+        let reply = Fcall(tag: 1, .rgetattr(Rgetattr(valid: .basic, qid: Qid(type: .dir, version: 0, path: 9), mode: 0o40755)))
+            .encode(dialect: .l)
+        let partial = Fcall.fieldTree(Array(reply.prefix(7 + 8 + 5)), dialect: .l, cut: true).capturedFieldsJSON
+        #expect(partial.map(\.0) == ["valid"])
+    }
+}
