@@ -179,8 +179,6 @@ struct NIOReplTransport: NinePTransport {
     func close() async { await connection.close() }
 }
 
-/// Runs libedit on a thread of its own, so a blocked `readLine` (and completion waiting for the
-/// engine's directory listings) never holds a cooperative thread.
 extension ReplCommand {
     /// The lines of standard input as they arrive, read by a thread of their own (a blocking read there
     /// holds no task); ends at end of file.
@@ -196,6 +194,8 @@ extension ReplCommand {
     }
 }
 
+/// Runs libedit on a thread of its own, so a blocked `readLine` (and completion waiting for the
+/// engine's directory listings) never holds a cooperative thread.
 final class LineReaderThread: @unchecked Sendable {
     private let engine: ReplEngine
     private let historyPath: String?
