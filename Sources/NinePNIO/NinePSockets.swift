@@ -159,7 +159,7 @@ public enum NinePSockets {
         var st = stat()
         guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFSOCK,
               let address = try? SocketAddress(unixDomainSocketPath: path) else { return false }
-        if let table = readWhole("/proc/net/unix"),
+        if let table = ProcFile.text("/proc/net/unix"),
            listeningPaths(inUnixSocketTable: table).contains(where: { samePath($0, path) }) {
             return true
         }
@@ -187,22 +187,6 @@ public enum NinePSockets {
             paths.append(String(fields[7]))
         }
         return paths
-    }
-
-    /// A file's text read to its end (a /proc file, whose size says 0), nil when it cannot be read.
-    static func readWhole(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Whether two paths name the same file (compared by device and inode, so `/tmp/x/../s` is `/tmp/s`).

@@ -50,13 +50,8 @@ public enum OpenFileLimit {
     /// The kernel's ceiling for RLIMIT_NOFILE (`/proc/sys/fs/nr_open`); nil where it cannot be read.
     static var kernelCeiling: UInt64? {
         #if os(Linux)
-        let fd = open("/proc/sys/fs/nr_open", O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let n = read(fd, &buffer, buffer.count)
-        guard n > 0 else { return nil }
-        return UInt64(String(decoding: buffer[..<n].prefix { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self))
+        guard let text = ProcFile.text("/proc/sys/fs/nr_open") else { return nil }
+        return UInt64(String(text.prefix { $0.isASCII && $0.isNumber }))
         #else
         return nil
         #endif

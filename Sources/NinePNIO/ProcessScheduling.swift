@@ -98,18 +98,8 @@ public enum ProcessScheduling {
 
     /// CAP_SYS_NICE (capability 23) in the process's effective set, from /proc/self/status.
     private static var hasCapSysNice: Bool {
-        let fd = open("/proc/self/status", O_RDONLY)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        let status = String(decoding: bytes, as: UTF8.self)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+        guard let status = ProcFile.text("/proc/self/status"),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
               let caps = UInt64(line.dropFirst("CapEff:".count).filter { !$0.isWhitespace }, radix: 16)
         else { return false }
         return caps & (1 << 23) != 0
