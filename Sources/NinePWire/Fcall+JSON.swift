@@ -346,8 +346,7 @@ extension FieldTree {
     public var capturedFieldsJSON: [(String, JSONValue)] {
         var j = JSONFields()
         var arrays: [(name: String, values: [JSONValue])] = []
-        for node in roots where !["size", "type", "tag", "undecoded", "trailing"].contains(node.name)
-            && !node.name.hasSuffix(" (cut)") {
+        for node in wholeBodyFields {
             if let bracket = node.label.firstIndex(of: "[") {
                 let name = String(node.label[..<bracket])
                 var one = JSONFields()

@@ -174,3 +174,11 @@ extension Fcall {
         return Fcall(tag: tag, message)
     }
 }
+
+extension FieldTree {
+    /// A cut frame's body fields that its captured bytes hold whole (of `fieldTree(_:dialect:cut: true)`): the
+    /// header (`size`, type, `tag`), the field the cut fell in (`… (cut)`) and undecoded bytes left out.
+    var wholeBodyFields: [FieldNode] {
+        roots.filter { !["size", "type", "tag", "undecoded", "trailing"].contains($0.name) && !$0.name.hasSuffix(" (cut)") }
+    }
+}

@@ -78,9 +78,8 @@ public enum TruncatedFrame {
     private static func wholeFields(_ prefix: [UInt8], _ dialect: Dialect) -> String {
         // (An unknown type's body is one opaque field: nothing of it is whole.)
         guard FrameHeader(prefix)?.messageType != nil else { return " …" }
-        let tree = Fcall.fieldTree(prefix, dialect: dialect, cut: true)
         var text = ""
-        for node in tree.roots.dropFirst(3) where !node.name.hasSuffix(" (cut)") && node.name != "undecoded" {
+        for node in Fcall.fieldTree(prefix, dialect: dialect, cut: true).wholeBodyFields {
             text += " " + node.name + " " + node.display
         }
         return text + " …"
