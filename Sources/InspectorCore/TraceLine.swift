@@ -163,17 +163,7 @@ public struct TraceLine: Sendable {
             let fields = object.filter { !["message", "code", "tag"].contains($0.0) }
             o.append(("fields", .object(fields)))
         case .failure(let e):
-            if case .garbage(let reason) = m.kind {
-                o.append(("garbage", .object([("reason", .string(reason)), ("hex", .string(TraceLine.hex(m.bytes)))])))
-            } else if m.isTruncated {
-                // The fields its captured bytes hold whole, as a whole frame's `fields` (the text line shows them).
-                o.append(("fields", .object(Fcall.fieldTree(m.bytes, dialect: m.dialect, cut: true).capturedFieldsJSON)))
-                o.append(("truncated", .object([("captured", .int(Int64(m.bytes.count))),
-                                                ("hex", .string(TraceLine.hex(m.bytes)))])))
-            } else {
-                o.append(("malformed", .object([("offset", .int(Int64(e.offset))), ("field", .string(e.field)),
-                                                ("reason", .string(e.reason)), ("hex", .string(TraceLine.hex(m.bytes)))])))
-            }
+            o += Self.undecoded(m, e)
         }
         if let x = m.exchange { o.append(("exchange", .int(Int64(x.rawValue)))) }
         if let r = m.requestIndex { o.append(("answers", .int(Int64(r)))) }
@@ -183,6 +173,20 @@ public struct TraceLine: Sendable {
         if !m.marks.isEmpty { o.append(("marks", .string(m.marks.description))) }
         o.append(("line", .string(m.canonicalLine)))
         return .object(o)
+    }
+
+    /// The members of a message that did not decode, for both JSON writers: a run of unframeable bytes
+    /// (`garbage`), a frame a capture cut (the `fields` its captured bytes hold whole, as a whole frame's, and
+    /// `truncated`), or a malformed frame (where and why).
+    private static func undecoded(_ m: TracedMessage, _ e: DecodeError) -> [(String, JSONValue)] {
+        let hex = JSONValue.string(TraceLine.hex(m.bytes))
+        if case .garbage(let reason) = m.kind { return [("garbage", .object([("reason", .string(reason)), ("hex", hex)]))] }
+        if m.isTruncated {
+            return [("fields", .object(Fcall.fieldTree(m.bytes, dialect: m.dialect, cut: true).capturedFieldsJSON)),
+                    ("truncated", .object([("captured", .int(Int64(m.bytes.count))), ("hex", hex)]))]
+        }
+        return [("malformed", .object([("offset", .int(Int64(e.offset))), ("field", .string(e.field)),
+                                       ("reason", .string(e.reason)), ("hex", hex)]))]
     }
 
     /// `json(m).serialized` as UTF-8, written straight into `out` (no `JSONValue` tree; the same bytes).
@@ -201,16 +205,7 @@ public struct TraceLine: Sendable {
         case .success(let f):
             o.fields("fields", of: f, readingDirectory: m.readsDirectory ? m.dialect : nil)
         case .failure(let e):
-            if case .garbage(let reason) = m.kind {
-                o.value("garbage", .object([("reason", .string(reason)), ("hex", .string(TraceLine.hex(m.bytes)))]))
-            } else if m.isTruncated {
-                o.value("fields", .object(Fcall.fieldTree(m.bytes, dialect: m.dialect, cut: true).capturedFieldsJSON))
-                o.value("truncated", .object([("captured", .int(Int64(m.bytes.count))),
-                                              ("hex", .string(TraceLine.hex(m.bytes)))]))
-            } else {
-                o.value("malformed", .object([("offset", .int(Int64(e.offset))), ("field", .string(e.field)),
-                                              ("reason", .string(e.reason)), ("hex", .string(TraceLine.hex(m.bytes)))]))
-            }
+            for (key, value) in Self.undecoded(m, e) { o.value(key, value) }
         }
         if let x = m.exchange { o.int("exchange", Int64(x.rawValue)) }
         if let r = m.requestIndex { o.int("answers", Int64(r)) }
