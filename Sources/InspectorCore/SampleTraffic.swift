@@ -61,14 +61,25 @@ public struct SampleTraffic: Sendable {
         return out
     }
 
+    /// A Tversion (9P2000.L, msize 8192) and its Rversion.
+    public mutating func version() {
+        t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+    }
+
+    /// A Tattach of `fid` on tag `tag` and its Rattach: the root, a directory of path 1 (`after` as in `r`).
+    public mutating func attach(fid: Fid, tag: UInt16 = 1, uname: P9String = "", aname: P9String = "",
+                                nUname: UInt32 = 0, after: Int64? = nil) {
+        t(tag, .tattach(Tattach(fid: fid, afid: .nofid, uname: uname, aname: aname, nUname: nUname)))
+        r(tag, .rattach(Rattach(qid: Self.dir(1))), after: after)
+    }
+
     /// Tversion/Tattach and the walk/open/read/write/readdir/error workload (20 exchanges), leaving one
     /// request pending (a slow read on `tag 7`), one flushed, one injected and one anomaly (a clunk of an
     /// unknown fid).
     public mutating func mountAndWorkload() {
-        t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
-        r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
-        t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "glenda", aname: "", nUname: 1000)))
-        r(1, .rattach(Rattach(qid: Self.dir(1))), after: 180_000)
+        version()
+        attach(fid: 0, uname: "glenda", nUname: 1000, after: 180_000)
         t(1, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["usr", "lib"])))
         r(1, .rwalk(Rwalk(wqids: [Self.dir(2), Self.dir(3)])), after: 95_000)
         t(1, .tlopen(Tlopen(fid: 1, flags: [.directory])))

@@ -21,10 +21,8 @@ import Testing
     static func mounted() -> SampleTraffic {
         var s = SampleTraffic(start: 1_000)
         s.open()
-        s.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
-        s.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
-        s.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "u", aname: "", nUname: 0)))
-        s.r(1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        s.version()
+        s.attach(fid: 0, uname: "u")
         return s
     }
 

@@ -102,10 +102,8 @@ import Testing
     @Test func anomalyKindFindsTheExchangesThatMadeLeakedFids() throws {
         var s = SampleTraffic()
         s.open()
-        s.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
-        s.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
-        s.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "glenda", aname: "", nUname: 1000)))
-        s.r(1, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        s.version()
+        s.attach(fid: 0, uname: "glenda", nUname: 1000)
         s.t(1, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["tmp"])))
         s.r(1, .rwalk(Rwalk(wqids: [Qid(type: .dir, version: 0, path: 2)])))
         s.t(1, .tclunk(Tclunk(fid: 1)))

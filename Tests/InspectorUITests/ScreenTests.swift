@@ -84,10 +84,8 @@ import TUICore
     @Test func aLatencyOverAMinuteReadsAsAnAgeDoes() throws {
         var t = SampleTraffic()
         t.open()
-        t.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
-        t.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
-        t.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "glenda", aname: "", nUname: 1000)))
-        t.r(1, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        t.version()
+        t.attach(fid: 0, uname: "glenda", nUname: 1000)
         t.t(2, .tstatfs(Tstatfs(fid: 0)))
         var model = InspectorModel()
         model.handle(t.events)
@@ -111,8 +109,7 @@ import TUICore
     @Test func aLongUserNameDoesNotCrowdTheTitleBar() {
         var t = SampleTraffic()
         t.open()
-        t.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
-        t.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        t.version()
         let uname = P9String(stringLiteral: String(repeating: "u", count: 300))
         t.t(0, .tattach(Tattach(fid: 0, afid: .nofid, uname: uname, aname: "", nUname: 7)))
         t.r(0, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
@@ -198,10 +195,8 @@ import TUICore
     @Test func aFidRowShowsThatFidsLifetime() throws {
         var t = SampleTraffic()
         t.open()
-        t.t(0xFFFF, .tversion(Tversion(msize: 8192, version: "9P2000.L")))                 // x0
-        t.r(0xFFFF, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
-        t.t(1, .tattach(Tattach(fid: 0, afid: .nofid, uname: "glenda", aname: "", nUname: 1000)))  // x1
-        t.r(1, .rattach(Rattach(qid: Qid(type: .dir, version: 0, path: 1))))
+        t.version()                                             // x0
+        t.attach(fid: 0, uname: "glenda", nUname: 1000)   // x1
         t.t(1, .twalk(Twalk(fid: 0, newfid: 2, wnames: ["etc"])))                          // x2: fid 2, first
         t.r(1, .rwalk(Rwalk(wqids: [Qid(type: .dir, version: 0, path: 2)])))
         t.t(1, .tgetattr(Tgetattr(fid: 2, requestMask: .basic)))                           // x3
