@@ -34,33 +34,49 @@ extension Theme {
         } catch {
             throw ThemeError(source: source, message: "\(error)")
         }
+        let doc = Document(source: source, text: text)
         for key in table.keys where !["name", "description", "roles"].contains(key) {
-            throw ThemeError(source: source, message: "unknown key '\(key)' (expected name, description, [roles])")
+            throw doc.error("unknown key '\(key)' (expected name, description, [roles])", at: key)
         }
         guard let name = table["name"]?.string else {
-            throw ThemeError(source: source, message: "missing name = \"…\"")
+            throw doc.error(table["name"] == nil ? "missing name = \"…\"" : "name must be a string", at: "name")
         }
         let summary = table["description"]?.string ?? ""
         guard let roles = table["roles"]?.table else {
-            throw ThemeError(source: source, message: "missing [roles] table")
+            throw doc.error(table["roles"] == nil ? "missing [roles] table" : "roles must be a table", at: "roles")
         }
         var styles: [ThemeRole: Style] = [:]
-        try collect(roles, prefix: "", into: &styles, source: source)
+        try collect(roles, prefix: "", into: &styles, doc: doc)
         return Theme(name: name, summary: summary, styles: styles)
     }
 
     private static let styleKeys: Set<String> = ["fg", "bg", "attrs"]
 
+    /// The file being read, so that an error about a value can say on which line it is.
+    private struct Document {
+        let source: String
+        let text: String
+
+        /// An error about the value of the dotted key `path` (from the document's top), with its line
+        /// when it can be found; `last`: its last occurrence (a value given twice).
+        func error(_ message: String, at path: String?, last: Bool = false) -> ThemeError {
+            guard let path, let line = TOMLKeyLines.line(of: path, in: text, last: last) else {
+                return ThemeError(source: source, message: message)
+            }
+            return ThemeError(source: source, message: "\(message) at line \(line)")
+        }
+    }
+
     /// Walks `[roles]`: a table named after a role is that role's style (its sub-tables, if any, are
     /// longer role names: `status` → `status.error`); any other table is a level of dotted role names
     /// (`list` → `list.pending`).
     private static func collect(_ table: TOMLTable, prefix: String, into styles: inout [ThemeRole: Style],
-                                source: String) throws(ThemeError) {
+                                doc: Document) throws(ThemeError) {
         for key in table.keys {
             let name = prefix.isEmpty ? key : prefix + "." + key
             guard let value = table[key]?.table else {
                 if prefix.isEmpty || ThemeRole(rawValue: prefix) == nil {
-                    throw ThemeError(source: source, message: "role \(name) must be a table like { fg = \"red\" }")
+                    throw doc.error("role \(name) must be a table like { fg = \"red\" }", at: "roles.\(name)")
                 }
                 continue  // a style key of the enclosing role, read by `style`
             }
@@ -68,45 +84,45 @@ extension Theme {
             if ThemeRole(rawValue: name) != nil {
                 let bad = Set(value.keys).subtracting(styleKeys).subtracting(subTables).sorted()
                 guard bad.isEmpty else {
-                    throw ThemeError(source: source,
-                                     message: "role \(name): unknown key(s) \(bad.joined(separator: ", ")) (use fg, bg, attrs)")
+                    throw doc.error("role \(name): unknown key(s) \(bad.joined(separator: ", ")) (use fg, bg, attrs)",
+                                    at: "roles.\(name).\(bad[0])")
                 }
                 if styles[ThemeRole(rawValue: name)!] != nil {
-                    throw ThemeError(source: source, message: "role \(name) is set twice")
+                    throw doc.error("role \(name) is set twice", at: "roles.\(name)", last: true)
                 }
-                styles[ThemeRole(rawValue: name)!] = try style(value, role: name, source: source)
-                if !subTables.isEmpty { try collect(value, prefix: name, into: &styles, source: source) }
+                styles[ThemeRole(rawValue: name)!] = try style(value, role: name, doc: doc)
+                if !subTables.isEmpty { try collect(value, prefix: name, into: &styles, doc: doc) }
             } else if !value.keys.isEmpty, subTables.count == value.keys.count {
-                try collect(value, prefix: name, into: &styles, source: source)
+                try collect(value, prefix: name, into: &styles, doc: doc)
             } else {
-                throw ThemeError(source: source, message: "unknown role '\(name)'")
+                throw doc.error("unknown role '\(name)'", at: "roles.\(name)")
             }
         }
     }
 
-    private static func style(_ t: TOMLTable, role: String, source: String) throws(ThemeError) -> Style {
+    private static func style(_ t: TOMLTable, role: String, doc: Document) throws(ThemeError) -> Style {
         func color(_ key: String) throws(ThemeError) -> Color {
             guard let value = t[key] else { return .default }
             guard let text = value.string, let c = Color(text) else {
-                throw ThemeError(source: source, message: "role \(role): bad \(key) colour \(value.debugDescription)")
+                throw doc.error("role \(role): bad \(key) colour \(value.debugDescription)", at: "roles.\(role).\(key)")
             }
             return c
         }
         var attrs: Attributes = []
         if let value = t["attrs"] {
             guard let array = value.array else {
-                throw ThemeError(source: source, message: "role \(role): attrs must be a list like [\"bold\"]")
+                throw doc.error("role \(role): attrs must be a list like [\"bold\"]", at: "roles.\(role).attrs")
             }
             for item in array {
                 guard let name = item.string, let a = Attributes(name: name) else {
-                    throw ThemeError(source: source, message: "role \(role): unknown attribute \(item.debugDescription)")
+                    throw doc.error("role \(role): unknown attribute \(item.debugDescription)", at: "roles.\(role).attrs")
                 }
                 attrs.insert(a)
             }
         }
         let (fg, bg) = (try color("fg"), try color("bg"))
         if fg == bg && fg != .default {
-            throw ThemeError(source: source, message: "role \(role): fg and bg are both \(fg): its text would not show")
+            throw doc.error("role \(role): fg and bg are both \(fg): its text would not show", at: "roles.\(role).bg")
         }
         return Style(fg: fg, bg: bg, attrs: attrs)
     }

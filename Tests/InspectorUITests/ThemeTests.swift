@@ -149,6 +149,36 @@ import TUICore
         #expect(message("name = \"x\"\n[roles\n")?.contains("line") == true)
     }
 
+    /// An error about a value the TOML parser accepted names the line it is on, however the file spells
+    /// the role (inline table, `[roles.x]` section, dotted or quoted key), as a syntax error does.
+    @Test func valueErrorsNameTheirLine() {
+        func message(_ toml: String) -> String {
+            do {
+                _ = try Theme.parse(toml: toml, source: "t.toml")
+                return "accepted"
+            } catch {
+                return error.description
+            }
+        }
+        let head = "name = \"x\"\n# a comment = 1\n\n[roles]\nnormal = { fg = \"default\" }\n"
+        #expect(message(head + "header = { fg = \"purpleish\" }\n")
+                == "theme t.toml: role header: bad fg colour \"purpleish\" at line 6")
+        #expect(message(head + "[roles.header]\nfg = \"red\"\n  bg = \"nope\"  # typo\n")
+                == "theme t.toml: role header: bad bg colour \"nope\" at line 8")
+        #expect(message(head + "list.pending = { attrs = [\"blinky\"] }\n")
+                .hasSuffix("unknown attribute \"blinky\" at line 6"))
+        #expect(message(head + "\"list.bogus\" = { fg = \"red\" }\n").hasSuffix("unknown role 'list.bogus' at line 6"))
+        #expect(message(head + "[roles.list]\npending = { fg = \"red\" }\nbogus = { fg = \"red\" }\n")
+                .hasSuffix("unknown role 'list.bogus' at line 8"))
+        #expect(message(head + "header = { colour = \"red\" }\n").hasSuffix("unknown key(s) colour (use fg, bg, attrs) at line 6"))
+        #expect(message(head + "header = { fg = \"red\", bg = \"red\" }\n").hasSuffix("its text would not show at line 6"))
+        #expect(message(head + "list.pending = { fg = \"red\" }\n\"list.pending\" = { fg = \"blue\" }\n")
+                .hasSuffix("role list.pending is set twice at line 7"))
+        #expect(message("name = \"x\"\n\ncolours = 16\n[roles]\n") == "theme t.toml: unknown key 'colours' (expected name, description, [roles]) at line 3")
+        #expect(message("name = 3\n[roles]\n") == "theme t.toml: name must be a string at line 1")
+        #expect(message("[roles]\nnormal = {}") == "theme t.toml: missing name = \"…\"")
+    }
+
     @Test func dottedKeysWorkToo() throws {
         let theme = try Theme.parse(toml: "name = \"d\"\n[roles]\nlist.error = { fg = \"red\", attrs = [\"bold\"] }\n")
         #expect(theme.style(.listError) == Style(fg: .red, attrs: .bold))
