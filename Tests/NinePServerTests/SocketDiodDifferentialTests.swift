@@ -70,4 +70,34 @@ import Testing
         #expect(ours == ["size 3 value red", "list 12 [\"user.colour\"]", "still open: contents", "in place: EBADF"])
         if let theirs { #expect(Array(ours.prefix(3)) == Array(theirs.prefix(3)), "ours: \(ours), diod: \(theirs)") }
     }
+
+    /// Tlcreate, Tmkdir and Tmknod carry the mode the client wants (its own umask applied). ninescope let the
+    /// host narrow it by the server's umask (0644 asked with umask 022 in effect: fine; 0777 asked: 0755)
+    /// and dropped setuid/setgid when it gave the file the requested group. diod and QEMU give the mode asked.
+    @Test func newObjectsGetTheModeTheClientAsked() async throws {
+        // Read, not set: the umask is the whole test process's.
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let umaskLine = status.split(separator: "\n").first { $0.hasPrefix("Umask:") }.map(String.init) ?? "Umask: ?"
+        // A group other than ours when root (the change of group is what dropped setuid/setgid); our own otherwise.
+        let gid: UInt32 = getuid() == 0 ? 4321 : getgid()
+        let (ours, theirs) = try await both(setup: { _ in }) { c, dir in
+            let f = c.freshFid()
+            _ = try await c.walk(0, f, [])
+            guard case .rlcreate = try await c.call(.tlcreate(Tlcreate(fid: f, name: "file", flags: .rdwr, mode: 0o6777, gid: gid))) else {
+                return ["no Rlcreate"]
+            }
+            try await c.clunk(f)
+            guard case .rmkdir = try await c.call(.tmkdir(Tmkdir(dfid: 0, name: "dir", mode: 0o1777, gid: gid))) else { return ["no Rmkdir"] }
+            guard case .rmknod = try await c.call(.tmknod(Tmknod(dfid: 0, name: "fifo", mode: 0o10777 | 0o4000, major: 0, minor: 0, gid: gid))) else {
+                return ["no Rmknod"]
+            }
+            return try ["file", "dir", "fifo"].map { name in
+                var st = Glibc.stat()
+                guard lstat(dir.file(name), &st) == 0 else { throw HostXattr.Failed(call: "lstat", errno: errno) }
+                return "\(name) \(String(UInt32(st.st_mode) & 0o7777, radix: 8)) gid \(st.st_gid)"
+            }
+        }
+        #expect(ours == ["file 6777 gid \(gid)", "dir 1777 gid \(gid)", "fifo 4777 gid \(gid)"], "\(umaskLine)")
+        if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
+    }
 }
