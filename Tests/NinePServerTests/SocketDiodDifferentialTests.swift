@@ -100,4 +100,25 @@ import Testing
         #expect(ours == ["file 6777 gid \(gid)", "dir 1777 gid \(gid)", "fifo 4777 gid \(gid)"], "\(umaskLine)")
         if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
     }
+
+    /// fcntl(F_GETLK) tests a read or a write lock; asking about any other type is EINVAL (diod's answer).
+    /// ninescope answered Rgetlock UNLCK, "no conflict", to a question that has none.
+    @Test func getlockOfAnythingButAReadOrWriteLockIsRefused() async throws {
+        let (ours, theirs) = try await both(setup: { dir in try dir.write("f", "x") }) { c, _ in
+            let f = try await c.walkTo(0, "f")
+            _ = try await c.lopen(f, .rdwr)
+            var out: [String] = []
+            for type in [LockType.unlck, LockType(rawValue: 7)] {
+                let e = try await c.expectError(.tgetlock(Tgetlock(fid: f, type: type, start: 0, length: 0, procId: 1, clientId: "c")))
+                out.append("\(type.name): \(e.map { "\($0)" } ?? "answered")")
+            }
+            guard case .rgetlock(let g) = try await c.call(.tgetlock(Tgetlock(fid: f, type: .wrlck, start: 0, length: 0, procId: 1, clientId: "c"))) else {
+                return out + ["no Rgetlock"]
+            }
+            out.append("WRLCK: \(g.type.name)")
+            return out
+        }
+        #expect(ours == ["UNLCK: EINVAL", "7: EINVAL", "WRLCK: UNLCK"])
+        if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
+    }
 }
