@@ -28,6 +28,18 @@ extension LocalDriver {
         _ = fchownat(node.fd, "", uid_t.max, gid_t(gid), Local.AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)
     }
 
+    /// Gives a new object exactly the permissions the client asked for, as diod and QEMU do: the host
+    /// narrows them by this process's umask (the client has applied its own already), and the change of
+    /// group in `applyGid` drops setuid and setgid. A directory keeps the setuid and setgid bits mkdir gave
+    /// it (a setgid parent's), as mkdir(2) ignores them in the mode on a local file system.
+    func settleMode(_ node: Node, asked mode: UInt32, isDirectory: Bool = false) {
+        guard let st = try? Local.stat(node.fd) else { return }
+        let have = UInt32(st.st_mode) & 0o7777
+        let want = isDirectory ? (mode & 0o1777) | (have & 0o6000) : mode & 0o7777
+        guard have != want else { return }
+        _ = fchmodat(AT_FDCWD, node.procPath, mode_t(want), 0)
+    }
+
     public func create(in directory: Node, name: P9String, flags: LOpenFlags, mode: UInt32, gid: UInt32) async throws(Errno) -> (node: Node, file: OpenFile) {
         try Local.checkName(name)
         let host = (Local.hostFlags(flags) & ~O_DIRECTORY) | O_CREAT | O_EXCL | O_NOFOLLOW
@@ -37,6 +49,7 @@ extension LocalDriver {
         guard pfd >= 0 else { let e = Local.lastError(); Glibc.close(fd); throw e }
         let node = Node(fd: pfd)
         applyGid(node, gid)
+        settleMode(node, asked: mode)
         let st = try Local.stat(pfd)
         return (node, OpenFile(fd: fd, handle: nextHandle(), flags: flags, type: .regular, lockNode: qid(st).path))
     }
@@ -46,6 +59,7 @@ extension LocalDriver {
         try Local.withName(name) { (n) throws(Errno) in try Local.check(mkdirat(directory.fd, n, mode_t(mode & 0o7777))) }
         let node = try node(in: directory, name)
         applyGid(node, gid)
+        settleMode(node, asked: mode, isDirectory: true)
         return node
     }
 
@@ -78,6 +92,7 @@ extension LocalDriver {
         }
         let node = try node(in: directory, name)
         applyGid(node, gid)
+        settleMode(node, asked: mode)
         return node
     }
 

@@ -128,6 +128,8 @@ extension Connection {
     func getlock(_ t: Tgetlock) async throws -> Message {
         let (_, o) = try openedEntry(t.fid)
         let req = LockRequest(type: t.type, start: t.start, length: t.length, procId: t.procId, clientId: t.clientId)
+        // fcntl(F_GETLK) tests a read or a write lock; any other type (UNLCK included) is EINVAL, as diod answers.
+        guard [LockType.rdlck, .wrlck].contains(t.type) else { throw ServerError(.EINVAL, "bad lock type") }
         let r = try await driver.getlock(o.file, req)
         return .rgetlock(Rgetlock(type: r.type, start: r.start, length: r.length, procId: r.procId, clientId: r.clientId))
     }

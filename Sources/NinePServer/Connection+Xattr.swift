@@ -6,8 +6,15 @@ extension Connection {
     /// to be read with Tread.
     func xattrwalk(_ t: Txattrwalk) async throws -> Message {
         let e = try entry(t.fid)
-        guard case .walked = e.state else { throw ServerError(.EBADF, "fid is open") }
         let cloning = t.newfid != t.fid
+        switch e.state {
+        case .walked: break
+        // The Linux client asks an open fid for a file's xattrs (fgetxattr, or any getxattr while the
+        // file is open: it prefers the inode's open fids), as diod and QEMU answer; the new fid is the
+        // xattr's, the open one stays as it was.
+        case .open where cloning: break
+        default: throw ServerError(.EBADF, "fid is open")
+        }
         let token = cloning ? try reserve(t.newfid) : 0
         do {
             let value: [UInt8]

@@ -1,0 +1,124 @@
+import Foundation
+import Glibc
+import NinePDrivers
+import NinePNIO
+import NinePServer
+import NinePTestSupport
+import NinePWire
+import Testing
+
+/// The same requests sent to `ninescope serve`'s local driver and to diod, each over a host directory of its
+/// own made alike: where ninescope differed and diod (with QEMU's 9pfs and Linux) had it right. Each test
+/// states what the answer must be; with diod installed it also checks diod gives the same.
+@Suite struct SocketDiodDifferentialTests {
+    /// Runs `body` against the local driver over TCP and, when diod is installed, against diod; each gets a
+    /// fresh export made by `setup`. Returns (ours, diod's or nil).
+    func both<T: Sendable>(setup: (TempDirectory) throws -> Void,
+                           _ body: (NinePTestClient, TempDirectory) async throws -> T) async throws -> (T, T?) {
+        let mine = try TempDirectory("differ-ours"); defer { mine.remove() }
+        try setup(mine)
+        let server = try await SocketServer.start(LocalDriver(root: mine.path))
+        let c = try await server.client()
+        _ = try await c.version(msize: 8192)
+        _ = try await c.attach(0, uname: "root")
+        let ours = try await body(c, mine)
+        await c.close()
+        await server.stop()
+
+        let theirsDir = try TempDirectory("differ-diod"); defer { theirsDir.remove() }
+        try setup(theirsDir)
+        guard let diod = try Diod.start(export: theirsDir.path) else { return (ours, nil) }
+        defer { diod.stop() }
+        let d = try await SocketTransport.client(try Address(parsing: diod.address))
+        _ = try await d.version(msize: 8192)
+        _ = try await d.attach(0, uname: "root", aname: theirsDir.path)
+        let theirs = try await body(d, theirsDir)
+        await d.close()
+        return (ours, theirs)
+    }
+
+    /// The Linux client asks an open fid for xattrs: fgetxattr, and any getxattr while the file is open
+    /// (it prefers the inode's open fids). ninescope answered EBADF ("fid is open"), so a guest's
+    /// `cp --preserve=xattr` or getfattr of an open file failed; the new fid is the xattr's, the open fid
+    /// goes on reading.
+    @Test func anOpenFidIsAskedForXattrs() async throws {
+        let (ours, theirs) = try await both(setup: { dir in
+            try dir.write("f", "contents")
+            try HostXattr.set(dir.file("f"), "user.colour", "red")
+        }) { c, _ in
+            let f = try await c.walkTo(0, "f")
+            _ = try await c.lopen(f, .rdonly)
+            var out: [String] = []
+            guard case .rxattrwalk(let x) = try await c.rpc(.txattrwalk(Txattrwalk(fid: f, newfid: 20, name: "user.colour"))) else {
+                return ["no Rxattrwalk for user.colour"]
+            }
+            out.append("size \(x.size) value \(String(decoding: try await c.read(20, count: 100), as: UTF8.self))")
+            try await c.clunk(20)
+            guard case .rxattrwalk(let l) = try await c.rpc(.txattrwalk(Txattrwalk(fid: f, newfid: 21, name: ""))) else {
+                return out + ["no Rxattrwalk for the list"]
+            }
+            out.append("list \(l.size) \(try await c.read(21, count: 100).split(separator: 0).map { String(decoding: $0, as: UTF8.self) })")
+            try await c.clunk(21)
+            out.append("still open: \(String(decoding: try await c.read(f, count: 100), as: UTF8.self))")
+            // In place, the open fid would be lost: refused.
+            switch try await c.rpc(.txattrwalk(Txattrwalk(fid: f, newfid: f, name: "user.colour"))) {
+            case .rlerror(let e): out.append("in place: \(e.ecode)")
+            case let r: out.append("in place: \(r.type?.name ?? "?")")   // diod answers (and loses the open fid)
+            }
+            return out
+        }
+        #expect(ours == ["size 3 value red", "list 12 [\"user.colour\"]", "still open: contents", "in place: EBADF"])
+        if let theirs { #expect(Array(ours.prefix(3)) == Array(theirs.prefix(3)), "ours: \(ours), diod: \(theirs)") }
+    }
+
+    /// Tlcreate, Tmkdir and Tmknod carry the mode the client wants (its own umask applied). ninescope let the
+    /// host narrow it by the server's umask (0644 asked with umask 022 in effect: fine; 0777 asked: 0755)
+    /// and dropped setuid/setgid when it gave the file the requested group. diod and QEMU give the mode asked.
+    @Test func newObjectsGetTheModeTheClientAsked() async throws {
+        // Read, not set: the umask is the whole test process's.
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let umaskLine = status.split(separator: "\n").first { $0.hasPrefix("Umask:") }.map(String.init) ?? "Umask: ?"
+        // A group other than ours when root (the change of group is what dropped setuid/setgid); our own otherwise.
+        let gid: UInt32 = getuid() == 0 ? 4321 : getgid()
+        let (ours, theirs) = try await both(setup: { _ in }) { c, dir in
+            let f = c.freshFid()
+            _ = try await c.walk(0, f, [])
+            guard case .rlcreate = try await c.call(.tlcreate(Tlcreate(fid: f, name: "file", flags: .rdwr, mode: 0o6777, gid: gid))) else {
+                return ["no Rlcreate"]
+            }
+            try await c.clunk(f)
+            guard case .rmkdir = try await c.call(.tmkdir(Tmkdir(dfid: 0, name: "dir", mode: 0o1777, gid: gid))) else { return ["no Rmkdir"] }
+            guard case .rmknod = try await c.call(.tmknod(Tmknod(dfid: 0, name: "fifo", mode: 0o10777 | 0o4000, major: 0, minor: 0, gid: gid))) else {
+                return ["no Rmknod"]
+            }
+            return try ["file", "dir", "fifo"].map { name in
+                var st = Glibc.stat()
+                guard lstat(dir.file(name), &st) == 0 else { throw HostXattr.Failed(call: "lstat", errno: errno) }
+                return "\(name) \(String(UInt32(st.st_mode) & 0o7777, radix: 8)) gid \(st.st_gid)"
+            }
+        }
+        #expect(ours == ["file 6777 gid \(gid)", "dir 1777 gid \(gid)", "fifo 4777 gid \(gid)"], "\(umaskLine)")
+        if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
+    }
+
+    /// fcntl(F_GETLK) tests a read or a write lock; asking about any other type is EINVAL (diod's answer).
+    /// ninescope answered Rgetlock UNLCK, "no conflict", to a question that has none.
+    @Test func getlockOfAnythingButAReadOrWriteLockIsRefused() async throws {
+        let (ours, theirs) = try await both(setup: { dir in try dir.write("f", "x") }) { c, _ in
+            let f = try await c.walkTo(0, "f")
+            _ = try await c.lopen(f, .rdwr)
+            var out: [String] = []
+            for type in [LockType.unlck, LockType(rawValue: 7)] {
+                let e = try await c.expectError(.tgetlock(Tgetlock(fid: f, type: type, start: 0, length: 0, procId: 1, clientId: "c")))
+                out.append("\(type.name): \(e.map { "\($0)" } ?? "answered")")
+            }
+            guard case .rgetlock(let g) = try await c.call(.tgetlock(Tgetlock(fid: f, type: .wrlck, start: 0, length: 0, procId: 1, clientId: "c"))) else {
+                return out + ["no Rgetlock"]
+            }
+            out.append("WRLCK: \(g.type.name)")
+            return out
+        }
+        #expect(ours == ["UNLCK: EINVAL", "7: EINVAL", "WRLCK: UNLCK"])
+        if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
+    }
+}
