@@ -54,15 +54,21 @@ extension Connection {
         return (qid, iounit)
     }
 
+    /// Tlcreate is open(2) with O_CREAT: without O_EXCL a file that exists already is opened (a Linux
+    /// client sends Tlcreate when its cache says the name is not there: another client made it since, or
+    /// a guest mounted with cache=loose is behind the host), as diod and QEMU do; with O_EXCL it is EEXIST.
     func lcreate(_ t: Tlcreate) async throws -> Message {
         let (qid, iounit) = try await createFile(t.fid, name: t.name, flags: t.flags.subtracting([.create, .excl]),
-                                                 mode: t.mode & 0o7777, gid: t.gid, removeOnClose: false)
+                                                 mode: t.mode & 0o7777, gid: t.gid, removeOnClose: false,
+                                                 openExisting: !t.flags.contains(.excl))
         return .rlcreate(Rlcreate(qid: qid, iounit: iounit))
     }
 
     /// Creates a regular file in the directory `fid` refers to; `fid` then refers to the new open file.
+    /// `openExisting`: a file already there under `name` is opened with `flags` instead (a directory is
+    /// EISDIR, a symlink ELOOP: the server never follows one), as open(2) with O_CREAT and no O_EXCL does.
     private func createFile(_ fid: Fid, name: P9String, flags: LOpenFlags, mode: UInt32, gid: UInt32,
-                            removeOnClose: Bool) async throws -> (Qid, UInt32) {
+                            removeOnClose: Bool, openExisting: Bool = false) async throws -> (Qid, UInt32) {
         let e = try entry(fid)
         guard case .walked = e.state else { throw ServerError(.EBADF, "fid is already open") }
         guard e.isDirectory else { throw ServerError(.ENOTDIR) }
@@ -72,7 +78,11 @@ extension Connection {
         let created: (node: Node, file: OpenFile)
         let qid: Qid
         do {
-            created = try await driver.create(in: e.node, name: name, flags: flags, mode: mode, gid: gid)
+            do {
+                created = try await driver.create(in: e.node, name: name, flags: flags, mode: mode, gid: gid)
+            } catch .EEXIST where openExisting {
+                created = try await openExistingFile(in: e.node, name: name, flags: flags)
+            }
             qid = try await driver.qid(of: created.node)
         } catch {
             update(fid, serial: e.serial) { $0.state = .walked }
@@ -87,6 +97,18 @@ extension Connection {
             throw ServerError.unknownFid
         }
         return (qid, iounit)
+    }
+
+    /// The file `name` in `directory`, opened with `flags` (Tlcreate without O_EXCL of a name taken).
+    private func openExistingFile(in directory: Node, name: P9String, flags: LOpenFlags) async throws(Errno)
+        -> (node: Node, file: OpenFile) {
+        let node = try await driver.lookup(directory, name: name)
+        switch FileType(mode: try await driver.getattr(node).mode) {
+        case .directory: throw .EISDIR
+        case .symlink: throw .ELOOP
+        default: break
+        }
+        return (node, try await driver.open(node, flags: flags))
     }
 
     /// Classic Tcreate: perm's DM bits choose a directory, a file or (9P2000.u) a symlink, hard link,

@@ -63,9 +63,24 @@ extension DriverConformance {
             let f = try await ctx.client.walkTo(ctx.root, "new-file")
             try requireEqual(try await ctx.client.getattr(f).qid.path, r.qid.path, "walk finds the new file")
             let dup = try await ctx.client.walkTo(ctx.root, "")
-            let e = try await ctx.client.expectError(.tlcreate(Tlcreate(fid: dup, name: "new-file", flags: .rdwr, mode: 0o644, gid: 0)))
-            try requireEqual(e, .EEXIST, "create over an existing name")
-            let bad = try await ctx.client.expectError(.tlcreate(Tlcreate(fid: dup, name: "a/b", flags: .rdwr, mode: 0o644, gid: 0)))
+            let e = try await ctx.client.expectError(.tlcreate(Tlcreate(fid: dup, name: "new-file", flags: [.rdwr, .excl], mode: 0o644, gid: 0)))
+            try requireEqual(e, .EEXIST, "create with O_EXCL over an existing name")
+            // Without O_EXCL it is open(2) with O_CREAT: the file there is opened (with O_TRUNC, truncated),
+            // its mode untouched.
+            guard case .rlcreate(let again) = try await ctx.client.call(.tlcreate(Tlcreate(fid: dup, name: "new-file", flags: .rdonly, mode: 0o600, gid: 0))) else {
+                throw ConformanceFailure("create without O_EXCL over an existing name did not open it")
+            }
+            try requireEqual(again.qid.path, r.qid.path, "the existing file opened")
+            try requireEqual(try await ctx.client.read(dup, count: 10), Array("abc".utf8), "read the existing file's bytes")
+            let trunc = try await ctx.client.walkTo(ctx.root, "")
+            _ = try await ctx.client.call(.tlcreate(Tlcreate(fid: trunc, name: "new-file", flags: [.wronly, .trunc], mode: 0o600, gid: 0)))
+            try requireEqual(try await ctx.client.getattr(f).size, 0, "O_TRUNC truncated the existing file")
+            try requireEqual(try await ctx.client.getattr(f).mode, FileType.regular.rawValue | 0o640, "its mode untouched")
+            _ = try await ctx.client.mkdir(ctx.root, "a-dir")
+            let onDir = try await ctx.client.walkTo(ctx.root, "")
+            let isDir = try await ctx.client.expectError(.tlcreate(Tlcreate(fid: onDir, name: "a-dir", flags: .rdonly, mode: 0o600, gid: 0)))
+            try requireEqual(isDir, .EISDIR, "create without O_EXCL over a directory")
+            let bad = try await ctx.client.expectError(.tlcreate(Tlcreate(fid: onDir, name: "a/b", flags: .rdwr, mode: 0o644, gid: 0)))
             try requireEqual(bad, .EINVAL, "create a name with a slash")
         },
         ConformanceCheck("unlinkat_file", requires: .writable) { ctx in

@@ -71,6 +71,28 @@ import Testing
         if let theirs { #expect(Array(ours.prefix(3)) == Array(theirs.prefix(3)), "ours: \(ours), diod: \(theirs)") }
     }
 
+    /// Tlcreate is open(2) with O_CREAT: without O_EXCL a name another client (or the host) made since the
+    /// Linux client last looked is opened, not refused. ninescope answered EEXIST, so a guest's
+    /// `echo x >> f` failed with "File exists" when its cache was behind.
+    @Test func createWithoutExclusiveOpensAFileThere() async throws {
+        let (ours, theirs) = try await both(setup: { dir in try dir.write("f", "was here") }) { c, _ in
+            var out: [String] = []
+            let d = try await c.walkTo(0, "")
+            switch try await c.rpc(.tlcreate(Tlcreate(fid: d, name: "f", flags: [.rdwr, .excl], mode: 0o644, gid: 0))) {
+            case .rlerror(let e): out.append("excl: \(e.ecode)")
+            case let r: out.append("excl: \(r.type?.name ?? "?")")
+            }
+            switch try await c.rpc(.tlcreate(Tlcreate(fid: d, name: "f", flags: [.rdwr, .append], mode: 0o600, gid: 0))) {
+            case .rlcreate: out.append("opened: \(String(decoding: try await c.read(d, count: 100), as: UTF8.self))")
+            case .rlerror(let e): out.append("opened: \(e.ecode)")
+            case let r: out.append("opened: \(r.type?.name ?? "?")")
+            }
+            return out
+        }
+        #expect(ours == ["excl: EEXIST", "opened: was here"])
+        if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
+    }
+
     /// Tlcreate, Tmkdir and Tmknod carry the mode the client wants (its own umask applied). ninescope let the
     /// host narrow it by the server's umask (0644 asked with umask 022 in effect: fine; 0777 asked: 0755)
     /// and dropped setuid/setgid when it gave the file the requested group. diod and QEMU give the mode asked.
