@@ -80,7 +80,7 @@ extension LocalDriver {
         var failure: Int32 = 0
         let buf = [UInt8](unsafeUninitializedCapacity: headroom + Int(count)) { raw, initialized in
             for i in 0..<headroom { raw[i] = 0 }
-            guard offset <= UInt64(Int64.max) else { initialized = headroom; return }
+            guard offset <= UInt64(Int64.max) else { failure = EINVAL; initialized = 0; return }
             let n = Local.read(file.fd, raw.baseAddress! + headroom, Int(count), at: offset)
             if n < 0 { failure = errno; initialized = 0 } else { initialized = headroom + n }
         }
@@ -94,7 +94,7 @@ extension LocalDriver {
 
     public func readNow(_ file: OpenFile, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         if file.isDirectory { throw .EISDIR }
-        guard offset <= UInt64(Int64.max) else { return 0 }
+        guard offset <= UInt64(Int64.max) else { throw .EINVAL }
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         let n = Local.read(file.fd, base, buffer.count, at: offset)
         if n < 0 { throw Local.lastError() }
@@ -126,7 +126,7 @@ extension LocalDriver {
     }
 
     static func writeBytes(_ file: OpenFile, offset: UInt64, _ data: UnsafeRawBufferPointer) throws(Errno) -> UInt32 {
-        guard offset <= UInt64(Int64.max) else { throw .EFBIG }
+        guard offset <= UInt64(Int64.max) else { throw .EINVAL }
         let n = Local.write(file.fd, data.baseAddress, data.count, at: offset)
         if n < 0 { throw Local.lastError() }
         return UInt32(n)

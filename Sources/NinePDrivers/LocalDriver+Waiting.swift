@@ -59,7 +59,7 @@ extension LocalDriver {
     /// `data` into a file that may make the writer wait: all of it, or as much as went before an interrupt.
     static func writeWaiting(_ file: OpenFile, offset: UInt64, _ data: UnsafeRawBufferPointer,
                              _ interrupt: Local.Interrupt) throws(Errno) -> UInt32 {
-        guard offset <= UInt64(Int64.max) else { throw .EFBIG }
+        guard offset <= UInt64(Int64.max) else { throw .EINVAL }
         var done = 0
         repeat {
             do throws(Errno) {

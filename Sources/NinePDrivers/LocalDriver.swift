@@ -147,7 +147,7 @@ public final class LocalDriver: FileSystemDriver {
         }
         if let s = c.size {
             if FileType(mode: UInt32(st.st_mode)) == .directory { throw .EISDIR }
-            guard s <= UInt64(Int64.max) else { throw .EFBIG }
+            guard s <= UInt64(Int64.max) else { throw .EINVAL }
             if isLink { throw .EINVAL }
             try Local.check(truncate(node.procPath, off_t(s)))
         }

@@ -48,7 +48,7 @@ import Testing
         let requests: [Message] = [
             .twrite(Twrite(fid: 1, offset: 0, data: Array("HELLO".utf8))),
             .twrite(Twrite(fid: 1, offset: 100, data: Array("past the end".utf8))),
-            .twrite(Twrite(fid: 1, offset: UInt64.max - 3, data: [1, 2, 3])),       // EFBIG
+            .twrite(Twrite(fid: 1, offset: UInt64.max - 3, data: [1, 2, 3])),       // EINVAL (a negative loff_t)
             .twrite(Twrite(fid: 1, offset: 20, data: [])),
             .twrite(Twrite(fid: 1, offset: 200, data: Array(big.prefix(Int(msize) - 23)))),  // the largest
             .twrite(Twrite(fid: 2, offset: 0, data: [9])),                            // opened read-only

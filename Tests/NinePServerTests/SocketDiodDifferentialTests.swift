@@ -93,6 +93,30 @@ import Testing
         if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
     }
 
+    /// A size or offset of 2^63 or more is a negative loff_t to Linux: truncate, pread and pwrite say EINVAL
+    /// (diod's answer). ninescope said EFBIG to the size and the write, and read nothing (an Rread of 0).
+    @Test func offsetsPastTheLargestFileOffsetAreInvalid() async throws {
+        let (ours, theirs) = try await both(setup: { dir in try dir.write("f", "data") }) { c, _ in
+            func answer(_ m: Message) async throws -> String {
+                switch try await c.rpc(m) {
+                case .rlerror(let e): return "\(e.ecode)"
+                case .rread(let r): return "Rread \(r.data.count)"
+                case let r: return r.type?.name ?? "?"
+                }
+            }
+            let f = try await c.walkTo(0, "f")
+            _ = try await c.lopen(f, .rdwr)
+            return [
+                try await answer(.tsetattr(Tsetattr(fid: f, valid: SetattrValid(rawValue: 0x8), size: UInt64.max))),
+                try await answer(.twrite(Twrite(fid: f, offset: UInt64.max, data: [1]))),
+                try await answer(.tread(Tread(fid: f, offset: UInt64.max, count: 10))),
+                try await answer(.tread(Tread(fid: f, offset: 1 << 62, count: 10))),
+            ]
+        }
+        #expect(ours == ["EINVAL", "EINVAL", "EINVAL", "Rread 0"])
+        if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
+    }
+
     /// Tlcreate, Tmkdir and Tmknod carry the mode the client wants (its own umask applied). ninescope let the
     /// host narrow it by the server's umask (0644 asked with umask 022 in effect: fine; 0777 asked: 0755)
     /// and dropped setuid/setgid when it gave the file the requested group. diod and QEMU give the mode asked.
