@@ -95,6 +95,7 @@ public final class EditLineEditor: LineEditor {
             return editor.complete(editLine)
         })
         _ = ns_el_bind(editLine, "^I", "ns-complete")
+        for (sequence, command) in EditLineEditor.extraKeys { _ = ns_el_bind(editLine, sequence, command) }
         _ = ns_el_addfn(editLine, "ns-cancel-line", "Abandon the line (ctrl-c)", { editLine, _ in
             guard let editLine, let editor = EditLineEditor.from(editLine) else { return UInt8(CC_ERROR) }
             return editor.cancelLine(editLine)
@@ -123,6 +124,17 @@ public final class EditLineEditor: LineEditor {
         _ = el_source(editLine, nil)  // the user's ~/.editrc, if any
         return editLine
     }
+
+    /// Keys libedit binds neither by default nor from the terminal's entry: Home and End as tmux and screen
+    /// send them whatever TERM says, and the Linux console and rxvt (`ESC [1~`, `ESC [4~`, `ESC [7~`,
+    /// `ESC [8~`: each inserted a `~` and left the cursor where it was), and ctrl- or alt-arrows by words
+    /// (which inserted `;5D`).
+    static let extraKeys: [(sequence: String, command: String)] = [
+        ("\u{1B}[1~", "ed-move-to-beg"), ("\u{1B}[7~", "ed-move-to-beg"),
+        ("\u{1B}[4~", "ed-move-to-end"), ("\u{1B}[8~", "ed-move-to-end"),
+        ("\u{1B}[1;5D", "ed-prev-word"), ("\u{1B}[1;3D", "ed-prev-word"),
+        ("\u{1B}[1;5C", "em-next-word"), ("\u{1B}[1;3C", "em-next-word"),
+    ]
 
     private static func from(_ editLine: OpaquePointer) -> EditLineEditor? {
         guard let data = ns_el_get_clientdata(editLine) else { return nil }

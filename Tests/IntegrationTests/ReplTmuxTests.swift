@@ -267,4 +267,25 @@ import Glibc
         pane.type(" here"); pane.keys("Enter")
         #expect(pane.wait { $0.lines.contains("still here") }.ok)
     }
+
+    /// Home and End as tmux sends them under TERM=xterm-256color (`ESC [1~`, `ESC [4~`), and ctrl-arrows,
+    /// move along the line; each inserted `~` (or `;5D`) before and left the cursor where it was.
+    @Test func homeEndAndCtrlArrowsMoveAlongTheLine() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { server.stop() }
+        let pane = try Self.repl(to: server.address, height: 20)
+        defer { pane.kill() }
+        pane.type("cho one three")
+        pane.keys("Home")
+        pane.type("e")
+        pane.keys("End")
+        pane.type(" four")
+        pane.keys("C-Left", "C-Left")
+        pane.type("two ")
+        #expect(pane.wait { $0.lines.contains("9p> echo one two three four") }.ok)
+        pane.keys("Enter")
+        let ran = pane.wait { $0.lines.contains("one two three four") }
+        #expect(ran.ok, "\(ran.screen)")
+        #expect(!ran.screen.contains("~") && !ran.screen.contains(";5D"), "\(ran.screen)")
+    }
 }
