@@ -219,9 +219,12 @@ public actor ReplEngine {
             data = m.data
         case .twrite(let m): data = m.data
         case .rreaddir(let m):
-            if let entries = try? Dirent.decodeAll(m.data), entries.count > 16 {
+            // Every entry, with the offset a next Treaddir gives to go on after it (a server's own cookie,
+            // which the canonical line does not show).
+            if let entries = try? Dirent.decodeAll(m.data) {
                 for (i, e) in entries.enumerated() {
-                    emit(.info, "   \(i): \(ValueFormatter.qid(e.qid)) offset \(e.offset) type \(e.type) \(ValueFormatter.quoted(e.name.bytes))")
+                    let type = Dirent.typeName(e.type).map { "\(e.type) \($0)" } ?? "\(e.type)"
+                    emit(.info, "   \(i): \(ValueFormatter.qid(e.qid)) offset \(e.offset) type \(type) \(ValueFormatter.quoted(e.name.bytes))")
                 }
             }
             return

@@ -310,3 +310,19 @@ extension String {
         self = String([d[Int(b >> 4)], d[Int(b & 15)]])
     }
 }
+
+/// An Rreaddir lists every entry with its qid, type and the offset a next Treaddir goes on from (the
+/// server's cookie: the canonical line shows only names), however few the entries; before, entry lines came
+/// only past 16 entries, so a listing could not be continued by hand.
+@Test func readdirListsEachEntryWithTheOffsetToGoOnFrom() async throws {
+    let h = Harness()
+    try await h.start()
+    _ = await h.run("walk 0 1", "lopen 1 rdonly|directory")
+    h.clearOutput()
+    #expect(await h.engine.execute("readdir 1 0 4096") == .ok)
+    #expect(h.lines.contains { $0.hasPrefix("<- Rreaddir tag 0 count ") && $0.contains("nentries 3") }, "\(h.lines)")
+    let entries = h.lines.filter { $0.hasPrefix("   ") }
+    #expect(entries == ["   0: (0000000000000002 0 ) offset 1 type 8 DT_REG 'hello.txt'",
+                        "   1: (0000000000000003 0 d) offset 2 type 4 DT_DIR 'dir'",
+                        "   2: (0000000000000005 0 ) offset 3 type 8 DT_REG 'big'"], "\(h.lines)")
+}
