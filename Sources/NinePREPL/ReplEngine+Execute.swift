@@ -141,8 +141,30 @@ extension ReplEngine {
                 emit(.anomaly, "-> malformed \(name) (\(bytes.count) bytes): \(e)")
             }
         }
+        let isVersion = FrameHeader(bytes)?.type == MessageType.tversion.rawValue
+        let before = isVersion ? (fids: tracker.fidTable(on: conn).map(\.fid), pending: tracker.pending(on: conn)) : nil
         let out = tracker.handle(.frame(conn: conn, direction: .toServer, at: env.now(), bytes: bytes, marks: []))
         if !quiet { for a in out.anomalies { emit(.anomaly, "   anomaly: \(a.text)") } }
+        if let before {
+            // version(5): the session starts again; the fids the conveniences walked from are gone too.
+            rootFid = nil
+            if !quiet, let said = Self.sessionReset(fids: before.fids, pending: before.pending) { emit(.info, said) }
+        }
+    }
+
+    /// What a Tversion ends (version(5): every fid clunked, every outstanding request aborted), when it ends
+    /// anything: `   version ends the session: fids 0, 1 released; tag 5 (Tread) aborted, no reply will come`.
+    static func sessionReset(fids: [Fid], pending: [Exchange]) -> String? {
+        var parts: [String] = []
+        if !fids.isEmpty {
+            parts.append((fids.count == 1 ? "fid " : "fids ") + fids.map(\.description).joined(separator: ", ") + " released")
+        }
+        if !pending.isEmpty {
+            let tags = pending.map { x in "tag \(x.tag)" + (x.requestType.map { " (\($0.name))" } ?? "") }
+            parts.append(tags.joined(separator: ", ") + " aborted, no reply will come")
+        }
+        guard !parts.isEmpty else { return nil }
+        return "   version ends the session (version(5)): " + parts.joined(separator: "; ")
     }
 
     /// Writes `bytes` in one piece; on failure the connection is dropped, the `tags` are no longer waited

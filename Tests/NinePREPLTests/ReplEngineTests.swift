@@ -326,3 +326,24 @@ extension String {
                         "   1: (0000000000000003 0 d) offset 2 type 4 DT_DIR 'dir'",
                         "   2: (0000000000000005 0 ) offset 3 type 8 DT_REG 'big'"], "\(h.lines)")
 }
+
+/// A Tversion in the middle of a session says what version(5) ends — every fid, every request still
+/// waiting — and the conveniences no longer walk from a root fid that is gone.
+@Test func aVersionMidSessionSaysWhatItEnds() async throws {
+    let h = Harness(server: TinyServer(holdReadsOnFid: 9))
+    try await h.start()
+    _ = await h.run("walk 0 9 hello.txt", "lopen 9")
+    #expect(await h.engine.execute("read 9 0 10 &") == .ok)
+    h.clearOutput()
+    #expect(await h.engine.execute("version") == .ok)
+    #expect(h.lines.contains("   version ends the session (version(5)): fids 0, 9 released; tag 0 (Tread) aborted, no reply will come"),
+            "\(h.lines)")
+    #expect(await h.engine.rootFid == nil)
+    let ls = await h.engine.execute("ls /")
+    guard case .failed(let why) = ls else { Issue.record("ls after version: \(ls)"); return }
+    #expect(why.hasPrefix("no attach since the connection or the last version"), "\(why)")
+    // A version with nothing to end says nothing of it.
+    h.clearOutput()
+    #expect(await h.engine.execute("version") == .ok)
+    #expect(!h.lines.contains { $0.contains("version ends the session") }, "\(h.lines)")
+}
