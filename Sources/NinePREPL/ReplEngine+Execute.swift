@@ -1,3 +1,4 @@
+import InspectorCore
 import NinePWire
 import NinePSession
 
@@ -296,7 +297,7 @@ extension ReplEngine {
         let now = env.now()
         return list.map { x in
             let line = x.requestIndex.flatMap { tracker.message(at: $0)?.canonicalLine } ?? (x.requestType?.name ?? "?")
-            let age = x.start.map { " (waiting " + Self.milliseconds(now - $0) + ")" } ?? ""
+            let age = x.start.map { " (waiting " + DurationFormat.age(now - $0) + ")" } ?? ""
             return "   tag \(x.tag): " + line + age
         }
     }

@@ -347,3 +347,16 @@ extension String {
     #expect(await h.engine.execute("version") == .ok)
     #expect(!h.lines.contains { $0.contains("version ends the session") }, "\(h.lines)")
 }
+
+/// `pending` gives each request's age as the rest of ninescope does (`12.3s`, `2m05s`), not in
+/// milliseconds (`waiting 125000.000 ms`).
+@Test func pendingSaysHowLongARequestHasWaitedInReadableUnits() async throws {
+    let h = Harness(server: TinyServer(holdReadsOnFid: 9))
+    try await h.start()
+    _ = await h.run("walk 0 9 hello.txt", "lopen 9")
+    #expect(await h.engine.execute("read 9 0 10 &") == .ok)
+    h.clock.update { $0 += 125_000_000_000 }
+    h.clearOutput()
+    _ = await h.run("pending")
+    #expect(h.lines == ["   tag 0: Tread tag 0 fid 9 offset 0 count 10 (waiting 2m05s)"], "\(h.lines)")
+}
