@@ -30,7 +30,7 @@ extension ReplEngine {
             return await sendHex(bytes, background: parsed.background)
         case .expect(let e):
             if let why = e.failure(for: lastReply, dataLimit: max(config.dataLimit, 16)) {
-                emit(.error, "expect failed: " + why)
+                emit(.error, failurePlace + "expect failed: " + why)
                 return .failed(why)
             }
             emit(.info, "   expect: ok")
@@ -71,8 +71,9 @@ extension ReplEngine {
         }
     }
 
+    /// Says why a command failed (where, in a script) and returns the failure.
     func fail(_ text: String) -> CommandOutcome {
-        emit(.error, text)
+        emit(.error, failurePlace + text)
         return .failed(text)
     }
 
@@ -81,7 +82,7 @@ extension ReplEngine {
         case .reply(let f):
             return f.message.type?.isError == true ? .errorReply(f.canonicalLine) : .ok
         case .malformed(let line):
-            return .failed("malformed reply: " + line)
+            return fail("malformed reply: " + line)
         case .gone(let why):
             return fail(why)
         }

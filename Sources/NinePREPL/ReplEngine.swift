@@ -76,6 +76,10 @@ public actor ReplEngine {
     var backgroundFailures: [(line: Int, text: String)] = []
     /// The script line being run (0 at the prompt).
     var scriptLine = 0
+    /// The script being run (its file name, `stdin`), nil at the prompt.
+    var scriptName: String?
+    /// Where a failure is said: `FILE:LINE: ` while a script runs, nothing at the prompt.
+    var failurePlace: String { scriptName.map { "\($0):\(scriptLine): " } ?? "" }
     /// The last reply received (what `expect` checks).
     public internal(set) var lastReply: Fcall?
     /// The fid conveniences walk from: the fid of the last successful attach (or `set root`).
