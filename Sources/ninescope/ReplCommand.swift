@@ -91,8 +91,10 @@ struct ReplCommand: AsyncParsableCommand {
                 printError("ninescope: cannot read \(script)")
                 throw ExitCode(2)
             }
-            var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                .map(String.init)
+            // Lines end at LF, a CR before it dropped (a file written on Windows); split as bytes, since in a
+            // String "\r\n" is one Character, which a split at "\n" does not see.
+            var lines = [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false)
+                .map { String(decoding: $0.last == 0x0D ? $0.dropLast() : $0, as: UTF8.self) }
             if lines.last == "" { lines.removeLast() }
             for i in lines.indices where !lines[i].trimmingCharacters(in: .whitespaces).hasPrefix("#") {
                 do { lines[i] = try variables.expand(lines[i]) } catch {
