@@ -38,7 +38,10 @@ extension ReplEngine {
         case .help(let topic):
             let width = env.terminalColumns()
             guard let topic else { GrammarHelp.overview(width: width).forEach { emit(.info, $0) }; return .ok }
-            guard let lines = GrammarHelp.topic(topic, width: width) else { return fail("no help for \(topic)") }
+            guard let lines = GrammarHelp.topic(topic, width: width) else {
+                let words = CommandSpec.all.map(\.name) + MessageType.allCases.map(\.name)
+                return fail("no help for \(topic)" + (Spelling.nearest(to: topic, among: words).map { ": did you mean \($0)?" } ?? ""))
+            }
             lines.forEach { emit(.info, $0) }
             return .ok
         case .set(let name, let value):

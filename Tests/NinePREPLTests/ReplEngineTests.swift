@@ -360,3 +360,12 @@ extension String {
     _ = await h.run("pending")
     #expect(h.lines == ["   tag 0: Tread tag 0 fid 9 offset 0 count 10 (waiting 2m05s)"], "\(h.lines)")
 }
+
+/// `help` of a mistyped command or message names the one meant; one like none says only that there is no
+/// help for it.
+@Test func helpOfAMistypedTopicNamesTheOneMeant() async throws {
+    let h = Harness()
+    #expect(await h.engine.execute("help Rwlak") == .failed("no help for Rwlak: did you mean Rwalk?"))
+    #expect(await h.engine.execute("help getatr") == .failed("no help for getatr: did you mean getattr?"))
+    #expect(await h.engine.execute("help frobnicate") == .failed("no help for frobnicate"))
+}
