@@ -24,7 +24,7 @@ public struct CompletionContext {
 /// symbolic values (`rdwr|create`), fids and tags from the session, and remote path names.
 public enum Completer {
     /// Settings `set` knows.
-    public static let settings = ["datalimit", "catlimit", "msize", "dialect", "root"]
+    public static let settings = ["datalimit", "catlimit", "msize", "dialect", "root", "timeout"]
 
     /// Full replacement words for the word that ends at `cursor` (a `Character` offset).
     public static func complete(line: String, cursor: Int, context: CompletionContext) -> [String] {

@@ -46,6 +46,9 @@ extension ReplEngine {
             return .ok
         case .set(let name, let value):
             return set(name, value)
+        case .settings:
+            settingLines().forEach { emit(.info, $0) }
+            return .ok
         case .fids:
             fidLines().forEach { emit(.info, $0) }
             return .ok
@@ -272,10 +275,24 @@ extension ReplEngine {
             guard let n = ValueParser.integer(value), n < UInt64(UInt32.max) else { return fail("root: expected a fid") }
             rootFid = Fid(UInt32(n))
         default:
-            return fail("unknown setting \(name) (settings: \(Completer.settings.joined(separator: ", ")), timeout)")
+            return fail("unknown setting \(name) (settings: \(Completer.settings.joined(separator: ", ")))")
         }
         emit(.info, "   \(name) = \(value)")
         return .ok
+    }
+
+    /// `set` alone: each setting and its value, and what the connection negotiated where it differs.
+    func settingLines() -> [String] {
+        let negotiated = tracker.connection(conn)?.negotiatedVersion != nil
+        let timeout = config.replyTimeout == 0 ? "0 (wait forever)" : DurationFormat.compact(config.replyTimeout)
+        return [
+            "   datalimit \(config.dataLimit)",
+            "   catlimit \(config.catLimit)" + (config.catLimit == 0 ? " (all)" : ""),
+            "   msize \(config.msize)" + (negotiated && msize != config.msize ? " (negotiated: \(msize))" : ""),
+            "   dialect \(config.dialect)" + (negotiated && dialect != config.dialect ? " (negotiated: \(dialect))" : ""),
+            "   root " + (rootFid.map(\.description) ?? "none (attach sets it)"),
+            "   timeout \(timeout)",
+        ]
     }
 
     /// The fid table of the connection, one line per live fid; whose each fid is (its attach's uname and

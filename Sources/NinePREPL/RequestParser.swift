@@ -113,6 +113,7 @@ public struct RequestParser: Sendable {
             try expectCount(args, 0...1, head: head, lineEnd: lineEnd, usage: usage)
             return .help(topic: args.first?.text)
         case "set":
+            if args.isEmpty { return .settings }
             try expectCount(args, 2...2, head: head, lineEnd: lineEnd, usage: usage)
             return .set(name: args[0].text.lowercased(), value: args[1].text)
         case "fids": try expectCount(args, 0...0, head: head, lineEnd: lineEnd, usage: usage); return .fids

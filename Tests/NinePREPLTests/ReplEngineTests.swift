@@ -369,3 +369,17 @@ extension String {
     #expect(await h.engine.execute("help getatr") == .failed("no help for getatr: did you mean getattr?"))
     #expect(await h.engine.execute("help frobnicate") == .failed("no help for frobnicate"))
 }
+
+/// `set` alone lists every setting, `timeout` among them (it could be set but neither help, completion nor
+/// an error named it), and what the connection negotiated where it differs from what is proposed.
+@Test func setAloneListsTheSettings() async throws {
+    let h = Harness(server: TinyServer(version: "9P2000.u"))
+    try await h.start()
+    _ = await h.run("set timeout 2.5")
+    h.clearOutput()
+    #expect(await h.engine.execute("set") == .ok)
+    #expect(h.lines == ["   datalimit 256", "   catlimit 65536", "   msize 8192", "   dialect 9P2000.L (negotiated: 9P2000.u)",
+                        "   root 0", "   timeout 2.50s"], "\(h.lines)")
+    #expect(Completer.complete(line: "set ti", cursor: 6, context: CompletionContext()) == ["timeout"])
+    #expect(GrammarHelp.topic("set")?.joined().contains("timeout SECONDS") == true)
+}
