@@ -105,12 +105,18 @@ static inline _Bool ns_history_next(History *h, HistEvent *ev) { return history(
  */
 #define NS_EL_CONTINUED 1
 #define NS_EL_RESIZED 2
+#define NS_EL_OUTPUT 4
+
+/* Called on the reading thread, inside el_gets, to show what other threads wrote while the line was
+ * edited (ns_el_wake_for_output). */
+typedef void (*ns_el_output_fn)(EditLine *);
 
 struct ns_el_state {
     pthread_t reader;
     int fd;
-    int pending;                 /* NS_EL_CONTINUED | NS_EL_RESIZED, set by the handler */
+    int pending;                 /* NS_EL_CONTINUED | NS_EL_RESIZED (the handler), NS_EL_OUTPUT */
     struct sigaction before[2];  /* SIGCONT, SIGWINCH */
+    ns_el_output_fn output;
 };
 
 static inline struct ns_el_state *ns_el_state(void) { static struct ns_el_state state; return &state; }
@@ -193,6 +199,7 @@ static inline int ns_el_read_char(EditLine *el, wchar_t *wc) {
                 if (el_get(el, EL_GETFP, 1, &out) == 0 && out != NULL) fputs("\r", out);
                 el_set(el, EL_REFRESH);
             }
+            if ((pending & NS_EL_OUTPUT) && st->output != NULL) st->output(el);
             continue;
         }
         ssize_t n = read(st->fd, bytes + count, 1);
@@ -221,8 +228,23 @@ static inline int ns_el_read_char(EditLine *el, wchar_t *wc) {
     }
 }
 
-/* Forgets the signals noted so far (after a stop that the line editor made and redrew after). */
-static inline void ns_el_forget_signals(void) { __atomic_store_n(&ns_el_state()->pending, 0, __ATOMIC_SEQ_CST); }
+/* Forgets the signals noted so far (after a stop that the line editor made and redrew after); output
+ * waiting to be shown stays noted. */
+static inline void ns_el_forget_signals(void) {
+    __atomic_and_fetch(&ns_el_state()->pending, NS_EL_OUTPUT, __ATOMIC_SEQ_CST);
+}
+
+/* The function that shows other threads' output above the line being edited (set once). */
+static inline void ns_el_set_output_hook(ns_el_output_fn fn) { ns_el_state()->output = fn; }
+
+/* From any thread, while the reading thread is between ns_el_redraw_signals_begin and _end: output is
+ * waiting to be shown. The wake ends the reading thread's wait for a key (at once, or at its next wait
+ * when it is busy elsewhere: a completion), and the output hook runs there. */
+static inline void ns_el_wake_for_output(void) {
+    struct ns_el_state *st = ns_el_state();
+    __atomic_or_fetch(&st->pending, NS_EL_OUTPUT, __ATOMIC_SEQ_CST);
+    pthread_kill(st->reader, ns_el_wake_signal());
+}
 
 static inline int ns_el_set_read_char(EditLine *el) { return el_set(el, EL_GETCFN, ns_el_read_char); }
 static inline int ns_el_prep_term(EditLine *el, int editing) { return el_set(el, EL_PREP_TERM, editing); }

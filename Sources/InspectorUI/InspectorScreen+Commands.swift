@@ -473,26 +473,10 @@ extension InspectorScreen {
         let help = registry.keys(for: .viewHelp).first ?? ":help"
         var candidates = registry.promptWords + requestWords.sorted()
         candidates += MessageType.allCases.filter(\.isRequest).map(\.name)
-        let best = candidates.map { ($0, Self.editDistance(lower, $0.lowercased())) }.min { $0.1 < $1.1 }
-        if let best, best.1 <= (lower.count <= 4 ? 1 : 2) {
-            return "unknown command '\(word)': did you mean \(best.0)?"
+        if let best = Spelling.nearest(to: word, among: candidates) {
+            return "unknown command '\(word)': did you mean \(best)?"
         }
         return "unknown command '\(word)' (\(help) lists the commands; requests as in the REPL: walk, read, Tgetattr …)"
-    }
-
-    /// Levenshtein distance (small words: commands and request names).
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 
     /// Tab completion: command names for the first word of `:` lines, then the request grammar's;

@@ -136,7 +136,7 @@ public struct CommandSpec: Sendable {
 
     static let metas: [CommandSpec] = [
         CommandSpec("help", .meta, ["command"], required: 0, "list commands, or describe one (also message names: help Twalk)"),
-        CommandSpec("set", .meta, ["name", "value"], "change a setting: datalimit N, catlimit N, msize N, dialect 9P2000|9P2000.u|9P2000.L, root FID"),
+        CommandSpec("set", .meta, ["name", "value"], "change a setting: datalimit N, catlimit N, msize N, dialect 9P2000|9P2000.u|9P2000.L, root FID, timeout SECONDS; set alone lists them"),
         CommandSpec("fids", .meta, [], "list the fids in use, with paths and state (and whose, when several users attached)"),
         CommandSpec("pending", .meta, [], "list outstanding tags"),
         CommandSpec("wait", .meta, ["tag"], required: 0, "wait for the reply to TAG (default: every outstanding request)"),

@@ -24,7 +24,7 @@ public struct CompletionContext {
 /// symbolic values (`rdwr|create`), fids and tags from the session, and remote path names.
 public enum Completer {
     /// Settings `set` knows.
-    public static let settings = ["datalimit", "catlimit", "msize", "dialect", "root"]
+    public static let settings = ["datalimit", "catlimit", "msize", "dialect", "root", "timeout"]
 
     /// Full replacement words for the word that ends at `cursor` (a `Character` offset).
     public static func complete(line: String, cursor: Int, context: CompletionContext) -> [String] {
@@ -88,6 +88,8 @@ public enum Completer {
             if let field = schema.field(named: name) {
                 if field.type == .strings && schema.type == .twalk {
                     out += walkNames(args: args, current: current, context: context)
+                } else if Self.makesFid(schema.type, field.name) {
+                    out += newFidWords(context)
                 } else {
                     out += symbolWords(field.type, current: current, context: context)
                 }
@@ -115,7 +117,24 @@ public enum Completer {
         let value = parts.count > 1 ? String(parts[1]) : ""
         if key.lowercased() == "tag" { return context.pendingTags.map { "tag=\($0.rawValue)" } }
         guard let field = schema.field(named: key) else { return [] }
+        if Self.makesFid(schema.type, field.name) { return newFidWords(context).map { key + "=" + $0 } }
         return symbolWords(field.type, current: value, context: context).map { key + "=" + $0 }
+    }
+
+    /// Whether the field names a fid the request makes (Twalk's and Txattrwalk's newfid, Tattach's fid,
+    /// Tauth's afid): one not in use, as `Message.fidsCreated` has it.
+    static func makesFid(_ type: MessageType, _ field: String) -> Bool {
+        switch (type, field) {
+        case (.twalk, "newfid"), (.txattrwalk, "newfid"), (.tattach, "fid"), (.tauth, "afid"): true
+        default: false
+        }
+    }
+
+    /// For a fid the request makes: the lowest number not in use (the ones in use would be refused).
+    static func newFidWords(_ context: CompletionContext) -> [String] {
+        var n: UInt32 = 0
+        while context.fids[Fid(n)] != nil && n < Fid.nofid.rawValue - 1 { n += 1 }
+        return [String(n)]
     }
 
     /// Values for a field type: fids, symbols (completing the part after the last `|`).

@@ -18,6 +18,8 @@ public enum Command: Hashable, Sendable {
     case expect(ReplyExpectation)
     case help(topic: String?)
     case set(name: String, value: String)
+    /// `set` alone: list the settings.
+    case settings
     case fids
     case pending
     /// Wait for the reply to a tag, or to everything outstanding.

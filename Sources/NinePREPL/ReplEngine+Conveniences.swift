@@ -34,7 +34,7 @@ extension ReplEngine {
     }
 
     func root() throws(ConvenienceError) -> Fid {
-        guard let r = rootFid else { throw .failed("no attach yet: attach FID UNAME ANAME first (or set root FID)") }
+        guard let r = rootFid else { throw .failed("no attach since the connection or the last version: attach FID UNAME ANAME first (or set root FID)") }
         return r
     }
 

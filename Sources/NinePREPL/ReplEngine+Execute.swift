@@ -1,3 +1,4 @@
+import InspectorCore
 import NinePWire
 import NinePSession
 
@@ -29,7 +30,7 @@ extension ReplEngine {
             return await sendHex(bytes, background: parsed.background)
         case .expect(let e):
             if let why = e.failure(for: lastReply, dataLimit: max(config.dataLimit, 16)) {
-                emit(.error, "expect failed: " + why)
+                emit(.error, failurePlace + "expect failed: " + why)
                 return .failed(why)
             }
             emit(.info, "   expect: ok")
@@ -37,11 +38,17 @@ extension ReplEngine {
         case .help(let topic):
             let width = env.terminalColumns()
             guard let topic else { GrammarHelp.overview(width: width).forEach { emit(.info, $0) }; return .ok }
-            guard let lines = GrammarHelp.topic(topic, width: width) else { return fail("no help for \(topic)") }
+            guard let lines = GrammarHelp.topic(topic, width: width) else {
+                let words = CommandSpec.all.map(\.name) + MessageType.allCases.map(\.name)
+                return fail("no help for \(topic)" + (Spelling.nearest(to: topic, among: words).map { ": did you mean \($0)?" } ?? ""))
+            }
             lines.forEach { emit(.info, $0) }
             return .ok
         case .set(let name, let value):
             return set(name, value)
+        case .settings:
+            settingLines().forEach { emit(.info, $0) }
+            return .ok
         case .fids:
             fidLines().forEach { emit(.info, $0) }
             return .ok
@@ -70,8 +77,9 @@ extension ReplEngine {
         }
     }
 
+    /// Says why a command failed (where, in a script) and returns the failure.
     func fail(_ text: String) -> CommandOutcome {
-        emit(.error, text)
+        emit(.error, failurePlace + text)
         return .failed(text)
     }
 
@@ -80,7 +88,7 @@ extension ReplEngine {
         case .reply(let f):
             return f.message.type?.isError == true ? .errorReply(f.canonicalLine) : .ok
         case .malformed(let line):
-            return .failed("malformed reply: " + line)
+            return fail("malformed reply: " + line)
         case .gone(let why):
             return fail(why)
         }
@@ -141,8 +149,30 @@ extension ReplEngine {
                 emit(.anomaly, "-> malformed \(name) (\(bytes.count) bytes): \(e)")
             }
         }
+        let isVersion = FrameHeader(bytes)?.type == MessageType.tversion.rawValue
+        let before = isVersion ? (fids: tracker.fidTable(on: conn).map(\.fid), pending: tracker.pending(on: conn)) : nil
         let out = tracker.handle(.frame(conn: conn, direction: .toServer, at: env.now(), bytes: bytes, marks: []))
         if !quiet { for a in out.anomalies { emit(.anomaly, "   anomaly: \(a.text)") } }
+        if let before {
+            // version(5): the session starts again; the fids the conveniences walked from are gone too.
+            rootFid = nil
+            if !quiet, let said = Self.sessionReset(fids: before.fids, pending: before.pending) { emit(.info, said) }
+        }
+    }
+
+    /// What a Tversion ends (version(5): every fid clunked, every outstanding request aborted), when it ends
+    /// anything: `   version ends the session: fids 0, 1 released; tag 5 (Tread) aborted, no reply will come`.
+    static func sessionReset(fids: [Fid], pending: [Exchange]) -> String? {
+        var parts: [String] = []
+        if !fids.isEmpty {
+            parts.append((fids.count == 1 ? "fid " : "fids ") + fids.map(\.description).joined(separator: ", ") + " released")
+        }
+        if !pending.isEmpty {
+            let tags = pending.map { x in "tag \(x.tag)" + (x.requestType.map { " (\($0.name))" } ?? "") }
+            parts.append(tags.joined(separator: ", ") + " aborted, no reply will come")
+        }
+        guard !parts.isEmpty else { return nil }
+        return "   version ends the session (version(5)): " + parts.joined(separator: "; ")
     }
 
     /// Writes `bytes` in one piece; on failure the connection is dropped, the `tags` are no longer waited
@@ -245,10 +275,24 @@ extension ReplEngine {
             guard let n = ValueParser.integer(value), n < UInt64(UInt32.max) else { return fail("root: expected a fid") }
             rootFid = Fid(UInt32(n))
         default:
-            return fail("unknown setting \(name) (settings: \(Completer.settings.joined(separator: ", ")), timeout)")
+            return fail("unknown setting \(name) (settings: \(Completer.settings.joined(separator: ", ")))")
         }
         emit(.info, "   \(name) = \(value)")
         return .ok
+    }
+
+    /// `set` alone: each setting and its value, and what the connection negotiated where it differs.
+    func settingLines() -> [String] {
+        let negotiated = tracker.connection(conn)?.negotiatedVersion != nil
+        let timeout = config.replyTimeout == 0 ? "0 (wait forever)" : DurationFormat.compact(config.replyTimeout)
+        return [
+            "   datalimit \(config.dataLimit)",
+            "   catlimit \(config.catLimit)" + (config.catLimit == 0 ? " (all)" : ""),
+            "   msize \(config.msize)" + (negotiated && msize != config.msize ? " (negotiated: \(msize))" : ""),
+            "   dialect \(config.dialect)" + (negotiated && dialect != config.dialect ? " (negotiated: \(dialect))" : ""),
+            "   root " + (rootFid.map(\.description) ?? "none (attach sets it)"),
+            "   timeout \(timeout)",
+        ]
     }
 
     /// The fid table of the connection, one line per live fid; whose each fid is (its attach's uname and
@@ -274,7 +318,7 @@ extension ReplEngine {
         let now = env.now()
         return list.map { x in
             let line = x.requestIndex.flatMap { tracker.message(at: $0)?.canonicalLine } ?? (x.requestType?.name ?? "?")
-            let age = x.start.map { " (waiting " + Self.milliseconds(now - $0) + ")" } ?? ""
+            let age = x.start.map { " (waiting " + DurationFormat.age(now - $0) + ")" } ?? ""
             return "   tag \(x.tag): " + line + age
         }
     }

@@ -35,6 +35,8 @@ extension ReplEngine {
                           variables: ScriptVariables? = nil) async -> Int32 {
         var unchecked: (line: Int, text: String)?
         var number = 0
+        scriptName = name
+        defer { scriptName = nil; scriptLine = 0 }
         for await text in lines {
             number += 1
             var line = text
@@ -72,11 +74,9 @@ extension ReplEngine {
                 return ScriptStatus.success
             case .errorReply(let text):
                 if !parsed.allowFailure { unchecked = (number, text) }
-            case .failed(let why):
-                if !parsed.allowFailure {
-                    emit(.error, "\(name):\(number): \(why)")
-                    return ScriptStatus.failure
-                }
+            case .failed:
+                // Said already, with its place (`fail`, a failed expect).
+                if !parsed.allowFailure { return ScriptStatus.failure }
             case .syntaxError(let e):
                 emit(.error, "\(name):\(number): \(e)")
                 return ScriptStatus.syntaxError

@@ -76,6 +76,10 @@ public actor ReplEngine {
     var backgroundFailures: [(line: Int, text: String)] = []
     /// The script line being run (0 at the prompt).
     var scriptLine = 0
+    /// The script being run (its file name, `stdin`), nil at the prompt.
+    var scriptName: String?
+    /// Where a failure is said: `FILE:LINE: ` while a script runs, nothing at the prompt.
+    var failurePlace: String { scriptName.map { "\($0):\(scriptLine): " } ?? "" }
     /// The last reply received (what `expect` checks).
     public internal(set) var lastReply: Fcall?
     /// The fid conveniences walk from: the fid of the last successful attach (or `set root`).
@@ -219,9 +223,12 @@ public actor ReplEngine {
             data = m.data
         case .twrite(let m): data = m.data
         case .rreaddir(let m):
-            if let entries = try? Dirent.decodeAll(m.data), entries.count > 16 {
+            // Every entry, with the offset a next Treaddir gives to go on after it (a server's own cookie,
+            // which the canonical line does not show).
+            if let entries = try? Dirent.decodeAll(m.data) {
                 for (i, e) in entries.enumerated() {
-                    emit(.info, "   \(i): \(ValueFormatter.qid(e.qid)) offset \(e.offset) type \(e.type) \(ValueFormatter.quoted(e.name.bytes))")
+                    let type = Dirent.typeName(e.type).map { "\(e.type) \($0)" } ?? "\(e.type)"
+                    emit(.info, "   \(i): \(ValueFormatter.qid(e.qid)) offset \(e.offset) type \(type) \(ValueFormatter.quoted(e.name.bytes))")
                 }
             }
             return

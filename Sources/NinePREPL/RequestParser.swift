@@ -1,3 +1,4 @@
+import InspectorCore
 import NinePWire
 
 /// Parses REPL lines: friendly request forms (`walk 0 1 usr bin`), the raw form naming fields
@@ -79,7 +80,9 @@ public struct RequestParser: Sendable {
             return .stat(path: P9String(bytes: args[0].bytes))
         }
         guard let spec = CommandSpec.named(lower) else {
-            throw ParseError(column: head.column, expected: "a command (try help)", found: word, message: "unknown command")
+            let words = CommandSpec.all.map(\.name) + MessageType.allCases.filter(\.isRequest).map(\.name)
+            throw ParseError(column: head.column, expected: "a command (try help)", found: word, message: "unknown command",
+                             hint: Spelling.nearest(to: word, among: words).map { "did you mean \($0)?" } ?? "")
         }
         switch spec.kind {
         case .request:
@@ -110,6 +113,7 @@ public struct RequestParser: Sendable {
             try expectCount(args, 0...1, head: head, lineEnd: lineEnd, usage: usage)
             return .help(topic: args.first?.text)
         case "set":
+            if args.isEmpty { return .settings }
             try expectCount(args, 2...2, head: head, lineEnd: lineEnd, usage: usage)
             return .set(name: args[0].text.lowercased(), value: args[1].text)
         case "fids": try expectCount(args, 0...0, head: head, lineEnd: lineEnd, usage: usage); return .fids

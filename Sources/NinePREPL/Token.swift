@@ -232,18 +232,21 @@ public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
     public var expected: String
     public var found: String?
     public var message: String
+    /// Said after the rest: `did you mean walk?`.
+    public var hint: String
 
-    public init(column: Int, expected: String, found: String? = nil, message: String = "") {
-        self.column = column; self.expected = expected; self.found = found; self.message = message
+    public init(column: Int, expected: String, found: String? = nil, message: String = "", hint: String = "") {
+        self.column = column; self.expected = expected; self.found = found; self.message = message; self.hint = hint
     }
 
     public var description: String { "column \(column): " + detail }
 
-    /// The error without its column: `unknown command: expected …, found '…'`.
+    /// The error without its column: `unknown command: expected …, found '…'; did you mean …?`.
     public var detail: String {
         var s = message.isEmpty ? "" : message + ": "
         s += "expected \(expected)"
         if let found { s += ", found '\(found)'" }
+        if !hint.isEmpty { s += "; " + hint }
         return s
     }
 

@@ -1,4 +1,5 @@
 import CEditLine
+import Synchronization
 import TUICore
 #if canImport(Glibc)
 import Glibc
@@ -28,6 +29,8 @@ public final class EditLineEditor: LineEditor {
     public var appendSpaceAfterCompletion = true
     /// True when libedit is in use (input and output are terminals).
     public let isInteractive: Bool
+    /// Where other threads write while a line may be edited (see `EditLineNotices`).
+    public var notices: EditLineNotices?
 
     private let history: OpaquePointer  // History *
     private let programName: String
@@ -92,6 +95,7 @@ public final class EditLineEditor: LineEditor {
             return editor.complete(editLine)
         })
         _ = ns_el_bind(editLine, "^I", "ns-complete")
+        for (sequence, command) in EditLineEditor.extraKeys { _ = ns_el_bind(editLine, sequence, command) }
         _ = ns_el_addfn(editLine, "ns-cancel-line", "Abandon the line (ctrl-c)", { editLine, _ in
             guard let editLine, let editor = EditLineEditor.from(editLine) else { return UInt8(CC_ERROR) }
             return editor.cancelLine(editLine)
@@ -106,6 +110,10 @@ public final class EditLineEditor: LineEditor {
             return UInt8(CC_NORM)
         })
         _ = ns_el_set_read_char(editLine)
+        ns_el_set_output_hook { editLine in
+            guard let editLine, let editor = EditLineEditor.from(editLine) else { return }
+            editor.showNotices(editLine)
+        }
         _ = ns_el_tty_signals_off(editLine)
         let fd = fileno(inFile)
         for (which, function) in [(ns_vintr(), "ns-cancel-line"), (ns_vsusp(), "ns-suspend"), (ns_vquit(), "ns-quit")] {
@@ -116,6 +124,17 @@ public final class EditLineEditor: LineEditor {
         _ = el_source(editLine, nil)  // the user's ~/.editrc, if any
         return editLine
     }
+
+    /// Keys libedit binds neither by default nor from the terminal's entry: Home and End as tmux and screen
+    /// send them whatever TERM says, and the Linux console and rxvt (`ESC [1~`, `ESC [4~`, `ESC [7~`,
+    /// `ESC [8~`: each inserted a `~` and left the cursor where it was), and ctrl- or alt-arrows by words
+    /// (which inserted `;5D`).
+    static let extraKeys: [(sequence: String, command: String)] = [
+        ("\u{1B}[1~", "ed-move-to-beg"), ("\u{1B}[7~", "ed-move-to-beg"),
+        ("\u{1B}[4~", "ed-move-to-end"), ("\u{1B}[8~", "ed-move-to-end"),
+        ("\u{1B}[1;5D", "ed-prev-word"), ("\u{1B}[1;3D", "ed-prev-word"),
+        ("\u{1B}[1;5C", "em-next-word"), ("\u{1B}[1;3C", "em-next-word"),
+    ]
 
     private static func from(_ editLine: OpaquePointer) -> EditLineEditor? {
         guard let data = ns_el_get_clientdata(editLine) else { return nil }
@@ -138,6 +157,8 @@ public final class EditLineEditor: LineEditor {
         // header); between the two calls the signals are passed on to here.
         ns_el_redraw_signals_begin(fileno(inFile))
         defer { ns_el_redraw_signals_end() }
+        notices?.beginEditing()
+        defer { notices?.endEditing() }
         var count: Int32 = 0
         cancelled = false
         let raw = el_gets(editLine, &count)
@@ -227,6 +248,22 @@ public final class EditLineEditor: LineEditor {
         return UInt8(CC_REFRESH)
     }
 
+    /// On the reading thread, inside the read: what other threads wrote meanwhile, shown where the prompt
+    /// and the line were (erased, from the row the line starts on), then the prompt and the line drawn
+    /// again under it, the cursor where it was.
+    private func showNotices(_ editLine: OpaquePointer) {
+        guard let notices, let info = el_line(editLine)?.pointee else { return }
+        let pieces = notices.take()
+        guard !pieces.isEmpty else { return }
+        let columns = max(1, TerminalEnvironment.columns(fileno(outFile)) ?? 80)
+        let before = EditLineEditor.text(from: info.buffer, to: info.cursor)
+        let row = (displayWidth(of: prompt) + displayWidth(of: before)) / columns
+        fflush(outFile)
+        EditLineNotices.writeAll(Array(("\r" + (row > 0 ? "\u{1B}[\(row)A" : "") + "\u{1B}[J").utf8), to: fileno(outFile))
+        for piece in pieces { EditLineNotices.writeAll(piece.bytes, to: piece.fd) }
+        _ = ns_el_refresh(editLine)
+    }
+
     // MARK: completion
 
     /// Runs on tab: completes the word before the cursor, lists candidates when ambiguous.
@@ -265,3 +302,75 @@ public final class EditLineEditor: LineEditor {
 
 @available(*, unavailable, message: "libedit is confined to one thread")
 extension EditLineEditor: Sendable {}
+
+/// Output of other threads (replies that arrive while the user types, a connection lost) for a terminal
+/// where an `EditLineEditor` may be editing a line: written at once while no line is edited; while one is,
+/// shown above it, the prompt and the half-typed line drawn again under it, instead of being written into
+/// the middle of the line (where libedit, unaware of it, went on editing a line the screen no longer
+/// showed). Give it to the editor (`notices`) and write everything that goes to the terminal through it.
+public final class EditLineNotices: Sendable {
+    private struct State {
+        var editing = false
+        var queued: [(fd: Int32, bytes: [UInt8])] = []
+        var woken = false
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Writes `text` to `fd` now, or, while a line is edited, above it.
+    public func write(_ text: String, to fd: Int32) {
+        let bytes = Array(text.utf8)
+        state.withLock { s in
+            guard s.editing else { return Self.writeAll(bytes, to: fd) }
+            s.queued.append((fd, bytes))
+            if !s.woken {
+                s.woken = true
+                ns_el_wake_for_output()
+            }
+        }
+    }
+
+    /// The reading thread starts editing a line (inside `ns_el_redraw_signals_begin`/`_end`).
+    func beginEditing() { state.withLock { $0.editing = true } }
+
+    /// The line is done: what is still queued is written after it.
+    func endEditing() {
+        state.withLock { s in
+            s.editing = false
+            s.woken = false
+            for piece in s.queued { Self.writeAll(piece.bytes, to: piece.fd) }
+            s.queued = []
+        }
+    }
+
+    /// What waits to be shown, taken.
+    func take() -> [(fd: Int32, bytes: [UInt8])] {
+        state.withLock { s in
+            s.woken = false
+            defer { s.queued = [] }
+            return s.queued
+        }
+    }
+
+    static func writeAll(_ bytes: [UInt8], to fd: Int32) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+}
+
+/// write(2), named apart from `EditLineNotices.write`.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, bytes, count)
+    #else
+    return Darwin.write(fd, bytes, count)
+    #endif
+}

@@ -61,6 +61,9 @@ struct ReplCommand: AsyncParsableCommand {
         let interactive = script == nil && isatty(0) != 0
         let variables = try scriptVariables()
         let out = LineOutput(lineBuffered: true)
+        // At the terminal, replies and notices that come while a line is typed (the reply to a request sent
+        // with &, a connection lost) are shown above the line, not written into it.
+        let notices: EditLineNotices? = interactive ? EditLineNotices() : nil
         var env = ReplEngine.Environment(
             connect: { try await NIOReplTransport.connect(addr) },
             now: { WallClock.nowNanos() },
@@ -70,7 +73,9 @@ struct ReplCommand: AsyncParsableCommand {
                 return [UInt8](data)
             },
             output: { line in
-                if line.kind == .error { out.flush(); printError(line.text) } else { out.write(line.text) }
+                if let notices {
+                    notices.write(line.text + "\n", to: line.kind == .error ? STDERR_FILENO : STDOUT_FILENO)
+                } else if line.kind == .error { out.flush(); printError(line.text) } else { out.write(line.text) }
             })
         env.terminalColumns = { TerminalEnvironment.columns(STDOUT_FILENO) }
         let config = ReplEngine.Configuration(dialect: dialect, msize: msize, dataLimit: max(0, datalimit),
@@ -86,8 +91,10 @@ struct ReplCommand: AsyncParsableCommand {
                 printError("ninescope: cannot read \(script)")
                 throw ExitCode(2)
             }
-            var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                .map(String.init)
+            // Lines end at LF, a CR before it dropped (a file written on Windows); split as bytes, since in a
+            // String "\r\n" is one Character, which a split at "\n" does not see.
+            var lines = [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false)
+                .map { String(decoding: $0.last == 0x0D ? $0.dropLast() : $0, as: UTF8.self) }
             if lines.last == "" { lines.removeLast() }
             for i in lines.indices where !lines[i].trimmingCharacters(in: .whitespaces).hasPrefix("#") {
                 do { lines[i] = try variables.expand(lines[i]) } catch {
@@ -120,14 +127,14 @@ struct ReplCommand: AsyncParsableCommand {
         Task.detached {
             while true {
                 _ = await interrupts.next()
-                out.flush()
-                printError("")  // ends the line the terminal's ^C is on
+                notices?.write("\n", to: STDERR_FILENO)  // ends the line the terminal's ^C is on
                 if await engine.interruptWaits().isEmpty {
-                    printError("ninescope: ctrl-c: nothing is waiting for a reply; quit or ctrl-d leaves")
+                    notices?.write("ninescope: ctrl-c: nothing is waiting for a reply; quit or ctrl-d leaves\n",
+                                   to: STDERR_FILENO)
                 }
             }
         }
-        let reader = LineReaderThread(engine: engine, historyPath: historyPath)
+        let reader = LineReaderThread(engine: engine, historyPath: historyPath, notices: notices)
         var quitByCommand = false
         while let raw = await reader.next() {
             let line: String
@@ -199,15 +206,17 @@ extension ReplCommand {
 final class LineReaderThread: @unchecked Sendable {
     private let engine: ReplEngine
     private let historyPath: String?
+    private let notices: EditLineNotices?
     private let lock = NSCondition()
     private var wanted = false
     private var stopping = false
     private var pending: CheckedContinuation<String?, Never>?
     private var thread: Thread?
 
-    init(engine: ReplEngine, historyPath: String?) {
+    init(engine: ReplEngine, historyPath: String?, notices: EditLineNotices?) {
         self.engine = engine
         self.historyPath = historyPath
+        self.notices = notices
         let t = Thread { [unowned self] in self.loop() }
         t.name = "ninescope-repl-input"
         thread = t
@@ -234,6 +243,7 @@ final class LineReaderThread: @unchecked Sendable {
 
     private func loop() {
         let editor = EditLineEditor(programName: "ninescope", prompt: "9p> ")
+        editor.notices = notices
         if let historyPath { try? editor.loadHistory(from: historyPath) }
         let engine = self.engine
         editor.completer = { line, cursor in

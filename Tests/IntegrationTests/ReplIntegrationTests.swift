@@ -127,6 +127,25 @@ import Glibc
         #expect(undefined.err.contains("${WHO} is not defined"), "\(undefined.err)")
     }
 
+    /// A script file with CRLF line ends (written on Windows, or checked out with autocrlf) runs as its lines
+    /// say, each failure at its own line; it was read as one line (in a Swift String "\r\n" is one
+    /// Character, which the split at "\n" did not see) and refused at 1:1 as an unknown command spanning the
+    /// whole file.
+    @Test func aScriptWithCRLFLineEndsRunsLineByLine() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { server.stop() }
+        let dir = Peers.tempDir("repl-crlf")
+        let good = dir + "/good.9p", bad = dir + "/bad.9p"
+        try Data("# CRLF\r\nversion\r\nattach 0 nobody\r\nwalk 0 1 etc\r\nexpect Rwalk nwqid=1\r\n".utf8).write(to: URL(fileURLWithPath: good))
+        try Data("version\r\nattach 0 nobody\r\nwalk 0 1 etc\r\nexpect Rwalk nwqid=2\r\nclunk 0\r\n".utf8).write(to: URL(fileURLWithPath: bad))
+        let ok = try Self.inRoot(["repl", server.address, "--no-history", "--script", good])
+        #expect(ok.status == 0, "exit \(ok.status): \(ok.err)")
+        #expect(ok.out.contains("<- Rwalk tag 0 nwqid 1"), "\(ok.out)")
+        let failed = try Self.inRoot(["repl", server.address, "--no-history", "--script", bad])
+        #expect(failed.status == 1, "exit \(failed.status): \(failed.err)")
+        #expect(failed.err.contains("bad.9p:4: expect failed: Rwalk nwqid: expected 2, got 1"), "\(failed.err)")
+    }
+
     /// Piped standard input runs line by line as it arrives: a program driving the REPL through a pipe sees
     /// the reply to one line before it writes the next (the REPL read to end of file first, so the writer
     /// below waited 10 s in vain and then wrote `late`); an undefined variable on a later line stops the

@@ -1,6 +1,9 @@
 import Foundation
 import NinePTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The REPL at a terminal, as a person uses it: under tmux, in bash with job control, against diod.
 @Suite(.serialized) struct ReplTmuxTests {
@@ -217,5 +220,72 @@ import Testing
             let read = pane.wait { $0.lines.contains { $0 == content } }
             #expect(read.ok, "\(typed): \(read.screen)")
         }
+    }
+
+    /// What comes while a line is being typed — the reply to a request sent with `&`, the connection lost —
+    /// is shown above the prompt, and the half-typed line is drawn again under it and goes on. Before, the
+    /// reply was written into the middle of the line (`9p> echo half<- Rread …`) and what was typed after it
+    /// went on a row of its own with no prompt, while libedit went on editing a line the screen no longer
+    /// showed. The reply is made to come at a known moment: a read of a FIFO (the local driver's), which
+    /// answers when the test writes to it.
+    @Test func whatArrivesWhileALineIsTypedIsShownAboveIt() throws {
+        let export = Peers.tempDir("repl-notice-export")
+        let fifo = export + "/pipe"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        // Held open for writing, so that the Tlopen does not wait for a writer and the Tread waits for data.
+        let writer = open(fifo, O_RDWR | O_NONBLOCK)
+        #expect(writer >= 0)
+        defer { close(writer) }
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:\(export)"])
+        defer { server.stop() }
+        let pane = try Self.repl(to: server.address, height: 30)
+        defer { pane.kill() }
+        for (line, reply) in [("version", "<- Rversion"), ("attach 0 root", "<- Rattach"), ("walk 0 1 pipe", "<- Rwalk"),
+                              ("lopen 1 rdonly", "<- Rlopen"), ("read 1 0 100 &", "-> Tread tag 0 fid 1")] {
+            pane.type(line); pane.keys("Enter")
+            #expect(pane.wait { $0.contains(reply) }.ok, "\(line): no \(reply)")
+        }
+        /// The screen's last line that is not empty.
+        func last(_ screen: String) -> Substring? { screen.lines.last { !$0.isEmpty } }
+        pane.type("echo half")
+        #expect(pane.wait { last($0) == "9p> echo half" }.ok)
+        _ = "late reply\n".withCString { Glibc.write(writer, $0, strlen($0)) }
+        let shown = pane.wait { $0.contains("<- Rread tag 0 count 11 'late reply\\n'") && last($0) == "9p> echo half" }
+        #expect(shown.ok, "the reply was not shown above the line:\n\(shown.screen)")
+        #expect(shown.screen.lines.contains { $0.hasPrefix("<- Rread tag 0 count 11") }, "\(shown.screen)")
+        #expect(!shown.screen.contains("9p> echo half<-"), "\(shown.screen)")
+        pane.type(" and more"); pane.keys("Enter")
+        let echoed = pane.wait { $0.lines.contains("half and more") }
+        #expect(echoed.ok, "the line typed around the reply did not run whole:\n\(echoed.screen)")
+        // The server goes while a line is typed: said above it, and the line goes on.
+        pane.type("echo still")
+        #expect(pane.wait { last($0) == "9p> echo still" }.ok)
+        server.stop()
+        let lost = pane.wait { $0.contains("connection lost: ") && last($0) == "9p> echo still" }
+        #expect(lost.ok, "the lost connection was not shown above the line:\n\(lost.screen)")
+        #expect(lost.screen.lines.contains { $0.hasPrefix("connection lost: ") }, "\(lost.screen)")
+        pane.type(" here"); pane.keys("Enter")
+        #expect(pane.wait { $0.lines.contains("still here") }.ok)
+    }
+
+    /// Home and End as tmux sends them under TERM=xterm-256color (`ESC [1~`, `ESC [4~`), and ctrl-arrows,
+    /// move along the line; each inserted `~` (or `;5D`) before and left the cursor where it was.
+    @Test func homeEndAndCtrlArrowsMoveAlongTheLine() throws {
+        let server = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { server.stop() }
+        let pane = try Self.repl(to: server.address, height: 20)
+        defer { pane.kill() }
+        pane.type("cho one three")
+        pane.keys("Home")
+        pane.type("e")
+        pane.keys("End")
+        pane.type(" four")
+        pane.keys("C-Left", "C-Left")
+        pane.type("two ")
+        #expect(pane.wait { $0.lines.contains("9p> echo one two three four") }.ok)
+        pane.keys("Enter")
+        let ran = pane.wait { $0.lines.contains("one two three four") }
+        #expect(ran.ok, "\(ran.screen)")
+        #expect(!ran.screen.contains("~") && !ran.screen.contains(";5D"), "\(ran.screen)")
     }
 }

@@ -37,7 +37,13 @@ private func complete(_ line: String, _ context: CompletionContext = CompletionC
 @Test func fidsAndTagsFromTheContext() {
     let ctx = CompletionContext(fids: [0: [], 3: ["usr"]], pendingTags: [4, 2])
     #expect(complete("clunk ", ctx) == ["0", "3"])
-    #expect(complete("walk 3 ", ctx) == ["0", "3"])
+    // A fid the request makes is one not in use (walk(5), attach(5)): the lowest free, not those in use.
+    #expect(complete("walk 3 ", ctx) == ["1"])
+    #expect(complete("Twalk fid=3 newfid=", ctx) == ["newfid=1"])
+    #expect(complete("xattrwalk 3 ", ctx) == ["1"])
+    #expect(complete("attach ", ctx) == ["1"])
+    #expect(complete("Tauth afid=", ctx) == ["afid=1"])
+    #expect(complete("walk ", ctx) == ["0", "3"])
     #expect(complete("flush ", ctx) == ["2", "4"])
     #expect(complete("wait ", ctx) == ["2", "4"])
     #expect(complete("Tclunk fid=", ctx) == ["fid=0", "fid=3"])

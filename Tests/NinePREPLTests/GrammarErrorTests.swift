@@ -107,3 +107,17 @@ private func error(_ line: String, _ parser: RequestParser = L) -> ParseError? {
     let e = try #require(error("setattr 1 mtime=yesterday"))
     #expect(e.column == 17)
 }
+
+/// An unknown first word that is a slip of the keys names the command or message meant, swapped letters
+/// included (`wlak`, which plain Levenshtein puts two edits from walk); one that is nothing like any gets
+/// no guess.
+@Test func anUnknownCommandNamesTheNearestOne() throws {
+    for (typed, meant) in [("wlak 0 1", "walk"), ("Twlak fid=0 newfid=1", "Twalk"), ("versoin", "version"),
+                           ("getatr 1", "getattr")] {
+        let e = try #require(error(typed))
+        #expect(e.message == "unknown command", "\(typed): \(e)")
+        #expect(e.detail.hasSuffix("; did you mean \(meant)?"), "\(typed): \(e.detail)")
+    }
+    let far = try #require(error("frobnicate 1"))
+    #expect(!far.detail.contains("did you mean"), "\(far.detail)")
+}

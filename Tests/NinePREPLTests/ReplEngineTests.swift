@@ -310,3 +310,76 @@ extension String {
         self = String([d[Int(b >> 4)], d[Int(b & 15)]])
     }
 }
+
+/// An Rreaddir lists every entry with its qid, type and the offset a next Treaddir goes on from (the
+/// server's cookie: the canonical line shows only names), however few the entries; before, entry lines came
+/// only past 16 entries, so a listing could not be continued by hand.
+@Test func readdirListsEachEntryWithTheOffsetToGoOnFrom() async throws {
+    let h = Harness()
+    try await h.start()
+    _ = await h.run("walk 0 1", "lopen 1 rdonly|directory")
+    h.clearOutput()
+    #expect(await h.engine.execute("readdir 1 0 4096") == .ok)
+    #expect(h.lines.contains { $0.hasPrefix("<- Rreaddir tag 0 count ") && $0.contains("nentries 3") }, "\(h.lines)")
+    let entries = h.lines.filter { $0.hasPrefix("   ") }
+    #expect(entries == ["   0: (0000000000000002 0 ) offset 1 type 8 DT_REG 'hello.txt'",
+                        "   1: (0000000000000003 0 d) offset 2 type 4 DT_DIR 'dir'",
+                        "   2: (0000000000000005 0 ) offset 3 type 8 DT_REG 'big'"], "\(h.lines)")
+}
+
+/// A Tversion in the middle of a session says what version(5) ends — every fid, every request still
+/// waiting — and the conveniences no longer walk from a root fid that is gone.
+@Test func aVersionMidSessionSaysWhatItEnds() async throws {
+    let h = Harness(server: TinyServer(holdReadsOnFid: 9))
+    try await h.start()
+    _ = await h.run("walk 0 9 hello.txt", "lopen 9")
+    #expect(await h.engine.execute("read 9 0 10 &") == .ok)
+    h.clearOutput()
+    #expect(await h.engine.execute("version") == .ok)
+    #expect(h.lines.contains("   version ends the session (version(5)): fids 0, 9 released; tag 0 (Tread) aborted, no reply will come"),
+            "\(h.lines)")
+    #expect(await h.engine.rootFid == nil)
+    let ls = await h.engine.execute("ls /")
+    guard case .failed(let why) = ls else { Issue.record("ls after version: \(ls)"); return }
+    #expect(why.hasPrefix("no attach since the connection or the last version"), "\(why)")
+    // A version with nothing to end says nothing of it.
+    h.clearOutput()
+    #expect(await h.engine.execute("version") == .ok)
+    #expect(!h.lines.contains { $0.contains("version ends the session") }, "\(h.lines)")
+}
+
+/// `pending` gives each request's age as the rest of ninescope does (`12.3s`, `2m05s`), not in
+/// milliseconds (`waiting 125000.000 ms`).
+@Test func pendingSaysHowLongARequestHasWaitedInReadableUnits() async throws {
+    let h = Harness(server: TinyServer(holdReadsOnFid: 9))
+    try await h.start()
+    _ = await h.run("walk 0 9 hello.txt", "lopen 9")
+    #expect(await h.engine.execute("read 9 0 10 &") == .ok)
+    h.clock.update { $0 += 125_000_000_000 }
+    h.clearOutput()
+    _ = await h.run("pending")
+    #expect(h.lines == ["   tag 0: Tread tag 0 fid 9 offset 0 count 10 (waiting 2m05s)"], "\(h.lines)")
+}
+
+/// `help` of a mistyped command or message names the one meant; one like none says only that there is no
+/// help for it.
+@Test func helpOfAMistypedTopicNamesTheOneMeant() async throws {
+    let h = Harness()
+    #expect(await h.engine.execute("help Rwlak") == .failed("no help for Rwlak: did you mean Rwalk?"))
+    #expect(await h.engine.execute("help getatr") == .failed("no help for getatr: did you mean getattr?"))
+    #expect(await h.engine.execute("help frobnicate") == .failed("no help for frobnicate"))
+}
+
+/// `set` alone lists every setting, `timeout` among them (it could be set but neither help, completion nor
+/// an error named it), and what the connection negotiated where it differs from what is proposed.
+@Test func setAloneListsTheSettings() async throws {
+    let h = Harness(server: TinyServer(version: "9P2000.u"))
+    try await h.start()
+    _ = await h.run("set timeout 2.5")
+    h.clearOutput()
+    #expect(await h.engine.execute("set") == .ok)
+    #expect(h.lines == ["   datalimit 256", "   catlimit 65536", "   msize 8192", "   dialect 9P2000.L (negotiated: 9P2000.u)",
+                        "   root 0", "   timeout 2.50s"], "\(h.lines)")
+    #expect(Completer.complete(line: "set ti", cursor: 6, context: CompletionContext()) == ["timeout"])
+    #expect(GrammarHelp.topic("set")?.joined().contains("timeout SECONDS") == true)
+}

@@ -71,3 +71,16 @@ private func script(_ lines: [String]) async throws -> (Int32, Harness) {
     let (fine, _) = try await script(["version", "attach 0 root", "walk 0 1 dir &", "wait", "clunk 1"])
     #expect(fine == 0)
 }
+
+/// A line that fails a script is said once, with its place: `script:4: expect failed: …`. It was said twice,
+/// once bare and once again with the place (`expect failed: Rwalk nwqid: …` then `script:4: Rwalk nwqid: …`).
+@Test func aFailureIsSaidOnceWithItsPlace() async throws {
+    let (status, h) = try await script(["version", "attach 0 root", "walk 0 1 dir", "expect Rwalk nwqid=5"])
+    #expect(status == 1)
+    let errors = h.output.value.filter { $0.kind == .error }.map(\.text)
+    #expect(errors == ["script:4: expect failed: Rwalk nwqid: expected 5, got 1"], "\(errors)")
+    let (failed, g) = try await script(["version", "attach 0 root", "# a comment", "put /no/such/file /x"])
+    #expect(failed == 1)
+    let said = g.output.value.filter { $0.kind == .error }.map(\.text)
+    #expect(said.count == 1 && said[0].hasPrefix("script:4: /no/such/file: "), "\(said)")
+}
