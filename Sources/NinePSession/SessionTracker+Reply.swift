@@ -1,6 +1,10 @@
 import NinePWire
 
 extension SessionTracker {
+    /// The smallest msize the Linux client offers or accepts: an error answering a Tversion that offers
+    /// less is a server refusing an msize too small to work with, not a version (no `version-error`).
+    static let smallestUsualMsize: UInt32 = 4096
+
     /// An R-message: completes the exchange pending on its tag, follows flushes, applies fid effects.
     /// `cut`: a frame the capture cut (not malformed, whatever `fcall` is); `walked`: a cut Rwalk's `nwqid`
     /// (its `fcall` holds only the qids captured, see `TruncatedFrame.bookkeeping`).
@@ -24,7 +28,12 @@ extension SessionTracker {
             report(&c, &out, .replyTypeMismatch, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
                    "\(TracedMessage.typeName(h.type)) answers \(TracedMessage.typeName(requestCode)) (x\(id))")
         }
-        if isError && requestCode == MessageType.tversion.rawValue {
+        // An msize too small to work with is a refusal version(5) gives no reply for, and servers answer it
+        // with an error (ninescope's own and Plan 9's below 256 bytes, diod below its minimum): only a
+        // Tversion offering at least the Linux client's smallest msize, 4096, should be refused with
+        // Rversion 'unknown' rather than an error.
+        if isError && requestCode == MessageType.tversion.rawValue
+            && (c.proposedMsize ?? .max) >= SessionTracker.smallestUsualMsize {
             report(&c, &out, .versionAnsweredWithError, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
                    "\(TracedMessage.typeName(h.type)) answers Tversion (x\(id)): a server refuses a version with "
                    + "Rversion 'unknown', not an error")
