@@ -29,9 +29,9 @@ extension SessionTracker {
                    "\(TracedMessage.typeName(h.type)) answers \(TracedMessage.typeName(requestCode)) (x\(id))")
         }
         // An msize too small to work with is a refusal version(5) gives no reply for, and servers answer it
-        // with an error (ninescope's own and Plan 9's below 256 bytes, diod below its minimum): only a
-        // Tversion offering at least the Linux client's smallest msize, 4096, should be refused with
-        // Rversion 'unknown' rather than an error.
+        // with an error (ninescope's own below 256 bytes, as Plan 9's file servers do; diod below its
+        // minimum): only a Tversion offering at least the Linux client's smallest msize, 4096, should be
+        // refused with Rversion 'unknown' rather than an error.
         if isError && requestCode == MessageType.tversion.rawValue
             && (c.proposedMsize ?? .max) >= SessionTracker.smallestUsualMsize {
             report(&c, &out, .versionAnsweredWithError, messageIndex: index, exchange: id, tag: tag, fid: nil, at: at,
