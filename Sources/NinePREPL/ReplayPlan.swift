@@ -52,7 +52,8 @@ public struct CapturedMessage: Hashable, Sendable {
 /// also holds everything after a Tversion until its reply). Requests that were in flight together in the
 /// capture have no such edge and are sent concurrently. Only the nearest
 /// predecessors are kept (an edge implied by another one is dropped). A Tflush is sent after its target
-/// was sent. Captured order is kept among requests that become sendable at the same moment.
+/// was sent (and only that: it is sent at once); a Tflush of a tag with nothing pending waits as any request
+/// does. Captured order is kept among requests that become sendable at the same moment.
 /// Across connections (unless switched off) B also waits for requests of other connections answered
 /// before B was sent, so a file one client made is there when another reads it; connections that ran
 /// at the same time keep running at the same time.
@@ -123,7 +124,7 @@ public struct ReplayPlan: Hashable, Sendable {
                 }
                 let id = steps.count
                 var (afterReplies, afterSent) = planner.issue(id, request)
-                if orderAcrossConnections && request.message.type != .tflush {
+                if orderAcrossConnections && afterSent.isEmpty {
                     var cross: Set<Int> = []
                     for (c, set) in crossFrontier where c != m.connection { cross.formUnion(set) }
                     afterReplies = Array(Set(afterReplies).union(cross)).sorted()
@@ -211,9 +212,11 @@ struct ConnPlanner: Sendable {
     mutating func issue(_ id: Int, _ f: Fcall) -> ([Int], [Int]) {
         var deps: Set<Int> = []
         var sent: [Int] = []
-        if case .tflush(let fl) = f.message {
-            if let target = pending[fl.oldtag] { sent = [target] }
+        if case .tflush(let fl) = f.message, let target = pending[fl.oldtag] {
+            sent = [target]
         } else {
+            // A Tflush of a tag with nothing pending (its request answered first, or never sent) flushes
+            // nothing: it keeps its place among the requests as any other does.
             deps = allFrontier
         }
         given[id] = deps

@@ -73,8 +73,16 @@ extension ReplayRunner {
         }
         switch message {
         case .tflush(let f):
-            if let target = step.afterSent.first, let mapped = tags[target] { message = .tflush(Tflush(oldtag: mapped)) }
-            else { message = .tflush(f) }
+            // The tag its target was sent under while that is still in flight. Once the target is answered (this
+            // server was quicker than the capture's), or when the capture's Tflush named nothing pending, a tag
+            // nothing of this replay has in flight: the one the target had (or the captured oldtag) may since
+            // have been given to another request, which the Tflush would end.
+            if let target = step.afterSent.first, let mapped = tags[target], conn.inflight[mapped] == target {
+                message = .tflush(Tflush(oldtag: mapped))
+            } else {
+                let preferred = step.afterSent.first.flatMap { tags[$0] } ?? f.oldtag
+                message = .tflush(Tflush(oldtag: conn.idleTag(preferring: preferred, besides: tag)))
+            }
         case .treaddir(let r) where r.offset != 0:
             if let mapped = conn.offsets[r.fid]?[r.offset] {
                 message = .treaddir(Treaddir(fid: r.fid, offset: mapped, count: r.count))

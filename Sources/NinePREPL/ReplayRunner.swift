@@ -70,6 +70,15 @@ public actor ReplayRunner {
         /// Fids this server holds otherwise than the capture's did, and since which step.
         var divergence = FidDivergence()
 
+        /// A tag no request has in flight on this connection, nor `besides` (the one about to be sent): `preferring`
+        /// when it is such a tag, else the highest (the replay chooses its own from the lowest up).
+        func idleTag(preferring preferred: Tag, besides: Tag) -> Tag {
+            if preferred != besides && preferred != .notag && inflight[preferred] == nil { return preferred }
+            var n = UInt16.max - 1
+            while inflight[Tag(n)] != nil || Tag(n) == besides { n -= 1 }
+            return Tag(n)
+        }
+
         /// A 9P2000/.u Topen or Tcreate answered with `qid`: whether its fid now reads a directory.
         mutating func noteOpened(_ fid: Fid, _ qid: Qid) {
             if qid.type.contains(.dir) { directories.insert(fid) } else { directories.remove(fid) }

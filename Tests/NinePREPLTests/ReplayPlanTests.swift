@@ -126,6 +126,36 @@ private let session: [CapturedMessage] = [
     #expect(plan.notes.isEmpty, "\(plan.notes)")
 }
 
+/// A Tflush of a tag with nothing pending (errors.9p's `flush 77`; a kernel's flush whose request was answered
+/// first) waits for what came before it on its connection, and on the others, as any request does. Before, it
+/// waited for nothing: it went out ahead of its connection's Tattach, and ahead of its Tversion when that
+/// waited for another connection (the server answered "Protocol error").
+@Test func aFlushOfNothingPendingKeepsItsPlace() {
+    let msgs: [CapturedMessage] = [
+        m(0, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L")), conn: 0),
+        m(1, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.L")), conn: 0),
+        m(2, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L")), conn: 1),
+        m(3, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.L")), conn: 1),
+        m(4, 0, .tattach(Tattach(fid: 0, uname: "u", aname: "", nUname: 0)), conn: 1),
+        m(5, 0, .rattach(Rattach(qid: rootQid)), conn: 1),
+        m(6, 0, .tflush(Tflush(oldtag: 77)), conn: 1),
+        m(7, 0, .rflush, conn: 1),
+        m(8, 3, .tread(Tread(fid: 9, offset: 0, count: 1)), conn: 1),
+        m(9, 3, .rread(Rread(data: [1])), conn: 1),
+        m(10, 4, .tflush(Tflush(oldtag: 3)), conn: 1),
+        m(11, 4, .rflush, conn: 1),
+    ]
+    let plan = ReplayPlan.make(msgs)
+    #expect(plan.steps[3].request.message == .tflush(Tflush(oldtag: 77)))
+    #expect(plan.steps[3].afterReplies == [2] && plan.steps[3].afterSent == [])
+    // The read was answered before its Tflush: that Tflush too flushes nothing, and waits for the read.
+    #expect(plan.steps[5].afterReplies == [4] && plan.steps[5].afterSent == [])
+    // Across connections too: connection 1's Tversion waits for connection 0's, and so does all that follows it.
+    #expect(plan.steps[1].afterReplies == [0])
+    let schedule = ReplaySchedule(plan)
+    #expect(schedule.readyInOrder == [0])
+}
+
 /// A request whose Tflush the capture shows unanswered too (the capture lost the Rflush, or stopped first)
 /// is still noted, and says so; a request nothing flushed is noted as before.
 @Test func aFlushedRequestIsNotedOnlyWhenItsFlushHasNoReplyEither() {

@@ -1,0 +1,96 @@
+import Foundation
+import NinePTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ninescope replay` of captures made here: REPL sessions recorded by `ninescope proxy --capture` in front of
+/// `ninescope serve`, replayed to a fresh server over real loopback sockets.
+@Suite(.serialized) struct ReplayIntegrationTests {
+    static func memoryServer(_ extra: [String] = []) throws -> NinescopeProcess {
+        try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"] + extra)
+    }
+
+    /// Records `sessions` (each one connection's REPL lines, piped: each runs as it arrives) through a proxy
+    /// in front of `upstream`, and returns the capture's path.
+    static func capture(_ name: String, upstream: String, _ sessions: [[String]]) throws -> String {
+        let capture = Peers.tempDir(name) + "/capture.pcapng"
+        let proxy = try ProxyProcess(upstream: upstream, extra: ["--headless", "--capture", capture])
+        for lines in sessions {
+            let r = try Peers.run(Peers.ninescope, ["repl", proxy.listenAddress, "--no-history", "--timeout", "20"],
+                                  stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+            #expect(r.status == 0 && !r.timedOut, "\(lines): exit \(r.status)\n\(r.out.suffix(2000))\n\(r.err)")
+        }
+        let stopped = proxy.stop()
+        #expect(stopped.exited && stopped.status == 0, "\(proxy.stderr)")
+        return capture
+    }
+
+    /// A Tflush of a tag with nothing pending (errors.9p's `flush 77`) on the second of two connections: the
+    /// replay sends it where the capture has it, after that connection's Tversion and Tattach. Before, it waited
+    /// for nothing and went out first of all, before its connection's Tversion (which waited for the first
+    /// connection), and the memory server answered `Rerror 'Protocol error'`: a difference of the replay's own.
+    @Test func aFlushOfNothingPendingIsSentInItsPlace() throws {
+        let server = try Self.memoryServer()
+        defer { server.stop() }
+        let capture = try Self.capture("replay-flush-nothing", upstream: server.address, [
+            ["version", "attach 0 nobody", "walk 0 1 etc motd", "clunk 1"],
+            ["version", "attach 0 nobody", "flush 77", "expect Rflush", "clunk 0"],
+        ])
+        let fresh = try Self.memoryServer()
+        defer { fresh.stop() }
+        let r = try Peers.run(Peers.ninescope, ["replay", capture, "--to", fresh.address, "--diff", "--verbose"])
+        #expect(r.status == 0, "exit \(r.status)\n\(r.out)\n\(r.err)")
+        #expect(r.out.contains("replayed 8 of 8 requests, 8 answered, 8 compared, 0 differ"), "\(r.out)\n\(r.err)")
+        let lines = r.out.split(separator: "\n").map(String.init)
+        let flush = try #require(lines.firstIndex { $0.hasPrefix("-> [1] Tflush") }, "\(r.out)")
+        let attached = try #require(lines.firstIndex { $0.hasPrefix("<- [1] Rattach") }, "\(r.out)")
+        #expect(attached < flush, "\(r.out)")
+        #expect(!r.out.contains("Rerror"), "\(r.out)")
+    }
+
+    /// A Tflush whose target this server answered sooner than the capture's did, so that the target's tag went
+    /// to another request before the Tflush's time came (`--timing original`): the Tflush names a tag nothing is
+    /// in flight under, and flushes nothing, as in the capture. Before, it named the target's tag, and so
+    /// flushed the request that had taken it: that one never got its reply and the replay waited out its
+    /// idle timeout ("nothing arrived for 5000 ms; 1 request unanswered").
+    @Test func aFlushWhoseTargetWasAnsweredFlushesNothingElse() throws {
+        // The capture's server holds reads back; the replay's holds getattrs back instead.
+        let slowReads = try Self.memoryServer(["--fault", "delay=Tread:2s"])
+        defer { slowReads.stop() }
+        let capture = Peers.tempDir("replay-flush-answered") + "/capture.pcapng"
+        let proxy = try ProxyProcess(upstream: slowReads.address, extra: ["--headless", "--capture", capture])
+        // The read (tag 10) is pending when the Tflush for it goes; the getattr between them is answered at once.
+        let script = """
+            printf 'version\nattach 0 nobody\nwalk 0 1 etc motd\nlopen 1 rdonly\nwalk 0 2 etc hosts\nread 1 0 10 tag=10 &\n'
+            sleep 0.1; printf 'getattr 2 tag=11 &\n'; sleep 0.2; printf 'flush 10\nexpect Rflush\n'
+            sleep 0.3; printf 'clunk 2\nclunk 1\n'
+            """
+        let session = try Peers.run("/bin/sh", ["-c", "(\(script)) | \"$0\" repl \"$1\" --no-history --timeout 20",
+                                                Peers.ninescope, proxy.listenAddress])
+        #expect(session.status == 0, "exit \(session.status)\n\(session.out)\n\(session.err)")
+        proxy.stop()
+        let decoded = try Peers.run(Peers.ninescope, ["decode", capture])
+        let lines = decoded.out.split(separator: "\n")
+        let flush = try #require(lines.firstIndex { $0.contains("→ Tflush tag 0 oldtag 10") }, "\(decoded.out)")
+        #expect(lines.firstIndex { $0.contains("← Rgetattr tag 11") }.map { $0 < flush } == true, "\(decoded.out)")
+        #expect(!decoded.out.contains("← Rread tag 10"), "\(decoded.out)")
+
+        let slowGetattrs = try Self.memoryServer(["--fault", "delay=Tgetattr:2s"])
+        defer { slowGetattrs.stop() }
+        let r = try Peers.run(Peers.ninescope, ["replay", capture, "--to", slowGetattrs.address, "--diff",
+                                                "--timing", "original", "--timeout", "5", "--verbose"])
+        #expect(r.status == 0, "exit \(r.status)\n\(r.out)\n\(r.err)")
+        #expect(r.out.contains("replayed 10 of 10 requests, 10 answered, 9 compared, 0 differ"), "\(r.out)\n\(r.err)")
+        #expect(!r.out.contains("problem:"), "\(r.out)")
+        // The getattr went out under the read's tag (answered by then), and the Tflush names another.
+        let sent = r.out.split(separator: "\n").filter { $0.hasPrefix("-> [0] ") }
+        let getattr = try #require(sent.first { $0.contains("Tgetattr") }, "\(r.out)")
+        let read = try #require(sent.first { $0.contains("Tread") }, "\(r.out)")
+        let tflush = try #require(sent.first { $0.contains("Tflush") }, "\(r.out)")
+        let tagOf = { (line: Substring) in line.split(separator: " ")[4] }
+        #expect(tagOf(getattr) == tagOf(read), "\(r.out)")
+        #expect(!tflush.hasSuffix("oldtag \(tagOf(getattr))"), "\(r.out)")
+    }
+}
