@@ -182,6 +182,11 @@ extension ReplayRunner {
            let mine = try? Dirent.decodeAll(r.data), let theirs = try? Dirent.decodeAll(captured.data) {
             for (a, b) in zip(theirs, mine) { conns[c]?.offsets[q.fid, default: [:]][a.offset] = b.offset }
         }
+        if ReplyComparator.mayRemove(step.request.message, answeredBy: reply)
+            || ReplyComparator.mayRemove(step.request.message, answeredBy: step.capturedReply) {
+            // Qid paths are the server's, not the connection's: a file removed on one frees its path for all.
+            for k in conns.keys { conns[k]?.comparator.noteRemoval() }
+        }
         let directoryRead = followDirectories(step, reply: reply, on: c)
         // A reply's difference may only follow from an earlier one's: a fid it names that this server holds
         // otherwise (a Twalk to a name it lacks made no newfid).

@@ -22,6 +22,12 @@ public struct ReplyComparator: Sendable {
     /// captured qid.path → replayed qid.path, and the reverse.
     var pathMap: [UInt64: UInt64] = [:]
     var reversePathMap: [UInt64: UInt64] = [:]
+    /// How many removals (`noteRemoval`) there had been when each pair of `pathMap` (by its captured path) was
+    /// last seen in a reply.
+    var pathSeen: [UInt64: Int] = [:]
+    /// Removals so far: a file removed frees its qid path, which a server may give the next file it makes (a
+    /// local file system reuses inode numbers), while the other server gives a new one.
+    var removals = 0
 
     public init(ignore: Set<IgnoreRule> = IgnoreRule.defaults) { self.ignore = ignore }
 
@@ -130,9 +136,15 @@ public struct ReplyComparator: Sendable {
         }
         if ignore.contains(.qidPath) {
             let known = pathMap[a.path], knownBack = reversePathMap[b.path]
-            if known == nil && knownBack == nil {
-                pathMap[a.path] = b.path; reversePathMap[b.path] = a.path
-            } else if known != b.path || knownBack != a.path {
+            // The pairs this one would break, by their captured paths: each may be of a file removed since it
+            // was last seen, whose path either server then gave another file.
+            let broken = (known != nil && known != b.path ? [a.path] : []) + (knownBack.map { $0 != a.path ? [$0] : [] } ?? [])
+            if known == b.path || (known == nil && knownBack == nil)
+                || (!broken.isEmpty && broken.allSatisfy { (pathSeen[$0] ?? 0) < removals }) {
+                if let old = known, old != b.path { reversePathMap[old] = nil }
+                if let old = knownBack, old != a.path { pathMap[old] = nil; pathSeen[old] = nil }
+                pathMap[a.path] = b.path; reversePathMap[b.path] = a.path; pathSeen[a.path] = removals
+            } else {
                 out.append(FieldDifference(field: name + ".path", captured: Self.hex(a.path), replayed: Self.hex(b.path),
                                            explanation: Self.brokenMap(captured: a.path, replayed: b.path,
                                                                        replayedBefore: known, capturedBefore: knownBack)))
@@ -143,6 +155,19 @@ public struct ReplyComparator: Sendable {
     }
 
     static func hex(_ n: UInt64) -> String { "0x" + String(n, radix: 16) }
+
+    /// A file or directory was removed (or renamed over) on either server: a qid path seen before this may be
+    /// given to a new file by one server and not the other, which is no difference.
+    public mutating func noteRemoval() { removals += 1 }
+
+    /// Whether `request`, answered by `reply` (of either server) without an error, may have removed a file.
+    public static func mayRemove(_ request: Message, answeredBy reply: Fcall?) -> Bool {
+        guard let reply, reply.message.type?.isError != true else { return false }
+        switch request {
+        case .tremove, .tunlinkat, .trename, .trenameat, .twstat: return true
+        default: return false
+        }
+    }
 
     /// A qid path that breaks the one-to-one map of captured paths to replayed ones, in words: the captured
     /// path was replayed before as another (`replayedBefore`), or the replayed one already answered another

@@ -93,4 +93,23 @@ import Glibc
         #expect(tagOf(getattr) == tagOf(read), "\(r.out)")
         #expect(!tflush.hasSuffix("oldtag \(tagOf(getattr))"), "\(r.out)")
     }
+
+    /// A session that removes a file and then makes a directory, captured from the memory driver (which never
+    /// gives a qid path twice) and replayed to the local driver over ext4 (which gives the directory the removed
+    /// file's inode number): the directory's qid path is paired anew, not reported. Before, the mkdir, the walk
+    /// to it and its getattr each differed: `replayed 0xfc02cd was already the reply for captured 0x12`.
+    @Test func aQidPathFreedByARemovalIsNoDifference() throws {
+        let server = try Self.memoryServer()
+        defer { server.stop() }
+        let capture = try Self.capture("replay-qid-reuse", upstream: server.address, [
+            ["version", "attach 0 nobody", "walk 0 1 tmp", "walk 1 2", "lcreate 2 f1 rdwr|create 0644", "clunk 2",
+             "walk 1 2 f1", "getattr 2", "remove 2", "mkdir 1 d1 0755", "walk 1 3 d1", "getattr 3", "remove 3", "clunk 1"],
+        ])
+        let export = try ReplIntegrationTests.memoryTreeExport()
+        let local = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:" + export])
+        defer { local.stop() }
+        let r = try Peers.run(Peers.ninescope, ["replay", capture, "--to", local.address, "--diff"])
+        #expect(r.status == 0, "exit \(r.status)\n\(r.out)\n\(r.err)")
+        #expect(r.out.contains("replayed 14 of 14 requests, 14 answered, 14 compared, 0 differ"), "\(r.out)\n\(r.err)")
+    }
 }
