@@ -113,7 +113,8 @@ public actor ReplayRunner {
     public func run() async -> ReplayReport {
         start = env.now()
         for c in plan.connections {
-            var conn = Conn(transport: nil, dialect: options.dialect, comparator: ReplyComparator(ignore: options.ignore))
+            var conn = Conn(transport: nil, dialect: options.dialect, comparator: ReplyComparator(ignore: options.ignore),
+                            divergence: FidDivergence(madeBeforeCapture: plan.fidsMadeBeforeCapture[c] ?? [:]))
             do {
                 let t = try await env.connect(c)
                 conn.transport = t

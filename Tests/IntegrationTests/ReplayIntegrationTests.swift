@@ -112,4 +112,36 @@ import Glibc
         #expect(r.status == 0, "exit \(r.status)\n\(r.out)\n\(r.err)")
         #expect(r.out.contains("replayed 14 of 14 requests, 14 answered, 14 compared, 0 differ"), "\(r.out)\n\(r.err)")
     }
+
+    /// One file of a capture cut into files (`--capture-size`) begins mid-session: the fids its requests use
+    /// were made in an earlier file, and diod has none such. The replay says so before it starts, and each
+    /// difference on those fids follows from that, in one line. Before, the replay only showed EIO after EIO.
+    @Test func aCaptureThatBeginsMidSessionSaysWhyItsFidsFail() throws {
+        let export = Peers.tempDir("replay-mid-session")
+        ProxyTool.makeFile(export + "/big", size: 100_000, seed: 7)
+        let diod = try ReplIntegrationTests.diod(exporting: export)
+        defer { diod.stop() }
+        let dir = Peers.tempDir("replay-mid-session-capture")
+        let proxy = try ProxyProcess(upstream: diod.address, extra: ["--headless", "--capture", dir + "/cut.pcapng",
+                                                                      "--capture-size", "64K"])
+        let cat = try DiodClients.cat(proxy.listenAddress, aname: export, msize: 8192, ["big"])
+        #expect(cat.status == 0, "\(cat.err)")
+        proxy.stop()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".pcapng") }.sorted()
+        #expect(files.count >= 2, "\(files)")
+        let second = dir + "/" + files[1]
+        let r = try Peers.run(Peers.ninescope, ["replay", second, "--to", diod.address, "--diff"])
+        #expect(r.status == 1, "exit \(r.status)\n\(r.out)\n\(r.err)")
+        #expect(r.err.contains("note: connection 0: the capture begins mid-session (no Tversion): fids 0, 1 were made "
+                               + "before it began"), "\(r.err)")
+        let lines = r.out.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("  follows from step 0, where fid 1 was made before the capture began: "
+                                              + "replayed Rlerror") }, "\(r.out)")
+        #expect(!lines.contains { $0.hasPrefix("  captured:") }, "\(r.out)")
+        // Every difference follows from it: `…, 13 compared, 13 differ (13 only follow from an earlier one: …)`.
+        let summary = try #require(lines.last.map(String.init))
+        let differ = try #require(summary.split(separator: ",").last?.split(separator: " ").first, "\(summary)")
+        #expect(summary.hasSuffix(" \(differ) differ (\(differ) only follow from an earlier one: a fid it left otherwise)"),
+                "\(summary)")
+    }
 }
