@@ -155,7 +155,9 @@ struct ReplayCommand: AsyncParsableCommand {
                                                 typeCode: h.type, line: m.canonicalLine))
             }
         }
-        _ = try CaptureInput.forEachEvent(files: files, ports: port, feed)
+        for file in try CaptureInput.forEachEvent(files: files, ports: port, feed) {
+            printError("ninescope: \(file): \(CaptureInput.truncatedNote); replaying everything before it")
+        }
         return messages
     }
 }

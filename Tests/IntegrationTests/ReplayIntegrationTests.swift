@@ -144,4 +144,19 @@ import Glibc
         #expect(summary.hasSuffix(" \(differ) differ (\(differ) only follow from an earlier one: a fid it left otherwise)"),
                 "\(summary)")
     }
+
+    /// A capture cut short (copied while the proxy wrote it, a partial download) is replayed up to where it
+    /// ends, and the replay says so, as `decode` and `view` do. Before, it said nothing of it.
+    @Test func aCaptureCutShortIsSaidSo() throws {
+        let export = try ReplIntegrationTests.sampleExport()
+        let diod = try ReplIntegrationTests.diod(exporting: export)
+        defer { diod.stop() }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: Peers.repoRoot + "/Captures/diod-cat.pcapng"))
+        let cut = Peers.tempDir("replay-cut-short") + "/cut.pcapng"
+        try whole.prefix(whole.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
+        let r = try Peers.run(Peers.ninescope, ["replay", cut, "--to", diod.address, "--diff"])
+        #expect(r.err.contains("ninescope: \(cut): the capture ends mid-record (cut short or still being written); "
+                               + "replaying everything before it"), "\(r.err)")
+        #expect(r.out.contains(" 0 differ"), "\(r.out)\n\(r.err)")
+    }
 }
