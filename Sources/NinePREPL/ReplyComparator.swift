@@ -122,7 +122,11 @@ public struct ReplyComparator: Sendable {
         default:
             guard c != r else { return }
             let show = { (v: FieldValue?) in v.map { ValueFormatter.format($0, as: field.type, dataLimit: 64) } ?? "absent" }
-            out.append(FieldDifference(field: field.name, captured: show(c), replayed: show(r)))
+            var difference = FieldDifference(field: field.name, captured: show(c), replayed: show(r))
+            if field.type == .data, case .bytes(let a)? = c, case .bytes(let b)? = r {
+                difference.explanation = Self.dataDifference(a, b)
+            }
+            out.append(difference)
         }
     }
 
@@ -155,6 +159,19 @@ public struct ReplyComparator: Sendable {
     }
 
     static func hex(_ n: UInt64) -> String { "0x" + String(n, radix: 16) }
+
+    /// Two payloads too long to show whole (more than the 64 bytes a value shows), where they part: their sizes,
+    /// and 32 bytes of each from the first byte that differs (which their first 64 bytes may not reach):
+    /// `65512 bytes each; alike up to byte 30000, then captured 0x…, replayed 0x…`. Nil for short ones, which
+    /// show whole.
+    static func dataDifference(_ a: [UInt8], _ b: [UInt8]) -> String? {
+        guard max(a.count, b.count) > 64 else { return nil }
+        var at = 0
+        while at < a.count && at < b.count && a[at] == b[at] { at += 1 }
+        let sizes = a.count == b.count ? "\(a.count) bytes each" : "captured \(a.count) bytes, replayed \(b.count)"
+        let from = { (d: [UInt8]) in at < d.count ? ValueFormatter.payload(Array(d[at...]), limit: 32) : "nothing (it ends there)" }
+        return "\(sizes); alike up to byte \(at), then captured \(from(a)), replayed \(from(b))"
+    }
 
     /// A file or directory was removed (or renamed over) on either server: a qid path seen before this may be
     /// given to a new file by one server and not the other, which is no difference.

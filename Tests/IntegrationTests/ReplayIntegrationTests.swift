@@ -159,4 +159,23 @@ import Glibc
                                + "replaying everything before it"), "\(r.err)")
         #expect(r.out.contains(" 0 differ"), "\(r.out)\n\(r.err)")
     }
+
+    /// A file changed in its middle: the read that differs says where its data part, with the bytes from there.
+    /// Before, `data: captured 0x0083…, replayed 0x0083…`: the same first 64 bytes twice.
+    @Test func aReadThatDiffersInItsMiddleSaysWhere() throws {
+        let export = try ReplIntegrationTests.sampleExport(at: Peers.tempDir("replay-data-part") + "/copy")
+        let handle = try #require(FileHandle(forUpdatingAtPath: export + "/data.bin"))
+        try handle.seek(toOffset: 10_000)
+        try handle.write(contentsOf: Data([0xEE]))
+        try handle.close()
+        let diod = try ReplIntegrationTests.diod(exporting: export)
+        defer { diod.stop() }
+        let r = try Peers.run(Peers.ninescope, ["replay", Peers.repoRoot + "/Captures/diod-cat.pcapng", "--to", diod.address,
+                                                "--diff", "--aname", export])
+        #expect(r.status == 1, "exit \(r.status)\n\(r.out)\n\(r.err)")
+        // The second read of 8168 bytes starts at 8168: byte 10000 of the file is its byte 1832.
+        #expect(r.out.contains("    data: 8168 bytes each; alike up to byte 1832, then captured 0x"), "\(r.out)")
+        #expect(r.out.contains(", replayed 0xee"), "\(r.out)")
+        #expect(r.out.hasSuffix("21 compared, 1 differ\n"), "\(r.out)")
+    }
 }

@@ -162,3 +162,29 @@ private func attr(path: UInt64 = 2, mtime: UInt64 = 0, size: UInt64 = 5, version
     #expect(ReplyComparator.mayRemove(.tunlinkat(Tunlinkat(dirfid: 1, name: "f", flags: 0)), answeredBy: Fcall(tag: 1, .runlinkat)))
     #expect(!ReplyComparator.mayRemove(.tclunk(Tclunk(fid: 1)), answeredBy: Fcall(tag: 1, .rclunk)))
 }
+
+/// Two long payloads that part after their first 64 bytes (what a value shows) say where, with the bytes from
+/// there. Before, a read whose 64 KiB differed at byte 3000 showed the same 64 bytes twice.
+@Test func longPayloadsSayWhereTheyPart() {
+    var c = ReplyComparator()
+    let a: [UInt8] = (0..<5000).map { (i: Int) -> UInt8 in UInt8(truncatingIfNeeded: i &* 7 &+ 1) }
+    var b = a
+    b[3000] ^= 0xFF
+    let read = { (d: [UInt8]) in Fcall(tag: 1, .rread(Rread(data: d))) }
+    let diffs = c.compare(captured: read(a), replayed: read(b))
+    #expect(diffs.map(\.field) == ["data"])
+    let hex = { (d: [UInt8]) -> String in
+        let digits: [String] = d[3000..<3032].map { (x: UInt8) -> String in
+            let h = String(x, radix: 16)
+            return h.count == 1 ? "0" + h : h
+        }
+        return "0x" + digits.joined() + " … (+1968 bytes)"
+    }
+    #expect(diffs.first?.description == "data: 5000 bytes each; alike up to byte 3000, then captured \(hex(a)), replayed \(hex(b))")
+    let shorter = c.compare(captured: read(a), replayed: read(Array(a.prefix(4000))))
+    #expect(shorter.first?.description.hasPrefix("data: captured 5000 bytes, replayed 4000; alike up to byte 4000, then "
+                                                  + "captured 0x") == true, "\(shorter)")
+    #expect(shorter.first?.description.hasSuffix(", replayed nothing (it ends there)") == true, "\(shorter)")
+    // Short payloads show whole, as before.
+    #expect(c.compare(captured: read([1, 2]), replayed: read([1, 3])).first?.description == "data: captured 0x0102, replayed 0x0103")
+}
