@@ -231,8 +231,14 @@ public struct ReplyComparator: Sendable {
             a.sort { name($0) < name($1) }; b.sort { name($0) < name($1) }
         }
         guard a.map(name) == b.map(name) else {
-            out.append(FieldDifference(field: "names", captured: ValueFormatter.format(.strings(a.map(name)), as: .strings),
-                                       replayed: ValueFormatter.format(.strings(b.map(name)), as: .strings)))
+            let captured = ValueFormatter.format(.strings(a.map(name)), as: .strings)
+            let replayed = ValueFormatter.format(.strings(b.map(name)), as: .strings)
+            // Servers list a directory in their own order (a local file system's is its hash order): say when
+            // that is all, and which rule compares the entries as a set.
+            let reordered = a.map(name).sorted() == b.map(name).sorted()
+            out.append(FieldDifference(field: "names", captured: captured, replayed: replayed,
+                                       explanation: reordered ? "the same \(a.count) names in another order (--ignore "
+                                           + "dirent.order compares them as a set): captured \(captured), replayed \(replayed)" : nil))
             return nil
         }
         return Array(zip(a, b))
