@@ -298,19 +298,33 @@ extension ReplayRunner {
         report.problems.append("connection \(c): \(why); " + counts.compactMap { $0 }.joined(separator: ", "))
     }
 
+    /// Gives up once nothing was sent or received for the idle timeout while a reply was awaited. A wait for a
+    /// request's captured time (`--timing original` over a capture's quiet spell) awaits nothing, and is no
+    /// reason to give up. Checked four times per timeout, so that it gives up after it and at most a quarter
+    /// more (checked once per timeout, it took up to twice as long).
     func startWatchdog() {
         let sleep = env.sleep
-        let timeout = options.idleTimeout
+        let checks: Int64 = 4
+        let interval = max(1, options.idleTimeout / checks)
         Task { [weak self] in
             var last = -1
+            var quiet: Int64 = 0
             while let self, await !self.finished {
-                await sleep(timeout)
-                let now = await self.activity
-                if now == last { await self.giveUp(); return }
-                last = now
+                await sleep(interval)
+                let (now, waiting) = await (self.activity, self.awaitingReply)
+                if now != last || !waiting {
+                    last = now
+                    quiet = 0
+                    continue
+                }
+                quiet += 1
+                if quiet >= checks { await self.giveUp(); return }
             }
         }
     }
+
+    /// Whether a reply is awaited: a request in flight, or a Tversion.
+    var awaitingReply: Bool { conns.values.contains { !$0.inflight.isEmpty || $0.versionPending } }
 
     func giveUp() {
         guard !allDone else { return }

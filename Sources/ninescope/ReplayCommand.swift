@@ -60,7 +60,8 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Ignore rules for --diff (comma list, see above).") var ignore: String?
     @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
     @Option(help: "Dialect of a capture that starts mid-session (9P2000, 9P2000.u, 9P2000.L).") var dialect: String?
-    @Option(help: "Give up when no reply arrives for this many seconds (0: never).") var timeout: Double = 10
+    @Option(help: "Give up when nothing arrives for this many seconds while a reply is awaited (0: never).")
+    var timeout: Double = 10
     @Option(help: ArgumentHelp("Send NAME as every Tattach's and Tauth's uname instead of the captured one.",
                                valueName: "name")) var uname: String?
     @Option(help: ArgumentHelp("Send PATH as every Tattach's and Tauth's aname (the server's export, say).",

@@ -204,4 +204,26 @@ import Glibc
         #expect(set.status == 0, "exit \(set.status)\n\(set.out)\n\(set.err)")
         #expect(set.out.hasSuffix(" 0 differ\n"), "\(set.out)")
     }
+
+    /// `--timing original` over a capture's quiet spell longer than `--timeout`: the replay waits for the
+    /// captured time, as it should, and awaits no reply meanwhile, so it does not give up. Before, the idle
+    /// timeout counted that wait and ended the replay: "nothing arrived for 1000 ms; 2 requests not sent".
+    @Test func aQuietSpellLongerThanTheTimeoutIsWaitedOut() throws {
+        let server = try Self.memoryServer()
+        defer { server.stop() }
+        let capture = Peers.tempDir("replay-quiet-spell") + "/capture.pcapng"
+        let proxy = try ProxyProcess(upstream: server.address, extra: ["--headless", "--capture", capture])
+        let script = "printf 'version\\nattach 0 nobody\\nwalk 0 1 etc motd\\n'; sleep 3; printf 'clunk 1\\nclunk 0\\n'"
+        let session = try Peers.run("/bin/sh", ["-c", "(\(script)) | \"$0\" repl \"$1\" --no-history --timeout 20",
+                                                Peers.ninescope, proxy.listenAddress])
+        #expect(session.status == 0, "exit \(session.status)\n\(session.out)\n\(session.err)")
+        proxy.stop()
+        let fresh = try Self.memoryServer()
+        defer { fresh.stop() }
+        let r = try Peers.run(Peers.ninescope, ["replay", capture, "--to", fresh.address, "--diff", "--timing", "original",
+                                                "--timeout", "1"])
+        #expect(r.status == 0, "exit \(r.status)\n\(r.out)\n\(r.err)")
+        #expect(r.out.contains("replayed 5 of 5 requests, 5 answered, 5 compared, 0 differ"), "\(r.out)\n\(r.err)")
+        #expect(!r.out.contains("nothing arrived"), "\(r.out)")
+    }
 }
