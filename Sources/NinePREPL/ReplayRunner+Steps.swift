@@ -3,10 +3,13 @@ import NinePWire
 extension ReplayRunner {
     func sendSynthesizedVersion(on c: UInt32) async {
         guard let t = conns[c]?.transport else { return }
-        let f = Fcall(tag: .notag, .tversion(Tversion(msize: options.msize, version: P9String(options.dialect.rawValue))))
+        let before = options.negotiatedBefore[c]
+        let dialect = before?.dialect ?? options.dialect
+        let f = Fcall(tag: .notag, .tversion(Tversion(msize: before?.msize ?? options.msize, version: P9String(dialect.rawValue))))
         conns[c]?.versionPending = true
-        env.trace("-> [\(c)] " + f.canonicalLine + " (not in the capture: it starts mid-session)")
-        do { try await t.send(f.encode(dialect: options.dialect)) } catch {
+        env.trace("-> [\(c)] " + f.canonicalLine + " (not in the capture: it starts mid-session"
+                  + (before == nil ? ")" : ", which had negotiated this)"))
+        do { try await t.send(f.encode(dialect: dialect)) } catch {
             conns[c]?.versionPending = false
             report.problems.append("connection \(c): send failed: \(error)")
         }

@@ -226,4 +226,34 @@ import Glibc
         #expect(r.out.contains("replayed 5 of 5 requests, 5 answered, 5 compared, 0 differ"), "\(r.out)\n\(r.err)")
         #expect(!r.out.contains("nothing arrived"), "\(r.out)")
     }
+
+    /// A file of a cut capture continues a 9P2000.u session: the Tversion the replay sends first for it asks for
+    /// the version and msize the continuation record says were negotiated, so that its requests go in the
+    /// dialect they were captured in. Before, it asked for 9P2000.L and msize 131096, and sent the 9P2000.u
+    /// requests to a 9P2000.L session.
+    @Test func aContinuedConnectionIsReplayedInItsOwnVersion() throws {
+        let server = try Self.memoryServer()
+        defer { server.stop() }
+        let dir = Peers.tempDir("replay-continued-version")
+        let proxy = try ProxyProcess(upstream: server.address, extra: ["--quiet", "--capture", dir + "/u.pcapng",
+                                                                        "--capture-size", "64K"])
+        let lines = ["version 8192 9P2000.u", "attach 0 nobody", "walk 0 1 docs numbers.txt", "open 1 oread"]
+            + Array(repeating: "read 1 0 1000", count: 400) + ["clunk 1", "clunk 0"]
+        let session = try Peers.run(Peers.ninescope, ["repl", proxy.listenAddress, "--no-history", "--timeout", "20"],
+                                    stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+        #expect(session.status == 0, "exit \(session.status)\n\(session.err)")
+        proxy.stop()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".pcapng") }.sorted()
+        #expect(files.count >= 2, "\(files)")
+        let second = dir + "/" + files[1]
+        let decoded = try Peers.run(Peers.ninescope, ["decode", second])
+        #expect(decoded.out.contains("(continued: 9P2000.u msize 8192)"), "\(decoded.out.prefix(600))")
+        let r = try Peers.run(Peers.ninescope, ["replay", second, "--to", server.address, "--verbose"])
+        let first = r.out.split(separator: "\n").first { $0.hasPrefix("-> [0] ") }
+        #expect(first?.hasPrefix("-> [0] Tversion tag NOTAG msize 8192 version '9P2000.u' (not in the capture") == true,
+                "\(r.out.prefix(1000))")
+        #expect(r.out.contains("<- [0] Rversion tag NOTAG msize 8192 version '9P2000.u'"), "\(r.out.prefix(1000))")
+        // Its reads name a fid made before the file began: refused in 9P2000.u's own form, Rerror with an errno.
+        #expect(r.out.contains("<- [0] Rerror tag 0 ename "), "\(r.out.prefix(1000))")
+    }
 }
