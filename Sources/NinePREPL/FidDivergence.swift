@@ -23,6 +23,14 @@ public struct DivergedFid: Hashable, Sendable {
 struct FidDivergence: Sendable {
     private var fids: [Fid: DivergedFid] = [:]
 
+    /// Fids the capture shows in use before any request of it made them (it began mid-session), each with the
+    /// step that first used it: the replay could not make them, so what differs on them follows from that.
+    init(madeBeforeCapture: [Fid: Int] = [:]) {
+        for (fid, step) in madeBeforeCapture {
+            fids[fid] = DivergedFid(step: step, fid: fid, how: "was made before the capture began")
+        }
+    }
+
     /// Whether any fid is held otherwise.
     var isEmpty: Bool { fids.isEmpty }
 

@@ -7,7 +7,8 @@ public enum IgnoreRule: String, Hashable, Sendable, CaseIterable, CustomStringCo
     case qidVersion = "qid.version"
     /// qid.path in every qid is compared through a one-to-one mapping built as replies arrive instead of
     /// literally: a server may number files differently, but one captured file must keep one replayed
-    /// number (and vice versa), otherwise it is a difference.
+    /// number (and vice versa), otherwise it is a difference; after a removal, a number either server had
+    /// given a file may be given to another (`ReplyComparator.noteRemoval`).
     case qidPath = "qid.path"
     /// Timestamps: Rgetattr atime/mtime/ctime/btime (sec and nsec) and its `valid` bit for btime, Rstat atime
     /// and mtime.

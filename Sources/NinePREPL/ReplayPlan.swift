@@ -52,7 +52,8 @@ public struct CapturedMessage: Hashable, Sendable {
 /// also holds everything after a Tversion until its reply). Requests that were in flight together in the
 /// capture have no such edge and are sent concurrently. Only the nearest
 /// predecessors are kept (an edge implied by another one is dropped). A Tflush is sent after its target
-/// was sent. Captured order is kept among requests that become sendable at the same moment.
+/// was sent (and only that: it is sent at once); a Tflush of a tag with nothing pending waits as any request
+/// does. Captured order is kept among requests that become sendable at the same moment.
 /// Across connections (unless switched off) B also waits for requests of other connections answered
 /// before B was sent, so a file one client made is there when another reads it; connections that ran
 /// at the same time keep running at the same time.
@@ -79,6 +80,9 @@ public struct ReplayPlan: Hashable, Sendable {
     public var connections: [UInt32]
     /// Odd things found while planning (replies to unknown tags, requests without a reply …).
     public var notes: [String]
+    /// Of each connection the capture joined mid-session, the fids its requests use that no request of the
+    /// capture made (made before it began), with the step that first used each: the replay cannot make them.
+    public var fidsMadeBeforeCapture: [UInt32: [Fid: Int]] = [:]
 
     /// Plans a replay of `messages` (in capture order), restricted to `only` connections when given.
     /// With `orderAcrossConnections`, a request also waits for requests of other connections whose
@@ -111,7 +115,18 @@ public struct ReplayPlan: Hashable, Sendable {
                 // (a drop, or only one direction captured), which still came before this request.
                 answered(earlier, on: m.connection, &planner)
             }
+            if m.isRequest, planner.requests == 0 {
+                planner.startsMidSession = m.typeCode != MessageType.tversion.rawValue
+            }
+            if m.isRequest { planner.requests += 1 }
             if m.isRequest, let request = m.fcall {
+                if planner.startsMidSession {
+                    for fid in request.message.fidsUsed where !planner.madeInCapture.contains(fid)
+                    && planner.madeBeforeCapture[fid] == nil {
+                        planner.madeBeforeCapture[fid] = steps.count
+                    }
+                    planner.madeInCapture.formUnion(request.message.fidsCreated)
+                }
                 // Likewise fids: a client names a fid that a request made (Tattach, Tauth, a walk's newfid)
                 // only once that request is answered, reads or writes a fid only once the request that
                 // opened it is, and takes a fid number again as a new fid only once the Tclunk or Tremove
@@ -123,7 +138,7 @@ public struct ReplayPlan: Hashable, Sendable {
                 }
                 let id = steps.count
                 var (afterReplies, afterSent) = planner.issue(id, request)
-                if orderAcrossConnections && request.message.type != .tflush {
+                if orderAcrossConnections && afterSent.isEmpty {
                     var cross: Set<Int> = []
                     for (c, set) in crossFrontier where c != m.connection { cross.formUnion(set) }
                     afterReplies = Array(Set(afterReplies).union(cross)).sorted()
@@ -165,7 +180,19 @@ public struct ReplayPlan: Hashable, Sendable {
                 notes.append("connection \(s.connection): \(s.request.canonicalLine) has no reply in the capture")
             }
         }
-        return ReplayPlan(steps: steps, connections: connections, notes: notes)
+        var before: [UInt32: [Fid: Int]] = [:]
+        for c in connections {
+            guard let made = perConn[c]?.madeBeforeCapture, let first = made.values.min() else { continue }
+            before[c] = made
+            let fids = made.keys.sorted()
+            let named = fids.prefix(8).map { String($0.rawValue) }.joined(separator: ", ") + (fids.count > 8 ? ", …" : "")
+            notes.append("connection \(c): the capture begins mid-session (no Tversion): \(fids.count == 1 ? "fid" : "fids") "
+                         + "\(named) \(fids.count == 1 ? "was" : "were") made before it began, by an attach or walk it does "
+                         + "not hold, so this server has no such \(fids.count == 1 ? "fid" : "fids") and the requests on "
+                         + "\(fids.count == 1 ? "it" : "them") are likely to fail (the first: step \(first), "
+                         + "\(steps[first].request.canonicalLine))")
+        }
+        return ReplayPlan(steps: steps, connections: connections, notes: notes, fidsMadeBeforeCapture: before)
     }
 }
 
@@ -190,6 +217,13 @@ struct ConnPlanner: Sendable {
     /// By fid: the request that made it, that opened it, and the Tclunk or Tremove that released it (an
     /// entry may outlive its request's reply; check `pending`).
     var making: [Fid: Int] = [:]
+    /// Requests seen so far; whether the first was not a Tversion (the capture began mid-session).
+    var requests = 0
+    var startsMidSession = false
+    /// Of a connection the capture joined mid-session: the fids requests made, and those used without a request
+    /// of the capture making them first (made before it began), with the step that first used each.
+    var madeInCapture: Set<Fid> = []
+    var madeBeforeCapture: [Fid: Int] = [:]
     var opening: [Fid: Int] = [:]
     var releasing: [Fid: Int] = [:]
 
@@ -211,9 +245,11 @@ struct ConnPlanner: Sendable {
     mutating func issue(_ id: Int, _ f: Fcall) -> ([Int], [Int]) {
         var deps: Set<Int> = []
         var sent: [Int] = []
-        if case .tflush(let fl) = f.message {
-            if let target = pending[fl.oldtag] { sent = [target] }
+        if case .tflush(let fl) = f.message, let target = pending[fl.oldtag] {
+            sent = [target]
         } else {
+            // A Tflush of a tag with nothing pending (its request answered first, or never sent) flushes
+            // nothing: it keeps its place among the requests as any other does.
             deps = allFrontier
         }
         given[id] = deps

@@ -3,10 +3,13 @@ import NinePWire
 extension ReplayRunner {
     func sendSynthesizedVersion(on c: UInt32) async {
         guard let t = conns[c]?.transport else { return }
-        let f = Fcall(tag: .notag, .tversion(Tversion(msize: options.msize, version: P9String(options.dialect.rawValue))))
+        let before = options.negotiatedBefore[c]
+        let dialect = before?.dialect ?? options.dialect
+        let f = Fcall(tag: .notag, .tversion(Tversion(msize: before?.msize ?? options.msize, version: P9String(dialect.rawValue))))
         conns[c]?.versionPending = true
-        env.trace("-> [\(c)] " + f.canonicalLine + " (not in the capture: it starts mid-session)")
-        do { try await t.send(f.encode(dialect: options.dialect)) } catch {
+        env.trace("-> [\(c)] " + f.canonicalLine + " (not in the capture: it starts mid-session"
+                  + (before == nil ? ")" : ", which had negotiated this)"))
+        do { try await t.send(f.encode(dialect: dialect)) } catch {
             conns[c]?.versionPending = false
             report.problems.append("connection \(c): send failed: \(error)")
         }
@@ -73,8 +76,16 @@ extension ReplayRunner {
         }
         switch message {
         case .tflush(let f):
-            if let target = step.afterSent.first, let mapped = tags[target] { message = .tflush(Tflush(oldtag: mapped)) }
-            else { message = .tflush(f) }
+            // The tag its target was sent under while that is still in flight. Once the target is answered (this
+            // server was quicker than the capture's), or when the capture's Tflush named nothing pending, a tag
+            // nothing of this replay has in flight: the one the target had (or the captured oldtag) may since
+            // have been given to another request, which the Tflush would end.
+            if let target = step.afterSent.first, let mapped = tags[target], conn.inflight[mapped] == target {
+                message = .tflush(Tflush(oldtag: mapped))
+            } else {
+                let preferred = step.afterSent.first.flatMap { tags[$0] } ?? f.oldtag
+                message = .tflush(Tflush(oldtag: conn.idleTag(preferring: preferred, besides: tag)))
+            }
         case .treaddir(let r) where r.offset != 0:
             if let mapped = conn.offsets[r.fid]?[r.offset] {
                 message = .treaddir(Treaddir(fid: r.fid, offset: mapped, count: r.count))
@@ -173,6 +184,11 @@ extension ReplayRunner {
            case .rreaddir(let captured)? = step.capturedReply?.message,
            let mine = try? Dirent.decodeAll(r.data), let theirs = try? Dirent.decodeAll(captured.data) {
             for (a, b) in zip(theirs, mine) { conns[c]?.offsets[q.fid, default: [:]][a.offset] = b.offset }
+        }
+        if ReplyComparator.mayRemove(step.request.message, answeredBy: reply)
+            || ReplyComparator.mayRemove(step.request.message, answeredBy: step.capturedReply) {
+            // Qid paths are the server's, not the connection's: a file removed on one frees its path for all.
+            for k in conns.keys { conns[k]?.comparator.noteRemoval() }
         }
         let directoryRead = followDirectories(step, reply: reply, on: c)
         // A reply's difference may only follow from an earlier one's: a fid it names that this server holds
@@ -285,19 +301,33 @@ extension ReplayRunner {
         report.problems.append("connection \(c): \(why); " + counts.compactMap { $0 }.joined(separator: ", "))
     }
 
+    /// Gives up once nothing was sent or received for the idle timeout while a reply was awaited. A wait for a
+    /// request's captured time (`--timing original` over a capture's quiet spell) awaits nothing, and is no
+    /// reason to give up. Checked four times per timeout, so that it gives up after it and at most a quarter
+    /// more (checked once per timeout, it took up to twice as long).
     func startWatchdog() {
         let sleep = env.sleep
-        let timeout = options.idleTimeout
+        let checks: Int64 = 4
+        let interval = max(1, options.idleTimeout / checks)
         Task { [weak self] in
             var last = -1
+            var quiet: Int64 = 0
             while let self, await !self.finished {
-                await sleep(timeout)
-                let now = await self.activity
-                if now == last { await self.giveUp(); return }
-                last = now
+                await sleep(interval)
+                let (now, waiting) = await (self.activity, self.awaitingReply)
+                if now != last || !waiting {
+                    last = now
+                    quiet = 0
+                    continue
+                }
+                quiet += 1
+                if quiet >= checks { await self.giveUp(); return }
             }
         }
     }
+
+    /// Whether a reply is awaited: a request in flight, or a Tversion.
+    var awaitingReply: Bool { conns.values.contains { !$0.inflight.isEmpty || $0.versionPending } }
 
     func giveUp() {
         guard !allDone else { return }

@@ -26,6 +26,10 @@ public actor ReplayRunner {
         public var msize: UInt32
         /// Names sent in every Tattach and Tauth instead of the captured ones.
         public var attach: AttachNames
+        /// Per captured connection that began before the capture, the version and msize it had negotiated, when
+        /// the capture says so (a file of a capture cut with `--capture-size`): the Tversion the replay sends
+        /// first on it asks for them rather than for `dialect` and `msize`.
+        public var negotiatedBefore: [UInt32: NegotiatedVersion] = [:]
 
         public init(timing: Timing = .asap, diff: Bool = false, ignore: Set<IgnoreRule> = IgnoreRule.defaults,
                     idleTimeout: Int64 = 10_000_000_000, dialect: Dialect = .l, synthesizeVersion: Bool = true,
@@ -34,6 +38,13 @@ public actor ReplayRunner {
             self.dialect = dialect; self.synthesizeVersion = synthesizeVersion; self.msize = msize
             self.attach = attach
         }
+    }
+
+    /// A version and msize a connection negotiated.
+    public struct NegotiatedVersion: Hashable, Sendable {
+        public var dialect: Dialect
+        public var msize: UInt32
+        public init(dialect: Dialect, msize: UInt32) { self.dialect = dialect; self.msize = msize }
     }
 
     public struct Environment: Sendable {
@@ -70,6 +81,15 @@ public actor ReplayRunner {
         /// Fids this server holds otherwise than the capture's did, and since which step.
         var divergence = FidDivergence()
 
+        /// A tag no request has in flight on this connection, nor `besides` (the one about to be sent): `preferring`
+        /// when it is such a tag, else the highest (the replay chooses its own from the lowest up).
+        func idleTag(preferring preferred: Tag, besides: Tag) -> Tag {
+            if preferred != besides && preferred != .notag && inflight[preferred] == nil { return preferred }
+            var n = UInt16.max - 1
+            while inflight[Tag(n)] != nil || Tag(n) == besides { n -= 1 }
+            return Tag(n)
+        }
+
         /// A 9P2000/.u Topen or Tcreate answered with `qid`: whether its fid now reads a directory.
         mutating func noteOpened(_ fid: Fid, _ qid: Qid) {
             if qid.type.contains(.dir) { directories.insert(fid) } else { directories.remove(fid) }
@@ -104,7 +124,9 @@ public actor ReplayRunner {
     public func run() async -> ReplayReport {
         start = env.now()
         for c in plan.connections {
-            var conn = Conn(transport: nil, dialect: options.dialect, comparator: ReplyComparator(ignore: options.ignore))
+            var conn = Conn(transport: nil, dialect: options.negotiatedBefore[c]?.dialect ?? options.dialect,
+                            comparator: ReplyComparator(ignore: options.ignore),
+                            divergence: FidDivergence(madeBeforeCapture: plan.fidsMadeBeforeCapture[c] ?? [:]))
             do {
                 let t = try await env.connect(c)
                 conn.transport = t

@@ -22,6 +22,12 @@ public struct ReplyComparator: Sendable {
     /// captured qid.path → replayed qid.path, and the reverse.
     var pathMap: [UInt64: UInt64] = [:]
     var reversePathMap: [UInt64: UInt64] = [:]
+    /// How many removals (`noteRemoval`) there had been when each pair of `pathMap` (by its captured path) was
+    /// last seen in a reply.
+    var pathSeen: [UInt64: Int] = [:]
+    /// Removals so far: a file removed frees its qid path, which a server may give the next file it makes (a
+    /// local file system reuses inode numbers), while the other server gives a new one.
+    var removals = 0
 
     public init(ignore: Set<IgnoreRule> = IgnoreRule.defaults) { self.ignore = ignore }
 
@@ -116,7 +122,11 @@ public struct ReplyComparator: Sendable {
         default:
             guard c != r else { return }
             let show = { (v: FieldValue?) in v.map { ValueFormatter.format($0, as: field.type, dataLimit: 64) } ?? "absent" }
-            out.append(FieldDifference(field: field.name, captured: show(c), replayed: show(r)))
+            var difference = FieldDifference(field: field.name, captured: show(c), replayed: show(r))
+            if field.type == .data, case .bytes(let a)? = c, case .bytes(let b)? = r {
+                difference.explanation = Self.dataDifference(a, b)
+            }
+            out.append(difference)
         }
     }
 
@@ -130,9 +140,15 @@ public struct ReplyComparator: Sendable {
         }
         if ignore.contains(.qidPath) {
             let known = pathMap[a.path], knownBack = reversePathMap[b.path]
-            if known == nil && knownBack == nil {
-                pathMap[a.path] = b.path; reversePathMap[b.path] = a.path
-            } else if known != b.path || knownBack != a.path {
+            // The pairs this one would break, by their captured paths: each may be of a file removed since it
+            // was last seen, whose path either server then gave another file.
+            let broken = (known != nil && known != b.path ? [a.path] : []) + (knownBack.map { $0 != a.path ? [$0] : [] } ?? [])
+            if known == b.path || (known == nil && knownBack == nil)
+                || (!broken.isEmpty && broken.allSatisfy { (pathSeen[$0] ?? 0) < removals }) {
+                if let old = known, old != b.path { reversePathMap[old] = nil }
+                if let old = knownBack, old != a.path { pathMap[old] = nil; pathSeen[old] = nil }
+                pathMap[a.path] = b.path; reversePathMap[b.path] = a.path; pathSeen[a.path] = removals
+            } else {
                 out.append(FieldDifference(field: name + ".path", captured: Self.hex(a.path), replayed: Self.hex(b.path),
                                            explanation: Self.brokenMap(captured: a.path, replayed: b.path,
                                                                        replayedBefore: known, capturedBefore: knownBack)))
@@ -143,6 +159,32 @@ public struct ReplyComparator: Sendable {
     }
 
     static func hex(_ n: UInt64) -> String { "0x" + String(n, radix: 16) }
+
+    /// Two payloads too long to show whole (more than the 64 bytes a value shows), where they part: their sizes,
+    /// and 32 bytes of each from the first byte that differs (which their first 64 bytes may not reach):
+    /// `65512 bytes each; alike up to byte 30000, then captured 0x…, replayed 0x…`. Nil for short ones, which
+    /// show whole.
+    static func dataDifference(_ a: [UInt8], _ b: [UInt8]) -> String? {
+        guard max(a.count, b.count) > 64 else { return nil }
+        var at = 0
+        while at < a.count && at < b.count && a[at] == b[at] { at += 1 }
+        let sizes = a.count == b.count ? "\(a.count) bytes each" : "captured \(a.count) bytes, replayed \(b.count)"
+        let from = { (d: [UInt8]) in at < d.count ? ValueFormatter.payload(Array(d[at...]), limit: 32) : "nothing (it ends there)" }
+        return "\(sizes); alike up to byte \(at), then captured \(from(a)), replayed \(from(b))"
+    }
+
+    /// A file or directory was removed (or renamed over) on either server: a qid path seen before this may be
+    /// given to a new file by one server and not the other, which is no difference.
+    public mutating func noteRemoval() { removals += 1 }
+
+    /// Whether `request`, answered by `reply` (of either server) without an error, may have removed a file.
+    public static func mayRemove(_ request: Message, answeredBy reply: Fcall?) -> Bool {
+        guard let reply, reply.message.type?.isError != true else { return false }
+        switch request {
+        case .tremove, .tunlinkat, .trename, .trenameat, .twstat: return true
+        default: return false
+        }
+    }
 
     /// A qid path that breaks the one-to-one map of captured paths to replayed ones, in words: the captured
     /// path was replayed before as another (`replayedBefore`), or the replayed one already answered another
@@ -189,8 +231,14 @@ public struct ReplyComparator: Sendable {
             a.sort { name($0) < name($1) }; b.sort { name($0) < name($1) }
         }
         guard a.map(name) == b.map(name) else {
-            out.append(FieldDifference(field: "names", captured: ValueFormatter.format(.strings(a.map(name)), as: .strings),
-                                       replayed: ValueFormatter.format(.strings(b.map(name)), as: .strings)))
+            let captured = ValueFormatter.format(.strings(a.map(name)), as: .strings)
+            let replayed = ValueFormatter.format(.strings(b.map(name)), as: .strings)
+            // Servers list a directory in their own order (a local file system's is its hash order): say when
+            // that is all, and which rule compares the entries as a set.
+            let reordered = a.map(name).sorted() == b.map(name).sorted()
+            out.append(FieldDifference(field: "names", captured: captured, replayed: replayed,
+                                       explanation: reordered ? "the same \(a.count) names in another order (--ignore "
+                                           + "dirent.order compares them as a set): captured \(captured), replayed \(replayed)" : nil))
             return nil
         }
         return Array(zip(a, b))

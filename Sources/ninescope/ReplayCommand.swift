@@ -60,7 +60,8 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Ignore rules for --diff (comma list, see above).") var ignore: String?
     @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
     @Option(help: "Dialect of a capture that starts mid-session (9P2000, 9P2000.u, 9P2000.L).") var dialect: String?
-    @Option(help: "Give up when no reply arrives for this many seconds (0: never).") var timeout: Double = 10
+    @Option(help: "Give up when nothing arrives for this many seconds while a reply is awaited (0: never).")
+    var timeout: Double = 10
     @Option(help: ArgumentHelp("Send NAME as every Tattach's and Tauth's uname instead of the captured one.",
                                valueName: "name")) var uname: String?
     @Option(help: ArgumentHelp("Send PATH as every Tattach's and Tauth's aname (the server's export, say).",
@@ -100,7 +101,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let forced = try dialect.map(Dialect.option)
         let addr = try Address.option(to)
         let names = AttachNames(uname: uname, aname: aname, nUname: nUname)
-        let messages = try readCapture(forcedDialect: forced, names: names)
+        let (messages, negotiated) = try readCapture(forcedDialect: forced, names: names)
         let plan = ReplayPlan.make(messages, only: conn.isEmpty ? nil : Set(conn))
         if plan.steps.isEmpty {
             let present = Set(messages.map(\.connection)).sorted().map(String.init).joined(separator: ", ")
@@ -121,9 +122,10 @@ struct ReplayCommand: AsyncParsableCommand {
             },
             trace: { line in if verbose { out.write(line) } })
         if interactiveProgress { printError("") }
-        let options = ReplayRunner.Options(timing: timing, diff: diff, ignore: ignoring,
+        var options = ReplayRunner.Options(timing: timing, diff: diff, ignore: ignoring,
                                            idleTimeout: Int64(max(0, timeout) * 1e9), dialect: forced ?? .l,
                                            attach: names)
+        if forced == nil { options.negotiatedBefore = negotiated }
         let report = await ReplayRunner(plan: plan, options: options, environment: env).run()
         for line in report.lines() { out.write(line) }
         try out.failIfUnwritten()
@@ -134,10 +136,17 @@ struct ReplayCommand: AsyncParsableCommand {
     /// (`dropped`, by a `--fault` rule) and a reply the proxy made (`injected`) are left out; a server reply
     /// the proxy did not pass on (`dropped`: one a fault rule replaced, or a late one after the proxy's
     /// flush) is the server's, and stays.
-    func readCapture(forcedDialect: Dialect?, names: AttachNames) throws -> [CapturedMessage] {
+    /// Also, per connection that a file of a cut capture continues, the version and msize it had negotiated.
+    func readCapture(forcedDialect: Dialect?, names: AttachNames) throws
+        -> (messages: [CapturedMessage], negotiated: [UInt32: ReplayRunner.NegotiatedVersion]) {
         var tracker = SessionTracker(configuration: .lineTrace(forcedDialect: forcedDialect))
         var messages: [CapturedMessage] = []
+        var negotiated: [UInt32: ReplayRunner.NegotiatedVersion] = [:]
         func feed(_ event: SessionEvent) {
+            if case .connectionOpened(let conn, _, let info?) = event, let version = info.version,
+               let dialect = Dialect(version: version) {
+                negotiated[conn.rawValue] = ReplayRunner.NegotiatedVersion(dialect: dialect, msize: info.msize ?? 8192)
+            }
             let output = tracker.handle(event)
             guard let m = output.message else { return }
             if m.isRequest == true ? m.marks.contains(.dropped) : m.marks.contains(.injected) { return }
@@ -155,7 +164,9 @@ struct ReplayCommand: AsyncParsableCommand {
                                                 typeCode: h.type, line: m.canonicalLine))
             }
         }
-        _ = try CaptureInput.forEachEvent(files: files, ports: port, feed)
-        return messages
+        for file in try CaptureInput.forEachEvent(files: files, ports: port, feed) {
+            printError("ninescope: \(file): \(CaptureInput.truncatedNote); replaying everything before it")
+        }
+        return (messages, negotiated)
     }
 }

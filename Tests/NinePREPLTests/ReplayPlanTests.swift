@@ -123,7 +123,38 @@ private let session: [CapturedMessage] = [
     #expect(plan.steps[1].afterReplies == [])
     #expect(plan.steps[0].capturedReply == nil)
     // Flushed: no reply by design, nothing to warn of (before, "Tread tag 3 … has no reply in the capture").
-    #expect(plan.notes.isEmpty, "\(plan.notes)")
+    // (That fid 9 was made before this fragment of a capture began is noted: `fidsMadeBeforeTheCaptureBeganAreNoted`.)
+    #expect(plan.notes.filter { !$0.contains("mid-session") }.isEmpty, "\(plan.notes)")
+}
+
+/// A Tflush of a tag with nothing pending (errors.9p's `flush 77`; a kernel's flush whose request was answered
+/// first) waits for what came before it on its connection, and on the others, as any request does. Before, it
+/// waited for nothing: it went out ahead of its connection's Tattach, and ahead of its Tversion when that
+/// waited for another connection (the server answered "Protocol error").
+@Test func aFlushOfNothingPendingKeepsItsPlace() {
+    let msgs: [CapturedMessage] = [
+        m(0, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L")), conn: 0),
+        m(1, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.L")), conn: 0),
+        m(2, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L")), conn: 1),
+        m(3, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.L")), conn: 1),
+        m(4, 0, .tattach(Tattach(fid: 0, uname: "u", aname: "", nUname: 0)), conn: 1),
+        m(5, 0, .rattach(Rattach(qid: rootQid)), conn: 1),
+        m(6, 0, .tflush(Tflush(oldtag: 77)), conn: 1),
+        m(7, 0, .rflush, conn: 1),
+        m(8, 3, .tread(Tread(fid: 9, offset: 0, count: 1)), conn: 1),
+        m(9, 3, .rread(Rread(data: [1])), conn: 1),
+        m(10, 4, .tflush(Tflush(oldtag: 3)), conn: 1),
+        m(11, 4, .rflush, conn: 1),
+    ]
+    let plan = ReplayPlan.make(msgs)
+    #expect(plan.steps[3].request.message == .tflush(Tflush(oldtag: 77)))
+    #expect(plan.steps[3].afterReplies == [2] && plan.steps[3].afterSent == [])
+    // The read was answered before its Tflush: that Tflush too flushes nothing, and waits for the read.
+    #expect(plan.steps[5].afterReplies == [4] && plan.steps[5].afterSent == [])
+    // Across connections too: connection 1's Tversion waits for connection 0's, and so does all that follows it.
+    #expect(plan.steps[1].afterReplies == [0])
+    let schedule = ReplaySchedule(plan)
+    #expect(schedule.readyInOrder == [0])
 }
 
 /// A request whose Tflush the capture shows unanswered too (the capture lost the Rflush, or stopped first)
@@ -135,7 +166,8 @@ private let session: [CapturedMessage] = [
         m(2, 5, .twrite(Twrite(fid: 9, offset: 0, data: [1]))),
     ]
     let plan = ReplayPlan.make(msgs)
-    #expect(plan.notes == ["connection 0: Tread tag 3 fid 9 offset 0 count 1 has no reply in the capture, nor has the "
+    #expect(plan.notes.filter { !$0.contains("mid-session") }
+            == ["connection 0: Tread tag 3 fid 9 offset 0 count 1 has no reply in the capture, nor has the "
                            + "Tflush for it",
                            "connection 0: \(plan.steps[2].request.canonicalLine) has no reply in the capture"])
 }
@@ -269,4 +301,29 @@ private let session: [CapturedMessage] = [
     #expect(most == 1)
     #expect(order == Array(0..<2_001))
     #expect(s.remaining == 0)
+}
+
+/// A capture that joins a connection mid-session (tcpdump started late; one file of a ring) uses fids that
+/// an attach or walk before it made: the replay cannot make them, and says so once rather than leaving a
+/// wall of EIO replies unexplained. A connection captured from its Tversion says nothing of a fid never made
+/// (errors.9p's `clunk 42` is the client's own doing).
+@Test func fidsMadeBeforeTheCaptureBeganAreNoted() {
+    let mid: [CapturedMessage] = [
+        m(0, 1, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 2))), conn: 3),
+        m(1, 0, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)), conn: 3),
+        m(2, 0, .rgetattr(Rgetattr(valid: .basic, qid: Qid(path: 2))), conn: 3),
+        m(3, 0, .twalk(Twalk(fid: 1, newfid: 4, wnames: [])), conn: 3),
+        m(4, 0, .rwalk(Rwalk(wqids: [])), conn: 3),
+        m(5, 0, .tclunk(Tclunk(fid: 4)), conn: 3),
+        m(6, 0, .rclunk, conn: 3),
+        m(7, 0, .tread(Tread(fid: 2, offset: 0, count: 1)), conn: 3),
+        m(8, 0, .rread(Rread(data: [1])), conn: 3),
+    ]
+    let plan = ReplayPlan.make(mid + session)
+    let notes = plan.notes.filter { $0.contains("mid-session") }
+    #expect(notes == ["connection 3: the capture begins mid-session (no Tversion): fids 1, 2 were made before it began, "
+                      + "by an attach or walk it does not hold, so this server has no such fids and the requests on them "
+                      + "are likely to fail (the first: step 0, Tgetattr tag 0 fid 1 request_mask 0x7ff BASIC)"], "\(plan.notes)")
+    let own = ReplayPlan.make(session + [m(300, 0, .tclunk(Tclunk(fid: 42))), m(310, 0, .rclunk)])
+    #expect(!own.notes.contains { $0.contains("mid-session") }, "\(own.notes)")
 }
