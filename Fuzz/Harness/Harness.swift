@@ -327,10 +327,15 @@ func screen(_ bytes: [UInt8]) {
 final class InProcessTransport: NinePTransport {
     let connection: ServerConnection
     let incoming: AsyncStream<TransportEvent>
+    /// Frames posted, handed to the server in order by one task.
+    private let outgoing: AsyncStream<[UInt8]>.Continuation
 
     init() {
         let (connection, output) = ServerConnection.makeStream(driver: MemoryDriver())
         self.connection = connection
+        let (frames, outgoing) = AsyncStream.makeStream(of: [UInt8].self)
+        self.outgoing = outgoing
+        Task { for await frame in frames { await connection.receive(frame: frame) } }
         incoming = AsyncStream { continuation in
             Task {
                 for await out in output {
@@ -347,7 +352,11 @@ final class InProcessTransport: NinePTransport {
     }
 
     func send(_ frame: [UInt8]) async throws { await connection.receive(frame: frame) }
-    func close() async { await connection.closed() }
+    func post(_ frame: [UInt8]) { outgoing.yield(frame) }
+    func close() async {
+        outgoing.finish()
+        await connection.closed()
+    }
 }
 
 /// 7: two connections' requests (`streamEvents`, decoded as 9P2000.L; replies as captured) replayed to

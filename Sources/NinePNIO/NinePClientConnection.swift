@@ -73,19 +73,42 @@ public final class NinePClientConnection: Sendable {
         self.frames = frames
     }
 
+    /// What a connection hands on as it comes, on its event loop: a frame no `rpc` claimed, then once
+    /// that it closed (with why).
+    public enum Delivery: Sendable {
+        case frame(ReceivedFrame)
+        case closed(String)
+    }
+
     /// Dials `address` (TCP_NODELAY on TCP). Frames larger than `maxFrameSize` close the connection.
+    /// `deliver`: where frames no `rpc` claimed go, called on the event loop as each arrives (then `frames`
+    /// stays empty); a reader that takes them on to a stream of its own needs no task in between, which cost
+    /// a replay a thread wake-up per reply. By default they go to `frames`.
     public static func connect(_ address: Address, maxFrameSize: UInt32 = NineP.defaultMaxFrameSize,
                                group: any EventLoopGroup = NinePSockets.group,
-                               connectTimeout: TimeAmount = .seconds(10)) async throws -> NinePClientConnection {
+                               connectTimeout: TimeAmount = .seconds(10),
+                               deliver: (@Sendable (Delivery) -> Void)? = nil) async throws -> NinePClientConnection {
         let state = Locked(ClientState())
         let (stream, continuation) = AsyncStream<ReceivedFrame>.makeStream()
+        let output: @Sendable (Delivery) -> Void
+        if let deliver {
+            continuation.finish()
+            output = deliver
+        } else {
+            output = { d in
+                switch d {
+                case .frame(let f): continuation.yield(f)
+                case .closed: continuation.finish()
+                }
+            }
+        }
         let channel: any Channel
         do {
             channel = try await NinePSockets.dial(address, on: group, connectTimeout: connectTimeout) { ch in
                 ch.eventLoop.makeCompletedFuture {
                     try ch.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(NinePFrameDecoder(maxFrameSize: maxFrameSize)))
-                    try ch.pipeline.syncOperations.addHandler(ClientFrameHandler(state: state, output: continuation))
+                    try ch.pipeline.syncOperations.addHandler(ClientFrameHandler(state: state, output: output))
                 }
             }.get()
         } catch {
@@ -112,6 +135,12 @@ public final class NinePClientConnection: Sendable {
         } catch {
             throw NinePClientError.closed(state.withLock { $0.closedReason } ?? NetworkErrorText.describe(error))
         }
+    }
+
+    /// Sends `frame` without waiting for the write: frames posted one after another go out in that order. A
+    /// write that fails closes the connection, which `closedReason` and the frames' reader then see.
+    public func post(frame: [UInt8]) {
+        channel.writeAndFlush(ByteBuffer(bytes: frame), promise: nil)
     }
 
     /// Sends `frame` and waits for the reply with the same tag. Latency is measured from just before the
@@ -167,9 +196,9 @@ final class ClientFrameHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let state: Locked<NinePClientConnection.ClientState>
-    private let output: AsyncStream<ReceivedFrame>.Continuation
+    private let output: @Sendable (NinePClientConnection.Delivery) -> Void
 
-    init(state: Locked<NinePClientConnection.ClientState>, output: AsyncStream<ReceivedFrame>.Continuation) {
+    init(state: Locked<NinePClientConnection.ClientState>, output: @escaping @Sendable (NinePClientConnection.Delivery) -> Void) {
         self.state = state
         self.output = output
     }
@@ -182,7 +211,7 @@ final class ClientFrameHandler: ChannelInboundHandler {
         if let waiter = state.withLock({ $0.waiters.removeValue(forKey: tag) }) {
             waiter.resume(returning: frame)
         } else {
-            output.yield(frame)
+            output(.frame(frame))
         }
     }
 
@@ -214,7 +243,7 @@ final class ClientFrameHandler: ChannelInboundHandler {
         }
         let why = state.withLock { $0.closedReason ?? "closed" }
         for w in waiters { w.resume(throwing: NinePClientError.closed(why)) }
-        output.finish()
+        output(.closed(why))
         context.fireChannelInactive()
     }
 }

@@ -3,6 +3,10 @@
 public protocol NinePTransport: Sendable {
     /// Sends one frame (`size[4]` included) exactly as given — malformed frames too.
     func send(_ frame: [UInt8]) async throws
+    /// Sends one frame without waiting for it to be written (replay: a wait per request cost a thread
+    /// wake-up each); frames posted one after another go out in that order. A failure shows as the
+    /// connection's end on `incoming`.
+    func post(_ frame: [UInt8])
     /// What the server sends, split into frames, in arrival order; ends after `.closed`.
     /// Consumed by exactly one reader.
     var incoming: AsyncStream<TransportEvent> { get }

@@ -1,18 +1,15 @@
 import NinePWire
 
 extension ReplayRunner {
-    func sendSynthesizedVersion(on c: UInt32) async {
+    func sendSynthesizedVersion(on c: UInt32) {
         guard let t = conns[c]?.transport else { return }
         let before = options.negotiatedBefore[c]
         let dialect = before?.dialect ?? options.dialect
         let f = Fcall(tag: .notag, .tversion(Tversion(msize: before?.msize ?? options.msize, version: P9String(dialect.rawValue))))
         conns[c]?.versionPending = true
-        env.trace("-> [\(c)] " + f.canonicalLine + " (not in the capture: it starts mid-session"
+        env.trace?("-> [\(c)] " + f.canonicalLine + " (not in the capture: it starts mid-session"
                   + (before == nil ? ")" : ", which had negotiated this)"))
-        do { try await t.send(f.encode(dialect: dialect)) } catch {
-            conns[c]?.versionPending = false
-            report.problems.append("connection \(c): send failed: \(error)")
-        }
+        t.post(f.encode(dialect: dialect))
     }
 
     /// Sends every step whose dependencies are met (and whose time has come).
@@ -32,7 +29,7 @@ extension ReplayRunner {
                     let now = env.now()
                     if now < due { earliestWait = min(earliestWait ?? due, due); continue }
                 }
-                await send(step)
+                send(step)
                 sentAny = true
             }
         }
@@ -62,7 +59,7 @@ extension ReplayRunner {
         await pump()
     }
 
-    func send(_ step: ReplayPlan.Step) async {
+    func send(_ step: ReplayPlan.Step) {
         guard var conn = conns[step.connection], let t = conn.transport else { return }
         var message = options.attach.apply(to: step.request.message)
         let tag: Tag
@@ -103,14 +100,10 @@ extension ReplayRunner {
         report.sent += 1
         activity += 1
         let f = Fcall(tag: tag, message)
-        env.trace("-> [\(step.connection)] " + f.canonicalLine)
+        env.trace?("-> [\(step.connection)] " + f.canonicalLine)
         progress()
-        do {
-            try await t.send(f.encode(dialect: conn.dialect))
-        } catch {
-            report.problems.append("connection \(step.connection): send failed: \(error)")
-            abandon(connection: step.connection, why: "send failed")
-        }
+        // Not waited for: a write that fails ends the connection, which `handle` sees (`.closed`).
+        t.post(f.encode(dialect: conn.dialect))
     }
 
     func handle(_ event: TransportEvent, on c: UInt32) async {
@@ -128,7 +121,7 @@ extension ReplayRunner {
                 await pump()
                 return
             }
-            env.trace("<- [\(c)] " + f.canonicalLine)
+            env.trace?("<- [\(c)] " + f.canonicalLine)
             if case .rversion(let v) = f.message, let d = Dialect(version: v.version.string) { conn.dialect = d }
             if f.tag == .notag && conn.versionPending {
                 // The Tversion's reply (Rversion, or an error refusing the version): requests may follow.

@@ -53,13 +53,14 @@ public actor ReplayRunner {
         public var now: @Sendable () -> Int64
         public var sleep: @Sendable (Int64) async -> Void
         public var progress: @Sendable (ReplayProgress) -> Void
-        /// Each message sent and received, as a canonical line (`-> …`, `<- …`), for verbose output.
-        public var trace: @Sendable (String) -> Void
+        /// Each message sent and received, as a canonical line (`-> …`, `<- …`), for verbose output; nil:
+        /// none (the lines are then not made: a replay of a large capture spent a tenth of its time on them).
+        public var trace: (@Sendable (String) -> Void)?
 
         public init(connect: @escaping @Sendable (UInt32) async throws -> any NinePTransport,
                     now: @escaping @Sendable () -> Int64, sleep: @escaping @Sendable (Int64) async -> Void,
                     progress: @escaping @Sendable (ReplayProgress) -> Void = { _ in },
-                    trace: @escaping @Sendable (String) -> Void = { _ in }) {
+                    trace: (@Sendable (String) -> Void)? = nil) {
             self.connect = connect; self.now = now; self.sleep = sleep; self.progress = progress; self.trace = trace
         }
     }
@@ -144,7 +145,7 @@ public actor ReplayRunner {
         for c in plan.connections where conns[c]?.transport != nil {
             let first = plan.steps.first { $0.connection == c }
             if options.synthesizeVersion, first?.request.message.type != .tversion {
-                await sendSynthesizedVersion(on: c)
+                sendSynthesizedVersion(on: c)
             }
         }
         if options.idleTimeout > 0 { startWatchdog() }

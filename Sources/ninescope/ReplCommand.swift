@@ -164,25 +164,22 @@ struct NIOReplTransport: NinePTransport {
     let connection: NinePClientConnection
     let incoming: AsyncStream<TransportEvent>
 
+    /// Frames go from the connection's event loop straight to `incoming` (no task in between).
     static func connect(_ address: Address) async throws -> NIOReplTransport {
-        let c = try await NinePClientConnection.connect(address, maxFrameSize: NineP.defaultMaxFrameSize)
-        return NIOReplTransport(connection: c)
-    }
-
-    init(connection: NinePClientConnection) {
-        self.connection = connection
-        let frames = connection.frames
-        incoming = AsyncStream { continuation in
-            let task = Task {
-                for await f in frames { continuation.yield(.frame(f.bytes, receivedAt: f.at)) }
-                continuation.yield(.closed(reason: connection.closedReason))
-                continuation.finish()
+        let (incoming, feed) = AsyncStream.makeStream(of: TransportEvent.self)
+        let c = try await NinePClientConnection.connect(address, maxFrameSize: NineP.defaultMaxFrameSize) { d in
+            switch d {
+            case .frame(let f): feed.yield(.frame(f.bytes, receivedAt: f.at))
+            case .closed(let why):
+                feed.yield(.closed(reason: why))
+                feed.finish()
             }
-            continuation.onTermination = { _ in task.cancel() }
         }
+        return NIOReplTransport(connection: c, incoming: incoming)
     }
 
     func send(_ frame: [UInt8]) async throws { try await connection.send(frame: frame) }
+    func post(_ frame: [UInt8]) { connection.post(frame: frame) }
     func close() async { await connection.close() }
 }
 

@@ -120,7 +120,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 guard interactiveProgress, p.answered == p.total || p.answered % 100 == 0 else { return }
                 printError("\u{1B}[1A\u{1B}[2K" + "replay: \(p.sent)/\(p.total) sent, \(p.answered) answered, \(p.differences) differ")
             },
-            trace: { line in if verbose { out.write(line) } })
+            trace: verbose ? { @Sendable (line: String) in out.write(line) } : nil)
         if interactiveProgress { printError("") }
         var options = ReplayRunner.Options(timing: timing, diff: diff, ignore: ignoring,
                                            idleTimeout: Int64(max(0, timeout) * 1e9), dialect: forced ?? .l,

@@ -32,7 +32,9 @@ final class FakeTransport: NinePTransport, Sendable {
 
     /// One write: recorded whole; each frame in it (whole frames back to back, as a server takes a read
     /// holding several apart), or else the bytes as one, answered in turn.
-    func send(_ bytes: [UInt8]) async throws {
+    func send(_ bytes: [UInt8]) async throws { post(bytes) }
+
+    func post(_ bytes: [UInt8]) {
         sent.update { $0.append(bytes) }
         for frame in ReplEngine.wholeFrames(bytes) ?? [bytes] {
             let fcall = try? Fcall.decode(frame, dialect: dialect.value)
