@@ -195,6 +195,33 @@ import Testing
         #expect(CaptureComment.parse("hello") == nil)
         #expect(CaptureComment.parse("ninescope a=%Z1 b=2") == ["b": "2"])
     }
+
+    /// The comment parser reads bytes; what it reads is what splitting the text into words reads (the
+    /// reading below): leading, repeated and trailing spaces, words without `=`, `=` in a value, empty keys
+    /// and values, bad escapes, and random words of the characters that matter.
+    @Test func commentParsingReadsWhatSplittingWordsReads() {
+        func byWords(_ text: String) -> [String: String]? {
+            let words = text.split(separator: " ", omittingEmptySubsequences: true)
+            guard words.first == "ninescope" else { return nil }
+            var fields: [String: String] = [:]
+            for word in words.dropFirst() {
+                guard let eq = word.firstIndex(of: "=") else { continue }
+                guard let v = CaptureComment.unescapedBytes(word[word.index(after: eq)...]) else { continue }
+                fields[String(word[..<eq])] = String(decoding: v, as: UTF8.self)
+            }
+            return fields
+        }
+        var cases = ["ninescope", "ninescope ", "  ninescope conn=1  dir=c2s ", "ninescope a=b=c =x y= plain %41=1",
+                     "ninescope a=1 a=2", "ninescope a=%4", "ninescope a=%41%42", "ninescopeconn=1", " ninescop",
+                     "", "ninescope conn=0 dir=c2s ev=data seg=1/1", "ninescope k=%C3%BC"]
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("ns =%4Aa1".utf8)
+        for _ in 0..<2000 {
+            let body = (0..<Int.random(in: 0...24, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            cases.append("ninescope " + String(decoding: body, as: UTF8.self))
+        }
+        for text in cases { #expect(CaptureComment.parse(text) == byWords(text), "\(text.debugDescription)") }
+    }
     /// Each record's fixed bytes (stored on the stack and appended whole): for payloads of every length
     /// modulo four, in both byte orders, the reader finds each block well formed, and each packet's IPv4
     /// total length, TCP header length, SYN options and checksums are right.
