@@ -62,16 +62,23 @@ extension Connection {
 
     func symlink(_ t: Tsymlink) async throws -> Message {
         let d = try creationDirectory(t.fid, t.name)
+        // symlink(2): an empty target names nothing.
+        guard !t.symtgt.bytes.isEmpty else { throw ServerError(.ENOENT, "a symlink's target may not be empty") }
         let node = try await driver.symlink(in: d.node, name: t.name, target: t.symtgt, gid: t.gid)
         return .rsymlink(Rsymlink(qid: try await driver.qid(of: node)))
     }
 
+    /// mknod(2)'s types: no type is a regular file, a directory EPERM (mkdir makes those), a symlink or
+    /// an unknown type EINVAL.
     func mknod(_ t: Tmknod) async throws -> Message {
         let d = try creationDirectory(t.dfid, t.name)
-        guard let type = FileType(mode: t.mode), type != .directory, type != .symlink else {
-            throw ServerError(.EINVAL, "mknod needs a device, fifo, socket or regular type")
+        let mode = t.mode & FileType.mask == 0 ? t.mode | FileType.regular.rawValue : t.mode
+        switch FileType(mode: mode) {
+        case .directory?: throw ServerError(.EPERM, "mknod does not make directories (Tmkdir does)")
+        case .symlink?, nil: throw ServerError(.EINVAL, "mknod needs a device, fifo, socket or regular type")
+        default: break
         }
-        let node = try await driver.mknod(in: d.node, name: t.name, mode: t.mode, major: t.major, minor: t.minor, gid: t.gid)
+        let node = try await driver.mknod(in: d.node, name: t.name, mode: mode, major: t.major, minor: t.minor, gid: t.gid)
         return .rmknod(Rmknod(qid: try await driver.qid(of: node)))
     }
 

@@ -117,6 +117,30 @@ import Testing
         if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
     }
 
+    /// mknod(2) and symlink(2) as Linux answers them (diod's answers): a Tmknod with no file type makes a
+    /// regular file, one of a directory is EPERM; an empty symlink target is ENOENT. ninescope said EINVAL
+    /// to all three.
+    @Test func mknodAndSymlinkAnswerAsLinux() async throws {
+        let (ours, theirs) = try await both(setup: { _ in }) { c, dir in
+            func answer(_ m: Message) async throws -> String {
+                switch try await c.rpc(m) {
+                case .rlerror(let e): return "\(e.ecode)"
+                case let r: return r.type?.name ?? "?"
+                }
+            }
+            var st = Glibc.stat()
+            let plain = try await answer(.tmknod(Tmknod(dfid: 0, name: "plain", mode: 0o644, major: 0, minor: 0, gid: getgid())))
+            let kind = lstat(dir.file("plain"), &st) == 0 ? String(UInt32(st.st_mode) & 0o170000, radix: 8) : "none"
+            return [
+                plain, kind,
+                try await answer(.tmknod(Tmknod(dfid: 0, name: "d", mode: 0o40755, major: 0, minor: 0, gid: getgid()))),
+                try await answer(.tsymlink(Tsymlink(fid: 0, name: "l", symtgt: "", gid: getgid()))),
+            ]
+        }
+        #expect(ours == ["Rmknod", "100000", "EPERM", "ENOENT"])
+        if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
+    }
+
     /// Tlcreate, Tmkdir and Tmknod carry the mode the client wants (its own umask applied). ninescope let the
     /// host narrow it by the server's umask (0644 asked with umask 022 in effect: fine; 0777 asked: 0755)
     /// and dropped setuid/setgid when it gave the file the requested group. diod and QEMU give the mode asked.
