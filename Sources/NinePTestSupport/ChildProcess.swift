@@ -20,12 +20,21 @@ public final class ChildProcess: @unchecked Sendable {
     private init(pid: pid_t) { processIdentifier = pid }
 
     /// Starts `path args…`. Each of `stdin`, `stdout`, `stderr` is a descriptor to hand the child
-    /// (nil: /dev/null). The child gets default signal handling and an empty signal mask.
+    /// (nil: /dev/null). The child gets default signal handling and an empty signal mask. `directory`: the
+    /// child's working directory (nil: the test process's), where a core file it dumps lands.
     public static func launch(_ path: String, _ args: [String], environment: [String: String]? = nil,
-                              stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil) throws -> ChildProcess {
+                              stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil,
+                              directory: String? = nil) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        if let directory {
+            typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+            guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else {   // glibc 2.29 and later
+                throw ChildProcessError("cannot start \(path) in \(directory): this C library cannot set a child's directory")
+            }
+            _ = unsafeBitCast(symbol, to: AddChdir.self)(&actions, directory)
+        }
         for (fd, target) in [(stdin, Int32(0)), (stdout, 1), (stderr, 2)] {
             if let fd {
                 posix_spawn_file_actions_adddup2(&actions, fd, target)

@@ -116,14 +116,14 @@ public enum Peers {
     }
 
     /// Starts a long-running program in the background; stdout/stderr go to the file `log`.
-    public static func spawn(_ path: String, _ args: [String], log: String) throws -> ChildProcess {
-        try spawn(path, args, stdout: log, stderr: log)
+    public static func spawn(_ path: String, _ args: [String], log: String, directory: String? = nil) throws -> ChildProcess {
+        try spawn(path, args, stdout: log, stderr: log, directory: directory)
     }
 
     /// Starts a long-running program in the background with stdout and stderr in files (the same file
     /// or two), created empty.
     public static func spawn(_ path: String, _ args: [String], stdout: String, stderr: String,
-                             environment: [String: String]? = nil) throws -> ChildProcess {
+                             environment: [String: String]? = nil, directory: String? = nil) throws -> ChildProcess {
         let outFD = open(stdout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard outFD >= 0 else { throw ChildProcessError("cannot create \(stdout)") }
         defer { close(outFD) }
@@ -133,7 +133,8 @@ public enum Peers {
             guard errFD >= 0 else { throw ChildProcessError("cannot create \(stderr)") }
         }
         defer { if errFD != outFD { close(errFD) } }
-        return try ChildProcess.launch(path, args, environment: environment, stdout: outFD, stderr: errFD)
+        return try ChildProcess.launch(path, args, environment: environment, stdout: outFD, stderr: errFD,
+                                       directory: directory)
     }
 
     /// Stops a background process: SIGTERM, then SIGKILL after a grace period.
@@ -181,10 +182,13 @@ public final class Diod: @unchecked Sendable {
     public static func start(export: String, extraArgs: [String] = []) throws -> Diod? {
         guard let diod = Peers.which("diod") else { return nil }
         let port = Peers.freePort()
-        let log = Peers.tempDir("diod") + "/diod.log"
+        let dir = Peers.tempDir("diod")
+        let log = dir + "/diod.log"
         let out = log + ".out"
+        // Run in its temporary directory: diod raises its own core limit, and a diod that crashes (one
+        // did here, on a null mutex as a connection went) dumped a 280 MB core into the tree under test.
         let p = try Peers.spawn(diod, ["-f", "-n", "-c", "/dev/null", "-L", log, "-l", "127.0.0.1:\(port)",
-                                       "-e", export, "-e", "ctl"] + extraArgs, log: out)
+                                       "-e", export, "-e", "ctl"] + extraArgs, log: out, directory: dir)
         guard Peers.waitForPort(port) else { Peers.stop(p); return nil }
         return Diod(port: port, export: export, process: p, logPath: log)
     }

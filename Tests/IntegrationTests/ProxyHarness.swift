@@ -254,9 +254,11 @@ final class DiodOnPort {
 
     func start() throws {
         guard let diod = Peers.which("diod") else { throw ProxyHarnessError("diod is not installed; `make test` installs it") }
-        let log = Peers.tempDir("diod") + "/diod.log"
+        let dir = Peers.tempDir("diod")
+        let log = dir + "/diod.log"
+        // In its temporary directory, where a core it dumps goes (see `Diod.start`).
         process = try Peers.spawn(diod, ["-f", "-n", "-c", "/dev/null", "-L", log, "-l", address,
-                                         "-e", export, "-e", "ctl"], log: log + ".out")
+                                         "-e", export, "-e", "ctl"], log: log + ".out", directory: dir)
         guard Peers.waitForPort(port, timeout: 30) else { throw ProxyHarnessError("diod did not start on \(address)") }
     }
 
