@@ -150,6 +150,12 @@ extension Connection {
         if b.count > 255 { throw ServerError(.ENAMETOOLONG) }
     }
 
+    /// `.` and `..` as the name a request acts on, refused with `errno` (what Linux answers for that call).
+    func refuseDotName(_ name: P9String, _ errno: Errno) throws(ServerError) {
+        let b = name.bytes
+        if b == [0x2E] || b == [0x2E, 0x2E] { throw ServerError(errno, "not for . or ..") }
+    }
+
     /// After a rename done on this connection, point fids that named the old name at the new one.
     func renamed(from oldParent: UInt64, _ oldName: P9String, to newParent: [PathStep], _ newName: P9String) {
         guard !newParent.isEmpty else { return }

@@ -96,6 +96,7 @@ extension Connection {
 
     func rename(_ t: Trename) async throws -> Message {
         let e = try entry(t.fid)
+        try refuseDotName(t.name, .EBUSY)
         let d = try creationDirectory(t.dfid, t.name)
         guard let parent = e.ancestors.last else { throw ServerError(.EBUSY, "cannot rename the root") }
         try await driver.rename(from: parent.node, e.name, to: d.node, t.name)
@@ -105,6 +106,9 @@ extension Connection {
 
     func renameat(_ t: Trenameat) async throws -> Message {
         let old = try directoryEntry(t.olddirfid)
+        // rename(2) of or onto `.` or `..` is EBUSY, whichever side names it.
+        try refuseDotName(t.oldname, .EBUSY)
+        try refuseDotName(t.newname, .EBUSY)
         try validateNewName(t.oldname)
         let new = try creationDirectory(t.newdirfid, t.newname)
         try await driver.rename(from: old.node, t.oldname, to: new.node, t.newname)
@@ -112,10 +116,19 @@ extension Connection {
         return .rrenameat
     }
 
+    /// unlinkat(2)'s answers for `.` and `..`: without AT_REMOVEDIR EISDIR (they are directories), with it
+    /// EINVAL for `.` and ENOTEMPTY for `..`.
     func unlinkat(_ t: Tunlinkat) async throws -> Message {
-        let d = try creationDirectory(t.dirfid, t.name)
         guard t.flags & ~Tunlinkat.removeDir == 0 else { throw ServerError(.EINVAL, "unknown unlinkat flags") }
-        try await driver.unlink(in: d.node, name: t.name, removeDirectory: t.flags & Tunlinkat.removeDir != 0)
+        let removeDirectory = t.flags & Tunlinkat.removeDir != 0
+        _ = try directoryEntry(t.dirfid)
+        switch t.name.bytes {
+        case [0x2E]: throw ServerError(removeDirectory ? .EINVAL : .EISDIR, "cannot remove .")
+        case [0x2E, 0x2E]: throw ServerError(removeDirectory ? .ENOTEMPTY : .EISDIR, "cannot remove ..")
+        default: break
+        }
+        let d = try creationDirectory(t.dirfid, t.name)
+        try await driver.unlink(in: d.node, name: t.name, removeDirectory: removeDirectory)
         return .runlinkat
     }
 

@@ -141,6 +141,50 @@ import Testing
         if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
     }
 
+    /// `.` and `..` named as what a rename or unlinkat acts on, answered as rename(2) and unlinkat(2) answer
+    /// on Linux (and diod's Trename, which passes them to the host): a rename of or onto either is EBUSY; an unlinkat
+    /// of either without AT_REMOVEDIR EISDIR, with it EINVAL for `.` and ENOTEMPTY for `..`. ninescope
+    /// answered EEXIST to all of them (a creation's answer: mkdir(".") is EEXIST). The directory and the
+    /// file are still there after.
+    @Test func dotAndDotDotAreRenamedAndUnlinkedAsLinuxAnswers() async throws {
+        let (ours, theirs) = try await both(setup: { dir in
+            try dir.write("f", "x")
+            try FileManager.default.createDirectory(atPath: dir.file("sub"), withIntermediateDirectories: false)
+        }) { c, dir in
+            func answer(_ m: Message) async throws -> String {
+                switch try await c.rpc(m) {
+                case .rlerror(let e): return "\(e.ecode)"
+                case let r: return r.type?.name ?? "?"
+                }
+            }
+            let sub = try await c.walkTo(0, "sub")
+            let f = try await c.walkTo(0, "f")
+            var out: [String] = []
+            for (old, new) in [(".", "g"), ("..", "g"), ("f", "."), ("f", "..")] {
+                out.append("renameat \(old) \(new): " + (try await answer(.trenameat(Trenameat(olddirfid: sub, oldname: P9String(old), newdirfid: 0, newname: P9String(new))))))
+            }
+            for name in [".", ".."] {
+                out.append("rename to \(name): " + (try await answer(.trename(Trename(fid: f, dfid: sub, name: P9String(name))))))
+                for flags: UInt32 in [0, Tunlinkat.removeDir] {
+                    out.append("unlinkat \(name) \(flags): " + (try await answer(.tunlinkat(Tunlinkat(dirfid: sub, name: P9String(name), flags: flags)))))
+                }
+            }
+            var st = Glibc.stat()
+            out.append("left: \(lstat(dir.file("sub"), &st) == 0 && lstat(dir.file("f"), &st) == 0)")
+            return out
+        }
+        #expect(ours == ["renameat . g: EBUSY", "renameat .. g: EBUSY", "renameat f .: EBUSY", "renameat f ..: EBUSY",
+                         "rename to .: EBUSY", "unlinkat . 0: EISDIR", "unlinkat . 512: EINVAL",
+                         "rename to ..: EBUSY", "unlinkat .. 0: EISDIR", "unlinkat .. 512: ENOTEMPTY", "left: true"])
+        // Debian's diod answers Trenameat and Tunlinkat EOPNOTSUPP (the Linux client then falls back to Trename
+        // and Tremove): only the rest is compared with it.
+        if let theirs {
+            #expect(ours.count == theirs.count)
+            for (o, t) in zip(ours, theirs) where !t.hasSuffix("EOPNOTSUPP") { #expect(o == t, "ours: \(o), diod: \(t)") }
+            #expect(theirs.count { !$0.hasSuffix("EOPNOTSUPP") } >= 3, "\(theirs)")
+        }
+    }
+
     /// Tlcreate, Tmkdir and Tmknod carry the mode the client wants (its own umask applied). ninescope let the
     /// host narrow it by the server's umask (0644 asked with umask 022 in effect: fine; 0777 asked: 0755)
     /// and dropped setuid/setgid when it gave the file the requested group. diod and QEMU give the mode asked.
