@@ -15,6 +15,29 @@ public struct ReplayDifference: Hashable, Sendable {
     /// on this server than on the capture's (a fid a failed Twalk did not make): not a difference of its own.
     public var follows: DivergedFid? = nil
 
+    /// The difference as a JSON object: `event` (when given), `step`, `conn`, the three canonical lines
+    /// (`replayed` null when no reply came), `fields` (each with `field`, `captured`, `replayed` and an
+    /// `explanation` where the report gives one) and `follows` (`step`, `fid`, `how`) when it follows from an
+    /// earlier step.
+    func json(event: String? = "difference") -> JSONValue {
+        var members: [(String, JSONValue)] = event.map { [("event", .string($0))] } ?? []
+        members += [("step", .int(Int64(step))), ("conn", .uint(UInt64(connection))), ("request", .string(request)),
+                    ("captured", .string(captured)), ("replayed", replayed.map(JSONValue.string) ?? .null)]
+        if !fields.isEmpty {
+            members.append(("fields", .array(fields.map { f in
+                var m: [(String, JSONValue)] = [("field", .string(f.field)), ("captured", .string(f.captured)),
+                                                ("replayed", .string(f.replayed))]
+                if let e = f.explanation { m.append(("explanation", .string(e))) }
+                return .object(m)
+            })))
+        }
+        if let origin = follows {
+            members.append(("follows", .object([("step", .int(Int64(origin.step))), ("fid", .uint(UInt64(origin.fid.rawValue))),
+                                                ("how", .string(origin.how))])))
+        }
+        return .object(members)
+    }
+
     /// `step 3 (connection 0): Twalk …`: how the report names the step.
     var heading: String { "step \(step) (connection \(connection)): \(request)" }
 
@@ -171,26 +194,44 @@ public struct ReplayReport: Hashable, Sendable {
             }
         }
         for p in problems { out.append("problem: " + p) }
+        for n in notes() {
+            out.append("note: " + n.text)
+            for d in n.examples { out.append("  \(d.heading) → \(d.replayed ?? "")") }
+        }
+        out.append(summary)
+        return out
+    }
+
+    /// A note of the report: what the figures alone do not say, and the steps it names (the replies that
+    /// are errors where the capture has none).
+    public struct Note: Hashable, Sendable {
+        public var text: String
+        public var examples: [ReplayDifference] = []
+    }
+
+    /// The notes, in the order the report gives them.
+    public func notes() -> [Note] {
+        var out: [Note] = []
         if let v = refusedVersion {
             if refusedVersions > 1 {
-                out.append("note: the server refused the version the capture's sessions speak on \(refusedVersions) "
-                           + "connections, so the rest of each was not sent (the first: \(v.heading) → \(v.replayed ?? ""))")
+                out.append(Note(text: "the server refused the version the capture's sessions speak on \(refusedVersions) "
+                                + "connections, so the rest of each was not sent (the first: \(v.heading) → \(v.replayed ?? ""))"))
             } else {
-                out.append("note: the server refused the version the capture's session speaks, so the rest of that "
-                           + "connection was not sent: \(v.heading) → \(v.replayed ?? "")")
+                out.append(Note(text: "the server refused the version the capture's session speaks, so the rest of that "
+                                + "connection was not sent: \(v.heading) → \(v.replayed ?? "")"))
             }
         } else if let a = refusedAttach {
-            out.append("note: the server refused an attach that the capture shows accepted, and every request on "
-                       + "its fids fails after it: \(a.heading) → \(a.replayed ?? "")")
-            out.append("note: --aname PATH (and --uname, --n-uname) replays to the export and user this server has")
+            out.append(Note(text: "the server refused an attach that the capture shows accepted, and every request on "
+                            + "its fids fails after it: \(a.heading) → \(a.replayed ?? "")"))
+            out.append(Note(text: "--aname PATH (and --uname, --n-uname) replays to the export and user this server has"))
         }
         if let e = firstExisting {
-            out.append("note: \(existing == 1 ? "a create" : "\(existing) creates") the capture shows succeeding failed "
-                       + "because the name exists (the first: \(e.heading) → \(e.replayed ?? "")): the export already holds "
-                       + "what the captured session made, a replay before this one perhaps; replay to a fresh copy of it")
+            out.append(Note(text: "\(existing == 1 ? "a create" : "\(existing) creates") the capture shows succeeding failed "
+                            + "because the name exists (the first: \(e.heading) → \(e.replayed ?? "")): the export already holds "
+                            + "what the captured session made, a replay before this one perhaps; replay to a fresh copy of it"))
         }
         if newErrors > 0 && compared == 0 {
-            // The lines below show `firstNewErrors`: all of those of their own, or the first few.
+            // The examples are `firstNewErrors`: all of those of their own, or the first few.
             let own = newErrors - newErrorsFollowing, shown = firstNewErrors.count
             let which: String
             if newErrorsFollowing == 0 {
@@ -202,13 +243,34 @@ public struct ReplayReport: Hashable, Sendable {
                     + (own == 0 ? "" : own == 1 ? "; the other:" : shown < own ? "; the first \(shown) of the \(own) others:"
                        : "; the \(own) others:")
             }
-            out.append("note: \(newErrors) \(newErrors == 1 ? "reply is an error" : "replies are errors") where the capture "
-                       + "has none (--diff compares every reply)" + which)
-            for d in firstNewErrors {
-                out.append("  \(d.heading) → \(d.replayed ?? "")")
-            }
+            out.append(Note(text: "\(newErrors) \(newErrors == 1 ? "reply is an error" : "replies are errors") where the capture "
+                            + "has none (--diff compares every reply)" + which, examples: firstNewErrors))
         }
-        out.append(summary)
+        return out
+    }
+
+    /// The report as JSON lines (`replay --json`): one `difference` per difference (every one: a consumer
+    /// groups them itself), one `problem` and one `note` each, and a `summary` last with the counts and the
+    /// exit status.
+    public func jsonLines() -> [String] {
+        var out: [String] = []
+        for d in differences { out.append(d.json().serialized) }
+        for p in problems { out.append(JSONValue.object([("event", .string("problem")), ("text", .string(p))]).serialized) }
+        for n in notes() {
+            var members: [(String, JSONValue)] = [("event", .string("note")), ("text", .string(n.text))]
+            if !n.examples.isEmpty { members.append(("steps", .array(n.examples.map { $0.json(event: nil) }))) }
+            out.append(JSONValue.object(members).serialized)
+        }
+        let following = differences.count { $0.follows != nil }
+        out.append(JSONValue.object([
+            ("event", .string("summary")), ("requests", .int(Int64(total))), ("sent", .int(Int64(sent))),
+            ("answered", .int(Int64(answered))), ("compared", .int(Int64(compared))),
+            ("differ", .int(Int64(differences.count))), ("differ_following", .int(Int64(following))),
+            ("new_errors", .int(Int64(newErrors))), ("new_errors_following", .int(Int64(newErrorsFollowing))),
+            ("existing", .int(Int64(existing))), ("refused_versions", .int(Int64(refusedVersions))),
+            ("not_sent_after_refused_version", .int(Int64(notSentAfterRefusedVersion))),
+            ("exit_status", .int(Int64(exitStatus))), ("text", .string(summary)),
+        ]).serialized)
         return out
     }
 

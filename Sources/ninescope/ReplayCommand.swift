@@ -38,6 +38,10 @@ struct ReplayCommand: AsyncParsableCommand {
         --ignore takes a comma list: names add, -name removes, default/all/none reset \
         (--ignore default,-times,owner).
 
+        --json prints the report as JSON lines: a "difference" per differing reply (every one, with its \
+        fields), a "problem" and a "note" each (the plan's notes too), "trace" lines with --verbose, and a \
+        "summary" last with the counts and the exit status.
+
         Several files are read one after another as one capture (the files of a capture the proxy cut with \
         --capture-size).
 
@@ -68,6 +72,8 @@ struct ReplayCommand: AsyncParsableCommand {
                                valueName: "path")) var aname: String?
     @Option(help: ArgumentHelp("Send N as every n_uname (9P2000.u and .L).", valueName: "n")) var nUname: UInt32?
     @Flag(help: "Print every message sent and received.") var verbose = false
+    @Flag(help: "Print the report as JSON lines (difference, problem, note, and a summary last; see README).")
+    var json = false
 
     /// `  qid.version    every qid's version`, as the help lists the ignore rules.
     private static func ruleLine(_ rule: IgnoreRule) -> String {
@@ -108,8 +114,15 @@ struct ReplayCommand: AsyncParsableCommand {
             printError("ninescope: \(files.joined(separator: " ")): no requests to replay" + (conn.isEmpty ? "" : " (its connections: \(present))"))
             throw ExitCode(1)
         }
-        for note in plan.notes { printError("note: " + note) }
         let out = LineOutput(lineBuffered: true)
+        let json = self.json
+        for note in plan.notes {
+            if json {
+                out.write(JSONValue.object([("event", .string("note")), ("text", .string(note))]).serialized)
+            } else {
+                printError("note: " + note)
+            }
+        }
         let verbose = self.verbose
         let interactiveProgress = isatty(2) != 0 && !verbose
         let env = ReplayRunner.Environment(
@@ -120,14 +133,16 @@ struct ReplayCommand: AsyncParsableCommand {
                 guard interactiveProgress, p.answered == p.total || p.answered % 100 == 0 else { return }
                 printError("\u{1B}[1A\u{1B}[2K" + "replay: \(p.sent)/\(p.total) sent, \(p.answered) answered, \(p.differences) differ")
             },
-            trace: verbose ? { @Sendable (line: String) in out.write(line) } : nil)
+            trace: !verbose ? nil : json ? { @Sendable (line: String) in
+                out.write(JSONValue.object([("event", .string("trace")), ("line", .string(line))]).serialized)
+            } : { @Sendable (line: String) in out.write(line) })
         if interactiveProgress { printError("") }
         var options = ReplayRunner.Options(timing: timing, diff: diff, ignore: ignoring,
                                            idleTimeout: Int64(max(0, timeout) * 1e9), dialect: forced ?? .l,
                                            attach: names)
         if forced == nil { options.negotiatedBefore = negotiated }
         let report = await ReplayRunner(plan: plan, options: options, environment: env).run()
-        for line in report.lines() { out.write(line) }
+        for line in json ? report.jsonLines() : report.lines() { out.write(line) }
         try out.failIfUnwritten()
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }

@@ -179,6 +179,39 @@ import Glibc
         #expect(r.out.hasSuffix("21 compared, 1 differ\n"), "\(r.out)")
     }
 
+    /// `--json`: the same replay as JSON lines, for a script or CI job that replays captures as a regression
+    /// test: every line parses, the differing read comes with its field, the summary's counts are the text's
+    /// and the exit status is still 1.
+    @Test func theReportAsJSONLines() throws {
+        let export = try ReplIntegrationTests.sampleExport(at: Peers.tempDir("replay-json") + "/copy")
+        let handle = try #require(FileHandle(forUpdatingAtPath: export + "/data.bin"))
+        try handle.seek(toOffset: 10_000)
+        try handle.write(contentsOf: Data([0xEE]))
+        try handle.close()
+        let diod = try ReplIntegrationTests.diod(exporting: export)
+        defer { diod.stop() }
+        let args = ["replay", Peers.repoRoot + "/Captures/diod-cat.pcapng", "--to", diod.address, "--diff", "--aname", export]
+        let r = try Peers.run(Peers.ninescope, args + ["--json", "--verbose"])
+        #expect(r.status == 1, "exit \(r.status)\n\(r.out)\n\(r.err)")
+        let objects = try RealTraffic.jsonLines(r.out)
+        #expect(objects.count == r.out.split(separator: "\n").count, "a line that is not JSON: \(r.out)")
+        let events = objects.compactMap { $0["event"] as? String }
+        #expect(events.count == objects.count)
+        #expect(events.filter { $0 == "trace" }.count >= 42, "\(events)")   // 21 requests sent, 21 replies
+        let differences = objects.filter { ($0["event"] as? String) == "difference" }
+        #expect(differences.count == 1, "\(r.out)")
+        let fields = differences.first?["fields"] as? [[String: Any]] ?? []
+        #expect(fields.first?["field"] as? String == "data", "\(r.out)")
+        #expect((fields.first?["explanation"] as? String)?.hasPrefix("8168 bytes each; alike up to byte 1832") == true, "\(r.out)")
+        let summary = try #require(objects.last)
+        #expect(summary["event"] as? String == "summary")
+        #expect(summary["compared"] as? Int == 21 && summary["differ"] as? Int == 1 && summary["exit_status"] as? Int == 1,
+                "\(summary)")
+        // The text form's last line is the summary's text.
+        let text = try Peers.run(Peers.ninescope, args)
+        #expect(text.out.hasSuffix((summary["text"] as? String ?? "?") + "\n"), "\(text.out)")
+    }
+
     /// A directory the memory driver lists in the order its files were made, replayed to the local driver over
     /// ext4, which lists them in its hash order: the difference says it is only the order, and names the rule
     /// that compares entries as a set; with that rule there is none.

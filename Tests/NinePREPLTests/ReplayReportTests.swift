@@ -72,3 +72,40 @@ private func report(_ differences: [ReplayDifference]) -> ReplayReport {
     #expect(errors(2, following: 2) == ["note: 2 \(start); all of them only follow from an earlier one (a fid it left "
                                         + "otherwise)"])
 }
+
+/// `replay --json`: every difference as its own line (the alike ones too, which the text folds into a count),
+/// one with no reply as `"replayed":null`, one that follows from an earlier step with that step; each problem
+/// and note (a note's listed steps with it); and a summary last whose counts and exit status are the text's.
+@Test func theReportAsJSONLinesHoldsWhatTheTextSays() throws {
+    var r = report((0..<3).map { getattrDifference(10 + 2 * $0) })
+    var unanswered = getattrDifference(20)
+    unanswered.replayed = nil
+    unanswered.fields = []
+    var following = unanswered
+    following.step = 21
+    following.replayed = "Rlerror tag 0 ecode 9 EBADF"
+    following.follows = DivergedFid(step: 4, fid: 7, how: "was not made")
+    r.differences += [unanswered, following]
+    r.problems = ["connection 0: nothing arrived for 10000 ms; 1 request unanswered"]
+    r.compared = 0
+    r.newErrors = 2
+    r.newErrorsFollowing = 1
+    r.firstNewErrors = [ReplayDifference(step: 9, connection: 1, request: "Tclunk tag 3 fid 2", captured: "Rclunk tag 3",
+                                         replayed: "Rlerror tag 3 ecode 9 EBADF", fields: [])]
+    let lines = r.jsonLines()
+    #expect(lines.count == 5 + 1 + 1 + 1, "\(lines)")
+    #expect(lines[0] == #"{"event":"difference","step":10,"conn":0,"request":"Tgetattr tag 0 fid 1 request_mask 0x7ff BASIC","captured":"Rgetattr tag 0 …","replayed":"Rgetattr tag 0 …","fields":[{"field":"qid.type","captured":"0x4","replayed":"0x0"}]}"#)
+    #expect(lines[2].contains(#""step":14,"#))
+    #expect(lines[3].contains(#""step":20,"#) && lines[3].contains(#""replayed":null}"#), "\(lines[3])")
+    #expect(lines[4].hasSuffix(#","follows":{"step":4,"fid":7,"how":"was not made"}}"#), "\(lines[4])")
+    #expect(lines[5] == #"{"event":"problem","text":"connection 0: nothing arrived for 10000 ms; 1 request unanswered"}"#)
+    let note = try #require(r.notes().last)
+    #expect(lines[6].hasPrefix(#"{"event":"note","text":""# + note.text + #"","steps":[{"step":9,"conn":1,"request":"Tclunk tag 3 fid 2","#), "\(lines[6])")
+    #expect(lines[7].hasPrefix(#"{"event":"summary","requests":300,"sent":300,"answered":300,"compared":0,"differ":5,"differ_following":1,"new_errors":2,"new_errors_following":1,"#), "\(lines[7])")
+    #expect(lines[7].hasSuffix(#""exit_status":1,"text":""# + r.summary + #""}"#), "\(lines[7])")
+    // The text form says the same: the note and its step, the summary line.
+    let text = r.lines()
+    #expect(text.contains("note: " + note.text))
+    #expect(text.contains("  step 9 (connection 1): Tclunk tag 3 fid 2 → Rlerror tag 3 ecode 9 EBADF"))
+    #expect(text.last == r.summary)
+}
