@@ -160,15 +160,21 @@ import Glibc
         #expect(r.out.contains(" 0 differ"), "\(r.out)\n\(r.err)")
     }
 
-    /// A file changed in its middle: the read that differs says where its data part, with the bytes from there.
-    /// Before, `data: captured 0x0083…, replayed 0x0083…`: the same first 64 bytes twice.
-    @Test func aReadThatDiffersInItsMiddleSaysWhere() throws {
-        let export = try ReplIntegrationTests.sampleExport(at: Peers.tempDir("replay-data-part") + "/copy")
+    /// diod over a copy of the sample export whose data.bin has its byte 10000 changed (to 0xee): replaying
+    /// Captures/diod-cat.pcapng to it makes one read differ.
+    static func diodWithDataChanged(_ name: String) throws -> (Diod, String) {
+        let export = try ReplIntegrationTests.sampleExport(at: Peers.tempDir(name) + "/copy")
         let handle = try #require(FileHandle(forUpdatingAtPath: export + "/data.bin"))
         try handle.seek(toOffset: 10_000)
         try handle.write(contentsOf: Data([0xEE]))
         try handle.close()
-        let diod = try ReplIntegrationTests.diod(exporting: export)
+        return (try ReplIntegrationTests.diod(exporting: export), export)
+    }
+
+    /// A file changed in its middle: the read that differs says where its data part, with the bytes from there.
+    /// Before, `data: captured 0x0083…, replayed 0x0083…`: the same first 64 bytes twice.
+    @Test func aReadThatDiffersInItsMiddleSaysWhere() throws {
+        let (diod, export) = try Self.diodWithDataChanged("replay-data-part")
         defer { diod.stop() }
         let r = try Peers.run(Peers.ninescope, ["replay", Peers.repoRoot + "/Captures/diod-cat.pcapng", "--to", diod.address,
                                                 "--diff", "--aname", export])
@@ -183,12 +189,7 @@ import Glibc
     /// test: every line parses, the differing read comes with its field, the summary's counts are the text's
     /// and the exit status is still 1.
     @Test func theReportAsJSONLines() throws {
-        let export = try ReplIntegrationTests.sampleExport(at: Peers.tempDir("replay-json") + "/copy")
-        let handle = try #require(FileHandle(forUpdatingAtPath: export + "/data.bin"))
-        try handle.seek(toOffset: 10_000)
-        try handle.write(contentsOf: Data([0xEE]))
-        try handle.close()
-        let diod = try ReplIntegrationTests.diod(exporting: export)
+        let (diod, export) = try Self.diodWithDataChanged("replay-json")
         defer { diod.stop() }
         let args = ["replay", Peers.repoRoot + "/Captures/diod-cat.pcapng", "--to", diod.address, "--diff", "--aname", export]
         let r = try Peers.run(Peers.ninescope, args + ["--json", "--verbose"])
