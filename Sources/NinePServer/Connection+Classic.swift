@@ -72,6 +72,7 @@ extension Connection {
         let parent = e.ancestors.last
         if rename {
             guard parent != nil else { throw ServerError(.EBUSY, "cannot rename the root") }
+            try refuseDotName(st.name, .EBUSY)   // as Trename and rename(2)
             try validateNewName(st.name)
         }
         if !c.isEmpty { try await driver.setattr(e.node, c) }
