@@ -135,6 +135,46 @@ import NinePTestSupport
         }
     }
 
+    /// A capture of ours that tshark rewrote (`tshark -w`, as Wireshark's Save As, and a filtered subset of
+    /// it) decodes as the original: its comments (connections, addresses, closes) are kept. It lacks the end
+    /// record, and decode says that a rewrite is one reason (it said only that the proxy had not finished it).
+    @Test func decodeReadsOurCaptureAsTsharkRewroteIt() throws {
+        let tshark = try #require(Peers.which("tshark"))
+        let dir = Peers.tempDir("rewrite")
+        let original = dir + "/original.pcapng"
+        let serve = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"])
+        defer { serve.stop() }
+        let proxy = try NinescopeProcess.start(["proxy", "--listen", "127.0.0.1:0", "--upstream", serve.address,
+                                                "--headless", "--capture", original])
+        let session = try Self.script("version\nattach 0 nobody ''\nwalk 0 1 etc motd\nlopen 1 rdonly\nread 1 0 100\n")
+        try Self.repl(proxy.address, session)
+        try Self.repl(proxy.address, session)
+        #expect(proxy.stop(signal: SIGINT) == 0, "\(proxy.output)")
+        let copy = dir + "/copy.pcapng", second = dir + "/second.pcapng"
+        #expect(try Peers.run(tshark, ["-n", "-r", original, "-w", copy]).status == 0)
+        #expect(try Peers.run(tshark, ["-n", "-r", original, "-Y", "tcp.stream == 1", "-w", second]).status == 0)
+
+        let theirs = try Peers.run(Peers.ninescope, ["decode", "--json", original])  // the proxy's own file
+        #expect(theirs.status == 0 && theirs.err.isEmpty, "\(theirs.err)")
+        let rewritten = try Peers.run(Peers.ninescope, ["decode", "--json", copy])
+        #expect(rewritten.status == 0)
+        #expect(rewritten.out == theirs.out)
+        #expect(rewritten.err.contains("the capture has no end record: the proxy writing it did not finish it"))
+        #expect(rewritten.err.contains("or a program that leaves that record out rewrote it (tshark -w, editcap, "
+                                       + "Wireshark's Save As)"), "\(rewritten.err)")
+
+        // The second connection alone: its messages, and its open line with the addresses its comment holds.
+        let subset = try Peers.run(Peers.ninescope, ["decode", "--json", second])
+        #expect(subset.status == 0)
+        let ofSecond = { (r: Peers.Result) in
+            try RealTraffic.jsonLines(r.out).filter { $0["conn"] as? Int == 1 && $0["event"] as? String == "message" }
+                .compactMap { $0["line"] as? String }
+        }
+        #expect(try ofSecond(subset) == ofSecond(theirs))
+        #expect(try !ofSecond(subset).isEmpty)
+        #expect(subset.out.contains("\"event\":\"open\"") && subset.out.contains("\"client\":\"127.0.0.1:"), "\(subset.out.prefix(400))")
+    }
+
     // MARK: helpers
 
     /// `decode --json` of `file` against tshark, every field; records the mismatches. Returns the report.
