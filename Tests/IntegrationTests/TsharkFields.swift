@@ -4,11 +4,11 @@ import NinePTestSupport
 /// Field-by-field comparison of `ninescope decode --json` with tshark's 9P dissector (Wireshark 4.0 here).
 ///
 /// Each message tshark shows becomes a map from its field name (`9p.qidpath`) to the values it shows, in
-/// order (from tshark's PDML). Each of
-/// ours becomes the same map from its `--json` fields by the table in `expected(_:)`, written from the wire
-/// layouts of the manuals (reference/MESSAGES.md) and the fields tshark names (`tshark -G fields`). The maps
-/// must be equal: every field tshark shows, with the same value (numbers whatever their base, times as
-/// seconds and nanoseconds), and no field ours has that tshark does not show, except the exceptions below.
+/// order (read from its PDML). Each of ours becomes the same map from its `--json` fields by the table in
+/// `expected(_:)`, written from the wire layouts of the manuals (reference/MESSAGES.md) and the fields
+/// tshark names (`tshark -G fields`). The maps must be equal: every field tshark shows, with the same value
+/// (numbers whatever their base, times as seconds and nanoseconds), and every field of ours that tshark
+/// should show, except the exceptions below.
 ///
 /// Where tshark decodes less or otherwise than the protocol (each checked against the spec: ours follows
 /// it), the difference is a named `Exception`, stated exactly: what tshark shows there instead is still
