@@ -93,9 +93,12 @@ enum CaptureInput {
     /// What is said of a capture file that ends inside a record (`Outcome.truncated`).
     static let truncatedNote = "the capture ends mid-record (cut short or still being written)"
 
-    /// What is said of a ninescope capture without its end record.
+    /// What is said of a ninescope capture without its end record. tshark -w, editcap and Wireshark's Save
+    /// As copy the section header (ninescope's, format 2) and every packet with its comments, but not the
+    /// end record, and leave no mark of their own: such a file cannot be told from an unfinished one.
     static let unfinishedNote = "the capture has no end record: the proxy writing it did not finish it (it was killed, "
-        + "or is still writing); it holds what was written before, up to its last flush (once a second)"
+        + "or is still writing: it holds what was written up to the last flush, once a second), or a program that "
+        + "leaves that record out rewrote it (tshark -w, editcap, Wireshark's Save As)"
 
     /// The session events of a capture file (`Stream`), its warnings printed to standard error named by the
     /// file. Returns whether the file ended mid-record. The file is read in pieces as decoding goes

@@ -110,25 +110,18 @@ import Glibc
     }
 
     /// `ninescope decode` of a capture and tshark's 9P dissector see the same messages: as many, none
-    /// malformed, each with the same type, tag and fid (tshark's `9p.fid`, where it shows one).
+    /// malformed, each with the same value in every field tshark shows (`TsharkFields`, which names what
+    /// tshark decodes otherwise than the protocol).
     static func expectDecodeAgreesWithTshark(_ capture: String, atLeast minimum: Int) throws {
         let (objects, result) = try ProxyTool.decodeJSON(capture)
         #expect(result.status == 0, "decode failed: \(result.err)")
         let ours = objects.filter { $0["event"] as? String == "message" }
         #expect(ours.count > minimum, "only \(ours.count) messages")
         #expect(!ours.contains { $0["malformed"] != nil }, "malformed messages in the capture")
-        let theirs = try #require(try RealTraffic.tsharkMessages(file: capture, port: 564), "tshark is not installed")
-        #expect(theirs.count == ours.count, "tshark \(theirs.count) messages, ninescope \(ours.count)")
-        for (i, (o, t)) in zip(ours, theirs).enumerated() {
-            let type = o["typecode"] as? Int, tag = o["tag"] as? Int
-            let fields = o["fields"] as? [String: Any]
-            let fid = (fields?["fid"] as? Int) ?? (fields?["dfid"] as? Int)
-            if type != t.type || tag != t.tag || (t.fid != nil && fid != t.fid) {
-                let theirs = "tshark \(t.type) tag \(t.tag) fid \(t.fid ?? -1)"
-                Issue.record("message \(i): ninescope type \(type ?? -1) tag \(tag ?? -1) fid \(fid ?? -1), \(theirs)")
-                break
-            }
-        }
+        let theirs = try #require(try TsharkFields.shown(file: capture, port: 564), "tshark is not installed")
+        let report = TsharkFields.compare(ours: ours, theirs: theirs)
+        #expect(report.mismatches.isEmpty,
+                "\(report.mismatches.count) messages differ from tshark's:\n\(report.mismatches.prefix(10).joined(separator: "\n"))")
     }
 
     @Test func linuxGuestMountsDiodThroughTheProxy() throws {

@@ -25,10 +25,12 @@ enum RealTraffic {
     }
 
     /// tcpdump on the loopback interface for one TCP port, writing a pcap file. Returns the process.
+    /// `--immediate-mode`: without it the packets of the last second are still in the kernel's ring, and a
+    /// SIGINT then loses them (a session of a few hundred milliseconds came out as 0 packets captured).
     static func startTcpdump(port: UInt16, file: String) throws -> ChildProcess? {
         guard let tcpdump = Peers.which("tcpdump") else { return nil }
         let log = file + ".log"
-        let p = try Peers.spawn(tcpdump, ["-i", "lo", "-U", "-n", "-s", "0", "-w", file, "tcp", "port", String(port)], log: log)
+        let p = try Peers.spawn(tcpdump, ["-i", "lo", "--immediate-mode", "-U", "-n", "-s", "0", "-w", file, "tcp", "port", String(port)], log: log)
         // Wait until tcpdump says it is listening.
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
