@@ -96,17 +96,21 @@ public struct ReplayPlan: Hashable, Sendable {
         // Per connection: completed steps no later completed step (of any connection) waited for.
         var crossFrontier: [UInt32: Set<Int>] = [:]
         var allGiven: [Int: Set<Int>] = [:]
-        let selected = messages.filter { only?.contains($0.connection) ?? true }
-        let start = selected.first { $0.isRequest }?.time ?? 0
+        func isSelected(_ m: CapturedMessage) -> Bool { only?.contains(m.connection) ?? true }
+        let start = messages.first { $0.isRequest && isSelected($0) }?.time ?? 0
         /// Step `id` was answered (by a captured reply, or by one the capture lost): later requests of its
         /// connection wait for it, and requests of other connections too (see `orderAcrossConnections`).
+        /// Which steps are Tversions (read when each is answered, without touching its step).
+        var isVersion: [Bool] = []
         func answered(_ id: Int, on connection: UInt32, _ planner: inout ConnPlanner) {
-            planner.completed(id, isVersion: steps[id].request.message.type == .tversion)
-            let covered = allGiven[id] ?? []
-            for c in crossFrontier.keys { crossFrontier[c]!.subtract(covered) }
+            planner.completed(id, isVersion: isVersion[id])
+            // A step is answered once: what it was given is not needed after.
+            if let covered = allGiven.removeValue(forKey: id), !covered.isEmpty {
+                for c in crossFrontier.keys { crossFrontier[c]!.subtract(covered) }
+            }
             crossFrontier[connection, default: []].insert(id)
         }
-        for m in selected {
+        for m in messages where isSelected(m) {
             if perConn[m.connection] == nil { connections.append(m.connection) }
             // Taken out while it changes: a copy left in the dictionary would make each change copy its tables.
             var planner = perConn.removeValue(forKey: m.connection) ?? ConnPlanner()
@@ -141,9 +145,10 @@ public struct ReplayPlan: Hashable, Sendable {
                 if orderAcrossConnections && afterSent.isEmpty {
                     var cross: Set<Int> = []
                     for (c, set) in crossFrontier where c != m.connection { cross.formUnion(set) }
-                    afterReplies = Array(Set(afterReplies).union(cross)).sorted()
+                    if !cross.isEmpty { afterReplies = Array(cross.union(afterReplies)).sorted() }
                 }
                 allGiven[id] = Set(afterReplies)
+                isVersion.append(request.message.type == .tversion)
                 if let line = m.cutLine {
                     notes.append("connection \(m.connection): \(line): cut by the capture; sent as \(request.canonicalLine)")
                 }
@@ -271,7 +276,7 @@ struct ConnPlanner: Sendable {
     }
 
     mutating func completed(_ id: Int, isVersion: Bool) {
-        let covered = given[id] ?? []
+        let covered = given.removeValue(forKey: id) ?? []   // a step completes once
         if isVersion {
             allFrontier = [id]
             pending = [:]
