@@ -147,7 +147,7 @@ elif [ "$WORK" = calls ]; then
   echo "@@ direct"; probe direct /mnt/direct
   echo "@@ unlinked"; probe unlinked /mnt/gone; ls /mnt/gone 2>&1
   L=$(printf '%0100d' 0 | tr 0 n); mkdir /mnt/many
-  for i in $(seq 1000 2199); do : > /mnt/many/$L$i; done
+  for i in $(seq 1000 2199); do printf "" > /mnt/many/$L$i; done
   echo "@@ bigdir"; ls /mnt/many > /listed; wc -l < /listed; sort -u /listed | wc -l
   D=/mnt/d01; for i in 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20; do D=$D/d$i; done
   mkdir -p $D; echo deep > $D/f
