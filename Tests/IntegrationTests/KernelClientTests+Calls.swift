@@ -60,6 +60,8 @@ extension KernelClientTests {
         #expect(unlinked.prefix(3) == ["unlink: ok", "write: ok", "read: still-here"], "unlinked: \(unlinked)")
         #expect(unlinked.last == "ls: /mnt/gone: No such file or directory", "unlinked: \(unlinked)")
         #expect(out("bigdir") == ["1200", "1200"], "bigdir: \(out("bigdir"))")
+        // rm -r reads the directory while it unlinks: no entry may be skipped for the offsets moving.
+        #expect(out("rmbig") == ["0"], "rmbig: \(out("rmbig"))")
         #expect(out("deep") == ["deep", "f"], "deep: \(out("deep"))")
         #expect(out("long") == ["long", "1"], "long: \(out("long"))")
         #expect(out("toolong").joined().hasSuffix("File name too long"), "toolong: \(out("toolong"))")
@@ -79,7 +81,7 @@ extension KernelClientTests {
                 && mapped[5000..<5011] == Data("mapped-tail".utf8), "mapped: \(mapped.count) bytes")
         let t = try Data(contentsOf: URL(fileURLWithPath: e + "/t"))
         #expect(t.count == 100_000 && t.prefix(3) == Data("abc".utf8) && t.dropFirst(3).allSatisfy { $0 == 0 })
-        #expect(try FileManager.default.contentsOfDirectory(atPath: e + "/many").count == 1200)
+        #expect(!FileManager.default.fileExists(atPath: e + "/many"))
         #expect(FileManager.default.fileExists(atPath: e + "/" + String(repeating: "a", count: 255)))
         #expect((try? String(contentsOfFile: e + "/ünï-名前-🙂", encoding: .utf8)) == "utf\n")
         var st = stat()
