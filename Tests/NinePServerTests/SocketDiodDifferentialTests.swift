@@ -37,6 +37,63 @@ import Testing
         return (ours, theirs)
     }
 
+    /// `both` with two connections to each server, each attached as root.
+    func bothOverTwoConnections<T: Sendable>(setup: (TempDirectory) throws -> Void,
+                                             _ body: (NinePTestClient, NinePTestClient) async throws -> T) async throws -> (T, T?) {
+        let mine = try TempDirectory("differ-ours"); defer { mine.remove() }
+        try setup(mine)
+        let server = try await SocketServer.start(LocalDriver(root: mine.path))
+        var clients: [NinePTestClient] = []
+        for _ in 0..<2 {
+            let c = try await server.client()
+            _ = try await c.version(msize: 8192)
+            _ = try await c.attach(0, uname: "root")
+            clients.append(c)
+        }
+        let ours = try await body(clients[0], clients[1])
+        for c in clients { await c.close() }
+        await server.stop()
+
+        let theirsDir = try TempDirectory("differ-diod"); defer { theirsDir.remove() }
+        try setup(theirsDir)
+        guard let diod = try Diod.start(export: theirsDir.path) else { return (ours, nil) }
+        defer { diod.stop() }
+        var theirClients: [NinePTestClient] = []
+        for _ in 0..<2 {
+            let d = try await SocketTransport.client(try Address(parsing: diod.address))
+            _ = try await d.version(msize: 8192)
+            _ = try await d.attach(0, uname: "root", aname: theirsDir.path)
+            theirClients.append(d)
+        }
+        let theirs = try await body(theirClients[0], theirClients[1])
+        for d in theirClients { await d.close() }
+        return (ours, theirs)
+    }
+
+    /// Two connections whose Tlocks name the same client_id and proc_id are two owners: the second's write lock
+    /// on a file the first holds is BLOCKED. The Linux client's client_id is its host name, which guests booted
+    /// alike share (`(none)` in an initramfs guest) with the same pids; ninescope granted both locks, diod
+    /// blocks the second.
+    @Test func locksOfTwoConnectionsAreTwoOwnersWhateverTheirNames() async throws {
+        let (ours, theirs) = try await bothOverTwoConnections(setup: { dir in try dir.write("f", "x") }) { a, b in
+            var out: [String] = []
+            for c in [a, b] {
+                let f = try await c.walkTo(0, "f")
+                _ = try await c.lopen(f, .rdwr)
+                let lock = Tlock(fid: f, type: .wrlck, flags: [], start: 0, length: 0, procId: 108, clientId: "(none)")
+                guard case .rlock(let r) = try await c.call(.tlock(lock)) else { return out + ["no Rlock"] }
+                out.append(r.status.name)
+                if c === b, case .rgetlock(let g) = try await c.call(.tgetlock(Tgetlock(fid: f, type: .wrlck, start: 0, length: 0,
+                                                                                         procId: 108, clientId: "(none)"))) {
+                    out.append("getlock \(g.type.name)")
+                }
+            }
+            return out
+        }
+        #expect(ours == ["SUCCESS", "BLOCKED", "getlock WRLCK"])
+        if let theirs { #expect(theirs.prefix(2) == ours.prefix(2), "ours: \(ours), diod: \(theirs)") }
+    }
+
     /// The Linux client asks an open fid for xattrs: fgetxattr, and any getxattr while the file is open
     /// (it prefers the inode's open fids). ninescope answered EBADF ("fid is open"), so a guest's
     /// `cp --preserve=xattr` or getfattr of an open file failed; the new fid is the xattr's, the open fid
