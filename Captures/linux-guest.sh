@@ -28,12 +28,12 @@
 #   calls   the calls the others leave out, with a second mount (cache=mmap, locktimeout=1: its own
 #           connection): fcntl and flock locks taken through one mount and waited for through the other,
 #           xattrs, a shared mmap written and msync'd, fsync and fdatasync, O_DIRECT, a file read and
-#           written after its unlink, a directory of 1200 long names (more than one Rreaddir) listed and
-#           removed, a path of 20 names walked by another user (a Twalk of 16 names and one of 4), names
-#           of 255 and 256 bytes and UTF-8, mkfifo and mknod, touch -d, truncate down and up, a hard link
-#           across directories, mv over a file and across directories, df. The calls busybox has no
-#           applet for are Captures/linux-guest-probe.c, built static here (needs a C compiler and a
-#           static libc)
+#           written after its unlink, a directory of 600 names of 230 bytes (more than one Rreaddir)
+#           listed and removed, a path of 20 names walked by another user (a Twalk of 16 names and one
+#           of 4), names of 255 and 256 bytes and UTF-8, mkfifo and mknod, touch -d, truncate down and
+#           up, a hard link across directories, mv over a file and across directories, df. The calls
+#           busybox has no applet for are Captures/linux-guest-probe.c, built static here (needs a C
+#           compiler and a static libc)
 #   faults  through `proxy --fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite`: a mkdir the proxy
 #           refuses, a cat whose reads it holds back, a write it hangs from a process that is killed (the
 #           kernel flushes it), a listing after
@@ -147,8 +147,8 @@ elif [ "$WORK" = calls ]; then
   echo "@@ fsync"; probe fsync /mnt/synced; cat /mnt/synced
   echo "@@ direct"; probe direct /mnt/direct
   echo "@@ unlinked"; probe unlinked /mnt/gone; ls /mnt/gone 2>&1
-  L=$(printf '%0100d' 0 | tr 0 n); mkdir /mnt/many
-  for i in $(seq 1000 2199); do printf "" > /mnt/many/$L$i; done
+  L=$(printf '%0226d' 0 | tr 0 n); mkdir /mnt/many
+  for i in $(seq 1000 1599); do printf "" > /mnt/many/$L$i; done
   echo "@@ bigdir"; ls /mnt/many > /listed; wc -l < /listed; sort -u /listed | wc -l
   echo "@@ rmbig"; rm -r /mnt/many 2>&1 | head -3; ls /mnt | grep -c '^many$'
   D=/mnt/d01; for i in 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20; do D=$D/d$i; done

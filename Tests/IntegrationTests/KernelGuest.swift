@@ -42,11 +42,11 @@ enum KernelGuest {
         /// own) at /m2: fcntl and flock locks held through /mnt and waited for through /m2 (`locks`), xattrs
         /// (`xattr`), a shared mapping written and msync'd through /m2 and read through /mnt (`mmap`,
         /// `mapped`), fsync and fdatasync (`fsync`), O_DIRECT (`direct`), a file used after its unlink
-        /// (`unlinked`), 1200 names of 104 bytes in one directory, listed (`bigdir`) and removed (`rmbig`), a path of 20 directories walked
-        /// by nobody from root's working directory there (`deep`), names of 255 and 256 bytes (`long`,
-        /// `toolong`) and UTF-8 (`utf8`), mkfifo and mknod (`special`), touch -d (`times`), truncate down
-        /// and up (`truncate`), a hard link across directories (`links`), mv over a file and across
-        /// directories (`rename`), df. The calls busybox lacks are Captures/linux-guest-probe.c.
+        /// (`unlinked`), 600 names of 230 bytes in one directory, listed (`bigdir`) and removed (`rmbig`), a
+        /// path of 20 directories walked by nobody from root's working directory there (`deep`), names of 255
+        /// and 256 bytes (`long`, `toolong`) and UTF-8 (`utf8`), mkfifo and mknod (`special`), touch -d
+        /// (`times`), truncate down and up (`truncate`), a hard link across directories (`links`), mv over a
+        /// file and across directories (`rename`), df. The calls busybox lacks are Captures/linux-guest-probe.c.
         case calls
     }
 
