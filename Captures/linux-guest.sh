@@ -25,17 +25,26 @@
 #           error the program got, or the renamed file's contents
 #   users   mounts with access=user (each user its own attach, n_uname its uid): root writes a file
 #           of mode 0600; nobody (busybox su) reads, creates a file, and cannot read root's
+#   calls   the calls the others leave out, with a second mount (cache=mmap, locktimeout=1: its own
+#           connection): fcntl and flock locks taken through one mount and waited for through the other,
+#           xattrs, a shared mmap written and msync'd, fsync and fdatasync, O_DIRECT, a file read and
+#           written after its unlink, a directory of 600 names of 230 bytes (more than one Rreaddir)
+#           listed and removed, a path of 20 names walked by another user (a Twalk of 16 names and one
+#           of 4), names of 255 and 256 bytes and UTF-8, mkfifo and mknod, touch -d, truncate down and
+#           up, a hard link across directories, mv over a file and across directories, df. The calls
+#           busybox has no applet for are Captures/linux-guest-probe.c, built static here (needs a C
+#           compiler and a static libc)
 #   faults  through `proxy --fault error=Tmkdir:ENOSPC,delay=Tread:300ms,hang=Twrite`: a mkdir the proxy
 #           refuses, a cat whose reads it holds back, a write it hangs from a process that is killed (the
 #           kernel flushes it), a listing after
 # GUEST_MOUNT_OPTIONS adds options to the mount's own (e.g. cache=loose, cache=mmap; comma-separated, no
 # spaces), to see how the kernel's caching modes change its traffic.
-# Needs qemu-system-x86, linux-image-amd64 and busybox-static (`make test` installs them). Used by
-# Tests/IntegrationTests/KernelClientTests.swift and Captures/make-samples.sh.
+# Needs qemu-system-x86, linux-image-amd64 and busybox-static, and for `calls` gcc and libc6-dev (`make test`
+# installs them). Used by Tests/IntegrationTests/KernelClientTests.swift and Captures/make-samples.sh.
 set -euo pipefail
-if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample|stress|dialects|users|faults]" >&2; exit 2; fi
+if [ $# -lt 2 ]; then echo "usage: $0 PORT ANAME [files|flush|sample|stress|dialects|users|faults|calls]" >&2; exit 2; fi
 PORT=$1; ANAME=$2; WORKLOAD=${3:-files}
-case "$WORKLOAD" in files|flush|sample|stress|dialects|users|faults) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
+case "$WORKLOAD" in files|flush|sample|stress|dialects|users|faults|calls) ;; *) echo "linux-guest: unknown workload '$WORKLOAD'" >&2; exit 2;; esac
 QEMU=$(command -v qemu-system-x86_64) || { echo "linux-guest: qemu-system-x86_64 is not installed (qemu-system-x86)" >&2; exit 1; }
 BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] || { echo "linux-guest: busybox is not installed (busybox-static)" >&2; exit 1; }
@@ -55,6 +64,10 @@ mkdir -p "$STAGE/root/bin" "$STAGE/root/lib" "$STAGE/root/proc" "$STAGE/root/sys
 printf 'root:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n' > "$STAGE/root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$STAGE/root/etc/group"
 cp "$BUSYBOX" "$STAGE/root/bin/busybox"
+if [ "$WORKLOAD" = calls ]; then
+  ${CC:-cc} -static -O2 -o "$STAGE/root/bin/probe" "$(dirname "$0")/linux-guest-probe.c" ||
+    { echo "linux-guest: cannot build linux-guest-probe.c static (a C compiler and libc6-dev)" >&2; exit 1; }
+fi
 ln -s busybox "$STAGE/root/bin/sh"
 # Loaded in this order; a module built into the kernel is simply not found. 9pnet_fd holds the tcp transport.
 for m in e1000 netfs fscache 9pnet 9pnet_fd 9p; do
@@ -121,6 +134,39 @@ elif [ "$WORK" = faults ]; then
   printf x > /mnt/hung.txt &
   W=$!; sleep 2; kill $W; wait $W; echo "@@ killed $?"
   echo "@@ after"; ls -1 /mnt | sort | tr '\n' ' '; echo
+  umount /mnt && echo "@@ unmounted"
+elif [ "$WORK" = calls ]; then
+  echo "@@ mounted"
+  mkdir -p /m2
+  mount -t 9p -o trans=tcp,port=$PORT,version=9p2000.L,aname=$ANAME,msize=131072,cache=mmap,locktimeout=1 10.0.2.2 /m2 &&
+    echo "@@ second" || echo "@@ second-failed"
+  echo "@@ locks"; probe locks /mnt/locked /m2/locked
+  echo "@@ xattr"; echo x > /mnt/attrs; probe xattr /mnt/attrs
+  echo "@@ mmap"; probe mmap /m2/mapped
+  echo "@@ mapped"; head -c 11 /mnt/mapped; echo; dd if=/mnt/mapped bs=1 skip=5000 count=11 2>/dev/null; echo
+  echo "@@ fsync"; probe fsync /mnt/synced; cat /mnt/synced
+  echo "@@ direct"; probe direct /mnt/direct
+  echo "@@ unlinked"; probe unlinked /mnt/gone; ls /mnt/gone 2>&1
+  L=$(printf '%0226d' 0 | tr 0 n); mkdir /mnt/many
+  for i in $(seq 1000 1599); do printf "" > /mnt/many/$L$i; done
+  echo "@@ bigdir"; ls /mnt/many > /listed; wc -l < /listed; sort -u /listed | wc -l
+  echo "@@ rmbig"; rm -r /mnt/many 2>&1 | head -3; ls /mnt | grep -c '^many$'
+  D=/mnt/d01; for i in 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20; do D=$D/d$i; done
+  mkdir -p $D; echo deep > $D/f
+  echo "@@ deep"; (cd $D && su -s /bin/sh nobody -c 'cat f; ls')
+  N=$(printf '%0255d' 0 | tr 0 a)
+  echo "@@ long"; echo long > /mnt/$N && cat /mnt/$N; ls /mnt | grep -c "^$N\$"
+  echo "@@ toolong"; echo x 2>&1 > /mnt/${N}b
+  echo "@@ utf8"; echo utf > "/mnt/ünï-名前-🙂"; find /mnt -maxdepth 1 -name '*名前*'; cat "/mnt/ünï-名前-🙂"
+  echo "@@ special"; mkfifo /mnt/fifo; mknod /mnt/null c 1 3; stat -c '%F %t,%T' /mnt/fifo /mnt/null
+  echo "@@ times"; touch -d '2001-02-03 04:05:06' /mnt/hello.txt; stat -c %Y /mnt/hello.txt
+  echo "@@ truncate"; echo abcdefgh > /mnt/t; truncate -s 3 /mnt/t; cat /mnt/t; echo
+  truncate -s 100000 /mnt/t; stat -c %s /mnt/t; tail -c 5 /mnt/t | od -An -tx1
+  echo "@@ links"; mkdir /mnt/a /mnt/b; echo linked > /mnt/a/f; ln /mnt/a/f /mnt/b/g; stat -c %h /mnt/a/f; cat /mnt/b/g
+  echo "@@ rename"; echo old > /mnt/b/over; mv -f /mnt/a/f /mnt/b/over; cat /mnt/b/over; stat -c %h /mnt/b/g
+  mkdir /mnt/a/sub; echo in-sub > /mnt/a/sub/x; mv /mnt/a/sub /mnt/b/; cat /mnt/b/sub/x; ls /mnt/a | wc -l
+  echo "@@ df"; df /mnt | tail -1
+  umount /m2 && echo "@@ unmounted-second"
   umount /mnt && echo "@@ unmounted"
 elif [ "$WORK" = stress ]; then
   echo "@@ mounted"

@@ -1,7 +1,7 @@
 import NinePServer
 import NinePWire
 
-/// One granted byte-range lock: owner (clientId, procId), the open file it was taken through, an
+/// One granted byte-range lock: owner (session, clientId, procId), the open file it was taken through, an
 /// inclusive range.
 struct HeldLock: Sendable {
     var node: UInt64
@@ -11,16 +11,18 @@ struct HeldLock: Sendable {
     var end: UInt64
     var procId: UInt32
     var clientId: P9String
+    var session: UInt64
 
-    func sameOwner(_ r: LockRequest) -> Bool { procId == r.procId && clientId == r.clientId }
+    func sameOwner(_ r: LockRequest) -> Bool { procId == r.procId && clientId == r.clientId && session == r.session }
     func overlaps(_ r: LockRequest) -> Bool { start <= r.end && r.start <= end }
     var request: LockRequest {
-        LockRequest(type: type, start: start, length: end == .max ? 0 : end - start + 1, procId: procId, clientId: clientId)
+        LockRequest(type: type, start: start, length: end == .max ? 0 : end - start + 1, procId: procId, clientId: clientId,
+                    session: session)
     }
 }
 
 /// POSIX (fcntl-style) byte-range locks kept by a driver: shared read locks, exclusive write locks, per
-/// owner (clientId, procId); setting a lock replaces the owner's locks on the range, unlocking splits
+/// owner (session, clientId, procId); setting a lock replaces the owner's locks on the range, unlocking splits
 /// them. Locks go when the open file they were taken through is closed. Never blocks: a conflict is
 /// answered `.blocked` (the Linux client retries).
 struct LockTable: Sendable {
@@ -39,7 +41,7 @@ struct LockTable: Sendable {
         }
         if r.type != .unlck {
             kept.append(HeldLock(node: node, handle: handle, type: r.type, start: r.start, end: r.end,
-                                 procId: r.procId, clientId: r.clientId))
+                                 procId: r.procId, clientId: r.clientId, session: r.session))
         }
         locks = kept
         return .success

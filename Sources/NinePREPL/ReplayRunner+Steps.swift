@@ -178,10 +178,14 @@ extension ReplayRunner {
            let mine = try? Dirent.decodeAll(r.data), let theirs = try? Dirent.decodeAll(captured.data) {
             for (a, b) in zip(theirs, mine) { conns[c]?.offsets[q.fid, default: [:]][a.offset] = b.offset }
         }
+        noteOpenFids(step.request.message, reply: reply, captured: step.capturedReply, on: c)
         if ReplyComparator.mayRemove(step.request.message, answeredBy: reply)
             || ReplyComparator.mayRemove(step.request.message, answeredBy: step.capturedReply) {
             // Qid paths are the server's, not the connection's: a file removed on one frees its path for all.
-            for k in conns.keys { conns[k]?.comparator.noteRemoval() }
+            for k in conns.keys {
+                conns[k]?.comparator.noteRemoval()
+                if let open = conns[k]?.open { conns[k]?.openAtRemoval.formUnion(open) }
+            }
         }
         let directoryRead = followDirectories(step, reply: reply, on: c)
         // A reply's difference may only follow from an earlier one's: a fid it names that this server holds
@@ -327,5 +331,26 @@ extension ReplayRunner {
         let ms = options.idleTimeout / 1_000_000
         for c in plan.connections { abandon(connection: c, why: "nothing arrived for \(ms) ms") }
         finishIfDone()
+    }
+
+    /// Keeps `Conn.open` and `Conn.openAtRemoval`: the clunk (or remove) of a fid that was open when a file was
+    /// removed frees the removed file's qid path if the fid held it, as a removal does.
+    func noteOpenFids(_ request: Message, reply: Fcall?, captured: Fcall?, on c: UInt32) {
+        let ok = { (f: Fcall?) in f.map { $0.message.type?.isError != true } ?? false }
+        switch request {
+        case .tlopen(let t) where ok(reply) || ok(captured): conns[c]?.open.insert(t.fid)
+        case .tlcreate(let t) where ok(reply) || ok(captured): conns[c]?.open.insert(t.fid)
+        case .topen(let t) where ok(reply) || ok(captured): conns[c]?.open.insert(t.fid)
+        case .tcreate(let t) where ok(reply) || ok(captured): conns[c]?.open.insert(t.fid)
+        case .tclunk(let t): closed(t.fid)
+        case .tremove(let t): closed(t.fid)
+        default: break
+        }
+        // A clunk or remove ends the fid whatever its answer (clunk(5), remove(5)).
+        func closed(_ fid: Fid) {
+            conns[c]?.open.remove(fid)
+            guard conns[c]?.openAtRemoval.remove(fid) != nil else { return }
+            for k in conns.keys { conns[k]?.comparator.noteRemoval() }
+        }
     }
 }

@@ -82,6 +82,11 @@ public actor ReplayRunner {
         var versionPending = false
         /// Fids this server holds otherwise than the capture's did, and since which step.
         var divergence = FidDivergence()
+        /// Fids open (Tlopen, Tlcreate, Topen, Tcreate answered), and those of them that were open when a file
+        /// was removed: one may hold that file, whose qid path its clunk frees (an unlinked file lives on while
+        /// it is open, and a local file system gives its inode number to the next file it makes).
+        var open: Set<Fid> = []
+        var openAtRemoval: Set<Fid> = []
 
         /// A tag no request has in flight on this connection, nor `besides` (the one about to be sent): `preferring`
         /// when it is such a tag, else the highest (the replay chooses its own from the lowest up).

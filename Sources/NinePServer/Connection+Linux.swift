@@ -140,17 +140,27 @@ extension Connection {
 
     func lock(_ t: Tlock) async throws -> Message {
         let (_, o) = try openedEntry(t.fid)
-        let req = LockRequest(type: t.type, flags: t.flags, start: t.start, length: t.length, procId: t.procId, clientId: t.clientId)
+        let req = LockRequest(type: t.type, flags: t.flags, start: t.start, length: t.length, procId: t.procId, clientId: t.clientId,
+                              session: lockSession)
         guard [LockType.rdlck, .wrlck, .unlck].contains(t.type) else { throw ServerError(.EINVAL, "bad lock type") }
         return .rlock(Rlock(status: try await driver.lock(o.file, req)))
     }
 
     func getlock(_ t: Tgetlock) async throws -> Message {
         let (_, o) = try openedEntry(t.fid)
-        let req = LockRequest(type: t.type, start: t.start, length: t.length, procId: t.procId, clientId: t.clientId)
-        // fcntl(F_GETLK) tests a read or a write lock; any other type (UNLCK included) is EINVAL, as diod answers.
-        guard [LockType.rdlck, .wrlck].contains(t.type) else { throw ServerError(.EINVAL, "bad lock type") }
+        var req = LockRequest(type: t.type, start: t.start, length: t.length, procId: t.procId, clientId: t.clientId,
+                              session: lockSession)
+        // The Linux client sends every fcntl(F_GETLK) as type UNLCK, whatever lock the program asked about
+        // (it tests its own locks first and sends what that left): taken as the question about a write lock,
+        // answered with any other owner's lock on the range, or UNLCK. diod answers EINVAL, which F_GETLK then
+        // returns to the program. Any other type is EINVAL.
+        guard [LockType.rdlck, .wrlck, .unlck].contains(t.type) else { throw ServerError(.EINVAL, "bad lock type") }
+        if req.type == .unlck { req.type = .wrlck }
         let r = try await driver.getlock(o.file, req)
         return .rgetlock(Rgetlock(type: r.type, start: r.start, length: r.length, procId: r.procId, clientId: r.clientId))
     }
+
+    /// This connection, as the owner of its locks with Tlock's client_id and proc_id: its locks are released
+    /// (its open files closed) before it goes, so no later connection takes the number while they are held.
+    nonisolated var lockSession: UInt64 { UInt64(UInt(bitPattern: ObjectIdentifier(self))) }
 }

@@ -1,7 +1,7 @@
 import NinePWire
 
 /// A POSIX byte-range lock as carried by Tlock/Tgetlock/Rgetlock. `length` 0 means "to end of file".
-/// The owner is (`clientId`, `procId`).
+/// The owner is (`session`, `clientId`, `procId`).
 public struct LockRequest: Hashable, Sendable {
     public var type: LockType
     public var flags: LockFlags
@@ -9,10 +9,15 @@ public struct LockRequest: Hashable, Sendable {
     public var length: UInt64
     public var procId: UInt32
     public var clientId: P9String
+    /// The connection the request came on (the server sets it): two clients that share a host name and a pid
+    /// are not one owner. The Linux client's client_id is its host name, which guests booted alike share (an
+    /// initramfs guest's is `(none)`), with the same pids; diod holds each connection's locks apart too.
+    public var session: UInt64
 
-    public init(type: LockType, flags: LockFlags = [], start: UInt64, length: UInt64, procId: UInt32, clientId: P9String) {
+    public init(type: LockType, flags: LockFlags = [], start: UInt64, length: UInt64, procId: UInt32, clientId: P9String,
+                session: UInt64 = 0) {
         self.type = type; self.flags = flags; self.start = start; self.length = length
-        self.procId = procId; self.clientId = clientId
+        self.procId = procId; self.clientId = clientId; self.session = session
     }
 
     /// The last byte covered (inclusive), `UInt64.max` for "to end of file".
@@ -22,7 +27,9 @@ public struct LockRequest: Hashable, Sendable {
         return overflow ? .max : e
     }
     public func overlaps(_ other: LockRequest) -> Bool { start <= other.end && other.start <= end }
-    public func sameOwner(_ other: LockRequest) -> Bool { procId == other.procId && clientId == other.clientId }
+    public func sameOwner(_ other: LockRequest) -> Bool {
+        procId == other.procId && clientId == other.clientId && session == other.session
+    }
 }
 
 /// Txattrcreate flags (Linux XATTR_CREATE / XATTR_REPLACE).

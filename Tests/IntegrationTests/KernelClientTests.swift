@@ -24,7 +24,7 @@ import Glibc
     /// An export with hello.txt and a 3 MiB big.bin; the guest is booted against `upstream` through a
     /// proxy that captures.
     static func run(workload: KernelGuest.Workload = .files, proxyOptions: [String] = [], mountOptions: String? = nil,
-                    upstream: (String) throws -> (address: String, stop: () -> Void)) throws -> Run {
+                    connections: Int = 1, upstream: (String) throws -> (address: String, stop: () -> Void)) throws -> Run {
         let export = Peers.tempDir("guest-export")
         try "hello-from-host\n".write(toFile: export + "/hello.txt", atomically: true, encoding: .utf8)
         ProxyTool.makeFile(export + "/big.bin", size: 3 << 20, seed: 11)
@@ -36,7 +36,8 @@ import Glibc
         let proxy = try ProxyProcess(upstream: server.address, extra: ["--headless", "--capture", capture] + proxyOptions)
         guard let port = proxy.port else { throw ProxyHarnessError("the proxy has no TCP port: \(proxy.listenAddress)") }
         let console = try KernelGuest.boot(port: port, aname: export, workload: workload, mountOptions: mountOptions)
-        #expect(proxy.waitForOutput { $0.contains(" - close") }, "the guest's connection did not close")
+        #expect(proxy.waitForOutput { $0.components(separatedBy: " - close").count > connections },
+                "the guest's connections did not close")
         let stop = proxy.stop()
         #expect(stop.exited && stop.status == 0, "proxy exit \(stop)")
         return Run(export: export, console: console, trace: proxy.stdoutLines, stderr: proxy.stderr, capture: capture)

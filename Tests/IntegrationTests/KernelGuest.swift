@@ -38,6 +38,16 @@ enum KernelGuest {
         /// proxy refuses, a cat whose reads it holds back, a write it hangs from a process then killed (so
         /// the kernel flushes it), and a listing after.
         case faults
+        /// What the others leave out, with a second mount (`cache=mmap,locktimeout=1`, a connection of its
+        /// own) at /m2: fcntl and flock locks held through /mnt and waited for through /m2 (`locks`), xattrs
+        /// (`xattr`), a shared mapping written and msync'd through /m2 and read through /mnt (`mmap`,
+        /// `mapped`), fsync and fdatasync (`fsync`), O_DIRECT (`direct`), a file used after its unlink
+        /// (`unlinked`), 600 names of 230 bytes in one directory, listed (`bigdir`) and removed (`rmbig`), a
+        /// path of 20 directories walked by nobody from root's working directory there (`deep`), names of 255
+        /// and 256 bytes (`long`, `toolong`) and UTF-8 (`utf8`), mkfifo and mknod (`special`), touch -d
+        /// (`times`), truncate down and up (`truncate`), a hard link across directories (`links`), mv over a
+        /// file and across directories (`rename`), df. The calls busybox lacks are Captures/linux-guest-probe.c.
+        case calls
     }
 
     /// Boots the guest, which mounts `aname` from 127.0.0.1:`port` (as 10.0.2.2 in the guest) and runs

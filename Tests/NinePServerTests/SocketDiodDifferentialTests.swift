@@ -37,6 +37,63 @@ import Testing
         return (ours, theirs)
     }
 
+    /// `both` with two connections to each server, each attached as root.
+    func bothOverTwoConnections<T: Sendable>(setup: (TempDirectory) throws -> Void,
+                                             _ body: (NinePTestClient, NinePTestClient) async throws -> T) async throws -> (T, T?) {
+        let mine = try TempDirectory("differ-ours"); defer { mine.remove() }
+        try setup(mine)
+        let server = try await SocketServer.start(LocalDriver(root: mine.path))
+        var clients: [NinePTestClient] = []
+        for _ in 0..<2 {
+            let c = try await server.client()
+            _ = try await c.version(msize: 8192)
+            _ = try await c.attach(0, uname: "root")
+            clients.append(c)
+        }
+        let ours = try await body(clients[0], clients[1])
+        for c in clients { await c.close() }
+        await server.stop()
+
+        let theirsDir = try TempDirectory("differ-diod"); defer { theirsDir.remove() }
+        try setup(theirsDir)
+        guard let diod = try Diod.start(export: theirsDir.path) else { return (ours, nil) }
+        defer { diod.stop() }
+        var theirClients: [NinePTestClient] = []
+        for _ in 0..<2 {
+            let d = try await SocketTransport.client(try Address(parsing: diod.address))
+            _ = try await d.version(msize: 8192)
+            _ = try await d.attach(0, uname: "root", aname: theirsDir.path)
+            theirClients.append(d)
+        }
+        let theirs = try await body(theirClients[0], theirClients[1])
+        for d in theirClients { await d.close() }
+        return (ours, theirs)
+    }
+
+    /// Two connections whose Tlocks name the same client_id and proc_id are two owners: the second's write lock
+    /// on a file the first holds is BLOCKED. The Linux client's client_id is its host name, which guests booted
+    /// alike share (`(none)` in an initramfs guest) with the same pids; ninescope granted both locks, diod
+    /// blocks the second.
+    @Test func locksOfTwoConnectionsAreTwoOwnersWhateverTheirNames() async throws {
+        let (ours, theirs) = try await bothOverTwoConnections(setup: { dir in try dir.write("f", "x") }) { a, b in
+            var out: [String] = []
+            for c in [a, b] {
+                let f = try await c.walkTo(0, "f")
+                _ = try await c.lopen(f, .rdwr)
+                let lock = Tlock(fid: f, type: .wrlck, flags: [], start: 0, length: 0, procId: 108, clientId: "(none)")
+                guard case .rlock(let r) = try await c.call(.tlock(lock)) else { return out + ["no Rlock"] }
+                out.append(r.status.name)
+                if c === b, case .rgetlock(let g) = try await c.call(.tgetlock(Tgetlock(fid: f, type: .wrlck, start: 0, length: 0,
+                                                                                         procId: 108, clientId: "(none)"))) {
+                    out.append("getlock \(g.type.name)")
+                }
+            }
+            return out
+        }
+        #expect(ours == ["SUCCESS", "BLOCKED", "getlock WRLCK"])
+        if let theirs { #expect(theirs.prefix(2) == ours.prefix(2), "ours: \(ours), diod: \(theirs)") }
+    }
+
     /// The Linux client asks an open fid for xattrs: fgetxattr, and any getxattr while the file is open
     /// (it prefers the inode's open fids). ninescope answered EBADF ("fid is open"), so a guest's
     /// `cp --preserve=xattr` or getfattr of an open file failed; the new fid is the xattr's, the open fid
@@ -215,24 +272,41 @@ import Testing
         if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
     }
 
-    /// fcntl(F_GETLK) tests a read or a write lock; asking about any other type is EINVAL (diod's answer).
-    /// ninescope answered Rgetlock UNLCK, "no conflict", to a question that has none.
-    @Test func getlockOfAnythingButAReadOrWriteLockIsRefused() async throws {
+    /// fcntl(F_GETLK) tests a read or a write lock; a type that is none of RDLCK, WRLCK, UNLCK is EINVAL
+    /// (diod's answer). UNLCK is what the Linux client sends for every F_GETLK (a guest's trace shows it,
+    /// whatever type the program asked about): ninescope answered it EINVAL, as diod does, so that every
+    /// fcntl(F_GETLK) on a Linux mount failed. It is now the question about a write lock: another owner's
+    /// lock on the range, or UNLCK.
+    @Test func getlockOfAnUnknownTypeIsRefusedAndUnlckIsAskedAsAWriteLock() async throws {
         let (ours, theirs) = try await both(setup: { dir in try dir.write("f", "x") }) { c, _ in
             let f = try await c.walkTo(0, "f")
             _ = try await c.lopen(f, .rdwr)
             var out: [String] = []
-            for type in [LockType.unlck, LockType(rawValue: 7)] {
-                let e = try await c.expectError(.tgetlock(Tgetlock(fid: f, type: type, start: 0, length: 0, procId: 1, clientId: "c")))
-                out.append("\(type.name): \(e.map { "\($0)" } ?? "answered")")
+            for type in [LockType(rawValue: 7), LockType.unlck] {
+                switch try await c.rpc(.tgetlock(Tgetlock(fid: f, type: type, start: 0, length: 0, procId: 1, clientId: "c"))) {
+                case .rgetlock(let g): out.append("\(type.name): \(g.type.name)")
+                case .rlerror(let e): out.append("\(type.name): \(e.ecode)")
+                case let other: out.append("\(type.name): \(other)")
+                }
             }
             guard case .rgetlock(let g) = try await c.call(.tgetlock(Tgetlock(fid: f, type: .wrlck, start: 0, length: 0, procId: 1, clientId: "c"))) else {
                 return out + ["no Rgetlock"]
             }
             out.append("WRLCK: \(g.type.name)")
+            // Another owner (proc 2) holds a read lock on bytes 0-9: the UNLCK question finds it.
+            guard case .rlock(let l) = try await c.call(.tlock(Tlock(fid: f, type: .rdlck, flags: [], start: 0, length: 10, procId: 2, clientId: "c"))),
+                  l.status == .success else { return out + ["no read lock"] }
+            switch try await c.rpc(.tgetlock(Tgetlock(fid: f, type: .unlck, start: 5, length: 0, procId: 1, clientId: "c"))) {
+            case .rgetlock(let g): out.append("UNLCK held: \(g.type.name) \(g.start)+\(g.length) proc \(g.procId)")
+            case .rlerror(let e): out.append("UNLCK held: \(e.ecode)")
+            case let other: out.append("UNLCK held: \(other)")
+            }
             return out
         }
-        #expect(ours == ["UNLCK: EINVAL", "7: EINVAL", "WRLCK: UNLCK"])
-        if let theirs { #expect(ours == theirs, "ours: \(ours), diod: \(theirs)") }
+        #expect(ours == ["7: EINVAL", "UNLCK: UNLCK", "WRLCK: UNLCK", "UNLCK held: RDLCK 0+10 proc 2"])
+        if let theirs {
+            #expect(theirs[0] == ours[0] && theirs[2] == ours[2], "ours: \(ours), diod: \(theirs)")
+            #expect(theirs[1] == "UNLCK: EINVAL", "diod: \(theirs)")
+        }
     }
 }
