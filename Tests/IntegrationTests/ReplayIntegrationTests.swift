@@ -62,9 +62,11 @@ import Glibc
         let capture = Peers.tempDir("replay-flush-answered") + "/capture.pcapng"
         let proxy = try ProxyProcess(upstream: slowReads.address, extra: ["--headless", "--capture", capture])
         // The read (tag 10) is pending when the Tflush for it goes; the getattr between them is answered at once.
+        // The getattr comes 0.5 s after the read, so that the replayed read (answered at once) is answered by then
+        // even on a busy machine (at 0.1 s, under a load of 8 on 2 CPUs, it once was not).
         let script = """
             printf 'version\nattach 0 nobody\nwalk 0 1 etc motd\nlopen 1 rdonly\nwalk 0 2 etc hosts\nread 1 0 10 tag=10 &\n'
-            sleep 0.1; printf 'getattr 2 tag=11 &\n'; sleep 0.2; printf 'flush 10\nexpect Rflush\n'
+            sleep 0.5; printf 'getattr 2 tag=11 &\n'; sleep 0.2; printf 'flush 10\nexpect Rflush\n'
             sleep 0.3; printf 'clunk 2\nclunk 1\n'
             """
         let session = try Peers.run("/bin/sh", ["-c", "(\(script)) | \"$0\" repl \"$1\" --no-history --timeout 20",
