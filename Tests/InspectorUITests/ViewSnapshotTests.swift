@@ -33,6 +33,25 @@ import TUICore
         Snapshot.check(s.snapshot(), named: "filter-applied")
     }
 
+    /// An error longer than the screen is wide (the anomaly kinds a filter knows) is wrapped onto rows above
+    /// the key hints, taken from the list until the next key, instead of being cut at the right edge; the
+    /// status flags stay on its last row.
+    @Test func aLongErrorIsWrappedNotCut() {
+        var s = Sample.screen()
+        s.recording = "REC 12 kB"
+        s.press("/")
+        s.type("anomaly:bogus")
+        s.press("enter")
+        let text = s.snapshot()
+        Snapshot.check(text, named: "long-error-80x24")
+        // Every kind it names is on the screen, the last one too.
+        for kind in ["tag-reused", "count-over-msize", "reserved-fid"] { #expect(text.contains(kind), "\(kind)") }
+        #expect(text.contains("REC 12 kB"))
+        // The next key gives the rows back to the list.
+        s.press("j")
+        #expect(s.snapshot().split(separator: "\n").filter { $0.contains("c1") }.count == 20)
+    }
+
     @Test func filterErrorIsMarkedAtItsColumn() {
         var s = Sample.screen()
         s.press("/")
