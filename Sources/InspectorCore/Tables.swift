@@ -92,7 +92,9 @@ extension InspectorModel {
     /// `proxy --fault` rule) or never answered; not the EINTR ninescope's proxy answers a flushed request
     /// with (that exchange reads as flushed).
     public func connectionTable(time: TimeFormat) -> Table {
-        let rows = tracker.connections.map { c in
+        // By number: the proxy numbers connections as it accepts them, but their opening is reported by the
+        // event loop each one runs on, not always in that order (c1 was listed before c0 under diodload -n 4).
+        let rows = tracker.connections.sorted { $0.id.rawValue < $1.id.rawValue }.map { c in
             let version = c.negotiatedVersion ?? c.proposedVersion.map { $0 + "?" } ?? c.dialect.rawValue + "~"
             return TableRow([
                 c.id.description, c.info?.client ?? "", c.info?.upstream ?? "", version,

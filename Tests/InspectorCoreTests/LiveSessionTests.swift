@@ -127,6 +127,16 @@ import Testing
         #expect(head.contains("flushed (ninescope answered)") && !head.contains("answered-after-flush"), "\(head)")
     }
 
+    /// The connections view lists connections by number, whatever order their openings were reported in (the
+    /// proxy's event loops report them each on its own: c1 could come before c0).
+    @Test func connectionsAreListedByNumber() {
+        var m = InspectorModel()
+        for c in [2, 0, 1] as [ConnectionID] {
+            _ = m.handle(.connectionOpened(conn: c, at: 1_000, info: ConnectionInfo(client: "c\(c.rawValue)", upstream: "u")))
+        }
+        #expect(m.connectionTable(time: .utc).rows.map { $0.cells[0] } == ["c0", "c1", "c2"])
+    }
+
     /// The connections view's `err`, the statistics' `errors` and the filter `conn:N and error` count the
     /// same exchanges: a server's error and a `--fault` error count; the EINTR the proxy answers a flushed
     /// request with does not (it was counted by the connections view alone).
