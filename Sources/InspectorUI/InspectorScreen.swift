@@ -194,7 +194,7 @@ public struct InspectorScreen {
             state.title = table.title
             stack[stack.count - 1] = .table(state)
         case .help(let top):
-            let lines = HelpView.lines(registry)
+            let lines = HelpView.lines(registry, width: canvas.width)
             let clamped = max(0, min(top, lines.count - canvas.height))
             HelpView.draw(lines, top: clamped, into: &canvas, theme: theme)
             stack[stack.count - 1] = .help(top: clamped)

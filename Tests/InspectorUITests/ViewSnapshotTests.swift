@@ -112,6 +112,24 @@ import TUICore
         Snapshot.check(s.snapshot(width: 100, height: 50), named: "help")
     }
 
+    /// At 80 and 60 columns every description in the help can be read whole: one longer than the room beside
+    /// its key goes on over the next lines (at 80 columns `G` read `Go to the last item and follow ne`).
+    @Test(arguments: [80, 60]) func helpIsReadableOnANarrowScreen(width: Int) {
+        var s = Sample.screen()
+        s.press("?")
+        Snapshot.check(s.snapshot(width: width, height: 24), named: "help-\(width)x24-top")
+        let lines = HelpView.lines(s.registry, width: width).map(\.text)
+        #expect(lines.allSatisfy { $0.displayWidth <= width - 1 }, "\(lines.filter { $0.displayWidth > width - 1 })")
+        let all = lines.joined(separator: " ").split(separator: " ").joined(separator: " ")
+        func said(_ text: String) -> Bool { all.contains(text.split(separator: " ").joined(separator: " ")) }
+        for section in s.registry.helpSections {
+            for e in section.entries { #expect(said(e.summary), "\(e.summary)") }
+        }
+        for (syntax, meaning) in CommandRegistry.filterHelp {
+            #expect(said(syntax) && said(meaning), "\(syntax): \(meaning)")
+        }
+    }
+
     @Test func tinyTerminal() {
         var s = Sample.screen()
         Snapshot.check(s.snapshot(width: 40, height: 8), named: "list-40x8")
