@@ -107,8 +107,8 @@ public struct CommandRegistry: Sendable {
         ("fault", "what a proxy --fault rule acted on"),
         ("anomaly:fid-leak", "named by an anomaly of that kind (the A view's)"),
         ("x:114-130  x:114-  x:114", "exchanges by number: a range, from one on, one"),
-        ("latency>10ms", "also < <= >= =; units ns us ms s"),
-        ("size>=64k", "either message's bytes; also k m g"),
+        ("latency>10ms", "also < <= >= =; units ns us ms s m h, as shown: 1m23s"),
+        ("size>=64k", "either message's bytes; also k m g, as shown: 1.22K"),
         ("word  \"two words\"", "text in either message's line"),
         ("a and b, a b, a or b", "combine; not a, !a, ( … )"),
     ]
