@@ -203,7 +203,7 @@ extension InspectorScreen {
     /// Gives the table view's cursor the table's current row count (rows come and go between draws).
     private mutating func syncTableCursor() {
         guard case .table(var t) = stack.last else { return }
-        t.cursor.setCount(model.table(t.kind, time: timeFormat).rows.count)
+        t.cursor.setCount(model.tableRowCount(t.kind, time: timeFormat))
         t.cursor.setPageSize(max(1, bodySize.height - 1))
         stack[stack.count - 1] = .table(t)
     }
@@ -253,7 +253,7 @@ extension InspectorScreen {
         case .table:
             syncTableCursor()
             guard case .table(let t) = stack.last else { return [] }
-            let table = model.table(t.kind, time: timeFormat)
+            let table = model.table(t.kind, time: timeFormat, window: t.cursor.selected.map { $0..<($0 + 1) })
             guard let i = t.cursor.selected, i < table.rows.count, let action = table.rows[i].action else { return [] }
             switch action {
             case .filter(let expr):

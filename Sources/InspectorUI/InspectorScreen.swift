@@ -189,7 +189,14 @@ public struct InspectorScreen {
             DetailView.draw(&state, into: &canvas, theme: theme, showHex: showHex)
             stack[stack.count - 1] = .detail(state)
         case .table(var state):
-            let table = model.table(state.kind, time: timeFormat)
+            // The anomaly table makes only the page the view will show.
+            var window: Range<Int>?
+            if case .anomalies = state.kind {
+                state.cursor.setCount(model.tableRowCount(state.kind, time: timeFormat))
+                state.cursor.setPageSize(max(1, canvas.height - 1))
+                window = state.cursor.visible
+            }
+            let table = model.table(state.kind, time: timeFormat, window: window)
             TableView.draw(table, cursor: &state.cursor, into: &canvas, theme: theme)
             state.title = table.title
             stack[stack.count - 1] = .table(state)

@@ -18,13 +18,21 @@ struct TableState: Hashable {
 }
 
 extension InspectorModel {
-    func table(_ kind: TableKind, time: TimeFormat) -> Table {
+    /// The table of a view; `window`: the rows that must be made (the rest may be left blank, as the anomaly
+    /// table does: it can hold many thousands).
+    func table(_ kind: TableKind, time: TimeFormat, window: Range<Int>? = nil) -> Table {
         switch kind {
         case .fids(let conn): fidTable(conn: conn)
         case .statistics: statisticsTable()
-        case .anomalies: anomalyTable(time: time)
+        case .anomalies: anomalyTable(time: time, window: window)
         case .connections: connectionTable(time: time)
         }
+    }
+
+    /// How many rows a view's table has, without making the ones that need not be.
+    func tableRowCount(_ kind: TableKind, time: TimeFormat) -> Int {
+        if case .anomalies = kind { return tracker.anomalies.count }
+        return table(kind, time: time).rows.count
     }
 }
 
