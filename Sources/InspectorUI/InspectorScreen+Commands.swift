@@ -153,6 +153,18 @@ extension InspectorScreen {
                 openPrompt(.save, text: defaultSavePath)
                 return []
             }
+            // Not over a file that exists unless asked: `s` then enter on a name already used replaced that
+            // capture without a word.
+            if fileExists?(argument) == true {
+                setMessage("\(argument) exists: :w! \(argument) writes over it", isError: true)
+                return []
+            }
+            return [.save(path: argument)]
+        case .captureSaveOver:
+            guard let argument, !argument.isEmpty else {
+                setMessage(":w! needs a file to write over: :w! FILE", isError: true)
+                return []
+            }
             return [.save(path: argument)]
         case .proxyFaults:
             guard isLive else {

@@ -68,6 +68,9 @@ public struct InspectorScreen {
     public var commandHistory = History()
     /// Suggested file name for `capture.save`.
     public var defaultSavePath = "ninescope.pcapng"
+    /// Whether a file exists (the app's look at the file system; nil: not asked): `capture.save` does not write
+    /// over one, `capture.saveOver` (`:w! FILE`) does.
+    public var fileExists: (@Sendable (String) -> Bool)?
     /// Completions for the `:` and inject prompts beyond command names (the REPL grammar's), if any.
     public var requestCompleter: (@Sendable (String) -> [String])?
     /// The words that begin a request at the `:` prompt besides the T-message names (the REPL's `walk`,

@@ -256,6 +256,27 @@ import TUICore
         #expect(s.currentView == "exchange x\(row)")
     }
 
+    /// `s`/`:w FILE` say so instead of writing over a file that exists; `:w! FILE` writes over it.
+    @Test func saveSaysAFileExists() {
+        var s = Sample.screen()
+        s.fileExists = { $0 == "/tmp/kept.pcapng" }
+        s.press("s", "ctrl-u")
+        s.type("/tmp/kept.pcapng")
+        #expect(s.press("enter").isEmpty)
+        #expect(s.message?.text == "/tmp/kept.pcapng exists: :w! /tmp/kept.pcapng writes over it")
+        #expect(s.message?.isError == true)
+        s.press(":")
+        s.type("w! /tmp/kept.pcapng")
+        #expect(s.press("enter").contains(.save(path: "/tmp/kept.pcapng")))
+        s.press(":")
+        s.type("w /tmp/new.pcapng")
+        #expect(s.press("enter").contains(.save(path: "/tmp/new.pcapng")))
+        s.press(":")
+        s.type("w!")
+        s.press("enter")
+        #expect(s.message?.text == ":w! needs a file to write over: :w! FILE")
+    }
+
     @Test func anomalyOpensItsExchange() {
         var s = Sample.screen()
         s.press("A", "enter")
