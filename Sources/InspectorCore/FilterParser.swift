@@ -235,8 +235,9 @@ private struct Parser {
         guard let from = number(parts[0]), from >= 0 else { throw FilterError(column: column, message: message) }
         guard parts.count == 2 else { return .exchanges(from: from, through: from) }
         if parts[1].isEmpty { return .exchanges(from: from, through: nil) }
-        guard let through = number(parts[1]), through >= from else {
-            throw FilterError(column: column, message: message)
+        guard let through = number(parts[1]) else { throw FilterError(column: column, message: message) }
+        guard through >= from else {
+            throw FilterError(column: column, message: "x:\(value) runs backwards: x:\(through)-\(from)")
         }
         return .exchanges(from: from, through: through)
     }

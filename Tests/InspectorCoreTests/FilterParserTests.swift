@@ -84,7 +84,7 @@ import Testing
         for text in ["x:114", "x:114-130", "x:114-", "conn:0 and fid:2 and x:5-9"] {
             #expect(try parse(text).description == text)
         }
-        #expect(error("x:130-114") != nil)
+        #expect(error("x:130-114")?.message == "x:130-114 runs backwards: x:114-130")
         #expect(error("x:abc") != nil)
         #expect(error("x:-5") != nil)
         var m = InspectorModel()
