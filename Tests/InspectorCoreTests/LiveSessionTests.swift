@@ -76,6 +76,9 @@ import Testing
         #expect(throws: InjectionPlanner.Refusal.noConnection(7)) {
             try planner.plan(.tstatfs(Tstatfs(fid: 0)), conn: 7, tracker: t)
         }
+        // It says how to inject elsewhere (it read `no open connection c7`).
+        #expect(InjectionPlanner.Refusal.noConnection(7).description
+                == "c7 is not open: select an exchange of an open connection to inject into it")
     }
 
     @Test func releasedFidsAreForgottenAfterClunk() throws {
