@@ -60,6 +60,8 @@ extension CommandName {
     public static let exchangeFlush: CommandName = "exchange.flush"
     public static let exchangeInject: CommandName = "exchange.inject"
     public static let captureSave: CommandName = "capture.save"
+    /// `capture.save` over a file that exists (`:w! FILE`), which `capture.save` refuses.
+    public static let captureSaveOver: CommandName = "capture.saveOver"
     public static let proxyFaults: CommandName = "proxy.faults"
     public static let viewHexToggle: CommandName = "view.hex.toggle"
     public static let viewCycle: CommandName = "view.cycle"

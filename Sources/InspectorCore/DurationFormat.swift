@@ -4,8 +4,11 @@ import NinePWire
 /// (`152µs`, `1.25ms`).
 public enum DurationFormat {
     /// The units accepted in filters, with their size in nanoseconds.
+    /// (`µs` is the micro sign the display uses, `μs` the Greek letter mu some keyboards type for it; `m`
+    /// and `h` read the minutes and hours the display gives from a minute on: `1m23s`, `1h02m`.)
     public static let units: [(name: String, nanos: Int64)] = [
-        ("ns", 1), ("us", 1_000), ("µs", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000),
+        ("ns", 1), ("us", 1_000), ("µs", 1_000), ("μs", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000),
+        ("m", 60_000_000_000), ("h", 3_600_000_000_000),
     ]
 
     /// Why a duration literal did not parse.
@@ -16,8 +19,26 @@ public enum DurationFormat {
         case outOfRange
     }
 
-    /// Parses `<number><unit>`: a non-negative decimal number (`10`, `1.5`) and a unit (ns, us, µs, ms, s).
+    /// Parses `<number><unit>`: a non-negative decimal number (`10`, `1.5`) and a unit (ns, us, µs, ms, s, m,
+    /// h), or several such parts, summed, as the display writes a minute or more (`1m23s`, `1h02m`).
     public static func parse(_ text: Substring) throws(ParseError) -> Int64 {
+        var total: Int64 = 0
+        var rest = text[...]
+        repeat {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            let unit = rest.dropFirst(number.count).prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
+            // A part with no number after the first is a unit the first part's number did not take (`10xs`).
+            if number.isEmpty && total > 0 { throw .unknownUnit(String(rest)) }
+            let (sum, overflow) = total.addingReportingOverflow(try parsePart(number + unit))
+            guard !overflow else { throw .outOfRange }
+            total = sum
+            rest = rest.dropFirst(number.count + unit.count)
+        } while !rest.isEmpty
+        return total
+    }
+
+    /// One `<number><unit>`.
+    private static func parsePart(_ text: Substring) throws(ParseError) -> Int64 {
         var digits = Substring()
         var rest = text[...]
         while let c = rest.first, c.isASCII, c.isNumber || c == "." {
@@ -48,7 +69,7 @@ public enum DurationFormat {
 
     /// The shortest exact literal for `nanos` (`10ms`, `1500us`, `7ns`), as filters print it.
     public static func filterLiteral(_ nanos: Int64) -> String {
-        for unit in units.reversed() where unit.name != "µs" {
+        for unit in units.reversed() where unit.name != "µs" && unit.name != "μs" {
             if nanos != 0, nanos % unit.nanos == 0 { return "\(nanos / unit.nanos)\(unit.name)" }
         }
         return "\(nanos)ns"

@@ -235,8 +235,9 @@ private struct Parser {
         guard let from = number(parts[0]), from >= 0 else { throw FilterError(column: column, message: message) }
         guard parts.count == 2 else { return .exchanges(from: from, through: from) }
         if parts[1].isEmpty { return .exchanges(from: from, through: nil) }
-        guard let through = number(parts[1]), through >= from else {
-            throw FilterError(column: column, message: message)
+        guard let through = number(parts[1]) else { throw FilterError(column: column, message: message) }
+        guard through >= from else {
+            throw FilterError(column: column, message: "x:\(value) runs backwards: x:\(through)-\(from)")
         }
         return .exchanges(from: from, through: through)
     }
@@ -295,8 +296,8 @@ private struct Parser {
             let message: String
             switch error {
             case .missingNumber: message = "expected a duration after '\(op.rawValue)', e.g. 10ms"
-            case .missingUnit: message = "'\(literal)' needs a unit: ns, us, ms or s"
-            case .unknownUnit(let u): message = "unknown unit '\(u)' (use ns, us, ms or s)"
+            case .missingUnit: message = "'\(literal)' needs a unit: ns, us, ms, s, m or h"
+            case .unknownUnit(let u): message = "unknown unit '\(u)' (use ns, us, ms, s, m or h, or 1m30s)"
             case .outOfRange: message = "duration '\(literal)' is too large"
             }
             let offset = error == .missingUnit || error.isUnknownUnit
@@ -320,16 +321,28 @@ private struct Parser {
     static func byteCount(_ text: Substring) -> Int64? {
         let digits = text.prefix(while: { $0.isASCII && $0.isNumber })
         guard !digits.isEmpty, let n = Int64(digits) else { return nil }
+        // A fraction of a k, m or g, as the statistics show sizes (`1.22K`), down to a whole byte.
+        var fraction = Substring()
+        if text.dropFirst(digits.count).first == "." {
+            fraction = text.dropFirst(digits.count + 1).prefix(while: { $0.isASCII && $0.isNumber })
+            guard !fraction.isEmpty, fraction.count <= 9 else { return nil }
+        }
         let multiplier: Int64
-        switch text.dropFirst(digits.count) {
+        switch text.dropFirst(digits.count + (fraction.isEmpty ? 0 : fraction.count + 1)).lowercased() {
         case "", "b": multiplier = 1
         case "k", "kb", "kib": multiplier = 1 << 10
         case "m", "mb", "mib": multiplier = 1 << 20
         case "g", "gb", "gib": multiplier = 1 << 30
         default: return nil
         }
+        if !fraction.isEmpty && multiplier == 1 { return nil }   // no fraction of a byte
         let (bytes, overflow) = n.multipliedReportingOverflow(by: multiplier)
-        return overflow ? nil : bytes
+        guard !overflow else { return nil }
+        var scale: Int64 = 1
+        for _ in fraction { scale *= 10 }
+        let part = (Int64(fraction) ?? 0) * multiplier / scale
+        let (sum, overflow2) = bytes.addingReportingOverflow(part)
+        return overflow2 ? nil : sum
     }
 }
 

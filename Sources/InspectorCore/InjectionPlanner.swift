@@ -33,7 +33,8 @@ public struct InjectionPlanner: Sendable {
 
         public var description: String {
             switch self {
-            case .noConnection(let c): "no open connection \(c)"
+            // Injection goes to the selected exchange's connection: say how to pick another.
+            case .noConnection(let c): "\(c) is not open: select an exchange of an open connection to inject into it"
             case .notARequest(let why): why
             case .clientFid(let fid, let op): "fid \(fid) is the client's: injecting \(op) on it would change the client's session (walk a copy first: walk \(fid) 100)"
             case .tagsExhausted: "no free tag in the reserved range"

@@ -53,7 +53,8 @@ public struct Table: Hashable, Sendable {
     /// Column widths for a total width: preferred widths (plus one space between columns); spare width first
     /// to flexible columns with a `maxWidth`, each up to what its widest cell (or title) needs within that
     /// limit and at most an even share of the spare, then to the other flexible columns (what none of them
-    /// takes stays blank at the right); and when too narrow, flexible columns then the last columns shrink.
+    /// takes stays blank at the right); and when too narrow, the columns beside a flexible one without a limit
+    /// give way first (see below), then flexible columns then the last columns shrink.
     public func widths(total: Int) -> [Int] {
         guard !columns.isEmpty else { return [] }
         var widths = columns.map(\.width)
@@ -76,13 +77,38 @@ public struct Table: Hashable, Sendable {
                 spare -= share
             }
         }
-        // Too narrow: shrink flexible columns down to 4, then others from the right.
+        guard spare < 0 else { return widths }
+        // Too narrow. What a table is read for is its flexible column without a limit (a fid's path, an
+        // anomaly's sentence): the columns beside it give way first. Flexible columns with a limit shrink to 4
+        // (when there is such a column to give way to); then the columns after the last flexible one (counts,
+        // `made by`) go, whole and from the right: a number cut short reads as another number; then flexible
+        // columns shrink to 4, then any column from the right.
         var deficit = -spare
+        if !open.isEmpty {
+            for i in flexible where columns[i].maxWidth != nil && deficit > 0 {
+                let cut = min(deficit, widths[i] - min(4, widths[i]))
+                widths[i] -= cut
+                deficit -= cut
+            }
+        }
+        if let lastFlexible = flexible.last {
+            for i in columns.indices.reversed() where i > lastFlexible && deficit > 0 {
+                deficit -= widths[i] + 1   // its gap goes with it
+                widths[i] = 0
+            }
+        }
         for i in flexible + columns.indices.reversed() where deficit > 0 {
             let floor = columns[i].flexible ? min(4, widths[i]) : 0
             let cut = min(deficit, widths[i] - floor)
             widths[i] -= cut
             deficit -= cut
+        }
+        // A column that went whole may leave room over: to the flexible columns, those without a limit first.
+        for i in open + flexible.filter({ columns[$0].maxWidth != nil }) where deficit < 0 {
+            let room = columns[i].maxWidth.map { max(0, min($0, widestCell(i)) - widths[i]) } ?? -deficit
+            let grow = min(room, -deficit)
+            widths[i] += grow
+            deficit += grow
         }
         return widths
     }

@@ -75,6 +75,7 @@ public final class InspectorApp: @unchecked Sendable {
         if let actions {
             screen.requestCompleter = { actions.completions(for: $0) }
         }
+        if screen.fileExists == nil { screen.fileExists = { FileManager.default.fileExists(atPath: $0) } }
         self.screen = screen
         self.actions = actions
         self.configuration = configuration

@@ -153,6 +153,18 @@ extension InspectorScreen {
                 openPrompt(.save, text: defaultSavePath)
                 return []
             }
+            // Not over a file that exists unless asked: `s` then enter on a name already used replaced that
+            // capture without a word.
+            if fileExists?(argument) == true {
+                setMessage("\(argument) exists: :w! \(argument) writes over it", isError: true)
+                return []
+            }
+            return [.save(path: argument)]
+        case .captureSaveOver:
+            guard let argument, !argument.isEmpty else {
+                setMessage(":w! needs a file to write over: :w! FILE", isError: true)
+                return []
+            }
             return [.save(path: argument)]
         case .proxyFaults:
             guard isLive else {
@@ -203,7 +215,7 @@ extension InspectorScreen {
     /// Gives the table view's cursor the table's current row count (rows come and go between draws).
     private mutating func syncTableCursor() {
         guard case .table(var t) = stack.last else { return }
-        t.cursor.setCount(model.table(t.kind, time: timeFormat).rows.count)
+        t.cursor.setCount(model.tableRowCount(t.kind, time: timeFormat))
         t.cursor.setPageSize(max(1, bodySize.height - 1))
         stack[stack.count - 1] = .table(t)
     }
@@ -253,7 +265,7 @@ extension InspectorScreen {
         case .table:
             syncTableCursor()
             guard case .table(let t) = stack.last else { return [] }
-            let table = model.table(t.kind, time: timeFormat)
+            let table = model.table(t.kind, time: timeFormat, window: t.cursor.selected.map { $0..<($0 + 1) })
             guard let i = t.cursor.selected, i < table.rows.count, let action = table.rows[i].action else { return [] }
             switch action {
             case .filter(let expr):

@@ -68,6 +68,9 @@ public struct InspectorScreen {
     public var commandHistory = History()
     /// Suggested file name for `capture.save`.
     public var defaultSavePath = "ninescope.pcapng"
+    /// Whether a file exists (the app's look at the file system; nil: not asked): `capture.save` does not write
+    /// over one, `capture.saveOver` (`:w! FILE`) does.
+    public var fileExists: (@Sendable (String) -> Bool)?
     /// Completions for the `:` and inject prompts beyond command names (the REPL grammar's), if any.
     public var requestCompleter: (@Sendable (String) -> [String])?
     /// The words that begin a request at the `:` prompt besides the T-message names (the REPL's `walk`,
@@ -133,11 +136,14 @@ public struct InspectorScreen {
             return nil
         }
         let (top, rest) = bounds.splitTop(1)
-        let (middle, bottom) = rest.splitBottom(2)
-        let (statusRect, promptRect) = bottom.splitTop(1)
+        // A message or prompt error wider than the screen is wrapped onto rows taken from the body (until the
+        // next key), at most half of them: at 80 columns an error is often longer than one line.
+        let said = statusMessage(width: bounds.width, maxRows: max(1, (bounds.height - 3) / 2))
+        let (middle, bottom) = rest.splitBottom(1 + max(1, said?.lines.count ?? 1))
+        let (statusRect, promptRect) = bottom.splitTop(bottom.height - 1)
         grid.withCanvas(middle) { drawBody(into: &$0) }
         grid.withCanvas(top) { drawHeader(into: &$0) }
-        grid.withCanvas(statusRect) { drawStatus(into: &$0) }
+        grid.withCanvas(statusRect) { drawStatus(said, into: &$0) }
         var cursor: Point?
         grid.withCanvas(promptRect) { c in
             if let prompt {
@@ -186,12 +192,19 @@ public struct InspectorScreen {
             DetailView.draw(&state, into: &canvas, theme: theme, showHex: showHex)
             stack[stack.count - 1] = .detail(state)
         case .table(var state):
-            let table = model.table(state.kind, time: timeFormat)
+            // The anomaly table makes only the page the view will show.
+            var window: Range<Int>?
+            if case .anomalies = state.kind {
+                state.cursor.setCount(model.tableRowCount(state.kind, time: timeFormat))
+                state.cursor.setPageSize(max(1, canvas.height - 1))
+                window = state.cursor.visible
+            }
+            let table = model.table(state.kind, time: timeFormat, window: window)
             TableView.draw(table, cursor: &state.cursor, into: &canvas, theme: theme)
             state.title = table.title
             stack[stack.count - 1] = .table(state)
         case .help(let top):
-            let lines = HelpView.lines(registry)
+            let lines = HelpView.lines(registry, width: canvas.width)
             let clamped = max(0, min(top, lines.count - canvas.height))
             HelpView.draw(lines, top: clamped, into: &canvas, theme: theme)
             stack[stack.count - 1] = .help(top: clamped)
@@ -207,14 +220,36 @@ public struct InspectorScreen {
         canvas.draw(right, role: .header, x: max(0, canvas.width - rightWidth), y: 0, theme: theme)
     }
 
-    private func drawStatus(into canvas: inout Canvas) {
-        canvas.fillRow(0, role: .status, theme: theme)
-        var x = 0
+    /// What the status line says instead of the view's status (a prompt's error, else the message) in lines of
+    /// at most `width` columns with their blank at each side, at most `maxRows` of them (the last one cut with an
+    /// ellipsis when even they are too few); nil when there is nothing to say.
+    func statusMessage(width: Int, maxRows: Int) -> (lines: [String], role: ThemeRole)? {
+        let text: String, role: ThemeRole
         if let error = prompt?.error {
-            x = canvas.draw(" " + error.description + " ", role: .statusError, y: 0, theme: theme)
+            (text, role) = (error.description, .statusError)
         } else if let message {
-            let role: ThemeRole = message.isError ? .statusError : .status
-            x = canvas.draw(" " + message.text + " ", role: role, y: 0, theme: theme)
+            (text, role) = (message.text, message.isError ? .statusError : .status)
+        } else {
+            return nil
+        }
+        let room = max(1, width - 2)
+        guard text.displayWidth > room else { return ([text], role) }
+        var lines = text.wrapped(toDisplayWidth: room)
+        if lines.count > maxRows {
+            let rest = lines[(maxRows - 1)...].joined(separator: " ")
+            lines = Array(lines.prefix(maxRows - 1)) + [rest.truncated(toDisplayWidth: room)]
+        }
+        return (lines, role)
+    }
+
+    private func drawStatus(_ said: (lines: [String], role: ThemeRole)?, into canvas: inout Canvas) {
+        for y in 0..<canvas.height { canvas.fillRow(y, role: .status, theme: theme) }
+        var x = 0
+        let last = max(0, canvas.height - 1)
+        if let said {
+            for (y, line) in said.lines.enumerated() {
+                x = canvas.draw(" " + line + " ", role: said.role, y: y, theme: theme)
+            }
         } else {
             x = canvas.draw(" " + statusText(), role: .status, y: 0, theme: theme)
         }
@@ -233,7 +268,7 @@ public struct InspectorScreen {
             let text = " " + flag + " "
             right -= text.displayWidth + 1
             guard right > x else { break }
-            canvas.draw(text, role: .statusFlag, x: right, y: 0, theme: theme)
+            canvas.draw(text, role: .statusFlag, x: right, y: last, theme: theme)
         }
     }
 

@@ -18,13 +18,21 @@ struct TableState: Hashable {
 }
 
 extension InspectorModel {
-    func table(_ kind: TableKind, time: TimeFormat) -> Table {
+    /// The table of a view; `window`: the rows that must be made (the rest may be left blank, as the anomaly
+    /// table does: it can hold many thousands).
+    func table(_ kind: TableKind, time: TimeFormat, window: Range<Int>? = nil) -> Table {
         switch kind {
         case .fids(let conn): fidTable(conn: conn)
         case .statistics: statisticsTable()
-        case .anomalies: anomalyTable(time: time)
+        case .anomalies: anomalyTable(time: time, window: window)
         case .connections: connectionTable(time: time)
         }
+    }
+
+    /// How many rows a view's table has, without making the ones that need not be.
+    func tableRowCount(_ kind: TableKind, time: TimeFormat) -> Int {
+        if case .anomalies = kind { return tracker.anomalies.count }
+        return table(kind, time: time).rows.count
     }
 }
 
@@ -66,8 +74,33 @@ enum TableView {
 
 /// The help screen, generated from the command registry.
 enum HelpView {
-    static func lines(_ registry: CommandRegistry) -> [StyledLine] {
+    /// The help for a screen `width` columns wide (nil: not wrapped). A description longer than the room
+    /// right of its key goes on over the next lines, under its own start; when that room is too narrow to
+    /// read (under 24 columns), the description starts on a line of its own.
+    static func lines(_ registry: CommandRegistry, width: Int? = nil) -> [StyledLine] {
         var out: [StyledLine] = []
+        // The line drawn from column 1 holds `lead` (its width: `indent`) then `text`, wrapped.
+        func add(_ lead: StyledLine, indent: Int, _ text: String) {
+            guard let width else {
+                var line = lead
+                line.append(text, .normal)
+                out.append(line)
+                return
+            }
+            let room = width - 2 - indent
+            if room >= 24 {
+                for (i, piece) in text.wrapped(toDisplayWidth: room).enumerated() {
+                    var line = i == 0 ? lead : StyledLine(String(repeating: " ", count: indent))
+                    line.append(piece, .normal)
+                    out.append(line)
+                }
+            } else {
+                out.append(lead)
+                for piece in text.wrapped(toDisplayWidth: max(8, width - 2 - 6)) {
+                    out.append(StyledLine("      " + piece, .normal))
+                }
+            }
+        }
         for section in registry.helpSections {
             out.append(StyledLine(section.title, .helpSection))
             for e in section.entries {
@@ -75,19 +108,25 @@ enum HelpView {
                 let keys = e.keys.isEmpty ? "" : e.keys.joined(separator: " ")
                 line.append("  " + Fit.cell(keys, width: 20), .helpKey)
                 line.append(" " + Fit.cell(e.usage, width: 22) + " ", .dim)
-                line.append(e.summary, .normal)
-                out.append(line)
+                add(line, indent: 2 + 20 + 1 + 22 + 1, e.summary)
             }
             out.append(StyledLine())
         }
         out.append(StyledLine("Filter language (/ and \\)", .helpSection))
         for (syntax, meaning) in CommandRegistry.filterHelp {
-            var line = StyledLine("  " + Fit.cell(syntax, width: 32), .helpKey)
-            line.append(" " + meaning, .normal)
-            out.append(line)
+            // Syntax wider than its column has a line of its own (it was cut: `… malformed c…`).
+            if width != nil, syntax.displayWidth > 32 {
+                out.append(StyledLine("  " + syntax, .helpKey))
+                add(StyledLine(String(repeating: " ", count: 2 + 32 + 1)), indent: 2 + 32 + 1, meaning)
+            } else {
+                add(StyledLine("  " + Fit.cell(syntax, width: 32) + " ", .helpKey), indent: 2 + 32 + 1, meaning)
+            }
         }
         out.append(StyledLine())
-        out.append(StyledLine("Prompts: enter runs, esc cancels, up/down recall history, tab completes.", .dim))
+        let prompts = "Prompts: enter runs, esc cancels, up/down recall history, tab completes."
+        for piece in width.map({ prompts.wrapped(toDisplayWidth: max(8, $0 - 2)) }) ?? [prompts] {
+            out.append(StyledLine(piece, .dim))
+        }
         return out
     }
 

@@ -111,4 +111,6 @@ struct FidRecord: Sendable {
     /// The index of the request that brought the fid into use (nil for a fid adopted mid-stream).
     var createdIndex: MessageIndex?
     var useCount: Int
+    /// Made by a request the proxy injected (the client never had this fid).
+    var injected = false
 }

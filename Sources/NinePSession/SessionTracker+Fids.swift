@@ -150,6 +150,8 @@ extension SessionTracker {
     mutating func create(_ c: inout ConnState, _ out: inout TrackerOutput, _ fid: Fid, _ record: FidRecord,
                          by xid: ExchangeID) {
         if c.liveFids[fid] != nil { end(&c, &out, fid, state: .clunked, by: xid) }
+        var record = record
+        record.injected = exchangeRecords.contains(xid.rawValue) && exchangeRecords[xid.rawValue].isInjected
         let r = storeFid(&c, record)
         note(&out, fid: c.fidRecords[r], conn: c.id)
     }

@@ -184,7 +184,9 @@ public struct SessionTracker: Sendable {
             let rec = c.fidRecords[r]
             let created = rec.createdIndex ?? rec.lastUsedIndex
             let path = paths.path(rec.pathNode)?.description ?? "?"
-            let text = "fid \(fid) (\(rec.state), \(path)) still in use when the connection ended (\(reason))"
+            // A fid an injected request made is the inspector's user's, not the client's: said so.
+            let whose = rec.injected ? "; made by an injected request, not the client" : ""
+            let text = "fid \(fid) (\(rec.state), \(path)\(whose)) still in use when the connection ended (\(reason))"
             report(&c, &out, .fidLeakedAtClose, messageIndex: created, exchange: rec.createdBy, tag: nil, fid: fid,
                    at: at, text)
             c.fidRecords[r].state = .leaked

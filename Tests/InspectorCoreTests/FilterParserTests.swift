@@ -84,7 +84,7 @@ import Testing
         for text in ["x:114", "x:114-130", "x:114-", "conn:0 and fid:2 and x:5-9"] {
             #expect(try parse(text).description == text)
         }
-        #expect(error("x:130-114") != nil)
+        #expect(error("x:130-114")?.message == "x:130-114 runs backwards: x:114-130")
         #expect(error("x:abc") != nil)
         #expect(error("x:-5") != nil)
         var m = InspectorModel()
@@ -117,6 +117,32 @@ import Testing
             #expect(try parse(keyword.rawValue) == .term(.state(keyword)))
             #expect(try parse(keyword.rawValue.uppercased()) == .term(.state(keyword)))
         }
+    }
+
+    /// What the list, the detail and the statistics show can be typed back: a minute or more as `1m23s` or
+    /// `1h02m`, microseconds with the micro sign or the Greek mu, a size as the statistics give it (`1.22K`);
+    /// `latency>1m05s` was refused (`unknown unit 'm05s'`), and so were `latency>2m` and `size>1.5k`.
+    @Test func whatTheViewsShowCanBeTypedBack() throws {
+        #expect(try parse("latency>1m05s") == .term(.latency(.greater, 65_000_000_000)))
+        #expect(try parse("latency>=2m") == .term(.latency(.greaterOrEqual, 120_000_000_000)))
+        #expect(try parse("latency>1h02m") == .term(.latency(.greater, 3_720_000_000_000)))
+        #expect(try parse("latency>1m0.5s") == .term(.latency(.greater, 60_500_000_000)))
+        #expect(try parse("latency<100μs") == .term(.latency(.less, 100_000)))   // Greek mu
+        #expect(try parse("latency<100µs") == .term(.latency(.less, 100_000)))   // micro sign
+        // Every latency the display writes parses back to within its rounding.
+        for nanos: Int64 in [850, 15_200, 1_250_000, 59_900_000_000, 83_000_000_000, 3_720_000_000_000] {
+            let shown = DurationFormat.compact(nanos)
+            let back = try #require(try? DurationFormat.parse(Substring(shown)), "\(shown)")
+            #expect(abs(back - nanos) * 100 <= nanos, "\(shown) → \(back)")
+        }
+        // The filter prints the shortest exact literal, which parses back.
+        #expect(try parse("latency>=120s").description == "latency>=2m")
+        #expect(try parse(try parse("latency>=120s").description) == .term(.latency(.greaterOrEqual, 120_000_000_000)))
+        #expect(try parse("size>1.5k") == .term(.size(.greater, 1536)))
+        #expect(try parse("size>=1.22K") == .term(.size(.greaterOrEqual, 1249)))
+        #expect(try parse("size<0.5m") == .term(.size(.less, 524_288)))
+        #expect(error("size>1.5")?.message == "expected a size in bytes after '>', e.g. 4096, 64k or 1m")
+        #expect(error("size>1.k") != nil)
     }
 
     @Test func latencyComparisons() throws {
@@ -270,8 +296,9 @@ import Testing
         #expect(error("Twalk and (error") == FilterError(column: 17, message: "expected ')' to close '(' at column 11"))
         #expect(error("error)")?.column == 6)
         #expect(error("latency>10mx")?.column == 11)
-        #expect(error("latency>10mx")?.message == "unknown unit 'mx' (use ns, us, ms or s)")
-        #expect(error("latency>10")?.message == "'10' needs a unit: ns, us, ms or s")
+        #expect(error("latency>10mx")?.message == "unknown unit 'mx' (use ns, us, ms, s, m or h, or 1m30s)")
+        #expect(error("latency>10")?.message == "'10' needs a unit: ns, us, ms, s, m or h")
+        #expect(error("latency>1m05")?.message == "'1m05' needs a unit: ns, us, ms, s, m or h")
         #expect(error("latency>")?.message == "expected a duration after '>', e.g. 10ms")
         #expect(error("latency")?.column == 8)
         #expect(error("error and")?.column == 10)
@@ -296,7 +323,9 @@ import Testing
         #expect(try DurationFormat.parse("1.0000000009s") == 1_000_000_000)
         #expect(throws: DurationFormat.ParseError.missingUnit) { try DurationFormat.parse("12") }
         #expect(throws: DurationFormat.ParseError.missingNumber) { try DurationFormat.parse("ms") }
-        #expect(throws: DurationFormat.ParseError.unknownUnit("h")) { try DurationFormat.parse("1h") }
+        #expect(try DurationFormat.parse("1h") == 3_600_000_000_000)
+        #expect(throws: DurationFormat.ParseError.unknownUnit("d")) { try DurationFormat.parse("1d") }
+        #expect(throws: DurationFormat.ParseError.unknownUnit("xs")) { try DurationFormat.parse("1m5xs") }
         #expect(throws: DurationFormat.ParseError.outOfRange) { try DurationFormat.parse("99999999999999s") }
     }
 

@@ -148,8 +148,10 @@ import Testing
                                             TableColumn("c", width: 6)], rows: [])
         #expect(t.widths(total: 22) == [4, 10, 6])
         #expect(t.widths(total: 30) == [4, 18, 6])
-        #expect(t.widths(total: 16) == [4, 4, 6])
-        #expect(t.widths(total: 12) == [4, 4, 2])
+        // Too narrow: the column after the flexible one goes whole (a number cut short reads as another
+        // number), its room back to the flexible one; then the flexible one shrinks.
+        #expect(t.widths(total: 16) == [4, 11, 0])
+        #expect(t.widths(total: 12) == [4, 7, 0])
     }
 
     /// A flexible column with a limit grows only as far as its widest cell (or title) needs, up to the limit
@@ -165,11 +167,26 @@ import Testing
         #expect(table(["RDONLY|DIRECTORY|X"]).widths(total: 60) == [4, 42, 12])  // c: its limit
         #expect(table(["RD"]).widths(total: 60) == [4, 48, 6])                   // c: its preferred width
         #expect(table(["RDONLY|DIR"]).widths(total: 26) == [4, 12, 8])           // c: half of the 4 spare, short of 10
-        #expect(table(["RDONLY|DIR"]).widths(total: 20) == [4, 8, 6])            // too narrow: shrink as before
+        #expect(table(["RDONLY|DIR"]).widths(total: 20) == [4, 10, 4])           // too narrow: c gives way to b
         let alone = Table(title: "t", columns: [TableColumn("name", width: 4, flexible: true, maxWidth: 8),
                                                 TableColumn("n", width: 6, alignRight: true)],
                           rows: [TableRow(["Tversion", "1"]), TableRow(["Txattrcreate", "2"])])
         #expect(alone.widths(total: 60) == [8, 6])   // nothing takes the rest
+    }
+
+    /// On a narrow screen a fid table keeps its paths: the qid and mode columns give way, then the columns
+    /// after them, before the path is cut (at 60 columns it read `gle…` while `made by` and `uses` stayed).
+    @Test func aNarrowFidTableKeepsItsPaths() {
+        let t = Table(title: "fids", columns: [
+            TableColumn("fid", width: 10, alignRight: true), TableColumn("state", width: 9),
+            TableColumn("path", width: 16, flexible: true), TableColumn("qid", width: 10, flexible: true, maxWidth: 24),
+            TableColumn("mode", width: 12, flexible: true, maxWidth: 32), TableColumn("iounit", width: 6, alignRight: true),
+            TableColumn("made by", width: 7), TableColumn("uses", width: 5, alignRight: true),
+        ], rows: [TableRow(["7", "leaked", "glenda:/FLUSH", "53594e000013 v0", "WRONLY", "131072", "x23", "3"])])
+        #expect(t.widths(total: 59) == [10, 9, 21, 4, 4, 6, 0, 0])
+        #expect(t.widths(total: 79) == [10, 9, 16, 7, 12, 6, 7, 5])
+        // Wide enough: nothing gives way.
+        #expect(!t.widths(total: 120).contains(0))
     }
 
     @Test func tablesOfTheSampleSession() {

@@ -76,6 +76,9 @@ import Testing
         #expect(throws: InjectionPlanner.Refusal.noConnection(7)) {
             try planner.plan(.tstatfs(Tstatfs(fid: 0)), conn: 7, tracker: t)
         }
+        // It says how to inject elsewhere (it read `no open connection c7`).
+        #expect(InjectionPlanner.Refusal.noConnection(7).description
+                == "c7 is not open: select an exchange of an open connection to inject into it")
     }
 
     @Test func releasedFidsAreForgottenAfterClunk() throws {
@@ -125,6 +128,16 @@ import Testing
         // The detail's header says it as the list does, not as the tracker's answered-after-flush.
         let head = m.detail(ofRow: 2, time: .utc).lines.first?.text.text ?? ""
         #expect(head.contains("flushed (ninescope answered)") && !head.contains("answered-after-flush"), "\(head)")
+    }
+
+    /// The connections view lists connections by number, whatever order their openings were reported in (the
+    /// proxy's event loops report them each on its own: c1 could come before c0).
+    @Test func connectionsAreListedByNumber() {
+        var m = InspectorModel()
+        for c in [2, 0, 1] as [ConnectionID] {
+            _ = m.handle(.connectionOpened(conn: c, at: 1_000, info: ConnectionInfo(client: "c\(c.rawValue)", upstream: "u")))
+        }
+        #expect(m.connectionTable(time: .utc).rows.map { $0.cells[0] } == ["c0", "c1", "c2"])
     }
 
     /// The connections view's `err`, the statistics' `errors` and the filter `conn:N and error` count the

@@ -122,6 +122,40 @@ final class FailingFlushActions: InspectorActions, @unchecked Sendable {
         #expect(actions.calls.contains { $0.hasPrefix("save ninescope.pcapng ") })
     }
 
+    /// Saving does not write over a file that exists unless asked (`:w! FILE`): `s` then enter on a name
+    /// already used replaced that capture without a word. The app looks at the file system for the screen.
+    @Test func savingOverAFileThatExistsNeedsTheBang() async throws {
+        let dir = Peers.tempDir("save-over")
+        let path = dir + "/kept.pcapng"
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: path))
+        let actions = RecordingActions()
+        let app = makeApp(actions: actions)
+        app.enqueue(SampleTraffic.session())
+        #expect(app.screen.fileExists?(path) == true && app.screen.fileExists?(dir + "/new.pcapng") == false)
+        let terminal = FakeTerminal(width: 160, height: 24)
+        terminal.press("s", "ctrl-u")
+        terminal.type(path)
+        terminal.press("enter", ":")
+        terminal.type("w " + path)
+        terminal.press("enter", "Q")
+        app.run(backend: terminal)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(!actions.calls.contains { $0.hasPrefix("save ") })
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep me")
+        // `:w! FILE` goes ahead (the fake save fails, as a full disk would: what matters is that it was tried);
+        // a new name is saved at once.
+        let second = FakeTerminal(width: 160, height: 24)
+        second.press(":")
+        second.type("w! " + path)
+        second.press("enter", ":")
+        second.type("save " + dir + "/new.pcapng")
+        second.press("enter", "Q")
+        app.run(backend: second)
+        for _ in 0..<100 where actions.calls.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(actions.calls.contains { $0.hasPrefix("save \(path) ") })
+        #expect(actions.calls.contains { $0.hasPrefix("save \(dir)/new.pcapng ") })
+    }
+
     /// The app hands a flush's failure back to the screen, which unmarks the row.
     @Test func aFailedFlushIsUnmarkedByTheLoop() async throws {
         let actions = FailingFlushActions()

@@ -33,6 +33,25 @@ import TUICore
         Snapshot.check(s.snapshot(), named: "filter-applied")
     }
 
+    /// An error longer than the screen is wide (the anomaly kinds a filter knows) is wrapped onto rows above
+    /// the key hints, taken from the list until the next key, instead of being cut at the right edge; the
+    /// status flags stay on its last row.
+    @Test func aLongErrorIsWrappedNotCut() {
+        var s = Sample.screen()
+        s.recording = "REC 12 kB"
+        s.press("/")
+        s.type("anomaly:bogus")
+        s.press("enter")
+        let text = s.snapshot()
+        Snapshot.check(text, named: "long-error-80x24")
+        // Every kind it names is on the screen, the last one too.
+        for kind in ["tag-reused", "count-over-msize", "reserved-fid"] { #expect(text.contains(kind), "\(kind)") }
+        #expect(text.contains("REC 12 kB"))
+        // The next key gives the rows back to the list.
+        s.press("j")
+        #expect(s.snapshot().split(separator: "\n").filter { $0.contains("c1") }.count == 20)
+    }
+
     @Test func filterErrorIsMarkedAtItsColumn() {
         var s = Sample.screen()
         s.press("/")
@@ -91,6 +110,24 @@ import TUICore
         var s = Sample.screen()
         s.press("?")
         Snapshot.check(s.snapshot(width: 100, height: 50), named: "help")
+    }
+
+    /// At 80 and 60 columns every description in the help can be read whole: one longer than the room beside
+    /// its key goes on over the next lines (at 80 columns `G` read `Go to the last item and follow ne`).
+    @Test(arguments: [80, 60]) func helpIsReadableOnANarrowScreen(width: Int) {
+        var s = Sample.screen()
+        s.press("?")
+        Snapshot.check(s.snapshot(width: width, height: 24), named: "help-\(width)x24-top")
+        let lines = HelpView.lines(s.registry, width: width).map(\.text)
+        #expect(lines.allSatisfy { $0.displayWidth <= width - 1 }, "\(lines.filter { $0.displayWidth > width - 1 })")
+        let all = lines.joined(separator: " ").split(separator: " ").joined(separator: " ")
+        func said(_ text: String) -> Bool { all.contains(text.split(separator: " ").joined(separator: " ")) }
+        for section in s.registry.helpSections {
+            for e in section.entries { #expect(said(e.summary), "\(e.summary)") }
+        }
+        for (syntax, meaning) in CommandRegistry.filterHelp {
+            #expect(said(syntax) && said(meaning), "\(syntax): \(meaning)")
+        }
     }
 
     @Test func tinyTerminal() {

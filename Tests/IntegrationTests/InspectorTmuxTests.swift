@@ -555,8 +555,13 @@ extension String {
         }
         try ls()
         #expect(pane.wait { $0.contains("Rclunk") }.ok)
+        // It exists: said so; and :save! (which writes over a file that exists) refuses it still.
         pane.keys(":")
         pane.type("save \(dir)/./live.pcapng")
+        pane.keys("Enter")
+        #expect(pane.wait { $0.contains("live.pcapng exists: :w! ") }.ok)
+        pane.keys(":")
+        pane.type("save! \(dir)/./live.pcapng")
         pane.keys("Enter")
         let refused = pane.wait { $0.contains("is a file of the capture being recorded (--capture): saving over it would lose it") }
         #expect(refused.ok, "\(refused.screen)")
@@ -579,7 +584,7 @@ extension String {
         defer { view.kill() }
         #expect(view.wait { $0.contains("Rclunk") }.ok)
         view.keys(":")
-        view.type("save \(live)")
+        view.type("w! \(live)")
         view.keys("Enter")
         let kept = view.wait { $0.contains("is a capture being viewed: saving over it would lose it") }
         #expect(kept.ok, "\(kept.screen)")

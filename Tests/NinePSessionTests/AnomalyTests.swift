@@ -423,6 +423,21 @@ import Testing
         #expect(h.summary.anomalyCount == 3)
     }
 
+    /// A fid an injected request made and nobody clunked is still a leak at the server, but the inspector's
+    /// user made it, not the client: the anomaly says so (it read as the client's own leak).
+    @Test func aLeakedInjectedFidIsSaidToBeInjected() {
+        for retain in [true, false] {
+            var h = Self.mounted(configuration: retain ? .init() : .lineTrace(reportsChanges: true))
+            h.t(0xF124, .twalk(Twalk(fid: 0, newfid: 0xFFFF_FFFE, wnames: ["f"])), marks: .injected)
+            h.r(0xF124, .rwalk(Rwalk(wqids: [Qid(path: 100)])))
+            let out = h.close(.eof)
+            #expect(out.anomalies.map(\.fid) == [0, 1, 2, 0xFFFF_FFFE])
+            let said = out.anomalies.map(\.text)
+            #expect(said.last?.contains("made by an injected request, not the client") == true, "\(said)")
+            #expect(said.dropLast().allSatisfy { !$0.contains("injected") }, "\(said)")
+        }
+    }
+
     /// How long a request waited is rounded to the tenth of a second, and below a tenth said in milliseconds
     /// (199.95 ms was `0.1s`, 3 ms `0.0s`).
     @Test(arguments: [(Int64(3_000_000), "3ms"), (199_950_000, "0.2s"), (1_549_000_000, "1.5s"), (1_550_000_000, "1.6s")])
