@@ -12,6 +12,15 @@ import Glibc
         try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"] + extra)
     }
 
+    /// `replay --diff` of `capture` to the local driver over a fresh copy of the memory driver's tree (ext4 here,
+    /// which gives a removed file's inode number to the next file made).
+    static func replayToTheLocalDriver(_ capture: String) throws -> Peers.Result {
+        let local = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver",
+                                                "local:" + ReplIntegrationTests.memoryTreeExport()])
+        defer { local.stop() }
+        return try Peers.run(Peers.ninescope, ["replay", capture, "--to", local.address, "--diff"])
+    }
+
     /// Records `sessions` (each one connection's REPL lines, piped: each runs as it arrives) through a proxy
     /// in front of `upstream`, and returns the capture's path.
     static func capture(_ name: String, upstream: String, _ sessions: [[String]]) throws -> String {
@@ -107,10 +116,7 @@ import Glibc
             ["version", "attach 0 nobody", "walk 0 1 tmp", "walk 1 2", "lcreate 2 f1 rdwr|create 0644", "clunk 2",
              "walk 1 2 f1", "getattr 2", "remove 2", "mkdir 1 d1 0755", "walk 1 3 d1", "getattr 3", "remove 3", "clunk 1"],
         ])
-        let export = try ReplIntegrationTests.memoryTreeExport()
-        let local = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:" + export])
-        defer { local.stop() }
-        let r = try Peers.run(Peers.ninescope, ["replay", capture, "--to", local.address, "--diff"])
+        let r = try Self.replayToTheLocalDriver(capture)
         #expect(r.status == 0, "exit \(r.status)\n\(r.out)\n\(r.err)")
         #expect(r.out.contains("replayed 14 of 14 requests, 14 answered, 14 compared, 0 differ"), "\(r.out)\n\(r.err)")
     }
@@ -130,10 +136,7 @@ import Glibc
              "walk 1 3", "lcreate 3 f2 rdwr|create 0644", "walk 1 4 f2", "getattr 4", "clunk 4", "clunk 3",
              "unlinkat 1 f2 0", "clunk 1"],
         ])
-        let export = try ReplIntegrationTests.memoryTreeExport()
-        let local = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "local:" + export])
-        defer { local.stop() }
-        let r = try Peers.run(Peers.ninescope, ["replay", capture, "--to", local.address, "--diff"])
+        let r = try Self.replayToTheLocalDriver(capture)
         #expect(r.status == 0, "exit \(r.status)\n\(r.out)\n\(r.err)")
         #expect(r.out.contains("replayed 16 of 16 requests, 16 answered, 16 compared, 0 differ"), "\(r.out)\n\(r.err)")
     }
