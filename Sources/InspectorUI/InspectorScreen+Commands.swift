@@ -339,7 +339,7 @@ extension InspectorScreen {
             return []
         }
         model.markFlushRequested(row: row)
-        setMessage("Tflush sent for x\(row) (tag \(r.tag) on c\(r.conn))")
+        setMessage("flushing x\(row) (tag \(r.tag) on c\(r.conn))")   // `finished` says whether it went or waits
         return [.flush(conn: ConnectionID(r.conn), tag: Tag(r.tag), row: row)]
     }
 

@@ -170,23 +170,34 @@ public final class NinePProxy: Sendable {
         return lines.sorted()
     }
 
+    /// A request of the proxy's own (injected, or a Tflush) as it was sent: its tag, and whether it waits for
+    /// the rest of a frame the client is part way through (it goes upstream right after that frame).
+    public struct SentRequest: Hashable, Sendable {
+        public var tag: UInt16
+        public var waitsForClientFrame: Bool
+        public init(tag: UInt16, waitsForClientFrame: Bool) { self.tag = tag; self.waitsForClientFrame = waitsForClientFrame }
+    }
+
     /// Writes `frame` (a complete T-message whose tag and fids the caller chose, e.g. with the tracker's
     /// allocators) upstream on connection `conn`, between two client frames. Its reply is intercepted: it is
     /// reported marked `.intercepted` and never reaches the client.
-    public func inject(conn: NinePWire.ConnectionID, frame: [UInt8]) async throws {
+    @discardableResult
+    public func inject(conn: NinePWire.ConnectionID, frame: [UInt8]) async throws -> SentRequest {
         let bound = try pair(conn)
-        try await bound.eventLoop.submit { () throws -> Void in try bound.value.inject(frame) }.get()
+        let sent = try await bound.eventLoop.submit { () throws -> Bool in try bound.value.inject(frame) }.get()
+        return SentRequest(tag: FrameHeader(frame)?.tag.rawValue ?? 0, waitsForClientFrame: !sent)
     }
 
     /// Flushes the client's pending request `tag` on `conn` with a Tflush sent upstream under a tag the proxy
     /// picks (returned). The client gets exactly one reply for `tag`: the server's if it comes first, else
     /// an error reply made by the proxy (Rlerror EINTR for 9P2000.L, Rerror "Interrupted system call" otherwise).
     @discardableResult
-    public func flush(conn: NinePWire.ConnectionID, tag: UInt16) async throws -> UInt16 {
+    public func flush(conn: NinePWire.ConnectionID, tag: UInt16) async throws -> SentRequest {
         let bound = try pair(conn)
-        return try await bound.eventLoop.submit { () throws -> UInt16 in
+        let (mine, sent) = try await bound.eventLoop.submit { () throws -> (UInt16, Bool) in
             try bound.value.flush(clientTag: tag)
         }.get()
+        return SentRequest(tag: mine, waitsForClientFrame: !sent)
     }
 
     /// The fault rules the relay applies now (`Options.faults` until `setFaults` changes them).

@@ -30,8 +30,10 @@ public enum ProxyControlError: Error, Hashable, Sendable, CustomStringConvertibl
 
 extension RelayPair {
     /// Sends `frame` (a complete T-message) upstream at the next frame boundary; its reply will be
-    /// reported marked `.intercepted` and never forwarded to the client.
-    func inject(_ frame: [UInt8]) throws(ProxyControlError) {
+    /// reported marked `.intercepted` and never forwarded to the client. Returns whether it went now (false:
+    /// it waits for the rest of a frame the client is part way through).
+    @discardableResult
+    func inject(_ frame: [UInt8]) throws(ProxyControlError) -> Bool {
         try checkUpstreamOpen()
         guard frame.count >= NineP.headerSize, let header = FrameHeader(frame) else {
             throw .badFrame("a frame needs at least 7 bytes")
@@ -44,22 +46,24 @@ extension RelayPair {
         guard ours[tag] == nil, pending[tag] == nil else { throw .tagInUse(tag) }
         ours[tag] = .injected
         answered.remove(tag)   // a tag an earlier flush of ours left there: its reply is this one's
-        enqueueToServer(frame)
+        return enqueueToServer(frame)
     }
 
     /// Sends a Tflush for the client's pending `tag`, with a tag the proxy picks (returned). The client gets
     /// exactly one reply for `tag`: the server's, if it comes before the Rflush, else an error reply made by
     /// the proxy (Rlerror EINTR / Rerror "Interrupted system call"). `tag` may also be a request ninescope
     /// injected (one that blocks, a write to a FIFO): its Tflush ends it, and neither reply reaches the client.
-    func flush(clientTag tag: UInt16) throws(ProxyControlError) -> UInt16 {
+    /// Also returns whether the Tflush went now (false: it waits for the rest of a frame the client is part
+    /// way through, as `inject`).
+    @discardableResult
+    func flush(clientTag tag: UInt16) throws(ProxyControlError) -> (tag: UInt16, sent: Bool) {
         try checkUpstreamOpen()
         if !ours.isEmpty, case .injected = ours[tag] {
             guard flushing[tag] == nil else { throw .alreadyFlushing(tag) }
             guard let mine = freeTag() else { throw .noFreeTag }
             ours[mine] = .flush(oldTag: tag)
             flushing[tag] = mine
-            enqueueToServer(Fcall(tag: Tag(mine), .tflush(Tflush(oldtag: Tag(tag)))).encode(dialect: dialect ?? .p9))
-            return mine
+            return (mine, enqueueToServer(Fcall(tag: Tag(mine), .tflush(Tflush(oldtag: Tag(tag)))).encode(dialect: dialect ?? .p9)))
         }
         // A reply a `--fault delay` rule holds: the server has answered, so the client gets that now, and the
         // Tflush still goes (its Rflush, the proxy's own, is dropped).
@@ -72,8 +76,7 @@ extension RelayPair {
         guard let mine = freeTag() else { throw .noFreeTag }
         ours[mine] = .flush(oldTag: tag)
         if !held { flushing[tag] = mine }
-        enqueueToServer(Fcall(tag: Tag(mine), .tflush(Tflush(oldtag: Tag(tag)))).encode(dialect: dialect ?? .p9))
-        return mine
+        return (mine, enqueueToServer(Fcall(tag: Tag(mine), .tflush(Tflush(oldtag: Tag(tag)))).encode(dialect: dialect ?? .p9)))
     }
 
     /// Tags the client and the proxy have outstanding right now (for callers choosing injection tags).
@@ -87,13 +90,17 @@ extension RelayPair {
         }
     }
 
-    private func enqueueToServer(_ frame: [UInt8]) {
+    /// Queues `frame` for the server and sends it now when the client's stream is between frames. Returns
+    /// whether it went.
+    private func enqueueToServer(_ frame: [UInt8]) -> Bool {
         toServerInserts.append((frame, [.injected]))
-        if toServer.atBoundary {
+        let now = toServer.atBoundary
+        if now {
             insertNow(.toServer, at: WallClock.nowNanos())
             upstream?.flush()
         }
         flushEvents()
+        return now
     }
 
     /// A tag free on both sides, counting down from 0xFFFE (clients allocate from the bottom).

@@ -180,12 +180,15 @@ final class ProxyInspectorActions: InspectorActions, @unchecked Sendable {
         case .success(let p): plan = p
         case .failure(let refusal): throw InspectorActionError("\(refusal)")
         }
+        let sent: NinePProxy.SentRequest
         do {
-            try await proxy.inject(conn: conn, frame: plan.frame)
+            sent = try await proxy.inject(conn: conn, frame: plan.frame)
         } catch {
             throw InspectorActionError("inject into \(conn) failed: \(error)")
         }
-        return "injected into \(conn): \(plan)"
+        return sent.waitsForClientFrame
+            ? "queued for \(conn), to go upstream once the client's frame in progress is whole: \(plan)"
+            : "injected into \(conn): \(plan)"
     }
 
     /// Plans under the lock (synchronous, so the lock is never held across a suspension).
@@ -203,8 +206,10 @@ final class ProxyInspectorActions: InspectorActions, @unchecked Sendable {
     func flush(tag: Tag, conn: ConnectionID, tracker: SessionTracker) async throws -> String {
         let proxy = try currentProxy()
         do {
-            let flushTag = try await proxy.flush(conn: conn, tag: tag.rawValue)
-            return "Tflush tag \(flushTag) oldtag \(tag) sent upstream on \(conn)"
+            let sent = try await proxy.flush(conn: conn, tag: tag.rawValue)
+            return "Tflush tag \(sent.tag) oldtag \(tag) "
+                + (sent.waitsForClientFrame ? "queued on \(conn), to go upstream once the client's frame in progress is whole"
+                   : "sent upstream on \(conn)")
         } catch {
             throw InspectorActionError("flush of tag \(tag) on \(conn) failed: \(error)")
         }

@@ -58,7 +58,7 @@ import Testing
         let conn = NinePWire.ConnectionID(0)
         try await client.send(F.tread(5))
         #expect(await server.waitForRequests(2))
-        let flushTag = try await proxy.flush(conn: conn, tag: 5)
+        let flushTag = try await proxy.flush(conn: conn, tag: 5).tag
         #expect(await server.waitForRequests(3))
         #expect(try Fcall.decode(server.received[2], dialect: .l) == Fcall(tag: Tag(flushTag), .tflush(Tflush(oldtag: 5))))
         try await server.send([F.rflush(flushTag)])
@@ -76,7 +76,7 @@ import Testing
         let conn = NinePWire.ConnectionID(0)
         try await client.send(F.tread(5))
         #expect(await server.waitForRequests(2))
-        let flushTag = try await proxy.flush(conn: conn, tag: 5)
+        let flushTag = try await proxy.flush(conn: conn, tag: 5).tag
         #expect(await server.waitForRequests(3))
         try await server.send([F.rread(5, [4, 2]), F.rflush(flushTag)])
         #expect(try await Self.barrier(client, tag: 6, expecting: F.rversion() + F.rread(5, [4, 2])))

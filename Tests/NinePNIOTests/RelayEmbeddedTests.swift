@@ -106,7 +106,7 @@ import Testing
         let relay = try EmbeddedRelay.withPendingRead(tag: 1)
 
         let injected = F.tclunk(100, fid: 42)
-        try relay.pair.inject(injected)
+        #expect(try relay.pair.inject(injected), "between frames it goes at once")
         #expect(try relay.sentToServer() == injected)
         #expect(throws: ProxyControlError.tagInUse(100)) { try relay.pair.inject(F.tclunk(100, fid: 43)) }
         #expect(throws: ProxyControlError.tagInUse(1)) { try relay.pair.inject(F.tclunk(1, fid: 43)) }
@@ -128,10 +128,18 @@ import Testing
         let write = F.twrite(2, Array(repeating: 7, count: 500))
         try relay.fromClient(Array(write[0..<100]))
         let injected = F.tclunk(200, fid: 5)
-        try relay.pair.inject(injected)
+        // It says it waits (the inspector says "queued", not "injected"): so does a Tflush.
+        #expect(try !relay.pair.inject(injected))
         #expect(try relay.sentToServer() == Array(write[0..<100]))   // not in the middle of the Twrite
         try relay.fromClient(Array(write[100...]) + F.tread(3))
         #expect(try relay.sentToServer() == Array(write[100...]) + injected + F.tread(3))
+        try relay.fromClient(Array(F.tread(4)[0..<5]))
+        let flush = try relay.pair.flush(clientTag: 3)
+        #expect(!flush.sent)
+        #expect(try relay.sentToServer() == Array(F.tread(4)[0..<5]))
+        try relay.fromClient(Array(F.tread(4)[5...]))
+        #expect(try relay.sentToServer() == Array(F.tread(4)[5...]) + F.frame(flush.tag, .tflush(Tflush(oldtag: 3))))
+        #expect(try relay.pair.flush(clientTag: 4).sent, "between frames it goes at once")
     }
 
     @Test func interceptionIsExactWhateverTheSplit() throws {
@@ -165,7 +173,7 @@ import Testing
         _ = try relay.sentToServer()
         _ = try relay.sentToClient()
 
-        let flushTag = try relay.pair.flush(clientTag: 5)
+        let flushTag = try relay.pair.flush(clientTag: 5).tag
         let tflush = try relay.sentToServer()
         let decoded = try Fcall.decode(tflush, dialect: dialect)
         #expect(decoded == Fcall(tag: Tag(flushTag), .tflush(Tflush(oldtag: 5))))
@@ -197,7 +205,7 @@ import Testing
         try relay.fromServer(F.rversion())
         try relay.fromClient(F.tread(5))
         _ = try relay.sentToClient()
-        let flushTag = try relay.pair.flush(clientTag: 5)
+        let flushTag = try relay.pair.flush(clientTag: 5).tag
         try relay.fromServer(F.rread(5, [4, 2]) + F.rflush(flushTag))
         #expect(try relay.sentToClient() == F.rread(5, [4, 2]))
         #expect(relay.pair.tagsInUse.isEmpty)
@@ -212,7 +220,7 @@ import Testing
         try relay.pair.inject(F.twrite(65532, [0x78]))
         _ = try relay.sentToServer()
 
-        let flushTag = try relay.pair.flush(clientTag: 65532)
+        let flushTag = try relay.pair.flush(clientTag: 65532).tag
         #expect(try Fcall.decode(try relay.sentToServer(), dialect: .l) == Fcall(tag: Tag(flushTag), .tflush(Tflush(oldtag: 65532))))
         #expect(throws: ProxyControlError.alreadyFlushing(65532)) { _ = try relay.pair.flush(clientTag: 65532) }
         try relay.fromServer(F.rflush(flushTag))
@@ -226,7 +234,7 @@ import Testing
 
         // Answered before the Rflush: the reply is intercepted, and so is the Rflush after it.
         try relay.pair.inject(F.twrite(65531, [0x78]))
-        let second = try relay.pair.flush(clientTag: 65531)
+        let second = try relay.pair.flush(clientTag: 65531).tag
         _ = try relay.sentToServer()
         try relay.fromServer(F.frame(65531, .rwrite(Rwrite(count: 1))) + F.rflush(second))
         #expect(try relay.sentToClient().isEmpty)

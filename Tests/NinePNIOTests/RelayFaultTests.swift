@@ -106,7 +106,7 @@ import Testing
         try relay.fromClient(F.tread(1))
         _ = try relay.sentToServer()
         try relay.fromServer(F.rread(1, [7]))
-        let flushTag = try relay.pair.flush(clientTag: 1)
+        let flushTag = try relay.pair.flush(clientTag: 1).tag
         #expect(try relay.sentToClient() == F.rread(1, [7]))
         #expect(try relay.sentToServer() == Self.tflush(flushTag, old: 1))
         try relay.fromServer(F.rflush(flushTag))
@@ -131,7 +131,7 @@ import Testing
         let relay = try Self.relay("hang=Tread")
         try relay.fromClient(F.tread(3))
         #expect(try relay.sentToServer().isEmpty)
-        let flushTag = try relay.pair.flush(clientTag: 3)
+        let flushTag = try relay.pair.flush(clientTag: 3).tag
         #expect(try relay.sentToServer() == Self.tflush(flushTag, old: 3))
         try relay.fromServer(F.rflush(flushTag))              // the server never saw tag 3
         #expect(try relay.sentToClient() == F.frame(3, .rlerror(Rlerror(ecode: .EINTR))))
