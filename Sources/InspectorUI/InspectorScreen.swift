@@ -216,7 +216,9 @@ public struct InspectorScreen {
         let left = " ninescope" + (title.isEmpty ? "" : " · " + title)
         let right = currentView + " "
         let rightWidth = right.displayWidth
-        canvas.draw(left, role: .header, y: 0, maxX: max(0, canvas.width - rightWidth - 1), theme: theme)
+        // Cut with an ellipsis: an address cut short reads as another (`127.0.0.1:42` for port 42313).
+        let room = max(0, canvas.width - rightWidth - 1)
+        canvas.draw(left.truncated(toDisplayWidth: room), role: .header, y: 0, maxX: room, theme: theme)
         canvas.draw(right, role: .header, x: max(0, canvas.width - rightWidth), y: 0, theme: theme)
     }
 
@@ -317,14 +319,20 @@ public struct InspectorScreen {
     }
 
     private func drawHints(into canvas: inout Canvas) {
-        let hints = registry.keys(for: .viewHelp).first.map { "\($0) help  " } ?? ""
+        let help = registry.keys(for: .viewHelp).first.map { ["\($0) help"] } ?? []
         // Flushing needs a live session: a capture's hints leave it out.
         let more = [("filter", CommandName.filterEdit), ("command", .promptCommand), ("flush", .exchangeFlush),
                     ("fids", .viewFids), ("stats", .viewStats), ("quit", .viewClose)]
             .filter { isLive || $0.1 != .exchangeFlush }
             .compactMap { name, command in registry.keys(for: command).first.map { "\($0) \(name)" } }
-            .joined(separator: "  ")
-        canvas.draw(" " + hints + more, role: .dim, y: 0, theme: theme)
+        // A narrow screen shows the hints that fit whole (`q quit` cut to `q qu` helps nobody).
+        var line = ""
+        for hint in help + more {
+            let next = (line.isEmpty ? " " : line + "  ") + hint
+            guard next.displayWidth <= canvas.width else { break }
+            line = next
+        }
+        canvas.draw(line, role: .dim, y: 0, theme: theme)
     }
 
     /// `1234567` → `1,234,567`.

@@ -135,4 +135,20 @@ import TUICore
         Snapshot.check(s.snapshot(width: 40, height: 8), named: "list-40x8")
         Snapshot.check(s.snapshot(width: 15, height: 3), named: "too-small")
     }
+
+    /// A title too long for the screen is cut with an ellipsis: cut bare, `127.0.0.1:42313` read as port 42.
+    /// The key hints show those that fit whole (`S` alone was left of `S stats` at 40 columns).
+    @Test func aLongTitleIsCutWithAnEllipsis() throws {
+        var s = Sample.screen(live: true)
+        s.title = "demo · proxy 127.0.0.1:37755 → synth server 127.0.0.1:42313"
+        let lines = s.snapshot(width: 60, height: 10).split(separator: "\n", omittingEmptySubsequences: false)
+        let header = try #require(lines.first)
+        #expect(header.hasPrefix(" ninescope · demo · proxy 127.0.0.1:37755 → synt…"), "\(header)")
+        #expect(header.contains("…") && header.hasSuffix("exchanges"), "\(header)")
+        #expect(!header.contains("127.0.0.1:42"), "\(header)")
+        let hints = try #require(lines.dropFirst(9).first)
+        #expect(hints == " ? help  / filter  : command  f flush  F fids  S stats", "\(hints)")
+        let wide = s.snapshot(width: 120, height: 10).split(separator: "\n").first ?? ""
+        #expect(wide.contains("127.0.0.1:42313") && !wide.contains("…"), "\(wide)")
+    }
 }
