@@ -146,14 +146,18 @@ extension Connection {
     func validateNewName(_ name: P9String) throws(ServerError) {
         let b = name.bytes
         if b.isEmpty || b.contains(0x2F) || b.contains(0) { throw ServerError(.EINVAL, "invalid file name") }
-        if b == [0x2E] || b == [0x2E, 0x2E] { throw ServerError(.EEXIST) }
+        try refuseDotName(name, .EEXIST)   // mkdir(2) and the like
         if b.count > 255 { throw ServerError(.ENAMETOOLONG) }
     }
 
-    /// `.` and `..` as the name a request acts on, refused with `errno` (what Linux answers for that call).
-    func refuseDotName(_ name: P9String, _ errno: Errno) throws(ServerError) {
-        let b = name.bytes
-        if b == [0x2E] || b == [0x2E, 0x2E] { throw ServerError(errno, "not for . or ..") }
+    /// `.` and `..` as the name a request acts on, refused as Linux refuses them for that call: with `dot`
+    /// for `.`, and `dotDot` (else `dot`) for `..`.
+    func refuseDotName(_ name: P9String, _ dot: Errno, dotDot: Errno? = nil) throws(ServerError) {
+        switch name.bytes {
+        case [0x2E]: throw ServerError(dot)
+        case [0x2E, 0x2E]: throw ServerError(dotDot ?? dot)
+        default: break
+        }
     }
 
     /// After a rename done on this connection, point fids that named the old name at the new one.

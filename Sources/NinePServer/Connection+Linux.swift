@@ -122,11 +122,7 @@ extension Connection {
         guard t.flags & ~Tunlinkat.removeDir == 0 else { throw ServerError(.EINVAL, "unknown unlinkat flags") }
         let removeDirectory = t.flags & Tunlinkat.removeDir != 0
         _ = try directoryEntry(t.dirfid)
-        switch t.name.bytes {
-        case [0x2E]: throw ServerError(removeDirectory ? .EINVAL : .EISDIR, "cannot remove .")
-        case [0x2E, 0x2E]: throw ServerError(removeDirectory ? .ENOTEMPTY : .EISDIR, "cannot remove ..")
-        default: break
-        }
+        try refuseDotName(t.name, removeDirectory ? .EINVAL : .EISDIR, dotDot: removeDirectory ? .ENOTEMPTY : .EISDIR)
         let d = try creationDirectory(t.dirfid, t.name)
         try await driver.unlink(in: d.node, name: t.name, removeDirectory: removeDirectory)
         return .runlinkat
