@@ -100,10 +100,8 @@ public struct ReplayPlan: Hashable, Sendable {
         let start = messages.first { $0.isRequest && isSelected($0) }?.time ?? 0
         /// Step `id` was answered (by a captured reply, or by one the capture lost): later requests of its
         /// connection wait for it, and requests of other connections too (see `orderAcrossConnections`).
-        /// Which steps are Tversions (read when each is answered, without touching its step).
-        var isVersion: [Bool] = []
         func answered(_ id: Int, on connection: UInt32, _ planner: inout ConnPlanner) {
-            planner.completed(id, isVersion: isVersion[id])
+            planner.completed(id, isVersion: steps[id].request.message.type == .tversion)
             // A step is answered once: what it was given is not needed after.
             if let covered = allGiven.removeValue(forKey: id), !covered.isEmpty {
                 for c in crossFrontier.keys { crossFrontier[c]!.subtract(covered) }
@@ -148,7 +146,6 @@ public struct ReplayPlan: Hashable, Sendable {
                     if !cross.isEmpty { afterReplies = Array(cross.union(afterReplies)).sorted() }
                 }
                 allGiven[id] = Set(afterReplies)
-                isVersion.append(request.message.type == .tversion)
                 if let line = m.cutLine {
                     notes.append("connection \(m.connection): \(line): cut by the capture; sent as \(request.canonicalLine)")
                 }
@@ -261,13 +258,7 @@ struct ConnPlanner: Sendable {
         pending[f.tag] = id
         for fid in f.message.fidsCreated where fid != .nofid { making[fid] = id }
         for fid in f.message.fidsReleased { releasing[fid] = id }
-        switch f.message {
-        case .topen(let x): opening[x.fid] = id
-        case .tcreate(let x): opening[x.fid] = id
-        case .tlopen(let x): opening[x.fid] = id
-        case .tlcreate(let x): opening[x.fid] = id
-        default: break
-        }
+        if let fid = f.message.fidOpened { opening[fid] = id }
         return (deps.sorted(), sent)
     }
 

@@ -337,19 +337,11 @@ extension ReplayRunner {
     /// removed frees the removed file's qid path if the fid held it, as a removal does.
     func noteOpenFids(_ request: Message, reply: Fcall?, captured: Fcall?, on c: UInt32) {
         let ok = { (f: Fcall?) in f.map { $0.message.type?.isError != true } ?? false }
-        switch request {
-        case .tlopen(let t) where ok(reply) || ok(captured): conns[c]?.open.insert(t.fid)
-        case .tlcreate(let t) where ok(reply) || ok(captured): conns[c]?.open.insert(t.fid)
-        case .topen(let t) where ok(reply) || ok(captured): conns[c]?.open.insert(t.fid)
-        case .tcreate(let t) where ok(reply) || ok(captured): conns[c]?.open.insert(t.fid)
-        case .tclunk(let t): closed(t.fid)
-        case .tremove(let t): closed(t.fid)
-        default: break
-        }
+        if let fid = request.fidOpened, ok(reply) || ok(captured) { conns[c]?.open.insert(fid) }
         // A clunk or remove ends the fid whatever its answer (clunk(5), remove(5)).
-        func closed(_ fid: Fid) {
+        for fid in request.fidsReleased {
             conns[c]?.open.remove(fid)
-            guard conns[c]?.openAtRemoval.remove(fid) != nil else { return }
+            guard conns[c]?.openAtRemoval.remove(fid) != nil else { continue }
             for k in conns.keys { conns[k]?.comparator.noteRemoval() }
         }
     }

@@ -52,6 +52,17 @@ extension Message {
         }
     }
 
+    /// The fid the request opens if it succeeds: Topen, Tcreate, Tlopen, Tlcreate.
+    public var fidOpened: Fid? {
+        switch self {
+        case .topen(let m): m.fid
+        case .tcreate(let m): m.fid
+        case .tlopen(let m): m.fid
+        case .tlcreate(let m): m.fid
+        default: nil
+        }
+    }
+
     /// Fids that are gone after the request whatever the reply (clunk(5), remove(5)): Tclunk, Tremove.
     public var fidsReleased: [Fid] {
         switch self {
