@@ -162,7 +162,7 @@ public struct CaptureIngest: Sendable {
         case .unknown: root = .unknown
         case .auth: root = .auth
         }
-        return KnownFid(fid: r.fid, path: FidPath(root: root, elements: r.elements),
+        return KnownFid(fid: r.fid, path: FidPath(root: root, elements: r.elements, deleted: r.deleted),
                         state: FidState.allCases.first { $0.description == r.state } ?? .adopted,
                         qid: r.qid, openMode: r.opened, iounit: r.iounit, xattr: r.xattr, uname: r.uname,
                         nUname: r.nUname)

@@ -1,3 +1,4 @@
+import NinePSession
 import NinePWire
 
 /// A filter ready to run over a store: it remembers which interned paths match, so each row costs a
@@ -130,10 +131,14 @@ public struct FilterMatcher: Sendable {
 
     /// `/usr` matches `/usr` and `/usr/bin` (also under an aname: `ANAME:/usr/bin`, an absolute one as diod's
     /// `/srv/export:/usr/bin` included, or `?/usr/bin`), and the whole path given (`/srv/export:/usr`); a
-    /// pattern without a leading `/` matches any path containing it (case-insensitive).
+    /// pattern without a leading `/` matches any path containing it (case-insensitive). A deleted path
+    /// (`/tmp/a (deleted)`, `FidPath.isDeleted`) matches as the path it was.
     public static func path(_ path: String, matches pattern: String) -> Bool {
         guard pattern.hasPrefix("/") else {
             return contains(path, loweredNeedle: Array(pattern.utf8).map(asciiLower))
+        }
+        if path.hasSuffix(FidPath.deletedSuffix) {
+            return Self.path(String(path.dropLast(FidPath.deletedSuffix.count)), matches: pattern)
         }
         var candidates = [Substring(path)]
         if path.hasPrefix("?/") { candidates.append(path.dropFirst()) }

@@ -168,7 +168,10 @@ public struct TraceLine: Sendable {
         if let x = m.exchange { o.append(("exchange", .int(Int64(x.rawValue)))) }
         if let r = m.requestIndex { o.append(("answers", .int(Int64(r)))) }
         if let l = m.latency { o.append(("latency_ns", .int(l))) }
-        if let p = m.fidPath { o.append(("path", .string(p.description))) }
+        if let p = m.fidPath {
+            o.append(("path", .string(p.description)))
+            if p.isDeleted { o.append(("path_deleted", .bool(true))) }
+        }
         if let u = m.fidPath?.user, !u.isEmpty { o.append(("user", .string(u.description))) }
         if !m.marks.isEmpty { o.append(("marks", .string(m.marks.description))) }
         o.append(("line", .string(m.canonicalLine)))
@@ -214,6 +217,7 @@ public struct TraceLine: Sendable {
             var path: [UInt8] = []
             p.appendDescription(to: &path)
             o.string("path", utf8: path)
+            if p.isDeleted { o.value("path_deleted", .bool(true)) }
             if let u = p.user, !u.isEmpty {
                 path.removeAll(keepingCapacity: true)
                 u.appendDescription(to: &path)

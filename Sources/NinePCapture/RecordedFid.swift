@@ -12,7 +12,9 @@ import NinePWire
 /// appear raw in them). The optional fields, what the tracker knew of the fid besides its path:
 /// `q=TYPE.VERSION.PATH` its qid (hex), `o=cMODE` or `o=lFLAGS` how it was opened (Topen/Tcreate mode or
 /// Tlopen/Tlcreate flags, hex), `i=IOUNIT`, `u=UNAME` and `n=N_UNAME` of the attach it descends from, and
-/// `x=SIZE.NAME` for an xattr fid. A reader ignores keys it does not know.
+/// `x=SIZE.NAME` for an xattr fid, `d=1` when the path no longer names the fid's file (it was removed,
+/// unlinked or renamed over while the fid held it: `FidPath.isDeleted`). A reader ignores keys it does not
+/// know.
 /// Example: `7:open:a=%2Fsrv/usr/bin;q=0.0.2a1;o=l8000;i=8168;u=root;n=0`.
 public struct RecordedFid: Hashable, Sendable {
     public enum Root: Hashable, Sendable {
@@ -31,10 +33,12 @@ public struct RecordedFid: Hashable, Sendable {
     public var uname: P9String?
     public var nUname: UInt32?
     public var xattr: XattrInfo?
+    /// The path no longer names the fid's file (`FidPath.isDeleted`).
+    public var deleted: Bool
 
     public init(fid: Fid, state: String, root: Root, elements: [P9String], qid: Qid? = nil,
                 opened: FidOpenMode? = nil, iounit: UInt32? = nil, uname: P9String? = nil, nUname: UInt32? = nil,
-                xattr: XattrInfo? = nil) {
+                xattr: XattrInfo? = nil, deleted: Bool = false) {
         self.fid = fid
         self.state = state
         self.root = root
@@ -45,6 +49,7 @@ public struct RecordedFid: Hashable, Sendable {
         self.uname = uname
         self.nUname = nUname
         self.xattr = xattr
+        self.deleted = deleted
     }
 
     /// The entries of `fids` as comment values, in pieces of at most about `pieceBytes` bytes each (a
@@ -126,6 +131,7 @@ public struct RecordedFid: Hashable, Sendable {
         if let x = f.xattr {
             fields.append("x=\(x.size)." + String(decoding: escape(x.name.bytes), as: UTF8.self))
         }
+        if f.deleted { fields.append("d=1") }
         return fields.flatMap { [UInt8(ascii: ";")] + Array($0.utf8) }
     }
 
@@ -162,6 +168,9 @@ public struct RecordedFid: Hashable, Sendable {
             guard let dot = value.firstIndex(of: "."), let size = UInt64(value[..<dot]),
                   let name = Self.unescape(value[value.index(after: dot)...]) else { return false }
             xattr = XattrInfo(name: P9String(bytes: name), size: size)
+        case "d":
+            guard value == "1" || value == "0" else { return false }
+            deleted = value == "1"
         default:
             break   // a key from a later version
         }

@@ -181,7 +181,7 @@ public final class CaptureRecorder: Sendable {
         }
         return RecordedFid(fid: f.fid, state: f.state.description, root: root, elements: f.path?.elements ?? [],
                            qid: f.qid, opened: f.openMode, iounit: f.iounit, uname: f.uname, nUname: f.nUname,
-                           xattr: f.xattr)
+                           xattr: f.xattr, deleted: f.path?.isDeleted ?? false)
     }
 
     private func appendFrame(_ s: inout State, conn: ConnectionID, direction: Direction, t: Int64, bytes: [UInt8],

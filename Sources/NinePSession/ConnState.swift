@@ -14,6 +14,10 @@ enum FidEffect: Sendable {
     case remove(fid: Fid)
     case rename(fid: Fid, dfid: Fid, name: P9String)
     case renameat(olddirfid: Fid, oldname: P9String, newdirfid: Fid, newname: P9String)
+    /// A Tunlinkat: fids holding the file keep it under a deleted path.
+    case unlinkat(dirfid: Fid, name: P9String)
+    /// A Twstat that renames (a name given: wstat(5) renames within the directory).
+    case wstatRename(fid: Fid, name: P9String)
 }
 
 /// Per pending request: its fid effect and the primary fid's record and path at request time.

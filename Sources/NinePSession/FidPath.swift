@@ -81,41 +81,56 @@ public struct FidPath: Hashable, Sendable, CustomStringConvertible {
     private final class Box: Sendable {
         let root: PathRoot
         let elements: [P9String]
+        let deleted: Bool
         /// `appendDescription`'s bytes, when made (`renderingDescription`).
         let rendered: [UInt8]?
-        init(_ root: PathRoot, _ elements: [P9String], rendered: [UInt8]? = nil) {
-            self.root = root; self.elements = elements; self.rendered = rendered
+        init(_ root: PathRoot, _ elements: [P9String], deleted: Bool, rendered: [UInt8]? = nil) {
+            self.root = root; self.elements = elements; self.deleted = deleted; self.rendered = rendered
         }
     }
     private var box: Box
 
     public var root: PathRoot {
         get { box.root }
-        set { box = Box(newValue, box.elements) }
+        set { box = Box(newValue, box.elements, deleted: box.deleted) }
     }
     public var elements: [P9String] {
         get { box.elements }
-        set { box = Box(box.root, newValue) }
+        set { box = Box(box.root, newValue, deleted: box.deleted) }
+    }
+    /// The name no longer leads to the file the fid holds: while the fid held it, the file was removed
+    /// (Tremove of another fid, Tunlinkat) or another was renamed over it (Trename, Trenameat, a Twstat
+    /// that renames). Shown as Linux shows such an open file's path, `/tmp/a (deleted)`.
+    public var isDeleted: Bool {
+        get { box.deleted }
+        set { box = Box(box.root, box.elements, deleted: newValue) }
     }
 
-    public init(root: PathRoot, elements: [P9String] = []) { box = Box(root, elements) }
+    /// What `description` appends to a deleted path's.
+    public static let deletedSuffix = " (deleted)"
+
+    public init(root: PathRoot, elements: [P9String] = [], deleted: Bool = false) {
+        box = Box(root, elements, deleted: deleted)
+    }
 
     /// The same path, its description rendered now and kept with it (a change drops it).
     func renderingDescription() -> FidPath {
         var bytes: [UInt8] = []
         appendDescriptionUncached(to: &bytes)
         var p = self
-        p.box = Box(box.root, box.elements, rendered: bytes)
+        p.box = Box(box.root, box.elements, deleted: box.deleted, rendered: bytes)
         return p
     }
 
     public static func == (a: FidPath, b: FidPath) -> Bool {
-        a.box === b.box || (a.box.root == b.box.root && a.box.elements == b.box.elements)
+        a.box === b.box
+            || (a.box.root == b.box.root && a.box.elements == b.box.elements && a.box.deleted == b.box.deleted)
     }
-    public func hash(into h: inout Hasher) { h.combine(box.root); h.combine(box.elements) }
+    public func hash(into h: inout Hasher) { h.combine(box.root); h.combine(box.elements); h.combine(box.deleted) }
 
     /// `/usr/bin` for the empty aname; `ANAME:/usr/bin` otherwise; `?/usr/bin` under an unknown root;
-    /// `(auth)` for an auth fid. Names are shown escaped (`P9String.escaped`).
+    /// `(auth)` for an auth fid; `/tmp/a (deleted)` when `isDeleted`. Names are shown escaped
+    /// (`P9String.escaped`).
     public var description: String {
         var bytes: [UInt8] = []
         appendDescription(to: &bytes)
@@ -143,6 +158,7 @@ public struct FidPath: Hashable, Sendable, CustomStringConvertible {
             if i > 0 { out.append(0x2F) }
             e.appendEscaped(to: &out)
         }
+        if box.deleted { out.append(contentsOf: Self.deletedSuffix.utf8) }
     }
 
     /// The last element, or nil at the root.
@@ -170,6 +186,8 @@ struct PathStore: Sendable {
     private var nodes: [Node] = []
     private var roots: [PathRoot: Int32] = [:]
     private var children: [ChildKey: Int32] = [:]
+    /// Per node, its deleted copy (`deleted(_:)`), once made.
+    private var deletedCopies: [Int32: Int32] = [:]
 
     /// The node for a root (created on first use).
     mutating func root(_ r: PathRoot) -> Int32 {
@@ -196,9 +214,42 @@ struct PathStore: Sendable {
         if let id = children[key] { return id }
         let parent = nodes[Int(node)]
         let id = Int32(nodes.count)
-        nodes.append(Node(parent: node, path: FidPath(root: parent.root, elements: parent.path.elements + [name])
-            .renderingDescription()))
+        // Below a deleted directory every path is deleted too.
+        nodes.append(Node(parent: node, path: FidPath(root: parent.root, elements: parent.path.elements + [name],
+                                                      deleted: parent.path.isDeleted).renderingDescription()))
         children[key] = id
+        return id
+    }
+
+    /// The node `name` leads to from `node`, if one was made (nil for `.`, `..` and names never walked to).
+    func existingChild(_ node: Int32, _ name: P9String) -> Int32? {
+        guard node != PathStore.none, name.bytes != [0x2E], name.bytes != [0x2E, 0x2E] else { return nil }
+        return children[ChildKey(parent: node, name: name)]
+    }
+
+    /// `node`'s parent (nil at a root or for `none`).
+    func parent(_ node: Int32) -> Int32? {
+        guard node != PathStore.none else { return nil }
+        let p = nodes[Int(node)].parent
+        return p == PathStore.none ? nil : p
+    }
+
+    /// Whether `node`'s path is deleted (`FidPath.isDeleted`).
+    func isDeleted(_ node: Int32) -> Bool {
+        node != PathStore.none && nodes[Int(node)].path.isDeleted
+    }
+
+    /// A node with `node`'s path marked deleted: where fids go that held the file once its name was removed
+    /// or taken. Its parent is `node`'s, so that `..` from it leads where it led; nothing walks to it by name.
+    mutating func deleted(_ node: Int32) -> Int32 {
+        guard node != PathStore.none, !isDeleted(node) else { return node }
+        if let id = deletedCopies[node] { return id }
+        let n = nodes[Int(node)]
+        var path = FidPath(root: n.root, elements: n.path.elements)
+        path.isDeleted = true
+        let id = Int32(nodes.count)
+        nodes.append(Node(parent: n.parent, path: path.renderingDescription()))
+        deletedCopies[node] = id
         return id
     }
 

@@ -123,6 +123,9 @@ extension Message {
         case .trename(let m): .rename(fid: m.fid, dfid: m.dfid, name: m.name)
         case .trenameat(let m):
             .renameat(olddirfid: m.olddirfid, oldname: m.oldname, newdirfid: m.newdirfid, newname: m.newname)
+        case .tunlinkat(let m): .unlinkat(dirfid: m.dirfid, name: m.name)
+        // wstat(5): an empty name leaves the name as it is.
+        case .twstat(let m): m.stat.name.isEmpty ? nil : .wstatRename(fid: m.fid, name: m.stat.name)
         default: nil
         }
     }
@@ -137,7 +140,7 @@ extension Message {
     static let hasFidEffect: [Bool] = {
         var table = [Bool](repeating: false, count: 256)
         let types: [MessageType] = [.tattach, .tauth, .twalk, .topen, .tlopen, .tcreate, .tlcreate, .txattrwalk,
-                                    .txattrcreate, .tclunk, .tremove, .trename, .trenameat]
+                                    .txattrcreate, .tclunk, .tremove, .trename, .trenameat, .tunlinkat, .twstat]
         for t in types { table[Int(t.rawValue)] = true }
         return table
     }()

@@ -15,6 +15,8 @@ extension SessionTracker {
             return info.pathNode
         case let .remove(fid):
             end(&c, &out, fid, state: success ? .removed : .clunked, by: xid)
+            // Other fids that held the file (or, for a directory, what was in it) keep it nameless.
+            if success { markDeleted(&c, &out, at: info.pathNode) }
             return info.pathNode
         default:
             break
@@ -104,13 +106,27 @@ extension SessionTracker {
             let oldNode = c.fidRecords[f].pathNode
             let dirNode = c.liveFids[dfid].map { c.fidRecords[$0].pathNode } ?? paths.root(.unknown)
             let newNode = paths.child(dirNode, name)
-            move(&c, &out, from: oldNode, to: newNode)
+            rename(&c, &out, from: oldNode, to: newNode)
             return newNode
         case let (.renameat(olddirfid, oldname, newdirfid, newname), .rrenameat):
             guard let o = c.liveFids[olddirfid], let n = c.liveFids[newdirfid] else { break }
             let oldNode = paths.child(c.fidRecords[o].pathNode, oldname)
             let newNode = paths.child(c.fidRecords[n].pathNode, newname)
-            move(&c, &out, from: oldNode, to: newNode)
+            rename(&c, &out, from: oldNode, to: newNode)
+        case let (.wstatRename(fid, name), .rwstat):
+            // wstat(5): the new name is in the same directory. A fid at a root or at a deleted path has no
+            // directory entry the tracker knows to rename.
+            guard let f = c.liveFids[fid] else { break }
+            let oldNode = c.fidRecords[f].pathNode
+            guard !paths.isDeleted(oldNode), let dir = paths.parent(oldNode) else { break }
+            let newNode = paths.child(dir, name)
+            rename(&c, &out, from: oldNode, to: newNode)
+            return newNode
+        case let (.unlinkat(dirfid, name), .runlinkat):
+            guard let d = c.liveFids[dirfid], let node = paths.existingChild(c.fidRecords[d].pathNode, name) else {
+                break
+            }
+            markDeleted(&c, &out, at: node)
         default:
             break
         }
@@ -189,12 +205,33 @@ extension SessionTracker {
         note(&out, fid: c.fidRecords[r], conn: c.id)
     }
 
-    /// After a rename: every live fid at or below `from` now lives at or below `to`.
+    /// After a rename: what was at `to` (a file renamed over, an empty directory) lost its name, and every
+    /// live fid at or below `from` now lives at or below `to`.
+    mutating func rename(_ c: inout ConnState, _ out: inout TrackerOutput, from: Int32, to: Int32) {
+        guard from != to else { return }   // rename(2): a rename onto itself does nothing
+        markDeleted(&c, &out, at: to)
+        move(&c, &out, from: from, to: to)
+    }
+
+    /// Every live fid at or below `from` now lives at or below `to` (a deleted path stays deleted).
     mutating func move(_ c: inout ConnState, _ out: inout TrackerOutput, from: Int32, to: Int32) {
-        guard from != to else { return }
         for (_, r) in c.liveFids.sortedEntries {
-            guard let suffix = paths.suffix(of: c.fidRecords[r].pathNode, below: from) else { continue }
-            c.fidRecords[r].pathNode = paths.walk(to, suffix)
+            let node = c.fidRecords[r].pathNode
+            guard let suffix = paths.suffix(of: node, below: from) else { continue }
+            let moved = paths.walk(to, suffix)
+            c.fidRecords[r].pathNode = paths.isDeleted(node) ? paths.deleted(moved) : moved
+            note(&out, fid: c.fidRecords[r], conn: c.id)
+        }
+    }
+
+    /// The file at `node` lost its name (removed, unlinked, renamed over): every live fid at or below it now
+    /// holds a deleted path (`FidPath.isDeleted`), as Linux shows an open file whose name is gone.
+    mutating func markDeleted(_ c: inout ConnState, _ out: inout TrackerOutput, at node: Int32) {
+        guard node != PathStore.none, !paths.isDeleted(node) else { return }
+        for (_, r) in c.liveFids.sortedEntries {
+            let held = c.fidRecords[r].pathNode
+            guard let suffix = paths.suffix(of: held, below: node) else { continue }
+            c.fidRecords[r].pathNode = paths.walk(paths.deleted(node), suffix)
             note(&out, fid: c.fidRecords[r], conn: c.id)
         }
     }

@@ -116,6 +116,7 @@ public struct SessionTracker: Sendable {
                 // a server walked out of the root with, walk-left-root).
                 var node = paths.root(k.path.root)
                 for name in k.path.elements { node = paths.child(node, name, literal: true) }
+                if k.path.isDeleted { node = paths.deleted(node) }
                 // A fid at an attach root holds the root's qid, which a `..` walked there must return.
                 if k.path.elements.isEmpty, case .attach = k.path.root, let qid = k.qid { state.rootQids[node] = qid }
                 _ = storeFid(&state, FidRecord(

@@ -273,6 +273,9 @@ import Testing
         #expect(!m("/srv/export:/etc", "/usr") && m("/srv/export:/etc", "/srv"))   // (the whole path is under /srv)
         #expect(m("a/b:/usr", "/usr") && m("/srv/export:/", "/"))
         #expect(m("/srv/export:/usr/bin", "export:/usr") && !m("/srv/export:/usr", "lib"))   // no leading /: contains
+        // A fid whose file lost its name: the path it had.
+        #expect(m("/tmp/a (deleted)", "/tmp/a") && m("/tmp/a (deleted)", "/tmp") && !m("/tmp/a (deleted)", "/tmp/b"))
+        #expect(m("/tmp/a (deleted)", "deleted"))
     }
 
     @Test func descriptionRoundTrips() throws {

@@ -373,6 +373,8 @@ import Testing
                         iounit: 1024, uname: "glenda", nUname: 1000),
             RecordedFid(fid: 5, state: "xattr", root: .attach(aname: "/srv"), elements: ["log"],
                         xattr: XattrInfo(name: "user.tag", size: 40)),
+            RecordedFid(fid: 6, state: "open", root: .attach(aname: "/srv"), elements: ["tmp", "gone"],
+                        opened: .dotL(LOpenFlags(rawValue: 2)), deleted: true),
         ], frames: [(.toServer, tread)])
         let fids = tracker.fidTable(on: c)
         let log = try #require(fids.first { $0.fid == 2 })
@@ -380,6 +382,7 @@ import Testing
         #expect(log.openMode?.description == "RDWR|APPEND" && log.iounit == 1024)
         #expect(log.uname == "glenda" && log.nUname == 1000)
         #expect(fids.first { $0.fid == 5 }?.xattr == XattrInfo(name: "user.tag", size: 40))
+        #expect(fids.first { $0.fid == 6 }?.path?.description == "/srv:/tmp/gone (deleted)")
         #expect(anomalies.contains(.countExceedsIounit), "a read beyond the iounit it was opened with: \(anomalies)")
     }
 

@@ -157,4 +157,50 @@ import Testing
         #expect(!json.isEmpty && json.sorted() == jsonBatch.sorted())
         #expect(json.allSatisfy { $0.hasPrefix("{\"event\":") })
     }
+
+    /// A read through a fid whose file was unlinked: its line names the path deleted, in text and JSON, and
+    /// `path:` finds it by the name it had.
+    @Test func aDeletedPathIsShownAndFound() throws {
+        let c = ConnectionID(0)
+        var t: Int64 = 1_000
+        var events: [SessionEvent] = []
+        func send(_ d: Direction, _ tag: Tag, _ m: Message) {
+            t += 1_000
+            events.append(.frame(conn: c, direction: d, at: t, bytes: Fcall(tag: tag, m).encode(dialect: .l), marks: []))
+        }
+        send(.toServer, .notag, .tversion(Tversion(msize: 8192, version: "9P2000.L")))
+        send(.toClient, .notag, .rversion(Rversion(msize: 8192, version: "9P2000.L")))
+        send(.toServer, 1, .tattach(Tattach(fid: 0, uname: "u", aname: "", nUname: 0)))
+        send(.toClient, 1, .rattach(Rattach(qid: Qid(type: .dir, path: 1))))
+        send(.toServer, 1, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["tmp", "a"])))
+        send(.toClient, 1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 2), Qid(path: 3)])))
+        send(.toServer, 1, .tlopen(Tlopen(fid: 1, flags: .rdonly)))
+        send(.toClient, 1, .rlopen(Rlopen(qid: Qid(path: 3), iounit: 0)))
+        send(.toServer, 1, .twalk(Twalk(fid: 0, newfid: 2, wnames: ["tmp"])))
+        send(.toClient, 1, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 2)])))
+        send(.toServer, 1, .tunlinkat(Tunlinkat(dirfid: 2, name: "a", flags: 0)))
+        send(.toClient, 1, .runlinkat)
+        send(.toServer, 1, .tread(Tread(fid: 1, offset: 0, count: 10)))
+        send(.toClient, 1, .rread(Rread(data: [1, 2])))
+        var text = SessionTracker(), json = SessionTracker()
+        var textLines: [String] = [], jsonLines: [String] = []
+        for e in events {
+            textLines += TraceLine(style: .text).lines(for: text.handle(e))
+            jsonLines += TraceLine(style: .json).lines(for: json.handle(e))
+        }
+        let read = try #require(textLines.first { $0.contains(" Tread ") })
+        #expect(read.hasSuffix("[/tmp/a (deleted)]"), "\(read)")
+        let jsonRead = try #require(jsonLines.first { $0.contains("\"type\":\"Tread\"") })
+        #expect(jsonRead.contains("\"path\":\"/tmp/a (deleted)\",\"path_deleted\":true"), "\(jsonRead)")
+        #expect(!(jsonLines.first { $0.contains("\"type\":\"Tunlinkat\"") } ?? "").contains("path_deleted"))
+        var filter = TraceFilter(try FilterParser.parse("path:/tmp/a and Tread"), tracker: SessionTracker())
+        var scratch = SessionTracker()
+        for e in events {
+            let output = scratch.handle(e)
+            filter.take(e, exchange: output.message?.exchange, lines: TraceLine(style: .text).lines(for: output))
+        }
+        let found = filter.finish()
+        #expect(found.count == 2 && found[0].contains(" Tread ") && found[1].contains(" Rread "), "\(found)")
+    }
 }
+

@@ -144,6 +144,9 @@ import Testing
                         qid: Qid(path: 0), opened: .classic(OpenMode(rawValue: 0x12)), iounit: 0),
             RecordedFid(fid: 13, state: "xattr", root: .attach(aname: "/srv"), elements: ["f"],
                         uname: "", xattr: XattrInfo(name: P9String(bytes: [0x75, 0x2E, 0x3B, 0x2E] + odd.bytes), size: 12)),
+            // A fid whose file lost its name (unlinked while open).
+            RecordedFid(fid: 14, state: "open", root: .attach(aname: ""), elements: ["tmp", "x"],
+                        opened: .dotL(LOpenFlags(rawValue: 2)), deleted: true),
         ]
         let pieces = RecordedFid.encode(fids)
         #expect(pieces.count == 1)

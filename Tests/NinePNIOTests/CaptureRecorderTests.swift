@@ -1,5 +1,6 @@
 import Foundation
 import NinePCapture
+import NinePSession
 import NinePTestSupport
 import NinePWire
 import Testing
@@ -360,5 +361,21 @@ import Testing
             if case .data(_, _, _, let bytes, _) = e { return bytes } else { return nil }
         }
         #expect(frames == [F.tversion(), F.rversion()])
+    }
+
+    /// A fid whose file lost its name is recorded as such in a continuation file's list of fids.
+    @Test func aContinuationRecordsThatAFidsPathIsDeleted() {
+        var path = FidPath(root: .attach(aname: "/srv"), elements: ["tmp", "x"])
+        path.isDeleted = true
+        let entry = FidEntry(fid: 4, conn: ConnectionID(1), generation: 0, path: path, qid: nil, state: .open,
+                             openMode: nil, iounit: nil, xattr: nil, uname: nil, nUname: nil, createdBy: nil,
+                             endedBy: nil, lastUsedIndex: nil, useCount: 1)
+        let recorded = CaptureRecorder.recordedFid(entry)
+        #expect(recorded.deleted && recorded.elements == ["tmp", "x"])
+        #expect(RecordedFid.encode([recorded]) == ["4:open:a=%2Fsrv/tmp/x;d=1"])
+        path.isDeleted = false
+        var live = entry
+        live.path = path
+        #expect(!CaptureRecorder.recordedFid(live).deleted)
     }
 }

@@ -177,6 +177,116 @@ import Testing
         #expect(h.path(2) == "/dest/y/inner")
     }
 
+    /// A file whose name is gone while fids still hold it (unlinked, removed through another fid, renamed
+    /// over) keeps its old path marked deleted, as Linux shows such an open file; a file made later under the
+    /// same name has the plain path.
+    @Test func unlinkAndRemoveLeaveFidsHoldingADeletedPath() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["d"])
+        h.walk(0, 1, 2, ["f"], dir: false)
+        h.walk(0, 1, 3, ["f"], dir: false)
+        h.walk(0, 1, 4, ["g"], dir: false)
+        h.t(0, .tunlinkat(Tunlinkat(dirfid: 1, name: "f", flags: 0)))
+        let out = h.r(0, .runlinkat)
+        #expect(out.fids.map(\.fid).sorted() == [2, 3])
+        #expect(h.path(2) == "/d/f (deleted)")
+        #expect(h.path(3) == "/d/f (deleted)")
+        #expect(h.tracker.fid(2, on: h.conn)?.path?.isDeleted == true)
+        #expect(h.tracker.fid(2, on: h.conn)?.path?.elements == ["d", "f"])
+        #expect(h.path(4) == "/d/g")
+        #expect(h.path(1) == "/d")
+        // A clone of a deleted fid holds the same file.
+        h.walk(0, 2, 5, [], dir: false)
+        #expect(h.path(5) == "/d/f (deleted)")
+        // A new file under the name is another file.
+        h.walk(0, 1, 6, [])
+        h.t(0, .tlcreate(Tlcreate(fid: 6, name: "f", flags: .rdwr, mode: 0o644, gid: 0)))
+        h.r(0, .rlcreate(Rlcreate(qid: Qid(type: .file, path: 77), iounit: 0)))
+        #expect(h.path(6) == "/d/f")
+        #expect(h.path(2) == "/d/f (deleted)")
+        // Tremove through one fid: another that held /d/g keeps it deleted, and the removed fid ends.
+        h.walk(0, 1, 7, ["g"], dir: false)
+        h.t(0, .tremove(Tremove(fid: 4)))
+        h.r(0, .rremove)
+        #expect(h.tracker.fid(4, on: h.conn) == nil)
+        #expect(h.path(7) == "/d/g (deleted)")
+        // A failed unlink changes nothing.
+        h.t(0, .tunlinkat(Tunlinkat(dirfid: 1, name: "f", flags: 0)))
+        h.r(0, .rlerror(Rlerror(ecode: .EACCES)))
+        #expect(h.path(6) == "/d/f")
+        #expect(h.anomalies.isEmpty, "\(h.anomalies)")
+    }
+
+    @Test func aRemovedDirectoryTakesTheFidsBelowItAndARenameKeepsTheMark() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["top", "sub"])
+        h.walk(0, 1, 2, ["leaf"], dir: false)
+        h.walk(0, 0, 3, ["top"])
+        h.t(0, .tunlinkat(Tunlinkat(dirfid: 3, name: "sub", flags: Tunlinkat.removeDir)))
+        h.r(0, .runlinkat)
+        #expect(h.path(1) == "/top/sub (deleted)")
+        #expect(h.path(2) == "/top/sub/leaf (deleted)")
+        // `..` from a deleted directory leads back to where it was.
+        h.walk(0, 1, 4, [".."])
+        #expect(h.path(4) == "/top")
+        // The directory above is renamed: the deleted paths move with it and stay deleted.
+        h.walk(0, 0, 5, [])
+        h.t(0, .trenameat(Trenameat(olddirfid: 5, oldname: "top", newdirfid: 5, newname: "moved")))
+        h.r(0, .rrenameat)
+        #expect(h.path(3) == "/moved")
+        #expect(h.path(1) == "/moved/sub (deleted)")
+        #expect(h.path(2) == "/moved/sub/leaf (deleted)")
+    }
+
+    @Test func aFileRenamedOverLeavesTheFidsOfTheOldOneDeleted() {
+        var h = Self.mounted()
+        h.walk(0, 0, 1, ["new"], dir: false)
+        h.walk(0, 0, 2, ["old"], dir: false)
+        h.walk(0, 0, 3, [])
+        h.t(0, .trenameat(Trenameat(olddirfid: 3, oldname: "new", newdirfid: 3, newname: "old")))
+        h.r(0, .rrenameat)
+        #expect(h.path(1) == "/old")
+        #expect(h.path(2) == "/old (deleted)")
+        // Trename the same way.
+        h.walk(0, 0, 4, ["x"], dir: false)
+        h.walk(0, 0, 5, ["y"], dir: false)
+        h.t(0, .trename(Trename(fid: 4, dfid: 3, name: "y")))
+        h.r(0, .rrename)
+        #expect(h.path(4) == "/y")
+        #expect(h.path(5) == "/y (deleted)")
+        // A rename onto its own name replaces nothing.
+        h.t(0, .trename(Trename(fid: 4, dfid: 3, name: "y")))
+        h.r(0, .rrename)
+        #expect(h.path(4) == "/y")
+    }
+
+    /// wstat(5): a Twstat whose name is not empty renames the file within its directory (9P2000 and .u, as
+    /// Linux renames in the same directory on a 9p2000.u mount).
+    @Test func aTwstatWithANameRenamesWithinTheDirectory() {
+        var h = Harness(wire: .u)
+        h.version("9P2000.u", msize: 8192)
+        h.attach(0, fid: 0, nUname: 1000)
+        h.walk(0, 0, 1, ["dir", "a"])
+        h.walk(0, 1, 2, ["inner"], dir: false)
+        h.walk(0, 0, 3, ["dir", "b"], dir: false)
+        var st = ClassicDialectTests.stat("b", dir: true)
+        st.qid = Qid(type: QidType(rawValue: 0xFF), version: UInt32.max, path: UInt64.max)   // "don't touch"
+        h.t(0, .twstat(Twstat(fid: 1, stat: st)))
+        h.r(0, .rwstat)
+        #expect(h.path(1) == "/dir/b")
+        #expect(h.path(2) == "/dir/b/inner")
+        #expect(h.path(3) == "/dir/b (deleted)")
+        // An empty name leaves the name alone (a chmod, say).
+        h.t(0, .twstat(Twstat(fid: 1, stat: ClassicDialectTests.stat("", dir: true))))
+        h.r(0, .rwstat)
+        #expect(h.path(1) == "/dir/b")
+        // A failed rename changes nothing.
+        h.t(0, .twstat(Twstat(fid: 1, stat: ClassicDialectTests.stat("c", dir: true))))
+        h.r(0, .rerror(Rerror(ename: "permission denied", errno: 13)))
+        #expect(h.path(1) == "/dir/b")
+        #expect(h.anomalies.isEmpty, "\(h.anomalies)")
+    }
+
     @Test func failedRenameChangesNothing() {
         var h = Self.mounted()
         h.walk(0, 0, 1, ["x"])
