@@ -9,15 +9,13 @@ struct HeldLock: Sendable {
     var type: LockType
     var start: UInt64
     var end: UInt64
-    var procId: UInt32
-    var clientId: P9String
-    var session: UInt64
+    var owner: LockRequest.Owner
 
-    func sameOwner(_ r: LockRequest) -> Bool { procId == r.procId && clientId == r.clientId && session == r.session }
+    func sameOwner(_ r: LockRequest) -> Bool { owner == r.owner }
     func overlaps(_ r: LockRequest) -> Bool { start <= r.end && r.start <= end }
     var request: LockRequest {
-        LockRequest(type: type, start: start, length: end == .max ? 0 : end - start + 1, procId: procId, clientId: clientId,
-                    session: session)
+        LockRequest(type: type, start: start, length: end == .max ? 0 : end - start + 1, procId: owner.procId,
+                    clientId: owner.clientId, session: owner.session)
     }
 }
 
@@ -40,8 +38,7 @@ struct LockTable: Sendable {
             if l.end > r.end { var b = l; b.start = r.end + 1; kept.append(b) }
         }
         if r.type != .unlck {
-            kept.append(HeldLock(node: node, handle: handle, type: r.type, start: r.start, end: r.end,
-                                 procId: r.procId, clientId: r.clientId, session: r.session))
+            kept.append(HeldLock(node: node, handle: handle, type: r.type, start: r.start, end: r.end, owner: r.owner))
         }
         locks = kept
         return .success

@@ -27,9 +27,14 @@ public struct LockRequest: Hashable, Sendable {
         return overflow ? .max : e
     }
     public func overlaps(_ other: LockRequest) -> Bool { start <= other.end && other.start <= end }
-    public func sameOwner(_ other: LockRequest) -> Bool {
-        procId == other.procId && clientId == other.clientId && session == other.session
+    /// Who asks: the locks of one owner never conflict with each other, and its new lock replaces its own.
+    public struct Owner: Hashable, Sendable {
+        public var procId: UInt32
+        public var clientId: P9String
+        public var session: UInt64
     }
+    public var owner: Owner { Owner(procId: procId, clientId: clientId, session: session) }
+    public func sameOwner(_ other: LockRequest) -> Bool { owner == other.owner }
 }
 
 /// Txattrcreate flags (Linux XATTR_CREATE / XATTR_REPLACE).
