@@ -10,6 +10,11 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
     case unknownFid = "unknown-fid"
     /// Tattach fid / Twalk newfid / Txattrwalk newfid / Tauth afid already in use.
     case newfidInUse = "newfid-in-use"
+    /// A request named a fid after the client sent the fid's Tclunk or Tremove and before its reply:
+    /// clunk(5) and remove(5) free the fid whatever the reply, and a server may carry out requests in any
+    /// order, so the request may find the fid gone (a client's use after free; once the reply has come, it
+    /// is `unknown-fid`).
+    case useAfterClunk = "use-after-clunk"
     /// Twalk with more than MAXWELEM (16) names (or Rwalk with more than 16 qids).
     case walkTooLong = "walk-too-long"
     /// A walk of `..` in the attach root answered with a qid other than the root's: walk(5) makes it a walk

@@ -109,6 +109,9 @@ struct ConnState: Sendable {
 
     /// Live fids → their slots in `fidRecords`.
     var liveFids = IntKeyMap<Fid, Int>()
+    /// Per fid, the exchange of the Tclunk or Tremove the client sent for it (use-after-clunk while that is
+    /// pending; an entry whose exchange is no longer pending is stale).
+    var releasing = IntKeyMap<Fid, Int>()
     /// Fid records: every one ever made, or (streaming) the live ones and free slots of ended ones.
     var fidRecords: [FidRecord] = []
     /// Streaming: slots in `fidRecords` of ended records, to reuse.

@@ -9,6 +9,8 @@ extension SessionTracker {
                         at: Int64) -> Int32 {
         let xid = ExchangeID(id)
         let requestIndex = exchangeRecords[id].requestIndex
+        if case .clunk(let fid) = effect, c.releasing[fid] == id { _ = c.releasing.removeValue(forKey: fid) }
+        if case .remove(let fid) = effect, c.releasing[fid] == id { _ = c.releasing.removeValue(forKey: fid) }
         switch effect {
         case let .clunk(fid):
             end(&c, &out, fid, state: .clunked, by: xid)

@@ -137,6 +137,11 @@ extension SessionTracker {
             if let r = c.liveFids[fid] {
                 c.fidRecords[r].useCount += 1
                 c.fidRecords[r].lastUsedIndex = index
+                if let release = releasingExchange(&c, fid) {
+                    report(&c, &out, .useAfterClunk, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+                           "\(m.name) uses fid \(fid) while its \(release) is unanswered: the fid is freed whatever "
+                           + "the reply, and the server may carry out this request after it")
+                }
             } else if c.midStreamActive {
                 let r = storeFid(&c, FidRecord(
                     fid: fid, generation: 0, pathNode: paths.root(.unknown), qid: nil, state: .adopted, openMode: nil,
@@ -151,13 +156,20 @@ extension SessionTracker {
         if let new = refs.creates {
             if let r = c.liveFids[new] {
                 let path = paths.path(c.fidRecords[r].pathNode)?.description ?? "?"
+                let release = releasingExchange(&c, new).map { ", and its \($0) is unanswered" } ?? ""
                 report(&c, &out, .newfidInUse, messageIndex: index, exchange: id, tag: nil, fid: new, at: at,
-                       "\(m.name) brings fid \(new) into use, but it is already in use (\(path))")
+                       "\(m.name) brings fid \(new) into use, but it is already in use (\(path))\(release)")
             }
             if let range = configuration.reservedFids, !injected, new != .nofid, range.contains(new.rawValue) {
                 report(&c, &out, .clientUsedReservedFid, messageIndex: index, exchange: id, tag: nil, fid: new, at: at,
                        "client used fid \(new), reserved for injection")
             }
+        }
+        // The fid is gone once this is answered, whatever the answer.
+        // (A second one while the first is pending keeps the first.)
+        if m.typeCode == MessageType.tclunk.rawValue || m.typeCode == MessageType.tremove.rawValue, let fid = refs.primary,
+           !(c.releasing[fid].map { c.pendingIDs.contains($0) } ?? false) {
+            c.releasing[fid] = id
         }
         switch m {
         case .twalk(let w) where w.wnames.count > NineP.maxWalkElements:
@@ -186,6 +198,18 @@ extension SessionTracker {
             if let r = c.liveFids[p] { return c.fidRecords[r].pathNode }
             return paths.root(.unknown)
         }
+    }
+
+    /// `Tclunk (#120, tag 3)` when the client sent a Tclunk or Tremove of `fid` that is still pending; nil
+    /// otherwise (a stale entry is dropped).
+    mutating func releasingExchange(_ c: inout ConnState, _ fid: Fid) -> String? {
+        guard !c.releasing.isEmpty, let x = c.releasing[fid] else { return nil }
+        guard c.pendingIDs.contains(x) else {
+            _ = c.releasing.removeValue(forKey: fid)
+            return nil
+        }
+        let r = exchangeRecords[x]
+        return "\(TracedMessage.typeName(r.requestCode)) (#\(r.requestIndex), tag \(r.tag))"
     }
 
     mutating func modifyExtras(_ id: Int, _ body: (inout ExchangeExtras) -> Void) {

@@ -62,6 +62,50 @@ import Testing
         Self.expectOnly(.unknownFid, out, h)
     }
 
+    /// A request on a fid whose Tclunk or Tremove is sent and not yet answered: the server may carry it out
+    /// after the fid is gone (a client's use after free). Once the reply has come, it is unknown-fid.
+    @Test func useAfterClunk() {
+        var h = Self.mounted()
+        h.t(5, .tclunk(Tclunk(fid: 2)))
+        let read = h.t(6, .tread(Tread(fid: 2, offset: 0, count: 10)))
+        Self.expectOnly(.useAfterClunk, read, h)
+        #expect(read.anomalies[0].fid == 2)
+        #expect(read.anomalies[0].text.contains("uses fid 2 while its Tclunk (#10, tag 5) is unanswered"), "\(read.anomalies[0].text)")
+        h.r(6, .rread(Rread(data: [])))
+        h.r(5, .rclunk)
+        let after = h.t(0, .tread(Tread(fid: 2, offset: 0, count: 10)))
+        #expect(after.anomalies.map(\.kind) == [.unknownFid])
+    }
+
+    @Test func aSecondClunkOrARemoveWhileTheFirstIsPending() {
+        var h = Self.mounted()
+        h.t(5, .tremove(Tremove(fid: 1)))
+        let again = h.t(6, .tclunk(Tclunk(fid: 1)))
+        Self.expectOnly(.useAfterClunk, again, h)
+        #expect(again.anomalies[0].text.contains("while its Tremove (#10, tag 5) is unanswered"), "\(again.anomalies[0].text)")
+        // A walk that makes the fid again while its clunk is pending says both.
+        let walk = h.t(7, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["g"])))
+        #expect(walk.anomalies.map(\.kind) == [.newfidInUse])
+        #expect(walk.anomalies.first?.text.contains("already in use (/f), and its Tremove (#10, tag 5) is unanswered") == true, "\(walk.anomalies)")
+        // Answered: nothing is releasing any more; other fids were never concerned.
+        h.r(5, .rremove)
+        h.r(6, .rlerror(Rlerror(ecode: .EBADF)))
+        h.r(7, .rwalk(Rwalk(wqids: [Qid(path: 5)])))
+        let read = h.t(0, .tread(Tread(fid: 2, offset: 0, count: 10)))
+        #expect(read.anomalies.isEmpty)
+        #expect(h.tracker.fid(1, on: h.conn)?.path?.description == "/g")
+    }
+
+    /// A clunk that was flushed (Rflush first) is no longer pending: what follows is not a use after it.
+    @Test func aFlushedClunkIsNoLongerPending() {
+        var h = Self.mounted()
+        h.t(5, .tclunk(Tclunk(fid: 2)))
+        h.t(6, .tflush(Tflush(oldtag: 5)))
+        h.r(6, .rflush)
+        let read = h.t(7, .tread(Tread(fid: 2, offset: 0, count: 10)))
+        #expect(!read.anomalies.contains { $0.kind == .useAfterClunk }, "\(read.anomalies)")
+    }
+
     @Test func newfidInUse() {
         var h = Self.mounted()
         let out = h.t(0, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["g"])))
