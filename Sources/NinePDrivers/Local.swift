@@ -10,8 +10,9 @@ enum Local {
     static let UTIME_NOW: Int = (1 << 30) - 1
     static let UTIME_OMIT: Int = (1 << 30) - 2
 
-    /// The calling thread's errno as a Linux Errno (this driver only builds on Linux, where they agree).
-    static func lastError() -> Errno { Errno(UInt32(errno)) }
+    /// The calling thread's errno as a Linux Errno (this driver only builds on Linux, where they agree); EIO
+    /// when a call failed without setting it, since an Rlerror with ecode 0 reads as success (errno-zero).
+    static func lastError() -> Errno { errno == 0 ? .EIO : Errno(UInt32(errno)) }
 
     @discardableResult
     static func check(_ result: Int32) throws(Errno) -> Int32 {

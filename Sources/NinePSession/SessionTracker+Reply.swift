@@ -41,6 +41,12 @@ extension SessionTracker {
         if isError {
             let err = SessionTracker.error(of: fcall)
             modifyExtras(id) { $0.error = err }
+            if h.type == MessageType.rlerror.rawValue, err.errno?.rawValue == 0 {
+                report(&c, &out, .errnoZero, messageIndex: index, exchange: id, tag: tag, fid: info?.primaryFid, at: at,
+                       "Rlerror with ecode 0 answers \(TracedMessage.typeName(requestCode)) (x\(id)): an error that "
+                       + "names none, which the Linux client takes for success (it reads the reply as an "
+                       + "\(TracedMessage.typeName(requestCode &+ 1)))")
+            }
         }
         let flushers = exchangeRecords[id].hasExtras ? extras[id]?.flushedBy ?? [] : []
         if flushers.isEmpty {

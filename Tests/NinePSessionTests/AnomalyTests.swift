@@ -106,6 +106,21 @@ import Testing
         #expect(!read.anomalies.contains { $0.kind == .useAfterClunk }, "\(read.anomalies)")
     }
 
+    /// An Rlerror whose ecode is 0 names no error (Linux takes it for success).
+    @Test func errnoZero() {
+        var h = Self.mounted()
+        let out = h.t(4, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
+        let reply = h.r(4, .rlerror(Rlerror(ecode: Errno(0))))
+        Self.expectOnly(.errnoZero, reply, h)
+        #expect(reply.anomalies[0].exchange?.rawValue == out.message?.exchange?.rawValue)
+        #expect(reply.anomalies[0].fid == 1)
+        #expect(reply.anomalies[0].text.contains("answers Tgetattr"), "\(reply.anomalies[0].text)")
+        #expect(reply.exchange?.status == .error)
+        // Another errno is an error like any other.
+        h.t(5, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
+        #expect(h.r(5, .rlerror(Rlerror(ecode: .ENOENT))).anomalies.isEmpty)
+    }
+
     @Test func newfidInUse() {
         var h = Self.mounted()
         let out = h.t(0, .twalk(Twalk(fid: 0, newfid: 1, wnames: ["g"])))
