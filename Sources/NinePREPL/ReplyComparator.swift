@@ -207,7 +207,7 @@ public struct ReplyComparator: Sendable {
     /// The errno an Rerror names: its 9P2000.u errno field, or what its text stands for (`Errno(message:)`).
     static func errno(of e: Rerror) -> UInt32? {
         if let n = e.errno, n != 0 { return n }
-        return Errno(message: e.ename.string)?.rawValue
+        return e.ename.flatMap { Errno(message: $0.string) }?.rawValue
     }
 
     /// A 9P2000/.u directory read's entries: the same names (in order, or as sets with `dirent.order`), then

@@ -18,7 +18,7 @@ extension Message {
             if let n = m.nUname ?? (d == .p9 ? nil : NineP.noUname) { w.u32(n) }
         case .rattach(let m): w.qid(m.qid)
         case .rerror(let m):
-            w.string(m.ename)
+            if let e = m.ename { w.string(e) }
             if let e = m.errno ?? (d == .u ? 0 : nil) { w.u32(e) }
         case .tflush(let m): w.tag(m.oldtag)
         case .twalk(let m):
