@@ -68,6 +68,9 @@ struct GaneshaTests {
         #expect(r.out.contains("<- Rerror tag 0 errno 2 ENOENT"))
         #expect(!r.out.contains("malformed"), "\(r.out)")
         #expect(r.out.contains("anomaly: Rerror is not a 9P2000.L message"))
+        // Every wqid is the last name's: the first of `walk 0 1 etc motd` is motd's, a file's.
+        #expect(r.out.contains("anomaly: Rwalk's qid 0 for 'etc', ("), "\(r.out.prefix(2500))")
+        #expect(r.out.contains("is not a directory's, yet the walk went on to 'motd'"))
         #expect(!FileManager.default.fileExists(atPath: export + "/ganeshatest"))
         #expect(g.isRunning, "ganesha died: \(g.log.suffix(800))")
     }
