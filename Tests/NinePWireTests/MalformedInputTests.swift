@@ -190,6 +190,12 @@ func decodeError(_ frame: [UInt8], _ d: Dialect) -> DecodeError? {
         // Not in 9P2000.u or 9P2000, whose Rerror always begins with ename.
         #expect(decodeError(eopnotsupp, .u)?.field == "ename")
         #expect(decodeError(eopnotsupp, .p9)?.field == "ename")
+        // Encoded in another dialect, an errno-only Rerror gets an empty ename, and stays well-formed.
+        let alone = Fcall(tag: 0, .rerror(Rerror(ename: nil, errno: 95)))
+        #expect(try Fcall.decode(alone.encode(dialect: .u), dialect: .u).message == .rerror(Rerror(ename: "", errno: 95)))
+        let neither = Fcall(tag: 0, .rerror(Rerror(ename: nil)))
+        #expect(try Fcall.decode(neither.encode(dialect: .p9), dialect: .p9).message == .rerror(Rerror(ename: "")))
+        #expect(try Fcall.decode(neither.encode(dialect: .l), dialect: .l).message == .rerror(Rerror(ename: "")))
     }
 
     @Test func encodeFillsRequiredDialectFieldsWhenNil() throws {
