@@ -82,7 +82,7 @@ extension MessageSchema {
         MessageSchema(.rattach, [FieldSpec("qid", .qid)],
                       read: { if case .rattach(let m) = $0 { [.qid(m.qid)] } else { nil } }),
         MessageSchema(.rerror, [FieldSpec("ename", .string), FieldSpec("errno", .errno, dialects: uOnly)],
-                      read: { if case .rerror(let m) = $0 { [.s(m.ename), m.errno.map { .u($0) }] } else { nil } }),
+                      read: { if case .rerror(let m) = $0 { [m.ename.map { .s($0) }, m.errno.map { .u($0) }] } else { nil } }),
         MessageSchema(.tflush, [FieldSpec("oldtag", .tag)],
                       build: { f, _ in .tflush(Tflush(oldtag: f.tag("oldtag"))) },
                       read: { if case .tflush(let m) = $0 { [.tag(m.oldtag)] } else { nil } }),

@@ -122,7 +122,7 @@ public struct ReplayReport: Hashable, Sendable {
     static func saysExists(_ m: Message) -> Bool {
         switch m {
         case .rlerror(let e): e.ecode == .EEXIST
-        case .rerror(let e): e.errno.map { Errno($0) == .EEXIST } ?? e.ename.string.lowercased().contains("exist")
+        case .rerror(let e): e.errno.map { Errno($0) == .EEXIST } ?? (e.ename?.string.lowercased().contains("exist") ?? false)
         default: false
         }
     }

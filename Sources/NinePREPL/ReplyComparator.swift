@@ -44,7 +44,18 @@ public struct ReplyComparator: Sendable {
                                         replayed: "unknown type \(replayed.message.typeCode)")]
             }
             let name = { (f: Fcall) in f.message.type?.name ?? "type \(f.message.typeCode)" }
-            return ct == rt ? [] : [FieldDifference(field: "type", captured: name(captured), replayed: name(replayed))]
+            guard ct != rt else { return [] }
+            var d = FieldDifference(field: "type", captured: name(captured), replayed: name(replayed))
+            if let a = Self.errno(ofErrorReply: captured.message), let b = Self.errno(ofErrorReply: replayed.message) {
+                // An Rlerror on one side and an Rerror on the other (nfs-ganesha's errors in 9P2000.L): say
+                // whether they carry the same errno, which is what a client acts on.
+                let illegal = [captured.message, replayed.message].contains { if case .rerror = $0 { true } else { false } }
+                    && dialect == .l ? "; Rerror is not a 9P2000.L message" : ""
+                let n = { (e: Errno) in e.name ?? String(e.rawValue) }
+                d.explanation = "captured \(d.captured), replayed \(d.replayed) "
+                    + (a == b ? "(the same errno, \(n(a))\(illegal))" : "(errno \(n(a)) and \(n(b))\(illegal))")
+            }
+            return [d]
         }
         var out: [FieldDifference] = []
         let type = schema.type
@@ -205,9 +216,19 @@ public struct ReplyComparator: Sendable {
     }
 
     /// The errno an Rerror names: its 9P2000.u errno field, or what its text stands for (`Errno(message:)`).
+    /// The errno an error reply carries (Rlerror's ecode, Rerror's errno or the one its ename names), nil for
+    /// any other reply or an Rerror whose text names none.
+    static func errno(ofErrorReply m: Message) -> Errno? {
+        switch m {
+        case .rlerror(let e): e.ecode
+        case .rerror(let e): errno(of: e).map { Errno($0) }
+        default: nil
+        }
+    }
+
     static func errno(of e: Rerror) -> UInt32? {
         if let n = e.errno, n != 0 { return n }
-        return Errno(message: e.ename.string)?.rawValue
+        return e.ename.flatMap { Errno(message: $0.string) }?.rawValue
     }
 
     /// A 9P2000/.u directory read's entries: the same names (in order, or as sets with `dirent.order`), then

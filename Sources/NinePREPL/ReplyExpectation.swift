@@ -125,7 +125,14 @@ public struct ReplyExpectation: Hashable, Sendable {
             let dotted = check.field.split(separator: ".", maxSplits: 1).map(String.init)
             guard let index = schema.fields.firstIndex(where: { $0.name == dotted[0] }) else { return "no field \(check.field)" }
             let field = schema.fields[index]
-            guard var actual = values[index] else { return "\(name) has no \(check.field) in this dialect" }
+            guard var actual = values[index] else {
+                if case .rerror(let e) = reply.message, e.ename == nil, let n = e.errno, field.name == "ename" {
+                    // nfs-ganesha's 9P2000.L Rerror: errno[4] alone.
+                    let errno = Errno(n).name ?? String(n)
+                    return "Rerror has no ename: its body is errno[4] alone (errno \(errno)); check it with errno=\(errno)"
+                }
+                return "\(name) has no \(check.field) in this dialect"
+            }
             var type = field.type
             if dotted.count == 2, case .qid(let q) = actual, let part = QidPart.get(dotted[1], of: q) {
                 actual = part

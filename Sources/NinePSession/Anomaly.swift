@@ -38,7 +38,8 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
     /// the client's.
     case msizeRaised = "msize-raised"
     /// Rwalk with more qids than the Twalk had names, or with none for a walk of some names (walk(5): nwqid
-    /// cannot be zero unless nwname is; a first name that cannot be walked is an Rerror).
+    /// cannot be zero unless nwname is; a first name that cannot be walked is an Rerror), or with a qid that is
+    /// not a directory's followed by another (only directories are walked through).
     case badRwalk = "bad-rwalk"
     /// Rread, Rreaddir or Rwrite with a count above the one the request asked for.
     case replyOverCount = "reply-over-count"

@@ -46,7 +46,7 @@ public struct ExchangeError: Hashable, Sendable, CustomStringConvertible {
     /// Linux errno: Rlerror's ecode, or 9P2000.u Rerror's errno. Nil for plain 9P2000 Rerror or a
     /// malformed error reply.
     public var errno: Errno?
-    /// Rerror's ename (nil for Rlerror).
+    /// Rerror's ename (nil for Rlerror, and for a 9P2000.L Rerror of errno[4] alone, as nfs-ganesha sends).
     public var ename: String?
     public init(errno: Errno?, ename: String?) { self.errno = errno; self.ename = ename }
     public var description: String {

@@ -53,6 +53,14 @@ extension SessionTracker {
                        : "Rwalk with no qids answers a walk of \(names.count) names (walk(5): nwqid cannot be zero "
                          + "unless nwname is; a first name that cannot be walked is an error)")
             }
+            // walk(5): each name but the last is walked from the directory the one before it reached, so a qid
+            // followed by another is a directory's (nfs-ganesha gives every wqid the last name's qid).
+            if count <= names.count, let i = r.wqids.dropLast().firstIndex(where: { !$0.type.contains(.dir) }) {
+                report(&c, &out, .badRwalk, messageIndex: index, exchange: id, tag: nil, fid: fid, at: at,
+                       "Rwalk's qid \(i) for '\(names[i].escaped)', \(r.wqids[i].canonicalText), is not a directory's, "
+                       + "yet the walk went on to '\(names[i + 1].escaped)' (walk(5): each name but the last is walked "
+                       + "from a directory)")
+            }
             // A walk naming `..` is checked at the attach root (and walked with the escape kept, if any).
             let checked = names.contains(where: { $0.bytes == [0x2E, 0x2E] })
                 ? walkCheckingRoot(&c, &out, from: info.pathNode, names: names, qids: r.wqids, index: index, id: id,

@@ -174,6 +174,12 @@ extension SessionTracker {
     mutating func decode(_ c: inout ConnState, _ bytes: [UInt8], _ header: FrameHeader?,
                          _ predecoded: consuming Predecoded? = nil) -> (Dialect, Result<Fcall, DecodeError>) {
         let current = c.dialect
+        if c.dialectSource == .proposed, current != .l, bytes.count == 11, bytes[0..<5] == [11, 0, 0, 0, MessageType.rerror.rawValue] {
+            // A server that speaks 9P2000.L alone refusing the 9P2000.u or 9P2000 a Tversion proposed, in its own
+            // dialect: Rerror errno[4] (nfs-ganesha's ENOENT). In 9P2000.u these 4 bytes cannot be an Rerror; in
+            // 9P2000 they would be an ename of 2 bytes, which 02 00 00 00 reads as NULs.
+            return (.l, SessionTracker.decode(bytes, .l))
+        }
         let first: Result<Fcall, DecodeError>
         if let p = predecoded.take(), p.dialect == current {
             first = .success(p.take())

@@ -161,7 +161,7 @@ extension SessionTracker {
     static func error(of fcall: Fcall?) -> ExchangeError {
         switch fcall?.message {
         case .rlerror(let e)?: return ExchangeError(errno: e.ecode, ename: nil)
-        case .rerror(let e)?: return ExchangeError(errno: e.errno.map { Errno($0) }, ename: e.ename.escaped)
+        case .rerror(let e)?: return ExchangeError(errno: e.errno.map { Errno($0) }, ename: e.ename?.escaped)
         default: return ExchangeError(errno: nil, ename: nil)
         }
     }

@@ -196,10 +196,10 @@ public struct NinePReplyError: Error, CustomStringConvertible {
     public var errno: Errno? {
         switch reply {
         case .rlerror(let e): e.ecode
-        case .rerror(let e): e.errno.map { Errno($0) } ?? Errno(message: e.ename.string)
+        case .rerror(let e): e.errno.map { Errno($0) } ?? e.ename.flatMap { Errno(message: $0.string) }
         default: nil
         }
     }
-    public var ename: String? { if case .rerror(let e) = reply { e.ename.string } else { nil } }
+    public var ename: String? { if case .rerror(let e) = reply { e.ename?.string } else { nil } }
     public var description: String { "\(request?.name ?? "request") failed: \(errno?.description ?? "?") \(ename ?? "")" }
 }

@@ -226,3 +226,73 @@ final class TempDirs: @unchecked Sendable {
         for p in all { try? FileManager.default.removeItem(atPath: p) }
     }
 }
+
+/// nfs-ganesha (Debian `nfs-ganesha` and `nfs-ganesha-vfs`) serving one directory over 9P2000.L only, on a
+/// TCP port of its own: no NFS, no rpcbind; D-Bus is absent here and ganesha goes on without it (it logs
+/// CRIT lines saying so). Its 9P listener binds the wildcard address (`Bind_addr` is NFS's), so the port is
+/// open on every interface while it runs. The aname is the export's path.
+public final class Ganesha: @unchecked Sendable {
+    public let port: UInt16
+    public let export: String
+    public let process: ChildProcess
+    public let logPath: String
+    public var address: String { "127.0.0.1:\(port)" }
+
+    /// Whether ganesha can serve here: its FSAL VFS opens files by handle (open_by_handle_at), which needs
+    /// root (CAP_DAC_READ_SEARCH).
+    public static var canRun: Bool { geteuid() == 0 }
+
+    /// Why `start` cannot run here (not installed, not root), nil when it can.
+    public static var unavailable: String? {
+        if Peers.which("ganesha.nfsd") == nil { return "ganesha.nfsd is not installed (`make test` installs nfs-ganesha)" }
+        if fsalDirectory == nil { return "nfs-ganesha-vfs (FSAL VFS, libfsalvfs.so) is not installed" }
+        if !canRun { return "nfs-ganesha's FSAL VFS opens files by handle, which needs root" }
+        return nil
+    }
+
+    /// The directory holding ganesha's FSAL plugins (Debian's multiarch one, else its default).
+    static var fsalDirectory: String? {
+        ["/usr/lib/x86_64-linux-gnu/ganesha", "/usr/lib/aarch64-linux-gnu/ganesha", "/usr/lib64/ganesha",
+         "/usr/lib/ganesha"].first { FileManager.default.fileExists(atPath: $0 + "/libfsalvfs.so") }
+    }
+
+    /// Starts `ganesha.nfsd -F` exporting `export` (an absolute path) read-write with root unsquashed, and
+    /// waits for its port. Nil when `unavailable` says why not or it does not start listening.
+    public static func start(export: String) throws -> Ganesha? {
+        guard unavailable == nil, let ganesha = Peers.which("ganesha.nfsd"), let fsal = fsalDirectory else { return nil }
+        let port = Peers.freePort()
+        let dir = Peers.tempDir("ganesha")
+        try FileManager.default.createDirectory(atPath: dir + "/recovery", withIntermediateDirectories: true)
+        let config = """
+            NFS_CORE_PARAM {
+                Protocols = 9P; Bind_addr = 127.0.0.1; Enable_NLM = false; Enable_RQUOTA = false;
+                Enable_UDP = false; Plugins_Dir = "\(fsal)";
+            }
+            NFSv4 { Graceless = true; RecoveryRoot = "\(dir)/recovery"; }
+            _9P { _9P_TCP_Port = \(port); }
+            EXPORT {
+                Export_Id = 1; Path = "\(export)"; Pseudo = "/export"; Protocols = 9P; Access_Type = RW;
+                Squash = No_Root_Squash; SecType = sys; FSAL { Name = VFS; }
+            }
+            LOG { Default_Log_Level = EVENT; }
+
+            """
+        try config.write(toFile: dir + "/ganesha.conf", atomically: true, encoding: .utf8)
+        let log = dir + "/ganesha.log"
+        // In its temporary directory, where a core it dumps goes (as diod's, see `Diod.start`).
+        let p = try Peers.spawn(ganesha, ["-F", "-f", dir + "/ganesha.conf", "-L", log, "-p", dir + "/ganesha.pid"],
+                                log: log + ".out", directory: dir)
+        guard Peers.waitForPort(port, timeout: 30) else { Peers.stop(p); return nil }
+        return Ganesha(port: port, export: export, process: p, logPath: log)
+    }
+    init(port: UInt16, export: String, process: ChildProcess, logPath: String) {
+        self.port = port; self.export = export; self.process = process; self.logPath = logPath
+    }
+    /// Its log (ganesha writes one line per event; a 9P message it drops is logged as "Could not process").
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    /// Whether it is still running (ganesha 4.3 dies of a segfault after a Tremove, for one).
+    public var isRunning: Bool { process.isRunning }
+    /// SIGKILL: its state is all in its temporary directory, and SIGTERM takes it ~5 s to shut down.
+    public func stop() { Peers.stop(process, signal: SIGKILL) }
+    deinit { if process.isRunning { Peers.stop(process, signal: SIGKILL) } }
+}

@@ -126,7 +126,7 @@ extension Message {
             if let n = m.nUname { l.nUname("n_uname", n) }
         case .rattach(let m): l.qid("qid", m.qid)
         case .rerror(let m):
-            l.str("ename", m.ename)
+            if let e = m.ename { l.str("ename", e) }
             if let e = m.errno { l.named("errno", UInt64(e), Errno(e).name) }
         case .tflush(let m): l.tag("oldtag", m.oldtag)
         case .twalk(let m):

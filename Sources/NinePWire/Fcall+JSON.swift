@@ -125,7 +125,7 @@ extension Message {
             if let n = m.nUname { j.num("n_uname", n) }
         case .rattach(let m): j.qid("qid", m.qid)
         case .rerror(let m):
-            j.str("ename", m.ename)
+            if let e = m.ename { j.str("ename", e) }
             if let e = m.errno { j.named("errno", UInt64(e), Errno(e).name) }
         case .tflush(let m): j.num("oldtag", m.oldtag.rawValue)
         case .twalk(let m):

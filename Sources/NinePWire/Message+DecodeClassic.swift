@@ -2,8 +2,9 @@
 ///
 /// Dialect rules for the optional fields (documented on `Fcall.decode`):
 /// - Tauth/Tattach `n_uname[4]`: read in 9P2000.u and 9P2000.L.
-/// - Rerror `errno[4]`: read in 9P2000.u; in 9P2000.L (where Rerror is not legal) read when exactly 4 bytes
-///   follow `ename` (the .u layout, which is what a misbehaving server would send); never in 9P2000.
+/// - Rerror `errno[4]`: read in 9P2000.u; in 9P2000.L (where Rerror is not legal) a body of exactly 4 bytes
+///   is `errno[4]` alone, no `ename` (nfs-ganesha's error reply, which the Linux client and Wireshark read so),
+///   and otherwise errno is read when exactly 4 bytes follow `ename` (the .u layout); never in 9P2000.
 /// - Tcreate `extension[s]` and the stat `.u` tail: read in 9P2000.u; in 9P2000.L (where these messages
 ///   are not legal) read when bytes remain for them; never in 9P2000.
 extension Message {
@@ -33,6 +34,7 @@ extension Message {
         case 105:
             return .rattach(Rattach(qid: try r.qid(WireField("qid"))))
         case 107:
+            if d == .l && r.remaining == 4 { return .rerror(Rerror(ename: nil, errno: try r.u32(WireField("errno", .errno)))) }
             let ename = try r.string(WireField("ename"))
             let hasErrno = d == .u || (d == .l && r.remaining == 4)
             let errno: UInt32? = hasErrno ? try r.u32(WireField("errno", .errno)) : nil

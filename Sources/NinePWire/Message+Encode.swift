@@ -2,8 +2,9 @@
 ///
 /// Dialect-dependent optionals: a field that is present is always written (a value built for .u encodes
 /// its .u fields in any dialect). A field that is nil but required by the dialect gets its "none" value so
-/// the frame stays well-formed: `n_uname` NONUNAME (~0) in .u/.L, Rerror `errno` 0 in .u, Tcreate
-/// `extension` "" in .u, and a stat's .u tail `extension ""`, `n_uid/n_gid/n_muid` ~0 in .u.
+/// the frame stays well-formed: `n_uname` NONUNAME (~0) in .u/.L, Rerror `errno` 0 in .u, Rerror `ename` ""
+/// unless it is .L's errno[4] alone, Tcreate `extension` "" in .u, and a stat's .u tail `extension ""`,
+/// `n_uid/n_gid/n_muid` ~0 in .u.
 extension Message {
     func encodeBody(into w: inout WireWriter, dialect d: Dialect) {
         switch self {
@@ -18,7 +19,7 @@ extension Message {
             if let n = m.nUname ?? (d == .p9 ? nil : NineP.noUname) { w.u32(n) }
         case .rattach(let m): w.qid(m.qid)
         case .rerror(let m):
-            w.string(m.ename)
+            if let e = m.ename ?? (d == .l && m.errno != nil ? nil : P9String("")) { w.string(e) }
             if let e = m.errno ?? (d == .u ? 0 : nil) { w.u32(e) }
         case .tflush(let m): w.tag(m.oldtag)
         case .twalk(let m):

@@ -94,10 +94,14 @@ public struct Rattach: Hashable, Sendable {
     public var qid: Qid
     public init(qid: Qid) { self.qid = qid }
 }
-/// `errno` is present in 9P2000.u only.
+/// `errno` is present in 9P2000.u only. `ename` is nil in the one layout without it: under 9P2000.L, where
+/// Rerror is not legal, a body of `errno[4]` alone (nfs-ganesha answers every error so; the Linux client and
+/// Wireshark read a .L Rerror that way).
 public struct Rerror: Hashable, Sendable {
-    public var ename: P9String; public var errno: UInt32?
-    public init(ename: P9String, errno: UInt32? = nil) { self.ename = ename; self.errno = errno }
+    public var ename: P9String?; public var errno: UInt32?
+    public init(ename: P9String?, errno: UInt32? = nil) { self.ename = ename; self.errno = errno }
+    /// `ename`, or the C library's text for `errno` when the reply carried no ename ("" without either).
+    public var text: String { ename?.string ?? errno.map { Errno($0).text } ?? "" }
 }
 public struct Tflush: Hashable, Sendable {
     public var oldtag: Tag

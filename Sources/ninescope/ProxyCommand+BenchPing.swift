@@ -35,7 +35,7 @@ struct BenchPingCommand: ParsableCommand {
             let reply = try Fcall.decode(try sock.receiveFrame(), dialect: .l)
             switch reply.message {
             case .rlerror(let e): throw ProxyCommandError("\(MessageType(rawValue: message.typeCode)?.description ?? "request") failed: \(e.ecode)")
-            case .rerror(let e): throw ProxyCommandError("request failed: \(e.ename)")
+            case .rerror(let e): throw ProxyCommandError("request failed: \(e.text)")
             default: return reply
             }
         }

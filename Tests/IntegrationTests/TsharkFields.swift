@@ -213,6 +213,9 @@ enum TsharkFields {
             e.add("9p.aname", f["aname"])
             if f["n_uname"] != nil { e.add("9p.uid", f["n_uname"]) }
         case 105, 17, 19, 73: e.qid(f["qid"])
+        case 107 where f["ename"] == nil:
+            // errno[4] alone (a 9P2000.L Rerror, as nfs-ganesha sends): tshark too reads it as an errno.
+            e.add("9p.enum", value(f["errno"]))
         case 107:
             e.add("9p.ename", f["ename"])
             if let n = value(f["errno"]) { e.data(bytes(n, 4), .rerrorErrno) }

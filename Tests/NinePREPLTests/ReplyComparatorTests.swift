@@ -105,6 +105,22 @@ private func attr(path: UInt64 = 2, mtime: UInt64 = 0, size: UInt64 = 5, version
             .map(\.field) == ["ename"])
 }
 
+/// An Rlerror captured (diod) and an errno-only Rerror replayed (nfs-ganesha's errors in 9P2000.L), or the
+/// reverse: the type differs, and the difference says whether the errnos agree (it said only "type: captured
+/// Rlerror, replayed Rerror", whatever each carried).
+@Test func anRlerrorAndAnRerrorSayWhetherTheirErrnosAgree() {
+    var c = ReplyComparator()
+    let rlerror = Fcall(tag: 1, .rlerror(Rlerror(ecode: .ENOENT)))
+    let ganesha = { (n: UInt32) in Fcall(tag: 1, .rerror(Rerror(ename: nil, errno: n))) }
+    #expect(c.compare(captured: rlerror, replayed: ganesha(2)).map(\.description)
+            == ["type: captured Rlerror, replayed Rerror (the same errno, ENOENT; Rerror is not a 9P2000.L message)"])
+    #expect(c.compare(captured: ganesha(5), replayed: rlerror).map(\.description)
+            == ["type: captured Rerror, replayed Rlerror (errno EIO and ENOENT; Rerror is not a 9P2000.L message)"])
+    // A reply that is no error keeps the plain form.
+    #expect(c.compare(captured: Fcall(tag: 1, .rclunk), replayed: ganesha(5)).map(\.description)
+            == ["type: captured Rclunk, replayed Rerror"])
+}
+
 /// Rgetattr `valid`: the bits of fields a rule leaves out (btime with `times`, gen and data_version with
 /// `gen`) are left out with them — diod declares them all, filled with zeros; ninescope serve only BASIC.
 @Test func getattrValidBitsOfIgnoredFields() {

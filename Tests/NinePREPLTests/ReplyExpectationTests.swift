@@ -58,6 +58,17 @@ private func expectation(_ line: String, _ dialect: Dialect = .l) throws -> Repl
     #expect(try expectation("expect Rerror 'file not found'", .p9).failure(for: Fcall(tag: 0, .rerror(Rerror(ename: "file not found")))) == nil)
 }
 
+/// nfs-ganesha's errors: a 9P2000.L Rerror of errno[4] alone. `errno=` checks it; an ename check says what to
+/// write instead (it said "Rerror has no ename in this dialect").
+@Test func anErrnoOnlyRerror() throws {
+    let ganesha = Fcall(tag: 0, .rerror(Rerror(ename: nil, errno: 2)))
+    #expect(try expectation("expect Rerror errno=ENOENT").failure(for: ganesha) == nil)
+    #expect(try expectation("expect Rerror errno=EIO").failure(for: ganesha) != nil)
+    #expect(try expectation("expect error").failure(for: ganesha) == nil)
+    #expect(try expectation("expect Rerror ENOENT").failure(for: ganesha)
+            == "Rerror has no ename: its body is errno[4] alone (errno ENOENT); check it with errno=ENOENT")
+}
+
 @Test func expectParseErrors() throws {
     #expect(throws: ParseError.self) { try expectation("expect Twalk") }
     #expect(throws: ParseError.self) { try expectation("expect Rwalk bogus=1") }

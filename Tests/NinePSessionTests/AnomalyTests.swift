@@ -194,6 +194,22 @@ import Testing
 
     /// walk(5): nwqid is nwname or the index of the first name that failed, and never zero for a walk of
     /// some names.
+    /// walk(5): the names but the last are walked from directories, so each qid followed by another is a
+    /// directory's. nfs-ganesha answers `walk etc motd` with motd's qid twice; a partial walk may end at a file
+    /// (the next name failed because it is one).
+    @Test func rwalkThroughAFile() {
+        var h = Self.mounted()
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 5, wnames: ["etc", "motd"])))
+        let same = h.r(0, .rwalk(Rwalk(wqids: [Qid(path: 0xf901c4), Qid(path: 0xf901c4)])))
+        Self.expectOnly(.badRwalk, same, h)
+        #expect(same.anomalies[0].text == "Rwalk's qid 0 for 'etc', (0000000000f901c4 0 ), is not a directory's, yet the walk "
+                + "went on to 'motd' (walk(5): each name but the last is walked from a directory)")
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 6, wnames: ["etc", "motd"])))
+        #expect(h.r(0, .rwalk(Rwalk(wqids: [Qid(type: .dir, path: 0xf901c3), Qid(path: 0xf901c4)]))).anomalies.isEmpty)
+        h.t(0, .twalk(Twalk(fid: 0, newfid: 7, wnames: ["hello.txt", "x"])))
+        #expect(h.r(0, .rwalk(Rwalk(wqids: [Qid(path: 0xf882f6)]))).anomalies.isEmpty)
+    }
+
     @Test func rwalkWithTooManyOrNoQids() {
         var h = Self.mounted()
         h.t(0, .twalk(Twalk(fid: 0, newfid: 5, wnames: ["a"])))

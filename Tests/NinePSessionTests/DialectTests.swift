@@ -16,6 +16,24 @@ import Testing
         #expect(h.summary.msize == 4096)
     }
 
+    /// nfs-ganesha (9P2000.L alone) refuses a Tversion of 9P2000.u or 9P2000 with Rerror errno[4], ENOENT: read
+    /// as 9P2000.L's layout. It was malformed (9P2000.u: "needs 4 bytes" for errno) or an ename of two NULs.
+    @Test(arguments: ["9P2000.u", "9P2000"])
+    func aVersionRefusedWithAnErrnoOnlyRerror(_ version: String) {
+        var h = Harness(wire: .l)
+        h.t(.notag, .tversion(Tversion(msize: 65536, version: P9String(version))))
+        let err = h.raw([11, 0, 0, 0, 107, 0xFF, 0xFF, 2, 0, 0, 0], .toClient)
+        #expect(err.message?.decoded?.message == .rerror(Rerror(ename: nil, errno: 2)))
+        #expect(err.message?.isMalformed == false)
+        #expect(err.exchange?.error?.errno == .ENOENT)
+        #expect(err.anomalies.map(\.kind) == [.versionAnsweredWithError])
+        // An Rerror of the proposed dialect's own layout is read as before.
+        var u = Harness(wire: .u)
+        u.t(.notag, .tversion(Tversion(msize: 65536, version: "9P2000.u")))
+        #expect(u.r(.notag, .rerror(Rerror(ename: "unknown version", errno: 22))).message?.decoded?.message
+                == .rerror(Rerror(ename: "unknown version", errno: 22)))
+    }
+
     @Test func unknownVersionMeansNoDialect() {
         var h = Harness(wire: .l)
         h.version("9P2000.L", reply: "unknown")

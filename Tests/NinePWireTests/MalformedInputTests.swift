@@ -173,6 +173,31 @@ func decodeError(_ frame: [UInt8], _ d: Dialect) -> DecodeError? {
         #expect(decodeError(golden("Rerror", .u), .p9)?.field == "trailing")
     }
 
+    @Test func errnoAloneRerrorUnderL() throws {
+        // nfs-ganesha answers every error of a 9P2000.L session with Rerror (107) whose body is errno[4] alone,
+        // as the Linux client and Wireshark read a .L Rerror. It was "malformed at byte 7 (ename): string length
+        // 95 exceeds the 2 bytes left"; ENOENT (02 00 00 00) read as a 2-byte ename of two NULs.
+        let eopnotsupp: [UInt8] = [0x0b, 0, 0, 0, 107, 0, 0, 95, 0, 0, 0]
+        let f = try Fcall.decode(eopnotsupp, dialect: .l)
+        #expect(f.message == .rerror(Rerror(ename: nil, errno: 95)))
+        #expect(f.canonicalLine == "Rerror tag 0 errno 95 EOPNOTSUPP")
+        #expect(f.encode(dialect: .l) == eopnotsupp)
+        let enoent: [UInt8] = [0x0b, 0, 0, 0, 107, 1, 0, 2, 0, 0, 0]
+        #expect(try Fcall.decode(enoent, dialect: .l).message == .rerror(Rerror(ename: nil, errno: 2)))
+        if case .rerror(let e) = try Fcall.decode(enoent, dialect: .l).message { #expect(e.text == "No such file or directory") }
+        // The field tree covers the body as errno.
+        #expect(Fcall.fieldTree(eopnotsupp, dialect: .l).node(named: "errno")?.range == 7..<11)
+        // Not in 9P2000.u or 9P2000, whose Rerror always begins with ename.
+        #expect(decodeError(eopnotsupp, .u)?.field == "ename")
+        #expect(decodeError(eopnotsupp, .p9)?.field == "ename")
+        // Encoded in another dialect, an errno-only Rerror gets an empty ename, and stays well-formed.
+        let alone = Fcall(tag: 0, .rerror(Rerror(ename: nil, errno: 95)))
+        #expect(try Fcall.decode(alone.encode(dialect: .u), dialect: .u).message == .rerror(Rerror(ename: "", errno: 95)))
+        let neither = Fcall(tag: 0, .rerror(Rerror(ename: nil)))
+        #expect(try Fcall.decode(neither.encode(dialect: .p9), dialect: .p9).message == .rerror(Rerror(ename: "")))
+        #expect(try Fcall.decode(neither.encode(dialect: .l), dialect: .l).message == .rerror(Rerror(ename: "")))
+    }
+
     @Test func encodeFillsRequiredDialectFieldsWhenNil() throws {
         let a = Fcall(tag: 1, .tattach(Tattach(fid: 0, uname: "u", aname: "")))
         let back = try Fcall.decode(a.encode(dialect: .l), dialect: .l)
