@@ -43,8 +43,9 @@ public enum AnomalyKind: String, Hashable, Sendable, CaseIterable, CustomStringC
     case badRwalk = "bad-rwalk"
     /// Rread, Rreaddir or Rwrite with a count above the one the request asked for.
     case replyOverCount = "reply-over-count"
-    /// Rlerror with ecode 0: an error that names no error. The Linux client takes the negated ecode for the
-    /// call's result, so it takes this for success and reads the Rlerror as the reply it expected.
+    /// Rlerror with ecode 0 (or an Rerror of errno[4] alone with errno 0): an error that names no error. The
+    /// Linux client takes the negated number for the call's result, so it takes this for success and reads
+    /// the error as the reply it expected.
     case errnoZero = "errno-zero"
     /// A frame larger than the negotiated msize.
     case messageExceedsMsize = "over-msize"

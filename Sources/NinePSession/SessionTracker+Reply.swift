@@ -41,11 +41,12 @@ extension SessionTracker {
         if isError {
             let err = SessionTracker.error(of: fcall)
             modifyExtras(id) { $0.error = err }
-            if h.type == MessageType.rlerror.rawValue, err.errno?.rawValue == 0 {
+            // An Rlerror, or an Rerror of errno[4] alone (9P2000.L's layout): nothing but the number.
+            if err.errno?.rawValue == 0, err.ename == nil {
                 report(&c, &out, .errnoZero, messageIndex: index, exchange: id, tag: tag, fid: info?.primaryFid, at: at,
-                       "Rlerror with ecode 0 answers \(TracedMessage.typeName(requestCode)) (x\(id)): an error that "
-                       + "names none, which the Linux client takes for success (it reads the reply as an "
-                       + "\(TracedMessage.typeName(requestCode &+ 1)))")
+                       "\(TracedMessage.typeName(h.type)) with errno 0 answers \(TracedMessage.typeName(requestCode)) "
+                       + "(x\(id)): an error that names none, which the Linux client takes for success (it reads the "
+                       + "reply as an \(TracedMessage.typeName(requestCode &+ 1)))")
             }
         }
         let flushers = exchangeRecords[id].hasExtras ? extras[id]?.flushedBy ?? [] : []

@@ -114,11 +114,22 @@ import Testing
         Self.expectOnly(.errnoZero, reply, h)
         #expect(reply.anomalies[0].exchange?.rawValue == out.message?.exchange?.rawValue)
         #expect(reply.anomalies[0].fid == 1)
-        #expect(reply.anomalies[0].text.contains("answers Tgetattr"), "\(reply.anomalies[0].text)")
+        #expect(reply.anomalies[0].text.hasPrefix("Rlerror with errno 0 answers Tgetattr"), "\(reply.anomalies[0].text)")
         #expect(reply.exchange?.status == .error)
         // Another errno is an error like any other.
         h.t(5, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
         #expect(h.r(5, .rlerror(Rlerror(ecode: .ENOENT))).anomalies.isEmpty)
+        // An Rerror of errno[4] alone (nfs-ganesha's 9P2000.L errors) with 0 is the same (besides not being .L's).
+        h.t(6, .tgetattr(Tgetattr(fid: 1, requestMask: .basic)))
+        let rerror = h.r(6, .rerror(Rerror(ename: nil, errno: 0)))
+        #expect(rerror.anomalies.map(\.kind).contains(.errnoZero), "\(rerror.anomalies)")
+    }
+
+    /// A 9P2000.u Rerror with errno 0 names its error by its ename (Linux falls back to the text): no anomaly.
+    @Test func aDotURerrorWithErrnoZeroAndAName() {
+        var h = ClassicDialectTests.mountedU()
+        h.t(4, .tstat(Tstat(fid: 1)))
+        #expect(h.r(4, .rerror(Rerror(ename: "permission denied", errno: 0))).anomalies.isEmpty)
     }
 
     @Test func newfidInUse() {
