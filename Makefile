@@ -1,4 +1,12 @@
 # ninescope — see README.md. `make demo` and `make test` do everything on a fresh Debian machine.
+# Swift 6 on PATH, or at /opt/swift/usr/bin (README, Requirements): then that folder joins PATH for every
+# recipe (.ci/install-deps looks for swift there) and names the swift the build uses.
+ifeq ($(shell command -v swift 2>/dev/null),)
+ifneq ($(wildcard /opt/swift/usr/bin/swift),)
+export PATH := /opt/swift/usr/bin:$(PATH)
+SWIFT      ?= /opt/swift/usr/bin/swift
+endif
+endif
 SWIFT      ?= swift
 BUILD_FLAGS ?=
 BIN_DIR     = $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
