@@ -75,7 +75,14 @@ public final class InspectorApp: @unchecked Sendable {
         if let actions {
             screen.requestCompleter = { actions.completions(for: $0) }
         }
-        if screen.fileExists == nil { screen.fileExists = { FileManager.default.fileExists(atPath: $0) } }
+        // A directory is no file to write over: `:w DIR` goes on to the save, which says why it cannot
+        // (`cannot write /tmp: Is a directory`), rather than offering `:w! DIR`, which could only fail.
+        if screen.fileExists == nil {
+            screen.fileExists = { path in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            }
+        }
         self.screen = screen
         self.actions = actions
         self.configuration = configuration

@@ -68,8 +68,8 @@ public struct InspectorScreen {
     public var commandHistory = History()
     /// Suggested file name for `capture.save`.
     public var defaultSavePath = "ninescope.pcapng"
-    /// Whether a file exists (the app's look at the file system; nil: not asked): `capture.save` does not write
-    /// over one, `capture.saveOver` (`:w! FILE`) does.
+    /// Whether a file exists (the app's look at the file system, a directory not counted; nil: not asked):
+    /// `capture.save` does not write over one, `capture.saveOver` (`:w! FILE`) does.
     public var fileExists: (@Sendable (String) -> Bool)?
     /// Completions for the `:` and inject prompts beyond command names (the REPL grammar's), if any.
     public var requestCompleter: (@Sendable (String) -> [String])?

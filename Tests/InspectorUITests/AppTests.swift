@@ -156,6 +156,23 @@ final class FailingFlushActions: InspectorActions, @unchecked Sendable {
         #expect(actions.calls.contains { $0.hasPrefix("save \(dir)/new.pcapng ") })
     }
 
+    /// `:w DIR` is not asked to be `:w! DIR` (which could only fail): the save is tried, and says why it
+    /// cannot write there. Before, the message line offered `:w! /tmp writes over it`.
+    @Test func savingToADirectoryIsTriedNotOfferedTheBang() async throws {
+        let dir = Peers.tempDir("save-dir")
+        let actions = RecordingActions()
+        let app = makeApp(actions: actions)
+        app.enqueue(SampleTraffic.session())
+        #expect(app.screen.fileExists?(dir) == false)
+        let terminal = FakeTerminal(width: 160, height: 24)
+        terminal.press(":")
+        terminal.type("w " + dir)
+        terminal.press("enter", "Q")
+        app.run(backend: terminal)
+        for _ in 0..<100 where actions.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(actions.calls.contains { $0.hasPrefix("save \(dir) ") }, "\(actions.calls)")
+    }
+
     /// The app hands a flush's failure back to the screen, which unmarks the row.
     @Test func aFailedFlushIsUnmarkedByTheLoop() async throws {
         let actions = FailingFlushActions()
