@@ -23,8 +23,8 @@ struct DemoCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(help: "Number of workload rounds (0: until interrupted).") var rounds = 0
-    @Option(help: "Milliseconds between the client's requests.") var pace = 150
+    @Option(help: ArgumentHelp("Number of workload rounds (0: until interrupted).", valueName: "N")) var rounds = 0
+    @Option(help: ArgumentHelp("Milliseconds between the client's requests.", valueName: "MS")) var pace = 150
     @Option(help: ArgumentHelp("Proxy listen address (default: a free loopback port).", valueName: "ADDR"))
     var listen = "127.0.0.1:0"
     @Option(help: ArgumentHelp("Also write a pcapng capture.", valueName: "FILE")) var capture: String?

@@ -42,9 +42,13 @@ struct ViewCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Colour theme: dark, light, high-contrast, 16color, "
                                + "NAME.toml in $NINESCOPE_THEMES or ~/.config/ninescope/themes, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
-    @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
-    @Option(help: "Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.") var dialect: String?
-    @Option(help: "Show N exchanges of synthetic traffic instead of a file.") var sample: Int?
+    @Option(help: ArgumentHelp("TCP port 9P runs on in the capture (repeatable; default 564).", valueName: "PORT"))
+    var port: [UInt16] = []
+    @Option(help: ArgumentHelp("Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.",
+                               valueName: "DIALECT"))
+    var dialect: String?
+    @Option(help: ArgumentHelp("Show N exchanges of synthetic traffic instead of a file.", valueName: "N"))
+    var sample: Int?
     @Option(help: ArgumentHelp("Keep at most N bytes of each read's and write's data in memory (default: all); "
                                + "such messages show as cut.", valueName: "N|all"))
     var viewData: String?

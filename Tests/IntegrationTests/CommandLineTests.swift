@@ -210,6 +210,22 @@ import Glibc
         }
     }
 
+    /// Every option's value is named in capitals, as the help's own text and the README name it
+    /// (`--timeout SECONDS`, `--script FILE`, `--aname PATH`), not by the option's name again: `repl --help`
+    /// read `--script <script>  Run the lines of FILE …` and `replay --help` `--to <to>`.
+    @Test func optionValuesAreNamedInCapitals() throws {
+        for subcommand in Self.subcommands + ["demo"] {
+            let r = try Self.ninescope(["help", subcommand])
+            var values = 0
+            for line in r.out.split(separator: "\n") {
+                guard let match = line.firstMatch(of: /^  --[a-z-]+ <([^>]+)>/) else { continue }
+                values += 1
+                #expect(!match.1.allSatisfy { $0.isLowercase || $0 == "-" }, "\(subcommand): \(line)")
+            }
+            #expect(values > 0, "\(subcommand): \(r.out)")
+        }
+    }
+
     /// A `--theme` that names no theme is refused whether or not the UI would open (with output to a pipe,
     /// as here, it was ignored); a good one changes nothing in the lines.
     @Test func aBadThemeIsRefusedEvenWithoutATerminal() throws {
