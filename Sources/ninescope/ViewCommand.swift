@@ -128,7 +128,7 @@ struct ViewCommand: AsyncParsableCommand {
             }
             app.finishSource()
         }
-        try await UIApp.run(app)
+        try await UIApp.run(app, instead: UIApp.linesInsteadView)
         loader.cancel()
     }
 
