@@ -47,7 +47,8 @@ struct ViewCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.",
                                valueName: "DIALECT"))
     var dialect: String?
-    @Option(help: ArgumentHelp("Show N exchanges of synthetic traffic instead of a file.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Show N exchanges of synthetic traffic instead of a file.",
+                                                        valueName: "N"))
     var sample: Int?
     @Option(help: ArgumentHelp("Keep at most N bytes of each read's and write's data in memory (default: all); "
                                + "such messages show as cut.", valueName: "N|all"))
@@ -59,6 +60,7 @@ struct ViewCommand: AsyncParsableCommand {
         try UIApp.checkTheme(theme)
         if writeCapture != nil && sample == nil { throw ValidationError("--write-capture needs --sample N") }
         guard sample != nil || !files.isEmpty else { throw ValidationError("give a capture file (or --sample N)") }
+        if let sample, sample < 1 { throw ValidationError("--sample needs 1 exchange or more, not \(sample)") }
         _ = try viewData.map(LiveDataLimit.option)
         guard !files.contains("-") else {
             throw ValidationError("view reads its keys from standard input, so not a capture: give a file "

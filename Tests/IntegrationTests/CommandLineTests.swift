@@ -66,6 +66,20 @@ import Glibc
         #expect(!r.err.contains("Missing value"), "\(r.err)")
     }
 
+    /// `demo --rounds -1` ran no round and said nothing, `--pace -5` ran as 0, and `view --sample 0` or `-5`
+    /// was taken: each is refused as the negative (or empty) number it is, not as a missing value.
+    @Test func negativeCountsAreRefused() throws {
+        let cases: [(args: [String], says: String, subcommand: String)] = [
+            (["demo", "--headless", "--rounds", "-1"], "--rounds must be 0 (until interrupted) or more, not -1", "demo"),
+            (["demo", "--headless", "--rounds", "1", "--pace", "-5"], "--pace must be 0 or more milliseconds, not -5", "demo"),
+            (["view", "--sample", "-5"], "--sample needs 1 exchange or more, not -5", "view"),
+            (["view", "--sample", "0"], "--sample needs 1 exchange or more, not 0", "view"),
+        ]
+        for c in cases {
+            try Self.expectUsageError(c.args, says: c.says, subcommand: c.subcommand)
+        }
+    }
+
     /// A bad address is told with every form an address may take.
     @Test func badAddressNamesEveryForm() throws {
         for (args, subcommand) in [(["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"], "proxy"),
