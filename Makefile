@@ -11,17 +11,22 @@ SWIFT      ?= swift
 BUILD_FLAGS ?=
 BIN_DIR     = $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build release test unit demo bench fuzz clean
+.PHONY: all deps build-deps build release test unit demo bench fuzz clean
 
 all: build
 
+# Everything the tests and benchmarks need (diod, tshark, qemu and a kernel for the Linux guest, …).
 deps:
 	@bash .ci/install-deps
 
-build: deps
+# Only what the build needs: `make demo` on a fresh machine installs no qemu or kernel image.
+build-deps:
+	@bash .ci/install-deps build
+
+build: build-deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
-release: deps
+release: build-deps
 	$(SWIFT) build -c release
 
 # Every test: unit, property, view snapshots, and end-to-end runs against real peers
