@@ -193,6 +193,8 @@ public final class InspectorApp: @unchecked Sendable {
         var loadedLogged = false
         while running {
             if isQuitRequested { break }
+            // (Read before taking events: a source enqueues its last batch, then says it has finished.)
+            let finishedBefore = isSourceFinished
             // Feed the model in slices until the batch or the time budget is used up.
             let ingestStart = ContinuousClock.now
             var taken = 0
@@ -206,6 +208,10 @@ public final class InspectorApp: @unchecked Sendable {
                 dirty = true
             } while more && taken < configuration.ingestBatch
                 && ContinuousClock.now - ingestStart < configuration.ingestTime
+            if finishedBefore, !more, !screen.sourceEnded {
+                screen.sourceEnded = true
+                dirty = true
+            }
             var scanning = false
             if !screen.model.isScanComplete {
                 screen.model.continueScan()

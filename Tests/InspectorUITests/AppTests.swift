@@ -62,6 +62,23 @@ final class FailingFlushActions: InspectorActions, @unchecked Sendable {
         #expect(terminal.snapshot().contains("Tattach"))
     }
 
+    /// `view` of a capture with no 9P in it (a tcpdump of HTTP, say) said "waiting for traffic…" once the
+    /// capture was read to its end, as if more could come; it says there is none. A live source still waits.
+    @Test func aCaptureWithNo9PIsNotWaitedFor() {
+        let offline = makeApp(live: false)
+        offline.finishSource()
+        let terminal = FakeTerminal(width: 80, height: 24)
+        terminal.press("Q")
+        offline.run(backend: terminal)
+        #expect(terminal.snapshot().contains("no 9P exchange in this capture"), "\(terminal.snapshot())")
+        #expect(!terminal.snapshot().contains("waiting for traffic"))
+        let live = makeApp()
+        let liveTerminal = FakeTerminal(width: 80, height: 24)
+        liveTerminal.press("Q")
+        live.run(backend: liveTerminal)
+        #expect(liveTerminal.snapshot().contains("waiting for traffic…"), "\(liveTerminal.snapshot())")
+    }
+
     @Test func resizeRedrawsAtTheNewSize() {
         let app = makeApp()
         app.enqueue(SampleTraffic.session())
