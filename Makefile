@@ -1,19 +1,32 @@
 # ninescope — see README.md. `make demo` and `make test` do everything on a fresh Debian machine.
+# Swift 6 on PATH, or at /opt/swift/usr/bin (README, Requirements): then that folder joins PATH for every
+# recipe (.ci/install-deps looks for swift there) and names the swift the build uses.
+ifeq ($(shell command -v swift 2>/dev/null),)
+ifneq ($(wildcard /opt/swift/usr/bin/swift),)
+export PATH := /opt/swift/usr/bin:$(PATH)
+SWIFT      ?= /opt/swift/usr/bin/swift
+endif
+endif
 SWIFT      ?= swift
 BUILD_FLAGS ?=
 BIN_DIR     = $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build release test unit demo bench fuzz clean
+.PHONY: all deps build-deps build release test unit demo bench fuzz clean
 
 all: build
 
+# Everything the tests and benchmarks need (diod, tshark, qemu and a kernel for the Linux guest, …).
 deps:
 	@bash .ci/install-deps
 
-build: deps
+# Only what the build needs: `make demo` on a fresh machine installs no qemu or kernel image.
+build-deps:
+	@bash .ci/install-deps build
+
+build: build-deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
-release: deps
+release: build-deps
 	$(SWIFT) build -c release
 
 # Every test: unit, property, view snapshots, and end-to-end runs against real peers

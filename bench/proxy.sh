@@ -50,6 +50,18 @@
 # Likewise p50 − socat's: the median of the rounds' own differences with its interval (one round's p50
 # moves by ±30 µs as the host's load changes, and socat's with it).
 USER_BIN="${NINESCOPE:-}"
+# A part misspelt would otherwise be found only after the release build and the setup, as a table of "-".
+for part in ${PHASES:-}; do
+  case " bulk ops ops1 ping trace mem " in *" $part "*) ;; *)
+    echo "bench/proxy.sh: unknown part $part in PHASES (bulk ops ops1 ping trace mem)" >&2; exit 1;; esac
+done
+for t in ${TARGETS:-}; do
+  case " direct socat proxy proxy+capture proxy+cap:null socat+dumpcap proxy+cap:quiet proxy+cap:data64 proxy+capture:b " in
+    *" $t "*) ;;
+    *) echo "bench/proxy.sh: unknown target $t in TARGETS (direct socat proxy proxy+capture proxy+cap:null" \
+            "socat+dumpcap proxy+cap:quiet proxy+cap:data64 proxy+capture:b)" >&2; exit 1;;
+  esac
+done
 source "$(dirname "$0")/common.sh"
 [ -n "$USER_BIN" ] || ensure_release
 RUNS="${RUNS:-6}"

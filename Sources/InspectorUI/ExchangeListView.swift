@@ -31,8 +31,9 @@ enum ExchangeListView {
     /// Rows of exchanges that fit in a body of `height` lines (one is the heading).
     static func pageSize(height: Int) -> Int { max(1, height - 1) }
 
+    /// `sourceEnded`: no more traffic will come (a capture read to its end), so an empty list is not waiting.
     static func draw(_ model: InspectorModel, into canvas: inout Canvas, theme: Theme, time: TimeFormat,
-                     now: Int64? = nil) {
+                     now: Int64? = nil, sourceEnded: Bool = false) {
         canvas.clear(theme.resolved(.normal))
         guard canvas.height > 0 else { return }
         let maxConn = model.store.isEmpty ? 0 : model.store[model.store.count - 1].conn
@@ -53,7 +54,8 @@ enum ExchangeListView {
                 let n = model.tracker.anomalyTotal
                 text = "no exchange yet; \(n) \(n == 1 ? "anomaly" : "anomalies") (the anomalies view shows them)"
             } else if model.store.isEmpty {
-                text = "waiting for traffic…"
+                // A capture with no 9P in it (each connection skipped is named on the message line).
+                text = sourceEnded ? "no 9P exchange in this capture" : "waiting for traffic…"
             } else if !model.isScanComplete {
                 text = "filtering…"
             } else {

@@ -75,7 +75,14 @@ public final class InspectorApp: @unchecked Sendable {
         if let actions {
             screen.requestCompleter = { actions.completions(for: $0) }
         }
-        if screen.fileExists == nil { screen.fileExists = { FileManager.default.fileExists(atPath: $0) } }
+        // A directory is no file to write over: `:w DIR` goes on to the save, which says why it cannot
+        // (`cannot write /tmp: Is a directory`), rather than offering `:w! DIR`, which could only fail.
+        if screen.fileExists == nil {
+            screen.fileExists = { path in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            }
+        }
         self.screen = screen
         self.actions = actions
         self.configuration = configuration
@@ -186,6 +193,8 @@ public final class InspectorApp: @unchecked Sendable {
         var loadedLogged = false
         while running {
             if isQuitRequested { break }
+            // (Read before taking events: a source enqueues its last batch, then says it has finished.)
+            let finishedBefore = isSourceFinished
             // Feed the model in slices until the batch or the time budget is used up.
             let ingestStart = ContinuousClock.now
             var taken = 0
@@ -199,6 +208,10 @@ public final class InspectorApp: @unchecked Sendable {
                 dirty = true
             } while more && taken < configuration.ingestBatch
                 && ContinuousClock.now - ingestStart < configuration.ingestTime
+            if finishedBefore, !more, !screen.sourceEnded {
+                screen.sourceEnded = true
+                dirty = true
+            }
             var scanning = false
             if !screen.model.isScanComplete {
                 screen.model.continueScan()

@@ -46,6 +46,9 @@ public struct InspectorScreen {
     public var recording: String?
     /// Whether the session is live (flush and inject need a proxy).
     public var isLive: Bool
+    /// Whether the traffic's source has ended and every event of it was taken in (a capture read to its
+    /// end): an empty list then says there is no 9P, not that it waits for traffic.
+    public var sourceEnded = false
     /// The present moment (ns since the epoch) for a live session, set by the loop before each frame: what a
     /// pending request's age counts to. Nil (a capture): the traffic's latest time, where the capture ends.
     public var now: Int64?
@@ -68,8 +71,8 @@ public struct InspectorScreen {
     public var commandHistory = History()
     /// Suggested file name for `capture.save`.
     public var defaultSavePath = "ninescope.pcapng"
-    /// Whether a file exists (the app's look at the file system; nil: not asked): `capture.save` does not write
-    /// over one, `capture.saveOver` (`:w! FILE`) does.
+    /// Whether a file exists (the app's look at the file system, a directory not counted; nil: not asked):
+    /// `capture.save` does not write over one, `capture.saveOver` (`:w! FILE`) does.
     public var fileExists: (@Sendable (String) -> Bool)?
     /// Completions for the `:` and inject prompts beyond command names (the REPL grammar's), if any.
     public var requestCompleter: (@Sendable (String) -> [String])?
@@ -184,7 +187,8 @@ public struct InspectorScreen {
         switch stack.last ?? .list {
         case .list:
             model.setPageSize(ExchangeListView.pageSize(height: canvas.height))
-            ExchangeListView.draw(model, into: &canvas, theme: theme, time: timeFormat, now: ageClock)
+            ExchangeListView.draw(model, into: &canvas, theme: theme, time: timeFormat, now: ageClock,
+                                  sourceEnded: sourceEnded)
         case .detail(var state):
             if state.message == nil, model.store.isHeld(state.row) {   // (a row the history forgot keeps what it last showed)
                 state.refresh(detail(ofRow: state.row, width: canvas.width))

@@ -112,8 +112,8 @@ public final class CursesBackend: TerminalBackend {
             delscreen(screen)
             owned.forEach { fclose($0) }
             let term = options.terminalType ?? getenv("TERM").map { String(cString: $0) } ?? "(unset)"
-            throw TerminalError.cursesFailed("TERM=\(term) cannot move the cursor; set TERM to your terminal's "
-                                             + "type, or use --headless (or a pipe) for lines")
+            // (What else to do is the command's to say: `view` has no --headless.)
+            throw TerminalError.cursesFailed("TERM=\(term) cannot move the cursor; set TERM to your terminal's type")
         }
         self.window = window
         // After newterm, which installs ncurses' own SIGTSTP handler where there was none.

@@ -50,10 +50,15 @@ struct DecodeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("pcap or pcapng files, read in order as one capture ('-': standard input).",
                                  valueName: "file"))
     var files: [String] = []
-    @Option(help: "Decode frames given as hex (whitespace allowed; several frames may follow each other).") var hex: String?
+    @Option(help: ArgumentHelp("Decode frames given as hex (whitespace allowed; several frames may follow each other).",
+                               valueName: "HEX"))
+    var hex: String?
     @Flag(help: "One JSON object per line (every field, the pairing, the fid's path).") var json = false
-    @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
-    @Option(help: "Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.") var dialect: String?
+    @Option(help: ArgumentHelp("TCP port 9P runs on in the capture (repeatable; default 564).", valueName: "PORT"))
+    var port: [UInt16] = []
+    @Option(help: ArgumentHelp("Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.",
+                               valueName: "DIALECT"))
+    var dialect: String?
     @Option(help: ArgumentHelp("Print only the exchanges that match, in the inspector's filter language (e.g. "
                                + "'Twalk and error', 'fid:3', 'path:/usr', 'latency>10ms', 'size>=64k', 'conn:2').",
                                valueName: "EXPR"))

@@ -23,8 +23,12 @@ struct DemoCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(help: "Number of workload rounds (0: until interrupted).") var rounds = 0
-    @Option(help: "Milliseconds between the client's requests.") var pace = 150
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Number of workload rounds (0: until interrupted).", valueName: "N"))
+    var rounds = 0
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Milliseconds between the client's requests.", valueName: "MS"))
+    var pace = 150
     @Option(help: ArgumentHelp("Proxy listen address (default: a free loopback port).", valueName: "ADDR"))
     var listen = "127.0.0.1:0"
     @Option(help: ArgumentHelp("Also write a pcapng capture.", valueName: "FILE")) var capture: String?
@@ -35,6 +39,9 @@ struct DemoCommand: AsyncParsableCommand {
                                valueName: "NAME|PATH")) var theme: String?
 
     func validate() throws {
+        // (A negative count ran no round at all and said nothing; a negative pace ran as 0.)
+        guard rounds >= 0 else { throw ValidationError("--rounds must be 0 (until interrupted) or more, not \(rounds)") }
+        guard pace >= 0 else { throw ValidationError("--pace must be 0 or more milliseconds, not \(pace)") }
         try UIApp.checkTheme(theme)
     }
 

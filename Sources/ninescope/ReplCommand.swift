@@ -32,14 +32,19 @@ struct ReplCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "The server: HOST:PORT, tcp!HOST!PORT, [V6]:PORT, unix!/path or unix:/path.") var address: String
-    @Option(help: "Run the lines of FILE as a script and exit with its status.") var script: String?
-    @Option(help: "Dialect proposed by version and assumed until one is negotiated (9P2000, 9P2000.u, 9P2000.L).")
+    @Option(help: ArgumentHelp("Run the lines of FILE as a script and exit with its status.", valueName: "FILE"))
+    var script: String?
+    @Option(help: ArgumentHelp("Dialect proposed by version and assumed until one is negotiated (9P2000, 9P2000.u, 9P2000.L).",
+                               valueName: "DIALECT"))
     var dialect = "9P2000.L"
-    @Option(help: "msize proposed by version.") var msize: UInt32 = 131_096
-    @Option(help: "History file (default ~/.ninescope_history).") var history: String?
+    @Option(help: ArgumentHelp("msize proposed by version.", valueName: "N")) var msize: UInt32 = 131_096
+    @Option(help: ArgumentHelp("History file (default ~/.ninescope_history).", valueName: "FILE")) var history: String?
     @Flag(help: "Do not read or write a history file.") var noHistory = false
-    @Option(help: "Seconds to wait for a reply before giving up on it (0: forever).") var timeout: Double = 30
-    @Option(help: "Payload bytes shown on data lines (set datalimit N changes it).") var datalimit = 256
+    @Option(help: ArgumentHelp("Seconds to wait for a reply before giving up on it (0: forever).",
+                               valueName: "SECONDS"))
+    var timeout: Double = 30
+    @Option(help: ArgumentHelp("Payload bytes shown on data lines (set datalimit N changes it).", valueName: "N"))
+    var datalimit = 256
     @Option(name: .customLong("define"),
             help: ArgumentHelp("Replace ${NAME} with VALUE in every line (repeatable; $$ is a literal $).",
                                valueName: "NAME=VALUE"))

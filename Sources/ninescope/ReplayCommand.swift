@@ -57,20 +57,28 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp("pcap or pcapng files, read in order as one capture.", valueName: "file"))
     var files: [String]
-    @Option(help: "The server to replay to.") var to: String
-    @Option(help: "Replay only this captured connection (repeatable; default all).") var conn: [UInt32] = []
-    @Option(help: "asap: send as soon as dependencies allow; original: also keep the captured timing.") var timing = "asap"
+    @Option(help: ArgumentHelp("The server to replay to.", valueName: "ADDR")) var to: String
+    @Option(help: ArgumentHelp("Replay only this captured connection (repeatable; default all).", valueName: "N"))
+    var conn: [UInt32] = []
+    @Option(help: ArgumentHelp("asap: send as soon as dependencies allow; original: also keep the captured timing.",
+                               valueName: "asap|original"))
+    var timing = "asap"
     @Flag(help: "Compare every reply with the captured one.") var diff = false
-    @Option(help: "Ignore rules for --diff (comma list, see above).") var ignore: String?
-    @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
-    @Option(help: "Dialect of a capture that starts mid-session (9P2000, 9P2000.u, 9P2000.L).") var dialect: String?
-    @Option(help: "Give up when nothing arrives for this many seconds while a reply is awaited (0: never).")
+    @Option(help: ArgumentHelp("Ignore rules for --diff (comma list, see above).", valueName: "RULES"))
+    var ignore: String?
+    @Option(help: ArgumentHelp("TCP port 9P runs on in the capture (repeatable; default 564).", valueName: "PORT"))
+    var port: [UInt16] = []
+    @Option(help: ArgumentHelp("Dialect of a capture that starts mid-session (9P2000, 9P2000.u, 9P2000.L).",
+                               valueName: "DIALECT"))
+    var dialect: String?
+    @Option(help: ArgumentHelp("Give up when nothing arrives for this many seconds while a reply is awaited (0: never).",
+                               valueName: "SECONDS"))
     var timeout: Double = 10
     @Option(help: ArgumentHelp("Send NAME as every Tattach's and Tauth's uname instead of the captured one.",
-                               valueName: "name")) var uname: String?
+                               valueName: "NAME")) var uname: String?
     @Option(help: ArgumentHelp("Send PATH as every Tattach's and Tauth's aname (the server's export, say).",
-                               valueName: "path")) var aname: String?
-    @Option(help: ArgumentHelp("Send N as every n_uname (9P2000.u and .L).", valueName: "n")) var nUname: UInt32?
+                               valueName: "PATH")) var aname: String?
+    @Option(help: ArgumentHelp("Send N as every n_uname (9P2000.u and .L).", valueName: "N")) var nUname: UInt32?
     @Flag(help: "Print every message sent and received.") var verbose = false
     @Flag(help: "Print the report as JSON lines (difference, problem, note, and a summary last; see README).")
     var json = false

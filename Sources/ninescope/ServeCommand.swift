@@ -62,8 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Refuse every request that would change the tree (EROFS).") var readonly = false
     @Option(name: .customLong("max-fids"), help: ArgumentHelp("Most fids one connection may hold.", valueName: "N"))
     var maxFids: Int = ServerConfig().maxFids
-    @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed for probabilistic faults (default: random).",
-                                                                 valueName: "N"))
+    @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed for probabilistic faults (default: random; "
+                                                                 + "the one used is printed at start).", valueName: "N"))
     var faultSeed: UInt64?
     @Flag(help: "Print one trace line per message to standard output.") var trace = false
     @Flag(help: "With --trace, print JSON lines instead of text.") var json = false
@@ -163,12 +163,12 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             let seed = faultSeed ?? UInt64.random(in: 0...UInt64.max)
             try await serve(FaultDriver(wrapping: tree, spec: spec, seed: seed), choice: choice, spec: spec,
-                            address: address, config: config)
+                            seed: seed, address: address, config: config)
         }
     }
 
-    func serve<D: FileSystemDriver>(_ driver: D, choice: DriverChoice, spec: FaultSpec, address: Address,
-                                    config: ServerConfig) async throws {
+    func serve<D: FileSystemDriver>(_ driver: D, choice: DriverChoice, spec: FaultSpec, seed: UInt64? = nil,
+                                    address: Address, config: ServerConfig) async throws {
         let out = LineOutput(fd: 1, lineBuffered: isatty(1) == 1)
         out.closedNotice = "the trace's reader went away (a closed pipe): no more lines; the server goes on until stopped"
         out.failureNotice = { why in "the trace cannot be written (\(why)): its lines are lost until they can be; "
@@ -206,7 +206,8 @@ struct ServeCommand: AsyncParsableCommand {
         var extras = ["msize ≤ \(config.maxMsize)"]
         if config.readOnly { extras.append("read-only") }
         if config.maxFids != ServerConfig().maxFids { extras.append("max \(config.maxFids) fids") }
-        if !spec.rules.isEmpty { extras.append("faults: \(spec)") }
+        // The seed of the @P% rolls, as the proxy's start line gives it: --fault-seed N repeats a run.
+        if !spec.rules.isEmpty { extras.append("faults: \(spec)" + (seed.map { " (--fault-seed \($0))" } ?? "")) }
         printError("ninescope: serving \(choice.label) on \(bound.colonForm) (\(extras.joined(separator: ", ")))")
         // Requests the server leaves unanswered: checked once a second (nothing else would show them).
         let after = trace ? (try? ProxyCommand.stillPendingOption(stillPending)) ?? nil : nil   // (checked in validate)

@@ -63,8 +63,14 @@ enum UIApp {
                                           environment: env, timing: timing, startedAt: startedAt)
     }
 
-    /// Runs the UI on the terminal until the user quits.
-    static func run(_ app: InspectorApp) async throws {
+    /// What a command that cannot open the UI prints instead, said after the reason: `view` has no
+    /// --headless, only a pipe.
+    static let linesInsteadLive = "or use --headless (or a pipe) for lines"
+    static let linesInsteadView = "or send the output to a pipe for lines, as `ninescope decode` prints them"
+
+    /// Runs the UI on the terminal until the user quits; `instead` (after the reason it cannot start) says
+    /// how to have lines instead.
+    static func run(_ app: InspectorApp, instead: String = linesInsteadLive) async throws {
         do {
             let keepTheme = themeChosen.withLock { $0 }
             try await app.runOnOwnThread(makeBackend: {
@@ -77,7 +83,7 @@ enum UIApp {
                 return backend
             }, tearDown: { ($0 as? CursesBackend)?.shutdown() })
         } catch let error as TerminalError {
-            throw UIAppError("\(error)")  // TerminalError says "cannot start the terminal UI: …" itself
+            throw UIAppError("\(error), \(instead)")  // TerminalError says "cannot start the terminal UI: …" itself
         }
     }
 

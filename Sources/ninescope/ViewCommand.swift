@@ -42,9 +42,14 @@ struct ViewCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Colour theme: dark, light, high-contrast, 16color, "
                                + "NAME.toml in $NINESCOPE_THEMES or ~/.config/ninescope/themes, or a TOML file.",
                                valueName: "NAME|PATH")) var theme: String?
-    @Option(help: "TCP port 9P runs on in the capture (repeatable; default 564).") var port: [UInt16] = []
-    @Option(help: "Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.") var dialect: String?
-    @Option(help: "Show N exchanges of synthetic traffic instead of a file.") var sample: Int?
+    @Option(help: ArgumentHelp("TCP port 9P runs on in the capture (repeatable; default 564).", valueName: "PORT"))
+    var port: [UInt16] = []
+    @Option(help: ArgumentHelp("Force a dialect (9P2000, 9P2000.u, 9P2000.L) when the capture starts mid-session.",
+                               valueName: "DIALECT"))
+    var dialect: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Show N exchanges of synthetic traffic instead of a file.",
+                                                        valueName: "N"))
+    var sample: Int?
     @Option(help: ArgumentHelp("Keep at most N bytes of each read's and write's data in memory (default: all); "
                                + "such messages show as cut.", valueName: "N|all"))
     var viewData: String?
@@ -55,6 +60,7 @@ struct ViewCommand: AsyncParsableCommand {
         try UIApp.checkTheme(theme)
         if writeCapture != nil && sample == nil { throw ValidationError("--write-capture needs --sample N") }
         guard sample != nil || !files.isEmpty else { throw ValidationError("give a capture file (or --sample N)") }
+        if let sample, sample < 1 { throw ValidationError("--sample needs 1 exchange or more, not \(sample)") }
         _ = try viewData.map(LiveDataLimit.option)
         guard !files.contains("-") else {
             throw ValidationError("view reads its keys from standard input, so not a capture: give a file "
@@ -124,7 +130,7 @@ struct ViewCommand: AsyncParsableCommand {
             }
             app.finishSource()
         }
-        try await UIApp.run(app)
+        try await UIApp.run(app, instead: UIApp.linesInsteadView)
         loader.cancel()
     }
 

@@ -62,6 +62,23 @@ final class FailingFlushActions: InspectorActions, @unchecked Sendable {
         #expect(terminal.snapshot().contains("Tattach"))
     }
 
+    /// `view` of a capture with no 9P in it (a tcpdump of HTTP, say) said "waiting for traffic…" once the
+    /// capture was read to its end, as if more could come; it says there is none. A live source still waits.
+    @Test func aCaptureWithNo9PIsNotWaitedFor() {
+        let offline = makeApp(live: false)
+        offline.finishSource()
+        let terminal = FakeTerminal(width: 80, height: 24)
+        terminal.press("Q")
+        offline.run(backend: terminal)
+        #expect(terminal.snapshot().contains("no 9P exchange in this capture"), "\(terminal.snapshot())")
+        #expect(!terminal.snapshot().contains("waiting for traffic"))
+        let live = makeApp()
+        let liveTerminal = FakeTerminal(width: 80, height: 24)
+        liveTerminal.press("Q")
+        live.run(backend: liveTerminal)
+        #expect(liveTerminal.snapshot().contains("waiting for traffic…"), "\(liveTerminal.snapshot())")
+    }
+
     @Test func resizeRedrawsAtTheNewSize() {
         let app = makeApp()
         app.enqueue(SampleTraffic.session())
@@ -154,6 +171,23 @@ final class FailingFlushActions: InspectorActions, @unchecked Sendable {
         for _ in 0..<100 where actions.calls.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(actions.calls.contains { $0.hasPrefix("save \(path) ") })
         #expect(actions.calls.contains { $0.hasPrefix("save \(dir)/new.pcapng ") })
+    }
+
+    /// `:w DIR` is not asked to be `:w! DIR` (which could only fail): the save is tried, and says why it
+    /// cannot write there. Before, the message line offered `:w! /tmp writes over it`.
+    @Test func savingToADirectoryIsTriedNotOfferedTheBang() async throws {
+        let dir = Peers.tempDir("save-dir")
+        let actions = RecordingActions()
+        let app = makeApp(actions: actions)
+        app.enqueue(SampleTraffic.session())
+        #expect(app.screen.fileExists?(dir) == false)
+        let terminal = FakeTerminal(width: 160, height: 24)
+        terminal.press(":")
+        terminal.type("w " + dir)
+        terminal.press("enter", "Q")
+        app.run(backend: terminal)
+        for _ in 0..<100 where actions.calls.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(actions.calls.contains { $0.hasPrefix("save \(dir) ") }, "\(actions.calls)")
     }
 
     /// The app hands a flush's failure back to the screen, which unmarks the row.

@@ -66,6 +66,20 @@ import Glibc
         #expect(!r.err.contains("Missing value"), "\(r.err)")
     }
 
+    /// `demo --rounds -1` ran no round and said nothing, `--pace -5` ran as 0, and `view --sample 0` or `-5`
+    /// was taken: each is refused as the negative (or empty) number it is, not as a missing value.
+    @Test func negativeCountsAreRefused() throws {
+        let cases: [(args: [String], says: String, subcommand: String)] = [
+            (["demo", "--headless", "--rounds", "-1"], "--rounds must be 0 (until interrupted) or more, not -1", "demo"),
+            (["demo", "--headless", "--rounds", "1", "--pace", "-5"], "--pace must be 0 or more milliseconds, not -5", "demo"),
+            (["view", "--sample", "-5"], "--sample needs 1 exchange or more, not -5", "view"),
+            (["view", "--sample", "0"], "--sample needs 1 exchange or more, not 0", "view"),
+        ]
+        for c in cases {
+            try Self.expectUsageError(c.args, says: c.says, subcommand: c.subcommand)
+        }
+    }
+
     /// A bad address is told with every form an address may take.
     @Test func badAddressNamesEveryForm() throws {
         for (args, subcommand) in [(["proxy", "--listen", "127.0.0.1", "--upstream", "127.0.0.1:564"], "proxy"),
@@ -207,6 +221,22 @@ import Glibc
                 && !line.isEmpty && !line.hasPrefix(" ") {
                 Issue.record("\(args): \"\(line)\" goes on from \"\(previous)\"")
             }
+        }
+    }
+
+    /// Every option's value is named in capitals, as the help's own text and the README name it
+    /// (`--timeout SECONDS`, `--script FILE`, `--aname PATH`), not by the option's name again: `repl --help`
+    /// read `--script <script>  Run the lines of FILE …` and `replay --help` `--to <to>`.
+    @Test func optionValuesAreNamedInCapitals() throws {
+        for subcommand in Self.subcommands + ["demo"] {
+            let r = try Self.ninescope(["help", subcommand])
+            var values = 0
+            for line in r.out.split(separator: "\n") {
+                guard let match = line.firstMatch(of: /^  --[a-z-]+ <([^>]+)>/) else { continue }
+                values += 1
+                #expect(!match.1.allSatisfy { $0.isLowercase || $0 == "-" }, "\(subcommand): \(line)")
+            }
+            #expect(values > 0, "\(subcommand): \(r.out)")
         }
     }
 

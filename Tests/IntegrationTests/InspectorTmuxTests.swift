@@ -199,6 +199,10 @@ extension String {
         #expect(said.ok, "\(said.screen)")
         #expect(said.screen.contains("Error: cannot start the terminal UI: TERM=dumb cannot move the cursor"), "\(said.screen)")
         #expect(said.screen.components(separatedBy: "cannot start the terminal UI").count == 2, "\(said.screen)")
+        // What to do instead is what `view` takes: a pipe (it has no --headless, which it used to offer).
+        let flat = said.screen.replacingOccurrences(of: "\n", with: "")
+        #expect(flat.contains("set TERM to your terminal's type, or send the output to a pipe for lines"), "\(said.screen)")
+        #expect(!said.screen.contains("--headless"), "\(said.screen)")
     }
 
     /// A capture file cut short is shown up to the cut, and the message line says the capture ends

@@ -243,6 +243,31 @@ import Glibc
         #expect(cat.status == 0 && cat.out == (1...100).map { "\($0)\n" }.joined(), "diodcat: \(cat.err)")
     }
 
+    /// A server with `@P%` rules and no `--fault-seed` names the seed it rolled with in its start line, as
+    /// the proxy does, and that seed given back repeats which requests fail (one client, one request at a
+    /// time). Before, the seed was never said, so a failing run could not be had again.
+    @Test func theFaultSeedIsSaidAndRepeatsTheRun() throws {
+        let fault = ["--fault", "error=Twalk:EIO@50%"]
+        func outcomes(_ server: NinescopeProcess) throws -> [Bool] {
+            try (0..<12).map { _ in try DiodClients.cat(server.diodAddress, ["etc/motd"]).status == 0 }
+        }
+        let first = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory"] + fault)
+        defer { first.stop() }
+        let said = first.output.components(separatedBy: "(--fault-seed ").dropFirst().first?
+            .prefix { $0.isNumber }
+        guard let said, !said.isEmpty else {
+            Issue.record("no --fault-seed in the start line: \(first.output)")
+            return
+        }
+        #expect(first.output.contains("faults: error=Twalk:EIO@50% (--fault-seed \(said))"), "\(first.output)")
+        let run = try outcomes(first)
+        let again = try NinescopeProcess.start(["serve", "--listen", "127.0.0.1:0", "--driver", "memory",
+                                                "--fault-seed", String(said)] + fault)
+        defer { again.stop() }
+        #expect(again.output.contains("(--fault-seed \(said))"), "\(again.output)")
+        #expect(try outcomes(again) == run, "seed \(said)")
+    }
+
     // MARK: Options
 
     @Test func msizeAndReadOnly() throws {
