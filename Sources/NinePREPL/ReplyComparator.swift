@@ -215,7 +215,6 @@ public struct ReplyComparator: Sendable {
         }
     }
 
-    /// The errno an Rerror names: its 9P2000.u errno field, or what its text stands for (`Errno(message:)`).
     /// The errno an error reply carries (Rlerror's ecode, Rerror's errno or the one its ename names), nil for
     /// any other reply or an Rerror whose text names none.
     static func errno(ofErrorReply m: Message) -> Errno? {
@@ -226,6 +225,7 @@ public struct ReplyComparator: Sendable {
         }
     }
 
+    /// The errno an Rerror names: its 9P2000.u errno field, or what its text stands for (`Errno(message:)`).
     static func errno(of e: Rerror) -> UInt32? {
         if let n = e.errno, n != 0 { return n }
         return e.ename.flatMap { Errno(message: $0.string) }?.rawValue

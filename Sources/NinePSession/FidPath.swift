@@ -245,10 +245,9 @@ struct PathStore: Sendable {
         guard node != PathStore.none, !isDeleted(node) else { return node }
         if let id = deletedCopies[node] { return id }
         let n = nodes[Int(node)]
-        var path = FidPath(root: n.root, elements: n.path.elements)
-        path.isDeleted = true
         let id = Int32(nodes.count)
-        nodes.append(Node(parent: n.parent, path: path.renderingDescription()))
+        nodes.append(Node(parent: n.parent,
+                          path: FidPath(root: n.root, elements: n.path.elements, deleted: true).renderingDescription()))
         deletedCopies[node] = id
         return id
     }

@@ -9,13 +9,13 @@ extension SessionTracker {
                         at: Int64) -> Int32 {
         let xid = ExchangeID(id)
         let requestIndex = exchangeRecords[id].requestIndex
-        if case .clunk(let fid) = effect, c.releasing[fid] == id { _ = c.releasing.removeValue(forKey: fid) }
-        if case .remove(let fid) = effect, c.releasing[fid] == id { _ = c.releasing.removeValue(forKey: fid) }
         switch effect {
         case let .clunk(fid):
+            releaseAnswered(&c, fid, by: id)
             end(&c, &out, fid, state: .clunked, by: xid)
             return info.pathNode
         case let .remove(fid):
+            releaseAnswered(&c, fid, by: id)
             end(&c, &out, fid, state: success ? .removed : .clunked, by: xid)
             // Other fids that held the file (or, for a directory, what was in it) keep it nameless.
             if success { markDeleted(&c, &out, at: info.pathNode) }
@@ -169,6 +169,12 @@ extension SessionTracker {
             node = paths.child(node, name, literal: escaped)
         }
         return node
+    }
+
+    /// The Tclunk or Tremove `id` of `fid` is answered: it no longer makes a use of the fid use-after-clunk
+    /// (a later one's entry stays).
+    mutating func releaseAnswered(_ c: inout ConnState, _ fid: Fid, by id: Int) {
+        if c.releasing[fid] == id { _ = c.releasing.removeValue(forKey: fid) }
     }
 
     /// A fid brought into use; an existing live record under the same number is ended first (the

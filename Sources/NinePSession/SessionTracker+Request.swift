@@ -168,7 +168,7 @@ extension SessionTracker {
         // The fid is gone once this is answered, whatever the answer.
         // (A second one while the first is pending keeps the first.)
         if m.typeCode == MessageType.tclunk.rawValue || m.typeCode == MessageType.tremove.rawValue, let fid = refs.primary,
-           !(c.releasing[fid].map { c.pendingIDs.contains($0) } ?? false) {
+           pendingRelease(&c, fid) == nil {
             c.releasing[fid] = id
         }
         switch m {
@@ -200,14 +200,21 @@ extension SessionTracker {
         }
     }
 
-    /// `Tclunk (#120, tag 3)` when the client sent a Tclunk or Tremove of `fid` that is still pending; nil
-    /// otherwise (a stale entry is dropped).
-    mutating func releasingExchange(_ c: inout ConnState, _ fid: Fid) -> String? {
+    /// The exchange of the client's Tclunk or Tremove of `fid` while it is unanswered; nil otherwise (a stale
+    /// entry is dropped).
+    mutating func pendingRelease(_ c: inout ConnState, _ fid: Fid) -> Int? {
         guard !c.releasing.isEmpty, let x = c.releasing[fid] else { return nil }
         guard c.pendingIDs.contains(x) else {
             _ = c.releasing.removeValue(forKey: fid)
             return nil
         }
+        return x
+    }
+
+    /// `Tclunk (#120, tag 3)`: the client's unanswered Tclunk or Tremove of `fid` (`pendingRelease`), as
+    /// anomalies name it.
+    mutating func releasingExchange(_ c: inout ConnState, _ fid: Fid) -> String? {
+        guard let x = pendingRelease(&c, fid) else { return nil }
         let r = exchangeRecords[x]
         return "\(TracedMessage.typeName(r.requestCode)) (#\(r.requestIndex), tag \(r.tag))"
     }
